@@ -1,0 +1,66 @@
+"""The HTTP API: a Flask app factory, one blueprint per resource, errors mapped once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import flask_smorest
+import swagger_ui_bundle
+from flask import Flask, Response, request, send_from_directory
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+
+from api import accounts, cli, events, problems, subjects, tokens
+from api.store import EXTENSION
+
+DOCS_ASSETS = "/docs/assets/"
+
+
+class Api(flask_smorest.Api):  # type: ignore[misc]
+    """flask-smorest's Api answering errors as problem+json."""
+
+    ERROR_SCHEMA = problems.ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        return problems.from_http_exception(error)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. The store opens on the first request that needs it."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        API_TITLE="sealtrail",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS,
+        MAX_CONTENT_LENGTH=256 * 1024,
+        TOKEN_LIFETIME_SECONDS=900,
+        SEALTRAIL_SETTINGS=None,
+    )
+    if test_config is not None:
+        app.config.update(test_config)
+
+    api = Api(app)
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "POST /v1/auth/token"}
+    )
+    for blueprint in (tokens.blp, events.blp, subjects.blp, accounts.blp):
+        api.register_blueprint(blueprint)
+    problems.register(app)
+
+    @app.before_request
+    def require_json_body() -> None:
+        if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
+            raise UnsupportedMediaType("send the body as application/json")
+
+    @app.get(DOCS_ASSETS + "<path:filename>")
+    def docs_assets(filename: str) -> Response:
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    app.extensions.setdefault(EXTENSION, None)
+    for command in cli.main.commands.values():
+        app.cli.add_command(command)
+    return app

@@ -1,0 +1,64 @@
+"""Bearer tokens: short-lived, signed by the server's token secret (itsdangerous, Flask's own)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import current_app, g, request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from api.store import get_store
+from domain.account import Account
+from infrastructure.credentials import AuthenticationFailed
+from infrastructure.server_key import token_secret
+
+SALT = "sealtrail-bearer-token"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(token_secret(get_store().settings), salt=SALT)
+
+
+def issue_token(user_id: str) -> tuple[str, int]:
+    """A bearer token for ``user_id`` and its lifetime in seconds."""
+    lifetime = int(current_app.config["TOKEN_LIFETIME_SECONDS"])
+    return str(_serializer().dumps({"sub": user_id})), lifetime
+
+
+def authenticated_account() -> Account:
+    """The account behind the request's bearer token.
+
+    Raises:
+        AuthenticationFailed: no token, a malformed, forged or expired one, or no such account.
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationFailed("send 'Authorization: Bearer <token>' (POST /v1/auth/token)")
+    try:
+        claims = _serializer().loads(
+            token.strip(), max_age=int(current_app.config["TOKEN_LIFETIME_SECONDS"])
+        )
+    except SignatureExpired:
+        raise AuthenticationFailed("the token has expired; ask for a new one") from None
+    except BadSignature:
+        raise AuthenticationFailed("the token is not one this server issued") from None
+    account = get_store().app.find_account(str(claims.get("sub")))
+    if account is None:
+        raise AuthenticationFailed("the token's account no longer exists")
+    return account
+
+
+def login_required(view: F) -> F:
+    """Run the view only for an authenticated request; ``g.account`` is the person."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g.account = authenticated_account()
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)

@@ -1,0 +1,314 @@
+"""``sealtrail``: the command line of CONTRACT.md.
+
+Exit codes: 0 success; 1 the check failed or the request was refused; 2 wrong usage or
+configuration. Every error is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import click
+
+from api.cli import client, demo_cohort
+from api.cli.server import serve as run_server
+from domain.account import Role
+from domain.errors import DomainError
+from domain.wire import instant_from_wire
+from infrastructure.bootstrap import Store, open_store
+from infrastructure.credentials import one_time_password
+from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
+from infrastructure.server_key import create_server_key, server_key_exists
+from infrastructure.settings import Settings
+from signatures.errors import VerificationError
+from signatures.keys import (
+    generate_private_key,
+    key_id,
+    private_key_to_pem,
+    public_key_to_pem,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+USAGE = 2
+REFUSED = 1
+
+
+def fail(message: str, code: int) -> None:
+    """One line on stderr and exit with ``code``."""
+    click.echo(f"sealtrail: {message}", err=True)
+    sys.exit(code)
+
+
+def one_line_errors(command: F) -> F:
+    """Turn the typed errors of the layers below into one line and an exit code."""
+
+    @wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ConfigurationError, StoreUnavailable, StoreNotInitialised) as error:
+            fail(str(error), USAGE)
+        except (DomainError, VerificationError) as error:
+            fail(f"{getattr(error, 'title', type(error).__name__)}: {error}", REFUSED)
+        except client.ClientError as error:
+            fail(str(error), error.exit_code)
+
+    return cast(F, wrapped)
+
+
+def store_command(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Open the store for the command, pass it as ``store``, close it after."""
+
+    @wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        store = open_store()
+        try:
+            return command(store, *args, **kwargs)
+        finally:
+            store.close()
+
+    return wrapped
+
+
+@click.group()
+@click.version_option(package_name="sealtrail")
+def main() -> None:
+    """sealtrail: a signed, hash-chained event store for clinical trials."""
+
+
+@main.command()
+@one_line_errors
+def init() -> None:
+    """Create the store, the server's signing key and a first administrator."""
+    settings = Settings.from_environ()
+    if not server_key_exists(settings):
+        create_server_key(settings)
+    store = open_store(settings)
+    try:
+        app = store.app
+        if app.is_initialised():
+            registered = app.account("system").keys
+            if app.server_key.key_id not in registered:
+                fail(
+                    "this store was initialised with another server key "
+                    f"({', '.join(registered)}); SEALTRAIL_HOME holds {app.server_key.key_id}",
+                    USAGE,
+                )
+            click.echo(f"sealtrail: the store at {_where(settings)} is already initialised")
+            return
+        app.initialise()
+        password = one_time_password()
+        app.open_account(
+            user_id="admin",
+            printed_name="Store administrator",
+            role=Role.ADMINISTRATOR,
+            sites=(),
+        )
+        store.credentials.set_password("admin", password)
+        click.echo(f"initialised the store at {_where(settings)}")
+        click.echo(f"server key: {app.server_key.key_id} (public key in {settings.keys_dir})")
+        click.echo(f"administrator: admin, one-time password: {password}")
+    finally:
+        store.close()
+
+
+@main.command()
+@one_line_errors
+@store_command
+def demo(store: Store) -> None:
+    """Load the demonstration cohort through the signed write path (a rerun adds nothing)."""
+    added = demo_cohort.load(store, progress=sys.stderr.isatty())
+    click.echo(f"demonstration cohort loaded: {added} new events (synthetic data)")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@one_line_errors
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API with gunicorn (a production WSGI server)."""
+    open_store().close()  # fail here, in one line, rather than in every worker
+    run_server(host, port, workers)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@one_line_errors
+@store_command
+def verify(store: Store, as_json: bool) -> None:
+    """Check every event's signature and every subject's hash chain."""
+    verifier = store.verifier()
+    if sys.stderr.isatty() and not as_json:
+        with click.progressbar(
+            length=verifier.count(), label="verifying", file=sys.stderr
+        ) as bar:
+            findings = verifier.verify(progress=bar.update)
+    else:
+        findings = verifier.verify()
+    events = verifier.count()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "events": events,
+                    "ok": not findings,
+                    "findings": [finding.as_dict() for finding in findings],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+        verdict = "FAILED" if findings else "OK"
+        click.echo(f"{verdict}: {events} events checked, {len(findings)} findings")
+    if findings:
+        sys.exit(REFUSED)
+
+
+@main.command()
+@one_line_errors
+@store_command
+def rebuild(store: Store) -> None:
+    """Drop the projections, rebuild them from the log and print their digest."""
+    click.echo(store.views.rebuild())
+
+
+@main.command()
+@click.option("--url", required=True, help="The store's base URL, e.g. http://127.0.0.1:8000")
+@click.option("--user", "user_id", required=True, help="Your user id")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your Ed25519 private key (PEM)",
+)
+@click.option("--meaning", default="authorship", show_default=True)
+@click.option("--idempotency-key", default=None, help="Reuse to retry safely (default: new)")
+@click.argument("event_file", type=click.File("r"))
+@one_line_errors
+def submit(
+    url: str,
+    user_id: str,
+    key_file: Path,
+    meaning: str,
+    idempotency_key: str | None,
+    event_file: Any,
+) -> None:
+    """Sign EVENT_FILE with your key and submit it; prints the server's receipt.
+
+    The password is read from SEALTRAIL_PASSWORD, or asked for on a terminal.
+    """
+    receipt = client.submit(
+        url=url,
+        user_id=user_id,
+        key_file=key_file,
+        meaning=meaning,
+        idempotency_key=idempotency_key,
+        event=client.read_event(event_file),
+    )
+    click.echo(json.dumps(receipt, indent=2))
+
+
+@main.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("add")
+@click.argument("user_id")
+@click.option("--name", "printed_name", required=True, help="Printed name shown with signatures")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([role.value for role in Role if role is not Role.SYSTEM]),
+)
+@click.option("--site", "sites", multiple=True, help="A site the person acts for (repeatable)")
+@one_line_errors
+@store_command
+def user_add(
+    store: Store, user_id: str, printed_name: str, role: str, sites: tuple[str, ...]
+) -> None:
+    """Create an account; prints a one-time password."""
+    store.app.open_account(
+        user_id=user_id, printed_name=printed_name, role=Role(role), sites=tuple(sites)
+    )
+    password = one_time_password()
+    store.credentials.set_password(user_id, password)
+    click.echo(f"created {user_id} ({role}); one-time password: {password}")
+
+
+@main.group()
+def key() -> None:
+    """Signing keys."""
+
+
+@key.command("generate")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the private key; the public key goes beside it as .pub.pem",
+)
+@one_line_errors
+def key_generate(out: Path) -> None:
+    """Make an Ed25519 key pair for a person (on their own machine)."""
+    if out.exists():
+        fail(f"{out} exists; choose another file", USAGE)
+    private_key = generate_private_key()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.touch(mode=0o600)
+    out.write_bytes(private_key_to_pem(private_key))
+    public_path = out.with_suffix(".pub.pem")
+    public_path.write_bytes(public_key_to_pem(private_key.public_key()))
+    click.echo(f"{key_id(private_key.public_key())} private: {out} public: {public_path}")
+
+
+@key.command("register")
+@click.option("--user", "user_id", required=True)
+@click.option(
+    "--public-key", "public_key_file", required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@one_line_errors
+@store_command
+def key_register(store: Store, user_id: str, public_key_file: Path) -> None:
+    """Register a person's public key (PEM or base64)."""
+    registered = store.app.register_key(
+        user_id=user_id, public_key=public_key_file.read_text(encoding="ascii")
+    )
+    click.echo(f"registered {registered} for {user_id}")
+
+
+@key.command("revoke")
+@click.option("--user", "user_id", required=True)
+@click.option("--key-id", "revoked_key_id", required=True)
+@click.option("--reason", required=True)
+@click.option("--at", "at", default=None, help="UTC instant, e.g. 2026-11-23T10:00:00Z (now)")
+@one_line_errors
+@store_command
+def key_revoke(
+    store: Store, user_id: str, revoked_key_id: str, reason: str, at: str | None
+) -> None:
+    """Revoke a key from a stated instant; later writes with it are refused."""
+    moment = _instant(at) if at else None
+    store.app.revoke_key(user_id=user_id, key_id=revoked_key_id, revoked_at=moment, reason=reason)
+    click.echo(f"revoked {revoked_key_id} of {user_id}")
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return instant_from_wire(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not YYYY-MM-DDTHH:MM:SSZ") from None
+
+
+def _where(settings: Settings) -> str:
+    return settings.database_url.render_as_string(hide_password=True)

@@ -1,0 +1,133 @@
+"""The site client behind ``sealtrail submit``: sign an event and send it, over plain HTTP(S).
+
+Only the standard library speaks HTTP here, so a site needs nothing but this package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.error import HTTPError, URLError
+from urllib.request import Request, urlopen
+
+import click
+
+from domain.wire import instant_to_wire
+from signatures.authorship import sign_body
+from signatures.errors import VerificationError
+from signatures.keys import KeyFormatError, key_id, private_key_from_pem, public_key_from_text
+from signatures.receipts import verify_receipt
+
+RETRIES = 3
+EVENT_FIELDS = ("study", "subject", "kind", "data")
+
+
+class ClientError(Exception):
+    """A failed submission, with the exit code it deserves."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def read_event(handle: TextIO) -> dict[str, Any]:
+    """Read the event file: ``study``, ``subject``, ``kind`` and ``data``."""
+    try:
+        event = json.load(handle)
+    except json.JSONDecodeError as error:
+        raise ClientError(f"{handle.name} is not JSON: {error}", 2) from None
+    if not isinstance(event, dict) or not set(EVENT_FIELDS) <= set(event):
+        raise ClientError(f"{handle.name} needs {', '.join(EVENT_FIELDS)}", 2)
+    return {name: event[name] for name in EVENT_FIELDS}
+
+
+def submit(
+    *,
+    url: str,
+    user_id: str,
+    key_file: Path,
+    meaning: str,
+    idempotency_key: str | None,
+    event: dict[str, Any],
+) -> dict[str, Any]:
+    """Sign ``event`` as ``user_id`` and submit it; returns the verified receipt."""
+    try:
+        private_key = private_key_from_pem(key_file.read_bytes())
+    except KeyFormatError as error:
+        raise ClientError(f"{key_file}: {error}", 2) from None
+    base = url.rstrip("/")
+    token = _call("POST", f"{base}/v1/auth/token", {"username": user_id, "password": _password()})
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    me = _call("GET", f"{base}/v1/me", headers=headers)
+    body = {
+        **event,
+        "signer": {"user_id": user_id, "printed_name": me["printed_name"]},
+        "key_id": key_id(private_key.public_key()),
+        "signed_at": instant_to_wire(datetime.now(UTC)),
+        "meaning": meaning,
+    }
+    _, signature = sign_body(private_key, body)
+    headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+    receipt = _call(
+        "POST", f"{base}/v1/events", {"event": body, "signature": signature}, headers, retry=True
+    )
+    server = _call("GET", f"{base}/v1/server-key")
+    try:
+        verify_receipt(public_key_from_text(server["public_key"]), receipt)
+    except VerificationError as error:
+        raise ClientError(f"the receipt does not verify with the server's key: {error}", 1) from None
+    return receipt
+
+
+def _password() -> str:
+    password = os.environ.get("SEALTRAIL_PASSWORD")
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        raise ClientError("set SEALTRAIL_PASSWORD or run on a terminal to be asked", 2)
+    return str(click.prompt("password", hide_input=True))
+
+
+def _call(
+    method: str,
+    url: str,
+    payload: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    retry: bool = False,
+) -> dict[str, Any]:
+    data = None if payload is None else json.dumps(payload).encode("utf-8")
+    request = Request(url, data=data, method=method, headers=dict(headers or {}))  # noqa: S310
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    for attempt in range(RETRIES if retry else 1):
+        try:
+            with urlopen(request, timeout=30) as response:  # noqa: S310
+                answer: dict[str, Any] = json.loads(response.read())
+                return answer
+        except HTTPError as error:
+            raise ClientError(_problem_line(error), 1) from None
+        except (URLError, ConnectionError, TimeoutError) as error:
+            # Same Idempotency-Key on every attempt, so a retry cannot record twice.
+            if attempt + 1 == RETRIES or not retry:
+                raise ClientError(f"cannot reach {url}: {error}", 2) from None
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _problem_line(error: HTTPError) -> str:
+    try:
+        problem = json.loads(error.read())
+    except ValueError:
+        return f"HTTP {error.code}: {error.reason}"
+    detail = problem.get("detail", "")
+    errors = problem.get("errors")
+    if errors:
+        detail = f"{detail}: {json.dumps(errors, sort_keys=True)}"
+    return f"HTTP {error.code} {problem.get('title', error.reason)}: {detail}"

@@ -1,0 +1,31 @@
+"""Request headers with meaning for a write: ``Idempotency-Key`` and ``If-Match``."""
+
+from __future__ import annotations
+
+import re
+
+from flask import request
+from flask_smorest import abort
+
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+
+
+def idempotency_key() -> str | None:
+    """The client's retry key, if sent; a malformed one is a 422."""
+    value = request.headers.get("Idempotency-Key")
+    if value is None:
+        return None
+    if not re.fullmatch(IDEMPOTENCY_KEY_PATTERN, value):
+        abort(422, errors={"Idempotency-Key": ["1-128 of letters, digits and . _ : -"]})
+    return value
+
+
+def version_precondition() -> int | None:
+    """The subject version named by ``If-Match`` (``"3"`` or ``3``), if sent."""
+    value = request.headers.get("If-Match")
+    if value is None:
+        return None
+    digits = value.strip().strip('"')
+    if not digits.isdigit() or len(digits) > 15:
+        abort(422, errors={"If-Match": ['the subject version, e.g. "3" (0 for a new subject)']})
+    return int(digits)

@@ -1,0 +1,21 @@
+"""The store behind the app: opened once per process, on first use."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from infrastructure.bootstrap import Store, open_store
+from infrastructure.settings import Settings
+
+EXTENSION = "sealtrail"
+
+
+def get_store() -> Store:
+    """The process's store, opened from the app's settings on first use."""
+    store = current_app.extensions.get(EXTENSION)
+    if store is None:
+        settings = current_app.config.get("SEALTRAIL_SETTINGS") or Settings.from_environ()
+        store = open_store(settings)
+        current_app.extensions[EXTENSION] = store
+    assert isinstance(store, Store)
+    return store

@@ -1,0 +1,110 @@
+"""Attributing a signed event to a person: which key, valid when, under which printed name.
+
+The store runs this before it accepts an event and ``sealtrail verify`` runs it again on every
+stored event, so a write that was refused could never have been stored, and a stored event that
+no longer passes is named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from domain.account import SYSTEM_USER, Account, RegisteredKey
+from domain.signed import SignedAggregate
+from signatures.authorship import verify_signature
+from signatures.errors import ContentMismatch, KeyNotValid, UnknownKey
+from signatures.keys import public_key_from_text
+
+MEANINGS = ("authorship", "review", "approval", "responsibility")
+"""Meanings of a signature (21 CFR 11.50(a)(3)); ordinary entries are signed as authorship."""
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The signature manifestation of 21 CFR 11.50, as the author signed it."""
+
+    user_id: str
+    printed_name: str
+    key_id: str
+    signed_at: str
+    meaning: str
+
+
+def signer_of(body: dict[str, Any]) -> Signer:
+    """Read the signer's manifestation from a signed body.
+
+    Raises:
+        ContentMismatch: a part of the manifestation is missing or malformed.
+    """
+    signer = body.get("signer")
+    if not isinstance(signer, dict):
+        raise ContentMismatch("the signed body has no signer")
+    fields = {
+        "user_id": signer.get("user_id"),
+        "printed_name": signer.get("printed_name"),
+        "key_id": body.get("key_id"),
+        "signed_at": body.get("signed_at"),
+        "meaning": body.get("meaning"),
+    }
+    missing = [name for name, value in fields.items() if not isinstance(value, str) or not value]
+    if missing:
+        raise ContentMismatch("the signature manifestation lacks " + ", ".join(missing))
+    if fields["meaning"] not in MEANINGS:
+        raise ContentMismatch(f"{fields['meaning']!r} is not a signature meaning")
+    return Signer(**fields)
+
+
+AccountLookup = Callable[[str], Account | None]
+
+
+def attribute(
+    event: SignedAggregate.Event, accounts: AccountLookup, anchor: RegisteredKey
+) -> Signer:
+    """Check that ``event`` is what its author signed, with a key valid when it was recorded.
+
+    ``anchor`` is the server's own key, the trust anchor for events the server signs.
+
+    Raises:
+        ContentMismatch: the stored record differs from the signed body, or the printed name
+            differs from the account's.
+        UnknownKey: the signer has no such key (or no account).
+        KeyNotValid: the key was not yet valid, or already revoked, when the event was recorded.
+        SignatureInvalid: the signature does not verify.
+    """
+    body = event.authorship.body()
+    event.check_matches_body(body)
+    signer = signer_of(body)
+    key = _key_for(signer, accounts, anchor)
+    if not key.is_valid_at(event.recorded_at):
+        raise KeyNotValid(
+            f"{signer.key_id} of {signer.user_id} was not valid at "
+            f"{event.recorded_at.isoformat()} (valid from {key.effective_from.isoformat()}"
+            + (f", revoked at {key.revoked_at.isoformat()})" if key.revoked_at else ")")
+        )
+    verify_signature(
+        public_key_from_text(key.public_key),
+        event.authorship.signed_bytes,
+        event.authorship.signature,
+    )
+    return signer
+
+
+def _key_for(signer: Signer, accounts: AccountLookup, anchor: RegisteredKey) -> RegisteredKey:
+    if signer.user_id == SYSTEM_USER:
+        if signer.key_id != anchor.key_id:
+            raise UnknownKey(f"{signer.key_id} is not the server's key ({anchor.key_id})")
+        return anchor
+    account = accounts(signer.user_id)
+    if account is None:
+        raise UnknownKey(f"no account {signer.user_id!r} is registered")
+    if account.printed_name != signer.printed_name:
+        raise ContentMismatch(
+            f"signed as {signer.printed_name!r}, the account's printed name is "
+            f"{account.printed_name!r}"
+        )
+    key = account.keys.get(signer.key_id)
+    if key is None:
+        raise UnknownKey(f"{signer.key_id} is not registered for {signer.user_id}")
+    return key

@@ -1,0 +1,144 @@
+"""Aggregates whose every event is signed by its author and chained to the event before it.
+
+This is how eventsourcing 8 kept ``__previous_hash__`` on its events, brought back for 9.x:
+the aggregate tracks the hash of its last event (its chain head); each new event records that
+hash as ``previous_hash`` and the author's :class:`~domain.authorship.Authorship`; the event's
+own hash is derived from those (see :mod:`signatures.chain`). The event store refuses to store
+an event whose signature or link does not hold, so the chain in the store is the chain here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import field, fields
+from datetime import datetime
+from typing import Any, ClassVar
+
+from eventsourcing.domain import Aggregate
+
+from domain.authorship import Authorship, authorship_in_force, idempotency_key_in_force
+from domain.wire import to_wire
+from signatures.chain import GENESIS_HASH, event_hash
+from signatures.errors import ContentMismatch
+
+# Stream ids are name-based (RFC 9562 UUIDv5) so anyone can derive a subject's id from its code.
+STREAM_NAMESPACE = uuid.UUID("5d4e1b8e-2f6c-5a43-9d0e-7c1a3b9f6e21")
+
+
+def stream_id(stream: str) -> uuid.UUID:
+    """The aggregate id of a named stream, e.g. ``NCT01297972/RP-101``."""
+    return uuid.uuid5(STREAM_NAMESPACE, stream)
+
+
+class SignedAggregate(Aggregate):
+    """Base of every aggregate in sealtrail's store."""
+
+    chain_head: str
+    _stream: str
+
+    class Event(Aggregate.Event):
+        """An event of a signed aggregate: its stream, its chain link and its authorship."""
+
+        stream: str
+        previous_hash: str
+        authorship: Authorship = field(default_factory=authorship_in_force, init=False)
+        idempotency_key: str | None = field(default_factory=idempotency_key_in_force, init=False)
+
+        # Fields of the event that are bookkeeping, not what the author wrote in ``data``.
+        BOOKKEEPING: ClassVar[frozenset[str]] = frozenset(
+            {
+                "originator_id",
+                "originator_version",
+                "originator_topic",
+                "timestamp",
+                "stream",
+                "previous_hash",
+                "authorship",
+                "idempotency_key",
+            }
+        )
+
+        @staticmethod
+        def stream_of(body: dict[str, Any]) -> str:
+            """The stream a signed body addresses; each aggregate says how."""
+            raise NotImplementedError
+
+        @classmethod
+        def kind(cls) -> str:
+            """The event's kind as authors name it in the signed body."""
+            return cls.__name__
+
+        @property
+        def event_hash(self) -> str:
+            """This event's chain hash (see :mod:`signatures.chain`)."""
+            return event_hash(
+                self.previous_hash, self.authorship.signed_bytes, self.authorship.signature
+            )
+
+        @property
+        def recorded_at(self) -> datetime:
+            """When the store recorded the event (the server's clock)."""
+            return self.timestamp
+
+        def signed_data(self) -> dict[str, Any]:
+            """The event's own fields, written as the author's ``data`` object must read."""
+            return {
+                f.name: to_wire(getattr(self, f.name))
+                for f in fields(self)  # type: ignore[arg-type]
+                if f.name not in self.BOOKKEEPING
+            }
+
+        def check_matches_body(self, body: dict[str, Any]) -> None:
+            """Check that this stored event says exactly what its author signed.
+
+            Raises:
+                ContentMismatch: kind, stream, identity or data differ from the signed body.
+            """
+            if body.get("kind") != self.kind():
+                raise ContentMismatch(
+                    f"the author signed a {body.get('kind')!r}, the store holds a {self.kind()!r}"
+                )
+            if self.stream_of(body) != self.stream or stream_id(self.stream) != self.originator_id:
+                raise ContentMismatch(
+                    f"the author signed a record of {self.stream_of(body)!r}, "
+                    f"the store files it under {self.stream!r}"
+                )
+            if body.get("data") != self.signed_data():
+                raise ContentMismatch("the stored fields differ from the data the author signed")
+
+        def mutate(self, aggregate: Any) -> Any:
+            aggregate = super().mutate(aggregate)
+            aggregate._stream = self.stream
+            aggregate.chain_head = self.event_hash
+            if self.idempotency_key is not None:
+                aggregate.__dict__.setdefault("idempotency_keys", {})[self.idempotency_key] = (
+                    self.originator_version
+                )
+            return aggregate
+
+    class Created(Event, Aggregate.Created):
+        """The first event of a stream; it commits to the genesis hash."""
+
+    @classmethod
+    def _create(  # type: ignore[override]
+        cls, event_class: Any, *, id: uuid.UUID | None = None, **kwargs: Any  # noqa: A002
+    ) -> Any:
+        stream = kwargs["stream"]
+        return super()._create(
+            event_class, id=id or stream_id(stream), previous_hash=GENESIS_HASH, **kwargs
+        )
+
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        super().trigger_event(
+            event_class, stream=self.stream, previous_hash=self.chain_head, **kwargs
+        )
+
+    def version_for_idempotency_key(self, key: str) -> int | None:
+        """The version recorded under a client's retry key, if one was."""
+        keys: dict[str, int] = self.__dict__.get("idempotency_keys", {})
+        return keys.get(key)
+
+    @property
+    def stream(self) -> str:
+        """The stream's name, e.g. ``NCT01297972/RP-101`` or ``accounts/coord1``."""
+        return self._stream

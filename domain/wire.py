@@ -1,0 +1,61 @@
+"""How event fields are written in a signed body.
+
+The author signs JSON; the store keeps typed Python values. This module is the one place that
+says how each type is written, so that the store and every verifier can check that a stored
+event says exactly what its author signed:
+
+- decimals as plain strings (``"2.7"``, never an exponent, never a JSON number);
+- quantities as ``{"value": "7.4", "unit": "g/dL"}``;
+- dates as ``YYYY-MM-DD``; instants in UTC as ``YYYY-MM-DDTHH:MM:SSZ`` (whole seconds);
+- integers, booleans and strings as themselves; mappings and sequences element by element.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from domain.quantities import Quantity
+
+INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def to_wire(value: Any) -> Any:
+    """Render a typed field value as the JSON value the author signed."""
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, Decimal):
+        return decimal_to_wire(value)
+    if isinstance(value, Quantity):
+        return {"value": decimal_to_wire(value.value), "unit": value.unit}
+    if isinstance(value, datetime):
+        return instant_to_wire(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return to_wire(value.value)
+    if isinstance(value, Mapping):
+        return {str(key): to_wire(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_wire(item) for item in value]
+    raise TypeError(f"no wire form for {type(value).__name__}")
+
+
+def decimal_to_wire(value: Decimal) -> str:
+    """A decimal as positional text, keeping the author's trailing zeros."""
+    return format(value, "f")
+
+
+def instant_to_wire(value: datetime) -> str:
+    """An aware datetime in UTC, whole seconds, with a ``Z``."""
+    if value.tzinfo is None:
+        raise ValueError("an instant must carry a time zone")
+    return value.astimezone(UTC).strftime(INSTANT_FORMAT)
+
+
+def instant_from_wire(text: str) -> datetime:
+    """Parse ``YYYY-MM-DDTHH:MM:SSZ``; any other form is a ValueError."""
+    return datetime.strptime(text, INSTANT_FORMAT).replace(tzinfo=UTC)

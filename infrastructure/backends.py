@@ -1,0 +1,117 @@
+"""The few statements sealtrail needs beyond eventsourcing's recorders, per backend.
+
+eventsourcing owns the events table and how events go in and come out. We add what it does
+not do: refuse UPDATE, DELETE and TRUNCATE at the database (the library never issues them, but
+nothing stopped a person with a SQL prompt), and find the log position of a stored event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg import sql
+
+IMMUTABLE_MESSAGE = "sealtrail: stored events are immutable"
+
+
+def protect_events_table(recorder: ApplicationRecorder) -> None:
+    """Install the triggers that refuse changes to stored events (idempotent)."""
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        _protect_sqlite(recorder)
+    elif isinstance(recorder, PostgresApplicationRecorder):
+        _protect_postgres(recorder)
+    else:  # pragma: no cover - only the two backends are configured by Settings
+        raise TypeError(f"no immutability triggers for {type(recorder).__name__}")
+
+
+def _protect_sqlite(recorder: SQLiteApplicationRecorder) -> None:
+    table = recorder.events_table_name
+    with recorder.datastore.transaction(commit=True) as cursor:
+        for operation in ("UPDATE", "DELETE"):
+            cursor.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "
+                f"BEFORE {operation} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE}: {operation} refused'); END"
+            )
+
+
+_POSTGRES_FUNCTION = sql.SQL(
+    "CREATE OR REPLACE FUNCTION {schema}.sealtrail_refuse_change() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN "
+    "RAISE EXCEPTION '" + IMMUTABLE_MESSAGE + ": % refused on %', TG_OP, TG_TABLE_NAME "
+    "USING ERRCODE = 'insufficient_privilege'; END $$"
+)
+
+
+def _protect_postgres(recorder: PostgresApplicationRecorder) -> None:
+    schema = sql.Identifier(recorder.datastore.schema)
+    table = sql.Identifier(recorder.events_table_name)
+    name = recorder.events_table_name
+    with recorder.datastore.transaction(commit=True) as cursor:
+        # Several workers may start at once; serialise the DDL so they do not collide.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('sealtrail-triggers'))")
+        cursor.execute(
+            "SELECT count(*) AS n FROM pg_trigger WHERE tgname = ANY(%s)",
+            ([f"{name}_refuse_update_delete", f"{name}_refuse_truncate"],),
+        )
+        row = cursor.fetchone()
+        if row is not None and row["n"] == 2:
+            return
+        cursor.execute(_POSTGRES_FUNCTION.format(schema=schema))
+        cursor.execute(
+            sql.SQL(
+                "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {schema}.{table} "
+                "FOR EACH ROW EXECUTE FUNCTION {schema}.sealtrail_refuse_change()"
+            ).format(
+                trigger=sql.Identifier(f"{name}_refuse_update_delete"), schema=schema, table=table
+            )
+        )
+        cursor.execute(
+            sql.SQL(
+                "CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.sealtrail_refuse_change()"
+            ).format(
+                trigger=sql.Identifier(f"{name}_refuse_truncate"), schema=schema, table=table
+            )
+        )
+
+
+def log_positions(
+    recorder: ApplicationRecorder, originator_id: UUID, versions: Iterable[int] | None = None
+) -> dict[int, int]:
+    """Map versions of one stream to their log positions (notification ids)."""
+    wanted = None if versions is None else set(versions)
+    rows: list[Any]
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT originator_version, rowid FROM {recorder.events_table_name} "
+                "WHERE originator_id = ?",
+                (originator_id.hex,),
+            )
+            rows = [(row[0], row[1]) for row in cursor.fetchall()]
+    elif isinstance(recorder, PostgresApplicationRecorder):
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                sql.SQL(
+                    "SELECT originator_version, notification_id FROM {schema}.{table} "
+                    "WHERE originator_id = %s"
+                ).format(
+                    schema=sql.Identifier(recorder.datastore.schema),
+                    table=sql.Identifier(recorder.events_table_name),
+                ),
+                (originator_id,),
+            )
+            rows = [(row["originator_version"], row["notification_id"]) for row in cursor]
+    else:  # pragma: no cover
+        raise TypeError(f"no positions for {type(recorder).__name__}")
+    return {
+        int(version): int(position)
+        for version, position in cast(list[tuple[int, int]], rows)
+        if wanted is None or version in wanted
+    }

@@ -1,0 +1,91 @@
+"""The one place that builds sealtrail from its settings (cosmicpython's bootstrap)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
+
+from infrastructure.application import SealTrail, server_anchor
+from infrastructure.credentials import CredentialStore
+from infrastructure.errors import StoreUnavailable
+from infrastructure.server_key import load_server_key
+from infrastructure.settings import Settings
+from infrastructure.verification import LogVerifier
+from infrastructure.views import SubjectSummaryView, create_view_engine
+from signatures.keys import public_key_to_text
+
+UNAVAILABLE = (
+    sqlite3.Error,
+    psycopg.Error,
+    PersistenceError,
+    SQLAlchemyOperationalError,
+    OSError,
+)
+
+
+@dataclass
+class Store:
+    """The application and what stands beside it, built from one set of settings."""
+
+    settings: Settings
+    app: SealTrail
+    engine: Engine
+    views: SubjectSummaryView
+    credentials: CredentialStore
+    _closed: bool = field(default=False, init=False)
+
+    def verifier(self) -> LogVerifier:
+        """A verifier over this store's log, anchored on the server's public key."""
+        return LogVerifier(
+            notifications=self.notifications,
+            decode=self.app.mapper.to_domain_event,
+            anchor=server_anchor(public_key_to_text(self.app.server_key.public_key)),
+        )
+
+    def notifications(self, start: int, limit: int) -> Any:
+        """A page of the log from position ``start`` (inclusive)."""
+        return self.app.recorder.select_notifications(start=start, limit=limit)
+
+    def close(self) -> None:
+        """Release connections."""
+        if not self._closed:
+            self._closed = True
+            self.app.close()
+            self.engine.dispose()
+
+
+def open_store(settings: Settings | None = None) -> Store:
+    """Open the store named by the settings (the environment by default).
+
+    Raises:
+        ConfigurationError: a setting is malformed.
+        StoreNotInitialised: there is no server key yet.
+        StoreUnavailable: the database cannot be opened or reached.
+    """
+    settings = settings or Settings.from_environ()
+    server_key = load_server_key(settings)
+    try:
+        settings.ensure_directories()
+        app = SealTrail(settings, server_key)
+    except UNAVAILABLE as error:
+        raise StoreUnavailable(f"cannot open the store at {_safe(settings)}: {error}") from None
+    try:
+        engine = create_view_engine(settings)
+        views = SubjectSummaryView(
+            engine, notifications=app.recorder.select_notifications, decode=app.mapper.to_domain_event
+        )
+        credentials = CredentialStore(engine)
+    except UNAVAILABLE as error:
+        app.close()
+        raise StoreUnavailable(f"cannot open the store at {_safe(settings)}: {error}") from None
+    return Store(settings, app, engine, views, credentials)
+
+
+def _safe(settings: Settings) -> str:
+    return settings.database_url.render_as_string(hide_password=True)

@@ -1,0 +1,93 @@
+"""The one path every save takes: nothing unsigned, unattributed or unchained is stored.
+
+eventsourcing's :class:`~eventsourcing.persistence.EventStore` is where every aggregate's
+pending events go on ``Application.save``. This subclass checks each event before the batch is
+inserted; a failing check raises and the batch is not written at all.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Recording
+
+from domain.account import RegisteredKey
+from domain.attribution import AccountLookup, attribute
+from domain.signed import SignedAggregate
+from signatures.chain import GENESIS_HASH, check_link
+from signatures.errors import ChainBroken, VerificationError
+
+
+class UnsignedEventRefused(VerificationError):
+    """Something that is not a signed event was handed to the store."""
+
+    kind = "unsigned"
+
+
+class SealedEventStore(EventStore[UUID]):
+    """An event store that admits only events whose author and chain link check out."""
+
+    HEAD_CACHE_SIZE = 10_000
+
+    def __init__(
+        self,
+        mapper: Mapper[UUID],
+        recorder: AggregateRecorder,
+        accounts: AccountLookup,
+        anchor: Callable[[], RegisteredKey],
+    ) -> None:
+        super().__init__(mapper, recorder)
+        self._accounts = accounts
+        self._anchor = anchor
+        # (stream id, version) -> chain hash. Stored events never change (the table's triggers
+        # refuse it), so a remembered hash can never go stale.
+        self._hashes: OrderedDict[tuple[UUID, int], str] = OrderedDict()
+
+    def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
+        """Check every event of the batch, then insert the batch in one transaction."""
+        heads: dict[UUID, str] = {}
+        for event in domain_events:
+            self.admit(event, heads)
+            heads[event.originator_id] = event.event_hash
+        recordings = super().put(domain_events, **kwargs)
+        for event in domain_events:
+            self._remember(event.originator_id, event.originator_version, event.event_hash)
+        return recordings
+
+    def admit(self, event: Any, heads: dict[UUID, str]) -> None:
+        """Refuse an event that is unsigned, misattributed or not linked to its stream's head.
+
+        Raises:
+            UnsignedEventRefused, ContentMismatch, UnknownKey, KeyNotValid, SignatureInvalid,
+            ChainBroken: the event must not be stored.
+        """
+        if not isinstance(event, SignedAggregate.Event):
+            raise UnsignedEventRefused(f"{type(event).__qualname__} carries no signature")
+        attribute(event, self._accounts, self._anchor())
+        previous = heads.get(event.originator_id) or self.stored_hash(
+            event.originator_id, event.originator_version - 1
+        )
+        check_link(previous, event.previous_hash)
+
+    def stored_hash(self, originator_id: UUID, version: int) -> str:
+        """The chain hash of a stored event (the genesis hash before version 1)."""
+        if version < 1:
+            return GENESIS_HASH
+        remembered = self._hashes.get((originator_id, version))
+        if remembered is not None:
+            return remembered
+        stored = self.recorder.select_events(originator_id, gt=version - 1, lte=version)
+        if not stored:
+            raise ChainBroken(f"version {version} of the stream is not in the store")
+        event = self.mapper.to_domain_event(stored[0])
+        assert isinstance(event, SignedAggregate.Event)
+        self._remember(originator_id, version, event.event_hash)
+        return event.event_hash
+
+    def _remember(self, originator_id: UUID, version: int, chain_hash: str) -> None:
+        self._hashes[(originator_id, version)] = chain_hash
+        if len(self._hashes) > self.HEAD_CACHE_SIZE:
+            self._hashes.popitem(last=False)

@@ -1,0 +1,94 @@
+"""The server's own Ed25519 key: it signs receipts and console administration.
+
+Kept in ``$SEALTRAIL_HOME/keys`` with mode 0600, created once by ``sealtrail init``. It is the
+trust anchor verification starts from, so its public half is printed at init for people to
+keep outside the store.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from infrastructure.errors import StoreNotInitialised
+from infrastructure.settings import Settings
+from signatures.keys import (
+    KeyFormatError,
+    generate_private_key,
+    key_id,
+    private_key_from_pem,
+    private_key_to_pem,
+    public_key_to_pem,
+)
+
+PRIVATE_KEY_FILE = "server-ed25519.pem"
+PUBLIC_KEY_FILE = "server-ed25519.pub.pem"
+TOKEN_SECRET_FILE = "token-secret"
+
+
+@dataclass(frozen=True)
+class ServerKey:
+    """The server's signing key and its id."""
+
+    private_key: Ed25519PrivateKey
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        """The public half, the anchor verifiers trust."""
+        return self.private_key.public_key()
+
+    @property
+    def key_id(self) -> str:
+        """The key's id (see :func:`signatures.keys.key_id`)."""
+        return key_id(self.public_key)
+
+
+def server_key_exists(settings: Settings) -> bool:
+    """True once ``sealtrail init`` has made the server's key."""
+    return (settings.keys_dir / PRIVATE_KEY_FILE).exists()
+
+
+def create_server_key(settings: Settings) -> ServerKey:
+    """Make and write the server's key; refuses to overwrite an existing one."""
+    settings.ensure_directories()
+    private_key = generate_private_key()
+    _write_private(settings.keys_dir / PRIVATE_KEY_FILE, private_key_to_pem(private_key))
+    (settings.keys_dir / PUBLIC_KEY_FILE).write_bytes(public_key_to_pem(private_key.public_key()))
+    return ServerKey(private_key)
+
+
+def load_server_key(settings: Settings) -> ServerKey:
+    """Read the server's key.
+
+    Raises:
+        StoreNotInitialised: there is no key yet, or it cannot be read.
+    """
+    path = settings.keys_dir / PRIVATE_KEY_FILE
+    try:
+        return ServerKey(private_key_from_pem(path.read_bytes()))
+    except FileNotFoundError:
+        raise StoreNotInitialised(
+            f"no server key at {path}: run 'sealtrail init' first"
+        ) from None
+    except KeyFormatError as error:
+        raise StoreNotInitialised(f"the server key at {path} is unreadable: {error}") from None
+
+
+def token_secret(settings: Settings) -> bytes:
+    """The secret that signs bearer tokens, made on first use and kept beside the key."""
+    path = settings.keys_dir / TOKEN_SECRET_FILE
+    if not path.exists():
+        settings.ensure_directories()
+        _write_private(path, secrets.token_hex(32).encode("ascii"), exclusive=False)
+    return path.read_bytes().strip()
+
+
+def _write_private(path: Path, content: bytes, *, exclusive: bool = True) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    descriptor = os.open(path, flags, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)

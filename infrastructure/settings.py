@@ -1,0 +1,91 @@
+"""Settings from the environment (the variables of CONTRACT.md), read once and validated."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from infrastructure.errors import ConfigurationError
+
+DEFAULT_DATABASE_URL = "sqlite:///var/sealtrail.sqlite3"
+DEFAULT_HOME = "./var"
+APPLICATION_NAME = "sealtrail"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the store lives and where its keys and generated files go."""
+
+    database_url: URL
+    home: Path
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read ``SEALTRAIL_DATABASE_URL`` and ``SEALTRAIL_HOME``.
+
+        Raises:
+            ConfigurationError: the URL is not a SQLite or PostgreSQL URL.
+        """
+        environ = os.environ if environ is None else environ
+        raw_url = environ.get("SEALTRAIL_DATABASE_URL") or DEFAULT_DATABASE_URL
+        try:
+            url = make_url(raw_url)
+        except ArgumentError:
+            raise ConfigurationError(
+                f"SEALTRAIL_DATABASE_URL is not a database URL: {raw_url!r}"
+            ) from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ConfigurationError(
+                "SEALTRAIL_DATABASE_URL must be sqlite:///PATH or "
+                f"postgresql+psycopg://USER@HOST:PORT/DB, not {url.get_backend_name()!r}"
+            )
+        if url.get_backend_name() == "sqlite" and not url.database:
+            raise ConfigurationError("SEALTRAIL_DATABASE_URL names no SQLite file")
+        if url.get_backend_name() == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        home = Path(environ.get("SEALTRAIL_HOME") or DEFAULT_HOME)
+        return cls(database_url=url, home=home)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded store."""
+        return self.database_url.get_backend_name() == "sqlite"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Where the server's private key and secrets are kept."""
+        return self.home / "keys"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The environment eventsourcing's infrastructure factory reads."""
+        url = self.database_url
+        if self.is_sqlite:
+            assert url.database is not None
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": url.database,
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.database or "postgres",
+            "POSTGRES_HOST": url.host or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": url.username or "postgres",
+            "POSTGRES_PASSWORD": url.password or "",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+        }
+
+    def ensure_directories(self) -> None:
+        """Create ./var (or SEALTRAIL_HOME) and the SQLite file's folder."""
+        self.keys_dir.mkdir(parents=True, exist_ok=True)
+        if self.is_sqlite and self.database_url.database not in (None, ":memory:"):
+            Path(str(self.database_url.database)).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,47 @@
+"""The one error hierarchy of verification, in the manner of sigstore-python.
+
+A verification function returns None when what it checks holds and raises one of these
+otherwise; callers never receive a bare bool.
+"""
+
+
+class VerificationError(Exception):
+    """Base class: something that was supposed to hold does not."""
+
+    kind = "verification-failed"
+
+
+class CanonicalFormError(VerificationError):
+    """The value cannot be put in RFC 8785 canonical form (floats, NaN, huge integers...)."""
+
+    kind = "not-canonical"
+
+
+class SignatureInvalid(VerificationError):
+    """The Ed25519 signature does not verify over the signed bytes with the given key."""
+
+    kind = "signature-invalid"
+
+
+class UnknownKey(VerificationError):
+    """No key with this id is registered for the signer."""
+
+    kind = "unknown-key"
+
+
+class KeyNotValid(VerificationError):
+    """The key exists but was not valid at the signing time (not yet valid or revoked)."""
+
+    kind = "key-not-valid"
+
+
+class ChainBroken(VerificationError):
+    """An event does not commit to the hash of the event before it in its subject's stream."""
+
+    kind = "chain-broken"
+
+
+class ContentMismatch(VerificationError):
+    """What the store holds differs from what the author signed."""
+
+    kind = "content-mismatch"

@@ -1,0 +1,5 @@
+"""The WSGI entry point: ``gunicorn 'wsgi:app'`` (``sealtrail serve`` does this for you)."""
+
+from api import create_app
+
+app = create_app()
