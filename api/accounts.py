@@ -51,4 +51,7 @@ class ServerKey(MethodView):
     def get(self) -> dict[str, Any]:
         """The key that signs receipts (no authentication needed)."""
         server_key = get_store().app.server_key
-        return {"key_id": server_key.key_id, "public_key": public_key_to_text(server_key.public_key)}
+        return {
+            "key_id": server_key.key_id,
+            "public_key": public_key_to_text(server_key.public_key),
+        }

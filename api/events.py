@@ -60,4 +60,3 @@ class Events(MethodView):
             actor_id=g.account.user_id,
         )
         return receipt, 201
-

@@ -48,12 +48,13 @@ def signer_of(body: dict[str, Any]) -> Signer:
         "signed_at": body.get("signed_at"),
         "meaning": body.get("meaning"),
     }
-    missing = [name for name, value in fields.items() if not isinstance(value, str) or not value]
+    present = {name: value for name, value in fields.items() if isinstance(value, str) and value}
+    missing = sorted(fields.keys() - present.keys())
     if missing:
         raise ContentMismatch("the signature manifestation lacks " + ", ".join(missing))
-    if fields["meaning"] not in MEANINGS:
-        raise ContentMismatch(f"{fields['meaning']!r} is not a signature meaning")
-    return Signer(**fields)
+    if present["meaning"] not in MEANINGS:
+        raise ContentMismatch(f"{present['meaning']!r} is not a signature meaning")
+    return Signer(**present)
 
 
 AccountLookup = Callable[[str], Account | None]
@@ -74,7 +75,6 @@ def attribute(
         SignatureInvalid: the signature does not verify.
     """
     body = event.authorship.body()
-    event.check_matches_body(body)
     signer = signer_of(body)
     key = _key_for(signer, accounts, anchor)
     if not key.is_valid_at(event.recorded_at):
@@ -88,6 +88,8 @@ def attribute(
         event.authorship.signed_bytes,
         event.authorship.signature,
     )
+    # Only once the signature holds is the body evidence worth comparing the record with.
+    event.check_matches_body(body)
     return signer
 
 

@@ -41,9 +41,7 @@ _idempotency_key_in_force: ContextVar[str | None] = ContextVar("idempotency_key"
 
 
 @contextmanager
-def authored(
-    authorship: Authorship, *, idempotency_key: str | None = None
-) -> Iterator[Authorship]:
+def authored(authorship: Authorship, *, idempotency_key: str | None = None) -> Iterator[Authorship]:
     """Run a command so that every event it records carries ``authorship``.
 
     ``idempotency_key`` is the client's retry key (the ``Idempotency-Key`` header): the

@@ -55,14 +55,21 @@ NCT01297972 = StudyProtocol(
     max_age=65,
     inclusion=(
         Criterion("IN1", "Diagnosis of acquired aplastic anemia"),
-        Criterion("IN2", "Relapsed or refractory to at least one first-line immunosuppressive treatment"),
+        Criterion(
+            "IN2", "Relapsed or refractory to at least one first-line immunosuppressive treatment"
+        ),
         Criterion("IN3", "Not eligible for allogeneic bone marrow transplantation"),
     ),
     exclusion=(
         Criterion("EX1", "Previous or current malignancy"),
         Criterion("EX2", "Active or latent infectious disease"),
-        Criterion("EX3", "Positive serology for HIV, HCV, HBV, HTLV-1 and 2, syphilis or Chagas disease"),
-        Criterion("EX4", "Previous drug reaction to antithymocyte globulin, cyclosporine or corticosteroids"),
+        Criterion(
+            "EX3", "Positive serology for HIV, HCV, HBV, HTLV-1 and 2, syphilis or Chagas disease"
+        ),
+        Criterion(
+            "EX4",
+            "Previous drug reaction to antithymocyte globulin, cyclosporine or corticosteroids",
+        ),
         Criterion("EX5", "Severe organ impairment (renal, hepatic, cardiac, pulmonary)"),
         Criterion("EX6", "Uncontrolled hypertension or diabetes"),
         Criterion("EX7", "Pregnancy"),

@@ -84,7 +84,7 @@ class SignedAggregate(Aggregate):
             """The event's own fields, written as the author's ``data`` object must read."""
             return {
                 f.name: to_wire(getattr(self, f.name))
-                for f in fields(self)  # type: ignore[arg-type]
+                for f in fields(self)
                 if f.name not in self.BOOKKEEPING
             }
 
@@ -120,8 +120,8 @@ class SignedAggregate(Aggregate):
         """The first event of a stream; it commits to the genesis hash."""
 
     @classmethod
-    def _create(  # type: ignore[override]
-        cls, event_class: Any, *, id: uuid.UUID | None = None, **kwargs: Any  # noqa: A002
+    def _create(
+        cls, event_class: Any, *, id: uuid.UUID | None = None, **kwargs: Any
     ) -> Any:
         stream = kwargs["stream"]
         return super()._create(

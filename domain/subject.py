@@ -7,7 +7,7 @@ recorded before informed consent (the TCLE), nothing is given before enrolment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -304,7 +304,7 @@ class Subject(SignedAggregate):
             raise ValueOutOfRange(f"{what} cannot be negative ({quantity})")
 
 
-RECORDERS = {
+RECORDERS: dict[str, Callable[..., None]] = {
     Subject.ConsentObtained.__name__: Subject.obtain_consent,
     Subject.Enrolled.__name__: Subject.enrol,
     Subject.MscInfusionGiven.__name__: Subject.give_msc_infusion,

@@ -7,6 +7,7 @@ signed receipt. Storage errors become domain errors here, at the boundary.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -126,10 +127,9 @@ class SealTrail(Application[UUID]):
     def find_account(self, user_id: str) -> Account | None:
         """The account of ``user_id``, or None."""
         try:
-            account = self.repository.get(stream_id(account_stream(user_id)))
+            account: Account = self.repository.get(stream_id(account_stream(user_id)))
         except AggregateNotFoundError:
             return None
-        assert isinstance(account, Account)
         return account
 
     def account(self, user_id: str) -> Account:
@@ -147,29 +147,20 @@ class SealTrail(Application[UUID]):
         """Record the server's account and key: the first events of every store."""
         if self.is_initialised():
             return
-        opened_at = datetime.now(UTC)
-        system = self._as_console(
-            {"account": SYSTEM_USER},
-            "Opened",
-            lambda: Account.open(
-                user_id=SYSTEM_USER, printed_name=SYSTEM_PRINTED_NAME, role=Role.SYSTEM, sites=()
-            ),
-            printed_name=SYSTEM_PRINTED_NAME,
-            role=Role.SYSTEM,
-            sites=(),
-        )
-        self._as_console(
-            {"account": SYSTEM_USER},
-            "KeyRegistered",
-            lambda: system.register_key(
-                key_id=self.server_key.key_id,
-                public_key=public_key_to_text(self.server_key.public_key),
-                valid_from=opened_at,
-            ),
-            key_id=self.server_key.key_id,
-            public_key=public_key_to_text(self.server_key.public_key),
-            valid_from=opened_at,
-        )
+        opened: dict[str, Any] = {
+            "printed_name": SYSTEM_PRINTED_NAME,
+            "role": Role.SYSTEM,
+            "sites": (),
+        }
+        with self._as_console(SYSTEM_USER, "Opened", opened):
+            system = Account.open(user_id=SYSTEM_USER, **opened)
+        key: dict[str, Any] = {
+            "key_id": self.server_key.key_id,
+            "public_key": public_key_to_text(self.server_key.public_key),
+            "valid_from": system.created_on,
+        }
+        with self._as_console(SYSTEM_USER, "KeyRegistered", key):
+            system.register_key(**key)
         self.save(system)
 
     def open_account(
@@ -178,15 +169,10 @@ class SealTrail(Application[UUID]):
         """Create an account from the server's console."""
         if self.find_account(user_id) is not None:
             raise AccountExists(f"user id {user_id!r} exists and is never reused")
-        account = self._as_console(
-            {"account": user_id},
-            "Opened",
-            lambda: Account.open(user_id=user_id, printed_name=printed_name, role=role, sites=sites),
-            printed_name=printed_name,
-            role=role,
-            sites=tuple(sites),
-        )
-        self._save_translating_conflicts(account, f"user id {user_id!r} exists", AccountExists)
+        opened: dict[str, Any] = {"printed_name": printed_name, "role": role, "sites": tuple(sites)}
+        with self._as_console(user_id, "Opened", opened):
+            account = Account.open(user_id=user_id, **opened)
+        self._save_or_raise(account, AccountExists(f"user id {user_id!r} exists"))
         return account
 
     def register_key(
@@ -194,42 +180,37 @@ class SealTrail(Application[UUID]):
     ) -> str:
         """Register a public key (base64 or PEM) for an account; returns its key id."""
         account = self.account(user_id)
-        text = public_key_to_text(public_key_from_text(public_key))
-        new_key_id = key_id(public_key_from_text(text))
-        start = valid_from or datetime.now(UTC)
-        self._as_console(
-            {"account": user_id},
-            "KeyRegistered",
-            lambda: account.register_key(key_id=new_key_id, public_key=text, valid_from=start),
-            key_id=new_key_id,
-            public_key=text,
-            valid_from=start,
-        )
-        self._save_translating_conflicts(account, "the account changed meanwhile", VersionConflict)
-        return new_key_id
+        parsed = public_key_from_text(public_key)
+        key: dict[str, Any] = {
+            "key_id": key_id(parsed),
+            "public_key": public_key_to_text(parsed),
+            "valid_from": valid_from or datetime.now(UTC),
+        }
+        with self._as_console(user_id, "KeyRegistered", key):
+            account.register_key(**key)
+        self._save_or_raise(account, VersionConflict("the account changed meanwhile"))
+        return str(key["key_id"])
 
     def revoke_key(
         self, *, user_id: str, key_id: str, revoked_at: datetime | None, reason: str
     ) -> None:
         """Revoke a key from a stated instant (now by default)."""
         account = self.account(user_id)
-        moment = revoked_at or datetime.now(UTC)
-        self._as_console(
-            {"account": user_id},
-            "KeyRevoked",
-            lambda: account.revoke_key(key_id=key_id, revoked_at=moment, reason=reason),
-            key_id=key_id,
-            revoked_at=moment,
-            reason=reason,
-        )
-        self._save_translating_conflicts(account, "the account changed meanwhile", VersionConflict)
+        revocation: dict[str, Any] = {
+            "key_id": key_id,
+            "revoked_at": revoked_at or datetime.now(UTC),
+            "reason": reason,
+        }
+        with self._as_console(user_id, "KeyRevoked", revocation):
+            account.revoke_key(**revocation)
+        self._save_or_raise(account, VersionConflict("the account changed meanwhile"))
 
     def _as_console(
-        self, address: dict[str, str], kind: str, command: Any, **fields: Any
-    ) -> Any:
-        """Run ``command`` as the server, signing a body that says exactly ``fields``."""
+        self, user_id: str, kind: str, fields: dict[str, Any]
+    ) -> AbstractContextManager[Authorship]:
+        """Sign, as the server, a body saying exactly ``fields``; events made inside carry it."""
         body = {
-            **address,
+            "account": user_id,
             "kind": kind,
             "data": to_wire(fields),
             "signer": {"user_id": SYSTEM_USER, "printed_name": SYSTEM_PRINTED_NAME},
@@ -238,8 +219,7 @@ class SealTrail(Application[UUID]):
             "meaning": "authorship",
         }
         signed_body, signature = sign_body(self.server_key.private_key, body)
-        with authored(Authorship(signed_body, signature)):
-            return command()
+        return authored(Authorship(signed_body, signature))
 
     # -- clinical records -------------------------------------------------------------------------
 
@@ -266,7 +246,8 @@ class SealTrail(Application[UUID]):
             recordings = self.save(subject)
         except IntegrityError:
             return self._after_conflict(submission)
-        return self._receipt(recordings[0].notification.id, recordings[0].domain_event)
+        (record,) = self.recordings_to_records(recordings)
+        return self._receipt(record.position, record.event)
 
     def _apply(self, subject: Subject | None, submission: Submission) -> Subject:
         kind = submission.kind
@@ -280,10 +261,9 @@ class SealTrail(Application[UUID]):
             )
         if subject is None:
             raise SubjectNotFound(f"{submission.stream} has not been screened")
-        try:
-            command = RECORDERS[kind]
-        except KeyError:
-            raise UnknownRecordKind(f"{kind!r} is not a kind of record") from None
+        command = RECORDERS.get(kind)
+        if command is None:
+            raise UnknownRecordKind(f"{kind!r} is not a kind of record")
         command(subject, **submission.fields)
         return subject
 
@@ -314,13 +294,11 @@ class SealTrail(Application[UUID]):
         if expected is not None and expected != current:
             raise VersionConflict(f"expected version {expected}, the subject is at {current}")
 
-    def _save_translating_conflicts(
-        self, aggregate: SignedAggregate, message: str, error: type[DomainError]
-    ) -> None:
+    def _save_or_raise(self, aggregate: SignedAggregate, conflict: DomainError) -> None:
         try:
             self.save(aggregate)
         except IntegrityError:
-            raise error(message) from None
+            raise conflict from None
 
     def _receipt(self, position: int, event: SignedAggregate.Event) -> dict[str, Any]:
         study, subject = event.stream.split("/", 1)
@@ -343,10 +321,9 @@ class SealTrail(Application[UUID]):
     def find_subject(self, stream: str) -> Subject | None:
         """The subject of a stream (``<study>/<code>``), or None if never screened."""
         try:
-            subject = self.repository.get(stream_id(stream))
+            subject: Subject = self.repository.get(stream_id(stream))
         except AggregateNotFoundError:
             return None
-        assert isinstance(subject, Subject)
         return subject
 
     def history(self, stream: str) -> list[StoredRecord]:
@@ -375,10 +352,11 @@ class SealTrail(Application[UUID]):
 
     def recordings_to_records(self, recordings: list[Recording[UUID]]) -> list[StoredRecord]:
         """Stored records from what a save returned."""
-        return [
-            StoredRecord(r.notification.id, r.domain_event)  # type: ignore[arg-type]
-            for r in recordings
-        ]
+        records = []
+        for recording in recordings:
+            assert isinstance(recording.domain_event, SignedAggregate.Event)
+            records.append(StoredRecord(recording.notification.id, recording.domain_event))
+        return records
 
 
 def server_anchor(public_key_text: str) -> RegisteredKey:

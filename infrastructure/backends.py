@@ -75,9 +75,7 @@ def _protect_postgres(recorder: PostgresApplicationRecorder) -> None:
             sql.SQL(
                 "CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
                 "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.sealtrail_refuse_change()"
-            ).format(
-                trigger=sql.Identifier(f"{name}_refuse_truncate"), schema=schema, table=table
-            )
+            ).format(trigger=sql.Identifier(f"{name}_refuse_truncate"), schema=schema, table=table)
         )
 
 
@@ -89,9 +87,9 @@ def log_positions(
     rows: list[Any]
     if isinstance(recorder, SQLiteApplicationRecorder):
         with recorder.datastore.transaction(commit=False) as cursor:
+            table = recorder.events_table_name  # eventsourcing's own name, never user input
             cursor.execute(
-                f"SELECT originator_version, rowid FROM {recorder.events_table_name} "
-                "WHERE originator_id = ?",
+                f"SELECT originator_version, rowid FROM {table} WHERE originator_id = ?",  # noqa: S608
                 (originator_id.hex,),
             )
             rows = [(row[0], row[1]) for row in cursor.fetchall()]

@@ -78,7 +78,9 @@ def open_store(settings: Settings | None = None) -> Store:
     try:
         engine = create_view_engine(settings)
         views = SubjectSummaryView(
-            engine, notifications=app.recorder.select_notifications, decode=app.mapper.to_domain_event
+            engine,
+            notifications=app.recorder.select_notifications,
+            decode=app.mapper.to_domain_event,
         )
         credentials = CredentialStore(engine)
     except UNAVAILABLE as error:

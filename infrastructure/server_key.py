@@ -27,7 +27,7 @@ from signatures.keys import (
 
 PRIVATE_KEY_FILE = "server-ed25519.pem"
 PUBLIC_KEY_FILE = "server-ed25519.pub.pem"
-TOKEN_SECRET_FILE = "token-secret"
+TOKEN_SECRET_FILE = "token-secret"  # noqa: S105 - a file name, not a secret
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,7 @@ def load_server_key(settings: Settings) -> ServerKey:
     try:
         return ServerKey(private_key_from_pem(path.read_bytes()))
     except FileNotFoundError:
-        raise StoreNotInitialised(
-            f"no server key at {path}: run 'sealtrail init' first"
-        ) from None
+        raise StoreNotInitialised(f"no server key at {path}: run 'sealtrail init' first") from None
     except KeyFormatError as error:
         raise StoreNotInitialised(f"the server key at {path} is unreadable: {error}") from None
 

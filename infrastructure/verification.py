@@ -98,15 +98,15 @@ class LogVerifier:
         for notification in self._all():
             try:
                 event = self._decode(notification)
-            except Exception:  # noqa: BLE001 - reported as a finding in the second pass
+            except Exception:  # noqa: S112 - the second pass reports it as a finding
                 continue
             if not isinstance(event, SignedAggregate.Event):
                 continue
-            names.setdefault(notification.originator_id, event.stream)
+            names.setdefault(event.originator_id, event.stream)
             if isinstance(event, Account.Event):
                 try:
                     accounts[event.originator_id] = event.mutate(accounts.get(event.originator_id))
-                except Exception:  # noqa: BLE001 - out-of-order account events are findings later
+                except Exception:  # noqa: S112 - the second pass reports this event
                     continue
         return {account.user_id: account for account in accounts.values()}, names
 
@@ -136,7 +136,7 @@ class LogVerifier:
         stream.version = version
         try:
             event = self._decode(notification)
-        except Exception as error:  # noqa: BLE001 - any undecodable row is a finding
+        except Exception as error:
             found.append(finding("undecodable", f"the stored event cannot be read: {error}"))
             stream.head = None
             return found

@@ -112,7 +112,9 @@ class SubjectSummaryView:
         """Drop the view, replay the whole log into it and return its digest."""
         with self._transaction() as connection:
             connection.execute(subject_summary.delete())
-            connection.execute(view_tracking.delete().where(view_tracking.c.view == SUBJECT_SUMMARY))
+            connection.execute(
+                view_tracking.delete().where(view_tracking.c.view == SUBJECT_SUMMARY)
+            )
         self.catch_up()
         return self.digest()
 
@@ -184,5 +186,6 @@ class SubjectSummaryView:
             .values(position=position)
         )
         if updated.rowcount == 0:
-            connection.execute(view_tracking.insert().values(view=SUBJECT_SUMMARY, position=position))
-
+            connection.execute(
+                view_tracking.insert().values(view=SUBJECT_SUMMARY, position=position)
+            )

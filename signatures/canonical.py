@@ -35,7 +35,9 @@ def _refuse_floats(value: Any) -> None:
     # Floats are representable in JCS, but a clinical value that went through a binary float has
     # already lost its exactness; refusing them here keeps every signed number an integer.
     if isinstance(value, float):
-        raise CanonicalFormError("floats are not allowed in signed bodies; send decimals as strings")
+        raise CanonicalFormError(
+            "floats are not allowed in signed bodies; send decimals as strings"
+        )
     if isinstance(value, dict):
         for item in value.values():
             _refuse_floats(item)

@@ -147,9 +147,7 @@ def verify(store: Store, as_json: bool) -> None:
     """Check every event's signature and every subject's hash chain."""
     verifier = store.verifier()
     if sys.stderr.isatty() and not as_json:
-        with click.progressbar(
-            length=verifier.count(), label="verifying", file=sys.stderr
-        ) as bar:
+        with click.progressbar(length=verifier.count(), label="verifying", file=sys.stderr) as bar:
             findings = verifier.verify(progress=bar.update)
     else:
         findings = verifier.verify()
@@ -254,7 +252,9 @@ def key() -> None:
 
 @key.command("generate")
 @click.option(
-    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the private key; the public key goes beside it as .pub.pem",
 )
 @one_line_errors
@@ -274,7 +274,9 @@ def key_generate(out: Path) -> None:
 @key.command("register")
 @click.option("--user", "user_id", required=True)
 @click.option(
-    "--public-key", "public_key_file", required=True,
+    "--public-key",
+    "public_key_file",
+    required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
 @one_line_errors

@@ -81,7 +81,9 @@ def submit(
     try:
         verify_receipt(public_key_from_text(server["public_key"]), receipt)
     except VerificationError as error:
-        raise ClientError(f"the receipt does not verify with the server's key: {error}", 1) from None
+        raise ClientError(
+            f"the receipt does not verify with the server's key: {error}", 1
+        ) from None
     return receipt
 
 

@@ -129,9 +129,7 @@ def _staff_key(store: Store) -> Any:
     user_id, printed_name, role = COORDINATOR
     path = store.settings.keys_dir / "demo" / f"{user_id}.pem"
     if store.app.find_account(user_id) is None:
-        store.app.open_account(
-            user_id=user_id, printed_name=printed_name, role=role, sites=(SITE,)
-        )
+        store.app.open_account(user_id=user_id, printed_name=printed_name, role=role, sites=(SITE,))
         store.credentials.set_password(user_id, one_time_password())
     if path.exists():
         private_key = private_key_from_pem(path.read_bytes())

@@ -24,7 +24,7 @@ DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
-class ExactDecimal(ma.fields.Field):
+class ExactDecimal(ma.fields.Field[Decimal]):
     """A decimal written as a string: ``"2.7"``; never a JSON number, never an exponent."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -43,7 +43,7 @@ class ExactDecimal(ma.fields.Field):
         return None if value is None else format(value, "f")
 
 
-class Instant(ma.fields.Field):
+class Instant(ma.fields.Field[datetime]):
     """A point in time in UTC: ``"2011-03-01T09:30:00Z"``."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -61,7 +61,7 @@ class Instant(ma.fields.Field):
             raise ma.ValidationError("not a real date and time") from None
 
 
-class CalendarDate(ma.fields.Field):
+class CalendarDate(ma.fields.Field[date]):
     """A calendar date: ``"2011-03-01"``."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -132,6 +132,6 @@ class QuantitySchema(ma.Schema):
         return Quantity(data["value"], data["unit"])
 
 
-def enum_field(enum_class: type[Enum], **kwargs: Any) -> ma.fields.Enum:
+def enum_field(enum_class: type[Enum], **kwargs: Any) -> ma.fields.Enum[Any]:
     """An enumeration written by its value."""
     return ma.fields.Enum(enum_class, by_value=True, **kwargs)

@@ -105,9 +105,7 @@ class SignedBodySchema(StrictSchema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(DATA_SCHEMAS)))
     data = ma.fields.Dict(required=True, metadata={"description": "Fields of the kind"})
     signer = ma.fields.Nested(SignerSchema, required=True)
-    key_id = ma.fields.String(
-        required=True, validate=ma.validate.Regexp(r"^ed25519:[0-9a-f]{32}$")
-    )
+    key_id = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^ed25519:[0-9a-f]{32}$"))
     signed_at = Instant(required=True)
     meaning = ma.fields.String(required=True, validate=ma.validate.OneOf(MEANINGS))
 
