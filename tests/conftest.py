@@ -1,0 +1,222 @@
+"""Fixtures shared by every tier: stores on SQLite and PostgreSQL, people with real keys.
+
+PostgreSQL tests run against ``SEALTRAIL_TEST_POSTGRES_URL``; each test gets a database of its
+own (CREATE DATABASE with a unique name) that is dropped afterwards. Without the variable they
+skip, except under ``CI=true`` where a skip would hide a failure, so they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.engine import make_url
+
+from api.submissions import submission_from
+from domain.account import Role
+from domain.wire import instant_to_wire
+from infrastructure.bootstrap import Store, open_store
+from infrastructure.server_key import create_server_key
+from infrastructure.settings import Settings
+from signatures.authorship import sign_body
+from signatures.keys import generate_private_key, key_id, public_key_to_text
+
+STUDY = "NCT01297972"
+ELIGIBLE = {**{f"IN{n}": True for n in range(1, 4)}, **{f"EX{n}": False for n in range(1, 10)}}
+
+
+def postgres_admin_url() -> str | None:
+    """The PostgreSQL server the tests may create databases on, if any."""
+    return os.environ.get("SEALTRAIL_TEST_POSTGRES_URL")
+
+
+def require_postgres() -> str:
+    """The admin URL, or skip (fail under CI)."""
+    url = postgres_admin_url()
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail("SEALTRAIL_TEST_POSTGRES_URL is not set but CI=true: PostgreSQL tests must run")
+    pytest.skip("SEALTRAIL_TEST_POSTGRES_URL is not set")
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database's SQLAlchemy URL, dropped after the test."""
+    admin = make_url(require_postgres())
+    name = f"sealtrail_test_{uuid.uuid4().hex[:16]}"
+    conninfo = _conninfo(admin)
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _conninfo(url: Any) -> str:
+    parts = {
+        "host": url.host or "127.0.0.1",
+        "port": url.port or 5432,
+        "user": url.username or "postgres",
+        "dbname": url.database or "postgres",
+    }
+    if url.password:
+        parts["password"] = url.password
+    return " ".join(f"{key}={value}" for key, value in parts.items())
+
+
+def make_settings(home: Path, database_url: str | None = None) -> Settings:
+    """Settings for a store under ``home`` (SQLite there unless a URL is given)."""
+    return Settings.from_environ(
+        {
+            "SEALTRAIL_HOME": str(home),
+            "SEALTRAIL_DATABASE_URL": database_url or f"sqlite:///{home / 'store.sqlite3'}",
+        }
+    )
+
+
+def new_store(settings: Settings) -> Store:
+    """Create the server key, open and initialise the store."""
+    create_server_key(settings)
+    store = open_store(settings)
+    store.app.initialise()
+    return store
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each store test runs once per backend."""
+    return str(request.param)
+
+
+@pytest.fixture
+def store_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings of a fresh store on the backend under test."""
+    if backend == "postgres":
+        return make_settings(tmp_path, request.getfixturevalue("postgres_database"))
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def store(store_settings: Settings) -> Iterator[Store]:
+    """A fresh, initialised store on the backend under test."""
+    opened = new_store(store_settings)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh, initialised SQLite store (for tests about things other than the backend)."""
+    opened = new_store(make_settings(tmp_path))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@dataclass
+class Person:
+    """Someone with an account, a password and a real Ed25519 key."""
+
+    user_id: str
+    printed_name: str
+    private_key: Ed25519PrivateKey
+    password: str
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.private_key.public_key())
+
+    def body(
+        self, subject: str, kind: str, data: dict[str, Any], **overrides: Any
+    ) -> dict[str, Any]:
+        """An event body this person would sign."""
+        return {
+            "study": STUDY,
+            "subject": subject,
+            "kind": kind,
+            "data": data,
+            "signer": {"user_id": self.user_id, "printed_name": self.printed_name},
+            "key_id": self.key_id,
+            "signed_at": instant_to_wire(datetime.now(UTC)),
+            "meaning": "authorship",
+            **overrides,
+        }
+
+    def sign(self, body: dict[str, Any]) -> str:
+        """The person's signature over the body's canonical form."""
+        return sign_body(self.private_key, body)[1]
+
+    def record(
+        self, store: Store, subject: str, kind: str, data: dict[str, Any], **kwargs: Any
+    ) -> dict[str, Any]:
+        """Submit through the application, as the API does; returns the receipt."""
+        body = self.body(subject, kind, data)
+        receipt: dict[str, Any] = store.app.record(
+            submission_from(body, self.sign(body), **kwargs), actor_id=self.user_id
+        )
+        return receipt
+
+
+PersonFactory = Callable[..., Person]
+
+
+@pytest.fixture
+def person_in() -> PersonFactory:
+    """Make a person in a store: ``person_in(store, "coord1", role=..., sites=(...))``."""
+
+    def make(
+        store: Store,
+        user_id: str = "coord1",
+        *,
+        printed_name: str = "Ana Souza",
+        role: Role = Role.SITE_COORDINATOR,
+        sites: tuple[str, ...] = ("RP",),
+    ) -> Person:
+        private_key = generate_private_key()
+        password = f"pw-{uuid.uuid4().hex}"
+        store.app.open_account(user_id=user_id, printed_name=printed_name, role=role, sites=sites)
+        store.app.register_key(
+            user_id=user_id, public_key=public_key_to_text(private_key.public_key())
+        )
+        store.credentials.set_password(user_id, password)
+        return Person(user_id, printed_name, private_key, password)
+
+    return make
+
+
+def screening(**overrides: Any) -> dict[str, Any]:
+    """The data of a screening at site RP."""
+    return {"site": "RP", "sex": "F", "age": 34, "screened_on": "2011-02-14", **overrides}
+
+
+def consent() -> dict[str, Any]:
+    """The data of a TCLE signature."""
+    return {"tcle_version": "2.0", "consented_on": "2011-02-14"}
+
+
+def enrolment(**answers: bool) -> dict[str, Any]:
+    """The data of an enrolment, every criterion answered (override any)."""
+    return {"eligibility": {**ELIGIBLE, **answers}, "enrolled_on": "2011-02-21"}
+
+
+def haemoglobin(value: str = "7.2", unit: str = "g/dL") -> dict[str, Any]:
+    """The data of a haemoglobin result."""
+    return {
+        "analyte": "haemoglobin",
+        "result": {"value": value, "unit": unit},
+        "collected_at": "2011-02-21T08:00:00Z",
+    }
