@@ -127,6 +127,16 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
         opened.close()
 
 
+@pytest.fixture
+def postgres_store(tmp_path: Path, postgres_database: str) -> Iterator[Store]:
+    """A fresh, initialised PostgreSQL store (for what only PostgreSQL has)."""
+    opened = new_store(make_settings(tmp_path, postgres_database))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
 @dataclass
 class Person:
     """Someone with an account, a password and a real Ed25519 key."""

@@ -1,0 +1,169 @@
+"""What the database refuses, and what ``verify`` finds when someone gets past it anyway.
+
+Each tampering is done directly on the database, the way a person with a SQL prompt would.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+import pytest
+
+from infrastructure.bootstrap import Store
+from infrastructure.verification import Finding
+from tests.conftest import PersonFactory, consent, haemoglobin, screening
+
+SQLITE_TABLE = "stored_events"
+POSTGRES_TABLE = "sealtrail_events"
+
+
+def run_sql(store: Store, statement: str, params: Sequence[Any] = ()) -> None:
+    """Execute one statement on the store's database through a connection of its own."""
+    url = store.settings.database_url
+    if store.settings.is_sqlite:
+        with sqlite3.connect(str(url.database)) as connection:
+            connection.execute(statement, params)
+    else:
+        conninfo = (
+            f"host={url.host} port={url.port or 5432} user={url.username} dbname={url.database}"
+        )
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(statement.replace("%", "%%").replace("?", "%s"), params)  # type: ignore[arg-type]
+
+
+def replace_in_state(store: Store, old: str, new: str, condition: str) -> None:
+    """Rewrite part of stored events' JSON state, as a person at a SQL prompt could."""
+    if store.settings.is_sqlite:
+        statement = "SET state = CAST(replace(CAST(state AS TEXT), ?, ?) AS BLOB)"
+    else:
+        statement = "SET state = convert_to(replace(convert_from(state, 'UTF8'), ?, ?), 'UTF8')"
+    run_sql(store, f"UPDATE {table(store)} {statement} WHERE {condition}", (old, new))
+
+
+def table(store: Store) -> str:
+    return SQLITE_TABLE if store.settings.is_sqlite else POSTGRES_TABLE
+
+
+def drop_triggers(store: Store) -> None:
+    """What an attacker with owner rights does first."""
+    name = table(store)
+    if store.settings.is_sqlite:
+        run_sql(store, f"DROP TRIGGER {name}_refuse_update")
+        run_sql(store, f"DROP TRIGGER {name}_refuse_delete")
+    else:
+        run_sql(store, f"DROP TRIGGER {name}_refuse_update_delete ON {name}")
+        run_sql(store, f"DROP TRIGGER {name}_refuse_truncate ON {name}")
+
+
+def subject_with_history(store: Store, person_in: PersonFactory) -> list[dict[str, Any]]:
+    coordinator = person_in(store)
+    return [
+        coordinator.record(store, "RP-101", "Screened", screening()),
+        coordinator.record(store, "RP-101", "ConsentObtained", consent()),
+        coordinator.record(store, "RP-101", "LabResultRecorded", haemoglobin("7.2")),
+        coordinator.record(store, "RP-101", "LabResultRecorded", haemoglobin("7.9")),
+    ]
+
+
+def where(findings: list[Finding]) -> set[tuple[int, str, int, str]]:
+    return {(f.position, f.stream, f.version, f.kind) for f in findings}
+
+
+def test_the_database_refuses_to_update_a_stored_event(
+    store: Store, person_in: PersonFactory
+) -> None:
+    receipts = subject_with_history(store, person_in)
+    errors = (sqlite3.DatabaseError, psycopg.Error)
+
+    with pytest.raises(errors, match="immutable"):
+        run_sql(store, f"UPDATE {table(store)} SET topic = 'x'")
+    with pytest.raises(errors, match="immutable"):
+        run_sql(store, f"DELETE FROM {table(store)}")
+    assert store.verifier().verify() == []
+    assert len(store.app.history("NCT01297972/RP-101")) == len(receipts)
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_to_truncate_the_events_table(
+    postgres_store: Store, person_in: PersonFactory
+) -> None:
+    subject_with_history(postgres_store, person_in)
+
+    with pytest.raises(psycopg.Error, match="immutable"):
+        run_sql(postgres_store, f"TRUNCATE {POSTGRES_TABLE}")
+    assert len(postgres_store.app.history("NCT01297972/RP-101")) == 4
+
+
+def test_a_changed_byte_in_a_signed_payload_is_named_by_verify(
+    store: Store, person_in: PersonFactory
+) -> None:
+    receipts = subject_with_history(store, person_in)
+    drop_triggers(store)
+    third = receipts[2]
+    # One byte: the haemoglobin value 7.2 becomes 8.2 inside the author's signed body.
+    replace_in_state(
+        store,
+        '\\"value\\":\\"7.2\\"',
+        '\\"value\\":\\"8.2\\"',
+        "originator_version = 3 AND topic LIKE '%LabResultRecorded'",
+    )
+
+    findings = store.verifier().verify()
+
+    assert (third["position"], "NCT01297972/RP-101", 3, "signature-invalid") in where(findings)
+    # The next event committed to the original hash, so the chain names it too.
+    assert (receipts[3]["position"], "NCT01297972/RP-101", 4, "chain-broken") in where(findings)
+
+
+def test_a_changed_field_outside_the_signed_body_is_named_by_verify(
+    store: Store, person_in: PersonFactory
+) -> None:
+    receipts = subject_with_history(store, person_in)
+    drop_triggers(store)
+    replace_in_state(
+        store, '"age":34', '"age":35', "originator_version = 1 AND topic LIKE '%Screened'"
+    )
+
+    findings = store.verifier().verify()
+
+    assert where(findings) == {
+        (receipts[0]["position"], "NCT01297972/RP-101", 1, "content-mismatch")
+    }
+
+
+def test_a_row_deleted_with_the_triggers_dropped_is_named_by_verify(
+    store: Store, person_in: PersonFactory
+) -> None:
+    receipts = subject_with_history(store, person_in)
+    drop_triggers(store)
+    run_sql(
+        store,
+        f"DELETE FROM {table(store)} "
+        "WHERE originator_version = 2 AND topic LIKE '%ConsentObtained'",
+    )
+
+    findings = store.verifier().verify()
+
+    after = (receipts[2]["position"], "NCT01297972/RP-101", 3)
+    assert (*after, "version-gap") in where(findings)
+    assert (*after, "chain-broken") in where(findings)
+
+
+def test_an_undecodable_row_is_a_finding_not_a_crash(
+    store: Store, person_in: PersonFactory
+) -> None:
+    receipts = subject_with_history(store, person_in)
+    drop_triggers(store)
+    run_sql(
+        store,
+        f"UPDATE {table(store)} SET state = ? WHERE originator_version = 4 "
+        "AND topic LIKE '%LabResultRecorded'",
+        (b"{not json",),
+    )
+
+    findings = store.verifier().verify()
+
+    assert where(findings) == {(receipts[3]["position"], "NCT01297972/RP-101", 4, "undecodable")}
