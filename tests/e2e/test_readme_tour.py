@@ -1,0 +1,104 @@
+"""The README's five-minute tour, run word for word against a real gunicorn server.
+
+The shell blocks are read out of README.md itself, so the tour cannot drift from what works.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def tour_blocks() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## A five-minute tour", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_serving(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError("the server exited while starting")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within 30 s")
+
+
+def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_the_readme_tour_works_word_for_word(tmp_path: Path) -> None:
+    blocks = tour_blocks()
+    assert len(blocks) == 5, "the tour has five steps"
+    (tmp_path / ".venv").symlink_to(VENV_BIN.parent)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    env["PATH"] = f"{VENV_BIN}:{env['PATH']}"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    # What `make run` does before it serves.
+    for command in ("init", "demo", "verify"):
+        done = bash(f"sealtrail {command}", tmp_path, env)
+        assert done.returncode == 0, done.stderr
+    server = subprocess.Popen(
+        ["sealtrail", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_serving(f"{base}/openapi.json", server)
+        steps_1_to_4 = "\n".join(blocks[:4]).replace("http://127.0.0.1:8000", base)
+        done = bash(steps_1_to_4, tmp_path, env)
+        assert done.returncode == 0, done.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    assert '"subject": "RP-102"' in done.stdout  # the receipt
+    assert '"haemoglobin":{"collected_at":"2011-03-02T08:00:00Z","unit":"g/dL","value":"7.1"}' in (
+        done.stdout
+    )
+    assert '"printed_name":"Ana Souza"' in done.stdout  # the history's signature manifestation
+    assert "OK: 22 events checked, 0 findings" in done.stdout
+
+    tampered = bash(blocks[4], tmp_path, env)
+
+    assert tampered.returncode == 1
+    assert tampered.stdout.splitlines()[0].startswith(
+        "position 12: NCT01297972/RP-101 version 7: signature-invalid"
+    )
+    assert "position 13: NCT01297972/RP-101 version 8: chain-broken" in tampered.stdout
+    assert "FAILED: 22 events checked, 2 findings" in tampered.stdout
