@@ -1,0 +1,248 @@
+"""The command line as a user runs it: exit codes, one-line errors, idempotent set-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SEALTRAIL = str(Path(sys.executable).parent / "sealtrail")
+
+
+def sealtrail(
+    *args: str, home: Path, url: str | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    env["SEALTRAIL_HOME"] = str(home)
+    env["SEALTRAIL_DATABASE_URL"] = url or f"sqlite:///{home / 'store.sqlite3'}"
+    return subprocess.run(
+        [SEALTRAIL, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    done = sealtrail("init", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return tmp_path
+
+
+def test_init_prints_a_one_time_password_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    first = sealtrail("init", home=tmp_path)
+    second = sealtrail("init", home=tmp_path)
+
+    assert first.returncode == 0
+    assert "administrator: admin, one-time password: " in first.stdout
+    assert second.returncode == 0
+    assert "already initialised" in second.stdout
+    assert (tmp_path / "keys" / "server-ed25519.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_demo_loads_once_and_verifies_clean(home: Path) -> None:
+    first = sealtrail("demo", home=home)
+    second = sealtrail("demo", home=home)
+    verified = sealtrail("verify", "--json", home=home)
+
+    assert "14 new events" in first.stdout
+    assert "0 new events" in second.stdout
+    report = json.loads(verified.stdout)
+    assert verified.returncode == 0
+    assert report == {"events": 19, "ok": True, "findings": []}
+
+
+def test_rebuild_prints_the_same_digest_run_after_run(home: Path) -> None:
+    sealtrail("demo", home=home)
+    digests = {sealtrail("rebuild", home=home).stdout.strip() for _ in range(2)}
+
+    assert len(digests) == 1
+    assert len(digests.pop()) == 64
+
+
+def test_verify_exits_1_and_names_each_finding_in_json(home: Path) -> None:
+    sealtrail("demo", home=home)
+    database = home / "store.sqlite3"
+    with sqlite3.connect(database) as connection:
+        connection.execute("DROP TRIGGER stored_events_refuse_delete")
+        connection.execute(
+            "DELETE FROM stored_events WHERE rowid = "
+            "(SELECT rowid FROM stored_events WHERE topic LIKE '%Enrolled')"
+        )
+
+    done = sealtrail("verify", "--json", home=home)
+
+    report = json.loads(done.stdout)
+    assert done.returncode == 1
+    assert report["ok"] is False
+    assert {(f["stream"], f["version"], f["kind"]) for f in report["findings"]} == {
+        ("NCT01297972/RP-101", 4, "version-gap"),
+        ("NCT01297972/RP-101", 4, "chain-broken"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root@localhost/db", "must be sqlite:///PATH or postgresql"),
+        ("not a url", "is not a database URL"),
+        ("postgresql+psycopg://nobody@127.0.0.1:1/none", "cannot open the store"),
+    ],
+    ids=["wrong-backend", "malformed", "unreachable"],
+)
+def test_a_bad_database_url_is_one_line_and_exit_2(home: Path, url: str, message: str) -> None:
+    done = sealtrail("verify", home=home, url=url)
+
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_a_store_without_a_server_key_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = sealtrail("verify", home=tmp_path)
+
+    assert done.returncode == 2
+    assert "run 'sealtrail init' first" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_user_id_is_never_reused(home: Path) -> None:
+    first = sealtrail(
+        "user", "add", "coord1", "--name", "Ana", "--role", "site_coordinator", home=home
+    )
+    again = sealtrail("user", "add", "coord1", "--name", "Bia", "--role", "monitor", home=home)
+
+    assert first.returncode == 0
+    assert again.returncode == 1
+    assert "exists and is never reused" in again.stderr
+
+
+def test_an_unknown_role_is_a_usage_error(home: Path) -> None:
+    done = sealtrail("user", "add", "x", "--name", "X", "--role", "king", home=home)
+
+    assert done.returncode == 2
+    assert "Invalid value for '--role'" in done.stderr
+
+
+def test_keys_are_generated_registered_and_revoked(home: Path) -> None:
+    sealtrail("user", "add", "coord1", "--name", "Ana", "--role", "site_coordinator", home=home)
+    generated = sealtrail("key", "generate", "--out", str(home / "coord1.pem"), home=home)
+    key_id = generated.stdout.split()[0]
+    registered = sealtrail(
+        "key",
+        "register",
+        "--user",
+        "coord1",
+        "--public-key",
+        str(home / "coord1.pub.pem"),
+        home=home,
+    )
+    again = sealtrail(
+        "key",
+        "register",
+        "--user",
+        "coord1",
+        "--public-key",
+        str(home / "coord1.pub.pem"),
+        home=home,
+    )
+    revoked = sealtrail(
+        "key", "revoke", "--user", "coord1", "--key-id", key_id, "--reason", "lost", home=home
+    )
+
+    assert generated.returncode == 0 and key_id.startswith("ed25519:")
+    assert (home / "coord1.pem").stat().st_mode & 0o777 == 0o600
+    assert registered.returncode == 0 and key_id in registered.stdout
+    assert again.returncode == 1 and "already registered" in again.stderr
+    assert revoked.returncode == 0
+    assert sealtrail("verify", home=home).returncode == 0
+
+
+def test_key_generate_refuses_to_overwrite_a_key(home: Path) -> None:
+    sealtrail("key", "generate", "--out", str(home / "k.pem"), home=home)
+    done = sealtrail("key", "generate", "--out", str(home / "k.pem"), home=home)
+
+    assert done.returncode == 2
+    assert "exists" in done.stderr
+
+
+def test_a_public_key_that_is_not_a_key_is_refused_in_one_line(home: Path) -> None:
+    sealtrail("user", "add", "coord1", "--name", "Ana", "--role", "site_coordinator", home=home)
+    bogus = home / "bogus.pub"
+    bogus.write_text("hello")
+
+    done = sealtrail("key", "register", "--user", "coord1", "--public-key", str(bogus), home=home)
+
+    assert done.returncode == 1
+    assert "neither base64 nor PEM" in done.stderr
+
+
+def test_submit_without_a_password_off_a_terminal_is_a_usage_error(home: Path) -> None:
+    sealtrail("key", "generate", "--out", str(home / "k.pem"), home=home)
+    event = home / "event.json"
+    event.write_text('{"study": "NCT01297972", "subject": "RP-1", "kind": "Screened", "data": {}}')
+
+    done = sealtrail(
+        "submit",
+        "--url",
+        "http://127.0.0.1:9",
+        "--user",
+        "u",
+        "--key",
+        str(home / "k.pem"),
+        str(event),
+        home=home,
+        stdin="",
+    )
+
+    assert done.returncode == 2
+    assert "SEALTRAIL_PASSWORD" in done.stderr
+
+
+def test_submit_of_a_file_that_is_not_an_event_is_a_usage_error(home: Path) -> None:
+    sealtrail("key", "generate", "--out", str(home / "k.pem"), home=home)
+    event = home / "event.json"
+    event.write_text("[1, 2")
+
+    done = sealtrail(
+        "submit",
+        "--url",
+        "http://127.0.0.1:9",
+        "--user",
+        "u",
+        "--key",
+        str(home / "k.pem"),
+        str(event),
+        home=home,
+    )
+
+    assert done.returncode == 2
+    assert "is not JSON" in done.stderr
+
+
+def test_the_commands_also_run_under_flask(home: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    env["SEALTRAIL_HOME"] = str(home)
+    env["SEALTRAIL_DATABASE_URL"] = f"sqlite:///{home / 'store.sqlite3'}"
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "verify"],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "OK: 3 events checked, 0 findings" in done.stdout
