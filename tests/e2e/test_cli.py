@@ -246,3 +246,15 @@ def test_the_commands_also_run_under_flask(home: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert "OK: 3 events checked, 0 findings" in done.stdout
+
+
+@pytest.mark.postgres
+def test_init_demo_and_verify_run_on_postgresql(tmp_path: Path, postgres_database: str) -> None:
+    for command in (("init",), ("init",), ("demo",), ("verify",), ("rebuild",)):
+        done = sealtrail(*command, home=tmp_path, url=postgres_database)
+        assert done.returncode == 0, done.stderr
+
+    assert (
+        "OK: 19 events checked, 0 findings"
+        in sealtrail("verify", home=tmp_path, url=postgres_database).stdout
+    )
