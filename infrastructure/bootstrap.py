@@ -80,6 +80,7 @@ def open_store(settings: Settings | None = None) -> Store:
         views = SubjectSummaryView(
             engine,
             notifications=app.recorder.select_notifications,
+            last_position=app.recorder.max_notification_id,
             decode=app.mapper.to_domain_event,
         )
         credentials = CredentialStore(engine)

@@ -58,6 +58,7 @@ def create_server_key(settings: Settings) -> ServerKey:
     private_key = generate_private_key()
     _write_private(settings.keys_dir / PRIVATE_KEY_FILE, private_key_to_pem(private_key))
     (settings.keys_dir / PUBLIC_KEY_FILE).write_bytes(public_key_to_pem(private_key.public_key()))
+    token_secret(settings)
     return ServerKey(private_key)
 
 
@@ -77,16 +78,26 @@ def load_server_key(settings: Settings) -> ServerKey:
 
 
 def token_secret(settings: Settings) -> bytes:
-    """The secret that signs bearer tokens, made on first use and kept beside the key."""
+    """The secret that signs bearer tokens, made once and kept beside the key.
+
+    Several server workers may start at once: the secret is written to a private temporary file
+    and linked into place, so every worker reads the same complete secret.
+    """
     path = settings.keys_dir / TOKEN_SECRET_FILE
     if not path.exists():
         settings.ensure_directories()
-        _write_private(path, secrets.token_hex(32).encode("ascii"), exclusive=False)
+        draft = path.with_name(f".{TOKEN_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        _write_private(draft, secrets.token_hex(32).encode("ascii"))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker won the race; its secret is the one
+        finally:
+            draft.unlink()
     return path.read_bytes().strip()
 
 
-def _write_private(path: Path, content: bytes, *, exclusive: bool = True) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
-    descriptor = os.open(path, flags, 0o600)
+def _write_private(path: Path, content: bytes) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -80,9 +80,16 @@ def create_view_engine(settings: Settings) -> Engine:
 class SubjectSummaryView:
     """The current state of every subject, as a table the API reads."""
 
-    def __init__(self, engine: Engine, notifications: Any, decode: Any) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        notifications: Callable[[int, int], Sequence[Notification]],
+        last_position: Callable[[], int | None],
+        decode: Callable[[Notification], Any],
+    ) -> None:
         self.engine = engine
         self._notifications = notifications
+        self._last_position = last_position
         self._decode = decode
         metadata.create_all(engine)
 
@@ -95,11 +102,13 @@ class SubjectSummaryView:
 
     def catch_up(self) -> int:
         """Apply every event past the tracked position; returns how many were applied."""
+        if self._is_current():
+            return 0  # the common case for reads: no write transaction, no lock
         applied = 0
         while True:
             with self._transaction() as connection:
                 position = self._tracked(connection)
-                page: list[Notification] = self._notifications(position + 1, BATCH)
+                page = self._notifications(position + 1, BATCH)
                 for notification in page:
                     self._apply(connection, notification)
                 if page:
@@ -170,6 +179,11 @@ class SubjectSummaryView:
                 .where(subject_summary.c.stream == event_.stream)
                 .values(**values)
             )
+
+    def _is_current(self) -> bool:
+        with self.engine.connect() as connection:
+            tracked = self._tracked(connection)
+        return tracked >= (self._last_position() or 0)
 
     @staticmethod
     def _tracked(connection: Connection) -> int:
