@@ -120,9 +120,7 @@ class SignedAggregate(Aggregate):
         """The first event of a stream; it commits to the genesis hash."""
 
     @classmethod
-    def _create(
-        cls, event_class: Any, *, id: uuid.UUID | None = None, **kwargs: Any
-    ) -> Any:
+    def _create(cls, event_class: Any, *, id: uuid.UUID | None = None, **kwargs: Any) -> Any:
         stream = kwargs["stream"]
         return super()._create(
             event_class, id=id or stream_id(stream), previous_hash=GENESIS_HASH, **kwargs
