@@ -8,7 +8,7 @@ from typing import Any
 import flask_smorest
 import swagger_ui_bundle
 from flask import Flask, Response, request, send_from_directory
-from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
 from api import accounts, cli, events, problems, subjects, tokens
 from api.store import EXTENSION
@@ -53,8 +53,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def require_json_body() -> None:
-        if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return
+        if not request.is_json:
             raise UnsupportedMediaType("send the body as application/json")
+        # Parse once, here, so that no body is a 500: Flask's parser answers 400 for every
+        # ValueError (webargs lets a 5,000-digit integer escape), and nesting too deep for the
+        # parser is refused the same way. Views reuse the cached result.
+        try:
+            request.get_json()
+        except BadRequest:
+            raise BadRequest("the request body is not valid JSON") from None
+        except RecursionError:
+            raise BadRequest("the request body is nested too deeply") from None
 
     @app.get(DOCS_ASSETS + "<path:filename>")
     def docs_assets(filename: str) -> Response:

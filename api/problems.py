@@ -112,7 +112,8 @@ def from_http_exception(error: HTTPException) -> Response:
         detail = "the request body is not valid JSON"
     else:
         detail = data.get("message") or error.description or error.name
-    headers = dict(data.get("headers") or {})
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="sealtrail"')
     if status >= 500:

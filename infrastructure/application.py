@@ -237,6 +237,8 @@ class SealTrail(Application[UUID]):
             replayed = self._replay(subject, submission)
             if replayed is not None:
                 return replayed
+        if subject is None and submission.kind != Subject.Screened.__name__:
+            raise SubjectNotFound(f"{submission.stream} has not been screened")
         self._check_expected_version(subject, submission.expected_version)
         site = subject.site if subject is not None else str(submission.fields.get("site"))
         check_may_record(actor, site)
