@@ -45,3 +45,27 @@ class ContentMismatch(VerificationError):
     """What the store holds differs from what the author signed."""
 
     kind = "content-mismatch"
+
+
+class InclusionProofInvalid(VerificationError):
+    """An RFC 9162 inclusion proof does not lead from the leaf hash to the tree's root."""
+
+    kind = "inclusion-proof-invalid"
+
+
+class ConsistencyProofInvalid(VerificationError):
+    """An RFC 9162 consistency proof does not show the older tree to be a prefix of the newer."""
+
+    kind = "consistency-proof-invalid"
+
+
+class CheckpointMalformed(VerificationError):
+    """A signed note or its checkpoint body does not follow C2SP signed-note / tlog-checkpoint."""
+
+    kind = "checkpoint-malformed"
+
+
+class CheckpointSignatureInvalid(VerificationError):
+    """No valid signature by the expected key, or a signature by that key fails to verify."""
+
+    kind = "checkpoint-signature-invalid"

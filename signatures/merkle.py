@@ -1,0 +1,252 @@
+"""The RFC 6962 / RFC 9162 Merkle tree: hashes, proofs and their verification.
+
+Leaves and interior nodes are hashed under different one-byte prefixes (RFC 6962 section 2.1),
+so a leaf can never pass for a node. A store keeps only the hashes of *complete aligned*
+subtrees, ``node(level, index)`` = MTH of the ``2**level`` leaves starting at
+``index * 2**level``; :func:`append_leaf` maintains them in O(log n) writes per leaf, and every
+other subtree hash, root and proof is computed from them in O(log n) reads.
+
+Proof generation follows RFC 6962 section 2.1.1 (PATH) and 2.1.2 (PROOF/SUBPROOF); verification
+follows the algorithms of RFC 9162 sections 2.1.3.2 and 2.1.4.2, which need only the proof.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
+
+from signatures.errors import ConsistencyProofInvalid, InclusionProofInvalid
+
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+"""MTH({}) = SHA-256() (RFC 6962 section 2.1)."""
+
+NodeReader = Callable[[int, int], bytes]
+NodeWriter = Callable[[int, int, bytes], None]
+
+
+class SubtreeSource(Protocol):
+    """Read access to the stored hashes of complete aligned subtrees."""
+
+    def node(self, level: int, index: int) -> bytes:
+        """MTH of the ``2**level`` leaves starting at leaf ``index * 2**level``."""
+        ...
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """MTH({d}) = SHA-256(0x00 || d) (RFC 6962 section 2.1)."""
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """SHA-256(0x01 || left || right), the hash of an interior node (RFC 6962 section 2.1)."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def subtree_hash(source: SubtreeSource, start: int, end: int) -> bytes:
+    """MTH(D[start:end]) for a non-empty range of leaves.
+
+    A complete aligned range is one stored node. Otherwise the range splits at the largest
+    power of two ``k < end - start`` (RFC 6962 section 2.1). The ranges that MTH, PATH and
+    SUBPROOF ask for start at a multiple of ``2**ceil(log2(end - start))``, so their left part is
+    always a stored node and the cost is O(log n) reads.
+    """
+    if not 0 <= start < end:
+        raise ValueError(f"not a non-empty range of leaves: [{start}, {end})")
+    width = end - start
+    if width & (width - 1) == 0 and start % width == 0:
+        level = width.bit_length() - 1
+        return source.node(level, start >> level)
+    k = _split(width)
+    return node_hash(subtree_hash(source, start, start + k), subtree_hash(source, start + k, end))
+
+
+def root(source: SubtreeSource, size: int) -> bytes:
+    """MTH(D[0:size]), the root hash of the tree holding the first ``size`` leaves."""
+    if size < 0:
+        raise ValueError(f"a tree size cannot be negative: {size}")
+    return EMPTY_ROOT if size == 0 else subtree_hash(source, 0, size)
+
+
+def inclusion_proof(source: SubtreeSource, leaf_index: int, size: int) -> list[bytes]:
+    """PATH(m, D[0:size]) of RFC 6962 section 2.1.1, ordered from the leaf upwards."""
+    if not 0 <= leaf_index < size:
+        raise ValueError(f"leaf {leaf_index} is not in a tree of size {size}")
+    proof: list[bytes] = []
+    start, end, m = 0, size, leaf_index
+    while end - start > 1:
+        k = _split(end - start)
+        if m < k:
+            proof.append(subtree_hash(source, start + k, end))
+            end = start + k
+        else:
+            proof.append(subtree_hash(source, start, start + k))
+            start, m = start + k, m - k
+    proof.reverse()
+    return proof
+
+
+def consistency_proof(source: SubtreeSource, old_size: int, new_size: int) -> list[bytes]:
+    """PROOF(old_size, D[0:new_size]) of RFC 6962 section 2.1.2 (empty when either tree is)."""
+    if not 0 <= old_size <= new_size:
+        raise ValueError(f"no consistency proof from size {old_size} to size {new_size}")
+    if old_size in (0, new_size):
+        return []
+    proof: list[bytes] = []
+    start, end, m, whole = 0, new_size, old_size, True
+    while m != end - start:  # SUBPROOF(m, D[start:end], whole)
+        k = _split(end - start)
+        if m <= k:
+            proof.append(subtree_hash(source, start + k, end))
+            end = start + k
+        else:
+            proof.append(subtree_hash(source, start, start + k))
+            start, m, whole = start + k, m - k, False
+    if not whole:
+        proof.append(subtree_hash(source, start, end))
+    proof.reverse()
+    return proof
+
+
+def append_leaf(
+    read_node: NodeReader, write_node: NodeWriter, leaf_index: int, data: bytes
+) -> bytes:
+    """Add leaf number ``leaf_index`` (0-based, the next one) to a node store; return its hash.
+
+    Writes node(0, n), then, while the node just written is a right child, its parent: at most
+    log2(n) + 1 writes and log2(n) reads, all of nodes that already exist.
+    """
+    if leaf_index < 0:
+        raise ValueError(f"a leaf index cannot be negative: {leaf_index}")
+    hashed = leaf_hash(data)
+    level, index, current = 0, leaf_index, hashed
+    write_node(0, leaf_index, hashed)
+    while index & 1:
+        current = node_hash(read_node(level, index - 1), current)
+        level, index = level + 1, index >> 1
+        write_node(level, index, current)
+    return hashed
+
+
+class InMemoryTree:
+    """A :class:`SubtreeSource` held in a dict, for verifiers that rebuild a tree from leaves."""
+
+    def __init__(self, leaves: Iterable[bytes] = ()) -> None:
+        self._nodes: dict[tuple[int, int], bytes] = {}
+        self.size = 0
+        for data in leaves:
+            self.append(data)
+
+    def node(self, level: int, index: int) -> bytes:
+        """The stored hash of a complete aligned subtree; KeyError if it is not complete yet."""
+        return self._nodes[(level, index)]
+
+    def append(self, data: bytes) -> bytes:
+        """Append one leaf and return its leaf hash."""
+        hashed = append_leaf(self.node, self._write, self.size, data)
+        self.size += 1
+        return hashed
+
+    def root(self) -> bytes:
+        """The root hash of the whole tree."""
+        return root(self, self.size)
+
+    def _write(self, level: int, index: int, value: bytes) -> None:
+        self._nodes[(level, index)] = value
+
+
+def verify_inclusion(
+    leaf_hash: bytes, leaf_index: int, tree_size: int, proof: Sequence[bytes], root: bytes
+) -> None:
+    """Check that ``leaf_hash`` is leaf ``leaf_index`` of the tree of this size and root.
+
+    The algorithm of RFC 9162 section 2.1.3.2, after checking that every hash is 32 bytes.
+
+    Raises:
+        InclusionProofInvalid: the index is not below the size, a hash has the wrong length,
+            the proof has the wrong number of hashes, or it leads to another root.
+    """
+    if not 0 <= leaf_index < tree_size:
+        raise InclusionProofInvalid(f"leaf {leaf_index} is not in a tree of size {tree_size}")
+    _check_lengths(InclusionProofInvalid, leaf_hash, root, *proof)
+    fn, sn, r = leaf_index, tree_size - 1, leaf_hash
+    for p in proof:
+        if sn == 0:
+            raise InclusionProofInvalid("the inclusion proof has too many hashes")
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = node_hash(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0:
+        raise InclusionProofInvalid("the inclusion proof has too few hashes")
+    if not hmac.compare_digest(r, root):
+        raise InclusionProofInvalid("the inclusion proof leads to another root")
+
+
+def verify_consistency(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> None:
+    """Check that the tree of ``old_size`` leaves is a prefix of the tree of ``new_size``.
+
+    Equal sizes need equal roots and an empty proof; the empty tree (whose root must be
+    SHA-256 of nothing) is a prefix of every tree, with an empty proof. Otherwise the algorithm
+    of RFC 9162 section 2.1.4.2 applies.
+
+    Raises:
+        ConsistencyProofInvalid: the sizes go backwards, a hash has the wrong length, the
+            proof has the wrong number of hashes, or it does not reproduce both roots.
+    """
+    if not 0 <= old_size <= new_size:
+        raise ConsistencyProofInvalid(f"a tree cannot shrink from {old_size} to {new_size}")
+    _check_lengths(ConsistencyProofInvalid, old_root, new_root, *proof)
+    if old_size == 0 and not hmac.compare_digest(old_root, EMPTY_ROOT):
+        raise ConsistencyProofInvalid("the root of the empty tree is SHA-256 of nothing")
+    if old_size in (0, new_size):
+        if proof:
+            raise ConsistencyProofInvalid("this consistency proof must be empty")
+        if old_size == new_size and not hmac.compare_digest(old_root, new_root):
+            raise ConsistencyProofInvalid("two trees of the same size have different roots")
+        return
+    if not proof:
+        raise ConsistencyProofInvalid("the consistency proof is empty")
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:
+        path.insert(0, old_root)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise ConsistencyProofInvalid("the consistency proof has too many hashes")
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node_hash(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0:
+        raise ConsistencyProofInvalid("the consistency proof has too few hashes")
+    if not hmac.compare_digest(fr, old_root):
+        raise ConsistencyProofInvalid("the consistency proof does not lead to the old root")
+    if not hmac.compare_digest(sr, new_root):
+        raise ConsistencyProofInvalid("the consistency proof does not lead to the new root")
+
+
+def _split(width: int) -> int:
+    """The largest power of two strictly smaller than ``width`` (which is at least 2)."""
+    return 1 << ((width - 1).bit_length() - 1)
+
+
+def _check_lengths(
+    error: type[InclusionProofInvalid | ConsistencyProofInvalid], *hashes: bytes
+) -> None:
+    for value in hashes:
+        if len(value) != HASH_SIZE:
+            raise error(f"a SHA-256 hash has {HASH_SIZE} bytes, not {len(value)}")
