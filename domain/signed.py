@@ -17,9 +17,10 @@ from typing import Any, ClassVar
 from eventsourcing.domain import Aggregate
 
 from domain.authorship import Authorship, authorship_in_force, idempotency_key_in_force
-from domain.wire import to_wire
+from domain.wire import recorded_instant, to_wire
 from signatures.chain import GENESIS_HASH, event_hash
 from signatures.errors import ContentMismatch
+from signatures.log_leaf import event_leaf
 
 # Stream ids are name-based (RFC 9562 UUIDv5) so anyone can derive a subject's id from its code.
 STREAM_NAMESPACE = uuid.UUID("5d4e1b8e-2f6c-5a43-9d0e-7c1a3b9f6e21")
@@ -79,6 +80,16 @@ class SignedAggregate(Aggregate):
         def recorded_at(self) -> datetime:
             """When the store recorded the event (the server's clock)."""
             return self.timestamp
+
+        def leaf_data(self, position: int) -> bytes:
+            """What this event's leaf in the Merkle log commits to (:mod:`signatures.log_leaf`)."""
+            return event_leaf(
+                position=position,
+                stream_id=self.originator_id.hex,
+                version=self.originator_version,
+                recorded_at=recorded_instant(self.recorded_at),
+                event_hash=self.event_hash,
+            )
 
         def signed_data(self) -> dict[str, Any]:
             """The event's own fields, written as the author's ``data`` object must read."""

@@ -21,6 +21,7 @@ from typing import Any
 from domain.quantities import Quantity
 
 INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+RECORDED_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def to_wire(value: Any) -> Any:
@@ -54,6 +55,11 @@ def instant_to_wire(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("an instant must carry a time zone")
     return value.astimezone(UTC).strftime(INSTANT_FORMAT)
+
+
+def recorded_instant(value: datetime) -> str:
+    """The server's recording time, to the microsecond, in UTC with a ``Z``."""
+    return value.astimezone(UTC).strftime(RECORDED_FORMAT)
 
 
 def instant_from_wire(text: str) -> datetime:

@@ -29,8 +29,10 @@ from domain.protocol import protocol_for
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import RECORDERS, Subject, subject_stream
 from domain.wire import instant_to_wire, to_wire
-from infrastructure.backends import log_positions, protect_events_table
+from infrastructure.backends import log_positions, protect_tables
+from infrastructure.checkpoints import CheckpointKeeper
 from infrastructure.event_store import SealedEventStore
+from infrastructure.merkle_log import APPEND_ONLY_TABLES
 from infrastructure.server_key import ServerKey
 from infrastructure.settings import APPLICATION_NAME, Settings
 from infrastructure.transcodings import register_domain_transcodings
@@ -101,11 +103,14 @@ class SealTrail(Application[UUID]):
     name = APPLICATION_NAME
     env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
-    def __init__(self, settings: Settings, server_key: ServerKey) -> None:
+    def __init__(
+        self, settings: Settings, server_key: ServerKey, checkpoints: CheckpointKeeper
+    ) -> None:
         self.settings = settings
         self.server_key = server_key
+        self.checkpoints = checkpoints
         super().__init__(env=settings.eventsourcing_env())
-        protect_events_table(self.recorder)
+        protect_tables(self.recorder, APPEND_ONLY_TABLES)
 
     # -- wiring -------------------------------------------------------------------------------
 
@@ -249,7 +254,9 @@ class SealTrail(Application[UUID]):
         except IntegrityError:
             return self._after_conflict(submission)
         (record,) = self.recordings_to_records(recordings)
-        return self._receipt(record.position, record.event)
+        receipt = self._receipt(record.position, record.event)
+        self.checkpoints.seal_if_due()
+        return receipt
 
     def _apply(self, subject: Subject | None, submission: Submission) -> Subject:
         kind = submission.kind
@@ -308,6 +315,7 @@ class SealTrail(Application[UUID]):
             self.server_key.private_key,
             {
                 "position": position,
+                "leaf_index": self.checkpoints.leaf_index(position),
                 "study": study,
                 "subject": subject,
                 "version": event.originator_version,

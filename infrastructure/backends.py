@@ -7,7 +7,7 @@ nothing stopped a person with a SQL prompt), and find the log position of a stor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 from uuid import UUID
 
@@ -19,25 +19,30 @@ from psycopg import sql
 IMMUTABLE_MESSAGE = "sealtrail: stored events are immutable"
 
 
-def protect_events_table(recorder: ApplicationRecorder) -> None:
-    """Install the triggers that refuse changes to stored events (idempotent)."""
+def protect_tables(recorder: ApplicationRecorder, others: Sequence[str] = ()) -> None:
+    """Install the triggers that refuse changes to the events table and to ``others``.
+
+    Idempotent: run by every process that opens the store.
+    """
+    tables = [recorder.events_table_name, *others]  # type: ignore[attr-defined]
     if isinstance(recorder, SQLiteApplicationRecorder):
-        _protect_sqlite(recorder)
+        _protect_sqlite(recorder, tables)
     elif isinstance(recorder, PostgresApplicationRecorder):
-        _protect_postgres(recorder)
+        for table in tables:
+            _protect_postgres(recorder, table)
     else:  # pragma: no cover - only the two backends are configured by Settings
         raise TypeError(f"no immutability triggers for {type(recorder).__name__}")
 
 
-def _protect_sqlite(recorder: SQLiteApplicationRecorder) -> None:
-    table = recorder.events_table_name
+def _protect_sqlite(recorder: SQLiteApplicationRecorder, tables: Sequence[str]) -> None:
     with recorder.datastore.transaction(commit=True) as cursor:
-        for operation in ("UPDATE", "DELETE"):
-            cursor.execute(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "
-                f"BEFORE {operation} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE}: {operation} refused'); END"
-            )
+        for table in tables:
+            for operation in ("UPDATE", "DELETE"):
+                cursor.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "
+                    f"BEFORE {operation} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE}: {operation} refused'); END"
+                )
 
 
 _POSTGRES_FUNCTION = sql.SQL(
@@ -48,10 +53,9 @@ _POSTGRES_FUNCTION = sql.SQL(
 )
 
 
-def _protect_postgres(recorder: PostgresApplicationRecorder) -> None:
+def _protect_postgres(recorder: PostgresApplicationRecorder, name: str) -> None:
     schema = sql.Identifier(recorder.datastore.schema)
-    table = sql.Identifier(recorder.events_table_name)
-    name = recorder.events_table_name
+    table = sql.Identifier(name)
     with recorder.datastore.transaction(commit=True) as cursor:
         # Several workers may start at once; serialise the DDL so they do not collide.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('sealtrail-triggers'))")

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
 
+from infrastructure import merkle_log
 from infrastructure.application import SealTrail, server_anchor
+from infrastructure.checkpoints import CheckpointKeeper, log_origin
 from infrastructure.credentials import CredentialStore
 from infrastructure.errors import StoreUnavailable
 from infrastructure.server_key import load_server_key
 from infrastructure.settings import Settings
-from infrastructure.verification import LogVerifier
+from infrastructure.verification import RANGE, LogVerifier
 from infrastructure.views import SubjectSummaryView, create_view_engine
 from signatures.keys import public_key_to_text
 
@@ -40,17 +41,19 @@ class Store:
     credentials: CredentialStore
     _closed: bool = field(default=False, init=False)
 
-    def verifier(self) -> LogVerifier:
+    def verifier(self, workers: int | None = None, range_size: int = RANGE) -> LogVerifier:
         """A verifier over this store's log, anchored on the server's public key."""
         return LogVerifier(
-            notifications=self.notifications,
+            settings=self.settings,
+            engine=self.engine,
+            notifications=self.app.recorder.select_notifications,
+            last_position=self.app.recorder.max_notification_id,
             decode=self.app.mapper.to_domain_event,
             anchor=server_anchor(public_key_to_text(self.app.server_key.public_key)),
+            origin=self.app.checkpoints.origin,
+            workers=workers,
+            range_size=range_size,
         )
-
-    def notifications(self, start: int, limit: int) -> Any:
-        """A page of the log from position ``start`` (inclusive)."""
-        return self.app.recorder.select_notifications(start=start, limit=limit)
 
     def close(self) -> None:
         """Release connections."""
@@ -72,11 +75,21 @@ def open_store(settings: Settings | None = None) -> Store:
     server_key = load_server_key(settings)
     try:
         settings.ensure_directories()
-        app = SealTrail(settings, server_key)
-    except UNAVAILABLE as error:
-        raise StoreUnavailable(f"cannot open the store at {_safe(settings)}: {error}") from None
-    try:
         engine = create_view_engine(settings)
+        merkle_log.metadata.create_all(engine)
+        keeper = CheckpointKeeper(
+            engine,
+            server_key,
+            log_origin(settings.log_origin, server_key),
+            every=settings.checkpoint_every,
+            seconds=settings.checkpoint_seconds,
+        )
+        app = SealTrail(settings, server_key, keeper)
+    except UNAVAILABLE as error:
+        raise StoreUnavailable(
+            f"cannot open the store at {_safe(settings)}: {_reason(error)}"
+        ) from None
+    try:
         views = SubjectSummaryView(
             engine,
             notifications=app.recorder.select_notifications,
@@ -86,8 +99,16 @@ def open_store(settings: Settings | None = None) -> Store:
         credentials = CredentialStore(engine)
     except UNAVAILABLE as error:
         app.close()
-        raise StoreUnavailable(f"cannot open the store at {_safe(settings)}: {error}") from None
+        raise StoreUnavailable(
+            f"cannot open the store at {_safe(settings)}: {_reason(error)}"
+        ) from None
     return Store(settings, app, engine, views, credentials)
+
+
+def _reason(error: BaseException) -> str:
+    # SQLAlchemy wraps the driver's error and adds a second line of links: keep the driver's.
+    cause = getattr(error, "orig", None) or error
+    return " ".join(str(cause).split())
 
 
 def _safe(settings: Settings) -> str:

@@ -17,6 +17,7 @@ from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Rec
 from domain.account import RegisteredKey
 from domain.attribution import AccountLookup, attribute
 from domain.signed import SignedAggregate
+from infrastructure.merkle_log import LEAF_DATA
 from signatures.chain import GENESIS_HASH, check_link
 from signatures.errors import ChainBroken, VerificationError
 
@@ -52,7 +53,8 @@ class SealedEventStore(EventStore[UUID]):
         for event in domain_events:
             self.admit(event, heads)
             heads[event.originator_id] = event.event_hash
-        recordings = super().put(domain_events, **kwargs)
+        leaves = [event.leaf_data for event in domain_events]
+        recordings = super().put(domain_events, **kwargs, **{LEAF_DATA: leaves})
         for event in domain_events:
             self._remember(event.originator_id, event.originator_version, event.event_hash)
         return recordings

@@ -23,6 +23,9 @@ class Settings:
 
     database_url: URL
     home: Path
+    log_origin: str | None = None
+    checkpoint_every: int = 1000
+    checkpoint_seconds: int = 3600
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -49,7 +52,18 @@ class Settings:
         if url.get_backend_name() == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
         home = Path(environ.get("SEALTRAIL_HOME") or DEFAULT_HOME)
-        return cls(database_url=url, home=home)
+        origin = environ.get("SEALTRAIL_LOG_ORIGIN") or None
+        if origin is not None and (not origin.strip() or any(c in origin for c in " +\n")):
+            raise ConfigurationError(
+                f"SEALTRAIL_LOG_ORIGIN is a schema-less URL without spaces or '+': {origin!r}"
+            )
+        return cls(
+            database_url=url,
+            home=home,
+            log_origin=origin,
+            checkpoint_every=_positive(environ, "SEALTRAIL_CHECKPOINT_EVERY", 1000),
+            checkpoint_seconds=_positive(environ, "SEALTRAIL_CHECKPOINT_SECONDS", 3600),
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -68,11 +82,13 @@ class Settings:
             assert url.database is not None
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "APPLICATION_RECORDER_TOPIC": "infrastructure.merkle_log:SealedSQLiteRecorder",
                 "SQLITE_DBNAME": url.database,
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": "infrastructure.merkle_log:SealedPostgresRecorder",
             "POSTGRES_DBNAME": url.database or "postgres",
             "POSTGRES_HOST": url.host or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),
@@ -89,3 +105,12 @@ class Settings:
         self.keys_dir.mkdir(parents=True, exist_ok=True)
         if self.is_sqlite and self.database_url.database not in (None, ":memory:"):
             Path(str(self.database_url.database)).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigurationError(f"{name} is a whole number of at least 1, not {raw!r}")
+    return int(raw)

@@ -1,28 +1,49 @@
-"""``sealtrail verify``: re-check every stored event from the log alone.
+"""``sealtrail verify``: re-check the whole store from its log, on every core.
 
-Two passes over the notification log, in log order. The first rebuilds every account (their
-keys and validity periods); the second checks each event as the store checked it on the way
-in (:func:`domain.attribution.attribute`) plus what only the whole stream shows: versions in
-sequence and each event committing to the hash of the one before. Every problem becomes a
-:class:`Finding`; nothing stops at the first one.
+1. Accounts first (one pass over the account events only): who had which key, valid when.
+2. Every event, in ranges of the log spread over a process pool: decoded, attributed to its
+   signer with the key valid when it was recorded, its fields compared with what was signed
+   (:func:`domain.attribution.attribute`, the very check the store ran on the way in). Each
+   worker returns what the rest needs of each event: its stream, version, chain hashes and
+   Merkle leaf hash.
+3. In log order, in this process: versions in sequence and each event committing to the hash of
+   the one before (per subject); the Merkle tree rebuilt from the events and compared with the
+   stored leaves, interior nodes and every stored checkpoint; and, given one kept outside the
+   store, that the log still extends it (what catches truncation and rollback).
+
+Every problem is a :class:`Finding`; nothing stops at the first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
+from sqlalchemy import Engine, select
 
 from domain.account import Account, RegisteredKey
 from domain.attribution import attribute
 from domain.signed import SignedAggregate
+from infrastructure.log_reader import open_log_reader
+from infrastructure.merkle_log import checkpoints, merkle_leaves, merkle_nodes
+from infrastructure.settings import Settings
 from signatures.chain import GENESIS_HASH, check_link
+from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
+from signatures.keys import public_key_from_text
+from signatures.merkle import InMemoryTree, leaf_hash, root
 
-PAGE_SIZE = 500
+RANGE = 2_000
+PAGE = 500
+ACCOUNT_TOPICS = tuple(
+    f"domain.account:Account.{kind}" for kind in ("Opened", "KeyRegistered", "KeyRevoked")
+)
 
 Progress = Callable[[int], None]
 
@@ -31,9 +52,9 @@ Progress = Callable[[int], None]
 class Finding:
     """One thing that does not hold, where it is and what it is."""
 
-    position: int
-    stream: str
-    version: int
+    position: int | None
+    stream: str | None
+    version: int | None
     kind: str
     detail: str
 
@@ -42,17 +63,44 @@ class Finding:
         return asdict(self)
 
     def __str__(self) -> str:
-        return (
-            f"position {self.position}: {self.stream} version {self.version}: "
-            f"{self.kind}: {self.detail}"
-        )
+        where = "log" if self.position is None else f"position {self.position}"
+        if self.stream is not None:
+            where += f": {self.stream} version {self.version}"
+        return f"{where}: {self.kind}: {self.detail}"
 
 
-@dataclass
-class _Stream:
-    name: str
-    version: int = 0
-    head: str | None = GENESIS_HASH  # None once an unreadable event hides the true head
+@dataclass(frozen=True)
+class EventFacts:
+    """What the in-order checks need of one stored event."""
+
+    position: int
+    stream_id: UUID
+    version: int
+    stream: str | None = None
+    previous_hash: str | None = None
+    event_hash: str | None = None
+    leaf_hash: bytes | None = None
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """How many events were checked and what was found."""
+
+    events: int
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was found."""
+        return not self.findings
+
+
+@dataclass(frozen=True)
+class ExternalCheckpoint:
+    """A checkpoint note kept outside the store, and where it came from."""
+
+    note: str
+    source: str
 
 
 class LogVerifier:
@@ -60,97 +108,356 @@ class LogVerifier:
 
     def __init__(
         self,
-        notifications: Callable[[int, int], list[Notification]],
+        settings: Settings,
+        engine: Engine,
+        notifications: Callable[..., Sequence[Notification]],
+        last_position: Callable[[], int | None],
         decode: Callable[[Notification], Any],
+        anchor: RegisteredKey,
+        origin: str,
+        workers: int | None = None,
+        range_size: int = RANGE,
+    ) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._notifications = notifications
+        self._last_position = last_position
+        self._decode = decode
+        self._anchor = anchor
+        self._origin = origin
+        self._workers = workers or os.cpu_count() or 1
+        self._range_size = range_size
+
+    def approximate_count(self) -> int:
+        """The last log position: the length of a progress bar (PostgreSQL's ids have gaps)."""
+        return self._last_position() or 0
+
+    def verify(
+        self, progress: Progress | None = None, external: ExternalCheckpoint | None = None
+    ) -> VerificationReport:
+        """Check the whole log."""
+        accounts = self._accounts()
+        facts, findings = self._check_events(accounts, progress)
+        findings = _named(findings, facts)
+        findings += _check_streams(facts)
+        tree = InMemoryTree()
+        for fact in facts:
+            if fact.leaf_hash is not None:
+                tree.append_hash(fact.leaf_hash)
+        findings += self._check_stored_tree(facts)
+        findings += self._check_checkpoints(tree)
+        if external is not None:
+            findings += self._check_external(tree, external)
+        return VerificationReport(len(facts), findings)
+
+    # -- the passes ---------------------------------------------------------------------------
+
+    def _pages(
+        self, start: int, topics: tuple[str, ...] | None
+    ) -> Iterator[Sequence[Notification]]:
+        while True:
+            page = self._notifications(start, PAGE, topics=topics or ())
+            if page:
+                yield page
+            if len(page) < PAGE:
+                return
+            start = page[-1].id + 1
+
+    def _accounts(self) -> dict[str, Account]:
+        accounts: dict[UUID, Account] = {}
+        for page in self._pages(1, ACCOUNT_TOPICS):
+            for notification in page:
+                try:
+                    event = self._decode(notification)
+                    accounts[event.originator_id] = event.mutate(accounts.get(event.originator_id))
+                except Exception:  # noqa: S112 - the event pass reports this event
+                    continue
+        return {account.user_id: account for account in accounts.values()}
+
+    def _check_events(
+        self, accounts: dict[str, Account], progress: Progress | None
+    ) -> tuple[list[EventFacts], list[Finding]]:
+        ranges = self._ranges()
+        facts: list[EventFacts] = []
+        findings: list[Finding] = []
+        if self._workers <= 1 or len(ranges) <= 1:
+            checker = EventChecker(self._notifications, self._decode, accounts, self._anchor)
+            results: Iterator[tuple[list[EventFacts], list[Finding]]] = (
+                checker.check_range(start, stop) for start, stop in ranges
+            )
+            for range_facts, range_findings in results:
+                facts += range_facts
+                findings += range_findings
+                if progress is not None:
+                    progress(len(range_facts))
+            return facts, findings
+        with ProcessPoolExecutor(
+            max_workers=self._workers,
+            # Not fork: the parent holds connection pools and their threads.
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_start_worker,
+            initargs=(self._settings, accounts, self._anchor),
+        ) as pool:
+            for range_facts, range_findings in pool.map(_check_range_in_worker, ranges):
+                facts += range_facts
+                findings += range_findings
+                if progress is not None:
+                    progress(len(range_facts))
+        return facts, findings
+
+    def _ranges(self) -> list[tuple[int, int]]:
+        last = self._last_position() or 0
+        size = self._range_size
+        return [(start, min(start + size - 1, last)) for start in range(1, last + 1, size)]
+
+    def _check_stored_tree(self, facts: list[EventFacts]) -> list[Finding]:
+        """The stored leaves against the events, the stored nodes against the stored leaves."""
+        with self._engine.connect() as connection:
+            stored_leaves = connection.execute(
+                select(
+                    merkle_leaves.c.leaf_index, merkle_leaves.c.position, merkle_leaves.c.leaf_hash
+                ).order_by(merkle_leaves.c.leaf_index)
+            ).all()
+            stored_nodes = connection.execute(
+                select(merkle_nodes.c.level, merkle_nodes.c.node_index, merkle_nodes.c.hash)
+            ).all()
+        by_position = {fact.position: fact for fact in facts}
+        findings: list[Finding] = []
+        previous_position = 0
+        for leaf_index, position, stored_hash in stored_leaves:
+            fact = by_position.pop(position, None)
+            if fact is None:
+                findings.append(
+                    Finding(
+                        position,
+                        None,
+                        None,
+                        "event-missing",
+                        f"leaf {leaf_index} of the Merkle log names an event that is not there",
+                    )
+                )
+            elif fact.leaf_hash is not None and fact.leaf_hash != bytes(stored_hash):
+                findings.append(
+                    Finding(
+                        position,
+                        fact.stream,
+                        fact.version,
+                        "leaf-mismatch",
+                        f"the event is not the one leaf {leaf_index} of the Merkle log recorded "
+                        "(another event, another stream or version, or another recording time)",
+                    )
+                )
+            if position <= previous_position:
+                findings.append(
+                    Finding(
+                        position,
+                        None,
+                        None,
+                        "log-reordered",
+                        f"leaf {leaf_index} names position {position} after {previous_position}",
+                    )
+                )
+            previous_position = position
+        findings += [
+            Finding(
+                fact.position,
+                fact.stream,
+                fact.version,
+                "leaf-missing",
+                "the event has no leaf in the Merkle log",
+            )
+            for fact in by_position.values()
+        ]
+        expected = InMemoryTree()
+        for _, _, stored_hash in stored_leaves:
+            expected.append_hash(bytes(stored_hash))
+        nodes = expected.nodes()
+        findings += [
+            Finding(
+                None,
+                None,
+                None,
+                "tree-node-mismatch",
+                f"stored node (level {level}, index {index}) is not the hash of the leaves "
+                "beneath it",
+            )
+            for level, index, value in stored_nodes
+            if nodes.get((level, index)) != bytes(value)
+        ]
+        return findings
+
+    def _check_checkpoints(self, tree: InMemoryTree) -> list[Finding]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(checkpoints.c.tree_size, checkpoints.c.note).order_by(
+                    checkpoints.c.tree_size
+                )
+            ).all()
+        findings: list[Finding] = []
+        for size, note in rows:
+            findings += self._check_note(tree, str(note), f"stored checkpoint of size {size}")
+        return findings
+
+    def _check_external(self, tree: InMemoryTree, external: ExternalCheckpoint) -> list[Finding]:
+        return self._check_note(tree, external.note, external.source, kept_outside=True)
+
+    def _check_note(
+        self, tree: InMemoryTree, note: str, source: str, *, kept_outside: bool = False
+    ) -> list[Finding]:
+        try:
+            checkpoint: Checkpoint = verify_checkpoint(
+                note, self._origin, public_key_from_text(self._anchor.public_key)
+            )
+        except VerificationError as error:
+            return [Finding(None, None, None, error.kind, f"{source}: {error}")]
+        if checkpoint.size > tree.size:
+            kind = "log-truncated" if kept_outside else "checkpoint-beyond-log"
+            return [
+                Finding(
+                    None,
+                    None,
+                    None,
+                    kind,
+                    f"{source} covers {checkpoint.size} events; the log holds {tree.size}",
+                )
+            ]
+        if root(tree, checkpoint.size) != checkpoint.root:
+            kind = "log-rewritten" if kept_outside else "checkpoint-mismatch"
+            return [
+                Finding(
+                    None,
+                    None,
+                    None,
+                    kind,
+                    f"{source}: the first {checkpoint.size} events of the log no longer hash "
+                    "to its root",
+                )
+            ]
+        return []
+
+
+class EventChecker:
+    """Checks one range of the log: decoding, attribution, signature, content."""
+
+    def __init__(
+        self,
+        notifications: Callable[..., Sequence[Notification]],
+        decode: Callable[[Notification], Any],
+        accounts: dict[str, Account],
         anchor: RegisteredKey,
     ) -> None:
         self._notifications = notifications
         self._decode = decode
+        self._accounts = accounts
         self._anchor = anchor
 
-    def verify(self, progress: Progress | None = None) -> list[Finding]:
-        """Check the whole log; an empty list means nothing was found wrong."""
-        accounts, names = self._accounts_and_names()
-        streams: dict[UUID, _Stream] = {}
+    def check_range(self, start: int, stop: int) -> tuple[list[EventFacts], list[Finding]]:
+        """Check the events at positions ``start`` to ``stop`` inclusive."""
+        facts: list[EventFacts] = []
         findings: list[Finding] = []
-        for notification in self._all():
-            findings += self._check(notification, accounts, names, streams)
-            if progress is not None:
-                progress(1)
-        return findings
+        position = start
+        while position <= stop:
+            page = self._notifications(position, PAGE, stop=stop)
+            for notification in page:
+                fact, finding = self._check(notification)
+                facts.append(fact)
+                if finding is not None:
+                    findings.append(finding)
+            if len(page) < PAGE:
+                break
+            position = page[-1].id + 1
+        return facts, findings
 
-    def _all(self) -> Iterator[Notification]:
-        start = 1
-        while True:
-            page = self._notifications(start, PAGE_SIZE)
-            yield from page
-            if len(page) < PAGE_SIZE:
-                return
-            start = page[-1].id + 1
-
-    def count(self) -> int:
-        """How many events the log holds (for a progress bar)."""
-        return sum(1 for _ in self._all())
-
-    def _accounts_and_names(self) -> tuple[dict[str, Account], dict[UUID, str]]:
-        accounts: dict[UUID, Account] = {}
-        names: dict[UUID, str] = {}
-        for notification in self._all():
-            try:
-                event = self._decode(notification)
-            except Exception:  # noqa: S112 - the second pass reports it as a finding
-                continue
-            if not isinstance(event, SignedAggregate.Event):
-                continue
-            names.setdefault(event.originator_id, event.stream)
-            if isinstance(event, Account.Event):
-                try:
-                    accounts[event.originator_id] = event.mutate(accounts.get(event.originator_id))
-                except Exception:  # noqa: S112 - the second pass reports this event
-                    continue
-        return {account.user_id: account for account in accounts.values()}, names
-
-    def _check(
-        self,
-        notification: Notification,
-        accounts: dict[str, Account],
-        names: dict[UUID, str],
-        streams: dict[UUID, _Stream],
-    ) -> list[Finding]:
+    def _check(self, notification: Notification) -> tuple[EventFacts, Finding | None]:
         originator = notification.originator_id
         assert isinstance(originator, UUID)
-        stream = streams.setdefault(originator, _Stream(names.get(originator, str(originator))))
         version = notification.originator_version
-
-        def finding(kind: str, detail: str) -> Finding:
-            return Finding(notification.id, stream.name, version, kind, detail)
-
-        found: list[Finding] = []
-        if version != stream.version + 1:
-            found.append(
-                finding(
-                    "version-gap",
-                    f"version {version} follows version {stream.version} of the stream",
-                )
-            )
-        stream.version = version
         try:
             event = self._decode(notification)
         except Exception as error:
-            found.append(finding("undecodable", f"the stored event cannot be read: {error}"))
-            stream.head = None
-            return found
+            return EventFacts(notification.id, originator, version), Finding(
+                notification.id,
+                str(originator),
+                version,
+                "undecodable",
+                f"the stored event cannot be read: {error}",
+            )
         if not isinstance(event, SignedAggregate.Event):
-            found.append(finding("unsigned", f"{type(event).__qualname__} carries no signature"))
-            return found
+            return EventFacts(notification.id, originator, version), Finding(
+                notification.id,
+                str(originator),
+                version,
+                "unsigned",
+                f"{type(event).__qualname__} carries no signature",
+            )
+        fact = EventFacts(
+            notification.id,
+            originator,
+            version,
+            event.stream,
+            event.previous_hash,
+            event.event_hash,
+            leaf_hash(event.leaf_data(notification.id)),
+        )
         try:
-            attribute(event, accounts.get, self._anchor)
+            attribute(event, self._accounts.get, self._anchor)
         except VerificationError as error:
-            found.append(finding(error.kind, str(error)))
-        if stream.head is not None:
+            return fact, Finding(notification.id, event.stream, version, error.kind, str(error))
+        return fact, None
+
+
+def _named(findings: list[Finding], facts: list[EventFacts]) -> list[Finding]:
+    """Name the stream of an unreadable event from the readable events of the same stream."""
+    names = {str(fact.stream_id): fact.stream for fact in facts if fact.stream is not None}
+    return [
+        replace(finding, stream=names.get(finding.stream, finding.stream))
+        if finding.stream is not None
+        else finding
+        for finding in findings
+    ]
+
+
+def _check_streams(facts: list[EventFacts]) -> list[Finding]:
+    """Per stream, in log order: versions in sequence and the chain unbroken."""
+    names = {fact.stream_id: fact.stream for fact in facts if fact.stream is not None}
+    versions: dict[UUID, int] = {}
+    heads: dict[UUID, str | None] = {}
+    findings: list[Finding] = []
+    for fact in facts:
+        name = names.get(fact.stream_id, str(fact.stream_id))
+        previous_version = versions.get(fact.stream_id, 0)
+        if fact.version != previous_version + 1:
+            findings.append(
+                Finding(
+                    fact.position,
+                    name,
+                    fact.version,
+                    "version-gap",
+                    f"version {fact.version} follows version {previous_version} of the stream",
+                )
+            )
+        versions[fact.stream_id] = fact.version
+        head = heads.get(fact.stream_id, GENESIS_HASH)
+        if head is not None and fact.previous_hash is not None:
             try:
-                check_link(stream.head, event.previous_hash)
+                check_link(head, fact.previous_hash)
             except VerificationError as error:
-                found.append(finding(error.kind, str(error)))
-        stream.head = event.event_hash
-        return found
+                findings.append(Finding(fact.position, name, fact.version, error.kind, str(error)))
+        # After an unreadable event the true head is unknown: do not blame the next one.
+        heads[fact.stream_id] = fact.event_hash
+    return findings
+
+
+_worker_checker: EventChecker | None = None
+
+
+def _start_worker(settings: Settings, accounts: dict[str, Account], anchor: RegisteredKey) -> None:
+    """Each worker opens the store's recorder once and checks the ranges it is given."""
+    global _worker_checker
+    notifications, decode = open_log_reader(settings)
+    _worker_checker = EventChecker(notifications, decode, accounts, anchor)
+
+
+def _check_range_in_worker(bounds: tuple[int, int]) -> tuple[list[EventFacts], list[Finding]]:
+    assert _worker_checker is not None
+    return _worker_checker.check_range(*bounds)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from signatures.errors import ConsistencyProofInvalid, InclusionProofInvalid
@@ -118,16 +118,23 @@ def append_leaf(
     Writes node(0, n), then, while the node just written is a right child, its parent: at most
     log2(n) + 1 writes and log2(n) reads, all of nodes that already exist.
     """
+    hashed = leaf_hash(data)
+    append_leaf_hash(read_node, write_node, leaf_index, hashed)
+    return hashed
+
+
+def append_leaf_hash(
+    read_node: NodeReader, write_node: NodeWriter, leaf_index: int, hashed: bytes
+) -> None:
+    """As :func:`append_leaf`, for a leaf whose hash is already known."""
     if leaf_index < 0:
         raise ValueError(f"a leaf index cannot be negative: {leaf_index}")
-    hashed = leaf_hash(data)
     level, index, current = 0, leaf_index, hashed
     write_node(0, leaf_index, hashed)
     while index & 1:
         current = node_hash(read_node(level, index - 1), current)
         level, index = level + 1, index >> 1
         write_node(level, index, current)
-    return hashed
 
 
 class InMemoryTree:
@@ -149,9 +156,18 @@ class InMemoryTree:
         self.size += 1
         return hashed
 
+    def append_hash(self, hashed: bytes) -> None:
+        """Append one leaf given its leaf hash (computed elsewhere, e.g. in a worker process)."""
+        append_leaf_hash(self.node, self._write, self.size, hashed)
+        self.size += 1
+
     def root(self) -> bytes:
         """The root hash of the whole tree."""
         return root(self, self.size)
+
+    def nodes(self) -> Mapping[tuple[int, int], bytes]:
+        """Every stored node, keyed by (level, index)."""
+        return self._nodes
 
     def _write(self, level: int, index: int, value: bytes) -> None:
         self._nodes[(level, index)] = value

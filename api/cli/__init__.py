@@ -26,6 +26,7 @@ from infrastructure.credentials import one_time_password
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
 from infrastructure.server_key import create_server_key, server_key_exists
 from infrastructure.settings import Settings
+from infrastructure.verification import ExternalCheckpoint
 from signatures.errors import VerificationError
 from signatures.keys import (
     generate_private_key,
@@ -141,35 +142,52 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.option(
+    "--from-checkpoint",
+    "checkpoint_file",
+    type=click.File("r"),
+    help="A checkpoint note kept outside the store: the log must still extend it.",
+)
+@click.option("--workers", type=click.IntRange(1, 256), help="Processes (default: every core).")
 @one_line_errors
 @store_command
-def verify(store: Store, as_json: bool) -> None:
-    """Check every event's signature and every subject's hash chain."""
-    verifier = store.verifier()
+def verify(store: Store, as_json: bool, checkpoint_file: Any, workers: int | None) -> None:
+    """Check every signature, every subject's chain, the Merkle log and every checkpoint."""
+    verifier = store.verifier(workers=workers)
+    external = (
+        ExternalCheckpoint(checkpoint_file.read(), checkpoint_file.name)
+        if checkpoint_file is not None
+        else None
+    )
     if sys.stderr.isatty() and not as_json:
-        with click.progressbar(length=verifier.count(), label="verifying", file=sys.stderr) as bar:
-            findings = verifier.verify(progress=bar.update)
+        with click.progressbar(
+            length=verifier.approximate_count(), label="verifying", file=sys.stderr
+        ) as bar:
+            report = verifier.verify(progress=bar.update, external=external)
     else:
-        findings = verifier.verify()
-    events = verifier.count()
+        report = verifier.verify(external=external)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "events": events,
-                    "ok": not findings,
-                    "findings": [finding.as_dict() for finding in findings],
-                },
-                indent=2,
-            )
-        )
+        document = {
+            "events": report.events,
+            "ok": report.ok,
+            "findings": [finding.as_dict() for finding in report.findings],
+        }
+        click.echo(json.dumps(document, indent=2))
     else:
-        for finding in findings:
+        for finding in report.findings:
             click.echo(str(finding))
-        verdict = "FAILED" if findings else "OK"
-        click.echo(f"{verdict}: {events} events checked, {len(findings)} findings")
-    if findings:
+        verdict = "OK" if report.ok else "FAILED"
+        click.echo(f"{verdict}: {report.events} events checked, {len(report.findings)} findings")
+    if not report.ok:
         sys.exit(REFUSED)
+
+
+@main.command()
+@one_line_errors
+@store_command
+def checkpoint(store: Store) -> None:
+    """Seal and print a signed checkpoint of the whole log (C2SP tlog-checkpoint)."""
+    click.echo(store.app.checkpoints.seal().note, nl=False)
 
 
 @main.command()

@@ -27,6 +27,9 @@ class ReceiptSchema(ma.Schema):
     """The server's signed acknowledgement of a write (see docs/signing.md)."""
 
     position = ma.fields.Integer(required=True, metadata={"description": "Log position"})
+    leaf_index = ma.fields.Integer(
+        required=True, metadata={"description": "The event's leaf in the Merkle log"}
+    )
     study = ma.fields.String(required=True)
     subject = ma.fields.String(required=True)
     version = ma.fields.Integer(required=True)

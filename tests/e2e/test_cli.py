@@ -85,6 +85,7 @@ def test_verify_exits_1_and_names_each_finding_in_json(home: Path) -> None:
     assert done.returncode == 1
     assert report["ok"] is False
     assert {(f["stream"], f["version"], f["kind"]) for f in report["findings"]} == {
+        (None, None, "event-missing"),
         ("NCT01297972/RP-101", 4, "version-gap"),
         ("NCT01297972/RP-101", 4, "chain-broken"),
     }

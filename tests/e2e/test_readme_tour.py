@@ -101,4 +101,5 @@ def test_the_readme_tour_works_word_for_word(tmp_path: Path) -> None:
         "position 12: NCT01297972/RP-101 version 7: signature-invalid"
     )
     assert "position 13: NCT01297972/RP-101 version 8: chain-broken" in tampered.stdout
-    assert "FAILED: 22 events checked, 2 findings" in tampered.stdout
+    assert "position 12: NCT01297972/RP-101 version 7: leaf-mismatch" in tampered.stdout
+    assert "FAILED: 22 events checked, 3 findings" in tampered.stdout

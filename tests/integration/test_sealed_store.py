@@ -54,7 +54,7 @@ def test_each_event_commits_to_the_hash_of_the_one_before(
     second = coordinator.record(store, "RP-101", "ConsentObtained", consent())
 
     assert second["previous_hash"] == first["event_hash"]
-    assert store.verifier().verify() == []
+    assert store.verifier().verify().findings == []
 
 
 def test_an_event_with_a_forged_signature_is_refused_and_nothing_is_stored(
@@ -166,7 +166,7 @@ def test_two_writers_racing_for_one_version_never_fork_the_chain(
 
     with pytest.raises(IntegrityError):
         store.app.save(lab_now)
-    assert store.verifier().verify() == []
+    assert store.verifier().verify().findings == []
 
 
 def test_a_retry_with_the_same_idempotency_key_returns_the_first_receipt_and_appends_nothing(

@@ -82,7 +82,7 @@ def test_the_database_refuses_to_update_a_stored_event(
         run_sql(store, f"UPDATE {table(store)} SET topic = 'x'")
     with pytest.raises(errors, match="immutable"):
         run_sql(store, f"DELETE FROM {table(store)}")
-    assert store.verifier().verify() == []
+    assert store.verifier().verify().findings == []
     assert len(store.app.history("NCT01297972/RP-101")) == len(receipts)
 
 
@@ -111,7 +111,7 @@ def test_a_changed_byte_in_a_signed_payload_is_named_by_verify(
         "originator_version = 3 AND topic LIKE '%LabResultRecorded'",
     )
 
-    findings = store.verifier().verify()
+    findings = store.verifier().verify().findings
 
     assert (third["position"], "NCT01297972/RP-101", 3, "signature-invalid") in where(findings)
     # The next event committed to the original hash, so the chain names it too.
@@ -127,7 +127,7 @@ def test_a_changed_field_outside_the_signed_body_is_named_by_verify(
         store, '"age":34', '"age":35', "originator_version = 1 AND topic LIKE '%Screened'"
     )
 
-    findings = store.verifier().verify()
+    findings = store.verifier().verify().findings
 
     assert where(findings) == {
         (receipts[0]["position"], "NCT01297972/RP-101", 1, "content-mismatch")
@@ -145,7 +145,7 @@ def test_a_row_deleted_with_the_triggers_dropped_is_named_by_verify(
         "WHERE originator_version = 2 AND topic LIKE '%ConsentObtained'",
     )
 
-    findings = store.verifier().verify()
+    findings = store.verifier().verify().findings
 
     after = (receipts[2]["position"], "NCT01297972/RP-101", 3)
     assert (*after, "version-gap") in where(findings)
@@ -164,6 +164,25 @@ def test_an_undecodable_row_is_a_finding_not_a_crash(
         (b"{not json",),
     )
 
-    findings = store.verifier().verify()
+    findings = store.verifier().verify().findings
 
     assert where(findings) == {(receipts[3]["position"], "NCT01297972/RP-101", 4, "undecodable")}
+
+
+def test_verification_on_a_process_pool_finds_what_a_single_process_finds(
+    store: Store, person_in: PersonFactory
+) -> None:
+    subject_with_history(store, person_in)
+    drop_triggers(store)
+    replace_in_state(
+        store,
+        '\\"value\\":\\"7.9\\"',
+        '\\"value\\":\\"9.9\\"',
+        "originator_version = 4 AND topic LIKE '%LabResultRecorded'",
+    )
+
+    alone = store.verifier(workers=1).verify()
+    pooled = store.verifier(workers=2, range_size=3).verify()
+
+    assert pooled == alone
+    assert {finding.kind for finding in pooled.findings} == {"signature-invalid", "leaf-mismatch"}

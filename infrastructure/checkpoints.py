@@ -1,0 +1,198 @@
+"""Signed checkpoints of the Merkle log, and the proofs an auditor checks against them.
+
+A checkpoint is a C2SP tlog-checkpoint (origin, tree size, root) in a signed note, signed with
+the server's key under the log's origin name. Checkpoints are sealed on demand
+(``sealtrail checkpoint``) and automatically once ``SEALTRAIL_CHECKPOINT_EVERY`` events or
+``SEALTRAIL_CHECKPOINT_SECONDS`` seconds have passed since the last one. They are meant to leave
+the building: a checkpoint kept outside the store is what later proves it was not cut short.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from domain.errors import DomainError
+from infrastructure.merkle_log import StoredTree, checkpoints
+from infrastructure.server_key import ServerKey
+from signatures.checkpoint import Checkpoint, sign_checkpoint
+from signatures.merkle import consistency_proof, inclusion_proof, root
+
+
+class ProofNotAvailable(DomainError):
+    """A proof was asked of sizes or positions the log does not have (answered 404)."""
+
+    title = "Proof not available"
+
+
+@dataclass(frozen=True)
+class SealedCheckpoint:
+    """A checkpoint as stored: its size, root, signed note and when it was sealed."""
+
+    tree_size: int
+    root: bytes
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """RFC 6962 inclusion proof of one event's leaf in a tree of a given size."""
+
+    position: int
+    leaf_index: int
+    tree_size: int
+    leaf_hash: bytes
+    proof: list[bytes]
+
+
+def log_origin(configured: str | None, server_key: ServerKey) -> str:
+    """The log's origin line and note-signer name (a default derived from the server key)."""
+    return configured or f"sealtrail.invalid/{server_key.key_id.removeprefix('ed25519:')}"
+
+
+class CheckpointKeeper:
+    """Seals and reads checkpoints, and answers proofs from the stored tree."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        server_key: ServerKey,
+        origin: str,
+        *,
+        every: int,
+        seconds: int,
+    ) -> None:
+        self.engine = engine
+        self.server_key = server_key
+        self.origin = origin
+        self.every = every
+        self.interval = timedelta(seconds=seconds)
+
+    def latest(self) -> SealedCheckpoint | None:
+        """The newest stored checkpoint, if any."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(checkpoints).order_by(checkpoints.c.tree_size.desc()).limit(1)
+            ).one_or_none()
+        return None if row is None else _sealed(row)
+
+    def all(self) -> list[SealedCheckpoint]:
+        """Every stored checkpoint, smallest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(checkpoints).order_by(checkpoints.c.tree_size)).all()
+        return [_sealed(row) for row in rows]
+
+    def seal(self) -> SealedCheckpoint:
+        """Sign a checkpoint of the whole log as it is now (or return the one of this size)."""
+        with self.engine.connect() as connection:
+            tree = StoredTree(connection)
+            size = tree.size()
+            checkpoint = Checkpoint(self.origin, size, root(tree, size))
+        note = sign_checkpoint(self.server_key.private_key, self.origin, checkpoint)
+        sealed = SealedCheckpoint(size, checkpoint.root, note, datetime.now(UTC))
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(checkpoints).values(
+                        tree_size=size,
+                        root=checkpoint.root,
+                        note=note,
+                        created_at=sealed.created_at,
+                    )
+                )
+        except IntegrityError:
+            # Another process sealed this size first; the log never signs two notes for one size.
+            existing = self.at_size(size)
+            assert existing is not None
+            return existing
+        return sealed
+
+    def seal_if_due(self) -> SealedCheckpoint | None:
+        """Seal a checkpoint if enough events or time have passed since the last one."""
+        latest = self.latest()
+        with self.engine.connect() as connection:
+            size = StoredTree(connection).size()
+        if latest is not None and size == latest.tree_size:
+            return None
+        if (
+            latest is None
+            or size - latest.tree_size >= self.every
+            or datetime.now(UTC) - latest.created_at >= self.interval
+        ):
+            return self.seal()
+        return None
+
+    def at_size(self, size: int) -> SealedCheckpoint | None:
+        """The stored checkpoint of exactly this size, if any."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(checkpoints).where(checkpoints.c.tree_size == size)
+            ).one_or_none()
+        return None if row is None else _sealed(row)
+
+    def leaf_index(self, position: int) -> int:
+        """The leaf index of the event at a log position (it is in the tree once stored)."""
+        with self.engine.connect() as connection:
+            leaf = StoredTree(connection).leaf_of_position(position)
+        if leaf is None:
+            raise ProofNotAvailable(f"no event at log position {position}")
+        return leaf[0]
+
+    def inclusion(self, position: int, tree_size: int | None) -> InclusionProof:
+        """The inclusion proof of the event at ``position`` in the tree of ``tree_size`` leaves.
+
+        Raises:
+            ProofNotAvailable: no such event, or the tree was never that size.
+        """
+        with self.engine.connect() as connection:
+            tree = StoredTree(connection)
+            size = tree.size() if tree_size is None else tree_size
+            leaf = tree.leaf_of_position(position)
+            if leaf is None:
+                raise ProofNotAvailable(f"no event at log position {position}")
+            leaf_index, leaf_hash = leaf
+            if not leaf_index < size <= tree.size():
+                raise ProofNotAvailable(
+                    f"the event is leaf {leaf_index}; tree size {size} must be above it "
+                    f"and at most {tree.size()}"
+                )
+            return InclusionProof(
+                position, leaf_index, size, leaf_hash, inclusion_proof(tree, leaf_index, size)
+            )
+
+    def consistency(self, old_size: int, new_size: int) -> list[bytes]:
+        """The consistency proof between two tree sizes (RFC 6962 section 2.1.2).
+
+        Raises:
+            ProofNotAvailable: the sizes are not 0 <= old <= new <= the current size.
+        """
+        with self.engine.connect() as connection:
+            tree = StoredTree(connection)
+            if not 0 <= old_size <= new_size <= tree.size():
+                raise ProofNotAvailable(
+                    f"sizes must satisfy 0 <= from <= to <= {tree.size()}, "
+                    f"not from={old_size}, to={new_size}"
+                )
+            return consistency_proof(tree, old_size, new_size)
+
+
+def _sealed(row: object) -> SealedCheckpoint:
+    created_at = row.created_at  # type: ignore[attr-defined]
+    if created_at.tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
+        created_at = created_at.replace(tzinfo=UTC)
+    return SealedCheckpoint(
+        int(row.tree_size),  # type: ignore[attr-defined]
+        bytes(row.root),  # type: ignore[attr-defined]
+        str(row.note),  # type: ignore[attr-defined]
+        created_at,
+    )
+
+
+def encode_hash(value: bytes) -> str:
+    """Hashes travel as standard base64, as in checkpoints."""
+    return base64.b64encode(value).decode("ascii")

@@ -1,0 +1,40 @@
+"""Reading the log without the rest of the application: for verification workers.
+
+Each process of ``sealtrail verify``'s pool opens its own connection to the store and reads its
+ranges of the log; it needs eventsourcing's recorder and a mapper that knows our value types,
+nothing else (no tables are created, no triggers installed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    InfrastructureFactory,
+    JSONTranscoder,
+    Mapper,
+    Notification,
+    UUIDAsHex,
+)
+from eventsourcing.utils import Environment
+
+from infrastructure.settings import APPLICATION_NAME, Settings
+from infrastructure.transcodings import register_domain_transcodings
+
+LogReader = tuple[Callable[..., Sequence[Notification]], Callable[[Notification], Any]]
+
+
+def open_log_reader(settings: Settings) -> LogReader:
+    """The log's ``select_notifications`` and a decoder of its events."""
+    env = Environment(APPLICATION_NAME, {**settings.eventsourcing_env(), "CREATE_TABLE": "n"})
+    factory = InfrastructureFactory.construct(env)
+    recorder = factory.application_recorder()
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    register_domain_transcodings(transcoder)
+    mapper: Mapper[Any] = Mapper(transcoder=transcoder)
+    return recorder.select_notifications, mapper.to_domain_event

@@ -1,0 +1,210 @@
+"""The Merkle log over the whole event log, kept in the same transaction as the events.
+
+eventsourcing's recorders insert a save's events in one transaction. The recorder subclasses
+here add, in that same transaction, one RFC 6962 leaf per event (in log order) and the interior
+nodes that the new leaves complete: an append costs O(log n) node reads and writes, and the tree
+is never recomputed, not even after a restart, because every complete subtree is stored. The log
+and its tree therefore cannot disagree after a crash: either both have the event or neither does.
+
+Leaves are numbered 0, 1, 2... in log order; PostgreSQL's notification ids may have gaps, so each
+leaf also records the log position of its event (and commits to it in its data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    select,
+)
+
+from signatures.merkle import append_leaf
+
+metadata = MetaData()
+
+merkle_leaves = Table(
+    "merkle_leaves",
+    metadata,
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False, unique=True),
+    Column("leaf_hash", LargeBinary, nullable=False),
+)
+
+merkle_nodes = Table(
+    "merkle_nodes",
+    metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("node_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+APPEND_ONLY_TABLES = ("merkle_leaves", "merkle_nodes", "checkpoints")
+
+LEAF_DATA = "leaf_data"
+"""The keyword argument by which the event store hands each event's leaf maker to the recorder."""
+
+LeafMaker = Callable[[int], bytes]
+
+
+SELECT_SIZE = "SELECT MAX(leaf_index) FROM merkle_leaves"
+SELECT_NODE = "SELECT hash FROM merkle_nodes WHERE level = ? AND node_index = ?"
+INSERT_NODE = "INSERT INTO merkle_nodes (level, node_index, hash) VALUES (?, ?, ?)"
+INSERT_LEAF = "INSERT INTO merkle_leaves (leaf_index, position, leaf_hash) VALUES (?, ?, ?)"
+
+
+class _TreeWriter:
+    """Node reads and writes on the recorder's own cursor, inside its transaction.
+
+    Statements are written with ``?`` placeholders; the PostgreSQL recorder turns them into
+    psycopg's ``%s``.
+    """
+
+    def __init__(
+        self,
+        query: Callable[[str, tuple[Any, ...]], list[Any]],
+        command: Callable[[str, tuple[Any, ...]], None],
+    ) -> None:
+        self._query = query
+        self._command = command
+
+    def append(self, positions: Sequence[int], leaf_makers: Sequence[LeafMaker]) -> None:
+        if len(positions) != len(leaf_makers):
+            raise RuntimeError("every stored event needs exactly one Merkle leaf")
+        size = self._size()
+        for offset, (position, make_leaf) in enumerate(zip(positions, leaf_makers, strict=True)):
+            leaf_index = size + offset
+            hashed = append_leaf(self._read, self._write, leaf_index, make_leaf(position))
+            self._command(INSERT_LEAF, (leaf_index, position, hashed))
+
+    def _size(self) -> int:
+        rows = self._query(SELECT_SIZE, ())
+        largest = rows[0][0] if rows else None
+        return 0 if largest is None else int(largest) + 1
+
+    def _read(self, level: int, index: int) -> bytes:
+        rows = self._query(SELECT_NODE, (level, index))
+        return bytes(rows[0][0])
+
+    def _write(self, level: int, index: int, value: bytes) -> None:
+        self._command(INSERT_NODE, (level, index, value))
+
+
+def _leaf_makers(kwargs: dict[str, Any], stored_events: Sequence[StoredEvent]) -> list[LeafMaker]:
+    makers = kwargs.get(LEAF_DATA)
+    if makers is None or len(makers) != len(stored_events):
+        # Checked before anything is written: an event without a leaf is never stored.
+        raise RuntimeError("events reach the recorder only through the sealed event store")
+    return list(makers)
+
+
+class SealedSQLiteRecorder(SQLiteApplicationRecorder):
+    """SQLite's application recorder, appending Merkle leaves in the insert's transaction."""
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        makers = _leaf_makers(kwargs, stored_events)
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        assert positions is not None
+
+        def query(statement: str, params: tuple[Any, ...]) -> list[Any]:
+            c.execute(statement, params)
+            return list(c.fetchall())
+
+        def command(statement: str, params: tuple[Any, ...]) -> None:
+            c.execute(statement, params)
+
+        _TreeWriter(query, command).append(positions, makers)
+        return positions
+
+
+class SealedPostgresRecorder(PostgresApplicationRecorder):
+    """PostgreSQL's application recorder, appending Merkle leaves in the insert's transaction.
+
+    The events table's EXCLUSIVE lock, taken by the insert, also orders the leaves: two writers
+    can never append to the tree at once.
+    """
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        _leaf_makers(kwargs, stored_events)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        assert positions is not None
+        # eventsourcing commits before re-raising what happens here, so nothing here may fail
+        # in Python after the insert: the leaf makers were checked in _insert_events, and a
+        # database error aborts the transaction, which then commits nothing.
+        with curs.connection.cursor() as tree_cursor:
+
+            def query(statement: str, params: tuple[Any, ...]) -> list[Any]:
+                tree_cursor.execute(statement.replace("?", "%s"), params)
+                return [tuple(row.values()) for row in tree_cursor.fetchall()]
+
+            def command(statement: str, params: tuple[Any, ...]) -> None:
+                tree_cursor.execute(statement.replace("?", "%s"), params)
+
+            _TreeWriter(query, command).append(positions, _leaf_makers(kwargs, stored_events))
+        return positions
+
+
+class StoredTree:
+    """The stored tree, read through SQLAlchemy: a :class:`~signatures.merkle.SubtreeSource`."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def node(self, level: int, index: int) -> bytes:
+        """The hash of a complete aligned subtree; KeyError if the tree has not got it."""
+        value = self._connection.execute(
+            select(merkle_nodes.c.hash).where(
+                merkle_nodes.c.level == level, merkle_nodes.c.node_index == index
+            )
+        ).scalar_one_or_none()
+        if value is None:
+            raise KeyError((level, index))
+        return bytes(value)
+
+    def size(self) -> int:
+        """How many leaves the tree has."""
+        largest = self._connection.execute(
+            select(merkle_leaves.c.leaf_index).order_by(merkle_leaves.c.leaf_index.desc()).limit(1)
+        ).scalar_one_or_none()
+        return 0 if largest is None else int(largest) + 1
+
+    def leaf_of_position(self, position: int) -> tuple[int, bytes] | None:
+        """The leaf index and leaf hash of the event at a log position."""
+        row = self._connection.execute(
+            select(merkle_leaves.c.leaf_index, merkle_leaves.c.leaf_hash).where(
+                merkle_leaves.c.position == position
+            )
+        ).one_or_none()
+        return None if row is None else (int(row[0]), bytes(row[1]))
