@@ -10,7 +10,7 @@ import swagger_ui_bundle
 from flask import Flask, Response, request, send_from_directory
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
-from api import accounts, cli, events, problems, subjects, tokens
+from api import accounts, cli, events, problems, proofs, subjects, tokens
 from api.store import EXTENSION
 
 DOCS_ASSETS = "/docs/assets/"
@@ -47,7 +47,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "POST /v1/auth/token"}
     )
-    for blueprint in (tokens.blp, events.blp, subjects.blp, accounts.blp):
+    for blueprint in (
+        tokens.blp,
+        events.blp,
+        proofs.events_blp,
+        proofs.checkpoints_blp,
+        subjects.blp,
+        accounts.blp,
+    ):
         api.register_blueprint(blueprint)
     problems.register(app)
 

@@ -28,6 +28,7 @@ from infrastructure.application import (
     IdempotencyKeyReused,
     VersionConflict,
 )
+from infrastructure.checkpoints import ProofNotAvailable
 from infrastructure.credentials import AuthenticationFailed, PasswordRejected
 from infrastructure.errors import StoreNotInitialised, StoreUnavailable
 from signatures.errors import VerificationError
@@ -38,6 +39,7 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (AuthenticationFailed, 401),
     (NotPermitted, 403),
     (SubjectNotFound, 404),
+    (ProofNotAvailable, 404),
     (AccountNotFound, 404),
     (KeyNotRegistered, 404),
     (SubjectAlreadyScreened, 409),

@@ -16,14 +16,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.test import TestResponse
 
-from api import create_app
 from api.auth import SALT
-from api.store import EXTENSION
 from domain.account import Role
 from domain.subject import subject_stream
 from infrastructure.bootstrap import Store
@@ -40,69 +36,12 @@ from tests.conftest import (
     haemoglobin,
     screening,
 )
+from tests.e2e.conftest import Site
 
 PROBLEM = "application/problem+json"
 SUBJECT = "RP-101"
 SUBJECT_URL = f"/v1/studies/{STUDY}/subjects/{SUBJECT}"
 HISTORY_URL = f"{SUBJECT_URL}/history"
-
-
-# -- the app over a store ------------------------------------------------------------------------
-
-
-class Site:
-    """A test client of an app that shares the test's open store."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.app: Flask = create_app({"TESTING": True, "SEALTRAIL_SETTINGS": store.settings})
-        self.app.extensions[EXTENSION] = store
-        self.client: FlaskClient = self.app.test_client()
-
-    def token(self, person: Person) -> str:
-        response = self.client.post(
-            "/v1/auth/token", json={"username": person.user_id, "password": person.password}
-        )
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return str(response.get_json()["access_token"])
-
-    def auth(self, person: Person) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(person)}"}
-
-    def submit(
-        self,
-        person: Person,
-        kind: str,
-        data: dict[str, Any],
-        *,
-        subject: str = SUBJECT,
-        signed_by: Person | None = None,
-        headers: dict[str, str] | None = None,
-        body: dict[str, Any] | None = None,
-    ) -> TestResponse:
-        """Sign (as ``signed_by``, the person by default) and POST one event as ``person``."""
-        signer = signed_by or person
-        event = body if body is not None else signer.body(subject, kind, data)
-        return self.client.post(
-            "/v1/events",
-            json={"event": event, "signature": signer.sign(event)},
-            headers={**self.auth(person), **(headers or {})},
-        )
-
-    def post_raw(
-        self,
-        person: Person,
-        data: bytes | str,
-        *,
-        content_type: str = "application/json",
-        headers: dict[str, str] | None = None,
-    ) -> TestResponse:
-        return self.client.post(
-            "/v1/events",
-            data=data,
-            content_type=content_type,
-            headers={**self.auth(person), **(headers or {})},
-        )
 
 
 def with_literal(person: Person, body: dict[str, Any], placeholder: str, literal: str) -> str:
@@ -113,17 +52,6 @@ def with_literal(person: Person, body: dict[str, Any], placeholder: str, literal
     text = json.dumps({"event": body, "signature": person.sign(body)})
     assert placeholder in text
     return text.replace(placeholder, literal)
-
-
-@pytest.fixture
-def site(sqlite_store: Store) -> Site:
-    return Site(sqlite_store)
-
-
-@pytest.fixture
-def any_site(store: Store) -> Site:
-    """The same, once on SQLite and once on PostgreSQL."""
-    return Site(store)
 
 
 @pytest.fixture
@@ -352,9 +280,14 @@ def test_the_openapi_document_lists_every_endpoint(site: Site) -> None:
         ("GET", "/v1/studies/{study}/subjects/{subject}/history"),
         ("GET", "/v1/me"),
         ("GET", "/v1/server-key"),
+        ("GET", "/v1/checkpoints/latest"),
+        ("GET", "/v1/checkpoints/consistency"),
+        ("GET", "/v1/events/{position}/proof"),
     }
     api_rules = {
-        rule.rule for rule in site.app.url_map.iter_rules() if rule.rule.startswith("/v1/")
+        re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", rule.rule)
+        for rule in site.app.url_map.iter_rules()
+        if rule.rule.startswith("/v1/")
     }
     documented = {re.sub(r"\{(\w+)\}", r"<\1>", path) for path in document["paths"]}
     assert api_rules <= documented

@@ -1,0 +1,83 @@
+"""The HTTP API's test client over a store the test holds open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from api import create_app
+from api.store import EXTENSION
+from infrastructure.bootstrap import Store
+from tests.conftest import Person
+
+SUBJECT = "RP-101"
+
+
+class Site:
+    """A test client of an app that shares the test's open store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.app: Flask = create_app({"TESTING": True, "SEALTRAIL_SETTINGS": store.settings})
+        self.app.extensions[EXTENSION] = store
+        self.client: FlaskClient = self.app.test_client()
+
+    def token(self, person: Person) -> str:
+        response = self.client.post(
+            "/v1/auth/token", json={"username": person.user_id, "password": person.password}
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return str(response.get_json()["access_token"])
+
+    def auth(self, person: Person) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(person)}"}
+
+    def submit(
+        self,
+        person: Person,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        subject: str = SUBJECT,
+        signed_by: Person | None = None,
+        headers: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> TestResponse:
+        """Sign (as ``signed_by``, the person by default) and POST one event as ``person``."""
+        signer = signed_by or person
+        event = body if body is not None else signer.body(subject, kind, data)
+        return self.client.post(
+            "/v1/events",
+            json={"event": event, "signature": signer.sign(event)},
+            headers={**self.auth(person), **(headers or {})},
+        )
+
+    def post_raw(
+        self,
+        person: Person,
+        data: bytes | str,
+        *,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> TestResponse:
+        return self.client.post(
+            "/v1/events",
+            data=data,
+            content_type=content_type,
+            headers={**self.auth(person), **(headers or {})},
+        )
+
+
+@pytest.fixture
+def site(sqlite_store: Store) -> Site:
+    return Site(sqlite_store)
+
+
+@pytest.fixture
+def any_site(store: Store) -> Site:
+    """The same, once on SQLite and once on PostgreSQL."""
+    return Site(store)
