@@ -259,3 +259,28 @@ def test_init_demo_and_verify_run_on_postgresql(tmp_path: Path, postgres_databas
         "OK: 19 events checked, 0 findings"
         in sealtrail("verify", home=tmp_path, url=postgres_database).stdout
     )
+
+
+def test_checkpoint_prints_a_signed_note_that_verify_accepts_from_outside(home: Path) -> None:
+    sealtrail("demo", home=home)
+    sealed = sealtrail("checkpoint", home=home)
+    note = home / "outside.note"
+    note.write_text(sealed.stdout)
+
+    done = sealtrail("verify", "--from-checkpoint", str(note), home=home)
+
+    assert sealed.returncode == 0
+    lines = sealed.stdout.splitlines()
+    assert lines[1] == "19" and lines[3] == "" and lines[4].startswith("\u2014 sealtrail.invalid/")
+    assert done.returncode == 0, done.stdout
+    assert "OK: 19 events checked, 0 findings" in done.stdout
+
+
+def test_a_checkpoint_file_that_is_not_a_note_is_a_finding(home: Path) -> None:
+    note = home / "outside.note"
+    note.write_text("hello\n")
+
+    done = sealtrail("verify", "--from-checkpoint", str(note), home=home)
+
+    assert done.returncode == 1
+    assert "checkpoint-malformed" in done.stdout or "checkpoint-signature-invalid" in done.stdout
