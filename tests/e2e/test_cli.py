@@ -188,21 +188,25 @@ def test_a_public_key_that_is_not_a_key_is_refused_in_one_line(home: Path) -> No
     assert "neither base64 nor PEM" in done.stderr
 
 
-def test_submit_without_a_password_off_a_terminal_is_a_usage_error(home: Path) -> None:
+def submit_file(
+    home: Path, content: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``sealtrail submit`` of a file with ``content``, to a server that is not there."""
     sealtrail("key", "generate", "--out", str(home / "k.pem"), home=home)
     event = home / "event.json"
-    event.write_text('{"study": "NCT01297972", "subject": "RP-1", "kind": "Screened", "data": {}}')
-
-    done = sealtrail(
-        "submit",
-        "--url",
-        "http://127.0.0.1:9",
-        "--user",
-        "u",
-        "--key",
-        str(home / "k.pem"),
+    event.write_text(content)
+    return sealtrail(
+        *("submit", "--url", "http://127.0.0.1:9", "--user", "u", "--key", str(home / "k.pem")),
         str(event),
         home=home,
+        stdin=stdin,
+    )
+
+
+def test_submit_without_a_password_off_a_terminal_is_a_usage_error(home: Path) -> None:
+    done = submit_file(
+        home,
+        '{"study": "NCT01297972", "subject": "RP-1", "kind": "Screened", "data": {}}',
         stdin="",
     )
 
@@ -211,21 +215,7 @@ def test_submit_without_a_password_off_a_terminal_is_a_usage_error(home: Path) -
 
 
 def test_submit_of_a_file_that_is_not_an_event_is_a_usage_error(home: Path) -> None:
-    sealtrail("key", "generate", "--out", str(home / "k.pem"), home=home)
-    event = home / "event.json"
-    event.write_text("[1, 2")
-
-    done = sealtrail(
-        "submit",
-        "--url",
-        "http://127.0.0.1:9",
-        "--user",
-        "u",
-        "--key",
-        str(home / "k.pem"),
-        str(event),
-        home=home,
-    )
+    done = submit_file(home, "[1, 2")
 
     assert done.returncode == 2
     assert "is not JSON" in done.stderr
