@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from domain.account import SYSTEM_USER, Account, RegisteredKey
 from domain.signed import SignedAggregate
+from domain.wire import instant_from_wire, instant_to_wire
 from signatures.authorship import verify_signature
-from signatures.errors import ContentMismatch, KeyNotValid, UnknownKey
+from signatures.errors import ContentMismatch, KeyNotValid, SigningTimeInvalid, UnknownKey
 from signatures.keys import public_key_from_text
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far a signer's clock may run ahead of the server's."""
 
 MEANINGS = ("authorship", "review", "approval", "responsibility")
 """Meanings of a signature (21 CFR 11.50(a)(3)); ordinary entries are signed as authorship."""
@@ -73,6 +78,7 @@ def attribute(
         UnknownKey: the signer has no such key (or no account).
         KeyNotValid: the key was not yet valid, or already revoked, when the event was recorded.
         SignatureInvalid: the signature does not verify.
+        SigningTimeInvalid: the signature claims a time after the event was recorded.
     """
     body = event.authorship.body()
     signer = signer_of(body)
@@ -90,7 +96,21 @@ def attribute(
     )
     # Only once the signature holds is the body evidence worth comparing the record with.
     event.check_matches_body(body)
+    _check_signing_time(signer, event)
     return signer
+
+
+def _check_signing_time(signer: Signer, event: SignedAggregate.Event) -> None:
+    """A signature cannot be made after the store recorded it (11.50: the time is part of it)."""
+    try:
+        signed_at = instant_from_wire(signer.signed_at)
+    except ValueError:
+        raise ContentMismatch(f"signed_at {signer.signed_at!r} is not a UTC instant") from None
+    if signed_at > event.recorded_at + CLOCK_SKEW:
+        raise SigningTimeInvalid(
+            f"signed at {signer.signed_at}, after the store recorded it at "
+            f"{instant_to_wire(event.recorded_at)}"
+        )
 
 
 def _key_for(signer: Signer, accounts: AccountLookup, anchor: RegisteredKey) -> RegisteredKey:

@@ -69,3 +69,9 @@ class CheckpointSignatureInvalid(VerificationError):
     """No valid signature by the expected key, or a signature by that key fails to verify."""
 
     kind = "checkpoint-signature-invalid"
+
+
+class SigningTimeInvalid(VerificationError):
+    """The signature claims a signing time after the store recorded the event."""
+
+    kind = "signing-time-invalid"

@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from api.submissions import submission_from
 from domain.authorship import Authorship, authored
 from domain.subject import Subject
+from domain.wire import instant_to_wire
 from infrastructure.application import IdempotencyKeyReused, VersionConflict
 from infrastructure.bootstrap import Store
 from infrastructure.event_store import UnsignedEventRefused
@@ -24,6 +25,7 @@ from signatures.errors import (
     ContentMismatch,
     KeyNotValid,
     SignatureInvalid,
+    SigningTimeInvalid,
     UnknownKey,
 )
 from signatures.receipts import verify_receipt
@@ -210,3 +212,15 @@ def test_history_lists_every_event_with_its_log_position(
 
     assert [record.position for record in history] == [r["position"] for r in receipts]
     assert isinstance(history[2].event, Subject.LabResultRecorded)
+
+
+def test_a_signature_dated_after_the_write_is_refused(
+    store: Store, person_in: PersonFactory
+) -> None:
+    coordinator = person_in(store)
+    tomorrow = instant_to_wire(datetime.now(UTC) + timedelta(days=1))
+    body = coordinator.body("RP-101", "Screened", screening(), signed_at=tomorrow)
+
+    with pytest.raises(SigningTimeInvalid):
+        store.app.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
+    assert store.app.find_subject("NCT01297972/RP-101") is None
