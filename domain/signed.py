@@ -109,10 +109,16 @@ class SignedAggregate(Aggregate):
                 raise ContentMismatch(
                     f"the author signed a {body.get('kind')!r}, the store holds a {self.kind()!r}"
                 )
-            if self.stream_of(body) != self.stream or stream_id(self.stream) != self.originator_id:
+            if self.stream_of(body) != self.stream:
                 raise ContentMismatch(
                     f"the author signed a record of {self.stream_of(body)!r}, "
                     f"the store files it under {self.stream!r}"
+                )
+            if stream_id(self.stream) != self.originator_id:
+                # The event names its stream, but its row is in another (moved there whole).
+                raise ContentMismatch(
+                    f"the author signed a record of {self.stream!r}, "
+                    f"the store files it in another stream (id {self.originator_id})"
                 )
             if body.get("data") != self.signed_data():
                 raise ContentMismatch("the stored fields differ from the data the author signed")

@@ -8,14 +8,18 @@
    Merkle leaf hash.
 3. In log order, in this process: versions in sequence and each event committing to the hash of
    the one before (per subject); the Merkle tree rebuilt from the events and compared with the
-   stored leaves, interior nodes and every stored checkpoint; and, given one kept outside the
-   store, that the log still extends it (what catches truncation and rollback).
+   stored leaves, interior nodes and every stored checkpoint (its signed note, and the size and
+   root stored beside it); and, given one kept outside the store, that the log still extends it
+   (what catches truncation and rollback).
 
-Every problem is a :class:`Finding`; nothing stops at the first.
+Every problem is a :class:`Finding`; nothing stops at the first. A finding names the stream an
+event is stored under (its row's stream id), never the stream its own content claims: an event
+moved into another subject's stream is named where it was found.
 """
 
 from __future__ import annotations
 
+import base64
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +33,7 @@ from sqlalchemy import Engine, select
 
 from domain.account import Account, RegisteredKey
 from domain.attribution import attribute
-from domain.signed import SignedAggregate
+from domain.signed import SignedAggregate, stream_id
 from infrastructure.log_reader import open_log_reader
 from infrastructure.merkle_log import checkpoints, merkle_leaves, merkle_nodes
 from infrastructure.settings import Settings
@@ -71,7 +75,11 @@ class Finding:
 
 @dataclass(frozen=True)
 class EventFacts:
-    """What the in-order checks need of one stored event."""
+    """What the in-order checks need of one stored event.
+
+    ``stream`` is the stream's name, known only when the event could be read and the name it
+    carries is that of the stream it is stored under (stream ids are UUIDv5 of the names).
+    """
 
     position: int
     stream_id: UUID
@@ -138,13 +146,13 @@ class LogVerifier:
         """Check the whole log."""
         accounts = self._accounts()
         facts, findings = self._check_events(accounts, progress)
-        findings = _named(findings, facts)
         findings += _check_streams(facts)
         tree = InMemoryTree()
         for fact in facts:
             if fact.leaf_hash is not None:
                 tree.append_hash(fact.leaf_hash)
         findings += self._check_stored_tree(facts)
+        findings = _named(findings, facts)
         findings += self._check_checkpoints(tree)
         if external is not None:
             findings += self._check_external(tree, external)
@@ -240,7 +248,7 @@ class LogVerifier:
                 findings.append(
                     Finding(
                         position,
-                        fact.stream,
+                        str(fact.stream_id),
                         fact.version,
                         "leaf-mismatch",
                         f"the event is not the one leaf {leaf_index} of the Merkle log recorded "
@@ -261,7 +269,7 @@ class LogVerifier:
         findings += [
             Finding(
                 fact.position,
-                fact.stream,
+                str(fact.stream_id),
                 fact.version,
                 "leaf-missing",
                 "the event has no leaf in the Merkle log",
@@ -287,29 +295,60 @@ class LogVerifier:
         return findings
 
     def _check_checkpoints(self, tree: InMemoryTree) -> list[Finding]:
+        """Every stored checkpoint: its signed note, the row beside it, and the log against it.
+
+        The size and root columns are what ``/v1/checkpoints/latest`` serves beside the note, so
+        they must say what the note signed.
+        """
         with self._engine.connect() as connection:
             rows = connection.execute(
-                select(checkpoints.c.tree_size, checkpoints.c.note).order_by(
+                select(checkpoints.c.tree_size, checkpoints.c.root, checkpoints.c.note).order_by(
                     checkpoints.c.tree_size
                 )
             ).all()
         findings: list[Finding] = []
-        for size, note in rows:
-            findings += self._check_note(tree, str(note), f"stored checkpoint of size {size}")
+        for size, stored_root, note in rows:
+            source = f"stored checkpoint of size {size}"
+            checkpoint, note_findings = self._read_note(str(note), source)
+            findings += note_findings
+            if checkpoint is None:
+                continue
+            if (checkpoint.size, checkpoint.root) != (size, bytes(stored_root)):
+                findings.append(
+                    Finding(
+                        None,
+                        None,
+                        None,
+                        "checkpoint-row-mismatch",
+                        f"{source}: the row says size {size}, root "
+                        f"{_b64(bytes(stored_root))}; its signed note says size "
+                        f"{checkpoint.size}, root {_b64(checkpoint.root)}",
+                    )
+                )
+            findings += self._check_against_log(tree, checkpoint, source)
         return findings
 
     def _check_external(self, tree: InMemoryTree, external: ExternalCheckpoint) -> list[Finding]:
-        return self._check_note(tree, external.note, external.source, kept_outside=True)
+        checkpoint, findings = self._read_note(external.note, external.source)
+        if checkpoint is None:
+            return findings
+        return self._check_against_log(tree, checkpoint, external.source, kept_outside=True)
 
-    def _check_note(
-        self, tree: InMemoryTree, note: str, source: str, *, kept_outside: bool = False
-    ) -> list[Finding]:
+    def _read_note(self, note: str, source: str) -> tuple[Checkpoint | None, list[Finding]]:
+        """The checkpoint of a note signed by the server's key under the log's origin."""
         try:
-            checkpoint: Checkpoint = verify_checkpoint(
+            checkpoint = verify_checkpoint(
                 note, self._origin, public_key_from_text(self._anchor.public_key)
             )
         except VerificationError as error:
-            return [Finding(None, None, None, error.kind, f"{source}: {error}")]
+            return None, [Finding(None, None, None, error.kind, f"{source}: {error}")]
+        return checkpoint, []
+
+    @staticmethod
+    def _check_against_log(
+        tree: InMemoryTree, checkpoint: Checkpoint, source: str, *, kept_outside: bool = False
+    ) -> list[Finding]:
+        """The log rebuilt from its events must still extend the checkpoint."""
         if checkpoint.size > tree.size:
             kind = "log-truncated" if kept_outside else "checkpoint-beyond-log"
             return [
@@ -318,7 +357,9 @@ class LogVerifier:
                     None,
                     None,
                     kind,
-                    f"{source} covers {checkpoint.size} events; the log holds {tree.size}",
+                    f"{source} covers {checkpoint.size} events; the log holds {tree.size}: "
+                    "events it covered were removed (cut off the end, or taken out of the log "
+                    "and its tree rebuilt)",
                 )
             ]
         if root(tree, checkpoint.size) != checkpoint.root:
@@ -394,7 +435,8 @@ class EventChecker:
             notification.id,
             originator,
             version,
-            event.stream,
+            # An event moved into another stream carries that other stream's name: not this one's.
+            event.stream if _is_named(event.stream, originator) else None,
             event.previous_hash,
             event.event_hash,
             leaf_hash(event.leaf_data(notification.id)),
@@ -402,12 +444,25 @@ class EventChecker:
         try:
             attribute(event, self._accounts.get, self._anchor)
         except VerificationError as error:
-            return fact, Finding(notification.id, event.stream, version, error.kind, str(error))
+            return fact, Finding(notification.id, str(originator), version, error.kind, str(error))
         return fact, None
 
 
+def _is_named(stream: object, originator: UUID) -> bool:
+    """True when ``stream`` is the name of the stream whose id is ``originator``."""
+    return isinstance(stream, str) and stream_id(stream) == originator
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
 def _named(findings: list[Finding], facts: list[EventFacts]) -> list[Finding]:
-    """Name the stream of an unreadable event from the readable events of the same stream."""
+    """Replace the stream ids findings carry by the names the stream's own events give it.
+
+    A stream with no event that names it (all unreadable, or all moved there from elsewhere)
+    stays known by its id.
+    """
     names = {str(fact.stream_id): fact.stream for fact in facts if fact.stream is not None}
     return [
         replace(finding, stream=names.get(finding.stream, finding.stream))
@@ -418,13 +473,15 @@ def _named(findings: list[Finding], facts: list[EventFacts]) -> list[Finding]:
 
 
 def _check_streams(facts: list[EventFacts]) -> list[Finding]:
-    """Per stream, in log order: versions in sequence and the chain unbroken."""
-    names = {fact.stream_id: fact.stream for fact in facts if fact.stream is not None}
+    """Per stream, in log order: versions in sequence and the chain unbroken.
+
+    Findings carry the stream's id; :func:`_named` gives them its name.
+    """
     versions: dict[UUID, int] = {}
     heads: dict[UUID, str | None] = {}
     findings: list[Finding] = []
     for fact in facts:
-        name = names.get(fact.stream_id, str(fact.stream_id))
+        name = str(fact.stream_id)
         previous_version = versions.get(fact.stream_id, 0)
         if fact.version != previous_version + 1:
             findings.append(

@@ -47,15 +47,18 @@ def table(store: Store) -> str:
     return SQLITE_TABLE if store.settings.is_sqlite else POSTGRES_TABLE
 
 
-def drop_triggers(store: Store) -> None:
-    """What an attacker with owner rights does first."""
-    name = table(store)
-    if store.settings.is_sqlite:
-        run_sql(store, f"DROP TRIGGER {name}_refuse_update")
-        run_sql(store, f"DROP TRIGGER {name}_refuse_delete")
-    else:
-        run_sql(store, f"DROP TRIGGER {name}_refuse_update_delete ON {name}")
-        run_sql(store, f"DROP TRIGGER {name}_refuse_truncate ON {name}")
+def drop_triggers(store: Store, *others: str) -> None:
+    """What an attacker with owner rights does first: unprotect the events table and ``others``.
+
+    ``others`` are more protected tables (``merkle_leaves``, ``merkle_nodes``, ``checkpoints``).
+    """
+    for name in (table(store), *others):
+        if store.settings.is_sqlite:
+            run_sql(store, f"DROP TRIGGER {name}_refuse_update")
+            run_sql(store, f"DROP TRIGGER {name}_refuse_delete")
+        else:
+            run_sql(store, f"DROP TRIGGER {name}_refuse_update_delete ON {name}")
+            run_sql(store, f"DROP TRIGGER {name}_refuse_truncate ON {name}")
 
 
 def subject_with_history(store: Store, person_in: PersonFactory) -> list[dict[str, Any]]:
