@@ -1,0 +1,588 @@
+"""Append throughput: signed appends through sealtrail against bare eventsourcing appends.
+
+For each backend (SQLite in a temporary directory, PostgreSQL in a database of its own that is
+created here and dropped at the end), in the same run:
+
+- **signed**: a fresh sealtrail store (server key, ``open_store``, ``initialise``, one site
+  coordinator with a registered Ed25519 key). Every event is signed on the client side and parsed
+  into a ``Submission`` *before* the clock starts; the timed part is ``SealTrail.record(...)``
+  alone, one call per event: it loads the actor and the subject, applies the command, and the
+  sealed event store attributes the event (Ed25519 verification against the registered key),
+  checks the chain link and saves; then the server signs a receipt.
+- **bare**: a plain eventsourcing ``Application`` with the same persistence settings, in a fresh
+  database, saving plain ``Aggregate`` events with the same data fields (same Python values, same
+  transcodings), one event per save.
+
+Each measurement runs ``--repeats`` times (3 by default) on fresh stores and the median is
+reported. The breakdown times, over the very bytes the signed path sees, what the cryptography
+and canonical JSON cost per event, so the gap between signed and bare can be read.
+
+Run: ``make bench`` or ``.venv/bin/python benchmarks/append.py [--events N] [--backend ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder
+from sqlalchemy.engine import URL, make_url
+
+from api.cli.demo_cohort import COHORT, SITE, STUDY
+from api.submissions import submission_from
+from domain.account import Role
+from domain.quantities import Quantity
+from domain.signed import stream_id
+from domain.subject import Relatedness, Sex
+from domain.wire import instant_to_wire
+from infrastructure.application import Submission
+from infrastructure.bootstrap import Store, open_store
+from infrastructure.server_key import create_server_key
+from infrastructure.settings import Settings
+from infrastructure.transcodings import register_domain_transcodings
+from signatures.authorship import sign_body
+from signatures.canonical import canonicalize
+from signatures.keys import generate_private_key, key_id, public_key_to_text
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+GOALS = {"sqlite": 0.5, "postgres": 0.8}
+ACCOUNT_LOOKUP = "account load (x2: actor, then signer)"
+SUBJECT_LOOKUP = "subject load"
+SEALTRAIL_PACKAGES = ("api.", "domain.", "infrastructure.", "projections.", "signatures.")
+USER_ID = "bench.coordinator"
+PRINTED_NAME = "Bench Coordinator (synthetic)"
+TEMPLATE = COHORT["RP-101"]
+"""One subject's life as the demonstration cohort has it (12 events); subjects repeat it."""
+
+
+# -- the workload -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The events to append, signed by one coordinator, and their parsed submissions."""
+
+    private_key: Ed25519PrivateKey
+    submissions: list[Submission]
+
+    @property
+    def size(self) -> int:
+        return len(self.submissions)
+
+
+def make_workload(events: int) -> Workload:
+    """``events`` signed events over as many subjects as it takes (12 events each)."""
+    private_key = generate_private_key()
+    signer_key_id = key_id(private_key.public_key())
+    submissions = []
+    for index in range(events):
+        number, step = divmod(index, len(TEMPLATE))
+        kind, data = TEMPLATE[step]
+        body = {
+            "study": STUDY,
+            "subject": f"{SITE}-{number + 1:05d}",
+            "kind": kind,
+            "data": data,
+            "signer": {"user_id": USER_ID, "printed_name": PRINTED_NAME},
+            "key_id": signer_key_id,
+            "signed_at": instant_to_wire(datetime.now(UTC)),
+            "meaning": "authorship",
+        }
+        _, signature = sign_body(private_key, body)
+        submissions.append(submission_from(body, signature))
+    return Workload(private_key, submissions)
+
+
+# -- where the stores live ---------------------------------------------------------------------
+
+
+@dataclass
+class Backend:
+    """Makes fresh databases of one kind and removes them all at the end."""
+
+    name: str
+    workdir: Path
+    admin_url: URL | None = None
+    created: list[str] = field(default_factory=list)
+
+    def fresh_settings(self, label: str) -> Settings:
+        """Settings of a store in a database nothing else has used."""
+        home = self.workdir / f"{self.name}-{label}-{uuid.uuid4().hex[:8]}"
+        if self.name == "sqlite":
+            url = f"sqlite:///{home / 'store.sqlite3'}"
+        else:
+            assert self.admin_url is not None
+            database = f"sealtrail_bench_{uuid.uuid4().hex[:16]}"
+            with psycopg.connect(conninfo(self.admin_url), autocommit=True) as connection:
+                connection.execute(f'CREATE DATABASE "{database}"')
+            self.created.append(database)
+            url = self.admin_url.set(database=database).render_as_string(hide_password=False)
+        return Settings.from_environ({"SEALTRAIL_HOME": str(home), "SEALTRAIL_DATABASE_URL": url})
+
+    def drop_all(self) -> None:
+        """Drop every database made here (PostgreSQL); the temporary directory goes by itself."""
+        if not self.created:
+            return
+        assert self.admin_url is not None
+        with psycopg.connect(conninfo(self.admin_url), autocommit=True) as connection:
+            for database in self.created:
+                connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        self.created.clear()
+
+
+def conninfo(url: URL, timeout: int = 5) -> str:
+    """A libpq connection string for a SQLAlchemy URL."""
+    parts: dict[str, Any] = {
+        "host": url.host or "127.0.0.1",
+        "port": url.port or 5432,
+        "user": url.username or "postgres",
+        "dbname": url.database or "postgres",
+        "connect_timeout": timeout,
+    }
+    if url.password:
+        parts["password"] = url.password
+    return " ".join(f"{key}={value}" for key, value in parts.items())
+
+
+def postgres_unreachable(url: URL) -> str | None:
+    """Why PostgreSQL cannot be used, or None if it can."""
+    try:
+        with psycopg.connect(conninfo(url, timeout=3), autocommit=True) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return None
+
+
+# -- the signed path ---------------------------------------------------------------------------
+
+
+def open_signed_store(backend: Backend, workload: Workload) -> Store:
+    """A fresh, initialised store with the workload's coordinator and key registered."""
+    settings = backend.fresh_settings("signed")
+    create_server_key(settings)
+    store = open_store(settings)
+    store.app.initialise()
+    store.app.open_account(
+        user_id=USER_ID, printed_name=PRINTED_NAME, role=Role.SITE_COORDINATOR, sites=(SITE,)
+    )
+    store.app.register_key(
+        user_id=USER_ID, public_key=public_key_to_text(workload.private_key.public_key())
+    )
+    return store
+
+
+def run_signed(
+    backend: Backend,
+    workload: Workload,
+    profile: cProfile.Profile | None,
+    lookups: dict[str, float] | None = None,
+) -> float:
+    """Seconds taken by ``SealTrail.record`` for every event of the workload.
+
+    With ``lookups``, also time (after the clock stopped) the loads every ``record`` does on
+    the store it just filled, in microseconds per call.
+    """
+    store = open_signed_store(backend, workload)
+    try:
+        app = store.app
+        before = app.recorder.max_notification_id() or 0
+        if profile is not None:
+            profile.enable()
+        started = time.perf_counter()
+        for submission in workload.submissions:
+            app.record(submission, actor_id=USER_ID)
+        elapsed = time.perf_counter() - started
+        if profile is not None:
+            profile.disable()
+        appended = (app.recorder.max_notification_id() or 0) - before
+        if appended != workload.size:
+            raise RuntimeError(f"signed: {appended} events stored, {workload.size} expected")
+        if lookups is not None:
+            lookups.update(time_lookups(store, workload))
+        return elapsed
+    finally:
+        store.close()
+
+
+def time_lookups(store: Store, workload: Workload, calls: int = 500) -> dict[str, float]:
+    """Microseconds per call of the cached loads in ``record`` (fast-forward query + deepcopy)."""
+    app = store.app
+    stream = workload.submissions[-1].stream
+
+    def account() -> None:
+        for _ in range(calls):
+            app.find_account(USER_ID)
+
+    def subject() -> None:
+        for _ in range(calls):
+            app.find_subject(stream)
+
+    return {
+        ACCOUNT_LOOKUP: time_per_event(account, calls, 3),
+        SUBJECT_LOOKUP: time_per_event(subject, calls, 3),
+    }
+
+
+# -- the bare path -----------------------------------------------------------------------------
+
+
+class BareSubject(Aggregate):
+    """The same events with the same data fields, as plain eventsourcing events."""
+
+    class Screened(Aggregate.Created):
+        site: str
+        sex: Sex
+        age: int
+        screened_on: date
+
+    class ConsentObtained(Aggregate.Event):
+        tcle_version: str
+        consented_on: date
+
+    class Enrolled(Aggregate.Event):
+        eligibility: dict[str, bool]
+        enrolled_on: date
+
+    class MscInfusionGiven(Aggregate.Event):
+        infusion_number: int
+        dose: Quantity
+        product_lot: str
+        given_at: datetime
+
+    class LabResultRecorded(Aggregate.Event):
+        analyte: str
+        result: Quantity
+        collected_at: datetime
+
+    class AdverseEventReported(Aggregate.Event):
+        term: str
+        grade: int
+        serious: bool
+        relatedness: Relatedness
+        onset_on: date
+
+    def __init__(self, site: str, sex: Sex, age: int, screened_on: date) -> None:
+        self.site = site
+        self.sex = sex
+        self.age = age
+        self.screened_on = screened_on
+
+
+class BareApplication(Application[uuid.UUID]):
+    """A plain eventsourcing application: no signatures, no chain, no receipts."""
+
+    name = "BareBench"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+
+def bare_env(settings: Settings) -> dict[str, str]:
+    """sealtrail's persistence settings without the topics that name sealtrail's own classes.
+
+    The database, driver and pool settings stay; a recorder (or mapper, transcoder...) topic
+    pointing into sealtrail is dropped, so the bare application runs eventsourcing's own.
+    """
+    return {
+        name: value
+        for name, value in settings.eventsourcing_env().items()
+        if not (name.endswith("_TOPIC") and value.startswith(SEALTRAIL_PACKAGES))
+    }
+
+
+def run_bare(backend: Backend, workload: Workload) -> float:
+    """Seconds taken to create/trigger and save every event, one event per save."""
+    settings = backend.fresh_settings("bare")
+    settings.ensure_directories()
+    env = {**bare_env(settings), "AGGREGATE_CACHE_MAXSIZE": "1000"}
+    app = BareApplication(env=env)
+    try:
+        plan = [
+            (stream_id(submission.stream), getattr(BareSubject, submission.kind), submission.fields)
+            for submission in workload.submissions
+        ]
+        subjects: dict[uuid.UUID, BareSubject] = {}
+        before = app.recorder.max_notification_id() or 0
+        started = time.perf_counter()
+        for originator_id, event_class, fields in plan:
+            if event_class is BareSubject.Screened:
+                subject = BareSubject._create(event_class, id=originator_id, **fields)
+                subjects[originator_id] = subject
+            else:
+                subject = subjects[originator_id]
+                subject.trigger_event(event_class, **fields)
+            app.save(subject)
+        elapsed = time.perf_counter() - started
+        appended = (app.recorder.max_notification_id() or 0) - before
+        if appended != workload.size:
+            raise RuntimeError(f"bare: {appended} events stored, {workload.size} expected")
+        return elapsed
+    finally:
+        app.close()
+
+
+# -- the breakdown -----------------------------------------------------------------------------
+
+
+def time_per_event(action: Callable[[], None], events: int, repeats: int) -> float:
+    """Median microseconds per event of ``action`` (which handles all ``events``)."""
+    runs = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        runs.append((time.perf_counter() - started) / events * 1e6)
+    return statistics.median(runs)
+
+
+def breakdown(workload: Workload, repeats: int) -> dict[str, float]:
+    """Microseconds per event of the cryptography and canonical JSON in the signed path."""
+    public_key = workload.private_key.public_key()
+    server_key = generate_private_key()
+    pairs = [
+        (base64.b64decode(s.authorship.signature), s.authorship.signed_bytes)
+        for s in workload.submissions
+    ]
+    receipt = {
+        "position": 123456,
+        "study": STUDY,
+        "subject": f"{SITE}-00001",
+        "version": 7,
+        "kind": "LabResultRecorded",
+        "event_hash": "ab" * 32,
+        "previous_hash": "cd" * 32,
+        "server_time": instant_to_wire(datetime.now(UTC)),
+        "server_key_id": key_id(server_key.public_key()),
+    }
+    receipt_bytes = canonicalize(receipt)
+    n = workload.size
+
+    def verify() -> None:
+        for signature, signed_bytes in pairs:
+            public_key.verify(signature, signed_bytes)
+
+    def sign_receipt() -> None:
+        for _ in range(n):
+            server_key.sign(receipt_bytes)
+
+    def canonicalize_receipt() -> None:
+        for _ in range(n):
+            canonicalize(receipt)
+
+    def parse_body() -> None:
+        for submission in workload.submissions:
+            json.loads(submission.authorship.signed_body)
+
+    return {
+        "Ed25519 verify (author's signature)": time_per_event(verify, n, repeats),
+        "Ed25519 sign (server's receipt)": time_per_event(sign_receipt, n, repeats),
+        "RFC 8785 canonical form (receipt)": time_per_event(canonicalize_receipt, n, repeats),
+        "json.loads (signed body)": time_per_event(parse_body, n, repeats),
+    }
+
+
+# -- running and reporting ---------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    backend: str
+    events: int
+    signed: list[float]
+    bare: list[float]
+    crypto: dict[str, float]
+    lookups: dict[str, float]
+
+    @property
+    def signed_rate(self) -> float:
+        return self.events / statistics.median(self.signed)
+
+    @property
+    def bare_rate(self) -> float:
+        return self.events / statistics.median(self.bare)
+
+    @property
+    def ratio(self) -> float:
+        return self.signed_rate / self.bare_rate
+
+
+@contextmanager
+def backend_for(name: str, workdir: Path, postgres_url: URL) -> Iterator[Backend]:
+    backend = Backend(name, workdir, postgres_url if name == "postgres" else None)
+    try:
+        yield backend
+    finally:
+        backend.drop_all()
+
+
+def measure(
+    backend: Backend, workload: Workload, repeats: int, profile: cProfile.Profile | None
+) -> Result:
+    signed: list[float] = []
+    bare: list[float] = []
+    lookups: dict[str, list[float]] = {}
+    for repeat in range(repeats):
+        timed: dict[str, float] = {}
+        # Alternate the order so that neither path always runs on a warmer machine.
+        if repeat % 2 == 0:
+            signed.append(run_signed(backend, workload, profile, timed))
+            bare.append(run_bare(backend, workload))
+        else:
+            bare.append(run_bare(backend, workload))
+            signed.append(run_signed(backend, workload, profile, timed))
+        for label, micros in timed.items():
+            lookups.setdefault(label, []).append(micros)
+        print(
+            f"  {backend.name} run {repeat + 1}/{repeats}: "
+            f"signed {workload.size / signed[-1]:,.0f}/s, bare {workload.size / bare[-1]:,.0f}/s",
+            flush=True,
+        )
+    return Result(
+        backend.name,
+        workload.size,
+        signed,
+        bare,
+        breakdown(workload, repeats),
+        {label: statistics.median(runs) for label, runs in lookups.items()},
+    )
+
+
+def report(results: list[Result], repeats: int) -> None:
+    print()
+    print(f"Appends per second, one event per save, median of {repeats} runs")
+    header = f"{'backend':<10} {'events':>7} {'signed/s':>9} {'bare/s':>9} {'ratio':>6} {'goal':>6}"
+    print(header)
+    print("-" * len(header) + "  ------")
+    for r in results:
+        goal = GOALS[r.backend]
+        verdict = "met" if r.ratio >= goal else "NOT met"
+        print(
+            f"{r.backend:<10} {r.events:>7} {r.signed_rate:>9,.0f} {r.bare_rate:>9,.0f} "
+            f"{r.ratio:>6.2f} {goal:>6.2f}  {verdict}"
+        )
+    for r in results:
+        signed_us = 1e6 / r.signed_rate
+        bare_us = 1e6 / r.bare_rate
+        difference = max(signed_us - bare_us, 1e-9)
+
+        print()
+        print(f"Where the time goes, {r.backend} (microseconds per event, medians):")
+        print(f"  {'signed append (SealTrail.record)':<40} {signed_us:>8.0f}")
+        print(f"  {'bare append (Application.save)':<40} {bare_us:>8.0f}")
+        print(f"  {'difference':<40} {signed_us - bare_us:>8.0f}")
+        print(" cryptography and canonical JSON, timed alone on the same bytes:")
+        for label, micros in r.crypto.items():
+            share_line(label, micros, signed_us, difference)
+        share_line("sum", sum(r.crypto.values()), signed_us, difference)
+        print(" cached loads each record() makes (fast-forward query + deepcopy):")
+        account = r.lookups.get(ACCOUNT_LOOKUP, 0.0)
+        subject = r.lookups.get(SUBJECT_LOOKUP, 0.0)
+        share_line(ACCOUNT_LOOKUP, 2 * account, signed_us, difference)
+        share_line(SUBJECT_LOOKUP, subject, signed_us, difference)
+        share_line("sum", 2 * account + subject, signed_us, difference)
+
+
+def share_line(label: str, micros: float, signed_us: float, difference: float) -> None:
+    print(
+        f"  {label:<40} {micros:>8.1f}  ({micros / signed_us * 100:4.1f}% of a signed"
+        f" append, {micros / difference * 100:3.0f}% of the difference)"
+    )
+
+
+def print_profile(profile: cProfile.Profile, backend: str, top: int) -> None:
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    print()
+    print(f"cProfile of the signed path on {backend} (all runs, by cumulative time):")
+    print(out.getvalue())
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    return (
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{cores} cores ({len(os.sched_getaffinity(0))} usable), {platform.machine()}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=2000, help="events per run (2000)")
+    parser.add_argument(
+        "--backend", choices=("sqlite", "postgres", "both"), default="both", help="(both)"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (3)")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("SEALTRAIL_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help="server to create the benchmark's database on (SEALTRAIL_BENCH_POSTGRES_URL)",
+    )
+    parser.add_argument(
+        "--profile", type=int, metavar="N", default=0, help="print cProfile's top N of signed"
+    )
+    args = parser.parse_args(argv)
+    if args.events < 1 or args.repeats < 1:
+        parser.error("--events and --repeats must be positive")
+
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    postgres_url = make_url(args.postgres_url)
+    print(f"sealtrail append benchmark: {args.events} events, {machine()}")
+    if "postgres" in backends:
+        why = postgres_unreachable(postgres_url)
+        if why is not None:
+            safe = postgres_url.render_as_string(hide_password=True)
+            print(f"NOTE: PostgreSQL skipped, {safe} is unreachable: {why}")
+            backends.remove("postgres")
+    if not backends:
+        return 1
+
+    workload = make_workload(args.events)
+    results = []
+    failed = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="sealtrail-bench-") as tmp:
+        for name in backends:
+            profile = cProfile.Profile() if args.profile else None
+            try:
+                with backend_for(name, Path(tmp), postgres_url) as backend:
+                    results.append(measure(backend, workload, args.repeats, profile))
+            except Exception:  # report it and go on with the other backend
+                print(f"FAILED on {name}:", file=sys.stderr)
+                traceback.print_exc()
+                failed.append(name)
+                continue
+            if profile is not None:
+                print_profile(profile, name, args.profile)
+    report(results, args.repeats)
+    if failed:
+        print(f"\nFAILED: {', '.join(failed)} (no figures; see the error above)")
+    print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
