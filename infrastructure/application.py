@@ -31,7 +31,7 @@ from domain.subject import RECORDERS, Subject, subject_stream
 from domain.wire import instant_to_wire, to_wire
 from infrastructure.backends import log_positions, protect_tables
 from infrastructure.checkpoints import CheckpointKeeper
-from infrastructure.event_store import SealedEventStore
+from infrastructure.event_store import KNOWN_ACCOUNTS, SealedEventStore
 from infrastructure.merkle_log import APPEND_ONLY_TABLES
 from infrastructure.server_key import ServerKey
 from infrastructure.settings import APPLICATION_NAME, Settings
@@ -129,17 +129,23 @@ class SealTrail(Application[UUID]):
 
     # -- accounts -------------------------------------------------------------------------------
 
-    def find_account(self, user_id: str) -> Account | None:
-        """The account of ``user_id``, or None."""
+    def find_account(self, user_id: str, *, to_change: bool = False) -> Account | None:
+        """The account of ``user_id``, or None.
+
+        Read-only lookups (authentication, attribution) share the cached aggregate; a command
+        that will change the account gets its own copy, so a failed save leaves the cache alone.
+        """
         try:
-            account: Account = self.repository.get(stream_id(account_stream(user_id)))
+            account: Account = self.repository.get(
+                stream_id(account_stream(user_id)), deepcopy_from_cache=to_change
+            )
         except AggregateNotFoundError:
             return None
         return account
 
-    def account(self, user_id: str) -> Account:
+    def account(self, user_id: str, *, to_change: bool = False) -> Account:
         """The account of ``user_id``; AccountNotFound otherwise."""
-        account = self.find_account(user_id)
+        account = self.find_account(user_id, to_change=to_change)
         if account is None:
             raise AccountNotFound(f"no account {user_id!r}")
         return account
@@ -184,7 +190,7 @@ class SealTrail(Application[UUID]):
         self, *, user_id: str, public_key: str, valid_from: datetime | None = None
     ) -> str:
         """Register a public key (base64 or PEM) for an account; returns its key id."""
-        account = self.account(user_id)
+        account = self.account(user_id, to_change=True)
         parsed = public_key_from_text(public_key)
         key: dict[str, Any] = {
             "key_id": key_id(parsed),
@@ -200,7 +206,7 @@ class SealTrail(Application[UUID]):
         self, *, user_id: str, key_id: str, revoked_at: datetime | None, reason: str
     ) -> None:
         """Revoke a key from a stated instant (now by default)."""
-        account = self.account(user_id)
+        account = self.account(user_id, to_change=True)
         revocation: dict[str, Any] = {
             "key_id": key_id,
             "revoked_at": revoked_at or datetime.now(UTC),
@@ -250,12 +256,12 @@ class SealTrail(Application[UUID]):
         with authored(submission.authorship, idempotency_key=submission.idempotency_key):
             subject = self._apply(subject, submission)
         try:
-            recordings = self.save(subject)
+            recordings = self.save(subject, **{KNOWN_ACCOUNTS: {actor.user_id: actor}})
         except IntegrityError:
             return self._after_conflict(submission)
         (record,) = self.recordings_to_records(recordings)
         receipt = self._receipt(record.position, record.event)
-        self.checkpoints.seal_if_due()
+        self.checkpoints.seal_if_due(tree_size=receipt["leaf_index"] + 1)
         return receipt
 
     def _apply(self, subject: Subject | None, submission: Submission) -> Subject:
@@ -315,7 +321,7 @@ class SealTrail(Application[UUID]):
             self.server_key.private_key,
             {
                 "position": position,
-                "leaf_index": self.checkpoints.leaf_index(position),
+                "leaf_index": self._leaf_index(position),
                 "study": study,
                 "subject": subject,
                 "version": event.originator_version,
@@ -325,6 +331,11 @@ class SealTrail(Application[UUID]):
                 "server_time": instant_to_wire(event.recorded_at),
             },
         )
+
+    def _leaf_index(self, position: int) -> int:
+        assert isinstance(self.events, SealedEventStore)
+        stored_here = self.events.leaf_index_stored(position)
+        return stored_here if stored_here is not None else self.checkpoints.leaf_index(position)
 
     # -- reads ------------------------------------------------------------------------------------
 

@@ -72,6 +72,9 @@ class CheckpointKeeper:
         self.origin = origin
         self.every = every
         self.interval = timedelta(seconds=seconds)
+        # The newest checkpoint this process knows of, so that a write need not ask.
+        self._known_latest: SealedCheckpoint | None = None
+        self._looked = False
 
     def latest(self) -> SealedCheckpoint | None:
         """The newest stored checkpoint, if any."""
@@ -112,19 +115,25 @@ class CheckpointKeeper:
             return existing
         return sealed
 
-    def seal_if_due(self) -> SealedCheckpoint | None:
-        """Seal a checkpoint if enough events or time have passed since the last one."""
-        latest = self.latest()
-        with self.engine.connect() as connection:
-            size = StoredTree(connection).size()
-        if latest is not None and size == latest.tree_size:
+    def seal_if_due(self, tree_size: int) -> SealedCheckpoint | None:
+        """Seal a checkpoint if enough events or time have passed since the last one.
+
+        ``tree_size`` is the size the caller just saw (its receipt's leaf index + 1). The last
+        checkpoint is remembered, so a write that is not due asks the database nothing; a
+        checkpoint sealed meanwhile by another process only makes this one seal a little early.
+        """
+        if not self._looked:
+            self._known_latest, self._looked = self.latest(), True
+        latest = self._known_latest
+        if latest is not None and tree_size <= latest.tree_size:
             return None
         if (
             latest is None
-            or size - latest.tree_size >= self.every
+            or tree_size - latest.tree_size >= self.every
             or datetime.now(UTC) - latest.created_at >= self.interval
         ):
-            return self.seal()
+            self._known_latest = self.seal()
+            return self._known_latest
         return None
 
     def at_size(self, size: int) -> SealedCheckpoint | None:

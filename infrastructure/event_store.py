@@ -14,12 +14,15 @@ from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Recording
 
-from domain.account import RegisteredKey
+from domain.account import Account, RegisteredKey
 from domain.attribution import AccountLookup, attribute
 from domain.signed import SignedAggregate
-from infrastructure.merkle_log import LEAF_DATA
+from infrastructure.merkle_log import LEAF_DATA, PendingLeaf
 from signatures.chain import GENESIS_HASH, check_link
 from signatures.errors import ChainBroken, VerificationError
+
+KNOWN_ACCOUNTS = "known_accounts"
+"""Keyword of ``Application.save`` naming accounts already loaded for the command."""
 
 
 class UnsignedEventRefused(VerificationError):
@@ -46,20 +49,35 @@ class SealedEventStore(EventStore[UUID]):
         # (stream id, version) -> chain hash. Stored events never change (the table's triggers
         # refuse it), so a remembered hash can never go stale.
         self._hashes: OrderedDict[tuple[UUID, int], str] = OrderedDict()
+        # log position -> leaf index, of what this process stored, for the receipts.
+        self._leaf_indexes: OrderedDict[int, int] = OrderedDict()
+
+    def leaf_index_stored(self, position: int) -> int | None:
+        """The leaf index this process gave the event at ``position``, if it stored it."""
+        return self._leaf_indexes.get(position)
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
         """Check every event of the batch, then insert the batch in one transaction."""
         heads: dict[UUID, str] = {}
+        # The application may hand over accounts it has just loaded for this command.
+        known: dict[str, Account] = kwargs.pop(KNOWN_ACCOUNTS, {})
         for event in domain_events:
-            self.admit(event, heads)
+            self.admit(event, heads, known)
             heads[event.originator_id] = event.event_hash
-        leaves = [event.leaf_data for event in domain_events]
+        leaves = [PendingLeaf(event.leaf_data) for event in domain_events]
         recordings = super().put(domain_events, **kwargs, **{LEAF_DATA: leaves})
+        for leaf in leaves:
+            assert leaf.position is not None and leaf.leaf_index is not None
+            self._leaf_indexes[leaf.position] = leaf.leaf_index
+            if len(self._leaf_indexes) > self.HEAD_CACHE_SIZE:
+                self._leaf_indexes.popitem(last=False)
         for event in domain_events:
             self._remember(event.originator_id, event.originator_version, event.event_hash)
         return recordings
 
-    def admit(self, event: Any, heads: dict[UUID, str]) -> None:
+    def admit(
+        self, event: Any, heads: dict[UUID, str], known: dict[str, Account] | None = None
+    ) -> None:
         """Refuse an event that is unsigned, misattributed or not linked to its stream's head.
 
         Raises:
@@ -68,7 +86,10 @@ class SealedEventStore(EventStore[UUID]):
         """
         if not isinstance(event, SignedAggregate.Event):
             raise UnsignedEventRefused(f"{type(event).__qualname__} carries no signature")
-        attribute(event, self._accounts, self._anchor())
+        known = known or {}
+        attribute(
+            event, lambda user_id: known.get(user_id) or self._accounts(user_id), self._anchor()
+        )
         previous = heads.get(event.originator_id) or self.stored_hash(
             event.originator_id, event.originator_version - 1
         )

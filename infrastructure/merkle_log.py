@@ -13,6 +13,7 @@ leaf also records the log position of its event (and commits to it in its data).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -65,13 +66,21 @@ checkpoints = Table(
 APPEND_ONLY_TABLES = ("merkle_leaves", "merkle_nodes", "checkpoints")
 
 LEAF_DATA = "leaf_data"
-"""The keyword argument by which the event store hands each event's leaf maker to the recorder."""
+"""The keyword argument by which the event store hands each event's pending leaf to the recorder."""
 
-LeafMaker = Callable[[int], bytes]
+
+@dataclass
+class PendingLeaf:
+    """One event's leaf-to-be: how to make its data once its position is known, and, after the
+    insert, the leaf index and position the recorder gave it."""
+
+    make: Callable[[int], bytes]
+    leaf_index: int | None = None
+    position: int | None = None
 
 
 SELECT_SIZE = "SELECT MAX(leaf_index) FROM merkle_leaves"
-SELECT_NODE = "SELECT hash FROM merkle_nodes WHERE level = ? AND node_index = ?"
+SELECT_NODES = "SELECT level, node_index, hash FROM merkle_nodes"
 INSERT_NODE = "INSERT INTO merkle_nodes (level, node_index, hash) VALUES (?, ?, ?)"
 INSERT_LEAF = "INSERT INTO merkle_leaves (leaf_index, position, leaf_hash) VALUES (?, ?, ?)"
 
@@ -90,15 +99,34 @@ class _TreeWriter:
     ) -> None:
         self._query = query
         self._command = command
+        self._nodes: dict[tuple[int, int], bytes] = {}
 
-    def append(self, positions: Sequence[int], leaf_makers: Sequence[LeafMaker]) -> None:
-        if len(positions) != len(leaf_makers):
+    def append(self, positions: Sequence[int], leaves: Sequence[PendingLeaf]) -> None:
+        if len(positions) != len(leaves):
             raise RuntimeError("every stored event needs exactly one Merkle leaf")
         size = self._size()
-        for offset, (position, make_leaf) in enumerate(zip(positions, leaf_makers, strict=True)):
+        self._nodes = self._siblings_before(size, len(leaves))
+        for offset, (position, leaf) in enumerate(zip(positions, leaves, strict=True)):
             leaf_index = size + offset
-            hashed = append_leaf(self._read, self._write, leaf_index, make_leaf(position))
+            hashed = append_leaf(self._read, self._write, leaf_index, leaf.make(position))
             self._command(INSERT_LEAF, (leaf_index, position, hashed))
+            leaf.leaf_index, leaf.position = leaf_index, position
+
+    def _siblings_before(self, size: int, count: int) -> dict[tuple[int, int], bytes]:
+        """Every stored node the appends will combine with, fetched in one query."""
+        wanted = set()
+        for leaf_index in range(size, size + count):
+            level, index = 0, leaf_index
+            while index & 1:
+                if index << level <= size:  # its leaves all came before this batch
+                    wanted.add((level, index - 1))
+                level, index = level + 1, index >> 1
+        if not wanted:
+            return {}
+        clauses = " OR ".join(["(level = ? AND node_index = ?)"] * len(wanted))
+        params = tuple(value for pair in sorted(wanted) for value in pair)
+        rows = self._query(f"{SELECT_NODES} WHERE {clauses}", params)
+        return {(int(level), int(index)): bytes(value) for level, index, value in rows}
 
     def _size(self) -> int:
         rows = self._query(SELECT_SIZE, ())
@@ -106,19 +134,21 @@ class _TreeWriter:
         return 0 if largest is None else int(largest) + 1
 
     def _read(self, level: int, index: int) -> bytes:
-        rows = self._query(SELECT_NODE, (level, index))
-        return bytes(rows[0][0])
+        return self._nodes[(level, index)]
 
     def _write(self, level: int, index: int, value: bytes) -> None:
+        self._nodes[(level, index)] = value
         self._command(INSERT_NODE, (level, index, value))
 
 
-def _leaf_makers(kwargs: dict[str, Any], stored_events: Sequence[StoredEvent]) -> list[LeafMaker]:
-    makers = kwargs.get(LEAF_DATA)
-    if makers is None or len(makers) != len(stored_events):
+def _pending_leaves(
+    kwargs: dict[str, Any], stored_events: Sequence[StoredEvent]
+) -> list[PendingLeaf]:
+    leaves = kwargs.get(LEAF_DATA)
+    if leaves is None or len(leaves) != len(stored_events):
         # Checked before anything is written: an event without a leaf is never stored.
         raise RuntimeError("events reach the recorder only through the sealed event store")
-    return list(makers)
+    return list(leaves)
 
 
 class SealedSQLiteRecorder(SQLiteApplicationRecorder):
@@ -127,7 +157,7 @@ class SealedSQLiteRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        makers = _leaf_makers(kwargs, stored_events)
+        makers = _pending_leaves(kwargs, stored_events)
         positions = super()._insert_events(c, stored_events, **kwargs)
         assert positions is not None
 
@@ -152,7 +182,7 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        _leaf_makers(kwargs, stored_events)
+        _pending_leaves(kwargs, stored_events)
         super()._insert_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(
@@ -172,7 +202,7 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
             def command(statement: str, params: tuple[Any, ...]) -> None:
                 tree_cursor.execute(statement.replace("?", "%s"), params)
 
-            _TreeWriter(query, command).append(positions, _leaf_makers(kwargs, stored_events))
+            _TreeWriter(query, command).append(positions, _pending_leaves(kwargs, stored_events))
         return positions
 
 
