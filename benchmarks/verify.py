@@ -1,0 +1,737 @@
+"""Verification throughput and append cost of a large store (issue 3, point 7).
+
+(a) **Verify**: events per second of the store's full verifier (``Store.verifier().verify()``:
+    accounts pass, every event decoded, attributed and its Ed25519 signature checked on every
+    core, then versions, chains, the Merkle tree and every stored checkpoint in log order) on a
+    SQLite store of ``--events`` events (1,000,000 by default), against the raw rate of as many
+    Ed25519 verifications with the fastest verifier here (PyNaCl, i.e. libsodium) on
+    ``os.cpu_count()`` processes verifying pre-made (message, signature, key) triples, measured
+    in the same run: half of them just before the verifier, half just after. Goal: >= 0.7.
+(b) **Append**: the cost of ``SealTrail.record`` of one signed event (median over ``--appends``
+    appends in each of ``--rounds`` rounds, alternating between the stores, each round on a new
+    subject after 20 untimed appends) with 10,000 and with ``--events`` events already in the
+    log. Goal: ratio <= 1.2.
+
+Building the store. ``--builders`` processes (one per core) each take whole subjects
+(``--per-subject`` events each): they sign every event body for real (RFC 8785, Ed25519, with
+a key registered on a real coordinator account), make the events with the domain (``Subject``
+methods inside ``domain.authorship.authored``) and save ``--batch`` events of one subject per
+``Application.save``. Every batch goes through the sealed event store (attribution, signature
+and chain checks on every event) and the Merkle recorder, and a checkpoint is sealed when due
+after each save, as ``SealTrail.record`` does. Skipped are only the per-event ``record`` round
+trip (loads, one commit per event, receipt) and the sealed store's account lookup per event:
+no account changes during the build, so each builder loads the coordinator's account once.
+
+The big store is built under a temporary directory and removed at the end, unless
+``--store PATH`` names a directory to keep it in: a later run with the same PATH reuses it and
+builds only what is missing (``bench-manifest.json`` there records the subjects; each run's
+appends add ~1,300 events of their own). The 10,000-event store is always built afresh. The
+load averages are printed: other work on the machine skews every figure.
+
+Run: ``.venv/bin/python benchmarks/verify.py`` (about ten minutes on two cores: five to build,
+five to measure), or ``--events 20000`` for a quick run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import multiprocessing
+import os
+import platform
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import nacl.signing
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from api.submissions import submission_from
+from domain.account import Role
+from domain.authorship import Authorship, authored
+from domain.protocol import protocol_for
+from domain.quantities import Quantity
+from domain.signed import stream_id
+from domain.subject import RECORDERS, Relatedness, Sex, Subject, subject_stream
+from domain.wire import instant_to_wire, to_wire
+from infrastructure.application import Submission
+from infrastructure.bootstrap import Store, open_store
+from infrastructure.event_store import SealedEventStore
+from infrastructure.log_reader import open_log_reader
+from infrastructure.server_key import create_server_key
+from infrastructure.settings import Settings
+from infrastructure.verification import EventChecker, LogVerifier, VerificationReport
+from signatures.authorship import sign_body
+from signatures.keys import (
+    generate_private_key,
+    key_id,
+    private_key_from_pem,
+    private_key_to_pem,
+    public_key_to_text,
+)
+
+STUDY = "NCT01297972"
+SITE = "RP"
+USER_ID = "bench.verify.coordinator"
+PRINTED_NAME = "Bench Coordinator (synthetic)"
+SMALL_STORE = 10_000
+VERIFY_GOAL = 0.7
+APPEND_GOAL = 1.2
+OPENSSL_SAMPLE = 100_000
+"""cryptography's (OpenSSL's) raw rate is context only: timed over this many signatures at most."""
+MANIFEST = "bench-manifest.json"
+KEY_FILE = "bench-coordinator.pem"
+ELIGIBLE = {**{f"IN{n}": True for n in range(1, 4)}, **{f"EX{n}": False for n in range(1, 10)}}
+ANALYTES = (("haemoglobin", "g/dL"), ("neutrophils", "10^9/L"), ("platelets", "10^9/L"))
+DAY_ONE = date(2011, 1, 3)
+FIRST_SAMPLE = datetime(2011, 3, 1, 8, 0, tzinfo=UTC)
+
+
+# -- the synthetic subjects --------------------------------------------------------------------
+
+
+def subject_code(number: int) -> str:
+    """The study code of synthetic subject ``number``."""
+    return f"{SITE}-B{number:07d}"
+
+
+def planned_event(number: int, step: int) -> tuple[str, dict[str, Any]]:
+    """Kind and typed fields of event ``step`` (0-based) of subject ``number``.
+
+    Screening, consent, enrolment, two MSC infusions and an adverse event, then laboratory
+    results (three analytes in turn, values varying) for as long as the subject runs.
+    """
+    screened_on = DAY_ONE + timedelta(days=number % 365)
+    if step == 0:
+        sex = Sex.FEMALE if number % 2 else Sex.MALE
+        return "Screened", {
+            "site": SITE,
+            "sex": sex,
+            "age": 18 + number % 40,
+            "screened_on": screened_on,
+        }
+    if step == 1:
+        return "ConsentObtained", {"tcle_version": "2.0", "consented_on": screened_on}
+    if step == 2:
+        return "Enrolled", {
+            "eligibility": ELIGIBLE,
+            "enrolled_on": screened_on + timedelta(days=7),
+        }
+    if step in (3, 4):
+        return "MscInfusionGiven", {
+            "infusion_number": step - 2,
+            "dose": Quantity(Decimal(f"2.{(number + step) % 10}"), "10^6 cells/kg"),
+            "product_lot": f"MSC-2011-{(number + step) % 1000:03d}",
+            "given_at": FIRST_SAMPLE + timedelta(days=7 * (step - 2)),
+        }
+    if step == 5:
+        return "AdverseEventReported", {
+            "term": "Febrile neutropenia",
+            "grade": 1 + number % 4,
+            "serious": number % 3 == 0,
+            "relatedness": Relatedness.UNLIKELY,
+            "onset_on": screened_on + timedelta(days=30),
+        }
+    analyte, unit = ANALYTES[step % len(ANALYTES)]
+    value = Decimal((number * 7 + step * 13) % 1500) / 10
+    return "LabResultRecorded", {
+        "analyte": analyte,
+        "result": Quantity(value, unit),
+        "collected_at": FIRST_SAMPLE + timedelta(hours=step),
+    }
+
+
+def body_for(code: str, kind: str, fields: dict[str, Any], signer_key_id: str) -> dict[str, Any]:
+    """The body the coordinator signs for one event (the site's client makes the same)."""
+    return {
+        "study": STUDY,
+        "subject": code,
+        "kind": kind,
+        "data": to_wire(fields),
+        "signer": {"user_id": USER_ID, "printed_name": PRINTED_NAME},
+        "key_id": signer_key_id,
+        "signed_at": instant_to_wire(datetime.now(UTC)),
+        "meaning": "authorship",
+    }
+
+
+# -- building a store --------------------------------------------------------------------------
+
+
+@dataclass
+class BenchStore:
+    """A store on disk, the coordinator's key, and how many synthetic subjects it was given."""
+
+    home: Path
+    private_key: Ed25519PrivateKey
+    per_subject: int
+    subjects: int = 0
+    build_seconds: float = 0.0
+    built_now: int = 0
+
+    @property
+    def settings(self) -> Settings:
+        return settings_for(self.home)
+
+    def save_manifest(self) -> None:
+        manifest = {"per_subject": self.per_subject, "subjects": self.subjects}
+        (self.home / MANIFEST).write_text(json.dumps(manifest))
+
+
+def settings_for(home: Path) -> Settings:
+    return Settings.from_environ(
+        {
+            "SEALTRAIL_HOME": str(home),
+            "SEALTRAIL_DATABASE_URL": f"sqlite:///{home / 'store.sqlite3'}",
+        }
+    )
+
+
+def prepare(home: Path, per_subject: int) -> BenchStore:
+    """Create (or reopen) the store under ``home`` with the coordinator's account and key."""
+    home.mkdir(parents=True, exist_ok=True)
+    settings = settings_for(home)
+    manifest_path = home / MANIFEST
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+        key = private_key_from_pem((home / KEY_FILE).read_bytes())
+        return BenchStore(home, key, int(manifest["per_subject"]), int(manifest["subjects"]))
+    if (home / "store.sqlite3").exists():
+        raise SystemExit(f"{home} holds a store this benchmark did not make (no {MANIFEST})")
+    create_server_key(settings)
+    key = generate_private_key()
+    (home / KEY_FILE).write_bytes(private_key_to_pem(key))
+    store = open_store(settings)
+    try:
+        store.app.initialise()
+        store.app.open_account(
+            user_id=USER_ID, printed_name=PRINTED_NAME, role=Role.SITE_COORDINATOR, sites=(SITE,)
+        )
+        store.app.register_key(user_id=USER_ID, public_key=public_key_to_text(key.public_key()))
+    finally:
+        store.close()
+    bench = BenchStore(home, key, per_subject)
+    bench.save_manifest()
+    return bench
+
+
+def event_count(store: Store) -> int:
+    return store.app.recorder.max_notification_id() or 0
+
+
+def recorded_version(store: Store, number: int) -> int:
+    """How many events subject ``number`` has in the store."""
+    originator_id = stream_id(subject_stream(STUDY, subject_code(number)))
+    last = store.app.recorder.select_events(originator_id, desc=True, limit=1)
+    return last[0].originator_version if last else 0
+
+
+def plan(bench: BenchStore, target: int) -> list[tuple[int, int]]:
+    """(subject, first missing step) for every subject to build, until ``target`` is reached.
+
+    Subjects a previous run planned but did not finish are completed first; whole subjects
+    are added after them until the log would hold at least ``target`` events.
+    """
+    store = open_store(bench.settings)
+    try:
+        projected = event_count(store)
+        tasks = []
+        for number in range(bench.subjects):
+            done = recorded_version(store, number)
+            if done < bench.per_subject:
+                tasks.append((number, done))
+                projected += bench.per_subject - done
+    finally:
+        store.close()
+    number = bench.subjects
+    while projected < target:
+        tasks.append((number, 0))
+        projected += bench.per_subject
+        number += 1
+    bench.subjects = number
+    return tasks
+
+
+def fill(bench: BenchStore, target: int, batch: int, workers: int) -> None:
+    """Build subjects on ``workers`` processes until the log holds ``target`` events."""
+    tasks = plan(bench, target)
+    if not tasks:
+        return
+    bench.save_manifest()
+    started = time.perf_counter()
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)),
+        # Not fork: nothing of this process's connections may leak into the builders.
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=_start_builder,
+        initargs=(str(bench.home), private_key_to_pem(bench.private_key), bench.per_subject, batch),
+    ) as pool:
+        for done, built in enumerate(pool.map(_build_subject, tasks), start=1):
+            bench.built_now += built
+            if done % 100 == 0 or done == len(tasks):
+                seconds = time.perf_counter() - started
+                print(
+                    f"  {done:,}/{len(tasks):,} subjects, {bench.built_now:,} events "
+                    f"({bench.built_now / seconds:,.0f}/s)",
+                    flush=True,
+                )
+    bench.build_seconds += time.perf_counter() - started
+
+
+@dataclass
+class _Builder:
+    store: Store
+    private_key: Ed25519PrivateKey
+    per_subject: int
+    batch: int
+
+
+_builder: _Builder | None = None
+
+
+def _start_builder(home: str, pem: bytes, per_subject: int, batch: int) -> None:
+    """Each builder process opens the store once and keeps it for all its subjects."""
+    global _builder
+    store = open_store(settings_for(Path(home)))
+    _look_up_accounts_once(store)
+    _builder = _Builder(store, private_key_from_pem(pem), per_subject, batch)
+
+
+def _build_subject(task: tuple[int, int]) -> int:
+    """Sign, make (with the domain) and save one subject's events from ``first`` on."""
+    number, first = task
+    assert _builder is not None
+    app = _builder.store.app
+    code = subject_code(number)
+    signer = key_id(_builder.private_key.public_key())
+    protocol = protocol_for(STUDY)
+    subject: Subject | None = None
+    if first > 0:
+        subject = app.repository.get(stream_id(subject_stream(STUDY, code)))
+    for start in range(first, _builder.per_subject, _builder.batch):
+        steps = range(start, min(start + _builder.batch, _builder.per_subject))
+        planned = [planned_event(number, step) for step in steps]
+        signed = [
+            sign_body(_builder.private_key, body_for(code, kind, fields, signer))
+            for kind, fields in planned
+        ]
+        for (kind, fields), (signed_body, signature) in zip(planned, signed, strict=True):
+            with authored(Authorship(signed_body, signature)):
+                if kind == "Screened":
+                    subject = Subject.screen(protocol=protocol, subject_code=code, **fields)
+                else:
+                    assert subject is not None
+                    RECORDERS[kind](subject, **fields)
+        assert subject is not None
+        recordings = app.save(subject)
+        last_leaf = app.checkpoints.leaf_index(recordings[-1].notification.id)
+        app.checkpoints.seal_if_due(tree_size=last_leaf + 1)
+    return _builder.per_subject - first
+
+
+def _look_up_accounts_once(store: Store) -> None:
+    """Let the sealed event store load each account once for the whole build.
+
+    ``SealedEventStore.admit`` looks the signer's account up for every event (a fast-forward
+    query and a deep copy, ~0.3 ms: most of a bulk save). No account changes while the build
+    runs, so the same account is handed back each time; every check still runs on every event.
+    """
+    lookup = store.app.find_account
+    found: dict[str, Any] = {}
+
+    def find_account(user_id: str) -> Any:
+        if user_id not in found:
+            found[user_id] = lookup(user_id)
+        return found[user_id]
+
+    event_store = store.app.events
+    assert isinstance(event_store, SealedEventStore)
+    event_store._accounts = find_account
+
+
+# -- (a) verification --------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    """The full verifier's run and the time of its phases."""
+
+    report: VerificationReport
+    seconds: float
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.report.events / self.seconds
+
+
+def run_verifier(store: Store) -> VerifyResult:
+    """``store.verifier().verify()`` on every core, its phases timed from outside."""
+    verifier = store.verifier()
+    phases: dict[str, float] = {}
+    for name in ("_accounts", "_check_events", "_check_stored_tree", "_check_checkpoints"):
+        _time_phase(verifier, name, phases)
+    started = time.perf_counter()
+    report = verifier.verify()
+    seconds = time.perf_counter() - started
+    phases[REST] = seconds - sum(phases.values())
+    return VerifyResult(report, seconds, phases)
+
+
+def _time_phase(verifier: LogVerifier, name: str, phases: dict[str, float]) -> None:
+    method = getattr(verifier, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            phases[name.lstrip("_")] = phases.get(name.lstrip("_"), 0.0) + (
+                time.perf_counter() - started
+            )
+
+    setattr(verifier, name, timed)
+
+
+def _raw_verifier(
+    library: str, share: int, distinct: int, ready: Any, results: Any, seed: int
+) -> None:
+    """One process of the raw rate: make triples, wait for the others, verify ``share``.
+
+    The messages are event bodies of the benchmark's own subjects in canonical form (the size
+    of the stored ones), signed with four keys; the verifier objects are made beforehand.
+    """
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    keys = [nacl.signing.SigningKey.generate() for _ in range(4)]
+    triples: list[tuple[bytes, bytes, Any]] = []
+    for index in range(distinct):
+        signing_key = keys[index % len(keys)]
+        raw_key = bytes(signing_key.verify_key)
+        number, step = seed + index // 1000, index % 1000
+        kind, fields = planned_event(number, step)
+        body = body_for(subject_code(number), kind, fields, key_id(raw_key))
+        message = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        signature = signing_key.sign(message).signature
+        verifier: Any = (
+            nacl.signing.VerifyKey(raw_key)
+            if library == "pynacl"
+            else Ed25519PublicKey.from_public_bytes(raw_key)
+        )
+        triples.append((message, signature, verifier))
+    ready.wait()
+    done = 0
+    while done < share:
+        batch = triples[: share - done]
+        if library == "pynacl":
+            for message, signature, verify_key in batch:
+                verify_key.verify(message, signature)
+        else:
+            for message, signature, public_key in batch:
+                public_key.verify(signature, message)
+        done += len(batch)
+    results.put(done)
+
+
+def raw_verify_rate(library: str, total: int, distinct_per_process: int = 20_000) -> float:
+    """Ed25519 verifications per second on ``os.cpu_count()`` processes (``total`` in all).
+
+    Each process makes its own triples (up to ``distinct_per_process`` distinct ones, cycled),
+    then all start together; the clock runs from that start until the last one finishes.
+    """
+    context = multiprocessing.get_context("forkserver")
+    workers = os.cpu_count() or 1
+    ready = context.Barrier(workers + 1)
+    results = context.Queue()
+    shares = [total // workers + (1 if index < total % workers else 0) for index in range(workers)]
+    processes = [
+        context.Process(
+            target=_raw_verifier,
+            args=(library, share, min(share, distinct_per_process), ready, results, index * 10**6),
+        )
+        for index, share in enumerate(shares)
+    ]
+    for process in processes:
+        process.start()
+    ready.wait()
+    started = time.perf_counter()
+    verified = sum(results.get() for _ in processes)
+    seconds = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    if verified != total:
+        raise RuntimeError(f"{verified} signatures verified, {total} expected")
+    return total / seconds
+
+
+def profile_worker_path(settings: Settings, store: Store, events: int, top: int) -> str:
+    """cProfile of one worker's job (``EventChecker.check_range``) over ``events`` events."""
+    verifier = store.verifier(workers=1)
+    accounts = verifier._accounts()
+    notifications, decode = open_log_reader(settings)
+    checker = EventChecker(notifications, decode, accounts, verifier._anchor)
+    last = event_count(store)
+    start = max(1, last // 2 - events // 2)
+    profile = cProfile.Profile()
+    started = time.perf_counter()
+    profile.enable()
+    facts, findings = checker.check_range(start, start + events - 1)
+    profile.disable()
+    seconds = time.perf_counter() - started
+    assert not findings, findings[:3]
+    out = io.StringIO()
+    out.write(
+        f"one worker, positions {start:,}-{start + events - 1:,}: {len(facts):,} events in "
+        f"{seconds:.2f} s under cProfile ({len(facts) / seconds:,.0f}/s on one core)\n"
+    )
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+# -- (b) appends -------------------------------------------------------------------------------
+
+
+def append_submissions(private_key: Ed25519PrivateKey, code: str, count: int) -> list[Submission]:
+    """A new subject's screening and consent, then ``count`` lab results, signed and parsed."""
+    signer = key_id(private_key.public_key())
+    number = int(uuid.uuid4().int % 10**6)
+    submissions = []
+    for step in (0, 1, *range(6, 6 + count)):
+        kind, fields = planned_event(number, step)
+        body = body_for(code, kind, fields, signer)
+        _, signature = sign_body(private_key, body)
+        submissions.append(submission_from(body, signature))
+    return submissions
+
+
+def time_appends(bench: BenchStore, appends: int, warmup: int) -> list[float]:
+    """Seconds of each ``SealTrail.record`` of one signed event, on a freshly opened store."""
+    code = f"{SITE}-A{uuid.uuid4().hex[:10]}"
+    submissions = append_submissions(bench.private_key, code, warmup + appends)
+    store = open_store(bench.settings)
+    try:
+        app = store.app
+        for submission in submissions[: 2 + warmup]:
+            app.record(submission, actor_id=USER_ID)
+        times = []
+        for submission in submissions[2 + warmup :]:
+            started = time.perf_counter()
+            app.record(submission, actor_id=USER_ID)
+            times.append(time.perf_counter() - started)
+        return times
+    finally:
+        store.close()
+
+
+# -- running and reporting ---------------------------------------------------------------------
+
+
+@contextmanager
+def store_home(path: str | None, label: str) -> Iterator[Path]:
+    if path is not None:
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory(prefix=f"sealtrail-verify-{label}-") as tmp:
+        yield Path(tmp)
+
+
+def machine() -> str:
+    return (
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), {platform.machine()}"
+    )
+
+
+def load() -> str:
+    """The load averages: another busy process on the machine skews every figure."""
+    return "load average " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+PHASES = {
+    "accounts": "accounts pass",
+    "check_events": "events: decode, attribute, Ed25519 (process pool)",
+    "check_stored_tree": "stored Merkle leaves and nodes against the events",
+    "check_checkpoints": "stored checkpoints",
+}
+REST = "in order: versions, chains, tree rebuilt from leaves"
+
+
+@dataclass
+class Figures:
+    """What one run measured."""
+
+    verify: VerifyResult
+    nacl_rate: float
+    nacl_halves: tuple[float, float]
+    openssl_rate: float
+    small_events: int
+    big_events: int
+    small_times: list[float] = field(default_factory=list)
+    big_times: list[float] = field(default_factory=list)
+    profile: str = ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="events in the big store (1000000)"
+    )
+    parser.add_argument("--store", metavar="PATH", help="keep the big store here, reuse it later")
+    parser.add_argument("--per-subject", type=int, default=1000, help="events per subject (1000)")
+    parser.add_argument("--batch", type=int, default=500, help="events per save (500)")
+    parser.add_argument(
+        "--builders", type=int, default=os.cpu_count() or 1, help="building processes (cores)"
+    )
+    parser.add_argument("--appends", type=int, default=200, help="timed appends per round (200)")
+    parser.add_argument("--rounds", type=int, default=3, help="append rounds per store (3)")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=20_000,
+        metavar="N",
+        help="cProfile one worker over N events (20000; 0: none)",
+    )
+    args = parser.parse_args(argv)
+    if args.events < SMALL_STORE or args.per_subject < 10 or args.batch < 1 or args.builders < 1:
+        parser.error(f"--events must be at least {SMALL_STORE}, --per-subject at least 10")
+
+    print(f"sealtrail verify benchmark: {args.events:,} events, {machine()}, {load()}", flush=True)
+    started = time.perf_counter()
+    with store_home(args.store, "big") as big_home, store_home(None, "small") as small_home:
+        big = prepare(big_home, args.per_subject)
+        small = prepare(small_home, args.per_subject)
+        print(f"building the big store in {big_home}", flush=True)
+        fill(big, args.events, args.batch, args.builders)
+        print("building the 10,000-event store", flush=True)
+        fill(small, SMALL_STORE, args.batch, args.builders)
+        figures = measure(big, small, args)
+    print_report(args, big, figures, time.perf_counter() - started)
+    return 0
+
+
+def measure(big: BenchStore, small: BenchStore, args: argparse.Namespace) -> Figures:
+    """(a) then (b), on stores already built."""
+    store = open_store(big.settings)
+    try:
+        events = event_count(store)
+        # The raw rate is taken on half the signatures just before the verifier and on the
+        # other half just after it, so that a change in the machine's load shows.
+        print(f"big store: {events:,} events; raw Ed25519 rates ({load()})", flush=True)
+        nacl_before = raw_verify_rate("pynacl", events // 2)
+        openssl_rate = raw_verify_rate("cryptography", min(events, OPENSSL_SAMPLE))
+        print(f"full verifier ({load()})", flush=True)
+        verified = run_verifier(store)
+        print(f"raw Ed25519 rate again ({load()})", flush=True)
+        nacl_after = raw_verify_rate("pynacl", events - events // 2)
+        nacl_rate = events / (events // 2 / nacl_before + (events - events // 2) / nacl_after)
+        if not verified.report.ok:
+            for finding in verified.report.findings[:10]:
+                print(f"  FINDING: {finding}")
+            raise SystemExit("the verifier found problems in the benchmark's own store")
+        profile = ""
+        if args.profile:
+            print("profiling one worker", flush=True)
+            profile = profile_worker_path(big.settings, store, min(args.profile, events), 25)
+    finally:
+        store.close()
+    figures = Figures(
+        verified,
+        nacl_rate,
+        (nacl_before, nacl_after),
+        openssl_rate,
+        count_events(small),
+        events,
+        profile=profile,
+    )
+    print(f"timing appends ({load()})", flush=True)
+    for round_number in range(args.rounds):
+        order = [(small, figures.small_times), (big, figures.big_times)]
+        if round_number % 2:
+            order.reverse()
+        for bench, times in order:
+            times += time_appends(bench, args.appends, warmup=20)
+    return figures
+
+
+def count_events(bench: BenchStore) -> int:
+    store = open_store(bench.settings)
+    try:
+        return event_count(store)
+    finally:
+        store.close()
+
+
+def print_report(args: argparse.Namespace, big: BenchStore, f: Figures, total: float) -> None:
+    verify = f.verify
+    ratio = verify.rate / f.nacl_rate
+    small_us = statistics.median(f.small_times) * 1e6
+    big_us = statistics.median(f.big_times) * 1e6
+    append_ratio = big_us / small_us
+    print()
+    print(f"{machine()}; {load()}")
+    if big.built_now:
+        print(
+            f"Built {big.built_now:,} events in {big.build_seconds:.0f} s "
+            f"({big.built_now / big.build_seconds:,.0f} events/s; {args.builders} builders, "
+            f"{args.batch} events per save)"
+        )
+    print()
+    print(f"(a) Verification of {verify.report.events:,} events on {os.cpu_count()} cores")
+    print(f"  {'':<62} {'events/s':>10} {'seconds':>8}")
+    rows = [
+        ("full verifier: store.verifier().verify()", verify.rate, verify.seconds),
+        ("raw Ed25519 verify, PyNaCl (libsodium), all cores", f.nacl_rate, None),
+        (
+            "raw Ed25519 verify, cryptography (OpenSSL), all cores "
+            f"({min(f.big_events, OPENSSL_SAMPLE):,})",
+            f.openssl_rate,
+            None,
+        ),
+    ]
+    for label, rate, seconds in rows:
+        timed = f"{seconds:>8.1f}" if seconds is not None else f"{'':>8}"
+        print(f"  {label:<62} {rate:>10,.0f} {timed}")
+    before, after = f.nacl_halves
+    print(f"  (raw PyNaCl: {before:,.0f}/s on the half before the verifier, {after:,.0f}/s after)")
+    verdict = "met" if ratio >= VERIFY_GOAL else "NOT met"
+    print(f"  ratio full / raw PyNaCl: {ratio:.2f} (goal >= {VERIFY_GOAL}: {verdict})")
+    print("  phases of the full verifier (wall seconds):")
+    for name, seconds in verify.phases.items():
+        print(f"    {PHASES.get(name, name):<60} {seconds:>8.1f}")
+    print()
+    print(
+        f"(b) Append: SealTrail.record of one signed event, {args.rounds} rounds of "
+        f"{args.appends} (after 20 untimed), alternating stores"
+    )
+    print(f"  {'events in the log':<22} {'median us':>10} {'p10 us':>10} {'p90 us':>10}")
+    for events, times in ((f.small_events, f.small_times), (f.big_events, f.big_times)):
+        deciles = statistics.quantiles(times, n=10)
+        print(
+            f"  {events:<22,} {statistics.median(times) * 1e6:>10,.0f} "
+            f"{deciles[0] * 1e6:>10,.0f} {deciles[-1] * 1e6:>10,.0f}"
+        )
+    verdict = "met" if append_ratio <= APPEND_GOAL else "NOT met"
+    print(f"  ratio big / small: {append_ratio:.2f} (goal <= {APPEND_GOAL}: {verdict})")
+    if f.profile:
+        print()
+        print("cProfile of the worker path (EventChecker.check_range), by own time:")
+        print(f.profile)
+    print(f"(total {total:.0f} s)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
