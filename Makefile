@@ -35,3 +35,4 @@ test: lint
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/append.py
+	$(BIN)/python benchmarks/verify.py
