@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import field, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
@@ -26,6 +27,7 @@ from signatures.log_leaf import event_leaf
 STREAM_NAMESPACE = uuid.UUID("5d4e1b8e-2f6c-5a43-9d0e-7c1a3b9f6e21")
 
 
+@lru_cache(maxsize=65_536)
 def stream_id(stream: str) -> uuid.UUID:
     """The aggregate id of a named stream, e.g. ``NCT01297972/RP-101``."""
     return uuid.uuid5(STREAM_NAMESPACE, stream)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from functools import lru_cache
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -47,6 +48,7 @@ def public_key_to_text(public_key: Ed25519PublicKey) -> str:
     return base64.b64encode(raw_public_key(public_key)).decode("ascii")
 
 
+@lru_cache(maxsize=1024)
 def public_key_from_text(text: str) -> Ed25519PublicKey:
     """Inverse of :func:`public_key_to_text`; also accepts a PEM SubjectPublicKeyInfo."""
     stripped = text.strip()
