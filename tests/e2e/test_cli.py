@@ -15,9 +15,14 @@ SEALTRAIL = str(Path(sys.executable).parent / "sealtrail")
 
 
 def sealtrail(
-    *args: str, home: Path, url: str | None = None, stdin: str | None = None
+    *args: str,
+    home: Path,
+    url: str | None = None,
+    stdin: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    env.update(extra_env or {})
     env["SEALTRAIL_HOME"] = str(home)
     env["SEALTRAIL_DATABASE_URL"] = url or f"sqlite:///{home / 'store.sqlite3'}"
     return subprocess.run(
@@ -273,4 +278,44 @@ def test_a_checkpoint_file_that_is_not_a_note_is_a_finding(home: Path) -> None:
     done = sealtrail("verify", "--from-checkpoint", str(note), home=home)
 
     assert done.returncode == 1
-    assert "checkpoint-malformed" in done.stdout or "checkpoint-signature-invalid" in done.stdout
+    assert done.stdout.startswith("log: checkpoint-malformed: ")
+    assert "FAILED: 3 events checked, 1 findings" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SEALTRAIL_CHECKPOINT_EVERY", "0", "SEALTRAIL_CHECKPOINT_EVERY is a whole number"),
+        ("SEALTRAIL_CHECKPOINT_SECONDS", "soon", "SEALTRAIL_CHECKPOINT_SECONDS is a whole number"),
+        ("SEALTRAIL_LOG_ORIGIN", "my log", "SEALTRAIL_LOG_ORIGIN is a schema-less URL"),
+    ],
+)
+def test_a_bad_checkpoint_setting_is_one_line_and_exit_2(
+    home: Path, variable: str, value: str, message: str
+) -> None:
+    done = sealtrail("verify", home=home, extra_env={variable: value})
+
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_revocation_time_that_is_not_an_instant_is_a_usage_error(home: Path) -> None:
+    done = sealtrail(
+        *("key", "revoke", "--user", "admin", "--key-id", "ed25519:00", "--reason", "lost"),
+        *("--at", "yesterday"),
+        home=home,
+    )
+
+    assert done.returncode == 2
+    assert "is not YYYY-MM-DDTHH:MM:SSZ" in done.stderr
+
+
+def test_serve_against_an_unreachable_store_is_one_line_and_exit_2(home: Path) -> None:
+    done = sealtrail(
+        "serve", "--port", "1", home=home, url="postgresql+psycopg://nobody@127.0.0.1:1/none"
+    )
+
+    assert done.returncode == 2
+    assert "cannot open the store" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -27,6 +27,18 @@ def coordinator(site: Site, person_in: PersonFactory) -> Person:
     return person
 
 
+def test_before_any_record_there_is_no_checkpoint_to_serve(
+    site: Site, person_in: PersonFactory
+) -> None:
+    auditor = person_in(site.store)  # account events are console saves: no checkpoint is due
+
+    response = site.client.get("/v1/checkpoints/latest", headers=site.auth(auditor))
+
+    assert response.status_code == 404
+    assert response.mimetype == PROBLEM
+    assert "no checkpoint" in response.get_json()["detail"]
+
+
 def test_the_latest_checkpoint_is_a_signed_note_the_server_key_verifies(
     site: Site, coordinator: Person
 ) -> None:
