@@ -47,8 +47,7 @@ class CredentialStore:
         self.engine = engine
         self.hasher = PasswordHasher()
         metadata.create_all(engine)
-        # Spend the same work on an unknown user as on a known one (no user enumeration).
-        self._decoy = self.hasher.hash(secrets.token_urlsafe(16))
+        self._decoy: str | None = None
 
     def set_password(self, user_id: str, password: str) -> None:
         """Set or replace a user's password."""
@@ -76,11 +75,18 @@ class CredentialStore:
                 select(credentials.c.password_hash).where(credentials.c.user_id == user_id)
             ).scalar_one_or_none()
         try:
-            self.hasher.verify(stored or self._decoy, password)
+            self.hasher.verify(stored or self._decoy_hash(), password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             raise AuthenticationFailed("wrong user id or password") from None
         if stored is None:
             raise AuthenticationFailed("wrong user id or password")
+
+    def _decoy_hash(self) -> str:
+        # Spend the same work on an unknown user as on a known one (no user enumeration); made
+        # on first need, not each time a command opens the store.
+        if self._decoy is None:
+            self._decoy = self.hasher.hash(secrets.token_urlsafe(16))
+        return self._decoy
 
 
 def one_time_password() -> str:
