@@ -61,6 +61,90 @@ class ValueOutOfRange(ProtocolViolation):
     title = "Value out of range"
 
 
+class DatedInTheFuture(ProtocolViolation):
+    """A record dated after today at the site: nothing is recorded before it happens."""
+
+    title = "Dated in the future"
+
+
+class DatedAfterDeath(ProtocolViolation):
+    """A record dated after the subject's death (only follow-up, corrections and signatures)."""
+
+    title = "Dated after death"
+
+
+class DatedBeforeConsent(ProtocolViolation):
+    """A study procedure dated before the TCLE was signed."""
+
+    title = "Dated before consent"
+
+
+class SubjectNotInStudy(ProtocolViolation):
+    """A treatment or study procedure for a subject who failed screening, withdrew or ended."""
+
+    title = "Subject not in the study"
+
+
+class RatgDayOutOfCourse(ProtocolViolation):
+    """rATG is given on days 1 to the protocol's last day, each day once, on consecutive dates."""
+
+    title = "rATG outside its course"
+
+
+class InfusionTooSoon(ProtocolViolation):
+    """Two MSC infusions closer than the protocol's interval (a weekly schedule)."""
+
+    title = "MSC infusion too soon"
+
+
+class CyclosporineNotStarted(ProtocolViolation):
+    """A cyclosporine adjustment or stop before the cyclosporine course was started."""
+
+    title = "Cyclosporine not started"
+
+
+class SeriousnessCriterionMissing(ProtocolViolation):
+    """A serious adverse event names no seriousness criterion, or a non-serious one names one."""
+
+    title = "Seriousness criteria inconsistent"
+
+
+class DeathRecordDisagrees(ProtocolViolation):
+    """A grade-5 adverse event and the death record must agree (fatal outcome, same date)."""
+
+    title = "Death record and adverse event disagree"
+
+
+class AdverseEventNotFound(ProtocolViolation):
+    """A follow-up or notification names an adverse event the subject does not have."""
+
+    title = "Adverse event not found"
+
+
+class DuplicateRecord(ProtocolViolation):
+    """A record that can exist once per subject (or per key) is recorded again."""
+
+    title = "Recorded already"
+
+
+class EntryNotFound(ProtocolViolation):
+    """A correction or void names an entry (version) the subject's record does not have."""
+
+    title = "Entry not found"
+
+
+class CorrectionInvalid(ProtocolViolation):
+    """A correction or void that does not fit the entry it names (21 CFR 11.10(e))."""
+
+    title = "Correction not accepted"
+
+
+class ProtocolDefinitionInvalid(DomainError):
+    """A protocol definition file misses or mistypes a setting (a configuration error)."""
+
+    title = "Protocol definition invalid"
+
+
 class UnknownRecordKind(ProtocolViolation):
     """The signed body names an event kind the store does not know."""
 

@@ -1,95 +1,432 @@
-"""A study protocol as data: who may enrol, what is recorded and in which units.
+"""A study protocol as data: who may enrol, what is given, what is recorded, in which units,
+and the clocks and definitions its reports use.
 
-The core of the store is not specific to one study: a second protocol is a new
-:class:`StudyProtocol` (and, where it records new things, new event kinds), not a fork.
-NCT01297972 is the first, transcribed from its registry record (../shared/seeds/).
+The core of the store is not specific to one study: each protocol is a TOML file in
+``domain/protocols/`` read into a :class:`StudyProtocol`; a second study is a second file (and,
+where it records new things, new event kinds), not a fork. NCT01297972 is the first,
+transcribed from its registry record and publication (../shared/seeds/).
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from importlib import resources
 from types import MappingProxyType
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.errors import UnknownStudy
-from domain.quantities import BILLION_PER_LITRE, GRAMS_PER_DECILITRE, MILLION_CELLS_PER_KG
+from domain.clinical import (
+    CyclosporineTroughTarget,
+    PlausibleRange,
+    ReferenceRange,
+    ReportingClocks,
+    ReportingRuleSet,
+    ResponseCriteria,
+    SeverityCriteria,
+)
+from domain.errors import ProtocolDefinitionInvalid, UnknownStudy
+
+R = TypeVar("R", PlausibleRange, ReferenceRange)
 
 
 @dataclass(frozen=True)
 class Criterion:
-    """One eligibility criterion, answered yes or no at enrolment."""
+    """One eligibility criterion, answered yes or no before enrolment."""
 
     code: str
     text: str
 
 
 @dataclass(frozen=True)
+class Measurement:
+    """What a measured value is recorded in, its reference range and what is plausible."""
+
+    unit: str
+    plausible: PlausibleRange
+    reference: ReferenceRange | None = None
+
+
+@dataclass(frozen=True)
+class RatgCourse:
+    """Rabbit antithymocyte globulin: a daily dose for a fixed number of days."""
+
+    dose_unit: str
+    daily_dose: Decimal
+    days: int
+    plausible: PlausibleRange
+
+
+@dataclass(frozen=True)
+class CyclosporineCourse:
+    """Oral cyclosporine: starting dose, trough target and how long it is given."""
+
+    dose_unit: str
+    starting_dose: Decimal
+    plausible_dose: PlausibleRange
+    trough_unit: str
+    trough_target: CyclosporineTroughTarget
+    plausible_trough: PlausibleRange
+    treatment_months: int
+
+
+@dataclass(frozen=True)
+class MscSchedule:
+    """Mesenchymal stromal cell infusions: how many, how far apart, in which unit."""
+
+    dose_unit: str
+    max_infusions: int
+    min_days_between: int
+    plausible_dose: PlausibleRange
+
+
+@dataclass(frozen=True)
+class StudySchedule:
+    """When the protocol looks: chimerism days, response months, the safety follow-up."""
+
+    chimerism_days: tuple[int, ...]
+    response_months: tuple[int, ...]
+    safety_follow_up_months: int
+
+
+@dataclass(frozen=True)
 class StudyProtocol:
-    """The rules of one study that the domain enforces."""
+    """The rules of one study that the domain enforces and its reports apply."""
 
     study_id: str
     title: str
+    ethics_committee: str
     ethics_reference: str
+    sponsor: str
+    country: str
+    time_zone: ZoneInfo
     min_age: int
     max_age: int
     inclusion: tuple[Criterion, ...]
     exclusion: tuple[Criterion, ...]
-    max_msc_infusions: int
-    msc_dose_unit: str
-    lab_units: Mapping[str, str] = field(default_factory=dict)
+    ratg: RatgCourse
+    cyclosporine: CyclosporineCourse
+    msc: MscSchedule
+    labs: Mapping[str, Measurement]
+    vital_signs: Mapping[str, Measurement]
+    schedule: StudySchedule
+    severity: SeverityCriteria
+    response: ResponseCriteria
+    reporting: ReportingClocks
+    publication: Mapping[str, str]
+    """What the study's publication reported, by measure: shown beside computed figures."""
 
     @property
     def criteria_codes(self) -> frozenset[str]:
-        """Every criterion that must be answered at enrolment."""
+        """Every criterion that must be answered before enrolment."""
         return frozenset(c.code for c in (*self.inclusion, *self.exclusion))
 
+    @property
+    def lab_units(self) -> Mapping[str, str]:
+        """Each analyte of the blood count and the unit it is recorded in."""
+        return {analyte: m.unit for analyte, m in self.labs.items()}
 
-NCT01297972 = StudyProtocol(
-    study_id="NCT01297972",
-    title=(
-        "Bone Marrow Mesenchymal Stem Cells in the Treatment of Refractory Severe Acquired "
-        "Aplastic Anemia"
-    ),
-    ethics_reference="CONEP 16119",
-    min_age=18,
-    max_age=65,
-    inclusion=(
-        Criterion("IN1", "Diagnosis of acquired aplastic anemia"),
-        Criterion(
-            "IN2", "Relapsed or refractory to at least one first-line immunosuppressive treatment"
-        ),
-        Criterion("IN3", "Not eligible for allogeneic bone marrow transplantation"),
-    ),
-    exclusion=(
-        Criterion("EX1", "Previous or current malignancy"),
-        Criterion("EX2", "Active or latent infectious disease"),
-        Criterion(
-            "EX3", "Positive serology for HIV, HCV, HBV, HTLV-1 and 2, syphilis or Chagas disease"
-        ),
-        Criterion(
-            "EX4",
-            "Previous drug reaction to antithymocyte globulin, cyclosporine or corticosteroids",
-        ),
-        Criterion("EX5", "Severe organ impairment (renal, hepatic, cardiac, pulmonary)"),
-        Criterion("EX6", "Uncontrolled hypertension or diabetes"),
-        Criterion("EX7", "Pregnancy"),
-        Criterion("EX8", "Previous allergic reaction to penicillin or streptomycin"),
-        Criterion("EX9", "Severe psychiatric disorder"),
-    ),
-    max_msc_infusions=5,
-    msc_dose_unit=MILLION_CELLS_PER_KG,
-    lab_units=MappingProxyType(
-        {
-            "haemoglobin": GRAMS_PER_DECILITRE,
-            "neutrophils": BILLION_PER_LITRE,
-            "platelets": BILLION_PER_LITRE,
-            "reticulocytes": BILLION_PER_LITRE,
-            "leukocytes": BILLION_PER_LITRE,
-        }
-    ),
-)
+    @property
+    def max_msc_infusions(self) -> int:
+        """At most this many MSC infusions per subject."""
+        return self.msc.max_infusions
 
-PROTOCOLS: Mapping[str, StudyProtocol] = MappingProxyType({NCT01297972.study_id: NCT01297972})
+    @property
+    def msc_dose_unit(self) -> str:
+        """The unit MSC doses are recorded in."""
+        return self.msc.dose_unit
+
+
+def load_protocol(text: str) -> StudyProtocol:
+    """Read a protocol definition (TOML, as in ``domain/protocols/``).
+
+    Raises:
+        ProtocolDefinitionInvalid: the text is not TOML or misses or mistypes a setting; the
+            message names the setting.
+    """
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProtocolDefinitionInvalid(f"not TOML: {error}") from None
+    return _ProtocolReader(document).protocol()
+
+
+class _ProtocolReader:
+    """Reads the sections of a protocol document, naming the setting at fault."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+
+    def protocol(self) -> StudyProtocol:
+        study = self.section("study")
+        eligibility = self.section("eligibility")
+        return StudyProtocol(
+            study_id=self.text(study, "study.id"),
+            title=self.text(study, "study.title"),
+            ethics_committee=self.text(study, "study.ethics_committee"),
+            ethics_reference=self.text(study, "study.ethics_reference"),
+            sponsor=self.text(study, "study.sponsor"),
+            country=self.text(study, "study.country"),
+            time_zone=self.zone(study, "study.time_zone"),
+            min_age=self.integer(eligibility, "eligibility.min_age"),
+            max_age=self.integer(eligibility, "eligibility.max_age"),
+            inclusion=self.criteria(eligibility, "eligibility.inclusion"),
+            exclusion=self.criteria(eligibility, "eligibility.exclusion"),
+            ratg=self.ratg(),
+            cyclosporine=self.cyclosporine(),
+            msc=self.msc(),
+            labs=self.measurements("labs"),
+            vital_signs=self.measurements("vital_signs"),
+            schedule=self.schedule(),
+            severity=self.severity(),
+            response=self.response(),
+            reporting=self.reporting(),
+            publication=self.publication(),
+        )
+
+    def publication(self) -> Mapping[str, str]:
+        published = self.document.get("publication", {})
+        if not isinstance(published, dict) or not all(
+            isinstance(v, str) for v in published.values()
+        ):
+            raise ProtocolDefinitionInvalid("publication: a table of texts")
+        return MappingProxyType(dict(published))
+
+    def ratg(self) -> RatgCourse:
+        s = self.section("ratg")
+        return RatgCourse(
+            dose_unit=self.text(s, "ratg.dose_unit"),
+            daily_dose=self.decimal(s, "ratg.daily_dose"),
+            days=self.integer(s, "ratg.days"),
+            plausible=self.plausible(s, "ratg.plausible"),
+        )
+
+    def cyclosporine(self) -> CyclosporineCourse:
+        s = self.section("cyclosporine")
+        target = self.table(s, "cyclosporine.trough_target")
+        return CyclosporineCourse(
+            dose_unit=self.text(s, "cyclosporine.dose_unit"),
+            starting_dose=self.decimal(s, "cyclosporine.starting_dose"),
+            plausible_dose=self.plausible(s, "cyclosporine.plausible_dose"),
+            trough_unit=self.text(s, "cyclosporine.trough_unit"),
+            trough_target=CyclosporineTroughTarget(
+                low=self.decimal(target, "cyclosporine.trough_target.low"),
+                high=self.decimal(target, "cyclosporine.trough_target.high"),
+                unit=self.text(s, "cyclosporine.trough_unit"),
+            ),
+            plausible_trough=self.plausible(s, "cyclosporine.plausible_trough"),
+            treatment_months=self.integer(s, "cyclosporine.treatment_months"),
+        )
+
+    def msc(self) -> MscSchedule:
+        s = self.section("msc")
+        return MscSchedule(
+            dose_unit=self.text(s, "msc.dose_unit"),
+            max_infusions=self.integer(s, "msc.max_infusions"),
+            min_days_between=self.integer(s, "msc.min_days_between"),
+            plausible_dose=self.plausible(s, "msc.plausible_dose"),
+        )
+
+    def measurements(self, name: str) -> Mapping[str, Measurement]:
+        s = self.section(name)
+        measured = {}
+        for item in s:
+            where = f"{name}.{item}"
+            table = self.table(s, item, where=where)
+            reference = (
+                self.range(table, f"{where}.reference", ReferenceRange)
+                if "reference" in table
+                else None
+            )
+            measured[item] = Measurement(
+                unit=self.text(table, f"{where}.unit"),
+                plausible=self.plausible(table, f"{where}.plausible"),
+                reference=reference,
+            )
+        return MappingProxyType(measured)
+
+    def schedule(self) -> StudySchedule:
+        s = self.section("schedule")
+        return StudySchedule(
+            chimerism_days=self.integers(s, "schedule.chimerism_days"),
+            response_months=self.integers(s, "schedule.response_months"),
+            safety_follow_up_months=self.integer(s, "schedule.safety_follow_up_months"),
+        )
+
+    def severity(self) -> SeverityCriteria:
+        s = self.section("severity")
+        return SeverityCriteria(
+            cellularity_below_percent=self.decimal(s, "severity.cellularity_below_percent"),
+            neutrophils_below=self.decimal(s, "severity.neutrophils_below"),
+            platelets_below=self.decimal(s, "severity.platelets_below"),
+            reticulocytes_below_manual=self.decimal(s, "severity.reticulocytes_below_manual"),
+            reticulocytes_below_automated=self.decimal(s, "severity.reticulocytes_below_automated"),
+            blood_criteria_required=self.integer(s, "severity.blood_criteria_required"),
+            very_severe_neutrophils_below=self.decimal(s, "severity.very_severe_neutrophils_below"),
+        )
+
+    def response(self) -> ResponseCriteria:
+        s = self.section("response")
+        return ResponseCriteria(
+            complete_neutrophils_at_least=self.decimal(s, "response.complete_neutrophils_at_least"),
+            complete_haemoglobin_at_least=self.decimal(s, "response.complete_haemoglobin_at_least"),
+            complete_platelets_at_least=self.decimal(s, "response.complete_platelets_at_least"),
+            partial_requires_transfusion_independence=self.boolean(
+                s, "response.partial_requires_transfusion_independence"
+            ),
+            complete_requires_transfusion_independence=self.boolean(
+                s, "response.complete_requires_transfusion_independence"
+            ),
+            transfusion_free_days=self.integer(s, "response.transfusion_free_days"),
+            window_days=self.integer(s, "response.window_days"),
+            days_per_month=self.integer(s, "response.days_per_month"),
+        )
+
+    def reporting(self) -> ReportingClocks:
+        s = self.section("reporting")
+        rule_sets = s.get("rule_sets")
+        if not isinstance(rule_sets, list) or not rule_sets:
+            raise ProtocolDefinitionInvalid("reporting.rule_sets: at least one rule set")
+        read = []
+        for n, rule_set in enumerate(rule_sets):
+            where = f"reporting.rule_sets[{n}]"
+            if not isinstance(rule_set, dict):
+                raise ProtocolDefinitionInvalid(f"{where}: a table")
+            read.append(
+                ReportingRuleSet(
+                    name=self.text(rule_set, f"{where}.name"),
+                    in_force_from=self.day(rule_set, f"{where}.in_force_from"),
+                    fatal_or_life_threatening_days=self.integer(
+                        rule_set, f"{where}.fatal_or_life_threatening_days"
+                    ),
+                    other_serious_days=self.integer(rule_set, f"{where}.other_serious_days"),
+                )
+            )
+        return ReportingClocks(rule_sets=tuple(read))
+
+    # -- typed settings ----------------------------------------------------------------------
+
+    def section(self, name: str) -> dict[str, Any]:
+        return self.table(self.document, name)
+
+    @staticmethod
+    def _value(table: dict[str, Any], where: str) -> Any:
+        key = where.rsplit(".", 1)[-1]
+        if key not in table:
+            raise ProtocolDefinitionInvalid(f"{where}: missing")
+        return table[key]
+
+    def table(self, table: dict[str, Any], key: str, *, where: str | None = None) -> dict[str, Any]:
+        value = self._value(table, key)
+        if not isinstance(value, dict):
+            raise ProtocolDefinitionInvalid(f"{where or key}: a table")
+        return value
+
+    def text(self, table: dict[str, Any], where: str) -> str:
+        value = self._value(table, where)
+        if not isinstance(value, str) or not value.strip():
+            raise ProtocolDefinitionInvalid(f"{where}: non-empty text")
+        return value
+
+    def integer(self, table: dict[str, Any], where: str) -> int:
+        value = self._value(table, where)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ProtocolDefinitionInvalid(f"{where}: a whole number, not negative")
+        return value
+
+    def integers(self, table: dict[str, Any], where: str) -> tuple[int, ...]:
+        value = self._value(table, where)
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+        ):
+            raise ProtocolDefinitionInvalid(f"{where}: a list of positive whole numbers")
+        return tuple(value)
+
+    def boolean(self, table: dict[str, Any], where: str) -> bool:
+        value = self._value(table, where)
+        if not isinstance(value, bool):
+            raise ProtocolDefinitionInvalid(f"{where}: true or false")
+        return value
+
+    def decimal(self, table: dict[str, Any], where: str) -> Decimal:
+        value = self._value(table, where)
+        # Strings only: a TOML float would carry binary rounding into a clinical threshold.
+        if not isinstance(value, str):
+            raise ProtocolDefinitionInvalid(f'{where}: a decimal written as a string, e.g. "3.5"')
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise ProtocolDefinitionInvalid(f"{where}: {value!r} is not a decimal") from None
+        if not number.is_finite():
+            raise ProtocolDefinitionInvalid(f"{where}: {value!r} is not a finite decimal")
+        return number
+
+    def day(self, table: dict[str, Any], where: str) -> date:
+        value = self._value(table, where)
+        try:
+            return date.fromisoformat(value) if isinstance(value, str) else _not_a_date()
+        except ValueError:
+            raise ProtocolDefinitionInvalid(f'{where}: a date written "YYYY-MM-DD"') from None
+
+    def zone(self, table: dict[str, Any], where: str) -> ZoneInfo:
+        name = self.text(table, where)
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ProtocolDefinitionInvalid(f"{where}: {name!r} is not an IANA time zone") from None
+
+    def criteria(self, table: dict[str, Any], where: str) -> tuple[Criterion, ...]:
+        value = self._value(table, where)
+        if not isinstance(value, list) or not value:
+            raise ProtocolDefinitionInvalid(f"{where}: a list of {{code, text}} tables")
+        read = []
+        for n, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise ProtocolDefinitionInvalid(f"{where}[{n}]: a {{code, text}} table")
+            read.append(
+                Criterion(
+                    self.text(item, f"{where}[{n}].code"), self.text(item, f"{where}[{n}].text")
+                )
+            )
+        return tuple(read)
+
+    def plausible(self, table: dict[str, Any], where: str) -> PlausibleRange:
+        return self.range(table, where, PlausibleRange)
+
+    def range(self, table: dict[str, Any], where: str, kind: type[R]) -> R:
+        bounds = self.table(table, where.rsplit(".", 1)[-1], where=where)
+        low = self.decimal(bounds, f"{where}.low")
+        high = self.decimal(bounds, f"{where}.high")
+        if low > high:
+            raise ProtocolDefinitionInvalid(f"{where}: low {low} is above high {high}")
+        return kind(low=low, high=high)
+
+
+def _not_a_date() -> date:
+    raise ValueError("not a date")
+
+
+def _served_protocols() -> dict[str, StudyProtocol]:
+    served = {}
+    for entry in resources.files("domain.protocols").iterdir():
+        if entry.name.endswith(".toml"):
+            protocol = load_protocol(entry.read_text(encoding="utf-8"))
+            served[protocol.study_id] = protocol
+    return served
+
+
+PROTOCOLS: dict[str, StudyProtocol] = _served_protocols()
+"""The studies this store serves, by study id: one per file in ``domain/protocols/``."""
+
+NCT01297972 = PROTOCOLS["NCT01297972"]
+
+
+def serve_protocol(protocol: StudyProtocol) -> None:
+    """Serve one more study (a protocol read with :func:`load_protocol`) from now on."""
+    PROTOCOLS[protocol.study_id] = protocol
 
 
 def protocol_for(study_id: str) -> StudyProtocol:

@@ -94,11 +94,15 @@ class SignedAggregate(Aggregate):
             )
 
         def signed_data(self) -> dict[str, Any]:
-            """The event's own fields, written as the author's ``data`` object must read."""
+            """The event's own fields, written as the author's ``data`` object must read.
+
+            An optional field left empty is absent from ``data`` (never ``null``), so an author
+            signs only what they answered.
+            """
             return {
-                f.name: to_wire(getattr(self, f.name))
+                f.name: to_wire(value)
                 for f in fields(self)
-                if f.name not in self.BOOKKEEPING
+                if f.name not in self.BOOKKEEPING and (value := getattr(self, f.name)) is not None
             }
 
         def check_matches_body(self, body: dict[str, Any]) -> None:

@@ -1,72 +1,133 @@
 """A trial subject's life in the study, as a signed, chained event stream.
 
 Methods are the trial's language (``subject.enrol``, ``subject.give_msc_infusion``); each checks
-the protocol's rules in a ``check_*`` method and then records one event. Nothing clinical is
-recorded before informed consent (the TCLE), nothing is given before enrolment.
+the protocol's rules and then records one event. Every event is kept as an *entry* of the
+subject's record, numbered by its version; a correction or a void (21 CFR 11.10(e)) is a later
+event that names an entry, and the subject's state reads each entry as it stands after its
+corrections, while the original event stays in the log untouched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar
 
+from domain.clinical import ResponseCategory, ReticulocyteMethod, SeriousnessCriterion
+from domain.clinical import TransfusionProduct as TransfusionProduct
 from domain.errors import (
+    AdverseEventNotFound,
     AlreadyEnrolled,
     ConsentRequired,
+    CorrectionInvalid,
+    CyclosporineNotStarted,
+    DatedAfterDeath,
+    DatedBeforeConsent,
+    DatedInTheFuture,
+    DeathRecordDisagrees,
+    DuplicateRecord,
     EligibilityNotMet,
+    EntryNotFound,
     InfusionOutOfSequence,
+    InfusionTooSoon,
     NotEnrolled,
-    UnitNotAccepted,
+    RatgDayOutOfCourse,
+    SeriousnessCriterionMissing,
+    SubjectNotInStudy,
     ValueOutOfRange,
 )
 from domain.protocol import StudyProtocol, protocol_for
 from domain.quantities import Quantity
+from domain.record_rules import check_adverse_event, check_record
 from domain.signed import SignedAggregate
+from domain.vocabulary import (
+    AdverseEventCategory,
+    AdverseEventOutcome,
+    ChimerismMethod,
+    DeviationCategory,
+    EndOfStudyReason,
+    Pathogen,
+    Relatedness,
+    Sex,
+    Status,
+    WithdrawalDecidedBy,
+)
+from domain.wire import to_wire
 
-
-class Sex(Enum):
-    """Sex as CDISC SDTM codes it (DM.SEX)."""
-
-    FEMALE = "F"
-    MALE = "M"
-    UNKNOWN = "U"
-
-
-class Relatedness(Enum):
-    """Causal relation of an adverse event to the study product (WHO-UMC scale)."""
-
-    UNRELATED = "unrelated"
-    UNLIKELY = "unlikely"
-    POSSIBLE = "possible"
-    PROBABLE = "probable"
-    DEFINITE = "definite"
-
-
-class Status(Enum):
-    """Where a subject stands in the study."""
-
-    SCREENED = "screened"
-    CONSENTED = "consented"
-    ENROLLED = "enrolled"
-
-
-@dataclass(frozen=True)
-class MscInfusion:
-    """One mesenchymal stromal cell infusion as the subject's state remembers it."""
-
-    number: int
-    dose: Quantity
-    product_lot: str
-    given_at: datetime
+__all__ = ["RECORDERS", "Entry", "Sex", "Status", "Subject", "subject_stream"]
 
 
 def subject_stream(study_id: str, subject_code: str) -> str:
     """A subject's stream name: ``<study>/<subject code>``."""
     return f"{study_id}/{subject_code}"
+
+
+@dataclass
+class Entry:
+    """One record of a subject as it stands now: its fields after every correction."""
+
+    version: int
+    kind: str
+    fields: dict[str, Any]
+    recorded_at: datetime
+    corrected_by: list[int] = field(default_factory=list)
+    voided_by: int | None = None
+
+    @property
+    def is_live(self) -> bool:
+        """Not voided: the record counts."""
+        return self.voided_by is None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields.get(name)
+
+
+# Records that may be dated after the subject's death or end of study: they are about
+# something earlier (a follow-up, a notification) or about the record itself.
+AFTER_THE_END = frozenset(
+    {
+        "AdverseEventFollowedUp",
+        "SeriousAdverseEventNotified",
+        "EndOfStudyRecorded",
+        "EntryCorrected",
+        "EntryVoided",
+    }
+)
+# Treatments stop when the subject leaves the study.
+TREATMENTS = frozenset(
+    {
+        "RatgDoseGiven",
+        "CyclosporineStarted",
+        "CyclosporineDoseAdjusted",
+        "MscInfusionGiven",
+    }
+)
+# Corrected, never voided: the record's existence is the fact (correct its fields instead).
+NOT_VOIDABLE = frozenset(
+    {
+        "Screened",
+        "ConsentObtained",
+        "EligibilityAssessed",
+        "Enrolled",
+        "EntryCorrected",
+        "EntryVoided",
+    }
+)
+NOT_CORRECTABLE = frozenset({"EntryCorrected", "EntryVoided"})
+KIND_INDEX = "_kind_index"
+"""Where a subject keeps its index of entries by kind: derived from ``entries``, not state."""
+# A subject moves site by transfer, an adverse event keeps its id, an infusion keeps its place
+# in the sequence: changing those would re-address other records, which a correction must not.
+NOT_CORRECTABLE_FIELDS = frozenset(
+    {
+        ("Screened", "site"),
+        ("AdverseEventReported", "adverse_event"),
+        ("AdverseEventFollowedUp", "adverse_event"),
+        ("SeriousAdverseEventNotified", "adverse_event"),
+        ("MscInfusionGiven", "infusion_number"),
+    }
+)
 
 
 class Subject(SignedAggregate):
@@ -75,78 +136,275 @@ class Subject(SignedAggregate):
     class Event(SignedAggregate.Event):
         """An event of a subject's stream; the signed body addresses it by study and code."""
 
+        DATED_BY: ClassVar[str | None] = None
+        """The field giving the date the record is about (checked against today and death)."""
+
         @staticmethod
         def stream_of(body: dict[str, Any]) -> str:
             return subject_stream(str(body.get("study")), str(body.get("subject")))
 
-    class Screened(Event, SignedAggregate.Created):
-        """The subject was screened for the study."""
+        def record_fields(self) -> dict[str, Any]:
+            """What the author recorded, as typed values."""
+            return {
+                f.name: getattr(self, f.name)
+                for f in fields(self)
+                if f.name not in self.BOOKKEEPING
+            }
 
+        def apply(self, subject: Subject) -> None:
+            subject.entries[self.originator_version] = Entry(
+                self.originator_version, self.kind(), self.record_fields(), self.recorded_at
+            )
+
+    # -- screening, consent, eligibility, enrolment ----------------------------------------------
+
+    class Screened(Event, SignedAggregate.Created):
+        """The subject was screened for the study at a site."""
+
+        DATED_BY = "screened_on"
         site: str
         sex: Sex
         age: int
         screened_on: date
+        synthetic: bool | None = None
+        """True for demonstration data: no person stands behind this record."""
+
+    class ScreenFailed(Event):
+        """The subject was not enrolled; the reason is recorded."""
+
+        DATED_BY = "failed_on"
+        failed_on: date
+        reason: str
 
     class ConsentObtained(Event):
-        """Free and informed consent (TCLE) was signed, in a given version, on a given date."""
+        """Free and informed consent (TCLE) signed, in a given version; again for re-consent."""
 
+        DATED_BY = "consented_on"
         tcle_version: str
         consented_on: date
 
-        def apply(self, subject: Subject) -> None:
-            subject.tcle_version = self.tcle_version
-            subject.status = Status.CONSENTED
+    class EligibilityAssessed(Event):
+        """Every inclusion and exclusion criterion of the protocol answered yes or no."""
+
+        DATED_BY = "assessed_on"
+        criteria: Mapping[str, bool]
+        assessed_on: date
 
     class Enrolled(Event):
-        """The subject met every eligibility criterion and was enrolled."""
+        """The subject, found eligible, was enrolled."""
 
-        eligibility: Mapping[str, bool]
+        DATED_BY = "enrolled_on"
         enrolled_on: date
 
-        def apply(self, subject: Subject) -> None:
-            subject.status = Status.ENROLLED
+    # -- treatment ---------------------------------------------------------------------------
+
+    class RatgDoseGiven(Event):
+        """One day's dose of rabbit antithymocyte globulin (days 1-5), in mg/kg."""
+
+        DATED_BY = "given_on"
+        day: int
+        dose: Quantity
+        given_on: date
+
+    class CyclosporineStarted(Event):
+        """Oral cyclosporine started at a dose in mg/kg/day."""
+
+        DATED_BY = "started_on"
+        dose: Quantity
+        started_on: date
+
+    class CyclosporineDoseAdjusted(Event):
+        """The cyclosporine dose changed (usually to keep the trough in range), with the reason."""
+
+        DATED_BY = "effective_on"
+        dose: Quantity
+        effective_on: date
+        reason: str
+
+    class CyclosporineStopped(Event):
+        """Cyclosporine stopped, with the reason."""
+
+        DATED_BY = "stopped_on"
+        stopped_on: date
+        reason: str
+
+    class CyclosporineTroughMeasured(Event):
+        """A cyclosporine trough level in ng/mL (target 150-250 in NCT01297972)."""
+
+        DATED_BY = "collected_on"
+        level: Quantity
+        collected_on: date
 
     class MscInfusionGiven(Event):
-        """An infusion of allogeneic bone-marrow mesenchymal stromal cells was given."""
+        """An infusion of allogeneic bone-marrow mesenchymal stromal cells, and what happened."""
 
+        DATED_BY = "given_at"
         infusion_number: int
         dose: Quantity
         product_lot: str
+        donor_code: str
+        viability: Quantity
         given_at: datetime
+        vital_signs_before: Mapping[str, Quantity]
+        vital_signs_after: Mapping[str, Quantity]
+        infusion_reaction: bool
+        reaction_description: str | None = None
 
-        def apply(self, subject: Subject) -> None:
-            subject.infusions.append(
-                MscInfusion(self.infusion_number, self.dose, self.product_lot, self.given_at)
-            )
+    # -- measurements ------------------------------------------------------------------------
 
-    class LabResultRecorded(Event):
-        """A laboratory result, with its unit and the time the sample was collected."""
+    class BloodCountRecorded(Event):
+        """A blood count: haemoglobin in g/dL, ANC, platelets, reticulocytes, WBC in 10^9/L."""
 
-        analyte: str
-        result: Quantity
-        collected_at: datetime
+        DATED_BY = "collected_on"
+        collected_on: date
+        results: Mapping[str, Quantity]
+        reticulocyte_method: ReticulocyteMethod
 
-        def apply(self, subject: Subject) -> None:
-            subject.latest_results[self.analyte] = self.result
+    class BoneMarrowExamined(Event):
+        """A bone marrow biopsy's cellularity, in %."""
+
+        DATED_BY = "examined_on"
+        examined_on: date
+        cellularity: Quantity
+
+    class TransfusionGiven(Event):
+        """Red cells or platelets transfused, in units."""
+
+        DATED_BY = "given_on"
+        given_on: date
+        product: TransfusionProduct
+        units: int
+
+    class ChimerismAssessed(Event):
+        """Donor MSC looked for in the marrow (FISH or VNTR) on a scheduled study day."""
+
+        DATED_BY = "sample_collected_on"
+        study_day: int
+        method: ChimerismMethod
+        sample_collected_on: date
+        donor_signal_detected: bool
+
+    # -- safety ------------------------------------------------------------------------------
 
     class AdverseEventReported(Event):
-        """An adverse event, graded by CTCAE v5, with seriousness and relatedness to the MSC."""
+        """An adverse event (CTCAE v5), its seriousness, relatedness to each product, outcome."""
 
+        DATED_BY = "onset_on"
+        adverse_event: str
         term: str
+        category: AdverseEventCategory
         grade: int
         serious: bool
-        relatedness: Relatedness
+        seriousness: tuple[SeriousnessCriterion, ...]
+        relatedness_msc: Relatedness
+        relatedness_ratg: Relatedness
+        relatedness_cyclosporine: Relatedness
+        expected: bool
         onset_on: date
+        learned_on: date
+        outcome: AdverseEventOutcome
+        resolved_on: date | None = None
+        pathogen: Pathogen | None = None
 
-    def __init__(self, site: str, sex: Sex, age: int, screened_on: date) -> None:
-        self.site = site
-        self.sex = sex
-        self.age = age
-        self.screened_on = screened_on
-        self.status = Status.SCREENED
-        self.tcle_version: str | None = None
-        self.infusions: list[MscInfusion] = []
-        self.latest_results: dict[str, Quantity] = {}
+    class AdverseEventFollowedUp(Event):
+        """New information on an adverse event: grade, seriousness, outcome, end date..."""
+
+        DATED_BY = "followed_up_on"
+        adverse_event: str
+        followed_up_on: date
+        changes: Mapping[str, Any]
+
+    class SeriousAdverseEventNotified(Event):
+        """A serious adverse event was notified (to CONEP/CEP or Anvisa), initial or follow-up."""
+
+        DATED_BY = "notified_on"
+        adverse_event: str
+        notified_on: date
+        recipient: str
+        follow_up: bool
+
+    class SubjectDied(Event):
+        """The subject died: date and cause, and the grade-5 adverse event if there is one."""
+
+        DATED_BY = "died_on"
+        died_on: date
+        cause: str
+        adverse_event: str | None = None
+
+    # -- outcomes and disposition --------------------------------------------------------------
+
+    class ResponseAssessed(Event):
+        """The investigator's hematologic response assessment at month 3 or 6."""
+
+        DATED_BY = "assessed_on"
+        month: int
+        response: ResponseCategory
+        assessed_on: date
+
+    class ProtocolDeviationRecorded(Event):
+        """A departure from the protocol, as the site recorded it."""
+
+        DATED_BY = "occurred_on"
+        occurred_on: date
+        category: DeviationCategory
+        description: str
+        major: bool
+
+    class SubjectWithdrawn(Event):
+        """The subject left the study early, with the reason and who decided."""
+
+        DATED_BY = "withdrawn_on"
+        withdrawn_on: date
+        reason: str
+        decided_by: WithdrawalDecidedBy
+
+    class EndOfStudyRecorded(Event):
+        """The subject's participation ended (completed, death, withdrawal, lost)."""
+
+        DATED_BY = "ended_on"
+        ended_on: date
+        reason: EndOfStudyReason
+
+    # -- corrections (21 CFR 11.10(e)) ---------------------------------------------------------
+
+    class EntryCorrected(Event):
+        """Fields of an earlier entry corrected, each as old -> new, with the reason."""
+
+        entry: int
+        entry_kind: str
+        changes: Mapping[str, Mapping[str, Any]]
+        reason: str
+
+        def apply(self, subject: Subject) -> None:
+            super().apply(subject)
+            target = subject.entries[self.entry]
+            for name, change in self.changes.items():
+                if change.get("new") is None:
+                    target.fields.pop(name, None)
+                else:
+                    target.fields[name] = change["new"]
+            target.corrected_by.append(self.originator_version)
+
+    class EntryVoided(Event):
+        """An earlier entry voided (it stops counting, stays in the record), with the reason."""
+
+        entry: int
+        entry_kind: str
+        reason: str
+
+        def apply(self, subject: Subject) -> None:
+            super().apply(subject)
+            subject.entries[self.entry].voided_by = self.originator_version
+
+    def __init__(
+        self, site: str, sex: Sex, age: int, screened_on: date, synthetic: bool | None = None
+    ) -> None:
+        del sex, age, screened_on  # read from the Screened entry, which corrections may change
+        self._site = site
+        self.synthetic = bool(synthetic)
+        self.entries: dict[int, Entry] = {}
+
+    # -- reading the record ---------------------------------------------------------------------
 
     @property
     def study_id(self) -> str:
@@ -163,6 +421,137 @@ class Subject(SignedAggregate):
         """The protocol whose rules this subject's records keep."""
         return protocol_for(self.study_id)
 
+    @property
+    def site(self) -> str:
+        """The site that screened the subject (it is not corrected: a transfer is not an error)."""
+        return self._site
+
+    @property
+    def screening(self) -> Entry:
+        """The screening record (sex, age, date)."""
+        return self.entries[1]
+
+    @property
+    def sex(self) -> Sex:
+        """Sex at screening."""
+        sex: Sex = self.screening["sex"]
+        return sex
+
+    @property
+    def age(self) -> int:
+        """Age in years at screening."""
+        age: int = self.screening["age"]
+        return age
+
+    def live(self, *kinds: str) -> list[Entry]:
+        """The entries of these kinds that count (not voided), oldest first."""
+        index = self._entries_by_kind()
+        if len(kinds) == 1:
+            return [e for e in index.get(kinds[0], ()) if e.is_live]
+        found = [e for kind in dict.fromkeys(kinds) for e in index.get(kind, ()) if e.is_live]
+        return sorted(found, key=lambda e: e.version)
+
+    def _entries_by_kind(self) -> dict[str, list[Entry]]:
+        """The entries grouped by kind, oldest first: an index, brought up to date on read.
+
+        Entries are only ever added, each under a new (higher) version, and never change kind,
+        so the index extends by the entries added since it was last read. A summary of a long
+        record reads ``live`` dozens of times; this spares a scan of every entry each time.
+        """
+        counted: int
+        index: dict[str, list[Entry]]
+        counted, index = self.__dict__.get(KIND_INDEX, (0, {}))
+        if counted != len(self.entries):
+            for entry in list(self.entries.values())[counted:]:
+                index.setdefault(entry.kind, []).append(entry)
+            self.__dict__[KIND_INDEX] = (len(self.entries), index)
+        return index
+
+    def latest(self, kind: str) -> Entry | None:
+        """The most recent live entry of a kind."""
+        entries = self.live(kind)
+        return entries[-1] if entries else None
+
+    @property
+    def consent(self) -> Entry | None:
+        """The TCLE in force (the latest consent or re-consent)."""
+        return self.latest("ConsentObtained")
+
+    @property
+    def eligibility(self) -> Entry | None:
+        """The latest eligibility assessment."""
+        return self.latest("EligibilityAssessed")
+
+    @property
+    def enrolment(self) -> Entry | None:
+        """The enrolment record."""
+        return self.latest("Enrolled")
+
+    @property
+    def death(self) -> Entry | None:
+        """The death record."""
+        return self.latest("SubjectDied")
+
+    @property
+    def withdrawal(self) -> Entry | None:
+        """The withdrawal record."""
+        return self.latest("SubjectWithdrawn")
+
+    @property
+    def end_of_study(self) -> Entry | None:
+        """The end-of-study record."""
+        return self.latest("EndOfStudyRecorded")
+
+    @property
+    def infusions(self) -> list[Entry]:
+        """MSC infusions given, in order."""
+        return sorted(self.live("MscInfusionGiven"), key=lambda e: e["infusion_number"])
+
+    @property
+    def status(self) -> Status:
+        """Where the subject stands, from the records that count."""
+        end = self.end_of_study
+        if self.death is not None:
+            return Status.DIED
+        if self.withdrawal is not None:
+            return Status.WITHDRAWN
+        if end is not None and end["reason"] is EndOfStudyReason.LOST_TO_FOLLOW_UP:
+            return Status.LOST_TO_FOLLOW_UP
+        if end is not None:
+            return Status.COMPLETED
+        if self.latest("ScreenFailed") is not None:
+            return Status.SCREEN_FAILED
+        if self.enrolment is not None:
+            return Status.ENROLLED
+        if self.consent is not None:
+            return Status.CONSENTED
+        return Status.SCREENED
+
+    def adverse_events(self) -> dict[str, dict[str, Any]]:
+        """Each adverse event as it stands: the report with its follow-ups applied in order."""
+        current: dict[str, dict[str, Any]] = {}
+        for entry in self.live("AdverseEventReported", "AdverseEventFollowedUp"):
+            name = entry["adverse_event"]
+            if entry.kind == "AdverseEventReported":
+                current[name] = {**entry.fields, "reported_in": entry.version, "follow_ups": []}
+            elif name in current:
+                current[name].update(entry["changes"])
+                current[name]["follow_ups"].append(entry.version)
+        return current
+
+    def dated_on(self, entry: Entry) -> date | None:
+        """The date an entry is about, in the site's calendar."""
+        event_class = EVENT_CLASSES.get(entry.kind)
+        name = event_class.DATED_BY if event_class is not None else None
+        return self._as_site_date(entry[name]) if name else None
+
+    def _as_site_date(self, value: date | datetime) -> date:
+        if isinstance(value, datetime):
+            return value.astimezone(self.protocol.time_zone).date()
+        return value
+
+    # -- screening, consent, eligibility, enrolment --------------------------------------------
+
     @classmethod
     def screen(
         cls,
@@ -173,10 +562,14 @@ class Subject(SignedAggregate):
         sex: Sex,
         age: int,
         screened_on: date,
+        synthetic: bool | None = None,
     ) -> Subject:
-        """Open a subject's record at screening. Any age may be screened; enrolment decides."""
-        if age < 0 or age > 150:
-            raise ValueOutOfRange(f"age {age} is not a possible age in years")
+        """Open a subject's record at screening. Any age may be screened; enrolment decides.
+
+        ``synthetic`` marks demonstration data, so every view of it can say so.
+        """
+        check_record("Screened", {"age": age}, protocol)
+        _check_not_future(screened_on, protocol)
         subject: Subject = cls._create(
             cls.Screened,
             stream=subject_stream(protocol.study_id, subject_code),
@@ -184,96 +577,70 @@ class Subject(SignedAggregate):
             sex=sex,
             age=age,
             screened_on=screened_on,
+            synthetic=synthetic,
         )
         return subject
 
+    def fail_screening(self, *, failed_on: date, reason: str) -> None:
+        """Record that the subject will not be enrolled, and why."""
+        if self.enrolment is not None:
+            raise AlreadyEnrolled(f"{self.subject_code} is enrolled; record a withdrawal instead")
+        self._check_once("ScreenFailed", "screen failure")
+        self._record(self.ScreenFailed, failed_on=failed_on, reason=reason)
+
     def obtain_consent(self, *, tcle_version: str, consented_on: date) -> None:
-        """Record the signed TCLE."""
-        self.trigger_event(
-            self.ConsentObtained, tcle_version=tcle_version, consented_on=consented_on
-        )
+        """Record the signed TCLE, or a re-consent to a new version."""
+        previous = self.consent
+        if previous is not None and consented_on < previous["consented_on"]:
+            raise ValueOutOfRange(
+                f"re-consent on {consented_on} is before the consent in force "
+                f"({previous['consented_on']})"
+            )
+        self._record(self.ConsentObtained, tcle_version=tcle_version, consented_on=consented_on)
 
-    def enrol(self, *, eligibility: Mapping[str, bool], enrolled_on: date) -> None:
-        """Enrol the subject, with every eligibility criterion of the protocol answered."""
+    def assess_eligibility(self, *, criteria: Mapping[str, bool], assessed_on: date) -> None:
+        """Record every criterion's answer; an ineligible answer is recorded too (and why)."""
         self.check_consent_obtained()
-        if self.status is Status.ENROLLED:
+        if self.enrolment is not None:
             raise AlreadyEnrolled(f"{self.subject_code} is already enrolled")
-        self.check_eligible(eligibility)
-        self.trigger_event(self.Enrolled, eligibility=dict(eligibility), enrolled_on=enrolled_on)
-
-    def give_msc_infusion(
-        self, *, infusion_number: int, dose: Quantity, product_lot: str, given_at: datetime
-    ) -> None:
-        """Record an MSC infusion, numbered in order up to the protocol's maximum."""
-        self.check_enrolled()
-        self.check_unit(dose, self.protocol.msc_dose_unit, "MSC dose")
-        self.check_not_negative(dose, "MSC dose")
-        expected = len(self.infusions) + 1
-        if infusion_number != expected or infusion_number > self.protocol.max_msc_infusions:
-            raise InfusionOutOfSequence(
-                f"infusion {infusion_number} given; the next is {expected} "
-                f"(at most {self.protocol.max_msc_infusions})"
-            )
-        self.trigger_event(
-            self.MscInfusionGiven,
-            infusion_number=infusion_number,
-            dose=dose,
-            product_lot=product_lot,
-            given_at=given_at,
-        )
-
-    def record_lab_result(self, *, analyte: str, result: Quantity, collected_at: datetime) -> None:
-        """Record a laboratory result in the unit the protocol records that analyte in."""
-        self.check_consent_obtained()
-        unit = self.protocol.lab_units.get(analyte)
-        if unit is None:
-            raise UnitNotAccepted(
-                f"{analyte!r} is not an analyte of this protocol "
-                f"(one of: {', '.join(sorted(self.protocol.lab_units))})"
-            )
-        self.check_unit(result, unit, analyte)
-        self.check_not_negative(result, analyte)
-        self.trigger_event(
-            self.LabResultRecorded, analyte=analyte, result=result, collected_at=collected_at
-        )
-
-    def report_adverse_event(
-        self, *, term: str, grade: int, serious: bool, relatedness: Relatedness, onset_on: date
-    ) -> None:
-        """Report an adverse event with its CTCAE v5 grade (1 mild ... 5 death)."""
-        self.check_consent_obtained()
-        if not 1 <= grade <= 5:
-            raise ValueOutOfRange(f"CTCAE grade {grade} is not one of 1-5")
-        self.trigger_event(
-            self.AdverseEventReported,
-            term=term,
-            grade=grade,
-            serious=serious,
-            relatedness=relatedness,
-            onset_on=onset_on,
-        )
-
-    def check_consent_obtained(self) -> None:
-        """Nothing clinical is recorded before informed consent."""
-        if self.tcle_version is None:
-            raise ConsentRequired(f"{self.subject_code} has no signed TCLE on record")
-
-    def check_enrolled(self) -> None:
-        """Treatment is given to enrolled subjects only."""
-        self.check_consent_obtained()
-        if self.status is not Status.ENROLLED:
-            raise NotEnrolled(f"{self.subject_code} is not enrolled")
-
-    def check_eligible(self, eligibility: Mapping[str, bool]) -> None:
-        """Every criterion answered, age in range, every inclusion met and no exclusion."""
         protocol = self.protocol
-        failures: list[str] = []
-        unanswered = sorted(protocol.criteria_codes - eligibility.keys())
+        unanswered = sorted(protocol.criteria_codes - criteria.keys())
+        unknown = sorted(criteria.keys() - protocol.criteria_codes)
+        problems = []
         if unanswered:
-            failures.append("criteria not answered: " + ", ".join(unanswered))
-        unknown = sorted(eligibility.keys() - protocol.criteria_codes)
+            problems.append("criteria not answered: " + ", ".join(unanswered))
         if unknown:
-            failures.append("criteria not in the protocol: " + ", ".join(unknown))
+            problems.append("criteria not in the protocol: " + ", ".join(unknown))
+        if problems:
+            raise EligibilityNotMet(problems)
+        self._record(self.EligibilityAssessed, criteria=dict(criteria), assessed_on=assessed_on)
+
+    def enrol(self, *, enrolled_on: date) -> None:
+        """Enrol the subject: consented, and eligible by the latest assessment."""
+        self.check_consent_obtained()
+        if self.enrolment is not None:
+            raise AlreadyEnrolled(f"{self.subject_code} is already enrolled")
+        self._check_in_study("enrolment")
+        failures = self.eligibility_failures()
+        if failures:
+            raise EligibilityNotMet(failures)
+        assessment = self.eligibility
+        assert assessment is not None
+        if enrolled_on < assessment["assessed_on"]:
+            raise ValueOutOfRange(
+                f"enrolled on {enrolled_on}, before eligibility was assessed "
+                f"({assessment['assessed_on']})"
+            )
+        self._record(self.Enrolled, enrolled_on=enrolled_on)
+
+    def eligibility_failures(self) -> list[str]:
+        """Why the subject may not be enrolled (empty when eligible)."""
+        protocol = self.protocol
+        assessment = self.eligibility
+        if assessment is None:
+            return ["eligibility has not been assessed"]
+        answers: Mapping[str, bool] = assessment["criteria"]
+        failures: list[str] = []
         if not protocol.min_age <= self.age <= protocol.max_age:
             failures.append(
                 f"age {self.age} is outside {protocol.min_age}-{protocol.max_age} years"
@@ -281,35 +648,630 @@ class Subject(SignedAggregate):
         failures += [
             f"inclusion {c.code} not met ({c.text})"
             for c in protocol.inclusion
-            if eligibility.get(c.code) is False
+            if answers.get(c.code) is not True
         ]
         failures += [
             f"exclusion {c.code} applies ({c.text})"
             for c in protocol.exclusion
-            if eligibility.get(c.code) is True
+            if answers.get(c.code) is not False
         ]
-        if failures:
-            raise EligibilityNotMet(failures)
+        return failures
 
-    @staticmethod
-    def check_unit(quantity: Quantity, unit: str, what: str) -> None:
-        """A value is recorded in the protocol's unit for it."""
-        if quantity.unit != unit:
-            raise UnitNotAccepted(f"{what} is recorded in {unit}, not {quantity.unit}")
+    # -- treatment -------------------------------------------------------------------------------
 
-    @staticmethod
-    def check_not_negative(quantity: Quantity, what: str) -> None:
-        """Amounts and concentrations cannot be negative."""
-        if quantity.value < Decimal(0):
-            raise ValueOutOfRange(f"{what} cannot be negative ({quantity})")
+    def give_ratg_dose(self, *, day: int, dose: Quantity, given_on: date) -> None:
+        """Record one day of the rATG course (each day once, on consecutive dates)."""
+        self._check_treatment("rATG")
+        self._check_ratg_course(day, given_on)
+        self._record(self.RatgDoseGiven, day=day, dose=dose, given_on=given_on)
 
+    def start_cyclosporine(self, *, dose: Quantity, started_on: date) -> None:
+        """Start oral cyclosporine."""
+        self._check_treatment("cyclosporine")
+        self._check_once("CyclosporineStarted", "cyclosporine start")
+        self._record(self.CyclosporineStarted, dose=dose, started_on=started_on)
+
+    def adjust_cyclosporine_dose(self, *, dose: Quantity, effective_on: date, reason: str) -> None:
+        """Change the cyclosporine dose, saying why."""
+        self._check_treatment("cyclosporine")
+        self._check_cyclosporine_running(effective_on)
+        self._record(
+            self.CyclosporineDoseAdjusted, dose=dose, effective_on=effective_on, reason=reason
+        )
+
+    def stop_cyclosporine(self, *, stopped_on: date, reason: str) -> None:
+        """Stop cyclosporine, saying why."""
+        self._check_cyclosporine_running(stopped_on)
+        self._record(self.CyclosporineStopped, stopped_on=stopped_on, reason=reason)
+
+    def record_cyclosporine_trough(self, *, level: Quantity, collected_on: date) -> None:
+        """Record a trough level (flagged when outside the protocol's target)."""
+        self.check_enrolled()
+        self._record(self.CyclosporineTroughMeasured, level=level, collected_on=collected_on)
+
+    def give_msc_infusion(
+        self,
+        *,
+        infusion_number: int,
+        dose: Quantity,
+        product_lot: str,
+        donor_code: str,
+        viability: Quantity,
+        given_at: datetime,
+        vital_signs_before: Mapping[str, Quantity],
+        vital_signs_after: Mapping[str, Quantity],
+        infusion_reaction: bool,
+        reaction_description: str | None = None,
+    ) -> None:
+        """Record an MSC infusion: numbered in order, at most the protocol's maximum, weekly."""
+        self._check_treatment("MSC")
+        self._check_msc_schedule(infusion_number, given_at)
+        self._record(
+            self.MscInfusionGiven,
+            infusion_number=infusion_number,
+            dose=dose,
+            product_lot=product_lot,
+            donor_code=donor_code,
+            viability=viability,
+            given_at=given_at,
+            vital_signs_before=dict(vital_signs_before),
+            vital_signs_after=dict(vital_signs_after),
+            infusion_reaction=infusion_reaction,
+            reaction_description=reaction_description,
+        )
+
+    # -- measurements ----------------------------------------------------------------------------
+
+    def record_blood_count(
+        self,
+        *,
+        collected_on: date,
+        results: Mapping[str, Quantity],
+        reticulocyte_method: ReticulocyteMethod,
+    ) -> None:
+        """Record a blood count in the protocol's units."""
+        self.check_consent_obtained()
+        self._record(
+            self.BloodCountRecorded,
+            collected_on=collected_on,
+            results=dict(results),
+            reticulocyte_method=reticulocyte_method,
+        )
+
+    def record_bone_marrow(self, *, examined_on: date, cellularity: Quantity) -> None:
+        """Record a marrow biopsy's cellularity."""
+        self.check_consent_obtained()
+        self._record(self.BoneMarrowExamined, examined_on=examined_on, cellularity=cellularity)
+
+    def give_transfusion(self, *, given_on: date, product: TransfusionProduct, units: int) -> None:
+        """Record a transfusion of red cells or platelets."""
+        self.check_consent_obtained()
+        self._record(self.TransfusionGiven, given_on=given_on, product=product, units=units)
+
+    def assess_chimerism(
+        self,
+        *,
+        study_day: int,
+        method: ChimerismMethod,
+        sample_collected_on: date,
+        donor_signal_detected: bool,
+    ) -> None:
+        """Record whether donor MSC were found in the marrow on a scheduled day."""
+        self.check_enrolled()
+        self._check_chimerism_unique(study_day, method)
+        self._record(
+            self.ChimerismAssessed,
+            study_day=study_day,
+            method=method,
+            sample_collected_on=sample_collected_on,
+            donor_signal_detected=donor_signal_detected,
+        )
+
+    # -- safety ----------------------------------------------------------------------------------
+
+    def report_adverse_event(
+        self,
+        *,
+        adverse_event: str,
+        term: str,
+        category: AdverseEventCategory,
+        grade: int,
+        serious: bool,
+        seriousness: tuple[SeriousnessCriterion, ...],
+        relatedness_msc: Relatedness,
+        relatedness_ratg: Relatedness,
+        relatedness_cyclosporine: Relatedness,
+        expected: bool,
+        onset_on: date,
+        learned_on: date,
+        outcome: AdverseEventOutcome,
+        resolved_on: date | None = None,
+        pathogen: Pathogen | None = None,
+    ) -> None:
+        """Report an adverse event under the site's own identifier (e.g. ``AE-03``)."""
+        self.check_consent_obtained()
+        if adverse_event in self.adverse_events():
+            raise DuplicateRecord(
+                f"adverse event {adverse_event} is reported; follow it up instead"
+            )
+        report = {
+            "grade": grade,
+            "serious": serious,
+            "seriousness": tuple(seriousness),
+            "outcome": outcome,
+            "onset_on": onset_on,
+            "learned_on": learned_on,
+            "resolved_on": resolved_on,
+        }
+        self._check_against_death(report)
+        self._record(
+            self.AdverseEventReported,
+            adverse_event=adverse_event,
+            term=term,
+            category=category,
+            grade=grade,
+            serious=serious,
+            seriousness=tuple(seriousness),
+            relatedness_msc=relatedness_msc,
+            relatedness_ratg=relatedness_ratg,
+            relatedness_cyclosporine=relatedness_cyclosporine,
+            expected=expected,
+            onset_on=onset_on,
+            learned_on=learned_on,
+            outcome=outcome,
+            resolved_on=resolved_on,
+            pathogen=pathogen,
+        )
+
+    def follow_up_adverse_event(
+        self, *, adverse_event: str, followed_up_on: date, changes: Mapping[str, Any]
+    ) -> None:
+        """Record new information on an adverse event; the event as updated must still hold."""
+        current = self._adverse_event(adverse_event)
+        updated = {**current, **changes}
+        check_adverse_event(updated)
+        self._check_against_death(updated)
+        self._record(
+            self.AdverseEventFollowedUp,
+            adverse_event=adverse_event,
+            followed_up_on=followed_up_on,
+            changes=dict(changes),
+        )
+
+    def notify_serious_adverse_event(
+        self, *, adverse_event: str, notified_on: date, recipient: str, follow_up: bool
+    ) -> None:
+        """Record that a serious adverse event was notified (the clock stops at the first)."""
+        current = self._adverse_event(adverse_event)
+        if not current["serious"]:
+            raise SeriousnessCriterionMissing(
+                f"adverse event {adverse_event} is not serious; it is not notified as one"
+            )
+        if notified_on < current["learned_on"]:
+            raise ValueOutOfRange(
+                f"notified on {notified_on}, before the site learned of it "
+                f"({current['learned_on']})"
+            )
+        self._record(
+            self.SeriousAdverseEventNotified,
+            adverse_event=adverse_event,
+            notified_on=notified_on,
+            recipient=recipient,
+            follow_up=follow_up,
+        )
+
+    def record_death(self, *, died_on: date, cause: str, adverse_event: str | None = None) -> None:
+        """Record the subject's death; every grade-5 adverse event must end on that date."""
+        self.check_consent_obtained()
+        self._check_once("SubjectDied", "death")
+        self._check_death(died_on, adverse_event)
+        self._record(self.SubjectDied, died_on=died_on, cause=cause, adverse_event=adverse_event)
+
+    # -- outcomes and disposition -----------------------------------------------------------------
+
+    def assess_response(self, *, month: int, response: ResponseCategory, assessed_on: date) -> None:
+        """Record the investigator's response assessment for a scheduled month."""
+        self.check_enrolled()
+        self._check_response_unique(month)
+        self._record(self.ResponseAssessed, month=month, response=response, assessed_on=assessed_on)
+
+    def record_protocol_deviation(
+        self, *, occurred_on: date, category: DeviationCategory, description: str, major: bool
+    ) -> None:
+        """Record a departure from the protocol."""
+        self._record(
+            self.ProtocolDeviationRecorded,
+            occurred_on=occurred_on,
+            category=category,
+            description=description,
+            major=major,
+        )
+
+    def withdraw(self, *, withdrawn_on: date, reason: str, decided_by: WithdrawalDecidedBy) -> None:
+        """Record the subject's withdrawal; no treatment is recorded after it."""
+        self.check_enrolled()
+        self._check_once("SubjectWithdrawn", "withdrawal")
+        self._record(
+            self.SubjectWithdrawn, withdrawn_on=withdrawn_on, reason=reason, decided_by=decided_by
+        )
+
+    def end_study(self, *, ended_on: date, reason: EndOfStudyReason) -> None:
+        """Record the end of the subject's participation; the reason must fit the record."""
+        self.check_consent_obtained()
+        self._check_once("EndOfStudyRecorded", "end of study")
+        self._check_end(ended_on, reason)
+        self._record(self.EndOfStudyRecorded, ended_on=ended_on, reason=reason)
+
+    # -- corrections -------------------------------------------------------------------------------
+
+    def correct_entry(
+        self, *, entry: int, entry_kind: str, changes: Mapping[str, Mapping[str, Any]], reason: str
+    ) -> None:
+        """Correct fields of an entry, each given as old -> new, for a stated reason.
+
+        The corrected entry is checked as a new record of its kind would be, so a correction
+        cannot bring in what the protocol refuses.
+        """
+        target = self._entry_to_change(entry, entry_kind, reason, NOT_CORRECTABLE, "corrected")
+        if not changes:
+            raise CorrectionInvalid("a correction changes at least one field")
+        event_class = EVENT_CLASSES[target.kind]
+        recordable = {f.name for f in fields(event_class)} - event_class.BOOKKEEPING
+        candidate = dict(target.fields)
+        for name, change in changes.items():
+            if name not in recordable or (target.kind, name) in NOT_CORRECTABLE_FIELDS:
+                raise CorrectionInvalid(f"{name!r} is not a correctable field of a {target.kind}")
+            if set(change) != {"old", "new"}:
+                raise CorrectionInvalid(f"{name}: a change gives exactly old and new")
+            # Compared as written: a stored tuple reads back as a list, an enum as its value.
+            if to_wire(change["old"]) != to_wire(target[name]):
+                raise CorrectionInvalid(
+                    f"{name}: the entry reads {target[name]!r}, not {change['old']!r} "
+                    "(reload and correct what is there)"
+                )
+            if to_wire(change["new"]) == to_wire(change["old"]):
+                raise CorrectionInvalid(f"{name}: the new value is the old one")
+            candidate[name] = change["new"]
+        self._check_corrected(target, candidate)
+        self._record(
+            self.EntryCorrected,
+            entry=entry,
+            entry_kind=entry_kind,
+            changes={name: dict(change) for name, change in changes.items()},
+            reason=reason,
+        )
+
+    def void_entry(self, *, entry: int, entry_kind: str, reason: str) -> None:
+        """Void an entry made in error: it stops counting and stays in the record."""
+        self._entry_to_change(entry, entry_kind, reason, NOT_VOIDABLE, "voided")
+        self._record(self.EntryVoided, entry=entry, entry_kind=entry_kind, reason=reason)
+
+    def _entry_to_change(
+        self, entry: int, entry_kind: str, reason: str, refused: frozenset[str], verb: str
+    ) -> Entry:
+        target = self.entries.get(entry)
+        if target is None:
+            raise EntryNotFound(f"{self.subject_code} has no entry {entry}")
+        if target.kind != entry_kind:
+            raise CorrectionInvalid(f"entry {entry} is a {target.kind}, not a {entry_kind}")
+        if not target.is_live:
+            raise CorrectionInvalid(f"entry {entry} was voided by entry {target.voided_by}")
+        if target.kind in refused:
+            raise CorrectionInvalid(f"a {target.kind} is not {verb}")
+        if not reason.strip():
+            raise CorrectionInvalid("a reason is given for every change (21 CFR 11.10(e))")
+        return target
+
+    def _check_corrected(self, target: Entry, candidate: dict[str, Any]) -> None:
+        """Check a corrected entry as the record it would leave behind, among the others."""
+        check_record(target.kind, candidate, self.protocol)
+        event_class = EVENT_CLASSES[target.kind]
+        if event_class.DATED_BY is not None:
+            self._check_date(target.kind, self._as_site_date(candidate[event_class.DATED_BY]))
+        besides = target.version
+        kind = target.kind
+        if kind == "RatgDoseGiven":
+            self._check_ratg_course(candidate["day"], candidate["given_on"], besides=besides)
+        elif kind == "MscInfusionGiven":
+            self._check_infusion_interval(candidate["given_at"], besides=besides)
+        elif kind == "CyclosporineStarted":
+            self._check_cyclosporine_course_after(candidate["started_on"])
+        elif kind == "CyclosporineDoseAdjusted":
+            self._check_cyclosporine_running(candidate["effective_on"])
+        elif kind == "CyclosporineStopped":
+            self._check_cyclosporine_running(candidate["stopped_on"], besides=besides)
+        elif kind == "ChimerismAssessed":
+            self._check_chimerism_unique(
+                candidate["study_day"], candidate["method"], besides=besides
+            )
+        elif kind == "ResponseAssessed":
+            self._check_response_unique(candidate["month"], besides=besides)
+        elif kind == "SubjectDied":
+            self._check_death(candidate["died_on"], candidate.get("adverse_event"), besides=besides)
+        elif kind == "EndOfStudyRecorded":
+            self._check_end(candidate["ended_on"], candidate["reason"])
+        elif kind in ("AdverseEventReported", "AdverseEventFollowedUp"):
+            name = candidate["adverse_event"]
+            reported = self.adverse_events()[name]
+            updated: dict[str, Any] = {}
+            for version in (reported["reported_in"], *reported["follow_ups"]):
+                fields_now = candidate if version == besides else self.entries[version].fields
+                updated.update(
+                    fields_now if version == reported["reported_in"] else fields_now["changes"]
+                )
+            check_adverse_event(updated)
+            self._check_against_death(updated)
+
+    # -- rules ---------------------------------------------------------------------------------
+
+    def check_consent_obtained(self) -> None:
+        """Nothing clinical is recorded before informed consent."""
+        if self.consent is None:
+            raise ConsentRequired(f"{self.subject_code} has no signed TCLE on record")
+
+    def check_enrolled(self) -> None:
+        """Treatment and study assessments are for enrolled subjects only."""
+        self.check_consent_obtained()
+        if self.enrolment is None:
+            raise NotEnrolled(f"{self.subject_code} is not enrolled")
+
+    def _check_in_study(self, what: str) -> None:
+        for kind, left in (
+            ("ScreenFailed", "failed screening"),
+            ("SubjectWithdrawn", "withdrew"),
+            ("SubjectDied", "died"),
+            ("EndOfStudyRecorded", "ended the study"),
+        ):
+            if self.latest(kind) is not None:
+                raise SubjectNotInStudy(f"{self.subject_code} {left}: no {what} is recorded")
+
+    def _check_treatment(self, what: str) -> None:
+        self.check_enrolled()
+        self._check_in_study(f"{what} treatment")
+
+    def _check_once(self, kind: str, what: str) -> None:
+        earlier = self.latest(kind)
+        if earlier is not None:
+            raise DuplicateRecord(
+                f"the {what} is recorded (entry {earlier.version}); correct it instead"
+            )
+
+    def _check_chimerism_unique(
+        self, study_day: int, method: ChimerismMethod, *, besides: int | None = None
+    ) -> None:
+        for earlier in self.live("ChimerismAssessed"):
+            if earlier.version != besides and (earlier["study_day"], earlier["method"]) == (
+                study_day,
+                method,
+            ):
+                raise DuplicateRecord(
+                    f"{method.value} on study day {study_day} is recorded "
+                    f"(entry {earlier.version}); correct it instead"
+                )
+
+    def _check_response_unique(self, month: int, *, besides: int | None = None) -> None:
+        for earlier in self.live("ResponseAssessed"):
+            if earlier.version != besides and earlier["month"] == month:
+                raise DuplicateRecord(
+                    f"the month-{month} response is recorded (entry {earlier.version}); "
+                    "correct it instead"
+                )
+
+    def _check_death(
+        self, died_on: date, adverse_event: str | None, *, besides: int | None = None
+    ) -> None:
+        """Nothing is dated after death, and the grade-5 adverse events end on its date."""
+        later = [
+            f"{e.kind} (entry {e.version}, {self.dated_on(e)})"
+            for e in self.entries.values()
+            if e.is_live
+            and e.version != besides
+            and e.kind not in AFTER_THE_END
+            and e.kind != "SubjectDied"
+            and (self.dated_on(e) or died_on) > died_on
+        ]
+        if later:
+            raise DatedAfterDeath(f"records are dated after {died_on}: " + "; ".join(later))
+        for name, event in self.adverse_events().items():
+            if event["grade"] == 5 and event.get("resolved_on") != died_on:
+                raise DeathRecordDisagrees(
+                    f"grade-5 adverse event {name} ended on {event.get('resolved_on')}, "
+                    f"the death is dated {died_on}"
+                )
+        if adverse_event is not None:
+            named = self._adverse_event(adverse_event)
+            if named["grade"] != 5:
+                raise DeathRecordDisagrees(
+                    f"the death names adverse event {adverse_event}, which is grade "
+                    f"{named['grade']}, not 5; follow it up to grade 5 first"
+                )
+
+    def _check_end(self, ended_on: date, reason: EndOfStudyReason) -> None:
+        """The end of study's reason fits the record, and it ends no earlier than a death."""
+        death, withdrawal = self.death, self.withdrawal
+        if (reason is EndOfStudyReason.DEATH) != (death is not None):
+            raise DeathRecordDisagrees(
+                "the end of study gives death as its reason exactly when a death is recorded"
+            )
+        if reason is EndOfStudyReason.WITHDRAWAL and withdrawal is None:
+            raise ValueOutOfRange("record the withdrawal before ending the study for it")
+        if death is not None and ended_on < death["died_on"]:
+            raise ValueOutOfRange(f"ended on {ended_on}, before the death ({death['died_on']})")
+
+    def _check_ratg_course(self, day: int, given_on: date, *, besides: int | None = None) -> None:
+        course = self.protocol.ratg
+        if not 1 <= day <= course.days:
+            raise RatgDayOutOfCourse(f"rATG is given on days 1-{course.days}, not day {day}")
+        for earlier in self.live("RatgDoseGiven"):
+            if earlier.version == besides:
+                continue
+            if earlier["day"] == day:
+                raise RatgDayOutOfCourse(
+                    f"rATG day {day} is recorded (entry {earlier.version}); correct it instead"
+                )
+            expected = earlier["given_on"] + timedelta(days=day - earlier["day"])
+            if given_on != expected:
+                raise RatgDayOutOfCourse(
+                    f"rATG day {day} falls on {expected} (day {earlier['day']} was "
+                    f"{earlier['given_on']}), not {given_on}"
+                )
+
+    def _check_msc_schedule(self, infusion_number: int, given_at: datetime) -> None:
+        given = self.infusions
+        # The next number follows the highest infusion that counts: a voided last infusion (one
+        # that did not happen) frees its number; a voided earlier one leaves a gap.
+        expected = max((e["infusion_number"] for e in given), default=0) + 1
+        maximum = self.protocol.msc.max_infusions
+        if infusion_number != expected or infusion_number > maximum or len(given) >= maximum:
+            raise InfusionOutOfSequence(
+                f"infusion {infusion_number} given; the next is {expected} (at most {maximum})"
+            )
+        self._check_infusion_interval(given_at)
+
+    def _check_infusion_interval(self, given_at: datetime, *, besides: int | None = None) -> None:
+        minimum = self.protocol.msc.min_days_between
+        day = self._as_site_date(given_at)
+        for other in self.infusions:
+            if other.version == besides:
+                continue
+            apart = abs((day - self._as_site_date(other["given_at"])).days)
+            if apart < minimum:
+                raise InfusionTooSoon(
+                    f"infusions are at least {minimum} days apart; infusion "
+                    f"{other['infusion_number']} was {apart} days from this one"
+                )
+
+    def _check_cyclosporine_running(self, on: date, *, besides: int | None = None) -> None:
+        started = self.latest("CyclosporineStarted")
+        if started is None:
+            raise CyclosporineNotStarted(f"{self.subject_code} has not started cyclosporine")
+        if on < started["started_on"]:
+            raise ValueOutOfRange(
+                f"dated {on}, before cyclosporine started ({started['started_on']})"
+            )
+        stopped = [e for e in self.live("CyclosporineStopped") if e.version != besides]
+        if stopped:
+            raise CyclosporineNotStarted(
+                f"cyclosporine was stopped on {stopped[-1]['stopped_on']} "
+                f"(entry {stopped[-1].version})"
+            )
+
+    def _check_cyclosporine_course_after(self, started_on: date) -> None:
+        """A corrected start date stays before every adjustment and the stop."""
+        for entry in self.live("CyclosporineDoseAdjusted", "CyclosporineStopped"):
+            on = self.dated_on(entry)
+            if on is not None and on < started_on:
+                raise ValueOutOfRange(
+                    f"a {entry.kind} (entry {entry.version}) is dated {on}, before {started_on}"
+                )
+
+    def _adverse_event(self, name: str) -> dict[str, Any]:
+        current = self.adverse_events().get(name)
+        if current is None:
+            raise AdverseEventNotFound(f"{self.subject_code} has no adverse event {name!r}")
+        return current
+
+    def _check_against_death(self, event: Mapping[str, Any]) -> None:
+        """A grade-5 event ends on the date of death; the event the death names stays grade 5."""
+        death = self.death
+        if (
+            death is not None
+            and death["adverse_event"] is not None
+            and death["adverse_event"] == event.get("adverse_event")
+            and event["grade"] != 5
+        ):
+            raise DeathRecordDisagrees(
+                f"the death names adverse event {death['adverse_event']}: it stays grade 5"
+            )
+        if (
+            death is not None
+            and event["grade"] == 5
+            and event.get("resolved_on") != death["died_on"]
+        ):
+            raise DeathRecordDisagrees(
+                f"a grade-5 adverse event ends on the date of death ({death['died_on']}), "
+                f"not {event.get('resolved_on')}"
+            )
+
+    def _check_date(self, kind: str, on: date) -> None:
+        protocol = self.protocol
+        _check_not_future(on, protocol)
+        consent = self.consent
+        if (
+            consent is not None
+            and kind
+            not in {"Screened", "ConsentObtained", "BloodCountRecorded", "BoneMarrowExamined"}
+            and kind not in AFTER_THE_END
+            and on < consent["consented_on"]
+        ):
+            raise DatedBeforeConsent(
+                f"a {kind} dated {on} is before the TCLE was signed ({consent['consented_on']})"
+            )
+        if kind in AFTER_THE_END:
+            return
+        death = self.death
+        if death is not None and kind != "SubjectDied" and on > death["died_on"]:
+            raise DatedAfterDeath(f"the subject died on {death['died_on']}; this is dated {on}")
+        end = self.end_of_study
+        if end is not None and on > end["ended_on"]:
+            raise SubjectNotInStudy(f"the subject left the study on {end['ended_on']}")
+        withdrawal = self.withdrawal
+        if withdrawal is not None and kind in TREATMENTS and on > withdrawal["withdrawn_on"]:
+            raise SubjectNotInStudy(f"the subject withdrew on {withdrawal['withdrawn_on']}")
+
+    def _record(self, event_class: type[Subject.Event], **values: Any) -> None:
+        """Check the record's own values and its date, then record it."""
+        kind = event_class.kind()
+        check_record(kind, values, self.protocol)
+        if event_class.DATED_BY is not None:
+            self._check_date(kind, self._as_site_date(values[event_class.DATED_BY]))
+        self.trigger_event(event_class, **values)
+
+
+def _check_not_future(on: date, protocol: StudyProtocol) -> None:
+    today = datetime.now(protocol.time_zone).date()
+    if on > today:
+        raise DatedInTheFuture(f"dated {on}, after today at the site ({today})")
+
+
+def _event_classes() -> Iterator[type[Subject.Event]]:
+    for value in vars(Subject).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, Subject.Event)
+            and value is not Subject.Event
+        ):
+            yield value
+
+
+EVENT_CLASSES: dict[str, type[Subject.Event]] = {c.kind(): c for c in _event_classes()}
+"""Every kind of record of a subject, by the name authors sign."""
 
 RECORDERS: dict[str, Callable[..., None]] = {
-    Subject.ConsentObtained.__name__: Subject.obtain_consent,
-    Subject.Enrolled.__name__: Subject.enrol,
-    Subject.MscInfusionGiven.__name__: Subject.give_msc_infusion,
-    Subject.LabResultRecorded.__name__: Subject.record_lab_result,
-    Subject.AdverseEventReported.__name__: Subject.report_adverse_event,
+    Subject.ScreenFailed.kind(): Subject.fail_screening,
+    Subject.ConsentObtained.kind(): Subject.obtain_consent,
+    Subject.EligibilityAssessed.kind(): Subject.assess_eligibility,
+    Subject.Enrolled.kind(): Subject.enrol,
+    Subject.RatgDoseGiven.kind(): Subject.give_ratg_dose,
+    Subject.CyclosporineStarted.kind(): Subject.start_cyclosporine,
+    Subject.CyclosporineDoseAdjusted.kind(): Subject.adjust_cyclosporine_dose,
+    Subject.CyclosporineStopped.kind(): Subject.stop_cyclosporine,
+    Subject.CyclosporineTroughMeasured.kind(): Subject.record_cyclosporine_trough,
+    Subject.MscInfusionGiven.kind(): Subject.give_msc_infusion,
+    Subject.BloodCountRecorded.kind(): Subject.record_blood_count,
+    Subject.BoneMarrowExamined.kind(): Subject.record_bone_marrow,
+    Subject.TransfusionGiven.kind(): Subject.give_transfusion,
+    Subject.ChimerismAssessed.kind(): Subject.assess_chimerism,
+    Subject.AdverseEventReported.kind(): Subject.report_adverse_event,
+    Subject.AdverseEventFollowedUp.kind(): Subject.follow_up_adverse_event,
+    Subject.SeriousAdverseEventNotified.kind(): Subject.notify_serious_adverse_event,
+    Subject.SubjectDied.kind(): Subject.record_death,
+    Subject.ResponseAssessed.kind(): Subject.assess_response,
+    Subject.ProtocolDeviationRecorded.kind(): Subject.record_protocol_deviation,
+    Subject.SubjectWithdrawn.kind(): Subject.withdraw,
+    Subject.EndOfStudyRecorded.kind(): Subject.end_study,
+    Subject.EntryCorrected.kind(): Subject.correct_entry,
+    Subject.EntryVoided.kind(): Subject.void_entry,
 }
 """The command method that records each kind of event on an existing subject.
 

@@ -11,8 +11,41 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.account import Role
 from domain.authorship import Authorship
+from domain.clinical import (
+    ResponseCategory,
+    ReticulocyteMethod,
+    SeriousnessCriterion,
+    TransfusionProduct,
+)
 from domain.quantities import Quantity
-from domain.subject import Relatedness, Sex
+from domain.vocabulary import (
+    AdverseEventCategory,
+    AdverseEventOutcome,
+    ChimerismMethod,
+    DeviationCategory,
+    EndOfStudyReason,
+    Pathogen,
+    Relatedness,
+    Sex,
+    WithdrawalDecidedBy,
+)
+
+DOMAIN_ENUMS: tuple[type[Enum], ...] = (
+    Sex,
+    Relatedness,
+    Role,
+    AdverseEventCategory,
+    AdverseEventOutcome,
+    ChimerismMethod,
+    DeviationCategory,
+    EndOfStudyReason,
+    Pathogen,
+    WithdrawalDecidedBy,
+    ReticulocyteMethod,
+    ResponseCategory,
+    SeriousnessCriterion,
+    TransfusionProduct,
+)
 
 
 class AuthorshipAsDict(Transcoding):
@@ -74,5 +107,5 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(AuthorshipAsDict())
     transcoder.register(QuantityAsDict())
     transcoder.register(DateAsISO())
-    for enum_class in (Sex, Relatedness, Role):
+    for enum_class in DOMAIN_ENUMS:
         transcoder.register(EnumAsValue(enum_class))

@@ -1,24 +1,32 @@
-"""The demonstration data: synthetic subjects of NCT01297972, loaded through the signed path.
+"""Loading the demonstration cohort: nine synthetic subjects of NCT01297972, signed.
 
-Every event is signed by a synthetic member of the site's staff with their own key and goes
-through :func:`api.submissions.submission_from` and ``SealTrail.record``, exactly as a site's
-submission does. Loading resumes where it stopped, so a second run adds nothing.
-(The full cohort of nine that reproduces the published results comes with issue 4.)
+The records are :mod:`api.cli.demo_data`'s. Each is signed by a synthetic member of the site's
+staff with their own Ed25519 key, the site coordinator for data entry and the investigator for
+eligibility, serious adverse events, responses and deaths, and goes through
+:func:`api.submissions.submission_from` and ``SealTrail.record_batch``, exactly as a site's
+batch (``POST /v1/events/batch``) does: the same schema, the same protocol rules, the same
+permission check, every event signed on its own.
+
+Loading resumes where it stopped: a subject's n-th record is its entry n, so what is missing of
+a subject is what comes after its current version, and a second run adds nothing. A batch is
+stored whole or not at all, so an interrupted load never leaves half a batch.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from api.cli.demo_data import COORDINATOR, INVESTIGATOR, SITE, STUDY, Record, cohort
 from api.submissions import submission_from
 from domain.account import Role
 from domain.subject import subject_stream
 from domain.wire import instant_to_wire
+from infrastructure.application import Submission, Training
 from infrastructure.bootstrap import Store
-from infrastructure.credentials import one_time_password
 from signatures.authorship import sign_body
 from signatures.keys import (
     generate_private_key,
@@ -28,109 +36,124 @@ from signatures.keys import (
     public_key_to_text,
 )
 
-STUDY = "NCT01297972"
-SITE = "RP"
-COORDINATOR = ("demo.coordinator", "Demo Coordinator (synthetic)", Role.SITE_COORDINATOR)
+__all__ = ["STAFF", "DemoCohortDiverged", "Staff", "load"]
 
-ELIGIBLE = {
-    **{f"IN{n}": True for n in range(1, 4)},
-    **{f"EX{n}": False for n in range(1, 10)},
+
+@dataclass(frozen=True)
+class Staff:
+    """A synthetic member of the site's staff: the printed name says it is not a person."""
+
+    user_id: str
+    printed_name: str
+    role: Role
+
+
+STAFF: dict[str, Staff] = {
+    COORDINATOR: Staff("demo.coordinator", "Demo Coordinator (synthetic)", Role.SITE_COORDINATOR),
+    INVESTIGATOR: Staff("demo.investigator", "Demo Investigator (synthetic)", Role.INVESTIGATOR),
 }
+TRAINING = Training(
+    "GCP and sealtrail data entry (synthetic demonstration account)", date(2011, 1, 24)
+)
+"""Attested as the accounts are opened: a role is in force only once trained for (11.10(i))."""
+BATCH_SIZE = 100
+"""Records per batch at most: the API's own limit for a batch (one transaction each)."""
 
 
-def _lab(analyte: str, value: str, unit: str, at: str) -> tuple[str, dict[str, Any]]:
-    return (
-        "LabResultRecorded",
-        {"analyte": analyte, "result": {"value": value, "unit": unit}, "collected_at": at},
-    )
-
-
-COHORT: dict[str, list[tuple[str, dict[str, Any]]]] = {
-    "RP-101": [
-        ("Screened", {"site": SITE, "sex": "F", "age": 34, "screened_on": "2011-02-14"}),
-        ("ConsentObtained", {"tcle_version": "2.0", "consented_on": "2011-02-14"}),
-        ("Enrolled", {"eligibility": ELIGIBLE, "enrolled_on": "2011-02-21"}),
-        _lab("haemoglobin", "6.8", "g/dL", "2011-02-21T08:00:00Z"),
-        _lab("neutrophils", "0.31", "10^9/L", "2011-02-21T08:00:00Z"),
-        _lab("platelets", "9", "10^9/L", "2011-02-21T08:00:00Z"),
-        (
-            "MscInfusionGiven",
-            {
-                "infusion_number": 1,
-                "dose": {"value": "2.7", "unit": "10^6 cells/kg"},
-                "product_lot": "MSC-2011-014",
-                "given_at": "2011-03-10T10:30:00Z",
-            },
-        ),
-        (
-            "MscInfusionGiven",
-            {
-                "infusion_number": 2,
-                "dose": {"value": "2.5", "unit": "10^6 cells/kg"},
-                "product_lot": "MSC-2011-015",
-                "given_at": "2011-03-17T10:15:00Z",
-            },
-        ),
-        (
-            "AdverseEventReported",
-            {
-                "term": "Febrile neutropenia",
-                "grade": 3,
-                "serious": True,
-                "relatedness": "unlikely",
-                "onset_on": "2011-03-25",
-            },
-        ),
-        _lab("haemoglobin", "7.4", "g/dL", "2011-04-04T08:00:00Z"),
-        _lab("neutrophils", "0.42", "10^9/L", "2011-04-04T08:00:00Z"),
-        _lab("platelets", "12", "10^9/L", "2011-04-04T08:00:00Z"),
-    ],
-    "RP-102": [
-        ("Screened", {"site": SITE, "sex": "M", "age": 51, "screened_on": "2011-03-01"}),
-        ("ConsentObtained", {"tcle_version": "2.0", "consented_on": "2011-03-01"}),
-    ],
-}
+class DemoCohortDiverged(click.ClickException):
+    """A demonstration subject's stored records are not the cohort's: resuming would corrupt it."""
 
 
 def load(store: Store, *, progress: bool = False) -> int:
-    """Load what is missing of the cohort; returns how many events were added."""
-    user_id, printed_name, _role = COORDINATOR
-    private_key = _staff_key(store)
-    pending = [
-        (code, kind, data)
-        for code, records in COHORT.items()
-        for kind, data in records[_recorded(store, code) :]
+    """Load what is missing of the cohort; returns how many events were added.
+
+    Raises:
+        DemoCohortDiverged: a subject of the cohort holds records the cohort does not have
+            (written by hand, or by another version of the demonstration data).
+    """
+    keys = {role: _staff_key(store, staff) for role, staff in STAFF.items()}
+    batches = [
+        batch
+        for code, records in cohort()
+        for batch in _batches(code, records[_recorded(store, code, records) :])
     ]
-    with click.progressbar(pending, label="demo", hidden=not progress) as bar:
-        for code, kind, data in bar:
-            body = {
-                "study": STUDY,
-                "subject": code,
-                "kind": kind,
-                "data": data,
-                "signer": {"user_id": user_id, "printed_name": printed_name},
-                "key_id": key_id(private_key.public_key()),
-                "signed_at": instant_to_wire(datetime.now(UTC)),
-                "meaning": "authorship",
-            }
-            _, signature = sign_body(private_key, body)
-            store.app.record(submission_from(body, signature), actor_id=user_id)
+    added = 0
+    with click.progressbar(
+        length=sum(len(batch.records) for batch in batches), label="demo", hidden=not progress
+    ) as bar:
+        for batch in batches:
+            staff = STAFF[batch.signer]
+            submissions = [
+                _submission(batch.code, record, staff, keys[batch.signer])
+                for record in batch.records
+            ]
+            store.app.record_batch(submissions, actor_id=staff.user_id)
+            added += len(submissions)
+            bar.update(len(submissions))
     store.views.catch_up()
-    return len(pending)
+    return added
 
 
-def _recorded(store: Store, code: str) -> int:
+@dataclass(frozen=True)
+class _Batch:
+    """Consecutive records of one subject signed by one person: submitted together."""
+
+    code: str
+    signer: str
+    records: list[Record]
+
+
+def _batches(code: str, records: list[Record]) -> list[_Batch]:
+    # The batch endpoint's write path, all or nothing per batch: a subject is loaded once per
+    # batch rather than once per record, which is what keeps the load fast, and an
+    # interrupted load still stops between whole records. One signer per batch, because the
+    # one who submits a batch signed all of it (21 CFR 11.200(a)(2)).
+    batches: list[_Batch] = []
+    for record in records:
+        last = batches[-1] if batches else None
+        if last is None or last.signer != record.signer or len(last.records) >= BATCH_SIZE:
+            batches.append(_Batch(code, record.signer, [record]))
+        else:
+            last.records.append(record)
+    return batches
+
+
+def _submission(
+    code: str, record: Record, staff: Staff, private_key: Ed25519PrivateKey
+) -> Submission:
+    body = {
+        "study": STUDY,
+        "subject": code,
+        "kind": record.kind,
+        "data": record.data,
+        "signer": {"user_id": staff.user_id, "printed_name": staff.printed_name},
+        "key_id": key_id(private_key.public_key()),
+        "signed_at": instant_to_wire(datetime.now(UTC)),
+        "meaning": "authorship",
+    }
+    _, signature = sign_body(private_key, body)
+    return submission_from(body, signature)
+
+
+def _recorded(store: Store, code: str, records: list[Record]) -> int:
+    """How many of the subject's records are stored, after checking they are the cohort's."""
     subject = store.app.find_subject(subject_stream(STUDY, code))
-    return 0 if subject is None else subject.version
+    if subject is None:
+        return 0
+    stored = [subject.entries[version].kind for version in sorted(subject.entries)]
+    expected = [record.kind for record in records[: len(stored)]]
+    if stored != expected:
+        raise DemoCohortDiverged(
+            f"{code} holds {len(stored)} records that are not the demonstration cohort's; "
+            "load the demonstration into a fresh store"
+        )
+    return len(stored)
 
 
-def _staff_key(store: Store) -> Any:
-    """The coordinator's account and key, made on first run and kept under SEALTRAIL_HOME."""
-    user_id, printed_name, role = COORDINATOR
-    path = store.settings.keys_dir / "demo" / f"{user_id}.pem"
-    if store.app.find_account(user_id) is None:
-        store.app.open_account(user_id=user_id, printed_name=printed_name, role=role, sites=(SITE,))
-        store.credentials.set_password(user_id, one_time_password())
+def _staff_key(store: Store, staff: Staff) -> Ed25519PrivateKey:
+    """The staff member's account and key, made on first run; the key is kept under
+    SEALTRAIL_HOME so a later run signs with the key the account already has."""
+    path = store.settings.keys_dir / "demo" / f"{staff.user_id}.pem"
     if path.exists():
         private_key = private_key_from_pem(path.read_bytes())
     else:
@@ -138,9 +161,28 @@ def _staff_key(store: Store) -> Any:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_bytes(private_key_to_pem(private_key))
-    account = store.app.account(user_id)
-    if key_id(private_key.public_key()) not in account.keys:
-        store.app.register_key(
-            user_id=user_id, public_key=public_key_to_text(private_key.public_key())
+    public_key = public_key_to_text(private_key.public_key())
+    account = store.app.find_account(staff.user_id)
+    if account is None:
+        # Opened by the server, the one signatory of the demonstration's administration. No
+        # password: nobody signs in as a synthetic person; only this loader signs as one.
+        store.app.open_account(
+            user_id=staff.user_id,
+            printed_name=staff.printed_name,
+            role=staff.role,
+            sites=(SITE,),
+            training=TRAINING,
+            public_key=public_key,
         )
+        return private_key
+    if account.role is staff.role and account.effective_role is None:
+        # Opened before roles needed a training attestation.
+        store.app.attest_training(
+            user_id=staff.user_id,
+            role=staff.role,
+            course=TRAINING.course,
+            completed_on=TRAINING.completed_on,
+        )
+    if key_id(private_key.public_key()) not in account.keys:
+        store.app.register_key(user_id=staff.user_id, public_key=public_key)
     return private_key

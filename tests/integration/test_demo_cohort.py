@@ -1,0 +1,394 @@
+"""The demonstration cohort: signed like a site's records, loaded once, and the publication's
+results recomputed from its events alone (Cytotherapy 2015;17(12):1696-705)."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+import pytest
+
+from api.cli import demo_cohort
+from api.cli.demo_data import STUDY, cohort
+from domain.clinical import ClockStatus, ResponseCategory, Severity
+from domain.subject import Subject, subject_stream
+from domain.subject_facts import (
+    DAYS_PER_MONTH_OF_FOLLOW_UP,
+    baseline_severity,
+    blood_counts,
+    follow_up_days,
+    notification_clocks,
+    responses,
+    transfusions,
+    treatment_start,
+)
+from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Relatedness
+from infrastructure.bootstrap import Store
+from infrastructure.study_reports import study_outcomes
+from tests.conftest import make_settings, new_store
+
+CODES = [f"RP-{n:02d}" for n in range(1, 10)]
+EXPECTED = {code: records for code, records in cohort()}
+STUDY_START, PRIMARY_COMPLETION = date(2011, 2, 1), date(2013, 11, 30)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A store the cohort was loaded into, and how many events the load added."""
+
+    store: Store
+    added: int
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
+    """One load of the whole cohort into a fresh SQLite store, shared by the module's tests."""
+    store = new_store(make_settings(tmp_path_factory.mktemp("demo")))
+    try:
+        yield Loaded(store, demo_cohort.load(store))
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def subjects(loaded: Loaded) -> dict[str, Subject]:
+    """The cohort's subjects as the store rebuilds them from their events."""
+    found = {}
+    for code in CODES:
+        subject = loaded.store.app.find_subject(subject_stream(STUDY, code))
+        assert subject is not None, code
+        found[code] = subject
+    return found
+
+
+def died_on(subject: Subject) -> date | None:
+    death = subject.death
+    return None if death is None else death["died_on"]
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+def test_the_load_adds_every_record_of_the_cohort_and_a_second_load_adds_nothing(
+    loaded: Loaded, subjects: dict[str, Subject]
+) -> None:
+    last_position = loaded.store.app.recorder.max_notification_id()
+
+    again = demo_cohort.load(loaded.store)
+
+    assert list(EXPECTED) == CODES
+    assert loaded.added == sum(len(records) for records in EXPECTED.values()) > 1000
+    assert again == 0
+    assert loaded.store.app.recorder.max_notification_id() == last_position
+    for code, subject in subjects.items():
+        assert subject.version == len(EXPECTED[code])
+
+
+def test_every_event_of_the_cohort_verifies(loaded: Loaded) -> None:
+    report = loaded.store.verifier(workers=1).verify()
+
+    assert report.findings == []
+    assert report.events >= loaded.added
+
+
+def test_an_interrupted_load_resumes_where_it_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two subjects are enough to stop inside one and resume it, and keep the test quick.
+    two = {code: EXPECTED[code] for code in CODES[:2]}
+    monkeypatch.setattr(demo_cohort, "cohort", lambda: iter(two.items()))
+    store = new_store(make_settings(tmp_path))
+    try:
+        record_batch = store.app.record_batch
+        calls = 0
+
+        def interrupted_at_the_fourth_batch(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 4:
+                raise KeyboardInterrupt
+            return record_batch(*args, **kwargs)
+
+        monkeypatch.setattr(store.app, "record_batch", interrupted_at_the_fourth_batch)
+        with pytest.raises(KeyboardInterrupt):
+            demo_cohort.load(store)
+        stored_first = store.app.recorder.max_notification_id() or 0
+        first = store.app.find_subject(subject_stream(STUDY, CODES[0]))
+        assert first is not None
+        stopped_at = first.version
+
+        added = demo_cohort.load(store)
+
+        assert 0 < stopped_at < len(two[CODES[0]])
+        assert added == sum(len(records) for records in two.values()) - stopped_at
+        for code, records in two.items():
+            subject = store.app.find_subject(subject_stream(STUDY, code))
+            assert subject is not None
+            assert [subject.entries[v].kind for v in sorted(subject.entries)] == [
+                r.kind for r in records
+            ]
+        assert store.app.recorder.max_notification_id() == stored_first + added
+        assert demo_cohort.load(store) == 0
+        assert store.verifier(workers=1).verify().findings == []
+    finally:
+        store.close()
+
+
+# -- what the records say of themselves ---------------------------------------------------------
+
+
+def test_every_subject_is_synthetic_and_signed_by_synthetic_staff(loaded: Loaded) -> None:
+    signers: Counter[tuple[str, str]] = Counter()
+    for code in CODES:
+        for stored in loaded.store.app.history(subject_stream(STUDY, code)):
+            body = stored.event.authorship.body()
+            signers[(body["signer"]["printed_name"], body["kind"])] += 1
+            if body["kind"] == "Screened":
+                assert body["data"]["synthetic"] is True
+                assert body["data"]["site"] == "RP"
+
+    assert {name for name, _ in signers} == {
+        "Demo Coordinator (synthetic)",
+        "Demo Investigator (synthetic)",
+    }
+    investigator = {kind for name, kind in signers if name == "Demo Investigator (synthetic)"}
+    assert {"ResponseAssessed", "SubjectDied", "SeriousAdverseEventNotified"} <= investigator
+    assert "BloodCountRecorded" not in investigator
+
+
+def test_every_record_is_dated_within_the_study(subjects: dict[str, Subject]) -> None:
+    for subject in subjects.values():
+        dated = [subject.dated_on(e) for e in subject.entries.values()]
+        assert all(STUDY_START <= d <= PRIMARY_COMPLETION for d in dated if d is not None)
+
+
+def test_nine_subjects_enrolled_eligible_with_severe_disease_at_baseline(
+    subjects: dict[str, Subject],
+) -> None:
+    for code, subject in subjects.items():
+        assert subject.synthetic, code
+        assert subject.enrolment is not None, code
+        assert subject.eligibility_failures() == [], code
+        assessment = baseline_severity(subject)
+        assert assessment.severity in {Severity.SEVERE, Severity.VERY_SEVERE}, code
+        baseline_marrow = subject.live("BoneMarrowExamined")[0]
+        assert baseline_marrow["cellularity"].value < 25
+
+    assert len(subjects) == 9
+
+
+def test_the_treatment_follows_the_protocol(subjects: dict[str, Subject]) -> None:
+    troughs_outside = 0
+    for code, subject in subjects.items():
+        ratg = subject.live("RatgDoseGiven")
+        start = treatment_start(subject)
+        assert start is not None
+        assert [e["day"] for e in ratg] == [1, 2, 3, 4, 5], code
+        assert [e["given_on"] for e in ratg] == [start + timedelta(days=n) for n in range(5)]
+        assert {e["dose"].value for e in ratg} == {Decimal("3.5")}
+        (started,) = subject.live("CyclosporineStarted")
+        assert started["dose"].value == 5
+        assert subject.latest("CyclosporineStopped") is not None
+        levels = [e["level"].value for e in subject.live("CyclosporineTroughMeasured")]
+        outside = [level for level in levels if not 150 <= level <= 250]
+        adjustments = subject.live("CyclosporineDoseAdjusted")
+        # Each trough outside the target is followed by a dose adjustment that says so.
+        assert len(adjustments) == len(outside) > 0, code
+        assert all("target" in e["reason"] for e in adjustments)
+        troughs_outside += len(outside)
+
+    assert troughs_outside >= 9
+
+
+def test_counts_are_weekly_for_six_months_and_monthly_after(
+    subjects: dict[str, Subject],
+) -> None:
+    for code, subject in subjects.items():
+        start = treatment_start(subject)
+        assert start is not None
+        end = died_on(subject) or subject.end_of_study["ended_on"]  # type: ignore[index]
+        days = sorted({(c.collected_on - start).days for _, c in blood_counts(subject)})
+        weekly = [7 * week for week in range(1, 27) if start + timedelta(days=7 * week) <= end]
+        assert set(weekly) <= set(days), code
+        after = [d for d in days if d >= 0]
+        assert max(b - a for a, b in itertools.pairwise(after)) <= 31, code
+        assert subject.live("TransfusionGiven"), code
+
+
+# -- the publication's results ------------------------------------------------------------------
+
+
+def test_two_to_five_weekly_infusions_of_median_2_7_range_1_3_to_4_5(
+    subjects: dict[str, Subject],
+) -> None:
+    doses = []
+    for code, subject in subjects.items():
+        infusions = subject.infusions
+        assert 2 <= len(infusions) <= 5, code
+        assert [e["infusion_number"] for e in infusions] == list(range(1, len(infusions) + 1))
+        days = [subject.dated_on(e) or date.max for e in infusions]
+        assert all((b - a).days >= 7 for a, b in itertools.pairwise(days))
+        for infusion in infusions:
+            assert infusion["infusion_reaction"] is False
+            assert infusion["dose"].unit == "10^6 cells/kg"
+            assert set(infusion["vital_signs_before"]) == set(infusion["vital_signs_after"])
+            doses.append(infusion["dose"].value)
+
+    assert median(doses) == Decimal("2.7")
+    assert min(doses) == Decimal("1.3")
+    assert max(doses) == Decimal("4.5")
+
+
+def test_no_adverse_event_is_related_to_the_infusions(subjects: dict[str, Subject]) -> None:
+    categories: Counter[AdverseEventCategory] = Counter()
+    for subject in subjects.values():
+        for event in subject.adverse_events().values():
+            assert event["relatedness_msc"] in {Relatedness.UNRELATED, Relatedness.UNLIKELY}
+            assert event["category"] is not AdverseEventCategory.INFUSION_REACTION
+            categories[event["category"]] += 1
+
+    assert categories[AdverseEventCategory.INFECTION] >= 5
+    assert categories[AdverseEventCategory.FEBRILE_NEUTROPENIA] >= 5
+
+
+def test_four_deaths_each_with_its_grade_5_event_and_one_late_notification(
+    subjects: dict[str, Subject],
+) -> None:
+    causes = []
+    clocks: Counter[ClockStatus] = Counter()
+    for subject in subjects.values():
+        clocks.update(c.status for c in notification_clocks(subject, date(2014, 1, 1)).values())
+        death = subject.death
+        if death is None:
+            assert subject.end_of_study["reason"].value == "completed"  # type: ignore[index]
+            continue
+        causes.append(death["cause"])
+        event = subject.adverse_events()[death["adverse_event"]]
+        assert event["grade"] == 5
+        assert event["outcome"] is AdverseEventOutcome.FATAL
+        assert event["resolved_on"] == death["died_on"]
+        assert "death" in {c.value for c in event["seriousness"]}
+        assert subject.end_of_study["reason"].value == "death"  # type: ignore[index]
+
+    assert sorted(causes) == [
+        "bacterial infection",
+        "bacterial infection",
+        "heart failure",
+        "invasive fungal infection",
+    ]
+    # Every serious event notified; one of them late, so the audit view has one to show.
+    assert clocks[ClockStatus.LATE] == 1
+    assert clocks[ClockStatus.MET] >= 10
+    assert set(clocks) == {ClockStatus.MET, ClockStatus.LATE}
+
+
+def test_at_least_one_death_comes_after_month_6(subjects: dict[str, Subject]) -> None:
+    after = []
+    for subject in subjects.values():
+        start, died = treatment_start(subject), died_on(subject)
+        if died is not None and start is not None and (died - start).days > 180:
+            after.append(subject.subject_code)
+
+    assert after
+
+
+def test_two_partial_and_no_complete_responses_at_month_6_by_investigator_and_counts(
+    subjects: dict[str, Subject],
+) -> None:
+    investigator: Counter[ResponseCategory] = Counter()
+    computed: Counter[ResponseCategory] = Counter()
+    for code, subject in subjects.items():
+        (month_6,) = [r for r in responses(subject) if r.comparison.finding.month == 6]
+        comparison = month_6.comparison
+        assert comparison.investigator is comparison.finding.category, code
+        investigator[comparison.investigator] += 1
+        computed[comparison.finding.category] += 1
+        died = died_on(subject)
+        start = treatment_start(subject)
+        assert start is not None
+        if died is not None and died <= start + timedelta(days=180):
+            assert comparison.finding.category is ResponseCategory.NOT_EVALUABLE, code
+        if comparison.finding.category is ResponseCategory.PARTIAL:
+            # Transfusion-independent: nothing in the 56 days up to the count assessed.
+            assert comparison.finding.transfusion_independent is True
+            count_day = comparison.finding.count_used_on
+            assert count_day is not None
+            assert all((count_day - t.given_on).days >= 56 for t in transfusions(subject))
+
+    for counted in (investigator, computed):
+        assert counted[ResponseCategory.PARTIAL] == 2
+        assert counted[ResponseCategory.COMPLETE] == 0
+        assert counted[ResponseCategory.NONE] + counted[ResponseCategory.NOT_EVALUABLE] == 7
+
+
+def test_no_engraftment_by_fish_or_vntr_at_days_30_90_or_180(
+    subjects: dict[str, Subject],
+) -> None:
+    assessed = 0
+    for code, subject in subjects.items():
+        start = treatment_start(subject)
+        assert start is not None
+        died = died_on(subject)
+        chimerism = subject.live("ChimerismAssessed")
+        assert all(e["donor_signal_detected"] is False for e in chimerism)
+        for day in (30, 90, 180):
+            methods = {e["method"].value for e in chimerism if e["study_day"] == day}
+            alive = died is None or start + timedelta(days=day) <= died
+            assert methods == ({"FISH", "VNTR"} if alive else set()), (code, day)
+        assessed += len(chimerism)
+
+    assert assessed == 48
+
+
+def test_median_follow_up_is_20_months(subjects: dict[str, Subject]) -> None:
+    days = [follow_up_days(subject) for subject in subjects.values()]
+
+    months = median(d / DAYS_PER_MONTH_OF_FOLLOW_UP for d in days if d is not None)
+
+    assert len(days) == 9
+    assert round(months, 1) == 20.0
+
+
+def test_the_audit_trail_shows_a_correction_and_a_void(subjects: dict[str, Subject]) -> None:
+    (correction,) = [e for s in subjects.values() for e in s.live("EntryCorrected")]
+    (void,) = [e for s in subjects.values() for e in s.live("EntryVoided")]
+
+    change = correction["changes"]["results"]
+    assert change["old"]["haemoglobin"].value == 10 * change["new"]["haemoglobin"].value
+    assert "decimal point" in correction["reason"]
+    assert void["entry_kind"] == "BloodCountRecorded"
+    assert "duplicate" in void["reason"]
+
+
+def test_the_study_outcome_table_shows_the_published_figures(loaded: Loaded) -> None:
+    table = study_outcomes(loaded.store.views, STUDY)
+    measures = {m["measure"]: m for m in table["measures"]}
+
+    assert table["synthetic"] is True
+    for name in (
+        "enrolled",
+        "msc_infusions_per_subject",
+        "msc_dose_median",
+        "msc_dose_range",
+        "infusion_related_adverse_events",
+        "deaths",
+        "partial_responses_month_6",
+        "complete_responses_month_6",
+        "median_follow_up_months",
+    ):
+        assert str(measures[name]["value"]) == measures[name]["published"], name
+    assert measures["engraftment_detected"]["value"] == 0
+    assert measures["partial_responses_month_6"]["by_criteria"] == 2
+    assert measures["complete_responses_month_6"]["disagreements"] == []
+
+
+def test_the_generator_gives_the_same_records_on_every_run() -> None:
+    # Resuming relies on it: entry n of a subject must be the n-th record of every run.
+    assert dict(cohort()) == EXPECTED
