@@ -1,20 +1,59 @@
-"""Who am I, and which key does the server sign with."""
+"""Accounts: who am I, who has which access (and had, when), administration, the server key.
+
+Administration is a signed request, like a site's signed event: the administrator signs one
+body per change with their own key, and the store checks the signature, the key's validity and
+the administrator's role before it records anything.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+import marshmallow as ma
+from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import login_required
-from api.schemas.resources import AccountSchema, ServerKeySchema
+from api.schemas.accounts import (
+    AccountHistoryEntrySchema,
+    AccountSchema,
+    AdministeredSchema,
+    AdministrationSchema,
+    AttemptQuerySchema,
+    AttemptSchema,
+    account_document,
+    typed_account_fields,
+)
+from api.schemas.resources import ServerKeySchema
 from api.store import get_store
+from domain.account import Account
+from domain.attribution import signer_of
+from domain.authorship import Authorship
+from domain.permissions import check_may_read_accounts
 from domain.wire import instant_to_wire
+from infrastructure.application import AccountAction
+from infrastructure.credentials import Attempt
+from signatures.canonical import canonicalize
 from signatures.keys import public_key_to_text
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts and keys")
+
+
+def account_view(account: Account) -> dict[str, Any]:
+    """An account as the API shows it."""
+    return account_document(account, get_store().access.password_expires_at(account.user_id))
+
+
+def attempt_view(attempt: Attempt) -> dict[str, Any]:
+    """One row of the authentication log."""
+    return {
+        "user_id": attempt.user_id,
+        "occurred_at": instant_to_wire(attempt.occurred_at),
+        "channel": attempt.channel,
+        "outcome": attempt.outcome,
+        "detail": attempt.detail,
+    }
 
 
 @blp.route("/me")
@@ -25,22 +64,113 @@ class Me(MethodView):
     @blp.response(200, AccountSchema)
     @blp.alt_response(401, description="Not authenticated")
     def get(self) -> dict[str, Any]:
-        """Your account: printed name, role, sites and registered keys."""
-        account = g.account
-        return {
-            "user_id": account.user_id,
-            "printed_name": account.printed_name,
-            "role": account.role.value,
-            "sites": list(account.sites),
-            "keys": [
-                {
-                    "key_id": key.key_id,
-                    "valid_from": instant_to_wire(key.effective_from),
-                    "revoked_at": key.revoked_at and instant_to_wire(key.revoked_at),
-                }
-                for key in account.keys.values()
-            ],
-        }
+        """Your account: printed name, role (and whether it is in force), sites and keys."""
+        return account_view(g.account)
+
+
+@blp.route("/accounts")
+class Accounts(MethodView):
+    """Every account, and their administration."""
+
+    @login_required
+    @blp.response(200, AccountSchema(many=True))
+    @blp.alt_response(401, description="Not authenticated")
+    @blp.alt_response(403, description="Administrators and auditors only")
+    def get(self) -> list[dict[str, Any]]:
+        """Every account as it stands, locked ones included (administrators and auditors)."""
+        check_may_read_accounts(g.account)
+        return [account_view(account) for account in get_store().app.accounts()]
+
+    @login_required
+    @blp.arguments(AdministrationSchema)
+    @blp.response(201, AdministeredSchema)
+    @blp.alt_response(401, description="Not authenticated")
+    @blp.alt_response(403, description="Not an administrator in force, or granting oneself")
+    @blp.alt_response(404, description="No such account, or no such key")
+    @blp.alt_response(409, description="The user id exists, or the account's state forbids it")
+    def post(self, administration: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """Record signed changes of one account, together or not at all.
+
+        Each body is signed like a site's event (docs/signing.md), with ``account`` naming the
+        account. A ``PasswordChanged`` (``temporary: true``, ``changed_by``: you) answers a
+        one-time password, once.
+        """
+        raw = request.get_json()["events"]
+        actions = [
+            AccountAction(
+                authorship=Authorship(
+                    canonicalize(item["event"]).decode("utf-8"), item["signature"]
+                ),
+                body=item["event"],
+                fields=typed_account_fields(item["event"]["kind"], item["event"]["data"]),
+            )
+            for item in raw
+        ]
+        store = get_store()
+        records, password = store.access.administer(actions, actor_id=g.account.user_id)
+        answer: dict[str, Any] = {"receipts": [store.app.account_receipt(r) for r in records]}
+        if password is not None:
+            answer["one_time_password"] = password
+        return answer, 201
+
+
+@blp.route("/accounts/<user_id>")
+class AccountState(MethodView):
+    """One account."""
+
+    @login_required
+    @blp.response(200, AccountSchema)
+    @blp.alt_response(401, description="Not authenticated")
+    @blp.alt_response(403, description="Administrators and auditors only")
+    @blp.alt_response(404, description="No such account")
+    def get(self, user_id: str) -> dict[str, Any]:
+        """An account as it stands."""
+        check_may_read_accounts(g.account)
+        return account_view(get_store().app.account(user_id))
+
+
+@blp.route("/accounts/<user_id>/history")
+class AccountHistory(MethodView):
+    """Who had which access when."""
+
+    @login_required
+    @blp.response(200, AccountHistoryEntrySchema(many=True))
+    @blp.alt_response(401, description="Not authenticated")
+    @blp.alt_response(403, description="Administrators and auditors only")
+    @blp.alt_response(404, description="No such account")
+    def get(self, user_id: str) -> list[dict[str, Any]]:
+        """Every change of the account, oldest first, with who signed it and when."""
+        check_may_read_accounts(g.account)
+        return [
+            {
+                "position": record.position,
+                "version": record.event.originator_version,
+                "kind": record.event.kind(),
+                "data": record.event.signed_data(),
+                "recorded_at": instant_to_wire(record.event.recorded_at),
+                "signed_by": signer_of(record.event.authorship.body()).user_id,
+                "signed_body": record.event.authorship.signed_body,
+                "signature": record.event.authorship.signature,
+                "event_hash": record.event.event_hash,
+            }
+            for record in get_store().app.account_history(user_id)
+        ]
+
+
+@blp.route("/authentication-attempts")
+class AuthenticationAttempts(MethodView):
+    """The authentication log."""
+
+    @login_required
+    @blp.arguments(AttemptQuerySchema, location="query", unknown=ma.RAISE)
+    @blp.response(200, AttemptSchema(many=True))
+    @blp.alt_response(401, description="Not authenticated")
+    @blp.alt_response(403, description="Administrators and auditors only")
+    def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every authentication success and failure, newest first (administrators, auditors)."""
+        check_may_read_accounts(g.account)
+        attempts = get_store().credentials.attempts(query.get("user_id"), query["limit"])
+        return [attempt_view(attempt) for attempt in attempts]
 
 
 @blp.route("/server-key")
@@ -49,7 +179,7 @@ class ServerKey(MethodView):
 
     @blp.response(200, ServerKeySchema)
     def get(self) -> dict[str, Any]:
-        """The key that signs receipts (no authentication needed)."""
+        """The key that signs receipts and checkpoints: public, needs no authentication."""
         server_key = get_store().app.server_key
         return {
             "key_id": server_key.key_id,

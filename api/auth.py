@@ -1,4 +1,9 @@
-"""Bearer tokens: short-lived, signed by the server's token secret (itsdangerous, Flask's own)."""
+"""Bearer tokens: short-lived, signed by the server's token secret (itsdangerous, Flask's own).
+
+A token names a person and a session. The token expires after ``TOKEN_LIFETIME_SECONDS``
+whatever happens; the session ends sooner if it is left inactive longer than the policy's
+timeout, on logout, or when the account is locked (21 CFR 11.300(d)).
+"""
 
 from __future__ import annotations
 
@@ -23,17 +28,18 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(token_secret(get_store().settings), salt=SALT)
 
 
-def issue_token(user_id: str) -> tuple[str, int]:
-    """A bearer token for ``user_id`` and its lifetime in seconds."""
+def issue_token(user_id: str, session_id: str) -> tuple[str, int]:
+    """A bearer token for ``user_id`` in ``session_id`` and its lifetime in seconds."""
     lifetime = int(current_app.config["TOKEN_LIFETIME_SECONDS"])
-    return str(_serializer().dumps({"sub": user_id})), lifetime
+    return str(_serializer().dumps({"sub": user_id, "sid": session_id})), lifetime
 
 
 def authenticated_account() -> Account:
-    """The account behind the request's bearer token.
+    """The account behind the request's bearer token; ``g.session_id`` is its session.
 
     Raises:
-        AuthenticationFailed: no token, a malformed, forged or expired one, or no such account.
+        AuthenticationFailed: no token, a malformed, forged or expired one, no such account,
+            or a session that has ended (logout, inactivity, lockout).
     """
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -47,9 +53,13 @@ def authenticated_account() -> Account:
         raise AuthenticationFailed("the token has expired; ask for a new one") from None
     except BadSignature:
         raise AuthenticationFailed("the token is not one this server issued") from None
-    account = get_store().app.find_account(str(claims.get("sub")))
-    if account is None:
+    if not isinstance(claims, dict):
+        raise AuthenticationFailed("the token is not one this server issued")
+    user_id, session_id = str(claims.get("sub")), str(claims.get("sid"))
+    if get_store().app.find_account(user_id) is None:
         raise AuthenticationFailed("the token's account no longer exists")
+    account = get_store().access.resume_session(session_id, user_id)
+    g.session_id = session_id
     return account
 
 

@@ -1,13 +1,15 @@
-"""``POST /v1/auth/token``: a short-lived bearer token for a user id and password."""
+"""Authentication: a token for a user id and password, a password change, and logout."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import issue_token
+from api.auth import issue_token, login_required
+from api.schemas.accounts import PasswordChangeSchema
 from api.schemas.resources import TokenRequestSchema, TokenSchema
 from api.store import get_store
 
@@ -20,9 +22,43 @@ class Token(MethodView):
 
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
-    @blp.alt_response(401, description="Wrong user id or password")
+    @blp.alt_response(401, description="Wrong user id or password, or the account is locked")
+    @blp.alt_response(403, description="The password has expired or is one-time: change it")
     def post(self, credentials: dict[str, Any]) -> dict[str, Any]:
-        """Exchange a user id and password for a bearer token."""
-        get_store().credentials.authenticate(credentials["username"], credentials["password"])
-        token, lifetime = issue_token(credentials["username"])
+        """Exchange a user id and password for a bearer token; it opens a session.
+
+        Every attempt is recorded; too many failures in a row lock the account.
+        """
+        access = get_store().access
+        account = access.authenticate(
+            credentials["username"], credentials["password"], channel="token"
+        )
+        token, lifetime = issue_token(account.user_id, access.open_session(account))
         return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}
+
+
+@blp.route("/password")
+class Password(MethodView):
+    """Your own password."""
+
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    @blp.alt_response(401, description="Wrong user id or current password")
+    @blp.alt_response(422, description="The new password breaks a password rule")
+    def post(self, change: dict[str, Any]) -> None:
+        """Change your password, proving the current one (expired or one-time included)."""
+        get_store().access.change_password(
+            change["username"], change["password"], change["new_password"]
+        )
+
+
+@blp.route("/session")
+class CurrentSession(MethodView):
+    """Your session."""
+
+    @login_required
+    @blp.response(204)
+    @blp.alt_response(401, description="Not authenticated")
+    def delete(self) -> None:
+        """End your session: its tokens stop working at once."""
+        get_store().access.end_session(g.session_id)

@@ -1,13 +1,19 @@
-"""People who act on the store, their roles, sites and signing keys, as signed events.
+"""People who act on the store, their roles, sites, training and signing keys, as signed events.
 
 Identity lives in the same log as the clinical records (21 CFR 11.10(d) and ICH E6(R3) 4.2.2:
-who could change what belongs in the audit trail). Passwords are not records and live apart.
+who could change what belongs in the audit trail). Each change of access is its own event, so
+the account's stream answers "who had which access when": created, role granted and revoked,
+site assigned and unassigned, training attested, key registered, rotated and revoked, password
+changed, account locked and unlocked. Passwords themselves are not records and live apart.
+
+A role takes effect only once training for it has been attested (21 CFR 11.10(i)).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -15,11 +21,11 @@ from domain.errors import DomainError
 from domain.signed import SignedAggregate
 
 SYSTEM_USER = "system"
-"""The server itself: signs account administration done at its console, and receipts."""
+"""The server itself: signs receipts, ``sealtrail init`` and what it observes (lockouts)."""
 
 
 class Role(Enum):
-    """What a person may do (the permission matrix is in ``api.authorisation``)."""
+    """What a person may do (the permission matrix is in :mod:`domain.permissions`)."""
 
     SITE_COORDINATOR = "site_coordinator"
     INVESTIGATOR = "investigator"
@@ -30,16 +36,93 @@ class Role(Enum):
     SYSTEM = "system"
 
 
-class KeyAlreadyRegistered(DomainError):
-    """The same public key is registered twice for an account (answered 409)."""
+STAFF_ROLES = tuple(role for role in Role if role is not Role.SYSTEM)
+"""The roles a person can be granted (the server's own role is not one)."""
+
+
+USER_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+"""Lower-case letters, digits, dot, dash, underscore: one spelling per person, no look-alikes."""
+
+
+class UserIdMalformed(DomainError):
+    """A user id outside :data:`USER_ID_PATTERN` (answered 422)."""
+
+    title = "User id malformed"
+
+
+def check_user_id(user_id: str) -> None:
+    """Refuse a user id that is not lower-case letters, digits, ``.``, ``-`` and ``_``."""
+    if not USER_ID_PATTERN.fullmatch(user_id):
+        raise UserIdMalformed(
+            f"{user_id!r} is not a user id: 1-64 of a-z, 0-9, '.', '-', '_', starting with a "
+            "letter or digit"
+        )
+
+
+class AccountRuleViolated(DomainError):
+    """A change of account that the account's state does not allow (answered 409)."""
+
+    title = "Account rule violated"
+
+
+class KeyAlreadyRegistered(AccountRuleViolated):
+    """The same public key is registered twice for an account."""
 
     title = "Key already registered"
 
 
 class KeyNotRegistered(DomainError):
-    """A revocation names a key the account never had (answered 404)."""
+    """A revocation or rotation names a key the account never had (answered 404)."""
 
     title = "Key not registered"
+
+
+class KeyAlreadyRevoked(AccountRuleViolated):
+    """A revoked key is never revoked again, nor rotated: its end is already on record."""
+
+    title = "Key already revoked"
+
+
+class RoleAlreadyHeld(AccountRuleViolated):
+    """An account holds one role at a time; the current one is revoked first."""
+
+    title = "Role already held"
+
+
+class RoleNotHeld(AccountRuleViolated):
+    """A revocation names a role the account does not hold."""
+
+    title = "Role not held"
+
+
+class RoleNotGrantable(AccountRuleViolated):
+    """The server's own role is never granted to a person."""
+
+    title = "Role not grantable"
+
+
+class SiteAlreadyAssigned(AccountRuleViolated):
+    """The account already acts for this site."""
+
+    title = "Site already assigned"
+
+
+class SiteNotAssigned(AccountRuleViolated):
+    """An unassignment names a site the account does not act for."""
+
+    title = "Site not assigned"
+
+
+class AccountAlreadyLocked(AccountRuleViolated):
+    """The account is locked already."""
+
+    title = "Account already locked"
+
+
+class AccountNotLocked(AccountRuleViolated):
+    """An unlock of an account that is not locked."""
+
+    title = "Account not locked"
 
 
 @dataclass(frozen=True)
@@ -80,11 +163,53 @@ class Account(SignedAggregate):
             return account_stream(str(body.get("account")))
 
     class Opened(Event, SignedAggregate.Created):
-        """An account was created with a printed name, a role and the sites it acts for."""
+        """An account was created for a person, under the printed name their signatures show."""
 
         printed_name: str
+
+    class RoleGranted(Event):
+        """A role was granted; it takes effect once training for it is attested."""
+
         role: Role
-        sites: tuple[str, ...]
+
+        def apply(self, account: Account) -> None:
+            account.role = self.role
+
+    class RoleRevoked(Event):
+        """A role was taken away, for a stated reason."""
+
+        role: Role
+        reason: str
+
+        def apply(self, account: Account) -> None:
+            account.role = None
+
+    class SiteAssigned(Event):
+        """The person acts for a site from now on."""
+
+        site: str
+
+        def apply(self, account: Account) -> None:
+            account.sites = (*account.sites, self.site)
+
+    class SiteUnassigned(Event):
+        """The person no longer acts for a site, for a stated reason."""
+
+        site: str
+        reason: str
+
+        def apply(self, account: Account) -> None:
+            account.sites = tuple(site for site in account.sites if site != self.site)
+
+    class TrainingAttested(Event):
+        """The person was trained for a role (21 CFR 11.10(i)): course and date completed."""
+
+        role: Role
+        course: str
+        completed_on: date
+
+        def apply(self, account: Account) -> None:
+            account.trained_for = account.trained_for | {self.role}
 
     class KeyRegistered(Event):
         """A public key was registered for the account, valid from a given instant."""
@@ -98,6 +223,24 @@ class Account(SignedAggregate):
                 self.key_id, self.public_key, self.valid_from, registered_at=self.timestamp
             )
 
+    class KeyRotated(Event):
+        """One key replaced another at a stated instant: the old one ends where the new begins.
+
+        Events signed with the old key before that instant stay verifiable with it.
+        """
+
+        old_key_id: str
+        key_id: str
+        public_key: str
+        rotated_at: datetime
+
+        def apply(self, account: Account) -> None:
+            old = account.keys[self.old_key_id]
+            account.keys[self.old_key_id] = replace(old, revoked_at=self.rotated_at)
+            account.keys[self.key_id] = RegisteredKey(
+                self.key_id, self.public_key, self.rotated_at, registered_at=self.timestamp
+            )
+
     class KeyRevoked(Event):
         """A key stopped being valid at a stated instant, for a stated reason."""
 
@@ -109,30 +252,107 @@ class Account(SignedAggregate):
             key = account.keys[self.key_id]
             account.keys[self.key_id] = replace(key, revoked_at=self.revoked_at)
 
-    def __init__(self, printed_name: str, role: Role, sites: tuple[str, ...]) -> None:
+    class PasswordChanged(Event):
+        """The password was changed (never the password itself: a hash is a secret).
+
+        ``changed_by`` is whoever set it: the person themselves, or an administrator issuing a
+        one-time password (``temporary``), which must be changed before it gives any access.
+        """
+
+        changed_by: str
+        temporary: bool
+
+        def apply(self, account: Account) -> None:
+            account.password_changed_at = self.timestamp
+
+    class AccountLocked(Event):
+        """The account was locked: by the server after failed authentications, or by an
+        administrator. A locked account authenticates nowhere until it is unlocked."""
+
+        reason: str
+        failed_attempts: int
+
+        def apply(self, account: Account) -> None:
+            account.locked = True
+
+    class AccountUnlocked(Event):
+        """An administrator unlocked the account, for a stated reason."""
+
+        reason: str
+
+        def apply(self, account: Account) -> None:
+            account.locked = False
+            account.unlocked_at = self.timestamp
+
+    def __init__(self, printed_name: str) -> None:
         self.printed_name = printed_name
-        self.role = role
-        self.sites = tuple(sites)
+        self.role: Role | None = None
+        self.sites: tuple[str, ...] = ()
+        self.trained_for: frozenset[Role] = frozenset()
         self.keys: dict[str, RegisteredKey] = {}
+        self.locked = False
+        self.unlocked_at: datetime | None = None
+        self.password_changed_at: datetime | None = None
 
     @property
     def user_id(self) -> str:
         """The account's user id, e.g. ``coord1``."""
         return self.stream.split("/", 1)[1]
 
+    @property
+    def effective_role(self) -> Role | None:
+        """The role in force: granted and trained for (the server's own needs no training)."""
+        if self.role is None:
+            return None
+        if self.role is Role.SYSTEM or self.role in self.trained_for:
+            return self.role
+        return None
+
+    # -- commands -------------------------------------------------------------------------------
+
     @classmethod
-    def open(
-        cls, *, user_id: str, printed_name: str, role: Role, sites: tuple[str, ...]
-    ) -> Account:
-        """Create an account."""
+    def open(cls, *, user_id: str, printed_name: str) -> Account:
+        """Create an account (with no role, no site, no key: each is granted by its own event)."""
         account: Account = cls._create(
-            cls.Opened,
-            stream=account_stream(user_id),
-            printed_name=printed_name,
-            role=role,
-            sites=tuple(sites),
+            cls.Opened, stream=account_stream(user_id), printed_name=printed_name
         )
         return account
+
+    def grant_role(self, *, role: Role) -> None:
+        """Grant a role (one at a time); the server's own role only at initialisation."""
+        if role is Role.SYSTEM and self.user_id != SYSTEM_USER:
+            raise RoleNotGrantable("the system role belongs to the server alone")
+        if self.role is not None:
+            raise RoleAlreadyHeld(
+                f"{self.user_id} holds {self.role.value}; revoke it before granting {role.value}"
+            )
+        self.trigger_event(self.RoleGranted, role=role)
+
+    def revoke_role(self, *, role: Role, reason: str) -> None:
+        """Take a role away."""
+        if self.role is not role:
+            raise RoleNotHeld(f"{self.user_id} does not hold {role.value}")
+        self.trigger_event(self.RoleRevoked, role=role, reason=reason)
+
+    def assign_site(self, *, site: str) -> None:
+        """Let the person act for a site."""
+        if site in self.sites:
+            raise SiteAlreadyAssigned(f"{self.user_id} already acts for site {site!r}")
+        self.trigger_event(self.SiteAssigned, site=site)
+
+    def unassign_site(self, *, site: str, reason: str) -> None:
+        """Stop the person acting for a site."""
+        if site not in self.sites:
+            raise SiteNotAssigned(f"{self.user_id} does not act for site {site!r}")
+        self.trigger_event(self.SiteUnassigned, site=site, reason=reason)
+
+    def attest_training(self, *, role: Role, course: str, completed_on: date) -> None:
+        """Record that the person completed training for a role (retraining is recorded too)."""
+        if role is Role.SYSTEM:
+            raise RoleNotGrantable("the system role needs no training")
+        self.trigger_event(
+            self.TrainingAttested, role=role, course=course, completed_on=completed_on
+        )
 
     def register_key(self, *, key_id: str, public_key: str, valid_from: datetime) -> None:
         """Register a public signing key for this account."""
@@ -142,12 +362,65 @@ class Account(SignedAggregate):
             self.KeyRegistered, key_id=key_id, public_key=public_key, valid_from=valid_from
         )
 
+    def rotate_key(
+        self, *, old_key_id: str, key_id: str, public_key: str, rotated_at: datetime
+    ) -> None:
+        """Replace a key by a new one from a stated instant."""
+        self._check_live_key(old_key_id)
+        if key_id in self.keys:
+            raise KeyAlreadyRegistered(f"{key_id} is already registered for {self.user_id}")
+        self.trigger_event(
+            self.KeyRotated,
+            old_key_id=old_key_id,
+            key_id=key_id,
+            public_key=public_key,
+            rotated_at=rotated_at,
+        )
+
     def revoke_key(self, *, key_id: str, revoked_at: datetime, reason: str) -> None:
         """Revoke a key from a stated instant; later signatures with it are refused."""
-        if key_id not in self.keys:
-            raise KeyNotRegistered(f"{key_id} is not registered for {self.user_id}")
+        self._check_live_key(key_id)
         self.trigger_event(self.KeyRevoked, key_id=key_id, revoked_at=revoked_at, reason=reason)
+
+    def change_password(self, *, changed_by: str, temporary: bool) -> None:
+        """Record that the password was changed (the hash itself is kept outside the log)."""
+        self.trigger_event(self.PasswordChanged, changed_by=changed_by, temporary=temporary)
+
+    def lock(self, *, reason: str, failed_attempts: int) -> None:
+        """Lock the account: it authenticates nowhere until an administrator unlocks it."""
+        if self.locked:
+            raise AccountAlreadyLocked(f"{self.user_id} is locked already")
+        self.trigger_event(self.AccountLocked, reason=reason, failed_attempts=failed_attempts)
+
+    def unlock(self, *, reason: str) -> None:
+        """Unlock the account; failed attempts before this no longer count."""
+        if not self.locked:
+            raise AccountNotLocked(f"{self.user_id} is not locked")
+        self.trigger_event(self.AccountUnlocked, reason=reason)
+
+    # -- questions ------------------------------------------------------------------------------
 
     def acts_for(self, site: str) -> bool:
         """True if the account may act on subjects of ``site``."""
         return site in self.sites
+
+    def _check_live_key(self, key_id: str) -> None:
+        key = self.keys.get(key_id)
+        if key is None:
+            raise KeyNotRegistered(f"{key_id} is not registered for {self.user_id}")
+        if key.revoked_at is not None:
+            raise KeyAlreadyRevoked(
+                f"{key_id} of {self.user_id} was revoked from {key.revoked_at.isoformat()}"
+            )
+
+
+ACCOUNT_EVENT_KINDS = tuple(
+    name
+    for name, value in vars(Account).items()
+    if isinstance(value, type)
+    and issubclass(value, Account.Event)
+    and value is not Account.Event
+    # eventsourcing adds a ``Created`` of its own; accounts are created by ``Opened`` only.
+    and (value is Account.Opened or not issubclass(value, SignedAggregate.Created))
+)
+"""Every kind of account event, by the name authors sign (``Opened``, ``RoleGranted``...)."""

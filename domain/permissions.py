@@ -1,12 +1,17 @@
-"""Who may record what: the rules of the spine (issue 5 deepens them into a full matrix)."""
+"""Who may do what, where: the permission matrix of the trial, as data.
+
+Each role has a set of actions, each action a scope: the person's own sites, or every site.
+A role counts only once it is in force (granted and trained for, 21 CFR 11.10(i)); an account
+with no role in force may authenticate and read its own account, nothing else. Every endpoint
+and every console command that acts as a person checks one of these actions.
+"""
 
 from __future__ import annotations
 
+from enum import Enum
+
 from domain.account import Account, Role
 from domain.errors import DomainError
-
-RECORDING_ROLES = frozenset({Role.SITE_COORDINATOR, Role.INVESTIGATOR})
-"""Roles that enter clinical data (administrators, auditors and monitors never do)."""
 
 
 class NotPermitted(DomainError):
@@ -15,12 +20,144 @@ class NotPermitted(DomainError):
     title = "Not permitted"
 
 
+class Action(Enum):
+    """What a person can ask the store to do."""
+
+    RECORD_CLINICAL_DATA = "enter clinical data"
+    SIGN_CLINICAL_RECORDS = "sign clinical records"
+    READ_CLINICAL_DATA = "read clinical data"
+    RAISE_QUERIES = "raise queries"
+    READ_LOG_EVIDENCE = "read checkpoints and proofs"
+    VERIFY_AND_REPLAY = "verify and replay the log"
+    BUILD_REPORTS_AND_PACKETS = "build reports and packets"
+    READ_ACCOUNTS = "read accounts and the authentication log"
+    ADMINISTER_ACCOUNTS = "administer users, sites and keys"
+
+
+class Scope(Enum):
+    """Where a permitted action reaches."""
+
+    OWN_SITES = "own sites"
+    ALL_SITES = "all sites"
+
+
+_OWN, _ALL = Scope.OWN_SITES, Scope.ALL_SITES
+
+MATRIX: dict[Role, dict[Action, Scope]] = {
+    # Enters data for own sites.
+    Role.SITE_COORDINATOR: {
+        Action.RECORD_CLINICAL_DATA: _OWN,
+        Action.READ_CLINICAL_DATA: _OWN,
+        Action.READ_LOG_EVIDENCE: _ALL,
+    },
+    # Enters and signs for own sites.
+    Role.INVESTIGATOR: {
+        Action.RECORD_CLINICAL_DATA: _OWN,
+        Action.SIGN_CLINICAL_RECORDS: _OWN,
+        Action.READ_CLINICAL_DATA: _OWN,
+        Action.READ_LOG_EVIDENCE: _ALL,
+    },
+    # Reads own sites and raises queries; writes no data.
+    Role.MONITOR: {
+        Action.READ_CLINICAL_DATA: _OWN,
+        Action.RAISE_QUERIES: _OWN,
+        Action.READ_LOG_EVIDENCE: _ALL,
+    },
+    # Reads everything, replays, verifies; writes nothing.
+    Role.AUDITOR: {
+        Action.READ_CLINICAL_DATA: _ALL,
+        Action.READ_LOG_EVIDENCE: _ALL,
+        Action.VERIFY_AND_REPLAY: _ALL,
+        Action.READ_ACCOUNTS: _ALL,
+    },
+    # Reports and packets, for which it reads every site.
+    Role.SPONSOR_DATA_MANAGER: {
+        Action.READ_CLINICAL_DATA: _ALL,
+        Action.READ_LOG_EVIDENCE: _ALL,
+        Action.BUILD_REPORTS_AND_PACKETS: _ALL,
+    },
+    # Users, sites and keys; enters and reads no clinical data.
+    Role.ADMINISTRATOR: {
+        Action.READ_LOG_EVIDENCE: _ALL,
+        Action.READ_ACCOUNTS: _ALL,
+        Action.ADMINISTER_ACCOUNTS: _ALL,
+    },
+    # The server: initialises the store and records what it observes (lockouts).
+    Role.SYSTEM: {
+        Action.ADMINISTER_ACCOUNTS: _ALL,
+        Action.READ_ACCOUNTS: _ALL,
+    },
+}
+
+RECORDING_ROLES = frozenset(
+    role for role, actions in MATRIX.items() if Action.RECORD_CLINICAL_DATA in actions
+)
+"""Roles that enter clinical data (administrators, auditors and monitors never do)."""
+
+
+def check_may(actor: Account, action: Action, site: str | None = None) -> None:
+    """Refuse unless the actor's role in force allows ``action`` (at ``site``, if it has one).
+
+    Raises:
+        NotPermitted: no role in force, the role does not do this, or not at this site.
+    """
+    role = actor.effective_role
+    if role is None:
+        reason = (
+            f"{actor.user_id} has no role"
+            if actor.role is None
+            else f"{actor.user_id}'s role {actor.role.value} awaits training attestation"
+        )
+        raise NotPermitted(f"{reason}, so does not {action.value}")
+    scope = MATRIX[role].get(action)
+    if scope is None:
+        raise NotPermitted(f"{_article(role.value)} {role.value} does not {action.value}")
+    if scope is Scope.OWN_SITES and site is not None and not actor.acts_for(site):
+        raise NotPermitted(f"{actor.user_id} does not act for site {site!r}")
+    if scope is Scope.OWN_SITES and site is None:
+        # An own-sites action with no site named cannot be scoped, so it is not allowed.
+        raise NotPermitted(
+            f"{_article(role.value)} {role.value} may {action.value} only at their own sites"
+        )
+
+
 def check_may_record(actor: Account, site: str) -> None:
     """A coordinator or investigator records data for subjects of their own sites only."""
-    if actor.role not in RECORDING_ROLES:
-        raise NotPermitted(f"a {actor.role.value} does not enter clinical data")
-    if not actor.acts_for(site):
-        raise NotPermitted(f"{actor.user_id} does not act for site {site!r}")
+    check_may(actor, Action.RECORD_CLINICAL_DATA, site)
+
+
+def check_may_read(actor: Account, site: str) -> None:
+    """Auditors and sponsors read every site; site staff and monitors their own only."""
+    check_may(actor, Action.READ_CLINICAL_DATA, site)
+
+
+def check_may_read_log_evidence(actor: Account) -> None:
+    """Checkpoints and proofs hold no clinical data: every role in force may read them."""
+    check_may(actor, Action.READ_LOG_EVIDENCE)
+
+
+def check_may_read_accounts(actor: Account) -> None:
+    """Administrators and auditors see every account, its history and authentications."""
+    check_may(actor, Action.READ_ACCOUNTS)
+
+
+def check_may_administer(actor: Account, user_id: str, kind: str) -> None:
+    """An administrator administers accounts, but never grants themselves access.
+
+    Separation of duties: an administrator who could grant themselves a role, a site or a
+    training attestation, or unlock themselves, could give themselves any access.
+    """
+    check_may(actor, Action.ADMINISTER_ACCOUNTS)
+    if actor.user_id == user_id and kind in SELF_GRANTING_KINDS:
+        raise NotPermitted(f"{actor.user_id} may not {SELF_GRANTING_KINDS[kind]} themselves")
+
+
+SELF_GRANTING_KINDS = {
+    "RoleGranted": "grant a role to",
+    "SiteAssigned": "assign a site to",
+    "TrainingAttested": "attest training of",
+    "AccountUnlocked": "unlock",
+}
 
 
 def check_signs_as_self(actor: Account, signer_user_id: str) -> None:
@@ -31,15 +168,5 @@ def check_signs_as_self(actor: Account, signer_user_id: str) -> None:
         )
 
 
-READ_EVERYTHING = frozenset({Role.AUDITOR, Role.SPONSOR_DATA_MANAGER})
-READ_OWN_SITES = frozenset({Role.SITE_COORDINATOR, Role.INVESTIGATOR, Role.MONITOR})
-
-
-def check_may_read(actor: Account, site: str) -> None:
-    """Auditors and sponsors read every site; site staff and monitors their own only."""
-    if actor.role in READ_EVERYTHING:
-        return
-    if actor.role not in READ_OWN_SITES:
-        raise NotPermitted(f"a {actor.role.value} does not read clinical data")
-    if not actor.acts_for(site):
-        raise NotPermitted(f"{actor.user_id} does not act for site {site!r}")
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"

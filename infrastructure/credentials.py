@@ -1,17 +1,34 @@
-"""Passwords: hashed with Argon2id (argon2-cffi), kept apart from the log.
+"""Passwords, authentication attempts and sessions: what identity needs beside the log.
 
 A password hash is a secret, not a record: it must be replaceable and must never be handed to
-an auditor in a packet, so it lives in its own table, never in an event.
+an auditor in a packet, so it lives in its own table, never in an event (the event log records
+*that* a password changed, :class:`domain.account.Account.PasswordChanged`). Every
+authentication attempt, success or failure, is a row of an append-only table (21 CFR
+11.300(d)); sessions carry the last activity that the inactivity timeout is measured from.
 """
 
 from __future__ import annotations
 
 import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+)
 
 from domain.errors import DomainError
 
@@ -23,13 +40,58 @@ credentials = Table(
     Column("user_id", String(100), primary_key=True),
     Column("password_hash", String(200), nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
+    # A one-time password set by an administrator opens nothing but its own change.
+    Column("temporary", Boolean, nullable=False, default=False),
 )
 
+password_history = Table(
+    "password_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(100), nullable=False, index=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("retired_at", DateTime(timezone=True), nullable=False),
+)
+
+authentication_attempts = Table(
+    "authentication_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(100), nullable=False, index=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("detail", String(200), nullable=False),
+)
+"""Append-only (triggers refuse UPDATE and DELETE, as on the events table)."""
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("user_id", String(100), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("signed_at", DateTime(timezone=True), nullable=True),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+)
+
+APPEND_ONLY_TABLES = ("authentication_attempts",)
+
 MINIMUM_LENGTH = 12
+MAXIMUM_LENGTH = 200
+MINIMUM_DISTINCT_CHARACTERS = 5
+REMEMBERED_PASSWORDS = 5
+MINIMUM_USER_ID_IN_PASSWORD = 3
+"""A new password may not be any of the last five (the current one included)."""
+
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+REFUSED = "refused"
 
 
 class AuthenticationFailed(DomainError):
-    """Wrong user id or password; deliberately not saying which (answered 401)."""
+    """Wrong user id or password, or no valid session; not saying which (answered 401)."""
 
     title = "Authentication failed"
 
@@ -40,8 +102,57 @@ class PasswordRejected(DomainError):
     title = "Password rejected"
 
 
+@dataclass(frozen=True)
+class StoredPassword:
+    """What the credential table holds for one user, the hash aside."""
+
+    changed_at: datetime
+    temporary: bool
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One authentication attempt."""
+
+    user_id: str
+    occurred_at: datetime
+    channel: str
+    outcome: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Session:
+    """A continuous period of access: from a token request to logout or inactivity."""
+
+    session_id: str
+    user_id: str
+    started_at: datetime
+    last_seen_at: datetime
+    signed_at: datetime | None
+    ended_at: datetime | None
+
+
+def check_password_rules(user_id: str, password: str) -> None:
+    """The password rules (21 CFR 11.300(a), NIST SP 800-63B: length over composition).
+
+    Raises:
+        PasswordRejected: too short or long, too few distinct characters, or the user id in it.
+    """
+    if not MINIMUM_LENGTH <= len(password) <= MAXIMUM_LENGTH:
+        raise PasswordRejected(
+            f"a password has {MINIMUM_LENGTH} to {MAXIMUM_LENGTH} characters, not {len(password)}"
+        )
+    if len(set(password)) < MINIMUM_DISTINCT_CHARACTERS:
+        raise PasswordRejected(
+            f"a password has at least {MINIMUM_DISTINCT_CHARACTERS} different characters"
+        )
+    if len(user_id) >= MINIMUM_USER_ID_IN_PASSWORD and user_id.lower() in password.lower():
+        raise PasswordRejected("a password does not contain the user id")
+
+
 class CredentialStore:
-    """Argon2id password hashes per user id."""
+    """Argon2id password hashes, the authentication log and sessions, in the store's database."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -49,46 +160,211 @@ class CredentialStore:
         metadata.create_all(engine)
         self._decoy: str | None = None
 
-    def set_password(self, user_id: str, password: str) -> None:
-        """Set or replace a user's password."""
-        if len(password) < MINIMUM_LENGTH:
-            raise PasswordRejected(f"a password has at least {MINIMUM_LENGTH} characters")
-        row = {
-            "password_hash": self.hasher.hash(password),
-            "changed_at": datetime.now(UTC),
-        }
-        with self.engine.begin() as connection:
-            updated = connection.execute(
-                credentials.update().where(credentials.c.user_id == user_id).values(**row)
-            )
-            if updated.rowcount == 0:
-                connection.execute(credentials.insert().values(user_id=user_id, **row))
+    # -- passwords ------------------------------------------------------------------------------
 
-    def authenticate(self, user_id: str, password: str) -> None:
-        """Check a password.
+    def set_password(
+        self,
+        user_id: str,
+        password: str,
+        *,
+        at: datetime | None = None,
+        temporary: bool = False,
+    ) -> None:
+        """Set or replace a user's password, keeping the retired hash for the reuse rule.
 
         Raises:
-            AuthenticationFailed: unknown user or wrong password.
+            PasswordRejected: it breaks a rule, or is one of the last few passwords.
+        """
+        check_password_rules(user_id, password)
+        if self._recently_used(user_id, password):
+            raise PasswordRejected(
+                f"a password is not one of the last {REMEMBERED_PASSWORDS} of the account"
+            )
+        at = at or datetime.now(UTC)
+        row = {
+            "password_hash": self.hasher.hash(password),
+            "changed_at": at,
+            "temporary": temporary,
+        }
+        with self.engine.begin() as connection:
+            current = connection.execute(
+                select(credentials.c.password_hash).where(credentials.c.user_id == user_id)
+            ).scalar_one_or_none()
+            if current is None:
+                connection.execute(credentials.insert().values(user_id=user_id, **row))
+                return
+            connection.execute(
+                password_history.insert().values(
+                    user_id=user_id, password_hash=current, retired_at=at
+                )
+            )
+            connection.execute(
+                credentials.update().where(credentials.c.user_id == user_id).values(**row)
+            )
+
+    def check_password(self, user_id: str, password: str) -> StoredPassword | None:
+        """The stored password's facts if ``password`` is the user's, None otherwise.
+
+        An unknown user costs the same Argon2 work as a known one (no user enumeration).
         """
         with self.engine.connect() as connection:
             stored = connection.execute(
-                select(credentials.c.password_hash).where(credentials.c.user_id == user_id)
-            ).scalar_one_or_none()
-        try:
-            self.hasher.verify(stored or self._decoy_hash(), password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            raise AuthenticationFailed("wrong user id or password") from None
+                select(
+                    credentials.c.password_hash, credentials.c.changed_at, credentials.c.temporary
+                ).where(credentials.c.user_id == user_id)
+            ).one_or_none()
+        if not self._verifies(stored.password_hash if stored else self._decoy_hash(), password):
+            return None
         if stored is None:
-            raise AuthenticationFailed("wrong user id or password")
+            return None
+        return StoredPassword(utc(stored.changed_at), bool(stored.temporary))
+
+    def stored_password(self, user_id: str) -> StoredPassword | None:
+        """When the user's password was set and whether it is one-time (None without one)."""
+        with self.engine.connect() as connection:
+            stored = connection.execute(
+                select(credentials.c.changed_at, credentials.c.temporary).where(
+                    credentials.c.user_id == user_id
+                )
+            ).one_or_none()
+        if stored is None:
+            return None
+        return StoredPassword(utc(stored.changed_at), bool(stored.temporary))
+
+    def _recently_used(self, user_id: str, password: str) -> bool:
+        with self.engine.connect() as connection:
+            current = connection.execute(
+                select(credentials.c.password_hash).where(credentials.c.user_id == user_id)
+            ).scalars()
+            retired = connection.execute(
+                select(password_history.c.password_hash)
+                .where(password_history.c.user_id == user_id)
+                .order_by(password_history.c.id.desc())
+                .limit(REMEMBERED_PASSWORDS - 1)
+            ).scalars()
+            hashes = [*current, *retired]
+        return any(self._verifies(stored, password) for stored in hashes)
+
+    def _verifies(self, stored: str, password: str) -> bool:
+        try:
+            return bool(self.hasher.verify(stored, password))
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
     def _decoy_hash(self) -> str:
-        # Spend the same work on an unknown user as on a known one (no user enumeration); made
-        # on first need, not each time a command opens the store.
+        # Made on first need, not each time a command opens the store.
         if self._decoy is None:
             self._decoy = self.hasher.hash(secrets.token_urlsafe(16))
         return self._decoy
 
+    # -- the authentication log -------------------------------------------------------------------
 
-def one_time_password() -> str:
-    """A random password to hand to a new user once."""
-    return secrets.token_urlsafe(15)
+    def record_attempt(self, attempt: Attempt) -> None:
+        """Append one attempt to the authentication log."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                authentication_attempts.insert().values(
+                    user_id=attempt.user_id[:100],
+                    occurred_at=attempt.occurred_at,
+                    channel=attempt.channel,
+                    outcome=attempt.outcome,
+                    detail=attempt.detail[:200],
+                )
+            )
+
+    def failures_since(self, user_id: str, since: datetime | None) -> int:
+        """Failed attempts of ``user_id`` after its last success and after ``since``."""
+        with self.engine.connect() as connection:
+            last_success = connection.execute(
+                select(func.max(authentication_attempts.c.id)).where(
+                    authentication_attempts.c.user_id == user_id,
+                    authentication_attempts.c.outcome == SUCCEEDED,
+                )
+            ).scalar_one()
+            query = select(func.count()).where(
+                authentication_attempts.c.user_id == user_id,
+                authentication_attempts.c.outcome == FAILED,
+                authentication_attempts.c.id > (last_success or 0),
+            )
+            if since is not None:
+                query = query.where(authentication_attempts.c.occurred_at > since)
+            return int(connection.execute(query).scalar_one())
+
+    def attempts(self, user_id: str | None = None, limit: int = 100) -> Sequence[Attempt]:
+        """The newest attempts first, of one user or of everyone."""
+        query = select(authentication_attempts).order_by(authentication_attempts.c.id.desc())
+        if user_id is not None:
+            query = query.where(authentication_attempts.c.user_id == user_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.limit(limit)).all()
+        return [
+            Attempt(row.user_id, utc(row.occurred_at), row.channel, row.outcome, row.detail)
+            for row in rows
+        ]
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def open_session(self, user_id: str, at: datetime) -> str:
+        """Start a session; returns its id (random, 128 bits)."""
+        session_id = uuid.uuid4().hex
+        with self.engine.begin() as connection:
+            connection.execute(
+                sessions.insert().values(
+                    session_id=session_id, user_id=user_id, started_at=at, last_seen_at=at
+                )
+            )
+        return session_id
+
+    def session(self, session_id: str) -> Session | None:
+        """A session by id."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(sessions).where(sessions.c.session_id == session_id)
+            ).one_or_none()
+        if row is None:
+            return None
+        return Session(
+            row.session_id,
+            row.user_id,
+            utc(row.started_at),
+            utc(row.last_seen_at),
+            None if row.signed_at is None else utc(row.signed_at),
+            None if row.ended_at is None else utc(row.ended_at),
+        )
+
+    def touch_session(self, session_id: str, at: datetime, *, signed: bool = False) -> None:
+        """Record activity in a session (and, with ``signed``, a completed signing)."""
+        values: dict[str, datetime] = {"last_seen_at": at}
+        if signed:
+            values["signed_at"] = at
+        with self.engine.begin() as connection:
+            connection.execute(
+                sessions.update().where(sessions.c.session_id == session_id).values(**values)
+            )
+
+    def end_session(self, session_id: str, at: datetime) -> None:
+        """End a session (logout or inactivity); it is never revived."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                sessions.update()
+                .where(sessions.c.session_id == session_id, sessions.c.ended_at.is_(None))
+                .values(ended_at=at)
+            )
+
+
+def one_time_password(user_id: str = "") -> str:
+    """A random password (120 bits) to hand to a person once; it meets the password rules."""
+    while True:
+        password = secrets.token_urlsafe(15)
+        try:
+            check_password_rules(user_id, password)
+        except PasswordRejected:  # a short user id can turn up by chance: draw again
+            continue
+        return password
+
+
+def utc(moment: datetime) -> datetime:
+    """A stored instant as an aware UTC datetime (SQLite hands them back naive)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -31,7 +31,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from sqlalchemy import Engine, select
 
-from domain.account import Account, RegisteredKey
+from domain.account import ACCOUNT_EVENT_KINDS, Account, RegisteredKey
 from domain.attribution import attribute
 from domain.signed import SignedAggregate, stream_id
 from infrastructure.log_reader import open_log_reader
@@ -45,9 +45,7 @@ from signatures.merkle import InMemoryTree, leaf_hash, root
 
 RANGE = 2_000
 PAGE = 500
-ACCOUNT_TOPICS = tuple(
-    f"domain.account:Account.{kind}" for kind in ("Opened", "KeyRegistered", "KeyRevoked")
-)
+ACCOUNT_TOPICS = tuple(f"domain.account:Account.{kind}" for kind in ACCOUNT_EVENT_KINDS)
 
 Progress = Callable[[int], None]
 

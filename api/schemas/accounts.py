@@ -1,0 +1,296 @@
+"""Schemas of accounts: the signed administration an administrator submits, and what is read.
+
+An administrator signs one body per change of an account, in the form of a site's signed
+event (docs/signing.md) with ``account`` in place of ``study`` and ``subject``. Each kind's
+``data`` is checked here and typed for the domain method that records it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import marshmallow as ma
+
+from api.schemas.fields import CalendarDate, Code, Instant, StrictBoolean, Text, WholeNumber
+from domain.account import STAFF_ROLES, Account, Role
+from domain.attribution import MEANINGS
+from domain.wire import instant_to_wire
+
+KEY_ID = ma.validate.Regexp(r"^ed25519:[0-9a-f]{32}$")
+PUBLIC_KEY = ma.validate.Regexp(r"^[A-Za-z0-9+/]{43}=$")
+SIGNATURE = ma.validate.Regexp(r"^[A-Za-z0-9+/]{86}==$")
+
+
+class StrictSchema(ma.Schema):
+    """Unknown fields are an error, not silently dropped: the administrator signed them."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+def staff_role(**kwargs: Any) -> ma.fields.Enum[Any]:
+    """A role a person can hold, by its value (``investigator``)."""
+    return ma.fields.Enum(Role, by_value=True, validate=ma.validate.OneOf(STAFF_ROLES), **kwargs)
+
+
+class OpenedData(StrictSchema):
+    """``Opened``: a new account under the printed name its signatures show (11.50)."""
+
+    printed_name = Text(max_length=200, required=True)
+
+
+class RoleGrantedData(StrictSchema):
+    """``RoleGranted``: in force once training for it is attested."""
+
+    role = staff_role(required=True)
+
+
+class RoleRevokedData(StrictSchema):
+    """``RoleRevoked``."""
+
+    role = staff_role(required=True)
+    reason = Text(max_length=500, required=True)
+
+
+class SiteAssignedData(StrictSchema):
+    """``SiteAssigned``."""
+
+    site = Code(required=True)
+
+
+class SiteUnassignedData(StrictSchema):
+    """``SiteUnassigned``."""
+
+    site = Code(required=True)
+    reason = Text(max_length=500, required=True)
+
+
+class TrainingAttestedData(StrictSchema):
+    """``TrainingAttested`` (21 CFR 11.10(i))."""
+
+    role = staff_role(required=True)
+    course = Text(max_length=200, required=True)
+    completed_on = CalendarDate(required=True)
+
+
+class KeyRegisteredData(StrictSchema):
+    """``KeyRegistered``: base64 of the raw 32-byte Ed25519 key and its id."""
+
+    key_id = ma.fields.String(required=True, validate=KEY_ID)
+    public_key = ma.fields.String(required=True, validate=PUBLIC_KEY)
+    valid_from = Instant(required=True)
+
+
+class KeyRotatedData(StrictSchema):
+    """``KeyRotated``: the old key ends where the new one begins."""
+
+    old_key_id = ma.fields.String(required=True, validate=KEY_ID)
+    key_id = ma.fields.String(required=True, validate=KEY_ID)
+    public_key = ma.fields.String(required=True, validate=PUBLIC_KEY)
+    rotated_at = Instant(required=True)
+
+
+class KeyRevokedData(StrictSchema):
+    """``KeyRevoked``: from a stated instant."""
+
+    key_id = ma.fields.String(required=True, validate=KEY_ID)
+    revoked_at = Instant(required=True)
+    reason = Text(max_length=500, required=True)
+
+
+class PasswordChangedData(StrictSchema):
+    """``PasswordChanged`` by an administrator: a one-time password, answered once."""
+
+    changed_by = Code(required=True)
+    temporary = StrictBoolean(required=True)
+
+
+class AccountLockedData(StrictSchema):
+    """``AccountLocked``."""
+
+    reason = Text(max_length=500, required=True)
+    failed_attempts = WholeNumber(required=True)
+
+
+class AccountUnlockedData(StrictSchema):
+    """``AccountUnlocked``."""
+
+    reason = Text(max_length=500, required=True)
+
+
+ACCOUNT_DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
+    "Opened": OpenedData,
+    "RoleGranted": RoleGrantedData,
+    "RoleRevoked": RoleRevokedData,
+    "SiteAssigned": SiteAssignedData,
+    "SiteUnassigned": SiteUnassignedData,
+    "TrainingAttested": TrainingAttestedData,
+    "KeyRegistered": KeyRegisteredData,
+    "KeyRotated": KeyRotatedData,
+    "KeyRevoked": KeyRevokedData,
+    "PasswordChanged": PasswordChangedData,
+    "AccountLocked": AccountLockedData,
+    "AccountUnlocked": AccountUnlockedData,
+}
+
+
+class AdministratorSignerSchema(StrictSchema):
+    """Who signs: the administrator's user id and printed name."""
+
+    user_id = Code(required=True)
+    printed_name = Text(max_length=200, required=True)
+
+
+class AccountEventBodySchema(StrictSchema):
+    """The body an administrator signs for one change of an account."""
+
+    account = Code(required=True, metadata={"example": "coord1"})
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(ACCOUNT_DATA_SCHEMAS)))
+    data = ma.fields.Dict(required=True, metadata={"description": "Fields of the kind"})
+    signer = ma.fields.Nested(AdministratorSignerSchema, required=True)
+    key_id = ma.fields.String(required=True, validate=KEY_ID)
+    signed_at = Instant(required=True)
+    meaning = ma.fields.String(required=True, validate=ma.validate.OneOf(MEANINGS))
+
+    @ma.validates_schema
+    def data_fits_kind(self, body: dict[str, Any], **_: Any) -> None:
+        schema = ACCOUNT_DATA_SCHEMAS.get(body.get("kind", ""))
+        if schema is not None:
+            errors = schema().validate(body.get("data") or {})
+            if errors:
+                raise ma.ValidationError(errors, field_name="data")
+
+
+class SignedAccountEventSchema(StrictSchema):
+    """One signed change: the body and the administrator's Ed25519 signature (base64)."""
+
+    event = ma.fields.Nested(AccountEventBodySchema, required=True)
+    signature = ma.fields.String(required=True, validate=SIGNATURE)
+
+
+class AdministrationSchema(StrictSchema):
+    """Changes of one account, recorded together or not at all."""
+
+    events = ma.fields.List(
+        ma.fields.Nested(SignedAccountEventSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=50),
+    )
+
+
+def typed_account_fields(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The typed keyword arguments of the domain method that records ``kind``."""
+    loaded: dict[str, Any] = ACCOUNT_DATA_SCHEMAS[kind]().load(data)
+    return loaded
+
+
+class AccountReceiptSchema(ma.Schema):
+    """The server's signed acknowledgement of one account event."""
+
+    position = ma.fields.Integer(required=True)
+    leaf_index = ma.fields.Integer(required=True)
+    account = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True)
+    event_hash = ma.fields.String(required=True)
+    previous_hash = ma.fields.String(required=True)
+    server_time = ma.fields.String(required=True)
+    server_key_id = ma.fields.String(required=True)
+    server_signature = ma.fields.String(required=True)
+
+
+class AdministeredSchema(ma.Schema):
+    """What an administration request recorded, and a one-time password if it issued one."""
+
+    receipts = ma.fields.List(ma.fields.Nested(AccountReceiptSchema), required=True)
+    one_time_password = ma.fields.String(
+        metadata={"description": "Only when a PasswordChanged was recorded; shown once"}
+    )
+
+
+class RegisteredKeySchema(ma.Schema):
+    """A registered key and its validity."""
+
+    key_id = ma.fields.String()
+    public_key = ma.fields.String()
+    valid_from = ma.fields.String()
+    revoked_at = ma.fields.String(allow_none=True)
+
+
+class AccountSchema(ma.Schema):
+    """An account as it stands."""
+
+    user_id = ma.fields.String()
+    printed_name = ma.fields.String()
+    role = ma.fields.String(allow_none=True, metadata={"description": "Granted"})
+    role_in_force = ma.fields.String(
+        allow_none=True, metadata={"description": "Granted and trained for: what counts"}
+    )
+    trained_for = ma.fields.List(ma.fields.String())
+    sites = ma.fields.List(ma.fields.String())
+    locked = ma.fields.Boolean()
+    password_expires_at = ma.fields.String(allow_none=True)
+    keys = ma.fields.List(ma.fields.Nested(RegisteredKeySchema))
+
+
+class AccountHistoryEntrySchema(ma.Schema):
+    """One change of an account: what, when, and who signed it."""
+
+    position = ma.fields.Integer()
+    version = ma.fields.Integer()
+    kind = ma.fields.String()
+    data = ma.fields.Dict()
+    recorded_at = ma.fields.String()
+    signed_by = ma.fields.String()
+    signed_body = ma.fields.String()
+    signature = ma.fields.String()
+    event_hash = ma.fields.String()
+
+
+class AttemptSchema(ma.Schema):
+    """One authentication attempt (21 CFR 11.300(d))."""
+
+    user_id = ma.fields.String()
+    occurred_at = ma.fields.String()
+    channel = ma.fields.String()
+    outcome = ma.fields.String()
+    detail = ma.fields.String()
+
+
+class AttemptQuerySchema(StrictSchema):
+    """Filter of the authentication log."""
+
+    user_id = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
+
+
+class PasswordChangeSchema(StrictSchema):
+    """A person's own password change."""
+
+    username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    new_password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+
+
+def account_document(account: Account, password_expires_at: datetime | None) -> dict[str, Any]:
+    """An account as the API answers it and ``sealtrail user show --json`` prints it."""
+    return {
+        "user_id": account.user_id,
+        "printed_name": account.printed_name,
+        "role": account.role and account.role.value,
+        "role_in_force": account.effective_role and account.effective_role.value,
+        "trained_for": sorted(role.value for role in account.trained_for),
+        "sites": list(account.sites),
+        "locked": account.locked,
+        "password_expires_at": password_expires_at and instant_to_wire(password_expires_at),
+        "keys": [
+            {
+                "key_id": key.key_id,
+                "public_key": key.public_key,
+                "valid_from": instant_to_wire(key.effective_from),
+                "revoked_at": key.revoked_at and instant_to_wire(key.revoked_at),
+            }
+            for key in account.keys.values()
+        ],
+    }

@@ -1,0 +1,382 @@
+"""Authentication under the controls of 21 CFR 11.300, and the signing ceremony of 11.200.
+
+One service answers "who is this?" for every channel (a token request, a console command, a
+signing): it checks the password, records every success and failure in the authentication
+log, locks the account after too many failures (a signed ``AccountLocked`` event, so
+administrators see it at once), refuses an expired or one-time password, and keeps sessions
+that end after a period of inactivity.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from domain.account import SYSTEM_USER, Account, Role
+from infrastructure.application import (
+    AccountAction,
+    AdministrationMalformed,
+    SealTrail,
+    Signatory,
+    StoredRecord,
+    Training,
+)
+from infrastructure.backends import protect_tables
+from infrastructure.credentials import (
+    APPEND_ONLY_TABLES,
+    FAILED,
+    REFUSED,
+    SUCCEEDED,
+    Attempt,
+    AuthenticationFailed,
+    CredentialStore,
+    Session,
+    StoredPassword,
+    one_time_password,
+)
+from infrastructure.errors import ConfigurationError
+
+Clock = Callable[[], datetime]
+
+WRONG_CREDENTIALS = "wrong user id or password"
+
+
+class AccountLockedOut(AuthenticationFailed):
+    """The password was right, but the account is locked (answered 401)."""
+
+    title = "Account locked"
+
+
+class SessionExpired(AuthenticationFailed):
+    """The session ended: logged out, or inactive for longer than the timeout (answered 401)."""
+
+    title = "Session expired"
+
+
+class SigningComponentsRequired(AuthenticationFailed):
+    """The first signing of a continuous session needs the user id as well as the password."""
+
+    title = "User id and password required"
+
+
+class PasswordExpired(AuthenticationFailed):
+    """The password is right but too old, or a one-time password: change it first (403)."""
+
+    title = "Password change required"
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """The 11.300 settings: lockout threshold, inactivity timeout, password ageing."""
+
+    lockout_after: int = 5
+    idle_timeout: timedelta = timedelta(minutes=10)
+    password_max_age: timedelta = timedelta(days=90)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> AccessPolicy:
+        """``SEALTRAIL_LOCKOUT_AFTER``, ``SEALTRAIL_IDLE_TIMEOUT_SECONDS``,
+        ``SEALTRAIL_PASSWORD_MAX_AGE_DAYS``.
+
+        Raises:
+            ConfigurationError: a value is not a whole number of at least 1.
+        """
+        environ = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            lockout_after=_whole(environ, "SEALTRAIL_LOCKOUT_AFTER", defaults.lockout_after),
+            idle_timeout=timedelta(
+                seconds=_whole(
+                    environ,
+                    "SEALTRAIL_IDLE_TIMEOUT_SECONDS",
+                    int(defaults.idle_timeout.total_seconds()),
+                )
+            ),
+            password_max_age=timedelta(
+                days=_whole(
+                    environ, "SEALTRAIL_PASSWORD_MAX_AGE_DAYS", defaults.password_max_age.days
+                )
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class SigningAuthentication:
+    """Who passed the authentication half of a signing ceremony, with what, and when.
+
+    ``components`` is ``("user_id", "password")`` for the first signing of a continuous
+    session and ``("password",)`` for a later one (21 CFR 11.200(a)(1)(i) and (ii)).
+    """
+
+    account: Account
+    session_id: str
+    components: tuple[str, ...]
+    authenticated_at: datetime
+
+
+class AccessControl:
+    """Authentication, lockout, password ageing, sessions and the signing ceremony."""
+
+    def __init__(
+        self,
+        app: SealTrail,
+        credentials: CredentialStore,
+        policy: AccessPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.app = app
+        self.credentials = credentials
+        self.policy = policy or AccessPolicy()
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        protect_tables(app.recorder, APPEND_ONLY_TABLES)
+
+    # -- passwords ------------------------------------------------------------------------------
+
+    def authenticate(
+        self, user_id: str, password: str, *, channel: str, allow_expired: bool = False
+    ) -> Account:
+        """Check a user id and password; every outcome goes into the authentication log.
+
+        ``allow_expired`` is for the one request an expired password still opens: its change.
+
+        Raises:
+            AuthenticationFailed: unknown user or wrong password (the account is locked once
+                the failures since the last success reach the policy's threshold).
+            AccountLockedOut: right password, locked account.
+            PasswordExpired: right password, but older than the policy allows, or one-time.
+        """
+        account = self.app.find_account(user_id)
+        stored = self.credentials.check_password(user_id, password)
+        if account is None or account.user_id == SYSTEM_USER or stored is None:
+            self._failed(user_id, account, channel, WRONG_CREDENTIALS)
+        assert account is not None and stored is not None
+        if account.locked:
+            self._record(user_id, channel, REFUSED, "the account is locked")
+            raise AccountLockedOut(
+                f"{user_id} is locked; an administrator must unlock it ('sealtrail user unlock')"
+            )
+        if not allow_expired:
+            self._check_not_expired(user_id, stored, channel)
+        self._record(user_id, channel, SUCCEEDED, "password accepted")
+        return account
+
+    def change_password(self, user_id: str, password: str, new_password: str) -> None:
+        """A person changes their own password, proving the current (even expired) one.
+
+        The server records ``PasswordChanged`` with the person as ``changed_by``.
+
+        Raises:
+            AuthenticationFailed, AccountLockedOut, PasswordRejected.
+        """
+        self.authenticate(user_id, password, channel="password", allow_expired=True)
+        self.credentials.set_password(user_id, new_password, at=self.clock())
+        self.app.record_password_change(user_id, changed_by=user_id, temporary=False)
+
+    def administer(
+        self, actions: Sequence[AccountAction], *, actor_id: str
+    ) -> tuple[list[StoredRecord], str | None]:
+        """Record an administrator's signed changes of one account; a ``PasswordChanged``
+        among them issues a one-time password, answered here once and never stored in clear.
+
+        Raises:
+            AdministrationMalformed: a password change that is not a one-time password issued
+                by its signer (administrators never choose a person's password).
+            And whatever :meth:`SealTrail.administer` raises.
+        """
+        resets = [action for action in actions if action.kind == "PasswordChanged"]
+        for action in resets:
+            if action.fields != {"changed_by": action.signer_user_id, "temporary": True}:
+                raise AdministrationMalformed(
+                    "an administrator issues one-time passwords only: "
+                    f'{{"changed_by": "{action.signer_user_id}", "temporary": true}}'
+                )
+        records = self.app.administer(actions, actor_id=actor_id)
+        if not resets:
+            return records, None
+        return records, self._issue_one_time_password(resets[0].user_id)
+
+    def open_account(
+        self,
+        *,
+        user_id: str,
+        printed_name: str,
+        role: Role | None = None,
+        sites: Sequence[str] = (),
+        training: Training | None = None,
+        public_key: str | None = None,
+        by: Signatory | None,
+    ) -> str:
+        """Open an account with a one-time password (see :meth:`SealTrail.open_account`);
+        returns the password, once."""
+        self.app.open_account(
+            user_id=user_id,
+            printed_name=printed_name,
+            role=role,
+            sites=sites,
+            training=training,
+            public_key=public_key,
+            issue_one_time_password=True,
+            by=by,
+        )
+        return self._issue_one_time_password(user_id)
+
+    def reset_password(self, user_id: str, *, by: Signatory | None) -> str:
+        """Issue a one-time password (signed ``PasswordChanged``); returns it, once."""
+        self.app.record_password_change(
+            user_id, changed_by=by.user_id if by else SYSTEM_USER, temporary=True, by=by
+        )
+        return self._issue_one_time_password(user_id)
+
+    def _issue_one_time_password(self, user_id: str) -> str:
+        password = one_time_password(user_id)
+        self.credentials.set_password(user_id, password, at=self.clock(), temporary=True)
+        return password
+
+    def password_expires_at(self, user_id: str) -> datetime | None:
+        """When the user's password stops opening anything (None without a password).
+
+        A one-time password has expired the moment it was set: it opens only its own change.
+        """
+        stored = self.credentials.stored_password(user_id)
+        if stored is None:
+            return None
+        if stored.temporary:
+            return stored.changed_at
+        return stored.changed_at + self.policy.password_max_age
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def open_session(self, account: Account) -> str:
+        """Start a continuous period of access for an authenticated person."""
+        return self.credentials.open_session(account.user_id, self.clock())
+
+    def resume_session(self, session_id: str, user_id: str) -> Account:
+        """The person of a live session, its inactivity clock restarted.
+
+        Raises:
+            SessionExpired: no such session, not this person's, ended, or inactive too long
+                (then it is ended for good), or the account is locked meanwhile.
+        """
+        session, account = self._live(session_id, user_id)
+        now = self.clock()
+        if now - session.last_seen_at > self.policy.idle_timeout:
+            self.credentials.end_session(session_id, now)
+            self._record(user_id, "session", REFUSED, "session ended after inactivity")
+            raise SessionExpired(
+                f"the session was inactive for more than {_minutes(self.policy.idle_timeout)}; "
+                "authenticate again"
+            )
+        self.credentials.touch_session(session_id, now)
+        return account
+
+    def end_session(self, session_id: str) -> None:
+        """Log out: the session and every token of it stop working."""
+        self.credentials.end_session(session_id, self.clock())
+
+    # -- the signing ceremony -------------------------------------------------------------------
+
+    def authenticate_signing(
+        self, *, session_id: str, password: str, user_id: str | None = None
+    ) -> SigningAuthentication:
+        """The authentication half of a signing ceremony (21 CFR 11.200(a)(1)).
+
+        The first signing of a continuous session needs both components, the user id and the
+        password; later signings in the same session need the password only; after the
+        inactivity timeout the session's continuity is broken and both are needed again.
+        Every failure counts toward the lockout, as a failed login does.
+
+        Raises:
+            SigningComponentsRequired: both components are needed and the user id is missing.
+            SessionExpired: no such session, or it was ended (logout, or a lapse noticed
+                by a request).
+            AuthenticationFailed: a wrong password, or a user id that is not the session's.
+            AccountLockedOut, PasswordExpired: as for :meth:`authenticate`.
+        """
+        session = self.credentials.session(session_id)
+        if session is None or session.ended_at is not None:
+            raise SessionExpired("the session has ended; authenticate again")
+        now = self.clock()
+        continuous = (
+            session.signed_at is not None and now - session.last_seen_at <= self.policy.idle_timeout
+        )
+        if not continuous and user_id is None:
+            raise SigningComponentsRequired(
+                "the first signing of a session, or the first after "
+                f"{_minutes(self.policy.idle_timeout)} of inactivity, needs your user id and "
+                "password"
+            )
+        if user_id is not None and user_id != session.user_id:
+            # Someone else at this person's session: a failed attempt on the session's account.
+            self._failed(
+                session.user_id,
+                self.app.find_account(session.user_id),
+                "signing",
+                f"the user id typed ({user_id[:40]!r}) is not the session's",
+            )
+        account = self.authenticate(session.user_id, password, channel="signing")
+        self.credentials.touch_session(session_id, now, signed=True)
+        components = ("password",) if continuous else ("user_id", "password")
+        return SigningAuthentication(account, session_id, components, now)
+
+    # -- inside -----------------------------------------------------------------------------------
+
+    def _live(self, session_id: str, user_id: str) -> tuple[Session, Account]:
+        session = self.credentials.session(session_id)
+        if session is None or session.user_id != user_id:
+            raise SessionExpired("the token names no session of this server")
+        if session.ended_at is not None:
+            raise SessionExpired("the session has ended; authenticate again")
+        account = self.app.find_account(user_id)
+        if account is None:
+            raise SessionExpired("the session's account no longer exists")
+        if account.locked:
+            self.credentials.end_session(session_id, self.clock())
+            raise AccountLockedOut(f"{user_id} was locked; the session has ended")
+        return session, account
+
+    def _check_not_expired(self, user_id: str, stored: StoredPassword, channel: str) -> None:
+        if stored.temporary:
+            self._record(user_id, channel, REFUSED, "one-time password: change required")
+            raise PasswordExpired(
+                "this is a one-time password: choose your own first "
+                "(POST /v1/auth/password, or 'sealtrail user password')"
+            )
+        if self.clock() - stored.changed_at > self.policy.password_max_age:
+            self._record(user_id, channel, REFUSED, "password expired: change required")
+            raise PasswordExpired(
+                f"the password is older than {self.policy.password_max_age.days} days: change it "
+                "(POST /v1/auth/password, or 'sealtrail user password')"
+            )
+
+    def _failed(self, user_id: str, account: Account | None, channel: str, detail: str) -> None:
+        """Record a failure, lock the account at the threshold, and refuse."""
+        self._record(user_id, channel, FAILED, detail)
+        if account is not None and account.user_id != SYSTEM_USER and not account.locked:
+            failures = self.credentials.failures_since(user_id, account.unlocked_at)
+            if failures >= self.policy.lockout_after:
+                self.app.lock_account(
+                    user_id=user_id,
+                    reason=f"{failures} failed authentication attempts",
+                    failed_attempts=failures,
+                )
+                self._record(user_id, channel, REFUSED, f"account locked after {failures} failures")
+        raise AuthenticationFailed(WRONG_CREDENTIALS)
+
+    def _record(self, user_id: str, channel: str, outcome: str, detail: str) -> None:
+        self.credentials.record_attempt(Attempt(user_id, self.clock(), channel, outcome, detail))
+
+
+def _minutes(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    return f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
+
+
+def _whole(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigurationError(f"{name} is a whole number of at least 1, not {raw!r}")
+    return int(raw)

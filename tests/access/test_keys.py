@@ -1,0 +1,231 @@
+"""Keys: verification with the key valid when the event was recorded; rotation keeps old events
+verifiable; a revocation takes effect at its stated instant, refusing later writes, and any
+stored later event is a finding of ``sealtrail verify``."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.account import KeyAlreadyRevoked, KeyNotRegistered, Role
+from infrastructure.bootstrap import Store
+from signatures.errors import KeyNotValid, UnknownKey
+from tests.access.conftest import Admin, assert_problem, bearer, make_admin, make_person, new_key
+from tests.conftest import Person, consent, screening
+from tests.e2e.conftest import Site
+
+
+@pytest.fixture
+def coordinator(timed_any: Store) -> Person:
+    return make_person(timed_any, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+
+
+@pytest.fixture
+def any_admin(timed_any: Store) -> Admin:
+    return make_admin(timed_any)
+
+
+def findings(store: Store) -> list[tuple[str | None, int | None, str]]:
+    return [(f.stream, f.version, f.kind) for f in store.verifier(workers=1).verify().findings]
+
+
+def test_rotation_keeps_old_events_verifiable_and_the_new_key_signs_from_then_on(
+    timed_any: Store, coordinator: Person, any_admin: Admin
+) -> None:
+    coordinator.record(timed_any, "RP-101", "Screened", screening())
+    old_key = coordinator.private_key
+    private_key, public_key, new_id = new_key()
+    time.sleep(1.1)  # rotation instants are whole seconds: keep the first event before it
+
+    rotated = timed_any.app.rotate_key(
+        user_id="coord1",
+        old_key_id=coordinator.key_id,
+        public_key=public_key,
+        by=any_admin.signatory,
+    )
+    coordinator.private_key = private_key
+    coordinator.record(timed_any, "RP-101", "ConsentObtained", consent())
+    coordinator.private_key = old_key
+
+    assert rotated == new_id
+    with pytest.raises(KeyNotValid, match="was not valid"):
+        coordinator.record(timed_any, "RP-102", "Screened", screening())
+    assert findings(timed_any) == []
+    keys = timed_any.app.account("coord1").keys
+    assert keys[coordinator.key_id].revoked_at == keys[new_id].valid_from
+
+
+def test_a_revocation_in_the_future_takes_effect_at_its_stated_instant(
+    timed: Store, admin: Admin
+) -> None:
+    person = make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    at = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
+    timed.app.revoke_key(
+        user_id="coord1", key_id=person.key_id, revoked_at=at, reason="leaving", by=admin.signatory
+    )
+
+    person.record(timed, "RP-101", "Screened", screening())
+    time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()) + 0.2)
+
+    with pytest.raises(KeyNotValid, match="revoked at"):
+        person.record(timed, "RP-102", "Screened", screening())
+    assert findings(timed) == []
+
+
+def test_a_revocation_dated_before_stored_events_makes_each_of_them_a_finding(
+    timed: Store, admin: Admin
+) -> None:
+    person = make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    person.record(timed, "RP-101", "Screened", screening())
+    time.sleep(1.1)
+    compromised_at = datetime.now(UTC).replace(microsecond=0)
+    time.sleep(1.1)
+    person.record(timed, "RP-101", "ConsentObtained", consent())
+
+    timed.app.revoke_key(
+        user_id="coord1",
+        key_id=person.key_id,
+        revoked_at=compromised_at,
+        reason="key found on a shared drive",
+        by=admin.signatory,
+    )
+
+    assert findings(timed) == [("NCT01297972/RP-101", 2, "key-not-valid")]
+
+
+def test_a_write_with_a_revoked_key_is_refused_over_the_api(
+    timed: Store, site_client: Site, admin: Admin
+) -> None:
+    person = make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    timed.app.revoke_key(
+        user_id="coord1", key_id=person.key_id, revoked_at=None, reason="lost", by=admin.signatory
+    )
+
+    response = site_client.submit(person, "Screened", screening())
+
+    assert_problem(response, 422, detail="was not valid")
+
+
+def test_a_key_is_revoked_once_and_never_rotated_after(timed: Store, admin: Admin) -> None:
+    person = make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    timed.app.revoke_key(
+        user_id="coord1", key_id=person.key_id, revoked_at=None, reason="lost", by=admin.signatory
+    )
+
+    with pytest.raises(KeyAlreadyRevoked):
+        timed.app.revoke_key(
+            user_id="coord1", key_id=person.key_id, revoked_at=None, reason="x", by=admin.signatory
+        )
+    with pytest.raises(KeyAlreadyRevoked):
+        timed.app.rotate_key(
+            user_id="coord1",
+            old_key_id=person.key_id,
+            public_key=new_key()[1],
+            by=admin.signatory,
+        )
+
+
+def test_an_unknown_key_cannot_be_revoked_or_rotated(timed: Store, admin: Admin) -> None:
+    make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    unknown = new_key()[2]
+
+    with pytest.raises(KeyNotRegistered):
+        timed.app.revoke_key(
+            user_id="coord1", key_id=unknown, revoked_at=None, reason="x", by=admin.signatory
+        )
+    with pytest.raises(KeyNotRegistered):
+        timed.app.rotate_key(
+            user_id="coord1", old_key_id=unknown, public_key=new_key()[1], by=admin.signatory
+        )
+
+
+def test_keys_are_rotated_and_revoked_over_the_api(site_client: Site, admin: Admin) -> None:
+    person = make_person(site_client.store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    _, public_key, new_id = new_key()
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    headers = bearer(site_client, admin)
+
+    rotated = site_client.client.post(
+        "/v1/accounts",
+        json={
+            "events": [
+                admin.signed(
+                    "coord1",
+                    "KeyRotated",
+                    {
+                        "old_key_id": person.key_id,
+                        "key_id": new_id,
+                        "public_key": public_key,
+                        "rotated_at": now,
+                    },
+                )
+            ]
+        },
+        headers=headers,
+    )
+    revoked = site_client.client.post(
+        "/v1/accounts",
+        json={
+            "events": [
+                admin.signed(
+                    "coord1", "KeyRevoked", {"key_id": new_id, "revoked_at": now, "reason": "x"}
+                )
+            ]
+        },
+        headers=headers,
+    )
+    unknown = site_client.client.post(
+        "/v1/accounts",
+        json={
+            "events": [
+                admin.signed(
+                    "coord1",
+                    "KeyRevoked",
+                    {"key_id": new_key()[2], "revoked_at": now, "reason": "x"},
+                )
+            ]
+        },
+        headers=headers,
+    )
+
+    assert rotated.status_code == 201, rotated.get_data(as_text=True)
+    assert revoked.status_code == 201, revoked.get_data(as_text=True)
+    assert_problem(unknown, 404, title="Key not registered")
+
+
+def test_a_key_event_whose_key_id_is_not_its_keys_is_refused(
+    site_client: Site, admin: Admin
+) -> None:
+    make_person(site_client.store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    _, public_key, _ = new_key()
+    other_id = new_key()[2]
+
+    response = site_client.client.post(
+        "/v1/accounts",
+        json={
+            "events": [
+                admin.signed(
+                    "coord1",
+                    "KeyRegistered",
+                    {
+                        "key_id": other_id,
+                        "public_key": public_key,
+                        "valid_from": "2011-01-01T00:00:00Z",
+                    },
+                )
+            ]
+        },
+        headers=bearer(site_client, admin),
+    )
+
+    assert_problem(response, 422, title="Key id does not match the key")
+
+
+def test_an_event_signed_by_a_key_never_registered_is_refused(timed: Store, admin: Admin) -> None:
+    person = make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    person.private_key = new_key()[0]
+
+    with pytest.raises(UnknownKey):
+        person.record(timed, "RP-101", "Screened", screening())

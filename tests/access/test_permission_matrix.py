@@ -1,0 +1,369 @@
+"""The permission matrix: every role, at its own site and at another, on every endpoint.
+
+The expected table below is written out by hand from issue 5, not derived from
+``domain.permissions.MATRIX``, so that a change to the matrix shows up here as a failing cell.
+Each person acts for site RP; "own" is a subject (or a write) at RP, "other" one at SP.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from werkzeug.test import TestResponse
+
+from domain.account import Account, Role
+from domain.authorship import Authorship, authored
+from domain.permissions import MATRIX, Action, NotPermitted, check_may
+from infrastructure.bootstrap import Store
+from signatures.authorship import encode_signature
+from tests.access.conftest import Admin, bearer, make_admin, make_person
+from tests.conftest import STUDY, Person, make_settings, new_store, screening
+from tests.e2e.conftest import Site
+
+OWN, OTHER = "RP", "SP"
+# In-memory accounts are never saved, so their events carry a well-formed placeholder only.
+PLACEHOLDER = Authorship('{"in": "memory only"}', encode_signature(bytes(64)))
+ROLES = [role for role in Role if role is not Role.SYSTEM]
+
+# -- the domain's matrix, cell by cell ----------------------------------------------------------
+
+ALLOWED: dict[Role, dict[Action, set[str]]] = {
+    Role.SITE_COORDINATOR: {
+        Action.RECORD_CLINICAL_DATA: {OWN},
+        Action.READ_CLINICAL_DATA: {OWN},
+        Action.READ_LOG_EVIDENCE: {OWN, OTHER},
+    },
+    Role.INVESTIGATOR: {
+        Action.RECORD_CLINICAL_DATA: {OWN},
+        Action.SIGN_CLINICAL_RECORDS: {OWN},
+        Action.READ_CLINICAL_DATA: {OWN},
+        Action.READ_LOG_EVIDENCE: {OWN, OTHER},
+    },
+    Role.MONITOR: {
+        Action.READ_CLINICAL_DATA: {OWN},
+        Action.RAISE_QUERIES: {OWN},
+        Action.READ_LOG_EVIDENCE: {OWN, OTHER},
+    },
+    Role.AUDITOR: {
+        Action.READ_CLINICAL_DATA: {OWN, OTHER},
+        Action.READ_LOG_EVIDENCE: {OWN, OTHER},
+        Action.VERIFY_AND_REPLAY: {OWN, OTHER},
+        Action.READ_ACCOUNTS: {OWN, OTHER},
+    },
+    Role.SPONSOR_DATA_MANAGER: {
+        Action.READ_CLINICAL_DATA: {OWN, OTHER},
+        Action.READ_LOG_EVIDENCE: {OWN, OTHER},
+        Action.BUILD_REPORTS_AND_PACKETS: {OWN, OTHER},
+    },
+    Role.ADMINISTRATOR: {
+        Action.READ_LOG_EVIDENCE: {OWN, OTHER},
+        Action.READ_ACCOUNTS: {OWN, OTHER},
+        Action.ADMINISTER_ACCOUNTS: {OWN, OTHER},
+    },
+}
+
+
+def person_account(
+    role: Role | None, *, trained: bool = True, sites: tuple[str, ...] = (OWN,)
+) -> Account:
+    """An account in memory, made by the same domain methods the store records.
+
+    Never saved, so the authorship its events carry is a placeholder, not a signature.
+    """
+    with authored(PLACEHOLDER):
+        account = Account.open(user_id="p1", printed_name="P One")
+        if role is not None:
+            account.grant_role(role=role)
+            if trained:
+                account.attest_training(role=role, course="c", completed_on=date(2011, 1, 1))
+        for site in sites:
+            account.assign_site(site=site)
+    return account
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "site"),
+    list(itertools.product(ROLES, list(Action), [OWN, OTHER])),
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_each_cell_of_the_matrix_allows_exactly_what_issue_5_says(
+    role: Role, action: Action, site: str
+) -> None:
+    actor = person_account(role)
+    allowed = site in ALLOWED[role].get(action, set())
+
+    if allowed:
+        check_may(actor, action, site)
+    else:
+        with pytest.raises(NotPermitted):
+            check_may(actor, action, site)
+
+
+def test_the_matrix_names_no_role_or_action_the_table_above_does_not() -> None:
+    for role in ROLES:
+        assert set(MATRIX[role]) == set(ALLOWED[role]), role
+
+
+@pytest.mark.parametrize("action", list(Action), ids=lambda a: a.name)
+def test_a_role_awaiting_training_is_allowed_nothing(action: Action) -> None:
+    actor = person_account(Role.AUDITOR, trained=False)
+
+    with pytest.raises(NotPermitted, match="awaits training attestation"):
+        check_may(actor, action, OWN)
+
+
+@pytest.mark.parametrize("action", list(Action), ids=lambda a: a.name)
+def test_an_account_without_a_role_is_allowed_nothing(action: Action) -> None:
+    with pytest.raises(NotPermitted, match="has no role"):
+        check_may(person_account(None), action, OWN)
+
+
+def test_training_for_another_role_does_not_put_a_role_in_force() -> None:
+    actor = person_account(Role.INVESTIGATOR, trained=False)
+    with authored(PLACEHOLDER):
+        actor.attest_training(role=Role.MONITOR, course="c", completed_on=date(2011, 1, 1))
+
+    assert actor.effective_role is None
+    with pytest.raises(NotPermitted):
+        check_may(actor, Action.READ_CLINICAL_DATA, OWN)
+
+
+def test_an_own_sites_action_without_a_site_is_not_allowed() -> None:
+    with pytest.raises(NotPermitted, match="only at their own sites"):
+        check_may(person_account(Role.MONITOR), Action.READ_CLINICAL_DATA, None)
+
+
+# -- every endpoint, over HTTP ---------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """A store with a subject at each site, a checkpoint, and one person per role."""
+
+    site: Site
+    store: Store
+    admin: Admin
+    people: dict[str, Person]
+    counter: itertools.count[int]
+    tokens: dict[str, dict[str, str]]
+
+    def auth(self, person: Person) -> dict[str, str]:
+        """A bearer header per person, asked for once (a token opens a session)."""
+        if person.user_id not in self.tokens:
+            self.tokens[person.user_id] = bearer(self.site, person)
+        return self.tokens[person.user_id]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    store = new_store(make_settings(tmp_path_factory.mktemp("matrix")))
+    site = Site(store)
+    admin = make_admin(store, "matrix.admin")
+    people: dict[str, Person] = {}
+    for role in ROLES:
+        people[role.value] = make_person(
+            store, role.value.replace("_", "-"), role=role, sites=(OWN,)
+        )
+    people["untrained"] = make_person(
+        store, "untrained", role=Role.INVESTIGATOR, trained=False, sites=(OWN,)
+    )
+    people["no-role"] = make_person(store, "no-role", role=None, sites=(OWN,))
+    writers = {
+        OWN: make_person(store, "writer-rp", role=Role.SITE_COORDINATOR, sites=(OWN,)),
+        OTHER: make_person(store, "writer-sp", role=Role.SITE_COORDINATOR, sites=(OTHER,)),
+    }
+    for where, writer in writers.items():
+        writer.record(store, f"{where}-1", "Screened", screening(site=where))
+    store.app.checkpoints.seal()
+    yield World(site, store, admin, people, itertools.count(1), {})
+    store.close()
+
+
+def subject_url(where: str) -> str:
+    return f"/v1/studies/{STUDY}/subjects/{where}-1"
+
+
+Call = Callable[[World, Person, str], TestResponse]
+
+
+def get(path: Callable[[World, str], str]) -> Call:
+    def call(world: World, person: Person, where: str) -> TestResponse:
+        return world.site.client.get(path(world, where), headers=world.auth(person))
+
+    return call
+
+
+def write(batch: bool) -> Call:
+    def call(world: World, person: Person, where: str) -> TestResponse:
+        body = person.body(
+            f"{where}-{next(world.counter) + 100}", "Screened", screening(site=where)
+        )
+        signed = {"event": body, "signature": person.sign(body)}
+        url, payload = ("/v1/events/batch", [signed]) if batch else ("/v1/events", signed)
+        return world.site.client.post(url, json=payload, headers=world.auth(person))
+
+    return call
+
+
+def administer(world: World, person: Person, where: str) -> TestResponse:
+    target = f"target-{next(world.counter)}"
+    world.store.app.open_account(user_id=target, printed_name="Target")
+    signer = Admin(person.user_id, person.printed_name, person.private_key, person.password)
+    payload = {"events": [signer.signed(target, "SiteAssigned", {"site": where})]}
+    return world.site.client.post("/v1/accounts", json=payload, headers=world.auth(person))
+
+
+ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
+    "GET study/dashboard": (
+        get(lambda w, where: f"/v1/study/dashboard?study={STUDY}"),
+        Action.READ_CLINICAL_DATA,
+    ),
+    "GET study/weekly": (
+        get(lambda w, where: f"/v1/study/weekly?study={STUDY}"),
+        Action.READ_CLINICAL_DATA,
+    ),
+    "GET subject weekly": (
+        get(lambda w, where: subject_url(where) + "/weekly"),
+        Action.READ_CLINICAL_DATA,
+    ),
+    "GET subject audit": (
+        get(lambda w, where: subject_url(where) + "/audit"),
+        Action.READ_CLINICAL_DATA,
+    ),
+    "GET study/outcomes": (
+        get(lambda w, where: f"/v1/study/outcomes?study={STUDY}"),
+        Action.READ_CLINICAL_DATA,
+    ),
+    "GET subject": (get(lambda w, where: subject_url(where)), Action.READ_CLINICAL_DATA),
+    "GET history": (
+        get(lambda w, where: subject_url(where) + "/history"),
+        Action.READ_CLINICAL_DATA,
+    ),
+    "POST events": (write(batch=False), Action.RECORD_CLINICAL_DATA),
+    "POST events/batch": (write(batch=True), Action.RECORD_CLINICAL_DATA),
+    "GET checkpoints/latest": (
+        get(lambda w, where: "/v1/checkpoints/latest"),
+        Action.READ_LOG_EVIDENCE,
+    ),
+    "GET checkpoints/consistency": (
+        get(lambda w, where: "/v1/checkpoints/consistency?from=1&to=2"),
+        Action.READ_LOG_EVIDENCE,
+    ),
+    "GET events/proof": (get(lambda w, where: "/v1/events/1/proof"), Action.READ_LOG_EVIDENCE),
+    "GET accounts": (get(lambda w, where: "/v1/accounts"), Action.READ_ACCOUNTS),
+    "GET account": (get(lambda w, where: "/v1/accounts/writer-rp"), Action.READ_ACCOUNTS),
+    "GET account history": (
+        get(lambda w, where: "/v1/accounts/writer-rp/history"),
+        Action.READ_ACCOUNTS,
+    ),
+    "GET authentication-attempts": (
+        get(lambda w, where: "/v1/authentication-attempts"),
+        Action.READ_ACCOUNTS,
+    ),
+    "POST accounts": (administer, Action.ADMINISTER_ACCOUNTS),
+    "GET me": (get(lambda w, where: "/v1/me"), None),
+}
+SITE_LESS = {
+    name for name in ENDPOINTS if not name.startswith(("GET subject", "GET history", "POST"))
+}
+"""Endpoints that name no site: only a role that does the action at every site may call them."""
+SUCCESS = {"POST events": 201, "POST events/batch": 201, "POST accounts": 201}
+
+
+@pytest.mark.parametrize(
+    ("who", "endpoint", "where"),
+    list(
+        itertools.product(
+            [r.value for r in ROLES] + ["untrained", "no-role"], ENDPOINTS, [OWN, OTHER]
+        )
+    ),
+)
+def test_every_endpoint_answers_each_role_at_each_site_as_the_matrix_says(
+    world: World, who: str, endpoint: str, where: str
+) -> None:
+    call, action = ENDPOINTS[endpoint]
+    role = None if who in ("untrained", "no-role") else Role(who)
+    if action is None:
+        allowed = True  # your own account: any authenticated person
+    else:
+        reach = set() if role is None else ALLOWED[role].get(action, set())
+        allowed = reach == {OWN, OTHER} if endpoint in SITE_LESS else where in reach
+
+    response = call(world, world.people[who], where)
+
+    if allowed:
+        assert response.status_code == SUCCESS.get(endpoint, 200), response.get_data(as_text=True)
+    else:
+        assert response.status_code == 403, response.get_data(as_text=True)
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["title"] == "Not permitted"
+
+
+def test_the_server_key_is_public(world: World) -> None:
+    response = world.site.client.get("/v1/server-key")
+
+    assert response.status_code == 200
+    assert response.get_json()["key_id"] == world.store.app.server_key.key_id
+
+
+@pytest.mark.parametrize("endpoint", [name for name in ENDPOINTS if name.startswith("GET")])
+def test_every_read_needs_a_token(world: World, endpoint: str) -> None:
+    path = {
+        "GET subject": subject_url(OWN),
+        "GET history": subject_url(OWN) + "/history",
+        "GET checkpoints/latest": "/v1/checkpoints/latest",
+        "GET checkpoints/consistency": "/v1/checkpoints/consistency?from=1&to=2",
+        "GET events/proof": "/v1/events/1/proof",
+        "GET accounts": "/v1/accounts",
+        "GET account": "/v1/accounts/writer-rp",
+        "GET account history": "/v1/accounts/writer-rp/history",
+        "GET authentication-attempts": "/v1/authentication-attempts",
+        "GET me": "/v1/me",
+        "GET study/outcomes": f"/v1/study/outcomes?study={STUDY}",
+        "GET study/dashboard": f"/v1/study/dashboard?study={STUDY}",
+        "GET study/weekly": f"/v1/study/weekly?study={STUDY}",
+        "GET subject weekly": subject_url(OWN) + "/weekly",
+        "GET subject audit": subject_url(OWN) + "/audit",
+    }[endpoint]
+
+    response = world.site.client.get(path)
+
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+
+
+def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
+    covered = {
+        "/v1/studies/<study>/subjects/<subject>",
+        "/v1/studies/<study>/subjects/<subject>/history",
+        "/v1/events",
+        "/v1/events/batch",
+        "/v1/checkpoints/latest",
+        "/v1/checkpoints/consistency",
+        "/v1/events/<int:position>/proof",
+        "/v1/accounts",
+        "/v1/accounts/<user_id>",
+        "/v1/accounts/<user_id>/history",
+        "/v1/authentication-attempts",
+        "/v1/me",
+        "/v1/study/outcomes",
+        "/v1/study/dashboard",
+        "/v1/study/weekly",
+        "/v1/studies/<study>/subjects/<subject>/weekly",
+        "/v1/studies/<study>/subjects/<subject>/audit",
+        # Public, or authentication itself: tested in test_authentication_controls.py.
+        "/v1/server-key",
+        "/v1/auth/token",
+        "/v1/auth/password",
+        "/v1/auth/session",
+    }
+    routes = {
+        rule.rule for rule in world.site.app.url_map.iter_rules() if rule.rule.startswith("/v1")
+    }
+
+    assert routes - covered == set(), "an endpoint the permission matrix does not cover"
