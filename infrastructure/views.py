@@ -1,20 +1,32 @@
-"""The tables that hold projections, and the runner that keeps them up to date.
+"""The tables that hold projections, and the reads the API and the CLI make of them.
 
-A view row and the log position it reflects are committed in one transaction, so each event
-is applied exactly once and a crash leaves the view where it last committed. ``catch_up``
-applies what the log has beyond that position; ``rebuild`` drops the view and replays the
-whole log. Issue 6 adds a follower process; the transaction discipline stays this one.
+Each view is a pure function of ``projections/`` stored as a SQL table beside the events:
+
+==================== ========================= ================================================
+view                 table                     function
+==================== ========================= ================================================
+``subject_summary``  ``view_subject_summary``  :func:`projections.subject_summary.summarise`
+``subject_weekly``   ``view_subject_weekly``   :func:`projections.weekly_outcomes.subject_weeks`
+``audit_index``      ``view_audit_index``      :func:`projections.audit_index.index_event`
+``study_dashboard``  ``view_study_dashboard``  :func:`projections.study_dashboard.dashboard`
+``study_weekly``     ``view_study_weekly``     :func:`projections.weekly_outcomes.study_weeks`
+==================== ========================= ================================================
+
+The study-level views are recomputed, in the same transaction, from the subject-level rows of
+the studies a page of events touched. :class:`~infrastructure.projection_runner.ProjectionRunner`
+keeps them all up to date (one transaction per page, each view's position in it); reads catch
+up first.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Notification, Subscription
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -30,33 +42,62 @@ from sqlalchemy import (
     select,
 )
 
+from domain.protocol import protocol_for
 from domain.subject import Subject
+from infrastructure.projection_runner import (
+    PAGE,
+    Applied,
+    LogSource,
+    ProjectionRunner,
+    View,
+    view_tracking,
+)
 from infrastructure.settings import Settings
+from projections.audit_index import AuditIndex, index_event
+from projections.study_dashboard import Dashboard, as_of, dashboard
 from projections.subject_summary import Summary, summarise
-from signatures.canonical import canonicalize
+from projections.weekly_outcomes import WeeklyTable, study_weeks, subject_weeks
+
+__all__ = [
+    "ProjectedViews",
+    "SubjectSummaryView",
+    "create_view_engine",
+    "default_views",
+    "view_tracking",
+]
 
 metadata = MetaData()
 
-subject_summary = Table(
-    "view_subject_summary",
-    metadata,
-    Column("stream", String(200), primary_key=True),
-    Column("study", String(100), nullable=False),
-    Column("subject", String(100), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("position", BigInteger, nullable=False),
-    Column("document", Text, nullable=False),
-)
 
-view_tracking = Table(
-    "view_tracking",
-    metadata,
-    Column("view", String(100), primary_key=True),
-    Column("position", BigInteger, nullable=False),
-)
+def _subject_table(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("stream", String(200), primary_key=True),
+        Column("study", String(100), nullable=False, index=True),
+        Column("subject", String(100), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("position", BigInteger, nullable=False),
+        Column("document", Text, nullable=False),
+    )
+
+
+def _study_table(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("study", String(100), primary_key=True),
+        Column("document", Text, nullable=False),
+    )
+
+
+subject_summary = _subject_table("view_subject_summary")
+subject_weekly = _subject_table("view_subject_weekly")
+audit_index = _subject_table("view_audit_index")
+study_dashboard = _study_table("view_study_dashboard")
+study_weekly = _study_table("view_study_weekly")
 
 SUBJECT_SUMMARY = "subject_summary"
-BATCH = 500
 
 
 def create_view_engine(settings: Settings) -> Engine:
@@ -77,8 +118,153 @@ def create_view_engine(settings: Settings) -> Engine:
     return create_engine(settings.database_url, pool_pre_ping=True)
 
 
-class SubjectSummaryView:
-    """The current state of every subject, as a table the API reads."""
+# -- the views ---------------------------------------------------------------------------------
+
+
+def _dumps(document: Any) -> str:
+    return json.dumps(document, sort_keys=True, ensure_ascii=False)
+
+
+def _upsert(connection: Connection, table: Table, key: dict[str, Any], **values: Any) -> None:
+    ((column, value),) = key.items()
+    updated = connection.execute(table.update().where(table.c[column] == value).values(**values))
+    if updated.rowcount == 0:
+        connection.execute(table.insert().values(**key, **values))
+
+
+def _documents(connection: Connection, table: Table, key: str) -> Iterable[tuple[str, Any]]:
+    rows = connection.execute(select(table.c[key], table.c.document).order_by(table.c[key]))
+    return [(str(k), json.loads(document)) for k, document in rows]
+
+
+class SubjectStateView:
+    """A document per subject, rendered from the subject as it stands (once per page)."""
+
+    def __init__(self, name: str, table: Table, render: Callable[[Applied], Any]) -> None:
+        self.name = name
+        self.table = table
+        self.tables: Sequence[Table] = (table,)
+        self._render = render
+
+    def apply(self, connection: Connection, page: Sequence[Applied]) -> None:
+        """Write each subject's document after its last event in the page."""
+        latest = {applied.stream: applied for applied in page}
+        for stream, applied in latest.items():
+            _upsert(
+                connection,
+                self.table,
+                {"stream": stream},
+                study=applied.subject.study_id,
+                subject=applied.subject.subject_code,
+                version=applied.event.originator_version,
+                position=applied.position,
+                document=_dumps(self._render(applied)),
+            )
+
+    def rows(self, connection: Connection) -> Iterable[tuple[str, Any]]:
+        """Every subject's document, by stream."""
+        return _documents(connection, self.table, "stream")
+
+
+class AuditIndexView:
+    """The audit index of each subject, folded event by event."""
+
+    name = "audit_index"
+    table = audit_index
+    tables: Sequence[Table] = (audit_index,)
+
+    def apply(self, connection: Connection, page: Sequence[Applied]) -> None:
+        """Fold each event into its subject's index."""
+        indexes: dict[str, AuditIndex | None] = {}
+        last: dict[str, Applied] = {}
+        for applied in page:
+            stream = applied.stream
+            if stream not in indexes:
+                indexes[stream] = self._stored(connection, stream)
+            indexes[stream] = index_event(indexes[stream], applied.event, applied.position)
+            last[stream] = applied
+        for stream, index in indexes.items():
+            applied = last[stream]
+            _upsert(
+                connection,
+                self.table,
+                {"stream": stream},
+                study=applied.subject.study_id,
+                subject=applied.subject.subject_code,
+                version=applied.event.originator_version,
+                position=applied.position,
+                document=_dumps(index),
+            )
+
+    def _stored(self, connection: Connection, stream: str) -> AuditIndex | None:
+        document = connection.execute(
+            select(self.table.c.document).where(self.table.c.stream == stream)
+        ).scalar_one_or_none()
+        return None if document is None else dict(json.loads(document))
+
+    def rows(self, connection: Connection) -> Iterable[tuple[str, Any]]:
+        """Every subject's index, by stream."""
+        return _documents(connection, self.table, "stream")
+
+
+class StudyView:
+    """A document per study, recomputed from a subject-level table's rows of that study."""
+
+    def __init__(
+        self,
+        name: str,
+        table: Table,
+        source: Table,
+        compute: Callable[[str, list[Any]], Any],
+    ) -> None:
+        self.name = name
+        self.table = table
+        self.tables: Sequence[Table] = (table,)
+        self._source = source
+        self._compute = compute
+
+    def apply(self, connection: Connection, page: Sequence[Applied]) -> None:
+        """Recompute every study the page touched (its subject rows are already written)."""
+        for study in sorted({applied.subject.study_id for applied in page}):
+            documents = connection.execute(
+                select(self._source.c.document)
+                .where(self._source.c.study == study)
+                .order_by(self._source.c.stream)
+            ).scalars()
+            computed = self._compute(study, [json.loads(d) for d in documents])
+            _upsert(connection, self.table, {"study": study}, document=_dumps(computed))
+
+    def rows(self, connection: Connection) -> Iterable[tuple[str, Any]]:
+        """Every study's document, by study."""
+        return _documents(connection, self.table, "study")
+
+
+def default_views() -> list[View]:
+    """sealtrail's views, subject-level first (the study-level ones read them)."""
+    return [
+        SubjectStateView(
+            SUBJECT_SUMMARY,
+            subject_summary,
+            lambda applied: {**summarise(applied.subject), "position": applied.position},
+        ),
+        SubjectStateView(
+            "subject_weekly", subject_weekly, lambda applied: subject_weeks(applied.subject)
+        ),
+        AuditIndexView(),
+        StudyView("study_dashboard", study_dashboard, subject_summary, dashboard),
+        StudyView("study_weekly", study_weekly, subject_weekly, study_weeks),
+    ]
+
+
+# -- reading them ------------------------------------------------------------------------------
+
+
+class ProjectedViews:
+    """Every view of the log, kept current by a :class:`ProjectionRunner`; reads catch up first.
+
+    ``catch_up``, ``rebuild`` and ``digest`` cover every view; ``get`` and ``of_study`` read the
+    subject summaries, as they always have.
+    """
 
     def __init__(
         self,
@@ -86,120 +272,115 @@ class SubjectSummaryView:
         notifications: Callable[[int, int], Sequence[Notification]],
         last_position: Callable[[], int | None],
         decode: Callable[[Notification], Any],
+        subject_at: Callable[[UUID, int], Subject],
+        *,
+        views: Sequence[View] | None = None,
+        page: int = PAGE,
     ) -> None:
         self.engine = engine
-        self._notifications = notifications
-        self._last_position = last_position
-        self._decode = decode
-        metadata.create_all(engine)
+        self.runner = ProjectionRunner(
+            engine,
+            LogSource(notifications, last_position, decode, subject_at),
+            default_views() if views is None else views,
+            page=page,
+        )
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        with self.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql("LOCK TABLE view_tracking IN EXCLUSIVE MODE")
-            yield connection
+    # -- keeping up ---------------------------------------------------------------------------
 
-    def catch_up(self) -> int:
-        """Apply every event past the tracked position; returns how many were applied."""
-        if self._is_current():
-            return 0  # the common case for reads: no write transaction, no lock
-        applied = 0
-        while True:
-            with self._transaction() as connection:
-                position = self._tracked(connection)
-                page = self._notifications(position + 1, BATCH)
-                for notification in page:
-                    self._apply(connection, notification)
-                if page:
-                    self._track(connection, page[-1].id)
-            applied += len(page)
-            if len(page) < BATCH:
-                return applied
+    def catch_up(
+        self,
+        *,
+        progress: Callable[[int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> int:
+        """Apply every event past the tracked positions; returns how many positions passed."""
+        return self.runner.catch_up(progress=progress, should_stop=should_stop)
 
-    def rebuild(self) -> str:
-        """Drop the view, replay the whole log into it and return its digest."""
-        with self._transaction() as connection:
-            connection.execute(subject_summary.delete())
-            connection.execute(
-                view_tracking.delete().where(view_tracking.c.view == SUBJECT_SUMMARY)
-            )
-        self.catch_up()
-        return self.digest()
+    def behind(self) -> int:
+        """How far the slowest view is behind the log (positions)."""
+        return self.runner.behind()
+
+    def rebuild(self, *, progress: Callable[[int], None] | None = None) -> str:
+        """Drop every view, replay the whole log into them and return their digest."""
+        return self.runner.rebuild(progress=progress)
 
     def digest(self) -> str:
-        """SHA-256 over the canonical JSON of every row, in stream order."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(subject_summary.c.stream, subject_summary.c.document).order_by(
-                    subject_summary.c.stream
-                )
-            ).all()
-        digest = hashlib.sha256()
-        for stream, document in rows:
-            digest.update(canonicalize({"stream": stream, "document": json.loads(document)}))
-        return digest.hexdigest()
+        """SHA-256 of every view's rows without store-local keys (see ``STORE_LOCAL``)."""
+        return self.runner.digest()
+
+    def follow(
+        self,
+        subscribe: Callable[[int], Subscription[Any]],
+        *,
+        poll_interval: float = 1.0,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Follow the log until :meth:`stop` (``sealtrail project --follow``)."""
+        self.runner.follow(subscribe, poll_interval=poll_interval, progress=progress)
+
+    def stop(self) -> None:
+        """Stop catching up or following after the page in hand (safe from a signal handler)."""
+        self.runner.stop()
+
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` was called."""
+        return self.runner.stopped()
+
+    # -- reads ----------------------------------------------------------------------------------
 
     def get(self, stream: str) -> Summary | None:
         """One subject's summary, or None."""
+        return self._subject_document(subject_summary, stream)
+
+    def of_study(self, study: str) -> list[Summary]:
+        """Every subject summary of a study, by subject code."""
+        self.catch_up()
+        with self.engine.connect() as connection:
+            documents = connection.execute(
+                select(subject_summary.c.document)
+                .where(subject_summary.c.study == study)
+                .order_by(subject_summary.c.subject)
+            ).scalars()
+            return [dict(json.loads(document)) for document in documents]
+
+    def subject_weekly(self, stream: str) -> WeeklyTable | None:
+        """One subject's weekly outcome table, or None if never screened."""
+        return self._subject_document(subject_weekly, stream)
+
+    def audit(self, stream: str) -> AuditIndex | None:
+        """One subject's audit index, or None if never screened."""
+        return self._subject_document(audit_index, stream)
+
+    def study_weekly(self, study: str) -> WeeklyTable:
+        """The study's weekly outcome table (empty weeks before any subject is infused)."""
+        stored = self._study_document(study_weekly, study)
+        return stored if stored is not None else study_weeks(study, [])
+
+    def dashboard(self, study: str, today: date | None = None) -> Dashboard:
+        """The study dashboard, its notification clocks judged on ``today`` (the site's)."""
+        stored = self._study_document(study_dashboard, study)
+        if stored is None:
+            stored = dashboard(study, [])
+        if today is None:
+            today = datetime.now(protocol_for(study).time_zone).date()
+        return as_of(stored, today)
+
+    def _subject_document(self, table: Table, stream: str) -> dict[str, Any] | None:
         self.catch_up()
         with self.engine.connect() as connection:
             document = connection.execute(
-                select(subject_summary.c.document).where(subject_summary.c.stream == stream)
+                select(table.c.document).where(table.c.stream == stream)
             ).scalar_one_or_none()
         return None if document is None else dict(json.loads(document))
 
-    def _apply(self, connection: Connection, notification: Notification) -> None:
-        event_ = self._decode(notification)
-        if not isinstance(event_, Subject.Event):
-            return
-        current = connection.execute(
-            select(subject_summary.c.document).where(subject_summary.c.stream == event_.stream)
-        ).scalar_one_or_none()
-        summary = summarise(
-            None if current is None else json.loads(current), event_, notification.id
-        )
-        values = {
-            "version": event_.originator_version,
-            "position": notification.id,
-            "document": json.dumps(summary, sort_keys=True),
-        }
-        if current is None:
-            connection.execute(
-                subject_summary.insert().values(
-                    stream=event_.stream,
-                    study=summary["study"],
-                    subject=summary["subject"],
-                    **values,
-                )
-            )
-        else:
-            connection.execute(
-                subject_summary.update()
-                .where(subject_summary.c.stream == event_.stream)
-                .values(**values)
-            )
-
-    def _is_current(self) -> bool:
+    def _study_document(self, table: Table, study: str) -> dict[str, Any] | None:
+        self.catch_up()
         with self.engine.connect() as connection:
-            tracked = self._tracked(connection)
-        return tracked >= (self._last_position() or 0)
+            document = connection.execute(
+                select(table.c.document).where(table.c.study == study)
+            ).scalar_one_or_none()
+        return None if document is None else dict(json.loads(document))
 
-    @staticmethod
-    def _tracked(connection: Connection) -> int:
-        position = connection.execute(
-            select(view_tracking.c.position).where(view_tracking.c.view == SUBJECT_SUMMARY)
-        ).scalar_one_or_none()
-        return int(position or 0)
 
-    @staticmethod
-    def _track(connection: Connection, position: int) -> None:
-        updated = connection.execute(
-            view_tracking.update()
-            .where(view_tracking.c.view == SUBJECT_SUMMARY)
-            .values(position=position)
-        )
-        if updated.rowcount == 0:
-            connection.execute(
-                view_tracking.insert().values(view=SUBJECT_SUMMARY, position=position)
-            )
+SubjectSummaryView = ProjectedViews
+"""The name the rest of the code has known this class by (it began with the summary alone)."""

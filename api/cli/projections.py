@@ -1,0 +1,81 @@
+"""``sealtrail project``: keep the views (projections) up to date with the log.
+
+``sealtrail project`` catches every view up once and exits; ``--follow`` keeps following the
+log (eventsourcing's LISTEN/NOTIFY subscription on PostgreSQL, polling on SQLite) until SIGINT
+or SIGTERM, after which it finishes the page in hand and exits 0. The web process needs no
+follower (its reads catch up first); a follower keeps reads fast on a busy store.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import click
+
+from infrastructure.bootstrap import Store
+from infrastructure.projection_runner import subscriber
+from infrastructure.views import ProjectedViews
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+@contextmanager
+def progress_of(views: ProjectedViews, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for catching up, or None when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=max(views.behind(), 1), label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def register(main: click.Group, one_line_errors: Decorator, store_command: Decorator) -> None:
+    """Add ``project`` to the command line."""
+
+    @main.command()
+    @click.option("--follow", is_flag=True, help="Keep following the log until SIGINT/SIGTERM.")
+    @click.option(
+        "--poll-interval",
+        default=1.0,
+        show_default=True,
+        type=click.FloatRange(0.05, 3600),
+        help="Seconds between polls of the log (SQLite); on PostgreSQL new events wake the "
+        "follower at once and this only bounds a missed wake-up.",
+    )
+    @one_line_errors
+    @store_command
+    def project(store: Store, follow: bool, poll_interval: float) -> None:
+        """Bring every view up to date with the log; with --follow, keep it there."""
+        views = store.views
+        restore = _stop_on_signals(views)  # before any work, so a signal is never a traceback
+        try:
+            with progress_of(views, "projecting") as progress:
+                passed = views.catch_up(progress=progress, should_stop=views.stopped)
+            if not follow:
+                click.echo(f"views up to date: {passed} log positions applied")
+                return
+            if sys.stderr.isatty():
+                click.echo("following the log (Ctrl-C to stop)", err=True)
+            views.follow(subscriber(store.app.recorder, poll_interval), poll_interval=poll_interval)
+        finally:
+            restore()
+
+
+def _stop_on_signals(views: ProjectedViews) -> Callable[[], None]:
+    """Make SIGINT and SIGTERM stop the follower cleanly; returns how to put them back."""
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        views.stop()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore

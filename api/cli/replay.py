@@ -1,0 +1,135 @@
+"""``sealtrail replay``: a subject's state as it stood at a past time or log position."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, NoReturn
+
+import click
+
+from domain.subject import subject_stream
+from domain.wire import instant_from_wire
+from infrastructure.bootstrap import Store
+from infrastructure.replay import MAX_POSITION, Replayed, end_of_day, replayer_for
+from infrastructure.study_reports import served_study
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+USAGE = 2
+INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def register(main: click.Group, one_line_errors: Decorator, store_command: Decorator) -> None:
+    """Add ``replay`` to the command line."""
+
+    @store_command
+    def replay_in(
+        store: Store, stream: str, as_of: datetime | None, position: int | None
+    ) -> Replayed:
+        return replayer_for(store).replay(stream, as_of=as_of, position=position)
+
+    @main.command()
+    @click.option("--subject", "subject_code", help="The subject's study code, e.g. RP-101.")
+    @click.option(
+        "--as-of",
+        "as_of_text",
+        metavar="TIME",
+        help="YYYY-MM-DDTHH:MM:SSZ (UTC), or YYYY-MM-DD for the end of that day in UTC "
+        "(23:59:59.999999Z): every event the store recorded at or before it.",
+    )
+    @click.option(
+        "--position",
+        "position_text",
+        metavar="N",
+        help="A log position: every event of the subject stored at or before it.",
+    )
+    @click.option("--study", help="The study (default: the one this store serves).")
+    @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+    @one_line_errors
+    def replay(
+        subject_code: str | None,
+        as_of_text: str | None,
+        position_text: str | None,
+        study: str | None,
+        as_json: bool,
+    ) -> None:
+        """The subject's state as it stood then, folded from the log.
+
+        Give --as-of or --position (one of them). The state counts the events recorded by the
+        store (its own clock) at or before TIME, or stored at or before log position N.
+        """
+        if not subject_code:
+            _usage("--subject is required")
+        if (as_of_text is None) == (position_text is None):
+            _usage("give one of --as-of TIME or --position N")
+        as_of = None if as_of_text is None else parse_as_of(as_of_text)
+        position = None if position_text is None else parse_position(position_text)
+        stream = subject_stream(served_study(study), subject_code)
+        replayed = replay_in(stream, as_of, position)
+        if as_json:
+            click.echo(json.dumps(replay_document(replayed), indent=2, sort_keys=True))
+        else:
+            click.echo(replay_text(replayed))
+
+
+def _usage(message: str) -> NoReturn:
+    click.echo(f"sealtrail: {message}", err=True)
+    sys.exit(USAGE)
+
+
+def parse_as_of(text: str) -> datetime:
+    """``YYYY-MM-DDTHH:MM:SSZ``, or a date meaning the last instant of that day in UTC."""
+    try:
+        if INSTANT.fullmatch(text):
+            return instant_from_wire(text)
+        if DAY.fullmatch(text):
+            return end_of_day(date.fromisoformat(text))
+    except ValueError:
+        _usage(f"--as-of {text!r} is not a real date and time")
+    _usage(f"--as-of {text!r} is not YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD")
+
+
+def parse_position(text: str) -> int:
+    """A log position: a whole number from 1."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_POSITION:
+        _usage(f"--position {text!r} is not a log position (a whole number from 1)")
+    return int(text)
+
+
+def replay_document(replayed: Replayed) -> dict[str, Any]:
+    """The ``--json`` document: what it is as of, and the summary then."""
+    study, subject = replayed.stream.split("/", 1)
+    return {
+        "study": study,
+        "subject": subject,
+        "as_of": replayed.as_of(),
+        "summary": replayed.summary(),
+    }
+
+
+def replay_text(replayed: Replayed) -> str:
+    """The replay for a person: what it is as of, then each part of the summary that has one."""
+    as_of = replayed.as_of()
+    last = as_of["last_event"]
+    asked = (
+        f"recorded at or before {as_of['time']}"
+        if as_of["time"] is not None
+        else f"stored at or before log position {as_of['position']}"
+    )
+    lines = [
+        f"{replayed.stream} as it stood with every event {asked}",
+        f"last event counted: version {last['version']}, log position {last['position']}, "
+        f"recorded {last['recorded_at']}",
+        "",
+    ]
+    for name, value in replayed.summary().items():
+        if value is None or value == [] or value == {}:
+            continue
+        shown = value if isinstance(value, str | int | bool) else json.dumps(value, sort_keys=True)
+        lines.append(f"{name}: {shown}")
+    return "\n".join(lines)

@@ -1,0 +1,414 @@
+"""As-of replay: a 2,000-event subject's state at a past time, against the full fold, in one run.
+
+For each backend (SQLite in a temporary directory, PostgreSQL in a database of its own created
+here and dropped at the end), one subject of NCT01297972 is given ``--events`` signed events
+through ``SealTrail.record_batch`` (the signed write path, 100 per batch): screening, consent,
+eligibility, enrolment, the rATG course, cyclosporine, then blood counts, cyclosporine troughs,
+transfusions and protocol deviations in turn, with every 25th event a correction of the latest
+blood count's haemoglobin. Then, timed:
+
+- **baseline**: what sealtrail offered before: ``SealTrail.subject_at(id, version)``
+  (eventsourcing's ``repository.get(id, version=v)``: no snapshots, every event decoded and
+  applied) and ``summarise`` of it;
+- **cold**: the first ``sealtrail replay`` of the subject as of now (a full fold that also
+  writes the sealed replay cache every 100 versions);
+- **replay**: what ``sealtrail replay --as-of TIME --json`` does once the store is open: find
+  the version recorded at or before TIME, fold from the sealed cache, summarise, and render the
+  JSON document, at ``--samples`` instants spread over the subject's life (each instant an
+  event's recording time, so every answer is a different version).
+
+It prints the medians, the ratio replay/baseline, and replay against the 50 ms goal.
+
+Run: ``.venv/bin/python benchmarks/replay.py [--events N] [--backend sqlite|postgres|both]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+# Run as a script, this folder comes first on sys.path and its http.py would hide the standard
+# library's http module: put the project's root there instead.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+import psycopg  # noqa: E402
+from sqlalchemy.engine import URL, make_url  # noqa: E402
+
+from api.cli.replay import replay_document  # noqa: E402
+from api.submissions import submission_from  # noqa: E402
+from domain.account import Role  # noqa: E402
+from domain.signed import stream_id  # noqa: E402
+from domain.wire import instant_to_wire  # noqa: E402
+from infrastructure.application import Submission, Training  # noqa: E402
+from infrastructure.bootstrap import Store, open_store  # noqa: E402
+from infrastructure.replay import SubjectReplayer  # noqa: E402
+from infrastructure.server_key import create_server_key  # noqa: E402
+from infrastructure.settings import Settings  # noqa: E402
+from projections.subject_summary import summarise  # noqa: E402
+from signatures.authorship import sign_body  # noqa: E402
+from signatures.keys import generate_private_key, key_id, public_key_to_text  # noqa: E402
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+GOAL_MS = 50.0
+STUDY = "NCT01297972"
+SUBJECT = "RP-900"
+STREAM = f"{STUDY}/{SUBJECT}"
+USER_ID = "bench.coordinator"
+PRINTED_NAME = "Bench Coordinator (synthetic)"
+ELIGIBLE = {**{f"IN{n}": True for n in range(1, 4)}, **{f"EX{n}": False for n in range(1, 10)}}
+
+
+@dataclass
+class Backend:
+    """Makes fresh stores of one kind; drops the PostgreSQL databases it made at the end."""
+
+    name: str
+    workdir: Path
+    admin_url: URL
+    created: list[str] = field(default_factory=list)
+
+    def fresh_settings(self) -> Settings:
+        home = self.workdir / f"{self.name}-{uuid.uuid4().hex[:8]}"
+        if self.name == "sqlite":
+            url = f"sqlite:///{home / 'store.sqlite3'}"
+        else:
+            database = f"sealtrail_bench_{uuid.uuid4().hex[:16]}"
+            with psycopg.connect(conninfo(self.admin_url), autocommit=True) as connection:
+                connection.execute(f'CREATE DATABASE "{database}"')
+            self.created.append(database)
+            url = self.admin_url.set(database=database).render_as_string(hide_password=False)
+        return Settings.from_environ({"SEALTRAIL_HOME": str(home), "SEALTRAIL_DATABASE_URL": url})
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        with psycopg.connect(conninfo(self.admin_url), autocommit=True) as connection:
+            for database in self.created:
+                connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        self.created.clear()
+
+
+@contextmanager
+def backend_for(name: str, workdir: Path, admin_url: URL) -> Iterator[Backend]:
+    backend = Backend(name, workdir, admin_url)
+    try:
+        yield backend
+    finally:
+        backend.drop_all()
+
+
+def conninfo(url: URL) -> str:
+    parts: dict[str, Any] = {
+        "host": url.host or "127.0.0.1",
+        "port": url.port or 5432,
+        "user": url.username or "postgres",
+        "dbname": url.database or "postgres",
+        "connect_timeout": 5,
+    }
+    if url.password:
+        parts["password"] = url.password
+    return " ".join(f"{key}={value}" for key, value in parts.items())
+
+
+def postgres_unreachable(url: URL) -> str | None:
+    try:
+        with psycopg.connect(conninfo(url), autocommit=True) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        return " ".join(str(error).split()) or type(error).__name__
+    return None
+
+
+def machine() -> str:
+    return (
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} cores, {platform.machine()}"
+    )
+
+
+def quantity(value: str, unit: str) -> dict[str, str]:
+    return {"value": value, "unit": unit}
+
+
+def life(events: int) -> list[tuple[str, dict[str, Any]]]:
+    """One subject's records, ``events`` of them, each accepted by the protocol's rules."""
+    records: list[tuple[str, dict[str, Any]]] = [
+        ("Screened", {"site": "RP", "sex": "F", "age": 34, "screened_on": "2011-02-14"}),
+        ("ConsentObtained", {"tcle_version": "2.0", "consented_on": "2011-02-14"}),
+        ("EligibilityAssessed", {"criteria": ELIGIBLE, "assessed_on": "2011-02-18"}),
+        ("Enrolled", {"enrolled_on": "2011-02-21"}),
+    ]
+    for day in range(1, 6):
+        given_on = date(2011, 2, 21) + timedelta(days=day)
+        records.append(
+            (
+                "RatgDoseGiven",
+                {"day": day, "dose": quantity("3.5", "mg/kg"), "given_on": str(given_on)},
+            )
+        )
+    records.append(
+        ("CyclosporineStarted", {"dose": quantity("5", "mg/kg/day"), "started_on": "2011-02-22"})
+    )
+    latest_count: tuple[int, str] | None = None
+    step = 0
+    while len(records) < events:
+        on = str(date(2011, 3, 1) + timedelta(days=step))
+        if latest_count is not None and len(records) % 25 == 24:
+            version, value = latest_count
+            new = f"{value}1"
+            records.append(
+                (
+                    "EntryCorrected",
+                    {
+                        "entry": version,
+                        "entry_kind": "BloodCountRecorded",
+                        "changes": {
+                            "results": {
+                                "old": blood_results(value),
+                                "new": blood_results(new),
+                            }
+                        },
+                        "reason": "transcription error",
+                    },
+                )
+            )
+            latest_count = (version, new)
+            continue
+        kind = step % 4
+        step += 1
+        if kind == 0:
+            value = f"{7 + step % 4}.{step % 10}"
+            records.append(
+                (
+                    "BloodCountRecorded",
+                    {
+                        "collected_on": on,
+                        "results": blood_results(value),
+                        "reticulocyte_method": "automated",
+                    },
+                )
+            )
+            latest_count = (len(records), value)
+        elif kind == 1:
+            level = quantity(str(140 + step % 120), "ng/mL")
+            records.append(("CyclosporineTroughMeasured", {"level": level, "collected_on": on}))
+        elif kind == 2:
+            records.append(
+                ("TransfusionGiven", {"given_on": on, "product": "red_cells", "units": 2})
+            )
+        else:
+            records.append(
+                (
+                    "ProtocolDeviationRecorded",
+                    {
+                        "occurred_on": on,
+                        "category": "other",
+                        "description": "visit a day late",
+                        "major": False,
+                    },
+                )
+            )
+    return records[:events]
+
+
+def blood_results(haemoglobin: str) -> dict[str, Any]:
+    return {
+        "haemoglobin": quantity(haemoglobin, "g/dL"),
+        "neutrophils": quantity("0.4", "10^9/L"),
+        "platelets": quantity("15", "10^9/L"),
+        "reticulocytes": quantity("20", "10^9/L"),
+    }
+
+
+def signed_submissions(events: int, private_key: Any) -> list[Submission]:
+    submissions = []
+    for kind, data in life(events):
+        body = {
+            "study": STUDY,
+            "subject": SUBJECT,
+            "kind": kind,
+            "data": data,
+            "signer": {"user_id": USER_ID, "printed_name": PRINTED_NAME},
+            "key_id": key_id(private_key.public_key()),
+            "signed_at": instant_to_wire(datetime.now(UTC)),
+            "meaning": "authorship",
+        }
+        _, signature = sign_body(private_key, body)
+        submissions.append(submission_from(body, signature))
+    return submissions
+
+
+def filled_store(backend: Backend, events: int) -> Store:
+    """A fresh store holding one subject with ``events`` events, recorded through the API path."""
+    settings = backend.fresh_settings()
+    create_server_key(settings)
+    store = open_store(settings)
+    store.app.initialise()
+    private_key = generate_private_key()
+    store.app.open_account(
+        user_id=USER_ID,
+        printed_name=PRINTED_NAME,
+        role=Role.SITE_COORDINATOR,
+        sites=("RP",),
+        training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
+    )
+    store.app.register_key(user_id=USER_ID, public_key=public_key_to_text(private_key.public_key()))
+    submissions = signed_submissions(events, private_key)
+    for start in range(0, len(submissions), 100):
+        store.app.record_batch(submissions[start : start + 100], actor_id=USER_ID)
+    return store
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1e3
+
+
+def measure(backend: Backend, events: int, samples: int, repeats: int) -> dict[str, Any]:
+    print(f"  {backend.name}: recording {events} signed events...", flush=True)
+    store = filled_store(backend, events)
+    try:
+        app = store.app
+        originator_id = stream_id(STREAM)
+        every = list(app.events.get(originator_id))
+        if len(every) != events:
+            raise RuntimeError(f"{len(every)} events stored, {events} expected")
+        rng = random.Random(6)
+        chosen = sorted(rng.sample(every, min(samples, len(every))), key=lambda e: e.timestamp)
+        instants = [(event.timestamp, event.originator_version) for event in chosen]
+        # The baseline's cost grows with the version: time it on the latest sampled versions.
+        latest_first = sorted(instants, key=lambda pair: -pair[1])
+
+        baseline = [
+            timed(lambda v=version: summarise(app.subject_at(originator_id, v)))
+            for _, version in latest_first[:repeats]
+        ]
+        replayer = SubjectReplayer(app, store.engine)
+        cold = timed(lambda: replayer.replay(STREAM, as_of=datetime.now(UTC)).summary())
+
+        def replay_at(as_of: datetime, version: int) -> None:
+            replayed = replayer.replay(STREAM, as_of=as_of)
+            json.dumps(replay_document(replayed), sort_keys=True)
+            if replayed.version != version:
+                raise RuntimeError(f"replayed version {replayed.version}, expected {version}")
+
+        warm = [timed(lambda a=as_of, v=version: replay_at(a, v)) for as_of, version in instants]
+        parts = breakdown(replayer, originator_id, instants)
+        return {
+            "backend": backend.name,
+            "events": events,
+            "baseline": baseline,
+            "cold": cold,
+            "warm": warm,
+            "parts": parts,
+            "baseline_versions": [version for _, version in latest_first[:repeats]],
+        }
+    finally:
+        store.close()
+
+
+def breakdown(
+    replayer: SubjectReplayer, originator_id: Any, instants: list[tuple[datetime, int]]
+) -> dict[str, float]:
+    """Median milliseconds of each step of a replay, each timed alone at the same instants."""
+    newest = replayer._newest(originator_id)
+    assert newest is not None
+    steps: dict[str, list[float]] = {}
+
+    def step(name: str, action: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        value = action()
+        steps.setdefault(name, []).append((time.perf_counter() - started) * 1e3)
+        return value
+
+    for as_of, version in instants:
+        step("newest event", lambda: replayer._newest(originator_id))
+        step(
+            "version at the time (bisection)",
+            lambda a=as_of: replayer._version_at(originator_id, newest, a, STREAM),
+        )
+        cached = step(
+            "cached state: read, seal, chain, decode",
+            lambda v=version: replayer._nearest_cached(originator_id, v),
+        )
+        start = 0 if cached is None else cached.version
+        step(
+            "fold the events after it",
+            lambda s=start, v=version: list(replayer.app.events.get(originator_id, gt=s, lte=v)),
+        )
+        subject = replayer.subject_at(originator_id, version)[0]
+        summary = step("summarise", lambda s=subject: summarise(s))
+        step("render JSON", lambda s=summary: json.dumps(s, sort_keys=True))
+    return {name: statistics.median(times) for name, times in steps.items()}
+
+
+def report(result: dict[str, Any]) -> None:
+    baseline = statistics.median(result["baseline"])
+    warm = statistics.median(result["warm"])
+    worst = max(result["warm"])
+    p90 = statistics.quantiles(result["warm"], n=10)[-1] if len(result["warm"]) > 1 else worst
+    print()
+    print(f"{result['backend']}: one subject of {result['events']} events (milliseconds)")
+    print(
+        f"  baseline: subject_at + summarise, no cache, at versions "
+        f"{min(result['baseline_versions'])}-{max(result['baseline_versions'])}   {baseline:8.1f}"
+    )
+    print(f"  cold: first replay, full fold + writing the cache      {result['cold']:8.1f}")
+    print(f"  replay --as-of --json (median of {len(result['warm'])})  {warm:8.1f}")
+    print(f"    90th percentile {p90:.1f}, worst {worst:.1f}")
+    print("  its steps, each timed alone (medians; the fold step decodes the events only):")
+    for name, millis in result["parts"].items():
+        print(f"    {name:<44} {millis:8.2f}")
+    print(f"  ratio replay/baseline: {warm / baseline:.3f} ({baseline / warm:.1f} times as fast)")
+    verdict = "met" if warm < GOAL_MS else "NOT met"
+    print(f"  replay/goal: {warm:.1f} / {GOAL_MS:.0f} ms = {warm / GOAL_MS:.2f}: goal {verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=2000, help="events of the subject (2000)")
+    parser.add_argument("--samples", type=int, default=40, help="as-of instants timed (40)")
+    parser.add_argument("--repeats", type=int, default=5, help="baseline folds timed (5)")
+    parser.add_argument(
+        "--backend", choices=("sqlite", "postgres", "both"), default="sqlite", help="(sqlite)"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("SEALTRAIL_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+    )
+    args = parser.parse_args(argv)
+    if min(args.events, args.samples, args.repeats) < 1 or args.events < 11:
+        parser.error("--events (at least 11), --samples and --repeats must be positive")
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    postgres_url = make_url(args.postgres_url)
+    print(f"sealtrail replay benchmark: {args.events} events, {machine()}")
+    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if "postgres" in backends and (why := postgres_unreachable(postgres_url)) is not None:
+        print(f"NOTE: PostgreSQL skipped: {why}")
+        backends.remove("postgres")
+    with tempfile.TemporaryDirectory(prefix="sealtrail-bench-") as tmp:
+        for name in backends:
+            with backend_for(name, Path(tmp), postgres_url) as backend:
+                report(measure(backend, args.events, args.samples, args.repeats))
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""A subject's blood counts over time, with MSC infusions and transfusions marked.
+
+Three panels sharing the date axis: haemoglobin (g/dL), absolute neutrophil count and
+platelets (10^9/L). Each MSC infusion is a vertical line labelled with its number; red-cell
+transfusions are marked on the haemoglobin panel and platelet transfusions on the platelet
+panel, at the foot of the panel. The dashed lines are the protocol's Camitta thresholds
+(severe disease below them) for neutrophils and platelets. Drawn with matplotlib's Agg backend
+(no display), from the records that count (corrected, voids left out).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.figure import Figure
+
+from domain.clinical import TransfusionProduct
+from domain.subject import Subject
+from domain.subject_facts import blood_counts, transfusions
+
+PANELS = (
+    ("haemoglobin", "Hemoglobina / Haemoglobin (g/dL)", "#b2182b"),
+    ("neutrophils", "Neutrófilos / ANC (10^9/L)", "#2166ac"),
+    ("platelets", "Plaquetas / Platelets (10^9/L)", "#1b7837"),
+)
+TRANSFUSED_ON_PANEL = {
+    "haemoglobin": TransfusionProduct.RED_CELLS,
+    "platelets": TransfusionProduct.PLATELETS,
+}
+
+
+def has_chart(subject: Subject) -> bool:
+    """True when the subject has a blood count to draw."""
+    return bool(blood_counts(subject))
+
+
+def blood_count_chart(
+    subject: Subject,
+    *,
+    dpi: int = 150,
+    width_inches: float = 9.0,
+    event_on: date | None = None,
+    event_label: str = "",
+) -> bytes:
+    """The subject's chart as PNG bytes; ``event_on`` marks an adverse event's onset."""
+    counts = [c for _, c in blood_counts(subject)]
+    given = transfusions(subject)
+    infusions = [
+        (entry["infusion_number"], day)
+        for entry in subject.infusions
+        if (day := subject.dated_on(entry)) is not None
+    ]
+    severity = subject.protocol.severity
+    thresholds: dict[str, Decimal] = {
+        "neutrophils": severity.neutrophils_below,
+        "platelets": severity.platelets_below,
+    }
+    figure = Figure(figsize=(width_inches, 6.6), dpi=dpi, layout="constrained")
+    axes = figure.subplots(len(PANELS), 1, sharex=True)
+    title = f"{subject.study_id} {subject.subject_code}"
+    if subject.synthetic:
+        title += " - DADOS SINTÉTICOS / SYNTHETIC DATA"
+    figure.suptitle(title, fontsize=10)
+    for ax, (analyte, name, colour) in zip(axes, PANELS, strict=True):
+        points = [
+            (c.collected_on, float(value))
+            for c in counts
+            if (value := getattr(c, analyte)) is not None
+        ]
+        if points:
+            ax.plot(
+                [d for d, _ in points],
+                [v for _, v in points],
+                marker="o",
+                markersize=3,
+                linewidth=1.2,
+                color=colour,
+            )
+        if analyte in thresholds:
+            ax.axhline(float(thresholds[analyte]), color="grey", linestyle="--", linewidth=0.8)
+        for index, (number, day) in enumerate(infusions):
+            ax.axvline(
+                day,
+                color="#762a83",
+                linewidth=0.9,
+                alpha=0.7,
+                label="infusão de MSC / MSC infusion" if index == 0 else None,
+            )
+            if analyte == PANELS[0][0]:
+                ax.annotate(
+                    str(number),
+                    xy=(day, 1.0),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    fontsize=6,
+                    color="#762a83",
+                    ha="center",
+                    va="bottom",
+                )
+        if event_on is not None:
+            ax.axvline(
+                event_on,
+                color="#e08214",
+                linestyle="-.",
+                linewidth=1.2,
+                label=f"início / onset {event_label}".rstrip(),
+            )
+        product = TRANSFUSED_ON_PANEL.get(analyte)
+        marked: list[date] = [t.given_on for t in given if t.product is product]
+        if marked:
+            ax.plot(
+                marked,
+                [0.02] * len(marked),
+                linestyle="none",
+                marker="^",
+                markersize=5,
+                color="black",
+                transform=ax.get_xaxis_transform(),
+                label=f"transfusão / transfusion ({product.value if product else ''})",
+            )
+        if infusions or marked or event_on is not None:
+            ax.legend(loc="upper left", fontsize=6, frameon=False)
+        ax.set_ylabel(name, fontsize=7)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, linewidth=0.3, alpha=0.5)
+        ax.set_ylim(bottom=0)
+    axes[-1].set_xlabel("Data da coleta / Collection date", fontsize=8)
+    figure.autofmt_xdate()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

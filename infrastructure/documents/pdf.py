@@ -1,0 +1,295 @@
+"""A small block layout drawn with reportlab: headings, labelled fields, tables, images.
+
+Reports are assembled as a list of blocks and drawn here, so the content (pure, in
+``projections/``) never meets the page. Text is set in DejaVu Sans, which matplotlib ships,
+embedded as a subset: Portuguese and every other Latin, Greek or Cyrillic text prints as
+written, whatever a site typed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import matplotlib
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    Preformatted,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+FONT, BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
+
+
+def _register_fonts() -> None:
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    for name in (FONT, BOLD, MONO):
+        if name not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(name, str(fonts / f"{name}.ttf")))
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading (level 1 or 2)."""
+
+    text: str
+    level: int = 1
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph of plain text."""
+
+    text: str
+    small: bool = False
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A boxed warning (synthetic data)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Label: value lines, two columns."""
+
+    items: Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table with a header row that repeats on every page."""
+
+    columns: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    widths: Sequence[float] | None = None
+    title: str | None = None
+    empty: str = "-"
+    font_size: float = 7.5
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG image, scaled to a width in points."""
+
+    png: bytes
+    width: float
+    caption: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Mono:
+    """Preformatted monospaced text (a signed note, kept exactly)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class NewPage:
+    """Start a new page."""
+
+
+Block = Heading | Text | Notice | Fields | Grid | Picture | Mono | NewPage
+
+
+@dataclass
+class Document:
+    """A document: title, the line under it, and its blocks."""
+
+    title: str
+    subtitle: str
+    blocks: list[Block] = field(default_factory=list)
+    wide: bool = False
+    footer: str = ""
+
+
+def render(document: Document, progress: Callable[[int], None] | None = None) -> bytes:
+    """Draw the document; returns the PDF's bytes (unsigned)."""
+    _register_fonts()
+    styles = _styles()
+    page = landscape(A4) if document.wide else A4
+    buffer = io.BytesIO()
+    template = SimpleDocTemplate(
+        buffer,
+        pagesize=page,
+        leftMargin=14 * mm,
+        rightMargin=14 * mm,
+        topMargin=14 * mm,
+        bottomMargin=16 * mm,
+        title=document.title,
+        subject=document.subtitle,
+        author="sealtrail",
+        creator="sealtrail",
+    )
+    width = page[0] - 28 * mm
+    story: list[Flowable] = [
+        Paragraph(escape(document.title), styles["title"]),
+        Paragraph(escape(document.subtitle), styles["subtitle"]),
+    ]
+    for index, block in enumerate(document.blocks):
+        story.extend(_flowables(block, styles, width))
+        if progress is not None:
+            progress(index + 1)
+
+    def footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        canvas.saveState()
+        canvas.setFont(FONT, 7)
+        canvas.drawString(14 * mm, 8 * mm, document.footer[:180])
+        canvas.drawRightString(page[0] - 14 * mm, 8 * mm, f"{doc.page}")
+        canvas.restoreState()
+
+    template.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()
+
+
+def _flowables(block: Block, styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+    if isinstance(block, Heading):
+        return [Paragraph(escape(block.text), styles["h1" if block.level == 1 else "h2"])]
+    if isinstance(block, Text):
+        return [Paragraph(_lines(block.text), styles["small" if block.small else "body"])]
+    if isinstance(block, Notice):
+        table = Table([[Paragraph(escape(block.text), styles["notice"])]], colWidths=[width])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 1, colors.HexColor("#b2182b")),
+                    ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fde0dd")),
+                ]
+            )
+        )
+        return [table, Spacer(1, 4)]
+    if isinstance(block, Fields):
+        rows = [
+            [Paragraph(escape(name), styles["label"]), Paragraph(_lines(value), styles["body"])]
+            for name, value in block.items
+        ]
+        if not rows:
+            return []
+        table = Table(rows, colWidths=[width * 0.3, width * 0.7])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+                ]
+            )
+        )
+        return [table, Spacer(1, 6)]
+    if isinstance(block, Grid):
+        return _grid(block, styles, width)
+    if isinstance(block, Picture):
+        image = Image(io.BytesIO(block.png))
+        scale = min(block.width, width) / image.imageWidth
+        image.drawWidth = image.imageWidth * scale
+        image.drawHeight = image.imageHeight * scale
+        parts: list[Flowable] = []
+        if block.title:
+            parts.append(Paragraph(escape(block.title), styles["h1"]))
+        parts.append(image)
+        if block.caption:
+            parts.append(Paragraph(escape(block.caption), styles["small"]))
+        return [KeepTogether(parts), Spacer(1, 6)]
+    if isinstance(block, Mono):
+        # Shrunk to fit, never wrapped: a signed note is only checkable exactly as written.
+        style = styles["mono"]
+        longest = max(
+            (
+                pdfmetrics.stringWidth(line, MONO, style.fontSize)
+                for line in block.text.splitlines()
+            ),
+            default=0.0,
+        )
+        if longest > width:
+            size = style.fontSize * width / longest
+            style = ParagraphStyle("mono-fit", parent=style, fontSize=size, leading=size * 1.25)
+        return [Preformatted(block.text, style), Spacer(1, 6)]
+    return [PageBreak()]
+
+
+def _grid(block: Grid, styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+    cell = ParagraphStyle(
+        "cell", parent=styles["body"], fontSize=block.font_size, leading=block.font_size * 1.2
+    )
+    head = ParagraphStyle("head", parent=cell, fontName=BOLD)
+    out: list[Flowable] = []
+    if block.title:
+        out.append(Paragraph(escape(block.title), styles["h2"]))
+    if not block.rows:
+        out.append(Paragraph(escape(block.empty), styles["small"]))
+        out.append(Spacer(1, 6))
+        return out
+    data = [[Paragraph(escape(c), head) for c in block.columns]]
+    data += [[Paragraph(_lines(str(c)), cell) for c in row] for row in block.rows]
+    widths = (
+        list(block.widths) if block.widths else [width / len(block.columns)] * len(block.columns)
+    )
+    scale = width / sum(widths)
+    table = Table(data, colWidths=[w * scale for w in widths], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
+    )
+    out += [table, Spacer(1, 8)]
+    return out
+
+
+def _lines(text: str) -> str:
+    # Long unbroken tokens (hashes, key ids) wrap by the style's splitLongWords, never by
+    # inserted characters: a value copied from the page must be the value signed.
+    return escape(text).replace("\n", "<br/>")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    body = ParagraphStyle("body", fontName=FONT, fontSize=8.5, leading=10.5, splitLongWords=1)
+    return {
+        "title": ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=15, leading=19),
+        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=9, spaceAfter=8),
+        "h1": ParagraphStyle(
+            "h1", parent=body, fontName=BOLD, fontSize=11.5, leading=14, spaceBefore=8, spaceAfter=4
+        ),
+        "h2": ParagraphStyle(
+            "h2", parent=body, fontName=BOLD, fontSize=9.5, leading=12, spaceBefore=4, spaceAfter=3
+        ),
+        "body": body,
+        "label": ParagraphStyle("label", parent=body, fontName=BOLD),
+        "small": ParagraphStyle("small", parent=body, fontSize=7, leading=8.5),
+        "notice": ParagraphStyle(
+            "notice", parent=body, fontName=BOLD, textColor=colors.HexColor("#67000d")
+        ),
+        "mono": ParagraphStyle("mono", parent=body, fontName=MONO, fontSize=7, leading=8.5),
+    }
+
+
+def generated_at(moment: datetime) -> str:
+    """A generation time for a footer: UTC, to the second."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

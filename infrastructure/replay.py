@@ -1,0 +1,434 @@
+"""A subject as it stood at a past time or log position, folded from the log (issue 6).
+
+"As of" means the store's own clock and order: every event of the subject *recorded* at or
+before the instant (``event.recorded_at``, the server's time when it made the event), or stored
+at or before the log position. The state is the subject folded from those events, exactly as
+the application folds it today; the summary is :func:`projections.subject_summary.summarise`
+of it, so a replay as of now equals the current summary.
+
+Folding 2,000 events takes well over 100 ms (decoding dominates), so long streams keep a
+**replay cache**: every ``CACHE_INTERVAL`` versions, the folded state written beside the log in
+``replay_cache``. It is a cache, never evidence, and it does not weaken verification:
+
+- ``sealtrail verify`` never reads it: events, hash chains, leaves and checkpoints are checked
+  from their own tables, so a cache row can neither hide nor cause a finding;
+- each row is sealed by the server's key over the stream, the version, the chain hash of the
+  event at that version and the SHA-256 of the state's bytes, and is used only if that seal
+  holds *and* the log still holds that chain hash at that version; anything else is ignored
+  (and rewritten) and the state is folded from the events themselves;
+- rows are written on read, when a replay folds past a multiple of the interval, and a failure
+  to write one (a read-only database) costs speed, not the answer.
+
+Finding the version for a time is a bisection over the stream's versions (one event read per
+step): the server stamps each event when it makes it, after loading the version before, so
+within a stream recording times rise with versions. The version for a position is one indexed
+query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any, cast
+from uuid import UUID
+
+from cryptography.exceptions import InvalidSignature
+from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg import sql
+from sqlalchemy import Column, Engine, Integer, LargeBinary, MetaData, String, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from domain.errors import SubjectNotFound
+from domain.signed import SignedAggregate, stream_id
+from domain.subject import KIND_INDEX, Entry, Subject
+from domain.wire import recorded_instant
+from infrastructure.application import SealTrail
+from infrastructure.bootstrap import Store
+from infrastructure.event_store import SealedEventStore
+from infrastructure.schema_lock import schema_changes_serialised
+from projections.subject_summary import Summary, summarise
+
+__all__ = [
+    "CACHE_INTERVAL",
+    "MAX_POSITION",
+    "Replayed",
+    "SubjectNotYetRecorded",
+    "SubjectReplayer",
+    "end_of_day",
+    "replayer_for",
+]
+
+CACHE_INTERVAL = 100
+"""A cached state every this many versions: a replay folds at most this many events minus one."""
+
+MAX_POSITION = 2**63 - 1
+"""The largest log position either backend can hold (a 64-bit integer)."""
+
+SEAL_CONTEXT = b"sealtrail replay cache v1\n"
+"""Domain separation: a replay-cache seal can never be taken for any other server signature."""
+
+# The aggregate's bookkeeping that a cached state must not carry: the pending events (none, in
+# a folded subject), the entries (written as rows) and the index derived from them.
+NOT_STATE = frozenset({"_pending_events", "entries", KIND_INDEX})
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+replay_cache = Table(
+    "replay_cache",
+    metadata,
+    Column("stream_id", String(32), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("chain_head", String(64), nullable=False),
+    Column("state", LargeBinary, nullable=False),
+    Column("seal", LargeBinary, nullable=False),
+)
+
+
+class SubjectNotYetRecorded(SubjectNotFound):
+    """The subject has records, but none at or before the time or position asked (404)."""
+
+    title = "Subject not recorded yet"
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of a calendar day in UTC: a date ``as of`` includes the whole day."""
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A subject as it stood, and what it stood as of."""
+
+    subject: Subject
+    stream: str
+    as_of_time: datetime | None
+    as_of_position: int | None
+    position: int
+    """The log position of the subject's last event at that point."""
+    events_folded: int
+    """Events decoded and applied for this answer (the rest came from the cache)."""
+    cached_version: int | None
+    """The cached version the fold started from, if any."""
+
+    @property
+    def version(self) -> int:
+        """The subject's version then: its last event's."""
+        return self.subject.version
+
+    @property
+    def recorded_at(self) -> datetime:
+        """When the store recorded the last event counted."""
+        return self.subject.entries[self.subject.version].recorded_at
+
+    def as_of(self) -> dict[str, Any]:
+        """What the state is as of, for people and scripts."""
+        return {
+            "time": None if self.as_of_time is None else recorded_instant(self.as_of_time),
+            "position": self.as_of_position,
+            "last_event": {
+                "version": self.version,
+                "position": self.position,
+                "recorded_at": recorded_instant(self.recorded_at),
+            },
+        }
+
+    def summary(self) -> Summary:
+        """The subject's summary as it stood."""
+        return summarise(self.subject)
+
+
+class SubjectReplayer:
+    """Folds a subject's events up to a time or position, through the sealed replay cache."""
+
+    def __init__(self, app: SealTrail, engine: Engine, *, interval: int = CACHE_INTERVAL) -> None:
+        self.app = app
+        self.engine = engine
+        self.interval = interval
+        transcoder = app.mapper.transcoder
+        if not isinstance(transcoder, JSONTranscoder):  # pragma: no cover - set by SealTrail
+            raise TypeError("the replay cache writes states with eventsourcing's JSON transcoder")
+        self._transcoder = transcoder
+        self._decoders = {name: t.decode for name, t in transcoder.names.items()}
+        with schema_changes_serialised(app.settings):  # workers may start together
+            metadata.create_all(engine)
+
+    # -- the answer ------------------------------------------------------------------------------
+
+    def replay(
+        self, stream: str, *, as_of: datetime | None = None, position: int | None = None
+    ) -> Replayed:
+        """The subject of ``stream`` as of a time (recorded at or before) or a log position.
+
+        Raises:
+            ValueError: neither or both of ``as_of`` and ``position`` given.
+            SubjectNotFound: the stream has no events at all.
+            SubjectNotYetRecorded: it has, but none at or before that time or position.
+        """
+        if (as_of is None) == (position is None):
+            raise ValueError("give exactly one of as_of and position")
+        originator_id = stream_id(stream)
+        last = self._newest(originator_id)
+        if last is None:
+            raise SubjectNotFound(f"{stream} has not been screened")
+        if position is not None:
+            version = version_at_position(self.app.recorder, originator_id, position)
+            if version == 0:
+                first = log_position(self.app.recorder, originator_id, 1)
+                raise SubjectNotYetRecorded(
+                    f"{stream} was first recorded at log position {first}, after {position}"
+                )
+        else:
+            assert as_of is not None
+            version = self._version_at(originator_id, last, as_of, stream)
+        subject, folded, cached = self.subject_at(originator_id, version)
+        return Replayed(
+            subject=subject,
+            stream=stream,
+            as_of_time=as_of,
+            as_of_position=position,
+            position=log_position(self.app.recorder, originator_id, version),
+            events_folded=folded,
+            cached_version=cached,
+        )
+
+    def _newest(self, originator_id: UUID) -> SignedAggregate.Event | None:
+        stored = self.app.recorder.select_events(originator_id, desc=True, limit=1)
+        return self._decode(stored[0]) if stored else None
+
+    def _event(self, originator_id: UUID, version: int) -> SignedAggregate.Event:
+        (stored,) = self.app.recorder.select_events(originator_id, gt=version - 1, lte=version)
+        return self._decode(stored)
+
+    def _decode(self, stored: Any) -> SignedAggregate.Event:
+        event = self.app.mapper.to_domain_event(stored)
+        assert isinstance(event, SignedAggregate.Event)
+        return event
+
+    def _version_at(
+        self, originator_id: UUID, last: SignedAggregate.Event, as_of: datetime, stream: str
+    ) -> int:
+        """The last version recorded at or before ``as_of`` (bisection over the versions)."""
+        if last.recorded_at <= as_of:
+            return last.originator_version
+        first = self._event(originator_id, 1)
+        if first.recorded_at > as_of:
+            raise SubjectNotYetRecorded(
+                f"{stream} was first recorded at {recorded_instant(first.recorded_at)}, "
+                f"after {recorded_instant(as_of)}"
+            )
+        low, high = 1, last.originator_version  # recorded(low) <= as_of < recorded(high)
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self._event(originator_id, middle).recorded_at <= as_of:
+                low = middle
+            else:
+                high = middle
+        return low
+
+    # -- the fold --------------------------------------------------------------------------------
+
+    def subject_at(self, originator_id: UUID, version: int) -> tuple[Subject, int, int | None]:
+        """The subject at ``version``, how many events were folded, and the cached start."""
+        cached = self._nearest_cached(originator_id, version)
+        subject: Subject | None = cached
+        start = 0 if cached is None else cached.version
+        folded = 0
+        to_cache: list[tuple[int, str, bytes]] = []
+        events = self.app.events.get(originator_id, gt=start, lte=version)
+        for event in events:
+            # eventsourcing's projector checks a runtime Protocol per event, which costs more
+            # than the mutation itself; these are the store's own events.
+            assert isinstance(event, SignedAggregate.Event)
+            subject = cast(Subject, event.mutate(subject))
+            folded += 1
+            if subject.version % self.interval == 0:
+                to_cache.append((subject.version, subject.chain_head, self._encode(subject)))
+        if subject is None or subject.version != version:
+            raise SubjectNotFound(f"version {version} of the stream is not in the store")
+        self._store(originator_id, to_cache)
+        return subject, folded, None if cached is None else start
+
+    def _encode(self, subject: Subject) -> bytes:
+        state = {name: value for name, value in vars(subject).items() if name not in NOT_STATE}
+        state["entries"] = [
+            [e.version, e.kind, e.fields, e.recorded_at, e.corrected_by, e.voided_by]
+            for e in subject.entries.values()
+        ]
+        return self._transcoder.encode(state)
+
+    def _decode_state(self, data: bytes) -> Subject:
+        decoders = self._decoders
+
+        def typed(value: dict[str, Any]) -> Any:
+            # The transcoder's own hook, minus its generality: this runs for every object.
+            name = value.get("_type_")
+            if name is None or len(value) != 2 or "_data_" not in value:
+                return value
+            return decoders[name](value["_data_"])
+
+        state = json.loads(data, object_hook=typed)
+        rows = state.pop("entries")
+        subject: Subject = object.__new__(Subject)
+        subject.__dict__.update(state)
+        subject.__dict__["_pending_events"] = []
+        subject.entries = {row[0]: Entry(*row) for row in rows}
+        return subject
+
+    # -- the cache -------------------------------------------------------------------------------
+
+    def _seal_message(
+        self, originator_id: UUID, version: int, chain_head: str, data: bytes
+    ) -> bytes:
+        digest = hashlib.sha256(data).hexdigest()
+        return SEAL_CONTEXT + f"{originator_id.hex}\n{version}\n{chain_head}\n{digest}\n".encode()
+
+    def _nearest_cached(self, originator_id: UUID, version: int) -> Subject | None:
+        """The newest sealed state at or before ``version`` that the log still backs.
+
+        A row whose seal does not hold, or whose chain hash the log does not hold at its
+        version, is passed over (the fold then starts from an older row, or from nothing).
+        """
+        while version >= self.interval:
+            query = (
+                select(
+                    replay_cache.c.version,
+                    replay_cache.c.chain_head,
+                    replay_cache.c.state,
+                    replay_cache.c.seal,
+                )
+                .where(replay_cache.c.stream_id == originator_id.hex)
+                .where(replay_cache.c.version <= version)
+                .order_by(replay_cache.c.version.desc())
+                .limit(1)
+            )
+            with self.engine.connect() as connection:
+                row = connection.execute(query).first()
+            if row is None:
+                return None
+            cached_version, chain_head, data, seal = row
+            if self._backed(originator_id, cached_version, chain_head, bytes(data), bytes(seal)):
+                return self._decode_state(bytes(data))
+            version = cached_version - 1
+        return None
+
+    def _backed(
+        self, originator_id: UUID, version: int, chain_head: str, data: bytes, seal: bytes
+    ) -> bool:
+        """The server sealed this state, and the log holds its chain hash at its version."""
+        message = self._seal_message(originator_id, version, chain_head, data)
+        try:
+            self.app.server_key.public_key.verify(seal, message)
+        except InvalidSignature:
+            log.warning("replay cache %s@%s: the seal does not hold", originator_id, version)
+            return False
+        events = self.app.events
+        assert isinstance(events, SealedEventStore)
+        if events.stored_hash(originator_id, version) != chain_head:
+            log.warning("replay cache %s@%s: not the log's chain", originator_id, version)
+            return False
+        return True
+
+    def _store(self, originator_id: UUID, states: Iterable[tuple[int, str, bytes]]) -> None:
+        rows = [
+            {
+                "stream_id": originator_id.hex,
+                "version": version,
+                "chain_head": chain_head,
+                "state": data,
+                "seal": self.app.server_key.private_key.sign(
+                    self._seal_message(originator_id, version, chain_head, data)
+                ),
+            }
+            for version, chain_head, data in states
+        ]
+        if not rows:
+            return
+        insert = (sqlite.insert if self.engine.dialect.name == "sqlite" else postgresql.insert)(
+            replay_cache
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=["stream_id", "version"],
+            set_={name: insert.excluded[name] for name in ("chain_head", "state", "seal")},
+        )
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(statement, rows)
+        except SQLAlchemyError as error:  # a cache: a failed write costs speed, not the answer
+            log.warning("replay cache not written: %s", " ".join(str(error).split())[:200])
+
+
+_REPLAYERS: weakref.WeakKeyDictionary[SealTrail, SubjectReplayer] = weakref.WeakKeyDictionary()
+_REPLAYERS_LOCK = threading.Lock()
+
+
+def replayer_for(store: Store) -> SubjectReplayer:
+    """The store's replayer (one per open store, so the cache table is made once)."""
+    with _REPLAYERS_LOCK:
+        replayer = _REPLAYERS.get(store.app)
+        if replayer is None:
+            replayer = _REPLAYERS[store.app] = SubjectReplayer(store.app, store.engine)
+        return replayer
+
+
+# -- positions -------------------------------------------------------------------------------------
+
+
+def version_at_position(recorder: ApplicationRecorder, originator_id: UUID, position: int) -> int:
+    """The stream's last version stored at or before a log position (0 if none was)."""
+    return _one_number(
+        recorder,
+        "SELECT MAX(originator_version) FROM {table} WHERE originator_id = {id} AND {pos} <= {n}",
+        originator_id,
+        position,
+    )
+
+
+def log_position(recorder: ApplicationRecorder, originator_id: UUID, version: int) -> int:
+    """The log position of one version of a stream (0 if it is not stored)."""
+    return _one_number(
+        recorder,
+        "SELECT MAX({pos}) FROM {table} WHERE originator_id = {id} AND originator_version = {n}",
+        originator_id,
+        version,
+    )
+
+
+def _one_number(
+    recorder: ApplicationRecorder, template: str, originator_id: UUID, number: int
+) -> int:
+    row: Any
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        # eventsourcing's own table name, never user input
+        statement = template.format(table=recorder.events_table_name, id="?", pos="rowid", n="?")
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (originator_id.hex, number))
+            row = cursor.fetchone()
+            value = None if row is None else row[0]
+    elif isinstance(recorder, PostgresApplicationRecorder):
+        statement_pg = sql.SQL(template).format(
+            table=sql.SQL("{}.{}").format(
+                sql.Identifier(recorder.datastore.schema),
+                sql.Identifier(recorder.events_table_name),
+            ),
+            id=sql.Placeholder(),
+            pos=sql.Identifier("notification_id"),
+            n=sql.Placeholder(),
+        )
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement_pg, (originator_id, number))
+            row = cursor.fetchone()
+            value = None if row is None else next(iter(row.values()))
+    else:  # pragma: no cover - only the two backends are configured by Settings
+        raise TypeError(f"no positions for {type(recorder).__name__}")
+    return int(value or 0)

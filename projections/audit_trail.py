@@ -1,0 +1,248 @@
+"""The 21 CFR Part 11 audit trail of a subject's record, derived from its events alone.
+
+Part 11.10(e) asks for a secure, computer-generated, time-stamped audit trail that records the
+date and time of operator entries and actions that create, modify or delete records, without
+obscuring what was there before. In sealtrail nothing is ever modified in place: a creation is
+an event, a correction is an ``EntryCorrected`` event naming an entry and each changed field
+as old -> new with a reason, and a deletion is an ``EntryVoided`` event. This module reads those
+events into one row per field touched:
+
+- a **creation** lists every field the author recorded, old value empty;
+- a **correction** lists each changed field, old -> new, with the reason;
+- a **void** is one row, field ``record status``, ``active`` -> ``voided``, with the reason.
+
+Each row names who (printed name and user id, 11.50(a)(1)), when (the server's recording time
+in UTC and in the site's local time, the protocol's ``time_zone``) and the electronic signature
+with its meaning (11.50(a)(2)-(3)): when the author signed, under which key, and what the
+signature means. Rows keep the log position, so a reader can ask the store for the event's
+inclusion proof.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from domain.attribution import signer_of
+from domain.protocol import protocol_for
+from domain.subject import Subject
+from domain.wire import instant_to_wire, to_wire
+
+CREATED = "created"
+CORRECTED = "corrected"
+VOIDED = "voided"
+
+RECORD_STATUS = "record status"
+"""The field a void changes: the record's status, from active to voided."""
+
+COLUMNS = (
+    "position",
+    "study",
+    "subject",
+    "entry",
+    "kind",
+    "action",
+    "by_entry",
+    "field",
+    "old",
+    "new",
+    "printed_name",
+    "user_id",
+    "recorded_at_utc",
+    "recorded_at_local",
+    "time_zone",
+    "reason",
+    "signed_at",
+    "meaning",
+    "key_id",
+    "signature",
+)
+"""The audit trail's columns, in the order the CSV and the PDF give them."""
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One field created, corrected or voided, by whom, when, why, under which signature.
+
+    Attributes:
+        position: the event's position in the store's log.
+        study: the study id.
+        subject: the subject's study code.
+        entry: the entry (version) of the record the row is about.
+        kind: the kind of that record (``BloodCountRecorded``...).
+        action: ``created``, ``corrected`` or ``voided``.
+        by_entry: the event (version) that did it: ``entry`` itself for a creation.
+        field: the field's name (``record status`` for a void).
+        old: the value before, as the author signed it (None for a creation).
+        new: the value after (None when a correction empties an optional field).
+        printed_name: the signer's printed name.
+        user_id: the signer's user id.
+        recorded_at_utc: when the store recorded the event, UTC.
+        recorded_at_local: the same instant in the site's time zone.
+        time_zone: the site's time zone (the protocol's).
+        reason: the reason given for a correction or void; empty for a creation.
+        signed_at: when the author signed, as signed (UTC).
+        meaning: the signature's meaning (authorship, review, approval, responsibility).
+        key_id: the signer's key.
+        signature: the Ed25519 signature over the canonical body (base64).
+    """
+
+    position: int
+    study: str
+    subject: str
+    entry: int
+    kind: str
+    action: str
+    by_entry: int
+    field: str
+    old: Any
+    new: Any
+    printed_name: str
+    user_id: str
+    recorded_at_utc: str
+    recorded_at_local: str
+    time_zone: str
+    reason: str
+    signed_at: str
+    meaning: str
+    key_id: str
+    signature: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as JSON-ready values (old and new as the author signed them)."""
+        return asdict(self)
+
+    def as_text(self) -> dict[str, str]:
+        """The row as text, for CSV and paper: values flattened by :func:`value_text`."""
+        row = self.as_dict()
+        return {
+            name: value_text(row[name]) if name in ("old", "new") else _plain(row[name])
+            for name in COLUMNS
+        }
+
+
+@dataclass(frozen=True)
+class Period:
+    """Recording dates to keep, inclusive, in each site's own calendar; None is open."""
+
+    first: date | None = None
+    last: date | None = None
+
+    def holds(self, local_day: date) -> bool:
+        """True when a row recorded on this local day is in the period."""
+        return (self.first is None or local_day >= self.first) and (
+            self.last is None or local_day <= self.last
+        )
+
+
+def audit_rows(
+    events: Iterable[tuple[int, Subject.Event]], period: Period | None = None
+) -> list[AuditRow]:
+    """The audit trail of one subject from its events (with log positions), oldest first.
+
+    Args:
+        events: the subject's events in version order, each with its log position.
+        period: keep only events recorded on these dates of the site's calendar.
+    """
+    period = period or Period()
+    kinds: dict[int, str] = {}
+    rows: list[AuditRow] = []
+    for position, event in events:
+        kind = event.kind()
+        kinds[event.originator_version] = kind
+        protocol = protocol_for(event.stream.split("/", 1)[0])
+        local = event.recorded_at.astimezone(protocol.time_zone)
+        if not period.holds(local.date()):
+            continue
+        signer = signer_of(event.authorship.body())
+        study, subject = event.stream.split("/", 1)
+        common: dict[str, Any] = {
+            "position": position,
+            "study": study,
+            "subject": subject,
+            "by_entry": event.originator_version,
+            "printed_name": signer.printed_name,
+            "user_id": signer.user_id,
+            "recorded_at_utc": instant_to_wire(event.recorded_at),
+            "recorded_at_local": local.strftime("%Y-%m-%d %H:%M:%S %z"),
+            "time_zone": protocol.time_zone.key,
+            "signed_at": signer.signed_at,
+            "meaning": signer.meaning,
+            "key_id": signer.key_id,
+            "signature": event.authorship.signature,
+        }
+        if isinstance(event, Subject.EntryCorrected):
+            for name, change in event.changes.items():
+                rows.append(
+                    AuditRow(
+                        entry=event.entry,
+                        kind=event.entry_kind,
+                        action=CORRECTED,
+                        field=name,
+                        old=to_wire(change.get("old")),
+                        new=to_wire(change.get("new")),
+                        reason=event.reason,
+                        **common,
+                    )
+                )
+        elif isinstance(event, Subject.EntryVoided):
+            rows.append(
+                AuditRow(
+                    entry=event.entry,
+                    kind=event.entry_kind,
+                    action=VOIDED,
+                    field=RECORD_STATUS,
+                    old="active",
+                    new="voided",
+                    reason=event.reason,
+                    **common,
+                )
+            )
+        else:
+            for name, value in event.signed_data().items():
+                rows.append(
+                    AuditRow(
+                        entry=event.originator_version,
+                        kind=kind,
+                        action=CREATED,
+                        field=name,
+                        old=None,
+                        new=value,
+                        reason="",
+                        **common,
+                    )
+                )
+    return rows
+
+
+def value_text(value: Any) -> str:
+    """A signed value as one line of text: empty for none, ``7.4 g/dL`` for a quantity,
+    ``name=value; ...`` for a mapping, comma-separated items for a list."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        if set(value) == {"value", "unit"}:
+            return f"{value['value']} {value['unit']}"
+        return "; ".join(f"{key}={value_text(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(value_text(item) for item in value)
+    if isinstance(value, str | int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def summary_counts(rows: Iterable[AuditRow]) -> dict[str, int]:
+    """How many rows of each action (for a report's cover)."""
+    counts = {CREATED: 0, CORRECTED: 0, VOIDED: 0}
+    for row in rows:
+        counts[row.action] += 1
+    return counts

@@ -1,0 +1,114 @@
+"""``sealtrail replay`` as a person runs it: a subprocess, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.replay.conftest import SUBJECT, Corrected
+
+SEALTRAIL = str(Path(sys.executable).parent / "sealtrail")
+
+
+def sealtrail(corrected: Corrected, *args: str) -> subprocess.CompletedProcess[str]:
+    settings = corrected.store.settings
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    env["SEALTRAIL_HOME"] = str(settings.home)
+    env["SEALTRAIL_DATABASE_URL"] = settings.database_url.render_as_string(hide_password=False)
+    return subprocess.run(
+        [SEALTRAIL, "replay", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_replay_as_of_a_time_prints_the_state_then_and_what_it_is_as_of(
+    corrected_sqlite: Corrected,
+) -> None:
+    corrected = corrected_sqlite
+    as_of = corrected.second_after("count")
+
+    text = sealtrail(corrected, "--subject", SUBJECT, "--as-of", as_of)
+    document = sealtrail(corrected, "--subject", SUBJECT, "--as-of", as_of, "--json")
+
+    assert text.returncode == 0, text.stderr
+    assert f"{SUBJECT} as it stood with every event recorded at or before" in text.stdout
+    assert f"version 3, log position {corrected.position('count')}" in text.stdout
+    assert document.returncode == 0, document.stderr
+    replayed = json.loads(document.stdout)
+    assert replayed["as_of"]["time"] == as_of.replace("Z", ".000000Z")
+    assert replayed["as_of"]["last_event"]["version"] == 3
+    assert replayed["summary"]["latest_blood_count"]["results"]["haemoglobin"]["value"] == "6.8"
+
+
+def test_replay_as_of_a_date_counts_the_whole_day_in_utc(corrected_sqlite: Corrected) -> None:
+    corrected = corrected_sqlite
+    day = corrected.receipts["corrected"]["server_time"][:10]
+
+    done = sealtrail(corrected, "--subject", SUBJECT, "--as-of", day, "--json")
+
+    assert done.returncode == 0, done.stderr
+    replayed = json.loads(done.stdout)
+    assert replayed["as_of"]["time"] == f"{day}T23:59:59.999999Z"
+    assert replayed["summary"]["latest_blood_count"]["results"]["haemoglobin"]["value"] == "8.6"
+
+
+def test_replay_as_of_a_position(corrected_sqlite: Corrected) -> None:
+    corrected = corrected_sqlite
+    position = str(corrected.position("consent"))
+
+    done = sealtrail(corrected, "--subject", SUBJECT, "--position", position, "--json")
+
+    assert done.returncode == 0, done.stderr
+    replayed = json.loads(done.stdout)
+    assert replayed["as_of"]["position"] == int(position)
+    assert replayed["summary"]["status"] == "consented"
+    assert replayed["summary"]["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--subject", SUBJECT], "give one of --as-of TIME or --position N"),
+        (
+            ["--subject", SUBJECT, "--as-of", "2011-03-01", "--position", "3"],
+            "give one of --as-of TIME or --position N",
+        ),
+        (["--as-of", "2011-03-01"], "--subject is required"),
+        (["--subject", SUBJECT, "--as-of", "yesterday"], "is not YYYY-MM-DDTHH:MM:SSZ"),
+        (["--subject", SUBJECT, "--as-of", "2011-02-30"], "is not a real date"),
+        (["--subject", SUBJECT, "--as-of", "2011-03-01T10:00:00"], "is not YYYY-MM-DDTHH"),
+        (["--subject", SUBJECT, "--position", "0"], "is not a log position"),
+        (["--subject", SUBJECT, "--position", "ten"], "is not a log position"),
+        (["--subject", SUBJECT, "--position", str(2**64)], "is not a log position"),
+    ],
+)
+def test_wrong_usage_is_exit_2_and_one_line(
+    screened_sqlite: Corrected, args: list[str], says: str
+) -> None:
+    done = sealtrail(screened_sqlite, *args)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and says in done.stderr
+
+
+def test_an_unknown_subject_or_a_time_before_it_existed_is_exit_1_and_one_line(
+    corrected_sqlite: Corrected,
+) -> None:
+    corrected = corrected_sqlite
+    unknown = sealtrail(corrected, "--subject", "RP-999", "--as-of", "2030-01-01")
+    too_early = sealtrail(
+        corrected, "--subject", SUBJECT, "--as-of", corrected.second_before("screened")
+    )
+
+    assert unknown.returncode == 1
+    assert unknown.stderr == (
+        "sealtrail: Subject not found: NCT01297972/RP-999 has not been screened\n"
+    )
+    assert too_early.returncode == 1
+    assert too_early.stderr.count("\n") == 1
+    assert "Subject not recorded yet: NCT01297972/RP-101 was first recorded at" in too_early.stderr

@@ -1,0 +1,142 @@
+"""Replay through the application on SQLite and PostgreSQL: the state as it stood then."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from domain.errors import SubjectNotFound
+from domain.signed import stream_id
+from domain.wire import instant_from_wire
+from infrastructure.replay import (
+    SubjectNotYetRecorded,
+    SubjectReplayer,
+    replay_cache,
+    replayer_for,
+)
+from projections.subject_summary import summarise
+from tests.conftest import Person
+from tests.replay.conftest import STREAM, SUBJECT, Corrected, blood_count
+
+
+def haemoglobin_in(summary: dict[str, Any]) -> str:
+    return str(summary["latest_blood_count"]["results"]["haemoglobin"]["value"])
+
+
+def test_as_of_a_time_before_a_correction_the_old_value_shows_and_after_it_the_new(
+    corrected: Corrected,
+) -> None:
+    replayer = replayer_for(corrected.store)
+
+    before = replayer.replay(STREAM, as_of=instant_from_wire(corrected.second_after("count")))
+    after = replayer.replay(STREAM, as_of=instant_from_wire(corrected.second_after("corrected")))
+
+    assert (before.version, haemoglobin_in(before.summary())) == (3, "6.8")
+    assert before.summary()["corrected"] == []
+    assert (after.version, haemoglobin_in(after.summary())) == (4, "8.6")
+    assert after.summary()["corrected"] == [
+        {"entry": 3, "kind": "BloodCountRecorded", "corrected_by": [4]}
+    ]
+    assert before.position == corrected.position("count")
+    assert after.position == corrected.position("corrected")
+
+
+def test_as_of_a_position_counts_the_subjects_events_stored_at_or_before_it(
+    corrected: Corrected,
+) -> None:
+    replayer = replayer_for(corrected.store)
+
+    # RP-102's screening lies between RP-101's first two events.
+    at_other = replayer.replay(STREAM, position=corrected.position("other screened"))
+    at_count = replayer.replay(STREAM, position=corrected.position("count"))
+    just_before_correction = replayer.replay(STREAM, position=corrected.position("corrected") - 1)
+
+    assert (at_other.version, at_other.position) == (1, corrected.position("screened"))
+    assert at_other.summary()["status"] == "screened"
+    assert (at_count.version, at_count.summary()["status"]) == (3, "consented")
+    assert haemoglobin_in(just_before_correction.summary()) == "6.8"
+
+
+def test_replayed_as_of_now_it_equals_the_current_summary(corrected: Corrected) -> None:
+    current = corrected.store.views.get(STREAM)
+
+    replayed = replayer_for(corrected.store).replay(STREAM, position=10**12)
+
+    assert current is not None
+    assert replayed.summary() == {k: v for k, v in current.items() if k != "position"}
+    assert current["position"] == replayed.position
+
+
+def test_before_the_subject_existed_it_was_not_recorded_yet(corrected: Corrected) -> None:
+    replayer = replayer_for(corrected.store)
+
+    with pytest.raises(SubjectNotYetRecorded, match="was first recorded at"):
+        replayer.replay(STREAM, as_of=instant_from_wire(corrected.second_before("screened")))
+    with pytest.raises(SubjectNotYetRecorded, match="first recorded at log position"):
+        replayer.replay(STREAM, position=corrected.position("screened") - 1)
+    with pytest.raises(SubjectNotFound, match="has not been screened"):
+        replayer.replay("NCT01297972/RP-999", position=10**12)
+
+
+def long_record(corrected: Corrected, counts: int) -> None:
+    coordinator: Person = corrected.coordinator
+    for day in range(counts):
+        value = f"{7 + day % 5}.{day % 10}"
+        collected_on = f"2011-03-{1 + day % 28:02d}"
+        coordinator.record(
+            corrected.store, SUBJECT, "BloodCountRecorded", blood_count(value, collected_on)
+        )
+
+
+def test_a_long_record_replays_from_the_sealed_cache_as_the_full_fold_does(
+    corrected: Corrected,
+) -> None:
+    long_record(corrected, 21)  # versions 5-25
+    store = corrected.store
+    replayer = SubjectReplayer(store.app, store.engine, interval=5)
+    originator_id = stream_id(STREAM)
+    first = replayer.replay(STREAM, position=10**12)  # folds everything, caches 5, 10, ... 25
+
+    again = {v: replayer.subject_at(originator_id, v) for v in (4, 5, 9, 12, 25)}
+
+    assert (first.events_folded, first.cached_version) == (25, None)
+    assert {v: (folded, cached) for v, (_, folded, cached) in again.items()} == {
+        4: (4, None),
+        5: (0, 5),
+        9: (4, 5),
+        12: (2, 10),
+        25: (0, 25),
+    }
+    for version, (subject, _, _) in again.items():
+        assert summarise(subject) == summarise(store.app.subject_at(originator_id, version))
+
+
+def test_a_tampered_cache_row_is_ignored_and_the_state_folded_from_the_events(
+    corrected: Corrected,
+) -> None:
+    long_record(corrected, 6)  # versions 5-10
+    store = corrected.store
+    replayer = SubjectReplayer(store.app, store.engine, interval=5)
+    originator_id = stream_id(STREAM)
+    replayer.replay(STREAM, position=10**12)
+    with store.engine.begin() as connection:
+        state = (
+            connection.execute(replay_cache.select().where(replay_cache.c.version == 10))
+            .one()
+            .state
+        )
+        connection.execute(
+            update(replay_cache)
+            .where(replay_cache.c.version == 10)
+            .values(state=bytes(state).replace(b'"RP"', b'"XX"'))
+        )
+
+    subject, folded, cached = replayer.subject_at(originator_id, 10)
+
+    assert (folded, cached) == (5, 5)  # row 10 refused: folded from row 5
+    assert subject.site == "RP"
+    assert summarise(subject) == summarise(store.app.subject_at(originator_id, 10))
+    # The cache is not evidence: verification reads the events, never the cache.
+    assert store.verifier(workers=1).verify().ok
