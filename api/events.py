@@ -1,4 +1,7 @@
-"""``POST /v1/events``: a site submits one signed event and gets the server's receipt."""
+"""``POST /v1/events``: a site submits one signed event and gets the server's receipt.
+
+``POST /v1/events/batch``: several signed events recorded in one transaction, all or none.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from typing import Any
 
 from flask import g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 
 from api.auth import login_required
 from api.headers import IDEMPOTENCY_KEY_PATTERN, idempotency_key, version_precondition
@@ -16,6 +19,9 @@ from api.store import get_store
 from api.submissions import submission_from
 
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="Signed events")
+
+MAX_BATCH = 100
+"""Submissions in one batch: enough to amortise the round trip, small enough for one transaction."""
 
 
 @blp.route("")
@@ -60,3 +66,56 @@ class Events(MethodView):
             actor_id=g.account.user_id,
         )
         return receipt, 201
+
+
+@blp.route("/batch")
+class EventBatch(MethodView):
+    """The write path, several events at once."""
+
+    @login_required
+    @blp.arguments(SubmissionSchema(many=True), description=f"1 to {MAX_BATCH} signed events")
+    @blp.response(201, ReceiptSchema(many=True))
+    @blp.alt_response(401, description="Not authenticated")
+    @blp.alt_response(403, description="Not allowed for this role or site")
+    @blp.alt_response(404, description="A subject not screened")
+    @blp.alt_response(409, description="A subject changed meanwhile, or already screened")
+    @blp.alt_response(413, description="Body too large")
+    @blp.alt_response(415, description="Not application/json")
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
+                "description": "A retry of the whole batch with the same key returns the first "
+                "receipts and records nothing.",
+            },
+        ]
+    )
+    def post(self, submissions: list[dict[str, Any]]) -> Any:
+        """Record a list of signed events in one transaction: all of them, or none.
+
+        The events apply in order, each to its subject as the ones before it left it, so one
+        batch may screen a subject and record its consent. The answer is one receipt per
+        event, in the same order. A refused event refuses the batch, and the problem's detail
+        names its index. ``If-Match`` is not taken: order within the batch says it.
+        """
+        if not 1 <= len(submissions) <= MAX_BATCH:
+            abort(422, errors={"_schema": [f"a batch holds 1 to {MAX_BATCH} signed events"]})
+        if request.headers.get("If-Match") is not None:
+            abort(422, errors={"If-Match": ["a batch takes no If-Match; order says it"]})
+        key = idempotency_key()
+        raw = request.get_json()
+        receipts = get_store().app.record_batch(
+            [
+                submission_from(
+                    raw[index]["event"],
+                    submission["signature"],
+                    # '#' is outside the header's alphabet: never the key of a single write.
+                    idempotency_key=None if key is None else f"{key}#{index}",
+                )
+                for index, submission in enumerate(submissions)
+            ],
+            actor_id=g.account.user_id,
+        )
+        return receipts, 201

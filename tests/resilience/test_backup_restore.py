@@ -1,0 +1,124 @@
+"""Backup and restore as docs/deployment.md tells an operator to do it, on both databases.
+
+The backup is taken with the plain database tools (SQLite's online backup, ``pg_dump``) while
+the store is open, plus a copy of ``$SEALTRAIL_HOME/keys``. The restored store must verify with
+``sealtrail verify``, extend a checkpoint sealed before the backup (``--from-checkpoint``, which
+recomputes the root from the restored log), and go on accepting writes after the last position.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from infrastructure.bootstrap import open_store
+from infrastructure.merkle_log import StoredTree
+from infrastructure.settings import Settings
+from signatures.merkle import root
+from tests.conftest import (
+    PersonFactory,
+    consent,
+    make_settings,
+    new_store,
+    require_postgres,
+    screening,
+)
+from tests.resilience.harness import (
+    half_written_problems,
+    scratch_postgres_database,
+    server_environment,
+)
+
+SQLITE_BACKUP = (
+    "import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))"
+)
+"""docs/deployment.md's SQLite backup: the online backup API, what ``sqlite3 .backup`` runs."""
+
+
+def libpq_url(settings: Settings) -> str:
+    """The store's URL as pg_dump and psql spell it (no ``+psycopg``)."""
+    url = settings.database_url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def sealtrail(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
+    command = Path(sys.executable).parent / "sealtrail"
+    return subprocess.run(
+        [str(command), *arguments],
+        env=server_environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_restored_store_verifies_extends_the_checkpoint_and_takes_new_writes(
+    backend: str, store_settings: Settings, tmp_path: Path, person_in: PersonFactory
+) -> None:
+    original = new_store(store_settings)
+    try:
+        coordinator = person_in(original, "coord1")
+        for subject in ("RP-101", "RP-102"):
+            coordinator.record(original, subject, "Screened", screening())
+            coordinator.record(original, subject, "ConsentObtained", consent())
+        sealed = original.app.checkpoints.seal()
+        restored_home = tmp_path / "restored"
+        shutil.copytree(store_settings.home / "keys", restored_home / "keys")
+        if backend == "postgres":
+            dump = tmp_path / "sealtrail.dump"
+            subprocess.run(
+                ["pg_dump", "--format=custom", f"--file={dump}", libpq_url(store_settings)],
+                check=True,
+            )
+            database = scratch_postgres_database(require_postgres(), "sealtrail_test_restored")
+        else:
+            copy = restored_home / "store.sqlite3"
+            database_file = str(make_url(str(store_settings.database_url)).database)
+            subprocess.run(
+                [sys.executable, "-c", SQLITE_BACKUP, database_file, str(copy)], check=True
+            )
+        # Written after the backup: the restored store must not have it.
+        coordinator.record(original, "RP-103", "Screened", screening())
+    finally:
+        original.close()
+
+    def check(restored: Settings) -> None:
+        note = tmp_path / "before-backup.note"
+        note.write_text(sealed.note, encoding="utf-8")
+        verified = sealtrail(restored, "verify", "--from-checkpoint", str(note))
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert verified.stdout.strip().endswith(
+            f"OK: {sealed.tree_size} events checked, 0 findings"
+        )
+        store = open_store(restored)
+        try:
+            with store.engine.connect() as connection:
+                tree = StoredTree(connection)
+                assert tree.size() == sealed.tree_size
+                assert root(tree, sealed.tree_size) == sealed.root
+            receipt = coordinator.record(store, "RP-104", "Screened", screening())
+            assert receipt["leaf_index"] == sealed.tree_size
+            assert half_written_problems(store) == []
+        finally:
+            store.close()
+        again = sealtrail(restored, "verify")
+        assert again.returncode == 0, again.stdout + again.stderr
+
+    if backend == "postgres":
+        with database as url:
+            restored = make_settings(restored_home, url)
+            restore = subprocess.run(
+                ["pg_restore", "--no-owner", f"--dbname={libpq_url(restored)}", str(dump)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert restore.returncode == 0, restore.stderr
+            check(restored)
+    else:
+        check(make_settings(restored_home))
