@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import http
 from collections.abc import Mapping
 from typing import Any
 
 import flask_smorest
 import swagger_ui_bundle
 from flask import Flask, Response, request, send_from_directory
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
-from api import accounts, cli, events, problems, proofs, subjects, tokens
+from api import accounts, cli, dashboard, events, problems, proofs, study, subjects, tokens
+from api.json_text import HtmlSafeJSONProvider
 from api.store import EXTENSION
 
 DOCS_ASSETS = "/docs/assets/"
@@ -24,10 +27,25 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
     def handle_http_exception(self, error: HTTPException) -> Response:
         return problems.from_http_exception(error)
 
+    def _register_responses(self) -> None:
+        # flask-smorest documents its shared error responses as application/json; ours are
+        # application/problem+json, and a client (or schemathesis) holds us to the document.
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            media_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+            if status >= 400:
+                response["schema"], media_type = self.ERROR_SCHEMA, problems.PROBLEM_MEDIA_TYPE
+            prepare_response(response, self.spec, media_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, problems.PROBLEM_MEDIA_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. The store opens on the first request that needs it."""
     app = Flask(__name__)
+    app.json = HtmlSafeJSONProvider(app)
     app.config.from_mapping(
         API_TITLE="sealtrail",
         API_VERSION="v1",
@@ -53,6 +71,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         proofs.events_blp,
         proofs.checkpoints_blp,
         subjects.blp,
+        study.blp,
+        dashboard.blp,
         accounts.blp,
     ):
         api.register_blueprint(blueprint)
@@ -73,6 +93,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             raise BadRequest("the request body is not valid JSON") from None
         except RecursionError:
             raise BadRequest("the request body is nested too deeply") from None
+
+    @app.after_request
+    def no_sniffing(response: Response) -> Response:
+        # Answers are JSON; a browser must never guess they are a page (stored free text).
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
 
     @app.get(DOCS_ASSETS + "<path:filename>")
     def docs_assets(filename: str) -> Response:

@@ -14,7 +14,7 @@ import marshmallow as ma
 from flask import Flask, Response, current_app, json
 from werkzeug.exceptions import HTTPException
 
-from domain.account import KeyAlreadyRegistered, KeyNotRegistered
+from domain.account import AccountRuleViolated, KeyNotRegistered
 from domain.errors import (
     DomainError,
     ProtocolViolation,
@@ -22,6 +22,7 @@ from domain.errors import (
     SubjectNotFound,
 )
 from domain.permissions import NotPermitted
+from infrastructure.access import PasswordExpired
 from infrastructure.application import (
     AccountExists,
     AccountNotFound,
@@ -36,6 +37,8 @@ from signatures.errors import VerificationError
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
+    # Authenticated by the right password, but it opens nothing until it is changed.
+    (PasswordExpired, 403),
     (AuthenticationFailed, 401),
     (NotPermitted, 403),
     (SubjectNotFound, 404),
@@ -45,7 +48,7 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (SubjectAlreadyScreened, 409),
     (VersionConflict, 409),
     (AccountExists, 409),
-    (KeyAlreadyRegistered, 409),
+    (AccountRuleViolated, 409),
     (IdempotencyKeyReused, 422),
     (PasswordRejected, 422),
     (ProtocolViolation, 422),

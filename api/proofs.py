@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -22,6 +23,7 @@ from api.schemas.proofs import (
     InclusionQuerySchema,
 )
 from api.store import get_store
+from domain.permissions import check_may_read_log_evidence
 from infrastructure.checkpoints import ProofNotAvailable, encode_hash
 
 checkpoints_blp = Blueprint(
@@ -37,9 +39,11 @@ class LatestCheckpoint(MethodView):
     @login_required
     @checkpoints_blp.response(200, CheckpointSchema)
     @checkpoints_blp.alt_response(401, description="Not authenticated")
+    @checkpoints_blp.alt_response(403, description="No role in force")
     @checkpoints_blp.alt_response(404, description="No checkpoint yet")
     def get(self) -> dict[str, Any]:
         """The latest checkpoint: size, root and the C2SP signed note."""
+        check_may_read_log_evidence(g.account)
         keeper = get_store().app.checkpoints
         latest = keeper.latest()
         if latest is None:
@@ -62,9 +66,11 @@ class Consistency(MethodView):
     )
     @checkpoints_blp.response(200, ConsistencyProofSchema)
     @checkpoints_blp.alt_response(401, description="Not authenticated")
+    @checkpoints_blp.alt_response(403, description="No role in force")
     @checkpoints_blp.alt_response(404, description="The log was never that size")
     def get(self, old_size: int, new_size: int) -> dict[str, Any]:
         """The RFC 6962 consistency proof between tree sizes ``from`` and ``to``."""
+        check_may_read_log_evidence(g.account)
         proof = get_store().app.checkpoints.consistency(old_size, new_size)
         return {"from": old_size, "to": new_size, "proof": [encode_hash(h) for h in proof]}
 
@@ -77,9 +83,11 @@ class Inclusion(MethodView):
     @events_blp.arguments(InclusionQuerySchema, location="query", as_kwargs=True, unknown=ma.RAISE)
     @events_blp.response(200, InclusionProofSchema)
     @events_blp.alt_response(401, description="Not authenticated")
+    @events_blp.alt_response(403, description="No role in force")
     @events_blp.alt_response(404, description="No such event, or the tree was never that size")
     def get(self, position: int, tree_size: int | None = None) -> dict[str, Any]:
         """The RFC 6962 inclusion proof of the event at ``position`` in a tree of ``tree_size``."""
+        check_may_read_log_evidence(g.account)
         proof = get_store().app.checkpoints.inclusion(position, tree_size)
         return {
             "position": proof.position,

@@ -2,24 +2,68 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
+import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import login_required
+from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN
 from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema
 from api.store import get_store
 from domain.attribution import signer_of
 from domain.errors import SubjectNotFound
 from domain.permissions import check_may_read
-from domain.subject import subject_stream
-from domain.wire import instant_to_wire
+from domain.subject import Subject, subject_stream
+from domain.wire import instant_from_wire, instant_to_wire
+from infrastructure.replay import MAX_POSITION, end_of_day, replayer_for
 
 blp = Blueprint(
     "subjects", __name__, url_prefix="/v1/studies/<study>/subjects", description="Subjects"
 )
+
+
+class AsOf(ma.fields.Field[datetime]):
+    """``YYYY-MM-DDTHH:MM:SSZ`` (UTC), or ``YYYY-MM-DD`` for the last instant of that UTC day."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {
+            "type": "string",
+            "example": "2011-03-01T09:30:00Z",
+            "description": "UTC, YYYY-MM-DDTHH:MM:SSZ; or YYYY-MM-DD, the end of that day in UTC",
+        }
+        super().__init__(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        try:
+            if isinstance(value, str) and INSTANT_PATTERN.fullmatch(value):
+                return instant_from_wire(value)
+            if isinstance(value, str) and DATE_PATTERN.fullmatch(value):
+                return end_of_day(date.fromisoformat(value))
+        except ValueError:
+            raise ma.ValidationError("not a real date and time") from None
+        raise ma.ValidationError('give "YYYY-MM-DDTHH:MM:SSZ" (UTC) or "YYYY-MM-DD"')
+
+
+class AsOfQuerySchema(ma.Schema):
+    """A past state: as of a time the store recorded events at, or a log position."""
+
+    as_of = AsOf(
+        metadata={"description": "Every event the store recorded at or before this instant"}
+    )
+    position = ma.fields.Integer(
+        strict=False,
+        validate=ma.validate.Range(min=1, max=MAX_POSITION),
+        metadata={"description": "Every event of the subject stored at or before this position"},
+    )
+
+    @ma.validates_schema
+    def _one_of_them(self, data: dict[str, Any], **_: Any) -> None:
+        if "as_of" in data and "position" in data:
+            raise ma.ValidationError("give as_of or position, not both", "position")
 
 
 @blp.route("/<subject>")
@@ -27,16 +71,22 @@ class SubjectState(MethodView):
     """A subject as it stands."""
 
     @login_required
+    @blp.arguments(AsOfQuerySchema, location="query")
     @blp.response(200, SubjectSummarySchema)
     @blp.alt_response(401, description="Not authenticated")
     @blp.alt_response(403, description="Not allowed for this role or site")
-    @blp.alt_response(404, description="No such subject")
-    def get(self, study: str, subject: str) -> dict[str, Any]:
-        """The subject's current state, derived from its events."""
-        summary = get_store().views.get(subject_stream(study, subject))
+    @blp.alt_response(404, description="No such subject (or, with as_of or position, not yet then)")
+    def get(self, query: dict[str, Any], study: str, subject: str) -> dict[str, Any]:
+        """The subject's current state, derived from its events; or, with ``as_of`` or
+        ``position``, its state as it stood then, folded from the log."""
+        store = get_store()
+        stream = subject_stream(study, subject)
+        summary = store.views.get(stream)
         if summary is None:
             raise SubjectNotFound(f"{study}/{subject} has not been screened")
         check_may_read(g.account, summary["site"])
+        if query:
+            return replayer_for(store).replay(stream, **query).summary()
         return summary
 
 
@@ -79,6 +129,15 @@ class SubjectHistory(MethodView):
                     "signature": record.event.authorship.signature,
                     "previous_hash": record.event.previous_hash,
                     "event_hash": record.event.event_hash,
+                    **_changed_by(current, record.event.originator_version),
                 }
             )
         return entries
+
+
+def _changed_by(subject: Subject, version: int) -> dict[str, Any]:
+    """Which later entries corrected or voided this one (the original stays as it was)."""
+    entry = subject.entries.get(version)
+    if entry is None:
+        return {"corrected_by": [], "voided_by": None}
+    return {"corrected_by": list(entry.corrected_by), "voided_by": entry.voided_by}

@@ -50,14 +50,15 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder
 from sqlalchemy.engine import URL, make_url
 
-from api.cli.demo_cohort import COHORT, SITE, STUDY
+from api.cli.demo_data import SITE, STUDY, cohort
 from api.submissions import submission_from
 from domain.account import Role
+from domain.clinical import ReticulocyteMethod
 from domain.quantities import Quantity
 from domain.signed import stream_id
-from domain.subject import Relatedness, Sex
+from domain.subject import Sex
 from domain.wire import instant_to_wire
-from infrastructure.application import Submission
+from infrastructure.application import Submission, Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.server_key import create_server_key
 from infrastructure.settings import Settings
@@ -73,8 +74,9 @@ SUBJECT_LOOKUP = "subject load"
 SEALTRAIL_PACKAGES = ("api.", "domain.", "infrastructure.", "projections.", "signatures.")
 USER_ID = "bench.coordinator"
 PRINTED_NAME = "Bench Coordinator (synthetic)"
-TEMPLATE = COHORT["RP-101"]
-"""One subject's life as the demonstration cohort has it (12 events); subjects repeat it."""
+TEMPLATE = [(record.kind, record.data) for record in next(iter(cohort()))[1][:12]]
+"""The first 12 events of a subject's life as the demonstration cohort has it (screening to the
+last rATG day); subjects repeat it."""
 
 
 # -- the workload -----------------------------------------------------------------------------
@@ -186,7 +188,12 @@ def open_signed_store(backend: Backend, workload: Workload) -> Store:
     store = open_store(settings)
     store.app.initialise()
     store.app.open_account(
-        user_id=USER_ID, printed_name=PRINTED_NAME, role=Role.SITE_COORDINATOR, sites=(SITE,)
+        user_id=USER_ID,
+        printed_name=PRINTED_NAME,
+        role=Role.SITE_COORDINATOR,
+        sites=(SITE,),
+        # A role is in force only once training for it is attested (21 CFR 11.10(i)).
+        training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
     )
     store.app.register_key(
         user_id=USER_ID, public_key=public_key_to_text(workload.private_key.public_key())
@@ -257,34 +264,41 @@ class BareSubject(Aggregate):
         sex: Sex
         age: int
         screened_on: date
+        synthetic: bool | None = None
 
     class ConsentObtained(Aggregate.Event):
         tcle_version: str
         consented_on: date
 
+    class BoneMarrowExamined(Aggregate.Event):
+        examined_on: date
+        cellularity: Quantity
+
+    class BloodCountRecorded(Aggregate.Event):
+        collected_on: date
+        results: dict[str, Quantity]
+        reticulocyte_method: ReticulocyteMethod
+
+    class EligibilityAssessed(Aggregate.Event):
+        criteria: dict[str, bool]
+        assessed_on: date
+
     class Enrolled(Aggregate.Event):
-        eligibility: dict[str, bool]
         enrolled_on: date
 
-    class MscInfusionGiven(Aggregate.Event):
-        infusion_number: int
+    class RatgDoseGiven(Aggregate.Event):
+        day: int
         dose: Quantity
-        product_lot: str
-        given_at: datetime
+        given_on: date
 
-    class LabResultRecorded(Aggregate.Event):
-        analyte: str
-        result: Quantity
-        collected_at: datetime
+    class CyclosporineStarted(Aggregate.Event):
+        dose: Quantity
+        started_on: date
 
-    class AdverseEventReported(Aggregate.Event):
-        term: str
-        grade: int
-        serious: bool
-        relatedness: Relatedness
-        onset_on: date
-
-    def __init__(self, site: str, sex: Sex, age: int, screened_on: date) -> None:
+    def __init__(
+        self, site: str, sex: Sex, age: int, screened_on: date, synthetic: bool | None = None
+    ) -> None:
+        self.synthetic = synthetic
         self.site = site
         self.sex = sex
         self.age = age
@@ -371,7 +385,7 @@ def breakdown(workload: Workload, repeats: int) -> dict[str, float]:
         "study": STUDY,
         "subject": f"{SITE}-00001",
         "version": 7,
-        "kind": "LabResultRecorded",
+        "kind": "BloodCountRecorded",
         "event_hash": "ab" * 32,
         "previous_hash": "cd" * 32,
         "server_time": instant_to_wire(datetime.now(UTC)),

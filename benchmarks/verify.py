@@ -62,12 +62,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.submissions import submission_from
 from domain.account import Role
 from domain.authorship import Authorship, authored
+from domain.clinical import ReticulocyteMethod, SeriousnessCriterion
 from domain.protocol import protocol_for
 from domain.quantities import Quantity
 from domain.signed import stream_id
-from domain.subject import RECORDERS, Relatedness, Sex, Subject, subject_stream
+from domain.subject import RECORDERS, Sex, Subject, subject_stream
+from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Relatedness
 from domain.wire import instant_to_wire, to_wire
-from infrastructure.application import Submission
+from infrastructure.application import Submission, Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.event_store import SealedEventStore
 from infrastructure.log_reader import open_log_reader
@@ -97,7 +99,6 @@ KEY_FILE = "bench-coordinator.pem"
 ELIGIBLE = {**{f"IN{n}": True for n in range(1, 4)}, **{f"EX{n}": False for n in range(1, 10)}}
 ANALYTES = (("haemoglobin", "g/dL"), ("neutrophils", "10^9/L"), ("platelets", "10^9/L"))
 DAY_ONE = date(2011, 1, 3)
-FIRST_SAMPLE = datetime(2011, 3, 1, 8, 0, tzinfo=UTC)
 
 
 # -- the synthetic subjects --------------------------------------------------------------------
@@ -111,8 +112,8 @@ def subject_code(number: int) -> str:
 def planned_event(number: int, step: int) -> tuple[str, dict[str, Any]]:
     """Kind and typed fields of event ``step`` (0-based) of subject ``number``.
 
-    Screening, consent, enrolment, two MSC infusions and an adverse event, then laboratory
-    results (three analytes in turn, values varying) for as long as the subject runs.
+    Screening, consent, eligibility, enrolment, two MSC infusions and an adverse event, then
+    blood counts (three analytes, values varying, one a day) for as long as the subject runs.
     """
     screened_on = DAY_ONE + timedelta(days=number % 365)
     if step == 0:
@@ -126,31 +127,49 @@ def planned_event(number: int, step: int) -> tuple[str, dict[str, Any]]:
     if step == 1:
         return "ConsentObtained", {"tcle_version": "2.0", "consented_on": screened_on}
     if step == 2:
-        return "Enrolled", {
-            "eligibility": ELIGIBLE,
-            "enrolled_on": screened_on + timedelta(days=7),
+        return "EligibilityAssessed", {
+            "criteria": ELIGIBLE,
+            "assessed_on": screened_on + timedelta(days=3),
         }
-    if step in (3, 4):
+    if step == 3:
+        return "Enrolled", {"enrolled_on": screened_on + timedelta(days=7)}
+    if step in (4, 5):
+        vital_signs = {"heart_rate": Quantity(Decimal(70 + number % 30), "/min")}
         return "MscInfusionGiven", {
-            "infusion_number": step - 2,
+            "infusion_number": step - 3,
             "dose": Quantity(Decimal(f"2.{(number + step) % 10}"), "10^6 cells/kg"),
             "product_lot": f"MSC-2011-{(number + step) % 1000:03d}",
-            "given_at": FIRST_SAMPLE + timedelta(days=7 * (step - 2)),
+            "donor_code": f"D-{number % 20:02d}",
+            "viability": Quantity(Decimal("94.5"), "%"),
+            "given_at": datetime.combine(screened_on, datetime.min.time(), UTC)
+            + timedelta(days=7 * (step - 2), hours=13),
+            "vital_signs_before": vital_signs,
+            "vital_signs_after": vital_signs,
+            "infusion_reaction": False,
         }
-    if step == 5:
+    if step == 6:
+        serious = number % 3 == 0
         return "AdverseEventReported", {
+            "adverse_event": "AE-01",
             "term": "Febrile neutropenia",
-            "grade": 1 + number % 4,
-            "serious": number % 3 == 0,
-            "relatedness": Relatedness.UNLIKELY,
+            "category": AdverseEventCategory.FEBRILE_NEUTROPENIA,
+            "grade": 3 if serious else 1 + number % 3,
+            "serious": serious,
+            "seriousness": (SeriousnessCriterion.HOSPITALISATION,) if serious else (),
+            "relatedness_msc": Relatedness.UNLIKELY,
+            "relatedness_ratg": Relatedness.POSSIBLE,
+            "relatedness_cyclosporine": Relatedness.UNRELATED,
+            "expected": True,
             "onset_on": screened_on + timedelta(days=30),
+            "learned_on": screened_on + timedelta(days=30),
+            "outcome": AdverseEventOutcome.RECOVERING,
         }
     analyte, unit = ANALYTES[step % len(ANALYTES)]
     value = Decimal((number * 7 + step * 13) % 1500) / 10
-    return "LabResultRecorded", {
-        "analyte": analyte,
-        "result": Quantity(value, unit),
-        "collected_at": FIRST_SAMPLE + timedelta(hours=step),
+    return "BloodCountRecorded", {
+        "collected_on": screened_on + timedelta(days=step),
+        "results": {analyte: Quantity(value, unit)},
+        "reticulocyte_method": ReticulocyteMethod.AUTOMATED,
     }
 
 
@@ -218,7 +237,12 @@ def prepare(home: Path, per_subject: int) -> BenchStore:
     try:
         store.app.initialise()
         store.app.open_account(
-            user_id=USER_ID, printed_name=PRINTED_NAME, role=Role.SITE_COORDINATOR, sites=(SITE,)
+            user_id=USER_ID,
+            printed_name=PRINTED_NAME,
+            role=Role.SITE_COORDINATOR,
+            sites=(SITE,),
+            # A role is in force only once training for it is attested (21 CFR 11.10(i)).
+            training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
         )
         store.app.register_key(user_id=USER_ID, public_key=public_key_to_text(key.public_key()))
     finally:

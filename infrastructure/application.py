@@ -7,16 +7,25 @@ signed receipt. Storage errors become domain errors here, at the boundary.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
-from domain.account import SYSTEM_USER, Account, RegisteredKey, Role, account_stream
+from domain.account import (
+    SYSTEM_USER,
+    Account,
+    AccountAlreadyLocked,
+    RegisteredKey,
+    Role,
+    account_stream,
+    check_user_id,
+)
 from domain.authorship import Authorship, authored
 from domain.errors import (
     DomainError,
@@ -24,7 +33,7 @@ from domain.errors import (
     SubjectNotFound,
     UnknownRecordKind,
 )
-from domain.permissions import check_may_record, check_signs_as_self
+from domain.permissions import check_may_administer, check_may_record, check_signs_as_self
 from domain.protocol import protocol_for
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import RECORDERS, Subject, subject_stream
@@ -37,6 +46,7 @@ from infrastructure.server_key import ServerKey
 from infrastructure.settings import APPLICATION_NAME, Settings
 from infrastructure.transcodings import register_domain_transcodings
 from signatures.authorship import sign_body
+from signatures.errors import VerificationError
 from signatures.keys import key_id, public_key_from_text, public_key_to_text
 from signatures.receipts import seal_receipt
 
@@ -66,6 +76,130 @@ class AccountNotFound(DomainError):
     """No account with this user id (answered 404)."""
 
     title = "Account not found"
+
+
+class AdministrationMalformed(DomainError):
+    """A request of account events that cannot be one atomic change (answered 422)."""
+
+    title = "Account change malformed"
+
+
+class KeyIdMismatch(DomainError):
+    """A signed key event whose key id is not that of its public key, or whose public key is
+    not written as base64 of the raw 32 bytes (answered 422)."""
+
+    title = "Key id does not match the key"
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """A person who signs account administration with their own key (``--as``, ``--key``)."""
+
+    user_id: str
+    printed_name: str
+    private_key: Ed25519PrivateKey
+
+
+@dataclass(frozen=True)
+class AccountAction:
+    """One signed change of an account: the body as signed, and the typed fields of ``data``."""
+
+    authorship: Authorship
+    body: dict[str, Any]
+    fields: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        """The account event's kind (``RoleGranted``...)."""
+        return str(self.body["kind"])
+
+    @property
+    def user_id(self) -> str:
+        """The account changed."""
+        return str(self.body["account"])
+
+    @property
+    def signer_user_id(self) -> str:
+        """Who signed the change."""
+        return str(self.body["signer"]["user_id"])
+
+
+def account_body(
+    *,
+    user_id: str,
+    kind: str,
+    data: dict[str, Any],
+    signer_id: str,
+    printed_name: str,
+    signer_key_id: str,
+    signed_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The body an administrator signs for one change of an account (docs/signing.md)."""
+    return {
+        "account": user_id,
+        "kind": kind,
+        "data": data,
+        "signer": {"user_id": signer_id, "printed_name": printed_name},
+        "key_id": signer_key_id,
+        "signed_at": instant_to_wire(signed_at or datetime.now(UTC)),
+        "meaning": "authorship",
+    }
+
+
+ACCOUNT_COMMANDS: dict[str, Callable[..., None]] = {
+    Account.RoleGranted.__name__: Account.grant_role,
+    Account.RoleRevoked.__name__: Account.revoke_role,
+    Account.SiteAssigned.__name__: Account.assign_site,
+    Account.SiteUnassigned.__name__: Account.unassign_site,
+    Account.TrainingAttested.__name__: Account.attest_training,
+    Account.KeyRegistered.__name__: Account.register_key,
+    Account.KeyRotated.__name__: Account.rotate_key,
+    Account.KeyRevoked.__name__: Account.revoke_key,
+    Account.PasswordChanged.__name__: Account.change_password,
+    Account.AccountLocked.__name__: Account.lock,
+    Account.AccountUnlocked.__name__: Account.unlock,
+}
+"""The domain method behind each kind of account change but the opening."""
+
+
+def _check_key_fields(fields: dict[str, Any]) -> None:
+    """A key event's key id is that of its key, and the key is in its one spelling."""
+    if "public_key" not in fields:
+        return
+    parsed = public_key_from_text(str(fields["public_key"]))
+    if public_key_to_text(parsed) != fields["public_key"]:
+        raise KeyIdMismatch("public_key is written as base64 of the raw 32-byte key")
+    if key_id(parsed) != fields["key_id"]:
+        raise KeyIdMismatch(f"{fields['key_id']} is not the id of this key ({key_id(parsed)})")
+
+
+@dataclass(frozen=True)
+class Training:
+    """Training for a role, attested as the account is opened (21 CFR 11.10(i))."""
+
+    course: str
+    completed_on: date
+
+
+def _key_fields(public_key: str, valid_from: datetime) -> dict[str, Any]:
+    parsed = public_key_from_text(public_key)
+    return {
+        "key_id": key_id(parsed),
+        "public_key": public_key_to_text(parsed),
+        "valid_from": _whole_seconds(valid_from),
+    }
+
+
+def _next_whole_second() -> datetime:
+    # "Revoke now" must not reach back over events recorded earlier in the same second, which
+    # truncating the instant to the second would do.
+    now = datetime.now(UTC)
+    return _whole_seconds(now) + timedelta(seconds=1) if now.microsecond else now
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    # What is stored is exactly what was signed: instants are signed to the second.
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -128,6 +262,12 @@ class SealTrail(Application[UUID]):
         return server_anchor(public_key_to_text(self.server_key.public_key))
 
     # -- accounts -------------------------------------------------------------------------------
+    #
+    # Every change of an account is a signed event. An administrator's change is signed with
+    # the administrator's own key (``by``, on the console; a signed request, on the API, through
+    # ``administer``); only the server's own acts are signed by the server: initialisation, the
+    # demonstration cohort's staff, a lockout after failed attempts, and a person's own password
+    # change, which the person proved with their current password.
 
     def find_account(self, user_id: str, *, to_change: bool = False) -> Account | None:
         """The account of ``user_id``, or None.
@@ -150,87 +290,294 @@ class SealTrail(Application[UUID]):
             raise AccountNotFound(f"no account {user_id!r}")
         return account
 
+    def accounts(self) -> list[Account]:
+        """Every account, the server's included, in the order they were opened."""
+        opened = self.recorder.select_notifications(
+            1, 1_000_000, topics=(f"{Account.Opened.__module__}:{Account.Opened.__qualname__}",)
+        )
+        found = []
+        for notification in opened:
+            account: Account = self.repository.get(UUID(str(notification.originator_id)))
+            found.append(account)
+        return found
+
+    def account_history(self, user_id: str) -> list[StoredRecord]:
+        """Every event of an account, oldest first: who had which access when, and who said so.
+
+        Raises:
+            AccountNotFound: no such account.
+        """
+        self.account(user_id)
+        return self.history(account_stream(user_id))
+
     def is_initialised(self) -> bool:
         """True once the server's own account is in the log."""
         return self.find_account(SYSTEM_USER) is not None
 
     def initialise(self) -> None:
-        """Record the server's account and key: the first events of every store."""
+        """Record the server's account, role and key: the first events of every store."""
         if self.is_initialised():
             return
-        opened: dict[str, Any] = {
-            "printed_name": SYSTEM_PRINTED_NAME,
-            "role": Role.SYSTEM,
-            "sites": (),
-        }
-        with self._as_console(SYSTEM_USER, "Opened", opened):
-            system = Account.open(user_id=SYSTEM_USER, **opened)
-        key: dict[str, Any] = {
-            "key_id": self.server_key.key_id,
-            "public_key": public_key_to_text(self.server_key.public_key),
-            "valid_from": system.created_on,
-        }
-        with self._as_console(SYSTEM_USER, "KeyRegistered", key):
-            system.register_key(**key)
-        self.save(system)
+        acts: list[tuple[str, dict[str, Any]]] = [
+            ("Opened", {"printed_name": SYSTEM_PRINTED_NAME}),
+            ("RoleGranted", {"role": Role.SYSTEM}),
+            (
+                "KeyRegistered",
+                {
+                    "key_id": self.server_key.key_id,
+                    "public_key": public_key_to_text(self.server_key.public_key),
+                    "valid_from": _whole_seconds(datetime.now(UTC)),
+                },
+            ),
+        ]
+        # The one administration nobody else can sign: the anchor's own account.
+        self._apply_account_actions(self._sign_actions(SYSTEM_USER, acts, None), actor=None)
 
     def open_account(
-        self, *, user_id: str, printed_name: str, role: Role, sites: tuple[str, ...]
+        self,
+        *,
+        user_id: str,
+        printed_name: str,
+        role: Role | None = None,
+        sites: Sequence[str] = (),
+        training: Training | None = None,
+        public_key: str | None = None,
+        issue_one_time_password: bool = False,
+        by: Signatory | None = None,
     ) -> Account:
-        """Create an account from the server's console."""
-        if self.find_account(user_id) is not None:
-            raise AccountExists(f"user id {user_id!r} exists and is never reused")
-        opened: dict[str, Any] = {"printed_name": printed_name, "role": role, "sites": tuple(sites)}
-        with self._as_console(user_id, "Opened", opened):
-            account = Account.open(user_id=user_id, **opened)
-        self._save_or_raise(account, AccountExists(f"user id {user_id!r} exists"))
-        return account
+        """Create an account, with whatever of its access is given, in one atomic save.
+
+        The role takes effect once training for it is attested: here (``training``) or later
+        (:meth:`attest_training`). ``issue_one_time_password`` records the ``PasswordChanged``
+        that stands for the one-time password the caller then sets. ``by`` signs it all;
+        without one, the server does (initialisation and the demonstration cohort).
+        """
+        acts: list[tuple[str, dict[str, Any]]] = [("Opened", {"printed_name": printed_name})]
+        if role is not None:
+            acts.append(("RoleGranted", {"role": role}))
+        acts += [("SiteAssigned", {"site": site}) for site in sites]
+        if training is not None:
+            if role is None:
+                raise AdministrationMalformed("training is attested for a role: grant one")
+            attested = {"role": role, "course": training.course}
+            acts.append(("TrainingAttested", {**attested, "completed_on": training.completed_on}))
+        if public_key is not None:
+            acts.append(("KeyRegistered", _key_fields(public_key, datetime.now(UTC))))
+        if issue_one_time_password:
+            signer = by.user_id if by is not None else SYSTEM_USER
+            acts.append(("PasswordChanged", {"changed_by": signer, "temporary": True}))
+        self._act(user_id, acts, by)
+        return self.account(user_id)
+
+    def grant_role(self, *, user_id: str, role: Role, by: Signatory | None = None) -> None:
+        """Grant a role (in force once trained for)."""
+        self._act(user_id, [("RoleGranted", {"role": role})], by)
+
+    def revoke_role(
+        self, *, user_id: str, role: Role, reason: str, by: Signatory | None = None
+    ) -> None:
+        """Take a role away."""
+        self._act(user_id, [("RoleRevoked", {"role": role, "reason": reason})], by)
+
+    def assign_site(self, *, user_id: str, site: str, by: Signatory | None = None) -> None:
+        """Let a person act for a site."""
+        self._act(user_id, [("SiteAssigned", {"site": site})], by)
+
+    def unassign_site(
+        self, *, user_id: str, site: str, reason: str, by: Signatory | None = None
+    ) -> None:
+        """Stop a person acting for a site."""
+        self._act(user_id, [("SiteUnassigned", {"site": site, "reason": reason})], by)
+
+    def attest_training(
+        self,
+        *,
+        user_id: str,
+        role: Role,
+        course: str,
+        completed_on: date,
+        by: Signatory | None = None,
+    ) -> None:
+        """Record that a person completed training for a role (21 CFR 11.10(i))."""
+        fields = {"role": role, "course": course, "completed_on": completed_on}
+        self._act(user_id, [("TrainingAttested", fields)], by)
 
     def register_key(
-        self, *, user_id: str, public_key: str, valid_from: datetime | None = None
+        self,
+        *,
+        user_id: str,
+        public_key: str,
+        valid_from: datetime | None = None,
+        by: Signatory | None = None,
     ) -> str:
         """Register a public key (base64 or PEM) for an account; returns its key id."""
-        account = self.account(user_id, to_change=True)
+        fields = _key_fields(public_key, valid_from or datetime.now(UTC))
+        self._act(user_id, [("KeyRegistered", fields)], by)
+        return str(fields["key_id"])
+
+    def rotate_key(
+        self,
+        *,
+        user_id: str,
+        old_key_id: str,
+        public_key: str,
+        rotated_at: datetime | None = None,
+        by: Signatory | None = None,
+    ) -> str:
+        """Replace a key by another from a stated instant (now by default); returns the new id."""
         parsed = public_key_from_text(public_key)
-        key: dict[str, Any] = {
+        fields = {
+            "old_key_id": old_key_id,
             "key_id": key_id(parsed),
             "public_key": public_key_to_text(parsed),
-            "valid_from": valid_from or datetime.now(UTC),
+            "rotated_at": _whole_seconds(rotated_at or datetime.now(UTC)),
         }
-        with self._as_console(user_id, "KeyRegistered", key):
-            account.register_key(**key)
-        self._save_or_raise(account, VersionConflict("the account changed meanwhile"))
-        return str(key["key_id"])
+        self._act(user_id, [("KeyRotated", fields)], by)
+        return str(fields["key_id"])
 
     def revoke_key(
-        self, *, user_id: str, key_id: str, revoked_at: datetime | None, reason: str
+        self,
+        *,
+        user_id: str,
+        key_id: str,
+        revoked_at: datetime | None,
+        reason: str,
+        by: Signatory | None = None,
     ) -> None:
         """Revoke a key from a stated instant (now by default)."""
-        account = self.account(user_id, to_change=True)
-        revocation: dict[str, Any] = {
+        fields = {
             "key_id": key_id,
-            "revoked_at": revoked_at or datetime.now(UTC),
+            "revoked_at": _whole_seconds(revoked_at) if revoked_at else _next_whole_second(),
             "reason": reason,
         }
-        with self._as_console(user_id, "KeyRevoked", revocation):
-            account.revoke_key(**revocation)
-        self._save_or_raise(account, VersionConflict("the account changed meanwhile"))
+        self._act(user_id, [("KeyRevoked", fields)], by)
 
-    def _as_console(
-        self, user_id: str, kind: str, fields: dict[str, Any]
-    ) -> AbstractContextManager[Authorship]:
-        """Sign, as the server, a body saying exactly ``fields``; events made inside carry it."""
-        body = {
-            "account": user_id,
-            "kind": kind,
-            "data": to_wire(fields),
-            "signer": {"user_id": SYSTEM_USER, "printed_name": SYSTEM_PRINTED_NAME},
-            "key_id": self.server_key.key_id,
-            "signed_at": instant_to_wire(datetime.now(UTC)),
-            "meaning": "authorship",
-        }
-        signed_body, signature = sign_body(self.server_key.private_key, body)
-        return authored(Authorship(signed_body, signature))
+    def lock_account(
+        self,
+        *,
+        user_id: str,
+        reason: str,
+        failed_attempts: int = 0,
+        by: Signatory | None = None,
+    ) -> None:
+        """Lock an account; without ``by``, the server records a lockout it observed."""
+        fields = {"reason": reason, "failed_attempts": failed_attempts}
+        try:
+            self._act(user_id, [("AccountLocked", fields)], by)
+        except (AccountAlreadyLocked, VersionConflict):
+            if by is not None or not self.account(user_id).locked:
+                raise
+            # Two failures crossed the threshold at once: the other one recorded the lockout.
+
+    def unlock_account(self, *, user_id: str, reason: str, by: Signatory | None = None) -> None:
+        """Unlock an account; the failures before this no longer count toward a lockout."""
+        self._act(user_id, [("AccountUnlocked", {"reason": reason})], by)
+
+    def record_password_change(
+        self, user_id: str, *, changed_by: str, temporary: bool, by: Signatory | None = None
+    ) -> None:
+        """Record that a password was changed (by the person, or reset by an administrator)."""
+        fields = {"changed_by": changed_by, "temporary": temporary}
+        self._act(user_id, [("PasswordChanged", fields)], by)
+
+    def administer(self, actions: Sequence[AccountAction], *, actor_id: str) -> list[StoredRecord]:
+        """Record administrative acts an administrator signed, on one account, atomically.
+
+        Raises:
+            AdministrationMalformed: no acts, or acts on more than one account.
+            NotPermitted: the actor is not an administrator in force, did not sign every act,
+                or grants themselves access.
+            AccountExists, AccountNotFound, KeyIdMismatch, the account's rule errors,
+            VerificationError kinds (a signature, key or body that does not check out).
+        """
+        if not actions:
+            raise AdministrationMalformed("send at least one signed account event")
+        user_ids = {action.user_id for action in actions}
+        if len(user_ids) != 1:
+            raise AdministrationMalformed(
+                "one request changes one account, not " + ", ".join(sorted(user_ids))
+            )
+        actor = self.account(actor_id)
+        for action in actions:
+            check_signs_as_self(actor, action.signer_user_id)
+            check_may_administer(actor, action.user_id, action.kind)
+        return self._apply_account_actions(actions, actor=actor)
+
+    def _act(
+        self, user_id: str, acts: list[tuple[str, dict[str, Any]]], by: Signatory | None
+    ) -> list[StoredRecord]:
+        actions = self._sign_actions(user_id, acts, by)
+        return self.administer(actions, actor_id=by.user_id if by else SYSTEM_USER)
+
+    def _sign_actions(
+        self, user_id: str, acts: list[tuple[str, dict[str, Any]]], by: Signatory | None
+    ) -> list[AccountAction]:
+        """Sign one body per act, each saying exactly its fields (docs/signing.md's form)."""
+        if by is None:
+            signer = (SYSTEM_USER, SYSTEM_PRINTED_NAME, self.server_key.private_key)
+        else:
+            signer = (by.user_id, by.printed_name, by.private_key)
+        signer_id, printed_name, private_key = signer
+        actions = []
+        for kind, fields in acts:
+            body = account_body(
+                user_id=user_id,
+                kind=kind,
+                data=to_wire(fields),
+                signer_id=signer_id,
+                printed_name=printed_name,
+                signer_key_id=key_id(private_key.public_key()),
+            )
+            signed_body, signature = sign_body(private_key, body)
+            actions.append(AccountAction(Authorship(signed_body, signature), body, fields))
+        return actions
+
+    def _apply_account_actions(
+        self, actions: Sequence[AccountAction], *, actor: Account | None
+    ) -> list[StoredRecord]:
+        user_id = actions[0].user_id
+        account = self.find_account(user_id, to_change=True)
+        opening = account is None
+        for action in actions:
+            with authored(action.authorship):
+                if action.kind == Account.Opened.__name__:
+                    if account is not None:
+                        raise AccountExists(f"user id {user_id!r} exists and is never reused")
+                    check_user_id(user_id)
+                    account = Account.open(user_id=user_id, **action.fields)
+                    continue
+                if account is None:
+                    raise AccountNotFound(f"no account {user_id!r}")
+                _check_key_fields(action.fields)
+                command = ACCOUNT_COMMANDS.get(action.kind)
+                if command is None:
+                    raise AdministrationMalformed(f"{action.kind!r} is not an account event")
+                command(account, **action.fields)
+        assert account is not None
+        known = {actor.user_id: actor} if actor is not None else {}
+        try:
+            recordings = self.save(account, **{KNOWN_ACCOUNTS: known})
+        except IntegrityError:
+            if opening:
+                raise AccountExists(f"user id {user_id!r} exists and is never reused") from None
+            raise VersionConflict(f"{user_id} changed meanwhile; reload and retry") from None
+        return self.recordings_to_records(recordings)
+
+    def account_receipt(self, record: StoredRecord) -> dict[str, Any]:
+        """The server's signed receipt for a recorded account event."""
+        return seal_receipt(
+            self.server_key.private_key,
+            {
+                "position": record.position,
+                "leaf_index": self._leaf_index(record.position),
+                "account": record.event.stream.split("/", 1)[1],
+                "version": record.event.originator_version,
+                "kind": record.event.kind(),
+                "event_hash": record.event.event_hash,
+                "previous_hash": record.event.previous_hash,
+                "server_time": instant_to_wire(record.event.recorded_at),
+            },
+        )
 
     # -- clinical records -------------------------------------------------------------------------
 
@@ -309,12 +656,6 @@ class SealTrail(Application[UUID]):
         if expected is not None and expected != current:
             raise VersionConflict(f"expected version {expected}, the subject is at {current}")
 
-    def _save_or_raise(self, aggregate: SignedAggregate, conflict: DomainError) -> None:
-        try:
-            self.save(aggregate)
-        except IntegrityError:
-            raise conflict from None
-
     def _receipt(self, position: int, event: SignedAggregate.Event) -> dict[str, Any]:
         study, subject = event.stream.split("/", 1)
         return seal_receipt(
@@ -345,6 +686,11 @@ class SealTrail(Application[UUID]):
             subject: Subject = self.repository.get(stream_id(stream))
         except AggregateNotFoundError:
             return None
+        return subject
+
+    def subject_at(self, originator_id: UUID, version: int) -> Subject:
+        """A subject as it stood at a version: a fresh copy, rebuilt from its events."""
+        subject: Subject = self.repository.get(originator_id, version=version)
         return subject
 
     def history(self, stream: str) -> list[StoredRecord]:
@@ -378,6 +724,83 @@ class SealTrail(Application[UUID]):
             assert isinstance(recording.domain_event, SignedAggregate.Event)
             records.append(StoredRecord(recording.notification.id, recording.domain_event))
         return records
+
+    # -- batches ----------------------------------------------------------------------------------
+
+    def record_batch(
+        self, submissions: Sequence[Submission], *, actor_id: str
+    ) -> list[dict[str, Any]]:
+        """Record several signed events in one transaction: all of them or none.
+
+        The submissions apply in order, each to its subject as the ones before it left it (a
+        batch may screen a subject and record its consent). If every submission carries an
+        idempotency key and all of them are already stored with the same signed bodies, the
+        first receipts are answered and nothing is appended: a batch is retried whole.
+
+        Returns:
+            One receipt per submission, in the order of the submissions.
+
+        Raises:
+            What :meth:`record` raises, for the first submission that fails (its message names
+            its index); IdempotencyKeyReused when only some of the keys are stored.
+        """
+        actor = self.account(actor_id)
+        replayed = self._replay_batch(submissions)
+        if replayed is not None:
+            return replayed
+        subjects: dict[str, Subject] = {}
+        made: list[tuple[UUID, int]] = []
+        for index, submission in enumerate(submissions):
+            try:
+                check_signs_as_self(actor, str(submission.body["signer"]["user_id"]))
+                subject = subjects.get(submission.stream) or self.find_subject(submission.stream)
+                if subject is None and submission.kind != Subject.Screened.__name__:
+                    raise SubjectNotFound(f"{submission.stream} has not been screened")
+                self._check_expected_version(subject, submission.expected_version)
+                site = subject.site if subject is not None else str(submission.fields.get("site"))
+                check_may_record(actor, site)
+                with authored(submission.authorship, idempotency_key=submission.idempotency_key):
+                    subject = self._apply(subject, submission)
+            except (DomainError, VerificationError) as error:
+                # Same type, so the same status and title; the detail says which one it was.
+                error.args = (f"submission {index}: {error}",)
+                raise
+            subjects[submission.stream] = subject
+            made.append((subject.id, subject.version))
+        try:
+            # One save of every aggregate touched: one put, one insert, one transaction.
+            recordings = self.save(*subjects.values(), **{KNOWN_ACCOUNTS: {actor.user_id: actor}})
+        except IntegrityError:
+            replayed = self._replay_batch(submissions)
+            if replayed is not None:
+                return replayed
+            raise VersionConflict(
+                "a subject of the batch was changed by another write; reload and retry"
+            ) from None
+        stored = {
+            (record.event.originator_id, record.event.originator_version): record
+            for record in self.recordings_to_records(recordings)
+        }
+        receipts = [self._receipt(stored[key].position, stored[key].event) for key in made]
+        self.checkpoints.seal_if_due(tree_size=max(r["leaf_index"] for r in receipts) + 1)
+        return receipts
+
+    def _replay_batch(self, submissions: Sequence[Submission]) -> list[dict[str, Any]] | None:
+        """The first receipts of a batch stored before, None if it was not; all or nothing."""
+        if not submissions or any(s.idempotency_key is None for s in submissions):
+            return None
+        receipts: list[dict[str, Any] | None] = []
+        for submission in submissions:
+            subject = self.find_subject(submission.stream)
+            receipts.append(None if subject is None else self._replay(subject, submission))
+        found = [receipt for receipt in receipts if receipt is not None]
+        if not found:
+            return None
+        if len(found) != len(receipts):
+            raise IdempotencyKeyReused(
+                "some of the batch's idempotency keys were used for another batch"
+            )
+        return found
 
 
 def server_anchor(public_key_text: str) -> RegisteredKey:

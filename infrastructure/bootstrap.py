@@ -11,10 +11,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
 
 from infrastructure import merkle_log
+from infrastructure.access import AccessControl, AccessPolicy
 from infrastructure.application import SealTrail, server_anchor
 from infrastructure.checkpoints import CheckpointKeeper, log_origin
 from infrastructure.credentials import CredentialStore
 from infrastructure.errors import StoreUnavailable
+from infrastructure.schema_lock import schema_changes_serialised
 from infrastructure.server_key import load_server_key
 from infrastructure.settings import Settings
 from infrastructure.verification import RANGE, LogVerifier
@@ -39,6 +41,7 @@ class Store:
     engine: Engine
     views: SubjectSummaryView
     credentials: CredentialStore
+    access: AccessControl
     _closed: bool = field(default=False, init=False)
 
     def verifier(self, workers: int | None = None, range_size: int = RANGE) -> LogVerifier:
@@ -73,36 +76,41 @@ def open_store(settings: Settings | None = None) -> Store:
     """
     settings = settings or Settings.from_environ()
     server_key = load_server_key(settings)
-    try:
-        settings.ensure_directories()
-        engine = create_view_engine(settings)
-        merkle_log.metadata.create_all(engine)
-        keeper = CheckpointKeeper(
-            engine,
-            server_key,
-            log_origin(settings.log_origin, server_key),
-            every=settings.checkpoint_every,
-            seconds=settings.checkpoint_seconds,
-        )
-        app = SealTrail(settings, server_key, keeper)
-    except UNAVAILABLE as error:
-        raise StoreUnavailable(
-            f"cannot open the store at {_safe(settings)}: {_reason(error)}"
-        ) from None
-    try:
-        views = SubjectSummaryView(
-            engine,
-            notifications=app.recorder.select_notifications,
-            last_position=app.recorder.max_notification_id,
-            decode=app.mapper.to_domain_event,
-        )
-        credentials = CredentialStore(engine)
-    except UNAVAILABLE as error:
-        app.close()
-        raise StoreUnavailable(
-            f"cannot open the store at {_safe(settings)}: {_reason(error)}"
-        ) from None
-    return Store(settings, app, engine, views, credentials)
+    policy = AccessPolicy.from_environ()
+    # Workers starting together would otherwise race to create the same tables.
+    with schema_changes_serialised(settings):
+        try:
+            settings.ensure_directories()
+            engine = create_view_engine(settings)
+            merkle_log.metadata.create_all(engine)
+            keeper = CheckpointKeeper(
+                engine,
+                server_key,
+                log_origin(settings.log_origin, server_key),
+                every=settings.checkpoint_every,
+                seconds=settings.checkpoint_seconds,
+            )
+            app = SealTrail(settings, server_key, keeper)
+        except UNAVAILABLE as error:
+            raise StoreUnavailable(
+                f"cannot open the store at {_safe(settings)}: {_reason(error)}"
+            ) from None
+        try:
+            views = SubjectSummaryView(
+                engine,
+                notifications=app.recorder.select_notifications,
+                last_position=app.recorder.max_notification_id,
+                decode=app.mapper.to_domain_event,
+                subject_at=app.subject_at,
+            )
+            credentials = CredentialStore(engine)
+            access = AccessControl(app, credentials, policy)
+        except UNAVAILABLE as error:
+            app.close()
+            raise StoreUnavailable(
+                f"cannot open the store at {_safe(settings)}: {_reason(error)}"
+            ) from None
+        return Store(settings, app, engine, views, credentials, access)
 
 
 def _reason(error: BaseException) -> str:

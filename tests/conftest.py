@@ -11,7 +11,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,14 @@ from sqlalchemy.engine import make_url
 from api.submissions import submission_from
 from domain.account import Role
 from domain.wire import instant_to_wire
+from infrastructure.application import Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.server_key import create_server_key
 from infrastructure.settings import Settings
 from signatures.authorship import sign_body
 from signatures.keys import generate_private_key, key_id, public_key_to_text
+
+pytest_plugins = ["tests.cli_stores"]
 
 STUDY = "NCT01297972"
 ELIGIBLE = {**{f"IN{n}": True for n in range(1, 4)}, **{f"EX{n}": False for n in range(1, 10)}}
@@ -198,7 +201,14 @@ def person_in() -> PersonFactory:
     ) -> Person:
         private_key = generate_private_key()
         password = f"pw-{uuid.uuid4().hex}"
-        store.app.open_account(user_id=user_id, printed_name=printed_name, role=role, sites=sites)
+        store.app.open_account(
+            user_id=user_id,
+            printed_name=printed_name,
+            role=role,
+            sites=sites,
+            # A role is in force only once training for it is attested (21 CFR 11.10(i)).
+            training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
+        )
         store.app.register_key(
             user_id=user_id, public_key=public_key_to_text(private_key.public_key())
         )
@@ -218,15 +228,44 @@ def consent() -> dict[str, Any]:
     return {"tcle_version": "2.0", "consented_on": "2011-02-14"}
 
 
-def enrolment(**answers: bool) -> dict[str, Any]:
-    """The data of an enrolment, every criterion answered (override any)."""
-    return {"eligibility": {**ELIGIBLE, **answers}, "enrolled_on": "2011-02-21"}
+def eligibility(**answers: bool) -> dict[str, Any]:
+    """The data of an eligibility assessment, every criterion answered (override any)."""
+    return {"criteria": {**ELIGIBLE, **answers}, "assessed_on": "2011-02-18"}
 
 
-def haemoglobin(value: str = "7.2", unit: str = "g/dL") -> dict[str, Any]:
-    """The data of a haemoglobin result."""
+def enrolment() -> dict[str, Any]:
+    """The data of an enrolment (after an assessment that found the subject eligible)."""
+    return {"enrolled_on": "2011-02-21"}
+
+
+def haemoglobin(
+    value: str = "7.2", unit: str = "g/dL", collected_on: str = "2011-02-21"
+) -> dict[str, Any]:
+    """The data of a blood count (``BloodCountRecorded``) that measured haemoglobin only."""
     return {
-        "analyte": "haemoglobin",
-        "result": {"value": value, "unit": unit},
-        "collected_at": "2011-02-21T08:00:00Z",
+        "collected_on": collected_on,
+        "results": {"haemoglobin": {"value": value, "unit": unit}},
+        "reticulocyte_method": "automated",
+    }
+
+
+def infusion(number: int = 1, dose: str = "2.7", given_at: str | None = None) -> dict[str, Any]:
+    """The data of MSC infusion ``number`` of a weekly schedule from 10 March 2011."""
+    vital_signs = {
+        "heart_rate": {"value": "82", "unit": "/min"},
+        "temperature": {"value": "36.7", "unit": "Cel"},
+    }
+    return {
+        "infusion_number": number,
+        "dose": {"value": dose, "unit": "10^6 cells/kg"},
+        "product_lot": f"MSC-2011-01{number}",
+        "donor_code": "D-07",
+        "viability": {"value": "94.5", "unit": "%"},
+        "given_at": given_at
+        or instant_to_wire(
+            datetime(2011, 3, 10, 13, tzinfo=UTC) + timedelta(days=7 * (number - 1))
+        ),
+        "vital_signs_before": vital_signs,
+        "vital_signs_after": vital_signs,
+        "infusion_reaction": False,
     }

@@ -16,24 +16,16 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from api.cli import client, demo_cohort
+from api.cli import accounts, client, demo_cohort, projections, replay, reports
 from api.cli.server import serve as run_server
-from domain.account import Role
 from domain.errors import DomainError
 from domain.wire import instant_from_wire
 from infrastructure.bootstrap import Store, open_store
-from infrastructure.credentials import one_time_password
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
 from infrastructure.server_key import create_server_key, server_key_exists
 from infrastructure.settings import Settings
 from infrastructure.verification import ExternalCheckpoint
 from signatures.errors import VerificationError
-from signatures.keys import (
-    generate_private_key,
-    key_id,
-    private_key_to_pem,
-    public_key_to_pem,
-)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,8 +77,14 @@ def main() -> None:
 
 
 @main.command()
+@click.option(
+    "--admin-public-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The first administrator's public key, made on their machine "
+    "(default: a key pair written to $SEALTRAIL_HOME/admin.pem)",
+)
 @one_line_errors
-def init() -> None:
+def init(admin_public_key: Path | None) -> None:
     """Create the store, the server's signing key and a first administrator."""
     settings = Settings.from_environ()
     if not server_key_exists(settings):
@@ -102,20 +100,15 @@ def init() -> None:
                     f"({', '.join(registered)}); SEALTRAIL_HOME holds {app.server_key.key_id}",
                     USAGE,
                 )
+        if app.find_account(accounts.FIRST_ADMINISTRATOR) is not None:
             click.echo(f"sealtrail: the store at {_where(settings)} is already initialised")
             return
         app.initialise()
-        password = one_time_password()
-        app.open_account(
-            user_id="admin",
-            printed_name="Store administrator",
-            role=Role.ADMINISTRATOR,
-            sites=(),
-        )
-        store.credentials.set_password("admin", password)
+        password, key_file = accounts.open_first_administrator(store, admin_public_key)
         click.echo(f"initialised the store at {_where(settings)}")
         click.echo(f"server key: {app.server_key.key_id} (public key in {settings.keys_dir})")
         click.echo(f"administrator: admin, one-time password: {password}")
+        click.echo(f"administrator's signing key: {key_file}")
     finally:
         store.close()
 
@@ -195,7 +188,10 @@ def checkpoint(store: Store) -> None:
 @store_command
 def rebuild(store: Store) -> None:
     """Drop the projections, rebuild them from the log and print their digest."""
-    click.echo(store.views.rebuild())
+    store.views.runner.clear()  # first, so that the progress bar knows the whole length
+    with projections.progress_of(store.views, "rebuilding") as progress:
+        digest = store.views.rebuild(progress=progress)
+    click.echo(digest)
 
 
 @main.command()
@@ -235,92 +231,10 @@ def submit(
     click.echo(json.dumps(receipt, indent=2))
 
 
-@main.group()
-def user() -> None:
-    """Accounts."""
-
-
-@user.command("add")
-@click.argument("user_id")
-@click.option("--name", "printed_name", required=True, help="Printed name shown with signatures")
-@click.option(
-    "--role",
-    required=True,
-    type=click.Choice([role.value for role in Role if role is not Role.SYSTEM]),
-)
-@click.option("--site", "sites", multiple=True, help="A site the person acts for (repeatable)")
-@one_line_errors
-@store_command
-def user_add(
-    store: Store, user_id: str, printed_name: str, role: str, sites: tuple[str, ...]
-) -> None:
-    """Create an account; prints a one-time password."""
-    store.app.open_account(
-        user_id=user_id, printed_name=printed_name, role=Role(role), sites=tuple(sites)
-    )
-    password = one_time_password()
-    store.credentials.set_password(user_id, password)
-    click.echo(f"created {user_id} ({role}); one-time password: {password}")
-
-
-@main.group()
-def key() -> None:
-    """Signing keys."""
-
-
-@key.command("generate")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the private key; the public key goes beside it as .pub.pem",
-)
-@one_line_errors
-def key_generate(out: Path) -> None:
-    """Make an Ed25519 key pair for a person (on their own machine)."""
-    if out.exists():
-        fail(f"{out} exists; choose another file", USAGE)
-    private_key = generate_private_key()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.touch(mode=0o600)
-    out.write_bytes(private_key_to_pem(private_key))
-    public_path = out.with_suffix(".pub.pem")
-    public_path.write_bytes(public_key_to_pem(private_key.public_key()))
-    click.echo(f"{key_id(private_key.public_key())} private: {out} public: {public_path}")
-
-
-@key.command("register")
-@click.option("--user", "user_id", required=True)
-@click.option(
-    "--public-key",
-    "public_key_file",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-)
-@one_line_errors
-@store_command
-def key_register(store: Store, user_id: str, public_key_file: Path) -> None:
-    """Register a person's public key (PEM or base64)."""
-    registered = store.app.register_key(
-        user_id=user_id, public_key=public_key_file.read_text(encoding="ascii")
-    )
-    click.echo(f"registered {registered} for {user_id}")
-
-
-@key.command("revoke")
-@click.option("--user", "user_id", required=True)
-@click.option("--key-id", "revoked_key_id", required=True)
-@click.option("--reason", required=True)
-@click.option("--at", "at", default=None, help="UTC instant, e.g. 2026-11-23T10:00:00Z (now)")
-@one_line_errors
-@store_command
-def key_revoke(
-    store: Store, user_id: str, revoked_key_id: str, reason: str, at: str | None
-) -> None:
-    """Revoke a key from a stated instant; later writes with it are refused."""
-    moment = _instant(at) if at else None
-    store.app.revoke_key(user_id=user_id, key_id=revoked_key_id, revoked_at=moment, reason=reason)
-    click.echo(f"revoked {revoked_key_id} of {user_id}")
+accounts.register(main, one_line_errors, store_command)
+reports.register(main, one_line_errors, store_command)
+replay.register(main, one_line_errors, store_command)
+projections.register(main, one_line_errors, store_command)
 
 
 def _instant(text: str) -> datetime:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 
 
@@ -48,22 +50,55 @@ class QuantityOutSchema(ma.Schema):
     unit = ma.fields.String()
 
 
+def _records(description: str) -> ma.fields.List[Any]:
+    return ma.fields.List(ma.fields.Dict(), metadata={"description": description})
+
+
+def _record(description: str) -> ma.fields.Dict:
+    return ma.fields.Dict(allow_none=True, metadata={"description": description})
+
+
 class SubjectSummarySchema(ma.Schema):
-    """A subject today, derived from its events."""
+    """A subject as it stands: every record that counts, as corrected, and the clinical facts
+    derived from them. Each record carries ``entry``: its version in the subject's history."""
 
     study = ma.fields.String()
     subject = ma.fields.String()
     site = ma.fields.String()
+    synthetic = ma.fields.Boolean(metadata={"description": "true for demonstration data"})
     sex = ma.fields.String()
     age = ma.fields.Integer()
     status = ma.fields.String()
     screened_on = ma.fields.String()
-    consent = ma.fields.Dict(allow_none=True)
-    enrolled_on = ma.fields.String(allow_none=True)
-    msc_infusions = ma.fields.Integer()
+    consent = _record("The TCLE in force")
+    consents = ma.fields.Integer(metadata={"description": "Consents and re-consents"})
+    eligibility = _record("The latest assessment, each criterion answered, and its failures")
+    enrolment = _record("Enrolment date")
+    baseline_severity = _record("Camitta severity before treatment, with the reasons")
+    treatment_start = ma.fields.String(allow_none=True)
+    ratg = _record("rATG days given and total dose")
+    cyclosporine = _record("Start, current dose, adjustments, stop, troughs outside target")
+    msc_infusions = _records("MSC infusions in order")
     cumulative_msc_dose = ma.fields.Nested(QuantityOutSchema, allow_none=True)
-    latest_results = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Dict())
-    open_adverse_events = ma.fields.List(ma.fields.Dict())
+    blood_counts = ma.fields.Integer()
+    latest_blood_count = _record("The latest blood count by collection date")
+    transfusions = _record("Transfusion events and units by product")
+    marrow = _records("Marrow examinations")
+    chimerism = _records("Chimerism assessments (FISH, VNTR)")
+    adverse_events = _records(
+        "Each adverse event as it stands after its follow-ups, with its notification clock"
+    )
+    responses = _records(
+        "The criteria-based hematologic response beside the investigator's, by month"
+    )
+    death = _record("The death record")
+    withdrawal = _record("The withdrawal record")
+    end_of_study = _record("The end-of-study record")
+    deviations = _records("Protocol deviations")
+    follow_up_days = ma.fields.Integer(allow_none=True)
+    flags = _records("Accepted values a reviewer should see (out of range, implausible)")
+    corrected = _records("Entries corrected, and the corrections (21 CFR 11.10(e))")
+    voided = _records("Entries voided, and the voids")
     version = ma.fields.Integer()
     position = ma.fields.Integer()
     updated_at = ma.fields.String()
@@ -89,19 +124,15 @@ class HistoryEntrySchema(ma.Schema):
     recorded_at = ma.fields.String()
     signature_manifestation = ma.fields.Nested(SignatureManifestationSchema)
     signed_body = ma.fields.String(metadata={"description": "The exact RFC 8785 text signed"})
+    corrected_by = ma.fields.List(
+        ma.fields.Integer(), metadata={"description": "Later entries that corrected this one"}
+    )
+    voided_by = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The later entry that voided this one"}
+    )
     signature = ma.fields.String()
     previous_hash = ma.fields.String()
     event_hash = ma.fields.String()
-
-
-class AccountSchema(ma.Schema):
-    """The authenticated person."""
-
-    user_id = ma.fields.String()
-    printed_name = ma.fields.String()
-    role = ma.fields.String()
-    sites = ma.fields.List(ma.fields.String())
-    keys = ma.fields.List(ma.fields.Dict())
 
 
 class ServerKeySchema(ma.Schema):

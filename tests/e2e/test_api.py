@@ -32,8 +32,10 @@ from tests.conftest import (
     Person,
     PersonFactory,
     consent,
+    eligibility,
     enrolment,
     haemoglobin,
+    infusion,
     screening,
 )
 from tests.e2e.conftest import Site
@@ -220,8 +222,9 @@ def test_the_history_lists_every_event_with_its_signature_manifestation(
     site: Site, screened: Person
 ) -> None:
     site.submit(screened, "ConsentObtained", consent())
+    site.submit(screened, "EligibilityAssessed", eligibility())
     site.submit(screened, "Enrolled", enrolment())
-    site.submit(screened, "LabResultRecorded", haemoglobin())
+    site.submit(screened, "BloodCountRecorded", haemoglobin())
 
     response = site.client.get(HISTORY_URL, headers=site.auth(screened))
 
@@ -230,10 +233,11 @@ def test_the_history_lists_every_event_with_its_signature_manifestation(
     assert [entry["kind"] for entry in history] == [
         "Screened",
         "ConsentObtained",
+        "EligibilityAssessed",
         "Enrolled",
-        "LabResultRecorded",
+        "BloodCountRecorded",
     ]
-    assert [entry["version"] for entry in history] == [1, 2, 3, 4]
+    assert [entry["version"] for entry in history] == [1, 2, 3, 4, 5]
     for before, entry in itertools.pairwise(history):
         assert entry["previous_hash"] == before["event_hash"]
         assert entry["position"] > before["position"]
@@ -246,7 +250,7 @@ def test_the_history_lists_every_event_with_its_signature_manifestation(
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", manifestation["signed_at"])
         assert json.loads(entry["signed_body"])["signed_at"] == manifestation["signed_at"]
         assert entry["signature"]
-    assert history[3]["data"]["result"] == {"value": "7.2", "unit": "g/dL"}
+    assert history[4]["data"]["results"] == {"haemoglobin": {"value": "7.2", "unit": "g/dL"}}
 
 
 def test_me_names_the_authenticated_person_and_their_keys(site: Site, ana: Person) -> None:
@@ -616,7 +620,7 @@ def test_screening_an_already_screened_subject_is_a_conflict(
 
 def test_an_oversized_body_is_too_large(site: Site, screened: Person, unchanged: Unchanged) -> None:
     limit = site.app.config["MAX_CONTENT_LENGTH"]
-    body = screened.body(SUBJECT, "LabResultRecorded", haemoglobin())
+    body = screened.body(SUBJECT, "BloodCountRecorded", haemoglobin())
     body["padding"] = "x" * limit
 
     response = site.post_raw(
@@ -691,14 +695,20 @@ def test_missing_fields_are_named_one_by_one(
 def test_a_float_where_a_decimal_string_is_expected_is_a_field_error(
     site: Site, screened: Person, unchanged: Unchanged
 ) -> None:
-    body = screened.body(SUBJECT, "LabResultRecorded", haemoglobin(value="0"))
+    body = screened.body(SUBJECT, "BloodCountRecorded", haemoglobin(value="0"))
 
     response = site.post_raw(screened, with_literal(screened, body, '"value": "0"', '"value": 7.2'))
 
     errors = assert_field_errors(response)
     assert errors == {
         "event": {
-            "data": {"result": {"value": ['a decimal is a string such as "2.7" (no exponent)']}}
+            "data": {
+                "results": {
+                    "haemoglobin": {
+                        "value": {"value": ['a decimal is a string such as "2.7" (no exponent)']}
+                    }
+                }
+            }
         }
     }
 
@@ -706,13 +716,13 @@ def test_a_float_where_a_decimal_string_is_expected_is_a_field_error(
 def test_an_instant_without_z_is_a_field_error(
     site: Site, screened: Person, unchanged: Unchanged
 ) -> None:
-    data = {**haemoglobin(), "collected_at": "2011-02-21T08:00:00"}
+    data = infusion(1, given_at="2011-03-10T13:00:00")
 
-    response = site.submit(screened, "LabResultRecorded", data)
+    response = site.submit(screened, "MscInfusionGiven", data)
 
     errors = assert_field_errors(response)
-    assert set(errors["event"]["data"]) == {"collected_at"}
-    assert "Z" in errors["event"]["data"]["collected_at"][0]
+    assert set(errors["event"]["data"]) == {"given_at"}
+    assert "Z" in errors["event"]["data"]["given_at"][0]
 
 
 def test_a_signed_at_without_z_is_a_field_error(
@@ -782,14 +792,14 @@ def test_nan_and_infinity_literals_are_refused_where_an_integer_is_expected(
 def test_nan_and_infinity_literals_are_refused_where_a_decimal_is_expected(
     site: Site, screened: Person, unchanged: Unchanged, literal: str
 ) -> None:
-    body = screened.body(SUBJECT, "LabResultRecorded", haemoglobin(value="0"))
+    body = screened.body(SUBJECT, "BloodCountRecorded", haemoglobin(value="0"))
 
     response = site.post_raw(
         screened, with_literal(screened, body, '"value": "0"', f'"value": {literal}')
     )
 
     errors = assert_field_errors(response)
-    assert set(errors["event"]["data"]["result"]) == {"value"}
+    assert set(errors["event"]["data"]["results"]["haemoglobin"]["value"]) == {"value"}
 
 
 def test_a_signature_that_does_not_verify_is_refused(
@@ -836,9 +846,8 @@ def test_a_key_id_that_is_not_the_signers_is_refused(
 
 def test_a_wrong_unit_is_a_protocol_rule(site: Site, screened: Person) -> None:
     site.submit(screened, "ConsentObtained", consent())
-    site.submit(screened, "Enrolled", enrolment())
     with Unchanged(site.store):
-        response = site.submit(screened, "LabResultRecorded", haemoglobin("72", unit="g/L"))
+        response = site.submit(screened, "BloodCountRecorded", haemoglobin("72", unit="g/L"))
 
         problem = assert_problem(
             response, 422, title="Unit not accepted", detail="recorded in g/dL, not g/L"
@@ -851,8 +860,9 @@ def test_enrolling_an_ineligible_subject_is_a_protocol_rule_with_a_clear_message
     site: Site, screened: Person
 ) -> None:
     site.submit(screened, "ConsentObtained", consent())
+    site.submit(screened, "EligibilityAssessed", eligibility(EX7=True, IN2=False))
     with Unchanged(site.store):
-        response = site.submit(screened, "Enrolled", enrolment(EX7=True, IN2=False))
+        response = site.submit(screened, "Enrolled", enrolment())
 
         problem = assert_problem(response, 422, title="Eligibility not met")
     assert problem["type"] == "urn:sealtrail:problem:eligibility-not-met"
@@ -949,13 +959,15 @@ def test_a_refused_write_leaves_the_subject_writable_at_its_version(
     site: Site, screened: Person
 ) -> None:
     site.submit(screened, "ConsentObtained", consent())
-    refused = site.submit(screened, "Enrolled", enrolment(EX1=True))
+    site.submit(screened, "EligibilityAssessed", eligibility(EX1=True))
+    refused = site.submit(screened, "Enrolled", enrolment())
     assert refused.status_code == 422
 
-    response = site.submit(screened, "Enrolled", enrolment(), headers={"If-Match": '"2"'})
+    site.submit(screened, "EligibilityAssessed", eligibility(), headers={"If-Match": '"3"'})
+    response = site.submit(screened, "Enrolled", enrolment(), headers={"If-Match": '"4"'})
 
     assert response.status_code == 201, response.get_data(as_text=True)
-    assert response.get_json()["version"] == 3
+    assert response.get_json()["version"] == 5
     summary = site.client.get(SUBJECT_URL, headers=site.auth(screened)).get_json()
-    assert summary["version"] == 3
-    assert summary["enrolled_on"] == "2011-02-21"
+    assert summary["version"] == 5
+    assert summary["enrolment"]["enrolled_on"] == "2011-02-21"

@@ -11,36 +11,22 @@ from pathlib import Path
 
 import pytest
 
-SEALTRAIL = str(Path(sys.executable).parent / "sealtrail")
+from tests.cli_stores import (
+    ADMIN_PASSWORD,
+    DEMO_EVENTS,
+    DEMO_STAFF_EVENTS,
+    INITIALISED_EVENTS,
+    sealtrail,
+)
 
 
-def sealtrail(
-    *args: str,
-    home: Path,
-    url: str | None = None,
-    stdin: str | None = None,
-    extra_env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
-    env.update(extra_env or {})
-    env["SEALTRAIL_HOME"] = str(home)
-    env["SEALTRAIL_DATABASE_URL"] = url or f"sqlite:///{home / 'store.sqlite3'}"
-    return subprocess.run(
-        [SEALTRAIL, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=120,
-        check=False,
-    )
+def as_admin(home: Path) -> tuple[str, ...]:
+    """The options that sign a change as the administrator made by init."""
+    return ("--as", "admin", "--key", str(home / "admin.pem"))
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    done = sealtrail("init", home=tmp_path)
-    assert done.returncode == 0, done.stderr
-    return tmp_path
+ADMIN_ENV = {"SEALTRAIL_PASSWORD": ADMIN_PASSWORD}
+
 
 
 def test_init_prints_a_one_time_password_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
@@ -59,23 +45,26 @@ def test_demo_loads_once_and_verifies_clean(home: Path) -> None:
     second = sealtrail("demo", home=home)
     verified = sealtrail("verify", "--json", home=home)
 
-    assert "14 new events" in first.stdout
+    assert f"{DEMO_EVENTS} new events" in first.stdout
     assert "0 new events" in second.stdout
     report = json.loads(verified.stdout)
     assert verified.returncode == 0
-    assert report == {"events": 19, "ok": True, "findings": []}
+    assert report == {
+        "events": INITIALISED_EVENTS + DEMO_STAFF_EVENTS + DEMO_EVENTS,
+        "ok": True,
+        "findings": [],
+    }
 
 
-def test_rebuild_prints_the_same_digest_run_after_run(home: Path) -> None:
-    sealtrail("demo", home=home)
-    digests = {sealtrail("rebuild", home=home).stdout.strip() for _ in range(2)}
+def test_rebuild_prints_the_same_digest_run_after_run(demo_home: Path) -> None:
+    digests = {sealtrail("rebuild", home=demo_home).stdout.strip() for _ in range(2)}
 
     assert len(digests) == 1
     assert len(digests.pop()) == 64
 
 
-def test_verify_exits_1_and_names_each_finding_in_json(home: Path) -> None:
-    sealtrail("demo", home=home)
+def test_verify_exits_1_and_names_each_finding_in_json(demo_home: Path) -> None:
+    home = demo_home
     database = home / "store.sqlite3"
     with sqlite3.connect(database) as connection:
         connection.execute("DROP TRIGGER stored_events_refuse_delete")
@@ -91,8 +80,11 @@ def test_verify_exits_1_and_names_each_finding_in_json(home: Path) -> None:
     assert report["ok"] is False
     assert {(f["stream"], f["version"], f["kind"]) for f in report["findings"]} == {
         (None, None, "event-missing"),
-        ("NCT01297972/RP-101", 4, "version-gap"),
-        ("NCT01297972/RP-101", 4, "chain-broken"),
+        # RP-01's Enrolled is its entry 6: the next event, 7, finds a gap and a broken link
+        ("NCT01297972/RP-01", 7, "version-gap"),
+        ("NCT01297972/RP-01", 7, "chain-broken"),
+        # the checkpoints sealed while the demo loaded no longer match the log's tree
+        (None, None, "checkpoint-mismatch"),
     }
 
 
@@ -124,9 +116,17 @@ def test_a_store_without_a_server_key_is_one_line_and_exit_2(tmp_path: Path) -> 
 
 def test_a_user_id_is_never_reused(home: Path) -> None:
     first = sealtrail(
-        "user", "add", "coord1", "--name", "Ana", "--role", "site_coordinator", home=home
+        *("user", "add", "coord1", "--name", "Ana", "--role", "site_coordinator"),
+        *as_admin(home),
+        home=home,
+        extra_env=ADMIN_ENV,
     )
-    again = sealtrail("user", "add", "coord1", "--name", "Bia", "--role", "monitor", home=home)
+    again = sealtrail(
+        *("user", "add", "coord1", "--name", "Bia", "--role", "monitor"),
+        *as_admin(home),
+        home=home,
+        extra_env=ADMIN_ENV,
+    )
 
     assert first.returncode == 0
     assert again.returncode == 1
@@ -134,36 +134,31 @@ def test_a_user_id_is_never_reused(home: Path) -> None:
 
 
 def test_an_unknown_role_is_a_usage_error(home: Path) -> None:
-    done = sealtrail("user", "add", "x", "--name", "X", "--role", "king", home=home)
+    done = sealtrail(
+        *("user", "add", "x", "--name", "X", "--role", "king"), *as_admin(home), home=home
+    )
 
     assert done.returncode == 2
     assert "Invalid value for '--role'" in done.stderr
 
 
 def test_keys_are_generated_registered_and_revoked(home: Path) -> None:
-    sealtrail("user", "add", "coord1", "--name", "Ana", "--role", "site_coordinator", home=home)
+    sealtrail(
+        *("user", "add", "coord1", "--name", "Ana", "--role", "site_coordinator"),
+        *as_admin(home),
+        home=home,
+        extra_env=ADMIN_ENV,
+    )
     generated = sealtrail("key", "generate", "--out", str(home / "coord1.pem"), home=home)
     key_id = generated.stdout.split()[0]
-    registered = sealtrail(
-        "key",
-        "register",
-        "--user",
-        "coord1",
-        "--public-key",
-        str(home / "coord1.pub.pem"),
-        home=home,
-    )
-    again = sealtrail(
-        "key",
-        "register",
-        "--user",
-        "coord1",
-        "--public-key",
-        str(home / "coord1.pub.pem"),
-        home=home,
-    )
+    register = ("key", "register", "--user", "coord1", "--public-key", str(home / "coord1.pub.pem"))
+    registered = sealtrail(*register, *as_admin(home), home=home, extra_env=ADMIN_ENV)
+    again = sealtrail(*register, *as_admin(home), home=home, extra_env=ADMIN_ENV)
     revoked = sealtrail(
-        "key", "revoke", "--user", "coord1", "--key-id", key_id, "--reason", "lost", home=home
+        *("key", "revoke", "--user", "coord1", "--key-id", key_id, "--reason", "lost"),
+        *as_admin(home),
+        home=home,
+        extra_env=ADMIN_ENV,
     )
 
     assert generated.returncode == 0 and key_id.startswith("ed25519:")
@@ -183,11 +178,21 @@ def test_key_generate_refuses_to_overwrite_a_key(home: Path) -> None:
 
 
 def test_a_public_key_that_is_not_a_key_is_refused_in_one_line(home: Path) -> None:
-    sealtrail("user", "add", "coord1", "--name", "Ana", "--role", "site_coordinator", home=home)
+    sealtrail(
+        *("user", "add", "coord1", "--name", "Ana", "--role", "site_coordinator"),
+        *as_admin(home),
+        home=home,
+        extra_env=ADMIN_ENV,
+    )
     bogus = home / "bogus.pub"
     bogus.write_text("hello")
 
-    done = sealtrail("key", "register", "--user", "coord1", "--public-key", str(bogus), home=home)
+    done = sealtrail(
+        *("key", "register", "--user", "coord1", "--public-key", str(bogus)),
+        *as_admin(home),
+        home=home,
+        extra_env=ADMIN_ENV,
+    )
 
     assert done.returncode == 1
     assert "neither base64 nor PEM" in done.stderr
@@ -241,7 +246,8 @@ def test_the_commands_also_run_under_flask(home: Path) -> None:
     )
 
     assert done.returncode == 0, done.stderr
-    assert "OK: 3 events checked, 0 findings" in done.stdout
+    # init: the server's account (3 events) and the administrator's (5); then the password (1)
+    assert "OK: 9 events checked, 0 findings" in done.stdout
 
 
 @pytest.mark.postgres
@@ -250,14 +256,18 @@ def test_init_demo_and_verify_run_on_postgresql(tmp_path: Path, postgres_databas
         done = sealtrail(*command, home=tmp_path, url=postgres_database)
         assert done.returncode == 0, done.stderr
 
+    # init without the administrator's password change: one event fewer than INITIALISED_EVENTS
+    total = INITIALISED_EVENTS - 1 + DEMO_STAFF_EVENTS + DEMO_EVENTS
     assert (
-        "OK: 19 events checked, 0 findings"
+        f"OK: {total} events checked, 0 findings"
         in sealtrail("verify", home=tmp_path, url=postgres_database).stdout
     )
 
 
-def test_checkpoint_prints_a_signed_note_that_verify_accepts_from_outside(home: Path) -> None:
-    sealtrail("demo", home=home)
+def test_checkpoint_prints_a_signed_note_that_verify_accepts_from_outside(
+    demo_home: Path,
+) -> None:
+    home = demo_home
     sealed = sealtrail("checkpoint", home=home)
     note = home / "outside.note"
     note.write_text(sealed.stdout)
@@ -266,9 +276,11 @@ def test_checkpoint_prints_a_signed_note_that_verify_accepts_from_outside(home: 
 
     assert sealed.returncode == 0
     lines = sealed.stdout.splitlines()
-    assert lines[1] == "19" and lines[3] == "" and lines[4].startswith("\u2014 sealtrail.invalid/")
+    total = INITIALISED_EVENTS + DEMO_STAFF_EVENTS + DEMO_EVENTS
+    assert lines[1] == str(total) and lines[3] == ""
+    assert lines[4].startswith("\u2014 sealtrail.invalid/")
     assert done.returncode == 0, done.stdout
-    assert "OK: 19 events checked, 0 findings" in done.stdout
+    assert f"OK: {total} events checked, 0 findings" in done.stdout
 
 
 def test_a_checkpoint_file_that_is_not_a_note_is_a_finding(home: Path) -> None:
@@ -279,7 +291,7 @@ def test_a_checkpoint_file_that_is_not_a_note_is_a_finding(home: Path) -> None:
 
     assert done.returncode == 1
     assert done.stdout.startswith("log: checkpoint-malformed: ")
-    assert "FAILED: 3 events checked, 1 findings" in done.stdout
+    assert "FAILED: 9 events checked, 1 findings" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -304,6 +316,7 @@ def test_a_revocation_time_that_is_not_an_instant_is_a_usage_error(home: Path) -
     done = sealtrail(
         *("key", "revoke", "--user", "admin", "--key-id", "ed25519:00", "--reason", "lost"),
         *("--at", "yesterday"),
+        *as_admin(home),
         home=home,
     )
 

@@ -58,7 +58,7 @@ def test_the_latest_checkpoint_is_a_signed_note_the_server_key_verifies(
 def test_an_event_s_inclusion_proof_verifies_against_the_checkpoint(
     site: Site, coordinator: Person
 ) -> None:
-    receipt = site.submit(coordinator, "LabResultRecorded", haemoglobin()).get_json()
+    receipt = site.submit(coordinator, "BloodCountRecorded", haemoglobin()).get_json()
     site.store.app.checkpoints.seal()
     latest = site.client.get("/v1/checkpoints/latest", headers=site.auth(coordinator)).get_json()
 
@@ -81,8 +81,8 @@ def test_an_event_s_inclusion_proof_verifies_against_the_checkpoint(
 
 def test_a_consistency_proof_links_two_checkpoints(site: Site, coordinator: Person) -> None:
     early = site.store.app.checkpoints.seal()
-    site.submit(coordinator, "LabResultRecorded", haemoglobin("7.5"))
-    site.submit(coordinator, "LabResultRecorded", haemoglobin("7.6"))
+    site.submit(coordinator, "BloodCountRecorded", haemoglobin("7.5"))
+    site.submit(coordinator, "BloodCountRecorded", haemoglobin("7.6"))
     late = site.store.app.checkpoints.seal()
 
     response = site.client.get(

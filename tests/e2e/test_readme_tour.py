@@ -20,10 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 
-def tour_blocks() -> list[str]:
+def blocks_of(heading: str) -> list[str]:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## A five-minute tour", 1)[1].split("\n## ", 1)[0]
+    section = readme.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+
+
+def tour_blocks() -> list[str]:
+    return blocks_of("A five-minute tour")
 
 
 def free_port() -> int:
@@ -60,17 +64,21 @@ def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPro
 @pytest.mark.slow
 def test_the_readme_tour_works_word_for_word(tmp_path: Path) -> None:
     blocks = tour_blocks()
+    auditor = blocks_of("An auditor's session")
     assert len(blocks) == 5, "the tour has five steps"
+    assert len(auditor) == 3, "the auditor's session has three blocks"
     (tmp_path / ".venv").symlink_to(VENV_BIN.parent)
     env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
     env["PATH"] = f"{VENV_BIN}:{env['PATH']}"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
 
-    # What `make run` does before it serves.
+    # What `make run` does before it serves; the reader copies admin's one-time password.
     for command in ("init", "demo", "verify"):
         done = bash(f"sealtrail {command}", tmp_path, env)
         assert done.returncode == 0, done.stderr
+        if command == "init":
+            env["ADMIN_ONE_TIME_PASSWORD"] = done.stdout.split("one-time password: ")[1].split()[0]
     server = subprocess.Popen(
         ["sealtrail", "serve", "--port", str(port)],
         cwd=tmp_path,
@@ -87,19 +95,28 @@ def test_the_readme_tour_works_word_for_word(tmp_path: Path) -> None:
         server.terminate()
         server.wait(timeout=30)
 
-    assert '"subject": "RP-102"' in done.stdout  # the receipt
-    assert '"haemoglobin":{"collected_at":"2011-03-02T08:00:00Z","unit":"g/dL","value":"7.1"}' in (
-        done.stdout
-    )
+    assert '"subject": "RP-10"' in done.stdout  # the receipt
+    assert '"subject":"RP-10"' in done.stdout and '"status":"screened"' in done.stdout
     assert '"printed_name":"Ana Souza"' in done.stdout  # the history's signature manifestation
-    assert "OK: 22 events checked, 0 findings" in done.stdout
+    assert "OK: 1372 events checked, 0 findings" in done.stdout
+
+    audit = bash("\n".join(auditor), tmp_path, env)
+
+    assert audit.returncode == 0, audit.stderr
+    assert "Subjects enrolled" in audit.stdout and "SYNTHETIC" in audit.stdout
+    before, after = [line for line in audit.stdout.splitlines() if "latest_blood_count" in line]
+    assert '"value": "76"' in before and '"value": "7.6"' in after
+    assert "decimal point omitted" in audit.stdout  # the correction's reason, in the CSV row
+    assert (tmp_path / "RP-02-audit.pdf").read_bytes().startswith(b"%PDF")
 
     tampered = bash(blocks[4], tmp_path, env)
 
     assert tampered.returncode == 1
     assert tampered.stdout.splitlines()[0].startswith(
-        "position 12: NCT01297972/RP-101 version 7: signature-invalid"
+        "position 32: NCT01297972/RP-01 version 14: signature-invalid"
     )
-    assert "position 13: NCT01297972/RP-101 version 8: chain-broken" in tampered.stdout
-    assert "position 12: NCT01297972/RP-101 version 7: leaf-mismatch" in tampered.stdout
-    assert "FAILED: 22 events checked, 3 findings" in tampered.stdout
+    assert "position 33: NCT01297972/RP-01 version 15: chain-broken" in tampered.stdout
+    assert "position 32: NCT01297972/RP-01 version 14: leaf-mismatch" in tampered.stdout
+    assert "log: checkpoint-mismatch: stored checkpoint of size 1027" in tampered.stdout
+    assert "log: checkpoint-mismatch: stored checkpoint of size 1372" in tampered.stdout
+    assert "FAILED: 1372 events checked, 5 findings" in tampered.stdout

@@ -35,7 +35,7 @@ def screened_subject(store: Store, person: Person, labs: int) -> list[dict[str, 
 
 def more_labs(store: Store, person: Person, labs: int) -> list[dict[str, Any]]:
     return [
-        person.record(store, "RP-101", "LabResultRecorded", haemoglobin(f"7.{n}"))
+        person.record(store, "RP-101", "BloodCountRecorded", haemoglobin(f"7.{n}"))
         for n in range(labs)
     ]
 

@@ -137,7 +137,7 @@ def test_an_event_linked_to_the_wrong_predecessor_is_refused(
     with authored(
         Authorship(submission_from(body, "").authorship.signed_body, coordinator.sign(body))
     ):
-        subject.obtain_consent(tcle_version="2.0", consented_on=subject.screened_on)
+        subject.obtain_consent(tcle_version="2.0", consented_on=subject.screening["screened_on"])
 
     with pytest.raises(ChainBroken):
         store.app.save(subject)
@@ -164,7 +164,7 @@ def test_two_writers_racing_for_one_version_never_fork_the_chain(
     with authored(
         Authorship(submission_from(body, "").authorship.signed_body, coordinator.sign(body))
     ):
-        lab_now.obtain_consent(tcle_version="2.0", consented_on=lab_now.screened_on)
+        lab_now.obtain_consent(tcle_version="2.0", consented_on=lab_now.screening["screened_on"])
 
     with pytest.raises(IntegrityError):
         store.app.save(lab_now)
@@ -206,12 +206,12 @@ def test_history_lists_every_event_with_its_log_position(
     receipts = [
         coordinator.record(store, "RP-101", "Screened", screening()),
         coordinator.record(store, "RP-101", "ConsentObtained", consent()),
-        coordinator.record(store, "RP-101", "LabResultRecorded", haemoglobin()),
+        coordinator.record(store, "RP-101", "BloodCountRecorded", haemoglobin()),
     ]
     history = store.app.history("NCT01297972/RP-101")
 
     assert [record.position for record in history] == [r["position"] for r in receipts]
-    assert isinstance(history[2].event, Subject.LabResultRecorded)
+    assert isinstance(history[2].event, Subject.BloodCountRecorded)
 
 
 def test_a_signature_dated_after_the_write_is_refused(

@@ -66,8 +66,8 @@ def subject_with_history(store: Store, person_in: PersonFactory) -> list[dict[st
     return [
         coordinator.record(store, "RP-101", "Screened", screening()),
         coordinator.record(store, "RP-101", "ConsentObtained", consent()),
-        coordinator.record(store, "RP-101", "LabResultRecorded", haemoglobin("7.2")),
-        coordinator.record(store, "RP-101", "LabResultRecorded", haemoglobin("7.9")),
+        coordinator.record(store, "RP-101", "BloodCountRecorded", haemoglobin("7.2")),
+        coordinator.record(store, "RP-101", "BloodCountRecorded", haemoglobin("7.9")),
     ]
 
 
@@ -111,7 +111,7 @@ def test_a_changed_byte_in_a_signed_payload_is_named_by_verify(
         store,
         '\\"value\\":\\"7.2\\"',
         '\\"value\\":\\"8.2\\"',
-        "originator_version = 3 AND topic LIKE '%LabResultRecorded'",
+        "originator_version = 3 AND topic LIKE '%BloodCountRecorded'",
     )
 
     findings = store.verifier().verify().findings
@@ -163,7 +163,7 @@ def test_an_undecodable_row_is_a_finding_not_a_crash(
     run_sql(
         store,
         f"UPDATE {table(store)} SET state = ? WHERE originator_version = 4 "
-        "AND topic LIKE '%LabResultRecorded'",
+        "AND topic LIKE '%BloodCountRecorded'",
         (b"{not json",),
     )
 
@@ -181,7 +181,7 @@ def test_verification_on_a_process_pool_finds_what_a_single_process_finds(
         store,
         '\\"value\\":\\"7.9\\"',
         '\\"value\\":\\"9.9\\"',
-        "originator_version = 4 AND topic LIKE '%LabResultRecorded'",
+        "originator_version = 4 AND topic LIKE '%BloodCountRecorded'",
     )
 
     alone = store.verifier(workers=1).verify()

@@ -6,18 +6,17 @@ triggers dropped first where it needs them gone, as someone holding the owner's 
 kind) is asserted, not merely that there is one. Every case runs on SQLite and on PostgreSQL.
 
 The cohort is two subjects whose events interleave in the log, so that no edit lands at the end
-of the log by accident. On a fresh store it sits at these log positions:
+of the log by accident. After the accounts (the server's: opened, role, key; the coordinator's:
+opened, role, site, training, key) it records, in this order:
 
-    1-2   accounts/system   Opened, KeyRegistered
-    3-4   accounts/coord1   Opened, KeyRegistered
-    5     RP-101 v1  Screened           (the first record seals a checkpoint of size 5)
-    6     RP-102 v1  Screened
-    7     RP-101 v2  ConsentObtained
-    8     RP-102 v2  ConsentObtained
-    9     RP-101 v3  haemoglobin 7.2
-    10    RP-102 v3  haemoglobin 7.9
-    11    RP-101 v4  haemoglobin 7.9    (the same data as RP-102 v3)
-    12    RP-102 v4  haemoglobin 8.1
+    RP-101 v1  Screened           (the first record seals a checkpoint)
+    RP-102 v1  Screened
+    RP-101 v2  ConsentObtained
+    RP-102 v2  ConsentObtained
+    RP-101 v3  haemoglobin 7.2
+    RP-102 v3  haemoglobin 7.9
+    RP-101 v4  haemoglobin 7.9    (the same data as RP-102 v3)
+    RP-102 v4  haemoglobin 8.1
 
 The tests read positions from the receipts, never from this table.
 """
@@ -26,10 +25,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -79,10 +79,10 @@ def cohort(store: Store, person_in: PersonFactory) -> Cohort:
         ("RP-102", "Screened", screening(sex="M", age=41)),
         ("RP-101", "ConsentObtained", consent()),
         ("RP-102", "ConsentObtained", consent()),
-        ("RP-101", "LabResultRecorded", haemoglobin("7.2")),
-        ("RP-102", "LabResultRecorded", haemoglobin("7.9")),
-        ("RP-101", "LabResultRecorded", haemoglobin("7.9")),
-        ("RP-102", "LabResultRecorded", haemoglobin("8.1")),
+        ("RP-101", "BloodCountRecorded", haemoglobin("7.2")),
+        ("RP-102", "BloodCountRecorded", haemoglobin("7.9")),
+        ("RP-101", "BloodCountRecorded", haemoglobin("7.9")),
+        ("RP-102", "BloodCountRecorded", haemoglobin("8.1")),
     ]
     positions: dict[tuple[str, int], int] = {}
     for subject, kind, data in records:
@@ -183,7 +183,7 @@ def forged_lab_result(store: Store, signer: Person, subject: str, value: str) ->
     Made by the subject's own method inside ``authored``, as ``SealTrail.record`` does, but never
     handed to the sealed store: the caller writes the row itself.
     """
-    body = signer.body(subject, "LabResultRecorded", haemoglobin(value))
+    body = signer.body(subject, "BloodCountRecorded", haemoglobin(value))
     submission = submission_from(body, signer.sign(body))
     aggregate = store.app.find_subject(f"{STUDY}/{subject}")
     assert aggregate is not None
@@ -215,7 +215,8 @@ def test_a_store_nobody_touched_has_no_findings(store: Store, person_in: PersonF
     report = store.verifier().verify(external=outside)
 
     assert report.findings == []
-    assert report.events == 12
+    # the cohort's 8 records after the accounts: the server's (3 events), the coordinator's (5)
+    assert report.events == 16
 
 
 def test_1_a_changed_payload_byte(store: Store, person_in: PersonFactory) -> None:
@@ -354,12 +355,16 @@ def test_7_an_event_signed_with_a_key_after_its_revocation(
     store: Store, person_in: PersonFactory
 ) -> None:
     c = cohort(store, person_in)
+    # Revocations are stated to the second: revoke at the next whole second after the cohort
+    # (its events stay valid) and record the forgery once that instant has passed.
+    revoked_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     store.app.revoke_key(
         user_id=c.coordinator.user_id,
         key_id=c.coordinator.key_id,
-        revoked_at=datetime.now(UTC),
+        revoked_at=revoked_at,
         reason="laptop stolen",
     )
+    time.sleep(max(0.0, (revoked_at - datetime.now(UTC)).total_seconds()))
     insert_raw(store, forged_lab_result(store, c.coordinator, "RP-101", "6.1"))
     forged = last_position(store)
 
@@ -449,7 +454,7 @@ def test_9_a_whole_subject_removed_with_its_leaves_and_the_tree_rebuilt(
         # match go (the one of size 5, from before RP-102, still does).
         execute("DELETE FROM checkpoints WHERE tree_size > ?", (first_gone,))
     for n in range(recorded_after):  # the site goes on recording, unaware
-        c.coordinator.record(store, "RP-101", "LabResultRecorded", haemoglobin(f"8.{n}"))
+        c.coordinator.record(store, "RP-101", "BloodCountRecorded", haemoglobin(f"8.{n}"))
 
     assert findings_of(store) == []
     kind = "log-rewritten" if recorded_after >= len(removed) else "log-truncated"

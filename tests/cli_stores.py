@@ -1,0 +1,97 @@
+"""Stores made by the command line, for tests that drive it as a user does.
+
+``sealtrail init`` and ``sealtrail demo`` take seconds, so each test process makes one of each
+and every test gets a copy of its own in its ``tmp_path`` (a SQLite file and the keys beside it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+INITIALISED_EVENTS = 9
+"""init: the server's account (3 events) and the administrator's (5); then its password (1)."""
+DEMO_STAFF_EVENTS = 10
+"""The demonstration's synthetic coordinator and investigator: accounts, roles, training, keys."""
+DEMO_EVENTS = 1345
+"""The nine synthetic subjects' records."""
+
+
+SEALTRAIL = str(Path(sys.executable).parent / "sealtrail")
+
+
+def sealtrail(
+    *args: str,
+    home: Path,
+    url: str | None = None,
+    stdin: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    env.update(extra_env or {})
+    env["SEALTRAIL_HOME"] = str(home)
+    env["SEALTRAIL_DATABASE_URL"] = url or f"sqlite:///{home / 'store.sqlite3'}"
+    return subprocess.run(
+        [SEALTRAIL, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+        check=False,
+    )
+
+
+ADMIN_PASSWORD = "the store keeper's own passphrase"
+
+
+@pytest.fixture(scope="session")
+def initialised_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One store made by init per test process; tests get copies (init costs seconds)."""
+    return initialised(tmp_path_factory.mktemp("initialised"))
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, initialised_template: Path) -> Path:
+    """The same with the demonstration cohort loaded, once per test process."""
+    copy = tmp_path_factory.mktemp("demo")
+    shutil.copytree(initialised_template, copy, dirs_exist_ok=True)
+    loaded = sealtrail("demo", home=copy)
+    assert loaded.returncode == 0, loaded.stderr
+    return copy
+
+
+@pytest.fixture
+def home(tmp_path: Path, initialised_template: Path) -> Path:
+    """A store of this test's own, as ``sealtrail init`` left it (administrator password set)."""
+    shutil.copytree(initialised_template, tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
+@pytest.fixture
+def demo_home(tmp_path: Path, demo_template: Path) -> Path:
+    """A store of this test's own holding the demonstration cohort."""
+    shutil.copytree(demo_template, tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
+def initialised(tmp_path: Path) -> Path:
+    """A store made by ``sealtrail init`` whose administrator has chosen a password."""
+    done = sealtrail("init", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    # The one-time password printed by init opens nothing but its own change.
+    one_time = done.stdout.split("one-time password: ")[1].split()[0]
+    changed = sealtrail(
+        "user",
+        "password",
+        "admin",
+        home=tmp_path,
+        extra_env={"SEALTRAIL_PASSWORD": one_time, "SEALTRAIL_NEW_PASSWORD": ADMIN_PASSWORD},
+    )
+    assert changed.returncode == 0, changed.stderr
+    return tmp_path
