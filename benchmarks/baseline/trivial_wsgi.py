@@ -1,4 +1,4 @@
-"""The baseline of benchmarks/http_writes.py: a trivial Flask endpoint, served exactly as sealtrail is.
+"""The baseline of benchmarks/http_writes.py: a trivial Flask endpoint, served as sealtrail is.
 
 ``POST /v1/events`` parses the JSON body and answers 201 with a receipt-sized JSON object:
 the HTTP, WSGI and JSON work of a write, and nothing of what sealtrail does with it. It lives in

@@ -25,13 +25,19 @@ class Site:
         self.app: Flask = create_app({"TESTING": True, "SEALTRAIL_SETTINGS": store.settings})
         self.app.extensions[EXTENSION] = store
         self.client: FlaskClient = self.app.test_client()
+        self._tokens: dict[tuple[str, str], str] = {}
 
     def token(self, person: Person) -> str:
-        response = self.client.post(
-            "/v1/auth/token", json={"username": person.user_id, "password": person.password}
-        )
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return str(response.get_json()["access_token"])
+        """A bearer token for the person, asked for once per password (a token opens a
+        session; checking an Argon2id password per request would dominate the tests' time)."""
+        key = (person.user_id, person.password)
+        if key not in self._tokens:
+            response = self.client.post(
+                "/v1/auth/token", json={"username": person.user_id, "password": person.password}
+            )
+            assert response.status_code == 200, response.get_data(as_text=True)
+            self._tokens[key] = str(response.get_json()["access_token"])
+        return self._tokens[key]
 
     def auth(self, person: Person) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(person)}"}
