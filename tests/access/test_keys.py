@@ -99,8 +99,13 @@ def test_a_write_with_a_revoked_key_is_refused_over_the_api(
     timed: Store, site_client: Site, admin: Admin
 ) -> None:
     person = make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    # Stated to the second, as revocations are signed: the current second, already begun.
     timed.app.revoke_key(
-        user_id="coord1", key_id=person.key_id, revoked_at=None, reason="lost", by=admin.signatory
+        user_id="coord1",
+        key_id=person.key_id,
+        revoked_at=datetime.now(UTC),
+        reason="lost",
+        by=admin.signatory,
     )
 
     response = site_client.submit(person, "Screened", screening())

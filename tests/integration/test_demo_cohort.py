@@ -4,6 +4,7 @@ results recomputed from its events alone (Cytotherapy 2015;17(12):1696-705)."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import pytest
 
 from api.cli import demo_cohort
 from api.cli.demo_data import STUDY, cohort
+from domain.account import Role
 from domain.clinical import ClockStatus, ResponseCategory, Severity
 from domain.subject import Subject, subject_stream
 from domain.subject_facts import (
@@ -32,7 +34,10 @@ from domain.subject_facts import (
 from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Relatedness
 from infrastructure.bootstrap import Store
 from infrastructure.study_reports import study_outcomes
+from tests.access.conftest import make_person
+from tests.cli_stores import sealtrail
 from tests.conftest import make_settings, new_store
+from tests.e2e.conftest import Site
 
 CODES = [f"RP-{n:02d}" for n in range(1, 10)]
 EXPECTED = {code: records for code, records in cohort()}
@@ -392,3 +397,35 @@ def test_the_study_outcome_table_shows_the_published_figures(loaded: Loaded) -> 
 def test_the_generator_gives_the_same_records_on_every_run() -> None:
     # Resuming relies on it: entry n of a subject must be the n-th record of every run.
     assert dict(cohort()) == EXPECTED
+
+
+def test_an_auditor_reads_the_same_outcome_table_over_the_api(loaded: Loaded) -> None:
+    site = Site(loaded.store)
+    auditor = make_person(loaded.store, "outcomes.auditor", role=Role.AUDITOR)
+    coordinator = make_person(
+        loaded.store, "outcomes.coordinator", role=Role.SITE_COORDINATOR, sites=("RP",)
+    )
+
+    answered = site.client.get("/v1/study/outcomes", headers=site.auth(auditor))
+    refused = site.client.get("/v1/study/outcomes", headers=site.auth(coordinator))
+    unknown = site.client.get("/v1/study/outcomes?study=NCT00000000", headers=site.auth(auditor))
+
+    assert answered.status_code == 200
+    assert answered.get_json() == study_outcomes(loaded.store.views, STUDY)
+    sources = {m["measure"]: m["sources"] for m in answered.get_json()["measures"]}
+    assert {s["record"] for s in sources["deaths"]} == {"SubjectDied"}
+    assert refused.status_code == 403  # a site's staff read their own site, not the study
+    assert unknown.status_code == 422
+    assert unknown.content_type == "application/problem+json"
+
+
+def test_the_cli_prints_the_outcome_table_as_text_and_as_json(demo_home: Path) -> None:
+    text = sealtrail("report", "outcomes", home=demo_home)
+    as_json = sealtrail("report", "outcomes", "--json", home=demo_home)
+    unknown = sealtrail("report", "outcomes", "--study", "NCT00000000", home=demo_home)
+
+    assert text.returncode == 0 and "SYNTHETIC demonstration data" in text.stdout
+    assert "Deaths" in text.stdout and "heart failure" in text.stdout
+    measures = {m["measure"]: m for m in json.loads(as_json.stdout)["measures"]}
+    assert measures["deaths"]["value"] == 4 and measures["enrolled"]["value"] == 9
+    assert unknown.returncode == 1 and len(unknown.stderr.strip().splitlines()) == 1
