@@ -6,6 +6,7 @@ checks the signature, the key and the role before recording anything.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -230,8 +231,13 @@ def test_a_tampered_signed_event_is_refused_and_nothing_is_recorded(
 def test_a_revoked_administrator_key_signs_nothing(site_client: Site, admin: Admin) -> None:
     store = site_client.store
     other = make_admin(store, "admin2")
+    # Stated to the second, as revocations are signed: the current second, already begun.
     store.app.revoke_key(
-        user_id="admin1", key_id=admin.key_id, revoked_at=None, reason="lost", by=other.signatory
+        user_id="admin1",
+        key_id=admin.key_id,
+        revoked_at=datetime.now(UTC),
+        reason="lost",
+        by=other.signatory,
     )
 
     response = administer(site_client, admin, *open_events(admin, "coord1"))
