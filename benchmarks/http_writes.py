@@ -227,8 +227,10 @@ def measure(
         figures = Figures(rate, percentile(latencies, 0.5), percentile(latencies, 0.99))
         if authors:
             batches = [
+                # Enough for 2,000 events/s per client: batches run ten or more times the
+                # single-write rate, and a workload that runs out ends the measurement.
                 workload(
-                    signer, int(arguments.seconds * 200 / arguments.batch) + 5, arguments.batch
+                    signer, int(arguments.seconds * 2000 / arguments.batch) + 5, arguments.batch
                 )
                 for signer in signers
             ]
