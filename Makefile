@@ -36,3 +36,5 @@ test: lint
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/append.py
 	$(BIN)/python benchmarks/verify.py
+	$(BIN)/python benchmarks/replay.py
+	$(BIN)/python benchmarks/http_writes.py
