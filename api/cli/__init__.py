@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -19,7 +18,6 @@ import click
 from api.cli import accounts, client, demo_cohort, projections, replay, reports
 from api.cli.server import serve as run_server
 from domain.errors import DomainError
-from domain.wire import instant_from_wire
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
 from infrastructure.server_key import create_server_key, server_key_exists
@@ -235,13 +233,6 @@ accounts.register(main, one_line_errors, store_command)
 reports.register(main, one_line_errors, store_command)
 replay.register(main, one_line_errors, store_command)
 projections.register(main, one_line_errors, store_command)
-
-
-def _instant(text: str) -> datetime:
-    try:
-        return instant_from_wire(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not YYYY-MM-DDTHH:MM:SSZ") from None
 
 
 def _where(settings: Settings) -> str:

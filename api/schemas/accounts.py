@@ -13,6 +13,7 @@ from typing import Any
 import marshmallow as ma
 
 from api.schemas.fields import CalendarDate, Code, Instant, StrictBoolean, Text, WholeNumber
+from api.schemas.resources import LoggedEventSchema
 from domain.account import STAFF_ROLES, Account, Role
 from domain.attribution import MEANINGS
 from domain.wire import instant_to_wire
@@ -234,18 +235,10 @@ class AccountSchema(ma.Schema):
     keys = ma.fields.List(ma.fields.Nested(RegisteredKeySchema))
 
 
-class AccountHistoryEntrySchema(ma.Schema):
+class AccountHistoryEntrySchema(LoggedEventSchema):
     """One change of an account: what, when, and who signed it."""
 
-    position = ma.fields.Integer()
-    version = ma.fields.Integer()
-    kind = ma.fields.String()
-    data = ma.fields.Dict()
-    recorded_at = ma.fields.String()
     signed_by = ma.fields.String()
-    signed_body = ma.fields.String()
-    signature = ma.fields.String()
-    event_hash = ma.fields.String()
 
 
 class AttemptSchema(ma.Schema):

@@ -114,25 +114,30 @@ class SignatureManifestationSchema(ma.Schema):
     key_id = ma.fields.String()
 
 
-class HistoryEntrySchema(ma.Schema):
-    """One event of a subject's history, with its evidence."""
+class LoggedEventSchema(ma.Schema):
+    """What every stored event shows of itself, whichever stream it is in."""
 
     position = ma.fields.Integer()
     version = ma.fields.Integer()
     kind = ma.fields.String()
     data = ma.fields.Dict()
     recorded_at = ma.fields.String()
-    signature_manifestation = ma.fields.Nested(SignatureManifestationSchema)
     signed_body = ma.fields.String(metadata={"description": "The exact RFC 8785 text signed"})
+    signature = ma.fields.String()
+    event_hash = ma.fields.String()
+
+
+class HistoryEntrySchema(LoggedEventSchema):
+    """One event of a subject's history, with its evidence."""
+
+    signature_manifestation = ma.fields.Nested(SignatureManifestationSchema)
     corrected_by = ma.fields.List(
         ma.fields.Integer(), metadata={"description": "Later entries that corrected this one"}
     )
     voided_by = ma.fields.Integer(
         allow_none=True, metadata={"description": "The later entry that voided this one"}
     )
-    signature = ma.fields.String()
     previous_hash = ma.fields.String()
-    event_hash = ma.fields.String()
 
 
 class ServerKeySchema(ma.Schema):
