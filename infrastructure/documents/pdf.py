@@ -115,13 +115,19 @@ Block = Heading | Text | Notice | Fields | Grid | Picture | Mono | NewPage
 
 @dataclass
 class Document:
-    """A document: title, the line under it, and its blocks."""
+    """A document: title, the line under it, and its blocks.
+
+    ``reproducible`` draws the file so that the same document gives the same bytes: no
+    creation time or random file id (reportlab's invariant mode). A packet's documents are
+    drawn so, because two builds of a packet from the same log must be byte-identical.
+    """
 
     title: str
     subtitle: str
     blocks: list[Block] = field(default_factory=list)
     wide: bool = False
     footer: str = ""
+    reproducible: bool = False
 
 
 def render(document: Document, progress: Callable[[int], None] | None = None) -> bytes:
@@ -141,6 +147,7 @@ def render(document: Document, progress: Callable[[int], None] | None = None) ->
         subject=document.subtitle,
         author="sealtrail",
         creator="sealtrail",
+        invariant=1 if document.reproducible else None,
     )
     width = page[0] - 28 * mm
     story: list[Flowable] = [

@@ -24,17 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from domain.errors import SubjectNotFound
-from domain.protocol import StudyProtocol, protocol_for
+from domain.protocol import protocol_for
 from domain.subject import Subject, subject_stream
 from infrastructure.bootstrap import Store
 from infrastructure.checkpoints import SealedCheckpoint
-from infrastructure.documents import charts, pdf
+from infrastructure.documents import pdf, renderings
 from infrastructure.documents.certificate import DocumentSigner, document_signer
+from infrastructure.documents.renderings import CHART_DPI, Authentication, LogTie
 from infrastructure.documents.signing import sign_pdf
 from infrastructure.study_reports import served_study
 from projections.audit_trail import COLUMNS, AuditRow, Period, audit_rows, summary_counts
 from projections.conep import (
-    SYNTHETIC_NOTICE,
     Document,
     label,
     parse_event_id,
@@ -43,8 +43,6 @@ from projections.conep import (
 )
 
 Progress = Callable[[int], None]
-CHART_DPI = 150
-"""Charts are drawn at this resolution unless a caller (a test) asks for less."""
 
 
 # -- reading the store -------------------------------------------------------------------------
@@ -159,47 +157,6 @@ def _checkpoint_dict(checkpoint: SealedCheckpoint) -> dict[str, Any]:
 
 # -- PDFs -----------------------------------------------------------------------------------------
 
-AUDIT_COLUMNS = (
-    ("Pos.", 30),
-    (label("Registro", "Record"), 100),
-    (label("Ação", "Action"), 52),
-    (label("Campo: anterior → novo", "Field: old → new"), 230),
-    (label("Quem", "Who"), 82),
-    (label("Quando (UTC; local)", "When (UTC; local)"), 96),
-    (label("Motivo", "Why"), 82),
-    (label("Assinatura", "Signature"), 100),
-)
-
-
-def _audit_cells(rows: Sequence[AuditRow]) -> list[str]:
-    """One table row per event: every field it created or changed, then who, when, why."""
-    row = rows[0]
-    changes = []
-    for each in rows:
-        text = each.as_text()
-        if each.action == "created":
-            changes.append(f"{each.field}: {text['new']}")
-        else:
-            changes.append(f"{each.field}: {text['old'] or '∅'} → {text['new'] or '∅'}")
-    return [
-        str(row.position),
-        f"{row.subject} #{row.entry} {row.kind}"
-        + (f" (by #{row.by_entry})" if row.by_entry != row.entry else ""),
-        row.action,
-        "\n".join(changes),
-        f"{row.printed_name} ({row.user_id})",
-        f"{row.recorded_at_utc}\n{row.recorded_at_local} {row.time_zone}",
-        row.reason,
-        f"{row.meaning}, {row.signed_at}\n{row.key_id}",
-    ]
-
-
-def _by_event(rows: Sequence[AuditRow]) -> list[list[AuditRow]]:
-    grouped: dict[int, list[AuditRow]] = {}
-    for row in rows:
-        grouped.setdefault(row.position, []).append(row)
-    return list(grouped.values())
-
 
 def audit_trail_pdf(
     store: Store,
@@ -215,76 +172,19 @@ def audit_trail_pdf(
     """The audit trail as a signed PDF: a cover tying it to the log, then each subject."""
     protocol = protocol_for(study)
     signer = document_signer(store.settings)
-    subjects = {code: load_subject(store, study, code) for code in codes}
-    synthetic = any(s.synthetic for s in subjects.values())
-    counts = summary_counts(rows)
-    now = datetime.now(UTC)
-    document = pdf.Document(
-        title=label("Trilha de auditoria", "Audit trail") + " (21 CFR 11.10(e))",
-        subtitle=f"{protocol.study_id} · {protocol.ethics_reference} · {protocol.sponsor}",
-        wide=True,
-        footer=f"sealtrail {study} audit trail · {pdf.generated_at(now)} · "
-        f"{signer.fingerprint[:23]}…",
+    document = renderings.audit_trail_document(
+        rows,
+        protocol=protocol,
+        subjects={code: load_subject(store, study, code) for code in codes},
+        period=period,
+        tie=log_tie(store, checkpoint),
+        authentication=pades_authentication(signer),
+        now=datetime.now(UTC),
+        chart_dpi=chart_dpi,
+        progress=progress,
     )
-    blocks = document.blocks
-    if synthetic:
-        blocks.append(pdf.Notice(SYNTHETIC_NOTICE))
-    blocks.append(
-        pdf.Fields(
-            [
-                (label("Estudo", "Study"), f"{protocol.study_id}: {protocol.title}"),
-                (label("Participantes", "Subjects"), ", ".join(codes) or "-"),
-                (
-                    label("Período (gravação, horário local)", "Period (recorded, site time)"),
-                    _period(period),
-                ),
-                (
-                    label("Linhas", "Rows"),
-                    f"{len(rows)}: {counts['created']} created, {counts['corrected']} corrected, "
-                    f"{counts['voided']} voided",
-                ),
-                (label("Gerado em", "Generated at"), _when(now, protocol)),
-            ]
-        )
-    )
-    blocks += _tie_to_log(store, checkpoint, signer)
-    blocks.append(
-        pdf.Text(
-            "Each row is one field of a record as created, or as a correction or void changed "
-            "it; nothing in the store is ever overwritten. Who: the signer's printed name and "
-            "user id. When: the store's recording time in UTC and at the site. Signature: the "
-            "meaning the author signed with, the time they signed and their key (21 CFR 11.50). "
-            "Pos. is the event's log position: GET /v1/events/<pos>/proof?tree_size=<size> "
-            "proves it is in the checkpoint above.",
-            small=True,
-        )
-    )
-    for done, (code, subject) in enumerate(subjects.items(), start=1):
-        blocks.append(pdf.NewPage())
-        blocks.append(pdf.Heading(f"{study}/{code}"))
-        if charts.has_chart(subject):
-            blocks.append(
-                pdf.Picture(
-                    charts.blood_count_chart(subject, dpi=chart_dpi),
-                    width=620,
-                    caption=_chart_caption(),
-                )
-            )
-        mine = [row for row in rows if row.subject == code]
-        blocks.append(
-            pdf.Grid(
-                columns=[name for name, _ in AUDIT_COLUMNS],
-                rows=[_audit_cells(event) for event in _by_event(mine)],
-                widths=[w for _, w in AUDIT_COLUMNS],
-                empty=label("Nenhuma linha no período", "No row in the period"),
-                font_size=6.3,
-            )
-        )
-        if progress is not None:
-            progress(done)
-    unsigned = pdf.render(document)
     return sign_pdf(
-        unsigned,
+        pdf.render(document),
         signer,
         reason=f"sealtrail audit trail of {study}, {len(rows)} rows, "
         + (f"checkpoint {checkpoint.tree_size}" if checkpoint else "no checkpoint"),
@@ -333,45 +233,15 @@ def conep_pdf(
     """A CONEP document as a signed PDF (with the subject's chart for a notification)."""
     protocol = protocol_for(study)
     signer = document_signer(store.settings)
-    now = datetime.now(UTC)
-    document = pdf.Document(
-        title=str(content["title"]),
-        subtitle=str(content["subtitle"]),
-        footer=f"sealtrail {content['report']} · {pdf.generated_at(now)} · "
-        f"{signer.fingerprint[:23]}…",
+    document = renderings.conep_document(
+        content,
+        protocol=protocol,
+        tie=log_tie(store, checkpoint),
+        authentication=pades_authentication(signer),
+        now=datetime.now(UTC),
+        subject=subject,
+        chart_dpi=chart_dpi,
     )
-    blocks = document.blocks
-    if content.get("notice"):
-        blocks.append(pdf.Notice(str(content["notice"])))
-    for section in content["sections"]:
-        blocks.append(pdf.Heading(section["title"]))
-        blocks.append(pdf.Fields([(f["label"], f["value"]) for f in section["fields"]]))
-        for table in section["tables"]:
-            blocks.append(
-                pdf.Grid(
-                    columns=table["columns"],
-                    rows=table["rows"],
-                    title=table["title"],
-                    empty=table["empty"],
-                )
-            )
-    if subject is not None and charts.has_chart(subject):
-        blocks.append(
-            pdf.Picture(
-                charts.blood_count_chart(
-                    subject,
-                    dpi=chart_dpi,
-                    event_on=_onset(content),
-                    event_label=str(content["data"].get("adverse_event", "")),
-                ),
-                width=500,
-                caption=_chart_caption(),
-                title=label("Hemograma ao longo do tempo", "Blood counts over time"),
-            )
-        )
-    blocks.append(pdf.NewPage())
-    blocks += _tie_to_log(store, checkpoint, signer)
-    blocks.append(pdf.Text(label("Gerado em", "Generated at") + ": " + _when(now, protocol)))
     return sign_pdf(
         pdf.render(document),
         signer,
@@ -380,80 +250,36 @@ def conep_pdf(
     )
 
 
-def _tie_to_log(
-    store: Store, checkpoint: SealedCheckpoint | None, signer: DocumentSigner
-) -> list[pdf.Block]:
-    blocks: list[pdf.Block] = [
-        pdf.Heading(label("Vínculo com o registro", "Tie to the log")),
-    ]
+def log_tie(store: Store, checkpoint: SealedCheckpoint | None) -> LogTie | None:
+    """What ties a document to this store's log: the checkpoint and the log's origin."""
     if checkpoint is None:
-        blocks.append(pdf.Text(label("O registro está vazio", "The log is empty")))
-    else:
-        blocks.append(
-            pdf.Fields(
-                [
-                    (label("Origem", "Origin"), store.app.checkpoints.origin),
-                    (label("Tamanho da árvore", "Tree size"), str(checkpoint.tree_size)),
-                    (
-                        label("Raiz (SHA-256, base64)", "Root hash (SHA-256, base64)"),
-                        base64.b64encode(checkpoint.root).decode("ascii"),
-                    ),
-                    (label("Selado em", "Sealed at"), pdf.generated_at(checkpoint.created_at)),
-                ]
-            )
-        )
-        blocks.append(
-            pdf.Text(
-                label("Nota assinada (C2SP checkpoint)", "Signed note (C2SP checkpoint)")
-                + ": verify it with the server's public key; `sealtrail verify "
-                "--from-checkpoint FILE` checks that the log still extends it.",
-                small=True,
-            )
-        )
-        blocks.append(pdf.Mono(checkpoint.note))
-    blocks.append(
-        pdf.Fields(
-            [
-                (
-                    label("Assinatura do documento (PAdES)", "Document signature (PAdES)"),
-                    signer.description,
-                ),
-                (
-                    label("Certificado", "Certificate"),
-                    f"{signer.path.parent / 'document-signing.cert.pem'}: trust it by its "
-                    "SHA-256 fingerprint; any PDF reader then shows whether this file was "
-                    "altered.",
-                ),
-            ]
-        )
-    )
-    return blocks
-
-
-def _onset(content: Document) -> date | None:
-    onset = content.get("data", {}).get("onset_on")
-    return None if onset is None else date.fromisoformat(str(onset))
-
-
-def _chart_caption() -> str:
-    return (
-        "Linhas verticais: infusões de MSC; triângulos: transfusões; tracejado: limiares de "
-        "Camitta. / Vertical lines: MSC infusions; triangles: transfusions; dashed: Camitta "
-        "thresholds."
+        return None
+    return LogTie(
+        origin=store.app.checkpoints.origin,
+        tree_size=checkpoint.tree_size,
+        root=checkpoint.root,
+        note=checkpoint.note,
+        sealed_at=checkpoint.created_at,
     )
 
 
-def _period(period: Period) -> str:
-    if period.first is None and period.last is None:
-        return label("todo o registro", "the whole record")
-    first = "…" if period.first is None else period.first.isoformat()
-    last = "…" if period.last is None else period.last.isoformat()
-    return f"{first} a / to {last}"
-
-
-def _when(moment: datetime, protocol: StudyProtocol) -> str:
-    local = moment.astimezone(protocol.time_zone)
-    return f"{pdf.generated_at(moment)} ({local:%Y-%m-%d %H:%M:%S %z} {protocol.time_zone.key})"
+def pades_authentication(signer: DocumentSigner) -> Authentication:
+    """A signed PDF says which certificate signed it and how a reader trusts it."""
+    return Authentication(
+        footer_mark=f"{signer.fingerprint[:23]}…",
+        fields=[
+            (
+                label("Assinatura do documento (PAdES)", "Document signature (PAdES)"),
+                signer.description,
+            ),
+            (
+                label("Certificado", "Certificate"),
+                f"{signer.path.parent / 'document-signing.cert.pem'}: trust it by its "
+                "SHA-256 fingerprint; any PDF reader then shows whether this file was "
+                "altered.",
+            ),
+        ],
+    )
 
 
 # -- writing files --------------------------------------------------------------------------------

@@ -1,0 +1,287 @@
+"""The audit trail and the CONEP reports laid out as pages, from their content alone.
+
+Nothing here reads the store: the content comes from the pure projections
+(:mod:`projections.audit_trail`, :mod:`projections.conep`) and the subjects they are about, and
+the document is tied to the log by the checkpoint it is given. So the same pages are drawn by
+``sealtrail report`` (which then signs the file, PAdES) and by the packet builder and the
+offline packet verifier (which draw them reproducibly, covered by the packet's signed
+manifest).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from domain.protocol import StudyProtocol
+from domain.subject import Subject
+from infrastructure.documents import charts, pdf
+from projections.audit_trail import AuditRow, Period, summary_counts
+from projections.conep import SYNTHETIC_NOTICE, Document, label
+
+Progress = Callable[[int], None]
+CHART_DPI = 150
+"""Charts are drawn at this resolution unless a caller (a test) asks for less."""
+
+
+@dataclass(frozen=True)
+class LogTie:
+    """The signed checkpoint a document is tied to, and the log it belongs to."""
+
+    origin: str
+    tree_size: int
+    root: bytes
+    note: str
+    sealed_at: datetime
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """How a reader checks that the file is as issued: labelled lines for the last page."""
+
+    footer_mark: str
+    fields: Sequence[tuple[str, str]]
+
+
+AUDIT_COLUMNS = (
+    ("Pos.", 30),
+    (label("Registro", "Record"), 100),
+    (label("Ação", "Action"), 52),
+    (label("Campo: anterior → novo", "Field: old → new"), 230),
+    (label("Quem", "Who"), 82),
+    (label("Quando (UTC; local)", "When (UTC; local)"), 96),
+    (label("Motivo", "Why"), 82),
+    (label("Assinatura", "Signature"), 100),
+)
+
+
+def audit_trail_document(
+    rows: Sequence[AuditRow],
+    *,
+    protocol: StudyProtocol,
+    subjects: Mapping[str, Subject],
+    period: Period,
+    tie: LogTie | None,
+    authentication: Authentication,
+    now: datetime,
+    reproducible: bool = False,
+    chart_dpi: int = CHART_DPI,
+    progress: Progress | None = None,
+) -> pdf.Document:
+    """The audit trail's pages: a cover tying it to the log, then each subject's rows."""
+    counts = summary_counts(rows)
+    study = protocol.study_id
+    document = pdf.Document(
+        title=label("Trilha de auditoria", "Audit trail") + " (21 CFR 11.10(e))",
+        subtitle=f"{study} · {protocol.ethics_reference} · {protocol.sponsor}",
+        wide=True,
+        footer=f"sealtrail {study} audit trail · {pdf.generated_at(now)} · "
+        f"{authentication.footer_mark}",
+        reproducible=reproducible,
+    )
+    blocks = document.blocks
+    if any(subject.synthetic for subject in subjects.values()):
+        blocks.append(pdf.Notice(SYNTHETIC_NOTICE))
+    blocks.append(
+        pdf.Fields(
+            [
+                (label("Estudo", "Study"), f"{study}: {protocol.title}"),
+                (label("Participantes", "Subjects"), ", ".join(subjects) or "-"),
+                (
+                    label("Período (gravação, horário local)", "Period (recorded, site time)"),
+                    _period(period),
+                ),
+                (
+                    label("Linhas", "Rows"),
+                    f"{len(rows)}: {counts['created']} created, {counts['corrected']} corrected, "
+                    f"{counts['voided']} voided",
+                ),
+                (label("Gerado em", "Generated at"), _when(now, protocol)),
+            ]
+        )
+    )
+    blocks += tie_to_log(tie, authentication)
+    blocks.append(
+        pdf.Text(
+            "Each row is one field of a record as created, or as a correction or void changed "
+            "it; nothing in the store is ever overwritten. Who: the signer's printed name and "
+            "user id. When: the store's recording time in UTC and at the site. Signature: the "
+            "meaning the author signed with, the time they signed and their key (21 CFR 11.50). "
+            "Pos. is the event's log position: GET /v1/events/<pos>/proof?tree_size=<size> "
+            "proves it is in the checkpoint above.",
+            small=True,
+        )
+    )
+    by_subject: dict[str, list[AuditRow]] = {code: [] for code in subjects}
+    for row in rows:
+        by_subject.setdefault(row.subject, []).append(row)
+    for done, (code, subject) in enumerate(subjects.items(), start=1):
+        blocks.append(pdf.NewPage())
+        blocks.append(pdf.Heading(f"{study}/{code}"))
+        if charts.has_chart(subject):
+            blocks.append(
+                pdf.Picture(
+                    charts.blood_count_chart(subject, dpi=chart_dpi),
+                    width=620,
+                    caption=chart_caption(),
+                )
+            )
+        blocks.append(
+            pdf.Grid(
+                columns=[name for name, _ in AUDIT_COLUMNS],
+                rows=[_audit_cells(event) for event in _by_event(by_subject[code])],
+                widths=[w for _, w in AUDIT_COLUMNS],
+                empty=label("Nenhuma linha no período", "No row in the period"),
+                font_size=6.3,
+            )
+        )
+        if progress is not None:
+            progress(done)
+    return document
+
+
+def conep_document(
+    content: Document,
+    *,
+    protocol: StudyProtocol,
+    tie: LogTie | None,
+    authentication: Authentication,
+    now: datetime,
+    subject: Subject | None = None,
+    reproducible: bool = False,
+    chart_dpi: int = CHART_DPI,
+) -> pdf.Document:
+    """A CONEP notification's or report's pages (with the subject's chart for a notification)."""
+    document = pdf.Document(
+        title=str(content["title"]),
+        subtitle=str(content["subtitle"]),
+        footer=f"sealtrail {content['report']} · {pdf.generated_at(now)} · "
+        f"{authentication.footer_mark}",
+        reproducible=reproducible,
+    )
+    blocks = document.blocks
+    if content.get("notice"):
+        blocks.append(pdf.Notice(str(content["notice"])))
+    for section in content["sections"]:
+        blocks.append(pdf.Heading(section["title"]))
+        blocks.append(pdf.Fields([(f["label"], f["value"]) for f in section["fields"]]))
+        for table in section["tables"]:
+            blocks.append(
+                pdf.Grid(
+                    columns=table["columns"],
+                    rows=table["rows"],
+                    title=table["title"],
+                    empty=table["empty"],
+                )
+            )
+    if subject is not None and charts.has_chart(subject):
+        blocks.append(
+            pdf.Picture(
+                charts.blood_count_chart(
+                    subject,
+                    dpi=chart_dpi,
+                    event_on=_onset(content),
+                    event_label=str(content["data"].get("adverse_event", "")),
+                ),
+                width=500,
+                caption=chart_caption(),
+                title=label("Hemograma ao longo do tempo", "Blood counts over time"),
+            )
+        )
+    blocks.append(pdf.NewPage())
+    blocks += tie_to_log(tie, authentication)
+    blocks.append(pdf.Text(label("Gerado em", "Generated at") + ": " + _when(now, protocol)))
+    return document
+
+
+def tie_to_log(tie: LogTie | None, authentication: Authentication) -> list[pdf.Block]:
+    """The blocks that tie a document to the log (its checkpoint) and say how it is signed."""
+    blocks: list[pdf.Block] = [
+        pdf.Heading(label("Vínculo com o registro", "Tie to the log")),
+    ]
+    if tie is None:
+        blocks.append(pdf.Text(label("O registro está vazio", "The log is empty")))
+    else:
+        blocks.append(
+            pdf.Fields(
+                [
+                    (label("Origem", "Origin"), tie.origin),
+                    (label("Tamanho da árvore", "Tree size"), str(tie.tree_size)),
+                    (
+                        label("Raiz (SHA-256, base64)", "Root hash (SHA-256, base64)"),
+                        base64.b64encode(tie.root).decode("ascii"),
+                    ),
+                    (label("Selado em", "Sealed at"), pdf.generated_at(tie.sealed_at)),
+                ]
+            )
+        )
+        blocks.append(
+            pdf.Text(
+                label("Nota assinada (C2SP checkpoint)", "Signed note (C2SP checkpoint)")
+                + ": verify it with the server's public key; `sealtrail verify "
+                "--from-checkpoint FILE` checks that the log still extends it.",
+                small=True,
+            )
+        )
+        blocks.append(pdf.Mono(tie.note))
+    blocks.append(pdf.Fields(list(authentication.fields)))
+    return blocks
+
+
+def chart_caption() -> str:
+    """What the marks on a subject's blood-count chart mean."""
+    return (
+        "Linhas verticais: infusões de MSC; triângulos: transfusões; tracejado: limiares de "
+        "Camitta. / Vertical lines: MSC infusions; triangles: transfusions; dashed: Camitta "
+        "thresholds."
+    )
+
+
+def _audit_cells(rows: Sequence[AuditRow]) -> list[str]:
+    """One table row per event: every field it created or changed, then who, when, why."""
+    row = rows[0]
+    changes = []
+    for each in rows:
+        text = each.as_text()
+        if each.action == "created":
+            changes.append(f"{each.field}: {text['new']}")
+        else:
+            changes.append(f"{each.field}: {text['old'] or '∅'} → {text['new'] or '∅'}")
+    return [
+        str(row.position),
+        f"{row.subject} #{row.entry} {row.kind}"
+        + (f" (by #{row.by_entry})" if row.by_entry != row.entry else ""),
+        row.action,
+        "\n".join(changes),
+        f"{row.printed_name} ({row.user_id})",
+        f"{row.recorded_at_utc}\n{row.recorded_at_local} {row.time_zone}",
+        row.reason,
+        f"{row.meaning}, {row.signed_at}\n{row.key_id}",
+    ]
+
+
+def _by_event(rows: Sequence[AuditRow]) -> list[list[AuditRow]]:
+    grouped: dict[int, list[AuditRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.position, []).append(row)
+    return list(grouped.values())
+
+
+def _onset(content: Document) -> date | None:
+    onset = content.get("data", {}).get("onset_on")
+    return None if onset is None else date.fromisoformat(str(onset))
+
+
+def _period(period: Period) -> str:
+    if period.first is None and period.last is None:
+        return label("todo o registro", "the whole record")
+    first = "…" if period.first is None else period.first.isoformat()
+    last = "…" if period.last is None else period.last.isoformat()
+    return f"{first} a / to {last}"
+
+
+def _when(moment: datetime, protocol: StudyProtocol) -> str:
+    local = moment.astimezone(protocol.time_zone)
+    return f"{pdf.generated_at(moment)} ({local:%Y-%m-%d %H:%M:%S %z} {protocol.time_zone.key})"
