@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+from decimal import Decimal
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from signatures.authorship import decode_signature
 from signatures.canonical import canonicalize
@@ -51,3 +55,69 @@ def test_a_signature_of_the_wrong_length_is_refused_by_name() -> None:
 def test_a_signature_that_is_not_base64_is_refused_by_name() -> None:
     with pytest.raises(SignatureInvalid, match="base64"):
         decode_signature("not base64!")
+
+
+# -- the standard library's path gives RFC 8785's bytes ----------------------------------------
+
+JSON_KEYS = st.text(alphabet=st.characters(codec="utf-8"), max_size=6)
+JSON_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) - 2, max_value=2**53 + 2)
+    | st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+)
+JSON_VALUES = st.recursive(
+    JSON_LEAVES,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(JSON_KEYS, children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def rfc8785_or_refusal(value: object) -> bytes | None:
+    """The rfc8785 package's bytes, or None where it refuses the value."""
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, UnicodeError):
+        return None
+
+
+@settings(max_examples=600, deadline=None)
+@given(JSON_VALUES)
+def test_canonical_bytes_are_those_of_the_rfc8785_package_for_any_json_without_floats(
+    value: object,
+) -> None:
+    expected = rfc8785_or_refusal(value)
+    if expected is None:
+        with pytest.raises(CanonicalFormError):
+            canonicalize(value)
+    else:
+        assert canonicalize(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\ue000": 1, "\U0001f600": 2},
+        {"a": {"\uffff": [1], "\U00010000": [2]}},
+        "every control: " + "".join(chr(c) for c in range(32)) + '"\\\x7f\u2028\u2029',
+        {"n": 2**53 - 1, "m": -(2**53 - 1)},
+        ("a", ("b",)),
+    ],
+    ids=["keys-beyond-the-bmp", "nested-keys-beyond-the-bmp", "escapes", "largest", "tuples"],
+)
+def test_canonical_bytes_match_rfc8785_where_the_two_orders_and_escapes_could_part(
+    value: object,
+) -> None:
+    assert canonicalize(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{1: "a"}, {"s": "\ud800"}, {"\udc00": 1}, {"d": Decimal("2.7")}, {"n": -(2**53)}],
+    ids=["integer-key", "lone-surrogate", "lone-surrogate-key", "decimal", "smallest-inexact"],
+)
+def test_what_rfc8785_cannot_write_is_refused_on_either_path(value: object) -> None:
+    with pytest.raises(CanonicalFormError):
+        canonicalize(value)
