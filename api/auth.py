@@ -56,8 +56,7 @@ def authenticated_account() -> Account:
     if not isinstance(claims, dict):
         raise AuthenticationFailed("the token is not one this server issued")
     user_id, session_id = str(claims.get("sub")), str(claims.get("sid"))
-    if get_store().app.find_account(user_id) is None:
-        raise AuthenticationFailed("the token's account no longer exists")
+    # The session check loads the account (and refuses a session without one): once per request.
     account = get_store().access.resume_session(session_id, user_id)
     g.session_id = session_id
     return account

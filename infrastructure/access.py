@@ -41,6 +41,8 @@ from infrastructure.errors import ConfigurationError
 Clock = Callable[[], datetime]
 
 WRONG_CREDENTIALS = "wrong user id or password"
+TOUCH_INTERVAL = timedelta(seconds=1)
+"""A session's activity is written at most this often (see :meth:`AccessControl.resume_session`)."""
 
 
 class AccountLockedOut(AuthenticationFailed):
@@ -255,7 +257,11 @@ class AccessControl:
     def resume_session(self, session_id: str, user_id: str) -> Account:
         """The person of a live session, its inactivity clock restarted.
 
+        The restart is written at most once per :attr:`touch_interval`: a session in steady
+        use does not commit a write on every request.
+
         Raises:
+            AuthenticationFailed: no account ``user_id``.
             SessionExpired: no such session, not this person's, ended, or inactive too long
                 (then it is ended for good), or the account is locked meanwhile.
         """
@@ -268,8 +274,17 @@ class AccessControl:
                 f"the session was inactive for more than {_minutes(self.policy.idle_timeout)}; "
                 "authenticate again"
             )
-        self.credentials.touch_session(session_id, now)
+        # Recording activity is a committed write; a busy session records it at most once per
+        # touch interval. The stored time then lags by less than the interval, so the
+        # inactivity clock can only start early (the session ends a little sooner), never late.
+        if now - session.last_seen_at >= self.touch_interval:
+            self.credentials.touch_session(session_id, now)
         return account
+
+    @property
+    def touch_interval(self) -> timedelta:
+        """How often a busy session's activity is written: 1 s, or 1 % of a shorter timeout."""
+        return min(TOUCH_INTERVAL, self.policy.idle_timeout / 100)
 
     def end_session(self, session_id: str) -> None:
         """Log out: the session and every token of it stop working."""
@@ -323,14 +338,15 @@ class AccessControl:
     # -- inside -----------------------------------------------------------------------------------
 
     def _live(self, session_id: str, user_id: str) -> tuple[Session, Account]:
+        # The account first: a token naming no account is not authenticated at all.
+        account = self.app.find_account(user_id)
+        if account is None:
+            raise AuthenticationFailed("the token's account no longer exists")
         session = self.credentials.session(session_id)
         if session is None or session.user_id != user_id:
             raise SessionExpired("the token names no session of this server")
         if session.ended_at is not None:
             raise SessionExpired("the session has ended; authenticate again")
-        account = self.app.find_account(user_id)
-        if account is None:
-            raise SessionExpired("the session's account no longer exists")
         if account.locked:
             self.credentials.end_session(session_id, self.clock())
             raise AccountLockedOut(f"{user_id} was locked; the session has ended")

@@ -15,8 +15,57 @@ from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
+from sqlalchemy import Engine, Select
 
 IMMUTABLE_MESSAGE = "sealtrail: stored events are immutable"
+
+
+class PreparedQuery:
+    """A SELECT compiled once for an engine's dialect, run straight on a pooled DB-API connection.
+
+    For the few reads every request makes: SQLAlchemy's statement machinery (cache key,
+    execution context, result set) costs several times the query itself on SQLite. The SQL,
+    its parameters and its result types are still SQLAlchemy's, so each backend gets the
+    statement and the values it would have got through a Connection. On SQLite the statement
+    runs in the driver's autocommit mode, a read snapshot of its own that takes no write lock;
+    on PostgreSQL the pool rolls back the connection's read transaction when it is returned.
+    Parameters reach the driver as given (no bind processing): plain strings and numbers.
+    """
+
+    def __init__(self, engine: Engine, statement: Select[Any]) -> None:
+        self._engine = engine
+        compiled = statement.compile(dialect=engine.dialect)
+        self._sql = str(compiled)
+        self._compiled = compiled
+        self._processors = [
+            column.type.dialect_impl(engine.dialect).result_processor(engine.dialect, None)
+            for column in statement.selected_columns
+        ]
+
+    def first(self, **parameters: Any) -> tuple[Any, ...] | None:
+        """The first row for these bound parameters, its values typed as SQLAlchemy types them."""
+        bound = self._compiled.construct_params(parameters)
+        arguments: Any = (
+            tuple(bound[name] for name in self._compiled.positiontup or ())
+            if self._compiled.positional
+            else bound
+        )
+        connection = self._engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self._sql, arguments)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            connection.close()
+        if row is None:
+            return None
+        return tuple(
+            value if process is None else process(value)
+            for process, value in zip(self._processors, row, strict=True)
+        )
 
 
 def protect_tables(recorder: ApplicationRecorder, others: Sequence[str] = ()) -> None:

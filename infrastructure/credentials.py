@@ -26,11 +26,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     func,
     select,
 )
 
 from domain.errors import DomainError
+from infrastructure.backends import PreparedQuery
 
 metadata = MetaData()
 
@@ -159,6 +161,9 @@ class CredentialStore:
         self.hasher = PasswordHasher()
         metadata.create_all(engine)
         self._decoy: str | None = None
+        self._session_by_id = PreparedQuery(
+            engine, select(*sessions.c).where(sessions.c.session_id == bindparam("session_id"))
+        )
 
     # -- passwords ------------------------------------------------------------------------------
 
@@ -316,20 +321,18 @@ class CredentialStore:
         return session_id
 
     def session(self, session_id: str) -> Session | None:
-        """A session by id."""
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(sessions).where(sessions.c.session_id == session_id)
-            ).one_or_none()
+        """A session by id (read on every authenticated request: a prepared query)."""
+        row = self._session_by_id.first(session_id=session_id)
         if row is None:
             return None
+        session_id, user_id, started_at, last_seen_at, signed_at, ended_at = row
         return Session(
-            row.session_id,
-            row.user_id,
-            utc(row.started_at),
-            utc(row.last_seen_at),
-            None if row.signed_at is None else utc(row.signed_at),
-            None if row.ended_at is None else utc(row.ended_at),
+            session_id,
+            user_id,
+            utc(started_at),
+            utc(last_seen_at),
+            None if signed_at is None else utc(signed_at),
+            None if ended_at is None else utc(ended_at),
         )
 
     def touch_session(self, session_id: str, at: datetime, *, signed: bool = False) -> None:

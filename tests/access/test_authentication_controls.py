@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
@@ -10,7 +11,13 @@ from sqlalchemy import text
 
 from api.auth import SALT
 from domain.account import Account, Role
-from infrastructure.access import AccessPolicy, AccountLockedOut, PasswordExpired, SessionExpired
+from infrastructure.access import (
+    AccessControl,
+    AccessPolicy,
+    AccountLockedOut,
+    PasswordExpired,
+    SessionExpired,
+)
 from infrastructure.bootstrap import Store
 from infrastructure.credentials import AuthenticationFailed, PasswordRejected
 from infrastructure.errors import ConfigurationError
@@ -352,6 +359,54 @@ def test_resuming_a_session_directly_checks_the_same_rules(
 
     with pytest.raises(SessionExpired):
         timed.access.resume_session(session, "mon1")
+
+
+def test_a_session_in_steady_use_writes_its_activity_at_most_once_a_second(
+    timed_any: Store, clock: Clock
+) -> None:
+    make_person(timed_any, "mon1", role=Role.MONITOR, sites=("RP",))
+    session = timed_any.access.open_session(timed_any.app.account("mon1"))
+    opened = timed_any.credentials.session(session)
+    clock.advance(seconds=0.5)
+    timed_any.access.resume_session(session, "mon1")
+    within = timed_any.credentials.session(session)
+    clock.advance(seconds=0.5)
+    timed_any.access.resume_session(session, "mon1")
+    after = timed_any.credentials.session(session)
+
+    assert opened is not None and within is not None and after is not None
+    assert within.last_seen_at == opened.last_seen_at
+    assert after.last_seen_at == clock.now
+
+
+def test_the_activity_not_written_can_only_end_a_session_sooner_never_later(
+    timed_any: Store, clock: Clock
+) -> None:
+    make_person(timed_any, "mon1", role=Role.MONITOR, sites=("RP",))
+    session = timed_any.access.open_session(timed_any.app.account("mon1"))
+    clock.advance(seconds=0.9)
+    timed_any.access.resume_session(session, "mon1")  # within the interval: not written
+    clock.advance(minutes=10, seconds=0.05)  # 10 min 0.05 s since this request
+
+    # 10 min 0.95 s since the activity written: more than the timeout, so the session ends
+    # up to one touch interval early; it never outlives the timeout.
+    with pytest.raises(SessionExpired):
+        timed_any.access.resume_session(session, "mon1")
+
+
+def test_a_short_inactivity_timeout_writes_activity_at_one_hundredth_of_it(
+    timed: Store, clock: Clock, monitor: Person
+) -> None:
+    brief = AccessControl(
+        timed.app, timed.credentials, AccessPolicy(idle_timeout=timedelta(seconds=10)), clock
+    )
+    session = brief.open_session(timed.app.account("mon1"))
+    clock.advance(seconds=0.1)
+    brief.resume_session(session, "mon1")
+    written = timed.credentials.session(session)
+
+    assert brief.touch_interval == timedelta(seconds=0.1)
+    assert written is not None and written.last_seen_at == clock.now
 
 
 # -- the policy's settings -------------------------------------------------------------------------
