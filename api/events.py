@@ -29,7 +29,7 @@ class Events(MethodView):
     """The write path."""
 
     @login_required
-    @blp.arguments(SubmissionSchema)
+    @blp.arguments(SubmissionSchema())  # one instance: webargs makes one per request of a class
     @blp.response(201, ReceiptSchema)
     @blp.alt_response(401, description="Not authenticated")
     @blp.alt_response(403, description="Not allowed for this role or site")
@@ -64,6 +64,7 @@ class Events(MethodView):
                 expected_version=version_precondition(),
             ),
             actor_id=g.account.user_id,
+            actor=g.account,
         )
         return receipt, 201
 
@@ -117,5 +118,6 @@ class EventBatch(MethodView):
                 for index, submission in enumerate(submissions)
             ],
             actor_id=g.account.user_id,
+            actor=g.account,
         )
         return receipts, 201

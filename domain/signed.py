@@ -9,6 +9,7 @@ an event whose signature or link does not hold, so the chain in the store is the
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import field, fields
 from datetime import datetime
@@ -153,6 +154,22 @@ class SignedAggregate(Aggregate):
         super().trigger_event(
             event_class, stream=self.stream, previous_hash=self.chain_head, **kwargs
         )
+
+    def copy_for_command(self) -> Any:
+        """A copy to run a command on that shares nothing the command's events change.
+
+        The store keeps one folded aggregate per stream in memory. A command must not change
+        that one before its events are stored (a refused save would leave it half changed), and
+        a deep copy of a long record costs more than the rest of a write. Events only ever add
+        to an aggregate's containers (and replace, never edit, what they already hold), so a
+        copy of its attributes with its own copy of each container is enough.
+        """
+        copied = copy.copy(self)
+        copied._pending_events = []
+        keys = self.__dict__.get("idempotency_keys")
+        if keys is not None:
+            copied.__dict__["idempotency_keys"] = dict(keys)
+        return copied
 
     def version_for_idempotency_key(self, key: str) -> int | None:
         """The version recorded under a client's retry key, if one was."""

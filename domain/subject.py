@@ -10,7 +10,7 @@ corrections, while the original event stays in the log untouched.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -378,12 +378,19 @@ class Subject(SignedAggregate):
         def apply(self, subject: Subject) -> None:
             super().apply(subject)
             target = subject.entries[self.entry]
+            corrected = dict(target.fields)
             for name, change in self.changes.items():
                 if change.get("new") is None:
-                    target.fields.pop(name, None)
+                    corrected.pop(name, None)
                 else:
-                    target.fields[name] = change["new"]
-            target.corrected_by.append(self.originator_version)
+                    corrected[name] = change["new"]
+            subject.replace_entry(
+                replace(
+                    target,
+                    fields=corrected,
+                    corrected_by=[*target.corrected_by, self.originator_version],
+                )
+            )
 
     class EntryVoided(Event):
         """An earlier entry voided (it stops counting, stays in the record), with the reason."""
@@ -394,7 +401,9 @@ class Subject(SignedAggregate):
 
         def apply(self, subject: Subject) -> None:
             super().apply(subject)
-            subject.entries[self.entry].voided_by = self.originator_version
+            subject.replace_entry(
+                replace(subject.entries[self.entry], voided_by=self.originator_version)
+            )
 
     def __init__(
         self, site: str, sex: Sex, age: int, screened_on: date, synthetic: bool | None = None
@@ -466,6 +475,34 @@ class Subject(SignedAggregate):
                 index.setdefault(entry.kind, []).append(entry)
             self.__dict__[KIND_INDEX] = (len(self.entries), index)
         return index
+
+    def replace_entry(self, entry: Entry) -> None:
+        """Put a corrected or voided entry in place of the one of its version.
+
+        Entries are replaced, never edited in place: a copy made for a command
+        (:meth:`copy_for_command`) shares its entries with the subject it was copied from.
+        """
+        replaced = self.entries[entry.version]
+        self.entries[entry.version] = entry
+        _, index = self.__dict__.get(KIND_INDEX, (0, {}))
+        same_kind = index.get(replaced.kind, [])
+        for position in range(len(same_kind) - 1, -1, -1):
+            if same_kind[position] is replaced:
+                same_kind[position] = entry
+                break
+
+    def copy_for_command(self) -> Subject:
+        """A copy to run a command on (see :meth:`SignedAggregate.copy_for_command`).
+
+        It has its own dict of entries and its own index of them, sharing the entries
+        themselves, which events replace rather than change.
+        """
+        index = self._entries_by_kind()
+        copied: Subject = super().copy_for_command()
+        copied.entries = dict(self.entries)
+        counted = len(self.entries)
+        copied.__dict__[KIND_INDEX] = (counted, {kind: list(e) for kind, e in index.items()})
+        return copied
 
     def latest(self, kind: str) -> Entry | None:
         """The most recent live entry of a kind."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -36,12 +37,14 @@ class ServerKey:
 
     private_key: Ed25519PrivateKey
 
-    @property
+    # Derived once: deriving the public half is a scalar multiplication, and every receipt
+    # names the key's id.
+    @cached_property
     def public_key(self) -> Ed25519PublicKey:
         """The public half, the anchor verifiers trust."""
         return self.private_key.public_key()
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         """The key's id (see :func:`signatures.keys.key_id`)."""
         return key_id(self.public_key)

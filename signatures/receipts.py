@@ -19,9 +19,15 @@ from signatures.keys import key_id
 SIGNATURE_FIELD = "server_signature"
 
 
-def seal_receipt(server_key: Ed25519PrivateKey, fields: dict[str, Any]) -> dict[str, Any]:
-    """Add ``server_key_id`` and the server's signature over the canonical fields."""
-    unsigned = {**fields, "server_key_id": key_id(server_key.public_key())}
+def seal_receipt(
+    server_key: Ed25519PrivateKey, fields: dict[str, Any], *, server_key_id: str | None = None
+) -> dict[str, Any]:
+    """Add ``server_key_id`` and the server's signature over the canonical fields.
+
+    ``server_key_id`` is the key's id if the caller has it (deriving it costs more than the
+    signature); it must be the id of ``server_key``, or the receipt will not verify.
+    """
+    unsigned = {**fields, "server_key_id": server_key_id or key_id(server_key.public_key())}
     signature = encode_signature(server_key.sign(canonicalize(unsigned)))
     return {**unsigned, SIGNATURE_FIELD: signature}
 

@@ -5,6 +5,7 @@ The author signs the RFC 8785 canonical form of ``event`` exactly as sent (docs/
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import marshmallow as ma
@@ -425,9 +426,9 @@ class SignedBodySchema(StrictSchema):
 
     @ma.validates_schema
     def data_fits_kind(self, body: dict[str, Any], **_: Any) -> None:
-        schema = DATA_SCHEMAS.get(body.get("kind", ""))
-        if schema is not None:
-            errors = schema().validate(body.get("data") or {})
+        kind = body.get("kind", "")
+        if kind in DATA_SCHEMAS:
+            errors = data_schema(kind).validate(body.get("data") or {})
             if errors:
                 raise ma.ValidationError(errors, field_name="data")
 
@@ -443,5 +444,16 @@ class SubmissionSchema(StrictSchema):
 
 def typed_fields(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """The typed keyword arguments of the domain method that records ``kind``."""
-    loaded: dict[str, Any] = DATA_SCHEMAS[kind]().load(data)
+    loaded: dict[str, Any] = data_schema(kind).load(data)
     return loaded
+
+
+@cache
+def data_schema(kind: str) -> StrictSchema:
+    """The schema of ``kind``'s data, made once: a schema is stateless between loads, and
+    making one (its fields copied and bound) costs more than loading a record with it.
+
+    Raises:
+        KeyError: ``kind`` is not a kind of record.
+    """
+    return DATA_SCHEMAS[kind]()

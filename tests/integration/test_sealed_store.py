@@ -29,7 +29,7 @@ from signatures.errors import (
     UnknownKey,
 )
 from signatures.receipts import verify_receipt
-from tests.conftest import PersonFactory, consent, haemoglobin, screening
+from tests.conftest import Person, PersonFactory, consent, haemoglobin, screening
 
 
 class UnsignedNote(Aggregate):
@@ -223,4 +223,124 @@ def test_a_signature_dated_after_the_write_is_refused(
 
     with pytest.raises(SigningTimeInvalid):
         store.app.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
+    assert store.app.find_subject("NCT01297972/RP-101") is None
+
+
+# -- a refused write leaves the subject the store holds in memory as the log has it ---------------
+
+AGE_CORRECTION = {
+    "entry": 1,
+    "entry_kind": "Screened",
+    "changes": {"age": {"old": 34, "new": 35}},
+    "reason": "transcription error",
+}
+COUNT_VOID = {"entry": 3, "entry_kind": "BloodCountRecorded", "reason": "entered twice"}
+
+
+def refused_write(store: Store, person: Person, kind: str, data: dict[str, object]) -> None:
+    """A submission whose command runs and whose save the store refuses (forged signature)."""
+    body = person.body("RP-101", kind, data)
+    forged = base64.b64encode(bytes(64)).decode()
+    with pytest.raises(SignatureInvalid):
+        store.app.record(submission_from(body, forged), actor_id=person.user_id)
+
+
+def as_the_log_has_it(store: Store) -> Subject:
+    """The subject folded afresh from its stored events, bypassing every cache."""
+    current = store.app.find_subject("NCT01297972/RP-101")
+    assert current is not None
+    return store.app.subject_at(current.id, current.version)
+
+
+def test_a_refused_correction_leaves_the_corrected_entry_as_it_was(
+    store: Store, person_in: PersonFactory
+) -> None:
+    coordinator = person_in(store)
+    coordinator.record(store, "RP-101", "Screened", screening())
+    coordinator.record(store, "RP-101", "ConsentObtained", consent())
+    before = store.app.find_subject("NCT01297972/RP-101")
+
+    refused_write(store, coordinator, "EntryCorrected", AGE_CORRECTION)
+    after = store.app.find_subject("NCT01297972/RP-101")
+
+    assert before is not None and after is not None
+    assert after.version == before.version == 2
+    assert after.age == 34 and after.screening.corrected_by == []
+    assert [e.version for e in after.live("Screened")] == [1]
+    assert after.entries == as_the_log_has_it(store).entries
+
+
+def test_a_refused_void_leaves_the_entry_counting(store: Store, person_in: PersonFactory) -> None:
+    coordinator = person_in(store)
+    coordinator.record(store, "RP-101", "Screened", screening())
+    coordinator.record(store, "RP-101", "ConsentObtained", consent())
+    coordinator.record(store, "RP-101", "BloodCountRecorded", haemoglobin())
+    coordinator.record(store, "RP-101", "BloodCountRecorded", haemoglobin("7.4"))
+
+    refused_write(store, coordinator, "EntryVoided", COUNT_VOID)
+    after = store.app.find_subject("NCT01297972/RP-101")
+
+    assert after is not None and after.version == 4
+    assert after.entries[3].voided_by is None
+    assert [e.version for e in after.live("BloodCountRecorded")] == [3, 4]
+
+
+def test_corrections_and_voids_after_a_refusal_reach_the_state_a_fresh_fold_gives(
+    store: Store, person_in: PersonFactory
+) -> None:
+    coordinator = person_in(store)
+    coordinator.record(store, "RP-101", "Screened", screening())
+    coordinator.record(store, "RP-101", "ConsentObtained", consent())
+    coordinator.record(store, "RP-101", "BloodCountRecorded", haemoglobin())
+    coordinator.record(store, "RP-101", "BloodCountRecorded", haemoglobin("7.4"))
+    refused_write(store, coordinator, "EntryCorrected", AGE_CORRECTION)
+    refused_write(store, coordinator, "EntryVoided", COUNT_VOID)
+
+    coordinator.record(store, "RP-101", "EntryCorrected", AGE_CORRECTION)
+    coordinator.record(store, "RP-101", "EntryVoided", COUNT_VOID)
+    after = store.app.find_subject("NCT01297972/RP-101")
+    fresh = as_the_log_has_it(store)
+
+    assert after is not None and after.version == 6
+    assert after.age == 35 and after.screening.corrected_by == [5]
+    assert after.entries == fresh.entries
+    assert [e.version for e in after.live("BloodCountRecorded")] == [4]
+    assert after.live("BloodCountRecorded") == fresh.live("BloodCountRecorded")
+
+
+def test_a_retried_key_refused_in_a_save_is_not_remembered(
+    store: Store, person_in: PersonFactory
+) -> None:
+    coordinator = person_in(store)
+    coordinator.record(store, "RP-101", "Screened", screening())
+    body = coordinator.body("RP-101", "ConsentObtained", consent())
+    forged = base64.b64encode(bytes(64)).decode()
+    with pytest.raises(SignatureInvalid):
+        store.app.record(
+            submission_from(body, forged, idempotency_key="retry-1"), actor_id="coord1"
+        )
+
+    subject = store.app.find_subject("NCT01297972/RP-101")
+    receipt = store.app.record(
+        submission_from(body, coordinator.sign(body), idempotency_key="retry-1"),
+        actor_id="coord1",
+    )
+
+    assert subject is not None and subject.version_for_idempotency_key("retry-1") is None
+    assert receipt["version"] == 2
+
+
+def test_an_actor_account_given_for_another_user_id_is_refused(
+    store: Store, person_in: PersonFactory
+) -> None:
+    coordinator = person_in(store)
+    other = person_in(store, "coord2", printed_name="Bruno Lima")
+    body = coordinator.body("RP-101", "Screened", screening())
+
+    with pytest.raises(ValueError, match="coord2"):
+        store.app.record(
+            submission_from(body, coordinator.sign(body)),
+            actor_id="coord1",
+            actor=store.app.account(other.user_id),
+        )
     assert store.app.find_subject("NCT01297972/RP-101") is None
