@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from sqlalchemy import (
@@ -34,6 +35,7 @@ from sqlalchemy import (
     select,
 )
 
+from infrastructure.write_turns import WriteTurns
 from signatures.merkle import append_leaf
 
 metadata = MetaData()
@@ -152,7 +154,23 @@ def _pending_leaves(
 
 
 class SealedSQLiteRecorder(SQLiteApplicationRecorder):
-    """SQLite's application recorder, appending Merkle leaves in the insert's transaction."""
+    """SQLite's application recorder, appending Merkle leaves in the insert's transaction.
+
+    The store's writers take turns (:mod:`infrastructure.write_turns`) for the transaction.
+    """
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        name = datastore.pool.db_name
+        self._turns = None if datastore.pool.is_sqlite_memory_mode else WriteTurns(Path(name))
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if self._turns is None:  # an in-memory database lives in one process
+            return super().insert_events(stored_events, **kwargs)
+        with self._turns.turn():
+            return super().insert_events(stored_events, **kwargs)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -1,0 +1,76 @@
+"""SQLite writers take turns on a lock file beside the database (infrastructure.write_turns)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from infrastructure.bootstrap import Store
+from infrastructure.write_turns import LOCK_SUFFIX, WriteTurns
+from tests.conftest import PersonFactory, screening
+
+TRY_LOCK = """
+import fcntl, os, sys
+descriptor = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+try:
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError:
+    print("busy")
+else:
+    print("free")
+"""
+
+
+def another_process_finds(lock_file: Path) -> str:
+    """'busy' or 'free': what a writer in another process finds, without waiting."""
+    answer = subprocess.run(
+        [sys.executable, "-c", TRY_LOCK, str(lock_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return answer.stdout.strip()
+
+
+def test_a_writer_in_another_process_waits_while_a_turn_is_held(tmp_path: Path) -> None:
+    turns = WriteTurns(tmp_path / "store.sqlite3")
+
+    with turns.turn():
+        during = another_process_finds(turns.path)
+    after = another_process_finds(turns.path)
+
+    assert (during, after) == ("busy", "free")
+
+
+def test_threads_of_one_process_take_turns_too(tmp_path: Path) -> None:
+    turns = WriteTurns(tmp_path / "store.sqlite3")
+    order: list[str] = []
+
+    def second() -> None:
+        with turns.turn():
+            order.append("second")
+
+    with turns.turn():
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        time.sleep(0.2)  # the second thread has had time to try
+        order.append("first done")
+    waiting.join(timeout=10)
+
+    assert order == ["first done", "second"]
+
+
+def test_the_sqlite_store_writes_in_turns_beside_its_database_file(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    coordinator = person_in(sqlite_store)
+    database = Path(str(sqlite_store.settings.database_url.database))
+
+    coordinator.record(sqlite_store, "RP-101", "Screened", screening())
+
+    assert database.with_name(database.name + LOCK_SUFFIX).exists()
+    assert another_process_finds(database.with_name(database.name + LOCK_SUFFIX)) == "free"
