@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -113,6 +114,62 @@ def test_a_long_record_replays_from_the_sealed_cache_as_the_full_fold_does(
         assert summarise(subject) == summarise(store.app.subject_at(originator_id, version))
 
 
+def test_the_version_at_each_recording_time_and_between_two_is_found_in_a_long_record(
+    corrected: Corrected,
+) -> None:
+    long_record(corrected, 40)  # versions 5-44: searched fifteen versions per query
+    store = corrected.store
+    replayer = SubjectReplayer(store.app, store.engine)
+    events = list(store.app.events.get(stream_id(STREAM)))
+    tick = timedelta(microseconds=1)
+
+    at_each = [replayer.replay(STREAM, as_of=e.timestamp).version for e in events]
+    just_before = [replayer.replay(STREAM, as_of=e.timestamp - tick).version for e in events[1:]]
+
+    assert at_each == list(range(1, 45))
+    assert just_before == list(range(1, 44))
+
+
+def test_a_replayer_reuses_the_states_it_checked_without_decoding_them_again(
+    corrected: Corrected,
+) -> None:
+    long_record(corrected, 6)  # versions 5-10
+    store = corrected.store
+    replayer = SubjectReplayer(store.app, store.engine, interval=5)
+    originator_id = stream_id(STREAM)
+    replayer.replay(STREAM, position=10**12)  # folds everything and keeps rows 5 and 10
+    with store.engine.begin() as connection:
+        connection.execute(update(replay_cache).values(state=b"not a state"))
+
+    subject, folded, cached = replayer.subject_at(originator_id, 10)
+    first, _, _ = replayer.subject_at(originator_id, 7)
+    second, _, _ = replayer.subject_at(originator_id, 7)
+
+    assert (folded, cached) == (0, 10)  # its own checked state: the row is not read again
+    assert summarise(subject) == summarise(store.app.subject_at(originator_id, 10))
+    assert first.entries == second.entries == store.app.subject_at(originator_id, 7).entries
+    assert first.entries is not second.entries  # each fold had a copy of its own
+
+
+def test_a_replayer_does_not_reuse_a_state_for_a_row_naming_another_chain_hash(
+    corrected: Corrected,
+) -> None:
+    long_record(corrected, 6)
+    store = corrected.store
+    replayer = SubjectReplayer(store.app, store.engine, interval=5)
+    originator_id = stream_id(STREAM)
+    replayer.replay(STREAM, position=10**12)
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(replay_cache).where(replay_cache.c.version == 10).values(chain_head="0" * 64)
+        )
+
+    subject, folded, cached = replayer.subject_at(originator_id, 10)
+
+    assert (folded, cached) == (5, 5)  # row 10 names a chain the log does not hold
+    assert summarise(subject) == summarise(store.app.subject_at(originator_id, 10))
+
+
 def test_a_tampered_cache_row_is_ignored_and_the_state_folded_from_the_events(
     corrected: Corrected,
 ) -> None:
@@ -133,7 +190,9 @@ def test_a_tampered_cache_row_is_ignored_and_the_state_folded_from_the_events(
             .values(state=bytes(state).replace(b'"RP"', b'"XX"'))
         )
 
-    subject, folded, cached = replayer.subject_at(originator_id, 10)
+    # Another process (a replayer that has not checked row 10 itself) reads the row.
+    elsewhere = SubjectReplayer(store.app, store.engine, interval=5)
+    subject, folded, cached = elsewhere.subject_at(originator_id, 10)
 
     assert (folded, cached) == (5, 5)  # row 10 refused: folded from row 5
     assert subject.site == "RP"
