@@ -64,6 +64,7 @@ from infrastructure.bootstrap import Store
 from infrastructure.event_store import SealedEventStore
 from infrastructure.schema_lock import schema_changes_serialised
 from projections.subject_summary import Summary, summarise
+from signatures.errors import ChainBroken
 
 __all__ = [
     "CACHE_INTERVAL",
@@ -343,51 +344,63 @@ class SubjectReplayer:
         A row whose seal does not hold, or whose chain hash the log does not hold at its
         version, is passed over (the fold then starts from an older row, or from nothing).
         """
+        # States are kept only at multiples of the interval: one this process has checked at
+        # the newest multiple needs no query for the row (the log still vouches for it).
+        newest_possible = version - version % self.interval
+        if newest_possible:
+            known = self._recalled(originator_id, newest_possible, None)
+            if known is not None:
+                return known
         while version >= self.interval:
-            newest = (
-                select(replay_cache.c.version, replay_cache.c.chain_head)
+            query = (
+                select(
+                    replay_cache.c.version,
+                    replay_cache.c.chain_head,
+                    replay_cache.c.state,
+                    replay_cache.c.seal,
+                )
                 .where(replay_cache.c.stream_id == originator_id.hex)
                 .where(replay_cache.c.version <= version)
                 .order_by(replay_cache.c.version.desc())
                 .limit(1)
             )
             with self.engine.connect() as connection:
-                row = connection.execute(newest).first()
+                row = connection.execute(query).first()
             if row is None:
                 return None
             cached_version, chain_head = int(row[0]), str(row[1])
             known = self._recalled(originator_id, cached_version, chain_head)
             if known is not None:
                 return known
-            with self.engine.connect() as connection:
-                sealed = connection.execute(
-                    select(replay_cache.c.state, replay_cache.c.seal).where(
-                        replay_cache.c.stream_id == originator_id.hex,
-                        replay_cache.c.version == cached_version,
-                        replay_cache.c.chain_head == chain_head,
-                    )
-                ).first()
-            if sealed is not None:
-                data, seal = bytes(sealed[0]), bytes(sealed[1])
-                if self._backed(originator_id, cached_version, chain_head, data, seal):
-                    subject = self._decode_state(data)
-                    copy = subject.copy_for_command()  # before another thread can see it
-                    self._remember(originator_id, chain_head, subject)
-                    return copy
+            data, seal = bytes(row[2]), bytes(row[3])
+            if self._backed(originator_id, cached_version, chain_head, data, seal):
+                subject = self._decode_state(data)
+                copy = subject.copy_for_command()  # before another thread can see it
+                self._remember(originator_id, chain_head, subject)
+                return copy
             version = cached_version - 1
         return None
 
-    def _recalled(self, originator_id: UUID, version: int, chain_head: str) -> Subject | None:
-        """A copy of a state this process checked before, if the log still backs it."""
+    def _recalled(
+        self, originator_id: UUID, version: int, chain_head: str | None
+    ) -> Subject | None:
+        """A copy of a state this process checked before (for ``chain_head``, if given), if
+        the log still holds its chain hash at its version."""
+        key = (originator_id, version)
+        with self._states_lock:
+            known = self._states.get(key)
+        if known is None or chain_head not in (None, known[0]):
+            return None
         events = self.app.events
         assert isinstance(events, SealedEventStore)
-        if events.stored_hash(originator_id, version) != chain_head:
+        try:
+            if events.stored_hash(originator_id, version) != known[0]:
+                return None
+        except ChainBroken:  # the version is not in the log
             return None
         with self._states_lock:
-            known = self._states.get((originator_id, version))
-            if known is None or known[0] != chain_head:
-                return None
-            self._states.move_to_end((originator_id, version))
+            if key in self._states:
+                self._states.move_to_end(key)
             # The fold changes what it is given: it gets a copy that shares nothing it changes.
             return known[1].copy_for_command()
 
