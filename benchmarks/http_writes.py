@@ -5,7 +5,9 @@ here and dropped at the end), in the same run and with the same gunicorn command
 (``--workers N``, as docs/deployment.md gives it):
 
 - **sealtrail**: ``wsgi:app`` over a fresh store with one site coordinator per client. Each
-  client thread keeps one HTTP/1.1 connection and sends pre-signed ``POST /v1/events`` (the
+  client thread keeps one HTTP/1.1 client (gunicorn's sync workers close the connection after
+  each answer, for either server, and the client reconnects) and sends pre-signed
+  ``POST /v1/events`` (the
   signing and JSON encoding are done before the clock starts): a subject is screened, then its
   consent recorded again and again (re-consent), then the next subject.
 - **baseline**: ``benchmarks/baseline/trivial_wsgi.py``, a Flask endpoint that parses the same
@@ -21,7 +23,9 @@ Three measurements per server:
    closed loop, events/s.
 
 It prints writes/s and the ratio sealtrail/baseline (goal: at least 0.5), and p50/p99 at half
-the maximum rate (goal: p99 under 50 ms). Run::
+the maximum rate (goal: p99 under 50 ms). Beside the rate it prints the workers' CPU time per
+write at that rate (from /proc), which depends far less on what else the machine is doing than
+the rate does (a shared disk's fsync latency, above all). Run::
 
     .venv/bin/python benchmarks/http_writes.py [--workers 2] [--clients 4] [--seconds 8]
                                         [--backend sqlite|postgres|both] [--batch 50]
@@ -200,6 +204,22 @@ class Figures:
     p50: float
     p99: float
     batch_rate: float | None = None
+    cpu_ms: float | None = None
+    """Worker CPU (user + system) per write at the maximum rate: the busier the machine, the
+    less the rate says about the server itself, and the more this does."""
+
+
+def workers_cpu_seconds(server: Server) -> float:
+    """User and system CPU the server's workers have used so far (Linux: /proc)."""
+    ticks = 0
+    for pid in server.worker_pids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1]
+        except FileNotFoundError:
+            continue
+        utime, stime = fields.split()[11:13]
+        ticks += int(utime) + int(stime)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def measure(
@@ -218,13 +238,18 @@ def measure(
         warm = [workload(signer, 20) for signer in signers]
         closed_loop(clients, warm, 1.0, warm_up=True)
         work = [workload(signer, estimate) for signer in signers]
+        cpu_before, started = workers_cpu_seconds(server), time.perf_counter()
         rate = closed_loop(clients, work, arguments.seconds)
+        writes = rate * (time.perf_counter() - started)
+        cpu_ms = (workers_cpu_seconds(server) - cpu_before) / writes * 1000
         paced = [
             workload(signer, int(arguments.seconds * rate / 2 / clients_count) + 5)
             for signer in signers
         ]
         latencies = open_loop(clients, paced, rate / 2, arguments.seconds)
-        figures = Figures(rate, percentile(latencies, 0.5), percentile(latencies, 0.99))
+        figures = Figures(
+            rate, percentile(latencies, 0.5), percentile(latencies, 0.99), cpu_ms=cpu_ms
+        )
         if authors:
             batches = [
                 # Enough for 2,000 events/s per client: batches run ten or more times the
@@ -294,13 +319,17 @@ def main() -> int:
         signed, baseline = run_backend(backend, arguments)
         ratio = signed.rate / baseline.rate
         print(f"\n## {backend}")
-        print(f"{'':28} {'writes/s':>9} {'p50 ms':>8} {'p99 ms':>8}   (latency at half max)")
+        print(
+            f"{'':28} {'writes/s':>9} {'p50 ms':>8} {'p99 ms':>8}   (latency at half max)"
+            "   worker CPU ms per write"
+        )
         print(
             f"{'baseline (trivial Flask)':28} {baseline.rate:9.0f} {baseline.p50:8.1f} "
-            f"{baseline.p99:8.1f}"
+            f"{baseline.p99:8.1f}   {baseline.cpu_ms:27.2f}"
         )
         print(
             f"{'sealtrail signed write':28} {signed.rate:9.0f} {signed.p50:8.1f} {signed.p99:8.1f}"
+            f"   {signed.cpu_ms:27.2f}"
         )
         assert signed.batch_rate is not None
         print(

@@ -6,10 +6,11 @@ cannot be woken when the lock is released. Several server workers writing at onc
 most of their time asleep beside a free database (with commits of about a millisecond, a
 waiter typically wakes several milliseconds after its turn came). An exclusive ``flock`` on a
 file beside the database is granted the moment its holder lets go, so the store's writers wait
-there, in the kernel, and reach SQLite's lock when it is free. It is a queue in front of
-SQLite's lock, not a replacement: SQLite still locks, and a writer that does not take turns
-(a console command, a view catch-up) is still serialised by SQLite as before. Nothing about
-what is committed, or when, changes.
+there, in the kernel, and reach SQLite's lock when it is free. Every process that opens the
+store (the server's workers, console commands) takes turns for its event inserts. It is a
+queue in front of SQLite's lock, not a replacement: SQLite still locks, and a writer outside
+the event store (a view catch-up, the credential tables) is serialised by SQLite as before.
+Nothing about what is committed, or when, changes.
 """
 
 from __future__ import annotations
