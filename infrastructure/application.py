@@ -25,6 +25,7 @@ from domain.account import (
     Role,
     account_stream,
     check_user_id,
+    server_anchor,
 )
 from domain.authorship import Authorship, authored
 from domain.errors import (
@@ -51,7 +52,6 @@ from signatures.keys import key_id, public_key_from_text, public_key_to_text
 from signatures.receipts import seal_receipt
 
 SYSTEM_PRINTED_NAME = "sealtrail server (console administration)"
-BEGINNING_OF_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class VersionConflict(DomainError):
@@ -801,13 +801,3 @@ class SealTrail(Application[UUID]):
                 "some of the batch's idempotency keys were used for another batch"
             )
         return found
-
-
-def server_anchor(public_key_text: str) -> RegisteredKey:
-    """The server's public key as a key valid for all time (the verifier's trust anchor)."""
-    return RegisteredKey(
-        key_id=key_id(public_key_from_text(public_key_text)),
-        public_key=public_key_text,
-        valid_from=BEGINNING_OF_TIME,
-        registered_at=BEGINNING_OF_TIME,
-    )

@@ -28,7 +28,6 @@ def as_admin(home: Path) -> tuple[str, ...]:
 ADMIN_ENV = {"SEALTRAIL_PASSWORD": ADMIN_PASSWORD}
 
 
-
 def test_init_prints_a_one_time_password_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
     first = sealtrail("init", home=tmp_path)
     second = sealtrail("init", home=tmp_path)
