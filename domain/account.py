@@ -22,6 +22,8 @@ from domain.signed import SignedAggregate
 from signatures.keys import key_id, public_key_from_text
 
 SYSTEM_USER = "system"
+SPONSOR_ACCOUNT = "sponsor"
+"""The account of the sponsor's packet-signing key (infrastructure/sponsor_key.py)."""
 """The server itself: signs receipts, ``sealtrail init`` and what it observes (lockouts)."""
 
 

@@ -15,13 +15,16 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from api.cli import accounts, client, demo_cohort, projections, replay, reports
+from api.cli import accounts, client, demo_cohort, packets, projections, replay, reports
 from api.cli.server import serve as run_server
+from domain.account import SPONSOR_ACCOUNT
 from domain.errors import DomainError
+from infrastructure.application import SealTrail
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
 from infrastructure.server_key import create_server_key, server_key_exists
 from infrastructure.settings import Settings
+from infrastructure.sponsor_key import open_sponsor_account
 from infrastructure.verification import ExternalCheckpoint
 from signatures.errors import VerificationError
 
@@ -100,6 +103,7 @@ def init(admin_public_key: Path | None) -> None:
                 )
         if app.find_account(accounts.FIRST_ADMINISTRATOR) is not None:
             click.echo(f"sealtrail: the store at {_where(settings)} is already initialised")
+            _open_sponsor_account(app, settings)
             return
         app.initialise()
         password, key_file = accounts.open_first_administrator(store, admin_public_key)
@@ -107,8 +111,15 @@ def init(admin_public_key: Path | None) -> None:
         click.echo(f"server key: {app.server_key.key_id} (public key in {settings.keys_dir})")
         click.echo(f"administrator: admin, one-time password: {password}")
         click.echo(f"administrator's signing key: {key_file}")
+        _open_sponsor_account(app, settings)
     finally:
         store.close()
+
+
+def _open_sponsor_account(app: SealTrail, settings: Settings) -> None:
+    made = open_sponsor_account(app, settings)
+    if made is not None:
+        click.echo(f"sponsor's packet-signing key: {made} (account {SPONSOR_ACCOUNT})")
 
 
 @main.command()
@@ -233,6 +244,7 @@ accounts.register(main, one_line_errors, store_command)
 reports.register(main, one_line_errors, store_command)
 replay.register(main, one_line_errors, store_command)
 projections.register(main, one_line_errors, store_command)
+packets.register(main, one_line_errors, store_command)
 
 
 def _where(settings: Settings) -> str:
