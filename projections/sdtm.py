@@ -510,15 +510,16 @@ def _sources(entry: Entry, *, extra: Iterable[int] = ()) -> list[int]:
 
 
 def _row(columns: Sequence[str], **values: str) -> Row:
-    unknown = values.keys() - set(columns)
-    if unknown:
-        raise ValueError(f"not a column of the dataset: {', '.join(sorted(unknown))}")
-    return {column: values.get(column, "") for column in columns}
+    """Every column, empty unless given; a value for no column is kept, so writing refuses it."""
+    return {**dict.fromkeys(columns, ""), **values}
 
 
 def _csv(columns: Sequence[str], rows: Iterable[Row]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\r\n")
+    # extrasaction="raise": a value for a column the dictionary does not list is a bug, not a row.
+    writer = csv.DictWriter(
+        buffer, fieldnames=list(columns), lineterminator="\r\n", extrasaction="raise"
+    )
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")

@@ -182,7 +182,9 @@ def _sequence(domain: str) -> tuple[Variable, ...]:
 DM = Dataset(
     "DM",
     "Demographics",
-    "One record per screened subject, sorted by USUBJID.",
+    "One record per screened subject, sorted by USUBJID. DM has no --SPID: its values come "
+    "from the Screened entry (entry 1 of the subject's stream) and from the records the "
+    "subject's DS and EX rows name.",
     (
         *_identifiers("DM"),
         Variable("SUBJID", "Subject Identifier for the Study", "Char", origin="Screened: subject"),
