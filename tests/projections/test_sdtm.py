@@ -141,15 +141,20 @@ def followed_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     home: Path = tmp_path_factory.mktemp("sdtm-followed")
     store = new_store(make_settings(home))
     try:
-        coordinator = coordinator_in(store)
-        for kind, data in [*RECORDS, *FURTHER]:
-            coordinator.record(store, SUBJECT, kind, data)
-        for code, records in OTHERS.items():
-            for kind, data in records:
-                coordinator.record(store, code, kind, data)
+        record_followed(store)
         yield store
     finally:
         store.close()
+
+
+def record_followed(store: Store) -> None:
+    """RP-01's records and the three others', signed by a coordinator of the site."""
+    coordinator = coordinator_in(store)
+    for kind, data in [*RECORDS, *FURTHER]:
+        coordinator.record(store, SUBJECT, kind, data)
+    for code, records in OTHERS.items():
+        for kind, data in records:
+            coordinator.record(store, code, kind, data)
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +191,15 @@ def test_the_same_subjects_give_byte_identical_datasets_in_any_order_and_refolde
     assert sdtm_datasets(list(reversed(subjects))) == first
     assert sdtm_datasets(load(demo_store, DEMO_CODES)) == first
     assert data_dictionary() == data_dictionary()
+
+
+def test_the_same_records_give_the_same_bytes_on_either_backend(
+    store: Store, followed_store: Store
+) -> None:
+    codes = [SUBJECT, *OTHERS]
+    record_followed(store)
+
+    assert sdtm_datasets(load(store, codes)) == sdtm_datasets(load(followed_store, codes))
 
 
 def test_no_subjects_give_the_headers_alone() -> None:
