@@ -305,13 +305,20 @@ EX = Dataset(
             "RatgDoseGiven; CyclosporineStarted, CyclosporineDoseAdjusted; MscInfusionGiven",
             "Named after the record kind.",
         ),
-        Variable("EXDOSE", "Dose per Administration", "Num", origin="dose.value"),
+        Variable(
+            "EXDOSE",
+            "Dose per Administration",
+            "Num",
+            origin="RatgDoseGiven, CyclosporineStarted, CyclosporineDoseAdjusted, "
+            "MscInfusionGiven: dose.value",
+            derivation="The decimal as recorded (its digits kept).",
+        ),
         Variable(
             "EXDOSU",
             "Dose Units",
             "Char",
             "mg/kg (rATG); mg/kg/day (cyclosporine); 10^6 cells/kg (MSC)",
-            "dose.unit",
+            "As EXDOSE: dose.unit",
             "As recorded (the protocol fixes each product's unit).",
         ),
         Variable(
