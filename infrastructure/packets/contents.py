@@ -26,8 +26,10 @@ from infrastructure.documents import pdf, renderings
 from infrastructure.documents.renderings import Authentication, LogTie
 from projections.audit_trail import AuditRow, Period, audit_rows
 from projections.conep import Document, label, progress_report, sae_notification
+from projections.sdtm import data_dictionary, sdtm_datasets
 
 KEYS = "log/keys.json"
+DATASETS = "datasets"
 AUDIT_TRAIL = "audit-trail/audit-trail"
 PROGRESS_REPORT = "conep/progress-report"
 SAE_NOTIFICATIONS = "conep/sae"
@@ -98,6 +100,8 @@ def derived_files(
     subjects = log.subjects()
     files: dict[str, bytes] = {KEYS: keys_file(log)}
     drawings: dict[str, Callable[[], bytes]] = {}
+    note("datasets")
+    files.update(dataset_files(subjects))
     note("audit trail")
     files.update(audit_trail_files(log, subjects))
     note("CONEP reports")
@@ -152,6 +156,19 @@ def keys_file(log: PacketLog) -> bytes:
                 }
             )
     return _json({"origin": log.origin, "keys": keys})
+
+
+# -- datasets ------------------------------------------------------------------------------------
+
+
+def dataset_files(subjects: Mapping[str, Subject]) -> dict[str, bytes]:
+    """The SDTM-shaped datasets (DM, EX, LB, AE, DS) and their data dictionary."""
+    files = {
+        f"{DATASETS}/{name}": content
+        for name, content in sdtm_datasets(list(subjects.values())).items()
+    }
+    files[f"{DATASETS}/data-dictionary.csv"] = data_dictionary()
+    return files
 
 
 # -- the audit trail -------------------------------------------------------------------------------
