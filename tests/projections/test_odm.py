@@ -195,6 +195,23 @@ def test_the_demonstration_cohorts_odm_is_valid_against_the_official_schema(
     assert len(root.findall("odm:ClinicalData/odm:SubjectData", NS)) == 9
 
 
+@pytest.mark.postgres
+def test_a_postgresql_stores_log_is_valid_odm_each_transaction_at_its_own_position(
+    postgres_store: Store,
+) -> None:
+    coordinator = make_person(postgres_store, "coord1", "Ana Souza")
+    record_all(postgres_store, coordinator, course()[:20])  # to the correction and the void
+    log = whole_log(postgres_store)
+
+    document = odm_document(log, study=STUDY, created_at=CREATED_AT)
+
+    check_odm_schema(document)
+    root = parsed(document)
+    subject_positions = [p for p, e in log if isinstance(e, Subject.Event)]
+    assert [source_id(group) for group in transactions(root)] == subject_positions
+    assert [g.attrib["TransactionType"] for g in transactions(root)][-2:] == ["Update", "Remove"]
+
+
 def test_a_document_missing_a_required_attribute_is_refused_naming_it(recorded: Course) -> None:
     broken = recorded.document.replace(b' FileOID="', b' NotFileOID="', 1)
 
