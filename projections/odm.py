@@ -168,29 +168,26 @@ class _Listed:
     item: Shape
 
 
-@dataclass(frozen=True)
-class _Inferred:
-    """A value whose type only the value itself tells (``Any``)."""
-
-
-Shape = _Leaf | _Keyed | _Named | _Listed | _Inferred
-INFERRED = _Inferred()
-TEXT = _Leaf("text")
+Shape = _Leaf | _Keyed | _Named | _Listed
 
 
 def _shape_of(hint: Any) -> Shape:
-    """The shape of a field from its type annotation."""
+    """The shape of a field from its type annotation.
+
+    Raises:
+        TypeError: a type no field of a record has yet (``Any``, a union of two types...): a
+            new record kind's field needs its shape here before the log can be written.
+    """
     origin = get_origin(hint)
     if origin in (Union, UnionType):
         present = [arg for arg in get_args(hint) if arg is not type(None)]
-        return _shape_of(present[0]) if len(present) == 1 else INFERRED
-    if hint is Any:
-        return INFERRED
-    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
+        if len(present) == 1:
+            return _shape_of(present[0])
+    elif origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
         return _Keyed(_shape_of(get_args(hint)[1]))
-    if origin in (tuple, list):
+    elif origin in (tuple, list):
         return _Listed(_shape_of(get_args(hint)[0]))
-    if isinstance(hint, type):
+    elif isinstance(hint, type):
         if issubclass(hint, Enum):
             coded_as_integers = all(isinstance(member.value, int) for member in hint)
             return _Leaf("integer" if coded_as_integers else "text", code_list=hint)
@@ -212,19 +209,6 @@ _DATA_TYPES: tuple[tuple[type, str], ...] = (
 )
 
 
-def _inferred(wire: Any) -> Shape:
-    """The shape a signed value shows, for a field typed ``Any``."""
-    if isinstance(wire, bool):
-        return _Leaf("boolean")
-    if isinstance(wire, int):
-        return _Leaf("integer")
-    if isinstance(wire, Mapping):
-        return _Leaf("float", quantity=True) if _is_quantity(wire) else _Keyed(INFERRED)
-    if isinstance(wire, list | tuple):
-        return _Listed(INFERRED)
-    return TEXT
-
-
 def _is_quantity(wire: Any) -> bool:
     return isinstance(wire, Mapping) and set(wire) == {"value", "unit"}
 
@@ -234,15 +218,19 @@ def _field_shapes(kind: str) -> Mapping[str, Shape]:
     """Each recorded field of a kind and its shape, in the order the event class declares them."""
     event_class = EVENT_CLASSES[kind]
     hints = get_type_hints(event_class)
-    shapes = {
-        f.name: _shape_of(hints[f.name])
+    return {
+        f.name: _shape_of_field(kind, f.name, hints[f.name])
         for f in fields(event_class)
         if f.name not in event_class.BOOKKEEPING
     }
-    if kind == "AdverseEventFollowedUp":
-        # A follow-up's changes are new values of the adverse event's own fields.
-        shapes["changes"] = _Named(_field_shapes("AdverseEventReported"))
-    return shapes
+
+
+def _shape_of_field(kind: str, name: str, hint: Any) -> Shape:
+    if (kind, name) == ("AdverseEventFollowedUp", "changes"):
+        # Typed Any, but a follow-up's changes are new values of the adverse event's own
+        # fields (Subject.adverse_events applies them over the report).
+        return _Named(_field_shapes("AdverseEventReported"))
+    return _shape_of(hint)
 
 
 @cache
@@ -262,9 +250,6 @@ def _leaves(shape: Shape, path: Path, wire: Any) -> Iterator[tuple[Path, _Leaf, 
     """The items a signed value flattens to, each with its path and its signed value."""
     if wire is None:
         return
-    if isinstance(shape, _Inferred):
-        yield from _leaves(_inferred(wire), path, wire)
-        return
     if isinstance(shape, _Leaf):
         yield path, shape, wire
         return
@@ -277,7 +262,11 @@ def _leaves(shape: Shape, path: Path, wire: Any) -> Iterator[tuple[Path, _Leaf, 
     if not isinstance(wire, Mapping):
         raise OdmExportRefused(f"{_dotted(path)} is not a mapping: {wire!r}")
     for key in sorted(wire):
-        part = shape.value if isinstance(shape, _Keyed) else shape.fields.get(key, INFERRED)
+        part = shape.value if isinstance(shape, _Keyed) else shape.fields.get(key)
+        if part is None:
+            raise OdmExportRefused(
+                f"{_dotted(path)} names {key!r}, which is no field it may change"
+            )
         yield from _leaves(part, (*path, str(key)), wire[key])
 
 
@@ -500,11 +489,10 @@ class _LogReading:
     def _recorded_items(self, kind: str, data: Mapping[str, Any]) -> tuple[_ItemValue, ...]:
         """The items of a new record, field by field as the author signed them."""
         shapes = _field_shapes(kind)
-        names = [name for name in shapes if name in data]
-        names += sorted(data.keys() - shapes.keys())
         values = []
-        for name in names:
-            for path, leaf, wire in _leaves(shapes.get(name, INFERRED), (name,), data[name]):
+        # signed_data() gives the event's own fields: each is a field its kind defines.
+        for name in (name for name in shapes if name in data):
+            for path, leaf, wire in _leaves(shapes[name], (name,), data[name]):
                 values.append(self._item_value(kind, path, leaf, wire, None))
         return tuple(values)
 
@@ -513,11 +501,12 @@ class _LogReading:
     ) -> tuple[_ItemValue, ...]:
         """The items a correction changes: new values, new items, and items it empties."""
         shapes = _field_shapes(kind)
-        names = [name for name in shapes if name in changes]
-        names += sorted(changes.keys() - shapes.keys())
+        unknown = changes.keys() - shapes.keys()
+        if unknown:
+            raise OdmExportRefused(f"a {kind} has no field " + ", ".join(sorted(unknown)))
         values = []
-        for name in names:
-            shape = shapes.get(name, INFERRED)
+        for name in (name for name in shapes if name in changes):
+            shape = shapes[name]
             old = {
                 p: (leaf, w) for p, leaf, w in _leaves(shape, (name,), _wire(changes, name, "old"))
             }
@@ -539,9 +528,6 @@ class _LogReading:
         """An ``ItemData``, entering its item (and the unit) in the metadata."""
         value, unit = _value_of(leaf, wire, path)
         known = self.items[kind].setdefault(path, _ItemDef(path, leaf))
-        if known.leaf != leaf:
-            # A value of a field typed Any read as another type than before: keep it as text.
-            known.leaf = TEXT
         if unit is not None:
             known.units.add(unit)
         return _ItemValue(_item_oid(kind, path), action, value, unit)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -71,6 +71,13 @@ def of_entry(root: ET.Element, subject: str, kind: str, entry: int) -> list[ET.E
         f"odm:FormData[@FormOID='F.{kind}'][@FormRepeatKey='{entry}']/odm:ItemGroupData",
         NS,
     )
+
+
+def attribute(element: ET.Element, path: str, name: str) -> str:
+    """An attribute of the element at ``path`` below ``element`` (which must be there)."""
+    found = element.find(path, NS)
+    assert found is not None, path
+    return found.attrib[name]
 
 
 def items(group: ET.Element) -> dict[str, ET.Element]:
@@ -193,6 +200,13 @@ def test_the_demonstration_cohorts_odm_is_valid_against_the_official_schema(
     assert len(subject_events) > 1000
     assert [source_id(g) for g in transactions(root)] == sorted(p for p, _ in subject_events)
     assert len(root.findall("odm:ClinicalData/odm:SubjectData", NS)) == 9
+    # A follow-up's changes are items typed as the adverse event's own fields.
+    definitions = {
+        d.attrib["OID"]: d for d in root.findall("odm:Study/odm:MetaDataVersion/odm:ItemDef", NS)
+    }
+    outcome = definitions["IT.AdverseEventFollowedUp.changes.outcome"]
+    assert attribute(outcome, "odm:CodeListRef", "CodeListOID") == "CL.AdverseEventOutcome"
+    assert definitions["IT.AdverseEventFollowedUp.changes.resolved_on"].attrib["DataType"] == "date"
 
 
 @pytest.mark.postgres
@@ -493,19 +507,15 @@ def test_each_transaction_names_its_signer_site_recording_time_and_signing_time(
             "SignatureRef",
             "DateTimeStamp",
         ]
-        assert audit.find("odm:UserRef", NS).attrib["UserOID"] == user  # type: ignore[union-attr]
-        assert signature.find("odm:UserRef", NS).attrib["UserOID"] == user  # type: ignore[union-attr]
+        assert attribute(audit, "odm:UserRef", "UserOID") == user
+        assert attribute(signature, "odm:UserRef", "UserOID") == user
         assert audit.findtext("odm:DateTimeStamp", namespaces=NS) == recorded_instant(
             event.recorded_at
         )
         assert signature.findtext("odm:DateTimeStamp", namespaces=NS) == body["signed_at"]
-        assert signature.find("odm:SignatureRef", NS).attrib == {  # type: ignore[union-attr]
-            "SignatureOID": f"SD.{body['meaning']}"
-        }
+        assert attribute(signature, "odm:SignatureRef", "SignatureOID") == f"SD.{body['meaning']}"
         for where in (audit, signature):
-            assert where.find("odm:LocationRef", NS).attrib == {  # type: ignore[union-attr]
-                "LocationOID": "LOC.RP"
-            }
+            assert attribute(where, "odm:LocationRef", "LocationOID") == "LOC.RP"
 
 
 def test_the_investigators_signature_carries_its_meaning_responsibility(recorded: Course) -> None:
@@ -513,12 +523,12 @@ def test_the_investigators_signature_carries_its_meaning_responsibility(recorded
 
     signature = group.find("odm:Signature", NS)
     assert signature is not None
-    assert signature.find("odm:UserRef", NS).attrib["UserOID"] == "USR.inv1"  # type: ignore[union-attr]
-    ref = signature.find("odm:SignatureRef", NS)
-    assert ref is not None and ref.attrib["SignatureOID"] == "SD.responsibility"
-    authored_by_coordinator = of_entry(recorded.root, "RP-101", "ResponseAssessed", 18)[0]
-    ref = authored_by_coordinator.find("odm:Signature/odm:SignatureRef", NS)
-    assert ref is not None and ref.attrib["SignatureOID"] == "SD.authorship"
+    assert attribute(signature, "odm:UserRef", "UserOID") == "USR.inv1"
+    assert attribute(signature, "odm:SignatureRef", "SignatureOID") == "SD.responsibility"
+    (by_the_coordinator,) = of_entry(recorded.root, "RP-101", "ResponseAssessed", 18)
+    assert attribute(by_the_coordinator, "odm:Signature/odm:SignatureRef", "SignatureOID") == (
+        "SD.authorship"
+    )
 
 
 # -- the metadata ---------------------------------------------------------------------------------
@@ -568,7 +578,7 @@ def test_every_item_written_is_defined_with_its_units_and_code_list(recorded: Co
     assert haemoglobin.attrib["DataType"] == "float"
     sex = definitions["IT.Screened.sex"]
     assert sex.attrib["DataType"] == "text"
-    assert sex.find("odm:CodeListRef", NS).attrib["CodeListOID"] == "CL.Sex"  # type: ignore[union-attr]
+    assert attribute(sex, "odm:CodeListRef", "CodeListOID") == "CL.Sex"
     assert "CL.Sex" in code_lists and "CL.SeriousnessCriterion" in code_lists
     # A field no record of this log answered is still defined: every field is an item.
     assert definitions["IT.SubjectDied.cause"].attrib["DataType"] == "text"
@@ -681,4 +691,86 @@ def test_text_xml_cannot_carry_is_refused_naming_the_position(
         store.close()
 
     with pytest.raises(OdmExportRefused, match=r"log position \d+ \(RP-102\).*U\+0007"):
+        odm_document(log, study=STUDY, created_at=CREATED_AT)
+
+
+def with_one_more(log: Log, event_class: type[Subject.Event], **recorded: object) -> Log:
+    """The log and, after it, one more RP-101 event made as the domain makes one (under the
+    last event's authorship): what a store should never hold, to see it refused."""
+    position, last = log[-1]
+    assert isinstance(last, Subject.Event) and last.stream == f"{STUDY}/RP-101"
+    with authored(last.authorship):
+        event = event_class(
+            originator_id=last.originator_id,
+            originator_version=last.originator_version + 1,
+            timestamp=last.timestamp,
+            stream=last.stream,
+            previous_hash=last.event_hash,
+            **recorded,
+        )
+    return [*log, (position + 1, event)]
+
+
+RESULTS = count("2011-03-14", "7.8", "0.40", "12")[1]["results"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "refusal"),
+    [
+        ({"colour": {"old": None, "new": "red"}}, "a BloodCountRecorded has no field colour"),
+        ({"results": {"old": RESULTS, "new": "7.9"}}, "results is not a mapping"),
+        (
+            {"results": {"old": RESULTS, "new": {**RESULTS, "haemoglobin": "7.9"}}},
+            "results.haemoglobin is not a quantity",
+        ),
+        (
+            {"reticulocyte_method": {"old": "automated", "new": ["manual"]}},
+            "reticulocyte_method is not a single value",
+        ),
+    ],
+)
+def test_a_correction_whose_values_do_not_fit_the_record_kind_is_refused(
+    recorded: Course, changes: dict[str, object], refusal: str
+) -> None:
+    log = with_one_more(
+        recorded.log,
+        Subject.EntryCorrected,
+        entry=11,
+        entry_kind="BloodCountRecorded",
+        changes=changes,
+        reason="a correction no store would accept",
+    )
+
+    with pytest.raises(OdmExportRefused, match=rf"log position {log[-1][0]} \(RP-101\): {refusal}"):
+        odm_document(log, study=STUDY, created_at=CREATED_AT)
+
+
+def test_a_follow_up_changing_what_is_no_field_of_an_adverse_event_is_refused(
+    recorded: Course,
+) -> None:
+    log = with_one_more(
+        recorded.log,
+        Subject.AdverseEventFollowedUp,
+        adverse_event="AE-03",
+        followed_up_on=date(2011, 7, 2),
+        changes={"colour": "red"},
+    )
+
+    with pytest.raises(OdmExportRefused, match="changes names 'colour', which is no field"):
+        odm_document(log, study=STUDY, created_at=CREATED_AT)
+
+
+def test_a_correction_giving_one_value_where_the_kind_keeps_a_list_is_refused(
+    recorded: Course,
+) -> None:
+    log = with_one_more(
+        recorded.log,
+        Subject.EntryCorrected,
+        entry=15,
+        entry_kind="AdverseEventReported",
+        changes={"seriousness": {"old": ["hospitalisation"], "new": "hospitalisation"}},
+        reason="a correction no store would accept",
+    )
+
+    with pytest.raises(OdmExportRefused, match="seriousness is not a list"):
         odm_document(log, study=STUDY, created_at=CREATED_AT)
