@@ -261,7 +261,7 @@ def _leaves(shape: Shape, path: Path, wire: Any) -> Iterator[tuple[Path, _Leaf, 
         return
     if not isinstance(wire, Mapping):
         raise OdmExportRefused(f"{_dotted(path)} is not a mapping: {wire!r}")
-    for key in sorted(wire):
+    for key in sorted(wire, key=lambda key: _path_order((str(key),))):
         part = shape.value if isinstance(shape, _Keyed) else shape.fields.get(key)
         if part is None:
             raise OdmExportRefused(
@@ -289,7 +289,9 @@ def _dotted(path: Path) -> str:
 
 def _path_order(path: Path) -> tuple[tuple[int, int, str], ...]:
     """Paths in reading order: places of a list by number (2 before 10), keys by name."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in path)
+    return tuple(
+        (0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part) for part in path
+    )
 
 
 # -- object identifiers ---------------------------------------------------------------------------
@@ -444,6 +446,8 @@ class _LogReading:
             self._site_seen(event.site, event.recorded_at)
 
     def _site_seen(self, site: str, at: datetime) -> None:
+        """A site's records are kept under this metadata from the day (UTC) the log first
+        names it: its ``MetaDataVersionRef`` ``EffectiveDate``."""
         self.sites.setdefault(site, at.astimezone(UTC).date())
 
     def _read_subject_event(self, position: int, event: Subject.Event) -> None:
