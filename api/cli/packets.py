@@ -143,7 +143,13 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
                 f"{report.events} events, {report.files} files"
                 + (f", tree size {report.tree_size}" if report.tree_size is not None else "")
                 + (f", signed by {signer.printed_name} ({signer.key_id})" if signer else "")
-                + ("" if report.documents_redrawn else ", PDFs checked by digest only")
+                + (
+                    ", no PDFs in the packet"
+                    if not report.documents_in_packet
+                    else ""
+                    if report.documents_redrawn
+                    else ", PDFs checked by digest only"
+                )
             )
             if report.ok:
                 click.echo(f"packet verified: {summary}")

@@ -42,6 +42,7 @@ from infrastructure.packets.evidence import (
 from infrastructure.packets.signer import check_may_sign_packets
 from infrastructure.sponsor_key import load_sponsor_key
 from infrastructure.study_reports import served_study
+from projections.odm import check_odm_schema
 from signatures.authorship import sign_body
 from signatures.keys import key_id, public_key_to_text
 from signatures.merkle import InMemoryTree, inclusion_proof, leaf_hash
@@ -83,6 +84,8 @@ def build_packet(
     log, evidence = _read_log(store, study_id, checkpoint)
     note("deriving datasets and reports")
     files = {**evidence, **contents.derived_files(log, documents=documents, progress=note)}
+    note("checking the ODM file against the ODM 1.3.2 schema")
+    check_odm_schema(files[contents.odm_path(study_id)])
     manifest = Manifest.of(
         files,
         study=study_id,

@@ -26,6 +26,7 @@ from infrastructure.documents import pdf, renderings
 from infrastructure.documents.renderings import Authentication, LogTie
 from projections.audit_trail import AuditRow, Period, audit_rows
 from projections.conep import Document, label, progress_report, sae_notification
+from projections.odm import odm_document
 from projections.sdtm import data_dictionary, sdtm_datasets
 
 KEYS = "log/keys.json"
@@ -102,6 +103,10 @@ def derived_files(
     drawings: dict[str, Callable[[], bytes]] = {}
     note("datasets")
     files.update(dataset_files(subjects))
+    note("CDISC ODM")
+    files[odm_path(log.study)] = odm_document(
+        log.events, study=log.study, created_at=log.tie.sealed_at
+    )
     note("audit trail")
     files.update(audit_trail_files(log, subjects))
     note("CONEP reports")
@@ -158,7 +163,12 @@ def keys_file(log: PacketLog) -> bytes:
     return _json({"origin": log.origin, "keys": keys})
 
 
-# -- datasets ------------------------------------------------------------------------------------
+# -- CDISC ODM and datasets ------------------------------------------------------------------------
+
+
+def odm_path(study: str) -> str:
+    """Where the packet keeps the study's CDISC ODM 1.3.2 file."""
+    return f"odm/{study}.odm.xml"
 
 
 def dataset_files(subjects: Mapping[str, Subject]) -> dict[str, bytes]:

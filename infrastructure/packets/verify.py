@@ -98,6 +98,7 @@ class PacketReport:
     files: int = 0
     events: int = 0
     documents_redrawn: bool = False
+    documents_in_packet: bool = False
     findings: list[PacketFinding] = field(default_factory=list)
 
     @property
@@ -117,6 +118,7 @@ class PacketReport:
             "files": self.files,
             "events": self.events,
             "documents_redrawn": self.documents_redrawn,
+            "documents_in_packet": self.documents_in_packet,
             "findings": [finding.as_dict() for finding in self.findings],
         }
 
@@ -512,6 +514,7 @@ def _check_derived(
     has_documents = any(path.endswith(".pdf") for path in manifest.files)
     redraw = has_documents and redraw_documents
     report.documents_redrawn = redraw
+    report.documents_in_packet = has_documents
     log = contents.PacketLog(
         study=manifest.study,
         origin=manifest.origin,

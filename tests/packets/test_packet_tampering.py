@@ -21,6 +21,7 @@ from infrastructure.packets.evidence import (
     SERVER_KEY,
 )
 from infrastructure.packets.verify import PacketFinding, PacketReport, verify_packet
+from projections.odm import check_odm_schema
 from signatures.keys import generate_private_key, key_id, public_key_to_text
 from tests.packets.conftest import BuiltPacket, tampered
 
@@ -76,6 +77,9 @@ def test_the_packet_holds_every_file_the_issue_names(demo_packet: BuiltPacket) -
 
     assert {MANIFEST, MANIFEST_SIGNATURE, EVENTS, PROOFS, CHECKPOINT, SERVER_KEY} <= paths
     assert {"log/keys.json", AUDIT_CSV, "audit-trail/audit-trail.json"} <= paths
+    assert "odm/NCT01297972.odm.xml" in paths
+    assert {f"datasets/{name}.csv" for name in ("DM", "EX", "LB", "AE", "DS")} <= paths
+    assert "datasets/data-dictionary.csv" in paths
     assert "conep/progress-report.json" in paths
     assert any(path.startswith("conep/sae/") for path in paths)
 
@@ -198,9 +202,7 @@ def test_a_swapped_server_key_breaks_the_checkpoint_and_the_accounts(
 ) -> None:
     impostor = public_key_to_text(generate_private_key().public_key())
 
-    report = verify(
-        tampered(demo_packet, {SERVER_KEY: (impostor + "\n").encode()}, resign=True)
-    )
+    report = verify(tampered(demo_packet, {SERVER_KEY: (impostor + "\n").encode()}, resign=True))
 
     assert "checkpoint-invalid" in kinds(report, CHECKPOINT)
     assert "server-key-mismatch" in kinds(report, SERVER_KEY)
@@ -246,6 +248,36 @@ def test_an_edited_dataset_value_is_caught_and_named_with_its_line(
     (finding,) = report.findings
     assert finding.file == AUDIT_CSV
     assert "line 41" in finding.detail and "Someone Else" in finding.detail
+
+
+def test_an_edited_laboratory_value_is_caught_in_the_dataset_and_named(
+    demo_packet: BuiltPacket,
+) -> None:
+    path = "datasets/LB.csv"
+    rows = demo_packet.files()[path].decode("utf-8").split("\r\n")
+    header = rows[0].split(",")
+    cells = rows[5].split(",")
+    column = header.index("LBORRES")
+    cells[column] = "999"
+    rows[5] = ",".join(cells)
+
+    report = verify(tampered(demo_packet, {path: "\r\n".join(rows).encode()}, resign=True))
+
+    assert [(f.kind, f.file) for f in report.findings] == [("derived-mismatch", path)]
+    assert "line 6" in report.findings[0].detail
+
+
+def test_an_edited_odm_audit_record_is_caught(demo_packet: BuiltPacket) -> None:
+    path = "odm/NCT01297972.odm.xml"
+    edited = demo_packet.files()[path].replace(b"<SourceID>", b"<SourceID>1", 1)
+
+    report = verify(tampered(demo_packet, {path: edited}, resign=True))
+
+    assert [(f.kind, f.file) for f in report.findings] == [("derived-mismatch", path)]
+
+
+def test_the_odm_file_is_valid_against_the_odm_1_3_2_schema(demo_packet: BuiltPacket) -> None:
+    check_odm_schema(demo_packet.files()["odm/NCT01297972.odm.xml"])
 
 
 def test_a_manifest_signed_by_another_key_is_refused(demo_packet: BuiltPacket) -> None:
