@@ -12,7 +12,18 @@ from flask import Flask, Response, request, send_from_directory
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
-from api import accounts, cli, dashboard, events, problems, proofs, study, subjects, tokens
+from api import (
+    accounts,
+    cli,
+    dashboard,
+    events,
+    packets,
+    problems,
+    proofs,
+    study,
+    subjects,
+    tokens,
+)
 from api.json_text import HtmlSafeJSONProvider
 from api.store import EXTENSION
 
@@ -74,6 +85,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         study.blp,
         dashboard.blp,
         accounts.blp,
+        packets.blp,
     ):
         api.register_blueprint(blueprint)
     problems.register(app)

@@ -76,7 +76,9 @@ def load_sponsor_key(settings: Settings) -> Ed25519PrivateKey:
         return private_key_from_pem(path.read_bytes())
     except FileNotFoundError:
         raise StoreNotInitialised(
-            f"no sponsor packet key at {path}: run 'sealtrail init' first"
+            f"no sponsor packet key at {path}: on a new store run 'sealtrail init'; if it was "
+            "lost, restore it from a backup or register a new key for the account sponsor "
+            "('sealtrail key register' and 'sealtrail key revoke')"
         ) from None
     except KeyFormatError as error:
         raise StoreNotInitialised(
