@@ -858,11 +858,18 @@ def check_odm_schema(document: bytes) -> None:
 
     validator = odm_parser.ODMSchemaValidator(standard="odm", version="1.3.2")
     schema: xmlschema.XMLSchemaBase = validator.xsd
+    # xmlschema refuses documents of more than a million elements, a guard against documents
+    # that grow on reading; with entities refused, an element takes at least four bytes
+    # ("<a/>"), so a bound taken from the size never refuses a genuine log of any length.
+    default_limit = xmlschema.limits.MAX_XML_ELEMENTS
+    xmlschema.limits.MAX_XML_ELEMENTS = max(default_limit, len(document) // 4 + 1)
     try:
         resource = xmlschema.XMLResource(io.BytesIO(document), defuse="always")
         errors = list(islice(schema.iter_errors(resource), MAX_VIOLATIONS_NAMED))
     except xmlschema.XMLResourceError as error:
         raise OdmSchemaInvalid([f"not a well-formed XML document: {error}"]) from None
+    finally:
+        xmlschema.limits.MAX_XML_ELEMENTS = default_limit
     if errors:
         raise OdmSchemaInvalid(
             [f"{error.path}: {error.reason or error.message}" for error in errors]
