@@ -10,6 +10,9 @@ carries. The same log and checkpoint therefore always give the same bytes.
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
+import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -115,10 +118,41 @@ def derived_files(
         drawings.update(document_drawings(log, subjects))
     files[README] = readme(log, sorted({*files, *drawings}), documents=documents)
     if draw:
-        for path, drawing in drawings.items():
-            note(f"drawing {path}")
-            files[path] = drawing()
+        note(f"drawing {len(drawings)} PDFs")
+        files.update(draw_all(drawings))
     return dict(sorted(files.items()))
+
+
+# -- drawing ---------------------------------------------------------------------------------------
+
+_drawings: dict[str, Callable[[], bytes]] = {}
+"""The drawings of the current :func:`draw_all`, for the processes it forks."""
+
+
+def draw_all(drawings: Mapping[str, Callable[[], bytes]]) -> dict[str, bytes]:
+    """Every drawing done, on every core when this process may fork.
+
+    Drawing (matplotlib's charts, reportlab's pages) is nearly all of a packet's time, and each
+    PDF is independent of the others. A forked process shares the events already in memory,
+    so nothing is sent to it but a path. Fork is safe only while this process runs one thread
+    (a database pool's threads may hold locks a child would inherit), so otherwise, and where
+    there is no fork or one core, the PDFs are drawn here, one after another.
+    """
+    workers = min(len(drawings), os.cpu_count() or 1)
+    if workers < 2 or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
+        return {path: drawing() for path, drawing in drawings.items()}
+    _drawings.clear()
+    _drawings.update(drawings)
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            drawn = pool.map(_draw, list(drawings), chunksize=1)
+    finally:
+        _drawings.clear()
+    return dict(zip(drawings, drawn, strict=True))
+
+
+def _draw(path: str) -> bytes:
+    return _drawings[path]()
 
 
 # -- keys ------------------------------------------------------------------------------------------
