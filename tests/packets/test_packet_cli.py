@@ -125,19 +125,17 @@ def test_as_without_key_is_a_usage_error_and_builds_nothing(home: Path) -> None:
     assert not (home / "p.zip").exists()
 
 
-def test_an_administrator_may_not_sign_a_packet(home: Path) -> None:
-    done = sealtrail(
-        "packet",
-        "build",
-        "--out",
-        str(home / "p.zip"),
-        "--as",
-        "admin",
-        "--key",
-        str(home / "admin.pem"),
+def build_as_admin(home: Path, password: str) -> subprocess.CompletedProcess[str]:
+    out = str(home / "p.zip")
+    return sealtrail(
+        *("packet", "build", "--out", out, "--as", "admin", "--key", str(home / "admin.pem")),
         home=home,
-        extra_env={"SEALTRAIL_PASSWORD": ADMIN_PASSWORD},
+        extra_env={"SEALTRAIL_PASSWORD": password},
     )
+
+
+def test_an_administrator_may_not_sign_a_packet(home: Path) -> None:
+    done = build_as_admin(home, ADMIN_PASSWORD)
 
     assert done.returncode == 1
     assert done.stderr.startswith("sealtrail: Packet signer not accepted: admin is not")
@@ -145,18 +143,7 @@ def test_an_administrator_may_not_sign_a_packet(home: Path) -> None:
 
 
 def test_a_wrong_password_for_the_signer_is_refused(home: Path) -> None:
-    done = sealtrail(
-        "packet",
-        "build",
-        "--out",
-        str(home / "p.zip"),
-        "--as",
-        "admin",
-        "--key",
-        str(home / "admin.pem"),
-        home=home,
-        extra_env={"SEALTRAIL_PASSWORD": "not the password"},
-    )
+    done = build_as_admin(home, "not the password")
 
     assert done.returncode == 1
     assert len(done.stderr.splitlines()) == 1
