@@ -10,7 +10,9 @@
    the one before (per subject); the Merkle tree rebuilt from the events and compared with the
    stored leaves, interior nodes and every stored checkpoint (its signed note, and the size and
    root stored beside it); and, given one kept outside the store, that the log still extends it
-   (what catches truncation and rollback).
+   (what catches truncation and rollback); and every electronic signature over records
+   (``RecordsSigned``) against the hashes of the records of its stream as they stood when it was
+   made (``signature-not-linked``: a signature moved to other records or another stream).
 
 Every problem is a :class:`Finding`; nothing stops at the first. A finding names the stream an
 event is stored under (its row's stream id), never the stream its own content claims: an event
@@ -34,6 +36,7 @@ from sqlalchemy import Engine, select
 from domain.account import ACCOUNT_EVENT_KINDS, Account, RegisteredKey
 from domain.attribution import attribute
 from domain.signed import SignedAggregate, stream_id
+from domain.subject import Subject
 from infrastructure.log_reader import open_log_reader
 from infrastructure.merkle_log import checkpoints, merkle_leaves, merkle_nodes
 from infrastructure.settings import Settings
@@ -42,6 +45,7 @@ from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
 from signatures.keys import public_key_from_text
 from signatures.merkle import InMemoryTree, leaf_hash, root
+from signatures.record_hash import RecordHashes
 
 RANGE = 2_000
 PAGE = 500
@@ -86,6 +90,10 @@ class EventFacts:
     previous_hash: str | None = None
     event_hash: str | None = None
     leaf_hash: bytes | None = None
+    changes_entry: int | None = None
+    """The entry a correction or void changes."""
+    covers: tuple[tuple[int, str], ...] | None = None
+    """What a signature over records covers: (entry, record hash) pairs."""
 
 
 @dataclass(frozen=True)
@@ -438,12 +446,29 @@ class EventChecker:
             event.previous_hash,
             event.event_hash,
             leaf_hash(event.leaf_data(notification.id)),
+            *_record_facts(event),
         )
         try:
             attribute(event, self._accounts.get, self._anchor)
         except VerificationError as error:
             return fact, Finding(notification.id, str(originator), version, error.kind, str(error))
         return fact, None
+
+
+def _record_facts(
+    event: SignedAggregate.Event,
+) -> tuple[int | None, tuple[tuple[int, str], ...] | None]:
+    """The entry an event changes, and what it signs, for the in-order signature check."""
+    if not isinstance(event, Subject.Event):
+        return None, None
+    covers = None
+    if isinstance(event, Subject.RecordsSigned):
+        try:
+            covers = tuple(sorted(event.covered().items()))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            covers = ((0, ""),)  # malformed: names no record, so it is found not linked
+    changes = event.changed_entry()
+    return (changes if isinstance(changes, int) else None), covers
 
 
 def _is_named(stream: object, originator: UUID) -> bool:
@@ -477,9 +502,18 @@ def _check_streams(facts: list[EventFacts]) -> list[Finding]:
     """
     versions: dict[UUID, int] = {}
     heads: dict[UUID, str | None] = {}
+    records: dict[UUID, RecordHashes] = {}
     findings: list[Finding] = []
     for fact in facts:
         name = str(fact.stream_id)
+        stream_records = records.setdefault(fact.stream_id, RecordHashes())
+        if fact.covers is not None:
+            try:
+                stream_records.check_signature(dict(fact.covers))
+            except VerificationError as error:
+                findings.append(Finding(fact.position, name, fact.version, error.kind, str(error)))
+        if fact.event_hash is not None:
+            stream_records.add(fact.version, fact.event_hash, fact.changes_entry)
         previous_version = versions.get(fact.stream_id, 0)
         if fact.version != previous_version + 1:
             findings.append(
