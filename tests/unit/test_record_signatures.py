@@ -247,12 +247,14 @@ def test_a_signature_over_records_means_review_approval_or_responsibility(meanin
 def test_the_meaning_is_the_one_the_signer_signed() -> None:
     subject = consented()
 
-    with pytest.raises(SignatureRefused, match="signed body's meaning is 'review'"):
-        with authored(as_investigator("review")):
-            subject.sign_records(
-                entries=[{"entry": 2, "record_hash": subject.entries[2].record_hash}],
-                meaning="approval",
-            )
+    with (
+        pytest.raises(SignatureRefused, match="signed body's meaning is 'review'"),
+        authored(as_investigator("review")),
+    ):
+        subject.sign_records(
+            entries=[{"entry": 2, "record_hash": subject.entries[2].record_hash}],
+            meaning="approval",
+        )
 
 
 def test_a_record_changed_since_it_was_read_is_not_signed_as_it_was() -> None:
@@ -286,7 +288,7 @@ def test_a_signature_is_neither_corrected_nor_voided(how: str) -> None:
             )
 
 
-# -- linking (what verify and the store check) -------------------------------------------------------
+# -- linking (what verify and the store check) -----------------------------------------------------
 
 
 def test_a_signature_with_the_hashes_of_its_own_records_is_linked() -> None:
