@@ -8,6 +8,8 @@ pass without waiting ten minutes.
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
@@ -15,11 +17,19 @@ from werkzeug.test import TestResponse
 
 from domain.account import Role
 from infrastructure.bootstrap import Store
+from infrastructure.documents.reports import (
+    audit_trail_csv,
+    audit_trail_pdf,
+    audit_trail_rows,
+    covering_checkpoint,
+)
+from projections.audit_trail import Period
 from signatures.keys import public_key_from_text
 from signatures.receipts import verify_receipt
 from tests.access.conftest import Clock, assert_problem, make_person, token_for
 from tests.conftest import STUDY, Person, consent, haemoglobin, screening
 from tests.e2e.conftest import SUBJECT, Site
+from tests.reports.test_documents import page_texts
 
 HISTORY = f"/v1/studies/{STUDY}/subjects/{SUBJECT}/history"
 
@@ -406,3 +416,39 @@ def test_signing_on_either_backend_records_a_signature_that_verifies(timed_any: 
     assert [len(item["signatures"]) for item in trial.history()] == [1, 1, 1, 0, 0]
     report = timed_any.verifier(workers=1).verify()
     assert report.findings == []
+
+
+def test_the_audit_trail_csv_and_pdf_show_the_signature_and_its_lapse(trial: Trial) -> None:
+    signed(trial.sign([3], meaning="approval"))
+    correct_haemoglobin(trial)
+    rows = audit_trail_rows(trial.store, STUDY, [SUBJECT])
+
+    table = audit_trail_csv(rows).decode("utf-8-sig")
+    pdf = audit_trail_pdf(
+        trial.store,
+        rows,
+        study=STUDY,
+        codes=[SUBJECT],
+        period=Period(),
+        checkpoint=covering_checkpoint(trial.store),
+        chart_dpi=50,
+    )
+
+    lines = list(csv.DictReader(io.StringIO(table)))
+    (signature,) = [line for line in lines if line["action"] == "signed"]
+    assert (signature["entry"], signature["kind"], signature["field"]) == (
+        "3",
+        "BloodCountRecorded",
+        "electronic signature",
+    )
+    assert (signature["printed_name"], signature["meaning"]) == ("Rita Lima", "approval")
+    assert signature["new"].startswith("approval of record ")
+    (lapse,) = [line for line in lines if line["field"] == "signature of entry 4"]
+    assert (lapse["old"], lapse["new"]) == (
+        "covers the current value",
+        "no longer covers the current value",
+    )
+    text = " ".join(page_texts(pdf))
+    assert "1 signed" in text  # the cover counts it
+    assert "electronic signature" in text
+    assert "no longer covers the current value" in " ".join(text.split())

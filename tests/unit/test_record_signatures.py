@@ -14,6 +14,15 @@ import pytest
 from domain.authorship import Authorship, authored
 from domain.errors import CorrectionInvalid, EntryNotFound, SignatureRefused, SignedRecordChanged
 from domain.subject import Subject
+from projections.audit_index import audit_index
+from projections.audit_trail import (
+    COVERS,
+    ELECTRONIC_SIGNATURE,
+    NO_LONGER_COVERS,
+    SIGNED,
+    audit_rows,
+    summary_counts,
+)
 from signatures.errors import SignatureNotLinked
 from signatures.record_hash import (
     RecordHashes,
@@ -323,3 +332,64 @@ def test_a_signature_moved_onto_another_subjects_records_is_not_linked() -> None
 def test_a_signature_naming_an_entry_the_stream_lacks_is_not_linked() -> None:
     with pytest.raises(SignatureNotLinked, match="names entry 7, which the stream lacks"):
         check_signature_linked({7: "0" * 64}, {1: "1" * 64})
+
+
+# -- the human-readable views: audit trail and audit index ----------------------------------------
+
+
+def signed_then_corrected() -> list[Subject.Event]:
+    """Enrolled (1-4), transfused (5), entries 4 and 5 signed (6), entry 5 corrected (7)."""
+    with authored(as_investigator("authorship")):
+        subject = enrolled()
+        subject.give_transfusion(**transfusion())
+    sign(subject, 4, 5)
+    with authored(as_investigator("authorship")):
+        subject.correct_entry(
+            entry=5,
+            entry_kind="TransfusionGiven",
+            changes={"units": {"old": 2, "new": 3}},
+            reason="typo",
+        )
+    return events_of(subject)
+
+
+def test_the_audit_trail_has_a_row_per_record_signed() -> None:
+    events = signed_then_corrected()
+
+    rows = [r for r in audit_rows(list(enumerate(events, 1))) if r.action == SIGNED]
+
+    assert [(r.entry, r.kind, r.by_entry, r.field) for r in rows] == [
+        (4, "Enrolled", 6, ELECTRONIC_SIGNATURE),
+        (5, "TransfusionGiven", 6, ELECTRONIC_SIGNATURE),
+    ]
+    signature = events[5]
+    assert isinstance(signature, Subject.RecordsSigned)
+    assert [r.new for r in rows] == [f"review of record {h}" for h in signature.covered().values()]
+    assert {(r.printed_name, r.meaning) for r in rows} == {("Rita Lima", "review")}
+    assert summary_counts(rows)[SIGNED] == 2
+
+
+def test_the_audit_trail_says_when_a_correction_leaves_a_signature_no_longer_covering() -> None:
+    rows = audit_rows(list(enumerate(signed_then_corrected(), 1)))
+
+    by_correction = [(r.entry, r.field, r.old, r.new, r.reason) for r in rows if r.by_entry == 7]
+
+    assert by_correction == [
+        (5, "signature of entry 6", COVERS, NO_LONGER_COVERS, "typo"),
+        (5, "units", 2, 3, "typo"),
+    ]
+
+
+def test_the_audit_index_lists_each_records_signatures_and_their_coverage() -> None:
+    index = audit_index(
+        (event, position) for position, event in enumerate(signed_then_corrected(), 1)
+    )
+
+    assert index is not None
+    enrolment, transfused = index["records"][3], index["records"][4]
+    assert [(s["entry"], s["covers_current_value"]) for s in enrolment["signatures"]] == [(6, True)]
+    assert [(s["entry"], s["covers_current_value"]) for s in transfused["signatures"]] == [
+        (6, False)
+    ]
+    assert transfused["signatures"][0]["signature"]["printed_name"] == "Rita Lima"
+    assert index["records"][0]["signatures"] == []
