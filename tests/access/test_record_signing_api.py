@@ -452,3 +452,35 @@ def test_the_audit_trail_csv_and_pdf_show_the_signature_and_its_lapse(trial: Tri
     assert "1 signed" in text  # the cover counts it
     assert "electronic signature" in text
     assert "no longer covers the current value" in " ".join(text.split())
+
+
+def test_a_retry_with_the_same_idempotency_key_answers_the_first_receipt(trial: Trial) -> None:
+    hashes = trial.record_hashes()
+    body = trial.investigator.body(
+        SUBJECT,
+        "RecordsSigned",
+        {"entries": [{"entry": 3, "record_hash": hashes[3]}]},
+        meaning="review",
+    )
+    payload = {
+        "event": body,
+        "signature": trial.investigator.sign(body),
+        "password": trial.investigator.password,
+        "user_id": "inv1",
+    }
+    headers = {**trial.site.auth(trial.investigator), "Idempotency-Key": "sign-rp101-3"}
+
+    first = signed(trial.site.client.post("/v1/signatures", json=payload, headers=headers))
+    again = signed(trial.site.client.post("/v1/signatures", json=payload, headers=headers))
+
+    assert again["receipt"] == first["receipt"]
+    assert trial.versions() == 4
+
+
+def test_a_stale_expected_version_is_a_conflict(trial: Trial) -> None:
+    headers = {**trial.site.auth(trial.investigator), "If-Match": '"2"'}
+
+    response = trial.sign([3], headers=headers)
+
+    assert_problem(response, 409, title="Version conflict")
+    assert trial.versions() == 3
