@@ -472,8 +472,22 @@ class Subject(SignedAggregate):
         """Each covered record: ``{"entry": n, "record_hash": hex}``, in the signer's order."""
 
         def covered(self) -> dict[int, str]:
-            """Entry number -> the record hash signed."""
-            return {int(c["entry"]): str(c["record_hash"]) for c in self.entries}
+            """Entry number -> the record hash signed.
+
+            An item that is not such a pair (only in a log written past the store) is left
+            out; :meth:`names_only_records` says whether there was one.
+            """
+            found: dict[int, str] = {}
+            for item in self.entries:
+                if isinstance(item, Mapping):
+                    entry, signed_hash = item.get("entry"), item.get("record_hash")
+                    if isinstance(entry, int) and isinstance(signed_hash, str):
+                        found[entry] = signed_hash
+            return found
+
+        def names_only_records(self) -> bool:
+            """True when every item names one record, each once, by entry and record hash."""
+            return len(self.covered()) == len(self.entries)
 
         def apply(self, subject: Subject) -> None:
             super().apply(subject)

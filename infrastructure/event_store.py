@@ -116,7 +116,7 @@ class SealedEventStore(EventStore[UUID]):
         for before in [self.mapper.to_domain_event(s) for s in stored] + pending:
             if isinstance(before, Subject.Event):
                 records.add(before.originator_version, before.event_hash, before.changed_entry())
-        records.check_signature(event.covered())
+        records.check_signature(event.covered() if event.names_only_records() else {})
 
     def stored_hash(self, originator_id: UUID, version: int) -> str:
         """The chain hash of a stored event (the genesis hash before version 1)."""

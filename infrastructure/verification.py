@@ -463,10 +463,8 @@ def _record_facts(
         return None, None
     covers = None
     if isinstance(event, Subject.RecordsSigned):
-        try:
-            covers = tuple(sorted(event.covered().items()))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            covers = ((0, ""),)  # malformed: names no record, so it is found not linked
+        # Entries that cannot be read name no record: such a signature is not linked.
+        covers = tuple(sorted(event.covered().items())) if event.names_only_records() else ()
     changes = event.changed_entry()
     return (changes if isinstance(changes, int) else None), covers
 

@@ -48,8 +48,11 @@ def check_signature_linked(covered: Mapping[int, str], records: Mapping[int, str
         records: entry number -> the record hash of each record of the subject at that point.
 
     Raises:
-        SignatureNotLinked: an entry the subject did not have, or a hash that is not its record's.
+        SignatureNotLinked: no record named, an entry the subject did not have, or a hash that
+            is not its record's.
     """
+    if not covered:
+        raise SignatureNotLinked("the signature names no record it can be linked to")
     for entry, signed in sorted(covered.items()):
         actual = records.get(entry)
         if actual is None:

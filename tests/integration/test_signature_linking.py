@@ -16,14 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from eventsourcing.persistence import StoredEvent
 
+from api.cli import main
 from api.submissions import submission_from
 from domain.account import Role
-from domain.authorship import authored
+from domain.authorship import Authorship, authored
 from domain.signed import stream_id
 from domain.subject import Subject
 from infrastructure.bootstrap import Store
+from signatures.canonical import canonicalize
 from signatures.errors import SignatureNotLinked
 from tests.conftest import STUDY, Person, PersonFactory
 from tests.integration.test_tamper_suite import (
@@ -191,4 +194,48 @@ def test_a_signature_lifted_onto_another_subjects_stream_is_found_not_linked(
         (moved, RP101, 6, "content-mismatch"),
         (moved, RP101, 6, "leaf-missing"),
         (moved, RP101, 6, "signature-not-linked"),
+    ]
+
+
+def test_a_signature_whose_entries_cannot_be_read_is_found_not_linked(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    """Signed with the real key over a body whose entries are not records: nothing is linked."""
+    c = signed_cohort(sqlite_store, person_in)
+    body = c.investigator.body("RP-101", "RecordsSigned", {"entries": ["3"]}, meaning="review")
+    # Made by hand: the API's schema would refuse these entries before anything is signed.
+    authorship = Authorship(canonicalize(body).decode(), c.investigator.sign(body))
+    aggregate = sqlite_store.app.find_subject(RP101)
+    assert aggregate is not None
+    with authored(authorship):
+        aggregate.trigger_event(Subject.RecordsSigned, entries=("3",))
+    insert_raw(sqlite_store, as_stored(sqlite_store, aggregate))
+    forged = last_position(sqlite_store)
+
+    assert findings_of(sqlite_store) == [
+        (forged, RP101, 6, "leaf-missing"),
+        (forged, RP101, 6, "signature-not-linked"),
+    ]
+
+
+def test_sealtrail_verify_names_a_moved_signature_and_exits_1(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    c = signed_cohort(sqlite_store, person_in)
+    forged = forged_signature(
+        sqlite_store, c.investigator, "RP-101", {4: hash_of(sqlite_store, RP102, 3)}
+    )
+    insert_raw(sqlite_store, as_stored(sqlite_store, forged))
+    env = {
+        "SEALTRAIL_HOME": str(sqlite_store.settings.home),
+        "SEALTRAIL_DATABASE_URL": sqlite_store.settings.database_url.render_as_string(False),
+    }
+
+    done = CliRunner().invoke(main, ["verify", "--json", "--workers", "1"], env=env)
+
+    assert done.exit_code == 1
+    report = json.loads(done.stdout)
+    assert sorted((f["stream"], f["version"], f["kind"]) for f in report["findings"]) == [
+        (RP101, 6, "leaf-missing"),
+        (RP101, 6, "signature-not-linked"),
     ]
