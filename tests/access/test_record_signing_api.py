@@ -484,3 +484,22 @@ def test_a_stale_expected_version_is_a_conflict(trial: Trial) -> None:
 
     assert_problem(response, 409, title="Version conflict")
     assert trial.versions() == 3
+
+
+def test_a_signature_in_a_batch_of_events_is_refused_with_the_batch(trial: Trial) -> None:
+    hashes = trial.record_hashes()
+    body = trial.investigator.body(
+        SUBJECT,
+        "RecordsSigned",
+        {"entries": [{"entry": 3, "record_hash": hashes[3]}]},
+        meaning="review",
+    )
+
+    response = trial.site.client.post(
+        "/v1/events/batch",
+        json=[{"event": body, "signature": trial.investigator.sign(body)}],
+        headers=trial.site.auth(trial.investigator),
+    )
+
+    assert_problem(response, 422, title="Signing ceremony required", detail="submission 0")
+    assert trial.versions() == 3
