@@ -20,6 +20,7 @@ from api import (
     packets,
     problems,
     proofs,
+    signatures,
     study,
     subjects,
     tokens,
@@ -79,6 +80,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (
         tokens.blp,
         events.blp,
+        signatures.blp,
         proofs.events_blp,
         proofs.checkpoints_blp,
         subjects.blp,

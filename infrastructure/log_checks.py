@@ -10,9 +10,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 from uuid import UUID
 
-from domain.signed import stream_id
+from domain.signed import SignedAggregate, stream_id
+from domain.subject import Subject
 from signatures.chain import GENESIS_HASH, check_link
 from signatures.errors import VerificationError
+from signatures.record_hash import RecordHashes
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,24 @@ class EventFacts:
     previous_hash: str | None = None
     event_hash: str | None = None
     leaf_hash: bytes | None = None
+    changes_entry: int | None = None
+    """The entry a correction or void changes."""
+    covers: tuple[tuple[int, str], ...] | None = None
+    """What a signature over records covers: (entry, record hash) pairs."""
+
+
+def record_facts(
+    event: SignedAggregate.Event,
+) -> tuple[int | None, tuple[tuple[int, str], ...] | None]:
+    """The entry an event changes, and what it signs, for the in-order signature check."""
+    if not isinstance(event, Subject.Event):
+        return None, None
+    covers = None
+    if isinstance(event, Subject.RecordsSigned):
+        # Entries that cannot be read name no record: such a signature is not linked.
+        covers = tuple(sorted(event.covered().items())) if event.names_only_records() else ()
+    changes = event.changed_entry()
+    return (changes if isinstance(changes, int) else None), covers
 
 
 def is_named(stream: object, originator: UUID) -> bool:
@@ -74,15 +94,25 @@ def named(findings: list[Finding], facts: list[EventFacts]) -> list[Finding]:
 
 
 def check_streams(facts: list[EventFacts]) -> list[Finding]:
-    """Per stream, in log order: versions in sequence and the chain unbroken.
+    """Per stream, in log order: versions in sequence, the chain unbroken, and every signature over
+    records linked to the records of its stream as they stood when it was made.
 
     Findings carry the stream's id; :func:`named` gives them its name.
     """
     versions: dict[UUID, int] = {}
     heads: dict[UUID, str | None] = {}
+    records: dict[UUID, RecordHashes] = {}
     findings: list[Finding] = []
     for fact in facts:
         name = str(fact.stream_id)
+        stream_records = records.setdefault(fact.stream_id, RecordHashes())
+        if fact.covers is not None:
+            try:
+                stream_records.check_signature(dict(fact.covers))
+            except VerificationError as error:
+                findings.append(Finding(fact.position, name, fact.version, error.kind, str(error)))
+        if fact.event_hash is not None:
+            stream_records.add(fact.version, fact.event_hash, fact.changes_entry)
         previous_version = versions.get(fact.stream_id, 0)
         if fact.version != previous_version + 1:
             findings.append(

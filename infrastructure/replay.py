@@ -33,7 +33,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, cast
 from uuid import UUID
@@ -49,7 +49,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from domain.errors import SubjectNotFound
 from domain.signed import SignedAggregate, stream_id
-from domain.subject import KIND_INDEX, Entry, Subject
+from domain.subject import KIND_INDEX, Entry, RecordSignature, Subject
 from domain.wire import recorded_instant
 from infrastructure.application import SealTrail
 from infrastructure.bootstrap import Store
@@ -73,7 +73,7 @@ CACHE_INTERVAL = 100
 MAX_POSITION = 2**63 - 1
 """The largest log position either backend can hold (a 64-bit integer)."""
 
-SEAL_CONTEXT = b"sealtrail replay cache v1\n"
+SEAL_CONTEXT = b"sealtrail replay cache v2\n"
 """Domain separation: a replay-cache seal can never be taken for any other server signature."""
 
 # The aggregate's bookkeeping that a cached state must not carry: the pending events (none, in
@@ -262,7 +262,16 @@ class SubjectReplayer:
     def _encode(self, subject: Subject) -> bytes:
         state = {name: value for name, value in vars(subject).items() if name not in NOT_STATE}
         state["entries"] = [
-            [e.version, e.kind, e.fields, e.recorded_at, e.corrected_by, e.voided_by]
+            [
+                e.version,
+                e.kind,
+                e.fields,
+                e.recorded_at,
+                e.corrected_by,
+                e.voided_by,
+                e.record_hash,
+                [astuple(signature) for signature in e.signatures],
+            ]
             for e in subject.entries.values()
         ]
         return self._transcoder.encode(state)
@@ -282,7 +291,19 @@ class SubjectReplayer:
         subject: Subject = object.__new__(Subject)
         subject.__dict__.update(state)
         subject.__dict__["_pending_events"] = []
-        subject.entries = {row[0]: Entry(*row) for row in rows}
+        subject.entries = {
+            row[0]: Entry(
+                version=row[0],
+                kind=row[1],
+                fields=row[2],
+                recorded_at=row[3],
+                corrected_by=row[4],
+                voided_by=row[5],
+                record_hash=row[6],
+                signatures=[RecordSignature(*signature) for signature in row[7]],
+            )
+            for row in rows
+        }
         return subject
 
     # -- the cache -------------------------------------------------------------------------------

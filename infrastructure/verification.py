@@ -10,7 +10,9 @@
    the one before (per subject); the Merkle tree rebuilt from the events and compared with the
    stored leaves, interior nodes and every stored checkpoint (its signed note, and the size and
    root stored beside it); and, given one kept outside the store, that the log still extends it
-   (what catches truncation and rollback).
+   (what catches truncation and rollback); and every electronic signature over records
+   (``RecordsSigned``) against the hashes of the records of its stream as they stood when it was
+   made (``signature-not-linked``: a signature moved to other records or another stream).
 
 Every problem is a :class:`Finding`; nothing stops at the first. A finding names the stream an
 event is stored under (its row's stream id), never the stream its own content claims: an event
@@ -34,7 +36,14 @@ from sqlalchemy import Engine, select
 from domain.account import ACCOUNT_EVENT_KINDS, Account, RegisteredKey
 from domain.attribution import attribute
 from domain.signed import SignedAggregate
-from infrastructure.log_checks import EventFacts, Finding, check_streams, is_named, named
+from infrastructure.log_checks import (
+    EventFacts,
+    Finding,
+    check_streams,
+    is_named,
+    named,
+    record_facts,
+)
 from infrastructure.log_reader import open_log_reader
 from infrastructure.merkle_log import checkpoints, merkle_leaves, merkle_nodes
 from infrastructure.settings import Settings
@@ -400,6 +409,7 @@ class EventChecker:
             event.previous_hash,
             event.event_hash,
             leaf_hash(event.leaf_data(notification.id)),
+            *record_facts(event),
         )
         try:
             attribute(event, self._accounts.get, self._anchor)

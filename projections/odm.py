@@ -25,9 +25,11 @@ The document, element by element (ODM 1.3.2 chapter 3):
   transaction in log order. A record is an ``ItemGroupData`` with ``TransactionType="Insert"``;
   an ``EntryCorrected`` is an ``Update`` of the corrected entry's item group carrying the new
   values of the items it changed; an ``EntryVoided`` is a ``Remove`` of the voided entry's item
-  group. Each entry is its own ``FormData`` whose ``FormRepeatKey`` is the entry (version)
-  number, so a correction or void addresses the entry it changes. Each transaction has its
-  ``AuditRecord`` (who, where, the store's recording time in UTC, the reason for a correction
+  group; a ``RecordsSigned`` (an investigator's electronic signature over records) is a
+  ``Context`` transaction on each entry it signs, carrying no item and that signature's
+  ``Signature`` (its meaning: review, approval or responsibility). Each entry is its own
+  ``FormData`` whose ``FormRepeatKey`` is the entry (version) number, so a correction, void
+  or signature addresses the entry it concerns. Each transaction has its ``AuditRecord`` (who, where, the store's recording time in UTC, the reason for a correction
   or void, and ``SourceID`` = the event's log position) and its ``Signature`` (who, where, the
   meaning's ``SignatureDef``, and when the signer signed).
 
@@ -73,10 +75,11 @@ LANGUAGE = "en"
 SOURCE_SYSTEM = "sealtrail"
 METADATA_VERSION_OID = "MDV.1"
 STUDY_EVENT_OID = "SE.RECORD"
-INSERT, UPDATE, REMOVE = "Insert", "Update", "Remove"
+INSERT, UPDATE, REMOVE, CONTEXT = "Insert", "Update", "Remove", "Context"
 
-CHANGE_KINDS = frozenset({"EntryCorrected", "EntryVoided"})
-"""Events that change an earlier entry: written as transactions on that entry's item group."""
+CHANGE_KINDS = frozenset({"EntryCorrected", "EntryVoided", "RecordsSigned"})
+"""Events about earlier entries (a correction, a void, an electronic signature over records):
+written as transactions on those entries' item groups."""
 
 RECORD_KINDS: tuple[str, ...] = tuple(kind for kind in EVENT_CLASSES if kind not in CHANGE_KINDS)
 """The record kinds, one form and item group each, in the order ``Subject`` declares them."""
@@ -386,6 +389,8 @@ class _SubjectRecord:
     code: str
     site: str
     transactions: list[_Transaction] = field(default_factory=list)
+    kinds: dict[int, str] = field(default_factory=dict)
+    """Each entry's record kind, by entry (version): what a signature over it addresses."""
 
 
 class _LogReading:
@@ -472,9 +477,13 @@ class _LogReading:
             elif isinstance(event, Subject.EntryVoided):
                 kind, entry, action, reason = event.entry_kind, event.entry, REMOVE, event.reason
                 items = ()
+            elif isinstance(event, Subject.RecordsSigned):
+                self._read_signature(position, event, record, signer)
+                return
             else:
                 kind, entry, action, reason = event.kind(), event.originator_version, INSERT, None
                 items = self._recorded_items(kind, event.signed_data())
+                record.kinds[entry] = kind
         except OdmExportRefused as refused:
             raise OdmExportRefused(f"log position {position} ({code}): {refused}") from None
         record.transactions.append(
@@ -489,6 +498,31 @@ class _LogReading:
                 signer=signer,
             )
         )
+
+    def _read_signature(
+        self,
+        position: int,
+        event: Subject.RecordsSigned,
+        record: _SubjectRecord,
+        signer: Signer,
+    ) -> None:
+        """A signature over records: a ``Context`` transaction on each entry it signs."""
+        for entry in sorted(event.covered()):
+            kind = record.kinds.get(entry)
+            if kind is None:
+                raise OdmExportRefused(f"the signature names entry {entry}, not a record")
+            record.transactions.append(
+                _Transaction(
+                    position=position,
+                    kind=kind,
+                    entry=entry,
+                    action=CONTEXT,
+                    items=(),
+                    reason=None,
+                    recorded_at=recorded_instant(event.recorded_at),
+                    signer=signer,
+                )
+            )
 
     def _recorded_items(self, kind: str, data: Mapping[str, Any]) -> tuple[_ItemValue, ...]:
         """The items of a new record, field by field as the author signed them."""
@@ -819,14 +853,18 @@ def _write_transaction(
         TransactionType=transaction.action,
     )
     signer, location = transaction.signer, _location_oid(record.site)
-    audit = _add(group, "AuditRecord", ID=f"AR.{transaction.position}")
+    # One event may sign several entries: each of its transactions needs IDs of its own.
+    ids = str(transaction.position)
+    if transaction.action == CONTEXT:
+        ids += f".{transaction.entry}"
+    audit = _add(group, "AuditRecord", ID=f"AR.{ids}")
     _add(audit, "UserRef", UserOID=_user_oid(signer.user_id))
     _add(audit, "LocationRef", LocationOID=location)
     _add(audit, "DateTimeStamp", transaction.recorded_at)
     if transaction.reason is not None:
         _add(audit, "ReasonForChange", transaction.reason)
     _add(audit, "SourceID", str(transaction.position))
-    signature = _add(group, "Signature", ID=f"SG.{transaction.position}")
+    signature = _add(group, "Signature", ID=f"SG.{ids}")
     _add(signature, "UserRef", UserOID=_user_oid(signer.user_id))
     _add(signature, "LocationRef", LocationOID=location)
     _add(signature, "SignatureRef", SignatureOID=_signature_oid(signer.meaning))

@@ -19,6 +19,7 @@ from api.cli import accounts, client, demo_cohort, packets, projections, replay,
 from api.cli.server import serve as run_server
 from domain.account import SPONSOR_ACCOUNT
 from domain.errors import DomainError
+from domain.subject import SIGNATURE_MEANINGS
 from infrastructure.application import SealTrail
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
@@ -238,6 +239,58 @@ def submit(
         event=client.read_event(event_file),
     )
     click.echo(json.dumps(receipt, indent=2))
+
+
+@main.command()
+@click.option("--url", required=True, help="The store's base URL, e.g. http://127.0.0.1:8000")
+@click.option("--user", "user_id", required=True, help="Your user id")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your Ed25519 private key (PEM)",
+)
+@click.option("--study", default="NCT01297972", show_default=True)
+@click.option("--subject", required=True, help="The subject's study code, e.g. RP-101")
+@click.option(
+    "--entry",
+    "entries",
+    required=True,
+    multiple=True,
+    type=click.IntRange(min=1),
+    help="A record to sign, by its entry number (repeat for several)",
+)
+@click.option("--meaning", required=True, type=click.Choice(SIGNATURE_MEANINGS))
+@click.option("--idempotency-key", default=None, help="Reuse to retry safely (default: new)")
+@one_line_errors
+def sign(
+    url: str,
+    user_id: str,
+    key_file: Path,
+    study: str,
+    subject: str,
+    entries: tuple[int, ...],
+    meaning: str,
+    idempotency_key: str | None,
+) -> None:
+    """Sign records of a subject electronically (21 CFR 11.50): review, approval or
+    responsibility. Prints the server's receipt and the records signed.
+
+    Your user id and password are both asked for (each run is a new session): the password
+    is read from SEALTRAIL_PASSWORD, or asked for on a terminal.
+    """
+    answer = client.sign_records(
+        url=url,
+        user_id=user_id,
+        key_file=key_file,
+        study=study,
+        subject=subject,
+        entries=entries,
+        meaning=meaning,
+        idempotency_key=idempotency_key,
+    )
+    click.echo(json.dumps(answer, indent=2))
 
 
 accounts.register(main, one_line_errors, store_command)

@@ -149,7 +149,7 @@ def audit_trail_document(
                 (
                     label("Linhas", "Rows"),
                     f"{len(rows)}: {counts['created']} created, {counts['corrected']} corrected, "
-                    f"{counts['voided']} voided",
+                    f"{counts['voided']} voided, {counts['signed']} signed",
                 ),
                 (label("Gerado em", "Generated at"), _when(now, protocol)),
             ]

@@ -36,7 +36,7 @@ from domain.attribution import attribute
 from domain.signed import SignedAggregate
 from domain.wire import RECORDED_FORMAT, recorded_instant
 from infrastructure.documents.renderings import LogTie
-from infrastructure.log_checks import EventFacts, check_streams, is_named, named
+from infrastructure.log_checks import EventFacts, check_streams, is_named, named, record_facts
 from infrastructure.packets import contents
 from infrastructure.packets.archive import Manifest, ManifestSigner, read_zip, sha256
 from infrastructure.packets.errors import PacketMalformed, PacketSignerInvalid
@@ -417,6 +417,7 @@ class _EventCheck:
             event.previous_hash,
             event.event_hash,
             hashed,
+            *record_facts(event),
         )
 
     def _check_proof(self, line: PacketEvent, hashed: bytes, proof: PacketProof | None) -> None:

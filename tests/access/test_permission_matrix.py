@@ -212,6 +212,21 @@ def write(batch: bool) -> Call:
     return call
 
 
+def sign_records(world: World, person: Person, where: str) -> TestResponse:
+    """Sign the screening record of the subject at ``where``, with the signing ceremony."""
+    subject = world.store.app.find_subject(f"{STUDY}/{where}-1")
+    assert subject is not None
+    covered = [{"entry": 1, "record_hash": subject.entries[1].record_hash}]
+    body = person.body(f"{where}-1", "RecordsSigned", {"entries": covered}, meaning="review")
+    payload = {
+        "event": body,
+        "signature": person.sign(body),
+        "password": person.password,
+        "user_id": person.user_id,
+    }
+    return world.site.client.post("/v1/signatures", json=payload, headers=world.auth(person))
+
+
 def administer(world: World, person: Person, where: str) -> TestResponse:
     target = f"target-{next(world.counter)}"
     world.store.app.open_account(user_id=target, printed_name="Target")
@@ -254,6 +269,7 @@ ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
     ),
     "POST events": (write(batch=False), Action.RECORD_CLINICAL_DATA),
     "POST events/batch": (write(batch=True), Action.RECORD_CLINICAL_DATA),
+    "POST signatures": (sign_records, Action.SIGN_CLINICAL_RECORDS),
     "GET checkpoints/latest": (
         get(lambda w, where: "/v1/checkpoints/latest"),
         Action.READ_LOG_EVIDENCE,
@@ -281,7 +297,12 @@ SITE_LESS = {
     name for name in ENDPOINTS if not name.startswith(("GET subject", "GET history", "POST"))
 } | {"POST packets"}
 """Endpoints that name no site: only a role that does the action at every site may call them."""
-SUCCESS = {"POST events": 201, "POST events/batch": 201, "POST accounts": 201}
+SUCCESS = {
+    "POST events": 201,
+    "POST events/batch": 201,
+    "POST signatures": 201,
+    "POST accounts": 201,
+}
 
 
 @pytest.mark.parametrize(
@@ -352,6 +373,7 @@ def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
         "/v1/studies/<study>/subjects/<subject>/history",
         "/v1/events",
         "/v1/events/batch",
+        "/v1/signatures",
         "/v1/checkpoints/latest",
         "/v1/checkpoints/consistency",
         "/v1/events/<int:position>/proof",

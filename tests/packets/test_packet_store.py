@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import time
+import zipfile
 
 import pytest
 
@@ -18,13 +20,16 @@ from infrastructure.packets.build import PacketSignatory, build_packet
 from infrastructure.packets.errors import PacketSignerInvalid
 from infrastructure.packets.verify import verify_packet
 from infrastructure.sponsor_key import open_sponsor_account
+from projections.odm import check_odm_schema
 from tests.access.conftest import make_person
 from tests.conftest import PersonFactory, consent, eligibility, enrolment, haemoglobin, screening
 from tests.e2e.conftest import Site
+from tests.integration.test_signature_linking import sign
 
 
 def followed_subject(store: Store, person_in: PersonFactory) -> None:
-    """A subject screened, consented, enrolled, with a blood count corrected and one voided."""
+    """A subject screened, consented, enrolled, a blood count corrected and one voided, and an
+    investigator's signature over records."""
     open_sponsor_account(store.app, store.settings)
     investigator = person_in(store, "inv1", role=Role.INVESTIGATOR)
     investigator.record(store, "RP-01", "Screened", screening())
@@ -55,6 +60,8 @@ def followed_subject(store: Store, person_in: PersonFactory) -> None:
         "EntryVoided",
         {"entry": 6, "entry_kind": "BloodCountRecorded", "reason": "entered twice"},
     )
+    # The investigator reviews the eligibility and the corrected count (21 CFR 11.50).
+    sign(store, investigator, "RP-01", 3, 5)
 
 
 @pytest.mark.parametrize(
@@ -72,6 +79,12 @@ def test_a_store_on_each_backend_gives_a_reproducible_packet_that_verifies(
     assert first == second
     assert report.findings == []
     assert report.events == report.tree_size == store.app.checkpoints.latest().tree_size
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        odm = archive.read("odm/NCT01297972.odm.xml")
+    check_odm_schema(odm)
+    # The investigator's signature over entries 3 and 5: a Context transaction on each.
+    assert odm.count(b'TransactionType="Context"') == 2
+    assert b'SignatureOID="SD.review"' in odm
 
 
 def test_the_packet_of_a_store_with_documents_verifies_them_drawn_again(
