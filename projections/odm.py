@@ -29,8 +29,9 @@ The document, element by element (ODM 1.3.2 chapter 3):
   ``Context`` transaction on each entry it signs, carrying no item and that signature's
   ``Signature`` (its meaning: review, approval or responsibility). Each entry is its own
   ``FormData`` whose ``FormRepeatKey`` is the entry (version) number, so a correction, void
-  or signature addresses the entry it concerns. Each transaction has its ``AuditRecord`` (who, where, the store's recording time in UTC, the reason for a correction
-  or void, and ``SourceID`` = the event's log position) and its ``Signature`` (who, where, the
+  or signature addresses the entry it concerns. Each transaction has its ``AuditRecord``
+  (who, where, the store's recording time in UTC, the reason for a correction or void, and
+  ``SourceID`` = the event's log position) and its ``Signature`` (who, where, the
   meaning's ``SignatureDef``, and when the signer signed).
 
 Account events are not transactions of ``ClinicalData``: ODM 1.3.2 keeps no audit trail of
