@@ -38,3 +38,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/replay.py
 	$(BIN)/python benchmarks/http_writes.py
+	$(BIN)/python benchmarks/packet.py

@@ -12,7 +12,19 @@ from flask import Flask, Response, request, send_from_directory
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
-from api import accounts, cli, dashboard, events, problems, proofs, study, subjects, tokens
+from api import (
+    accounts,
+    cli,
+    dashboard,
+    events,
+    packets,
+    problems,
+    proofs,
+    signatures,
+    study,
+    subjects,
+    tokens,
+)
 from api.json_text import HtmlSafeJSONProvider
 from api.store import EXTENSION
 
@@ -68,12 +80,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (
         tokens.blp,
         events.blp,
+        signatures.blp,
         proofs.events_blp,
         proofs.checkpoints_blp,
         subjects.blp,
         study.blp,
         dashboard.blp,
         accounts.blp,
+        packets.blp,
     ):
         api.register_blueprint(blueprint)
     problems.register(app)

@@ -32,6 +32,7 @@ from infrastructure.application import (
 from infrastructure.checkpoints import ProofNotAvailable
 from infrastructure.credentials import AuthenticationFailed, PasswordRejected
 from infrastructure.errors import StoreNotInitialised, StoreUnavailable
+from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
 from signatures.errors import VerificationError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -46,6 +47,8 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (AccountNotFound, 404),
     (KeyNotRegistered, 404),
     (SubjectAlreadyScreened, 409),
+    (PacketNotBuildable, 409),
+    (PacketSignerInvalid, 403),
     (VersionConflict, 409),
     (AccountExists, 409),
     (AccountRuleViolated, 409),

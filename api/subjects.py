@@ -20,6 +20,7 @@ from domain.permissions import check_may_read
 from domain.subject import Subject, subject_stream
 from domain.wire import instant_from_wire, instant_to_wire
 from infrastructure.replay import MAX_POSITION, end_of_day, replayer_for
+from projections.subject_summary import record_signatures
 
 blp = Blueprint(
     "subjects", __name__, url_prefix="/v1/studies/<study>/subjects", description="Subjects"
@@ -136,8 +137,14 @@ class SubjectHistory(MethodView):
 
 
 def _changed_by(subject: Subject, version: int) -> dict[str, Any]:
-    """Which later entries corrected or voided this one (the original stays as it was)."""
+    """Which later entries corrected or voided this one (the original stays as it was), the
+    record's hash as it stands, and the signatures over it."""
     entry = subject.entries.get(version)
     if entry is None:
-        return {"corrected_by": [], "voided_by": None}
-    return {"corrected_by": list(entry.corrected_by), "voided_by": entry.voided_by}
+        return {"corrected_by": [], "voided_by": None, "record_hash": None, "signatures": []}
+    return {
+        "corrected_by": list(entry.corrected_by),
+        "voided_by": entry.voided_by,
+        "record_hash": entry.record_hash,
+        "signatures": record_signatures(entry),
+    }

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
 from domain.errors import DomainError
 from domain.signed import SignedAggregate
+from signatures.keys import key_id, public_key_from_text
 
 SYSTEM_USER = "system"
+SPONSOR_ACCOUNT = "sponsor"
+"""The account of the sponsor's packet-signing key (infrastructure/sponsor_key.py)."""
 """The server itself: signs receipts, ``sealtrail init`` and what it observes (lockouts)."""
 
 
@@ -424,3 +427,16 @@ ACCOUNT_EVENT_KINDS = tuple(
     and (value is Account.Opened or not issubclass(value, SignedAggregate.Created))
 )
 """Every kind of account event, by the name authors sign (``Opened``, ``RoleGranted``...)."""
+
+
+BEGINNING_OF_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def server_anchor(public_key_text: str) -> RegisteredKey:
+    """The server's public key as a key valid for all time (the verifier's trust anchor)."""
+    return RegisteredKey(
+        key_id=key_id(public_key_from_text(public_key_text)),
+        public_key=public_key_text,
+        valid_from=BEGINNING_OF_TIME,
+        registered_at=BEGINNING_OF_TIME,
+    )

@@ -139,6 +139,21 @@ class CorrectionInvalid(ProtocolViolation):
     title = "Correction not accepted"
 
 
+class SignatureRefused(ProtocolViolation):
+    """An electronic signature over records that cannot be made as asked (21 CFR 11.50, 11.70):
+    no record named, one named twice, a voided record, a correction, void or signature named as
+    the record, or a meaning other than review, approval or responsibility."""
+
+    title = "Signature not accepted"
+
+
+class SignedRecordChanged(SignatureRefused):
+    """The signer signed a record hash that is not the record's as it stands now: it was
+    corrected or voided since the signer read it (reload, read it again, sign again)."""
+
+    title = "Record changed since it was read"
+
+
 class ProtocolDefinitionInvalid(DomainError):
     """A protocol definition file misses or mistypes a setting (a configuration error)."""
 

@@ -126,6 +126,11 @@ def check_may_record(actor: Account, site: str) -> None:
     check_may(actor, Action.RECORD_CLINICAL_DATA, site)
 
 
+def check_may_sign(actor: Account, site: str) -> None:
+    """Only an investigator signs records (21 CFR 11.50), and only for their own sites."""
+    check_may(actor, Action.SIGN_CLINICAL_RECORDS, site)
+
+
 def check_may_read(actor: Account, site: str) -> None:
     """Auditors and sponsors read every site; site staff and monitors their own only."""
     check_may(actor, Action.READ_CLINICAL_DATA, site)

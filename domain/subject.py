@@ -9,11 +9,13 @@ corrections, while the original event stays in the log untouched.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
+from domain.attribution import signer_of
+from domain.authorship import authorship_in_force
 from domain.clinical import ResponseCategory, ReticulocyteMethod, SeriousnessCriterion
 from domain.clinical import TransfusionProduct as TransfusionProduct
 from domain.errors import (
@@ -34,6 +36,8 @@ from domain.errors import (
     NotEnrolled,
     RatgDayOutOfCourse,
     SeriousnessCriterionMissing,
+    SignatureRefused,
+    SignedRecordChanged,
     SubjectNotInStudy,
     ValueOutOfRange,
 )
@@ -54,13 +58,41 @@ from domain.vocabulary import (
     WithdrawalDecidedBy,
 )
 from domain.wire import to_wire
+from signatures.record_hash import record_hash, record_hash_after
 
-__all__ = ["RECORDERS", "Entry", "Sex", "Status", "Subject", "subject_stream"]
+__all__ = [
+    "RECORDERS",
+    "SIGNATURE_MEANINGS",
+    "Entry",
+    "RecordSignature",
+    "Sex",
+    "Status",
+    "Subject",
+    "subject_stream",
+]
+
+SIGNATURE_MEANINGS = ("review", "approval", "responsibility")
+"""What an electronic signature over records may mean (21 CFR 11.50(a)(3)); authorship is what
+every entry's own signature already says."""
 
 
 def subject_stream(study_id: str, subject_code: str) -> str:
     """A subject's stream name: ``<study>/<subject code>``."""
     return f"{study_id}/{subject_code}"
+
+
+@dataclass(frozen=True)
+class RecordSignature:
+    """An electronic signature over a record (21 CFR 11.50): who, when, meaning, and the hash of
+    the record as it stood when signed (:mod:`signatures.record_hash`)."""
+
+    signed_in: int
+    """The entry (version) of the ``RecordsSigned`` event that made the signature."""
+    record_hash: str
+    user_id: str
+    printed_name: str
+    signed_at: str
+    meaning: str
 
 
 @dataclass
@@ -73,11 +105,19 @@ class Entry:
     recorded_at: datetime
     corrected_by: list[int] = field(default_factory=list)
     voided_by: int | None = None
+    record_hash: str = ""
+    """The hash of the record as it stands: its event, then each correction and the void."""
+    signatures: list[RecordSignature] = field(default_factory=list)
+    """Electronic signatures over this record, oldest first."""
 
     @property
     def is_live(self) -> bool:
         """Not voided: the record counts."""
         return self.voided_by is None
+
+    def covers_current_value(self, signature: RecordSignature) -> bool:
+        """True while the record is as it was signed: no correction or void since."""
+        return signature.record_hash == self.record_hash
 
     def __getitem__(self, name: str) -> Any:
         return self.fields.get(name)
@@ -92,6 +132,7 @@ AFTER_THE_END = frozenset(
         "EndOfStudyRecorded",
         "EntryCorrected",
         "EntryVoided",
+        "RecordsSigned",
     }
 )
 # Treatments stop when the subject leaves the study.
@@ -112,9 +153,13 @@ NOT_VOIDABLE = frozenset(
         "Enrolled",
         "EntryCorrected",
         "EntryVoided",
+        "RecordsSigned",
     }
 )
-NOT_CORRECTABLE = frozenset({"EntryCorrected", "EntryVoided"})
+# A signature is neither corrected nor voided: a new signature is made over the record instead.
+NOT_CORRECTABLE = frozenset({"EntryCorrected", "EntryVoided", "RecordsSigned"})
+NOT_SIGNABLE = NOT_CORRECTABLE
+"""Kinds a signature does not cover: a signature covers a record, and its changes with it."""
 KIND_INDEX = "_kind_index"
 """Where a subject keeps its index of entries by kind: derived from ``entries``, not state."""
 # A subject moves site by transfer, an adverse event keeps its id, an infusion keeps its place
@@ -153,8 +198,16 @@ class Subject(SignedAggregate):
 
         def apply(self, subject: Subject) -> None:
             subject.entries[self.originator_version] = Entry(
-                self.originator_version, self.kind(), self.record_fields(), self.recorded_at
+                self.originator_version,
+                self.kind(),
+                self.record_fields(),
+                self.recorded_at,
+                record_hash=record_hash(self.event_hash),
             )
+
+        def changed_entry(self) -> int | None:
+            """The earlier entry this event changes (a correction or void), if any."""
+            return None
 
     # -- screening, consent, eligibility, enrolment ----------------------------------------------
 
@@ -389,8 +442,12 @@ class Subject(SignedAggregate):
                     target,
                     fields=corrected,
                     corrected_by=[*target.corrected_by, self.originator_version],
+                    record_hash=record_hash_after(target.record_hash, self.event_hash),
                 )
             )
+
+        def changed_entry(self) -> int | None:
+            return self.entry
 
     class EntryVoided(Event):
         """An earlier entry voided (it stops counting, stays in the record), with the reason."""
@@ -401,9 +458,66 @@ class Subject(SignedAggregate):
 
         def apply(self, subject: Subject) -> None:
             super().apply(subject)
+            target = subject.entries[self.entry]
             subject.replace_entry(
-                replace(subject.entries[self.entry], voided_by=self.originator_version)
+                replace(
+                    target,
+                    voided_by=self.originator_version,
+                    record_hash=record_hash_after(target.record_hash, self.event_hash),
+                )
             )
+
+        def changed_entry(self) -> int | None:
+            return self.entry
+
+    # -- electronic signatures (21 CFR 11.50, 11.70, 11.200) -------------------------------------
+
+    class RecordsSigned(Event):
+        """An investigator's electronic signature over records of the subject.
+
+        Each covered record is named by its entry and the hash of the record as it stood
+        (:mod:`signatures.record_hash`); the meaning, printed name and time are the signed
+        body's own (its ``meaning`` is review, approval or responsibility).
+        """
+
+        entries: tuple[Mapping[str, Any], ...]
+        """Each covered record: ``{"entry": n, "record_hash": hex}``, in the signer's order."""
+
+        def covered(self) -> dict[int, str]:
+            """Entry number -> the record hash signed.
+
+            An item that is not such a pair (only in a log written past the store) is left
+            out; :meth:`names_only_records` says whether there was one.
+            """
+            found: dict[int, str] = {}
+            for item in self.entries:
+                if isinstance(item, Mapping):
+                    entry, signed_hash = item.get("entry"), item.get("record_hash")
+                    if isinstance(entry, int) and isinstance(signed_hash, str):
+                        found[entry] = signed_hash
+            return found
+
+        def names_only_records(self) -> bool:
+            """True when every item names one record, each once, by entry and record hash."""
+            return len(self.covered()) == len(self.entries)
+
+        def apply(self, subject: Subject) -> None:
+            super().apply(subject)
+            signer = signer_of(self.authorship.body())
+            for number, signed_hash in self.covered().items():
+                target = subject.entries.get(number)
+                if target is None:  # only a tampered log names a missing entry: verify says so
+                    continue
+                signature = RecordSignature(
+                    signed_in=self.originator_version,
+                    record_hash=signed_hash,
+                    user_id=signer.user_id,
+                    printed_name=signer.printed_name,
+                    signed_at=signer.signed_at,
+                    meaning=signer.meaning,
+                )
+                # Replaced, not appended to: copies made for a command share their entries.
+                subject.replace_entry(replace(target, signatures=[*target.signatures, signature]))
 
     def __init__(
         self, site: str, sex: Sex, age: int, screened_on: date, synthetic: bool | None = None
@@ -982,6 +1096,54 @@ class Subject(SignedAggregate):
         """Void an entry made in error: it stops counting and stays in the record."""
         self._entry_to_change(entry, entry_kind, reason, NOT_VOIDABLE, "voided")
         self._record(self.EntryVoided, entry=entry, entry_kind=entry_kind, reason=reason)
+
+    # -- electronic signatures ---------------------------------------------------------------------
+
+    def sign_records(self, *, entries: Sequence[Mapping[str, Any]], meaning: str) -> None:
+        """Sign records of the subject (21 CFR 11.50): each named by entry and record hash.
+
+        The hash must be the record's as it stands now, so the signer signs what they read; a
+        later correction or void leaves the signature in place, no longer covering the current
+        value. Who may sign (an investigator of the subject's site) and the ceremony (the
+        password re-entered, 11.200) are checked before this is called.
+        """
+        if meaning not in SIGNATURE_MEANINGS:
+            raise SignatureRefused(
+                f"a signature over records means {', '.join(SIGNATURE_MEANINGS)}, not {meaning!r}"
+            )
+        signed_meaning = authorship_in_force().body().get("meaning")
+        if signed_meaning != meaning:
+            raise SignatureRefused(
+                f"the signed body's meaning is {signed_meaning!r}, not {meaning!r}"
+            )
+        if not entries:
+            raise SignatureRefused("a signature covers at least one record")
+        covered: list[dict[str, Any]] = []
+        for item in entries:
+            number, signed_hash = int(item["entry"]), str(item["record_hash"])
+            if any(c["entry"] == number for c in covered):
+                raise SignatureRefused(f"entry {number} is named twice")
+            self.check_signable(number)
+            target = self.entries[number]
+            if signed_hash != target.record_hash:
+                raise SignedRecordChanged(
+                    f"entry {number} hashes to {target.record_hash}, not {signed_hash}: it "
+                    "changed since it was read; read it again before signing"
+                )
+            covered.append({"entry": number, "record_hash": signed_hash})
+        self.trigger_event(self.RecordsSigned, entries=tuple(covered))
+
+    def check_signable(self, number: int) -> None:
+        """A signature covers an existing, live record (not a correction, void or signature)."""
+        target = self.entries.get(number)
+        if target is None:
+            raise EntryNotFound(f"{self.subject_code} has no entry {number}")
+        if target.kind in NOT_SIGNABLE:
+            raise SignatureRefused(
+                f"entry {number} is a {target.kind}: sign the record it is about"
+            )
+        if not target.is_live:
+            raise SignatureRefused(f"entry {number} was voided by entry {target.voided_by}")
 
     def _entry_to_change(
         self, entry: int, entry_kind: str, reason: str, refused: frozenset[str], verb: str

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from domain.account import SYSTEM_USER, Account, Role
 from infrastructure.application import (
@@ -21,6 +22,7 @@ from infrastructure.application import (
     SealTrail,
     Signatory,
     StoredRecord,
+    Submission,
     Training,
 )
 from infrastructure.backends import protect_tables
@@ -334,6 +336,36 @@ class AccessControl:
         self.credentials.touch_session(session_id, now, signed=True)
         components = ("password",) if continuous else ("user_id", "password")
         return SigningAuthentication(account, session_id, components, now)
+
+    def sign_records(
+        self,
+        submission: Submission,
+        *,
+        actor_id: str,
+        session_id: str,
+        password: str,
+        user_id: str | None = None,
+    ) -> tuple[dict[str, Any], SigningAuthentication]:
+        """An electronic signature over records, with its whole ceremony (21 CFR 11.200).
+
+        First who may sign what (so a refusal costs no attempt), then the authentication half
+        (:meth:`authenticate_signing`), then the signed ``RecordsSigned`` event is recorded.
+
+        Returns:
+            The server's signed receipt and how the signer authenticated.
+
+        Raises:
+            NotPermitted, SubjectNotFound: before any password is checked.
+            SigningComponentsRequired, SessionExpired, AuthenticationFailed, AccountLockedOut,
+            PasswordExpired: the ceremony failed.
+            And what :meth:`SealTrail.sign_records` raises.
+        """
+        self.app.subject_to_sign(submission, actor_id=actor_id)
+        signing = self.authenticate_signing(
+            session_id=session_id, password=password, user_id=user_id
+        )
+        receipt = self.app.sign_records(submission, actor_id=signing.account.user_id)
+        return receipt, signing
 
     # -- inside -----------------------------------------------------------------------------------
 

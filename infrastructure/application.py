@@ -25,15 +25,22 @@ from domain.account import (
     Role,
     account_stream,
     check_user_id,
+    server_anchor,
 )
 from domain.authorship import Authorship, authored
 from domain.errors import (
     DomainError,
+    SignatureRefused,
     SubjectAlreadyScreened,
     SubjectNotFound,
     UnknownRecordKind,
 )
-from domain.permissions import check_may_administer, check_may_record, check_signs_as_self
+from domain.permissions import (
+    check_may_administer,
+    check_may_record,
+    check_may_sign,
+    check_signs_as_self,
+)
 from domain.protocol import protocol_for
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import RECORDERS, Subject, subject_stream
@@ -51,7 +58,6 @@ from signatures.keys import key_id, public_key_from_text, public_key_to_text
 from signatures.receipts import seal_receipt
 
 SYSTEM_PRINTED_NAME = "sealtrail server (console administration)"
-BEGINNING_OF_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class VersionConflict(DomainError):
@@ -64,6 +70,13 @@ class IdempotencyKeyReused(DomainError):
     """A retry key was sent again with a different signed body (answered 422)."""
 
     title = "Idempotency-Key reused with a different request"
+
+
+class SigningCeremonyRequired(DomainError):
+    """A signature over records sent as an ordinary event: it is made through the signing
+    ceremony, ``POST /v1/signatures`` with the password re-entered (answered 422)."""
+
+    title = "Signing ceremony required"
 
 
 class AccountExists(DomainError):
@@ -639,11 +652,69 @@ class SealTrail(Application[UUID]):
             )
         if subject is None:
             raise SubjectNotFound(f"{submission.stream} has not been screened")
+        if kind == Subject.RecordsSigned.kind():
+            raise SigningCeremonyRequired(
+                "records are signed through POST /v1/signatures (or 'sealtrail sign'), "
+                "with your password re-entered (21 CFR 11.200)"
+            )
         command = RECORDERS.get(kind)
         if command is None:
             raise UnknownRecordKind(f"{kind!r} is not a kind of record")
         command(subject, **submission.fields)
         return subject
+
+    # -- electronic signatures (21 CFR 11.50, 11.70) ---------------------------------------------
+
+    def subject_to_sign(self, submission: Submission, *, actor_id: str) -> Subject:
+        """The subject whose records ``actor_id`` asks to sign, once they may sign them.
+
+        Checked before the signing ceremony asks for the password, so a person who may not
+        sign here is told so without their attempt counting toward a lockout.
+
+        Raises:
+            SignatureRefused: the submission is not a ``RecordsSigned``.
+            NotPermitted: not signed by the actor, or the actor is not an investigator (in
+                force) of the subject's site.
+            SubjectNotFound: no such subject.
+        """
+        if submission.kind != Subject.RecordsSigned.kind():
+            raise SignatureRefused(
+                f"a signature over records is a RecordsSigned, not a {submission.kind}"
+            )
+        actor = self.account(actor_id)
+        check_signs_as_self(actor, str(submission.body["signer"]["user_id"]))
+        subject = self.find_subject(submission.stream)
+        if subject is None:
+            raise SubjectNotFound(f"{submission.stream} has not been screened")
+        check_may_sign(actor, subject.site)
+        return subject
+
+    def sign_records(self, submission: Submission, *, actor_id: str) -> dict[str, Any]:
+        """Record an investigator's signature over records; answer with the signed receipt.
+
+        The caller has run the signing ceremony (:meth:`AccessControl.sign_records`).
+
+        Raises:
+            What :meth:`subject_to_sign` raises; VersionConflict, IdempotencyKeyReused;
+            EntryNotFound, SignatureRefused, SignedRecordChanged; VerificationError kinds.
+        """
+        subject = self.subject_to_sign(submission, actor_id=actor_id)
+        if submission.idempotency_key is not None:
+            replayed = self._replay(subject, submission)
+            if replayed is not None:
+                return replayed
+        self._check_expected_version(subject, submission.expected_version)
+        with authored(submission.authorship, idempotency_key=submission.idempotency_key):
+            subject.sign_records(meaning=str(submission.body["meaning"]), **submission.fields)
+        actor = self.account(actor_id)
+        try:
+            recordings = self.save(subject, **{KNOWN_ACCOUNTS: {actor.user_id: actor}})
+        except IntegrityError:
+            return self._after_conflict(submission)
+        (record,) = self.recordings_to_records(recordings)
+        receipt = self._receipt(record.position, record.event)
+        self.checkpoints.seal_if_due(tree_size=receipt["leaf_index"] + 1)
+        return receipt
 
     def _replay(self, subject: Subject, submission: Submission) -> dict[str, Any] | None:
         assert submission.idempotency_key is not None
@@ -842,13 +913,3 @@ def fold(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
-
-
-def server_anchor(public_key_text: str) -> RegisteredKey:
-    """The server's public key as a key valid for all time (the verifier's trust anchor)."""
-    return RegisteredKey(
-        key_id=key_id(public_key_from_text(public_key_text)),
-        public_key=public_key_text,
-        valid_from=BEGINNING_OF_TIME,
-        registered_at=BEGINNING_OF_TIME,
-    )

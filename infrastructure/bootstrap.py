@@ -10,9 +10,10 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
 
+from domain.account import server_anchor
 from infrastructure import merkle_log
 from infrastructure.access import AccessControl, AccessPolicy
-from infrastructure.application import SealTrail, server_anchor
+from infrastructure.application import SealTrail
 from infrastructure.checkpoints import CheckpointKeeper, log_origin
 from infrastructure.credentials import CredentialStore
 from infrastructure.errors import StoreUnavailable

@@ -17,9 +17,11 @@ from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Rec
 from domain.account import Account, RegisteredKey
 from domain.attribution import AccountLookup, attribute
 from domain.signed import SignedAggregate
+from domain.subject import Subject
 from infrastructure.merkle_log import LEAF_DATA, PendingLeaf
 from signatures.chain import GENESIS_HASH, check_link
 from signatures.errors import ChainBroken, VerificationError
+from signatures.record_hash import RecordHashes
 
 KNOWN_ACCOUNTS = "known_accounts"
 """Keyword of ``Application.save`` naming accounts already loaded for the command."""
@@ -61,9 +63,11 @@ class SealedEventStore(EventStore[UUID]):
         heads: dict[UUID, str] = {}
         # The application may hand over accounts it has just loaded for this command.
         known: dict[str, Account] = kwargs.pop(KNOWN_ACCOUNTS, {})
-        for event in domain_events:
+        for index, event in enumerate(domain_events):
             self.admit(event, heads, known)
             heads[event.originator_id] = event.event_hash
+            if isinstance(event, Subject.RecordsSigned):
+                self.check_signature_linked(event, domain_events[:index])
         leaves = [PendingLeaf(event.leaf_data) for event in domain_events]
         recordings = super().put(domain_events, **kwargs, **{LEAF_DATA: leaves})
         for leaf in leaves:
@@ -94,6 +98,25 @@ class SealedEventStore(EventStore[UUID]):
             event.originator_id, event.originator_version - 1
         )
         check_link(previous, event.previous_hash)
+
+    def check_signature_linked(
+        self, event: Subject.RecordsSigned, earlier_in_batch: Sequence[Any] = ()
+    ) -> None:
+        """Refuse a signature whose record hashes are not those of its subject's records now.
+
+        The records are read from the stored stream (and the batch's earlier events of it),
+        not from the aggregate that made the event: the store checks what it holds.
+
+        Raises:
+            SignatureNotLinked: the signature names records it was not made over.
+        """
+        records = RecordHashes()
+        stored = self.recorder.select_events(event.originator_id, lte=event.originator_version - 1)
+        pending = [e for e in earlier_in_batch if e.originator_id == event.originator_id]
+        for before in [self.mapper.to_domain_event(s) for s in stored] + pending:
+            if isinstance(before, Subject.Event):
+                records.add(before.originator_version, before.event_hash, before.changed_entry())
+        records.check_signature(event.covered() if event.names_only_records() else {})
 
     def stored_hash(self, originator_id: UUID, version: int) -> str:
         """The chain hash of a stored event (the genesis hash before version 1)."""

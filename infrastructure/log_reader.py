@@ -10,19 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.persistence import (
-    DatetimeAsISO,
-    DecimalAsStr,
-    InfrastructureFactory,
-    JSONTranscoder,
-    Mapper,
-    Notification,
-    UUIDAsHex,
-)
+from eventsourcing.persistence import InfrastructureFactory, Notification
 from eventsourcing.utils import Environment
 
 from infrastructure.settings import APPLICATION_NAME, Settings
-from infrastructure.transcodings import register_domain_transcodings
+from infrastructure.transcodings import domain_mapper
 
 LogReader = tuple[Callable[..., Sequence[Notification]], Callable[[Notification], Any]]
 
@@ -32,9 +24,4 @@ def open_log_reader(settings: Settings) -> LogReader:
     env = Environment(APPLICATION_NAME, {**settings.eventsourcing_env(), "CREATE_TABLE": "n"})
     factory = InfrastructureFactory.construct(env)
     recorder = factory.application_recorder()
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
-        transcoder.register(transcoding)
-    register_domain_transcodings(transcoder)
-    mapper: Mapper[Any] = Mapper(transcoder=transcoder)
-    return recorder.select_notifications, mapper.to_domain_event
+    return recorder.select_notifications, domain_mapper().to_domain_event

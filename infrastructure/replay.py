@@ -38,7 +38,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -57,7 +57,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from domain.errors import SubjectNotFound
 from domain.quantities import Quantity
 from domain.signed import SignedAggregate, stream_id
-from domain.subject import KIND_INDEX, Entry, Subject
+from domain.subject import KIND_INDEX, Entry, RecordSignature, Subject
 from domain.wire import recorded_instant
 from infrastructure.application import SealTrail
 from infrastructure.bootstrap import Store
@@ -91,7 +91,7 @@ PROBES = 15
 STATES_KEPT = 64
 """Checked states a replayer keeps decoded in memory (about 0.5-3 MB each for long records)."""
 
-SEAL_CONTEXT = b"sealtrail replay cache v1\n"
+SEAL_CONTEXT = b"sealtrail replay cache v2\n"
 """Domain separation: a replay-cache seal can never be taken for any other server signature."""
 
 # The aggregate's bookkeeping that a cached state must not carry: the pending events (none, in
@@ -293,7 +293,16 @@ class SubjectReplayer:
     def _encode(self, subject: Subject) -> bytes:
         state = {name: value for name, value in vars(subject).items() if name not in NOT_STATE}
         state["entries"] = [
-            [e.version, e.kind, e.fields, e.recorded_at, e.corrected_by, e.voided_by]
+            [
+                e.version,
+                e.kind,
+                e.fields,
+                e.recorded_at,
+                e.corrected_by,
+                e.voided_by,
+                e.record_hash,
+                [astuple(signature) for signature in e.signatures],
+            ]
             for e in subject.entries.values()
         ]
         return self._transcoder.encode(state)
@@ -327,7 +336,19 @@ class SubjectReplayer:
         subject: Subject = object.__new__(Subject)
         subject.__dict__.update(state)
         subject.__dict__["_pending_events"] = []
-        subject.entries = {row[0]: Entry(*row) for row in rows}
+        subject.entries = {
+            row[0]: Entry(
+                version=row[0],
+                kind=row[1],
+                fields=row[2],
+                recorded_at=row[3],
+                corrected_by=row[4],
+                voided_by=row[5],
+                record_hash=row[6],
+                signatures=[RecordSignature(*signature) for signature in row[7]],
+            )
+            for row in rows
+        }
         return subject
 
     # -- the cache -------------------------------------------------------------------------------

@@ -7,7 +7,14 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    Transcoding,
+    UUIDAsHex,
+)
 
 from domain.account import Role
 from domain.authorship import Authorship
@@ -109,3 +116,16 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DateAsISO())
     for enum_class in DOMAIN_ENUMS:
         transcoder.register(EnumAsValue(enum_class))
+
+
+def domain_mapper() -> Mapper[Any]:
+    """eventsourcing's mapper for sealtrail's events, as the application configures it.
+
+    It needs no store: the log verifier's workers and the offline packet verifier decode
+    stored events with it.
+    """
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    register_domain_transcodings(transcoder)
+    return Mapper(transcoder=transcoder)

@@ -10,7 +10,9 @@
    the one before (per subject); the Merkle tree rebuilt from the events and compared with the
    stored leaves, interior nodes and every stored checkpoint (its signed note, and the size and
    root stored beside it); and, given one kept outside the store, that the log still extends it
-   (what catches truncation and rollback).
+   (what catches truncation and rollback); and every electronic signature over records
+   (``RecordsSigned``) against the hashes of the records of its stream as they stood when it was
+   made (``signature-not-linked``: a signature moved to other records or another stream).
 
 Every problem is a :class:`Finding`; nothing stops at the first. A finding names the stream an
 event is stored under (its row's stream id), never the stream its own content claims: an event
@@ -24,7 +26,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -33,11 +35,18 @@ from sqlalchemy import Engine, select
 
 from domain.account import ACCOUNT_EVENT_KINDS, Account, RegisteredKey
 from domain.attribution import attribute
-from domain.signed import SignedAggregate, stream_id
+from domain.signed import SignedAggregate
+from infrastructure.log_checks import (
+    EventFacts,
+    Finding,
+    check_streams,
+    is_named,
+    named,
+    record_facts,
+)
 from infrastructure.log_reader import open_log_reader
 from infrastructure.merkle_log import checkpoints, merkle_leaves, merkle_nodes
 from infrastructure.settings import Settings
-from signatures.chain import GENESIS_HASH, check_link
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
 from signatures.keys import public_key_from_text
@@ -48,44 +57,6 @@ PAGE = 500
 ACCOUNT_TOPICS = tuple(f"domain.account:Account.{kind}" for kind in ACCOUNT_EVENT_KINDS)
 
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing that does not hold, where it is and what it is."""
-
-    position: int | None
-    stream: str | None
-    version: int | None
-    kind: str
-    detail: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """The finding as JSON."""
-        return asdict(self)
-
-    def __str__(self) -> str:
-        where = "log" if self.position is None else f"position {self.position}"
-        if self.stream is not None:
-            where += f": {self.stream} version {self.version}"
-        return f"{where}: {self.kind}: {self.detail}"
-
-
-@dataclass(frozen=True)
-class EventFacts:
-    """What the in-order checks need of one stored event.
-
-    ``stream`` is the stream's name, known only when the event could be read and the name it
-    carries is that of the stream it is stored under (stream ids are UUIDv5 of the names).
-    """
-
-    position: int
-    stream_id: UUID
-    version: int
-    stream: str | None = None
-    previous_hash: str | None = None
-    event_hash: str | None = None
-    leaf_hash: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -144,13 +115,13 @@ class LogVerifier:
         """Check the whole log."""
         accounts = self._accounts()
         facts, findings = self._check_events(accounts, progress)
-        findings += _check_streams(facts)
+        findings += check_streams(facts)
         tree = InMemoryTree()
         for fact in facts:
             if fact.leaf_hash is not None:
                 tree.append_hash(fact.leaf_hash)
         findings += self._check_stored_tree(facts)
-        findings = _named(findings, facts)
+        findings = named(findings, facts)
         findings += self._check_checkpoints(tree)
         if external is not None:
             findings += self._check_external(tree, external)
@@ -434,10 +405,11 @@ class EventChecker:
             originator,
             version,
             # An event moved into another stream carries that other stream's name: not this one's.
-            event.stream if _is_named(event.stream, originator) else None,
+            event.stream if is_named(event.stream, originator) else None,
             event.previous_hash,
             event.event_hash,
             leaf_hash(event.leaf_data(notification.id)),
+            *record_facts(event),
         )
         try:
             attribute(event, self._accounts.get, self._anchor)
@@ -446,61 +418,8 @@ class EventChecker:
         return fact, None
 
 
-def _is_named(stream: object, originator: UUID) -> bool:
-    """True when ``stream`` is the name of the stream whose id is ``originator``."""
-    return isinstance(stream, str) and stream_id(stream) == originator
-
-
 def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
-
-
-def _named(findings: list[Finding], facts: list[EventFacts]) -> list[Finding]:
-    """Replace the stream ids findings carry by the names the stream's own events give it.
-
-    A stream with no event that names it (all unreadable, or all moved there from elsewhere)
-    stays known by its id.
-    """
-    names = {str(fact.stream_id): fact.stream for fact in facts if fact.stream is not None}
-    return [
-        replace(finding, stream=names.get(finding.stream, finding.stream))
-        if finding.stream is not None
-        else finding
-        for finding in findings
-    ]
-
-
-def _check_streams(facts: list[EventFacts]) -> list[Finding]:
-    """Per stream, in log order: versions in sequence and the chain unbroken.
-
-    Findings carry the stream's id; :func:`_named` gives them its name.
-    """
-    versions: dict[UUID, int] = {}
-    heads: dict[UUID, str | None] = {}
-    findings: list[Finding] = []
-    for fact in facts:
-        name = str(fact.stream_id)
-        previous_version = versions.get(fact.stream_id, 0)
-        if fact.version != previous_version + 1:
-            findings.append(
-                Finding(
-                    fact.position,
-                    name,
-                    fact.version,
-                    "version-gap",
-                    f"version {fact.version} follows version {previous_version} of the stream",
-                )
-            )
-        versions[fact.stream_id] = fact.version
-        head = heads.get(fact.stream_id, GENESIS_HASH)
-        if head is not None and fact.previous_hash is not None:
-            try:
-                check_link(head, fact.previous_hash)
-            except VerificationError as error:
-                findings.append(Finding(fact.position, name, fact.version, error.kind, str(error)))
-        # After an unreadable event the true head is unknown: do not blame the next one.
-        heads[fact.stream_id] = fact.event_hash
-    return findings
 
 
 _worker_checker: EventChecker | None = None

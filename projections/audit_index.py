@@ -6,6 +6,9 @@ each with the signature manifestation of 21 CFR 11.50 read from the event's sign
 id, printed name, key id, when it was signed and what the signature means), the log position
 of the event and the server's recording time. Corrections and voids are entries of their own
 too, so they are listed both as a version of the record they change and by their own number.
+Each record also lists the electronic signatures over it (``RecordsSigned``), each saying
+whether it still covers the record's current value: a correction or void after the signature
+changes the record's hash (:mod:`signatures.record_hash`), and the signature no longer does.
 
 The index is a fold over the subject's events (:func:`index_event`), so it is built
 incrementally and a rebuild from the log gives the same document.
@@ -19,6 +22,7 @@ from typing import Any
 from domain.attribution import signer_of
 from domain.subject import Subject
 from domain.wire import recorded_instant, to_wire
+from signatures.record_hash import record_hash, record_hash_after
 
 AuditIndex = dict[str, Any]
 
@@ -63,7 +67,22 @@ def index_event(index: AuditIndex | None, event: Subject.Event, position: int) -
             ]
         else:
             target["voided"] = {**evidence, "reason": event.reason}
+        _rehash(target, event.event_hash)
         records[event.entry - 1] = target
+    if isinstance(event, Subject.RecordsSigned):
+        for number, signed_hash in event.covered().items():
+            if not 1 <= number <= len(records):
+                continue  # only a tampered log names a missing entry: verify says so
+            signed = dict(records[number - 1])
+            signed["signatures"] = [
+                *signed.get("signatures", []),
+                {
+                    **evidence,
+                    "record_hash": signed_hash,
+                    "covers_current_value": signed_hash == signed.get("record_hash"),
+                },
+            ]
+            records[number - 1] = signed
     records.append(
         {
             "entry": version,
@@ -72,6 +91,8 @@ def index_event(index: AuditIndex | None, event: Subject.Event, position: int) -
                 {**evidence, "version": 1, "change": "original", "data": event.signed_data()}
             ],
             "voided": None,
+            "record_hash": record_hash(event.event_hash),
+            "signatures": [],
         }
     )
     return {
@@ -81,6 +102,17 @@ def index_event(index: AuditIndex | None, event: Subject.Event, position: int) -
         "version": version,
         "records": records,
     }
+
+
+def _rehash(record: dict[str, Any], change_hash: str) -> None:
+    """The record's hash after a correction or void, and its signatures' coverage with it."""
+    if "record_hash" not in record:  # an index made before record hashes: rebuild it
+        return
+    record["record_hash"] = record_hash_after(record["record_hash"], change_hash)
+    record["signatures"] = [
+        {**signature, "covers_current_value": signature["record_hash"] == record["record_hash"]}
+        for signature in record.get("signatures", [])
+    ]
 
 
 def _manifestation(event: Subject.Event) -> dict[str, str]:

@@ -9,7 +9,12 @@ events into one row per field touched:
 
 - a **creation** lists every field the author recorded, old value empty;
 - a **correction** lists each changed field, old -> new, with the reason;
-- a **void** is one row, field ``record status``, ``active`` -> ``voided``, with the reason.
+- a **void** is one row, field ``record status``, ``active`` -> ``voided``, with the reason;
+- an **electronic signature** over records (``RecordsSigned``) is one row per record signed,
+  action ``signed``, field ``electronic signature``, its meaning and the record hash signed;
+- a correction or void of a signed record adds, for each signature that covered the record's
+  value until then, a row on field ``signature of entry N``: ``covers the current value`` ->
+  ``no longer covers the current value`` (the signature stays; it no longer covers the value).
 
 Each row names who (printed name and user id, 11.50(a)(1)), when (the server's recording time
 in UTC and in the site's local time, the protocol's ``time_zone``) and the electronic signature
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -30,10 +35,17 @@ from domain.attribution import signer_of
 from domain.protocol import protocol_for
 from domain.subject import Subject
 from domain.wire import instant_to_wire, to_wire
+from signatures.record_hash import record_hash, record_hash_after
 
 CREATED = "created"
 CORRECTED = "corrected"
 VOIDED = "voided"
+SIGNED = "signed"
+
+ELECTRONIC_SIGNATURE = "electronic signature"
+"""The field a signature row is about."""
+COVERS = "covers the current value"
+NO_LONGER_COVERS = "no longer covers the current value"
 
 RECORD_STATUS = "record status"
 """The field a void changes: the record's status, from active to voided."""
@@ -73,7 +85,7 @@ class AuditRow:
         subject: the subject's study code.
         entry: the entry (version) of the record the row is about.
         kind: the kind of that record (``BloodCountRecorded``...).
-        action: ``created``, ``corrected`` or ``voided``.
+        action: ``created``, ``corrected``, ``voided`` or ``signed``.
         by_entry: the event (version) that did it: ``entry`` itself for a creation.
         field: the field's name (``record status`` for a void).
         old: the value before, as the author signed it (None for a creation).
@@ -113,7 +125,9 @@ class AuditRow:
 
     def as_dict(self) -> dict[str, Any]:
         """The row as JSON-ready values (old and new as the author signed them)."""
-        return asdict(self)
+        # Shallow, in column order: the values are already the wire form, made fresh per row,
+        # and dataclasses.asdict's deep copy was most of the cost of a packet's audit trail.
+        return {name: getattr(self, name) for name in COLUMNS}
 
     def as_text(self) -> dict[str, str]:
         """The row as text, for CSV and paper: values flattened by :func:`value_text`."""
@@ -149,10 +163,23 @@ def audit_rows(
     """
     period = period or Period()
     kinds: dict[int, str] = {}
+    hashes: dict[int, str] = {}
+    # entry -> the signatures (their entry and the hash signed) over it
+    signed: dict[int, list[tuple[int, str]]] = {}
     rows: list[AuditRow] = []
     for position, event in events:
         kind = event.kind()
         kinds[event.originator_version] = kind
+        hashes[event.originator_version] = record_hash(event.event_hash)
+        lapsed: list[int] = []
+        changed = event.changed_entry()
+        if changed is not None and changed in hashes:
+            before = hashes[changed]
+            hashes[changed] = record_hash_after(before, event.event_hash)
+            lapsed = [by for by, signed_hash in signed.get(changed, []) if signed_hash == before]
+        if isinstance(event, Subject.RecordsSigned):
+            for number, signed_hash in event.covered().items():
+                signed.setdefault(number, []).append((event.originator_version, signed_hash))
         protocol = protocol_for(event.stream.split("/", 1)[0])
         local = event.recorded_at.astimezone(protocol.time_zone)
         if not period.holds(local.date()):
@@ -174,7 +201,34 @@ def audit_rows(
             "key_id": signer.key_id,
             "signature": event.authorship.signature,
         }
-        if isinstance(event, Subject.EntryCorrected):
+        for signature in lapsed:
+            rows.append(
+                AuditRow(
+                    entry=event.changed_entry() or 0,
+                    kind=kinds.get(event.changed_entry() or 0, ""),
+                    action=CORRECTED if isinstance(event, Subject.EntryCorrected) else VOIDED,
+                    field=f"signature of entry {signature}",
+                    old=COVERS,
+                    new=NO_LONGER_COVERS,
+                    reason=getattr(event, "reason", ""),
+                    **common,
+                )
+            )
+        if isinstance(event, Subject.RecordsSigned):
+            for number, signed_hash in event.covered().items():
+                rows.append(
+                    AuditRow(
+                        entry=number,
+                        kind=kinds.get(number, ""),
+                        action=SIGNED,
+                        field=ELECTRONIC_SIGNATURE,
+                        old=None,
+                        new=f"{signer.meaning} of record {signed_hash}",
+                        reason="",
+                        **common,
+                    )
+                )
+        elif isinstance(event, Subject.EntryCorrected):
             for name, change in event.changes.items():
                 rows.append(
                     AuditRow(
@@ -242,7 +296,7 @@ def _plain(value: Any) -> str:
 
 def summary_counts(rows: Iterable[AuditRow]) -> dict[str, int]:
     """How many rows of each action (for a report's cover)."""
-    counts = {CREATED: 0, CORRECTED: 0, VOIDED: 0}
+    counts = {CREATED: 0, CORRECTED: 0, VOIDED: 0, SIGNED: 0}
     for row in rows:
         counts[row.action] += 1
     return counts

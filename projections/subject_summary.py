@@ -98,9 +98,31 @@ def summarise(subject: Subject) -> Summary:
             for e in subject.entries.values()
             if not e.is_live
         ],
+        "signatures": [
+            {"entry": e.version, "kind": e.kind, **signature}
+            for e in subject.entries.values()
+            for signature in record_signatures(e)
+        ],
         "version": subject.version,
         "updated_at": instant_to_wire(latest),
     }
+
+
+def record_signatures(entry: Entry) -> list[dict[str, Any]]:
+    """The electronic signatures over a record, each saying whether it still covers the
+    record's current value (a correction or void since the signing says it does not)."""
+    return [
+        {
+            "signature_entry": signature.signed_in,
+            "user_id": signature.user_id,
+            "printed_name": signature.printed_name,
+            "signed_at": signature.signed_at,
+            "meaning": signature.meaning,
+            "record_hash": signature.record_hash,
+            "covers_current_value": entry.covers_current_value(signature),
+        }
+        for signature in entry.signatures
+    ]
 
 
 def _fields_of(entry: Entry | None, *names: str) -> dict[str, Any] | None:

@@ -75,3 +75,10 @@ class SigningTimeInvalid(VerificationError):
     """The signature claims a signing time after the store recorded the event."""
 
     kind = "signing-time-invalid"
+
+
+class SignatureNotLinked(VerificationError):
+    """An electronic signature over records names records that are not those it was made over
+    (21 CFR 11.70): moved to other records, or to another subject's stream."""
+
+    kind = "signature-not-linked"

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-INITIALISED_EVENTS = 9
-"""init: the server's account (3 events) and the administrator's (5); then its password (1)."""
+INITIALISED_EVENTS = 11
+"""init: the server's account (3 events), the administrator's (5) and the sponsor's packet key
+(2); then the administrator's password (1)."""
 DEMO_STAFF_EVENTS = 10
 """The demonstration's synthetic coordinator and investigator: accounts, roles, training, keys."""
 DEMO_EVENTS = 1345

@@ -15,13 +15,17 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from api.cli import accounts, client, demo_cohort, projections, replay, reports
+from api.cli import accounts, client, demo_cohort, packets, projections, replay, reports
 from api.cli.server import serve as run_server
+from domain.account import SPONSOR_ACCOUNT
 from domain.errors import DomainError
+from domain.subject import SIGNATURE_MEANINGS
+from infrastructure.application import SealTrail
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
 from infrastructure.server_key import create_server_key, server_key_exists
 from infrastructure.settings import Settings
+from infrastructure.sponsor_key import open_sponsor_account
 from infrastructure.verification import ExternalCheckpoint
 from signatures.errors import VerificationError
 
@@ -100,6 +104,7 @@ def init(admin_public_key: Path | None) -> None:
                 )
         if app.find_account(accounts.FIRST_ADMINISTRATOR) is not None:
             click.echo(f"sealtrail: the store at {_where(settings)} is already initialised")
+            _open_sponsor_account(app, settings)
             return
         app.initialise()
         password, key_file = accounts.open_first_administrator(store, admin_public_key)
@@ -107,8 +112,15 @@ def init(admin_public_key: Path | None) -> None:
         click.echo(f"server key: {app.server_key.key_id} (public key in {settings.keys_dir})")
         click.echo(f"administrator: admin, one-time password: {password}")
         click.echo(f"administrator's signing key: {key_file}")
+        _open_sponsor_account(app, settings)
     finally:
         store.close()
+
+
+def _open_sponsor_account(app: SealTrail, settings: Settings) -> None:
+    made = open_sponsor_account(app, settings)
+    if made is not None:
+        click.echo(f"sponsor's packet-signing key: {made} (account {SPONSOR_ACCOUNT})")
 
 
 @main.command()
@@ -229,10 +241,63 @@ def submit(
     click.echo(json.dumps(receipt, indent=2))
 
 
+@main.command()
+@click.option("--url", required=True, help="The store's base URL, e.g. http://127.0.0.1:8000")
+@click.option("--user", "user_id", required=True, help="Your user id")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your Ed25519 private key (PEM)",
+)
+@click.option("--study", default="NCT01297972", show_default=True)
+@click.option("--subject", required=True, help="The subject's study code, e.g. RP-101")
+@click.option(
+    "--entry",
+    "entries",
+    required=True,
+    multiple=True,
+    type=click.IntRange(min=1),
+    help="A record to sign, by its entry number (repeat for several)",
+)
+@click.option("--meaning", required=True, type=click.Choice(SIGNATURE_MEANINGS))
+@click.option("--idempotency-key", default=None, help="Reuse to retry safely (default: new)")
+@one_line_errors
+def sign(
+    url: str,
+    user_id: str,
+    key_file: Path,
+    study: str,
+    subject: str,
+    entries: tuple[int, ...],
+    meaning: str,
+    idempotency_key: str | None,
+) -> None:
+    """Sign records of a subject electronically (21 CFR 11.50): review, approval or
+    responsibility. Prints the server's receipt and the records signed.
+
+    Your user id and password are both asked for (each run is a new session): the password
+    is read from SEALTRAIL_PASSWORD, or asked for on a terminal.
+    """
+    answer = client.sign_records(
+        url=url,
+        user_id=user_id,
+        key_file=key_file,
+        study=study,
+        subject=subject,
+        entries=entries,
+        meaning=meaning,
+        idempotency_key=idempotency_key,
+    )
+    click.echo(json.dumps(answer, indent=2))
+
+
 accounts.register(main, one_line_errors, store_command)
 reports.register(main, one_line_errors, store_command)
 replay.register(main, one_line_errors, store_command)
 projections.register(main, one_line_errors, store_command)
+packets.register(main, one_line_errors, store_command)
 
 
 def _where(settings: Settings) -> str:

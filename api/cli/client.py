@@ -1,4 +1,5 @@
-"""The site client behind ``sealtrail submit``: sign an event and send it, over plain HTTP(S).
+"""The site client behind ``sealtrail submit`` and ``sealtrail sign``: sign an event (or an
+electronic signature over records) and send it, over plain HTTP(S).
 
 Only the standard library speaks HTTP here, so a site needs nothing but this package.
 """
@@ -10,10 +11,12 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.error import HTTPError, URLError
+from urllib.parse import quote
 from urllib.request import Request, urlopen
 
 import click
@@ -87,6 +90,78 @@ def submit(
     return receipt
 
 
+def sign_records(
+    *,
+    url: str,
+    user_id: str,
+    key_file: Path,
+    study: str,
+    subject: str,
+    entries: Sequence[int],
+    meaning: str,
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """Sign records of a subject as ``user_id`` (21 CFR 11.50, 11.200) through the API.
+
+    Reads each record's hash as it stands from the subject's history, signs a
+    ``RecordsSigned`` body over them with the key, and sends it to ``POST /v1/signatures``
+    with the user id and the password re-entered (each run is a session of its own, so it is
+    always its first signing). Returns the verified receipt, the ceremony and what was signed.
+    """
+    try:
+        private_key = private_key_from_pem(key_file.read_bytes())
+    except KeyFormatError as error:
+        raise ClientError(f"{key_file}: {error}", 2) from None
+    password = _password()
+    base = url.rstrip("/")
+    token = _call("POST", f"{base}/v1/auth/token", {"username": user_id, "password": password})
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    me = _call("GET", f"{base}/v1/me", headers=headers)
+    path = f"/v1/studies/{quote(study, safe='')}/subjects/{quote(subject, safe='')}/history"
+    history = _fetch("GET", f"{base}{path}", headers=headers)
+    by_entry = {item["version"]: item for item in history} if isinstance(history, list) else {}
+    missing = [str(entry) for entry in entries if entry not in by_entry]
+    if missing:
+        raise ClientError(f"{study}/{subject} has no entry {', '.join(missing)}", 1)
+    signed = [
+        {
+            "entry": entry,
+            "kind": by_entry[entry]["kind"],
+            "record_hash": by_entry[entry]["record_hash"],
+        }
+        for entry in dict.fromkeys(entries)
+    ]
+    body = {
+        "study": study,
+        "subject": subject,
+        "kind": "RecordsSigned",
+        "data": {
+            "entries": [{"entry": s["entry"], "record_hash": s["record_hash"]} for s in signed]
+        },
+        "signer": {"user_id": user_id, "printed_name": me["printed_name"]},
+        "key_id": key_id(private_key.public_key()),
+        "signed_at": instant_to_wire(datetime.now(UTC)),
+        "meaning": meaning,
+    }
+    _, signature = sign_body(private_key, body)
+    headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+    answer = _call(
+        "POST",
+        f"{base}/v1/signatures",
+        {"event": body, "signature": signature, "password": password, "user_id": user_id},
+        headers,
+        retry=True,
+    )
+    server = _call("GET", f"{base}/v1/server-key")
+    try:
+        verify_receipt(public_key_from_text(server["public_key"]), answer["receipt"])
+    except VerificationError as error:
+        raise ClientError(
+            f"the receipt does not verify with the server's key: {error}", 1
+        ) from None
+    return {**answer, "signed": signed}
+
+
 def _password() -> str:
     password = os.environ.get("SEALTRAIL_PASSWORD")
     if password:
@@ -104,6 +179,20 @@ def _call(
     *,
     retry: bool = False,
 ) -> dict[str, Any]:
+    answer = _fetch(method, url, payload, headers, retry=retry)
+    if not isinstance(answer, dict):
+        raise ClientError(f"{url} answered {type(answer).__name__}, not an object", 1)
+    return answer
+
+
+def _fetch(
+    method: str,
+    url: str,
+    payload: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    retry: bool = False,
+) -> Any:
     data = None if payload is None else json.dumps(payload).encode("utf-8")
     request = Request(url, data=data, method=method, headers=dict(headers or {}))  # noqa: S310
     if data is not None:
@@ -111,8 +200,7 @@ def _call(
     for attempt in range(RETRIES if retry else 1):
         try:
             with urlopen(request, timeout=30) as response:  # noqa: S310
-                answer: dict[str, Any] = json.loads(response.read())
-                return answer
+                return json.loads(response.read())
         except HTTPError as error:
             raise ClientError(_problem_line(error), 1) from None
         except (URLError, ConnectionError, TimeoutError) as error:

@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,7 @@ def _register_documents(
         chart_dpi: int,
     ) -> None:
         """The Part 11 audit trail: every creation, correction and void, field by field."""
+        from infrastructure.documents import renderings
         from infrastructure.documents import reports as documents
 
         period = Period(_day(first), _day(last))
@@ -137,20 +138,21 @@ def _register_documents(
         with _progress(len(codes), "reading") as progress:
             rows = documents.audit_trail_rows(store, study_id, codes, period, progress)
         if form == "csv":
-            content = documents.audit_trail_csv(rows)
+            content = renderings.audit_trail_csv(rows)
         else:
             checkpoint = documents.covering_checkpoint(store)
             if form == "json":
                 synthetic = any(
                     documents.load_subject(store, study_id, code).synthetic for code in codes
                 )
-                content = documents.audit_trail_json(
+                content = renderings.audit_trail_json(
                     rows,
                     study=study_id,
                     codes=codes,
                     period=period,
-                    checkpoint=checkpoint,
+                    tie=documents.log_tie(store, checkpoint),
                     synthetic=synthetic,
+                    generated_at=datetime.now(UTC),
                 )
             else:
                 with _progress(len(codes), "drawing") as progress:

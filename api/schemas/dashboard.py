@@ -210,13 +210,30 @@ class VoidSchema(AuditEvidenceSchema):
     reason = ma.fields.String(required=True)
 
 
+class RecordSignedSchema(AuditEvidenceSchema):
+    """An electronic signature over the record (``entry`` is the RecordsSigned event's)."""
+
+    record_hash = ma.fields.String(required=True, metadata={"description": "The hash signed"})
+    covers_current_value = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "false once the record was corrected or voided after signing"},
+    )
+
+
 class AuditRecordSchema(ma.Schema):
-    """One record (entry) with its versions and its void."""
+    """One record (entry) with its versions, its void and the signatures over it."""
 
     entry = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True)
     versions = ma.fields.List(ma.fields.Nested(RecordVersionSchema), required=True)
     voided = ma.fields.Nested(VoidSchema, required=True, allow_none=True)
+    record_hash = ma.fields.String(
+        metadata={"description": "The record's hash as it stands (docs/signing.md)"}
+    )
+    signatures = ma.fields.List(
+        ma.fields.Nested(RecordSignedSchema),
+        metadata={"description": "Electronic signatures over the record, oldest first"},
+    )
 
 
 class AuditIndexSchema(ma.Schema):

@@ -27,6 +27,7 @@ from domain.clinical import (
     SeriousnessCriterion,
     TransfusionProduct,
 )
+from domain.subject import SIGNATURE_MEANINGS
 from domain.vocabulary import (
     AdverseEventCategory,
     AdverseEventOutcome,
@@ -338,9 +339,40 @@ class EntryVoidedData(StrictSchema):
         _schema_of(kind, field_name="entry_kind")
 
 
+class CoveredRecordSchema(StrictSchema):
+    """One record a signature covers: its entry and the hash of the record as it stands."""
+
+    entry = WholeNumber(required=True, validate=ma.validate.Range(min=1))
+    record_hash = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(r"^[0-9a-f]{64}$"),
+        metadata={"description": "The entry's record_hash, as the subject's history shows it"},
+    )
+
+
+MAX_SIGNED_RECORDS = 100
+"""Records one signature covers: a form's worth, or a visit's."""
+
+
+class RecordsSignedData(StrictSchema):
+    """``RecordsSigned``: an electronic signature over records (``POST /v1/signatures`` only)."""
+
+    entries = ma.fields.List(
+        ma.fields.Nested(CoveredRecordSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=MAX_SIGNED_RECORDS),
+        metadata={"description": "The records signed, each by entry and record hash"},
+    )
+
+    @ma.post_load
+    def entries_as_tuple(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["entries"] = tuple(data["entries"])
+        return data
+
+
 def _schema_of(kind: Any, *, field_name: str = "entry_kind") -> StrictSchema:
     schema = DATA_SCHEMAS.get(kind) if isinstance(kind, str) else None
-    if schema is None or kind in ("EntryCorrected", "EntryVoided"):
+    if schema is None or kind in ("EntryCorrected", "EntryVoided", "RecordsSigned"):
         raise ma.ValidationError(f"{kind!r} is not a kind of record", field_name=field_name)
     return schema()
 
@@ -402,6 +434,7 @@ DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
     "EndOfStudyRecorded": EndOfStudyRecordedData,
     "EntryCorrected": EntryCorrectedData,
     "EntryVoided": EntryVoidedData,
+    "RecordsSigned": RecordsSignedData,
 }
 
 
@@ -440,6 +473,39 @@ class SubmissionSchema(StrictSchema):
     signature = ma.fields.String(
         required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9+/]{86}==$")
     )
+
+
+class SignatureRequestSchema(StrictSchema):
+    """An electronic signature over records, with the signing ceremony (21 CFR 11.200).
+
+    ``event`` is a signed ``RecordsSigned`` body whose ``meaning`` is review, approval or
+    responsibility. The password is re-entered for every signature; the user id as well for
+    the first signature of a session and the first after the inactivity timeout.
+    """
+
+    event = ma.fields.Nested(SignedBodySchema, required=True)
+    signature = ma.fields.String(
+        required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9+/]{86}==$")
+    )
+    password = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"description": "Re-entered for every signature"},
+    )
+    user_id = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"description": "Needed for the first signature of a session, and after a lapse"},
+    )
+
+    @ma.validates("event")
+    def signs_records(self, event: dict[str, Any], **_: Any) -> None:
+        if event.get("kind") != "RecordsSigned":
+            raise ma.ValidationError("a signature over records is a RecordsSigned", "event")
+        if event.get("meaning") not in SIGNATURE_MEANINGS:
+            raise ma.ValidationError(
+                f"a signature means one of {', '.join(SIGNATURE_MEANINGS)}", "event"
+            )
 
 
 def typed_fields(kind: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -99,6 +99,10 @@ class SubjectSummarySchema(ma.Schema):
     flags = _records("Accepted values a reviewer should see (out of range, implausible)")
     corrected = _records("Entries corrected, and the corrections (21 CFR 11.10(e))")
     voided = _records("Entries voided, and the voids")
+    signatures = _records(
+        "Electronic signatures over records: entry, kind, printed name, time, meaning, and "
+        "whether each still covers the record's current value"
+    )
     version = ma.fields.Integer()
     position = ma.fields.Integer()
     updated_at = ma.fields.String()
@@ -138,6 +142,16 @@ class HistoryEntrySchema(LoggedEventSchema):
         allow_none=True, metadata={"description": "The later entry that voided this one"}
     )
     previous_hash = ma.fields.String()
+    record_hash = ma.fields.String(
+        metadata={
+            "description": "The hash of the record as it stands (after its corrections and "
+            "void): what a signature over it signs (docs/signing.md)"
+        }
+    )
+    signatures = ma.fields.List(
+        ma.fields.Nested(lambda: RecordSignatureSchema()),
+        metadata={"description": "Electronic signatures over this record"},
+    )
 
 
 class ServerKeySchema(ma.Schema):
@@ -145,3 +159,39 @@ class ServerKeySchema(ma.Schema):
 
     key_id = ma.fields.String()
     public_key = ma.fields.String(metadata={"description": "base64 of the raw Ed25519 key"})
+
+
+class SigningCeremonySchema(ma.Schema):
+    """How the signer authenticated for the signature (21 CFR 11.200(a)(1))."""
+
+    components = ma.fields.List(
+        ma.fields.String(),
+        metadata={
+            "description": '["user_id", "password"] for the first signing of a session (or '
+            'after a lapse), ["password"] for a later one'
+        },
+    )
+    authenticated_at = ma.fields.String()
+
+
+class SignatureReceiptSchema(ma.Schema):
+    """The server's signed receipt for a signature over records, and its ceremony."""
+
+    receipt = ma.fields.Nested(ReceiptSchema, required=True)
+    ceremony = ma.fields.Nested(SigningCeremonySchema, required=True)
+
+
+class RecordSignatureSchema(ma.Schema):
+    """An electronic signature over a record, as every view of the record shows it (11.50)."""
+
+    signature_entry = ma.fields.Integer(
+        metadata={"description": "The entry (version) of the RecordsSigned event"}
+    )
+    user_id = ma.fields.String()
+    printed_name = ma.fields.String()
+    signed_at = ma.fields.String()
+    meaning = ma.fields.String()
+    record_hash = ma.fields.String(metadata={"description": "The record hash signed"})
+    covers_current_value = ma.fields.Boolean(
+        metadata={"description": "false once the record was corrected or voided after signing"}
+    )

@@ -1,4 +1,4 @@
-"""The audit trail and the CONEP reports laid out as pages, from their content alone.
+"""The audit trail and the CONEP reports laid out as files and pages, from their content alone.
 
 Nothing here reads the store: the content comes from the pure projections
 (:mod:`projections.audit_trail`, :mod:`projections.conep`) and the subjects they are about, and
@@ -11,14 +11,18 @@ manifest).
 from __future__ import annotations
 
 import base64
+import csv
+import io
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from domain.protocol import StudyProtocol
 from domain.subject import Subject
 from infrastructure.documents import charts, pdf
-from projections.audit_trail import AuditRow, Period, summary_counts
+from projections.audit_trail import COLUMNS, AuditRow, Period, summary_counts
 from projections.conep import SYNTHETIC_NOTICE, Document, label
 
 Progress = Callable[[int], None]
@@ -43,6 +47,55 @@ class Authentication:
 
     footer_mark: str
     fields: Sequence[tuple[str, str]]
+
+
+def audit_trail_csv(rows: Sequence[AuditRow]) -> bytes:
+    """The rows as CSV (UTF-8 with a byte-order mark, so spreadsheets read the accents)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row.as_text())
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def audit_trail_json(
+    rows: Sequence[AuditRow],
+    *,
+    study: str,
+    codes: Sequence[str],
+    period: Period,
+    tie: LogTie | None,
+    synthetic: bool,
+    generated_at: datetime,
+) -> bytes:
+    """The rows as one JSON document, with the filters and the checkpoint it is tied to."""
+    document = {
+        "report": "audit-trail",
+        "study": study,
+        "subjects": list(codes),
+        "from": None if period.first is None else period.first.isoformat(),
+        "to": None if period.last is None else period.last.isoformat(),
+        "synthetic": synthetic,
+        "generated_at": pdf.generated_at(generated_at),
+        "counts": summary_counts(rows),
+        "checkpoint": None if tie is None else _checkpoint_dict(tie),
+    }
+    # One row per line: readable, and written by json's C encoder (an indented document is
+    # written by its pure-Python one, several times slower on a large trail).
+    head = json.dumps(document, indent=2, ensure_ascii=False)
+    lines = ",\n    ".join(json.dumps(row.as_dict(), ensure_ascii=False) for row in rows)
+    body = f"[\n    {lines}\n  ]" if rows else "[]"
+    return (head[:-2] + f',\n  "rows": {body}\n}}\n').encode("utf-8")
+
+
+def _checkpoint_dict(tie: LogTie) -> dict[str, Any]:
+    return {
+        "tree_size": tie.tree_size,
+        "root": base64.b64encode(tie.root).decode("ascii"),
+        "note": tie.note,
+        "sealed_at": pdf.generated_at(tie.sealed_at),
+    }
 
 
 AUDIT_COLUMNS = (
@@ -96,7 +149,7 @@ def audit_trail_document(
                 (
                     label("Linhas", "Rows"),
                     f"{len(rows)}: {counts['created']} created, {counts['corrected']} corrected, "
-                    f"{counts['voided']} voided",
+                    f"{counts['voided']} voided, {counts['signed']} signed",
                 ),
                 (label("Gerado em", "Generated at"), _when(now, protocol)),
             ]

@@ -12,16 +12,11 @@ spot (the same act as ``sealtrail checkpoint``; the log never signs two notes fo
 
 from __future__ import annotations
 
-import base64
-import csv
-import io
-import json
 import os
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from domain.errors import SubjectNotFound
 from domain.protocol import protocol_for
@@ -30,10 +25,14 @@ from infrastructure.bootstrap import Store
 from infrastructure.checkpoints import SealedCheckpoint
 from infrastructure.documents import pdf, renderings
 from infrastructure.documents.certificate import DocumentSigner, document_signer
-from infrastructure.documents.renderings import CHART_DPI, Authentication, LogTie
+from infrastructure.documents.renderings import (
+    CHART_DPI,
+    Authentication,
+    LogTie,
+)
 from infrastructure.documents.signing import sign_pdf
 from infrastructure.study_reports import served_study
-from projections.audit_trail import COLUMNS, AuditRow, Period, audit_rows, summary_counts
+from projections.audit_trail import AuditRow, Period, audit_rows
 from projections.conep import (
     Document,
     label,
@@ -106,53 +105,6 @@ def covering_checkpoint(store: Store) -> SealedCheckpoint | None:
     if latest is not None and latest.tree_size >= needed:
         return latest
     return keeper.seal()
-
-
-# -- CSV and JSON --------------------------------------------------------------------------------
-
-
-def audit_trail_csv(rows: Sequence[AuditRow]) -> bytes:
-    """The rows as CSV (UTF-8 with a byte-order mark, so spreadsheets read the accents)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(row.as_text())
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def audit_trail_json(
-    rows: Sequence[AuditRow],
-    *,
-    study: str,
-    codes: Sequence[str],
-    period: Period,
-    checkpoint: SealedCheckpoint | None,
-    synthetic: bool,
-) -> bytes:
-    """The rows as one JSON document, with the filters and the covering checkpoint."""
-    document = {
-        "report": "audit-trail",
-        "study": study,
-        "subjects": list(codes),
-        "from": None if period.first is None else period.first.isoformat(),
-        "to": None if period.last is None else period.last.isoformat(),
-        "synthetic": synthetic,
-        "generated_at": pdf.generated_at(datetime.now(UTC)),
-        "counts": summary_counts(rows),
-        "checkpoint": None if checkpoint is None else _checkpoint_dict(checkpoint),
-        "rows": [row.as_dict() for row in rows],
-    }
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def _checkpoint_dict(checkpoint: SealedCheckpoint) -> dict[str, Any]:
-    return {
-        "tree_size": checkpoint.tree_size,
-        "root": base64.b64encode(checkpoint.root).decode("ascii"),
-        "note": checkpoint.note,
-        "sealed_at": pdf.generated_at(checkpoint.created_at),
-    }
 
 
 # -- PDFs -----------------------------------------------------------------------------------------

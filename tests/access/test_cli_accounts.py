@@ -17,8 +17,6 @@ from tests.e2e.test_cli import ADMIN_ENV, ADMIN_PASSWORD, as_admin, sealtrail
 COORDINATOR = ("user", "add", "coord1", "--name", "Ana Souza", "--role", "site_coordinator")
 
 
-
-
 def run(home: Path, *args: str, env: dict[str, str] | None = None) -> CompletedProcess[str]:
     return sealtrail(*args, home=home, extra_env=ADMIN_ENV if env is None else env)
 

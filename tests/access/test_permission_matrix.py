@@ -20,6 +20,7 @@ from domain.account import Account, Role
 from domain.authorship import Authorship, authored
 from domain.permissions import MATRIX, Action, NotPermitted, check_may
 from infrastructure.bootstrap import Store
+from infrastructure.sponsor_key import open_sponsor_account
 from signatures.authorship import encode_signature
 from tests.access.conftest import Admin, bearer, make_admin, make_person
 from tests.conftest import STUDY, Person, make_settings, new_store, screening
@@ -179,6 +180,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     }
     for where, writer in writers.items():
         writer.record(store, f"{where}-1", "Screened", screening(site=where))
+    open_sponsor_account(store.app, store.settings)
     store.app.checkpoints.seal()
     yield World(site, store, admin, people, itertools.count(1), {})
     store.close()
@@ -210,12 +212,33 @@ def write(batch: bool) -> Call:
     return call
 
 
+def sign_records(world: World, person: Person, where: str) -> TestResponse:
+    """Sign the screening record of the subject at ``where``, with the signing ceremony."""
+    subject = world.store.app.find_subject(f"{STUDY}/{where}-1")
+    assert subject is not None
+    covered = [{"entry": 1, "record_hash": subject.entries[1].record_hash}]
+    body = person.body(f"{where}-1", "RecordsSigned", {"entries": covered}, meaning="review")
+    payload = {
+        "event": body,
+        "signature": person.sign(body),
+        "password": person.password,
+        "user_id": person.user_id,
+    }
+    return world.site.client.post("/v1/signatures", json=payload, headers=world.auth(person))
+
+
 def administer(world: World, person: Person, where: str) -> TestResponse:
     target = f"target-{next(world.counter)}"
     world.store.app.open_account(user_id=target, printed_name="Target")
     signer = Admin(person.user_id, person.printed_name, person.private_key, person.password)
     payload = {"events": [signer.signed(target, "SiteAssigned", {"site": where})]}
     return world.site.client.post("/v1/accounts", json=payload, headers=world.auth(person))
+
+
+def build_packet(world: World, person: Person, where: str) -> TestResponse:
+    return world.site.client.post(
+        "/v1/packets", json={"documents": False}, headers=world.auth(person)
+    )
 
 
 ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
@@ -246,6 +269,7 @@ ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
     ),
     "POST events": (write(batch=False), Action.RECORD_CLINICAL_DATA),
     "POST events/batch": (write(batch=True), Action.RECORD_CLINICAL_DATA),
+    "POST signatures": (sign_records, Action.SIGN_CLINICAL_RECORDS),
     "GET checkpoints/latest": (
         get(lambda w, where: "/v1/checkpoints/latest"),
         Action.READ_LOG_EVIDENCE,
@@ -266,13 +290,19 @@ ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
         Action.READ_ACCOUNTS,
     ),
     "POST accounts": (administer, Action.ADMINISTER_ACCOUNTS),
+    "POST packets": (build_packet, Action.BUILD_REPORTS_AND_PACKETS),
     "GET me": (get(lambda w, where: "/v1/me"), None),
 }
 SITE_LESS = {
     name for name in ENDPOINTS if not name.startswith(("GET subject", "GET history", "POST"))
-}
+} | {"POST packets"}
 """Endpoints that name no site: only a role that does the action at every site may call them."""
-SUCCESS = {"POST events": 201, "POST events/batch": 201, "POST accounts": 201}
+SUCCESS = {
+    "POST events": 201,
+    "POST events/batch": 201,
+    "POST signatures": 201,
+    "POST accounts": 201,
+}
 
 
 @pytest.mark.parametrize(
@@ -343,6 +373,7 @@ def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
         "/v1/studies/<study>/subjects/<subject>/history",
         "/v1/events",
         "/v1/events/batch",
+        "/v1/signatures",
         "/v1/checkpoints/latest",
         "/v1/checkpoints/consistency",
         "/v1/events/<int:position>/proof",
@@ -356,6 +387,7 @@ def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
         "/v1/study/weekly",
         "/v1/studies/<study>/subjects/<subject>/weekly",
         "/v1/studies/<study>/subjects/<subject>/audit",
+        "/v1/packets",
         # Public, or authentication itself: tested in test_authentication_controls.py.
         "/v1/server-key",
         "/v1/auth/token",

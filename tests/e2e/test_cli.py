@@ -28,7 +28,6 @@ def as_admin(home: Path) -> tuple[str, ...]:
 ADMIN_ENV = {"SEALTRAIL_PASSWORD": ADMIN_PASSWORD}
 
 
-
 def test_init_prints_a_one_time_password_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
     first = sealtrail("init", home=tmp_path)
     second = sealtrail("init", home=tmp_path)
@@ -247,7 +246,7 @@ def test_the_commands_also_run_under_flask(home: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     # init: the server's account (3 events) and the administrator's (5); then the password (1)
-    assert "OK: 9 events checked, 0 findings" in done.stdout
+    assert f"OK: {INITIALISED_EVENTS} events checked, 0 findings" in done.stdout
 
 
 @pytest.mark.postgres
@@ -291,7 +290,7 @@ def test_a_checkpoint_file_that_is_not_a_note_is_a_finding(home: Path) -> None:
 
     assert done.returncode == 1
     assert done.stdout.startswith("log: checkpoint-malformed: ")
-    assert "FAILED: 9 events checked, 1 findings" in done.stdout
+    assert f"FAILED: {INITIALISED_EVENTS} events checked, 1 findings" in done.stdout
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,8 @@ def test_the_readme_tour_works_word_for_word(tmp_path: Path) -> None:
     auditor = blocks_of("An auditor's session")
     assert len(blocks) == 5, "the tour has five steps"
     assert len(auditor) == 3, "the auditor's session has three blocks"
+    packet = blocks_of("A sponsor's packet")
+    assert len(packet) == 2, "the sponsor's packet has two blocks"
     (tmp_path / ".venv").symlink_to(VENV_BIN.parent)
     env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
     env["PATH"] = f"{VENV_BIN}:{env['PATH']}"
@@ -98,7 +100,7 @@ def test_the_readme_tour_works_word_for_word(tmp_path: Path) -> None:
     assert '"subject": "RP-10"' in done.stdout  # the receipt
     assert '"subject":"RP-10"' in done.stdout and '"status":"screened"' in done.stdout
     assert '"printed_name":"Ana Souza"' in done.stdout  # the history's signature manifestation
-    assert "OK: 1372 events checked, 0 findings" in done.stdout
+    assert "OK: 1374 events checked, 0 findings" in done.stdout
 
     audit = bash("\n".join(auditor), tmp_path, env)
 
@@ -109,14 +111,27 @@ def test_the_readme_tour_works_word_for_word(tmp_path: Path) -> None:
     assert "decimal point omitted" in audit.stdout  # the correction's reason, in the CSV row
     assert (tmp_path / "RP-02-audit.pdf").read_bytes().startswith(b"%PDF")
 
+    built = bash(packet[0], tmp_path, env)
+
+    assert built.returncode == 0, built.stderr
+    assert "packet verified: 1374 events, 50 files, tree size 1374" in built.stdout
+
+    changed = bash(packet[1], tmp_path, env)
+
+    assert changed.returncode == 1
+    lines = changed.stdout.splitlines()
+    assert lines[0].startswith("datasets/LB.csv: file-altered: its SHA-256 is ")
+    assert lines[1].startswith("datasets/LB.csv: derived-mismatch: does not agree with the events")
+    assert lines[2].startswith("packet FAILED: 2 findings; 1374 events, 50 files, tree size 1374")
+
     tampered = bash(blocks[4], tmp_path, env)
 
     assert tampered.returncode == 1
     assert tampered.stdout.splitlines()[0].startswith(
-        "position 32: NCT01297972/RP-01 version 14: signature-invalid"
+        "position 34: NCT01297972/RP-01 version 14: signature-invalid"
     )
-    assert "position 33: NCT01297972/RP-01 version 15: chain-broken" in tampered.stdout
-    assert "position 32: NCT01297972/RP-01 version 14: leaf-mismatch" in tampered.stdout
-    assert "log: checkpoint-mismatch: stored checkpoint of size 1027" in tampered.stdout
-    assert "log: checkpoint-mismatch: stored checkpoint of size 1372" in tampered.stdout
-    assert "FAILED: 1372 events checked, 5 findings" in tampered.stdout
+    assert "position 35: NCT01297972/RP-01 version 15: chain-broken" in tampered.stdout
+    assert "position 34: NCT01297972/RP-01 version 14: leaf-mismatch" in tampered.stdout
+    assert "log: checkpoint-mismatch: stored checkpoint of size 1029" in tampered.stdout
+    assert "log: checkpoint-mismatch: stored checkpoint of size 1374" in tampered.stdout
+    assert "FAILED: 1374 events checked, 5 findings" in tampered.stdout

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 
+from api.submissions import submission_from
+from domain.account import Role
 from domain.errors import SubjectNotFound
 from domain.signed import stream_id
 from domain.wire import instant_from_wire
@@ -18,7 +20,7 @@ from infrastructure.replay import (
     replayer_for,
 )
 from projections.subject_summary import summarise
-from tests.conftest import Person
+from tests.conftest import Person, PersonFactory
 from tests.replay.conftest import STREAM, SUBJECT, Corrected, blood_count
 
 
@@ -204,3 +206,29 @@ def test_a_tampered_cache_row_is_ignored_and_the_state_folded_from_the_events(
     assert summarise(subject) == summarise(store.app.subject_at(originator_id, 10))
     # The cache is not evidence: verification reads the events, never the cache.
     assert store.verifier(workers=1).verify().ok
+
+
+def test_a_signature_folded_onto_a_kept_state_does_not_reach_back_into_it(
+    corrected: Corrected, person_in: PersonFactory
+) -> None:
+    long_record(corrected, 6)  # versions 5-10
+    store = corrected.store
+    investigator = person_in(store, "inv1", printed_name="Rita Lima", role=Role.INVESTIGATOR)
+    current = store.app.find_subject(STREAM)
+    assert current is not None
+    covered = [{"entry": 1, "record_hash": current.entries[1].record_hash}]
+    body = investigator.body(SUBJECT, "RecordsSigned", {"entries": covered}, meaning="review")
+    store.app.sign_records(
+        submission_from(body, investigator.sign(body)), actor_id=investigator.user_id
+    )
+    replayer = SubjectReplayer(store.app, store.engine, interval=5)
+    originator_id = stream_id(STREAM)
+    replayer.replay(STREAM, as_of=datetime.now(UTC) + timedelta(days=1))  # folds all 11
+
+    signed, _, from_ten = replayer.subject_at(originator_id, 11)
+    before, _, _ = replayer.subject_at(originator_id, 10)
+
+    assert from_ten == 10
+    assert [s.user_id for s in signed.entries[1].signatures] == ["inv1"]
+    assert before.entries[1].signatures == []
+    assert before.entries == store.app.subject_at(originator_id, 10).entries

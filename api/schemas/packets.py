@@ -1,0 +1,20 @@
+"""What a sponsor asks of a packet."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from api.schemas.fields import Code
+
+
+class PacketRequestSchema(ma.Schema):
+    """``POST /v1/packets``: which study, and whether to draw the PDFs."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    study = Code(metadata={"example": "NCT01297972"})
+    documents = ma.fields.Boolean(
+        load_default=True,
+        metadata={"description": "Draw the PDFs (audit trail, CONEP reports): the slow part"},
+    )

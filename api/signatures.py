@@ -1,0 +1,85 @@
+"""``POST /v1/signatures``: an investigator signs records, re-entering their password.
+
+The electronic signature of 21 CFR 11.50 and 11.200: a signed ``RecordsSigned`` event naming
+each record by entry and record hash, recorded only after the signing ceremony (the password,
+and the user id too for the first signing of a session and after the inactivity timeout).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import login_required
+from api.headers import IDEMPOTENCY_KEY_PATTERN, idempotency_key, version_precondition
+from api.schemas.records import SignatureRequestSchema
+from api.schemas.resources import SignatureReceiptSchema
+from api.store import get_store
+from api.submissions import submission_from
+from domain.wire import recorded_instant
+
+blp = Blueprint(
+    "signatures",
+    __name__,
+    url_prefix="/v1/signatures",
+    description="Electronic signatures over records (21 CFR 11.50, 11.200)",
+)
+
+
+@blp.route("")
+class Signatures(MethodView):
+    """The signing ceremony."""
+
+    @login_required
+    @blp.arguments(SignatureRequestSchema)
+    @blp.response(201, SignatureReceiptSchema)
+    @blp.alt_response(401, description="Not authenticated, password wrong, or user id needed")
+    @blp.alt_response(403, description="Not an investigator of the subject's site")
+    @blp.alt_response(404, description="Subject not screened")
+    @blp.alt_response(409, description="Stale expected version")
+    @blp.alt_response(413, description="Body too large")
+    @blp.alt_response(415, description="Not application/json")
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
+                "description": "A retry with the same key returns the first receipt.",
+            },
+            {
+                "in": "header",
+                "name": "If-Match",
+                "schema": {"type": "string"},
+                "description": 'The subject version the signer saw, e.g. "7".',
+            },
+        ]
+    )
+    def post(self, request_body: dict[str, Any]) -> Any:
+        """Sign records of a subject (see docs/signing.md for the record hash).
+
+        Each record is named by its entry and its ``record_hash`` from the subject's history;
+        an unknown entry is 422, as for a correction; a hash that is not the record's as it
+        stands (it was corrected since it was read) is 422 too.
+        """
+        raw = request.get_json()
+        receipt, signing = get_store().access.sign_records(
+            submission_from(
+                raw["event"],
+                request_body["signature"],
+                idempotency_key=idempotency_key(),
+                expected_version=version_precondition(),
+            ),
+            actor_id=g.account.user_id,
+            session_id=g.session_id,
+            password=request_body["password"],
+            user_id=request_body.get("user_id"),
+        )
+        ceremony = {
+            "components": list(signing.components),
+            "authenticated_at": recorded_instant(signing.authenticated_at),
+        }
+        return {"receipt": receipt, "ceremony": ceremony}, 201

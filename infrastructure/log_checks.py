@@ -1,0 +1,136 @@
+"""What a check of the log finds, and the checks of each stream that need no store.
+
+``sealtrail verify`` (over the store) and ``sealtrail packet verify`` (over a packet, offline)
+both report :class:`Finding` records and run :func:`check_streams` on the facts they gathered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+from uuid import UUID
+
+from domain.signed import SignedAggregate, stream_id
+from domain.subject import Subject
+from signatures.chain import GENESIS_HASH, check_link
+from signatures.errors import VerificationError
+from signatures.record_hash import RecordHashes
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing that does not hold, where it is and what it is."""
+
+    position: int | None
+    stream: str | None
+    version: int | None
+    kind: str
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The finding as JSON."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        where = "log" if self.position is None else f"position {self.position}"
+        if self.stream is not None:
+            where += f": {self.stream} version {self.version}"
+        return f"{where}: {self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What the in-order checks need of one stored event.
+
+    ``stream`` is the stream's name, known only when the event could be read and the name it
+    carries is that of the stream it is stored under (stream ids are UUIDv5 of the names).
+    """
+
+    position: int
+    stream_id: UUID
+    version: int
+    stream: str | None = None
+    previous_hash: str | None = None
+    event_hash: str | None = None
+    leaf_hash: bytes | None = None
+    changes_entry: int | None = None
+    """The entry a correction or void changes."""
+    covers: tuple[tuple[int, str], ...] | None = None
+    """What a signature over records covers: (entry, record hash) pairs."""
+
+
+def record_facts(
+    event: SignedAggregate.Event,
+) -> tuple[int | None, tuple[tuple[int, str], ...] | None]:
+    """The entry an event changes, and what it signs, for the in-order signature check."""
+    if not isinstance(event, Subject.Event):
+        return None, None
+    covers = None
+    if isinstance(event, Subject.RecordsSigned):
+        # Entries that cannot be read name no record: such a signature is not linked.
+        covers = tuple(sorted(event.covered().items())) if event.names_only_records() else ()
+    changes = event.changed_entry()
+    return (changes if isinstance(changes, int) else None), covers
+
+
+def is_named(stream: object, originator: UUID) -> bool:
+    """True when ``stream`` is the name of the stream whose id is ``originator``."""
+    return isinstance(stream, str) and stream_id(stream) == originator
+
+
+def named(findings: list[Finding], facts: list[EventFacts]) -> list[Finding]:
+    """Replace the stream ids findings carry by the names the stream's own events give it.
+
+    A stream with no event that names it (all unreadable, or all moved there from elsewhere)
+    stays known by its id.
+    """
+    names = {str(fact.stream_id): fact.stream for fact in facts if fact.stream is not None}
+    return [
+        replace(finding, stream=names.get(finding.stream, finding.stream))
+        if finding.stream is not None
+        else finding
+        for finding in findings
+    ]
+
+
+def check_streams(facts: list[EventFacts]) -> list[Finding]:
+    """Per stream, in log order: versions in sequence, the chain unbroken, and every signature over
+    records linked to the records of its stream as they stood when it was made.
+
+    Findings carry the stream's id; :func:`named` gives them its name.
+    """
+    versions: dict[UUID, int] = {}
+    heads: dict[UUID, str | None] = {}
+    records: dict[UUID, RecordHashes] = {}
+    findings: list[Finding] = []
+    for fact in facts:
+        name = str(fact.stream_id)
+        stream_records = records.setdefault(fact.stream_id, RecordHashes())
+        if fact.covers is not None:
+            try:
+                stream_records.check_signature(dict(fact.covers))
+            except VerificationError as error:
+                findings.append(Finding(fact.position, name, fact.version, error.kind, str(error)))
+        if fact.event_hash is not None:
+            stream_records.add(fact.version, fact.event_hash, fact.changes_entry)
+        previous_version = versions.get(fact.stream_id, 0)
+        if fact.version != previous_version + 1:
+            findings.append(
+                Finding(
+                    fact.position,
+                    name,
+                    fact.version,
+                    "version-gap",
+                    f"version {fact.version} follows version {previous_version} of the stream",
+                )
+            )
+        versions[fact.stream_id] = fact.version
+        head = heads.get(fact.stream_id, GENESIS_HASH)
+        if head is not None and fact.previous_hash is not None:
+            try:
+                check_link(head, fact.previous_hash)
+            except VerificationError as error:
+                findings.append(Finding(fact.position, name, fact.version, error.kind, str(error)))
+        # After an unreadable event the true head is unknown: do not blame the next one.
+        heads[fact.stream_id] = fact.event_hash
+    return findings

@@ -1,0 +1,205 @@
+"""The packet's zip and its signed manifest.
+
+``manifest.json`` is the RFC 8785 canonical JSON of the packet's description (study, log origin,
+checkpoint, server key, who signs) and of every other file's path, size and SHA-256;
+``manifest.sig`` is the signer's Ed25519 signature over those exact bytes, in base64. The zip is
+written reproducibly: entries in a fixed order, each with the checkpoint's sealing time as its
+date, fixed permissions and fixed compression, so the same files always give the same zip.
+
+Reading refuses what a hostile zip could do to the reader: entry names that leave the folder,
+the same name twice, and more content than a packet can hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from infrastructure.packets.errors import PacketMalformed
+from infrastructure.packets.evidence import FORMAT, MANIFEST, MANIFEST_SIGNATURE
+
+MAX_ENTRIES = 100_000
+MAX_CONTENT = 8 * 1024**3
+"""A packet's files add up to at most 8 GiB once unpacked (a guard against zip bombs)."""
+FIRST = (MANIFEST, MANIFEST_SIGNATURE, "README.txt")
+"""The entries a person opening the zip meets first."""
+
+
+@dataclass(frozen=True)
+class ManifestSigner:
+    """Who signs a packet's manifest: the account, its printed name and the key used."""
+
+    user_id: str
+    printed_name: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What the manifest says: the packet's description and every file's digest."""
+
+    study: str
+    origin: str
+    tree_size: int
+    root: str
+    sealed_at: str
+    server_key_id: str
+    signer: ManifestSigner
+    files: Mapping[str, str]
+    sizes: Mapping[str, int]
+
+    def body(self) -> dict[str, Any]:
+        """The manifest as the JSON object that is canonicalised and signed."""
+        return {
+            "format": FORMAT,
+            "study": self.study,
+            "log": {
+                "origin": self.origin,
+                "server_key_id": self.server_key_id,
+                "checkpoint": {
+                    "tree_size": self.tree_size,
+                    "root": self.root,
+                    "sealed_at": self.sealed_at,
+                },
+            },
+            "signer": {
+                "user_id": self.signer.user_id,
+                "printed_name": self.signer.printed_name,
+                "key_id": self.signer.key_id,
+                "meaning": "responsibility",
+            },
+            "files": [
+                {"path": path, "sha256": self.files[path], "size": self.sizes[path]}
+                for path in sorted(self.files)
+            ],
+        }
+
+    @classmethod
+    def of(
+        cls,
+        files: Mapping[str, bytes],
+        *,
+        study: str,
+        origin: str,
+        tree_size: int,
+        root: str,
+        sealed_at: str,
+        server_key_id: str,
+        signer: ManifestSigner,
+    ) -> Manifest:
+        """The manifest of these files."""
+        return cls(
+            study=study,
+            origin=origin,
+            tree_size=tree_size,
+            root=root,
+            sealed_at=sealed_at,
+            server_key_id=server_key_id,
+            signer=signer,
+            files={path: sha256(content) for path, content in files.items()},
+            sizes={path: len(content) for path, content in files.items()},
+        )
+
+    @classmethod
+    def parse(cls, text: bytes) -> Manifest:
+        """Read ``manifest.json``.
+
+        Raises:
+            PacketMalformed: not a manifest of this format.
+        """
+        try:
+            body = json.loads(text)
+            if body["format"] != FORMAT:
+                raise PacketMalformed(f"{MANIFEST} is of format {body['format']!r}, not {FORMAT}")
+            log, checkpoint, signer = body["log"], body["log"]["checkpoint"], body["signer"]
+            entries = body["files"]
+            files = {str(e["path"]): str(e["sha256"]) for e in entries}
+            sizes = {str(e["path"]): int(e["size"]) for e in entries}
+            if len(files) != len(entries):
+                raise PacketMalformed(f"{MANIFEST} lists a file twice")
+            return cls(
+                study=str(body["study"]),
+                origin=str(log["origin"]),
+                tree_size=int(checkpoint["tree_size"]),
+                root=str(checkpoint["root"]),
+                sealed_at=str(checkpoint["sealed_at"]),
+                server_key_id=str(log["server_key_id"]),
+                signer=ManifestSigner(
+                    str(signer["user_id"]), str(signer["printed_name"]), str(signer["key_id"])
+                ),
+                files=files,
+                sizes=sizes,
+            )
+        except PacketMalformed:
+            raise
+        except (ValueError, KeyError, TypeError) as error:
+            raise PacketMalformed(f"{MANIFEST} cannot be read: {error!r}") from None
+
+
+def sha256(content: bytes) -> str:
+    """The hex SHA-256 of a file's bytes."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def write_zip(files: Mapping[str, bytes], dated: datetime) -> bytes:
+    """The zip of ``files``, reproducibly: the same files and date give the same bytes."""
+    order = [path for path in FIRST if path in files]
+    order += sorted(path for path in files if path not in FIRST)
+    stamp = dated.timetuple()[:6]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in order:
+            info = zipfile.ZipInfo(path, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, so the permissions below mean the same everywhere
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, files[path], compresslevel=9)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    """A packet's files by path, and the entries that could not be read (with why)."""
+
+    files: dict[str, bytes]
+    unreadable: dict[str, str]
+
+
+def read_zip(data: bytes) -> Unpacked:
+    """Every file of a packet's zip, by path; an entry whose bytes fail the zip's own CRC or
+    do not inflate is listed as unreadable, not raised, so the other files are still checked.
+
+    Raises:
+        PacketMalformed: not a zip, an entry name that is absolute or climbs out (``..``), a
+            name twice, too many entries or too much content.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise PacketMalformed(f"not a zip file: {error}") from None
+    with archive:
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+        if len(infos) > MAX_ENTRIES:
+            raise PacketMalformed(f"the zip has {len(infos)} entries, more than {MAX_ENTRIES}")
+        if sum(info.file_size for info in infos) > MAX_CONTENT:
+            raise PacketMalformed("the zip unpacks to more than a packet may hold")
+        files: dict[str, bytes] = {}
+        unreadable: dict[str, str] = {}
+        for info in infos:
+            name = info.filename
+            if name.startswith("/") or "\\" in name or ".." in name.split("/"):
+                raise PacketMalformed(f"the zip entry {name!r} leaves the packet's folder")
+            if name in files or name in unreadable:
+                raise PacketMalformed(f"the zip holds {name!r} twice")
+            try:
+                files[name] = archive.read(info)
+            except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as error:
+                unreadable[name] = str(error) or type(error).__name__
+    return Unpacked(files, unreadable)

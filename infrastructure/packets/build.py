@@ -1,0 +1,211 @@
+"""``sealtrail packet build``: the store's log and everything derived from it, in one signed zip.
+
+1. The checkpoint: the latest, if it covers the whole log; else one is sealed now (the act of
+   ``sealtrail checkpoint``). The packet holds exactly the events it covers.
+2. The events are read in log order and their Merkle tree is rebuilt from them; its root must be
+   the checkpoint's, or the store is not fit to be packed (``sealtrail verify`` says why).
+3. Each event's line (as stored, as signed) and its inclusion proof; the server's key and the
+   checkpoint's note; every derived file (:mod:`infrastructure.packets.contents`).
+4. The manifest of every file's SHA-256, signed by the sponsor's key; the zip, reproducibly.
+
+Nothing here writes to the log, so two builds with no event in between are byte-identical.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from domain.account import SPONSOR_ACCOUNT
+from domain.signed import SignedAggregate
+from domain.wire import recorded_instant
+from infrastructure.bootstrap import Store
+from infrastructure.checkpoints import SealedCheckpoint
+from infrastructure.documents.renderings import LogTie
+from infrastructure.packets import contents
+from infrastructure.packets.archive import Manifest, ManifestSigner, write_zip
+from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
+from infrastructure.packets.evidence import (
+    CHECKPOINT,
+    EVENTS,
+    MANIFEST,
+    MANIFEST_SIGNATURE,
+    PROOFS,
+    SERVER_KEY,
+    PacketEvent,
+    PacketProof,
+)
+from infrastructure.packets.signer import check_may_sign_packets
+from infrastructure.sponsor_key import load_sponsor_key
+from infrastructure.study_reports import served_study
+from projections.odm import check_odm_schema
+from signatures.authorship import sign_body
+from signatures.keys import key_id, public_key_to_text
+from signatures.merkle import InMemoryTree, inclusion_proof, leaf_hash
+
+PAGE = 500
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PacketSignatory:
+    """Who signs the manifest: an account and the private half of one of its keys."""
+
+    user_id: str
+    private_key: Ed25519PrivateKey
+
+
+def build_packet(
+    store: Store,
+    *,
+    study: str | None = None,
+    signatory: PacketSignatory | None = None,
+    documents: bool = True,
+    progress: Progress | None = None,
+) -> bytes:
+    """The packet of the store's log as it stands, signed by ``signatory`` (by default the
+    sponsor's packet-signing key kept under ``SEALTRAIL_HOME``).
+
+    Raises:
+        PacketNotBuildable: the log is empty, or its events do not give its checkpoint's root.
+        PacketSignerInvalid: the signatory is not a sponsor with that key in force.
+        UnknownStudy: the study is not served here.
+    """
+    note = progress or (lambda _: None)
+    study_id = served_study(study)
+    signatory = signatory or PacketSignatory(SPONSOR_ACCOUNT, load_sponsor_key(store.settings))
+    signer = _check_signatory(store, signatory)
+    checkpoint = _covering_checkpoint(store)
+    note("reading the log")
+    log, evidence = _read_log(store, study_id, checkpoint)
+    note("deriving datasets and reports")
+    files = {**evidence, **contents.derived_files(log, documents=documents, progress=note)}
+    note("checking the ODM file against the ODM 1.3.2 schema")
+    check_odm_schema(files[contents.odm_path(study_id)])
+    manifest = Manifest.of(
+        files,
+        study=study_id,
+        origin=log.origin,
+        tree_size=checkpoint.tree_size,
+        root=base64.b64encode(checkpoint.root).decode("ascii"),
+        sealed_at=recorded_instant(checkpoint.created_at),
+        server_key_id=store.app.server_key.key_id,
+        signer=signer,
+    )
+    text, signature = sign_body(signatory.private_key, manifest.body())
+    files[MANIFEST] = text.encode("utf-8")
+    files[MANIFEST_SIGNATURE] = (signature + "\n").encode("ascii")
+    return write_zip(files, checkpoint.created_at)
+
+
+def _check_signatory(store: Store, signatory: PacketSignatory) -> ManifestSigner:
+    """The signatory's account must hold the key, in force now, and be the sponsor's."""
+    account = store.app.find_account(signatory.user_id)
+    if account is None:
+        raise PacketSignerInvalid(f"no account {signatory.user_id!r}")
+    check_may_sign_packets(account)
+    signing_key_id = key_id(signatory.private_key.public_key())
+    key = account.keys.get(signing_key_id)
+    if key is None:
+        raise PacketSignerInvalid(f"{signing_key_id} is not a key of {account.user_id}")
+    if not key.is_valid_at(datetime.now(UTC)):
+        raise PacketSignerInvalid(f"{signing_key_id} of {account.user_id} is not in force")
+    return ManifestSigner(account.user_id, account.printed_name, signing_key_id)
+
+
+def _covering_checkpoint(store: Store) -> SealedCheckpoint:
+    keeper = store.app.checkpoints
+    last = store.app.recorder.max_notification_id()
+    if not last:
+        raise PacketNotBuildable("the log is empty: there is nothing to pack")
+    latest = keeper.latest()
+    if latest is not None and latest.tree_size >= keeper.leaf_index(last) + 1:
+        return latest
+    return keeper.seal()
+
+
+def _notifications(store: Store) -> Iterator[tuple[int, str, bytes, SignedAggregate.Event]]:
+    start = 1
+    while True:
+        page = store.app.recorder.select_notifications(start, PAGE)
+        for notification in page:
+            event = store.app.mapper.to_domain_event(notification)
+            if not isinstance(event, SignedAggregate.Event):
+                raise PacketNotBuildable(
+                    f"the event at position {notification.id} is not signed: run sealtrail verify"
+                )
+            yield notification.id, notification.topic, notification.state, event
+        if len(page) < PAGE:
+            return
+        start = page[-1].id + 1
+
+
+def _read_log(
+    store: Store, study: str, checkpoint: SealedCheckpoint
+) -> tuple[contents.PacketLog, dict[str, bytes]]:
+    """The events the checkpoint covers, checked against it, and the evidence files."""
+    size = checkpoint.tree_size
+    tree = InMemoryTree()
+    events: list[contents.LoggedEvent] = []
+    lines: list[str] = []
+    for leaf_index, (position, topic, state, event) in enumerate(_notifications(store)):
+        if leaf_index == size:
+            break
+        tree.append_hash(leaf_hash(event.leaf_data(position)))
+        events.append((position, event))
+        lines.append(
+            PacketEvent(
+                leaf_index=leaf_index,
+                position=position,
+                stream=event.stream,
+                stream_id=event.originator_id.hex,
+                version=event.originator_version,
+                kind=event.kind(),
+                topic=topic,
+                recorded_at=recorded_instant(event.recorded_at),
+                previous_hash=event.previous_hash,
+                event_hash=event.event_hash,
+                signed_body=event.authorship.signed_body,
+                signature=event.authorship.signature,
+                state=state.decode("utf-8"),
+            ).line()
+        )
+    if len(events) != size or tree.root() != checkpoint.root:
+        raise PacketNotBuildable(
+            f"the log's events do not give the root of its checkpoint of size {size}: "
+            "run sealtrail verify"
+        )
+    proofs = [
+        PacketProof(
+            leaf_index=index,
+            position=position,
+            tree_size=size,
+            leaf_hash=tree.node(0, index),
+            proof=inclusion_proof(tree, index, size),
+        ).line()
+        for index, (position, _) in enumerate(events)
+    ]
+    origin = store.app.checkpoints.origin
+    server_key = public_key_to_text(store.app.server_key.public_key)
+    log = contents.PacketLog(
+        study=study,
+        origin=origin,
+        server_key=server_key,
+        tie=LogTie(origin, size, checkpoint.root, checkpoint.note, checkpoint.created_at),
+        events=events,
+    )
+    evidence = {
+        EVENTS: _jsonl(lines),
+        PROOFS: _jsonl(proofs),
+        CHECKPOINT: checkpoint.note.encode("utf-8"),
+        SERVER_KEY: (server_key + "\n").encode("ascii"),
+    }
+    return log, evidence
+
+
+def _jsonl(lines: list[str]) -> bytes:
+    return "".join(line + "\n" for line in lines).encode("utf-8")

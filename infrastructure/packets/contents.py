@@ -1,0 +1,394 @@
+"""Every file of a packet that is derived from its events, computed from the events alone.
+
+The builder calls :func:`derived_files` on the events it read from the store; the offline
+verifier calls it on the events it read from the packet and compares the bytes file by file.
+Nothing here reads a clock, a store or a random source: the one time that documents print (when
+they were generated) is the sealing time of the packet's checkpoint, which the signed manifest
+carries. The same log and checkpoint therefore always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from domain.account import SYSTEM_USER, Account, server_anchor
+from domain.protocol import protocol_for
+from domain.signed import SignedAggregate
+from domain.subject import Subject
+from domain.wire import recorded_instant
+from infrastructure.documents import pdf, renderings
+from infrastructure.documents.renderings import Authentication, LogTie
+from projections.audit_trail import AuditRow, Period, audit_rows
+from projections.conep import Document, label, progress_report, sae_notification
+from projections.odm import odm_document
+from projections.sdtm import data_dictionary, sdtm_datasets
+
+KEYS = "log/keys.json"
+DATASETS = "datasets"
+AUDIT_TRAIL = "audit-trail/audit-trail"
+PROGRESS_REPORT = "conep/progress-report"
+SAE_NOTIFICATIONS = "conep/sae"
+README = "README.txt"
+
+CHART_DPI = 100
+"""The packet's charts are drawn finer than a screen needs and coarser than print: each one costs
+time twice, at build and at verification."""
+
+LoggedEvent = tuple[int, SignedAggregate.Event]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PacketLog:
+    """What a packet is made from: the events a checkpoint covers, and that checkpoint.
+
+    Attributes:
+        study: the study the packet is about.
+        origin: the log's origin (the checkpoint's first line and its signer's name).
+        server_key: the server's public key text, the anchor of every account and checkpoint.
+        tie: the checkpoint the packet is tied to (its note, size, root and sealing time).
+        events: every event the checkpoint covers, in log order, with its log position.
+    """
+
+    study: str
+    origin: str
+    server_key: str
+    tie: LogTie
+    events: Sequence[LoggedEvent]
+
+    def accounts(self) -> dict[str, Account]:
+        """Every account as the log's events leave it, by user id."""
+        folded: dict[UUID, Account] = {}
+        for _, event in self.events:
+            if isinstance(event, Account.Event):
+                folded[event.originator_id] = event.mutate(folded.get(event.originator_id))
+        return {account.user_id: account for account in folded.values()}
+
+    def subjects(self) -> dict[str, Subject]:
+        """The study's subjects as the log's events leave them, by subject code, in code order."""
+        folded: dict[UUID, Subject] = {}
+        for _, event in self.events:
+            if isinstance(event, Subject.Event) and event.stream.startswith(f"{self.study}/"):
+                folded[event.originator_id] = event.mutate(folded.get(event.originator_id))
+        return {s.subject_code: s for s in sorted(folded.values(), key=lambda s: s.subject_code)}
+
+    def subject_events(self) -> dict[str, list[tuple[int, Subject.Event]]]:
+        """Each subject's events with their log positions, oldest first, by subject code."""
+        grouped: dict[str, list[tuple[int, Subject.Event]]] = {}
+        for position, event in self.events:
+            if isinstance(event, Subject.Event) and event.stream.startswith(f"{self.study}/"):
+                grouped.setdefault(event.stream.split("/", 1)[1], []).append((position, event))
+        return dict(sorted(grouped.items()))
+
+
+def derived_files(
+    log: PacketLog, *, documents: bool = True, draw: bool = True, progress: Progress | None = None
+) -> dict[str, bytes]:
+    """Every derived file of the packet, by its path in the zip.
+
+    ``documents``: the packet holds the PDFs (audit trail, CONEP reports), the slowest part;
+    without them it still holds every record, dataset and report in CSV, JSON and XML.
+    ``draw=False`` leaves the PDFs out of the result though the packet holds them (a verifier
+    that checks them by digest only); every other file is as with them.
+    """
+    note = progress or (lambda _: None)
+    subjects = log.subjects()
+    files: dict[str, bytes] = {KEYS: keys_file(log)}
+    drawings: dict[str, Callable[[], bytes]] = {}
+    note("datasets")
+    files.update(dataset_files(subjects))
+    note("CDISC ODM")
+    files[odm_path(log.study)] = odm_document(
+        log.events, study=log.study, created_at=log.tie.sealed_at
+    )
+    note("audit trail")
+    files.update(audit_trail_files(log, subjects))
+    note("CONEP reports")
+    files.update(conep_files(log, subjects))
+    if documents:
+        drawings.update(document_drawings(log, subjects))
+    files[README] = readme(log, sorted({*files, *drawings}), documents=documents)
+    if draw:
+        note(f"drawing {len(drawings)} PDFs")
+        files.update(draw_all(drawings))
+    return dict(sorted(files.items()))
+
+
+# -- drawing ---------------------------------------------------------------------------------------
+
+_drawings: dict[str, Callable[[], bytes]] = {}
+"""The drawings of the current :func:`draw_all`, for the processes it forks."""
+
+
+def draw_all(drawings: Mapping[str, Callable[[], bytes]]) -> dict[str, bytes]:
+    """Every drawing done, on every core when this process may fork.
+
+    Drawing (matplotlib's charts, reportlab's pages) is nearly all of a packet's time, and each
+    PDF is independent of the others. A forked process shares the events already in memory,
+    so nothing is sent to it but a path. Fork is safe only while this process runs one thread
+    (a database pool's threads may hold locks a child would inherit), so otherwise, and where
+    there is no fork or one core, the PDFs are drawn here, one after another.
+    """
+    workers = min(len(drawings), os.cpu_count() or 1)
+    if workers < 2 or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
+        return {path: drawing() for path, drawing in drawings.items()}
+    _drawings.clear()
+    _drawings.update(drawings)
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            drawn = pool.map(_draw, list(drawings), chunksize=1)
+    finally:
+        _drawings.clear()
+    return dict(zip(drawings, drawn, strict=True))
+
+
+def _draw(path: str) -> bytes:
+    return _drawings[path]()
+
+
+# -- keys ------------------------------------------------------------------------------------------
+
+
+def keys_file(log: PacketLog) -> bytes:
+    """Every public key the log knows, with its period of validity and its holder.
+
+    The server's key is the anchor: valid for all time, it signs the checkpoint and the first
+    administration. Every other key is as its account's signed events registered, rotated and
+    revoked it.
+    """
+    anchor = server_anchor(log.server_key)
+    keys: list[dict[str, Any]] = [
+        {
+            "user_id": SYSTEM_USER,
+            "printed_name": "sealtrail server (trust anchor)",
+            "key_id": anchor.key_id,
+            "public_key": anchor.public_key,
+            "valid_from": None,
+            "revoked_at": None,
+            "anchor": True,
+        }
+    ]
+    for user_id, account in sorted(log.accounts().items()):
+        for key in sorted(account.keys.values(), key=lambda k: (k.effective_from, k.key_id)):
+            if user_id == SYSTEM_USER and key.key_id == anchor.key_id:
+                continue
+            keys.append(
+                {
+                    "user_id": user_id,
+                    "printed_name": account.printed_name,
+                    "key_id": key.key_id,
+                    "public_key": key.public_key,
+                    "valid_from": recorded_instant(key.effective_from),
+                    "revoked_at": None
+                    if key.revoked_at is None
+                    else recorded_instant(key.revoked_at),
+                    "anchor": False,
+                }
+            )
+    return _json({"origin": log.origin, "keys": keys})
+
+
+# -- CDISC ODM and datasets ------------------------------------------------------------------------
+
+
+def odm_path(study: str) -> str:
+    """Where the packet keeps the study's CDISC ODM 1.3.2 file."""
+    return f"odm/{study}.odm.xml"
+
+
+def dataset_files(subjects: Mapping[str, Subject]) -> dict[str, bytes]:
+    """The SDTM-shaped datasets (DM, EX, LB, AE, DS) and their data dictionary."""
+    files = {
+        f"{DATASETS}/{name}": content
+        for name, content in sdtm_datasets(list(subjects.values())).items()
+    }
+    files[f"{DATASETS}/data-dictionary.csv"] = data_dictionary()
+    return files
+
+
+# -- the audit trail -------------------------------------------------------------------------------
+
+
+def audit_trail_files(log: PacketLog, subjects: Mapping[str, Subject]) -> dict[str, bytes]:
+    """The Part 11 audit trail of every subject, as CSV and JSON."""
+    rows = _audit_rows(log)
+    return {
+        f"{AUDIT_TRAIL}.csv": renderings.audit_trail_csv(rows),
+        f"{AUDIT_TRAIL}.json": renderings.audit_trail_json(
+            rows,
+            study=log.study,
+            codes=list(subjects),
+            period=Period(),
+            tie=log.tie,
+            synthetic=_synthetic(subjects),
+            generated_at=log.tie.sealed_at,
+        ),
+    }
+
+
+def _audit_rows(log: PacketLog) -> list[AuditRow]:
+    return [row for events in log.subject_events().values() for row in audit_rows(events)]
+
+
+# -- CONEP -----------------------------------------------------------------------------------------
+
+
+def conep_files(log: PacketLog, subjects: Mapping[str, Subject]) -> dict[str, bytes]:
+    """The partial progress report and a notification of every serious adverse event (JSON).
+
+    Each is dated the day the checkpoint was sealed, in the site's calendar.
+    """
+    files = {f"{PROGRESS_REPORT}.json": _json(_progress_report(log, subjects))}
+    for path, (subject, name) in _serious_events(subjects).items():
+        files[f"{path}.json"] = _json(_notification(log, subject, name))
+    return files
+
+
+def document_drawings(
+    log: PacketLog, subjects: Mapping[str, Subject]
+) -> dict[str, Callable[[], bytes]]:
+    """How to draw each PDF of the packet, by its path: drawn only when asked for."""
+    drawings: dict[str, Callable[[], bytes]] = {
+        f"{AUDIT_TRAIL}.pdf": partial(_audit_trail_pdf, log, subjects),
+        f"{PROGRESS_REPORT}.pdf": partial(_progress_pdf, log, subjects),
+    }
+    for path, (subject, name) in _serious_events(subjects).items():
+        drawings[f"{path}.pdf"] = partial(_sae_pdf, log, subject, name)
+    return drawings
+
+
+def _report_date(log: PacketLog) -> date:
+    return log.tie.sealed_at.astimezone(protocol_for(log.study).time_zone).date()
+
+
+def _progress_report(log: PacketLog, subjects: Mapping[str, Subject]) -> Document:
+    return progress_report(
+        protocol_for(log.study), subjects.values(), report_date=_report_date(log)
+    )
+
+
+def _notification(log: PacketLog, subject: Subject, name: str) -> Document:
+    return sae_notification(subject, name, report_date=_report_date(log), follow_up=None)
+
+
+def _serious_events(subjects: Mapping[str, Subject]) -> dict[str, tuple[Subject, str]]:
+    return {
+        f"{SAE_NOTIFICATIONS}/{code}-{name}": (subject, name)
+        for code, subject in subjects.items()
+        for name, event in sorted(subject.adverse_events().items())
+        if event["serious"]
+    }
+
+
+def _audit_trail_pdf(log: PacketLog, subjects: Mapping[str, Subject]) -> bytes:
+    document = renderings.audit_trail_document(
+        _audit_rows(log),
+        protocol=protocol_for(log.study),
+        subjects=subjects,
+        period=Period(),
+        tie=log.tie,
+        authentication=_authentication(log),
+        now=log.tie.sealed_at,
+        reproducible=True,
+        chart_dpi=CHART_DPI,
+    )
+    return pdf.render(document)
+
+
+def _progress_pdf(log: PacketLog, subjects: Mapping[str, Subject]) -> bytes:
+    return _conep_pdf(log, _progress_report(log, subjects))
+
+
+def _sae_pdf(log: PacketLog, subject: Subject, name: str) -> bytes:
+    return _conep_pdf(log, _notification(log, subject, name), subject)
+
+
+def _conep_pdf(log: PacketLog, content: Document, subject: Subject | None = None) -> bytes:
+    document = renderings.conep_document(
+        content,
+        protocol=protocol_for(log.study),
+        tie=log.tie,
+        authentication=_authentication(log),
+        now=log.tie.sealed_at,
+        subject=subject,
+        reproducible=True,
+        chart_dpi=CHART_DPI,
+    )
+    return pdf.render(document)
+
+
+def _authentication(log: PacketLog) -> Authentication:
+    # A packet's PDFs carry no PAdES signature: ECDSA signatures and PAdES signing times
+    # differ on every build, and two builds of a packet must be byte-identical. The manifest,
+    # signed by the sponsor, covers each file's SHA-256 instead.
+    return Authentication(
+        footer_mark=f"packet of {log.tie.tree_size} events",
+        fields=[
+            (
+                label("Autenticação", "Authentication"),
+                "This file is part of a sealtrail submission packet. Its SHA-256 is listed in "
+                "the packet's manifest, which the sponsor signed; `sealtrail packet verify` "
+                "checks that signature and draws this file again from the packet's events.",
+            )
+        ],
+    )
+
+
+# -- the packet's own description ------------------------------------------------------------------
+
+
+def readme(log: PacketLog, paths: Sequence[str], *, documents: bool) -> bytes:
+    """What the packet holds and how to check it, for the person who opens the zip."""
+    protocol = protocol_for(log.study)
+    subjects = log.subject_events()
+    lines = [
+        f"sealtrail submission packet: {protocol.study_id} ({protocol.ethics_reference})",
+        f"{protocol.title}",
+        "",
+        f"Log: {log.origin}, {log.tie.tree_size} events, checkpoint sealed "
+        f"{pdf.generated_at(log.tie.sealed_at)}.",
+        f"Subjects: {len(subjects)}. Documents (PDF): {'included' if documents else 'not drawn'}.",
+    ]
+    if _synthetic(log.subjects()):
+        lines += ["", "SYNTHETIC demonstration data: no person stands behind these records."]
+    lines += [
+        "",
+        "Verify it, offline, with sealtrail installed (no database, no server):",
+        "",
+        "    sealtrail packet verify PACKET.zip",
+        "",
+        "It checks the manifest and its signature, every event's signature with the key valid",
+        "when the store recorded it, every subject's hash chain, every inclusion proof against",
+        "the checkpoint, and that every derived file below equals what the events give.",
+        "",
+        "Evidence (the log itself):",
+        "  log/events.jsonl            every event as stored and as its author signed it",
+        "  log/inclusion-proofs.jsonl  each event's RFC 6962 leaf hash and inclusion proof",
+        "  log/checkpoint.txt          the C2SP signed checkpoint the proofs lead to",
+        "  log/server-key.txt          the server's public key (the log's trust anchor)",
+        "Derived from the events:",
+    ]
+    lines += [f"  {path}" for path in paths if path != README]
+    lines += [
+        "",
+        "manifest.json lists every file with its SHA-256; manifest.sig is the sponsor's",
+        "Ed25519 signature over manifest.json's exact bytes (base64).",
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _synthetic(subjects: Mapping[str, Subject]) -> bool:
+    return any(subject.synthetic for subject in subjects.values())
+
+
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")

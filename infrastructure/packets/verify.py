@@ -1,0 +1,627 @@
+"""``sealtrail packet verify``: check a submission packet with nothing but the packet.
+
+No database and no server: everything is read from the zip, and everything derived is derived
+again here by the very functions that built it. In order:
+
+1. the zip (each entry readable, no name twice or outside the folder);
+2. the manifest: every listed file present with its SHA-256 and size, no file unlisted;
+3. the checkpoint: its signed note verifies with the packet's server key under the manifest's
+   origin, and says the size and root the manifest says;
+4. every event: its line agrees with its stored state; it is what its author signed, with the
+   key valid when the store recorded it (:func:`domain.attribution.attribute`, the check the
+   store ran on the way in); each subject's versions are in sequence and each event commits to
+   the one before; its leaf, as recomputed, is proved by its inclusion proof to be leaf
+   ``leaf_index`` of the checkpoint's tree; leaves run 0 .. size-1 with none missing;
+5. every derived file (datasets, ODM, audit trail, CONEP reports, keys) equals what the events
+   give, byte for byte;
+6. the manifest's signature, by the sponsor's key as the packet's own account events register
+   it.
+
+Every problem is a :class:`PacketFinding` naming the file and, for an event, its log position,
+subject and version; nothing stops at the first.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.account import Account, RegisteredKey, server_anchor
+from domain.attribution import attribute
+from domain.signed import SignedAggregate
+from domain.wire import RECORDED_FORMAT, recorded_instant
+from infrastructure.documents.renderings import LogTie
+from infrastructure.log_checks import EventFacts, check_streams, is_named, named, record_facts
+from infrastructure.packets import contents
+from infrastructure.packets.archive import Manifest, ManifestSigner, read_zip, sha256
+from infrastructure.packets.errors import PacketMalformed, PacketSignerInvalid
+from infrastructure.packets.evidence import (
+    CHECKPOINT,
+    EVENTS,
+    MANIFEST,
+    MANIFEST_SIGNATURE,
+    PROOFS,
+    SERVER_KEY,
+    PacketEvent,
+    PacketProof,
+)
+from infrastructure.packets.signer import check_may_sign_packets
+from infrastructure.transcodings import domain_mapper
+from signatures.authorship import verify_signature
+from signatures.checkpoint import Checkpoint, verify_checkpoint
+from signatures.errors import VerificationError
+from signatures.keys import key_id, public_key_from_text
+from signatures.merkle import leaf_hash, verify_inclusion
+
+EVIDENCE = frozenset({EVENTS, PROOFS, CHECKPOINT, SERVER_KEY})
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PacketFinding:
+    """One thing in a packet that does not hold: which file, which event, what."""
+
+    kind: str
+    file: str | None
+    detail: str
+    position: int | None = None
+    stream: str | None = None
+    version: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The finding as JSON."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        where = [self.file or "packet"]
+        if self.position is not None:
+            where.append(f"position {self.position}")
+        if self.stream is not None:
+            where.append(f"{self.stream} version {self.version}")
+        return f"{': '.join(where)}: {self.kind}: {self.detail}"
+
+
+@dataclass
+class PacketReport:
+    """What was checked and what was found."""
+
+    study: str | None = None
+    tree_size: int | None = None
+    root: str | None = None
+    server_key_id: str | None = None
+    signer: ManifestSigner | None = None
+    files: int = 0
+    events: int = 0
+    documents_redrawn: bool = False
+    documents_in_packet: bool = False
+    findings: list[PacketFinding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was found."""
+        return not self.findings
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON."""
+        return {
+            "ok": self.ok,
+            "study": self.study,
+            "tree_size": self.tree_size,
+            "root": self.root,
+            "server_key_id": self.server_key_id,
+            "signer": None if self.signer is None else asdict(self.signer),
+            "files": self.files,
+            "events": self.events,
+            "documents_redrawn": self.documents_redrawn,
+            "documents_in_packet": self.documents_in_packet,
+            "findings": [finding.as_dict() for finding in self.findings],
+        }
+
+
+def verify_packet(
+    data: bytes,
+    *,
+    redraw_documents: bool = True,
+    trusted_server_key: str | None = None,
+    progress: Progress | None = None,
+) -> PacketReport:
+    """Check a packet's bytes; see the module docstring for what is checked.
+
+    Args:
+        data: the zip.
+        redraw_documents: draw the PDFs again and compare them too (the slow part); without,
+            they are checked by their manifest digest only.
+        trusted_server_key: the log's server key as the reader knows it from elsewhere (its
+            ``ed25519:...`` key id or public key text); the packet's own must be it.
+        progress: told what is being checked, for a terminal.
+    """
+    note = progress or (lambda _: None)
+    report = PacketReport()
+    try:
+        unpacked = read_zip(data)
+    except PacketMalformed as error:
+        report.findings.append(PacketFinding("packet-unreadable", None, str(error)))
+        return report
+    files = unpacked.files
+    report.files = len(files) + len(unpacked.unreadable)
+    report.findings += [
+        PacketFinding("file-unreadable", name, f"the zip entry cannot be read: {why}")
+        for name, why in sorted(unpacked.unreadable.items())
+    ]
+    note("manifest")
+    manifest = _manifest(files, report)
+    anchor = _server_key(files, manifest, trusted_server_key, report)
+    checkpoint = _checkpoint(files, manifest, anchor, report)
+    note("events")
+    checked = _EventCheck(files, anchor, checkpoint, report).run()
+    report.events = len(checked.events)
+    if manifest is not None and anchor is not None and checkpoint is not None:
+        note("derived files")
+        _check_derived(
+            files, manifest, anchor, checkpoint, checked.events, redraw_documents, report
+        )
+        _check_manifest_signature(files, manifest, checked.accounts, report)
+    return report
+
+
+# -- manifest, server key, checkpoint -------------------------------------------------------------
+
+
+def _manifest(files: Mapping[str, bytes], report: PacketReport) -> Manifest | None:
+    text = files.get(MANIFEST)
+    if text is None:
+        report.findings.append(PacketFinding("manifest-missing", MANIFEST, "the packet has none"))
+        return None
+    try:
+        manifest = Manifest.parse(text)
+    except PacketMalformed as error:
+        report.findings.append(PacketFinding("manifest-malformed", MANIFEST, str(error)))
+        return None
+    report.study, report.signer = manifest.study, manifest.signer
+    report.tree_size, report.root = manifest.tree_size, manifest.root
+    report.server_key_id = manifest.server_key_id
+    for path in sorted(manifest.files):
+        content = files.get(path)
+        if content is None:
+            report.findings.append(
+                PacketFinding("file-missing", path, "listed in the manifest, not in the packet")
+            )
+        elif sha256(content) != manifest.files[path] or len(content) != manifest.sizes[path]:
+            report.findings.append(
+                PacketFinding(
+                    "file-altered",
+                    path,
+                    f"its SHA-256 is {sha256(content)}, the manifest says {manifest.files[path]}",
+                )
+            )
+    for path in sorted(set(files) - set(manifest.files) - {MANIFEST, MANIFEST_SIGNATURE}):
+        report.findings.append(
+            PacketFinding("file-unlisted", path, "in the packet, not in the manifest")
+        )
+    return manifest
+
+
+def _server_key(
+    files: Mapping[str, bytes],
+    manifest: Manifest | None,
+    trusted: str | None,
+    report: PacketReport,
+) -> RegisteredKey | None:
+    try:
+        text = files[SERVER_KEY].decode("ascii").strip()
+        anchor = server_anchor(text)
+    except KeyError:
+        report.findings.append(PacketFinding("file-missing", SERVER_KEY, "the packet has none"))
+        return None
+    except (UnicodeDecodeError, VerificationError) as error:
+        report.findings.append(PacketFinding("server-key-invalid", SERVER_KEY, str(error)))
+        return None
+    if manifest is not None and anchor.key_id != manifest.server_key_id:
+        report.findings.append(
+            PacketFinding(
+                "server-key-mismatch",
+                SERVER_KEY,
+                f"the key is {anchor.key_id}, the manifest names {manifest.server_key_id}",
+            )
+        )
+    if trusted is not None and trusted.strip() not in (anchor.key_id, anchor.public_key):
+        report.findings.append(
+            PacketFinding(
+                "server-key-untrusted",
+                SERVER_KEY,
+                f"the packet's log is signed by {anchor.key_id}, not by the key you trust",
+            )
+        )
+    return anchor
+
+
+def _checkpoint(
+    files: Mapping[str, bytes],
+    manifest: Manifest | None,
+    anchor: RegisteredKey | None,
+    report: PacketReport,
+) -> tuple[Checkpoint, str] | None:
+    note = files.get(CHECKPOINT)
+    if note is None:
+        report.findings.append(PacketFinding("file-missing", CHECKPOINT, "the packet has none"))
+        return None
+    if manifest is None or anchor is None:
+        return None
+    try:
+        checkpoint = verify_checkpoint(
+            note, manifest.origin, public_key_from_text(anchor.public_key)
+        )
+    except VerificationError as error:
+        report.findings.append(PacketFinding("checkpoint-invalid", CHECKPOINT, str(error)))
+        return None
+    root = base64.b64encode(checkpoint.root).decode("ascii")
+    if (checkpoint.size, root) != (manifest.tree_size, manifest.root):
+        report.findings.append(
+            PacketFinding(
+                "checkpoint-mismatch",
+                CHECKPOINT,
+                f"the note signs size {checkpoint.size}, root {root}; the manifest says size "
+                f"{manifest.tree_size}, root {manifest.root}",
+            )
+        )
+    return checkpoint, note.decode("utf-8")
+
+
+# -- the events ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _CheckedEvents:
+    events: list[contents.LoggedEvent]
+    accounts: dict[str, Account]
+
+
+class _EventCheck:
+    """Every event line: decoded, attributed, chained, and proved into the checkpoint."""
+
+    def __init__(
+        self,
+        files: Mapping[str, bytes],
+        anchor: RegisteredKey | None,
+        checkpoint: tuple[Checkpoint, str] | None,
+        report: PacketReport,
+    ) -> None:
+        self._files = files
+        self._anchor = anchor
+        self._checkpoint = checkpoint[0] if checkpoint else None
+        self._report = report
+
+    def _find(self, kind: str, detail: str, line: PacketEvent | None = None) -> None:
+        self._report.findings.append(
+            PacketFinding(
+                kind,
+                EVENTS,
+                detail,
+                position=None if line is None else line.position,
+                stream=None if line is None else line.stream,
+                version=None if line is None else line.version,
+            )
+        )
+
+    def run(self) -> _CheckedEvents:
+        lines = self._lines()
+        mapper = domain_mapper()
+        decoded: list[tuple[PacketEvent, SignedAggregate.Event | None]] = []
+        folded: dict[UUID, Account] = {}
+        for line in lines:
+            event: SignedAggregate.Event | None
+            try:
+                event = line.decode(mapper)
+            except PacketMalformed as error:
+                self._find("undecodable", str(error), line)
+                decoded.append((line, None))
+                continue
+            decoded.append((line, event))
+            if isinstance(event, Account.Event):
+                try:
+                    folded[event.originator_id] = event.mutate(folded.get(event.originator_id))
+                except Exception as error:  # an account event that does not apply is a finding
+                    self._find("undecodable", f"the account event does not apply: {error}", line)
+        accounts = {account.user_id: account for account in folded.values()}
+        proofs = self._proofs()
+        facts: list[EventFacts] = []
+        events: list[contents.LoggedEvent] = []
+        for line, event in decoded:
+            fact = self._check(line, event, accounts, proofs)
+            facts.append(fact)
+            if event is not None:
+                events.append((line.position, event))
+        self._check_leaves(lines, proofs)
+        for finding in named(check_streams(facts), facts):
+            self._report.findings.append(
+                PacketFinding(
+                    finding.kind,
+                    EVENTS,
+                    finding.detail,
+                    position=finding.position,
+                    stream=finding.stream,
+                    version=finding.version,
+                )
+            )
+        return _CheckedEvents(events, accounts)
+
+    def _lines(self) -> list[PacketEvent]:
+        content = self._files.get(EVENTS)
+        if content is None:
+            self._find("file-missing", "the packet has no events")
+            return []
+        lines: list[PacketEvent] = []
+        for number, text in enumerate(content.decode("utf-8", "replace").splitlines(), start=1):
+            try:
+                lines.append(PacketEvent.from_line(text, number))
+            except PacketMalformed as error:
+                self._find("line-malformed", str(error))
+        return lines
+
+    def _proofs(self) -> dict[int, PacketProof]:
+        content = self._files.get(PROOFS)
+        if content is None:
+            self._report.findings.append(
+                PacketFinding("file-missing", PROOFS, "the packet has no inclusion proofs")
+            )
+            return {}
+        proofs: dict[int, PacketProof] = {}
+        for number, text in enumerate(content.decode("utf-8", "replace").splitlines(), start=1):
+            try:
+                proof = PacketProof.from_line(text, number)
+            except PacketMalformed as error:
+                self._report.findings.append(PacketFinding("line-malformed", PROOFS, str(error)))
+                continue
+            proofs[proof.leaf_index] = proof
+        return proofs
+
+    def _check(
+        self,
+        line: PacketEvent,
+        event: SignedAggregate.Event | None,
+        accounts: dict[str, Account],
+        proofs: Mapping[int, PacketProof],
+    ) -> EventFacts:
+        try:
+            originator = UUID(hex=line.stream_id)
+        except ValueError:
+            self._find("line-malformed", f"stream_id {line.stream_id!r} is not a UUID", line)
+            originator = UUID(int=0)
+        if event is None:
+            return EventFacts(line.position, originator, line.version)
+        for name, expected in _line_fields(event).items():
+            if getattr(line, name) != expected:
+                self._find(
+                    "line-mismatch",
+                    f"the line's {name} is {getattr(line, name)!r}; the stored event's is "
+                    f"{expected!r}",
+                    line,
+                )
+        if self._anchor is not None:
+            try:
+                attribute(event, accounts.get, self._anchor)
+            except VerificationError as error:
+                self._find(error.kind, str(error), line)
+        hashed = leaf_hash(event.leaf_data(line.position))
+        self._check_proof(line, hashed, proofs.get(line.leaf_index))
+        return EventFacts(
+            line.position,
+            event.originator_id,
+            event.originator_version,
+            event.stream if is_named(event.stream, event.originator_id) else None,
+            event.previous_hash,
+            event.event_hash,
+            hashed,
+            *record_facts(event),
+        )
+
+    def _check_proof(self, line: PacketEvent, hashed: bytes, proof: PacketProof | None) -> None:
+        if proof is None:
+            self._find("inclusion-proof-missing", f"no proof of leaf {line.leaf_index}", line)
+            return
+        if self._checkpoint is None:
+            return
+        if proof.position != line.position or proof.leaf_hash != hashed:
+            self._find(
+                "leaf-mismatch",
+                f"the proof of leaf {line.leaf_index} is of another event (position "
+                f"{proof.position}) or another leaf hash than this event gives",
+                line,
+            )
+        try:
+            verify_inclusion(
+                hashed,
+                line.leaf_index,
+                self._checkpoint.size,
+                proof.proof,
+                self._checkpoint.root,
+            )
+        except VerificationError as error:
+            self._find(error.kind, f"leaf {line.leaf_index}: {error}", line)
+
+    def _check_leaves(self, lines: list[PacketEvent], proofs: Mapping[int, PacketProof]) -> None:
+        """Leaves 0 .. size-1, each once, positions rising: nothing removed, added or moved."""
+        size = self._checkpoint.size if self._checkpoint is not None else None
+        seen = [line.leaf_index for line in lines]
+        expected = range(size if size is not None else len(lines))
+        for index in sorted(set(expected) - set(seen)):
+            proof = proofs.get(index)
+            self._report.findings.append(
+                PacketFinding(
+                    "event-missing",
+                    EVENTS,
+                    f"leaf {index} of the checkpoint's tree has no event in the packet",
+                    position=None if proof is None else proof.position,
+                )
+            )
+        for index in sorted(set(seen) - set(expected)):
+            self._find("event-unexpected", f"leaf {index} is beyond the checkpoint's tree")
+        previous: PacketEvent | None = None
+        for line in lines:
+            if previous is not None and (
+                line.leaf_index <= previous.leaf_index or line.position <= previous.position
+            ):
+                self._find(
+                    "log-reordered",
+                    f"leaf {line.leaf_index} at position {line.position} comes after leaf "
+                    f"{previous.leaf_index} at position {previous.position}",
+                    line,
+                )
+            previous = line
+
+
+def _line_fields(event: SignedAggregate.Event) -> dict[str, Any]:
+    """What each field of an event's line must say, from the stored event itself."""
+    return {
+        "stream": event.stream,
+        "stream_id": event.originator_id.hex,
+        "version": event.originator_version,
+        "kind": event.kind(),
+        "recorded_at": recorded_instant(event.recorded_at),
+        "previous_hash": event.previous_hash,
+        "event_hash": event.event_hash,
+        "signed_body": event.authorship.signed_body,
+        "signature": event.authorship.signature,
+    }
+
+
+# -- derived files and the manifest's signature --------------------------------------------------
+
+
+def _check_derived(
+    files: Mapping[str, bytes],
+    manifest: Manifest,
+    anchor: RegisteredKey,
+    checkpoint: tuple[Checkpoint, str],
+    events: list[contents.LoggedEvent],
+    redraw_documents: bool,
+    report: PacketReport,
+) -> None:
+    """Draw every derived file again from the events and compare the bytes."""
+    try:
+        sealed_at = datetime.strptime(manifest.sealed_at, RECORDED_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        report.findings.append(
+            PacketFinding(
+                "manifest-malformed", MANIFEST, f"sealed_at {manifest.sealed_at!r} is not a time"
+            )
+        )
+        return
+    has_documents = any(path.endswith(".pdf") for path in manifest.files)
+    redraw = has_documents and redraw_documents
+    report.documents_redrawn = redraw
+    report.documents_in_packet = has_documents
+    log = contents.PacketLog(
+        study=manifest.study,
+        origin=manifest.origin,
+        server_key=anchor.public_key,
+        tie=LogTie(
+            manifest.origin, checkpoint[0].size, checkpoint[0].root, checkpoint[1], sealed_at
+        ),
+        events=events,
+    )
+    try:
+        derived = contents.derived_files(log, documents=has_documents, draw=redraw)
+    except Exception as error:  # the events do not give the files: name it, do not crash
+        report.findings.append(
+            PacketFinding("derived-unbuildable", None, f"the events give no packet: {error!r}")
+        )
+        return
+    listed = set(manifest.files) - EVIDENCE
+    for path in sorted(set(derived) | listed):
+        if path.endswith(".pdf") and not redraw:
+            continue
+        if path not in derived:
+            report.findings.append(
+                PacketFinding("file-unexpected", path, "the events give no such file")
+            )
+        elif path not in files:
+            report.findings.append(
+                PacketFinding("derived-missing", path, "the events give this file; it is absent")
+            )
+        elif files[path] != derived[path]:
+            report.findings.append(
+                PacketFinding(
+                    "derived-mismatch",
+                    path,
+                    "does not agree with the events: "
+                    + _first_difference(files[path], derived[path]),
+                )
+            )
+
+
+def _first_difference(found: bytes, expected: bytes) -> str:
+    """Where a file first differs from what the events give: its line and both versions."""
+    found_lines, expected_lines = found.splitlines(), expected.splitlines()
+    for number, (a, b) in enumerate(zip(found_lines, expected_lines, strict=False), start=1):
+        if a != b:
+            return (
+                f"line {number} is {_excerpt(a)}; the events give {_excerpt(b)}"
+                if len(a) < 400 and len(b) < 400
+                else f"line {number} differs"
+            )
+    return f"it has {len(found_lines)} lines; the events give {len(expected_lines)}"
+
+
+def _excerpt(line: bytes) -> str:
+    return repr(line.decode("utf-8", "replace"))
+
+
+def _check_manifest_signature(
+    files: Mapping[str, bytes],
+    manifest: Manifest,
+    accounts: Mapping[str, Account],
+    report: PacketReport,
+) -> None:
+    """The manifest's signature, by a sponsor's key that the packet's log registers."""
+    signer = manifest.signer
+    signature = files.get(MANIFEST_SIGNATURE)
+    if signature is None:
+        report.findings.append(
+            PacketFinding("file-missing", MANIFEST_SIGNATURE, "the manifest is not signed")
+        )
+        return
+    account = accounts.get(signer.user_id)
+    key = None if account is None else account.keys.get(signer.key_id)
+    if account is None or key is None:
+        report.findings.append(
+            PacketFinding(
+                "signer-unknown",
+                MANIFEST_SIGNATURE,
+                f"{signer.key_id} of {signer.user_id} is not a key the packet's log registers",
+            )
+        )
+        return
+    problems: list[tuple[str, str]] = []
+    try:
+        check_may_sign_packets(account)
+    except PacketSignerInvalid as error:
+        problems.append(("signer-not-sponsor", str(error)))
+    if key.revoked_at is not None:
+        problems.append(("signer-key-revoked", f"{signer.key_id} was revoked {key.revoked_at}"))
+    if account.printed_name != signer.printed_name:
+        problems.append(
+            (
+                "signer-name-mismatch",
+                f"signed as {signer.printed_name!r}, the account's name is "
+                f"{account.printed_name!r}",
+            )
+        )
+    try:
+        if key_id(public_key_from_text(key.public_key)) != signer.key_id:
+            raise PacketMalformed("the key registered under this id is another key")
+        verify_signature(
+            public_key_from_text(key.public_key),
+            files[MANIFEST],
+            signature.decode("ascii", "replace").strip(),
+        )
+    except (VerificationError, PacketMalformed, binascii.Error) as error:
+        problems.append(("manifest-signature-invalid", str(error)))
+    report.findings += [
+        PacketFinding(kind, MANIFEST_SIGNATURE, detail) for kind, detail in problems
+    ]

@@ -1,0 +1,102 @@
+"""The sponsor's packet-signing key: it signs the manifest of every submission packet.
+
+A packet leaves the sponsor's hands for a regulator's, so its manifest is signed by the sponsor,
+not by the log: the log's own key (the server's) signs checkpoints, receipts and the store's
+console administration. The key is kept in ``$SEALTRAIL_HOME/keys`` with mode 0600 and is the key
+of the account ``sponsor`` in the log, opened by ``sealtrail init`` with its public half
+registered as a signed event, so a packet's verifier finds it, with its period of validity,
+among the packet's own events; rotating or revoking it is ``sealtrail key ...`` like any key.
+A sponsor data manager may sign a packet with a personal key instead (``--as``, ``--key``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from domain.account import SPONSOR_ACCOUNT
+from domain.protocol import PROTOCOLS
+from infrastructure.errors import StoreNotInitialised
+from infrastructure.settings import Settings
+from signatures.keys import (
+    KeyFormatError,
+    generate_private_key,
+    key_id,
+    private_key_from_pem,
+    private_key_to_pem,
+    public_key_to_text,
+)
+
+if TYPE_CHECKING:
+    from infrastructure.application import SealTrail
+
+PRIVATE_KEY_FILE = "sponsor-packets-ed25519.pem"
+
+
+def sponsor_printed_name() -> str:
+    """The printed name the sponsor's packet signature shows."""
+    sponsors = sorted({protocol.sponsor for protocol in PROTOCOLS.values()})
+    return f"{' / '.join(sponsors)} (submission packet key)"
+
+
+def sponsor_key_exists(settings: Settings) -> bool:
+    """True once the sponsor's packet-signing key has been made."""
+    return (settings.keys_dir / PRIVATE_KEY_FILE).exists()
+
+
+def create_sponsor_key(settings: Settings) -> Ed25519PrivateKey:
+    """Make the key, or read the one that exists (two processes making it at once agree)."""
+    path = settings.keys_dir / PRIVATE_KEY_FILE
+    if not path.exists():
+        settings.ensure_directories()
+        draft = path.with_name(f".{PRIVATE_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(private_key_to_pem(generate_private_key()))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first; its key is the one
+        finally:
+            draft.unlink()
+    return load_sponsor_key(settings)
+
+
+def load_sponsor_key(settings: Settings) -> Ed25519PrivateKey:
+    """Read the sponsor's packet-signing key.
+
+    Raises:
+        StoreNotInitialised: there is none yet (``sealtrail init`` makes it), or it is unreadable.
+    """
+    path = settings.keys_dir / PRIVATE_KEY_FILE
+    try:
+        return private_key_from_pem(path.read_bytes())
+    except FileNotFoundError:
+        raise StoreNotInitialised(
+            f"no sponsor packet key at {path}: on a new store run 'sealtrail init'; if it was "
+            "lost, restore it from a backup or register a new key for the account sponsor "
+            "('sealtrail key register' and 'sealtrail key revoke')"
+        ) from None
+    except KeyFormatError as error:
+        raise StoreNotInitialised(
+            f"the sponsor packet key at {path} is unreadable: {error}"
+        ) from None
+
+
+def open_sponsor_account(app: SealTrail, settings: Settings) -> str | None:
+    """Make the sponsor's key and open its account, if not yet done; returns the key id made.
+
+    The server signs the opening, as it does the store's other console administration.
+    """
+    if app.find_account(SPONSOR_ACCOUNT) is not None:
+        return None
+    private_key = create_sponsor_key(settings)
+    app.open_account(
+        user_id=SPONSOR_ACCOUNT,
+        printed_name=sponsor_printed_name(),
+        public_key=public_key_to_text(private_key.public_key()),
+    )
+    return key_id(private_key.public_key())

@@ -1,0 +1,85 @@
+"""The hash of a record as it stands: what an electronic signature over records commits to.
+
+A record (an *entry* of a subject) is the event that created it and every later event that
+changed it: its corrections and its void, in order. Its hash folds their chain hashes
+(:mod:`signatures.chain`), under a domain-separation tag of its own:
+
+    record_hash_0 = SHA-256("sealtrail/record/v1" || 0x00 || event_hash(entry)(32))
+    record_hash_k = SHA-256("sealtrail/record/v1" || 0x01 || record_hash_(k-1)(32)
+                            || event_hash(k-th change)(32))
+
+So the hash names one record of one subject (a chain hash commits to every event before it in
+the stream) and changes with every correction or void of it. A signature that carries the hash
+of a record covers the record's current value exactly while no change has been made since; one
+whose hashes are not those of the records it names, at the time it was made, has been moved
+(21 CFR 11.70).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from signatures.errors import SignatureNotLinked
+
+DOMAIN_TAG = b"sealtrail/record/v1"
+
+
+def record_hash(entry_event_hash: str) -> str:
+    """The hex hash of a record as its author made it (no change yet)."""
+    return hashlib.sha256(DOMAIN_TAG + b"\x00" + bytes.fromhex(entry_event_hash)).hexdigest()
+
+
+def record_hash_after(previous_record_hash: str, change_event_hash: str) -> str:
+    """The hex hash of a record after one more change (a correction or a void) of it."""
+    return hashlib.sha256(
+        DOMAIN_TAG
+        + b"\x01"
+        + bytes.fromhex(previous_record_hash)
+        + bytes.fromhex(change_event_hash)
+    ).hexdigest()
+
+
+def check_signature_linked(covered: Mapping[int, str], records: Mapping[int, str]) -> None:
+    """Check that a signature's covered records are the records as they stood when it was made.
+
+    Args:
+        covered: entry number -> the record hash the signer signed.
+        records: entry number -> the record hash of each record of the subject at that point.
+
+    Raises:
+        SignatureNotLinked: no record named, an entry the subject did not have, or a hash that
+            is not its record's.
+    """
+    if not covered:
+        raise SignatureNotLinked("the signature names no record it can be linked to")
+    for entry, signed in sorted(covered.items()):
+        actual = records.get(entry)
+        if actual is None:
+            raise SignatureNotLinked(f"the signature names entry {entry}, which the stream lacks")
+        if actual != signed:
+            raise SignatureNotLinked(
+                f"the signature covers record hash {signed[:16]}... as entry {entry}; "
+                f"entry {entry} of this stream hashed to {actual[:16]}... when it was signed"
+            )
+
+
+class RecordHashes:
+    """The record hash of every entry of one stream, folded event by event in version order."""
+
+    def __init__(self) -> None:
+        self._hashes: dict[int, str] = {}
+
+    def add(self, version: int, event_hash: str, changes: int | None = None) -> None:
+        """One more event: a record of its own, and a change of entry ``changes`` if it is one."""
+        self._hashes[version] = record_hash(event_hash)
+        if changes is not None and changes in self._hashes:
+            self._hashes[changes] = record_hash_after(self._hashes[changes], event_hash)
+
+    def check_signature(self, covered: Mapping[int, str]) -> None:
+        """Check a signature made now, after the events added so far.
+
+        Raises:
+            SignatureNotLinked: see :func:`check_signature_linked`.
+        """
+        check_signature_linked(covered, self._hashes)

@@ -1,0 +1,148 @@
+"""``sealtrail sign``: an investigator signs records from the command line, through the API.
+
+The command talks HTTP to a real server (werkzeug's, in a thread, over the test's store): it
+reads the records' hashes from the subject's history, signs a ``RecordsSigned`` with the key
+file, re-enters the user id and password in the signing ceremony and checks the receipt.
+Errors are one line: exit 1 for a refused request, 2 for wrong usage.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from werkzeug.serving import make_server
+
+from api.cli import main
+from domain.account import Role
+from infrastructure.bootstrap import Store
+from signatures.keys import private_key_to_pem
+from tests.access.conftest import make_person
+from tests.access.test_record_signing_api import Trial
+from tests.conftest import STUDY, Person
+from tests.e2e.conftest import SUBJECT
+
+
+@dataclass
+class Served:
+    """The trial's store behind a real HTTP server, and where it listens."""
+
+    trial: Trial
+    url: str
+
+
+@pytest.fixture
+def served(timed: Store) -> Iterator[Served]:
+    trial = Trial(timed)
+    server = make_server("127.0.0.1", 0, trial.site.app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Served(trial, f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def key_file(tmp_path: Path, person: Person) -> Path:
+    path = tmp_path / f"{person.user_id}.pem"
+    path.write_bytes(private_key_to_pem(person.private_key))
+    return path
+
+
+def sign(
+    served: Served,
+    tmp_path: Path,
+    *entries: str,
+    person: Person | None = None,
+    meaning: str = "approval",
+    password: str | None = None,
+) -> Result:
+    signer = person or served.trial.investigator
+    arguments = ["sign", "--url", served.url, "--user", signer.user_id]
+    arguments += ["--key", str(key_file(tmp_path, signer)), "--subject", SUBJECT]
+    for entry in entries:
+        arguments += ["--entry", entry]
+    arguments += ["--meaning", meaning]
+    env = {"SEALTRAIL_PASSWORD": signer.password if password is None else password}
+    return CliRunner().invoke(main, arguments, env=env, catch_exceptions=False)
+
+
+def test_an_investigator_signs_records_from_the_command_line(
+    served: Served, tmp_path: Path
+) -> None:
+    done = sign(served, tmp_path, "2", "3")
+
+    assert done.exit_code == 0, done.output
+    answer = json.loads(done.stdout)
+    assert answer["receipt"]["kind"] == "RecordsSigned"
+    assert answer["ceremony"]["components"] == ["user_id", "password"]
+    assert [(s["entry"], s["kind"]) for s in answer["signed"]] == [
+        (2, "ConsentObtained"),
+        (3, "BloodCountRecorded"),
+    ]
+    subject = served.trial.store.app.find_subject(f"{STUDY}/{SUBJECT}")
+    assert subject is not None
+    for entry in (2, 3):
+        (signature,) = subject.entries[entry].signatures
+        assert (signature.printed_name, signature.meaning) == ("Rita Lima", "approval")
+        assert subject.entries[entry].covers_current_value(signature)
+
+
+def test_a_wrong_password_is_refused_in_one_line(served: Served, tmp_path: Path) -> None:
+    done = sign(served, tmp_path, "3", password="not the password")
+
+    assert done.exit_code == 1
+    assert done.stderr.count("\n") == 1
+    assert "HTTP 401" in done.stderr
+    assert served.trial.versions() == 3
+
+
+def test_a_coordinator_is_refused_in_one_line(served: Served, tmp_path: Path) -> None:
+    done = sign(served, tmp_path, "3", person=served.trial.coordinator)
+
+    assert done.exit_code == 1
+    assert "HTTP 403 Not permitted" in done.stderr
+    assert served.trial.versions() == 3
+
+
+def test_an_investigator_of_another_site_is_refused(served: Served, tmp_path: Path) -> None:
+    elsewhere = make_person(served.trial.store, "inv-sp", role=Role.INVESTIGATOR, sites=("SP",))
+
+    done = sign(served, tmp_path, "3", person=elsewhere)
+
+    assert done.exit_code == 1
+    assert "HTTP 403" in done.stderr
+
+
+def test_an_entry_the_subject_lacks_is_refused_before_anything_is_signed(
+    served: Served, tmp_path: Path
+) -> None:
+    done = sign(served, tmp_path, "3", "9")
+
+    assert done.exit_code == 1
+    assert f"{STUDY}/{SUBJECT} has no entry 9" in done.stderr
+    assert served.trial.versions() == 3
+
+
+def test_authorship_is_not_a_meaning_of_a_signature_over_records(
+    served: Served, tmp_path: Path
+) -> None:
+    done = sign(served, tmp_path, "3", meaning="authorship")
+
+    assert done.exit_code == 2
+    assert "'authorship' is not one of 'review', 'approval', 'responsibility'" in done.stderr
+
+
+def test_signing_without_a_password_off_a_terminal_is_a_usage_error(
+    served: Served, tmp_path: Path
+) -> None:
+    done = sign(served, tmp_path, "3", password="")
+
+    assert done.exit_code == 2
+    assert "SEALTRAIL_PASSWORD" in done.stderr

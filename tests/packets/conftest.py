@@ -1,0 +1,100 @@
+"""Packets of the demonstration cohort, built once per test process, and a way to tamper.
+
+The packets are built by ``sealtrail packet build`` on a copy of the demonstration store, as a
+sponsor does; the tampering helpers rewrite the zip the way someone holding only the packet
+(or, worse, the sponsor's key too) could.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from infrastructure.packets.archive import Manifest, write_zip
+from infrastructure.packets.evidence import MANIFEST, MANIFEST_SIGNATURE
+from infrastructure.sponsor_key import PRIVATE_KEY_FILE
+from signatures.authorship import sign_body
+from signatures.keys import private_key_from_pem
+from tests.cli_stores import sealtrail
+
+
+@dataclass(frozen=True)
+class BuiltPacket:
+    """A packet's bytes, the store it came from and the sponsor's key that signed it."""
+
+    data: bytes
+    home: Path
+    sponsor_key: Ed25519PrivateKey
+
+    def files(self) -> dict[str, bytes]:
+        """Every file of the packet by path."""
+        with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
+            return {name: archive.read(name) for name in archive.namelist()}
+
+
+def build(home: Path, *args: str) -> bytes:
+    """``sealtrail packet build`` in ``home``; the zip's bytes."""
+    out = home / "packet.zip"
+    done = sealtrail("packet", "build", "--out", str(out), *args, home=home)
+    assert done.returncode == 0, done.stderr
+    return out.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def demo_packet(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> BuiltPacket:
+    """The demonstration cohort's packet without its PDFs (fast to verify), once per process."""
+    home = tmp_path_factory.mktemp("packet")
+    shutil.copytree(demo_template, home, dirs_exist_ok=True)
+    data = build(home, "--no-documents")
+    key = private_key_from_pem((home / "keys" / PRIVATE_KEY_FILE).read_bytes())
+    return BuiltPacket(data, home, key)
+
+
+Edit = Callable[[bytes], bytes] | bytes | None
+
+
+def tampered(
+    packet: BuiltPacket,
+    edits: Mapping[str, Edit],
+    *,
+    resign: bool = False,
+) -> bytes:
+    """The packet with files changed (bytes or a function of the old bytes), added or removed
+    (None); with ``resign``, the manifest rewritten for the new files and signed again with the
+    sponsor's key, as only someone holding that key could."""
+    files = packet.files()
+    for path, edit in edits.items():
+        if edit is None:
+            files.pop(path, None)
+        elif isinstance(edit, bytes):
+            files[path] = edit
+        else:
+            files[path] = edit(files[path])
+    if resign:
+        old = Manifest.parse(files[MANIFEST])
+        others = {p: c for p, c in files.items() if p not in (MANIFEST, MANIFEST_SIGNATURE)}
+        manifest = Manifest.of(
+            others,
+            study=old.study,
+            origin=old.origin,
+            tree_size=old.tree_size,
+            root=old.root,
+            sealed_at=old.sealed_at,
+            server_key_id=old.server_key_id,
+            signer=old.signer,
+        )
+        text, signature = sign_body(packet.sponsor_key, manifest.body())
+        files[MANIFEST] = text.encode("utf-8")
+        files[MANIFEST_SIGNATURE] = (signature + "\n").encode("ascii")
+    manifest_text = packet.files()[MANIFEST]
+    sealed = json.loads(manifest_text)["log"]["checkpoint"]["sealed_at"]
+    return write_zip(files, datetime.fromisoformat(sealed.replace("Z", "+00:00")))

@@ -1,0 +1,171 @@
+"""``sealtrail packet build`` and ``verify`` as a sponsor and a regulator run them.
+
+The regulator's side runs in another folder, with no ``SEALTRAIL_*`` variable and the store
+deleted: nothing but the zip and the installed project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+from infrastructure.packets.archive import write_zip
+from tests.cli_stores import ADMIN_PASSWORD, SEALTRAIL, sealtrail
+from tests.packets.conftest import build
+
+AUDIT_CSV = "audit-trail/audit-trail.csv"
+
+
+def offline(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The command on a machine that has never seen the store: no settings, another folder."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    return subprocess.run(
+        [SEALTRAIL, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def rezip_with_one_byte_changed(data: bytes, path: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+        dated = archive.getinfo(path).date_time
+    content = bytearray(files[path])
+    content[len(content) // 2] ^= 0x01
+    files[path] = bytes(content)
+    return write_zip(files, datetime(*dated))
+
+
+def test_a_packet_built_twice_is_byte_identical_and_verifies_elsewhere_with_the_store_gone(
+    demo_home: Path,
+) -> None:
+    first = build(demo_home)
+    second = build(demo_home)
+    assert first == second
+
+    elsewhere = demo_home.parent / f"{demo_home.name}-regulator"
+    elsewhere.mkdir()
+    (elsewhere / "packet.zip").write_bytes(first)
+    shutil.rmtree(demo_home)
+
+    verified = offline("packet", "verify", "packet.zip", cwd=elsewhere)
+
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.startswith("packet verified: 1366 events")
+    assert "PDFs checked by digest only" not in verified.stdout
+
+    (elsewhere / "changed.zip").write_bytes(rezip_with_one_byte_changed(first, AUDIT_CSV))
+    failed = offline("packet", "verify", "changed.zip", "--no-documents", cwd=elsewhere)
+
+    assert failed.returncode == 1
+    assert f"{AUDIT_CSV}: file-altered:" in failed.stdout
+    assert f"{AUDIT_CSV}: derived-mismatch:" not in failed.stdout.split("file-altered")[0]
+    assert failed.stdout.splitlines()[-1].startswith("packet FAILED")
+
+
+def test_verify_json_is_one_document_naming_each_finding(demo_home: Path) -> None:
+    data = build(demo_home, "--no-documents")
+    (demo_home / "changed.zip").write_bytes(rezip_with_one_byte_changed(data, "datasets/LB.csv"))
+
+    done = offline("packet", "verify", "--json", "changed.zip", cwd=demo_home)
+
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert report["ok"] is False
+    assert {(f["kind"], f["file"]) for f in report["findings"]} >= {
+        ("file-altered", "datasets/LB.csv"),
+        ("derived-mismatch", "datasets/LB.csv"),
+    }
+    assert report["documents_in_packet"] is False
+
+
+def test_build_prints_the_path_and_the_digest(demo_home: Path) -> None:
+    out = demo_home / "sub" / "p.zip"
+
+    done = sealtrail("packet", "build", "--no-documents", "--out", str(out), home=demo_home)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{out}\tsha256:{hashlib.sha256(out.read_bytes()).hexdigest()}\n"
+
+
+def test_verify_of_a_missing_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = offline("packet", "verify", "nowhere.zip", cwd=tmp_path)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("sealtrail: cannot read nowhere.zip")
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_verify_of_what_is_not_a_zip_fails_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "notes.zip").write_text("not a zip")
+
+    done = offline("packet", "verify", "notes.zip", cwd=tmp_path)
+
+    assert done.returncode == 1
+    assert "packet-unreadable" in done.stdout
+
+
+def test_as_without_key_is_a_usage_error_and_builds_nothing(home: Path) -> None:
+    done = sealtrail("packet", "build", "--out", str(home / "p.zip"), "--as", "admin", home=home)
+
+    assert done.returncode == 2
+    assert done.stderr == "sealtrail: --as and --key go together\n"
+    assert not (home / "p.zip").exists()
+
+
+def build_as_admin(home: Path, password: str) -> subprocess.CompletedProcess[str]:
+    out = str(home / "p.zip")
+    return sealtrail(
+        *("packet", "build", "--out", out, "--as", "admin", "--key", str(home / "admin.pem")),
+        home=home,
+        extra_env={"SEALTRAIL_PASSWORD": password},
+    )
+
+
+def test_an_administrator_may_not_sign_a_packet(home: Path) -> None:
+    done = build_as_admin(home, ADMIN_PASSWORD)
+
+    assert done.returncode == 1
+    assert done.stderr.startswith("sealtrail: Packet signer not accepted: admin is not")
+    assert not (home / "p.zip").exists()
+
+
+def test_a_wrong_password_for_the_signer_is_refused(home: Path) -> None:
+    done = build_as_admin(home, "not the password")
+
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1
+    assert not (home / "p.zip").exists()
+
+
+def test_build_on_a_store_never_initialised_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = sealtrail("packet", "build", "--out", str(tmp_path / "p.zip"), home=tmp_path)
+
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1
+    assert not (tmp_path / "p.zip").exists()
+
+
+def test_a_lost_sponsor_key_is_named_and_init_does_not_replace_it(home: Path) -> None:
+    (home / "keys" / "sponsor-packets-ed25519.pem").unlink()
+    # The account and its key are in the log: a new key must be registered, not made silently.
+    again = sealtrail("init", home=home)
+    done = sealtrail("packet", "build", "--out", str(home / "p.zip"), home=home)
+
+    assert again.returncode == 0
+    assert "sponsor's packet-signing key" not in again.stdout
+    assert done.returncode == 2
+    assert "no sponsor packet key at" in done.stderr
+    assert "register a new key for the account sponsor" in done.stderr

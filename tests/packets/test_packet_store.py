@@ -1,0 +1,198 @@
+"""Packets of real stores on SQLite and PostgreSQL, over the API and signed by a person.
+
+The stores here hold a followed subject (a correction, a void, a serious adverse event), made
+through the same signed write path as the API's.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import time
+import zipfile
+
+import pytest
+
+from domain.account import Role
+from infrastructure.bootstrap import Store
+from infrastructure.packets.build import PacketSignatory, build_packet
+from infrastructure.packets.errors import PacketSignerInvalid
+from infrastructure.packets.verify import verify_packet
+from infrastructure.sponsor_key import open_sponsor_account
+from projections.odm import check_odm_schema
+from tests.access.conftest import make_person
+from tests.conftest import PersonFactory, consent, eligibility, enrolment, haemoglobin, screening
+from tests.e2e.conftest import Site
+from tests.integration.test_signature_linking import sign
+
+
+def followed_subject(store: Store, person_in: PersonFactory) -> None:
+    """A subject screened, consented, enrolled, a blood count corrected and one voided, and an
+    investigator's signature over records."""
+    open_sponsor_account(store.app, store.settings)
+    investigator = person_in(store, "inv1", role=Role.INVESTIGATOR)
+    investigator.record(store, "RP-01", "Screened", screening())
+    investigator.record(store, "RP-01", "ConsentObtained", consent())
+    investigator.record(store, "RP-01", "EligibilityAssessed", eligibility())
+    investigator.record(store, "RP-01", "Enrolled", enrolment())
+    investigator.record(store, "RP-01", "BloodCountRecorded", haemoglobin("72"))
+    investigator.record(store, "RP-01", "BloodCountRecorded", haemoglobin("6.9"))
+    investigator.record(
+        store,
+        "RP-01",
+        "EntryCorrected",
+        {
+            "entry": 5,
+            "entry_kind": "BloodCountRecorded",
+            "changes": {
+                "results": {
+                    "old": {"haemoglobin": {"value": "72", "unit": "g/dL"}},
+                    "new": {"haemoglobin": {"value": "7.2", "unit": "g/dL"}},
+                }
+            },
+            "reason": "decimal point missed on entry",
+        },
+    )
+    investigator.record(
+        store,
+        "RP-01",
+        "EntryVoided",
+        {"entry": 6, "entry_kind": "BloodCountRecorded", "reason": "entered twice"},
+    )
+    # The investigator reviews the eligibility and the corrected count (21 CFR 11.50).
+    sign(store, investigator, "RP-01", 3, 5)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_a_store_on_each_backend_gives_a_reproducible_packet_that_verifies(
+    store: Store, person_in: PersonFactory
+) -> None:
+    followed_subject(store, person_in)
+
+    first = build_packet(store, documents=False)
+    second = build_packet(store, documents=False)
+    report = verify_packet(first)
+
+    assert first == second
+    assert report.findings == []
+    assert report.events == report.tree_size == store.app.checkpoints.latest().tree_size
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        odm = archive.read("odm/NCT01297972.odm.xml")
+    check_odm_schema(odm)
+    # The investigator's signature over entries 3 and 5: a Context transaction on each.
+    assert odm.count(b'TransactionType="Context"') == 2
+    assert b'SignatureOID="SD.review"' in odm
+
+
+def test_the_packet_of_a_store_with_documents_verifies_them_drawn_again(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    followed_subject(sqlite_store, person_in)
+
+    report = verify_packet(build_packet(sqlite_store))
+
+    assert report.findings == []
+    assert report.documents_redrawn and report.documents_in_packet
+
+
+def test_a_sponsor_data_manager_signs_a_packet_with_a_personal_key(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    followed_subject(sqlite_store, person_in)
+    manager = make_person(
+        sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER, printed_name="Rita Dias"
+    )
+
+    data = build_packet(
+        sqlite_store,
+        signatory=PacketSignatory(manager.user_id, manager.private_key),
+        documents=False,
+    )
+    report = verify_packet(data)
+
+    assert report.findings == []
+    assert report.signer is not None
+    assert (report.signer.user_id, report.signer.printed_name) == ("dm1", "Rita Dias")
+
+
+def test_an_investigator_may_not_sign_a_packet(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    followed_subject(sqlite_store, person_in)
+    investigator = make_person(sqlite_store, "inv2", role=Role.INVESTIGATOR, sites=("RP",))
+
+    with pytest.raises(PacketSignerInvalid, match="not a sponsor data manager"):
+        build_packet(
+            sqlite_store,
+            signatory=PacketSignatory(investigator.user_id, investigator.private_key),
+            documents=False,
+        )
+
+
+def test_a_revoked_key_may_not_sign_a_packet(sqlite_store: Store, person_in: PersonFactory) -> None:
+    followed_subject(sqlite_store, person_in)
+    manager = make_person(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
+    sqlite_store.app.revoke_key(
+        user_id="dm1", key_id=manager.key_id, reason="laptop lost", revoked_at=None
+    )
+    time.sleep(1.1)  # a revocation "now" takes effect at the next whole second
+
+    with pytest.raises(PacketSignerInvalid, match="not in force"):
+        build_packet(
+            sqlite_store,
+            signatory=PacketSignatory(manager.user_id, manager.private_key),
+            documents=False,
+        )
+
+
+def test_a_sponsor_data_manager_gets_the_packet_over_the_api(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    followed_subject(sqlite_store, person_in)
+    manager = make_person(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
+    site = Site(sqlite_store)
+
+    response = site.client.post(
+        "/v1/packets", json={"documents": False}, headers=site.auth(manager)
+    )
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/zip"
+    data = response.get_data()
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert response.headers["Repr-Digest"] == f"sha-256=:{digest}:"
+    assert verify_packet(data).findings == []
+    assert data == build_packet(sqlite_store, documents=False)
+
+
+def test_the_packet_endpoint_refuses_bad_requests_as_problems(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    followed_subject(sqlite_store, person_in)
+    manager = make_person(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
+    coordinator = person_in(sqlite_store, "coord9", role=Role.SITE_COORDINATOR)
+    site = Site(sqlite_store)
+
+    anonymous = site.client.post("/v1/packets", json={})
+    not_allowed = site.client.post("/v1/packets", json={}, headers=site.auth(coordinator))
+    unknown_field = site.client.post(
+        "/v1/packets", json={"format": "tar"}, headers=site.auth(manager)
+    )
+    unknown_study = site.client.post(
+        "/v1/packets", json={"study": "NCT00000000"}, headers=site.auth(manager)
+    )
+
+    assert [r.status_code for r in (anonymous, not_allowed, unknown_field, unknown_study)] == [
+        401,
+        403,
+        422,
+        422,
+    ]
+    assert all(
+        r.mimetype == "application/problem+json"
+        for r in (anonymous, not_allowed, unknown_field, unknown_study)
+    )
+    assert "format" in str(unknown_field.get_json()["errors"])
