@@ -17,8 +17,8 @@ from werkzeug.test import TestResponse
 
 from domain.account import Role
 from infrastructure.bootstrap import Store
+from infrastructure.documents.renderings import audit_trail_csv
 from infrastructure.documents.reports import (
-    audit_trail_csv,
     audit_trail_pdf,
     audit_trail_rows,
     covering_checkpoint,
