@@ -12,7 +12,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from api.auth import login_required
-from api.headers import IDEMPOTENCY_KEY_PATTERN, idempotency_key, version_precondition
+from api.headers import (
+    idempotency_key,
+    idempotency_key_header,
+    if_match_header,
+    version_precondition,
+)
 from api.schemas.records import SubmissionSchema
 from api.schemas.resources import ReceiptSchema
 from api.store import get_store
@@ -39,18 +44,8 @@ class Events(MethodView):
     @blp.alt_response(415, description="Not application/json")
     @blp.doc(
         parameters=[
-            {
-                "in": "header",
-                "name": "Idempotency-Key",
-                "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
-                "description": "A retry with the same key returns the first receipt.",
-            },
-            {
-                "in": "header",
-                "name": "If-Match",
-                "schema": {"type": "string"},
-                "description": 'The subject version the author saw, e.g. "3" (0 for new).',
-            },
+            idempotency_key_header("A retry with the same key returns the first receipt."),
+            if_match_header('The subject version the author saw, e.g. "3" (0 for new).'),
         ]
     )
     def post(self, submission: dict[str, Any]) -> Any:
@@ -84,13 +79,10 @@ class EventBatch(MethodView):
     @blp.alt_response(415, description="Not application/json")
     @blp.doc(
         parameters=[
-            {
-                "in": "header",
-                "name": "Idempotency-Key",
-                "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
-                "description": "A retry of the whole batch with the same key returns the first "
-                "receipts and records nothing.",
-            },
+            idempotency_key_header(
+                "A retry of the whole batch with the same key returns the first receipts and "
+                "records nothing."
+            ),
         ]
     )
     def post(self, submissions: list[dict[str, Any]]) -> Any:

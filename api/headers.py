@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import request
 from flask_smorest import abort
 
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+
+
+def idempotency_key_header(description: str) -> dict[str, Any]:
+    """The OpenAPI description of ``Idempotency-Key`` on a write."""
+    return {
+        "in": "header",
+        "name": "Idempotency-Key",
+        "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
+        "description": description,
+    }
+
+
+def if_match_header(description: str) -> dict[str, Any]:
+    """The OpenAPI description of ``If-Match`` (the subject version the writer saw)."""
+    return {
+        "in": "header",
+        "name": "If-Match",
+        "schema": {"type": "string"},
+        "description": description,
+    }
 
 
 def idempotency_key() -> str | None:

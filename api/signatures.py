@@ -14,7 +14,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import login_required
-from api.headers import IDEMPOTENCY_KEY_PATTERN, idempotency_key, version_precondition
+from api.headers import (
+    idempotency_key,
+    idempotency_key_header,
+    if_match_header,
+    version_precondition,
+)
 from api.schemas.records import SignatureRequestSchema
 from api.schemas.resources import SignatureReceiptSchema
 from api.store import get_store
@@ -44,18 +49,8 @@ class Signatures(MethodView):
     @blp.alt_response(415, description="Not application/json")
     @blp.doc(
         parameters=[
-            {
-                "in": "header",
-                "name": "Idempotency-Key",
-                "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
-                "description": "A retry with the same key returns the first receipt.",
-            },
-            {
-                "in": "header",
-                "name": "If-Match",
-                "schema": {"type": "string"},
-                "description": 'The subject version the signer saw, e.g. "7".',
-            },
+            idempotency_key_header("A retry with the same key returns the first receipt."),
+            if_match_header('The subject version the signer saw, e.g. "7".'),
         ]
     )
     def post(self, request_body: dict[str, Any]) -> Any:

@@ -624,6 +624,11 @@ class SealTrail(Application[UUID]):
         check_may_record(actor, site)
         with authored(submission.authorship, idempotency_key=submission.idempotency_key):
             subject = self._apply(subject, submission)
+        return self._save_one(subject, submission, actor)
+
+    def _save_one(self, subject: Subject, submission: Submission, actor: Account) -> dict[str, Any]:
+        """Save the one event a submission made; its signed receipt (the first one's, when a
+        retry lost the race to its own first attempt)."""
         try:
             recordings = self.save(subject, **{KNOWN_ACCOUNTS: {actor.user_id: actor}})
         except IntegrityError:
@@ -706,15 +711,7 @@ class SealTrail(Application[UUID]):
         self._check_expected_version(subject, submission.expected_version)
         with authored(submission.authorship, idempotency_key=submission.idempotency_key):
             subject.sign_records(meaning=str(submission.body["meaning"]), **submission.fields)
-        actor = self.account(actor_id)
-        try:
-            recordings = self.save(subject, **{KNOWN_ACCOUNTS: {actor.user_id: actor}})
-        except IntegrityError:
-            return self._after_conflict(submission)
-        (record,) = self.recordings_to_records(recordings)
-        receipt = self._receipt(record.position, record.event)
-        self.checkpoints.seal_if_due(tree_size=receipt["leaf_index"] + 1)
-        return receipt
+        return self._save_one(subject, submission, self.account(actor_id))
 
     def _replay(self, subject: Subject, submission: Submission) -> dict[str, Any] | None:
         assert submission.idempotency_key is not None

@@ -204,16 +204,23 @@ def rebuild(store: Store) -> None:
     click.echo(digest)
 
 
+def site_client_options(command: F) -> F:
+    """``--url``, ``--user`` and ``--key``: whom the site's client signs as, and where it sends."""
+    command = click.option(
+        "--key",
+        "key_file",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Your Ed25519 private key (PEM)",
+    )(command)
+    command = click.option("--user", "user_id", required=True, help="Your user id")(command)
+    return click.option(
+        "--url", required=True, help="The store's base URL, e.g. http://127.0.0.1:8000"
+    )(command)
+
+
 @main.command()
-@click.option("--url", required=True, help="The store's base URL, e.g. http://127.0.0.1:8000")
-@click.option("--user", "user_id", required=True, help="Your user id")
-@click.option(
-    "--key",
-    "key_file",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Your Ed25519 private key (PEM)",
-)
+@site_client_options
 @click.option("--meaning", default="authorship", show_default=True)
 @click.option("--idempotency-key", default=None, help="Reuse to retry safely (default: new)")
 @click.argument("event_file", type=click.File("r"))
@@ -242,15 +249,7 @@ def submit(
 
 
 @main.command()
-@click.option("--url", required=True, help="The store's base URL, e.g. http://127.0.0.1:8000")
-@click.option("--user", "user_id", required=True, help="Your user id")
-@click.option(
-    "--key",
-    "key_file",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Your Ed25519 private key (PEM)",
-)
+@site_client_options
 @click.option("--study", default="NCT01297972", show_default=True)
 @click.option("--subject", required=True, help="The subject's study code, e.g. RP-101")
 @click.option(

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote
 from urllib.request import Request, urlopen
@@ -26,6 +26,9 @@ from signatures.authorship import sign_body
 from signatures.errors import VerificationError
 from signatures.keys import KeyFormatError, key_id, private_key_from_pem, public_key_from_text
 from signatures.receipts import verify_receipt
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 RETRIES = 3
 EVENT_FIELDS = ("study", "subject", "kind", "data")
@@ -60,14 +63,9 @@ def submit(
     event: dict[str, Any],
 ) -> dict[str, Any]:
     """Sign ``event`` as ``user_id`` and submit it; returns the verified receipt."""
-    try:
-        private_key = private_key_from_pem(key_file.read_bytes())
-    except KeyFormatError as error:
-        raise ClientError(f"{key_file}: {error}", 2) from None
+    private_key = _private_key(key_file)
     base = url.rstrip("/")
-    token = _call("POST", f"{base}/v1/auth/token", {"username": user_id, "password": _password()})
-    headers = {"Authorization": f"Bearer {token['access_token']}"}
-    me = _call("GET", f"{base}/v1/me", headers=headers)
+    headers, me = _signed_in(base, user_id, _password())
     body = {
         **event,
         "signer": {"user_id": user_id, "printed_name": me["printed_name"]},
@@ -80,13 +78,7 @@ def submit(
     receipt = _call(
         "POST", f"{base}/v1/events", {"event": body, "signature": signature}, headers, retry=True
     )
-    server = _call("GET", f"{base}/v1/server-key")
-    try:
-        verify_receipt(public_key_from_text(server["public_key"]), receipt)
-    except VerificationError as error:
-        raise ClientError(
-            f"the receipt does not verify with the server's key: {error}", 1
-        ) from None
+    _check_receipt(base, receipt)
     return receipt
 
 
@@ -108,15 +100,10 @@ def sign_records(
     with the user id and the password re-entered (each run is a session of its own, so it is
     always its first signing). Returns the verified receipt, the ceremony and what was signed.
     """
-    try:
-        private_key = private_key_from_pem(key_file.read_bytes())
-    except KeyFormatError as error:
-        raise ClientError(f"{key_file}: {error}", 2) from None
+    private_key = _private_key(key_file)
     password = _password()
     base = url.rstrip("/")
-    token = _call("POST", f"{base}/v1/auth/token", {"username": user_id, "password": password})
-    headers = {"Authorization": f"Bearer {token['access_token']}"}
-    me = _call("GET", f"{base}/v1/me", headers=headers)
+    headers, me = _signed_in(base, user_id, password)
     path = f"/v1/studies/{quote(study, safe='')}/subjects/{quote(subject, safe='')}/history"
     history = _fetch("GET", f"{base}{path}", headers=headers)
     by_entry = {item["version"]: item for item in history} if isinstance(history, list) else {}
@@ -152,14 +139,33 @@ def sign_records(
         headers,
         retry=True,
     )
+    _check_receipt(base, answer["receipt"])
+    return {**answer, "signed": signed}
+
+
+def _private_key(key_file: Path) -> Ed25519PrivateKey:
+    try:
+        return private_key_from_pem(key_file.read_bytes())
+    except KeyFormatError as error:
+        raise ClientError(f"{key_file}: {error}", 2) from None
+
+
+def _signed_in(base: str, user_id: str, password: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """A bearer header for the person, and their account as ``GET /v1/me`` shows it."""
+    token = _call("POST", f"{base}/v1/auth/token", {"username": user_id, "password": password})
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    return headers, _call("GET", f"{base}/v1/me", headers=headers)
+
+
+def _check_receipt(base: str, receipt: dict[str, Any]) -> None:
+    """The receipt must verify with the server's published key."""
     server = _call("GET", f"{base}/v1/server-key")
     try:
-        verify_receipt(public_key_from_text(server["public_key"]), answer["receipt"])
+        verify_receipt(public_key_from_text(server["public_key"]), receipt)
     except VerificationError as error:
         raise ClientError(
             f"the receipt does not verify with the server's key: {error}", 1
         ) from None
-    return {**answer, "signed": signed}
 
 
 def _password() -> str:
