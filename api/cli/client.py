@@ -66,14 +66,7 @@ def submit(
     private_key = _private_key(key_file)
     base = url.rstrip("/")
     headers, me = _signed_in(base, user_id, _password())
-    body = {
-        **event,
-        "signer": {"user_id": user_id, "printed_name": me["printed_name"]},
-        "key_id": key_id(private_key.public_key()),
-        "signed_at": instant_to_wire(datetime.now(UTC)),
-        "meaning": meaning,
-    }
-    _, signature = sign_body(private_key, body)
+    body, signature = _signed(event, me, private_key, meaning)
     headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
     receipt = _call(
         "POST", f"{base}/v1/events", {"event": body, "signature": signature}, headers, retry=True
@@ -118,19 +111,15 @@ def sign_records(
         }
         for entry in dict.fromkeys(entries)
     ]
-    body = {
+    record = {
         "study": study,
         "subject": subject,
         "kind": "RecordsSigned",
         "data": {
             "entries": [{"entry": s["entry"], "record_hash": s["record_hash"]} for s in signed]
         },
-        "signer": {"user_id": user_id, "printed_name": me["printed_name"]},
-        "key_id": key_id(private_key.public_key()),
-        "signed_at": instant_to_wire(datetime.now(UTC)),
-        "meaning": meaning,
     }
-    _, signature = sign_body(private_key, body)
+    body, signature = _signed(record, me, private_key, meaning)
     headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
     answer = _call(
         "POST",
@@ -141,6 +130,21 @@ def sign_records(
     )
     _check_receipt(base, answer["receipt"])
     return {**answer, "signed": signed}
+
+
+def _signed(
+    event: dict[str, Any], me: dict[str, Any], private_key: Ed25519PrivateKey, meaning: str
+) -> tuple[dict[str, Any], str]:
+    """The event with the signature manifestation (11.50) of the signed-in person (``me``, as
+    ``GET /v1/me`` shows them) added, and the signature over it."""
+    body = {
+        **event,
+        "signer": {"user_id": me["user_id"], "printed_name": me["printed_name"]},
+        "key_id": key_id(private_key.public_key()),
+        "signed_at": instant_to_wire(datetime.now(UTC)),
+        "meaning": meaning,
+    }
+    return body, sign_body(private_key, body)[1]
 
 
 def _private_key(key_file: Path) -> Ed25519PrivateKey:
