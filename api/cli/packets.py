@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +24,10 @@ REFUSED = 1
 OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 
 
-@contextmanager
-def _stage() -> Iterator[Callable[[str], None]]:
+def _say(what: str) -> None:
     """What is being done, on stderr, when it is a terminal; nothing otherwise."""
-    shown = sys.stderr.isatty()
-
-    def say(what: str) -> None:
-        if shown:
-            click.echo(f"  {what}...", err=True)
-
-    yield say
+    if sys.stderr.isatty():
+        click.echo(f"  {what}...", err=True)
 
 
 def register(main: click.Group, one_line_errors: Decorator, store_command: Decorator) -> None:
@@ -92,10 +85,9 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
                 click.echo(f"sealtrail: {error}", err=True)
                 sys.exit(USAGE)
             person = PacketSignatory(signed_by.user_id, signed_by.private_key)
-        with _stage() as say:
-            data = build_packet(
-                store, study=study, signatory=person, documents=documents, progress=say
-            )
+        data = build_packet(
+            store, study=study, signatory=person, documents=documents, progress=_say
+        )
         path = write_file(out, data)
         click.echo(f"{path}\tsha256:{sha256(data)}")
 
@@ -126,13 +118,12 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
         except OSError as error:
             click.echo(f"sealtrail: cannot read {packet_file}: {error.strerror}", err=True)
             sys.exit(USAGE)
-        with _stage() as say:
-            report = verify_packet(
-                data,
-                redraw_documents=documents,
-                trusted_server_key=trusted_server_key,
-                progress=say,
-            )
+        report = verify_packet(
+            data,
+            redraw_documents=documents,
+            trusted_server_key=trusted_server_key,
+            progress=_say,
+        )
         if as_json:
             click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
         else:

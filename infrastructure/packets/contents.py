@@ -15,7 +15,6 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -111,12 +110,14 @@ def derived_files(
         log.events, study=log.study, created_at=log.tie.sealed_at
     )
     note("audit trail")
-    files.update(audit_trail_files(log, subjects))
+    rows = audit_trail_rows(log)
+    files.update(audit_trail_files(log, subjects, rows))
     note("CONEP reports")
-    files.update(conep_files(log, subjects))
+    reports = conep_reports(log, subjects)
+    files.update({f"{path}.json": _json(report.content) for path, report in reports.items()})
     if documents:
-        drawings.update(document_drawings(log, subjects))
-    files[README] = readme(log, sorted({*files, *drawings}), documents=documents)
+        drawings.update(document_drawings(log, subjects, rows, reports))
+    files[README] = readme(log, subjects, sorted({*files, *drawings}), documents=documents)
     if draw:
         note(f"drawing {len(drawings)} PDFs")
         files.update(draw_all(drawings))
@@ -218,9 +219,10 @@ def dataset_files(subjects: Mapping[str, Subject]) -> dict[str, bytes]:
 # -- the audit trail -------------------------------------------------------------------------------
 
 
-def audit_trail_files(log: PacketLog, subjects: Mapping[str, Subject]) -> dict[str, bytes]:
+def audit_trail_files(
+    log: PacketLog, subjects: Mapping[str, Subject], rows: Sequence[AuditRow]
+) -> dict[str, bytes]:
     """The Part 11 audit trail of every subject, as CSV and JSON."""
-    rows = _audit_rows(log)
     return {
         f"{AUDIT_TRAIL}.csv": renderings.audit_trail_csv(rows),
         f"{AUDIT_TRAIL}.json": renderings.audit_trail_json(
@@ -235,63 +237,61 @@ def audit_trail_files(log: PacketLog, subjects: Mapping[str, Subject]) -> dict[s
     }
 
 
-def _audit_rows(log: PacketLog) -> list[AuditRow]:
+def audit_trail_rows(log: PacketLog) -> list[AuditRow]:
+    """Every subject's audit rows, subject by subject, each oldest first."""
     return [row for events in log.subject_events().values() for row in audit_rows(events)]
 
 
 # -- CONEP -----------------------------------------------------------------------------------------
 
 
-def conep_files(log: PacketLog, subjects: Mapping[str, Subject]) -> dict[str, bytes]:
-    """The partial progress report and a notification of every serious adverse event (JSON).
+@dataclass(frozen=True)
+class ConepReport:
+    """A CONEP document's content, and the subject it is about (none for the progress report)."""
 
-    Each is dated the day the checkpoint was sealed, in the site's calendar.
-    """
-    files = {f"{PROGRESS_REPORT}.json": _json(_progress_report(log, subjects))}
-    for path, (subject, name) in _serious_events(subjects).items():
-        files[f"{path}.json"] = _json(_notification(log, subject, name))
-    return files
+    content: Document
+    subject: Subject | None = None
+
+
+def conep_reports(log: PacketLog, subjects: Mapping[str, Subject]) -> dict[str, ConepReport]:
+    """The partial progress report and a notification of every serious adverse event, by path
+    (without extension). Each is dated the day the checkpoint was sealed, at the site."""
+    protocol = protocol_for(log.study)
+    today = log.tie.sealed_at.astimezone(protocol.time_zone).date()
+    reports = {
+        PROGRESS_REPORT: ConepReport(
+            progress_report(protocol, subjects.values(), report_date=today)
+        )
+    }
+    for code, subject in subjects.items():
+        for name, event in sorted(subject.adverse_events().items()):
+            if event["serious"]:
+                reports[f"{SAE_NOTIFICATIONS}/{code}-{name}"] = ConepReport(
+                    sae_notification(subject, name, report_date=today, follow_up=None), subject
+                )
+    return reports
 
 
 def document_drawings(
-    log: PacketLog, subjects: Mapping[str, Subject]
+    log: PacketLog,
+    subjects: Mapping[str, Subject],
+    rows: Sequence[AuditRow],
+    reports: Mapping[str, ConepReport],
 ) -> dict[str, Callable[[], bytes]]:
     """How to draw each PDF of the packet, by its path: drawn only when asked for."""
     drawings: dict[str, Callable[[], bytes]] = {
-        f"{AUDIT_TRAIL}.pdf": partial(_audit_trail_pdf, log, subjects),
-        f"{PROGRESS_REPORT}.pdf": partial(_progress_pdf, log, subjects),
+        f"{AUDIT_TRAIL}.pdf": partial(_audit_trail_pdf, log, subjects, rows)
     }
-    for path, (subject, name) in _serious_events(subjects).items():
-        drawings[f"{path}.pdf"] = partial(_sae_pdf, log, subject, name)
+    for path, report in reports.items():
+        drawings[f"{path}.pdf"] = partial(_conep_pdf, log, report)
     return drawings
 
 
-def _report_date(log: PacketLog) -> date:
-    return log.tie.sealed_at.astimezone(protocol_for(log.study).time_zone).date()
-
-
-def _progress_report(log: PacketLog, subjects: Mapping[str, Subject]) -> Document:
-    return progress_report(
-        protocol_for(log.study), subjects.values(), report_date=_report_date(log)
-    )
-
-
-def _notification(log: PacketLog, subject: Subject, name: str) -> Document:
-    return sae_notification(subject, name, report_date=_report_date(log), follow_up=None)
-
-
-def _serious_events(subjects: Mapping[str, Subject]) -> dict[str, tuple[Subject, str]]:
-    return {
-        f"{SAE_NOTIFICATIONS}/{code}-{name}": (subject, name)
-        for code, subject in subjects.items()
-        for name, event in sorted(subject.adverse_events().items())
-        if event["serious"]
-    }
-
-
-def _audit_trail_pdf(log: PacketLog, subjects: Mapping[str, Subject]) -> bytes:
+def _audit_trail_pdf(
+    log: PacketLog, subjects: Mapping[str, Subject], rows: Sequence[AuditRow]
+) -> bytes:
     document = renderings.audit_trail_document(
-        _audit_rows(log),
+        rows,
         protocol=protocol_for(log.study),
         subjects=subjects,
         period=Period(),
@@ -304,22 +304,14 @@ def _audit_trail_pdf(log: PacketLog, subjects: Mapping[str, Subject]) -> bytes:
     return pdf.render(document)
 
 
-def _progress_pdf(log: PacketLog, subjects: Mapping[str, Subject]) -> bytes:
-    return _conep_pdf(log, _progress_report(log, subjects))
-
-
-def _sae_pdf(log: PacketLog, subject: Subject, name: str) -> bytes:
-    return _conep_pdf(log, _notification(log, subject, name), subject)
-
-
-def _conep_pdf(log: PacketLog, content: Document, subject: Subject | None = None) -> bytes:
+def _conep_pdf(log: PacketLog, report: ConepReport) -> bytes:
     document = renderings.conep_document(
-        content,
+        report.content,
         protocol=protocol_for(log.study),
         tie=log.tie,
         authentication=_authentication(log),
         now=log.tie.sealed_at,
-        subject=subject,
+        subject=report.subject,
         reproducible=True,
         chart_dpi=CHART_DPI,
     )
@@ -346,10 +338,11 @@ def _authentication(log: PacketLog) -> Authentication:
 # -- the packet's own description ------------------------------------------------------------------
 
 
-def readme(log: PacketLog, paths: Sequence[str], *, documents: bool) -> bytes:
+def readme(
+    log: PacketLog, subjects: Mapping[str, Subject], paths: Sequence[str], *, documents: bool
+) -> bytes:
     """What the packet holds and how to check it, for the person who opens the zip."""
     protocol = protocol_for(log.study)
-    subjects = log.subject_events()
     lines = [
         f"sealtrail submission packet: {protocol.study_id} ({protocol.ethics_reference})",
         f"{protocol.title}",
@@ -358,7 +351,7 @@ def readme(log: PacketLog, paths: Sequence[str], *, documents: bool) -> bytes:
         f"{pdf.generated_at(log.tie.sealed_at)}.",
         f"Subjects: {len(subjects)}. Documents (PDF): {'included' if documents else 'not drawn'}.",
     ]
-    if _synthetic(log.subjects()):
+    if _synthetic(subjects):
         lines += ["", "SYNTHETIC demonstration data: no person stands behind these records."]
     lines += [
         "",

@@ -394,7 +394,10 @@ class _EventCheck:
             originator = UUID(int=0)
         if event is None:
             return EventFacts(line.position, originator, line.version)
-        for name, expected in _line_fields(event).items():
+        # The chain hash is a SHA-256 over the signed body: computed once for the line and the
+        # chain check (the leaf computes its own, as the store's recorder does).
+        chained, recorded = event.event_hash, recorded_instant(event.recorded_at)
+        for name, expected in _line_fields(event, chained, recorded).items():
             if getattr(line, name) != expected:
                 self._find(
                     "line-mismatch",
@@ -415,7 +418,7 @@ class _EventCheck:
             event.originator_version,
             event.stream if is_named(event.stream, event.originator_id) else None,
             event.previous_hash,
-            event.event_hash,
+            chained,
             hashed,
             *record_facts(event),
         )
@@ -475,16 +478,17 @@ class _EventCheck:
             previous = line
 
 
-def _line_fields(event: SignedAggregate.Event) -> dict[str, Any]:
-    """What each field of an event's line must say, from the stored event itself."""
+def _line_fields(event: SignedAggregate.Event, chained: str, recorded: str) -> dict[str, Any]:
+    """What each field of an event's line must say, from the stored event itself (``chained``
+    is its chain hash, ``recorded`` its recording time as the leaf writes it)."""
     return {
         "stream": event.stream,
         "stream_id": event.originator_id.hex,
         "version": event.originator_version,
         "kind": event.kind(),
-        "recorded_at": recorded_instant(event.recorded_at),
+        "recorded_at": recorded,
         "previous_hash": event.previous_hash,
-        "event_hash": event.event_hash,
+        "event_hash": chained,
         "signed_body": event.authorship.signed_body,
         "signature": event.authorship.signature,
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import sqlite3
 import time
 import zipfile
 
@@ -17,7 +18,7 @@ import pytest
 from domain.account import Role
 from infrastructure.bootstrap import Store
 from infrastructure.packets.build import PacketSignatory, build_packet
-from infrastructure.packets.errors import PacketSignerInvalid
+from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.packets.verify import verify_packet
 from infrastructure.sponsor_key import open_sponsor_account
 from projections.odm import check_odm_schema
@@ -196,3 +197,27 @@ def test_the_packet_endpoint_refuses_bad_requests_as_problems(
         for r in (anonymous, not_allowed, unknown_field, unknown_study)
     )
     assert "format" in str(unknown_field.get_json()["errors"])
+
+
+def test_a_log_that_no_longer_gives_its_checkpoint_is_not_packed(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    followed_subject(sqlite_store, person_in)
+    manager = make_person(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
+    sqlite_store.app.checkpoints.seal()
+    database = str(sqlite_store.settings.database_url.database)
+    # What the owner of the file can do: drop the trigger and take an event out of the log.
+    with sqlite3.connect(database) as connection:
+        connection.execute("DROP TRIGGER stored_events_refuse_delete")
+        connection.execute("DELETE FROM stored_events WHERE rowid = 5")
+    site = Site(sqlite_store)
+
+    with pytest.raises(PacketNotBuildable, match="do not give the root of its checkpoint"):
+        build_packet(sqlite_store, documents=False)
+    response = site.client.post(
+        "/v1/packets", json={"documents": False}, headers=site.auth(manager)
+    )
+
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["title"] == "Packet cannot be built"
