@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from domain.account import Role
+from infrastructure.bootstrap import open_store
+
 INITIALISED_EVENTS = 11
 """init: the server's account (3 events), the administrator's (5) and the sponsor's packet key
 (2); then the administrator's password (1)."""
@@ -21,6 +24,8 @@ DEMO_STAFF_EVENTS = 10
 """The demonstration's synthetic coordinator and investigator: accounts, roles, training, keys."""
 DEMO_EVENTS = 1345
 """The nine synthetic subjects' records."""
+DATA_MANAGER_EVENTS = 4
+"""A person opened by :func:`person_at` with no site: account, role, training, key."""
 
 
 SEALTRAIL = str(Path(sys.executable).parent / "sealtrail")
@@ -49,6 +54,37 @@ def sealtrail(
 
 
 ADMIN_PASSWORD = "the store keeper's own passphrase"
+
+
+def person_at(
+    home: Path,
+    role: Role = Role.AUDITOR,
+    user_id: str = "audit1",
+    *,
+    sites: tuple[str, ...] = (),
+    url: str | None = None,
+) -> dict[str, str]:
+    """A new person of ``role`` in the store under ``home``: the environment they run in.
+
+    Opened at the console as the other tests' people are (role, training, key, password).
+    """
+    from tests.conftest import make_settings, reader_env
+
+    store = open_store(make_settings(home, url))
+    try:
+        return reader_env(store, role, user_id, sites)
+    finally:
+        store.close()
+
+
+_DATA_MANAGERS: dict[Path, dict[str, str]] = {}
+
+
+def data_manager_at(home: Path, url: str | None = None) -> dict[str, str]:
+    """The store's sponsor data manager ``dm1`` (opened the first time it is asked for)."""
+    if home not in _DATA_MANAGERS:
+        _DATA_MANAGERS[home] = person_at(home, Role.SPONSOR_DATA_MANAGER, "dm1", url=url)
+    return _DATA_MANAGERS[home]
 
 
 @pytest.fixture(scope="session")

@@ -187,35 +187,48 @@ class Person:
 PersonFactory = Callable[..., Person]
 
 
+def open_person(
+    store: Store,
+    user_id: str = "coord1",
+    *,
+    printed_name: str = "Ana Souza",
+    role: Role = Role.SITE_COORDINATOR,
+    sites: tuple[str, ...] = ("RP",),
+) -> Person:
+    """An account in force (role, training, sites, key, password), opened at the console."""
+    private_key = generate_private_key()
+    password = f"pw-{uuid.uuid4().hex}"
+    store.app.open_account(
+        user_id=user_id,
+        printed_name=printed_name,
+        role=role,
+        sites=sites,
+        # A role is in force only once training for it is attested (21 CFR 11.10(i)).
+        training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
+    )
+    store.app.register_key(user_id=user_id, public_key=public_key_to_text(private_key.public_key()))
+    store.credentials.set_password(user_id, password)
+    return Person(user_id, printed_name, private_key, password)
+
+
 @pytest.fixture
 def person_in() -> PersonFactory:
     """Make a person in a store: ``person_in(store, "coord1", role=..., sites=(...))``."""
+    return open_person
 
-    def make(
-        store: Store,
-        user_id: str = "coord1",
-        *,
-        printed_name: str = "Ana Souza",
-        role: Role = Role.SITE_COORDINATOR,
-        sites: tuple[str, ...] = ("RP",),
-    ) -> Person:
-        private_key = generate_private_key()
-        password = f"pw-{uuid.uuid4().hex}"
-        store.app.open_account(
-            user_id=user_id,
-            printed_name=printed_name,
-            role=role,
-            sites=sites,
-            # A role is in force only once training for it is attested (21 CFR 11.10(i)).
-            training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
-        )
-        store.app.register_key(
-            user_id=user_id, public_key=public_key_to_text(private_key.public_key())
-        )
-        store.credentials.set_password(user_id, password)
-        return Person(user_id, printed_name, private_key, password)
 
-    return make
+def console_env(person: Person) -> dict[str, str]:
+    """The environment in which the console's person commands act as ``person``."""
+    return {"SEALTRAIL_USER": person.user_id, "SEALTRAIL_PASSWORD": person.password}
+
+
+def reader_env(
+    store: Store, role: Role = Role.AUDITOR, user_id: str = "audit1", sites: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """A new person of ``role`` in the store, as the environment of their console commands."""
+    return console_env(
+        open_person(store, user_id, printed_name="Lia Prado", role=role, sites=sites)
+    )
 
 
 def screening(**overrides: Any) -> dict[str, Any]:

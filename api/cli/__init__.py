@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from api.cli import accounts, client, demo_cohort, packets, projections, replay, reports
+from api.cli.people import UsageError
 from api.cli.server import serve as run_server
 from domain.account import SPONSOR_ACCOUNT
 from domain.errors import DomainError
@@ -48,7 +49,7 @@ def one_line_errors(command: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ConfigurationError, StoreUnavailable, StoreNotInitialised) as error:
+        except (ConfigurationError, StoreUnavailable, StoreNotInitialised, UsageError) as error:
             fail(str(error), USAGE)
         except (DomainError, VerificationError) as error:
             fail(f"{getattr(error, 'title', type(error).__name__)}: {error}", REFUSED)

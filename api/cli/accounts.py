@@ -10,25 +10,23 @@ auditor. Only ``sealtrail init`` is signed by the server.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from api.cli.people import console_person, password_from_environment, person_option, signatory
 from api.schemas.accounts import account_document
 from domain.account import STAFF_ROLES, Account, Role
 from domain.attribution import signer_of
 from domain.permissions import check_may_read_accounts
 from domain.wire import instant_from_wire, instant_to_wire
-from infrastructure.application import Signatory, Training
+from infrastructure.application import Training
 from infrastructure.bootstrap import Store
 from signatures.keys import (
-    KeyFormatError,
     generate_private_key,
     key_id,
     private_key_from_pem,
@@ -44,10 +42,6 @@ USAGE = 2
 ROLE_CHOICE = click.Choice([role.value for role in STAFF_ROLES])
 
 
-class UsageError(Exception):
-    """Wrong usage found after the options were parsed (a missing password, a bad key file)."""
-
-
 def administrator_options(command: F) -> F:
     """``--as`` and ``--key``: who signs the change, with which private key."""
     command = click.option(
@@ -57,43 +51,12 @@ def administrator_options(command: F) -> F:
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="Your Ed25519 private key (PEM); the change is signed with it",
     )(command)
-    return click.option(
-        "--as", "acting_as", required=True, metavar="USER", help="Your user id (administrator)"
-    )(command)
-
-
-def reader_option(command: F) -> F:
-    """``--as``: who reads (an administrator or an auditor)."""
-    return click.option("--as", "acting_as", required=True, metavar="USER", help="Your user id")(
-        command
-    )
-
-
-def password_from_environment(
-    variable: str = "SEALTRAIL_PASSWORD", prompt: str = "password"
-) -> str:
-    """A password from ``variable``, or asked on a terminal (never an argument: ps shows those)."""
-    password = os.environ.get(variable)
-    if password:
-        return password
-    if not sys.stdin.isatty():
-        raise UsageError(f"set {variable} or run on a terminal to be asked")
-    return str(click.prompt(prompt, hide_input=True))
-
-
-def signatory(store: Store, acting_as: str, signing_key: Path) -> Signatory:
-    """The administrator, authenticated by password, with the key that will sign."""
-    try:
-        private_key = private_key_from_pem(signing_key.read_bytes())
-    except KeyFormatError as error:
-        raise UsageError(f"{signing_key}: {error}") from None
-    account = store.access.authenticate(acting_as, password_from_environment(), channel="console")
-    return Signatory(account.user_id, account.printed_name, private_key)
+    return person_option("Your user id (administrator; default: $SEALTRAIL_USER)")(command)
 
 
 def reader(store: Store, acting_as: str) -> Account:
     """An administrator or auditor, authenticated by password."""
-    account = store.access.authenticate(acting_as, password_from_environment(), channel="console")
+    account = console_person(store, acting_as)
     check_may_read_accounts(account)
     return account
 
@@ -135,15 +98,7 @@ def register(main: click.Group, wrap: Decorator, with_store: Decorator) -> None:
 
     def command(group: click.Group, name: str) -> Callable[[Callable[..., Any]], click.Command]:
         def decorate(function: Callable[..., Any]) -> click.Command:
-            @wraps(function)
-            def usage_errors(*args: Any, **kwargs: Any) -> Any:
-                try:
-                    return function(*args, **kwargs)
-                except UsageError as error:
-                    click.echo(f"sealtrail: {error}", err=True)
-                    sys.exit(USAGE)
-
-            return group.command(name)(wrap(with_store(usage_errors)))
+            return group.command(name)(wrap(with_store(function)))
 
         return decorate
 
@@ -311,7 +266,7 @@ def register(main: click.Group, wrap: Decorator, with_store: Decorator) -> None:
 
     @command(user, "list")
     @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-    @reader_option
+    @person_option()
     def user_list(store: Store, as_json: bool, acting_as: str) -> None:
         """Every account, its role, sites and whether it is locked."""
         reader(store, acting_as)
@@ -333,7 +288,7 @@ def register(main: click.Group, wrap: Decorator, with_store: Decorator) -> None:
     @command(user, "show")
     @click.argument("user_id")
     @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-    @reader_option
+    @person_option()
     def user_show(store: Store, user_id: str, as_json: bool, acting_as: str) -> None:
         """An account and its history: who had which access when, and who signed each change."""
         reader(store, acting_as)
@@ -362,7 +317,7 @@ def register(main: click.Group, wrap: Decorator, with_store: Decorator) -> None:
     @click.argument("user_id", required=False)
     @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
     @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-    @reader_option
+    @person_option()
     def user_attempts(
         store: Store, user_id: str | None, limit: int, as_json: bool, acting_as: str
     ) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 
 import click
 
-from api.cli.accounts import UsageError, signatory
+from api.cli.people import console_person, person_option, signatory
+from domain.permissions import Action, check_may
 from infrastructure.bootstrap import Store
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -40,18 +41,13 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
     @packet.command()
     @click.option("--out", type=OUT, required=True, help="The zip to write.")
     @click.option("--study", help="The study (default: the one this store serves).")
-    @click.option(
-        "--as",
-        "acting_as",
-        metavar="USER",
-        help="Sign as this sponsor data manager (with --key and SEALTRAIL_PASSWORD) instead "
-        "of with the sponsor's packet key.",
-    )
+    @person_option("Your user id, a sponsor data manager (default: $SEALTRAIL_USER)")
     @click.option(
         "--key",
         "signing_key",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Your Ed25519 private key (PEM), with --as.",
+        help="Sign the manifest with your own Ed25519 private key (PEM) instead of the "
+        "sponsor's packet key.",
     )
     @click.option(
         "--documents/--no-documents",
@@ -65,25 +61,24 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
         store: Store,
         out: Path,
         study: str | None,
-        acting_as: str | None,
+        acting_as: str,
         signing_key: Path | None,
         documents: bool,
     ) -> None:
-        """Build the packet of the whole log; prints the path written and its SHA-256."""
+        """Build the packet of the whole log; prints the path written and its SHA-256.
+
+        You act as yourself, a sponsor data manager (--as, and your password from
+        SEALTRAIL_PASSWORD or asked on a terminal), as for POST /v1/packets.
+        """
         from infrastructure.documents.reports import write_file
         from infrastructure.packets.archive import sha256
         from infrastructure.packets.build import PacketSignatory, build_packet
 
-        if (acting_as is None) != (signing_key is None):
-            click.echo("sealtrail: --as and --key go together", err=True)
-            sys.exit(USAGE)
-        person = None
-        if acting_as is not None and signing_key is not None:
-            try:
-                signed_by = signatory(store, acting_as, signing_key)
-            except UsageError as error:
-                click.echo(f"sealtrail: {error}", err=True)
-                sys.exit(USAGE)
+        if signing_key is None:
+            check_may(console_person(store, acting_as), Action.BUILD_REPORTS_AND_PACKETS)
+            person = None
+        else:
+            signed_by = signatory(store, acting_as, signing_key)
             person = PacketSignatory(signed_by.user_id, signed_by.private_key)
         data = build_packet(
             store, study=study, signatory=person, documents=documents, progress=_say

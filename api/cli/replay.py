@@ -11,6 +11,8 @@ from typing import Any, NoReturn
 
 import click
 
+from api.cli.people import console_person, person_option
+from domain.permissions import check_may_read
 from domain.subject import subject_stream
 from domain.wire import instant_from_wire
 from infrastructure.bootstrap import Store
@@ -29,9 +31,13 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
 
     @store_command
     def replay_in(
-        store: Store, stream: str, as_of: datetime | None, position: int | None
+        store: Store, acting_as: str, stream: str, as_of: datetime | None, position: int | None
     ) -> Replayed:
-        return replayer_for(store).replay(stream, as_of=as_of, position=position)
+        reader = console_person(store, acting_as)
+        replayed = replayer_for(store).replay(stream, as_of=as_of, position=position)
+        # The rule of GET /v1/subjects/<id>?as_of=: a past state is the subject's clinical data.
+        check_may_read(reader, replayed.summary()["site"])
+        return replayed
 
     @main.command()
     @click.option("--subject", "subject_code", help="The subject's study code, e.g. RP-101.")
@@ -50,8 +56,10 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
     )
     @click.option("--study", help="The study (default: the one this store serves).")
     @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+    @person_option()
     @one_line_errors
     def replay(
+        acting_as: str,
         subject_code: str | None,
         as_of_text: str | None,
         position_text: str | None,
@@ -62,6 +70,10 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
 
         Give --as-of or --position (one of them). The state counts the events recorded by the
         store (its own clock) at or before TIME, or stored at or before log position N.
+
+        You act as yourself (--as, and your password from SEALTRAIL_PASSWORD or asked on a
+        terminal): an auditor or a sponsor data manager replays any subject, site staff and
+        monitors those of their own sites.
         """
         if not subject_code:
             _usage("--subject is required")
@@ -70,7 +82,7 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
         as_of = None if as_of_text is None else parse_as_of(as_of_text)
         position = None if position_text is None else parse_position(position_text)
         stream = subject_stream(served_study(study), subject_code)
-        replayed = replay_in(stream, as_of, position)
+        replayed = replay_in(acting_as, stream, as_of, position)
         if as_json:
             click.echo(json.dumps(replay_document(replayed), indent=2, sort_keys=True))
         else:

@@ -1,7 +1,9 @@
 """``sealtrail report ...``: reports computed from the log's projections.
 
 Every report that writes a file prints only the path it wrote on stdout; progress, when there
-is a terminal, goes to stderr.
+is a terminal, goes to stderr. Each is run by a person (``--as``, with their password) whose
+role allows it: the outcome table and the audit trail are clinical data (every site's for the
+study, one site's for one subject); the CONEP reports are the sponsor's regulatory reports.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 import click
 
+from api.cli.people import console_person, person_option
+from domain.permissions import Action, check_may
 from infrastructure.bootstrap import Store
 from infrastructure.study_reports import served_study, study_outcomes
 from projections.audit_trail import Period
@@ -33,10 +37,12 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
     @report.command()
     @click.option("--study", help="The study (default: the one this store serves).")
     @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+    @person_option()
     @one_line_errors
     @store_command
-    def outcomes(store: Store, study: str | None, as_json: bool) -> None:
+    def outcomes(store: Store, study: str | None, as_json: bool, acting_as: str) -> None:
         """The publication's outcome measures, computed from the events."""
+        check_may(console_person(store, acting_as), Action.READ_CLINICAL_DATA)
         table = study_outcomes(store.views, study)
         if as_json:
             click.echo(json.dumps(table, indent=2, sort_keys=True))
@@ -114,6 +120,7 @@ def _register_documents(
     @click.option("--format", "form", type=click.Choice(["csv", "json", "pdf"]), required=True)
     @click.option("--out", type=OUT, required=True, help="The file to write.")
     @CHART_DPI
+    @person_option()
     @one_line_errors
     @store_command
     def audit_trail(
@@ -125,16 +132,24 @@ def _register_documents(
         form: str,
         out: Path,
         chart_dpi: int,
+        acting_as: str,
     ) -> None:
-        """The Part 11 audit trail: every creation, correction and void, field by field."""
+        """The Part 11 audit trail: every creation, correction and void, field by field.
+
+        One subject's (--subject) for a person who reads that subject's site; the whole
+        study's for an auditor or a sponsor data manager.
+        """
         from infrastructure.documents import renderings
         from infrastructure.documents import reports as documents
 
         period = Period(_day(first), _day(last))
         if period.first and period.last and period.first > period.last:
             raise click.BadParameter("--from is after --to", param_hint="--from")
+        reader = console_person(store, acting_as)
         study_id = served_study(study)
         codes = documents.subject_codes(store, study_id, subject)
+        site = None if subject is None else documents.load_subject(store, study_id, subject).site
+        check_may(reader, Action.READ_CLINICAL_DATA, site)
         with _progress(len(codes), "reading") as progress:
             rows = documents.audit_trail_rows(store, study_id, codes, period, progress)
         if form == "csv":
@@ -187,6 +202,7 @@ def _register_documents(
         help="Default: a follow-up when a notification of the event is recorded.",
     )
     @CHART_DPI
+    @person_option()
     @one_line_errors
     @store_command
     def conep_sae(
@@ -197,9 +213,12 @@ def _register_documents(
         on: datetime | None,
         follow_up: bool | None,
         chart_dpi: int,
+        acting_as: str,
     ) -> None:
         """The CONEP notification of one serious adverse event (CIOMS I data elements)."""
         from infrastructure.documents import reports as documents
+
+        check_may(console_person(store, acting_as), Action.BUILD_REPORTS_AND_PACKETS)
 
         content, subject = documents.sae_document(
             store, event_id, report_date=_day(on), follow_up=follow_up
@@ -225,13 +244,22 @@ def _register_documents(
     @click.option(
         "--date", "on", type=DATE, help="Date of this report (default: today at the site)."
     )
+    @person_option()
     @one_line_errors
     @store_command
     def conep_progress(
-        store: Store, study: str | None, out: Path, final: bool, form: str, on: datetime | None
+        store: Store,
+        study: str | None,
+        out: Path,
+        final: bool,
+        form: str,
+        on: datetime | None,
+        acting_as: str,
     ) -> None:
         """The partial or final progress report to CONEP (Res. CNS 466/2012 XI.2(d))."""
         from infrastructure.documents import reports as documents
+
+        check_may(console_person(store, acting_as), Action.BUILD_REPORTS_AND_PACKETS)
 
         content = documents.progress_document(store, study, final=final, report_date=_day(on))
         if form == "json":

@@ -66,9 +66,9 @@ def test_the_readme_tour_works_word_for_word(tmp_path: Path) -> None:
     blocks = tour_blocks()
     auditor = blocks_of("An auditor's session")
     assert len(blocks) == 5, "the tour has five steps"
-    assert len(auditor) == 3, "the auditor's session has three blocks"
+    assert len(auditor) == 4, "the auditor's session has four blocks"
     packet = blocks_of("A sponsor's packet")
-    assert len(packet) == 2, "the sponsor's packet has two blocks"
+    assert len(packet) == 3, "the sponsor's packet has three blocks"
     (tmp_path / ".venv").symlink_to(VENV_BIN.parent)
     env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
     env["PATH"] = f"{VENV_BIN}:{env['PATH']}"
@@ -111,18 +111,19 @@ def test_the_readme_tour_works_word_for_word(tmp_path: Path) -> None:
     assert "decimal point omitted" in audit.stdout  # the correction's reason, in the CSV row
     assert (tmp_path / "RP-02-audit.pdf").read_bytes().startswith(b"%PDF")
 
-    built = bash(packet[0], tmp_path, env)
+    built = bash("\n".join(packet[:2]), tmp_path, env)
 
     assert built.returncode == 0, built.stderr
-    assert "packet verified: 1374 events, 50 files, tree size 1374" in built.stdout
+    # the tour's 1374, and the auditor's and the data manager's accounts (5 events each)
+    assert "packet verified: 1384 events, 50 files, tree size 1384" in built.stdout
 
-    changed = bash(packet[1], tmp_path, env)
+    changed = bash(packet[2], tmp_path, env)
 
     assert changed.returncode == 1
     lines = changed.stdout.splitlines()
     assert lines[0].startswith("datasets/LB.csv: file-altered: its SHA-256 is ")
     assert lines[1].startswith("datasets/LB.csv: derived-mismatch: does not agree with the events")
-    assert lines[2].startswith("packet FAILED: 2 findings; 1374 events, 50 files, tree size 1374")
+    assert lines[2].startswith("packet FAILED: 2 findings; 1384 events, 50 files, tree size 1384")
 
     tampered = bash(blocks[4], tmp_path, env)
 
@@ -133,5 +134,7 @@ def test_the_readme_tour_works_word_for_word(tmp_path: Path) -> None:
     assert "position 35: NCT01297972/RP-01 version 15: chain-broken" in tampered.stdout
     assert "position 34: NCT01297972/RP-01 version 14: leaf-mismatch" in tampered.stdout
     assert "log: checkpoint-mismatch: stored checkpoint of size 1029" in tampered.stdout
-    assert "log: checkpoint-mismatch: stored checkpoint of size 1374" in tampered.stdout
-    assert "FAILED: 1374 events checked, 5 findings" in tampered.stdout
+    # sealed for the auditor's signed PDF, and for the packet
+    assert "log: checkpoint-mismatch: stored checkpoint of size 1379" in tampered.stdout
+    assert "log: checkpoint-mismatch: stored checkpoint of size 1384" in tampered.stdout
+    assert "FAILED: 1384 events checked, 6 findings" in tampered.stdout

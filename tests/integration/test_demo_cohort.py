@@ -35,7 +35,7 @@ from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Related
 from infrastructure.bootstrap import Store
 from infrastructure.study_reports import study_outcomes
 from tests.access.conftest import make_person
-from tests.cli_stores import sealtrail
+from tests.cli_stores import person_at, sealtrail
 from tests.conftest import make_settings, new_store
 from tests.e2e.conftest import Site
 
@@ -420,9 +420,12 @@ def test_an_auditor_reads_the_same_outcome_table_over_the_api(loaded: Loaded) ->
 
 
 def test_the_cli_prints_the_outcome_table_as_text_and_as_json(demo_home: Path) -> None:
-    text = sealtrail("report", "outcomes", home=demo_home)
-    as_json = sealtrail("report", "outcomes", "--json", home=demo_home)
-    unknown = sealtrail("report", "outcomes", "--study", "NCT00000000", home=demo_home)
+    auditor = person_at(demo_home, Role.AUDITOR)
+    text = sealtrail("report", "outcomes", home=demo_home, extra_env=auditor)
+    as_json = sealtrail("report", "outcomes", "--json", home=demo_home, extra_env=auditor)
+    unknown = sealtrail(
+        "report", "outcomes", "--study", "NCT00000000", home=demo_home, extra_env=auditor
+    )
 
     assert text.returncode == 0 and "SYNTHETIC demonstration data" in text.stdout
     assert "Deaths" in text.stdout and "heart failure" in text.stdout

@@ -24,7 +24,7 @@ from infrastructure.packets.evidence import MANIFEST, MANIFEST_SIGNATURE
 from infrastructure.sponsor_key import PRIVATE_KEY_FILE
 from signatures.authorship import sign_body
 from signatures.keys import private_key_from_pem
-from tests.cli_stores import sealtrail
+from tests.cli_stores import data_manager_at, sealtrail
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ class BuiltPacket:
 def build(home: Path, *args: str) -> bytes:
     """``sealtrail packet build`` in ``home``; the zip's bytes."""
     out = home / "packet.zip"
-    done = sealtrail("packet", "build", "--out", str(out), *args, home=home)
+    done = sealtrail(
+        "packet", "build", "--out", str(out), *args, home=home, extra_env=data_manager_at(home)
+    )
     assert done.returncode == 0, done.stderr
     return out.read_bytes()
 

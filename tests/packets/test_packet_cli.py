@@ -17,7 +17,16 @@ from datetime import datetime
 from pathlib import Path
 
 from infrastructure.packets.archive import write_zip
-from tests.cli_stores import ADMIN_PASSWORD, SEALTRAIL, sealtrail
+from tests.cli_stores import (
+    ADMIN_PASSWORD,
+    DATA_MANAGER_EVENTS,
+    DEMO_EVENTS,
+    DEMO_STAFF_EVENTS,
+    INITIALISED_EVENTS,
+    SEALTRAIL,
+    data_manager_at,
+    sealtrail,
+)
 from tests.packets.conftest import build
 
 AUDIT_CSV = "audit-trail/audit-trail.csv"
@@ -62,7 +71,9 @@ def test_a_packet_built_twice_is_byte_identical_and_verifies_elsewhere_with_the_
     verified = offline("packet", "verify", "packet.zip", cwd=elsewhere)
 
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert verified.stdout.startswith("packet verified: 1366 events")
+    # the log: init, the demonstration, and the data manager who built the packet
+    events = INITIALISED_EVENTS + DEMO_STAFF_EVENTS + DEMO_EVENTS + DATA_MANAGER_EVENTS
+    assert verified.stdout.startswith(f"packet verified: {events} events")
     assert "PDFs checked by digest only" not in verified.stdout
 
     (elsewhere / "changed.zip").write_bytes(rezip_with_one_byte_changed(first, AUDIT_CSV))
@@ -93,7 +104,11 @@ def test_verify_json_is_one_document_naming_each_finding(demo_home: Path) -> Non
 def test_build_prints_the_path_and_the_digest(demo_home: Path) -> None:
     out = demo_home / "sub" / "p.zip"
 
-    done = sealtrail("packet", "build", "--no-documents", "--out", str(out), home=demo_home)
+    done = sealtrail(
+        *("packet", "build", "--no-documents", "--out", str(out)),
+        home=demo_home,
+        extra_env=data_manager_at(demo_home),
+    )
 
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{out}\tsha256:{hashlib.sha256(out.read_bytes()).hexdigest()}\n"
@@ -117,12 +132,50 @@ def test_verify_of_what_is_not_a_zip_fails_naming_it(tmp_path: Path) -> None:
     assert "packet-unreadable" in done.stdout
 
 
-def test_as_without_key_is_a_usage_error_and_builds_nothing(home: Path) -> None:
-    done = sealtrail("packet", "build", "--out", str(home / "p.zip"), "--as", "admin", home=home)
+def test_build_without_a_person_is_a_usage_error_and_builds_nothing(home: Path) -> None:
+    done = sealtrail("packet", "build", "--out", str(home / "p.zip"), home=home)
 
     assert done.returncode == 2
-    assert done.stderr == "sealtrail: --as and --key go together\n"
+    assert "Missing option '--as'" in done.stderr
     assert not (home / "p.zip").exists()
+
+
+def test_an_administrator_may_not_build_a_packet_with_the_sponsors_key(home: Path) -> None:
+    done = sealtrail(
+        *("packet", "build", "--out", str(home / "p.zip"), "--as", "admin"),
+        home=home,
+        extra_env={"SEALTRAIL_PASSWORD": ADMIN_PASSWORD},
+    )
+
+    assert done.returncode == 1
+    assert done.stderr == (
+        "sealtrail: Not permitted: an administrator does not build reports and packets\n"
+    )
+    assert not (home / "p.zip").exists()
+
+
+def test_a_data_manager_named_by_sealtrail_user_builds_with_the_sponsors_key(home: Path) -> None:
+    person = data_manager_at(home)
+
+    done = sealtrail(
+        "packet",
+        "build",
+        "--no-documents",
+        "--out",
+        str(home / "p.zip"),
+        home=home,
+        extra_env=person,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert person["SEALTRAIL_USER"] == "dm1" and "--as" not in done.args
+    attempts = sealtrail(
+        *("user", "attempts", "dm1", "--json", "--as", "admin"),
+        home=home,
+        extra_env={"SEALTRAIL_PASSWORD": ADMIN_PASSWORD},
+    )
+    newest = json.loads(attempts.stdout)[0]
+    assert (newest["channel"], newest["outcome"]) == ("console", "succeeded")
 
 
 def build_as_admin(home: Path, password: str) -> subprocess.CompletedProcess[str]:
@@ -151,7 +204,11 @@ def test_a_wrong_password_for_the_signer_is_refused(home: Path) -> None:
 
 
 def test_build_on_a_store_never_initialised_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    done = sealtrail("packet", "build", "--out", str(tmp_path / "p.zip"), home=tmp_path)
+    done = sealtrail(
+        *("packet", "build", "--out", str(tmp_path / "p.zip"), "--as", "dm1"),
+        home=tmp_path,
+        extra_env={"SEALTRAIL_PASSWORD": "whatever"},
+    )
 
     assert done.returncode == 2
     assert len(done.stderr.splitlines()) == 1
@@ -162,7 +219,9 @@ def test_a_lost_sponsor_key_is_named_and_init_does_not_replace_it(home: Path) ->
     (home / "keys" / "sponsor-packets-ed25519.pem").unlink()
     # The account and its key are in the log: a new key must be registered, not made silently.
     again = sealtrail("init", home=home)
-    done = sealtrail("packet", "build", "--out", str(home / "p.zip"), home=home)
+    done = sealtrail(
+        "packet", "build", "--out", str(home / "p.zip"), home=home, extra_env=data_manager_at(home)
+    )
 
     assert again.returncode == 0
     assert "sponsor's packet-signing key" not in again.stdout

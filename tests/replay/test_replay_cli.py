@@ -10,14 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from domain.account import Role
+from tests.conftest import console_env, reader_env
 from tests.replay.conftest import SUBJECT, Corrected
 
 SEALTRAIL = str(Path(sys.executable).parent / "sealtrail")
 
 
-def sealtrail(corrected: Corrected, *args: str) -> subprocess.CompletedProcess[str]:
+def sealtrail(
+    corrected: Corrected, *args: str, person: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``sealtrail replay ARGS`` run by ``person`` (default: the subject's site coordinator)."""
     settings = corrected.store.settings
     env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    env.update(console_env(corrected.coordinator) if person is None else person)
     env["SEALTRAIL_HOME"] = str(settings.home)
     env["SEALTRAIL_DATABASE_URL"] = settings.database_url.render_as_string(hide_password=False)
     return subprocess.run(
@@ -112,3 +118,83 @@ def test_an_unknown_subject_or_a_time_before_it_existed_is_exit_1_and_one_line(
     assert too_early.returncode == 1
     assert too_early.stderr.count("\n") == 1
     assert "Subject not recorded yet: NCT01297972/RP-101 was first recorded at" in too_early.stderr
+
+
+def test_an_auditor_replays_a_subject_of_any_site(corrected_sqlite: Corrected) -> None:
+    corrected = corrected_sqlite
+    auditor = reader_env(corrected.store, Role.AUDITOR)
+
+    done = sealtrail(
+        corrected,
+        "--subject",
+        SUBJECT,
+        "--position",
+        str(corrected.position("consent")),
+        person=auditor,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert f"{SUBJECT} as it stood" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("role", "sites", "says"),
+    [
+        (Role.SITE_COORDINATOR, ("SP",), "other1 does not act for site 'RP'"),
+        (Role.MONITOR, ("SP",), "other1 does not act for site 'RP'"),
+        (Role.ADMINISTRATOR, (), "an administrator does not read clinical data"),
+    ],
+)
+def test_a_person_who_may_not_read_the_subject_is_refused_with_exit_1_and_nothing_shown(
+    corrected_sqlite: Corrected, role: Role, sites: tuple[str, ...], says: str
+) -> None:
+    corrected = corrected_sqlite
+    person = reader_env(corrected.store, role, "other1", sites)
+
+    done = sealtrail(
+        corrected, "--subject", SUBJECT, "--as-of", corrected.second_after("count"), person=person
+    )
+
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == f"sealtrail: Not permitted: {says}\n"
+
+
+def test_a_wrong_password_is_refused_and_recorded_as_a_failed_console_login(
+    corrected_sqlite: Corrected,
+) -> None:
+    corrected = corrected_sqlite
+    user = corrected.coordinator.user_id
+
+    done = sealtrail(
+        corrected,
+        "--subject",
+        SUBJECT,
+        "--position",
+        "1",
+        person={"SEALTRAIL_USER": user, "SEALTRAIL_PASSWORD": "not the password"},
+    )
+
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("sealtrail: Authentication failed:")
+    last = corrected.store.credentials.attempts(user)[0]
+    assert (last.channel, last.outcome) == ("console", "failed")
+
+
+@pytest.mark.parametrize(
+    ("person", "says"),
+    [
+        ({}, "Missing option '--as'"),
+        ({"SEALTRAIL_USER": "coord1"}, "set SEALTRAIL_PASSWORD or run on a terminal"),
+    ],
+    ids=["no-person", "no-password"],
+)
+def test_replay_without_a_person_or_a_password_is_wrong_usage(
+    corrected_sqlite: Corrected, person: dict[str, str], says: str
+) -> None:
+    done = sealtrail(corrected_sqlite, "--subject", SUBJECT, "--position", "1", person=person)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert says in done.stderr

@@ -13,17 +13,39 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
+from api.cli import main
 from domain.account import Role
 from infrastructure.application import Training
 from infrastructure.bootstrap import Store
 from signatures.keys import generate_private_key, public_key_to_text
-from tests.conftest import ELIGIBLE, Person, make_settings, new_store
+from tests.conftest import ELIGIBLE, Person, make_settings, new_store, reader_env
 
 SUBJECT = "RP-01"
 CORRECTED_ENTRY = 14  # a blood count, its haemoglobin corrected by entry 19
 VOIDED_ENTRY = 17  # a platelet transfusion, voided by entry 20
 CHART_DPI = 40
+
+_REPORTERS: dict[Path, dict[str, str]] = {}
+
+
+def reporter(store: Store) -> dict[str, str]:
+    """The store's sponsor data manager (made at the first report), who may run every report."""
+    home = store.settings.home
+    if home not in _REPORTERS:
+        _REPORTERS[home] = reader_env(store, Role.SPONSOR_DATA_MANAGER, "dm1")
+    return _REPORTERS[home]
+
+
+def report(store: Store, *args: str, person: dict[str, str] | None = None) -> Result:
+    """``sealtrail report ARGS`` on the store, run by ``person`` (default: its data manager)."""
+    env = {
+        "SEALTRAIL_HOME": str(store.settings.home),
+        "SEALTRAIL_DATABASE_URL": store.settings.database_url.render_as_string(False),
+        **(reporter(store) if person is None else person),
+    }
+    return CliRunner().invoke(main, ["report", *args], env=env, catch_exceptions=False)
 
 
 def q(value: str, unit: str) -> dict[str, str]:

@@ -10,23 +10,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner, Result
 
-from api.cli import main
 from domain.subject import Subject
 from infrastructure.bootstrap import Store
 from projections.audit_trail import COLUMNS, Period, audit_rows
-from tests.reports.conftest import CORRECTED_ENTRY, SUBJECT, VOIDED_ENTRY
+from tests.reports.conftest import CORRECTED_ENTRY, SUBJECT, VOIDED_ENTRY, report
 
 STREAM = f"NCT01297972/{SUBJECT}"
-
-
-def report(store: Store, *args: str) -> Result:
-    env = {
-        "SEALTRAIL_HOME": str(store.settings.home),
-        "SEALTRAIL_DATABASE_URL": store.settings.database_url.render_as_string(False),
-    }
-    return CliRunner().invoke(main, ["report", *args], env=env, catch_exceptions=False)
 
 
 def events_of(store: Store) -> list[tuple[int, Subject.Event]]:

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from api.cli import demo_cohort, main
+from api.cli import demo_cohort
 from infrastructure.bootstrap import Store
 from infrastructure.documents.certificate import document_signer
 from infrastructure.documents.signing import check_pdf_signature
 from tests.conftest import make_settings, new_store
+from tests.reports.conftest import report
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +24,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         yield store
     finally:
         store.close()
-
-
-def report(store: Store, *args: str) -> Result:
-    env = {
-        "SEALTRAIL_HOME": str(store.settings.home),
-        "SEALTRAIL_DATABASE_URL": store.settings.database_url.render_as_string(False),
-    }
-    return CliRunner().invoke(main, ["report", *args], env=env, catch_exceptions=False)
 
 
 def test_the_progress_report_agrees_with_the_subject_summaries(demo: Store, tmp_path: Path) -> None:

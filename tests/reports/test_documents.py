@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy
 import pypdfium2
 import pytest
-from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
@@ -20,20 +19,11 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from api.cli import main
 from infrastructure.bootstrap import Store
 from infrastructure.documents import charts
 from infrastructure.documents.certificate import CERTIFICATE_FILE, document_signer
 from infrastructure.documents.reports import covering_checkpoint
-from tests.reports.conftest import CHART_DPI, SUBJECT
-
-
-def report(store: Store, *args: str) -> Result:
-    env = {
-        "SEALTRAIL_HOME": str(store.settings.home),
-        "SEALTRAIL_DATABASE_URL": store.settings.database_url.render_as_string(False),
-    }
-    return CliRunner().invoke(main, ["report", *args], env=env, catch_exceptions=False)
+from tests.reports.conftest import CHART_DPI, SUBJECT, report
 
 
 @pytest.fixture(scope="module")
