@@ -139,6 +139,13 @@ class CorrectionInvalid(ProtocolViolation):
     title = "Correction not accepted"
 
 
+class QueryInvalid(ProtocolViolation):
+    """A data clarification query that does not fit the record it names, or an answer or a
+    closing of a query that is not open."""
+
+    title = "Query not accepted"
+
+
 class SignatureRefused(ProtocolViolation):
     """An electronic signature over records that cannot be made as asked (21 CFR 11.50, 11.70):
     no record named, one named twice, a voided record, a correction, void or signature named as

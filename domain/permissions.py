@@ -126,6 +126,19 @@ def check_may_record(actor: Account, site: str) -> None:
     check_may(actor, Action.RECORD_CLINICAL_DATA, site)
 
 
+MONITORING_KINDS = frozenset({"QueryRaised", "QueryClosed"})
+"""What a monitor writes: queries about records, and their closing (never clinical data)."""
+
+
+def check_may_submit(actor: Account, kind: str, site: str) -> None:
+    """A monitor raises and closes queries at their own sites; every other kind of record
+    (a query's answer included) is entered by the site's coordinators and investigators."""
+    if kind in MONITORING_KINDS:
+        check_may(actor, Action.RAISE_QUERIES, site)
+    else:
+        check_may_record(actor, site)
+
+
 def check_may_sign(actor: Account, site: str) -> None:
     """Only an investigator signs records (21 CFR 11.50), and only for their own sites."""
     check_may(actor, Action.SIGN_CLINICAL_RECORDS, site)

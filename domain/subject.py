@@ -34,6 +34,7 @@ from domain.errors import (
     InfusionOutOfSequence,
     InfusionTooSoon,
     NotEnrolled,
+    QueryInvalid,
     RatgDayOutOfCourse,
     SeriousnessCriterionMissing,
     SignatureRefused,
@@ -61,9 +62,11 @@ from domain.wire import to_wire
 from signatures.record_hash import record_hash, record_hash_after
 
 __all__ = [
+    "QUERY_KINDS",
     "RECORDERS",
     "SIGNATURE_MEANINGS",
     "Entry",
+    "Query",
     "RecordSignature",
     "Sex",
     "Status",
@@ -93,6 +96,27 @@ class RecordSignature:
     printed_name: str
     signed_at: str
     meaning: str
+
+
+@dataclass(frozen=True)
+class Query:
+    """A data clarification query about one record, with the site's answers and its closing."""
+
+    query: int
+    """The entry (version) of the ``QueryRaised`` event: the query's number."""
+    entry: int
+    entry_kind: str
+    item: str | None
+    question: str
+    answers: tuple[Entry, ...]
+    closed_by: Entry | None
+
+    @property
+    def status(self) -> str:
+        """``open`` (no answer yet), ``answered`` (awaiting the monitor) or ``closed``."""
+        if self.closed_by is not None:
+            return "closed"
+        return "answered" if self.answers else "open"
 
 
 @dataclass
@@ -133,6 +157,9 @@ AFTER_THE_END = frozenset(
         "EntryCorrected",
         "EntryVoided",
         "RecordsSigned",
+        "QueryRaised",
+        "QueryAnswered",
+        "QueryClosed",
     }
 )
 # Treatments stop when the subject leaves the study.
@@ -154,10 +181,16 @@ NOT_VOIDABLE = frozenset(
         "EntryCorrected",
         "EntryVoided",
         "RecordsSigned",
+        "QueryRaised",
+        "QueryAnswered",
+        "QueryClosed",
     }
 )
+QUERY_KINDS = frozenset({"QueryRaised", "QueryAnswered", "QueryClosed"})
+"""The data clarification dialogue about records: neither clinical data nor corrected, voided
+or signed (a new answer, or a new query, is made instead)."""
 # A signature is neither corrected nor voided: a new signature is made over the record instead.
-NOT_CORRECTABLE = frozenset({"EntryCorrected", "EntryVoided", "RecordsSigned"})
+NOT_CORRECTABLE = frozenset({"EntryCorrected", "EntryVoided", "RecordsSigned", *QUERY_KINDS})
 NOT_SIGNABLE = NOT_CORRECTABLE
 """Kinds a signature does not cover: a signature covers a record, and its changes with it."""
 KIND_INDEX = "_kind_index"
@@ -526,6 +559,28 @@ class Subject(SignedAggregate):
         self._site = site
         self.synthetic = bool(synthetic)
         self.entries: dict[int, Entry] = {}
+
+    # -- data clarification queries (ICH E6(R3) 3.11.4: monitoring) -------------------------------
+
+    class QueryRaised(Event):
+        """A monitor asks the site about a record (one of its fields, or the whole record)."""
+
+        entry: int
+        entry_kind: str
+        question: str
+        item: str | None = None
+
+    class QueryAnswered(Event):
+        """The site answers an open query (a correction, if one is needed, is its own entry)."""
+
+        query: int
+        answer: str
+
+    class QueryClosed(Event):
+        """The monitor closes a query: the answer, or the correction made, resolves it."""
+
+        query: int
+        resolution: str
 
     # -- reading the record ---------------------------------------------------------------------
 
@@ -1133,6 +1188,71 @@ class Subject(SignedAggregate):
             covered.append({"entry": number, "record_hash": signed_hash})
         self.trigger_event(self.RecordsSigned, entries=tuple(covered))
 
+    # -- data clarification queries ---------------------------------------------------------------
+
+    @property
+    def queries(self) -> list[Query]:
+        """Every query raised about the subject's records, oldest first."""
+        answers: dict[int, list[Entry]] = {}
+        for answer in self.live("QueryAnswered"):
+            answers.setdefault(answer["query"], []).append(answer)
+        closings = {closing["query"]: closing for closing in self.live("QueryClosed")}
+        return [
+            Query(
+                query=raised.version,
+                entry=raised["entry"],
+                entry_kind=raised["entry_kind"],
+                item=raised["item"],
+                question=raised["question"],
+                answers=tuple(answers.get(raised.version, ())),
+                closed_by=closings.get(raised.version),
+            )
+            for raised in self.live("QueryRaised")
+        ]
+
+    def raise_query(
+        self, *, entry: int, entry_kind: str, question: str, item: str | None = None
+    ) -> None:
+        """Ask the site about a record, or one field of it (who may ask is checked before)."""
+        target = self.entries.get(entry)
+        if target is None:
+            raise EntryNotFound(f"{self.subject_code} has no entry {entry}")
+        if target.kind != entry_kind:
+            raise QueryInvalid(f"entry {entry} is a {target.kind}, not a {entry_kind}")
+        if target.kind in QUERY_KINDS:
+            raise QueryInvalid(f"entry {entry} is a {target.kind}: ask about the record itself")
+        if not target.is_live:
+            raise QueryInvalid(f"entry {entry} was voided by entry {target.voided_by}")
+        if item is not None and item not in _field_names(target.kind):
+            raise QueryInvalid(f"a {target.kind} has no field {item!r}")
+        _check_said(question, "a query asks a question")
+        self.trigger_event(
+            self.QueryRaised, entry=entry, entry_kind=entry_kind, question=question, item=item
+        )
+
+    def answer_query(self, *, query: int, answer: str) -> None:
+        """The site's answer to a query that is not closed."""
+        self._query_not_closed(query, "answered")
+        _check_said(answer, "an answer says something")
+        self.trigger_event(self.QueryAnswered, query=query, answer=answer)
+
+    def close_query(self, *, query: int, resolution: str) -> None:
+        """Close a query that is not closed yet, saying what resolved it."""
+        self._query_not_closed(query, "closed")
+        _check_said(resolution, "a closing says what resolved the query")
+        self.trigger_event(self.QueryClosed, query=query, resolution=resolution)
+
+    def _query_not_closed(self, query: int, verb: str) -> Query:
+        found = next((q for q in self.queries if q.query == query), None)
+        if found is None:
+            raise QueryInvalid(f"{self.subject_code} has no query {query} (a QueryRaised entry)")
+        if found.closed_by is not None:
+            raise QueryInvalid(
+                f"query {query} was closed by entry {found.closed_by.version}, so is not {verb}"
+                " (raise a new query instead)"
+            )
+        return found
+
     def check_signable(self, number: int) -> None:
         """A signature covers an existing, live record (not a correction, void or signature)."""
         target = self.entries.get(number)
@@ -1427,6 +1547,17 @@ class Subject(SignedAggregate):
         self.trigger_event(event_class, **values)
 
 
+def _check_said(text: str, what: str) -> None:
+    if not text.strip():
+        raise QueryInvalid(f"{what}: the text is empty")
+
+
+def _field_names(kind: str) -> frozenset[str]:
+    """The fields a record of ``kind`` may have (what a query may name)."""
+    event_class = EVENT_CLASSES[kind]
+    return frozenset(f.name for f in fields(event_class) if f.name not in event_class.BOOKKEEPING)
+
+
 def _check_not_future(on: date, protocol: StudyProtocol) -> None:
     today = datetime.now(protocol.time_zone).date()
     if on > today:
@@ -1471,6 +1602,9 @@ RECORDERS: dict[str, Callable[..., None]] = {
     Subject.EndOfStudyRecorded.kind(): Subject.end_study,
     Subject.EntryCorrected.kind(): Subject.correct_entry,
     Subject.EntryVoided.kind(): Subject.void_entry,
+    Subject.QueryRaised.kind(): Subject.raise_query,
+    Subject.QueryAnswered.kind(): Subject.answer_query,
+    Subject.QueryClosed.kind(): Subject.close_query,
 }
 """The command method that records each kind of event on an existing subject.
 

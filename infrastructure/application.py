@@ -37,8 +37,8 @@ from domain.errors import (
 )
 from domain.permissions import (
     check_may_administer,
-    check_may_record,
     check_may_sign,
+    check_may_submit,
     check_signs_as_self,
 )
 from domain.protocol import protocol_for
@@ -621,7 +621,7 @@ class SealTrail(Application[UUID]):
             raise SubjectNotFound(f"{submission.stream} has not been screened")
         self._check_expected_version(subject, submission.expected_version)
         site = subject.site if subject is not None else str(submission.fields.get("site"))
-        check_may_record(actor, site)
+        check_may_submit(actor, submission.kind, site)
         with authored(submission.authorship, idempotency_key=submission.idempotency_key):
             subject = self._apply(subject, submission)
         return self._save_one(subject, submission, actor)
@@ -855,7 +855,7 @@ class SealTrail(Application[UUID]):
                     raise SubjectNotFound(f"{submission.stream} has not been screened")
                 self._check_expected_version(subject, submission.expected_version)
                 site = subject.site if subject is not None else str(submission.fields.get("site"))
-                check_may_record(actor, site)
+                check_may_submit(actor, submission.kind, site)
                 with authored(submission.authorship, idempotency_key=submission.idempotency_key):
                     subject = self._apply(subject, submission)
             except (DomainError, VerificationError) as error:

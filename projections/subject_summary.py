@@ -103,6 +103,21 @@ def summarise(subject: Subject) -> Summary:
             for e in subject.entries.values()
             for signature in record_signatures(e)
         ],
+        "queries": [
+            {
+                "query": q.query,
+                "entry": q.entry,
+                "entry_kind": q.entry_kind,
+                "item": q.item,
+                "question": q.question,
+                "status": q.status,
+                "answers": [{"entry": a.version, "answer": a["answer"]} for a in q.answers],
+                "closed_by": None
+                if q.closed_by is None
+                else {"entry": q.closed_by.version, "resolution": q.closed_by["resolution"]},
+            }
+            for q in subject.queries
+        ],
         "version": subject.version,
         "updated_at": instant_to_wire(latest),
     }

@@ -370,9 +370,48 @@ class RecordsSignedData(StrictSchema):
         return data
 
 
+class QueryRaisedData(StrictSchema):
+    """``QueryRaised``: a monitor's question about a record (its entry and kind), or about one
+    field of it (``item``)."""
+
+    entry = WholeNumber(required=True, validate=ma.validate.Range(min=1))
+    entry_kind = ma.fields.String(required=True)
+    question = Text(required=True)
+    item = ma.fields.String(metadata={"description": "The field asked about (default: the record)"})
+
+    @ma.validates("entry_kind")
+    def names_a_kind(self, kind: str, **_: Any) -> None:
+        _schema_of(kind, field_name="entry_kind")
+
+
+class QueryAnsweredData(StrictSchema):
+    """``QueryAnswered``: the site's answer to a query (its entry number)."""
+
+    query = WholeNumber(required=True, validate=ma.validate.Range(min=1))
+    answer = Text(required=True)
+
+
+class QueryClosedData(StrictSchema):
+    """``QueryClosed``: the monitor closes a query, saying what resolved it."""
+
+    query = WholeNumber(required=True, validate=ma.validate.Range(min=1))
+    resolution = Text(required=True)
+
+
+NOT_RECORDS = (
+    "EntryCorrected",
+    "EntryVoided",
+    "RecordsSigned",
+    "QueryRaised",
+    "QueryAnswered",
+    "QueryClosed",
+)
+"""Kinds that are about records rather than records themselves."""
+
+
 def _schema_of(kind: Any, *, field_name: str = "entry_kind") -> StrictSchema:
     schema = DATA_SCHEMAS.get(kind) if isinstance(kind, str) else None
-    if schema is None or kind in ("EntryCorrected", "EntryVoided", "RecordsSigned"):
+    if schema is None or kind in NOT_RECORDS:
         raise ma.ValidationError(f"{kind!r} is not a kind of record", field_name=field_name)
     return schema()
 
@@ -435,6 +474,9 @@ DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
     "EntryCorrected": EntryCorrectedData,
     "EntryVoided": EntryVoidedData,
     "RecordsSigned": RecordsSignedData,
+    "QueryRaised": QueryRaisedData,
+    "QueryAnswered": QueryAnsweredData,
+    "QueryClosed": QueryClosedData,
 }
 
 

@@ -103,6 +103,10 @@ class SubjectSummarySchema(ma.Schema):
         "Electronic signatures over records: entry, kind, printed name, time, meaning, and "
         "whether each still covers the record's current value"
     )
+    queries = _records(
+        "Data clarification queries about records: the record (and field) asked about, the "
+        "question, the site's answers, and the monitor's closing; status open, answered or closed"
+    )
     version = ma.fields.Integer()
     position = ma.fields.Integer()
     updated_at = ma.fields.String()

@@ -180,6 +180,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     }
     for where, writer in writers.items():
         writer.record(store, f"{where}-1", "Screened", screening(site=where))
+        # Entry 2 of each subject: an open query, for the cells that answer one.
+        monitor = make_person(store, f"monitor-{where.lower()}", role=Role.MONITOR, sites=(where,))
+        monitor.record(store, f"{where}-1", "QueryRaised", ABOUT_THE_SCREENING)
     open_sponsor_account(store.app, store.settings)
     store.app.checkpoints.seal()
     yield World(site, store, admin, people, itertools.count(1), {})
@@ -208,6 +211,20 @@ def write(batch: bool) -> Call:
         signed = {"event": body, "signature": person.sign(body)}
         url, payload = ("/v1/events/batch", [signed]) if batch else ("/v1/events", signed)
         return world.site.client.post(url, json=payload, headers=world.auth(person))
+
+    return call
+
+
+ABOUT_THE_SCREENING = {"entry": 1, "entry_kind": "Screened", "question": "Age at screening?"}
+
+
+def submit_to_subject(kind: str, data: dict[str, Any]) -> Call:
+    """POST /v1/events: one event of ``kind`` about the subject at ``where``."""
+
+    def call(world: World, person: Person, where: str) -> TestResponse:
+        body = person.body(f"{where}-1", kind, data)
+        signed = {"event": body, "signature": person.sign(body)}
+        return world.site.client.post("/v1/events", json=signed, headers=world.auth(person))
 
     return call
 
@@ -269,6 +286,14 @@ ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
     ),
     "POST events": (write(batch=False), Action.RECORD_CLINICAL_DATA),
     "POST events/batch": (write(batch=True), Action.RECORD_CLINICAL_DATA),
+    "POST events QueryRaised": (
+        submit_to_subject("QueryRaised", ABOUT_THE_SCREENING),
+        Action.RAISE_QUERIES,
+    ),
+    "POST events QueryAnswered": (
+        submit_to_subject("QueryAnswered", {"query": 2, "answer": "34, as on the source"}),
+        Action.RECORD_CLINICAL_DATA,
+    ),
     "POST signatures": (sign_records, Action.SIGN_CLINICAL_RECORDS),
     "GET checkpoints/latest": (
         get(lambda w, where: "/v1/checkpoints/latest"),
@@ -300,6 +325,8 @@ SITE_LESS = {
 SUCCESS = {
     "POST events": 201,
     "POST events/batch": 201,
+    "POST events QueryRaised": 201,
+    "POST events QueryAnswered": 201,
     "POST signatures": 201,
     "POST accounts": 201,
 }

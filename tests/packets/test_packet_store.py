@@ -29,8 +29,8 @@ from tests.integration.test_signature_linking import sign
 
 
 def followed_subject(store: Store, person_in: PersonFactory) -> None:
-    """A subject screened, consented, enrolled, a blood count corrected and one voided, and an
-    investigator's signature over records."""
+    """A subject screened, consented, enrolled, a blood count corrected and one voided, an
+    investigator's signature over records, and a monitor's query, answered and closed."""
     open_sponsor_account(store.app, store.settings)
     investigator = person_in(store, "inv1", role=Role.INVESTIGATOR)
     investigator.record(store, "RP-01", "Screened", screening())
@@ -63,6 +63,11 @@ def followed_subject(store: Store, person_in: PersonFactory) -> None:
     )
     # The investigator reviews the eligibility and the corrected count (21 CFR 11.50).
     sign(store, investigator, "RP-01", 3, 5)
+    monitor = person_in(store, "mon1", printed_name="Caio Reis", role=Role.MONITOR)
+    question = {"entry": 5, "entry_kind": "BloodCountRecorded", "question": "Source says 7.2?"}
+    monitor.record(store, "RP-01", "QueryRaised", {**question, "item": "results"})
+    investigator.record(store, "RP-01", "QueryAnswered", {"query": 10, "answer": "Yes, corrected"})
+    monitor.record(store, "RP-01", "QueryClosed", {"query": 10, "resolution": "Corrected"})
 
 
 @pytest.mark.parametrize(
