@@ -19,7 +19,6 @@ from api.auth import login_required
 from api.schemas.packets import PacketRequestSchema
 from api.store import get_store
 from domain.permissions import Action, check_may
-from infrastructure.packets.build import build_packet
 
 blp = Blueprint("packets", __name__, url_prefix="/v1/packets", description="Submission packets")
 
@@ -41,6 +40,10 @@ class Packets(MethodView):
     @blp.alt_response(422, description="Unknown study, or one must be named")
     def post(self, request: dict[str, Any]) -> Response:
         """The sponsor's submission packet: every event, its proof, and what derives from them."""
+        # Imported here: the packet builder draws with matplotlib, which every other request
+        # and every console command would otherwise pay for at start-up.
+        from infrastructure.packets.build import build_packet
+
         check_may(g.account, Action.BUILD_REPORTS_AND_PACKETS)
         data = build_packet(get_store(), study=request.get("study"), documents=request["documents"])
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")

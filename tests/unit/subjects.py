@@ -112,6 +112,16 @@ def with_adverse_event(**overrides: Any) -> Subject:
     return subject
 
 
+QUESTION = {"entry": 3, "entry_kind": "EligibilityAssessed", "question": "Date on source?"}
+
+
+def with_query() -> Subject:
+    """Enrolled, and a monitor's query (entry 5) about the eligibility assessment's date."""
+    subject = enrolled()
+    subject.raise_query(**QUESTION, item="assessed_on")
+    return subject
+
+
 def with_serious_adverse_event() -> Subject:
     return with_adverse_event(**serious())
 

@@ -15,6 +15,7 @@ from domain.subject import EVENT_CLASSES, RECORDERS, Status, Subject
 from domain.vocabulary import AdverseEventOutcome, EndOfStudyReason
 from tests.unit.subjects import (
     ELIGIBLE,
+    QUESTION,
     SCREENED_ON,
     adverse_event,
     assessed,
@@ -40,6 +41,7 @@ from tests.unit.subjects import (
     transfusion,
     trough,
     with_adverse_event,
+    with_query,
     with_serious_adverse_event,
     withdrawal,
 )
@@ -127,6 +129,10 @@ CASES: list[tuple[str, Callable[[], Subject], dict[str, Any]]] = [
             "reason": "entered on the wrong subject",
         },
     ),
+    ("QueryRaised", enrolled, QUESTION),
+    ("QueryRaised", enrolled, {**QUESTION, "item": "criteria"}),
+    ("QueryAnswered", with_query, {"query": 5, "answer": "17 February on the source"}),
+    ("QueryClosed", with_query, {"query": 5, "resolution": "answered; no change needed"}),
 ]
 
 
