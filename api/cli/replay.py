@@ -34,10 +34,13 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
         store: Store, acting_as: str, stream: str, as_of: datetime | None, position: int | None
     ) -> Replayed:
         reader = console_person(store, acting_as)
-        replayed = replayer_for(store).replay(stream, as_of=as_of, position=position)
         # The rule of GET /v1/subjects/<id>?as_of=: a past state is the subject's clinical data.
-        check_may_read(reader, replayed.summary()["site"])
-        return replayed
+        # Checked before replaying, so that not even when the subject was first recorded is
+        # told to a person who may not read it.
+        current = store.app.find_subject(stream)
+        if current is not None:
+            check_may_read(reader, current.site)
+        return replayer_for(store).replay(stream, as_of=as_of, position=position)
 
     @main.command()
     @click.option("--subject", "subject_code", help="The subject's study code, e.g. RP-101.")

@@ -198,3 +198,22 @@ def test_replay_without_a_person_or_a_password_is_wrong_usage(
     assert done.returncode == 2
     assert done.stdout == ""
     assert says in done.stderr
+
+
+def test_a_person_of_another_site_is_not_told_when_the_subject_was_first_recorded(
+    corrected_sqlite: Corrected,
+) -> None:
+    corrected = corrected_sqlite
+    person = reader_env(corrected.store, Role.MONITOR, "other1", ("SP",))
+
+    done = sealtrail(
+        corrected,
+        "--subject",
+        SUBJECT,
+        "--as-of",
+        corrected.second_before("screened"),
+        person=person,
+    )
+
+    assert done.returncode == 1
+    assert done.stderr == "sealtrail: Not permitted: other1 does not act for site 'RP'\n"
