@@ -3,7 +3,8 @@
 A gunicorn server with several workers serves a fresh store; writer threads (each a site
 coordinator with a subject of its own) sign and submit events as fast as the server answers,
 each with an ``Idempotency-Key``, and retry a request the crash interrupted with the same key
-and the same signed bytes, as ``sealtrail submit`` does. Every round, after a random pause, one
+and the same signed bytes, as ``sealtrail submit`` does. Every round, after a random pause and
+at least one more acknowledged write (so the load is sustained on a slow machine too), one
 worker is killed with SIGKILL (the master starts another); every ``--restart-every`` rounds the
 master and all its workers are killed at once and the server is started again on the same store.
 
@@ -134,6 +135,15 @@ class CrashReport:
         return "\n".join(lines)
 
 
+def _wait_for_an_acknowledgement(team: list[Writer], acked_before: int) -> None:
+    """Until the team has more acknowledged writes than ``acked_before`` (or GIVE_UP_AFTER)."""
+    deadline = time.monotonic() + GIVE_UP_AFTER
+    while sum(len(w.acknowledged) for w in team) <= acked_before:
+        if time.monotonic() > deadline:
+            return  # the check after the run says what went wrong
+        time.sleep(0.01)
+
+
 def run(
     settings: Settings,
     *,
@@ -164,7 +174,11 @@ def run(
         for thread in threads:
             thread.start()
         for number in range(rounds):
+            # Sustained load, however slow the machine: each kill comes after a random pause
+            # and after at least one more write was acknowledged since the last one.
+            acked_before = sum(len(w.acknowledged) for w in team)
             time.sleep(rng.uniform(*pause))
+            _wait_for_an_acknowledgement(team, acked_before)
             if restart_every and (number + 1) % restart_every == 0:
                 server.kill()
                 report.server_restarts += 1

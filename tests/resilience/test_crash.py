@@ -37,5 +37,5 @@ def test_every_acknowledged_write_survives_writers_killed_at_random(
     assert report.workers_killed + report.server_restarts == 20
     assert report.server_restarts == 2
     assert report.interrupted > 0, "no kill landed on a request in flight"
-    assert report.acknowledged > 20
+    assert report.acknowledged >= report.rounds  # at least one write between kills
     assert report.events >= report.acknowledged
