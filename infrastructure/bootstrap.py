@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
@@ -17,12 +19,14 @@ from infrastructure.application import SealTrail
 from infrastructure.checkpoints import CheckpointKeeper, log_origin
 from infrastructure.credentials import CredentialStore
 from infrastructure.errors import StoreUnavailable
+from infrastructure.log_reader import log_infrastructure
 from infrastructure.schema_lock import schema_changes_serialised
-from infrastructure.server_key import load_server_key
+from infrastructure.server_key import load_server_key, load_server_public_key
 from infrastructure.settings import Settings
+from infrastructure.transcodings import domain_mapper
 from infrastructure.verification import RANGE, LogVerifier
 from infrastructure.views import SubjectSummaryView, create_view_engine
-from signatures.keys import public_key_to_text
+from signatures.keys import key_id, public_key_to_text
 
 UNAVAILABLE = (
     sqlite3.Error,
@@ -87,7 +91,7 @@ def open_store(settings: Settings | None = None) -> Store:
             keeper = CheckpointKeeper(
                 engine,
                 server_key,
-                log_origin(settings.log_origin, server_key),
+                log_origin(settings.log_origin, server_key.key_id),
                 every=settings.checkpoint_every,
                 seconds=settings.checkpoint_seconds,
             )
@@ -112,6 +116,45 @@ def open_store(settings: Settings | None = None) -> Store:
                 f"cannot open the store at {_safe(settings)}: {_reason(error)}"
             ) from None
         return Store(settings, app, engine, views, credentials, access)
+
+
+@contextmanager
+def log_verifier(
+    settings: Settings | None = None, workers: int | None = None
+) -> Iterator[LogVerifier]:
+    """A verifier of the log alone: it reads, and creates or changes nothing.
+
+    Unlike :func:`open_store` it needs only the server's public key and a connection that may
+    read, so it runs on a hot standby (a read replica) with an auditor's home that holds no
+    private key (docs/deployment.md, section 7).
+
+    Raises:
+        ConfigurationError, StoreNotInitialised, StoreUnavailable: as :func:`open_store`.
+    """
+    settings = settings or Settings.from_environ()
+    public_key = load_server_public_key(settings)
+    try:
+        infrastructure = log_infrastructure(settings)
+        recorder = infrastructure.application_recorder()
+        engine = create_view_engine(settings)
+    except UNAVAILABLE as error:
+        raise StoreUnavailable(
+            f"cannot open the store at {_safe(settings)}: {_reason(error)}"
+        ) from None
+    try:
+        yield LogVerifier(
+            settings=settings,
+            engine=engine,
+            notifications=recorder.select_notifications,
+            last_position=recorder.max_notification_id,
+            decode=domain_mapper().to_domain_event,
+            anchor=server_anchor(public_key_to_text(public_key)),
+            origin=log_origin(settings.log_origin, key_id(public_key)),
+            workers=workers,
+        )
+    finally:
+        engine.dispose()
+        infrastructure.close()
 
 
 def _reason(error: BaseException) -> str:

@@ -50,9 +50,9 @@ class InclusionProof:
     proof: list[bytes]
 
 
-def log_origin(configured: str | None, server_key: ServerKey) -> str:
+def log_origin(configured: str | None, server_key_id: str) -> str:
     """The log's origin line and note-signer name (a default derived from the server key)."""
-    return configured or f"sealtrail.invalid/{server_key.key_id.removeprefix('ed25519:')}"
+    return configured or f"sealtrail.invalid/{server_key_id.removeprefix('ed25519:')}"
 
 
 class CheckpointKeeper:

@@ -19,9 +19,13 @@ from infrastructure.transcodings import domain_mapper
 LogReader = tuple[Callable[..., Sequence[Notification]], Callable[[Notification], Any]]
 
 
+def log_infrastructure(settings: Settings) -> InfrastructureFactory[Any]:
+    """eventsourcing's infrastructure for the store's log, creating no table."""
+    env = Environment(APPLICATION_NAME, {**settings.eventsourcing_env(), "CREATE_TABLE": "n"})
+    return InfrastructureFactory.construct(env)
+
+
 def open_log_reader(settings: Settings) -> LogReader:
     """The log's ``select_notifications`` and a decoder of its events."""
-    env = Environment(APPLICATION_NAME, {**settings.eventsourcing_env(), "CREATE_TABLE": "n"})
-    factory = InfrastructureFactory.construct(env)
-    recorder = factory.application_recorder()
+    recorder = log_infrastructure(settings).application_recorder()
     return recorder.select_notifications, domain_mapper().to_domain_event

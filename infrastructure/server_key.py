@@ -23,6 +23,7 @@ from signatures.keys import (
     key_id,
     private_key_from_pem,
     private_key_to_pem,
+    public_key_from_pem,
     public_key_to_pem,
 )
 
@@ -78,6 +79,30 @@ def load_server_key(settings: Settings) -> ServerKey:
         raise StoreNotInitialised(f"no server key at {path}: run 'sealtrail init' first") from None
     except KeyFormatError as error:
         raise StoreNotInitialised(f"the server key at {path} is unreadable: {error}") from None
+
+
+def load_server_public_key(settings: Settings) -> Ed25519PublicKey:
+    """The server's public key: all a verifier needs, and all an auditor's home may hold.
+
+    Read from ``keys/server-ed25519.pub.pem``, or derived from the private key when only
+    that is there.
+
+    Raises:
+        StoreNotInitialised: neither file is there, or the public one cannot be read.
+    """
+    path = settings.keys_dir / PUBLIC_KEY_FILE
+    try:
+        return public_key_from_pem(path.read_bytes())
+    except FileNotFoundError:
+        if server_key_exists(settings):
+            return load_server_key(settings).public_key
+        raise StoreNotInitialised(
+            f"no server public key at {path}: copy the store's keys/{PUBLIC_KEY_FILE} there"
+        ) from None
+    except KeyFormatError as error:
+        raise StoreNotInitialised(
+            f"the server public key at {path} is unreadable: {error}"
+        ) from None
 
 
 def token_secret(settings: Settings) -> bytes:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import click
+from eventsourcing.persistence import PersistenceError
+from sqlalchemy.exc import DBAPIError as DatabaseError
 
 from api.cli import accounts, client, demo_cohort, packets, projections, replay, reports
 from api.cli.people import UsageError
@@ -22,7 +24,7 @@ from domain.account import SPONSOR_ACCOUNT
 from domain.errors import DomainError
 from domain.subject import SIGNATURE_MEANINGS
 from infrastructure.application import SealTrail
-from infrastructure.bootstrap import Store, open_store
+from infrastructure.bootstrap import Store, log_verifier, open_store
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
 from infrastructure.server_key import create_server_key, server_key_exists
 from infrastructure.settings import Settings
@@ -55,6 +57,10 @@ def one_line_errors(command: F) -> F:
             fail(f"{getattr(error, 'title', type(error).__name__)}: {error}", REFUSED)
         except client.ClientError as error:
             fail(str(error), error.exit_code)
+        except (DatabaseError, PersistenceError) as error:
+            # The database refused what the command needed (read-only, permissions, gone).
+            cause = getattr(error, "orig", None) or error
+            fail(f"the store refused: {str(cause).splitlines()[0]}", USAGE)
 
     return cast(F, wrapped)
 
@@ -154,22 +160,25 @@ def serve(host: str, port: int, workers: int) -> None:
 )
 @click.option("--workers", type=click.IntRange(1, 256), help="Processes (default: every core).")
 @one_line_errors
-@store_command
-def verify(store: Store, as_json: bool, checkpoint_file: Any, workers: int | None) -> None:
-    """Check every signature, every subject's chain, the Merkle log and every checkpoint."""
-    verifier = store.verifier(workers=workers)
+def verify(as_json: bool, checkpoint_file: Any, workers: int | None) -> None:
+    """Check every signature, every subject's chain, the Merkle log and every checkpoint.
+
+    Reads only: it needs the server's public key and a connection that may read, so it runs on
+    a read replica too.
+    """
     external = (
         ExternalCheckpoint(checkpoint_file.read(), checkpoint_file.name)
         if checkpoint_file is not None
         else None
     )
-    if sys.stderr.isatty() and not as_json:
-        with click.progressbar(
-            length=verifier.approximate_count(), label="verifying", file=sys.stderr
-        ) as bar:
-            report = verifier.verify(progress=bar.update, external=external)
-    else:
-        report = verifier.verify(external=external)
+    with log_verifier(workers=workers) as verifier:
+        if sys.stderr.isatty() and not as_json:
+            with click.progressbar(
+                length=verifier.approximate_count(), label="verifying", file=sys.stderr
+            ) as bar:
+                report = verifier.verify(progress=bar.update, external=external)
+        else:
+            report = verifier.verify(external=external)
     if as_json:
         document = {
             "events": report.events,

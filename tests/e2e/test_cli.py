@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -331,3 +332,31 @@ def test_serve_against_an_unreachable_store_is_one_line_and_exit_2(home: Path) -
     assert done.returncode == 2
     assert "cannot open the store" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.postgres
+def test_verify_runs_read_only_with_the_server_public_key_alone(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    primary, auditor = tmp_path / "primary", tmp_path / "auditor"
+    for command in (("init",), ("demo",)):
+        done = sealtrail(*command, home=primary, url=postgres_database)
+        assert done.returncode == 0, done.stderr
+    (auditor / "keys").mkdir(parents=True)
+    shutil.copy(primary / "keys" / "server-ed25519.pub.pem", auditor / "keys")
+    # As on a hot standby: every transaction read-only, so any write or DDL would fail.
+    read_only = postgres_database + "?options=-c%20default_transaction_read_only%3Don"
+
+    done = sealtrail("verify", home=auditor, url=read_only)
+    without_key = sealtrail("verify", home=tmp_path / "nobody", url=read_only)
+    writes = sealtrail("checkpoint", home=primary, url=read_only)  # the connection refuses writes
+
+    total = INITIALISED_EVENTS - 1 + DEMO_STAFF_EVENTS + DEMO_EVENTS
+    assert done.returncode == 0, done.stderr
+    assert f"OK: {total} events checked, 0 findings" in done.stdout
+    assert sorted(p.name for p in auditor.rglob("*")) == ["keys", "server-ed25519.pub.pem"]
+    assert without_key.returncode == 2
+    assert without_key.stderr.startswith("sealtrail: no server public key at ")
+    assert len(without_key.stderr.splitlines()) == 1
+    assert writes.returncode == 2 and "read-only transaction" in writes.stderr
+    assert len(writes.stderr.splitlines()) == 1  # one line, not a traceback
