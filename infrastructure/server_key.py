@@ -97,7 +97,8 @@ def load_server_public_key(settings: Settings) -> Ed25519PublicKey:
         if server_key_exists(settings):
             return load_server_key(settings).public_key
         raise StoreNotInitialised(
-            f"no server public key at {path}: copy the store's keys/{PUBLIC_KEY_FILE} there"
+            f"no server key at {path}: run 'sealtrail init' first, or copy the store's "
+            f"keys/{PUBLIC_KEY_FILE} there to verify it from elsewhere"
         ) from None
     except KeyFormatError as error:
         raise StoreNotInitialised(

@@ -356,7 +356,8 @@ def test_verify_runs_read_only_with_the_server_public_key_alone(
     assert f"OK: {total} events checked, 0 findings" in done.stdout
     assert sorted(p.name for p in auditor.rglob("*")) == ["keys", "server-ed25519.pub.pem"]
     assert without_key.returncode == 2
-    assert without_key.stderr.startswith("sealtrail: no server public key at ")
+    assert without_key.stderr.startswith("sealtrail: no server key at ")
+    assert "copy the store's keys/server-ed25519.pub.pem there" in without_key.stderr
     assert len(without_key.stderr.splitlines()) == 1
     assert writes.returncode == 2 and "read-only transaction" in writes.stderr
     assert len(writes.stderr.splitlines()) == 1  # one line, not a traceback
