@@ -34,6 +34,7 @@ from domain.errors import (
     InfusionOutOfSequence,
     InfusionTooSoon,
     NotEnrolled,
+    ProtocolViolation,
     QueryInvalid,
     RatgDayOutOfCourse,
     SeriousnessCriterionMissing,
@@ -62,6 +63,7 @@ from domain.wire import to_wire
 from signatures.record_hash import record_hash, record_hash_after
 
 __all__ = [
+    "ABOUT_RECORDS",
     "QUERY_KINDS",
     "RECORDERS",
     "SIGNATURE_MEANINGS",
@@ -147,20 +149,15 @@ class Entry:
         return self.fields.get(name)
 
 
+QUERY_KINDS = frozenset({"QueryRaised", "QueryAnswered", "QueryClosed"})
+"""The data clarification dialogue about records: neither clinical data nor corrected, voided
+or signed (a new answer, or a new query, is made instead)."""
+ABOUT_RECORDS = frozenset({"EntryCorrected", "EntryVoided", "RecordsSigned", *QUERY_KINDS})
+"""Kinds that are about other records (a change, a signature, a query), not records themselves."""
 # Records that may be dated after the subject's death or end of study: they are about
-# something earlier (a follow-up, a notification) or about the record itself.
+# something earlier (a follow-up, a notification) or about another record.
 AFTER_THE_END = frozenset(
-    {
-        "AdverseEventFollowedUp",
-        "SeriousAdverseEventNotified",
-        "EndOfStudyRecorded",
-        "EntryCorrected",
-        "EntryVoided",
-        "RecordsSigned",
-        "QueryRaised",
-        "QueryAnswered",
-        "QueryClosed",
-    }
+    {"AdverseEventFollowedUp", "SeriousAdverseEventNotified", "EndOfStudyRecorded", *ABOUT_RECORDS}
 )
 # Treatments stop when the subject leaves the study.
 TREATMENTS = frozenset(
@@ -178,19 +175,11 @@ NOT_VOIDABLE = frozenset(
         "ConsentObtained",
         "EligibilityAssessed",
         "Enrolled",
-        "EntryCorrected",
-        "EntryVoided",
-        "RecordsSigned",
-        "QueryRaised",
-        "QueryAnswered",
-        "QueryClosed",
+        *ABOUT_RECORDS,
     }
 )
-QUERY_KINDS = frozenset({"QueryRaised", "QueryAnswered", "QueryClosed"})
-"""The data clarification dialogue about records: neither clinical data nor corrected, voided
-or signed (a new answer, or a new query, is made instead)."""
-# A signature is neither corrected nor voided: a new signature is made over the record instead.
-NOT_CORRECTABLE = frozenset({"EntryCorrected", "EntryVoided", "RecordsSigned", *QUERY_KINDS})
+# A change, a signature or a query is neither corrected nor voided: a new one is made instead.
+NOT_CORRECTABLE = ABOUT_RECORDS
 NOT_SIGNABLE = NOT_CORRECTABLE
 """Kinds a signature does not cover: a signature covers a record, and its changes with it."""
 KIND_INDEX = "_kind_index"
@@ -1214,15 +1203,9 @@ class Subject(SignedAggregate):
         self, *, entry: int, entry_kind: str, question: str, item: str | None = None
     ) -> None:
         """Ask the site about a record, or one field of it (who may ask is checked before)."""
-        target = self.entries.get(entry)
-        if target is None:
-            raise EntryNotFound(f"{self.subject_code} has no entry {entry}")
-        if target.kind != entry_kind:
-            raise QueryInvalid(f"entry {entry} is a {target.kind}, not a {entry_kind}")
+        target = self._live_entry(entry, entry_kind, QueryInvalid)
         if target.kind in QUERY_KINDS:
             raise QueryInvalid(f"entry {entry} is a {target.kind}: ask about the record itself")
-        if not target.is_live:
-            raise QueryInvalid(f"entry {entry} was voided by entry {target.voided_by}")
         if item is not None and item not in _field_names(target.kind):
             raise QueryInvalid(f"a {target.kind} has no field {item!r}")
         _check_said(question, "a query asks a question")
@@ -1256,25 +1239,28 @@ class Subject(SignedAggregate):
     def check_signable(self, number: int) -> None:
         """A signature covers an existing, live record (not a correction, void or signature)."""
         target = self.entries.get(number)
-        if target is None:
-            raise EntryNotFound(f"{self.subject_code} has no entry {number}")
-        if target.kind in NOT_SIGNABLE:
+        if target is not None and target.kind in NOT_SIGNABLE:
             raise SignatureRefused(
                 f"entry {number} is a {target.kind}: sign the record it is about"
             )
+        self._live_entry(number, None, SignatureRefused)
+
+    def _live_entry(self, number: int, kind: str | None, refusal: type[ProtocolViolation]) -> Entry:
+        """The entry a change, signature or query names: there, of ``kind`` (when one is
+        named), and not voided; ``refusal`` says which of them was asked for."""
+        target = self.entries.get(number)
+        if target is None:
+            raise EntryNotFound(f"{self.subject_code} has no entry {number}")
+        if kind is not None and target.kind != kind:
+            raise refusal(f"entry {number} is a {target.kind}, not a {kind}")
         if not target.is_live:
-            raise SignatureRefused(f"entry {number} was voided by entry {target.voided_by}")
+            raise refusal(f"entry {number} was voided by entry {target.voided_by}")
+        return target
 
     def _entry_to_change(
         self, entry: int, entry_kind: str, reason: str, refused: frozenset[str], verb: str
     ) -> Entry:
-        target = self.entries.get(entry)
-        if target is None:
-            raise EntryNotFound(f"{self.subject_code} has no entry {entry}")
-        if target.kind != entry_kind:
-            raise CorrectionInvalid(f"entry {entry} is a {target.kind}, not a {entry_kind}")
-        if not target.is_live:
-            raise CorrectionInvalid(f"entry {entry} was voided by entry {target.voided_by}")
+        target = self._live_entry(entry, entry_kind, CorrectionInvalid)
         if target.kind in refused:
             raise CorrectionInvalid(f"a {target.kind} is not {verb}")
         if not reason.strip():

@@ -82,20 +82,16 @@ def load_server_key(settings: Settings) -> ServerKey:
 
 
 def load_server_public_key(settings: Settings) -> Ed25519PublicKey:
-    """The server's public key: all a verifier needs, and all an auditor's home may hold.
-
-    Read from ``keys/server-ed25519.pub.pem``, or derived from the private key when only
-    that is there.
+    """The server's public key (``keys/server-ed25519.pub.pem``, written by ``init`` beside the
+    private key): all a verifier needs, and all an auditor's home holds.
 
     Raises:
-        StoreNotInitialised: neither file is there, or the public one cannot be read.
+        StoreNotInitialised: the file is not there, or is not a public key.
     """
     path = settings.keys_dir / PUBLIC_KEY_FILE
     try:
         return public_key_from_pem(path.read_bytes())
     except FileNotFoundError:
-        if server_key_exists(settings):
-            return load_server_key(settings).public_key
         raise StoreNotInitialised(
             f"no server key at {path}: run 'sealtrail init' first, or copy the store's "
             f"keys/{PUBLIC_KEY_FILE} there to verify it from elsewhere"

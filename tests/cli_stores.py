@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -77,14 +78,10 @@ def person_at(
         store.close()
 
 
-_DATA_MANAGERS: dict[Path, dict[str, str]] = {}
-
-
+@cache
 def data_manager_at(home: Path, url: str | None = None) -> dict[str, str]:
     """The store's sponsor data manager ``dm1`` (opened the first time it is asked for)."""
-    if home not in _DATA_MANAGERS:
-        _DATA_MANAGERS[home] = person_at(home, Role.SPONSOR_DATA_MANAGER, "dm1", url=url)
-    return _DATA_MANAGERS[home]
+    return person_at(home, Role.SPONSOR_DATA_MANAGER, "dm1", url=url)
 
 
 @pytest.fixture(scope="session")

@@ -77,7 +77,5 @@ def signatory(store: Store, acting_as: str, signing_key: Path) -> Signatory:
         private_key = private_key_from_pem(signing_key.read_bytes())
     except KeyFormatError as error:
         raise UsageError(f"{signing_key}: {error}") from None
-    except OSError as error:
-        raise UsageError(f"cannot read {signing_key}: {error.strerror}") from None
     account = console_person(store, acting_as)
     return Signatory(account.user_id, account.printed_name, private_key)

@@ -147,9 +147,13 @@ def _register_documents(
             raise click.BadParameter("--from is after --to", param_hint="--from")
         reader = console_person(store, acting_as)
         study_id = served_study(study)
-        codes = documents.subject_codes(store, study_id, subject)
-        site = None if subject is None else documents.load_subject(store, study_id, subject).site
-        check_may(reader, Action.READ_CLINICAL_DATA, site)
+        if subject is None:
+            check_may(reader, Action.READ_CLINICAL_DATA)  # every site's subjects
+            codes = documents.subject_codes(store, study_id)
+        else:
+            site = documents.load_subject(store, study_id, subject).site
+            check_may(reader, Action.READ_CLINICAL_DATA, site)
+            codes = [subject]
         with _progress(len(codes), "reading") as progress:
             rows = documents.audit_trail_rows(store, study_id, codes, period, progress)
         if form == "csv":

@@ -27,7 +27,7 @@ from domain.clinical import (
     SeriousnessCriterion,
     TransfusionProduct,
 )
-from domain.subject import SIGNATURE_MEANINGS
+from domain.subject import ABOUT_RECORDS, SIGNATURE_MEANINGS
 from domain.vocabulary import (
     AdverseEventCategory,
     AdverseEventOutcome,
@@ -398,20 +398,9 @@ class QueryClosedData(StrictSchema):
     resolution = Text(required=True)
 
 
-NOT_RECORDS = (
-    "EntryCorrected",
-    "EntryVoided",
-    "RecordsSigned",
-    "QueryRaised",
-    "QueryAnswered",
-    "QueryClosed",
-)
-"""Kinds that are about records rather than records themselves."""
-
-
 def _schema_of(kind: Any, *, field_name: str = "entry_kind") -> StrictSchema:
     schema = DATA_SCHEMAS.get(kind) if isinstance(kind, str) else None
-    if schema is None or kind in NOT_RECORDS:
+    if schema is None or kind in ABOUT_RECORDS:
         raise ma.ValidationError(f"{kind!r} is not a kind of record", field_name=field_name)
     return schema()
 

@@ -361,3 +361,15 @@ def test_verify_runs_read_only_with_the_server_public_key_alone(
     assert len(without_key.stderr.splitlines()) == 1
     assert writes.returncode == 2 and "read-only transaction" in writes.stderr
     assert len(writes.stderr.splitlines()) == 1  # one line, not a traceback
+
+
+def test_verify_with_an_unreadable_server_public_key_is_one_line_and_exit_2(home: Path) -> None:
+    (home / "keys" / "server-ed25519.pub.pem").write_text("not a key\n")
+
+    done = sealtrail("verify", home=home)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("sealtrail: the server public key at ")
+    assert "is unreadable: not a readable public key" in done.stderr
+    assert len(done.stderr.splitlines()) == 1

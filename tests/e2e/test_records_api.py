@@ -21,6 +21,7 @@ from werkzeug.test import TestResponse
 
 from api.schemas.records import DATA_SCHEMAS
 from domain.account import Role
+from domain.subject import QUERY_KINDS
 from infrastructure.application import Training
 from infrastructure.bootstrap import Store
 from signatures.keys import generate_private_key, public_key_to_text
@@ -308,8 +309,7 @@ def test_every_kind_of_record_is_covered_here() -> None:
     # A signature over records goes through POST /v1/signatures and its ceremony
     # (tests/access/test_record_signing_api.py); on POST /v1/events it is refused. Queries are
     # the monitor's and the site's dialogue, tested by role in tests/access/test_queries.py.
-    queries = {"QueryRaised", "QueryAnswered", "QueryClosed"}
-    assert {kind for kind, _, _ in KINDS} == set(DATA_SCHEMAS) - {"RecordsSigned"} - queries
+    assert {kind for kind, _, _ in KINDS} == set(DATA_SCHEMAS) - {"RecordsSigned"} - QUERY_KINDS
 
 
 @pytest.mark.parametrize(("kind", "before", "data"), KINDS, ids=[k[0] for k in KINDS])

@@ -9,19 +9,15 @@ and a void.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import pytest
 
 from domain.account import Role
-from infrastructure.application import Training
 from infrastructure.bootstrap import Store
-from signatures.keys import generate_private_key, public_key_to_text
-from tests.conftest import ELIGIBLE, Person, make_settings, new_store
+from tests.conftest import ELIGIBLE, Person, make_settings, new_store, open_person
 
 CELLS = "10^6 cells/kg"
 VITALS = {
@@ -184,29 +180,6 @@ def record_all(store: Store, person: Person, records: list[Record], code: str = 
         person.record(store, code, kind, {k: v for k, v in data.items() if v is not None})
 
 
-def make_person(
-    store: Store,
-    user_id: str,
-    printed_name: str,
-    *,
-    role: Role = Role.SITE_COORDINATOR,
-    sites: tuple[str, ...] = ("RP",),
-) -> Person:
-    """An account with a trained role, a real key and a password (as ``person_in`` makes)."""
-    private_key = generate_private_key()
-    password = f"pw-{uuid.uuid4().hex}"
-    store.app.open_account(
-        user_id=user_id,
-        printed_name=printed_name,
-        role=role,
-        sites=sites,
-        training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
-    )
-    store.app.register_key(user_id=user_id, public_key=public_key_to_text(private_key.public_key()))
-    store.credentials.set_password(user_id, password)
-    return Person(user_id, printed_name, private_key, password)
-
-
 @dataclass
 class Followed:
     """A store with RP-101's whole course, and its people by user id: ``coord1`` (coordinator
@@ -222,9 +195,11 @@ def followed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Followed]:
     store = new_store(make_settings(tmp_path_factory.mktemp("followed")))
     try:
         people = {
-            "coord1": make_person(store, "coord1", "Ana Souza"),
-            "coord9": make_person(store, "coord9", "Caio Reis", sites=("SP",)),
-            "auditor1": make_person(store, "auditor1", "Dora Alves", role=Role.AUDITOR, sites=()),
+            "coord1": open_person(store, "coord1", printed_name="Ana Souza"),
+            "coord9": open_person(store, "coord9", printed_name="Caio Reis", sites=("SP",)),
+            "auditor1": open_person(
+                store, "auditor1", printed_name="Dora Alves", role=Role.AUDITOR, sites=()
+            ),
         }
         record_all(store, people["coord1"], course())
         yield Followed(store, people)

@@ -30,8 +30,8 @@ from projections.odm import (
     odm_document,
 )
 from signatures.chain import GENESIS_HASH
-from tests.conftest import STUDY, Person, make_settings, new_store
-from tests.projections.conftest import count, course, make_person, record_all
+from tests.conftest import STUDY, Person, make_settings, new_store, open_person
+from tests.projections.conftest import count, course, record_all
 
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
 CREATED_AT = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)
@@ -106,9 +106,9 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
     store = new_store(make_settings(tmp_path_factory.mktemp("odm")))
     try:
         people = {
-            "coord1": make_person(store, "coord1", "Ana Souza"),
-            "coord9": make_person(store, "coord9", "Caio Reis", sites=("SP",)),
-            "inv1": make_person(store, "inv1", "Bruno Lima", role=Role.INVESTIGATOR),
+            "coord1": open_person(store, "coord1", printed_name="Ana Souza"),
+            "coord9": open_person(store, "coord9", printed_name="Caio Reis", sites=("SP",)),
+            "inv1": open_person(store, "inv1", printed_name="Bruno Lima", role=Role.INVESTIGATOR),
         }
         record_all(store, people["coord1"], course())  # entries 1-22
         investigator = people["inv1"]
@@ -213,7 +213,7 @@ def test_the_demonstration_cohorts_odm_is_valid_against_the_official_schema(
 def test_a_postgresql_stores_log_is_valid_odm_each_transaction_at_its_own_position(
     postgres_store: Store,
 ) -> None:
-    coordinator = make_person(postgres_store, "coord1", "Ana Souza")
+    coordinator = open_person(postgres_store, "coord1", printed_name="Ana Souza")
     record_all(postgres_store, coordinator, course()[:20])  # to the correction and the void
     log = whole_log(postgres_store)
 
@@ -673,7 +673,7 @@ def test_text_xml_cannot_carry_is_refused_naming_the_position(
 ) -> None:
     store = new_store(make_settings(tmp_path))
     try:
-        coordinator = make_person(store, "coord1", "Ana Souza")
+        coordinator = open_person(store, "coord1", printed_name="Ana Souza")
         record_all(store, coordinator, course()[:4], code="RP-102")
         coordinator.record(
             store,
