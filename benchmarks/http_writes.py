@@ -6,14 +6,21 @@ here and dropped at the end), in the same run and with the same gunicorn command
 
 - **sealtrail**: ``wsgi:app`` over a fresh store with one site coordinator per client. Each
   client thread keeps one HTTP/1.1 client (gunicorn's sync workers close the connection after
-  each answer, for either server, and the client reconnects) and sends pre-signed
-  ``POST /v1/events`` (the
-  signing and JSON encoding are done before the clock starts): a subject is screened, then its
-  consent recorded again and again (re-consent), then the next subject.
+  each answer, for every server, and the client reconnects) and sends pre-signed
+  ``POST /v1/events`` (the signing and JSON encoding are done before the clock starts): a
+  subject is screened, then its consent recorded again and again (re-consent), then the next
+  subject.
 - **baseline**: ``benchmarks/baseline/trivial_wsgi.py``, a Flask endpoint that parses the same
   JSON bodies and answers 201 with a receipt-sized object, under the same gunicorn command.
+- **stack floor**: ``benchmarks/baseline/stack_floor_wsgi.py``, the design card's libraries
+  doing the least any write on them does: flask-smorest validates the same bodies with
+  sealtrail's marshmallow schemas, a plain eventsourcing application saves one new event per
+  request (the same persistence settings, in a database of its own), and the answer goes out
+  through the receipt's schema; no authentication, signature, subject, chain or Merkle leaf.
+  sealtrail's signed write does all of that and more, so its ratio to the baseline cannot
+  exceed the floor's.
 
-Three measurements per server:
+Three measurements per server (the batches for sealtrail only):
 
 1. the **maximum rate**: ``--clients`` threads send back to back (closed loop), writes/s;
 2. **latency at half that rate**: requests are sent on a fixed schedule (open loop) at half the
@@ -22,10 +29,11 @@ Three measurements per server:
 3. **batches** (sealtrail only): ``POST /v1/events/batch`` with ``--batch`` events each,
    closed loop, events/s.
 
-It prints writes/s and the ratio sealtrail/baseline (goal: at least 0.5), and p50/p99 at half
-the maximum rate (goal: p99 under 50 ms). Beside the rate it prints the workers' CPU time per
-write at that rate (from /proc), which depends far less on what else the machine is doing than
-the rate does (a shared disk's fsync latency, above all). Run::
+It prints writes/s and the ratio sealtrail/baseline (goal: at least 0.5), the floor's ratio to
+the baseline beside it, and p50/p99 at half the maximum rate (goal: p99 under 50 ms). Beside
+the rate it prints the workers' CPU time per write at that rate (from /proc), which depends far
+less on what else the machine is doing than the rate does (a shared disk's fsync latency, above
+all). Run::
 
     .venv/bin/python benchmarks/http_writes.py [--workers 2] [--clients 4] [--seconds 8]
                                         [--backend sqlite|postgres|both] [--batch 50]
@@ -55,6 +63,8 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
+from benchmarks.baseline.stack_floor_wsgi import FloorApplication, floor_env  # noqa: E402
+from infrastructure.settings import Settings  # noqa: E402
 from tests.conftest import consent, make_settings, screening  # noqa: E402
 from tests.resilience.harness import (  # noqa: E402
     Author,
@@ -66,6 +76,7 @@ from tests.resilience.harness import (  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BASELINE_APP = "trivial_wsgi:app"
+FLOOR_APP = "stack_floor_wsgi:app"
 RATIO_GOAL = 0.5
 P99_GOAL_MS = 50.0
 CONSENTS_PER_SUBJECT = 9
@@ -275,7 +286,23 @@ def database(backend: str, arguments: argparse.Namespace) -> Iterator[str | None
         yield None
 
 
-def run_backend(backend: str, arguments: argparse.Namespace) -> tuple[Figures, Figures]:
+@contextmanager
+def floor_database(backend: str, home: Path, arguments: argparse.Namespace) -> Iterator[str | None]:
+    """A database of the floor's own: its plain eventsourcing tables are not sealtrail's."""
+    if backend == "postgres":
+        with scratch_postgres_database(arguments.postgres_url, "sealtrail_bench_floor") as url:
+            yield url
+    else:
+        yield f"sqlite:///{home / 'floor.sqlite3'}"
+
+
+def prepare_floor(settings: Settings) -> None:
+    """Create the floor's tables once, before its workers start (they would race to)."""
+    settings.ensure_directories()
+    FloorApplication(env=floor_env(settings)).close()
+
+
+def run_backend(backend: str, arguments: argparse.Namespace) -> tuple[Figures, Figures, Figures]:
     with (
         tempfile.TemporaryDirectory(prefix="sealtrail-bench-http-") as scratch,
         database(backend, arguments) as url,
@@ -294,7 +321,18 @@ def run_backend(backend: str, arguments: argparse.Namespace) -> tuple[Figures, F
             baseline_environment, home / "baseline.log", workers=arguments.workers, app=BASELINE_APP
         ) as server:
             baseline = measure(server, None, authors[0], arguments)
-        return signed, baseline
+        with floor_database(backend, home, arguments) as floor_url:
+            floor_settings = make_settings(home / "floor", floor_url)
+            prepare_floor(floor_settings)
+            floor_environment = {
+                **server_environment(floor_settings),
+                "PYTHONPATH": str(HERE / "baseline"),
+            }
+            with Server(
+                floor_environment, home / "floor.log", workers=arguments.workers, app=FLOOR_APP
+            ) as server:
+                floor = measure(server, None, authors[0], arguments)
+        return signed, baseline, floor
 
 
 def main() -> int:
@@ -316,7 +354,7 @@ def main() -> int:
         f"Python {platform.python_version()}"
     )
     for backend in backends:
-        signed, baseline = run_backend(backend, arguments)
+        signed, baseline, floor = run_backend(backend, arguments)
         ratio = signed.rate / baseline.rate
         print(f"\n## {backend}")
         print(
@@ -328,6 +366,10 @@ def main() -> int:
             f"{baseline.p99:8.1f}   {baseline.cpu_ms:27.2f}"
         )
         print(
+            f"{'stack floor (no sealtrail)':28} {floor.rate:9.0f} {floor.p50:8.1f} "
+            f"{floor.p99:8.1f}   {floor.cpu_ms:27.2f}"
+        )
+        print(
             f"{'sealtrail signed write':28} {signed.rate:9.0f} {signed.p50:8.1f} {signed.p99:8.1f}"
             f"   {signed.cpu_ms:27.2f}"
         )
@@ -335,6 +377,10 @@ def main() -> int:
         print(
             f"{'sealtrail batch of ' + str(arguments.batch):28} {signed.batch_rate:9.0f} events/s "
             f"({signed.batch_rate / signed.rate:.1f}x single writes)"
+        )
+        print(
+            f"ratio stack floor/baseline: {floor.rate / baseline.rate:.2f} (the most any write "
+            "made through flask-smorest, marshmallow and eventsourcing reached here)"
         )
         ratio_ok = ratio >= RATIO_GOAL
         p99_ok = signed.p99 < P99_GOAL_MS

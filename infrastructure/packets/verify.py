@@ -163,7 +163,7 @@ def verify_packet(
     if manifest is not None and anchor is not None and checkpoint is not None:
         note("derived files")
         _check_derived(
-            files, manifest, anchor, checkpoint, checked.events, redraw_documents, report
+            files, manifest, anchor, checkpoint, checked.events, redraw_documents, report, note
         )
         _check_manifest_signature(files, manifest, checked.accounts, report)
     return report
@@ -505,6 +505,7 @@ def _check_derived(
     events: list[contents.LoggedEvent],
     redraw_documents: bool,
     report: PacketReport,
+    progress: Progress,
 ) -> None:
     """Draw every derived file again from the events and compare the bytes."""
     try:
@@ -530,7 +531,9 @@ def _check_derived(
         events=events,
     )
     try:
-        derived = contents.derived_files(log, documents=has_documents, draw=redraw)
+        derived = contents.derived_files(
+            log, documents=has_documents, draw=redraw, progress=progress
+        )
     except Exception as error:  # the events do not give the files: name it, do not crash
         report.findings.append(
             PacketFinding("derived-unbuildable", None, f"the events give no packet: {error!r}")

@@ -1,0 +1,112 @@
+"""The floor of benchmarks/http_writes.py: the design card's stack doing the least a write can.
+
+``POST /v1/events`` here does, of what sealtrail's write does, only what the mandated libraries
+must do for any write: flask-smorest parses the body through sealtrail's own marshmallow
+schemas (the submission, then its kind's data), eventsourcing saves one new event (a new
+aggregate each time, so nothing is loaded first) with the same persistence settings, and
+flask-smorest answers through the receipt's schema. No authentication, no signature checked or
+made, no subject loaded, no chain, no Merkle leaf, no protocol rule. Whatever sealtrail's write
+costs, it costs at least this; so its rate against the trivial endpoint can be no higher than
+this one's.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from functools import cache
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder
+from flask import Flask
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+
+from api.schemas.records import SubmissionSchema, typed_fields
+from api.schemas.resources import ReceiptSchema
+from infrastructure.settings import Settings
+from infrastructure.transcodings import register_domain_transcodings
+
+SEALTRAIL_PACKAGES = ("domain.", "infrastructure.", "api.", "signatures.", "projections.")
+
+
+class Record(Aggregate):
+    """One submission, as a plain eventsourcing aggregate."""
+
+    class Submitted(Aggregate.Created):
+        kind: str
+        fields: dict[str, Any]
+
+    def __init__(self, kind: str, fields: dict[str, Any]) -> None:
+        self.kind = kind
+        self.fields = fields
+
+
+class FloorApplication(Application[uuid.UUID]):
+    """A plain eventsourcing application with sealtrail's transcodings."""
+
+    name = "StackFloor"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+
+def floor_env(settings: Settings) -> dict[str, str]:
+    """sealtrail's persistence settings without the topics that name sealtrail's own classes."""
+    return {
+        name: value
+        for name, value in settings.eventsourcing_env().items()
+        if not (name.endswith("_TOPIC") and value.startswith(SEALTRAIL_PACKAGES))
+    }
+
+
+blp = Blueprint("events", __name__, url_prefix="/v1/events")
+
+
+@blp.route("")
+class Events(MethodView):
+    @blp.arguments(SubmissionSchema())
+    @blp.response(201, ReceiptSchema)
+    def post(self, submission: dict[str, Any]) -> Any:
+        event = submission["event"]
+        fields = typed_fields(str(event["kind"]), event["data"])
+        record = Record(kind=str(event["kind"]), fields=fields)
+        (recording,) = floor_application().save(record)
+        return {
+            "position": recording.notification.id,
+            "leaf_index": 0,
+            "study": event["study"],
+            "subject": event["subject"],
+            "version": record.version,
+            "kind": event["kind"],
+            "event_hash": "0" * 64,
+            "previous_hash": "0" * 64,
+            "server_time": event["signed_at"],
+            "server_key_id": event["key_id"],
+            "server_signature": submission["signature"],
+        }, 201
+
+
+app = Flask(__name__)
+app.config.update(
+    MAX_CONTENT_LENGTH=256 * 1024,
+    API_TITLE="stack floor",
+    API_VERSION="1",
+    OPENAPI_VERSION="3.0.3",
+)
+Api(app).register_blueprint(blp)
+
+
+@cache
+def floor_application() -> FloorApplication:
+    """The worker's application, opened on its first write (its tables exist by then)."""
+    return FloorApplication(env=floor_env(Settings.from_environ(os.environ)))
+
+
+@app.get("/v1/server-key")
+def ready() -> dict[str, str]:
+    """What the benchmark polls to know the server is up."""
+    return {"key_id": "floor"}
