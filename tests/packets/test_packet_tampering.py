@@ -59,6 +59,23 @@ def test_a_clean_packet_verifies_every_event_and_every_file(demo_packet: BuiltPa
     assert report.signer is not None and report.signer.user_id == "sponsor"
 
 
+def test_the_verifier_names_each_part_it_checks_as_it_goes(demo_packet: BuiltPacket) -> None:
+    stages: list[str] = []
+
+    report = verify_packet(demo_packet.data, redraw_documents=False, progress=stages.append)
+
+    assert report.ok
+    assert stages == [
+        "manifest",
+        "events",
+        "derived files",
+        "datasets",
+        "CDISC ODM",
+        "audit trail",
+        "CONEP reports",
+    ]
+
+
 def test_every_event_of_the_store_is_in_the_packet_with_its_proof(
     demo_packet: BuiltPacket,
 ) -> None:
