@@ -45,13 +45,12 @@ from typing import Any
 
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder
 from sqlalchemy.engine import URL, make_url
 
 from api.cli.demo_data import SITE, STUDY, cohort
 from api.submissions import submission_from
+from benchmarks.baseline.plain_eventsourcing import PlainApplication, plain_env
 from domain.account import Role
 from domain.clinical import ReticulocyteMethod
 from domain.quantities import Quantity
@@ -62,7 +61,6 @@ from infrastructure.application import Submission, Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.server_key import create_server_key
 from infrastructure.settings import Settings
-from infrastructure.transcodings import register_domain_transcodings
 from signatures.authorship import sign_body
 from signatures.canonical import canonicalize
 from signatures.keys import generate_private_key, key_id, public_key_to_text
@@ -71,7 +69,6 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GOALS = {"sqlite": 0.5, "postgres": 0.8}
 ACCOUNT_LOOKUP = "account load (x2: actor, then signer)"
 SUBJECT_LOOKUP = "subject load"
-SEALTRAIL_PACKAGES = ("api.", "domain.", "infrastructure.", "projections.", "signatures.")
 USER_ID = "bench.coordinator"
 PRINTED_NAME = "Bench Coordinator (synthetic)"
 TEMPLATE = [(record.kind, record.data) for record in next(iter(cohort()))[1][:12]]
@@ -305,34 +302,17 @@ class BareSubject(Aggregate):
         self.screened_on = screened_on
 
 
-class BareApplication(Application[uuid.UUID]):
-    """A plain eventsourcing application: no signatures, no chain, no receipts."""
+class BareApplication(PlainApplication):
+    """The bare path's application, in tables of its own name."""
 
     name = "BareBench"
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_domain_transcodings(transcoder)
-
-
-def bare_env(settings: Settings) -> dict[str, str]:
-    """sealtrail's persistence settings without the topics that name sealtrail's own classes.
-
-    The database, driver and pool settings stay; a recorder (or mapper, transcoder...) topic
-    pointing into sealtrail is dropped, so the bare application runs eventsourcing's own.
-    """
-    return {
-        name: value
-        for name, value in settings.eventsourcing_env().items()
-        if not (name.endswith("_TOPIC") and value.startswith(SEALTRAIL_PACKAGES))
-    }
 
 
 def run_bare(backend: Backend, workload: Workload) -> float:
     """Seconds taken to create/trigger and save every event, one event per save."""
     settings = backend.fresh_settings("bare")
     settings.ensure_directories()
-    env = {**bare_env(settings), "AGGREGATE_CACHE_MAXSIZE": "1000"}
+    env = {**plain_env(settings), "AGGREGATE_CACHE_MAXSIZE": "1000"}
     app = BareApplication(env=env)
     try:
         plan = [

@@ -63,7 +63,8 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
-from benchmarks.baseline.stack_floor_wsgi import FloorApplication, floor_env  # noqa: E402
+from benchmarks.baseline.plain_eventsourcing import plain_env  # noqa: E402
+from benchmarks.baseline.stack_floor_wsgi import FloorApplication  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 from tests.conftest import consent, make_settings, screening  # noqa: E402
 from tests.resilience.harness import (  # noqa: E402
@@ -278,34 +279,28 @@ def measure(
 
 
 @contextmanager
-def database(backend: str, arguments: argparse.Namespace) -> Iterator[str | None]:
+def database(
+    backend: str, arguments: argparse.Namespace, name: str, sqlite_url: str | None = None
+) -> Iterator[str | None]:
+    """A PostgreSQL database of its own, dropped after; on SQLite, ``sqlite_url`` (None: the
+    store's default file under its home)."""
     if backend == "postgres":
-        with scratch_postgres_database(arguments.postgres_url, "sealtrail_bench_http") as url:
+        with scratch_postgres_database(arguments.postgres_url, name) as url:
             yield url
     else:
-        yield None
-
-
-@contextmanager
-def floor_database(backend: str, home: Path, arguments: argparse.Namespace) -> Iterator[str | None]:
-    """A database of the floor's own: its plain eventsourcing tables are not sealtrail's."""
-    if backend == "postgres":
-        with scratch_postgres_database(arguments.postgres_url, "sealtrail_bench_floor") as url:
-            yield url
-    else:
-        yield f"sqlite:///{home / 'floor.sqlite3'}"
+        yield sqlite_url
 
 
 def prepare_floor(settings: Settings) -> None:
     """Create the floor's tables once, before its workers start (they would race to)."""
     settings.ensure_directories()
-    FloorApplication(env=floor_env(settings)).close()
+    FloorApplication(env=plain_env(settings)).close()
 
 
 def run_backend(backend: str, arguments: argparse.Namespace) -> tuple[Figures, Figures, Figures]:
     with (
         tempfile.TemporaryDirectory(prefix="sealtrail-bench-http-") as scratch,
-        database(backend, arguments) as url,
+        database(backend, arguments, "sealtrail_bench_http") as url,
     ):
         home = Path(scratch)
         settings = make_settings(home, url)
@@ -313,26 +308,32 @@ def run_backend(backend: str, arguments: argparse.Namespace) -> tuple[Figures, F
         environment = server_environment(settings)
         with Server(environment, home / "sealtrail.log", workers=arguments.workers) as server:
             signed = measure(server, authors, authors[0], arguments)
-        baseline_environment = {
-            **environment,
-            "PYTHONPATH": str(HERE / "baseline"),
-        }
-        with Server(
-            baseline_environment, home / "baseline.log", workers=arguments.workers, app=BASELINE_APP
-        ) as server:
-            baseline = measure(server, None, authors[0], arguments)
-        with floor_database(backend, home, arguments) as floor_url:
+        baseline = measure_comparison(BASELINE_APP, environment, home, authors[0], arguments)
+        # The floor's plain eventsourcing tables have the names sealtrail's have: its own database.
+        floor_sqlite = f"sqlite:///{home / 'floor.sqlite3'}"
+        with database(backend, arguments, "sealtrail_bench_floor", floor_sqlite) as floor_url:
             floor_settings = make_settings(home / "floor", floor_url)
             prepare_floor(floor_settings)
-            floor_environment = {
-                **server_environment(floor_settings),
-                "PYTHONPATH": str(HERE / "baseline"),
-            }
-            with Server(
-                floor_environment, home / "floor.log", workers=arguments.workers, app=FLOOR_APP
-            ) as server:
-                floor = measure(server, None, authors[0], arguments)
+            floor_environment = server_environment(floor_settings)
+            floor = measure_comparison(FLOOR_APP, floor_environment, home, authors[0], arguments)
         return signed, baseline, floor
+
+
+def measure_comparison(
+    app: str,
+    environment: dict[str, str],
+    home: Path,
+    author: Author,
+    arguments: argparse.Namespace,
+) -> Figures:
+    """One of the apps of ``benchmarks/baseline/`` served and measured as sealtrail is."""
+    with Server(
+        {**environment, "PYTHONPATH": str(HERE / "baseline")},
+        home / f"{app.split(':')[0]}.log",
+        workers=arguments.workers,
+        app=app,
+    ) as server:
+        return measure(server, None, author, arguments)
 
 
 def main() -> int:

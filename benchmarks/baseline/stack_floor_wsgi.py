@@ -13,23 +13,18 @@ this one's.
 from __future__ import annotations
 
 import os
-import uuid
 from functools import cache
 from typing import Any
 
-from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder
 from flask import Flask
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 
 from api.schemas.records import SubmissionSchema, typed_fields
 from api.schemas.resources import ReceiptSchema
+from benchmarks.baseline.plain_eventsourcing import PlainApplication, plain_env
 from infrastructure.settings import Settings
-from infrastructure.transcodings import register_domain_transcodings
-
-SEALTRAIL_PACKAGES = ("domain.", "infrastructure.", "api.", "signatures.", "projections.")
 
 
 class Record(Aggregate):
@@ -44,23 +39,10 @@ class Record(Aggregate):
         self.fields = fields
 
 
-class FloorApplication(Application[uuid.UUID]):
-    """A plain eventsourcing application with sealtrail's transcodings."""
+class FloorApplication(PlainApplication):
+    """The floor's application."""
 
     name = "StackFloor"
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        register_domain_transcodings(transcoder)
-
-
-def floor_env(settings: Settings) -> dict[str, str]:
-    """sealtrail's persistence settings without the topics that name sealtrail's own classes."""
-    return {
-        name: value
-        for name, value in settings.eventsourcing_env().items()
-        if not (name.endswith("_TOPIC") and value.startswith(SEALTRAIL_PACKAGES))
-    }
 
 
 blp = Blueprint("events", __name__, url_prefix="/v1/events")
@@ -103,7 +85,7 @@ Api(app).register_blueprint(blp)
 @cache
 def floor_application() -> FloorApplication:
     """The worker's application, opened on its first write (its tables exist by then)."""
-    return FloorApplication(env=floor_env(Settings.from_environ(os.environ)))
+    return FloorApplication(env=plain_env(Settings.from_environ(os.environ)))
 
 
 @app.get("/v1/server-key")
