@@ -294,7 +294,7 @@ def database(
 def prepare_floor(settings: Settings) -> None:
     """Create the floor's tables once, before its workers start (they would race to)."""
     settings.ensure_directories()
-    FloorApplication(env=plain_env(settings)).close()
+    FloorApplication(env=plain_env(settings, take_turns=True)).close()
 
 
 def run_backend(backend: str, arguments: argparse.Namespace) -> tuple[Figures, Figures, Figures]:

@@ -3,7 +3,8 @@
 ``POST /v1/events`` here does, of what sealtrail's write does, only what the mandated libraries
 must do for any write: flask-smorest parses the body through sealtrail's own marshmallow
 schemas (the submission, then its kind's data), eventsourcing saves one new event (a new
-aggregate each time, so nothing is loaded first) with the same persistence settings, and
+aggregate each time, so nothing is loaded first) with the same persistence settings (on SQLite
+its writers queue for the database as sealtrail's do), and
 flask-smorest answers through the receipt's schema. No authentication, no signature checked or
 made, no subject loaded, no chain, no Merkle leaf, no protocol rule. Whatever sealtrail's write
 costs, it costs at least this; so its rate against the trivial endpoint can be no higher than
@@ -85,7 +86,7 @@ Api(app).register_blueprint(blp)
 @cache
 def floor_application() -> FloorApplication:
     """The worker's application, opened on its first write (its tables exist by then)."""
-    return FloorApplication(env=plain_env(Settings.from_environ(os.environ)))
+    return FloorApplication(env=plain_env(Settings.from_environ(os.environ), take_turns=True))
 
 
 @app.get("/v1/server-key")
