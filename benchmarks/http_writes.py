@@ -63,8 +63,7 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
-from benchmarks.baseline.plain_eventsourcing import plain_env  # noqa: E402
-from benchmarks.baseline.stack_floor_wsgi import FloorApplication  # noqa: E402
+from benchmarks.baseline.stack_floor_wsgi import open_floor  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 from tests.conftest import consent, make_settings, screening  # noqa: E402
 from tests.resilience.harness import (  # noqa: E402
@@ -294,7 +293,7 @@ def database(
 def prepare_floor(settings: Settings) -> None:
     """Create the floor's tables once, before its workers start (they would race to)."""
     settings.ensure_directories()
-    FloorApplication(env=plain_env(settings, take_turns=True)).close()
+    open_floor(settings).close()
 
 
 def run_backend(backend: str, arguments: argparse.Namespace) -> tuple[Figures, Figures, Figures]:

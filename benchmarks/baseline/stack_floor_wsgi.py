@@ -4,11 +4,10 @@
 must do for any write: flask-smorest parses the body through sealtrail's own marshmallow
 schemas (the submission, then its kind's data), eventsourcing saves one new event (a new
 aggregate each time, so nothing is loaded first) with the same persistence settings (on SQLite
-its writers queue for the database as sealtrail's do), and
-flask-smorest answers through the receipt's schema. No authentication, no signature checked or
-made, no subject loaded, no chain, no Merkle leaf, no protocol rule. Whatever sealtrail's write
-costs, it costs at least this; so its rate against the trivial endpoint can be no higher than
-this one's.
+its writers queue for the database as sealtrail's do), and flask-smorest answers through the
+receipt's schema. No authentication, no signature checked or made, no subject loaded, no
+chain, no Merkle leaf, no protocol rule. Whatever sealtrail's write costs, it costs at least
+this; so its rate against the trivial endpoint can be no higher than this one's.
 """
 
 from __future__ import annotations
@@ -83,10 +82,15 @@ app.config.update(
 Api(app).register_blueprint(blp)
 
 
+def open_floor(settings: Settings) -> FloorApplication:
+    """The floor's application over ``settings``' database (its tables made if missing)."""
+    return FloorApplication(env=plain_env(settings, take_turns=True))
+
+
 @cache
 def floor_application() -> FloorApplication:
     """The worker's application, opened on its first write (its tables exist by then)."""
-    return FloorApplication(env=plain_env(Settings.from_environ(os.environ), take_turns=True))
+    return open_floor(Settings.from_environ(os.environ))
 
 
 @app.get("/v1/server-key")
