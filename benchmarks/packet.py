@@ -18,8 +18,12 @@ sponsor's packet key is opened as ``sealtrail init`` does, and then, in this one
   the verify keys made beforehand: the floor any verifier of these signatures pays.
 
 The ratio printed is verify events/s over raw Ed25519 verifications/s of the same events in
-the same run, single process both. Goal (issue 7): >= 0.7. The load averages are printed: other
-work on the machine skews every figure.
+the same run, single process both. Goal (issue 7): >= 0.7. Beside it, the derived files'
+recomputation part by part, and the **floor** of any verifier that checks them: every event
+line read once and every derived file read or written once, whichever is cheaper, by the
+fastest library at hand (:func:`serialization_floor`), which bounds the ratio of any such
+verifier whatever its design. The load averages are printed: other work on the machine skews
+every figure.
 
 Run: ``.venv/bin/python benchmarks/packet.py`` (several minutes on two cores), or
 ``--events 20000`` for a quick run; ``--store PATH`` keeps the built store for a later run.
