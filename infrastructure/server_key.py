@@ -7,18 +7,15 @@ keep outside the store.
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from infrastructure.errors import StoreNotInitialised
+from infrastructure.key_files import read_key, write_private, write_private_once
 from infrastructure.settings import Settings
 from signatures.keys import (
-    KeyFormatError,
     generate_private_key,
     key_id,
     private_key_from_pem,
@@ -60,7 +57,7 @@ def create_server_key(settings: Settings) -> ServerKey:
     """Make and write the server's key; refuses to overwrite an existing one."""
     settings.ensure_directories()
     private_key = generate_private_key()
-    _write_private(settings.keys_dir / PRIVATE_KEY_FILE, private_key_to_pem(private_key))
+    write_private(settings.keys_dir / PRIVATE_KEY_FILE, private_key_to_pem(private_key))
     (settings.keys_dir / PUBLIC_KEY_FILE).write_bytes(public_key_to_pem(private_key.public_key()))
     token_secret(settings)
     return ServerKey(private_key)
@@ -73,12 +70,13 @@ def load_server_key(settings: Settings) -> ServerKey:
         StoreNotInitialised: there is no key yet, or it cannot be read.
     """
     path = settings.keys_dir / PRIVATE_KEY_FILE
-    try:
-        return ServerKey(private_key_from_pem(path.read_bytes()))
-    except FileNotFoundError:
-        raise StoreNotInitialised(f"no server key at {path}: run 'sealtrail init' first") from None
-    except KeyFormatError as error:
-        raise StoreNotInitialised(f"the server key at {path} is unreadable: {error}") from None
+    private_key = read_key(
+        path,
+        private_key_from_pem,
+        name="server key",
+        missing=f"no server key at {path}: run 'sealtrail init' first",
+    )
+    return ServerKey(private_key)
 
 
 def load_server_public_key(settings: Settings) -> Ed25519PublicKey:
@@ -89,40 +87,25 @@ def load_server_public_key(settings: Settings) -> Ed25519PublicKey:
         StoreNotInitialised: the file is not there, or is not a public key.
     """
     path = settings.keys_dir / PUBLIC_KEY_FILE
-    try:
-        return public_key_from_pem(path.read_bytes())
-    except FileNotFoundError:
-        raise StoreNotInitialised(
+    return read_key(
+        path,
+        public_key_from_pem,
+        name="server public key",
+        missing=(
             f"no server key at {path}: run 'sealtrail init' first, or copy the store's "
             f"keys/{PUBLIC_KEY_FILE} there to verify it from elsewhere"
-        ) from None
-    except KeyFormatError as error:
-        raise StoreNotInitialised(
-            f"the server public key at {path} is unreadable: {error}"
-        ) from None
+        ),
+    )
 
 
 def token_secret(settings: Settings) -> bytes:
     """The secret that signs bearer tokens, made once and kept beside the key.
 
-    Several server workers may start at once: the secret is written to a private temporary file
-    and linked into place, so every worker reads the same complete secret.
+    Several server workers may start at once: every one of them reads the secret the first of
+    them wrote (:func:`~infrastructure.key_files.write_private_once`).
     """
     path = settings.keys_dir / TOKEN_SECRET_FILE
     if not path.exists():
         settings.ensure_directories()
-        draft = path.with_name(f".{TOKEN_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        _write_private(draft, secrets.token_hex(32).encode("ascii"))
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another worker won the race; its secret is the one
-        finally:
-            draft.unlink()
+        write_private_once(path, lambda: secrets.token_hex(32).encode("ascii"))
     return path.read_bytes().strip()
-
-
-def _write_private(path: Path, content: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(content)

@@ -11,18 +11,15 @@ A sponsor data manager may sign a packet with a personal key instead (``--as``, 
 
 from __future__ import annotations
 
-import os
-import secrets
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.account import SPONSOR_ACCOUNT
 from domain.protocol import PROTOCOLS
-from infrastructure.errors import StoreNotInitialised
+from infrastructure.key_files import read_key, write_private_once
 from infrastructure.settings import Settings
 from signatures.keys import (
-    KeyFormatError,
     generate_private_key,
     key_id,
     private_key_from_pem,
@@ -52,16 +49,7 @@ def create_sponsor_key(settings: Settings) -> Ed25519PrivateKey:
     path = settings.keys_dir / PRIVATE_KEY_FILE
     if not path.exists():
         settings.ensure_directories()
-        draft = path.with_name(f".{PRIVATE_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(private_key_to_pem(generate_private_key()))
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another process made it first; its key is the one
-        finally:
-            draft.unlink()
+        write_private_once(path, lambda: private_key_to_pem(generate_private_key()))
     return load_sponsor_key(settings)
 
 
@@ -72,18 +60,16 @@ def load_sponsor_key(settings: Settings) -> Ed25519PrivateKey:
         StoreNotInitialised: there is none yet (``sealtrail init`` makes it), or it is unreadable.
     """
     path = settings.keys_dir / PRIVATE_KEY_FILE
-    try:
-        return private_key_from_pem(path.read_bytes())
-    except FileNotFoundError:
-        raise StoreNotInitialised(
+    return read_key(
+        path,
+        private_key_from_pem,
+        name="sponsor packet key",
+        missing=(
             f"no sponsor packet key at {path}: on a new store run 'sealtrail init'; if it was "
             "lost, restore it from a backup or register a new key for the account sponsor "
             "('sealtrail key register' and 'sealtrail key revoke')"
-        ) from None
-    except KeyFormatError as error:
-        raise StoreNotInitialised(
-            f"the sponsor packet key at {path} is unreadable: {error}"
-        ) from None
+        ),
+    )
 
 
 def open_sponsor_account(app: SealTrail, settings: Settings) -> str | None:

@@ -1,0 +1,59 @@
+"""The store's secret files under ``$SEALTRAIL_HOME/keys``: written private, read with one
+kind of error.
+
+Every secret the store keeps (the server's key, the sponsor's packet key, the token secret) is
+written with mode 0600 and never overwritten. One that several processes may make at the same
+moment (server workers starting together) is written to a private draft and linked into place,
+so all of them read the same complete file. A key that is missing or unreadable means the store
+is not (or no longer) initialised, said with what to do about it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from infrastructure.errors import StoreNotInitialised
+from signatures.keys import KeyFormatError
+
+Key = TypeVar("Key")
+
+
+def write_private(path: Path, content: bytes) -> None:
+    """Create ``path`` readable by its owner only; refuses to overwrite an existing file."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+
+
+def write_private_once(path: Path, make: Callable[[], bytes]) -> None:
+    """Create ``path`` with ``make()``'s content unless it exists; of processes doing so at
+    once, the first to link its draft wins and the others keep its file."""
+    if path.exists():
+        return
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    write_private(draft, make())
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process made it first; its file is the one
+    finally:
+        draft.unlink()
+
+
+def read_key(path: Path, parse: Callable[[bytes], Key], *, name: str, missing: str) -> Key:
+    """The key in ``path``, parsed.
+
+    Raises:
+        StoreNotInitialised: the file is not there (``missing`` says what to do), or it does
+            not hold the key ``name`` describes.
+    """
+    try:
+        return parse(path.read_bytes())
+    except FileNotFoundError:
+        raise StoreNotInitialised(missing) from None
+    except KeyFormatError as error:
+        raise StoreNotInitialised(f"the {name} at {path} is unreadable: {error}") from None
