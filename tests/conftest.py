@@ -1,8 +1,10 @@
 """Fixtures shared by every tier: stores on SQLite and PostgreSQL, people with real keys.
 
-PostgreSQL tests run against ``SEALTRAIL_TEST_POSTGRES_URL``; each test gets a database of its
-own (CREATE DATABASE with a unique name) that is dropped afterwards. Without the variable they
-skip, except under ``CI=true`` where a skip would hide a failure, so they fail instead.
+PostgreSQL tests run against the server ``SEALTRAIL_TEST_POSTGRES_URL`` names, or, left unset, the
+local one at 127.0.0.1:5432 when it answers (tests/postgres.py); the report's header says which.
+Each test gets a database of its own (CREATE DATABASE with a unique name) that is dropped
+afterwards. With no server they skip, except under ``CI=true`` where a skip would hide a failure:
+there the run stops before any test, in one line.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from infrastructure.server_key import create_server_key
 from infrastructure.settings import Settings
 from signatures.authorship import sign_body
 from signatures.keys import generate_private_key, key_id, public_key_to_text
+from tests.postgres import VARIABLE, TestServer, conninfo, find_test_server
 
 pytest_plugins = ["tests.cli_stores"]
 
@@ -36,9 +39,37 @@ STUDY = "NCT01297972"
 ELIGIBLE = {**{f"IN{n}": True for n in range(1, 4)}, **{f"EX{n}": False for n in range(1, 10)}}
 
 
+TEST_SERVER = pytest.StashKey[TestServer]()
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Find the PostgreSQL server once, before any test, and hand it on to the workers."""
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: the controller resolved it into the environment it inherited
+    server = find_test_server(os.environ)
+    config.stash[TEST_SERVER] = server
+    if under_ci() and server.url is None:
+        raise pytest.UsageError(
+            f"CI=true, so the PostgreSQL tests must run, but they would be {server.state}"
+        )
+    if server.problem is not None and server.url is not None:
+        raise pytest.UsageError(f"{server.header}; {VARIABLE} names it")
+    # Workers and require_postgres read the answer from here; "" is "no PostgreSQL tests".
+    os.environ[VARIABLE] = server.url or ""
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    server = config.stash.get(TEST_SERVER, None)
+    return server.header if server is not None else None
+
+
 def postgres_admin_url() -> str | None:
     """The PostgreSQL server the tests may create databases on, if any."""
-    return os.environ.get("SEALTRAIL_TEST_POSTGRES_URL")
+    return os.environ.get(VARIABLE) or None
 
 
 def require_postgres() -> str:
@@ -46,9 +77,9 @@ def require_postgres() -> str:
     url = postgres_admin_url()
     if url:
         return url
-    if os.environ.get("CI") == "true":
-        pytest.fail("SEALTRAIL_TEST_POSTGRES_URL is not set but CI=true: PostgreSQL tests must run")
-    pytest.skip("SEALTRAIL_TEST_POSTGRES_URL is not set")
+    if under_ci():
+        pytest.fail(f"no PostgreSQL server for the tests but CI=true: they must run ({VARIABLE})")
+    pytest.skip(f"no PostgreSQL server answers ({VARIABLE})")
 
 
 @pytest.fixture
@@ -56,26 +87,14 @@ def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database's SQLAlchemy URL, dropped after the test."""
     admin = make_url(require_postgres())
     name = f"sealtrail_test_{uuid.uuid4().hex[:16]}"
-    conninfo = _conninfo(admin)
-    with psycopg.connect(conninfo, autocommit=True) as connection:
+    admin_conninfo = conninfo(admin)
+    with psycopg.connect(admin_conninfo, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     try:
         yield admin.set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(conninfo, autocommit=True) as connection:
+        with psycopg.connect(admin_conninfo, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _conninfo(url: Any) -> str:
-    parts = {
-        "host": url.host or "127.0.0.1",
-        "port": url.port or 5432,
-        "user": url.username or "postgres",
-        "dbname": url.database or "postgres",
-    }
-    if url.password:
-        parts["password"] = url.password
-    return " ".join(f"{key}={value}" for key, value in parts.items())
 
 
 def make_settings(home: Path, database_url: str | None = None) -> Settings:
