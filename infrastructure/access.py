@@ -148,19 +148,21 @@ class AccessControl:
         Raises:
             AuthenticationFailed: unknown user or wrong password (the account is locked once
                 the failures since the last success reach the policy's threshold).
-            AccountLockedOut: right password, locked account.
+            AccountLockedOut: a locked account, whatever the password: the same error for
+                the right one and a wrong one, so a lock is no oracle for guessing on.
             PasswordExpired: right password, but older than the policy allows, or one-time.
         """
         account = self.app.find_account(user_id)
+        # The hash is checked even for a locked account: the same work, the same time taken.
         stored = self.credentials.check_password(user_id, password)
-        if account is None or account.user_id == SYSTEM_USER or stored is None:
-            self._failed(user_id, account, channel, WRONG_CREDENTIALS)
-        assert account is not None and stored is not None
-        if account.locked:
+        if account is not None and account.user_id != SYSTEM_USER and account.locked:
             self._record(user_id, channel, REFUSED, "the account is locked")
             raise AccountLockedOut(
                 f"{user_id} is locked; an administrator must unlock it ('sealtrail user unlock')"
             )
+        if account is None or account.user_id == SYSTEM_USER or stored is None:
+            self._failed(user_id, account, channel, WRONG_CREDENTIALS)
+        assert account is not None and stored is not None
         if not allow_expired:
             self._check_not_expired(user_id, stored, channel)
         self._record(user_id, channel, SUCCEEDED, "password accepted")

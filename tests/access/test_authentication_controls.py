@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
@@ -264,6 +265,50 @@ def test_a_lock_ends_the_sessions_the_account_had(
     response = site_client.client.get("/v1/me", headers=headers)
 
     assert_problem(response, 401, title="Account locked")
+
+
+def answer(response: Any) -> tuple[int, str, list[tuple[str, str]]]:
+    """Everything a client sees of a response but the Date header."""
+    headers = sorted((k, v) for k, v in response.headers.items() if k.lower() != "date")
+    return response.status_code, response.get_data(as_text=True), headers
+
+
+def test_a_locked_account_answers_the_same_to_every_password(
+    site_client: Site, admin: Admin, monitor: Person
+) -> None:
+    site_client.store.app.lock_account(user_id="mon1", reason="left the study", by=admin.signatory)
+    before = len(site_client.store.credentials.attempts("mon1"))
+
+    def change(password: str) -> Any:
+        body = {"username": "mon1", "password": password, "new_password": "new passphrase 1"}
+        return site_client.client.post("/v1/auth/password", json=body)
+
+    right, wrong = token_for(site_client, "mon1", monitor.password), token_for(
+        site_client, "mon1", "wrong password!"
+    )
+    right_change, wrong_change = change(monitor.password), change("wrong password!")
+
+    assert answer(right) == answer(wrong)
+    assert answer(right_change) == answer(wrong_change)
+    assert_problem(right, 401, title="Account locked")
+    # Every one of them is still in the authentication log.
+    logged = site_client.store.credentials.attempts("mon1")
+    assert len(logged) == before + 4
+    assert {(a.outcome, a.detail) for a in logged[:4]} == {("refused", "the account is locked")}
+
+
+def test_a_locked_account_refuses_every_password_alike_on_the_console(
+    timed: Store, admin: Admin, monitor: Person
+) -> None:
+    timed.app.lock_account(user_id="mon1", reason="left the study", by=admin.signatory)
+    errors = []
+    for password in (monitor.password, "wrong password!"):
+        with pytest.raises(AuthenticationFailed) as raised:
+            timed.access.authenticate("mon1", password, channel="console")
+        errors.append((type(raised.value), raised.value.title, str(raised.value)))
+
+    assert errors[0] == errors[1]
+    assert errors[0][0] is AccountLockedOut
 
 
 def test_failures_of_unknown_user_ids_are_recorded_but_lock_nothing(timed: Store) -> None:

@@ -118,11 +118,18 @@ def test_a_wrong_administrator_password_is_refused_recorded_and_counted(home: Pa
 
     attempts = [run(home, *COORDINATOR, *as_admin(home), env=wrong) for _ in range(5)]
     locked = run(home, *COORDINATOR, *as_admin(home))
+    locked_wrong = run(home, *COORDINATOR, *as_admin(home), env=wrong)
 
     assert all(done.returncode == 1 for done in attempts)
     assert "Authentication failed: wrong user id or password" in one_line(attempts[0])
     assert locked.returncode == 1
     assert "Account locked" in one_line(locked)
+    # No password oracle: the right and a wrong password are told the very same thing.
+    assert (locked_wrong.returncode, locked_wrong.stdout, locked_wrong.stderr) == (
+        locked.returncode,
+        locked.stdout,
+        locked.stderr,
+    )
 
 
 def test_a_person_who_is_not_an_administrator_administers_nothing(home: Path) -> None:
