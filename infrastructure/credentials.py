@@ -177,6 +177,10 @@ class CredentialStore:
     ) -> None:
         """Set or replace a user's password, keeping the retired hash for the reuse rule.
 
+        Every session of the user ends with the old password, in the same transaction, as on
+        a lock: whoever held a token opened with the old one (perhaps the very person the
+        change or an administrator's reset is meant to shut out) must authenticate again.
+
         Raises:
             PasswordRejected: it breaks a rule, or is one of the last few passwords.
         """
@@ -192,6 +196,11 @@ class CredentialStore:
             "temporary": temporary,
         }
         with self.engine.begin() as connection:
+            connection.execute(
+                sessions.update()
+                .where(sessions.c.user_id == user_id, sessions.c.ended_at.is_(None))
+                .values(ended_at=at)
+            )
             current = connection.execute(
                 select(credentials.c.password_hash).where(credentials.c.user_id == user_id)
             ).scalar_one_or_none()

@@ -283,8 +283,9 @@ def test_a_locked_account_answers_the_same_to_every_password(
         body = {"username": "mon1", "password": password, "new_password": "new passphrase 1"}
         return site_client.client.post("/v1/auth/password", json=body)
 
-    right, wrong = token_for(site_client, "mon1", monitor.password), token_for(
-        site_client, "mon1", "wrong password!"
+    right, wrong = (
+        token_for(site_client, "mon1", monitor.password),
+        token_for(site_client, "mon1", "wrong password!"),
     )
     right_change, wrong_change = change(monitor.password), change("wrong password!")
 
@@ -359,6 +360,51 @@ def test_a_session_ends_after_the_inactivity_timeout(
     assert kept.status_code == still.status_code == 200
     assert_problem(lapsed, 401, title="Session expired", detail="inactive for more than 10 minutes")
     assert_problem(after, 401, title="Session expired", detail="has ended")
+
+
+def test_a_password_change_ends_every_session_of_the_account(
+    site_client: Site, monitor: Person
+) -> None:
+    first, second = bearer(site_client, monitor), bearer(site_client, monitor)
+
+    changed = site_client.client.post(
+        "/v1/auth/password",
+        json={"username": "mon1", "password": monitor.password, "new_password": "new passphrase 1"},
+    )
+
+    assert changed.status_code == 204
+    for headers in (first, second):
+        assert_problem(
+            site_client.client.get("/v1/me", headers=headers), 401, title="Session expired"
+        )
+    renewed = token_for(site_client, "mon1", "new passphrase 1").get_json()["access_token"]
+    me = site_client.client.get("/v1/me", headers={"Authorization": f"Bearer {renewed}"})
+    assert me.status_code == 200
+
+
+def test_an_administrators_password_reset_ends_every_session_of_the_account(
+    site_client: Site, admin: Admin, monitor: Person
+) -> None:
+    over_the_api, on_the_console = bearer(site_client, monitor), bearer(site_client, monitor)
+    signed = admin.signed("mon1", "PasswordChanged", {"changed_by": "admin1", "temporary": True})
+
+    reset = site_client.client.post(
+        "/v1/accounts", json={"events": [signed]}, headers=bearer(site_client, admin)
+    )
+
+    assert reset.status_code == 201, reset.get_data(as_text=True)
+    response = site_client.client.get("/v1/me", headers=over_the_api)
+    assert_problem(response, 401, title="Session expired")
+    assert_problem(site_client.client.get("/v1/me", headers=on_the_console), 401)
+    # The console's reset (sealtrail user reset-password) goes the same way.
+    one_time = reset.get_json()["one_time_password"]
+    site_client.store.access.change_password("mon1", one_time, "my own passphrase 2")
+    after = bearer(
+        site_client,
+        Person("mon1", monitor.printed_name, monitor.private_key, "my own passphrase 2"),
+    )
+    site_client.store.access.reset_password("mon1", by=admin.signatory)
+    assert_problem(site_client.client.get("/v1/me", headers=after), 401, title="Session expired")
 
 
 def test_logout_ends_the_session_and_its_token(site_client: Site, monitor: Person) -> None:
