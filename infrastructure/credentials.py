@@ -33,6 +33,7 @@ from sqlalchemy import (
 
 from domain.errors import DomainError
 from infrastructure.backends import PreparedQuery
+from infrastructure.common_passwords import is_common
 
 metadata = MetaData()
 
@@ -139,7 +140,8 @@ def check_password_rules(user_id: str, password: str) -> None:
     """The password rules (21 CFR 11.300(a), NIST SP 800-63B: length over composition).
 
     Raises:
-        PasswordRejected: too short or long, too few distinct characters, or the user id in it.
+        PasswordRejected: too short or long, too few distinct characters, the user id in it,
+            or a common password (:mod:`infrastructure.common_passwords`).
     """
     if not MINIMUM_LENGTH <= len(password) <= MAXIMUM_LENGTH:
         raise PasswordRejected(
@@ -151,6 +153,11 @@ def check_password_rules(user_id: str, password: str) -> None:
         )
     if len(user_id) >= MINIMUM_USER_ID_IN_PASSWORD and user_id.lower() in password.lower():
         raise PasswordRejected("a password does not contain the user id")
+    if is_common(password):
+        raise PasswordRejected(
+            "a password is not a common password, nor one padded with digits or punctuation "
+            "(sealtrail refuses the 19,640 passwords most often found in leaks)"
+        )
 
 
 class CredentialStore:

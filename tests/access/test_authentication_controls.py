@@ -60,6 +60,9 @@ def outcomes(store: Store, user_id: str) -> list[tuple[str, str]]:
         ("abababababababab", "at least 5 different characters"),
         ("my-mon1-password", "does not contain the user id"),
         ("MY-MON1-PASSWORD", "does not contain the user id"),
+        ("qazwsxedcrfv", "common password"),
+        ("Password1234", "common password"),
+        ("!!iloveyou2024!!", "common password"),
     ],
 )
 def test_a_password_that_breaks_a_rule_is_rejected(
@@ -108,6 +111,10 @@ def test_a_password_change_over_the_api_needs_the_current_password(
         "/v1/auth/password",
         json={"username": "mon1", "password": monitor.password, "new_password": "short"},
     )
+    common = site_client.client.post(
+        "/v1/auth/password",
+        json={"username": "mon1", "password": monitor.password, "new_password": "qwerty123456"},
+    )
     done = site_client.client.post(
         "/v1/auth/password",
         json={"username": "mon1", "password": monitor.password, "new_password": "new passphrase 1"},
@@ -115,6 +122,7 @@ def test_a_password_change_over_the_api_needs_the_current_password(
 
     assert_problem(wrong, 401, title="Authentication failed")
     assert_problem(weak, 422, title="Password rejected", detail="12 to 200 characters")
+    assert_problem(common, 422, title="Password rejected", detail="common password")
     assert done.status_code == 204
     assert token_for(site_client, "mon1", "new passphrase 1").status_code == 200
 

@@ -205,6 +205,9 @@ def test_a_one_time_password_must_be_changed_on_the_console_too(tmp_path: Path) 
     weak = sealtrail("user", "password", "admin", home=tmp_path,
                      extra_env={"SEALTRAIL_PASSWORD": one_time,
                                 "SEALTRAIL_NEW_PASSWORD": "short"})  # fmt: skip
+    common = sealtrail("user", "password", "admin", home=tmp_path,
+                       extra_env={"SEALTRAIL_PASSWORD": one_time,
+                                  "SEALTRAIL_NEW_PASSWORD": "Password1234!"})  # fmt: skip
     changed = sealtrail("user", "password", "admin", home=tmp_path,
                         extra_env={"SEALTRAIL_PASSWORD": one_time,
                                    "SEALTRAIL_NEW_PASSWORD": ADMIN_PASSWORD})  # fmt: skip
@@ -212,4 +215,5 @@ def test_a_one_time_password_must_be_changed_on_the_console_too(tmp_path: Path) 
     assert refused.returncode == 1
     assert "Password change required" in one_line(refused)
     assert weak.returncode == 1 and "Password rejected" in one_line(weak)
+    assert common.returncode == 1 and "common password" in one_line(common)
     assert changed.returncode == 0, changed.stderr
