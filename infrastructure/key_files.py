@@ -22,9 +22,10 @@ from signatures.keys import KeyFormatError
 Key = TypeVar("Key")
 
 
-def write_private(path: Path, content: bytes) -> None:
-    """Create ``path`` readable by its owner only; refuses to overwrite an existing file."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def write_private(path: Path, content: bytes, mode: int = 0o600) -> None:
+    """Create ``path`` readable by its owner only (or with ``mode``); refuses to overwrite an
+    existing file (FileExistsError)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
 

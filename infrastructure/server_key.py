@@ -13,6 +13,7 @@ from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from infrastructure.errors import ConfigurationError
 from infrastructure.key_files import read_key, write_private, write_private_once
 from infrastructure.settings import Settings
 from signatures.keys import (
@@ -53,12 +54,45 @@ def server_key_exists(settings: Settings) -> bool:
     return (settings.keys_dir / PRIVATE_KEY_FILE).exists()
 
 
+def check_no_key_to_overwrite(settings: Settings) -> None:
+    """Refuse to make a server key where either half of one is already kept.
+
+    A home that holds the public half alone is an auditor's (docs/deployment.md, section 7),
+    or one whose private key was lost: a new key pair would replace the key the log is
+    anchored on.
+
+    Raises:
+        ConfigurationError: the public key file is there without its private half.
+    """
+    public = settings.keys_dir / PUBLIC_KEY_FILE
+    if public.exists() and not server_key_exists(settings):
+        raise ConfigurationError(
+            f"{public} exists without its private key: sealtrail never overwrites a key file "
+            "(this home verifies a store; a store of its own needs a home of its own); "
+            "nothing was written"
+        )
+
+
 def create_server_key(settings: Settings) -> ServerKey:
-    """Make and write the server's key; refuses to overwrite an existing one."""
+    """Make and write the server's key; refuses to overwrite either half of an existing one.
+
+    Raises:
+        ConfigurationError: a key file is already there.
+    """
+    check_no_key_to_overwrite(settings)
     settings.ensure_directories()
     private_key = generate_private_key()
-    write_private(settings.keys_dir / PRIVATE_KEY_FILE, private_key_to_pem(private_key))
-    (settings.keys_dir / PUBLIC_KEY_FILE).write_bytes(public_key_to_pem(private_key.public_key()))
+    try:
+        write_private(settings.keys_dir / PRIVATE_KEY_FILE, private_key_to_pem(private_key))
+    except FileExistsError:
+        raise ConfigurationError(
+            f"{settings.keys_dir / PRIVATE_KEY_FILE} exists: sealtrail never overwrites a key file"
+        ) from None
+    write_private(
+        settings.keys_dir / PUBLIC_KEY_FILE,
+        public_key_to_pem(private_key.public_key()),
+        mode=0o644,  # the public half: auditors copy it
+    )
     token_secret(settings)
     return ServerKey(private_key)
 

@@ -26,9 +26,14 @@ from domain.subject import SIGNATURE_MEANINGS
 from infrastructure.application import SealTrail
 from infrastructure.bootstrap import Store, log_verifier, open_store
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
-from infrastructure.server_key import create_server_key, server_key_exists
+from infrastructure.server_key import (
+    check_no_key_to_overwrite,
+    create_server_key,
+    server_key_exists,
+)
 from infrastructure.settings import Settings
 from infrastructure.sponsor_key import open_sponsor_account
+from infrastructure.store_checks import check_writable
 from infrastructure.verification import ExternalCheckpoint
 from signatures.errors import VerificationError
 
@@ -96,7 +101,18 @@ def main() -> None:
 def init(admin_public_key: Path | None) -> None:
     """Create the store, the server's signing key and a first administrator."""
     settings = Settings.from_environ()
+    # Everything that could refuse is asked before a file is written (a read-only standby,
+    # a store that another home's key anchors, a key already in this home).
+    initialised = check_writable(settings)
+    check_no_key_to_overwrite(settings)
     if not server_key_exists(settings):
+        if initialised:
+            fail(
+                f"the store at {_where(settings)} is already initialised, and its server key "
+                f"is not in {settings.keys_dir}: run sealtrail with the store's own "
+                "SEALTRAIL_HOME (or restore its keys from the backup); nothing was written",
+                USAGE,
+            )
         create_server_key(settings)
     store = open_store(settings)
     try:
