@@ -31,7 +31,7 @@ from infrastructure.application import (
 )
 from infrastructure.checkpoints import ProofNotAvailable
 from infrastructure.credentials import AuthenticationFailed, PasswordRejected
-from infrastructure.errors import StoreNotInitialised, StoreUnavailable
+from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
 from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
 from signatures.errors import VerificationError
 
@@ -59,6 +59,8 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (DomainError, 422),
     (StoreUnavailable, 503),
     (StoreNotInitialised, 503),
+    # The server's settings disagree with its store (a log origin of another store).
+    (ConfigurationError, 503),
 )
 
 

@@ -16,7 +16,7 @@ from domain.account import server_anchor
 from infrastructure import merkle_log
 from infrastructure.access import AccessControl, AccessPolicy
 from infrastructure.application import SealTrail
-from infrastructure.checkpoints import CheckpointKeeper, log_origin
+from infrastructure.checkpoints import CheckpointKeeper, store_origin
 from infrastructure.credentials import CredentialStore
 from infrastructure.errors import StoreUnavailable
 from infrastructure.log_reader import log_infrastructure
@@ -91,7 +91,7 @@ def open_store(settings: Settings | None = None) -> Store:
             keeper = CheckpointKeeper(
                 engine,
                 server_key,
-                log_origin(settings.log_origin, server_key.key_id),
+                store_origin(engine, settings.log_origin, server_key.key_id, keep=True),
                 every=settings.checkpoint_every,
                 seconds=settings.checkpoint_seconds,
             )
@@ -142,6 +142,12 @@ def log_verifier(
             f"cannot open the store at {_safe(settings)}: {_reason(error)}"
         ) from None
     try:
+        try:
+            origin = store_origin(engine, settings.log_origin, key_id(public_key), keep=False)
+        except UNAVAILABLE as error:
+            raise StoreUnavailable(
+                f"cannot open the store at {_safe(settings)}: {_reason(error)}"
+            ) from None
         yield LogVerifier(
             settings=settings,
             engine=engine,
@@ -149,7 +155,7 @@ def log_verifier(
             last_position=recorder.max_notification_id,
             decode=domain_mapper().to_domain_event,
             anchor=server_anchor(public_key_to_text(public_key)),
-            origin=log_origin(settings.log_origin, key_id(public_key)),
+            origin=origin,
             workers=workers,
         )
     finally:

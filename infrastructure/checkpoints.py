@@ -13,11 +13,12 @@ import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import DomainError
-from infrastructure.merkle_log import StoredTree, checkpoints
+from infrastructure.errors import ConfigurationError
+from infrastructure.merkle_log import StoredTree, checkpoints, log_identity
 from infrastructure.server_key import ServerKey
 from signatures.checkpoint import Checkpoint, sign_checkpoint
 from signatures.merkle import consistency_proof, inclusion_proof, root
@@ -53,6 +54,53 @@ class InclusionProof:
 def log_origin(configured: str | None, server_key_id: str) -> str:
     """The log's origin line and note-signer name (a default derived from the server key)."""
     return configured or f"sealtrail.invalid/{server_key_id.removeprefix('ed25519:')}"
+
+
+def store_origin(engine: Engine, configured: str | None, server_key_id: str, *, keep: bool) -> str:
+    """The origin of the store's log: the one kept with the store, else the one to keep.
+
+    A store initialised before the origin was kept is named by its newest checkpoint, or by
+    the setting, or by the default. With ``keep`` (a process that may write) that name is
+    recorded; a reader (``verify`` on a standby) only reads.
+
+    Raises:
+        ConfigurationError: ``configured`` (``SEALTRAIL_LOG_ORIGIN``) names another log.
+    """
+    kept = _kept_origin(engine)
+    if kept is not None:
+        if configured is not None and configured != kept:
+            raise ConfigurationError(
+                f"SEALTRAIL_LOG_ORIGIN is {configured!r} but this store's log is {kept!r} "
+                f"(kept with the store since init): unset it or set it to {kept!r}"
+            )
+        return kept
+    origin = configured or _origin_of_checkpoints(engine) or log_origin(None, server_key_id)
+    if not keep:
+        return origin
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(log_identity).values(singleton=1, origin=origin))
+    except IntegrityError:
+        pass  # another process kept it first; read what it kept
+    return store_origin(engine, configured, server_key_id, keep=False)
+
+
+def _kept_origin(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(log_identity.name):
+            return None  # a store made before the origin was kept, read where it cannot write
+        kept = connection.execute(select(log_identity.c.origin)).scalar_one_or_none()
+    return None if kept is None else str(kept)
+
+
+def _origin_of_checkpoints(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(checkpoints.name):
+            return None
+        note = connection.execute(
+            select(checkpoints.c.note).order_by(checkpoints.c.tree_size.desc()).limit(1)
+        ).scalar_one_or_none()
+    return None if note is None else str(note).split("\n", 1)[0]
 
 
 class CheckpointKeeper:

@@ -65,7 +65,17 @@ checkpoints = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-APPEND_ONLY_TABLES = ("merkle_leaves", "merkle_nodes", "checkpoints")
+log_identity = Table(
+    "log_identity",
+    metadata,
+    # One row, written once by the first process that opens the store (``sealtrail init``).
+    Column("singleton", Integer, primary_key=True, autoincrement=False),
+    Column("origin", Text, nullable=False),
+)
+"""The log's origin, the name its checkpoints are signed under: kept with the store so that
+every command, a restored copy and a replica's reader find it without a setting."""
+
+APPEND_ONLY_TABLES = ("merkle_leaves", "merkle_nodes", "checkpoints", "log_identity")
 
 LEAF_DATA = "leaf_data"
 """The keyword argument by which the event store hands each event's pending leaf to the recorder."""
