@@ -8,22 +8,27 @@ PORT ?= 8000
 .PHONY: run test lint bench clean-venv
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "installing sealtrail into $(VENV) (the first time only; about a minute)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --config-settings editable_mode=compat -e .
-	touch $@
+	@$(BIN)/python -m pip install --quiet -e .
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --config-settings editable_mode=compat -e '.[test]'
-	touch $(VENV)/.installed $@
+	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(VENV)/.installed $@
 
+# init's output is held back and printed last, just before serving, so that the administrator's
+# one-time password ends the output instead of scrolling away under the demonstration's lines.
 run: $(VENV)/.installed
-	$(BIN)/sealtrail init
-	$(BIN)/sealtrail demo
-	$(BIN)/sealtrail verify
-	$(BIN)/sealtrail serve --host $(HOST) --port $(PORT)
+	@initialised="$$($(BIN)/sealtrail init)" && \
+	$(BIN)/sealtrail demo && \
+	$(BIN)/sealtrail verify && \
+	echo "serving http://$(HOST):$(PORT) (API docs at /docs); Ctrl-C stops" && \
+	printf '%s\n' "$$initialised" && \
+	exec $(BIN)/sealtrail serve --host $(HOST) --port $(PORT) --log-level warning
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -133,11 +133,27 @@ def init(admin_public_key: Path | None) -> None:
         password, key_file = accounts.open_first_administrator(store, admin_public_key)
         click.echo(f"initialised the store at {_where(settings)}")
         click.echo(f"server key: {app.server_key.key_id} (public key in {settings.keys_dir})")
-        click.echo(f"administrator: admin, one-time password: {password}")
         click.echo(f"administrator's signing key: {key_file}")
         _open_sponsor_account(app, settings)
+        # Last, and set apart: the one thing a person must copy from this output.
+        click.echo(one_time_password_block(password))
     finally:
         store.close()
+
+
+def one_time_password_block(password: str) -> str:
+    """The administrator's one-time password, framed so that it cannot be missed."""
+    rule = "=" * 72
+    return "\n".join(
+        (
+            "",
+            rule,
+            f"administrator: admin, one-time password: {password}",
+            "shown only this once: keep it until you choose your own with "
+            "'sealtrail user password admin'",
+            rule,
+        )
+    )
 
 
 def _open_sponsor_account(app: SealTrail, settings: Settings) -> None:
@@ -159,11 +175,18 @@ def demo(store: Store) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    help="gunicorn's log on stderr (warning: no start-up lines; the access log is on stdout).",
+)
 @one_line_errors
-def serve(host: str, port: int, workers: int) -> None:
+def serve(host: str, port: int, workers: int, log_level: str) -> None:
     """Serve the API with gunicorn (a production WSGI server)."""
     open_store().close()  # fail here, in one line, rather than in every worker
-    run_server(host, port, workers)
+    run_server(host, port, workers, log_level=log_level)
 
 
 @main.command()

@@ -22,12 +22,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return app
 
 
-def serve(host: str, port: int, workers: int) -> None:
+def serve(host: str, port: int, workers: int, *, log_level: str = "info") -> None:
     """Run gunicorn in the foreground until interrupted."""
     _Gunicorn(
         {
             "bind": f"{host}:{port}",
             "workers": workers,
+            "loglevel": log_level,
             "accesslog": "-",
             "timeout": 60,
             "graceful_timeout": 10,
