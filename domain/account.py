@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -80,6 +80,18 @@ class KeyNotRegistered(DomainError):
     title = "Key not registered"
 
 
+class KeyEndPassed(DomainError):
+    """A key's end (rotation or revocation) that is already past when the change is stored,
+    not stated as retroactive (answered 422).
+
+    Events may have been recorded with the key after that instant, while it was still in
+    force; a later end would make them invalid behind the store's back. A past end must say
+    so (``retroactive``), so that what it disowns is named as such.
+    """
+
+    title = "Key end already passed"
+
+
 class KeyAlreadyRevoked(AccountRuleViolated):
     """A revoked key is never revoked again, nor rotated: its end is already on record."""
 
@@ -137,6 +149,7 @@ class RegisteredKey:
     valid_from: datetime
     registered_at: datetime
     revoked_at: datetime | None = None
+    revoked_retroactively: bool = False
 
     @property
     def effective_from(self) -> datetime:
@@ -144,9 +157,39 @@ class RegisteredKey:
         return max(self.valid_from, self.registered_at)
 
     def is_valid_at(self, moment: datetime) -> bool:
-        """True from :attr:`effective_from` (inclusive) until ``revoked_at`` (exclusive)."""
+        """True from :attr:`effective_from` (inclusive) until ``revoked_at`` (exclusive).
+
+        The one comparison of a key's validity: the store runs it on the way in and every
+        verifier runs it again, on the same instants to the microsecond.
+        """
         return self.effective_from <= moment and (
             self.revoked_at is None or moment < self.revoked_at
+        )
+
+
+def next_whole_second(moment: datetime) -> datetime:
+    """The key boundary of a change asked for "now": the next whole second, strictly after.
+
+    Boundaries are signed to the second. Rounding "now" down would put the boundary before
+    events already recorded with the key in the same second; rounding up never does.
+    """
+    return moment.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
+
+
+def check_key_end(end: datetime, retroactive: bool | None, now: datetime) -> None:
+    """A key's end is not past when the change is stored, unless stated as retroactive.
+
+    Run by the command, and again by the store once it holds the write turn: every event
+    recorded before that turn was recorded before ``now``, so an end not before ``now`` cuts
+    none of them off.
+
+    Raises:
+        KeyEndPassed: ``end`` is before ``now`` and the change does not say ``retroactive``.
+    """
+    if end < now and not retroactive:
+        raise KeyEndPassed(
+            f"the key's end {end.astimezone(UTC).isoformat()} is already past; state a later "
+            "instant, or mark the change retroactive"
         )
 
 
@@ -236,10 +279,19 @@ class Account(SignedAggregate):
         key_id: str
         public_key: str
         rotated_at: datetime
+        retroactive: bool | None = None
+        """True when ``rotated_at`` was already past: the old key is disowned back to then."""
+
+        @property
+        def key_end(self) -> datetime:
+            """When the old key stops being valid."""
+            return self.rotated_at
 
         def apply(self, account: Account) -> None:
             old = account.keys[self.old_key_id]
-            account.keys[self.old_key_id] = replace(old, revoked_at=self.rotated_at)
+            account.keys[self.old_key_id] = replace(
+                old, revoked_at=self.rotated_at, revoked_retroactively=bool(self.retroactive)
+            )
             account.keys[self.key_id] = RegisteredKey(
                 self.key_id, self.public_key, self.rotated_at, registered_at=self.timestamp
             )
@@ -250,10 +302,19 @@ class Account(SignedAggregate):
         key_id: str
         revoked_at: datetime
         reason: str
+        retroactive: bool | None = None
+        """True when ``revoked_at`` was already past: the key is disowned back to then."""
+
+        @property
+        def key_end(self) -> datetime:
+            """When the key stops being valid."""
+            return self.revoked_at
 
         def apply(self, account: Account) -> None:
             key = account.keys[self.key_id]
-            account.keys[self.key_id] = replace(key, revoked_at=self.revoked_at)
+            account.keys[self.key_id] = replace(
+                key, revoked_at=self.revoked_at, revoked_retroactively=bool(self.retroactive)
+            )
 
     class PasswordChanged(Event):
         """The password was changed (never the password itself: a hash is a secret).
@@ -366,24 +427,42 @@ class Account(SignedAggregate):
         )
 
     def rotate_key(
-        self, *, old_key_id: str, key_id: str, public_key: str, rotated_at: datetime
+        self,
+        *,
+        old_key_id: str,
+        key_id: str,
+        public_key: str,
+        rotated_at: datetime,
+        retroactive: bool | None = None,
     ) -> None:
-        """Replace a key by a new one from a stated instant."""
+        """Replace a key by a new one from a stated instant (a past one only if retroactive)."""
         self._check_live_key(old_key_id)
         if key_id in self.keys:
             raise KeyAlreadyRegistered(f"{key_id} is already registered for {self.user_id}")
+        check_key_end(rotated_at, retroactive, datetime.now(UTC))
         self.trigger_event(
             self.KeyRotated,
             old_key_id=old_key_id,
             key_id=key_id,
             public_key=public_key,
             rotated_at=rotated_at,
+            retroactive=retroactive,
         )
 
-    def revoke_key(self, *, key_id: str, revoked_at: datetime, reason: str) -> None:
-        """Revoke a key from a stated instant; later signatures with it are refused."""
+    def revoke_key(
+        self, *, key_id: str, revoked_at: datetime, reason: str, retroactive: bool | None = None
+    ) -> None:
+        """Revoke a key from a stated instant (a past one only if retroactive); later
+        signatures with it are refused."""
         self._check_live_key(key_id)
-        self.trigger_event(self.KeyRevoked, key_id=key_id, revoked_at=revoked_at, reason=reason)
+        check_key_end(revoked_at, retroactive, datetime.now(UTC))
+        self.trigger_event(
+            self.KeyRevoked,
+            key_id=key_id,
+            revoked_at=revoked_at,
+            reason=reason,
+            retroactive=retroactive,
+        )
 
     def change_password(self, *, changed_by: str, temporary: bool) -> None:
         """Record that the password was changed (the hash itself is kept outside the log)."""

@@ -16,7 +16,13 @@ from domain.account import SYSTEM_USER, Account, RegisteredKey
 from domain.signed import SignedAggregate
 from domain.wire import instant_from_wire, instant_to_wire
 from signatures.authorship import verify_signature
-from signatures.errors import ContentMismatch, KeyNotValid, SigningTimeInvalid, UnknownKey
+from signatures.errors import (
+    ContentMismatch,
+    KeyNotValid,
+    KeyRevokedRetroactively,
+    SigningTimeInvalid,
+    UnknownKey,
+)
 from signatures.keys import public_key_from_text
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -77,6 +83,8 @@ def attribute(
             differs from the account's.
         UnknownKey: the signer has no such key (or no account).
         KeyNotValid: the key was not yet valid, or already revoked, when the event was recorded.
+        KeyRevokedRetroactively: the key was revoked from before the event by a change stated
+            as retroactive.
         SignatureInvalid: the signature does not verify.
         SigningTimeInvalid: the signature claims a time after the event was recorded.
     """
@@ -84,6 +92,13 @@ def attribute(
     signer = signer_of(body)
     key = _key_for(signer, accounts, anchor)
     if not key.is_valid_at(event.recorded_at):
+        if key.revoked_retroactively and key.effective_from <= event.recorded_at:
+            assert key.revoked_at is not None
+            raise KeyRevokedRetroactively(
+                f"{signer.key_id} of {signer.user_id} was not valid at "
+                f"{event.recorded_at.isoformat()}: disowned retroactively from "
+                f"{key.revoked_at.isoformat()}"
+            )
         raise KeyNotValid(
             f"{signer.key_id} of {signer.user_id} was not valid at "
             f"{event.recorded_at.isoformat()} (valid from {key.effective_from.isoformat()}"

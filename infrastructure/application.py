@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,10 +21,12 @@ from domain.account import (
     SYSTEM_USER,
     Account,
     AccountAlreadyLocked,
+    KeyEndPassed,
     RegisteredKey,
     Role,
     account_stream,
     check_user_id,
+    next_whole_second,
     server_anchor,
 )
 from domain.authorship import Authorship, authored
@@ -58,6 +60,9 @@ from signatures.keys import key_id, public_key_from_text, public_key_to_text
 from signatures.receipts import seal_receipt
 
 SYSTEM_PRINTED_NAME = "sealtrail server (console administration)"
+
+END_KEY_ATTEMPTS = 3
+"""Tries of a rotation or revocation "now" whose second passed before its write turn came."""
 
 
 class VersionConflict(DomainError):
@@ -201,13 +206,6 @@ def _key_fields(public_key: str, valid_from: datetime) -> dict[str, Any]:
         "public_key": public_key_to_text(parsed),
         "valid_from": _whole_seconds(valid_from),
     }
-
-
-def _next_whole_second() -> datetime:
-    # "Revoke now" must not reach back over events recorded earlier in the same second, which
-    # truncating the instant to the second would do.
-    now = datetime.now(UTC)
-    return _whole_seconds(now) + timedelta(seconds=1) if now.microsecond else now
 
 
 def _whole_seconds(moment: datetime) -> datetime:
@@ -440,15 +438,18 @@ class SealTrail(Application[UUID]):
         rotated_at: datetime | None = None,
         by: Signatory | None = None,
     ) -> str:
-        """Replace a key by another from a stated instant (now by default); returns the new id."""
+        """Replace a key by another from a stated instant; returns the new key's id.
+
+        Without an instant, the next whole second (:func:`next_whole_second`); a stated
+        instant already past is recorded as retroactive.
+        """
         parsed = public_key_from_text(public_key)
         fields = {
             "old_key_id": old_key_id,
             "key_id": key_id(parsed),
             "public_key": public_key_to_text(parsed),
-            "rotated_at": _whole_seconds(rotated_at or datetime.now(UTC)),
         }
-        self._act(user_id, [("KeyRotated", fields)], by)
+        self._end_key(user_id, "KeyRotated", fields, "rotated_at", rotated_at, by)
         return str(fields["key_id"])
 
     def revoke_key(
@@ -460,13 +461,36 @@ class SealTrail(Application[UUID]):
         reason: str,
         by: Signatory | None = None,
     ) -> None:
-        """Revoke a key from a stated instant (now by default)."""
-        fields = {
-            "key_id": key_id,
-            "revoked_at": _whole_seconds(revoked_at) if revoked_at else _next_whole_second(),
-            "reason": reason,
-        }
-        self._act(user_id, [("KeyRevoked", fields)], by)
+        """Revoke a key from a stated instant, as :meth:`rotate_key` takes it (now by default)."""
+        fields = {"key_id": key_id, "reason": reason}
+        self._end_key(user_id, "KeyRevoked", fields, "revoked_at", revoked_at, by)
+
+    def _end_key(
+        self,
+        user_id: str,
+        kind: str,
+        fields: dict[str, Any],
+        end_field: str,
+        stated: datetime | None,
+        by: Signatory | None,
+    ) -> None:
+        """Record a rotation or revocation with the boundary rule of docs/signing.md."""
+        for attempt in range(1, END_KEY_ATTEMPTS + 1):
+            now = datetime.now(UTC)
+            ends: dict[str, Any]
+            if stated is None:
+                ends = {end_field: next_whole_second(now)}
+            else:
+                end = _whole_seconds(stated)
+                ends = {end_field: end, **({"retroactive": True} if end < now else {})}
+            try:
+                self._act(user_id, [(kind, {**fields, **ends})], by)
+                return
+            except KeyEndPassed:
+                # "Now" became the past while the change waited for its write turn (a loaded
+                # store): sign the next second instead. A stated instant is the person's own.
+                if stated is not None or attempt == END_KEY_ATTEMPTS:
+                    raise
 
     def lock_account(
         self,

@@ -7,18 +7,20 @@ inserted; a failing check raises and the batch is not written at all.
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Recording
 
-from domain.account import Account, RegisteredKey
+from domain.account import Account, RegisteredKey, check_key_end
 from domain.attribution import AccountLookup, attribute
 from domain.signed import SignedAggregate
 from domain.subject import Subject
-from infrastructure.merkle_log import LEAF_DATA, PendingLeaf
+from infrastructure.merkle_log import ADMISSION, LEAF_DATA, PendingLeaf, ReadAfter
 from signatures.chain import GENESIS_HASH, check_link
 from signatures.errors import ChainBroken, VerificationError
 from signatures.record_hash import RecordHashes
@@ -59,17 +61,28 @@ class SealedEventStore(EventStore[UUID]):
         return self._leaf_indexes.get(position)
 
     def put(self, domain_events: Sequence[Any], **kwargs: Any) -> list[Recording[UUID]]:
-        """Check every event of the batch, then insert the batch in one transaction."""
+        """Check every event of the batch, then insert the batch in one transaction.
+
+        The signers' accounts are checked again inside that transaction, once the write turn
+        is held (:meth:`admit_under_turn`): a key rotated or revoked by another process after
+        the first check cannot let an event in that verify would then refuse.
+        """
         heads: dict[UUID, str] = {}
         # The application may hand over accounts it has just loaded for this command.
-        known: dict[str, Account] = kwargs.pop(KNOWN_ACCOUNTS, {})
+        known: dict[str, Account] = dict(kwargs.pop(KNOWN_ACCOUNTS, {}))
         for index, event in enumerate(domain_events):
             self.admit(event, heads, known)
             heads[event.originator_id] = event.event_hash
             if isinstance(event, Subject.RecordsSigned):
                 self.check_signature_linked(event, domain_events[:index])
         leaves = [PendingLeaf(event.leaf_data) for event in domain_events]
-        recordings = super().put(domain_events, **kwargs, **{LEAF_DATA: leaves})
+
+        def admit_under_turn(read_after: ReadAfter) -> None:
+            self.admit_under_turn(domain_events, known, read_after)
+
+        recordings = super().put(
+            domain_events, **kwargs, **{LEAF_DATA: leaves, ADMISSION: admit_under_turn}
+        )
         for leaf in leaves:
             assert leaf.position is not None and leaf.leaf_index is not None
             self._leaf_indexes[leaf.position] = leaf.leaf_index
@@ -90,14 +103,59 @@ class SealedEventStore(EventStore[UUID]):
         """
         if not isinstance(event, SignedAggregate.Event):
             raise UnsignedEventRefused(f"{type(event).__qualname__} carries no signature")
-        known = known or {}
-        attribute(
-            event, lambda user_id: known.get(user_id) or self._accounts(user_id), self._anchor()
-        )
+        used = known if known is not None else {}
+
+        def account_of(user_id: str) -> Account | None:
+            # Remember the account each signer was checked against, to check it again later.
+            account = used.get(user_id) or self._accounts(user_id)
+            if account is not None:
+                used[user_id] = account
+            return account
+
+        attribute(event, account_of, self._anchor())
         previous = heads.get(event.originator_id) or self.stored_hash(
             event.originator_id, event.originator_version - 1
         )
         check_link(previous, event.previous_hash)
+
+    def admit_under_turn(
+        self, events: Sequence[Any], used: dict[str, Account], read_after: ReadAfter
+    ) -> None:
+        """Check the batch again, inside the insert's transaction, with the write turn held.
+
+        Every event recorded before this turn is in the store now, and none can be added until
+        it ends. So a key's end stated in the batch must not be past (an event may have been
+        recorded with that key up to now), and each signer's account is read again: if it has
+        changed since ``used`` was loaded, the batch's events are attributed anew with it.
+
+        Raises:
+            KeyEndPassed, KeyNotValid, UnknownKey and the other attribution errors.
+        """
+        now = datetime.now(UTC)
+        for event in events:
+            if isinstance(event, Account.KeyRotated | Account.KeyRevoked):
+                check_key_end(event.key_end, event.retroactive, now)
+        current: dict[str, Account] = {}
+        # On SQLite the batch is already inserted when this runs; it is not what it is checked by.
+        batch = {(event.originator_id, event.originator_version) for event in events}
+        for user_id, account in used.items():
+            newer = [
+                stored
+                for stored in read_after(account.id, account.version)
+                if (stored.originator_id, stored.originator_version) not in batch
+            ]
+            if newer:
+                changed = copy.deepcopy(account)
+                for stored in newer:
+                    event = self.mapper.to_domain_event(stored)
+                    assert isinstance(event, Account.Event)
+                    changed = event.mutate(changed)
+                current[user_id] = changed
+        if not current:
+            return
+        accounts = {**used, **current}
+        for event in events:
+            attribute(event, accounts.get, self._anchor())
 
     def check_signature_linked(
         self, event: Subject.RecordsSigned, earlier_in_batch: Sequence[Any] = ()

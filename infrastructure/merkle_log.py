@@ -16,11 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from psycopg import Cursor
+from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 from sqlalchemy import (
     BigInteger,
@@ -79,6 +80,13 @@ APPEND_ONLY_TABLES = ("merkle_leaves", "merkle_nodes", "checkpoints", "log_ident
 
 LEAF_DATA = "leaf_data"
 """The keyword argument by which the event store hands each event's pending leaf to the recorder."""
+
+ADMISSION = "admission"
+"""The keyword argument of the event store's last check, run by the recorder in the insert's
+transaction once the write turn is held, and given a :data:`ReadAfter` on that transaction."""
+
+ReadAfter = Callable[[UUID, int], list[StoredEvent]]
+"""The stored events of one stream after a version, read in the insert's own transaction."""
 
 
 @dataclass
@@ -153,6 +161,25 @@ class _TreeWriter:
         self._command(INSERT_NODE, (level, index, value))
 
 
+def _admit(kwargs: dict[str, Any], read_after: ReadAfter) -> None:
+    admission = kwargs.get(ADMISSION)
+    if admission is None:
+        raise RuntimeError("events reach the recorder only through the sealed event store")
+    admission(read_after)
+
+
+def _stored_events(rows: Sequence[Any], originator_id: UUID) -> list[StoredEvent]:
+    return [
+        StoredEvent(
+            originator_id=originator_id,
+            originator_version=int(version),
+            topic=str(topic),
+            state=bytes(state),
+        )
+        for version, topic, state in rows
+    ]
+
+
 def _pending_leaves(
     kwargs: dict[str, Any], stored_events: Sequence[StoredEvent]
 ) -> list[PendingLeaf]:
@@ -186,7 +213,22 @@ class SealedSQLiteRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         makers = _pending_leaves(kwargs, stored_events)
+        table = self.events_table_name  # eventsourcing's own name, never user input
+
+        def read_after(originator_id: UUID, version: int) -> list[StoredEvent]:
+            c.execute(
+                f"SELECT originator_version, topic, state FROM {table} "  # noqa: S608
+                "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version",
+                (originator_id.hex, version),
+            )
+            return _stored_events(c.fetchall(), originator_id)
+
+        # The insert first: it takes SQLite's write lock, and a read before it would pin a
+        # snapshot that another connection's commit (sessions, views) makes unwritable. From
+        # here until commit no other writer can add an event, so what the admission reads
+        # stays true; a refusal rolls the insert back.
         positions = super()._insert_events(c, stored_events, **kwargs)
+        _admit(kwargs, read_after)
         assert positions is not None
 
         def query(statement: str, params: tuple[Any, ...]) -> list[Any]:
@@ -211,6 +253,23 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         _pending_leaves(kwargs, stored_events)
+        # The table lock the insert would take anyway, taken first: from here until commit no
+        # other writer can add an event, so what the admission reads stays true.
+        self._lock_table(curs)
+        select = sql.SQL(
+            "SELECT originator_version, topic, state FROM {schema}.{table} "
+            "WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version"
+        ).format(
+            schema=sql.Identifier(self.datastore.schema),
+            table=sql.Identifier(self.events_table_name),
+        )
+
+        def read_after(originator_id: UUID, version: int) -> list[StoredEvent]:
+            curs.execute(select, (originator_id, version))
+            rows = [(r["originator_version"], r["topic"], r["state"]) for r in curs.fetchall()]
+            return _stored_events(rows, originator_id)
+
+        _admit(kwargs, read_after)
         super()._insert_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(

@@ -35,6 +35,13 @@ class KeyNotValid(VerificationError):
     kind = "key-not-valid"
 
 
+class KeyRevokedRetroactively(KeyNotValid):
+    """The key was valid when the event was recorded, but a later rotation or revocation,
+    stated as retroactive, disowned it from an earlier instant (a key found compromised)."""
+
+    kind = "key-revoked-retroactively"
+
+
 class ChainBroken(VerificationError):
     """An event does not commit to the hash of the event before it in its subject's stream."""
 

@@ -394,7 +394,13 @@ def register(main: click.Group, wrap: Decorator, with_store: Decorator) -> None:
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="The new public key",
     )
-    @click.option("--at", "at", default=None, help="UTC instant, e.g. 2026-11-23T10:00:00Z (now)")
+    @click.option(
+        "--at",
+        "at",
+        default=None,
+        help="UTC instant, e.g. 2026-11-23T10:00:00Z (default: the next whole second; a past "
+        "instant is recorded as retroactive)",
+    )
     @administrator_options
     def key_rotate(
         store: Store,
@@ -420,7 +426,13 @@ def register(main: click.Group, wrap: Decorator, with_store: Decorator) -> None:
     @click.option("--user", "user_id", required=True)
     @click.option("--key-id", "revoked_key_id", required=True)
     @click.option("--reason", required=True)
-    @click.option("--at", "at", default=None, help="UTC instant, e.g. 2026-11-23T10:00:00Z (now)")
+    @click.option(
+        "--at",
+        "at",
+        default=None,
+        help="UTC instant, e.g. 2026-11-23T10:00:00Z (default: the next whole second; a past "
+        "instant is recorded as retroactive)",
+    )
     @administrator_options
     def key_revoke(
         store: Store,

@@ -90,6 +90,9 @@ class KeyRotatedData(StrictSchema):
     key_id = ma.fields.String(required=True, validate=KEY_ID)
     public_key = ma.fields.String(required=True, validate=PUBLIC_KEY)
     rotated_at = Instant(required=True)
+    retroactive = StrictBoolean(
+        metadata={"description": "true when rotated_at is already past (required then)"}
+    )
 
 
 class KeyRevokedData(StrictSchema):
@@ -98,6 +101,9 @@ class KeyRevokedData(StrictSchema):
     key_id = ma.fields.String(required=True, validate=KEY_ID)
     revoked_at = Instant(required=True)
     reason = Text(max_length=500, required=True)
+    retroactive = StrictBoolean(
+        metadata={"description": "true when revoked_at is already past (required then)"}
+    )
 
 
 class PasswordChangedData(StrictSchema):

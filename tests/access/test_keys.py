@@ -4,12 +4,15 @@ stored later event is a finding of ``sealtrail verify``."""
 
 from __future__ import annotations
 
+import copy
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.account import KeyAlreadyRevoked, KeyNotRegistered, Role
+from api.submissions import submission_from
+from domain.account import KeyAlreadyRevoked, KeyEndPassed, KeyNotRegistered, Role
+from domain.authorship import Authorship, authored
 from infrastructure.bootstrap import Store
 from signatures.errors import KeyNotValid, UnknownKey
 from tests.access.conftest import Admin, assert_problem, bearer, make_admin, make_person, new_key
@@ -31,13 +34,107 @@ def findings(store: Store) -> list[tuple[str | None, int | None, str]]:
     return [(f.stream, f.version, f.kind) for f in store.verifier(workers=1).verify().findings]
 
 
+def wait_until(moment: datetime) -> None:
+    """Sleep until the clock has passed ``moment``."""
+    time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + 0.01)
+
+
+def test_a_rotation_now_takes_effect_at_the_next_whole_second_after_the_events_before_it(
+    timed_any: Store, coordinator: Person, any_admin: Admin
+) -> None:
+    first = coordinator.record(timed_any, "RP-101", "Screened", screening())
+
+    timed_any.app.rotate_key(
+        user_id="coord1",
+        old_key_id=coordinator.key_id,
+        public_key=new_key()[1],
+        by=any_admin.signatory,
+    )
+
+    end = timed_any.app.account("coord1").keys[coordinator.key_id].revoked_at
+    assert end is not None and end.microsecond == 0
+    assert end > datetime.fromisoformat(first["server_time"])
+    # The event recorded just before, in the same second as the rotation, stays valid.
+    assert findings(timed_any) == []
+
+
+def test_a_revocation_now_takes_effect_at_the_next_whole_second(
+    timed_any: Store, coordinator: Person, any_admin: Admin
+) -> None:
+    coordinator.record(timed_any, "RP-101", "Screened", screening())
+    before = datetime.now(UTC)
+
+    timed_any.app.revoke_key(
+        user_id="coord1",
+        key_id=coordinator.key_id,
+        revoked_at=None,
+        reason="lost",
+        by=any_admin.signatory,
+    )
+
+    end = timed_any.app.account("coord1").keys[coordinator.key_id].revoked_at
+    assert end == before.replace(microsecond=0) + timedelta(seconds=1)
+    assert findings(timed_any) == []
+
+
+def test_a_write_checked_against_an_account_loaded_before_a_revocation_is_refused(
+    timed_any: Store, coordinator: Person, any_admin: Admin
+) -> None:
+    # The account as a server worker loaded it to authenticate the request, before another
+    # process revoked the key: the store must not admit the write on that stale copy.
+    loaded_at_authentication = copy.deepcopy(timed_any.app.account("coord1"))
+    timed_any.app.revoke_key(
+        user_id="coord1",
+        key_id=coordinator.key_id,
+        revoked_at=None,
+        reason="lost",
+        by=any_admin.signatory,
+    )
+    wait_until(timed_any.app.account("coord1").keys[coordinator.key_id].revoked_at)
+    body = coordinator.body("RP-101", "Screened", screening())
+
+    with pytest.raises(KeyNotValid, match="revoked at"):
+        timed_any.app.record(
+            submission_from(body, coordinator.sign(body)),
+            actor_id="coord1",
+            actor=loaded_at_authentication,
+        )
+    assert findings(timed_any) == []
+    assert timed_any.app.find_subject("NCT01297972/RP-101") is None
+
+
+def test_a_key_end_already_past_is_refused_unless_stated_as_retroactive(
+    timed: Store, admin: Admin
+) -> None:
+    person = make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    past = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    account = timed.app.account("coord1", to_change=True)
+
+    with pytest.raises(KeyEndPassed), authored(Authorship("{}", "")):
+        account.revoke_key(key_id=person.key_id, revoked_at=past, reason="lost")
+    with pytest.raises(KeyEndPassed), authored(Authorship("{}", "")):
+        account.rotate_key(
+            old_key_id=person.key_id,
+            key_id=new_key()[2],
+            public_key=new_key()[1],
+            rotated_at=past,
+        )
+    timed.app.revoke_key(
+        user_id="coord1", key_id=person.key_id, revoked_at=past, reason="lost", by=admin.signatory
+    )
+
+    (revoked,) = [
+        r.event for r in timed.app.account_history("coord1") if r.event.kind() == "KeyRevoked"
+    ]
+    assert revoked.authorship.body()["data"]["retroactive"] is True
+
+
 def test_rotation_keeps_old_events_verifiable_and_the_new_key_signs_from_then_on(
     timed_any: Store, coordinator: Person, any_admin: Admin
 ) -> None:
     coordinator.record(timed_any, "RP-101", "Screened", screening())
     old_key = coordinator.private_key
     private_key, public_key, new_id = new_key()
-    time.sleep(1.1)  # rotation instants are whole seconds: keep the first event before it
 
     rotated = timed_any.app.rotate_key(
         user_id="coord1",
@@ -45,6 +142,7 @@ def test_rotation_keeps_old_events_verifiable_and_the_new_key_signs_from_then_on
         public_key=public_key,
         by=any_admin.signatory,
     )
+    wait_until(timed_any.app.account("coord1").keys[new_id].valid_from)
     coordinator.private_key = private_key
     coordinator.record(timed_any, "RP-101", "ConsentObtained", consent())
     coordinator.private_key = old_key
@@ -92,7 +190,9 @@ def test_a_revocation_dated_before_stored_events_makes_each_of_them_a_finding(
         by=admin.signatory,
     )
 
-    assert findings(timed) == [("NCT01297972/RP-101", 2, "key-not-valid")]
+    # Recorded while the key was in force, disowned afterwards: named as such, not as an
+    # event the store should have refused.
+    assert findings(timed) == [("NCT01297972/RP-101", 2, "key-revoked-retroactively")]
 
 
 def test_a_write_with_a_revoked_key_is_refused_over_the_api(
@@ -110,7 +210,7 @@ def test_a_write_with_a_revoked_key_is_refused_over_the_api(
 
     response = site_client.submit(person, "Screened", screening())
 
-    assert_problem(response, 422, detail="was not valid")
+    assert_problem(response, 422, detail="disowned retroactively")
 
 
 def test_a_key_is_revoked_once_and_never_rotated_after(timed: Store, admin: Admin) -> None:
@@ -149,7 +249,8 @@ def test_an_unknown_key_cannot_be_revoked_or_rotated(timed: Store, admin: Admin)
 def test_keys_are_rotated_and_revoked_over_the_api(site_client: Site, admin: Admin) -> None:
     person = make_person(site_client.store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
     _, public_key, new_id = new_key()
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    soon = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    past = (datetime.now(UTC) - timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     headers = bearer(site_client, admin)
 
     rotated = site_client.client.post(
@@ -163,7 +264,7 @@ def test_keys_are_rotated_and_revoked_over_the_api(site_client: Site, admin: Adm
                         "old_key_id": person.key_id,
                         "key_id": new_id,
                         "public_key": public_key,
-                        "rotated_at": now,
+                        "rotated_at": soon,
                     },
                 )
             ]
@@ -175,7 +276,9 @@ def test_keys_are_rotated_and_revoked_over_the_api(site_client: Site, admin: Adm
         json={
             "events": [
                 admin.signed(
-                    "coord1", "KeyRevoked", {"key_id": new_id, "revoked_at": now, "reason": "x"}
+                    "coord1",
+                    "KeyRevoked",
+                    {"key_id": new_id, "revoked_at": past, "reason": "x", "retroactive": True},
                 )
             ]
         },
@@ -188,7 +291,7 @@ def test_keys_are_rotated_and_revoked_over_the_api(site_client: Site, admin: Adm
                 admin.signed(
                     "coord1",
                     "KeyRevoked",
-                    {"key_id": new_key()[2], "revoked_at": now, "reason": "x"},
+                    {"key_id": new_key()[2], "revoked_at": soon, "reason": "x"},
                 )
             ]
         },
@@ -198,6 +301,31 @@ def test_keys_are_rotated_and_revoked_over_the_api(site_client: Site, admin: Adm
     assert rotated.status_code == 201, rotated.get_data(as_text=True)
     assert revoked.status_code == 201, revoked.get_data(as_text=True)
     assert_problem(unknown, 404, title="Key not registered")
+
+
+def test_a_past_key_end_signed_without_retroactive_is_refused_over_the_api(
+    site_client: Site, admin: Admin
+) -> None:
+    person = make_person(site_client.store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    past = (datetime.now(UTC) - timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    before = len(site_client.store.app.account_history("coord1"))
+
+    response = site_client.client.post(
+        "/v1/accounts",
+        json={
+            "events": [
+                admin.signed(
+                    "coord1",
+                    "KeyRevoked",
+                    {"key_id": person.key_id, "revoked_at": past, "reason": "x"},
+                )
+            ]
+        },
+        headers=bearer(site_client, admin),
+    )
+
+    assert_problem(response, 422, title="Key end already passed")
+    assert len(site_client.store.app.account_history("coord1")) == before
 
 
 def test_a_key_event_whose_key_id_is_not_its_keys_is_refused(
