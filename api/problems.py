@@ -14,6 +14,7 @@ import marshmallow as ma
 from flask import Flask, Response, current_app, json
 from werkzeug.exceptions import HTTPException
 
+from api.store import EXTENSION
 from domain.account import AccountRuleViolated, KeyNotRegistered
 from domain.errors import (
     DomainError,
@@ -32,7 +33,9 @@ from infrastructure.application import (
 from infrastructure.checkpoints import ProofNotAvailable
 from infrastructure.credentials import AuthenticationFailed, PasswordRejected
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
+from infrastructure.outage import STORE_OUTAGES, outage_cause
 from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
+from infrastructure.settings import Settings
 from signatures.errors import VerificationError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -105,8 +108,27 @@ def from_exception(error: Exception) -> Response:
             title = getattr(error, "title", None) or _title(type(error).__name__)
             slug = getattr(error, "kind", None) if isinstance(error, VerificationError) else None
             headers = {"WWW-Authenticate": 'Bearer realm="sealtrail"'} if status == 401 else None
+            if status >= 500:
+                current_app.logger.error("%s: %s", title, error)
             return problem(status, title, str(error), slug=slug, headers=headers)
     raise error
+
+
+def from_outage(error: Exception) -> Response:
+    """The database could not be reached or used: 503 at once, and the cause on the console."""
+    store = current_app.extensions.get(EXTENSION)
+    settings = (
+        store.settings
+        if store is not None
+        else current_app.config.get("SEALTRAIL_SETTINGS") or Settings.from_environ()
+    )
+    current_app.logger.error("Store unavailable: %s", outage_cause(error, settings))
+    return problem(
+        503,
+        "Store unavailable",
+        "the store's database cannot be reached now; try again in a few seconds",
+        headers={"Retry-After": "2"},
+    )
 
 
 def from_http_exception(error: HTTPException) -> Response:
@@ -135,6 +157,8 @@ def register(app: Flask) -> None:
     """Install the handlers on the app (flask-smorest's HTTP handler is replaced in Api)."""
     for family, _status in STATUS_OF:
         app.register_error_handler(family, from_exception)
+    for outage in STORE_OUTAGES:
+        app.register_error_handler(outage, from_outage)
 
 
 def _unwrap_location(errors: Any) -> Any:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from infrastructure.errors import StoreNotInitialised
+from infrastructure.errors import ConfigurationError, StoreNotInitialised
 from signatures.keys import KeyFormatError
 
 Key = TypeVar("Key")
@@ -51,10 +51,29 @@ def read_key(path: Path, parse: Callable[[bytes], Key], *, name: str, missing: s
     Raises:
         StoreNotInitialised: the file is not there (``missing`` says what to do), or it does
             not hold the key ``name`` describes.
+        ConfigurationError: this account may not read it.
     """
     try:
-        return parse(path.read_bytes())
+        return parse(read_secret(path, name))
     except FileNotFoundError:
         raise StoreNotInitialised(missing) from None
     except KeyFormatError as error:
         raise StoreNotInitialised(f"the {name} at {path} is unreadable: {error}") from None
+
+
+def read_secret(path: Path, name: str) -> bytes:
+    """The bytes of a file under ``keys``.
+
+    Raises:
+        FileNotFoundError: it is not there.
+        ConfigurationError: it cannot be read (most often: another account owns it).
+    """
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot read the {name} at {path}: {error.strerror or error} (run sealtrail as "
+            "the account that owns SEALTRAIL_HOME and its keys)"
+        ) from None

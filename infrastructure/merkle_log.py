@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor, sql
@@ -36,6 +36,7 @@ from sqlalchemy import (
     select,
 )
 
+from infrastructure.postgres_pool import once_more_after_a_broken_connection
 from infrastructure.write_turns import WriteTurns
 from signatures.merkle import append_leaf
 
@@ -249,6 +250,38 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
     can never append to the tree at once.
     """
 
+    # eventsourcing retries each of these ten times on any operational error, which turns a
+    # database outage into a minute's wait per request: once, after a broken connection, is
+    # enough (infrastructure/postgres_pool.py).
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        insert = _undecorated(PostgresApplicationRecorder.insert_events)
+        positions: Sequence[int] | None = once_more_after_a_broken_connection(
+            self.datastore, lambda: insert(self, stored_events, **kwargs)
+        )
+        return positions
+
+    def select_events(self, originator_id: Any, **kwargs: Any) -> Sequence[StoredEvent]:
+        select_events = _undecorated(PostgresApplicationRecorder.select_events)
+        return once_more_after_a_broken_connection(
+            self.datastore, lambda: select_events(self, originator_id, **kwargs)
+        )
+
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Sequence[Notification]:
+        select = _undecorated(PostgresApplicationRecorder.select_notifications)
+        return once_more_after_a_broken_connection(
+            self.datastore, lambda: select(self, *args, **kwargs)
+        )
+
+    def max_notification_id(self) -> int | None:
+        maximum = _undecorated(PostgresApplicationRecorder.max_notification_id)
+        last: int | None = once_more_after_a_broken_connection(
+            self.datastore, lambda: maximum(self)
+        )
+        return last
+
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
@@ -291,6 +324,11 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
 
             _TreeWriter(query, command).append(positions, _pending_leaves(kwargs, stored_events))
         return positions
+
+
+def _undecorated(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The library's method without its retry decorator (functools.wraps keeps it)."""
+    return getattr(method, "__wrapped__", method)
 
 
 class StoredTree:

@@ -14,7 +14,7 @@ from functools import cached_property
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from infrastructure.errors import ConfigurationError
-from infrastructure.key_files import read_key, write_private, write_private_once
+from infrastructure.key_files import read_key, read_secret, write_private, write_private_once
 from infrastructure.settings import Settings
 from signatures.keys import (
     generate_private_key,
@@ -142,4 +142,4 @@ def token_secret(settings: Settings) -> bytes:
     if not path.exists():
         settings.ensure_directories()
         write_private_once(path, lambda: secrets.token_hex(32).encode("ascii"))
-    return path.read_bytes().strip()
+    return read_secret(path, "token secret").strip()

@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from infrastructure.errors import ConfigurationError
+from infrastructure.postgres_pool import eventsourcing_settings
 
 DEFAULT_DATABASE_URL = "sqlite:///var/sealtrail.sqlite3"
 DEFAULT_HOME = "./var"
@@ -87,17 +88,14 @@ class Settings:
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "infrastructure.postgres_pool:SealedPostgresFactory",
             "APPLICATION_RECORDER_TOPIC": "infrastructure.merkle_log:SealedPostgresRecorder",
             "POSTGRES_DBNAME": url.database or "postgres",
             "POSTGRES_HOST": url.host or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": url.username or "postgres",
             "POSTGRES_PASSWORD": url.password or "",
-            "POSTGRES_CONNECT_TIMEOUT": "5",
-            "POSTGRES_POOL_SIZE": "5",
-            "POSTGRES_MAX_OVERFLOW": "10",
-            "POSTGRES_LOCK_TIMEOUT": "10",
+            **eventsourcing_settings(),
         }
 
     def ensure_directories(self) -> None:

@@ -44,6 +44,7 @@ from sqlalchemy import (
 
 from domain.protocol import protocol_for
 from domain.subject import Subject
+from infrastructure.postgres_pool import sqlalchemy_pool_arguments
 from infrastructure.projection_runner import (
     PAGE,
     Applied,
@@ -115,7 +116,8 @@ def create_view_engine(settings: Settings) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(settings.database_url, pool_pre_ping=True)
+    url = settings.database_url
+    return create_engine(url, **sqlalchemy_pool_arguments(url.query))
 
 
 # -- the views ---------------------------------------------------------------------------------

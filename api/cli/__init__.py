@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError as DatabaseError
 
 from api.cli import accounts, client, demo_cohort, packets, projections, replay, reports
 from api.cli.people import UsageError
+from api.cli.server import check_workers_fit
 from api.cli.server import serve as run_server
 from domain.account import SPONSOR_ACCOUNT
 from domain.errors import DomainError
@@ -185,7 +186,9 @@ def demo(store: Store) -> None:
 @one_line_errors
 def serve(host: str, port: int, workers: int, log_level: str) -> None:
     """Serve the API with gunicorn (a production WSGI server)."""
-    open_store().close()  # fail here, in one line, rather than in every worker
+    settings = Settings.from_environ()
+    check_workers_fit(settings, workers)  # workers x connections under max_connections
+    open_store(settings).close()  # fail here, in one line, rather than in every worker
     run_server(host, port, workers, log_level=log_level)
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from gunicorn.app.base import BaseApplication
+
+from infrastructure.errors import ConfigurationError, StoreUnavailable
+from infrastructure.postgres_pool import beyond_max_connections
+from infrastructure.settings import Settings
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -20,6 +25,34 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         from wsgi import app  # each worker builds its own app (and its own connections)
 
         return app
+
+
+def check_workers_fit(settings: Settings, workers: int) -> None:
+    """Refuse to start more workers than PostgreSQL's ``max_connections`` can hold.
+
+    Raises:
+        ConfigurationError: they do not fit.
+        StoreUnavailable: the server cannot be asked.
+    """
+    if settings.is_sqlite:
+        return
+    url = settings.database_url
+    try:
+        problem = beyond_max_connections(
+            workers,
+            host=url.host or "127.0.0.1",
+            port=url.port or 5432,
+            user=url.username or "postgres",
+            password=url.password or None,
+            dbname=url.database or "postgres",
+        )
+    except psycopg.Error as error:
+        safe = url.render_as_string(hide_password=True)
+        raise StoreUnavailable(
+            f"cannot open the store at {safe}: {' '.join(str(error).split())}"
+        ) from None
+    if problem is not None:
+        raise ConfigurationError(problem)
 
 
 def serve(host: str, port: int, workers: int, *, log_level: str = "info") -> None:

@@ -1,0 +1,24 @@
+"""gunicorn's settings file: gunicorn reads it when started in this folder, as
+docs/deployment.md section 4 starts it (``gunicorn --workers 4 ... 'wsgi:app'``).
+
+Before any worker starts, it checks that the workers' connections fit under PostgreSQL's
+``max_connections`` (``sealtrail serve`` makes the same check): one line and exit 2 otherwise.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def on_starting(server: Any) -> None:
+    """Refuse to start workers the database cannot hold, or a store that cannot be reached."""
+    from api.cli.server import check_workers_fit
+    from infrastructure.errors import ConfigurationError, StoreUnavailable
+    from infrastructure.settings import Settings
+
+    try:
+        check_workers_fit(Settings.from_environ(), int(server.cfg.workers))
+    except (ConfigurationError, StoreUnavailable) as error:
+        sys.stderr.write(f"sealtrail: {error}\n")
+        sys.exit(2)
