@@ -17,7 +17,7 @@ import click
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import DBAPIError as DatabaseError
 
-from api.cli import accounts, client, demo_cohort, packets, projections, replay, reports
+from api.cli import accounts, backups, client, demo_cohort, packets, projections, replay, reports
 from api.cli.people import UsageError
 from api.cli.server import check_workers_fit
 from api.cli.server import serve as run_server
@@ -349,6 +349,7 @@ reports.register(main, one_line_errors, store_command)
 replay.register(main, one_line_errors, store_command)
 projections.register(main, one_line_errors, store_command)
 packets.register(main, one_line_errors, store_command)
+backups.register(main, one_line_errors, store_command)
 
 
 def _where(settings: Settings) -> str:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tarfile
+import threading
+import time
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -121,4 +124,71 @@ def test_a_restored_store_verifies_extends_the_checkpoint_and_takes_new_writes(
             assert restore.returncode == 0, restore.stderr
             check(restored)
     else:
+        check(make_settings(restored_home))
+
+
+def test_sealtrail_backup_under_writes_gives_a_note_the_restored_store_satisfies(
+    backend: str, store_settings: Settings, tmp_path: Path, person_in: PersonFactory
+) -> None:
+    """The checkpoint of ``sealtrail backup`` is sealed over exactly the copied state, so the
+    restored store extends it however many writes ran while the copy was made (a note sealed
+    after ``pg_dump`` read ``log-truncated``: exit 1, as if the store had been tampered with)."""
+    original = new_store(store_settings)
+    folder = tmp_path / "backup"
+    stop = threading.Event()
+    written: list[int] = []
+
+    def keep_writing() -> None:
+        while not stop.is_set():
+            receipt = coordinator.record(
+                original, f"RP-{len(written) + 200}", "Screened", screening()
+            )
+            written.append(int(receipt["leaf_index"]))
+
+    try:
+        coordinator = person_in(original, "coord1")
+        writer = threading.Thread(target=keep_writing)
+        writer.start()
+        try:
+            while len(written) < 3:
+                time.sleep(0.05)
+            done = sealtrail(store_settings, "backup", "--to", str(folder))
+            during = len(written)
+            time.sleep(0.2)
+        finally:
+            stop.set()
+            writer.join()
+    finally:
+        original.close()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(written) > during  # the store went on taking writes around the copy
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert (folder / "sealtrail-keys.tar.gz").stat().st_mode & 0o777 == 0o600
+    note = folder / "sealtrail-backup.note"
+    noted = int(note.read_text(encoding="utf-8").splitlines()[1])
+
+    restored_home = tmp_path / "restored"
+    restored_home.mkdir()
+    with tarfile.open(folder / "sealtrail-keys.tar.gz") as archive:
+        archive.extractall(restored_home, filter="data")
+
+    def check(restored: Settings) -> None:
+        verified = sealtrail(restored, "verify", "--from-checkpoint", str(note))
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert verified.stdout.strip().endswith(f"OK: {noted} events checked, 0 findings")
+
+    if backend == "postgres":
+        with scratch_postgres_database(require_postgres(), "sealtrail_test_restored") as url:
+            restored = make_settings(restored_home, url)
+            dump = str(folder / "sealtrail.dump")
+            restore = subprocess.run(
+                ["pg_restore", "--no-owner", f"--dbname={libpq_url(restored)}", dump],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert restore.returncode == 0, restore.stderr
+            check(restored)
+    else:
+        shutil.copy(folder / "sealtrail.sqlite3", restored_home / "store.sqlite3")
         check(make_settings(restored_home))
