@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError as DatabaseError
 
 from api.cli import accounts, backups, client, demo_cohort, packets, projections, replay, reports
 from api.cli.people import UsageError
+from api.cli.progress import progress
 from api.cli.server import check_workers_fit
 from api.cli.server import serve as run_server
 from domain.account import SPONSOR_ACCOUNT
@@ -168,7 +169,8 @@ def _open_sponsor_account(app: SealTrail, settings: Settings) -> None:
 @store_command
 def demo(store: Store) -> None:
     """Load the demonstration cohort through the signed write path (a rerun adds nothing)."""
-    added = demo_cohort.load(store, progress=sys.stderr.isatty())
+    with progress("demo") as shown:
+        added = demo_cohort.load(store, progress=shown)
     click.echo(f"demonstration cohort loaded: {added} new events (synthetic data)")
 
 
@@ -213,14 +215,11 @@ def verify(as_json: bool, checkpoint_file: Any, workers: int | None) -> None:
         if checkpoint_file is not None
         else None
     )
-    with log_verifier(workers=workers) as verifier:
-        if sys.stderr.isatty() and not as_json:
-            with click.progressbar(
-                length=verifier.approximate_count(), label="verifying", file=sys.stderr
-            ) as bar:
-                report = verifier.verify(progress=bar.update, external=external)
-        else:
-            report = verifier.verify(external=external)
+    with (
+        log_verifier(workers=workers) as verifier,
+        progress("verify", verifier.approximate_count()) as shown,
+    ):
+        report = verifier.verify(progress=shown.advance, external=external)
     if as_json:
         document = {
             "events": report.events,
@@ -251,8 +250,8 @@ def checkpoint(store: Store) -> None:
 def rebuild(store: Store) -> None:
     """Drop the projections, rebuild them from the log and print their digest."""
     store.views.runner.clear()  # first, so that the progress bar knows the whole length
-    with projections.progress_of(store.views, "rebuilding") as progress:
-        digest = store.views.rebuild(progress=progress)
+    with projections.progress_of(store.views, "rebuild") as shown:
+        digest = store.views.rebuild(progress=shown)
     click.echo(digest)
 
 

@@ -21,6 +21,7 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.cli.demo_data import COORDINATOR, INVESTIGATOR, SITE, STUDY, Record, cohort
+from api.cli.progress import Progress
 from api.submissions import submission_from
 from domain.account import Role
 from domain.subject import subject_stream
@@ -64,7 +65,7 @@ class DemoCohortDiverged(click.ClickException):
     """A demonstration subject's stored records are not the cohort's: resuming would corrupt it."""
 
 
-def load(store: Store, *, progress: bool = False) -> int:
+def load(store: Store, *, progress: Progress | None = None) -> int:
     """Load what is missing of the cohort; returns how many events were added.
 
     Raises:
@@ -78,18 +79,19 @@ def load(store: Store, *, progress: bool = False) -> int:
         for batch in _batches(code, records[_recorded(store, code, records) :])
     ]
     added = 0
-    with click.progressbar(
-        length=sum(len(batch.records) for batch in batches), label="demo", hidden=not progress
-    ) as bar:
-        for batch in batches:
-            staff = STAFF[batch.signer]
-            submissions = [
-                _submission(batch.code, record, staff, keys[batch.signer])
-                for record in batch.records
-            ]
-            store.app.record_batch(submissions, actor_id=staff.user_id)
-            added += len(submissions)
-            bar.update(len(submissions))
+    if progress is not None:
+        progress.count_to(sum(len(batch.records) for batch in batches))
+    for batch in batches:
+        staff = STAFF[batch.signer]
+        submissions = [
+            _submission(batch.code, record, staff, keys[batch.signer]) for record in batch.records
+        ]
+        store.app.record_batch(submissions, actor_id=staff.user_id)
+        added += len(submissions)
+        if progress is not None:
+            progress.advance(len(submissions))
+    if progress is not None:
+        progress.stage("bringing the views up to date")
     store.views.catch_up()
     return added
 

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from api.cli.people import console_person, person_option, signatory
+from api.cli.progress import progress
 from domain.permissions import Action, check_may
 from infrastructure.bootstrap import Store
 
@@ -23,12 +24,6 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 USAGE = 2
 REFUSED = 1
 OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
-
-
-def _say(what: str) -> None:
-    """What is being done, on stderr, when it is a terminal; nothing otherwise."""
-    if sys.stderr.isatty():
-        click.echo(f"  {what}...", err=True)
 
 
 def register(main: click.Group, one_line_errors: Decorator, store_command: Decorator) -> None:
@@ -80,9 +75,10 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
         else:
             signed_by = signatory(store, acting_as, signing_key)
             person = PacketSignatory(signed_by.user_id, signed_by.private_key)
-        data = build_packet(
-            store, study=study, signatory=person, documents=documents, progress=_say
-        )
+        with progress("packet build") as shown:
+            data = build_packet(
+                store, study=study, signatory=person, documents=documents, progress=shown.stage
+            )
         path = write_file(out, data)
         click.echo(f"{path}\tsha256:{sha256(data)}")
 
@@ -113,12 +109,13 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
         except OSError as error:
             click.echo(f"sealtrail: cannot read {packet_file}: {error.strerror}", err=True)
             sys.exit(USAGE)
-        report = verify_packet(
-            data,
-            redraw_documents=documents,
-            trusted_server_key=trusted_server_key,
-            progress=_say,
-        )
+        with progress("packet verify") as shown:
+            report = verify_packet(
+                data,
+                redraw_documents=documents,
+                trusted_server_key=trusted_server_key,
+                progress=shown.stage,
+            )
         if as_json:
             click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
         else:

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from api.cli.progress import progress
 from infrastructure.bootstrap import Store
 from infrastructure.projection_runner import subscriber
 from infrastructure.views import ProjectedViews
@@ -25,13 +26,10 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 @contextmanager
-def progress_of(views: ProjectedViews, label: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr for catching up, or None when stderr is not a terminal."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=max(views.behind(), 1), label=label, file=sys.stderr) as bar:
-        yield bar.update
+def progress_of(views: ProjectedViews, label: str) -> Iterator[Callable[[int], None]]:
+    """Catching up, reported on stderr (api.cli.progress): log positions applied so far."""
+    with progress(label, max(views.behind(), 1)) as shown:
+        yield shown.advance
 
 
 def register(main: click.Group, one_line_errors: Decorator, store_command: Decorator) -> None:
@@ -54,8 +52,8 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
         views = store.views
         restore = _stop_on_signals(views)  # before any work, so a signal is never a traceback
         try:
-            with progress_of(views, "projecting") as progress:
-                passed = views.catch_up(progress=progress, should_stop=views.stopped)
+            with progress_of(views, "project") as shown:
+                passed = views.catch_up(progress=shown, should_stop=views.stopped)
             if not follow:
                 click.echo(f"views up to date: {passed} log positions applied")
                 return

@@ -9,7 +9,6 @@ study, one site's for one subject); the CONEP reports are the sponsor's regulato
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -19,6 +18,7 @@ from typing import Any
 import click
 
 from api.cli.people import console_person, person_option
+from api.cli.progress import progress
 from domain.permissions import Action, check_may
 from infrastructure.bootstrap import Store
 from infrastructure.study_reports import served_study, study_outcomes
@@ -91,18 +91,9 @@ CHART_DPI = click.option(
 
 @contextmanager
 def _progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-    with click.progressbar(
-        length=max(length, 1), label=label, file=sys.stderr, hidden=not sys.stderr.isatty()
-    ) as bar:
-        done = 0
-
-        def update(count: int) -> None:
-            nonlocal done
-            bar.update(count - done)
-            done = count
-
-        yield update
+    """Subjects done so far, reported on stderr (api.cli.progress)."""
+    with progress(label, length) as shown:
+        yield shown.reach
 
 
 def _day(value: datetime | None) -> date | None:
@@ -154,8 +145,8 @@ def _register_documents(
             site = documents.load_subject(store, study_id, subject).site
             check_may(reader, Action.READ_CLINICAL_DATA, site)
             codes = [subject]
-        with _progress(len(codes), "reading") as progress:
-            rows = documents.audit_trail_rows(store, study_id, codes, period, progress)
+        with _progress(len(codes), "audit trail: reading") as shown:
+            rows = documents.audit_trail_rows(store, study_id, codes, period, shown)
         if form == "csv":
             content = renderings.audit_trail_csv(rows)
         else:
@@ -174,7 +165,7 @@ def _register_documents(
                     generated_at=datetime.now(UTC),
                 )
             else:
-                with _progress(len(codes), "drawing") as progress:
+                with _progress(len(codes), "audit trail: drawing") as shown:
                     content = documents.audit_trail_pdf(
                         store,
                         rows,
@@ -183,7 +174,7 @@ def _register_documents(
                         period=period,
                         checkpoint=checkpoint,
                         chart_dpi=chart_dpi,
-                        progress=progress,
+                        progress=shown,
                     )
         click.echo(documents.write_file(out, content))
 

@@ -40,7 +40,7 @@ def test_rebuild_gives_the_same_digest_run_after_run_and_as_built_page_by_page(
     assert store.views.rebuild() == incremental
 
 
-def test_sealtrail_rebuild_prints_the_same_digest_twice_and_no_progress_off_a_terminal(
+def test_sealtrail_rebuild_prints_the_same_digest_twice_and_nothing_else_on_stdout(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:
     record_all(sqlite_store, person_in(sqlite_store), course())
@@ -59,7 +59,8 @@ def test_sealtrail_rebuild_prints_the_same_digest_twice_and_no_progress_off_a_te
 
     assert [run.returncode for run in runs] == [0, 0], runs[0].stderr
     assert [run.stdout.strip() for run in runs] == [expected, expected]
-    assert [run.stderr for run in runs] == ["", ""]
+    # stderr, off a terminal, holds at most a progress line every few seconds
+    assert all(line.startswith("rebuild: ") for run in runs for line in run.stderr.splitlines())
 
 
 def open_person_in_both(stores: list[Store]) -> Person:
