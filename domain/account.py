@@ -22,9 +22,9 @@ from domain.signed import SignedAggregate
 from signatures.keys import key_id, public_key_from_text
 
 SYSTEM_USER = "system"
+"""The server itself: signs receipts, ``sealtrail init`` and what it observes (lockouts)."""
 SPONSOR_ACCOUNT = "sponsor"
 """The account of the sponsor's packet-signing key (infrastructure/sponsor_key.py)."""
-"""The server itself: signs receipts, ``sealtrail init`` and what it observes (lockouts)."""
 
 
 class Role(Enum):

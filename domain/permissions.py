@@ -8,9 +8,10 @@ and every console command that acts as a person checks one of these actions.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from enum import Enum
 
-from domain.account import Account, Role
+from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, Role
 from domain.errors import DomainError
 
 
@@ -159,12 +160,89 @@ def check_may_read_accounts(actor: Account) -> None:
     check_may(actor, Action.READ_ACCOUNTS)
 
 
+KEY_CUSTODY_ACCOUNTS = (SYSTEM_USER, SPONSOR_ACCOUNT)
+"""Accounts whose keys sign for the store and the sponsor, not for a person."""
+
+KEY_EVENT_KINDS = ("KeyRegistered", "KeyRotated", "KeyRevoked")
+
+
+class KeyCustodyViolated(NotPermitted):
+    """A change of the server's or the sponsor's key outside the key-custody procedure
+    (answered 403; a ``key-custody-broken`` finding when found in the log)."""
+
+    title = "Key custody"
+    kind = "key-custody-broken"
+
+
+def check_key_custody(
+    changed: Account | None,
+    user_id: str,
+    kind: str,
+    signer_id: str,
+    signer: Callable[[str], Account | None],
+) -> None:
+    """The key-custody procedure of docs/deployment.md, for one account event.
+
+    ``changed`` is the account as it stood before the event (None before it was opened);
+    ``signer`` looks up the signer's account as it stood then. The server's key is registered
+    once, when the store is initialised, by the server; the sponsor's packet key is registered
+    by the server as ``sealtrail init`` opens the account, and after that changed only by a
+    sponsor data manager in force, with their own key. Every other account's keys are
+    administered as usual.
+
+    Raises:
+        KeyCustodyViolated: a key event of ``system`` or ``sponsor`` outside that procedure.
+    """
+    if user_id not in KEY_CUSTODY_ACCOUNTS or kind not in KEY_EVENT_KINDS:
+        return
+    if (
+        signer_id == SYSTEM_USER
+        and kind == "KeyRegistered"
+        and (changed is None or not changed.keys)
+    ):
+        return  # the first key, registered by the store itself as it opens the account
+    if user_id == SPONSOR_ACCOUNT:
+        account = signer(signer_id)
+        if account is not None and account.effective_role is Role.SPONSOR_DATA_MANAGER:
+            return
+        raise KeyCustodyViolated(
+            f"{signer_id} may not change the sponsor's keys: key custody gives them to a "
+            "sponsor data manager (docs/deployment.md)"
+        )
+    raise KeyCustodyViolated(
+        f"{signer_id} may not change the server's keys: key custody registers its one key when "
+        "the store is initialised (docs/deployment.md)"
+    )
+
+
+def check_logged_key_custody(
+    event: Account.Event, before: Account | None, accounts: Mapping[str, Account]
+) -> None:
+    """:func:`check_key_custody` for an account event read from the log, as verifiers fold
+    the accounts in log order: ``before`` is its account and ``accounts`` every account (by
+    user id) as they stood just before it.
+
+    Raises:
+        KeyCustodyViolated: as :func:`check_key_custody`.
+    """
+    user_id = event.stream.split("/", 1)[1]
+    if user_id not in KEY_CUSTODY_ACCOUNTS or event.kind() not in KEY_EVENT_KINDS:
+        return
+    signer = event.authorship.body().get("signer")
+    signer_id = str(signer.get("user_id")) if isinstance(signer, dict) else ""
+    check_key_custody(before, user_id, event.kind(), signer_id, accounts.get)
+
+
 def check_may_administer(actor: Account, user_id: str, kind: str) -> None:
     """An administrator administers accounts, but never grants themselves access.
 
     Separation of duties: an administrator who could grant themselves a role, a site or a
-    training attestation, or unlock themselves, could give themselves any access.
+    training attestation, or unlock themselves, could give themselves any access. The keys of
+    the server and the sponsor are not administered at all: :func:`check_key_custody` alone
+    says who changes them.
     """
+    if user_id in KEY_CUSTODY_ACCOUNTS and kind in KEY_EVENT_KINDS:
+        return
     check_may(actor, Action.ADMINISTER_ACCOUNTS)
     if actor.user_id == user_id and kind in SELF_GRANTING_KINDS:
         raise NotPermitted(f"{actor.user_id} may not {SELF_GRANTING_KINDS[kind]} themselves")

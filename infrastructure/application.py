@@ -38,6 +38,7 @@ from domain.errors import (
     UnknownRecordKind,
 )
 from domain.permissions import (
+    check_key_custody,
     check_may_administer,
     check_may_sign,
     check_may_submit,
@@ -589,6 +590,9 @@ class SealTrail(Application[UUID]):
                 if account is None:
                     raise AccountNotFound(f"no account {user_id!r}")
                 _check_key_fields(action.fields)
+                check_key_custody(
+                    account, user_id, action.kind, action.signer_user_id, self.find_account
+                )
                 command = ACCOUNT_COMMANDS.get(action.kind)
                 if command is None:
                     raise AdministrationMalformed(f"{action.kind!r} is not an account event")

@@ -5,7 +5,9 @@ not by the log: the log's own key (the server's) signs checkpoints, receipts and
 console administration. The key is kept in ``$SEALTRAIL_HOME/keys`` with mode 0600 and is the key
 of the account ``sponsor`` in the log, opened by ``sealtrail init`` with its public half
 registered as a signed event, so a packet's verifier finds it, with its period of validity,
-among the packet's own events; rotating or revoking it is ``sealtrail key ...`` like any key.
+among the packet's own events. From then on only a sponsor data manager in force rotates or
+revokes it (``sealtrail key ... --user sponsor --as DM``; the key custody of docs/deployment.md,
+:func:`domain.permissions.check_key_custody`), never an administrator.
 A sponsor data manager may sign a packet with a personal key instead (``--as``, ``--key``).
 """
 
@@ -66,8 +68,8 @@ def load_sponsor_key(settings: Settings) -> Ed25519PrivateKey:
         name="sponsor packet key",
         missing=(
             f"no sponsor packet key at {path}: on a new store run 'sealtrail init'; if it was "
-            "lost, restore it from a backup or register a new key for the account sponsor "
-            "('sealtrail key register' and 'sealtrail key revoke')"
+            "lost, restore it from a backup or have a sponsor data manager register a new key "
+            "for the account sponsor ('sealtrail key register' and 'sealtrail key revoke')"
         ),
     )
 

@@ -35,6 +35,7 @@ from sqlalchemy import Engine, select
 
 from domain.account import ACCOUNT_EVENT_KINDS, Account, RegisteredKey
 from domain.attribution import attribute
+from domain.permissions import KeyCustodyViolated, check_logged_key_custody
 from domain.signed import SignedAggregate
 from infrastructure.log_checks import (
     EventFacts,
@@ -113,8 +114,9 @@ class LogVerifier:
         self, progress: Progress | None = None, external: ExternalCheckpoint | None = None
     ) -> VerificationReport:
         """Check the whole log."""
-        accounts = self._accounts()
+        accounts, custody = self._accounts()
         facts, findings = self._check_events(accounts, progress)
+        findings += custody
         findings += check_streams(facts)
         tree = InMemoryTree()
         for fact in facts:
@@ -140,16 +142,35 @@ class LogVerifier:
                 return
             start = page[-1].id + 1
 
-    def _accounts(self) -> dict[str, Account]:
+    def _accounts(self) -> tuple[dict[str, Account], list[Finding]]:
+        """Every account as the log leaves it, and the key-custody findings met on the way
+        (each key event checked against the accounts as they stood just before it)."""
         accounts: dict[UUID, Account] = {}
+        by_user: dict[str, Account] = {}
+        findings: list[Finding] = []
         for page in self._pages(1, ACCOUNT_TOPICS):
             for notification in page:
                 try:
                     event = self._decode(notification)
-                    accounts[event.originator_id] = event.mutate(accounts.get(event.originator_id))
+                    before = accounts.get(event.originator_id)
+                    try:
+                        check_logged_key_custody(event, before, by_user)
+                    except KeyCustodyViolated as error:
+                        findings.append(
+                            Finding(
+                                notification.id,
+                                event.stream,
+                                event.originator_version,
+                                error.kind,
+                                str(error),
+                            )
+                        )
+                    after = event.mutate(before)
+                    accounts[event.originator_id] = after
+                    by_user[after.user_id] = after
                 except Exception:  # noqa: S112 - the event pass reports this event
                     continue
-        return {account.user_id: account for account in accounts.values()}
+        return {account.user_id: account for account in accounts.values()}, findings
 
     def _check_events(
         self, accounts: dict[str, Account], progress: Progress | None

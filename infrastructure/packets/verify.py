@@ -33,6 +33,7 @@ from uuid import UUID
 
 from domain.account import Account, RegisteredKey, server_anchor
 from domain.attribution import attribute
+from domain.permissions import KeyCustodyViolated, check_logged_key_custody
 from domain.signed import SignedAggregate
 from domain.wire import RECORDED_FORMAT, recorded_instant
 from infrastructure.documents.renderings import LogTie
@@ -313,6 +314,7 @@ class _EventCheck:
         mapper = domain_mapper()
         decoded: list[tuple[PacketEvent, SignedAggregate.Event | None]] = []
         folded: dict[UUID, Account] = {}
+        by_user: dict[str, Account] = {}  # the accounts as they stood just before each event
         for line in lines:
             event: SignedAggregate.Event | None
             try:
@@ -323,10 +325,18 @@ class _EventCheck:
                 continue
             decoded.append((line, event))
             if isinstance(event, Account.Event):
+                before = folded.get(event.originator_id)
                 try:
-                    folded[event.originator_id] = event.mutate(folded.get(event.originator_id))
+                    check_logged_key_custody(event, before, by_user)
+                except KeyCustodyViolated as error:
+                    self._find(error.kind, str(error), line)
+                try:
+                    after = event.mutate(before)
                 except Exception as error:  # an account event that does not apply is a finding
                     self._find("undecodable", f"the account event does not apply: {error}", line)
+                    continue
+                folded[event.originator_id] = after
+                by_user[after.user_id] = after
         accounts = {account.user_id: account for account in folded.values()}
         proofs = self._proofs()
         facts: list[EventFacts] = []
