@@ -61,6 +61,7 @@ class Store:
             origin=self.app.checkpoints.origin,
             workers=workers,
             range_size=range_size,
+            events_table=self.app.recorder.events_table_name,  # type: ignore[attr-defined]
         )
 
     def close(self) -> None:
@@ -157,6 +158,7 @@ def log_verifier(
             anchor=server_anchor(public_key_to_text(public_key)),
             origin=origin,
             workers=workers,
+            events_table=recorder.events_table_name,  # type: ignore[attr-defined]
         )
     finally:
         engine.dispose()

@@ -31,7 +31,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, column, func, select, table
 
 from domain.account import ACCOUNT_EVENT_KINDS, Account, RegisteredKey
 from domain.attribution import attribute
@@ -81,6 +81,24 @@ class ExternalCheckpoint:
     source: str
 
 
+@dataclass(frozen=True)
+class LogBound:
+    """The log as it stood when a verify began: what that verify answers for."""
+
+    last_position: int
+    leaves: int
+    newest_checkpoint: int | None
+
+
+def _count(largest_leaf_index: Any) -> int:
+    return 0 if largest_leaf_index is None else int(largest_leaf_index) + 1
+
+
+def _position_column(settings: Settings) -> str:
+    # eventsourcing's log position: SQLite's rowid, PostgreSQL's notification_id.
+    return "rowid" if settings.is_sqlite else "notification_id"
+
+
 class LogVerifier:
     """Walks the log of a store and reports every finding."""
 
@@ -95,8 +113,10 @@ class LogVerifier:
         origin: str,
         workers: int | None = None,
         range_size: int = RANGE,
+        events_table: str | None = None,
     ) -> None:
         self._settings = settings
+        self._events_table = events_table
         self._engine = engine
         self._notifications = notifications
         self._last_position = last_position
@@ -113,18 +133,27 @@ class LogVerifier:
     def verify(
         self, progress: Progress | None = None, external: ExternalCheckpoint | None = None
     ) -> VerificationReport:
-        """Check the whole log."""
+        """Check the whole log, as it stood when the check began.
+
+        A store may take writes while it is verified (``verify`` from cron, on a live primary
+        or a replica that replays): the events, their leaves and nodes, and the checkpoints are
+        read at different moments, and what was written in between is not the log's to answer
+        for yet. So one statement first reads, at one instant, the last event's position, the
+        number of leaves and the largest checkpoint; everything after that is left for the next
+        verify. Nothing a writer does between the reads can then read as a finding.
+        """
+        bound = self._bound()
         accounts, custody = self._accounts()
-        facts, findings = self._check_events(accounts, progress)
+        facts, findings = self._check_events(accounts, progress, bound.last_position)
         findings += custody
         findings += check_streams(facts)
         tree = InMemoryTree()
         for fact in facts:
             if fact.leaf_hash is not None:
                 tree.append_hash(fact.leaf_hash)
-        findings += self._check_stored_tree(facts)
+        findings += self._check_stored_tree(facts, bound.leaves)
         findings = named(findings, facts)
-        findings += self._check_checkpoints(tree)
+        findings += self._check_checkpoints(tree, bound.newest_checkpoint)
         if external is not None:
             findings += self._check_external(tree, external)
         return VerificationReport(len(facts), findings)
@@ -172,10 +201,34 @@ class LogVerifier:
                     continue
         return {account.user_id: account for account in accounts.values()}, findings
 
+    def _bound(self) -> LogBound:
+        """The last position, the number of leaves and the largest checkpoint, at one instant
+        (one statement reads one snapshot, on both databases)."""
+        if self._events_table is None:
+            last = self._last_position() or 0
+            with self._engine.connect() as connection:
+                leaves, newest = connection.execute(
+                    select(
+                        select(func.max(merkle_leaves.c.leaf_index)).scalar_subquery(),
+                        select(func.max(checkpoints.c.tree_size)).scalar_subquery(),
+                    )
+                ).one()
+            return LogBound(last, _count(leaves), newest)
+        events = table(self._events_table, column(_position_column(self._settings)))
+        with self._engine.connect() as connection:
+            last, leaves, newest = connection.execute(
+                select(
+                    select(func.max(events.c[_position_column(self._settings)])).scalar_subquery(),
+                    select(func.max(merkle_leaves.c.leaf_index)).scalar_subquery(),
+                    select(func.max(checkpoints.c.tree_size)).scalar_subquery(),
+                )
+            ).one()
+        return LogBound(int(last or 0), _count(leaves), newest)
+
     def _check_events(
-        self, accounts: dict[str, Account], progress: Progress | None
+        self, accounts: dict[str, Account], progress: Progress | None, last: int
     ) -> tuple[list[EventFacts], list[Finding]]:
-        ranges = self._ranges()
+        ranges = self._ranges(last)
         facts: list[EventFacts] = []
         findings: list[Finding] = []
         if self._workers <= 1 or len(ranges) <= 1:
@@ -203,22 +256,29 @@ class LogVerifier:
                     progress(len(range_facts))
         return facts, findings
 
-    def _ranges(self) -> list[tuple[int, int]]:
-        last = self._last_position() or 0
+    def _ranges(self, last: int) -> list[tuple[int, int]]:
         size = self._range_size
         return [(start, min(start + size - 1, last)) for start in range(1, last + 1, size)]
 
-    def _check_stored_tree(self, facts: list[EventFacts]) -> list[Finding]:
-        """The stored leaves against the events, the stored nodes against the stored leaves."""
+    def _check_stored_tree(self, facts: list[EventFacts], leaves: int) -> list[Finding]:
+        """The stored leaves against the events, the stored nodes against the stored leaves
+        (the first ``leaves`` of them, and the nodes over those alone)."""
         with self._engine.connect() as connection:
             stored_leaves = connection.execute(
                 select(
                     merkle_leaves.c.leaf_index, merkle_leaves.c.position, merkle_leaves.c.leaf_hash
-                ).order_by(merkle_leaves.c.leaf_index)
+                )
+                .where(merkle_leaves.c.leaf_index < leaves)
+                .order_by(merkle_leaves.c.leaf_index)
             ).all()
-            stored_nodes = connection.execute(
-                select(merkle_nodes.c.level, merkle_nodes.c.node_index, merkle_nodes.c.hash)
-            ).all()
+            stored_nodes = [
+                node
+                for node in connection.execute(
+                    select(merkle_nodes.c.level, merkle_nodes.c.node_index, merkle_nodes.c.hash)
+                ).all()
+                # A node over leaves written after the bound was read belongs to the next verify.
+                if (int(node.node_index) + 1) << int(node.level) <= leaves
+            ]
         by_position = {fact.position: fact for fact in facts}
         findings: list[Finding] = []
         previous_position = 0
@@ -284,18 +344,22 @@ class LogVerifier:
         ]
         return findings
 
-    def _check_checkpoints(self, tree: InMemoryTree) -> list[Finding]:
+    def _check_checkpoints(self, tree: InMemoryTree, newest: int | None) -> list[Finding]:
         """Every stored checkpoint: its signed note, the row beside it, and the log against it.
 
         The size and root columns are what ``/v1/checkpoints/latest`` serves beside the note, so
         they must say what the note signed.
         """
         with self._engine.connect() as connection:
-            rows = connection.execute(
-                select(checkpoints.c.tree_size, checkpoints.c.root, checkpoints.c.note).order_by(
-                    checkpoints.c.tree_size
-                )
-            ).all()
+            rows = (
+                connection.execute(
+                    select(checkpoints.c.tree_size, checkpoints.c.root, checkpoints.c.note)
+                    .where(checkpoints.c.tree_size <= newest)
+                    .order_by(checkpoints.c.tree_size)
+                ).all()
+                if newest is not None
+                else []
+            )
         findings: list[Finding] = []
         for size, stored_root, note in rows:
             source = f"stored checkpoint of size {size}"
