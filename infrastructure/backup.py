@@ -101,7 +101,7 @@ def _snapshot(store: Store) -> Iterator[tuple[Connection, str]]:
 def _pg_dump(store: Store, snapshot: str, out: Path) -> None:
     url = store.settings.database_url
     # The password goes through the environment, not the command line other users can read.
-    target = url.set(drivername="postgresql", password=None).render_as_string()
+    target = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
     environment = dict(os.environ)
     if url.password:
         environment["PGPASSWORD"] = str(url.password)

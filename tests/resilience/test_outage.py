@@ -181,3 +181,18 @@ def test_consent_after_recovery_is_recorded(served: tuple[Server, HttpSite]) -> 
     subject = f"RP-{uuid.uuid4().hex[:8]}"
     assert site.record(subject, "Screened", screening()).status_code == 201
     assert site.record(subject, "ConsentObtained", consent()).status_code == 201
+
+
+def test_backup_authenticates_as_the_store_role_with_its_password(
+    cluster: Cluster, served: tuple[Server, HttpSite], tmp_path: Path
+) -> None:
+    # The shared test server trusts every local connection; this cluster asks for passwords,
+    # as production does (sealtrail backup once handed pg_dump a masked one).
+    server, _ = served
+    url = f"postgresql+psycopg://sealtrail:change-me@127.0.0.1:{cluster.port}/sealtrail"
+    home = Path(server.environment["SEALTRAIL_HOME"])
+
+    done = sealtrail("backup", "--to", str(tmp_path / "backup"), home=home, url=url)
+
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "backup" / "sealtrail.dump").stat().st_size > 0
