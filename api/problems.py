@@ -21,6 +21,7 @@ from domain.errors import (
     ProtocolViolation,
     SubjectAlreadyScreened,
     SubjectNotFound,
+    VersionConflict,
 )
 from domain.permissions import NotPermitted
 from infrastructure.access import PasswordExpired
@@ -28,7 +29,6 @@ from infrastructure.application import (
     AccountExists,
     AccountNotFound,
     IdempotencyKeyReused,
-    VersionConflict,
 )
 from infrastructure.checkpoints import ProofNotAvailable
 from infrastructure.credentials import AuthenticationFailed, PasswordRejected

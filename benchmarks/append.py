@@ -102,6 +102,7 @@ def make_workload(events: int) -> Workload:
         body = {
             "study": STUDY,
             "subject": f"{SITE}-{number + 1:05d}",
+            "version": step + 1,
             "kind": kind,
             "data": data,
             "signer": {"user_id": USER_ID, "printed_name": PRINTED_NAME},

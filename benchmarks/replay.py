@@ -240,10 +240,11 @@ def blood_results(haemoglobin: str) -> dict[str, Any]:
 
 def signed_submissions(events: int, private_key: Any) -> list[Submission]:
     submissions = []
-    for kind, data in life(events):
+    for version, (kind, data) in enumerate(life(events), start=1):
         body = {
             "study": STUDY,
             "subject": SUBJECT,
+            "version": version,
             "kind": kind,
             "data": data,
             "signer": {"user_id": USER_ID, "printed_name": PRINTED_NAME},

@@ -173,11 +173,15 @@ def planned_event(number: int, step: int) -> tuple[str, dict[str, Any]]:
     }
 
 
-def body_for(code: str, kind: str, fields: dict[str, Any], signer_key_id: str) -> dict[str, Any]:
-    """The body the coordinator signs for one event (the site's client makes the same)."""
+def body_for(
+    code: str, kind: str, fields: dict[str, Any], signer_key_id: str, version: int
+) -> dict[str, Any]:
+    """The body the coordinator signs for one event, version ``version`` of its subject (the
+    site's client makes the same)."""
     return {
         "study": STUDY,
         "subject": code,
+        "version": version,
         "kind": kind,
         "data": to_wire(fields),
         "signer": {"user_id": USER_ID, "printed_name": PRINTED_NAME},
@@ -349,8 +353,8 @@ def _build_subject(task: tuple[int, int]) -> int:
         steps = range(start, min(start + _builder.batch, _builder.per_subject))
         planned = [planned_event(number, step) for step in steps]
         signed = [
-            sign_body(_builder.private_key, body_for(code, kind, fields, signer))
-            for kind, fields in planned
+            sign_body(_builder.private_key, body_for(code, kind, fields, signer, step + 1))
+            for step, (kind, fields) in zip(steps, planned, strict=True)
         ]
         for (kind, fields), (signed_body, signature) in zip(planned, signed, strict=True):
             with authored(Authorship(signed_body, signature)):
@@ -447,7 +451,7 @@ def _raw_verifier(
         raw_key = bytes(signing_key.verify_key)
         number, step = seed + index // 1000, index % 1000
         kind, fields = planned_event(number, step)
-        body = body_for(subject_code(number), kind, fields, key_id(raw_key))
+        body = body_for(subject_code(number), kind, fields, key_id(raw_key), step + 1)
         message = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
         signature = signing_key.sign(message).signature
         verifier: Any = (
@@ -534,9 +538,9 @@ def append_submissions(private_key: Ed25519PrivateKey, code: str, count: int) ->
     signer = key_id(private_key.public_key())
     number = int(uuid.uuid4().int % 10**6)
     submissions = []
-    for step in (0, 1, *range(6, 6 + count)):
+    for version, step in enumerate((0, 1, *range(6, 6 + count)), start=1):
         kind, fields = planned_event(number, step)
-        body = body_for(code, kind, fields, signer)
+        body = body_for(code, kind, fields, signer, version)
         _, signature = sign_body(private_key, body)
         submissions.append(submission_from(body, signature))
     return submissions

@@ -72,11 +72,15 @@ AccountLookup = Callable[[str], Account | None]
 
 
 def attribute(
-    event: SignedAggregate.Event, accounts: AccountLookup, anchor: RegisteredKey
+    event: SignedAggregate.Event,
+    accounts: AccountLookup,
+    anchor: RegisteredKey,
+    body: dict[str, Any] | None = None,
 ) -> Signer:
     """Check that ``event`` is what its author signed, with a key valid when it was recorded.
 
-    ``anchor`` is the server's own key, the trust anchor for events the server signs.
+    ``anchor`` is the server's own key, the trust anchor for events the server signs. ``body``
+    is the event's signed body if the caller has already parsed it (verify has).
 
     Raises:
         ContentMismatch: the stored record differs from the signed body, or the printed name
@@ -87,8 +91,10 @@ def attribute(
             as retroactive.
         SignatureInvalid: the signature does not verify.
         SigningTimeInvalid: the signature claims a time after the event was recorded.
+        EventReplayed: the event is stored at another version than its author signed.
     """
-    body = event.authorship.body()
+    if body is None:
+        body = event.authorship.body()
     signer = signer_of(body)
     key = _key_for(signer, accounts, anchor)
     if not key.is_valid_at(event.recorded_at):

@@ -198,3 +198,19 @@ class AuthorshipMissing(DomainError):
     """
 
     title = "Authorship missing"
+
+
+class VersionConflict(DomainError):
+    """Another write got to this version of the subject first, or the author signed another
+    version than the one the event would take (answered 409)."""
+
+    title = "Version conflict"
+
+
+class VersionNotSigned(DomainError):
+    """A signed body that does not say which version of its stream the event takes (422).
+
+    The author signs the place of the event, so that a copy of it anywhere else in the log is
+    named (docs/signing.md); a body without it is refused."""
+
+    title = "Version not signed"

@@ -19,9 +19,10 @@ from typing import Any, ClassVar
 from eventsourcing.domain import Aggregate
 
 from domain.authorship import Authorship, authorship_in_force, idempotency_key_in_force
+from domain.errors import VersionConflict, VersionNotSigned
 from domain.wire import recorded_instant, to_wire
 from signatures.chain import GENESIS_HASH, event_hash
-from signatures.errors import ContentMismatch
+from signatures.errors import ContentMismatch, EventReplayed
 from signatures.log_leaf import event_leaf
 
 # Stream ids are name-based (RFC 9562 UUIDv5) so anyone can derive a subject's id from its code.
@@ -32,6 +33,44 @@ STREAM_NAMESPACE = uuid.UUID("5d4e1b8e-2f6c-5a43-9d0e-7c1a3b9f6e21")
 def stream_id(stream: str) -> uuid.UUID:
     """The aggregate id of a named stream, e.g. ``NCT01297972/RP-101``."""
     return uuid.uuid5(STREAM_NAMESPACE, stream)
+
+
+def signed_version(body: dict[str, Any]) -> int | None:
+    """The version of its stream a signed body says the event takes; None if it says none.
+
+    Bodies recorded before the version was signed say none; the store takes none such now.
+    """
+    version = body.get("version")
+    if version is None:
+        return None
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise VersionNotSigned(f"the signed version is a whole number from 1, not {version!r}")
+    return version
+
+
+def check_signed_version(body: dict[str, Any], version: int) -> None:
+    """Check that the author signed the place the event takes: version ``version`` of its stream.
+
+    The signature then binds the event to its place, so a copy of it stored anywhere else is
+    named by ``verify`` (:class:`~signatures.errors.EventReplayed`). The event store runs this
+    on every event it is handed; the events already recorded are only held to
+    :meth:`SignedAggregate.Event.check_at_signed_place`, which lets a body say no version.
+
+    Raises:
+        VersionNotSigned: the body says no version (or not a whole number from 1).
+        VersionConflict: the author signed another version (the stream moved on, or a copy).
+    """
+    signed = signed_version(body)
+    if signed is None:
+        raise VersionNotSigned(
+            f"the signed body must say the version the event takes (here {version}): "
+            "see docs/signing.md"
+        )
+    if signed != version:
+        raise VersionConflict(
+            f"the author signed version {signed}; the event would be version {version} of its "
+            "stream: reload and sign again"
+        )
 
 
 class SignedAggregate(Aggregate):
@@ -129,6 +168,26 @@ class SignedAggregate(Aggregate):
                 )
             if body.get("data") != self.signed_data():
                 raise ContentMismatch("the stored fields differ from the data the author signed")
+            self.check_at_signed_place(body)
+
+        def check_at_signed_place(self, body: dict[str, Any]) -> None:
+            """Check that this stored event is at the version of its stream its author signed.
+
+            A body recorded before the version was signed says none; such an event is checked
+            for copies by its signature instead (``sealtrail verify``, docs/signing.md).
+
+            Raises:
+                EventReplayed: the event is stored at another version than the one signed.
+            """
+            try:
+                signed = signed_version(body)
+            except VersionNotSigned as error:
+                raise ContentMismatch(str(error)) from None
+            if signed is not None and signed != self.originator_version:
+                raise EventReplayed(
+                    f"the author signed version {signed} of the stream; this copy is stored as "
+                    f"version {self.originator_version}"
+                )
 
         def mutate(self, aggregate: Any) -> Any:
             aggregate = super().mutate(aggregate)

@@ -36,6 +36,7 @@ from domain.errors import (
     SubjectAlreadyScreened,
     SubjectNotFound,
     UnknownRecordKind,
+    VersionConflict,
 )
 from domain.permissions import (
     check_key_custody,
@@ -45,7 +46,7 @@ from domain.permissions import (
     check_signs_as_self,
 )
 from domain.protocol import protocol_for
-from domain.signed import SignedAggregate, stream_id
+from domain.signed import SignedAggregate, check_signed_version, stream_id
 from domain.subject import RECORDERS, Subject, subject_stream
 from domain.wire import instant_to_wire, to_wire
 from infrastructure.backends import log_positions, protect_tables
@@ -64,12 +65,6 @@ SYSTEM_PRINTED_NAME = "sealtrail server (console administration)"
 
 END_KEY_ATTEMPTS = 3
 """Tries of a rotation or revocation "now" whose second passed before its write turn came."""
-
-
-class VersionConflict(DomainError):
-    """Another write got to this version of the subject first (answered 409)."""
-
-    title = "Version conflict"
 
 
 class IdempotencyKeyReused(DomainError):
@@ -151,11 +146,16 @@ def account_body(
     signer_id: str,
     printed_name: str,
     signer_key_id: str,
+    version: int,
     signed_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The body an administrator signs for one change of an account (docs/signing.md)."""
+    """The body an administrator signs for one change of an account (docs/signing.md).
+
+    ``version`` is the version of the account's stream the change takes (1 for its opening).
+    """
     return {
         "account": user_id,
+        "version": version,
         "kind": kind,
         "data": data,
         "signer": {"user_id": signer_id, "printed_name": printed_name},
@@ -553,14 +553,18 @@ class SealTrail(Application[UUID]):
     def _sign_actions(
         self, user_id: str, acts: list[tuple[str, dict[str, Any]]], by: Signatory | None
     ) -> list[AccountAction]:
-        """Sign one body per act, each saying exactly its fields (docs/signing.md's form)."""
+        """Sign one body per act, each saying exactly its fields and the version of the
+        account's stream it takes (docs/signing.md's form)."""
         if by is None:
             signer = (SYSTEM_USER, SYSTEM_PRINTED_NAME, self.server_key.private_key)
         else:
             signer = (by.user_id, by.printed_name, by.private_key)
         signer_id, printed_name, private_key = signer
+        account = self.find_account(user_id)
+        version = 0 if account is None else account.version
         actions = []
         for kind, fields in acts:
+            version += 1
             body = account_body(
                 user_id=user_id,
                 kind=kind,
@@ -568,6 +572,7 @@ class SealTrail(Application[UUID]):
                 signer_id=signer_id,
                 printed_name=printed_name,
                 signer_key_id=key_id(private_key.public_key()),
+                version=version,
             )
             signed_body, signature = sign_body(private_key, body)
             actions.append(AccountAction(Authorship(signed_body, signature), body, fields))
@@ -647,7 +652,7 @@ class SealTrail(Application[UUID]):
                 return replayed
         if subject is None and submission.kind != Subject.Screened.__name__:
             raise SubjectNotFound(f"{submission.stream} has not been screened")
-        self._check_expected_version(subject, submission.expected_version)
+        self._check_expected_version(subject, submission)
         site = subject.site if subject is not None else str(submission.fields.get("site"))
         check_may_submit(actor, submission.kind, site)
         with authored(submission.authorship, idempotency_key=submission.idempotency_key):
@@ -736,7 +741,7 @@ class SealTrail(Application[UUID]):
             replayed = self._replay(subject, submission)
             if replayed is not None:
                 return replayed
-        self._check_expected_version(subject, submission.expected_version)
+        self._check_expected_version(subject, submission)
         with authored(submission.authorship, idempotency_key=submission.idempotency_key):
             subject.sign_records(meaning=str(submission.body["meaning"]), **submission.fields)
         return self._save_one(subject, submission, self.account(actor_id))
@@ -763,10 +768,16 @@ class SealTrail(Application[UUID]):
         raise VersionConflict(f"{submission.stream} was changed by another write; reload and retry")
 
     @staticmethod
-    def _check_expected_version(subject: Subject | None, expected: int | None) -> None:
+    def _check_expected_version(subject: Subject | None, submission: Submission) -> None:
+        """``If-Match`` (the version the author saw) and the version the author signed (the one
+        the event takes) against the subject now: a stale one is a conflict, checked before any
+        rule of the event's kind. The event store checks the signed version again as it stores.
+        """
         current = 0 if subject is None else subject.version
+        expected = submission.expected_version
         if expected is not None and expected != current:
             raise VersionConflict(f"expected version {expected}, the subject is at {current}")
+        check_signed_version(submission.body, current + 1)
 
     def _receipt(self, position: int, event: SignedAggregate.Event) -> dict[str, Any]:
         study, subject = event.stream.split("/", 1)
@@ -881,7 +892,7 @@ class SealTrail(Application[UUID]):
                 )
                 if subject is None and submission.kind != Subject.Screened.__name__:
                     raise SubjectNotFound(f"{submission.stream} has not been screened")
-                self._check_expected_version(subject, submission.expected_version)
+                self._check_expected_version(subject, submission)
                 site = subject.site if subject is not None else str(submission.fields.get("site"))
                 check_may_submit(actor, submission.kind, site)
                 with authored(submission.authorship, idempotency_key=submission.idempotency_key):

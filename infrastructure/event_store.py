@@ -18,7 +18,7 @@ from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Rec
 
 from domain.account import Account, RegisteredKey, check_key_end
 from domain.attribution import AccountLookup, attribute
-from domain.signed import SignedAggregate
+from domain.signed import SignedAggregate, check_signed_version
 from domain.subject import Subject
 from infrastructure.merkle_log import ADMISSION, LEAF_DATA, PendingLeaf, ReadAfter
 from signatures.chain import GENESIS_HASH, check_link
@@ -98,6 +98,8 @@ class SealedEventStore(EventStore[UUID]):
         """Refuse an event that is unsigned, misattributed or not linked to its stream's head.
 
         Raises:
+            VersionNotSigned, VersionConflict: the body does not sign the version the event
+                takes in its stream.
             UnsignedEventRefused, ContentMismatch, UnknownKey, KeyNotValid, SignatureInvalid,
             ChainBroken: the event must not be stored.
         """
@@ -112,7 +114,10 @@ class SealedEventStore(EventStore[UUID]):
                 used[user_id] = account
             return account
 
-        attribute(event, account_of, self._anchor())
+        body = event.authorship.body()
+        # A new event's author signs its place; only events recorded before that may lack it.
+        check_signed_version(body, event.originator_version)
+        attribute(event, account_of, self._anchor(), body)
         previous = heads.get(event.originator_id) or self.stored_hash(
             event.originator_id, event.originator_version - 1
         )

@@ -13,7 +13,7 @@ from uuid import UUID
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import Subject
 from signatures.chain import GENESIS_HASH, check_link
-from signatures.errors import VerificationError
+from signatures.errors import EventReplayed, VerificationError
 from signatures.record_hash import RecordHashes
 
 
@@ -57,6 +57,28 @@ class EventFacts:
     """The entry a correction or void changes."""
     covers: tuple[tuple[int, str], ...] | None = None
     """What a signature over records covers: (entry, record hash) pairs."""
+    unplaced_signature: str | None = None
+    """The signature of a body that signs no version (recorded before the version was signed):
+    such an event is told from a copy of it only by its signature occurring once in the log."""
+
+
+def signed_body(event: SignedAggregate.Event) -> dict[str, Any] | None:
+    """The event's signed body, parsed once for every check of it; None if it is not JSON."""
+    try:
+        return event.authorship.body()
+    except ValueError:
+        return None
+
+
+def unplaced_signature(event: SignedAggregate.Event, body: dict[str, Any] | None) -> str | None:
+    """The event's signature if its body signs no version of its stream, else None.
+
+    A body that signs its version is bound to its place (:meth:`SignedAggregate.Event.
+    check_at_signed_place`); a copy elsewhere is named there, so only the others are kept.
+    """
+    if not isinstance(body, dict) or "version" in body:
+        return None
+    return event.authorship.signature
 
 
 def record_facts(
@@ -95,16 +117,26 @@ def named(findings: list[Finding], facts: list[EventFacts]) -> list[Finding]:
 
 def check_streams(facts: list[EventFacts]) -> list[Finding]:
     """Per stream, in log order: versions in sequence, the chain unbroken, and every signature over
-    records linked to the records of its stream as they stood when it was made.
+    records linked to the records of its stream as they stood when it was made; over the whole
+    log, no signature of a body that signs no version twice (a copy: ``event-replayed``).
 
     Findings carry the stream's id; :func:`named` gives them its name.
     """
     versions: dict[UUID, int] = {}
     heads: dict[UUID, str | None] = {}
     records: dict[UUID, RecordHashes] = {}
+    unplaced: dict[str, int] = {}
     findings: list[Finding] = []
     for fact in facts:
         name = str(fact.stream_id)
+        if fact.unplaced_signature is not None:
+            first = unplaced.setdefault(fact.unplaced_signature, fact.position)
+            if first != fact.position:
+                error = EventReplayed(
+                    f"the author's signature is that of the event at position {first}: a copy "
+                    "(its body, recorded before bodies signed their version, says no place)"
+                )
+                findings.append(Finding(fact.position, name, fact.version, error.kind, str(error)))
         stream_records = records.setdefault(fact.stream_id, RecordHashes())
         if fact.covers is not None:
             try:

@@ -3,7 +3,8 @@
 1. Accounts first (one pass over the account events only): who had which key, valid when.
 2. Every event, in ranges of the log spread over a process pool: decoded, attributed to its
    signer with the key valid when it was recorded, its fields compared with what was signed
-   (:func:`domain.attribution.attribute`, the very check the store ran on the way in). Each
+   (:func:`domain.attribution.attribute`, the very check the store ran on the way in), and its
+   stored version compared with the one its author signed (``event-replayed``: a copy). Each
    worker returns what the rest needs of each event: its stream, version, chain hashes and
    Merkle leaf hash.
 3. In log order, in this process: versions in sequence and each event committing to the hash of
@@ -12,7 +13,9 @@
    root stored beside it); and, given one kept outside the store, that the log still extends it
    (what catches truncation and rollback); and every electronic signature over records
    (``RecordsSigned``) against the hashes of the records of its stream as they stood when it was
-   made (``signature-not-linked``: a signature moved to other records or another stream).
+   made (``signature-not-linked``: a signature moved to other records or another stream); and
+   no signature of a body that signs no version (recorded before bodies did) seen twice
+   (``event-replayed``).
 
 Every problem is a :class:`Finding`; nothing stops at the first. A finding names the stream an
 event is stored under (its row's stream id), never the stream its own content claims: an event
@@ -44,6 +47,8 @@ from infrastructure.log_checks import (
     is_named,
     named,
     record_facts,
+    signed_body,
+    unplaced_signature,
 )
 from infrastructure.log_reader import open_log_reader
 from infrastructure.merkle_log import checkpoints, merkle_leaves, merkle_nodes
@@ -485,6 +490,7 @@ class EventChecker:
                 "unsigned",
                 f"{type(event).__qualname__} carries no signature",
             )
+        body = signed_body(event)
         fact = EventFacts(
             notification.id,
             originator,
@@ -495,9 +501,10 @@ class EventChecker:
             event.event_hash,
             leaf_hash(event.leaf_data(notification.id)),
             *record_facts(event),
+            unplaced_signature=unplaced_signature(event, body),
         )
         try:
-            attribute(event, self._accounts.get, self._anchor)
+            attribute(event, self._accounts.get, self._anchor, body)
         except VerificationError as error:
             return fact, Finding(notification.id, str(originator), version, error.kind, str(error))
         return fact, None

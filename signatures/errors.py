@@ -89,3 +89,10 @@ class SignatureNotLinked(VerificationError):
     (21 CFR 11.70): moved to other records, or to another subject's stream."""
 
     kind = "signature-not-linked"
+
+
+class EventReplayed(VerificationError):
+    """A copy of a signed event: stored at another version of its stream than its author signed,
+    or (for a body that signs no version) a signature already in the log at another event."""
+
+    kind = "event-replayed"

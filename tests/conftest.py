@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -161,24 +161,44 @@ def postgres_store(tmp_path: Path, postgres_database: str) -> Iterator[Store]:
 
 @dataclass
 class Person:
-    """Someone with an account, a password and a real Ed25519 key."""
+    """Someone with an account, a password and a real Ed25519 key.
+
+    ``store`` is where the person records, if known: the version a body signs is read from it.
+    """
 
     user_id: str
     printed_name: str
     private_key: Ed25519PrivateKey
     password: str
+    store: Store | None = field(default=None, repr=False, compare=False)
 
     @property
     def key_id(self) -> str:
         return key_id(self.private_key.public_key())
 
+    def next_version(self, subject: str, study: str = STUDY) -> int:
+        """The version the next event of ``subject`` takes in the person's store, as a site's
+        client reads it before signing (docs/signing.md)."""
+        if self.store is None:
+            raise ValueError(f"{self.user_id} knows no store to read the version from: give one")
+        return next_version(self.store, subject, study)
+
     def body(
-        self, subject: str, kind: str, data: dict[str, Any], **overrides: Any
+        self,
+        subject: str,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        version: int | None = None,
+        **overrides: Any,
     ) -> dict[str, Any]:
-        """An event body this person would sign."""
+        """An event body this person would sign: version ``version`` of the subject's stream,
+        by default the next one in the person's store."""
+        study = overrides.get("study", STUDY)
         return {
             "study": STUDY,
             "subject": subject,
+            "version": version if version is not None else self.next_version(subject, study),
             "kind": kind,
             "data": data,
             "signer": {"user_id": self.user_id, "printed_name": self.printed_name},
@@ -196,11 +216,17 @@ class Person:
         self, store: Store, subject: str, kind: str, data: dict[str, Any], **kwargs: Any
     ) -> dict[str, Any]:
         """Submit through the application, as the API does; returns the receipt."""
-        body = self.body(subject, kind, data)
+        body = self.body(subject, kind, data, version=next_version(store, subject))
         receipt: dict[str, Any] = store.app.record(
             submission_from(body, self.sign(body), **kwargs), actor_id=self.user_id
         )
         return receipt
+
+
+def next_version(store: Store, subject: str, study: str = STUDY) -> int:
+    """The version the next event of ``subject`` takes in ``store`` (1 before its screening)."""
+    current = store.app.find_subject(f"{study}/{subject}")
+    return 1 if current is None else current.version + 1
 
 
 PersonFactory = Callable[..., Person]
@@ -227,7 +253,7 @@ def open_person(
     )
     store.app.register_key(user_id=user_id, public_key=public_key_to_text(private_key.public_key()))
     store.credentials.set_password(user_id, password)
-    return Person(user_id, printed_name, private_key, password)
+    return Person(user_id, printed_name, private_key, password, store)
 
 
 @pytest.fixture

@@ -286,7 +286,10 @@ def submit(
 ) -> None:
     """Sign EVENT_FILE with your key and submit it; prints the server's receipt.
 
-    The password is read from SEALTRAIL_PASSWORD, or asked for on a terminal.
+    EVENT_FILE holds study, subject, kind and data, and may hold version (the version of the
+    subject's stream the event takes); without it, the next version is read from the
+    subject's history and signed. The password is read from SEALTRAIL_PASSWORD, or asked for
+    on a terminal.
     """
     receipt = client.submit(
         url=url,

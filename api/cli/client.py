@@ -35,22 +35,29 @@ EVENT_FIELDS = ("study", "subject", "kind", "data")
 
 
 class ClientError(Exception):
-    """A failed submission, with the exit code it deserves."""
+    """A failed submission, with the exit code it deserves (and the HTTP status, if any)."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    def __init__(self, message: str, exit_code: int, status: int | None = None) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.status = status
 
 
 def read_event(handle: TextIO) -> dict[str, Any]:
-    """Read the event file: ``study``, ``subject``, ``kind`` and ``data``."""
+    """Read the event file: ``study``, ``subject``, ``kind`` and ``data``; and ``version``, the
+    version of the subject's stream the event takes, if the author fixes it (else it is the
+    next one when the event is signed)."""
     try:
         event = json.load(handle)
     except json.JSONDecodeError as error:
         raise ClientError(f"{handle.name} is not JSON: {error}", 2) from None
     if not isinstance(event, dict) or not set(EVENT_FIELDS) <= set(event):
         raise ClientError(f"{handle.name} needs {', '.join(EVENT_FIELDS)}", 2)
-    return {name: event[name] for name in EVENT_FIELDS}
+    version = event.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise ClientError(f"{handle.name}: version is a whole number, not {version!r}", 2)
+    fields = EVENT_FIELDS if version is None else (*EVENT_FIELDS, "version")
+    return {name: event[name] for name in fields}
 
 
 def submit(
@@ -66,6 +73,10 @@ def submit(
     private_key = _private_key(key_file)
     base = url.rstrip("/")
     headers, me = _signed_in(base, user_id, _password())
+    if "version" not in event:
+        # The author signs the place the event takes: the next version of the subject's stream.
+        history = _history(base, headers, str(event["study"]), str(event["subject"]))
+        event = {**event, "version": _next_version(history)}
     body, signature = _signed(event, me, private_key, meaning)
     headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
     receipt = _call(
@@ -97,9 +108,8 @@ def sign_records(
     password = _password()
     base = url.rstrip("/")
     headers, me = _signed_in(base, user_id, password)
-    path = f"/v1/studies/{quote(study, safe='')}/subjects/{quote(subject, safe='')}/history"
-    history = _fetch("GET", f"{base}{path}", headers=headers)
-    by_entry = {item["version"]: item for item in history} if isinstance(history, list) else {}
+    history = _history(base, headers, study, subject)
+    by_entry = {item["version"]: item for item in history}
     missing = [str(entry) for entry in entries if entry not in by_entry]
     if missing:
         raise ClientError(f"{study}/{subject} has no entry {', '.join(missing)}", 1)
@@ -114,6 +124,7 @@ def sign_records(
     record = {
         "study": study,
         "subject": subject,
+        "version": _next_version(history),
         "kind": "RecordsSigned",
         "data": {
             "entries": [{"entry": s["entry"], "record_hash": s["record_hash"]} for s in signed]
@@ -130,6 +141,24 @@ def sign_records(
     )
     _check_receipt(base, answer["receipt"])
     return {**answer, "signed": signed}
+
+
+def _history(base: str, headers: dict[str, str], study: str, subject: str) -> list[Any]:
+    """The subject's history as the store holds it (the log, not a view that may lag); empty
+    for a subject not yet screened."""
+    path = f"/v1/studies/{quote(study, safe='')}/subjects/{quote(subject, safe='')}/history"
+    try:
+        history = _fetch("GET", f"{base}{path}", headers=headers)
+    except ClientError as error:
+        if error.status == 404:
+            return []
+        raise
+    return history if isinstance(history, list) else []
+
+
+def _next_version(history: list[Any]) -> int:
+    """The version the next event of a subject with this history takes."""
+    return max((int(item["version"]) for item in history), default=0) + 1
 
 
 def _signed(
@@ -212,7 +241,7 @@ def _fetch(
             with urlopen(request, timeout=30) as response:  # noqa: S310
                 return json.loads(response.read())
         except HTTPError as error:
-            raise ClientError(_problem_line(error), 1) from None
+            raise ClientError(_problem_line(error), 1, error.code) from None
         except (URLError, ConnectionError, TimeoutError) as error:
             # Same Idempotency-Key on every attempt, so a retry cannot record twice.
             if attempt + 1 == RETRIES or not retry:

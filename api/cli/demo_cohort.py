@@ -76,7 +76,7 @@ def load(store: Store, *, progress: Progress | None = None) -> int:
     batches = [
         batch
         for code, records in cohort()
-        for batch in _batches(code, records[_recorded(store, code, records) :])
+        for batch in _batches(code, records, _recorded(store, code, records))
     ]
     added = 0
     if progress is not None:
@@ -84,7 +84,8 @@ def load(store: Store, *, progress: Progress | None = None) -> int:
     for batch in batches:
         staff = STAFF[batch.signer]
         submissions = [
-            _submission(batch.code, record, staff, keys[batch.signer]) for record in batch.records
+            _submission(batch.code, record, staff, keys[batch.signer], batch.version + index)
+            for index, record in enumerate(batch.records)
         ]
         store.app.record_batch(submissions, actor_id=staff.user_id)
         added += len(submissions)
@@ -102,30 +103,34 @@ class _Batch:
 
     code: str
     signer: str
+    version: int
+    """The version of the subject's stream the first record takes (the others follow it)."""
     records: list[Record]
 
 
-def _batches(code: str, records: list[Record]) -> list[_Batch]:
+def _batches(code: str, records: list[Record], recorded: int) -> list[_Batch]:
+    """The records after the first ``recorded`` (already stored), in batches."""
     # The batch endpoint's write path, all or nothing per batch: a subject is loaded once per
     # batch rather than once per record, which is what keeps the load fast, and an
     # interrupted load still stops between whole records. One signer per batch, because the
     # one who submits a batch signed all of it (21 CFR 11.200(a)(2)).
     batches: list[_Batch] = []
-    for record in records:
+    for version, record in enumerate(records[recorded:], start=recorded + 1):
         last = batches[-1] if batches else None
         if last is None or last.signer != record.signer or len(last.records) >= BATCH_SIZE:
-            batches.append(_Batch(code, record.signer, [record]))
+            batches.append(_Batch(code, record.signer, version, [record]))
         else:
             last.records.append(record)
     return batches
 
 
 def _submission(
-    code: str, record: Record, staff: Staff, private_key: Ed25519PrivateKey
+    code: str, record: Record, staff: Staff, private_key: Ed25519PrivateKey, version: int
 ) -> Submission:
     body = {
         "study": STUDY,
         "subject": code,
+        "version": version,
         "kind": record.kind,
         "data": record.data,
         "signer": {"user_id": staff.user_id, "printed_name": staff.printed_name},

@@ -12,7 +12,15 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.schemas.fields import CalendarDate, Code, Instant, StrictBoolean, Text, WholeNumber
+from api.schemas.fields import (
+    MAX_SAFE_INTEGER,
+    CalendarDate,
+    Code,
+    Instant,
+    StrictBoolean,
+    Text,
+    WholeNumber,
+)
 from api.schemas.resources import LoggedEventSchema
 from domain.account import STAFF_ROLES, Account, Role
 from domain.attribution import MEANINGS
@@ -153,6 +161,16 @@ class AccountEventBodySchema(StrictSchema):
     """The body an administrator signs for one change of an account."""
 
     account = Code(required=True, metadata={"example": "coord1"})
+    # Not required here, so that a body without it gets the store's own answer (422
+    # version-not-signed); the store takes no body without it.
+    version = WholeNumber(
+        validate=ma.validate.Range(min=1, max=MAX_SAFE_INTEGER),
+        metadata={
+            "description": "The version of the account's stream this change takes (1 for "
+            "Opened; the next of a request's changes, 1 more each): signed. Needed.",
+            "example": 6,
+        },
+    )
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(ACCOUNT_DATA_SCHEMAS)))
     data = ma.fields.Dict(required=True, metadata={"description": "Fields of the kind"})
     signer = ma.fields.Nested(AdministratorSignerSchema, required=True)

@@ -11,6 +11,7 @@ from typing import Any
 import marshmallow as ma
 
 from api.schemas.fields import (
+    MAX_SAFE_INTEGER,
     CalendarDate,
     Code,
     Instant,
@@ -481,6 +482,16 @@ class SignedBodySchema(StrictSchema):
 
     study = Code(required=True, metadata={"example": "NCT01297972"})
     subject = Code(required=True, metadata={"example": "RP-101"})
+    # Not required here, so that a body without it gets the store's own answer (422
+    # version-not-signed) rather than a schema error; the store takes no body without it.
+    version = WholeNumber(
+        validate=ma.validate.Range(min=1, max=MAX_SAFE_INTEGER),
+        metadata={
+            "description": "The version of the subject's stream this event takes (1 for "
+            "Screened; If-Match + 1): signed, so that a copy elsewhere is named. Needed.",
+            "example": 4,
+        },
+    )
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(DATA_SCHEMAS)))
     data = ma.fields.Dict(required=True, metadata={"description": "Fields of the kind"})
     signer = ma.fields.Nested(SignerSchema, required=True)

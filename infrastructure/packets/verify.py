@@ -37,7 +37,15 @@ from domain.permissions import KeyCustodyViolated, check_logged_key_custody
 from domain.signed import SignedAggregate
 from domain.wire import RECORDED_FORMAT, recorded_instant
 from infrastructure.documents.renderings import LogTie
-from infrastructure.log_checks import EventFacts, check_streams, is_named, named, record_facts
+from infrastructure.log_checks import (
+    EventFacts,
+    check_streams,
+    is_named,
+    named,
+    record_facts,
+    signed_body,
+    unplaced_signature,
+)
 from infrastructure.packets import contents
 from infrastructure.packets.archive import Manifest, ManifestSigner, read_zip, sha256
 from infrastructure.packets.errors import PacketMalformed, PacketSignerInvalid
@@ -415,9 +423,10 @@ class _EventCheck:
                     f"{expected!r}",
                     line,
                 )
+        body = signed_body(event)
         if self._anchor is not None:
             try:
-                attribute(event, accounts.get, self._anchor)
+                attribute(event, accounts.get, self._anchor, body)
             except VerificationError as error:
                 self._find(error.kind, str(error), line)
         hashed = leaf_hash(event.leaf_data(line.position))
@@ -431,6 +440,7 @@ class _EventCheck:
             chained,
             hashed,
             *record_facts(event),
+            unplaced_signature=unplaced_signature(event, body),
         )
 
     def _check_proof(self, line: PacketEvent, hashed: bytes, proof: PacketProof | None) -> None:

@@ -80,9 +80,19 @@ class Admin(Person):
         return Signatory(self.user_id, self.printed_name, self.private_key)
 
     def signed(
-        self, account: str, kind: str, data: dict[str, Any], overrides: dict[str, Any] | None = None
+        self,
+        account: str,
+        kind: str,
+        data: dict[str, Any],
+        overrides: dict[str, Any] | None = None,
+        *,
+        after: int = 0,
     ) -> Any:
-        """One signed account event, as the API takes it (``overrides`` replace body fields)."""
+        """One signed account event, as the API takes it (``overrides`` replace body fields).
+
+        It takes the next version of the account's stream in the admin's store, or, for the
+        later events of one request, the version ``after`` more (``after=1`` for the second).
+        """
         body = {
             **account_body(
                 user_id=account,
@@ -91,10 +101,18 @@ class Admin(Person):
                 signer_id=self.user_id,
                 printed_name=self.printed_name,
                 signer_key_id=self.key_id,
+                version=self.next_account_version(account) + after,
             ),
             **(overrides or {}),
         }
         return {"event": body, "signature": sign_body(self.private_key, body)[1]}
+
+    def next_account_version(self, account: str) -> int:
+        """The version the next event of ``account`` takes (1 for an account not yet opened)."""
+        if self.store is None:
+            raise ValueError(f"{self.user_id} knows no store to read the version from")
+        current = self.store.app.find_account(account)
+        return 1 if current is None else current.version + 1
 
 
 def make_person(
@@ -119,13 +137,13 @@ def make_person(
         public_key=public_key_to_text(private_key.public_key()),
     )
     store.credentials.set_password(user_id, password)
-    return Person(user_id, name, private_key, password)
+    return Person(user_id, name, private_key, password, store)
 
 
 def make_admin(store: Store, user_id: str = "admin1") -> Admin:
     """An administrator in force."""
     person = make_person(store, user_id, role=Role.ADMINISTRATOR, printed_name="Davi Rocha")
-    return Admin(person.user_id, person.printed_name, person.private_key, person.password)
+    return Admin(person.user_id, person.printed_name, person.private_key, person.password, store)
 
 
 @pytest.fixture

@@ -45,9 +45,11 @@ def administer(site: Site, admin: Admin, *events: Any) -> Any:
 def open_events(admin: Admin, user_id: str, role: str = "site_coordinator") -> list[Any]:
     return [
         admin.signed(user_id, "Opened", {"printed_name": "Ana Souza"}),
-        admin.signed(user_id, "RoleGranted", {"role": role}),
-        admin.signed(user_id, "SiteAssigned", {"site": "RP"}),
-        admin.signed(user_id, "PasswordChanged", {"changed_by": admin.user_id, "temporary": True}),
+        admin.signed(user_id, "RoleGranted", {"role": role}, after=1),
+        admin.signed(user_id, "SiteAssigned", {"site": "RP"}, after=2),
+        admin.signed(
+            user_id, "PasswordChanged", {"changed_by": admin.user_id, "temporary": True}, after=3
+        ),
     ]
 
 
@@ -88,7 +90,7 @@ def test_no_role_takes_effect_before_training_is_attested(site_client: Site, adm
     private_key, public_key, _ = new_key()
     store.app.register_key(user_id="coord1", public_key=public_key, by=admin.signatory)
     store.credentials.set_password("coord1", "coordinator passphrase")
-    person = Person("coord1", "Ana Souza", private_key, "coordinator passphrase")
+    person = Person("coord1", "Ana Souza", private_key, "coordinator passphrase", store)
 
     before = site_client.submit(person, "Screened", screening(), subject="RP-201")
     trained = administer(
@@ -177,7 +179,9 @@ def test_a_malformed_user_id_is_refused(timed: Store, admin: Admin, user_id: str
 
 def test_only_an_administrator_in_force_administers(site_client: Site, admin: Admin) -> None:
     auditor = make_person(site_client.store, "aud1", role=Role.AUDITOR)
-    signer = Admin(auditor.user_id, auditor.printed_name, auditor.private_key, auditor.password)
+    signer = Admin(
+        auditor.user_id, auditor.printed_name, auditor.private_key, auditor.password, auditor.store
+    )
     untrained = make_admin(site_client.store, "admin2")
     site_client.store.app.revoke_role(
         user_id="admin2", role=Role.ADMINISTRATOR, reason="left", by=admin.signatory

@@ -247,7 +247,9 @@ def sign_records(world: World, person: Person, where: str) -> TestResponse:
 def administer(world: World, person: Person, where: str) -> TestResponse:
     target = f"target-{next(world.counter)}"
     world.store.app.open_account(user_id=target, printed_name="Target")
-    signer = Admin(person.user_id, person.printed_name, person.private_key, person.password)
+    signer = Admin(
+        person.user_id, person.printed_name, person.private_key, person.password, world.store
+    )
     payload = {"events": [signer.signed(target, "SiteAssigned", {"site": where})]}
     return world.site.client.post("/v1/accounts", json=payload, headers=world.auth(person))
 

@@ -64,8 +64,9 @@ class Writer:
     def steps(self, steps: list[Step]) -> None:
         """Record each step, in order, in one batch; each must be accepted."""
         submissions = []
-        for kind, data in steps:
-            body = self.person.body(self.subject, kind, data)
+        first = self.person.next_version(self.subject)
+        for version, (kind, data) in enumerate(steps, start=first):
+            body = self.person.body(self.subject, kind, data, version=version)
             submissions.append({"event": body, "signature": self.person.sign(body)})
         response = self.site.client.post("/v1/events/batch", json=submissions, headers=self.headers)
         assert response.status_code == 201, response.get_data(as_text=True)
@@ -106,7 +107,7 @@ def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site
         user_id="coord1", public_key=public_key_to_text(private_key.public_key())
     )
     store.credentials.set_password("coord1", password)
-    person = Person("coord1", "Ana Souza", private_key, password)
+    person = Person("coord1", "Ana Souza", private_key, password, store)
     site = Site(store)
     try:
         yield site, person, site.token(person)

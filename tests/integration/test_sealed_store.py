@@ -160,7 +160,8 @@ def test_two_writers_racing_for_one_version_never_fork_the_chain(
     lab_now = store.app.find_subject("NCT01297972/RP-101")
     assert consent_now is not None and lab_now is not None
     coordinator.record(store, "RP-101", "ConsentObtained", consent())
-    body = coordinator.body("RP-101", "ConsentObtained", consent())
+    # The second writer saw version 1, so signs for version 2, which the first one took.
+    body = coordinator.body("RP-101", "ConsentObtained", consent(), version=2)
     with authored(
         Authorship(submission_from(body, "").authorship.signed_body, coordinator.sign(body))
     ):

@@ -328,11 +328,14 @@ def test_5_two_events_of_one_subject_swapped(store: Store, person_in: PersonFact
     set_state(store, RP102, 3, fourth)
     set_state(store, RP102, 4, third)
 
-    # Both are haemoglobin results, each still what its author signed: the order is what broke.
+    # Both are haemoglobin results, each still what its author signed, but each signed the
+    # other's place: the order is what broke.
     assert findings_of(store) == [
         (c.at(RP102, 3), RP102, 3, "chain-broken"),
+        (c.at(RP102, 3), RP102, 3, "event-replayed"),
         (c.at(RP102, 3), RP102, 3, "leaf-mismatch"),
         (c.at(RP102, 4), RP102, 4, "chain-broken"),
+        (c.at(RP102, 4), RP102, 4, "event-replayed"),
         (c.at(RP102, 4), RP102, 4, "leaf-mismatch"),
     ]
 
@@ -340,7 +343,11 @@ def test_5_two_events_of_one_subject_swapped(store: Store, person_in: PersonFact
 def test_6_an_event_forged_with_an_unregistered_key(store: Store, person_in: PersonFactory) -> None:
     c = cohort(store, person_in)
     impostor = Person(
-        c.coordinator.user_id, c.coordinator.printed_name, generate_private_key(), password=""
+        c.coordinator.user_id,
+        c.coordinator.printed_name,
+        generate_private_key(),
+        password="",
+        store=store,
     )
     insert_raw(store, forged_lab_result(store, impostor, "RP-101", "6.1"))
     forged = last_position(store)
@@ -459,3 +466,4 @@ def test_9_a_whole_subject_removed_with_its_leaves_and_the_tree_rebuilt(
     assert findings_of(store) == []
     kind = "log-rewritten" if recorded_after >= len(removed) else "log-truncated"
     assert findings_of(store, outside) == [(*LOG, kind)]
+

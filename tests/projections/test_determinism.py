@@ -99,8 +99,9 @@ def test_the_same_signed_events_give_the_same_digest_on_sqlite_and_on_postgresql
     try:
         person = open_person_in_both([sqlite, postgres])
         signed = []
-        for kind, data in course():
-            body = person.body("RP-101", kind, {k: v for k, v in data.items() if v is not None})
+        for version, (kind, data) in enumerate(course(), start=1):
+            fields = {k: v for k, v in data.items() if v is not None}
+            body = person.body("RP-101", kind, fields, version=version)
             signed.append((body, person.sign(body)))
         for store in (sqlite, postgres):
             record_signed(store, person, signed)
@@ -114,7 +115,7 @@ def test_the_same_signed_events_give_the_same_digest_on_sqlite_and_on_postgresql
         # And the digest follows the events: one more record in one store changes it.
         extra = person.body("RP-101", "ResponseAssessed", {
             "month": 6, "response": "partial", "assessed_on": "2011-09-10",
-        })  # fmt: skip
+        }, version=len(signed) + 1)  # fmt: skip
         record_signed(sqlite, person, [(extra, person.sign(extra))])
         sqlite.views.catch_up()
         assert sqlite.views.digest() != digests[1]

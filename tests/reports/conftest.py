@@ -198,7 +198,9 @@ def coordinator_in(store: Store) -> Person:
     store.app.register_key(
         user_id="coord1", public_key=public_key_to_text(private_key.public_key())
     )
-    return Person("coord1", "Ana Souza", private_key, password=f"pw-{uuid.uuid4().hex}")
+    return Person(
+        "coord1", "Ana Souza", private_key, password=f"pw-{uuid.uuid4().hex}", store=store
+    )
 
 
 @pytest.fixture(scope="module")

@@ -80,7 +80,10 @@ class Writer:
                 kind, data = "ConsentObtained", consent()
             key = f"{self.subject}.{sequence}"
             response = self.submit_until_answered(
-                self.site.author.signed(self.subject, kind, data), key
+                self.site.author.signed(
+                    self.subject, kind, data, version=len(self.acknowledged) + 1
+                ),
+                key,
             )
             if response is None:
                 return

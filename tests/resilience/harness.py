@@ -67,11 +67,15 @@ class Author:
     private_key: Any
     password: str
 
-    def signed(self, subject: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
-        """``{"event": body, "signature": ...}`` as ``POST /v1/events`` takes it."""
+    def signed(
+        self, subject: str, kind: str, data: dict[str, Any], *, version: int
+    ) -> dict[str, Any]:
+        """``{"event": body, "signature": ...}`` as ``POST /v1/events`` takes it: version
+        ``version`` of the subject's stream."""
         body = {
             "study": STUDY,
             "subject": subject,
+            "version": version,
             "kind": kind,
             "data": data,
             "signer": {"user_id": self.user_id, "printed_name": self.printed_name},
@@ -311,12 +315,22 @@ class HttpSite:
         idempotency_key: str | None = None,
         if_match: int | None = None,
     ) -> requests.Response:
-        """Sign and submit one event."""
+        """Sign and submit one event: the version after ``if_match``, or else after the last
+        of the subject's history as the server answers it now (as ``sealtrail submit`` does)."""
+        version = if_match + 1 if if_match is not None else self.next_version(subject)
         return self.submit(
-            self.author.signed(subject, kind, data),
+            self.author.signed(subject, kind, data, version=version),
             idempotency_key=idempotency_key,
             if_match=if_match,
         )
+
+    def next_version(self, subject: str) -> int:
+        """The version the subject's next event takes, from its history (1 if not screened)."""
+        response = self.get(f"/v1/studies/{STUDY}/subjects/{subject}/history")
+        if response.status_code == 404:
+            return 1
+        response.raise_for_status()
+        return max((int(entry["version"]) for entry in response.json()), default=0) + 1
 
     def submit(
         self,

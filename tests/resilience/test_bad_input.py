@@ -54,14 +54,14 @@ def assert_problem(response: requests.Response, status: int) -> dict[str, Any]:
 
 def swapped(author: Author, subject: str, placeholder: str, literal: str, **data: Any) -> bytes:
     """A correctly signed consent as JSON text, one value swapped for a literal afterwards."""
-    signed = author.signed(subject, "ConsentObtained", {**consent(), **data})
+    signed = author.signed(subject, "ConsentObtained", {**consent(), **data}, version=2)
     text = json.dumps(signed)
     assert placeholder in text
     return text.replace(placeholder, literal).encode("utf-8")
 
 
 def test_a_body_over_the_limit_is_413(live: Live, subject: str, unchanged: None) -> None:
-    signed = live.authors[0].signed(subject, "ConsentObtained", consent())
+    signed = live.authors[0].signed(subject, "ConsentObtained", consent(), version=2)
     signed["padding"] = "x" * (300 * 1024)
 
     assert_problem(live.site().post("/v1/events", signed), 413)
@@ -71,7 +71,9 @@ def test_a_body_over_the_limit_is_413(live: Live, subject: str, unchanged: None)
 def test_a_body_that_is_not_declared_json_is_415(
     live: Live, subject: str, unchanged: None, content_type: str
 ) -> None:
-    body = json.dumps(live.authors[0].signed(subject, "ConsentObtained", consent())).encode()
+    body = json.dumps(
+        live.authors[0].signed(subject, "ConsentObtained", consent(), version=2)
+    ).encode()
 
     response = live.site().post("/v1/events", data=body, headers={"Content-Type": content_type})
 
@@ -104,7 +106,7 @@ def test_an_integer_of_five_thousand_digits_is_400(
 
 def test_an_integer_beyond_what_json_holds_exactly_is_422(live: Live, unchanged: None) -> None:
     # Signed with a small age, then swapped: no signer can canonicalise 2**53 (RFC 8785).
-    signed = live.authors[0].signed(fresh_subject(), "Screened", screening(age=7))
+    signed = live.authors[0].signed(fresh_subject(), "Screened", screening(age=7), version=1)
     body = json.dumps(signed).replace('"age": 7', f'"age": {2**53}').encode()
 
     problem = assert_problem(live.site().post("/v1/events", data=body), 422)
@@ -130,7 +132,7 @@ def test_a_signing_time_without_z_is_422(
     live: Live, subject: str, unchanged: None, instant: str
 ) -> None:
     author = live.authors[0]
-    signed = author.signed(subject, "ConsentObtained", consent())
+    signed = author.signed(subject, "ConsentObtained", consent(), version=2)
     signed["event"]["signed_at"] = instant
 
     problem = assert_problem(live.site().post("/v1/events", signed), 422)
@@ -142,7 +144,7 @@ def test_a_signing_time_without_z_is_422(
 def test_an_unknown_field_is_422_and_named(
     live: Live, subject: str, unchanged: None, where: str
 ) -> None:
-    signed = live.authors[0].signed(subject, "ConsentObtained", consent())
+    signed = live.authors[0].signed(subject, "ConsentObtained", consent(), version=2)
     target = {
         "request": signed,
         "event": signed["event"],

@@ -31,8 +31,12 @@ def site(store: Store) -> Site:
     return Site(store)
 
 
-def signed(person: Person, subject: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    body = person.body(subject, kind, data)
+def signed(
+    person: Person, subject: str, kind: str, data: dict[str, Any], *, after: int = 0
+) -> dict[str, Any]:
+    """One signed event of a batch: the subject's next version, or ``after`` more for the
+    subject's later events in the same batch."""
+    body = person.body(subject, kind, data, version=person.next_version(subject) + after)
     return {"event": body, "signature": person.sign(body)}
 
 
@@ -60,9 +64,9 @@ def test_a_batch_answers_one_receipt_per_event_in_order_from_one_transaction(
     items = [
         signed(ana, "RP-201", "Screened", screening()),
         signed(ana, "RP-202", "Screened", screening()),
-        signed(ana, "RP-201", "ConsentObtained", consent()),
-        signed(ana, "RP-202", "ConsentObtained", consent()),
-        signed(ana, "RP-201", "ConsentObtained", consent()),
+        signed(ana, "RP-201", "ConsentObtained", consent(), after=1),
+        signed(ana, "RP-202", "ConsentObtained", consent(), after=1),
+        signed(ana, "RP-201", "ConsentObtained", consent(), after=2),
     ]
 
     response = post_batch(site, ana, items)
@@ -93,7 +97,7 @@ def test_a_batch_with_one_refused_event_records_none_and_names_it(
     head = log_head(store)
     items = [
         signed(ana, "RP-301", "Screened", screening()),
-        signed(ana, "RP-301", "ConsentObtained", consent()),
+        signed(ana, "RP-301", "ConsentObtained", consent(), after=1),
         signed(ana, "RP-302", "ConsentObtained", consent()),  # never screened
     ]
 
@@ -110,7 +114,7 @@ def test_a_batch_whose_last_signature_fails_in_the_store_records_none(
     head = log_head(store)
     items = [
         signed(ana, "RP-401", "Screened", screening()),
-        signed(ana, "RP-401", "ConsentObtained", consent()),
+        signed(ana, "RP-401", "ConsentObtained", consent(), after=1),
     ]
     # Still base64 of 64 bytes, so the schema lets it through: the event store refuses it,
     # after the first event was already checked and queued for the same insert.
@@ -128,7 +132,7 @@ def test_a_batch_retried_with_its_idempotency_key_answers_the_first_receipts_onl
 ) -> None:
     items = [
         signed(ana, "RP-501", "Screened", screening()),
-        signed(ana, "RP-501", "ConsentObtained", consent()),
+        signed(ana, "RP-501", "ConsentObtained", consent(), after=1),
     ]
     key = {"Idempotency-Key": "batch-501"}
     first = post_batch(site, ana, items, key)

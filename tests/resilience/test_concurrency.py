@@ -122,7 +122,7 @@ def test_the_same_request_sent_at_once_by_many_retries_is_recorded_once(live: Li
     recorded = [screening_receipt]
 
     for attempt in range(4):
-        signed = author.signed(subject, "ConsentObtained", consent())
+        signed = author.signed(subject, "ConsentObtained", consent(), version=attempt + 2)
         key = f"retry-{subject}-{attempt}"
         answers = all_at_once(sites, partial(HttpSite.submit, signed=signed, idempotency_key=key))
 

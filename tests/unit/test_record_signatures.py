@@ -39,9 +39,9 @@ from tests.unit.subjects import (
 )
 
 # The chain hash of docs/signing.md's test vector, and the record hashes docs/signing.md gives.
-VECTOR_EVENT_HASH = "861603a61a5d4e25444546fb87e18ce12e650c2279f0de1bff388f8c051ca9e5"
-VECTOR_RECORD_HASH = "e4ab893f1b6ddddba22ce78da71e4dab9d82feb68f01b8957569bae004e099cd"
-VECTOR_AFTER_ZERO_CHANGE = "e8910b28eb0f9296f7cb2eb03705fbf76ca48d8dd38aa694e2aa33a1eb3d4282"
+VECTOR_EVENT_HASH = "11e8eae00058402452f93c2aeba702e45b042cbea77e5840559e1f4417d9e3e0"
+VECTOR_RECORD_HASH = "92734d5697c85ee8dae1f1f069fd6249450626a6aa779989591a754617d64754"
+VECTOR_AFTER_ZERO_CHANGE = "4c5b98f652a1155bec935f5164dc710af559cc4586969e716858d6c731243e09"
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,7 @@ KEY_ID = "ed25519:56475aa75463474c0285df5dbf2bcab7"
 BODY = {
     "study": "NCT01297972",
     "subject": "RP-101",
+    "version": 1,
     "kind": "MscInfusionGiven",
     "data": {
         "infusion_number": 1,
@@ -39,13 +40,13 @@ CANONICAL = (
     '"key_id":"ed25519:56475aa75463474c0285df5dbf2bcab7","kind":"MscInfusionGiven",'
     '"meaning":"authorship","signed_at":"2011-03-10T10:35:00Z",'
     '"signer":{"printed_name":"Ana Souza","user_id":"coord1"},'
-    '"study":"NCT01297972","subject":"RP-101"}'
+    '"study":"NCT01297972","subject":"RP-101","version":1}'
 )
 SIGNATURE = (
-    "/ML8YePHxo9cnI2xHnTbPRVapKRQbd72xBsdy9lrEs2kCLI3V8V0PcRndxgm6POgkUKUC2bdykdqMBrHCN7qCA=="
+    "Ec57KY/6P4DVguhwzaLmOz/GuqOwjusUENFW7Q7toi/s+FbU9W8Yuxqn05oOv83gjc7AXT0112R1Wty4mpAEAQ=="
 )
 GENESIS = "4e19a3421065723d5e334b9aadabe68d8f37438e8d9ee742d8b5b321528d3c71"
-FIRST_EVENT_HASH = "861603a61a5d4e25444546fb87e18ce12e650c2279f0de1bff388f8c051ca9e5"
+FIRST_EVENT_HASH = "11e8eae00058402452f93c2aeba702e45b042cbea77e5840559e1f4417d9e3e0"
 
 
 def test_the_fixed_key_has_the_documented_public_key_and_id() -> None:
