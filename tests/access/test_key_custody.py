@@ -134,6 +134,7 @@ def insider_registers_a_sponsor_key(store: Store, admin: Admin) -> Any:
     in the Merkle log like any other. Returns the private key now on the sponsor's account."""
     private_key, public_key, new_id = new_key()
     fields = {"key_id": new_id, "public_key": public_key, "valid_from": "2011-01-01T00:00:00Z"}
+    sponsor = store.app.account(SPONSOR_ACCOUNT, to_change=True)
     body = account_body(
         user_id=SPONSOR_ACCOUNT,
         kind="KeyRegistered",
@@ -141,8 +142,8 @@ def insider_registers_a_sponsor_key(store: Store, admin: Admin) -> Any:
         signer_id=admin.user_id,
         printed_name=admin.printed_name,
         signer_key_id=admin.key_id,
+        version=sponsor.version + 1,
     )
-    sponsor = store.app.account(SPONSOR_ACCOUNT, to_change=True)
     with authored(Authorship(*sign_body(admin.private_key, body))):
         sponsor.register_key(
             key_id=new_id, public_key=public_key, valid_from=datetime(2011, 1, 1, tzinfo=UTC)
