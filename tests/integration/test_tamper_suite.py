@@ -45,6 +45,7 @@ from infrastructure.merkle_log import APPEND_ONLY_TABLES
 from infrastructure.verification import ExternalCheckpoint, Finding
 from signatures.keys import generate_private_key
 from signatures.merkle import InMemoryTree
+from tests.cli_stores import sealtrail
 from tests.conftest import STUDY, Person, PersonFactory, consent, haemoglobin, screening
 from tests.integration.test_tamper_evidence import drop_triggers, table
 
@@ -467,3 +468,67 @@ def test_9_a_whole_subject_removed_with_its_leaves_and_the_tree_rebuilt(
     kind = "log-rewritten" if recorded_after >= len(removed) else "log-truncated"
     assert findings_of(store, outside) == [(*LOG, kind)]
 
+
+def test_10_a_stored_interior_node_of_the_merkle_log_changed(
+    store: Store, person_in: PersonFactory
+) -> None:
+    """Proofs are served from the stored nodes: one that is not the hash of its leaves is named.
+
+    Nothing else shows it: the checkpoints are checked against the tree rebuilt from the events.
+    """
+    cohort(store, person_in)
+    drop_triggers(store, "merkle_nodes")
+    with database(store) as execute:
+        # Level 2, index 1: the node over leaves 4 to 7 (the cohort's log has 16).
+        ((stored,),) = execute("SELECT hash FROM merkle_nodes WHERE level = 2 AND node_index = 1")
+        execute(
+            "UPDATE merkle_nodes SET hash = ? WHERE level = 2 AND node_index = 1",
+            (bytes(reversed(bytes(stored))),),
+        )
+
+    findings = store.verifier(workers=1).verify().findings
+    assert where(findings) == [(*LOG, "tree-node-mismatch")]
+    assert "(level 2, index 1)" in findings[0].detail
+
+
+def test_11_two_leaves_swapped_with_the_nodes_rebuilt_are_named_by_sealtrail_verify(
+    store: Store, person_in: PersonFactory
+) -> None:
+    """The leaves of two neighbouring events exchanged, hashes and all, and every node rebuilt
+    over the new order: each leaf is still its event's and every node the hash of its leaves,
+    so only the order of the positions the leaves name shows it (``log-reordered``)."""
+    c = cohort(store, person_in)
+    first, second = c.at(RP101, 3), c.at(RP102, 3)  # consecutive in the log
+    drop_triggers(store, "merkle_leaves", "merkle_nodes")
+    with database(store) as execute:
+        leaves = execute("SELECT leaf_index, position, leaf_hash FROM merkle_leaves")
+        index_of = {position: index for index, position, _ in leaves}
+        assert index_of[second] == index_of[first] + 1
+        hash_of = {position: bytes(hashed) for _, position, hashed in leaves}
+        execute("DELETE FROM merkle_leaves WHERE position IN (?, ?)", (first, second))
+        for position, index in ((first, index_of[second]), (second, index_of[first])):
+            execute(
+                "INSERT INTO merkle_leaves (leaf_index, position, leaf_hash) VALUES (?, ?, ?)",
+                (index, position, hash_of[position]),
+            )
+        execute("DELETE FROM merkle_nodes")
+        tree = InMemoryTree()
+        for _, _, hashed in sorted(
+            execute("SELECT leaf_index, position, leaf_hash FROM merkle_leaves")
+        ):
+            tree.append_hash(bytes(hashed))
+        for (level, index), hashed in tree.nodes().items():
+            execute(
+                "INSERT INTO merkle_nodes (level, node_index, hash) VALUES (?, ?, ?)",
+                (level, index, hashed),
+            )
+    url = store.settings.database_url.render_as_string(hide_password=False)
+
+    verified = sealtrail("verify", "--json", home=store.settings.home, url=url)
+
+    assert verified.returncode == 1, verified.stdout + verified.stderr
+    findings = json.loads(verified.stdout)["findings"]
+    assert [(f["position"], f["stream"], f["version"], f["kind"]) for f in findings] == [
+        (first, None, None, "log-reordered")
+    ]
+    assert f"names position {first} after {second}" in findings[0]["detail"]
