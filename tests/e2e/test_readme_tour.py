@@ -1,33 +1,145 @@
-"""The README's five-minute tour, run word for word against a real gunicorn server.
+"""README.md, run as a reader runs it: every ``sh`` block in document order, in one terminal's
+state, on a fresh store served by a real gunicorn; each output compared with the ``text`` blocks
+after it, and every figure the prose quotes compared with what the commands printed.
 
-The shell blocks are read out of README.md itself, so the tour cannot drift from what works.
+Nothing expected is copied here: the blocks, the outputs and the figures are read out of
+README.md, so a README that drifts from what the commands do fails this test.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+README = ROOT / "README.md"
+SERVED_AT = "http://127.0.0.1:8000"
 
 
-def blocks_of(heading: str) -> list[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+# -- reading the README ------------------------------------------------------------------------
 
 
-def tour_blocks() -> list[str]:
-    return blocks_of("A five-minute tour")
+@dataclass
+class Block:
+    """A ``sh`` block, the prose before it, and what the README says it prints."""
+
+    code: str
+    before: str
+    after: str = ""
+    expected: list[list[str]] = field(default_factory=list)
+    """Each ``text`` block after it (before the next ``sh`` block), as lines."""
+
+    @property
+    def exit_status(self) -> int:
+        said = re.search(r"exits with status (\d)", self.after)
+        return int(said[1]) if said else 0
+
+
+def readme_blocks(text: str) -> list[Block]:
+    """Every ``sh`` block in document order, with its prose and expected outputs."""
+    blocks: list[Block] = []
+    prose_from = 0
+    for fence in re.finditer(r"^```(sh|text)\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL):
+        prose = text[prose_from : fence.start()]
+        prose_from = fence.end()
+        if fence[1] == "sh":
+            if blocks:
+                blocks[-1].after += prose
+            blocks.append(Block(code=fence[2], before=prose))
+        else:
+            assert blocks, "a text block before any sh block"
+            blocks[-1].after += prose
+            blocks[-1].expected.append(fence[2].rstrip("\n").split("\n"))
+    if blocks:
+        blocks[-1].after += text[prose_from:]
+    return blocks
+
+
+def figure(pattern: str, text: str) -> re.Match[str]:
+    """A figure the README quotes, found by the words around it."""
+    found = re.search(pattern, text, flags=re.DOTALL)
+    assert found is not None, f"the README no longer says {pattern!r}"
+    return found
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+# -- comparing outputs -------------------------------------------------------------------------
+
+
+def _pattern(line: str) -> re.Pattern[str]:
+    """A README output line: ``...`` stands for anything; runs of spaces for any run."""
+    words = " ".join(line.split())
+    return re.compile(".*".join(re.escape(part) for part in words.split("...")))
+
+
+def find_lines(expected: list[str], printed: list[str], start: int) -> int:
+    """Where ``expected`` appears, line for line, in ``printed`` at or after ``start``; the
+    line after it. Fails naming the first expected line that never appears."""
+    patterns = [_pattern(line) for line in expected]
+    squeezed = [" ".join(line.split()) for line in printed]
+    for at in range(start, len(printed) - len(expected) + 1):
+        if all(p.fullmatch(squeezed[at + n]) for n, p in enumerate(patterns)):
+            return at + len(expected)
+    missing = next(
+        (
+            line
+            for line, p in zip(expected, patterns, strict=True)
+            if not any(p.fullmatch(s) for s in squeezed[start:])
+        ),
+        expected[0],
+    )
+    raise AssertionError(
+        f"the README says the block prints\n{chr(10).join(expected)}\n"
+        f"but it printed\n{chr(10).join(printed)}\n(first line not found: {missing!r})"
+    )
+
+
+# -- one terminal --------------------------------------------------------------------------------
+
+
+class Terminal:
+    """The reader's second terminal: each block runs in the variables and folder the blocks
+    before it left, as pasting them one after another into one shell would."""
+
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        self.folder = folder
+        self.env = env
+        self.state = folder / ".readme-terminal"
+        self.state.mkdir()
+        (self.state / "cwd").write_text(str(folder))
+        (self.state / "variables").write_text("")
+
+    def run(self, code: str) -> subprocess.CompletedProcess[str]:
+        script = (
+            "set -euo pipefail\n"
+            f'cd "$(cat {self.state}/cwd)"\n'
+            f"source {self.state}/variables\n"
+            f"trap 'declare -px > {self.state}/variables; pwd > {self.state}/cwd' EXIT\n" + code
+        )
+        return subprocess.run(
+            ["bash", "-c", script],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
 
 
 def free_port() -> int:
@@ -37,7 +149,7 @@ def free_port() -> int:
 
 
 def wait_until_serving(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise AssertionError("the server exited while starting")
@@ -46,95 +158,206 @@ def wait_until_serving(url: str, server: subprocess.Popen[bytes]) -> None:
                 return
         except OSError:
             time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within 30 s")
+    raise AssertionError(f"{url} did not answer within 60 s")
 
 
-def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "-c", "set -euo pipefail\n" + script],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def events_in(database: Path) -> int:
+    with sqlite3.connect(database) as store:
+        (count,) = store.execute("SELECT COUNT(*) FROM stored_events").fetchone()
+    return int(count)
+
+
+def outcome_rows(printed: str) -> dict[str, tuple[str, str]]:
+    """``report outcomes``' table: measure -> (computed, published)."""
+    rows = {}
+    for line in printed.splitlines():
+        row = re.fullmatch(r"(\S.*?)\s{2,}(\S+)\s{2}(\S.*?)\s{2,}\d+ records", line)
+        if row:
+            rows[row[1]] = (row[2], row[3])
+    return rows
+
+
+# -- the test ------------------------------------------------------------------------------------
+
+
+def test_the_readme_names_no_file_outside_the_repository() -> None:
+    text = README.read_text(encoding="utf-8")
+
+    assert "CONTRACT.md" not in text
+    assert re.search(r"(?<!\.)\.\./", text) is None  # nothing above the repository's folder
+    for name in set(re.findall(r"(?<![\w/.-])((?:[\w-]+/)*[\w-]+\.md)\b", text)):
+        assert (ROOT / name).exists(), f"README.md names {name}, which the repository lacks"
+    for link in re.findall(r"\]\(([^)#]+)\)", text):
+        if not link.startswith("http"):
+            assert (ROOT / link).exists(), f"README.md links to {link}"
 
 
 @pytest.mark.slow
-def test_the_readme_tour_works_word_for_word(tmp_path: Path) -> None:
-    blocks = tour_blocks()
-    auditor = blocks_of("An auditor's session")
-    assert len(blocks) == 5, "the tour has five steps"
-    assert len(auditor) == 4, "the auditor's session has four blocks"
-    packet = blocks_of("A sponsor's packet")
-    assert len(packet) == 3, "the sponsor's packet has three blocks"
+def test_every_block_of_the_readme_prints_what_the_readme_says(tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    blocks = readme_blocks(text)
     (tmp_path / ".venv").symlink_to(VENV_BIN.parent)
     env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
     env["PATH"] = f"{VENV_BIN}:{env['PATH']}"
+    database = tmp_path / "var" / "sealtrail.sqlite3"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
 
     # What `make run` does before it serves; the reader copies admin's one-time password.
+    counted: dict[str, int] = {}
     for command in ("init", "demo", "verify"):
-        done = bash(f"sealtrail {command}", tmp_path, env)
+        done = subprocess.run(
+            ["sealtrail", command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
+        counted[command] = events_in(database)
         if command == "init":
             env["ADMIN_ONE_TIME_PASSWORD"] = done.stdout.split("one-time password: ")[1].split()[0]
-    server = subprocess.Popen(
+        if command == "demo":
+            demo_records = number(figure(r"loaded: ([\d,]+) new events", done.stdout)[1])
+    terminal = Terminal(tmp_path, env)
+    server: subprocess.Popen[bytes] | None = subprocess.Popen(
         ["sealtrail", "serve", "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    printed: list[str] = []
     try:
         wait_until_serving(f"{base}/openapi.json", server)
-        steps_1_to_4 = "\n".join(blocks[:4]).replace("http://127.0.0.1:8000", base)
-        done = bash(steps_1_to_4, tmp_path, env)
-        assert done.returncode == 0, done.stderr
+        for n, block in enumerate(blocks):
+            if server is not None and re.search(r"\bstop the server\b", block.before, re.I):
+                server.terminate()  # Ctrl-C in the first terminal
+                server.wait(timeout=60)
+                server = None
+            done = terminal.run(block.code.replace(SERVED_AT, base))
+            printed.append(done.stdout)
+            counted[f"block {n}"] = events_in(database)
+            where = f"block {n}:\n{block.code}"
+            assert done.returncode == block.exit_status, f"{where}\n{done.stdout}\n{done.stderr}"
+            at = 0
+            for expected in block.expected:
+                at = find_lines(expected, done.stdout.splitlines(), at)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=60)
 
-    assert '"subject": "RP-10"' in done.stdout  # the receipt
-    assert '"subject":"RP-10"' in done.stdout and '"status":"screened"' in done.stdout
-    assert '"printed_name":"Ana Souza"' in done.stdout  # the history's signature manifestation
-    assert "OK: 1374 events checked, 0 findings" in done.stdout
+    def output_of(code: str) -> str:
+        (index,) = [n for n, block in enumerate(blocks) if code in block.code]
+        return printed[index]
 
-    audit = bash("\n".join(auditor), tmp_path, env)
+    def events_after(code: str) -> int:
+        (index,) = [n for n, block in enumerate(blocks) if code in block.code]
+        return counted[f"block {index}"]
 
-    assert audit.returncode == 0, audit.stderr
-    assert "Subjects enrolled" in audit.stdout and "SYNTHETIC" in audit.stdout
-    before, after = [line for line in audit.stdout.splitlines() if "latest_blood_count" in line]
-    assert '"value": "76"' in before and '"value": "7.6"' in after
-    assert "decimal point omitted" in audit.stdout  # the correction's reason, in the CSV row
-    assert (tmp_path / "RP-02-audit.pdf").read_bytes().startswith(b"%PDF")
-
-    built = bash("\n".join(packet[:2]), tmp_path, env)
-
-    assert built.returncode == 0, built.stderr
-    # the tour's 1374, and the auditor's and the data manager's accounts (5 events each)
-    assert "packet verified: 1384 events, 50 files, tree size 1384" in built.stdout
-
-    changed = bash(packet[2], tmp_path, env)
-
-    assert changed.returncode == 1
-    lines = changed.stdout.splitlines()
-    assert lines[0].startswith("datasets/LB.csv: file-altered: its SHA-256 is ")
-    assert lines[1].startswith("datasets/LB.csv: derived-mismatch: does not agree with the events")
-    assert lines[2].startswith("packet FAILED: 2 findings; 1384 events, 50 files, tree size 1384")
-
-    tampered = bash(blocks[4], tmp_path, env)
-
-    assert tampered.returncode == 1
-    assert tampered.stdout.splitlines()[0].startswith(
-        "position 34: NCT01297972/RP-01 version 14: signature-invalid"
+    # The tour's total, and what it is made of, as step 4 counts it.
+    tour = figure(r"```text\nOK: ([\d,]+) events checked, 0 findings\n```", text)
+    parts = figure(
+        r"(\d+) from `init`.*?(\d+)\s+for the demonstration's two synthetic staff accounts, "
+        r"([\d,]+) records of the nine synthetic\s+subjects, (\d+) account changes in step 1 and "
+        r"the\s+screening of step 2",
+        text,
     )
-    assert "position 35: NCT01297972/RP-01 version 15: chain-broken" in tampered.stdout
-    assert "position 34: NCT01297972/RP-01 version 14: leaf-mismatch" in tampered.stdout
-    assert "log: checkpoint-mismatch: stored checkpoint of size 1029" in tampered.stdout
-    # sealed for the auditor's signed PDF, and for the packet
-    assert "log: checkpoint-mismatch: stored checkpoint of size 1379" in tampered.stdout
-    assert "log: checkpoint-mismatch: stored checkpoint of size 1384" in tampered.stdout
-    assert "FAILED: 1384 events checked, 6 findings" in tampered.stdout
+    assert number(parts[1]) == counted["init"]
+    assert number(parts[3]) == demo_records
+    assert number(parts[2]) == counted["demo"] - counted["init"] - demo_records
+    step_1 = events_after("sealtrail user password coord1")
+    assert number(parts[4]) == step_1 - counted["demo"]
+    assert events_after("sealtrail submit") - step_1 == 1  # the screening
+    assert number(tour[1]) == events_after("sealtrail submit")
+
+    # The outcome table: the figures the prose quotes are the computed and the published ones.
+    quoted = figure(
+        r"(\d+) enrolled; (\S+) infusions; doses median (\S+), range (\S+) x 10\^6 cells/kg; "
+        r"no\s+infusion-related adverse event; (\d+) deaths; (\d+) partial and (\d+) complete "
+        r"responses at month 6; no\s+engraftment; median follow-up (\d+) months",
+        text,
+    )
+    table = outcome_rows(output_of("sealtrail report outcomes"))
+    for measure, said in [
+        ("Subjects enrolled", quoted[1]),
+        ("MSC infusions per subject (range)", quoted[2]),
+        ("MSC dose per infusion, median (10^6 cells/kg)", quoted[3]),
+        ("MSC dose per infusion, range (10^6 cells/kg)", quoted[4]),
+        ("Infusion-related adverse events (MSC related, or an infusion reaction)", "0"),
+        ("Deaths", quoted[5]),
+        ("Partial hematologic responses at month 6 (investigator)", quoted[6]),
+        ("Complete hematologic responses at month 6 (investigator)", quoted[7]),
+        ("MSC engraftment detected in marrow (FISH or VNTR)", "0"),
+        ("Median follow-up from enrolment (months)", quoted[8]),
+    ]:
+        computed, published = table[measure]
+        assert computed == said, f"{measure}: the README says {said}, the events give {computed}"
+        if said != "0":  # "none at days 30, 90 or 180" is how the publication says no
+            assert published == said, f"{measure}: the publication says {published}"
+
+    # The correction the replay shows: its values and its log position.
+    correction = figure(
+        r"haemoglobin of (\S+) g/dL and\s+corrected to (\S+) \(a correction at log\s+"
+        r"position (\d+)",
+        text,
+    )
+    old, new, position = correction[1], correction[2], int(correction[3])
+    (row,) = [
+        fields
+        for fields in csv.reader(output_of("grep ',corrected,'").splitlines())
+        if "corrected" in fields
+    ]
+    assert int(row[0]) == position
+    assert row[8].startswith(f"haemoglobin={old} g/dL") and row[9].startswith(
+        f"haemoglobin={new} g/dL"
+    )
+    replayed = output_of("--position").splitlines()
+    assert f'"value": "{old}"' in replayed[0] and f'"value": "{new}"' in replayed[1]
+    positions = re.findall(
+        r"--position (\d+)", next(b.code for b in blocks if "--position" in b.code)
+    )
+    assert [int(p) for p in positions] == [position - 1, position]
+
+    # The packet holds the tour's events and two more accounts.
+    assert number(figure(r"the tour's ([\d,]+) events and the auditor's", text)[1]) == number(
+        tour[1]
+    )
+
+    # The scratch store: the note's size, quoted three times, and the three events cut off.
+    note = output_of("sealtrail checkpoint > outside.note").splitlines()
+    size = int(note[note.index(next(line for line in note if line.startswith("sealtrail."))) + 1])
+    assert number(figure(r"its size \((\d+) events\)", text)[1]) == size
+    assert number(figure(r"until it holds (\d+) events or more", text)[1]) == size
+    assert number(figure(r"its first (\d+) events no longer hash", text)[1]) == size
+    assert "delete the last three events" in text
+    assert f"OK: {size - 3} events checked" in output_of("DELETE FROM stored_events")
+
+    # The investigator's example signs records the demonstration has, and that may be signed.
+    signed = figure(
+        r"first adverse event \(entry (\d+)\) and its month-3 response assessment "
+        r"\(entry (\d+)\).*?"
+        r"--subject (\S+) --entry (\d+) --entry (\d+)",
+        text,
+    )
+    assert (signed[1], signed[2]) == (signed[4], signed[5])
+    from infrastructure.bootstrap import open_store
+    from infrastructure.documents.reports import load_subject
+    from tests.conftest import STUDY, make_settings
+
+    store = open_store(make_settings(tmp_path / "var", f"sqlite:///{database}"))
+    try:
+        subject = load_subject(store, STUDY, signed[3])
+    finally:
+        store.close()
+    adverse_event, response = subject.entries[int(signed[1])], subject.entries[int(signed[2])]
+    assert (
+        adverse_event.kind == "AdverseEventReported"
+        and adverse_event.fields["adverse_event"] == "AE-01"
+    )
+    assert response.kind == "ResponseAssessed" and response.fields["month"] == 3
+    for entry in (adverse_event, response):
+        subject.check_signable(entry.version)
