@@ -2,16 +2,22 @@
 
 PostgreSQL tests run against the server ``SEALTRAIL_TEST_POSTGRES_URL`` names, or, left unset, the
 local one at 127.0.0.1:5432 when it answers (tests/postgres.py); the report's header says which.
-Each test gets a database of its own (CREATE DATABASE with a unique name) that is dropped
-afterwards. With no server they skip, except under ``CI=true`` where a skip would hide a failure:
-there the run stops before any test, in one line.
+Each test gets a database of its own that is dropped afterwards. Initialising a store costs about
+half a second on SQLite and two on PostgreSQL (its tables, triggers and first events), so each
+test process initialises one store per backend, a template, and a test's ``store`` is a copy:
+the SQLite file copied, or ``CREATE DATABASE ... TEMPLATE`` (made ahead on a thread), with the
+template's keys beside it. With no server the PostgreSQL tests skip, except under ``CI=true``
+where a skip would hide a failure: there the run stops before any test, in one line.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -82,19 +88,33 @@ def require_postgres() -> str:
     pytest.skip(f"no PostgreSQL server answers ({VARIABLE})")
 
 
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards: its URL."""
+    name = f"sealtrail_test_{uuid.uuid4().hex[:16]}"
+    admin_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield database_url(name)
+    finally:
+        admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_url(name: str) -> str:
+    """The SQLAlchemy URL of the test server's database ``name``."""
+    return make_url(require_postgres()).set(database=name).render_as_string(hide_password=False)
+
+
+def admin_sql(statement: str) -> None:
+    """One statement on the test server's admin database, outside a transaction."""
+    with psycopg.connect(conninfo(make_url(require_postgres())), autocommit=True) as connection:
+        connection.execute(statement)  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database's SQLAlchemy URL, dropped after the test."""
-    admin = make_url(require_postgres())
-    name = f"sealtrail_test_{uuid.uuid4().hex[:16]}"
-    admin_conninfo = conninfo(admin)
-    with psycopg.connect(admin_conninfo, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin_conninfo, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A fresh, empty PostgreSQL database's SQLAlchemy URL, dropped after the test."""
+    with scratch_database() as url:
+        yield url
 
 
 def make_settings(home: Path, database_url: str | None = None) -> Settings:
@@ -123,40 +143,133 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def store_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    """Settings of a fresh store on the backend under test."""
+    """Settings of a store not yet made (no keys, an empty database) on the backend under test."""
     if backend == "postgres":
         return make_settings(tmp_path, request.getfixturevalue("postgres_database"))
     return make_settings(tmp_path)
 
 
+class Copies:
+    """Copies of one PostgreSQL database, made and dropped on a thread of their own.
+
+    ``CREATE DATABASE ... TEMPLATE`` and ``DROP DATABASE`` each take from a tenth of a second to
+    over a second, mostly waiting on the server's disk; one copy is made ahead while a test
+    runs and a test's copy is dropped while the next runs, so tests seldom wait for either.
+    """
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="postgres-copies")
+        self._next: Future[str] | None = self._thread.submit(self._create)
+        self._drops: list[Future[None]] = []
+
+    def _create(self) -> str:
+        name = f"sealtrail_test_{uuid.uuid4().hex[:16]}"
+        admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    def take(self) -> str:
+        """A new copy's name; its owner gives it back."""
+        assert self._next is not None, "taken after close"
+        name = self._next.result()
+        self._next = self._thread.submit(self._create)
+        return name
+
+    def give_back(self, name: str) -> None:
+        """Drop the copy (later, on the thread)."""
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        self._drops.append(self._thread.submit(admin_sql, drop))
+
+    def settle(self) -> None:
+        """Wait for what the thread was given so far (the drops of copies given back)."""
+        self._thread.submit(lambda: None).result()
+
+    def close(self) -> None:
+        """Drop the copy made ahead and wait for every drop (a failed one fails here)."""
+        if self._next is not None:
+            self.give_back(self._next.result())
+            self._next = None
+        self._thread.shutdown(wait=True)
+        for drop in self._drops:
+            drop.result()
+
+
+@dataclass(frozen=True)
+class StoreTemplate:
+    """An initialised store that tests copy: its home (keys; the SQLite file) and, on
+    PostgreSQL, the copies of its database."""
+
+    home: Path
+    copies: Copies | None = None
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> StoreTemplate:
+    """One initialised SQLite store per test process."""
+    home = tmp_path_factory.mktemp("sqlite-template")
+    new_store(make_settings(home)).close()
+    return StoreTemplate(home)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreTemplate]:
+    """One initialised PostgreSQL store per test process; closed, since PostgreSQL copies a
+    database only while nobody is connected to it."""
+    home = tmp_path_factory.mktemp("postgres-template")
+    with scratch_database() as url:
+        new_store(make_settings(home, url)).close()
+        copies = Copies(str(make_url(url).database))
+        try:
+            yield StoreTemplate(home, copies)
+        finally:
+            copies.close()
+
+
+@contextmanager
+def copy_of(template: StoreTemplate, home: Path) -> Iterator[Settings]:
+    """The settings of a copy of the template's store under ``home`` (its database dropped
+    afterwards on PostgreSQL)."""
+    shutil.copytree(template.home, home, dirs_exist_ok=True)
+    if template.copies is None:
+        yield make_settings(home)
+        return
+    name = template.copies.take()
+    try:
+        yield make_settings(home, database_url(name))
+    finally:
+        template.copies.give_back(name)
+
+
+@contextmanager
+def opened_copy(template: StoreTemplate, home: Path) -> Iterator[Store]:
+    """A copy of the template's store, open."""
+    with copy_of(template, home) as settings:
+        opened = open_store(settings)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
 @pytest.fixture
-def store(store_settings: Settings) -> Iterator[Store]:
+def store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
     """A fresh, initialised store on the backend under test."""
-    opened = new_store(store_settings)
-    try:
+    with opened_copy(request.getfixturevalue(f"{backend}_template"), tmp_path) as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 @pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh, initialised SQLite store (for tests about things other than the backend)."""
-    opened = new_store(make_settings(tmp_path))
-    try:
+def sqlite_store(sqlite_template: StoreTemplate, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, initialised SQLite store (for what only SQLite has)."""
+    with opened_copy(sqlite_template, tmp_path) as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 @pytest.fixture
-def postgres_store(tmp_path: Path, postgres_database: str) -> Iterator[Store]:
+def postgres_store(postgres_template: StoreTemplate, tmp_path: Path) -> Iterator[Store]:
     """A fresh, initialised PostgreSQL store (for what only PostgreSQL has)."""
-    opened = new_store(make_settings(tmp_path, postgres_database))
-    try:
+    with opened_copy(postgres_template, tmp_path) as opened:
         yield opened
-    finally:
-        opened.close()
 
 
 @dataclass

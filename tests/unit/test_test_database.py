@@ -15,8 +15,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
-from tests.conftest import require_postgres
+from tests.conftest import open_person, opened_copy, require_postgres
 from tests.postgres import DEFAULT_URL, VARIABLE, conninfo, find_test_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,8 +100,6 @@ def test_under_ci_postgresql_turned_off_stops_the_run() -> None:
 @pytest.mark.postgres
 def test_a_database_of_its_own(postgres_database: str) -> None:
     """What the next test runs in a run of its own: a PostgreSQL test that must not skip."""
-    from sqlalchemy.engine import make_url
-
     with psycopg.connect(conninfo(make_url(postgres_database))) as connection:
         assert connection.execute("SELECT 1").fetchone() == (1,)
 
@@ -119,3 +118,36 @@ def test_without_any_variable_the_local_server_runs_the_postgresql_tests() -> No
     header = [line for line in done.stdout.splitlines() if line.startswith("PostgreSQL")]
     assert len(header) == 1, done.stdout  # said once, in the report's header
     assert "127.0.0.1:5432" in header[0] and "found" in header[0]
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_each_store_is_a_copy_of_its_own_of_one_initialised_store(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Tests share one initialised store per process and backend, as copies: what one test
+    writes no other sees, and a PostgreSQL copy is dropped once the test ends."""
+    template = request.getfixturevalue(f"{backend}_template")
+    with (
+        opened_copy(template, tmp_path / "one") as one,
+        opened_copy(template, tmp_path / "two") as two,
+    ):
+        initialised = two.app.recorder.max_notification_id()
+        open_person(one, "coord1")
+
+        assert initialised is not None and initialised > 0
+        assert one.app.recorder.max_notification_id() > initialised
+        assert two.app.recorder.max_notification_id() == initialised
+        assert one.app.server_key.key_id == two.app.server_key.key_id
+        copied = one.settings.database_url.database
+
+    if backend == "postgres":
+        assert template.copies is not None
+        template.copies.settle()
+        admin = conninfo(make_url(require_postgres()))
+        with psycopg.connect(admin) as connection:
+            found = connection.execute(
+                "SELECT count(*) FROM pg_database WHERE datname = %s", (copied,)
+            ).fetchone()
+        assert found == (0,)
