@@ -14,7 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from infrastructure.postgres_pool import CONNECTIONS_PER_WORKER
 from tests.cli_stores import sealtrail
@@ -57,12 +59,26 @@ def test_a_key_the_service_account_cannot_read_is_one_line_and_exit_2(
         assert "cannot read" in done.stderr and "Traceback" not in done.stderr
 
 
+def workers_too_many(database_url: str) -> int:
+    """One worker more than the test server's max_connections (less the reserved) holds."""
+    url = make_url(database_url)
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, dbname=url.database
+    ) as connection:
+        row = connection.execute(
+            "SELECT current_setting('max_connections')::int"
+            " - current_setting('superuser_reserved_connections')::int"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]) // CONNECTIONS_PER_WORKER + 1
+
+
 @pytest.mark.postgres
 def test_serve_refuses_more_workers_than_max_connections_holds(
     tmp_path: Path, postgres_database: str
 ) -> None:
     assert sealtrail("init", home=tmp_path, url=postgres_database).returncode == 0
-    too_many = 100 // CONNECTIONS_PER_WORKER + 1  # the test server's max_connections is 100
+    too_many = workers_too_many(postgres_database)
 
     done = sealtrail(
         "serve",
@@ -85,7 +101,7 @@ def test_gunicorn_in_the_repository_refuses_too_many_workers_too(
     tmp_path: Path, postgres_database: str
 ) -> None:
     assert sealtrail("init", home=tmp_path, url=postgres_database).returncode == 0
-    too_many = 100 // CONNECTIONS_PER_WORKER + 1
+    too_many = workers_too_many(postgres_database)
     env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
     env.update(SEALTRAIL_HOME=str(tmp_path), SEALTRAIL_DATABASE_URL=postgres_database)
 
