@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.account import SYSTEM_USER, Account, RegisteredKey
@@ -20,16 +20,26 @@ from signatures.errors import (
     ContentMismatch,
     KeyNotValid,
     KeyRevokedRetroactively,
+    MeaningInvalid,
     SigningTimeInvalid,
     UnknownKey,
 )
 from signatures.keys import public_key_from_text
 
 CLOCK_SKEW = timedelta(minutes=5)
-"""How far a signer's clock may run ahead of the server's."""
+"""How far a signer's clock may be from the server's: a signature may claim a time this much
+after the store recorded the event, or this much before the signer's key took effect."""
 
 MEANINGS = ("authorship", "review", "approval", "responsibility")
 """Meanings of a signature (21 CFR 11.50(a)(3)); ordinary entries are signed as authorship."""
+
+SIGNATURE_MEANINGS = ("review", "approval", "responsibility")
+"""What an electronic signature over records may mean (21 CFR 11.50(a)(3)); authorship is what
+every entry's own signature already says."""
+
+RECORDS_SIGNED = "RecordsSigned"
+"""The kind of a signature over records, the one kind signed with a meaning other than authorship
+(made through the signing ceremony, 21 CFR 11.200)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,7 @@ def attribute(
     if body is None:
         body = event.authorship.body()
     signer = signer_of(body)
+    check_meaning(signer.meaning, event.kind())
     key = _key_for(signer, accounts, anchor)
     if not key.is_valid_at(event.recorded_at):
         if key.revoked_retroactively and key.effective_from <= event.recorded_at:
@@ -117,20 +128,70 @@ def attribute(
     )
     # Only once the signature holds is the body evidence worth comparing the record with.
     event.check_matches_body(body)
-    _check_signing_time(signer, event)
+    _check_signing_time(signer, event, key)
     return signer
 
 
-def _check_signing_time(signer: Signer, event: SignedAggregate.Event) -> None:
-    """A signature cannot be made after the store recorded it (11.50: the time is part of it)."""
+def check_meaning(meaning: str, kind: str) -> None:
+    """Review, approval and responsibility are the meanings of a signature over records, made
+    through the signing ceremony; every other event is signed as its author's (authorship).
+
+    Raises:
+        MeaningInvalid: the meaning does not belong to this kind of event.
+    """
+    if kind == RECORDS_SIGNED:
+        if meaning not in SIGNATURE_MEANINGS:
+            raise MeaningInvalid(
+                f"a signature over records means {', '.join(SIGNATURE_MEANINGS)}, not {meaning!r}"
+            )
+    elif meaning != "authorship":
+        raise MeaningInvalid(
+            f"a {kind} is signed as authorship; {meaning!r} is given only to a signature over "
+            "records, through the signing ceremony (POST /v1/signatures)"
+        )
+
+
+def signing_time(signer: Signer) -> datetime:
+    """The instant the signer says they signed at.
+
+    Raises:
+        ContentMismatch: ``signed_at`` is not a UTC instant.
+    """
     try:
-        signed_at = instant_from_wire(signer.signed_at)
+        return instant_from_wire(signer.signed_at)
     except ValueError:
         raise ContentMismatch(f"signed_at {signer.signed_at!r} is not a UTC instant") from None
+
+
+def check_signed_within(signer: Signer, received_at: datetime, window: timedelta) -> None:
+    """On the way in: a signature is not older than the signing window when the store gets it.
+
+    A signature's time is part of what it says (21 CFR 11.50); one claimed long before the
+    server sees it is a back-dated claim, or one held back, and either way not contemporaneous.
+
+    Raises:
+        SigningTimeInvalid: signed more than ``window`` before ``received_at``.
+    """
+    if signing_time(signer) < received_at - window:
+        raise SigningTimeInvalid(
+            f"signed at {signer.signed_at}, more than {int(window.total_seconds())} s before "
+            f"the server received it at {instant_to_wire(received_at)} (the signing window)"
+        )
+
+
+def _check_signing_time(signer: Signer, event: SignedAggregate.Event, key: RegisteredKey) -> None:
+    """A signature cannot be made after the store recorded it, nor before its key took effect
+    (11.50: the time is part of it), give or take the signer's clock allowance."""
+    signed_at = signing_time(signer)
     if signed_at > event.recorded_at + CLOCK_SKEW:
         raise SigningTimeInvalid(
             f"signed at {signer.signed_at}, after the store recorded it at "
             f"{instant_to_wire(event.recorded_at)}"
+        )
+    if signed_at < key.effective_from - CLOCK_SKEW:
+        raise SigningTimeInvalid(
+            f"signed at {signer.signed_at}, before the key {signer.key_id} took effect at "
+            f"{key.effective_from.isoformat()}"
         )
 
 

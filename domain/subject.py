@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
-from domain.attribution import signer_of
+from domain.attribution import SIGNATURE_MEANINGS, signer_of
 from domain.authorship import authorship_in_force
 from domain.clinical import ResponseCategory, ReticulocyteMethod, SeriousnessCriterion
 from domain.clinical import TransfusionProduct as TransfusionProduct
@@ -75,10 +75,6 @@ __all__ = [
     "Subject",
     "subject_stream",
 ]
-
-SIGNATURE_MEANINGS = ("review", "approval", "responsibility")
-"""What an electronic signature over records may mean (21 CFR 11.50(a)(3)); authorship is what
-every entry's own signature already says."""
 
 
 def subject_stream(study_id: str, subject_code: str) -> str:

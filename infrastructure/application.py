@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +29,7 @@ from domain.account import (
     next_whole_second,
     server_anchor,
 )
+from domain.attribution import check_meaning
 from domain.authorship import Authorship, authored
 from domain.errors import (
     DomainError,
@@ -263,7 +264,11 @@ class SealTrail(Application[UUID]):
 
     def construct_event_store(self) -> SealedEventStore:
         return SealedEventStore(
-            self.mapper, self.recorder, accounts=self.find_account, anchor=self.anchor
+            self.mapper,
+            self.recorder,
+            accounts=self.find_account,
+            anchor=self.anchor,
+            signing_window=timedelta(seconds=self.settings.signing_window_seconds),
         )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -680,6 +685,8 @@ class SealTrail(Application[UUID]):
 
     def _apply(self, subject: Subject | None, submission: Submission) -> Subject:
         kind = submission.kind
+        # Before the command: its refusal would otherwise hide that this is no entry's meaning.
+        check_meaning(str(submission.body["meaning"]), kind)
         if kind == Subject.Screened.__name__:
             if subject is not None:
                 raise SubjectAlreadyScreened(f"{submission.stream} is already screened")

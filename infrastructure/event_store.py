@@ -10,14 +10,14 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Recording
 
 from domain.account import Account, RegisteredKey, check_key_end
-from domain.attribution import AccountLookup, attribute
+from domain.attribution import AccountLookup, attribute, check_signed_within
 from domain.signed import SignedAggregate, check_signed_version
 from domain.subject import Subject
 from infrastructure.merkle_log import ADMISSION, LEAF_DATA, PendingLeaf, ReadAfter
@@ -46,10 +46,12 @@ class SealedEventStore(EventStore[UUID]):
         recorder: AggregateRecorder,
         accounts: AccountLookup,
         anchor: Callable[[], RegisteredKey],
+        signing_window: timedelta | None = None,
     ) -> None:
         super().__init__(mapper, recorder)
         self._accounts = accounts
         self._anchor = anchor
+        self._signing_window = signing_window
         # (stream id, version) -> chain hash. Stored events never change (the table's triggers
         # refuse it), so a remembered hash can never go stale.
         self._hashes: OrderedDict[tuple[UUID, int], str] = OrderedDict()
@@ -101,7 +103,7 @@ class SealedEventStore(EventStore[UUID]):
             VersionNotSigned, VersionConflict: the body does not sign the version the event
                 takes in its stream.
             UnsignedEventRefused, ContentMismatch, UnknownKey, KeyNotValid, SignatureInvalid,
-            ChainBroken: the event must not be stored.
+            SigningTimeInvalid, MeaningInvalid, ChainBroken: the event must not be stored.
         """
         if not isinstance(event, SignedAggregate.Event):
             raise UnsignedEventRefused(f"{type(event).__qualname__} carries no signature")
@@ -117,7 +119,11 @@ class SealedEventStore(EventStore[UUID]):
         body = event.authorship.body()
         # A new event's author signs its place; only events recorded before that may lack it.
         check_signed_version(body, event.originator_version)
-        attribute(event, account_of, self._anchor(), body)
+        signer = attribute(event, account_of, self._anchor(), body)
+        if self._signing_window is not None:
+            # A policy of the way in (configurable), not a property of the record: verify,
+            # which may run under another setting, does not repeat it.
+            check_signed_within(signer, event.recorded_at, self._signing_window)
         previous = heads.get(event.originator_id) or self.stored_hash(
             event.originator_id, event.originator_version - 1
         )

@@ -27,6 +27,8 @@ class Settings:
     log_origin: str | None = None
     checkpoint_every: int = 1000
     checkpoint_seconds: int = 3600
+    signing_window_seconds: int = 3600
+    """How long before the server's time a write may have been signed (docs/signing.md)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -64,6 +66,7 @@ class Settings:
             log_origin=origin,
             checkpoint_every=_positive(environ, "SEALTRAIL_CHECKPOINT_EVERY", 1000),
             checkpoint_seconds=_positive(environ, "SEALTRAIL_CHECKPOINT_SECONDS", 3600),
+            signing_window_seconds=_positive(environ, "SEALTRAIL_SIGNING_WINDOW_SECONDS", 3600),
         )
 
     @property

@@ -79,9 +79,18 @@ class CheckpointSignatureInvalid(VerificationError):
 
 
 class SigningTimeInvalid(VerificationError):
-    """The signature claims a signing time after the store recorded the event."""
+    """The signature claims a signing time the store cannot have seen it made at: after the
+    store recorded the event, before the signer's key took effect, or (on the way in) longer
+    before the server's time than the signing window allows."""
 
     kind = "signing-time-invalid"
+
+
+class MeaningInvalid(VerificationError):
+    """A signature's meaning that its kind of event cannot have: review, approval and
+    responsibility belong to a signature over records (the signing ceremony) alone."""
+
+    kind = "meaning-invalid"
 
 
 class SignatureNotLinked(VerificationError):
