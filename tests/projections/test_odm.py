@@ -100,9 +100,10 @@ class Course:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
-    """RP-101's whole course by ``coord1``; an investigator's month-6 response signed as
-    ``responsibility``; AE-03 (entry 22) corrected to answer its end date (entry 24), then
-    corrected again to empty it (entry 25)."""
+    """RP-101's whole course by ``coord1``; an investigator's month-6 response (entry 23); AE-03
+    (entry 22) corrected to answer its end date (entry 24), then corrected again to empty it
+    (entry 25); the investigator's signature over the response, meaning ``responsibility``
+    (entry 26, through the signing ceremony's recording step)."""
     store = new_store(make_settings(tmp_path_factory.mktemp("odm")))
     try:
         people = {
@@ -116,7 +117,6 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
             "RP-101",
             "ResponseAssessed",
             {"month": 6, "response": "partial", "assessed_on": "2011-09-12"},
-            meaning="responsibility",
         )
         store.app.record(
             submission_from(body, investigator.sign(body)), actor_id=investigator.user_id
@@ -151,6 +151,18 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
                 ),  # entry 25
             ],
         )
+        subject = store.app.find_subject(f"{STUDY}/RP-101")
+        assert subject is not None
+        signature = investigator.body(
+            "RP-101",
+            "RecordsSigned",
+            {"entries": [{"entry": 23, "record_hash": subject.entries[23].record_hash}]},
+            meaning="responsibility",
+        )
+        store.app.sign_records(
+            submission_from(signature, investigator.sign(signature)),
+            actor_id=investigator.user_id,
+        )  # entry 26
         log = whole_log(store)
         yield Course(store, people, log, odm_document(log, study=STUDY, created_at=CREATED_AT))
     finally:
@@ -322,7 +334,7 @@ def test_every_subject_event_is_exactly_one_transaction_whose_source_id_is_its_p
     written = [source_id(group) for group in transactions(recorded.root)]
 
     assert written == subject_positions
-    assert len(written) == 25
+    assert len(written) == 26
     assert not set(written) & set(account_positions)
     assert len(subject_positions) + len(account_positions) == len(recorded.log)
 
@@ -519,12 +531,16 @@ def test_each_transaction_names_its_signer_site_recording_time_and_signing_time(
 
 
 def test_the_investigators_signature_carries_its_meaning_responsibility(recorded: Course) -> None:
-    (group,) = of_entry(recorded.root, "RP-101", "ResponseAssessed", 23)
+    recorded_by, signed_by = of_entry(recorded.root, "RP-101", "ResponseAssessed", 23)
 
-    signature = group.find("odm:Signature", NS)
+    assert signed_by.attrib["TransactionType"] == "Context"
+    signature = signed_by.find("odm:Signature", NS)
     assert signature is not None
     assert attribute(signature, "odm:UserRef", "UserOID") == "USR.inv1"
     assert attribute(signature, "odm:SignatureRef", "SignatureOID") == "SD.responsibility"
+    assert attribute(recorded_by, "odm:Signature/odm:SignatureRef", "SignatureOID") == (
+        "SD.authorship"
+    )
     (by_the_coordinator,) = of_entry(recorded.root, "RP-101", "ResponseAssessed", 18)
     assert attribute(by_the_coordinator, "odm:Signature/odm:SignatureRef", "SignatureOID") == (
         "SD.authorship"
