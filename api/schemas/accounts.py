@@ -16,7 +16,10 @@ from api.schemas.fields import (
     MAX_SAFE_INTEGER,
     CalendarDate,
     Code,
+    Credential,
+    FullMatch,
     Instant,
+    PlainString,
     StrictBoolean,
     Text,
     WholeNumber,
@@ -26,9 +29,9 @@ from domain.account import STAFF_ROLES, Account, Role
 from domain.attribution import MEANINGS
 from domain.wire import instant_to_wire
 
-KEY_ID = ma.validate.Regexp(r"^ed25519:[0-9a-f]{32}$")
-PUBLIC_KEY = ma.validate.Regexp(r"^[A-Za-z0-9+/]{43}=$")
-SIGNATURE = ma.validate.Regexp(r"^[A-Za-z0-9+/]{86}==$")
+KEY_ID = FullMatch(r"^ed25519:[0-9a-f]{32}$")
+PUBLIC_KEY = FullMatch(r"^[A-Za-z0-9+/]{43}=$")
+SIGNATURE = FullMatch(r"^[A-Za-z0-9+/]{86}==$")
 
 
 class StrictSchema(ma.Schema):
@@ -86,17 +89,17 @@ class TrainingAttestedData(StrictSchema):
 class KeyRegisteredData(StrictSchema):
     """``KeyRegistered``: base64 of the raw 32-byte Ed25519 key and its id."""
 
-    key_id = ma.fields.String(required=True, validate=KEY_ID)
-    public_key = ma.fields.String(required=True, validate=PUBLIC_KEY)
+    key_id = PlainString(required=True, validate=KEY_ID)
+    public_key = PlainString(required=True, validate=PUBLIC_KEY)
     valid_from = Instant(required=True)
 
 
 class KeyRotatedData(StrictSchema):
     """``KeyRotated``: the old key ends where the new one begins."""
 
-    old_key_id = ma.fields.String(required=True, validate=KEY_ID)
-    key_id = ma.fields.String(required=True, validate=KEY_ID)
-    public_key = ma.fields.String(required=True, validate=PUBLIC_KEY)
+    old_key_id = PlainString(required=True, validate=KEY_ID)
+    key_id = PlainString(required=True, validate=KEY_ID)
+    public_key = PlainString(required=True, validate=PUBLIC_KEY)
     rotated_at = Instant(required=True)
     retroactive = StrictBoolean(
         metadata={"description": "true when rotated_at is already past (required then)"}
@@ -106,7 +109,7 @@ class KeyRotatedData(StrictSchema):
 class KeyRevokedData(StrictSchema):
     """``KeyRevoked``: from a stated instant."""
 
-    key_id = ma.fields.String(required=True, validate=KEY_ID)
+    key_id = PlainString(required=True, validate=KEY_ID)
     revoked_at = Instant(required=True)
     reason = Text(max_length=500, required=True)
     retroactive = StrictBoolean(
@@ -171,12 +174,12 @@ class AccountEventBodySchema(StrictSchema):
             "example": 6,
         },
     )
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(ACCOUNT_DATA_SCHEMAS)))
+    kind = PlainString(required=True, validate=ma.validate.OneOf(sorted(ACCOUNT_DATA_SCHEMAS)))
     data = ma.fields.Dict(required=True, metadata={"description": "Fields of the kind"})
     signer = ma.fields.Nested(AdministratorSignerSchema, required=True)
-    key_id = ma.fields.String(required=True, validate=KEY_ID)
+    key_id = PlainString(required=True, validate=KEY_ID)
     signed_at = Instant(required=True)
-    meaning = ma.fields.String(required=True, validate=ma.validate.OneOf(MEANINGS))
+    meaning = PlainString(required=True, validate=ma.validate.OneOf(MEANINGS))
 
     @ma.validates_schema
     def data_fits_kind(self, body: dict[str, Any], **_: Any) -> None:
@@ -191,7 +194,7 @@ class SignedAccountEventSchema(StrictSchema):
     """One signed change: the body and the administrator's Ed25519 signature (base64)."""
 
     event = ma.fields.Nested(AccountEventBodySchema, required=True)
-    signature = ma.fields.String(required=True, validate=SIGNATURE)
+    signature = PlainString(required=True, validate=SIGNATURE)
 
 
 class AdministrationSchema(StrictSchema):
@@ -215,21 +218,21 @@ class AccountReceiptSchema(ma.Schema):
 
     position = ma.fields.Integer(required=True)
     leaf_index = ma.fields.Integer(required=True)
-    account = ma.fields.String(required=True)
+    account = PlainString(required=True)
     version = ma.fields.Integer(required=True)
-    kind = ma.fields.String(required=True)
-    event_hash = ma.fields.String(required=True)
-    previous_hash = ma.fields.String(required=True)
-    server_time = ma.fields.String(required=True)
-    server_key_id = ma.fields.String(required=True)
-    server_signature = ma.fields.String(required=True)
+    kind = PlainString(required=True)
+    event_hash = PlainString(required=True)
+    previous_hash = PlainString(required=True)
+    server_time = PlainString(required=True)
+    server_key_id = PlainString(required=True)
+    server_signature = PlainString(required=True)
 
 
 class AdministeredSchema(ma.Schema):
     """What an administration request recorded, and a one-time password if it issued one."""
 
     receipts = ma.fields.List(ma.fields.Nested(AccountReceiptSchema), required=True)
-    one_time_password = ma.fields.String(
+    one_time_password = PlainString(
         metadata={"description": "Only when a PasswordChanged was recorded; shown once"}
     )
 
@@ -237,57 +240,57 @@ class AdministeredSchema(ma.Schema):
 class RegisteredKeySchema(ma.Schema):
     """A registered key and its validity."""
 
-    key_id = ma.fields.String()
-    public_key = ma.fields.String()
-    valid_from = ma.fields.String()
-    revoked_at = ma.fields.String(allow_none=True)
+    key_id = PlainString()
+    public_key = PlainString()
+    valid_from = PlainString()
+    revoked_at = PlainString(allow_none=True)
 
 
 class AccountSchema(ma.Schema):
     """An account as it stands."""
 
-    user_id = ma.fields.String()
-    printed_name = ma.fields.String()
-    role = ma.fields.String(allow_none=True, metadata={"description": "Granted"})
-    role_in_force = ma.fields.String(
+    user_id = PlainString()
+    printed_name = PlainString()
+    role = PlainString(allow_none=True, metadata={"description": "Granted"})
+    role_in_force = PlainString(
         allow_none=True, metadata={"description": "Granted and trained for: what counts"}
     )
-    trained_for = ma.fields.List(ma.fields.String())
-    sites = ma.fields.List(ma.fields.String())
+    trained_for = ma.fields.List(PlainString())
+    sites = ma.fields.List(PlainString())
     locked = ma.fields.Boolean()
-    password_expires_at = ma.fields.String(allow_none=True)
+    password_expires_at = PlainString(allow_none=True)
     keys = ma.fields.List(ma.fields.Nested(RegisteredKeySchema))
 
 
 class AccountHistoryEntrySchema(LoggedEventSchema):
     """One change of an account: what, when, and who signed it."""
 
-    signed_by = ma.fields.String()
+    signed_by = PlainString()
 
 
 class AttemptSchema(ma.Schema):
     """One authentication attempt (21 CFR 11.300(d))."""
 
-    user_id = ma.fields.String()
-    occurred_at = ma.fields.String()
-    channel = ma.fields.String()
-    outcome = ma.fields.String()
-    detail = ma.fields.String()
+    user_id = PlainString()
+    occurred_at = PlainString()
+    channel = PlainString()
+    outcome = PlainString()
+    detail = PlainString()
 
 
 class AttemptQuerySchema(StrictSchema):
     """Filter of the authentication log."""
 
-    user_id = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+    user_id = PlainString(validate=ma.validate.Length(min=1, max=100))
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 
 class PasswordChangeSchema(StrictSchema):
     """A person's own password change."""
 
-    username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
-    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    new_password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    username = Credential(required=True, validate=ma.validate.Length(min=1, max=100))
+    password = Credential(required=True, validate=ma.validate.Length(min=1, max=200))
+    new_password = PlainString(required=True, validate=ma.validate.Length(min=1, max=200))
 
 
 def account_document(account: Account, password_expires_at: datetime | None) -> dict[str, Any]:

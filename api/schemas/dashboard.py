@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from api.schemas.fields import PlainString
 from api.schemas.resources import SignatureManifestationSchema
 
 
 def counts(description: str) -> ma.fields.Dict:
     """A count per category (every known category present, zero included)."""
     return ma.fields.Dict(
-        keys=ma.fields.String(),
+        keys=PlainString(),
         values=ma.fields.Integer(),
         required=True,
         metadata={"description": description},
@@ -20,16 +21,16 @@ def counts(description: str) -> ma.fields.Dict:
 class NotificationSchema(ma.Schema):
     """A serious adverse event's notification clock, judged on the day of the request."""
 
-    subject = ma.fields.String(required=True)
-    site = ma.fields.String(required=True)
-    adverse_event = ma.fields.String(required=True)
-    term = ma.fields.String(required=True)
+    subject = PlainString(required=True)
+    site = PlainString(required=True)
+    adverse_event = PlainString(required=True)
+    term = PlainString(required=True)
     entry = ma.fields.Integer(required=True)
-    rule_set = ma.fields.String(required=True)
+    rule_set = PlainString(required=True)
     days_allowed = ma.fields.Integer(required=True)
-    due_on = ma.fields.String(required=True)
-    first_notified_on = ma.fields.String(required=True, allow_none=True)
-    status = ma.fields.String(
+    due_on = PlainString(required=True)
+    first_notified_on = PlainString(required=True, allow_none=True)
+    status = PlainString(
         required=True, metadata={"description": "met, late, overdue or pending (as_of)"}
     )
     days_late = ma.fields.Integer(required=True)
@@ -38,9 +39,9 @@ class NotificationSchema(ma.Schema):
 class DeathSchema(ma.Schema):
     """A death, with its entry."""
 
-    subject = ma.fields.String(required=True)
-    died_on = ma.fields.String(allow_none=True)
-    cause = ma.fields.String(allow_none=True)
+    subject = PlainString(required=True)
+    died_on = PlainString(allow_none=True)
+    cause = PlainString(allow_none=True)
     entry = ma.fields.Integer(required=True)
 
 
@@ -90,10 +91,10 @@ class ResponseCountsSchema(ma.Schema):
 class DashboardSchema(ma.Schema):
     """Where the study stands, computed from the events; notifications judged on ``as_of``."""
 
-    study = ma.fields.String(required=True)
+    study = PlainString(required=True)
     synthetic = ma.fields.Boolean(required=True)
     subjects = ma.fields.Integer(required=True)
-    as_of = ma.fields.String(
+    as_of = PlainString(
         required=True, metadata={"description": "The site's date the notifications are judged on"}
     )
     by_status = counts("Subjects by status")
@@ -102,7 +103,7 @@ class DashboardSchema(ma.Schema):
     adverse_events = ma.fields.Nested(AdverseEventCountsSchema, required=True)
     deaths = ma.fields.List(ma.fields.Nested(DeathSchema), required=True)
     responses = ma.fields.Dict(
-        keys=ma.fields.String(),
+        keys=PlainString(),
         values=ma.fields.Nested(ResponseCountsSchema),
         required=True,
         metadata={"description": "By month of the protocol's schedule (3 and 6)"},
@@ -125,7 +126,7 @@ class StudyUnitsSchema(ma.Schema):
 
     red_cells = ma.fields.Integer(required=True)
     platelets = ma.fields.Integer(required=True)
-    subjects = ma.fields.List(ma.fields.String(), required=True)
+    subjects = ma.fields.List(PlainString(), required=True)
 
 
 class SubjectWeekSchema(ma.Schema):
@@ -146,9 +147,9 @@ class SubjectWeekSchema(ma.Schema):
 class SubjectWeeklySchema(ma.Schema):
     """A subject's weekly outcome table, weeks 0 to the end of month 6."""
 
-    study = ma.fields.String(required=True)
-    subject = ma.fields.String(required=True)
-    site = ma.fields.String(required=True)
+    study = PlainString(required=True)
+    subject = PlainString(required=True)
+    site = PlainString(required=True)
     synthetic = ma.fields.Boolean(required=True)
     first_infusion = ma.fields.Dict(required=True, allow_none=True)
     weeks = ma.fields.List(ma.fields.Nested(SubjectWeekSchema), required=True)
@@ -161,15 +162,15 @@ class StudyWeekSchema(ma.Schema):
 
     week = ma.fields.Integer(required=True)
     from_day = ma.fields.Integer(required=True)
-    subjects_with_count = ma.fields.List(ma.fields.String(), required=True)
+    subjects_with_count = ma.fields.List(PlainString(), required=True)
     median = ma.fields.Dict(
-        keys=ma.fields.String(),
-        values=ma.fields.String(allow_none=True),
+        keys=PlainString(),
+        values=PlainString(allow_none=True),
         required=True,
         metadata={"description": "Median of the weekly counts, in the protocol's units"},
     )
     transfusions = counts("Units transfused in the week, by product")
-    subjects_transfused = ma.fields.List(ma.fields.String(), required=True)
+    subjects_transfused = ma.fields.List(PlainString(), required=True)
     infections = ma.fields.List(ma.fields.Dict(), required=True)
     febrile_neutropenia = ma.fields.List(ma.fields.Dict(), required=True)
 
@@ -177,9 +178,9 @@ class StudyWeekSchema(ma.Schema):
 class StudyWeeklySchema(ma.Schema):
     """The study's weekly outcome table."""
 
-    study = ma.fields.String(required=True)
+    study = PlainString(required=True)
     synthetic = ma.fields.Boolean(required=True)
-    subjects = ma.fields.List(ma.fields.String(), required=True)
+    subjects = ma.fields.List(PlainString(), required=True)
     weeks = ma.fields.List(ma.fields.Nested(StudyWeekSchema), required=True)
     transfusions_before = ma.fields.Nested(StudyUnitsSchema, required=True)
     transfusions_after = ma.fields.Nested(StudyUnitsSchema, required=True)
@@ -190,7 +191,7 @@ class AuditEvidenceSchema(ma.Schema):
 
     entry = ma.fields.Integer(required=True, metadata={"description": "The event's version"})
     position = ma.fields.Integer(required=True)
-    recorded_at = ma.fields.String(required=True, metadata={"description": "Server time"})
+    recorded_at = PlainString(required=True, metadata={"description": "Server time"})
     signature = ma.fields.Nested(SignatureManifestationSchema, required=True)
 
 
@@ -198,22 +199,22 @@ class RecordVersionSchema(AuditEvidenceSchema):
     """The original record or one correction of it (old -> new, and why)."""
 
     version = ma.fields.Integer(required=True)
-    change = ma.fields.String(required=True, metadata={"description": "original or corrected"})
+    change = PlainString(required=True, metadata={"description": "original or corrected"})
     data = ma.fields.Dict(metadata={"description": "The original's data, as signed"})
     changes = ma.fields.Dict(metadata={"description": 'Field -> {"old", "new"}'})
-    reason = ma.fields.String()
+    reason = PlainString()
 
 
 class VoidSchema(AuditEvidenceSchema):
     """The void of a record, and why."""
 
-    reason = ma.fields.String(required=True)
+    reason = PlainString(required=True)
 
 
 class RecordSignedSchema(AuditEvidenceSchema):
     """An electronic signature over the record (``entry`` is the RecordsSigned event's)."""
 
-    record_hash = ma.fields.String(required=True, metadata={"description": "The hash signed"})
+    record_hash = PlainString(required=True, metadata={"description": "The hash signed"})
     covers_current_value = ma.fields.Boolean(
         required=True,
         metadata={"description": "false once the record was corrected or voided after signing"},
@@ -224,10 +225,10 @@ class AuditRecordSchema(ma.Schema):
     """One record (entry) with its versions, its void and the signatures over it."""
 
     entry = ma.fields.Integer(required=True)
-    kind = ma.fields.String(required=True)
+    kind = PlainString(required=True)
     versions = ma.fields.List(ma.fields.Nested(RecordVersionSchema), required=True)
     voided = ma.fields.Nested(VoidSchema, required=True, allow_none=True)
-    record_hash = ma.fields.String(
+    record_hash = PlainString(
         metadata={"description": "The record's hash as it stands (docs/signing.md)"}
     )
     signatures = ma.fields.List(
@@ -239,8 +240,8 @@ class AuditRecordSchema(ma.Schema):
 class AuditIndexSchema(ma.Schema):
     """A subject's audit index: every record, its versions, voids and signatures."""
 
-    study = ma.fields.String(required=True)
-    subject = ma.fields.String(required=True)
-    site = ma.fields.String(required=True)
+    study = PlainString(required=True)
+    subject = PlainString(required=True)
+    site = PlainString(required=True)
     version = ma.fields.Integer(required=True)
     records = ma.fields.List(ma.fields.Nested(AuditRecordSchema), required=True)

@@ -8,6 +8,7 @@ with a ``Z`` and whole seconds, integers as JSON integers (never ``true`` or ``1
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -102,19 +103,107 @@ class StrictBoolean(ma.fields.Boolean):
         return value
 
 
-class Text(ma.fields.String):
-    """Free text: non-empty, bounded, stored verbatim."""
+LINE_BREAKS = frozenset("\n\r")
+"""What a multi-line field takes beside printable text: LF, and CR for a CR LF pair."""
 
-    def __init__(self, max_length: int = 500, **kwargs: Any) -> None:
+
+def refuse_unprintable(value: str, *, multiline: bool = False) -> None:
+    """Refuse what is not text: control characters and lone surrogates.
+
+    Control characters are Unicode's category Cc: C0 (U+0000-U+001F, tab included), DEL and C1
+    (U+007F-U+009F). U+0000 cannot leave the archive at all (XML 1.0, so the ODM export,
+    refuses it), the others are invisible on a page, a printout or a terminal, so a record
+    holding them says something no reader sees. A lone surrogate (U+D800-U+DFFF alone, which
+    JSON's ``\\u`` escapes can spell) is not a character: it has no UTF-8 form, so no
+    signer can canonicalise it (RFC 8785) and no file can hold it. ``multiline`` admits LF and
+    CR, for the fields documented as taking line breaks.
+
+    Raises:
+        marshmallow.ValidationError: naming the first offending character and where it is.
+    """
+    for index, character in enumerate(value):
+        if multiline and character in LINE_BREAKS:
+            continue
+        category = unicodedata.category(character)
+        if category == "Cc":
+            raise ma.ValidationError(
+                f"control character U+{ord(character):04X} at {index}: text only"
+                + (" (line breaks allowed)" if multiline else "")
+            )
+        if category == "Cs":
+            raise ma.ValidationError(
+                f"lone surrogate U+{ord(character):04X} at {index}: not a character"
+            )
+
+
+class PlainString(ma.fields.String):
+    """A string of text: never a control character nor a lone surrogate (one line).
+
+    Every string field of a request is one of these (or a subclass), so the rule is kept here
+    once; ``tests/unit/test_schema_fields.py`` walks the schemas to hold that.
+    """
+
+    multiline = False
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        refuse_unprintable(text, multiline=self.multiline)
+        return text
+
+
+class FullMatch(ma.validate.Regexp):
+    """A pattern the whole value must match (``re.fullmatch``).
+
+    marshmallow's :class:`~marshmallow.validate.Regexp` uses ``re.match``, where ``$`` also
+    matches before a final newline: ``"RP-50\\n"`` passed ``^...$`` and opened a second
+    subject beside ``RP-50``. The pattern stays as written for the OpenAPI document (JSON
+    Schema patterns have no ``\\Z``).
+    """
+
+    def __call__(self, value: str) -> str:
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
+class Credential(ma.fields.String):
+    """A user id or password as typed at sign-in, taken as it is (bounded, not filtered).
+
+    The one exception to :class:`PlainString`, on purpose: a sign-in attempt is recorded
+    whatever was typed (an attack is evidence too), so a user id with a control character is
+    not a 422 but a failed attempt, recorded with the name escaped, that no account can match
+    (user ids are codes). New passwords are :class:`PlainString`.
+    """
+
+
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class Text(PlainString):
+    """Free text: non-empty, bounded, stored verbatim; one line unless ``multiline``.
+
+    A multi-line field says so in the OpenAPI document (``x-multiline``) and in its description.
+    """
+
+    def __init__(self, max_length: int = 500, *, multiline: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("validate", ma.validate.Length(min=1, max=max_length))
+        self.multiline = multiline
+        if multiline:
+            metadata = kwargs.pop("metadata", {})
+            description = metadata.get("description", "")
+            kwargs["metadata"] = metadata | {
+                "x-multiline": True,
+                "description": (description + " " if description else "")
+                + "(may hold line breaks; no other control character)",
+            }
         super().__init__(**kwargs)
 
 
-class Code(ma.fields.String):
-    """An identifier: letters, digits, dot, dash, underscore."""
+class Code(PlainString):
+    """An identifier: letters, digits, dot, dash, underscore; matched whole."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("validate", ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"))
+        kwargs.setdefault("validate", FullMatch(CODE_PATTERN))
         super().__init__(**kwargs)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.schemas.fields import Code
+from api.schemas.fields import Code, PlainString
 
 
 class OutcomeQuerySchema(ma.Schema):
@@ -19,9 +19,9 @@ class OutcomeQuerySchema(ma.Schema):
 class OutcomeSourceSchema(ma.Schema):
     """A record a figure came from: open it in the subject's history by its entry (version)."""
 
-    subject = ma.fields.String(required=True)
+    subject = PlainString(required=True)
     entry = ma.fields.Integer(required=True, allow_none=True)
-    record = ma.fields.String(required=True, metadata={"description": "The event kind"})
+    record = PlainString(required=True, metadata={"description": "The event kind"})
 
 
 class OutcomeMeasureSchema(ma.Schema):
@@ -30,24 +30,24 @@ class OutcomeMeasureSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE
 
-    measure = ma.fields.String(required=True)
-    label = ma.fields.String(required=True)
+    measure = PlainString(required=True)
+    label = PlainString(required=True)
     value = ma.fields.Raw(required=True, allow_none=True)
-    published = ma.fields.String(allow_none=True)
+    published = PlainString(allow_none=True)
     sources = ma.fields.List(ma.fields.Nested(OutcomeSourceSchema), required=True)
-    causes = ma.fields.List(ma.fields.String())
+    causes = ma.fields.List(PlainString())
     by_criteria = ma.fields.Integer()
     disagreements = ma.fields.List(ma.fields.Dict())
-    by_study_day = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Dict())
+    by_study_day = ma.fields.Dict(keys=PlainString(), values=ma.fields.Dict())
 
 
 class OutcomeTableSchema(ma.Schema):
     """The outcome measures of a study."""
 
-    study = ma.fields.String(required=True)
+    study = PlainString(required=True)
     synthetic = ma.fields.Boolean(
         required=True, metadata={"description": "true when any subject is demonstration data"}
     )
     subjects = ma.fields.Integer(required=True)
-    publication = ma.fields.String(allow_none=True)
+    publication = PlainString(allow_none=True)
     measures = ma.fields.List(ma.fields.Nested(OutcomeMeasureSchema), required=True)

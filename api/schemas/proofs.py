@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from api.schemas.fields import PlainString
+
 MAX_SIZE = 2**53 - 1
 
 
@@ -33,10 +35,10 @@ class InclusionQuerySchema(ma.Schema):
 class CheckpointSchema(ma.Schema):
     """A signed checkpoint (C2SP tlog-checkpoint in a signed note)."""
 
-    origin = ma.fields.String(required=True)
+    origin = PlainString(required=True)
     tree_size = ma.fields.Integer(required=True)
-    root = ma.fields.String(required=True, metadata={"description": "base64 RFC 6962 root"})
-    note = ma.fields.String(required=True, metadata={"description": "The signed note, verbatim"})
+    root = PlainString(required=True, metadata={"description": "base64 RFC 6962 root"})
+    note = PlainString(required=True, metadata={"description": "The signed note, verbatim"})
 
 
 class ConsistencyProofSchema(ma.Schema):
@@ -44,7 +46,7 @@ class ConsistencyProofSchema(ma.Schema):
 
     from_size = ma.fields.Integer(data_key="from", attribute="from", required=True)
     to_size = ma.fields.Integer(data_key="to", attribute="to", required=True)
-    proof = ma.fields.List(ma.fields.String(), required=True)
+    proof = ma.fields.List(PlainString(), required=True)
 
 
 class InclusionProofSchema(ma.Schema):
@@ -53,5 +55,5 @@ class InclusionProofSchema(ma.Schema):
     position = ma.fields.Integer(required=True)
     leaf_index = ma.fields.Integer(required=True)
     tree_size = ma.fields.Integer(required=True)
-    leaf_hash = ma.fields.String(required=True)
-    proof = ma.fields.List(ma.fields.String(), required=True)
+    leaf_hash = PlainString(required=True)
+    proof = ma.fields.List(PlainString(), required=True)

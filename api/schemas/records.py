@@ -14,7 +14,10 @@ from api.schemas.fields import (
     MAX_SAFE_INTEGER,
     CalendarDate,
     Code,
+    Credential,
+    FullMatch,
     Instant,
+    PlainString,
     QuantitySchema,
     StrictBoolean,
     Text,
@@ -147,7 +150,9 @@ class MscInfusionGivenData(StrictSchema):
     vital_signs_before = quantities(required=True)
     vital_signs_after = quantities(required=True)
     infusion_reaction = StrictBoolean(required=True)
-    reaction_description = Text(metadata={"description": "Required when infusion_reaction"})
+    reaction_description = Text(
+        multiline=True, metadata={"description": "Required when infusion_reaction"}
+    )
 
 
 class BloodCountRecordedData(StrictSchema):
@@ -229,7 +234,7 @@ class AdverseEventFollowedUpData(StrictSchema):
     adverse_event = Code(required=True)
     followed_up_on = CalendarDate(required=True)
     changes = ma.fields.Dict(
-        keys=ma.fields.String(validate=ma.validate.OneOf(FOLLOWED_UP_FIELDS)),
+        keys=PlainString(validate=ma.validate.OneOf(FOLLOWED_UP_FIELDS)),
         required=True,
         metadata={"description": "Field name -> new value, written as in the report"},
     )
@@ -274,7 +279,7 @@ class ProtocolDeviationRecordedData(StrictSchema):
 
     occurred_on = CalendarDate(required=True)
     category = enum_field(DeviationCategory, required=True)
-    description = Text(required=True)
+    description = Text(required=True, multiline=True)
     major = StrictBoolean(required=True)
 
 
@@ -304,9 +309,9 @@ class EntryCorrectedData(StrictSchema):
     """``EntryCorrected``: the entry (its version), its kind, each field old -> new, the reason."""
 
     entry = WholeNumber(required=True, validate=ma.validate.Range(min=1))
-    entry_kind = ma.fields.String(required=True)
+    entry_kind = PlainString(required=True)
     changes = ma.fields.Dict(
-        keys=ma.fields.String(),
+        keys=PlainString(),
         values=ma.fields.Nested(ChangeSchema),
         required=True,
         metadata={"description": 'Field name -> {"old": ..., "new": ...}, written as recorded'},
@@ -332,7 +337,7 @@ class EntryVoidedData(StrictSchema):
     """``EntryVoided``: the entry (its version), its kind and the reason."""
 
     entry = WholeNumber(required=True, validate=ma.validate.Range(min=1))
-    entry_kind = ma.fields.String(required=True)
+    entry_kind = PlainString(required=True)
     reason = Text(required=True)
 
     @ma.validates("entry_kind")
@@ -344,9 +349,9 @@ class CoveredRecordSchema(StrictSchema):
     """One record a signature covers: its entry and the hash of the record as it stands."""
 
     entry = WholeNumber(required=True, validate=ma.validate.Range(min=1))
-    record_hash = ma.fields.String(
+    record_hash = PlainString(
         required=True,
-        validate=ma.validate.Regexp(r"^[0-9a-f]{64}$"),
+        validate=FullMatch(r"^[0-9a-f]{64}$"),
         metadata={"description": "The entry's record_hash, as the subject's history shows it"},
     )
 
@@ -376,9 +381,9 @@ class QueryRaisedData(StrictSchema):
     field of it (``item``)."""
 
     entry = WholeNumber(required=True, validate=ma.validate.Range(min=1))
-    entry_kind = ma.fields.String(required=True)
-    question = Text(required=True)
-    item = ma.fields.String(metadata={"description": "The field asked about (default: the record)"})
+    entry_kind = PlainString(required=True)
+    question = Text(required=True, multiline=True)
+    item = Code(metadata={"description": "The field asked about (default: the record)"})
 
     @ma.validates("entry_kind")
     def names_a_kind(self, kind: str, **_: Any) -> None:
@@ -389,14 +394,14 @@ class QueryAnsweredData(StrictSchema):
     """``QueryAnswered``: the site's answer to a query (its entry number)."""
 
     query = WholeNumber(required=True, validate=ma.validate.Range(min=1))
-    answer = Text(required=True)
+    answer = Text(required=True, multiline=True)
 
 
 class QueryClosedData(StrictSchema):
     """``QueryClosed``: the monitor closes a query, saying what resolved it."""
 
     query = WholeNumber(required=True, validate=ma.validate.Range(min=1))
-    resolution = Text(required=True)
+    resolution = Text(required=True, multiline=True)
 
 
 def _schema_of(kind: Any, *, field_name: str = "entry_kind") -> StrictSchema:
@@ -492,12 +497,12 @@ class SignedBodySchema(StrictSchema):
             "example": 4,
         },
     )
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(DATA_SCHEMAS)))
+    kind = PlainString(required=True, validate=ma.validate.OneOf(sorted(DATA_SCHEMAS)))
     data = ma.fields.Dict(required=True, metadata={"description": "Fields of the kind"})
     signer = ma.fields.Nested(SignerSchema, required=True)
-    key_id = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^ed25519:[0-9a-f]{32}$"))
+    key_id = PlainString(required=True, validate=FullMatch(r"^ed25519:[0-9a-f]{32}$"))
     signed_at = Instant(required=True)
-    meaning = ma.fields.String(required=True, validate=ma.validate.OneOf(MEANINGS))
+    meaning = PlainString(required=True, validate=ma.validate.OneOf(MEANINGS))
 
     @ma.validates_schema
     def data_fits_kind(self, body: dict[str, Any], **_: Any) -> None:
@@ -512,9 +517,7 @@ class SubmissionSchema(StrictSchema):
     """A signed event: the body and the author's Ed25519 signature (base64) over it."""
 
     event = ma.fields.Nested(SignedBodySchema, required=True)
-    signature = ma.fields.String(
-        required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9+/]{86}==$")
-    )
+    signature = PlainString(required=True, validate=FullMatch(r"^[A-Za-z0-9+/]{86}==$"))
 
 
 class SignatureRequestSchema(StrictSchema):
@@ -526,16 +529,14 @@ class SignatureRequestSchema(StrictSchema):
     """
 
     event = ma.fields.Nested(SignedBodySchema, required=True)
-    signature = ma.fields.String(
-        required=True, validate=ma.validate.Regexp(r"^[A-Za-z0-9+/]{86}==$")
-    )
-    password = ma.fields.String(
+    signature = PlainString(required=True, validate=FullMatch(r"^[A-Za-z0-9+/]{86}==$"))
+    password = Credential(
         required=True,
         load_only=True,
         validate=ma.validate.Length(min=1, max=200),
         metadata={"description": "Re-entered for every signature"},
     )
-    user_id = ma.fields.String(
+    user_id = Credential(
         validate=ma.validate.Length(min=1, max=100),
         metadata={"description": "Needed for the first signature of a session, and after a lapse"},
     )

@@ -6,6 +6,8 @@ from typing import Any
 
 import marshmallow as ma
 
+from api.schemas.fields import Credential, PlainString
+
 
 class TokenRequestSchema(ma.Schema):
     """User id and password."""
@@ -13,15 +15,15 @@ class TokenRequestSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    username = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
-    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    username = Credential(required=True, validate=ma.validate.Length(min=1, max=100))
+    password = Credential(required=True, validate=ma.validate.Length(min=1, max=200))
 
 
 class TokenSchema(ma.Schema):
     """A short-lived bearer token."""
 
-    access_token = ma.fields.String(required=True)
-    token_type = ma.fields.String(required=True, metadata={"example": "Bearer"})
+    access_token = PlainString(required=True)
+    token_type = PlainString(required=True, metadata={"example": "Bearer"})
     expires_in = ma.fields.Integer(required=True, metadata={"description": "seconds"})
 
 
@@ -32,22 +34,22 @@ class ReceiptSchema(ma.Schema):
     leaf_index = ma.fields.Integer(
         required=True, metadata={"description": "The event's leaf in the Merkle log"}
     )
-    study = ma.fields.String(required=True)
-    subject = ma.fields.String(required=True)
+    study = PlainString(required=True)
+    subject = PlainString(required=True)
     version = ma.fields.Integer(required=True)
-    kind = ma.fields.String(required=True)
-    event_hash = ma.fields.String(required=True)
-    previous_hash = ma.fields.String(required=True)
-    server_time = ma.fields.String(required=True)
-    server_key_id = ma.fields.String(required=True)
-    server_signature = ma.fields.String(required=True)
+    kind = PlainString(required=True)
+    event_hash = PlainString(required=True)
+    previous_hash = PlainString(required=True)
+    server_time = PlainString(required=True)
+    server_key_id = PlainString(required=True)
+    server_signature = PlainString(required=True)
 
 
 class QuantityOutSchema(ma.Schema):
     """A value and its unit."""
 
-    value = ma.fields.String()
-    unit = ma.fields.String()
+    value = PlainString()
+    unit = PlainString()
 
 
 def _records(description: str) -> ma.fields.List[Any]:
@@ -62,20 +64,20 @@ class SubjectSummarySchema(ma.Schema):
     """A subject as it stands: every record that counts, as corrected, and the clinical facts
     derived from them. Each record carries ``entry``: its version in the subject's history."""
 
-    study = ma.fields.String()
-    subject = ma.fields.String()
-    site = ma.fields.String()
+    study = PlainString()
+    subject = PlainString()
+    site = PlainString()
     synthetic = ma.fields.Boolean(metadata={"description": "true for demonstration data"})
-    sex = ma.fields.String()
+    sex = PlainString()
     age = ma.fields.Integer()
-    status = ma.fields.String()
-    screened_on = ma.fields.String()
+    status = PlainString()
+    screened_on = PlainString()
     consent = _record("The TCLE in force")
     consents = ma.fields.Integer(metadata={"description": "Consents and re-consents"})
     eligibility = _record("The latest assessment, each criterion answered, and its failures")
     enrolment = _record("Enrolment date")
     baseline_severity = _record("Camitta severity before treatment, with the reasons")
-    treatment_start = ma.fields.String(allow_none=True)
+    treatment_start = PlainString(allow_none=True)
     ratg = _record("rATG days given and total dose")
     cyclosporine = _record("Start, current dose, adjustments, stop, troughs outside target")
     msc_infusions = _records("MSC infusions in order")
@@ -109,17 +111,17 @@ class SubjectSummarySchema(ma.Schema):
     )
     version = ma.fields.Integer()
     position = ma.fields.Integer()
-    updated_at = ma.fields.String()
+    updated_at = PlainString()
 
 
 class SignatureManifestationSchema(ma.Schema):
     """21 CFR 11.50: printed name, date and time, meaning."""
 
-    user_id = ma.fields.String()
-    printed_name = ma.fields.String()
-    signed_at = ma.fields.String()
-    meaning = ma.fields.String()
-    key_id = ma.fields.String()
+    user_id = PlainString()
+    printed_name = PlainString()
+    signed_at = PlainString()
+    meaning = PlainString()
+    key_id = PlainString()
 
 
 class LoggedEventSchema(ma.Schema):
@@ -127,12 +129,12 @@ class LoggedEventSchema(ma.Schema):
 
     position = ma.fields.Integer()
     version = ma.fields.Integer()
-    kind = ma.fields.String()
+    kind = PlainString()
     data = ma.fields.Dict()
-    recorded_at = ma.fields.String()
-    signed_body = ma.fields.String(metadata={"description": "The exact RFC 8785 text signed"})
-    signature = ma.fields.String()
-    event_hash = ma.fields.String()
+    recorded_at = PlainString()
+    signed_body = PlainString(metadata={"description": "The exact RFC 8785 text signed"})
+    signature = PlainString()
+    event_hash = PlainString()
 
 
 class HistoryEntrySchema(LoggedEventSchema):
@@ -145,8 +147,8 @@ class HistoryEntrySchema(LoggedEventSchema):
     voided_by = ma.fields.Integer(
         allow_none=True, metadata={"description": "The later entry that voided this one"}
     )
-    previous_hash = ma.fields.String()
-    record_hash = ma.fields.String(
+    previous_hash = PlainString()
+    record_hash = PlainString(
         metadata={
             "description": "The hash of the record as it stands (after its corrections and "
             "void): what a signature over it signs (docs/signing.md)"
@@ -161,21 +163,21 @@ class HistoryEntrySchema(LoggedEventSchema):
 class ServerKeySchema(ma.Schema):
     """The server's public key, to check receipts with."""
 
-    key_id = ma.fields.String()
-    public_key = ma.fields.String(metadata={"description": "base64 of the raw Ed25519 key"})
+    key_id = PlainString()
+    public_key = PlainString(metadata={"description": "base64 of the raw Ed25519 key"})
 
 
 class SigningCeremonySchema(ma.Schema):
     """How the signer authenticated for the signature (21 CFR 11.200(a)(1))."""
 
     components = ma.fields.List(
-        ma.fields.String(),
+        PlainString(),
         metadata={
             "description": '["user_id", "password"] for the first signing of a session (or '
             'after a lapse), ["password"] for a later one'
         },
     )
-    authenticated_at = ma.fields.String()
+    authenticated_at = PlainString()
 
 
 class SignatureReceiptSchema(ma.Schema):
@@ -191,11 +193,11 @@ class RecordSignatureSchema(ma.Schema):
     signature_entry = ma.fields.Integer(
         metadata={"description": "The entry (version) of the RecordsSigned event"}
     )
-    user_id = ma.fields.String()
-    printed_name = ma.fields.String()
-    signed_at = ma.fields.String()
-    meaning = ma.fields.String()
-    record_hash = ma.fields.String(metadata={"description": "The record hash signed"})
+    user_id = PlainString()
+    printed_name = PlainString()
+    signed_at = PlainString()
+    meaning = PlainString()
+    record_hash = PlainString(metadata={"description": "The record hash signed"})
     covers_current_value = ma.fields.Boolean(
         metadata={"description": "false once the record was corrected or voided after signing"}
     )
