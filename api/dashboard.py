@@ -22,9 +22,8 @@ from api.schemas.dashboard import (
 )
 from api.schemas.outcomes import OutcomeQuerySchema
 from api.store import get_store
-from domain.errors import SubjectNotFound
+from api.subjects import readable_subject
 from domain.permissions import Action, check_may
-from domain.subject import subject_stream
 from infrastructure.study_reports import served_study
 
 blp = Blueprint("dashboard", __name__, url_prefix="/v1", description="Study views")
@@ -77,10 +76,10 @@ class SubjectWeekly(MethodView):
     @blp.alt_response(404, description="No such subject")
     def get(self, study: str, subject: str) -> dict[str, Any]:
         """The subject's weeks from the first MSC infusion (empty before it)."""
-        table = get_store().views.subject_weekly(subject_stream(study, subject))
-        if table is None:
-            raise SubjectNotFound(f"{study}/{subject} has not been screened")
-        check_may(g.account, Action.READ_CLINICAL_DATA, table["site"])
+        views = get_store().views
+        table: dict[str, Any] = readable_subject(
+            study, subject, views.subject_weekly, lambda found: found["site"]
+        )
         return table
 
 
@@ -96,8 +95,8 @@ class SubjectAudit(MethodView):
     def get(self, study: str, subject: str) -> dict[str, Any]:
         """Every record with its versions (original and corrections, old -> new, who, when,
         why), its void, and the signature manifestation of each (21 CFR 11.10(e), 11.50)."""
-        index = get_store().views.audit(subject_stream(study, subject))
-        if index is None:
-            raise SubjectNotFound(f"{study}/{subject} has not been screened")
-        check_may(g.account, Action.READ_CLINICAL_DATA, index["site"])
+        views = get_store().views
+        index: dict[str, Any] = readable_subject(
+            study, subject, views.audit, lambda found: found["site"]
+        )
         return index

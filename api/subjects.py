@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import marshmallow as ma
 from flask import g
@@ -11,16 +12,49 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import login_required
-from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN
+from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN, is_code
 from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema
 from api.store import get_store
 from domain.attribution import signer_of
-from domain.errors import SubjectNotFound
-from domain.permissions import check_may_read
+from domain.permissions import (
+    Action,
+    check_may_at_subject,
+    check_role_may,
+    not_screened,
+)
 from domain.subject import Subject, subject_stream
 from domain.wire import instant_from_wire, instant_to_wire
 from infrastructure.replay import MAX_POSITION, end_of_day, replayer_for
 from projections.subject_summary import record_signatures
+
+T = TypeVar("T")
+
+
+def readable_subject(
+    study: str, subject: str, find: Callable[[str], T | None], site_of: Callable[[T], str]
+) -> T:
+    """What ``find`` gives for the subject, once the person may read it; every subject read
+    (its state, history, weekly table and audit index) goes through here.
+
+    A role that never reads clinical data is told so (403, saying nothing of the subject). To
+    anyone else, a path that cannot name a subject (a NUL, a newline, a study named like the
+    store's own streams), a subject that does not exist and another site's subject all answer
+    the same 404, title and detail alike (issue 15, points 10 and 11).
+
+    Raises:
+        NotPermitted: the role does not read clinical data.
+        SubjectNotFound: no such subject, or none this person may read.
+    """
+    check_role_may(g.account, Action.READ_CLINICAL_DATA)
+    stream = subject_stream(study, subject)
+    if not (is_code(study) and is_code(subject)):
+        raise not_screened(stream)
+    found = find(stream)
+    if found is None:
+        raise not_screened(stream)
+    check_may_at_subject(g.account, Action.READ_CLINICAL_DATA, site_of(found), stream)
+    return found
+
 
 blp = Blueprint(
     "subjects", __name__, url_prefix="/v1/studies/<study>/subjects", description="Subjects"
@@ -81,13 +115,9 @@ class SubjectState(MethodView):
         """The subject's current state, derived from its events; or, with ``as_of`` or
         ``position``, its state as it stood then, folded from the log."""
         store = get_store()
-        stream = subject_stream(study, subject)
-        summary = store.views.get(stream)
-        if summary is None:
-            raise SubjectNotFound(f"{study}/{subject} has not been screened")
-        check_may_read(g.account, summary["site"])
+        summary = readable_subject(study, subject, store.views.get, lambda found: found["site"])
         if query:
-            return replayer_for(store).replay(stream, **query).summary()
+            return replayer_for(store).replay(subject_stream(study, subject), **query).summary()
         return summary
 
 
@@ -103,13 +133,9 @@ class SubjectHistory(MethodView):
     def get(self, study: str, subject: str) -> list[dict[str, Any]]:
         """The subject's history, oldest first, each event with its signature and chain link."""
         store = get_store()
-        stream = subject_stream(study, subject)
-        current = store.app.find_subject(stream)
-        if current is None:
-            raise SubjectNotFound(f"{stream} has not been screened")
-        check_may_read(g.account, current.site)
+        current = readable_subject(study, subject, store.app.find_subject, lambda found: found.site)
         entries = []
-        for record in store.app.history(stream):
+        for record in store.app.history(subject_stream(study, subject)):
             body = record.event.authorship.body()
             signer = signer_of(body)
             entries.append(

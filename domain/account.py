@@ -12,6 +12,7 @@ A role takes effect only once training for it has been attested (21 CFR 11.10(i)
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
@@ -45,6 +46,32 @@ STAFF_ROLES = tuple(role for role in Role if role is not Role.SYSTEM)
 
 USER_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 """Lower-case letters, digits, dot, dash, underscore: one spelling per person, no look-alikes."""
+
+
+def is_user_id(text: str) -> bool:
+    """Whether ``text`` could name an account (it matches :data:`USER_ID_PATTERN` whole)."""
+    return USER_ID_PATTERN.fullmatch(text) is not None
+
+
+def escaped_user_id(typed: str) -> str:
+    """What was typed as a user id, in a form every store and page can hold and show.
+
+    A sign-in attempt is recorded whatever was typed, and a name with U+0000 (which PostgreSQL's
+    text cannot hold), another control character or a lone surrogate (which has no UTF-8 form)
+    is evidence of a probe. Each such character is written as its Python escape (``\\x00``,
+    ``\\ud800``) and a backslash as two, so the record is unambiguous and a real user id,
+    which has none of them, is unchanged.
+    """
+    parts = []
+    for character in typed:
+        if character == "\\":
+            parts.append("\\\\")
+        elif unicodedata.category(character) in ("Cc", "Cs"):
+            code = ord(character)
+            parts.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            parts.append(character)
+    return "".join(parts)
 
 
 class UserIdMalformed(DomainError):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from enum import Enum
 
 from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, Role
-from domain.errors import DomainError
+from domain.errors import DomainError, SubjectNotFound
 
 
 class NotPermitted(DomainError):
@@ -120,6 +120,47 @@ def check_may(actor: Account, action: Action, site: str | None = None) -> None:
         raise NotPermitted(
             f"{_article(role.value)} {role.value} may {action.value} only at their own sites"
         )
+
+
+def check_may_at_subject(actor: Account, action: Action, site: str, stream: str) -> None:
+    """Refuse ``action`` on an existing subject of ``site`` without saying that it exists.
+
+    First the role, which says nothing about the subject: a role that never does ``action``
+    (an administrator reading clinical data) is refused as such (403). Then the site: to a
+    person who does not act for it, another site's subject answers exactly as a subject that
+    does not exist (404, the same title and detail), so subject codes cannot be probed across
+    sites (issue 15, point 11).
+
+    Raises:
+        NotPermitted: no role in force, or the role never does ``action``.
+        SubjectNotFound: the actor does not act for ``site`` (``not_screened(stream)``).
+    """
+    role = actor.effective_role
+    scope = None if role is None else MATRIX[role].get(action)
+    if scope is None:
+        check_may(actor, action)  # raises, saying why
+    elif scope is Scope.OWN_SITES and not actor.acts_for(site):
+        raise not_screened(stream)
+
+
+def check_role_may(actor: Account, action: Action) -> None:
+    """Refuse a person whose role in force never does ``action``, at any site.
+
+    Checked before a subject is looked up, so this refusal says nothing about the subject.
+    """
+    role = actor.effective_role
+    if role is None or MATRIX[role].get(action) is None:
+        check_may(actor, action)  # raises, saying why
+
+
+def not_screened(stream: str) -> SubjectNotFound:
+    """The one answer for a subject that is not there, or not there for this person."""
+    return SubjectNotFound(f"{stream} has not been screened")
+
+
+def submit_action(kind: str) -> Action:
+    """What submitting a record of ``kind`` is: raising a query, or entering data."""
+    return Action.RAISE_QUERIES if kind in MONITORING_KINDS else Action.RECORD_CLINICAL_DATA
 
 
 def check_may_record(actor: Account, site: str) -> None:

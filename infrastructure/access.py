@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.account import SYSTEM_USER, Account, Role
+from domain.account import SYSTEM_USER, Account, Role, escaped_user_id, is_user_id
 from infrastructure.application import (
     AccountAction,
     AdministrationMalformed,
@@ -152,7 +152,9 @@ class AccessControl:
                 the right one and a wrong one, so a lock is no oracle for guessing on.
             PasswordExpired: right password, but older than the policy allows, or one-time.
         """
-        account = self.app.find_account(user_id)
+        # A name no account can have (a NUL, a lone surrogate) is looked up nowhere: PostgreSQL
+        # cannot even hold it. The password is still hashed, so it takes the same time.
+        account = self.app.find_account(user_id) if is_user_id(user_id) else None
         # The hash is checked even for a locked account: the same work, the same time taken.
         stored = self.credentials.check_password(user_id, password)
         if account is not None and account.user_id != SYSTEM_USER and account.locked:
@@ -415,7 +417,11 @@ class AccessControl:
         raise AuthenticationFailed(WRONG_CREDENTIALS)
 
     def _record(self, user_id: str, channel: str, outcome: str, detail: str) -> None:
-        self.credentials.record_attempt(Attempt(user_id, self.clock(), channel, outcome, detail))
+        # Escaped here, where every channel's attempt is recorded: what was typed, kept as
+        # evidence, in a form every store can hold (a real user id is unchanged).
+        self.credentials.record_attempt(
+            Attempt(escaped_user_id(user_id), self.clock(), channel, outcome, detail)
+        )
 
 
 def _minutes(span: timedelta) -> str:

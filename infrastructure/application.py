@@ -40,11 +40,16 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.permissions import (
+    Action,
     check_key_custody,
     check_may_administer,
+    check_may_at_subject,
     check_may_sign,
     check_may_submit,
+    check_role_may,
     check_signs_as_self,
+    not_screened,
+    submit_action,
 )
 from domain.protocol import protocol_for
 from domain.signed import SignedAggregate, check_signed_version, stream_id
@@ -651,15 +656,15 @@ class SealTrail(Application[UUID]):
         actor = self._actor(actor_id, actor)
         check_signs_as_self(actor, str(submission.body["signer"]["user_id"]))
         subject = self.find_subject(submission.stream, to_change=True)
+        self._check_may_see(actor, subject, submission)
         if subject is not None and submission.idempotency_key is not None:
             replayed = self._replay(subject, submission)
             if replayed is not None:
                 return replayed
         if subject is None and submission.kind != Subject.Screened.__name__:
-            raise SubjectNotFound(f"{submission.stream} has not been screened")
+            raise not_screened(submission.stream)
         self._check_expected_version(subject, submission)
-        site = subject.site if subject is not None else str(submission.fields.get("site"))
-        check_may_submit(actor, submission.kind, site)
+        check_may_submit(actor, submission.kind, _site_of(subject, submission))
         with authored(submission.authorship, idempotency_key=submission.idempotency_key):
             subject = self._apply(subject, submission)
         return self._save_one(subject, submission, actor)
@@ -675,6 +680,19 @@ class SealTrail(Application[UUID]):
         receipt = self._receipt(record.position, record.event)
         self.checkpoints.seal_if_due(tree_size=receipt["leaf_index"] + 1)
         return receipt
+
+    @staticmethod
+    def _check_may_see(actor: Account, subject: Subject | None, submission: Submission) -> None:
+        """The role first (403, saying nothing of the subject); then another site's subject
+        answers as one that does not exist (404, the same detail).
+
+        A screening names its own site and is checked against it (a code already taken at
+        another site is then 409 already screened, naming no site: codes are unique in a study).
+        """
+        action = submit_action(submission.kind)
+        check_role_may(actor, action)
+        if subject is not None and submission.kind != Subject.Screened.__name__:
+            check_may_at_subject(actor, action, subject.site, submission.stream)
 
     def _actor(self, actor_id: str, loaded: Account | None) -> Account:
         if loaded is None:
@@ -696,7 +714,7 @@ class SealTrail(Application[UUID]):
                 **submission.fields,
             )
         if subject is None:
-            raise SubjectNotFound(f"{submission.stream} has not been screened")
+            raise not_screened(submission.stream)
         if kind == Subject.RecordsSigned.kind():
             raise SigningCeremonyRequired(
                 "records are signed through POST /v1/signatures (or 'sealtrail sign'), "
@@ -728,9 +746,11 @@ class SealTrail(Application[UUID]):
             )
         actor = self.account(actor_id)
         check_signs_as_self(actor, str(submission.body["signer"]["user_id"]))
+        check_role_may(actor, Action.SIGN_CLINICAL_RECORDS)
         subject = self.find_subject(submission.stream)
         if subject is None:
-            raise SubjectNotFound(f"{submission.stream} has not been screened")
+            raise not_screened(submission.stream)
+        check_may_at_subject(actor, Action.SIGN_CLINICAL_RECORDS, subject.site, submission.stream)
         check_may_sign(actor, subject.site)
         return subject
 
@@ -897,11 +917,11 @@ class SealTrail(Application[UUID]):
                 subject = subjects.get(submission.stream) or self.find_subject(
                     submission.stream, to_change=True
                 )
+                self._check_may_see(actor, subject, submission)
                 if subject is None and submission.kind != Subject.Screened.__name__:
-                    raise SubjectNotFound(f"{submission.stream} has not been screened")
+                    raise not_screened(submission.stream)
                 self._check_expected_version(subject, submission)
-                site = subject.site if subject is not None else str(submission.fields.get("site"))
-                check_may_submit(actor, submission.kind, site)
+                check_may_submit(actor, submission.kind, _site_of(subject, submission))
                 with authored(submission.authorship, idempotency_key=submission.idempotency_key):
                     subject = self._apply(subject, submission)
             except (DomainError, VerificationError) as error:
@@ -956,3 +976,10 @@ def fold(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+def _site_of(subject: Subject | None, submission: Submission) -> str:
+    """The site a submission acts at: its subject's, or for a screening the site it names."""
+    if subject is None or submission.kind == Subject.Screened.__name__:
+        return str(submission.fields.get("site"))
+    return subject.site

@@ -23,6 +23,9 @@ from infrastructure.server_key import ServerKey
 from signatures.checkpoint import Checkpoint, sign_checkpoint
 from signatures.merkle import consistency_proof, inclusion_proof, root
 
+MAX_LOG_POSITION = 2**63 - 1
+"""Log positions are 64-bit signed integers on both databases (SQLite INTEGER, bigint)."""
+
 
 class ProofNotAvailable(DomainError):
     """A proof was asked of sizes or positions the log does not have (answered 404)."""
@@ -206,6 +209,10 @@ class CheckpointKeeper:
         Raises:
             ProofNotAvailable: no such event, or the tree was never that size.
         """
+        if not 0 <= position <= MAX_LOG_POSITION:
+            # Never sent to the database: SQLite and PostgreSQL refuse an integer past 64 bits
+            # with an overflow (a 500 once), and no event is there.
+            raise ProofNotAvailable(f"no event at log position {position}")
         with self.engine.connect() as connection:
             tree = StoredTree(connection)
             size = tree.size() if tree_size is None else tree_size

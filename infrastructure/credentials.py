@@ -31,6 +31,7 @@ from sqlalchemy import (
     select,
 )
 
+from domain.account import is_user_id
 from domain.errors import DomainError
 from infrastructure.backends import PreparedQuery
 from infrastructure.common_passwords import is_common
@@ -228,12 +229,16 @@ class CredentialStore:
 
         An unknown user costs the same Argon2 work as a known one (no user enumeration).
         """
-        with self.engine.connect() as connection:
-            stored = connection.execute(
-                select(
-                    credentials.c.password_hash, credentials.c.changed_at, credentials.c.temporary
-                ).where(credentials.c.user_id == user_id)
-            ).one_or_none()
+        stored = None
+        if is_user_id(user_id):  # no other name has a row, and PostgreSQL cannot hold a NUL
+            with self.engine.connect() as connection:
+                stored = connection.execute(
+                    select(
+                        credentials.c.password_hash,
+                        credentials.c.changed_at,
+                        credentials.c.temporary,
+                    ).where(credentials.c.user_id == user_id)
+                ).one_or_none()
         if not self._verifies(stored.password_hash if stored else self._decoy_hash(), password):
             return None
         if stored is None:
@@ -268,7 +273,9 @@ class CredentialStore:
 
     def _verifies(self, stored: str, password: str) -> bool:
         try:
-            return bool(self.hasher.verify(stored, password))
+            # As bytes: a lone surrogate typed in a password has no UTF-8 form of its own, but
+            # it is still a (wrong) password, not an error.
+            return bool(self.hasher.verify(stored, password.encode("utf-8", "surrogatepass")))
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 

@@ -12,7 +12,7 @@ import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import marshmallow as ma
 
@@ -160,8 +160,9 @@ class FullMatch(ma.validate.Regexp):
     Schema patterns have no ``\\Z``).
     """
 
-    def __call__(self, value: str) -> str:
-        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+    def __call__(self, value: Any) -> Any:
+        pattern = cast("re.Pattern[str]", self.regex)  # always built here from a str pattern
+        if not isinstance(value, str) or pattern.fullmatch(value) is None:
             raise ma.ValidationError(self._format_error(value))
         return value
 
@@ -177,6 +178,12 @@ class Credential(ma.fields.String):
 
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_CODE = re.compile(CODE_PATTERN)
+
+
+def is_code(value: str) -> bool:
+    """Whether ``value`` is a code (a study, a subject, a site), matched whole."""
+    return _CODE.fullmatch(value) is not None
 
 
 class Text(PlainString):

@@ -117,7 +117,8 @@ def test_an_investigator_of_another_site_is_refused(served: Served, tmp_path: Pa
     done = sign(served, tmp_path, "3", person=elsewhere)
 
     assert done.exit_code == 1
-    assert "HTTP 403" in done.stderr
+    # Another site's subject is signed as one that does not exist (issue 15, point 11).
+    assert "HTTP 404 Subject not found" in done.stderr
 
 
 def test_an_entry_the_subject_lacks_is_refused_before_anything_is_signed(

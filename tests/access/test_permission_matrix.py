@@ -320,6 +320,17 @@ ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
     "POST packets": (build_packet, Action.BUILD_REPORTS_AND_PACKETS),
     "GET me": (get(lambda w, where: "/v1/me"), None),
 }
+ABOUT_A_SUBJECT = {
+    "GET subject weekly",
+    "GET subject audit",
+    "GET subject",
+    "GET history",
+    "POST events QueryRaised",
+    "POST events QueryAnswered",
+    "POST signatures",
+}
+"""Endpoints about an existing subject, whose site is the subject's (not one the body names)."""
+
 SITE_LESS = {
     name for name in ENDPOINTS if not name.startswith(("GET subject", "GET history", "POST"))
 } | {"POST packets"}
@@ -347,6 +358,7 @@ def test_every_endpoint_answers_each_role_at_each_site_as_the_matrix_says(
 ) -> None:
     call, action = ENDPOINTS[endpoint]
     role = None if who in ("untrained", "no-role") else Role(who)
+    reach: set[str] = set()
     if action is None:
         allowed = True  # your own account: any authenticated person
     else:
@@ -357,6 +369,11 @@ def test_every_endpoint_answers_each_role_at_each_site_as_the_matrix_says(
 
     if allowed:
         assert response.status_code == SUCCESS.get(endpoint, 200), response.get_data(as_text=True)
+    elif endpoint in ABOUT_A_SUBJECT and reach:
+        # The role does this, but not at this site: the subject answers as one that does not
+        # exist (issue 15, point 11; tests/e2e/test_site_privacy.py).
+        assert response.status_code == 404, response.get_data(as_text=True)
+        assert response.get_json()["title"] == "Subject not found"
     else:
         assert response.status_code == 403, response.get_data(as_text=True)
         assert response.mimetype == "application/problem+json"

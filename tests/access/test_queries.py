@@ -113,7 +113,6 @@ def test_the_query_steps_are_signed_events_in_the_history_and_verify_clean(
     ("who", "kind", "data", "detail"),
     [
         ("coordinator", "QueryRaised", None, "a site_coordinator does not raise queries"),
-        ("other_monitor", "QueryRaised", None, "mon2 does not act for site 'RP'"),
         ("auditor", "QueryRaised", None, "an auditor does not raise queries"),
         ("monitor", "QueryAnswered", {"query": 4, "answer": "x"}, "does not enter clinical data"),
         (
@@ -139,6 +138,16 @@ def test_each_step_is_taken_only_by_the_role_that_takes_it(
         refused = trial.site.submit(person, kind, data)
 
     assert_problem(refused, 403, detail=detail)
+    assert trial.state()["version"] == before
+
+
+def test_a_monitor_of_another_site_finds_no_subject_to_query(trial: Trial) -> None:
+    before = trial.state()["version"]
+
+    refused = trial.raise_query(by=trial.other_monitor)
+
+    # As a subject that does not exist (issue 15, point 11).
+    assert_problem(refused, 404, title="Subject not found", detail="has not been screened")
     assert trial.state()["version"] == before
 
 

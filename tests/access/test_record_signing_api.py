@@ -244,7 +244,8 @@ def test_an_investigator_of_another_site_does_not_sign_here(trial: Trial) -> Non
 
     response = trial.sign([3], by=elsewhere)
 
-    assert_problem(response, 403, detail="does not act for site 'RP'")
+    # Another site's subject is signed as one that does not exist (issue 15, point 11).
+    assert_problem(response, 404, title="Subject not found", detail="has not been screened")
     assert trial.versions() == 3
 
 

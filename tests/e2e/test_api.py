@@ -490,21 +490,22 @@ def test_a_coordinator_of_another_site_may_not_screen_here(
     assert_problem(response, 403, title="Not permitted", detail="does not act for site 'RP'")
 
 
-def test_a_coordinator_of_another_site_may_not_write_to_its_subjects(
+def test_a_coordinator_of_another_site_finds_no_subject_to_write_to(
     site: Site, screened: Person, carla: Person, unchanged: Unchanged
 ) -> None:
     response = site.submit(carla, "ConsentObtained", consent())
 
-    assert_problem(response, 403, title="Not permitted", detail="does not act for site 'RP'")
+    # As a subject that does not exist (issue 15, point 11; tests/e2e/test_site_privacy.py).
+    assert_problem(response, 404, title="Subject not found", detail="has not been screened")
 
 
 @pytest.mark.parametrize("url", [SUBJECT_URL, HISTORY_URL])
-def test_a_coordinator_of_another_site_may_not_read_its_subjects(
+def test_a_coordinator_of_another_site_finds_no_subject_to_read(
     site: Site, screened: Person, carla: Person, url: str
 ) -> None:
     response = site.client.get(url, headers=site.auth(carla))
 
-    assert_problem(response, 403, title="Not permitted", detail="does not act for site 'RP'")
+    assert_problem(response, 404, title="Subject not found", detail="has not been screened")
 
 
 def test_a_body_signed_by_someone_else_is_forbidden(

@@ -56,7 +56,8 @@ def test_a_subjects_views_are_read_at_its_site_and_by_an_auditor_and_refused_els
         read = site.client.get(path, headers=own)
         assert read.status_code == 200, read.get_data(as_text=True)
         assert read.get_json()["subject"] == "RP-101"
-        assert site.client.get(path, headers=elsewhere).status_code == 403, path
+        # Another site's subject reads as one that does not exist (issue 15, point 11).
+        assert site.client.get(path, headers=elsewhere).status_code == 404, path
         assert site.client.get(path, headers=auditor).status_code == 200, path
         missing = site.client.get(path.replace("RP-101", "RP-999"), headers=auditor)
         assert missing.status_code == 404, path

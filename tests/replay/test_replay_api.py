@@ -98,4 +98,5 @@ def test_replay_is_read_under_the_same_authorisation_as_the_current_state(
     other_site_now = client.client.get(URL, headers=client.auth(elsewhere))
 
     assert anonymous.status_code == 401
-    assert other_site.status_code == other_site_now.status_code == 403
+    # Another site's subject reads as one that does not exist (issue 15, point 11).
+    assert other_site.status_code == other_site_now.status_code == 404
