@@ -20,6 +20,7 @@ from api import (
     packets,
     problems,
     proofs,
+    security_headers,
     signatures,
     study,
     subjects,
@@ -108,11 +109,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         except RecursionError:
             raise BadRequest("the request body is nested too deeply") from None
 
-    @app.after_request
-    def no_sniffing(response: Response) -> Response:
-        # Answers are JSON; a browser must never guess they are a page (stored free text).
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+    security_headers.register(app)
 
     @app.get(DOCS_ASSETS + "<path:filename>")
     def docs_assets(filename: str) -> Response:

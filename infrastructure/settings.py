@@ -102,10 +102,34 @@ class Settings:
         }
 
     def ensure_directories(self) -> None:
-        """Create ./var (or SEALTRAIL_HOME) and the SQLite file's folder."""
-        self.keys_dir.mkdir(parents=True, exist_ok=True)
+        """Create ./var (or SEALTRAIL_HOME) and its keys folder, 0700, and the SQLite file, 0600.
+
+        They hold the keys, password hashes and sessions, so they are made private from the
+        start rather than tightened afterwards (a file is readable by others between its
+        creation and a chmod). SQLite creates the database's ``-wal`` and ``-shm`` files with
+        the database file's own permissions, so they are 0600 too. Folders and files that
+        already exist are left as their owner set them.
+        """
+        self.home.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+        self.keys_dir.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
         if self.is_sqlite and self.database_url.database not in (None, ":memory:"):
-            Path(str(self.database_url.database)).parent.mkdir(parents=True, exist_ok=True)
+            database = Path(str(self.database_url.database))
+            database.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+            if not database.exists():
+                # Created empty (an empty file is an empty SQLite database) before SQLite makes
+                # it with the process's umask; an existing one (perhaps read-only) is not opened.
+                try:
+                    descriptor = os.open(
+                        database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE
+                    )
+                except FileExistsError:
+                    pass  # another process made it first, the same way
+                else:
+                    os.close(descriptor)
+
+
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
 
 
 def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
