@@ -33,8 +33,6 @@ pandas), which would take the mark into the first column's name.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -45,6 +43,7 @@ from domain.quantities import Quantity
 from domain.subject import Entry, Subject
 from domain.vocabulary import AdverseEventOutcome, EndOfStudyReason, WithdrawalDecidedBy
 from domain.wire import decimal_to_wire
+from projections.csv_file import csv_bytes
 from projections.sdtm_variables import (
     AE,
     ARM,
@@ -515,14 +514,8 @@ def _row(columns: Sequence[str], **values: str) -> Row:
 
 
 def _csv(columns: Sequence[str], rows: Iterable[Row]) -> bytes:
-    buffer = io.StringIO()
-    # extrasaction="raise": a value for a column the dictionary does not list is a bug, not a row.
-    writer = csv.DictWriter(
-        buffer, fieldnames=list(columns), lineterminator="\r\n", extrasaction="raise"
-    )
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+    # The store's one CSV writer: formula-looking text quoted, numbers kept (csv_file.py).
+    return csv_bytes(columns, rows)
 
 
 def _day(value: date) -> str:

@@ -11,8 +11,6 @@ manifest).
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from domain.subject import Subject
 from infrastructure.documents import charts, pdf
 from projections.audit_trail import COLUMNS, AuditRow, Period, summary_counts
 from projections.conep import SYNTHETIC_NOTICE, Document, label
+from projections.csv_file import csv_bytes
 
 Progress = Callable[[int], None]
 CHART_DPI = 150
@@ -51,12 +50,8 @@ class Authentication:
 
 def audit_trail_csv(rows: Sequence[AuditRow]) -> bytes:
     """The rows as CSV (UTF-8 with a byte-order mark, so spreadsheets read the accents)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(row.as_text())
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    # The store's one CSV writer: formula-looking text quoted, numbers kept (csv_file.py).
+    return csv_bytes(COLUMNS, (row.as_text() for row in rows), byte_order_mark=True)
 
 
 def audit_trail_json(
