@@ -7,7 +7,9 @@ written reproducibly: entries in a fixed order, each with the checkpoint's seali
 date, fixed permissions and fixed compression, so the same files always give the same zip.
 
 Reading refuses what a hostile zip could do to the reader: entry names that leave the folder,
-the same name twice, and more content than a packet can hold.
+the same name twice, more content than a packet can hold, an unpacked size out of proportion
+to the zip's (a zip bomb), and bytes outside the entries (before the first one, after the end
+of the central directory), where a file could hide from some readers and not from others.
 """
 
 from __future__ import annotations
@@ -27,7 +29,21 @@ from infrastructure.packets.evidence import FORMAT, MANIFEST, MANIFEST_SIGNATURE
 
 MAX_ENTRIES = 100_000
 MAX_CONTENT = 8 * 1024**3
-"""A packet's files add up to at most 8 GiB once unpacked (a guard against zip bombs)."""
+"""A packet's files add up to at most 8 GiB once unpacked."""
+MAX_INFLATION = 50
+"""How many times its own size a packet's zip may unpack to, and an entry its compressed size.
+
+A packet's files are text (JSON, CSV, XML: deflate at level 9 shrinks them 10-15 times) and
+PDFs (about 1): the demonstration's packet without its PDFs unpacks to 12 times its size
+(891 KB to 10.9 MB; tests/packets/test_packet_zip_hardening.py holds it under half the bound).
+A zip bomb unpacks to hundreds or a thousand times its size (deflate's limit is about 1032);
+refused from the sizes the zip declares, before anything is inflated, it costs no more memory
+than the zip itself. An entry cannot inflate past its declared size either: the
+reader stops there, and the entry fails its CRC."""
+INFLATION_ALLOWANCE = 64 * 1024
+"""Bytes any entry or zip may unpack to whatever its size (a tiny file hardly compresses)."""
+LOCAL_HEADER = b"PK\x03\x04"
+END_OF_CENTRAL_DIRECTORY = b"PK\x05\x06"
 FIRST = (MANIFEST, MANIFEST_SIGNATURE, "README.txt")
 """The entries a person opening the zip meets first."""
 
@@ -186,10 +202,10 @@ def read_zip(data: bytes) -> Unpacked:
         raise PacketMalformed(f"not a zip file: {error}") from None
     with archive:
         infos = [info for info in archive.infolist() if not info.is_dir()]
+        _check_layout(data, archive.infolist())
         if len(infos) > MAX_ENTRIES:
             raise PacketMalformed(f"the zip has {len(infos)} entries, more than {MAX_ENTRIES}")
-        if sum(info.file_size for info in infos) > MAX_CONTENT:
-            raise PacketMalformed("the zip unpacks to more than a packet may hold")
+        _check_inflation(len(data), infos)
         files: dict[str, bytes] = {}
         unreadable: dict[str, str] = {}
         for info in infos:
@@ -199,7 +215,56 @@ def read_zip(data: bytes) -> Unpacked:
             if name in files or name in unreadable:
                 raise PacketMalformed(f"the zip holds {name!r} twice")
             try:
-                files[name] = archive.read(info)
+                files[name] = _inflate(archive, info)
             except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as error:
                 unreadable[name] = str(error) or type(error).__name__
     return Unpacked(files, unreadable)
+
+
+READ_CHUNK = 1024**2
+"""Bytes inflated at a time: zipfile's own ``read()`` asks the inflater for up to 2 GiB at once
+and only then cuts to the declared size, so an entry that understates its size would cost the
+memory of what it really inflates to."""
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """An entry's bytes, inflated a chunk at a time and never past its declared size (its CRC
+    then fails if it holds more)."""
+    content = bytearray()
+    with archive.open(info) as stream:
+        while chunk := stream.read(READ_CHUNK):
+            content += chunk
+    return bytes(content)
+
+
+def _check_layout(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
+    """The zip starts with its first entry and ends with its central directory's end record.
+
+    Python's zipfile, like many readers, skips bytes before the first entry (it takes them for
+    a self-extractor's stub) and after the end record; other tools read them differently. A
+    packet is never written so, so such bytes are refused, not ignored.
+    """
+    if not data.startswith(LOCAL_HEADER) or min(i.header_offset for i in infos) != 0:
+        raise PacketMalformed("the zip has bytes before its first entry")
+    end = data.rfind(END_OF_CENTRAL_DIRECTORY)
+    comment_length = int.from_bytes(data[end + 20 : end + 22], "little")
+    if end < 0 or end + 22 + comment_length != len(data):
+        raise PacketMalformed("the zip has bytes after its end record")
+
+
+def _check_inflation(size: int, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip whose declared sizes are out of proportion to it (:data:`MAX_INFLATION`)."""
+    declared = sum(info.file_size for info in infos)
+    if declared > MAX_CONTENT:
+        raise PacketMalformed("the zip unpacks to more than a packet may hold")
+    if declared > MAX_INFLATION * size + INFLATION_ALLOWANCE:
+        raise PacketMalformed(
+            f"the zip would unpack to {declared} bytes, {declared // max(size, 1)} times its "
+            f"own size (a packet unpacks to at most {MAX_INFLATION}): refused as a zip bomb"
+        )
+    for info in infos:
+        if info.file_size > MAX_INFLATION * info.compress_size + INFLATION_ALLOWANCE:
+            raise PacketMalformed(
+                f"the zip entry {info.filename!r} would inflate {info.compress_size} bytes to "
+                f"{info.file_size}: refused as a zip bomb"
+            )

@@ -89,15 +89,31 @@ class PacketLog:
         return dict(sorted(grouped.items()))
 
 
+@dataclass(frozen=True)
+class Derived:
+    """The derived files, and the paths of the PDFs the packet holds (drawn or not)."""
+
+    files: dict[str, bytes]
+    documents: frozenset[str]
+
+
 def derived_files(
     log: PacketLog, *, documents: bool = True, draw: bool = True, progress: Progress | None = None
 ) -> dict[str, bytes]:
-    """Every derived file of the packet, by its path in the zip.
+    """Every derived file of the packet, by its path in the zip (see :func:`derive`)."""
+    return derive(log, documents=documents, draw=draw, progress=progress).files
+
+
+def derive(
+    log: PacketLog, *, documents: bool = True, draw: bool = True, progress: Progress | None = None
+) -> Derived:
+    """Every derived file of the packet, by its path in the zip, and the PDFs' paths.
 
     ``documents``: the packet holds the PDFs (audit trail, CONEP reports), the slowest part;
     without them it still holds every record, dataset and report in CSV, JSON and XML.
-    ``draw=False`` leaves the PDFs out of the result though the packet holds them (a verifier
-    that checks them by digest only); every other file is as with them.
+    ``draw=False`` leaves the PDFs out of the files though the packet holds them (a verifier
+    that checks them by digest only): their paths are still given, so that such a verifier
+    still knows which PDFs the packet must hold, and that it holds no other.
     """
     note = progress or (lambda _: None)
     subjects = log.subjects()
@@ -121,7 +137,7 @@ def derived_files(
     if draw:
         note(f"drawing {len(drawings)} PDFs")
         files.update(draw_all(drawings))
-    return dict(sorted(files.items()))
+    return Derived(dict(sorted(files.items())), frozenset(drawings))
 
 
 # -- drawing ---------------------------------------------------------------------------------------

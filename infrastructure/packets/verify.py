@@ -551,17 +551,24 @@ def _check_derived(
         events=events,
     )
     try:
-        derived = contents.derived_files(
-            log, documents=has_documents, draw=redraw, progress=progress
-        )
+        given = contents.derive(log, documents=has_documents, draw=redraw, progress=progress)
     except Exception as error:  # the events do not give the files: name it, do not crash
         report.findings.append(
             PacketFinding("derived-unbuildable", None, f"the events give no packet: {error!r}")
         )
         return
+    derived = given.files
     listed = set(manifest.files) - EVIDENCE
-    for path in sorted(set(derived) | listed):
-        if path.endswith(".pdf") and not redraw:
+    for path in sorted(set(derived) | given.documents | listed):
+        if path in given.documents and not redraw:
+            # Not drawn again: its bytes are checked by the manifest's digest alone, but it
+            # must be there (and a PDF the events do not give is unexpected, below).
+            if path not in files and path not in listed:
+                report.findings.append(
+                    PacketFinding(
+                        "derived-missing", path, "the events give this file; it is absent"
+                    )
+                )
             continue
         if path not in derived:
             report.findings.append(

@@ -1,0 +1,148 @@
+"""A packet's zip read as a hostile one (issue 15, point 12).
+
+``packet verify --no-documents`` still holds the packet to exactly the files its events give
+(an extra PDF, even listed in a manifest signed again with the sponsor's key, is a finding);
+bytes before the first entry or after the end record are refused; and a zip bomb is refused
+from the sizes it declares, before any memory is spent inflating it (measured).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from infrastructure.packets.build import build_packet
+from infrastructure.packets.verify import PacketReport, verify_packet
+from infrastructure.sponsor_key import PRIVATE_KEY_FILE
+from signatures.keys import private_key_from_pem
+from tests.conftest import make_settings, new_store, open_person
+from tests.packets.conftest import BuiltPacket, tampered
+from tests.packets.test_packet_store import followed_subject
+
+ZEROS = 100 * 1024**2
+"""What each bomb unpacks to: 100 MiB of zeros, about 100 KiB deflated."""
+
+
+def memory_bound(size: int) -> int:
+    """Peak memory a hostile zip may cost the verifier: twice itself and a few MiB (chunks of
+    inflated output and the inflater's window), never what it would unpack to (100 MiB)."""
+    return 2 * size + 4 * 1024**2
+
+
+def kinds(report: PacketReport) -> list[tuple[str, str | None]]:
+    return [(finding.kind, finding.file) for finding in report.findings]
+
+
+@pytest.fixture(scope="module")
+def packet_with_documents(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> BuiltPacket:
+    """A followed subject's packet with its PDFs, and the sponsor's key that signed it."""
+    home = tmp_path_factory.mktemp("documents")
+    store = new_store(make_settings(home))
+    try:
+        followed_subject(store, open_person)
+        data = build_packet(store, documents=True)
+        key = private_key_from_pem((store.settings.keys_dir / PRIVATE_KEY_FILE).read_bytes())
+    finally:
+        store.close()
+    return BuiltPacket(data, Path(home), key)
+
+
+def test_without_redrawing_an_extra_pdf_listed_in_a_resigned_manifest_is_a_finding(
+    packet_with_documents: BuiltPacket,
+) -> None:
+    extra = "reports/instructions.pdf"
+    forged = tampered(packet_with_documents, {extra: b"%PDF-1.7\n%evil\n"}, resign=True)
+
+    assert verify_packet(packet_with_documents.data, redraw_documents=False).findings == []
+    report = verify_packet(forged, redraw_documents=False)
+
+    assert kinds(report) == [("file-unexpected", extra)]
+
+
+def test_without_redrawing_a_pdf_removed_from_packet_and_manifest_is_a_finding(
+    packet_with_documents: BuiltPacket,
+) -> None:
+    pdfs = sorted(p for p in packet_with_documents.files() if p.endswith(".pdf"))
+    forged = tampered(packet_with_documents, {pdfs[0]: None}, resign=True)
+
+    report = verify_packet(forged, redraw_documents=False)
+
+    assert kinds(report) == [("derived-missing", pdfs[0])]
+
+
+def test_bytes_before_the_first_entry_are_refused(demo_packet: BuiltPacket) -> None:
+    report = verify_packet(b"MZ" + b"\0" * 510 + demo_packet.data, redraw_documents=False)
+
+    assert kinds(report) == [("packet-unreadable", None)]
+    assert "before its first entry" in report.findings[0].detail
+
+
+def test_bytes_after_the_end_record_are_refused(demo_packet: BuiltPacket) -> None:
+    report = verify_packet(demo_packet.data + b"hidden", redraw_documents=False)
+
+    assert kinds(report) == [("packet-unreadable", None)]
+    assert "after its end record" in report.findings[0].detail
+
+
+def zip_of_zeros(name: str = "datasets/LB.csv") -> bytes:
+    """A zip whose one entry is ZEROS zero bytes, written in chunks (never all in memory)."""
+    buffer = io.BytesIO()
+    chunk = bytes(1024**2)
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open(name, "w") as entry,
+    ):
+        for _ in range(ZEROS // len(chunk)):
+            entry.write(chunk)
+    return buffer.getvalue()
+
+
+def peak_while(data: bytes) -> tuple[PacketReport, int]:
+    tracemalloc.start()
+    try:
+        report = verify_packet(data, redraw_documents=False)
+        return report, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_zip_bomb_is_refused_before_it_costs_more_memory_than_itself() -> None:
+    bomb = zip_of_zeros()
+    assert len(bomb) < ZEROS // 500
+
+    report, peak = peak_while(bomb)
+
+    assert kinds(report) == [("packet-unreadable", None)]
+    assert "zip bomb" in report.findings[0].detail
+    assert peak < memory_bound(len(bomb)), peak
+
+
+def test_a_zip_bomb_that_understates_its_size_inflates_no_further_than_it_says() -> None:
+    bomb = bytearray(zip_of_zeros())
+    said = 1000
+    # The uncompressed size in the local header (offset 22) and the central directory's
+    # (offset 24 of its record): the entry claims to inflate to 1000 bytes.
+    struct.pack_into("<I", bomb, 22, said)
+    central = bytes(bomb).rfind(b"PK\x01\x02")
+    struct.pack_into("<I", bomb, central + 24, said)
+
+    report, peak = peak_while(bytes(bomb))
+
+    assert ("file-unreadable", "datasets/LB.csv") in kinds(report)
+    assert peak < memory_bound(len(bomb)), peak
+
+
+def test_the_demonstration_packet_unpacks_well_within_the_bound(demo_packet: BuiltPacket) -> None:
+    from infrastructure.packets.archive import MAX_INFLATION
+
+    with zipfile.ZipFile(io.BytesIO(demo_packet.data)) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+
+    assert unpacked < MAX_INFLATION / 2 * len(demo_packet.data)
