@@ -66,7 +66,17 @@ def test_a_subject_code_with_a_trailing_newline_is_refused_and_opens_no_second_s
 @pytest.mark.parametrize(
     "value",
     ["2.0\0", "2.0\x07", "\x1b[31m2.0", "2.0\x7f", "2.0\x85", "2.0\t", "2.0\n", "2.0\r", "2\ud800"],
-    ids=["nul", "bell", "escape", "delete", "c1-next-line", "tab", "newline", "return", "surrogate"],
+    ids=[
+        "nul",
+        "bell",
+        "escape",
+        "delete",
+        "c1-next-line",
+        "tab",
+        "newline",
+        "return",
+        "surrogate",
+    ],
 )
 def test_control_characters_and_lone_surrogates_in_one_line_text_are_refused(
     site: Site, screened: Person, value: str
