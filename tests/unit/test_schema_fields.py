@@ -48,7 +48,7 @@ def test_every_string_field_of_every_schema_is_a_plain_string() -> None:
                     each, PlainString | Credential
                 ):
                     bare.append(f"{schema_class.__name__}.{name}")
-    assert bare == []
+    assert bare == [], "use api.schemas.fields.PlainString (or Code, Text) for these strings"
 
 
 @pytest.mark.parametrize("value", ["RP-50\n", "RP-50\r", "\nRP-50", "RP 50", "RP-50\0"])
