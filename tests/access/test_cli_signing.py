@@ -147,3 +147,48 @@ def test_signing_without_a_password_off_a_terminal_is_a_usage_error(
 
     assert done.exit_code == 2
     assert "SEALTRAIL_PASSWORD" in done.stderr
+
+
+def submit(served: Served, tmp_path: Path, event: dict[str, object]) -> Result:
+    """``sealtrail submit`` of ``event`` (a file) as the trial's coordinator."""
+    coordinator = served.trial.coordinator
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(event), encoding="utf-8")
+    arguments = ["submit", "--url", served.url, "--user", coordinator.user_id]
+    arguments += ["--key", str(key_file(tmp_path, coordinator)), str(event_file)]
+    env = {"SEALTRAIL_PASSWORD": coordinator.password}
+    return CliRunner().invoke(main, arguments, env=env, catch_exceptions=False)
+
+
+def count() -> dict[str, object]:
+    return {
+        "study": STUDY,
+        "subject": SUBJECT,
+        "kind": "BloodCountRecorded",
+        "data": {
+            "collected_on": "2011-02-22",
+            "results": {"haemoglobin": {"value": "7.9", "unit": "g/dL"}},
+            "reticulocyte_method": "automated",
+        },
+    }
+
+
+def test_submit_signs_the_next_version_read_from_the_subjects_history(
+    served: Served, tmp_path: Path
+) -> None:
+    done = submit(served, tmp_path, count())
+
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["version"] == 4
+    (*_, stored) = served.trial.store.app.history(f"{STUDY}/{SUBJECT}")
+    assert stored.event.authorship.body()["version"] == 4
+
+
+def test_submit_of_an_event_file_fixing_a_version_taken_is_a_conflict(
+    served: Served, tmp_path: Path
+) -> None:
+    done = submit(served, tmp_path, {**count(), "version": 3})
+
+    assert done.exit_code == 1
+    assert "HTTP 409 Version conflict" in done.stderr
+    assert served.trial.versions() == 3
