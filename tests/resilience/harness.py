@@ -315,9 +315,16 @@ class HttpSite:
         idempotency_key: str | None = None,
         if_match: int | None = None,
     ) -> requests.Response:
-        """Sign and submit one event: the version after ``if_match``, or else after the last
-        of the subject's history as the server answers it now (as ``sealtrail submit`` does)."""
-        version = if_match + 1 if if_match is not None else self.next_version(subject)
+        """Sign and submit one event: the version after ``if_match``; 1 for a screening (a
+        subject's first event, asking nothing of a server that may be down); or else after the
+        last of the subject's history as the server answers it now (as ``sealtrail submit``
+        does)."""
+        if if_match is not None:
+            version = if_match + 1
+        elif kind == "Screened":
+            version = 1
+        else:
+            version = self.next_version(subject)
         return self.submit(
             self.author.signed(subject, kind, data, version=version),
             idempotency_key=idempotency_key,
