@@ -117,8 +117,10 @@ def test_an_investigator_of_another_site_is_refused(served: Served, tmp_path: Pa
     done = sign(served, tmp_path, "3", person=elsewhere)
 
     assert done.exit_code == 1
-    # Another site's subject is signed as one that does not exist (issue 15, point 11).
-    assert "HTTP 404 Subject not found" in done.stderr
+    # Another site's subject reads as one that does not exist (issue 15, point 11): the client
+    # finds no entry 3 to sign, and nothing names the subject's site.
+    assert "has no entry 3" in done.stderr or "HTTP 404 Subject not found" in done.stderr
+    assert "does not act for site" not in done.stderr
 
 
 def test_an_entry_the_subject_lacks_is_refused_before_anything_is_signed(
