@@ -114,9 +114,10 @@ def demo_home(tmp_path: Path, demo_template: Path) -> Path:
     return tmp_path
 
 
-def initialised(tmp_path: Path) -> Path:
-    """A store made by ``sealtrail init`` whose administrator has chosen a password."""
-    done = sealtrail("init", home=tmp_path)
+def initialised(tmp_path: Path, url: str | None = None) -> Path:
+    """A store made by ``sealtrail init`` (on the database ``url``; SQLite under ``tmp_path`` by
+    default) whose administrator has chosen a password."""
+    done = sealtrail("init", home=tmp_path, url=url)
     assert done.returncode == 0, done.stderr
     # The one-time password printed by init opens nothing but its own change.
     one_time = done.stdout.split("one-time password: ")[1].split()[0]
@@ -125,6 +126,7 @@ def initialised(tmp_path: Path) -> Path:
         "password",
         "admin",
         home=tmp_path,
+        url=url,
         extra_env={"SEALTRAIL_PASSWORD": one_time, "SEALTRAIL_NEW_PASSWORD": ADMIN_PASSWORD},
     )
     assert changed.returncode == 0, changed.stderr

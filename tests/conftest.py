@@ -135,7 +135,11 @@ def new_store(settings: Settings) -> Store:
     return store
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+"""The parameters of a fixture that runs its tests once per backend."""
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """Each store test runs once per backend."""
     return str(request.param)
@@ -251,10 +255,18 @@ def opened_copy(template: StoreTemplate, home: Path) -> Iterator[Store]:
             opened.close()
 
 
+@contextmanager
+def store_on(backend: str, home: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A fresh, initialised store on ``backend`` under ``home``, open (for fixtures of any scope,
+    such as a module's store parametrised by ``BACKENDS``)."""
+    with opened_copy(request.getfixturevalue(f"{backend}_template"), home) as opened:
+        yield opened
+
+
 @pytest.fixture
 def store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
     """A fresh, initialised store on the backend under test."""
-    with opened_copy(request.getfixturevalue(f"{backend}_template"), tmp_path) as opened:
+    with store_on(backend, tmp_path, request) as opened:
         yield opened
 
 

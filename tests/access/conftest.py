@@ -2,7 +2,7 @@
 
 The clock is the one thing the tests move by hand: inactivity timeouts and password ageing
 are about time passing, and a test cannot wait ninety days. Everything else is real: SQLite
-(and PostgreSQL where a test takes ``store``), Argon2 hashes, Ed25519 keys, the Flask app.
+and PostgreSQL (every store test runs on each), Argon2 hashes, Ed25519 keys, the Flask app.
 """
 
 from __future__ import annotations
@@ -60,14 +60,9 @@ def with_access(store: Store, clock: Clock, policy: AccessPolicy = POLICY) -> St
 
 
 @pytest.fixture
-def timed(sqlite_store: Store, clock: Clock) -> Store:
-    """A SQLite store whose access control runs on the test's clock (lockout after 3)."""
-    return with_access(sqlite_store, clock)
-
-
-@pytest.fixture
-def timed_any(store: Store, clock: Clock) -> Store:
-    """The same, once on SQLite and once on PostgreSQL."""
+def timed(store: Store, clock: Clock) -> Store:
+    """A store whose access control runs on the test's clock (lockout after 3), once on SQLite
+    and once on PostgreSQL."""
     return with_access(store, clock)
 
 

@@ -194,25 +194,25 @@ def test_me_shows_when_the_password_expires(site_client: Site, monitor: Person) 
 
 
 def test_the_account_locks_after_n_failures_and_the_lock_is_a_signed_event(
-    timed_any: Store, clock: Clock
+    timed: Store, clock: Clock
 ) -> None:
-    make_person(timed_any, "mon1", role=Role.MONITOR, sites=("RP",))
-    person = make_person(timed_any, "mon2", role=Role.MONITOR, sites=("RP",))
+    make_person(timed, "mon1", role=Role.MONITOR, sites=("RP",))
+    person = make_person(timed, "mon2", role=Role.MONITOR, sites=("RP",))
 
     for _ in range(3):
         with pytest.raises(AuthenticationFailed):
-            timed_any.access.authenticate("mon2", "wrong password!", channel="token")
+            timed.access.authenticate("mon2", "wrong password!", channel="token")
 
-    account = timed_any.app.account("mon2")
-    locked = timed_any.app.account_history("mon2")[-1]
+    account = timed.app.account("mon2")
+    locked = timed.app.account_history("mon2")[-1]
     assert account.locked
     assert isinstance(locked.event, Account.AccountLocked)
     assert locked.event.failed_attempts == 3
     assert locked.event.authorship.body()["signer"]["user_id"] == "system"
     with pytest.raises(AccountLockedOut, match="locked"):
-        timed_any.access.authenticate("mon2", person.password, channel="token")
-    assert not timed_any.app.account("mon1").locked
-    assert timed_any.verifier(workers=1).verify().ok
+        timed.access.authenticate("mon2", person.password, channel="token")
+    assert not timed.app.account("mon1").locked
+    assert timed.verifier(workers=1).verify().ok
 
 
 def test_a_success_resets_the_count_of_failures(timed: Store, monitor: Person) -> None:
@@ -461,17 +461,17 @@ def test_resuming_a_session_directly_checks_the_same_rules(
 
 
 def test_a_session_in_steady_use_writes_its_activity_at_most_once_a_second(
-    timed_any: Store, clock: Clock
+    timed: Store, clock: Clock
 ) -> None:
-    make_person(timed_any, "mon1", role=Role.MONITOR, sites=("RP",))
-    session = timed_any.access.open_session(timed_any.app.account("mon1"))
-    opened = timed_any.credentials.session(session)
+    make_person(timed, "mon1", role=Role.MONITOR, sites=("RP",))
+    session = timed.access.open_session(timed.app.account("mon1"))
+    opened = timed.credentials.session(session)
     clock.advance(seconds=0.5)
-    timed_any.access.resume_session(session, "mon1")
-    within = timed_any.credentials.session(session)
+    timed.access.resume_session(session, "mon1")
+    within = timed.credentials.session(session)
     clock.advance(seconds=0.5)
-    timed_any.access.resume_session(session, "mon1")
-    after = timed_any.credentials.session(session)
+    timed.access.resume_session(session, "mon1")
+    after = timed.credentials.session(session)
 
     assert opened is not None and within is not None and after is not None
     assert within.last_seen_at == opened.last_seen_at
@@ -479,18 +479,18 @@ def test_a_session_in_steady_use_writes_its_activity_at_most_once_a_second(
 
 
 def test_the_activity_not_written_can_only_end_a_session_sooner_never_later(
-    timed_any: Store, clock: Clock
+    timed: Store, clock: Clock
 ) -> None:
-    make_person(timed_any, "mon1", role=Role.MONITOR, sites=("RP",))
-    session = timed_any.access.open_session(timed_any.app.account("mon1"))
+    make_person(timed, "mon1", role=Role.MONITOR, sites=("RP",))
+    session = timed.access.open_session(timed.app.account("mon1"))
     clock.advance(seconds=0.9)
-    timed_any.access.resume_session(session, "mon1")  # within the interval: not written
+    timed.access.resume_session(session, "mon1")  # within the interval: not written
     clock.advance(minutes=10, seconds=0.05)  # 10 min 0.05 s since this request
 
     # 10 min 0.95 s since the activity written: more than the timeout, so the session ends
     # up to one touch interval early; it never outlives the timeout.
     with pytest.raises(SessionExpired):
-        timed_any.access.resume_session(session, "mon1")
+        timed.access.resume_session(session, "mon1")
 
 
 def test_a_short_inactivity_timeout_writes_activity_at_one_hundredth_of_it(

@@ -32,10 +32,10 @@ from tests.e2e.conftest import Site
 
 
 @pytest.fixture
-def custody_store(timed_any: Store) -> Store:
+def custody_store(timed: Store) -> Store:
     """A store with the sponsor's account opened, as ``sealtrail init`` leaves it."""
-    open_sponsor_account(timed_any.app, timed_any.settings)
-    return timed_any
+    open_sponsor_account(timed.app, timed.settings)
+    return timed
 
 
 def sponsor_key_id(store: Store) -> str:

@@ -21,13 +21,13 @@ from tests.e2e.conftest import Site
 
 
 @pytest.fixture
-def coordinator(timed_any: Store) -> Person:
-    return make_person(timed_any, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+def coordinator(timed: Store) -> Person:
+    return make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
 
 
 @pytest.fixture
-def any_admin(timed_any: Store) -> Admin:
-    return make_admin(timed_any)
+def any_admin(timed: Store) -> Admin:
+    return make_admin(timed)
 
 
 def findings(store: Store) -> list[tuple[str | None, int | None, str]]:
@@ -40,31 +40,31 @@ def wait_until(moment: datetime) -> None:
 
 
 def test_a_rotation_now_takes_effect_at_the_next_whole_second_after_the_events_before_it(
-    timed_any: Store, coordinator: Person, any_admin: Admin
+    timed: Store, coordinator: Person, any_admin: Admin
 ) -> None:
-    first = coordinator.record(timed_any, "RP-101", "Screened", screening())
+    first = coordinator.record(timed, "RP-101", "Screened", screening())
 
-    timed_any.app.rotate_key(
+    timed.app.rotate_key(
         user_id="coord1",
         old_key_id=coordinator.key_id,
         public_key=new_key()[1],
         by=any_admin.signatory,
     )
 
-    end = timed_any.app.account("coord1").keys[coordinator.key_id].revoked_at
+    end = timed.app.account("coord1").keys[coordinator.key_id].revoked_at
     assert end is not None and end.microsecond == 0
     assert end > datetime.fromisoformat(first["server_time"])
     # The event recorded just before, in the same second as the rotation, stays valid.
-    assert findings(timed_any) == []
+    assert findings(timed) == []
 
 
 def test_a_revocation_now_takes_effect_at_the_next_whole_second(
-    timed_any: Store, coordinator: Person, any_admin: Admin
+    timed: Store, coordinator: Person, any_admin: Admin
 ) -> None:
-    coordinator.record(timed_any, "RP-101", "Screened", screening())
+    coordinator.record(timed, "RP-101", "Screened", screening())
     before = datetime.now(UTC)
 
-    timed_any.app.revoke_key(
+    timed.app.revoke_key(
         user_id="coord1",
         key_id=coordinator.key_id,
         revoked_at=None,
@@ -72,35 +72,35 @@ def test_a_revocation_now_takes_effect_at_the_next_whole_second(
         by=any_admin.signatory,
     )
 
-    end = timed_any.app.account("coord1").keys[coordinator.key_id].revoked_at
+    end = timed.app.account("coord1").keys[coordinator.key_id].revoked_at
     assert end == before.replace(microsecond=0) + timedelta(seconds=1)
-    assert findings(timed_any) == []
+    assert findings(timed) == []
 
 
 def test_a_write_checked_against_an_account_loaded_before_a_revocation_is_refused(
-    timed_any: Store, coordinator: Person, any_admin: Admin
+    timed: Store, coordinator: Person, any_admin: Admin
 ) -> None:
     # The account as a server worker loaded it to authenticate the request, before another
     # process revoked the key: the store must not admit the write on that stale copy.
-    loaded_at_authentication = copy.deepcopy(timed_any.app.account("coord1"))
-    timed_any.app.revoke_key(
+    loaded_at_authentication = copy.deepcopy(timed.app.account("coord1"))
+    timed.app.revoke_key(
         user_id="coord1",
         key_id=coordinator.key_id,
         revoked_at=None,
         reason="lost",
         by=any_admin.signatory,
     )
-    wait_until(timed_any.app.account("coord1").keys[coordinator.key_id].revoked_at)
+    wait_until(timed.app.account("coord1").keys[coordinator.key_id].revoked_at)
     body = coordinator.body("RP-101", "Screened", screening())
 
     with pytest.raises(KeyNotValid, match="revoked at"):
-        timed_any.app.record(
+        timed.app.record(
             submission_from(body, coordinator.sign(body)),
             actor_id="coord1",
             actor=loaded_at_authentication,
         )
-    assert findings(timed_any) == []
-    assert timed_any.app.find_subject("NCT01297972/RP-101") is None
+    assert findings(timed) == []
+    assert timed.app.find_subject("NCT01297972/RP-101") is None
 
 
 def test_a_key_end_already_past_is_refused_unless_stated_as_retroactive(
@@ -130,28 +130,28 @@ def test_a_key_end_already_past_is_refused_unless_stated_as_retroactive(
 
 
 def test_rotation_keeps_old_events_verifiable_and_the_new_key_signs_from_then_on(
-    timed_any: Store, coordinator: Person, any_admin: Admin
+    timed: Store, coordinator: Person, any_admin: Admin
 ) -> None:
-    coordinator.record(timed_any, "RP-101", "Screened", screening())
+    coordinator.record(timed, "RP-101", "Screened", screening())
     old_key = coordinator.private_key
     private_key, public_key, new_id = new_key()
 
-    rotated = timed_any.app.rotate_key(
+    rotated = timed.app.rotate_key(
         user_id="coord1",
         old_key_id=coordinator.key_id,
         public_key=public_key,
         by=any_admin.signatory,
     )
-    wait_until(timed_any.app.account("coord1").keys[new_id].valid_from)
+    wait_until(timed.app.account("coord1").keys[new_id].valid_from)
     coordinator.private_key = private_key
-    coordinator.record(timed_any, "RP-101", "ConsentObtained", consent())
+    coordinator.record(timed, "RP-101", "ConsentObtained", consent())
     coordinator.private_key = old_key
 
     assert rotated == new_id
     with pytest.raises(KeyNotValid, match="was not valid"):
-        coordinator.record(timed_any, "RP-102", "Screened", screening())
-    assert findings(timed_any) == []
-    keys = timed_any.app.account("coord1").keys
+        coordinator.record(timed, "RP-102", "Screened", screening())
+    assert findings(timed) == []
+    keys = timed.app.account("coord1").keys
     assert keys[coordinator.key_id].revoked_at == keys[new_id].valid_from
 
 

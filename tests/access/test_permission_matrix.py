@@ -8,7 +8,7 @@ Each person acts for site RP; "own" is a subject (or a write) at RP, "other" one
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,7 +23,7 @@ from infrastructure.bootstrap import Store
 from infrastructure.sponsor_key import open_sponsor_account
 from signatures.authorship import encode_signature
 from tests.access.conftest import Admin, bearer, make_admin, make_person
-from tests.conftest import STUDY, Person, make_settings, new_store, screening
+from tests.conftest import BACKENDS, STUDY, Person, screening, store_on
 from tests.e2e.conftest import Site
 
 OWN, OTHER = "RP", "SP"
@@ -160,9 +160,16 @@ class World:
         return self.tokens[person.user_id]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    store = new_store(make_settings(tmp_path_factory.mktemp("matrix")))
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One world per module and backend: its cells write only subjects and accounts of their
+    own, so they share it."""
+    backend = str(request.param)
+    with store_on(backend, tmp_path_factory.mktemp(f"matrix-{backend}"), request) as store:
+        yield from populated(store)
+
+
+def populated(store: Store) -> Iterator[World]:
     site = Site(store)
     admin = make_admin(store, "matrix.admin")
     people: dict[str, Person] = {}
@@ -186,7 +193,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     open_sponsor_account(store.app, store.settings)
     store.app.checkpoints.seal()
     yield World(site, store, admin, people, itertools.count(1), {})
-    store.close()
 
 
 def subject_url(where: str) -> str:

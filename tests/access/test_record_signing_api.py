@@ -407,15 +407,15 @@ def test_the_audit_index_lists_the_signatures_over_each_record(trial: Trial) -> 
 # -- both backends ---------------------------------------------------------------------------------
 
 
-def test_signing_on_either_backend_records_a_signature_that_verifies(timed_any: Store) -> None:
-    trial = Trial(timed_any)
+def test_signing_on_either_backend_records_a_signature_that_verifies(timed: Store) -> None:
+    trial = Trial(timed)
 
     answer = signed(trial.sign([1, 3]))
     second = signed(trial.sign([2], user_id=None))
 
     assert (answer["receipt"]["version"], second["receipt"]["version"]) == (4, 5)
     assert [len(item["signatures"]) for item in trial.history()] == [1, 1, 1, 0, 0]
-    report = timed_any.verifier(workers=1).verify()
+    report = timed.verifier(workers=1).verify()
     assert report.findings == []
 
 

@@ -79,11 +79,6 @@ class Site:
 
 
 @pytest.fixture
-def site(sqlite_store: Store) -> Site:
-    return Site(sqlite_store)
-
-
-@pytest.fixture
-def any_site(store: Store) -> Site:
-    """The same, once on SQLite and once on PostgreSQL."""
+def site(store: Store) -> Site:
+    """A client of the API over the test's store, once on SQLite and once on PostgreSQL."""
     return Site(store)

@@ -57,28 +57,26 @@ def with_literal(person: Person, body: dict[str, Any], placeholder: str, literal
 
 
 @pytest.fixture
-def ana(sqlite_store: Store, person_in: PersonFactory) -> Person:
+def ana(store: Store, person_in: PersonFactory) -> Person:
     """A coordinator of site RP."""
-    return person_in(sqlite_store, "coord1", printed_name="Ana Souza", sites=("RP",))
+    return person_in(store, "coord1", printed_name="Ana Souza", sites=("RP",))
 
 
 @pytest.fixture
-def bruno(sqlite_store: Store, person_in: PersonFactory) -> Person:
+def bruno(store: Store, person_in: PersonFactory) -> Person:
     """Another coordinator of site RP."""
-    return person_in(sqlite_store, "coord2", printed_name="Bruno Lima", sites=("RP",))
+    return person_in(store, "coord2", printed_name="Bruno Lima", sites=("RP",))
 
 
 @pytest.fixture
-def carla(sqlite_store: Store, person_in: PersonFactory) -> Person:
+def carla(store: Store, person_in: PersonFactory) -> Person:
     """A coordinator of another site, SP."""
-    return person_in(sqlite_store, "coord3", printed_name="Carla Dias", sites=("SP",))
+    return person_in(store, "coord3", printed_name="Carla Dias", sites=("SP",))
 
 
 @pytest.fixture
-def admin(sqlite_store: Store, person_in: PersonFactory) -> Person:
-    return person_in(
-        sqlite_store, "admin1", printed_name="Davi Rocha", role=Role.ADMINISTRATOR, sites=()
-    )
+def admin(store: Store, person_in: PersonFactory) -> Person:
+    return person_in(store, "admin1", printed_name="Davi Rocha", role=Role.ADMINISTRATOR, sites=())
 
 
 @pytest.fixture
@@ -152,8 +150,8 @@ class Unchanged:
 
 
 @pytest.fixture
-def unchanged(sqlite_store: Store) -> Iterator[Unchanged]:
-    with Unchanged(sqlite_store) as guard:
+def unchanged(store: Store) -> Iterator[Unchanged]:
+    with Unchanged(store) as guard:
         yield guard
 
 
@@ -173,22 +171,22 @@ def test_a_user_id_and_password_give_a_short_lived_bearer_token(site: Site, ana:
 
 
 def test_a_signed_write_answers_201_with_a_receipt_the_server_key_verifies(
-    any_site: Site, person_in: PersonFactory
+    site: Site, person_in: PersonFactory
 ) -> None:
-    ana = person_in(any_site.store, "coord1")
+    ana = person_in(site.store, "coord1")
 
-    response = any_site.submit(ana, "Screened", screening())
+    response = site.submit(ana, "Screened", screening())
 
     assert response.status_code == 201, response.get_data(as_text=True)
     receipt = response.get_json()
-    server_key = any_site.client.get("/v1/server-key").get_json()
+    server_key = site.client.get("/v1/server-key").get_json()
     verify_receipt(public_key_from_text(server_key["public_key"]), receipt)
     assert receipt["server_key_id"] == server_key["key_id"]
     assert receipt["study"] == STUDY
     assert receipt["subject"] == SUBJECT
     assert receipt["version"] == 1
     assert receipt["kind"] == "Screened"
-    assert receipt["position"] == log_head(any_site.store)
+    assert receipt["position"] == log_head(site.store)
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", receipt["server_time"])
     assert receipt["event_hash"] != receipt["previous_hash"]
 
@@ -424,9 +422,9 @@ class AnHourAgo(TimestampSigner):
 
 
 def test_an_expired_token_is_unauthenticated(
-    site: Site, ana: Person, sqlite_store: Store, unchanged: Unchanged
+    site: Site, ana: Person, store: Store, unchanged: Unchanged
 ) -> None:
-    secret = token_secret(sqlite_store.settings)
+    secret = token_secret(store.settings)
     expired = URLSafeTimedSerializer(secret, salt=SALT, signer=AnHourAgo).dumps({"sub": "coord1"})
     body = ana.body(SUBJECT, "Screened", screening())
 
@@ -439,8 +437,8 @@ def test_an_expired_token_is_unauthenticated(
     assert_problem(response, 401, detail="expired")
 
 
-def test_a_token_past_the_configured_lifetime_has_expired(sqlite_store: Store, ana: Person) -> None:
-    site = Site(sqlite_store)
+def test_a_token_past_the_configured_lifetime_has_expired(store: Store, ana: Person) -> None:
+    site = Site(store)
     site.app.config["TOKEN_LIFETIME_SECONDS"] = 0
     token = site.token(ana)
     time.sleep(1.1)
@@ -451,9 +449,9 @@ def test_a_token_past_the_configured_lifetime_has_expired(sqlite_store: Store, a
 
 
 def test_a_token_for_an_account_that_does_not_exist_is_unauthenticated(
-    site: Site, sqlite_store: Store
+    site: Site, store: Store
 ) -> None:
-    secret = token_secret(sqlite_store.settings)
+    secret = token_secret(store.settings)
     token = URLSafeTimedSerializer(secret, salt=SALT).dumps({"sub": "nobody"})
 
     response = site.client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
@@ -904,22 +902,22 @@ def test_a_malformed_idempotency_key_is_a_field_error(
 
 
 def test_a_replayed_idempotency_key_returns_the_first_receipt_and_appends_nothing(
-    any_site: Site, person_in: PersonFactory
+    site: Site, person_in: PersonFactory
 ) -> None:
-    ana = person_in(any_site.store, "coord1")
-    any_site.submit(ana, "Screened", screening())
+    ana = person_in(site.store, "coord1")
+    site.submit(ana, "Screened", screening())
     body = ana.body(SUBJECT, "ConsentObtained", consent())
     request = {"event": body, "signature": ana.sign(body)}
-    headers = {**any_site.auth(ana), "Idempotency-Key": "consent-RP-101-1"}
+    headers = {**site.auth(ana), "Idempotency-Key": "consent-RP-101-1"}
 
-    first = any_site.client.post("/v1/events", json=request, headers=headers)
-    with Unchanged(any_site.store):
-        second = any_site.client.post("/v1/events", json=request, headers=headers)
+    first = site.client.post("/v1/events", json=request, headers=headers)
+    with Unchanged(site.store):
+        second = site.client.post("/v1/events", json=request, headers=headers)
 
     assert first.status_code == second.status_code == 201
     assert second.get_json() == first.get_json()
     assert first.get_json()["version"] == 2
-    assert version_of(any_site.store) == 2
+    assert version_of(site.store) == 2
 
 
 def test_a_replay_with_a_stale_if_match_still_returns_the_first_receipt(

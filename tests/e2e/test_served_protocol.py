@@ -47,9 +47,9 @@ def serious_event(name: str, criterion: str) -> dict[str, Any]:
 
 
 def test_the_served_protocol_notifies_within_7_days_for_a_threat_to_life_and_15_otherwise(
-    any_site: Site, person_in: PersonFactory
+    site: Site, person_in: PersonFactory
 ) -> None:
-    coordinator = person_in(any_site.store)
+    coordinator = person_in(site.store)
     for kind, data in [
         ("Screened", screening()),
         ("ConsentObtained", consent()),
@@ -58,11 +58,11 @@ def test_the_served_protocol_notifies_within_7_days_for_a_threat_to_life_and_15_
         ("AdverseEventReported", serious_event("AE-01", "hospitalisation")),
         ("AdverseEventReported", serious_event("AE-02", "life_threatening")),
     ]:
-        response = any_site.submit(coordinator, kind, data, subject="RP-101")
+        response = site.submit(coordinator, kind, data, subject="RP-101")
         assert response.status_code == 201, response.get_data(as_text=True)
 
-    summary = any_site.client.get(
-        f"/v1/studies/{STUDY}/subjects/RP-101", headers=any_site.auth(coordinator)
+    summary = site.client.get(
+        f"/v1/studies/{STUDY}/subjects/RP-101", headers=site.auth(coordinator)
     ).get_json()
 
     clocks = {event["adverse_event"]: event["notification"] for event in summary["adverse_events"]}

@@ -11,7 +11,7 @@ import io
 import json
 import shutil
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +24,8 @@ from infrastructure.packets.evidence import MANIFEST, MANIFEST_SIGNATURE
 from infrastructure.sponsor_key import PRIVATE_KEY_FILE
 from signatures.authorship import sign_body
 from signatures.keys import private_key_from_pem
-from tests.cli_stores import data_manager_at, sealtrail
+from tests.cli_stores import data_manager_at, initialised, sealtrail
+from tests.conftest import BACKENDS, scratch_database
 
 
 @dataclass(frozen=True)
@@ -41,22 +42,44 @@ class BuiltPacket:
             return {name: archive.read(name) for name in archive.namelist()}
 
 
-def build(home: Path, *args: str) -> bytes:
-    """``sealtrail packet build`` in ``home``; the zip's bytes."""
+def build(home: Path, *args: str, url: str | None = None) -> bytes:
+    """``sealtrail packet build`` in ``home`` (on the database ``url``); the zip's bytes."""
     out = home / "packet.zip"
     done = sealtrail(
-        "packet", "build", "--out", str(out), *args, home=home, extra_env=data_manager_at(home)
+        "packet",
+        "build",
+        "--out",
+        str(out),
+        *args,
+        home=home,
+        url=url,
+        extra_env=data_manager_at(home, url),
     )
     assert done.returncode == 0, done.stderr
     return out.read_bytes()
 
 
-@pytest.fixture(scope="session")
-def demo_packet(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> BuiltPacket:
-    """The demonstration cohort's packet without its PDFs (fast to verify), once per process."""
-    home = tmp_path_factory.mktemp("packet")
-    shutil.copytree(demo_template, home, dirs_exist_ok=True)
-    data = build(home, "--no-documents")
+@pytest.fixture(scope="session", params=BACKENDS)
+def demo_packet(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BuiltPacket]:
+    """The demonstration cohort's packet without its PDFs (fast to verify), once per process
+    and backend: the store it is built from is SQLite's or PostgreSQL's."""
+    backend = str(request.param)
+    home = tmp_path_factory.mktemp(f"packet-{backend}")
+    if backend == "sqlite":
+        shutil.copytree(request.getfixturevalue("demo_template"), home, dirs_exist_ok=True)
+        yield packet_of(home)
+        return
+    with scratch_database() as url:
+        initialised(home, url)
+        loaded = sealtrail("demo", home=home, url=url)
+        assert loaded.returncode == 0, loaded.stderr
+        yield packet_of(home, url)
+
+
+def packet_of(home: Path, url: str | None = None) -> BuiltPacket:
+    data = build(home, "--no-documents", url=url)
     key = private_key_from_pem((home / "keys" / PRIVATE_KEY_FILE).read_bytes())
     return BuiltPacket(data, home, key)
 

@@ -17,7 +17,7 @@ import pytest
 
 from domain.account import Role
 from infrastructure.bootstrap import Store
-from tests.conftest import ELIGIBLE, Person, make_settings, new_store, open_person
+from tests.conftest import BACKENDS, ELIGIBLE, Person, open_person, store_on
 
 CELLS = "10^6 cells/kg"
 VITALS = {
@@ -189,11 +189,14 @@ class Followed:
     people: dict[str, Person]
 
 
-@pytest.fixture(scope="module")
-def followed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Followed]:
-    """A SQLite store with RP-101's whole course, shared by a module's read-only tests."""
-    store = new_store(make_settings(tmp_path_factory.mktemp("followed")))
-    try:
+@pytest.fixture(scope="module", params=BACKENDS)
+def followed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Followed]:
+    """A store with RP-101's whole course, shared by a module's read-only tests; once on
+    SQLite and once on PostgreSQL."""
+    backend = str(request.param)
+    with store_on(backend, tmp_path_factory.mktemp(f"followed-{backend}"), request) as store:
         people = {
             "coord1": open_person(store, "coord1", printed_name="Ana Souza"),
             "coord9": open_person(store, "coord9", printed_name="Caio Reis", sites=("SP",)),
@@ -203,5 +206,3 @@ def followed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Followed]:
         }
         record_all(store, people["coord1"], course())
         yield Followed(store, people)
-    finally:
-        store.close()

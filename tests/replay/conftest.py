@@ -100,9 +100,19 @@ def corrected_sqlite(sqlite_store: Store, person_in: PersonFactory) -> Corrected
     return record_corrected_subject(sqlite_store, person_in(sqlite_store))
 
 
+def record_screened_subject(store: Store, coordinator: Person) -> Corrected:
+    """RP-101 screened only: for what fails before any replay."""
+    receipts = {"screened": coordinator.record(store, SUBJECT, "Screened", screening())}
+    return Corrected(store, coordinator, receipts)
+
+
+@pytest.fixture
+def screened(store: Store, person_in: PersonFactory) -> Corrected:
+    """RP-101 screened only, on the backend under test."""
+    return record_screened_subject(store, person_in(store))
+
+
 @pytest.fixture
 def screened_sqlite(sqlite_store: Store, person_in: PersonFactory) -> Corrected:
-    """RP-101 screened only, on SQLite: for what fails before any replay."""
-    coordinator = person_in(sqlite_store)
-    receipts = {"screened": coordinator.record(sqlite_store, SUBJECT, "Screened", screening())}
-    return Corrected(sqlite_store, coordinator, receipts)
+    """RP-101 screened only, on SQLite (for the console's tests)."""
+    return record_screened_subject(sqlite_store, person_in(sqlite_store))

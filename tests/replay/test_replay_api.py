@@ -56,10 +56,10 @@ def test_as_of_a_time_between_the_count_and_its_correction_shows_the_old_value(
     ],
 )
 def test_a_bad_as_of_or_position_or_both_is_422_problem_json_naming_the_field(
-    screened_sqlite: Corrected, query: dict[str, str], field: str
+    screened: Corrected, query: dict[str, str], field: str
 ) -> None:
-    client = Site(screened_sqlite.store)
-    headers = client.auth(screened_sqlite.coordinator)
+    client = Site(screened.store)
+    headers = client.auth(screened.coordinator)
 
     response = client.client.get(URL, query_string=query, headers=headers)
 
