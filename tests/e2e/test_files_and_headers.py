@@ -63,8 +63,8 @@ def test_a_home_that_exists_is_left_as_its_owner_set_it(tmp_path: Path, open_uma
 
 
 @pytest.fixture
-def ana(sqlite_store: Store, person_in: PersonFactory) -> Person:
-    return person_in(sqlite_store, "coord1", printed_name="Ana Souza", sites=("RP",))
+def ana(store: Store, person_in: PersonFactory) -> Person:
+    return person_in(store, "coord1", printed_name="Ana Souza", sites=("RP",))
 
 
 SECURITY_HEADERS = {

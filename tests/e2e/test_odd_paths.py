@@ -40,22 +40,22 @@ def auditor(store: Store, person_in: PersonFactory) -> Person:
     ],
 )
 def test_a_subject_path_naming_no_subject_is_not_found(
-    any_site: Site, ana: Person, auditor: Person, path: str
+    site: Site, ana: Person, auditor: Person, path: str
 ) -> None:
     for person in (ana, auditor):
-        response = any_site.client.get(path, headers=any_site.auth(person))
+        response = site.client.get(path, headers=site.auth(person))
 
         assert_problem(response, 404, title="Subject not found")
 
 
 def test_an_event_for_the_study_named_accounts_is_refused_not_a_crash(
-    any_site: Site, ana: Person
+    site: Site, ana: Person
 ) -> None:
     body = ana.body("admin", "Screened", screening(), study="accounts")
-    any_site.token(ana)
+    site.token(ana)
 
-    with Unchanged(any_site.store, subject="admin"):
-        response = any_site.submit(ana, "Screened", screening(), body=body)
+    with Unchanged(site.store, subject="admin"):
+        response = site.submit(ana, "Screened", screening(), body=body)
 
     assert_problem(response, 422, title="Unknown study", detail="accounts")
 
@@ -64,20 +64,18 @@ def test_an_event_for_the_study_named_accounts_is_refused_not_a_crash(
     "position", ["99999999999999999999", str(2**63), str(2**64), str(2**63 - 1)]
 )
 def test_a_proof_of_a_position_beyond_the_log_is_not_found(
-    any_site: Site, ana: Person, position: str
+    site: Site, ana: Person, position: str
 ) -> None:
-    response = any_site.client.get(f"/v1/events/{position}/proof", headers=any_site.auth(ana))
+    response = site.client.get(f"/v1/events/{position}/proof", headers=site.auth(ana))
 
     assert_problem(response, 404)
 
 
 @pytest.mark.parametrize("tree_size", ["99999999999999999999", str(2**64)])
 def test_a_proof_in_a_tree_beyond_64_bits_is_a_field_error(
-    any_site: Site, ana: Person, tree_size: str
+    site: Site, ana: Person, tree_size: str
 ) -> None:
-    response = any_site.client.get(
-        f"/v1/events/1/proof?tree_size={tree_size}", headers=any_site.auth(ana)
-    )
+    response = site.client.get(f"/v1/events/1/proof?tree_size={tree_size}", headers=site.auth(ana))
 
     assert set(assert_field_errors(response)) == {"tree_size"}
 
@@ -93,42 +91,40 @@ def test_a_proof_in_a_tree_beyond_64_bits_is_a_field_error(
     ],
 )
 def test_a_sign_in_with_an_odd_user_id_fails_and_is_recorded_escaped(
-    any_site: Site, ana: Person, auditor: Person, username: str, recorded: str
+    site: Site, ana: Person, auditor: Person, username: str, recorded: str
 ) -> None:
-    any_site.token(auditor)
+    site.token(auditor)
 
-    response = any_site.client.post(
+    response = site.client.post(
         "/v1/auth/token", json={"username": username, "password": ana.password}
     )
 
     assert_problem(response, 401, title="Authentication failed")
-    latest = any_site.store.credentials.attempts(limit=1)[0]
+    latest = site.store.credentials.attempts(limit=1)[0]
     assert (latest.user_id, latest.outcome) == (recorded, "failed")
-    listed = any_site.client.get(
-        "/v1/authentication-attempts?limit=1", headers=any_site.auth(auditor)
-    )
+    listed = site.client.get("/v1/authentication-attempts?limit=1", headers=site.auth(auditor))
     assert listed.status_code == 200, listed.get_data(as_text=True)
     assert listed.get_json()[0]["user_id"] == recorded
 
 
 def test_a_password_change_with_an_odd_user_id_fails_and_is_recorded(
-    any_site: Site, ana: Person
+    site: Site, ana: Person
 ) -> None:
-    response = any_site.client.post(
+    response = site.client.post(
         "/v1/auth/password",
         json={"username": "coord1\0", "password": ana.password, "new_password": "x" * 20},
     )
 
     assert_problem(response, 401)
-    assert any_site.store.credentials.attempts(limit=1)[0].user_id == "coord1\\x00"
+    assert site.store.credentials.attempts(limit=1)[0].user_id == "coord1\\x00"
 
 
 @pytest.mark.parametrize("user_id", ["coord1%00", "%00", "coord1%0A"])
 def test_an_attempt_query_with_a_control_character_is_a_field_error(
-    any_site: Site, auditor: Person, user_id: str
+    site: Site, auditor: Person, user_id: str
 ) -> None:
-    response = any_site.client.get(
-        f"/v1/authentication-attempts?user_id={user_id}", headers=any_site.auth(auditor)
+    response = site.client.get(
+        f"/v1/authentication-attempts?user_id={user_id}", headers=site.auth(auditor)
     )
 
     assert set(assert_field_errors(response)) == {"user_id"}
@@ -136,20 +132,20 @@ def test_an_attempt_query_with_a_control_character_is_a_field_error(
 
 @pytest.mark.parametrize("user_id", ["coord1%00", "admin%00x"])
 def test_an_account_path_with_a_nul_is_not_found(
-    any_site: Site, store: Store, person_in: PersonFactory, user_id: str
+    site: Site, store: Store, person_in: PersonFactory, user_id: str
 ) -> None:
     admin = person_in(store, "admin1", printed_name="Davi Rocha", role=Role.ADMINISTRATOR, sites=())
     for path in (f"/v1/accounts/{user_id}", f"/v1/accounts/{user_id}/history"):
-        response = any_site.client.get(path, headers=any_site.auth(admin))
+        response = site.client.get(path, headers=site.auth(admin))
 
         assert_problem(response, 404)
 
 
-def test_nothing_of_the_above_wrote_to_the_log(any_site: Site, ana: Person) -> None:
-    any_site.token(ana)
-    head = log_head(any_site.store)
+def test_nothing_of_the_above_wrote_to_the_log(site: Site, ana: Person) -> None:
+    site.token(ana)
+    head = log_head(site.store)
 
-    any_site.client.get("/v1/studies/accounts/subjects/admin/history", headers=any_site.auth(ana))
-    any_site.client.get("/v1/events/99999999999999999999/proof", headers=any_site.auth(ana))
+    site.client.get("/v1/studies/accounts/subjects/admin/history", headers=site.auth(ana))
+    site.client.get("/v1/events/99999999999999999999/proof", headers=site.auth(ana))
 
-    assert log_head(any_site.store) == head
+    assert log_head(site.store) == head

@@ -28,10 +28,10 @@ def ana(store: Store, person_in: PersonFactory) -> Person:
 
 
 @pytest.fixture
-def screened(any_site: Site, ana: Person) -> Site:
-    response = any_site.submit(ana, "Screened", screening(), subject=EXISTING)
+def screened(site: Site, ana: Person) -> Site:
+    response = site.submit(ana, "Screened", screening(), subject=EXISTING)
     assert response.status_code == 201, response.get_data(as_text=True)
-    return any_site
+    return site
 
 
 @pytest.fixture(params=[Role.SITE_COORDINATOR, Role.INVESTIGATOR, Role.MONITOR])

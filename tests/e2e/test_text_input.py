@@ -19,8 +19,8 @@ from tests.e2e.test_api import SUBJECT, Unchanged, assert_field_errors, log_head
 
 
 @pytest.fixture
-def ana(sqlite_store: Store, person_in: PersonFactory) -> Person:
-    return person_in(sqlite_store, "coord1", printed_name="Ana Souza", sites=("RP",))
+def ana(store: Store, person_in: PersonFactory) -> Person:
+    return person_in(store, "coord1", printed_name="Ana Souza", sites=("RP",))
 
 
 @pytest.fixture
