@@ -29,11 +29,11 @@ from api.schemas.resources import ServerKeySchema
 from api.store import get_store
 from domain.account import Account
 from domain.attribution import signer_of
+from domain.authentication import Attempt
 from domain.authorship import Authorship
 from domain.permissions import check_may_read_accounts
 from domain.wire import instant_to_wire
 from infrastructure.application import AccountAction
-from infrastructure.credentials import Attempt
 from signatures.canonical import canonicalize
 from signatures.keys import public_key_to_text
 
@@ -169,7 +169,7 @@ class AuthenticationAttempts(MethodView):
     def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """Every authentication success and failure, newest first (administrators, auditors)."""
         check_may_read_accounts(g.account)
-        attempts = get_store().credentials.attempts(query.get("user_id"), query["limit"])
+        attempts = get_store().access.attempts(query.get("user_id"), query["limit"])
         return [attempt_view(attempt) for attempt in attempts]
 
 

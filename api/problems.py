@@ -36,6 +36,7 @@ from infrastructure.errors import ConfigurationError, StoreNotInitialised, Store
 from infrastructure.outage import STORE_OUTAGES, outage_cause
 from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.settings import Settings
+from infrastructure.views import ViewNotVerified
 from signatures.errors import VerificationError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -60,6 +61,8 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (ProtocolViolation, 422),
     (VerificationError, 422),
     (DomainError, 422),
+    # A stored view that fails its seal was changed in the database: served to no one.
+    (ViewNotVerified, 503),
     (StoreUnavailable, 503),
     (StoreNotInitialised, 503),
     # The server's settings disagree with its store (a log origin of another store).

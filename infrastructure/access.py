@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.account import SYSTEM_USER, Account, Role, escaped_user_id, is_user_id
+from domain.authentication import FAILED, REFUSED, SUCCEEDED, Attempt
 from infrastructure.application import (
     AccountAction,
     AdministrationMalformed,
@@ -25,13 +26,8 @@ from infrastructure.application import (
     Submission,
     Training,
 )
-from infrastructure.backends import protect_tables
+from infrastructure.authentication_log import AuthenticationLogBook
 from infrastructure.credentials import (
-    APPEND_ONLY_TABLES,
-    FAILED,
-    REFUSED,
-    SUCCEEDED,
-    Attempt,
     AuthenticationFailed,
     CredentialStore,
     Session,
@@ -134,7 +130,7 @@ class AccessControl:
         self.credentials = credentials
         self.policy = policy or AccessPolicy()
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
-        protect_tables(app.recorder, APPEND_ONLY_TABLES)
+        self.log = AuthenticationLogBook(app)
 
     # -- passwords ------------------------------------------------------------------------------
 
@@ -253,6 +249,10 @@ class AccessControl:
         if stored.temporary:
             return stored.changed_at
         return stored.changed_at + self.policy.password_max_age
+
+    def attempts(self, user_id: str | None = None, limit: int = 100) -> Sequence[Attempt]:
+        """The authentication log, newest first: of one user id as typed, or of everyone."""
+        return self.log.attempts(user_id, limit)
 
     # -- sessions -------------------------------------------------------------------------------
 
@@ -406,7 +406,7 @@ class AccessControl:
         """Record a failure, lock the account at the threshold, and refuse."""
         self._record(user_id, channel, FAILED, detail)
         if account is not None and account.user_id != SYSTEM_USER and not account.locked:
-            failures = self.credentials.failures_since(user_id, account.unlocked_at)
+            failures = self.log.failures_since(user_id, account.unlocked_at)
             if failures >= self.policy.lockout_after:
                 self.app.lock_account(
                     user_id=user_id,
@@ -419,9 +419,7 @@ class AccessControl:
     def _record(self, user_id: str, channel: str, outcome: str, detail: str) -> None:
         # Escaped here, where every channel's attempt is recorded: what was typed, kept as
         # evidence, in a form every store can hold (a real user id is unchanged).
-        self.credentials.record_attempt(
-            Attempt(escaped_user_id(user_id), self.clock(), channel, outcome, detail)
-        )
+        self.log.record(Attempt(escaped_user_id(user_id), self.clock(), channel, outcome, detail))
 
 
 def _minutes(span: timedelta) -> str:

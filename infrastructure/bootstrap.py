@@ -21,11 +21,11 @@ from infrastructure.credentials import CredentialStore
 from infrastructure.errors import StoreUnavailable
 from infrastructure.log_reader import log_infrastructure
 from infrastructure.schema_lock import schema_changes_serialised
-from infrastructure.server_key import load_server_key, load_server_public_key
+from infrastructure.server_key import load_server_key, load_server_public_key, view_seal_key
 from infrastructure.settings import Settings
 from infrastructure.transcodings import domain_mapper
 from infrastructure.verification import RANGE, LogVerifier
-from infrastructure.views import SubjectSummaryView, create_view_engine
+from infrastructure.views import SubjectSummaryView, ViewSeal, create_view_engine
 from signatures.keys import key_id, public_key_to_text
 
 UNAVAILABLE = (
@@ -108,9 +108,12 @@ def open_store(settings: Settings | None = None) -> Store:
                 last_position=app.recorder.max_notification_id,
                 decode=app.mapper.to_domain_event,
                 subject_at=app.subject_at,
+                seal=ViewSeal(view_seal_key(settings)),
             )
             credentials = CredentialStore(engine)
             access = AccessControl(app, credentials, policy)
+            # An older store kept its attempts in a table: they become events of the log.
+            access.log.carry_over(engine)
         except UNAVAILABLE as error:
             app.close()
             raise StoreUnavailable(

@@ -1,17 +1,16 @@
-"""Passwords, authentication attempts and sessions: what identity needs beside the log.
+"""Passwords and sessions: what identity needs beside the log.
 
 A password hash is a secret, not a record: it must be replaceable and must never be handed to
 an auditor in a packet, so it lives in its own table, never in an event (the event log records
-*that* a password changed, :class:`domain.account.Account.PasswordChanged`). Every
-authentication attempt, success or failure, is a row of an append-only table (21 CFR
-11.300(d)); sessions carry the last activity that the inactivity timeout is measured from.
+*that* a password changed, :class:`domain.account.Account.PasswordChanged`). Sessions carry the
+last activity that the inactivity timeout is measured from. The authentication attempts are
+events of the log itself (:mod:`domain.authentication`).
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -27,7 +26,6 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
-    func,
     select,
 )
 
@@ -57,18 +55,6 @@ password_history = Table(
     Column("retired_at", DateTime(timezone=True), nullable=False),
 )
 
-authentication_attempts = Table(
-    "authentication_attempts",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", String(100), nullable=False, index=True),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("channel", String(20), nullable=False),
-    Column("outcome", String(20), nullable=False),
-    Column("detail", String(200), nullable=False),
-)
-"""Append-only (triggers refuse UPDATE and DELETE, as on the events table)."""
-
 sessions = Table(
     "sessions",
     metadata,
@@ -80,18 +66,12 @@ sessions = Table(
     Column("ended_at", DateTime(timezone=True), nullable=True),
 )
 
-APPEND_ONLY_TABLES = ("authentication_attempts",)
-
 MINIMUM_LENGTH = 12
 MAXIMUM_LENGTH = 200
 MINIMUM_DISTINCT_CHARACTERS = 5
 REMEMBERED_PASSWORDS = 5
 MINIMUM_USER_ID_IN_PASSWORD = 3
 """A new password may not be any of the last five (the current one included)."""
-
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-REFUSED = "refused"
 
 
 class AuthenticationFailed(DomainError):
@@ -112,17 +92,6 @@ class StoredPassword:
 
     changed_at: datetime
     temporary: bool
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One authentication attempt."""
-
-    user_id: str
-    occurred_at: datetime
-    channel: str
-    outcome: str
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -284,51 +253,6 @@ class CredentialStore:
         if self._decoy is None:
             self._decoy = self.hasher.hash(secrets.token_urlsafe(16))
         return self._decoy
-
-    # -- the authentication log -------------------------------------------------------------------
-
-    def record_attempt(self, attempt: Attempt) -> None:
-        """Append one attempt to the authentication log."""
-        with self.engine.begin() as connection:
-            connection.execute(
-                authentication_attempts.insert().values(
-                    user_id=attempt.user_id[:100],
-                    occurred_at=attempt.occurred_at,
-                    channel=attempt.channel,
-                    outcome=attempt.outcome,
-                    detail=attempt.detail[:200],
-                )
-            )
-
-    def failures_since(self, user_id: str, since: datetime | None) -> int:
-        """Failed attempts of ``user_id`` after its last success and after ``since``."""
-        with self.engine.connect() as connection:
-            last_success = connection.execute(
-                select(func.max(authentication_attempts.c.id)).where(
-                    authentication_attempts.c.user_id == user_id,
-                    authentication_attempts.c.outcome == SUCCEEDED,
-                )
-            ).scalar_one()
-            query = select(func.count()).where(
-                authentication_attempts.c.user_id == user_id,
-                authentication_attempts.c.outcome == FAILED,
-                authentication_attempts.c.id > (last_success or 0),
-            )
-            if since is not None:
-                query = query.where(authentication_attempts.c.occurred_at > since)
-            return int(connection.execute(query).scalar_one())
-
-    def attempts(self, user_id: str | None = None, limit: int = 100) -> Sequence[Attempt]:
-        """The newest attempts first, of one user or of everyone."""
-        query = select(authentication_attempts).order_by(authentication_attempts.c.id.desc())
-        if user_id is not None:
-            query = query.where(authentication_attempts.c.user_id == user_id)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query.limit(limit)).all()
-        return [
-            Attempt(row.user_id, utc(row.occurred_at), row.channel, row.outcome, row.detail)
-            for row in rows
-        ]
 
     # -- sessions -------------------------------------------------------------------------------
 

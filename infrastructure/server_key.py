@@ -28,6 +28,7 @@ from signatures.keys import (
 PRIVATE_KEY_FILE = "server-ed25519.pem"
 PUBLIC_KEY_FILE = "server-ed25519.pub.pem"
 TOKEN_SECRET_FILE = "token-secret"  # noqa: S105 - a file name, not a secret
+VIEW_SEAL_KEY_FILE = "view-seal-key"
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def create_server_key(settings: Settings) -> ServerKey:
         mode=0o644,  # the public half: auditors copy it
     )
     token_secret(settings)
+    view_seal_key(settings)
     return ServerKey(private_key)
 
 
@@ -138,7 +140,17 @@ def token_secret(settings: Settings) -> bytes:
     Several server workers may start at once: every one of them reads the secret the first of
     them wrote (:func:`~infrastructure.key_files.write_private_once`).
     """
-    path = settings.keys_dir / TOKEN_SECRET_FILE
+    return _secret(settings, TOKEN_SECRET_FILE)
+
+
+def view_seal_key(settings: Settings) -> bytes:
+    """The key that seals each stored view row (:mod:`infrastructure.views`), made once and
+    kept beside the server key: only the store's own processes can seal a row."""
+    return _secret(settings, VIEW_SEAL_KEY_FILE)
+
+
+def _secret(settings: Settings, name: str) -> bytes:
+    path = settings.keys_dir / name
     if not path.exists():
         settings.ensure_directories()
         write_private_once(path, lambda: secrets.token_hex(32).encode("ascii"))

@@ -16,6 +16,10 @@
    made (``signature-not-linked``: a signature moved to other records or another stream); and
    no signature of a body that signs no version (recorded before bodies did) seen twice
    (``event-replayed``).
+4. Once all of that holds, the views (the projections' tables that the API serves): each
+   derived again from the events, in memory, up to the position the store's view has reached,
+   and compared row by row with the stored one (``view-mismatch``: a row edited, added or
+   removed in the database).
 
 Every problem is a :class:`Finding`; nothing stops at the first. A finding names the stream an
 event is stored under (its row's stream id), never the stream its own content claims: an event
@@ -53,6 +57,7 @@ from infrastructure.log_checks import (
 from infrastructure.log_reader import open_log_reader
 from infrastructure.merkle_log import checkpoints, merkle_leaves, merkle_nodes
 from infrastructure.settings import Settings
+from infrastructure.view_checks import check_views
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
 from signatures.keys import public_key_from_text
@@ -161,6 +166,10 @@ class LogVerifier:
         findings += self._check_checkpoints(tree, bound.newest_checkpoint)
         if external is not None:
             findings += self._check_external(tree, external)
+        if not findings:
+            # Views derived from a log that fails its own checks would say nothing reliable:
+            # they are compared once the events they come from hold.
+            findings += check_views(self._engine, self._notifications, self._decode)
         return VerificationReport(len(facts), findings)
 
     # -- the passes ---------------------------------------------------------------------------

@@ -16,10 +16,20 @@ The study-level views are recomputed, in the same transaction, from the subject-
 the studies a page of events touched. :class:`~infrastructure.projection_runner.ProjectionRunner`
 keeps them all up to date (one transaction per page, each view's position in it); reads catch
 up first.
+
+Every row is sealed: its ``seal`` column is an HMAC-SHA256, under a key kept with the store's
+keys (:func:`~infrastructure.server_key.view_seal_key`), of the table, the row's key and its
+document. The views read a row only once its seal holds, and refuse it otherwise
+(:class:`ViewNotVerified`, answered 503): a row edited in the database, which no one without
+the key can seal again, is never served, nor folded into the next page or a study's view.
+``sealtrail verify`` checks the rows from the other side, without the key: it derives every view
+again from the events and names each row that differs (``view-mismatch``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -39,6 +49,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     select,
 )
 
@@ -62,12 +73,45 @@ from projections.weekly_outcomes import WeeklyTable, study_weeks, subject_weeks
 __all__ = [
     "ProjectedViews",
     "SubjectSummaryView",
+    "ViewNotVerified",
+    "ViewSeal",
     "create_view_engine",
     "default_views",
     "view_tracking",
 ]
 
 metadata = MetaData()
+
+
+class ViewNotVerified(Exception):
+    """A stored view row whose seal does not hold: changed outside sealtrail (answered 503)."""
+
+    title = "View not verified"
+
+
+class ViewSeal:
+    """Seals view rows and checks their seals (HMAC-SHA256 under the store's view key)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def seal(self, table: Table, key: str, document: str) -> str:
+        """The seal of one row: its table, key and document text."""
+        message = json.dumps([table.name, key, document], ensure_ascii=False).encode("utf-8")
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def checked(self, table: Table, key: str, document: str, seal: str | None) -> Any:
+        """The row's document, parsed, once its seal holds.
+
+        Raises:
+            ViewNotVerified: the row is not as sealtrail wrote it.
+        """
+        if seal is None or not hmac.compare_digest(self.seal(table, key, document), seal):
+            raise ViewNotVerified(
+                f"the row {key!r} of {table.name} is not as sealtrail wrote it (changed in the "
+                "database): it is not served; run 'sealtrail verify', then 'sealtrail rebuild'"
+            )
+        return json.loads(document)
 
 
 def _subject_table(name: str) -> Table:
@@ -80,6 +124,7 @@ def _subject_table(name: str) -> Table:
         Column("version", Integer, nullable=False),
         Column("position", BigInteger, nullable=False),
         Column("document", Text, nullable=False),
+        Column("seal", String(64), nullable=False),
     )
 
 
@@ -89,6 +134,7 @@ def _study_table(name: str) -> Table:
         metadata,
         Column("study", String(100), primary_key=True),
         Column("document", Text, nullable=False),
+        Column("seal", String(64), nullable=False),
     )
 
 
@@ -127,8 +173,11 @@ def _dumps(document: Any) -> str:
     return json.dumps(document, sort_keys=True, ensure_ascii=False)
 
 
-def _upsert(connection: Connection, table: Table, key: dict[str, Any], **values: Any) -> None:
+def _upsert(
+    connection: Connection, table: Table, seal: ViewSeal, key: dict[str, Any], **values: Any
+) -> None:
     ((column, value),) = key.items()
+    values["seal"] = seal.seal(table, str(value), values["document"])
     updated = connection.execute(table.update().where(table.c[column] == value).values(**values))
     if updated.rowcount == 0:
         connection.execute(table.insert().values(**key, **values))
@@ -142,11 +191,14 @@ def _documents(connection: Connection, table: Table, key: str) -> Iterable[tuple
 class SubjectStateView:
     """A document per subject, rendered from the subject as it stands (once per page)."""
 
-    def __init__(self, name: str, table: Table, render: Callable[[Applied], Any]) -> None:
+    def __init__(
+        self, name: str, table: Table, render: Callable[[Applied], Any], seal: ViewSeal
+    ) -> None:
         self.name = name
         self.table = table
         self.tables: Sequence[Table] = (table,)
         self._render = render
+        self._seal = seal
 
     def apply(self, connection: Connection, page: Sequence[Applied]) -> None:
         """Write each subject's document after its last event in the page."""
@@ -155,6 +207,7 @@ class SubjectStateView:
             _upsert(
                 connection,
                 self.table,
+                self._seal,
                 {"stream": stream},
                 study=applied.subject.study_id,
                 subject=applied.subject.subject_code,
@@ -175,6 +228,9 @@ class AuditIndexView:
     table = audit_index
     tables: Sequence[Table] = (audit_index,)
 
+    def __init__(self, seal: ViewSeal) -> None:
+        self._seal = seal
+
     def apply(self, connection: Connection, page: Sequence[Applied]) -> None:
         """Fold each event into its subject's index."""
         indexes: dict[str, AuditIndex | None] = {}
@@ -190,6 +246,7 @@ class AuditIndexView:
             _upsert(
                 connection,
                 self.table,
+                self._seal,
                 {"stream": stream},
                 study=applied.subject.study_id,
                 subject=applied.subject.subject_code,
@@ -199,10 +256,13 @@ class AuditIndexView:
             )
 
     def _stored(self, connection: Connection, stream: str) -> AuditIndex | None:
-        document = connection.execute(
-            select(self.table.c.document).where(self.table.c.stream == stream)
-        ).scalar_one_or_none()
-        return None if document is None else dict(json.loads(document))
+        # The index is folded onto the stored one: an edited row must not be carried forward.
+        row = connection.execute(
+            select(self.table.c.document, self.table.c.seal).where(self.table.c.stream == stream)
+        ).one_or_none()
+        if row is None:
+            return None
+        return dict(self._seal.checked(self.table, stream, row.document, row.seal))
 
     def rows(self, connection: Connection) -> Iterable[tuple[str, Any]]:
         """Every subject's index, by stream."""
@@ -218,44 +278,74 @@ class StudyView:
         table: Table,
         source: Table,
         compute: Callable[[str, list[Any]], Any],
+        seal: ViewSeal,
     ) -> None:
         self.name = name
         self.table = table
         self.tables: Sequence[Table] = (table,)
         self._source = source
         self._compute = compute
+        self._seal = seal
 
     def apply(self, connection: Connection, page: Sequence[Applied]) -> None:
         """Recompute every study the page touched (its subject rows are already written)."""
         for study in sorted({applied.subject.study_id for applied in page}):
-            documents = connection.execute(
-                select(self._source.c.document)
+            rows = connection.execute(
+                select(self._source.c.stream, self._source.c.document, self._source.c.seal)
                 .where(self._source.c.study == study)
                 .order_by(self._source.c.stream)
-            ).scalars()
-            computed = self._compute(study, [json.loads(d) for d in documents])
-            _upsert(connection, self.table, {"study": study}, document=_dumps(computed))
+            ).all()
+            # A subject row edited in the database must not pass into the study's figures.
+            documents = [
+                self._seal.checked(self._source, stream, document, seal)
+                for stream, document, seal in rows
+            ]
+            computed = self._compute(study, documents)
+            _upsert(connection, self.table, self._seal, {"study": study}, document=_dumps(computed))
 
     def rows(self, connection: Connection) -> Iterable[tuple[str, Any]]:
         """Every study's document, by study."""
         return _documents(connection, self.table, "study")
 
 
-def default_views() -> list[View]:
+def default_views(seal: ViewSeal) -> list[View]:
     """sealtrail's views, subject-level first (the study-level ones read them)."""
     return [
         SubjectStateView(
             SUBJECT_SUMMARY,
             subject_summary,
             lambda applied: {**summarise(applied.subject), "position": applied.position},
+            seal,
         ),
         SubjectStateView(
-            "subject_weekly", subject_weekly, lambda applied: subject_weeks(applied.subject)
+            "subject_weekly", subject_weekly, lambda applied: subject_weeks(applied.subject), seal
         ),
-        AuditIndexView(),
-        StudyView("study_dashboard", study_dashboard, subject_summary, dashboard),
-        StudyView("study_weekly", study_weekly, subject_weekly, study_weeks),
+        AuditIndexView(seal),
+        StudyView("study_dashboard", study_dashboard, subject_summary, dashboard, seal),
+        StudyView("study_weekly", study_weekly, subject_weekly, study_weeks, seal),
     ]
+
+
+VIEW_TABLES = (subject_summary, subject_weekly, audit_index, study_dashboard, study_weekly)
+
+
+def upgrade_view_tables(engine: Engine) -> None:
+    """Drop the view tables of an older store whose rows carry no seal, and forget their
+    positions: the runner builds them again, sealed, from the log (a view is derived data)."""
+    inspector = inspect(engine)
+    unsealed = [
+        table
+        for table in VIEW_TABLES
+        if inspector.has_table(table.name)
+        and "seal" not in {column["name"] for column in inspector.get_columns(table.name)}
+    ]
+    if not unsealed:
+        return
+    with engine.begin() as connection:
+        for table in unsealed:
+            table.drop(connection)
+        if inspector.has_table(view_tracking.name):
+            connection.execute(view_tracking.delete())
 
 
 # -- reading them ------------------------------------------------------------------------------
@@ -276,14 +366,17 @@ class ProjectedViews:
         decode: Callable[[Notification], Any],
         subject_at: Callable[[UUID, int], Subject],
         *,
+        seal: ViewSeal,
         views: Sequence[View] | None = None,
         page: int = PAGE,
     ) -> None:
         self.engine = engine
+        self.seal = seal
+        upgrade_view_tables(engine)
         self.runner = ProjectionRunner(
             engine,
             LogSource(notifications, last_position, decode, subject_at),
-            default_views() if views is None else views,
+            default_views(seal) if views is None else views,
             page=page,
         )
 
@@ -338,12 +431,12 @@ class ProjectedViews:
         """Every subject summary of a study, by subject code."""
         self.catch_up()
         with self.engine.connect() as connection:
-            documents = connection.execute(
-                select(subject_summary.c.document)
+            rows = connection.execute(
+                select(subject_summary.c.stream, subject_summary.c.document, subject_summary.c.seal)
                 .where(subject_summary.c.study == study)
                 .order_by(subject_summary.c.subject)
-            ).scalars()
-            return [dict(json.loads(document)) for document in documents]
+            ).all()
+        return [dict(self.seal.checked(subject_summary, *row)) for row in rows]
 
     def subject_weekly(self, stream: str) -> WeeklyTable | None:
         """One subject's weekly outcome table, or None if never screened."""
@@ -370,18 +463,18 @@ class ProjectedViews:
     def _subject_document(self, table: Table, stream: str) -> dict[str, Any] | None:
         self.catch_up()
         with self.engine.connect() as connection:
-            document = connection.execute(
-                select(table.c.document).where(table.c.stream == stream)
-            ).scalar_one_or_none()
-        return None if document is None else dict(json.loads(document))
+            row = connection.execute(
+                select(table.c.document, table.c.seal).where(table.c.stream == stream)
+            ).one_or_none()
+        return None if row is None else dict(self.seal.checked(table, stream, *row))
 
     def _study_document(self, table: Table, study: str) -> dict[str, Any] | None:
         self.catch_up()
         with self.engine.connect() as connection:
-            document = connection.execute(
-                select(table.c.document).where(table.c.study == study)
-            ).scalar_one_or_none()
-        return None if document is None else dict(json.loads(document))
+            row = connection.execute(
+                select(table.c.document, table.c.seal).where(table.c.study == study)
+            ).one_or_none()
+        return None if row is None else dict(self.seal.checked(table, study, *row))
 
 
 SubjectSummaryView = ProjectedViews

@@ -63,6 +63,7 @@ from uuid import UUID
 
 from domain.account import Account, Role, account_stream
 from domain.attribution import MEANINGS, Signer, signer_of
+from domain.authentication import AuthenticationLog
 from domain.errors import DomainError
 from domain.protocol import StudyProtocol, protocol_for
 from domain.quantities import Quantity
@@ -421,6 +422,8 @@ class _LogReading:
             previous = position
             if isinstance(event, Subject.Event) and event.stream.split("/", 1)[0] != self.study:
                 continue
+            if isinstance(event, AuthenticationLog.Event):
+                continue  # the authentication log is evidence of the log, not ClinicalData
             if not isinstance(event, Account.Event | Subject.Event):
                 raise OdmExportRefused(
                     f"log position {position} holds a {type(event).__qualname__}, neither a "
@@ -667,9 +670,9 @@ def odm_document(
     Raises:
         UnknownStudy: no protocol is defined for ``study``.
         OdmExportRefused: the log is out of order or incomplete (a stream's version missing, a
-            signer whose account it has not opened), holds an event that is neither a subject's
-            nor an account's, or holds text XML cannot carry; or ``created_at`` has no time
-            zone.
+            signer whose account it has not opened), holds an event that is neither a subject's,
+            an account's nor the authentication log's, or holds text XML cannot carry; or
+            ``created_at`` has no time zone.
     """
     protocol = protocol_for(study)
     stamp = _instant(created_at)

@@ -18,9 +18,13 @@ import pytest
 from domain.account import Role
 from infrastructure.bootstrap import open_store
 
-INITIALISED_EVENTS = 11
+INIT_EVENTS = 10
+"""``sealtrail init`` alone: the server's account (3 events), the administrator's (5) and the
+sponsor's packet key (2)."""
+INITIALISED_EVENTS = 13
 """init: the server's account (3 events), the administrator's (5) and the sponsor's packet key
-(2); then the administrator's password (1)."""
+(2); then the administrator's password (1), after the administrator authenticated with the
+one-time password (2: the start of the administrator's authentication log, and the attempt)."""
 DEMO_STAFF_EVENTS = 10
 """The demonstration's synthetic coordinator and investigator: accounts, roles, training, keys."""
 DEMO_EVENTS = 1345

@@ -37,6 +37,7 @@ from infrastructure.settings import Settings
 from infrastructure.sponsor_key import open_sponsor_account
 from infrastructure.store_checks import check_writable
 from infrastructure.verification import ExternalCheckpoint
+from infrastructure.views import ViewNotVerified
 from signatures.errors import VerificationError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,7 +61,7 @@ def one_line_errors(command: F) -> F:
             return command(*args, **kwargs)
         except (ConfigurationError, StoreUnavailable, StoreNotInitialised, UsageError) as error:
             fail(str(error), USAGE)
-        except (DomainError, VerificationError) as error:
+        except (DomainError, VerificationError, ViewNotVerified) as error:
             fail(f"{getattr(error, 'title', type(error).__name__)}: {error}", REFUSED)
         except client.ClientError as error:
             fail(str(error), error.exit_code)

@@ -323,7 +323,7 @@ def register(main: click.Group, wrap: Decorator, with_store: Decorator) -> None:
     ) -> None:
         """The authentication log, newest first: every success and failure."""
         reader(store, acting_as)
-        attempts = store.credentials.attempts(user_id, limit)
+        attempts = store.access.attempts(user_id, limit)
         rows = [
             {
                 "user_id": attempt.user_id,

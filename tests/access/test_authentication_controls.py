@@ -46,7 +46,7 @@ def kinds(store: Store, user_id: str) -> list[str]:
 
 def outcomes(store: Store, user_id: str) -> list[tuple[str, str]]:
     """The user's authentication log, oldest first: (channel, outcome)."""
-    return [(a.channel, a.outcome) for a in reversed(store.credentials.attempts(user_id))]
+    return [(a.channel, a.outcome) for a in reversed(store.access.attempts(user_id))]
 
 
 # -- password rules ------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ def test_a_locked_account_answers_the_same_to_every_password(
     site_client: Site, admin: Admin, monitor: Person
 ) -> None:
     site_client.store.app.lock_account(user_id="mon1", reason="left the study", by=admin.signatory)
-    before = len(site_client.store.credentials.attempts("mon1"))
+    before = len(site_client.store.access.attempts("mon1"))
 
     def change(password: str) -> Any:
         body = {"username": "mon1", "password": password, "new_password": "new passphrase 1"}
@@ -301,7 +301,7 @@ def test_a_locked_account_answers_the_same_to_every_password(
     assert answer(right_change) == answer(wrong_change)
     assert_problem(right, 401, title="Account locked")
     # Every one of them is still in the authentication log.
-    logged = site_client.store.credentials.attempts("mon1")
+    logged = site_client.store.access.attempts("mon1")
     assert len(logged) == before + 4
     assert {(a.outcome, a.detail) for a in logged[:4]} == {("refused", "the account is locked")}
 
@@ -342,11 +342,34 @@ def test_every_success_and_failure_is_recorded_with_its_channel(
     assert outcomes(site_client.store, "mon1") == [("token", "failed"), ("token", "succeeded")]
 
 
-def test_the_authentication_log_refuses_to_be_edited(timed: Store, monitor: Person) -> None:
+def test_the_authentication_log_is_server_signed_events_of_the_log(
+    timed: Store, monitor: Person
+) -> None:
     timed.access.authenticate("mon1", monitor.password, channel="token")
+    with pytest.raises(AuthenticationFailed):
+        timed.access.authenticate("mon1", "wrong password!", channel="console")
 
+    history = timed.app.history("authentication/mon1")
+    assert [record.event.kind() for record in history] == ["Started", "Attempted", "Attempted"]
+    assert {record.event.authorship.body()["signer"]["user_id"] for record in history} == {"system"}
+    assert [record.event.authorship.body()["data"]["outcome"] for record in history[1:]] == [
+        "succeeded",
+        "failed",
+    ]
     with pytest.raises(Exception, match="immutable"), timed.engine.begin() as connection:
-        connection.execute(text("DELETE FROM authentication_attempts"))
+        connection.execute(text("DELETE FROM stored_events"))
+    assert timed.verifier(workers=1).verify().ok
+
+
+def test_attempts_naming_no_account_share_one_log_with_the_name_escaped(timed: Store) -> None:
+    for name in ("nobody", "no\x00body\u2028"):
+        with pytest.raises(AuthenticationFailed):
+            timed.access.authenticate(name, "some password", channel="token")
+
+    history = timed.app.history("authentication/~no-account")
+    names = [record.event.authorship.body()["data"]["user_id"] for record in history[1:]]
+    assert names == ["nobody", "no\\u0000body\\u2028"]
+    assert [a.user_id for a in timed.access.attempts()][:2] == names[::-1]
 
 
 # -- tokens and sessions -------------------------------------------------------------------------

@@ -211,7 +211,7 @@ def test_a_wrong_password_is_refused_and_counts_toward_the_lockout(trial: Trial)
 
     assert_problem(response, 401, detail="wrong user id or password")
     assert trial.versions() == 3
-    failure = trial.store.credentials.attempts("inv1")[0]
+    failure = trial.store.access.attempts("inv1")[0]
     assert (failure.channel, failure.outcome) == ("signing", "failed")
 
 
@@ -236,7 +236,7 @@ def test_only_an_investigator_signs(trial: Trial, role: Role) -> None:
     assert_problem(response, 403, title="Not permitted", detail="does not sign clinical records")
     assert trial.versions() == 3
     # Refused before the password was asked for: no signing attempt is logged.
-    assert [a.channel for a in trial.store.credentials.attempts("someone")] == ["token"]
+    assert [a.channel for a in trial.store.access.attempts("someone")] == ["token"]
 
 
 def test_an_investigator_of_another_site_does_not_sign_here(trial: Trial) -> None:

@@ -110,7 +110,7 @@ def test_a_wrong_password_at_signing_fails_and_counts_toward_the_lockout(
         timed.access.authenticate_signing(
             session_id=session, user_id="inv1", password=investigator.password
         )
-    assert [a.channel for a in timed.credentials.attempts("inv1")][:4] == ["signing"] * 4
+    assert [a.channel for a in timed.access.attempts("inv1")][:4] == ["signing"] * 4
 
 
 def test_signing_and_login_failures_add_up(
@@ -138,10 +138,10 @@ def test_a_user_id_that_is_not_the_sessions_fails_and_counts(
             session_id=session, user_id="inv2", password=other.password
         )
 
-    failure = timed.credentials.attempts("inv1")[0]
+    failure = timed.access.attempts("inv1")[0]
     assert (failure.channel, failure.outcome) == ("signing", "failed")
     assert "is not the session's" in failure.detail
-    assert timed.credentials.attempts("inv2") == []
+    assert timed.access.attempts("inv2") == []
 
 
 def test_a_signing_in_an_ended_session_is_refused(
@@ -170,7 +170,7 @@ def test_every_signing_authentication_is_in_the_authentication_log(
     )
     timed.access.authenticate_signing(session_id=session, password=investigator.password)
 
-    assert [(a.channel, a.outcome) for a in timed.credentials.attempts("inv1")][:2] == [
+    assert [(a.channel, a.outcome) for a in timed.access.attempts("inv1")][:2] == [
         ("signing", "succeeded"),
         ("signing", "succeeded"),
     ]

@@ -16,6 +16,7 @@ from tests.cli_stores import (
     ADMIN_PASSWORD,
     DEMO_EVENTS,
     DEMO_STAFF_EVENTS,
+    INIT_EVENTS,
     INITIALISED_EVENTS,
     sealtrail,
 )
@@ -256,8 +257,8 @@ def test_init_demo_and_verify_run_on_postgresql(tmp_path: Path, postgres_databas
         done = sealtrail(*command, home=tmp_path, url=postgres_database)
         assert done.returncode == 0, done.stderr
 
-    # init without the administrator's password change: one event fewer than INITIALISED_EVENTS
-    total = INITIALISED_EVENTS - 1 + DEMO_STAFF_EVENTS + DEMO_EVENTS
+    # init without the administrator's password change
+    total = INIT_EVENTS + DEMO_STAFF_EVENTS + DEMO_EVENTS
     assert (
         f"OK: {total} events checked, 0 findings"
         in sealtrail("verify", home=tmp_path, url=postgres_database).stdout
@@ -351,7 +352,7 @@ def test_verify_runs_read_only_with_the_server_public_key_alone(
     without_key = sealtrail("verify", home=tmp_path / "nobody", url=read_only)
     writes = sealtrail("checkpoint", home=primary, url=read_only)  # the connection refuses writes
 
-    total = INITIALISED_EVENTS - 1 + DEMO_STAFF_EVENTS + DEMO_EVENTS
+    total = INIT_EVENTS + DEMO_STAFF_EVENTS + DEMO_EVENTS
     assert done.returncode == 0, done.stderr
     assert f"OK: {total} events checked, 0 findings" in done.stdout
     assert sorted(p.name for p in auditor.rglob("*")) == ["keys", "server-ed25519.pub.pem"]

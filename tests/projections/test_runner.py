@@ -63,7 +63,8 @@ def views_of(store: Store, *extra: Any, page: int = PAGE) -> ProjectedViews:
         app.recorder.max_notification_id,
         app.mapper.to_domain_event,
         app.subject_at,
-        views=[*default_views(), *extra],
+        seal=store.views.seal,
+        views=[*default_views(store.views.seal), *extra],
         page=page,
     )
 

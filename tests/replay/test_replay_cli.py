@@ -178,7 +178,7 @@ def test_a_wrong_password_is_refused_and_recorded_as_a_failed_console_login(
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.startswith("sealtrail: Authentication failed:")
-    last = corrected.store.credentials.attempts(user)[0]
+    last = corrected.store.access.attempts(user)[0]
     assert (last.channel, last.outcome) == ("console", "failed")
 
 

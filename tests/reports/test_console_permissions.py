@@ -175,5 +175,5 @@ def test_wrong_passwords_at_the_console_lock_the_account_as_at_the_api(followed:
     assert account is not None and account.locked
     assert then.exit_code == 1 and then.stdout == ""
     assert "audit-locked is locked" in then.stderr
-    outcomes = [a.outcome for a in followed.credentials.attempts("audit-locked")]
+    outcomes = [a.outcome for a in followed.access.attempts("audit-locked")]
     assert outcomes.count("failed") == lockout_after and outcomes[0] == "refused"

@@ -1,0 +1,195 @@
+"""Recording and reading the authentication log, whose attempts are signed events of the log.
+
+See :mod:`domain.authentication`. The server signs each attempt as it signs a lockout; two
+attempts on one account at once race for the stream's next version like two writes of one
+subject, and the loser records again on the new head, so no attempt is lost.
+
+Stores made before the log held the attempts kept them in an ``authentication_attempts`` table.
+:meth:`AuthenticationLogBook.carry_over` moves its rows into the log (each ``Attempted`` names
+the row it came from, so a carry-over cut short resumes without recording a row twice) and then
+drops the table: nothing reads it any more, and a row edited there would change nothing.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+from sqlalchemy import Engine, MetaData, Table, inspect, select
+
+from domain.account import SYSTEM_USER
+from domain.authentication import (
+    DETAIL_LIMIT,
+    NAME_LIMIT,
+    NO_ACCOUNT,
+    Attempt,
+    AuthenticationLog,
+    attempt_of,
+    authentication_stream,
+    escaped,
+)
+from domain.authorship import Authorship, authored
+from domain.signed import stream_id
+from domain.wire import instant_to_wire, to_wire
+from infrastructure.application import SYSTEM_PRINTED_NAME, SealTrail
+from signatures.authorship import sign_body
+
+RACE_RETRIES = 50
+"""How often an attempt is recorded again after losing its stream's next version to another."""
+
+OLD_TABLE = "authentication_attempts"
+"""Where stores before the event-based log kept attempts (read once, by the carry-over)."""
+
+PAGE = 200
+
+
+class AuthenticationLogBook:
+    """The authentication log of a store: record an attempt, count failures, list attempts."""
+
+    def __init__(self, app: SealTrail) -> None:
+        self.app = app
+
+    # -- recording --------------------------------------------------------------------------
+
+    def record(self, attempt: Attempt) -> None:
+        """Record one attempt in its account's log (or the log of names of no account)."""
+        name = escaped(attempt.user_id, NAME_LIMIT)
+        key = self._key(attempt.user_id)
+        for _ in range(RACE_RETRIES):
+            log = self.log(key, to_change=True)
+            if log is None:
+                log = self._signed(key, 1, "Started", {}, AuthenticationLog.start, key)
+            fields = {
+                "user_id": name,
+                "channel": attempt.channel,
+                "outcome": attempt.outcome,
+                "detail": escaped(attempt.detail, DETAIL_LIMIT),
+                "occurred_at": _whole_seconds(attempt.occurred_at),
+            }
+            self._signed(key, log.version + 1, "Attempted", fields, log.record, **fields)
+            try:
+                self.app.save(log)
+            except IntegrityError:
+                continue  # another attempt took the version: record again on the new head
+            return
+        raise RuntimeError(f"the authentication log of {key} is too busy to record an attempt")
+
+    def _key(self, user_id: str) -> str:
+        if "\x00" in user_id or user_id.startswith("~"):
+            return NO_ACCOUNT
+        return user_id if self.app.find_account(user_id) is not None else NO_ACCOUNT
+
+    def _signed(self, key: str, version: int, kind: str, fields: dict[str, Any], command: Any,
+                *args: Any, **kwargs: Any) -> Any:  # fmt: skip
+        """Run ``command`` under the server's signature of a body saying exactly ``fields``,
+        at ``version`` of the stream (the place the server signs, docs/signing.md)."""
+        server = self.app.server_key
+        body = {
+            "authentication": key,
+            "version": version,
+            "kind": kind,
+            "data": to_wire(fields),
+            "signer": {"user_id": SYSTEM_USER, "printed_name": SYSTEM_PRINTED_NAME},
+            "key_id": server.key_id,
+            "signed_at": instant_to_wire(datetime.now(UTC)),
+            "meaning": "authorship",
+        }
+        signed_body, signature = sign_body(server.private_key, body)
+        with authored(Authorship(signed_body, signature)):
+            return command(*args, **kwargs)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def log(self, key: str, *, to_change: bool = False) -> AuthenticationLog | None:
+        """The authentication log of a user id (or of :data:`NO_ACCOUNT`), None before any."""
+        try:
+            log: AuthenticationLog = self.app.repository.get(
+                stream_id(authentication_stream(key)), deepcopy_from_cache=to_change
+            )
+        except AggregateNotFoundError:
+            return None
+        return log
+
+    def failures_since(self, user_id: str, since: datetime | None) -> int:
+        """Failed attempts of the account since its last success (and after ``since``)."""
+        log = self.log(user_id)
+        return 0 if log is None else log.failures_since(since)
+
+    def attempts(self, user_id: str | None = None, limit: int = 100) -> list[Attempt]:
+        """The newest attempts first, of one name as typed or of everyone."""
+        if user_id is not None:
+            streams = [self._newest(user_id), self._newest(NO_ACCOUNT, named=user_id)]
+        else:
+            keys = [account.user_id for account in self.app.accounts()] + [NO_ACCOUNT]
+            streams = [self._newest(key) for key in keys]
+        merged = heapq.merge(*streams, key=lambda attempt: attempt.occurred_at, reverse=True)
+        return [attempt for _, attempt in zip(range(limit), merged, strict=False)]
+
+    def _newest(self, key: str, *, named: str | None = None) -> Iterator[Attempt]:
+        """A stream's attempts, newest first, read a page at a time."""
+        originator = stream_id(authentication_stream(key))
+        before: int | None = None
+        while True:
+            page = list(self.app.events.get(originator, lte=before, desc=True, limit=PAGE))
+            for event in page:
+                if isinstance(event, AuthenticationLog.Attempted) and (
+                    named is None or event.user_id == named
+                ):
+                    yield attempt_of(event)
+            if len(page) < PAGE:
+                return
+            before = page[-1].originator_version - 1
+
+    # -- the upgrade of older stores ------------------------------------------------------------
+
+    def carry_over(self, engine: Engine) -> int:
+        """Move the rows of an older store's attempts table into the log; returns how many.
+
+        Run when the store is opened, under the schema lock (one process at a time).
+        """
+        if not inspect(engine).has_table(OLD_TABLE):
+            return 0
+        old = Table(OLD_TABLE, MetaData(), autoload_with=engine)
+        with engine.connect() as connection:
+            rows = connection.execute(select(old).order_by(old.c.id)).all()
+        logs: dict[str, AuthenticationLog] = {}
+        carried = 0
+        for row in rows:
+            key = self._key(str(row.user_id))
+            if key not in logs:
+                log = self.log(key, to_change=True)
+                if log is None:
+                    log = self._signed(key, 1, "Started", {}, AuthenticationLog.start, key)
+                logs[key] = log
+            log = logs[key]
+            if row.id <= log.carried_up_to:
+                continue  # carried by an earlier upgrade that was cut short
+            occurred_at = row.occurred_at
+            if isinstance(occurred_at, str):
+                occurred_at = datetime.fromisoformat(occurred_at)
+            fields = {
+                "user_id": escaped(str(row.user_id), NAME_LIMIT),
+                "channel": str(row.channel),
+                "outcome": str(row.outcome),
+                "detail": escaped(str(row.detail), DETAIL_LIMIT),
+                "occurred_at": _whole_seconds(occurred_at),
+                "carried_over_from": int(row.id),
+            }
+            self._signed(key, log.version + 1, "Attempted", fields, log.record, **fields)
+            carried += 1
+        if logs:
+            self.app.save(*logs.values())  # one transaction: all of them or none
+        with engine.begin() as connection:
+            old.drop(connection)
+        return carried
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    # What is stored is exactly what was signed: instants are signed to the second.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # SQLite hands stored instants back naive (UTC)
+    return moment.astimezone(UTC).replace(microsecond=0)
