@@ -368,7 +368,7 @@ def test_attempts_naming_no_account_share_one_log_with_the_name_escaped(timed: S
 
     history = timed.app.history("authentication/~no-account")
     names = [record.event.authorship.body()["data"]["user_id"] for record in history[1:]]
-    assert names == ["nobody", "no\\u0000body\\u2028"]
+    assert names == ["nobody", "no\\x00body\\u2028"]
     assert [a.user_id for a in timed.access.attempts()][:2] == names[::-1]
 
 

@@ -167,6 +167,15 @@ def events_in(database: Path) -> int:
     return int(count)
 
 
+def logins_in(database: Path) -> int:
+    """The events of the authentication log: every password checked is one."""
+    with sqlite3.connect(database) as store:
+        (count,) = store.execute(
+            "SELECT COUNT(*) FROM stored_events WHERE topic LIKE 'domain.authentication:%'"
+        ).fetchone()
+    return int(count)
+
+
 def outcome_rows(printed: str) -> dict[str, tuple[str, str]]:
     """``report outcomes``' table: measure -> (computed, published)."""
     rows = {}
@@ -240,6 +249,7 @@ def test_every_block_of_the_readme_prints_what_the_readme_says(tmp_path: Path) -
             done = terminal.run(block.code.replace(SERVED_AT, base))
             printed.append(done.stdout)
             counted[f"block {n}"] = events_in(database)
+            counted[f"logins {n}"] = logins_in(database)
             where = f"block {n}:\n{block.code}"
             assert done.returncode == block.exit_status, f"{where}\n{done.stdout}\n{done.stderr}"
             at = 0
@@ -258,21 +268,29 @@ def test_every_block_of_the_readme_prints_what_the_readme_says(tmp_path: Path) -
         (index,) = [n for n, block in enumerate(blocks) if code in block.code]
         return counted[f"block {index}"]
 
+    def records_after(code: str) -> int:
+        """The events after the block, less the authentication log's."""
+        (index,) = [n for n, block in enumerate(blocks) if code in block.code]
+        return counted[f"block {index}"] - counted[f"logins {index}"]
+
     # The tour's total, and what it is made of, as step 4 counts it.
     tour = figure(r"```text\nOK: ([\d,]+) events checked, 0 findings\n```", text)
     parts = figure(
         r"(\d+) from `init`.*?(\d+)\s+for the demonstration's two synthetic staff accounts, "
         r"([\d,]+) records of the nine synthetic\s+subjects, (\d+) account changes in step 1 and "
-        r"the\s+screening of step 2",
+        r"the\s+screening of step 2, and (\d+) events of the\s+authentication log",
         text,
     )
     assert number(parts[1]) == counted["init"]
     assert number(parts[3]) == demo_records
     assert number(parts[2]) == counted["demo"] - counted["init"] - demo_records
-    step_1 = events_after("sealtrail user password coord1")
+    # init and demo check no password: every login of the tour is in steps 1-3.
+    step_1 = records_after("sealtrail user password coord1")
     assert number(parts[4]) == step_1 - counted["demo"]
-    assert events_after("sealtrail submit") - step_1 == 1  # the screening
-    assert number(tour[1]) == events_after("sealtrail submit")
+    assert records_after("sealtrail submit") - step_1 == 1  # the screening
+    assert records_after("/v1/auth/token") == records_after("sealtrail submit")
+    assert number(parts[5]) == events_after("/v1/auth/token") - records_after("/v1/auth/token")
+    assert number(tour[1]) == events_after("/v1/auth/token")
 
     # The outcome table: the figures the prose quotes are the computed and the published ones.
     quoted = figure(
