@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -19,6 +18,7 @@ from domain.authorship import Authorship, authored
 from domain.errors import UnknownStudy
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import EVENT_CLASSES, Subject
+from domain.vocabulary import DeviationCategory
 from domain.wire import recorded_instant
 from infrastructure.bootstrap import Store
 from infrastructure.log_reader import open_log_reader
@@ -684,29 +684,19 @@ def test_an_event_of_neither_a_subject_nor_an_account_is_refused(recorded: Cours
         odm_document([*recorded.log, (last + 1, stray)], study=STUDY, created_at=CREATED_AT)
 
 
-def test_text_xml_cannot_carry_is_refused_naming_the_position(
-    tmp_path: Path, recorded: Course
-) -> None:
-    store = new_store(make_settings(tmp_path))
-    try:
-        coordinator = open_person(store, "coord1", printed_name="Ana Souza")
-        record_all(store, coordinator, course()[:4], code="RP-102")
-        coordinator.record(
-            store,
-            "RP-102",
-            "ProtocolDeviationRecorded",
-            {
-                "occurred_on": "2011-02-22",
-                "category": "other",
-                "description": "visit moved \x07 by the site",
-                "major": False,
-            },
-        )
-        log = whole_log(store)
-    finally:
-        store.close()
+def test_text_xml_cannot_carry_is_refused_naming_the_position(recorded: Course) -> None:
+    # The way in refuses control characters since issue 15.8; a store written before it may
+    # still hold one, and the export must name it rather than write a document XML forbids.
+    log = with_one_more(
+        recorded.log,
+        Subject.ProtocolDeviationRecorded,
+        occurred_on=date(2011, 2, 22),
+        category=DeviationCategory.OTHER,
+        description="visit moved \x07 by the site",
+        major=False,
+    )
 
-    with pytest.raises(OdmExportRefused, match=r"log position \d+ \(RP-102\).*U\+0007"):
+    with pytest.raises(OdmExportRefused, match=rf"log position {log[-1][0]} \(RP-101\).*U\+0007"):
         odm_document(log, study=STUDY, created_at=CREATED_AT)
 
 
