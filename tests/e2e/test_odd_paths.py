@@ -100,7 +100,7 @@ def test_a_sign_in_with_an_odd_user_id_fails_and_is_recorded_escaped(
     )
 
     assert_problem(response, 401, title="Authentication failed")
-    latest = site.store.credentials.attempts(limit=1)[0]
+    latest = site.store.access.attempts(limit=1)[0]
     assert (latest.user_id, latest.outcome) == (recorded, "failed")
     listed = site.client.get("/v1/authentication-attempts?limit=1", headers=site.auth(auditor))
     assert listed.status_code == 200, listed.get_data(as_text=True)
@@ -116,7 +116,7 @@ def test_a_password_change_with_an_odd_user_id_fails_and_is_recorded(
     )
 
     assert_problem(response, 401)
-    assert site.store.credentials.attempts(limit=1)[0].user_id == "coord1\\x00"
+    assert site.store.access.attempts(limit=1)[0].user_id == "coord1\\x00"
 
 
 @pytest.mark.parametrize("user_id", ["coord1%00", "%00", "coord1%0A"])
