@@ -126,11 +126,13 @@ class AuthenticationLogBook:
         else:
             keys = [account.user_id for account in self.app.accounts()] + [NO_ACCOUNT]
             streams = [self._newest(key) for key in keys]
-        merged = heapq.merge(*streams, key=lambda attempt: attempt.occurred_at, reverse=True)
-        return [attempt for _, attempt in zip(range(limit), merged, strict=False)]
+        # Merged by when each event was recorded: the signed ``occurred_at`` has whole seconds
+        # only, and attempts of two streams in one second must still come out in order.
+        merged = heapq.merge(*streams, key=lambda recorded: recorded[0], reverse=True)
+        return [attempt for _, (_, attempt) in zip(range(limit), merged, strict=False)]
 
-    def _newest(self, key: str, *, named: str | None = None) -> Iterator[Attempt]:
-        """A stream's attempts, newest first, read a page at a time."""
+    def _newest(self, key: str, *, named: str | None = None) -> Iterator[tuple[datetime, Attempt]]:
+        """A stream's attempts with the time each was recorded, newest first, a page at a time."""
         originator = stream_id(authentication_stream(key))
         before: int | None = None
         while True:
@@ -139,7 +141,7 @@ class AuthenticationLogBook:
                 if isinstance(event, AuthenticationLog.Attempted) and (
                     named is None or event.user_id == named
                 ):
-                    yield attempt_of(event)
+                    yield event.timestamp, attempt_of(event)
             if len(page) < PAGE:
                 return
             before = page[-1].originator_version - 1

@@ -356,8 +356,9 @@ def test_the_authentication_log_is_server_signed_events_of_the_log(
         "succeeded",
         "failed",
     ]
+    events_table = timed.app.recorder.events_table_name  # type: ignore[attr-defined]
     with pytest.raises(Exception, match="immutable"), timed.engine.begin() as connection:
-        connection.execute(text("DELETE FROM stored_events"))
+        connection.execute(text(f"DELETE FROM {events_table}"))
     assert timed.verifier(workers=1).verify().ok
 
 
@@ -370,6 +371,20 @@ def test_attempts_naming_no_account_share_one_log_with_the_name_escaped(timed: S
     names = [record.event.authorship.body()["data"]["user_id"] for record in history[1:]]
     assert names == ["nobody", "no\\x00body\\u2028"]
     assert [a.user_id for a in timed.access.attempts()][:2] == names[::-1]
+
+
+def test_attempts_in_one_second_on_two_logs_are_listed_newest_first(
+    timed: Store, monitor: Person
+) -> None:
+    # The test's clock stands still: both attempts sign the same whole second.
+    timed.access.authenticate("mon1", monitor.password, channel="token")
+    with pytest.raises(AuthenticationFailed):
+        timed.access.authenticate("nobody", "some password", channel="token")
+
+    assert [(a.user_id, a.outcome) for a in timed.access.attempts(limit=2)] == [
+        ("nobody", "failed"),
+        ("mon1", "succeeded"),
+    ]
 
 
 # -- tokens and sessions -------------------------------------------------------------------------
