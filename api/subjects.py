@@ -16,12 +16,7 @@ from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN, is_code
 from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema
 from api.store import get_store
 from domain.attribution import signer_of
-from domain.permissions import (
-    Action,
-    check_may_at_subject,
-    check_role_may,
-    not_screened,
-)
+from domain.permissions import readable_subject as readable_subject_of
 from domain.subject import Subject, subject_stream
 from domain.wire import instant_from_wire, instant_to_wire
 from infrastructure.replay import MAX_POSITION, end_of_day, replayer_for
@@ -33,27 +28,18 @@ T = TypeVar("T")
 def readable_subject(
     study: str, subject: str, find: Callable[[str], T | None], site_of: Callable[[T], str]
 ) -> T:
-    """What ``find`` gives for the subject, once the person may read it; every subject read
-    (its state, history, weekly table and audit index) goes through here.
-
-    A role that never reads clinical data is told so (403, saying nothing of the subject). To
-    anyone else, a path that cannot name a subject (a NUL, a newline, a study named like the
-    store's own streams), a subject that does not exist and another site's subject all answer
-    the same 404, title and detail alike (issue 15, points 10 and 11).
-
-    Raises:
-        NotPermitted: the role does not read clinical data.
-        SubjectNotFound: no such subject, or none this person may read.
+    """What ``find`` gives for the subject, once the signed-in person may read it (its state,
+    history, weekly table and audit index all go through here): see
+    :func:`domain.permissions.readable_subject`. A path with a NUL, a newline or a study named
+    like the store's own streams names no subject.
     """
-    check_role_may(g.account, Action.READ_CLINICAL_DATA)
-    stream = subject_stream(study, subject)
-    if not (is_code(study) and is_code(subject)):
-        raise not_screened(stream)
-    found = find(stream)
-    if found is None:
-        raise not_screened(stream)
-    check_may_at_subject(g.account, Action.READ_CLINICAL_DATA, site_of(found), stream)
-    return found
+    return readable_subject_of(
+        g.account,
+        subject_stream(study, subject),
+        find,
+        site_of,
+        names_a_subject=is_code(study) and is_code(subject),
+    )
 
 
 blp = Blueprint(

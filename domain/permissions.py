@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from enum import Enum
+from typing import TypeVar
 
 from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, Role
 from domain.errors import DomainError, SubjectNotFound
@@ -141,6 +142,37 @@ def check_may_at_subject(actor: Account, action: Action, site: str, stream: str)
         check_may(actor, action)  # raises, saying why
     elif scope is Scope.OWN_SITES and not actor.acts_for(site):
         raise not_screened(stream)
+
+
+T = TypeVar("T")
+
+
+def readable_subject(
+    actor: Account,
+    stream: str,
+    find: Callable[[str], T | None],
+    site_of: Callable[[T], str],
+    *,
+    names_a_subject: bool = True,
+) -> T:
+    """What ``find`` gives for the subject at ``stream``, once ``actor`` may read it: every read
+    of a subject, on the API and the console, goes through here.
+
+    A role that never reads clinical data is told so (saying nothing of the subject). To anyone
+    else, a stream that cannot name a subject (``names_a_subject`` false), a subject that does
+    not exist and another site's subject all give the same :func:`not_screened` (issue 15,
+    points 10 and 11).
+
+    Raises:
+        NotPermitted: the role does not read clinical data.
+        SubjectNotFound: no such subject, or none this person may read.
+    """
+    check_role_may(actor, Action.READ_CLINICAL_DATA)
+    found = find(stream) if names_a_subject else None
+    if found is None:
+        raise not_screened(stream)
+    check_may_at_subject(actor, Action.READ_CLINICAL_DATA, site_of(found), stream)
+    return found
 
 
 def check_role_may(actor: Account, action: Action) -> None:

@@ -12,7 +12,8 @@ from typing import Any, NoReturn
 import click
 
 from api.cli.people import console_person, person_option
-from domain.permissions import check_may_read
+from api.schemas.fields import is_code
+from domain.permissions import readable_subject
 from domain.subject import subject_stream
 from domain.wire import instant_from_wire
 from infrastructure.bootstrap import Store
@@ -36,10 +37,12 @@ def register(main: click.Group, one_line_errors: Decorator, store_command: Decor
         reader = console_person(store, acting_as)
         # The rule of GET /v1/subjects/<id>?as_of=: a past state is the subject's clinical data.
         # Checked before replaying, so that not even when the subject was first recorded is
-        # told to a person who may not read it.
-        current = store.app.find_subject(stream)
-        if current is not None:
-            check_may_read(reader, current.site)
+        # told to a person who may not read it; another site's subject reads as none at all.
+        study, code = stream.split("/", 1)
+        readable_subject(
+            reader, stream, store.app.find_subject, lambda found: found.site,
+            names_a_subject=is_code(study) and is_code(code),
+        )  # fmt: skip
         return replayer_for(store).replay(stream, as_of=as_of, position=position)
 
     @main.command()

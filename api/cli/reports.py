@@ -19,7 +19,9 @@ import click
 
 from api.cli.people import console_person, person_option
 from api.cli.progress import progress
-from domain.permissions import Action, check_may
+from api.schemas.fields import is_code
+from domain.permissions import Action, check_may, readable_subject
+from domain.subject import subject_stream
 from infrastructure.bootstrap import Store
 from infrastructure.study_reports import served_study, study_outcomes
 from projections.audit_trail import Period
@@ -142,8 +144,11 @@ def _register_documents(
             check_may(reader, Action.READ_CLINICAL_DATA)  # every site's subjects
             codes = documents.subject_codes(store, study_id)
         else:
-            site = documents.load_subject(store, study_id, subject).site
-            check_may(reader, Action.READ_CLINICAL_DATA, site)
+            # another site's subject reads as none at all, as on the API
+            readable_subject(
+                reader, subject_stream(study_id, subject), store.app.find_subject,
+                lambda found: found.site, names_a_subject=is_code(subject),
+            )  # fmt: skip
             codes = [subject]
         with _progress(len(codes), "audit trail: reading") as shown:
             rows = documents.audit_trail_rows(store, study_id, codes, period, shown)

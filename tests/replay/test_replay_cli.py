@@ -137,12 +137,19 @@ def test_an_auditor_replays_a_subject_of_any_site(corrected_sqlite: Corrected) -
     assert f"{SUBJECT} as it stood" in done.stdout
 
 
+NOT_SCREENED = f"sealtrail: Subject not found: NCT01297972/{SUBJECT} has not been screened\n"
+
+
 @pytest.mark.parametrize(
     ("role", "sites", "says"),
     [
-        (Role.SITE_COORDINATOR, ("SP",), "other1 does not act for site 'RP'"),
-        (Role.MONITOR, ("SP",), "other1 does not act for site 'RP'"),
-        (Role.ADMINISTRATOR, (), "an administrator does not read clinical data"),
+        (Role.SITE_COORDINATOR, ("SP",), NOT_SCREENED),
+        (Role.MONITOR, ("SP",), NOT_SCREENED),
+        (
+            Role.ADMINISTRATOR,
+            (),
+            "sealtrail: Not permitted: an administrator does not read clinical data\n",
+        ),
     ],
 )
 def test_a_person_who_may_not_read_the_subject_is_refused_with_exit_1_and_nothing_shown(
@@ -157,7 +164,22 @@ def test_a_person_who_may_not_read_the_subject_is_refused_with_exit_1_and_nothin
 
     assert done.returncode == 1
     assert done.stdout == ""
-    assert done.stderr == f"sealtrail: Not permitted: {says}\n"
+    assert done.stderr == says
+
+
+def test_another_sites_subject_answers_as_one_that_does_not_exist(
+    corrected_sqlite: Corrected,
+) -> None:
+    corrected = corrected_sqlite
+    person = reader_env(corrected.store, Role.MONITOR, "other1", ("SP",))
+    asked = ("--as-of", corrected.second_after("count"))
+
+    theirs = sealtrail(corrected, "--subject", SUBJECT, *asked, person=person)
+    none = sealtrail(corrected, "--subject", "RP-999", *asked, person=person)
+
+    assert theirs.returncode == none.returncode == 1
+    assert theirs.stderr == none.stderr.replace("RP-999", SUBJECT)
+    assert "'RP'" not in theirs.stderr
 
 
 def test_a_wrong_password_is_refused_and_recorded_as_a_failed_console_login(
@@ -216,4 +238,4 @@ def test_a_person_of_another_site_is_not_told_when_the_subject_was_first_recorde
     )
 
     assert done.returncode == 1
-    assert done.stderr == "sealtrail: Not permitted: other1 does not act for site 'RP'\n"
+    assert done.stderr == NOT_SCREENED
