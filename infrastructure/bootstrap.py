@@ -110,7 +110,7 @@ def open_store(settings: Settings | None = None) -> Store:
                 subject_at=app.subject_at,
                 seal=ViewSeal(view_seal_key(settings)),
             )
-            credentials = CredentialStore(engine)
+            credentials = CredentialStore(engine, settings.password_hashing)
             access = AccessControl(app, credentials, policy)
             # An older store kept its attempts in a table: they become events of the log.
             access.log.carry_over(engine)

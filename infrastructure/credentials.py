@@ -14,8 +14,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy import (
     Boolean,
     Column,
@@ -133,9 +134,9 @@ def check_password_rules(user_id: str, password: str) -> None:
 class CredentialStore:
     """Argon2id password hashes, the authentication log and sessions, in the store's database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, hashing: Parameters = RFC_9106_LOW_MEMORY) -> None:
         self.engine = engine
-        self.hasher = PasswordHasher()
+        self.hasher = PasswordHasher.from_parameters(hashing)
         metadata.create_all(engine)
         self._decoy: str | None = None
         self._session_by_id = PreparedQuery(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from argon2 import Parameters
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -29,6 +31,11 @@ class Settings:
     checkpoint_seconds: int = 3600
     signing_window_seconds: int = 3600
     """How long before the server's time a write may have been signed (docs/signing.md)."""
+    password_hashing: Parameters = field(default_factory=lambda: RFC_9106_LOW_MEMORY)
+    """Argon2id's cost for new password hashes: RFC 9106's second recommended choice (64 MiB,
+    3 passes, 4 lanes). No variable sets it, so no deployment can lower it; the test suite
+    does, in code, to argon2-cffi's profile for tests (a hash records its own cost, so each
+    one is checked at the cost it was made with)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:

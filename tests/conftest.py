@@ -18,13 +18,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from argon2.profiles import CHEAPEST
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import make_url
 
@@ -118,13 +119,19 @@ def postgres_database() -> Iterator[str]:
 
 
 def make_settings(home: Path, database_url: str | None = None) -> Settings:
-    """Settings for a store under ``home`` (SQLite there unless a URL is given)."""
-    return Settings.from_environ(
+    """Settings for a store under ``home`` (SQLite there unless a URL is given).
+
+    Passwords are hashed with argon2-cffi's profile for tests: Argon2id at its production cost
+    (64 MiB) took most of a typical test's time, where one person signs in or is given a
+    password. tests/access/test_password_hashing.py holds the production cost.
+    """
+    settings = Settings.from_environ(
         {
             "SEALTRAIL_HOME": str(home),
             "SEALTRAIL_DATABASE_URL": database_url or f"sqlite:///{home / 'store.sqlite3'}",
         }
     )
+    return replace(settings, password_hashing=CHEAPEST)
 
 
 def new_store(settings: Settings) -> Store:
