@@ -1,5 +1,5 @@
 """The WSGI entry point: ``gunicorn 'wsgi:app'`` (``sealtrail serve`` does this for you)."""
 
-from api import create_app
+from api.app import create_app
 
 app = create_app()

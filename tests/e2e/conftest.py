@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from api import create_app
+from api.app import create_app
 from api.store import EXTENSION
 from infrastructure.bootstrap import Store
 from tests.conftest import Person
