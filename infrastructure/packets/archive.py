@@ -9,7 +9,9 @@ date, fixed permissions and fixed compression, so the same files always give the
 Reading refuses what a hostile zip could do to the reader: entry names that leave the folder,
 the same name twice, more content than a packet can hold, an unpacked size out of proportion
 to the zip's (a zip bomb), and bytes outside the entries (before the first one, after the end
-of the central directory), where a file could hide from some readers and not from others.
+of the central directory), where a file could hide from some readers and not from others. A zip
+that passes is read an entry at a time and a chunk at a time (:class:`PacketZip`): a file is
+held whole only by whoever asks for it so, never the whole packet.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import io
 import json
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,7 +41,8 @@ PDFs (about 1): the demonstration's packet without its PDFs unpacks to 12 times 
 A zip bomb unpacks to hundreds or a thousand times its size (deflate's limit is about 1032);
 refused from the sizes the zip declares, before anything is inflated, it costs no more memory
 than the zip itself. An entry cannot inflate past its declared size either: the
-reader stops there, and the entry fails its CRC."""
+reader stops there, and the entry fails its CRC. A zip within the bound is digested a chunk at
+a time, so one that unpacks 48 times costs its digest a few MiB whatever its size."""
 INFLATION_ALLOWANCE = 64 * 1024
 """Bytes any entry or zip may unpack to whatever its size (a tiny file hardly compresses)."""
 LOCAL_HEADER = b"PK\x03\x04"
@@ -181,32 +184,49 @@ def write_zip(files: Mapping[str, bytes], dated: datetime) -> bytes:
 
 
 @dataclass(frozen=True)
-class Unpacked:
-    """A packet's files by path, and the entries that could not be read (with why)."""
+class Digest:
+    """A file's SHA-256 (hex) and size, as the manifest lists them."""
 
-    files: dict[str, bytes]
-    unreadable: dict[str, str]
+    sha256: str
+    size: int
 
 
-def read_zip(data: bytes) -> Unpacked:
-    """Every file of a packet's zip, by path; an entry whose bytes fail the zip's own CRC or
-    do not inflate is listed as unreadable, not raised, so the other files are still checked.
+class PacketZip:
+    """A packet's zip, open, read an entry at a time: never more than one file in memory.
 
-    Raises:
-        PacketMalformed: not a zip, an entry name that is absolute or climbs out (``..``), a
-            name twice, too many entries or too much content.
+    Opening it checks the zip as a whole (layout, names, entry count, declared sizes) and
+    streams every entry once, a chunk at a time, for its SHA-256 and size: ``files`` holds
+    these for every readable entry, ``unreadable`` why the others (their bytes fail the zip's
+    own CRC or do not inflate) cannot be read, so that the other files are still checked. A
+    file's bytes are then inflated again only where they are read: whole (:meth:`read`, for a
+    file that must be held whole to be checked) or line by line (:meth:`lines`).
     """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError) as error:
-        raise PacketMalformed(f"not a zip file: {error}") from None
-    with archive:
+
+    def __init__(self, data: bytes) -> None:
+        """Open ``data``.
+
+        Raises:
+            PacketMalformed: not a zip, an entry name that is absolute or climbs out (``..``),
+                a name twice, too many entries or too much content.
+        """
+        try:
+            self._archive = zipfile.ZipFile(io.BytesIO(data))
+        except (zipfile.BadZipFile, ValueError) as error:
+            raise PacketMalformed(f"not a zip file: {error}") from None
+        try:
+            self.files, self.unreadable = self._digests(data)
+        except BaseException:
+            self._archive.close()
+            raise
+
+    def _digests(self, data: bytes) -> tuple[dict[str, Digest], dict[str, str]]:
+        archive = self._archive
         infos = [info for info in archive.infolist() if not info.is_dir()]
         _check_layout(data, archive.infolist())
         if len(infos) > MAX_ENTRIES:
             raise PacketMalformed(f"the zip has {len(infos)} entries, more than {MAX_ENTRIES}")
         _check_inflation(len(data), infos)
-        files: dict[str, bytes] = {}
+        files: dict[str, Digest] = {}
         unreadable: dict[str, str] = {}
         for info in infos:
             name = info.filename
@@ -215,26 +235,87 @@ def read_zip(data: bytes) -> Unpacked:
             if name in files or name in unreadable:
                 raise PacketMalformed(f"the zip holds {name!r} twice")
             try:
-                files[name] = _inflate(archive, info)
+                digest, size = hashlib.sha256(), 0
+                for chunk in self._chunks(info):
+                    digest.update(chunk)
+                    size += len(chunk)
+                files[name] = Digest(digest.hexdigest(), size)
             except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as error:
                 unreadable[name] = str(error) or type(error).__name__
-    return Unpacked(files, unreadable)
+        return files, unreadable
+
+    def __enter__(self) -> PacketZip:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let the zip go."""
+        self._archive.close()
+
+    def _chunks(self, info: zipfile.ZipInfo | str) -> Iterator[bytes]:
+        """An entry's bytes, inflated a chunk at a time and never past its declared size (its
+        CRC then fails if it holds more)."""
+        with self._archive.open(info) as stream:
+            while chunk := stream.read(READ_CHUNK):
+                yield chunk
+
+    def read(self, name: str) -> bytes:
+        """A readable file's bytes, whole (one file held in memory: see :meth:`lines`)."""
+        self._readable(name)
+        return b"".join(self._chunks(name))
+
+    def lines(self, name: str, *, keepends: bool = False) -> Iterator[bytes]:
+        """A readable file's lines as ``bytes.splitlines(keepends)`` gives them, one line (and
+        a chunk) in memory at a time."""
+        self._readable(name)
+        return split_lines(self._chunks(name), keepends=keepends)
+
+    def _readable(self, name: str) -> None:
+        if name not in self.files:
+            raise KeyError(name)
 
 
 READ_CHUNK = 1024**2
 """Bytes inflated at a time: zipfile's own ``read()`` asks the inflater for up to 2 GiB at once
 and only then cuts to the declared size, so an entry that understates its size would cost the
-memory of what it really inflates to."""
+memory of what it really inflates to; and a whole file is never needed to digest it."""
 
 
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    """An entry's bytes, inflated a chunk at a time and never past its declared size (its CRC
-    then fails if it holds more)."""
-    content = bytearray()
-    with archive.open(info) as stream:
-        while chunk := stream.read(READ_CHUNK):
-            content += chunk
-    return bytes(content)
+def split_lines(chunks: Iterable[bytes], *, keepends: bool = False) -> Iterator[bytes]:
+    """The lines of the chunks joined, as ``bytes.splitlines(keepends)`` of the whole gives
+    them, each as soon as its line break comes (a line of many chunks is joined once, at its
+    end)."""
+    held: list[bytes] = []  # the line under way, in chunks
+    for chunk in chunks:
+        if not chunk:
+            continue
+        if held and held[-1].endswith(b"\r"):
+            # A line ended by "\r" waited for this chunk: "\r\n" is one line break.
+            line = b"".join(held)
+            held.clear()
+            if chunk.startswith(b"\n"):
+                line, chunk = line + b"\n", chunk[1:]
+            yield line if keepends else line.rstrip(b"\r\n")
+            if not chunk:
+                continue
+        parts = chunk.splitlines(keepends=True)
+        if len(parts) == 1 and not parts[0].endswith((b"\n", b"\r")):
+            held.append(parts[0])
+            continue
+        parts[0] = b"".join([*held, parts[0]])
+        held.clear()
+        last = parts.pop()
+        for part in parts:
+            yield part if keepends else part.rstrip(b"\r\n")
+        if last.endswith(b"\n"):
+            yield last if keepends else last.rstrip(b"\r\n")
+        else:
+            held.append(last)
+    if held:
+        line = b"".join(held)
+        yield line if keepends else line.rstrip(b"\r\n")
 
 
 def _check_layout(data: bytes, infos: list[zipfile.ZipInfo]) -> None:

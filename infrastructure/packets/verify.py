@@ -19,13 +19,32 @@ again here by the very functions that built it. In order:
 
 Every problem is a :class:`PacketFinding` naming the file and, for an event, its log position,
 subject and version; nothing stops at the first.
+
+Memory grows with the log, not with what the zip unpacks to. The zip is read an entry at a time
+(:class:`~infrastructure.packets.archive.PacketZip`): each file's SHA-256 and size as it
+inflates, a MiB at a time; then a file is read again only where it is checked: the event lines
+and the inclusion proofs a line at a time, and a derived file whose digest is not that of what
+the events give, a line at a time to name where it first differs. Held whole are:
+
+- the zip's own bytes (the caller's);
+- the manifest, its signature, the server key and the checkpoint, one at a time: each is
+  checked as a whole (the manifest is one JSON document, and its exact bytes are what is
+  signed), and a packet's are small;
+- the events decoded and the proofs read: every derived file is computed from all the events,
+  and an event's proof is found by its leaf;
+- the derived files as the events give them: ``contents.derive`` writes each one whole (the
+  ODM file and the audit trail's JSON are each one document) and gives them all at once.
+
+So a file the events do not give costs a chunk however large it is; the recomputation of the
+derived files is most of the peak (docs/benchmarks-packet.md: about 10 times the event lines'
+file on the demonstration's packet, where reading the whole packet cost 13).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,7 +66,13 @@ from infrastructure.log_checks import (
     unplaced_signature,
 )
 from infrastructure.packets import contents
-from infrastructure.packets.archive import Manifest, ManifestSigner, read_zip, sha256
+from infrastructure.packets.archive import (
+    Digest,
+    Manifest,
+    ManifestSigner,
+    PacketZip,
+    sha256,
+)
 from infrastructure.packets.errors import PacketMalformed, PacketSignerInvalid
 from infrastructure.packets.evidence import (
     CHECKPOINT,
@@ -152,42 +177,41 @@ def verify_packet(
     note = progress or (lambda _: None)
     report = PacketReport()
     try:
-        unpacked = read_zip(data)
+        packet = PacketZip(data)
     except PacketMalformed as error:
         report.findings.append(PacketFinding("packet-unreadable", None, str(error)))
         return report
-    files = unpacked.files
-    report.files = len(files) + len(unpacked.unreadable)
-    report.findings += [
-        PacketFinding("file-unreadable", name, f"the zip entry cannot be read: {why}")
-        for name, why in sorted(unpacked.unreadable.items())
-    ]
-    note("manifest")
-    manifest = _manifest(files, report)
-    anchor = _server_key(files, manifest, trusted_server_key, report)
-    checkpoint = _checkpoint(files, manifest, anchor, report)
-    note("events")
-    checked = _EventCheck(files, anchor, checkpoint, report).run()
-    report.events = len(checked.events)
-    if manifest is not None and anchor is not None and checkpoint is not None:
-        note("derived files")
-        _check_derived(
-            files, manifest, anchor, checkpoint, checked.events, redraw_documents, report, note
-        )
-        _check_manifest_signature(files, manifest, checked.accounts, report)
+    with packet:
+        report.files = len(packet.files) + len(packet.unreadable)
+        report.findings += [
+            PacketFinding("file-unreadable", name, f"the zip entry cannot be read: {why}")
+            for name, why in sorted(packet.unreadable.items())
+        ]
+        note("manifest")
+        manifest = _manifest(packet, report)
+        anchor = _server_key(packet, manifest, trusted_server_key, report)
+        checkpoint = _checkpoint(packet, manifest, anchor, report)
+        note("events")
+        checked = _EventCheck(packet, anchor, checkpoint, report).run()
+        report.events = len(checked.events)
+        if manifest is not None and anchor is not None and checkpoint is not None:
+            note("derived files")
+            _check_derived(
+                packet, manifest, anchor, checkpoint, checked.events, redraw_documents, report, note
+            )
+            _check_manifest_signature(packet, manifest, checked.accounts, report)
     return report
 
 
 # -- manifest, server key, checkpoint -------------------------------------------------------------
 
 
-def _manifest(files: Mapping[str, bytes], report: PacketReport) -> Manifest | None:
-    text = files.get(MANIFEST)
-    if text is None:
+def _manifest(packet: PacketZip, report: PacketReport) -> Manifest | None:
+    if MANIFEST not in packet.files:
         report.findings.append(PacketFinding("manifest-missing", MANIFEST, "the packet has none"))
         return None
     try:
-        manifest = Manifest.parse(text)
+        manifest = Manifest.parse(packet.read(MANIFEST))
     except PacketMalformed as error:
         report.findings.append(PacketFinding("manifest-malformed", MANIFEST, str(error)))
         return None
@@ -195,20 +219,20 @@ def _manifest(files: Mapping[str, bytes], report: PacketReport) -> Manifest | No
     report.tree_size, report.root = manifest.tree_size, manifest.root
     report.server_key_id = manifest.server_key_id
     for path in sorted(manifest.files):
-        content = files.get(path)
-        if content is None:
+        found = packet.files.get(path)
+        if found is None:
             report.findings.append(
                 PacketFinding("file-missing", path, "listed in the manifest, not in the packet")
             )
-        elif sha256(content) != manifest.files[path] or len(content) != manifest.sizes[path]:
+        elif found.sha256 != manifest.files[path] or found.size != manifest.sizes[path]:
             report.findings.append(
                 PacketFinding(
                     "file-altered",
                     path,
-                    f"its SHA-256 is {sha256(content)}, the manifest says {manifest.files[path]}",
+                    f"its SHA-256 is {found.sha256}, the manifest says {manifest.files[path]}",
                 )
             )
-    for path in sorted(set(files) - set(manifest.files) - {MANIFEST, MANIFEST_SIGNATURE}):
+    for path in sorted(set(packet.files) - set(manifest.files) - {MANIFEST, MANIFEST_SIGNATURE}):
         report.findings.append(
             PacketFinding("file-unlisted", path, "in the packet, not in the manifest")
         )
@@ -216,13 +240,13 @@ def _manifest(files: Mapping[str, bytes], report: PacketReport) -> Manifest | No
 
 
 def _server_key(
-    files: Mapping[str, bytes],
+    packet: PacketZip,
     manifest: Manifest | None,
     trusted: str | None,
     report: PacketReport,
 ) -> RegisteredKey | None:
     try:
-        text = files[SERVER_KEY].decode("ascii").strip()
+        text = packet.read(SERVER_KEY).decode("ascii").strip()
         anchor = server_anchor(text)
     except KeyError:
         report.findings.append(PacketFinding("file-missing", SERVER_KEY, "the packet has none"))
@@ -250,17 +274,17 @@ def _server_key(
 
 
 def _checkpoint(
-    files: Mapping[str, bytes],
+    packet: PacketZip,
     manifest: Manifest | None,
     anchor: RegisteredKey | None,
     report: PacketReport,
 ) -> tuple[Checkpoint, str] | None:
-    note = files.get(CHECKPOINT)
-    if note is None:
+    if CHECKPOINT not in packet.files:
         report.findings.append(PacketFinding("file-missing", CHECKPOINT, "the packet has none"))
         return None
     if manifest is None or anchor is None:
         return None
+    note = packet.read(CHECKPOINT)
     try:
         checkpoint = verify_checkpoint(
             note, manifest.origin, public_key_from_text(anchor.public_key)
@@ -295,12 +319,12 @@ class _EventCheck:
 
     def __init__(
         self,
-        files: Mapping[str, bytes],
+        packet: PacketZip,
         anchor: RegisteredKey | None,
         checkpoint: tuple[Checkpoint, str] | None,
         report: PacketReport,
     ) -> None:
-        self._files = files
+        self._packet = packet
         self._anchor = anchor
         self._checkpoint = checkpoint[0] if checkpoint else None
         self._report = report
@@ -369,12 +393,11 @@ class _EventCheck:
         return _CheckedEvents(events, accounts)
 
     def _lines(self) -> list[PacketEvent]:
-        content = self._files.get(EVENTS)
-        if content is None:
+        if EVENTS not in self._packet.files:
             self._find("file-missing", "the packet has no events")
             return []
         lines: list[PacketEvent] = []
-        for number, text in enumerate(content.decode("utf-8", "replace").splitlines(), start=1):
+        for number, text in enumerate(_text_lines(self._packet, EVENTS), start=1):
             try:
                 lines.append(PacketEvent.from_line(text, number))
             except PacketMalformed as error:
@@ -382,14 +405,13 @@ class _EventCheck:
         return lines
 
     def _proofs(self) -> dict[int, PacketProof]:
-        content = self._files.get(PROOFS)
-        if content is None:
+        if PROOFS not in self._packet.files:
             self._report.findings.append(
                 PacketFinding("file-missing", PROOFS, "the packet has no inclusion proofs")
             )
             return {}
         proofs: dict[int, PacketProof] = {}
-        for number, text in enumerate(content.decode("utf-8", "replace").splitlines(), start=1):
+        for number, text in enumerate(_text_lines(self._packet, PROOFS), start=1):
             try:
                 proof = PacketProof.from_line(text, number)
             except PacketMalformed as error:
@@ -498,6 +520,18 @@ class _EventCheck:
             previous = line
 
 
+def _text_lines(packet: PacketZip, name: str) -> Iterator[str]:
+    """A JSON-lines file's lines, read a line at a time: the very lines
+    ``content.decode("utf-8", "replace").splitlines()`` gives of the whole file.
+
+    The file is split at its bytes' line breaks, each line decoded and split again: a line
+    break of UTF-8 text other than those (U+2028, NEL...) is split where it stands, and the
+    last line, left with no break, yields no empty line after it as a whole file's would not.
+    """
+    for line in packet.lines(name, keepends=True):
+        yield from line.decode("utf-8", "replace").splitlines()
+
+
 def _line_fields(event: SignedAggregate.Event, chained: str, recorded: str) -> dict[str, Any]:
     """What each field of an event's line must say, from the stored event itself (``chained``
     is its chain hash, ``recorded`` its recording time as the leaf writes it)."""
@@ -518,7 +552,7 @@ def _line_fields(event: SignedAggregate.Event, chained: str, recorded: str) -> d
 
 
 def _check_derived(
-    files: Mapping[str, bytes],
+    packet: PacketZip,
     manifest: Manifest,
     anchor: RegisteredKey,
     checkpoint: tuple[Checkpoint, str],
@@ -563,7 +597,7 @@ def _check_derived(
         if path in given.documents and not redraw:
             # Not drawn again: its bytes are checked by the manifest's digest alone, but it
             # must be there (and a PDF the events do not give is unexpected, below).
-            if path not in files and path not in listed:
+            if path not in packet.files and path not in listed:
                 report.findings.append(
                     PacketFinding(
                         "derived-missing", path, "the events give this file; it is absent"
@@ -574,32 +608,39 @@ def _check_derived(
             report.findings.append(
                 PacketFinding("file-unexpected", path, "the events give no such file")
             )
-        elif path not in files:
+        elif path not in packet.files:
             report.findings.append(
                 PacketFinding("derived-missing", path, "the events give this file; it is absent")
             )
-        elif files[path] != derived[path]:
+        elif packet.files[path] != Digest(sha256(derived[path]), len(derived[path])):
+            # The packet's file, digested as the zip was opened, is not read again unless it
+            # differs, and then a line at a time.
             report.findings.append(
                 PacketFinding(
                     "derived-mismatch",
                     path,
                     "does not agree with the events: "
-                    + _first_difference(files[path], derived[path]),
+                    + _first_difference(packet.lines(path), derived[path]),
                 )
             )
 
 
-def _first_difference(found: bytes, expected: bytes) -> str:
-    """Where a file first differs from what the events give: its line and both versions."""
-    found_lines, expected_lines = found.splitlines(), expected.splitlines()
-    for number, (a, b) in enumerate(zip(found_lines, expected_lines, strict=False), start=1):
+def _first_difference(found: Iterable[bytes], expected: bytes) -> str:
+    """Where a file (its lines, as ``bytes.splitlines`` gives them) first differs from what the
+    events give: its line and both versions, or how many lines each has."""
+    expected_lines = expected.splitlines()
+    count = 0
+    for count, a in enumerate(found, start=1):
+        if count > len(expected_lines):
+            continue  # only counted
+        b = expected_lines[count - 1]
         if a != b:
             return (
-                f"line {number} is {_excerpt(a)}; the events give {_excerpt(b)}"
+                f"line {count} is {_excerpt(a)}; the events give {_excerpt(b)}"
                 if len(a) < 400 and len(b) < 400
-                else f"line {number} differs"
+                else f"line {count} differs"
             )
-    return f"it has {len(found_lines)} lines; the events give {len(expected_lines)}"
+    return f"it has {count} lines; the events give {len(expected_lines)}"
 
 
 def _excerpt(line: bytes) -> str:
@@ -607,19 +648,19 @@ def _excerpt(line: bytes) -> str:
 
 
 def _check_manifest_signature(
-    files: Mapping[str, bytes],
+    packet: PacketZip,
     manifest: Manifest,
     accounts: Mapping[str, Account],
     report: PacketReport,
 ) -> None:
     """The manifest's signature, by a sponsor's key that the packet's log registers."""
     signer = manifest.signer
-    signature = files.get(MANIFEST_SIGNATURE)
-    if signature is None:
+    if MANIFEST_SIGNATURE not in packet.files:
         report.findings.append(
             PacketFinding("file-missing", MANIFEST_SIGNATURE, "the manifest is not signed")
         )
         return
+    signature = packet.read(MANIFEST_SIGNATURE)
     account = accounts.get(signer.user_id)
     key = None if account is None else account.keys.get(signer.key_id)
     if account is None or key is None:
@@ -651,7 +692,7 @@ def _check_manifest_signature(
             raise PacketMalformed("the key registered under this id is another key")
         verify_signature(
             public_key_from_text(key.public_key),
-            files[MANIFEST],
+            packet.read(MANIFEST),
             signature.decode("ascii", "replace").strip(),
         )
     except (VerificationError, PacketMalformed, binascii.Error) as error:

@@ -2,13 +2,16 @@
 
 ``packet verify --no-documents`` still holds the packet to exactly the files its events give
 (an extra PDF, even listed in a manifest signed again with the sponsor's key, is a finding);
-bytes before the first entry or after the end record are refused; and a zip bomb is refused
-from the sizes it declares, before any memory is spent inflating it (measured).
+bytes before the first entry or after the end record are refused; a zip bomb is refused
+from the sizes it declares, before any memory is spent inflating it; and a zip within the bound
+is read an entry and a chunk at a time, never a whole file where a line or a digest will do
+(measured).
 """
 
 from __future__ import annotations
 
 import io
+import random
 import struct
 import tracemalloc
 import zipfile
@@ -16,8 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from infrastructure.packets.archive import MAX_INFLATION, READ_CHUNK, PacketZip, split_lines
 from infrastructure.packets.build import build_packet
-from infrastructure.packets.verify import PacketReport, verify_packet
+from infrastructure.packets.verify import (
+    PacketReport,
+    _excerpt,
+    _first_difference,
+    _text_lines,
+    verify_packet,
+)
 from infrastructure.sponsor_key import PRIVATE_KEY_FILE
 from signatures.keys import private_key_from_pem
 from tests.conftest import make_settings, new_store, open_person
@@ -140,9 +150,104 @@ def test_a_zip_bomb_that_understates_its_size_inflates_no_further_than_it_says()
 
 
 def test_the_demonstration_packet_unpacks_well_within_the_bound(demo_packet: BuiltPacket) -> None:
-    from infrastructure.packets.archive import MAX_INFLATION
-
     with zipfile.ZipFile(io.BytesIO(demo_packet.data)) as archive:
         unpacked = sum(info.file_size for info in archive.infolist())
 
     assert unpacked < MAX_INFLATION / 2 * len(demo_packet.data)
+
+
+NEAR_THE_BOUND = 40 * 1024**2
+"""What the zip below unpacks to: 40 MiB, 48 times its own size."""
+
+
+def zip_near_the_bound(name: str = "datasets/LB.csv") -> bytes:
+    """A zip whose one entry unpacks 48 times, just within :data:`MAX_INFLATION`: 1 KiB of
+    random bytes (from a fixed seed), then 55,000 zeros, over and over."""
+    chosen = random.Random(15)
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open(name, "w") as entry,
+    ):
+        written = 0
+        while written < NEAR_THE_BOUND:
+            block = chosen.randbytes(1024) + bytes(55_000)
+            entry.write(block)
+            written += len(block)
+    return buffer.getvalue()
+
+
+def test_a_zip_near_the_bound_is_read_a_chunk_at_a_time_not_a_file_at_a_time() -> None:
+    packet = zip_near_the_bound()
+    with zipfile.ZipFile(io.BytesIO(packet)) as archive:
+        (entry,) = archive.infolist()
+    assert MAX_INFLATION * 0.9 < entry.file_size / len(packet) < MAX_INFLATION
+
+    report, peak = peak_while(packet)
+
+    # Not refused (it is within the bound), every entry digested: it is simply no packet.
+    assert ("manifest-missing", "manifest.json") in kinds(report)
+    assert report.files == 1
+    # The zip's size and a few chunks: the entry (40 MiB) is never held whole.
+    assert peak < 2 * len(packet) + 8 * READ_CHUNK < entry.file_size / 4, peak
+
+
+def test_a_file_read_line_by_line_gives_the_lines_of_the_whole() -> None:
+    chosen = random.Random(12)
+    for _ in range(20_000):
+        whole = bytes(chosen.choice(b"ab\r\n\x85") for _ in range(chosen.randrange(30)))
+        cuts = sorted(chosen.randrange(len(whole) + 1) for _ in range(chosen.randrange(6)))
+        chunks = [whole[a:b] for a, b in zip([0, *cuts], [*cuts, len(whole)], strict=True)]
+        for keepends in (False, True):
+            assert list(split_lines(chunks, keepends=keepends)) == whole.splitlines(keepends)
+
+
+def test_a_file_whose_lines_end_oddly_is_read_as_the_whole_of_it_splits() -> None:
+    text = "a\u2028b\r\nc\x85\rd\x85\n\ne\u2029"
+    whole = text.encode("utf-8") + b"\xe2\x82\nf"
+    packet = io.BytesIO()
+    with zipfile.ZipFile(packet, "w") as archive:
+        archive.writestr("log/events.jsonl", whole)
+
+    with PacketZip(packet.getvalue()) as opened:
+        lines = list(_text_lines(opened, "log/events.jsonl"))
+
+    assert lines == whole.decode("utf-8", "replace").splitlines()
+
+
+def first_difference_of_whole_files(found: bytes, expected: bytes) -> str:
+    """How a derived-mismatch was told when the packet's file was read whole."""
+    found_lines, expected_lines = found.splitlines(), expected.splitlines()
+    for number, (a, b) in enumerate(zip(found_lines, expected_lines, strict=False), start=1):
+        if a != b:
+            return (
+                f"line {number} is {_excerpt(a)}; the events give {_excerpt(b)}"
+                if len(a) < 400 and len(b) < 400
+                else f"line {number} differs"
+            )
+    return f"it has {len(found_lines)} lines; the events give {len(expected_lines)}"
+
+
+def test_a_derived_file_read_line_by_line_differs_where_the_whole_did() -> None:
+    chosen = random.Random(11)
+    expected = b"".join(
+        chosen.choice([b"a,1\r\n", b"b,2\r\n", b"x" * 500 + b"\n"]) for _ in range(9)
+    )
+    for _ in range(3_000):
+        lines = expected.splitlines(keepends=True)
+        for _ in range(chosen.randrange(3)):
+            at = chosen.randrange(len(lines) + 1)
+            edit = chosen.choice(["drop", "add", "change"])
+            if edit == "drop" and lines:
+                lines.pop(min(at, len(lines) - 1))
+            elif edit == "add":
+                lines.insert(at, b"c,3\r\n")
+            elif lines:
+                lines[min(at, len(lines) - 1)] = b"y" * chosen.choice([3, 450]) + b"\n"
+        found = b"".join(lines)
+        chunk = chosen.randrange(1, 64)
+        chunks = [found[i : i + chunk] for i in range(0, len(found), chunk)]
+
+        told = _first_difference(split_lines(chunks), expected)
+
+        assert told == first_difference_of_whole_files(found, expected)
