@@ -16,9 +16,13 @@ prints its peak (Python's own allocations, zlib's included, without the interpre
   default) of text that deflates 48 times (1 KiB of random bytes, then 55,000 zero bytes, over
   and over: from a fixed seed), just under the 50 times a packet may unpack to
   (``archive.MAX_INFLATION``). It is no packet (no manifest, no events): verify reports as much,
-  after it has read every entry as it reads a packet's.
+  after it has read every entry as it reads a packet's;
+- with ``--events N``, also **a large log**: the packet (no PDFs) of a store of N signed events
+  built as ``benchmarks/packet.py`` builds its own (``benchmarks/verify.py``'s subjects of 1,000
+  events).
 
-Run: ``.venv/bin/python benchmarks/packet_memory.py`` (about half a minute).
+Run: ``.venv/bin/python benchmarks/packet_memory.py`` (about half a minute), ``--events 20000``
+(a few minutes more).
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import verify as bench_verify
 
 from infrastructure.bootstrap import open_store
 from infrastructure.packets.build import build_packet
@@ -90,6 +98,19 @@ def demonstration_packet(home: Path) -> bytes:
         store.close()
 
 
+def large_log_packet(home: Path, events: int) -> bytes:
+    """The packet, without PDFs, of a store of ``events`` events built as benchmarks/packet.py
+    builds its own."""
+    bench = bench_verify.prepare(home, 1000)
+    bench_verify.fill(bench, events, 100, os.cpu_count() or 1)
+    store = open_store(bench.settings)
+    try:
+        open_sponsor_account(store.app, store.settings)
+        return build_packet(store, documents=False)
+    finally:
+        store.close()
+
+
 def near_the_bound(size: int) -> bytes:
     """One entry of ``size`` bytes that deflate 48 times, written a block at a time."""
     chosen = random.Random(15)
@@ -135,6 +156,7 @@ def measure(name: str, data: bytes, directory: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--crafted", type=int, default=100, help="MiB the crafted zip unpacks to")
+    parser.add_argument("--events", type=int, help="also the packet of a log of this many events")
     args = parser.parse_args(argv)
     directory = Path(tempfile.mkdtemp(prefix="bench-packet-memory-"))
     try:
@@ -142,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         home.mkdir()
         measure("demonstration", demonstration_packet(home), directory)
         measure("near the bound", near_the_bound(args.crafted * 1024**2), directory)
+        if args.events:
+            packet = large_log_packet(directory / "large", args.events)
+            measure(f"a log of {args.events:,} events", packet, directory)
         print(f"\nload average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         return 0
     finally:
