@@ -69,6 +69,12 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[VARIABLE] = server.url or ""
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: a test of a minute started last would keep one worker busy alone at
+    the end of the run while the other waits (xdist hands tests out in this order)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     server = config.stash.get(TEST_SERVER, None)
     return server.header if server is not None else None

@@ -11,7 +11,7 @@ import io
 import json
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,8 +24,7 @@ from infrastructure.packets.evidence import MANIFEST, MANIFEST_SIGNATURE
 from infrastructure.sponsor_key import PRIVATE_KEY_FILE
 from signatures.authorship import sign_body
 from signatures.keys import private_key_from_pem
-from tests.cli_stores import data_manager_at, initialised, sealtrail
-from tests.conftest import BACKENDS, scratch_database
+from tests.cli_stores import data_manager_at, sealtrail
 
 
 @dataclass(frozen=True)
@@ -59,23 +58,17 @@ def build(home: Path, *args: str, url: str | None = None) -> bytes:
     return out.read_bytes()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def demo_packet(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[BuiltPacket]:
-    """The demonstration cohort's packet without its PDFs (fast to verify), once per process
-    and backend: the store it is built from is SQLite's or PostgreSQL's."""
-    backend = str(request.param)
-    home = tmp_path_factory.mktemp(f"packet-{backend}")
-    if backend == "sqlite":
-        shutil.copytree(request.getfixturevalue("demo_template"), home, dirs_exist_ok=True)
-        yield packet_of(home)
-        return
-    with scratch_database() as url:
-        initialised(home, url)
-        loaded = sealtrail("demo", home=home, url=url)
-        assert loaded.returncode == 0, loaded.stderr
-        yield packet_of(home, url)
+@pytest.fixture(scope="session")
+def demo_packet(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltPacket:
+    """The demonstration cohort's packet without its PDFs (fast to verify), once per process.
+
+    Built from a SQLite store: what these tests tamper with is the packet, a file the verifier
+    reads with no database at all. That a PostgreSQL store gives a packet that verifies, and
+    whose altered file is named, is tests/packets/test_packet_store.py's per-backend test.
+    """
+    home = tmp_path_factory.mktemp("packet")
+    shutil.copytree(demo_template, home, dirs_exist_ok=True)
+    return packet_of(home)
 
 
 def packet_of(home: Path, url: str | None = None) -> BuiltPacket:

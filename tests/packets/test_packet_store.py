@@ -12,13 +12,16 @@ import io
 import sqlite3
 import time
 import zipfile
+from datetime import UTC, datetime
 
 import pytest
 
 from domain.account import Role
 from infrastructure.bootstrap import Store
+from infrastructure.packets.archive import write_zip
 from infrastructure.packets.build import PacketSignatory, build_packet
 from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
+from infrastructure.packets.evidence import MANIFEST
 from infrastructure.packets.verify import verify_packet
 from infrastructure.sponsor_key import open_sponsor_account
 from projections.odm import check_odm_schema
@@ -26,6 +29,18 @@ from tests.access.conftest import make_person
 from tests.conftest import PersonFactory, consent, eligibility, enrolment, haemoglobin, screening
 from tests.e2e.conftest import Site
 from tests.integration.test_signature_linking import sign
+
+
+def with_a_byte_flipped(packet: bytes, path: str) -> bytes:
+    """The packet with one bit of one file changed, zipped again as the builder zips."""
+    with zipfile.ZipFile(io.BytesIO(packet)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+        zipped_at = datetime(*archive.getinfo(MANIFEST).date_time, tzinfo=UTC)
+    middle = len(files[path]) // 2
+    files[path] = (
+        files[path][:middle] + bytes([files[path][middle] ^ 1]) + files[path][middle + 1 :]
+    )
+    return write_zip(files, zipped_at)
 
 
 def followed_subject(store: Store, person_in: PersonFactory) -> None:
@@ -85,6 +100,10 @@ def test_a_store_on_each_backend_gives_a_reproducible_packet_that_verifies(
     assert first == second
     assert report.findings == []
     assert report.events == report.tree_size == store.app.checkpoints.latest().tree_size
+    # One byte of one file changed: named, whichever database the packet came from.
+    altered = verify_packet(with_a_byte_flipped(first, "datasets/LB.csv"))
+    assert not altered.ok
+    assert {f.file for f in altered.findings if f.kind == "file-altered"} == {"datasets/LB.csv"}
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
         odm = archive.read("odm/NCT01297972.odm.xml")
     check_odm_schema(odm)
