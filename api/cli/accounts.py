@@ -89,6 +89,16 @@ def account_line(account: Account) -> str:
     return f"{account.user_id}\t{role}\t{sites}\t{account.printed_name}{state}"
 
 
+KEY_ENDS_AT = click.option(
+    "--at",
+    "at",
+    default=None,
+    help="UTC instant, e.g. 2026-11-23T10:00:00Z (default: the next whole second; a past "
+    "instant is recorded as retroactive)",
+)
+"""When a rotated or revoked key stops being valid."""
+
+
 def register(main: click.Group, wrap: Decorator, with_store: Decorator) -> None:
     """Add the ``user`` and ``key`` groups to ``main``.
 
@@ -394,13 +404,7 @@ def register(main: click.Group, wrap: Decorator, with_store: Decorator) -> None:
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="The new public key",
     )
-    @click.option(
-        "--at",
-        "at",
-        default=None,
-        help="UTC instant, e.g. 2026-11-23T10:00:00Z (default: the next whole second; a past "
-        "instant is recorded as retroactive)",
-    )
+    @KEY_ENDS_AT
     @administrator_options
     def key_rotate(
         store: Store,
@@ -426,13 +430,7 @@ def register(main: click.Group, wrap: Decorator, with_store: Decorator) -> None:
     @click.option("--user", "user_id", required=True)
     @click.option("--key-id", "revoked_key_id", required=True)
     @click.option("--reason", required=True)
-    @click.option(
-        "--at",
-        "at",
-        default=None,
-        help="UTC instant, e.g. 2026-11-23T10:00:00Z (default: the next whole second; a past "
-        "instant is recorded as retroactive)",
-    )
+    @KEY_ENDS_AT
     @administrator_options
     def key_revoke(
         store: Store,

@@ -13,7 +13,7 @@ from typing import Any
 import marshmallow as ma
 
 from api.schemas.fields import (
-    MAX_SAFE_INTEGER,
+    KEY_ID,
     CalendarDate,
     Code,
     Credential,
@@ -23,13 +23,13 @@ from api.schemas.fields import (
     StrictBoolean,
     Text,
     WholeNumber,
+    signed_version,
 )
-from api.schemas.resources import LoggedEventSchema
+from api.schemas.resources import LoggedEventSchema, LoggedReceiptSchema
 from domain.account import STAFF_ROLES, Account, Role
 from domain.attribution import MEANINGS
 from domain.wire import instant_to_wire
 
-KEY_ID = FullMatch(r"^ed25519:[0-9a-f]{32}$")
 PUBLIC_KEY = FullMatch(r"^[A-Za-z0-9+/]{43}=$")
 SIGNATURE = FullMatch(r"^[A-Za-z0-9+/]{86}==$")
 
@@ -164,15 +164,8 @@ class AccountEventBodySchema(StrictSchema):
     """The body an administrator signs for one change of an account."""
 
     account = Code(required=True, metadata={"example": "coord1"})
-    # Not required here, so that a body without it gets the store's own answer (422
-    # version-not-signed); the store takes no body without it.
-    version = WholeNumber(
-        validate=ma.validate.Range(min=1, max=MAX_SAFE_INTEGER),
-        metadata={
-            "description": "The version of the account's stream this change takes (1 for "
-            "Opened; the next of a request's changes, 1 more each): signed. Needed.",
-            "example": 6,
-        },
+    version = signed_version(
+        "account's stream", "Opened", "the next of a request's changes, 1 more each", 6
     )
     kind = PlainString(required=True, validate=ma.validate.OneOf(sorted(ACCOUNT_DATA_SCHEMAS)))
     data = ma.fields.Dict(required=True, metadata={"description": "Fields of the kind"})
@@ -213,19 +206,10 @@ def typed_account_fields(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-class AccountReceiptSchema(ma.Schema):
+class AccountReceiptSchema(LoggedReceiptSchema):
     """The server's signed acknowledgement of one account event."""
 
-    position = ma.fields.Integer(required=True)
-    leaf_index = ma.fields.Integer(required=True)
     account = PlainString(required=True)
-    version = ma.fields.Integer(required=True)
-    kind = PlainString(required=True)
-    event_hash = PlainString(required=True)
-    previous_hash = PlainString(required=True)
-    server_time = PlainString(required=True)
-    server_key_id = PlainString(required=True)
-    server_signature = PlainString(required=True)
 
 
 class AdministeredSchema(ma.Schema):

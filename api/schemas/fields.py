@@ -231,3 +231,23 @@ class QuantitySchema(ma.Schema):
 def enum_field(enum_class: type[Enum], **kwargs: Any) -> ma.fields.Enum[Any]:
     """An enumeration written by its value."""
     return ma.fields.Enum(enum_class, by_value=True, **kwargs)
+
+
+KEY_ID = FullMatch(r"^ed25519:[0-9a-f]{32}$")
+"""A key id as docs/signing.md defines it."""
+
+
+def signed_version(stream: str, first: str, next_one: str, example: int) -> WholeNumber:
+    """The ``version`` a signed body gives: the place its event takes in ``stream``.
+
+    Not required by the schema, so that a body without it gets the store's own answer (422
+    version-not-signed) rather than a field error; the store takes no body without it.
+    """
+    return WholeNumber(
+        validate=ma.validate.Range(min=1, max=MAX_SAFE_INTEGER),
+        metadata={
+            "description": f"The version of the {stream} this event takes (1 for {first}; "
+            f"{next_one}): signed, so that a copy elsewhere is named. Needed.",
+            "example": example,
+        },
+    )

@@ -11,7 +11,7 @@ from typing import Any
 import marshmallow as ma
 
 from api.schemas.fields import (
-    MAX_SAFE_INTEGER,
+    KEY_ID,
     CalendarDate,
     Code,
     Credential,
@@ -23,6 +23,7 @@ from api.schemas.fields import (
     Text,
     WholeNumber,
     enum_field,
+    signed_version,
 )
 from domain.attribution import MEANINGS
 from domain.clinical import (
@@ -487,20 +488,11 @@ class SignedBodySchema(StrictSchema):
 
     study = Code(required=True, metadata={"example": "NCT01297972"})
     subject = Code(required=True, metadata={"example": "RP-101"})
-    # Not required here, so that a body without it gets the store's own answer (422
-    # version-not-signed) rather than a schema error; the store takes no body without it.
-    version = WholeNumber(
-        validate=ma.validate.Range(min=1, max=MAX_SAFE_INTEGER),
-        metadata={
-            "description": "The version of the subject's stream this event takes (1 for "
-            "Screened; If-Match + 1): signed, so that a copy elsewhere is named. Needed.",
-            "example": 4,
-        },
-    )
+    version = signed_version("subject's stream", "Screened", "If-Match + 1", 4)
     kind = PlainString(required=True, validate=ma.validate.OneOf(sorted(DATA_SCHEMAS)))
     data = ma.fields.Dict(required=True, metadata={"description": "Fields of the kind"})
     signer = ma.fields.Nested(SignerSchema, required=True)
-    key_id = PlainString(required=True, validate=FullMatch(r"^ed25519:[0-9a-f]{32}$"))
+    key_id = PlainString(required=True, validate=KEY_ID)
     signed_at = Instant(required=True)
     meaning = PlainString(required=True, validate=ma.validate.OneOf(MEANINGS))
 

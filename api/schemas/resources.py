@@ -27,15 +27,14 @@ class TokenSchema(ma.Schema):
     expires_in = ma.fields.Integer(required=True, metadata={"description": "seconds"})
 
 
-class ReceiptSchema(ma.Schema):
-    """The server's signed acknowledgement of a write (see docs/signing.md)."""
+class LoggedReceiptSchema(ma.Schema):
+    """What every receipt says of the event it acknowledges, whatever its stream (see
+    docs/signing.md): where the log holds it and the server's signature over it."""
 
     position = ma.fields.Integer(required=True, metadata={"description": "Log position"})
     leaf_index = ma.fields.Integer(
         required=True, metadata={"description": "The event's leaf in the Merkle log"}
     )
-    study = PlainString(required=True)
-    subject = PlainString(required=True)
     version = ma.fields.Integer(required=True)
     kind = PlainString(required=True)
     event_hash = PlainString(required=True)
@@ -43,6 +42,13 @@ class ReceiptSchema(ma.Schema):
     server_time = PlainString(required=True)
     server_key_id = PlainString(required=True)
     server_signature = PlainString(required=True)
+
+
+class ReceiptSchema(LoggedReceiptSchema):
+    """The server's signed acknowledgement of a write to a subject."""
+
+    study = PlainString(required=True)
+    subject = PlainString(required=True)
 
 
 class QuantityOutSchema(ma.Schema):
