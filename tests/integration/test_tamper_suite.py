@@ -24,15 +24,12 @@ The tests read positions from the receipts, never from this table.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
@@ -47,10 +44,10 @@ from signatures.keys import generate_private_key
 from signatures.merkle import InMemoryTree
 from tests.cli_stores import sealtrail
 from tests.conftest import STUDY, Person, PersonFactory, consent, haemoglobin, screening
+from tests.insider import Execute, connection
 from tests.integration.test_tamper_evidence import drop_triggers, table
 
 Where = tuple[int | None, str | None, int | None, str]
-Execute = Callable[..., list[tuple[Any, ...]]]
 
 RP101 = f"{STUDY}/RP-101"
 RP102 = f"{STUDY}/RP-102"
@@ -92,30 +89,10 @@ def cohort(store: Store, person_in: PersonFactory) -> Cohort:
     return Cohort(coordinator, positions)
 
 
-@contextmanager
-def database(store: Store) -> Iterator[Execute]:
-    """A connection of its own to the store's database; what it does is committed at the end.
-
-    Statements are written with ``?`` placeholders (psycopg's ``%s`` on PostgreSQL).
-    """
-    url = store.settings.database_url
-    if store.settings.is_sqlite:
-        with closing(sqlite3.connect(str(url.database))) as lite:
-
-            def execute_sqlite(statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-                return list(lite.execute(statement, params).fetchall())
-
-            yield execute_sqlite
-            lite.commit()
-        return
-    conninfo = f"host={url.host} port={url.port or 5432} user={url.username} dbname={url.database}"
-    with psycopg.connect(conninfo) as connection:  # commits when the block ends without error
-
-        def execute_postgres(statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-            cursor = connection.execute(statement.replace("?", "%s"), params)  # type: ignore[arg-type]
-            return list(cursor.fetchall()) if cursor.description else []
-
-        yield execute_postgres
+def database(store: Store) -> AbstractContextManager[Execute]:
+    """A connection of its own to the store's database, as an insider's
+    (:func:`tests.insider.connection`); what it does is committed at the end."""
+    return connection(store.settings.database_url)
 
 
 def position_column(store: Store) -> str:
