@@ -445,6 +445,21 @@ def haemoglobin(
     }
 
 
+def haemoglobin_correction(entry: int = 3, old: str = "7.2", new: str = "7.4") -> dict[str, Any]:
+    """The data of an ``EntryCorrected`` of blood count ``entry``'s haemoglobin (g/dL)."""
+    return {
+        "entry": entry,
+        "entry_kind": "BloodCountRecorded",
+        "changes": {
+            "results": {
+                "old": {"haemoglobin": {"value": old, "unit": "g/dL"}},
+                "new": {"haemoglobin": {"value": new, "unit": "g/dL"}},
+            }
+        },
+        "reason": "transcription error",
+    }
+
+
 def infusion(number: int = 1, dose: str = "2.7", given_at: str | None = None) -> dict[str, Any]:
     """The data of MSC infusion ``number`` of a weekly schedule from 10 March 2011."""
     vital_signs = {

@@ -27,7 +27,7 @@ from projections.audit_trail import Period
 from signatures.keys import public_key_from_text
 from signatures.receipts import verify_receipt
 from tests.access.conftest import Clock, assert_problem, make_person, token_for
-from tests.conftest import STUDY, Person, consent, haemoglobin, screening
+from tests.conftest import STUDY, Person, consent, haemoglobin, haemoglobin_correction, screening
 from tests.e2e.conftest import SUBJECT, Site
 from tests.reports.test_documents import page_texts
 
@@ -288,17 +288,7 @@ def test_an_unknown_subject_is_not_found(trial: Trial) -> None:
 
 def test_a_record_changed_since_it_was_read_is_refused(trial: Trial) -> None:
     read = trial.record_hashes()[3]
-    correction = {
-        "entry": 3,
-        "entry_kind": "BloodCountRecorded",
-        "changes": {
-            "results": {
-                "old": {"haemoglobin": {"value": "7.2", "unit": "g/dL"}},
-                "new": {"haemoglobin": {"value": "7.4", "unit": "g/dL"}},
-            }
-        },
-        "reason": "transcription error",
-    }
+    correction = haemoglobin_correction()
     assert trial.site.submit(trial.coordinator, "EntryCorrected", correction).status_code == 201
 
     response = trial.sign([3], hashes={3: read})
@@ -351,17 +341,7 @@ def test_a_malformed_record_hash_is_a_validation_error(trial: Trial) -> None:
 
 
 def correct_haemoglobin(trial: Trial) -> None:
-    correction = {
-        "entry": 3,
-        "entry_kind": "BloodCountRecorded",
-        "changes": {
-            "results": {
-                "old": {"haemoglobin": {"value": "7.2", "unit": "g/dL"}},
-                "new": {"haemoglobin": {"value": "7.4", "unit": "g/dL"}},
-            }
-        },
-        "reason": "transcription error",
-    }
+    correction = haemoglobin_correction()
     response = trial.site.submit(trial.coordinator, "EntryCorrected", correction)
     assert response.status_code == 201, response.get_data(as_text=True)
 

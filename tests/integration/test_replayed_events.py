@@ -25,7 +25,15 @@ from infrastructure.packets.build import PacketSignatory, build_packet
 from infrastructure.packets.verify import verify_packet
 from tests.access.conftest import make_person
 from tests.cli_stores import sealtrail
-from tests.conftest import STUDY, Person, PersonFactory, consent, haemoglobin, screening
+from tests.conftest import (
+    STUDY,
+    Person,
+    PersonFactory,
+    consent,
+    haemoglobin,
+    haemoglobin_correction,
+    screening,
+)
 from tests.e2e.conftest import Site
 from tests.insider import append_copy
 
@@ -33,17 +41,7 @@ RP101 = f"{STUDY}/RP-101"
 RP102 = f"{STUDY}/RP-102"
 LEGACY_STORE = Path(__file__).parent.parent / "fixtures" / "legacy-store"
 
-CORRECTION = {
-    "entry": 3,
-    "entry_kind": "BloodCountRecorded",
-    "changes": {
-        "results": {
-            "old": {"haemoglobin": {"value": "7.2", "unit": "g/dL"}},
-            "new": {"haemoglobin": {"value": "7.4", "unit": "g/dL"}},
-        }
-    },
-    "reason": "transcription error",
-}
+CORRECTION = haemoglobin_correction()
 
 
 def corrected_subject(store: Store, person_in: PersonFactory) -> Person:
