@@ -6,9 +6,7 @@ submissions do.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +15,8 @@ from click.testing import CliRunner, Result
 
 from api.cli import main
 from domain.account import Role
-from infrastructure.application import Training
 from infrastructure.bootstrap import Store
-from signatures.keys import generate_private_key, public_key_to_text
-from tests.conftest import ELIGIBLE, Person, make_settings, new_store, reader_env
+from tests.conftest import ELIGIBLE, Person, make_settings, new_store, open_person, reader_env
 
 SUBJECT = "RP-01"
 CORRECTED_ENTRY = 14  # a blood count, its haemoglobin corrected by entry 19
@@ -187,20 +183,7 @@ RECORDS: list[tuple[str, dict[str, Any]]] = [
 
 def coordinator_in(store: Store) -> Person:
     """A site coordinator of RP with a registered key."""
-    private_key = generate_private_key()
-    store.app.open_account(
-        user_id="coord1",
-        printed_name="Ana Souza",
-        role=Role.SITE_COORDINATOR,
-        sites=("RP",),
-        training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
-    )
-    store.app.register_key(
-        user_id="coord1", public_key=public_key_to_text(private_key.public_key())
-    )
-    return Person(
-        "coord1", "Ana Souza", private_key, password=f"pw-{uuid.uuid4().hex}", store=store
-    )
+    return open_person(store, "coord1")
 
 
 @pytest.fixture(scope="module")
