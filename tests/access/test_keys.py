@@ -39,6 +39,19 @@ def wait_until(moment: datetime) -> None:
     time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + 0.01)
 
 
+def revoke(
+    store: Store, person: Person, admin: Admin, *, at: datetime | None, reason: str = "lost"
+) -> None:
+    """The administrator revokes the person's key from ``at`` (None: the next whole second)."""
+    store.app.revoke_key(
+        user_id=person.user_id,
+        key_id=person.key_id,
+        revoked_at=at,
+        reason=reason,
+        by=admin.signatory,
+    )
+
+
 def test_a_rotation_now_takes_effect_at_the_next_whole_second_after_the_events_before_it(
     timed: Store, coordinator: Person, any_admin: Admin
 ) -> None:
@@ -64,13 +77,7 @@ def test_a_revocation_now_takes_effect_at_the_next_whole_second(
     coordinator.record(timed, "RP-101", "Screened", screening())
     before = datetime.now(UTC)
 
-    timed.app.revoke_key(
-        user_id="coord1",
-        key_id=coordinator.key_id,
-        revoked_at=None,
-        reason="lost",
-        by=any_admin.signatory,
-    )
+    revoke(timed, coordinator, any_admin, at=None, reason="lost")
 
     end = timed.app.account("coord1").keys[coordinator.key_id].revoked_at
     assert end == before.replace(microsecond=0) + timedelta(seconds=1)
@@ -83,13 +90,7 @@ def test_a_write_checked_against_an_account_loaded_before_a_revocation_is_refuse
     # The account as a server worker loaded it to authenticate the request, before another
     # process revoked the key: the store must not admit the write on that stale copy.
     loaded_at_authentication = copy.deepcopy(timed.app.account("coord1"))
-    timed.app.revoke_key(
-        user_id="coord1",
-        key_id=coordinator.key_id,
-        revoked_at=None,
-        reason="lost",
-        by=any_admin.signatory,
-    )
+    revoke(timed, coordinator, any_admin, at=None, reason="lost")
     wait_until(timed.app.account("coord1").keys[coordinator.key_id].revoked_at)
     body = coordinator.body("RP-101", "Screened", screening())
 
@@ -119,9 +120,7 @@ def test_a_key_end_already_past_is_refused_unless_stated_as_retroactive(
             public_key=new_key()[1],
             rotated_at=past,
         )
-    timed.app.revoke_key(
-        user_id="coord1", key_id=person.key_id, revoked_at=past, reason="lost", by=admin.signatory
-    )
+    revoke(timed, person, admin, at=past, reason="lost")
 
     (revoked,) = [
         r.event for r in timed.app.account_history("coord1") if r.event.kind() == "KeyRevoked"
@@ -160,9 +159,7 @@ def test_a_revocation_in_the_future_takes_effect_at_its_stated_instant(
 ) -> None:
     person = make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
     at = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
-    timed.app.revoke_key(
-        user_id="coord1", key_id=person.key_id, revoked_at=at, reason="leaving", by=admin.signatory
-    )
+    revoke(timed, person, admin, at=at, reason="leaving")
 
     person.record(timed, "RP-101", "Screened", screening())
     time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()) + 0.2)
@@ -182,13 +179,7 @@ def test_a_revocation_dated_before_stored_events_makes_each_of_them_a_finding(
     time.sleep(1.1)
     person.record(timed, "RP-101", "ConsentObtained", consent())
 
-    timed.app.revoke_key(
-        user_id="coord1",
-        key_id=person.key_id,
-        revoked_at=compromised_at,
-        reason="key found on a shared drive",
-        by=admin.signatory,
-    )
+    revoke(timed, person, admin, at=compromised_at, reason="key found on a shared drive")
 
     # Recorded while the key was in force, disowned afterwards: named as such, not as an
     # event the store should have refused.
@@ -200,13 +191,7 @@ def test_a_write_with_a_revoked_key_is_refused_over_the_api(
 ) -> None:
     person = make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
     # Stated to the second, as revocations are signed: the current second, already begun.
-    timed.app.revoke_key(
-        user_id="coord1",
-        key_id=person.key_id,
-        revoked_at=datetime.now(UTC),
-        reason="lost",
-        by=admin.signatory,
-    )
+    revoke(timed, person, admin, at=datetime.now(UTC), reason="lost")
 
     response = site_client.submit(person, "Screened", screening())
 
@@ -215,9 +200,7 @@ def test_a_write_with_a_revoked_key_is_refused_over_the_api(
 
 def test_a_key_is_revoked_once_and_never_rotated_after(timed: Store, admin: Admin) -> None:
     person = make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
-    timed.app.revoke_key(
-        user_id="coord1", key_id=person.key_id, revoked_at=None, reason="lost", by=admin.signatory
-    )
+    revoke(timed, person, admin, at=None, reason="lost")
 
     with pytest.raises(KeyAlreadyRevoked):
         timed.app.revoke_key(
