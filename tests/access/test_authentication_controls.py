@@ -467,7 +467,7 @@ def test_a_token_expires_after_its_lifetime_whatever_the_activity(
     timed: Store, monitor: Person
 ) -> None:
     site = Site(timed)
-    site.app.config["TOKEN_LIFETIME_SECONDS"] = 1
+    site.config["TOKEN_LIFETIME_SECONDS"] = 1
     headers = bearer(site, monitor)
     time.sleep(2.1)
     response = site.client.get("/v1/me", headers=headers)

@@ -443,7 +443,7 @@ def test_an_expired_token_is_unauthenticated(
 
 def test_a_token_past_the_configured_lifetime_has_expired(store: Store, ana: Person) -> None:
     site = Site(store)
-    site.app.config["TOKEN_LIFETIME_SECONDS"] = 0
+    site.config["TOKEN_LIFETIME_SECONDS"] = 0
     token = site.token(ana)
     time.sleep(1.1)
 
@@ -622,7 +622,7 @@ def test_screening_an_already_screened_subject_is_a_conflict(
 
 
 def test_an_oversized_body_is_too_large(site: Site, screened: Person, unchanged: Unchanged) -> None:
-    limit = site.app.config["MAX_CONTENT_LENGTH"]
+    limit = site.config["MAX_CONTENT_LENGTH"]
     body = screened.body(SUBJECT, "BloodCountRecorded", haemoglobin())
     body["padding"] = "x" * limit
 
@@ -634,7 +634,7 @@ def test_an_oversized_body_is_too_large(site: Site, screened: Person, unchanged:
 
 
 def test_an_oversized_token_request_is_too_large(site: Site) -> None:
-    password = "x" * (site.app.config["MAX_CONTENT_LENGTH"] + 1)
+    password = "x" * (site.config["MAX_CONTENT_LENGTH"] + 1)
 
     response = site.client.post("/v1/auth/token", json={"username": "a", "password": password})
 
