@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from api.cli.progress import DEFAULT_INTERVAL_SECONDS, Progress, interval_seconds
+from infrastructure.bootstrap import open_store
 from tests.cli_stores import DEMO_EVENTS, data_manager_at, sealtrail
+from tests.conftest import make_settings, open_person
+from tests.reports.conftest import RECORDS, SUBJECT
 
 EVERY_TENTH_OF_A_SECOND = {"SEALTRAIL_PROGRESS_SECONDS": "0.1"}
 LINE = re.compile(r"^(?P<label>[a-z ]+): (?P<doing>.+), (?P<seconds>\d+) s so far$")
@@ -66,25 +69,39 @@ def test_a_wrong_interval_is_one_line_and_exit_2(demo_home: Path) -> None:
     assert len(done.stderr.splitlines()) == 1
 
 
-@pytest.mark.slow
+@pytest.fixture
+def followed_home(home: Path) -> Path:
+    """An initialised store holding one followed subject with a serious adverse event: its
+    packet has every kind of PDF, drawn in a second or two (the demonstration's take half a
+    minute, which the README's tour and the packet's console test already spend)."""
+    store = open_store(make_settings(home))
+    try:
+        coordinator = open_person(store, "coord1")
+        for kind, data in RECORDS:
+            coordinator.record(store, SUBJECT, kind, data)
+    finally:
+        store.close()
+    return home
+
+
 def test_packet_build_and_verify_off_a_terminal_print_their_step_every_interval(
-    demo_home: Path,
+    followed_home: Path,
 ) -> None:
-    packet = demo_home / "packet.zip"
+    packet = followed_home / "packet.zip"
     built = sealtrail(
         *("packet", "build", "--as", "dm1", "--out", str(packet)),
-        home=demo_home,
-        extra_env={**data_manager_at(demo_home), **EVERY_TENTH_OF_A_SECOND},
+        home=followed_home,
+        extra_env={**data_manager_at(followed_home), **EVERY_TENTH_OF_A_SECOND},
     )
 
     assert built.returncode == 0, built.stderr
     doing = progress_lines(built.stderr, "packet build")
-    # Drawing the PDFs calls back nothing for seconds; the timer still prints, many times.
+    # Drawing the PDFs calls back nothing for a while; the timer still prints, many times.
     drawing = [line for line in doing if line.startswith("drawing ") and "PDFs" in line]
     assert len(drawing) >= 3, built.stderr
 
     checked = sealtrail(
-        "packet", "verify", str(packet), home=demo_home, extra_env=EVERY_TENTH_OF_A_SECOND
+        "packet", "verify", str(packet), home=followed_home, extra_env=EVERY_TENTH_OF_A_SECOND
     )
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
