@@ -167,17 +167,19 @@ def store_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest)
 
 
 class Copies:
-    """Copies of one PostgreSQL database, made and dropped on a thread of their own.
+    """Copies of one PostgreSQL database, made and dropped on threads of their own.
 
     ``CREATE DATABASE ... TEMPLATE`` and ``DROP DATABASE`` each take from a tenth of a second to
     over a second, mostly waiting on the server's disk; one copy is made ahead while a test
-    runs and a test's copy is dropped while the next runs, so tests seldom wait for either.
+    runs, and a test's copy is dropped on another thread, so that the next copy is never made
+    behind a drop and tests seldom wait for either.
     """
 
     def __init__(self, template: str) -> None:
         self.template = template
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="postgres-copies")
-        self._next: Future[str] | None = self._thread.submit(self._create)
+        self._maker = ThreadPoolExecutor(1, thread_name_prefix="postgres-copies")
+        self._dropper = ThreadPoolExecutor(1, thread_name_prefix="postgres-drops")
+        self._next: Future[str] | None = self._maker.submit(self._create)
         self._drops: list[Future[None]] = []
 
     def _create(self) -> str:
@@ -189,24 +191,25 @@ class Copies:
         """A new copy's name; its owner gives it back."""
         assert self._next is not None, "taken after close"
         name = self._next.result()
-        self._next = self._thread.submit(self._create)
+        self._next = self._maker.submit(self._create)
         return name
 
     def give_back(self, name: str) -> None:
-        """Drop the copy (later, on the thread)."""
+        """Drop the copy (later, on the dropping thread)."""
         drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-        self._drops.append(self._thread.submit(admin_sql, drop))
+        self._drops.append(self._dropper.submit(admin_sql, drop))
 
     def settle(self) -> None:
-        """Wait for what the thread was given so far (the drops of copies given back)."""
-        self._thread.submit(lambda: None).result()
+        """Wait for what the threads were given so far (the drops of copies given back)."""
+        self._dropper.submit(lambda: None).result()
 
     def close(self) -> None:
         """Drop the copy made ahead and wait for every drop (a failed one fails here)."""
         if self._next is not None:
             self.give_back(self._next.result())
             self._next = None
-        self._thread.shutdown(wait=True)
+        self._maker.shutdown(wait=True)
+        self._dropper.shutdown(wait=True)
         for drop in self._drops:
             drop.result()
 
