@@ -333,11 +333,13 @@ def upgrade_view_tables(engine: Engine) -> None:
     """Drop the view tables of an older store whose rows carry no seal, and forget their
     positions: the runner builds them again, sealed, from the log (a view is derived data)."""
     inspector = inspect(engine)
+    # One catalog query for every view table (this runs whenever a process opens the store).
+    stored = inspector.get_multi_columns(filter_names=[table.name for table in VIEW_TABLES])
     unsealed = [
         table
         for table in VIEW_TABLES
-        if inspector.has_table(table.name)
-        and "seal" not in {column["name"] for column in inspector.get_columns(table.name)}
+        if (None, table.name) in stored
+        and "seal" not in {column["name"] for column in stored[(None, table.name)]}
     ]
     if not unsealed:
         return
