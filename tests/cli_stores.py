@@ -10,11 +10,14 @@ import os
 import shutil
 import subprocess
 import sys
+import traceback
 from functools import cache
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from api.cli import main
 from domain.account import Role
 from infrastructure.bootstrap import open_store
 
@@ -43,19 +46,28 @@ def sealtrail(
     stdin: str | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    """``sealtrail ARGS`` with the store under ``home`` (on the database ``url``), as a user
+    runs it: only the ``SEALTRAIL_*`` variables given, the output and exit status it gives.
+
+    Run in this process by click's test runner (the same command, with its own environment,
+    standard streams and exit status): a new Python process spent over a second importing
+    before each command. Tests that need a process boundary (a server, a kill, concurrent
+    writers, the regulator's machine) start ``SEALTRAIL`` themselves.
+    """
+    # The tests' own SEALTRAIL_TEST_* stay: other threads of this process read them meanwhile.
+    env: dict[str, str | None] = {
+        key: None
+        for key in os.environ
+        if key.startswith("SEALTRAIL_") and not key.startswith("SEALTRAIL_TEST_")
+    }
     env.update(extra_env or {})
     env["SEALTRAIL_HOME"] = str(home)
     env["SEALTRAIL_DATABASE_URL"] = url or f"sqlite:///{home / 'store.sqlite3'}"
-    return subprocess.run(
-        [SEALTRAIL, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=120,
-        check=False,
-    )
+    done = CliRunner().invoke(main, list(args), env=env, input=stdin)
+    stderr = done.stderr
+    if done.exception is not None and not isinstance(done.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(done.exception))
+    return subprocess.CompletedProcess([SEALTRAIL, *args], done.exit_code, done.stdout, stderr)
 
 
 ADMIN_PASSWORD = "the store keeper's own passphrase"
