@@ -239,3 +239,18 @@ def test_a_person_of_another_site_is_not_told_when_the_subject_was_first_recorde
 
     assert done.returncode == 1
     assert done.stderr == NOT_SCREENED
+
+
+def test_a_subject_code_with_a_trailing_newline_names_no_subject(
+    corrected_sqlite: Corrected,
+) -> None:
+    # "RP-101\n" is not a code: not the subject RP-101, and not a second subject beside it.
+    auditor = reader_env(corrected_sqlite.store, Role.AUDITOR)
+    asked = ("--as-of", corrected_sqlite.second_after("count"))
+
+    done = sealtrail(corrected_sqlite, "--subject", f"{SUBJECT}\n", *asked, person=auditor)
+
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("sealtrail: Subject not found: ")
+    assert done.stderr.endswith("has not been screened\n")
