@@ -16,8 +16,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from api.store import get_store
 from domain.account import Account
-from infrastructure.credentials import AuthenticationFailed
-from infrastructure.server_key import token_secret
+from infrastructure.identity.credentials import AuthenticationFailed
+from infrastructure.identity.server_key import token_secret
 
 SALT = "sealtrail-bearer-token"
 

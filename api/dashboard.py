@@ -24,7 +24,7 @@ from api.schemas.outcomes import OutcomeQuerySchema
 from api.store import get_store
 from api.subjects import readable_subject
 from domain.permissions import Action, check_may
-from infrastructure.study_reports import served_study
+from infrastructure.views.study_reports import served_study
 
 blp = Blueprint("dashboard", __name__, url_prefix="/v1", description="Study views")
 

@@ -30,13 +30,13 @@ from infrastructure.application import (
     AccountNotFound,
     IdempotencyKeyReused,
 )
-from infrastructure.checkpoints import ProofNotAvailable
-from infrastructure.credentials import AuthenticationFailed, PasswordRejected
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
-from infrastructure.outage import STORE_OUTAGES, outage_cause
+from infrastructure.identity.credentials import AuthenticationFailed, PasswordRejected
 from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.settings import Settings
-from infrastructure.views import ViewNotVerified
+from infrastructure.store.checkpoints import ProofNotAvailable
+from infrastructure.store.outage import STORE_OUTAGES, outage_cause
+from infrastructure.views.tables import ViewNotVerified
 from signatures.errors import VerificationError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"

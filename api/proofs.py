@@ -24,7 +24,7 @@ from api.schemas.proofs import (
 )
 from api.store import get_store
 from domain.permissions import check_may_read_log_evidence
-from infrastructure.checkpoints import ProofNotAvailable, encode_hash
+from infrastructure.store.checkpoints import ProofNotAvailable, encode_hash
 
 checkpoints_blp = Blueprint(
     "checkpoints", __name__, url_prefix="/v1/checkpoints", description="Signed checkpoints"

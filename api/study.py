@@ -12,7 +12,7 @@ from api.auth import login_required
 from api.schemas.outcomes import OutcomeQuerySchema, OutcomeTableSchema
 from api.store import get_store
 from domain.permissions import Action, check_may
-from infrastructure.study_reports import study_outcomes
+from infrastructure.views.study_reports import study_outcomes
 
 blp = Blueprint("study", __name__, url_prefix="/v1/study", description="Study outcomes")
 

@@ -19,7 +19,7 @@ from domain.attribution import signer_of
 from domain.permissions import readable_subject as readable_subject_of
 from domain.subject import Subject, subject_stream
 from domain.wire import instant_from_wire, instant_to_wire
-from infrastructure.replay import MAX_POSITION, end_of_day, replayer_for
+from infrastructure.views.replay import MAX_POSITION, end_of_day, replayer_for
 from projections.subject_summary import record_signatures
 
 T = TypeVar("T")

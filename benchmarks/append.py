@@ -59,7 +59,7 @@ from domain.subject import Sex
 from domain.wire import instant_to_wire
 from infrastructure.application import Submission, Training
 from infrastructure.bootstrap import Store, open_store
-from infrastructure.server_key import create_server_key
+from infrastructure.identity.server_key import create_server_key
 from infrastructure.settings import Settings
 from signatures.authorship import sign_body
 from signatures.canonical import canonicalize

@@ -49,9 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import verify as bench_verify
 
 from infrastructure.bootstrap import open_store
+from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.build import build_packet
 from infrastructure.packets.verify import verify_packet
-from infrastructure.sponsor_key import open_sponsor_account
 from signatures.authorship import decode_signature
 from signatures.keys import public_key_from_text, raw_public_key
 

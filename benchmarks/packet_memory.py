@@ -43,9 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import verify as bench_verify
 
 from infrastructure.bootstrap import open_store
+from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.build import build_packet
 from infrastructure.settings import Settings
-from infrastructure.sponsor_key import open_sponsor_account
 
 CHILD = """
 import sys, tracemalloc

@@ -59,9 +59,9 @@ from domain.signed import stream_id  # noqa: E402
 from domain.wire import instant_to_wire  # noqa: E402
 from infrastructure.application import Submission, Training  # noqa: E402
 from infrastructure.bootstrap import Store, open_store  # noqa: E402
-from infrastructure.replay import SubjectReplayer  # noqa: E402
-from infrastructure.server_key import create_server_key  # noqa: E402
+from infrastructure.identity.server_key import create_server_key  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
+from infrastructure.views.replay import SubjectReplayer  # noqa: E402
 from projections.subject_summary import summarise  # noqa: E402
 from signatures.authorship import sign_body  # noqa: E402
 from signatures.keys import generate_private_key, key_id, public_key_to_text  # noqa: E402

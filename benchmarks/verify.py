@@ -71,11 +71,11 @@ from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Related
 from domain.wire import instant_to_wire, to_wire
 from infrastructure.application import Submission, Training
 from infrastructure.bootstrap import Store, open_store
-from infrastructure.event_store import SealedEventStore
-from infrastructure.log_reader import open_log_reader
-from infrastructure.server_key import create_server_key
+from infrastructure.identity.server_key import create_server_key
 from infrastructure.settings import Settings
-from infrastructure.verification import EventChecker, LogVerifier, VerificationReport
+from infrastructure.store.event_store import SealedEventStore
+from infrastructure.store.log_reader import open_log_reader
+from infrastructure.verification.verifier import EventChecker, LogVerifier, VerificationReport
 from signatures.authorship import sign_body
 from signatures.keys import (
     generate_private_key,

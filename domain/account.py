@@ -25,7 +25,7 @@ from signatures.keys import key_id, public_key_from_text
 SYSTEM_USER = "system"
 """The server itself: signs receipts, ``sealtrail init`` and what it observes (lockouts)."""
 SPONSOR_ACCOUNT = "sponsor"
-"""The account of the sponsor's packet-signing key (infrastructure/sponsor_key.py)."""
+"""The account of the sponsor's packet-signing key (infrastructure/identity/sponsor_key.py)."""
 
 
 class Role(Enum):

@@ -26,15 +26,15 @@ from infrastructure.application import (
     Submission,
     Training,
 )
-from infrastructure.authentication_log import AuthenticationLogBook
-from infrastructure.credentials import (
+from infrastructure.errors import ConfigurationError
+from infrastructure.identity.authentication_log import AuthenticationLogBook
+from infrastructure.identity.credentials import (
     AuthenticationFailed,
     CredentialStore,
     Session,
     StoredPassword,
     one_time_password,
 )
-from infrastructure.errors import ConfigurationError
 
 Clock = Callable[[], datetime]
 

@@ -55,13 +55,13 @@ from domain.protocol import protocol_for
 from domain.signed import SignedAggregate, check_signed_version, stream_id
 from domain.subject import RECORDERS, Subject, subject_stream
 from domain.wire import instant_to_wire, to_wire
-from infrastructure.backends import log_positions, protect_tables
-from infrastructure.checkpoints import CheckpointKeeper
-from infrastructure.event_store import KNOWN_ACCOUNTS, SealedEventStore
-from infrastructure.merkle_log import APPEND_ONLY_TABLES
-from infrastructure.server_key import ServerKey
+from infrastructure.identity.server_key import ServerKey
 from infrastructure.settings import APPLICATION_NAME, Settings
-from infrastructure.transcodings import register_domain_transcodings
+from infrastructure.store.backends import log_positions, protect_tables
+from infrastructure.store.checkpoints import CheckpointKeeper
+from infrastructure.store.event_store import KNOWN_ACCOUNTS, SealedEventStore
+from infrastructure.store.merkle_log import APPEND_ONLY_TABLES
+from infrastructure.store.transcodings import register_domain_transcodings
 from signatures.authorship import sign_body
 from signatures.errors import VerificationError
 from signatures.keys import key_id, public_key_from_text, public_key_to_text

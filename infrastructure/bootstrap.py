@@ -13,19 +13,23 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
 
 from domain.account import server_anchor
-from infrastructure import merkle_log
 from infrastructure.access import AccessControl, AccessPolicy
 from infrastructure.application import SealTrail
-from infrastructure.checkpoints import CheckpointKeeper, store_origin
-from infrastructure.credentials import CredentialStore
 from infrastructure.errors import StoreUnavailable
-from infrastructure.log_reader import log_infrastructure
-from infrastructure.schema_lock import schema_changes_serialised
-from infrastructure.server_key import load_server_key, load_server_public_key, view_seal_key
+from infrastructure.identity.credentials import CredentialStore
+from infrastructure.identity.server_key import (
+    load_server_key,
+    load_server_public_key,
+    view_seal_key,
+)
 from infrastructure.settings import Settings
-from infrastructure.transcodings import domain_mapper
-from infrastructure.verification import RANGE, LogVerifier
-from infrastructure.views import SubjectSummaryView, ViewSeal, create_view_engine
+from infrastructure.store import merkle_log
+from infrastructure.store.checkpoints import CheckpointKeeper, store_origin
+from infrastructure.store.log_reader import log_infrastructure
+from infrastructure.store.schema_lock import schema_changes_serialised
+from infrastructure.store.transcodings import domain_mapper
+from infrastructure.verification.verifier import RANGE, LogVerifier
+from infrastructure.views.tables import SubjectSummaryView, ViewSeal, create_view_engine
 from signatures.keys import key_id, public_key_to_text
 
 UNAVAILABLE = (

@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from infrastructure.errors import ConfigurationError
-from infrastructure.postgres_pool import eventsourcing_settings
+from infrastructure.store.postgres_pool import eventsourcing_settings
 
 DEFAULT_DATABASE_URL = "sqlite:///var/sealtrail.sqlite3"
 DEFAULT_HOME = "./var"
@@ -93,13 +93,15 @@ class Settings:
             assert url.database is not None
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "APPLICATION_RECORDER_TOPIC": "infrastructure.merkle_log:SealedSQLiteRecorder",
+                "APPLICATION_RECORDER_TOPIC": (
+                    "infrastructure.store.merkle_log:SealedSQLiteRecorder"
+                ),
                 "SQLITE_DBNAME": url.database,
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         return {
-            "PERSISTENCE_MODULE": "infrastructure.postgres_pool:SealedPostgresFactory",
-            "APPLICATION_RECORDER_TOPIC": "infrastructure.merkle_log:SealedPostgresRecorder",
+            "PERSISTENCE_MODULE": "infrastructure.store.postgres_pool:SealedPostgresFactory",
+            "APPLICATION_RECORDER_TOPIC": "infrastructure.store.merkle_log:SealedPostgresRecorder",
             "POSTGRES_DBNAME": url.database or "postgres",
             "POSTGRES_HOST": url.host or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),

@@ -34,7 +34,7 @@ from domain.account import Role
 from domain.wire import instant_to_wire
 from infrastructure.application import Training
 from infrastructure.bootstrap import Store, open_store
-from infrastructure.server_key import create_server_key
+from infrastructure.identity.server_key import create_server_key
 from infrastructure.settings import Settings
 from signatures.authorship import sign_body
 from signatures.keys import generate_private_key, key_id, public_key_to_text

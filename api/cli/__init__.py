@@ -28,16 +28,16 @@ from domain.subject import SIGNATURE_MEANINGS
 from infrastructure.application import SealTrail
 from infrastructure.bootstrap import Store, log_verifier, open_store
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
-from infrastructure.server_key import (
+from infrastructure.identity.server_key import (
     check_no_key_to_overwrite,
     create_server_key,
     server_key_exists,
 )
+from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.settings import Settings
-from infrastructure.sponsor_key import open_sponsor_account
-from infrastructure.store_checks import check_writable
-from infrastructure.verification import ExternalCheckpoint
-from infrastructure.views import ViewNotVerified
+from infrastructure.store.init_checks import check_writable
+from infrastructure.verification.verifier import ExternalCheckpoint
+from infrastructure.views.tables import ViewNotVerified
 from signatures.errors import VerificationError
 
 F = TypeVar("F", bound=Callable[..., Any])

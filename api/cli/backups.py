@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from infrastructure.backup import back_up
 from infrastructure.bootstrap import Store
+from infrastructure.store.backup import back_up
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 

@@ -19,8 +19,8 @@ import click
 
 from api.cli.progress import progress
 from infrastructure.bootstrap import Store
-from infrastructure.projection_runner import subscriber
-from infrastructure.views import ProjectedViews
+from infrastructure.views.projection_runner import subscriber
+from infrastructure.views.tables import ProjectedViews
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 

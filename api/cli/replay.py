@@ -17,8 +17,8 @@ from domain.permissions import readable_subject
 from domain.subject import subject_stream
 from domain.wire import instant_from_wire
 from infrastructure.bootstrap import Store
-from infrastructure.replay import MAX_POSITION, Replayed, end_of_day, replayer_for
-from infrastructure.study_reports import served_study
+from infrastructure.views.replay import MAX_POSITION, Replayed, end_of_day, replayer_for
+from infrastructure.views.study_reports import served_study
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 

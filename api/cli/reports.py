@@ -23,7 +23,7 @@ from api.schemas.fields import is_code
 from domain.permissions import Action, check_may, readable_subject
 from domain.subject import subject_stream
 from infrastructure.bootstrap import Store
-from infrastructure.study_reports import served_study, study_outcomes
+from infrastructure.views.study_reports import served_study, study_outcomes
 from projections.audit_trail import Period
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]

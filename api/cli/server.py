@@ -8,8 +8,8 @@ import psycopg
 from gunicorn.app.base import BaseApplication
 
 from infrastructure.errors import ConfigurationError, StoreUnavailable
-from infrastructure.postgres_pool import beyond_max_connections
 from infrastructure.settings import Settings
+from infrastructure.store.postgres_pool import beyond_max_connections
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

@@ -18,8 +18,8 @@ from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
 from infrastructure.settings import Settings
-from infrastructure.transcodings import register_domain_transcodings
-from infrastructure.write_turns import WriteTurns
+from infrastructure.store.transcodings import register_domain_transcodings
+from infrastructure.store.write_turns import WriteTurns
 
 SEALTRAIL_PACKAGES = ("api.", "domain.", "infrastructure.", "projections.", "signatures.")
 
@@ -34,7 +34,7 @@ class PlainApplication(Application[uuid.UUID]):
 
 class TurnTakingSQLiteRecorder(SQLiteApplicationRecorder):
     """eventsourcing's SQLite recorder, its writers queued as sealtrail's are
-    (:mod:`infrastructure.write_turns`), so that several processes writing at once do not
+    (:mod:`infrastructure.store.write_turns`), so that several processes writing at once do not
     sleep in SQLite's busy handler beside a free database."""
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:

@@ -22,7 +22,6 @@ from domain.errors import SubjectNotFound
 from domain.protocol import protocol_for
 from domain.subject import Subject, subject_stream
 from infrastructure.bootstrap import Store
-from infrastructure.checkpoints import SealedCheckpoint
 from infrastructure.documents import pdf, renderings
 from infrastructure.documents.certificate import DocumentSigner, document_signer
 from infrastructure.documents.renderings import (
@@ -31,7 +30,8 @@ from infrastructure.documents.renderings import (
     LogTie,
 )
 from infrastructure.documents.signing import sign_pdf
-from infrastructure.study_reports import served_study
+from infrastructure.store.checkpoints import SealedCheckpoint
+from infrastructure.views.study_reports import served_study
 from projections.audit_trail import AuditRow, Period, audit_rows
 from projections.conep import (
     Document,

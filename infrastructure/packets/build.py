@@ -24,8 +24,8 @@ from domain.account import SPONSOR_ACCOUNT
 from domain.signed import SignedAggregate
 from domain.wire import recorded_instant
 from infrastructure.bootstrap import Store
-from infrastructure.checkpoints import SealedCheckpoint
 from infrastructure.documents.renderings import LogTie
+from infrastructure.identity.sponsor_key import load_sponsor_key
 from infrastructure.packets import contents
 from infrastructure.packets.archive import Manifest, ManifestSigner, write_zip
 from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
@@ -40,8 +40,8 @@ from infrastructure.packets.evidence import (
     PacketProof,
 )
 from infrastructure.packets.signer import check_may_sign_packets
-from infrastructure.sponsor_key import load_sponsor_key
-from infrastructure.study_reports import served_study
+from infrastructure.store.checkpoints import SealedCheckpoint
+from infrastructure.views.study_reports import served_study
 from projections.odm import check_odm_schema
 from signatures.authorship import sign_body
 from signatures.keys import key_id, public_key_to_text

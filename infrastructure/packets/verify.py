@@ -56,15 +56,6 @@ from domain.permissions import KeyCustodyViolated, check_logged_key_custody
 from domain.signed import SignedAggregate
 from domain.wire import RECORDED_FORMAT, recorded_instant
 from infrastructure.documents.renderings import LogTie
-from infrastructure.log_checks import (
-    EventFacts,
-    check_streams,
-    is_named,
-    named,
-    record_facts,
-    signed_body,
-    unplaced_signature,
-)
 from infrastructure.packets import contents
 from infrastructure.packets.archive import (
     Digest,
@@ -85,7 +76,16 @@ from infrastructure.packets.evidence import (
     PacketProof,
 )
 from infrastructure.packets.signer import check_may_sign_packets
-from infrastructure.transcodings import domain_mapper
+from infrastructure.store.transcodings import domain_mapper
+from infrastructure.verification.log_checks import (
+    EventFacts,
+    check_streams,
+    is_named,
+    named,
+    record_facts,
+    signed_body,
+    unplaced_signature,
+)
 from signatures.authorship import verify_signature
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError

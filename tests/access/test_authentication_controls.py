@@ -20,9 +20,9 @@ from infrastructure.access import (
     SessionExpired,
 )
 from infrastructure.bootstrap import Store
-from infrastructure.credentials import AuthenticationFailed, PasswordRejected
 from infrastructure.errors import ConfigurationError
-from infrastructure.server_key import token_secret
+from infrastructure.identity.credentials import AuthenticationFailed, PasswordRejected
+from infrastructure.identity.server_key import token_secret
 from tests.access.conftest import (
     Admin,
     Clock,

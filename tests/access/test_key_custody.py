@@ -21,10 +21,10 @@ from domain.authorship import Authorship, authored
 from domain.permissions import KeyCustodyViolated
 from infrastructure.application import Signatory, account_body
 from infrastructure.bootstrap import Store
-from infrastructure.event_store import KNOWN_ACCOUNTS
+from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.build import PacketSignatory, build_packet
 from infrastructure.packets.verify import verify_packet
-from infrastructure.sponsor_key import open_sponsor_account
+from infrastructure.store.event_store import KNOWN_ACCOUNTS
 from signatures.authorship import sign_body
 from signatures.keys import key_id
 from tests.access.conftest import Admin, assert_problem, bearer, make_admin, make_person, new_key

@@ -11,7 +11,7 @@ from argon2 import extract_parameters
 from argon2.profiles import RFC_9106_LOW_MEMORY
 from sqlalchemy import select
 
-from infrastructure.credentials import credentials
+from infrastructure.identity.credentials import credentials
 from infrastructure.settings import Settings
 from tests.conftest import new_store, open_person
 

@@ -20,7 +20,7 @@ from domain.account import Account, Role
 from domain.authorship import Authorship, authored
 from domain.permissions import MATRIX, Action, NotPermitted, check_may
 from infrastructure.bootstrap import Store
-from infrastructure.sponsor_key import open_sponsor_account
+from infrastructure.identity.sponsor_key import open_sponsor_account
 from signatures.authorship import encode_signature
 from tests.access.conftest import Admin, bearer, make_admin, make_person
 from tests.conftest import BACKENDS, STUDY, Person, screening, store_on

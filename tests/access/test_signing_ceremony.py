@@ -16,7 +16,7 @@ from infrastructure.access import (
     SigningComponentsRequired,
 )
 from infrastructure.bootstrap import Store
-from infrastructure.credentials import AuthenticationFailed
+from infrastructure.identity.credentials import AuthenticationFailed
 from tests.access.conftest import Clock, make_person
 from tests.conftest import Person
 

@@ -23,7 +23,7 @@ from api.auth import SALT
 from domain.account import Role
 from domain.subject import subject_stream
 from infrastructure.bootstrap import Store
-from infrastructure.server_key import token_secret
+from infrastructure.identity.server_key import token_secret
 from signatures.errors import SignatureInvalid
 from signatures.keys import public_key_from_text
 from signatures.receipts import verify_receipt

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from infrastructure.postgres_pool import CONNECTIONS_PER_WORKER
+from infrastructure.store.postgres_pool import CONNECTIONS_PER_WORKER
 from tests.cli_stores import sealtrail
 from tests.resilience.harness import REPOSITORY, free_port
 from tests.service_account import (

@@ -18,9 +18,9 @@ from domain.authentication import SUCCEEDED, AuthenticationLog
 from domain.authorship import Authorship, authored
 from domain.wire import instant_to_wire, to_wire
 from infrastructure.application import SYSTEM_PRINTED_NAME
-from infrastructure.authentication_log import OLD_TABLE
 from infrastructure.bootstrap import Store, open_store
-from infrastructure.credentials import AuthenticationFailed
+from infrastructure.identity.authentication_log import OLD_TABLE
+from infrastructure.identity.credentials import AuthenticationFailed
 from signatures.authorship import sign_body
 from signatures.keys import generate_private_key, key_id
 from tests.conftest import STUDY, PersonFactory

@@ -33,7 +33,7 @@ from domain.subject_facts import (
 )
 from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Relatedness
 from infrastructure.bootstrap import Store
-from infrastructure.study_reports import study_outcomes
+from infrastructure.views.study_reports import study_outcomes
 from tests.access.conftest import make_person
 from tests.cli_stores import person_at, sealtrail
 from tests.conftest import make_settings, new_store

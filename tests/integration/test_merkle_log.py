@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from infrastructure.bootstrap import Store, open_store
-from infrastructure.merkle_log import StoredTree, merkle_nodes
 from infrastructure.settings import Settings
+from infrastructure.store.merkle_log import StoredTree, merkle_nodes
 from signatures.checkpoint import verify_checkpoint
 from signatures.merkle import InMemoryTree, leaf_hash, verify_consistency, verify_inclusion
 from tests.conftest import (

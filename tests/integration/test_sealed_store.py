@@ -19,7 +19,7 @@ from domain.subject import Subject
 from domain.wire import instant_to_wire
 from infrastructure.application import IdempotencyKeyReused, VersionConflict
 from infrastructure.bootstrap import Store
-from infrastructure.event_store import UnsignedEventRefused
+from infrastructure.store.event_store import UnsignedEventRefused
 from signatures.errors import (
     ChainBroken,
     ContentMismatch,

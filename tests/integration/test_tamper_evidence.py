@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from infrastructure.bootstrap import Store
-from infrastructure.verification import Finding
+from infrastructure.verification.verifier import Finding
 from tests.conftest import PersonFactory, consent, haemoglobin, screening
 
 SQLITE_TABLE = "stored_events"

@@ -38,8 +38,8 @@ from domain.authorship import authored
 from domain.signed import stream_id
 from domain.subject import RECORDERS
 from infrastructure.bootstrap import Store
-from infrastructure.merkle_log import APPEND_ONLY_TABLES
-from infrastructure.verification import ExternalCheckpoint, Finding
+from infrastructure.store.merkle_log import APPEND_ONLY_TABLES
+from infrastructure.verification.verifier import ExternalCheckpoint, Finding
 from signatures.keys import generate_private_key
 from signatures.merkle import InMemoryTree
 from tests.cli_stores import sealtrail

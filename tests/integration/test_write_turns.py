@@ -1,4 +1,5 @@
-"""SQLite writers take turns on a lock file beside the database (infrastructure.write_turns)."""
+"""SQLite writers take turns on a lock file beside the database
+(infrastructure.store.write_turns)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from pathlib import Path
 
 from infrastructure.bootstrap import Store
-from infrastructure.write_turns import LOCK_SUFFIX, WriteTurns
+from infrastructure.store.write_turns import LOCK_SUFFIX, WriteTurns
 from tests.conftest import PersonFactory, screening
 
 TRY_LOCK = """

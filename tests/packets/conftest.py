@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from infrastructure.identity.sponsor_key import PRIVATE_KEY_FILE
 from infrastructure.packets.archive import Manifest, write_zip
 from infrastructure.packets.evidence import MANIFEST, MANIFEST_SIGNATURE
-from infrastructure.sponsor_key import PRIVATE_KEY_FILE
 from signatures.authorship import sign_body
 from signatures.keys import private_key_from_pem
 from tests.cli_stores import data_manager_at, sealtrail

@@ -15,9 +15,9 @@ import pytest
 
 from domain.account import Role
 from infrastructure.bootstrap import Store
+from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.build import build_packet
 from infrastructure.packets.verify import verify_packet
-from infrastructure.sponsor_key import open_sponsor_account
 from projections.csv_file import as_written, csv_bytes, neutralised
 from tests.conftest import PersonFactory, consent, eligibility, enrolment, screening
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from infrastructure.identity.sponsor_key import PRIVATE_KEY_FILE
 from infrastructure.packets.archive import MAX_INFLATION, READ_CHUNK, PacketZip, split_lines
 from infrastructure.packets.build import build_packet
 from infrastructure.packets.verify import (
@@ -28,7 +29,6 @@ from infrastructure.packets.verify import (
     _text_lines,
     verify_packet,
 )
-from infrastructure.sponsor_key import PRIVATE_KEY_FILE
 from signatures.keys import private_key_from_pem
 from tests.conftest import make_settings, new_store, open_person
 from tests.packets.conftest import BuiltPacket, tampered

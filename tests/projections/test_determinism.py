@@ -17,7 +17,7 @@ from api.submissions import submission_from
 from domain.account import Role
 from infrastructure.application import Training
 from infrastructure.bootstrap import Store
-from infrastructure.views import audit_index
+from infrastructure.views.tables import audit_index
 from signatures.keys import generate_private_key, public_key_to_text
 from tests.conftest import Person, PersonFactory, make_settings, new_store
 from tests.projections.conftest import course, record_all

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from infrastructure.bootstrap import Store
-from infrastructure.projection_runner import view_tracking
-from infrastructure.views import subject_summary
+from infrastructure.views.projection_runner import view_tracking
+from infrastructure.views.tables import subject_summary
 from tests.conftest import PersonFactory
 from tests.projections.conftest import course, record_all
 

@@ -21,7 +21,7 @@ from domain.subject import EVENT_CLASSES, Subject
 from domain.vocabulary import DeviationCategory
 from domain.wire import recorded_instant
 from infrastructure.bootstrap import Store
-from infrastructure.log_reader import open_log_reader
+from infrastructure.store.log_reader import open_log_reader
 from projections.odm import (
     CHANGE_KINDS,
     OdmExportRefused,

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import BigInteger, Column, Connection, MetaData, Table, func, select
 
 from infrastructure.bootstrap import Store, open_store
-from infrastructure.projection_runner import Applied, view_tracking
-from infrastructure.views import ProjectedViews, default_views, subject_summary
+from infrastructure.views.projection_runner import Applied, view_tracking
+from infrastructure.views.tables import ProjectedViews, default_views, subject_summary
 from tests.conftest import PersonFactory
 from tests.projections.conftest import course, record_all
 

@@ -13,7 +13,7 @@ from domain.account import Role
 from domain.errors import SubjectNotFound
 from domain.signed import stream_id
 from domain.wire import instant_from_wire
-from infrastructure.replay import (
+from infrastructure.views.replay import (
     SubjectNotYetRecorded,
     SubjectReplayer,
     replay_cache,

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from api.cli import main
 from domain.account import Role
 from infrastructure.bootstrap import Store
-from infrastructure.sponsor_key import open_sponsor_account
+from infrastructure.identity.sponsor_key import open_sponsor_account
 from tests.conftest import reader_env
 from tests.reports.conftest import SUBJECT
 

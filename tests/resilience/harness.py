@@ -34,9 +34,9 @@ from domain.signed import stream_id
 from domain.wire import instant_to_wire
 from infrastructure.application import Training
 from infrastructure.bootstrap import Store, open_store
-from infrastructure.merkle_log import merkle_leaves
-from infrastructure.server_key import create_server_key, server_key_exists
+from infrastructure.identity.server_key import create_server_key, server_key_exists
 from infrastructure.settings import Settings
+from infrastructure.store.merkle_log import merkle_leaves
 from signatures.authorship import sign_body
 from signatures.errors import VerificationError
 from signatures.keys import generate_private_key, key_id, public_key_to_text

@@ -19,8 +19,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from infrastructure.bootstrap import open_store
-from infrastructure.merkle_log import StoredTree
 from infrastructure.settings import Settings
+from infrastructure.store.merkle_log import StoredTree
 from signatures.merkle import root
 from tests.conftest import (
     PersonFactory,

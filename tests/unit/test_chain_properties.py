@@ -2,8 +2,8 @@
 
 docs/signing.md fixes the layout with one vector; these hold for every input: the hash is that
 layout, a change of any one input changes it, and the in-order check ``sealtrail verify`` and
-``sealtrail packet verify`` both run (:func:`infrastructure.log_checks.check_streams`) names
-the break where it is.
+``sealtrail packet verify`` both run
+(:func:`infrastructure.verification.log_checks.check_streams`) names the break where it is.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infrastructure.log_checks import EventFacts, check_streams
+from infrastructure.verification.log_checks import EventFacts, check_streams
 from signatures.chain import GENESIS_HASH, event_hash
 
 STREAM = UUID(int=7)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from infrastructure.errors import StoreNotInitialised
-from infrastructure.key_files import read_key, write_private, write_private_once
+from infrastructure.identity.key_files import read_key, write_private, write_private_once
 from signatures.keys import generate_private_key, private_key_from_pem, private_key_to_pem
 
 

@@ -20,9 +20,9 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from sqlalchemy import Engine, create_engine, inspect, select
 
-from infrastructure.log_checks import Finding
-from infrastructure.projection_runner import LogSource, ProjectionRunner, View, view_tracking
-from infrastructure.views import ViewSeal, default_views
+from infrastructure.verification.log_checks import Finding
+from infrastructure.views.projection_runner import LogSource, ProjectionRunner, View, view_tracking
+from infrastructure.views.tables import ViewSeal, default_views
 
 SHOWN_FIELDS = 3
 """How many differing fields of a row a finding names."""

@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.errors import DomainError
 from infrastructure.errors import ConfigurationError
-from infrastructure.merkle_log import StoredTree, checkpoints, log_identity
-from infrastructure.server_key import ServerKey
+from infrastructure.identity.server_key import ServerKey
+from infrastructure.store.merkle_log import StoredTree, checkpoints, log_identity
 from signatures.checkpoint import Checkpoint, sign_checkpoint
 from signatures.merkle import consistency_proof, inclusion_proof, root
 

@@ -14,7 +14,7 @@ from eventsourcing.persistence import InfrastructureFactory, Notification
 from eventsourcing.utils import Environment
 
 from infrastructure.settings import APPLICATION_NAME, Settings
-from infrastructure.transcodings import domain_mapper
+from infrastructure.store.transcodings import domain_mapper
 
 LogReader = tuple[Callable[..., Sequence[Notification]], Callable[[Notification], Any]]
 

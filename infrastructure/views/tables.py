@@ -13,13 +13,13 @@ view                 table                     function
 ==================== ========================= ================================================
 
 The study-level views are recomputed, in the same transaction, from the subject-level rows of
-the studies a page of events touched. :class:`~infrastructure.projection_runner.ProjectionRunner`
-keeps them all up to date (one transaction per page, each view's position in it); reads catch
-up first.
+the studies a page of events touched.
+:class:`~infrastructure.views.projection_runner.ProjectionRunner` keeps them all up to date
+(one transaction per page, each view's position in it); reads catch up first.
 
 Every row is sealed: its ``seal`` column is an HMAC-SHA256, under a key kept with the store's
-keys (:func:`~infrastructure.server_key.view_seal_key`), of the table, the row's key and its
-document. The views read a row only once its seal holds, and refuse it otherwise
+keys (:func:`~infrastructure.identity.server_key.view_seal_key`), of the table, the row's key
+and its document. The views read a row only once its seal holds, and refuse it otherwise
 (:class:`ViewNotVerified`, answered 503): a row edited in the database, which no one without
 the key can seal again, is never served, nor folded into the next page or a study's view.
 ``sealtrail verify`` checks the rows from the other side, without the key: it derives every view
@@ -55,8 +55,9 @@ from sqlalchemy import (
 
 from domain.protocol import protocol_for
 from domain.subject import Subject
-from infrastructure.postgres_pool import sqlalchemy_pool_arguments
-from infrastructure.projection_runner import (
+from infrastructure.settings import Settings
+from infrastructure.store.postgres_pool import sqlalchemy_pool_arguments
+from infrastructure.views.projection_runner import (
     PAGE,
     Applied,
     LogSource,
@@ -64,7 +65,6 @@ from infrastructure.projection_runner import (
     View,
     view_tracking,
 )
-from infrastructure.settings import Settings
 from projections.audit_index import AuditIndex, index_event
 from projections.study_dashboard import Dashboard, as_of, dashboard
 from projections.subject_summary import Summary, summarise

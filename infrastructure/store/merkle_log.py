@@ -36,8 +36,8 @@ from sqlalchemy import (
     select,
 )
 
-from infrastructure.postgres_pool import once_more_after_a_broken_connection
-from infrastructure.write_turns import WriteTurns
+from infrastructure.store.postgres_pool import once_more_after_a_broken_connection
+from infrastructure.store.write_turns import WriteTurns
 from signatures.merkle import append_leaf
 
 metadata = MetaData()
@@ -194,7 +194,7 @@ def _pending_leaves(
 class SealedSQLiteRecorder(SQLiteApplicationRecorder):
     """SQLite's application recorder, appending Merkle leaves in the insert's transaction.
 
-    The store's writers take turns (:mod:`infrastructure.write_turns`) for the transaction.
+    The store's writers take turns (:mod:`infrastructure.store.write_turns`) for the transaction.
     """
 
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
@@ -252,7 +252,7 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
 
     # eventsourcing retries each of these ten times on any operational error, which turns a
     # database outage into a minute's wait per request: once, after a broken connection, is
-    # enough (infrastructure/postgres_pool.py).
+    # enough (infrastructure/store/postgres_pool.py).
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.errors import UnknownStudy
 from domain.protocol import PROTOCOLS, protocol_for
-from infrastructure.views import SubjectSummaryView
+from infrastructure.views.tables import SubjectSummaryView
 from projections.study_outcomes import outcome_table
 
 

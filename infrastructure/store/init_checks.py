@@ -16,9 +16,9 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from infrastructure.errors import StoreUnavailable
-from infrastructure.merkle_log import merkle_leaves
 from infrastructure.settings import Settings
-from infrastructure.views import create_view_engine
+from infrastructure.store.merkle_log import merkle_leaves
+from infrastructure.views.tables import create_view_engine
 
 PROBE_TABLE = "sealtrail_write_probe"
 

@@ -20,7 +20,7 @@ from domain.account import Account, RegisteredKey, check_key_end
 from domain.attribution import AccountLookup, attribute, check_signed_within
 from domain.signed import SignedAggregate, check_signed_version
 from domain.subject import Subject
-from infrastructure.merkle_log import ADMISSION, LEAF_DATA, PendingLeaf, ReadAfter
+from infrastructure.store.merkle_log import ADMISSION, LEAF_DATA, PendingLeaf, ReadAfter
 from signatures.chain import GENESIS_HASH, check_link
 from signatures.errors import ChainBroken, VerificationError
 from signatures.record_hash import RecordHashes

@@ -44,7 +44,10 @@ from domain.account import ACCOUNT_EVENT_KINDS, Account, RegisteredKey
 from domain.attribution import attribute
 from domain.permissions import KeyCustodyViolated, check_logged_key_custody
 from domain.signed import SignedAggregate
-from infrastructure.log_checks import (
+from infrastructure.settings import Settings
+from infrastructure.store.log_reader import open_log_reader
+from infrastructure.store.merkle_log import checkpoints, merkle_leaves, merkle_nodes
+from infrastructure.verification.log_checks import (
     EventFacts,
     Finding,
     check_streams,
@@ -54,10 +57,7 @@ from infrastructure.log_checks import (
     signed_body,
     unplaced_signature,
 )
-from infrastructure.log_reader import open_log_reader
-from infrastructure.merkle_log import checkpoints, merkle_leaves, merkle_nodes
-from infrastructure.settings import Settings
-from infrastructure.view_checks import check_views
+from infrastructure.verification.view_checks import check_views
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
 from signatures.keys import public_key_from_text

@@ -14,7 +14,12 @@ from functools import cached_property
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from infrastructure.errors import ConfigurationError
-from infrastructure.key_files import read_key, read_secret, write_private, write_private_once
+from infrastructure.identity.key_files import (
+    read_key,
+    read_secret,
+    write_private,
+    write_private_once,
+)
 from infrastructure.settings import Settings
 from signatures.keys import (
     generate_private_key,
@@ -138,13 +143,13 @@ def token_secret(settings: Settings) -> bytes:
     """The secret that signs bearer tokens, made once and kept beside the key.
 
     Several server workers may start at once: every one of them reads the secret the first of
-    them wrote (:func:`~infrastructure.key_files.write_private_once`).
+    them wrote (:func:`~infrastructure.identity.key_files.write_private_once`).
     """
     return _secret(settings, TOKEN_SECRET_FILE)
 
 
 def view_seal_key(settings: Settings) -> bytes:
-    """The key that seals each stored view row (:mod:`infrastructure.views`), made once and
+    """The key that seals each stored view row (:mod:`infrastructure.views.tables`), made once and
     kept beside the server key: only the store's own processes can seal a row."""
     return _secret(settings, VIEW_SEAL_KEY_FILE)
 

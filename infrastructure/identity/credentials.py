@@ -32,8 +32,8 @@ from sqlalchemy import (
 
 from domain.account import is_user_id
 from domain.errors import DomainError
-from infrastructure.backends import PreparedQuery
-from infrastructure.common_passwords import is_common
+from infrastructure.identity.common_passwords import is_common
+from infrastructure.store.backends import PreparedQuery
 
 metadata = MetaData()
 
@@ -112,7 +112,7 @@ def check_password_rules(user_id: str, password: str) -> None:
 
     Raises:
         PasswordRejected: too short or long, too few distinct characters, the user id in it,
-            or a common password (:mod:`infrastructure.common_passwords`).
+            or a common password (:mod:`infrastructure.identity.common_passwords`).
     """
     if not MINIMUM_LENGTH <= len(password) <= MAXIMUM_LENGTH:
         raise PasswordRejected(

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.account import SPONSOR_ACCOUNT
 from domain.protocol import PROTOCOLS
-from infrastructure.key_files import read_key, write_private_once
+from infrastructure.identity.key_files import read_key, write_private_once
 from infrastructure.settings import Settings
 from signatures.keys import (
     generate_private_key,

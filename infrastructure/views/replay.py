@@ -61,8 +61,8 @@ from domain.subject import KIND_INDEX, Entry, RecordSignature, Subject
 from domain.wire import recorded_instant
 from infrastructure.application import SealTrail
 from infrastructure.bootstrap import Store
-from infrastructure.event_store import SealedEventStore
-from infrastructure.schema_lock import schema_changes_serialised
+from infrastructure.store.event_store import SealedEventStore
+from infrastructure.store.schema_lock import schema_changes_serialised
 from projections.subject_summary import Summary, summarise
 from signatures.errors import ChainBroken
 

@@ -19,8 +19,8 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 from sqlalchemy import exc as sqlalchemy_errors
 
-from infrastructure.postgres_pool import CONNECT_TIMEOUT
 from infrastructure.settings import Settings
+from infrastructure.store.postgres_pool import CONNECT_TIMEOUT
 
 STORE_OUTAGES: tuple[type[Exception], ...] = (
     OperationalError,

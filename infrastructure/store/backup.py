@@ -35,8 +35,8 @@ from sqlalchemy import Connection, create_engine, text
 
 from infrastructure.bootstrap import Store
 from infrastructure.errors import ConfigurationError, StoreUnavailable
-from infrastructure.key_files import write_private
-from infrastructure.merkle_log import StoredTree
+from infrastructure.identity.key_files import write_private
+from infrastructure.store.merkle_log import StoredTree
 from signatures.checkpoint import Checkpoint, sign_checkpoint
 from signatures.merkle import root
 
