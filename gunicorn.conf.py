@@ -13,7 +13,7 @@ from typing import Any
 
 def on_starting(server: Any) -> None:
     """Refuse to start workers the database cannot hold, or a store that cannot be reached."""
-    from api.cli.server import check_workers_fit
+    from api.console.server import check_workers_fit
     from infrastructure.errors import ConfigurationError, StoreUnavailable
     from infrastructure.settings import Settings
 

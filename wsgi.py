@@ -1,5 +1,5 @@
 """The WSGI entry point: ``gunicorn 'wsgi:app'`` (``sealtrail serve`` does this for you)."""
 
-from api.app import create_app
+from api.http.app import create_app
 
 app = create_app()

@@ -48,8 +48,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.domain import Aggregate
 from sqlalchemy.engine import URL, make_url
 
-from api.cli.demo_data import SITE, STUDY, cohort
-from api.submissions import submission_from
+from api.console.demo_data import SITE, STUDY, cohort
+from api.schemas.submissions import submission_from
 from benchmarks.baseline.plain_eventsourcing import PlainApplication, plain_env
 from domain.account import Role
 from domain.clinical import ReticulocyteMethod

@@ -52,8 +52,8 @@ sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolv
 import psycopg  # noqa: E402
 from sqlalchemy.engine import URL, make_url  # noqa: E402
 
-from api.cli.replay import replay_document  # noqa: E402
-from api.submissions import submission_from  # noqa: E402
+from api.console.replay import replay_document  # noqa: E402
+from api.schemas.submissions import submission_from  # noqa: E402
 from domain.account import Role  # noqa: E402
 from domain.signed import stream_id  # noqa: E402
 from domain.wire import instant_to_wire  # noqa: E402

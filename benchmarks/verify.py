@@ -59,7 +59,7 @@ from typing import Any
 import nacl.signing
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.submissions import submission_from
+from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.authorship import Authorship, authored
 from domain.clinical import ReticulocyteMethod, SeriousnessCriterion

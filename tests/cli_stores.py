@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from api.cli import main
+from api.console import main
 from domain.account import Role
 from infrastructure.bootstrap import open_store
 

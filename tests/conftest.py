@@ -29,7 +29,7 @@ from argon2.profiles import CHEAPEST
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import make_url
 
-from api.submissions import submission_from
+from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.wire import instant_to_wire
 from infrastructure.application import Training

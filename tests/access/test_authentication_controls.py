@@ -10,7 +10,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 
-from api.auth import SALT
+from api.http.auth import SALT
 from domain.account import Account, Role
 from infrastructure.access import (
     AccessControl,

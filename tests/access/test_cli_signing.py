@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 from werkzeug.serving import make_server
 
-from api.cli import main
+from api.console import main
 from domain.account import Role
 from infrastructure.bootstrap import Store
 from signatures.keys import private_key_to_pem

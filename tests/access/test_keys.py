@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from api.submissions import submission_from
+from api.schemas.submissions import submission_from
 from domain.account import KeyAlreadyRevoked, KeyEndPassed, KeyNotRegistered, Role
 from domain.authorship import Authorship, authored
 from infrastructure.bootstrap import Store

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from api.app import create_app
-from api.store import EXTENSION
+from api.http.app import create_app
+from api.http.store import EXTENSION
 from infrastructure.bootstrap import Store
 from tests.conftest import Person
 

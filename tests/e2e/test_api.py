@@ -19,7 +19,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.test import TestResponse
 
-from api.auth import SALT
+from api.http.auth import SALT
 from domain.account import Role
 from domain.subject import subject_stream
 from infrastructure.bootstrap import Store

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli.progress import DEFAULT_INTERVAL_SECONDS, Progress, interval_seconds
+from api.console.progress import DEFAULT_INTERVAL_SECONDS, Progress, interval_seconds
 from infrastructure.bootstrap import open_store
 from tests.cli_stores import DEMO_EVENTS, data_manager_at, sealtrail
 from tests.conftest import make_settings, open_person

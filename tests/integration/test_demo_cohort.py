@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from api.cli import demo_cohort
-from api.cli.demo_data import STUDY, cohort
+from api.console import demo_cohort
+from api.console.demo_data import STUDY, cohort
 from domain.account import Role
 from domain.clinical import ClockStatus, ResponseCategory, Severity
 from domain.subject import Subject, subject_stream

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from api.submissions import submission_from
+from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.errors import VersionConflict, VersionNotSigned
 from infrastructure.bootstrap import Store

@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from api.submissions import submission_from
+from api.schemas.submissions import submission_from
 from domain.authorship import Authorship, authored
 from domain.subject import Subject
 from domain.wire import instant_to_wire

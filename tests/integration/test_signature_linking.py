@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 from eventsourcing.persistence import StoredEvent
 
-from api.cli import main
-from api.submissions import submission_from
+from api.console import main
+from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.authorship import Authorship, authored
 from domain.signed import stream_id

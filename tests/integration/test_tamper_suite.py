@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from api.submissions import submission_from
+from api.schemas.submissions import submission_from
 from domain.authorship import authored
 from domain.signed import stream_id
 from domain.subject import RECORDERS

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from api.submissions import submission_from
+from api.schemas.submissions import submission_from
 from domain.account import Role
 from infrastructure.application import Training
 from infrastructure.bootstrap import Store

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from api.cli import demo_cohort
-from api.submissions import submission_from
+from api.console import demo_cohort
+from api.schemas.submissions import submission_from
 from domain.account import Account, Role
 from domain.attribution import MEANINGS
 from domain.authorship import Authorship, authored

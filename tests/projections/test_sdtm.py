@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from api.cli import demo_cohort
-from api.cli.demo_data import PLANS, STUDY
+from api.console import demo_cohort
+from api.console.demo_data import PLANS, STUDY
 from domain.protocol import PROTOCOLS
 from domain.subject import Subject, subject_stream
 from infrastructure.bootstrap import Store

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from api.submissions import submission_from
+from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.errors import SubjectNotFound
 from domain.signed import stream_id

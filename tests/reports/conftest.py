@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from api.cli import main
+from api.console import main
 from domain.account import Role
 from infrastructure.bootstrap import Store
 from tests.conftest import ELIGIBLE, Person, make_settings, new_store, open_person, reader_env

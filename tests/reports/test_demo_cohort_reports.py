@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import demo_cohort
+from api.console import demo_cohort
 from infrastructure.bootstrap import Store
 from infrastructure.documents.certificate import document_signer
 from infrastructure.documents.signing import check_pdf_signature

@@ -8,9 +8,9 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import login_required
+from api.http.auth import login_required
+from api.http.store import get_store
 from api.schemas.outcomes import OutcomeQuerySchema, OutcomeTableSchema
-from api.store import get_store
 from domain.permissions import Action, check_may
 from infrastructure.views.study_reports import study_outcomes
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from api.cli.people import console_person, person_option, signatory
-from api.cli.progress import progress
+from api.console.people import console_person, person_option, signatory
+from api.console.progress import progress
 from domain.permissions import Action, check_may
 from infrastructure.bootstrap import Store
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from api.cli.people import console_person, password_from_environment, person_option, signatory
+from api.console.people import console_person, password_from_environment, person_option, signatory
 from api.schemas.accounts import account_document
 from domain.account import STAFF_ROLES, Account, Role
 from domain.attribution import signer_of
@@ -103,7 +103,7 @@ def register(main: click.Group, wrap: Decorator, with_store: Decorator) -> None:
     """Add the ``user`` and ``key`` groups to ``main``.
 
     ``wrap`` turns errors into one line and an exit code, ``with_store`` opens the store for a
-    command (both from :mod:`api.cli`, passed in so this module does not import its parent).
+    command (both from :mod:`api.console`, passed in so this module does not import its parent).
     """
 
     def command(group: click.Group, name: str) -> Callable[[Callable[..., Any]], click.Command]:

@@ -6,10 +6,13 @@ from typing import Any
 
 import psycopg
 from gunicorn.app.base import BaseApplication
+from gunicorn.util import import_app
 
 from infrastructure.errors import ConfigurationError, StoreUnavailable
 from infrastructure.settings import Settings
 from infrastructure.store.postgres_pool import beyond_max_connections
+
+WSGI_APP = "wsgi:app"
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -22,9 +25,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(name, value)
 
     def load(self) -> Any:
-        from wsgi import app  # each worker builds its own app (and its own connections)
-
-        return app
+        # Named, not imported: each worker builds its own app (and its own connections), and
+        # the console never imports the HTTP API.
+        return import_app(WSGI_APP)
 
 
 def check_workers_fit(settings: Settings, workers: int) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from api.cli.progress import progress
+from api.console.progress import progress
 from infrastructure.bootstrap import Store
 from infrastructure.views.projection_runner import subscriber
 from infrastructure.views.tables import ProjectedViews
@@ -27,7 +27,7 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 @contextmanager
 def progress_of(views: ProjectedViews, label: str) -> Iterator[Callable[[int], None]]:
-    """Catching up, reported on stderr (api.cli.progress): log positions applied so far."""
+    """Catching up, reported on stderr (api.console.progress): log positions applied so far."""
     with progress(label, max(views.behind(), 1)) as shown:
         yield shown.advance
 

@@ -14,7 +14,7 @@ import marshmallow as ma
 from flask import Flask, Response, current_app, json
 from werkzeug.exceptions import HTTPException
 
-from api.store import EXTENSION
+from api.http.store import EXTENSION
 from domain.account import AccountRuleViolated, KeyNotRegistered
 from domain.errors import (
     DomainError,

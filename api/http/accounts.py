@@ -14,7 +14,8 @@ from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import login_required
+from api.http.auth import login_required
+from api.http.store import get_store
 from api.schemas.accounts import (
     AccountHistoryEntrySchema,
     AccountSchema,
@@ -26,7 +27,6 @@ from api.schemas.accounts import (
     typed_account_fields,
 )
 from api.schemas.resources import ServerKeySchema
-from api.store import get_store
 from domain.account import Account
 from domain.attribution import signer_of
 from domain.authentication import Attempt

@@ -15,9 +15,9 @@ from flask import Response, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import login_required
+from api.http.auth import login_required
+from api.http.store import get_store
 from api.schemas.packets import PacketRequestSchema
-from api.store import get_store
 from domain.permissions import Action, check_may
 
 blp = Blueprint("packets", __name__, url_prefix="/v1/packets", description="Submission packets")

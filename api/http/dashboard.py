@@ -13,7 +13,9 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import login_required
+from api.http.auth import login_required
+from api.http.store import get_store
+from api.http.subjects import readable_subject
 from api.schemas.dashboard import (
     AuditIndexSchema,
     DashboardSchema,
@@ -21,8 +23,6 @@ from api.schemas.dashboard import (
     SubjectWeeklySchema,
 )
 from api.schemas.outcomes import OutcomeQuerySchema
-from api.store import get_store
-from api.subjects import readable_subject
 from domain.permissions import Action, check_may
 from infrastructure.views.study_reports import served_study
 

@@ -13,17 +13,17 @@ from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import login_required
-from api.headers import (
+from api.http.auth import login_required
+from api.http.headers import (
     idempotency_key,
     idempotency_key_header,
     if_match_header,
     version_precondition,
 )
+from api.http.store import get_store
 from api.schemas.records import SignatureRequestSchema
 from api.schemas.resources import SignatureReceiptSchema
-from api.store import get_store
-from api.submissions import submission_from
+from api.schemas.submissions import submission_from
 from domain.wire import recorded_instant
 
 blp = Blueprint(

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 import click
 
-from api.cli.people import console_person, person_option
+from api.console.people import console_person, person_option
 from api.schemas.fields import is_code
 from domain.permissions import readable_subject
 from domain.subject import subject_stream

@@ -12,9 +12,9 @@ from flask import Flask, Response, request, send_from_directory
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
-from api import (
+from api import console
+from api.http import (
     accounts,
-    cli,
     dashboard,
     events,
     packets,
@@ -26,8 +26,8 @@ from api import (
     subjects,
     tokens,
 )
-from api.json_text import HtmlSafeJSONProvider
-from api.store import EXTENSION
+from api.http.json_text import HtmlSafeJSONProvider
+from api.http.store import EXTENSION
 
 DOCS_ASSETS = "/docs/assets/"
 
@@ -116,6 +116,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     app.extensions.setdefault(EXTENSION, None)
-    for command in cli.main.commands.values():
+    for command in console.main.commands.values():
         app.cli.add_command(command)
     return app

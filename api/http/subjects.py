@@ -11,10 +11,10 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import login_required
+from api.http.auth import login_required
+from api.http.store import get_store
 from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN, is_code
 from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema
-from api.store import get_store
 from domain.attribution import signer_of
 from domain.permissions import readable_subject as readable_subject_of
 from domain.subject import Subject, subject_stream

@@ -8,10 +8,10 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import issue_token, login_required
+from api.http.auth import issue_token, login_required
+from api.http.store import get_store
 from api.schemas.accounts import PasswordChangeSchema
 from api.schemas.resources import TokenRequestSchema, TokenSchema
-from api.store import get_store
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Authentication")
 

@@ -17,11 +17,20 @@ import click
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import DBAPIError as DatabaseError
 
-from api.cli import accounts, backups, client, demo_cohort, packets, projections, replay, reports
-from api.cli.people import UsageError
-from api.cli.progress import progress
-from api.cli.server import check_workers_fit
-from api.cli.server import serve as run_server
+from api.console import (
+    accounts,
+    backups,
+    client,
+    demo_cohort,
+    packets,
+    projections,
+    replay,
+    reports,
+)
+from api.console.people import UsageError
+from api.console.progress import progress
+from api.console.server import check_workers_fit
+from api.console.server import serve as run_server
 from domain.account import SPONSOR_ACCOUNT
 from domain.errors import DomainError
 from domain.subject import SIGNATURE_MEANINGS

@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
-from api.cli.people import console_person, person_option
-from api.cli.progress import progress
+from api.console.people import console_person, person_option
+from api.console.progress import progress
 from api.schemas.fields import is_code
 from domain.permissions import Action, check_may, readable_subject
 from domain.subject import subject_stream
@@ -93,7 +93,7 @@ CHART_DPI = click.option(
 
 @contextmanager
 def _progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
-    """Subjects done so far, reported on stderr (api.cli.progress)."""
+    """Subjects done so far, reported on stderr (api.console.progress)."""
     with progress(label, length) as shown:
         yield shown.reach
 

@@ -14,7 +14,8 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import login_required
+from api.http.auth import login_required
+from api.http.store import get_store
 from api.schemas.proofs import (
     CheckpointSchema,
     ConsistencyProofSchema,
@@ -22,7 +23,6 @@ from api.schemas.proofs import (
     InclusionProofSchema,
     InclusionQuerySchema,
 )
-from api.store import get_store
 from domain.permissions import check_may_read_log_evidence
 from infrastructure.store.checkpoints import ProofNotAvailable, encode_hash
 

@@ -1,9 +1,9 @@
 """Loading the demonstration cohort: nine synthetic subjects of NCT01297972, signed.
 
-The records are :mod:`api.cli.demo_data`'s. Each is signed by a synthetic member of the site's
+The records are :mod:`api.console.demo_data`'s. Each is signed by a synthetic member of the site's
 staff with their own Ed25519 key, the site coordinator for data entry and the investigator for
 eligibility, serious adverse events, responses and deaths, and goes through
-:func:`api.submissions.submission_from` and ``SealTrail.record_batch``, exactly as a site's
+:func:`api.schemas.submissions.submission_from` and ``SealTrail.record_batch``, exactly as a site's
 batch (``POST /v1/events/batch``) does: the same schema, the same protocol rules, the same
 permission check, every event signed on its own.
 
@@ -20,9 +20,9 @@ from datetime import UTC, date, datetime
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.cli.demo_data import COORDINATOR, INVESTIGATOR, SITE, STUDY, Record, cohort
-from api.cli.progress import Progress
-from api.submissions import submission_from
+from api.console.demo_data import COORDINATOR, INVESTIGATOR, SITE, STUDY, Record, cohort
+from api.console.progress import Progress
+from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.subject import subject_stream
 from domain.wire import instant_to_wire
