@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from domain.attribution import signer_of
@@ -162,114 +162,146 @@ def audit_rows(
         period: keep only events recorded on these dates of the site's calendar.
     """
     period = period or Period()
-    kinds: dict[int, str] = {}
-    hashes: dict[int, str] = {}
-    # entry -> the signatures (their entry and the hash signed) over it
-    signed: dict[int, list[tuple[int, str]]] = {}
+    record = _SignedRecord()
     rows: list[AuditRow] = []
     for position, event in events:
-        kind = event.kind()
-        kinds[event.originator_version] = kind
-        hashes[event.originator_version] = record_hash(event.event_hash)
-        lapsed: list[int] = []
-        changed = event.changed_entry()
-        if changed is not None and changed in hashes:
-            before = hashes[changed]
-            hashes[changed] = record_hash_after(before, event.event_hash)
-            lapsed = [by for by, signed_hash in signed.get(changed, []) if signed_hash == before]
-        if isinstance(event, Subject.RecordsSigned):
-            for number, signed_hash in event.covered().items():
-                signed.setdefault(number, []).append((event.originator_version, signed_hash))
+        # Every event is followed, kept or not: a later row may lapse an earlier signature.
+        lapsed = record.follow(event)
         protocol = protocol_for(event.stream.split("/", 1)[0])
         local = event.recorded_at.astimezone(protocol.time_zone)
         if not period.holds(local.date()):
             continue
-        signer = signer_of(event.authorship.body())
-        study, subject = event.stream.split("/", 1)
-        common: dict[str, Any] = {
-            "position": position,
-            "study": study,
-            "subject": subject,
-            "by_entry": event.originator_version,
-            "printed_name": signer.printed_name,
-            "user_id": signer.user_id,
-            "recorded_at_utc": instant_to_wire(event.recorded_at),
-            "recorded_at_local": local.strftime("%Y-%m-%d %H:%M:%S %z"),
-            "time_zone": protocol.time_zone.key,
-            "signed_at": signer.signed_at,
-            "meaning": signer.meaning,
-            "key_id": signer.key_id,
-            "signature": event.authorship.signature,
-        }
-        for signature in lapsed:
-            rows.append(
-                AuditRow(
-                    entry=event.changed_entry() or 0,
-                    kind=kinds.get(event.changed_entry() or 0, ""),
-                    action=CORRECTED if isinstance(event, Subject.EntryCorrected) else VOIDED,
-                    field=f"signature of entry {signature}",
-                    old=COVERS,
-                    new=NO_LONGER_COVERS,
-                    reason=getattr(event, "reason", ""),
-                    **common,
-                )
-            )
+        common = _attribution(position, event, local, protocol.time_zone.key)
+        rows += _lapsed_signature_rows(event, lapsed, record.kinds, common)
+        rows += _rows_of(event, record.kinds, common)
+    return rows
+
+
+class _SignedRecord:
+    """What the events so far say of each entry: its kind, its record hash and the signatures
+    over it (their entry and the hash they signed)."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[int, str] = {}
+        self.hashes: dict[int, str] = {}
+        self.signed: dict[int, list[tuple[int, str]]] = {}
+
+    def follow(self, event: Subject.Event) -> list[int]:
+        """Take the event in; returns the signatures (by entry) its change lapses."""
+        self.kinds[event.originator_version] = event.kind()
+        self.hashes[event.originator_version] = record_hash(event.event_hash)
+        lapsed: list[int] = []
+        changed = event.changed_entry()
+        if changed is not None and changed in self.hashes:
+            before = self.hashes[changed]
+            self.hashes[changed] = record_hash_after(before, event.event_hash)
+            lapsed = [by for by, signed in self.signed.get(changed, []) if signed == before]
         if isinstance(event, Subject.RecordsSigned):
             for number, signed_hash in event.covered().items():
-                rows.append(
-                    AuditRow(
-                        entry=number,
-                        kind=kinds.get(number, ""),
-                        action=SIGNED,
-                        field=ELECTRONIC_SIGNATURE,
-                        old=None,
-                        new=f"{signer.meaning} of record {signed_hash}",
-                        reason="",
-                        **common,
-                    )
-                )
-        elif isinstance(event, Subject.EntryCorrected):
-            for name, change in event.changes.items():
-                rows.append(
-                    AuditRow(
-                        entry=event.entry,
-                        kind=event.entry_kind,
-                        action=CORRECTED,
-                        field=name,
-                        old=to_wire(change.get("old")),
-                        new=to_wire(change.get("new")),
-                        reason=event.reason,
-                        **common,
-                    )
-                )
-        elif isinstance(event, Subject.EntryVoided):
-            rows.append(
-                AuditRow(
-                    entry=event.entry,
-                    kind=event.entry_kind,
-                    action=VOIDED,
-                    field=RECORD_STATUS,
-                    old="active",
-                    new="voided",
-                    reason=event.reason,
-                    **common,
-                )
+                self.signed.setdefault(number, []).append((event.originator_version, signed_hash))
+        return lapsed
+
+
+def _attribution(
+    position: int, event: Subject.Event, local: datetime, time_zone: str
+) -> dict[str, Any]:
+    """The columns every row of the event shares: where, who, when and under which signature."""
+    signer = signer_of(event.authorship.body())
+    study, subject = event.stream.split("/", 1)
+    return {
+        "position": position,
+        "study": study,
+        "subject": subject,
+        "by_entry": event.originator_version,
+        "printed_name": signer.printed_name,
+        "user_id": signer.user_id,
+        "recorded_at_utc": instant_to_wire(event.recorded_at),
+        "recorded_at_local": local.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "time_zone": time_zone,
+        "signed_at": signer.signed_at,
+        "meaning": signer.meaning,
+        "key_id": signer.key_id,
+        "signature": event.authorship.signature,
+    }
+
+
+def _lapsed_signature_rows(
+    event: Subject.Event, lapsed: list[int], kinds: dict[int, str], common: dict[str, Any]
+) -> list[AuditRow]:
+    """A row for each signature that a correction or void leaves no longer covering the value."""
+    entry = event.changed_entry() or 0
+    return [
+        AuditRow(
+            entry=entry,
+            kind=kinds.get(entry, ""),
+            action=CORRECTED if isinstance(event, Subject.EntryCorrected) else VOIDED,
+            field=f"signature of entry {signature}",
+            old=COVERS,
+            new=NO_LONGER_COVERS,
+            reason=getattr(event, "reason", ""),
+            **common,
+        )
+        for signature in lapsed
+    ]
+
+
+def _rows_of(event: Subject.Event, kinds: dict[int, str], common: dict[str, Any]) -> list[AuditRow]:
+    """The rows of what the event did: signed records, corrected fields, a void or a creation."""
+    if isinstance(event, Subject.RecordsSigned):
+        meaning = common["meaning"]
+        return [
+            AuditRow(
+                entry=number,
+                kind=kinds.get(number, ""),
+                action=SIGNED,
+                field=ELECTRONIC_SIGNATURE,
+                old=None,
+                new=f"{meaning} of record {signed_hash}",
+                reason="",
+                **common,
             )
-        else:
-            for name, value in event.signed_data().items():
-                rows.append(
-                    AuditRow(
-                        entry=event.originator_version,
-                        kind=kind,
-                        action=CREATED,
-                        field=name,
-                        old=None,
-                        new=value,
-                        reason="",
-                        **common,
-                    )
-                )
-    return rows
+            for number, signed_hash in event.covered().items()
+        ]
+    if isinstance(event, Subject.EntryCorrected):
+        return [
+            AuditRow(
+                entry=event.entry,
+                kind=event.entry_kind,
+                action=CORRECTED,
+                field=name,
+                old=to_wire(change.get("old")),
+                new=to_wire(change.get("new")),
+                reason=event.reason,
+                **common,
+            )
+            for name, change in event.changes.items()
+        ]
+    if isinstance(event, Subject.EntryVoided):
+        return [
+            AuditRow(
+                entry=event.entry,
+                kind=event.entry_kind,
+                action=VOIDED,
+                field=RECORD_STATUS,
+                old="active",
+                new="voided",
+                reason=event.reason,
+                **common,
+            )
+        ]
+    return [
+        AuditRow(
+            entry=event.originator_version,
+            kind=kinds[event.originator_version],
+            action=CREATED,
+            field=name,
+            old=None,
+            new=value,
+            reason="",
+            **common,
+        )
+        for name, value in event.signed_data().items()
+    ]
 
 
 def value_text(value: Any) -> str:

@@ -27,12 +27,14 @@ An adverse event is addressed as ``<subject code>/<adverse event id>``, e.g. ``R
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from statistics import median
 from typing import Any
 
-from domain.clinical import TransfusionProduct
+from domain.clinical import NotificationClock, TransfusionProduct
 from domain.errors import AdverseEventNotFound, SeriousnessCriterionMissing
 from domain.protocol import StudyProtocol
 from domain.subject import Entry, Subject
@@ -47,6 +49,8 @@ from domain.vocabulary import Status
 from domain.wire import to_wire
 
 Document = dict[str, Any]
+Section = dict[str, Any]
+Table = dict[str, Any]
 
 LAB_WINDOW_DAYS = 14
 """Blood counts this many days either side of the event are its relevant lab data."""
@@ -59,6 +63,13 @@ ROUTES = {
     "cyclosporine": "oral / oral",
 }
 """How each product of the treatment events is given (the event kinds name the products)."""
+
+RELATEDNESS_FIELDS = {
+    "MSC": "relatedness_msc",
+    "rATG": "relatedness_ratg",
+    "cyclosporine": "relatedness_cyclosporine",
+}
+"""The field of an adverse event that relates it to each product."""
 
 COUNTRIES = {"BR": "Brasil / Brazil"}
 NOT_RECORDED = "não registrado / not recorded"
@@ -87,6 +98,10 @@ SERIOUSNESS_LABELS = {
         "Outro evento clinicamente importante", "Other medically important condition"
     ),
 }
+SUBJECT_COLUMN = label("Participante", "Subject")
+DATE_COLUMN = label("Data", "Date")
+REASON_COLUMN = label("Motivo", "Reason")
+ENTRY_COLUMN = label("Registro", "Entry")
 SEX_LABELS = {"F": label("Feminino", "Female"), "M": label("Masculino", "Male")}
 PRODUCT_LABELS = {
     TransfusionProduct.RED_CELLS: label("Concentrado de hemácias", "Red cells"),
@@ -136,182 +151,40 @@ def sae_notification(
         AdverseEventNotFound: the subject has no such adverse event.
         SeriousnessCriterionMissing: the event is not serious.
     """
-    events = subject.adverse_events()
-    event = events.get(adverse_event)
-    if event is None:
-        raise AdverseEventNotFound(f"{subject.subject_code} has no adverse event {adverse_event!r}")
-    if not event["serious"]:
-        raise SeriousnessCriterionMissing(
-            f"adverse event {subject.subject_code}/{adverse_event} is not serious: "
-            "it is not notified as one"
-        )
-    protocol = subject.protocol
+    event = _serious_event(subject, adverse_event)
     onset: date = event["onset_on"]
     ended: date | None = event.get("resolved_on")
-    notified = [
-        e
-        for e in subject.live("SeriousAdverseEventNotified")
-        if e["adverse_event"] == adverse_event
-    ]
+    notified = _notifications(subject, adverse_event)
     is_follow_up = bool(notified) if follow_up is None else follow_up
-    clock = notification_clocks(subject, report_date).get(adverse_event)
     sources = [event["reported_in"], *event["follow_ups"]]
-    seriousness = [_code(c) for c in event["seriousness"]]
-    report_kind = (
-        label("Acompanhamento", "Follow-up") + f" ({len(notified)})"
-        if is_follow_up
-        else label("Inicial", "Initial")
-    )
     lab_rows, lab_entries = _lab_rows(subject, onset, ended)
     products = _suspect_products(subject, event, onset)
-    sections: list[dict[str, Any]] = [
-        _section(
-            label("Identificação do relato", "Report identification"),
-            [
-                (label("País", "Country"), COUNTRIES.get(protocol.country, protocol.country)),
-                (label("Estudo", "Study"), f"{protocol.study_id}: {protocol.title}"),
-                (
-                    label("Referência ética (CAAE/CONEP)", "Ethics reference"),
-                    protocol.ethics_reference,
-                ),
-                (label("Patrocinador", "Sponsor"), protocol.sponsor),
-                (
-                    label("Fonte do relato", "Report source"),
-                    label("Estudo clínico", "Study") + f" ({protocol.study_id})",
-                ),
-                (label("Data de recebimento", "Date received by sponsor"), _d(event["learned_on"])),
-                (label("Data deste relato", "Date of this report"), _d(report_date)),
-                (label("Tipo de relato", "Report type"), report_kind),
-                (label("Evento", "Event"), f"{subject.subject_code}/{adverse_event}"),
-            ],
-        ),
-        _section(
-            label("Informação do participante", "Patient information"),
-            [
-                (
-                    label("Código no estudo", "Study code (in place of initials)"),
-                    subject.subject_code,
-                ),
-                (label("Idade na triagem", "Age at screening"), f"{subject.age} anos / years"),
-                (label("Sexo", "Sex"), SEX_LABELS.get(subject.sex.value, subject.sex.value)),
-                (label("Centro", "Site"), subject.site),
-            ],
-        ),
-        _section(
-            label("Informação da reação", "Reaction information"),
-            [
-                (label("Início da reação", "Reaction onset"), _d(onset)),
-                (label("Descrição", "Description"), _description(subject, adverse_event, event)),
-                (
-                    label("Critérios de gravidade", "Seriousness criteria"),
-                    "; ".join(SERIOUSNESS_LABELS.get(c, c) for c in seriousness) or NOT_RECORDED,
-                ),
-                (label("Esperado", "Expected"), _yes_no(event["expected"])),
-                (label("Desfecho", "Outcome"), _code(event["outcome"])),
-                (label("Data de término", "End date"), _d(ended) if ended else "-"),
-            ],
-            tables=[
-                _table(
-                    label("Exames relevantes e dados laboratoriais", "Relevant tests and lab data"),
-                    [
-                        label("Coleta", "Collected"),
-                        label("Hemoglobina", "Haemoglobin") + " (g/dL)",
-                        label("Neutrófilos", "ANC") + " (10^9/L)",
-                        label("Plaquetas", "Platelets") + " (10^9/L)",
-                        label("Reticulócitos", "Reticulocytes") + " (10^9/L)",
-                        label("Registro", "Entry"),
-                    ],
-                    lab_rows,
-                    empty=label(
-                        f"Nenhum hemograma até {LAB_WINDOW_DAYS} dias do evento",
-                        f"No blood count within {LAB_WINDOW_DAYS} days of the event",
-                    ),
-                )
-            ],
-        ),
-        _section(
-            label("Produtos suspeitos", "Suspect products"),
-            [
-                (label("Indicação", "Indication"), protocol.title),
-                (
-                    label(
-                        "Cessou ao suspender / reapareceu ao reintroduzir",
-                        "Dechallenge / rechallenge",
-                    ),
-                    _dechallenge(subject, onset, ended),
-                ),
-            ],
-            tables=[
-                _table(
-                    label("Produtos", "Products"),
-                    [
-                        label("Produto", "Product"),
-                        label("Lote / doador", "Lot / donor"),
-                        label("Dose", "Dose"),
-                        label("Via", "Route"),
-                        label("Datas", "Therapy dates"),
-                        label("Duração", "Duration"),
-                        label("Relação causal", "Relatedness"),
-                    ],
-                    [row[:7] for row in products],
-                    empty=label("Nenhum produto do estudo administrado", "No study product given"),
-                )
-            ],
-        ),
-        _section(
-            label("Terapia concomitante e história", "Concomitant therapy and history"),
-            [
-                (
-                    label("Medicamentos concomitantes", "Concomitant drugs"),
-                    _concomitant(subject, onset, ended),
-                ),
-                (
-                    label("História relevante", "Relevant history"),
-                    _history(subject, adverse_event, onset),
-                ),
-            ],
-        ),
-        _section(
-            label("Notificações e prazo", "Notifications and clock"),
-            [
-                (
-                    label("Notificações registradas", "Notifications recorded"),
-                    "; ".join(
-                        f"{_d(e['notified_on'])} {e['recipient']} "
-                        + (
-                            label("acompanhamento", "follow-up")
-                            if e["follow_up"]
-                            else label("inicial", "initial")
-                        )
-                        + f" ({label('registro', 'entry')} {e.version})"
-                        for e in notified
-                    )
-                    or label("nenhuma", "none"),
-                ),
-                (
-                    label("Prazo", "Clock"),
-                    "-"
-                    if clock is None
-                    else f"{clock.rule_set_name}: {clock.days_allowed} "
-                    + label("dias", "days")
-                    + f", {label('vence em', 'due on')} {_d(clock.due_on)}, {clock.status.value}",
-                ),
-                (
-                    label("Registros de origem", "Source entries"),
-                    ", ".join(str(v) for v in [*sources, *lab_entries, *(p[7] for p in products)]),
-                ),
-            ],
-        ),
-    ]
-    return {
-        "report": "conep-sae",
-        "title": label("Notificação de evento adverso grave", "Serious adverse event notification"),
-        "subtitle": f"{protocol.ethics_reference} · {protocol.study_id} · "
+    protocol = subject.protocol
+    return _document(
+        "conep-sae",
+        title=label("Notificação de evento adverso grave", "Serious adverse event notification"),
+        subtitle=f"{protocol.ethics_reference} · {protocol.study_id} · "
         f"{subject.subject_code}/{adverse_event}",
-        "synthetic": subject.synthetic,
-        "notice": SYNTHETIC_NOTICE if subject.synthetic else None,
-        "sections": sections,
-        "data": {
+        synthetic=subject.synthetic,
+        sections=[
+            _report_identification(
+                subject,
+                adverse_event,
+                learned_on=event["learned_on"],
+                report_date=report_date,
+                report_kind=_report_kind(is_follow_up, len(notified)),
+            ),
+            _patient_information(subject),
+            _reaction_information(subject, adverse_event, event, lab_rows),
+            _suspect_products_section(subject, onset, ended, products),
+            _concomitant_therapy_and_history(subject, adverse_event, onset, ended),
+            _notifications_and_clock(
+                notified,
+                notification_clocks(subject, report_date).get(adverse_event),
+                [*sources, *lab_entries, *(p[7] for p in products)],
+            ),
+        ],
+        data={
             "study": protocol.study_id,
             "ethics_reference": protocol.ethics_reference,
             "country": protocol.country,
@@ -323,22 +196,228 @@ def sae_notification(
             "grade": event["grade"],
             "onset_on": to_wire(onset),
             "resolved_on": to_wire(ended),
-            "seriousness": seriousness,
+            "seriousness": _seriousness(event),
             "outcome": _code(event["outcome"]),
             "learned_on": to_wire(event["learned_on"]),
             "report_date": to_wire(report_date),
             "follow_up": is_follow_up,
             "notifications": len(notified),
             "suspect_products": [p[0] for p in products],
-            "relatedness": {
-                "MSC": _code(event["relatedness_msc"]),
-                "rATG": _code(event["relatedness_ratg"]),
-                "cyclosporine": _code(event["relatedness_cyclosporine"]),
-            },
+            "relatedness": _relatedness(event),
             "lab_entries": lab_entries,
             "entries": sources,
         },
-    }
+    )
+
+
+def _serious_event(subject: Subject, adverse_event: str) -> dict[str, Any]:
+    """The subject's adverse event, which must be serious to be notified as one."""
+    event = subject.adverse_events().get(adverse_event)
+    if event is None:
+        raise AdverseEventNotFound(f"{subject.subject_code} has no adverse event {adverse_event!r}")
+    if not event["serious"]:
+        raise SeriousnessCriterionMissing(
+            f"adverse event {subject.subject_code}/{adverse_event} is not serious: "
+            "it is not notified as one"
+        )
+    return event
+
+
+def _notifications(subject: Subject, adverse_event: str) -> list[Entry]:
+    """The notifications of the adverse event recorded so far."""
+    return [
+        e
+        for e in subject.live("SeriousAdverseEventNotified")
+        if e["adverse_event"] == adverse_event
+    ]
+
+
+def _seriousness(event: dict[str, Any]) -> list[str]:
+    return [_code(c) for c in event["seriousness"]]
+
+
+def _relatedness(event: dict[str, Any]) -> dict[str, str]:
+    """The investigator's causality assessment of the event against each study product."""
+    return {product: _code(event[field]) for product, field in RELATEDNESS_FIELDS.items()}
+
+
+def _report_kind(follow_up: bool, notifications: int) -> str:
+    if follow_up:
+        return label("Acompanhamento", "Follow-up") + f" ({notifications})"
+    return label("Inicial", "Initial")
+
+
+def _report_identification(
+    subject: Subject, adverse_event: str, *, learned_on: date, report_date: date, report_kind: str
+) -> Section:
+    protocol = subject.protocol
+    return _section(
+        label("Identificação do relato", "Report identification"),
+        [
+            (label("País", "Country"), COUNTRIES.get(protocol.country, protocol.country)),
+            (label("Estudo", "Study"), f"{protocol.study_id}: {protocol.title}"),
+            (
+                label("Referência ética (CAAE/CONEP)", "Ethics reference"),
+                protocol.ethics_reference,
+            ),
+            (label("Patrocinador", "Sponsor"), protocol.sponsor),
+            (
+                label("Fonte do relato", "Report source"),
+                label("Estudo clínico", "Study") + f" ({protocol.study_id})",
+            ),
+            (label("Data de recebimento", "Date received by sponsor"), _d(learned_on)),
+            (label("Data deste relato", "Date of this report"), _d(report_date)),
+            (label("Tipo de relato", "Report type"), report_kind),
+            (label("Evento", "Event"), f"{subject.subject_code}/{adverse_event}"),
+        ],
+    )
+
+
+def _patient_information(subject: Subject) -> Section:
+    return _section(
+        label("Informação do participante", "Patient information"),
+        [
+            (
+                label("Código no estudo", "Study code (in place of initials)"),
+                subject.subject_code,
+            ),
+            (label("Idade na triagem", "Age at screening"), f"{subject.age} anos / years"),
+            (label("Sexo", "Sex"), SEX_LABELS.get(subject.sex.value, subject.sex.value)),
+            (label("Centro", "Site"), subject.site),
+        ],
+    )
+
+
+def _reaction_information(
+    subject: Subject, adverse_event: str, event: dict[str, Any], lab_rows: list[list[str]]
+) -> Section:
+    ended: date | None = event.get("resolved_on")
+    return _section(
+        label("Informação da reação", "Reaction information"),
+        [
+            (label("Início da reação", "Reaction onset"), _d(event["onset_on"])),
+            (label("Descrição", "Description"), _description(subject, adverse_event, event)),
+            (
+                label("Critérios de gravidade", "Seriousness criteria"),
+                "; ".join(SERIOUSNESS_LABELS.get(c, c) for c in _seriousness(event))
+                or NOT_RECORDED,
+            ),
+            (label("Esperado", "Expected"), _yes_no(event["expected"])),
+            (label("Desfecho", "Outcome"), _code(event["outcome"])),
+            (label("Data de término", "End date"), _d(ended) if ended else "-"),
+        ],
+        tables=[
+            _table(
+                label("Exames relevantes e dados laboratoriais", "Relevant tests and lab data"),
+                [
+                    label("Coleta", "Collected"),
+                    label("Hemoglobina", "Haemoglobin") + " (g/dL)",
+                    label("Neutrófilos", "ANC") + " (10^9/L)",
+                    label("Plaquetas", "Platelets") + " (10^9/L)",
+                    label("Reticulócitos", "Reticulocytes") + " (10^9/L)",
+                    ENTRY_COLUMN,
+                ],
+                lab_rows,
+                empty=label(
+                    f"Nenhum hemograma até {LAB_WINDOW_DAYS} dias do evento",
+                    f"No blood count within {LAB_WINDOW_DAYS} days of the event",
+                ),
+            )
+        ],
+    )
+
+
+def _suspect_products_section(
+    subject: Subject, onset: date, ended: date | None, products: list[list[Any]]
+) -> Section:
+    return _section(
+        label("Produtos suspeitos", "Suspect products"),
+        [
+            (label("Indicação", "Indication"), subject.protocol.title),
+            (
+                label(
+                    "Cessou ao suspender / reapareceu ao reintroduzir",
+                    "Dechallenge / rechallenge",
+                ),
+                _dechallenge(subject, onset, ended),
+            ),
+        ],
+        tables=[
+            _table(
+                label("Produtos", "Products"),
+                [
+                    label("Produto", "Product"),
+                    label("Lote / doador", "Lot / donor"),
+                    label("Dose", "Dose"),
+                    label("Via", "Route"),
+                    label("Datas", "Therapy dates"),
+                    label("Duração", "Duration"),
+                    label("Relação causal", "Relatedness"),
+                ],
+                [row[:7] for row in products],
+                empty=label("Nenhum produto do estudo administrado", "No study product given"),
+            )
+        ],
+    )
+
+
+def _concomitant_therapy_and_history(
+    subject: Subject, adverse_event: str, onset: date, ended: date | None
+) -> Section:
+    return _section(
+        label("Terapia concomitante e história", "Concomitant therapy and history"),
+        [
+            (
+                label("Medicamentos concomitantes", "Concomitant drugs"),
+                _concomitant(subject, onset, ended),
+            ),
+            (
+                label("História relevante", "Relevant history"),
+                _history(subject, adverse_event, onset),
+            ),
+        ],
+    )
+
+
+def _notifications_and_clock(
+    notified: list[Entry], clock: NotificationClock | None, entries: list[int]
+) -> Section:
+    return _section(
+        label("Notificações e prazo", "Notifications and clock"),
+        [
+            (
+                label("Notificações registradas", "Notifications recorded"),
+                "; ".join(_notification_text(e) for e in notified) or label("nenhuma", "none"),
+            ),
+            (label("Prazo", "Clock"), _clock_text(clock)),
+            (
+                label("Registros de origem", "Source entries"),
+                ", ".join(str(v) for v in entries),
+            ),
+        ],
+    )
+
+
+def _notification_text(notification: Entry) -> str:
+    kind = (
+        label("acompanhamento", "follow-up")
+        if notification["follow_up"]
+        else label("inicial", "initial")
+    )
+    return (
+        f"{_d(notification['notified_on'])} {notification['recipient']} {kind}"
+        f" ({label('registro', 'entry')} {notification.version})"
+    )
+
+
+def _clock_text(clock: NotificationClock | None) -> str:
+    if clock is None:
+        return "-"
+    return (
+        f"{clock.rule_set_name}: {clock.days_allowed} "
+        + label("dias", "days")
+        + f", {label('vence em', 'due on')} {_d(clock.due_on)}, {clock.status.value}"
+    )
 
 
 def _description(subject: Subject, name: str, event: dict[str, Any]) -> str:
@@ -552,208 +631,27 @@ def progress_report(
         report_date: the date of this report (the site's calendar).
         final: a final report, rather than a partial one.
     """
-    cohort = sorted(subjects, key=lambda s: s.subject_code)
-    statuses = {s.subject_code: s.status for s in cohort}
-    enrolled = [s for s in cohort if s.enrolment is not None]
-    screen_failed = [s for s in cohort if s.latest("ScreenFailed") is not None]
-    withdrawn = [s for s in cohort if s.withdrawal is not None]
-    completed = [s for s in cohort if statuses[s.subject_code] is Status.COMPLETED]
-    lost = [s for s in cohort if statuses[s.subject_code] is Status.LOST_TO_FOLLOW_UP]
-    died = [s for s in cohort if s.death is not None]
-    ongoing = [s for s in cohort if statuses[s.subject_code] is Status.ENROLLED]
-    serious = [
-        (s, name, event)
-        for s in cohort
-        for name, event in s.adverse_events().items()
-        if event["serious"]
-    ]
-    deviations = [(s, e) for s in cohort for e in s.live("ProtocolDeviationRecorded")]
-    first_screened = min((s.screening["screened_on"] for s in cohort), default=None)
+    cohort = _Cohort(sorted(subjects, key=lambda s: s.subject_code))
+    counts = cohort.counts()
     kind = (
         label("Relatório final", "Final report")
         if final
         else label("Relatório parcial", "Partial report")
     )
-    counts = {
-        "recruited": len(cohort),
-        "included": len(enrolled),
-        "screen_failures": len(screen_failed),
-        "withdrawn": len(withdrawn),
-        "completed": len(completed),
-        "lost_to_follow_up": len(lost),
-        "ongoing": len(ongoing),
-        "deaths": len(died),
-        "serious_adverse_events": len(serious),
-        "deviations": len(deviations),
-        "major_deviations": sum(1 for _, e in deviations if e["major"]),
-    }
-    synthetic = any(s.synthetic for s in cohort)
-    sections = [
-        _section(
-            label("Identificação", "Identification"),
-            [
-                (label("Título", "Title"), protocol.title),
-                (label("Registro", "Registry"), protocol.study_id),
-                (label("CAAE / número CONEP", "CAAE / CONEP number"), protocol.ethics_reference),
-                (label("Comitê de ética", "Ethics committee"), protocol.ethics_committee),
-                (label("Patrocinador", "Sponsor"), protocol.sponsor),
-                (label("País", "Country"), COUNTRIES.get(protocol.country, protocol.country)),
-                (label("Tipo de relatório", "Report type"), kind),
-                (
-                    label("Período", "Period"),
-                    f"{_d(first_screened)} a / to {_d(report_date)}" if first_screened else "-",
-                ),
-                (label("Data deste relatório", "Date of this report"), _d(report_date)),
-            ],
-        ),
-        _section(
-            label("Participantes", "Participants"),
-            [
-                (label("Recrutados (triados)", "Recruited (screened)"), str(counts["recruited"])),
-                (label("Incluídos (arrolados)", "Included (enrolled)"), str(counts["included"])),
-                (label("Falhas de triagem", "Screen failures"), str(counts["screen_failures"])),
-                (label("Retirados", "Withdrawn"), str(counts["withdrawn"])),
-                (label("Concluídos", "Completed"), str(counts["completed"])),
-                (
-                    label("Perdas de seguimento", "Lost to follow-up"),
-                    str(counts["lost_to_follow_up"]),
-                ),
-                (label("Em acompanhamento", "Ongoing"), str(counts["ongoing"])),
-                (label("Óbitos", "Deaths"), str(counts["deaths"])),
-            ],
-            tables=[
-                _table(
-                    label("Retiradas e motivos", "Withdrawals and reasons"),
-                    [
-                        label("Participante", "Subject"),
-                        label("Data", "Date"),
-                        label("Decidido por", "Decided by"),
-                        label("Motivo", "Reason"),
-                        label("Registro", "Entry"),
-                    ],
-                    [
-                        [
-                            s.subject_code,
-                            _d(w["withdrawn_on"]),
-                            _code(w["decided_by"]),
-                            w["reason"],
-                            str(w.version),
-                        ]
-                        for s in withdrawn
-                        if (w := s.withdrawal) is not None
-                    ],
-                    empty=label("Nenhuma retirada", "No withdrawal"),
-                ),
-                _table(
-                    label("Falhas de triagem e motivos", "Screen failures and reasons"),
-                    [
-                        label("Participante", "Subject"),
-                        label("Data", "Date"),
-                        label("Motivo", "Reason"),
-                        label("Registro", "Entry"),
-                    ],
-                    [
-                        [s.subject_code, _d(f["failed_on"]), f["reason"], str(f.version)]
-                        for s in screen_failed
-                        if (f := s.latest("ScreenFailed")) is not None
-                    ],
-                    empty=label("Nenhuma falha de triagem", "No screen failure"),
-                ),
-            ],
-        ),
-        _section(
-            label("Óbitos", "Deaths"),
-            [],
-            tables=[
-                _table(
-                    label("Óbitos", "Deaths"),
-                    [
-                        label("Participante", "Subject"),
-                        label("Data", "Date"),
-                        label("Causa", "Cause"),
-                        label("Evento adverso", "Adverse event"),
-                        label("Registro", "Entry"),
-                    ],
-                    [
-                        [
-                            s.subject_code,
-                            _d(d["died_on"]),
-                            d["cause"],
-                            d["adverse_event"] or "-",
-                            str(d.version),
-                        ]
-                        for s in died
-                        if (d := s.death) is not None
-                    ],
-                    empty=label("Nenhum óbito", "No death"),
-                )
-            ],
-        ),
-        _section(
-            label(
-                "Eventos adversos graves e ações tomadas",
-                "Serious adverse events and actions taken",
-            ),
-            [],
-            tables=[
-                _table(
-                    label("Eventos adversos graves", "Serious adverse events"),
-                    [
-                        label("Evento", "Event"),
-                        label("Termo (grau)", "Term (grade)"),
-                        label("Início", "Onset"),
-                        label("Gravidade", "Seriousness"),
-                        label("Relação MSC/rATG/CsA", "Relatedness MSC/rATG/CsA"),
-                        label("Desfecho", "Outcome"),
-                        label("Ações", "Actions"),
-                    ],
-                    [_serious_row(s, name, event, report_date) for s, name, event in serious],
-                    empty=label("Nenhum evento adverso grave", "No serious adverse event"),
-                )
-            ],
-        ),
-        _section(
-            label("Desvios de protocolo", "Protocol deviations"),
-            [
-                (label("Desvios", "Deviations"), str(counts["deviations"])),
-                (label("Desvios maiores", "Major deviations"), str(counts["major_deviations"])),
-            ],
-            tables=[
-                _table(
-                    label("Desvios", "Deviations"),
-                    [
-                        label("Participante", "Subject"),
-                        label("Data", "Date"),
-                        label("Categoria", "Category"),
-                        label("Maior", "Major"),
-                        label("Descrição", "Description"),
-                        label("Registro", "Entry"),
-                    ],
-                    [
-                        [
-                            s.subject_code,
-                            _d(e["occurred_on"]),
-                            _code(e["category"]),
-                            _yes_no(e["major"]),
-                            e["description"],
-                            str(e.version),
-                        ]
-                        for s, e in deviations
-                    ],
-                    empty=label("Nenhum desvio", "No deviation"),
-                )
-            ],
-        ),
-        _section(label("Resultados", "Results"), _results(protocol, enrolled)),
-    ]
-    return {
-        "report": "conep-progress",
-        "title": f"{kind} (Res. CNS 466/2012 XI.2(d))",
-        "subtitle": f"{protocol.ethics_reference} · {protocol.study_id}",
-        "synthetic": synthetic,
-        "notice": SYNTHETIC_NOTICE if synthetic else None,
-        "sections": sections,
-        "data": {
+    return _document(
+        "conep-progress",
+        title=f"{kind} (Res. CNS 466/2012 XI.2(d))",
+        subtitle=f"{protocol.ethics_reference} · {protocol.study_id}",
+        synthetic=any(s.synthetic for s in cohort.subjects),
+        sections=[
+            _identification(protocol, kind, cohort.first_screened, report_date),
+            _participants(cohort, counts),
+            _deaths(cohort.died),
+            _serious_adverse_events(cohort.serious, report_date),
+            _protocol_deviations(cohort.deviations, counts),
+            _section(label("Resultados", "Results"), _results(protocol, cohort.enrolled)),
+        ],
+        data={
             "study": protocol.study_id,
             "ethics_reference": protocol.ethics_reference,
             "final": final,
@@ -761,22 +659,255 @@ def progress_report(
             **counts,
             "withdrawals": [
                 {"subject": s.subject_code, "reason": w["reason"], "entry": w.version}
-                for s in withdrawn
+                for s in cohort.withdrawn
                 if (w := s.withdrawal) is not None
             ],
             "death_causes": [
                 {"subject": s.subject_code, "cause": d["cause"], "entry": d.version}
-                for s in died
+                for s in cohort.died
                 if (d := s.death) is not None
             ],
         },
-    }
+    )
+
+
+@dataclass(frozen=True)
+class _Cohort:
+    """The study's subjects by code, and the groups of them the progress report counts."""
+
+    subjects: list[Subject]
+
+    @cached_property
+    def enrolled(self) -> list[Subject]:
+        return [s for s in self.subjects if s.enrolment is not None]
+
+    @cached_property
+    def screen_failed(self) -> list[Subject]:
+        return [s for s in self.subjects if s.latest("ScreenFailed") is not None]
+
+    @cached_property
+    def withdrawn(self) -> list[Subject]:
+        return [s for s in self.subjects if s.withdrawal is not None]
+
+    @cached_property
+    def died(self) -> list[Subject]:
+        return [s for s in self.subjects if s.death is not None]
+
+    @cached_property
+    def serious(self) -> list[tuple[Subject, str, dict[str, Any]]]:
+        """Every serious adverse event: its subject, id and folded event."""
+        return [
+            (s, name, event)
+            for s in self.subjects
+            for name, event in s.adverse_events().items()
+            if event["serious"]
+        ]
+
+    @cached_property
+    def deviations(self) -> list[tuple[Subject, Entry]]:
+        return [(s, e) for s in self.subjects for e in s.live("ProtocolDeviationRecorded")]
+
+    @property
+    def first_screened(self) -> date | None:
+        return min((s.screening["screened_on"] for s in self.subjects), default=None)
+
+    def counts(self) -> dict[str, int]:
+        """The report's figures, in the order its data gives them."""
+        statuses = [s.status for s in self.subjects]
+        return {
+            "recruited": len(self.subjects),
+            "included": len(self.enrolled),
+            "screen_failures": len(self.screen_failed),
+            "withdrawn": len(self.withdrawn),
+            "completed": statuses.count(Status.COMPLETED),
+            "lost_to_follow_up": statuses.count(Status.LOST_TO_FOLLOW_UP),
+            "ongoing": statuses.count(Status.ENROLLED),
+            "deaths": len(self.died),
+            "serious_adverse_events": len(self.serious),
+            "deviations": len(self.deviations),
+            "major_deviations": sum(1 for _, e in self.deviations if e["major"]),
+        }
+
+
+def _identification(
+    protocol: StudyProtocol, kind: str, first_screened: date | None, report_date: date
+) -> Section:
+    return _section(
+        label("Identificação", "Identification"),
+        [
+            (label("Título", "Title"), protocol.title),
+            (label("Registro", "Registry"), protocol.study_id),
+            (label("CAAE / número CONEP", "CAAE / CONEP number"), protocol.ethics_reference),
+            (label("Comitê de ética", "Ethics committee"), protocol.ethics_committee),
+            (label("Patrocinador", "Sponsor"), protocol.sponsor),
+            (label("País", "Country"), COUNTRIES.get(protocol.country, protocol.country)),
+            (label("Tipo de relatório", "Report type"), kind),
+            (
+                label("Período", "Period"),
+                f"{_d(first_screened)} a / to {_d(report_date)}" if first_screened else "-",
+            ),
+            (label("Data deste relatório", "Date of this report"), _d(report_date)),
+        ],
+    )
+
+
+def _participants(cohort: _Cohort, counts: dict[str, int]) -> Section:
+    return _section(
+        label("Participantes", "Participants"),
+        [
+            (label("Recrutados (triados)", "Recruited (screened)"), str(counts["recruited"])),
+            (label("Incluídos (arrolados)", "Included (enrolled)"), str(counts["included"])),
+            (label("Falhas de triagem", "Screen failures"), str(counts["screen_failures"])),
+            (label("Retirados", "Withdrawn"), str(counts["withdrawn"])),
+            (label("Concluídos", "Completed"), str(counts["completed"])),
+            (
+                label("Perdas de seguimento", "Lost to follow-up"),
+                str(counts["lost_to_follow_up"]),
+            ),
+            (label("Em acompanhamento", "Ongoing"), str(counts["ongoing"])),
+            (label("Óbitos", "Deaths"), str(counts["deaths"])),
+        ],
+        tables=[_withdrawals(cohort.withdrawn), _screen_failures(cohort.screen_failed)],
+    )
+
+
+def _withdrawals(withdrawn: list[Subject]) -> Table:
+    return _table(
+        label("Retiradas e motivos", "Withdrawals and reasons"),
+        [
+            SUBJECT_COLUMN,
+            DATE_COLUMN,
+            label("Decidido por", "Decided by"),
+            REASON_COLUMN,
+            ENTRY_COLUMN,
+        ],
+        [
+            [
+                s.subject_code,
+                _d(w["withdrawn_on"]),
+                _code(w["decided_by"]),
+                w["reason"],
+                str(w.version),
+            ]
+            for s in withdrawn
+            if (w := s.withdrawal) is not None
+        ],
+        empty=label("Nenhuma retirada", "No withdrawal"),
+    )
+
+
+def _screen_failures(screen_failed: list[Subject]) -> Table:
+    return _table(
+        label("Falhas de triagem e motivos", "Screen failures and reasons"),
+        [SUBJECT_COLUMN, DATE_COLUMN, REASON_COLUMN, ENTRY_COLUMN],
+        [
+            [s.subject_code, _d(f["failed_on"]), f["reason"], str(f.version)]
+            for s in screen_failed
+            if (f := s.latest("ScreenFailed")) is not None
+        ],
+        empty=label("Nenhuma falha de triagem", "No screen failure"),
+    )
+
+
+def _deaths(died: list[Subject]) -> Section:
+    deaths = label("Óbitos", "Deaths")
+    return _section(
+        deaths,
+        [],
+        tables=[
+            _table(
+                deaths,
+                [
+                    SUBJECT_COLUMN,
+                    DATE_COLUMN,
+                    label("Causa", "Cause"),
+                    label("Evento adverso", "Adverse event"),
+                    ENTRY_COLUMN,
+                ],
+                [
+                    [
+                        s.subject_code,
+                        _d(d["died_on"]),
+                        d["cause"],
+                        d["adverse_event"] or "-",
+                        str(d.version),
+                    ]
+                    for s in died
+                    if (d := s.death) is not None
+                ],
+                empty=label("Nenhum óbito", "No death"),
+            )
+        ],
+    )
+
+
+def _serious_adverse_events(
+    serious: list[tuple[Subject, str, dict[str, Any]]], report_date: date
+) -> Section:
+    return _section(
+        label(
+            "Eventos adversos graves e ações tomadas",
+            "Serious adverse events and actions taken",
+        ),
+        [],
+        tables=[
+            _table(
+                label("Eventos adversos graves", "Serious adverse events"),
+                [
+                    label("Evento", "Event"),
+                    label("Termo (grau)", "Term (grade)"),
+                    label("Início", "Onset"),
+                    label("Gravidade", "Seriousness"),
+                    label("Relação MSC/rATG/CsA", "Relatedness MSC/rATG/CsA"),
+                    label("Desfecho", "Outcome"),
+                    label("Ações", "Actions"),
+                ],
+                [_serious_row(s, name, event, report_date) for s, name, event in serious],
+                empty=label("Nenhum evento adverso grave", "No serious adverse event"),
+            )
+        ],
+    )
+
+
+def _protocol_deviations(
+    deviations: list[tuple[Subject, Entry]], counts: dict[str, int]
+) -> Section:
+    return _section(
+        label("Desvios de protocolo", "Protocol deviations"),
+        [
+            (label("Desvios", "Deviations"), str(counts["deviations"])),
+            (label("Desvios maiores", "Major deviations"), str(counts["major_deviations"])),
+        ],
+        tables=[
+            _table(
+                label("Desvios", "Deviations"),
+                [
+                    SUBJECT_COLUMN,
+                    DATE_COLUMN,
+                    label("Categoria", "Category"),
+                    label("Maior", "Major"),
+                    label("Descrição", "Description"),
+                    ENTRY_COLUMN,
+                ],
+                [
+                    [
+                        s.subject_code,
+                        _d(e["occurred_on"]),
+                        _code(e["category"]),
+                        _yes_no(e["major"]),
+                        e["description"],
+                        str(e.version),
+                    ]
+                    for s, e in deviations
+                ],
+                empty=label("Nenhum desvio", "No deviation"),
+            )
+        ],
+    )
 
 
 def _serious_row(subject: Subject, name: str, event: dict[str, Any], today: date) -> list[str]:
-    notified = [
-        e for e in subject.live("SeriousAdverseEventNotified") if e["adverse_event"] == name
-    ]
+    notified = _notifications(subject, name)
     clock = notification_clocks(subject, today).get(name)
     actions = [
         f"{label('notificado', 'notified')} {e['recipient']} {_d(e['notified_on'])}"
@@ -791,7 +922,7 @@ def _serious_row(subject: Subject, name: str, event: dict[str, Any], today: date
         f"{event['term']} ({event['grade']})",
         _d(event["onset_on"]),
         ", ".join(_code(c) for c in event["seriousness"]),
-        "/".join(_code(event[f"relatedness_{p}"]) for p in ("msc", "ratg", "cyclosporine")),
+        "/".join(_relatedness(event).values()),
         _code(event["outcome"]),
         "; ".join(actions) or "-",
     ]
@@ -840,12 +971,32 @@ def _results(protocol: StudyProtocol, enrolled: Sequence[Subject]) -> list[tuple
 # -- helpers ----------------------------------------------------------------------------------
 
 
+def _document(
+    report: str,
+    *,
+    title: str,
+    subtitle: str,
+    synthetic: bool,
+    sections: list[Section],
+    data: dict[str, Any],
+) -> Document:
+    return {
+        "report": report,
+        "title": title,
+        "subtitle": subtitle,
+        "synthetic": synthetic,
+        "notice": SYNTHETIC_NOTICE if synthetic else None,
+        "sections": sections,
+        "data": data,
+    }
+
+
 def _section(
     title: str,
     fields: Sequence[tuple[str, str]],
     *,
-    tables: Sequence[dict[str, Any]] = (),
-) -> dict[str, Any]:
+    tables: Sequence[Table] = (),
+) -> Section:
     return {
         "title": title,
         "fields": [{"label": name, "value": value} for name, value in fields],
@@ -855,7 +1006,7 @@ def _section(
 
 def _table(
     title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], *, empty: str
-) -> dict[str, Any]:
+) -> Table:
     return {
         "title": title,
         "columns": list(columns),

@@ -13,7 +13,7 @@ from typing import Any
 
 from domain.clinical import NotificationClock
 from domain.record_rules import record_flags
-from domain.subject import Entry, Subject
+from domain.subject import Entry, Query, Subject
 from domain.subject_facts import (
     baseline_severity,
     follow_up_days,
@@ -25,10 +25,21 @@ from domain.wire import instant_to_wire, to_wire
 
 Summary = dict[str, Any]
 
+INFUSION_FIELDS = (
+    "infusion_number",
+    "dose",
+    "given_at",
+    "product_lot",
+    "donor_code",
+    "viability",
+    "infusion_reaction",
+)
+"""The fields of an MSC infusion a summary shows."""
+
 
 def summarise(subject: Subject) -> Summary:
     """The summary document of a subject as it stands after its latest event."""
-    consent, eligibility, enrolment = subject.consent, subject.eligibility, subject.enrolment
+    consent, enrolment = subject.consent, subject.enrolment
     start = treatment_start(subject)
     severity = baseline_severity(subject)
     latest = max(e.recorded_at for e in subject.entries.values())
@@ -43,15 +54,7 @@ def summarise(subject: Subject) -> Summary:
         "screened_on": to_wire(subject.screening["screened_on"]),
         "consent": _fields_of(consent, "tcle_version", "consented_on"),
         "consents": len(subject.live("ConsentObtained")),
-        "eligibility": None
-        if eligibility is None
-        else {
-            "assessed_on": to_wire(eligibility["assessed_on"]),
-            "criteria": to_wire(eligibility["criteria"]),
-            "entry": eligibility.version,
-            "eligible": not subject.eligibility_failures(),
-            "failures": subject.eligibility_failures(),
-        },
+        "eligibility": _eligibility(subject),
         "enrolment": _fields_of(enrolment, "enrolled_on"),
         "baseline_severity": {
             "severity": severity.severity.value,
@@ -60,19 +63,7 @@ def summarise(subject: Subject) -> Summary:
         "treatment_start": to_wire(start),
         "ratg": _ratg(subject),
         "cyclosporine": _cyclosporine(subject),
-        "msc_infusions": [
-            _fields_of(
-                e,
-                "infusion_number",
-                "dose",
-                "given_at",
-                "product_lot",
-                "donor_code",
-                "viability",
-                "infusion_reaction",
-            )
-            for e in subject.infusions
-        ],
+        "msc_infusions": [_fields_of(e, *INFUSION_FIELDS) for e in subject.infusions],
         "cumulative_msc_dose": _total(e["dose"] for e in subject.infusions),
         **_measurements(subject),
         "adverse_events": _adverse_events(
@@ -88,38 +79,62 @@ def summarise(subject: Subject) -> Summary:
         ],
         "follow_up_days": follow_up_days(subject),
         "flags": _flags(subject),
+        **_corrections_voids_and_signatures(subject),
+        "queries": [_query(q) for q in subject.queries],
+        "version": subject.version,
+        "updated_at": instant_to_wire(latest),
+    }
+
+
+def _eligibility(subject: Subject) -> dict[str, Any] | None:
+    eligibility = subject.eligibility
+    if eligibility is None:
+        return None
+    return {
+        "assessed_on": to_wire(eligibility["assessed_on"]),
+        "criteria": to_wire(eligibility["criteria"]),
+        "entry": eligibility.version,
+        "eligible": not subject.eligibility_failures(),
+        "failures": subject.eligibility_failures(),
+    }
+
+
+def _corrections_voids_and_signatures(subject: Subject) -> dict[str, list[dict[str, Any]]]:
+    """Which entries were corrected or voided, and every signature over each entry."""
+    entries = subject.entries.values()
+    return {
         "corrected": [
             {"entry": e.version, "kind": e.kind, "corrected_by": list(e.corrected_by)}
-            for e in subject.entries.values()
+            for e in entries
             if e.corrected_by
         ],
         "voided": [
             {"entry": e.version, "kind": e.kind, "voided_by": e.voided_by}
-            for e in subject.entries.values()
+            for e in entries
             if not e.is_live
         ],
         "signatures": [
             {"entry": e.version, "kind": e.kind, **signature}
-            for e in subject.entries.values()
+            for e in entries
             for signature in record_signatures(e)
         ],
-        "queries": [
-            {
-                "query": q.query,
-                "entry": q.entry,
-                "entry_kind": q.entry_kind,
-                "item": q.item,
-                "question": q.question,
-                "status": q.status,
-                "answers": [{"entry": a.version, "answer": a["answer"]} for a in q.answers],
-                "closed_by": None
-                if q.closed_by is None
-                else {"entry": q.closed_by.version, "resolution": q.closed_by["resolution"]},
-            }
-            for q in subject.queries
-        ],
-        "version": subject.version,
-        "updated_at": instant_to_wire(latest),
+    }
+
+
+def _query(query: Query) -> dict[str, Any]:
+    """A data query, its answers and how it was closed."""
+    closed_by = query.closed_by
+    return {
+        "query": query.query,
+        "entry": query.entry,
+        "entry_kind": query.entry_kind,
+        "item": query.item,
+        "question": query.question,
+        "status": query.status,
+        "answers": [{"entry": a.version, "answer": a["answer"]} for a in query.answers],
+        "closed_by": None
+        if closed_by is None
+        else {"entry": closed_by.version, "resolution": closed_by["resolution"]},
     }
 
 

@@ -170,50 +170,16 @@ def notification_clock(
         return None
 
     rule_set = clocks.rule_set_on(learned_on)
-    reasons: list[str] = []
-    if learned_on < rule_set.in_force_from:
-        reasons.append(
-            f"learned of on {on(learned_on)}, before the earliest rule set ({rule_set.name}, "
-            f"in force from {on(rule_set.in_force_from)}); its clocks are applied"
-        )
-    else:
-        reasons.append(
-            f"learned of on {on(learned_on)}; {rule_set.name} was in force (from "
-            f"{on(rule_set.in_force_from)})"
-        )
-
-    short = sorted(criterion.value for criterion in criteria & _SHORT_CLOCK)
-    if short:
-        days_allowed = rule_set.fatal_or_life_threatening_days
-        reasons.append(f"{' and '.join(short)}: notify within {days_allowed} calendar days")
-    else:
-        days_allowed = rule_set.other_serious_days
-        recorded = ", ".join(sorted(c.value for c in criteria)) or "no criterion recorded"
-        reasons.append(
-            f"serious ({recorded}), neither death nor life-threatening: notify within "
-            f"{days_allowed} calendar days"
-        )
+    days_allowed, allowance = _days_allowed(criteria, rule_set)
     due_on = learned_on + timedelta(days=days_allowed)
-    reasons.append(f"due on {on(due_on)}")
-
-    notifications = sorted(notified_on)
-    first = notifications[0] if notifications else None
-    if first is not None:
-        late = (first - due_on).days
-        if late <= 0:
-            status, days_late = ClockStatus.MET, 0
-            reasons.append(f"met: first notified on {on(first)}")
-        else:
-            status, days_late = ClockStatus.LATE, late
-            reasons.append(f"late: first notified on {on(first)}, {late} day(s) after it was due")
-    else:
-        overdue = (today - due_on).days
-        if overdue > 0:
-            status, days_late = ClockStatus.OVERDUE, overdue
-            reasons.append(f"overdue: not notified by {on(today)}, {overdue} day(s) past due")
-        else:
-            status, days_late = ClockStatus.PENDING, 0
-            reasons.append(f"pending: not yet notified; {-overdue} day(s) left on {on(today)}")
+    first = min(notified_on, default=None)
+    status, days_late, standing = _standing(due_on, first, today)
+    reasons = [
+        _rule_set_in_force(learned_on, rule_set),
+        allowance,
+        f"due on {on(due_on)}",
+        standing,
+    ]
 
     return NotificationClock(
         rule_set_name=rule_set.name,
@@ -224,4 +190,58 @@ def notification_clock(
         status=status,
         days_late=days_late,
         reasons=tuple(reasons),
+    )
+
+
+def _rule_set_in_force(learned_on: date, rule_set: ReportingRuleSet) -> str:
+    """Which rule set's clocks apply to an event learned of that day, and why."""
+    if learned_on < rule_set.in_force_from:
+        return (
+            f"learned of on {on(learned_on)}, before the earliest rule set ({rule_set.name}, "
+            f"in force from {on(rule_set.in_force_from)}); its clocks are applied"
+        )
+    return (
+        f"learned of on {on(learned_on)}; {rule_set.name} was in force (from "
+        f"{on(rule_set.in_force_from)})"
+    )
+
+
+def _days_allowed(
+    criteria: frozenset[SeriousnessCriterion], rule_set: ReportingRuleSet
+) -> tuple[int, str]:
+    """The calendar days allowed: the short clock for death or a threat to life."""
+    short = sorted(criterion.value for criterion in criteria & _SHORT_CLOCK)
+    if short:
+        days = rule_set.fatal_or_life_threatening_days
+        return days, f"{' and '.join(short)}: notify within {days} calendar days"
+    days = rule_set.other_serious_days
+    recorded = ", ".join(sorted(c.value for c in criteria)) or "no criterion recorded"
+    return days, (
+        f"serious ({recorded}), neither death nor life-threatening: notify within "
+        f"{days} calendar days"
+    )
+
+
+def _standing(due_on: date, first: date | None, today: date) -> tuple[ClockStatus, int, str]:
+    """Met or late by the first notification; overdue or pending on ``today`` without one."""
+    if first is not None:
+        late = (first - due_on).days
+        if late <= 0:
+            return ClockStatus.MET, 0, f"met: first notified on {on(first)}"
+        return (
+            ClockStatus.LATE,
+            late,
+            f"late: first notified on {on(first)}, {late} day(s) after it was due",
+        )
+    overdue = (today - due_on).days
+    if overdue > 0:
+        return (
+            ClockStatus.OVERDUE,
+            overdue,
+            f"overdue: not notified by {on(today)}, {overdue} day(s) past due",
+        )
+    return (
+        ClockStatus.PENDING,
+        0,
+        f"pending: not yet notified; {-overdue} day(s) left on {on(today)}",
     )

@@ -194,35 +194,62 @@ def hematologic_response(
     if count is None:
         return not_evaluable(f"no blood count between {on(window_from)} and {on(window_to)}")
     reasons.append(f"blood count of {on(count.collected_on)} assessed (the last in the window)")
-
-    # Transfusion independence: no transfusion on the transfusion_free_days days ending with
-    # the day of the count (a transfusion on the day of the count counts against it).
-    free_from = count.collected_on - timedelta(days=criteria.transfusion_free_days - 1)
-    given = sorted(
-        (t for t in transfusions if t.given_on <= count.collected_on), key=lambda t: t.given_on
+    last = _last_transfusion(transfusions, count.collected_on)
+    independent, independence = _transfusion_independence(count.collected_on, last, criteria)
+    reasons.append(independence)
+    verdict, why = _verdict(count, independent, criteria, severity)
+    reasons += why
+    if verdict is None:
+        return not_evaluable("a value not recorded on the count assessed could change the response")
+    return ResponseFinding(
+        month=month,
+        timepoint=timepoint,
+        category=verdict,
+        count_used_on=count.collected_on,
+        transfusion_independent=independent,
+        last_transfusion_on=None if last is None else last.given_on,
+        reasons=tuple(reasons),
     )
-    last = given[-1] if given else None
-    independent = last is None or last.given_on < free_from
-    if last is None:
-        reasons.append("transfusion-independent: no transfusion recorded up to the count")
-    else:
-        before = (count.collected_on - last.given_on).days
-        product = last.product.value.replace("_", " ")
-        what = (
-            f"last transfusion {last.units} unit(s) of {product} on {on(last.given_on)}, "
-            f"{before} days before the count"
-        )
-        if independent:
-            reasons.append(
-                f"transfusion-independent: {what}; none in the "
-                f"{criteria.transfusion_free_days} days up to it"
-            )
-        else:
-            reasons.append(
-                f"not transfusion-independent: {what}, within the "
-                f"{criteria.transfusion_free_days} transfusion-free days required"
-            )
 
+
+def _last_transfusion(transfusions: Iterable[Transfusion], day: date) -> Transfusion | None:
+    """The last transfusion given on or before the day, if any."""
+    given = sorted((t for t in transfusions if t.given_on <= day), key=lambda t: t.given_on)
+    return given[-1] if given else None
+
+
+def _transfusion_independence(
+    counted_on: date, last: Transfusion | None, criteria: ResponseCriteria
+) -> tuple[bool, str]:
+    """Whether the subject is transfusion-independent at the count, and the reason why.
+
+    Independent means no transfusion on the ``transfusion_free_days`` days ending with the
+    day of the count (a transfusion on the day of the count counts against it).
+    """
+    if last is None:
+        return True, "transfusion-independent: no transfusion recorded up to the count"
+    free_from = counted_on - timedelta(days=criteria.transfusion_free_days - 1)
+    before = (counted_on - last.given_on).days
+    product = last.product.value.replace("_", " ")
+    what = (
+        f"last transfusion {last.units} unit(s) of {product} on {on(last.given_on)}, "
+        f"{before} days before the count"
+    )
+    if last.given_on < free_from:
+        return True, (
+            f"transfusion-independent: {what}; none in the "
+            f"{criteria.transfusion_free_days} days up to it"
+        )
+    return False, (
+        f"not transfusion-independent: {what}, within the "
+        f"{criteria.transfusion_free_days} transfusion-free days required"
+    )
+
+
+def _complete_counts(
+    count: BloodCount, criteria: ResponseCriteria
+) -> tuple[bool | None, list[str]]:
+    """Whether ANC, haemoglobin and platelets all reach a complete response, and why."""
     anc, anc_reason = _at_least(
         "ANC", count.neutrophils, criteria.complete_neutrophils_at_least, per_litre
     )
@@ -235,10 +262,21 @@ def hematologic_response(
     plt, plt_reason = _at_least(
         "platelets", count.platelets, criteria.complete_platelets_at_least, per_litre
     )
-    complete_counts = _all((anc, hb, plt))
-    reasons.extend(f"for a complete response, {r}" for r in (anc_reason, hb_reason, plt_reason))
+    return _all((anc, hb, plt)), [anc_reason, hb_reason, plt_reason]
+
+
+def _verdict(
+    count: BloodCount,
+    independent: bool,
+    criteria: ResponseCriteria,
+    severity: SeverityCriteria,
+) -> tuple[ResponseCategory | None, list[str]]:
+    """The response of the count assessed and the reasons, ending with the conclusion; None
+    (and no conclusion) when a value not recorded could change it."""
+    complete_counts, complete_reasons = _complete_counts(count, criteria)
     severe_blood, severe_reasons = _severe_blood_criteria_reasons(count, severity)
-    reasons.extend(f"for severe disease, {r}" for r in severe_reasons)
+    reasons = [f"for a complete response, {r}" for r in complete_reasons]
+    reasons += [f"for severe disease, {r}" for r in severe_reasons]
 
     transfusion_ok_complete = independent or not criteria.complete_requires_transfusion_independence
     transfusion_ok_partial = independent or not criteria.partial_requires_transfusion_independence
@@ -265,17 +303,8 @@ def hematologic_response(
         else:
             conclusion = "no response"
     else:
-        return not_evaluable("a value not recorded on the count assessed could change the response")
-    reasons.append(conclusion)
-    return ResponseFinding(
-        month=month,
-        timepoint=timepoint,
-        category=category,
-        count_used_on=count.collected_on,
-        transfusion_independent=independent,
-        last_transfusion_on=None if last is None else last.given_on,
-        reasons=tuple(reasons),
-    )
+        return None, reasons
+    return category, [*reasons, conclusion]
 
 
 class Agreement(Enum):

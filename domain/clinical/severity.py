@@ -220,20 +220,7 @@ def camitta_severity(
         NON_SEVERE, SEVERE or VERY_SEVERE when the recorded values decide it, whatever the
         missing ones might have been; NOT_ASSESSABLE otherwise, naming what is missing.
     """
-    if marrow is None:
-        marrow_check = _Check(
-            CamittaCriterion.MARROW_CELLULARITY,
-            None,
-            "marrow cellularity not recorded (no marrow examination)",
-        )
-    else:
-        marrow_check = _below(
-            CamittaCriterion.MARROW_CELLULARITY,
-            f"marrow cellularity (examined {on(marrow.examined_on)})",
-            marrow.cellularity_percent,
-            criteria.cellularity_below_percent,
-            percent,
-        )
+    marrow_check = _marrow_check(marrow, criteria)
     blood_checks = _blood_checks(count, criteria)
     blood, blood_summary = _blood_verdict(blood_checks, criteria)
     severe = _and(marrow_check.met, blood)
@@ -258,36 +245,7 @@ def camitta_severity(
         reasons.append(very_check.reason)
         very = very_check.met
 
-    cellularity = percent(criteria.cellularity_below_percent)
-    required = criteria.blood_criteria_required
-    if severe is False:
-        severity = Severity.NON_SEVERE
-        if marrow_check.met is False:
-            conclusion = f"not severe: marrow cellularity is not below {cellularity}"
-        else:
-            conclusion = f"not severe: fewer than {required} of the blood-count criteria met"
-    elif severe is None:
-        severity = Severity.NOT_ASSESSABLE
-        conclusion = "not assessable: a value not recorded could make the disease severe or not"
-    elif very is True:
-        severity = Severity.VERY_SEVERE
-        conclusion = (
-            f"very severe: marrow cellularity below {cellularity}, at least {required} "
-            f"blood-count criteria met, and ANC below "
-            f"{per_litre(criteria.very_severe_neutrophils_below)}"
-        )
-    elif very is False:
-        severity = Severity.SEVERE
-        conclusion = (
-            f"severe: marrow cellularity below {cellularity} and at least {required} "
-            f"blood-count criteria met"
-        )
-    else:
-        severity = Severity.NOT_ASSESSABLE
-        conclusion = (
-            "not assessable: at least severe, but ANC is not recorded, so severe and very "
-            "severe cannot be told apart"
-        )
+    severity, conclusion = _conclusion(severe, very, marrow_check, criteria)
     reasons.append(conclusion)
 
     return SeverityAssessment(
@@ -296,4 +254,58 @@ def camitta_severity(
         reasons=tuple(reasons),
         count_collected_on=None if count is None else count.collected_on,
         marrow_examined_on=None if marrow is None else marrow.examined_on,
+    )
+
+
+def _marrow_check(marrow: MarrowExam | None, criteria: SeverityCriteria) -> _Check:
+    if marrow is None:
+        return _Check(
+            CamittaCriterion.MARROW_CELLULARITY,
+            None,
+            "marrow cellularity not recorded (no marrow examination)",
+        )
+    return _below(
+        CamittaCriterion.MARROW_CELLULARITY,
+        f"marrow cellularity (examined {on(marrow.examined_on)})",
+        marrow.cellularity_percent,
+        criteria.cellularity_below_percent,
+        percent,
+    )
+
+
+def _conclusion(
+    severe: bool | None, very: bool | None, marrow_check: _Check, criteria: SeverityCriteria
+) -> tuple[Severity, str]:
+    """The Camitta category and the sentence that concludes the assessment."""
+    cellularity = percent(criteria.cellularity_below_percent)
+    required = criteria.blood_criteria_required
+    if severe is False and marrow_check.met is False:
+        return (
+            Severity.NON_SEVERE,
+            f"not severe: marrow cellularity is not below {cellularity}",
+        )
+    if severe is False:
+        return (
+            Severity.NON_SEVERE,
+            f"not severe: fewer than {required} of the blood-count criteria met",
+        )
+    if severe is None:
+        return (
+            Severity.NOT_ASSESSABLE,
+            "not assessable: a value not recorded could make the disease severe or not",
+        )
+    if very is True:
+        return Severity.VERY_SEVERE, (
+            f"very severe: marrow cellularity below {cellularity}, at least {required} "
+            f"blood-count criteria met, and ANC below "
+            f"{per_litre(criteria.very_severe_neutrophils_below)}"
+        )
+    if very is False:
+        return Severity.SEVERE, (
+            f"severe: marrow cellularity below {cellularity} and at least {required} "
+            f"blood-count criteria met"
+        )
+    return Severity.NOT_ASSESSABLE, (
+        "not assessable: at least severe, but ANC is not recorded, so severe and very "
+        "severe cannot be told apart"
     )

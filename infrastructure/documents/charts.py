@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import matplotlib
 
@@ -20,9 +21,13 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
 
-from domain.clinical import TransfusionProduct
+from domain.clinical import BloodCount, Transfusion, TransfusionProduct
 from domain.subject import Subject
 from domain.subject_facts import blood_counts, transfusions
+
+Panel = Any
+"""One panel of the chart (a matplotlib ``Axes``). Typed ``Any``: matplotlib places dates through
+its units registry, and its stubs type every position as a float."""
 
 PANELS = (
     ("haemoglobin", "Hemoglobina / Haemoglobin (g/dL)", "#b2182b"),
@@ -67,64 +72,15 @@ def blood_count_chart(
     if subject.synthetic:
         title += " - DADOS SINTÉTICOS / SYNTHETIC DATA"
     figure.suptitle(title, fontsize=10)
+    # Drawn in this order on every panel: the order sets the legend's and the PNG's bytes.
     for ax, (analyte, name, colour) in zip(axes, PANELS, strict=True):
-        points = [
-            (c.collected_on, float(value))
-            for c in counts
-            if (value := getattr(c, analyte)) is not None
-        ]
-        if points:
-            ax.plot(
-                [d for d, _ in points],
-                [v for _, v in points],
-                marker="o",
-                markersize=3,
-                linewidth=1.2,
-                color=colour,
-            )
+        _plot_counts(ax, counts, analyte, colour)
         if analyte in thresholds:
             ax.axhline(float(thresholds[analyte]), color="grey", linestyle="--", linewidth=0.8)
-        for index, (number, day) in enumerate(infusions):
-            ax.axvline(
-                day,
-                color="#762a83",
-                linewidth=0.9,
-                alpha=0.7,
-                label="infusão de MSC / MSC infusion" if index == 0 else None,
-            )
-            if analyte == PANELS[0][0]:
-                ax.annotate(
-                    str(number),
-                    xy=(day, 1.0),
-                    xycoords=("data", "axes fraction"),
-                    xytext=(0, 2),
-                    textcoords="offset points",
-                    fontsize=6,
-                    color="#762a83",
-                    ha="center",
-                    va="bottom",
-                )
+        _mark_infusions(ax, infusions, numbered=analyte == PANELS[0][0])
         if event_on is not None:
-            ax.axvline(
-                event_on,
-                color="#e08214",
-                linestyle="-.",
-                linewidth=1.2,
-                label=f"início / onset {event_label}".rstrip(),
-            )
-        product = TRANSFUSED_ON_PANEL.get(analyte)
-        marked: list[date] = [t.given_on for t in given if t.product is product]
-        if marked:
-            ax.plot(
-                marked,
-                [0.02] * len(marked),
-                linestyle="none",
-                marker="^",
-                markersize=5,
-                color="black",
-                transform=ax.get_xaxis_transform(),
-                label=f"transfusão / transfusion ({product.value if product else ''})",
-            )
+            _mark_onset(ax, event_on, event_label)
+        marked = _mark_transfusions(ax, given, TRANSFUSED_ON_PANEL.get(analyte))
         if infusions or marked or event_on is not None:
             ax.legend(loc="upper left", fontsize=6, frameon=False)
         ax.set_ylabel(name, fontsize=7)
@@ -136,3 +92,73 @@ def blood_count_chart(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
+
+
+def _plot_counts(ax: Panel, counts: list[BloodCount], analyte: str, colour: str) -> None:
+    """The analyte's recorded values over time, a point per count."""
+    points = [
+        (c.collected_on, float(value)) for c in counts if (value := getattr(c, analyte)) is not None
+    ]
+    if points:
+        ax.plot(
+            [d for d, _ in points],
+            [v for _, v in points],
+            marker="o",
+            markersize=3,
+            linewidth=1.2,
+            color=colour,
+        )
+
+
+def _mark_infusions(ax: Panel, infusions: list[tuple[int, date]], *, numbered: bool) -> None:
+    """A vertical line per MSC infusion, numbered above the panel when ``numbered``."""
+    for index, (number, day) in enumerate(infusions):
+        ax.axvline(
+            day,
+            color="#762a83",
+            linewidth=0.9,
+            alpha=0.7,
+            label="infusão de MSC / MSC infusion" if index == 0 else None,
+        )
+        if numbered:
+            ax.annotate(
+                str(number),
+                xy=(day, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 2),
+                textcoords="offset points",
+                fontsize=6,
+                color="#762a83",
+                ha="center",
+                va="bottom",
+            )
+
+
+def _mark_onset(ax: Panel, event_on: date, event_label: str) -> None:
+    """The onset of the adverse event the chart is drawn for."""
+    ax.axvline(
+        event_on,
+        color="#e08214",
+        linestyle="-.",
+        linewidth=1.2,
+        label=f"início / onset {event_label}".rstrip(),
+    )
+
+
+def _mark_transfusions(
+    ax: Panel, given: list[Transfusion], product: TransfusionProduct | None
+) -> list[date]:
+    """The panel's transfusions of ``product`` at the foot of the panel; returns their days."""
+    marked: list[date] = [t.given_on for t in given if t.product is product]
+    if marked:
+        ax.plot(
+            marked,
+            [0.02] * len(marked),
+            linestyle="none",
+            marker="^",
+            markersize=5,
+            color="black",
+            transform=ax.get_xaxis_transform(),
+            label=f"transfusão / transfusion ({product.value if product else ''})",
+        )
+    return marked

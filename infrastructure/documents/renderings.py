@@ -119,7 +119,6 @@ def audit_trail_document(
     progress: Progress | None = None,
 ) -> pdf.Document:
     """The audit trail's pages: a cover tying it to the log, then each subject's rows."""
-    counts = summary_counts(rows)
     study = protocol.study_id
     document = pdf.Document(
         title=label("Trilha de auditoria", "Audit trail") + " (21 CFR 11.10(e))",
@@ -132,62 +131,79 @@ def audit_trail_document(
     blocks = document.blocks
     if any(subject.synthetic for subject in subjects.values()):
         blocks.append(pdf.Notice(SYNTHETIC_NOTICE))
-    blocks.append(
-        pdf.Fields(
-            [
-                (label("Estudo", "Study"), f"{study}: {protocol.title}"),
-                (label("Participantes", "Subjects"), ", ".join(subjects) or "-"),
-                (
-                    label("Período (gravação, horário local)", "Period (recorded, site time)"),
-                    _period(period),
-                ),
-                (
-                    label("Linhas", "Rows"),
-                    f"{len(rows)}: {counts['created']} created, {counts['corrected']} corrected, "
-                    f"{counts['voided']} voided, {counts['signed']} signed",
-                ),
-                (label("Gerado em", "Generated at"), _when(now, protocol)),
-            ]
-        )
-    )
+    blocks.append(_audit_trail_cover(rows, protocol, subjects, period, now))
     blocks += tie_to_log(tie, authentication)
-    blocks.append(
-        pdf.Text(
-            "Each row is one field of a record as created, or as a correction or void changed "
-            "it; nothing in the store is ever overwritten. Who: the signer's printed name and "
-            "user id. When: the store's recording time in UTC and at the site. Signature: the "
-            "meaning the author signed with, the time they signed and their key (21 CFR 11.50). "
-            "Pos. is the event's log position: GET /v1/events/<pos>/proof?tree_size=<size> "
-            "proves it is in the checkpoint above.",
-            small=True,
-        )
-    )
+    blocks.append(pdf.Text(HOW_TO_READ_THE_AUDIT_TRAIL, small=True))
     by_subject: dict[str, list[AuditRow]] = {code: [] for code in subjects}
     for row in rows:
         by_subject.setdefault(row.subject, []).append(row)
     for done, (code, subject) in enumerate(subjects.items(), start=1):
-        blocks.append(pdf.NewPage())
-        blocks.append(pdf.Heading(f"{study}/{code}"))
-        if charts.has_chart(subject):
-            blocks.append(
-                pdf.Picture(
-                    charts.blood_count_chart(subject, dpi=chart_dpi),
-                    width=620,
-                    caption=chart_caption(),
-                )
-            )
-        blocks.append(
-            pdf.Grid(
-                columns=[name for name, _ in AUDIT_COLUMNS],
-                rows=[_audit_cells(event) for event in _by_event(by_subject[code])],
-                widths=[w for _, w in AUDIT_COLUMNS],
-                empty=label("Nenhuma linha no período", "No row in the period"),
-                font_size=6.3,
-            )
-        )
+        blocks += _subject_audit_trail(study, code, subject, by_subject[code], chart_dpi)
         if progress is not None:
             progress(done)
     return document
+
+
+HOW_TO_READ_THE_AUDIT_TRAIL = (
+    "Each row is one field of a record as created, or as a correction or void changed "
+    "it; nothing in the store is ever overwritten. Who: the signer's printed name and "
+    "user id. When: the store's recording time in UTC and at the site. Signature: the "
+    "meaning the author signed with, the time they signed and their key (21 CFR 11.50). "
+    "Pos. is the event's log position: GET /v1/events/<pos>/proof?tree_size=<size> "
+    "proves it is in the checkpoint above."
+)
+
+
+def _audit_trail_cover(
+    rows: Sequence[AuditRow],
+    protocol: StudyProtocol,
+    subjects: Mapping[str, Subject],
+    period: Period,
+    now: datetime,
+) -> pdf.Fields:
+    """What the audit trail covers: the study, its subjects, the period and the rows."""
+    counts = summary_counts(rows)
+    return pdf.Fields(
+        [
+            (label("Estudo", "Study"), f"{protocol.study_id}: {protocol.title}"),
+            (label("Participantes", "Subjects"), ", ".join(subjects) or "-"),
+            (
+                label("Período (gravação, horário local)", "Period (recorded, site time)"),
+                _period(period),
+            ),
+            (
+                label("Linhas", "Rows"),
+                f"{len(rows)}: {counts['created']} created, {counts['corrected']} corrected, "
+                f"{counts['voided']} voided, {counts['signed']} signed",
+            ),
+            (label("Gerado em", "Generated at"), _when(now, protocol)),
+        ]
+    )
+
+
+def _subject_audit_trail(
+    study: str, code: str, subject: Subject, rows: Sequence[AuditRow], chart_dpi: int
+) -> list[pdf.Block]:
+    """A subject's pages: its chart, then a table row per event."""
+    blocks: list[pdf.Block] = [pdf.NewPage(), pdf.Heading(f"{study}/{code}")]
+    if charts.has_chart(subject):
+        blocks.append(
+            pdf.Picture(
+                charts.blood_count_chart(subject, dpi=chart_dpi),
+                width=620,
+                caption=chart_caption(),
+            )
+        )
+    blocks.append(
+        pdf.Grid(
+            columns=[name for name, _ in AUDIT_COLUMNS],
+            rows=[_audit_cells(event) for event in _by_event(rows)],
+            widths=[w for _, w in AUDIT_COLUMNS],
+            empty=label("Nenhuma linha no período", "No row in the period"),
+            font_size=6.3,
+        )
+    )
+    return blocks
 
 
 def conep_document(

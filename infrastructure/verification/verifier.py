@@ -38,7 +38,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Engine, column, func, select, table
+from sqlalchemy import Engine, Row, column, func, select, table
 
 from domain.account import ACCOUNT_EVENT_KINDS, Account, RegisteredKey
 from domain.attribution import attribute
@@ -293,70 +293,7 @@ class LogVerifier:
                 # A node over leaves written after the bound was read belongs to the next verify.
                 if (int(node.node_index) + 1) << int(node.level) <= leaves
             ]
-        by_position = {fact.position: fact for fact in facts}
-        findings: list[Finding] = []
-        previous_position = 0
-        for leaf_index, position, stored_hash in stored_leaves:
-            fact = by_position.pop(position, None)
-            if fact is None:
-                findings.append(
-                    Finding(
-                        position,
-                        None,
-                        None,
-                        "event-missing",
-                        f"leaf {leaf_index} of the Merkle log names an event that is not there",
-                    )
-                )
-            elif fact.leaf_hash is not None and fact.leaf_hash != bytes(stored_hash):
-                findings.append(
-                    Finding(
-                        position,
-                        str(fact.stream_id),
-                        fact.version,
-                        "leaf-mismatch",
-                        f"the event is not the one leaf {leaf_index} of the Merkle log recorded "
-                        "(another event, another stream or version, or another recording time)",
-                    )
-                )
-            if position <= previous_position:
-                findings.append(
-                    Finding(
-                        position,
-                        None,
-                        None,
-                        "log-reordered",
-                        f"leaf {leaf_index} names position {position} after {previous_position}",
-                    )
-                )
-            previous_position = position
-        findings += [
-            Finding(
-                fact.position,
-                str(fact.stream_id),
-                fact.version,
-                "leaf-missing",
-                "the event has no leaf in the Merkle log",
-            )
-            for fact in by_position.values()
-        ]
-        expected = InMemoryTree()
-        for _, _, stored_hash in stored_leaves:
-            expected.append_hash(bytes(stored_hash))
-        nodes = expected.nodes()
-        findings += [
-            Finding(
-                None,
-                None,
-                None,
-                "tree-node-mismatch",
-                f"stored node (level {level}, index {index}) is not the hash of the leaves "
-                "beneath it",
-            )
-            for level, index, value in stored_nodes
-            if nodes.get((level, index)) != bytes(value)
-        ]
-        return findings
+        return _check_leaves(stored_leaves, facts) + _check_nodes(stored_leaves, stored_nodes)
 
     def _check_checkpoints(self, tree: InMemoryTree, newest: int | None) -> list[Finding]:
         """Every stored checkpoint: its signed note, the row beside it, and the log against it.
@@ -443,6 +380,82 @@ class LogVerifier:
                 )
             ]
         return []
+
+
+def _check_leaves(
+    stored_leaves: Sequence[Row[Any, Any, Any]], facts: list[EventFacts]
+) -> list[Finding]:
+    """Each stored leaf names an event that is there, in log order, with the leaf's hash; and
+    every event has a leaf."""
+    by_position = {fact.position: fact for fact in facts}
+    findings: list[Finding] = []
+    previous_position = 0
+    for leaf_index, position, stored_hash in stored_leaves:
+        fact = by_position.pop(position, None)
+        if fact is None:
+            findings.append(
+                Finding(
+                    position,
+                    None,
+                    None,
+                    "event-missing",
+                    f"leaf {leaf_index} of the Merkle log names an event that is not there",
+                )
+            )
+        elif fact.leaf_hash is not None and fact.leaf_hash != bytes(stored_hash):
+            findings.append(
+                Finding(
+                    position,
+                    str(fact.stream_id),
+                    fact.version,
+                    "leaf-mismatch",
+                    f"the event is not the one leaf {leaf_index} of the Merkle log recorded "
+                    "(another event, another stream or version, or another recording time)",
+                )
+            )
+        if position <= previous_position:
+            findings.append(
+                Finding(
+                    position,
+                    None,
+                    None,
+                    "log-reordered",
+                    f"leaf {leaf_index} names position {position} after {previous_position}",
+                )
+            )
+        previous_position = position
+    return findings + [
+        Finding(
+            fact.position,
+            str(fact.stream_id),
+            fact.version,
+            "leaf-missing",
+            "the event has no leaf in the Merkle log",
+        )
+        for fact in by_position.values()
+    ]
+
+
+def _check_nodes(
+    stored_leaves: Sequence[Row[Any, Any, Any]],
+    stored_nodes: Sequence[Row[Any, Any, Any]],
+) -> list[Finding]:
+    """Each stored interior node is the hash of the stored leaves beneath it."""
+    expected = InMemoryTree()
+    for _, _, stored_hash in stored_leaves:
+        expected.append_hash(bytes(stored_hash))
+    nodes = expected.nodes()
+    return [
+        Finding(
+            None,
+            None,
+            None,
+            "tree-node-mismatch",
+            f"stored node (level {level}, index {index}) is not the hash of the leaves beneath it",
+        )
+        for level, index, value in stored_nodes
+        if nodes.get((level, index)) != bytes(value)
+    ]
 
 
 class EventChecker:
