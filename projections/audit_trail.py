@@ -29,7 +29,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.attribution import signer_of
 from domain.protocol import protocol_for
@@ -172,8 +172,9 @@ def audit_rows(
         if not period.holds(local.date()):
             continue
         common = _attribution(position, event, local, protocol.time_zone.key)
-        rows += _lapsed_signature_rows(event, lapsed, record.kinds, common)
-        rows += _rows_of(event, record.kinds, common)
+        changes = _lapsed_signatures(event, lapsed, record.kinds)
+        changes += _changes(event, record.kinds, common["meaning"])
+        rows += [AuditRow(**change._asdict(), **common) for change in changes]
     return rows
 
 
@@ -225,83 +226,75 @@ def _attribution(
     }
 
 
-def _lapsed_signature_rows(
-    event: Subject.Event, lapsed: list[int], kinds: dict[int, str], common: dict[str, Any]
-) -> list[AuditRow]:
-    """A row for each signature that a correction or void leaves no longer covering the value."""
+class _Change(NamedTuple):
+    """What a row says was done: the columns that differ between the rows of one event."""
+
+    entry: int
+    kind: str
+    action: str
+    field: str
+    old: Any
+    new: Any
+    reason: str
+
+
+def _lapsed_signatures(
+    event: Subject.Event, lapsed: list[int], kinds: dict[int, str]
+) -> list[_Change]:
+    """Each signature that a correction or void leaves no longer covering the value."""
     entry = event.changed_entry() or 0
+    action = CORRECTED if isinstance(event, Subject.EntryCorrected) else VOIDED
+    reason = getattr(event, "reason", "")
     return [
-        AuditRow(
-            entry=entry,
-            kind=kinds.get(entry, ""),
-            action=CORRECTED if isinstance(event, Subject.EntryCorrected) else VOIDED,
-            field=f"signature of entry {signature}",
-            old=COVERS,
-            new=NO_LONGER_COVERS,
-            reason=getattr(event, "reason", ""),
-            **common,
+        _Change(
+            entry,
+            kinds.get(entry, ""),
+            action,
+            f"signature of entry {signature}",
+            COVERS,
+            NO_LONGER_COVERS,
+            reason,
         )
         for signature in lapsed
     ]
 
 
-def _rows_of(event: Subject.Event, kinds: dict[int, str], common: dict[str, Any]) -> list[AuditRow]:
-    """The rows of what the event did: signed records, corrected fields, a void or a creation."""
+def _changes(event: Subject.Event, kinds: dict[int, str], meaning: str) -> list[_Change]:
+    """What the event did: records signed, fields corrected, a record voided or created."""
     if isinstance(event, Subject.RecordsSigned):
-        meaning = common["meaning"]
         return [
-            AuditRow(
-                entry=number,
-                kind=kinds.get(number, ""),
-                action=SIGNED,
-                field=ELECTRONIC_SIGNATURE,
-                old=None,
-                new=f"{meaning} of record {signed_hash}",
-                reason="",
-                **common,
+            _Change(
+                number,
+                kinds.get(number, ""),
+                SIGNED,
+                ELECTRONIC_SIGNATURE,
+                None,
+                f"{meaning} of record {signed_hash}",
+                "",
             )
             for number, signed_hash in event.covered().items()
         ]
-    if isinstance(event, Subject.EntryCorrected):
+    if isinstance(event, Subject.EntryCorrected | Subject.EntryVoided):
+        action = CORRECTED if isinstance(event, Subject.EntryCorrected) else VOIDED
         return [
-            AuditRow(
-                entry=event.entry,
-                kind=event.entry_kind,
-                action=CORRECTED,
-                field=name,
-                old=to_wire(change.get("old")),
-                new=to_wire(change.get("new")),
-                reason=event.reason,
-                **common,
-            )
-            for name, change in event.changes.items()
+            _Change(event.entry, event.entry_kind, action, name, old, new, event.reason)
+            for name, (old, new) in _old_and_new(event).items()
         ]
-    if isinstance(event, Subject.EntryVoided):
-        return [
-            AuditRow(
-                entry=event.entry,
-                kind=event.entry_kind,
-                action=VOIDED,
-                field=RECORD_STATUS,
-                old="active",
-                new="voided",
-                reason=event.reason,
-                **common,
-            )
-        ]
+    kind = kinds[event.originator_version]
     return [
-        AuditRow(
-            entry=event.originator_version,
-            kind=kinds[event.originator_version],
-            action=CREATED,
-            field=name,
-            old=None,
-            new=value,
-            reason="",
-            **common,
-        )
+        _Change(event.originator_version, kind, CREATED, name, None, value, "")
         for name, value in event.signed_data().items()
     ]
+
+
+def _old_and_new(event: Subject.EntryCorrected | Subject.EntryVoided) -> dict[str, tuple[Any, Any]]:
+    """Each field a correction changed, old and new as signed; a void changes the status."""
+    if isinstance(event, Subject.EntryVoided):
+        return {RECORD_STATUS: ("active", "voided")}
+    return {
+        name: (to_wire(change.get("old")), to_wire(change.get("new")))
+        for name, change in event.changes.items()
+    }
 
 
 def value_text(value: Any) -> str:
