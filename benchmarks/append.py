@@ -55,7 +55,7 @@ from domain.account import Role
 from domain.clinical import ReticulocyteMethod
 from domain.quantities import Quantity
 from domain.signed import stream_id
-from domain.subject import Sex
+from domain.vocabulary import Sex
 from domain.wire import instant_to_wire
 from infrastructure.application import Submission, Training
 from infrastructure.bootstrap import Store, open_store

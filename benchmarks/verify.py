@@ -66,8 +66,8 @@ from domain.clinical import ReticulocyteMethod, SeriousnessCriterion
 from domain.protocol import protocol_for
 from domain.quantities import Quantity
 from domain.signed import stream_id
-from domain.subject import RECORDERS, Sex, Subject, subject_stream
-from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Relatedness
+from domain.subject import RECORDERS, Subject, subject_stream
+from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Relatedness, Sex
 from domain.wire import instant_to_wire, to_wire
 from infrastructure.application import Submission, Training
 from infrastructure.bootstrap import Store, open_store

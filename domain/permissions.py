@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, Role
 from domain.errors import DomainError, SubjectNotFound
+from domain.subject import KINDS
 
 
 class NotPermitted(DomainError):
@@ -200,7 +201,7 @@ def check_may_record(actor: Account, site: str) -> None:
     check_may(actor, Action.RECORD_CLINICAL_DATA, site)
 
 
-MONITORING_KINDS = frozenset({"QueryRaised", "QueryClosed"})
+MONITORING_KINDS = frozenset(kind for kind, declared in KINDS.items() if declared.BY_MONITOR)
 """What a monitor writes: queries about records, and their closing (never clinical data)."""
 
 

@@ -26,6 +26,10 @@ from domain.clinical import (
 )
 from domain.quantities import Quantity
 from domain.subject import Entry, Subject
+from domain.subject.disposition import ResponseAssessed
+from domain.subject.measurements import BloodCountRecorded, BoneMarrowExamined, TransfusionGiven
+from domain.subject.safety import SeriousAdverseEventNotified
+from domain.subject.treatment import RatgDoseGiven
 
 DAYS_PER_MONTH_OF_FOLLOW_UP = 30.4375
 """An average calendar month (365.25 / 12 days), for follow-up in months."""
@@ -34,7 +38,7 @@ DAYS_PER_MONTH_OF_FOLLOW_UP = 30.4375
 def blood_counts(subject: Subject) -> list[tuple[Entry, BloodCount]]:
     """Every blood count that counts, by collection date, with its entry."""
     counts = []
-    for entry in subject.live("BloodCountRecorded"):
+    for entry in subject.live(BloodCountRecorded):
         results: Mapping[str, Quantity] = entry["results"]
         counts.append(
             (
@@ -61,7 +65,7 @@ def transfusions(subject: Subject) -> list[Transfusion]:
     """Every transfusion that counts, by date."""
     given = [
         Transfusion(given_on=e["given_on"], product=e["product"], units=e["units"])
-        for e in subject.live("TransfusionGiven")
+        for e in subject.live(TransfusionGiven)
     ]
     return sorted(given, key=lambda t: t.given_on)
 
@@ -70,14 +74,14 @@ def marrow_exams(subject: Subject) -> list[MarrowExam]:
     """Every marrow examination that counts, by date."""
     exams = [
         MarrowExam(examined_on=e["examined_on"], cellularity_percent=e["cellularity"].value)
-        for e in subject.live("BoneMarrowExamined")
+        for e in subject.live(BoneMarrowExamined)
     ]
     return sorted(exams, key=lambda m: m.examined_on)
 
 
 def treatment_start(subject: Subject) -> date | None:
     """Day 1 of treatment: the first rATG dose, else the first MSC infusion."""
-    ratg: list[date] = [e["given_on"] for e in subject.live("RatgDoseGiven")]
+    ratg: list[date] = [e["given_on"] for e in subject.live(RatgDoseGiven)]
     if ratg:
         return min(ratg)
     infusions = [d for e in subject.infusions if (d := subject.dated_on(e)) is not None]
@@ -115,7 +119,7 @@ def responses(subject: Subject) -> list[ResponseAtTimepoint]:
     given = transfusions(subject)
     death = subject.death
     died_on = None if death is None else death["died_on"]
-    assessed = {e["month"]: e for e in subject.live("ResponseAssessed")}
+    assessed = {e["month"]: e for e in subject.live(ResponseAssessed)}
     found = []
     for month in protocol.schedule.response_months:
         finding = hematologic_response(
@@ -147,7 +151,7 @@ def responses(subject: Subject) -> list[ResponseAtTimepoint]:
 def notification_clocks(subject: Subject, today: date) -> dict[str, NotificationClock]:
     """Each serious adverse event's notification clock, by the site's adverse event id."""
     notified: dict[str, list[date]] = {}
-    for entry in subject.live("SeriousAdverseEventNotified"):
+    for entry in subject.live(SeriousAdverseEventNotified):
         notified.setdefault(entry["adverse_event"], []).append(entry["notified_on"])
     clocks = {}
     for name, event in subject.adverse_events().items():

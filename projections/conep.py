@@ -38,6 +38,16 @@ from domain.clinical import NotificationClock, TransfusionProduct
 from domain.errors import AdverseEventNotFound, SeriousnessCriterionMissing
 from domain.protocol import StudyProtocol
 from domain.subject import Entry, Subject
+from domain.subject.disposition import ProtocolDeviationRecorded
+from domain.subject.enrolment import ScreenFailed
+from domain.subject.measurements import ChimerismAssessed, TransfusionGiven
+from domain.subject.safety import SeriousAdverseEventNotified
+from domain.subject.treatment import (
+    CyclosporineDoseAdjusted,
+    CyclosporineStarted,
+    CyclosporineStopped,
+    RatgDoseGiven,
+)
 from domain.subject_facts import (
     baseline_severity,
     blood_counts,
@@ -226,9 +236,7 @@ def _serious_event(subject: Subject, adverse_event: str) -> dict[str, Any]:
 def _notifications(subject: Subject, adverse_event: str) -> list[Entry]:
     """The notifications of the adverse event recorded so far."""
     return [
-        e
-        for e in subject.live("SeriousAdverseEventNotified")
-        if e["adverse_event"] == adverse_event
+        e for e in subject.live(SeriousAdverseEventNotified) if e["adverse_event"] == adverse_event
     ]
 
 
@@ -488,7 +496,7 @@ def _suspect_products(subject: Subject, event: dict[str, Any], onset: date) -> l
                 infusion.version,
             ]
         )
-    ratg = sorted(subject.live("RatgDoseGiven"), key=lambda e: e["given_on"])
+    ratg = sorted(subject.live(RatgDoseGiven), key=lambda e: e["given_on"])
     if ratg:
         doses = sorted({_text(to_wire(e["dose"])) for e in ratg})
         first, last = ratg[0]["given_on"], ratg[-1]["given_on"]
@@ -504,15 +512,15 @@ def _suspect_products(subject: Subject, event: dict[str, Any], onset: date) -> l
                 ratg[0].version,
             ]
         )
-    started = subject.latest("CyclosporineStarted")
+    started = subject.latest(CyclosporineStarted)
     if started is not None:
         dose_entry: Entry = started
-        for adjusted in subject.live("CyclosporineDoseAdjusted"):
+        for adjusted in subject.live(CyclosporineDoseAdjusted):
             if adjusted["effective_on"] <= onset and adjusted["effective_on"] >= _dose_day(
                 dose_entry
             ):
                 dose_entry = adjusted
-        stopped = subject.latest("CyclosporineStopped")
+        stopped = subject.latest(CyclosporineStopped)
         end = stopped["stopped_on"] if stopped is not None else None
         span = (end - started["started_on"]).days + 1 if end is not None else None
         rows.append(
@@ -534,14 +542,16 @@ def _suspect_products(subject: Subject, event: dict[str, Any], onset: date) -> l
 
 def _dose_day(entry: Entry) -> date:
     day: date = (
-        entry["effective_on"] if entry.kind == "CyclosporineDoseAdjusted" else entry["started_on"]
+        entry["effective_on"]
+        if entry.kind == CyclosporineDoseAdjusted.kind()
+        else entry["started_on"]
     )
     return day
 
 
 def _dechallenge(subject: Subject, onset: date, ended: date | None) -> str:
     facts = []
-    stopped = subject.latest("CyclosporineStopped")
+    stopped = subject.latest(CyclosporineStopped)
     # Stopping counts as a dechallenge only while the event was going on.
     if (
         stopped is not None
@@ -573,7 +583,7 @@ def _concomitant(subject: Subject, onset: date, ended: date | None) -> str:
     first = onset - timedelta(days=CONCOMITANT_WINDOW_DAYS)
     last = ended or onset
     given = sorted(
-        (e for e in subject.live("TransfusionGiven") if first <= e["given_on"] <= last),
+        (e for e in subject.live(TransfusionGiven) if first <= e["given_on"] <= last),
         key=lambda e: e["given_on"],
     )
     parts = [
@@ -683,7 +693,7 @@ class _Cohort:
 
     @cached_property
     def screen_failed(self) -> list[Subject]:
-        return [s for s in self.subjects if s.latest("ScreenFailed") is not None]
+        return [s for s in self.subjects if s.latest(ScreenFailed) is not None]
 
     @cached_property
     def withdrawn(self) -> list[Subject]:
@@ -705,7 +715,7 @@ class _Cohort:
 
     @cached_property
     def deviations(self) -> list[tuple[Subject, Entry]]:
-        return [(s, e) for s in self.subjects for e in s.live("ProtocolDeviationRecorded")]
+        return [(s, e) for s in self.subjects for e in s.live(ProtocolDeviationRecorded)]
 
     @property
     def first_screened(self) -> date | None:
@@ -803,7 +813,7 @@ def _screen_failures(screen_failed: list[Subject]) -> Table:
         [
             [s.subject_code, _d(f["failed_on"]), f["reason"], str(f.version)]
             for s in screen_failed
-            if (f := s.latest("ScreenFailed")) is not None
+            if (f := s.latest(ScreenFailed)) is not None
         ],
         empty=label("Nenhuma falha de triagem", "No screen failure"),
     )
@@ -941,7 +951,7 @@ def _results(protocol: StudyProtocol, enrolled: Sequence[Subject]) -> list[tuple
             if found.comparison.finding.month == last_month:
                 category = found.comparison.finding.category.value
                 categories[category] = categories.get(category, 0) + 1
-    chimerism = [e for s in enrolled for e in s.live("ChimerismAssessed")]
+    chimerism = [e for s in enrolled for e in s.live(ChimerismAssessed)]
     detected = sum(1 for e in chimerism if e["donor_signal_detected"])
     return [
         (label("Participantes com infusão de MSC", "Subjects given MSC"), str(infused)),

@@ -79,7 +79,9 @@ METADATA_VERSION_OID = "MDV.1"
 STUDY_EVENT_OID = "SE.RECORD"
 INSERT, UPDATE, REMOVE, CONTEXT = "Insert", "Update", "Remove", "Context"
 
-CHANGE_KINDS = frozenset({"EntryCorrected", "EntryVoided", "RecordsSigned"})
+CHANGE_KINDS = frozenset(
+    kind.kind() for kind in (Subject.EntryCorrected, Subject.EntryVoided, Subject.RecordsSigned)
+)
 """Events about earlier entries (a correction, a void, an electronic signature over records):
 written as transactions on those entries' item groups."""
 
@@ -231,10 +233,11 @@ def _field_shapes(kind: str) -> Mapping[str, Shape]:
 
 
 def _shape_of_field(kind: str, name: str, hint: Any) -> Shape:
-    if (kind, name) == ("AdverseEventFollowedUp", "changes"):
+    declared = next(d for d in EVENT_CLASSES[kind].items() if d.name == name)
+    if declared.about.follows is not None:
         # Typed Any, but a follow-up's changes are new values of the adverse event's own
         # fields (Subject.adverse_events applies them over the report).
-        return _Named(_field_shapes("AdverseEventReported"))
+        return _Named(_field_shapes(declared.about.follows.__name__))
     return _shape_of(hint)
 
 

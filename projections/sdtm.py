@@ -41,6 +41,17 @@ from domain.clinical import ReferenceRange, flag_trough, flag_value
 from domain.clinical.lab_flags import LabFlag
 from domain.quantities import Quantity
 from domain.subject import Entry, Subject
+from domain.subject.disposition import EndOfStudyRecorded, SubjectWithdrawn
+from domain.subject.enrolment import ConsentObtained, Enrolled, ScreenFailed
+from domain.subject.measurements import BloodCountRecorded
+from domain.subject.safety import SubjectDied
+from domain.subject.treatment import (
+    CyclosporineDoseAdjusted,
+    CyclosporineStarted,
+    CyclosporineStopped,
+    CyclosporineTroughMeasured,
+    RatgDoseGiven,
+)
 from domain.vocabulary import AdverseEventOutcome, EndOfStudyReason, WithdrawalDecidedBy
 from domain.wire import decimal_to_wire
 from projections.csv_file import csv_bytes
@@ -167,8 +178,8 @@ def demographics(subject: Subject) -> Row:
     else:
         reference_start = "" if enrolment is None else _day(enrolment["enrolled_on"])
     exposed = _exposure_days(subject)
-    consents = [e["consented_on"] for e in subject.live("ConsentObtained")]
-    if subject.latest("ScreenFailed") is not None:
+    consents = [e["consented_on"] for e in subject.live(ConsentObtained)]
+    if subject.latest(ScreenFailed) is not None:
         planned = actual = SCREEN_FAILURE
     elif enrolment is None:
         planned = actual = NOT_ASSIGNED
@@ -240,7 +251,7 @@ Exposure = tuple[dict[str, str], date, date | None, list[int]]
 def _exposures(subject: Subject) -> list[Exposure]:
     """Every EX row of the subject, unsorted (DM reads their days, EX sorts them)."""
     found: list[Exposure] = []
-    for entry in subject.live("RatgDoseGiven"):
+    for entry in subject.live(RatgDoseGiven):
         day = _day(entry["given_on"])
         found.append(
             (
@@ -269,10 +280,10 @@ def _exposures(subject: Subject) -> list[Exposure]:
 
 def _cyclosporine_intervals(subject: Subject) -> list[Exposure]:
     changes = sorted(
-        subject.live("CyclosporineStarted", "CyclosporineDoseAdjusted"),
+        subject.live(CyclosporineStarted, CyclosporineDoseAdjusted),
         key=lambda e: (subject.dated_on(e), e.version),
     )
-    stopped = subject.latest("CyclosporineStopped")
+    stopped = subject.latest(CyclosporineStopped)
     found: list[Exposure] = []
     for n, entry in enumerate(changes):
         start = subject.dated_on(entry)
@@ -288,7 +299,7 @@ def _cyclosporine_intervals(subject: Subject) -> list[Exposure]:
         values = _treatment(
             CYCLOSPORINE, entry["dose"], "", ORAL, _day(start), "" if end is None else _day(end)
         )
-        if entry.kind == "CyclosporineDoseAdjusted":
+        if entry.kind == CyclosporineDoseAdjusted.kind():
             values["EXADJ"] = entry["reason"]
         found.append((values, start, end, _sources(entry, extra=ended_by)))
     return found
@@ -321,7 +332,7 @@ def laboratory_results(subject: Subject) -> list[Row]:
     protocol = subject.protocol
     found: list[tuple[date, int, int, list[int], dict[str, str]]] = []
     order = list(LAB_TESTS)
-    for entry in subject.live("BloodCountRecorded"):
+    for entry in subject.live(BloodCountRecorded):
         results: Mapping[str, Quantity] = entry["results"]
         for analyte in sorted(results, key=order.index):
             code, name = LAB_TESTS[analyte]
@@ -343,7 +354,7 @@ def laboratory_results(subject: Subject) -> list[Row]:
                 )
             )
     target = protocol.cyclosporine.trough_target
-    for entry in subject.live("CyclosporineTroughMeasured"):
+    for entry in subject.live(CyclosporineTroughMeasured):
         level: Quantity = entry["level"]
         values = _result(
             *TROUGH_TEST,
@@ -439,7 +450,7 @@ def disposition(subject: Subject) -> list[Row]:
         values = {"DSTERM": term, "DSDECOD": decode, "DSCAT": category, "DSSTDTC": _day(on)}
         found.append((on, entry.version, _sources(entry), values))
 
-    for entry in subject.live("ConsentObtained"):
+    for entry in subject.live(ConsentObtained):
         add(
             entry,
             entry["consented_on"],
@@ -447,11 +458,11 @@ def disposition(subject: Subject) -> list[Row]:
             "INFORMED CONSENT OBTAINED",
             PROTOCOL_MILESTONE,
         )
-    for entry in subject.live("Enrolled"):
+    for entry in subject.live(Enrolled):
         add(entry, entry["enrolled_on"], "ENROLLED", "ENROLLED", PROTOCOL_MILESTONE)
-    for entry in subject.live("ScreenFailed"):
+    for entry in subject.live(ScreenFailed):
         add(entry, entry["failed_on"], entry["reason"], "SCREEN FAILURE", DISPOSITION_EVENT)
-    for entry in subject.live("SubjectWithdrawn"):
+    for entry in subject.live(SubjectWithdrawn):
         decided_by = WithdrawalDecidedBy(_code(entry["decided_by"]))
         add(
             entry,
@@ -460,9 +471,9 @@ def disposition(subject: Subject) -> list[Row]:
             WITHDRAWAL_DECODES[decided_by],
             DISPOSITION_EVENT,
         )
-    for entry in subject.live("SubjectDied"):
+    for entry in subject.live(SubjectDied):
         add(entry, entry["died_on"], entry["cause"], "DEATH", DISPOSITION_EVENT)
-    for entry in subject.live("EndOfStudyRecorded"):
+    for entry in subject.live(EndOfStudyRecorded):
         reason = EndOfStudyReason(_code(entry["reason"]))
         if reason in END_DECODES:
             add(

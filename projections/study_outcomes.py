@@ -12,6 +12,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from statistics import median
 from typing import Any
 
+from domain.subject.disposition import EndOfStudyRecorded, ResponseAssessed
+from domain.subject.enrolment import Enrolled
+from domain.subject.measurements import BloodCountRecorded, ChimerismAssessed
+from domain.subject.safety import AdverseEventReported, SubjectDied
+from domain.subject.treatment import MscInfusionGiven
 from projections.subject_summary import Summary
 
 Source = dict[str, Any]
@@ -58,7 +63,7 @@ def _enrolled(enrolled: Sequence[Summary]) -> dict[str, Any]:
         "enrolled",
         "Subjects enrolled",
         len(enrolled),
-        (_source(s, s["enrolment"]["entry"], "Enrolled") for s in enrolled),
+        (_source(s, s["enrolment"]["entry"], Enrolled.kind()) for s in enrolled),
     )
 
 
@@ -66,7 +71,7 @@ def _infusions(enrolled: Sequence[Summary]) -> list[dict[str, Any]]:
     per_subject = [len(s["msc_infusions"]) for s in enrolled]
     given = [(s, i) for s in enrolled for i in s["msc_infusions"]]
     doses = [Decimal(i["dose"]["value"]) for _, i in given]
-    sources = [_source(s, i["entry"], "MscInfusionGiven") for s, i in given]
+    sources = [_source(s, i["entry"], MscInfusionGiven.kind()) for s, i in given]
     unit = given[0][1]["dose"]["unit"] if given else None
     return [
         _measure(
@@ -102,8 +107,8 @@ def _infusion_related(enrolled: Sequence[Summary]) -> dict[str, Any]:
         "infusion_related_adverse_events",
         "Infusion-related adverse events (MSC related, or an infusion reaction)",
         len(related) + len(reactions),
-        [_source(s, ae["entry"], "AdverseEventReported") for s, ae in reports]
-        + [_source(s, i["entry"], "MscInfusionGiven") for s, i in infusions],
+        [_source(s, ae["entry"], AdverseEventReported.kind()) for s, ae in reports]
+        + [_source(s, i["entry"], MscInfusionGiven.kind()) for s, i in infusions],
     )
 
 
@@ -113,7 +118,7 @@ def _deaths(enrolled: Sequence[Summary]) -> dict[str, Any]:
         "deaths",
         "Deaths",
         len(died),
-        (_source(s, s["death"]["entry"], "SubjectDied") for s in died),
+        (_source(s, s["death"]["entry"], SubjectDied.kind()) for s in died),
     )
     measure["causes"] = sorted(s["death"]["cause"] for s in died)
     return measure
@@ -129,8 +134,11 @@ def _responses(enrolled: Sequence[Summary], *, month: int) -> list[dict[str, Any
             f"{category}_responses_month_{month}",
             f"{category.capitalize()} hematologic responses at month {month} (investigator)",
             len(by_investigator),
-            [_source(s, r["investigator_entry"], "ResponseAssessed") for s, r in by_investigator]
-            + [_source(s, r["count_entry"], "BloodCountRecorded") for s, r in by_criteria],
+            [
+                _source(s, r["investigator_entry"], ResponseAssessed.kind())
+                for s, r in by_investigator
+            ]
+            + [_source(s, r["count_entry"], BloodCountRecorded.kind()) for s, r in by_criteria],
         )
         measure["by_criteria"] = len(by_criteria)
         measure["disagreements"] = [
@@ -154,7 +162,7 @@ def _engraftment(enrolled: Sequence[Summary]) -> dict[str, Any]:
         "engraftment_detected",
         "MSC engraftment detected in marrow (FISH or VNTR)",
         len(detected),
-        (_source(s, c["entry"], "ChimerismAssessed") for s, c in assessed),
+        (_source(s, c["entry"], ChimerismAssessed.kind()) for s, c in assessed),
     )
     measure["by_study_day"] = dict(sorted(by_day.items(), key=lambda item: int(item[0])))
     return measure
@@ -165,11 +173,13 @@ def _follow_up(enrolled: Sequence[Summary]) -> dict[str, Any]:
     months = [Decimal(s["follow_up_days"]) / DAYS_PER_MONTH for s in followed]
     sources = []
     for s in followed:
-        sources.append(_source(s, s["enrolment"]["entry"], "Enrolled"))
+        sources.append(_source(s, s["enrolment"]["entry"], Enrolled.kind()))
         end = s["death"] or s["end_of_study"]
         if end is not None:
             sources.append(
-                _source(s, end["entry"], "SubjectDied" if s["death"] else "EndOfStudyRecorded")
+                _source(
+                    s, end["entry"], SubjectDied.kind() if s["death"] else EndOfStudyRecorded.kind()
+                )
             )
     return _measure(
         "median_follow_up_months",

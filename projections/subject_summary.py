@@ -12,8 +12,22 @@ from decimal import Decimal
 from typing import Any
 
 from domain.clinical import NotificationClock
-from domain.record_rules import record_flags
-from domain.subject import Entry, Query, Subject
+from domain.subject import EVENT_CLASSES, Entry, Query, Subject
+from domain.subject.disposition import ProtocolDeviationRecorded
+from domain.subject.enrolment import ConsentObtained
+from domain.subject.measurements import (
+    BloodCountRecorded,
+    BoneMarrowExamined,
+    ChimerismAssessed,
+    TransfusionGiven,
+)
+from domain.subject.treatment import (
+    CyclosporineDoseAdjusted,
+    CyclosporineStarted,
+    CyclosporineStopped,
+    CyclosporineTroughMeasured,
+    RatgDoseGiven,
+)
 from domain.subject_facts import (
     baseline_severity,
     follow_up_days,
@@ -53,7 +67,7 @@ def summarise(subject: Subject) -> Summary:
         "status": subject.status.value,
         "screened_on": to_wire(subject.screening["screened_on"]),
         "consent": _fields_of(consent, "tcle_version", "consented_on"),
-        "consents": len(subject.live("ConsentObtained")),
+        "consents": len(subject.live(ConsentObtained)),
         "eligibility": _eligibility(subject),
         "enrolment": _fields_of(enrolment, "enrolled_on"),
         "baseline_severity": {
@@ -75,7 +89,7 @@ def summarise(subject: Subject) -> Summary:
         "end_of_study": _fields_of(subject.end_of_study, "ended_on", "reason"),
         "deviations": [
             _fields_of(e, "occurred_on", "category", "description", "major")
-            for e in subject.live("ProtocolDeviationRecorded")
+            for e in subject.live(ProtocolDeviationRecorded)
         ],
         "follow_up_days": follow_up_days(subject),
         "flags": _flags(subject),
@@ -172,7 +186,7 @@ def _total(quantities: Any) -> dict[str, str] | None:
 
 
 def _ratg(subject: Subject) -> dict[str, Any]:
-    doses = sorted(subject.live("RatgDoseGiven"), key=lambda e: e["day"])
+    doses = sorted(subject.live(RatgDoseGiven), key=lambda e: e["day"])
     return {
         "days_given": [e["day"] for e in doses],
         "total_dose": _total(e["dose"] for e in doses),
@@ -181,9 +195,9 @@ def _ratg(subject: Subject) -> dict[str, Any]:
 
 
 def _cyclosporine(subject: Subject) -> dict[str, Any]:
-    started = subject.latest("CyclosporineStarted")
-    adjusted = subject.latest("CyclosporineDoseAdjusted")
-    troughs = subject.live("CyclosporineTroughMeasured")
+    started = subject.latest(CyclosporineStarted)
+    adjusted = subject.latest(CyclosporineDoseAdjusted)
+    troughs = subject.live(CyclosporineTroughMeasured)
     target = subject.protocol.cyclosporine.trough_target
     outside = [e for e in troughs if not target.low <= e["level"].value <= target.high]
     current = adjusted or started
@@ -191,8 +205,8 @@ def _cyclosporine(subject: Subject) -> dict[str, Any]:
     return {
         "started": _fields_of(started, "started_on", "dose"),
         "current_dose": None if current is None else to_wire(current["dose"]),
-        "adjustments": len(subject.live("CyclosporineDoseAdjusted")),
-        "stopped": _fields_of(subject.latest("CyclosporineStopped"), "stopped_on", "reason"),
+        "adjustments": len(subject.live(CyclosporineDoseAdjusted)),
+        "stopped": _fields_of(subject.latest(CyclosporineStopped), "stopped_on", "reason"),
         "troughs": len(troughs),
         "troughs_outside_target": [e.version for e in outside],
         "latest_trough": _fields_of(latest_trough, "level", "collected_on"),
@@ -200,9 +214,9 @@ def _cyclosporine(subject: Subject) -> dict[str, Any]:
 
 
 def _measurements(subject: Subject) -> dict[str, Any]:
-    counts = subject.live("BloodCountRecorded")
+    counts = subject.live(BloodCountRecorded)
     latest = max(counts, key=lambda e: (e["collected_on"], e.version), default=None)
-    given = subject.live("TransfusionGiven")
+    given = subject.live(TransfusionGiven)
     units: dict[str, int] = {}
     for entry in given:
         units[entry["product"].value] = units.get(entry["product"].value, 0) + entry["units"]
@@ -211,11 +225,11 @@ def _measurements(subject: Subject) -> dict[str, Any]:
         "latest_blood_count": _fields_of(latest, "collected_on", "results", "reticulocyte_method"),
         "transfusions": {"events": len(given), "units": units},
         "marrow": [
-            _fields_of(e, "examined_on", "cellularity") for e in subject.live("BoneMarrowExamined")
+            _fields_of(e, "examined_on", "cellularity") for e in subject.live(BoneMarrowExamined)
         ],
         "chimerism": [
             _fields_of(e, "study_day", "method", "sample_collected_on", "donor_signal_detected")
-            for e in subject.live("ChimerismAssessed")
+            for e in subject.live(ChimerismAssessed)
         ],
     }
 
@@ -285,7 +299,7 @@ def _flags(subject: Subject) -> list[dict[str, Any]]:
     for entry in subject.entries.values():
         if not entry.is_live:
             continue
-        flags = record_flags(entry.kind, entry.fields, protocol)
+        flags = EVENT_CLASSES[entry.kind].flags(entry.fields, protocol)
         if flags:
             flagged.append(
                 {"entry": entry.version, "kind": entry.kind, "flags": [str(f) for f in flags]}

@@ -33,6 +33,7 @@ from statistics import median
 from typing import Any
 
 from domain.subject import Subject
+from domain.subject.measurements import TransfusionGiven
 from domain.subject_facts import blood_counts
 from domain.vocabulary import AdverseEventCategory
 from domain.wire import decimal_to_wire, to_wire
@@ -113,7 +114,7 @@ def subject_weeks(subject: Subject) -> WeeklyTable:
                 },
             }
 
-    for entry in subject.live("TransfusionGiven"):
+    for entry in subject.live(TransfusionGiven):
         day = (entry["given_on"] - day_zero).days
         product, units = entry["product"].value, entry["units"]
         if day < 0:

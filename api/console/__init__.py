@@ -32,8 +32,8 @@ from api.console.progress import progress
 from api.console.server import check_workers_fit
 from api.console.server import serve as run_server
 from domain.account import SPONSOR_ACCOUNT
+from domain.attribution import SIGNATURE_MEANINGS
 from domain.errors import DomainError
-from domain.subject import SIGNATURE_MEANINGS
 from infrastructure.application import SealTrail
 from infrastructure.bootstrap import Store, log_verifier, open_store
 from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable

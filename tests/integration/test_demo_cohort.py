@@ -183,7 +183,7 @@ def test_nine_subjects_enrolled_eligible_with_severe_disease_at_baseline(
         assert subject.eligibility_failures() == [], code
         assessment = baseline_severity(subject)
         assert assessment.severity in {Severity.SEVERE, Severity.VERY_SEVERE}, code
-        baseline_marrow = subject.live("BoneMarrowExamined")[0]
+        baseline_marrow = subject.live(Subject.BoneMarrowExamined)[0]
         assert baseline_marrow["cellularity"].value < 25
 
     assert len(subjects) == 9
@@ -192,18 +192,18 @@ def test_nine_subjects_enrolled_eligible_with_severe_disease_at_baseline(
 def test_the_treatment_follows_the_protocol(subjects: dict[str, Subject]) -> None:
     troughs_outside = 0
     for code, subject in subjects.items():
-        ratg = subject.live("RatgDoseGiven")
+        ratg = subject.live(Subject.RatgDoseGiven)
         start = treatment_start(subject)
         assert start is not None
         assert [e["day"] for e in ratg] == [1, 2, 3, 4, 5], code
         assert [e["given_on"] for e in ratg] == [start + timedelta(days=n) for n in range(5)]
         assert {e["dose"].value for e in ratg} == {Decimal("3.5")}
-        (started,) = subject.live("CyclosporineStarted")
+        (started,) = subject.live(Subject.CyclosporineStarted)
         assert started["dose"].value == 5
-        assert subject.latest("CyclosporineStopped") is not None
-        levels = [e["level"].value for e in subject.live("CyclosporineTroughMeasured")]
+        assert subject.latest(Subject.CyclosporineStopped) is not None
+        levels = [e["level"].value for e in subject.live(Subject.CyclosporineTroughMeasured)]
         outside = [level for level in levels if not 150 <= level <= 250]
-        adjustments = subject.live("CyclosporineDoseAdjusted")
+        adjustments = subject.live(Subject.CyclosporineDoseAdjusted)
         # Each trough outside the target is followed by a dose adjustment that says so.
         assert len(adjustments) == len(outside) > 0, code
         assert all("target" in e["reason"] for e in adjustments)
@@ -224,7 +224,7 @@ def test_counts_are_weekly_for_six_months_and_monthly_after(
         assert set(weekly) <= set(days), code
         after = [d for d in days if d >= 0]
         assert max(b - a for a, b in itertools.pairwise(after)) <= 31, code
-        assert subject.live("TransfusionGiven"), code
+        assert subject.live(Subject.TransfusionGiven), code
 
 
 # -- the publication's results ------------------------------------------------------------------
@@ -341,7 +341,7 @@ def test_no_engraftment_by_fish_or_vntr_at_days_30_90_or_180(
         start = treatment_start(subject)
         assert start is not None
         died = died_on(subject)
-        chimerism = subject.live("ChimerismAssessed")
+        chimerism = subject.live(Subject.ChimerismAssessed)
         assert all(e["donor_signal_detected"] is False for e in chimerism)
         for day in (30, 90, 180):
             methods = {e["method"].value for e in chimerism if e["study_day"] == day}
@@ -362,8 +362,8 @@ def test_median_follow_up_is_20_months(subjects: dict[str, Subject]) -> None:
 
 
 def test_the_audit_trail_shows_a_correction_and_a_void(subjects: dict[str, Subject]) -> None:
-    (correction,) = [e for s in subjects.values() for e in s.live("EntryCorrected")]
-    (void,) = [e for s in subjects.values() for e in s.live("EntryVoided")]
+    (correction,) = [e for s in subjects.values() for e in s.live(Subject.EntryCorrected)]
+    (void,) = [e for s in subjects.values() for e in s.live(Subject.EntryVoided)]
 
     change = correction["changes"]["results"]
     assert change["old"]["haemoglobin"].value == 10 * change["new"]["haemoglobin"].value

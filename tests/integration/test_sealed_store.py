@@ -267,7 +267,7 @@ def test_a_refused_correction_leaves_the_corrected_entry_as_it_was(
     assert before is not None and after is not None
     assert after.version == before.version == 2
     assert after.age == 34 and after.screening.corrected_by == []
-    assert [e.version for e in after.live("Screened")] == [1]
+    assert [e.version for e in after.live(Subject.Screened)] == [1]
     assert after.entries == as_the_log_has_it(store).entries
 
 
@@ -283,7 +283,7 @@ def test_a_refused_void_leaves_the_entry_counting(store: Store, person_in: Perso
 
     assert after is not None and after.version == 4
     assert after.entries[3].voided_by is None
-    assert [e.version for e in after.live("BloodCountRecorded")] == [3, 4]
+    assert [e.version for e in after.live(Subject.BloodCountRecorded)] == [3, 4]
 
 
 def test_corrections_and_voids_after_a_refusal_reach_the_state_a_fresh_fold_gives(
@@ -305,8 +305,8 @@ def test_corrections_and_voids_after_a_refusal_reach_the_state_a_fresh_fold_give
     assert after is not None and after.version == 6
     assert after.age == 35 and after.screening.corrected_by == [5]
     assert after.entries == fresh.entries
-    assert [e.version for e in after.live("BloodCountRecorded")] == [4]
-    assert after.live("BloodCountRecorded") == fresh.live("BloodCountRecorded")
+    assert [e.version for e in after.live(Subject.BloodCountRecorded)] == [4]
+    assert after.live(Subject.BloodCountRecorded) == fresh.live(Subject.BloodCountRecorded)
 
 
 def test_a_retried_key_refused_in_a_save_is_not_remembered(

@@ -313,8 +313,8 @@ def test_the_cohort_exposure_counts_every_rATG_dose_cyclosporine_interval_and_MS
     assert all(row["EXLOT"] and row["EXROUTE"] == "INTRAVENOUS" for row in infusions)
     for subject in load(demo_store, DEMO_CODES):
         assert len(of(demo["EX.csv"], subject.subject_code)) == (
-            len(subject.live("RatgDoseGiven"))
-            + len(subject.live("CyclosporineStarted", "CyclosporineDoseAdjusted"))
+            len(subject.live(Subject.RatgDoseGiven))
+            + len(subject.live(Subject.CyclosporineStarted, Subject.CyclosporineDoseAdjusted))
             + len(subject.infusions)
         )
 
@@ -358,7 +358,7 @@ def test_the_cohorts_corrected_haemoglobin_shows_its_new_value_and_the_voided_du
     demo: dict[str, list[dict[str, str]]], demo_store: Store
 ) -> None:
     rp02, rp05 = load(demo_store, ["RP-02", "RP-05"])
-    [corrected] = [e for e in rp02.live("BloodCountRecorded") if e.corrected_by]
+    [corrected] = [e for e in rp02.live(Subject.BloodCountRecorded) if e.corrected_by]
     [voided] = [e for e in rp05.entries.values() if not e.is_live]
     correction = rp02.entries[corrected.corrected_by[0]]
     old = correction["changes"]["results"]["old"]["haemoglobin"]
@@ -376,8 +376,8 @@ def test_the_cohorts_corrected_haemoglobin_shows_its_new_value_and_the_voided_du
     spids = {row["LBSPID"].split(";")[0] for row in of(demo["LB.csv"], "RP-05")}
     assert str(voided.version) not in spids
     assert len(of(demo["LB.csv"], "RP-05")) == sum(
-        len(e["results"]) for e in rp05.live("BloodCountRecorded")
-    ) + len(rp05.live("CyclosporineTroughMeasured"))
+        len(e["results"]) for e in rp05.live(Subject.BloodCountRecorded)
+    ) + len(rp05.live(Subject.CyclosporineTroughMeasured))
 
 
 def test_every_spid_names_live_entries_of_the_subject_whose_first_is_of_the_datasets_kinds(

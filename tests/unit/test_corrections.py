@@ -26,8 +26,8 @@ from domain.errors import (
     UnitNotAccepted,
     ValueOutOfRange,
 )
-from domain.subject import Status, Subject
-from domain.vocabulary import AdverseEventOutcome, ChimerismMethod, EndOfStudyReason
+from domain.subject import Subject
+from domain.vocabulary import AdverseEventOutcome, ChimerismMethod, EndOfStudyReason, Status
 from tests.unit.subjects import (
     FIRST_INFUSION,
     blood_count,
@@ -474,7 +474,7 @@ def test_a_voided_record_stays_in_the_record_and_no_longer_counts() -> None:
 
     assert subject.entries[5].voided_by == 6
     assert not subject.entries[5].is_live
-    assert subject.live("TransfusionGiven") == []
+    assert subject.live(Subject.TransfusionGiven) == []
     assert events_of(subject)[4].kind() == "TransfusionGiven"
 
 
@@ -483,7 +483,7 @@ def test_a_voided_response_frees_its_month() -> None:
     subject.assess_response(**response(6))
     subject.void_entry(entry=5, entry_kind="ResponseAssessed", reason="wrong subject")
     subject.assess_response(**response(6))
-    assert [e.version for e in subject.live("ResponseAssessed")] == [7]
+    assert [e.version for e in subject.live(Subject.ResponseAssessed)] == [7]
 
 
 def test_a_voided_death_no_longer_counts() -> None:

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from domain.protocol import NCT01297972
-from domain.record_rules import record_flags
-from domain.subject import EVENT_CLASSES, RECORDERS, Status, Subject
-from domain.vocabulary import AdverseEventOutcome, EndOfStudyReason
+from domain.subject import EVENT_CLASSES, RECORDERS, Subject
+from domain.vocabulary import AdverseEventOutcome, EndOfStudyReason, Status
 from tests.unit.subjects import (
     ELIGIBLE,
     QUESTION,
@@ -274,7 +273,7 @@ def test_an_implausible_value_is_accepted_and_flagged(
     RECORDERS[kind](subject, **record)
 
     assert subject.entries[subject.version].kind == kind
-    assert record_flags(kind, subject.entries[subject.version].fields, NCT01297972) == flags
+    assert EVENT_CLASSES[kind].flags(subject.entries[subject.version].fields, NCT01297972) == flags
 
 
 @pytest.mark.parametrize(
@@ -287,10 +286,10 @@ def test_an_implausible_value_is_accepted_and_flagged(
     ],
 )
 def test_an_unremarkable_value_has_no_flag(kind: str, record: dict[str, Any]) -> None:
-    assert record_flags(kind, record, NCT01297972) == ()
+    assert EVENT_CLASSES[kind].flags(record, NCT01297972) == ()
 
 
 def test_an_infusion_reaction_is_flagged() -> None:
     record = infusion(infusion_reaction=True, reaction_description="Chills")
 
-    assert record_flags("MscInfusionGiven", record, NCT01297972) == ("infusion reaction",)
+    assert Subject.MscInfusionGiven.flags(record, NCT01297972) == ("infusion reaction",)

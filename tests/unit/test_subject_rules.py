@@ -34,13 +34,14 @@ from domain.errors import (
     ValueOutOfRange,
 )
 from domain.protocol import NCT01297972
-from domain.subject import RECORDERS, Status, Subject
+from domain.subject import RECORDERS, Subject
 from domain.vocabulary import (
     AdverseEventOutcome,
     ChimerismMethod,
     EndOfStudyReason,
     Pathogen,
     Sex,
+    Status,
 )
 from signatures.chain import GENESIS_HASH
 from tests.unit.subjects import (
@@ -321,7 +322,7 @@ def test_the_five_day_rATG_course_is_accepted() -> None:
     subject = enrolled()
     for day in range(1, 6):
         subject.give_ratg_dose(**ratg_dose(day))
-    assert [e["day"] for e in subject.live("RatgDoseGiven")] == [1, 2, 3, 4, 5]
+    assert [e["day"] for e in subject.live(Subject.RatgDoseGiven)] == [1, 2, 3, 4, 5]
 
 
 @pytest.mark.parametrize("day", [0, 6])

@@ -9,15 +9,18 @@ corrections, while the original event stays in the log untouched.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, TypeAlias, cast
 
-from domain.attribution import SIGNATURE_MEANINGS, signer_of
+from domain.attribution import SIGNATURE_MEANINGS
 from domain.authorship import authorship_in_force
-from domain.clinical import ResponseCategory, ReticulocyteMethod, SeriousnessCriterion
-from domain.clinical import TransfusionProduct as TransfusionProduct
+from domain.clinical import (
+    ResponseCategory,
+    ReticulocyteMethod,
+    SeriousnessCriterion,
+    TransfusionProduct,
+)
 from domain.errors import (
     AdverseEventNotFound,
     AlreadyEnrolled,
@@ -45,8 +48,43 @@ from domain.errors import (
 )
 from domain.protocol import StudyProtocol, protocol_for
 from domain.quantities import Quantity
-from domain.record_rules import check_adverse_event, check_record
+from domain.record_rules import check_adverse_event
 from domain.signed import SignedAggregate
+from domain.subject import changes, disposition, enrolment, measurements, safety, treatment
+from domain.subject.changes import (
+    QueryAnswered,
+    QueryClosed,
+    QueryRaised,
+)
+from domain.subject.disposition import (
+    EndOfStudyRecorded,
+    ResponseAssessed,
+    SubjectWithdrawn,
+)
+from domain.subject.enrolment import (
+    ConsentObtained,
+    EligibilityAssessed,
+    Enrolled,
+    Screened,
+    ScreenFailed,
+)
+from domain.subject.entries import Entry, Query, subject_stream
+from domain.subject.measurements import (
+    ChimerismAssessed,
+)
+from domain.subject.record import DECLARED, TOPIC_PREFIX, Record
+from domain.subject.safety import (
+    AdverseEventFollowedUp,
+    AdverseEventReported,
+    SubjectDied,
+)
+from domain.subject.treatment import (
+    CyclosporineDoseAdjusted,
+    CyclosporineStarted,
+    CyclosporineStopped,
+    MscInfusionGiven,
+    RatgDoseGiven,
+)
 from domain.vocabulary import (
     AdverseEventCategory,
     AdverseEventOutcome,
@@ -60,482 +98,46 @@ from domain.vocabulary import (
     WithdrawalDecidedBy,
 )
 from domain.wire import to_wire
-from signatures.record_hash import record_hash, record_hash_after
 
-__all__ = [
-    "ABOUT_RECORDS",
-    "QUERY_KINDS",
-    "RECORDERS",
-    "SIGNATURE_MEANINGS",
-    "Entry",
-    "Query",
-    "RecordSignature",
-    "Sex",
-    "Status",
-    "Subject",
-    "subject_stream",
-]
-
-
-def subject_stream(study_id: str, subject_code: str) -> str:
-    """A subject's stream name: ``<study>/<subject code>``."""
-    return f"{study_id}/{subject_code}"
-
-
-@dataclass(frozen=True)
-class RecordSignature:
-    """An electronic signature over a record (21 CFR 11.50): who, when, meaning, and the hash of
-    the record as it stood when signed (:mod:`signatures.record_hash`)."""
-
-    signed_in: int
-    """The entry (version) of the ``RecordsSigned`` event that made the signature."""
-    record_hash: str
-    user_id: str
-    printed_name: str
-    signed_at: str
-    meaning: str
-
-
-@dataclass(frozen=True)
-class Query:
-    """A data clarification query about one record, with the site's answers and its closing."""
-
-    query: int
-    """The entry (version) of the ``QueryRaised`` event: the query's number."""
-    entry: int
-    entry_kind: str
-    item: str | None
-    question: str
-    answers: tuple[Entry, ...]
-    closed_by: Entry | None
-
-    @property
-    def status(self) -> str:
-        """``open`` (no answer yet), ``answered`` (awaiting the monitor) or ``closed``."""
-        if self.closed_by is not None:
-            return "closed"
-        return "answered" if self.answers else "open"
-
-
-@dataclass
-class Entry:
-    """One record of a subject as it stands now: its fields after every correction."""
-
-    version: int
-    kind: str
-    fields: dict[str, Any]
-    recorded_at: datetime
-    corrected_by: list[int] = field(default_factory=list)
-    voided_by: int | None = None
-    record_hash: str = ""
-    """The hash of the record as it stands: its event, then each correction and the void."""
-    signatures: list[RecordSignature] = field(default_factory=list)
-    """Electronic signatures over this record, oldest first."""
-
-    @property
-    def is_live(self) -> bool:
-        """Not voided: the record counts."""
-        return self.voided_by is None
-
-    def covers_current_value(self, signature: RecordSignature) -> bool:
-        """True while the record is as it was signed: no correction or void since."""
-        return signature.record_hash == self.record_hash
-
-    def __getitem__(self, name: str) -> Any:
-        return self.fields.get(name)
-
-
-QUERY_KINDS = frozenset({"QueryRaised", "QueryAnswered", "QueryClosed"})
-"""The data clarification dialogue about records: neither clinical data nor corrected, voided
-or signed (a new answer, or a new query, is made instead)."""
-ABOUT_RECORDS = frozenset({"EntryCorrected", "EntryVoided", "RecordsSigned", *QUERY_KINDS})
-"""Kinds that are about other records (a change, a signature, a query), not records themselves."""
-# Records that may be dated after the subject's death or end of study: they are about
-# something earlier (a follow-up, a notification) or about another record.
-AFTER_THE_END = frozenset(
-    {"AdverseEventFollowedUp", "SeriousAdverseEventNotified", "EndOfStudyRecorded", *ABOUT_RECORDS}
-)
-# Treatments stop when the subject leaves the study.
-TREATMENTS = frozenset(
-    {
-        "RatgDoseGiven",
-        "CyclosporineStarted",
-        "CyclosporineDoseAdjusted",
-        "MscInfusionGiven",
-    }
-)
-# Corrected, never voided: the record's existence is the fact (correct its fields instead).
-NOT_VOIDABLE = frozenset(
-    {
-        "Screened",
-        "ConsentObtained",
-        "EligibilityAssessed",
-        "Enrolled",
-        *ABOUT_RECORDS,
-    }
-)
-# A change, a signature or a query is neither corrected nor voided: a new one is made instead.
-NOT_CORRECTABLE = ABOUT_RECORDS
-NOT_SIGNABLE = NOT_CORRECTABLE
-"""Kinds a signature does not cover: a signature covers a record, and its changes with it."""
 KIND_INDEX = "_kind_index"
 """Where a subject keeps its index of entries by kind: derived from ``entries``, not state."""
-# A subject moves site by transfer, an adverse event keeps its id, an infusion keeps its place
-# in the sequence: changing those would re-address other records, which a correction must not.
-NOT_CORRECTABLE_FIELDS = frozenset(
-    {
-        ("Screened", "site"),
-        ("AdverseEventReported", "adverse_event"),
-        ("AdverseEventFollowedUp", "adverse_event"),
-        ("SeriousAdverseEventNotified", "adverse_event"),
-        ("MscInfusionGiven", "infusion_number"),
-    }
-)
 
 
 class Subject(SignedAggregate):
     """A pseudonymous trial subject, known only by study code (LGPD: no identity in events)."""
 
-    class Event(SignedAggregate.Event):
-        """An event of a subject's stream; the signed body addresses it by study and code."""
-
-        DATED_BY: ClassVar[str | None] = None
-        """The field giving the date the record is about (checked against today and death)."""
-
-        @staticmethod
-        def stream_of(body: dict[str, Any]) -> str:
-            return subject_stream(str(body.get("study")), str(body.get("subject")))
-
-        def record_fields(self) -> dict[str, Any]:
-            """What the author recorded, as typed values."""
-            return {
-                f.name: getattr(self, f.name)
-                for f in fields(self)
-                if f.name not in self.BOOKKEEPING
-            }
-
-        def apply(self, subject: Subject) -> None:
-            subject.entries[self.originator_version] = Entry(
-                self.originator_version,
-                self.kind(),
-                self.record_fields(),
-                self.recorded_at,
-                record_hash=record_hash(self.event_hash),
-            )
-
-        def changed_entry(self) -> int | None:
-            """The earlier entry this event changes (a correction or void), if any."""
-            return None
-
-    # -- screening, consent, eligibility, enrolment ----------------------------------------------
-
-    class Screened(Event, SignedAggregate.Created):
-        """The subject was screened for the study at a site."""
-
-        DATED_BY = "screened_on"
-        site: str
-        sex: Sex
-        age: int
-        screened_on: date
-        synthetic: bool | None = None
-        """True for demonstration data: no person stands behind this record."""
-
-    class ScreenFailed(Event):
-        """The subject was not enrolled; the reason is recorded."""
-
-        DATED_BY = "failed_on"
-        failed_on: date
-        reason: str
-
-    class ConsentObtained(Event):
-        """Free and informed consent (TCLE) signed, in a given version; again for re-consent."""
-
-        DATED_BY = "consented_on"
-        tcle_version: str
-        consented_on: date
-
-    class EligibilityAssessed(Event):
-        """Every inclusion and exclusion criterion of the protocol answered yes or no."""
-
-        DATED_BY = "assessed_on"
-        criteria: Mapping[str, bool]
-        assessed_on: date
-
-    class Enrolled(Event):
-        """The subject, found eligible, was enrolled."""
-
-        DATED_BY = "enrolled_on"
-        enrolled_on: date
-
-    # -- treatment ---------------------------------------------------------------------------
-
-    class RatgDoseGiven(Event):
-        """One day's dose of rabbit antithymocyte globulin (days 1-5), in mg/kg."""
-
-        DATED_BY = "given_on"
-        day: int
-        dose: Quantity
-        given_on: date
-
-    class CyclosporineStarted(Event):
-        """Oral cyclosporine started at a dose in mg/kg/day."""
-
-        DATED_BY = "started_on"
-        dose: Quantity
-        started_on: date
-
-    class CyclosporineDoseAdjusted(Event):
-        """The cyclosporine dose changed (usually to keep the trough in range), with the reason."""
-
-        DATED_BY = "effective_on"
-        dose: Quantity
-        effective_on: date
-        reason: str
-
-    class CyclosporineStopped(Event):
-        """Cyclosporine stopped, with the reason."""
-
-        DATED_BY = "stopped_on"
-        stopped_on: date
-        reason: str
-
-    class CyclosporineTroughMeasured(Event):
-        """A cyclosporine trough level in ng/mL (target 150-250 in NCT01297972)."""
-
-        DATED_BY = "collected_on"
-        level: Quantity
-        collected_on: date
-
-    class MscInfusionGiven(Event):
-        """An infusion of allogeneic bone-marrow mesenchymal stromal cells, and what happened."""
-
-        DATED_BY = "given_at"
-        infusion_number: int
-        dose: Quantity
-        product_lot: str
-        donor_code: str
-        viability: Quantity
-        given_at: datetime
-        vital_signs_before: Mapping[str, Quantity]
-        vital_signs_after: Mapping[str, Quantity]
-        infusion_reaction: bool
-        reaction_description: str | None = None
-
-    # -- measurements ------------------------------------------------------------------------
-
-    class BloodCountRecorded(Event):
-        """A blood count: haemoglobin in g/dL, ANC, platelets, reticulocytes, WBC in 10^9/L."""
-
-        DATED_BY = "collected_on"
-        collected_on: date
-        results: Mapping[str, Quantity]
-        reticulocyte_method: ReticulocyteMethod
-
-    class BoneMarrowExamined(Event):
-        """A bone marrow biopsy's cellularity, in %."""
-
-        DATED_BY = "examined_on"
-        examined_on: date
-        cellularity: Quantity
-
-    class TransfusionGiven(Event):
-        """Red cells or platelets transfused, in units."""
-
-        DATED_BY = "given_on"
-        given_on: date
-        product: TransfusionProduct
-        units: int
-
-    class ChimerismAssessed(Event):
-        """Donor MSC looked for in the marrow (FISH or VNTR) on a scheduled study day."""
-
-        DATED_BY = "sample_collected_on"
-        study_day: int
-        method: ChimerismMethod
-        sample_collected_on: date
-        donor_signal_detected: bool
-
-    # -- safety ------------------------------------------------------------------------------
-
-    class AdverseEventReported(Event):
-        """An adverse event (CTCAE v5), its seriousness, relatedness to each product, outcome."""
-
-        DATED_BY = "onset_on"
-        adverse_event: str
-        term: str
-        category: AdverseEventCategory
-        grade: int
-        serious: bool
-        seriousness: tuple[SeriousnessCriterion, ...]
-        relatedness_msc: Relatedness
-        relatedness_ratg: Relatedness
-        relatedness_cyclosporine: Relatedness
-        expected: bool
-        onset_on: date
-        learned_on: date
-        outcome: AdverseEventOutcome
-        resolved_on: date | None = None
-        pathogen: Pathogen | None = None
-
-    class AdverseEventFollowedUp(Event):
-        """New information on an adverse event: grade, seriousness, outcome, end date..."""
-
-        DATED_BY = "followed_up_on"
-        adverse_event: str
-        followed_up_on: date
-        changes: Mapping[str, Any]
-
-    class SeriousAdverseEventNotified(Event):
-        """A serious adverse event was notified (to CONEP/CEP or Anvisa), initial or follow-up."""
-
-        DATED_BY = "notified_on"
-        adverse_event: str
-        notified_on: date
-        recipient: str
-        follow_up: bool
-
-    class SubjectDied(Event):
-        """The subject died: date and cause, and the grade-5 adverse event if there is one."""
-
-        DATED_BY = "died_on"
-        died_on: date
-        cause: str
-        adverse_event: str | None = None
-
-    # -- outcomes and disposition --------------------------------------------------------------
-
-    class ResponseAssessed(Event):
-        """The investigator's hematologic response assessment at month 3 or 6."""
-
-        DATED_BY = "assessed_on"
-        month: int
-        response: ResponseCategory
-        assessed_on: date
-
-    class ProtocolDeviationRecorded(Event):
-        """A departure from the protocol, as the site recorded it."""
-
-        DATED_BY = "occurred_on"
-        occurred_on: date
-        category: DeviationCategory
-        description: str
-        major: bool
-
-    class SubjectWithdrawn(Event):
-        """The subject left the study early, with the reason and who decided."""
-
-        DATED_BY = "withdrawn_on"
-        withdrawn_on: date
-        reason: str
-        decided_by: WithdrawalDecidedBy
-
-    class EndOfStudyRecorded(Event):
-        """The subject's participation ended (completed, death, withdrawal, lost)."""
-
-        DATED_BY = "ended_on"
-        ended_on: date
-        reason: EndOfStudyReason
-
-    # -- corrections (21 CFR 11.10(e)) ---------------------------------------------------------
-
-    class EntryCorrected(Event):
-        """Fields of an earlier entry corrected, each as old -> new, with the reason."""
-
-        entry: int
-        entry_kind: str
-        changes: Mapping[str, Mapping[str, Any]]
-        reason: str
-
-        def apply(self, subject: Subject) -> None:
-            super().apply(subject)
-            target = subject.entries[self.entry]
-            corrected = dict(target.fields)
-            for name, change in self.changes.items():
-                if change.get("new") is None:
-                    corrected.pop(name, None)
-                else:
-                    corrected[name] = change["new"]
-            subject.replace_entry(
-                replace(
-                    target,
-                    fields=corrected,
-                    corrected_by=[*target.corrected_by, self.originator_version],
-                    record_hash=record_hash_after(target.record_hash, self.event_hash),
-                )
-            )
-
-        def changed_entry(self) -> int | None:
-            return self.entry
-
-    class EntryVoided(Event):
-        """An earlier entry voided (it stops counting, stays in the record), with the reason."""
-
-        entry: int
-        entry_kind: str
-        reason: str
-
-        def apply(self, subject: Subject) -> None:
-            super().apply(subject)
-            target = subject.entries[self.entry]
-            subject.replace_entry(
-                replace(
-                    target,
-                    voided_by=self.originator_version,
-                    record_hash=record_hash_after(target.record_hash, self.event_hash),
-                )
-            )
-
-        def changed_entry(self) -> int | None:
-            return self.entry
-
-    # -- electronic signatures (21 CFR 11.50, 11.70, 11.200) -------------------------------------
-
-    class RecordsSigned(Event):
-        """An investigator's electronic signature over records of the subject.
-
-        Each covered record is named by its entry and the hash of the record as it stood
-        (:mod:`signatures.record_hash`); the meaning, printed name and time are the signed
-        body's own (its ``meaning`` is review, approval or responsibility).
-        """
-
-        entries: tuple[Mapping[str, Any], ...]
-        """Each covered record: ``{"entry": n, "record_hash": hex}``, in the signer's order."""
-
-        def covered(self) -> dict[int, str]:
-            """Entry number -> the record hash signed.
-
-            An item that is not such a pair (only in a log written past the store) is left
-            out; :meth:`names_only_records` says whether there was one.
-            """
-            found: dict[int, str] = {}
-            for item in self.entries:
-                if isinstance(item, Mapping):
-                    entry, signed_hash = item.get("entry"), item.get("record_hash")
-                    if isinstance(entry, int) and isinstance(signed_hash, str):
-                        found[entry] = signed_hash
-            return found
-
-        def names_only_records(self) -> bool:
-            """True when every item names one record, each once, by entry and record hash."""
-            return len(self.covered()) == len(self.entries)
-
-        def apply(self, subject: Subject) -> None:
-            super().apply(subject)
-            signer = signer_of(self.authorship.body())
-            for number, signed_hash in self.covered().items():
-                target = subject.entries.get(number)
-                if target is None:  # only a tampered log names a missing entry: verify says so
-                    continue
-                signature = RecordSignature(
-                    signed_in=self.originator_version,
-                    record_hash=signed_hash,
-                    user_id=signer.user_id,
-                    printed_name=signer.printed_name,
-                    signed_at=signer.signed_at,
-                    meaning=signer.meaning,
-                )
-                # Replaced, not appended to: copies made for a command share their entries.
-                subject.replace_entry(replace(target, signatures=[*target.signatures, signature]))
+    TOPIC = TOPIC_PREFIX
+    Event: TypeAlias = Record
+    # The record kinds, in the order the ODM metadata lists them.
+    Screened: TypeAlias = enrolment.Screened
+    ScreenFailed: TypeAlias = enrolment.ScreenFailed
+    ConsentObtained: TypeAlias = enrolment.ConsentObtained
+    EligibilityAssessed: TypeAlias = enrolment.EligibilityAssessed
+    Enrolled: TypeAlias = enrolment.Enrolled
+    RatgDoseGiven: TypeAlias = treatment.RatgDoseGiven
+    CyclosporineStarted: TypeAlias = treatment.CyclosporineStarted
+    CyclosporineDoseAdjusted: TypeAlias = treatment.CyclosporineDoseAdjusted
+    CyclosporineStopped: TypeAlias = treatment.CyclosporineStopped
+    CyclosporineTroughMeasured: TypeAlias = treatment.CyclosporineTroughMeasured
+    MscInfusionGiven: TypeAlias = treatment.MscInfusionGiven
+    BloodCountRecorded: TypeAlias = measurements.BloodCountRecorded
+    BoneMarrowExamined: TypeAlias = measurements.BoneMarrowExamined
+    TransfusionGiven: TypeAlias = measurements.TransfusionGiven
+    ChimerismAssessed: TypeAlias = measurements.ChimerismAssessed
+    AdverseEventReported: TypeAlias = safety.AdverseEventReported
+    AdverseEventFollowedUp: TypeAlias = safety.AdverseEventFollowedUp
+    SeriousAdverseEventNotified: TypeAlias = safety.SeriousAdverseEventNotified
+    SubjectDied: TypeAlias = safety.SubjectDied
+    ResponseAssessed: TypeAlias = disposition.ResponseAssessed
+    ProtocolDeviationRecorded: TypeAlias = disposition.ProtocolDeviationRecorded
+    SubjectWithdrawn: TypeAlias = disposition.SubjectWithdrawn
+    EndOfStudyRecorded: TypeAlias = disposition.EndOfStudyRecorded
+    EntryCorrected: TypeAlias = changes.EntryCorrected
+    EntryVoided: TypeAlias = changes.EntryVoided
+    RecordsSigned: TypeAlias = changes.RecordsSigned
+    QueryRaised: TypeAlias = changes.QueryRaised
+    QueryAnswered: TypeAlias = changes.QueryAnswered
+    QueryClosed: TypeAlias = changes.QueryClosed
 
     def __init__(
         self, site: str, sex: Sex, age: int, screened_on: date, synthetic: bool | None = None
@@ -544,28 +146,6 @@ class Subject(SignedAggregate):
         self._site = site
         self.synthetic = bool(synthetic)
         self.entries: dict[int, Entry] = {}
-
-    # -- data clarification queries (ICH E6(R3) 3.11.4: monitoring) -------------------------------
-
-    class QueryRaised(Event):
-        """A monitor asks the site about a record (one of its fields, or the whole record)."""
-
-        entry: int
-        entry_kind: str
-        question: str
-        item: str | None = None
-
-    class QueryAnswered(Event):
-        """The site answers an open query (a correction, if one is needed, is its own entry)."""
-
-        query: int
-        answer: str
-
-    class QueryClosed(Event):
-        """The monitor closes a query: the answer, or the correction made, resolves it."""
-
-        query: int
-        resolution: str
 
     # -- reading the record ---------------------------------------------------------------------
 
@@ -606,12 +186,13 @@ class Subject(SignedAggregate):
         age: int = self.screening["age"]
         return age
 
-    def live(self, *kinds: str) -> list[Entry]:
+    def live(self, *kinds: type[Record]) -> list[Entry]:
         """The entries of these kinds that count (not voided), oldest first."""
         index = self._entries_by_kind()
         if len(kinds) == 1:
-            return [e for e in index.get(kinds[0], ()) if e.is_live]
-        found = [e for kind in dict.fromkeys(kinds) for e in index.get(kind, ()) if e.is_live]
+            return [e for e in index.get(kinds[0].kind(), ()) if e.is_live]
+        names = dict.fromkeys(kind.kind() for kind in kinds)
+        found = [e for name in names for e in index.get(name, ()) if e.is_live]
         return sorted(found, key=lambda e: e.version)
 
     def _entries_by_kind(self) -> dict[str, list[Entry]]:
@@ -658,7 +239,7 @@ class Subject(SignedAggregate):
         copied.__dict__[KIND_INDEX] = (counted, {kind: list(e) for kind, e in index.items()})
         return copied
 
-    def latest(self, kind: str) -> Entry | None:
+    def latest(self, kind: type[Record]) -> Entry | None:
         """The most recent live entry of a kind."""
         entries = self.live(kind)
         return entries[-1] if entries else None
@@ -666,37 +247,37 @@ class Subject(SignedAggregate):
     @property
     def consent(self) -> Entry | None:
         """The TCLE in force (the latest consent or re-consent)."""
-        return self.latest("ConsentObtained")
+        return self.latest(ConsentObtained)
 
     @property
     def eligibility(self) -> Entry | None:
         """The latest eligibility assessment."""
-        return self.latest("EligibilityAssessed")
+        return self.latest(EligibilityAssessed)
 
     @property
     def enrolment(self) -> Entry | None:
         """The enrolment record."""
-        return self.latest("Enrolled")
+        return self.latest(Enrolled)
 
     @property
     def death(self) -> Entry | None:
         """The death record."""
-        return self.latest("SubjectDied")
+        return self.latest(SubjectDied)
 
     @property
     def withdrawal(self) -> Entry | None:
         """The withdrawal record."""
-        return self.latest("SubjectWithdrawn")
+        return self.latest(SubjectWithdrawn)
 
     @property
     def end_of_study(self) -> Entry | None:
         """The end-of-study record."""
-        return self.latest("EndOfStudyRecorded")
+        return self.latest(EndOfStudyRecorded)
 
     @property
     def infusions(self) -> list[Entry]:
         """MSC infusions given, in order."""
-        return sorted(self.live("MscInfusionGiven"), key=lambda e: e["infusion_number"])
+        return sorted(self.live(MscInfusionGiven), key=lambda e: e["infusion_number"])
 
     @property
     def status(self) -> Status:
@@ -710,7 +291,7 @@ class Subject(SignedAggregate):
             return Status.LOST_TO_FOLLOW_UP
         if end is not None:
             return Status.COMPLETED
-        if self.latest("ScreenFailed") is not None:
+        if self.latest(ScreenFailed) is not None:
             return Status.SCREEN_FAILED
         if self.enrolment is not None:
             return Status.ENROLLED
@@ -721,9 +302,9 @@ class Subject(SignedAggregate):
     def adverse_events(self) -> dict[str, dict[str, Any]]:
         """Each adverse event as it stands: the report with its follow-ups applied in order."""
         current: dict[str, dict[str, Any]] = {}
-        for entry in self.live("AdverseEventReported", "AdverseEventFollowedUp"):
+        for entry in self.live(AdverseEventReported, AdverseEventFollowedUp):
             name = entry["adverse_event"]
-            if entry.kind == "AdverseEventReported":
+            if entry.kind == AdverseEventReported.kind():
                 current[name] = {**entry.fields, "reported_in": entry.version, "follow_ups": []}
             elif name in current:
                 current[name].update(entry["changes"])
@@ -732,8 +313,8 @@ class Subject(SignedAggregate):
 
     def dated_on(self, entry: Entry) -> date | None:
         """The date an entry is about, in the site's calendar."""
-        event_class = EVENT_CLASSES.get(entry.kind)
-        name = event_class.DATED_BY if event_class is not None else None
+        kind = EVENT_CLASSES.get(entry.kind)
+        name = kind.DATED_BY if kind is not None else None
         return self._as_site_date(entry[name]) if name else None
 
     def _as_site_date(self, value: date | datetime) -> date:
@@ -759,7 +340,7 @@ class Subject(SignedAggregate):
 
         ``synthetic`` marks demonstration data, so every view of it can say so.
         """
-        check_record("Screened", {"age": age}, protocol)
+        Screened.check_values({"age": age}, protocol)
         _check_not_future(screened_on, protocol)
         subject: Subject = cls._create(
             cls.Screened,
@@ -776,7 +357,7 @@ class Subject(SignedAggregate):
         """Record that the subject will not be enrolled, and why."""
         if self.enrolment is not None:
             raise AlreadyEnrolled(f"{self.subject_code} is enrolled; record a withdrawal instead")
-        self._check_once("ScreenFailed", "screen failure")
+        self._check_once(ScreenFailed, "screen failure")
         self._record(self.ScreenFailed, failed_on=failed_on, reason=reason)
 
     def obtain_consent(self, *, tcle_version: str, consented_on: date) -> None:
@@ -859,7 +440,7 @@ class Subject(SignedAggregate):
     def start_cyclosporine(self, *, dose: Quantity, started_on: date) -> None:
         """Start oral cyclosporine."""
         self._check_treatment("cyclosporine")
-        self._check_once("CyclosporineStarted", "cyclosporine start")
+        self._check_once(CyclosporineStarted, "cyclosporine start")
         self._record(self.CyclosporineStarted, dose=dose, started_on=started_on)
 
     def adjust_cyclosporine_dose(self, *, dose: Quantity, effective_on: date, reason: str) -> None:
@@ -1054,7 +635,7 @@ class Subject(SignedAggregate):
     def record_death(self, *, died_on: date, cause: str, adverse_event: str | None = None) -> None:
         """Record the subject's death; every grade-5 adverse event must end on that date."""
         self.check_consent_obtained()
-        self._check_once("SubjectDied", "death")
+        self._check_once(SubjectDied, "death")
         self._check_death(died_on, adverse_event)
         self._record(self.SubjectDied, died_on=died_on, cause=cause, adverse_event=adverse_event)
 
@@ -1081,7 +662,7 @@ class Subject(SignedAggregate):
     def withdraw(self, *, withdrawn_on: date, reason: str, decided_by: WithdrawalDecidedBy) -> None:
         """Record the subject's withdrawal; no treatment is recorded after it."""
         self.check_enrolled()
-        self._check_once("SubjectWithdrawn", "withdrawal")
+        self._check_once(SubjectWithdrawn, "withdrawal")
         self._record(
             self.SubjectWithdrawn, withdrawn_on=withdrawn_on, reason=reason, decided_by=decided_by
         )
@@ -1089,7 +670,7 @@ class Subject(SignedAggregate):
     def end_study(self, *, ended_on: date, reason: EndOfStudyReason) -> None:
         """Record the end of the subject's participation; the reason must fit the record."""
         self.check_consent_obtained()
-        self._check_once("EndOfStudyRecorded", "end of study")
+        self._check_once(EndOfStudyRecorded, "end of study")
         self._check_end(ended_on, reason)
         self._record(self.EndOfStudyRecorded, ended_on=ended_on, reason=reason)
 
@@ -1103,14 +684,14 @@ class Subject(SignedAggregate):
         The corrected entry is checked as a new record of its kind would be, so a correction
         cannot bring in what the protocol refuses.
         """
-        target = self._entry_to_change(entry, entry_kind, reason, NOT_CORRECTABLE, "corrected")
+        target = self._entry_to_change(entry, entry_kind, reason, correcting=True)
         if not changes:
             raise CorrectionInvalid("a correction changes at least one field")
-        event_class = EVENT_CLASSES[target.kind]
-        recordable = {f.name for f in fields(event_class)} - event_class.BOOKKEEPING
+        kind = EVENT_CLASSES[target.kind]
+        correctable = {declared.name for declared in kind.items()} - kind.FIXED
         candidate = dict(target.fields)
         for name, change in changes.items():
-            if name not in recordable or (target.kind, name) in NOT_CORRECTABLE_FIELDS:
+            if name not in correctable:
                 raise CorrectionInvalid(f"{name!r} is not a correctable field of a {target.kind}")
             if set(change) != {"old", "new"}:
                 raise CorrectionInvalid(f"{name}: a change gives exactly old and new")
@@ -1134,7 +715,7 @@ class Subject(SignedAggregate):
 
     def void_entry(self, *, entry: int, entry_kind: str, reason: str) -> None:
         """Void an entry made in error: it stops counting and stays in the record."""
-        self._entry_to_change(entry, entry_kind, reason, NOT_VOIDABLE, "voided")
+        self._entry_to_change(entry, entry_kind, reason, correcting=False)
         self._record(self.EntryVoided, entry=entry, entry_kind=entry_kind, reason=reason)
 
     # -- electronic signatures ---------------------------------------------------------------------
@@ -1179,9 +760,9 @@ class Subject(SignedAggregate):
     def queries(self) -> list[Query]:
         """Every query raised about the subject's records, oldest first."""
         answers: dict[int, list[Entry]] = {}
-        for answer in self.live("QueryAnswered"):
+        for answer in self.live(QueryAnswered):
             answers.setdefault(answer["query"], []).append(answer)
-        closings = {closing["query"]: closing for closing in self.live("QueryClosed")}
+        closings = {closing["query"]: closing for closing in self.live(QueryClosed)}
         return [
             Query(
                 query=raised.version,
@@ -1192,7 +773,7 @@ class Subject(SignedAggregate):
                 answers=tuple(answers.get(raised.version, ())),
                 closed_by=closings.get(raised.version),
             )
-            for raised in self.live("QueryRaised")
+            for raised in self.live(QueryRaised)
         ]
 
     def raise_query(
@@ -1200,9 +781,9 @@ class Subject(SignedAggregate):
     ) -> None:
         """Ask the site about a record, or one field of it (who may ask is checked before)."""
         target = self._live_entry(entry, entry_kind, QueryInvalid)
-        if target.kind in QUERY_KINDS:
+        if EVENT_CLASSES[target.kind].QUERY:
             raise QueryInvalid(f"entry {entry} is a {target.kind}: ask about the record itself")
-        if item is not None and item not in _field_names(target.kind):
+        if item is not None and item not in {i.name for i in EVENT_CLASSES[target.kind].items()}:
             raise QueryInvalid(f"a {target.kind} has no field {item!r}")
         _check_said(question, "a query asks a question")
         self.trigger_event(
@@ -1235,7 +816,7 @@ class Subject(SignedAggregate):
     def check_signable(self, number: int) -> None:
         """A signature covers an existing, live record (not a correction, void or signature)."""
         target = self.entries.get(number)
-        if target is not None and target.kind in NOT_SIGNABLE:
+        if target is not None and EVENT_CLASSES[target.kind].ABOUT_RECORDS:
             raise SignatureRefused(
                 f"entry {number} is a {target.kind}: sign the record it is about"
             )
@@ -1254,44 +835,47 @@ class Subject(SignedAggregate):
         return target
 
     def _entry_to_change(
-        self, entry: int, entry_kind: str, reason: str, refused: frozenset[str], verb: str
+        self, entry: int, entry_kind: str, reason: str, *, correcting: bool
     ) -> Entry:
         target = self._live_entry(entry, entry_kind, CorrectionInvalid)
-        if target.kind in refused:
-            raise CorrectionInvalid(f"a {target.kind} is not {verb}")
+        kind = EVENT_CLASSES[target.kind]
+        if kind.ABOUT_RECORDS if correcting else not kind.VOIDABLE:
+            raise CorrectionInvalid(
+                f"a {target.kind} is not {'corrected' if correcting else 'voided'}"
+            )
         if not reason.strip():
             raise CorrectionInvalid("a reason is given for every change (21 CFR 11.10(e))")
         return target
 
     def _check_corrected(self, target: Entry, candidate: dict[str, Any]) -> None:
         """Check a corrected entry as the record it would leave behind, among the others."""
-        check_record(target.kind, candidate, self.protocol)
         event_class = EVENT_CLASSES[target.kind]
+        event_class.check_values(candidate, self.protocol)
         if event_class.DATED_BY is not None:
-            self._check_date(target.kind, self._as_site_date(candidate[event_class.DATED_BY]))
+            self._check_date(event_class, self._as_site_date(candidate[event_class.DATED_BY]))
         besides = target.version
         kind = target.kind
-        if kind == "RatgDoseGiven":
+        if kind == RatgDoseGiven.kind():
             self._check_ratg_course(candidate["day"], candidate["given_on"], besides=besides)
-        elif kind == "MscInfusionGiven":
+        elif kind == MscInfusionGiven.kind():
             self._check_infusion_interval(candidate["given_at"], besides=besides)
-        elif kind == "CyclosporineStarted":
+        elif kind == CyclosporineStarted.kind():
             self._check_cyclosporine_course_after(candidate["started_on"])
-        elif kind == "CyclosporineDoseAdjusted":
+        elif kind == CyclosporineDoseAdjusted.kind():
             self._check_cyclosporine_running(candidate["effective_on"])
-        elif kind == "CyclosporineStopped":
+        elif kind == CyclosporineStopped.kind():
             self._check_cyclosporine_running(candidate["stopped_on"], besides=besides)
-        elif kind == "ChimerismAssessed":
+        elif kind == ChimerismAssessed.kind():
             self._check_chimerism_unique(
                 candidate["study_day"], candidate["method"], besides=besides
             )
-        elif kind == "ResponseAssessed":
+        elif kind == ResponseAssessed.kind():
             self._check_response_unique(candidate["month"], besides=besides)
-        elif kind == "SubjectDied":
+        elif kind == SubjectDied.kind():
             self._check_death(candidate["died_on"], candidate.get("adverse_event"), besides=besides)
-        elif kind == "EndOfStudyRecorded":
+        elif kind == EndOfStudyRecorded.kind():
             self._check_end(candidate["ended_on"], candidate["reason"])
-        elif kind in ("AdverseEventReported", "AdverseEventFollowedUp"):
+        elif kind in (AdverseEventReported.kind(), AdverseEventFollowedUp.kind()):
             name = candidate["adverse_event"]
             reported = self.adverse_events()[name]
             updated: dict[str, Any] = {}
@@ -1318,10 +902,10 @@ class Subject(SignedAggregate):
 
     def _check_in_study(self, what: str) -> None:
         for kind, left in (
-            ("ScreenFailed", "failed screening"),
-            ("SubjectWithdrawn", "withdrew"),
-            ("SubjectDied", "died"),
-            ("EndOfStudyRecorded", "ended the study"),
+            (ScreenFailed, "failed screening"),
+            (SubjectWithdrawn, "withdrew"),
+            (SubjectDied, "died"),
+            (EndOfStudyRecorded, "ended the study"),
         ):
             if self.latest(kind) is not None:
                 raise SubjectNotInStudy(f"{self.subject_code} {left}: no {what} is recorded")
@@ -1330,7 +914,7 @@ class Subject(SignedAggregate):
         self.check_enrolled()
         self._check_in_study(f"{what} treatment")
 
-    def _check_once(self, kind: str, what: str) -> None:
+    def _check_once(self, kind: type[Record], what: str) -> None:
         earlier = self.latest(kind)
         if earlier is not None:
             raise DuplicateRecord(
@@ -1340,7 +924,7 @@ class Subject(SignedAggregate):
     def _check_chimerism_unique(
         self, study_day: int, method: ChimerismMethod, *, besides: int | None = None
     ) -> None:
-        for earlier in self.live("ChimerismAssessed"):
+        for earlier in self.live(ChimerismAssessed):
             if earlier.version != besides and (earlier["study_day"], earlier["method"]) == (
                 study_day,
                 method,
@@ -1351,7 +935,7 @@ class Subject(SignedAggregate):
                 )
 
     def _check_response_unique(self, month: int, *, besides: int | None = None) -> None:
-        for earlier in self.live("ResponseAssessed"):
+        for earlier in self.live(ResponseAssessed):
             if earlier.version != besides and earlier["month"] == month:
                 raise DuplicateRecord(
                     f"the month-{month} response is recorded (entry {earlier.version}); "
@@ -1367,8 +951,8 @@ class Subject(SignedAggregate):
             for e in self.entries.values()
             if e.is_live
             and e.version != besides
-            and e.kind not in AFTER_THE_END
-            and e.kind != "SubjectDied"
+            and not EVENT_CLASSES[e.kind].MAY_FOLLOW_THE_END
+            and e.kind != SubjectDied.kind()
             and (self.dated_on(e) or died_on) > died_on
         ]
         if later:
@@ -1403,7 +987,7 @@ class Subject(SignedAggregate):
         course = self.protocol.ratg
         if not 1 <= day <= course.days:
             raise RatgDayOutOfCourse(f"rATG is given on days 1-{course.days}, not day {day}")
-        for earlier in self.live("RatgDoseGiven"):
+        for earlier in self.live(RatgDoseGiven):
             if earlier.version == besides:
                 continue
             if earlier["day"] == day:
@@ -1443,14 +1027,14 @@ class Subject(SignedAggregate):
                 )
 
     def _check_cyclosporine_running(self, on: date, *, besides: int | None = None) -> None:
-        started = self.latest("CyclosporineStarted")
+        started = self.latest(CyclosporineStarted)
         if started is None:
             raise CyclosporineNotStarted(f"{self.subject_code} has not started cyclosporine")
         if on < started["started_on"]:
             raise ValueOutOfRange(
                 f"dated {on}, before cyclosporine started ({started['started_on']})"
             )
-        stopped = [e for e in self.live("CyclosporineStopped") if e.version != besides]
+        stopped = [e for e in self.live(CyclosporineStopped) if e.version != besides]
         if stopped:
             raise CyclosporineNotStarted(
                 f"cyclosporine was stopped on {stopped[-1]['stopped_on']} "
@@ -1459,7 +1043,7 @@ class Subject(SignedAggregate):
 
     def _check_cyclosporine_course_after(self, started_on: date) -> None:
         """A corrected start date stays before every adjustment and the stop."""
-        for entry in self.live("CyclosporineDoseAdjusted", "CyclosporineStopped"):
+        for entry in self.live(CyclosporineDoseAdjusted, CyclosporineStopped):
             on = self.dated_on(entry)
             if on is not None and on < started_on:
                 raise ValueOutOfRange(
@@ -1494,38 +1078,37 @@ class Subject(SignedAggregate):
                 f"not {event.get('resolved_on')}"
             )
 
-    def _check_date(self, kind: str, on: date) -> None:
+    def _check_date(self, kind: type[Record], on: date) -> None:
         protocol = self.protocol
         _check_not_future(on, protocol)
         consent = self.consent
         if (
             consent is not None
-            and kind
-            not in {"Screened", "ConsentObtained", "BloodCountRecorded", "BoneMarrowExamined"}
-            and kind not in AFTER_THE_END
+            and not kind.MAY_PRECEDE_CONSENT
+            and not kind.MAY_FOLLOW_THE_END
             and on < consent["consented_on"]
         ):
             raise DatedBeforeConsent(
-                f"a {kind} dated {on} is before the TCLE was signed ({consent['consented_on']})"
+                f"a {kind.kind()} dated {on} is before the TCLE was signed "
+                f"({consent['consented_on']})"
             )
-        if kind in AFTER_THE_END:
+        if kind.MAY_FOLLOW_THE_END:
             return
         death = self.death
-        if death is not None and kind != "SubjectDied" and on > death["died_on"]:
+        if death is not None and kind is not SubjectDied and on > death["died_on"]:
             raise DatedAfterDeath(f"the subject died on {death['died_on']}; this is dated {on}")
         end = self.end_of_study
         if end is not None and on > end["ended_on"]:
             raise SubjectNotInStudy(f"the subject left the study on {end['ended_on']}")
         withdrawal = self.withdrawal
-        if withdrawal is not None and kind in TREATMENTS and on > withdrawal["withdrawn_on"]:
+        if withdrawal is not None and kind.TREATMENT and on > withdrawal["withdrawn_on"]:
             raise SubjectNotInStudy(f"the subject withdrew on {withdrawal['withdrawn_on']}")
 
-    def _record(self, event_class: type[Subject.Event], **values: Any) -> None:
+    def _record(self, event_class: type[Record], **values: Any) -> None:
         """Check the record's own values and its date, then record it."""
-        kind = event_class.kind()
-        check_record(kind, values, self.protocol)
+        event_class.check_values(values, self.protocol)
         if event_class.DATED_BY is not None:
-            self._check_date(kind, self._as_site_date(values[event_class.DATED_BY]))
+            self._check_date(event_class, self._as_site_date(values[event_class.DATED_BY]))
         self.trigger_event(event_class, **values)
 
 
@@ -1534,59 +1117,37 @@ def _check_said(text: str, what: str) -> None:
         raise QueryInvalid(f"{what}: the text is empty")
 
 
-def _field_names(kind: str) -> frozenset[str]:
-    """The fields a record of ``kind`` may have (what a query may name)."""
-    event_class = EVENT_CLASSES[kind]
-    return frozenset(f.name for f in fields(event_class) if f.name not in event_class.BOOKKEEPING)
-
-
 def _check_not_future(on: date, protocol: StudyProtocol) -> None:
     today = datetime.now(protocol.time_zone).date()
     if on > today:
         raise DatedInTheFuture(f"dated {on}, after today at the site ({today})")
 
 
-def _event_classes() -> Iterator[type[Subject.Event]]:
-    for value in vars(Subject).values():
-        if (
-            isinstance(value, type)
-            and issubclass(value, Subject.Event)
-            and value is not Subject.Event
-        ):
-            yield value
+GROUPS = tuple(
+    group.__name__ for group in (enrolment, treatment, measurements, safety, disposition, changes)
+)
+"""The modules declaring record kinds, in the protocol's order: the order of :data:`KINDS`
+(within a module, the order declared) and so of the ODM forms."""
 
 
-EVENT_CLASSES: dict[str, type[Subject.Event]] = {c.kind(): c for c in _event_classes()}
-"""Every kind of record of a subject, by the name authors sign."""
+def _place(kind: type[Record]) -> int:
+    module = kind.__module__
+    return GROUPS.index(module) if module in GROUPS else len(GROUPS)
+
+
+KINDS: dict[str, type[Record]] = dict(sorted(DECLARED.items(), key=lambda item: _place(item[1])))
+"""Every kind of record an author signs, by its name, in the order declared."""
+EVENT_CLASSES: dict[str, type[Record]] = {
+    **KINDS,
+    Subject.Created.kind(): cast("type[Record]", Subject.Created),
+}
+"""Every event class of a subject, by name (with eventsourcing's ``Created``, which no author
+signs: a subject is opened by ``Screened``)."""
 
 RECORDERS: dict[str, Callable[..., None]] = {
-    Subject.ScreenFailed.kind(): Subject.fail_screening,
-    Subject.ConsentObtained.kind(): Subject.obtain_consent,
-    Subject.EligibilityAssessed.kind(): Subject.assess_eligibility,
-    Subject.Enrolled.kind(): Subject.enrol,
-    Subject.RatgDoseGiven.kind(): Subject.give_ratg_dose,
-    Subject.CyclosporineStarted.kind(): Subject.start_cyclosporine,
-    Subject.CyclosporineDoseAdjusted.kind(): Subject.adjust_cyclosporine_dose,
-    Subject.CyclosporineStopped.kind(): Subject.stop_cyclosporine,
-    Subject.CyclosporineTroughMeasured.kind(): Subject.record_cyclosporine_trough,
-    Subject.MscInfusionGiven.kind(): Subject.give_msc_infusion,
-    Subject.BloodCountRecorded.kind(): Subject.record_blood_count,
-    Subject.BoneMarrowExamined.kind(): Subject.record_bone_marrow,
-    Subject.TransfusionGiven.kind(): Subject.give_transfusion,
-    Subject.ChimerismAssessed.kind(): Subject.assess_chimerism,
-    Subject.AdverseEventReported.kind(): Subject.report_adverse_event,
-    Subject.AdverseEventFollowedUp.kind(): Subject.follow_up_adverse_event,
-    Subject.SeriousAdverseEventNotified.kind(): Subject.notify_serious_adverse_event,
-    Subject.SubjectDied.kind(): Subject.record_death,
-    Subject.ResponseAssessed.kind(): Subject.assess_response,
-    Subject.ProtocolDeviationRecorded.kind(): Subject.record_protocol_deviation,
-    Subject.SubjectWithdrawn.kind(): Subject.withdraw,
-    Subject.EndOfStudyRecorded.kind(): Subject.end_study,
-    Subject.EntryCorrected.kind(): Subject.correct_entry,
-    Subject.EntryVoided.kind(): Subject.void_entry,
-    Subject.QueryRaised.kind(): Subject.raise_query,
-    Subject.QueryAnswered.kind(): Subject.answer_query,
-    Subject.QueryClosed.kind(): Subject.close_query,
+    kind: getattr(Subject, event_class.COMMAND)
+    for kind, event_class in EVENT_CLASSES.items()
+    if event_class.COMMAND is not None
 }
 """The command method that records each kind of event on an existing subject.
 

@@ -1,0 +1,120 @@
+"""The base of every record kind of a subject: what a declaration says besides its items.
+
+A record kind is a subclass of :class:`Record` whose fields are declared with
+:func:`domain.subject.declaration.item`; its class attributes place it among the other records
+(the date it is about, whether it may precede consent or follow the end of the study, whether
+it is a treatment, what a correction may change). Each is stored under the topic
+``domain.subject:Subject.<kind>`` it has always had, wherever it is declared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import Field, fields, replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from eventsourcing.utils import register_topic
+
+from domain.protocol import StudyProtocol
+from domain.signed import SignedAggregate
+from domain.subject.declaration import ITEM, DeclaredItem, FormField, declared_items, form_of
+from domain.subject.entries import Entry, subject_stream
+from signatures.record_hash import record_hash, record_hash_after
+
+if TYPE_CHECKING:
+    from domain.subject.aggregate import Subject
+
+TOPIC_PREFIX = "domain.subject:Subject"
+"""Where stored events find a subject's classes: the module and class ``Subject`` had when the
+first events were stored (eventsourcing resolves a class's explicit ``TOPIC``)."""
+
+
+DECLARED: dict[str, type[Record]] = {}
+"""Every record kind, by name, in the order declared (each registers itself)."""
+
+
+class Record(SignedAggregate.Event):
+    """An event of a subject's stream; the signed body addresses it by study and code."""
+
+    TOPIC: ClassVar[str] = f"{TOPIC_PREFIX}.Event"
+
+    DATED_BY: ClassVar[str | None] = None
+    """The field giving the date the record is about (checked against today and death)."""
+    COMMAND: ClassVar[str | None] = None
+    """The subject's verb that records this kind (``record_blood_count``)."""
+    MAY_PRECEDE_CONSENT: ClassVar[bool] = False
+    """Dated before the TCLE was signed (screening, the consent itself, baseline tests)."""
+    MAY_FOLLOW_THE_END: ClassVar[bool] = False
+    """Dated after death or the end of study: it is about something earlier (a follow-up, a
+    notification) or about another record."""
+    TREATMENT: ClassVar[bool] = False
+    """A treatment: none is given after the subject withdraws."""
+    VOIDABLE: ClassVar[bool] = True
+    """False when the record's existence is the fact (correct its fields instead)."""
+    ABOUT_RECORDS: ClassVar[bool] = False
+    """A change, signature or query about other records: neither corrected, voided nor signed
+    (a new one is made instead)."""
+    QUERY: ClassVar[bool] = False
+    """Part of the data clarification dialogue (a query, an answer, a closing)."""
+    BY_MONITOR: ClassVar[bool] = False
+    """Written by a monitor (a query and its closing), never by the site."""
+    FIXED: ClassVar[frozenset[str]] = frozenset()
+    """Fields a correction may not change: changing them would re-address other records (a
+    subject moves site by transfer, an adverse event keeps its id, an infusion its number)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.TOPIC = f"{TOPIC_PREFIX}.{cls.__name__}"
+        if any(isinstance(v, Field) and ITEM in v.metadata for v in vars(cls).values()):
+            # A class that declares items is a record kind (its bases declare none).
+            register_topic(cls.TOPIC, cls)
+            DECLARED[cls.__name__] = cls
+
+    @classmethod
+    def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
+        """Refuse a record whose own values cannot be true under the protocol."""
+
+    @classmethod
+    def flags(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> tuple[str, ...]:
+        """Flags a reviewer should see on an accepted record (out of range, implausible)."""
+        return ()
+
+    @staticmethod
+    def stream_of(body: dict[str, Any]) -> str:
+        return subject_stream(str(body.get("study")), str(body.get("subject")))
+
+    @classmethod
+    def items(cls) -> tuple[DeclaredItem, ...]:
+        """The kind's declared items, in the order of its signed ``data``."""
+        return declared_items(cls)
+
+    @classmethod
+    def form(cls) -> tuple[FormField, ...]:
+        """The form a web page shows to record this kind."""
+        return form_of(cls)
+
+    def record_fields(self) -> dict[str, Any]:
+        """What the author recorded, as typed values."""
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in self.BOOKKEEPING
+        }
+
+    def apply(self, subject: Subject) -> None:
+        subject.entries[self.originator_version] = Entry(
+            self.originator_version,
+            self.kind(),
+            self.record_fields(),
+            self.recorded_at,
+            record_hash=record_hash(self.event_hash),
+        )
+
+    def changed_entry(self) -> int | None:
+        """The earlier entry this event changes (a correction or void), if any."""
+        return None
+
+
+def changed(subject: Subject, entry: Entry, event_hash: str, **changes: Any) -> None:
+    """Put ``entry`` back changed by an event: its record hash now chains that event's."""
+    subject.replace_entry(
+        replace(entry, record_hash=record_hash_after(entry.record_hash, event_hash), **changes)
+    )
