@@ -74,6 +74,17 @@ def check_measurements(
         check_amount(quantity, measured[name].unit, name)
 
 
+def check_scheduled(value: int, schedule: tuple[int, ...], what: str, when: str) -> None:
+    """A scheduled assessment falls on one of the protocol's days or months.
+
+    ``what`` and ``when`` word the refusal: ``"chimerism is assessed"``, ``"on study day"``.
+    """
+    if value not in schedule:
+        allowed = ", ".join(str(v) for v in schedule)
+        unit = when.split()[-1]
+        raise ValueOutOfRange(f"{what} {when}s {allowed}, not {unit} {value}")
+
+
 def check_adverse_event(fields: Fields, _: StudyProtocol | None = None) -> None:
     """An adverse event's own fields agree with each other (CTCAE v5, ICH E2A)."""
     grade = fields["grade"]

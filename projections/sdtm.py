@@ -43,7 +43,7 @@ from domain.quantities import Quantity
 from domain.subject import Entry, Subject
 from domain.subject.disposition import EndOfStudyRecorded, SubjectWithdrawn
 from domain.subject.enrolment import ConsentObtained, Enrolled, ScreenFailed
-from domain.subject.measurements import BloodCountRecorded
+from domain.subject.measurements import LAB_TESTS, BloodCountRecorded
 from domain.subject.safety import SubjectDied
 from domain.subject.treatment import (
     CyclosporineDoseAdjusted,
@@ -72,7 +72,6 @@ from projections.sdtm_variables import (
     HEMATOLOGY,
     INTRAVENOUS,
     ISO_3166_ALPHA_3,
-    LAB_TESTS,
     LB,
     MSC,
     NOT_ASSIGNED,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from domain.clinical import SeriousnessCriterion
 from domain.clinical.lab_flags import LabFlag
+from domain.subject.measurements import LAB_TESTS
 from domain.vocabulary import AdverseEventOutcome, EndOfStudyReason, WithdrawalDecidedBy
 
 SDTMIG_VERSION = "3.1.3"
@@ -77,14 +78,6 @@ MSC = "MESENCHYMAL STROMAL CELLS (ALLOGENEIC, BONE MARROW)"
 INTRAVENOUS, ORAL = "INTRAVENOUS", "ORAL"
 SUSPENSION = "SUSPENSION"
 
-LAB_TESTS: dict[str, tuple[str, str]] = {
-    "haemoglobin": ("HGB", "Hemoglobin"),
-    "neutrophils": ("NEUT", "Neutrophils"),
-    "platelets": ("PLAT", "Platelets"),
-    "reticulocytes": ("RETI", "Reticulocytes"),
-    "leukocytes": ("WBC", "Leukocytes"),
-}
-"""CDISC LBTESTCD and LBTEST of each analyte a blood count records, in the order rows take."""
 TROUGH_TEST = ("CYCLOSPR", "Cyclosporine")
 """Sponsor-defined: CDISC lab terminology leaves out therapeutic drug monitoring."""
 HEMATOLOGY, DRUG_MONITORING = "HEMATOLOGY", "THERAPEUTIC DRUG MONITORING"

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from domain.clinical import ResponseCategory
-from domain.errors import ValueOutOfRange
 from domain.protocol import StudyProtocol
+from domain.record_rules import check_scheduled
 from domain.subject.declaration import Sdtm, item
 from domain.subject.record import Record
 from domain.vocabulary import DeviationCategory, EndOfStudyReason, WithdrawalDecidedBy
@@ -25,10 +25,8 @@ class ResponseAssessed(Record):
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
-        month = fields["month"]
-        if month not in protocol.schedule.response_months:
-            months = ", ".join(str(m) for m in protocol.schedule.response_months)
-            raise ValueOutOfRange(f"response is assessed at months {months}, not month {month}")
+        months = protocol.schedule.response_months
+        check_scheduled(fields["month"], months, "response is assessed", "at month")
 
 
 class ProtocolDeviationRecorded(Record):

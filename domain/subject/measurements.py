@@ -10,7 +10,12 @@ from domain.clinical import ReticulocyteMethod, TransfusionProduct
 from domain.errors import ValueOutOfRange
 from domain.protocol import StudyProtocol
 from domain.quantities import Quantity
-from domain.record_rules import check_measurements, check_percentage, measurement_flags
+from domain.record_rules import (
+    check_measurements,
+    check_percentage,
+    check_scheduled,
+    measurement_flags,
+)
 from domain.subject.declaration import Sdtm, item
 from domain.subject.record import Record
 from domain.vocabulary import ChimerismMethod
@@ -101,7 +106,5 @@ class ChimerismAssessed(Record):
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
-        day = fields["study_day"]
-        if day not in protocol.schedule.chimerism_days:
-            days = ", ".join(str(d) for d in protocol.schedule.chimerism_days)
-            raise ValueOutOfRange(f"chimerism is assessed on study days {days}, not day {day}")
+        days = protocol.schedule.chimerism_days
+        check_scheduled(fields["study_day"], days, "chimerism is assessed", "on study day")

@@ -23,9 +23,10 @@ from api.console import demo_cohort
 from api.console.demo_data import PLANS, STUDY
 from domain.protocol import PROTOCOLS
 from domain.subject import Subject, subject_stream
+from domain.subject.measurements import LAB_TESTS
 from infrastructure.bootstrap import Store
 from projections.sdtm import data_dictionary, sdtm_datasets, usubjid
-from projections.sdtm_variables import DATASETS, ISO_3166_ALPHA_3, LAB_TESTS
+from projections.sdtm_variables import DATASETS, ISO_3166_ALPHA_3
 from tests.conftest import ELIGIBLE, make_settings, new_store
 from tests.reports.conftest import CORRECTED_ENTRY, RECORDS, SUBJECT, coordinator_in, count
 
