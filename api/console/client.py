@@ -21,6 +21,7 @@ from urllib.request import Request, urlopen
 
 import click
 
+from api.console.exits import REFUSED, USAGE
 from domain.wire import instant_to_wire
 from signatures.authorship import sign_body
 from signatures.errors import VerificationError
@@ -50,12 +51,12 @@ def read_event(handle: TextIO) -> dict[str, Any]:
     try:
         event = json.load(handle)
     except json.JSONDecodeError as error:
-        raise ClientError(f"{handle.name} is not JSON: {error}", 2) from None
+        raise ClientError(f"{handle.name} is not JSON: {error}", USAGE) from None
     if not isinstance(event, dict) or not set(EVENT_FIELDS) <= set(event):
-        raise ClientError(f"{handle.name} needs {', '.join(EVENT_FIELDS)}", 2)
+        raise ClientError(f"{handle.name} needs {', '.join(EVENT_FIELDS)}", USAGE)
     version = event.get("version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise ClientError(f"{handle.name}: version is a whole number, not {version!r}", 2)
+        raise ClientError(f"{handle.name}: version is a whole number, not {version!r}", USAGE)
     fields = EVENT_FIELDS if version is None else (*EVENT_FIELDS, "version")
     return {name: event[name] for name in fields}
 
@@ -112,7 +113,7 @@ def sign_records(
     by_entry = {item["version"]: item for item in history}
     missing = [str(entry) for entry in entries if entry not in by_entry]
     if missing:
-        raise ClientError(f"{study}/{subject} has no entry {', '.join(missing)}", 1)
+        raise ClientError(f"{study}/{subject} has no entry {', '.join(missing)}", REFUSED)
     signed = [
         {
             "entry": entry,
@@ -180,7 +181,7 @@ def _private_key(key_file: Path) -> Ed25519PrivateKey:
     try:
         return private_key_from_pem(key_file.read_bytes())
     except KeyFormatError as error:
-        raise ClientError(f"{key_file}: {error}", 2) from None
+        raise ClientError(f"{key_file}: {error}", USAGE) from None
 
 
 def _signed_in(base: str, user_id: str, password: str) -> tuple[dict[str, str], dict[str, Any]]:
@@ -197,7 +198,7 @@ def _check_receipt(base: str, receipt: dict[str, Any]) -> None:
         verify_receipt(public_key_from_text(server["public_key"]), receipt)
     except VerificationError as error:
         raise ClientError(
-            f"the receipt does not verify with the server's key: {error}", 1
+            f"the receipt does not verify with the server's key: {error}", REFUSED
         ) from None
 
 
@@ -206,7 +207,7 @@ def _password() -> str:
     if password:
         return password
     if not sys.stdin.isatty():
-        raise ClientError("set SEALTRAIL_PASSWORD or run on a terminal to be asked", 2)
+        raise ClientError("set SEALTRAIL_PASSWORD or run on a terminal to be asked", USAGE)
     return str(click.prompt("password", hide_input=True))
 
 
@@ -220,7 +221,7 @@ def _call(
 ) -> dict[str, Any]:
     answer = _fetch(method, url, payload, headers, retry=retry)
     if not isinstance(answer, dict):
-        raise ClientError(f"{url} answered {type(answer).__name__}, not an object", 1)
+        raise ClientError(f"{url} answered {type(answer).__name__}, not an object", REFUSED)
     return answer
 
 
@@ -241,11 +242,11 @@ def _fetch(
             with urlopen(request, timeout=30) as response:  # noqa: S310
                 return json.loads(response.read())
         except HTTPError as error:
-            raise ClientError(_problem_line(error), 1, error.code) from None
+            raise ClientError(_problem_line(error), REFUSED, error.code) from None
         except (URLError, ConnectionError, TimeoutError) as error:
             # Same Idempotency-Key on every attempt, so a retry cannot record twice.
             if attempt + 1 == RETRIES or not retry:
-                raise ClientError(f"cannot reach {url}: {error}", 2) from None
+                raise ClientError(f"cannot reach {url}: {error}", USAGE) from None
             time.sleep(0.5 * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -8,135 +8,138 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
+from api.console.command import one_line_errors, store_command
+from api.console.exits import REFUSED, USAGE, fail
 from api.console.people import console_person, person_option, signatory
 from api.console.progress import progress
 from domain.permissions import Action, check_may
 from infrastructure.bootstrap import Store
 
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+if TYPE_CHECKING:
+    from infrastructure.packets.verify import PacketReport
 
-USAGE = 2
-REFUSED = 1
 OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 
 
-def register(main: click.Group, one_line_errors: Decorator, store_command: Decorator) -> None:
-    """Add the ``packet`` group to the command line."""
+@click.group()
+def packet() -> None:
+    """The sponsor's regulatory submission packet, verifiable offline."""
 
-    @main.group()
-    def packet() -> None:
-        """The sponsor's regulatory submission packet, verifiable offline."""
 
-    @packet.command()
-    @click.option("--out", type=OUT, required=True, help="The zip to write.")
-    @click.option("--study", help="The study (default: the one this store serves).")
-    @person_option("Your user id, a sponsor data manager (default: $SEALTRAIL_USER)")
-    @click.option(
-        "--key",
-        "signing_key",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Sign the manifest with your own Ed25519 private key (PEM) instead of the "
-        "sponsor's packet key.",
-    )
-    @click.option(
-        "--documents/--no-documents",
-        default=True,
-        show_default=True,
-        help="Draw the PDFs (audit trail, CONEP reports); the slowest part.",
-    )
-    @one_line_errors
-    @store_command
-    def build(
-        store: Store,
-        out: Path,
-        study: str | None,
-        acting_as: str,
-        signing_key: Path | None,
-        documents: bool,
-    ) -> None:
-        """Build the packet of the whole log; prints the path written and its SHA-256.
+@packet.command()
+@click.option("--out", type=OUT, required=True, help="The zip to write.")
+@click.option("--study", help="The study (default: the one this store serves).")
+@person_option("Your user id, a sponsor data manager (default: $SEALTRAIL_USER)")
+@click.option(
+    "--key",
+    "signing_key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Sign the manifest with your own Ed25519 private key (PEM) instead of the "
+    "sponsor's packet key.",
+)
+@click.option(
+    "--documents/--no-documents",
+    default=True,
+    show_default=True,
+    help="Draw the PDFs (audit trail, CONEP reports); the slowest part.",
+)
+@one_line_errors
+@store_command
+def build(
+    store: Store,
+    out: Path,
+    study: str | None,
+    acting_as: str,
+    signing_key: Path | None,
+    documents: bool,
+) -> None:
+    """Build the packet of the whole log; prints the path written and its SHA-256.
 
-        You act as yourself, a sponsor data manager (--as, and your password from
-        SEALTRAIL_PASSWORD or asked on a terminal), as for POST /v1/packets.
-        """
-        from infrastructure.documents.reports import write_file
-        from infrastructure.packets.archive import sha256
-        from infrastructure.packets.build import PacketSignatory, build_packet
+    You act as yourself, a sponsor data manager (--as, and your password from
+    SEALTRAIL_PASSWORD or asked on a terminal), as for POST /v1/packets.
+    """
+    from infrastructure.documents.reports import write_file
+    from infrastructure.packets.archive import sha256
+    from infrastructure.packets.build import PacketSignatory, build_packet
 
-        if signing_key is None:
-            check_may(console_person(store, acting_as), Action.BUILD_REPORTS_AND_PACKETS)
-            person = None
+    if signing_key is None:
+        check_may(console_person(store, acting_as), Action.BUILD_REPORTS_AND_PACKETS)
+        person = None
+    else:
+        signed_by = signatory(store, acting_as, signing_key)
+        person = PacketSignatory(signed_by.user_id, signed_by.private_key)
+    with progress("packet build") as shown:
+        data = build_packet(
+            store, study=study, signatory=person, documents=documents, progress=shown.stage
+        )
+    path = write_file(out, data)
+    click.echo(f"{path}\tsha256:{sha256(data)}")
+
+
+@packet.command()
+@click.argument("packet_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.option(
+    "--documents/--no-documents",
+    default=True,
+    show_default=True,
+    help="Draw the PDFs again and compare them (without: their digests only).",
+)
+@click.option(
+    "--server-key",
+    "trusted_server_key",
+    metavar="KEY",
+    help="The log's server key as you know it (its ed25519:... id or public key).",
+)
+@one_line_errors
+def verify(
+    packet_file: Path, as_json: bool, documents: bool, trusted_server_key: str | None
+) -> None:
+    """Verify a packet offline; exit 1 naming each file or event that fails."""
+    from infrastructure.packets.verify import verify_packet
+
+    try:
+        data = packet_file.read_bytes()
+    except OSError as error:
+        fail(f"cannot read {packet_file}: {error.strerror}", USAGE)
+    with progress("packet verify") as shown:
+        report = verify_packet(
+            data,
+            redraw_documents=documents,
+            trusted_server_key=trusted_server_key,
+            progress=shown.stage,
+        )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        for finding in report.findings:
+            click.echo(str(finding))
+        summary = _summary(report)
+        if report.ok:
+            click.echo(f"packet verified: {summary}")
         else:
-            signed_by = signatory(store, acting_as, signing_key)
-            person = PacketSignatory(signed_by.user_id, signed_by.private_key)
-        with progress("packet build") as shown:
-            data = build_packet(
-                store, study=study, signatory=person, documents=documents, progress=shown.stage
-            )
-        path = write_file(out, data)
-        click.echo(f"{path}\tsha256:{sha256(data)}")
+            click.echo(f"packet FAILED: {len(report.findings)} findings; {summary}")
+    if not report.ok:
+        sys.exit(REFUSED)
 
-    @packet.command()
-    @click.argument("packet_file", type=click.Path(dir_okay=False, path_type=Path))
-    @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-    @click.option(
-        "--documents/--no-documents",
-        default=True,
-        show_default=True,
-        help="Draw the PDFs again and compare them (without: their digests only).",
-    )
-    @click.option(
-        "--server-key",
-        "trusted_server_key",
-        metavar="KEY",
-        help="The log's server key as you know it (its ed25519:... id or public key).",
-    )
-    @one_line_errors
-    def verify(
-        packet_file: Path, as_json: bool, documents: bool, trusted_server_key: str | None
-    ) -> None:
-        """Verify a packet offline; exit 1 naming each file or event that fails."""
-        from infrastructure.packets.verify import verify_packet
 
-        try:
-            data = packet_file.read_bytes()
-        except OSError as error:
-            click.echo(f"sealtrail: cannot read {packet_file}: {error.strerror}", err=True)
-            sys.exit(USAGE)
-        with progress("packet verify") as shown:
-            report = verify_packet(
-                data,
-                redraw_documents=documents,
-                trusted_server_key=trusted_server_key,
-                progress=shown.stage,
-            )
-        if as_json:
-            click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
-        else:
-            for finding in report.findings:
-                click.echo(str(finding))
-            signer = report.signer
-            summary = (
-                f"{report.events} events, {report.files} files"
-                + (f", tree size {report.tree_size}" if report.tree_size is not None else "")
-                + (f", signed by {signer.printed_name} ({signer.key_id})" if signer else "")
-                + (
-                    ", no PDFs in the packet"
-                    if not report.documents_in_packet
-                    else ""
-                    if report.documents_redrawn
-                    else ", PDFs checked by digest only"
-                )
-            )
-            if report.ok:
-                click.echo(f"packet verified: {summary}")
-            else:
-                click.echo(f"packet FAILED: {len(report.findings)} findings; {summary}")
-        if not report.ok:
-            sys.exit(REFUSED)
+def _summary(report: PacketReport) -> str:
+    """What was checked: events, files, tree size, signer, and how the PDFs were checked."""
+    signer = report.signer
+    return (
+        f"{report.events} events, {report.files} files"
+        + (f", tree size {report.tree_size}" if report.tree_size is not None else "")
+        + (f", signed by {signer.printed_name} ({signer.key_id})" if signer else "")
+        + (
+            ", no PDFs in the packet"
+            if not report.documents_in_packet
+            else ""
+            if report.documents_redrawn
+            else ", PDFs checked by digest only"
+        )
+    )

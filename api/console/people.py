@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import click
 
+from api.console.exits import UsageError
 from domain.account import Account
 from infrastructure.application import Signatory
 from infrastructure.bootstrap import Store
@@ -31,10 +32,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 CONSOLE = "console"
 """The channel console authentications are recorded under (the API's is ``api``)."""
-
-
-class UsageError(Exception):
-    """Wrong usage found after the options were parsed (a missing password, a bad key file)."""
 
 
 def person_option(help_text: str = "Your user id (default: $SEALTRAIL_USER)") -> Callable[[F], F]:

@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 import click
 
-from api.console.people import UsageError
+from api.console.exits import UsageError
 
 INTERVAL_VARIABLE = "SEALTRAIL_PROGRESS_SECONDS"
 DEFAULT_INTERVAL_SECONDS = 5.0

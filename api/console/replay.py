@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
+from api.console.command import one_line_errors, store_command
+from api.console.exits import USAGE, fail
 from api.console.people import console_person, person_option
 from api.schemas.fields import is_code
 from domain.permissions import readable_subject
@@ -20,84 +20,75 @@ from infrastructure.bootstrap import Store
 from infrastructure.views.replay import MAX_POSITION, Replayed, end_of_day, replayer_for
 from infrastructure.views.study_reports import served_study
 
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-USAGE = 2
 INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def register(main: click.Group, one_line_errors: Decorator, store_command: Decorator) -> None:
-    """Add ``replay`` to the command line."""
-
-    @store_command
-    def replay_in(
-        store: Store, acting_as: str, stream: str, as_of: datetime | None, position: int | None
-    ) -> Replayed:
-        reader = console_person(store, acting_as)
-        # The rule of GET /v1/subjects/<id>?as_of=: a past state is the subject's clinical data.
-        # Checked before replaying, so that not even when the subject was first recorded is
-        # told to a person who may not read it; another site's subject reads as none at all.
-        study, code = stream.split("/", 1)
-        readable_subject(
-            reader, stream, store.app.find_subject, lambda found: found.site,
-            names_a_subject=is_code(study) and is_code(code),
-        )  # fmt: skip
-        return replayer_for(store).replay(stream, as_of=as_of, position=position)
-
-    @main.command()
-    @click.option("--subject", "subject_code", help="The subject's study code, e.g. RP-101.")
-    @click.option(
-        "--as-of",
-        "as_of_text",
-        metavar="TIME",
-        help="YYYY-MM-DDTHH:MM:SSZ (UTC), or YYYY-MM-DD for the end of that day in UTC "
-        "(23:59:59.999999Z): every event the store recorded at or before it.",
-    )
-    @click.option(
-        "--position",
-        "position_text",
-        metavar="N",
-        help="A log position: every event of the subject stored at or before it.",
-    )
-    @click.option("--study", help="The study (default: the one this store serves).")
-    @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-    @person_option()
-    @one_line_errors
-    def replay(
-        acting_as: str,
-        subject_code: str | None,
-        as_of_text: str | None,
-        position_text: str | None,
-        study: str | None,
-        as_json: bool,
-    ) -> None:
-        """The subject's state as it stood then, folded from the log.
-
-        Give --as-of or --position (one of them). The state counts the events recorded by the
-        store (its own clock) at or before TIME, or stored at or before log position N.
-
-        You act as yourself (--as, and your password from SEALTRAIL_PASSWORD or asked on a
-        terminal): an auditor or a sponsor data manager replays any subject, site staff and
-        monitors those of their own sites.
-        """
-        if not subject_code:
-            _usage("--subject is required")
-        if (as_of_text is None) == (position_text is None):
-            _usage("give one of --as-of TIME or --position N")
-        as_of = None if as_of_text is None else parse_as_of(as_of_text)
-        position = None if position_text is None else parse_position(position_text)
-        stream = subject_stream(served_study(study), subject_code)
-        replayed = replay_in(acting_as, stream, as_of, position)
-        if as_json:
-            click.echo(json.dumps(replay_document(replayed), indent=2, sort_keys=True))
-        else:
-            click.echo(replay_text(replayed))
+@store_command
+def replay_in(
+    store: Store, acting_as: str, stream: str, as_of: datetime | None, position: int | None
+) -> Replayed:
+    """The subject's stream as it stood then, once the person at the console may read it."""
+    reader = console_person(store, acting_as)
+    # The rule of GET /v1/subjects/<id>?as_of=: a past state is the subject's clinical data.
+    # Checked before replaying, so that not even when the subject was first recorded is
+    # told to a person who may not read it; another site's subject reads as none at all.
+    study, code = stream.split("/", 1)
+    readable_subject(
+        reader, stream, store.app.find_subject, lambda found: found.site,
+        names_a_subject=is_code(study) and is_code(code),
+    )  # fmt: skip
+    return replayer_for(store).replay(stream, as_of=as_of, position=position)
 
 
-def _usage(message: str) -> NoReturn:
-    click.echo(f"sealtrail: {message}", err=True)
-    sys.exit(USAGE)
+@click.command()
+@click.option("--subject", "subject_code", help="The subject's study code, e.g. RP-101.")
+@click.option(
+    "--as-of",
+    "as_of_text",
+    metavar="TIME",
+    help="YYYY-MM-DDTHH:MM:SSZ (UTC), or YYYY-MM-DD for the end of that day in UTC "
+    "(23:59:59.999999Z): every event the store recorded at or before it.",
+)
+@click.option(
+    "--position",
+    "position_text",
+    metavar="N",
+    help="A log position: every event of the subject stored at or before it.",
+)
+@click.option("--study", help="The study (default: the one this store serves).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@person_option()
+@one_line_errors
+def replay(
+    acting_as: str,
+    subject_code: str | None,
+    as_of_text: str | None,
+    position_text: str | None,
+    study: str | None,
+    as_json: bool,
+) -> None:
+    """The subject's state as it stood then, folded from the log.
+
+    Give --as-of or --position (one of them). The state counts the events recorded by the
+    store (its own clock) at or before TIME, or stored at or before log position N.
+
+    You act as yourself (--as, and your password from SEALTRAIL_PASSWORD or asked on a
+    terminal): an auditor or a sponsor data manager replays any subject, site staff and
+    monitors those of their own sites.
+    """
+    if not subject_code:
+        fail("--subject is required", USAGE)
+    if (as_of_text is None) == (position_text is None):
+        fail("give one of --as-of TIME or --position N", USAGE)
+    as_of = None if as_of_text is None else parse_as_of(as_of_text)
+    position = None if position_text is None else parse_position(position_text)
+    stream = subject_stream(served_study(study), subject_code)
+    replayed = replay_in(acting_as, stream, as_of, position)
+    if as_json:
+        click.echo(json.dumps(replay_document(replayed), indent=2, sort_keys=True))
+    else:
+        click.echo(replay_text(replayed))
 
 
 def parse_as_of(text: str) -> datetime:
@@ -108,14 +99,14 @@ def parse_as_of(text: str) -> datetime:
         if DAY.fullmatch(text):
             return end_of_day(date.fromisoformat(text))
     except ValueError:
-        _usage(f"--as-of {text!r} is not a real date and time")
-    _usage(f"--as-of {text!r} is not YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD")
+        fail(f"--as-of {text!r} is not a real date and time", USAGE)
+    fail(f"--as-of {text!r} is not YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD", USAGE)
 
 
 def parse_position(text: str) -> int:
     """A log position: a whole number from 1."""
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_POSITION:
-        _usage(f"--position {text!r} is not a log position (a whole number from 1)")
+        fail(f"--position {text!r} is not a log position (a whole number from 1)", USAGE)
     return int(text)
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 import psycopg
 from gunicorn.app.base import BaseApplication
 from gunicorn.util import import_app
 
+from api.console.command import one_line_errors
+from infrastructure.bootstrap import open_store
 from infrastructure.errors import ConfigurationError, StoreUnavailable
 from infrastructure.settings import Settings
 from infrastructure.store.postgres_pool import beyond_max_connections
@@ -58,7 +61,7 @@ def check_workers_fit(settings: Settings, workers: int) -> None:
         raise ConfigurationError(problem)
 
 
-def serve(host: str, port: int, workers: int, *, log_level: str = "info") -> None:
+def run_gunicorn(host: str, port: int, workers: int, *, log_level: str = "info") -> None:
     """Run gunicorn in the foreground until interrupted."""
     _Gunicorn(
         {
@@ -70,3 +73,23 @@ def serve(host: str, port: int, workers: int, *, log_level: str = "info") -> Non
             "graceful_timeout": 10,
         }
     ).run()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    help="gunicorn's log on stderr (warning: no start-up lines; the access log is on stdout).",
+)
+@one_line_errors
+def serve(host: str, port: int, workers: int, log_level: str) -> None:
+    """Serve the API with gunicorn (a production WSGI server)."""
+    settings = Settings.from_environ()
+    check_workers_fit(settings, workers)  # workers x connections under max_connections
+    open_store(settings).close()  # fail here, in one line, rather than in every worker
+    run_gunicorn(host, port, workers, log_level=log_level)

@@ -12,7 +12,6 @@ from flask import Flask, Response, request, send_from_directory
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
-from api import console
 from api.http import (
     accounts,
     dashboard,
@@ -116,6 +115,4 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     app.extensions.setdefault(EXTENSION, None)
-    for command in console.main.commands.values():
-        app.cli.add_command(command)
     return app

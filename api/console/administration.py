@@ -1,0 +1,65 @@
+"""What the ``user`` and ``key`` commands share: who administers, who reads accounts, and how
+an instant or a date is typed on the command line.
+
+Every change is signed by the administrator who makes it (``--as ADMIN --key FILE``), after
+the administrator's password (``SEALTRAIL_PASSWORD``, or asked on a terminal) has been checked
+like any login: recorded, counted toward a lockout, refused when expired. Reading accounts
+(``list``, ``show``, ``attempts``) needs ``--as`` and the password of an administrator or an
+auditor. Only ``sealtrail init`` is signed by the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from api.console.people import console_person, person_option
+from domain.account import STAFF_ROLES, Account
+from domain.permissions import check_may_read_accounts
+from domain.wire import instant_from_wire
+from infrastructure.bootstrap import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ROLE_CHOICE = click.Choice([role.value for role in STAFF_ROLES])
+
+
+def administrator_options(command: F) -> F:
+    """``--as`` and ``--key``: who signs the change, with which private key."""
+    command = click.option(
+        "--key",
+        "signing_key",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Your Ed25519 private key (PEM); the change is signed with it",
+    )(command)
+    return person_option("Your user id (administrator; default: $SEALTRAIL_USER)")(command)
+
+
+def reader(store: Store, acting_as: str) -> Account:
+    """An administrator or auditor, authenticated by password."""
+    account = console_person(store, acting_as)
+    check_may_read_accounts(account)
+    return account
+
+
+def instant(text: str | None) -> datetime | None:
+    """A ``--at`` value: a UTC instant ``YYYY-MM-DDTHH:MM:SSZ``."""
+    if text is None:
+        return None
+    try:
+        return instant_from_wire(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not YYYY-MM-DDTHH:MM:SSZ") from None
+
+
+def calendar_date(text: str) -> date:
+    """A ``--completed-on`` value: ``YYYY-MM-DD``."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not YYYY-MM-DD") from None

@@ -1,0 +1,57 @@
+"""What every console command shares: the typed errors of the layers below turned into one line
+and an exit code (never a traceback), and the store opened around the command and closed after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from eventsourcing.persistence import PersistenceError
+from sqlalchemy.exc import DBAPIError as DatabaseError
+
+from api.console.client import ClientError
+from api.console.exits import REFUSED, USAGE, UsageError, fail
+from domain.errors import DomainError
+from infrastructure.bootstrap import open_store
+from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
+from infrastructure.views.tables import ViewNotVerified
+from signatures.errors import VerificationError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line_errors(command: F) -> F:
+    """Turn the typed errors of the layers below into one line and an exit code."""
+
+    @wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ConfigurationError, StoreUnavailable, StoreNotInitialised, UsageError) as error:
+            fail(str(error), USAGE)
+        except (DomainError, VerificationError, ViewNotVerified) as error:
+            fail(f"{getattr(error, 'title', type(error).__name__)}: {error}", REFUSED)
+        except ClientError as error:
+            fail(str(error), error.exit_code)
+        except (DatabaseError, PersistenceError) as error:
+            # The database refused what the command needed (read-only, permissions, gone).
+            cause = getattr(error, "orig", None) or error
+            fail(f"the store refused: {str(cause).splitlines()[0]}", USAGE)
+
+    return cast(F, wrapped)
+
+
+def store_command(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Open the store for the command, pass it as ``store``, close it after."""
+
+    @wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        store = open_store()
+        try:
+            return command(store, *args, **kwargs)
+        finally:
+            store.close()
+
+    return wrapped

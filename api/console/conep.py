@@ -1,0 +1,107 @@
+"""``sealtrail report conep-sae`` and ``conep-progress``: the sponsor's reports to CONEP, the
+notification of a serious adverse event (CIOMS I data elements) and the partial or final
+progress report (Res. CNS 466/2012 XI.2(d)), as PDF or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from api.console.command import one_line_errors, store_command
+from api.console.people import console_person, person_option
+from api.console.report_options import CHART_DPI, DATE, OUT, day
+from domain.permissions import Action, check_may
+from infrastructure.bootstrap import Store
+from infrastructure.views.study_reports import served_study
+
+
+@click.command("conep-sae")
+@click.option(
+    "--event",
+    "event_id",
+    required=True,
+    help="SUBJECT/AE (e.g. RP-03/AE-02), optionally STUDY/SUBJECT/AE.",
+)
+@click.option("--out", type=OUT, required=True, help="The file to write.")
+@click.option("--format", "form", type=click.Choice(["pdf", "json"]), default="pdf")
+@click.option("--date", "on", type=DATE, help="Date of this report (default: today at the site).")
+@click.option(
+    "--follow-up/--initial",
+    "follow_up",
+    default=None,
+    help="Default: a follow-up when a notification of the event is recorded.",
+)
+@CHART_DPI
+@person_option()
+@one_line_errors
+@store_command
+def conep_sae(
+    store: Store,
+    event_id: str,
+    out: Path,
+    form: str,
+    on: datetime | None,
+    follow_up: bool | None,
+    chart_dpi: int,
+    acting_as: str,
+) -> None:
+    """The CONEP notification of one serious adverse event (CIOMS I data elements)."""
+    from infrastructure.documents import reports as documents
+
+    check_may(console_person(store, acting_as), Action.BUILD_REPORTS_AND_PACKETS)
+
+    content, subject = documents.sae_document(
+        store, event_id, report_date=day(on), follow_up=follow_up
+    )
+    if form == "json":
+        data = (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    else:
+        data = documents.conep_pdf(
+            store,
+            content,
+            study=subject.study_id,
+            checkpoint=documents.covering_checkpoint(store),
+            subject=subject,
+            chart_dpi=chart_dpi,
+        )
+    click.echo(documents.write_file(out, data))
+
+
+@click.command("conep-progress")
+@click.option("--study", help="The study (default: the one this store serves).")
+@click.option("--out", type=OUT, required=True, help="The file to write.")
+@click.option("--final", is_flag=True, help="The final report (default: a partial one).")
+@click.option("--format", "form", type=click.Choice(["pdf", "json"]), default="pdf")
+@click.option("--date", "on", type=DATE, help="Date of this report (default: today at the site).")
+@person_option()
+@one_line_errors
+@store_command
+def conep_progress(
+    store: Store,
+    study: str | None,
+    out: Path,
+    final: bool,
+    form: str,
+    on: datetime | None,
+    acting_as: str,
+) -> None:
+    """The partial or final progress report to CONEP (Res. CNS 466/2012 XI.2(d))."""
+    from infrastructure.documents import reports as documents
+
+    check_may(console_person(store, acting_as), Action.BUILD_REPORTS_AND_PACKETS)
+
+    content = documents.progress_document(store, study, final=final, report_date=day(on))
+    if form == "json":
+        data = (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    else:
+        data = documents.conep_pdf(
+            store,
+            content,
+            study=served_study(study),
+            checkpoint=documents.covering_checkpoint(store),
+        )
+    click.echo(documents.write_file(out, data))

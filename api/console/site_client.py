@@ -1,0 +1,109 @@
+"""``sealtrail submit`` and ``sealtrail sign``: the site's client, signing with the person's own
+key on their own machine and sending over HTTP(S) (:mod:`api.console.client`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from api.console import client
+from api.console.command import one_line_errors
+from domain.attribution import SIGNATURE_MEANINGS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def site_client_options(command: F) -> F:
+    """``--url``, ``--user`` and ``--key``: whom the site's client signs as, and where it sends."""
+    command = click.option(
+        "--key",
+        "key_file",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Your Ed25519 private key (PEM)",
+    )(command)
+    command = click.option("--user", "user_id", required=True, help="Your user id")(command)
+    return click.option(
+        "--url", required=True, help="The store's base URL, e.g. http://127.0.0.1:8000"
+    )(command)
+
+
+@click.command()
+@site_client_options
+@click.option("--meaning", default="authorship", show_default=True)
+@click.option("--idempotency-key", default=None, help="Reuse to retry safely (default: new)")
+@click.argument("event_file", type=click.File("r"))
+@one_line_errors
+def submit(
+    url: str,
+    user_id: str,
+    key_file: Path,
+    meaning: str,
+    idempotency_key: str | None,
+    event_file: Any,
+) -> None:
+    """Sign EVENT_FILE with your key and submit it; prints the server's receipt.
+
+    EVENT_FILE holds study, subject, kind and data, and may hold version (the version of the
+    subject's stream the event takes); without it, the next version is read from the
+    subject's history and signed. The password is read from SEALTRAIL_PASSWORD, or asked for
+    on a terminal.
+    """
+    receipt = client.submit(
+        url=url,
+        user_id=user_id,
+        key_file=key_file,
+        meaning=meaning,
+        idempotency_key=idempotency_key,
+        event=client.read_event(event_file),
+    )
+    click.echo(json.dumps(receipt, indent=2))
+
+
+@click.command()
+@site_client_options
+@click.option("--study", default="NCT01297972", show_default=True)
+@click.option("--subject", required=True, help="The subject's study code, e.g. RP-101")
+@click.option(
+    "--entry",
+    "entries",
+    required=True,
+    multiple=True,
+    type=click.IntRange(min=1),
+    help="A record to sign, by its entry number (repeat for several)",
+)
+@click.option("--meaning", required=True, type=click.Choice(SIGNATURE_MEANINGS))
+@click.option("--idempotency-key", default=None, help="Reuse to retry safely (default: new)")
+@one_line_errors
+def sign(
+    url: str,
+    user_id: str,
+    key_file: Path,
+    study: str,
+    subject: str,
+    entries: tuple[int, ...],
+    meaning: str,
+    idempotency_key: str | None,
+) -> None:
+    """Sign records of a subject electronically (21 CFR 11.50): review, approval or
+    responsibility. Prints the server's receipt and the records signed.
+
+    Your user id and password are both asked for (each run is a new session): the password
+    is read from SEALTRAIL_PASSWORD, or asked for on a terminal.
+    """
+    answer = client.sign_records(
+        url=url,
+        user_id=user_id,
+        key_file=key_file,
+        study=study,
+        subject=subject,
+        entries=entries,
+        meaning=meaning,
+        idempotency_key=idempotency_key,
+    )
+    click.echo(json.dumps(answer, indent=2))

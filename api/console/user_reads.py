@@ -1,0 +1,113 @@
+"""``sealtrail user list``, ``show`` and ``attempts``: accounts, their history and the
+authentication log, read by an administrator or an auditor (``--as``, with their password).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from api.console.administration import reader
+from api.console.command import one_line_errors, store_command
+from api.console.people import person_option
+from api.schemas.accounts import account_document
+from domain.account import Account
+from domain.attribution import signer_of
+from domain.wire import instant_to_wire
+from infrastructure.bootstrap import Store
+
+
+def account_line(account: Account) -> str:
+    """One line per account for ``user list``."""
+    role = account.role.value if account.role else "no role"
+    if account.role is not None and account.effective_role is None:
+        role += " (awaiting training)"
+    state = " LOCKED" if account.locked else ""
+    sites = ",".join(account.sites) or "-"
+    return f"{account.user_id}\t{role}\t{sites}\t{account.printed_name}{state}"
+
+
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@person_option()
+@one_line_errors
+@store_command
+def user_list(store: Store, as_json: bool, acting_as: str) -> None:
+    """Every account, its role, sites and whether it is locked."""
+    reader(store, acting_as)
+    accounts = store.app.accounts()
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    account_document(a, store.access.password_expires_at(a.user_id))
+                    for a in accounts
+                ],
+                indent=2,
+            )
+        )
+        return
+    for account in accounts:
+        click.echo(account_line(account))
+
+
+@click.command("show")
+@click.argument("user_id")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@person_option()
+@one_line_errors
+@store_command
+def user_show(store: Store, user_id: str, as_json: bool, acting_as: str) -> None:
+    """An account and its history: who had which access when, and who signed each change."""
+    reader(store, acting_as)
+    account = store.app.account(user_id)
+    history = [
+        {
+            "position": record.position,
+            "recorded_at": instant_to_wire(record.event.recorded_at),
+            "kind": record.event.kind(),
+            "data": record.event.signed_data(),
+            "signed_by": signer_of(record.event.authorship.body()).user_id,
+        }
+        for record in store.app.account_history(user_id)
+    ]
+    if as_json:
+        expires = store.access.password_expires_at(account.user_id)
+        document = {**account_document(account, expires), "history": history}
+        click.echo(json.dumps(document, indent=2))
+        return
+    click.echo(account_line(account))
+    for entry in history:
+        data = json.dumps(entry["data"], sort_keys=True)
+        click.echo(f"{entry['recorded_at']}\t{entry['kind']}\t{data}\tby {entry['signed_by']}")
+
+
+@click.command("attempts")
+@click.argument("user_id", required=False)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@person_option()
+@one_line_errors
+@store_command
+def user_attempts(
+    store: Store, user_id: str | None, limit: int, as_json: bool, acting_as: str
+) -> None:
+    """The authentication log, newest first: every success and failure."""
+    reader(store, acting_as)
+    attempts = store.access.attempts(user_id, limit)
+    rows = [
+        {
+            "user_id": attempt.user_id,
+            "occurred_at": instant_to_wire(attempt.occurred_at),
+            "channel": attempt.channel,
+            "outcome": attempt.outcome,
+            "detail": attempt.detail,
+        }
+        for attempt in attempts
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo("\t".join(str(row[name]) for name in row))
