@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -90,6 +90,12 @@ class StudySchedule:
     chimerism_days: tuple[int, ...]
     response_months: tuple[int, ...]
     safety_follow_up_months: int
+    assessment_months: Mapping[str, tuple[int, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """The visits of each further scheduled assessment, by the name its record kind's
+    declaration reads (month 0: screening): ``[schedule.assessment_months]``, so that a new
+    assessment's schedule is the protocol file's alone."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +260,19 @@ class _ProtocolReader:
             chimerism_days=self.integers(s, "schedule.chimerism_days"),
             response_months=self.integers(s, "schedule.response_months"),
             safety_follow_up_months=self.integer(s, "schedule.safety_follow_up_months"),
+            assessment_months=self.assessment_months(s),
         )
+
+    def assessment_months(self, schedule: dict[str, Any]) -> Mapping[str, tuple[int, ...]]:
+        where = "schedule.assessment_months"
+        table = schedule.get("assessment_months", {})
+        if not isinstance(table, dict) or not all(
+            isinstance(months, list)
+            and all(isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in months)
+            for months in table.values()
+        ):
+            raise ProtocolDefinitionInvalid(f"{where}: lists of months, 0 (screening) or more")
+        return MappingProxyType({name: tuple(months) for name, months in table.items()})
 
     def severity(self) -> SeverityCriteria:
         s = self.section("severity")

@@ -17,7 +17,8 @@ The document, element by element (ODM 1.3.2 chapter 3):
   ``MscInfusionGiven``...); an ``ItemDef`` per field, a quantity as its value with a
   ``MeasurementUnitRef``, a mapping (``results``, ``vital_signs_before``, ``criteria``...) as
   one item per key, a list (``seriousness``) as one item per place; a ``CodeList`` per coded
-  answer (``domain/vocabulary.py``, ``domain/clinical``).
+  answer. All of it is read from each kind's declaration (``Kind.items()``: the item's
+  value type, vocabulary and whether it is required), none of it listed here by kind.
 - ``AdminData``: a ``User`` per account of the log, the server's ``system`` among them, with
   the printed name its signatures show and a ``LocationRef`` for every site it was assigned;
   a ``Location`` per site; a ``SignatureDef`` per meaning of a signature (21 CFR 11.50(a)(3)).
@@ -51,14 +52,12 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from enum import Enum
 from functools import cache
 from itertools import islice
-from types import UnionType
-from typing import Any, Union, cast, get_args, get_origin, get_type_hints
+from typing import Any, cast
 from uuid import UUID
 
 from domain.account import Account, Role, account_stream
@@ -66,9 +65,9 @@ from domain.attribution import MEANINGS, Signer, signer_of
 from domain.authentication import AuthenticationLog
 from domain.errors import DomainError
 from domain.protocol import StudyProtocol, protocol_for
-from domain.quantities import Quantity
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import EVENT_CLASSES, Subject
+from domain.subject.declaration import DeclaredItem, ValueType, odm_code_type
 from domain.wire import recorded_instant, to_wire
 
 ODM_NAMESPACE = "http://www.cdisc.org/ns/odm/v1.3"
@@ -178,41 +177,44 @@ class _Listed:
 Shape = _Leaf | _Keyed | _Named | _Listed
 
 
-def _shape_of(hint: Any) -> Shape:
-    """The shape of a field from its type annotation.
+def _shape_of(declared: DeclaredItem) -> Shape:
+    """The shape of a declared item: one ODM item, or one per key, per place or per field.
 
     Raises:
-        TypeError: a type no field of a record has yet (``Any``, a union of two types...): a
-            new record kind's field needs its shape here before the log can be written.
+        TypeError: an item whose type no record kind had when this was written (a change's
+            corrections, a signature's records): it needs its shape here before it is written.
     """
-    origin = get_origin(hint)
-    if origin in (Union, UnionType):
-        present = [arg for arg in get_args(hint) if arg is not type(None)]
-        if len(present) == 1:
-            return _shape_of(present[0])
-    elif origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
-        return _Keyed(_shape_of(get_args(hint)[1]))
-    elif origin in (tuple, list):
-        return _Listed(_shape_of(get_args(hint)[0]))
-    elif isinstance(hint, type):
-        if issubclass(hint, Enum):
-            coded_as_integers = all(isinstance(member.value, int) for member in hint)
-            return _Leaf("integer" if coded_as_integers else "text", code_list=hint)
-        for python_type, data_type in _DATA_TYPES:
-            if issubclass(hint, python_type):
-                return _Leaf(data_type, quantity=python_type is Quantity)
-    raise TypeError(f"no ODM item shape for a field of type {hint!r}")
+    value_type = declared.value_type
+    if value_type is ValueType.FOLLOW_UP and declared.about.follows is not None:
+        # A follow-up's changes are new values of the adverse event's own fields
+        # (Subject.adverse_events applies them over the report).
+        return _Named(_field_shapes(declared.about.follows.__name__))
+    leaf = _Leaf(
+        declared.odm_data_type,
+        code_list=declared.choices,
+        quantity=value_type in (ValueType.QUANTITY, ValueType.QUANTITIES),
+    )
+    if value_type in (ValueType.QUANTITIES, ValueType.ANSWERS):
+        return _Keyed(leaf)
+    if value_type is ValueType.CHOICES:
+        return _Listed(leaf)
+    if value_type in _SINGLE_VALUES:
+        return leaf
+    raise TypeError(f"no ODM item shape for {declared.kind}.{declared.name} ({value_type.value})")
 
 
-# Order matters: bool is an int, and datetime is a date.
-_DATA_TYPES: tuple[tuple[type, str], ...] = (
-    (bool, "boolean"),
-    (int, "integer"),
-    (Decimal, "float"),
-    (Quantity, "float"),
-    (datetime, "datetime"),
-    (date, "date"),
-    (str, "text"),
+_SINGLE_VALUES = frozenset(
+    {
+        ValueType.DATE,
+        ValueType.INSTANT,
+        ValueType.BOOLEAN,
+        ValueType.INTEGER,
+        ValueType.TEXT,
+        ValueType.CODE,
+        ValueType.KIND,
+        ValueType.QUANTITY,
+        ValueType.CHOICE,
+    }
 )
 
 
@@ -222,33 +224,14 @@ def _is_quantity(wire: Any) -> bool:
 
 @cache
 def _field_shapes(kind: str) -> Mapping[str, Shape]:
-    """Each recorded field of a kind and its shape, in the order the event class declares them."""
-    event_class = EVENT_CLASSES[kind]
-    hints = get_type_hints(event_class)
-    return {
-        f.name: _shape_of_field(kind, f.name, hints[f.name])
-        for f in fields(event_class)
-        if f.name not in event_class.BOOKKEEPING
-    }
-
-
-def _shape_of_field(kind: str, name: str, hint: Any) -> Shape:
-    declared = next(d for d in EVENT_CLASSES[kind].items() if d.name == name)
-    if declared.about.follows is not None:
-        # Typed Any, but a follow-up's changes are new values of the adverse event's own
-        # fields (Subject.adverse_events applies them over the report).
-        return _Named(_field_shapes(declared.about.follows.__name__))
-    return _shape_of(hint)
+    """Each item of a kind and its shape, in the order its declaration gives them."""
+    return {declared.name: _shape_of(declared) for declared in EVENT_CLASSES[kind].items()}
 
 
 @cache
 def _required_fields(kind: str) -> frozenset[str]:
-    """The fields every record of a kind answers (no default): ``Mandatory="Yes"``."""
-    return frozenset(
-        f.name
-        for f in fields(EVENT_CLASSES[kind])
-        if f.default is MISSING and f.default_factory is MISSING
-    )
+    """The items every record of a kind answers (not optional): ``Mandatory="Yes"``."""
+    return frozenset(declared.name for declared in EVENT_CLASSES[kind].items() if declared.required)
 
 
 Path = tuple[str, ...]
@@ -783,13 +766,12 @@ def _write_metadata(study: ET.Element, protocol: StudyProtocol, reading: _LogRea
 
 def _write_code_list(metadata: ET.Element, vocabulary: type[Enum]) -> None:
     """``CodeList``: each coded value as signed, decoded in words."""
-    coded_as_integers = all(isinstance(member.value, int) for member in vocabulary)
     code_list = _add(
         metadata,
         "CodeList",
         OID=_code_list_oid(vocabulary),
         Name=vocabulary.__name__,
-        DataType="integer" if coded_as_integers else "text",
+        DataType=odm_code_type(vocabulary),
     )
     _translated(code_list, "Description", _summary(vocabulary))
     for member in vocabulary:

@@ -1,7 +1,8 @@
 """Tabular datasets in the shape of CDISC SDTM domains, and their data dictionary.
 
-Five datasets, each a pure function of the subjects as they stand (every correction applied,
-voided entries left out), named and coded after the SDTM Implementation Guide 3.1.3:
+Five datasets derived by rules, each a pure function of the subjects as they stand (every
+correction applied, voided entries left out), named and coded after the SDTM Implementation
+Guide 3.1.3:
 
 - ``DM.csv`` Demographics: one row per screened subject;
 - ``EX.csv`` Exposure: one row per rATG dose, per cyclosporine dosing interval and per MSC
@@ -11,6 +12,9 @@ voided entries left out), named and coded after the SDTM Implementation Guide 3.
 - ``AE.csv`` Adverse Events: one row per adverse event, as its follow-ups left it;
 - ``DS.csv`` Disposition: one row per consent, enrolment, screen failure, withdrawal, death
   and end of study.
+
+and one more per domain that record kinds map their items to and no rule derives (RS for a
+performance status), read from their declarations alone (:mod:`projections.sdtm_findings`).
 
 They are *shaped like* SDTM, not a validated submission: what sealtrail does not record (a
 MedDRA code, a dose form it cannot know) is left empty rather than guessed, and what SDTM would
@@ -40,7 +44,7 @@ from typing import Any
 from domain.clinical import ReferenceRange, flag_trough, flag_value
 from domain.clinical.lab_flags import LabFlag
 from domain.quantities import Quantity
-from domain.subject import Entry, Subject
+from domain.subject import EVENT_CLASSES, Entry, Subject
 from domain.subject.disposition import EndOfStudyRecorded, SubjectWithdrawn
 from domain.subject.enrolment import ConsentObtained, Enrolled, ScreenFailed
 from domain.subject.measurements import LAB_TESTS, BloodCountRecorded
@@ -55,6 +59,7 @@ from domain.subject.treatment import (
 from domain.vocabulary import AdverseEventOutcome, EndOfStudyReason, WithdrawalDecidedBy
 from domain.wire import decimal_to_wire
 from projections.csv_file import csv_bytes
+from projections.sdtm_findings import DECLARED_DATASETS, finding, sources
 from projections.sdtm_variables import (
     AE,
     ARM,
@@ -82,7 +87,6 @@ from projections.sdtm_variables import (
     RATG,
     REFERENCE_INDICATOR,
     SCREEN_FAILURE,
-    SDTMIG_VERSION,
     SERIOUSNESS_FLAGS,
     SUSPENSION,
     TROUGH_TEST,
@@ -93,18 +97,21 @@ from projections.sdtm_variables import (
 Row = dict[str, str]
 """One dataset row: every column's value as text."""
 
+EVERY_DATASET: tuple[Dataset, ...] = (*DATASETS, *DECLARED_DATASETS)
+"""The datasets by rule, then those read from declarations, in the dictionary's order."""
+
 # -- the public functions --------------------------------------------------------------------------
 
 
 def sdtm_datasets(subjects: Sequence[Subject]) -> dict[str, bytes]:
-    """The five datasets of the subjects as they stand, as CSV files by name.
+    """The datasets of the subjects as they stand, as CSV files by name.
 
     Args:
         subjects: every subject to include, folded from their events (any order).
 
     Returns:
-        ``{"DM.csv": ..., "EX.csv": ..., "LB.csv": ..., "AE.csv": ..., "DS.csv": ...}``; the
-        same subjects always give the same bytes.
+        ``{"DM.csv": ..., "EX.csv": ..., "LB.csv": ..., "AE.csv": ..., "DS.csv": ...}`` and
+        one file per declared dataset; the same subjects always give the same bytes.
     """
     ordered = sorted(subjects, key=usubjid)
     builders: tuple[tuple[Dataset, Callable[[Subject], list[Row]]], ...] = (
@@ -113,6 +120,7 @@ def sdtm_datasets(subjects: Sequence[Subject]) -> dict[str, bytes]:
         (LB, laboratory_results),
         (AE, adverse_events),
         (DS, disposition),
+        *((dataset, _findings_of(dataset)) for dataset in DECLARED_DATASETS),
     )
     return {
         dataset.file_name: _csv(dataset.columns, [row for s in ordered for row in build(s)])
@@ -128,13 +136,13 @@ def data_dictionary() -> bytes:
     kind and field it comes from, and the rule deriving it.
     """
     rows: list[Row] = []
-    for dataset in DATASETS:
+    for dataset in EVERY_DATASET:
         rows.append(
             _row(
                 DICTIONARY_COLUMNS,
                 dataset=dataset.file_name,
                 label=dataset.label,
-                origin=f"SDTMIG {SDTMIG_VERSION} domain {dataset.domain}",
+                origin=f"SDTMIG {dataset.sdtmig} domain {dataset.domain}",
                 derivation=dataset.structure,
             )
         )
@@ -489,6 +497,36 @@ def disposition(subject: Subject) -> list[Row]:
     return _numbered(subject, "DS", [(entries, values) for *_, entries, values in found])
 
 
+# -- datasets read from declarations ---------------------------------------------------------------
+
+
+def _findings_of(dataset: Dataset) -> Callable[[Subject], list[Row]]:
+    return lambda subject: findings(subject, dataset.domain)
+
+
+def findings(subject: Subject, domain: str) -> list[Row]:
+    """A declared dataset: one row per record of the kinds mapping to it, as declared.
+
+    Rules: rows in the order of the day each record is about, then the entry.
+    """
+    kinds = dict.fromkeys(source.kind for source in sources(domain))
+    found = [
+        (subject.dated_on(entry) or date.min, entry.version, _sources(entry), entry)
+        for kind in kinds
+        for entry in subject.live(kind)
+    ]
+    found.sort(key=lambda row: row[:2])
+    time_zone = subject.protocol.time_zone
+    return _numbered(
+        subject,
+        domain,
+        [
+            (entries, finding(domain, EVENT_CLASSES[entry.kind], entry.fields, time_zone))
+            for *_, entries, entry in found
+        ],
+    )
+
+
 # -- shared ----------------------------------------------------------------------------------------
 
 
@@ -500,7 +538,7 @@ def _numbered(
     subject: Subject, domain: str, rows: Sequence[tuple[list[int], dict[str, str]]]
 ) -> list[Row]:
     """The subject's rows of a domain, in the order given, numbered and traced to entries."""
-    dataset = next(d for d in DATASETS if d.domain == domain)
+    dataset = next(d for d in EVERY_DATASET if d.domain == domain)
     return [
         _row(
             dataset.columns,

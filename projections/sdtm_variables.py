@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from domain.clinical import SeriousnessCriterion
 from domain.clinical.lab_flags import LabFlag
+from domain.subject import Record
 from domain.subject.measurements import LAB_TESTS
+from domain.subject.treatment import CyclosporineTroughMeasured
 from domain.vocabulary import AdverseEventOutcome, EndOfStudyReason, WithdrawalDecidedBy
 
 SDTMIG_VERSION = "3.1.3"
@@ -48,6 +50,8 @@ class Dataset:
     label: str
     structure: str
     variables: tuple[Variable, ...]
+    sdtmig: str = SDTMIG_VERSION
+    """The SDTM Implementation Guide version that defines the domain."""
 
     @property
     def file_name(self) -> str:
@@ -78,8 +82,15 @@ MSC = "MESENCHYMAL STROMAL CELLS (ALLOGENEIC, BONE MARROW)"
 INTRAVENOUS, ORAL = "INTRAVENOUS", "ORAL"
 SUSPENSION = "SUSPENSION"
 
-TROUGH_TEST = ("CYCLOSPR", "Cyclosporine")
-"""Sponsor-defined: CDISC lab terminology leaves out therapeutic drug monitoring."""
+
+def _declared_test(kind: type[Record], name: str) -> tuple[str, str]:
+    """The ``--TESTCD`` and ``--TEST`` a kind's declaration gives one of its items."""
+    declared = next(d for d in kind.items() if d.name == name)
+    return next(m.test_codes[name] for m in declared.about.sdtm if name in m.test_codes)
+
+
+TROUGH_TEST = _declared_test(CyclosporineTroughMeasured, "level")
+"""Sponsor-defined (CYCLOSPR): CDISC lab terminology leaves out therapeutic drug monitoring."""
 HEMATOLOGY, DRUG_MONITORING = "HEMATOLOGY", "THERAPEUTIC DRUG MONITORING"
 
 REFERENCE_INDICATOR = {
@@ -133,7 +144,7 @@ SPID_RULE = (
 # -- the variables ---------------------------------------------------------------------------------
 
 
-def _identifiers(domain: str) -> tuple[Variable, ...]:
+def identifiers(domain: str) -> tuple[Variable, ...]:
     return (
         Variable(
             "STUDYID",
@@ -153,7 +164,7 @@ def _identifiers(domain: str) -> tuple[Variable, ...]:
     )
 
 
-def _sequence(domain: str) -> tuple[Variable, ...]:
+def sequence(domain: str) -> tuple[Variable, ...]:
     return (
         Variable(
             f"{domain}SEQ",
@@ -179,7 +190,7 @@ DM = Dataset(
     "from the Screened entry (entry 1 of the subject's stream) and from the records the "
     "subject's DS and EX rows name.",
     (
-        *_identifiers("DM"),
+        *identifiers("DM"),
         Variable("SUBJID", "Subject Identifier for the Study", "Char", origin="Screened: subject"),
         Variable(
             "RFSTDTC",
@@ -288,8 +299,8 @@ EX = Dataset(
     "One record per rATG dose, per cyclosporine dosing interval and per MSC infusion, sorted "
     "by USUBJID, then the day of EXSTDTC and the entry.",
     (
-        *_identifiers("EX"),
-        *_sequence("EX"),
+        *identifiers("EX"),
+        *sequence("EX"),
         Variable(
             "EXTRT",
             "Name of Actual Treatment",
@@ -375,8 +386,8 @@ LB = Dataset(
     "One record per analyte of each blood count, and one per cyclosporine trough, sorted by "
     "USUBJID, then LBDTC, the entry and the order HGB, NEUT, PLAT, RETI, WBC.",
     (
-        *_identifiers("LB"),
-        *_sequence("LB"),
+        *identifiers("LB"),
+        *sequence("LB"),
         Variable(
             "LBTESTCD",
             "Lab Test or Examination Short Name",
@@ -505,8 +516,8 @@ AE = Dataset(
     "One record per adverse event, as its report and every follow-up leave it, sorted by "
     "USUBJID, then AESTDTC and the report's entry.",
     (
-        *_identifiers("AE"),
-        *_sequence("AE"),
+        *identifiers("AE"),
+        *sequence("AE"),
         Variable(
             "AEREFID",
             "Reference ID",
@@ -612,8 +623,8 @@ DS = Dataset(
     "One record per consent, enrolment, screen failure, withdrawal, death and end of study, "
     "sorted by USUBJID, then DSSTDTC and the entry.",
     (
-        *_identifiers("DS"),
-        *_sequence("DS"),
+        *identifiers("DS"),
+        *sequence("DS"),
         Variable(
             "DSTERM",
             "Reported Term for the Disposition Event",

@@ -146,12 +146,20 @@ class DeclaredItem:
     @property
     def odm_data_type(self) -> str:
         """The ODM 1.3.2 ``DataType`` of the item's values (of each value, when named)."""
+        if self.choices is not None:
+            return odm_code_type(self.choices)
         return _ODM_DATA_TYPES.get(self.value_type, "text")
 
     @property
     def odm_code_list(self) -> str | None:
         """The OID of the item's ODM ``CodeList``, when it takes coded answers."""
         return None if self.choices is None else f"CL.{self.choices.__name__}"
+
+
+def odm_code_type(vocabulary: type[Enum]) -> str:
+    """The ODM ``DataType`` of a vocabulary's codes: ``integer`` when every code is a number."""
+    numbered = all(isinstance(c.value, int) and not isinstance(c.value, bool) for c in vocabulary)
+    return "integer" if numbered else "text"
 
 
 _ODM_DATA_TYPES = {

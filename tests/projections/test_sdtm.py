@@ -25,12 +25,14 @@ from domain.protocol import PROTOCOLS
 from domain.subject import Subject, subject_stream
 from domain.subject.measurements import LAB_TESTS
 from infrastructure.bootstrap import Store
-from projections.sdtm import data_dictionary, sdtm_datasets, usubjid
-from projections.sdtm_variables import DATASETS, ISO_3166_ALPHA_3
+from projections.sdtm import EVERY_DATASET, data_dictionary, sdtm_datasets, usubjid
+from projections.sdtm_variables import ISO_3166_ALPHA_3
 from tests.conftest import ELIGIBLE, make_settings, new_store
 from tests.reports.conftest import CORRECTED_ENTRY, RECORDS, SUBJECT, coordinator_in, count
 
-FILES = ["DM.csv", "EX.csv", "LB.csv", "AE.csv", "DS.csv"]
+RULED_FILES = ["DM.csv", "EX.csv", "LB.csv", "AE.csv", "DS.csv"]
+FILES = [*RULED_FILES, *(d.file_name for d in EVERY_DATASET[len(RULED_FILES) :])]
+"""The datasets by rule, then those the record kinds' declarations give."""
 DEMO_CODES = [plan.code for plan in PLANS]
 
 # Entries the followed subject's records after the reports' 24 take.
@@ -229,7 +231,7 @@ def test_the_dictionary_lists_exactly_each_datasets_columns_in_order(demo_store:
 def test_every_variable_in_the_dictionary_has_a_label_a_type_and_an_origin() -> None:
     described = [row for row in table(data_dictionary()) if row["variable"]]
 
-    assert len(described) == sum(len(d.variables) for d in DATASETS)
+    assert len(described) == sum(len(d.variables) for d in EVERY_DATASET)
     for row in described:
         assert row["label"] and len(row["label"]) <= 40, row
         assert row["type"] in {"Char", "Num"}, row

@@ -248,3 +248,25 @@ def test_a_float_where_a_decimal_string_is_expected_is_refused(
 def test_text_that_is_not_toml_is_refused() -> None:
     with pytest.raises(ProtocolDefinitionInvalid, match="not TOML"):
         load_protocol("[study\nid = ")
+
+
+def test_further_assessments_are_scheduled_by_name_from_screening_on() -> None:
+    text = edited(
+        SHIPPED,
+        "safety_follow_up_months = 6\n",
+        "safety_follow_up_months = 6\n\n[schedule.assessment_months]\nfrailty = [0, 12]\n",
+    )
+
+    assert load_protocol(text).schedule.assessment_months == {"frailty": (0, 12)}
+
+
+@pytest.mark.parametrize("months", ["[0, -3]", '["3"]', "3"])
+def test_an_assessments_months_that_are_no_visits_are_refused_by_name(months: str) -> None:
+    text = edited(
+        SHIPPED,
+        "safety_follow_up_months = 6\n",
+        f"safety_follow_up_months = 6\n\n[schedule.assessment_months]\nfrailty = {months}\n",
+    )
+
+    with pytest.raises(ProtocolDefinitionInvalid, match=r"schedule\.assessment_months: lists"):
+        load_protocol(text)
