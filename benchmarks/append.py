@@ -28,7 +28,6 @@ import cProfile
 import io
 import json
 import os
-import platform
 import pstats
 import statistics
 import sys
@@ -36,41 +35,44 @@ import tempfile
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
-import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.domain import Aggregate
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
 from api.console.demo_data import SITE, STUDY, cohort
 from api.schemas.submissions import submission_from
 from benchmarks.baseline.plain_eventsourcing import PlainApplication, plain_env
-from domain.account import Role
+from benchmarks.stores import (
+    COORDINATOR,
+    DEFAULT_POSTGRES_URL,
+    PRINTED_NAME,
+    Backend,
+    backend_for,
+    machine,
+    open_coordinator,
+    open_new_store,
+    postgres_unreachable,
+)
 from domain.clinical import ReticulocyteMethod
 from domain.quantities import Quantity
 from domain.signed import stream_id
 from domain.vocabulary import Sex
 from domain.wire import instant_to_wire
-from infrastructure.application import Submission, Training
-from infrastructure.bootstrap import Store, open_store
-from infrastructure.identity.server_key import create_server_key
-from infrastructure.settings import Settings
+from infrastructure.application import Submission
+from infrastructure.bootstrap import Store
 from signatures.authorship import sign_body
 from signatures.canonical import canonicalize
 from signatures.keys import generate_private_key, key_id, public_key_to_text
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GOALS = {"sqlite": 0.5, "postgres": 0.8}
 ACCOUNT_LOOKUP = "account load (x2: actor, then signer)"
 SUBJECT_LOOKUP = "subject load"
-USER_ID = "bench.coordinator"
-PRINTED_NAME = "Bench Coordinator (synthetic)"
+USER_ID = COORDINATOR
 TEMPLATE = [(record.kind, record.data) for record in next(iter(cohort()))[1][:12]]
 """The first 12 events of a subject's life as the demonstration cohort has it (screening to the
 last rATG day); subjects repeat it."""
@@ -115,87 +117,13 @@ def make_workload(events: int) -> Workload:
     return Workload(private_key, submissions)
 
 
-# -- where the stores live ---------------------------------------------------------------------
-
-
-@dataclass
-class Backend:
-    """Makes fresh databases of one kind and removes them all at the end."""
-
-    name: str
-    workdir: Path
-    admin_url: URL | None = None
-    created: list[str] = field(default_factory=list)
-
-    def fresh_settings(self, label: str) -> Settings:
-        """Settings of a store in a database nothing else has used."""
-        home = self.workdir / f"{self.name}-{label}-{uuid.uuid4().hex[:8]}"
-        if self.name == "sqlite":
-            url = f"sqlite:///{home / 'store.sqlite3'}"
-        else:
-            assert self.admin_url is not None
-            database = f"sealtrail_bench_{uuid.uuid4().hex[:16]}"
-            with psycopg.connect(conninfo(self.admin_url), autocommit=True) as connection:
-                connection.execute(f'CREATE DATABASE "{database}"')
-            self.created.append(database)
-            url = self.admin_url.set(database=database).render_as_string(hide_password=False)
-        return Settings.from_environ({"SEALTRAIL_HOME": str(home), "SEALTRAIL_DATABASE_URL": url})
-
-    def drop_all(self) -> None:
-        """Drop every database made here (PostgreSQL); the temporary directory goes by itself."""
-        if not self.created:
-            return
-        assert self.admin_url is not None
-        with psycopg.connect(conninfo(self.admin_url), autocommit=True) as connection:
-            for database in self.created:
-                connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        self.created.clear()
-
-
-def conninfo(url: URL, timeout: int = 5) -> str:
-    """A libpq connection string for a SQLAlchemy URL."""
-    parts: dict[str, Any] = {
-        "host": url.host or "127.0.0.1",
-        "port": url.port or 5432,
-        "user": url.username or "postgres",
-        "dbname": url.database or "postgres",
-        "connect_timeout": timeout,
-    }
-    if url.password:
-        parts["password"] = url.password
-    return " ".join(f"{key}={value}" for key, value in parts.items())
-
-
-def postgres_unreachable(url: URL) -> str | None:
-    """Why PostgreSQL cannot be used, or None if it can."""
-    try:
-        with psycopg.connect(conninfo(url, timeout=3), autocommit=True) as connection:
-            connection.execute("SELECT 1")
-    except psycopg.Error as error:
-        return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return None
-
-
 # -- the signed path ---------------------------------------------------------------------------
 
 
 def open_signed_store(backend: Backend, workload: Workload) -> Store:
     """A fresh, initialised store with the workload's coordinator and key registered."""
-    settings = backend.fresh_settings("signed")
-    create_server_key(settings)
-    store = open_store(settings)
-    store.app.initialise()
-    store.app.open_account(
-        user_id=USER_ID,
-        printed_name=PRINTED_NAME,
-        role=Role.SITE_COORDINATOR,
-        sites=(SITE,),
-        # A role is in force only once training for it is attested (21 CFR 11.10(i)).
-        training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
-    )
-    store.app.register_key(
-        user_id=USER_ID, public_key=public_key_to_text(workload.private_key.public_key())
-    )
+    store = open_new_store(backend.fresh_settings("signed"))
+    open_coordinator(store, public_key_to_text(workload.private_key.public_key()), site=SITE)
     return store
 
 
@@ -424,15 +352,6 @@ class Result:
         return self.signed_rate / self.bare_rate
 
 
-@contextmanager
-def backend_for(name: str, workdir: Path, postgres_url: URL) -> Iterator[Backend]:
-    backend = Backend(name, workdir, postgres_url if name == "postgres" else None)
-    try:
-        yield backend
-    finally:
-        backend.drop_all()
-
-
 def measure(
     backend: Backend, workload: Workload, repeats: int, profile: cProfile.Profile | None
 ) -> Result:
@@ -514,14 +433,6 @@ def print_profile(profile: cProfile.Profile, backend: str, top: int) -> None:
     print()
     print(f"cProfile of the signed path on {backend} (all runs, by cumulative time):")
     print(out.getvalue())
-
-
-def machine() -> str:
-    cores = os.cpu_count()
-    return (
-        f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{cores} cores ({len(os.sched_getaffinity(0))} usable), {platform.machine()}"
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

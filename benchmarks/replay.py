@@ -30,16 +30,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,99 +45,36 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-import psycopg  # noqa: E402
-from sqlalchemy.engine import URL, make_url  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from api.console.replay import replay_document  # noqa: E402
 from api.schemas.submissions import submission_from  # noqa: E402
-from domain.account import Role  # noqa: E402
+from benchmarks.stores import (  # noqa: E402
+    COORDINATOR,
+    DEFAULT_POSTGRES_URL,
+    PRINTED_NAME,
+    Backend,
+    backend_for,
+    machine,
+    open_coordinator,
+    open_new_store,
+    postgres_unreachable,
+)
 from domain.signed import stream_id  # noqa: E402
 from domain.wire import instant_to_wire  # noqa: E402
-from infrastructure.application import Submission, Training  # noqa: E402
-from infrastructure.bootstrap import Store, open_store  # noqa: E402
-from infrastructure.identity.server_key import create_server_key  # noqa: E402
-from infrastructure.settings import Settings  # noqa: E402
+from infrastructure.application import Submission  # noqa: E402
+from infrastructure.bootstrap import Store  # noqa: E402
 from infrastructure.views.replay import SubjectReplayer  # noqa: E402
 from projections.subject_summary import summarise  # noqa: E402
 from signatures.authorship import sign_body  # noqa: E402
 from signatures.keys import generate_private_key, key_id, public_key_to_text  # noqa: E402
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GOAL_MS = 50.0
 STUDY = "NCT01297972"
 SUBJECT = "RP-900"
 STREAM = f"{STUDY}/{SUBJECT}"
-USER_ID = "bench.coordinator"
-PRINTED_NAME = "Bench Coordinator (synthetic)"
+USER_ID = COORDINATOR
 ELIGIBLE = {**{f"IN{n}": True for n in range(1, 4)}, **{f"EX{n}": False for n in range(1, 10)}}
-
-
-@dataclass
-class Backend:
-    """Makes fresh stores of one kind; drops the PostgreSQL databases it made at the end."""
-
-    name: str
-    workdir: Path
-    admin_url: URL
-    created: list[str] = field(default_factory=list)
-
-    def fresh_settings(self) -> Settings:
-        home = self.workdir / f"{self.name}-{uuid.uuid4().hex[:8]}"
-        if self.name == "sqlite":
-            url = f"sqlite:///{home / 'store.sqlite3'}"
-        else:
-            database = f"sealtrail_bench_{uuid.uuid4().hex[:16]}"
-            with psycopg.connect(conninfo(self.admin_url), autocommit=True) as connection:
-                connection.execute(f'CREATE DATABASE "{database}"')
-            self.created.append(database)
-            url = self.admin_url.set(database=database).render_as_string(hide_password=False)
-        return Settings.from_environ({"SEALTRAIL_HOME": str(home), "SEALTRAIL_DATABASE_URL": url})
-
-    def drop_all(self) -> None:
-        if not self.created:
-            return
-        with psycopg.connect(conninfo(self.admin_url), autocommit=True) as connection:
-            for database in self.created:
-                connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        self.created.clear()
-
-
-@contextmanager
-def backend_for(name: str, workdir: Path, admin_url: URL) -> Iterator[Backend]:
-    backend = Backend(name, workdir, admin_url)
-    try:
-        yield backend
-    finally:
-        backend.drop_all()
-
-
-def conninfo(url: URL) -> str:
-    parts: dict[str, Any] = {
-        "host": url.host or "127.0.0.1",
-        "port": url.port or 5432,
-        "user": url.username or "postgres",
-        "dbname": url.database or "postgres",
-        "connect_timeout": 5,
-    }
-    if url.password:
-        parts["password"] = url.password
-    return " ".join(f"{key}={value}" for key, value in parts.items())
-
-
-def postgres_unreachable(url: URL) -> str | None:
-    try:
-        with psycopg.connect(conninfo(url), autocommit=True) as connection:
-            connection.execute("SELECT 1")
-    except psycopg.Error as error:
-        return " ".join(str(error).split()) or type(error).__name__
-    return None
-
-
-def machine() -> str:
-    return (
-        f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} cores, {platform.machine()}"
-    )
 
 
 def quantity(value: str, unit: str) -> dict[str, str]:
@@ -259,19 +192,9 @@ def signed_submissions(events: int, private_key: Any) -> list[Submission]:
 
 def filled_store(backend: Backend, events: int) -> Store:
     """A fresh store holding one subject with ``events`` events, recorded through the API path."""
-    settings = backend.fresh_settings()
-    create_server_key(settings)
-    store = open_store(settings)
-    store.app.initialise()
+    store = open_new_store(backend.fresh_settings())
     private_key = generate_private_key()
-    store.app.open_account(
-        user_id=USER_ID,
-        printed_name=PRINTED_NAME,
-        role=Role.SITE_COORDINATOR,
-        sites=("RP",),
-        training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
-    )
-    store.app.register_key(user_id=USER_ID, public_key=public_key_to_text(private_key.public_key()))
+    open_coordinator(store, public_key_to_text(private_key.public_key()))
     submissions = signed_submissions(events, private_key)
     for start in range(0, len(submissions), 100):
         store.app.record_batch(submissions[start : start + 100], actor_id=USER_ID)

@@ -40,7 +40,6 @@ import io
 import json
 import multiprocessing
 import os
-import platform
 import pstats
 import statistics
 import sys
@@ -60,7 +59,7 @@ import nacl.signing
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.schemas.submissions import submission_from
-from domain.account import Role
+from benchmarks.stores import PRINTED_NAME, machine, open_coordinator, open_new_store
 from domain.authorship import Authorship, authored
 from domain.clinical import ReticulocyteMethod, SeriousnessCriterion
 from domain.protocol import protocol_for
@@ -69,9 +68,8 @@ from domain.signed import stream_id
 from domain.subject import RECORDERS, Subject, subject_stream
 from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Relatedness, Sex
 from domain.wire import instant_to_wire, to_wire
-from infrastructure.application import Submission, Training
+from infrastructure.application import Submission
 from infrastructure.bootstrap import Store, open_store
-from infrastructure.identity.server_key import create_server_key
 from infrastructure.settings import Settings
 from infrastructure.store.event_store import SealedEventStore
 from infrastructure.store.log_reader import open_log_reader
@@ -88,7 +86,6 @@ from signatures.keys import (
 STUDY = "NCT01297972"
 SITE = "RP"
 USER_ID = "bench.verify.coordinator"
-PRINTED_NAME = "Bench Coordinator (synthetic)"
 SMALL_STORE = 10_000
 VERIFY_GOAL = 0.7
 APPEND_GOAL = 1.2
@@ -234,21 +231,11 @@ def prepare(home: Path, per_subject: int) -> BenchStore:
         return BenchStore(home, key, int(manifest["per_subject"]), int(manifest["subjects"]))
     if (home / "store.sqlite3").exists():
         raise SystemExit(f"{home} holds a store this benchmark did not make (no {MANIFEST})")
-    create_server_key(settings)
     key = generate_private_key()
     (home / KEY_FILE).write_bytes(private_key_to_pem(key))
-    store = open_store(settings)
+    store = open_new_store(settings)
     try:
-        store.app.initialise()
-        store.app.open_account(
-            user_id=USER_ID,
-            printed_name=PRINTED_NAME,
-            role=Role.SITE_COORDINATOR,
-            sites=(SITE,),
-            # A role is in force only once training for it is attested (21 CFR 11.10(i)).
-            training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
-        )
-        store.app.register_key(user_id=USER_ID, public_key=public_key_to_text(key.public_key()))
+        open_coordinator(store, public_key_to_text(key.public_key()), user_id=USER_ID, site=SITE)
     finally:
         store.close()
     bench = BenchStore(home, key, per_subject)
@@ -575,13 +562,6 @@ def store_home(path: str | None, label: str) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix=f"sealtrail-verify-{label}-") as tmp:
         yield Path(tmp)
-
-
-def machine() -> str:
-    return (
-        f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), {platform.machine()}"
-    )
 
 
 def load() -> str:

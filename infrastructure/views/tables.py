@@ -183,6 +183,23 @@ def _upsert(
         connection.execute(table.insert().values(**key, **values))
 
 
+def _upsert_subject(
+    connection: Connection, table: Table, seal: ViewSeal, applied: Applied, document: Any
+) -> None:
+    """Write a subject's row: its document as of the event applied last."""
+    _upsert(
+        connection,
+        table,
+        seal,
+        {"stream": applied.stream},
+        study=applied.subject.study_id,
+        subject=applied.subject.subject_code,
+        version=applied.event.originator_version,
+        position=applied.position,
+        document=_dumps(document),
+    )
+
+
 def _documents(connection: Connection, table: Table, key: str) -> Iterable[tuple[str, Any]]:
     rows = connection.execute(select(table.c[key], table.c.document).order_by(table.c[key]))
     return [(str(k), json.loads(document)) for k, document in rows]
@@ -203,18 +220,8 @@ class SubjectStateView:
     def apply(self, connection: Connection, page: Sequence[Applied]) -> None:
         """Write each subject's document after its last event in the page."""
         latest = {applied.stream: applied for applied in page}
-        for stream, applied in latest.items():
-            _upsert(
-                connection,
-                self.table,
-                self._seal,
-                {"stream": stream},
-                study=applied.subject.study_id,
-                subject=applied.subject.subject_code,
-                version=applied.event.originator_version,
-                position=applied.position,
-                document=_dumps(self._render(applied)),
-            )
+        for applied in latest.values():
+            _upsert_subject(connection, self.table, self._seal, applied, self._render(applied))
 
     def rows(self, connection: Connection) -> Iterable[tuple[str, Any]]:
         """Every subject's document, by stream."""
@@ -242,18 +249,7 @@ class AuditIndexView:
             indexes[stream] = index_event(indexes[stream], applied.event, applied.position)
             last[stream] = applied
         for stream, index in indexes.items():
-            applied = last[stream]
-            _upsert(
-                connection,
-                self.table,
-                self._seal,
-                {"stream": stream},
-                study=applied.subject.study_id,
-                subject=applied.subject.subject_code,
-                version=applied.event.originator_version,
-                position=applied.position,
-                document=_dumps(index),
-            )
+            _upsert_subject(connection, self.table, self._seal, last[stream], index)
 
     def _stored(self, connection: Connection, stream: str) -> AuditIndex | None:
         # The index is folded onto the stored one: an edited row must not be carried forward.
@@ -405,15 +401,10 @@ class ProjectedViews:
         """SHA-256 of every view's rows without store-local keys (see ``STORE_LOCAL``)."""
         return self.runner.digest()
 
-    def follow(
-        self,
-        subscribe: Callable[[int], Subscription[Any]],
-        *,
-        poll_interval: float = 1.0,
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
-        """Follow the log until :meth:`stop` (``sealtrail project --follow``)."""
-        self.runner.follow(subscribe, poll_interval=poll_interval, progress=progress)
+    def follow(self, subscribe: Callable[[int], Subscription[Any]], poll_interval: float) -> None:
+        """Follow the log until :meth:`stop` (``sealtrail project --follow``); see
+        :meth:`ProjectionRunner.follow`."""
+        self.runner.follow(subscribe, poll_interval=poll_interval)
 
     def stop(self) -> None:
         """Stop catching up or following after the page in hand (safe from a signal handler)."""
@@ -463,20 +454,19 @@ class ProjectedViews:
         return as_of(stored, today)
 
     def _subject_document(self, table: Table, stream: str) -> dict[str, Any] | None:
-        self.catch_up()
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(table.c.document, table.c.seal).where(table.c.stream == stream)
-            ).one_or_none()
-        return None if row is None else dict(self.seal.checked(table, stream, *row))
+        return self._document(table, "stream", stream)
 
     def _study_document(self, table: Table, study: str) -> dict[str, Any] | None:
+        return self._document(table, "study", study)
+
+    def _document(self, table: Table, key: str, value: str) -> dict[str, Any] | None:
+        """The row whose ``key`` column is ``value``, once its seal holds; None if none."""
         self.catch_up()
         with self.engine.connect() as connection:
             row = connection.execute(
-                select(table.c.document, table.c.seal).where(table.c.study == study)
+                select(table.c.document, table.c.seal).where(table.c[key] == value)
             ).one_or_none()
-        return None if row is None else dict(self.seal.checked(table, study, *row))
+        return None if row is None else dict(self.seal.checked(table, value, *row))
 
 
 SubjectSummaryView = ProjectedViews

@@ -1,0 +1,131 @@
+"""What the benchmarks share: fresh stores on SQLite or in a PostgreSQL database of their own, the
+site coordinator who signs their events, and a line saying which machine measured.
+
+A PostgreSQL store gets a database made for it (``sealtrail_bench_<random>``), dropped when the
+benchmark's :func:`backend_for` block ends; a SQLite store lives in the benchmark's temporary
+directory and goes with it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import URL
+
+from domain.account import Role
+from infrastructure.application import Training
+from infrastructure.bootstrap import Store, open_store
+from infrastructure.identity.server_key import create_server_key
+from infrastructure.settings import Settings
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+COORDINATOR = "bench.coordinator"
+PRINTED_NAME = "Bench Coordinator (synthetic)"
+
+
+@dataclass
+class Backend:
+    """Makes fresh stores of one kind; drops the PostgreSQL databases it made at the end."""
+
+    name: str
+    workdir: Path
+    admin_url: URL | None = None
+    created: list[str] = field(default_factory=list)
+
+    def fresh_settings(self, label: str = "store") -> Settings:
+        """Settings of a store in a database nothing else has used."""
+        home = self.workdir / f"{self.name}-{label}-{uuid.uuid4().hex[:8]}"
+        if self.name == "sqlite":
+            url = f"sqlite:///{home / 'store.sqlite3'}"
+        else:
+            assert self.admin_url is not None
+            database = f"sealtrail_bench_{uuid.uuid4().hex[:16]}"
+            with psycopg.connect(conninfo(self.admin_url), autocommit=True) as connection:
+                connection.execute(f'CREATE DATABASE "{database}"')
+            self.created.append(database)
+            url = self.admin_url.set(database=database).render_as_string(hide_password=False)
+        return Settings.from_environ({"SEALTRAIL_HOME": str(home), "SEALTRAIL_DATABASE_URL": url})
+
+    def drop_all(self) -> None:
+        """Drop every database made here (PostgreSQL); the temporary directory goes by itself."""
+        if not self.created:
+            return
+        assert self.admin_url is not None
+        with psycopg.connect(conninfo(self.admin_url), autocommit=True) as connection:
+            for database in self.created:
+                connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        self.created.clear()
+
+
+@contextmanager
+def backend_for(name: str, workdir: Path, postgres_url: URL) -> Iterator[Backend]:
+    """The backend ``name`` (``sqlite`` or ``postgres``), its databases dropped at the end."""
+    backend = Backend(name, workdir, postgres_url if name == "postgres" else None)
+    try:
+        yield backend
+    finally:
+        backend.drop_all()
+
+
+def conninfo(url: URL, timeout: int = 5) -> str:
+    """A libpq connection string for a SQLAlchemy URL."""
+    parts: dict[str, Any] = {
+        "host": url.host or "127.0.0.1",
+        "port": url.port or 5432,
+        "user": url.username or "postgres",
+        "dbname": url.database or "postgres",
+        "connect_timeout": timeout,
+    }
+    if url.password:
+        parts["password"] = url.password
+    return " ".join(f"{key}={value}" for key, value in parts.items())
+
+
+def postgres_unreachable(url: URL) -> str | None:
+    """Why PostgreSQL cannot be used, or None if it can."""
+    try:
+        with psycopg.connect(conninfo(url, timeout=3), autocommit=True) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return None
+
+
+def open_new_store(settings: Settings) -> Store:
+    """A new store: its server key made, opened and initialised."""
+    create_server_key(settings)
+    store = open_store(settings)
+    store.app.initialise()
+    return store
+
+
+def open_coordinator(
+    store: Store, public_key: str, *, user_id: str = COORDINATOR, site: str = "RP"
+) -> None:
+    """Open the site coordinator who signs the benchmark's events and register their key."""
+    store.app.open_account(
+        user_id=user_id,
+        printed_name=PRINTED_NAME,
+        role=Role.SITE_COORDINATOR,
+        sites=(site,),
+        # A role is in force only once training for it is attested (21 CFR 11.10(i)).
+        training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
+    )
+    store.app.register_key(user_id=user_id, public_key=public_key)
+
+
+def machine() -> str:
+    """The interpreter, the cores (and how many this process may use) and the architecture."""
+    return (
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), {platform.machine()}"
+    )
