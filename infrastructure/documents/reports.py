@@ -16,10 +16,11 @@ import os
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 from domain.errors import SubjectNotFound
-from domain.protocol import protocol_for
+from domain.protocol import StudyProtocol, protocol_for
 from domain.subject import Subject, subject_stream
 from infrastructure.bootstrap import Store
 from infrastructure.documents import pdf, renderings
@@ -123,25 +124,19 @@ def audit_trail_pdf(
 ) -> bytes:
     """The audit trail as a signed PDF: a cover tying it to the log, then each subject."""
     protocol = protocol_for(study)
-    signer = document_signer(store.settings)
-    document = renderings.audit_trail_document(
+    draw = partial(
+        renderings.audit_trail_document,
         rows,
         protocol=protocol,
         subjects={code: load_subject(store, study, code) for code in codes},
         period=period,
-        tie=log_tie(store, checkpoint),
-        authentication=pades_authentication(signer),
-        now=datetime.now(UTC),
         chart_dpi=chart_dpi,
         progress=progress,
     )
-    return sign_pdf(
-        pdf.render(document),
-        signer,
-        reason=f"sealtrail audit trail of {study}, {len(rows)} rows, "
-        + (f"checkpoint {checkpoint.tree_size}" if checkpoint else "no checkpoint"),
-        location=protocol.country,
+    reason = f"sealtrail audit trail of {study}, {len(rows)} rows, " + (
+        f"checkpoint {checkpoint.tree_size}" if checkpoint else "no checkpoint"
     )
+    return _signed_pdf(store, protocol, checkpoint, draw, reason=reason)
 
 
 def sae_document(
@@ -184,22 +179,34 @@ def conep_pdf(
 ) -> bytes:
     """A CONEP document as a signed PDF (with the subject's chart for a notification)."""
     protocol = protocol_for(study)
-    signer = document_signer(store.settings)
-    document = renderings.conep_document(
+    draw = partial(
+        renderings.conep_document,
         content,
         protocol=protocol,
-        tie=log_tie(store, checkpoint),
-        authentication=pades_authentication(signer),
-        now=datetime.now(UTC),
         subject=subject,
         chart_dpi=chart_dpi,
     )
-    return sign_pdf(
-        pdf.render(document),
-        signer,
-        reason=f"sealtrail {content['report']} ({protocol.ethics_reference})",
-        location=protocol.country,
+    reason = f"sealtrail {content['report']} ({protocol.ethics_reference})"
+    return _signed_pdf(store, protocol, checkpoint, draw, reason=reason)
+
+
+def _signed_pdf(
+    store: Store,
+    protocol: StudyProtocol,
+    checkpoint: SealedCheckpoint | None,
+    draw: Callable[..., pdf.Document],
+    *,
+    reason: str,
+) -> bytes:
+    """Draw the document tied to the checkpoint, now, and sign it (PAdES) with the store's
+    document-signing certificate; ``draw`` takes the tie, the authentication and the time."""
+    signer = document_signer(store.settings)
+    document = draw(
+        tie=log_tie(store, checkpoint),
+        authentication=pades_authentication(signer),
+        now=datetime.now(UTC),
     )
+    return sign_pdf(pdf.render(document), signer, reason=reason, location=protocol.country)
 
 
 def log_tie(store: Store, checkpoint: SealedCheckpoint | None) -> LogTie | None:

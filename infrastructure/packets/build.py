@@ -26,19 +26,9 @@ from domain.wire import recorded_instant
 from infrastructure.bootstrap import Store
 from infrastructure.documents.renderings import LogTie
 from infrastructure.identity.sponsor_key import load_sponsor_key
-from infrastructure.packets import contents
+from infrastructure.packets import contents, evidence
 from infrastructure.packets.archive import Manifest, ManifestSigner, write_zip
 from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
-from infrastructure.packets.evidence import (
-    CHECKPOINT,
-    EVENTS,
-    MANIFEST,
-    MANIFEST_SIGNATURE,
-    PROOFS,
-    SERVER_KEY,
-    PacketEvent,
-    PacketProof,
-)
 from infrastructure.packets.signer import check_may_sign_packets
 from infrastructure.store.checkpoints import SealedCheckpoint
 from infrastructure.views.study_reports import served_study
@@ -81,9 +71,9 @@ def build_packet(
     signer = _check_signatory(store, signatory)
     checkpoint = _covering_checkpoint(store)
     note("reading the log")
-    log, evidence = _read_log(store, study_id, checkpoint)
+    log, evidence_files = _read_log(store, study_id, checkpoint)
     note("deriving datasets and reports")
-    files = {**evidence, **contents.derived_files(log, documents=documents, progress=note)}
+    files = {**evidence_files, **contents.derived_files(log, documents=documents, progress=note)}
     note("checking the ODM file against the ODM 1.3.2 schema")
     check_odm_schema(files[contents.odm_path(study_id)])
     manifest = Manifest.of(
@@ -97,8 +87,8 @@ def build_packet(
         signer=signer,
     )
     text, signature = sign_body(signatory.private_key, manifest.body())
-    files[MANIFEST] = text.encode("utf-8")
-    files[MANIFEST_SIGNATURE] = (signature + "\n").encode("ascii")
+    files[evidence.MANIFEST] = text.encode("utf-8")
+    files[evidence.MANIFEST_SIGNATURE] = (signature + "\n").encode("ascii")
     return write_zip(files, checkpoint.created_at)
 
 
@@ -158,7 +148,7 @@ def _read_log(
         tree.append_hash(leaf_hash(event.leaf_data(position)))
         events.append((position, event))
         lines.append(
-            PacketEvent(
+            evidence.PacketEvent(
                 leaf_index=leaf_index,
                 position=position,
                 stream=event.stream,
@@ -180,7 +170,7 @@ def _read_log(
             "run sealtrail verify"
         )
     proofs = [
-        PacketProof(
+        evidence.PacketProof(
             leaf_index=index,
             position=position,
             tree_size=size,
@@ -198,13 +188,13 @@ def _read_log(
         tie=LogTie(origin, size, checkpoint.root, checkpoint.note, checkpoint.created_at),
         events=events,
     )
-    evidence = {
-        EVENTS: _jsonl(lines),
-        PROOFS: _jsonl(proofs),
-        CHECKPOINT: checkpoint.note.encode("utf-8"),
-        SERVER_KEY: (server_key + "\n").encode("ascii"),
+    files = {
+        evidence.EVENTS: _jsonl(lines),
+        evidence.PROOFS: _jsonl(proofs),
+        evidence.CHECKPOINT: checkpoint.note.encode("utf-8"),
+        evidence.SERVER_KEY: (server_key + "\n").encode("ascii"),
     }
-    return log, evidence
+    return log, files
 
 
 def _jsonl(lines: list[str]) -> bytes:

@@ -77,15 +77,8 @@ from infrastructure.packets.evidence import (
 )
 from infrastructure.packets.signer import check_may_sign_packets
 from infrastructure.store.transcodings import domain_mapper
-from infrastructure.verification.log_checks import (
-    EventFacts,
-    check_streams,
-    is_named,
-    named,
-    record_facts,
-    signed_body,
-    unplaced_signature,
-)
+from infrastructure.verification import log_checks
+from infrastructure.verification.log_checks import EventFacts
 from signatures.authorship import verify_signature
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
@@ -379,7 +372,7 @@ class _EventCheck:
             if event is not None:
                 events.append((line.position, event))
         self._check_leaves(lines, proofs)
-        for finding in named(check_streams(facts), facts):
+        for finding in log_checks.named(log_checks.check_streams(facts), facts):
             self._report.findings.append(
                 PacketFinding(
                     finding.kind,
@@ -445,7 +438,7 @@ class _EventCheck:
                     f"{expected!r}",
                     line,
                 )
-        body = signed_body(event)
+        body = log_checks.signed_body(event)
         if self._anchor is not None:
             try:
                 attribute(event, accounts.get, self._anchor, body)
@@ -457,12 +450,12 @@ class _EventCheck:
             line.position,
             event.originator_id,
             event.originator_version,
-            event.stream if is_named(event.stream, event.originator_id) else None,
+            event.stream if log_checks.is_named(event.stream, event.originator_id) else None,
             event.previous_hash,
             chained,
             hashed,
-            *record_facts(event),
-            unplaced_signature=unplaced_signature(event, body),
+            *log_checks.record_facts(event),
+            unplaced_signature=log_checks.unplaced_signature(event, body),
         )
 
     def _check_proof(self, line: PacketEvent, hashed: bytes, proof: PacketProof | None) -> None:

@@ -42,10 +42,16 @@ from signatures.merkle import append_leaf
 
 metadata = MetaData()
 
+
+def _key(name: str, kind: type[BigInteger | Integer]) -> Column[Any]:
+    # The tree's numbering, not the database's: a key the log assigns, never autoincremented.
+    return Column(name, kind, primary_key=True, autoincrement=False)
+
+
 merkle_leaves = Table(
     "merkle_leaves",
     metadata,
-    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    _key("leaf_index", BigInteger),
     Column("position", BigInteger, nullable=False, unique=True),
     Column("leaf_hash", LargeBinary, nullable=False),
 )
@@ -53,15 +59,15 @@ merkle_leaves = Table(
 merkle_nodes = Table(
     "merkle_nodes",
     metadata,
-    Column("level", Integer, primary_key=True, autoincrement=False),
-    Column("node_index", BigInteger, primary_key=True, autoincrement=False),
+    _key("level", Integer),
+    _key("node_index", BigInteger),
     Column("hash", LargeBinary, nullable=False),
 )
 
 checkpoints = Table(
     "checkpoints",
     metadata,
-    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    _key("tree_size", BigInteger),
     Column("root", LargeBinary, nullable=False),
     Column("note", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -71,7 +77,7 @@ log_identity = Table(
     "log_identity",
     metadata,
     # One row, written once by the first process that opens the store (``sealtrail init``).
-    Column("singleton", Integer, primary_key=True, autoincrement=False),
+    _key("singleton", Integer),
     Column("origin", Text, nullable=False),
 )
 """The log's origin, the name its checkpoints are signed under: kept with the store so that

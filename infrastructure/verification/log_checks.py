@@ -27,6 +27,11 @@ class Finding:
     kind: str
     detail: str
 
+    @classmethod
+    def of_log(cls, kind: str, detail: str) -> Finding:
+        """A finding about the log as a whole (its tree, a checkpoint, a view), at no event."""
+        return cls(None, None, None, kind, detail)
+
     def as_dict(self) -> dict[str, Any]:
         """The finding as JSON."""
         return asdict(self)

@@ -320,10 +320,7 @@ class LogVerifier:
                 continue
             if (checkpoint.size, checkpoint.root) != (size, bytes(stored_root)):
                 findings.append(
-                    Finding(
-                        None,
-                        None,
-                        None,
+                    Finding.of_log(
                         "checkpoint-row-mismatch",
                         f"{source}: the row says size {size}, root "
                         f"{_b64(bytes(stored_root))}; its signed note says size "
@@ -346,7 +343,7 @@ class LogVerifier:
                 note, self._origin, public_key_from_text(self._anchor.public_key)
             )
         except VerificationError as error:
-            return None, [Finding(None, None, None, error.kind, f"{source}: {error}")]
+            return None, [Finding.of_log(error.kind, f"{source}: {error}")]
         return checkpoint, []
 
     @staticmethod
@@ -357,10 +354,7 @@ class LogVerifier:
         if checkpoint.size > tree.size:
             kind = "log-truncated" if kept_outside else "checkpoint-beyond-log"
             return [
-                Finding(
-                    None,
-                    None,
-                    None,
+                Finding.of_log(
                     kind,
                     f"{source} covers {checkpoint.size} events; the log holds {tree.size}: "
                     "events it covered were removed (cut off the end, or taken out of the log "
@@ -370,10 +364,7 @@ class LogVerifier:
         if root(tree, checkpoint.size) != checkpoint.root:
             kind = "log-rewritten" if kept_outside else "checkpoint-mismatch"
             return [
-                Finding(
-                    None,
-                    None,
-                    None,
+                Finding.of_log(
                     kind,
                     f"{source}: the first {checkpoint.size} events of the log no longer hash "
                     "to its root",
@@ -446,10 +437,7 @@ def _check_nodes(
         expected.append_hash(bytes(stored_hash))
     nodes = expected.nodes()
     return [
-        Finding(
-            None,
-            None,
-            None,
+        Finding.of_log(
             "tree-node-mismatch",
             f"stored node (level {level}, index {index}) is not the hash of the leaves beneath it",
         )

@@ -72,10 +72,7 @@ def check_views(
             except Exception as error:  # the log's own findings say what broke it
                 return [
                     *findings,
-                    Finding(
-                        None,
-                        None,
-                        None,
+                    Finding.of_log(
                         "view-underivable",
                         f"the views cannot be derived from the log past position {stop}: {error}",
                     ),
