@@ -49,17 +49,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from api.console.replay import replay_document  # noqa: E402
 from api.schemas.submissions import submission_from  # noqa: E402
-from benchmarks.stores import (  # noqa: E402
-    COORDINATOR,
-    DEFAULT_POSTGRES_URL,
-    PRINTED_NAME,
-    Backend,
-    backend_for,
-    machine,
-    open_coordinator,
-    open_new_store,
-    postgres_unreachable,
-)
+from benchmarks import stores  # noqa: E402
+from benchmarks.stores import COORDINATOR, PRINTED_NAME  # noqa: E402
 from domain.signed import stream_id  # noqa: E402
 from domain.wire import instant_to_wire  # noqa: E402
 from infrastructure.application import Submission  # noqa: E402
@@ -190,11 +181,11 @@ def signed_submissions(events: int, private_key: Any) -> list[Submission]:
     return submissions
 
 
-def filled_store(backend: Backend, events: int) -> Store:
+def filled_store(backend: stores.Backend, events: int) -> Store:
     """A fresh store holding one subject with ``events`` events, recorded through the API path."""
-    store = open_new_store(backend.fresh_settings())
+    store = stores.open_new_store(backend.fresh_settings())
     private_key = generate_private_key()
-    open_coordinator(store, public_key_to_text(private_key.public_key()))
+    stores.open_coordinator(store, public_key_to_text(private_key.public_key()))
     submissions = signed_submissions(events, private_key)
     for start in range(0, len(submissions), 100):
         store.app.record_batch(submissions[start : start + 100], actor_id=USER_ID)
@@ -207,7 +198,7 @@ def timed(action: Callable[[], Any]) -> float:
     return (time.perf_counter() - started) * 1e3
 
 
-def measure(backend: Backend, events: int, samples: int, repeats: int) -> dict[str, Any]:
+def measure(backend: stores.Backend, events: int, samples: int, repeats: int) -> dict[str, Any]:
     print(f"  {backend.name}: recording {events} signed events...", flush=True)
     store = filled_store(backend, events)
     try:
@@ -342,21 +333,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get("SEALTRAIL_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        default=os.environ.get("SEALTRAIL_BENCH_POSTGRES_URL", stores.DEFAULT_POSTGRES_URL),
     )
     args = parser.parse_args(argv)
     if min(args.events, args.samples, args.repeats) < 1 or args.events < 11:
         parser.error("--events (at least 11), --samples and --repeats must be positive")
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     postgres_url = make_url(args.postgres_url)
-    print(f"sealtrail replay benchmark: {args.events} events, {machine()}")
+    print(f"sealtrail replay benchmark: {args.events} events, {stores.machine()}")
     print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    if "postgres" in backends and (why := postgres_unreachable(postgres_url)) is not None:
+    if "postgres" in backends and (why := stores.postgres_unreachable(postgres_url)) is not None:
         print(f"NOTE: PostgreSQL skipped: {why}")
         backends.remove("postgres")
     with tempfile.TemporaryDirectory(prefix="sealtrail-bench-") as tmp:
         for name in backends:
-            with backend_for(name, Path(tmp), postgres_url) as backend:
+            with stores.backend_for(name, Path(tmp), postgres_url) as backend:
                 report(measure(backend, args.events, args.samples, args.repeats))
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
