@@ -44,7 +44,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.domain import Aggregate
 from sqlalchemy.engine import make_url
 
-from api.console.demo_data import SITE, STUDY, cohort
+from api.demonstration.plans import SITE, STUDY
+from api.demonstration.records import cohort
 from api.schemas.submissions import submission_from
 from benchmarks.baseline.plain_eventsourcing import PlainApplication, plain_env
 from benchmarks.stores import (

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -58,7 +59,7 @@ def conep_sae(
         store, event_id, report_date=day(on), follow_up=follow_up
     )
     if form == "json":
-        data = (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        data = _json_file(content)
     else:
         data = documents.conep_pdf(
             store,
@@ -96,7 +97,7 @@ def conep_progress(
 
     content = documents.progress_document(store, study, final=final, report_date=day(on))
     if form == "json":
-        data = (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        data = _json_file(content)
     else:
         data = documents.conep_pdf(
             store,
@@ -105,3 +106,8 @@ def conep_progress(
             checkpoint=documents.covering_checkpoint(store),
         )
     click.echo(documents.write_file(out, data))
+
+
+def _json_file(content: dict[str, Any]) -> bytes:
+    """A report as its JSON file: indented, UTF-8, ending in a newline."""
+    return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,12 +1,13 @@
-"""``sealtrail demo``: the demonstration cohort, loaded through the signed write path."""
+"""``sealtrail demo``: the demonstration cohort (:mod:`api.demonstration`), loaded through the
+signed write path."""
 
 from __future__ import annotations
 
 import click
 
-from api.console import demo_cohort
 from api.console.command import one_line_errors, store_command
 from api.console.progress import progress
+from api.demonstration.loading import DemoCohortDiverged, load
 from infrastructure.bootstrap import Store
 
 
@@ -15,6 +16,10 @@ from infrastructure.bootstrap import Store
 @store_command
 def demo(store: Store) -> None:
     """Load the demonstration cohort through the signed write path (a rerun adds nothing)."""
-    with progress("demo") as shown:
-        added = demo_cohort.load(store, progress=shown)
+    try:
+        with progress("demo") as shown:
+            added = load(store, progress=shown)
+    except DemoCohortDiverged as error:
+        # click's own way of saying it: "Error: ..." on stderr, exit 1 (the check failed).
+        raise click.ClickException(str(error)) from None
     click.echo(f"demonstration cohort loaded: {added} new events (synthetic data)")

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from api.console import demo_cohort
-from api.console.demo_data import STUDY, cohort
+from api.demonstration import loading
+from api.demonstration.plans import STUDY
+from api.demonstration.records import cohort
 from domain.account import Role
 from domain.clinical import ClockStatus, ResponseCategory, Severity
 from domain.subject import Subject, subject_stream
@@ -57,7 +58,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
     """One load of the whole cohort into a fresh SQLite store, shared by the module's tests."""
     store = new_store(make_settings(tmp_path_factory.mktemp("demo")))
     try:
-        yield Loaded(store, demo_cohort.load(store))
+        yield Loaded(store, loading.load(store))
     finally:
         store.close()
 
@@ -86,7 +87,7 @@ def test_the_load_adds_every_record_of_the_cohort_and_a_second_load_adds_nothing
 ) -> None:
     last_position = loaded.store.app.recorder.max_notification_id()
 
-    again = demo_cohort.load(loaded.store)
+    again = loading.load(loaded.store)
 
     assert list(EXPECTED) == CODES
     assert loaded.added == sum(len(records) for records in EXPECTED.values()) > 1000
@@ -108,7 +109,7 @@ def test_an_interrupted_load_resumes_where_it_stopped(
 ) -> None:
     # Two subjects are enough to stop inside one and resume it, and keep the test quick.
     two = {code: EXPECTED[code] for code in CODES[:2]}
-    monkeypatch.setattr(demo_cohort, "cohort", lambda: iter(two.items()))
+    monkeypatch.setattr(loading, "cohort", lambda: iter(two.items()))
     store = new_store(make_settings(tmp_path))
     try:
         record_batch = store.app.record_batch
@@ -123,13 +124,13 @@ def test_an_interrupted_load_resumes_where_it_stopped(
 
         monkeypatch.setattr(store.app, "record_batch", interrupted_at_the_fourth_batch)
         with pytest.raises(KeyboardInterrupt):
-            demo_cohort.load(store)
+            loading.load(store)
         stored_first = store.app.recorder.max_notification_id() or 0
         first = store.app.find_subject(subject_stream(STUDY, CODES[0]))
         assert first is not None
         stopped_at = first.version
 
-        added = demo_cohort.load(store)
+        added = loading.load(store)
 
         assert 0 < stopped_at < len(two[CODES[0]])
         assert added == sum(len(records) for records in two.values()) - stopped_at
@@ -140,7 +141,7 @@ def test_an_interrupted_load_resumes_where_it_stopped(
                 r.kind for r in records
             ]
         assert store.app.recorder.max_notification_id() == stored_first + added
-        assert demo_cohort.load(store) == 0
+        assert loading.load(store) == 0
         assert store.verifier(workers=1).verify().findings == []
     finally:
         store.close()

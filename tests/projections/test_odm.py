@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from api.console import demo_cohort
+from api.demonstration import loading
 from api.schemas.submissions import submission_from
 from domain.account import Account, Role
 from domain.attribution import MEANINGS
@@ -193,7 +193,7 @@ def cohort_document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     """The nine-subject demonstration cohort, loaded as ``sealtrail demo`` loads it."""
     store = new_store(make_settings(tmp_path_factory.mktemp("cohort")))
     try:
-        demo_cohort.load(store)
+        loading.load(store)
         log = whole_log(store)
         yield log, odm_document(log, study=STUDY, created_at=CREATED_AT)
     finally:

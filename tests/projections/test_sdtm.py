@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from api.console import demo_cohort
-from api.console.demo_data import PLANS, STUDY
+from api.demonstration import loading
+from api.demonstration.plans import PLANS, STUDY
 from domain.protocol import PROTOCOLS
 from domain.subject import Subject, subject_stream
 from domain.subject.measurements import LAB_TESTS
@@ -123,7 +123,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The demonstration cohort loaded into a fresh SQLite store."""
     store = new_store(make_settings(tmp_path_factory.mktemp("sdtm-demo")))
     try:
-        demo_cohort.load(store)
+        loading.load(store)
         yield store
     finally:
         store.close()

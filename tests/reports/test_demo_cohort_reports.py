@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.console import demo_cohort
+from api.demonstration import loading
 from infrastructure.bootstrap import Store
 from infrastructure.documents.certificate import document_signer
 from infrastructure.documents.signing import check_pdf_signature
@@ -20,7 +20,7 @@ from tests.reports.conftest import report
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store = new_store(make_settings(tmp_path_factory.mktemp("demo")))
     try:
-        demo_cohort.load(store)
+        loading.load(store)
         yield store
     finally:
         store.close()

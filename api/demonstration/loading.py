@@ -1,10 +1,10 @@
 """Loading the demonstration cohort: nine synthetic subjects of NCT01297972, signed.
 
-The records are :mod:`api.console.demo_data`'s. Each is signed by a synthetic member of the site's
-staff with their own Ed25519 key, the site coordinator for data entry and the investigator for
-eligibility, serious adverse events, responses and deaths, and goes through
-:func:`api.schemas.submissions.submission_from` and ``SealTrail.record_batch``, exactly as a site's
-batch (``POST /v1/events/batch``) does: the same schema, the same protocol rules, the same
+The records are :mod:`api.demonstration.records`'s. Each is signed by a synthetic member of the
+site's staff with their own Ed25519 key, the site coordinator for data entry and the
+investigator for eligibility, serious adverse events, responses and deaths, and goes through
+:func:`api.schemas.submissions.submission_from` and ``SealTrail.record_batch``, exactly as a
+site's batch (``POST /v1/events/batch``) does: the same schema, the same protocol rules, the same
 permission check, every event signed on its own.
 
 Loading resumes where it stopped: a subject's n-th record is its entry n, so what is missing of
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Protocol
 
-import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.console.demo_data import COORDINATOR, INVESTIGATOR, SITE, STUDY, Record, cohort
-from api.console.progress import Progress
+from api.demonstration.plans import COORDINATOR, INVESTIGATOR, SITE, STUDY, Record
+from api.demonstration.records import cohort
 from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.subject import subject_stream
@@ -37,7 +37,7 @@ from signatures.keys import (
     public_key_to_text,
 )
 
-__all__ = ["STAFF", "DemoCohortDiverged", "Staff", "load"]
+__all__ = ["STAFF", "DemoCohortDiverged", "Progress", "Staff", "load"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,21 @@ BATCH_SIZE = 100
 """Records per batch at most: the API's own limit for a batch (one transaction each)."""
 
 
-class DemoCohortDiverged(click.ClickException):
+class DemoCohortDiverged(Exception):
     """A demonstration subject's stored records are not the cohort's: resuming would corrupt it."""
+
+
+class Progress(Protocol):
+    """How far the load has got, for whoever shows it (the console's progress bar or lines)."""
+
+    def count_to(self, total: int) -> None:
+        """What is counted comes to ``total``."""
+
+    def advance(self, count: int) -> None:
+        """``count`` more done."""
+
+    def stage(self, what: str) -> None:
+        """Now doing ``what`` (a step that cannot be counted)."""
 
 
 def load(store: Store, *, progress: Progress | None = None) -> int:
