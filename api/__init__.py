@@ -1,5 +1,7 @@
-"""The ways in: the HTTP API (:mod:`api.http.app`, one blueprint per resource, errors mapped once)
-and the console (:mod:`api.console`).
+"""The ways in, side by side, none importing another's: the HTTP API (:mod:`api.http`, its app
+factory served by ``wsgi.py``) and the console (:mod:`api.console`, ``sealtrail``); the web
+pages will be a third. Both speak the wire format of :mod:`api.schemas`; the demonstration
+cohort (:mod:`api.demonstration`) goes through it too, and only the console runs it.
 
 Kept empty so that a console command imports the console alone, not the web application.
 """
