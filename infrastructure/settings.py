@@ -93,15 +93,13 @@ class Settings:
             assert url.database is not None
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "APPLICATION_RECORDER_TOPIC": (
-                    "infrastructure.store.merkle_log:SealedSQLiteRecorder"
-                ),
+                "APPLICATION_RECORDER_TOPIC": "infrastructure.store.recorders:SealedSQLiteRecorder",
                 "SQLITE_DBNAME": url.database,
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         return {
             "PERSISTENCE_MODULE": "infrastructure.store.postgres_pool:SealedPostgresFactory",
-            "APPLICATION_RECORDER_TOPIC": "infrastructure.store.merkle_log:SealedPostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "infrastructure.store.recorders:SealedPostgresRecorder",
             "POSTGRES_DBNAME": url.database or "postgres",
             "POSTGRES_HOST": url.host or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),

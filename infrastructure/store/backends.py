@@ -8,7 +8,7 @@ nothing stopped a person with a SQL prompt), and find the log position of a stor
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
@@ -16,6 +16,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 from sqlalchemy import Engine, Select
+
+from infrastructure.store.statements import Statements, events_table
 
 IMMUTABLE_MESSAGE = "sealtrail: stored events are immutable"
 
@@ -25,47 +27,30 @@ class PreparedQuery:
 
     For the few reads every request makes: SQLAlchemy's statement machinery (cache key,
     execution context, result set) costs several times the query itself on SQLite. The SQL,
-    its parameters and its result types are still SQLAlchemy's, so each backend gets the
-    statement and the values it would have got through a Connection. On SQLite the statement
-    runs in the driver's autocommit mode, a read snapshot of its own that takes no write lock;
-    on PostgreSQL the pool rolls back the connection's read transaction when it is returned.
-    Parameters reach the driver as given (no bind processing): plain strings and numbers.
+    its parameters and its result types are still SQLAlchemy's (compiled by
+    :mod:`infrastructure.store.statements`), so each backend gets the statement and the values
+    it would have got through a Connection. On SQLite the statement runs in the driver's
+    autocommit mode, a read snapshot of its own that takes no write lock; on PostgreSQL the
+    pool rolls back the connection's read transaction when it is returned.
     """
 
     def __init__(self, engine: Engine, statement: Select[Any]) -> None:
         self._engine = engine
-        compiled = statement.compile(dialect=engine.dialect)
-        self._sql = str(compiled)
-        self._compiled = compiled
-        self._processors = [
-            column.type.dialect_impl(engine.dialect).result_processor(engine.dialect, None)
-            for column in statement.selected_columns
-        ]
+        self._statements = Statements(engine.dialect)
+        self._statement = statement
 
     def first(self, **parameters: Any) -> tuple[Any, ...] | None:
         """The first row for these bound parameters, its values typed as SQLAlchemy types them."""
-        bound = self._compiled.construct_params(parameters)
-        arguments: Any = (
-            tuple(bound[name] for name in self._compiled.positiontup or ())
-            if self._compiled.positional
-            else bound
-        )
         connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute(self._sql, arguments)
-                row = cursor.fetchone()
+                rows = self._statements.rows(cursor, self._statement, **parameters)
             finally:
                 cursor.close()
         finally:
             connection.close()
-        if row is None:
-            return None
-        return tuple(
-            value if process is None else process(value)
-            for process, value in zip(self._processors, row, strict=True)
-        )
+        return rows[0] if rows else None
 
 
 def protect_tables(recorder: ApplicationRecorder, others: Sequence[str] = ()) -> None:
@@ -137,32 +122,11 @@ def log_positions(
 ) -> dict[int, int]:
     """Map versions of one stream to their log positions (notification ids)."""
     wanted = None if versions is None else set(versions)
-    rows: list[Any]
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        with recorder.datastore.transaction(commit=False) as cursor:
-            table = recorder.events_table_name  # eventsourcing's own name, never user input
-            cursor.execute(
-                f"SELECT originator_version, rowid FROM {table} WHERE originator_id = ?",  # noqa: S608
-                (originator_id.hex,),
-            )
-            rows = [(row[0], row[1]) for row in cursor.fetchall()]
-    elif isinstance(recorder, PostgresApplicationRecorder):
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                sql.SQL(
-                    "SELECT originator_version, notification_id FROM {schema}.{table} "
-                    "WHERE originator_id = %s"
-                ).format(
-                    schema=sql.Identifier(recorder.datastore.schema),
-                    table=sql.Identifier(recorder.events_table_name),
-                ),
-                (originator_id,),
-            )
-            rows = [(row["originator_version"], row["notification_id"]) for row in cursor]
-    else:  # pragma: no cover
-        raise TypeError(f"no positions for {type(recorder).__name__}")
+    events = events_table(recorder)
+    with recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+        rows = events.rows(cursor, events.positions_of_stream, stream=events.stream(originator_id))
     return {
         int(version): int(position)
-        for version, position in cast(list[tuple[int, int]], rows)
+        for version, position in rows
         if wanted is None or version in wanted
     }

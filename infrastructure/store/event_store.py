@@ -20,7 +20,7 @@ from domain.account import Account, RegisteredKey, check_key_end
 from domain.attribution import AccountLookup, attribute, check_signed_within
 from domain.signed import SignedAggregate, check_signed_version
 from domain.subject import Subject
-from infrastructure.store.merkle_log import ADMISSION, LEAF_DATA, PendingLeaf, ReadAfter
+from infrastructure.store.sealed_batch import PendingLeaf, ReadAfter, SealedBatch
 from signatures.chain import GENESIS_HASH, check_link
 from signatures.errors import ChainBroken, VerificationError
 from signatures.record_hash import RecordHashes
@@ -83,7 +83,7 @@ class SealedEventStore(EventStore[UUID]):
             self.admit_under_turn(domain_events, known, read_after)
 
         recordings = super().put(
-            domain_events, **kwargs, **{LEAF_DATA: leaves, ADMISSION: admit_under_turn}
+            domain_events, **kwargs, sealed_batch=SealedBatch(leaves, admit_under_turn)
         )
         for leaf in leaves:
             assert leaf.position is not None and leaf.leaf_index is not None

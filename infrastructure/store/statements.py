@@ -1,0 +1,172 @@
+"""SQL run on eventsourcing's own connections, written in SQLAlchemy Core: the one place that
+knows the backends' dialects.
+
+What must share the library's transaction (the Merkle tree's appends, the admission's reads) or
+its pool (a stream's log positions) runs on the cursor eventsourcing hands out, not through a
+SQLAlchemy ``Connection``. Each statement is still written once in SQLAlchemy Core and compiled
+here, once, for the backend's dialect: SQLite's ``?`` and psycopg's ``%(name)s`` placeholders,
+SQLite's ``rowid`` and PostgreSQL's ``notification_id`` as the log position, hex and UUID stream
+ids are decided in this module and nowhere else.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from sqlalchemy import BigInteger, LargeBinary, Text, bindparam, select
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement, Insert, Select, column, table
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnClause, TableClause
+
+
+class CompiledStatement:
+    """A Core statement compiled for one dialect: its SQL, how its parameters are passed, and
+    how its result's values are typed (as SQLAlchemy would type them through a Connection).
+
+    Parameters reach the driver as given (no bind processing): plain strings, numbers, bytes
+    and, on PostgreSQL, UUIDs.
+    """
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        keys = None
+        if isinstance(statement, Insert):  # every column, each bound under its own name
+            keys = [column.key for column in statement.table.c]
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=keys))
+        self.sql = str(compiled)
+        self._positions = list(compiled.positiontup or ()) if compiled.positional else None
+        selected = list(statement.selected_columns) if isinstance(statement, Select) else []
+        self._processors = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected
+        ]
+
+    def arguments(self, parameters: Mapping[str, Any]) -> Any:
+        """The parameters as the driver's paramstyle takes them."""
+        if self._positions is None:
+            return parameters
+        return tuple(parameters[name] for name in self._positions)
+
+    def typed(self, row: Any) -> tuple[Any, ...]:
+        """One fetched row (a tuple, a ``sqlite3.Row`` or psycopg's dict) as typed values."""
+        values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
+        return tuple(
+            value if process is None else process(value)
+            for process, value in zip(self._processors, values, strict=True)
+        )
+
+
+class Statements:
+    """Core statements compiled for one dialect, each the first time it is run (and kept as
+    long as the statement is)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._compiled: weakref.WeakKeyDictionary[ClauseElement, CompiledStatement] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def compiled(self, statement: ClauseElement) -> CompiledStatement:
+        """The statement compiled for this dialect."""
+        found = self._compiled.get(statement)
+        if found is None:
+            found = CompiledStatement(statement, self.dialect)
+            with self._lock:
+                self._compiled[statement] = found
+        return found
+
+    def rows(
+        self, cursor: Any, statement: ClauseElement, **parameters: Any
+    ) -> list[tuple[Any, ...]]:
+        """Run a SELECT on a DB-API cursor; its rows, typed."""
+        compiled = self.compiled(statement)
+        cursor.execute(compiled.sql, compiled.arguments(parameters))
+        return [compiled.typed(row) for row in cursor.fetchall()]
+
+    def run(self, cursor: Any, statement: ClauseElement, **parameters: Any) -> None:
+        """Run a statement that returns no rows on a DB-API cursor."""
+        compiled = self.compiled(statement)
+        cursor.execute(compiled.sql, compiled.arguments(parameters))
+
+
+SQLITE = Statements(SQLiteDialect_pysqlite())
+POSTGRES = Statements(PGDialect_psycopg())  # type: ignore[no-untyped-call]
+
+
+class EventsTable:
+    """eventsourcing's events table on one backend, as SQLAlchemy Core sees it, and the reads
+    of it that sealtrail makes on the recorder's own connections."""
+
+    def __init__(self, statements: Statements, events: TableClause, hex_ids: bool) -> None:
+        self.statements = statements
+        self.table = events
+        self._hex_ids = hex_ids  # SQLite keeps stream ids as 32 hex digits, PostgreSQL as uuid
+        columns = events.c
+        self.position: ColumnClause[int] = list(columns)[-1]
+        """The log position (notification id): ``rowid`` on SQLite."""
+        of_stream = columns.originator_id == bindparam("stream")
+        self.after_version = (
+            select(columns.originator_version, columns.topic, columns.state)
+            .where(of_stream, columns.originator_version > bindparam("version"))
+            .order_by(columns.originator_version)
+        )
+        """A stream's events after ``version``, in order."""
+        self.positions_of_stream = select(columns.originator_version, self.position).where(
+            of_stream
+        )
+        """Each version of a stream and its log position."""
+
+    def stream(self, originator_id: UUID) -> str | UUID:
+        """A stream id as the table holds it, for the ``stream`` parameter."""
+        return originator_id.hex if self._hex_ids else originator_id
+
+    def rows(
+        self, cursor: Any, statement: ClauseElement, **parameters: Any
+    ) -> list[tuple[Any, ...]]:
+        """Run a SELECT of this table on the recorder's cursor; its rows, typed."""
+        return self.statements.rows(cursor, statement, **parameters)
+
+
+def _columns(position: str) -> Sequence[ColumnClause[Any]]:
+    return (
+        column("originator_id"),  # a stream id as the table holds it: see EventsTable.stream
+        column("originator_version", BigInteger),
+        column("topic", Text),
+        column("state", LargeBinary),
+        # The log position, under one name whatever the backend calls it.
+        column(position, BigInteger),  # the log position, last
+    )
+
+
+_TABLES: weakref.WeakKeyDictionary[ApplicationRecorder, EventsTable] = weakref.WeakKeyDictionary()
+
+
+def events_table(recorder: ApplicationRecorder) -> EventsTable:
+    """The recorder's events table, on its backend (made once per recorder)."""
+    found = _TABLES.get(recorder)
+    if found is not None:
+        return found
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        found = EventsTable(
+            SQLITE, table(recorder.events_table_name, *_columns("rowid")), hex_ids=True
+        )
+    elif isinstance(recorder, PostgresApplicationRecorder):
+        events = table(
+            recorder.events_table_name,
+            *_columns("notification_id"),
+            schema=recorder.datastore.schema,
+        )
+        found = EventsTable(POSTGRES, events, hex_ids=False)
+    else:  # pragma: no cover - only the two backends are configured by Settings
+        raise TypeError(f"no SQL dialect for {type(recorder).__name__}")
+    _TABLES[recorder] = found
+    return found
