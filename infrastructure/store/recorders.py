@@ -1,19 +1,17 @@
 """sealtrail's recorders: eventsourcing's SQLite and PostgreSQL application recorders, sealed.
 
-Each admits a save only with the sealed event store's :class:`~infrastructure.store.sealed_batch.
-SealedBatch`, runs the store's last check and appends the save's Merkle leaves
-(:mod:`infrastructure.store.merkle_log`) inside the library's own insert transaction. eventsourcing
-has no public hook inside that transaction: its recorders call protected methods that a
-subclass may override (its process recorders insert their tracking records so). This module is
-the only one that overrides or calls eventsourcing's protected members; :data:`PRIVATE_HOOKS`
-names each with the signature it was written against, and tests/integration/
-test_eventsourcing_hooks.py fails when the installed eventsourcing changes one of them.
+Each admits a save only with the sealed event store's batch (:mod:`infrastructure.store.
+sealed_batch`), runs the store's last check and appends the save's Merkle leaves
+(:mod:`infrastructure.store.merkle_log`) inside the library's own insert transaction.
+eventsourcing has no public hook inside that transaction: its recorders call protected methods
+that a subclass may override (its process recorders insert their tracking records so). The ones
+overridden or called here are listed, with the signatures they are written against, in
+:mod:`infrastructure.store.eventsourcing_private`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -29,53 +27,6 @@ from infrastructure.store.postgres_pool import once_more_after_a_broken_connecti
 from infrastructure.store.sealed_batch import SealedBatch, sealed, stored_events_of
 from infrastructure.store.statements import events_table
 from infrastructure.store.write_turns import WriteTurns
-
-
-@dataclass(frozen=True)
-class PrivateHook:
-    """A protected member of an eventsourcing class that sealtrail overrides or calls."""
-
-    owner: type
-    name: str
-    parameters: tuple[str, ...]
-    """Its parameters' names, as written against (``*args``/``**kwargs`` with their stars)."""
-    why: str
-
-
-PRIVATE_HOOKS = (
-    PrivateHook(
-        SQLiteApplicationRecorder,
-        "_insert_events",
-        ("self", "c", "stored_events", "**_"),
-        "overridden: inserts the events on the transaction's cursor and returns their rowids; "
-        "the admission and the tree's append follow on the same cursor",
-    ),
-    PrivateHook(
-        PostgresApplicationRecorder,
-        "_insert_events",
-        ("self", "curs", "stored_events", "**_"),
-        "overridden: runs in the insert's transaction before the insert; the admission runs here",
-    ),
-    PrivateHook(
-        PostgresApplicationRecorder,
-        "_lock_table",
-        ("self", "curs"),
-        "called: the EXCLUSIVE table lock the insert takes, taken before the admission reads",
-    ),
-    PrivateHook(
-        PostgresApplicationRecorder,
-        "_fetch_ids_after_insert_events",
-        ("self", "curs", "stored_events", "**_"),
-        "overridden: returns the new notification ids inside the transaction; the tree's "
-        "append follows",
-    ),
-)
-"""eventsourcing's protected methods that this module relies on."""
-
-RETRIED_METHODS = ("insert_events", "select_events", "select_notifications", "max_notification_id")
-"""PostgresApplicationRecorder's methods that eventsourcing wraps in its ``retry`` decorator
-(functools.wraps keeps the undecorated method as ``__wrapped__``), replaced here by a single
-retry after a broken connection (:mod:`infrastructure.store.postgres_pool`)."""
 
 
 class SealedSQLiteRecorder(SQLiteApplicationRecorder):
@@ -211,6 +162,6 @@ def _reader(
 
 
 def _undecorated(method: Callable[..., Any]) -> Callable[..., Any]:
-    """The library's method without its retry decorator (see :data:`RETRIED_METHODS`)."""
+    """The library's method without its retry decorator (eventsourcing_private.RETRIED_METHODS)."""
     undecorated: Callable[..., Any] = method.__wrapped__  # type: ignore[attr-defined]
     return undecorated

@@ -336,6 +336,10 @@ class PollingSubscription(Subscription[ApplicationRecorder]):
         limit: int = PAGE,
     ) -> None:
         super().__init__(recorder=recorder, gt=gt, topics=topics)
+        # Kept under names of its own: the base class's attributes are eventsourcing's.
+        self._polled = recorder
+        self._after = gt or 0
+        self._wanted_topics = topics
         self._interval = interval
         self._limit = limit
         self._buffer: list[Notification] = []
@@ -347,20 +351,20 @@ class PollingSubscription(Subscription[ApplicationRecorder]):
 
     def __next__(self) -> Notification:
         while not self._buffer:
-            if self._has_been_stopped:
+            if self._stopped.is_set():
                 raise StopIteration
-            found = self._recorder.select_notifications(
-                start=self._last_notification_id or 0,
+            found = self._polled.select_notifications(
+                start=self._after,
                 limit=self._limit,
-                topics=self._topics,
+                topics=self._wanted_topics,
                 inclusive_of_start=False,
             )
             if found:
                 self._buffer = list(found)
-                self._last_notification_id = found[-1].id
+                self._after = found[-1].id
             else:
                 self._stopped.wait(self._interval)
-        if self._has_been_stopped:
+        if self._stopped.is_set():
             raise StopIteration
         return self._buffer.pop(0)
 
