@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import field, fields
 from datetime import datetime
 from functools import lru_cache
@@ -24,6 +25,9 @@ from domain.wire import recorded_instant, to_wire
 from signatures.chain import GENESIS_HASH, event_hash
 from signatures.errors import ContentMismatch, EventReplayed
 from signatures.log_leaf import event_leaf
+
+EarlierInStream = Callable[[], Sequence["SignedAggregate.Event"]]
+"""The events before a new one in its stream, read only when called."""
 
 # Stream ids are name-based (RFC 9562 UUIDv5) so anyone can derive a subject's id from its code.
 STREAM_NAMESPACE = uuid.UUID("5d4e1b8e-2f6c-5a43-9d0e-7c1a3b9f6e21")
@@ -169,6 +173,19 @@ class SignedAggregate(Aggregate):
             if body.get("data") != self.signed_data():
                 raise ContentMismatch("the stored fields differ from the data the author signed")
             self.check_at_signed_place(body)
+
+        def check_against_stream(self, earlier: EarlierInStream) -> None:
+            """The store's check of a new event against the events before it in its stream.
+
+            The sealed event store runs it on every event it is handed, before the save;
+            ``earlier()`` reads the stream's stored events and those earlier in the same save,
+            in version order, and is called only by an event kind that needs them. Most kinds
+            check nothing here; a kind that does says so by overriding this.
+
+            Raises:
+                DomainError or VerificationError: the event must not be stored.
+            """
+            del earlier
 
         def check_at_signed_place(self, body: dict[str, Any]) -> None:
             """Check that this stored event is at the version of its stream its author signed.

@@ -57,10 +57,11 @@ from domain.subject import RECORDERS, Subject, subject_stream
 from domain.wire import instant_to_wire, to_wire
 from infrastructure.identity.server_key import ServerKey
 from infrastructure.settings import APPLICATION_NAME, Settings
-from infrastructure.store.backends import log_positions, protect_tables
+from infrastructure.store.backends import protect_tables
 from infrastructure.store.checkpoints import CheckpointKeeper
 from infrastructure.store.event_store import KNOWN_ACCOUNTS, SealedEventStore
 from infrastructure.store.merkle_log import APPEND_ONLY_TABLES
+from infrastructure.store.positions import log_positions
 from infrastructure.store.transcodings import register_domain_transcodings
 from signatures.authorship import sign_body
 from signatures.errors import VerificationError

@@ -8,9 +8,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from domain.attribution import signer_of
+from domain.signed import EarlierInStream
 from domain.subject.declaration import ValueType, item
 from domain.subject.entries import RecordSignature
 from domain.subject.record import Record, changed
+from signatures.record_hash import RecordHashes
 
 if TYPE_CHECKING:
     from domain.subject.aggregate import Subject
@@ -103,6 +105,21 @@ class RecordsSigned(AboutRecords):
     def names_only_records(self) -> bool:
         """True when every item names one record, each once, by entry and record hash."""
         return len(self.covered()) == len(self.entries)
+
+    def check_against_stream(self, earlier: EarlierInStream) -> None:
+        """Refuse a signature whose record hashes are not those of its subject's records now.
+
+        The records are the stream's events before this one as the store holds them, not the
+        aggregate that made the event: the store checks what it holds.
+
+        Raises:
+            SignatureNotLinked: the signature names records it was not made over.
+        """
+        records = RecordHashes()
+        for before in earlier():
+            if isinstance(before, Record):
+                records.add(before.originator_version, before.event_hash, before.changed_entry())
+        records.check_signature(self.covered() if self.names_only_records() else {})
 
     def apply(self, subject: Subject) -> None:
         super().apply(subject)

@@ -7,9 +7,8 @@ nothing stopped a person with a SQL prompt), and find the log position of a stor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -17,7 +16,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 from sqlalchemy import Engine, Select
 
-from infrastructure.store.statements import Statements, events_table
+from infrastructure.store.statements import Statements
 
 IMMUTABLE_MESSAGE = "sealtrail: stored events are immutable"
 
@@ -115,18 +114,3 @@ def _protect_postgres(recorder: PostgresApplicationRecorder, name: str) -> None:
                 "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.sealtrail_refuse_change()"
             ).format(trigger=sql.Identifier(f"{name}_refuse_truncate"), schema=schema, table=table)
         )
-
-
-def log_positions(
-    recorder: ApplicationRecorder, originator_id: UUID, versions: Iterable[int] | None = None
-) -> dict[int, int]:
-    """Map versions of one stream to their log positions (notification ids)."""
-    wanted = None if versions is None else set(versions)
-    events = events_table(recorder)
-    with recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
-        rows = events.rows(cursor, events.positions_of_stream, stream=events.stream(originator_id))
-    return {
-        int(version): int(position)
-        for version, position in rows
-        if wanted is None or version in wanted
-    }

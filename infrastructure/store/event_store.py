@@ -11,6 +11,7 @@ import copy
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -19,11 +20,9 @@ from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Rec
 from domain.account import Account, RegisteredKey, check_key_end
 from domain.attribution import AccountLookup, attribute, check_signed_within
 from domain.signed import SignedAggregate, check_signed_version
-from domain.subject import Subject
 from infrastructure.store.sealed_batch import PendingLeaf, ReadAfter, SealedBatch
 from signatures.chain import GENESIS_HASH, check_link
 from signatures.errors import ChainBroken, VerificationError
-from signatures.record_hash import RecordHashes
 
 KNOWN_ACCOUNTS = "known_accounts"
 """Keyword of ``Application.save`` naming accounts already loaded for the command."""
@@ -75,8 +74,7 @@ class SealedEventStore(EventStore[UUID]):
         for index, event in enumerate(domain_events):
             self.admit(event, heads, known)
             heads[event.originator_id] = event.event_hash
-            if isinstance(event, Subject.RecordsSigned):
-                self.check_signature_linked(event, domain_events[:index])
+            event.check_against_stream(partial(self.stream_before, event, domain_events[:index]))
         leaves = [PendingLeaf(event.leaf_data) for event in domain_events]
 
         def admit_under_turn(read_after: ReadAfter) -> None:
@@ -168,24 +166,18 @@ class SealedEventStore(EventStore[UUID]):
         for event in events:
             attribute(event, accounts.get, self._anchor())
 
-    def check_signature_linked(
-        self, event: Subject.RecordsSigned, earlier_in_batch: Sequence[Any] = ()
-    ) -> None:
-        """Refuse a signature whose record hashes are not those of its subject's records now.
-
-        The records are read from the stored stream (and the batch's earlier events of it),
-        not from the aggregate that made the event: the store checks what it holds.
-
-        Raises:
-            SignatureNotLinked: the signature names records it was not made over.
-        """
-        records = RecordHashes()
-        stored = self.recorder.select_events(event.originator_id, lte=event.originator_version - 1)
-        pending = [e for e in earlier_in_batch if e.originator_id == event.originator_id]
-        for before in [self.mapper.to_domain_event(s) for s in stored] + pending:
-            if isinstance(before, Subject.Event):
-                records.add(before.originator_version, before.event_hash, before.changed_entry())
-        records.check_signature(event.covered() if event.names_only_records() else {})
+    def stream_before(
+        self, event: SignedAggregate.Event, earlier_in_batch: Sequence[Any] = ()
+    ) -> list[SignedAggregate.Event]:
+        """The events before ``event`` in its stream: as stored, then the batch's earlier ones."""
+        before: list[SignedAggregate.Event] = []
+        for stored in self.recorder.select_events(
+            event.originator_id, lte=event.originator_version - 1
+        ):
+            decoded = self.mapper.to_domain_event(stored)
+            assert isinstance(decoded, SignedAggregate.Event)  # the store holds no other kind
+            before.append(decoded)
+        return before + [e for e in earlier_in_batch if e.originator_id == event.originator_id]
 
     def stored_hash(self, originator_id: UUID, version: int) -> str:
         """The chain hash of a stored event (the genesis hash before version 1)."""

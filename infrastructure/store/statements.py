@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from sqlalchemy import BigInteger, LargeBinary, Text, bindparam, select
+from sqlalchemy import BigInteger, LargeBinary, Text, bindparam, func, select
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Dialect
@@ -124,6 +124,32 @@ class EventsTable:
             of_stream
         )
         """Each version of a stream and its log position."""
+        self.version_at_position = select(func.max(columns.originator_version)).where(
+            of_stream, self.position <= bindparam("position")
+        )
+        """A stream's last version at or before a log position (NULL if none)."""
+        self.position_of_version = select(func.max(self.position)).where(
+            of_stream, columns.originator_version == bindparam("version")
+        )
+        """The log position of one version of a stream (NULL if it is not stored)."""
+        self._versions_among: dict[int, Select[Any]] = {}
+
+    def versions_among(self, count: int) -> Select[Any]:
+        """A stream's events at ``count`` versions, bound as ``version_0``, ``version_1``..."""
+        found = self._versions_among.get(count)
+        if found is None:
+            columns = self.table.c
+            found = cast(
+                Select[Any],
+                select(columns.originator_version, columns.topic, columns.state).where(
+                    columns.originator_id == bindparam("stream"),
+                    columns.originator_version.in_(
+                        [bindparam(f"version_{n}") for n in range(count)]
+                    ),
+                ),
+            )
+            self._versions_among[count] = found
+        return found
 
     def stream(self, originator_id: UUID) -> str | UUID:
         """A stream id as the table holds it, for the ``stream`` parameter."""

@@ -46,10 +46,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
-from eventsourcing.persistence import ApplicationRecorder, JSONTranscoder, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg import sql
+from eventsourcing.persistence import JSONTranscoder
 from sqlalchemy import Column, Engine, Integer, LargeBinary, MetaData, String, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
@@ -62,6 +59,7 @@ from domain.wire import recorded_instant
 from infrastructure.application import SealTrail
 from infrastructure.bootstrap import Store
 from infrastructure.store.event_store import SealedEventStore
+from infrastructure.store.positions import log_position, stored_events_at, version_at_position
 from infrastructure.store.schema_lock import schema_changes_serialised
 from projections.subject_summary import Summary, summarise
 from signatures.errors import ChainBroken
@@ -495,98 +493,13 @@ def replayer_for(store: Store) -> SubjectReplayer:
 # -- positions -------------------------------------------------------------------------------------
 
 
-def version_at_position(recorder: ApplicationRecorder, originator_id: UUID, position: int) -> int:
-    """The stream's last version stored at or before a log position (0 if none was)."""
-    return _one_number(
-        recorder,
-        "SELECT MAX(originator_version) FROM {table} WHERE originator_id = {id} AND {pos} <= {n}",
-        originator_id,
-        position,
-    )
-
-
-def log_position(recorder: ApplicationRecorder, originator_id: UUID, version: int) -> int:
-    """The log position of one version of a stream (0 if it is not stored)."""
-    return _one_number(
-        recorder,
-        "SELECT MAX({pos}) FROM {table} WHERE originator_id = {id} AND originator_version = {n}",
-        originator_id,
-        version,
-    )
-
-
 def events_at(
     app: SealTrail, originator_id: UUID, versions: Sequence[int]
 ) -> list[SignedAggregate.Event]:
     """These versions of a stream (those it has), decoded, in one query."""
-    if not versions:
-        return []
-    recorder = app.recorder
-    numbers = [int(version) for version in versions]
-    rows: list[StoredEvent]
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        marks = ", ".join("?" * len(numbers))
-        statement = (
-            "SELECT originator_version, topic, state FROM "  # noqa: S608 - the library's table
-            f"{recorder.events_table_name} WHERE originator_id = ? "
-            f"AND originator_version IN ({marks})"
-        )
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (originator_id.hex, *numbers))
-            rows = [StoredEvent(originator_id, row[0], row[1], row[2]) for row in cursor.fetchall()]
-    elif isinstance(recorder, PostgresApplicationRecorder):
-        statement_pg = sql.SQL(
-            "SELECT originator_version, topic, state FROM {table} "
-            "WHERE originator_id = %s AND originator_version = ANY(%s)"
-        ).format(
-            table=sql.SQL("{}.{}").format(
-                sql.Identifier(recorder.datastore.schema),
-                sql.Identifier(recorder.events_table_name),
-            )
-        )
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement_pg, (originator_id, numbers))
-            rows = [
-                StoredEvent(
-                    originator_id, row["originator_version"], row["topic"], bytes(row["state"])
-                )
-                for row in cursor.fetchall()
-            ]
-    else:  # pragma: no cover - only the two backends are configured by Settings
-        raise TypeError(f"no events for {type(recorder).__name__}")
     events = []
-    for row in rows:
-        event = app.mapper.to_domain_event(row)
+    for stored in stored_events_at(app.recorder, originator_id, versions):
+        event = app.mapper.to_domain_event(stored)
         assert isinstance(event, SignedAggregate.Event)
         events.append(event)
     return events
-
-
-def _one_number(
-    recorder: ApplicationRecorder, template: str, originator_id: UUID, number: int
-) -> int:
-    row: Any
-    if isinstance(recorder, SQLiteApplicationRecorder):
-        # eventsourcing's own table name, never user input
-        statement = template.format(table=recorder.events_table_name, id="?", pos="rowid", n="?")
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (originator_id.hex, number))
-            row = cursor.fetchone()
-            value = None if row is None else row[0]
-    elif isinstance(recorder, PostgresApplicationRecorder):
-        statement_pg = sql.SQL(template).format(
-            table=sql.SQL("{}.{}").format(
-                sql.Identifier(recorder.datastore.schema),
-                sql.Identifier(recorder.events_table_name),
-            ),
-            id=sql.Placeholder(),
-            pos=sql.Identifier("notification_id"),
-            n=sql.Placeholder(),
-        )
-        with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement_pg, (originator_id, number))
-            row = cursor.fetchone()
-            value = None if row is None else next(iter(row.values()))
-    else:  # pragma: no cover - only the two backends are configured by Settings
-        raise TypeError(f"no positions for {type(recorder).__name__}")
-    return int(value or 0)
