@@ -11,6 +11,7 @@ overridden or called here are listed, with the signatures they are written again
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,14 +30,9 @@ from infrastructure.store.statements import events_table
 from infrastructure.store.write_turns import WriteTurns
 
 
-class SealedSQLiteRecorder(SQLiteApplicationRecorder):
-    """SQLite's application recorder, sealed; the store's writers take turns
-    (:mod:`infrastructure.store.write_turns`) for the transaction."""
-
-    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
-        super().__init__(datastore, **kwargs)
-        name = datastore.pool.db_name
-        self._turns = None if datastore.pool.is_sqlite_memory_mode else WriteTurns(Path(name))
+class SealedInserts(ABC):
+    """``insert_events`` as both recorders take it: the sealed store's batch, typed, checked
+    before anything is written, then the backend's own insert."""
 
     def insert_events(
         self,
@@ -45,11 +41,32 @@ class SealedSQLiteRecorder(SQLiteApplicationRecorder):
         sealed_batch: SealedBatch | None = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
-        batch = sealed(sealed_batch, stored_events)  # checked before anything is written
+        return self.insert_sealed(stored_events, sealed(sealed_batch, stored_events), **kwargs)
+
+    @abstractmethod
+    def insert_sealed(
+        self, stored_events: Sequence[StoredEvent], batch: SealedBatch, **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert the events, their leaves and the batch's last check in one transaction."""
+
+
+class SealedSQLiteRecorder(SealedInserts, SQLiteApplicationRecorder):
+    """SQLite's application recorder, sealed; the store's writers take turns
+    (:mod:`infrastructure.store.write_turns`) for the transaction."""
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        name = datastore.pool.db_name
+        self._turns = None if datastore.pool.is_sqlite_memory_mode else WriteTurns(Path(name))
+
+    def insert_sealed(
+        self, stored_events: Sequence[StoredEvent], batch: SealedBatch, **kwargs: Any
+    ) -> Sequence[int] | None:
+        insert = SQLiteApplicationRecorder.insert_events
         if self._turns is None:  # an in-memory database lives in one process
-            return super().insert_events(stored_events, sealed_batch=batch, **kwargs)
+            return insert(self, stored_events, sealed_batch=batch, **kwargs)
         with self._turns.turn():
-            return super().insert_events(stored_events, sealed_batch=batch, **kwargs)
+            return insert(self, stored_events, sealed_batch=batch, **kwargs)
 
     def _insert_events(
         self,
@@ -71,7 +88,7 @@ class SealedSQLiteRecorder(SQLiteApplicationRecorder):
         return positions
 
 
-class SealedPostgresRecorder(PostgresApplicationRecorder):
+class SealedPostgresRecorder(SealedInserts, PostgresApplicationRecorder):
     """PostgreSQL's application recorder, sealed. The events table's EXCLUSIVE lock, taken by
     the insert, also orders the leaves: two writers can never append to the tree at once."""
 
@@ -79,14 +96,9 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
     # database outage into a minute's wait per request: once, after a broken connection, is
     # enough (infrastructure/store/postgres_pool.py).
 
-    def insert_events(
-        self,
-        stored_events: Sequence[StoredEvent],
-        *,
-        sealed_batch: SealedBatch | None = None,
-        **kwargs: Any,
+    def insert_sealed(
+        self, stored_events: Sequence[StoredEvent], batch: SealedBatch, **kwargs: Any
     ) -> Sequence[int] | None:
-        batch = sealed(sealed_batch, stored_events)  # checked before anything is written
         insert = _undecorated(PostgresApplicationRecorder.insert_events)
         positions: Sequence[int] | None = once_more_after_a_broken_connection(
             self.datastore, lambda: insert(self, stored_events, sealed_batch=batch, **kwargs)
