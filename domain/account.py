@@ -315,10 +315,7 @@ class Account(SignedAggregate):
             return self.rotated_at
 
         def apply(self, account: Account) -> None:
-            old = account.keys[self.old_key_id]
-            account.keys[self.old_key_id] = replace(
-                old, revoked_at=self.rotated_at, revoked_retroactively=bool(self.retroactive)
-            )
+            account._end_key(self.old_key_id, self.rotated_at, retroactively=bool(self.retroactive))
             account.keys[self.key_id] = RegisteredKey(
                 self.key_id, self.public_key, self.rotated_at, registered_at=self.timestamp
             )
@@ -338,10 +335,7 @@ class Account(SignedAggregate):
             return self.revoked_at
 
         def apply(self, account: Account) -> None:
-            key = account.keys[self.key_id]
-            account.keys[self.key_id] = replace(
-                key, revoked_at=self.revoked_at, revoked_retroactively=bool(self.retroactive)
-            )
+            account._end_key(self.key_id, self.revoked_at, retroactively=bool(self.retroactive))
 
     class PasswordChanged(Event):
         """The password was changed (never the password itself: a hash is a secret).
@@ -512,6 +506,12 @@ class Account(SignedAggregate):
     def acts_for(self, site: str) -> bool:
         """True if the account may act on subjects of ``site``."""
         return site in self.sites
+
+    def _end_key(self, key_id: str, at: datetime, *, retroactively: bool) -> None:
+        # Applied by KeyRotated and KeyRevoked alike: the key stays, valid up to ``at`` only.
+        self.keys[key_id] = replace(
+            self.keys[key_id], revoked_at=at, revoked_retroactively=retroactively
+        )
 
     def _check_live_key(self, key_id: str) -> None:
         key = self.keys.get(key_id)

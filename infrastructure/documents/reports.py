@@ -34,13 +34,9 @@ from infrastructure.documents.signing import sign_pdf
 from infrastructure.store.checkpoints import SealedCheckpoint
 from infrastructure.views.study_reports import served_study
 from projections.audit_trail import AuditRow, Period, audit_rows
-from projections.conep import (
-    Document,
-    label,
-    parse_event_id,
-    progress_report,
-    sae_notification,
-)
+from projections.conep.document import Document, label
+from projections.conep.notification import parse_event_id, sae_notification
+from projections.conep.progress import progress_report
 
 Progress = Callable[[int], None]
 

@@ -27,7 +27,9 @@ from domain.wire import recorded_instant
 from infrastructure.documents import pdf, renderings
 from infrastructure.documents.renderings import Authentication, LogTie
 from projections.audit_trail import AuditRow, Period, audit_rows
-from projections.conep import Document, label, progress_report, sae_notification
+from projections.conep.document import Document, label
+from projections.conep.notification import sae_notification
+from projections.conep.progress import progress_report
 from projections.odm import odm_document
 from projections.sdtm import data_dictionary, sdtm_datasets
 

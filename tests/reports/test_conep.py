@@ -11,7 +11,8 @@ from domain.errors import AdverseEventNotFound, SeriousnessCriterionMissing
 from domain.protocol import protocol_for
 from domain.subject import Subject
 from infrastructure.bootstrap import Store
-from projections.conep import parse_event_id, progress_report, sae_notification
+from projections.conep.notification import parse_event_id, sae_notification
+from projections.conep.progress import progress_report
 from tests.reports.conftest import SUBJECT
 
 REPORT_DATE = date(2011, 4, 10)
