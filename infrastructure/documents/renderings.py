@@ -21,7 +21,8 @@ from domain.protocol import StudyProtocol
 from domain.subject import Subject
 from infrastructure.documents import charts, pdf
 from projections.audit_trail import COLUMNS, AuditRow, Period, summary_counts
-from projections.conep.document import SYNTHETIC_NOTICE, Document, label
+from projections.conep.bilingual import SYNTHETIC_NOTICE, label
+from projections.conep.document import Document
 from projections.csv_file import csv_bytes
 
 Progress = Callable[[int], None]

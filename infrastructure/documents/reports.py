@@ -34,7 +34,8 @@ from infrastructure.documents.signing import sign_pdf
 from infrastructure.store.checkpoints import SealedCheckpoint
 from infrastructure.views.study_reports import served_study
 from projections.audit_trail import AuditRow, Period, audit_rows
-from projections.conep.document import Document, label
+from projections.conep.bilingual import label
+from projections.conep.document import Document
 from projections.conep.notification import parse_event_id, sae_notification
 from projections.conep.progress import progress_report
 

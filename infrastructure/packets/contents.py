@@ -27,7 +27,8 @@ from domain.wire import recorded_instant
 from infrastructure.documents import pdf, renderings
 from infrastructure.documents.renderings import Authentication, LogTie
 from projections.audit_trail import AuditRow, Period, audit_rows
-from projections.conep.document import Document, label
+from projections.conep.bilingual import label
+from projections.conep.document import Document
 from projections.conep.notification import sae_notification
 from projections.conep.progress import progress_report
 from projections.odm import odm_document

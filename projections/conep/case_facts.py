@@ -18,20 +18,10 @@ from domain.subject.treatment import (
     CyclosporineStopped,
     RatgDoseGiven,
 )
-from domain.subject_facts import (
-    baseline_severity,
-    blood_counts,
-    treatment_start,
-)
+from domain.subject_facts import baseline_severity, blood_counts, treatment_start
 from domain.wire import to_wire
-from projections.conep.document import (
-    NOT_RECORDED,
-    coded,
-    decimal_text,
-    iso_date,
-    label,
-    value_text,
-)
+from projections.conep.bilingual import NOT_RECORDED, label
+from projections.conep.document import coded, decimal_text, iso_date, value_text
 
 LAB_WINDOW_DAYS = 14
 """Blood counts this many days either side of the event are its relevant lab data."""

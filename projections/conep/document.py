@@ -1,9 +1,8 @@
 """The shape of a CONEP document and how its values read.
 
 A *document* is a JSON-ready dict with a bilingual ``title``, ``sections`` (each with a title,
-labelled ``fields`` and ``tables``) and ``data``, the same facts for machines. Labels are in
-Portuguese with English beside them ("Óbitos / Deaths"); values are as recorded, dates in
-ISO 8601.
+labelled ``fields`` and ``tables``) and ``data``, the same facts for machines. Values are as
+recorded, dates in ISO 8601.
 """
 
 from __future__ import annotations
@@ -14,28 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 from domain.wire import to_wire
+from projections.conep.bilingual import SYNTHETIC_NOTICE
 
 Document = dict[str, Any]
 Section = dict[str, Any]
 Table = dict[str, Any]
-
-COUNTRIES = {"BR": "Brasil / Brazil"}
-NOT_RECORDED = "não registrado / not recorded"
-SYNTHETIC_NOTICE = (
-    "DADOS SINTÉTICOS: nenhuma pessoa real está por trás destes registros. / "
-    "SYNTHETIC DATA: no person stands behind these records."
-)
-
-
-def label(portuguese: str, english: str) -> str:
-    """A label in Portuguese with the English beside it."""
-    return f"{portuguese} / {english}"
-
-
-SUBJECT_COLUMN = label("Participante", "Subject")
-DATE_COLUMN = label("Data", "Date")
-REASON_COLUMN = label("Motivo", "Reason")
-ENTRY_COLUMN = label("Registro", "Entry")
 
 
 def document(
@@ -92,10 +74,6 @@ def iso_date(value: date | None) -> str:
 
 def decimal_text(value: Decimal | None) -> str:
     return "-" if value is None else format(value, "f")
-
-
-def yes_no(value: bool) -> str:
-    return label("sim", "yes") if value else label("não", "no")
 
 
 def value_text(value: Any) -> str:

@@ -19,10 +19,9 @@ from typing import Any
 from domain.clinical import NotificationClock
 from domain.errors import AdverseEventNotFound, SeriousnessCriterionMissing
 from domain.subject import Entry, Subject
-from domain.subject_facts import (
-    notification_clocks,
-)
+from domain.subject_facts import notification_clocks
 from domain.wire import to_wire
+from projections.conep.bilingual import COUNTRIES, ENTRY_COLUMN, NOT_RECORDED, label, yes_no
 from projections.conep.case_facts import (
     LAB_WINDOW_DAYS,
     concomitant_therapy,
@@ -35,20 +34,7 @@ from projections.conep.case_facts import (
     seriousness_codes,
     suspect_products,
 )
-from projections.conep.document import (
-    COUNTRIES,
-    ENTRY_COLUMN,
-    NOT_RECORDED,
-    Document,
-    Section,
-    coded,
-    document,
-    iso_date,
-    label,
-    section,
-    table,
-    yes_no,
-)
+from projections.conep.document import Document, Section, coded, document, iso_date, section, table
 
 SERIOUSNESS_LABELS = {
     "death": label("Óbito", "Patient died"),

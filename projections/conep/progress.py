@@ -19,22 +19,12 @@ from domain.subject import Entry, Subject
 from domain.subject.disposition import ProtocolDeviationRecorded
 from domain.subject.enrolment import ScreenFailed
 from domain.subject.measurements import ChimerismAssessed
-from domain.subject_facts import (
-    notification_clocks,
-    responses,
-)
+from domain.subject_facts import notification_clocks, responses
 from domain.vocabulary import Status
 from domain.wire import to_wire
-from projections.conep.case_facts import (
-    notifications_of,
-    relatedness,
-)
+from projections.conep.bilingual import COUNTRIES, ENTRY_COLUMN, label, yes_no
+from projections.conep.case_facts import notifications_of, relatedness
 from projections.conep.document import (
-    COUNTRIES,
-    DATE_COLUMN,
-    ENTRY_COLUMN,
-    REASON_COLUMN,
-    SUBJECT_COLUMN,
     Document,
     Section,
     Table,
@@ -42,11 +32,13 @@ from projections.conep.document import (
     decimal_text,
     document,
     iso_date,
-    label,
     section,
     table,
-    yes_no,
 )
+
+SUBJECT_COLUMN = label("Participante", "Subject")
+DATE_COLUMN = label("Data", "Date")
+REASON_COLUMN = label("Motivo", "Reason")
 
 
 def progress_report(
