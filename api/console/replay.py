@@ -12,7 +12,7 @@ import click
 from api.console.command import one_line_errors, store_command
 from api.console.exits import USAGE, fail
 from api.console.people import console_person, person_option
-from api.schemas.fields import is_code
+from api.schemas.fields import names_a_subject
 from domain.permissions import readable_subject
 from domain.subject import subject_stream
 from domain.wire import instant_from_wire
@@ -36,7 +36,7 @@ def replay_in(
     study, code = stream.split("/", 1)
     readable_subject(
         reader, stream, store.app.find_subject, lambda found: found.site,
-        names_a_subject=is_code(study) and is_code(code),
+        names_a_subject=names_a_subject(study, code),
     )  # fmt: skip
     return replayer_for(store).replay(stream, as_of=as_of, position=position)
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from api.demonstration.builder import MONTH, SubjectBuilder, hundredths, quantity, tenths, wobble
+from domain.subject import Subject
 
 WEEKLY_UNTIL_DAY = 182  # 26 weeks: "weekly until 6 months"
 CHIMERISM_DAYS = (30, 90, 180)
@@ -94,14 +95,14 @@ class Counts(SubjectBuilder):
             if week == plan.mistyped_haemoglobin_week:
                 self.mistyped(on, data, key)
             else:
-                self.add(on, "BloodCountRecorded", data, key=key)
+                self.add(on, Subject.BloodCountRecorded.kind(), data, key=key)
             if week == plan.duplicated_count_week:
-                self.add(on, "BloodCountRecorded", data, key="duplicate")
+                self.add(on, Subject.BloodCountRecorded.kind(), data, key="duplicate")
                 self.add(
                     on + timedelta(days=1),
-                    "EntryVoided",
+                    Subject.EntryVoided.kind(),
                     {
-                        "entry_kind": "BloodCountRecorded",
+                        "entry_kind": Subject.BloodCountRecorded.kind(),
                         "reason": f"duplicate entry of the count of {on.isoformat()} "
                         "(same sample entered twice)",
                     },
@@ -126,9 +127,9 @@ class Counts(SubjectBuilder):
     def monthly(self, on_day: int, month: int) -> None:
         on = self.day(on_day)
         if self.plan.responder:
-            self.add(on, "BloodCountRecorded", self.recovered_count(on, month))
+            self.add(on, Subject.BloodCountRecorded.kind(), self.recovered_count(on, month))
             return
-        self.add(on, "BloodCountRecorded", self.severe_count(on, 30 + month))
+        self.add(on, Subject.BloodCountRecorded.kind(), self.severe_count(on, 30 + month))
         self.transfuse(on, "red_cells", 2)
         self.transfuse(on, "platelets", 1)
 
@@ -137,12 +138,12 @@ class Counts(SubjectBuilder):
         right = data["results"]
         value = right["haemoglobin"]["value"]
         wrong = {**right, "haemoglobin": quantity(value.replace(".", ""), "g/dL")}
-        self.add(on, "BloodCountRecorded", {**data, "results": wrong}, key=key)
+        self.add(on, Subject.BloodCountRecorded.kind(), {**data, "results": wrong}, key=key)
         self.add(
             on + timedelta(days=2),
-            "EntryCorrected",
+            Subject.EntryCorrected.kind(),
             {
-                "entry_kind": "BloodCountRecorded",
+                "entry_kind": Subject.BloodCountRecorded.kind(),
                 "changes": {"results": {"old": wrong, "new": right}},
                 "reason": f"haemoglobin entered as {value.replace('.', '')} g/dL, decimal point "
                 f"omitted; the laboratory report reads {value} g/dL",
@@ -153,7 +154,7 @@ class Counts(SubjectBuilder):
     def transfuse(self, on: date, product: str, units: int) -> None:
         self.add(
             on,
-            "TransfusionGiven",
+            Subject.TransfusionGiven.kind(),
             {"given_on": on.isoformat(), "product": product, "units": units},
         )
 
@@ -167,13 +168,13 @@ class Counts(SubjectBuilder):
             )
             self.add(
                 on,
-                "BoneMarrowExamined",
+                Subject.BoneMarrowExamined.kind(),
                 {"examined_on": on.isoformat(), "cellularity": quantity(str(cellularity), "%")},
             )
             for method in ("FISH", "VNTR"):
                 self.add(
                     on,
-                    "ChimerismAssessed",
+                    Subject.ChimerismAssessed.kind(),
                     {
                         "study_day": study_day,
                         "method": method,

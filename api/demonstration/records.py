@@ -43,6 +43,7 @@ from api.demonstration.plans import (
 )
 from api.demonstration.safety import Safety
 from api.demonstration.treatment import Treatment
+from domain.subject import Subject
 
 ELIGIBLE = {
     **{f"IN{n}": True for n in range(1, 4)},
@@ -52,28 +53,28 @@ TCLE_VERSION = "2.0"
 
 # The order of records made on the same day, as a site enters them.
 RANK = {
-    "Screened": 0,
-    "ConsentObtained": 1,
-    "BoneMarrowExamined": 2,
-    "BloodCountRecorded": 3,
-    "EligibilityAssessed": 4,
-    "Enrolled": 5,
-    "RatgDoseGiven": 6,
-    "CyclosporineStarted": 7,
-    "MscInfusionGiven": 8,
-    "TransfusionGiven": 9,
-    "CyclosporineTroughMeasured": 10,
-    "CyclosporineDoseAdjusted": 11,
-    "ChimerismAssessed": 12,
-    "AdverseEventReported": 13,
-    "AdverseEventFollowedUp": 14,
-    "ResponseAssessed": 15,
-    "ProtocolDeviationRecorded": 16,
-    "CyclosporineStopped": 17,
-    "EntryCorrected": 18,
-    "EntryVoided": 18,
-    "SubjectDied": 19,
-    "SeriousAdverseEventNotified": 20,
+    Subject.Screened.kind(): 0,
+    Subject.ConsentObtained.kind(): 1,
+    Subject.BoneMarrowExamined.kind(): 2,
+    Subject.BloodCountRecorded.kind(): 3,
+    Subject.EligibilityAssessed.kind(): 4,
+    Subject.Enrolled.kind(): 5,
+    Subject.RatgDoseGiven.kind(): 6,
+    Subject.CyclosporineStarted.kind(): 7,
+    Subject.MscInfusionGiven.kind(): 8,
+    Subject.TransfusionGiven.kind(): 9,
+    Subject.CyclosporineTroughMeasured.kind(): 10,
+    Subject.CyclosporineDoseAdjusted.kind(): 11,
+    Subject.ChimerismAssessed.kind(): 12,
+    Subject.AdverseEventReported.kind(): 13,
+    Subject.AdverseEventFollowedUp.kind(): 14,
+    Subject.ResponseAssessed.kind(): 15,
+    Subject.ProtocolDeviationRecorded.kind(): 16,
+    Subject.CyclosporineStopped.kind(): 17,
+    Subject.EntryCorrected.kind(): 18,
+    Subject.EntryVoided.kind(): 18,
+    Subject.SubjectDied.kind(): 19,
+    Subject.SeriousAdverseEventNotified.kind(): 20,
 }
 
 
@@ -93,7 +94,7 @@ class SubjectRecords(Counts, Treatment, Safety):
         for deviation in plan.deviations:
             self.add(
                 self.day(deviation.day),
-                "ProtocolDeviationRecorded",
+                Subject.ProtocolDeviationRecorded.kind(),
                 {
                     "occurred_on": self.day(deviation.day).isoformat(),
                     "category": deviation.category,
@@ -118,7 +119,7 @@ class SubjectRecords(Counts, Treatment, Safety):
         reason = "death" if plan.death is not None else "completed"
         records.append(
             Record(
-                "EndOfStudyRecorded",
+                Subject.EndOfStudyRecorded.kind(),
                 {"ended_on": ended_on.isoformat(), "reason": reason},
                 COORDINATOR,
             )
@@ -130,7 +131,7 @@ class SubjectRecords(Counts, Treatment, Safety):
         screened = plan.screened_on
         self.add(
             screened,
-            "Screened",
+            Subject.Screened.kind(),
             {
                 "site": SITE,
                 "sex": plan.sex,
@@ -141,26 +142,28 @@ class SubjectRecords(Counts, Treatment, Safety):
         )
         self.add(
             screened,
-            "ConsentObtained",
+            Subject.ConsentObtained.kind(),
             {"tcle_version": TCLE_VERSION, "consented_on": screened.isoformat()},
         )
         baseline = screened + timedelta(days=3)
         self.add(
             baseline,
-            "BoneMarrowExamined",
+            Subject.BoneMarrowExamined.kind(),
             {
                 "examined_on": baseline.isoformat(),
                 "cellularity": quantity(str(plan.cellularity), "%"),
             },
         )
-        self.add(baseline, "BloodCountRecorded", self.severe_count(baseline, step=0))
+        self.add(baseline, Subject.BloodCountRecorded.kind(), self.severe_count(baseline, step=0))
         self.add(
             plan.enrolled_on,
-            "EligibilityAssessed",
+            Subject.EligibilityAssessed.kind(),
             {"criteria": dict(ELIGIBLE), "assessed_on": plan.enrolled_on.isoformat()},
             INVESTIGATOR,
         )
-        self.add(plan.enrolled_on, "Enrolled", {"enrolled_on": plan.enrolled_on.isoformat()})
+        self.add(
+            plan.enrolled_on, Subject.Enrolled.kind(), {"enrolled_on": plan.enrolled_on.isoformat()}
+        )
 
 
 def subject_records(plan: Plan) -> list[Record]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from api.demonstration.builder import MONTH, SubjectBuilder
 from api.demonstration.plans import INVESTIGATOR
+from domain.subject import Subject
 
 SAE_RECIPIENT = "CEP-HCFMRP/CONEP"
 RESPONSE_ASSESSED_ON_DAY = {3: 100, 6: 186}
@@ -41,15 +42,18 @@ class Safety(SubjectBuilder):
             if not event.seriousness:
                 # Entered once it resolved, with its outcome.
                 report |= {"outcome": "recovered", "resolved_on": resolved.isoformat()}
-                self.add(max(learned, resolved), "AdverseEventReported", report)
+                self.add(max(learned, resolved), Subject.AdverseEventReported.kind(), report)
                 continue
             self.add(
-                learned, "AdverseEventReported", report | {"outcome": "not_recovered"}, INVESTIGATOR
+                learned,
+                Subject.AdverseEventReported.kind(),
+                report | {"outcome": "not_recovered"},
+                INVESTIGATOR,
             )
             self.notify(event.name, learned + timedelta(days=event.notified_after))
             self.add(
                 resolved + timedelta(days=1),
-                "AdverseEventFollowedUp",
+                Subject.AdverseEventFollowedUp.kind(),
                 {
                     "adverse_event": event.name,
                     "followed_up_on": (resolved + timedelta(days=1)).isoformat(),
@@ -61,7 +65,7 @@ class Safety(SubjectBuilder):
     def notify(self, name: str, on: date) -> None:
         self.add(
             on,
-            "SeriousAdverseEventNotified",
+            Subject.SeriousAdverseEventNotified.kind(),
             {
                 "adverse_event": name,
                 "notified_on": on.isoformat(),
@@ -96,10 +100,10 @@ class Safety(SubjectBuilder):
         }
         if death.pathogen is not None:
             report["pathogen"] = death.pathogen
-        self.add(died, "AdverseEventReported", report, INVESTIGATOR)
+        self.add(died, Subject.AdverseEventReported.kind(), report, INVESTIGATOR)
         self.add(
             died,
-            "SubjectDied",
+            Subject.SubjectDied.kind(),
             {"died_on": died.isoformat(), "cause": death.cause, "adverse_event": name},
             INVESTIGATOR,
         )
@@ -119,7 +123,7 @@ class Safety(SubjectBuilder):
                 assessed = self.day(self.plan.last_day)
             self.add(
                 assessed,
-                "ResponseAssessed",
+                Subject.ResponseAssessed.kind(),
                 {"month": month, "response": response, "assessed_on": assessed.isoformat()},
                 INVESTIGATOR,
             )

@@ -7,6 +7,7 @@ from typing import Any
 
 from api.demonstration.builder import SubjectBuilder, quantity, tenths, wobble
 from api.demonstration.plans import PLANS
+from domain.subject import Subject
 
 RATG_DOSE = "3.5"
 CYCLOSPORINE_START_TENTHS = 50  # 5 mg/kg/day
@@ -26,7 +27,7 @@ class Treatment(SubjectBuilder):
         for n in range(5):
             self.add(
                 self.day(n),
-                "RatgDoseGiven",
+                Subject.RatgDoseGiven.kind(),
                 {
                     "day": n + 1,
                     "dose": quantity(RATG_DOSE, "mg/kg"),
@@ -37,7 +38,11 @@ class Treatment(SubjectBuilder):
         for number, dose in enumerate(plan.doses, start=1):
             if number > 1:
                 on_day += plan.infusion_gaps[number - 2]
-            self.add(self.day(on_day), "MscInfusionGiven", self.infusion(number, dose, on_day))
+            self.add(
+                self.day(on_day),
+                Subject.MscInfusionGiven.kind(),
+                self.infusion(number, dose, on_day),
+            )
 
     def infusion(self, number: int, dose: str, on_day: int) -> dict[str, Any]:
         w = wobble(self.index, number)
@@ -75,7 +80,7 @@ class Treatment(SubjectBuilder):
         plan = self.plan
         self.add(
             self.day(0),
-            "CyclosporineStarted",
+            Subject.CyclosporineStarted.kind(),
             {
                 "dose": quantity(tenths(CYCLOSPORINE_START_TENTHS), "mg/kg/day"),
                 "started_on": self.day(0).isoformat(),
@@ -99,7 +104,7 @@ class Treatment(SubjectBuilder):
             )
             self.add(
                 self.day(on_day),
-                "CyclosporineTroughMeasured",
+                Subject.CyclosporineTroughMeasured.kind(),
                 {
                     "level": quantity(str(level), "ng/mL"),
                     "collected_on": self.day(on_day).isoformat(),
@@ -110,7 +115,7 @@ class Treatment(SubjectBuilder):
                 dose += 10 if low else -10
                 self.add(
                     self.day(on_day + 1),
-                    "CyclosporineDoseAdjusted",
+                    Subject.CyclosporineDoseAdjusted.kind(),
                     {
                         "dose": quantity(tenths(dose), "mg/kg/day"),
                         "effective_on": self.day(on_day + 1).isoformat(),
@@ -122,6 +127,6 @@ class Treatment(SubjectBuilder):
                 )
         self.add(
             self.day(stop_day),
-            "CyclosporineStopped",
+            Subject.CyclosporineStopped.kind(),
             {"stopped_on": self.day(stop_day).isoformat(), "reason": stop_reason},
         )

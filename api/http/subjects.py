@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 
 from api.http.auth import login_required
 from api.http.store import get_store
-from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN, is_code
+from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN, names_a_subject
 from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema
 from domain.attribution import signer_of
 from domain.permissions import readable_subject as readable_subject_of
@@ -38,7 +38,7 @@ def readable_subject(
         subject_stream(study, subject),
         find,
         site_of,
-        names_a_subject=is_code(study) and is_code(subject),
+        names_a_subject=names_a_subject(study, subject),
     )
 
 

@@ -186,6 +186,15 @@ def is_code(value: str) -> bool:
     return _CODE.fullmatch(value) is not None
 
 
+def names_a_subject(study: str, subject: str) -> bool:
+    """Whether a study and a subject code, as a person typed them, could name a subject at all.
+
+    The API and the console ask it alike: a path or an option with a NUL, a newline or a study
+    named like the store's own streams names no subject, and reads as one not found.
+    """
+    return is_code(study) and is_code(subject)
+
+
 class Text(PlainString):
     """Free text: non-empty, bounded, stored verbatim; one line unless ``multiline``.
 
