@@ -18,41 +18,21 @@ from eventsourcing.persistence import (
 
 from domain.account import Role
 from domain.authorship import Authorship
-from domain.clinical import (
-    ResponseCategory,
-    ReticulocyteMethod,
-    SeriousnessCriterion,
-    TransfusionProduct,
-)
 from domain.quantities import Quantity
-from domain.vocabulary import (
-    AdverseEventCategory,
-    AdverseEventOutcome,
-    ChimerismMethod,
-    DeviationCategory,
-    EndOfStudyReason,
-    Pathogen,
-    Relatedness,
-    Sex,
-    WithdrawalDecidedBy,
-)
+from domain.subject import KINDS
 
 DOMAIN_ENUMS: tuple[type[Enum], ...] = (
-    Sex,
-    Relatedness,
     Role,
-    AdverseEventCategory,
-    AdverseEventOutcome,
-    ChimerismMethod,
-    DeviationCategory,
-    EndOfStudyReason,
-    Pathogen,
-    WithdrawalDecidedBy,
-    ReticulocyteMethod,
-    ResponseCategory,
-    SeriousnessCriterion,
-    TransfusionProduct,
+    *dict.fromkeys(
+        declared.choices
+        for kind in KINDS.values()
+        for declared in kind.items()
+        if declared.choices is not None
+    ),
 )
+"""Every enumeration an event holds: an account's role, and each vocabulary a record kind's
+declaration names (read from the declarations, so a new kind's vocabulary needs no line here).
+Each is stored by its value and its class's name, wherever the class is declared."""
 
 
 class AuthorshipAsDict(Transcoding):
