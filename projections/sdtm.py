@@ -14,7 +14,8 @@ Guide 3.1.3:
   and end of study.
 
 and one more per domain that record kinds map their items to and no rule derives (RS for a
-performance status), read from their declarations alone (:mod:`projections.sdtm_findings`).
+performance status), read from their declarations alone (:mod:`projections.sdtm_findings`)
+and written when it has rows.
 
 They are *shaped like* SDTM, not a validated submission: what sealtrail does not record (a
 MedDRA code, a dose form it cannot know) is left empty rather than guessed, and what SDTM would
@@ -111,7 +112,9 @@ def sdtm_datasets(subjects: Sequence[Subject]) -> dict[str, bytes]:
 
     Returns:
         ``{"DM.csv": ..., "EX.csv": ..., "LB.csv": ..., "AE.csv": ..., "DS.csv": ...}`` and
-        one file per declared dataset; the same subjects always give the same bytes.
+        a file per declared dataset that has rows (a domain nothing was recorded for is not
+        submitted, as the FDA's Study Data Technical Conformance Guide asks); the same
+        subjects always give the same bytes.
     """
     ordered = sorted(subjects, key=usubjid)
     builders: tuple[tuple[Dataset, Callable[[Subject], list[Row]]], ...] = (
@@ -120,12 +123,16 @@ def sdtm_datasets(subjects: Sequence[Subject]) -> dict[str, bytes]:
         (LB, laboratory_results),
         (AE, adverse_events),
         (DS, disposition),
-        *((dataset, _findings_of(dataset)) for dataset in DECLARED_DATASETS),
     )
-    return {
+    files = {
         dataset.file_name: _csv(dataset.columns, [row for s in ordered for row in build(s)])
         for dataset, build in builders
     }
+    for dataset in DECLARED_DATASETS:
+        rows = [row for subject in ordered for row in findings(subject, dataset.domain)]
+        if rows:
+            files[dataset.file_name] = _csv(dataset.columns, rows)
+    return files
 
 
 def data_dictionary() -> bytes:
@@ -498,10 +505,6 @@ def disposition(subject: Subject) -> list[Row]:
 
 
 # -- datasets read from declarations ---------------------------------------------------------------
-
-
-def _findings_of(dataset: Dataset) -> Callable[[Subject], list[Row]]:
-    return lambda subject: findings(subject, dataset.domain)
 
 
 def findings(subject: Subject, domain: str) -> list[Row]:
