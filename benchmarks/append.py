@@ -5,7 +5,7 @@ created here and dropped at the end), in the same run:
 
 - **signed**: a fresh sealtrail store (server key, ``open_store``, ``initialise``, one site
   coordinator with a registered Ed25519 key). Every event is signed on the client side and parsed
-  into a ``Submission`` *before* the clock starts; the timed part is ``SealTrail.record(...)``
+  into a ``Submission`` *before* the clock starts; the timed part is ``Records.record(...)``
   alone, one call per event: it loads the actor and the subject, applies the command, and the
   sealed event store attributes the event (Ed25519 verification against the registered key),
   checks the chain link and saves; then the server signs a receipt.
@@ -64,7 +64,7 @@ from domain.quantities import Quantity
 from domain.signed import stream_id
 from domain.vocabulary import Sex
 from domain.wire import instant_to_wire
-from infrastructure.application import Submission
+from infrastructure.application.commands import Submission
 from infrastructure.bootstrap import Store
 from signatures.authorship import sign_body
 from signatures.canonical import canonicalize
@@ -134,7 +134,7 @@ def run_signed(
     profile: cProfile.Profile | None,
     lookups: dict[str, float] | None = None,
 ) -> float:
-    """Seconds taken by ``SealTrail.record`` for every event of the workload.
+    """Seconds taken by ``Records.record`` for every event of the workload.
 
     With ``lookups``, also time (after the clock stopped) the loads every ``record`` does on
     the store it just filled, in microseconds per call.
@@ -147,7 +147,7 @@ def run_signed(
             profile.enable()
         started = time.perf_counter()
         for submission in workload.submissions:
-            app.record(submission, actor_id=USER_ID)
+            store.records.record(submission, actor_id=USER_ID)
         elapsed = time.perf_counter() - started
         if profile is not None:
             profile.disable()
@@ -405,7 +405,7 @@ def report(results: list[Result], repeats: int) -> None:
 
         print()
         print(f"Where the time goes, {r.backend} (microseconds per event, medians):")
-        print(f"  {'signed append (SealTrail.record)':<40} {signed_us:>8.0f}")
+        print(f"  {'signed append (Records.record)':<40} {signed_us:>8.0f}")
         print(f"  {'bare append (Application.save)':<40} {bare_us:>8.0f}")
         print(f"  {'difference':<40} {signed_us - bare_us:>8.0f}")
         print(" cryptography and canonical JSON, timed alone on the same bytes:")

@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_verify.fill(bench, args.events, args.batch, os.cpu_count() or 1)
         store = open_store(bench.settings)
         try:
-            open_sponsor_account(store.app, store.settings)
+            open_sponsor_account(store.administration, store.settings)
             started = time.perf_counter()
             packet = build_packet(store, documents=False)
             build_seconds = time.perf_counter() - started

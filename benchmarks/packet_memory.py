@@ -92,7 +92,7 @@ def demonstration_packet(home: Path) -> bytes:
         )
     store = open_store(Settings.from_environ(env))
     try:
-        open_sponsor_account(store.app, store.settings)
+        open_sponsor_account(store.administration, store.settings)
         return build_packet(store, documents=False)
     finally:
         store.close()
@@ -105,7 +105,7 @@ def large_log_packet(home: Path, events: int) -> bytes:
     bench_verify.fill(bench, events, 100, os.cpu_count() or 1)
     store = open_store(bench.settings)
     try:
-        open_sponsor_account(store.app, store.settings)
+        open_sponsor_account(store.administration, store.settings)
         return build_packet(store, documents=False)
     finally:
         store.close()

@@ -2,7 +2,7 @@
 
 For each backend (SQLite in a temporary directory, PostgreSQL in a database of its own created
 here and dropped at the end), one subject of NCT01297972 is given ``--events`` signed events
-through ``SealTrail.record_batch`` (the signed write path, 100 per batch): screening, consent,
+through ``Records.record_batch`` (the signed write path, 100 per batch): screening, consent,
 eligibility, enrolment, the rATG course, cyclosporine, then blood counts, cyclosporine troughs,
 transfusions and protocol deviations in turn, with every 25th event a correction of the latest
 blood count's haemoglobin. Then, timed:
@@ -53,7 +53,7 @@ from benchmarks import stores  # noqa: E402
 from benchmarks.stores import COORDINATOR, PRINTED_NAME  # noqa: E402
 from domain.signed import stream_id  # noqa: E402
 from domain.wire import instant_to_wire  # noqa: E402
-from infrastructure.application import Submission  # noqa: E402
+from infrastructure.application.commands import Submission  # noqa: E402
 from infrastructure.bootstrap import Store  # noqa: E402
 from infrastructure.views.replay import SubjectReplayer  # noqa: E402
 from projections.subject_summary import summarise  # noqa: E402
@@ -188,7 +188,7 @@ def filled_store(backend: stores.Backend, events: int) -> Store:
     stores.open_coordinator(store, public_key_to_text(private_key.public_key()))
     submissions = signed_submissions(events, private_key)
     for start in range(0, len(submissions), 100):
-        store.app.record_batch(submissions[start : start + 100], actor_id=USER_ID)
+        store.records.record_batch(submissions[start : start + 100], actor_id=USER_ID)
     return store
 
 

@@ -22,7 +22,7 @@ import psycopg
 from sqlalchemy.engine import URL
 
 from domain.account import Role
-from infrastructure.application import Training
+from infrastructure.application.commands import OpenAccount, Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.identity.server_key import create_server_key
 from infrastructure.settings import Settings
@@ -104,7 +104,7 @@ def open_new_store(settings: Settings) -> Store:
     """A new store: its server key made, opened and initialised."""
     create_server_key(settings)
     store = open_store(settings)
-    store.app.initialise()
+    store.administration.initialise()
     return store
 
 
@@ -112,15 +112,17 @@ def open_coordinator(
     store: Store, public_key: str, *, user_id: str = COORDINATOR, site: str = "RP"
 ) -> None:
     """Open the site coordinator who signs the benchmark's events and register their key."""
-    store.app.open_account(
-        user_id=user_id,
-        printed_name=PRINTED_NAME,
-        role=Role.SITE_COORDINATOR,
-        sites=(site,),
-        # A role is in force only once training for it is attested (21 CFR 11.10(i)).
-        training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
+    store.administration.open_account(
+        OpenAccount(
+            user_id=user_id,
+            printed_name=PRINTED_NAME,
+            role=Role.SITE_COORDINATOR,
+            sites=(site,),
+            # A role is in force only once training for it is attested (21 CFR 11.10(i)).
+            training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
+        )
     )
-    store.app.register_key(user_id=user_id, public_key=public_key)
+    store.administration.register_key(user_id=user_id, public_key=public_key)
 
 
 def machine() -> str:

@@ -7,7 +7,7 @@
     Ed25519 verifications with the fastest verifier here (PyNaCl, i.e. libsodium) on
     ``os.cpu_count()`` processes verifying pre-made (message, signature, key) triples, measured
     in the same run: half of them just before the verifier, half just after. Goal: >= 0.7.
-(b) **Append**: the cost of ``SealTrail.record`` of one signed event (median over ``--appends``
+(b) **Append**: the cost of ``Records.record`` of one signed event (median over ``--appends``
     appends in each of ``--rounds`` rounds, alternating between the stores, each round on a new
     subject after 20 untimed appends) with 10,000 and with ``--events`` events already in the
     log. Goal: ratio <= 1.2.
@@ -18,7 +18,7 @@ a key registered on a real coordinator account), make the events with the domain
 methods inside ``domain.authorship.authored``) and save ``--batch`` events of one subject per
 ``Application.save``. Every batch goes through the sealed event store (attribution, signature
 and chain checks on every event) and the Merkle recorder, and a checkpoint is sealed when due
-after each save, as ``SealTrail.record`` does. Skipped are only the per-event ``record`` round
+after each save, as ``Records.record`` does. Skipped are only the per-event ``record`` round
 trip (loads, one commit per event, receipt) and the sealed store's account lookup per event:
 no account changes during the build, so each builder loads the coordinator's account once.
 
@@ -68,7 +68,7 @@ from domain.signed import stream_id
 from domain.subject import RECORDERS, Subject, subject_stream
 from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Relatedness, Sex
 from domain.wire import instant_to_wire, to_wire
-from infrastructure.application import Submission
+from infrastructure.application.commands import Submission
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.settings import Settings
 from infrastructure.store.event_store import SealedEventStore
@@ -534,18 +534,18 @@ def append_submissions(private_key: Ed25519PrivateKey, code: str, count: int) ->
 
 
 def time_appends(bench: BenchStore, appends: int, warmup: int) -> list[float]:
-    """Seconds of each ``SealTrail.record`` of one signed event, on a freshly opened store."""
+    """Seconds of each ``Records.record`` of one signed event, on a freshly opened store."""
     code = f"{SITE}-A{uuid.uuid4().hex[:10]}"
     submissions = append_submissions(bench.private_key, code, warmup + appends)
     store = open_store(bench.settings)
     try:
-        app = store.app
+        records = store.records
         for submission in submissions[: 2 + warmup]:
-            app.record(submission, actor_id=USER_ID)
+            records.record(submission, actor_id=USER_ID)
         times = []
         for submission in submissions[2 + warmup :]:
             started = time.perf_counter()
-            app.record(submission, actor_id=USER_ID)
+            records.record(submission, actor_id=USER_ID)
             times.append(time.perf_counter() - started)
         return times
     finally:
@@ -722,7 +722,7 @@ def print_report(args: argparse.Namespace, big: BenchStore, f: Figures, total: f
         print(f"    {PHASES.get(name, name):<60} {seconds:>8.1f}")
     print()
     print(
-        f"(b) Append: SealTrail.record of one signed event, {args.rounds} rounds of "
+        f"(b) Append: Records.record of one signed event, {args.rounds} rounds of "
         f"{args.appends} (after 20 untimed), alternating stores"
     )
     print(f"  {'events in the log':<22} {'median us':>10} {'p10 us':>10} {'p90 us':>10}")

@@ -1,11 +1,16 @@
-"""The one place that builds sealtrail from its settings (cosmicpython's bootstrap)."""
+"""The one place that builds sealtrail from its settings (cosmicpython's bootstrap).
+
+:func:`open_store` opens the database and the application beside its views and credentials;
+:func:`bootstrap` builds the services over them, each given what it needs.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
@@ -13,8 +18,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
 
 from domain.account import server_anchor
-from infrastructure.access import AccessControl, AccessPolicy
-from infrastructure.application import SealTrail
+from infrastructure.application.access import AccessControl
+from infrastructure.application.account_changes import AccountChanges
+from infrastructure.application.administration import Administration
+from infrastructure.application.policy import AccessPolicy
+from infrastructure.application.reads import Reads
+from infrastructure.application.receipts import Receipts
+from infrastructure.application.records import Records
+from infrastructure.application.sealtrail import SealTrail
 from infrastructure.errors import StoreUnavailable
 from infrastructure.identity.credentials import CredentialStore
 from infrastructure.identity.server_key import (
@@ -41,17 +52,62 @@ UNAVAILABLE = (
 )
 
 
+@dataclass(frozen=True)
+class Services:
+    """What the ways in ask of a store: its records, administration, reads and access."""
+
+    records: Records
+    administration: Administration
+    reads: Reads
+    access: AccessControl
+
+
+def bootstrap(
+    app: SealTrail,
+    credentials: CredentialStore,
+    policy: AccessPolicy | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Services:
+    """The services over one application and its credentials, on one clock and policy."""
+    clock = clock or (lambda: datetime.now(UTC))
+    receipts = Receipts(app)
+    administration = Administration(AccountChanges(app), receipts, credentials, clock)
+    access = AccessControl(administration, credentials, policy, clock)
+    return Services(Records(app, receipts, access), administration, Reads(app), access)
+
+
 @dataclass
 class Store:
-    """The application and what stands beside it, built from one set of settings."""
+    """The application, what stands beside it and its services, built from one set of
+    settings."""
 
     settings: Settings
     app: SealTrail
     engine: Engine
     views: SubjectSummaryView
     credentials: CredentialStore
-    access: AccessControl
+    services: Services
     _closed: bool = field(default=False, init=False)
+
+    @property
+    def records(self) -> Records:
+        """Writes of subjects' records."""
+        return self.services.records
+
+    @property
+    def administration(self) -> Administration:
+        """Accounts and their changes."""
+        return self.services.administration
+
+    @property
+    def reads(self) -> Reads:
+        """Histories and account lists."""
+        return self.services.reads
+
+    @property
+    def access(self) -> AccessControl:
+        """Authentication and sessions."""
+        return self.services.access
 
     def verifier(self, workers: int | None = None, range_size: int = RANGE) -> LogVerifier:
         """A verifier over this store's log, anchored on the server's public key."""
@@ -115,15 +171,15 @@ def open_store(settings: Settings | None = None) -> Store:
                 seal=ViewSeal(view_seal_key(settings)),
             )
             credentials = CredentialStore(engine, settings.password_hashing)
-            access = AccessControl(app, credentials, policy)
+            services = bootstrap(app, credentials, policy)
             # An older store kept its attempts in a table: they become events of the log.
-            access.log.carry_over(engine)
+            services.access.log.carry_over(engine)
         except UNAVAILABLE as error:
             app.close()
             raise StoreUnavailable(
                 f"cannot open the store at {_safe(settings)}: {_reason(error)}"
             ) from None
-        return Store(settings, app, engine, views, credentials, access)
+        return Store(settings, app, engine, views, credentials, services)
 
 
 @contextmanager

@@ -71,9 +71,9 @@ class Settings:
             database_url=url,
             home=home,
             log_origin=origin,
-            checkpoint_every=_positive(environ, "SEALTRAIL_CHECKPOINT_EVERY", 1000),
-            checkpoint_seconds=_positive(environ, "SEALTRAIL_CHECKPOINT_SECONDS", 3600),
-            signing_window_seconds=_positive(environ, "SEALTRAIL_SIGNING_WINDOW_SECONDS", 3600),
+            checkpoint_every=whole_number(environ, "SEALTRAIL_CHECKPOINT_EVERY", 1000),
+            checkpoint_seconds=whole_number(environ, "SEALTRAIL_CHECKPOINT_SECONDS", 3600),
+            signing_window_seconds=whole_number(environ, "SEALTRAIL_SIGNING_WINDOW_SECONDS", 3600),
         )
 
     @property
@@ -139,7 +139,12 @@ PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
 
 
-def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+def whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+    """A setting that is a whole number of at least 1 (``default`` when unset or empty).
+
+    Raises:
+        ConfigurationError: anything else.
+    """
     raw = environ.get(name)
     if not raw:
         return default

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.wire import instant_to_wire
-from infrastructure.application import Training
+from infrastructure.application.commands import OpenAccount, Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.identity.server_key import create_server_key
 from infrastructure.settings import Settings
@@ -144,7 +144,7 @@ def new_store(settings: Settings) -> Store:
     """Create the server key, open and initialise the store."""
     create_server_key(settings)
     store = open_store(settings)
-    store.app.initialise()
+    store.administration.initialise()
     return store
 
 
@@ -358,7 +358,7 @@ class Person:
     ) -> dict[str, Any]:
         """Submit through the application, as the API does; returns the receipt."""
         body = self.body(subject, kind, data, version=next_version(store, subject))
-        receipt: dict[str, Any] = store.app.record(
+        receipt: dict[str, Any] = store.records.record(
             submission_from(body, self.sign(body), **kwargs), actor_id=self.user_id
         )
         return receipt
@@ -384,15 +384,19 @@ def open_person(
     """An account in force (role, training, sites, key, password), opened at the console."""
     private_key = generate_private_key()
     password = f"pw-{uuid.uuid4().hex}"
-    store.app.open_account(
-        user_id=user_id,
-        printed_name=printed_name,
-        role=role,
-        sites=sites,
-        # A role is in force only once training for it is attested (21 CFR 11.10(i)).
-        training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
+    store.administration.open_account(
+        OpenAccount(
+            user_id=user_id,
+            printed_name=printed_name,
+            role=role,
+            sites=sites,
+            # A role is in force only once training for it is attested (21 CFR 11.10(i)).
+            training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
+        )
     )
-    store.app.register_key(user_id=user_id, public_key=public_key_to_text(private_key.public_key()))
+    store.administration.register_key(
+        user_id=user_id, public_key=public_key_to_text(private_key.public_key())
+    )
     store.credentials.set_password(user_id, password)
     return Person(user_id, printed_name, private_key, password, store)
 

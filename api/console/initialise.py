@@ -16,7 +16,7 @@ from api.console.command import one_line_errors
 from api.console.exits import USAGE, fail
 from api.console.keys import write_key_pair
 from domain.account import SPONSOR_ACCOUNT, Role
-from infrastructure.application import SealTrail, Training
+from infrastructure.application.commands import OpenAccount, Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.identity.server_key import (
     check_no_key_to_overwrite,
@@ -60,7 +60,7 @@ def init(admin_public_key: Path | None) -> None:
     store = open_store(settings)
     try:
         app = store.app
-        if app.is_initialised():
+        if store.administration.is_initialised():
             registered = app.account("system").keys
             if app.server_key.key_id not in registered:
                 fail(
@@ -70,14 +70,14 @@ def init(admin_public_key: Path | None) -> None:
                 )
         if app.find_account(FIRST_ADMINISTRATOR) is not None:
             click.echo(f"sealtrail: the store at {_where(settings)} is already initialised")
-            _open_sponsor_account(app, settings)
+            _open_sponsor_account(store, settings)
             return
-        app.initialise()
+        store.administration.initialise()
         password, key_file = open_first_administrator(store, admin_public_key)
         click.echo(f"initialised the store at {_where(settings)}")
         click.echo(f"server key: {app.server_key.key_id} (public key in {settings.keys_dir})")
         click.echo(f"administrator's signing key: {key_file}")
-        _open_sponsor_account(app, settings)
+        _open_sponsor_account(store, settings)
         # Last, and set apart: the one thing a person must copy from this output.
         click.echo(one_time_password_block(password))
     finally:
@@ -99,8 +99,8 @@ def one_time_password_block(password: str) -> str:
     )
 
 
-def _open_sponsor_account(app: SealTrail, settings: Settings) -> None:
-    made = open_sponsor_account(app, settings)
+def _open_sponsor_account(store: Store, settings: Settings) -> None:
+    made = open_sponsor_account(store.administration, settings)
     if made is not None:
         click.echo(f"sponsor's packet-signing key: {made} (account {SPONSOR_ACCOUNT})")
 
@@ -131,14 +131,18 @@ def open_first_administrator(store: Store, public_key_file: Path | None) -> tupl
     else:
         key_file = public_key_file
         public_key_text = public_key_file.read_text(encoding="ascii")
-    password = store.access.open_account(
-        user_id=FIRST_ADMINISTRATOR,
-        printed_name=FIRST_ADMINISTRATOR_NAME,
-        role=Role.ADMINISTRATOR,
-        training=initial_training(),
-        public_key=public_key_text,
+    password = store.administration.open_account(
+        OpenAccount(
+            user_id=FIRST_ADMINISTRATOR,
+            printed_name=FIRST_ADMINISTRATOR_NAME,
+            role=Role.ADMINISTRATOR,
+            training=initial_training(),
+            public_key=public_key_text,
+            one_time_password=True,
+        ),
         by=None,
     )
+    assert password is not None  # the command issues one
     return password, key_file
 
 

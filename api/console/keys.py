@@ -75,7 +75,7 @@ def key_register(
 ) -> None:
     """Register a person's public key (PEM or base64)."""
     moment = instant(valid_from)
-    registered = store.app.register_key(
+    registered = store.administration.register_key(
         user_id=user_id,
         public_key=public_key_file.read_text(encoding="ascii"),
         valid_from=moment,
@@ -109,7 +109,7 @@ def key_rotate(
 ) -> None:
     """Replace a key from a stated instant; events signed before it stay verifiable."""
     moment = instant(at)
-    new_key_id = store.app.rotate_key(
+    new_key_id = store.administration.rotate_key(
         user_id=user_id,
         old_key_id=old_key_id,
         public_key=public_key_file.read_text(encoding="ascii"),
@@ -138,7 +138,7 @@ def key_revoke(
 ) -> None:
     """Revoke a key from a stated instant; later writes with it are refused."""
     moment = instant(at)
-    store.app.revoke_key(
+    store.administration.revoke_key(
         user_id=user_id,
         key_id=revoked_key_id,
         revoked_at=moment,

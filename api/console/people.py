@@ -24,7 +24,7 @@ import click
 
 from api.console.exits import UsageError
 from domain.account import Account
-from infrastructure.application import Signatory
+from infrastructure.application.commands import Signatory
 from infrastructure.bootstrap import Store
 from signatures.keys import KeyFormatError, private_key_from_pem
 

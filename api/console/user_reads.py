@@ -36,7 +36,7 @@ def account_line(account: Account) -> str:
 def user_list(store: Store, as_json: bool, acting_as: str) -> None:
     """Every account, its role, sites and whether it is locked."""
     reader(store, acting_as)
-    accounts = store.app.accounts()
+    accounts = store.reads.accounts()
     if as_json:
         click.echo(
             json.dumps(
@@ -70,7 +70,7 @@ def user_show(store: Store, user_id: str, as_json: bool, acting_as: str) -> None
             "data": record.event.signed_data(),
             "signed_by": signer_of(record.event.authorship.body()).user_id,
         }
-        for record in store.app.account_history(user_id)
+        for record in store.reads.account_history(user_id)
     ]
     if as_json:
         expires = store.access.password_expires_at(account.user_id)

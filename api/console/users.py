@@ -14,6 +14,7 @@ from api.console.command import one_line_errors, store_command
 from api.console.people import password_from_environment, signatory
 from api.console.user_reads import user_attempts, user_list, user_show
 from domain.account import Role
+from infrastructure.application.commands import OpenAccount
 from infrastructure.bootstrap import Store
 
 
@@ -40,11 +41,14 @@ def user_add(
     signing_key: Path,
 ) -> None:
     """Create an account; prints its one-time password (changed at first use)."""
-    password = store.access.open_account(
-        user_id=user_id,
-        printed_name=printed_name,
-        role=Role(role) if role else None,
-        sites=sites,
+    password = store.administration.open_account(
+        OpenAccount(
+            user_id=user_id,
+            printed_name=printed_name,
+            role=Role(role) if role else None,
+            sites=sites,
+            one_time_password=True,
+        ),
         by=signatory(store, acting_as, signing_key),
     )
     click.echo(f"created {user_id} ({role or 'no role'}); one-time password: {password}")
@@ -58,7 +62,7 @@ def user_add(
 @store_command
 def user_grant(store: Store, user_id: str, role: str, acting_as: str, signing_key: Path) -> None:
     """Grant a role (in force once training for it is attested)."""
-    store.app.grant_role(
+    store.administration.grant_role(
         user_id=user_id, role=Role(role), by=signatory(store, acting_as, signing_key)
     )
     click.echo(f"granted {role} to {user_id}")
@@ -75,7 +79,7 @@ def user_revoke_role(
     store: Store, user_id: str, role: str, reason: str, acting_as: str, signing_key: Path
 ) -> None:
     """Take a role away."""
-    store.app.revoke_role(
+    store.administration.revoke_role(
         user_id=user_id,
         role=Role(role),
         reason=reason,
@@ -94,7 +98,9 @@ def user_assign_site(
     store: Store, user_id: str, site: str, acting_as: str, signing_key: Path
 ) -> None:
     """Let a person act for a site."""
-    store.app.assign_site(user_id=user_id, site=site, by=signatory(store, acting_as, signing_key))
+    store.administration.assign_site(
+        user_id=user_id, site=site, by=signatory(store, acting_as, signing_key)
+    )
     click.echo(f"{user_id} acts for {site}")
 
 
@@ -109,7 +115,7 @@ def user_unassign_site(
     store: Store, user_id: str, site: str, reason: str, acting_as: str, signing_key: Path
 ) -> None:
     """Stop a person acting for a site."""
-    store.app.unassign_site(
+    store.administration.unassign_site(
         user_id=user_id, site=site, reason=reason, by=signatory(store, acting_as, signing_key)
     )
     click.echo(f"{user_id} no longer acts for {site}")
@@ -134,7 +140,7 @@ def user_train(
 ) -> None:
     """Attest that a person completed training for a role (21 CFR 11.10(i))."""
     completed = calendar_date(completed_on)
-    store.app.attest_training(
+    store.administration.attest_training(
         user_id=user_id,
         role=Role(role),
         course=course,
@@ -152,7 +158,7 @@ def user_train(
 @store_command
 def user_lock(store: Store, user_id: str, reason: str, acting_as: str, signing_key: Path) -> None:
     """Lock an account: it authenticates nowhere until unlocked."""
-    store.app.lock_account(
+    store.administration.lock_account(
         user_id=user_id, reason=reason, by=signatory(store, acting_as, signing_key)
     )
     click.echo(f"locked {user_id}")
@@ -166,7 +172,7 @@ def user_lock(store: Store, user_id: str, reason: str, acting_as: str, signing_k
 @store_command
 def user_unlock(store: Store, user_id: str, reason: str, acting_as: str, signing_key: Path) -> None:
     """Unlock an account (earlier failed attempts no longer count)."""
-    store.app.unlock_account(
+    store.administration.unlock_account(
         user_id=user_id, reason=reason, by=signatory(store, acting_as, signing_key)
     )
     click.echo(f"unlocked {user_id}")
@@ -179,7 +185,9 @@ def user_unlock(store: Store, user_id: str, reason: str, acting_as: str, signing
 @store_command
 def user_reset_password(store: Store, user_id: str, acting_as: str, signing_key: Path) -> None:
     """Issue a one-time password (the person chooses their own at first use)."""
-    password = store.access.reset_password(user_id, by=signatory(store, acting_as, signing_key))
+    password = store.administration.reset_password(
+        user_id, by=signatory(store, acting_as, signing_key)
+    )
     click.echo(f"one-time password for {user_id}: {password}")
 
 

@@ -3,7 +3,7 @@
 The records are :mod:`api.demonstration.records`'s. Each is signed by a synthetic member of the
 site's staff with their own Ed25519 key, the site coordinator for data entry and the
 investigator for eligibility, serious adverse events, responses and deaths, and goes through
-:func:`api.schemas.submissions.submission_from` and ``SealTrail.record_batch``, exactly as a
+:func:`api.schemas.submissions.submission_from` and ``Records.record_batch``, exactly as a
 site's batch (``POST /v1/events/batch``) does: the same schema, the same protocol rules, the same
 permission check, every event signed on its own.
 
@@ -26,7 +26,7 @@ from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.subject import subject_stream
 from domain.wire import instant_to_wire
-from infrastructure.application import Submission, Training
+from infrastructure.application.commands import OpenAccount, Submission, Training
 from infrastructure.bootstrap import Store
 from signatures.authorship import sign_body
 from signatures.keys import (
@@ -100,7 +100,7 @@ def load(store: Store, *, progress: Progress | None = None) -> int:
             _submission(batch.code, record, staff, keys[batch.signer], batch.version + index)
             for index, record in enumerate(batch.records)
         ]
-        store.app.record_batch(submissions, actor_id=staff.user_id)
+        store.records.record_batch(submissions, actor_id=staff.user_id)
         added += len(submissions)
         if progress is not None:
             progress.advance(len(submissions))
@@ -186,23 +186,25 @@ def _staff_key(store: Store, staff: Staff) -> Ed25519PrivateKey:
     if account is None:
         # Opened by the server, the one signatory of the demonstration's administration. No
         # password: nobody signs in as a synthetic person; only this loader signs as one.
-        store.app.open_account(
-            user_id=staff.user_id,
-            printed_name=staff.printed_name,
-            role=staff.role,
-            sites=(SITE,),
-            training=TRAINING,
-            public_key=public_key,
+        store.administration.open_account(
+            OpenAccount(
+                user_id=staff.user_id,
+                printed_name=staff.printed_name,
+                role=staff.role,
+                sites=(SITE,),
+                training=TRAINING,
+                public_key=public_key,
+            )
         )
         return private_key
     if account.role is staff.role and account.effective_role is None:
         # Opened before roles needed a training attestation.
-        store.app.attest_training(
+        store.administration.attest_training(
             user_id=staff.user_id,
             role=staff.role,
             course=TRAINING.course,
             completed_on=TRAINING.completed_on,
         )
     if key_id(private_key.public_key()) not in account.keys:
-        store.app.register_key(user_id=staff.user_id, public_key=public_key)
+        store.administration.register_key(user_id=staff.user_id, public_key=public_key)
     return private_key

@@ -33,7 +33,7 @@ from domain.authentication import Attempt
 from domain.authorship import Authorship
 from domain.permissions import check_may_read_accounts
 from domain.wire import instant_to_wire
-from infrastructure.application import AccountAction
+from infrastructure.application.commands import AccountAction
 from signatures.canonical import canonicalize
 from signatures.keys import public_key_to_text
 
@@ -79,7 +79,7 @@ class Accounts(MethodView):
     def get(self) -> list[dict[str, Any]]:
         """Every account as it stands, locked ones included (administrators and auditors)."""
         check_may_read_accounts(g.account)
-        return [account_view(account) for account in get_store().app.accounts()]
+        return [account_view(account) for account in get_store().reads.accounts()]
 
     @login_required
     @blp.arguments(AdministrationSchema)
@@ -107,8 +107,8 @@ class Accounts(MethodView):
             for item in raw
         ]
         store = get_store()
-        records, password = store.access.administer(actions, actor_id=g.account.user_id)
-        answer: dict[str, Any] = {"receipts": [store.app.account_receipt(r) for r in records]}
+        receipts, password = store.administration.administer(actions, actor_id=g.account.user_id)
+        answer: dict[str, Any] = {"receipts": receipts}
         if password is not None:
             answer["one_time_password"] = password
         return answer, 201
@@ -153,7 +153,7 @@ class AccountHistory(MethodView):
                 "signature": record.event.authorship.signature,
                 "event_hash": record.event.event_hash,
             }
-            for record in get_store().app.account_history(user_id)
+            for record in get_store().reads.account_history(user_id)
         ]
 
 

@@ -51,7 +51,7 @@ class Events(MethodView):
     def post(self, submission: dict[str, Any]) -> Any:
         """Record a signed event (see docs/signing.md for what is signed)."""
         raw = request.get_json()
-        receipt = get_store().app.record(
+        receipt = get_store().records.record(
             submission_from(
                 raw["event"],
                 submission["signature"],
@@ -99,7 +99,7 @@ class EventBatch(MethodView):
             abort(422, errors={"If-Match": ["a batch takes no If-Match; order says it"]})
         key = idempotency_key()
         raw = request.get_json()
-        receipts = get_store().app.record_batch(
+        receipts = get_store().records.record_batch(
             [
                 submission_from(
                     raw[index]["event"],

@@ -24,13 +24,15 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.permissions import NotPermitted
-from infrastructure.access import PasswordExpired
-from infrastructure.application import (
+from infrastructure.application.access import PasswordExpired
+from infrastructure.errors import (
     AccountExists,
     AccountNotFound,
+    ConfigurationError,
     IdempotencyKeyReused,
+    StoreNotInitialised,
+    StoreUnavailable,
 )
-from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
 from infrastructure.identity.credentials import AuthenticationFailed, PasswordRejected
 from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.settings import Settings

@@ -25,6 +25,7 @@ from api.schemas.records import SignatureRequestSchema
 from api.schemas.resources import SignatureReceiptSchema
 from api.schemas.submissions import submission_from
 from domain.wire import recorded_instant
+from infrastructure.application.commands import SignRecords
 
 blp = Blueprint(
     "signatures",
@@ -61,17 +62,19 @@ class Signatures(MethodView):
         stands (it was corrected since it was read) is 422 too.
         """
         raw = request.get_json()
-        receipt, signing = get_store().access.sign_records(
-            submission_from(
-                raw["event"],
-                request_body["signature"],
-                idempotency_key=idempotency_key(),
-                expected_version=version_precondition(),
-            ),
-            actor_id=g.account.user_id,
-            session_id=g.session_id,
-            password=request_body["password"],
-            user_id=request_body.get("user_id"),
+        receipt, signing = get_store().records.sign(
+            SignRecords(
+                submission_from(
+                    raw["event"],
+                    request_body["signature"],
+                    idempotency_key=idempotency_key(),
+                    expected_version=version_precondition(),
+                ),
+                actor_id=g.account.user_id,
+                session_id=g.session_id,
+                password=request_body["password"],
+                user_id=request_body.get("user_id"),
+            )
         )
         ceremony = {
             "components": list(signing.components),

@@ -121,7 +121,7 @@ class SubjectHistory(MethodView):
         store = get_store()
         current = readable_subject(study, subject, store.app.find_subject, lambda found: found.site)
         entries = []
-        for record in store.app.history(subject_stream(study, subject)):
+        for record in store.reads.history(subject_stream(study, subject)):
             body = record.event.authorship.body()
             signer = signer_of(body)
             entries.append(

@@ -10,7 +10,7 @@ from typing import Any
 
 from api.schemas.records import typed_fields
 from domain.authorship import Authorship
-from infrastructure.application import Submission
+from infrastructure.application.commands import Submission
 from signatures.canonical import canonicalize
 
 

@@ -80,7 +80,7 @@ def audit_trail_rows(
     """Every subject's audit rows, subject by subject, each oldest first."""
     rows: list[AuditRow] = []
     for count, code in enumerate(codes, start=1):
-        history = store.app.history(subject_stream(study, code))
+        history = store.reads.history(subject_stream(study, code))
         events = [
             (record.position, record.event)
             for record in history

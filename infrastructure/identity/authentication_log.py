@@ -35,7 +35,9 @@ from domain.authentication import (
 from domain.authorship import Authorship, authored
 from domain.signed import stream_id
 from domain.wire import instant_to_wire, to_wire
-from infrastructure.application import SYSTEM_PRINTED_NAME, SealTrail
+from infrastructure.application.account_changes import SYSTEM_PRINTED_NAME
+from infrastructure.application.reads import Reads
+from infrastructure.application.sealtrail import SealTrail
 from signatures.authorship import sign_body
 
 RACE_RETRIES = 50
@@ -124,7 +126,7 @@ class AuthenticationLogBook:
         if user_id is not None:
             streams = [self._newest(user_id), self._newest(NO_ACCOUNT, named=user_id)]
         else:
-            keys = [account.user_id for account in self.app.accounts()] + [NO_ACCOUNT]
+            keys = [account.user_id for account in Reads(self.app).accounts()] + [NO_ACCOUNT]
             streams = [self._newest(key) for key in keys]
         # Merged by when each event was recorded: the signed ``occurred_at`` has whole seconds
         # only, and attempts of two streams in one second must still come out in order.

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.account import SPONSOR_ACCOUNT
 from domain.protocol import PROTOCOLS
+from infrastructure.application.commands import OpenAccount
 from infrastructure.identity.key_files import read_key, write_private_once
 from infrastructure.settings import Settings
 from signatures.keys import (
@@ -30,7 +31,7 @@ from signatures.keys import (
 )
 
 if TYPE_CHECKING:
-    from infrastructure.application import SealTrail
+    from infrastructure.application.administration import Administration
 
 PRIVATE_KEY_FILE = "sponsor-packets-ed25519.pem"
 
@@ -74,17 +75,19 @@ def load_sponsor_key(settings: Settings) -> Ed25519PrivateKey:
     )
 
 
-def open_sponsor_account(app: SealTrail, settings: Settings) -> str | None:
+def open_sponsor_account(administration: Administration, settings: Settings) -> str | None:
     """Make the sponsor's key and open its account, if not yet done; returns the key id made.
 
     The server signs the opening, as it does the store's other console administration.
     """
-    if app.find_account(SPONSOR_ACCOUNT) is not None:
+    if administration.app.find_account(SPONSOR_ACCOUNT) is not None:
         return None
     private_key = create_sponsor_key(settings)
-    app.open_account(
-        user_id=SPONSOR_ACCOUNT,
-        printed_name=sponsor_printed_name(),
-        public_key=public_key_to_text(private_key.public_key()),
+    administration.open_account(
+        OpenAccount(
+            user_id=SPONSOR_ACCOUNT,
+            printed_name=sponsor_printed_name(),
+            public_key=public_key_to_text(private_key.public_key()),
+        )
     )
     return key_id(private_key.public_key())

@@ -56,7 +56,7 @@ from domain.quantities import Quantity
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import KIND_INDEX, Entry, RecordSignature, Subject
 from domain.wire import recorded_instant
-from infrastructure.application import SealTrail
+from infrastructure.application.sealtrail import SealTrail
 from infrastructure.bootstrap import Store
 from infrastructure.store.event_store import SealedEventStore
 from infrastructure.store.positions import log_position, stored_events_at, version_at_position

@@ -18,9 +18,10 @@ import pytest
 from werkzeug.test import TestResponse
 
 from domain.account import Role
-from infrastructure.access import AccessControl, AccessPolicy
-from infrastructure.application import Signatory, Training, account_body
-from infrastructure.bootstrap import Store
+from infrastructure.application.account_changes import account_body
+from infrastructure.application.commands import OpenAccount, Signatory, Training
+from infrastructure.application.policy import AccessPolicy
+from infrastructure.bootstrap import Store, bootstrap
 from signatures.authorship import sign_body
 from signatures.keys import generate_private_key, key_id, public_key_to_text
 from tests.conftest import Person
@@ -54,8 +55,8 @@ POLICY = AccessPolicy(
 
 
 def with_access(store: Store, clock: Clock, policy: AccessPolicy = POLICY) -> Store:
-    """The store with its access control on the test's clock and policy."""
-    store.access = AccessControl(store.app, store.credentials, policy, clock)
+    """The store with its services on the test's clock and policy."""
+    store.services = bootstrap(store.app, store.credentials, policy, clock)
     return store
 
 
@@ -129,13 +130,15 @@ def make_person(
     private_key = generate_private_key()
     password = f"pw-{uuid.uuid4().hex}"
     name = printed_name or f"Person {user_id}"
-    store.app.open_account(
-        user_id=user_id,
-        printed_name=name,
-        role=role,
-        sites=sites,
-        training=TRAINING if (trained and role is not None) else None,
-        public_key=public_key_to_text(private_key.public_key()),
+    store.administration.open_account(
+        OpenAccount(
+            user_id=user_id,
+            printed_name=name,
+            role=role,
+            sites=sites,
+            training=TRAINING if (trained and role is not None) else None,
+            public_key=public_key_to_text(private_key.public_key()),
+        )
     )
     # On the store's access clock (the test's, in ``timed``), not the wall clock, which runs
     # ahead of it by however long the store took to make: on PostgreSQL under load, over the

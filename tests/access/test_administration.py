@@ -13,13 +13,9 @@ import pytest
 
 from api.schemas.accounts import ACCOUNT_DATA_SCHEMAS
 from domain.account import ACCOUNT_EVENT_KINDS, Account, Role, UserIdMalformed
-from infrastructure.application import (
-    AccountExists,
-    AccountNotFound,
-    AdministrationMalformed,
-    Training,
-)
+from infrastructure.application.commands import OpenAccount, Training
 from infrastructure.bootstrap import Store
+from infrastructure.errors import AccountExists, AccountNotFound, AdministrationMalformed
 from signatures.keys import public_key_from_text
 from signatures.receipts import verify_receipt
 from tests.access.conftest import (
@@ -88,7 +84,7 @@ def test_no_role_takes_effect_before_training_is_attested(site_client: Site, adm
     store = site_client.store
     administer(site_client, admin, *open_events(admin, "coord1"))
     private_key, public_key, _ = new_key()
-    store.app.register_key(user_id="coord1", public_key=public_key, by=admin.signatory)
+    store.administration.register_key(user_id="coord1", public_key=public_key, by=admin.signatory)
     store.credentials.set_password("coord1", "coordinator passphrase")
     person = Person("coord1", "Ana Souza", private_key, "coordinator passphrase", store)
 
@@ -114,12 +110,14 @@ def test_the_history_shows_who_had_which_access_when_and_who_granted_it(
 ) -> None:
     store = site_client.store
     make_person(store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
-    store.app.assign_site(user_id="coord1", site="SP", by=admin.signatory)
-    store.app.unassign_site(user_id="coord1", site="RP", reason="moved", by=admin.signatory)
-    store.app.revoke_role(
+    store.administration.assign_site(user_id="coord1", site="SP", by=admin.signatory)
+    store.administration.unassign_site(
+        user_id="coord1", site="RP", reason="moved", by=admin.signatory
+    )
+    store.administration.revoke_role(
         user_id="coord1", role=Role.SITE_COORDINATOR, reason="promoted", by=admin.signatory
     )
-    store.app.grant_role(user_id="coord1", role=Role.INVESTIGATOR, by=admin.signatory)
+    store.administration.grant_role(user_id="coord1", role=Role.INVESTIGATOR, by=admin.signatory)
 
     history = site_client.client.get(
         "/v1/accounts/coord1/history", headers=bearer(site_client, admin)
@@ -153,7 +151,7 @@ def test_a_revoked_role_stops_access_at_once(site_client: Site, admin: Admin) ->
     before = site_client.client.get("/v1/checkpoints/consistency?from=1&to=1", headers=headers)
     assert before.status_code == 200, before.get_data(as_text=True)
 
-    site_client.store.app.revoke_role(
+    site_client.store.administration.revoke_role(
         user_id="mon1", role=Role.MONITOR, reason="left", by=admin.signatory
     )
     response = site_client.client.get("/v1/checkpoints/consistency?from=1&to=1", headers=headers)
@@ -174,7 +172,9 @@ def test_a_user_id_is_never_reused(site_client: Site, admin: Admin) -> None:
 @pytest.mark.parametrize("user_id", ["Coord1", "coord 1", "-coord", "x" * 65, "ana@site"])
 def test_a_malformed_user_id_is_refused(timed: Store, admin: Admin, user_id: str) -> None:
     with pytest.raises(UserIdMalformed):
-        timed.app.open_account(user_id=user_id, printed_name="X", by=admin.signatory)
+        timed.administration.open_account(
+            OpenAccount(user_id=user_id, printed_name="X"), by=admin.signatory
+        )
 
 
 def test_only_an_administrator_in_force_administers(site_client: Site, admin: Admin) -> None:
@@ -183,7 +183,7 @@ def test_only_an_administrator_in_force_administers(site_client: Site, admin: Ad
         auditor.user_id, auditor.printed_name, auditor.private_key, auditor.password, auditor.store
     )
     untrained = make_admin(site_client.store, "admin2")
-    site_client.store.app.revoke_role(
+    site_client.store.administration.revoke_role(
         user_id="admin2", role=Role.ADMINISTRATOR, reason="left", by=admin.signatory
     )
 
@@ -236,7 +236,7 @@ def test_a_revoked_administrator_key_signs_nothing(site_client: Site, admin: Adm
     store = site_client.store
     other = make_admin(store, "admin2")
     # Stated to the second, as revocations are signed: the current second, already begun.
-    store.app.revoke_key(
+    store.administration.revoke_key(
         user_id="admin1",
         key_id=admin.key_id,
         revoked_at=datetime.now(UTC),
@@ -328,7 +328,7 @@ def test_a_change_to_an_unknown_account_is_not_found(site_client: Site, admin: A
 
     assert_problem(response, 404, title="Account not found")
     with pytest.raises(AccountNotFound):
-        site_client.store.app.account_history("ghost")
+        site_client.store.reads.account_history("ghost")
 
 
 def test_an_administrator_locks_an_account_by_hand(site_client: Site, admin: Admin) -> None:
@@ -388,18 +388,22 @@ def test_the_authentication_log_query_is_validated(site_client: Site, admin: Adm
 
 
 def test_a_second_opening_through_the_service_is_refused(timed: Store, admin: Admin) -> None:
-    timed.app.open_account(user_id="x1", printed_name="X", by=admin.signatory)
+    timed.administration.open_account(
+        OpenAccount(user_id="x1", printed_name="X"), by=admin.signatory
+    )
 
     with pytest.raises(AccountExists):
-        timed.app.open_account(user_id="x1", printed_name="X", by=admin.signatory)
+        timed.administration.open_account(
+            OpenAccount(user_id="x1", printed_name="X"), by=admin.signatory
+        )
 
 
 def test_training_can_come_with_the_opening_only_for_a_role(timed: Store, admin: Admin) -> None:
     with pytest.raises(AdministrationMalformed):
-        timed.app.open_account(
-            user_id="x1",
-            printed_name="X",
-            training=Training("c", TRAINING.completed_on),
+        timed.administration.open_account(
+            OpenAccount(
+                user_id="x1", printed_name="X", training=Training("c", TRAINING.completed_on)
+            ),
             by=admin.signatory,
         )
     assert timed.app.find_account("x1") is None
@@ -412,11 +416,14 @@ def test_every_kind_of_account_event_has_a_schema() -> None:
 def test_the_account_events_of_an_opening_are_of_the_right_classes(
     timed: Store, admin: Admin
 ) -> None:
-    timed.access.open_account(
-        user_id="x1", printed_name="X", role=Role.MONITOR, sites=("RP",), by=admin.signatory
+    timed.administration.open_account(
+        OpenAccount(
+            user_id="x1", printed_name="X", role=Role.MONITOR, sites=("RP",), one_time_password=True
+        ),
+        by=admin.signatory,
     )
 
-    events = [r.event for r in timed.app.account_history("x1")]
+    events = [r.event for r in timed.reads.account_history("x1")]
     assert [type(e) for e in events] == [
         Account.Opened,
         Account.RoleGranted,

@@ -12,14 +12,10 @@ from sqlalchemy import text
 
 from api.http.auth import SALT
 from domain.account import Account, Role
-from infrastructure.access import (
-    AccessControl,
-    AccessPolicy,
-    AccountLockedOut,
-    PasswordExpired,
-    SessionExpired,
-)
-from infrastructure.bootstrap import Store
+from infrastructure.application.access import AccountLockedOut, PasswordExpired, SessionExpired
+from infrastructure.application.commands import OpenAccount
+from infrastructure.application.policy import AccessPolicy
+from infrastructure.bootstrap import Store, bootstrap
 from infrastructure.errors import ConfigurationError
 from infrastructure.identity.credentials import AuthenticationFailed, PasswordRejected
 from infrastructure.identity.server_key import token_secret
@@ -41,7 +37,7 @@ def monitor(timed: Store) -> Person:
 
 
 def kinds(store: Store, user_id: str) -> list[str]:
-    return [record.event.kind() for record in store.app.account_history(user_id)]
+    return [record.event.kind() for record in store.reads.account_history(user_id)]
 
 
 def outcomes(store: Store, user_id: str) -> list[tuple[str, str]]:
@@ -92,7 +88,7 @@ def test_a_password_change_is_a_signed_event_naming_who_changed_it(
 ) -> None:
     timed.access.change_password("mon1", monitor.password, "a brand new passphrase")
 
-    last = timed.app.account_history("mon1")[-1].event
+    last = timed.reads.account_history("mon1")[-1].event
     assert isinstance(last, Account.PasswordChanged)
     assert (last.changed_by, last.temporary) == ("mon1", False)
     timed.access.authenticate("mon1", "a brand new passphrase", channel="token")
@@ -144,8 +140,11 @@ def test_a_password_change_request_with_an_unknown_field_is_a_field_error(
 def test_a_one_time_password_opens_nothing_but_its_own_change(
     timed: Store, site_client: Site, admin: Admin
 ) -> None:
-    password = timed.access.open_account(
-        user_id="aud1", printed_name="Alice Audit", role=Role.AUDITOR, by=admin.signatory
+    password = timed.administration.open_account(
+        OpenAccount(
+            user_id="aud1", printed_name="Alice Audit", role=Role.AUDITOR, one_time_password=True
+        ),
+        by=admin.signatory,
     )
 
     refused = token_for(site_client, "aud1", password)
@@ -204,7 +203,7 @@ def test_the_account_locks_after_n_failures_and_the_lock_is_a_signed_event(
             timed.access.authenticate("mon2", "wrong password!", channel="token")
 
     account = timed.app.account("mon2")
-    locked = timed.app.account_history("mon2")[-1]
+    locked = timed.reads.account_history("mon2")[-1]
     assert account.locked
     assert isinstance(locked.event, Account.AccountLocked)
     assert locked.event.failed_attempts == 3
@@ -252,14 +251,16 @@ def test_an_administrator_unlocks_and_earlier_failures_no_longer_count(
         with pytest.raises(AuthenticationFailed):
             timed.access.authenticate("mon1", "wrong password!", channel="token")
 
-    timed.app.unlock_account(user_id="mon1", reason="called the help desk", by=admin.signatory)
+    timed.administration.unlock_account(
+        user_id="mon1", reason="called the help desk", by=admin.signatory
+    )
     with pytest.raises(AuthenticationFailed):
         timed.access.authenticate("mon1", "wrong password!", channel="token")
 
     assert not timed.app.account("mon1").locked
     timed.access.authenticate("mon1", monitor.password, channel="token")
     assert kinds(timed, "mon1")[-2:] == ["AccountLocked", "AccountUnlocked"]
-    assert timed.app.account_history("mon1")[-1].event.authorship.body()["signer"]["user_id"] == (
+    assert timed.reads.account_history("mon1")[-1].event.authorship.body()["signer"]["user_id"] == (
         "admin1"
     )
 
@@ -268,7 +269,9 @@ def test_a_lock_ends_the_sessions_the_account_had(
     site_client: Site, admin: Admin, monitor: Person
 ) -> None:
     headers = bearer(site_client, monitor)
-    site_client.store.app.lock_account(user_id="mon1", reason="left the study", by=admin.signatory)
+    site_client.store.administration.lock_account(
+        user_id="mon1", reason="left the study", by=admin.signatory
+    )
 
     response = site_client.client.get("/v1/me", headers=headers)
 
@@ -284,7 +287,9 @@ def answer(response: Any) -> tuple[int, str, list[tuple[str, str]]]:
 def test_a_locked_account_answers_the_same_to_every_password(
     site_client: Site, admin: Admin, monitor: Person
 ) -> None:
-    site_client.store.app.lock_account(user_id="mon1", reason="left the study", by=admin.signatory)
+    site_client.store.administration.lock_account(
+        user_id="mon1", reason="left the study", by=admin.signatory
+    )
     before = len(site_client.store.access.attempts("mon1"))
 
     def change(password: str) -> Any:
@@ -309,7 +314,7 @@ def test_a_locked_account_answers_the_same_to_every_password(
 def test_a_locked_account_refuses_every_password_alike_on_the_console(
     timed: Store, admin: Admin, monitor: Person
 ) -> None:
-    timed.app.lock_account(user_id="mon1", reason="left the study", by=admin.signatory)
+    timed.administration.lock_account(user_id="mon1", reason="left the study", by=admin.signatory)
     errors = []
     for password in (monitor.password, "wrong password!"):
         with pytest.raises(AuthenticationFailed) as raised:
@@ -349,7 +354,7 @@ def test_the_authentication_log_is_server_signed_events_of_the_log(
     with pytest.raises(AuthenticationFailed):
         timed.access.authenticate("mon1", "wrong password!", channel="console")
 
-    history = timed.app.history("authentication/mon1")
+    history = timed.reads.history("authentication/mon1")
     assert [record.event.kind() for record in history] == ["Started", "Attempted", "Attempted"]
     assert {record.event.authorship.body()["signer"]["user_id"] for record in history} == {"system"}
     assert [record.event.authorship.body()["data"]["outcome"] for record in history[1:]] == [
@@ -367,7 +372,7 @@ def test_attempts_naming_no_account_share_one_log_with_the_name_escaped(timed: S
         with pytest.raises(AuthenticationFailed):
             timed.access.authenticate(name, "some password", channel="token")
 
-    history = timed.app.history("authentication/~no-account")
+    history = timed.reads.history("authentication/~no-account")
     names = [record.event.authorship.body()["data"]["user_id"] for record in history[1:]]
     assert names == ["nobody", "no\\x00body\\u2028"]
     assert [a.user_id for a in timed.access.attempts()][:2] == names[::-1]
@@ -449,7 +454,7 @@ def test_an_administrators_password_reset_ends_every_session_of_the_account(
         site_client,
         Person("mon1", monitor.printed_name, monitor.private_key, "my own passphrase 2"),
     )
-    site_client.store.access.reset_password("mon1", by=admin.signatory)
+    site_client.store.administration.reset_password("mon1", by=admin.signatory)
     assert_problem(site_client.client.get("/v1/me", headers=after), 401, title="Session expired")
 
 
@@ -534,9 +539,9 @@ def test_the_activity_not_written_can_only_end_a_session_sooner_never_later(
 def test_a_short_inactivity_timeout_writes_activity_at_one_hundredth_of_it(
     timed: Store, clock: Clock, monitor: Person
 ) -> None:
-    brief = AccessControl(
+    brief = bootstrap(
         timed.app, timed.credentials, AccessPolicy(idle_timeout=timedelta(seconds=10)), clock
-    )
+    ).access
     session = brief.open_session(timed.app.account("mon1"))
     clock.advance(seconds=0.1)
     brief.resume_session(session, "mon1")

@@ -182,7 +182,7 @@ def test_submit_signs_the_next_version_read_from_the_subjects_history(
 
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["version"] == 4
-    (*_, stored) = served.trial.store.app.history(f"{STUDY}/{SUBJECT}")
+    (*_, stored) = served.trial.store.reads.history(f"{STUDY}/{SUBJECT}")
     assert stored.event.authorship.body()["version"] == 4
 
 

@@ -19,7 +19,8 @@ import pytest
 from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Role
 from domain.authorship import Authorship, authored
 from domain.permissions import KeyCustodyViolated
-from infrastructure.application import Signatory, account_body
+from infrastructure.application.account_changes import account_body
+from infrastructure.application.commands import Signatory
 from infrastructure.bootstrap import Store
 from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.build import PacketSignatory, build_packet
@@ -34,7 +35,7 @@ from tests.e2e.conftest import Site
 @pytest.fixture
 def custody_store(timed: Store) -> Store:
     """A store with the sponsor's account opened, as ``sealtrail init`` leaves it."""
-    open_sponsor_account(timed.app, timed.settings)
+    open_sponsor_account(timed.administration, timed.settings)
     return timed
 
 
@@ -52,12 +53,14 @@ def test_an_administrator_cannot_register_a_key_on_the_sponsor_or_the_server(
     custody_store: Store, account: str
 ) -> None:
     admin = make_admin(custody_store)
-    before = len(custody_store.app.account_history(account))
+    before = len(custody_store.reads.account_history(account))
 
     with pytest.raises(KeyCustodyViolated, match="key custody"):
-        custody_store.app.register_key(user_id=account, public_key=new_key()[1], by=admin.signatory)
+        custody_store.administration.register_key(
+            user_id=account, public_key=new_key()[1], by=admin.signatory
+        )
 
-    assert len(custody_store.app.account_history(account)) == before
+    assert len(custody_store.reads.account_history(account)) == before
     assert findings(custody_store) == []
 
 
@@ -66,11 +69,11 @@ def test_an_administrator_cannot_rotate_or_revoke_the_sponsor_key(custody_store:
     old = sponsor_key_id(custody_store)
 
     with pytest.raises(KeyCustodyViolated):
-        custody_store.app.rotate_key(
+        custody_store.administration.rotate_key(
             user_id=SPONSOR_ACCOUNT, old_key_id=old, public_key=new_key()[1], by=admin.signatory
         )
     with pytest.raises(KeyCustodyViolated):
-        custody_store.app.revoke_key(
+        custody_store.administration.revoke_key(
             user_id=SPONSOR_ACCOUNT, key_id=old, revoked_at=None, reason="x", by=admin.signatory
         )
 
@@ -80,7 +83,7 @@ def test_a_sponsor_data_manager_rotates_the_sponsor_packet_key(custody_store: St
     by = Signatory(manager.user_id, manager.printed_name, manager.private_key)
     _, public_key, new_id = new_key()
 
-    custody_store.app.rotate_key(
+    custody_store.administration.rotate_key(
         user_id=SPONSOR_ACCOUNT,
         old_key_id=sponsor_key_id(custody_store),
         public_key=public_key,
@@ -96,13 +99,15 @@ def test_a_sponsor_data_manager_cannot_touch_the_server_key(custody_store: Store
     by = Signatory(manager.user_id, manager.printed_name, manager.private_key)
 
     with pytest.raises(KeyCustodyViolated):
-        custody_store.app.register_key(user_id=SYSTEM_USER, public_key=new_key()[1], by=by)
+        custody_store.administration.register_key(
+            user_id=SYSTEM_USER, public_key=new_key()[1], by=by
+        )
 
 
 def test_a_key_registered_on_the_sponsor_over_the_api_is_refused_with_a_problem(
     timed: Store, admin: Admin
 ) -> None:
-    open_sponsor_account(timed.app, timed.settings)
+    open_sponsor_account(timed.administration, timed.settings)
     site = Site(timed)
     _, public_key, new_id = new_key()
 
@@ -157,7 +162,7 @@ def test_a_sponsor_key_written_into_the_log_by_an_insider_is_a_finding(
 ) -> None:
     admin = make_admin(custody_store)
     insider_key = insider_registers_a_sponsor_key(custody_store, admin)
-    version = len(custody_store.app.account_history(SPONSOR_ACCOUNT))
+    version = len(custody_store.reads.account_history(SPONSOR_ACCOUNT))
 
     assert findings(custody_store) == [
         (f"accounts/{SPONSOR_ACCOUNT}", version, "key-custody-broken")

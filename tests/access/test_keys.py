@@ -43,7 +43,7 @@ def revoke(
     store: Store, person: Person, admin: Admin, *, at: datetime | None, reason: str = "lost"
 ) -> None:
     """The administrator revokes the person's key from ``at`` (None: the next whole second)."""
-    store.app.revoke_key(
+    store.administration.revoke_key(
         user_id=person.user_id,
         key_id=person.key_id,
         revoked_at=at,
@@ -57,7 +57,7 @@ def test_a_rotation_now_takes_effect_at_the_next_whole_second_after_the_events_b
 ) -> None:
     first = coordinator.record(timed, "RP-101", "Screened", screening())
 
-    timed.app.rotate_key(
+    timed.administration.rotate_key(
         user_id="coord1",
         old_key_id=coordinator.key_id,
         public_key=new_key()[1],
@@ -95,7 +95,7 @@ def test_a_write_checked_against_an_account_loaded_before_a_revocation_is_refuse
     body = coordinator.body("RP-101", "Screened", screening())
 
     with pytest.raises(KeyNotValid, match="revoked at"):
-        timed.app.record(
+        timed.records.record(
             submission_from(body, coordinator.sign(body)),
             actor_id="coord1",
             actor=loaded_at_authentication,
@@ -123,7 +123,7 @@ def test_a_key_end_already_past_is_refused_unless_stated_as_retroactive(
     revoke(timed, person, admin, at=past, reason="lost")
 
     (revoked,) = [
-        r.event for r in timed.app.account_history("coord1") if r.event.kind() == "KeyRevoked"
+        r.event for r in timed.reads.account_history("coord1") if r.event.kind() == "KeyRevoked"
     ]
     assert revoked.authorship.body()["data"]["retroactive"] is True
 
@@ -135,7 +135,7 @@ def test_rotation_keeps_old_events_verifiable_and_the_new_key_signs_from_then_on
     old_key = coordinator.private_key
     private_key, public_key, new_id = new_key()
 
-    rotated = timed.app.rotate_key(
+    rotated = timed.administration.rotate_key(
         user_id="coord1",
         old_key_id=coordinator.key_id,
         public_key=public_key,
@@ -203,11 +203,11 @@ def test_a_key_is_revoked_once_and_never_rotated_after(timed: Store, admin: Admi
     revoke(timed, person, admin, at=None, reason="lost")
 
     with pytest.raises(KeyAlreadyRevoked):
-        timed.app.revoke_key(
+        timed.administration.revoke_key(
             user_id="coord1", key_id=person.key_id, revoked_at=None, reason="x", by=admin.signatory
         )
     with pytest.raises(KeyAlreadyRevoked):
-        timed.app.rotate_key(
+        timed.administration.rotate_key(
             user_id="coord1",
             old_key_id=person.key_id,
             public_key=new_key()[1],
@@ -220,11 +220,11 @@ def test_an_unknown_key_cannot_be_revoked_or_rotated(timed: Store, admin: Admin)
     unknown = new_key()[2]
 
     with pytest.raises(KeyNotRegistered):
-        timed.app.revoke_key(
+        timed.administration.revoke_key(
             user_id="coord1", key_id=unknown, revoked_at=None, reason="x", by=admin.signatory
         )
     with pytest.raises(KeyNotRegistered):
-        timed.app.rotate_key(
+        timed.administration.rotate_key(
             user_id="coord1", old_key_id=unknown, public_key=new_key()[1], by=admin.signatory
         )
 
@@ -291,7 +291,7 @@ def test_a_past_key_end_signed_without_retroactive_is_refused_over_the_api(
 ) -> None:
     person = make_person(site_client.store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
     past = (datetime.now(UTC) - timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    before = len(site_client.store.app.account_history("coord1"))
+    before = len(site_client.store.reads.account_history("coord1"))
 
     response = site_client.client.post(
         "/v1/accounts",
@@ -308,7 +308,7 @@ def test_a_past_key_end_signed_without_retroactive_is_refused_over_the_api(
     )
 
     assert_problem(response, 422, title="Key end already passed")
-    assert len(site_client.store.app.account_history("coord1")) == before
+    assert len(site_client.store.reads.account_history("coord1")) == before
 
 
 def test_a_key_event_whose_key_id_is_not_its_keys_is_refused(

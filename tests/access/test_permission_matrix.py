@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse
 from domain.account import Account, Role
 from domain.authorship import Authorship, authored
 from domain.permissions import MATRIX, Action, NotPermitted, check_may
+from infrastructure.application.commands import OpenAccount
 from infrastructure.bootstrap import Store
 from infrastructure.identity.sponsor_key import open_sponsor_account
 from signatures.authorship import encode_signature
@@ -190,7 +191,7 @@ def populated(store: Store) -> Iterator[World]:
         # Entry 2 of each subject: an open query, for the cells that answer one.
         monitor = make_person(store, f"monitor-{where.lower()}", role=Role.MONITOR, sites=(where,))
         monitor.record(store, f"{where}-1", "QueryRaised", ABOUT_THE_SCREENING)
-    open_sponsor_account(store.app, store.settings)
+    open_sponsor_account(store.administration, store.settings)
     store.app.checkpoints.seal()
     yield World(site, store, admin, people, itertools.count(1), {})
 
@@ -252,7 +253,7 @@ def sign_records(world: World, person: Person, where: str) -> TestResponse:
 
 def administer(world: World, person: Person, where: str) -> TestResponse:
     target = f"target-{next(world.counter)}"
-    world.store.app.open_account(user_id=target, printed_name="Target")
+    world.store.administration.open_account(OpenAccount(user_id=target, printed_name="Target"))
     signer = Admin(
         person.user_id, person.printed_name, person.private_key, person.password, world.store
     )

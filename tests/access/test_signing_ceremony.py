@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from domain.account import Role
-from infrastructure.access import (
+from infrastructure.application.access import (
     AccountLockedOut,
     SessionExpired,
     SigningComponentsRequired,

@@ -22,7 +22,7 @@ from werkzeug.test import TestResponse
 from api.schemas.records import DATA_SCHEMAS
 from domain.account import Role
 from domain.subject import QUERY_KINDS
-from infrastructure.application import Training
+from infrastructure.application.commands import OpenAccount, Training
 from infrastructure.bootstrap import Store
 from signatures.keys import generate_private_key, public_key_to_text
 from tests.conftest import (
@@ -96,14 +96,16 @@ def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site
     store: Store = new_store(make_settings(Path(tmp_path_factory.mktemp("records"))))
     private_key = generate_private_key()
     password = f"pw-{uuid.uuid4().hex}"
-    store.app.open_account(
-        user_id="coord1",
-        printed_name="Ana Souza",
-        role=Role.SITE_COORDINATOR,
-        sites=("RP",),
-        training=Training("GCP and sealtrail data entry", datetime(2011, 1, 10).date()),
+    store.administration.open_account(
+        OpenAccount(
+            user_id="coord1",
+            printed_name="Ana Souza",
+            role=Role.SITE_COORDINATOR,
+            sites=("RP",),
+            training=Training("GCP and sealtrail data entry", datetime(2011, 1, 10).date()),
+        )
     )
-    store.app.register_key(
+    store.administration.register_key(
         user_id="coord1", public_key=public_key_to_text(private_key.public_key())
     )
     store.credentials.set_password("coord1", password)

@@ -17,7 +17,7 @@ from domain.account import SYSTEM_USER
 from domain.authentication import SUCCEEDED, AuthenticationLog
 from domain.authorship import Authorship, authored
 from domain.wire import instant_to_wire, to_wire
-from infrastructure.application import SYSTEM_PRINTED_NAME
+from infrastructure.application.account_changes import SYSTEM_PRINTED_NAME
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.identity.authentication_log import OLD_TABLE
 from infrastructure.identity.credentials import AuthenticationFailed
@@ -193,7 +193,7 @@ def test_an_older_stores_attempts_table_is_carried_into_the_log_once(
             reopened.access.authenticate("coord1", "a wrong password", channel="token")
         assert again.access.log.failures_since("coord1", None) == 3
         # its start, the three rows carried over, the new failure
-        assert len(reopened.app.history("authentication/coord1")) == 1 + 3 + 1
+        assert len(reopened.reads.history("authentication/coord1")) == 1 + 3 + 1
         assert reopened.verifier(workers=1).verify().ok
     finally:
         again.close()

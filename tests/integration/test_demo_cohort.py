@@ -112,7 +112,7 @@ def test_an_interrupted_load_resumes_where_it_stopped(
     monkeypatch.setattr(loading, "cohort", lambda: iter(two.items()))
     store = new_store(make_settings(tmp_path))
     try:
-        record_batch = store.app.record_batch
+        record_batch = store.records.record_batch
         calls = 0
 
         def interrupted_at_the_fourth_batch(*args: Any, **kwargs: Any) -> Any:
@@ -122,7 +122,7 @@ def test_an_interrupted_load_resumes_where_it_stopped(
                 raise KeyboardInterrupt
             return record_batch(*args, **kwargs)
 
-        monkeypatch.setattr(store.app, "record_batch", interrupted_at_the_fourth_batch)
+        monkeypatch.setattr(store.records, "record_batch", interrupted_at_the_fourth_batch)
         with pytest.raises(KeyboardInterrupt):
             loading.load(store)
         stored_first = store.app.recorder.max_notification_id() or 0
@@ -153,7 +153,7 @@ def test_an_interrupted_load_resumes_where_it_stopped(
 def test_every_subject_is_synthetic_and_signed_by_synthetic_staff(loaded: Loaded) -> None:
     signers: Counter[tuple[str, str]] = Counter()
     for code in CODES:
-        for stored in loaded.store.app.history(subject_stream(STUDY, code)):
+        for stored in loaded.store.reads.history(subject_stream(STUDY, code)):
             body = stored.event.authorship.body()
             signers[(body["signer"]["printed_name"], body["kind"])] += 1
             if body["kind"] == "Screened":

@@ -100,10 +100,10 @@ def test_a_body_whose_version_is_not_its_place_is_refused_on_the_way_in(
     body = coordinator.body("RP-101", "BloodCountRecorded", haemoglobin("7.9"), version=4)
 
     with pytest.raises(VersionConflict, match="signed version 4"):
-        store.app.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        store.records.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
 
-    assert [r.event.kind() for r in store.app.history(RP101)][-1] == "EntryCorrected"
-    assert len(store.app.history(RP101)) == 4
+    assert [r.event.kind() for r in store.reads.history(RP101)][-1] == "EntryCorrected"
+    assert len(store.reads.history(RP101)) == 4
 
 
 def test_a_body_that_signs_no_version_is_refused(store: Store, person_in: PersonFactory) -> None:
@@ -112,9 +112,9 @@ def test_a_body_that_signs_no_version_is_refused(store: Store, person_in: Person
     del body["version"]
 
     with pytest.raises(VersionNotSigned):
-        store.app.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        store.records.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
 
-    assert len(store.app.history(RP101)) == 4
+    assert len(store.reads.history(RP101)) == 4
 
 
 def legacy_home(tmp_path: Path) -> Path:
@@ -169,4 +169,4 @@ def test_over_http_a_body_without_its_version_is_422_and_a_stale_one_409(
     assert missing.get_json()["type"] == "urn:sealtrail:problem:version-not-signed"
     assert conflict.status_code == 409, conflict.get_data(as_text=True)
     assert conflict.get_json()["title"] == "Version conflict"
-    assert len(store.app.history(RP101)) == 4
+    assert len(store.reads.history(RP101)) == 4

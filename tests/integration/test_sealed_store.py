@@ -15,10 +15,11 @@ from eventsourcing.persistence import IntegrityError
 
 from api.schemas.submissions import submission_from
 from domain.authorship import Authorship, authored
+from domain.errors import VersionConflict
 from domain.subject import Subject
 from domain.wire import instant_to_wire
-from infrastructure.application import IdempotencyKeyReused, VersionConflict
 from infrastructure.bootstrap import Store
+from infrastructure.errors import IdempotencyKeyReused
 from infrastructure.store.event_store import UnsignedEventRefused
 from signatures.errors import (
     ChainBroken,
@@ -67,7 +68,7 @@ def test_an_event_with_a_forged_signature_is_refused_and_nothing_is_stored(
     forged = base64.b64encode(bytes(64)).decode()
 
     with pytest.raises(SignatureInvalid):
-        store.app.record(submission_from(body, forged), actor_id="coord1")
+        store.records.record(submission_from(body, forged), actor_id="coord1")
     assert store.app.find_subject("NCT01297972/RP-101") is None
 
 
@@ -79,12 +80,12 @@ def test_an_event_signed_with_an_unregistered_key_is_refused(
     body = coordinator.body("RP-101", "Screened", screening(), key_id=stranger.key_id)
 
     with pytest.raises(UnknownKey):
-        store.app.record(submission_from(body, stranger.sign(body)), actor_id="coord1")
+        store.records.record(submission_from(body, stranger.sign(body)), actor_id="coord1")
 
 
 def test_a_key_revoked_before_the_write_is_refused(store: Store, person_in: PersonFactory) -> None:
     coordinator = person_in(store)
-    store.app.revoke_key(
+    store.administration.revoke_key(
         user_id="coord1",
         key_id=coordinator.key_id,
         revoked_at=datetime.now(UTC) - timedelta(seconds=1),
@@ -103,7 +104,7 @@ def test_a_printed_name_other_than_the_accounts_is_refused(
     body["signer"]["printed_name"] = "Someone Else"
 
     with pytest.raises(ContentMismatch):
-        store.app.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        store.records.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
 
 
 def test_an_event_whose_fields_differ_from_the_signed_body_is_refused(
@@ -115,7 +116,7 @@ def test_an_event_whose_fields_differ_from_the_signed_body_is_refused(
     altered = replace(submission, fields={**submission.fields, "age": 35})
 
     with pytest.raises(ContentMismatch):
-        store.app.record(altered, actor_id="coord1")
+        store.records.record(altered, actor_id="coord1")
 
 
 def test_an_unsigned_event_cannot_be_saved_through_the_application(
@@ -178,10 +179,10 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_receipt_and_app
     coordinator = person_in(store)
     body = coordinator.body("RP-101", "Screened", screening())
     signature = coordinator.sign(body)
-    first = store.app.record(
+    first = store.records.record(
         submission_from(body, signature, idempotency_key="k-1"), actor_id="coord1"
     )
-    second = store.app.record(
+    second = store.records.record(
         submission_from(body, signature, idempotency_key="k-1"), actor_id="coord1"
     )
 
@@ -209,7 +210,7 @@ def test_history_lists_every_event_with_its_log_position(
         coordinator.record(store, "RP-101", "ConsentObtained", consent()),
         coordinator.record(store, "RP-101", "BloodCountRecorded", haemoglobin()),
     ]
-    history = store.app.history("NCT01297972/RP-101")
+    history = store.reads.history("NCT01297972/RP-101")
 
     assert [record.position for record in history] == [r["position"] for r in receipts]
     assert isinstance(history[2].event, Subject.BloodCountRecorded)
@@ -223,7 +224,7 @@ def test_a_signature_dated_after_the_write_is_refused(
     body = coordinator.body("RP-101", "Screened", screening(), signed_at=tomorrow)
 
     with pytest.raises(SigningTimeInvalid):
-        store.app.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        store.records.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
     assert store.app.find_subject("NCT01297972/RP-101") is None
 
 
@@ -243,7 +244,7 @@ def refused_write(store: Store, person: Person, kind: str, data: dict[str, objec
     body = person.body("RP-101", kind, data)
     forged = base64.b64encode(bytes(64)).decode()
     with pytest.raises(SignatureInvalid):
-        store.app.record(submission_from(body, forged), actor_id=person.user_id)
+        store.records.record(submission_from(body, forged), actor_id=person.user_id)
 
 
 def as_the_log_has_it(store: Store) -> Subject:
@@ -317,12 +318,12 @@ def test_a_retried_key_refused_in_a_save_is_not_remembered(
     body = coordinator.body("RP-101", "ConsentObtained", consent())
     forged = base64.b64encode(bytes(64)).decode()
     with pytest.raises(SignatureInvalid):
-        store.app.record(
+        store.records.record(
             submission_from(body, forged, idempotency_key="retry-1"), actor_id="coord1"
         )
 
     subject = store.app.find_subject("NCT01297972/RP-101")
-    receipt = store.app.record(
+    receipt = store.records.record(
         submission_from(body, coordinator.sign(body), idempotency_key="retry-1"),
         actor_id="coord1",
     )
@@ -339,7 +340,7 @@ def test_an_actor_account_given_for_another_user_id_is_refused(
     body = coordinator.body("RP-101", "Screened", screening())
 
     with pytest.raises(ValueError, match="coord2"):
-        store.app.record(
+        store.records.record(
             submission_from(body, coordinator.sign(body)),
             actor_id="coord1",
             actor=store.app.account(other.user_id),

@@ -64,10 +64,10 @@ def signature_body(
 
 
 def sign(store: Store, investigator: Person, subject: str, *entries: int) -> dict[str, Any]:
-    """Sign entries of a subject through the application (the API adds the ceremony)."""
+    """Sign entries of a subject through the records service (the API adds the ceremony)."""
     stream = f"{STUDY}/{subject}"
     body = signature_body(investigator, subject, {n: hash_of(store, stream, n) for n in entries})
-    receipt: dict[str, Any] = store.app.sign_records(
+    receipt: dict[str, Any] = store.records.record_signature(
         submission_from(body, investigator.sign(body)), actor_id=investigator.user_id
     )
     return receipt

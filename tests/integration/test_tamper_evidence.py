@@ -86,7 +86,7 @@ def test_the_database_refuses_to_update_a_stored_event(
     with pytest.raises(errors, match="immutable"):
         run_sql(store, f"DELETE FROM {table(store)}")
     assert store.verifier().verify().findings == []
-    assert len(store.app.history("NCT01297972/RP-101")) == len(receipts)
+    assert len(store.reads.history("NCT01297972/RP-101")) == len(receipts)
 
 
 @pytest.mark.postgres
@@ -97,7 +97,7 @@ def test_postgresql_refuses_to_truncate_the_events_table(
 
     with pytest.raises(psycopg.Error, match="immutable"):
         run_sql(postgres_store, f"TRUNCATE {POSTGRES_TABLE}")
-    assert len(postgres_store.app.history("NCT01297972/RP-101")) == 4
+    assert len(postgres_store.reads.history("NCT01297972/RP-101")) == 4
 
 
 def test_a_changed_byte_in_a_signed_payload_is_named_by_verify(

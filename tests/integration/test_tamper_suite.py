@@ -158,7 +158,7 @@ def external(store: Store) -> ExternalCheckpoint:
 def forged_lab_result(store: Store, signer: Person, subject: str, value: str) -> StoredEvent:
     """A real event of the subject, signed by ``signer``, encoded as the store would keep it.
 
-    Made by the subject's own method inside ``authored``, as ``SealTrail.record`` does, but never
+    Made by the subject's own method inside ``authored``, as ``Records.record`` does, but never
     handed to the sealed store: the caller writes the row itself.
     """
     body = signer.body(subject, "BloodCountRecorded", haemoglobin(value))
@@ -343,7 +343,7 @@ def test_7_an_event_signed_with_a_key_after_its_revocation(
     # Revocations are stated to the second: revoke at the next whole second after the cohort
     # (its events stay valid) and record the forgery once that instant has passed.
     revoked_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
-    store.app.revoke_key(
+    store.administration.revoke_key(
         user_id=c.coordinator.user_id,
         key_id=c.coordinator.key_id,
         revoked_at=revoked_at,

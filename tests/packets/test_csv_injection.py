@@ -96,7 +96,7 @@ def test_formulas_typed_by_a_site_are_text_in_the_packets_csv_files_and_the_pack
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:
     store = sqlite_store
-    open_sponsor_account(store.app, store.settings)
+    open_sponsor_account(store.administration, store.settings)
     investigator = person_in(store, "inv1", role=Role.INVESTIGATOR)
     investigator.record(store, "RP-01", "Screened", screening())
     investigator.record(store, "RP-01", "ConsentObtained", {**consent(), "tcle_version": "+2.0"})

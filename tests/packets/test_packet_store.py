@@ -46,7 +46,7 @@ def with_a_byte_flipped(packet: bytes, path: str) -> bytes:
 def followed_subject(store: Store, person_in: PersonFactory) -> None:
     """A subject screened, consented, enrolled, a blood count corrected and one voided, an
     investigator's signature over records, and a monitor's query, answered and closed."""
-    open_sponsor_account(store.app, store.settings)
+    open_sponsor_account(store.administration, store.settings)
     investigator = person_in(store, "inv1", role=Role.INVESTIGATOR)
     investigator.record(store, "RP-01", "Screened", screening())
     investigator.record(store, "RP-01", "ConsentObtained", consent())
@@ -160,7 +160,7 @@ def test_an_investigator_may_not_sign_a_packet(
 def test_a_revoked_key_may_not_sign_a_packet(sqlite_store: Store, person_in: PersonFactory) -> None:
     followed_subject(sqlite_store, person_in)
     manager = make_person(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
-    sqlite_store.app.revoke_key(
+    sqlite_store.administration.revoke_key(
         user_id="dm1", key_id=manager.key_id, reason="laptop lost", revoked_at=None
     )
     time.sleep(1.1)  # a revocation "now" takes effect at the next whole second

@@ -1,6 +1,6 @@
 """A subject's course through NCT01297972 as signed submissions, for the projection tests.
 
-Every record goes through ``SealTrail.record`` with a real signature, as a site's would. The
+Every record goes through ``Records.record`` with a real signature, as a site's would. The
 course has what every view reads: a baseline count, rATG, two MSC infusions, weekly counts,
 transfusions before and after the first infusion, an infection and a febrile neutropenia, a
 serious adverse event notified late and one never notified, a month-3 response, a correction

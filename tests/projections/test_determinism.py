@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from api.schemas.submissions import submission_from
 from domain.account import Role
-from infrastructure.application import Training
+from infrastructure.application.commands import OpenAccount, Training
 from infrastructure.bootstrap import Store
 from infrastructure.views.tables import audit_index
 from signatures.keys import generate_private_key, public_key_to_text
@@ -67,14 +67,16 @@ def open_person_in_both(stores: list[Store]) -> Person:
     """One coordinator with one key, registered in every store."""
     private_key = generate_private_key()
     for store in stores:
-        store.app.open_account(
-            user_id="coord1",
-            printed_name="Ana Souza",
-            role=Role.SITE_COORDINATOR,
-            sites=("RP",),
-            training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
+        store.administration.open_account(
+            OpenAccount(
+                user_id="coord1",
+                printed_name="Ana Souza",
+                role=Role.SITE_COORDINATOR,
+                sites=("RP",),
+                training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
+            )
         )
-        store.app.register_key(
+        store.administration.register_key(
             user_id="coord1", public_key=public_key_to_text(private_key.public_key())
         )
     return Person("coord1", "Ana Souza", private_key, "unused")
@@ -82,7 +84,7 @@ def open_person_in_both(stores: list[Store]) -> Person:
 
 def record_signed(store: Store, person: Person, signed: list[tuple[dict[str, Any], str]]) -> None:
     for body, signature in signed:
-        store.app.record(submission_from(body, signature), actor_id=person.user_id)
+        store.records.record(submission_from(body, signature), actor_id=person.user_id)
 
 
 def audit_documents(store: Store) -> list[Any]:

@@ -118,7 +118,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
             "ResponseAssessed",
             {"month": 6, "response": "partial", "assessed_on": "2011-09-12"},
         )
-        store.app.record(
+        store.records.record(
             submission_from(body, investigator.sign(body)), actor_id=investigator.user_id
         )  # entry 23
         record_all(
@@ -159,7 +159,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
             {"entries": [{"entry": 23, "record_hash": subject.entries[23].record_hash}]},
             meaning="responsibility",
         )
-        store.app.sign_records(
+        store.records.record_signature(
             submission_from(signature, investigator.sign(signature)),
             actor_id=investigator.user_id,
         )  # entry 26

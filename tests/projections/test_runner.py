@@ -74,7 +74,7 @@ def all_positions(store: Store) -> list[int]:
 
 
 def subject_positions(store: Store) -> list[int]:
-    return [record.position for record in store.app.history(STREAM)]
+    return [record.position for record in store.reads.history(STREAM)]
 
 
 def tracked(store: Store) -> dict[str, int]:

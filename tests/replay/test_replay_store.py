@@ -218,7 +218,7 @@ def test_a_signature_folded_onto_a_kept_state_does_not_reach_back_into_it(
     assert current is not None
     covered = [{"entry": 1, "record_hash": current.entries[1].record_hash}]
     body = investigator.body(SUBJECT, "RecordsSigned", {"entries": covered}, meaning="review")
-    store.app.sign_records(
+    store.records.record_signature(
         submission_from(body, investigator.sign(body)), actor_id=investigator.user_id
     )
     replayer = SubjectReplayer(store.app, store.engine, interval=5)

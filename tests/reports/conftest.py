@@ -1,6 +1,6 @@
 """A store with one followed subject (a correction, a void, a serious adverse event) for reports.
 
-Built once per module: the records go through ``SealTrail.record`` as a site's signed
+Built once per module: the records go through ``Records.record`` as a site's signed
 submissions do.
 """
 

@@ -22,7 +22,7 @@ STREAM = f"NCT01297972/{SUBJECT}"
 def events_of(store: Store) -> list[tuple[int, Subject.Event]]:
     return [
         (r.position, r.event)
-        for r in store.app.history(STREAM)
+        for r in store.reads.history(STREAM)
         if isinstance(r.event, Subject.Event)
     ]
 

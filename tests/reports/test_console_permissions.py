@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 
 from api.console import main
 from domain.account import Role
+from infrastructure.application.commands import OpenAccount
 from infrastructure.bootstrap import Store
 from infrastructure.identity.sponsor_key import open_sponsor_account
 from tests.conftest import reader_env
@@ -75,7 +76,7 @@ ALLOWED: dict[str, dict[Role, set[str]]] = {
 @pytest.fixture(scope="module")
 def people(followed: Store) -> dict[tuple[Role, str], dict[str, str]]:
     """One person of each role at each site, in force, with a password."""
-    open_sponsor_account(followed.app, followed.settings)
+    open_sponsor_account(followed.administration, followed.settings)
     return {
         (role, site): reader_env(followed, role, f"{role.value}-{site}".lower(), (site,))
         for role, site in itertools.product(ROLES, [OWN, OTHER])
@@ -145,8 +146,10 @@ def test_a_role_awaiting_training_runs_no_console_command(
     followed: Store, tmp_path: Path, command: str
 ) -> None:
     user_id = f"untrained{list(COMMANDS).index(command)}"
-    followed.app.open_account(
-        user_id=user_id, printed_name="Rui Lima", role=Role.AUDITOR, sites=(), training=None
+    followed.administration.open_account(
+        OpenAccount(
+            user_id=user_id, printed_name="Rui Lima", role=Role.AUDITOR, sites=(), training=None
+        )
     )
     followed.credentials.set_password(user_id, "an untrained auditor's passphrase")
     out = tmp_path / "out"

@@ -32,7 +32,7 @@ from sqlalchemy.engine import URL, make_url
 from domain.account import Role
 from domain.signed import stream_id
 from domain.wire import instant_to_wire
-from infrastructure.application import Training
+from infrastructure.application.commands import OpenAccount, Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.identity.server_key import create_server_key, server_key_exists
 from infrastructure.settings import Settings
@@ -92,18 +92,22 @@ def prepare_store(settings: Settings, user_ids: Sequence[str]) -> list[Author]:
         create_server_key(settings)
     store = open_store(settings)
     try:
-        store.app.initialise()
+        store.administration.initialise()
         authors = []
         for number, user_id in enumerate(user_ids):
             private_key = generate_private_key()
             printed_name = f"Coordinator {number} (synthetic)"
-            store.app.open_account(
-                user_id=user_id,
-                printed_name=printed_name,
-                role=Role.SITE_COORDINATOR,
-                sites=(SITE,),
-                training=Training(course="GCP and the NCT01297972 protocol", completed_on=TRAINED),
-                public_key=public_key_to_text(private_key.public_key()),
+            store.administration.open_account(
+                OpenAccount(
+                    user_id=user_id,
+                    printed_name=printed_name,
+                    role=Role.SITE_COORDINATOR,
+                    sites=(SITE,),
+                    training=Training(
+                        course="GCP and the NCT01297972 protocol", completed_on=TRAINED
+                    ),
+                    public_key=public_key_to_text(private_key.public_key()),
+                )
             )
             password = f"pw-{uuid.uuid4().hex}"
             store.credentials.set_password(user_id, password)
@@ -428,7 +432,7 @@ def duplicated_keys(store: Store, subjects: Iterable[str]) -> dict[str, int]:
     """Idempotency keys that more than one event of these subjects carries."""
     counted: Counter[str] = Counter()
     for subject in subjects:
-        for record in store.app.history(subject_stream(STUDY, subject)):
+        for record in store.reads.history(subject_stream(STUDY, subject)):
             key = record.event.idempotency_key
             if key is not None:
                 counted[key] += 1

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from domain.account import Role
-from infrastructure.application import Training
+from infrastructure.application.commands import OpenAccount, Training
 from infrastructure.bootstrap import open_store
 from infrastructure.packets.build import build_packet
 from infrastructure.packets.verify import verify_packet
@@ -127,13 +127,15 @@ def initialise(settings: Settings) -> Author:
     store = open_store(settings)
     try:
         private_key = generate_private_key()
-        store.app.open_account(
-            user_id="coord1",
-            printed_name="Ana Souza",
-            role=Role.SITE_COORDINATOR,
-            sites=("RP",),
-            training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
-            public_key=public_key_to_text(private_key.public_key()),
+        store.administration.open_account(
+            OpenAccount(
+                user_id="coord1",
+                printed_name="Ana Souza",
+                role=Role.SITE_COORDINATOR,
+                sites=("RP",),
+                training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
+                public_key=public_key_to_text(private_key.public_key()),
+            )
         )
         password = f"pw-{uuid.uuid4().hex}"
         store.credentials.set_password("coord1", password)

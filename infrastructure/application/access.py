@@ -1,4 +1,5 @@
-"""Authentication under the controls of 21 CFR 11.300, and the signing ceremony of 11.200.
+"""Authentication under the controls of 21 CFR 11.300, and the authentication half of the
+signing ceremony of 11.200 (:meth:`Records.sign` is the ceremony).
 
 One service answers "who is this?" for every channel (a token request, a console command, a
 signing): it checks the password, records every success and failure in the authentication
@@ -9,31 +10,21 @@ that end after a period of inactivity.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from domain.account import SYSTEM_USER, Account, Role, escaped_user_id, is_user_id
+from domain.account import SYSTEM_USER, Account, escaped_user_id, is_user_id
 from domain.authentication import FAILED, REFUSED, SUCCEEDED, Attempt
-from infrastructure.application import (
-    AccountAction,
-    AdministrationMalformed,
-    SealTrail,
-    Signatory,
-    StoredRecord,
-    Submission,
-    Training,
-)
-from infrastructure.errors import ConfigurationError
+from infrastructure.application.administration import Administration
+from infrastructure.application.policy import AccessPolicy
+from infrastructure.application.sealtrail import SealTrail
 from infrastructure.identity.authentication_log import AuthenticationLogBook
 from infrastructure.identity.credentials import (
     AuthenticationFailed,
     CredentialStore,
     Session,
     StoredPassword,
-    one_time_password,
 )
 
 Clock = Callable[[], datetime]
@@ -44,13 +35,13 @@ TOUCH_INTERVAL = timedelta(seconds=1)
 
 
 class AccountLockedOut(AuthenticationFailed):
-    """The password was right, but the account is locked (answered 401)."""
+    """The password was right, but the account is locked."""
 
     title = "Account locked"
 
 
 class SessionExpired(AuthenticationFailed):
-    """The session ended: logged out, or inactive for longer than the timeout (answered 401)."""
+    """The session ended: logged out, or inactive for longer than the timeout."""
 
     title = "Session expired"
 
@@ -62,44 +53,9 @@ class SigningComponentsRequired(AuthenticationFailed):
 
 
 class PasswordExpired(AuthenticationFailed):
-    """The password is right but too old, or a one-time password: change it first (403)."""
+    """The password is right but too old, or a one-time password: change it first."""
 
     title = "Password change required"
-
-
-@dataclass(frozen=True)
-class AccessPolicy:
-    """The 11.300 settings: lockout threshold, inactivity timeout, password ageing."""
-
-    lockout_after: int = 5
-    idle_timeout: timedelta = timedelta(minutes=10)
-    password_max_age: timedelta = timedelta(days=90)
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> AccessPolicy:
-        """``SEALTRAIL_LOCKOUT_AFTER``, ``SEALTRAIL_IDLE_TIMEOUT_SECONDS``,
-        ``SEALTRAIL_PASSWORD_MAX_AGE_DAYS``.
-
-        Raises:
-            ConfigurationError: a value is not a whole number of at least 1.
-        """
-        environ = os.environ if environ is None else environ
-        defaults = cls()
-        return cls(
-            lockout_after=_whole(environ, "SEALTRAIL_LOCKOUT_AFTER", defaults.lockout_after),
-            idle_timeout=timedelta(
-                seconds=_whole(
-                    environ,
-                    "SEALTRAIL_IDLE_TIMEOUT_SECONDS",
-                    int(defaults.idle_timeout.total_seconds()),
-                )
-            ),
-            password_max_age=timedelta(
-                days=_whole(
-                    environ, "SEALTRAIL_PASSWORD_MAX_AGE_DAYS", defaults.password_max_age.days
-                )
-            ),
-        )
 
 
 @dataclass(frozen=True)
@@ -117,20 +73,21 @@ class SigningAuthentication:
 
 
 class AccessControl:
-    """Authentication, lockout, password ageing, sessions and the signing ceremony."""
+    """Authentication, lockout, password ageing, sessions and a signing's authentication."""
 
     def __init__(
         self,
-        app: SealTrail,
+        administration: Administration,
         credentials: CredentialStore,
         policy: AccessPolicy | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self.app = app
+        self.administration = administration
+        self.app: SealTrail = administration.app
         self.credentials = credentials
         self.policy = policy or AccessPolicy()
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
-        self.log = AuthenticationLogBook(app)
+        self.log = AuthenticationLogBook(self.app)
 
     # -- passwords ------------------------------------------------------------------------------
 
@@ -176,67 +133,7 @@ class AccessControl:
         """
         self.authenticate(user_id, password, channel="password", allow_expired=True)
         self.credentials.set_password(user_id, new_password, at=self.clock())
-        self.app.record_password_change(user_id, changed_by=user_id, temporary=False)
-
-    def administer(
-        self, actions: Sequence[AccountAction], *, actor_id: str
-    ) -> tuple[list[StoredRecord], str | None]:
-        """Record an administrator's signed changes of one account; a ``PasswordChanged``
-        among them issues a one-time password, answered here once and never stored in clear.
-
-        Raises:
-            AdministrationMalformed: a password change that is not a one-time password issued
-                by its signer (administrators never choose a person's password).
-            And whatever :meth:`SealTrail.administer` raises.
-        """
-        resets = [action for action in actions if action.kind == "PasswordChanged"]
-        for action in resets:
-            if action.fields != {"changed_by": action.signer_user_id, "temporary": True}:
-                raise AdministrationMalformed(
-                    "an administrator issues one-time passwords only: "
-                    f'{{"changed_by": "{action.signer_user_id}", "temporary": true}}'
-                )
-        records = self.app.administer(actions, actor_id=actor_id)
-        if not resets:
-            return records, None
-        return records, self._issue_one_time_password(resets[0].user_id)
-
-    def open_account(
-        self,
-        *,
-        user_id: str,
-        printed_name: str,
-        role: Role | None = None,
-        sites: Sequence[str] = (),
-        training: Training | None = None,
-        public_key: str | None = None,
-        by: Signatory | None,
-    ) -> str:
-        """Open an account with a one-time password (see :meth:`SealTrail.open_account`);
-        returns the password, once."""
-        self.app.open_account(
-            user_id=user_id,
-            printed_name=printed_name,
-            role=role,
-            sites=sites,
-            training=training,
-            public_key=public_key,
-            issue_one_time_password=True,
-            by=by,
-        )
-        return self._issue_one_time_password(user_id)
-
-    def reset_password(self, user_id: str, *, by: Signatory | None) -> str:
-        """Issue a one-time password (signed ``PasswordChanged``); returns it, once."""
-        self.app.record_password_change(
-            user_id, changed_by=by.user_id if by else SYSTEM_USER, temporary=True, by=by
-        )
-        return self._issue_one_time_password(user_id)
-
-    def _issue_one_time_password(self, user_id: str) -> str:
-        password = one_time_password(user_id)
-        self.credentials.set_password(user_id, password, at=self.clock(), temporary=True)
-        return password
+        self.administration.record_own_password_change(user_id)
 
     def password_expires_at(self, user_id: str) -> datetime | None:
         """When the user's password stops opening anything (None without a password).
@@ -341,36 +238,6 @@ class AccessControl:
         components = ("password",) if continuous else ("user_id", "password")
         return SigningAuthentication(account, session_id, components, now)
 
-    def sign_records(
-        self,
-        submission: Submission,
-        *,
-        actor_id: str,
-        session_id: str,
-        password: str,
-        user_id: str | None = None,
-    ) -> tuple[dict[str, Any], SigningAuthentication]:
-        """An electronic signature over records, with its whole ceremony (21 CFR 11.200).
-
-        First who may sign what (so a refusal costs no attempt), then the authentication half
-        (:meth:`authenticate_signing`), then the signed ``RecordsSigned`` event is recorded.
-
-        Returns:
-            The server's signed receipt and how the signer authenticated.
-
-        Raises:
-            NotPermitted, SubjectNotFound: before any password is checked.
-            SigningComponentsRequired, SessionExpired, AuthenticationFailed, AccountLockedOut,
-            PasswordExpired: the ceremony failed.
-            And what :meth:`SealTrail.sign_records` raises.
-        """
-        self.app.subject_to_sign(submission, actor_id=actor_id)
-        signing = self.authenticate_signing(
-            session_id=session_id, password=password, user_id=user_id
-        )
-        receipt = self.app.sign_records(submission, actor_id=signing.account.user_id)
-        return receipt, signing
-
     # -- inside -----------------------------------------------------------------------------------
 
     def _live(self, session_id: str, user_id: str) -> tuple[Session, Account]:
@@ -408,7 +275,7 @@ class AccessControl:
         if account is not None and account.user_id != SYSTEM_USER and not account.locked:
             failures = self.log.failures_since(user_id, account.unlocked_at)
             if failures >= self.policy.lockout_after:
-                self.app.lock_account(
+                self.administration.lock_account(
                     user_id=user_id,
                     reason=f"{failures} failed authentication attempts",
                     failed_attempts=failures,
@@ -425,12 +292,3 @@ class AccessControl:
 def _minutes(span: timedelta) -> str:
     seconds = int(span.total_seconds())
     return f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
-
-
-def _whole(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name)
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigurationError(f"{name} is a whole number of at least 1, not {raw!r}")
-    return int(raw)

@@ -1,0 +1,280 @@
+"""The administration service: accounts, their roles, sites, training, keys and locks.
+
+One door for each change: the console signs with the administrator's key (a
+:class:`Signatory`, ``by``), the API hands the changes an administrator signed
+(:meth:`Administration.administer`); without ``by`` the server signs (initialisation, the
+demonstration cohort's staff, a sponsor's account). A one-time password is issued here, once,
+and never stored in clear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from domain.account import SYSTEM_USER, AccountAlreadyLocked, KeyEndPassed, Role, next_whole_second
+from domain.errors import VersionConflict
+from infrastructure.application.account_changes import (
+    SYSTEM_PRINTED_NAME,
+    AccountChanges,
+    Act,
+    key_fields,
+    whole_seconds,
+)
+from infrastructure.application.commands import AccountAction, OpenAccount, Signatory
+from infrastructure.application.receipts import Receipt, Receipts
+from infrastructure.errors import AdministrationMalformed
+from infrastructure.identity.credentials import CredentialStore, one_time_password
+from signatures.keys import key_id, public_key_from_text, public_key_to_text
+
+Clock = Callable[[], datetime]
+
+END_KEY_ATTEMPTS = 3
+"""Tries of a rotation or revocation "now" whose second passed before its write turn came."""
+
+
+class Administration:
+    """Opens and changes accounts, every change a signed event."""
+
+    def __init__(
+        self,
+        changes: AccountChanges,
+        receipts: Receipts,
+        credentials: CredentialStore,
+        clock: Clock,
+    ) -> None:
+        self.changes = changes
+        self.app = changes.app
+        self.receipts = receipts
+        self.credentials = credentials
+        self.clock = clock
+
+    def is_initialised(self) -> bool:
+        """True once the server's own account is in the log."""
+        return self.app.find_account(SYSTEM_USER) is not None
+
+    def initialise(self) -> None:
+        """Record the server's account, role and key: the first events of every store."""
+        if self.is_initialised():
+            return
+        server_key = self.app.server_key
+        acts: list[Act] = [
+            ("Opened", {"printed_name": SYSTEM_PRINTED_NAME}),
+            ("RoleGranted", {"role": Role.SYSTEM}),
+            (
+                "KeyRegistered",
+                {
+                    "key_id": server_key.key_id,
+                    "public_key": public_key_to_text(server_key.public_key),
+                    "valid_from": whole_seconds(datetime.now(UTC)),
+                },
+            ),
+        ]
+        # The one administration nobody else can sign: the anchor's own account.
+        self.changes.apply(self.changes.sign(SYSTEM_USER, acts, None), actor=None)
+
+    def open_account(self, command: OpenAccount, *, by: Signatory | None = None) -> str | None:
+        """Open an account with whatever of its access is given, in one atomic save.
+
+        Returns:
+            The one-time password, once, if the command issues one; None otherwise.
+
+        Raises:
+            AdministrationMalformed: training without a role.
+            AccountExists, UserIdMalformed, NotPermitted, KeyFormatError.
+        """
+        acts: list[Act] = [("Opened", {"printed_name": command.printed_name})]
+        if command.role is not None:
+            acts.append(("RoleGranted", {"role": command.role}))
+        acts += [("SiteAssigned", {"site": site}) for site in command.sites]
+        if command.training is not None:
+            if command.role is None:
+                raise AdministrationMalformed("training is attested for a role: grant one")
+            training = command.training
+            attested = {"role": command.role, "course": training.course}
+            acts.append(("TrainingAttested", {**attested, "completed_on": training.completed_on}))
+        if command.public_key is not None:
+            acts.append(("KeyRegistered", key_fields(command.public_key, datetime.now(UTC))))
+        if command.one_time_password:
+            signer = by.user_id if by is not None else SYSTEM_USER
+            acts.append(("PasswordChanged", {"changed_by": signer, "temporary": True}))
+        self.changes.act(command.user_id, acts, by)
+        # Read back once, as an opening always was: with fast-forward on, a save leaves the
+        # account out of the aggregate cache, and the readers after it find it there.
+        self.app.account(command.user_id)
+        return self._issue_one_time_password(command.user_id) if command.one_time_password else None
+
+    def administer(
+        self, actions: Sequence[AccountAction], *, actor_id: str
+    ) -> tuple[list[Receipt], str | None]:
+        """Record an administrator's signed changes of one account; a ``PasswordChanged``
+        among them issues a one-time password, answered here once and never stored in clear.
+
+        Returns:
+            The server's signed receipt of each change, and the one-time password if issued.
+
+        Raises:
+            AdministrationMalformed: a password change that is not a one-time password issued
+                by its signer (administrators never choose a person's password).
+            And whatever :meth:`AccountChanges.administer` raises.
+        """
+        resets = [action for action in actions if action.kind == "PasswordChanged"]
+        for action in resets:
+            if action.fields != {"changed_by": action.signer_user_id, "temporary": True}:
+                raise AdministrationMalformed(
+                    "an administrator issues one-time passwords only: "
+                    f'{{"changed_by": "{action.signer_user_id}", "temporary": true}}'
+                )
+        records = self.changes.administer(actions, actor_id=actor_id)
+        receipts = [self.receipts.of(record) for record in records]
+        if not resets:
+            return receipts, None
+        return receipts, self._issue_one_time_password(resets[0].user_id)
+
+    def grant_role(self, *, user_id: str, role: Role, by: Signatory | None = None) -> None:
+        """Grant a role (in force once trained for)."""
+        self.changes.act(user_id, [("RoleGranted", {"role": role})], by)
+
+    def revoke_role(
+        self, *, user_id: str, role: Role, reason: str, by: Signatory | None = None
+    ) -> None:
+        """Take a role away."""
+        self.changes.act(user_id, [("RoleRevoked", {"role": role, "reason": reason})], by)
+
+    def assign_site(self, *, user_id: str, site: str, by: Signatory | None = None) -> None:
+        """Let a person act for a site."""
+        self.changes.act(user_id, [("SiteAssigned", {"site": site})], by)
+
+    def unassign_site(
+        self, *, user_id: str, site: str, reason: str, by: Signatory | None = None
+    ) -> None:
+        """Stop a person acting for a site."""
+        self.changes.act(user_id, [("SiteUnassigned", {"site": site, "reason": reason})], by)
+
+    def attest_training(
+        self,
+        *,
+        user_id: str,
+        role: Role,
+        course: str,
+        completed_on: date,
+        by: Signatory | None = None,
+    ) -> None:
+        """Record that a person completed training for a role (21 CFR 11.10(i))."""
+        fields = {"role": role, "course": course, "completed_on": completed_on}
+        self.changes.act(user_id, [("TrainingAttested", fields)], by)
+
+    def register_key(
+        self,
+        *,
+        user_id: str,
+        public_key: str,
+        valid_from: datetime | None = None,
+        by: Signatory | None = None,
+    ) -> str:
+        """Register a public key (base64 or PEM) for an account; returns its key id."""
+        fields = key_fields(public_key, valid_from or datetime.now(UTC))
+        self.changes.act(user_id, [("KeyRegistered", fields)], by)
+        return str(fields["key_id"])
+
+    def rotate_key(
+        self,
+        *,
+        user_id: str,
+        old_key_id: str,
+        public_key: str,
+        rotated_at: datetime | None = None,
+        by: Signatory | None = None,
+    ) -> str:
+        """Replace a key by another from a stated instant; returns the new key's id.
+
+        Without an instant, the next whole second (:func:`next_whole_second`); a stated
+        instant already past is recorded as retroactive.
+        """
+        parsed = public_key_from_text(public_key)
+        fields = {
+            "old_key_id": old_key_id,
+            "key_id": key_id(parsed),
+            "public_key": public_key_to_text(parsed),
+        }
+        self._end_key(user_id, "KeyRotated", fields, ("rotated_at", rotated_at), by)
+        return str(fields["key_id"])
+
+    def revoke_key(
+        self,
+        *,
+        user_id: str,
+        key_id: str,
+        revoked_at: datetime | None,
+        reason: str,
+        by: Signatory | None = None,
+    ) -> None:
+        """Revoke a key from a stated instant, as :meth:`rotate_key` takes it (now by default)."""
+        fields = {"key_id": key_id, "reason": reason}
+        self._end_key(user_id, "KeyRevoked", fields, ("revoked_at", revoked_at), by)
+
+    def lock_account(
+        self,
+        *,
+        user_id: str,
+        reason: str,
+        failed_attempts: int = 0,
+        by: Signatory | None = None,
+    ) -> None:
+        """Lock an account; without ``by``, the server records a lockout it observed."""
+        fields = {"reason": reason, "failed_attempts": failed_attempts}
+        try:
+            self.changes.act(user_id, [("AccountLocked", fields)], by)
+        except (AccountAlreadyLocked, VersionConflict):
+            if by is not None or not self.app.account(user_id).locked:
+                raise
+            # Two failures crossed the threshold at once: the other one recorded the lockout.
+
+    def unlock_account(self, *, user_id: str, reason: str, by: Signatory | None = None) -> None:
+        """Unlock an account; the failures before this no longer count toward a lockout."""
+        self.changes.act(user_id, [("AccountUnlocked", {"reason": reason})], by)
+
+    def reset_password(self, user_id: str, *, by: Signatory | None) -> str:
+        """Issue a one-time password (signed ``PasswordChanged``); returns it, once."""
+        fields = {"changed_by": by.user_id if by else SYSTEM_USER, "temporary": True}
+        self.changes.act(user_id, [("PasswordChanged", fields)], by)
+        return self._issue_one_time_password(user_id)
+
+    def record_own_password_change(self, user_id: str) -> None:
+        """Record that a person changed their own password, which they proved (the server
+        signs, with the person as ``changed_by``)."""
+        fields = {"changed_by": user_id, "temporary": False}
+        self.changes.act(user_id, [("PasswordChanged", fields)], None)
+
+    def _issue_one_time_password(self, user_id: str) -> str:
+        password = one_time_password(user_id)
+        self.credentials.set_password(user_id, password, at=self.clock(), temporary=True)
+        return password
+
+    def _end_key(
+        self,
+        user_id: str,
+        kind: str,
+        fields: dict[str, Any],
+        end: tuple[str, datetime | None],
+        by: Signatory | None,
+    ) -> None:
+        """Record a rotation or revocation with the boundary rule of docs/signing.md."""
+        end_field, stated = end
+        for attempt in range(1, END_KEY_ATTEMPTS + 1):
+            now = datetime.now(UTC)
+            ends: dict[str, Any]
+            if stated is None:
+                ends = {end_field: next_whole_second(now)}
+            else:
+                moment = whole_seconds(stated)
+                ends = {end_field: moment, **({"retroactive": True} if moment < now else {})}
+            try:
+                self.changes.act(user_id, [(kind, {**fields, **ends})], by)
+                return
+            except KeyEndPassed:
+                # "Now" became the past while the change waited for its write turn (a loaded
+                # store): sign the next second instead. A stated instant is the person's own.
+                if stated is not None or attempt == END_KEY_ATTEMPTS:
+                    raise

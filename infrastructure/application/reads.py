@@ -1,0 +1,60 @@
+"""The reads service: a subject's or an account's history, and every account.
+
+What an auditor reads of the log as it stands: each event with its log position, oldest
+first. A subject as it stood at a version, and one stored event, are the application's
+(:meth:`SealTrail.subject_at`, :meth:`SealTrail.stored_record`), since the writes use them too.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain.account import Account, account_stream
+from domain.errors import SubjectNotFound
+from domain.signed import SignedAggregate, stream_id
+from infrastructure.application.sealtrail import SealTrail, StoredRecord
+from infrastructure.store.positions import log_positions
+
+
+class Reads:
+    """Histories and account lists, read from the log."""
+
+    def __init__(self, app: SealTrail) -> None:
+        self.app = app
+
+    def history(self, stream: str) -> list[StoredRecord]:
+        """Every event of a stream, oldest first, with log positions.
+
+        Raises:
+            SubjectNotFound: the stream has no events.
+        """
+        originator_id = stream_id(stream)
+        events = list(self.app.events.get(originator_id))
+        if not events:
+            raise SubjectNotFound(f"{stream} has no records")
+        positions = log_positions(self.app.recorder, originator_id)
+        return [
+            StoredRecord(positions[event.originator_version], event)
+            for event in events
+            if isinstance(event, SignedAggregate.Event)
+        ]
+
+    def account_history(self, user_id: str) -> list[StoredRecord]:
+        """Every event of an account, oldest first: who had which access when, and who said so.
+
+        Raises:
+            AccountNotFound: no such account.
+        """
+        self.app.account(user_id)
+        return self.history(account_stream(user_id))
+
+    def accounts(self) -> list[Account]:
+        """Every account, the server's included, in the order they were opened."""
+        opened = self.app.recorder.select_notifications(
+            1, 1_000_000, topics=(f"{Account.Opened.__module__}:{Account.Opened.__qualname__}",)
+        )
+        found = []
+        for notification in opened:
+            account: Account = self.app.repository.get(UUID(str(notification.originator_id)))
+            found.append(account)
+        return found

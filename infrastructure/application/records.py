@@ -1,0 +1,240 @@
+"""The records service: a site's signed record, a batch of them, and an investigator's signature.
+
+Each write loads the subject, runs the guard sequence (``guards.py``), saves, and answers with
+the server's signed receipt (``receipts.py``). A retry with the same idempotency key and the
+same signed body is answered with the first receipt and appends nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.account import Account
+from domain.authorship import authored
+from domain.errors import DomainError, SignatureRefused, VersionConflict
+from domain.permissions import (
+    Action,
+    check_may_at_subject,
+    check_may_sign,
+    check_role_may,
+    check_signs_as_self,
+    not_screened,
+)
+from domain.subject import Subject
+from infrastructure.application.access import AccessControl, SigningAuthentication
+from infrastructure.application.commands import SignRecords, Submission
+from infrastructure.application.guards import admit, check_expected_version, check_may_reach
+from infrastructure.application.receipts import Receipt, Receipts
+from infrastructure.application.sealtrail import SealTrail, stored_records
+from infrastructure.errors import IdempotencyKeyReused
+from infrastructure.store.event_store import KNOWN_ACCOUNTS
+from signatures.errors import VerificationError
+
+
+class Records:
+    """Writes of subjects' records: one door for each of record, batch and signature."""
+
+    def __init__(self, app: SealTrail, receipts: Receipts, access: AccessControl) -> None:
+        self.app = app
+        self.receipts = receipts
+        self.access = access
+
+    def record(
+        self, submission: Submission, *, actor_id: str, actor: Account | None = None
+    ) -> Receipt:
+        """Record a site's signed event and answer with the server's signed receipt.
+
+        ``actor`` is the account of ``actor_id`` if the caller has just loaded it (the API
+        has, to authenticate the request); it is loaded here otherwise.
+
+        Raises:
+            NotPermitted, SubjectNotFound, SubjectAlreadyScreened, VersionConflict,
+            IdempotencyKeyReused, ProtocolViolation and its kinds, VerificationError kinds.
+        """
+        actor = self._actor(actor_id, actor)
+        subject = self.app.find_subject(submission.stream, to_change=True)
+        check_may_reach(actor, subject, submission)
+        if subject is not None and submission.idempotency_key is not None:
+            replayed = self._replay(subject, submission)
+            if replayed is not None:
+                return replayed
+        return self._save_one(admit(actor, subject, submission), submission, actor)
+
+    def record_batch(
+        self, submissions: Sequence[Submission], *, actor_id: str, actor: Account | None = None
+    ) -> list[Receipt]:
+        """Record several signed events in one transaction: all of them or none.
+
+        The submissions apply in order, each to its subject as the ones before it left it (a
+        batch may screen a subject and record its consent). If every submission carries an
+        idempotency key and all of them are already stored with the same signed bodies, the
+        first receipts are answered and nothing is appended: a batch is retried whole.
+
+        ``actor`` is as for :meth:`record`.
+
+        Returns:
+            One receipt per submission, in the order of the submissions.
+
+        Raises:
+            What :meth:`record` raises, for the first submission that fails (its message names
+            its index); IdempotencyKeyReused when only some of the keys are stored.
+        """
+        actor = self._actor(actor_id, actor)
+        replayed = self._replay_batch(submissions)
+        if replayed is not None:
+            return replayed
+        subjects: dict[str, Subject] = {}
+        made: list[tuple[UUID, int]] = []
+        for index, submission in enumerate(submissions):
+            try:
+                subject = subjects.get(submission.stream) or self.app.find_subject(
+                    submission.stream, to_change=True
+                )
+                check_may_reach(actor, subject, submission)
+                subject = admit(actor, subject, submission)
+            except (DomainError, VerificationError) as error:
+                # Same type, so the same status and title; the detail says which one it was.
+                error.args = (f"submission {index}: {error}",)
+                raise
+            subjects[submission.stream] = subject
+            made.append((subject.id, subject.version))
+        try:
+            # One save of every aggregate touched: one put, one insert, one transaction.
+            saved = self.app.save(*subjects.values(), **{KNOWN_ACCOUNTS: {actor.user_id: actor}})
+        except IntegrityError:
+            replayed = self._replay_batch(submissions)
+            if replayed is not None:
+                return replayed
+            raise VersionConflict(
+                "a subject of the batch was changed by another write; reload and retry"
+            ) from None
+        stored = {
+            (record.event.originator_id, record.event.originator_version): record
+            for record in stored_records(saved)
+        }
+        receipts = [self.receipts.of(stored[key]) for key in made]
+        self.receipts.seal_checkpoint_if_due(receipts)
+        return receipts
+
+    def sign(self, command: SignRecords) -> tuple[Receipt, SigningAuthentication]:
+        """An electronic signature over records, with its whole ceremony (21 CFR 11.200).
+
+        First who may sign what (so a refusal costs no attempt), then the authentication half
+        (:meth:`AccessControl.authenticate_signing`), then the signed ``RecordsSigned``.
+
+        Returns:
+            The server's signed receipt and how the signer authenticated.
+
+        Raises:
+            NotPermitted, SubjectNotFound: before any password is checked.
+            SigningComponentsRequired, SessionExpired, AuthenticationFailed, AccountLockedOut,
+            PasswordExpired: the ceremony failed.
+            And what :meth:`record_signature` raises.
+        """
+        self._subject_to_sign(command.submission, actor_id=command.actor_id)
+        signing = self.access.authenticate_signing(
+            session_id=command.session_id, password=command.password, user_id=command.user_id
+        )
+        receipt = self.record_signature(command.submission, actor_id=signing.account.user_id)
+        return receipt, signing
+
+    def record_signature(self, submission: Submission, *, actor_id: str) -> Receipt:
+        """Record the ``RecordsSigned`` of a signer who passed the ceremony's authentication;
+        :meth:`sign` is the ceremony, the one the ways in call; this is its last step.
+
+        Raises:
+            What :meth:`sign` raises before the ceremony; VersionConflict,
+            IdempotencyKeyReused; EntryNotFound, SignatureRefused, SignedRecordChanged;
+            VerificationError kinds.
+        """
+        subject = self._subject_to_sign(submission, actor_id=actor_id)
+        if submission.idempotency_key is not None:
+            replayed = self._replay(subject, submission)
+            if replayed is not None:
+                return replayed
+        check_expected_version(subject, submission)
+        with authored(submission.authorship, idempotency_key=submission.idempotency_key):
+            subject.sign_records(meaning=str(submission.body["meaning"]), **submission.fields)
+        return self._save_one(subject, submission, self.app.account(actor_id))
+
+    def _subject_to_sign(self, submission: Submission, *, actor_id: str) -> Subject:
+        """The subject whose records ``actor_id`` asks to sign, once they may sign them.
+
+        Checked before the signing ceremony asks for the password, so a person who may not
+        sign here is told so without their attempt counting toward a lockout.
+        """
+        if submission.kind != Subject.RecordsSigned.kind():
+            raise SignatureRefused(
+                f"a signature over records is a RecordsSigned, not a {submission.kind}"
+            )
+        actor = self.app.account(actor_id)
+        check_signs_as_self(actor, submission.signer_user_id)
+        check_role_may(actor, Action.SIGN_CLINICAL_RECORDS)
+        subject = self.app.find_subject(submission.stream)
+        if subject is None:
+            raise not_screened(submission.stream)
+        check_may_at_subject(actor, Action.SIGN_CLINICAL_RECORDS, subject.site, submission.stream)
+        check_may_sign(actor, subject.site)
+        return subject
+
+    def _actor(self, actor_id: str, loaded: Account | None) -> Account:
+        if loaded is None:
+            return self.app.account(actor_id)
+        if loaded.user_id != actor_id:
+            raise ValueError(f"the account given for {actor_id!r} is {loaded.user_id!r}'s")
+        return loaded
+
+    def _save_one(self, subject: Subject, submission: Submission, actor: Account) -> Receipt:
+        """Save the one event a submission made; its signed receipt (the first one's, when a
+        retry lost the race to its own first attempt)."""
+        try:
+            saved = self.app.save(subject, **{KNOWN_ACCOUNTS: {actor.user_id: actor}})
+        except IntegrityError:
+            return self._after_conflict(submission)
+        (record,) = stored_records(saved)
+        receipt = self.receipts.of(record)
+        self.receipts.seal_checkpoint_if_due([receipt])
+        return receipt
+
+    def _replay(self, subject: Subject, submission: Submission) -> Receipt | None:
+        """The first receipt of a retry (same key, same signed body), None if not a retry."""
+        assert submission.idempotency_key is not None
+        version = subject.version_for_idempotency_key(submission.idempotency_key)
+        if version is None:
+            return None
+        record = self.app.stored_record(subject.id, version)
+        if record.event.authorship.signed_body != submission.authorship.signed_body:
+            raise IdempotencyKeyReused(
+                f"Idempotency-Key {submission.idempotency_key!r} was used for another body"
+            )
+        return self.receipts.of(record)
+
+    def _after_conflict(self, submission: Submission) -> Receipt:
+        # A concurrent writer took the version. If it was our own retry, answer its receipt.
+        subject = self.app.find_subject(submission.stream)
+        if subject is not None and submission.idempotency_key is not None:
+            replayed = self._replay(subject, submission)
+            if replayed is not None:
+                return replayed
+        raise VersionConflict(f"{submission.stream} was changed by another write; reload and retry")
+
+    def _replay_batch(self, submissions: Sequence[Submission]) -> list[Receipt] | None:
+        """The first receipts of a batch stored before, None if it was not; all or nothing."""
+        if not submissions or any(s.idempotency_key is None for s in submissions):
+            return None
+        receipts: list[dict[str, Any] | None] = []
+        for submission in submissions:
+            subject = self.app.find_subject(submission.stream)
+            receipts.append(None if subject is None else self._replay(subject, submission))
+        found = [receipt for receipt in receipts if receipt is not None]
+        if not found:
+            return None
+        if len(found) != len(receipts):
+            raise IdempotencyKeyReused(
+                "some of the batch's idempotency keys were used for another batch"
+            )
+        return found
