@@ -1144,8 +1144,20 @@ EVENT_CLASSES: dict[str, type[Record]] = {
 """Every event class of a subject, by name (with eventsourcing's ``Created``, which no author
 signs: a subject is opened by ``Screened``)."""
 
+
+def _declared_command(kind: Any) -> Callable[..., None]:
+    """The verb of a kind that declares its own rules (``admit``, ``check_among``)."""
+
+    def command(subject: Subject, **values: Any) -> None:
+        kind.admit(subject, values)
+        kind.check_among(subject, values, besides=None)
+        subject._record(kind, **values)
+
+    return command
+
+
 RECORDERS: dict[str, Callable[..., None]] = {
-    kind: getattr(Subject, event_class.COMMAND)
+    kind: getattr(Subject, event_class.COMMAND, None) or _declared_command(event_class)
     for kind, event_class in EVENT_CLASSES.items()
     if event_class.COMMAND is not None
 }
