@@ -1,17 +1,23 @@
-"""Outcomes and disposition: the response assessments, deviations, withdrawal and the end."""
+"""Outcomes and disposition: the response and performance status assessments, deviations,
+withdrawal and the end."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from domain.clinical import ResponseCategory
+from domain.errors import DuplicateRecord, ValueOutOfRange
 from domain.protocol import StudyProtocol
 from domain.record_rules import check_scheduled
 from domain.subject.declaration import Sdtm, item
 from domain.subject.record import Record
 from domain.vocabulary import DeviationCategory, EndOfStudyReason, WithdrawalDecidedBy
+
+if TYPE_CHECKING:
+    from domain.subject.aggregate import Subject
 
 
 class ResponseAssessed(Record):
@@ -60,3 +66,77 @@ class EndOfStudyRecorded(Record):
         "The day participation ended", sdtm=(Sdtm("DS", "DSSTDTC"), Sdtm("DM", "RFENDTC"))
     )
     reason: EndOfStudyReason = item("Why it ended", sdtm=Sdtm("DS", "DSDECOD"))
+
+
+class PerformanceScale(Enum):
+    """The scale a performance status is given on."""
+
+    ECOG = "ECOG"
+    KARNOFSKY = "KARNOFSKY"
+
+
+PERFORMANCE_TESTS: Mapping[str, tuple[str, str]] = {
+    PerformanceScale.ECOG.value: ("ECOG101", "ECOG1-Performance Status"),
+    PerformanceScale.KARNOFSKY.value: ("KPS101", "KPS1-Karnofsky Performance Status"),
+}
+"""The CDISC RSTESTCD and RSTEST of each scale (Clinical Classifications, SDTMIG 3.3 RS)."""
+PERFORMANCE_SCORES: Mapping[PerformanceScale, range] = {
+    # ECOG 5 is death, recorded as a SubjectDied; Karnofsky goes by tens.
+    PerformanceScale.ECOG: range(0, 5),
+    PerformanceScale.KARNOFSKY: range(0, 101, 10),
+}
+PERFORMANCE_SCHEDULE = "performance_status"
+"""The protocol's name for its visits (``[schedule.assessment_months]``)."""
+
+
+class PerformanceStatusRecorded(Record):
+    """A performance status, ECOG 0-4 or Karnofsky 0-100, at screening or a follow-up visit."""
+
+    DATED_BY = "assessed_on"
+    COMMAND = "record_performance_status"
+    month: int = item(
+        "The visit: 0 at screening, else the follow-up month",
+        unit="months",
+        sdtm=Sdtm("RS", "VISITNUM"),
+    )
+    scale: PerformanceScale = item(
+        "The scale: ECOG or Karnofsky", sdtm=Sdtm("RS", "RSCAT", test_codes=PERFORMANCE_TESTS)
+    )
+    score: int = item(
+        "ECOG grade 0-4, or Karnofsky 0-100 in steps of 10", sdtm=Sdtm("RS", "RSORRES")
+    )
+    assessed_on: date = item("The day of the assessment", sdtm=Sdtm("RS", "RSDTC"))
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_consent_obtained()
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """One status on each scale at each visit (both scales may be given)."""
+        month, scale = fields["month"], fields["scale"]
+        same = [
+            e.version
+            for e in subject.live(cls)
+            if e.version != besides and (e["month"], e["scale"]) == (month, scale)
+        ]
+        if same:
+            raise DuplicateRecord(
+                f"the month-{month} {scale.value} status is recorded (entry {same[0]}); "
+                "correct it instead"
+            )
+
+    @classmethod
+    def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
+        months = protocol.schedule.assessment_months.get(PERFORMANCE_SCHEDULE, ())
+        check_scheduled(fields["month"], months, "performance status is assessed", "at month")
+        scale, score = fields["scale"], fields["score"]
+        scores = PERFORMANCE_SCORES[scale]
+        if score not in scores:
+            raise ValueOutOfRange(
+                f"the {scale.value} scale runs {scores.start}-{scores[-1]}"
+                + (f" in steps of {scores.step}" if scores.step > 1 else "")
+                + f", not {score}"
+            )

@@ -291,6 +291,11 @@ KINDS: list[tuple[str, list[Step], dict[str, Any]]] = [
         {"ended_on": "2011-06-01", "reason": "death"},
     ),
     (
+        "PerformanceStatusRecorded",
+        SCREENED,
+        {"month": 0, "scale": "ECOG", "score": 1, "assessed_on": "2011-02-15"},
+    ),
+    (
         "EntryCorrected",
         [*ENROLLED, ("TransfusionGiven", TRANSFUSION)],
         {

@@ -251,22 +251,15 @@ def test_text_that_is_not_toml_is_refused() -> None:
 
 
 def test_further_assessments_are_scheduled_by_name_from_screening_on() -> None:
-    text = edited(
-        SHIPPED,
-        "safety_follow_up_months = 6\n",
-        "safety_follow_up_months = 6\n\n[schedule.assessment_months]\nfrailty = [0, 12]\n",
-    )
+    assert PROTOCOLS["NCT01297972"].schedule.assessment_months == {"performance_status": (0, 3, 6)}
+    text = edited(SHIPPED, "performance_status = [0, 3, 6]", "frailty = [0, 12]")
 
     assert load_protocol(text).schedule.assessment_months == {"frailty": (0, 12)}
 
 
 @pytest.mark.parametrize("months", ["[0, -3]", '["3"]', "3"])
 def test_an_assessments_months_that_are_no_visits_are_refused_by_name(months: str) -> None:
-    text = edited(
-        SHIPPED,
-        "safety_follow_up_months = 6\n",
-        f"safety_follow_up_months = 6\n\n[schedule.assessment_months]\nfrailty = {months}\n",
-    )
+    text = edited(SHIPPED, "performance_status = [0, 3, 6]", f"performance_status = {months}")
 
     with pytest.raises(ProtocolDefinitionInvalid, match=r"schedule\.assessment_months: lists"):
         load_protocol(text)

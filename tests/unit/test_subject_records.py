@@ -11,6 +11,7 @@ import pytest
 
 from domain.protocol import NCT01297972
 from domain.subject import EVENT_CLASSES, RECORDERS, Subject
+from domain.subject.disposition import PerformanceScale
 from domain.vocabulary import AdverseEventOutcome, EndOfStudyReason, Status
 from tests.unit.subjects import (
     ELIGIBLE,
@@ -109,6 +110,21 @@ CASES: list[tuple[str, Callable[[], Subject], dict[str, Any]]] = [
     ("SubjectWithdrawn", enrolled, withdrawal()),
     ("EndOfStudyRecorded", enrolled, end_of_study(EndOfStudyReason.COMPLETED)),
     ("EndOfStudyRecorded", dead, end_of_study(EndOfStudyReason.DEATH)),
+    (
+        "PerformanceStatusRecorded",
+        consented,
+        {"month": 0, "scale": PerformanceScale.ECOG, "score": 1, "assessed_on": date(2011, 2, 15)},
+    ),
+    (
+        "PerformanceStatusRecorded",
+        enrolled,
+        {
+            "month": 3,
+            "scale": PerformanceScale.KARNOFSKY,
+            "score": 70,
+            "assessed_on": date(2011, 5, 16),
+        },
+    ),
     (
         "EntryCorrected",
         enrolled,
