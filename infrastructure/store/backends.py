@@ -49,7 +49,7 @@ class PreparedQuery:
                 cursor.close()
         finally:
             connection.close()
-        return rows[0] if rows else None
+        return tuple(rows[0]) if rows else None
 
 
 def protect_tables(recorder: ApplicationRecorder, others: Sequence[str] = ()) -> None:

@@ -14,7 +14,8 @@ leaf also records the log position of its event (and commits to it in its data).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -37,7 +38,7 @@ from sqlalchemy import (
 )
 
 from infrastructure.store.sealed_batch import PendingLeaf
-from infrastructure.store.statements import Statements
+from infrastructure.store.statements import BoundStatement, Statements
 from signatures.merkle import append_leaf
 
 metadata = MetaData()
@@ -90,11 +91,12 @@ ADD_LEAF = insert(merkle_leaves)
 ADD_NODE = insert(merkle_nodes)
 
 
-@lru_cache(maxsize=128)
-def _nodes_among(count: int) -> Select[tuple[int, int, bytes]]:
-    """The stored nodes at ``count`` (level, index) pairs, bound as ``level_n``, ``index_n``."""
+def _nodes_among(count: int) -> tuple[Select[tuple[int, int, bytes]], tuple[str, ...]]:
+    """The stored nodes at ``count`` (level, index) pairs, and its parameters' names in order:
+    ``level_0, index_0, level_1, index_1...``."""
     nodes = merkle_nodes.c
-    return select(nodes.level, nodes.node_index, nodes.hash).where(
+    names = tuple(f"{kind}_{n}" for n in range(count) for kind in ("level", "index"))
+    statement = select(nodes.level, nodes.node_index, nodes.hash).where(
         or_(
             *(
                 and_(
@@ -105,13 +107,42 @@ def _nodes_among(count: int) -> Select[tuple[int, int, bytes]]:
             )
         )
     )
+    return statement, names
+
+
+@dataclass(frozen=True)
+class _TreeSQL:
+    """The statements of an append, compiled for one dialect."""
+
+    statements: Statements
+    size: BoundStatement
+    add_leaf: BoundStatement
+    add_node: BoundStatement
+    among: dict[int, BoundStatement] = field(default_factory=dict)
+
+    def nodes_among(self, count: int) -> BoundStatement:
+        """The stored nodes at ``count`` (level, index) pairs, given flat in that order."""
+        found = self.among.get(count)
+        if found is None:
+            found = self.among[count] = self.statements.bound(*_nodes_among(count))
+        return found
+
+
+@cache
+def _tree_sql(statements: Statements) -> _TreeSQL:
+    return _TreeSQL(
+        statements,
+        statements.bound(TREE_SIZE, ()),
+        statements.bound(ADD_LEAF, ("leaf_index", "position", "leaf_hash")),
+        statements.bound(ADD_NODE, ("level", "node_index", "hash")),
+    )
 
 
 class TreeWriter:
     """The tree's appends, on a recorder's own cursor inside its insert's transaction."""
 
     def __init__(self, statements: Statements, cursor: Any) -> None:
-        self._sql = statements
+        self._sql = _tree_sql(statements)
         self._cursor = cursor
         self._nodes: dict[tuple[int, int], bytes] = {}
 
@@ -124,9 +155,7 @@ class TreeWriter:
         for offset, (position, leaf) in enumerate(zip(positions, leaves, strict=True)):
             leaf_index = size + offset
             hashed = append_leaf(self._read, self._write, leaf_index, leaf.make(position))
-            self._sql.run(
-                self._cursor, ADD_LEAF, leaf_index=leaf_index, position=position, leaf_hash=hashed
-            )
+            self._sql.add_leaf.run(self._cursor, (leaf_index, position, hashed))
             leaf.leaf_index, leaf.position = leaf_index, position
 
     def _siblings_before(self, size: int, count: int) -> dict[tuple[int, int], bytes]:
@@ -140,14 +169,12 @@ class TreeWriter:
                 level, index = level + 1, index >> 1
         if not wanted:
             return {}
-        pairs = sorted(wanted)
-        bound = {f"level_{n}": level for n, (level, _) in enumerate(pairs)}
-        bound.update({f"index_{n}": index for n, (_, index) in enumerate(pairs)})
-        rows = self._sql.rows(self._cursor, _nodes_among(len(pairs)), **bound)
+        values = tuple(value for pair in sorted(wanted) for value in pair)
+        rows = self._sql.nodes_among(len(wanted)).rows(self._cursor, values)
         return {(int(level), int(index)): bytes(value) for level, index, value in rows}
 
     def _size(self) -> int:
-        rows = self._sql.rows(self._cursor, TREE_SIZE)
+        rows = self._sql.size.rows(self._cursor, ())
         largest = rows[0][0] if rows else None
         return 0 if largest is None else int(largest) + 1
 
@@ -156,7 +183,7 @@ class TreeWriter:
 
     def _write(self, level: int, index: int, value: bytes) -> None:
         self._nodes[(level, index)] = value
-        self._sql.run(self._cursor, ADD_NODE, level=level, node_index=index, hash=value)
+        self._sql.add_node.run(self._cursor, (level, index, value))
 
 
 class StoredTree:

@@ -66,6 +66,6 @@ def _rows(
     statement: Any,
     originator_id: UUID,
     **parameters: Any,
-) -> list[tuple[Any, ...]]:
+) -> Sequence[Sequence[Any]]:
     with recorder.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
         return events.rows(cursor, statement, stream=events.stream(originator_id), **parameters)

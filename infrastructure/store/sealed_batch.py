@@ -54,7 +54,7 @@ def sealed(batch: SealedBatch | None, stored_events: Sequence[StoredEvent]) -> S
     return batch
 
 
-def stored_events_of(rows: Sequence[tuple[Any, ...]], originator_id: UUID) -> list[StoredEvent]:
+def stored_events_of(rows: Sequence[Sequence[Any]], originator_id: UUID) -> list[StoredEvent]:
     """Rows of (version, topic, state) of one stream, as eventsourcing's stored events."""
     return [
         StoredEvent(

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any, cast
 from uuid import UUID
 
@@ -43,25 +44,70 @@ class CompiledStatement:
             keys = [column.key for column in statement.table.c]
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=keys))
         self.sql = str(compiled)
-        self._positions = list(compiled.positiontup or ()) if compiled.positional else None
+        # Positional paramstyles (SQLite's ``?``) take a tuple in the placeholders' order.
+        self.positions = list(compiled.positiontup or ()) if compiled.positional else None
+        """The parameters' names in placeholder order, for a positional paramstyle."""
+        self._in_order = None if self.positions is None else _in_order(self.positions)
         selected = list(statement.selected_columns) if isinstance(statement, Select) else []
-        self._processors = [
+        processors = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected
         ]
+        self._processors = None if all(p is None for p in processors) else processors
 
     def arguments(self, parameters: Mapping[str, Any]) -> Any:
         """The parameters as the driver's paramstyle takes them."""
-        if self._positions is None:
-            return parameters
-        return tuple(parameters[name] for name in self._positions)
+        return parameters if self._in_order is None else self._in_order(parameters)
 
-    def typed(self, row: Any) -> tuple[Any, ...]:
-        """One fetched row (a tuple, a ``sqlite3.Row`` or psycopg's dict) as typed values."""
-        values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
-        return tuple(
-            value if process is None else process(value)
-            for process, value in zip(self._processors, values, strict=True)
-        )
+    def typed(self, rows: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        """Fetched rows (tuples, ``sqlite3.Row``s or psycopg's dicts) as sequences of typed
+        values, in the statement's column order."""
+        if rows and isinstance(rows[0], dict):
+            rows = [tuple(row.values()) for row in rows]
+        if self._processors is None:
+            return rows  # the driver's values are already the types SQLAlchemy would give
+        return [
+            tuple(
+                value if process is None else process(value)
+                for process, value in zip(self._processors, row, strict=True)
+            )
+            for row in rows
+        ]
+
+
+class BoundStatement:
+    """A compiled statement whose parameters are given as values in a fixed order of names: for
+    what an append runs for each leaf and node, where a mapping built for every row would cost
+    more than the driver's insert of it."""
+
+    def __init__(self, compiled: CompiledStatement, names: tuple[str, ...]) -> None:
+        self.compiled = compiled
+        self._same_order = compiled.positions == list(names)
+        self._names = names
+
+    def arguments(self, values: tuple[Any, ...]) -> Any:
+        """The driver's parameters for these values."""
+        if self._same_order:
+            return values
+        return self.compiled.arguments(dict(zip(self._names, values, strict=True)))
+
+    def run(self, cursor: Any, values: tuple[Any, ...]) -> None:
+        """Run it on a DB-API cursor."""
+        cursor.execute(self.compiled.sql, self.arguments(values))
+
+    def rows(self, cursor: Any, values: tuple[Any, ...]) -> Sequence[Sequence[Any]]:
+        """Run it on a DB-API cursor; its rows, typed."""
+        cursor.execute(self.compiled.sql, self.arguments(values))
+        return self.compiled.typed(cursor.fetchall())
+
+
+def _in_order(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A function picking these parameters out of a mapping, as a tuple in this order."""
+    if not names:
+        return lambda _: ()
+    if len(names) == 1:
+        (name,) = names
+        return lambda parameters: (parameters[name],)
+    return cast(Callable[[Mapping[str, Any]], tuple[Any, ...]], itemgetter(*names))
 
 
 class Statements:
@@ -84,13 +130,17 @@ class Statements:
                 self._compiled[statement] = found
         return found
 
+    def bound(self, statement: ClauseElement, names: Sequence[str]) -> BoundStatement:
+        """The statement compiled, run with its parameters' values in the order of ``names``."""
+        return BoundStatement(self.compiled(statement), tuple(names))
+
     def rows(
         self, cursor: Any, statement: ClauseElement, **parameters: Any
-    ) -> list[tuple[Any, ...]]:
+    ) -> Sequence[Sequence[Any]]:
         """Run a SELECT on a DB-API cursor; its rows, typed."""
         compiled = self.compiled(statement)
         cursor.execute(compiled.sql, compiled.arguments(parameters))
-        return [compiled.typed(row) for row in cursor.fetchall()]
+        return compiled.typed(cursor.fetchall())
 
     def run(self, cursor: Any, statement: ClauseElement, **parameters: Any) -> None:
         """Run a statement that returns no rows on a DB-API cursor."""
@@ -157,7 +207,7 @@ class EventsTable:
 
     def rows(
         self, cursor: Any, statement: ClauseElement, **parameters: Any
-    ) -> list[tuple[Any, ...]]:
+    ) -> Sequence[Sequence[Any]]:
         """Run a SELECT of this table on the recorder's cursor; its rows, typed."""
         return self.statements.rows(cursor, statement, **parameters)
 
