@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from domain.attribution import signer_of
+from domain.attribution import SIGNATURE_MEANINGS, signer_of
+from domain.authorship import authorship_in_force
+from domain.errors import CorrectionInvalid, QueryInvalid, SignatureRefused, SignedRecordChanged
 from domain.signed import EarlierInStream
 from domain.subject.declaration import ValueType, item
-from domain.subject.entries import RecordSignature
-from domain.subject.record import Record, changed
+from domain.subject.entries import Entry, Query, RecordSignature
+from domain.subject.record import DECLARED, Record, changed
+from domain.wire import to_wire
 from signatures.record_hash import RecordHashes
 
 if TYPE_CHECKING:
@@ -42,6 +45,34 @@ class EntryCorrected(AboutRecords):
     )
     reason: str = item("Why the entry is corrected")
 
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        """Each change gives the field's value as the entry reads it and a new one; the entry
+        as corrected is checked as every record of its kind is, among the others, so a
+        correction cannot bring in what the protocol refuses."""
+        target = entry_to_change(subject, fields, correcting=True)
+        changes: Mapping[str, Mapping[str, Any]] = fields["changes"]
+        if not changes:
+            raise CorrectionInvalid("a correction changes at least one field")
+        kind = DECLARED[target.kind]
+        correctable = {declared.name for declared in kind.items()} - kind.FIXED
+        candidate = dict(target.fields)
+        for name, change in changes.items():
+            if name not in correctable:
+                raise CorrectionInvalid(f"{name!r} is not a correctable field of a {target.kind}")
+            if set(change) != {"old", "new"}:
+                raise CorrectionInvalid(f"{name}: a change gives exactly old and new")
+            # Compared as written: a stored tuple reads back as a list, an enum as its value.
+            if to_wire(change["old"]) != to_wire(target[name]):
+                raise CorrectionInvalid(
+                    f"{name}: the entry reads {target[name]!r}, not {change['old']!r} "
+                    "(reload and correct what is there)"
+                )
+            if to_wire(change["new"]) == to_wire(change["old"]):
+                raise CorrectionInvalid(f"{name}: the new value is the old one")
+            candidate[name] = change["new"]
+        subject.check_record(kind, candidate, besides=target.version)
+
     def apply(self, subject: Subject) -> None:
         super().apply(subject)
         target = subject.entries[self.entry]
@@ -65,6 +96,10 @@ class EntryVoided(AboutRecords):
     entry: int = item(ENTRY, minimum=1)
     entry_kind: str = item(KIND, value=ValueType.KIND)
     reason: str = item("Why the entry is voided")
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        entry_to_change(subject, fields, correcting=False)
 
     def apply(self, subject: Subject) -> None:
         super().apply(subject)
@@ -140,6 +175,53 @@ class RecordsSigned(AboutRecords):
             subject.replace_entry(replace(target, signatures=[*target.signatures, signature]))
 
 
+def entry_to_change(subject: Subject, fields: Mapping[str, Any], *, correcting: bool) -> Entry:
+    """The live entry a correction or void names, of a kind that may be changed so, and a
+    reason given (21 CFR 11.10(e))."""
+    target = subject.live_entry(fields["entry"], fields["entry_kind"], CorrectionInvalid)
+    kind = DECLARED[target.kind]
+    if kind.ABOUT_RECORDS if correcting else not kind.VOIDABLE:
+        raise CorrectionInvalid(f"a {target.kind} is not {'corrected' if correcting else 'voided'}")
+    if not fields["reason"].strip():
+        raise CorrectionInvalid("a reason is given for every change (21 CFR 11.10(e))")
+    return target
+
+
+def covered_records(
+    subject: Subject, entries: Sequence[Mapping[str, Any]], meaning: str
+) -> tuple[dict[str, Any], ...]:
+    """The records a signature covers, each live and as it stands now (its record hash), once.
+
+    Raises:
+        SignatureRefused: not a meaning of a signature over records, not the signed body's, no
+            record, a record named twice, or one a signature does not cover.
+        SignedRecordChanged: a record changed since the signer read it.
+    """
+    if meaning not in SIGNATURE_MEANINGS:
+        raise SignatureRefused(
+            f"a signature over records means {', '.join(SIGNATURE_MEANINGS)}, not {meaning!r}"
+        )
+    signed_meaning = authorship_in_force().body().get("meaning")
+    if signed_meaning != meaning:
+        raise SignatureRefused(f"the signed body's meaning is {signed_meaning!r}, not {meaning!r}")
+    if not entries:
+        raise SignatureRefused("a signature covers at least one record")
+    covered: list[dict[str, Any]] = []
+    for each in entries:
+        number, signed_hash = int(each["entry"]), str(each["record_hash"])
+        if any(c["entry"] == number for c in covered):
+            raise SignatureRefused(f"entry {number} is named twice")
+        subject.check_signable(number)
+        target = subject.entries[number]
+        if signed_hash != target.record_hash:
+            raise SignedRecordChanged(
+                f"entry {number} hashes to {target.record_hash}, not {signed_hash}: it "
+                "changed since it was read; read it again before signing"
+            )
+        covered.append({"entry": number, "record_hash": signed_hash})
+    return tuple(covered)
+
+
 class Dialogue(AboutRecords):
     """Part of the data clarification dialogue about records."""
 
@@ -158,6 +240,19 @@ class QueryRaised(Dialogue):
         "The field asked about (default: the record)", optional=True, value=ValueType.CODE
     )
 
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        """About a live record (not a query), or one of its fields; who may ask is checked
+        before."""
+        number, asked = fields["entry"], fields["item"]
+        target = subject.live_entry(number, fields["entry_kind"], QueryInvalid)
+        kind = DECLARED[target.kind]
+        if kind.QUERY:
+            raise QueryInvalid(f"entry {number} is a {target.kind}: ask about the record itself")
+        if asked is not None and asked not in {declared.name for declared in kind.items()}:
+            raise QueryInvalid(f"a {target.kind} has no field {asked!r}")
+        _check_said(fields["question"], "a query asks a question")
+
 
 class QueryAnswered(Dialogue):
     """The site answers an open query (a correction, if one is needed, is its own entry)."""
@@ -165,6 +260,11 @@ class QueryAnswered(Dialogue):
     COMMAND = "answer_query"
     query: int = item("The query's entry number", minimum=1)
     answer: str = item("The site's answer", multiline=True)
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        _query_not_closed(subject, fields["query"], "answered")
+        _check_said(fields["answer"], "an answer says something")
 
 
 class QueryClosed(Dialogue):
@@ -174,3 +274,45 @@ class QueryClosed(Dialogue):
     BY_MONITOR = True
     query: int = item("The query's entry number", minimum=1)
     resolution: str = item("What resolved the query", multiline=True)
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        _query_not_closed(subject, fields["query"], "closed")
+        _check_said(fields["resolution"], "a closing says what resolved the query")
+
+
+def queries_of(subject: Subject) -> list[Query]:
+    """Every query raised about the subject's records, oldest first."""
+    answers: dict[int, list[Entry]] = {}
+    for answer in subject.live(QueryAnswered):
+        answers.setdefault(answer["query"], []).append(answer)
+    closings = {closing["query"]: closing for closing in subject.live(QueryClosed)}
+    return [
+        Query(
+            query=raised.version,
+            entry=raised["entry"],
+            entry_kind=raised["entry_kind"],
+            item=raised["item"],
+            question=raised["question"],
+            answers=tuple(answers.get(raised.version, ())),
+            closed_by=closings.get(raised.version),
+        )
+        for raised in subject.live(QueryRaised)
+    ]
+
+
+def _query_not_closed(subject: Subject, query: int, verb: str) -> Query:
+    found = next((q for q in queries_of(subject) if q.query == query), None)
+    if found is None:
+        raise QueryInvalid(f"{subject.subject_code} has no query {query} (a QueryRaised entry)")
+    if found.closed_by is not None:
+        raise QueryInvalid(
+            f"query {query} was closed by entry {found.closed_by.version}, so is not {verb}"
+            " (raise a new query instead)"
+        )
+    return found
+
+
+def _check_said(text: str, what: str) -> None:
+    if not text.strip():
+        raise QueryInvalid(f"{what}: the text is empty")

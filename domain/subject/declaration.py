@@ -133,6 +133,18 @@ class DeclaredItem:
     about: Item
     choices: type[Enum] | None = None
 
+    def taken(self, value: Any) -> Any:
+        """``value`` as a record keeps it: a mapping as a dict, a list as a tuple."""
+        if value is None:
+            return None
+        if self.value_type is ValueType.CORRECTIONS:
+            return {name: dict(change) for name, change in value.items()}
+        if self.value_type in _MAPPINGS:
+            return dict(value)
+        if self.value_type in _SEQUENCES:
+            return tuple(value)
+        return value
+
     @property
     def label(self) -> str:
         """``sample_collected_on`` -> ``Sample collected on``."""
@@ -161,6 +173,9 @@ def odm_code_type(vocabulary: type[Enum]) -> str:
     numbered = all(isinstance(c.value, int) and not isinstance(c.value, bool) for c in vocabulary)
     return "integer" if numbered else "text"
 
+
+_MAPPINGS = frozenset({ValueType.QUANTITIES, ValueType.ANSWERS, ValueType.FOLLOW_UP})
+_SEQUENCES = frozenset({ValueType.CHOICES, ValueType.COVERED_RECORDS})
 
 _ODM_DATA_TYPES = {
     ValueType.DATE: "date",

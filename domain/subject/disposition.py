@@ -9,7 +9,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from domain.clinical import ResponseCategory
-from domain.errors import DuplicateRecord, ValueOutOfRange
+from domain.errors import DeathRecordDisagrees, ValueOutOfRange
 from domain.protocol import StudyProtocol
 from domain.record_rules import check_scheduled
 from domain.subject.declaration import Sdtm, item
@@ -28,6 +28,18 @@ class ResponseAssessed(Record):
     month: int = item("The scheduled month: 3 or 6", unit="months")
     response: ResponseCategory = item("The investigator's assessment")
     assessed_on: date = item("The day of the assessment")
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_enrolled()
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """One assessment for each scheduled month."""
+        month = fields["month"]
+        subject.check_once(cls, f"the month-{month} response", besides=besides, month=month)
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
@@ -55,6 +67,12 @@ class SubjectWithdrawn(Record):
     reason: str = item("Why the subject withdrew", sdtm=Sdtm("DS", "DSTERM"))
     decided_by: WithdrawalDecidedBy = item("Who decided", sdtm=Sdtm("DS", "DSDECOD"))
 
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        """No treatment is recorded after it (see :meth:`Subject.check_date`)."""
+        subject.check_enrolled()
+        subject.check_once(cls, "the withdrawal")
+
 
 class EndOfStudyRecorded(Record):
     """The subject's participation ended (completed, death, withdrawal, lost)."""
@@ -66,6 +84,28 @@ class EndOfStudyRecorded(Record):
         "The day participation ended", sdtm=(Sdtm("DS", "DSSTDTC"), Sdtm("DM", "RFENDTC"))
     )
     reason: EndOfStudyReason = item("Why it ended", sdtm=Sdtm("DS", "DSDECOD"))
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_consent_obtained()
+        subject.check_once(cls, "the end of study")
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """The reason fits the record, and the study ends no earlier than a death."""
+        ended_on: date = fields["ended_on"]
+        reason: EndOfStudyReason = fields["reason"]
+        death, withdrawal = subject.death, subject.withdrawal
+        if (reason is EndOfStudyReason.DEATH) != (death is not None):
+            raise DeathRecordDisagrees(
+                "the end of study gives death as its reason exactly when a death is recorded"
+            )
+        if reason is EndOfStudyReason.WITHDRAWAL and withdrawal is None:
+            raise ValueOutOfRange("record the withdrawal before ending the study for it")
+        if death is not None and ended_on < death["died_on"]:
+            raise ValueOutOfRange(f"ended on {ended_on}, before the death ({death['died_on']})")
 
 
 class PerformanceScale(Enum):
@@ -117,16 +157,8 @@ class PerformanceStatusRecorded(Record):
     ) -> None:
         """One status on each scale at each visit (both scales may be given)."""
         month, scale = fields["month"], fields["scale"]
-        same = [
-            e.version
-            for e in subject.live(cls)
-            if e.version != besides and (e["month"], e["scale"]) == (month, scale)
-        ]
-        if same:
-            raise DuplicateRecord(
-                f"the month-{month} {scale.value} status is recorded (entry {same[0]}); "
-                "correct it instead"
-            )
+        what = f"the month-{month} {scale.value} status"
+        subject.check_once(cls, what, besides=besides, month=month, scale=scale)
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from domain.errors import ValueOutOfRange
+from domain.errors import AlreadyEnrolled, EligibilityNotMet, ValueOutOfRange
 from domain.protocol import StudyProtocol
 from domain.signed import SignedAggregate
 from domain.subject.declaration import Sdtm, ValueType, item
 from domain.subject.record import Record
 from domain.vocabulary import Sex
+
+if TYPE_CHECKING:
+    from domain.subject.aggregate import Subject
 
 DS_TERM = Sdtm("DS", "DSTERM")
 
@@ -47,6 +50,14 @@ class ScreenFailed(Record):
     failed_on: date = item("The day the subject failed screening", sdtm=Sdtm("DS", "DSSTDTC"))
     reason: str = item("Why the subject will not be enrolled", sdtm=DS_TERM)
 
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        if subject.enrolment is not None:
+            raise AlreadyEnrolled(
+                f"{subject.subject_code} is enrolled; record a withdrawal instead"
+            )
+        subject.check_once(cls, "the screen failure")
+
 
 class ConsentObtained(Record):
     """Free and informed consent (TCLE) signed, in a given version; again for re-consent."""
@@ -60,6 +71,23 @@ class ConsentObtained(Record):
         "The day the TCLE was signed", sdtm=(Sdtm("DS", "DSSTDTC"), Sdtm("DM", "RFICDTC"))
     )
 
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """A re-consent is never dated before the consent it follows, nor after the next."""
+        on: date = fields["consented_on"]
+        place = besides or subject.version + 1
+        others = [e for e in subject.live(cls) if e.version != besides]
+        before = [e["consented_on"] for e in others if e.version < place]
+        after = [e["consented_on"] for e in others if e.version > place]
+        if before and on < before[-1]:
+            raise ValueOutOfRange(
+                f"re-consent on {on} is before the consent in force ({before[-1]})"
+            )
+        if after and after[0] < on:
+            raise ValueOutOfRange(f"consent on {on} is after the re-consent of {after[0]}")
+
 
 class EligibilityAssessed(Record):
     """Every inclusion and exclusion criterion of the protocol answered yes or no."""
@@ -72,6 +100,26 @@ class EligibilityAssessed(Record):
     )
     assessed_on: date = item("The day eligibility was assessed")
 
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_consent_obtained()
+        if subject.enrolment is not None:
+            raise AlreadyEnrolled(f"{subject.subject_code} is already enrolled")
+
+    @classmethod
+    def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
+        """Every criterion of the protocol is answered, and none other."""
+        criteria = fields["criteria"]
+        unanswered = sorted(protocol.criteria_codes - criteria.keys())
+        unknown = sorted(criteria.keys() - protocol.criteria_codes)
+        problems = []
+        if unanswered:
+            problems.append("criteria not answered: " + ", ".join(unanswered))
+        if unknown:
+            problems.append("criteria not in the protocol: " + ", ".join(unknown))
+        if problems:
+            raise EligibilityNotMet(problems)
+
 
 class Enrolled(Record):
     """The subject, found eligible, was enrolled."""
@@ -80,3 +128,51 @@ class Enrolled(Record):
     COMMAND = "enrol"
     VOIDABLE = False
     enrolled_on: date = item("The day the subject was enrolled", sdtm=Sdtm("DS", "DSSTDTC"))
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        """Consented, not enrolled yet, still in the study, and eligible by the latest
+        assessment."""
+        subject.check_consent_obtained()
+        if subject.enrolment is not None:
+            raise AlreadyEnrolled(f"{subject.subject_code} is already enrolled")
+        subject.check_in_study("enrolment")
+        failures = eligibility_failures(subject)
+        if failures:
+            raise EligibilityNotMet(failures)
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """Enrolment follows the eligibility assessment."""
+        assessment = subject.eligibility
+        enrolled_on: date = fields["enrolled_on"]
+        if assessment is not None and enrolled_on < assessment["assessed_on"]:
+            raise ValueOutOfRange(
+                f"enrolled on {enrolled_on}, before eligibility was assessed "
+                f"({assessment['assessed_on']})"
+            )
+
+
+def eligibility_failures(subject: Subject) -> list[str]:
+    """Why the subject may not be enrolled (empty when eligible)."""
+    protocol = subject.protocol
+    assessment = subject.eligibility
+    if assessment is None:
+        return ["eligibility has not been assessed"]
+    answers: Mapping[str, bool] = assessment["criteria"]
+    failures: list[str] = []
+    if not protocol.min_age <= subject.age <= protocol.max_age:
+        failures.append(f"age {subject.age} is outside {protocol.min_age}-{protocol.max_age} years")
+    failures += [
+        f"inclusion {c.code} not met ({c.text})"
+        for c in protocol.inclusion
+        if answers.get(c.code) is not True
+    ]
+    failures += [
+        f"exclusion {c.code} applies ({c.text})"
+        for c in protocol.exclusion
+        if answers.get(c.code) is not False
+    ]
+    return failures

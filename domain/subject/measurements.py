@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.clinical import ReticulocyteMethod, TransfusionProduct
 from domain.errors import ValueOutOfRange
@@ -19,6 +19,9 @@ from domain.record_rules import (
 from domain.subject.declaration import Sdtm, item
 from domain.subject.record import Record
 from domain.vocabulary import ChimerismMethod
+
+if TYPE_CHECKING:
+    from domain.subject.aggregate import Subject
 
 LAB_TESTS: Mapping[str, tuple[str, str]] = {
     "haemoglobin": ("HGB", "Hemoglobin"),
@@ -49,6 +52,10 @@ class BloodCountRecorded(Record):
     )
 
     @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_consent_obtained()
+
+    @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
         results = fields["results"]
         if not results:
@@ -70,6 +77,10 @@ class BoneMarrowExamined(Record):
     cellularity: Quantity = item("The marrow's cellularity", unit="%")
 
     @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_consent_obtained()
+
+    @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
         check_percentage(fields["cellularity"], "marrow cellularity")
 
@@ -82,6 +93,10 @@ class TransfusionGiven(Record):
     given_on: date = item("The day of the transfusion")
     product: TransfusionProduct = item("Red cells or platelets")
     units: int = item("How many units were transfused", unit="units")
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_consent_obtained()
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
@@ -103,6 +118,19 @@ class ChimerismAssessed(Record):
     method: ChimerismMethod = item("FISH or VNTR")
     sample_collected_on: date = item("The day the marrow sample was collected")
     donor_signal_detected: bool = item("Whether donor cells were found")
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_enrolled()
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """One assessment by each method on each scheduled day."""
+        day, method = fields["study_day"], fields["method"]
+        what = f"{method.value} on study day {day}"
+        subject.check_once(cls, what, besides=besides, study_day=day, method=method)
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:

@@ -71,6 +71,19 @@ class Record(SignedAggregate.Event):
             DECLARED[cls.__name__] = cls
 
     @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        """Refuse a new record the subject cannot take now (not consented, not enrolled, out of
+        the study, recorded once already...): checked for a new record only."""
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """Refuse a record out of place among the subject's others (order, intervals, a second
+        of what is recorded once): checked alike for a new record (``besides`` None) and for a
+        corrected one (``besides``, the corrected entry, is left out of the others)."""
+
+    @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
         """Refuse a record whose own values cannot be true under the protocol."""
 
@@ -92,6 +105,24 @@ class Record(SignedAggregate.Event):
     def form(cls) -> tuple[FormField, ...]:
         """The form a web page shows to record this kind."""
         return form_of(cls)
+
+    @classmethod
+    def arguments(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A record's values as its event takes them: each item once, mappings as dicts and
+        lists as tuples, an optional item left out as None.
+
+        Raises:
+            TypeError: a value for no item, or none for a required one (as a call would).
+        """
+        items = {declared.name: declared for declared in cls.items()}
+        unknown = sorted(values.keys() - items.keys())
+        missing = [name for name, d in items.items() if d.required and name not in values]
+        if unknown or missing:
+            raise TypeError(
+                f"a {cls.kind()} takes {', '.join(items)}; "
+                f"not {', '.join(unknown) or '-'}, missing {', '.join(missing) or '-'}"
+            )
+        return {name: declared.taken(values.get(name)) for name, declared in items.items()}
 
     def record_fields(self) -> dict[str, Any]:
         """What the author recorded, as typed values."""

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.clinical import SeriousnessCriterion
-from domain.errors import ValueOutOfRange
+from domain.errors import (
+    AdverseEventNotFound,
+    DatedAfterDeath,
+    DeathRecordDisagrees,
+    DuplicateRecord,
+    SeriousnessCriterionMissing,
+    ValueOutOfRange,
+)
 from domain.protocol import StudyProtocol
 from domain.record_rules import check_adverse_event
 from domain.subject.declaration import Sdtm, ValueType, item
-from domain.subject.record import Record
+from domain.subject.record import DECLARED, Record
 from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Pathogen, Relatedness
+
+if TYPE_CHECKING:
+    from domain.subject.aggregate import Subject
 
 ADDRESSED = frozenset({"adverse_event"})
 """An adverse event keeps its id: records about it name it."""
@@ -54,6 +64,20 @@ class AdverseEventReported(Record):
     pathogen: Pathogen | None = item("For infections", optional=True)
 
     @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        """Reported under the site's own identifier (e.g. ``AE-03``), once."""
+        subject.check_consent_obtained()
+        name = fields["adverse_event"]
+        if name in subject.adverse_events():
+            raise DuplicateRecord(f"adverse event {name} is reported; follow it up instead")
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        check_as_it_would_stand(subject, fields, besides=besides)
+
+    @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
         check_adverse_event(fields)
 
@@ -82,6 +106,14 @@ class AdverseEventFollowedUp(Record):
     )
 
     @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """The adverse event, as it stands with this follow-up, still holds."""
+        adverse_event(subject, fields["adverse_event"])
+        check_as_it_would_stand(subject, fields, besides=besides)
+
+    @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
         if not fields["changes"]:
             raise ValueOutOfRange("a follow-up changes at least one field of the adverse event")
@@ -104,6 +136,23 @@ class SeriousAdverseEventNotified(Record):
     recipient: str = item("Who was notified", max_length=100, example="CONEP")
     follow_up: bool = item("A follow-up notification (not the initial one)")
 
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """A serious adverse event, notified once the site learned of it."""
+        name, notified_on = fields["adverse_event"], fields["notified_on"]
+        current = adverse_event(subject, name)
+        if not current["serious"]:
+            raise SeriousnessCriterionMissing(
+                f"adverse event {name} is not serious; it is not notified as one"
+            )
+        if notified_on < current["learned_on"]:
+            raise ValueOutOfRange(
+                f"notified on {notified_on}, before the site learned of it "
+                f"({current['learned_on']})"
+            )
+
 
 class SubjectDied(Record):
     """The subject died: date and cause, and the grade-5 adverse event if there is one."""
@@ -115,3 +164,83 @@ class SubjectDied(Record):
     adverse_event: str | None = item(
         "The grade-5 adverse event, if there is one", optional=True, value=ValueType.CODE
     )
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_consent_obtained()
+        subject.check_once(cls, "the death")
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """Nothing is dated after death, and the grade-5 adverse events end on its date."""
+        died_on: date = fields["died_on"]
+        later = [
+            f"{e.kind} (entry {e.version}, {subject.dated_on(e)})"
+            for e in subject.entries.values()
+            if e.is_live
+            and e.version != besides
+            and not DECLARED[e.kind].MAY_FOLLOW_THE_END
+            and e.kind != cls.kind()
+            and (subject.dated_on(e) or died_on) > died_on
+        ]
+        if later:
+            raise DatedAfterDeath(f"records are dated after {died_on}: " + "; ".join(later))
+        for name, event in subject.adverse_events().items():
+            if event["grade"] == 5 and event.get("resolved_on") != died_on:
+                raise DeathRecordDisagrees(
+                    f"grade-5 adverse event {name} ended on {event.get('resolved_on')}, "
+                    f"the death is dated {died_on}"
+                )
+        named = fields.get("adverse_event")
+        if named is not None and adverse_event(subject, named)["grade"] != 5:
+            raise DeathRecordDisagrees(
+                f"the death names adverse event {named}, which is grade "
+                f"{adverse_event(subject, named)['grade']}, not 5; follow it up to grade 5 first"
+            )
+
+
+def adverse_event(subject: Subject, name: str) -> dict[str, Any]:
+    """An adverse event of the subject as it stands (its report and follow-ups)."""
+    current = subject.adverse_events().get(name)
+    if current is None:
+        raise AdverseEventNotFound(f"{subject.subject_code} has no adverse event {name!r}")
+    return current
+
+
+def check_as_it_would_stand(
+    subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+) -> None:
+    """The adverse event a report or follow-up names, with this record in place (a new one
+    added, a corrected one instead of its entry), still holds and agrees with the death."""
+    reported = subject.adverse_events().get(fields["adverse_event"])
+    if reported is None:  # a new report
+        updated = dict(fields)
+    else:
+        versions = (reported["reported_in"], *reported["follow_ups"])
+        report, *follow_ups = [
+            fields if v == besides else subject.entries[v].fields for v in versions
+        ]
+        if besides is None:
+            follow_ups.append(fields)
+        updated = dict(report)
+        for follow_up in follow_ups:
+            updated.update(follow_up["changes"])
+    check_adverse_event(updated)
+    _check_against_death(subject, updated)
+
+
+def _check_against_death(subject: Subject, event: Mapping[str, Any]) -> None:
+    """A grade-5 event ends on the date of death; the event the death names stays grade 5."""
+    death = subject.death
+    if death is None:
+        return
+    named = death["adverse_event"]
+    if named is not None and named == event.get("adverse_event") and event["grade"] != 5:
+        raise DeathRecordDisagrees(f"the death names adverse event {named}: it stays grade 5")
+    if event["grade"] == 5 and event.get("resolved_on") != death["died_on"]:
+        raise DeathRecordDisagrees(
+            f"a grade-5 adverse event ends on the date of death ({death['died_on']}), "
+            f"not {event.get('resolved_on')}"
+        )

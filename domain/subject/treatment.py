@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
-from typing import Any, ClassVar
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.clinical import flag_trough
-from domain.errors import ValueOutOfRange
+from domain.errors import (
+    CyclosporineNotStarted,
+    InfusionOutOfSequence,
+    InfusionTooSoon,
+    RatgDayOutOfCourse,
+    ValueOutOfRange,
+)
 from domain.protocol import Measurement, StudyProtocol
 from domain.quantities import Quantity
 from domain.record_rules import (
@@ -19,6 +25,9 @@ from domain.record_rules import (
 )
 from domain.subject.declaration import Sdtm, item
 from domain.subject.record import Record
+
+if TYPE_CHECKING:
+    from domain.subject.aggregate import Subject
 
 EX_DOSE = (Sdtm("EX", "EXDOSE"), Sdtm("EX", "EXDOSU"))
 EX_START = Sdtm("EX", "EXSTDTC")
@@ -33,6 +42,34 @@ class RatgDoseGiven(Record):
     day: int = item("The day of the rATG course, 1-5")
     dose: Quantity = item("The day's dose", unit="mg/kg", sdtm=EX_DOSE)
     given_on: date = item("The day the dose was given", sdtm=(EX_START, Sdtm("EX", "EXENDTC")))
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_treatment("rATG")
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """Each day of the course once, on consecutive dates."""
+        course = subject.protocol.ratg
+        day: int = fields["day"]
+        given_on: date = fields["given_on"]
+        if not 1 <= day <= course.days:
+            raise RatgDayOutOfCourse(f"rATG is given on days 1-{course.days}, not day {day}")
+        for earlier in subject.live(cls):
+            if earlier.version == besides:
+                continue
+            if earlier["day"] == day:
+                raise RatgDayOutOfCourse(
+                    f"rATG day {day} is recorded (entry {earlier.version}); correct it instead"
+                )
+            expected = earlier["given_on"] + timedelta(days=day - earlier["day"])
+            if given_on != expected:
+                raise RatgDayOutOfCourse(
+                    f"rATG day {day} falls on {expected} (day {earlier['day']} was "
+                    f"{earlier['given_on']}), not {given_on}"
+                )
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
@@ -71,6 +108,24 @@ class CyclosporineStarted(CyclosporineDose):
     dose: Quantity = item("The starting dose", unit="mg/kg/day", sdtm=EX_DOSE)
     started_on: date = item("The day cyclosporine started", sdtm=EX_START)
 
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_treatment("cyclosporine")
+        subject.check_once(cls, "the cyclosporine start")
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """The start stays before every adjustment and the stop."""
+        started_on: date = fields["started_on"]
+        for entry in subject.live(CyclosporineDoseAdjusted, CyclosporineStopped):
+            on = subject.dated_on(entry)
+            if on is not None and on < started_on:
+                raise ValueOutOfRange(
+                    f"a {entry.kind} (entry {entry.version}) is dated {on}, before {started_on}"
+                )
+
 
 class CyclosporineDoseAdjusted(CyclosporineDose):
     """The cyclosporine dose changed (usually to keep the trough in range), with the reason."""
@@ -81,6 +136,16 @@ class CyclosporineDoseAdjusted(CyclosporineDose):
     effective_on: date = item("The day the new dose took effect", sdtm=EX_START)
     reason: str = item("Why the dose changed", sdtm=Sdtm("EX", "EXADJ"))
 
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_treatment("cyclosporine")
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        check_running(subject, fields["effective_on"], besides=besides)
+
 
 class CyclosporineStopped(Record):
     """Cyclosporine stopped, with the reason."""
@@ -89,6 +154,26 @@ class CyclosporineStopped(Record):
     COMMAND = "stop_cyclosporine"
     stopped_on: date = item("The day cyclosporine stopped", sdtm=Sdtm("EX", "EXENDTC"))
     reason: str = item("Why cyclosporine stopped")
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        check_running(subject, fields["stopped_on"], besides=besides)
+
+
+def check_running(subject: Subject, on: date, *, besides: int | None) -> None:
+    """Cyclosporine is started by ``on`` and not stopped (besides by the entry corrected)."""
+    started = subject.latest(CyclosporineStarted)
+    if started is None:
+        raise CyclosporineNotStarted(f"{subject.subject_code} has not started cyclosporine")
+    if on < started["started_on"]:
+        raise ValueOutOfRange(f"dated {on}, before cyclosporine started ({started['started_on']})")
+    stopped = [e for e in subject.live(CyclosporineStopped) if e.version != besides]
+    if stopped:
+        raise CyclosporineNotStarted(
+            f"cyclosporine was stopped on {stopped[-1]['stopped_on']} (entry {stopped[-1].version})"
+        )
 
 
 class CyclosporineTroughMeasured(Record):
@@ -102,6 +187,10 @@ class CyclosporineTroughMeasured(Record):
         sdtm=Sdtm("LB", "LBORRES", test_codes={"level": ("CYCLOSPR", "Cyclosporine")}),
     )
     collected_on: date = item("The day the sample was collected", sdtm=Sdtm("LB", "LBDTC"))
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_enrolled()
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
@@ -141,6 +230,38 @@ class MscInfusionGiven(Record):
     reaction_description: str | None = item(
         "Required when infusion_reaction", optional=True, multiline=True
     )
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        """Numbered in order, at most the protocol's maximum."""
+        subject.check_treatment("MSC")
+        number: int = fields["infusion_number"]
+        given = subject.infusions
+        # The next number follows the highest infusion that counts: a voided last infusion (one
+        # that did not happen) frees its number; a voided earlier one leaves a gap.
+        expected = max((e["infusion_number"] for e in given), default=0) + 1
+        maximum = subject.protocol.msc.max_infusions
+        if number != expected or number > maximum or len(given) >= maximum:
+            raise InfusionOutOfSequence(
+                f"infusion {number} given; the next is {expected} (at most {maximum})"
+            )
+
+    @classmethod
+    def check_among(
+        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
+    ) -> None:
+        """Infusions are the protocol's minimum number of days apart."""
+        minimum = subject.protocol.msc.min_days_between
+        day = subject.as_site_date(fields["given_at"])
+        for other in subject.infusions:
+            if other.version == besides:
+                continue
+            apart = abs((day - subject.as_site_date(other["given_at"])).days)
+            if apart < minimum:
+                raise InfusionTooSoon(
+                    f"infusions are at least {minimum} days apart; infusion "
+                    f"{other['infusion_number']} was {apart} days from this one"
+                )
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
