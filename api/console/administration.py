@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from api.console.command import EXISTING_FILE, one_line_errors, store_command
 from api.console.people import console_person, person_option
 from domain.account import STAFF_ROLES, Account
 from domain.permissions import check_may_read_accounts
@@ -34,10 +34,16 @@ def administrator_options(command: F) -> F:
         "--key",
         "signing_key",
         required=True,
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        type=EXISTING_FILE,
         help="Your Ed25519 private key (PEM); the change is signed with it",
     )(command)
     return person_option("Your user id (administrator; default: $SEALTRAIL_USER)")(command)
+
+
+def administered_change(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A command that records a signed change of an account: who signs it and with which key,
+    its errors in one line, the store opened around it."""
+    return administrator_options(one_line_errors(store_command(command)))
 
 
 def reader(store: Store, acting_as: str) -> Account:

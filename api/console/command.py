@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import click
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy.exc import DBAPIError as DatabaseError
 
@@ -20,6 +22,9 @@ from infrastructure.views.tables import ViewNotVerified
 from signatures.errors import VerificationError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+"""An option naming a file that must already be there (a key, a packet, a document)."""
 
 
 def one_line_errors(command: F) -> F:

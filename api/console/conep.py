@@ -58,17 +58,9 @@ def conep_sae(
     content, subject = documents.sae_document(
         store, event_id, report_date=day(on), follow_up=follow_up
     )
-    if form == "json":
-        data = _json_file(content)
-    else:
-        data = documents.conep_pdf(
-            store,
-            content,
-            study=subject.study_id,
-            checkpoint=documents.covering_checkpoint(store),
-            subject=subject,
-            chart_dpi=chart_dpi,
-        )
+    data = _conep_file(
+        store, content, form, study=subject.study_id, subject=subject, chart_dpi=chart_dpi
+    )
     click.echo(documents.write_file(out, data))
 
 
@@ -96,18 +88,24 @@ def conep_progress(
     check_may(console_person(store, acting_as), Action.BUILD_REPORTS_AND_PACKETS)
 
     content = documents.progress_document(store, study, final=final, report_date=day(on))
-    if form == "json":
-        data = _json_file(content)
-    else:
-        data = documents.conep_pdf(
-            store,
-            content,
-            study=served_study(study),
-            checkpoint=documents.covering_checkpoint(store),
-        )
+    # progress_document has already refused a study this store does not serve.
+    data = _conep_file(store, content, form, study=served_study(study))
     click.echo(documents.write_file(out, data))
 
 
 def _json_file(content: dict[str, Any]) -> bytes:
     """A report as its JSON file: indented, UTF-8, ending in a newline."""
     return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _conep_file(
+    store: Store, content: dict[str, Any], form: str, *, study: str, **chart: Any
+) -> bytes:
+    """The report as its JSON file, or as the PDF signed under the store's latest checkpoint
+    (``chart``: the subject and the chart's resolution, for a notification)."""
+    from infrastructure.documents import reports as documents
+
+    if form == "json":
+        return _json_file(content)
+    checkpoint = documents.covering_checkpoint(store)
+    return documents.conep_pdf(store, content, study=study, checkpoint=checkpoint, **chart)

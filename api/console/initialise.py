@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from api.console.command import one_line_errors
+from api.console.command import EXISTING_FILE, one_line_errors
 from api.console.exits import USAGE, fail
 from api.console.keys import write_key_pair
 from domain.account import SPONSOR_ACCOUNT, Role
@@ -36,7 +36,7 @@ INITIAL_TRAINING = "sealtrail administration (attested by whoever ran sealtrail 
 @click.command()
 @click.option(
     "--admin-public-key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="The first administrator's public key, made on their machine "
     "(default: a key pair written to $SEALTRAIL_HOME/admin.pem)",
 )

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from api.console.administration import administrator_options, instant
-from api.console.command import one_line_errors, store_command
+from api.console.administration import administered_change, instant
+from api.console.command import EXISTING_FILE, one_line_errors
 from api.console.exits import USAGE, fail
 from api.console.people import signatory
 from infrastructure.bootstrap import Store
@@ -59,12 +59,10 @@ def key_generate(out: Path) -> None:
     "--public-key",
     "public_key_file",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
 )
 @click.option("--valid-from", default=None, help="UTC instant (now)")
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def key_register(
     store: Store,
     user_id: str,
@@ -91,13 +89,11 @@ def key_register(
     "--public-key",
     "public_key_file",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="The new public key",
 )
 @KEY_ENDS_AT
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def key_rotate(
     store: Store,
     user_id: str,
@@ -124,9 +120,7 @@ def key_rotate(
 @click.option("--key-id", "revoked_key_id", required=True)
 @click.option("--reason", required=True)
 @KEY_ENDS_AT
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def key_revoke(
     store: Store,
     user_id: str,

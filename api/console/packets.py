@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from api.console.command import one_line_errors, store_command
+from api.console.command import EXISTING_FILE, one_line_errors, store_command
 from api.console.exits import REFUSED, USAGE, fail
 from api.console.people import console_person, person_option, signatory
 from api.console.progress import progress
@@ -38,7 +38,7 @@ def packet() -> None:
 @click.option(
     "--key",
     "signing_key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     help="Sign the manifest with your own Ed25519 private key (PEM) instead of the "
     "sponsor's packet key.",
 )

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from api.console import client
-from api.console.command import one_line_errors
+from api.console.command import EXISTING_FILE, one_line_errors
 from domain.attribution import SIGNATURE_MEANINGS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,7 +24,7 @@ def site_client_options(command: F) -> F:
         "--key",
         "key_file",
         required=True,
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        type=EXISTING_FILE,
         help="Your Ed25519 private key (PEM)",
     )(command)
     command = click.option("--user", "user_id", required=True, help="Your user id")(command)

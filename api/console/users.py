@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from api.console.administration import ROLE_CHOICE, administrator_options, calendar_date
+from api.console.administration import ROLE_CHOICE, administered_change, calendar_date
 from api.console.command import one_line_errors, store_command
 from api.console.people import password_from_environment, signatory
 from api.console.user_reads import user_attempts, user_list, user_show
@@ -28,9 +28,7 @@ def user() -> None:
 @click.option("--name", "printed_name", required=True, help="Printed name shown with signatures")
 @click.option("--role", type=ROLE_CHOICE, help="The role (in force once training is attested)")
 @click.option("--site", "sites", multiple=True, help="A site the person acts for (repeatable)")
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def user_add(
     store: Store,
     user_id: str,
@@ -57,9 +55,7 @@ def user_add(
 @user.command("grant")
 @click.argument("user_id")
 @click.option("--role", type=ROLE_CHOICE, required=True)
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def user_grant(store: Store, user_id: str, role: str, acting_as: str, signing_key: Path) -> None:
     """Grant a role (in force once training for it is attested)."""
     store.administration.grant_role(
@@ -72,9 +68,7 @@ def user_grant(store: Store, user_id: str, role: str, acting_as: str, signing_ke
 @click.argument("user_id")
 @click.option("--role", type=ROLE_CHOICE, required=True)
 @click.option("--reason", required=True)
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def user_revoke_role(
     store: Store, user_id: str, role: str, reason: str, acting_as: str, signing_key: Path
 ) -> None:
@@ -91,9 +85,7 @@ def user_revoke_role(
 @user.command("assign-site")
 @click.argument("user_id")
 @click.option("--site", required=True)
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def user_assign_site(
     store: Store, user_id: str, site: str, acting_as: str, signing_key: Path
 ) -> None:
@@ -108,9 +100,7 @@ def user_assign_site(
 @click.argument("user_id")
 @click.option("--site", required=True)
 @click.option("--reason", required=True)
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def user_unassign_site(
     store: Store, user_id: str, site: str, reason: str, acting_as: str, signing_key: Path
 ) -> None:
@@ -126,9 +116,7 @@ def user_unassign_site(
 @click.option("--role", type=ROLE_CHOICE, required=True, help="The role trained for")
 @click.option("--course", required=True, help="The course or curriculum completed")
 @click.option("--completed-on", "completed_on", required=True, help="YYYY-MM-DD")
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def user_train(
     store: Store,
     user_id: str,
@@ -153,9 +141,7 @@ def user_train(
 @user.command("lock")
 @click.argument("user_id")
 @click.option("--reason", required=True)
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def user_lock(store: Store, user_id: str, reason: str, acting_as: str, signing_key: Path) -> None:
     """Lock an account: it authenticates nowhere until unlocked."""
     store.administration.lock_account(
@@ -167,9 +153,7 @@ def user_lock(store: Store, user_id: str, reason: str, acting_as: str, signing_k
 @user.command("unlock")
 @click.argument("user_id")
 @click.option("--reason", required=True)
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def user_unlock(store: Store, user_id: str, reason: str, acting_as: str, signing_key: Path) -> None:
     """Unlock an account (earlier failed attempts no longer count)."""
     store.administration.unlock_account(
@@ -180,9 +164,7 @@ def user_unlock(store: Store, user_id: str, reason: str, acting_as: str, signing
 
 @user.command("reset-password")
 @click.argument("user_id")
-@administrator_options
-@one_line_errors
-@store_command
+@administered_change
 def user_reset_password(store: Store, user_id: str, acting_as: str, signing_key: Path) -> None:
     """Issue a one-time password (the person chooses their own at first use)."""
     password = store.administration.reset_password(

@@ -26,7 +26,7 @@ from api.schemas.accounts import (
     account_document,
     typed_account_fields,
 )
-from api.schemas.resources import ServerKeySchema
+from api.schemas.resources import ServerKeySchema, logged_event
 from domain.account import Account
 from domain.attribution import signer_of
 from domain.authentication import Attempt
@@ -143,15 +143,8 @@ class AccountHistory(MethodView):
         check_may_read_accounts(g.account)
         return [
             {
-                "position": record.position,
-                "version": record.event.originator_version,
-                "kind": record.event.kind(),
-                "data": record.event.signed_data(),
-                "recorded_at": instant_to_wire(record.event.recorded_at),
+                **logged_event(record.position, record.event),
                 "signed_by": signer_of(record.event.authorship.body()).user_id,
-                "signed_body": record.event.authorship.signed_body,
-                "signature": record.event.authorship.signature,
-                "event_hash": record.event.event_hash,
             }
             for record in get_store().reads.account_history(user_id)
         ]

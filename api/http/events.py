@@ -15,8 +15,8 @@ from api.http.auth import login_required
 from api.http.headers import (
     idempotency_key,
     idempotency_key_header,
-    if_match_header,
-    version_precondition,
+    one_signed_event,
+    signed_submission,
 )
 from api.http.store import get_store
 from api.schemas.records import SubmissionSchema
@@ -40,24 +40,11 @@ class Events(MethodView):
     @blp.alt_response(403, description="Not allowed for this role or site")
     @blp.alt_response(404, description="Subject not screened")
     @blp.alt_response(409, description="Stale expected version or subject already screened")
-    @blp.alt_response(413, description="Body too large")
-    @blp.alt_response(415, description="Not application/json")
-    @blp.doc(
-        parameters=[
-            idempotency_key_header("A retry with the same key returns the first receipt."),
-            if_match_header('The subject version the author saw, e.g. "3" (0 for new).'),
-        ]
-    )
+    @one_signed_event(blp, 'The subject version the author saw, e.g. "3" (0 for new).')
     def post(self, submission: dict[str, Any]) -> Any:
         """Record a signed event (see docs/signing.md for what is signed)."""
-        raw = request.get_json()
         receipt = get_store().records.record(
-            submission_from(
-                raw["event"],
-                submission["signature"],
-                idempotency_key=idempotency_key(),
-                expected_version=version_precondition(),
-            ),
+            signed_submission(submission["signature"]),
             actor_id=g.account.user_id,
             actor=g.account,
         )

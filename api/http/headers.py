@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import request
-from flask_smorest import abort
+from flask_smorest import Blueprint, abort
+
+from api.schemas.submissions import submission_from
+from infrastructure.application.commands import Submission
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 
@@ -29,6 +35,33 @@ def if_match_header(description: str) -> dict[str, Any]:
         "schema": {"type": "string"},
         "description": description,
     }
+
+
+def one_signed_event(blp: Blueprint, version_seen: str) -> Callable[[F], F]:
+    """The OpenAPI answers and headers of a write of one signed event: a body too large or not
+    JSON, a retry key, and ``If-Match`` (``version_seen`` says which version it names)."""
+
+    def document(view: F) -> F:
+        view = blp.doc(
+            parameters=[
+                idempotency_key_header("A retry with the same key returns the first receipt."),
+                if_match_header(version_seen),
+            ]
+        )(view)
+        view = blp.alt_response(415, description="Not application/json")(view)
+        return cast(F, blp.alt_response(413, description="Body too large")(view))
+
+    return document
+
+
+def signed_submission(signature: str) -> Submission:
+    """The request's signed event, with its retry key and the version its author saw."""
+    return submission_from(
+        request.get_json()["event"],
+        signature,
+        idempotency_key=idempotency_key(),
+        expected_version=version_precondition(),
+    )
 
 
 def idempotency_key() -> str | None:

@@ -9,21 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.http.auth import login_required
-from api.http.headers import (
-    idempotency_key,
-    idempotency_key_header,
-    if_match_header,
-    version_precondition,
-)
+from api.http.headers import one_signed_event, signed_submission
 from api.http.store import get_store
 from api.schemas.records import SignatureRequestSchema
 from api.schemas.resources import SignatureReceiptSchema
-from api.schemas.submissions import submission_from
 from domain.wire import recorded_instant
 from infrastructure.application.commands import SignRecords
 
@@ -46,14 +40,7 @@ class Signatures(MethodView):
     @blp.alt_response(403, description="Not an investigator of the subject's site")
     @blp.alt_response(404, description="Subject not screened")
     @blp.alt_response(409, description="Stale expected version")
-    @blp.alt_response(413, description="Body too large")
-    @blp.alt_response(415, description="Not application/json")
-    @blp.doc(
-        parameters=[
-            idempotency_key_header("A retry with the same key returns the first receipt."),
-            if_match_header('The subject version the signer saw, e.g. "7".'),
-        ]
-    )
+    @one_signed_event(blp, 'The subject version the signer saw, e.g. "7".')
     def post(self, request_body: dict[str, Any]) -> Any:
         """Sign records of a subject (see docs/signing.md for the record hash).
 
@@ -61,15 +48,9 @@ class Signatures(MethodView):
         an unknown entry is 422, as for a correction; a hash that is not the record's as it
         stands (it was corrected since it was read) is 422 too.
         """
-        raw = request.get_json()
         receipt, signing = get_store().records.sign(
             SignRecords(
-                submission_from(
-                    raw["event"],
-                    request_body["signature"],
-                    idempotency_key=idempotency_key(),
-                    expected_version=version_precondition(),
-                ),
+                signed_submission(request_body["signature"]),
                 actor_id=g.account.user_id,
                 session_id=g.session_id,
                 password=request_body["password"],

@@ -14,11 +14,11 @@ from flask_smorest import Blueprint
 from api.http.auth import login_required
 from api.http.store import get_store
 from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN, names_a_subject
-from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema
+from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema, logged_event
 from domain.attribution import signer_of
 from domain.permissions import readable_subject as readable_subject_of
 from domain.subject import Subject, subject_stream
-from domain.wire import instant_from_wire, instant_to_wire
+from domain.wire import instant_from_wire
 from infrastructure.views.replay import MAX_POSITION, end_of_day, replayer_for
 from projections.subject_summary import record_signatures
 
@@ -126,11 +126,7 @@ class SubjectHistory(MethodView):
             signer = signer_of(body)
             entries.append(
                 {
-                    "position": record.position,
-                    "version": record.event.originator_version,
-                    "kind": record.event.kind(),
-                    "data": record.event.signed_data(),
-                    "recorded_at": instant_to_wire(record.event.recorded_at),
+                    **logged_event(record.position, record.event),
                     "signature_manifestation": {
                         "user_id": signer.user_id,
                         "printed_name": signer.printed_name,
@@ -138,10 +134,7 @@ class SubjectHistory(MethodView):
                         "meaning": signer.meaning,
                         "key_id": signer.key_id,
                     },
-                    "signed_body": record.event.authorship.signed_body,
-                    "signature": record.event.authorship.signature,
                     "previous_hash": record.event.previous_hash,
-                    "event_hash": record.event.event_hash,
                     **_changed_by(current, record.event.originator_version),
                 }
             )

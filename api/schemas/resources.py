@@ -7,6 +7,8 @@ from typing import Any
 import marshmallow as ma
 
 from api.schemas.fields import Credential, PlainString
+from domain.signed import SignedAggregate
+from domain.wire import instant_to_wire
 
 
 class TokenRequestSchema(ma.Schema):
@@ -141,6 +143,20 @@ class LoggedEventSchema(ma.Schema):
     signed_body = PlainString(metadata={"description": "The exact RFC 8785 text signed"})
     signature = PlainString()
     event_hash = PlainString()
+
+
+def logged_event(position: int, event: SignedAggregate.Event) -> dict[str, Any]:
+    """What :class:`LoggedEventSchema` shows of an event stored at ``position``."""
+    return {
+        "position": position,
+        "version": event.originator_version,
+        "kind": event.kind(),
+        "data": event.signed_data(),
+        "recorded_at": instant_to_wire(event.recorded_at),
+        "signed_body": event.authorship.signed_body,
+        "signature": event.authorship.signature,
+        "event_hash": event.event_hash,
+    }
 
 
 class HistoryEntrySchema(LoggedEventSchema):

@@ -49,6 +49,23 @@ OLD_TABLE = "authentication_attempts"
 PAGE = 200
 
 
+def server_body(
+    key: str, version: int, kind: str, fields: dict[str, Any], key_id: str
+) -> dict[str, Any]:
+    """The body the server signs for an event of the authentication log of ``key``: exactly
+    ``fields``, at ``version`` of the stream, signed now with the key named ``key_id``."""
+    return {
+        "authentication": key,
+        "version": version,
+        "kind": kind,
+        "data": to_wire(fields),
+        "signer": {"user_id": SYSTEM_USER, "printed_name": SYSTEM_PRINTED_NAME},
+        "key_id": key_id,
+        "signed_at": instant_to_wire(datetime.now(UTC)),
+        "meaning": "authorship",
+    }
+
+
 class AuthenticationLogBook:
     """The authentication log of a store: record an attempt, count failures, list attempts."""
 
@@ -90,16 +107,7 @@ class AuthenticationLogBook:
         """Run ``command`` under the server's signature of a body saying exactly ``fields``,
         at ``version`` of the stream (the place the server signs, docs/signing.md)."""
         server = self.app.server_key
-        body = {
-            "authentication": key,
-            "version": version,
-            "kind": kind,
-            "data": to_wire(fields),
-            "signer": {"user_id": SYSTEM_USER, "printed_name": SYSTEM_PRINTED_NAME},
-            "key_id": server.key_id,
-            "signed_at": instant_to_wire(datetime.now(UTC)),
-            "meaning": "authorship",
-        }
+        body = server_body(key, version, kind, fields, server.key_id)
         signed_body, signature = sign_body(server.private_key, body)
         with authored(Authorship(signed_body, signature)):
             return command(*args, **kwargs)

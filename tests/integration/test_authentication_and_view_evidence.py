@@ -13,13 +13,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, inspect
 
-from domain.account import SYSTEM_USER
 from domain.authentication import SUCCEEDED, AuthenticationLog
 from domain.authorship import Authorship, authored
-from domain.wire import instant_to_wire, to_wire
-from infrastructure.application.account_changes import SYSTEM_PRINTED_NAME
 from infrastructure.bootstrap import Store, open_store
-from infrastructure.identity.authentication_log import OLD_TABLE
+from infrastructure.identity.authentication_log import OLD_TABLE, server_body
 from infrastructure.identity.credentials import AuthenticationFailed
 from signatures.authorship import sign_body
 from signatures.keys import generate_private_key, key_id
@@ -35,16 +32,7 @@ RP101 = f"{STUDY}/RP-101"
 def forged(key: str, version: int, kind: str, fields: dict[str, object]) -> Authorship:
     """A body that claims the server's authorship, signed by a key that is not the server's."""
     impostor = generate_private_key()
-    body = {
-        "authentication": key,
-        "version": version,
-        "kind": kind,
-        "data": to_wire(fields),
-        "signer": {"user_id": SYSTEM_USER, "printed_name": SYSTEM_PRINTED_NAME},
-        "key_id": key_id(impostor.public_key()),
-        "signed_at": instant_to_wire(datetime.now(UTC)),
-        "meaning": "authorship",
-    }
+    body = server_body(key, version, kind, fields, key_id(impostor.public_key()))
     return Authorship(*sign_body(impostor, body))
 
 
