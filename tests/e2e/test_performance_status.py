@@ -240,3 +240,21 @@ def test_a_correction_is_held_to_the_scale_as_a_new_status_is(assessed: Site, an
     refused = assessed.submit(ana, corrected, score_corrected(5))
     assert_problem(refused, 422, detail="the ECOG scale runs 0-4, not 5")
     assert assessed.submit(ana, corrected, score_corrected(0)).status_code == 201
+
+
+def test_a_correction_onto_a_visit_already_assessed_on_that_scale_is_refused(
+    assessed: Site, ana: Person
+) -> None:
+    moved = {
+        "entry": 5,
+        "entry_kind": KIND,
+        "changes": {
+            "month": {"old": 3, "new": 0},
+            "assessed_on": {"old": "2011-05-16", "new": "2011-02-15"},
+        },
+        "reason": "recorded under the wrong visit",
+    }
+
+    refused = assessed.submit(ana, Subject.EntryCorrected.kind(), moved)
+
+    assert_problem(refused, 422, detail="the month-0 ECOG status is recorded (entry 3)")
