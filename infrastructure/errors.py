@@ -1,14 +1,16 @@
 """Errors of the store and its services, said in the store's language.
 
 Each says what went wrong (an account that exists, a retry key used for another body, a
-session that ended); the ways in decide what a caller sees of it (``api/problems.py`` maps
-each to an HTTP status, the console to an exit status). Errors of the trial's rules are the
-domain's (``domain/errors.py``), errors of signatures and proofs are ``signatures/errors.py``.
+session that ended, a packet the log cannot give); the ways in decide what a caller sees of it
+(``api/http/problems.py`` maps each to an HTTP status, the console to an exit status). Errors of
+the trial's rules are the domain's (``domain/errors.py``, and the account and permission rules
+beside their checks), errors of signatures and proofs are ``signatures/errors.py``.
 """
 
 from __future__ import annotations
 
-from domain.errors import DomainError
+from domain.errors import DomainError, SubjectNotFound
+from signatures.errors import VerificationError
 
 # -- configuration and storage ---------------------------------------------------------------
 
@@ -25,7 +27,25 @@ class StoreNotInitialised(Exception):
     """The store has no server key yet: run ``sealtrail init``."""
 
 
+class ViewNotVerified(Exception):
+    """A stored view row whose seal does not hold: changed outside sealtrail, served to no one."""
+
+    title = "View not verified"
+
+
+class ProofNotAvailable(DomainError):
+    """A proof was asked of sizes or positions the log does not have."""
+
+    title = "Proof not available"
+
+
 # -- records ------------------------------------------------------------------------------------
+
+
+class UnsignedEventRefused(VerificationError):
+    """Something that is not a signed event was handed to the store."""
+
+    kind = "unsigned"
 
 
 class IdempotencyKeyReused(DomainError):
@@ -39,6 +59,12 @@ class SigningCeremonyRequired(DomainError):
     ceremony, ``POST /v1/signatures`` with the password re-entered."""
 
     title = "Signing ceremony required"
+
+
+class SubjectNotYetRecorded(SubjectNotFound):
+    """The subject has records, but none at or before the time or position asked."""
+
+    title = "Subject not recorded yet"
 
 
 # -- accounts -----------------------------------------------------------------------------------
@@ -67,3 +93,71 @@ class KeyIdMismatch(DomainError):
     not written as base64 of the raw 32 bytes."""
 
     title = "Key id does not match the key"
+
+
+# -- authentication (21 CFR 11.300) ---------------------------------------------------------------
+
+
+class AuthenticationFailed(DomainError):
+    """Wrong user id or password, or no valid session; not saying which."""
+
+    title = "Authentication failed"
+
+
+class AccountLockedOut(AuthenticationFailed):
+    """The password was right, but the account is locked."""
+
+    title = "Account locked"
+
+
+class SessionExpired(AuthenticationFailed):
+    """The session ended: logged out, or inactive for longer than the timeout."""
+
+    title = "Session expired"
+
+
+class SigningComponentsRequired(AuthenticationFailed):
+    """The first signing of a continuous session needs the user id as well as the password."""
+
+    title = "User id and password required"
+
+
+class PasswordExpired(AuthenticationFailed):
+    """The password is right but too old, or a one-time password: change it first."""
+
+    title = "Password change required"
+
+
+class PasswordRejected(DomainError):
+    """A new password does not meet the password rules."""
+
+    title = "Password rejected"
+
+
+# -- packets ------------------------------------------------------------------------------------
+#
+# Verification never raises these at its caller: each becomes a finding naming the file or the
+# event. Building raises them when a packet cannot honestly be made.
+
+
+class PacketMalformed(DomainError):
+    """A packet's file or line cannot be read as what it must be."""
+
+    title = "Packet malformed"
+
+
+class PacketNotBuildable(DomainError):
+    """The store cannot give a packet that would verify.
+
+    The log disagrees with its own checkpoint, or the log is empty: ``sealtrail verify`` says
+    where.
+    """
+
+    title = "Packet cannot be built"
+
+
+class PacketSignerInvalid(DomainError):
+    """The key offered to sign a packet's manifest is not that of a sponsor whose key is in
+    force."""
+
+    title = "Packet signer not accepted"

@@ -17,8 +17,12 @@ from api.console.client import ClientError
 from api.console.exits import REFUSED, USAGE, UsageError, fail
 from domain.errors import DomainError
 from infrastructure.bootstrap import open_store
-from infrastructure.errors import ConfigurationError, StoreNotInitialised, StoreUnavailable
-from infrastructure.views.tables import ViewNotVerified
+from infrastructure.errors import (
+    ConfigurationError,
+    StoreNotInitialised,
+    StoreUnavailable,
+    ViewNotVerified,
+)
 from signatures.errors import VerificationError
 
 F = TypeVar("F", bound=Callable[..., Any])

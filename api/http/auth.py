@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from api.http.store import get_store
 from domain.account import Account
-from infrastructure.identity.credentials import AuthenticationFailed
+from infrastructure.errors import AuthenticationFailed
 from infrastructure.identity.server_key import token_secret
 
 SALT = "sealtrail-bearer-token"

@@ -24,21 +24,23 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.permissions import NotPermitted
-from infrastructure.application.access import PasswordExpired
 from infrastructure.errors import (
     AccountExists,
     AccountNotFound,
+    AuthenticationFailed,
     ConfigurationError,
     IdempotencyKeyReused,
+    PacketNotBuildable,
+    PacketSignerInvalid,
+    PasswordExpired,
+    PasswordRejected,
+    ProofNotAvailable,
     StoreNotInitialised,
     StoreUnavailable,
+    ViewNotVerified,
 )
-from infrastructure.identity.credentials import AuthenticationFailed, PasswordRejected
-from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.settings import Settings
-from infrastructure.store.checkpoints import ProofNotAvailable
 from infrastructure.store.outage import STORE_OUTAGES, outage_cause
-from infrastructure.views.tables import ViewNotVerified
 from signatures.errors import VerificationError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"

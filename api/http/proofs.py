@@ -24,7 +24,8 @@ from api.schemas.proofs import (
     InclusionQuerySchema,
 )
 from domain.permissions import check_may_read_log_evidence
-from infrastructure.store.checkpoints import ProofNotAvailable, encode_hash
+from infrastructure.errors import ProofNotAvailable
+from infrastructure.store.checkpoints import encode_hash
 
 checkpoints_blp = Blueprint(
     "checkpoints", __name__, url_prefix="/v1/checkpoints", description="Signed checkpoints"

@@ -19,43 +19,21 @@ from domain.authentication import FAILED, REFUSED, SUCCEEDED, Attempt
 from infrastructure.application.administration import Administration
 from infrastructure.application.policy import AccessPolicy
 from infrastructure.application.sealtrail import SealTrail
-from infrastructure.identity.authentication_log import AuthenticationLogBook
-from infrastructure.identity.credentials import (
+from infrastructure.errors import (
+    AccountLockedOut,
     AuthenticationFailed,
-    CredentialStore,
-    Session,
-    StoredPassword,
+    PasswordExpired,
+    SessionExpired,
+    SigningComponentsRequired,
 )
+from infrastructure.identity.authentication_log import AuthenticationLogBook
+from infrastructure.identity.credentials import CredentialStore, Session, StoredPassword
 
 Clock = Callable[[], datetime]
 
 WRONG_CREDENTIALS = "wrong user id or password"
 TOUCH_INTERVAL = timedelta(seconds=1)
 """A session's activity is written at most this often (see :meth:`AccessControl.resume_session`)."""
-
-
-class AccountLockedOut(AuthenticationFailed):
-    """The password was right, but the account is locked."""
-
-    title = "Account locked"
-
-
-class SessionExpired(AuthenticationFailed):
-    """The session ended: logged out, or inactive for longer than the timeout."""
-
-    title = "Session expired"
-
-
-class SigningComponentsRequired(AuthenticationFailed):
-    """The first signing of a continuous session needs the user id as well as the password."""
-
-    title = "User id and password required"
-
-
-class PasswordExpired(AuthenticationFailed):
-    """The password is right but too old, or a one-time password: change it first."""
-
-    title = "Password change required"
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from domain.account import is_user_id
-from domain.errors import DomainError
+from infrastructure.errors import PasswordRejected
 from infrastructure.identity.common_passwords import is_common
 from infrastructure.store.backends import PreparedQuery
 
@@ -73,18 +73,6 @@ MINIMUM_DISTINCT_CHARACTERS = 5
 REMEMBERED_PASSWORDS = 5
 MINIMUM_USER_ID_IN_PASSWORD = 3
 """A new password may not be any of the last five (the current one included)."""
-
-
-class AuthenticationFailed(DomainError):
-    """Wrong user id or password, or no valid session; not saying which (answered 401)."""
-
-    title = "Authentication failed"
-
-
-class PasswordRejected(DomainError):
-    """A new password does not meet the password rules (answered 422)."""
-
-    title = "Password rejected"
 
 
 @dataclass(frozen=True)

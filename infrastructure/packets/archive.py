@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from infrastructure.packets.errors import PacketMalformed
+from infrastructure.errors import PacketMalformed
 from infrastructure.packets.evidence import FORMAT, MANIFEST, MANIFEST_SIGNATURE
 
 MAX_ENTRIES = 100_000

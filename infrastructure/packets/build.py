@@ -25,10 +25,10 @@ from domain.signed import SignedAggregate
 from domain.wire import recorded_instant
 from infrastructure.bootstrap import Store
 from infrastructure.documents.renderings import LogTie
+from infrastructure.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.identity.sponsor_key import load_sponsor_key
 from infrastructure.packets import contents, evidence
 from infrastructure.packets.archive import Manifest, ManifestSigner, write_zip
-from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.packets.signer import check_may_sign_packets
 from infrastructure.store.checkpoints import SealedCheckpoint
 from infrastructure.views.study_reports import served_study

@@ -28,7 +28,7 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from domain.signed import SignedAggregate
-from infrastructure.packets.errors import PacketMalformed
+from infrastructure.errors import PacketMalformed
 
 FORMAT = "sealtrail/packet/v1"
 EVENTS = "log/events.jsonl"

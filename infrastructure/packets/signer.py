@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.account import SPONSOR_ACCOUNT, Account, Role
-from infrastructure.packets.errors import PacketSignerInvalid
+from infrastructure.errors import PacketSignerInvalid
 
 
 def check_may_sign_packets(account: Account) -> None:

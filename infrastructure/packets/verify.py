@@ -56,6 +56,7 @@ from domain.permissions import KeyCustodyViolated, check_logged_key_custody
 from domain.signed import SignedAggregate
 from domain.wire import RECORDED_FORMAT, recorded_instant
 from infrastructure.documents.renderings import LogTie
+from infrastructure.errors import PacketMalformed, PacketSignerInvalid
 from infrastructure.packets import contents
 from infrastructure.packets.archive import (
     Digest,
@@ -64,7 +65,6 @@ from infrastructure.packets.archive import (
     PacketZip,
     sha256,
 )
-from infrastructure.packets.errors import PacketMalformed, PacketSignerInvalid
 from infrastructure.packets.evidence import (
     CHECKPOINT,
     EVENTS,

@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from domain.errors import DomainError
-from infrastructure.errors import ConfigurationError
+from infrastructure.errors import ConfigurationError, ProofNotAvailable
 from infrastructure.identity.server_key import ServerKey
 from infrastructure.store.merkle_log import StoredTree, checkpoints, log_identity
 from signatures.checkpoint import Checkpoint, sign_checkpoint
@@ -25,12 +24,6 @@ from signatures.merkle import consistency_proof, inclusion_proof, root
 
 MAX_LOG_POSITION = 2**63 - 1
 """Log positions are 64-bit signed integers on both databases (SQLite INTEGER, bigint)."""
-
-
-class ProofNotAvailable(DomainError):
-    """A proof was asked of sizes or positions the log does not have (answered 404)."""
-
-    title = "Proof not available"
 
 
 @dataclass(frozen=True)

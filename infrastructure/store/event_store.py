@@ -20,18 +20,13 @@ from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Rec
 from domain.account import Account, RegisteredKey, check_key_end
 from domain.attribution import AccountLookup, attribute, check_signed_within
 from domain.signed import SignedAggregate, check_signed_version
+from infrastructure.errors import UnsignedEventRefused
 from infrastructure.store.sealed_batch import PendingLeaf, ReadAfter, SealedBatch
 from signatures.chain import GENESIS_HASH, check_link
-from signatures.errors import ChainBroken, VerificationError
+from signatures.errors import ChainBroken
 
 KNOWN_ACCOUNTS = "known_accounts"
 """Keyword of ``Application.save`` naming accounts already loaded for the command."""
-
-
-class UnsignedEventRefused(VerificationError):
-    """Something that is not a signed event was handed to the store."""
-
-    kind = "unsigned"
 
 
 class SealedEventStore(EventStore[UUID]):

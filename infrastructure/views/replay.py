@@ -58,6 +58,7 @@ from domain.subject import KIND_INDEX, Entry, RecordSignature, Subject
 from domain.wire import recorded_instant
 from infrastructure.application.sealtrail import SealTrail
 from infrastructure.bootstrap import Store
+from infrastructure.errors import SubjectNotYetRecorded
 from infrastructure.store.event_store import SealedEventStore
 from infrastructure.store.positions import log_position, stored_events_at, version_at_position
 from infrastructure.store.schema_lock import schema_changes_serialised
@@ -109,12 +110,6 @@ replay_cache = Table(
     Column("state", LargeBinary, nullable=False),
     Column("seal", LargeBinary, nullable=False),
 )
-
-
-class SubjectNotYetRecorded(SubjectNotFound):
-    """The subject has records, but none at or before the time or position asked (404)."""
-
-    title = "Subject not recorded yet"
 
 
 def end_of_day(day: date) -> datetime:

@@ -20,8 +20,9 @@ the studies a page of events touched.
 Every row is sealed: its ``seal`` column is an HMAC-SHA256, under a key kept with the store's
 keys (:func:`~infrastructure.identity.server_key.view_seal_key`), of the table, the row's key
 and its document. The views read a row only once its seal holds, and refuse it otherwise
-(:class:`ViewNotVerified`, answered 503): a row edited in the database, which no one without
-the key can seal again, is never served, nor folded into the next page or a study's view.
+(:class:`~infrastructure.errors.ViewNotVerified`): a row edited in the database, which no one
+without the key can seal again, is never served, nor folded into the next page or a study's
+view.
 ``sealtrail verify`` checks the rows from the other side, without the key: it derives every view
 again from the events and names each row that differs (``view-mismatch``).
 """
@@ -55,6 +56,7 @@ from sqlalchemy import (
 
 from domain.protocol import protocol_for
 from domain.subject import Subject
+from infrastructure.errors import ViewNotVerified
 from infrastructure.settings import Settings
 from infrastructure.store.postgres_pool import sqlalchemy_pool_arguments
 from infrastructure.views.projection_runner import (
@@ -81,12 +83,6 @@ __all__ = [
 ]
 
 metadata = MetaData()
-
-
-class ViewNotVerified(Exception):
-    """A stored view row whose seal does not hold: changed outside sealtrail (answered 503)."""
-
-    title = "View not verified"
 
 
 class ViewSeal:

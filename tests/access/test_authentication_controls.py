@@ -12,12 +12,17 @@ from sqlalchemy import text
 
 from api.http.auth import SALT
 from domain.account import Account, Role
-from infrastructure.application.access import AccountLockedOut, PasswordExpired, SessionExpired
 from infrastructure.application.commands import OpenAccount
 from infrastructure.application.policy import AccessPolicy
 from infrastructure.bootstrap import Store, bootstrap
-from infrastructure.errors import ConfigurationError
-from infrastructure.identity.credentials import AuthenticationFailed, PasswordRejected
+from infrastructure.errors import (
+    AccountLockedOut,
+    AuthenticationFailed,
+    ConfigurationError,
+    PasswordExpired,
+    PasswordRejected,
+    SessionExpired,
+)
 from infrastructure.identity.server_key import token_secret
 from tests.access.conftest import (
     Admin,

@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 
 from domain.account import Role
-from infrastructure.application.access import (
+from infrastructure.bootstrap import Store
+from infrastructure.errors import (
     AccountLockedOut,
+    AuthenticationFailed,
     SessionExpired,
     SigningComponentsRequired,
 )
-from infrastructure.bootstrap import Store
-from infrastructure.identity.credentials import AuthenticationFailed
 from tests.access.conftest import Clock, make_person
 from tests.conftest import Person
 

@@ -16,8 +16,8 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, inspe
 from domain.authentication import SUCCEEDED, AuthenticationLog
 from domain.authorship import Authorship, authored
 from infrastructure.bootstrap import Store, open_store
+from infrastructure.errors import AuthenticationFailed
 from infrastructure.identity.authentication_log import OLD_TABLE, server_body
-from infrastructure.identity.credentials import AuthenticationFailed
 from signatures.authorship import sign_body
 from signatures.keys import generate_private_key, key_id
 from tests.conftest import STUDY, PersonFactory

@@ -19,8 +19,7 @@ from domain.errors import VersionConflict
 from domain.subject import Subject
 from domain.wire import instant_to_wire
 from infrastructure.bootstrap import Store
-from infrastructure.errors import IdempotencyKeyReused
-from infrastructure.store.event_store import UnsignedEventRefused
+from infrastructure.errors import IdempotencyKeyReused, UnsignedEventRefused
 from signatures.errors import (
     ChainBroken,
     ContentMismatch,

@@ -18,10 +18,10 @@ import pytest
 
 from domain.account import Role
 from infrastructure.bootstrap import Store
+from infrastructure.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.archive import write_zip
 from infrastructure.packets.build import PacketSignatory, build_packet
-from infrastructure.packets.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.packets.evidence import MANIFEST
 from infrastructure.packets.verify import verify_packet
 from projections.odm import check_odm_schema

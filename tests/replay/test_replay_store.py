@@ -13,12 +13,8 @@ from domain.account import Role
 from domain.errors import SubjectNotFound
 from domain.signed import stream_id
 from domain.wire import instant_from_wire
-from infrastructure.views.replay import (
-    SubjectNotYetRecorded,
-    SubjectReplayer,
-    replay_cache,
-    replayer_for,
-)
+from infrastructure.errors import SubjectNotYetRecorded
+from infrastructure.views.replay import SubjectReplayer, replay_cache, replayer_for
 from projections.subject_summary import summarise
 from tests.conftest import Person, PersonFactory
 from tests.replay.conftest import STREAM, SUBJECT, Corrected, blood_count
