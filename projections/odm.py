@@ -392,6 +392,7 @@ class _LogReading:
         self.sites: dict[str, date] = {}
         self.subjects: dict[str, _SubjectRecord] = {}
         self.items: dict[str, dict[Path, _ItemDef]] = {kind: {} for kind in RECORD_KINDS}
+        self.recorded: set[str] = set()
         for kind in RECORD_KINDS:
             # Every single-valued field is an item, answered in this log or not.
             for name, shape in _field_shapes(kind).items():
@@ -474,6 +475,7 @@ class _LogReading:
                 kind, entry, action, reason = event.kind(), event.originator_version, INSERT, None
                 items = self._recorded_items(kind, event.signed_data())
                 record.kinds[entry] = kind
+                self.recorded.add(kind)
         except OdmExportRefused as refused:
             raise OdmExportRefused(f"log position {position} ({code}): {refused}") from None
         record.transactions.append(
@@ -567,6 +569,15 @@ class _LogReading:
             self.items[kind].values(),
             key=lambda item: (order.get(item.path[0], len(order)), _path_order(item.path)),
         )
+
+    def described_kinds(self) -> list[str]:
+        """The kinds the metadata describes: those declared before packets were published, and
+        a later one once this log records it (``Record.DESCRIBED_WHEN_RECORDED``)."""
+        return [
+            kind
+            for kind in RECORD_KINDS
+            if not EVENT_CLASSES[kind].DESCRIBED_WHEN_RECORDED or kind in self.recorded
+        ]
 
     def units(self) -> list[str]:
         return sorted(
@@ -725,14 +736,15 @@ def _write_metadata(study: ET.Element, protocol: StudyProtocol, reading: _LogRea
         Type="Common",
     )
     _translated(record, "Description", "The subject's record: every entry, in the order recorded")
-    for order, kind in enumerate(RECORD_KINDS, 1):
+    described = reading.described_kinds()
+    for order, kind in enumerate(described, 1):
         mandatory = "Yes" if kind == Subject.Screened.kind() else "No"
         _add(record, "FormRef", FormOID=f"F.{kind}", OrderNumber=str(order), Mandatory=mandatory)
-    for kind in RECORD_KINDS:
+    for kind in described:
         form = _add(metadata, "FormDef", OID=f"F.{kind}", Name=_title(kind), Repeating="Yes")
         _translated(form, "Description", _summary(EVENT_CLASSES[kind]))
         _add(form, "ItemGroupRef", ItemGroupOID=f"IG.{kind}", Mandatory="Yes")
-    for kind in RECORD_KINDS:
+    for kind in described:
         group = _add(metadata, "ItemGroupDef", OID=f"IG.{kind}", Name=kind, Repeating="No")
         _translated(group, "Description", _summary(EVENT_CLASSES[kind]))
         required = _required_fields(kind)
@@ -746,7 +758,7 @@ def _write_metadata(study: ET.Element, protocol: StudyProtocol, reading: _LogRea
                 Mandatory=mandatory,
             )
     code_lists: dict[type[Enum], None] = {}
-    for kind in RECORD_KINDS:
+    for kind in described:
         for item in reading.item_defs(kind):
             definition = _add(
                 metadata,

@@ -38,7 +38,7 @@ pandas), which would take the mark into the first column's name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -135,15 +135,20 @@ def sdtm_datasets(subjects: Sequence[Subject]) -> dict[str, bytes]:
     return files
 
 
-def data_dictionary() -> bytes:
+def data_dictionary(recorded: Collection[str] | None = None) -> bytes:
     """The data dictionary of the datasets as CSV: a row per dataset, then one per variable.
 
     A dataset's row has an empty ``variable`` and gives its structure and sort order; each
     variable's row gives its label, type, controlled terms or units, the sealtrail record
     kind and field it comes from, and the rule deriving it.
+
+    Args:
+        recorded: the record kinds a packet's log records: a dataset only kinds declared
+            since packets were published fill (``Record.DESCRIBED_WHEN_RECORDED``) is described
+            when one of them is recorded; ``None`` describes every dataset.
     """
     rows: list[Row] = []
-    for dataset in EVERY_DATASET:
+    for dataset in (d for d in EVERY_DATASET if recorded is None or _described(d, recorded)):
         rows.append(
             _row(
                 DICTIONARY_COLUMNS,
@@ -167,6 +172,16 @@ def data_dictionary() -> bytes:
                 )
             )
     return _csv(DICTIONARY_COLUMNS, rows)
+
+
+def _described(dataset: Dataset, recorded: Collection[str]) -> bool:
+    """A dataset a packet's dictionary describes: ruled, or filled by a kind described."""
+    if dataset not in DECLARED_DATASETS:
+        return True
+    return any(
+        not source.kind.DESCRIBED_WHEN_RECORDED or source.kind.kind() in recorded
+        for source in sources(dataset.domain)
+    )
 
 
 def usubjid(subject: Subject) -> str:

@@ -134,6 +134,7 @@ class PerformanceStatusRecorded(Record):
 
     DATED_BY = "assessed_on"
     COMMAND = "record_performance_status"
+    DESCRIBED_WHEN_RECORDED = True
     month: int = item(
         "The visit: 0 at screening, else the follow-up month",
         unit="months",

@@ -58,6 +58,11 @@ class Record(SignedAggregate.Event):
     """Part of the data clarification dialogue (a query, an answer, a closing)."""
     BY_MONITOR: ClassVar[bool] = False
     """Written by a monitor (a query and its closing), never by the site."""
+    DESCRIBED_WHEN_RECORDED: ClassVar[bool] = False
+    """Described in the ODM metadata and the SDTM data dictionary only once the log records one.
+    Every kind declared after sponsors' packets were first published sets it: a packet is
+    verified by deriving its files again from its own events, so a packet built before the
+    kind existed must derive to the same bytes (the kinds declared before are always described)."""
     FIXED: ClassVar[frozenset[str]] = frozenset()
     """Fields a correction may not change: changing them would re-address other records (a
     subject moves site by transfer, an adverse event keeps its id, an infusion its number)."""

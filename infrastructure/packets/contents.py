@@ -231,7 +231,8 @@ def dataset_files(subjects: Mapping[str, Subject]) -> dict[str, bytes]:
         f"{DATASETS}/{name}": content
         for name, content in sdtm_datasets(list(subjects.values())).items()
     }
-    files[f"{DATASETS}/data-dictionary.csv"] = data_dictionary()
+    recorded = {entry.kind for subject in subjects.values() for entry in subject.entries.values()}
+    files[f"{DATASETS}/data-dictionary.csv"] = data_dictionary(recorded)
     return files
 
 
