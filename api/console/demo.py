@@ -7,7 +7,6 @@ import click
 
 from api.console.command import one_line_errors, store_command
 from api.console.progress import progress
-from api.demonstration.loading import DemoCohortDiverged, load
 from infrastructure.bootstrap import Store
 
 
@@ -16,6 +15,10 @@ from infrastructure.bootstrap import Store
 @store_command
 def demo(store: Store) -> None:
     """Load the demonstration cohort through the signed write path (a rerun adds nothing)."""
+    # Imported here, not at the top: every sealtrail command imports this module, and the
+    # cohort (its plans parsed from cohort.toml, its record builders) cost ~85 ms to import.
+    from api.demonstration.loading import DemoCohortDiverged, load
+
     try:
         with progress("demo") as shown:
             added = load(store, progress=shown)
