@@ -4,7 +4,8 @@ and the clocks and definitions its reports use.
 The core of the store is not specific to one study: each protocol is a TOML file in
 ``domain/protocols/`` read into a :class:`StudyProtocol`; a second study is a second file (and,
 where it records new things, new event kinds), not a fork. NCT01297972 is the first,
-transcribed from its registry record and publication (../shared/seeds/).
+transcribed from its registry record (ClinicalTrials.gov NCT01297972) and its publication
+(Cytotherapy 2015;17(12):1696-705, doi:10.1016/j.jcyt.2015.09.006).
 """
 
 from __future__ import annotations
