@@ -14,24 +14,23 @@ import marshmallow as ma
 
 from api.schemas.fields import (
     KEY_ID,
+    PUBLIC_KEY,
+    SIGNATURE,
     CalendarDate,
     Code,
     Credential,
-    FullMatch,
     Instant,
     PlainString,
     StrictBoolean,
     Text,
     WholeNumber,
+    plain_strings,
     signed_version,
 )
 from api.schemas.resources import LoggedEventSchema, LoggedReceiptSchema
+from api.schemas.signed import check_data_fits, signed_body_fields
 from domain.account import STAFF_ROLES, Account, Role
-from domain.attribution import MEANINGS
 from domain.wire import instant_to_wire
-
-PUBLIC_KEY = FullMatch(r"^[A-Za-z0-9+/]{43}=$")
-SIGNATURE = FullMatch(r"^[A-Za-z0-9+/]{86}==$")
 
 
 class StrictSchema(ma.Schema):
@@ -167,20 +166,14 @@ class AccountEventBodySchema(StrictSchema):
     version = signed_version(
         "account's stream", "Opened", "the next of a request's changes, 1 more each", 6
     )
-    kind = PlainString(required=True, validate=ma.validate.OneOf(sorted(ACCOUNT_DATA_SCHEMAS)))
-    data = ma.fields.Dict(required=True, metadata={"description": "Fields of the kind"})
-    signer = ma.fields.Nested(AdministratorSignerSchema, required=True)
-    key_id = PlainString(required=True, validate=KEY_ID)
-    signed_at = Instant(required=True)
-    meaning = PlainString(required=True, validate=ma.validate.OneOf(MEANINGS))
+    kind, data, signer, key_id, signed_at, meaning = signed_body_fields(
+        ACCOUNT_DATA_SCHEMAS, AdministratorSignerSchema
+    )
 
     @ma.validates_schema
     def data_fits_kind(self, body: dict[str, Any], **_: Any) -> None:
         schema = ACCOUNT_DATA_SCHEMAS.get(body.get("kind", ""))
-        if schema is not None:
-            errors = schema().validate(body.get("data") or {})
-            if errors:
-                raise ma.ValidationError(errors, field_name="data")
+        check_data_fits(body, None if schema is None else schema())
 
 
 class SignedAccountEventSchema(StrictSchema):
@@ -255,11 +248,7 @@ class AccountHistoryEntrySchema(LoggedEventSchema):
 class AttemptSchema(ma.Schema):
     """One authentication attempt (21 CFR 11.300(d))."""
 
-    user_id = PlainString()
-    occurred_at = PlainString()
-    channel = PlainString()
-    outcome = PlainString()
-    detail = PlainString()
+    user_id, occurred_at, channel, outcome, detail = plain_strings(5)
 
 
 class AttemptQuerySchema(StrictSchema):

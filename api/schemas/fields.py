@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import marshmallow as ma
 
@@ -23,6 +25,8 @@ DECIMAL_PATTERN = re.compile(r"-?(0|[1-9]\d{0,11})(\.\d{1,9})?")
 INSTANT_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_SAFE_INTEGER = 2**53 - 1
+
+T = TypeVar("T")
 
 
 class ExactDecimal(ma.fields.Field[Decimal]):
@@ -44,38 +48,59 @@ class ExactDecimal(ma.fields.Field[Decimal]):
         return None if value is None else format(value, "f")
 
 
-class Instant(ma.fields.Field[datetime]):
+@dataclass(frozen=True)
+class WrittenForm(Generic[T]):
+    """How a value is written in JSON: a string of one ``pattern``, which ``read`` turns into
+    the value; a string of another form and one that names nothing real (a 30 February) are
+    refused with different messages."""
+
+    pattern: re.Pattern[str]
+    openapi: dict[str, str]
+    read: Callable[[str], T]
+    wrong_form: str
+    not_real: str
+
+
+class _Written(ma.fields.Field[T]):
+    """A field whose value is written in its ``form``."""
+
+    form: WrittenForm[T]
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"type": "string"} | self.form.openapi
+        super().__init__(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> T:
+        if not isinstance(value, str) or not self.form.pattern.fullmatch(value):
+            raise ma.ValidationError(self.form.wrong_form)
+        try:
+            return self.form.read(value)
+        except ValueError:
+            raise ma.ValidationError(self.form.not_real) from None
+
+
+class Instant(_Written[datetime]):
     """A point in time in UTC: ``"2011-03-01T09:30:00Z"``."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        metadata = {"type": "string", "format": "date-time", "example": "2011-03-01T09:30:00Z"}
-        super().__init__(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        if not isinstance(value, str) or not INSTANT_PATTERN.fullmatch(value):
-            raise ma.ValidationError(
-                'an instant is UTC with a Z and whole seconds, e.g. "2011-03-01T09:30:00Z"'
-            )
-        try:
-            return instant_from_wire(value)
-        except ValueError:
-            raise ma.ValidationError("not a real date and time") from None
+    form = WrittenForm(
+        INSTANT_PATTERN,
+        {"format": "date-time", "example": "2011-03-01T09:30:00Z"},
+        instant_from_wire,
+        'an instant is UTC with a Z and whole seconds, e.g. "2011-03-01T09:30:00Z"',
+        "not a real date and time",
+    )
 
 
-class CalendarDate(ma.fields.Field[date]):
+class CalendarDate(_Written[date]):
     """A calendar date: ``"2011-03-01"``."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        metadata = {"type": "string", "format": "date", "example": "2011-03-01"}
-        super().__init__(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
-        if not isinstance(value, str) or not DATE_PATTERN.fullmatch(value):
-            raise ma.ValidationError('a date is written "YYYY-MM-DD"')
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ma.ValidationError("not a real date") from None
+    form = WrittenForm(
+        DATE_PATTERN,
+        {"format": "date", "example": "2011-03-01"},
+        date.fromisoformat,
+        'a date is written "YYYY-MM-DD"',
+        "not a real date",
+    )
 
 
 class WholeNumber(ma.fields.Integer):
@@ -149,6 +174,12 @@ class PlainString(ma.fields.String):
         text: str = super()._deserialize(value, attr, data, **kwargs)
         refuse_unprintable(text, multiline=self.multiline)
         return text
+
+
+def plain_strings(count: int) -> tuple[PlainString, ...]:
+    """``count`` plain strings, for the fields of an answer that shows only text, declared in
+    one line in the order the answer lists them."""
+    return tuple(PlainString() for _ in range(count))
 
 
 class FullMatch(ma.validate.Regexp):
@@ -244,6 +275,12 @@ def enum_field(enum_class: type[Enum], **kwargs: Any) -> ma.fields.Enum[Any]:
 
 KEY_ID = FullMatch(r"^ed25519:[0-9a-f]{32}$")
 """A key id as docs/signing.md defines it."""
+
+PUBLIC_KEY = FullMatch(r"^[A-Za-z0-9+/]{43}=$")
+"""An Ed25519 public key in base64 (32 bytes)."""
+
+SIGNATURE = FullMatch(r"^[A-Za-z0-9+/]{86}==$")
+"""An Ed25519 signature in base64 (64 bytes), over a body's RFC 8785 canonical form."""
 
 
 def signed_version(stream: str, first: str, next_one: str, example: int) -> WholeNumber:

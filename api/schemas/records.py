@@ -14,7 +14,7 @@ from typing import Any
 import marshmallow as ma
 
 from api.schemas.fields import (
-    KEY_ID,
+    SIGNATURE,
     CalendarDate,
     Code,
     Credential,
@@ -28,7 +28,8 @@ from api.schemas.fields import (
     enum_field,
     signed_version,
 )
-from domain.attribution import MEANINGS, SIGNATURE_MEANINGS
+from api.schemas.signed import check_data_fits, signed_body_fields
+from domain.attribution import SIGNATURE_MEANINGS
 from domain.subject import ABOUT_RECORDS, KINDS, Record, Subject
 from domain.subject.declaration import DeclaredItem, ValueType
 
@@ -248,27 +249,19 @@ class SignedBodySchema(StrictSchema):
     study = Code(required=True, metadata={"example": "NCT01297972"})
     subject = Code(required=True, metadata={"example": "RP-101"})
     version = signed_version("subject's stream", Subject.Screened.kind(), "If-Match + 1", 4)
-    kind = PlainString(required=True, validate=ma.validate.OneOf(sorted(DATA_SCHEMAS)))
-    data = ma.fields.Dict(required=True, metadata={"description": "Fields of the kind"})
-    signer = ma.fields.Nested(SignerSchema, required=True)
-    key_id = PlainString(required=True, validate=KEY_ID)
-    signed_at = Instant(required=True)
-    meaning = PlainString(required=True, validate=ma.validate.OneOf(MEANINGS))
+    kind, data, signer, key_id, signed_at, meaning = signed_body_fields(DATA_SCHEMAS, SignerSchema)
 
     @ma.validates_schema
     def data_fits_kind(self, body: dict[str, Any], **_: Any) -> None:
         kind = body.get("kind", "")
-        if kind in DATA_SCHEMAS:
-            errors = data_schema(kind).validate(body.get("data") or {})
-            if errors:
-                raise ma.ValidationError(errors, field_name="data")
+        check_data_fits(body, data_schema(kind) if kind in DATA_SCHEMAS else None)
 
 
 class SubmissionSchema(StrictSchema):
     """A signed event: the body and the author's Ed25519 signature (base64) over it."""
 
     event = ma.fields.Nested(SignedBodySchema, required=True)
-    signature = PlainString(required=True, validate=FullMatch(r"^[A-Za-z0-9+/]{86}==$"))
+    signature = PlainString(required=True, validate=SIGNATURE)
 
 
 class SignatureRequestSchema(StrictSchema):
@@ -280,7 +273,7 @@ class SignatureRequestSchema(StrictSchema):
     """
 
     event = ma.fields.Nested(SignedBodySchema, required=True)
-    signature = PlainString(required=True, validate=FullMatch(r"^[A-Za-z0-9+/]{86}==$"))
+    signature = PlainString(required=True, validate=SIGNATURE)
     password = Credential(
         required=True,
         load_only=True,

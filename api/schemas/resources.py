@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.schemas.fields import Credential, PlainString
+from api.schemas.fields import Credential, PlainString, plain_strings
 from domain.signed import SignedAggregate
 from domain.wire import instant_to_wire
 
@@ -125,11 +125,7 @@ class SubjectSummarySchema(ma.Schema):
 class SignatureManifestationSchema(ma.Schema):
     """21 CFR 11.50: printed name, date and time, meaning."""
 
-    user_id = PlainString()
-    printed_name = PlainString()
-    signed_at = PlainString()
-    meaning = PlainString()
-    key_id = PlainString()
+    user_id, printed_name, signed_at, meaning, key_id = plain_strings(5)
 
 
 class LoggedEventSchema(ma.Schema):
