@@ -18,7 +18,20 @@ from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from domain.errors import DomainError
+from domain.errors import (
+    AccountAlreadyLocked,
+    AccountNotLocked,
+    KeyAlreadyRegistered,
+    KeyAlreadyRevoked,
+    KeyEndPassed,
+    KeyNotRegistered,
+    RoleAlreadyHeld,
+    RoleNotGrantable,
+    RoleNotHeld,
+    SiteAlreadyAssigned,
+    SiteNotAssigned,
+    UserIdMalformed,
+)
 from domain.signed import SignedAggregate
 from signatures.keys import key_id, public_key_from_text
 
@@ -74,12 +87,6 @@ def escaped_user_id(typed: str) -> str:
     return "".join(parts)
 
 
-class UserIdMalformed(DomainError):
-    """A user id outside :data:`USER_ID_PATTERN` (answered 422)."""
-
-    title = "User id malformed"
-
-
 def check_user_id(user_id: str) -> None:
     """Refuse a user id that is not lower-case letters, digits, ``.``, ``-`` and ``_``."""
     if not USER_ID_PATTERN.fullmatch(user_id):
@@ -87,84 +94,6 @@ def check_user_id(user_id: str) -> None:
             f"{user_id!r} is not a user id: 1-64 of a-z, 0-9, '.', '-', '_', starting with a "
             "letter or digit"
         )
-
-
-class AccountRuleViolated(DomainError):
-    """A change of account that the account's state does not allow (answered 409)."""
-
-    title = "Account rule violated"
-
-
-class KeyAlreadyRegistered(AccountRuleViolated):
-    """The same public key is registered twice for an account."""
-
-    title = "Key already registered"
-
-
-class KeyNotRegistered(DomainError):
-    """A revocation or rotation names a key the account never had (answered 404)."""
-
-    title = "Key not registered"
-
-
-class KeyEndPassed(DomainError):
-    """A key's end (rotation or revocation) that is already past when the change is stored,
-    not stated as retroactive (answered 422).
-
-    Events may have been recorded with the key after that instant, while it was still in
-    force; a later end would make them invalid behind the store's back. A past end must say
-    so (``retroactive``), so that what it disowns is named as such.
-    """
-
-    title = "Key end already passed"
-
-
-class KeyAlreadyRevoked(AccountRuleViolated):
-    """A revoked key is never revoked again, nor rotated: its end is already on record."""
-
-    title = "Key already revoked"
-
-
-class RoleAlreadyHeld(AccountRuleViolated):
-    """An account holds one role at a time; the current one is revoked first."""
-
-    title = "Role already held"
-
-
-class RoleNotHeld(AccountRuleViolated):
-    """A revocation names a role the account does not hold."""
-
-    title = "Role not held"
-
-
-class RoleNotGrantable(AccountRuleViolated):
-    """The server's own role is never granted to a person."""
-
-    title = "Role not grantable"
-
-
-class SiteAlreadyAssigned(AccountRuleViolated):
-    """The account already acts for this site."""
-
-    title = "Site already assigned"
-
-
-class SiteNotAssigned(AccountRuleViolated):
-    """An unassignment names a site the account does not act for."""
-
-    title = "Site not assigned"
-
-
-class AccountAlreadyLocked(AccountRuleViolated):
-    """The account is locked already."""
-
-    title = "Account already locked"
-
-
-class AccountNotLocked(AccountRuleViolated):
-    """An unlock of an account that is not locked."""
-
-    title = "Account not locked"
 
 
 @dataclass(frozen=True)

@@ -214,3 +214,107 @@ class VersionNotSigned(DomainError):
     named (docs/signing.md); a body without it is refused."""
 
     title = "Version not signed"
+
+
+# -- accounts: who may act, with which role, site and key -------------------------------------
+
+
+class UserIdMalformed(DomainError):
+    """A user id outside :data:`domain.account.USER_ID_PATTERN` (answered 422)."""
+
+    title = "User id malformed"
+
+
+class AccountRuleViolated(DomainError):
+    """A change of account that the account's state does not allow (answered 409)."""
+
+    title = "Account rule violated"
+
+
+class KeyAlreadyRegistered(AccountRuleViolated):
+    """The same public key is registered twice for an account."""
+
+    title = "Key already registered"
+
+
+class KeyNotRegistered(DomainError):
+    """A revocation or rotation names a key the account never had (answered 404)."""
+
+    title = "Key not registered"
+
+
+class KeyEndPassed(DomainError):
+    """A key's end (rotation or revocation) that is already past when the change is stored,
+    not stated as retroactive (answered 422).
+
+    Events may have been recorded with the key after that instant, while it was still in
+    force; a later end would make them invalid behind the store's back. A past end must say
+    so (``retroactive``), so that what it disowns is named as such.
+    """
+
+    title = "Key end already passed"
+
+
+class KeyAlreadyRevoked(AccountRuleViolated):
+    """A revoked key is never revoked again, nor rotated: its end is already on record."""
+
+    title = "Key already revoked"
+
+
+class RoleAlreadyHeld(AccountRuleViolated):
+    """An account holds one role at a time; the current one is revoked first."""
+
+    title = "Role already held"
+
+
+class RoleNotHeld(AccountRuleViolated):
+    """A revocation names a role the account does not hold."""
+
+    title = "Role not held"
+
+
+class RoleNotGrantable(AccountRuleViolated):
+    """The server's own role is never granted to a person."""
+
+    title = "Role not grantable"
+
+
+class SiteAlreadyAssigned(AccountRuleViolated):
+    """The account already acts for this site."""
+
+    title = "Site already assigned"
+
+
+class SiteNotAssigned(AccountRuleViolated):
+    """An unassignment names a site the account does not act for."""
+
+    title = "Site not assigned"
+
+
+class AccountAlreadyLocked(AccountRuleViolated):
+    """The account is locked already."""
+
+    title = "Account already locked"
+
+
+class AccountNotLocked(AccountRuleViolated):
+    """An unlock of an account that is not locked."""
+
+    title = "Account not locked"
+
+
+# -- permissions: what a role in force may do -------------------------------------------------
+
+
+class NotPermitted(DomainError):
+    """The person is authenticated but may not do this (answered 403)."""
+
+    title = "Not permitted"
+
+
+class KeyCustodyViolated(NotPermitted):
+    """A change of the server's or the sponsor's key outside the key-custody procedure
+    (answered 403; a ``key-custody-broken`` finding when found in the log)."""
+
+    title = "Key custody"
+    kind = "key-custody-broken"

@@ -13,14 +13,8 @@ from enum import Enum
 from typing import TypeVar
 
 from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, Role
-from domain.errors import DomainError, SubjectNotFound
+from domain.errors import KeyCustodyViolated, NotPermitted, SubjectNotFound
 from domain.subject import KINDS
-
-
-class NotPermitted(DomainError):
-    """The person is authenticated but may not do this (answered 403)."""
-
-    title = "Not permitted"
 
 
 class Action(Enum):
@@ -238,14 +232,6 @@ KEY_CUSTODY_ACCOUNTS = (SYSTEM_USER, SPONSOR_ACCOUNT)
 """Accounts whose keys sign for the store and the sponsor, not for a person."""
 
 KEY_EVENT_KINDS = ("KeyRegistered", "KeyRotated", "KeyRevoked")
-
-
-class KeyCustodyViolated(NotPermitted):
-    """A change of the server's or the sponsor's key outside the key-custody procedure
-    (answered 403; a ``key-custody-broken`` finding when found in the log)."""
-
-    title = "Key custody"
-    kind = "key-custody-broken"
 
 
 def check_key_custody(

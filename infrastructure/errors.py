@@ -3,8 +3,8 @@
 Each says what went wrong (an account that exists, a retry key used for another body, a
 session that ended, a packet the log cannot give); the ways in decide what a caller sees of it
 (``api/http/problems.py`` maps each to an HTTP status, the console to an exit status). Errors of
-the trial's rules are the domain's (``domain/errors.py``, and the account and permission rules
-beside their checks), errors of signatures and proofs are ``signatures/errors.py``.
+the trial's rules, accounts and permissions are the domain's (``domain/errors.py``), errors of
+signatures, keys and proofs are ``signatures/errors.py``, refused exports ``projections/errors.py``.
 """
 
 from __future__ import annotations

@@ -63,12 +63,12 @@ from uuid import UUID
 from domain.account import Account, Role, account_stream
 from domain.attribution import MEANINGS, Signer, signer_of
 from domain.authentication import AuthenticationLog
-from domain.errors import DomainError
 from domain.protocol import StudyProtocol, protocol_for
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import EVENT_CLASSES, Subject
 from domain.subject.declaration import DeclaredItem, ValueType, odm_code_type
 from domain.wire import recorded_instant, to_wire
+from projections.errors import OdmExportRefused, OdmSchemaInvalid
 
 ODM_NAMESPACE = "http://www.cdisc.org/ns/odm/v1.3"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -116,29 +116,6 @@ USER_TYPES: Mapping[Role, str] = {
     Role.SPONSOR_DATA_MANAGER: "Sponsor",
 }
 """ODM's ``UserType`` of each role; any other role (or none) is ``Other``."""
-
-
-class OdmExportRefused(DomainError):
-    """The log given cannot be written as ODM: not in log order, incomplete, or unwritable.
-
-    Nothing is written: a partial archive would claim to be the whole record.
-    """
-
-    title = "ODM export refused"
-
-
-class OdmSchemaInvalid(DomainError):
-    """A document is not valid against the official ODM 1.3.2 schema.
-
-    Attributes:
-        violations: the first violations in the document, each as ``path: reason``.
-    """
-
-    title = "ODM document invalid"
-
-    def __init__(self, violations: list[str]) -> None:
-        self.violations = violations
-        super().__init__("not valid ODM 1.3.2: " + "; ".join(violations))
 
 
 # -- the shapes of recorded fields ----------------------------------------------------------------

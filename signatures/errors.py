@@ -105,3 +105,9 @@ class EventReplayed(VerificationError):
     or (for a body that signs no version) a signature already in the log at another event."""
 
     kind = "event-replayed"
+
+
+class KeyFormatError(VerificationError):
+    """A key file or encoded key is not an Ed25519 key we can read."""
+
+    kind = "key-format"

@@ -13,15 +13,9 @@ from functools import lru_cache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from signatures.errors import VerificationError
+from signatures.errors import KeyFormatError
 
 KEY_ID_PREFIX = "ed25519:"
-
-
-class KeyFormatError(VerificationError):
-    """A key file or encoded key is not an Ed25519 key we can read."""
-
-    kind = "key-format"
 
 
 def key_id(public_key: Ed25519PublicKey | bytes) -> str:

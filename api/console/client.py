@@ -24,8 +24,8 @@ import click
 from api.console.exits import REFUSED, USAGE
 from domain.wire import instant_to_wire
 from signatures.authorship import sign_body
-from signatures.errors import VerificationError
-from signatures.keys import KeyFormatError, key_id, private_key_from_pem, public_key_from_text
+from signatures.errors import KeyFormatError, VerificationError
+from signatures.keys import key_id, private_key_from_pem, public_key_from_text
 from signatures.receipts import verify_receipt
 
 if TYPE_CHECKING:

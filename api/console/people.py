@@ -26,7 +26,8 @@ from api.console.exits import UsageError
 from domain.account import Account
 from infrastructure.application.commands import Signatory
 from infrastructure.bootstrap import Store
-from signatures.keys import KeyFormatError, private_key_from_pem
+from signatures.errors import KeyFormatError
+from signatures.keys import private_key_from_pem
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -15,15 +15,16 @@ from flask import Flask, Response, current_app, json
 from werkzeug.exceptions import HTTPException
 
 from api.http.store import EXTENSION
-from domain.account import AccountRuleViolated, KeyNotRegistered
 from domain.errors import (
+    AccountRuleViolated,
     DomainError,
+    KeyNotRegistered,
+    NotPermitted,
     ProtocolViolation,
     SubjectAlreadyScreened,
     SubjectNotFound,
     VersionConflict,
 )
-from domain.permissions import NotPermitted
 from infrastructure.errors import (
     AccountExists,
     AccountNotFound,

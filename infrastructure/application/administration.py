@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from domain.account import SYSTEM_USER, AccountAlreadyLocked, KeyEndPassed, Role, next_whole_second
-from domain.errors import VersionConflict
+from domain.account import SYSTEM_USER, Role, next_whole_second
+from domain.errors import AccountAlreadyLocked, KeyEndPassed, VersionConflict
 from infrastructure.application.account_changes import (
     SYSTEM_PRINTED_NAME,
     AccountChanges,

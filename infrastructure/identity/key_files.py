@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from infrastructure.errors import ConfigurationError, StoreNotInitialised
-from signatures.keys import KeyFormatError
+from signatures.errors import KeyFormatError
 
 Key = TypeVar("Key")
 

@@ -52,7 +52,8 @@ from uuid import UUID
 
 from domain.account import Account, RegisteredKey, server_anchor
 from domain.attribution import attribute
-from domain.permissions import KeyCustodyViolated, check_logged_key_custody
+from domain.errors import KeyCustodyViolated
+from domain.permissions import check_logged_key_custody
 from domain.signed import SignedAggregate
 from domain.wire import RECORDED_FORMAT, recorded_instant
 from infrastructure.documents.renderings import LogTie

@@ -42,7 +42,8 @@ from sqlalchemy import Engine, Row, column, func, select, table
 
 from domain.account import ACCOUNT_EVENT_KINDS, Account, RegisteredKey
 from domain.attribution import attribute
-from domain.permissions import KeyCustodyViolated, check_logged_key_custody
+from domain.errors import KeyCustodyViolated
+from domain.permissions import check_logged_key_custody
 from domain.signed import SignedAggregate
 from infrastructure.settings import Settings
 from infrastructure.store.log_reader import open_log_reader

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from api.schemas.accounts import ACCOUNT_DATA_SCHEMAS
-from domain.account import ACCOUNT_EVENT_KINDS, Account, Role, UserIdMalformed
+from domain.account import ACCOUNT_EVENT_KINDS, Account, Role
+from domain.errors import UserIdMalformed
 from infrastructure.application.commands import OpenAccount, Training
 from infrastructure.bootstrap import Store
 from infrastructure.errors import AccountExists, AccountNotFound, AdministrationMalformed

@@ -18,7 +18,7 @@ import pytest
 
 from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Role
 from domain.authorship import Authorship, authored
-from domain.permissions import KeyCustodyViolated
+from domain.errors import KeyCustodyViolated
 from infrastructure.application.account_changes import account_body
 from infrastructure.application.commands import Signatory
 from infrastructure.bootstrap import Store

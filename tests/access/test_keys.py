@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api.schemas.submissions import submission_from
-from domain.account import KeyAlreadyRevoked, KeyEndPassed, KeyNotRegistered, Role
+from domain.account import Role
 from domain.authorship import Authorship, authored
+from domain.errors import KeyAlreadyRevoked, KeyEndPassed, KeyNotRegistered
 from infrastructure.bootstrap import Store
 from signatures.errors import KeyNotValid, UnknownKey
 from tests.access.conftest import Admin, assert_problem, bearer, make_admin, make_person, new_key

@@ -18,7 +18,8 @@ from werkzeug.test import TestResponse
 
 from domain.account import Account, Role
 from domain.authorship import Authorship, authored
-from domain.permissions import MATRIX, Action, NotPermitted, check_may
+from domain.errors import NotPermitted
+from domain.permissions import MATRIX, Action, check_may
 from infrastructure.application.commands import OpenAccount
 from infrastructure.bootstrap import Store
 from infrastructure.identity.sponsor_key import open_sponsor_account

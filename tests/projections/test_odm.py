@@ -22,13 +22,8 @@ from domain.vocabulary import DeviationCategory
 from domain.wire import recorded_instant
 from infrastructure.bootstrap import Store
 from infrastructure.store.log_reader import open_log_reader
-from projections.odm import (
-    CHANGE_KINDS,
-    OdmExportRefused,
-    OdmSchemaInvalid,
-    check_odm_schema,
-    odm_document,
-)
+from projections.errors import OdmExportRefused, OdmSchemaInvalid
+from projections.odm import CHANGE_KINDS, check_odm_schema, odm_document
 from signatures.chain import GENESIS_HASH
 from tests.conftest import STUDY, Person, make_settings, new_store, open_person
 from tests.projections.conftest import count, course, record_all
