@@ -26,7 +26,7 @@ from domain.subject import Subject, subject_stream
 from domain.subject.measurements import LAB_TESTS
 from infrastructure.bootstrap import Store
 from projections.sdtm import EVERY_DATASET, data_dictionary, sdtm_datasets, usubjid
-from projections.sdtm_variables import ISO_3166_ALPHA_3
+from projections.sdtm.codes import ISO_3166_ALPHA_3
 from tests.conftest import ELIGIBLE, make_settings, new_store
 from tests.reports.conftest import CORRECTED_ENTRY, RECORDS, SUBJECT, coordinator_in, count
 

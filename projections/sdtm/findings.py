@@ -21,18 +21,26 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.quantities import Quantity
-from domain.subject import KINDS, Record
-from domain.subject.declaration import DeclaredItem, Sdtm, ValueType
+from domain.subject import EVENT_CLASSES, KINDS, Record, Subject
+from domain.subject.declaration import ValueType
 from domain.wire import decimal_to_wire
-from projections.sdtm_variables import DATASETS, Dataset, Variable, identifiers, sequence
+from projections.sdtm.ae import AE
+from projections.sdtm.declared import Source, sources
+from projections.sdtm.dictionary import Dataset, Variable, identifiers, sequence
+from projections.sdtm.dm import DM
+from projections.sdtm.ds import DS
+from projections.sdtm.ex import EX
+from projections.sdtm.lb import LB
+from projections.sdtm.rows import Row, numbered, traced
 
-RULED = frozenset(dataset.domain for dataset in DATASETS)
-"""The domains :mod:`projections.sdtm` derives by rules of its own."""
+RULED_DATASETS: tuple[Dataset, ...] = (DM, EX, LB, AE, DS)
+"""The datasets derived by rules of their own, in the order the dictionary lists them."""
+RULED = frozenset(dataset.domain for dataset in RULED_DATASETS)
+"""The domains derived by rules of their own."""
 
 
 @dataclass(frozen=True)
@@ -82,35 +90,9 @@ NUMBERS = frozenset({ValueType.INTEGER, ValueType.QUANTITY})
 """Items whose result is also a number (``--STRESN``)."""
 
 
-@dataclass(frozen=True)
-class Source:
-    """One declared item filling one variable of a domain."""
-
-    kind: type[Record]
-    item: DeclaredItem
-    mapping: Sdtm
-
-    @property
-    def origin(self) -> str:
-        """``PerformanceStatusRecorded: score``: where the data dictionary says it comes from."""
-        return f"{self.kind.kind()}: {self.item.name}"
-
-
 def suffix(domain: str, variable: str) -> str:
     """``RSORRES`` -> ``ORRES``; an unprefixed variable (``VISITNUM``) is its own suffix."""
     return variable[len(domain) :] if variable.startswith(domain) else variable
-
-
-@cache
-def sources(domain: str) -> tuple[Source, ...]:
-    """Every declared item mapping to a domain, kind by kind in declared order."""
-    return tuple(
-        Source(kind, declared, mapping)
-        for kind in KINDS.values()
-        for declared in kind.items()
-        for mapping in declared.about.sdtm
-        if mapping.domain == domain
-    )
 
 
 def declared_domains() -> tuple[str, ...]:
@@ -272,3 +254,27 @@ def _text(value: Any, time_zone: ZoneInfo) -> str:
 
 DECLARED_DATASETS: tuple[Dataset, ...] = tuple(declared_dataset(d) for d in declared_domains())
 """The datasets read from declarations alone, after the ruled ones in the data dictionary."""
+
+
+def findings(subject: Subject, dataset: Dataset) -> list[Row]:
+    """A declared dataset's rows: one per record of the kinds mapping to it, as declared.
+
+    Rules: rows in the order of the day each record is about, then the entry.
+    """
+    domain = dataset.domain
+    kinds = dict.fromkeys(source.kind for source in sources(domain))
+    found = [
+        (subject.dated_on(entry) or date.min, entry.version, traced(entry), entry)
+        for kind in kinds
+        for entry in subject.live(kind)
+    ]
+    found.sort(key=lambda row: row[:2])
+    time_zone = subject.protocol.time_zone
+    return numbered(
+        subject,
+        dataset,
+        [
+            (entries, finding(domain, EVENT_CLASSES[entry.kind], entry.fields, time_zone))
+            for *_, entries, entry in found
+        ],
+    )
