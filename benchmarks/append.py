@@ -64,7 +64,7 @@ from domain.quantities import Quantity
 from domain.signed import stream_id
 from domain.vocabulary import Sex
 from domain.wire import instant_to_wire
-from infrastructure.application.commands import Submission
+from infrastructure.application.commands import RecordEvent, Submission
 from infrastructure.bootstrap import Store
 from signatures.authorship import sign_body
 from signatures.canonical import canonicalize
@@ -147,7 +147,7 @@ def run_signed(
             profile.enable()
         started = time.perf_counter()
         for submission in workload.submissions:
-            store.records.record(submission, actor_id=USER_ID)
+            store.records.record(RecordEvent(submission=submission, actor_id=USER_ID))
         elapsed = time.perf_counter() - started
         if profile is not None:
             profile.disable()

@@ -53,7 +53,7 @@ from benchmarks import stores  # noqa: E402
 from benchmarks.stores import COORDINATOR, PRINTED_NAME  # noqa: E402
 from domain.signed import stream_id  # noqa: E402
 from domain.wire import instant_to_wire  # noqa: E402
-from infrastructure.application.commands import Submission  # noqa: E402
+from infrastructure.application.commands import RecordBatch, Submission  # noqa: E402
 from infrastructure.bootstrap import Store  # noqa: E402
 from infrastructure.views.replay import SubjectReplayer  # noqa: E402
 from projections.subject_summary import summarise  # noqa: E402
@@ -188,7 +188,9 @@ def filled_store(backend: stores.Backend, events: int) -> Store:
     stores.open_coordinator(store, public_key_to_text(private_key.public_key()))
     submissions = signed_submissions(events, private_key)
     for start in range(0, len(submissions), 100):
-        store.records.record_batch(submissions[start : start + 100], actor_id=USER_ID)
+        store.records.record_batch(
+            RecordBatch(submissions=submissions[start : start + 100], actor_id=USER_ID)
+        )
     return store
 
 

@@ -22,7 +22,7 @@ import psycopg
 from sqlalchemy.engine import URL
 
 from domain.account import Role
-from infrastructure.application.commands import OpenAccount, Training
+from infrastructure.application.commands import OpenAccount, RegisterKey, Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.identity.server_key import create_server_key
 from infrastructure.settings import Settings
@@ -122,7 +122,7 @@ def open_coordinator(
             training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
         )
     )
-    store.administration.register_key(user_id=user_id, public_key=public_key)
+    store.administration.register_key(RegisterKey(user_id=user_id, public_key=public_key))
 
 
 def machine() -> str:

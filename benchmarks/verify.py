@@ -68,7 +68,7 @@ from domain.signed import stream_id
 from domain.subject import RECORDERS, Subject, subject_stream
 from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Relatedness, Sex
 from domain.wire import instant_to_wire, to_wire
-from infrastructure.application.commands import Submission
+from infrastructure.application.commands import RecordEvent, Submission
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.settings import Settings
 from infrastructure.store.event_store import SealedEventStore
@@ -541,11 +541,11 @@ def time_appends(bench: BenchStore, appends: int, warmup: int) -> list[float]:
     try:
         records = store.records
         for submission in submissions[: 2 + warmup]:
-            records.record(submission, actor_id=USER_ID)
+            records.record(RecordEvent(submission=submission, actor_id=USER_ID))
         times = []
         for submission in submissions[2 + warmup :]:
             started = time.perf_counter()
-            records.record(submission, actor_id=USER_ID)
+            records.record(RecordEvent(submission=submission, actor_id=USER_ID))
             times.append(time.perf_counter() - started)
         return times
     finally:

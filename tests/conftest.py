@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.wire import instant_to_wire
-from infrastructure.application.commands import OpenAccount, Training
+from infrastructure.application.commands import OpenAccount, RecordEvent, RegisterKey, Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.identity.server_key import create_server_key
 from infrastructure.settings import Settings
@@ -359,7 +359,9 @@ class Person:
         """Submit through the application, as the API does; returns the receipt."""
         body = self.body(subject, kind, data, version=next_version(store, subject))
         receipt: dict[str, Any] = store.records.record(
-            submission_from(body, self.sign(body), **kwargs), actor_id=self.user_id
+            RecordEvent(
+                submission=submission_from(body, self.sign(body), **kwargs), actor_id=self.user_id
+            )
         )
         return receipt
 
@@ -395,7 +397,7 @@ def open_person(
         )
     )
     store.administration.register_key(
-        user_id=user_id, public_key=public_key_to_text(private_key.public_key())
+        RegisterKey(user_id=user_id, public_key=public_key_to_text(private_key.public_key()))
     )
     store.credentials.set_password(user_id, password)
     return Person(user_id, printed_name, private_key, password, store)

@@ -13,6 +13,7 @@ from api.console.administration import administered_change, instant
 from api.console.command import EXISTING_FILE, one_line_errors
 from api.console.exits import USAGE, fail
 from api.console.people import signatory
+from infrastructure.application.commands import RegisterKey, RevokeKey, RotateKey
 from infrastructure.bootstrap import Store
 from signatures.keys import (
     generate_private_key,
@@ -74,9 +75,11 @@ def key_register(
     """Register a person's public key (PEM or base64)."""
     moment = instant(valid_from)
     registered = store.administration.register_key(
-        user_id=user_id,
-        public_key=public_key_file.read_text(encoding="ascii"),
-        valid_from=moment,
+        RegisterKey(
+            user_id=user_id,
+            public_key=public_key_file.read_text(encoding="ascii"),
+            valid_from=moment,
+        ),
         by=signatory(store, acting_as, signing_key),
     )
     click.echo(f"registered {registered} for {user_id}")
@@ -106,10 +109,12 @@ def key_rotate(
     """Replace a key from a stated instant; events signed before it stay verifiable."""
     moment = instant(at)
     new_key_id = store.administration.rotate_key(
-        user_id=user_id,
-        old_key_id=old_key_id,
-        public_key=public_key_file.read_text(encoding="ascii"),
-        rotated_at=moment,
+        RotateKey(
+            user_id=user_id,
+            old_key_id=old_key_id,
+            public_key=public_key_file.read_text(encoding="ascii"),
+            rotated_at=moment,
+        ),
         by=signatory(store, acting_as, signing_key),
     )
     click.echo(f"rotated {old_key_id} of {user_id} to {new_key_id}")
@@ -133,10 +138,7 @@ def key_revoke(
     """Revoke a key from a stated instant; later writes with it are refused."""
     moment = instant(at)
     store.administration.revoke_key(
-        user_id=user_id,
-        key_id=revoked_key_id,
-        revoked_at=moment,
-        reason=reason,
+        RevokeKey(user_id=user_id, key_id=revoked_key_id, revoked_at=moment, reason=reason),
         by=signatory(store, acting_as, signing_key),
     )
     click.echo(f"revoked {revoked_key_id} of {user_id}")

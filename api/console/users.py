@@ -14,7 +14,17 @@ from api.console.command import one_line_errors, store_command
 from api.console.people import password_from_environment, signatory
 from api.console.user_reads import user_attempts, user_list, user_show
 from domain.account import Role
-from infrastructure.application.commands import OpenAccount
+from infrastructure.application.commands import (
+    AssignSite,
+    AttestTraining,
+    GrantRole,
+    LockAccount,
+    OpenAccount,
+    ResetPassword,
+    RevokeRole,
+    UnassignSite,
+    UnlockAccount,
+)
 from infrastructure.bootstrap import Store
 
 
@@ -59,7 +69,7 @@ def user_add(
 def user_grant(store: Store, user_id: str, role: str, acting_as: str, signing_key: Path) -> None:
     """Grant a role (in force once training for it is attested)."""
     store.administration.grant_role(
-        user_id=user_id, role=Role(role), by=signatory(store, acting_as, signing_key)
+        GrantRole(user_id=user_id, role=Role(role)), by=signatory(store, acting_as, signing_key)
     )
     click.echo(f"granted {role} to {user_id}")
 
@@ -74,9 +84,7 @@ def user_revoke_role(
 ) -> None:
     """Take a role away."""
     store.administration.revoke_role(
-        user_id=user_id,
-        role=Role(role),
-        reason=reason,
+        RevokeRole(user_id=user_id, role=Role(role), reason=reason),
         by=signatory(store, acting_as, signing_key),
     )
     click.echo(f"revoked {role} from {user_id}")
@@ -91,7 +99,7 @@ def user_assign_site(
 ) -> None:
     """Let a person act for a site."""
     store.administration.assign_site(
-        user_id=user_id, site=site, by=signatory(store, acting_as, signing_key)
+        AssignSite(user_id=user_id, site=site), by=signatory(store, acting_as, signing_key)
     )
     click.echo(f"{user_id} acts for {site}")
 
@@ -106,7 +114,8 @@ def user_unassign_site(
 ) -> None:
     """Stop a person acting for a site."""
     store.administration.unassign_site(
-        user_id=user_id, site=site, reason=reason, by=signatory(store, acting_as, signing_key)
+        UnassignSite(user_id=user_id, site=site, reason=reason),
+        by=signatory(store, acting_as, signing_key),
     )
     click.echo(f"{user_id} no longer acts for {site}")
 
@@ -129,10 +138,7 @@ def user_train(
     """Attest that a person completed training for a role (21 CFR 11.10(i))."""
     completed = calendar_date(completed_on)
     store.administration.attest_training(
-        user_id=user_id,
-        role=Role(role),
-        course=course,
-        completed_on=completed,
+        AttestTraining(user_id=user_id, role=Role(role), course=course, completed_on=completed),
         by=signatory(store, acting_as, signing_key),
     )
     click.echo(f"attested {user_id}'s training for {role}")
@@ -145,7 +151,7 @@ def user_train(
 def user_lock(store: Store, user_id: str, reason: str, acting_as: str, signing_key: Path) -> None:
     """Lock an account: it authenticates nowhere until unlocked."""
     store.administration.lock_account(
-        user_id=user_id, reason=reason, by=signatory(store, acting_as, signing_key)
+        LockAccount(user_id=user_id, reason=reason), by=signatory(store, acting_as, signing_key)
     )
     click.echo(f"locked {user_id}")
 
@@ -157,7 +163,7 @@ def user_lock(store: Store, user_id: str, reason: str, acting_as: str, signing_k
 def user_unlock(store: Store, user_id: str, reason: str, acting_as: str, signing_key: Path) -> None:
     """Unlock an account (earlier failed attempts no longer count)."""
     store.administration.unlock_account(
-        user_id=user_id, reason=reason, by=signatory(store, acting_as, signing_key)
+        UnlockAccount(user_id=user_id, reason=reason), by=signatory(store, acting_as, signing_key)
     )
     click.echo(f"unlocked {user_id}")
 
@@ -168,7 +174,7 @@ def user_unlock(store: Store, user_id: str, reason: str, acting_as: str, signing
 def user_reset_password(store: Store, user_id: str, acting_as: str, signing_key: Path) -> None:
     """Issue a one-time password (the person chooses their own at first use)."""
     password = store.administration.reset_password(
-        user_id, by=signatory(store, acting_as, signing_key)
+        ResetPassword(user_id=user_id), by=signatory(store, acting_as, signing_key)
     )
     click.echo(f"one-time password for {user_id}: {password}")
 

@@ -26,7 +26,14 @@ from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.subject import subject_stream
 from domain.wire import instant_to_wire
-from infrastructure.application.commands import OpenAccount, Submission, Training
+from infrastructure.application.commands import (
+    AttestTraining,
+    OpenAccount,
+    RecordBatch,
+    RegisterKey,
+    Submission,
+    Training,
+)
 from infrastructure.bootstrap import Store
 from signatures.authorship import sign_body
 from signatures.keys import (
@@ -100,7 +107,7 @@ def load(store: Store, *, progress: Progress | None = None) -> int:
             _submission(batch.code, record, staff, keys[batch.signer], batch.version + index)
             for index, record in enumerate(batch.records)
         ]
-        store.records.record_batch(submissions, actor_id=staff.user_id)
+        store.records.record_batch(RecordBatch(submissions=submissions, actor_id=staff.user_id))
         added += len(submissions)
         if progress is not None:
             progress.advance(len(submissions))
@@ -200,11 +207,13 @@ def _staff_key(store: Store, staff: Staff) -> Ed25519PrivateKey:
     if account.role is staff.role and account.effective_role is None:
         # Opened before roles needed a training attestation.
         store.administration.attest_training(
-            user_id=staff.user_id,
-            role=staff.role,
-            course=TRAINING.course,
-            completed_on=TRAINING.completed_on,
+            AttestTraining(
+                user_id=staff.user_id,
+                role=staff.role,
+                course=TRAINING.course,
+                completed_on=TRAINING.completed_on,
+            )
         )
     if key_id(private_key.public_key()) not in account.keys:
-        store.administration.register_key(user_id=staff.user_id, public_key=public_key)
+        store.administration.register_key(RegisterKey(user_id=staff.user_id, public_key=public_key))
     return private_key

@@ -33,7 +33,7 @@ from domain.authentication import Attempt
 from domain.authorship import Authorship
 from domain.permissions import check_may_read_accounts
 from domain.wire import instant_to_wire
-from infrastructure.application.commands import AccountAction
+from infrastructure.application.commands import AccountAction, AdministerAccount
 from signatures.canonical import canonicalize
 from signatures.keys import public_key_to_text
 
@@ -107,7 +107,9 @@ class Accounts(MethodView):
             for item in raw
         ]
         store = get_store()
-        receipts, password = store.administration.administer(actions, actor_id=g.account.user_id)
+        receipts, password = store.administration.administer(
+            AdministerAccount(actions=actions, actor_id=g.account.user_id)
+        )
         answer: dict[str, Any] = {"receipts": receipts}
         if password is not None:
             answer["one_time_password"] = password

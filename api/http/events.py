@@ -22,6 +22,7 @@ from api.http.store import get_store
 from api.schemas.records import SubmissionSchema
 from api.schemas.resources import ReceiptSchema
 from api.schemas.submissions import submission_from
+from infrastructure.application.commands import RecordBatch, RecordEvent
 
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="Signed events")
 
@@ -44,8 +45,9 @@ class Events(MethodView):
     def post(self, submission: dict[str, Any]) -> Any:
         """Record a signed event (see docs/signing.md for what is signed)."""
         receipt = get_store().records.record(
-            signed_submission(submission["signature"]),
-            actor_id=g.account.user_id,
+            RecordEvent(
+                submission=signed_submission(submission["signature"]), actor_id=g.account.user_id
+            ),
             actor=g.account,
         )
         return receipt, 201
@@ -87,16 +89,18 @@ class EventBatch(MethodView):
         key = idempotency_key()
         raw = request.get_json()
         receipts = get_store().records.record_batch(
-            [
-                submission_from(
-                    raw[index]["event"],
-                    submission["signature"],
-                    # '#' is outside the header's alphabet: never the key of a single write.
-                    idempotency_key=None if key is None else f"{key}#{index}",
-                )
-                for index, submission in enumerate(submissions)
-            ],
-            actor_id=g.account.user_id,
+            RecordBatch(
+                submissions=[
+                    submission_from(
+                        raw[index]["event"],
+                        submission["signature"],
+                        # '#' is outside the header's alphabet: never the key of a single write.
+                        idempotency_key=None if key is None else f"{key}#{index}",
+                    )
+                    for index, submission in enumerate(submissions)
+                ],
+                actor_id=g.account.user_id,
+            ),
             actor=g.account,
         )
         return receipts, 201

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from domain.account import SYSTEM_USER, Account, escaped_user_id, is_user_id
 from domain.authentication import FAILED, REFUSED, SUCCEEDED, Attempt
 from infrastructure.application.administration import Administration
+from infrastructure.application.commands import LockAccount, RecordOwnPasswordChange
 from infrastructure.application.policy import AccessPolicy
 from infrastructure.application.sealtrail import SealTrail
 from infrastructure.errors import (
@@ -111,7 +112,7 @@ class AccessControl:
         """
         self.authenticate(user_id, password, channel="password", allow_expired=True)
         self.credentials.set_password(user_id, new_password, at=self.clock())
-        self.administration.record_own_password_change(user_id)
+        self.administration.record_own_password_change(RecordOwnPasswordChange(user_id))
 
     def password_expires_at(self, user_id: str) -> datetime | None:
         """When the user's password stops opening anything (None without a password).
@@ -253,11 +254,8 @@ class AccessControl:
         if account is not None and account.user_id != SYSTEM_USER and not account.locked:
             failures = self.log.failures_since(user_id, account.unlocked_at)
             if failures >= self.policy.lockout_after:
-                self.administration.lock_account(
-                    user_id=user_id,
-                    reason=f"{failures} failed authentication attempts",
-                    failed_attempts=failures,
-                )
+                reason = f"{failures} failed authentication attempts"
+                self.administration.lock_account(LockAccount(user_id, reason, failures))
                 self._record(user_id, channel, REFUSED, f"account locked after {failures} failures")
         raise AuthenticationFailed(WRONG_CREDENTIALS)
 

@@ -9,8 +9,8 @@ and never stored in clear.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.account import SYSTEM_USER, Role, next_whole_second
@@ -22,7 +22,23 @@ from infrastructure.application.account_changes import (
     key_fields,
     whole_seconds,
 )
-from infrastructure.application.commands import AccountAction, OpenAccount, Signatory
+from infrastructure.application.commands import (
+    AdministerAccount,
+    AssignSite,
+    AttestTraining,
+    GrantRole,
+    LockAccount,
+    OpenAccount,
+    RecordOwnPasswordChange,
+    RegisterKey,
+    ResetPassword,
+    RevokeKey,
+    RevokeRole,
+    RotateKey,
+    Signatory,
+    UnassignSite,
+    UnlockAccount,
+)
 from infrastructure.application.receipts import Receipt, Receipts
 from infrastructure.errors import AdministrationMalformed
 from infrastructure.identity.credentials import CredentialStore, one_time_password
@@ -105,9 +121,7 @@ class Administration:
         self.app.account(command.user_id)
         return self._issue_one_time_password(command.user_id) if command.one_time_password else None
 
-    def administer(
-        self, actions: Sequence[AccountAction], *, actor_id: str
-    ) -> tuple[list[Receipt], str | None]:
+    def administer(self, command: AdministerAccount) -> tuple[list[Receipt], str | None]:
         """Record an administrator's signed changes of one account; a ``PasswordChanged``
         among them issues a one-time password, answered here once and never stored in clear.
 
@@ -119,133 +133,100 @@ class Administration:
                 by its signer (administrators never choose a person's password).
             And whatever :meth:`AccountChanges.administer` raises.
         """
-        resets = [action for action in actions if action.kind == "PasswordChanged"]
+        resets = [action for action in command.actions if action.kind == "PasswordChanged"]
         for action in resets:
             if action.fields != {"changed_by": action.signer_user_id, "temporary": True}:
                 raise AdministrationMalformed(
                     "an administrator issues one-time passwords only: "
                     f'{{"changed_by": "{action.signer_user_id}", "temporary": true}}'
                 )
-        records = self.changes.administer(actions, actor_id=actor_id)
+        records = self.changes.administer(command.actions, actor_id=command.actor_id)
         receipts = [self.receipts.of(record) for record in records]
         if not resets:
             return receipts, None
         return receipts, self._issue_one_time_password(resets[0].user_id)
 
-    def grant_role(self, *, user_id: str, role: Role, by: Signatory | None = None) -> None:
+    def grant_role(self, command: GrantRole, *, by: Signatory | None = None) -> None:
         """Grant a role (in force once trained for)."""
-        self.changes.act(user_id, [("RoleGranted", {"role": role})], by)
+        self.changes.act(command.user_id, [("RoleGranted", {"role": command.role})], by)
 
-    def revoke_role(
-        self, *, user_id: str, role: Role, reason: str, by: Signatory | None = None
-    ) -> None:
+    def revoke_role(self, command: RevokeRole, *, by: Signatory | None = None) -> None:
         """Take a role away."""
-        self.changes.act(user_id, [("RoleRevoked", {"role": role, "reason": reason})], by)
+        fields = {"role": command.role, "reason": command.reason}
+        self.changes.act(command.user_id, [("RoleRevoked", fields)], by)
 
-    def assign_site(self, *, user_id: str, site: str, by: Signatory | None = None) -> None:
+    def assign_site(self, command: AssignSite, *, by: Signatory | None = None) -> None:
         """Let a person act for a site."""
-        self.changes.act(user_id, [("SiteAssigned", {"site": site})], by)
+        self.changes.act(command.user_id, [("SiteAssigned", {"site": command.site})], by)
 
-    def unassign_site(
-        self, *, user_id: str, site: str, reason: str, by: Signatory | None = None
-    ) -> None:
+    def unassign_site(self, command: UnassignSite, *, by: Signatory | None = None) -> None:
         """Stop a person acting for a site."""
-        self.changes.act(user_id, [("SiteUnassigned", {"site": site, "reason": reason})], by)
+        fields = {"site": command.site, "reason": command.reason}
+        self.changes.act(command.user_id, [("SiteUnassigned", fields)], by)
 
-    def attest_training(
-        self,
-        *,
-        user_id: str,
-        role: Role,
-        course: str,
-        completed_on: date,
-        by: Signatory | None = None,
-    ) -> None:
+    def attest_training(self, command: AttestTraining, *, by: Signatory | None = None) -> None:
         """Record that a person completed training for a role (21 CFR 11.10(i))."""
-        fields = {"role": role, "course": course, "completed_on": completed_on}
-        self.changes.act(user_id, [("TrainingAttested", fields)], by)
+        fields = {
+            "role": command.role,
+            "course": command.course,
+            "completed_on": command.completed_on,
+        }
+        self.changes.act(command.user_id, [("TrainingAttested", fields)], by)
 
-    def register_key(
-        self,
-        *,
-        user_id: str,
-        public_key: str,
-        valid_from: datetime | None = None,
-        by: Signatory | None = None,
-    ) -> str:
+    def register_key(self, command: RegisterKey, *, by: Signatory | None = None) -> str:
         """Register a public key (base64 or PEM) for an account; returns its key id."""
-        fields = key_fields(public_key, valid_from or datetime.now(UTC))
-        self.changes.act(user_id, [("KeyRegistered", fields)], by)
+        fields = key_fields(command.public_key, command.valid_from or datetime.now(UTC))
+        self.changes.act(command.user_id, [("KeyRegistered", fields)], by)
         return str(fields["key_id"])
 
-    def rotate_key(
-        self,
-        *,
-        user_id: str,
-        old_key_id: str,
-        public_key: str,
-        rotated_at: datetime | None = None,
-        by: Signatory | None = None,
-    ) -> str:
+    def rotate_key(self, command: RotateKey, *, by: Signatory | None = None) -> str:
         """Replace a key by another from a stated instant; returns the new key's id.
 
         Without an instant, the next whole second (:func:`next_whole_second`); a stated
         instant already past is recorded as retroactive.
         """
-        parsed = public_key_from_text(public_key)
+        parsed = public_key_from_text(command.public_key)
         fields = {
-            "old_key_id": old_key_id,
+            "old_key_id": command.old_key_id,
             "key_id": key_id(parsed),
             "public_key": public_key_to_text(parsed),
         }
-        self._end_key(user_id, "KeyRotated", fields, ("rotated_at", rotated_at), by)
+        end = ("rotated_at", command.rotated_at)
+        self._end_key(command.user_id, "KeyRotated", fields, end, by)
         return str(fields["key_id"])
 
-    def revoke_key(
-        self,
-        *,
-        user_id: str,
-        key_id: str,
-        revoked_at: datetime | None,
-        reason: str,
-        by: Signatory | None = None,
-    ) -> None:
+    def revoke_key(self, command: RevokeKey, *, by: Signatory | None = None) -> None:
         """Revoke a key from a stated instant, as :meth:`rotate_key` takes it (now by default)."""
-        fields = {"key_id": key_id, "reason": reason}
-        self._end_key(user_id, "KeyRevoked", fields, ("revoked_at", revoked_at), by)
+        fields = {"key_id": command.key_id, "reason": command.reason}
+        end = ("revoked_at", command.revoked_at)
+        self._end_key(command.user_id, "KeyRevoked", fields, end, by)
 
-    def lock_account(
-        self,
-        *,
-        user_id: str,
-        reason: str,
-        failed_attempts: int = 0,
-        by: Signatory | None = None,
-    ) -> None:
+    def lock_account(self, command: LockAccount, *, by: Signatory | None = None) -> None:
         """Lock an account; without ``by``, the server records a lockout it observed."""
-        fields = {"reason": reason, "failed_attempts": failed_attempts}
+        fields = {"reason": command.reason, "failed_attempts": command.failed_attempts}
         try:
-            self.changes.act(user_id, [("AccountLocked", fields)], by)
+            self.changes.act(command.user_id, [("AccountLocked", fields)], by)
         except (AccountAlreadyLocked, VersionConflict):
-            if by is not None or not self.app.account(user_id).locked:
+            if by is not None or not self.app.account(command.user_id).locked:
                 raise
             # Two failures crossed the threshold at once: the other one recorded the lockout.
 
-    def unlock_account(self, *, user_id: str, reason: str, by: Signatory | None = None) -> None:
+    def unlock_account(self, command: UnlockAccount, *, by: Signatory | None = None) -> None:
         """Unlock an account; the failures before this no longer count toward a lockout."""
-        self.changes.act(user_id, [("AccountUnlocked", {"reason": reason})], by)
+        fields = {"reason": command.reason}
+        self.changes.act(command.user_id, [("AccountUnlocked", fields)], by)
 
-    def reset_password(self, user_id: str, *, by: Signatory | None) -> str:
+    def reset_password(self, command: ResetPassword, *, by: Signatory | None) -> str:
         """Issue a one-time password (signed ``PasswordChanged``); returns it, once."""
         fields = {"changed_by": by.user_id if by else SYSTEM_USER, "temporary": True}
-        self.changes.act(user_id, [("PasswordChanged", fields)], by)
-        return self._issue_one_time_password(user_id)
+        self.changes.act(command.user_id, [("PasswordChanged", fields)], by)
+        return self._issue_one_time_password(command.user_id)
 
-    def record_own_password_change(self, user_id: str) -> None:
+    def record_own_password_change(self, command: RecordOwnPasswordChange) -> None:
         """Record that a person changed their own password, which they proved (the server
         signs, with the person as ``changed_by``)."""
-        fields = {"changed_by": user_id, "temporary": False}
-        self.changes.act(user_id, [("PasswordChanged", fields)], None)
+        fields = {"changed_by": command.user_id, "temporary": False}
+        self.changes.act(command.user_id, [("PasswordChanged", fields)], None)
 
     def _issue_one_time_password(self, user_id: str) -> str:
         password = one_time_password(user_id)

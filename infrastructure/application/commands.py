@@ -1,13 +1,17 @@
 """What the ways in hand the services: a site's signed event, an administrator's signed change,
-an account to open, a signature's ceremony. Each is a frozen dataclass (cosmicpython's
+an account to open or change, a signature's ceremony. Each is a frozen dataclass (cosmicpython's
 ``domain/commands.py``): parsed and typed by the caller, never changed on its way through.
+
+Every action of the records and administration services takes one of these; who signs an
+administration on the console (a :class:`Signatory`) is handed beside the command, since the
+same command is signed by the server when nobody is given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -41,6 +45,22 @@ class Submission:
     def signer_user_id(self) -> str:
         """Who signed the event."""
         return str(self.body["signer"]["user_id"])
+
+
+@dataclass(frozen=True)
+class RecordEvent:
+    """Record one site's signed event for the person who sent it."""
+
+    submission: Submission
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class RecordBatch:
+    """Record several signed events in one transaction, all of them or none, in their order."""
+
+    submissions: Sequence[Submission]
+    actor_id: str
 
 
 @dataclass(frozen=True)
@@ -114,3 +134,115 @@ class OpenAccount:
     training: Training | None = None
     public_key: str | None = None
     one_time_password: bool = False
+
+
+@dataclass(frozen=True)
+class AdministerAccount:
+    """Record the changes of one account an administrator signed (the API's way in)."""
+
+    actions: Sequence[AccountAction]
+    actor_id: str
+
+
+@dataclass(frozen=True)
+class GrantRole:
+    """Grant a role; it is in force once training for it is attested."""
+
+    user_id: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class RevokeRole:
+    """Take a role away, for a stated reason."""
+
+    user_id: str
+    role: Role
+    reason: str
+
+
+@dataclass(frozen=True)
+class AssignSite:
+    """Let a person act for a site."""
+
+    user_id: str
+    site: str
+
+
+@dataclass(frozen=True)
+class UnassignSite:
+    """Stop a person acting for a site, for a stated reason."""
+
+    user_id: str
+    site: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AttestTraining:
+    """Record that a person completed training for a role (21 CFR 11.10(i))."""
+
+    user_id: str
+    role: Role
+    course: str
+    completed_on: date
+
+
+@dataclass(frozen=True)
+class RegisterKey:
+    """Register a person's public key (base64 or PEM), valid from an instant (now if None)."""
+
+    user_id: str
+    public_key: str
+    valid_from: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RotateKey:
+    """Replace a key by another from a stated instant (the next whole second if None)."""
+
+    user_id: str
+    old_key_id: str
+    public_key: str
+    rotated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RevokeKey:
+    """Revoke a key from a stated instant (the next whole second if None), for a reason."""
+
+    user_id: str
+    key_id: str
+    revoked_at: datetime | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class LockAccount:
+    """Lock an account; ``failed_attempts`` is the count that locked it, 0 for a decision."""
+
+    user_id: str
+    reason: str
+    failed_attempts: int = 0
+
+
+@dataclass(frozen=True)
+class UnlockAccount:
+    """Unlock an account; the failures before it no longer count toward a lockout."""
+
+    user_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ResetPassword:
+    """Issue a person a one-time password, which they must change at their next login."""
+
+    user_id: str
+
+
+@dataclass(frozen=True)
+class RecordOwnPasswordChange:
+    """Record that a person changed their own password, which they proved."""
+
+    user_id: str

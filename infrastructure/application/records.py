@@ -26,7 +26,7 @@ from domain.permissions import (
 )
 from domain.subject import Subject
 from infrastructure.application.access import AccessControl, SigningAuthentication
-from infrastructure.application.commands import SignRecords, Submission
+from infrastructure.application.commands import RecordBatch, RecordEvent, SignRecords, Submission
 from infrastructure.application.guards import admit, check_expected_version, check_may_reach
 from infrastructure.application.receipts import Receipt, Receipts
 from infrastructure.application.sealtrail import SealTrail, stored_records
@@ -43,19 +43,18 @@ class Records:
         self.receipts = receipts
         self.access = access
 
-    def record(
-        self, submission: Submission, *, actor_id: str, actor: Account | None = None
-    ) -> Receipt:
+    def record(self, command: RecordEvent, *, actor: Account | None = None) -> Receipt:
         """Record a site's signed event and answer with the server's signed receipt.
 
-        ``actor`` is the account of ``actor_id`` if the caller has just loaded it (the API
-        has, to authenticate the request); it is loaded here otherwise.
+        ``actor`` is the account of the command's ``actor_id`` if the caller has just loaded it
+        (the API has, to authenticate the request); it is loaded here otherwise.
 
         Raises:
             NotPermitted, SubjectNotFound, SubjectAlreadyScreened, VersionConflict,
             IdempotencyKeyReused, ProtocolViolation and its kinds, VerificationError kinds.
         """
-        actor = self._actor(actor_id, actor)
+        submission = command.submission
+        actor = self._actor(command.actor_id, actor)
         subject = self.app.find_subject(submission.stream, to_change=True)
         check_may_reach(actor, subject, submission)
         if subject is not None and submission.idempotency_key is not None:
@@ -64,9 +63,7 @@ class Records:
                 return replayed
         return self._save_one(admit(actor, subject, submission), submission, actor)
 
-    def record_batch(
-        self, submissions: Sequence[Submission], *, actor_id: str, actor: Account | None = None
-    ) -> list[Receipt]:
+    def record_batch(self, command: RecordBatch, *, actor: Account | None = None) -> list[Receipt]:
         """Record several signed events in one transaction: all of them or none.
 
         The submissions apply in order, each to its subject as the ones before it left it (a
@@ -83,7 +80,8 @@ class Records:
             What :meth:`record` raises, for the first submission that fails (its message names
             its index); IdempotencyKeyReused when only some of the keys are stored.
         """
-        actor = self._actor(actor_id, actor)
+        submissions = command.submissions
+        actor = self._actor(command.actor_id, actor)
         replayed = self._replay_batch(submissions)
         if replayed is not None:
             return replayed
@@ -139,10 +137,10 @@ class Records:
         signing = self.access.authenticate_signing(
             session_id=command.session_id, password=command.password, user_id=command.user_id
         )
-        receipt = self.record_signature(command.submission, actor_id=signing.account.user_id)
+        receipt = self.record_signature(RecordEvent(command.submission, signing.account.user_id))
         return receipt, signing
 
-    def record_signature(self, submission: Submission, *, actor_id: str) -> Receipt:
+    def record_signature(self, command: RecordEvent) -> Receipt:
         """Record the ``RecordsSigned`` of a signer who passed the ceremony's authentication;
         :meth:`sign` is the ceremony, the one the ways in call; this is its last step.
 
@@ -151,6 +149,7 @@ class Records:
             IdempotencyKeyReused; EntryNotFound, SignatureRefused, SignedRecordChanged;
             VerificationError kinds.
         """
+        submission, actor_id = command.submission, command.actor_id
         subject = self._subject_to_sign(submission, actor_id=actor_id)
         if submission.idempotency_key is not None:
             replayed = self._replay(subject, submission)

@@ -14,7 +14,16 @@ import pytest
 from api.schemas.accounts import ACCOUNT_DATA_SCHEMAS
 from domain.account import ACCOUNT_EVENT_KINDS, Account, Role
 from domain.errors import UserIdMalformed
-from infrastructure.application.commands import OpenAccount, Training
+from infrastructure.application.commands import (
+    AssignSite,
+    GrantRole,
+    OpenAccount,
+    RegisterKey,
+    RevokeKey,
+    RevokeRole,
+    Training,
+    UnassignSite,
+)
 from infrastructure.bootstrap import Store
 from infrastructure.errors import AccountExists, AccountNotFound, AdministrationMalformed
 from signatures.keys import public_key_from_text
@@ -85,7 +94,9 @@ def test_no_role_takes_effect_before_training_is_attested(site_client: Site, adm
     store = site_client.store
     administer(site_client, admin, *open_events(admin, "coord1"))
     private_key, public_key, _ = new_key()
-    store.administration.register_key(user_id="coord1", public_key=public_key, by=admin.signatory)
+    store.administration.register_key(
+        RegisterKey(user_id="coord1", public_key=public_key), by=admin.signatory
+    )
     store.credentials.set_password("coord1", "coordinator passphrase")
     person = Person("coord1", "Ana Souza", private_key, "coordinator passphrase", store)
 
@@ -111,14 +122,17 @@ def test_the_history_shows_who_had_which_access_when_and_who_granted_it(
 ) -> None:
     store = site_client.store
     make_person(store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
-    store.administration.assign_site(user_id="coord1", site="SP", by=admin.signatory)
+    store.administration.assign_site(AssignSite(user_id="coord1", site="SP"), by=admin.signatory)
     store.administration.unassign_site(
-        user_id="coord1", site="RP", reason="moved", by=admin.signatory
+        UnassignSite(user_id="coord1", site="RP", reason="moved"), by=admin.signatory
     )
     store.administration.revoke_role(
-        user_id="coord1", role=Role.SITE_COORDINATOR, reason="promoted", by=admin.signatory
+        RevokeRole(user_id="coord1", role=Role.SITE_COORDINATOR, reason="promoted"),
+        by=admin.signatory,
     )
-    store.administration.grant_role(user_id="coord1", role=Role.INVESTIGATOR, by=admin.signatory)
+    store.administration.grant_role(
+        GrantRole(user_id="coord1", role=Role.INVESTIGATOR), by=admin.signatory
+    )
 
     history = site_client.client.get(
         "/v1/accounts/coord1/history", headers=bearer(site_client, admin)
@@ -153,7 +167,7 @@ def test_a_revoked_role_stops_access_at_once(site_client: Site, admin: Admin) ->
     assert before.status_code == 200, before.get_data(as_text=True)
 
     site_client.store.administration.revoke_role(
-        user_id="mon1", role=Role.MONITOR, reason="left", by=admin.signatory
+        RevokeRole(user_id="mon1", role=Role.MONITOR, reason="left"), by=admin.signatory
     )
     response = site_client.client.get("/v1/checkpoints/consistency?from=1&to=1", headers=headers)
 
@@ -185,7 +199,7 @@ def test_only_an_administrator_in_force_administers(site_client: Site, admin: Ad
     )
     untrained = make_admin(site_client.store, "admin2")
     site_client.store.administration.revoke_role(
-        user_id="admin2", role=Role.ADMINISTRATOR, reason="left", by=admin.signatory
+        RevokeRole(user_id="admin2", role=Role.ADMINISTRATOR, reason="left"), by=admin.signatory
     )
 
     by_auditor = administer(site_client, signer, *open_events(signer, "coord1"))
@@ -238,10 +252,9 @@ def test_a_revoked_administrator_key_signs_nothing(site_client: Site, admin: Adm
     other = make_admin(store, "admin2")
     # Stated to the second, as revocations are signed: the current second, already begun.
     store.administration.revoke_key(
-        user_id="admin1",
-        key_id=admin.key_id,
-        revoked_at=datetime.now(UTC),
-        reason="lost",
+        RevokeKey(
+            user_id="admin1", key_id=admin.key_id, revoked_at=datetime.now(UTC), reason="lost"
+        ),
         by=other.signatory,
     )
 

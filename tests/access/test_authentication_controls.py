@@ -12,7 +12,12 @@ from sqlalchemy import text
 
 from api.http.auth import SALT
 from domain.account import Account, Role
-from infrastructure.application.commands import OpenAccount
+from infrastructure.application.commands import (
+    LockAccount,
+    OpenAccount,
+    ResetPassword,
+    UnlockAccount,
+)
 from infrastructure.application.policy import AccessPolicy
 from infrastructure.bootstrap import Store, bootstrap
 from infrastructure.errors import (
@@ -257,7 +262,7 @@ def test_an_administrator_unlocks_and_earlier_failures_no_longer_count(
             timed.access.authenticate("mon1", "wrong password!", channel="token")
 
     timed.administration.unlock_account(
-        user_id="mon1", reason="called the help desk", by=admin.signatory
+        UnlockAccount(user_id="mon1", reason="called the help desk"), by=admin.signatory
     )
     with pytest.raises(AuthenticationFailed):
         timed.access.authenticate("mon1", "wrong password!", channel="token")
@@ -275,7 +280,7 @@ def test_a_lock_ends_the_sessions_the_account_had(
 ) -> None:
     headers = bearer(site_client, monitor)
     site_client.store.administration.lock_account(
-        user_id="mon1", reason="left the study", by=admin.signatory
+        LockAccount(user_id="mon1", reason="left the study"), by=admin.signatory
     )
 
     response = site_client.client.get("/v1/me", headers=headers)
@@ -293,7 +298,7 @@ def test_a_locked_account_answers_the_same_to_every_password(
     site_client: Site, admin: Admin, monitor: Person
 ) -> None:
     site_client.store.administration.lock_account(
-        user_id="mon1", reason="left the study", by=admin.signatory
+        LockAccount(user_id="mon1", reason="left the study"), by=admin.signatory
     )
     before = len(site_client.store.access.attempts("mon1"))
 
@@ -319,7 +324,9 @@ def test_a_locked_account_answers_the_same_to_every_password(
 def test_a_locked_account_refuses_every_password_alike_on_the_console(
     timed: Store, admin: Admin, monitor: Person
 ) -> None:
-    timed.administration.lock_account(user_id="mon1", reason="left the study", by=admin.signatory)
+    timed.administration.lock_account(
+        LockAccount(user_id="mon1", reason="left the study"), by=admin.signatory
+    )
     errors = []
     for password in (monitor.password, "wrong password!"):
         with pytest.raises(AuthenticationFailed) as raised:
@@ -459,7 +466,9 @@ def test_an_administrators_password_reset_ends_every_session_of_the_account(
         site_client,
         Person("mon1", monitor.printed_name, monitor.private_key, "my own passphrase 2"),
     )
-    site_client.store.administration.reset_password("mon1", by=admin.signatory)
+    site_client.store.administration.reset_password(
+        ResetPassword(user_id="mon1"), by=admin.signatory
+    )
     assert_problem(site_client.client.get("/v1/me", headers=after), 401, title="Session expired")
 
 

@@ -20,7 +20,7 @@ from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Role
 from domain.authorship import Authorship, authored
 from domain.errors import KeyCustodyViolated
 from infrastructure.application.account_changes import account_body
-from infrastructure.application.commands import Signatory
+from infrastructure.application.commands import RegisterKey, RevokeKey, RotateKey, Signatory
 from infrastructure.bootstrap import Store
 from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.build import PacketSignatory, build_packet
@@ -57,7 +57,7 @@ def test_an_administrator_cannot_register_a_key_on_the_sponsor_or_the_server(
 
     with pytest.raises(KeyCustodyViolated, match="key custody"):
         custody_store.administration.register_key(
-            user_id=account, public_key=new_key()[1], by=admin.signatory
+            RegisterKey(user_id=account, public_key=new_key()[1]), by=admin.signatory
         )
 
     assert len(custody_store.reads.account_history(account)) == before
@@ -70,11 +70,13 @@ def test_an_administrator_cannot_rotate_or_revoke_the_sponsor_key(custody_store:
 
     with pytest.raises(KeyCustodyViolated):
         custody_store.administration.rotate_key(
-            user_id=SPONSOR_ACCOUNT, old_key_id=old, public_key=new_key()[1], by=admin.signatory
+            RotateKey(user_id=SPONSOR_ACCOUNT, old_key_id=old, public_key=new_key()[1]),
+            by=admin.signatory,
         )
     with pytest.raises(KeyCustodyViolated):
         custody_store.administration.revoke_key(
-            user_id=SPONSOR_ACCOUNT, key_id=old, revoked_at=None, reason="x", by=admin.signatory
+            RevokeKey(user_id=SPONSOR_ACCOUNT, key_id=old, revoked_at=None, reason="x"),
+            by=admin.signatory,
         )
 
 
@@ -84,9 +86,9 @@ def test_a_sponsor_data_manager_rotates_the_sponsor_packet_key(custody_store: St
     _, public_key, new_id = new_key()
 
     custody_store.administration.rotate_key(
-        user_id=SPONSOR_ACCOUNT,
-        old_key_id=sponsor_key_id(custody_store),
-        public_key=public_key,
+        RotateKey(
+            user_id=SPONSOR_ACCOUNT, old_key_id=sponsor_key_id(custody_store), public_key=public_key
+        ),
         by=by,
     )
 
@@ -100,7 +102,7 @@ def test_a_sponsor_data_manager_cannot_touch_the_server_key(custody_store: Store
 
     with pytest.raises(KeyCustodyViolated):
         custody_store.administration.register_key(
-            user_id=SYSTEM_USER, public_key=new_key()[1], by=by
+            RegisterKey(user_id=SYSTEM_USER, public_key=new_key()[1]), by=by
         )
 
 

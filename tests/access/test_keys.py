@@ -14,6 +14,7 @@ from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.authorship import Authorship, authored
 from domain.errors import KeyAlreadyRevoked, KeyEndPassed, KeyNotRegistered
+from infrastructure.application.commands import RecordEvent, RevokeKey, RotateKey
 from infrastructure.bootstrap import Store
 from signatures.errors import KeyNotValid, UnknownKey
 from tests.access.conftest import Admin, assert_problem, bearer, make_admin, make_person, new_key
@@ -45,10 +46,7 @@ def revoke(
 ) -> None:
     """The administrator revokes the person's key from ``at`` (None: the next whole second)."""
     store.administration.revoke_key(
-        user_id=person.user_id,
-        key_id=person.key_id,
-        revoked_at=at,
-        reason=reason,
+        RevokeKey(user_id=person.user_id, key_id=person.key_id, revoked_at=at, reason=reason),
         by=admin.signatory,
     )
 
@@ -59,9 +57,7 @@ def test_a_rotation_now_takes_effect_at_the_next_whole_second_after_the_events_b
     first = coordinator.record(timed, "RP-101", "Screened", screening())
 
     timed.administration.rotate_key(
-        user_id="coord1",
-        old_key_id=coordinator.key_id,
-        public_key=new_key()[1],
+        RotateKey(user_id="coord1", old_key_id=coordinator.key_id, public_key=new_key()[1]),
         by=any_admin.signatory,
     )
 
@@ -97,8 +93,9 @@ def test_a_write_checked_against_an_account_loaded_before_a_revocation_is_refuse
 
     with pytest.raises(KeyNotValid, match="revoked at"):
         timed.records.record(
-            submission_from(body, coordinator.sign(body)),
-            actor_id="coord1",
+            RecordEvent(
+                submission=submission_from(body, coordinator.sign(body)), actor_id="coord1"
+            ),
             actor=loaded_at_authentication,
         )
     assert findings(timed) == []
@@ -137,9 +134,7 @@ def test_rotation_keeps_old_events_verifiable_and_the_new_key_signs_from_then_on
     private_key, public_key, new_id = new_key()
 
     rotated = timed.administration.rotate_key(
-        user_id="coord1",
-        old_key_id=coordinator.key_id,
-        public_key=public_key,
+        RotateKey(user_id="coord1", old_key_id=coordinator.key_id, public_key=public_key),
         by=any_admin.signatory,
     )
     wait_until(timed.app.account("coord1").keys[new_id].valid_from)
@@ -205,13 +200,12 @@ def test_a_key_is_revoked_once_and_never_rotated_after(timed: Store, admin: Admi
 
     with pytest.raises(KeyAlreadyRevoked):
         timed.administration.revoke_key(
-            user_id="coord1", key_id=person.key_id, revoked_at=None, reason="x", by=admin.signatory
+            RevokeKey(user_id="coord1", key_id=person.key_id, revoked_at=None, reason="x"),
+            by=admin.signatory,
         )
     with pytest.raises(KeyAlreadyRevoked):
         timed.administration.rotate_key(
-            user_id="coord1",
-            old_key_id=person.key_id,
-            public_key=new_key()[1],
+            RotateKey(user_id="coord1", old_key_id=person.key_id, public_key=new_key()[1]),
             by=admin.signatory,
         )
 
@@ -222,11 +216,13 @@ def test_an_unknown_key_cannot_be_revoked_or_rotated(timed: Store, admin: Admin)
 
     with pytest.raises(KeyNotRegistered):
         timed.administration.revoke_key(
-            user_id="coord1", key_id=unknown, revoked_at=None, reason="x", by=admin.signatory
+            RevokeKey(user_id="coord1", key_id=unknown, revoked_at=None, reason="x"),
+            by=admin.signatory,
         )
     with pytest.raises(KeyNotRegistered):
         timed.administration.rotate_key(
-            user_id="coord1", old_key_id=unknown, public_key=new_key()[1], by=admin.signatory
+            RotateKey(user_id="coord1", old_key_id=unknown, public_key=new_key()[1]),
+            by=admin.signatory,
         )
 
 

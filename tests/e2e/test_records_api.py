@@ -22,7 +22,7 @@ from werkzeug.test import TestResponse
 from api.schemas.records import DATA_SCHEMAS
 from domain.account import Role
 from domain.subject import QUERY_KINDS
-from infrastructure.application.commands import OpenAccount, Training
+from infrastructure.application.commands import OpenAccount, RegisterKey, Training
 from infrastructure.bootstrap import Store
 from signatures.keys import generate_private_key, public_key_to_text
 from tests.conftest import (
@@ -106,7 +106,7 @@ def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site
         )
     )
     store.administration.register_key(
-        user_id="coord1", public_key=public_key_to_text(private_key.public_key())
+        RegisterKey(user_id="coord1", public_key=public_key_to_text(private_key.public_key()))
     )
     store.credentials.set_password("coord1", password)
     person = Person("coord1", "Ana Souza", private_key, password, store)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.errors import VersionConflict, VersionNotSigned
+from infrastructure.application.commands import RecordEvent
 from infrastructure.bootstrap import Store
 from infrastructure.packets.build import PacketSignatory, build_packet
 from infrastructure.packets.verify import verify_packet
@@ -100,7 +101,9 @@ def test_a_body_whose_version_is_not_its_place_is_refused_on_the_way_in(
     body = coordinator.body("RP-101", "BloodCountRecorded", haemoglobin("7.9"), version=4)
 
     with pytest.raises(VersionConflict, match="signed version 4"):
-        store.records.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        store.records.record(
+            RecordEvent(submission=submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        )
 
     assert [r.event.kind() for r in store.reads.history(RP101)][-1] == "EntryCorrected"
     assert len(store.reads.history(RP101)) == 4
@@ -112,7 +115,9 @@ def test_a_body_that_signs_no_version_is_refused(store: Store, person_in: Person
     del body["version"]
 
     with pytest.raises(VersionNotSigned):
-        store.records.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        store.records.record(
+            RecordEvent(submission=submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        )
 
     assert len(store.reads.history(RP101)) == 4
 

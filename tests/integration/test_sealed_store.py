@@ -18,6 +18,7 @@ from domain.authorship import Authorship, authored
 from domain.errors import VersionConflict
 from domain.subject import Subject
 from domain.wire import instant_to_wire
+from infrastructure.application.commands import RecordEvent, RevokeKey
 from infrastructure.bootstrap import Store
 from infrastructure.errors import IdempotencyKeyReused, UnsignedEventRefused
 from signatures.errors import (
@@ -67,7 +68,9 @@ def test_an_event_with_a_forged_signature_is_refused_and_nothing_is_stored(
     forged = base64.b64encode(bytes(64)).decode()
 
     with pytest.raises(SignatureInvalid):
-        store.records.record(submission_from(body, forged), actor_id="coord1")
+        store.records.record(
+            RecordEvent(submission=submission_from(body, forged), actor_id="coord1")
+        )
     assert store.app.find_subject("NCT01297972/RP-101") is None
 
 
@@ -79,16 +82,20 @@ def test_an_event_signed_with_an_unregistered_key_is_refused(
     body = coordinator.body("RP-101", "Screened", screening(), key_id=stranger.key_id)
 
     with pytest.raises(UnknownKey):
-        store.records.record(submission_from(body, stranger.sign(body)), actor_id="coord1")
+        store.records.record(
+            RecordEvent(submission=submission_from(body, stranger.sign(body)), actor_id="coord1")
+        )
 
 
 def test_a_key_revoked_before_the_write_is_refused(store: Store, person_in: PersonFactory) -> None:
     coordinator = person_in(store)
     store.administration.revoke_key(
-        user_id="coord1",
-        key_id=coordinator.key_id,
-        revoked_at=datetime.now(UTC) - timedelta(seconds=1),
-        reason="laptop stolen",
+        RevokeKey(
+            user_id="coord1",
+            key_id=coordinator.key_id,
+            revoked_at=datetime.now(UTC) - timedelta(seconds=1),
+            reason="laptop stolen",
+        )
     )
 
     with pytest.raises(KeyNotValid):
@@ -103,7 +110,9 @@ def test_a_printed_name_other_than_the_accounts_is_refused(
     body["signer"]["printed_name"] = "Someone Else"
 
     with pytest.raises(ContentMismatch):
-        store.records.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        store.records.record(
+            RecordEvent(submission=submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        )
 
 
 def test_an_event_whose_fields_differ_from_the_signed_body_is_refused(
@@ -115,7 +124,7 @@ def test_an_event_whose_fields_differ_from_the_signed_body_is_refused(
     altered = replace(submission, fields={**submission.fields, "age": 35})
 
     with pytest.raises(ContentMismatch):
-        store.records.record(altered, actor_id="coord1")
+        store.records.record(RecordEvent(submission=altered, actor_id="coord1"))
 
 
 def test_an_unsigned_event_cannot_be_saved_through_the_application(
@@ -179,10 +188,14 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_receipt_and_app
     body = coordinator.body("RP-101", "Screened", screening())
     signature = coordinator.sign(body)
     first = store.records.record(
-        submission_from(body, signature, idempotency_key="k-1"), actor_id="coord1"
+        RecordEvent(
+            submission=submission_from(body, signature, idempotency_key="k-1"), actor_id="coord1"
+        )
     )
     second = store.records.record(
-        submission_from(body, signature, idempotency_key="k-1"), actor_id="coord1"
+        RecordEvent(
+            submission=submission_from(body, signature, idempotency_key="k-1"), actor_id="coord1"
+        )
     )
 
     assert second == first
@@ -223,7 +236,9 @@ def test_a_signature_dated_after_the_write_is_refused(
     body = coordinator.body("RP-101", "Screened", screening(), signed_at=tomorrow)
 
     with pytest.raises(SigningTimeInvalid):
-        store.records.record(submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        store.records.record(
+            RecordEvent(submission=submission_from(body, coordinator.sign(body)), actor_id="coord1")
+        )
     assert store.app.find_subject("NCT01297972/RP-101") is None
 
 
@@ -243,7 +258,9 @@ def refused_write(store: Store, person: Person, kind: str, data: dict[str, objec
     body = person.body("RP-101", kind, data)
     forged = base64.b64encode(bytes(64)).decode()
     with pytest.raises(SignatureInvalid):
-        store.records.record(submission_from(body, forged), actor_id=person.user_id)
+        store.records.record(
+            RecordEvent(submission=submission_from(body, forged), actor_id=person.user_id)
+        )
 
 
 def as_the_log_has_it(store: Store) -> Subject:
@@ -318,13 +335,18 @@ def test_a_retried_key_refused_in_a_save_is_not_remembered(
     forged = base64.b64encode(bytes(64)).decode()
     with pytest.raises(SignatureInvalid):
         store.records.record(
-            submission_from(body, forged, idempotency_key="retry-1"), actor_id="coord1"
+            RecordEvent(
+                submission=submission_from(body, forged, idempotency_key="retry-1"),
+                actor_id="coord1",
+            )
         )
 
     subject = store.app.find_subject("NCT01297972/RP-101")
     receipt = store.records.record(
-        submission_from(body, coordinator.sign(body), idempotency_key="retry-1"),
-        actor_id="coord1",
+        RecordEvent(
+            submission=submission_from(body, coordinator.sign(body), idempotency_key="retry-1"),
+            actor_id="coord1",
+        )
     )
 
     assert subject is not None and subject.version_for_idempotency_key("retry-1") is None
@@ -340,8 +362,9 @@ def test_an_actor_account_given_for_another_user_id_is_refused(
 
     with pytest.raises(ValueError, match="coord2"):
         store.records.record(
-            submission_from(body, coordinator.sign(body)),
-            actor_id="coord1",
+            RecordEvent(
+                submission=submission_from(body, coordinator.sign(body)), actor_id="coord1"
+            ),
             actor=store.app.account(other.user_id),
         )
     assert store.app.find_subject("NCT01297972/RP-101") is None

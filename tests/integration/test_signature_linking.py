@@ -25,6 +25,7 @@ from domain.account import Role
 from domain.authorship import Authorship, authored
 from domain.signed import stream_id
 from domain.subject import Subject
+from infrastructure.application.commands import RecordEvent
 from infrastructure.bootstrap import Store
 from signatures.canonical import canonicalize
 from signatures.errors import SignatureNotLinked
@@ -68,7 +69,9 @@ def sign(store: Store, investigator: Person, subject: str, *entries: int) -> dic
     stream = f"{STUDY}/{subject}"
     body = signature_body(investigator, subject, {n: hash_of(store, stream, n) for n in entries})
     receipt: dict[str, Any] = store.records.record_signature(
-        submission_from(body, investigator.sign(body)), actor_id=investigator.user_id
+        RecordEvent(
+            submission=submission_from(body, investigator.sign(body)), actor_id=investigator.user_id
+        )
     )
     return receipt
 

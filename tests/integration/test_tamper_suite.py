@@ -37,6 +37,7 @@ from api.schemas.submissions import submission_from
 from domain.authorship import authored
 from domain.signed import stream_id
 from domain.subject import RECORDERS
+from infrastructure.application.commands import RevokeKey
 from infrastructure.bootstrap import Store
 from infrastructure.store.merkle_log import APPEND_ONLY_TABLES
 from infrastructure.verification.verifier import ExternalCheckpoint, Finding
@@ -344,10 +345,12 @@ def test_7_an_event_signed_with_a_key_after_its_revocation(
     # (its events stay valid) and record the forgery once that instant has passed.
     revoked_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     store.administration.revoke_key(
-        user_id=c.coordinator.user_id,
-        key_id=c.coordinator.key_id,
-        revoked_at=revoked_at,
-        reason="laptop stolen",
+        RevokeKey(
+            user_id=c.coordinator.user_id,
+            key_id=c.coordinator.key_id,
+            revoked_at=revoked_at,
+            reason="laptop stolen",
+        )
     )
     time.sleep(max(0.0, (revoked_at - datetime.now(UTC)).total_seconds()))
     insert_raw(store, forged_lab_result(store, c.coordinator, "RP-101", "6.1"))

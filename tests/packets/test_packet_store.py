@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.account import Role
+from infrastructure.application.commands import RevokeKey
 from infrastructure.bootstrap import Store
 from infrastructure.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.identity.sponsor_key import open_sponsor_account
@@ -161,7 +162,7 @@ def test_a_revoked_key_may_not_sign_a_packet(sqlite_store: Store, person_in: Per
     followed_subject(sqlite_store, person_in)
     manager = make_person(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
     sqlite_store.administration.revoke_key(
-        user_id="dm1", key_id=manager.key_id, reason="laptop lost", revoked_at=None
+        RevokeKey(user_id="dm1", key_id=manager.key_id, reason="laptop lost", revoked_at=None)
     )
     time.sleep(1.1)  # a revocation "now" takes effect at the next whole second
 

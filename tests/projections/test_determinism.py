@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from api.schemas.submissions import submission_from
 from domain.account import Role
-from infrastructure.application.commands import OpenAccount, Training
+from infrastructure.application.commands import OpenAccount, RecordEvent, RegisterKey, Training
 from infrastructure.bootstrap import Store
 from infrastructure.views.tables import audit_index
 from signatures.keys import generate_private_key, public_key_to_text
@@ -77,14 +77,16 @@ def open_person_in_both(stores: list[Store]) -> Person:
             )
         )
         store.administration.register_key(
-            user_id="coord1", public_key=public_key_to_text(private_key.public_key())
+            RegisterKey(user_id="coord1", public_key=public_key_to_text(private_key.public_key()))
         )
     return Person("coord1", "Ana Souza", private_key, "unused")
 
 
 def record_signed(store: Store, person: Person, signed: list[tuple[dict[str, Any], str]]) -> None:
     for body, signature in signed:
-        store.records.record(submission_from(body, signature), actor_id=person.user_id)
+        store.records.record(
+            RecordEvent(submission=submission_from(body, signature), actor_id=person.user_id)
+        )
 
 
 def audit_documents(store: Store) -> list[Any]:

@@ -20,6 +20,7 @@ from domain.signed import SignedAggregate, stream_id
 from domain.subject import EVENT_CLASSES, Subject
 from domain.vocabulary import DeviationCategory
 from domain.wire import recorded_instant
+from infrastructure.application.commands import RecordEvent
 from infrastructure.bootstrap import Store
 from infrastructure.store.log_reader import open_log_reader
 from projections.errors import OdmExportRefused, OdmSchemaInvalid
@@ -114,7 +115,10 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
             {"month": 6, "response": "partial", "assessed_on": "2011-09-12"},
         )
         store.records.record(
-            submission_from(body, investigator.sign(body)), actor_id=investigator.user_id
+            RecordEvent(
+                submission=submission_from(body, investigator.sign(body)),
+                actor_id=investigator.user_id,
+            )
         )  # entry 23
         record_all(
             store,
@@ -155,8 +159,10 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
             meaning="responsibility",
         )
         store.records.record_signature(
-            submission_from(signature, investigator.sign(signature)),
-            actor_id=investigator.user_id,
+            RecordEvent(
+                submission=submission_from(signature, investigator.sign(signature)),
+                actor_id=investigator.user_id,
+            )
         )  # entry 26
         log = whole_log(store)
         yield Course(store, people, log, odm_document(log, study=STUDY, created_at=CREATED_AT))

@@ -13,6 +13,7 @@ from domain.account import Role
 from domain.errors import SubjectNotFound
 from domain.signed import stream_id
 from domain.wire import instant_from_wire
+from infrastructure.application.commands import RecordEvent
 from infrastructure.errors import SubjectNotYetRecorded
 from infrastructure.views.replay import SubjectReplayer, replay_cache, replayer_for
 from projections.subject_summary import summarise
@@ -215,7 +216,9 @@ def test_a_signature_folded_onto_a_kept_state_does_not_reach_back_into_it(
     covered = [{"entry": 1, "record_hash": current.entries[1].record_hash}]
     body = investigator.body(SUBJECT, "RecordsSigned", {"entries": covered}, meaning="review")
     store.records.record_signature(
-        submission_from(body, investigator.sign(body)), actor_id=investigator.user_id
+        RecordEvent(
+            submission=submission_from(body, investigator.sign(body)), actor_id=investigator.user_id
+        )
     )
     replayer = SubjectReplayer(store.app, store.engine, interval=5)
     originator_id = stream_id(STREAM)
