@@ -37,10 +37,6 @@ SIGNATURE_MEANINGS = ("review", "approval", "responsibility")
 """What an electronic signature over records may mean (21 CFR 11.50(a)(3)); authorship is what
 every entry's own signature already says."""
 
-RECORDS_SIGNED = "RecordsSigned"
-"""The kind of a signature over records, the one kind signed with a meaning other than authorship
-(made through the signing ceremony, 21 CFR 11.200)."""
-
 
 @dataclass(frozen=True)
 class Signer:
@@ -106,7 +102,7 @@ def attribute(
     if body is None:
         body = event.authorship.body()
     signer = signer_of(body)
-    check_meaning(signer.meaning, event.kind())
+    check_meaning(signer.meaning, type(event))
     key = _key_for(signer, accounts, anchor)
     if not key.is_valid_at(event.recorded_at):
         if key.revoked_retroactively and key.effective_from <= event.recorded_at:
@@ -132,23 +128,22 @@ def attribute(
     return signer
 
 
-def check_meaning(meaning: str, kind: str) -> None:
-    """Review, approval and responsibility are the meanings of a signature over records, made
-    through the signing ceremony; every other event is signed as its author's (authorship).
+def check_meaning(meaning: str, kind: type[SignedAggregate.Event]) -> None:
+    """A signature means what its kind of event declares (``MEANINGS``): review, approval and
+    responsibility for a signature over records, made through the signing ceremony; every other
+    event is signed as its author's (authorship).
 
     Raises:
         MeaningInvalid: the meaning does not belong to this kind of event.
     """
-    if kind == RECORDS_SIGNED:
-        if meaning not in SIGNATURE_MEANINGS:
-            raise MeaningInvalid(
-                f"a signature over records means {', '.join(SIGNATURE_MEANINGS)}, not {meaning!r}"
-            )
-    elif meaning != "authorship":
+    if meaning in kind.MEANINGS:
+        return
+    if kind.MEANINGS == SignedAggregate.Event.MEANINGS:
         raise MeaningInvalid(
-            f"a {kind} is signed as authorship; {meaning!r} is given only to a signature over "
-            "records, through the signing ceremony (POST /v1/signatures)"
+            f"a {kind.kind()} is signed as authorship; {meaning!r} is given only to a signature "
+            "over records, through the signing ceremony (POST /v1/signatures)"
         )
+    raise MeaningInvalid(f"a {kind.kind()} means {', '.join(kind.MEANINGS)}, not {meaning!r}")
 
 
 def signing_time(signer: Signer) -> datetime:

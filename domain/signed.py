@@ -105,6 +105,10 @@ class SignedAggregate(Aggregate):
             }
         )
 
+        MEANINGS: ClassVar[tuple[str, ...]] = ("authorship",)
+        """What a signature of this kind of event may mean (21 CFR 11.50(a)(3)): its author's
+        authorship, unless the kind declares other meanings."""
+
         @staticmethod
         def stream_of(body: dict[str, Any]) -> str:
             """The stream a signed body addresses; each aggregate says how."""

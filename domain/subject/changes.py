@@ -118,6 +118,8 @@ class RecordsSigned(AboutRecords):
     body's own (its ``meaning`` is review, approval or responsibility).
     """
 
+    MEANINGS = SIGNATURE_MEANINGS
+
     entries: tuple[Mapping[str, Any], ...] = item(
         "The records signed, each by entry and record hash"
     )

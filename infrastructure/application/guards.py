@@ -24,7 +24,7 @@ from domain.permissions import (
 )
 from domain.protocol import protocol_for
 from domain.signed import check_signed_version
-from domain.subject import RECORDERS, Subject
+from domain.subject import KINDS, RECORDERS, Subject
 from infrastructure.application.commands import Submission
 from infrastructure.errors import SigningCeremonyRequired
 
@@ -77,7 +77,9 @@ def check_expected_version(subject: Subject | None, submission: Submission) -> N
 def _apply(subject: Subject | None, submission: Submission) -> Subject:
     kind = submission.kind
     # Before the command: its refusal would otherwise hide that this is no entry's meaning.
-    check_meaning(str(submission.body["meaning"]), kind)
+    # A kind no class declares is refused below, whatever it means.
+    if kind in KINDS:
+        check_meaning(str(submission.body["meaning"]), KINDS[kind])
     if kind == SCREENED:
         if subject is not None:
             raise SubjectAlreadyScreened(f"{submission.stream} is already screened")
