@@ -53,11 +53,25 @@ def _command(kind: type[Record]) -> Callable[..., None]:
     return command
 
 
+def set_on_subject(name: str, value: object) -> None:
+    """Set a kind or its verb on :class:`Subject`, unless the name is taken by something else:
+    a derived verb never silently replaces a method or attribute written by hand.
+
+    Raises:
+        TypeError: ``Subject`` already has ``name``, and it is not ``value`` (at import).
+    """
+    present = inspect.getattr_static(Subject, name, None)
+    if present is value:  # a kind aggregate.py names already
+        return
+    if present is not None:
+        raise TypeError(f"Subject.{name} is written by hand: {value!r} may not replace it")
+    setattr(Subject, name, value)
+
+
 for _kind in KINDS.values():
-    if not hasattr(Subject, _kind.kind()):  # a kind declared since aggregate.py named them
-        setattr(Subject, _kind.kind(), _kind)
+    set_on_subject(_kind.kind(), _kind)
     if _kind.COMMAND is not None:
-        setattr(Subject, _kind.COMMAND, _command(_kind))
+        set_on_subject(_kind.COMMAND, _command(_kind))
 
 RECORDERS: dict[str, Callable[..., None]] = {
     name: getattr(Subject, kind.COMMAND) for name, kind in KINDS.items() if kind.COMMAND

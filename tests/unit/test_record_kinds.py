@@ -3,6 +3,8 @@ a new record and a correction of one both keep."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -10,9 +12,11 @@ import pytest
 from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.errors import EligibilityNotMet, SeriousnessCriterionMissing, ValueOutOfRange
-from domain.subject import KINDS, RECORDERS, Subject
+from domain.signed import SignedAggregate
+from domain.subject import KINDS, RECORDERS, Subject, aggregate
 from domain.subject.declaration import ValueType
 from domain.subject.enrolment import ConsentObtained, EligibilityAssessed
+from domain.subject.kinds import set_on_subject
 from domain.subject.measurements import BloodCountRecorded
 from domain.subject.safety import AdverseEventReported, SeriousAdverseEventNotified
 from tests.unit.subjects import (
@@ -87,6 +91,51 @@ def test_the_subjects_verb_is_the_record_of_its_kind() -> None:
     by_kind.record(BloodCountRecorded, **blood_count())
 
     assert by_verb.entries[3].fields == by_kind.entries[3].fields
+
+
+def _written_by_hand() -> dict[str, object]:
+    """What ``Subject``'s class statement, its methods and its bases name, by hand: kinds.py adds
+    the rest."""
+    (statement,) = (
+        node
+        for node in ast.parse(inspect.getsource(aggregate)).body
+        if isinstance(node, ast.ClassDef) and node.name == "Subject"
+    )
+    names = {  # what its methods set on each subject (``self.entries = ...``)
+        node.attr
+        for node in ast.walk(statement)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, ast.Store)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    }
+    for node in statement.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            names.update(target.id for target in node.targets if isinstance(target, ast.Name))
+    inherited = {name for base in SignedAggregate.__mro__ for name in vars(base)}
+    return {name: inspect.getattr_static(Subject, name, None) for name in names | inherited}
+
+
+def test_no_verb_of_a_kind_takes_the_name_of_what_is_written_on_the_subject_by_hand() -> None:
+    by_hand = _written_by_hand()
+    assert {"record", "screen", "entries"} <= by_hand.keys()  # the statement was read
+    for name, kind in KINDS.items():
+        assert kind.COMMAND not in by_hand, f"{name}'s verb {kind.COMMAND} is Subject's own"
+        # aggregate.py names the kinds it knows; each such name is that very kind
+        assert by_hand.get(name, kind) is kind, f"Subject.{name} is not the kind {name}"
+
+
+def test_a_derived_verb_does_not_replace_a_method_written_by_hand() -> None:
+    record = inspect.getattr_static(Subject, "record")
+
+    with pytest.raises(TypeError, match=r"Subject\.record is written by hand"):
+        set_on_subject("record", lambda subject: None)
+
+    assert inspect.getattr_static(Subject, "record") is record
 
 
 def test_screening_is_not_recorded_on_a_subject_that_exists() -> None:
