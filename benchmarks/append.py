@@ -64,6 +64,7 @@ from domain.quantities import Quantity
 from domain.signed import stream_id
 from domain.vocabulary import Sex
 from domain.wire import instant_to_wire
+from infrastructure.application.bodies import signed_event_body
 from infrastructure.application.commands import RecordEvent, Submission
 from infrastructure.bootstrap import Store
 from signatures.authorship import sign_body
@@ -102,17 +103,14 @@ def make_workload(events: int) -> Workload:
     for index in range(events):
         number, step = divmod(index, len(TEMPLATE))
         kind, data = TEMPLATE[step]
-        body = {
-            "study": STUDY,
-            "subject": f"{SITE}-{number + 1:05d}",
-            "version": step + 1,
-            "kind": kind,
-            "data": data,
-            "signer": {"user_id": USER_ID, "printed_name": PRINTED_NAME},
-            "key_id": signer_key_id,
-            "signed_at": instant_to_wire(datetime.now(UTC)),
-            "meaning": "authorship",
-        }
+        body = signed_event_body(
+            {"study": STUDY, "subject": f"{SITE}-{number + 1:05d}"},
+            version=step + 1,
+            kind=kind,
+            data=data,
+            signer=(USER_ID, PRINTED_NAME),
+            key_id=signer_key_id,
+        )
         _, signature = sign_body(private_key, body)
         submissions.append(submission_from(body, signature))
     return Workload(private_key, submissions)

@@ -52,7 +52,7 @@ from api.schemas.submissions import submission_from  # noqa: E402
 from benchmarks import stores  # noqa: E402
 from benchmarks.stores import COORDINATOR, PRINTED_NAME  # noqa: E402
 from domain.signed import stream_id  # noqa: E402
-from domain.wire import instant_to_wire  # noqa: E402
+from infrastructure.application.bodies import signed_event_body  # noqa: E402
 from infrastructure.application.commands import RecordBatch, Submission  # noqa: E402
 from infrastructure.bootstrap import Store  # noqa: E402
 from infrastructure.views.replay import SubjectReplayer  # noqa: E402
@@ -165,17 +165,14 @@ def blood_results(haemoglobin: str) -> dict[str, Any]:
 def signed_submissions(events: int, private_key: Any) -> list[Submission]:
     submissions = []
     for version, (kind, data) in enumerate(life(events), start=1):
-        body = {
-            "study": STUDY,
-            "subject": SUBJECT,
-            "version": version,
-            "kind": kind,
-            "data": data,
-            "signer": {"user_id": USER_ID, "printed_name": PRINTED_NAME},
-            "key_id": key_id(private_key.public_key()),
-            "signed_at": instant_to_wire(datetime.now(UTC)),
-            "meaning": "authorship",
-        }
+        body = signed_event_body(
+            {"study": STUDY, "subject": SUBJECT},
+            version=version,
+            kind=kind,
+            data=data,
+            signer=(USER_ID, PRINTED_NAME),
+            key_id=key_id(private_key.public_key()),
+        )
         _, signature = sign_body(private_key, body)
         submissions.append(submission_from(body, signature))
     return submissions

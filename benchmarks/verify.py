@@ -67,7 +67,8 @@ from domain.quantities import Quantity
 from domain.signed import stream_id
 from domain.subject import RECORDERS, Subject, subject_stream
 from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Relatedness, Sex
-from domain.wire import instant_to_wire, to_wire
+from domain.wire import to_wire
+from infrastructure.application.bodies import signed_event_body
 from infrastructure.application.commands import RecordEvent, Submission
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.settings import Settings
@@ -175,17 +176,14 @@ def body_for(
 ) -> dict[str, Any]:
     """The body the coordinator signs for one event, version ``version`` of its subject (the
     site's client makes the same)."""
-    return {
-        "study": STUDY,
-        "subject": code,
-        "version": version,
-        "kind": kind,
-        "data": to_wire(fields),
-        "signer": {"user_id": USER_ID, "printed_name": PRINTED_NAME},
-        "key_id": signer_key_id,
-        "signed_at": instant_to_wire(datetime.now(UTC)),
-        "meaning": "authorship",
-    }
+    return signed_event_body(
+        {"study": STUDY, "subject": code},
+        version=version,
+        kind=kind,
+        data=to_wire(fields),
+        signer=(USER_ID, PRINTED_NAME),
+        key_id=signer_key_id,
+    )
 
 
 # -- building a store --------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from domain.account import SYSTEM_USER, Account, check_user_id
 from domain.authorship import Authorship, authored
 from domain.errors import VersionConflict
 from domain.permissions import check_key_custody, check_may_administer, check_signs_as_self
-from domain.wire import instant_to_wire, to_wire
+from domain.wire import to_wire
+from infrastructure.application.bodies import signed_event_body
 from infrastructure.application.commands import AccountAction, Signatory
 from infrastructure.application.sealtrail import SealTrail, StoredRecord, stored_records
 from infrastructure.errors import (
@@ -68,16 +69,15 @@ def account_body(
 
     ``version`` is the version of the account's stream the change takes (1 for its opening).
     """
-    return {
-        "account": user_id,
-        "version": version,
-        "kind": kind,
-        "data": data,
-        "signer": {"user_id": signer_id, "printed_name": printed_name},
-        "key_id": signer_key_id,
-        "signed_at": instant_to_wire(signed_at or datetime.now(UTC)),
-        "meaning": "authorship",
-    }
+    return signed_event_body(
+        {"account": user_id},
+        version=version,
+        kind=kind,
+        data=data,
+        signer=(signer_id, printed_name),
+        key_id=signer_key_id,
+        signed_at=signed_at,
+    )
 
 
 def key_fields(public_key: str, valid_from: datetime) -> dict[str, Any]:

@@ -34,8 +34,9 @@ from domain.authentication import (
 )
 from domain.authorship import Authorship, authored
 from domain.signed import stream_id
-from domain.wire import instant_to_wire, to_wire
+from domain.wire import to_wire
 from infrastructure.application.account_changes import SYSTEM_PRINTED_NAME
+from infrastructure.application.bodies import signed_event_body
 from infrastructure.application.reads import Reads
 from infrastructure.application.sealtrail import SealTrail
 from signatures.authorship import sign_body
@@ -54,16 +55,14 @@ def server_body(
 ) -> dict[str, Any]:
     """The body the server signs for an event of the authentication log of ``key``: exactly
     ``fields``, at ``version`` of the stream, signed now with the key named ``key_id``."""
-    return {
-        "authentication": key,
-        "version": version,
-        "kind": kind,
-        "data": to_wire(fields),
-        "signer": {"user_id": SYSTEM_USER, "printed_name": SYSTEM_PRINTED_NAME},
-        "key_id": key_id,
-        "signed_at": instant_to_wire(datetime.now(UTC)),
-        "meaning": "authorship",
-    }
+    return signed_event_body(
+        {"authentication": key},
+        version=version,
+        kind=kind,
+        data=to_wire(fields),
+        signer=(SYSTEM_USER, SYSTEM_PRINTED_NAME),
+        key_id=key_id,
+    )
 
 
 class AuthenticationLogBook:
