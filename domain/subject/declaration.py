@@ -65,11 +65,14 @@ class Sdtm:
         variable: the variable the value fills, e.g. ``LBORRES``.
         test_codes: for named values (a blood count's results), each name's ``--TESTCD`` and
             ``--TEST``.
+        part: what of the value fills the variable when not the value itself: ``"unit"``, a
+            quantity's unit (``EXDOSU`` beside ``EXDOSE``).
     """
 
     domain: str
     variable: str
     test_codes: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    part: str = ""
 
 
 @dataclass(frozen=True)

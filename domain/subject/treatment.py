@@ -29,7 +29,7 @@ from domain.subject.record import Record
 if TYPE_CHECKING:
     from domain.subject.aggregate import Subject
 
-EX_DOSE = (Sdtm("EX", "EXDOSE"), Sdtm("EX", "EXDOSU"))
+EX_DOSE = (Sdtm("EX", "EXDOSE"), Sdtm("EX", "EXDOSU", part="unit"))
 EX_START = Sdtm("EX", "EXSTDTC")
 
 

@@ -9,11 +9,13 @@ so that a kind's name is written once, in its declaration, never as text here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from functools import cache
 
 from domain.subject import KINDS, Record
 from domain.subject.declaration import DeclaredItem, Sdtm
+from projections.sdtm.dictionary import Dataset
 
 
 @dataclass(frozen=True)
@@ -79,3 +81,27 @@ def declared_test(kind: type[Record], name: str) -> tuple[str, str]:
     """The ``--TESTCD`` and ``--TEST`` a kind's declaration gives one of its items."""
     declared = next(d for d in kind.items() if d.name == name)
     return next(m.test_codes[name] for m in declared.about.sdtm if name in m.test_codes)
+
+
+def with_declared(dataset: Dataset, ruled: Collection[type[Record]]) -> Dataset:
+    """A dataset derived by rules, described with the kinds no rule reads but whose items map
+    to it (their rows are written as declared, :func:`projections.sdtm.values.declared_rows`).
+
+    Each such item is added to its variable's origin, and its kind to what one row is; with no
+    such kind, the dataset is as its rules describe it.
+    """
+    unruled = [source for source in sources(dataset.domain) if source.kind not in ruled]
+    if not unruled:
+        return dataset
+    kinds = ", ".join(dict.fromkeys(source.kind.kind() for source in unruled))
+    variables = []
+    for variable in dataset.variables:
+        named = "; ".join(s.origin for s in unruled if s.mapping.variable == variable.name)
+        if named:
+            variable = replace(variable, origin="; ".join(filter(None, (variable.origin, named))))
+        variables.append(variable)
+    return replace(
+        dataset,
+        structure=f"{dataset.structure} Also one record per {kinds} that counts, as declared.",
+        variables=tuple(variables),
+    )

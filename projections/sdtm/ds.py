@@ -20,10 +20,20 @@ from projections.sdtm.codes import (
     PROTOCOL_MILESTONE,
     WITHDRAWAL_DECODES,
 )
-from projections.sdtm.declared import declared_origin, origin
+from projections.sdtm.declared import declared_origin, origin, with_declared
 from projections.sdtm.dictionary import Dataset, Variable, identifiers, sequence
 from projections.sdtm.rows import Row, code, day, numbered, traced
+from projections.sdtm.values import declared_rows
 
+READS: tuple[type[Record], ...] = (
+    ConsentObtained,
+    Enrolled,
+    ScreenFailed,
+    SubjectWithdrawn,
+    SubjectDied,
+    EndOfStudyRecorded,
+)
+"""The kinds the rule below reads."""
 TERMS: tuple[tuple[type[Record], str], ...] = (
     (ConsentObtained, "tcle_version"),
     (ScreenFailed, "reason"),
@@ -34,54 +44,57 @@ TERMS: tuple[tuple[type[Record], str], ...] = (
 """The item each record kind's DSTERM is read from, in the dictionary's order."""
 
 
-DS = Dataset(
-    "DS",
-    "Disposition",
-    "One record per consent, enrolment, screen failure, withdrawal, death and end of study, "
-    "sorted by USUBJID, then DSSTDTC and the entry.",
-    (
-        *identifiers("DS"),
-        *sequence("DS"),
-        Variable(
-            "DSTERM",
-            "Reported Term for the Disposition Event",
-            "Char",
-            origin="; ".join(origin(kind, name) for kind, name in TERMS),
-            derivation="The reason or cause as recorded; INFORMED CONSENT OBTAINED with the "
-            "TCLE version; ENROLLED; END OF STUDY with its reason.",
-        ),
-        Variable(
-            "DSDECOD",
-            "Standardized Disposition Term",
-            "Char",
-            "INFORMED CONSENT OBTAINED, ENROLLED, SCREEN FAILURE, WITHDRAWAL BY SUBJECT, "
-            "PHYSICIAN DECISION, STUDY TERMINATED BY SPONSOR, DEATH, COMPLETED, "
-            "LOST TO FOLLOW-UP, END OF STUDY",
-            f"Record kind; {declared_origin('DS', 'DSDECOD')}",
-            "CDISC NCOMPLT and protocol milestone terms; ENROLLED and END OF STUDY are "
-            "sponsor extensions (the study is single-arm: nobody is randomised). A withdrawal "
-            "is decoded by who decided it (subject, investigator = PHYSICIAN DECISION, "
-            "sponsor). An end of study for death or withdrawal is END OF STUDY, a milestone: "
-            "the death or withdrawal row is already the subject's disposition.",
-        ),
-        Variable(
-            "DSCAT",
-            "Category for Disposition Event",
-            "Char",
-            f"{PROTOCOL_MILESTONE}, {DISPOSITION_EVENT}",
-            f"Record kind; {origin(EndOfStudyRecorded, 'reason')}",
-            f"{PROTOCOL_MILESTONE} for consent, enrolment and an end of study that follows a "
-            f"death or withdrawal; {DISPOSITION_EVENT} for screen failure, withdrawal, death, "
-            "completion and loss to follow-up.",
-        ),
-        Variable(
-            "DSSTDTC",
-            "Start Date/Time of Disposition Event",
-            "Char",
-            "ISO 8601",
-            "consented_on; enrolled_on; failed_on; withdrawn_on; died_on; ended_on",
+DS = with_declared(
+    Dataset(
+        "DS",
+        "Disposition",
+        "One record per consent, enrolment, screen failure, withdrawal, death and end of study, "
+        "sorted by USUBJID, then DSSTDTC and the entry.",
+        (
+            *identifiers("DS"),
+            *sequence("DS"),
+            Variable(
+                "DSTERM",
+                "Reported Term for the Disposition Event",
+                "Char",
+                origin="; ".join(origin(kind, name) for kind, name in TERMS),
+                derivation="The reason or cause as recorded; INFORMED CONSENT OBTAINED with the "
+                "TCLE version; ENROLLED; END OF STUDY with its reason.",
+            ),
+            Variable(
+                "DSDECOD",
+                "Standardized Disposition Term",
+                "Char",
+                "INFORMED CONSENT OBTAINED, ENROLLED, SCREEN FAILURE, WITHDRAWAL BY SUBJECT, "
+                "PHYSICIAN DECISION, STUDY TERMINATED BY SPONSOR, DEATH, COMPLETED, "
+                "LOST TO FOLLOW-UP, END OF STUDY",
+                f"Record kind; {declared_origin('DS', 'DSDECOD')}",
+                "CDISC NCOMPLT and protocol milestone terms; ENROLLED and END OF STUDY are "
+                "sponsor extensions (the study is single-arm: nobody is randomised). A withdrawal "
+                "is decoded by who decided it (subject, investigator = PHYSICIAN DECISION, "
+                "sponsor). An end of study for death or withdrawal is END OF STUDY, a milestone: "
+                "the death or withdrawal row is already the subject's disposition.",
+            ),
+            Variable(
+                "DSCAT",
+                "Category for Disposition Event",
+                "Char",
+                f"{PROTOCOL_MILESTONE}, {DISPOSITION_EVENT}",
+                f"Record kind; {origin(EndOfStudyRecorded, 'reason')}",
+                f"{PROTOCOL_MILESTONE} for consent, enrolment and an end of study that follows a "
+                f"death or withdrawal; {DISPOSITION_EVENT} for screen failure, withdrawal, death, "
+                "completion and loss to follow-up.",
+            ),
+            Variable(
+                "DSSTDTC",
+                "Start Date/Time of Disposition Event",
+                "Char",
+                "ISO 8601",
+                "consented_on; enrolled_on; failed_on; withdrawn_on; died_on; ended_on",
+            ),
         ),
     ),
+    READS,
 )
 
 
@@ -91,9 +104,10 @@ def disposition(subject: Subject) -> list[Row]:
     Rules: consent and enrolment are protocol milestones; a screen failure, a withdrawal
     (decoded by who decided it), a death, a completion and a loss to follow-up are disposition
     events; an end of study given for a death or a withdrawal is a milestone, END OF STUDY,
-    so that each disposition is counted once.
+    so that each disposition is counted once. A kind no rule here reads whose items map to DS
+    adds its rows as declared.
     """
-    found: list[tuple[date, int, list[int], dict[str, str]]] = []
+    found = declared_rows(subject, DS.domain, READS)
 
     def add(entry: Entry, on: date, term: str, decode: str, category: str) -> None:
         values = {"DSTERM": term, "DSDECOD": decode, "DSCAT": category, "DSSTDTC": day(on)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from domain.quantities import Quantity
-from domain.subject import Subject
+from domain.subject import Record, Subject
 from domain.subject.treatment import (
     CyclosporineDoseAdjusted,
     CyclosporineStarted,
@@ -20,95 +20,109 @@ from domain.subject.treatment import (
 )
 from domain.wire import decimal_to_wire
 from projections.sdtm.codes import CYCLOSPORINE, INTRAVENOUS, MSC, ORAL, RATG, SUSPENSION
-from projections.sdtm.declared import declared_origin, kinds_filling, origin
+from projections.sdtm.declared import declared_origin, kinds_filling, origin, with_declared
 from projections.sdtm.dictionary import Dataset, Variable, identifiers, sequence
 from projections.sdtm.rows import Row, day, local_instant, numbered, traced
+from projections.sdtm.values import declared_rows
 
-EX = Dataset(
-    "EX",
-    "Exposure",
-    "One record per rATG dose, per cyclosporine dosing interval and per MSC infusion, sorted "
-    "by USUBJID, then the day of EXSTDTC and the entry.",
-    (
-        *identifiers("EX"),
-        *sequence("EX"),
-        Variable(
-            "EXTRT",
-            "Name of Actual Treatment",
-            "Char",
-            f"{RATG}; {CYCLOSPORINE}; {MSC}",
-            f"{RatgDoseGiven.kind()}; {CyclosporineStarted.kind()}, "
-            f"{CyclosporineDoseAdjusted.kind()}; {MscInfusionGiven.kind()}",
-            "Named after the record kind.",
-        ),
-        Variable(
-            "EXDOSE",
-            "Dose per Administration",
-            "Num",
-            origin=f"{kinds_filling('EX', 'EXDOSE')}: dose.value",
-            derivation="The decimal as recorded (its digits kept).",
-        ),
-        Variable(
-            "EXDOSU",
-            "Dose Units",
-            "Char",
-            "mg/kg (rATG); mg/kg/day (cyclosporine); 10^6 cells/kg (MSC)",
-            "As EXDOSE: dose.unit",
-            "As recorded (the protocol fixes each product's unit).",
-        ),
-        Variable(
-            "EXDOSFRM",
-            "Dose Form",
-            "Char",
-            SUSPENSION,
-            "Assigned",
-            f"{SUSPENSION} for MSC (cells are infused in suspension); empty for rATG and "
-            "cyclosporine, whose form sealtrail does not record.",
-        ),
-        Variable(
-            "EXROUTE",
-            "Route of Administration",
-            "Char",
-            f"{INTRAVENOUS}, {ORAL}",
-            "Assigned",
-            f"{INTRAVENOUS} for rATG and MSC, {ORAL} for cyclosporine, as the protocol gives them.",
-        ),
-        Variable(
-            "EXLOT",
-            "Lot Number",
-            "Char",
-            origin=declared_origin("EX", "EXLOT"),
-            derivation="The MSC product lot; empty for rATG and cyclosporine (not recorded).",
-        ),
-        Variable(
-            "EXADJ",
-            "Reason for Dose Adjustment",
-            "Char",
-            origin=declared_origin("EX", "EXADJ"),
-        ),
-        Variable(
-            "EXSTDTC",
-            "Start Date/Time of Treatment",
-            "Char",
-            "ISO 8601",
-            declared_origin("EX", "EXSTDTC"),
-            "An MSC infusion's instant in the site's local time (YYYY-MM-DDThh:mm:ss, no "
-            "offset); the other records' dates.",
-        ),
-        Variable(
-            "EXENDTC",
-            "End Date/Time of Treatment",
-            "Char",
-            "ISO 8601",
-            f"{origin(RatgDoseGiven, 'given_on')}; {origin(MscInfusionGiven, 'given_at')}; "
-            f"the next {origin(CyclosporineDoseAdjusted, 'effective_on')}; "
-            f"{origin(CyclosporineStopped, 'stopped_on')}",
-            "rATG: the day of the dose; MSC: the day of the infusion (its end time is not "
-            "recorded); cyclosporine: the day before the next adjustment takes effect (the "
-            "start day if that is the same day), else the day it stopped, else empty (ongoing "
-            "or not recorded).",
+READS: tuple[type[Record], ...] = (
+    RatgDoseGiven,
+    CyclosporineStarted,
+    CyclosporineDoseAdjusted,
+    CyclosporineStopped,
+    MscInfusionGiven,
+)
+"""The kinds the rules below read."""
+
+EX = with_declared(
+    Dataset(
+        "EX",
+        "Exposure",
+        "One record per rATG dose, per cyclosporine dosing interval and per MSC infusion, sorted "
+        "by USUBJID, then the day of EXSTDTC and the entry.",
+        (
+            *identifiers("EX"),
+            *sequence("EX"),
+            Variable(
+                "EXTRT",
+                "Name of Actual Treatment",
+                "Char",
+                f"{RATG}; {CYCLOSPORINE}; {MSC}",
+                f"{RatgDoseGiven.kind()}; {CyclosporineStarted.kind()}, "
+                f"{CyclosporineDoseAdjusted.kind()}; {MscInfusionGiven.kind()}",
+                "Named after the record kind.",
+            ),
+            Variable(
+                "EXDOSE",
+                "Dose per Administration",
+                "Num",
+                origin=f"{kinds_filling('EX', 'EXDOSE')}: dose.value",
+                derivation="The decimal as recorded (its digits kept).",
+            ),
+            Variable(
+                "EXDOSU",
+                "Dose Units",
+                "Char",
+                "mg/kg (rATG); mg/kg/day (cyclosporine); 10^6 cells/kg (MSC)",
+                "As EXDOSE: dose.unit",
+                "As recorded (the protocol fixes each product's unit).",
+            ),
+            Variable(
+                "EXDOSFRM",
+                "Dose Form",
+                "Char",
+                SUSPENSION,
+                "Assigned",
+                f"{SUSPENSION} for MSC (cells are infused in suspension); empty for rATG and "
+                "cyclosporine, whose form sealtrail does not record.",
+            ),
+            Variable(
+                "EXROUTE",
+                "Route of Administration",
+                "Char",
+                f"{INTRAVENOUS}, {ORAL}",
+                "Assigned",
+                f"{INTRAVENOUS} for rATG and MSC, {ORAL} for cyclosporine, as the protocol gives "
+                "them.",
+            ),
+            Variable(
+                "EXLOT",
+                "Lot Number",
+                "Char",
+                origin=declared_origin("EX", "EXLOT"),
+                derivation="The MSC product lot; empty for rATG and cyclosporine (not recorded).",
+            ),
+            Variable(
+                "EXADJ",
+                "Reason for Dose Adjustment",
+                "Char",
+                origin=declared_origin("EX", "EXADJ"),
+            ),
+            Variable(
+                "EXSTDTC",
+                "Start Date/Time of Treatment",
+                "Char",
+                "ISO 8601",
+                declared_origin("EX", "EXSTDTC"),
+                "An MSC infusion's instant in the site's local time (YYYY-MM-DDThh:mm:ss, no "
+                "offset); the other records' dates.",
+            ),
+            Variable(
+                "EXENDTC",
+                "End Date/Time of Treatment",
+                "Char",
+                "ISO 8601",
+                f"{origin(RatgDoseGiven, 'given_on')}; {origin(MscInfusionGiven, 'given_at')}; "
+                f"the next {origin(CyclosporineDoseAdjusted, 'effective_on')}; "
+                f"{origin(CyclosporineStopped, 'stopped_on')}",
+                "rATG: the day of the dose; MSC: the day of the infusion (its end time is not "
+                "recorded); cyclosporine: the day before the next adjustment takes effect (the "
+                "start day if that is the same day), else the day it stopped, else empty (ongoing "
+                "or not recorded).",
+            ),
         ),
     ),
+    READS,
 )
 
 
@@ -117,7 +131,8 @@ def exposure(subject: Subject) -> list[Row]:
 
     Rules: an rATG dose and an MSC infusion are one row each, ending on their own day; each
     cyclosporine start or adjustment opens a dosing interval that ends the day before the next
-    adjustment takes effect, or on the day cyclosporine stopped.
+    adjustment takes effect, or on the day cyclosporine stopped. A kind no rule here reads
+    whose items map to EX adds its rows as declared.
     """
     found = sorted(exposures(subject), key=lambda row: (row[1], row[3][0]))
     return numbered(subject, EX, [(entries, values) for values, _, _, entries in found])
@@ -154,6 +169,10 @@ def exposures(subject: Subject) -> list[Exposure]:
         )
         values["EXLOT"] = entry["product_lot"]
         found.append((values, on, on, traced(entry)))
+    found += [
+        (values, on, None, entries)
+        for on, _, entries, values in declared_rows(subject, EX.domain, READS)
+    ]
     return found
 
 

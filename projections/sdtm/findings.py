@@ -4,13 +4,7 @@
 decodes, an adverse event as its follow-ups leave it). A record kind whose items map to any
 other domain (``item(..., sdtm=Sdtm("RS", "RSORRES"))``) is written from its declaration, in
 the shape of SDTM's Findings class: one row per record that counts, each declared variable
-filled with the item's value as signed, and what the standard derives from them beside it:
-
-- an item whose mapping gives ``test_codes`` fills ``--TESTCD`` and ``--TEST`` with the code
-  and name of its value (a scale's test);
-- ``--ORRES`` is copied to ``--STRESC`` (and to ``--STRESN`` when it is a number): the
-  protocol's units and scales are the standard ones; a quantity's unit fills ``--ORRESU``
-  and ``--STRESU``.
+filled as :mod:`projections.sdtm.values` writes it.
 
 The variables come in the Findings class's order (:data:`ORDER`), whatever the order of the
 items; the data dictionary names, for each, the record kind and item it comes from.
@@ -18,16 +12,11 @@ items; the data dictionary names, for each, the record kind and item it comes fr
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from domain.quantities import Quantity
-from domain.subject import EVENT_CLASSES, KINDS, Record, Subject
+from domain.subject import KINDS, Subject
 from domain.subject.declaration import ValueType
-from domain.wire import decimal_to_wire
 from projections.sdtm.ae import AE
 from projections.sdtm.declared import Source, sources
 from projections.sdtm.dictionary import Dataset, Variable, identifiers, sequence
@@ -35,7 +24,8 @@ from projections.sdtm.dm import DM
 from projections.sdtm.ds import DS
 from projections.sdtm.ex import EX
 from projections.sdtm.lb import LB
-from projections.sdtm.rows import Row, numbered, traced
+from projections.sdtm.rows import Row, numbered
+from projections.sdtm.values import NUMBERS, declared_rows, suffix, variable_name
 
 RULED_DATASETS: tuple[Dataset, ...] = (DM, EX, LB, AE, DS)
 """The datasets derived by rules of their own, in the order the dictionary lists them."""
@@ -86,14 +76,6 @@ ORDER: Mapping[str, tuple[str, str]] = {
 """The Findings class's variables (SDTM v1.4, by suffix; ``VISITNUM`` unprefixed), their
 labels and types, in column order."""
 
-NUMBERS = frozenset({ValueType.INTEGER, ValueType.QUANTITY})
-"""Items whose result is also a number (``--STRESN``)."""
-
-
-def suffix(domain: str, variable: str) -> str:
-    """``RSORRES`` -> ``ORRES``; an unprefixed variable (``VISITNUM``) is its own suffix."""
-    return variable[len(domain) :] if variable.startswith(domain) else variable
-
 
 def declared_domains() -> tuple[str, ...]:
     """The domains declarations map to that no rule derives, in the order first declared.
@@ -135,10 +117,6 @@ def _suffixes(domain: str) -> list[str]:
     return [name for name in ORDER if name in named]
 
 
-def _variable_name(domain: str, name: str) -> str:
-    return name if name == "VISITNUM" else f"{domain}{name}"
-
-
 def declared_dataset(domain: str) -> Dataset:
     """A domain's dataset as its declarations give it, with the data dictionary's words."""
     kinds = ", ".join(dict.fromkeys(source.kind.kind() for source in sources(domain)))
@@ -165,7 +143,7 @@ def _variable(domain: str, name: str) -> Variable:
         at = 0 if name == "TESTCD" else 1
         terms = ", ".join(c[at] for s in coded for c in s.mapping.test_codes.values())
         return Variable(
-            _variable_name(domain, name),
+            variable_name(domain, name),
             label,
             kind,
             terms,
@@ -175,14 +153,14 @@ def _variable(domain: str, name: str) -> Variable:
     if name in ("STRESC", "STRESN", "ORRESU", "STRESU"):
         origin = f"As {domain}ORRES"
         return Variable(
-            _variable_name(domain, name),
+            variable_name(domain, name),
             label,
             kind,
             origin=origin,
             derivation=("As recorded: the protocol's units and scales are the standard ones."),
         )
     return Variable(
-        _variable_name(domain, name),
+        variable_name(domain, name),
         label,
         kind,
         _terms(filling),
@@ -203,55 +181,6 @@ def _terms(filling: list[Source]) -> str:
     return ""
 
 
-def finding(
-    domain: str, kind: type[Record], fields: Mapping[str, Any], time_zone: ZoneInfo
-) -> dict[str, str]:
-    """One record's values in a domain's variables, as its declaration maps them."""
-    values: dict[str, str] = {}
-    for source in sources(domain):
-        if source.kind is not kind:
-            continue
-        value = fields.get(source.item.name)
-        if value is None:
-            continue
-        for name, text in _filled(source, value, time_zone):
-            values[_variable_name(domain, name)] = text
-    return values
-
-
-def _filled(source: Source, value: Any, time_zone: ZoneInfo) -> Iterator[tuple[str, str]]:
-    """The variables one item fills: its own, and what the standard derives from it."""
-    name = suffix(source.mapping.domain, source.mapping.variable)
-    text = _text(value, time_zone)
-    if source.mapping.test_codes:
-        code, test = source.mapping.test_codes[str(getattr(value, "value", value))]
-        yield from (("TESTCD", code), ("TEST", test))
-        if name in ("TESTCD", "TEST"):
-            return
-    yield name, text
-    if name == "ORRES":
-        yield "STRESC", text
-        if source.item.value_type in NUMBERS:
-            yield "STRESN", text
-        if isinstance(value, Quantity):
-            yield from (("ORRESU", value.unit), ("STRESU", value.unit))
-
-
-def _text(value: Any, time_zone: ZoneInfo) -> str:
-    """A value as SDTM writes it: a date or local instant in ISO 8601, a code upper case."""
-    if isinstance(value, Quantity):
-        return decimal_to_wire(value.value)
-    if isinstance(value, datetime):
-        return value.astimezone(time_zone).strftime("%Y-%m-%dT%H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "Y" if value else "N"
-    if hasattr(value, "value"):
-        return str(value.value).upper()
-    return str(value)
-
-
 DECLARED_DATASETS: tuple[Dataset, ...] = tuple(declared_dataset(d) for d in declared_domains())
 """The datasets read from declarations alone, after the ruled ones in the data dictionary."""
 
@@ -261,20 +190,5 @@ def findings(subject: Subject, dataset: Dataset) -> list[Row]:
 
     Rules: rows in the order of the day each record is about, then the entry.
     """
-    domain = dataset.domain
-    kinds = dict.fromkeys(source.kind for source in sources(domain))
-    found = [
-        (subject.dated_on(entry) or date.min, entry.version, traced(entry), entry)
-        for kind in kinds
-        for entry in subject.live(kind)
-    ]
-    found.sort(key=lambda row: row[:2])
-    time_zone = subject.protocol.time_zone
-    return numbered(
-        subject,
-        dataset,
-        [
-            (entries, finding(domain, EVENT_CLASSES[entry.kind], entry.fields, time_zone))
-            for *_, entries, entry in found
-        ],
-    )
+    found = sorted(declared_rows(subject, dataset.domain), key=lambda row: row[:2])
+    return numbered(subject, dataset, [(entries, values) for *_, entries, values in found])

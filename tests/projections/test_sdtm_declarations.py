@@ -10,18 +10,25 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import projections
 from domain.subject import KINDS
 from domain.subject.measurements import BloodCountRecorded
+from domain.subject.treatment import CyclosporineTroughMeasured, MscInfusionGiven
 from projections.sdtm import EVERY_DATASET, data_dictionary
-from projections.sdtm.declared import declared_origin, origin, sources
+from projections.sdtm import lb as laboratory
+from projections.sdtm.declared import declared_origin, origin, sources, with_declared
 from projections.sdtm.dictionary import Dataset
+from projections.sdtm.values import declared_rows, declared_values
+from tests.unit.subjects import CELLS, infusion, on_cyclosporine, signed_by_someone, trough
 
 PROJECTIONS = Path(projections.__file__).parent
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 KIND_NAME = re.compile(r"\b(" + "|".join(sorted(KINDS, key=len, reverse=True)) + r")\b")
 
 
@@ -92,3 +99,63 @@ def test_an_origin_is_read_from_the_declaration_and_names_only_items_the_kind_de
         origin(BloodCountRecorded, "result")
     with pytest.raises(LookupError, match="LBFAST"):
         declared_origin("LB", "LBFAST")
+
+
+@pytest.fixture
+def _signed() -> Iterator[None]:
+    yield from signed_by_someone()
+
+
+@pytest.mark.usefixtures("_signed")
+def test_a_kind_no_rule_reads_gets_its_rows_in_a_ruled_dataset_from_its_declaration_alone() -> None:
+    subject = on_cyclosporine()
+    subject.record_cyclosporine_trough(**trough("290"))
+    measured = subject.latest(CyclosporineTroughMeasured)
+    assert measured is not None
+
+    # Were LB's rule to read only blood counts, the trough's declaration would give its row.
+    rows = declared_rows(subject, "LB", ruled=(BloodCountRecorded,))
+
+    assert rows == [
+        (
+            date(2011, 3, 1),
+            measured.version,
+            [measured.version],
+            {
+                "LBTESTCD": "CYCLOSPR",
+                "LBTEST": "Cyclosporine",
+                "LBORRES": "290",
+                "LBSTRESC": "290",
+                "LBSTRESN": "290",
+                "LBORRESU": "ng/mL",
+                "LBSTRESU": "ng/mL",
+                "LBDTC": "2011-03-01",
+            },
+        )
+    ]
+    # The rule reads troughs: no row is written twice.
+    assert declared_rows(subject, "LB", ruled=laboratory.READS) == []
+
+
+def test_a_kind_no_rule_reads_is_described_in_its_variables_origins_and_the_row_structure() -> None:
+    kind = CyclosporineTroughMeasured.kind()
+
+    described = with_declared(laboratory.LB, (BloodCountRecorded,))
+    origins = {variable.name: variable.origin for variable in described.variables}
+
+    assert origins["LBDTC"].endswith(f"; {kind}: collected_on")
+    assert origins["LBORRES"].endswith(f"; {kind}: level")
+    assert described.structure.endswith(f"Also one record per {kind} that counts, as declared.")
+    assert with_declared(laboratory.LB, laboratory.READS) == laboratory.LB
+
+
+def test_a_quantity_fills_the_unit_where_its_mapping_names_that_part() -> None:
+    values = declared_values("EX", MscInfusionGiven, infusion(), SAO_PAULO)
+
+    assert values == {
+        "EXDOSE": "2.7",
+        "EXDOSU": CELLS,
+        "EXLOT": "MSC-2011-011",
+        "EXSTDTC": "2011-03-10T10:00:00",
+        "EXENDTC": "2011-03-10T10:00:00",
+    }
