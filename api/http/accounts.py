@@ -14,6 +14,7 @@ from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.store import get_store
 from api.schemas.accounts import (
@@ -39,6 +40,11 @@ from signatures.keys import public_key_to_text
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts and keys")
 
+READERS_ONLY = {403: "Administrators and auditors only"}
+"""Who may read accounts: see :func:`domain.permissions.check_may_read_accounts`."""
+
+ACCOUNT_READ_REFUSALS = READERS_ONLY | {404: "No such account"}
+
 
 def account_view(account: Account) -> dict[str, Any]:
     """An account as the API shows it."""
@@ -61,8 +67,7 @@ class Me(MethodView):
     """The authenticated person."""
 
     @login_required
-    @blp.response(200, AccountSchema)
-    @blp.alt_response(401, description="Not authenticated")
+    @answers(blp, 200, AccountSchema)
     def get(self) -> dict[str, Any]:
         """Your account: printed name, role (and whether it is in force), sites and keys."""
         return account_view(g.account)
@@ -73,9 +78,7 @@ class Accounts(MethodView):
     """Every account, and their administration."""
 
     @login_required
-    @blp.response(200, AccountSchema(many=True))
-    @blp.alt_response(401, description="Not authenticated")
-    @blp.alt_response(403, description="Administrators and auditors only")
+    @answers(blp, 200, AccountSchema(many=True), READERS_ONLY)
     def get(self) -> list[dict[str, Any]]:
         """Every account as it stands, locked ones included (administrators and auditors)."""
         check_may_read_accounts(g.account)
@@ -83,11 +86,16 @@ class Accounts(MethodView):
 
     @login_required
     @blp.arguments(AdministrationSchema)
-    @blp.response(201, AdministeredSchema)
-    @blp.alt_response(401, description="Not authenticated")
-    @blp.alt_response(403, description="Not an administrator in force, or granting oneself")
-    @blp.alt_response(404, description="No such account, or no such key")
-    @blp.alt_response(409, description="The user id exists, or the account's state forbids it")
+    @answers(
+        blp,
+        201,
+        AdministeredSchema,
+        {
+            403: "Not an administrator in force, or granting oneself",
+            404: "No such account, or no such key",
+            409: "The user id exists, or the account's state forbids it",
+        },
+    )
     def post(self, administration: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """Record signed changes of one account, together or not at all.
 
@@ -121,10 +129,7 @@ class AccountState(MethodView):
     """One account."""
 
     @login_required
-    @blp.response(200, AccountSchema)
-    @blp.alt_response(401, description="Not authenticated")
-    @blp.alt_response(403, description="Administrators and auditors only")
-    @blp.alt_response(404, description="No such account")
+    @answers(blp, 200, AccountSchema, ACCOUNT_READ_REFUSALS)
     def get(self, user_id: str) -> dict[str, Any]:
         """An account as it stands."""
         check_may_read_accounts(g.account)
@@ -136,10 +141,7 @@ class AccountHistory(MethodView):
     """Who had which access when."""
 
     @login_required
-    @blp.response(200, AccountHistoryEntrySchema(many=True))
-    @blp.alt_response(401, description="Not authenticated")
-    @blp.alt_response(403, description="Administrators and auditors only")
-    @blp.alt_response(404, description="No such account")
+    @answers(blp, 200, AccountHistoryEntrySchema(many=True), ACCOUNT_READ_REFUSALS)
     def get(self, user_id: str) -> list[dict[str, Any]]:
         """Every change of the account, oldest first, with who signed it and when."""
         check_may_read_accounts(g.account)
@@ -158,9 +160,7 @@ class AuthenticationAttempts(MethodView):
 
     @login_required
     @blp.arguments(AttemptQuerySchema, location="query", unknown=ma.RAISE)
-    @blp.response(200, AttemptSchema(many=True))
-    @blp.alt_response(401, description="Not authenticated")
-    @blp.alt_response(403, description="Administrators and auditors only")
+    @answers(blp, 200, AttemptSchema(many=True), READERS_ONLY)
     def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """Every authentication success and failure, newest first (administrators, auditors)."""
         check_may_read_accounts(g.account)

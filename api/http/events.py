@@ -11,6 +11,7 @@ from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.headers import (
     idempotency_key,
@@ -36,11 +37,16 @@ class Events(MethodView):
 
     @login_required
     @blp.arguments(SubmissionSchema())  # one instance: webargs makes one per request of a class
-    @blp.response(201, ReceiptSchema)
-    @blp.alt_response(401, description="Not authenticated")
-    @blp.alt_response(403, description="Not allowed for this role or site")
-    @blp.alt_response(404, description="Subject not screened")
-    @blp.alt_response(409, description="Stale expected version or subject already screened")
+    @answers(
+        blp,
+        201,
+        ReceiptSchema,
+        {
+            403: "Not allowed for this role or site",
+            404: "Subject not screened",
+            409: "Stale expected version or subject already screened",
+        },
+    )
     @one_signed_event(blp, 'The subject version the author saw, e.g. "3" (0 for new).')
     def post(self, submission: dict[str, Any]) -> Any:
         """Record a signed event (see docs/signing.md for what is signed)."""
@@ -59,13 +65,18 @@ class EventBatch(MethodView):
 
     @login_required
     @blp.arguments(SubmissionSchema(many=True), description=f"1 to {MAX_BATCH} signed events")
-    @blp.response(201, ReceiptSchema(many=True))
-    @blp.alt_response(401, description="Not authenticated")
-    @blp.alt_response(403, description="Not allowed for this role or site")
-    @blp.alt_response(404, description="A subject not screened")
-    @blp.alt_response(409, description="A subject changed meanwhile, or already screened")
-    @blp.alt_response(413, description="Body too large")
-    @blp.alt_response(415, description="Not application/json")
+    @answers(
+        blp,
+        201,
+        ReceiptSchema(many=True),
+        {
+            403: "Not allowed for this role or site",
+            404: "A subject not screened",
+            409: "A subject changed meanwhile, or already screened",
+            413: "Body too large",
+            415: "Not application/json",
+        },
+    )
     @blp.doc(
         parameters=[
             idempotency_key_header(

@@ -14,6 +14,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.store import get_store
 from api.schemas.proofs import (
@@ -32,16 +33,16 @@ checkpoints_blp = Blueprint(
 )
 events_blp = Blueprint("event-proofs", __name__, url_prefix="/v1/events", description="Proofs")
 
+EVIDENCE_READERS = {403: "No role in force"}
+"""Who may read the log's evidence: see :func:`domain.permissions.check_may_read_log_evidence`."""
+
 
 @checkpoints_blp.route("/latest")
 class LatestCheckpoint(MethodView):
     """The newest signed checkpoint."""
 
     @login_required
-    @checkpoints_blp.response(200, CheckpointSchema)
-    @checkpoints_blp.alt_response(401, description="Not authenticated")
-    @checkpoints_blp.alt_response(403, description="No role in force")
-    @checkpoints_blp.alt_response(404, description="No checkpoint yet")
+    @answers(checkpoints_blp, 200, CheckpointSchema, EVIDENCE_READERS | {404: "No checkpoint yet"})
     def get(self) -> dict[str, Any]:
         """The latest checkpoint: size, root and the C2SP signed note."""
         check_may_read_log_evidence(g.account)
@@ -65,10 +66,12 @@ class Consistency(MethodView):
     @checkpoints_blp.arguments(
         ConsistencyQuerySchema, location="query", as_kwargs=True, unknown=ma.RAISE
     )
-    @checkpoints_blp.response(200, ConsistencyProofSchema)
-    @checkpoints_blp.alt_response(401, description="Not authenticated")
-    @checkpoints_blp.alt_response(403, description="No role in force")
-    @checkpoints_blp.alt_response(404, description="The log was never that size")
+    @answers(
+        checkpoints_blp,
+        200,
+        ConsistencyProofSchema,
+        EVIDENCE_READERS | {404: "The log was never that size"},
+    )
     def get(self, old_size: int, new_size: int) -> dict[str, Any]:
         """The RFC 6962 consistency proof between tree sizes ``from`` and ``to``."""
         check_may_read_log_evidence(g.account)
@@ -82,10 +85,12 @@ class Inclusion(MethodView):
 
     @login_required
     @events_blp.arguments(InclusionQuerySchema, location="query", as_kwargs=True, unknown=ma.RAISE)
-    @events_blp.response(200, InclusionProofSchema)
-    @events_blp.alt_response(401, description="Not authenticated")
-    @events_blp.alt_response(403, description="No role in force")
-    @events_blp.alt_response(404, description="No such event, or the tree was never that size")
+    @answers(
+        events_blp,
+        200,
+        InclusionProofSchema,
+        EVIDENCE_READERS | {404: "No such event, or the tree was never that size"},
+    )
     def get(self, position: int, tree_size: int | None = None) -> dict[str, Any]:
         """The RFC 6962 inclusion proof of the event at ``position`` in a tree of ``tree_size``."""
         check_may_read_log_evidence(g.account)

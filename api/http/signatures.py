@@ -13,6 +13,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.headers import one_signed_event, signed_submission
 from api.http.store import get_store
@@ -35,11 +36,17 @@ class Signatures(MethodView):
 
     @login_required
     @blp.arguments(SignatureRequestSchema)
-    @blp.response(201, SignatureReceiptSchema)
-    @blp.alt_response(401, description="Not authenticated, password wrong, or user id needed")
-    @blp.alt_response(403, description="Not an investigator of the subject's site")
-    @blp.alt_response(404, description="Subject not screened")
-    @blp.alt_response(409, description="Stale expected version")
+    @answers(
+        blp,
+        201,
+        SignatureReceiptSchema,
+        {
+            401: "Not authenticated, password wrong, or user id needed",
+            403: "Not an investigator of the subject's site",
+            404: "Subject not screened",
+            409: "Stale expected version",
+        },
+    )
     @one_signed_event(blp, 'The subject version the signer saw, e.g. "7".')
     def post(self, request_body: dict[str, Any]) -> Any:
         """Sign records of a subject (see docs/signing.md for the record hash).

@@ -1,18 +1,47 @@
-"""``GET /v1/study/outcomes``: the publication's outcome table, computed from the events."""
+"""``GET /v1/study/outcomes``: the publication's outcome table, computed from the events; and
+what every view of the whole study shares (:func:`study_wide_view`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.store import get_store
 from api.schemas.outcomes import OutcomeQuerySchema, OutcomeTableSchema
 from domain.permissions import Action, check_may
-from infrastructure.views.study_reports import study_outcomes
+from infrastructure.views.study_reports import served_study, study_outcomes
+
+StudyView = Callable[[Any, str], dict[str, Any]]
+
+STUDY_WIDE_REFUSALS = {
+    403: "Only roles that read every site",
+    422: "Unknown study, or one must be named",
+}
+
+
+def study_wide_view(blp: Blueprint, schema: Any) -> Callable[[StudyView], Any]:
+    """A view of the whole study: it names no site, so only roles that read every site may
+    read it. The view is given the study named by the query (or, with none named, the one
+    this store serves) once the signed-in person may read it."""
+
+    def document(view: StudyView) -> Any:
+        @wraps(view)
+        def authorised(self: Any, query: dict[str, Any]) -> dict[str, Any]:
+            check_may(g.account, Action.READ_CLINICAL_DATA)
+            return view(self, served_study(query.get("study")))
+
+        answered = answers(blp, 200, schema, STUDY_WIDE_REFUSALS)(authorised)
+        return login_required(blp.arguments(OutcomeQuerySchema, location="query")(answered))
+
+    return document
+
 
 blp = Blueprint("study", __name__, url_prefix="/v1/study", description="Study outcomes")
 
@@ -21,13 +50,7 @@ blp = Blueprint("study", __name__, url_prefix="/v1/study", description="Study ou
 class StudyOutcomes(MethodView):
     """The outcome measures, each figure with the records it came from."""
 
-    @login_required
-    @blp.arguments(OutcomeQuerySchema, location="query")
-    @blp.response(200, OutcomeTableSchema)
-    @blp.alt_response(401, description="Not authenticated")
-    @blp.alt_response(403, description="Only roles that read every site")
-    @blp.alt_response(422, description="Unknown study, or one must be named")
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    @study_wide_view(blp, OutcomeTableSchema)
+    def get(self, study: str) -> dict[str, Any]:
         """The outcome table (every site; auditors and sponsor data managers)."""
-        check_may(g.account, Action.READ_CLINICAL_DATA)
-        return study_outcomes(get_store().views, query.get("study"))
+        return study_outcomes(get_store().views, study)

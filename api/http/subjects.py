@@ -11,6 +11,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.store import get_store
 from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN, names_a_subject
@@ -23,6 +24,9 @@ from infrastructure.views.replay import MAX_POSITION, end_of_day, replayer_for
 from projections.subject_summary import record_signatures
 
 T = TypeVar("T")
+
+SUBJECT_REFUSALS = {403: "Not allowed for this role or site", 404: "No such subject"}
+"""What reading a subject is refused with: see :func:`readable_subject`."""
 
 
 def readable_subject(
@@ -93,10 +97,12 @@ class SubjectState(MethodView):
 
     @login_required
     @blp.arguments(AsOfQuerySchema, location="query")
-    @blp.response(200, SubjectSummarySchema)
-    @blp.alt_response(401, description="Not authenticated")
-    @blp.alt_response(403, description="Not allowed for this role or site")
-    @blp.alt_response(404, description="No such subject (or, with as_of or position, not yet then)")
+    @answers(
+        blp,
+        200,
+        SubjectSummarySchema,
+        SUBJECT_REFUSALS | {404: "No such subject (or, with as_of or position, not yet then)"},
+    )
     def get(self, query: dict[str, Any], study: str, subject: str) -> dict[str, Any]:
         """The subject's current state, derived from its events; or, with ``as_of`` or
         ``position``, its state as it stood then, folded from the log."""
@@ -112,10 +118,7 @@ class SubjectHistory(MethodView):
     """Every event of a subject, with its evidence."""
 
     @login_required
-    @blp.response(200, HistoryEntrySchema(many=True))
-    @blp.alt_response(401, description="Not authenticated")
-    @blp.alt_response(403, description="Not allowed for this role or site")
-    @blp.alt_response(404, description="No such subject")
+    @answers(blp, 200, HistoryEntrySchema(many=True), SUBJECT_REFUSALS)
     def get(self, study: str, subject: str) -> list[dict[str, Any]]:
         """The subject's history, oldest first, each event with its signature and chain link."""
         store = get_store()

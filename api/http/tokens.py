@@ -8,6 +8,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.http.answers import answers
 from api.http.auth import issue_token, login_required
 from api.http.store import get_store
 from api.schemas.accounts import PasswordChangeSchema
@@ -21,9 +22,15 @@ class Token(MethodView):
     """Bearer tokens."""
 
     @blp.arguments(TokenRequestSchema)
-    @blp.response(200, TokenSchema)
-    @blp.alt_response(401, description="Wrong user id or password, or the account is locked")
-    @blp.alt_response(403, description="The password has expired or is one-time: change it")
+    @answers(
+        blp,
+        200,
+        TokenSchema,
+        {
+            401: "Wrong user id or password, or the account is locked",
+            403: "The password has expired or is one-time: change it",
+        },
+    )
     def post(self, credentials: dict[str, Any]) -> dict[str, Any]:
         """Exchange a user id and password for a bearer token; it opens a session.
 
@@ -42,9 +49,12 @@ class Password(MethodView):
     """Your own password."""
 
     @blp.arguments(PasswordChangeSchema)
-    @blp.response(204)
-    @blp.alt_response(401, description="Wrong user id or current password")
-    @blp.alt_response(422, description="The new password breaks a password rule")
+    @answers(
+        blp,
+        204,
+        None,
+        {401: "Wrong user id or current password", 422: "The new password breaks a password rule"},
+    )
     def post(self, change: dict[str, Any]) -> None:
         """Change your password, proving the current one (expired or one-time included)."""
         get_store().access.change_password(
@@ -57,8 +67,7 @@ class CurrentSession(MethodView):
     """Your session."""
 
     @login_required
-    @blp.response(204)
-    @blp.alt_response(401, description="Not authenticated")
+    @answers(blp, 204)
     def delete(self) -> None:
         """End your session: its tokens stop working at once."""
         get_store().access.end_session(g.session_id)
