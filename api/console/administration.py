@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from api.console.command import EXISTING_FILE, one_line_errors, store_command
+from api.console.command import one_line_errors, private_key_option, store_command
 from api.console.people import console_person, person_option
 from domain.account import STAFF_ROLES, Account
 from domain.permissions import check_may_read_accounts
@@ -30,12 +30,8 @@ ROLE_CHOICE = click.Choice([role.value for role in STAFF_ROLES])
 
 def administrator_options(command: F) -> F:
     """``--as`` and ``--key``: who signs the change, with which private key."""
-    command = click.option(
-        "--key",
-        "signing_key",
-        required=True,
-        type=EXISTING_FILE,
-        help="Your Ed25519 private key (PEM); the change is signed with it",
+    command = private_key_option(
+        "signing_key", "Your Ed25519 private key (PEM); the change is signed with it"
     )(command)
     return person_option("Your user id (administrator; default: $SEALTRAIL_USER)")(command)
 

@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -22,6 +23,7 @@ from urllib.request import Request, urlopen
 import click
 
 from api.console.exits import REFUSED, USAGE
+from domain.subject import Subject
 from domain.wire import instant_to_wire
 from signatures.authorship import sign_body
 from signatures.errors import KeyFormatError, VerificationError
@@ -33,6 +35,16 @@ if TYPE_CHECKING:
 
 RETRIES = 3
 EVENT_FIELDS = ("study", "subject", "kind", "data")
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Whom the site's client signs as (``user_id``, with the private key in ``key_file``), and
+    the store's base ``url`` it sends to."""
+
+    url: str
+    user_id: str
+    key_file: Path
 
 
 class ClientError(Exception):
@@ -62,18 +74,12 @@ def read_event(handle: TextIO) -> dict[str, Any]:
 
 
 def submit(
-    *,
-    url: str,
-    user_id: str,
-    key_file: Path,
-    meaning: str,
-    idempotency_key: str | None,
-    event: dict[str, Any],
+    sender: Sender, *, meaning: str, idempotency_key: str | None, event: dict[str, Any]
 ) -> dict[str, Any]:
-    """Sign ``event`` as ``user_id`` and submit it; returns the verified receipt."""
-    private_key = _private_key(key_file)
-    base = url.rstrip("/")
-    headers, me = _signed_in(base, user_id, _password())
+    """Sign ``event`` as the sender and submit it; returns the verified receipt."""
+    private_key = _private_key(sender.key_file)
+    base = sender.url.rstrip("/")
+    headers, me = _signed_in(base, sender.user_id, _password())
     if "version" not in event:
         # The author signs the place the event takes: the next version of the subject's stream.
         history = _history(base, headers, str(event["study"]), str(event["subject"]))
@@ -88,27 +94,25 @@ def submit(
 
 
 def sign_records(
+    sender: Sender,
     *,
-    url: str,
-    user_id: str,
-    key_file: Path,
     study: str,
     subject: str,
     entries: Sequence[int],
     meaning: str,
     idempotency_key: str | None,
 ) -> dict[str, Any]:
-    """Sign records of a subject as ``user_id`` (21 CFR 11.50, 11.200) through the API.
+    """Sign records of a subject as the sender (21 CFR 11.50, 11.200) through the API.
 
     Reads each record's hash as it stands from the subject's history, signs a
     ``RecordsSigned`` body over them with the key, and sends it to ``POST /v1/signatures``
     with the user id and the password re-entered (each run is a session of its own, so it is
     always its first signing). Returns the verified receipt, the ceremony and what was signed.
     """
-    private_key = _private_key(key_file)
+    private_key = _private_key(sender.key_file)
     password = _password()
-    base = url.rstrip("/")
-    headers, me = _signed_in(base, user_id, password)
+    base = sender.url.rstrip("/")
+    headers, me = _signed_in(base, sender.user_id, password)
     history = _history(base, headers, study, subject)
     by_entry = {item["version"]: item for item in history}
     missing = [str(entry) for entry in entries if entry not in by_entry]
@@ -126,7 +130,7 @@ def sign_records(
         "study": study,
         "subject": subject,
         "version": _next_version(history),
-        "kind": "RecordsSigned",
+        "kind": Subject.RecordsSigned.kind(),
         "data": {
             "entries": [{"entry": s["entry"], "record_hash": s["record_hash"]} for s in signed]
         },
@@ -136,7 +140,7 @@ def sign_records(
     answer = _call(
         "POST",
         f"{base}/v1/signatures",
-        {"event": body, "signature": signature, "password": password, "user_id": user_id},
+        {"event": body, "signature": signature, "password": password, "user_id": sender.user_id},
         headers,
         retry=True,
     )
@@ -149,7 +153,7 @@ def _history(base: str, headers: dict[str, str], study: str, subject: str) -> li
     for a subject not yet screened."""
     path = f"/v1/studies/{quote(study, safe='')}/subjects/{quote(subject, safe='')}/history"
     try:
-        history = _fetch("GET", f"{base}{path}", headers=headers)
+        history = _fetch(Request(f"{base}{path}", method="GET", headers=headers))  # noqa: S310
     except ClientError as error:
         if error.status == 404:
             return []
@@ -219,24 +223,21 @@ def _call(
     *,
     retry: bool = False,
 ) -> dict[str, Any]:
-    answer = _fetch(method, url, payload, headers, retry=retry)
+    """Send ``payload`` (if any) as JSON; the JSON object the server answers."""
+    data = None if payload is None else json.dumps(payload).encode("utf-8")
+    request = Request(url, data=data, method=method, headers=dict(headers or {}))  # noqa: S310
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    answer = _fetch(request, retry=retry)
     if not isinstance(answer, dict):
         raise ClientError(f"{url} answered {type(answer).__name__}, not an object", REFUSED)
     return answer
 
 
-def _fetch(
-    method: str,
-    url: str,
-    payload: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-    *,
-    retry: bool = False,
-) -> Any:
-    data = None if payload is None else json.dumps(payload).encode("utf-8")
-    request = Request(url, data=data, method=method, headers=dict(headers or {}))  # noqa: S310
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
+def _fetch(request: Request, *, retry: bool = False) -> Any:
+    """The JSON the server answers ``request`` with, sent up to :data:`RETRIES` times when
+    ``retry`` while the server cannot be reached."""
+    url = request.full_url
     for attempt in range(RETRIES if retry else 1):
         try:
             with urlopen(request, timeout=30) as response:  # noqa: S310

@@ -31,6 +31,11 @@ EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 """An option naming a file that must already be there (a key, a packet, a document)."""
 
 
+def private_key_option(parameter: str, help_text: str) -> Callable[[F], F]:
+    """``--key FILE``, required: the private key (PEM) the command signs with, as ``parameter``."""
+    return click.option("--key", parameter, required=True, type=EXISTING_FILE, help=help_text)
+
+
 def one_line_errors(command: F) -> F:
     """Turn the typed errors of the layers below into one line and an exit code."""
 

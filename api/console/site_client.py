@@ -6,31 +6,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from api.console import client
-from api.console.command import EXISTING_FILE, one_line_errors
+from api.console.command import one_line_errors, private_key_option
 from domain.attribution import SIGNATURE_MEANINGS
 
-F = TypeVar("F", bound=Callable[..., Any])
 
+def site_client_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--url``, ``--user`` and ``--key``: whom the site's client signs as, and where it sends,
+    passed to the command as one ``sender``."""
 
-def site_client_options(command: F) -> F:
-    """``--url``, ``--user`` and ``--key``: whom the site's client signs as, and where it sends."""
-    command = click.option(
-        "--key",
-        "key_file",
-        required=True,
-        type=EXISTING_FILE,
-        help="Your Ed25519 private key (PEM)",
-    )(command)
-    command = click.option("--user", "user_id", required=True, help="Your user id")(command)
+    @wraps(command)
+    def wrapped(*args: Any, url: str, user_id: str, key_file: Path, **kwargs: Any) -> Any:
+        return command(*args, sender=client.Sender(url, user_id, key_file), **kwargs)
+
+    options = private_key_option("key_file", "Your Ed25519 private key (PEM)")(wrapped)
+    options = click.option("--user", "user_id", required=True, help="Your user id")(options)
     return click.option(
         "--url", required=True, help="The store's base URL, e.g. http://127.0.0.1:8000"
-    )(command)
+    )(options)
 
 
 @click.command()
@@ -40,12 +39,7 @@ def site_client_options(command: F) -> F:
 @click.argument("event_file", type=click.File("r"))
 @one_line_errors
 def submit(
-    url: str,
-    user_id: str,
-    key_file: Path,
-    meaning: str,
-    idempotency_key: str | None,
-    event_file: Any,
+    sender: client.Sender, meaning: str, idempotency_key: str | None, event_file: Any
 ) -> None:
     """Sign EVENT_FILE with your key and submit it; prints the server's receipt.
 
@@ -55,9 +49,7 @@ def submit(
     on a terminal.
     """
     receipt = client.submit(
-        url=url,
-        user_id=user_id,
-        key_file=key_file,
+        sender,
         meaning=meaning,
         idempotency_key=idempotency_key,
         event=client.read_event(event_file),
@@ -81,9 +73,7 @@ def submit(
 @click.option("--idempotency-key", default=None, help="Reuse to retry safely (default: new)")
 @one_line_errors
 def sign(
-    url: str,
-    user_id: str,
-    key_file: Path,
+    sender: client.Sender,
     study: str,
     subject: str,
     entries: tuple[int, ...],
@@ -97,9 +87,7 @@ def sign(
     is read from SEALTRAIL_PASSWORD, or asked for on a terminal.
     """
     answer = client.sign_records(
-        url=url,
-        user_id=user_id,
-        key_file=key_file,
+        sender,
         study=study,
         subject=subject,
         entries=entries,
