@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from enum import Enum
+from string import Formatter
 from typing import Any, TypeAlias
 
 from domain.errors import (
@@ -268,6 +270,8 @@ class Subject(EntryKeeping, SignedAggregate):
         records (``besides``: the entry corrected, left out of them), its own values possible
         under the protocol, and its date before today and within the subject's time in the
         study."""
+        if kind.ONCE is not None:
+            self.check_once(kind, kind.ONCE, fields, besides=besides)
         kind.check_among(self, fields, besides=besides)
         kind.check_values(fields, self.protocol)
         if kind.DATED_BY is not None:
@@ -340,10 +344,14 @@ class Subject(EntryKeeping, SignedAggregate):
         self.check_in_study(f"{what} treatment")
 
     def check_once(
-        self, kind: type[Record], what: str, *, besides: int | None = None, **same: Any
+        self, kind: type[Record], once: str, fields: Mapping[str, Any], *, besides: int | None
     ) -> None:
-        """A record made once (in the subject's life, or for the ``same`` values: a month's
-        response) is not made again; ``besides``, a corrected entry, is not counted."""
+        """A record made once (in the subject's life, or for the values of the items ``once``
+        names: a month's response) is not made again; ``besides``, a corrected entry, is not
+        counted."""
+        named = [name for _, name, _, _ in Formatter().parse(once) if name]
+        same = {name: fields[name] for name in named}
+        what = once.format(**{k: v.value if isinstance(v, Enum) else v for k, v in same.items()})
         for earlier in reversed(self.live(kind)):
             if earlier.version != besides and all(earlier[k] == v for k, v in same.items()):
                 raise DuplicateRecord(

@@ -25,6 +25,7 @@ class ResponseAssessed(Record):
 
     DATED_BY = "assessed_on"
     COMMAND = "assess_response"
+    ONCE = "the month-{month} response"
     month: int = item("The scheduled month: 3 or 6", unit="months")
     response: ResponseCategory = item("The investigator's assessment")
     assessed_on: date = item("The day of the assessment")
@@ -32,14 +33,6 @@ class ResponseAssessed(Record):
     @classmethod
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         subject.check_enrolled()
-
-    @classmethod
-    def check_among(
-        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
-    ) -> None:
-        """One assessment for each scheduled month."""
-        month = fields["month"]
-        subject.check_once(cls, f"the month-{month} response", besides=besides, month=month)
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
@@ -63,6 +56,7 @@ class SubjectWithdrawn(Record):
 
     DATED_BY = "withdrawn_on"
     COMMAND = "withdraw"
+    ONCE = "the withdrawal"
     withdrawn_on: date = item("The day of withdrawal", sdtm=Sdtm("DS", "DSSTDTC"))
     reason: str = item("Why the subject withdrew", sdtm=Sdtm("DS", "DSTERM"))
     decided_by: WithdrawalDecidedBy = item("Who decided", sdtm=Sdtm("DS", "DSDECOD"))
@@ -71,7 +65,6 @@ class SubjectWithdrawn(Record):
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         """No treatment is recorded after it (see :meth:`Subject.check_date`)."""
         subject.check_enrolled()
-        subject.check_once(cls, "the withdrawal")
 
 
 class EndOfStudyRecorded(Record):
@@ -79,6 +72,7 @@ class EndOfStudyRecorded(Record):
 
     DATED_BY = "ended_on"
     COMMAND = "end_study"
+    ONCE = "the end of study"
     MAY_FOLLOW_THE_END = True
     ended_on: date = item(
         "The day participation ended", sdtm=(Sdtm("DS", "DSSTDTC"), Sdtm("DM", "RFENDTC"))
@@ -88,7 +82,6 @@ class EndOfStudyRecorded(Record):
     @classmethod
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         subject.check_consent_obtained()
-        subject.check_once(cls, "the end of study")
 
     @classmethod
     def check_among(
@@ -134,6 +127,7 @@ class PerformanceStatusRecorded(Record):
 
     DATED_BY = "assessed_on"
     COMMAND = "record_performance_status"
+    ONCE = "the month-{month} {scale} status"  # both scales may be given at a visit
     DESCRIBED_WHEN_RECORDED = True
     month: int = item(
         "The visit: 0 at screening, else the follow-up month",
@@ -151,15 +145,6 @@ class PerformanceStatusRecorded(Record):
     @classmethod
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         subject.check_consent_obtained()
-
-    @classmethod
-    def check_among(
-        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
-    ) -> None:
-        """One status on each scale at each visit (both scales may be given)."""
-        month, scale = fields["month"], fields["scale"]
-        what = f"the month-{month} {scale.value} status"
-        subject.check_once(cls, what, besides=besides, month=month, scale=scale)
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:

@@ -47,6 +47,7 @@ class ScreenFailed(Record):
 
     DATED_BY = "failed_on"
     COMMAND = "fail_screening"
+    ONCE = "the screen failure"
     failed_on: date = item("The day the subject failed screening", sdtm=Sdtm("DS", "DSSTDTC"))
     reason: str = item("Why the subject will not be enrolled", sdtm=DS_TERM)
 
@@ -56,7 +57,6 @@ class ScreenFailed(Record):
             raise AlreadyEnrolled(
                 f"{subject.subject_code} is enrolled; record a withdrawal instead"
             )
-        subject.check_once(cls, "the screen failure")
 
 
 class ConsentObtained(Record):

@@ -114,6 +114,7 @@ class ChimerismAssessed(Record):
 
     DATED_BY = "sample_collected_on"
     COMMAND = "assess_chimerism"
+    ONCE = "{method} on study day {study_day}"
     study_day: int = item("The scheduled study day: 30, 90 or 180")
     method: ChimerismMethod = item("FISH or VNTR")
     sample_collected_on: date = item("The day the marrow sample was collected")
@@ -122,15 +123,6 @@ class ChimerismAssessed(Record):
     @classmethod
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         subject.check_enrolled()
-
-    @classmethod
-    def check_among(
-        cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
-    ) -> None:
-        """One assessment by each method on each scheduled day."""
-        day, method = fields["study_day"], fields["method"]
-        what = f"{method.value} on study day {day}"
-        subject.check_once(cls, what, besides=besides, study_day=day, method=method)
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:

@@ -63,6 +63,10 @@ class Record(SignedAggregate.Event):
     Every kind declared after sponsors' packets were first published sets it: a packet is
     verified by deriving its files again from its own events, so a packet built before the
     kind existed must derive to the same bytes (the kinds declared before are always described)."""
+    ONCE: ClassVar[str | None] = None
+    """What the record is, where a subject has one only (``"the death"``), or one for each
+    value of the items named in braces (``"the month-{month} response"``): a second is refused,
+    the first is corrected instead."""
     FIXED: ClassVar[frozenset[str]] = frozenset()
     """Fields a correction may not change: changing them would re-address other records (a
     subject moves site by transfer, an adverse event keeps its id, an infusion its number)."""

@@ -159,6 +159,7 @@ class SubjectDied(Record):
 
     DATED_BY = "died_on"
     COMMAND = "record_death"
+    ONCE = "the death"
     died_on: date = item("The day of death", sdtm=(Sdtm("DM", "DTHDTC"), Sdtm("DS", "DSSTDTC")))
     cause: str = item("The cause of death", max_length=200, sdtm=Sdtm("DS", "DSTERM"))
     adverse_event: str | None = item(
@@ -168,7 +169,6 @@ class SubjectDied(Record):
     @classmethod
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         subject.check_consent_obtained()
-        subject.check_once(cls, "the death")
 
     @classmethod
     def check_among(

@@ -105,13 +105,13 @@ class CyclosporineStarted(CyclosporineDose):
 
     DATED_BY = "started_on"
     COMMAND = "start_cyclosporine"
+    ONCE = "the cyclosporine start"
     dose: Quantity = item("The starting dose", unit="mg/kg/day", sdtm=EX_DOSE)
     started_on: date = item("The day cyclosporine started", sdtm=EX_START)
 
     @classmethod
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         subject.check_treatment("cyclosporine")
-        subject.check_once(cls, "the cyclosporine start")
 
     @classmethod
     def check_among(
