@@ -11,13 +11,13 @@ transcribed from its registry record (ClinicalTrials.gov NCT01297972) and its pu
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.clinical import (
@@ -31,7 +31,11 @@ from domain.clinical import (
 )
 from domain.errors import ProtocolDefinitionInvalid, UnknownStudy
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 R = TypeVar("R", PlausibleRange, ReferenceRange)
+S = TypeVar("S", bound="DataclassInstance")
 
 
 @dataclass(frozen=True)
@@ -203,39 +207,24 @@ class _ProtocolReader:
         return MappingProxyType(dict(published))
 
     def ratg(self) -> RatgCourse:
-        s = self.section("ratg")
-        return RatgCourse(
-            dose_unit=self.text(s, "ratg.dose_unit"),
-            daily_dose=self.decimal(s, "ratg.daily_dose"),
-            days=self.integer(s, "ratg.days"),
-            plausible=self.plausible(s, "ratg.plausible"),
-        )
+        return self.settings(self.section("ratg"), "ratg", RatgCourse)
 
     def cyclosporine(self) -> CyclosporineCourse:
         s = self.section("cyclosporine")
         target = self.table(s, "cyclosporine.trough_target")
-        return CyclosporineCourse(
-            dose_unit=self.text(s, "cyclosporine.dose_unit"),
-            starting_dose=self.decimal(s, "cyclosporine.starting_dose"),
-            plausible_dose=self.plausible(s, "cyclosporine.plausible_dose"),
-            trough_unit=self.text(s, "cyclosporine.trough_unit"),
-            trough_target=CyclosporineTroughTarget(
-                low=self.decimal(target, "cyclosporine.trough_target.low"),
-                high=self.decimal(target, "cyclosporine.trough_target.high"),
-                unit=self.text(s, "cyclosporine.trough_unit"),
+        # The trough target is in the unit the troughs are recorded in, said once.
+        unit = self.text(s, "cyclosporine.trough_unit")
+        return self.settings(
+            s,
+            "cyclosporine",
+            CyclosporineCourse,
+            trough_target=self.settings(
+                target, "cyclosporine.trough_target", CyclosporineTroughTarget, unit=unit
             ),
-            plausible_trough=self.plausible(s, "cyclosporine.plausible_trough"),
-            treatment_months=self.integer(s, "cyclosporine.treatment_months"),
         )
 
     def msc(self) -> MscSchedule:
-        s = self.section("msc")
-        return MscSchedule(
-            dose_unit=self.text(s, "msc.dose_unit"),
-            max_infusions=self.integer(s, "msc.max_infusions"),
-            min_days_between=self.integer(s, "msc.min_days_between"),
-            plausible_dose=self.plausible(s, "msc.plausible_dose"),
-        )
+        return self.settings(self.section("msc"), "msc", MscSchedule)
 
     def measurements(self, name: str) -> Mapping[str, Measurement]:
         s = self.section(name)
@@ -257,11 +246,8 @@ class _ProtocolReader:
 
     def schedule(self) -> StudySchedule:
         s = self.section("schedule")
-        return StudySchedule(
-            chimerism_days=self.integers(s, "schedule.chimerism_days"),
-            response_months=self.integers(s, "schedule.response_months"),
-            safety_follow_up_months=self.integer(s, "schedule.safety_follow_up_months"),
-            assessment_months=self.assessment_months(s),
+        return self.settings(
+            s, "schedule", StudySchedule, assessment_months=self.assessment_months(s)
         )
 
     def assessment_months(self, schedule: dict[str, Any]) -> Mapping[str, tuple[int, ...]]:
@@ -276,33 +262,10 @@ class _ProtocolReader:
         return MappingProxyType({name: tuple(months) for name, months in table.items()})
 
     def severity(self) -> SeverityCriteria:
-        s = self.section("severity")
-        return SeverityCriteria(
-            cellularity_below_percent=self.decimal(s, "severity.cellularity_below_percent"),
-            neutrophils_below=self.decimal(s, "severity.neutrophils_below"),
-            platelets_below=self.decimal(s, "severity.platelets_below"),
-            reticulocytes_below_manual=self.decimal(s, "severity.reticulocytes_below_manual"),
-            reticulocytes_below_automated=self.decimal(s, "severity.reticulocytes_below_automated"),
-            blood_criteria_required=self.integer(s, "severity.blood_criteria_required"),
-            very_severe_neutrophils_below=self.decimal(s, "severity.very_severe_neutrophils_below"),
-        )
+        return self.settings(self.section("severity"), "severity", SeverityCriteria)
 
     def response(self) -> ResponseCriteria:
-        s = self.section("response")
-        return ResponseCriteria(
-            complete_neutrophils_at_least=self.decimal(s, "response.complete_neutrophils_at_least"),
-            complete_haemoglobin_at_least=self.decimal(s, "response.complete_haemoglobin_at_least"),
-            complete_platelets_at_least=self.decimal(s, "response.complete_platelets_at_least"),
-            partial_requires_transfusion_independence=self.boolean(
-                s, "response.partial_requires_transfusion_independence"
-            ),
-            complete_requires_transfusion_independence=self.boolean(
-                s, "response.complete_requires_transfusion_independence"
-            ),
-            transfusion_free_days=self.integer(s, "response.transfusion_free_days"),
-            window_days=self.integer(s, "response.window_days"),
-            days_per_month=self.integer(s, "response.days_per_month"),
-        )
+        return self.settings(self.section("response"), "response", ResponseCriteria)
 
     def reporting(self) -> ReportingClocks:
         s = self.section("reporting")
@@ -314,19 +277,22 @@ class _ProtocolReader:
             where = f"reporting.rule_sets[{n}]"
             if not isinstance(rule_set, dict):
                 raise ProtocolDefinitionInvalid(f"{where}: a table")
-            read.append(
-                ReportingRuleSet(
-                    name=self.text(rule_set, f"{where}.name"),
-                    in_force_from=self.day(rule_set, f"{where}.in_force_from"),
-                    fatal_or_life_threatening_days=self.integer(
-                        rule_set, f"{where}.fatal_or_life_threatening_days"
-                    ),
-                    other_serious_days=self.integer(rule_set, f"{where}.other_serious_days"),
-                )
-            )
+            read.append(self.settings(rule_set, where, ReportingRuleSet))
         return ReportingClocks(rule_sets=tuple(read))
 
     # -- typed settings ----------------------------------------------------------------------
+
+    def settings(self, table: dict[str, Any], where: str, shape: type[S], **given: Any) -> S:
+        """A table read into ``shape``: each of its fields (but those ``given``, read otherwise)
+        is the setting of the same name, read as its type says; every one is required, whatever
+        default the class has."""
+        types = get_type_hints(shape)
+        read = {
+            each.name: _READERS[types[each.name]](self, table, f"{where}.{each.name}")
+            for each in fields(shape)
+            if each.name not in given
+        }
+        return shape(**read, **given)
 
     def section(self, name: str) -> dict[str, Any]:
         return self.table(self.document, name)
@@ -422,6 +388,18 @@ class _ProtocolReader:
         if low > high:
             raise ProtocolDefinitionInvalid(f"{where}: low {low} is above high {high}")
         return kind(low=low, high=high)
+
+
+_READERS: dict[Any, Callable[[_ProtocolReader, dict[str, Any], str], Any]] = {
+    str: _ProtocolReader.text,
+    int: _ProtocolReader.integer,
+    tuple[int, ...]: _ProtocolReader.integers,
+    bool: _ProtocolReader.boolean,
+    Decimal: _ProtocolReader.decimal,
+    date: _ProtocolReader.day,
+    PlausibleRange: _ProtocolReader.plausible,
+}
+"""How a setting of each type of a settings class is read (:meth:`_ProtocolReader.settings`)."""
 
 
 def _not_a_date() -> date:
