@@ -124,7 +124,7 @@ def serialization_floor(packet: bytes) -> dict[str, float]:
     A verifier that checks the derived files against the events handles every one of them at
     least once: it writes what the events give (and compares bytes) or reads what the packet
     holds (and compares values). So, file by file, the cheaper of the two is timed, with the
-    fastest library of each kind here, all written in C: lxml (libxml2; ``projections/odm.py``
+    fastest library of each kind here, all written in C: lxml (libxml2; ``projections/odm/``
     writes with ElementTree, which is slower), ``csv``, and ``json`` (written compact, with its
     C encoder; the packet's JSON is indented, which is slower). Every event line is read once
     by ``json``, as any verifier of its signature and chain must. Whatever else a verifier does
