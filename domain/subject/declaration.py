@@ -66,7 +66,8 @@ class Sdtm:
         test_codes: for named values (a blood count's results), each name's ``--TESTCD`` and
             ``--TEST``.
         part: what of the value fills the variable when not the value itself: ``"unit"``, a
-            quantity's unit (``EXDOSU`` beside ``EXDOSE``).
+            quantity's unit (``EXDOSU`` beside ``EXDOSE``); ``"day"``, the day an instant was
+            at the site (an infusion's ``EXENDTC``, whose end time is not recorded).
     """
 
     domain: str

@@ -218,7 +218,8 @@ class MscInfusionGiven(Record):
     donor_code: str = item("The donor's code", max_length=64)
     viability: Quantity = item("Cell viability", unit="%")
     given_at: datetime = item(
-        "When the infusion was given", sdtm=(EX_START, Sdtm("EX", "EXENDTC"), Sdtm("DM", "RFSTDTC"))
+        "When the infusion was given",
+        sdtm=(EX_START, Sdtm("EX", "EXENDTC", part="day"), Sdtm("DM", "RFSTDTC")),
     )
     vital_signs_before: Mapping[str, Quantity] = item(
         "Vital signs before the infusion, each in the protocol's unit"

@@ -6,9 +6,7 @@ subject's disposition) and the category of each record kind.
 
 from __future__ import annotations
 
-from datetime import date
-
-from domain.subject import Entry, Record, Subject
+from domain.subject import EVENT_CLASSES, Entry, Record, Subject
 from domain.subject.disposition import EndOfStudyRecorded, SubjectWithdrawn
 from domain.subject.enrolment import ConsentObtained, Enrolled, ScreenFailed
 from domain.subject.safety import SubjectDied
@@ -22,8 +20,8 @@ from projections.sdtm.codes import (
 )
 from projections.sdtm.declared import declared_origin, origin, with_declared
 from projections.sdtm.dictionary import Dataset, Variable, identifiers, sequence
-from projections.sdtm.rows import Row, code, day, numbered, traced
-from projections.sdtm.values import declared_rows
+from projections.sdtm.rows import Row, code, numbered, traced
+from projections.sdtm.values import declared_rows, declared_values
 
 READS: tuple[type[Record], ...] = (
     ConsentObtained,
@@ -108,46 +106,37 @@ def disposition(subject: Subject) -> list[Row]:
     adds its rows as declared.
     """
     found = declared_rows(subject, DS.domain, READS)
+    time_zone = subject.protocol.time_zone
 
-    def add(entry: Entry, on: date, term: str, decode: str, category: str) -> None:
-        values = {"DSTERM": term, "DSDECOD": decode, "DSCAT": category, "DSSTDTC": day(on)}
+    def add(entry: Entry, decode: str, category: str, term: str | None = None) -> None:
+        """The record's row: its items as declared (DSSTDTC, a DSTERM recorded as text), its
+        decode and category, and the term the rule gives where none is recorded."""
+        values = declared_values(DS.domain, EVENT_CLASSES[entry.kind], entry.fields, time_zone)
+        values |= {"DSDECOD": decode, "DSCAT": category}
+        if term is not None:
+            values["DSTERM"] = term
+        on = subject.dated_on(entry)
+        assert on is not None  # every kind DS reads is dated
         found.append((on, entry.version, traced(entry), values))
 
     for entry in subject.live(ConsentObtained):
-        add(
-            entry,
-            entry["consented_on"],
-            f"INFORMED CONSENT OBTAINED, TCLE VERSION {entry['tcle_version']}",
-            "INFORMED CONSENT OBTAINED",
-            PROTOCOL_MILESTONE,
-        )
+        consent = f"INFORMED CONSENT OBTAINED, TCLE VERSION {entry['tcle_version']}"
+        add(entry, "INFORMED CONSENT OBTAINED", PROTOCOL_MILESTONE, term=consent)
     for entry in subject.live(Enrolled):
-        add(entry, entry["enrolled_on"], "ENROLLED", "ENROLLED", PROTOCOL_MILESTONE)
+        add(entry, "ENROLLED", PROTOCOL_MILESTONE, term="ENROLLED")
     for entry in subject.live(ScreenFailed):
-        add(entry, entry["failed_on"], entry["reason"], "SCREEN FAILURE", DISPOSITION_EVENT)
+        add(entry, "SCREEN FAILURE", DISPOSITION_EVENT)
     for entry in subject.live(SubjectWithdrawn):
         decided_by = WithdrawalDecidedBy(code(entry["decided_by"]))
-        add(
-            entry,
-            entry["withdrawn_on"],
-            entry["reason"],
-            WITHDRAWAL_DECODES[decided_by],
-            DISPOSITION_EVENT,
-        )
+        add(entry, WITHDRAWAL_DECODES[decided_by], DISPOSITION_EVENT)
     for entry in subject.live(SubjectDied):
-        add(entry, entry["died_on"], entry["cause"], "DEATH", DISPOSITION_EVENT)
+        add(entry, "DEATH", DISPOSITION_EVENT)
     for entry in subject.live(EndOfStudyRecorded):
         reason = EndOfStudyReason(code(entry["reason"]))
         if reason in END_DECODES:
-            add(
-                entry,
-                entry["ended_on"],
-                END_DECODES[reason],
-                END_DECODES[reason],
-                DISPOSITION_EVENT,
-            )
+            add(entry, END_DECODES[reason], DISPOSITION_EVENT, term=END_DECODES[reason])
         else:
             term = f"{END_OF_STUDY}: {reason.value.upper()}"
-            add(entry, entry["ended_on"], term, END_OF_STUDY, PROTOCOL_MILESTONE)
+            add(entry, END_OF_STUDY, PROTOCOL_MILESTONE, term=term)
     found.sort(key=lambda row: row[:2])
     return numbered(subject, DS, [(entries, values) for *_, entries, values in found])

@@ -7,10 +7,10 @@ declare.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
-from domain.quantities import Quantity
-from domain.subject import Record, Subject
+from domain.subject import EVENT_CLASSES, Entry, Record, Subject
 from domain.subject.treatment import (
     CyclosporineDoseAdjusted,
     CyclosporineStarted,
@@ -18,12 +18,11 @@ from domain.subject.treatment import (
     MscInfusionGiven,
     RatgDoseGiven,
 )
-from domain.wire import decimal_to_wire
 from projections.sdtm.codes import CYCLOSPORINE, INTRAVENOUS, MSC, ORAL, RATG, SUSPENSION
 from projections.sdtm.declared import declared_origin, kinds_filling, origin, with_declared
 from projections.sdtm.dictionary import Dataset, Variable, identifiers, sequence
-from projections.sdtm.rows import Row, day, local_instant, numbered, traced
-from projections.sdtm.values import declared_rows
+from projections.sdtm.rows import Row, day, numbered, traced
+from projections.sdtm.values import declared_rows, declared_values
 
 READS: tuple[type[Record], ...] = (
     RatgDoseGiven,
@@ -33,6 +32,13 @@ READS: tuple[type[Record], ...] = (
     MscInfusionGiven,
 )
 """The kinds the rules below read."""
+PRODUCTS: Mapping[type[Record], tuple[str, str, str]] = {
+    RatgDoseGiven: (RATG, "", INTRAVENOUS),
+    CyclosporineStarted: (CYCLOSPORINE, "", ORAL),
+    CyclosporineDoseAdjusted: (CYCLOSPORINE, "", ORAL),
+    MscInfusionGiven: (MSC, SUSPENSION, INTRAVENOUS),
+}
+"""What no record states of each administration: the product's name, dose form and route."""
 
 EX = with_declared(
     Dataset(
@@ -145,30 +151,11 @@ Exposure = tuple[dict[str, str], date, date | None, list[int]]
 def exposures(subject: Subject) -> list[Exposure]:
     """Every EX row of the subject, unsorted (DM reads their days, EX sorts them)."""
     found: list[Exposure] = []
-    for entry in subject.live(RatgDoseGiven):
-        given = day(entry["given_on"])
-        found.append(
-            (
-                _treatment(RATG, entry["dose"], "", INTRAVENOUS, given, given),
-                entry["given_on"],
-                entry["given_on"],
-                traced(entry),
-            )
-        )
-    found += _cyclosporine_intervals(subject)
-    for entry in subject.infusions:
+    for entry in [*subject.live(RatgDoseGiven), *subject.infusions]:
         on = subject.dated_on(entry)
-        assert on is not None  # an infusion is dated by given_at
-        values = _treatment(
-            MSC,
-            entry["dose"],
-            SUSPENSION,
-            INTRAVENOUS,
-            local_instant(subject, entry["given_at"]),
-            day(on),
-        )
-        values["EXLOT"] = entry["product_lot"]
-        found.append((values, on, on, traced(entry)))
+        assert on is not None  # both kinds are dated
+        found.append((_treatment(subject, entry), on, on, traced(entry)))
+    found += _cyclosporine_intervals(subject)
     found += [
         (values, on, None, entries)
         for on, _, entries, values in declared_rows(subject, EX.domain, READS)
@@ -194,24 +181,14 @@ def _cyclosporine_intervals(subject: Subject) -> list[Exposure]:
             assert next_day is not None
             end = next_day if following is stopped else max(start, next_day - timedelta(days=1))
             ended_by = traced(following)
-        values = _treatment(
-            CYCLOSPORINE, entry["dose"], "", ORAL, day(start), "" if end is None else day(end)
-        )
-        if entry.kind == CyclosporineDoseAdjusted.kind():
-            values["EXADJ"] = entry["reason"]
+        values = {**_treatment(subject, entry), "EXENDTC": "" if end is None else day(end)}
         found.append((values, start, end, traced(entry, extra=ended_by)))
     return found
 
 
-def _treatment(
-    name: str, dose: Quantity, form: str, route: str, start: str, end: str
-) -> dict[str, str]:
-    return {
-        "EXTRT": name,
-        "EXDOSE": decimal_to_wire(dose.value),
-        "EXDOSU": dose.unit,
-        "EXDOSFRM": form,
-        "EXROUTE": route,
-        "EXSTDTC": start,
-        "EXENDTC": end,
-    }
+def _treatment(subject: Subject, entry: Entry) -> dict[str, str]:
+    """An administration's row: its items as declared, and its product as the protocol names it."""
+    kind = EVENT_CLASSES[entry.kind]
+    name, form, route = PRODUCTS[kind]
+    values = declared_values(EX.domain, kind, entry.fields, subject.protocol.time_zone)
+    return {**values, "EXTRT": name, "EXDOSFRM": form, "EXROUTE": route}

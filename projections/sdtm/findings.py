@@ -25,7 +25,7 @@ from projections.sdtm.ds import DS
 from projections.sdtm.ex import EX
 from projections.sdtm.lb import LB
 from projections.sdtm.rows import Row, numbered
-from projections.sdtm.values import NUMBERS, declared_rows, suffix, variable_name
+from projections.sdtm.values import MEASURED, NUMBERS, declared_rows, suffix, variable_name
 
 RULED_DATASETS: tuple[Dataset, ...] = (DM, EX, LB, AE, DS)
 """The datasets derived by rules of their own, in the order the dictionary lists them."""
@@ -112,7 +112,7 @@ def _suffixes(domain: str) -> list[str]:
             named.add("STRESC")
             if source.item.value_type in NUMBERS:
                 named.add("STRESN")
-            if source.item.value_type is ValueType.QUANTITY:
+            if source.item.value_type in MEASURED:
                 named |= {"ORRESU", "STRESU"}
     return [name for name in ORDER if name in named]
 

@@ -25,7 +25,15 @@ from projections.sdtm import lb as laboratory
 from projections.sdtm.declared import declared_origin, origin, sources, with_declared
 from projections.sdtm.dictionary import Dataset
 from projections.sdtm.values import declared_rows, declared_values
-from tests.unit.subjects import CELLS, infusion, on_cyclosporine, signed_by_someone, trough
+from tests.unit.subjects import (
+    CELLS,
+    blood_count,
+    infusion,
+    on_cyclosporine,
+    q,
+    signed_by_someone,
+    trough,
+)
 
 PROJECTIONS = Path(projections.__file__).parent
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -137,6 +145,32 @@ def test_a_kind_no_rule_reads_gets_its_rows_in_a_ruled_dataset_from_its_declarat
     assert declared_rows(subject, "LB", ruled=laboratory.READS) == []
 
 
+@pytest.mark.usefixtures("_signed")
+def test_named_values_a_kind_maps_to_a_ruled_dataset_give_a_row_each_in_their_tests_order() -> None:
+    subject = on_cyclosporine()
+    results = {"platelets": q("12", "10^9/L"), "haemoglobin": q("7.2", "g/dL")}
+    subject.record_blood_count(**blood_count(**results))
+
+    # Were LB's rule to read only troughs, the blood count's declaration would give its rows.
+    rows = declared_rows(subject, "LB", ruled=(CyclosporineTroughMeasured,))
+
+    assert [(values["LBTESTCD"], values["LBORRES"], values["LBORRESU"]) for *_, values in rows] == [
+        ("HGB", "7.2", "g/dL"),
+        ("PLAT", "12", "10^9/L"),
+    ]
+    assert rows[0][3] == {
+        "LBTESTCD": "HGB",
+        "LBTEST": "Hemoglobin",
+        "LBORRES": "7.2",
+        "LBSTRESC": "7.2",
+        "LBSTRESN": "7.2",
+        "LBORRESU": "g/dL",
+        "LBSTRESU": "g/dL",
+        "LBMETHOD": "AUTOMATED",
+        "LBDTC": "2011-03-01",
+    }
+
+
 def test_a_kind_no_rule_reads_is_described_in_its_variables_origins_and_the_row_structure() -> None:
     kind = CyclosporineTroughMeasured.kind()
 
@@ -149,7 +183,7 @@ def test_a_kind_no_rule_reads_is_described_in_its_variables_origins_and_the_row_
     assert with_declared(laboratory.LB, laboratory.READS) == laboratory.LB
 
 
-def test_a_quantity_fills_the_unit_where_its_mapping_names_that_part() -> None:
+def test_a_quantity_fills_its_unit_and_an_instant_its_day_where_the_mapping_says_so() -> None:
     values = declared_values("EX", MscInfusionGiven, infusion(), SAO_PAULO)
 
     assert values == {
@@ -157,5 +191,5 @@ def test_a_quantity_fills_the_unit_where_its_mapping_names_that_part() -> None:
         "EXDOSU": CELLS,
         "EXLOT": "MSC-2011-011",
         "EXSTDTC": "2011-03-10T10:00:00",
-        "EXENDTC": "2011-03-10T10:00:00",
+        "EXENDTC": "2011-03-10",
     }
