@@ -19,11 +19,13 @@ from domain.wire import decimal_to_wire
 from projections.sdtm.codes import DRUG_MONITORING, HEMATOLOGY, REFERENCE_INDICATOR, TROUGH_TEST
 from projections.sdtm.declared import declared_origin, origin, with_declared
 from projections.sdtm.dictionary import Dataset, Variable, identifiers, sequence
-from projections.sdtm.rows import Row, day, numbered, traced
-from projections.sdtm.values import declared_rows
+from projections.sdtm.rows import Row, numbered, traced
+from projections.sdtm.values import declared_records, declared_rows, declared_values
 
 READS: tuple[type[Record], ...] = (BloodCountRecorded, CyclosporineTroughMeasured)
 """The kinds the rule below reads, in the order their rows take on a day."""
+RETICULOCYTES = "reticulocytes"
+"""The analyte whose counting method LBMETHOD gives."""
 
 LB = with_declared(
     Dataset(
@@ -170,42 +172,33 @@ def laboratory_results(subject: Subject) -> list[Row]:
     the domain's flag against it (for troughs, against the protocol's trough target). A kind
     no rule here reads whose items map to LB adds its rows as declared.
     """
-    protocol = subject.protocol
+    protocol, time_zone = subject.protocol, subject.protocol.time_zone
     found: list[tuple[date, int, int, list[int], dict[str, str]]] = []
     order = list(LAB_TESTS)
     for entry in subject.live(BloodCountRecorded):
         results: Mapping[str, Quantity] = entry["results"]
-        for analyte in sorted(results, key=order.index):
-            code, name = LAB_TESTS[analyte]
-            quantity = results[analyte]
+        analytes = sorted(results, key=order.index)
+        rows = declared_records(LB.domain, BloodCountRecorded, entry.fields, time_zone)
+        for analyte, values in zip(analytes, rows, strict=True):
             reference = protocol.labs[analyte].reference
-            flags = () if reference is None else flag_value(quantity.value, reference, None)
-            values = _result(code, name, HEMATOLOGY, quantity, reference, flags)
+            flags = () if reference is None else flag_value(results[analyte].value, reference, None)
+            values |= _reference(HEMATOLOGY, reference, flags)
             values["LBSPEC"] = "BLOOD"
-            if analyte == "reticulocytes":
-                values["LBMETHOD"] = str(entry["reticulocyte_method"].value).upper()
-            values["LBDTC"] = day(entry["collected_on"])
+            if analyte != RETICULOCYTES:
+                values.pop("LBMETHOD", None)  # the method is the reticulocyte count's alone
             found.append(
-                (
-                    entry["collected_on"],
-                    entry.version,
-                    order.index(analyte),
-                    traced(entry),
-                    values,
-                )
+                (entry["collected_on"], entry.version, order.index(analyte), traced(entry), values)
             )
     target = protocol.cyclosporine.trough_target
     for entry in subject.live(CyclosporineTroughMeasured):
         level: Quantity = entry["level"]
-        values = _result(
-            *TROUGH_TEST,
+        values = declared_values(LB.domain, CyclosporineTroughMeasured, entry.fields, time_zone)
+        values |= _reference(
             DRUG_MONITORING,
-            level,
             ReferenceRange(target.low, target.high),
             flag_trough(level.value, target),
         )
         values["LBTPT"] = "TROUGH"
-        values["LBDTC"] = day(entry["collected_on"])
         found.append((entry["collected_on"], entry.version, len(order), traced(entry), values))
     found += [
         (on, version, len(order) + 1, entries, values)
@@ -215,29 +208,17 @@ def laboratory_results(subject: Subject) -> list[Row]:
     return numbered(subject, LB, [(entries, values) for *_, entries, values in found])
 
 
-def _result(
-    code: str,
-    name: str,
-    category: str,
-    quantity: Quantity,
-    reference: ReferenceRange | None,
-    flags: Iterable[LabFlag],
+def _reference(
+    category: str, reference: ReferenceRange | None, flags: Iterable[LabFlag]
 ) -> dict[str, str]:
-    value = decimal_to_wire(quantity.value)
+    """A result's category, the reference range it is read against and where it falls."""
     low = "" if reference is None or reference.low is None else decimal_to_wire(reference.low)
     high = "" if reference is None or reference.high is None else decimal_to_wire(reference.high)
     indicators = [REFERENCE_INDICATOR[f] for f in flags if f in REFERENCE_INDICATOR]
     return {
-        "LBTESTCD": code,
-        "LBTEST": name,
         "LBCAT": category,
-        "LBORRES": value,
-        "LBORRESU": quantity.unit,
         "LBORNRLO": low,
         "LBORNRHI": high,
-        "LBSTRESC": value,
-        "LBSTRESN": value,
-        "LBSTRESU": quantity.unit,
         "LBSTNRLO": low,
         "LBSTNRHI": high,
         "LBNRIND": "" if reference is None else (indicators[0] if indicators else "NORMAL"),
