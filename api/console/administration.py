@@ -11,21 +11,37 @@ auditor. Only ``sealtrail init`` is signed by the server.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from api.console.command import one_line_errors, private_key_option, store_command
-from api.console.people import console_person, person_option
+from api.console.people import console_person, person_option, signatory
 from domain.account import STAFF_ROLES, Account
 from domain.permissions import check_may_read_accounts
 from domain.wire import instant_from_wire
+from infrastructure.application.commands import Signatory
 from infrastructure.bootstrap import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 ROLE_CHOICE = click.Choice([role.value for role in STAFF_ROLES])
+
+
+@dataclass(frozen=True)
+class Administrator:
+    """Who signs a change of an account (``--as``), with which private key (``--key``)."""
+
+    user_id: str
+    signing_key: Path
+
+    def signatory(self, store: Store) -> Signatory:
+        """The administrator, authenticated by password now, with the key that will sign."""
+        return signatory(store, self.user_id, self.signing_key)
 
 
 def administrator_options(command: F) -> F:
@@ -37,9 +53,14 @@ def administrator_options(command: F) -> F:
 
 
 def administered_change(command: Callable[..., Any]) -> Callable[..., Any]:
-    """A command that records a signed change of an account: who signs it and with which key,
-    its errors in one line, the store opened around it."""
-    return administrator_options(one_line_errors(store_command(command)))
+    """A command that records a signed change of an account: who signs it and with which key
+    (passed as one ``administrator``), its errors in one line, the store opened around it."""
+
+    @wraps(command)
+    def by_administrator(*args: Any, acting_as: str, signing_key: Path, **kwargs: Any) -> Any:
+        return command(*args, administrator=Administrator(acting_as, signing_key), **kwargs)
+
+    return administrator_options(one_line_errors(store_command(by_administrator)))
 
 
 def reader(store: Store, acting_as: str) -> Account:

@@ -5,14 +5,18 @@ the administrator who makes it (see :mod:`api.console.administration`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from api.console.administration import administered_change, instant
+from api.console.administration import Administrator, administered_change, instant
 from api.console.command import EXISTING_FILE, one_line_errors
 from api.console.exits import USAGE, fail
-from api.console.people import signatory
 from infrastructure.application.commands import RegisterKey, RevokeKey, RotateKey
 from infrastructure.bootstrap import Store
 from signatures.keys import (
@@ -23,6 +27,8 @@ from signatures.keys import (
     public_key_to_pem,
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 KEY_ENDS_AT = click.option(
     "--at",
     "at",
@@ -31,6 +37,54 @@ KEY_ENDS_AT = click.option(
     "instant is recorded as retroactive)",
 )
 """When a rotated or revoked key stops being valid."""
+
+KEY_HOLDER = click.option("--user", "user_id", required=True)
+"""Whose key it is."""
+
+
+@dataclass(frozen=True)
+class KeyEnding:
+    """A key that stops being valid: whose (``--user``), which (``--key-id``), and from when
+    (``--at``; none for the next whole second)."""
+
+    user_id: str
+    key_id: str
+    at: datetime | None
+
+
+def ends_a_key(key_id_help: str | None, *options: Callable[[Any], Any]) -> Callable[..., Any]:
+    """A ``rotate`` or ``revoke`` command: ``--user``, ``--key-id``, its own ``options``, then
+    ``--at``, the first three passed as one ``ending`` once ``--at`` is read; signed by the
+    administrator who makes the change."""
+
+    def declare(command: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(command)
+        def ending(
+            *args: Any, user_id: str, ended_key_id: str, at: str | None, **kwargs: Any
+        ) -> Any:
+            return command(*args, ending=KeyEnding(user_id, ended_key_id, instant(at)), **kwargs)
+
+        declared = KEY_ENDS_AT(administered_change(ending))
+        for option in reversed(options):
+            declared = option(declared)
+        declared = click.option("--key-id", "ended_key_id", required=True, help=key_id_help)(
+            declared
+        )
+        return KEY_HOLDER(declared)
+
+    return declare
+
+
+def public_key_option(help_text: str | None = None) -> Callable[[F], F]:
+    """``--public-key FILE``: a person's public key (PEM or base64), passed as its text."""
+    return click.option(
+        "--public-key",
+        "public_key",
+        required=True,
+        type=EXISTING_FILE,
+        help=help_text,
+        callback=lambda _context, _option, path: path.read_text(encoding="ascii"),
+    )
 
 
 @click.group()
@@ -55,93 +109,54 @@ def key_generate(out: Path) -> None:
 
 
 @key.command("register")
-@click.option("--user", "user_id", required=True)
-@click.option(
-    "--public-key",
-    "public_key_file",
-    required=True,
-    type=EXISTING_FILE,
-)
+@KEY_HOLDER
+@public_key_option()
 @click.option("--valid-from", default=None, help="UTC instant (now)")
 @administered_change
 def key_register(
     store: Store,
     user_id: str,
-    public_key_file: Path,
+    public_key: str,
     valid_from: str | None,
-    acting_as: str,
-    signing_key: Path,
+    administrator: Administrator,
 ) -> None:
     """Register a person's public key (PEM or base64)."""
-    moment = instant(valid_from)
     registered = store.administration.register_key(
-        RegisterKey(
-            user_id=user_id,
-            public_key=public_key_file.read_text(encoding="ascii"),
-            valid_from=moment,
-        ),
-        by=signatory(store, acting_as, signing_key),
+        RegisterKey(user_id=user_id, public_key=public_key, valid_from=instant(valid_from)),
+        by=administrator.signatory(store),
     )
     click.echo(f"registered {registered} for {user_id}")
 
 
 @key.command("rotate")
-@click.option("--user", "user_id", required=True)
-@click.option("--key-id", "old_key_id", required=True, help="The key being replaced")
-@click.option(
-    "--public-key",
-    "public_key_file",
-    required=True,
-    type=EXISTING_FILE,
-    help="The new public key",
-)
-@KEY_ENDS_AT
-@administered_change
+@ends_a_key("The key being replaced", public_key_option("The new public key"))
 def key_rotate(
-    store: Store,
-    user_id: str,
-    old_key_id: str,
-    public_key_file: Path,
-    at: str | None,
-    acting_as: str,
-    signing_key: Path,
+    store: Store, ending: KeyEnding, public_key: str, administrator: Administrator
 ) -> None:
     """Replace a key from a stated instant; events signed before it stay verifiable."""
-    moment = instant(at)
     new_key_id = store.administration.rotate_key(
         RotateKey(
-            user_id=user_id,
-            old_key_id=old_key_id,
-            public_key=public_key_file.read_text(encoding="ascii"),
-            rotated_at=moment,
+            user_id=ending.user_id,
+            old_key_id=ending.key_id,
+            public_key=public_key,
+            rotated_at=ending.at,
         ),
-        by=signatory(store, acting_as, signing_key),
+        by=administrator.signatory(store),
     )
-    click.echo(f"rotated {old_key_id} of {user_id} to {new_key_id}")
+    click.echo(f"rotated {ending.key_id} of {ending.user_id} to {new_key_id}")
 
 
 @key.command("revoke")
-@click.option("--user", "user_id", required=True)
-@click.option("--key-id", "revoked_key_id", required=True)
-@click.option("--reason", required=True)
-@KEY_ENDS_AT
-@administered_change
-def key_revoke(
-    store: Store,
-    user_id: str,
-    revoked_key_id: str,
-    reason: str,
-    at: str | None,
-    acting_as: str,
-    signing_key: Path,
-) -> None:
+@ends_a_key(None, click.option("--reason", required=True))
+def key_revoke(store: Store, ending: KeyEnding, reason: str, administrator: Administrator) -> None:
     """Revoke a key from a stated instant; later writes with it are refused."""
-    moment = instant(at)
     store.administration.revoke_key(
-        RevokeKey(user_id=user_id, key_id=revoked_key_id, revoked_at=moment, reason=reason),
-        by=signatory(store, acting_as, signing_key),
+        RevokeKey(
+            user_id=ending.user_id, key_id=ending.key_id, revoked_at=ending.at, reason=reason
+        ),
+        by=administrator.signatory(store),
     )
-    click.echo(f"revoked {revoked_key_id} of {user_id}")
+    click.echo(f"revoked {ending.key_id} of {ending.user_id}")
 
 
 def write_key_pair(out: Path) -> Path:
