@@ -201,17 +201,31 @@ def _documents(connection: Connection, table: Table, key: str) -> Iterable[tuple
     return [(str(k), json.loads(document)) for k, document in rows]
 
 
-class SubjectStateView:
+class SealedTableView:
+    """A view kept in one table whose every row carries its seal: its name, the table, the
+    seal, and its documents by the column they are kept under (``key``)."""
+
+    key = "stream"
+
+    def __init__(self, name: str, table: Table, seal: ViewSeal) -> None:
+        self.name = name
+        self.table = table
+        self.tables: Sequence[Table] = (table,)
+        self._seal = seal
+
+    def rows(self, connection: Connection) -> Iterable[tuple[str, Any]]:
+        """Every document, by its key (a subject's stream, or a study)."""
+        return _documents(connection, self.table, self.key)
+
+
+class SubjectStateView(SealedTableView):
     """A document per subject, rendered from the subject as it stands (once per page)."""
 
     def __init__(
         self, name: str, table: Table, render: Callable[[Applied], Any], seal: ViewSeal
     ) -> None:
-        self.name = name
-        self.table = table
-        self.tables: Sequence[Table] = (table,)
+        super().__init__(name, table, seal)
         self._render = render
-        self._seal = seal
 
     def apply(self, connection: Connection, page: Sequence[Applied]) -> None:
         """Write each subject's document after its last event in the page."""
@@ -219,20 +233,12 @@ class SubjectStateView:
         for applied in latest.values():
             _upsert_subject(connection, self.table, self._seal, applied, self._render(applied))
 
-    def rows(self, connection: Connection) -> Iterable[tuple[str, Any]]:
-        """Every subject's document, by stream."""
-        return _documents(connection, self.table, "stream")
 
-
-class AuditIndexView:
+class AuditIndexView(SealedTableView):
     """The audit index of each subject, folded event by event."""
 
-    name = "audit_index"
-    table = audit_index
-    tables: Sequence[Table] = (audit_index,)
-
     def __init__(self, seal: ViewSeal) -> None:
-        self._seal = seal
+        super().__init__("audit_index", audit_index, seal)
 
     def apply(self, connection: Connection, page: Sequence[Applied]) -> None:
         """Fold each event into its subject's index."""
@@ -256,13 +262,11 @@ class AuditIndexView:
             return None
         return dict(self._seal.checked(self.table, stream, row.document, row.seal))
 
-    def rows(self, connection: Connection) -> Iterable[tuple[str, Any]]:
-        """Every subject's index, by stream."""
-        return _documents(connection, self.table, "stream")
 
-
-class StudyView:
+class StudyView(SealedTableView):
     """A document per study, recomputed from a subject-level table's rows of that study."""
+
+    key = "study"
 
     def __init__(
         self,
@@ -272,12 +276,9 @@ class StudyView:
         compute: Callable[[str, list[Any]], Any],
         seal: ViewSeal,
     ) -> None:
-        self.name = name
-        self.table = table
-        self.tables: Sequence[Table] = (table,)
+        super().__init__(name, table, seal)
         self._source = source
         self._compute = compute
-        self._seal = seal
 
     def apply(self, connection: Connection, page: Sequence[Applied]) -> None:
         """Recompute every study the page touched (its subject rows are already written)."""
@@ -294,10 +295,6 @@ class StudyView:
             ]
             computed = self._compute(study, documents)
             _upsert(connection, self.table, self._seal, {"study": study}, document=_dumps(computed))
-
-    def rows(self, connection: Connection) -> Iterable[tuple[str, Any]]:
-        """Every study's document, by study."""
-        return _documents(connection, self.table, "study")
 
 
 def default_views(seal: ViewSeal) -> list[View]:
