@@ -33,7 +33,7 @@ from domain.signed import SignedAggregate
 from domain.subject import changes, disposition, enrolment, measurements, safety, treatment
 from domain.subject.entries import Entry, Query, subject_stream
 from domain.subject.keeping import EntryKeeping
-from domain.subject.record import DECLARED, TOPIC_PREFIX, Record
+from domain.subject.record import DECLARED, TOPIC_PREFIX, Record, Requirement
 from domain.vocabulary import EndOfStudyReason, Sex, Status
 
 
@@ -259,6 +259,10 @@ class Subject(EntryKeeping, SignedAggregate):
         if kind.COMMAND is None:
             raise TypeError(f"a {kind.kind()} is not recorded by a command of its own")
         fields = kind.arguments(values)
+        if kind.REQUIRES is Requirement.ENROLMENT:
+            self.check_enrolled()
+        elif kind.REQUIRES is Requirement.CONSENT:
+            self.check_consent_obtained()
         kind.admit(self, fields)
         self.check_record(kind, fields, besides=None)
         self.trigger_event(kind, **fields)

@@ -13,7 +13,7 @@ from domain.errors import DeathRecordDisagrees, ValueOutOfRange
 from domain.protocol import StudyProtocol
 from domain.record_rules import check_scheduled
 from domain.subject.declaration import Sdtm, item
-from domain.subject.record import Record
+from domain.subject.record import Record, Requirement
 from domain.vocabulary import DeviationCategory, EndOfStudyReason, WithdrawalDecidedBy
 
 if TYPE_CHECKING:
@@ -25,14 +25,11 @@ class ResponseAssessed(Record):
 
     DATED_BY = "assessed_on"
     COMMAND = "assess_response"
+    REQUIRES = Requirement.ENROLMENT
     ONCE = "the month-{month} response"
     month: int = item("The scheduled month: 3 or 6", unit="months")
     response: ResponseCategory = item("The investigator's assessment")
     assessed_on: date = item("The day of the assessment")
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_enrolled()
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
@@ -72,16 +69,13 @@ class EndOfStudyRecorded(Record):
 
     DATED_BY = "ended_on"
     COMMAND = "end_study"
+    REQUIRES = Requirement.CONSENT
     ONCE = "the end of study"
     MAY_FOLLOW_THE_END = True
     ended_on: date = item(
         "The day participation ended", sdtm=(Sdtm("DS", "DSSTDTC"), Sdtm("DM", "RFENDTC"))
     )
     reason: EndOfStudyReason = item("Why it ended", sdtm=Sdtm("DS", "DSDECOD"))
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_consent_obtained()
 
     @classmethod
     def check_among(
@@ -127,6 +121,7 @@ class PerformanceStatusRecorded(Record):
 
     DATED_BY = "assessed_on"
     COMMAND = "record_performance_status"
+    REQUIRES = Requirement.CONSENT
     ONCE = "the month-{month} {scale} status"  # both scales may be given at a visit
     DESCRIBED_WHEN_RECORDED = True
     month: int = item(
@@ -141,10 +136,6 @@ class PerformanceStatusRecorded(Record):
         "ECOG grade 0-4, or Karnofsky 0-100 in steps of 10", sdtm=Sdtm("RS", "RSORRES")
     )
     assessed_on: date = item("The day of the assessment", sdtm=Sdtm("RS", "RSDTC"))
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_consent_obtained()
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:

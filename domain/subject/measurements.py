@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from domain.clinical import ReticulocyteMethod, TransfusionProduct
 from domain.errors import ValueOutOfRange
@@ -17,11 +17,8 @@ from domain.record_rules import (
     measurement_flags,
 )
 from domain.subject.declaration import Sdtm, item
-from domain.subject.record import Record
+from domain.subject.record import Record, Requirement
 from domain.vocabulary import ChimerismMethod
-
-if TYPE_CHECKING:
-    from domain.subject.aggregate import Subject
 
 LAB_TESTS: Mapping[str, tuple[str, str]] = {
     "haemoglobin": ("HGB", "Hemoglobin"),
@@ -40,6 +37,7 @@ class BloodCountRecorded(Record):
 
     DATED_BY = "collected_on"
     COMMAND = "record_blood_count"
+    REQUIRES = Requirement.CONSENT
     MAY_PRECEDE_CONSENT = True
     collected_on: date = item("The day the sample was collected", sdtm=Sdtm("LB", "LBDTC"))
     results: Mapping[str, Quantity] = item(
@@ -50,10 +48,6 @@ class BloodCountRecorded(Record):
     reticulocyte_method: ReticulocyteMethod = item(
         "How the reticulocytes were counted", sdtm=Sdtm("LB", "LBMETHOD")
     )
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_consent_obtained()
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
@@ -72,13 +66,10 @@ class BoneMarrowExamined(Record):
 
     DATED_BY = "examined_on"
     COMMAND = "record_bone_marrow"
+    REQUIRES = Requirement.CONSENT
     MAY_PRECEDE_CONSENT = True
     examined_on: date = item("The day of the biopsy")
     cellularity: Quantity = item("The marrow's cellularity", unit="%")
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_consent_obtained()
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
@@ -90,13 +81,10 @@ class TransfusionGiven(Record):
 
     DATED_BY = "given_on"
     COMMAND = "give_transfusion"
+    REQUIRES = Requirement.CONSENT
     given_on: date = item("The day of the transfusion")
     product: TransfusionProduct = item("Red cells or platelets")
     units: int = item("How many units were transfused", unit="units")
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_consent_obtained()
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
@@ -114,15 +102,12 @@ class ChimerismAssessed(Record):
 
     DATED_BY = "sample_collected_on"
     COMMAND = "assess_chimerism"
+    REQUIRES = Requirement.ENROLMENT
     ONCE = "{method} on study day {study_day}"
     study_day: int = item("The scheduled study day: 30, 90 or 180")
     method: ChimerismMethod = item("FISH or VNTR")
     sample_collected_on: date = item("The day the marrow sample was collected")
     donor_signal_detected: bool = item("Whether donor cells were found")
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_enrolled()
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import Field, fields, replace
+from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.utils import register_topic
@@ -27,6 +28,14 @@ if TYPE_CHECKING:
 TOPIC_PREFIX = "domain.subject:Subject"
 """Where stored events find a subject's classes: the module and class ``Subject`` had when the
 first events were stored (eventsourcing resolves a class's explicit ``TOPIC``)."""
+
+
+class Requirement(Enum):
+    """What a subject has on record before a kind of record is made for them."""
+
+    NOTHING = "nothing but the screening"
+    CONSENT = "a signed TCLE"
+    ENROLMENT = "a signed TCLE and the enrolment"
 
 
 DECLARED: dict[str, type[Record]] = {}
@@ -63,6 +72,9 @@ class Record(SignedAggregate.Event):
     Every kind declared after sponsors' packets were first published sets it: a packet is
     verified by deriving its files again from its own events, so a packet built before the
     kind existed must derive to the same bytes (the kinds declared before are always described)."""
+    REQUIRES: ClassVar[Requirement] = Requirement.NOTHING
+    """What the subject must have on record first (checked for a new record, before
+    :meth:`admit`)."""
     ONCE: ClassVar[str | None] = None
     """What the record is, where a subject has one only (``"the death"``), or one for each
     value of the items named in braces (``"the month-{month} response"``): a second is refused,

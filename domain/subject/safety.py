@@ -18,7 +18,7 @@ from domain.errors import (
 from domain.protocol import StudyProtocol
 from domain.record_rules import check_adverse_event
 from domain.subject.declaration import Sdtm, ValueType, item
-from domain.subject.record import DECLARED, Record
+from domain.subject.record import DECLARED, Record, Requirement
 from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Pathogen, Relatedness
 
 if TYPE_CHECKING:
@@ -159,16 +159,13 @@ class SubjectDied(Record):
 
     DATED_BY = "died_on"
     COMMAND = "record_death"
+    REQUIRES = Requirement.CONSENT
     ONCE = "the death"
     died_on: date = item("The day of death", sdtm=(Sdtm("DM", "DTHDTC"), Sdtm("DS", "DSSTDTC")))
     cause: str = item("The cause of death", max_length=200, sdtm=Sdtm("DS", "DSTERM"))
     adverse_event: str | None = item(
         "The grade-5 adverse event, if there is one", optional=True, value=ValueType.CODE
     )
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_consent_obtained()
 
     @classmethod
     def check_among(

@@ -24,7 +24,7 @@ from domain.record_rules import (
     measurement_flags,
 )
 from domain.subject.declaration import Sdtm, item
-from domain.subject.record import Record
+from domain.subject.record import Record, Requirement
 
 if TYPE_CHECKING:
     from domain.subject.aggregate import Subject
@@ -181,16 +181,13 @@ class CyclosporineTroughMeasured(Record):
 
     DATED_BY = "collected_on"
     COMMAND = "record_cyclosporine_trough"
+    REQUIRES = Requirement.ENROLMENT
     level: Quantity = item(
         "The trough level",
         unit="ng/mL",
         sdtm=Sdtm("LB", "LBORRES", test_codes={"level": ("CYCLOSPR", "Cyclosporine")}),
     )
     collected_on: date = item("The day the sample was collected", sdtm=Sdtm("LB", "LBDTC"))
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_enrolled()
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
