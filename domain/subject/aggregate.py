@@ -32,7 +32,7 @@ from domain.protocol import StudyProtocol, protocol_for
 from domain.signed import SignedAggregate
 from domain.subject import changes, disposition, enrolment, measurements, safety, treatment
 from domain.subject.entries import Entry, Query, subject_stream
-from domain.subject.keeping import EntryKeeping
+from domain.subject.keeping import EntryKeeping, LatestEntry
 from domain.subject.record import DECLARED, TOPIC_PREFIX, Record, Requirement
 from domain.vocabulary import EndOfStudyReason, Sex, Status
 
@@ -128,35 +128,18 @@ class Subject(EntryKeeping, SignedAggregate):
         copied.keep_copies_of(self)
         return copied
 
-    @property
-    def consent(self) -> Entry | None:
-        """The TCLE in force (the latest consent or re-consent)."""
-        return self.latest(enrolment.ConsentObtained)
-
-    @property
-    def eligibility(self) -> Entry | None:
-        """The latest eligibility assessment."""
-        return self.latest(enrolment.EligibilityAssessed)
-
-    @property
-    def enrolment(self) -> Entry | None:
-        """The enrolment record."""
-        return self.latest(enrolment.Enrolled)
-
-    @property
-    def death(self) -> Entry | None:
-        """The death record."""
-        return self.latest(safety.SubjectDied)
-
-    @property
-    def withdrawal(self) -> Entry | None:
-        """The withdrawal record."""
-        return self.latest(disposition.SubjectWithdrawn)
-
-    @property
-    def end_of_study(self) -> Entry | None:
-        """The end-of-study record."""
-        return self.latest(disposition.EndOfStudyRecorded)
+    consent = LatestEntry(enrolment.ConsentObtained)
+    """The TCLE in force (the latest consent or re-consent)."""
+    eligibility = LatestEntry(enrolment.EligibilityAssessed)
+    """The latest eligibility assessment."""
+    enrolment = LatestEntry(enrolment.Enrolled)
+    """The enrolment record."""
+    death = LatestEntry(safety.SubjectDied)
+    """The death record."""
+    withdrawal = LatestEntry(disposition.SubjectWithdrawn)
+    """The withdrawal record."""
+    end_of_study = LatestEntry(disposition.EndOfStudyRecorded)
+    """The end-of-study record."""
 
     @property
     def infusions(self) -> list[Entry]:

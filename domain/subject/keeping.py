@@ -6,7 +6,7 @@ correction, void or signature puts a new entry in place of the one it changes, n
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from domain.subject.entries import Entry
 from domain.subject.record import Record
@@ -72,3 +72,18 @@ class EntryKeeping:
         self.entries = dict(original.entries)
         counted = len(original.entries)
         self.__dict__[KIND_INDEX] = (counted, {kind: list(e) for kind, e in index.items()})
+
+
+class LatestEntry:
+    """A subject's entry of one kind, read as an attribute: the most recent live one, or None
+    (``subject.death``)."""
+
+    def __init__(self, kind: type[Record]) -> None:
+        self.kind = kind
+
+    @overload
+    def __get__(self, keeping: None, owner: type[Any]) -> LatestEntry: ...
+    @overload
+    def __get__(self, keeping: EntryKeeping, owner: type[Any]) -> Entry | None: ...
+    def __get__(self, keeping: EntryKeeping | None, owner: type[Any]) -> LatestEntry | Entry | None:
+        return self if keeping is None else keeping.latest(self.kind)
