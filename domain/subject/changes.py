@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.attribution import SIGNATURE_MEANINGS, signer_of
 from domain.authorship import authorship_in_force
@@ -256,31 +256,40 @@ class QueryRaised(Dialogue):
         _check_said(fields["question"], "a query asks a question")
 
 
-class QueryAnswered(Dialogue):
-    """The site answers an open query (a correction, if one is needed, is its own entry)."""
+class Reply(Dialogue):
+    """An answer to a query or its closing: about a query still open, and saying something."""
 
-    COMMAND = "answer_query"
-    query: int = item("The query's entry number", minimum=1)
-    answer: str = item("The site's answer", multiline=True)
+    DOES: ClassVar[str]
+    """What it does to the query ("answered"): a closed query is not."""
+    SAYS: ClassVar[tuple[str, str]]
+    """The item it says something in, and what an empty one fails to do."""
 
     @classmethod
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        _query_not_closed(subject, fields["query"], "answered")
-        _check_said(fields["answer"], "an answer says something")
+        _query_not_closed(subject, fields["query"], cls.DOES)
+        said, what = cls.SAYS
+        _check_said(fields[said], what)
 
 
-class QueryClosed(Dialogue):
+class QueryAnswered(Reply):
+    """The site answers an open query (a correction, if one is needed, is its own entry)."""
+
+    COMMAND = "answer_query"
+    DOES = "answered"
+    SAYS = ("answer", "an answer says something")
+    query: int = item("The query's entry number", minimum=1)
+    answer: str = item("The site's answer", multiline=True)
+
+
+class QueryClosed(Reply):
     """The monitor closes a query: the answer, or the correction made, resolves it."""
 
     COMMAND = "close_query"
     BY_MONITOR = True
+    DOES = "closed"
+    SAYS = ("resolution", "a closing says what resolved the query")
     query: int = item("The query's entry number", minimum=1)
     resolution: str = item("What resolved the query", multiline=True)
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        _query_not_closed(subject, fields["query"], "closed")
-        _check_said(fields["resolution"], "a closing says what resolved the query")
 
 
 def queries_of(subject: Subject) -> list[Query]:
