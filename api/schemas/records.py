@@ -288,7 +288,9 @@ class SignatureRequestSchema(StrictSchema):
     @ma.validates("event")
     def signs_records(self, event: dict[str, Any], **_: Any) -> None:
         if event.get("kind") != Subject.RecordsSigned.kind():
-            raise ma.ValidationError("a signature over records is a RecordsSigned", "event")
+            raise ma.ValidationError(
+                f"a signature over records is a {Subject.RecordsSigned.kind()}", "event"
+            )
         if event.get("meaning") not in SIGNATURE_MEANINGS:
             raise ma.ValidationError(
                 f"a signature means one of {', '.join(SIGNATURE_MEANINGS)}", "event"

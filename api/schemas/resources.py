@@ -8,6 +8,7 @@ import marshmallow as ma
 
 from api.schemas.fields import Credential, PlainString, plain_strings
 from domain.signed import SignedAggregate
+from domain.subject import Subject
 from domain.wire import instant_to_wire
 
 
@@ -209,7 +210,7 @@ class RecordSignatureSchema(ma.Schema):
     """An electronic signature over a record, as every view of the record shows it (11.50)."""
 
     signature_entry = ma.fields.Integer(
-        metadata={"description": "The entry (version) of the RecordsSigned event"}
+        metadata={"description": f"The entry (version) of the {Subject.RecordsSigned.kind()} event"}
     )
     user_id = PlainString()
     printed_name = PlainString()

@@ -166,9 +166,10 @@ class Records:
         Checked before the signing ceremony asks for the password, so a person who may not
         sign here is told so without their attempt counting toward a lockout.
         """
-        if submission.kind != Subject.RecordsSigned.kind():
+        signature_kind = Subject.RecordsSigned.kind()
+        if submission.kind != signature_kind:
             raise SignatureRefused(
-                f"a signature over records is a RecordsSigned, not a {submission.kind}"
+                f"a signature over records is a {signature_kind}, not a {submission.kind}"
             )
         actor = self.app.account(actor_id)
         check_signs_as_self(actor, submission.signer_user_id)
