@@ -339,8 +339,8 @@ class Subject(EntryKeeping, SignedAggregate):
         named = [name for _, name, _, _ in Formatter().parse(once) if name]
         same = {name: fields[name] for name in named}
         what = once.format(**{k: v.value if isinstance(v, Enum) else v for k, v in same.items()})
-        for earlier in reversed(self.live(kind)):
-            if earlier.version != besides and all(earlier[k] == v for k, v in same.items()):
+        for earlier in reversed(self.others(kind, besides)):
+            if all(earlier[k] == v for k, v in same.items()):
                 raise DuplicateRecord(
                     f"{what} is recorded (entry {earlier.version}); correct it instead"
                 )

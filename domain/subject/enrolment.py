@@ -78,7 +78,7 @@ class ConsentObtained(Record):
         """A re-consent is never dated before the consent it follows, nor after the next."""
         on: date = fields["consented_on"]
         place = besides or subject.version + 1
-        others = [e for e in subject.live(cls) if e.version != besides]
+        others = subject.others(cls, besides)
         before = [e["consented_on"] for e in others if e.version < place]
         after = [e["consented_on"] for e in others if e.version > place]
         if before and on < before[-1]:

@@ -30,6 +30,11 @@ class EntryKeeping:
         found = [e for name in names for e in index.get(name, ()) if e.is_live]
         return sorted(found, key=lambda e: e.version)
 
+    def others(self, kind: type[Record], besides: int | None) -> list[Entry]:
+        """The live entries of a kind but ``besides`` (an entry being corrected, which its
+        correction stands in for; None for a new record), oldest first."""
+        return [e for e in self.live(kind) if e.version != besides]
+
     def latest(self, kind: type[Record]) -> Entry | None:
         """The most recent live entry of a kind."""
         entries = self.live(kind)

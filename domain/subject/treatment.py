@@ -57,9 +57,7 @@ class RatgDoseGiven(Record):
         given_on: date = fields["given_on"]
         if not 1 <= day <= course.days:
             raise RatgDayOutOfCourse(f"rATG is given on days 1-{course.days}, not day {day}")
-        for earlier in subject.live(cls):
-            if earlier.version == besides:
-                continue
+        for earlier in subject.others(cls, besides):
             if earlier["day"] == day:
                 raise RatgDayOutOfCourse(
                     f"rATG day {day} is recorded (entry {earlier.version}); correct it instead"
@@ -169,7 +167,7 @@ def check_running(subject: Subject, on: date, *, besides: int | None) -> None:
         raise CyclosporineNotStarted(f"{subject.subject_code} has not started cyclosporine")
     if on < started["started_on"]:
         raise ValueOutOfRange(f"dated {on}, before cyclosporine started ({started['started_on']})")
-    stopped = [e for e in subject.live(CyclosporineStopped) if e.version != besides]
+    stopped = subject.others(CyclosporineStopped, besides)
     if stopped:
         raise CyclosporineNotStarted(
             f"cyclosporine was stopped on {stopped[-1]['stopped_on']} (entry {stopped[-1].version})"
@@ -251,9 +249,8 @@ class MscInfusionGiven(Record):
         """Infusions are the protocol's minimum number of days apart."""
         minimum = subject.protocol.msc.min_days_between
         day = subject.as_site_date(fields["given_at"])
-        for other in subject.infusions:
-            if other.version == besides:
-                continue
+        others = subject.others(cls, besides)
+        for other in sorted(others, key=lambda e: e["infusion_number"]):
             apart = abs((day - subject.as_site_date(other["given_at"])).days)
             if apart < minimum:
                 raise InfusionTooSoon(
