@@ -71,10 +71,8 @@ class RatgDoseGiven(Record):
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
+        # The day's range is check_among's (RatgDayOutOfCourse), which runs first.
         check_amount(fields["dose"], protocol.ratg.dose_unit, "rATG dose")
-        day = fields["day"]
-        if not 1 <= day <= protocol.ratg.days:
-            raise ValueOutOfRange(f"rATG is given on days 1-{protocol.ratg.days}, not day {day}")
 
     @classmethod
     def flags(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> tuple[str, ...]:
