@@ -15,7 +15,7 @@ stored whole or not at all, so an interrupted load never leaves half a batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -25,7 +25,7 @@ from api.demonstration.records import cohort
 from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.subject import subject_stream
-from domain.wire import instant_to_wire
+from infrastructure.application.bodies import signed_event_body
 from infrastructure.application.commands import (
     AttestTraining,
     OpenAccount,
@@ -147,17 +147,14 @@ def _batches(code: str, records: list[Record], recorded: int) -> list[_Batch]:
 def _submission(
     code: str, record: Record, staff: Staff, private_key: Ed25519PrivateKey, version: int
 ) -> Submission:
-    body = {
-        "study": STUDY,
-        "subject": code,
-        "version": version,
-        "kind": record.kind,
-        "data": record.data,
-        "signer": {"user_id": staff.user_id, "printed_name": staff.printed_name},
-        "key_id": key_id(private_key.public_key()),
-        "signed_at": instant_to_wire(datetime.now(UTC)),
-        "meaning": "authorship",
-    }
+    body = signed_event_body(
+        {"study": STUDY, "subject": code},
+        version=version,
+        kind=record.kind,
+        data=record.data,
+        signer=(staff.user_id, staff.printed_name),
+        key_id=key_id(private_key.public_key()),
+    )
     _, signature = sign_body(private_key, body)
     return submission_from(body, signature)
 
