@@ -13,22 +13,9 @@ from enum import Enum
 from typing import TypeVar
 
 from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, Role
+from domain.actions import Action
 from domain.errors import KeyCustodyViolated, NotPermitted, SubjectNotFound
 from domain.subject import KINDS
-
-
-class Action(Enum):
-    """What a person can ask the store to do."""
-
-    RECORD_CLINICAL_DATA = "enter clinical data"
-    SIGN_CLINICAL_RECORDS = "sign clinical records"
-    READ_CLINICAL_DATA = "read clinical data"
-    RAISE_QUERIES = "raise queries"
-    READ_LOG_EVIDENCE = "read checkpoints and proofs"
-    VERIFY_AND_REPLAY = "verify and replay the log"
-    BUILD_REPORTS_AND_PACKETS = "build reports and packets"
-    READ_ACCOUNTS = "read accounts and the authentication log"
-    ADMINISTER_ACCOUNTS = "administer users, sites and keys"
 
 
 class Scope(Enum):
@@ -186,8 +173,9 @@ def not_screened(stream: str) -> SubjectNotFound:
 
 
 def submit_action(kind: str) -> Action:
-    """What submitting a record of ``kind`` is: raising a query, or entering data."""
-    return Action.RAISE_QUERIES if kind in MONITORING_KINDS else Action.RECORD_CLINICAL_DATA
+    """What submitting a record of ``kind`` is, as its declaration says (entering data, raising a
+    query...)."""
+    return KINDS[kind].SUBMITTED_AS
 
 
 def check_may_record(actor: Account, site: str) -> None:
@@ -195,17 +183,11 @@ def check_may_record(actor: Account, site: str) -> None:
     check_may(actor, Action.RECORD_CLINICAL_DATA, site)
 
 
-MONITORING_KINDS = frozenset(kind for kind, declared in KINDS.items() if declared.BY_MONITOR)
-"""What a monitor writes: queries about records, and their closing (never clinical data)."""
-
-
 def check_may_submit(actor: Account, kind: str, site: str) -> None:
-    """A monitor raises and closes queries at their own sites; every other kind of record
-    (a query's answer included) is entered by the site's coordinators and investigators."""
-    if kind in MONITORING_KINDS:
-        check_may(actor, Action.RAISE_QUERIES, site)
-    else:
-        check_may_record(actor, site)
+    """Each kind is submitted as the action its declaration names: a monitor raises and closes
+    queries at their own sites; every clinical record (a query's answer included) is entered by
+    the site's coordinators and investigators."""
+    check_may(actor, submit_action(kind), site)
 
 
 def check_may_sign(actor: Account, site: str) -> None:

@@ -17,7 +17,8 @@ from api.console.people import console_person, person_option
 from api.console.report_options import CHART_DPI, DATE, OUT, day, subjects_done
 from api.schemas.fields import is_code
 from domain.account import Account
-from domain.permissions import Action, check_may, readable_subject
+from domain.actions import Action
+from domain.permissions import check_may, readable_subject
 from domain.subject import subject_stream
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import served_study

@@ -15,7 +15,8 @@ import click
 from api.console.command import one_line_errors, store_command
 from api.console.people import console_person, person_option
 from api.console.report_options import CHART_DPI, DATE, OUT, day
-from domain.permissions import Action, check_may
+from domain.actions import Action
+from domain.permissions import check_may
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import served_study
 

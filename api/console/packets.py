@@ -17,7 +17,8 @@ from api.console.command import EXISTING_FILE, one_line_errors, store_command
 from api.console.exits import REFUSED, USAGE, fail
 from api.console.people import console_person, person_option, signatory
 from api.console.progress import progress
-from domain.permissions import Action, check_may
+from domain.actions import Action
+from domain.permissions import check_may
 from infrastructure.bootstrap import Store
 
 if TYPE_CHECKING:

@@ -17,7 +17,8 @@ from api.console.audit_trail import audit_trail
 from api.console.command import one_line_errors, store_command
 from api.console.conep import conep_progress, conep_sae
 from api.console.people import console_person, person_option
-from domain.permissions import Action, check_may
+from domain.actions import Action
+from domain.permissions import check_may
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import study_outcomes
 

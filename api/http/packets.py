@@ -18,7 +18,8 @@ from flask_smorest import Blueprint
 from api.http.auth import login_required
 from api.http.store import get_store
 from api.schemas.packets import PacketRequestSchema
-from domain.permissions import Action, check_may
+from domain.actions import Action
+from domain.permissions import check_may
 
 blp = Blueprint("packets", __name__, url_prefix="/v1/packets", description="Submission packets")
 

@@ -15,7 +15,8 @@ from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.store import get_store
 from api.schemas.outcomes import OutcomeQuerySchema, OutcomeTableSchema
-from domain.permissions import Action, check_may
+from domain.actions import Action
+from domain.permissions import check_may
 from infrastructure.views.study_reports import served_study, study_outcomes
 
 StudyView = Callable[[Any, str], dict[str, Any]]

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from domain.actions import Action
 from domain.attribution import SIGNATURE_MEANINGS, signer_of
 from domain.authorship import authorship_in_force
 from domain.errors import CorrectionInvalid, QueryInvalid, SignatureRefused, SignedRecordChanged
@@ -234,7 +235,7 @@ class QueryRaised(Dialogue):
     """A monitor asks the site about a record (one of its fields, or the whole record)."""
 
     COMMAND = "raise_query"
-    BY_MONITOR = True
+    SUBMITTED_AS = Action.RAISE_QUERIES
     entry: int = item(ENTRY, minimum=1)
     entry_kind: str = item(KIND, value=ValueType.KIND)
     question: str = item("The question", multiline=True)
@@ -285,7 +286,7 @@ class QueryClosed(Reply):
     """The monitor closes a query: the answer, or the correction made, resolves it."""
 
     COMMAND = "close_query"
-    BY_MONITOR = True
+    SUBMITTED_AS = Action.RAISE_QUERIES
     DOES = "closed"
     SAYS = ("resolution", "a closing says what resolved the query")
     query: int = item("The query's entry number", minimum=1)

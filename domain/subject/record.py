@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.utils import register_topic
 
+from domain.actions import Action
 from domain.protocol import StudyProtocol
 from domain.signed import SignedAggregate
 from domain.subject.declaration import ITEM, DeclaredItem, FormField, declared_items, form_of
@@ -65,8 +66,9 @@ class Record(SignedAggregate.Event):
     (a new one is made instead)."""
     QUERY: ClassVar[bool] = False
     """Part of the data clarification dialogue (a query, an answer, a closing)."""
-    BY_MONITOR: ClassVar[bool] = False
-    """Written by a monitor (a query and its closing), never by the site."""
+    SUBMITTED_AS: ClassVar[Action] = Action.RECORD_CLINICAL_DATA
+    """What submitting one is, in the permission matrix: clinical data entered by the site, or
+    a monitor's query and its closing (``Action.RAISE_QUERIES``)."""
     DESCRIBED_WHEN_RECORDED: ClassVar[bool] = False
     """Described in the ODM metadata and the SDTM data dictionary only once the log records one.
     Every kind declared after sponsors' packets were first published sets it: a packet is

@@ -14,10 +14,10 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from domain.account import Account
+from domain.actions import Action
 from domain.authorship import authored
 from domain.errors import DomainError, SignatureRefused, VersionConflict
 from domain.permissions import (
-    Action,
     check_may_at_subject,
     check_may_sign,
     check_role_may,

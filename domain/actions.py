@@ -1,0 +1,23 @@
+"""What a person can ask the store to do: the actions of the permission matrix.
+
+Apart from :mod:`domain.permissions` so that a record kind can name the action submitting it
+is (:attr:`domain.subject.record.Record.SUBMITTED_AS`) without importing the matrix.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Action(Enum):
+    """What a person can ask the store to do."""
+
+    RECORD_CLINICAL_DATA = "enter clinical data"
+    SIGN_CLINICAL_RECORDS = "sign clinical records"
+    READ_CLINICAL_DATA = "read clinical data"
+    RAISE_QUERIES = "raise queries"
+    READ_LOG_EVIDENCE = "read checkpoints and proofs"
+    VERIFY_AND_REPLAY = "verify and replay the log"
+    BUILD_REPORTS_AND_PACKETS = "build reports and packets"
+    READ_ACCOUNTS = "read accounts and the authentication log"
+    ADMINISTER_ACCOUNTS = "administer users, sites and keys"
