@@ -33,25 +33,53 @@ EX_DOSE = (Sdtm("EX", "EXDOSE"), Sdtm("EX", "EXDOSU", part="unit"))
 EX_START = Sdtm("EX", "EXSTDTC")
 
 
-class RatgDoseGiven(Record):
+class TreatmentGiven(Record):
+    """A dose of a study treatment: given to an enrolled subject still in the study, recorded in
+    the protocol's unit and not negative, flagged when outside the doses the protocol finds
+    plausible. Each kind says which treatment (``TREATED_WITH``) and where its dosing is."""
+
+    TREATMENT = True
+    TREATED_WITH: ClassVar[str] = ""
+    """The treatment as refusals name it (``"rATG"``)."""
+
+    @classmethod
+    def dosing(cls, protocol: StudyProtocol) -> Measurement:
+        """The unit the treatment's dose is recorded in and the doses found plausible."""
+        raise NotImplementedError(f"{cls.__name__} says where its dosing is")
+
+    @classmethod
+    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
+        subject.check_treatment(cls.TREATED_WITH)
+
+    @classmethod
+    def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
+        check_amount(fields["dose"], cls.dosing(protocol).unit, f"{cls.TREATED_WITH} dose")
+
+    @classmethod
+    def flags(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> tuple[str, ...]:
+        return dose_flags(fields["dose"], cls.dosing(protocol), "dose")
+
+
+class RatgDoseGiven(TreatmentGiven):
     """One day's dose of rabbit antithymocyte globulin (days 1-5), in mg/kg."""
 
     DATED_BY = "given_on"
     COMMAND = "give_ratg_dose"
-    TREATMENT = True
+    TREATED_WITH = "rATG"
     day: int = item("The day of the rATG course, 1-5")
     dose: Quantity = item("The day's dose", unit="mg/kg", sdtm=EX_DOSE)
     given_on: date = item("The day the dose was given", sdtm=(EX_START, Sdtm("EX", "EXENDTC")))
 
     @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_treatment("rATG")
+    def dosing(cls, protocol: StudyProtocol) -> Measurement:
+        return Measurement(protocol.ratg.dose_unit, protocol.ratg.plausible)
 
     @classmethod
     def check_among(
         cls, subject: Subject, fields: Mapping[str, Any], *, besides: int | None
     ) -> None:
-        """Each day of the course once, on consecutive dates."""
+        """Each day of the course once, on consecutive dates (the day's range is checked here,
+        before the dose's values)."""
         course = subject.protocol.ratg
         day: int = fields["day"]
         given_on: date = fields["given_on"]
@@ -69,31 +97,16 @@ class RatgDoseGiven(Record):
                     f"{earlier['given_on']}), not {given_on}"
                 )
 
-    @classmethod
-    def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
-        # The day's range is check_among's (RatgDayOutOfCourse), which runs first.
-        check_amount(fields["dose"], protocol.ratg.dose_unit, "rATG dose")
 
-    @classmethod
-    def flags(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> tuple[str, ...]:
-        course = protocol.ratg
-        return dose_flags(fields["dose"], Measurement(course.dose_unit, course.plausible), "dose")
-
-
-class CyclosporineDose(Record):
+class CyclosporineDose(TreatmentGiven):
     """A cyclosporine dose in force from a date: its start, or an adjustment."""
 
-    TREATMENT = True
+    TREATED_WITH = "cyclosporine"
 
     @classmethod
-    def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
-        check_amount(fields["dose"], protocol.cyclosporine.dose_unit, "cyclosporine dose")
-
-    @classmethod
-    def flags(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> tuple[str, ...]:
+    def dosing(cls, protocol: StudyProtocol) -> Measurement:
         course = protocol.cyclosporine
-        plausible = Measurement(course.dose_unit, course.plausible_dose)
-        return dose_flags(fields["dose"], plausible, "dose")
+        return Measurement(course.dose_unit, course.plausible_dose)
 
 
 class CyclosporineStarted(CyclosporineDose):
@@ -104,10 +117,6 @@ class CyclosporineStarted(CyclosporineDose):
     ONCE = "the cyclosporine start"
     dose: Quantity = item("The starting dose", unit="mg/kg/day", sdtm=EX_DOSE)
     started_on: date = item("The day cyclosporine started", sdtm=EX_START)
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_treatment("cyclosporine")
 
     @classmethod
     def check_among(
@@ -131,10 +140,6 @@ class CyclosporineDoseAdjusted(CyclosporineDose):
     dose: Quantity = item("The new dose", unit="mg/kg/day", sdtm=EX_DOSE)
     effective_on: date = item("The day the new dose took effect", sdtm=EX_START)
     reason: str = item("Why the dose changed", sdtm=Sdtm("EX", "EXADJ"))
-
-    @classmethod
-    def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
-        subject.check_treatment("cyclosporine")
 
     @classmethod
     def check_among(
@@ -198,12 +203,12 @@ class CyclosporineTroughMeasured(Record):
         )
 
 
-class MscInfusionGiven(Record):
+class MscInfusionGiven(TreatmentGiven):
     """An infusion of allogeneic bone-marrow mesenchymal stromal cells, and what happened."""
 
     DATED_BY = "given_at"
     COMMAND = "give_msc_infusion"
-    TREATMENT = True
+    TREATED_WITH = "MSC"
     FIXED: ClassVar[frozenset[str]] = frozenset({"infusion_number"})
     infusion_number: int = item("The infusion's place in the sequence, from 1")
     dose: Quantity = item("The cell dose", unit="10^6 cells/kg", sdtm=EX_DOSE)
@@ -228,7 +233,7 @@ class MscInfusionGiven(Record):
     @classmethod
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         """Numbered in order, at most the protocol's maximum."""
-        subject.check_treatment("MSC")
+        super().admit(subject, fields)
         number: int = fields["infusion_number"]
         given = subject.infusions
         # The next number follows the highest infusion that counts: a voided last infusion (one
@@ -257,8 +262,12 @@ class MscInfusionGiven(Record):
                 )
 
     @classmethod
+    def dosing(cls, protocol: StudyProtocol) -> Measurement:
+        return Measurement(protocol.msc.dose_unit, protocol.msc.plausible_dose)
+
+    @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
-        check_amount(fields["dose"], protocol.msc.dose_unit, "MSC dose")
+        super().check_values(fields, protocol)
         number = fields["infusion_number"]
         if not 1 <= number <= protocol.msc.max_infusions:
             raise ValueOutOfRange(
@@ -275,10 +284,7 @@ class MscInfusionGiven(Record):
 
     @classmethod
     def flags(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> tuple[str, ...]:
-        schedule = protocol.msc
-        dose = dose_flags(
-            fields["dose"], Measurement(schedule.dose_unit, schedule.plausible_dose), "dose"
-        )
+        dose = super().flags(fields, protocol)
         before = measurement_flags(fields["vital_signs_before"], protocol.vital_signs)
         after = measurement_flags(fields["vital_signs_after"], protocol.vital_signs)
         reaction = ("infusion reaction",) if fields["infusion_reaction"] else ()
