@@ -140,16 +140,6 @@ class StudyProtocol:
         """Each analyte of the blood count and the unit it is recorded in."""
         return {analyte: m.unit for analyte, m in self.labs.items()}
 
-    @property
-    def max_msc_infusions(self) -> int:
-        """At most this many MSC infusions per subject."""
-        return self.msc.max_infusions
-
-    @property
-    def msc_dose_unit(self) -> str:
-        """The unit MSC doses are recorded in."""
-        return self.msc.dose_unit
-
 
 def load_protocol(text: str) -> StudyProtocol:
     """Read a protocol definition (TOML, as in ``domain/protocols/``).
