@@ -6,7 +6,9 @@ the account's stream answers "who had which access when": created, role granted 
 site assigned and unassigned, training attested, key registered, rotated and revoked, password
 changed, account locked and unlocked. Passwords themselves are not records and live apart.
 
-A role takes effect only once training for it has been attested (21 CFR 11.10(i)).
+A role takes effect only once training for it has been attested (21 CFR 11.10(i)), and a role
+granted ``until`` an instant lapses then, without another event (a periodic access review,
+ICH E6(R3) and the EMA guideline on computerised systems, sees the end coming).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from domain.errors import (
     KeyEndPassed,
     KeyNotRegistered,
     RoleAlreadyHeld,
+    RoleEndPassed,
     RoleNotGrantable,
     RoleNotHeld,
     SiteAlreadyAssigned,
@@ -170,12 +173,19 @@ class Account(SignedAggregate):
         printed_name: str
 
     class RoleGranted(Event):
-        """A role was granted; it takes effect once training for it is attested."""
+        """A role was granted; it takes effect once training for it is attested.
+
+        Events granted before roles could end say no ``until`` (absent from their signed
+        ``data``, never ``null``): such a role never lapses.
+        """
 
         role: Role
+        until: datetime | None = None
+        """The instant the role lapses (in force before it, not from it); None: no end."""
 
         def apply(self, account: Account) -> None:
             account.role = self.role
+            account.role_until = self.until
 
     class RoleRevoked(Event):
         """A role was taken away, for a stated reason."""
@@ -185,6 +195,7 @@ class Account(SignedAggregate):
 
         def apply(self, account: Account) -> None:
             account.role = None
+            account.role_until = None
 
     class SiteAssigned(Event):
         """The person acts for a site from now on."""
@@ -301,6 +312,7 @@ class Account(SignedAggregate):
     def __init__(self, printed_name: str) -> None:
         self.printed_name = printed_name
         self.role: Role | None = None
+        self.role_until: datetime | None = None
         self.sites: tuple[str, ...] = ()
         self.trained_for: frozenset[Role] = frozenset()
         self.keys: dict[str, RegisteredKey] = {}
@@ -315,12 +327,21 @@ class Account(SignedAggregate):
 
     @property
     def effective_role(self) -> Role | None:
-        """The role in force: granted and trained for (the server's own needs no training)."""
-        if self.role is None:
+        """The role in force now (:meth:`role_in_force` at the moment it is asked)."""
+        return self.role_in_force(datetime.now(UTC))
+
+    def role_in_force(self, at: datetime) -> Role | None:
+        """The role in force at ``at``: granted, not lapsed, and trained for (the server's own
+        needs no training)."""
+        if self.role is None or self.role_lapsed(at):
             return None
         if self.role is Role.SYSTEM or self.role in self.trained_for:
             return self.role
         return None
+
+    def role_lapsed(self, at: datetime) -> bool:
+        """True when the role was granted until an instant that ``at`` has reached."""
+        return self.role_until is not None and at >= self.role_until
 
     # -- commands -------------------------------------------------------------------------------
 
@@ -332,15 +353,25 @@ class Account(SignedAggregate):
         )
         return account
 
-    def grant_role(self, *, role: Role) -> None:
-        """Grant a role (one at a time); the server's own role only at initialisation."""
-        if role is Role.SYSTEM and self.user_id != SYSTEM_USER:
-            raise RoleNotGrantable("the system role belongs to the server alone")
+    def grant_role(self, *, role: Role, until: datetime | None = None) -> None:
+        """Grant a role (one at a time), for good or ``until`` an instant still to come; the
+        server's own role only at initialisation, and for good.
+
+        A lapsed role is still held: it is revoked before another is granted, so the stream
+        says why the access ended.
+        """
+        if role is Role.SYSTEM and (self.user_id != SYSTEM_USER or until is not None):
+            raise RoleNotGrantable("the system role belongs to the server alone, for good")
         if self.role is not None:
             raise RoleAlreadyHeld(
                 f"{self.user_id} holds {self.role.value}; revoke it before granting {role.value}"
             )
-        self.trigger_event(self.RoleGranted, role=role)
+        if until is not None and until <= datetime.now(UTC):
+            raise RoleEndPassed(
+                f"the role's end {until.astimezone(UTC).isoformat()} is already past: a role "
+                "is granted until an instant still to come"
+            )
+        self.trigger_event(self.RoleGranted, role=role, until=until)
 
     def revoke_role(self, *, role: Role, reason: str) -> None:
         """Take a role away."""

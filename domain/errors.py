@@ -279,6 +279,13 @@ class RoleNotGrantable(AccountRuleViolated):
     title = "Role not grantable"
 
 
+class RoleEndPassed(DomainError):
+    """A role granted until an instant already past: it would never be in force (answered
+    422)."""
+
+    title = "Role end already passed"
+
+
 class SiteAlreadyAssigned(AccountRuleViolated):
     """The account already acts for this site."""
 

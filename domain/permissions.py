@@ -9,6 +9,7 @@ and every console command that acts as a person checks one of these actions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from enum import Enum
 from typing import TypeVar
 
@@ -16,6 +17,7 @@ from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, Role
 from domain.actions import Action
 from domain.errors import KeyCustodyViolated, NotPermitted, SubjectNotFound
 from domain.subject import KINDS
+from domain.wire import instant_to_wire
 
 
 class Scope(Enum):
@@ -87,12 +89,7 @@ def check_may(actor: Account, action: Action, site: str | None = None) -> None:
     """
     role = actor.effective_role
     if role is None:
-        reason = (
-            f"{actor.user_id} has no role"
-            if actor.role is None
-            else f"{actor.user_id}'s role {actor.role.value} awaits training attestation"
-        )
-        raise NotPermitted(f"{reason}, so does not {action.value}")
+        raise NotPermitted(f"{_why_no_role(actor)}, so does not {action.value}")
     scope = MATRIX[role].get(action)
     if scope is None:
         raise NotPermitted(f"{_article(role.value)} {role.value} does not {action.value}")
@@ -103,6 +100,19 @@ def check_may(actor: Account, action: Action, site: str | None = None) -> None:
         raise NotPermitted(
             f"{_article(role.value)} {role.value} may {action.value} only at their own sites"
         )
+
+
+def _why_no_role(actor: Account) -> str:
+    """Why an account has no role in force now: none granted, lapsed, or awaiting training."""
+    if actor.role is None:
+        return f"{actor.user_id} has no role"
+    if actor.role_lapsed(datetime.now(UTC)):
+        assert actor.role_until is not None
+        return (
+            f"{actor.user_id}'s role {actor.role.value} lapsed at "
+            f"{instant_to_wire(actor.role_until)}"
+        )
+    return f"{actor.user_id}'s role {actor.role.value} awaits training attestation"
 
 
 def check_may_at_subject(actor: Account, action: Action, site: str, stream: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -78,6 +78,17 @@ def instant(text: str | None) -> datetime | None:
         return instant_from_wire(text)
     except ValueError:
         raise click.BadParameter(f"{text!r} is not YYYY-MM-DDTHH:MM:SSZ") from None
+
+
+def role_end(text: str | None) -> datetime | None:
+    """A ``--until`` value: ``YYYY-MM-DD``, the last day the role is in force (it lapses as the
+    next day begins, UTC), or the instant it lapses, ``YYYY-MM-DDTHH:MM:SSZ``."""
+    if text is None:
+        return None
+    if "T" in text:
+        return instant(text)
+    last_day = calendar_date(text)
+    return datetime.combine(last_day + timedelta(days=1), time(), tzinfo=UTC)
 
 
 def calendar_date(text: str) -> date:

@@ -5,6 +5,7 @@ authentication log, read by an administrator or an auditor (``--as``, with their
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import click
 
@@ -21,7 +22,10 @@ from infrastructure.bootstrap import Store
 def account_line(account: Account) -> str:
     """One line per account for ``user list``."""
     role = account.role.value if account.role else "no role"
-    if account.role is not None and account.effective_role is None:
+    if account.role_until is not None:
+        lapsed = account.role_lapsed(datetime.now(UTC))
+        role += f" ({'lapsed' if lapsed else 'until'} {instant_to_wire(account.role_until)})"
+    elif account.role is not None and account.effective_role is None:
         role += " (awaiting training)"
     state = " LOCKED" if account.locked else ""
     sites = ",".join(account.sites) or "-"

@@ -17,6 +17,7 @@ from api.console.administration import (
     Administrator,
     administered_change,
     calendar_date,
+    role_end,
 )
 from api.console.command import one_line_errors, store_command
 from api.console.people import password_from_environment
@@ -134,6 +135,13 @@ def user_password(store: Store, user_id: str) -> None:
 
 ROLE = click.option("--role", type=ROLE_CHOICE, required=True, callback=lambda _c, _p, v: Role(v))
 """The role granted or taken away, passed as a :class:`Role`."""
+UNTIL = click.option(
+    "--until",
+    callback=lambda _c, _p, v: role_end(v),
+    help="The last day the role is in force, YYYY-MM-DD (UTC), or the instant it lapses, "
+    "YYYY-MM-DDTHH:MM:SSZ (default: no end)",
+)
+"""When a granted role lapses, passed as a UTC instant (or None)."""
 SITE = click.option("--site", required=True)
 """The site a person starts or stops acting for."""
 REASON = click.option("--reason", required=True)
@@ -169,8 +177,12 @@ class AccountChange:
 
 
 AccountChange(
-    "grant", GrantRole, Administration.grant_role, "granted {role.value} to {user_id}", (ROLE,)
-).declare("Grant a role (in force once training for it is attested).")
+    "grant",
+    GrantRole,
+    Administration.grant_role,
+    "granted {role.value} to {user_id}",
+    (ROLE, UNTIL),
+).declare("Grant a role (in force once training for it is attested, until --until if given).")
 AccountChange(
     "revoke-role",
     RevokeRole,

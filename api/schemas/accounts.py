@@ -52,9 +52,12 @@ class OpenedData(StrictSchema):
 
 
 class RoleGrantedData(StrictSchema):
-    """``RoleGranted``: in force once training for it is attested."""
+    """``RoleGranted``: in force once training for it is attested, until ``until`` if given."""
 
     role = staff_role(required=True)
+    until = Instant(
+        metadata={"description": "The instant the role lapses, still to come; absent: no end"}
+    )
 
 
 class RoleRevokedData(StrictSchema):
@@ -230,7 +233,11 @@ class AccountSchema(ma.Schema):
     printed_name = PlainString()
     role = PlainString(allow_none=True, metadata={"description": "Granted"})
     role_in_force = PlainString(
-        allow_none=True, metadata={"description": "Granted and trained for: what counts"}
+        allow_none=True,
+        metadata={"description": "Granted, trained for and not lapsed: what counts"},
+    )
+    role_until = PlainString(
+        allow_none=True, metadata={"description": "The instant the role lapses; null: no end"}
     )
     trained_for = ma.fields.List(PlainString())
     sites = ma.fields.List(PlainString())
@@ -273,6 +280,7 @@ def account_document(account: Account, password_expires_at: datetime | None) -> 
         "printed_name": account.printed_name,
         "role": account.role and account.role.value,
         "role_in_force": account.effective_role and account.effective_role.value,
+        "role_until": account.role_until and instant_to_wire(account.role_until),
         "trained_for": sorted(role.value for role in account.trained_for),
         "sites": list(account.sites),
         "locked": account.locked,

@@ -147,8 +147,12 @@ class Administration:
         return receipts, self._issue_one_time_password(resets[0].user_id)
 
     def grant_role(self, command: GrantRole, *, by: Signatory | None = None) -> None:
-        """Grant a role (in force once trained for)."""
-        self.changes.act(command.user_id, [("RoleGranted", {"role": command.role})], by)
+        """Grant a role (in force once trained for), for good or until an instant to come."""
+        fields: dict[str, Any] = {"role": command.role}
+        if command.until is not None:
+            # Absent, not null, when there is no end: the body of a grant for good is unchanged.
+            fields["until"] = whole_seconds(command.until)
+        self.changes.act(command.user_id, [("RoleGranted", fields)], by)
 
     def revoke_role(self, command: RevokeRole, *, by: Signatory | None = None) -> None:
         """Take a role away."""

@@ -146,10 +146,12 @@ class AdministerAccount:
 
 @dataclass(frozen=True)
 class GrantRole:
-    """Grant a role; it is in force once training for it is attested."""
+    """Grant a role; it is in force once training for it is attested, until ``until``."""
 
     user_id: str
     role: Role
+    until: datetime | None = None
+    """The instant the role lapses; None: no end."""
 
 
 @dataclass(frozen=True)
