@@ -25,6 +25,7 @@ from api.console.user_reads import user_attempts, user_list, user_show
 from domain.account import Role
 from infrastructure.application.administration import Administration
 from infrastructure.application.commands import (
+    AccountCommand,
     AssignSite,
     AttestTraining,
     GrantRole,
@@ -153,7 +154,7 @@ class AccountChange:
     """A ``user`` command that records one signed change of one account, ``USER_ID``."""
 
     name: str
-    command: Callable[..., Any]
+    command: type[AccountCommand]
     """The application's command, made of ``user_id`` and the options by name."""
     change: Callable[..., None]
     """The :class:`Administration` method that records the command."""

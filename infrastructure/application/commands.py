@@ -145,106 +145,100 @@ class AdministerAccount:
 
 
 @dataclass(frozen=True)
-class GrantRole:
-    """Grant a role; it is in force once training for it is attested, until ``until``."""
+class AccountCommand:
+    """A change of one existing account, ``user_id``: each action of the administration
+    service on an account takes one."""
 
     user_id: str
+
+
+@dataclass(frozen=True)
+class GrantRole(AccountCommand):
+    """Grant a role; it is in force once training for it is attested, until ``until``."""
+
     role: Role
     until: datetime | None = None
     """The instant the role lapses; None: no end."""
 
 
 @dataclass(frozen=True)
-class RevokeRole:
+class RevokeRole(AccountCommand):
     """Take a role away, for a stated reason."""
 
-    user_id: str
     role: Role
     reason: str
 
 
 @dataclass(frozen=True)
-class AssignSite:
+class AssignSite(AccountCommand):
     """Let a person act for a site."""
 
-    user_id: str
     site: str
 
 
 @dataclass(frozen=True)
-class UnassignSite:
+class UnassignSite(AccountCommand):
     """Stop a person acting for a site, for a stated reason."""
 
-    user_id: str
     site: str
     reason: str
 
 
 @dataclass(frozen=True)
-class AttestTraining:
+class AttestTraining(AccountCommand):
     """Record that a person completed training for a role (21 CFR 11.10(i))."""
 
-    user_id: str
     role: Role
     course: str
     completed_on: date
 
 
 @dataclass(frozen=True)
-class RegisterKey:
+class RegisterKey(AccountCommand):
     """Register a person's public key (base64 or PEM), valid from an instant (now if None)."""
 
-    user_id: str
     public_key: str
     valid_from: datetime | None = None
 
 
 @dataclass(frozen=True)
-class RotateKey:
+class RotateKey(AccountCommand):
     """Replace a key by another from a stated instant (the next whole second if None)."""
 
-    user_id: str
     old_key_id: str
     public_key: str
     rotated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
-class RevokeKey:
+class RevokeKey(AccountCommand):
     """Revoke a key from a stated instant (the next whole second if None), for a reason."""
 
-    user_id: str
     key_id: str
     revoked_at: datetime | None
     reason: str
 
 
 @dataclass(frozen=True)
-class LockAccount:
+class LockAccount(AccountCommand):
     """Lock an account; ``failed_attempts`` is the count that locked it, 0 for a decision."""
 
-    user_id: str
     reason: str
     failed_attempts: int = 0
 
 
 @dataclass(frozen=True)
-class UnlockAccount:
+class UnlockAccount(AccountCommand):
     """Unlock an account; the failures before it no longer count toward a lockout."""
 
-    user_id: str
     reason: str
 
 
 @dataclass(frozen=True)
-class ResetPassword:
+class ResetPassword(AccountCommand):
     """Issue a person a one-time password, which they must change at their next login."""
-
-    user_id: str
 
 
 @dataclass(frozen=True)
-class RecordOwnPasswordChange:
+class RecordOwnPasswordChange(AccountCommand):
     """Record that a person changed their own password, which they proved."""
-
-    user_id: str
