@@ -161,6 +161,19 @@ class SignedRecordChanged(SignatureRefused):
     title = "Record changed since it was read"
 
 
+class CasebookChanged(SignedRecordChanged):
+    """A casebook signature over a state of the subject that is no longer its state: a record,
+    correction or void was made since the signer read the casebook (read it again, sign again)."""
+
+    title = "Casebook changed since it was read"
+
+
+class MilestoneNotReached(SignatureRefused):
+    """A casebook signed at a milestone the subject's records do not show reached yet."""
+
+    title = "Milestone not reached"
+
+
 class ProtocolDefinitionInvalid(DomainError):
     """A protocol definition file misses or mistypes a setting (a configuration error)."""
 

@@ -118,3 +118,11 @@ class Status(Enum):
     DIED = "died"
     COMPLETED = "completed"
     LOST_TO_FOLLOW_UP = "lost_to_follow_up"
+
+
+class Milestone(Enum):
+    """A point of a subject's participation at which the investigator signs the whole casebook."""
+
+    END_OF_TREATMENT = "end_of_treatment"
+    MONTH_6 = "month_6"
+    END_OF_STUDY = "end_of_study"

@@ -69,12 +69,31 @@ class RecordHashes:
 
     def __init__(self) -> None:
         self._hashes: dict[int, str] = {}
+        self._live_records: set[int] = set()
+        self._head: str | None = None
 
-    def add(self, version: int, event_hash: str, changes: int | None = None) -> None:
-        """One more event: a record of its own, and a change of entry ``changes`` if it is one."""
+    def add(
+        self,
+        version: int,
+        event_hash: str,
+        changes: int | None = None,
+        *,
+        record: bool = False,
+        voids: bool = False,
+    ) -> None:
+        """One more event: a record of its own, and a change of entry ``changes`` if it is one.
+
+        ``record``: the event is a record (not a change, signature or query about others);
+        ``voids``: it voids entry ``changes``, which stops being a live record.
+        """
         self._hashes[version] = record_hash(event_hash)
+        self._head = event_hash
         if changes is not None and changes in self._hashes:
             self._hashes[changes] = record_hash_after(self._hashes[changes], event_hash)
+        if record:
+            self._live_records.add(version)
+        if voids and changes is not None:
+            self._live_records.discard(changes)
 
     def check_signature(self, covered: Mapping[int, str]) -> None:
         """Check a signature made now, after the events added so far.
@@ -83,3 +102,26 @@ class RecordHashes:
             SignatureNotLinked: see :func:`check_signature_linked`.
         """
         check_signature_linked(covered, self._hashes)
+
+    def check_casebook(self, covered: Mapping[int, str], state_hash: str) -> None:
+        """Check a casebook signature made now: over the stream's state (the chain hash of its
+        latest event) and every live record, besides :meth:`check_signature`.
+
+        Raises:
+            SignatureNotLinked: another state, a live record left out, or an entry covered
+                that is no live record.
+        """
+        if state_hash != self._head:
+            raise SignatureNotLinked(
+                f"the casebook signature is over state {state_hash[:16]}...; the stream stood "
+                f"at {(self._head or '')[:16]}... when it was signed"
+            )
+        for entries, what in (
+            (self._live_records - set(covered), "leaves out entries {}, live records"),
+            (set(covered) - self._live_records, "covers entries {}, no live records"),
+        ):
+            if entries:
+                listed = ", ".join(str(entry) for entry in sorted(entries))
+                raise SignatureNotLinked(
+                    f"the casebook signature {what.format(listed)} of the stream when it was signed"
+                )

@@ -29,8 +29,7 @@ from api.schemas.fields import (
     signed_version,
 )
 from api.schemas.signed import check_data_fits, signed_body_fields
-from domain.attribution import SIGNATURE_MEANINGS
-from domain.subject import ABOUT_RECORDS, KINDS, Record, Subject
+from domain.subject import ABOUT_RECORDS, KINDS, SIGNED_IN_CEREMONY, Record, Subject
 from domain.subject.declaration import DeclaredItem, ValueType
 
 
@@ -268,8 +267,9 @@ class SignatureRequestSchema(StrictSchema):
     """An electronic signature over records, with the signing ceremony (21 CFR 11.200).
 
     ``event`` is a signed ``RecordsSigned`` body whose ``meaning`` is review, approval or
-    responsibility. The password is re-entered for every signature; the user id as well for
-    the first signature of a session and the first after the inactivity timeout.
+    responsibility, or a ``CasebookSigned`` one (approval or responsibility). The password is
+    re-entered for every signature; the user id as well for the first signature of a session
+    and the first after the inactivity timeout.
     """
 
     event = ma.fields.Nested(SignedBodySchema, required=True)
@@ -287,14 +287,15 @@ class SignatureRequestSchema(StrictSchema):
 
     @ma.validates("event")
     def signs_records(self, event: dict[str, Any], **_: Any) -> None:
-        if event.get("kind") != Subject.RecordsSigned.kind():
+        kind = event.get("kind")
+        if kind not in SIGNED_IN_CEREMONY:
             raise ma.ValidationError(
-                f"a signature over records is a {Subject.RecordsSigned.kind()}", "event"
+                f"a signature over records is a {' or a '.join(sorted(SIGNED_IN_CEREMONY))}",
+                "event",
             )
-        if event.get("meaning") not in SIGNATURE_MEANINGS:
-            raise ma.ValidationError(
-                f"a signature means one of {', '.join(SIGNATURE_MEANINGS)}", "event"
-            )
+        meanings = KINDS[kind].MEANINGS
+        if event.get("meaning") not in meanings:
+            raise ma.ValidationError(f"a {kind} means one of {', '.join(meanings)}", "event")
 
 
 def typed_fields(kind: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,14 @@ the declarations.
 from domain.subject.aggregate import Subject
 from domain.subject.entries import Entry, Query, RecordSignature, subject_stream
 from domain.subject.keeping import KIND_INDEX
-from domain.subject.kinds import ABOUT_RECORDS, EVENT_CLASSES, KINDS, QUERY_KINDS, RECORDERS
+from domain.subject.kinds import (
+    ABOUT_RECORDS,
+    EVENT_CLASSES,
+    KINDS,
+    QUERY_KINDS,
+    RECORDERS,
+    SIGNED_IN_CEREMONY,
+)
 from domain.subject.record import Record
 
 __all__ = [
@@ -24,6 +31,7 @@ __all__ = [
     "KIND_INDEX",
     "QUERY_KINDS",
     "RECORDERS",
+    "SIGNED_IN_CEREMONY",
     "Entry",
     "Query",
     "Record",

@@ -30,7 +30,15 @@ from domain.errors import (
 )
 from domain.protocol import StudyProtocol, protocol_for
 from domain.signed import SignedAggregate
-from domain.subject import changes, disposition, enrolment, measurements, safety, treatment
+from domain.subject import (
+    casebook,
+    changes,
+    disposition,
+    enrolment,
+    measurements,
+    safety,
+    treatment,
+)
 from domain.subject.entries import Entry, Query, subject_stream
 from domain.subject.keeping import EntryKeeping, LatestEntry
 from domain.subject.record import DECLARED, TOPIC_PREFIX, Record, Requirement
@@ -73,6 +81,7 @@ class Subject(EntryKeeping, SignedAggregate):
     QueryRaised: TypeAlias = changes.QueryRaised
     QueryAnswered: TypeAlias = changes.QueryAnswered
     QueryClosed: TypeAlias = changes.QueryClosed
+    CasebookSigned: TypeAlias = casebook.CasebookSigned
 
     def __init__(
         self, site: str, sex: Sex, age: int, screened_on: date, synthetic: bool | None = None
@@ -300,6 +309,24 @@ class Subject(EntryKeeping, SignedAggregate):
         """
         covered = changes.covered_records(self, entries, meaning)
         self.trigger_event(changes.RecordsSigned, entries=covered)
+
+    def sign_casebook(
+        self,
+        *,
+        milestone: str,
+        state_hash: str,
+        entries: Sequence[Mapping[str, Any]],
+        meaning: str,
+    ) -> None:
+        """Sign the subject's whole casebook at a milestone (ICH E6(R3) 2.12, 21 CFR 11.50):
+        over its state hash (the chain hash of its latest event) and every live record, each
+        by entry and record hash as it stands now. Who may sign and the ceremony are checked
+        before this is called, as for :meth:`sign_records`.
+        """
+        fields = casebook.signed_casebook(
+            self, milestone=milestone, state_hash=state_hash, entries=entries, meaning=meaning
+        )
+        self.trigger_event(casebook.CasebookSigned, **fields)
 
     # -- what the subject admits -----------------------------------------------------------------
 

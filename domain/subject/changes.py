@@ -119,7 +119,7 @@ class RecordsSigned(AboutRecords):
     body's own (its ``meaning`` is review, approval or responsibility).
     """
 
-    MEANINGS = SIGNATURE_MEANINGS
+    MEANINGS: ClassVar[tuple[str, ...]] = SIGNATURE_MEANINGS
 
     entries: tuple[Mapping[str, Any], ...] = item(
         "The records signed, each by entry and record hash"
@@ -153,11 +153,7 @@ class RecordsSigned(AboutRecords):
         Raises:
             SignatureNotLinked: the signature names records it was not made over.
         """
-        records = RecordHashes()
-        for before in earlier():
-            if isinstance(before, Record):
-                records.add(before.originator_version, before.event_hash, before.changed_entry())
-        records.check_signature(self.covered() if self.names_only_records() else {})
+        records_before(earlier).check_signature(self.covered() if self.names_only_records() else {})
 
     def apply(self, subject: Subject) -> None:
         super().apply(subject)
@@ -178,6 +174,22 @@ class RecordsSigned(AboutRecords):
             subject.replace_entry(replace(target, signatures=[*target.signatures, signature]))
 
 
+def records_before(earlier: EarlierInStream) -> RecordHashes:
+    """The record hashes of a stream's records, and which are live records, from its events
+    before a signature: what the store checks a signature against."""
+    records = RecordHashes()
+    for before in earlier():
+        if isinstance(before, Record):
+            records.add(
+                before.originator_version,
+                before.event_hash,
+                before.changed_entry(),
+                record=not before.ABOUT_RECORDS,
+                voids=isinstance(before, EntryVoided),
+            )
+    return records
+
+
 def entry_to_change(subject: Subject, fields: Mapping[str, Any], *, correcting: bool) -> Entry:
     """The live entry a correction or void names, of a kind that may be changed so, and a
     reason given (21 CFR 11.10(e))."""
@@ -191,18 +203,22 @@ def entry_to_change(subject: Subject, fields: Mapping[str, Any], *, correcting: 
 
 
 def covered_records(
-    subject: Subject, entries: Sequence[Mapping[str, Any]], meaning: str
+    subject: Subject,
+    entries: Sequence[Mapping[str, Any]],
+    meaning: str,
+    meanings: Sequence[str] = SIGNATURE_MEANINGS,
 ) -> tuple[dict[str, Any], ...]:
-    """The records a signature covers, each live and as it stands now (its record hash), once.
+    """The records a signature covers, each live and as it stands now (its record hash), once;
+    ``meanings``: what the kind of signature may mean.
 
     Raises:
         SignatureRefused: not a meaning of a signature over records, not the signed body's, no
             record, a record named twice, or one a signature does not cover.
         SignedRecordChanged: a record changed since the signer read it.
     """
-    if meaning not in SIGNATURE_MEANINGS:
+    if meaning not in meanings:
         raise SignatureRefused(
-            f"a signature over records means {', '.join(SIGNATURE_MEANINGS)}, not {meaning!r}"
+            f"a signature over records means {', '.join(meanings)}, not {meaning!r}"
         )
     signed_meaning = authorship_in_force().body().get("meaning")
     if signed_meaning != meaning:

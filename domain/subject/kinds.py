@@ -40,6 +40,11 @@ QUERY_KINDS = frozenset(name for name, kind in KINDS.items() if kind.QUERY)
 or signed (a new answer, or a new query, is made instead)."""
 ABOUT_RECORDS = frozenset(name for name, kind in KINDS.items() if kind.ABOUT_RECORDS)
 """Kinds that are about other records (a change, a signature, a query), not records themselves."""
+SIGNED_IN_CEREMONY = frozenset(
+    name for name, kind in KINDS.items() if issubclass(kind, changes.RecordsSigned)
+)
+"""Signatures over records (of chosen records, of a whole casebook): made only through the
+signing ceremony, with the password re-entered (21 CFR 11.200), never as an ordinary entry."""
 
 
 def _command(kind: type[Record]) -> Callable[..., None]:

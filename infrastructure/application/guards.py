@@ -24,7 +24,7 @@ from domain.permissions import (
 )
 from domain.protocol import protocol_for
 from domain.signed import check_signed_version
-from domain.subject import KINDS, RECORDERS, Subject
+from domain.subject import KINDS, RECORDERS, SIGNED_IN_CEREMONY, Subject
 from infrastructure.application.commands import Submission
 from infrastructure.errors import SigningCeremonyRequired
 
@@ -90,7 +90,7 @@ def _apply(subject: Subject | None, submission: Submission) -> Subject:
         )
     if subject is None:
         raise not_screened(submission.stream)
-    if kind == Subject.RecordsSigned.kind():
+    if kind in SIGNED_IN_CEREMONY:
         raise SigningCeremonyRequired(
             "records are signed through POST /v1/signatures (or 'sealtrail sign'), "
             "with your password re-entered (21 CFR 11.200)"

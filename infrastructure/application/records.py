@@ -24,7 +24,7 @@ from domain.permissions import (
     check_signs_as_self,
     not_screened,
 )
-from domain.subject import Subject
+from domain.subject import SIGNED_IN_CEREMONY, Subject
 from infrastructure.application.access import AccessControl, SigningAuthentication
 from infrastructure.application.commands import RecordBatch, RecordEvent, SignRecords, Submission
 from infrastructure.application.guards import admit, check_expected_version, check_may_reach
@@ -141,8 +141,9 @@ class Records:
         return receipt, signing
 
     def record_signature(self, command: RecordEvent) -> Receipt:
-        """Record the ``RecordsSigned`` of a signer who passed the ceremony's authentication;
-        :meth:`sign` is the ceremony, the one the ways in call; this is its last step.
+        """Record the ``RecordsSigned`` (or ``CasebookSigned``) of a signer who passed the
+        ceremony's authentication; :meth:`sign` is the ceremony, the one the ways in call; this
+        is its last step.
 
         Raises:
             What :meth:`sign` raises before the ceremony; VersionConflict,
@@ -156,8 +157,10 @@ class Records:
             if replayed is not None:
                 return replayed
         check_expected_version(subject, submission)
+        casebook = submission.kind == Subject.CasebookSigned.kind()
+        sign = subject.sign_casebook if casebook else subject.sign_records
         with authored(submission.authorship, idempotency_key=submission.idempotency_key):
-            subject.sign_records(meaning=str(submission.body["meaning"]), **submission.fields)
+            sign(meaning=str(submission.body["meaning"]), **submission.fields)
         return self._save_one(subject, submission, self.app.account(actor_id))
 
     def _subject_to_sign(self, submission: Submission, *, actor_id: str) -> Subject:
@@ -166,10 +169,10 @@ class Records:
         Checked before the signing ceremony asks for the password, so a person who may not
         sign here is told so without their attempt counting toward a lockout.
         """
-        signature_kind = Subject.RecordsSigned.kind()
-        if submission.kind != signature_kind:
+        if submission.kind not in SIGNED_IN_CEREMONY:
             raise SignatureRefused(
-                f"a signature over records is a {signature_kind}, not a {submission.kind}"
+                f"a signature over records is a {' or a '.join(sorted(SIGNED_IN_CEREMONY))}, "
+                f"not a {submission.kind}"
             )
         actor = self.app.account(actor_id)
         check_signs_as_self(actor, submission.signer_user_id)

@@ -62,6 +62,12 @@ class EventFacts:
     """The entry a correction or void changes."""
     covers: tuple[tuple[int, str], ...] | None = None
     """What a signature over records covers: (entry, record hash) pairs."""
+    is_record: bool = False
+    """A record of a subject (not a change, signature or query about others)."""
+    voids: bool = False
+    """A void of the entry it changes, which stops being a live record."""
+    casebook_state: str | None = None
+    """The state hash a casebook signature signs: it covers that state and every live record."""
     unplaced_signature: str | None = None
     """The signature of a body that signs no version (recorded before the version was signed):
     such an event is told from a copy of it only by its signature occurring once in the log."""
@@ -86,18 +92,30 @@ def unplaced_signature(event: SignedAggregate.Event, body: dict[str, Any] | None
     return event.authorship.signature
 
 
-def record_facts(
-    event: SignedAggregate.Event,
-) -> tuple[int | None, tuple[tuple[int, str], ...] | None]:
-    """The entry an event changes, and what it signs, for the in-order signature check."""
+RecordFacts = tuple[int | None, tuple[tuple[int, str], ...] | None, bool, bool, str | None]
+""":class:`EventFacts`'s ``changes_entry``, ``covers``, ``is_record``, ``voids`` and
+``casebook_state``, in that order."""
+
+
+def record_facts(event: SignedAggregate.Event) -> RecordFacts:
+    """The entry an event changes, what it signs, whether it is a record or the void of one,
+    and the state a casebook signature signs, for the in-order signature check."""
     if not isinstance(event, Subject.Event):
-        return None, None
+        return None, None, False, False, None
     covers = None
     if isinstance(event, Subject.RecordsSigned):
         # Entries that cannot be read name no record: such a signature is not linked.
         covers = tuple(sorted(event.covered().items())) if event.names_only_records() else ()
     changes = event.changed_entry()
-    return (changes if isinstance(changes, int) else None), covers
+    state = event.state_hash if isinstance(event, Subject.CasebookSigned) else None
+    return (
+        changes if isinstance(changes, int) else None,
+        covers,
+        not event.ABOUT_RECORDS,
+        isinstance(event, Subject.EntryVoided),
+        # A state that is not text (only in a log written past the store) is not the stream's.
+        None if state is None else str(state),
+    )
 
 
 def is_named(stream: object, originator: UUID) -> bool:
@@ -146,10 +164,18 @@ def check_streams(facts: list[EventFacts]) -> list[Finding]:
         if fact.covers is not None:
             try:
                 stream_records.check_signature(dict(fact.covers))
+                if fact.casebook_state is not None:
+                    stream_records.check_casebook(dict(fact.covers), fact.casebook_state)
             except VerificationError as error:
                 findings.append(Finding(fact.position, name, fact.version, error.kind, str(error)))
         if fact.event_hash is not None:
-            stream_records.add(fact.version, fact.event_hash, fact.changes_entry)
+            stream_records.add(
+                fact.version,
+                fact.event_hash,
+                fact.changes_entry,
+                record=fact.is_record,
+                voids=fact.voids,
+            )
         previous_version = versions.get(fact.stream_id, 0)
         if fact.version != previous_version + 1:
             findings.append(

@@ -14,7 +14,7 @@ from domain.account import Account, account_stream
 from domain.attribution import Signer, signer_of
 from domain.authentication import AuthenticationLog
 from domain.signed import SignedAggregate, stream_id
-from domain.subject import EVENT_CLASSES, Subject
+from domain.subject import EVENT_CLASSES, SIGNED_IN_CEREMONY, Subject
 from domain.wire import recorded_instant, to_wire
 from projections.errors import OdmExportRefused
 from projections.odm.items import (
@@ -29,11 +29,12 @@ from projections.odm.items import (
 )
 from projections.odm.names import CONTEXT, INSERT, REMOVE, UPDATE, item_oid
 
-CHANGE_KINDS = frozenset(
-    kind.kind() for kind in (Subject.EntryCorrected, Subject.EntryVoided, Subject.RecordsSigned)
+CHANGE_KINDS = (
+    frozenset(kind.kind() for kind in (Subject.EntryCorrected, Subject.EntryVoided))
+    | SIGNED_IN_CEREMONY
 )
-"""Events about earlier entries (a correction, a void, an electronic signature over records):
-written as transactions on those entries' item groups."""
+"""Events about earlier entries (a correction, a void, an electronic signature over records or
+over a whole casebook): written as transactions on those entries' item groups."""
 
 RECORD_KINDS: tuple[str, ...] = tuple(kind for kind in EVENT_CLASSES if kind not in CHANGE_KINDS)
 """The record kinds, one form and item group each, in the order ``Subject`` declares them."""

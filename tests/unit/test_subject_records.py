@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from domain.protocol import NCT01297972
-from domain.subject import EVENT_CLASSES, RECORDERS, Subject
+from domain.subject import EVENT_CLASSES, RECORDERS, SIGNED_IN_CEREMONY, Subject
 from domain.subject.disposition import PerformanceScale
 from domain.vocabulary import AdverseEventOutcome, EndOfStudyReason, Status
 from tests.unit.subjects import (
@@ -155,9 +155,10 @@ def test_every_kind_of_record_is_covered_here() -> None:
     recorded = {kind for kind, _, _ in CASES} | {"Screened"}
     assert recorded == set(RECORDERS) | {"Screened"}
     # eventsourcing adds a ``Created`` class of its own to every aggregate; no author signs it.
-    # A signature over records is made through the signing ceremony, not as a record
-    # (tests/unit/test_record_signatures.py).
-    assert recorded == set(EVENT_CLASSES) - {"Created", "RecordsSigned"}
+    # A signature over records, or over a whole casebook, is made through the signing ceremony,
+    # not as a record (tests/unit/test_record_signatures.py, tests/unit/test_casebook.py).
+    assert recorded == set(EVENT_CLASSES) - {"Created"} - SIGNED_IN_CEREMONY
+    assert {"RecordsSigned", "CasebookSigned"} == SIGNED_IN_CEREMONY
 
 
 @pytest.mark.parametrize(
