@@ -3,14 +3,12 @@ and every live record at a milestone; the refusals; when it stops being current.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
-from domain.authorship import Authorship, authored
+from domain.authorship import authored
 from domain.errors import (
     CasebookChanged,
     MilestoneNotReached,
@@ -33,21 +31,12 @@ from tests.unit.subjects import (
     transfusion,
     withdrawn,
 )
+from tests.unit.test_record_signatures import as_investigator
 
 
 @pytest.fixture(autouse=True)
 def _signed() -> Iterator[None]:
     yield from signed_by_someone()
-
-
-def as_investigator(meaning: str) -> Authorship:
-    body = {
-        "signer": {"user_id": "inv1", "printed_name": "Rita Lima"},
-        "key_id": "ed25519:" + "0" * 32,
-        "signed_at": "2011-09-01T09:30:00Z",
-        "meaning": meaning,
-    }
-    return Authorship(json.dumps(body), base64.b64encode(bytes(64)).decode())
 
 
 def records_of(subject: Subject) -> list[dict[str, object]]:
