@@ -82,6 +82,14 @@ class AdverseEventReported(Record):
         check_adverse_event(fields)
 
 
+class AboutAnAdverseEvent(Record):
+    """A record about an adverse event already reported, which it names: it may come after the
+    end of the study, and a correction does not move it to another adverse event."""
+
+    MAY_FOLLOW_THE_END = True
+    FIXED: ClassVar[frozenset[str]] = ADDRESSED
+
+
 REPORTED_ONLY = frozenset({"adverse_event", "term", "category", "onset_on"})
 """The fields of an adverse event only its report gives (a correction changes them)."""
 FOLLOWED_UP = tuple(
@@ -90,13 +98,11 @@ FOLLOWED_UP = tuple(
 """The fields of an adverse event a follow-up may change."""
 
 
-class AdverseEventFollowedUp(Record):
+class AdverseEventFollowedUp(AboutAnAdverseEvent):
     """New information on an adverse event: grade, seriousness, outcome, end date..."""
 
     DATED_BY = "followed_up_on"
     COMMAND = "follow_up_adverse_event"
-    MAY_FOLLOW_THE_END = True
-    FIXED: ClassVar[frozenset[str]] = ADDRESSED
     adverse_event: str = item("The site's id of the adverse event", value=ValueType.CODE)
     followed_up_on: date = item("The day of the follow-up")
     changes: Mapping[str, Any] = item(
@@ -124,13 +130,11 @@ class AdverseEventFollowedUp(Record):
             )
 
 
-class SeriousAdverseEventNotified(Record):
+class SeriousAdverseEventNotified(AboutAnAdverseEvent):
     """A serious adverse event was notified (to CONEP/CEP or Anvisa), initial or follow-up."""
 
     DATED_BY = "notified_on"
     COMMAND = "notify_serious_adverse_event"
-    MAY_FOLLOW_THE_END = True
-    FIXED: ClassVar[frozenset[str]] = ADDRESSED
     adverse_event: str = item("The site's id of the adverse event", value=ValueType.CODE)
     notified_on: date = item("The day it was notified")
     recipient: str = item("Who was notified", max_length=100, example="CONEP")
