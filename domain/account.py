@@ -20,9 +20,16 @@ from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from domain.delegation import (
+    Delegation,
+    Task,
+    check_period,
+    tasks_from_codes,
+)
 from domain.errors import (
     AccountAlreadyLocked,
     AccountNotLocked,
+    DelegationNotInForce,
     KeyAlreadyRegistered,
     KeyAlreadyRevoked,
     KeyEndPassed,
@@ -309,6 +316,38 @@ class Account(SignedAggregate):
             account.locked = False
             account.unlocked_at = self.timestamp
 
+    class TasksDelegated(Event):
+        """Tasks at a site given to the person for a period (``ends_on`` included; none: until
+        ended), signed by the site's principal investigator, or by an administrator for the
+        designation of the principal investigator (:mod:`domain.delegation`). It replaces the
+        person's delegation at that site in force until then."""
+
+        site: str
+        tasks: list[str]
+        starts_on: date
+        ends_on: date | None = None
+
+        def apply(self, account: Account) -> None:
+            account._end_delegation(self.site, self.timestamp, "superseded")
+            delegation = Delegation(
+                self.site,
+                tasks_from_codes(self.tasks),
+                self.starts_on,
+                self.ends_on,
+                delegated_by=str(self.authorship.body()["signer"]["user_id"]),
+                signed_at=self.timestamp,
+            )
+            account.delegations = (*account.delegations, delegation)
+
+    class DelegationEnded(Event):
+        """The person's delegation at a site ended, for a stated reason."""
+
+        site: str
+        reason: str
+
+        def apply(self, account: Account) -> None:
+            account._end_delegation(self.site, self.timestamp, self.reason)
+
     def __init__(self, printed_name: str) -> None:
         self.printed_name = printed_name
         self.role: Role | None = None
@@ -319,6 +358,7 @@ class Account(SignedAggregate):
         self.locked = False
         self.unlocked_at: datetime | None = None
         self.password_changed_at: datetime | None = None
+        self.delegations: tuple[Delegation, ...] = ()
 
     @property
     def user_id(self) -> str:
@@ -461,11 +501,60 @@ class Account(SignedAggregate):
             raise AccountNotLocked(f"{self.user_id} is not locked")
         self.trigger_event(self.AccountUnlocked, reason=reason)
 
+    def delegate_tasks(
+        self, *, site: str, tasks: list[str], starts_on: date, ends_on: date | None = None
+    ) -> None:
+        """Record tasks delegated at ``site`` (codes of :class:`~domain.delegation.Task`)."""
+        given = tasks_from_codes(tasks)
+        check_period(starts_on, ends_on)
+        self.trigger_event(
+            self.TasksDelegated,
+            site=site,
+            tasks=[task.value for task in given],
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+
+    def end_delegation(self, *, site: str, reason: str) -> None:
+        """End the person's delegation at ``site``."""
+        if self.delegation_at(site) is None:
+            raise DelegationNotInForce(f"{self.user_id} holds no delegation at site {site!r}")
+        self.trigger_event(self.DelegationEnded, site=site, reason=reason)
+
     # -- questions ------------------------------------------------------------------------------
 
     def acts_for(self, site: str) -> bool:
         """True if the account may act on subjects of ``site``."""
         return site in self.sites
+
+    def delegation_at(self, site: str) -> Delegation | None:
+        """The person's delegation at ``site`` that no later event ended, if any."""
+        for delegation in self.delegations:
+            if delegation.site == site and delegation.ended_at is None:
+                return delegation
+        return None
+
+    def is_delegated(self, task: Task, site: str, on: date) -> bool:
+        """Whether a delegation at ``site`` gives ``task`` on day ``on``."""
+        delegation = self.delegation_at(site)
+        return delegation is not None and delegation.covers(task, on)
+
+    def is_principal_investigator(self, site: str, on: date) -> bool:
+        """An investigator in force, acting for ``site``, designated its principal investigator
+        for day ``on``."""
+        return (
+            self.effective_role is Role.INVESTIGATOR
+            and self.acts_for(site)
+            and self.is_delegated(Task.PRINCIPAL_INVESTIGATOR, site, on)
+        )
+
+    def _end_delegation(self, site: str, at: datetime, reason: str) -> None:
+        self.delegations = tuple(
+            replace(delegation, ended_at=at, end_reason=reason)
+            if delegation.site == site and delegation.ended_at is None
+            else delegation
+            for delegation in self.delegations
+        )
 
     def _end_key(self, key_id: str, at: datetime, *, retroactively: bool) -> None:
         # Applied by KeyRotated and KeyRevoked alike: the key stays, valid up to ``at`` only.

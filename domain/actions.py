@@ -21,3 +21,4 @@ class Action(Enum):
     BUILD_REPORTS_AND_PACKETS = "build reports and packets"
     READ_ACCOUNTS = "read accounts and the authentication log"
     ADMINISTER_ACCOUNTS = "administer users, sites and keys"
+    DELEGATE_TASKS = "delegate the site's tasks"

@@ -323,6 +323,19 @@ class AccountNotLocked(AccountRuleViolated):
     title = "Account not locked"
 
 
+class DelegationNotInForce(AccountRuleViolated):
+    """A delegation is ended at a site where the account holds none in force."""
+
+    title = "Delegation not in force"
+
+
+class DelegationInvalid(DomainError):
+    """A delegation that cannot be recorded as written: no task, a code that is no task of the
+    vocabulary, a period that ends before it starts (answered 422)."""
+
+    title = "Delegation invalid"
+
+
 # -- permissions: what a role in force may do -------------------------------------------------
 
 
@@ -338,3 +351,10 @@ class KeyCustodyViolated(NotPermitted):
 
     title = "Key custody"
     kind = "key-custody-broken"
+
+
+class NotDelegated(NotPermitted):
+    """The person's role allows the write, but no delegation by the site's principal
+    investigator covers its task on this day, and the protocol requires one (answered 403)."""
+
+    title = "Not delegated"

@@ -9,13 +9,14 @@ and every console command that acts as a person checks one of these actions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, Role
 from domain.actions import Action
-from domain.errors import KeyCustodyViolated, NotPermitted, SubjectNotFound
+from domain.delegation import DelegationRule, Task, check_tasks_given_by, tasks_from_codes
+from domain.errors import KeyCustodyViolated, NotDelegated, NotPermitted, SubjectNotFound
 from domain.subject import KINDS
 from domain.wire import instant_to_wire
 
@@ -36,10 +37,11 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         Action.READ_CLINICAL_DATA: _OWN,
         Action.READ_LOG_EVIDENCE: _ALL,
     },
-    # Enters and signs for own sites.
+    # Enters and signs for own sites; the site's principal investigator delegates its tasks.
     Role.INVESTIGATOR: {
         Action.RECORD_CLINICAL_DATA: _OWN,
         Action.SIGN_CLINICAL_RECORDS: _OWN,
+        Action.DELEGATE_TASKS: _OWN,
         Action.READ_CLINICAL_DATA: _OWN,
         Action.READ_LOG_EVIDENCE: _ALL,
     },
@@ -283,6 +285,111 @@ def check_logged_key_custody(
     signer = event.authorship.body().get("signer")
     signer_id = str(signer.get("user_id")) if isinstance(signer, dict) else ""
     check_key_custody(before, user_id, event.kind(), signer_id, accounts.get)
+
+
+AccountChangeCheck = Callable[[Account, str, Mapping[str, Any]], None]
+"""Who may sign one kind of account event: given the signer's account as it stands, the user id
+of the account changed and the event's typed fields; raises NotPermitted (or a rule error)."""
+
+
+def check_may_change_account(
+    actor: Account, user_id: str, kind: str, fields: Mapping[str, Any]
+) -> None:
+    """Whether ``actor`` may sign one change of the account ``user_id``: the check its kind
+    names in :data:`ACCOUNT_CHANGE_CHECKS`, and for every other kind, administration
+    (:func:`check_may_administer`).
+
+    Raises:
+        NotPermitted: the actor may not sign this change.
+    """
+    check = ACCOUNT_CHANGE_CHECKS.get(kind)
+    if check is None:
+        check_may_administer(actor, user_id, kind)
+    else:
+        check(actor, user_id, fields)
+
+
+def check_may_delegate(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+    """A site's principal investigator in force delegates its tasks, to anyone but themselves;
+    an administrator designates the principal investigator (the task
+    ``principal_investigator`` alone), again never themselves.
+
+    Raises:
+        NotPermitted: a delegation to oneself, by someone who is neither, or at another site.
+        DelegationInvalid: tasks that are not the vocabulary's, or not the signer's to give.
+    """
+    _check_not_self(actor, user_id, "delegate tasks to")
+    tasks = tasks_from_codes(fields.get("tasks"))
+    by_administrator = _administers(actor)
+    check_tasks_given_by(tasks, by_administrator=by_administrator)
+    if not by_administrator:
+        _check_principal_investigator(actor, str(fields.get("site")))
+
+
+def check_may_end_delegation(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+    """An administrator, or the site's principal investigator, ends a delegation at the site
+    (never their own).
+
+    Raises:
+        NotPermitted: an end of one's own delegation, or by someone who is neither.
+    """
+    _check_not_self(actor, user_id, "end a delegation of")
+    if _administers(actor):
+        return
+    _check_principal_investigator(actor, str(fields.get("site")))
+
+
+def _administers(actor: Account) -> bool:
+    role = actor.effective_role
+    return role is not None and Action.ADMINISTER_ACCOUNTS in MATRIX[role]
+
+
+def _check_not_self(actor: Account, user_id: str, what: str) -> None:
+    if actor.user_id == user_id:
+        raise NotPermitted(f"{actor.user_id} may not {what} themselves")
+
+
+def _check_principal_investigator(actor: Account, site: str) -> None:
+    check_may(actor, Action.DELEGATE_TASKS, site)
+    if not actor.is_principal_investigator(site, datetime.now(UTC).date()):
+        raise NotPermitted(
+            f"{actor.user_id} is not the principal investigator of site {site!r} "
+            "(designated by an administrator): only they delegate its tasks"
+        )
+
+
+ACCOUNT_CHANGE_CHECKS: dict[str, AccountChangeCheck] = {
+    Account.TasksDelegated.__name__: check_may_delegate,
+    Account.DelegationEnded.__name__: check_may_end_delegation,
+}
+"""The account events that are not administration, each with who may sign it. A kind not
+named here is administration (:func:`check_may_administer`)."""
+
+
+def task_of(kind: str) -> Task:
+    """The delegated task a write of ``kind`` is: signing for what is submitted as signing,
+    else what its declaration names (data entry, unless consent or an adverse event)."""
+    declared = KINDS[kind]
+    if declared.SUBMITTED_AS is Action.SIGN_CLINICAL_RECORDS:
+        return Task.SIGNING
+    return declared.DELEGATED_TASK
+
+
+def check_delegated(actor: Account, task: Task, site: str, rule: DelegationRule, on: date) -> None:
+    """From the protocol's date, a recording role writes at a site only under a delegation of
+    the write's task by the site's principal investigator, who needs none.
+
+    Raises:
+        NotDelegated: the rule applies on ``on`` and no delegation covers ``task`` there.
+    """
+    if not rule.applies_on(on) or actor.effective_role not in RECORDING_ROLES:
+        return
+    if actor.is_principal_investigator(site, on) or actor.is_delegated(task, site, on):
+        return
+    raise NotDelegated(
+        f"{actor.user_id} holds no delegation of {task.value} at site {site!r} on "
+        f"{on.isoformat()}; the protocol requires one from {rule.required_from}"
+    )
 
 
 def check_may_administer(actor: Account, user_id: str, kind: str) -> None:

@@ -29,6 +29,7 @@ from domain.clinical import (
     ResponseCriteria,
     SeverityCriteria,
 )
+from domain.delegation import DelegationRule
 from domain.errors import ProtocolDefinitionInvalid, UnknownStudy
 
 if TYPE_CHECKING:
@@ -129,6 +130,8 @@ class StudyProtocol:
     reporting: ReportingClocks
     publication: Mapping[str, str]
     """What the study's publication reported, by measure: shown beside computed figures."""
+    delegation: DelegationRule = field(default_factory=DelegationRule)
+    """From which day writes need a delegation of their task (``[delegation]``, optional)."""
 
     @property
     def criteria_codes(self) -> frozenset[str]:
@@ -186,7 +189,16 @@ class _ProtocolReader:
             response=self.response(),
             reporting=self.reporting(),
             publication=self.publication(),
+            delegation=self.delegation(),
         )
+
+    def delegation(self) -> DelegationRule:
+        table = self.document.get("delegation", {})
+        if not isinstance(table, dict):
+            raise ProtocolDefinitionInvalid("delegation: a table")
+        if "required_from" not in table:
+            return DelegationRule()
+        return DelegationRule(required_from=self.day(table, "delegation.required_from"))
 
     def publication(self) -> Mapping[str, str]:
         published = self.document.get("publication", {})

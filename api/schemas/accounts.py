@@ -30,6 +30,7 @@ from api.schemas.fields import (
 from api.schemas.resources import LoggedEventSchema, LoggedReceiptSchema
 from api.schemas.signed import check_data_fits, signed_body_fields
 from domain.account import STAFF_ROLES, Account, Role
+from domain.delegation import Task
 from domain.wire import instant_to_wire
 
 
@@ -139,6 +140,30 @@ class AccountUnlockedData(StrictSchema):
     reason = Text(max_length=500, required=True)
 
 
+class TasksDelegatedData(StrictSchema):
+    """``TasksDelegated``: signed by the site's principal investigator (by an administrator for
+    the designation of the principal investigator, task ``principal_investigator`` alone)."""
+
+    site = Code(required=True)
+    tasks = ma.fields.List(
+        Code(validate=ma.validate.OneOf([task.value for task in Task])),
+        required=True,
+        validate=ma.validate.Length(min=1, max=len(Task)),
+        metadata={"description": "Codes of the tasks delegated, each once"},
+    )
+    starts_on = CalendarDate(required=True)
+    ends_on = CalendarDate(
+        allow_none=True, metadata={"description": "Last day included; none: until ended"}
+    )
+
+
+class DelegationEndedData(StrictSchema):
+    """``DelegationEnded``: by the site's principal investigator or an administrator."""
+
+    site = Code(required=True)
+    reason = Text(max_length=500, required=True)
+
+
 ACCOUNT_DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
     "Opened": OpenedData,
     "RoleGranted": RoleGrantedData,
@@ -152,6 +177,8 @@ ACCOUNT_DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
     "PasswordChanged": PasswordChangedData,
     "AccountLocked": AccountLockedData,
     "AccountUnlocked": AccountUnlockedData,
+    "TasksDelegated": TasksDelegatedData,
+    "DelegationEnded": DelegationEndedData,
 }
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from domain.actions import Action
 from domain.attribution import SIGNATURE_MEANINGS, signer_of
 from domain.authorship import authorship_in_force
+from domain.delegation import Task
 from domain.errors import CorrectionInvalid, QueryInvalid, SignatureRefused, SignedRecordChanged
 from domain.signed import EarlierInStream
 from domain.subject.declaration import ValueType, item
@@ -118,6 +119,8 @@ class RecordsSigned(AboutRecords):
     (:mod:`signatures.record_hash`); the meaning, printed name and time are the signed
     body's own (its ``meaning`` is review, approval or responsibility).
     """
+
+    DELEGATED_TASK = Task.SIGNING
 
     MEANINGS: ClassVar[tuple[str, ...]] = SIGNATURE_MEANINGS
 

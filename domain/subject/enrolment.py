@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from domain.delegation import Task
 from domain.errors import AlreadyEnrolled, EligibilityNotMet, ValueOutOfRange
 from domain.protocol import StudyProtocol
 from domain.signed import SignedAggregate
@@ -61,6 +62,8 @@ class ScreenFailed(Record):
 
 class ConsentObtained(Record):
     """Free and informed consent (TCLE) signed, in a given version; again for re-consent."""
+
+    DELEGATED_TASK = Task.CONSENT
 
     DATED_BY = "consented_on"
     COMMAND = "obtain_consent"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from eventsourcing.utils import register_topic
 
 from domain.actions import Action
+from domain.delegation import Task
 from domain.protocol import StudyProtocol
 from domain.signed import SignedAggregate
 from domain.subject.declaration import ITEM, DeclaredItem, FormField, declared_items, form_of
@@ -69,6 +70,9 @@ class Record(SignedAggregate.Event):
     SUBMITTED_AS: ClassVar[Action] = Action.RECORD_CLINICAL_DATA
     """What submitting one is, in the permission matrix: clinical data entered by the site, or
     a monitor's query and its closing (``Action.RAISE_QUERIES``)."""
+    DELEGATED_TASK: ClassVar[Task] = Task.DATA_ENTRY
+    """The task of the delegation log a write of this kind is, from the protocol's date
+    (:func:`domain.permissions.check_delegated`): data entry, unless the kind says otherwise."""
     DESCRIBED_WHEN_RECORDED: ClassVar[bool] = False
     """Described in the ODM metadata and the SDTM data dictionary only once the log records one.
     Every kind declared after sponsors' packets were first published sets it: a packet is

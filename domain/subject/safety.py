@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.clinical import SeriousnessCriterion
+from domain.delegation import Task
 from domain.errors import (
     AdverseEventNotFound,
     DatedAfterDeath,
@@ -34,6 +35,8 @@ def _ae(variable: str) -> Sdtm:
 
 class AdverseEventReported(Record):
     """An adverse event (CTCAE v5), its seriousness, relatedness to each product, outcome."""
+
+    DELEGATED_TASK = Task.AE_ASSESSMENT
 
     DATED_BY = "onset_on"
     COMMAND = "report_adverse_event"
@@ -101,6 +104,8 @@ FOLLOWED_UP = tuple(
 class AdverseEventFollowedUp(AboutAnAdverseEvent):
     """New information on an adverse event: grade, seriousness, outcome, end date..."""
 
+    DELEGATED_TASK = Task.AE_ASSESSMENT
+
     DATED_BY = "followed_up_on"
     COMMAND = "follow_up_adverse_event"
     adverse_event: str = item("The site's id of the adverse event", value=ValueType.CODE)
@@ -132,6 +137,8 @@ class AdverseEventFollowedUp(AboutAnAdverseEvent):
 
 class SeriousAdverseEventNotified(AboutAnAdverseEvent):
     """A serious adverse event was notified (to CONEP/CEP or Anvisa), initial or follow-up."""
+
+    DELEGATED_TASK = Task.AE_ASSESSMENT
 
     DATED_BY = "notified_on"
     COMMAND = "notify_serious_adverse_event"

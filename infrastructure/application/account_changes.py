@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.account import SYSTEM_USER, Account, check_user_id
 from domain.authorship import Authorship, authored
 from domain.errors import VersionConflict
-from domain.permissions import check_key_custody, check_may_administer, check_signs_as_self
+from domain.permissions import check_key_custody, check_may_change_account, check_signs_as_self
 from domain.wire import to_wire
 from infrastructure.application.bodies import signed_event_body
 from infrastructure.application.commands import AccountAction, Signatory
@@ -50,6 +50,8 @@ ACCOUNT_COMMANDS: dict[str, Callable[..., None]] = {
     Account.PasswordChanged.__name__: Account.change_password,
     Account.AccountLocked.__name__: Account.lock,
     Account.AccountUnlocked.__name__: Account.unlock,
+    Account.TasksDelegated.__name__: Account.delegate_tasks,
+    Account.DelegationEnded.__name__: Account.end_delegation,
 }
 """The domain method behind each kind of account change but the opening."""
 
@@ -108,12 +110,14 @@ class AccountChanges:
         return self.administer(actions, actor_id=by.user_id if by else SYSTEM_USER)
 
     def administer(self, actions: Sequence[AccountAction], *, actor_id: str) -> list[StoredRecord]:
-        """Record administrative acts an administrator signed, on one account, atomically.
+        """Record acts signed on one account, atomically: administration by an administrator,
+        and the kinds :data:`domain.permissions.ACCOUNT_CHANGE_CHECKS` names by whom they name
+        (a delegation by the site's principal investigator).
 
         Raises:
             AdministrationMalformed: no acts, or acts on more than one account.
-            NotPermitted: the actor is not an administrator in force, did not sign every act,
-                or grants themselves access.
+            NotPermitted: the actor did not sign every act, may not sign its kind (not an
+                administrator in force, for administration), or grants themselves access.
             AccountExists, AccountNotFound, KeyIdMismatch, the account's rule errors,
             VerificationError kinds (a signature, key or body that does not check out).
         """
@@ -127,7 +131,7 @@ class AccountChanges:
         actor = self.app.account(actor_id)
         for action in actions:
             check_signs_as_self(actor, action.signer_user_id)
-            check_may_administer(actor, action.user_id, action.kind)
+            check_may_change_account(actor, action.user_id, action.kind, action.fields)
         return self.apply(actions, actor=actor)
 
     def sign(self, user_id: str, acts: list[Act], by: Signatory | None) -> list[AccountAction]:

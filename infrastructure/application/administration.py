@@ -26,6 +26,8 @@ from infrastructure.application.commands import (
     AdministerAccount,
     AssignSite,
     AttestTraining,
+    DelegateTasks,
+    EndDelegation,
     GrantRole,
     LockAccount,
     OpenAccount,
@@ -167,6 +169,23 @@ class Administration:
         """Stop a person acting for a site."""
         fields = {"site": command.site, "reason": command.reason}
         self.changes.act(command.user_id, [("SiteUnassigned", fields)], by)
+
+    def delegate_tasks(self, command: DelegateTasks, *, by: Signatory | None = None) -> None:
+        """Record a delegation signed by the site's principal investigator (or, for the
+        designation of the principal investigator, by an administrator)."""
+        fields: dict[str, Any] = {
+            "site": command.site,
+            "tasks": list(command.tasks),
+            "starts_on": command.starts_on,
+        }
+        if command.ends_on is not None:  # an optional field left empty is not signed
+            fields["ends_on"] = command.ends_on
+        self.changes.act(command.user_id, [("TasksDelegated", fields)], by)
+
+    def end_delegation(self, command: EndDelegation, *, by: Signatory | None = None) -> None:
+        """End a person's delegation at a site."""
+        fields = {"site": command.site, "reason": command.reason}
+        self.changes.act(command.user_id, [("DelegationEnded", fields)], by)
 
     def attest_training(self, command: AttestTraining, *, by: Signatory | None = None) -> None:
         """Record that a person completed training for a role (21 CFR 11.10(i))."""

@@ -185,6 +185,24 @@ class UnassignSite(AccountCommand):
 
 
 @dataclass(frozen=True)
+class DelegateTasks(AccountCommand):
+    """Delegate tasks at a site for a period (codes of :class:`domain.delegation.Task`)."""
+
+    site: str
+    tasks: tuple[str, ...]
+    starts_on: date
+    ends_on: date | None = None
+
+
+@dataclass(frozen=True)
+class EndDelegation(AccountCommand):
+    """End a person's delegation at a site, for a stated reason."""
+
+    site: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class AttestTraining(AccountCommand):
     """Record that a person completed training for a role (21 CFR 11.10(i))."""
 

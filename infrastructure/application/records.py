@@ -27,7 +27,12 @@ from domain.permissions import (
 from domain.subject import SIGNED_IN_CEREMONY, Subject
 from infrastructure.application.access import AccessControl, SigningAuthentication
 from infrastructure.application.commands import RecordBatch, RecordEvent, SignRecords, Submission
-from infrastructure.application.guards import admit, check_expected_version, check_may_reach
+from infrastructure.application.guards import (
+    admit,
+    check_delegation,
+    check_expected_version,
+    check_may_reach,
+)
 from infrastructure.application.receipts import Receipt, Receipts
 from infrastructure.application.sealtrail import SealTrail, stored_records
 from infrastructure.errors import IdempotencyKeyReused
@@ -182,6 +187,7 @@ class Records:
             raise not_screened(submission.stream)
         check_may_at_subject(actor, Action.SIGN_CLINICAL_RECORDS, subject.site, submission.stream)
         check_may_sign(actor, subject.site)
+        check_delegation(actor, submission, subject.site)
         return subject
 
     def _actor(self, actor_id: str, loaded: Account | None) -> Account:

@@ -44,6 +44,7 @@ ALLOWED: dict[Role, dict[Action, set[str]]] = {
     Role.INVESTIGATOR: {
         Action.RECORD_CLINICAL_DATA: {OWN},
         Action.SIGN_CLINICAL_RECORDS: {OWN},
+        Action.DELEGATE_TASKS: {OWN},
         Action.READ_CLINICAL_DATA: {OWN},
         Action.READ_LOG_EVIDENCE: {OWN, OTHER},
     },
