@@ -174,10 +174,12 @@ def test_an_undelegated_coordinators_write_is_refused_once_the_protocol_requires
 def test_the_protocol_file_states_the_date_or_leaves_it_out() -> None:
     assert PROTOCOLS[STUDY].delegation == DelegationRule()
     text = (PROTOCOLS_DIR / f"{STUDY}.toml").read_text(encoding="utf-8")
-    dated = load_protocol(text + '\n[delegation]\nrequired_from = "2027-01-01"\n')
+    dated = load_protocol(
+        text.replace("[delegation]", '[delegation]\nrequired_from = "2027-01-01"')
+    )
     assert dated.delegation.required_from == date(2027, 1, 1)
     with pytest.raises(ProtocolDefinitionInvalid, match=r"delegation\.required_from"):
-        load_protocol(text + '\n[delegation]\nrequired_from = "soon"\n')
+        load_protocol(text.replace("[delegation]", '[delegation]\nrequired_from = "soon"'))
 
 
 def test_verify_accepts_a_store_with_delegations_and_folds_them_again(
