@@ -19,6 +19,7 @@ class Action(Enum):
     READ_LOG_EVIDENCE = "read checkpoints and proofs"
     VERIFY_AND_REPLAY = "verify and replay the log"
     BUILD_REPORTS_AND_PACKETS = "build reports and packets"
+    BUILD_SITE_COPY = "build the site's own copy of its data"
     READ_ACCOUNTS = "read accounts and the authentication log"
     ADMINISTER_ACCOUNTS = "administer users, sites and keys"
     DELEGATE_TASKS = "delegate the site's tasks"

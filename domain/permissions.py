@@ -37,13 +37,15 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         Action.READ_CLINICAL_DATA: _OWN,
         Action.READ_LOG_EVIDENCE: _ALL,
     },
-    # Enters and signs for own sites; the site's principal investigator delegates its tasks.
+    # Enters and signs for own sites, and takes their own copy of their data; the site's
+    # principal investigator delegates its tasks.
     Role.INVESTIGATOR: {
         Action.RECORD_CLINICAL_DATA: _OWN,
         Action.SIGN_CLINICAL_RECORDS: _OWN,
         Action.DELEGATE_TASKS: _OWN,
         Action.READ_CLINICAL_DATA: _OWN,
         Action.READ_LOG_EVIDENCE: _ALL,
+        Action.BUILD_SITE_COPY: _OWN,
     },
     # Reads own sites and raises queries; writes no data.
     Role.MONITOR: {

@@ -1,4 +1,5 @@
-"""``sealtrail packet build`` and ``sealtrail packet verify``: the sponsor's submission packet.
+"""``sealtrail packet build`` and ``sealtrail packet verify``: the sponsor's submission packet,
+and a site's own copy (``build --site``, by its investigator).
 
 ``build`` reads the store; ``verify`` reads only the zip it is given (no database, no server,
 no ``SEALTRAIL_*`` setting), so it runs on any machine where sealtrail is installed.
@@ -15,7 +16,7 @@ import click
 
 from api.console.command import EXISTING_FILE, one_line_errors, store_command
 from api.console.exits import REFUSED, USAGE, fail
-from api.console.people import console_person, person_option, signatory
+from api.console.people import console_person, person_option, signing_person
 from api.console.progress import progress
 from domain.actions import Action
 from domain.permissions import check_may
@@ -35,7 +36,14 @@ def packet() -> None:
 @packet.command()
 @click.option("--out", type=OUT, required=True, help="The zip to write.")
 @click.option("--study", help="The study (default: the one this store serves).")
-@person_option("Your user id, a sponsor data manager (default: $SEALTRAIL_USER)")
+@click.option(
+    "--site",
+    help="Build the site's own copy (its subjects only), as the site's investigator.",
+)
+@person_option(
+    "Your user id, a sponsor data manager, or the site's investigator with --site "
+    "(default: $SEALTRAIL_USER)"
+)
 @click.option(
     "--key",
     "signing_key",
@@ -55,6 +63,7 @@ def build(
     store: Store,
     out: Path,
     study: str | None,
+    site: str | None,
     acting_as: str,
     signing_key: Path | None,
     documents: bool,
@@ -62,21 +71,35 @@ def build(
     """Build the packet of the whole log; prints the path written and its SHA-256.
 
     You act as yourself, a sponsor data manager (--as, and your password from
-    SEALTRAIL_PASSWORD or asked on a terminal), as for POST /v1/packets.
+    SEALTRAIL_PASSWORD or asked on a terminal), as for POST /v1/packets. With --site, you are
+    that site's investigator and build its own copy, signed with your --key or else the
+    sponsor's packet key; its manifest names you.
     """
     from infrastructure.documents.reports import write_file
     from infrastructure.packets.archive import sha256
     from infrastructure.packets.build import PacketSignatory, build_packet
+    from infrastructure.packets.site_scope import INVESTIGATOR, BuiltBy
 
+    person: PacketSignatory | None = None
     if signing_key is None:
-        check_may(console_person(store, acting_as), Action.BUILD_REPORTS_AND_PACKETS)
-        person = None
+        account = console_person(store, acting_as)
     else:
-        signed_by = signatory(store, acting_as, signing_key)
+        account, signed_by = signing_person(store, acting_as, signing_key)
         person = PacketSignatory(signed_by.user_id, signed_by.private_key)
+    site_copy = None
+    if site is not None:
+        check_may(account, Action.BUILD_SITE_COPY, site)
+        site_copy = BuiltBy(INVESTIGATOR, account.user_id, site)
+    elif signing_key is None:
+        check_may(account, Action.BUILD_REPORTS_AND_PACKETS)
     with progress("packet build") as shown:
         data = build_packet(
-            store, study=study, signatory=person, documents=documents, progress=shown.stage
+            store,
+            study=study,
+            signatory=person,
+            documents=documents,
+            progress=shown.stage,
+            site_copy=site_copy,
         )
     path = write_file(out, data)
     click.echo(f"{path}\tsha256:{sha256(data)}")

@@ -71,9 +71,14 @@ def console_person(store: Store, acting_as: str) -> Account:
 
 def signatory(store: Store, acting_as: str, signing_key: Path) -> Signatory:
     """The person, authenticated by password, with the private key that will sign."""
+    return signing_person(store, acting_as, signing_key)[1]
+
+
+def signing_person(store: Store, acting_as: str, signing_key: Path) -> tuple[Account, Signatory]:
+    """The person's account (roles are checked by the caller) and their :func:`signatory`."""
     try:
         private_key = private_key_from_pem(signing_key.read_bytes())
     except KeyFormatError as error:
         raise UsageError(f"{signing_key}: {error}") from None
     account = console_person(store, acting_as)
-    return Signatory(account.user_id, account.printed_name, private_key)
+    return account, Signatory(account.user_id, account.printed_name, private_key)

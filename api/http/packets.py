@@ -2,7 +2,9 @@
 
 The packet is built from the log as it stands and signed with the sponsor's packet key; the
 answer carries its SHA-256 (``Repr-Digest``, RFC 9530) so the sponsor can record what was
-handed over. ``sealtrail packet verify`` checks it offline.
+handed over. ``sealtrail packet verify`` checks it offline. With ``site``, a site's
+investigator has the site's own copy built (its subjects only, same proofs), so that the
+sponsor never holds the site's data alone (issue 18, point 8).
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ class Packets(MethodView):
         content_type="application/zip",
     )
     @blp.alt_response(401, description="Not authenticated")
-    @blp.alt_response(403, description="Only sponsor data managers build packets")
+    @blp.alt_response(
+        403,
+        description="Only sponsor data managers build packets, and a site's investigator its copy",
+    )
     @blp.alt_response(409, description="The log does not match its checkpoint")
     @blp.alt_response(422, description="Unknown study, or one must be named")
     def post(self, request: dict[str, Any]) -> Response:
@@ -44,16 +49,27 @@ class Packets(MethodView):
         # Imported here: the packet builder draws with matplotlib, which every other request
         # and every console command would otherwise pay for at start-up.
         from infrastructure.packets.build import build_packet
+        from infrastructure.packets.site_scope import INVESTIGATOR, BuiltBy
 
-        check_may(g.account, Action.BUILD_REPORTS_AND_PACKETS)
-        data = build_packet(get_store(), study=request.get("study"), documents=request["documents"])
+        site = request.get("site")
+        if site is None:
+            check_may(g.account, Action.BUILD_REPORTS_AND_PACKETS)
+        else:
+            check_may(g.account, Action.BUILD_SITE_COPY, site)
+        data = build_packet(
+            get_store(),
+            study=request.get("study"),
+            documents=request["documents"],
+            site_copy=None if site is None else BuiltBy(INVESTIGATOR, g.account.user_id, site),
+        )
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+        suffix = "" if site is None else f"-{site}"
         return Response(
             data,
             status=200,
             mimetype="application/zip",
             headers={
-                "Content-Disposition": 'attachment; filename="sealtrail-packet.zip"',
+                "Content-Disposition": f'attachment; filename="sealtrail-packet{suffix}.zip"',
                 "Repr-Digest": f"sha-256=:{digest}:",
             },
         )

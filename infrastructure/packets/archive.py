@@ -1,10 +1,11 @@
 """The packet's zip and its signed manifest.
 
 ``manifest.json`` is the RFC 8785 canonical JSON of the packet's description (study, log origin,
-checkpoint, server key, who signs) and of every other file's path, size and SHA-256;
-``manifest.sig`` is the signer's Ed25519 signature over those exact bytes, in base64. The zip is
-written reproducibly: entries in a fixed order, each with the checkpoint's sealing time as its
-date, fixed permissions and fixed compression, so the same files always give the same zip.
+checkpoint, server key, who had it built and for which site, who signs) and of every other
+file's path, size and SHA-256; ``manifest.sig`` is the signer's Ed25519 signature over those
+exact bytes, in base64. The zip is written reproducibly: entries in a fixed order, each with the
+checkpoint's sealing time as its date, fixed permissions and fixed compression, so the same
+files always give the same zip.
 
 Reading refuses what a hostile zip could do to the reader: entry names that leave the folder,
 the same name twice, more content than a packet can hold, an unpacked size out of proportion
@@ -28,6 +29,7 @@ from typing import Any
 
 from infrastructure.errors import PacketMalformed
 from infrastructure.packets.evidence import FORMAT, MANIFEST, MANIFEST_SIGNATURE
+from infrastructure.packets.site_scope import BuiltBy
 
 MAX_ENTRIES = 100_000
 MAX_CONTENT = 8 * 1024**3
@@ -73,10 +75,19 @@ class Manifest:
     signer: ManifestSigner
     files: Mapping[str, str]
     sizes: Mapping[str, int]
+    built_by: BuiltBy | None = None
+    """Who had it built (absent from packets made before issue 18: the sponsor's)."""
+
+    @property
+    def site(self) -> str | None:
+        """The site a site copy is of; None for the whole study's packet."""
+        return None if self.built_by is None else self.built_by.site
 
     def body(self) -> dict[str, Any]:
         """The manifest as the JSON object that is canonicalised and signed."""
+        built_by = {} if self.built_by is None else {"built_by": self.built_by.body()}
         return {
+            **built_by,
             "format": FORMAT,
             "study": self.study,
             "log": {
@@ -112,6 +123,7 @@ class Manifest:
         sealed_at: str,
         server_key_id: str,
         signer: ManifestSigner,
+        built_by: BuiltBy | None = None,
     ) -> Manifest:
         """The manifest of these files."""
         return cls(
@@ -124,6 +136,7 @@ class Manifest:
             signer=signer,
             files={path: sha256(content) for path, content in files.items()},
             sizes={path: len(content) for path, content in files.items()},
+            built_by=built_by,
         )
 
     @classmethod
@@ -155,6 +168,7 @@ class Manifest:
                 ),
                 files=files,
                 sizes=sizes,
+                built_by=None if "built_by" not in body else BuiltBy.parse(body["built_by"]),
             )
         except PacketMalformed:
             raise

@@ -8,6 +8,10 @@
    checkpoint's note; every derived file (:mod:`infrastructure.packets.contents`).
 4. The manifest of every file's SHA-256, signed by the sponsor's key; the zip, reproducibly.
 
+A site's own copy (``site``) keeps of the subjects only that site's, and accounts for each event
+it leaves out by its leaf (:mod:`infrastructure.packets.site_scope`); its manifest says which
+investigator had it built.
+
 Nothing here writes to the log, so two builds with no event in between are byte-identical.
 """
 
@@ -22,14 +26,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.account import SPONSOR_ACCOUNT
 from domain.signed import SignedAggregate
+from domain.subject import Subject
 from domain.wire import recorded_instant
 from infrastructure.bootstrap import Store
 from infrastructure.documents.renderings import LogTie
 from infrastructure.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.identity.sponsor_key import load_sponsor_key
-from infrastructure.packets import contents, evidence
+from infrastructure.packets import contents, evidence, site_scope
 from infrastructure.packets.archive import Manifest, ManifestSigner, write_zip
 from infrastructure.packets.signer import check_may_sign_packets
+from infrastructure.packets.site_scope import SPONSOR, BuiltBy
 from infrastructure.store.checkpoints import SealedCheckpoint
 from infrastructure.views.study_reports import served_study
 from projections.odm import check_odm_schema
@@ -56,22 +62,27 @@ def build_packet(
     signatory: PacketSignatory | None = None,
     documents: bool = True,
     progress: Progress | None = None,
+    site_copy: BuiltBy | None = None,
 ) -> bytes:
     """The packet of the store's log as it stands, signed by ``signatory`` (by default the
-    sponsor's packet-signing key kept under ``SEALTRAIL_HOME``).
+    sponsor's packet-signing key kept under ``SEALTRAIL_HOME``); with ``site_copy``, the copy
+    of that site's subjects had built by that investigator (whose permission the caller
+    checked).
 
     Raises:
         PacketNotBuildable: the log is empty, or its events do not give its checkpoint's root.
-        PacketSignerInvalid: the signatory is not a sponsor with that key in force.
+        PacketSignerInvalid: the signatory is not a sponsor (or, for a site copy, the site's
+            investigator) with that key in force.
         UnknownStudy: the study is not served here.
     """
     note = progress or (lambda _: None)
     study_id = served_study(study)
     signatory = signatory or PacketSignatory(SPONSOR_ACCOUNT, load_sponsor_key(store.settings))
-    signer = _check_signatory(store, signatory)
+    site = None if site_copy is None else site_copy.site
+    signer = _check_signatory(store, signatory, site)
     checkpoint = _covering_checkpoint(store)
     note("reading the log")
-    log, evidence_files = _read_log(store, study_id, checkpoint)
+    log, evidence_files = _read_log(store, study_id, checkpoint, site)
     note("deriving datasets and reports")
     files = {**evidence_files, **contents.derived_files(log, documents=documents, progress=note)}
     note("checking the ODM file against the ODM 1.3.2 schema")
@@ -85,6 +96,7 @@ def build_packet(
         sealed_at=recorded_instant(checkpoint.created_at),
         server_key_id=store.app.server_key.key_id,
         signer=signer,
+        built_by=site_copy or BuiltBy(SPONSOR, signatory.user_id),
     )
     text, signature = sign_body(signatory.private_key, manifest.body())
     files[evidence.MANIFEST] = text.encode("utf-8")
@@ -92,12 +104,13 @@ def build_packet(
     return write_zip(files, checkpoint.created_at)
 
 
-def _check_signatory(store: Store, signatory: PacketSignatory) -> ManifestSigner:
-    """The signatory's account must hold the key, in force now, and be the sponsor's."""
+def _check_signatory(store: Store, signatory: PacketSignatory, site: str | None) -> ManifestSigner:
+    """The signatory's account must hold the key, in force now, and be the sponsor's (or, for
+    a site copy, the site's investigator's)."""
     account = store.app.find_account(signatory.user_id)
     if account is None:
         raise PacketSignerInvalid(f"no account {signatory.user_id!r}")
-    check_may_sign_packets(account)
+    check_may_sign_packets(account, site)
     signing_key_id = key_id(signatory.private_key.public_key())
     key = account.keys.get(signing_key_id)
     if key is None:
@@ -135,36 +148,26 @@ def _notifications(store: Store) -> Iterator[tuple[int, str, bytes, SignedAggreg
 
 
 def _read_log(
-    store: Store, study: str, checkpoint: SealedCheckpoint
+    store: Store, study: str, checkpoint: SealedCheckpoint, site: str | None
 ) -> tuple[contents.PacketLog, dict[str, bytes]]:
-    """The events the checkpoint covers, checked against it, and the evidence files."""
+    """The events the checkpoint covers, checked against it, and the evidence files (of a
+    site copy: of the events it keeps, and the leaves of those it leaves out)."""
     size = checkpoint.tree_size
     tree = InMemoryTree()
-    events: list[contents.LoggedEvent] = []
+    kept = _SiteFilter(site)
+    events: list[tuple[int, contents.LoggedEvent]] = []
     lines: list[str] = []
+    withheld: list[str] = []
     for leaf_index, (position, topic, state, event) in enumerate(_notifications(store)):
         if leaf_index == size:
             break
         tree.append_hash(leaf_hash(event.leaf_data(position)))
-        events.append((position, event))
-        lines.append(
-            evidence.PacketEvent(
-                leaf_index=leaf_index,
-                position=position,
-                stream=event.stream,
-                stream_id=event.originator_id.hex,
-                version=event.originator_version,
-                kind=event.kind(),
-                topic=topic,
-                recorded_at=recorded_instant(event.recorded_at),
-                previous_hash=event.previous_hash,
-                event_hash=event.event_hash,
-                signed_body=event.authorship.signed_body,
-                signature=event.authorship.signature,
-                state=state.decode("utf-8"),
-            ).line()
-        )
-    if len(events) != size or tree.root() != checkpoint.root:
+        if not kept(event):
+            withheld.append(kept.withheld(leaf_index, position, event).line())
+            continue
+        events.append((leaf_index, (position, event)))
+        lines.append(_event_line(leaf_index, position, topic, state, event))
+    if tree.size != size or tree.root() != checkpoint.root:
         raise PacketNotBuildable(
             f"the log's events do not give the root of its checkpoint of size {size}: "
             "run sealtrail verify"
@@ -177,7 +180,7 @@ def _read_log(
             leaf_hash=tree.node(0, index),
             proof=inclusion_proof(tree, index, size),
         ).line()
-        for index, (position, _) in enumerate(events)
+        for index, (position, _) in events
     ]
     origin = store.app.checkpoints.origin
     server_key = public_key_to_text(store.app.server_key.public_key)
@@ -186,7 +189,8 @@ def _read_log(
         origin=origin,
         server_key=server_key,
         tie=LogTie(origin, size, checkpoint.root, checkpoint.note, checkpoint.created_at),
-        events=events,
+        events=[logged for _, logged in events],
+        site=site,
     )
     files = {
         evidence.EVENTS: _jsonl(lines),
@@ -194,7 +198,51 @@ def _read_log(
         evidence.CHECKPOINT: checkpoint.note.encode("utf-8"),
         evidence.SERVER_KEY: (server_key + "\n").encode("ascii"),
     }
+    if site is not None:
+        files[site_scope.WITHHELD] = _jsonl(withheld)
     return log, files
+
+
+def _event_line(
+    leaf_index: int, position: int, topic: str, state: bytes, event: SignedAggregate.Event
+) -> str:
+    return evidence.PacketEvent(
+        leaf_index=leaf_index,
+        position=position,
+        stream=event.stream,
+        stream_id=event.originator_id.hex,
+        version=event.originator_version,
+        kind=event.kind(),
+        topic=topic,
+        recorded_at=recorded_instant(event.recorded_at),
+        previous_hash=event.previous_hash,
+        event_hash=event.event_hash,
+        signed_body=event.authorship.signed_body,
+        signature=event.authorship.signature,
+        state=state.decode("utf-8"),
+    ).line()
+
+
+class _SiteFilter:
+    """Which events a packet keeps: all of them, or for a site copy all but other sites'
+    subjects' (a subject's site is its screening's, the first event of its stream)."""
+
+    def __init__(self, site: str | None) -> None:
+        self._site = site
+        self._sites: dict[str, str] = {}
+
+    def __call__(self, event: SignedAggregate.Event) -> bool:
+        if self._site is None or not isinstance(event, Subject.Event):
+            return True
+        if isinstance(event, Subject.Screened):
+            self._sites[event.stream] = event.site
+        return self._sites.get(event.stream) == self._site
+
+    def withheld(
+        self, leaf_index: int, position: int, event: SignedAggregate.Event
+    ) -> site_scope.WithheldLeaf:
+        screening = event.authorship.signed_body if isinstance(event, Subject.Screened) else None
+        return site_scope.withheld_leaf(leaf_index, position, event, screening)
 
 
 def _jsonl(lines: list[str]) -> bytes:

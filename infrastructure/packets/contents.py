@@ -58,7 +58,9 @@ class PacketLog:
         origin: the log's origin (the checkpoint's first line and its signer's name).
         server_key: the server's public key text, the anchor of every account and checkpoint.
         tie: the checkpoint the packet is tied to (its note, size, root and sealing time).
-        events: every event the checkpoint covers, in log order, with its log position.
+        events: every event the checkpoint covers, in log order, with its log position (of a
+            site copy: all but other sites' subjects').
+        site: the site a site copy is of; None for the whole study's packet.
     """
 
     study: str
@@ -66,6 +68,7 @@ class PacketLog:
     server_key: str
     tie: LogTie
     events: Sequence[LoggedEvent]
+    site: str | None = None
 
     def accounts(self) -> dict[str, Account]:
         """Every account as the log's events leave it, by user id."""
@@ -371,6 +374,13 @@ def readme(
         f"{pdf.generated_at(log.tie.sealed_at)}.",
         f"Subjects: {len(subjects)}. Documents (PDF): {'included' if documents else 'not drawn'}.",
     ]
+    if log.site is not None:
+        lines += [
+            "",
+            f"SITE COPY of site {log.site}: its subjects only, built for its investigator. The",
+            "events of other sites' subjects are left out; log/withheld-leaves.jsonl gives each",
+            "one's leaf and, from their screenings, their site: none of this site's is hidden.",
+        ]
     if _synthetic(subjects):
         lines += ["", "SYNTHETIC demonstration data: no person stands behind these records."]
     lines += [

@@ -73,7 +73,7 @@ class PacketEvent:
         Raises:
             PacketMalformed: not a JSON object with exactly the fields of an event.
         """
-        fields = _object(line, EVENTS, number)
+        fields = json_object(line, EVENTS, number)
         expected = set(cls.__dataclass_fields__)
         if set(fields) != expected:
             missing = sorted(expected - set(fields))
@@ -148,7 +148,7 @@ class PacketProof:
         Raises:
             PacketMalformed: not a proof line.
         """
-        fields = _object(line, PROOFS, number)
+        fields = json_object(line, PROOFS, number)
         try:
             leaf_index, position, tree_size = (
                 fields["leaf_index"],
@@ -168,7 +168,8 @@ class PacketProof:
             raise PacketMalformed(f"{PROOFS} line {number}: {error}") from None
 
 
-def _object(line: str, path: str, number: int) -> dict[str, Any]:
+def json_object(line: str, path: str, number: int) -> dict[str, Any]:
+    """One line of a JSON-lines file, which must be an object."""
     try:
         value = json.loads(line)
     except ValueError as error:

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from domain.account import SPONSOR_ACCOUNT, Account, Role
 from infrastructure.errors import PacketSignerInvalid
+from infrastructure.packets.site_scope import may_sign_site_copy
 
 
-def check_may_sign_packets(account: Account) -> None:
-    """Only the sponsor's packet-signing account or a sponsor data manager in force signs.
+def check_may_sign_packets(account: Account, site: str | None = None) -> None:
+    """Only the sponsor's packet-signing account or a sponsor data manager in force signs; a
+    site's own copy (``site``) may also be signed by that site's investigator in force.
 
     Raises:
         PacketSignerInvalid: anyone else.
     """
     if account.user_id == SPONSOR_ACCOUNT:
         return
+    if site is not None and may_sign_site_copy(account, site):
+        return
     if account.effective_role is not Role.SPONSOR_DATA_MANAGER:
         raise PacketSignerInvalid(
             f"{account.user_id} is not a sponsor data manager in force: only the sponsor's "
             "packet key or a sponsor data manager signs a packet"
+            + ("" if site is None else f", or an investigator of site {site} its copy")
         )

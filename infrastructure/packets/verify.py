@@ -15,7 +15,11 @@ again here by the very functions that built it. In order:
 5. every derived file (datasets, ODM, audit trail, CONEP reports, keys) equals what the events
    give, byte for byte;
 6. the manifest's signature, by the sponsor's key as the packet's own account events register
-   it.
+   it;
+7. of a site's own copy, its scope (:mod:`infrastructure.packets.site_scope`): the leaves it
+   withholds and the events it holds rebuild the checkpoint's root, every subject it holds is
+   the site's and every one it withholds another site's, and it is built by the site's
+   investigator.
 
 Every problem is a :class:`PacketFinding` naming the file and, for an event, its log position,
 subject and version; nothing stops at the first.
@@ -58,7 +62,7 @@ from domain.signed import SignedAggregate
 from domain.wire import RECORDED_FORMAT, recorded_instant
 from infrastructure.documents.renderings import LogTie
 from infrastructure.errors import PacketMalformed, PacketSignerInvalid
-from infrastructure.packets import contents
+from infrastructure.packets import contents, site_scope
 from infrastructure.packets.archive import (
     Digest,
     Manifest,
@@ -77,6 +81,7 @@ from infrastructure.packets.evidence import (
     PacketProof,
 )
 from infrastructure.packets.signer import check_may_sign_packets
+from infrastructure.packets.site_scope import WITHHELD, BuiltBy, WithheldLeaf, check_scope
 from infrastructure.store.transcodings import domain_mapper
 from infrastructure.verification import log_checks
 from infrastructure.verification.log_checks import EventFacts
@@ -119,6 +124,7 @@ class PacketReport:
     """What was checked and what was found."""
 
     study: str | None = None
+    site: str | None = None
     tree_size: int | None = None
     root: str | None = None
     server_key_id: str | None = None
@@ -139,6 +145,7 @@ class PacketReport:
         return {
             "ok": self.ok,
             "study": self.study,
+            "site": self.site,
             "tree_size": self.tree_size,
             "root": self.root,
             "server_key_id": self.server_key_id,
@@ -185,16 +192,60 @@ def verify_packet(
         manifest = _manifest(packet, report)
         anchor = _server_key(packet, manifest, trusted_server_key, report)
         checkpoint = _checkpoint(packet, manifest, anchor, report)
+        withheld = _withheld(packet, manifest, report)
         note("events")
-        checked = _EventCheck(packet, anchor, checkpoint, report).run()
+        checked = _EventCheck(packet, anchor, checkpoint, report, withheld).run()
         report.events = len(checked.events)
         if manifest is not None and anchor is not None and checkpoint is not None:
             note("derived files")
-            _check_derived(
+            log = _check_derived(
                 packet, manifest, anchor, checkpoint, checked.events, redraw_documents, report, note
             )
             _check_manifest_signature(packet, manifest, checked.accounts, report)
+            if log is not None and manifest.built_by is not None and withheld is not None:
+                _check_scope(log, manifest.built_by, withheld, checked.accounts, report)
     return report
+
+
+def _withheld(
+    packet: PacketZip, manifest: Manifest | None, report: PacketReport
+) -> list[WithheldLeaf] | None:
+    """A site copy's withheld leaves (None for a study's packet, which withholds none)."""
+    if manifest is None or manifest.site is None:
+        return None
+    report.site = manifest.site
+    if WITHHELD not in packet.files:
+        report.findings.append(PacketFinding("file-missing", WITHHELD, "the packet has none"))
+        return []
+    leaves: list[WithheldLeaf] = []
+    for number, text in enumerate(_text_lines(packet, WITHHELD), start=1):
+        try:
+            leaves.append(WithheldLeaf.from_line(text, number))
+        except PacketMalformed as error:
+            report.findings.append(PacketFinding("line-malformed", WITHHELD, str(error)))
+    return leaves
+
+
+def _check_scope(
+    log: contents.PacketLog,
+    built_by: BuiltBy,
+    withheld: list[WithheldLeaf],
+    accounts: Mapping[str, Account],
+    report: PacketReport,
+) -> None:
+    try:
+        subjects = {f"{log.study}/{code}": s for code, s in log.subjects().items()}
+    except Exception as error:  # events that do not fold are already findings of their own
+        report.findings.append(
+            PacketFinding("derived-unbuildable", None, f"the subjects do not fold: {error!r}")
+        )
+        return
+    report.findings += [
+        PacketFinding(
+            finding.kind, WITHHELD, finding.detail, position=finding.position, stream=finding.stream
+        )
+        for finding in check_scope(log.study, built_by, withheld, subjects, accounts)
+    ]
 
 
 # -- manifest, server key, checkpoint -------------------------------------------------------------
@@ -317,11 +368,14 @@ class _EventCheck:
         anchor: RegisteredKey | None,
         checkpoint: tuple[Checkpoint, str] | None,
         report: PacketReport,
+        withheld: list[WithheldLeaf] | None = None,
     ) -> None:
         self._packet = packet
         self._anchor = anchor
         self._checkpoint = checkpoint[0] if checkpoint else None
         self._report = report
+        self._withheld = withheld
+        self._leaves: list[tuple[int, bytes]] = []  # (leaf index, leaf hash) of each event
 
     def _find(self, kind: str, detail: str, line: PacketEvent | None = None) -> None:
         self._report.findings.append(
@@ -373,6 +427,7 @@ class _EventCheck:
             if event is not None:
                 events.append((line.position, event))
         self._check_leaves(lines, proofs)
+        self._check_withheld_root()
         for finding in log_checks.named(log_checks.check_streams(facts), facts):
             self._report.findings.append(
                 PacketFinding(
@@ -446,6 +501,7 @@ class _EventCheck:
             except VerificationError as error:
                 self._find(error.kind, str(error), line)
         hashed = leaf_hash(event.leaf_data(line.position))
+        self._leaves.append((line.leaf_index, hashed))
         self._check_proof(line, hashed, proofs.get(line.leaf_index))
         return EventFacts(
             line.position,
@@ -487,7 +543,11 @@ class _EventCheck:
         """Leaves 0 .. size-1, each once, positions rising: nothing removed, added or moved."""
         size = self._checkpoint.size if self._checkpoint is not None else None
         seen = [line.leaf_index for line in lines]
-        expected = range(size if size is not None else len(lines))
+        withheld = [leaf.leaf_index for leaf in self._withheld or []]
+        for index in sorted(set(seen) & set(withheld)):
+            self._find("leaf-twice", f"leaf {index} is both an event and a withheld leaf")
+        seen += withheld
+        expected = range(size if size is not None else len(seen))
         for index in sorted(set(expected) - set(seen)):
             proof = proofs.get(index)
             self._report.findings.append(
@@ -512,6 +572,22 @@ class _EventCheck:
                     line,
                 )
             previous = line
+
+    def _check_withheld_root(self) -> None:
+        """A site copy's events and withheld leaves, together, are the checkpoint's whole tree:
+        a withheld leaf that is not the log's (another position, stream or time) is found."""
+        if self._withheld is None or self._checkpoint is None:
+            return
+        leaves = self._leaves + [(leaf.leaf_index, leaf.leaf()) for leaf in self._withheld]
+        root = site_scope.tree_root(leaves)
+        if root is not None and root != self._checkpoint.root:
+            self._report.findings.append(
+                PacketFinding(
+                    "withheld-leaves-mismatch",
+                    WITHHELD,
+                    "the events and the withheld leaves do not give the checkpoint's root",
+                )
+            )
 
 
 def _text_lines(packet: PacketZip, name: str) -> Iterator[str]:
@@ -554,8 +630,9 @@ def _check_derived(
     redraw_documents: bool,
     report: PacketReport,
     progress: Progress,
-) -> None:
-    """Draw every derived file again from the events and compare the bytes."""
+) -> contents.PacketLog | None:
+    """Draw every derived file again from the events and compare the bytes; the packet's log,
+    unless its manifest cannot say when it was sealed."""
     try:
         sealed_at = datetime.strptime(manifest.sealed_at, RECORDED_FORMAT).replace(tzinfo=UTC)
     except ValueError:
@@ -564,7 +641,7 @@ def _check_derived(
                 "manifest-malformed", MANIFEST, f"sealed_at {manifest.sealed_at!r} is not a time"
             )
         )
-        return
+        return None
     has_documents = any(path.endswith(".pdf") for path in manifest.files)
     redraw = has_documents and redraw_documents
     report.documents_redrawn = redraw
@@ -577,6 +654,7 @@ def _check_derived(
             manifest.origin, checkpoint[0].size, checkpoint[0].root, checkpoint[1], sealed_at
         ),
         events=events,
+        site=manifest.site,
     )
     try:
         given = contents.derive(log, documents=has_documents, draw=redraw, progress=progress)
@@ -584,9 +662,10 @@ def _check_derived(
         report.findings.append(
             PacketFinding("derived-unbuildable", None, f"the events give no packet: {error!r}")
         )
-        return
+        return log
     derived = given.files
-    listed = set(manifest.files) - EVIDENCE
+    evidence = EVIDENCE if manifest.site is None else EVIDENCE | {WITHHELD}
+    listed = set(manifest.files) - evidence
     for path in sorted(set(derived) | given.documents | listed):
         if path in given.documents and not redraw:
             # Not drawn again: its bytes are checked by the manifest's digest alone, but it
@@ -617,6 +696,7 @@ def _check_derived(
                     + _first_difference(packet.lines(path), derived[path]),
                 )
             )
+    return log
 
 
 def _first_difference(found: Iterable[bytes], expected: bytes) -> str:
@@ -668,7 +748,7 @@ def _check_manifest_signature(
         return
     problems: list[tuple[str, str]] = []
     try:
-        check_may_sign_packets(account)
+        check_may_sign_packets(account, manifest.site)
     except PacketSignerInvalid as error:
         problems.append(("signer-not-sponsor", str(error)))
     if key.revoked_at is not None:

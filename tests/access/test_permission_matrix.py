@@ -47,6 +47,7 @@ ALLOWED: dict[Role, dict[Action, set[str]]] = {
         Action.DELEGATE_TASKS: {OWN},
         Action.READ_CLINICAL_DATA: {OWN},
         Action.READ_LOG_EVIDENCE: {OWN, OTHER},
+        Action.BUILD_SITE_COPY: {OWN},
     },
     Role.MONITOR: {
         Action.READ_CLINICAL_DATA: {OWN},
@@ -269,6 +270,12 @@ def build_packet(world: World, person: Person, where: str) -> TestResponse:
     )
 
 
+def build_site_copy(world: World, person: Person, where: str) -> TestResponse:
+    return world.site.client.post(
+        "/v1/packets", json={"documents": False, "site": where}, headers=world.auth(person)
+    )
+
+
 ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
     "GET study/dashboard": (
         get(lambda w, where: f"/v1/study/dashboard?study={STUDY}"),
@@ -327,6 +334,7 @@ ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
     ),
     "POST accounts": (administer, Action.ADMINISTER_ACCOUNTS),
     "POST packets": (build_packet, Action.BUILD_REPORTS_AND_PACKETS),
+    "POST packets site": (build_site_copy, Action.BUILD_SITE_COPY),
     "GET me": (get(lambda w, where: "/v1/me"), None),
 }
 ABOUT_A_SUBJECT = {

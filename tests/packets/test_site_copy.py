@@ -1,0 +1,275 @@
+"""A site's own copy (issue 18, point 8): its subjects only, verifiable offline, with the proof
+that none of the site's is hidden and none of another site's slipped in.
+
+The store is tiny: two subjects at RP, one at SP. A dishonest builder is played by a filter
+that keeps or leaves out what an honest one would not, the manifest signed as the real one is.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.account import Role
+from domain.signed import SignedAggregate
+from infrastructure.bootstrap import Store, open_store
+from infrastructure.errors import PacketSignerInvalid
+from infrastructure.identity.sponsor_key import open_sponsor_account
+from infrastructure.packets import build as builder
+from infrastructure.packets.archive import Manifest
+from infrastructure.packets.build import PacketSignatory, build_packet
+from infrastructure.packets.evidence import EVENTS, MANIFEST
+from infrastructure.packets.site_scope import INVESTIGATOR, WITHHELD, BuiltBy, WithheldLeaf
+from infrastructure.packets.verify import verify_packet
+from tests.cli_stores import sealtrail
+from tests.conftest import (
+    Person,
+    PersonFactory,
+    consent,
+    console_env,
+    make_settings,
+    open_person,
+    screening,
+)
+from tests.e2e.conftest import Site
+from tests.packets.test_packet_cli import offline
+
+RP_COPY = BuiltBy(INVESTIGATOR, "inv1", "RP")
+
+
+def two_sites(store: Store, person_in: PersonFactory) -> dict[str, Person]:
+    """RP-01 (screened, consented) and RP-02 at RP; SP-01 (screened, consented) at SP."""
+    open_sponsor_account(store.administration, store.settings)
+    rp = person_in(store, "inv1", printed_name="Rui Paz", role=Role.INVESTIGATOR, sites=("RP",))
+    sp = person_in(store, "inv9", printed_name="Sara Pinto", role=Role.INVESTIGATOR, sites=("SP",))
+    rp.record(store, "RP-01", "Screened", screening())
+    sp.record(store, "SP-01", "Screened", screening(site="SP", sex="M", age=51))
+    rp.record(store, "RP-01", "ConsentObtained", consent())
+    sp.record(store, "SP-01", "ConsentObtained", consent())
+    rp.record(store, "RP-02", "Screened", screening(age=60))
+    return {"inv1": rp, "inv9": sp}
+
+
+def files_of(packet: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(packet)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def streams_in(packet: bytes, path: str) -> set[str]:
+    lines = files_of(packet)[path].decode().splitlines()
+    return {json.loads(line)["stream"] for line in lines}
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_a_site_copy_holds_its_site_alone_and_verifies_offline(
+    store: Store, person_in: PersonFactory
+) -> None:
+    two_sites(store, person_in)
+
+    copy = build_packet(store, documents=False, site_copy=RP_COPY)
+    report = verify_packet(copy)
+
+    assert report.findings == []
+    assert report.site == "RP"
+    manifest = Manifest.parse(files_of(copy)[MANIFEST])
+    assert manifest.built_by == RP_COPY
+    held = streams_in(copy, EVENTS)
+    assert {"NCT01297972/RP-01", "NCT01297972/RP-02", "accounts/inv9"} <= held
+    assert "NCT01297972/SP-01" not in held
+    assert streams_in(copy, WITHHELD) == {"NCT01297972/SP-01"}
+    assert b"SP-01" not in files_of(copy)["datasets/DM.csv"]
+    assert b"RP-02" in files_of(copy)["datasets/DM.csv"]
+    # the sponsor's packet of the same log says that it is the sponsor's, and withholds nothing
+    study = build_packet(store, documents=False)
+    assert Manifest.parse(files_of(study)[MANIFEST]).built_by == BuiltBy("sponsor", "sponsor")
+    assert WITHHELD not in files_of(study)
+    assert verify_packet(study).findings == []
+
+
+class _Dishonest(builder._SiteFilter):
+    """A builder that also keeps ``slipped`` in and leaves ``hidden`` out (its screening given
+    or not), as a server serving the sponsor and not the site could."""
+
+    slipped: str | None = None
+    hidden: str | None = None
+    screening_given = True
+
+    def __call__(self, event: SignedAggregate.Event) -> bool:
+        honest = super().__call__(event)
+        if event.stream.endswith(f"/{self.slipped}"):
+            return True
+        if event.stream.endswith(f"/{self.hidden}"):
+            return False
+        return honest
+
+    def withheld(
+        self, leaf_index: int, position: int, event: SignedAggregate.Event
+    ) -> WithheldLeaf:
+        leaf = super().withheld(leaf_index, position, event)
+        if leaf.version == 1 and not self.screening_given:
+            return WithheldLeaf(
+                **{**leaf.__dict__, "screening_body": None, "screening_signature": None}
+            )
+        return leaf
+
+
+@pytest.fixture
+def dishonest(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Dishonest]]:
+    class Filter(_Dishonest):
+        pass
+
+    monkeypatch.setattr(builder, "_SiteFilter", Filter)
+    yield Filter
+
+
+def kinds(packet: bytes) -> set[tuple[str, str | None]]:
+    return {(f.kind, f.stream) for f in verify_packet(packet).findings}
+
+
+def test_packet_verify_refuses_a_copy_hiding_a_subject_of_its_site(
+    sqlite_store: Store, person_in: PersonFactory, dishonest: type[_Dishonest]
+) -> None:
+    two_sites(sqlite_store, person_in)
+    dishonest.hidden = "RP-02"
+
+    assert kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY)) == {
+        ("subject-withheld", "NCT01297972/RP-02")
+    }
+    dishonest.screening_given = False
+    assert kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY)) == {
+        ("screening-unproven", "NCT01297972/RP-02"),
+        ("screening-unproven", "NCT01297972/SP-01"),
+    }
+
+
+def test_packet_verify_refuses_a_copy_holding_another_sites_subject(
+    sqlite_store: Store, person_in: PersonFactory, dishonest: type[_Dishonest]
+) -> None:
+    two_sites(sqlite_store, person_in)
+    dishonest.slipped = "SP-01"
+
+    assert kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY)) == {
+        ("subject-of-another-site", "NCT01297972/SP-01")
+    }
+
+
+def test_packet_verify_refuses_a_copy_keeping_part_of_a_subject(
+    sqlite_store: Store, person_in: PersonFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two_sites(sqlite_store, person_in)
+    honest = builder._SiteFilter.__call__
+    monkeypatch.setattr(
+        builder._SiteFilter,
+        "__call__",
+        lambda self, event: honest(self, event) and event.originator_version < 2,
+    )
+
+    found = kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY))
+
+    assert ("subject-partly-withheld", "NCT01297972/RP-01") in found
+
+
+def test_a_withheld_screening_that_is_not_the_logs_is_found(
+    sqlite_store: Store, person_in: PersonFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two_sites(sqlite_store, person_in)
+    honest = builder._SiteFilter.withheld
+
+    def claims_sp(self: object, index: int, position: int, event: object) -> WithheldLeaf:
+        leaf = honest(self, index, position, event)  # type: ignore[arg-type]
+        body = leaf.screening_body
+        return WithheldLeaf(
+            **{**leaf.__dict__, "screening_body": body and body.replace('"SP"', '"XX"')}
+        )
+
+    monkeypatch.setattr(builder._SiteFilter, "withheld", claims_sp)
+
+    assert kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY)) == {
+        ("screening-unproven", "NCT01297972/SP-01")
+    }
+
+
+def test_a_site_copy_names_its_builder_and_only_the_sites_investigator_signs_it(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    people = two_sites(sqlite_store, person_in)
+    rp, sp = people["inv1"], people["inv9"]
+
+    signed = build_packet(
+        sqlite_store,
+        documents=False,
+        site_copy=RP_COPY,
+        signatory=PacketSignatory(rp.user_id, rp.private_key),
+    )
+    report = verify_packet(signed)
+
+    assert report.findings == []
+    assert report.signer is not None and report.signer.user_id == "inv1"
+    with pytest.raises(PacketSignerInvalid, match="or an investigator of site RP its copy"):
+        build_packet(
+            sqlite_store,
+            documents=False,
+            site_copy=RP_COPY,
+            signatory=PacketSignatory(sp.user_id, sp.private_key),
+        )
+    # a copy said to be built by another site's investigator is found so
+    stranger = BuiltBy(INVESTIGATOR, "inv9", "RP")
+    assert kinds(build_packet(sqlite_store, documents=False, site_copy=stranger)) == {
+        ("builder-not-investigator", None)
+    }
+
+
+def test_the_site_copy_over_the_api_and_who_may_not_have_one(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    people = two_sites(sqlite_store, person_in)
+    coordinator = person_in(sqlite_store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    manager = person_in(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER, sites=())
+    site = Site(sqlite_store)
+
+    def ask(person: Person, rp: str = "RP") -> tuple[int, bytes]:
+        response = site.client.post(
+            "/v1/packets", json={"documents": False, "site": rp}, headers=site.auth(person)
+        )
+        return response.status_code, response.get_data()
+
+    status, copy = ask(people["inv1"])
+    assert status == 200
+    assert verify_packet(copy).findings == []
+    assert Manifest.parse(files_of(copy)[MANIFEST]).built_by == RP_COPY
+    refused = [ask(people["inv9"]), ask(coordinator), ask(manager)]
+    assert [status for status, _ in refused] == [403, 403, 403]
+    assert b"does not act for site 'RP'" in refused[0][1]
+    assert ask(people["inv1"], "RP-50\n")[0] == 422
+
+
+def test_the_site_copy_on_the_console_verifies_where_the_store_is_not(
+    home: Path, tmp_path: Path
+) -> None:
+    store = open_store(make_settings(home))
+    try:
+        investigator = open_person(store, "inv1", role=Role.INVESTIGATOR)
+        coordinator = open_person(store, "coord1", role=Role.SITE_COORDINATOR)
+        investigator.record(store, "RP-01", "Screened", screening())
+    finally:
+        store.close()
+    out = home / "rp.zip"
+
+    def build(person: Person) -> int:
+        args = ("packet", "build", "--site", "RP", "--no-documents", "--out", str(out))
+        done = sealtrail(*args, home=home, extra_env=console_env(person))
+        return done.returncode
+
+    assert build(coordinator) == 1
+    assert not out.exists()
+    assert build(investigator) == 0
+    verified = offline("packet", "verify", str(out), cwd=tmp_path)
+    assert verified.returncode == 0, verified.stdout
+    assert verified.stdout.startswith("packet verified:")
