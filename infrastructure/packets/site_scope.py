@@ -18,7 +18,7 @@ screening records (site, sex, age, date) travel in the copy; nothing they record
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -177,14 +177,8 @@ def may_sign_site_copy(account: Account, site: str) -> bool:
     return account.effective_role is Role.INVESTIGATOR and account.acts_for(site)
 
 
-@dataclass(frozen=True)
-class ScopeFinding:
-    """Something a site copy's scope does not hold (the verifier makes a finding of it)."""
-
-    kind: str
-    detail: str
-    position: int | None = None
-    stream: str | None = None
+Find = Callable[[str, str, int | None, str | None], None]
+"""Told each thing a site copy's scope does not hold: its kind, detail, position and stream."""
 
 
 def check_scope(
@@ -193,58 +187,40 @@ def check_scope(
     withheld: Iterable[WithheldLeaf],
     included: Mapping[str, Subject],
     accounts: Mapping[str, Account],
-) -> list[ScopeFinding]:
+    find: Find,
+) -> None:
     """Every subject in the copy is of its site; every subject left out is another site's,
     wholly left out; the person it names as building it is an investigator of the site.
 
     ``included``: the copy's subjects by stream, as its events leave them.
     """
     site = built_by.site
-    findings = [
-        ScopeFinding(
-            "subject-of-another-site",
-            f"{s.subject_code} is a subject of site {s.site!r}, not of {site!r}",
-            stream=stream,
-        )
-        for stream, s in included.items()
-        if s.site != site
-    ]
+    for stream, subject in included.items():
+        if subject.site != site:
+            detail = f"{subject.subject_code} is a subject of site {subject.site!r}, not {site!r}"
+            find("subject-of-another-site", detail, None, stream)
     screened: dict[str, str] = {}
     for leaf in withheld:
-        finding = _check_withheld(study, leaf, included, screened)
-        if finding is not None:
-            findings.append(finding)
+        _check_withheld(study, leaf, included, screened, find)
     streams = {leaf.stream for leaf in withheld if leaf.stream.startswith(f"{study}/")}
     for stream in sorted(streams - set(included)):
         if screened.get(stream) == site:
-            findings.append(
-                ScopeFinding(
-                    "subject-withheld",
-                    f"a subject of site {site!r} is left out of its copy",
-                    stream=stream,
-                )
-            )
+            find("subject-withheld", f"a subject of site {site!r} is left out", None, stream)
         elif stream not in screened:
-            findings.append(
-                ScopeFinding(
-                    "screening-unproven", "a subject left out without its screening", stream=stream
-                )
-            )
+            find("screening-unproven", "a subject left out without its screening", None, stream)
     builder = accounts.get(built_by.user_id)
     if builder is None or not may_sign_site_copy(builder, site or ""):
-        findings.append(
-            ScopeFinding(
-                "builder-not-investigator",
-                f"{built_by.user_id} is not an investigator in force at "
-                f"site {site!r} in the copy's log",
-            )
-        )
-    return findings
+        detail = f"{built_by.user_id} is not an investigator in force at site {site!r}"
+        find("builder-not-investigator", detail, None, None)
 
 
 def _check_withheld(
-    study: str, leaf: WithheldLeaf, included: Mapping[str, Subject], screened: dict[str, str]
-) -> ScopeFinding | None:
+    study: str,
+    leaf: WithheldLeaf,
+    included: Mapping[str, Subject],
+    screened: dict[str, str],
+    find: Find,
+) -> None:
     """One withheld leaf: of a subject, named truly, not of a subject the copy holds; a
     subject's screening gives its site (into ``screened``)."""
     kind, detail = "", ""
@@ -259,7 +235,8 @@ def _check_withheld(
             screened[leaf.stream] = leaf.screened_site()
         except VerificationError as error:
             kind, detail = "screening-unproven", str(error)
-    return ScopeFinding(kind, detail, leaf.position, leaf.stream) if kind else None
+    if kind:
+        find(kind, detail, leaf.position, leaf.stream)
 
 
 def tree_root(leaves: Iterable[tuple[int, bytes]]) -> bytes | None:

@@ -235,17 +235,15 @@ def _check_scope(
 ) -> None:
     try:
         subjects = {f"{log.study}/{code}": s for code, s in log.subjects().items()}
-    except Exception as error:  # events that do not fold are already findings of their own
-        report.findings.append(
-            PacketFinding("derived-unbuildable", None, f"the subjects do not fold: {error!r}")
-        )
+    except Exception:  # the check of the derived files named it ("derived-unbuildable")
         return
-    report.findings += [
-        PacketFinding(
-            finding.kind, WITHHELD, finding.detail, position=finding.position, stream=finding.stream
+
+    def find(kind: str, detail: str, position: int | None, stream: str | None) -> None:
+        report.findings.append(
+            PacketFinding(kind, WITHHELD, detail, position=position, stream=stream)
         )
-        for finding in check_scope(log.study, built_by, withheld, subjects, accounts)
-    ]
+
+    check_scope(log.study, built_by, withheld, subjects, accounts, find)
 
 
 # -- manifest, server key, checkpoint -------------------------------------------------------------

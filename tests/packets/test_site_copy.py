@@ -133,31 +133,37 @@ def kinds(packet: bytes) -> set[tuple[str, str | None]]:
     return {(f.kind, f.stream) for f in verify_packet(packet).findings}
 
 
-def test_packet_verify_refuses_a_copy_hiding_a_subject_of_its_site(
-    sqlite_store: Store, person_in: PersonFactory, dishonest: type[_Dishonest]
+@pytest.mark.parametrize(
+    ("slipped", "hidden", "screening_given", "found"),
+    [
+        (None, "RP-02", True, {("subject-withheld", "NCT01297972/RP-02")}),
+        (
+            None,
+            "RP-02",
+            False,
+            {
+                ("screening-unproven", "NCT01297972/RP-02"),
+                ("screening-unproven", "NCT01297972/SP-01"),
+            },
+        ),
+        ("SP-01", None, True, {("subject-of-another-site", "NCT01297972/SP-01")}),
+    ],
+    ids=["a-subject-of-the-site-hidden", "screenings-not-given", "another-sites-subject-held"],
+)
+def test_packet_verify_refuses_a_copy_that_is_not_the_sites_whole(
+    sqlite_store: Store,
+    person_in: PersonFactory,
+    dishonest: type[_Dishonest],
+    slipped: str | None,
+    hidden: str | None,
+    screening_given: bool,
+    found: set[tuple[str, str]],
 ) -> None:
     two_sites(sqlite_store, person_in)
-    dishonest.hidden = "RP-02"
+    dishonest.slipped, dishonest.hidden = slipped, hidden
+    dishonest.screening_given = screening_given
 
-    assert kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY)) == {
-        ("subject-withheld", "NCT01297972/RP-02")
-    }
-    dishonest.screening_given = False
-    assert kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY)) == {
-        ("screening-unproven", "NCT01297972/RP-02"),
-        ("screening-unproven", "NCT01297972/SP-01"),
-    }
-
-
-def test_packet_verify_refuses_a_copy_holding_another_sites_subject(
-    sqlite_store: Store, person_in: PersonFactory, dishonest: type[_Dishonest]
-) -> None:
-    two_sites(sqlite_store, person_in)
-    dishonest.slipped = "SP-01"
-
-    assert kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY)) == {
-        ("subject-of-another-site", "NCT01297972/SP-01")
-    }
+    assert kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY)) == found
 
 
 def test_packet_verify_refuses_a_copy_keeping_part_of_a_subject(
