@@ -23,3 +23,4 @@ class Action(Enum):
     READ_ACCOUNTS = "read accounts and the authentication log"
     ADMINISTER_ACCOUNTS = "administer users, sites and keys"
     DELEGATE_TASKS = "delegate the site's tasks"
+    REVIEW_AUDIT_TRAIL = "review the audit trail"

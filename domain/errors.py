@@ -174,6 +174,13 @@ class MilestoneNotReached(SignatureRefused):
     title = "Milestone not reached"
 
 
+class AuditReviewInvalid(ProtocolViolation):
+    """An audit-trail review that says nothing: a period that ends before it begins, or a
+    review recorded without a conclusion (answered 422)."""
+
+    title = "Audit review invalid"
+
+
 class ProtocolDefinitionInvalid(DomainError):
     """A protocol definition file misses or mistypes a setting (a configuration error)."""
 

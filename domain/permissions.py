@@ -59,12 +59,14 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         Action.READ_LOG_EVIDENCE: _ALL,
         Action.VERIFY_AND_REPLAY: _ALL,
         Action.READ_ACCOUNTS: _ALL,
+        Action.REVIEW_AUDIT_TRAIL: _ALL,
     },
     # Reports and packets, for which it reads every site.
     Role.SPONSOR_DATA_MANAGER: {
         Action.READ_CLINICAL_DATA: _ALL,
         Action.READ_LOG_EVIDENCE: _ALL,
         Action.BUILD_REPORTS_AND_PACKETS: _ALL,
+        Action.REVIEW_AUDIT_TRAIL: _ALL,
     },
     # Users, sites and keys; enters and reads no clinical data.
     Role.ADMINISTRATOR: {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from types import MappingProxyType
@@ -31,6 +31,7 @@ from domain.clinical import (
 )
 from domain.delegation import DelegationRule
 from domain.errors import ProtocolDefinitionInvalid, UnknownStudy
+from domain.review_settings import WEEKDAYS, AuditReviewSettings, WorkingWeek
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -130,6 +131,8 @@ class StudyProtocol:
     reporting: ReportingClocks
     publication: Mapping[str, str]
     """What the study's publication reported, by measure: shown beside computed figures."""
+    audit_review: AuditReviewSettings
+    """What an audit-trail review flags, and each site's working week (``[audit_review]``)."""
     delegation: DelegationRule = field(default_factory=DelegationRule)
     """From which day writes need a delegation of their task (``[delegation]``, optional)."""
 
@@ -189,6 +192,7 @@ class _ProtocolReader:
             response=self.response(),
             reporting=self.reporting(),
             publication=self.publication(),
+            audit_review=self.audit_review(self.zone(study, "study.time_zone")),
             delegation=self.delegation(),
         )
 
@@ -281,6 +285,60 @@ class _ProtocolReader:
                 raise ProtocolDefinitionInvalid(f"{where}: a table")
             read.append(self.settings(rule_set, where, ReportingRuleSet))
         return ReportingClocks(rule_sets=tuple(read))
+
+    def audit_review(self, study_zone: ZoneInfo) -> AuditReviewSettings:
+        s = self.section("audit_review")
+        sites = self._value(s, "audit_review.sites") if "sites" in s else {}
+        if not isinstance(sites, dict):
+            raise ProtocolDefinitionInvalid("audit_review.sites: a table of sites")
+        return AuditReviewSettings(
+            entry_lag_days=self.integer(s, "audit_review.entry_lag_days"),
+            correction_rate_percent=self.decimal(s, "audit_review.correction_rate_percent"),
+            void_rate_percent=self.decimal(s, "audit_review.void_rate_percent"),
+            dormant_days=self.integer(s, "audit_review.dormant_days"),
+            working_week=self.working_week(s, "audit_review", study_zone),
+            sites=MappingProxyType(
+                {
+                    site: self.working_week(
+                        self.table(sites, site, where=f"audit_review.sites.{site}"),
+                        f"audit_review.sites.{site}",
+                        None,
+                    )
+                    for site in sites
+                }
+            ),
+        )
+
+    def working_week(self, table: dict[str, Any], where: str, zone: ZoneInfo | None) -> WorkingWeek:
+        """A working week; a listed site names its time zone, the study's week takes the
+        study's."""
+        days = self._value(table, f"{where}.working_days")
+        if not isinstance(days, list) or not days or not set(days) <= set(WEEKDAYS):
+            raise ProtocolDefinitionInvalid(
+                f"{where}.working_days: a list of {', '.join(WEEKDAYS)}"
+            )
+        hours = self.table(table, "working_hours", where=f"{where}.working_hours")
+        start = self.clock(hours, f"{where}.working_hours.start")
+        end = self.clock(hours, f"{where}.working_hours.end")
+        if start >= end:
+            raise ProtocolDefinitionInvalid(
+                f"{where}.working_hours: start {start} is not before end"
+            )
+        return WorkingWeek(
+            time_zone=zone or self.zone(table, f"{where}.time_zone"),
+            days=frozenset(days),
+            start=start,
+            end=end,
+        )
+
+    def clock(self, table: dict[str, Any], where: str) -> time:
+        value = self._value(table, where)
+        try:
+            if isinstance(value, str) and len(value) == 5:
+                return time.fromisoformat(value)
+        except ValueError:
+            pass
+        raise ProtocolDefinitionInvalid(f'{where}: a time of day written "HH:MM"')
 
     # -- typed settings ----------------------------------------------------------------------
 

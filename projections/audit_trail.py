@@ -162,7 +162,7 @@ def audit_rows(
         period: keep only events recorded on these dates of the site's calendar.
     """
     period = period or Period()
-    record = _SignedRecord()
+    record = SignedRecord()
     rows: list[AuditRow] = []
     for position, event in events:
         # Every event is followed, kept or not: a later row may lapse an earlier signature.
@@ -178,7 +178,7 @@ def audit_rows(
     return rows
 
 
-class _SignedRecord:
+class SignedRecord:
     """What the events so far say of each entry: its kind, its record hash and the signatures
     over it (their entry and the hash they signed)."""
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -14,10 +15,11 @@ from flask_smorest import Blueprint
 from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.store import get_store
+from api.schemas.audit_review import AuditReviewQuerySchema, AuditReviewSchema
 from api.schemas.outcomes import OutcomeQuerySchema, OutcomeTableSchema
 from domain.actions import Action
 from domain.permissions import check_may
-from infrastructure.views.study_reports import served_study, study_outcomes
+from infrastructure.views.study_reports import audit_review, served_study, study_outcomes
 
 StudyView = Callable[[Any, str], dict[str, Any]]
 
@@ -55,3 +57,28 @@ class StudyOutcomes(MethodView):
     def get(self, study: str) -> dict[str, Any]:
         """The outcome table (every site; auditors and sponsor data managers)."""
         return study_outcomes(get_store().views, study)
+
+
+@blp.route("/audit-review")
+class StudyAuditReview(MethodView):
+    """What a reviewer of the audit trail must look at, per site and person."""
+
+    @login_required
+    @blp.arguments(AuditReviewQuerySchema, location="query", unknown=ma.RAISE)
+    @answers(
+        blp,
+        200,
+        AuditReviewSchema,
+        {
+            403: "Only auditors and sponsor data managers",
+            422: "Unknown study, or a period that ends before it begins",
+        },
+    )
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Entries outside working hours, late or backdated; correction and void rates; SAEs
+        past their clock; dormant logins; records changed after a signature (every site)."""
+        check_may(g.account, Action.REVIEW_AUDIT_TRAIL)
+        return audit_review(
+            get_store().reads, query.get("study"), query.get("first"), query.get("last"),
+            query.get("site"),
+        ).as_dict()  # fmt: skip

@@ -7,6 +7,7 @@ first. A subject as it stood at a version, and one stored event, are the applica
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from uuid import UUID
 
 from domain.account import Account, account_stream
@@ -14,6 +15,8 @@ from domain.errors import SubjectNotFound
 from domain.signed import SignedAggregate, stream_id
 from infrastructure.application.sealtrail import SealTrail, StoredRecord
 from infrastructure.store.positions import log_positions
+
+PAGE = 500
 
 
 class Reads:
@@ -58,3 +61,16 @@ class Reads:
             account: Account = self.app.repository.get(UUID(str(notification.originator_id)))
             found.append(account)
         return found
+
+    def log(self) -> Iterator[tuple[int, SignedAggregate.Event]]:
+        """Every signed event of the log with its position, in log order, a page at a time."""
+        start = 1
+        while True:
+            page = self.app.recorder.select_notifications(start, PAGE)
+            for notification in page:
+                event = self.app.mapper.to_domain_event(notification)
+                if isinstance(event, SignedAggregate.Event):
+                    yield notification.id, event
+            if len(page) < PAGE:
+                return
+            start = page[-1].id + 1

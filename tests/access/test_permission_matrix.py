@@ -59,11 +59,13 @@ ALLOWED: dict[Role, dict[Action, set[str]]] = {
         Action.READ_LOG_EVIDENCE: {OWN, OTHER},
         Action.VERIFY_AND_REPLAY: {OWN, OTHER},
         Action.READ_ACCOUNTS: {OWN, OTHER},
+        Action.REVIEW_AUDIT_TRAIL: {OWN, OTHER},
     },
     Role.SPONSOR_DATA_MANAGER: {
         Action.READ_CLINICAL_DATA: {OWN, OTHER},
         Action.READ_LOG_EVIDENCE: {OWN, OTHER},
         Action.BUILD_REPORTS_AND_PACKETS: {OWN, OTHER},
+        Action.REVIEW_AUDIT_TRAIL: {OWN, OTHER},
     },
     Role.ADMINISTRATOR: {
         Action.READ_LOG_EVIDENCE: {OWN, OTHER},
@@ -297,6 +299,10 @@ ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
         get(lambda w, where: f"/v1/study/outcomes?study={STUDY}"),
         Action.READ_CLINICAL_DATA,
     ),
+    "GET study/audit-review": (
+        get(lambda w, where: f"/v1/study/audit-review?study={STUDY}"),
+        Action.REVIEW_AUDIT_TRAIL,
+    ),
     "GET subject": (get(lambda w, where: subject_url(where)), Action.READ_CLINICAL_DATA),
     "GET history": (
         get(lambda w, where: subject_url(where) + "/history"),
@@ -420,6 +426,7 @@ def test_every_read_needs_a_token(world: World, endpoint: str) -> None:
         "GET study/outcomes": f"/v1/study/outcomes?study={STUDY}",
         "GET study/dashboard": f"/v1/study/dashboard?study={STUDY}",
         "GET study/weekly": f"/v1/study/weekly?study={STUDY}",
+        "GET study/audit-review": f"/v1/study/audit-review?study={STUDY}",
         "GET subject weekly": subject_url(OWN) + "/weekly",
         "GET subject audit": subject_url(OWN) + "/audit",
     }[endpoint]
@@ -448,6 +455,7 @@ def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
         "/v1/study/outcomes",
         "/v1/study/dashboard",
         "/v1/study/weekly",
+        "/v1/study/audit-review",
         "/v1/studies/<study>/subjects/<subject>/weekly",
         "/v1/studies/<study>/subjects/<subject>/audit",
         "/v1/packets",

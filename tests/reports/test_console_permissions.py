@@ -44,6 +44,9 @@ COMMANDS: dict[str, Callable[[Path], list[str]]] = {
     "report conep-progress": lambda out: [
         *("report", "conep-progress", "--format", "json", "--out", str(out))
     ],
+    "report audit-review": lambda out: [
+        *("report", "audit-review", "--format", "json", "--out", str(out))
+    ],
     "packet build": lambda out: ["packet", "build", "--no-documents", "--out", str(out)],
     "user list": lambda out: ["user", "list"],
     "user attempts": lambda out: ["user", "attempts"],
@@ -67,6 +70,7 @@ ALLOWED: dict[str, dict[Role, set[str]]] = {
     "report audit-trail (every subject)": READS_EVERY_SITE,
     "report conep-sae": SPONSOR_ONLY,
     "report conep-progress": SPONSOR_ONLY,
+    "report audit-review": READS_EVERY_SITE,
     "packet build": SPONSOR_ONLY,
     "user list": READS_ACCOUNTS,
     "user attempts": READS_ACCOUNTS,
@@ -131,6 +135,7 @@ EXPECTED_ACTION = {
     "report audit-trail (every subject)": "read clinical data",
     "report conep-sae": "build reports and packets",
     "report conep-progress": "build reports and packets",
+    "report audit-review": "review the audit trail",
     "packet build": "build reports and packets",
     "user list": "read accounts and the authentication log",
     "user attempts": "read accounts and the authentication log",

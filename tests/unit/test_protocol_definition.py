@@ -183,9 +183,37 @@ def test_the_first_study_keeps_its_rules_while_a_second_is_served(
         ('dose_unit = "mg/kg"', "dose_unit = 3", "ratg.dose_unit: non-empty text"),
         ('dose_unit = "mg/kg"', 'dose_unit = "  "', "ratg.dose_unit: non-empty text"),
         (
-            'time_zone = "America/Sao_Paulo"',
-            'time_zone = "Brazil/Ribeirao"',
+            'country = "BR"\ntime_zone = "America/Sao_Paulo"',
+            'country = "BR"\ntime_zone = "Brazil/Ribeirao"',
             "study.time_zone: 'Brazil/Ribeirao' is not an IANA time zone",
+        ),
+        (
+            '[audit_review.sites.RP]\n# Hospital das Clínicas de Ribeirão Preto, its research '
+            'unit\'s office hours.\ntime_zone = "America/Sao_Paulo"',
+            "[audit_review.sites.RP]\n",
+            "audit_review.sites.RP.time_zone: missing",
+        ),
+        ("entry_lag_days = 30", "entry_lag_days = -1", "audit_review.entry_lag_days: a whole"),
+        ('void_rate_percent = "5"', "void_rate_percent = 5.0", "audit_review.void_rate_percent"),
+        (
+            'dormant_days = 90\nworking_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]',
+            'dormant_days = 90\nworking_days = ["Monday"]',
+            "audit_review.working_days: a list of Mon, Tue",
+        ),
+        (
+            'working_hours = { start = "07:00", end = "19:00" }\n\n',
+            'working_hours = { start = "19:00", end = "07:00" }\n\n',
+            "audit_review.working_hours: start 19:00:00 is not before end",
+        ),
+        (
+            'working_hours = { start = "07:00", end = "19:00" }\n\n',
+            'working_hours = { start = "7h", end = "19:00" }\n\n',
+            'audit_review.working_hours.start: a time of day written "HH:MM"',
+        ),
+        (
+            'working_hours = { start = "07:00", end = "19:00" }\n\n',
+            'working_hours = { start = "25:00", end = "19:00" }\n\n',
+            'audit_review.working_hours.start: a time of day written "HH:MM"',
         ),
         (
             "chimerism_days = [30, 90, 180]",

@@ -1,0 +1,106 @@
+"""``sealtrail report audit-review``: what a reviewer of the audit trail must look at.
+
+Per site and person, for a period of recording dates: entries outside the site's working
+hours, late or backdated entries, correction and void rates, serious adverse events past their
+clock, logins after long silence, and records changed after a signature. Run by an auditor or
+a sponsor data manager (``--as``); as text on a terminal, or CSV or JSON (``--format``), on
+stdout or into ``--out``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from api.console.command import one_line_errors, store_command
+from api.console.people import console_person, person_option
+from api.console.report_options import DATE, OUT, day
+from domain.actions import Action
+from domain.permissions import check_may
+from infrastructure.bootstrap import Store
+from infrastructure.views.study_reports import audit_review
+from projections.audit_review import FINDING_COLUMNS, AuditReview
+from projections.csv_file import csv_bytes
+
+
+@click.command("audit-review")
+@click.option("--study", help="The study (default: the one this store serves).")
+@click.option("--site", help="One site's findings (default: every site's).")
+@click.option("--from", "first", type=DATE, help="First recording date (site calendar).")
+@click.option("--to", "last", type=DATE, help="Last recording date (site calendar).")
+@click.option(
+    "--format", "form", type=click.Choice(["text", "csv", "json"]), default="text",
+    show_default=True,
+)  # fmt: skip
+@click.option("--out", type=OUT, help="The file to write (default: stdout).")
+@person_option()
+@one_line_errors
+@store_command
+def audit_review_report(
+    store: Store,
+    study: str | None,
+    site: str | None,
+    first: datetime | None,
+    last: datetime | None,
+    form: str,
+    out: Path | None,
+    acting_as: str,
+) -> None:
+    """What a reviewer of the audit trail must look at, per site and person (auditors and
+    sponsor data managers)."""
+    check_may(console_person(store, acting_as), Action.REVIEW_AUDIT_TRAIL)
+    review = audit_review(store.reads, study, day(first), day(last), site)
+    content = rendered(review, form)
+    if out is None:
+        click.echo(content, nl=False)
+        return
+    out.write_bytes(content.encode("utf-8"))
+    click.echo(str(out))
+
+
+def rendered(review: AuditReview, form: str) -> str:
+    """The review as text, CSV (one row per finding) or one JSON document."""
+    if form == "json":
+        import json
+
+        return json.dumps(review.as_dict(), indent=2, sort_keys=True) + "\n"
+    if form == "csv":
+        rows = (finding.as_text() for finding in review.findings)
+        return csv_bytes(FINDING_COLUMNS, rows).decode("utf-8")
+    return review_text(review)
+
+
+def review_text(review: AuditReview) -> str:
+    """The review for a terminal: each person's counts and rates, then each finding."""
+    document = review.as_dict()
+    period = document["period"]
+    scope = f"site {review.site}" if review.site else "every site"
+    lines = [
+        f"Audit-trail review of {review.study}, {scope}, recorded "
+        f"{period['from'] or 'from the start'} to {period['to'] or 'today'}",
+        f"{len(review.findings)} findings, SHA-256 {review.findings_sha256}",
+        "",
+        f"{'site':<6} {'user':<16} {'entries':>7} {'corr.':>5} {'voids':>5} {'corr.%':>6} "
+        f"{'void%':>6} {'logins':>6}  findings",
+    ]
+    for person in document["people"]:
+        flags = ", ".join(f"{name} {count}" for name, count in person["findings"].items())
+        lines.append(
+            f"{person['site'] or '-':<6} {person['user_id']:<16} {person['entries']:>7} "
+            f"{person['corrections']:>5} {person['voids']:>5} "
+            f"{person['correction_rate_percent'] or '-':>6} "
+            f"{person['void_rate_percent'] or '-':>6} "
+            f"{person['logins']:>6}  {flags or '-'}"
+        )
+    if review.findings:
+        lines.append("")
+    for finding in review.findings:
+        where = f"{finding.subject} entry {finding.entry}" if finding.subject else finding.kind
+        at = f" (position {finding.position})" if finding.position else ""
+        lines.append(
+            f"{finding.site or '-'} {finding.user_id} {finding.flag.value}: {where or 'all'}{at}"
+        )
+        lines.append(f"    {finding.detail}")
+    return "\n".join(lines) + "\n"
