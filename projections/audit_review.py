@@ -128,13 +128,9 @@ class PersonAtSite:
 
     def as_dict(self) -> dict[str, Any]:
         """The person's counts and rates as JSON-ready values (rates as decimal strings)."""
+        counted = ("site", "user_id", "entries", "corrections", "voids", "logins")
         return {
-            "site": self.site,
-            "user_id": self.user_id,
-            "entries": self.entries,
-            "corrections": self.corrections,
-            "voids": self.voids,
-            "logins": self.logins,
+            **{name: getattr(self, name) for name in counted},
             "correction_rate_percent": _text(self.rate(self.corrections)),
             "void_rate_percent": _text(self.rate(self.voids)),
             "findings": dict(sorted(self.flagged.items())),

@@ -46,6 +46,19 @@ def _signed() -> Iterator[None]:
     yield from signed_by_someone()
 
 
+RP_ZONE = (
+    "[audit_review.sites.RP]\n# Hospital das Clínicas de Ribeirão Preto, its research unit's "
+    'office hours.\ntime_zone = "America/Sao_Paulo"'
+)
+DAYS = "dormant_days = 90\nworking_days = "
+"""Where the protocol file's audit review settings are edited (each occurs once)."""
+
+
+def working_hours(start: str, end: str) -> str:
+    """The study's working hours in the protocol file (the line before a blank one)."""
+    return f'working_hours = {{ start = "{start}", end = "{end}" }}\n\n'
+
+
 def edited(text: str, old: str, new: str) -> str:
     """``text`` with one setting rewritten (the setting must be there)."""
     assert text.count(old) == 1, old
@@ -187,34 +200,18 @@ def test_the_first_study_keeps_its_rules_while_a_second_is_served(
             'country = "BR"\ntime_zone = "Brazil/Ribeirao"',
             "study.time_zone: 'Brazil/Ribeirao' is not an IANA time zone",
         ),
-        (
-            '[audit_review.sites.RP]\n# Hospital das Clínicas de Ribeirão Preto, its research '
-            'unit\'s office hours.\ntime_zone = "America/Sao_Paulo"',
-            "[audit_review.sites.RP]\n",
-            "audit_review.sites.RP.time_zone: missing",
-        ),
+        (RP_ZONE, "[audit_review.sites.RP]\n", "audit_review.sites.RP.time_zone: missing"),
         ("entry_lag_days = 30", "entry_lag_days = -1", "audit_review.entry_lag_days: a whole"),
         ('void_rate_percent = "5"', "void_rate_percent = 5.0", "audit_review.void_rate_percent"),
-        (
-            'dormant_days = 90\nworking_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]',
-            'dormant_days = 90\nworking_days = ["Monday"]',
-            "audit_review.working_days: a list of Mon, Tue",
-        ),
-        (
-            'working_hours = { start = "07:00", end = "19:00" }\n\n',
-            'working_hours = { start = "19:00", end = "07:00" }\n\n',
-            "audit_review.working_hours: start 19:00:00 is not before end",
-        ),
-        (
-            'working_hours = { start = "07:00", end = "19:00" }\n\n',
-            'working_hours = { start = "7h", end = "19:00" }\n\n',
-            'audit_review.working_hours.start: a time of day written "HH:MM"',
-        ),
-        (
-            'working_hours = { start = "07:00", end = "19:00" }\n\n',
-            'working_hours = { start = "25:00", end = "19:00" }\n\n',
-            'audit_review.working_hours.start: a time of day written "HH:MM"',
-        ),
+        (DAYS + '["Mon", "Tue", "Wed", "Thu", "Fri"]', DAYS + '["Mo"]', "working_days: a list"),
+        *[
+            (working_hours("07:00", "19:00"), working_hours(start, end), f"audit_review.{named}")
+            for start, end, named in [
+                ("19:00", "07:00", "working_hours: start 19:00:00 is not before end"),
+                ("7h", "19:00", 'working_hours.start: a time of day written "HH:MM"'),
+                ("25:00", "19:00", 'working_hours.start: a time of day written "HH:MM"'),
+            ]
+        ],
         (
             "chimerism_days = [30, 90, 180]",
             'chimerism_days = [30, "90"]',
