@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from domain.access_review import check_review
 from domain.delegation import (
     Delegation,
     Task,
@@ -348,6 +350,15 @@ class Account(SignedAggregate):
         def apply(self, account: Account) -> None:
             account._end_delegation(self.site, self.timestamp, self.reason)
 
+    class AccessReviewed(Event):
+        """The account's owner reviewed who has which access (:mod:`domain.access_review`):
+        at one ``site`` (an investigator, their own) or at every site (an administrator, no
+        ``site``), each account as seen, and the changes decided (none is a finding too)."""
+
+        accounts: tuple[Mapping[str, Any], ...]
+        changes: tuple[str, ...]
+        site: str | None = None
+
     def __init__(self, printed_name: str) -> None:
         self.printed_name = printed_name
         self.role: Role | None = None
@@ -520,6 +531,20 @@ class Account(SignedAggregate):
         if self.delegation_at(site) is None:
             raise DelegationNotInForce(f"{self.user_id} holds no delegation at site {site!r}")
         self.trigger_event(self.DelegationEnded, site=site, reason=reason)
+
+    def review_access(
+        self,
+        *,
+        accounts: Sequence[Mapping[str, Any]],
+        changes: Sequence[str],
+        site: str | None = None,
+    ) -> None:
+        """Record this person's review of the access of ``accounts`` (as seen), at ``site`` or
+        at every site, with the changes decided."""
+        check_review(accounts, changes)
+        self.trigger_event(
+            self.AccessReviewed, accounts=tuple(accounts), changes=tuple(changes), site=site
+        )
 
     # -- questions ------------------------------------------------------------------------------
 

@@ -24,3 +24,4 @@ class Action(Enum):
     ADMINISTER_ACCOUNTS = "administer users, sites and keys"
     DELEGATE_TASKS = "delegate the site's tasks"
     REVIEW_AUDIT_TRAIL = "review the audit trail"
+    REVIEW_ACCESS = "review who has which access"

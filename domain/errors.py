@@ -343,6 +343,20 @@ class DelegationInvalid(DomainError):
     title = "Delegation invalid"
 
 
+class AccessReviewInvalid(DomainError):
+    """An access review that names no account, one twice, one that does not exist or one
+    outside the site it reviews, or an empty change (answered 422)."""
+
+    title = "Access review invalid"
+
+
+class AccessReviewStale(AccountRuleViolated):
+    """An access review of an account whose access is no longer what the reviewer saw
+    (answered 409): the review is made again over the accounts as they stand."""
+
+    title = "Access review stale"
+
+
 # -- permissions: what a role in force may do -------------------------------------------------
 
 

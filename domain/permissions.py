@@ -38,7 +38,7 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         Action.READ_LOG_EVIDENCE: _ALL,
     },
     # Enters and signs for own sites, and takes their own copy of their data; the site's
-    # principal investigator delegates its tasks.
+    # principal investigator delegates its tasks; reviews who has access there.
     Role.INVESTIGATOR: {
         Action.RECORD_CLINICAL_DATA: _OWN,
         Action.SIGN_CLINICAL_RECORDS: _OWN,
@@ -46,6 +46,7 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         Action.READ_CLINICAL_DATA: _OWN,
         Action.READ_LOG_EVIDENCE: _ALL,
         Action.BUILD_SITE_COPY: _OWN,
+        Action.REVIEW_ACCESS: _OWN,
     },
     # Reads own sites and raises queries; writes no data.
     Role.MONITOR: {
@@ -68,11 +69,12 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         Action.BUILD_REPORTS_AND_PACKETS: _ALL,
         Action.REVIEW_AUDIT_TRAIL: _ALL,
     },
-    # Users, sites and keys; enters and reads no clinical data.
+    # Users, sites and keys, and the review of who has access; enters and reads no clinical data.
     Role.ADMINISTRATOR: {
         Action.READ_LOG_EVIDENCE: _ALL,
         Action.READ_ACCOUNTS: _ALL,
         Action.ADMINISTER_ACCOUNTS: _ALL,
+        Action.REVIEW_ACCESS: _ALL,
     },
     # The server: initialises the store and records what it observes (lockouts).
     Role.SYSTEM: {
@@ -362,9 +364,26 @@ def _check_principal_investigator(actor: Account, site: str) -> None:
         )
 
 
+def check_may_review_access(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+    """An administrator reviews the access of every site (or one), a site's investigator that
+    of their own site; the review is recorded on the reviewer's own account.
+
+    Raises:
+        NotPermitted: a review recorded on another's account, by a role that does not review
+            access, or of a site (or every site) beyond the reviewer's.
+    """
+    if user_id != actor.user_id:
+        raise NotPermitted(
+            f"{actor.user_id}'s access review is recorded on their own account, not {user_id}'s"
+        )
+    site = fields.get("site")
+    check_may(actor, Action.REVIEW_ACCESS, None if site is None else str(site))
+
+
 ACCOUNT_CHANGE_CHECKS: dict[str, AccountChangeCheck] = {
     Account.TasksDelegated.__name__: check_may_delegate,
     Account.DelegationEnded.__name__: check_may_end_delegation,
+    Account.AccessReviewed.__name__: check_may_review_access,
 }
 """The account events that are not administration, each with who may sign it. A kind not
 named here is administration (:func:`check_may_administer`)."""

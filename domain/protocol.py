@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain.access_review import AccessReviewSchedule
 from domain.clinical import (
     CyclosporineTroughTarget,
     PlausibleRange,
@@ -129,6 +130,8 @@ class StudyProtocol:
     severity: SeverityCriteria
     response: ResponseCriteria
     reporting: ReportingClocks
+    access_review: AccessReviewSchedule
+    """How often each account's access is reviewed, and how early a role's end is announced."""
     publication: Mapping[str, str]
     """What the study's publication reported, by measure: shown beside computed figures."""
     audit_review: AuditReviewSettings
@@ -191,6 +194,9 @@ class _ProtocolReader:
             severity=self.severity(),
             response=self.response(),
             reporting=self.reporting(),
+            access_review=self.settings(
+                self.section("access_review"), "access_review", AccessReviewSchedule
+            ),
             publication=self.publication(),
             audit_review=self.audit_review(self.zone(study, "study.time_zone")),
             delegation=self.delegation(),

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from api.console.access_review import access_review_report
 from api.console.audit_review import audit_review_report
 from api.console.audit_trail import audit_trail
 from api.console.command import one_line_errors, store_command
@@ -68,5 +69,5 @@ def outcome_text(table: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-for document in (audit_trail, audit_review_report, conep_sae, conep_progress):
+for document in (audit_trail, audit_review_report, conep_sae, conep_progress, access_review_report):
     report.add_command(document)

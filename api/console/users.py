@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from api.console.access_review import user_review
 from api.console.administration import (
     ROLE_CHOICE,
     Administrator,
@@ -208,5 +209,5 @@ AccountChange(
     "unlock", UnlockAccount, Administration.unlock_account, "unlocked {user_id}", (REASON,)
 ).declare("Unlock an account (earlier failed attempts no longer count).")
 
-for reading in (user_list, user_show, user_attempts):
+for reading in (user_list, user_show, user_attempts, user_review):
     user.add_command(reading)

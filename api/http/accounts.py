@@ -7,6 +7,7 @@ the administrator's role before it records anything.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -18,6 +19,7 @@ from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.store import get_store
 from api.schemas.accounts import (
+    AccessReviewReportSchema,
     AccountHistoryEntrySchema,
     AccountSchema,
     AdministeredSchema,
@@ -91,9 +93,11 @@ class Accounts(MethodView):
         201,
         AdministeredSchema,
         {
-            403: "Not an administrator in force, or granting oneself",
+            403: "Not an administrator in force, or granting oneself; an access review "
+            "beyond the reviewer's sites, or on another's account",
             404: "No such account, or no such key",
-            409: "The user id exists, or the account's state forbids it",
+            409: "The user id exists, the account's state forbids it, or an account "
+            "reviewed no longer holds the access seen",
         },
     )
     def post(self, administration: dict[str, Any]) -> tuple[dict[str, Any], int]:
@@ -101,7 +105,9 @@ class Accounts(MethodView):
 
         Each body is signed like a site's event (docs/signing.md), with ``account`` naming the
         account. A ``PasswordChanged`` (``temporary: true``, ``changed_by``: you) answers a
-        one-time password, once.
+        one-time password, once. An ``AccessReviewed`` (on your own account: an administrator's
+        of every site or one, an investigator's of their own site) names each account reviewed
+        as ``GET /v1/accounts`` shows it now.
         """
         raw = request.get_json()["events"]
         actions = [
@@ -122,6 +128,20 @@ class Accounts(MethodView):
         if password is not None:
             answer["one_time_password"] = password
         return answer, 201
+
+
+@blp.route("/access-review")
+class AccessReview(MethodView):
+    """The user access review report."""
+
+    @login_required
+    @answers(blp, 200, AccessReviewReportSchema, READERS_ONLY)
+    def get(self) -> dict[str, Any]:
+        """Accounts whose access was not reviewed within the protocol's period (or never), and
+        roles whose end has come or comes within the protocol's warning (administrators and
+        auditors). A review itself is an ``AccessReviewed`` posted to ``/v1/accounts``."""
+        check_may_read_accounts(g.account)
+        return get_store().reads.access_review(datetime.now(UTC))
 
 
 @blp.route("/accounts/<user_id>")

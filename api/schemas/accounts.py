@@ -164,6 +164,40 @@ class DelegationEndedData(StrictSchema):
     reason = Text(max_length=500, required=True)
 
 
+class AccountSeenSchema(StrictSchema):
+    """One account as the reviewer saw it (``GET /v1/accounts`` shows each): what it held."""
+
+    user_id = Code(required=True)
+    role = staff_role(metadata={"description": "Absent when the account holds none"})
+    until = Instant(metadata={"description": "The role's end, when it has one"})
+    sites = ma.fields.List(Code(), required=True, validate=ma.validate.Length(max=100))
+    keys = ma.fields.List(
+        PlainString(validate=KEY_ID),
+        required=True,
+        validate=ma.validate.Length(max=100),
+        metadata={"description": "The ids of the keys valid now"},
+    )
+
+
+class AccessReviewedData(StrictSchema):
+    """``AccessReviewed``, on the reviewer's own account: an administrator (every site, or
+    one) or a site's investigator (``site``, their own) reviews who has which access."""
+
+    accounts = ma.fields.List(
+        ma.fields.Nested(AccountSeenSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=1000),
+        metadata={"description": "Each account reviewed, as it stands now"},
+    )
+    changes = ma.fields.List(
+        Text(max_length=500),
+        required=True,
+        validate=ma.validate.Length(max=100),
+        metadata={"description": "The changes decided (none: an empty list)"},
+    )
+    site = Code(metadata={"description": "The site reviewed; absent: every site"})
+
+
 ACCOUNT_DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
     "Opened": OpenedData,
     "RoleGranted": RoleGrantedData,
@@ -179,6 +213,7 @@ ACCOUNT_DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
     "AccountUnlocked": AccountUnlockedData,
     "TasksDelegated": TasksDelegatedData,
     "DelegationEnded": DelegationEndedData,
+    "AccessReviewed": AccessReviewedData,
 }
 
 
@@ -322,3 +357,33 @@ def account_document(account: Account, password_expires_at: datetime | None) -> 
             for key in account.keys.values()
         ],
     }
+
+
+class AccountDueSchema(ma.Schema):
+    """An account not reviewed within the protocol's period (or never)."""
+
+    user_id = PlainString()
+    role = PlainString(allow_none=True)
+    sites = ma.fields.List(PlainString())
+    last_reviewed_at = PlainString(allow_none=True)
+    last_reviewed_by = PlainString(allow_none=True)
+
+
+class RoleEndingSchema(ma.Schema):
+    """A role whose end has come (``lapsed``) or comes within the protocol's warning."""
+
+    user_id = PlainString()
+    role = PlainString()
+    sites = ma.fields.List(PlainString())
+    until = PlainString()
+    lapsed = ma.fields.Boolean()
+
+
+class AccessReviewReportSchema(ma.Schema):
+    """The user access review report: accounts due for review and roles ending."""
+
+    as_of = PlainString()
+    period_days = ma.fields.Integer()
+    lapse_warning_days = ma.fields.Integer()
+    not_reviewed = ma.fields.List(ma.fields.Nested(AccountDueSchema))
+    roles_ending = ma.fields.List(ma.fields.Nested(RoleEndingSchema))

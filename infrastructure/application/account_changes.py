@@ -15,6 +15,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
+from domain.access_review import check_seen_as_held
 from domain.account import SYSTEM_USER, Account, check_user_id
 from domain.authorship import Authorship, authored
 from domain.errors import VersionConflict
@@ -52,6 +53,7 @@ ACCOUNT_COMMANDS: dict[str, Callable[..., None]] = {
     Account.AccountUnlocked.__name__: Account.unlock,
     Account.TasksDelegated.__name__: Account.delegate_tasks,
     Account.DelegationEnded.__name__: Account.end_delegation,
+    Account.AccessReviewed.__name__: Account.review_access,
 }
 """The domain method behind each kind of account change but the opening."""
 
@@ -112,7 +114,7 @@ class AccountChanges:
     def administer(self, actions: Sequence[AccountAction], *, actor_id: str) -> list[StoredRecord]:
         """Record acts signed on one account, atomically: administration by an administrator,
         and the kinds :data:`domain.permissions.ACCOUNT_CHANGE_CHECKS` names by whom they name
-        (a delegation by the site's principal investigator).
+        (a delegation by the site's principal investigator, an access review by its reviewer).
 
         Raises:
             AdministrationMalformed: no acts, or acts on more than one account.
@@ -200,6 +202,10 @@ class AccountChanges:
         command = ACCOUNT_COMMANDS.get(action.kind)
         if command is None:
             raise AdministrationMalformed(f"{action.kind!r} is not an account event")
+        if action.kind == Account.AccessReviewed.__name__:
+            # What the reviewer saw is checked against the accounts as the store holds them.
+            seen, site = action.fields.get("accounts", ()), action.fields.get("site")
+            check_seen_as_held(seen, site, self.app.find_account, datetime.now(UTC))
         command(account, **action.fields)
         return account
 

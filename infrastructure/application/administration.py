@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.access_review import access_as_seen
 from domain.account import SYSTEM_USER, Role, next_whole_second
 from domain.errors import AccountAlreadyLocked, KeyEndPassed, VersionConflict
 from infrastructure.application.account_changes import (
@@ -34,6 +35,7 @@ from infrastructure.application.commands import (
     RecordOwnPasswordChange,
     RegisterKey,
     ResetPassword,
+    ReviewAccess,
     RevokeKey,
     RevokeRole,
     RotateKey,
@@ -41,9 +43,11 @@ from infrastructure.application.commands import (
     UnassignSite,
     UnlockAccount,
 )
+from infrastructure.application.reads import Reads
 from infrastructure.application.receipts import Receipt, Receipts
 from infrastructure.errors import AdministrationMalformed
 from infrastructure.identity.credentials import CredentialStore, one_time_password
+from projections.access_review import in_review_scope
 from signatures.keys import key_id, public_key_from_text, public_key_to_text
 
 Clock = Callable[[], datetime]
@@ -155,6 +159,26 @@ class Administration:
             # Absent, not null, when there is no end: the body of a grant for good is unchanged.
             fields["until"] = whole_seconds(command.until)
         self.changes.act(command.user_id, [("RoleGranted", fields)], by)
+
+    def review_access(self, command: ReviewAccess, *, by: Signatory) -> int:
+        """Record ``by``'s review of the access of every account in its scope as it stands now
+        (on ``by``'s own account); returns how many accounts it names.
+
+        Raises:
+            AccessReviewInvalid: no account in the scope. NotPermitted: as
+                :func:`domain.permissions.check_may_review_access`.
+        """
+        now = datetime.now(UTC)
+        seen = [
+            access_as_seen(account, now)
+            for account in Reads(self.app).accounts()
+            if in_review_scope(account, command.site)
+        ]
+        fields: dict[str, Any] = {"accounts": seen, "changes": list(command.changes)}
+        if command.site is not None:
+            fields["site"] = command.site
+        self.changes.act(by.user_id, [("AccessReviewed", fields)], by)
+        return len(seen)
 
     def revoke_role(self, command: RevokeRole, *, by: Signatory | None = None) -> None:
         """Take a role away."""

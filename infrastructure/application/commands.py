@@ -162,6 +162,15 @@ class GrantRole(AccountCommand):
 
 
 @dataclass(frozen=True)
+class ReviewAccess:
+    """Review who has which access: at one site (an investigator, their own) or at every site
+    (an administrator), with the changes decided (none, when all stays as it is)."""
+
+    site: str | None
+    changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RevokeRole(AccountCommand):
     """Take a role away, for a stated reason."""
 

@@ -8,13 +8,18 @@ first. A subject as it stood at a version, and one stored event, are the applica
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from domain.account import Account, account_stream
 from domain.errors import SubjectNotFound
+from domain.protocol import protocol_for
 from domain.signed import SignedAggregate, stream_id
 from infrastructure.application.sealtrail import SealTrail, StoredRecord
 from infrastructure.store.positions import log_positions
+from infrastructure.views.study_reports import served_study
+from projections.access_review import access_review_report
 
 PAGE = 500
 
@@ -74,3 +79,18 @@ class Reads:
             if len(page) < PAGE:
                 return
             start = page[-1].id + 1
+
+    def access_reviews(self) -> list[Account.AccessReviewed]:
+        """Every access review recorded, oldest first within each reviewer's account."""
+        return [
+            record.event
+            for account in self.accounts()
+            for record in self.history(account_stream(account.user_id))
+            if isinstance(record.event, Account.AccessReviewed)
+        ]
+
+    def access_review(self, now: datetime) -> dict[str, Any]:
+        """The access review report as of ``now``: accounts not reviewed within the period of
+        the study's protocol, and roles ending (:mod:`projections.access_review`)."""
+        schedule = protocol_for(served_study(None)).access_review
+        return access_review_report(self.accounts(), self.access_reviews(), now, schedule)
