@@ -15,9 +15,7 @@ from typing import Any
 
 import click
 
-from api.console.administration import Administrator, administered_change, reader
-from api.console.command import one_line_errors, store_command
-from api.console.people import person_option
+from api.console.administration import Administrator, administered_change, read_by_reader
 from infrastructure.application.commands import ReviewAccess
 from infrastructure.bootstrap import Store
 
@@ -46,13 +44,9 @@ def user_review(
 
 
 @click.command("access-review")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-@person_option()
-@one_line_errors
-@store_command
-def access_review_report(store: Store, as_json: bool, acting_as: str) -> None:
+@read_by_reader
+def access_review_report(store: Store, as_json: bool) -> None:
     """Accounts not reviewed within the protocol's period, and roles ending or lapsed."""
-    reader(store, acting_as)
     report = store.reads.access_review(datetime.now(UTC))
     if as_json:
         click.echo(json.dumps(report, indent=2))

@@ -70,6 +70,24 @@ def reader(store: Store, acting_as: str) -> Account:
     return account
 
 
+def read_by_reader(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A command that reads accounts: ``--json`` (passed as ``as_json``) and ``--as`` an
+    administrator or auditor, checked by password (:func:`reader`) before it runs, its errors
+    in one line, the store opened around it."""
+
+    @wraps(command)
+    def by_reader(store: Store, *args: Any, acting_as: str, **kwargs: Any) -> Any:
+        reader(store, acting_as)
+        return command(store, *args, **kwargs)
+
+    declared = store_command(by_reader)
+    declared = one_line_errors(declared)
+    declared = person_option()(declared)
+    return click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")(
+        declared
+    )
+
+
 def instant(text: str | None) -> datetime | None:
     """A ``--at`` value: a UTC instant ``YYYY-MM-DDTHH:MM:SSZ``."""
     if text is None:

@@ -9,9 +9,7 @@ from datetime import UTC, datetime
 
 import click
 
-from api.console.administration import reader
-from api.console.command import one_line_errors, store_command
-from api.console.people import person_option
+from api.console.administration import read_by_reader
 from api.schemas.accounts import account_document
 from domain.account import Account
 from domain.attribution import signer_of
@@ -33,13 +31,9 @@ def account_line(account: Account) -> str:
 
 
 @click.command("list")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-@person_option()
-@one_line_errors
-@store_command
-def user_list(store: Store, as_json: bool, acting_as: str) -> None:
+@read_by_reader
+def user_list(store: Store, as_json: bool) -> None:
     """Every account, its role, sites and whether it is locked."""
-    reader(store, acting_as)
     accounts = store.reads.accounts()
     if as_json:
         click.echo(
@@ -58,13 +52,9 @@ def user_list(store: Store, as_json: bool, acting_as: str) -> None:
 
 @click.command("show")
 @click.argument("user_id")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-@person_option()
-@one_line_errors
-@store_command
-def user_show(store: Store, user_id: str, as_json: bool, acting_as: str) -> None:
+@read_by_reader
+def user_show(store: Store, user_id: str, as_json: bool) -> None:
     """An account and its history: who had which access when, and who signed each change."""
-    reader(store, acting_as)
     account = store.app.account(user_id)
     history = [
         {
@@ -90,15 +80,9 @@ def user_show(store: Store, user_id: str, as_json: bool, acting_as: str) -> None
 @click.command("attempts")
 @click.argument("user_id", required=False)
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-@person_option()
-@one_line_errors
-@store_command
-def user_attempts(
-    store: Store, user_id: str | None, limit: int, as_json: bool, acting_as: str
-) -> None:
+@read_by_reader
+def user_attempts(store: Store, user_id: str | None, limit: int, as_json: bool) -> None:
     """The authentication log, newest first: every success and failure."""
-    reader(store, acting_as)
     attempts = store.access.attempts(user_id, limit)
     rows = [
         {
