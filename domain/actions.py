@@ -20,6 +20,7 @@ class Action(Enum):
     VERIFY_AND_REPLAY = "verify and replay the log"
     BUILD_REPORTS_AND_PACKETS = "build reports and packets"
     BUILD_SITE_COPY = "build the site's own copy of its data"
+    FREEZE_AND_LOCK = "freeze, lock and unlock subjects"
     READ_ACCOUNTS = "read accounts and the authentication log"
     ADMINISTER_ACCOUNTS = "administer users, sites and keys"
     DELEGATE_TASKS = "delegate the site's tasks"

@@ -181,6 +181,41 @@ class AuditReviewInvalid(ProtocolViolation):
     title = "Audit review invalid"
 
 
+class LockStepRefused(ProtocolViolation):
+    """A freeze, lock or unlock that the subject's state does not allow: a second freeze or lock,
+    an unlock without a reason, or an investigator's unlock naming no pending request."""
+
+    title = "Lock step not accepted"
+
+
+class CasebookNotSigned(LockStepRefused):
+    """A lock of a subject whose casebook no current signature covers: the investigator signs
+    the casebook as it stands first (issue 18, point 4)."""
+
+    title = "Casebook not signed"
+
+
+class RecordsClosed(DomainError):
+    """A write to a subject whose records are frozen or locked (answered 409): nothing is
+    recorded until the subject is unlocked by a sponsor data manager and the site's
+    investigator."""
+
+    title = "Records closed"
+
+
+class RecordsFrozen(RecordsClosed):
+    """A new record or a correction of a frozen subject (queries, their answers and closings,
+    source verification and signatures are still taken)."""
+
+    title = "Subject frozen"
+
+
+class RecordsLocked(RecordsClosed):
+    """Anything but the unlock steps, written to a locked subject."""
+
+    title = "Subject locked"
+
+
 class ProtocolDefinitionInvalid(DomainError):
     """A protocol definition file misses or mistypes a setting (a configuration error)."""
 

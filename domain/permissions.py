@@ -62,12 +62,14 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         Action.READ_ACCOUNTS: _ALL,
         Action.REVIEW_AUDIT_TRAIL: _ALL,
     },
-    # Reports and packets, for which it reads every site.
+    # Reports and packets, for which it reads every site; freezes and locks subjects (the
+    # site's investigator signs the other half of an unlock).
     Role.SPONSOR_DATA_MANAGER: {
         Action.READ_CLINICAL_DATA: _ALL,
         Action.READ_LOG_EVIDENCE: _ALL,
         Action.BUILD_REPORTS_AND_PACKETS: _ALL,
         Action.REVIEW_AUDIT_TRAIL: _ALL,
+        Action.FREEZE_AND_LOCK: _ALL,
     },
     # Users, sites and keys, and the review of who has access; enters and reads no clinical data.
     Role.ADMINISTRATOR: {

@@ -15,6 +15,7 @@ from domain.clinical import NotificationClock
 from domain.subject import EVENT_CLASSES, Entry, Query, Subject
 from domain.subject.disposition import ProtocolDeviationRecorded
 from domain.subject.enrolment import ConsentObtained
+from domain.subject.locks import pending_unlock_request
 from domain.subject.measurements import (
     BloodCountRecorded,
     BoneMarrowExamined,
@@ -65,6 +66,8 @@ def summarise(subject: Subject) -> Summary:
         "sex": subject.sex.value,
         "age": subject.age,
         "status": subject.status.value,
+        "lock_state": subject.lock_state.value,
+        "unlock_requested": pending_unlock_request(subject),
         "screened_on": to_wire(subject.screening["screened_on"]),
         "consent": _fields_of(consent, "tcle_version", "consented_on"),
         "consents": len(subject.live(ConsentObtained)),

@@ -21,6 +21,7 @@ from domain.errors import (
     KeyNotRegistered,
     NotPermitted,
     ProtocolViolation,
+    RecordsClosed,
     SubjectAlreadyScreened,
     SubjectNotFound,
     VersionConflict,
@@ -56,6 +57,8 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (AccountNotFound, 404),
     (KeyNotRegistered, 404),
     (SubjectAlreadyScreened, 409),
+    # The subject's records are frozen or locked: the write waits for an unlock.
+    (RecordsClosed, 409),
     (PacketNotBuildable, 409),
     (PacketSignerInvalid, 403),
     (VersionConflict, 409),

@@ -80,6 +80,13 @@ class SubjectSummarySchema(ma.Schema):
     sex = PlainString()
     age = ma.fields.Integer()
     status = PlainString()
+    lock_state = PlainString(
+        metadata={"description": "open, frozen (no new record or correction) or locked"}
+    )
+    unlock_requested = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "The entry of an unlock request awaiting the investigator"},
+    )
     screened_on = PlainString()
     consent = _record("The TCLE in force")
     consents = ma.fields.Integer(metadata={"description": "Consents and re-consents"})

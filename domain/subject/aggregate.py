@@ -35,6 +35,7 @@ from domain.subject import (
     changes,
     disposition,
     enrolment,
+    locks,
     measurements,
     safety,
     treatment,
@@ -82,6 +83,10 @@ class Subject(EntryKeeping, SignedAggregate):
     QueryAnswered: TypeAlias = changes.QueryAnswered
     QueryClosed: TypeAlias = changes.QueryClosed
     CasebookSigned: TypeAlias = casebook.CasebookSigned
+    SubjectFrozen: TypeAlias = locks.SubjectFrozen
+    SubjectLocked: TypeAlias = locks.SubjectLocked
+    SubjectUnlockRequested: TypeAlias = locks.SubjectUnlockRequested
+    SubjectUnlocked: TypeAlias = locks.SubjectUnlocked
 
     def __init__(
         self, site: str, sex: Sex, age: int, screened_on: date, synthetic: bool | None = None
@@ -90,6 +95,8 @@ class Subject(EntryKeeping, SignedAggregate):
         self._site = site
         self.synthetic = bool(synthetic)
         self.entries: dict[int, Entry] = {}
+        self.unlock_requested_by: dict[str, str] = {}
+        """Who asked for each unlock (by the request's entry, as text): another countersigns."""
 
     # -- reading the record ---------------------------------------------------------------------
 
@@ -193,6 +200,11 @@ class Subject(EntryKeeping, SignedAggregate):
         return current
 
     @property
+    def lock_state(self) -> locks.LockState:
+        """Whether the subject's records are open, frozen or locked."""
+        return locks.lock_state_of(self)
+
+    @property
     def queries(self) -> list[Query]:
         """Every query raised about the subject's records, oldest first."""
         return changes.queries_of(self)
@@ -251,6 +263,7 @@ class Subject(EntryKeeping, SignedAggregate):
         if kind.COMMAND is None:
             raise TypeError(f"a {kind.kind()} is not recorded by a command of its own")
         fields = kind.arguments(values)
+        locks.check_open_to(self, kind)
         if kind.REQUIRES is Requirement.ENROLMENT:
             self.check_enrolled()
         elif kind.REQUIRES is Requirement.CONSENT:
@@ -265,7 +278,8 @@ class Subject(EntryKeeping, SignedAggregate):
         """The one rule a new record and a correction both keep: in its place among the other
         records (``besides``: the entry corrected, left out of them), its own values possible
         under the protocol, and its date before today and within the subject's time in the
-        study."""
+        study; and the subject's records not frozen or locked to it."""
+        locks.check_open_to(self, kind)
         if kind.ONCE is not None:
             self.check_once(kind, kind.ONCE, fields, besides=besides)
         kind.check_among(self, fields, besides=besides)
@@ -307,6 +321,7 @@ class Subject(EntryKeeping, SignedAggregate):
         value. Who may sign (an investigator of the subject's site) and the ceremony (the
         password re-entered, 11.200) are checked before this is called.
         """
+        locks.check_open_to(self, changes.RecordsSigned)
         covered = changes.covered_records(self, entries, meaning)
         self.trigger_event(changes.RecordsSigned, entries=covered)
 
@@ -323,6 +338,7 @@ class Subject(EntryKeeping, SignedAggregate):
         by entry and record hash as it stands now. Who may sign and the ceremony are checked
         before this is called, as for :meth:`sign_records`.
         """
+        locks.check_open_to(self, casebook.CasebookSigned)
         fields = casebook.signed_casebook(
             self, milestone=milestone, state_hash=state_hash, entries=entries, meaning=meaning
         )

@@ -11,12 +11,21 @@ import inspect
 from collections.abc import Callable
 from typing import Any, cast
 
-from domain.subject import changes, disposition, enrolment, measurements, safety, treatment
+from domain.subject import (
+    changes,
+    disposition,
+    enrolment,
+    locks,
+    measurements,
+    safety,
+    treatment,
+)
 from domain.subject.aggregate import Subject
 from domain.subject.record import DECLARED, Record
 
 GROUPS = tuple(
-    group.__name__ for group in (enrolment, treatment, measurements, safety, disposition, changes)
+    group.__name__
+    for group in (enrolment, treatment, measurements, safety, disposition, changes, locks)
 )
 """The modules declaring record kinds, in the protocol's order: the order of :data:`KINDS`
 (within a module, the order declared) and so of the ODM forms."""

@@ -67,6 +67,7 @@ ALLOWED: dict[Role, dict[Action, set[str]]] = {
         Action.READ_LOG_EVIDENCE: {OWN, OTHER},
         Action.BUILD_REPORTS_AND_PACKETS: {OWN, OTHER},
         Action.REVIEW_AUDIT_TRAIL: {OWN, OTHER},
+        Action.FREEZE_AND_LOCK: {OWN, OTHER},
     },
     Role.ADMINISTRATOR: {
         Action.READ_LOG_EVIDENCE: {OWN, OTHER},
@@ -335,6 +336,10 @@ ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
         Action.RECORD_CLINICAL_DATA,
     ),
     "POST signatures": (sign_records, Action.SIGN_CLINICAL_RECORDS),
+    "POST events SubjectFrozen": (
+        submit_to_subject("SubjectFrozen", {"reason": "cleaning before the analysis"}),
+        Action.FREEZE_AND_LOCK,
+    ),
     "GET checkpoints/latest": (
         get(lambda w, where: "/v1/checkpoints/latest"),
         Action.READ_LOG_EVIDENCE,
@@ -368,6 +373,7 @@ ABOUT_A_SUBJECT = {
     "POST events QueryRaised",
     "POST events QueryAnswered",
     "POST signatures",
+    "POST events SubjectFrozen",
 }
 """Endpoints about an existing subject, whose site is the subject's (not one the body names)."""
 
@@ -381,6 +387,7 @@ SUCCESS = {
     "POST events QueryRaised": 201,
     "POST events QueryAnswered": 201,
     "POST signatures": 201,
+    "POST events SubjectFrozen": 201,
     "POST accounts": 201,
 }
 

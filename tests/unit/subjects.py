@@ -8,6 +8,7 @@ it wrong. Dates are in 2011, the study's first year, so none is in the future.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -22,7 +23,8 @@ from domain.clinical import (
 )
 from domain.protocol import NCT01297972, StudyProtocol
 from domain.quantities import Quantity
-from domain.subject import Subject
+from domain.subject import ABOUT_RECORDS, Subject
+from domain.subject.locks import LockScope
 from domain.vocabulary import (
     AdverseEventCategory,
     AdverseEventOutcome,
@@ -119,6 +121,47 @@ def with_query() -> Subject:
     """Enrolled, and a monitor's query (entry 5) about the eligibility assessment's date."""
     subject = enrolled()
     subject.raise_query(**QUESTION, item="assessed_on")
+    return subject
+
+
+def casebook_signed(subject: Subject) -> Subject:
+    """``subject`` with the investigator's signature over its whole casebook as it stands (at
+    the end of the study: the subject has left it)."""
+    body = {
+        "signer": {"user_id": "inv1", "printed_name": "Rita Lima"},
+        "key_id": "ed25519:" + "0" * 32,
+        "signed_at": "2011-09-01T09:30:00Z",
+        "meaning": "responsibility",
+    }
+    records = [
+        {"entry": number, "record_hash": entry.record_hash}
+        for number, entry in subject.entries.items()
+        if entry.is_live and entry.kind not in ABOUT_RECORDS
+    ]
+    with authored(Authorship(json.dumps(body), base64.b64encode(bytes(64)).decode())):
+        subject.sign_casebook(
+            milestone="end_of_study",
+            state_hash=subject.chain_head,
+            entries=records,
+            meaning="responsibility",
+        )
+    return subject
+
+
+def locked() -> Subject:
+    """Enrolled, at the end of study (entry 5), its casebook signed (entry 6), then locked by a
+    sponsor data manager (entry 7)."""
+    subject = enrolled()
+    subject.end_study(ended_on=date(2011, 8, 21), reason=EndOfStudyReason.COMPLETED)
+    casebook_signed(subject)
+    subject.lock_records(scope=LockScope.SUBJECT, reason="end of study")
+    return subject
+
+
+def unlock_requested() -> Subject:
+    """Locked, and a data manager's unlock request (entry 8) awaiting the investigator."""
+    subject = locked()
+    subject.request_unlock(reason="a transfusion was entered twice")
     return subject
 
 

@@ -12,6 +12,7 @@ import pytest
 from domain.protocol import NCT01297972
 from domain.subject import EVENT_CLASSES, RECORDERS, SIGNED_IN_CEREMONY, Subject
 from domain.subject.disposition import PerformanceScale
+from domain.subject.locks import LockScope
 from domain.vocabulary import AdverseEventOutcome, EndOfStudyReason, Status
 from tests.unit.subjects import (
     ELIGIBLE,
@@ -20,6 +21,7 @@ from tests.unit.subjects import (
     adverse_event,
     assessed,
     blood_count,
+    casebook_signed,
     chimerism,
     consented,
     cyclosporine_adjustment,
@@ -30,6 +32,7 @@ from tests.unit.subjects import (
     enrolled,
     events_of,
     infusion,
+    locked,
     marrow,
     on_cyclosporine,
     q,
@@ -40,6 +43,7 @@ from tests.unit.subjects import (
     signed_by_someone,
     transfusion,
     trough,
+    unlock_requested,
     with_adverse_event,
     with_query,
     with_serious_adverse_event,
@@ -53,6 +57,13 @@ def _signed() -> Iterator[None]:
 
 
 # (kind, the subject it is recorded on, the typed fields of the record)
+def at_the_end_signed() -> Subject:
+    """At the end of study, its casebook signed: ready to lock."""
+    subject = enrolled()
+    subject.end_study(**end_of_study(EndOfStudyReason.COMPLETED))
+    return casebook_signed(subject)
+
+
 CASES: list[tuple[str, Callable[[], Subject], dict[str, Any]]] = [
     ("ScreenFailed", consented, {"failed_on": date(2011, 2, 18), "reason": "EX2 applies"}),
     ("ConsentObtained", enrolled, {"tcle_version": "3.0", "consented_on": date(2011, 5, 2)}),
@@ -148,6 +159,10 @@ CASES: list[tuple[str, Callable[[], Subject], dict[str, Any]]] = [
     ("QueryRaised", enrolled, {**QUESTION, "item": "criteria"}),
     ("QueryAnswered", with_query, {"query": 5, "answer": "17 February on the source"}),
     ("QueryClosed", with_query, {"query": 5, "resolution": "answered; no change needed"}),
+    ("SubjectFrozen", enrolled, {"reason": "cleaning before the analysis"}),
+    ("SubjectLocked", at_the_end_signed, {"scope": LockScope.STUDY, "reason": "database lock"}),
+    ("SubjectUnlockRequested", locked, {"reason": "a count entered twice"}),
+    ("SubjectUnlocked", unlock_requested, {"request": 8}),
 ]
 
 
