@@ -22,6 +22,7 @@ from werkzeug.test import TestResponse
 from api.schemas.records import DATA_SCHEMAS
 from domain.account import Role
 from domain.subject import QUERY_KINDS
+from domain.subject.locks import LOCK_STEPS
 from infrastructure.application.commands import OpenAccount, RegisterKey, Training
 from infrastructure.bootstrap import Store
 from signatures.keys import generate_private_key, public_key_to_text
@@ -314,10 +315,14 @@ KINDS: list[tuple[str, list[Step], dict[str, Any]]] = [
 
 
 def test_every_kind_of_record_is_covered_here() -> None:
-    # A signature over records goes through POST /v1/signatures and its ceremony
+    # A signature over records (or a casebook) goes through POST /v1/signatures and its ceremony
     # (tests/access/test_record_signing_api.py); on POST /v1/events it is refused. Queries are
-    # the monitor's and the site's dialogue, tested by role in tests/access/test_queries.py.
-    assert {kind for kind, _, _ in KINDS} == set(DATA_SCHEMAS) - {"RecordsSigned"} - QUERY_KINDS
+    # the monitor's and the site's dialogue, tested by role in tests/access/test_queries.py;
+    # the lock steps are a data manager's and an investigator's (test_subject_locks_api.py).
+    lock_steps = {step.kind() for step in LOCK_STEPS}
+    assert {kind for kind, _, _ in KINDS} == (
+        set(DATA_SCHEMAS) - {"RecordsSigned", "CasebookSigned"} - QUERY_KINDS - lock_steps
+    )
 
 
 @pytest.mark.parametrize(("kind", "before", "data"), KINDS, ids=[k[0] for k in KINDS])
