@@ -11,15 +11,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, cast
 
-from domain.subject import (
-    changes,
-    disposition,
-    enrolment,
-    locks,
-    measurements,
-    safety,
-    treatment,
-)
+from domain.subject import changes, disposition, enrolment, locks, measurements, safety, treatment
 from domain.subject.aggregate import Subject
 from domain.subject.record import DECLARED, Record
 

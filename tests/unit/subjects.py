@@ -124,21 +124,27 @@ def with_query() -> Subject:
     return subject
 
 
+def signed_as(user_id: str, meaning: str = "authorship") -> Authorship:
+    """A body ``user_id`` signs with ``meaning`` (the domain reads the manifestation, not the
+    signature)."""
+    body = {
+        "signer": {"user_id": user_id, "printed_name": user_id.title()},
+        "key_id": "ed25519:" + "0" * 32,
+        "signed_at": "2011-03-01T09:30:00Z",
+        "meaning": meaning,
+    }
+    return Authorship(json.dumps(body), base64.b64encode(bytes(64)).decode())
+
+
 def casebook_signed(subject: Subject) -> Subject:
     """``subject`` with the investigator's signature over its whole casebook as it stands (at
     the end of the study: the subject has left it)."""
-    body = {
-        "signer": {"user_id": "inv1", "printed_name": "Rita Lima"},
-        "key_id": "ed25519:" + "0" * 32,
-        "signed_at": "2011-09-01T09:30:00Z",
-        "meaning": "responsibility",
-    }
     records = [
         {"entry": number, "record_hash": entry.record_hash}
         for number, entry in subject.entries.items()
         if entry.is_live and entry.kind not in ABOUT_RECORDS
     ]
-    with authored(Authorship(json.dumps(body), base64.b64encode(bytes(64)).decode())):
+    with authored(signed_as("inv1", "responsibility")):
         subject.sign_casebook(
             milestone="end_of_study",
             state_hash=subject.chain_head,

@@ -6,8 +6,6 @@ not the domain's concern); entries are made by ``coord1`` unless a test says oth
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -16,27 +14,17 @@ import pytest
 
 from domain.account import Account
 from domain.authentication import FAILED, SUCCEEDED, AuthenticationLog
-from domain.authorship import Authorship, authored
+from domain.authorship import authored
 from domain.protocol import NCT01297972
 from domain.signed import SignedAggregate
 from domain.subject import Subject
 from projections.audit_review import AuditReview, Flag, review_audit_trail
 from projections.audit_trail import Period
 from tests.unit.subjects import adverse_event, blood_count, enrolled, q, serious, transfusion
+from tests.unit.subjects import signed_as as by
 
 TUESDAY_10H = datetime(2011, 3, 1, 13, 0, tzinfo=UTC)
 """10:00 on a Tuesday in Ribeirão Preto (UTC-3): inside the site's working week."""
-
-
-def by(user_id: str, meaning: str = "authorship") -> Authorship:
-    """A body ``user_id`` signed (the review reads the manifestation, not the signature)."""
-    body = {
-        "signer": {"user_id": user_id, "printed_name": user_id.title()},
-        "key_id": "ed25519:" + "0" * 32,
-        "signed_at": "2011-03-01T09:30:00Z",
-        "meaning": meaning,
-    }
-    return Authorship(json.dumps(body), base64.b64encode(bytes(64)).decode())
 
 
 def recorded(events: list[Any], *moments: datetime) -> list[tuple[int, SignedAggregate.Event]]:

@@ -3,13 +3,11 @@ signatures an unlock needs."""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
 
 import pytest
 
-from domain.authorship import Authorship, authored
+from domain.authorship import authored
 from domain.errors import CasebookNotSigned, LockStepRefused, RecordsFrozen, RecordsLocked
 from domain.subject import Subject
 from domain.subject.locks import LockScope, LockState, pending_unlock_request
@@ -19,6 +17,7 @@ from tests.unit.subjects import (
     casebook_signed,
     end_of_study,
     events_of,
+    signed_as,
     signed_by_someone,
     transfusion,
     with_query,
@@ -28,17 +27,6 @@ from tests.unit.subjects import (
 @pytest.fixture(autouse=True)
 def _signed() -> Iterator[None]:
     yield from signed_by_someone()
-
-
-def signed_as(user_id: str, meaning: str = "authorship") -> Authorship:
-    """A body ``user_id`` signs (the domain reads the signer and the meaning from it)."""
-    body = {
-        "signer": {"user_id": user_id, "printed_name": user_id.title()},
-        "key_id": "ed25519:" + "0" * 32,
-        "signed_at": "2011-09-01T09:30:00Z",
-        "meaning": meaning,
-    }
-    return Authorship(json.dumps(body), base64.b64encode(bytes(64)).decode())
 
 
 def frozen() -> Subject:
@@ -74,6 +62,15 @@ def correct_units(subject: Subject) -> None:
     )
 
 
+def sign_the_transfusion(subject: Subject) -> None:
+    """The investigator reviews the transfusion (entry 6) as it stands."""
+    with authored(signed_as("inv1", "review")):
+        subject.sign_records(
+            entries=[{"entry": 6, "record_hash": subject.entries[6].record_hash}],
+            meaning="review",
+        )
+
+
 def test_a_frozen_subject_refuses_a_new_record_a_correction_and_a_void() -> None:
     subject = frozen()
     with pytest.raises(RecordsFrozen, match="RP-101 is frozen"):
@@ -97,11 +94,7 @@ def test_a_frozen_subject_takes_queries_answers_closings_and_signatures() -> Non
     subject.answer_query(query=5, answer="Checked against the chart")
     subject.close_query(query=5, resolution="The answer resolves it")
     subject.raise_query(entry=6, entry_kind="TransfusionGiven", question="Two units?", item=None)
-    with authored(signed_as("inv1", "review")):
-        subject.sign_records(
-            entries=[{"entry": 6, "record_hash": subject.entries[6].record_hash}],
-            meaning="review",
-        )
+    sign_the_transfusion(subject)
     assert subject.lock_state is LockState.FROZEN
     assert [e.kind() for e in events_of(subject)][-4:] == [
         "QueryAnswered",
@@ -123,11 +116,8 @@ def test_a_locked_subject_refuses_everything_but_the_unlock_steps() -> None:
         subject.raise_query(entry=6, entry_kind="TransfusionGiven", question="?", item=None)
     with pytest.raises(RecordsLocked):
         subject.freeze_records(reason="again")
-    with authored(signed_as("inv1", "review")), pytest.raises(RecordsLocked):
-        subject.sign_records(
-            entries=[{"entry": 6, "record_hash": subject.entries[6].record_hash}],
-            meaning="review",
-        )
+    with pytest.raises(RecordsLocked):
+        sign_the_transfusion(subject)
     with pytest.raises(RecordsLocked):
         casebook_signed(subject)
     assert subject.version == 10
