@@ -18,6 +18,7 @@ import click
 from api.console.administration import Administrator, administered_change, read_by_reader
 from infrastructure.application.commands import ReviewAccess
 from infrastructure.bootstrap import Store
+from infrastructure.views.study_reports import access_review
 
 
 @click.command("review")
@@ -47,7 +48,7 @@ def user_review(
 @read_by_reader
 def access_review_report(store: Store, as_json: bool) -> None:
     """Accounts not reviewed within the protocol's period, and roles ending or lapsed."""
-    report = store.reads.access_review(datetime.now(UTC))
+    report = access_review(store.reads, datetime.now(UTC))
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

@@ -37,6 +37,7 @@ from domain.authorship import Authorship
 from domain.permissions import check_may_read_accounts
 from domain.wire import instant_to_wire
 from infrastructure.application.commands import AccountAction, AdministerAccount
+from infrastructure.views.study_reports import access_review
 from signatures.canonical import canonicalize
 from signatures.keys import public_key_to_text
 
@@ -141,7 +142,7 @@ class AccessReview(MethodView):
         roles whose end has come or comes within the protocol's warning (administrators and
         auditors). A review itself is an ``AccessReviewed`` posted to ``/v1/accounts``."""
         check_may_read_accounts(g.account)
-        return get_store().reads.access_review(datetime.now(UTC))
+        return access_review(get_store().reads, datetime.now(UTC))
 
 
 @blp.route("/accounts/<user_id>")

@@ -12,13 +12,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.access_review import AccessReviewSchedule
 from domain.account import Account, account_stream
 from domain.errors import SubjectNotFound
-from domain.protocol import protocol_for
 from domain.signed import SignedAggregate, stream_id
 from infrastructure.application.sealtrail import SealTrail, StoredRecord
 from infrastructure.store.positions import log_positions
-from infrastructure.views.study_reports import served_study
 from projections.access_review import access_review_report
 
 PAGE = 500
@@ -89,8 +88,7 @@ class Reads:
             if isinstance(record.event, Account.AccessReviewed)
         ]
 
-    def access_review(self, now: datetime) -> dict[str, Any]:
+    def access_review(self, now: datetime, schedule: AccessReviewSchedule) -> dict[str, Any]:
         """The access review report as of ``now``: accounts not reviewed within the period of
-        the study's protocol, and roles ending (:mod:`projections.access_review`)."""
-        schedule = protocol_for(served_study(None)).access_review
+        ``schedule``, and roles ending (:mod:`projections.access_review`)."""
         return access_review_report(self.accounts(), self.access_reviews(), now, schedule)

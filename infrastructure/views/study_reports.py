@@ -46,3 +46,9 @@ def audit_review(
     period = Period(first, last)
     today = datetime.now(protocol_for(study_id).time_zone).date()
     return review_audit_trail(reads.log(), study=study_id, period=period, today=today, site=site)
+
+
+def access_review(reads: Reads, now: datetime) -> dict[str, Any]:
+    """The user access review report as of ``now``, on the period and warning of the protocol
+    of the study this store serves."""
+    return reads.access_review(now, protocol_for(served_study(None)).access_review)
