@@ -86,9 +86,11 @@ class AdverseEventReported(Record):
 
 
 class AboutAnAdverseEvent(Record):
-    """A record about an adverse event already reported, which it names: it may come after the
-    end of the study, and a correction does not move it to another adverse event."""
+    """A record about an adverse event already reported, which it names: making it is assessing
+    the adverse event (the task delegated for its report too), it may come after the end of the
+    study, and a correction does not move it to another adverse event."""
 
+    DELEGATED_TASK = Task.AE_ASSESSMENT
     MAY_FOLLOW_THE_END = True
     FIXED: ClassVar[frozenset[str]] = ADDRESSED
 
@@ -103,8 +105,6 @@ FOLLOWED_UP = tuple(
 
 class AdverseEventFollowedUp(AboutAnAdverseEvent):
     """New information on an adverse event: grade, seriousness, outcome, end date..."""
-
-    DELEGATED_TASK = Task.AE_ASSESSMENT
 
     DATED_BY = "followed_up_on"
     COMMAND = "follow_up_adverse_event"
@@ -137,8 +137,6 @@ class AdverseEventFollowedUp(AboutAnAdverseEvent):
 
 class SeriousAdverseEventNotified(AboutAnAdverseEvent):
     """A serious adverse event was notified (to CONEP/CEP or Anvisa), initial or follow-up."""
-
-    DELEGATED_TASK = Task.AE_ASSESSMENT
 
     DATED_BY = "notified_on"
     COMMAND = "notify_serious_adverse_event"
