@@ -22,6 +22,7 @@ from enum import Enum
 from typing import Any
 
 from domain.access_review import check_review
+from domain.audit_review import check_audit_review
 from domain.delegation import (
     Delegation,
     Task,
@@ -359,6 +360,20 @@ class Account(SignedAggregate):
         changes: tuple[str, ...]
         site: str | None = None
 
+    class AuditTrailReviewed(Event):
+        """The account's owner reviewed the audit trail (:mod:`domain.audit_review`): of one
+        study, at one ``site`` or every site (none), over the recording dates ``reviewed_from``
+        (none: from the start) to ``reviewed_to``; how many findings they saw, the SHA-256 of
+        those findings, and what they concluded."""
+
+        study: str
+        reviewed_to: date
+        findings: int
+        findings_sha256: str
+        conclusion: str
+        site: str | None = None
+        reviewed_from: date | None = None
+
     def __init__(self, printed_name: str) -> None:
         self.printed_name = printed_name
         self.role: Role | None = None
@@ -545,6 +560,29 @@ class Account(SignedAggregate):
         self.trigger_event(
             self.AccessReviewed, accounts=tuple(accounts), changes=tuple(changes), site=site
         )
+
+    def review_audit_trail(
+        self,
+        *,
+        study: str,
+        reviewed_to: date,
+        findings: int,
+        findings_sha256: str,
+        conclusion: str,
+        site: str | None = None,
+        reviewed_from: date | None = None,
+    ) -> None:
+        """Record this person's review of the audit trail (who may: the permission check of
+        :data:`domain.permissions.ACCOUNT_CHANGE_CHECKS`)."""
+        check_audit_review(
+            study=study, reviewed_from=reviewed_from, reviewed_to=reviewed_to, findings=findings,
+            findings_sha256=findings_sha256, conclusion=conclusion,
+        )  # fmt: skip
+        self.trigger_event(
+            self.AuditTrailReviewed, study=study, reviewed_to=reviewed_to, findings=findings,
+            findings_sha256=findings_sha256, conclusion=conclusion, site=site,
+            reviewed_from=reviewed_from,
+        )  # fmt: skip
 
     # -- questions ------------------------------------------------------------------------------
 

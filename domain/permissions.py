@@ -382,10 +382,27 @@ def check_may_review_access(actor: Account, user_id: str, fields: Mapping[str, A
     check_may(actor, Action.REVIEW_ACCESS, None if site is None else str(site))
 
 
+def check_may_review_audit_trail(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+    """An auditor or a sponsor data manager reviews the audit trail of every site, and records
+    the review on their own account.
+
+    Raises:
+        NotPermitted: a review recorded on another's account, or by a role that does not review
+            the audit trail.
+    """
+    if user_id != actor.user_id:
+        raise NotPermitted(
+            f"{actor.user_id}'s audit-trail review is recorded on their own account, not "
+            f"{user_id}'s"
+        )
+    check_may(actor, Action.REVIEW_AUDIT_TRAIL)
+
+
 ACCOUNT_CHANGE_CHECKS: dict[str, AccountChangeCheck] = {
     Account.TasksDelegated.__name__: check_may_delegate,
     Account.DelegationEnded.__name__: check_may_end_delegation,
     Account.AccessReviewed.__name__: check_may_review_access,
+    Account.AuditTrailReviewed.__name__: check_may_review_audit_trail,
 }
 """The account events that are not administration, each with who may sign it. A kind not
 named here is administration (:func:`check_may_administer`)."""

@@ -5,6 +5,11 @@ hours, late or backdated entries, correction and void rates, serious adverse eve
 clock, logins after long silence, and records changed after a signature. Run by an auditor or
 a sponsor data manager (``--as``); as text on a terminal, or CSV or JSON (``--format``), on
 stdout or into ``--out``.
+
+With ``--conclusion`` and ``--key`` the reviewer also records their review of what the report
+shows: a signed ``AuditTrailReviewed`` on their own account (the period, the findings' count and
+SHA-256, the conclusion), signed with their own key as the console's administration is. Without
+``--from``, a report begins the day after the latest recorded review ended.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ from pathlib import Path
 import click
 
 from api.console.command import one_line_errors, store_command
-from api.console.people import console_person, person_option
+from api.console.exits import UsageError
+from api.console.people import console_person, person_option, signatory
 from api.console.report_options import DATE, OUT, day
 from domain.actions import Action
 from domain.permissions import check_may
+from infrastructure.application.commands import ReviewAuditTrail, Signatory
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import audit_review
 from projections.audit_review import FINDING_COLUMNS, AuditReview
@@ -35,6 +42,11 @@ from projections.csv_file import csv_bytes
     show_default=True,
 )  # fmt: skip
 @click.option("--out", type=OUT, help="The file to write (default: stdout).")
+@click.option("--conclusion", help="Record your review of these findings, concluding this.")
+@click.option(
+    "--key", "signing_key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your Ed25519 private key (PEM), which signs the review (with --conclusion).",
+)  # fmt: skip
 @person_option()
 @one_line_errors
 @store_command
@@ -46,18 +58,45 @@ def audit_review_report(
     last: datetime | None,
     form: str,
     out: Path | None,
+    conclusion: str | None,
+    signing_key: Path | None,
     acting_as: str,
 ) -> None:
     """What a reviewer of the audit trail must look at, per site and person (auditors and
-    sponsor data managers)."""
-    check_may(console_person(store, acting_as), Action.REVIEW_AUDIT_TRAIL)
+    sponsor data managers); with --conclusion and --key, record your review of it."""
+    if (conclusion is None) != (signing_key is None):
+        raise UsageError("--conclusion and --key go together: the review is signed with your key")
+    reviewer = None if signing_key is None else signatory(store, acting_as, signing_key)
+    person = console_person(store, acting_as) if reviewer is None else store.app.account(acting_as)
+    check_may(person, Action.REVIEW_AUDIT_TRAIL)
     review = audit_review(store.reads, study, day(first), day(last), site)
+    if reviewer is not None and conclusion is not None:
+        record_review(store, review, conclusion, reviewer)
     content = rendered(review, form)
     if out is None:
         click.echo(content, nl=False)
         return
     out.write_bytes(content.encode("utf-8"))
     click.echo(str(out))
+
+
+def record_review(store: Store, review: AuditReview, conclusion: str, reviewer: Signatory) -> None:
+    """Sign and record the reviewer's review of exactly these findings; say so on stderr."""
+    assert review.period.last is not None  # a report's period always ends (today by default)
+    store.administration.review_audit_trail(
+        ReviewAuditTrail(
+            user_id=reviewer.user_id, study=review.study, site=review.site,
+            reviewed_from=review.period.first, reviewed_to=review.period.last,
+            findings=len(review.findings), findings_sha256=review.findings_sha256,
+            conclusion=conclusion,
+        ),
+        by=reviewer,
+    )  # fmt: skip
+    click.echo(
+        f"{reviewer.user_id} recorded their review of {len(review.findings)} findings "
+        f"({review.period.first or 'from the start'} to {review.period.last})",
+        err=True,
+    )
 
 
 def rendered(review: AuditReview, form: str) -> str:

@@ -19,6 +19,7 @@ from api.schemas.fields import (
     CalendarDate,
     Code,
     Credential,
+    FullMatch,
     Instant,
     PlainString,
     StrictBoolean,
@@ -157,6 +158,25 @@ class TasksDelegatedData(StrictSchema):
     )
 
 
+class AuditTrailReviewedData(StrictSchema):
+    """``AuditTrailReviewed``, on the reviewer's own account (an auditor or a sponsor data
+    manager): what ``GET /v1/study/audit-review`` showed them, and what they concluded."""
+
+    study = Code(required=True, metadata={"example": "NCT01297972"})
+    site = Code(metadata={"description": "The site reviewed; absent: every site"})
+    reviewed_from = CalendarDate(
+        metadata={"description": "First recording date reviewed; absent: from the start"}
+    )
+    reviewed_to = CalendarDate(required=True, metadata={"description": "Last recording date"})
+    findings = WholeNumber(required=True, metadata={"description": "How many findings were seen"})
+    findings_sha256 = PlainString(
+        required=True,
+        validate=FullMatch(r"^[0-9a-f]{64}$"),
+        metadata={"description": "The review's findings_sha256, as the report gave it"},
+    )
+    conclusion = Text(max_length=4000, required=True, multiline=True)
+
+
 class DelegationEndedData(StrictSchema):
     """``DelegationEnded``: by the site's principal investigator or an administrator."""
 
@@ -214,6 +234,7 @@ ACCOUNT_DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
     "TasksDelegated": TasksDelegatedData,
     "DelegationEnded": DelegationEndedData,
     "AccessReviewed": AccessReviewedData,
+    "AuditTrailReviewed": AuditTrailReviewedData,
 }
 
 

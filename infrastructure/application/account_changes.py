@@ -54,6 +54,7 @@ ACCOUNT_COMMANDS: dict[str, Callable[..., None]] = {
     Account.TasksDelegated.__name__: Account.delegate_tasks,
     Account.DelegationEnded.__name__: Account.end_delegation,
     Account.AccessReviewed.__name__: Account.review_access,
+    Account.AuditTrailReviewed.__name__: Account.review_audit_trail,
 }
 """The domain method behind each kind of account change but the opening."""
 

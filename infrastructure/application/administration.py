@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.access_review import access_as_seen
 from domain.account import SYSTEM_USER, Role, next_whole_second
+from domain.audit_review import review_fields
 from domain.errors import AccountAlreadyLocked, KeyEndPassed, VersionConflict
 from infrastructure.application.account_changes import (
     SYSTEM_PRINTED_NAME,
@@ -36,6 +37,7 @@ from infrastructure.application.commands import (
     RegisterKey,
     ResetPassword,
     ReviewAccess,
+    ReviewAuditTrail,
     RevokeKey,
     RevokeRole,
     RotateKey,
@@ -210,6 +212,17 @@ class Administration:
         """End a person's delegation at a site."""
         fields = {"site": command.site, "reason": command.reason}
         self.changes.act(command.user_id, [("DelegationEnded", fields)], by)
+
+    def review_audit_trail(self, command: ReviewAuditTrail, *, by: Signatory) -> None:
+        """Record a review of the audit trail, signed by the reviewer on their own account."""
+        fields = review_fields(**{
+            name: getattr(command, name)
+            for name in (
+                "study", "reviewed_to", "findings", "findings_sha256", "conclusion", "site",
+                "reviewed_from",
+            )
+        })  # fmt: skip
+        self.changes.act(command.user_id, [("AuditTrailReviewed", fields)], by)
 
     def attest_training(self, command: AttestTraining, *, by: Signatory | None = None) -> None:
         """Record that a person completed training for a role (21 CFR 11.10(i))."""

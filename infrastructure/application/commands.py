@@ -212,6 +212,19 @@ class EndDelegation(AccountCommand):
 
 
 @dataclass(frozen=True)
+class ReviewAuditTrail(AccountCommand):
+    """Record the reviewer's (``user_id``, their own account) review of the audit trail."""
+
+    study: str
+    reviewed_to: date
+    findings: int
+    findings_sha256: str
+    conclusion: str
+    site: str | None = None
+    reviewed_from: date | None = None
+
+
+@dataclass(frozen=True)
 class AttestTraining(AccountCommand):
     """Record that a person completed training for a role (21 CFR 11.10(i))."""
 

@@ -92,3 +92,12 @@ class Reads:
         """The access review report as of ``now``: accounts not reviewed within the period of
         ``schedule``, and roles ending (:mod:`projections.access_review`)."""
         return access_review_report(self.accounts(), self.access_reviews(), now, schedule)
+
+    def audit_trail_reviews(self) -> list[Account.AuditTrailReviewed]:
+        """Every recorded review of the audit trail, in log order."""
+        kind = Account.AuditTrailReviewed
+        recorded = self.app.recorder.select_notifications(
+            1, 1_000_000, topics=(f"{kind.__module__}:{kind.__qualname__}",)
+        )
+        events = (self.app.mapper.to_domain_event(notification) for notification in recorded)
+        return [event for event in events if isinstance(event, kind)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from domain.errors import UnknownStudy
+from domain.audit_review import next_review_starts
+from domain.errors import AuditReviewInvalid, UnknownStudy
 from domain.protocol import PROTOCOLS, protocol_for
 from domain.review_settings import check_review_period
 from infrastructure.application.reads import Reads
@@ -35,16 +36,25 @@ def audit_review(
     reads: Reads, study: str | None, first: date | None, last: date | None, site: str | None
 ) -> AuditReview:
     """The audit-trail review of a study (or one site) for the recording dates ``first`` to
-    ``last`` (inclusive; None is open), computed from the whole log.
+    ``last`` (inclusive), computed from the whole log. Without ``first`` the period begins the
+    day after the latest recorded review of the study that covered the site ended (from the
+    start, before any); without ``last`` it ends today at the study.
 
     Raises:
         UnknownStudy: no such study, or one must be named.
         AuditReviewInvalid: ``first`` is after ``last``.
     """
     study_id = served_study(study)
+    today = datetime.now(protocol_for(study_id).time_zone).date()
+    if first is None:
+        first = next_review_starts(reads.audit_trail_reviews(), study_id, site)
+        if first is not None and last is None and first > today:
+            raise AuditReviewInvalid(
+                f"the latest review covers up to {today}: nothing recorded since to review"
+            )
+    last = today if last is None else last
     check_review_period(first, last)
     period = Period(first, last)
-    today = datetime.now(protocol_for(study_id).time_zone).date()
     return review_audit_trail(reads.log(), study=study_id, period=period, today=today, site=site)
 
 

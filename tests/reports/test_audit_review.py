@@ -9,10 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from domain.account import Role
+from domain.protocol import NCT01297972
 from infrastructure.bootstrap import Store
+from signatures.keys import private_key_to_pem
+from tests.conftest import console_env, open_person
 from tests.reports.conftest import RECORDS, SUBJECT, report
 
 TODAY = datetime.now(UTC).date().isoformat()
@@ -72,3 +78,71 @@ def test_a_period_that_ends_before_it_begins_is_refused_in_one_line(followed: St
         f"sealtrail: Audit review invalid: the period begins on {TODAY}, after it ends "
         "(2020-01-01)\n"
     )
+
+
+def reviewer_with_key(store: Store, user_id: str, tmp_path: Path) -> tuple[dict[str, str], str]:
+    """A new auditor: their console environment and their private key's file."""
+    person = open_person(store, user_id, printed_name="Vera Dias", role=Role.AUDITOR, sites=())
+    key_file = tmp_path / f"{user_id}.pem"
+    key_file.write_bytes(private_key_to_pem(person.private_key))
+    return console_env(person), str(key_file)
+
+
+def test_a_reviewer_records_their_review_and_the_next_report_starts_the_day_after(
+    followed: Store, tmp_path: Path
+) -> None:
+    person, key = reviewer_with_key(followed, "rev1", tmp_path)
+    today = datetime.now(NCT01297972.time_zone).date()  # the study's: periods are its dates
+    yesterday = (today - timedelta(days=1)).isoformat()
+    scope = ("audit-review", "--site", "SP", "--format", "json")
+
+    done = report(
+        followed, *scope, "--to", yesterday, "--conclusion", "Nothing at SP.", "--key", key,
+        person=person,
+    )  # fmt: skip
+    next_one = json.loads(report(followed, *scope).stdout)
+
+    assert done.exit_code == 0, done.output
+    shown = json.loads(done.stdout)
+    assert (
+        done.stderr == f"rev1 recorded their review of 0 findings (from the start to {yesterday})\n"
+    )
+    event = followed.reads.audit_trail_reviews()[-1]
+    assert (event.site, event.reviewed_from, event.reviewed_to.isoformat()) == (
+        "SP",
+        None,
+        yesterday,
+    )
+    assert (event.findings, event.findings_sha256) == (0, shown["findings_sha256"])
+    assert event.conclusion == "Nothing at SP."
+    assert next_one["period"]["from"] == today.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("options", "code", "says"),
+    [
+        (("--conclusion", "  "), 1, "sealtrail: Audit review invalid: a review says what the "),
+        (("--conclusion", "fine\x07"), 1, "sealtrail: Audit review invalid: a conclusion holds "),
+        (("--from", "2030-01-01", "--to", "2030-01-31", "--conclusion", "ok"), 1,
+         "sealtrail: Audit review invalid: the period ends on 2030-01-31, after today"),
+    ],
+)  # fmt: skip
+def test_a_review_that_says_nothing_is_refused_in_one_line_and_records_nothing(
+    followed: Store, tmp_path: Path, options: tuple[str, ...], code: int, says: str
+) -> None:
+    person, key = reviewer_with_key(followed, f"rev{len(options)}{code}{len(says)}", tmp_path)
+    before = len(followed.reads.audit_trail_reviews())
+
+    done = report(followed, "audit-review", *options, "--key", key, person=person)
+
+    assert done.exit_code == code
+    assert done.stdout == ""
+    assert done.stderr.startswith(says) and done.stderr.count("\n") == 1
+    assert len(followed.reads.audit_trail_reviews()) == before
+
+
+def test_a_conclusion_without_a_key_is_wrong_usage(followed: Store) -> None:
+    done = report(followed, "audit-review", "--conclusion", "fine")
+
+    assert done.exit_code == 2
+    assert "--conclusion and --key go together" in done.stderr

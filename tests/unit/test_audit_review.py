@@ -6,15 +6,20 @@ not the domain's concern); entries are made by ``coord1`` unless a test says oth
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from domain.account import Account
+from domain.account import Account, Role
+from domain.audit_review import next_review_starts
 from domain.authentication import FAILED, SUCCEEDED, AuthenticationLog
 from domain.authorship import authored
+from domain.errors import AuditReviewInvalid, NotPermitted, UnknownStudy
+from domain.permissions import check_may_change_account
 from domain.protocol import NCT01297972
 from domain.signed import SignedAggregate
 from domain.subject import Subject
@@ -259,3 +264,113 @@ def test_another_studys_subjects_are_not_reviewed() -> None:
         object.__setattr__(event, "stream", "NCT00000000/RP-101")
 
     assert review(events).findings == ()
+
+
+# -- the recorded review ------------------------------------------------------------------------
+
+DIGEST = "a" * 64
+
+
+def reviewer(role: Role | None = Role.AUDITOR, user_id: str = "aud1") -> Account:
+    """An account in memory (never saved), in force in ``role``."""
+    with authored(by("system")):
+        account = Account.open(user_id=user_id, printed_name="Vera Dias")
+        if role is not None:
+            account.grant_role(role=role)
+            account.attest_training(role=role, course="GCP", completed_on=date(2011, 1, 10))
+    return account
+
+
+def recorded_review(account: Account, **overrides: Any) -> None:
+    fields = {
+        "study": NCT01297972.study_id,
+        "reviewed_from": date(2011, 3, 1),
+        "reviewed_to": date(2011, 3, 31),
+        "findings": 3,
+        "findings_sha256": DIGEST,
+        "conclusion": "Late entries explained by the site's monitoring visit notes.",
+        **overrides,
+    }
+    with authored(by(account.user_id)):
+        account.review_audit_trail(**fields)
+
+
+def test_a_review_is_recorded_on_the_reviewers_account_as_they_signed_it() -> None:
+    account = reviewer()
+
+    recorded_review(account, site="RP")
+
+    event = account.collect_events()[-1]
+    assert isinstance(event, Account.AuditTrailReviewed)
+    assert (event.site, event.reviewed_from, event.reviewed_to) == (
+        "RP", date(2011, 3, 1), date(2011, 3, 31)
+    )  # fmt: skip
+    assert (event.findings, event.findings_sha256) == (3, DIGEST)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "says"),
+    [
+        ({"conclusion": "  \n "}, "says what the reviewer concluded"),
+        ({"conclusion": "fine\x00"}, "no control characters"),
+        ({"conclusion": "x" * 4001}, "at most 4000 characters"),
+        ({"reviewed_from": date(2011, 4, 1)}, "begins on 2011-04-01, after it ends (2011-03-31)"),
+        ({"reviewed_to": date(2099, 1, 1)}, "ends on 2099-01-01, after today"),
+        ({"findings": -1}, "counted from 0"),
+        ({"findings_sha256": "A" * 64}, "64 lowercase hex digits"),
+        ({"findings_sha256": DIGEST + "\n"}, "64 lowercase hex digits"),
+    ],
+)
+def test_a_review_that_says_nothing_is_refused_and_records_nothing(
+    overrides: dict[str, Any], says: str
+) -> None:
+    account = reviewer()
+    account.collect_events()
+
+    with pytest.raises(AuditReviewInvalid, match=re.escape(says)):
+        recorded_review(account, **overrides)
+
+    assert account.collect_events() == []
+
+
+def test_a_review_of_a_study_the_store_does_not_serve_is_refused() -> None:
+    with pytest.raises(UnknownStudy):
+        recorded_review(reviewer(), study="NCT00000000")
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.SPONSOR_DATA_MANAGER])
+def test_auditors_and_sponsor_data_managers_review_on_their_own_account(role: Role) -> None:
+    account = reviewer(role)
+
+    check_may_change_account(account, "aud1", "AuditTrailReviewed", {})
+
+
+@pytest.mark.parametrize(
+    ("role", "on", "says"),
+    [
+        (Role.SITE_COORDINATOR, "aud1", "a site_coordinator does not review the audit trail"),
+        (Role.MONITOR, "aud1", "a monitor does not review the audit trail"),
+        (Role.INVESTIGATOR, "aud1", "an investigator does not review the audit trail"),
+        (Role.ADMINISTRATOR, "aud1", "an administrator does not review the audit trail"),
+        (None, "aud1", "aud1 has no role, so does not review the audit trail"),
+        (Role.AUDITOR, "coord1", "recorded on their own account, not coord1's"),
+    ],
+)
+def test_a_role_that_may_not_review_or_anothers_account_is_refused(
+    role: Role | None, on: str, says: str
+) -> None:
+    with pytest.raises(NotPermitted, match=re.escape(says)):
+        check_may_change_account(reviewer(role), on, "AuditTrailReviewed", {})
+
+
+def test_the_next_review_begins_the_day_after_the_latest_that_covered_the_site() -> None:
+    study = NCT01297972.study_id
+    every_site = SimpleNamespace(study=study, site=None, reviewed_to=date(2011, 3, 31))
+    at_rp = SimpleNamespace(study=study, site="RP", reviewed_to=date(2011, 4, 30))
+    elsewhere = SimpleNamespace(study="NCT00000000", site=None, reviewed_to=date(2011, 6, 30))
+    reviews = [every_site, at_rp, elsewhere]
+
+    assert next_review_starts(reviews, study, "RP") == date(2011, 5, 1)
+    assert next_review_starts(reviews, study, "SP") == date(2011, 4, 1)
+    assert next_review_starts(reviews, study, None) == date(2011, 4, 1)
+    assert next_review_starts([], study, None) is None
