@@ -82,16 +82,10 @@ def audit_review_report(
 
 def record_review(store: Store, review: AuditReview, conclusion: str, reviewer: Signatory) -> None:
     """Sign and record the reviewer's review of exactly these findings; say so on stderr."""
-    assert review.period.last is not None  # a report's period always ends (today by default)
     store.administration.review_audit_trail(
-        ReviewAuditTrail(
-            user_id=reviewer.user_id, study=review.study, site=review.site,
-            reviewed_from=review.period.first, reviewed_to=review.period.last,
-            findings=len(review.findings), findings_sha256=review.findings_sha256,
-            conclusion=conclusion,
-        ),
+        ReviewAuditTrail(user_id=reviewer.user_id, review=review, conclusion=conclusion),
         by=reviewer,
-    )  # fmt: skip
+    )
     click.echo(
         f"{reviewer.user_id} recorded their review of {len(review.findings)} findings "
         f"({review.period.first or 'from the start'} to {review.period.last})",

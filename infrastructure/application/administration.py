@@ -16,7 +16,7 @@ from typing import Any
 from domain.access_review import access_as_seen
 from domain.account import SYSTEM_USER, Role, next_whole_second
 from domain.audit_review import review_fields
-from domain.errors import AccountAlreadyLocked, KeyEndPassed, VersionConflict
+from domain.errors import AccountAlreadyLocked, AuditReviewInvalid, KeyEndPassed, VersionConflict
 from infrastructure.application.account_changes import (
     SYSTEM_PRINTED_NAME,
     AccountChanges,
@@ -214,14 +214,16 @@ class Administration:
         self.changes.act(command.user_id, [("DelegationEnded", fields)], by)
 
     def review_audit_trail(self, command: ReviewAuditTrail, *, by: Signatory) -> None:
-        """Record a review of the audit trail, signed by the reviewer on their own account."""
-        fields = review_fields(**{
-            name: getattr(command, name)
-            for name in (
-                "study", "reviewed_to", "findings", "findings_sha256", "conclusion", "site",
-                "reviewed_from",
-            )
-        })  # fmt: skip
+        """Record a review of the audit trail, signed by the reviewer on their own account: the
+        review's scope and period, how many findings it showed and their SHA-256."""
+        review = command.review
+        if review.period.last is None:
+            raise AuditReviewInvalid("a review's period ends on a day: name it")
+        fields = review_fields(
+            study=review.study, site=review.site, reviewed_from=review.period.first,
+            reviewed_to=review.period.last, findings=len(review.findings),
+            findings_sha256=review.findings_sha256, conclusion=command.conclusion,
+        )  # fmt: skip
         self.changes.act(command.user_id, [("AuditTrailReviewed", fields)], by)
 
     def attest_training(self, command: AttestTraining, *, by: Signatory | None = None) -> None:

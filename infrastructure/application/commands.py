@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from domain.account import Role
 from domain.authorship import Authorship
 from domain.subject import subject_stream
+from projections.audit_review import AuditReview
 
 
 @dataclass(frozen=True)
@@ -213,15 +214,11 @@ class EndDelegation(AccountCommand):
 
 @dataclass(frozen=True)
 class ReviewAuditTrail(AccountCommand):
-    """Record the reviewer's (``user_id``, their own account) review of the audit trail."""
+    """Record the reviewer's (``user_id``, their own account) review of the findings of
+    ``review``, as computed for them, with their conclusion."""
 
-    study: str
-    reviewed_to: date
-    findings: int
-    findings_sha256: str
+    review: AuditReview
     conclusion: str
-    site: str | None = None
-    reviewed_from: date | None = None
 
 
 @dataclass(frozen=True)

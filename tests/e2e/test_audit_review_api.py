@@ -67,7 +67,6 @@ def signed_review(store: Store, person: Person, **data: Any) -> dict[str, Any]:
     return {"events": [signer.signed(person.user_id, "AuditTrailReviewed", data)]}
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_recorded_review_is_signed_verified_and_the_next_review_starts_after_it(
     store: Store, site: Site
 ) -> None:
