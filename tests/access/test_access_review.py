@@ -17,6 +17,9 @@ from domain.account import Account, Role
 from domain.wire import to_wire
 from infrastructure.application.commands import GrantRole, ReviewAccess, RevokeRole
 from infrastructure.bootstrap import Store
+from infrastructure.identity.sponsor_key import open_sponsor_account
+from infrastructure.packets.build import build_packet
+from infrastructure.packets.verify import verify_packet
 from projections.access_review import access_review_report
 from tests.access.conftest import Admin, Clock, assert_problem, make_admin, make_person, with_access
 from tests.access.test_cli_accounts import COORDINATOR, one_line, run
@@ -193,6 +196,26 @@ def test_the_report_names_reviews_past_their_period_and_roles_ending(rp_site: Si
     }
     assert later["not_reviewed"][0]["last_reviewed_by"] == "admin1"
     assert [ending["lapsed"] for ending in later["roles_ending"]] == [True]
+
+
+def test_a_packet_of_a_store_with_reviews_and_role_ends_verifies(rp_site: Site) -> None:
+    store = rp_site.store
+    open_sponsor_account(store.administration, store.settings)
+    admin, _, _ = staffed(store)
+    store.administration.revoke_role(
+        RevokeRole(user_id="coord-sp", role=Role.SITE_COORDINATOR, reason="renewed"),
+        by=admin.signatory,
+    )
+    end = datetime.now(UTC) + timedelta(days=90)
+    store.administration.grant_role(
+        GrantRole(user_id="coord-sp", role=Role.SITE_COORDINATOR, until=end), by=admin.signatory
+    )
+    store.administration.review_access(ReviewAccess(site=None), by=admin.signatory)
+
+    report = verify_packet(build_packet(store, documents=False))
+
+    assert report.findings == []
+    assert store.verifier(workers=1).verify().ok
 
 
 def test_the_console_records_a_review_and_prints_the_report(home: Path) -> None:
