@@ -22,7 +22,7 @@ from api.console.projections import project, rebuild
 from api.console.replay import replay
 from api.console.reports import report
 from api.console.server import serve
-from api.console.site_client import sign, submit
+from api.console.site_client import sign, sign_casebook, submit
 from api.console.users import user
 
 COMMANDS: tuple[click.Command, ...] = (
@@ -41,6 +41,7 @@ COMMANDS: tuple[click.Command, ...] = (
     key,
     submit,
     sign,
+    sign_casebook,
 )
 """Every command of ``sealtrail``, each also a ``flask.commands`` entry point."""
 

@@ -1,5 +1,6 @@
-"""The site client behind ``sealtrail submit`` and ``sealtrail sign``: sign an event (or an
-electronic signature over records) and send it, over plain HTTP(S).
+"""The site client behind ``sealtrail submit``, ``sealtrail sign`` and ``sealtrail
+sign-casebook``: sign an event (or an electronic signature over records, or over a subject's
+whole casebook) and send it, over plain HTTP(S).
 
 Only the standard library speaks HTTP here, so a site needs nothing but this package.
 """
@@ -11,7 +12,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from urllib.request import Request, urlopen
 import click
 
 from api.console.exits import REFUSED, USAGE
-from domain.subject import Subject
+from domain.subject import ABOUT_RECORDS, Subject
 from domain.wire import instant_to_wire
 from signatures.authorship import sign_body
 from signatures.errors import KeyFormatError, VerificationError
@@ -93,6 +94,10 @@ def submit(
     return receipt
 
 
+Signing = tuple[dict[str, Any], list[dict[str, Any]]]
+"""The ``data`` of a signature over records, and the records it signs (entry, kind, hash)."""
+
+
 def sign_records(
     sender: Sender,
     *,
@@ -109,31 +114,84 @@ def sign_records(
     with the user id and the password re-entered (each run is a session of its own, so it is
     always its first signing). Returns the verified receipt, the ceremony and what was signed.
     """
+
+    def chosen(history: list[Any]) -> Signing:
+        by_entry = {item["version"]: item for item in history}
+        missing = [str(entry) for entry in entries if entry not in by_entry]
+        if missing:
+            raise ClientError(f"{study}/{subject} has no entry {', '.join(missing)}", REFUSED)
+        signed = [_signed_record(by_entry[entry]) for entry in dict.fromkeys(entries)]
+        return {"entries": _covered(signed)}, signed
+
+    return _ceremony(
+        sender, (study, subject), Subject.RecordsSigned.kind(), chosen, meaning, idempotency_key
+    )
+
+
+def sign_casebook(
+    sender: Sender,
+    *,
+    study: str,
+    subject: str,
+    milestone: str,
+    meaning: str,
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """Sign a subject's whole casebook at a milestone as the sender, through the API.
+
+    Reads the subject's history: its state hash (the latest event's chain hash) and every live
+    record (not a change, signature or query about others) with its record hash as it stands;
+    signs a ``CasebookSigned`` body over them and sends it as :func:`sign_records` does.
+    """
+
+    def whole(history: list[Any]) -> Signing:
+        if not history:
+            raise ClientError(f"{study}/{subject} has no records", REFUSED)
+        signed = [
+            _signed_record(item)
+            for item in history
+            if item["kind"] not in ABOUT_RECORDS and item.get("voided_by") is None
+        ]
+        latest = max(history, key=lambda item: int(item["version"]))
+        data = {"milestone": milestone, "state_hash": latest["event_hash"]}
+        return {**data, "entries": _covered(signed)}, signed
+
+    return _ceremony(
+        sender, (study, subject), Subject.CasebookSigned.kind(), whole, meaning, idempotency_key
+    )
+
+
+def _signed_record(item: dict[str, Any]) -> dict[str, Any]:
+    return {"entry": item["version"], "kind": item["kind"], "record_hash": item["record_hash"]}
+
+
+def _covered(signed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"entry": s["entry"], "record_hash": s["record_hash"]} for s in signed]
+
+
+def _ceremony(
+    sender: Sender,
+    where: tuple[str, str],
+    kind: str,
+    signing: Callable[[list[Any]], Signing],
+    meaning: str,
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """Sign what ``signing`` makes of the subject's history, as a ``kind`` body, and send it
+    to ``POST /v1/signatures`` with the user id and the password re-entered."""
+    study, subject = where
     private_key = _private_key(sender.key_file)
     password = _password()
     base = sender.url.rstrip("/")
     headers, me = _signed_in(base, sender.user_id, password)
     history = _history(base, headers, study, subject)
-    by_entry = {item["version"]: item for item in history}
-    missing = [str(entry) for entry in entries if entry not in by_entry]
-    if missing:
-        raise ClientError(f"{study}/{subject} has no entry {', '.join(missing)}", REFUSED)
-    signed = [
-        {
-            "entry": entry,
-            "kind": by_entry[entry]["kind"],
-            "record_hash": by_entry[entry]["record_hash"],
-        }
-        for entry in dict.fromkeys(entries)
-    ]
+    data, signed = signing(history)
     record = {
         "study": study,
         "subject": subject,
         "version": _next_version(history),
-        "kind": Subject.RecordsSigned.kind(),
-        "data": {
-            "entries": [{"entry": s["entry"], "record_hash": s["record_hash"]} for s in signed]
-        },
+        "kind": kind,
+        "data": data,
     }
     body, signature = _signed(record, me, private_key, meaning)
     headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())

@@ -22,7 +22,7 @@ from api.console.people import console_person, person_option
 from domain.actions import Action
 from domain.permissions import check_may
 from infrastructure.bootstrap import Store
-from infrastructure.views.study_reports import study_outcomes
+from infrastructure.views.study_reports import study_outcomes, unsigned_records
 
 
 @click.group()
@@ -66,6 +66,42 @@ def outcome_text(table: dict[str, Any]) -> str:
         )
         if measure.get("causes"):
             lines.append(f"{'':<{width}}  causes: {', '.join(measure['causes'])}")
+    return "\n".join(lines)
+
+
+@report.command()
+@click.option("--study", help="The study (default: the one this store serves).")
+@click.option("--site", help="One site's subjects (needed by roles of their own sites).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@person_option()
+@one_line_errors
+@store_command
+def unsigned(
+    store: Store, study: str | None, site: str | None, as_json: bool, acting_as: str
+) -> None:
+    """For each subject, the records no current signature covers (never signed, or corrected
+    or voided since): what is left for the investigator to sign."""
+    check_may(console_person(store, acting_as), Action.READ_CLINICAL_DATA, site)
+    found = unsigned_records(store.views, study, site)
+    if as_json:
+        click.echo(json.dumps(found, indent=2, sort_keys=True))
+        return
+    click.echo(unsigned_text(found))
+
+
+def unsigned_text(found: dict[str, Any]) -> str:
+    """The unsigned records for a terminal: a line per subject, its unsigned entries."""
+    where = f"site {found['site']}" if found["site"] else "every site"
+    lines = [
+        f"Records no current signature covers, {found['study']}, {where}: {found['unsigned']} "
+        f"({found['fully_signed']} of {len(found['subjects'])} subjects fully signed)"
+    ]
+    for subject in found["subjects"]:
+        entries = ", ".join(f"{r['entry']} {r['kind']}" for r in subject["unsigned"])
+        lines.append(
+            f"{subject['subject']} ({subject['site']}): {len(subject['unsigned'])} of "
+            f"{subject['records']} unsigned" + (f": {entries}" if entries else "")
+        )
     return "\n".join(lines)
 
 

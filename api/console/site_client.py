@@ -1,5 +1,6 @@
-"""``sealtrail submit`` and ``sealtrail sign``: the site's client, signing with the person's own
-key on their own machine and sending over HTTP(S) (:mod:`api.console.client`).
+"""``sealtrail submit``, ``sealtrail sign`` and ``sealtrail sign-casebook``: the site's client,
+signing with the person's own key on their own machine and sending over HTTP(S)
+(:mod:`api.console.client`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import click
 from api.console import client
 from api.console.command import one_line_errors, private_key_option
 from domain.attribution import SIGNATURE_MEANINGS
+from domain.subject import Subject
+from domain.vocabulary import Milestone
 
 
 def site_client_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -91,6 +94,40 @@ def sign(
         study=study,
         subject=subject,
         entries=entries,
+        meaning=meaning,
+        idempotency_key=idempotency_key,
+    )
+    click.echo(json.dumps(answer, indent=2))
+
+
+@click.command("sign-casebook")
+@site_client_options
+@click.option("--study", default="NCT01297972", show_default=True)
+@click.option("--subject", required=True, help="The subject's study code, e.g. RP-101")
+@click.option("--milestone", required=True, type=click.Choice([m.value for m in Milestone]))
+@click.option("--meaning", required=True, type=click.Choice(Subject.CasebookSigned.MEANINGS))
+@click.option("--idempotency-key", default=None, help="Reuse to retry safely (default: new)")
+@one_line_errors
+def sign_casebook(
+    sender: client.Sender,
+    study: str,
+    subject: str,
+    milestone: str,
+    meaning: str,
+    idempotency_key: str | None,
+) -> None:
+    """Sign a subject's whole casebook at a milestone (ICH E6(R3), 21 CFR 11.50): one signature
+    over its state and every live record as they stand. Prints the server's receipt and the
+    records signed.
+
+    Your user id and password are both asked for (each run is a new session): the password
+    is read from SEALTRAIL_PASSWORD, or asked for on a terminal.
+    """
+    answer = client.sign_casebook(
+        sender,
+        study=study,
+        subject=subject,
+        milestone=milestone,
         meaning=meaning,
         idempotency_key=idempotency_key,
     )

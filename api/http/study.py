@@ -1,4 +1,5 @@
-"""``GET /v1/study/outcomes``: the publication's outcome table, computed from the events; and
+"""``GET /v1/study/outcomes``: the publication's outcome table, computed from the events;
+``GET /v1/study/unsigned-records``: the records no current signature covers, per subject; and
 what every view of the whole study shares (:func:`study_wide_view`)."""
 
 from __future__ import annotations
@@ -17,9 +18,15 @@ from api.http.auth import login_required
 from api.http.store import get_store
 from api.schemas.audit_review import AuditReviewQuerySchema, AuditReviewSchema
 from api.schemas.outcomes import OutcomeQuerySchema, OutcomeTableSchema
+from api.schemas.unsigned import UnsignedQuerySchema, UnsignedReportSchema
 from domain.actions import Action
 from domain.permissions import check_may
-from infrastructure.views.study_reports import audit_review, served_study, study_outcomes
+from infrastructure.views.study_reports import (
+    audit_review,
+    served_study,
+    study_outcomes,
+    unsigned_records,
+)
 
 StudyView = Callable[[Any, str], dict[str, Any]]
 
@@ -82,3 +89,26 @@ class StudyAuditReview(MethodView):
             get_store().reads, query.get("study"), query.get("first"), query.get("last"),
             query.get("site"),
         ).as_dict()  # fmt: skip
+
+
+@blp.route("/unsigned-records")
+class UnsignedRecords(MethodView):
+    """What is left for the investigator to sign."""
+
+    @login_required
+    @blp.arguments(UnsignedQuerySchema, location="query")
+    @answers(
+        blp,
+        200,
+        UnsignedReportSchema,
+        {
+            403: "Not a reader of that site's data (or no site named by a role of its own sites)",
+            422: "Unknown study, or one must be named",
+        },
+    )
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """For each subject (of one site, when ``site`` is named), its live records that no
+        current signature covers: never signed, or corrected or voided since."""
+        site = query.get("site")
+        check_may(g.account, Action.READ_CLINICAL_DATA, site)
+        return unsigned_records(get_store().views, query.get("study"), site)

@@ -9,11 +9,13 @@ from domain.audit_review import next_review_starts
 from domain.errors import AuditReviewInvalid, UnknownStudy
 from domain.protocol import PROTOCOLS, protocol_for
 from domain.review_settings import check_review_period
+from domain.subject import subject_stream
 from infrastructure.application.reads import Reads
 from infrastructure.views.tables import SubjectSummaryView
 from projections.audit_review import AuditReview, review_audit_trail
 from projections.audit_trail import Period
 from projections.study_outcomes import outcome_table
+from projections.unsigned_records import UnsignedReport, unsigned_report
 
 
 def served_study(study: str | None) -> str:
@@ -62,3 +64,17 @@ def access_review(reads: Reads, now: datetime) -> dict[str, Any]:
     """The user access review report as of ``now``, on the period and warning of the protocol
     of the study this store serves."""
     return reads.access_review(now, protocol_for(served_study(None)).access_review)
+
+
+def unsigned_records(
+    views: SubjectSummaryView, study: str | None = None, site: str | None = None
+) -> UnsignedReport:
+    """For each subject of a study (or of one of its sites), the records no current signature
+    covers, from the subjects' audit indices."""
+    study_id = served_study(study)
+    indices = (
+        views.audit(subject_stream(study_id, summary["subject"]))
+        for summary in views.of_study(study_id)
+        if site is None or summary["site"] == site
+    )
+    return unsigned_report(study_id, site, (index for index in indices if index is not None))
