@@ -60,10 +60,23 @@ def submit(
     click.echo(json.dumps(receipt, indent=2))
 
 
+def signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What every signature the site's client makes is told: who signs and where it is sent,
+    the study and subject, and a retry key; the command's own options follow."""
+    decorated = one_line_errors(command)
+    for option in (
+        click.option(
+            "--idempotency-key", default=None, help="Reuse to retry safely (default: new)"
+        ),
+        click.option("--subject", required=True, help="The subject's study code, e.g. RP-101"),
+        click.option("--study", default="NCT01297972", show_default=True),
+    ):
+        decorated = option(decorated)
+    return site_client_options(decorated)
+
+
 @click.command()
-@site_client_options
-@click.option("--study", default="NCT01297972", show_default=True)
-@click.option("--subject", required=True, help="The subject's study code, e.g. RP-101")
+@signing_options
 @click.option(
     "--entry",
     "entries",
@@ -73,8 +86,6 @@ def submit(
     help="A record to sign, by its entry number (repeat for several)",
 )
 @click.option("--meaning", required=True, type=click.Choice(SIGNATURE_MEANINGS))
-@click.option("--idempotency-key", default=None, help="Reuse to retry safely (default: new)")
-@one_line_errors
 def sign(
     sender: client.Sender,
     study: str,
@@ -101,21 +112,10 @@ def sign(
 
 
 @click.command("sign-casebook")
-@site_client_options
-@click.option("--study", default="NCT01297972", show_default=True)
-@click.option("--subject", required=True, help="The subject's study code, e.g. RP-101")
+@signing_options
 @click.option("--milestone", required=True, type=click.Choice([m.value for m in Milestone]))
 @click.option("--meaning", required=True, type=click.Choice(Subject.CasebookSigned.MEANINGS))
-@click.option("--idempotency-key", default=None, help="Reuse to retry safely (default: new)")
-@one_line_errors
-def sign_casebook(
-    sender: client.Sender,
-    study: str,
-    subject: str,
-    milestone: str,
-    meaning: str,
-    idempotency_key: str | None,
-) -> None:
+def sign_casebook(sender: client.Sender, **casebook: Any) -> None:
     """Sign a subject's whole casebook at a milestone (ICH E6(R3), 21 CFR 11.50): one signature
     over its state and every live record as they stand. Prints the server's receipt and the
     records signed.
@@ -123,12 +123,5 @@ def sign_casebook(
     Your user id and password are both asked for (each run is a new session): the password
     is read from SEALTRAIL_PASSWORD, or asked for on a terminal.
     """
-    answer = client.sign_casebook(
-        sender,
-        study=study,
-        subject=subject,
-        milestone=milestone,
-        meaning=meaning,
-        idempotency_key=idempotency_key,
-    )
-    click.echo(json.dumps(answer, indent=2))
+    # The options are client.sign_casebook's keyword arguments, by name.
+    click.echo(json.dumps(client.sign_casebook(sender, **casebook), indent=2))

@@ -5,15 +5,12 @@ from __future__ import annotations
 import marshmallow as ma
 
 from api.schemas.fields import Code, PlainString
+from api.schemas.outcomes import OutcomeQuerySchema
 
 
-class UnsignedQuerySchema(ma.Schema):
+class UnsignedQuerySchema(OutcomeQuerySchema):
     """Which study (optional when the store serves one) and which site (every site if none)."""
 
-    class Meta:
-        unknown = ma.RAISE
-
-    study = Code(metadata={"example": "NCT01297972"})
     site = Code(
         metadata={
             "example": "RP",
