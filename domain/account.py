@@ -46,6 +46,7 @@ from domain.errors import (
     UserIdMalformed,
 )
 from domain.signed import SignedAggregate
+from domain.site_copy import check_site_copy_receipt
 from signatures.keys import key_id, public_key_from_text
 
 SYSTEM_USER = "system"
@@ -374,6 +375,15 @@ class Account(SignedAggregate):
         site: str | None = None
         reviewed_from: date | None = None
 
+    class SiteCopyReceived(Event):
+        """The person received their site's own copy of its data (issue 18, point 8): the
+        packet's SHA-256 and the checkpoint it was built at, signed by the person."""
+
+        site: str
+        packet_sha256: str
+        tree_size: int
+        root: str
+
     def __init__(self, printed_name: str) -> None:
         self.printed_name = printed_name
         self.role: Role | None = None
@@ -583,6 +593,20 @@ class Account(SignedAggregate):
             findings_sha256=findings_sha256, conclusion=conclusion, site=site,
             reviewed_from=reviewed_from,
         )  # fmt: skip
+
+    def receive_site_copy(
+        self, *, site: str, packet_sha256: str, tree_size: int, root: str
+    ) -> None:
+        """Record that the person received the copy of ``site`` whose zip has this SHA-256
+        (hex), built at the checkpoint of this size and root (base64)."""
+        check_site_copy_receipt(packet_sha256, tree_size, root)
+        self.trigger_event(
+            self.SiteCopyReceived,
+            site=site,
+            packet_sha256=packet_sha256,
+            tree_size=tree_size,
+            root=root,
+        )
 
     # -- questions ------------------------------------------------------------------------------
 

@@ -371,6 +371,14 @@ class DelegationNotInForce(AccountRuleViolated):
     title = "Delegation not in force"
 
 
+class SiteCopyReceiptInvalid(DomainError):
+    """A receipt of a site's own copy that names no packet or checkpoint as they are written: a
+    SHA-256 that is not 64 hexadecimal digits, a tree size below 1, a root that is not the
+    base64 of 32 bytes (answered 422)."""
+
+    title = "Site copy receipt invalid"
+
+
 class DelegationInvalid(DomainError):
     """A delegation that cannot be recorded as written: no task, a code that is no task of the
     vocabulary, a period that ends before it starts (answered 422)."""

@@ -398,11 +398,25 @@ def check_may_review_audit_trail(actor: Account, user_id: str, fields: Mapping[s
     check_may(actor, Action.REVIEW_AUDIT_TRAIL)
 
 
+def check_may_receive_site_copy(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+    """A site's investigator records, on their own account only, the receipt of the copy of a
+    site they act for.
+
+    Raises:
+        NotPermitted: a receipt on another's account, by a role that takes no copy, or of
+            another site's copy.
+    """
+    if actor.user_id != user_id:
+        raise NotPermitted(f"{actor.user_id} records the receipt of their own copies only")
+    check_may(actor, Action.BUILD_SITE_COPY, str(fields.get("site")))
+
+
 ACCOUNT_CHANGE_CHECKS: dict[str, AccountChangeCheck] = {
     Account.TasksDelegated.__name__: check_may_delegate,
     Account.DelegationEnded.__name__: check_may_end_delegation,
     Account.AccessReviewed.__name__: check_may_review_access,
     Account.AuditTrailReviewed.__name__: check_may_review_audit_trail,
+    Account.SiteCopyReceived.__name__: check_may_receive_site_copy,
 }
 """The account events that are not administration, each with who may sign it. A kind not
 named here is administration (:func:`check_may_administer`)."""

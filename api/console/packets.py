@@ -16,7 +16,7 @@ import click
 
 from api.console.command import EXISTING_FILE, one_line_errors, store_command
 from api.console.exits import REFUSED, USAGE, fail
-from api.console.people import console_person, person_option, signing_person
+from api.console.people import console_person, person_option, signatory, signing_person
 from api.console.progress import progress
 from domain.actions import Action
 from domain.permissions import check_may
@@ -30,7 +30,7 @@ OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 
 @click.group()
 def packet() -> None:
-    """The sponsor's regulatory submission packet, verifiable offline."""
+    """The sponsor's regulatory submission packet and a site's own copy, verifiable offline."""
 
 
 @packet.command()
@@ -103,6 +103,56 @@ def build(
         )
     path = write_file(out, data)
     click.echo(f"{path}\tsha256:{sha256(data)}")
+
+
+@packet.command()
+@click.argument("packet_file", type=EXISTING_FILE)
+@person_option("Your user id, the site's investigator (default: $SEALTRAIL_USER)")
+@click.option(
+    "--key",
+    "signing_key",
+    type=EXISTING_FILE,
+    required=True,
+    help="Your Ed25519 private key (PEM): you sign the receipt.",
+)
+@one_line_errors
+@store_command
+def receive(store: Store, packet_file: Path, acting_as: str, signing_key: Path) -> None:
+    """Record, signed by you, that you received your site's own copy.
+
+    The copy is verified first (its PDFs by digest); then its SHA-256 and checkpoint are
+    recorded on your account as a SiteCopyReceived, as by POST /v1/accounts.
+    """
+    from infrastructure.application.commands import ReceiveSiteCopy
+    from infrastructure.packets.archive import sha256
+    from infrastructure.packets.verify import verify_packet
+
+    signed_by = signatory(store, acting_as, signing_key)
+    data = packet_file.read_bytes()
+    with progress("packet verify") as shown:
+        report = verify_packet(data, redraw_documents=False, progress=shown.stage)
+    if not report.ok or report.tree_size is None or report.root is None:
+        fail(
+            f"{packet_file} does not verify ({len(report.findings)} findings): "
+            "run sealtrail packet verify",
+            REFUSED,
+        )
+    if report.site is None:
+        fail(f"{packet_file} is the whole study's packet, not a site's copy", REFUSED)
+    digest = sha256(data)
+    store.administration.receive_site_copy(
+        ReceiveSiteCopy(
+            user_id=signed_by.user_id,
+            site=report.site,
+            packet_sha256=digest,
+            tree_size=report.tree_size,
+            root=report.root,
+        ),
+        by=signed_by,
+    )
+    click.echo(
+        f"receipt recorded: site {report.site}\tsha256:{digest}\ttree size {report.tree_size}"
+    )
 
 
 @packet.command()

@@ -218,6 +218,25 @@ class AccessReviewedData(StrictSchema):
     site = Code(metadata={"description": "The site reviewed; absent: every site"})
 
 
+class SiteCopyReceivedData(StrictSchema):
+    """``SiteCopyReceived``: signed by the site's investigator, on their own account."""
+
+    site = Code(required=True)
+    packet_sha256 = PlainString(
+        required=True,
+        validate=ma.validate.Regexp(r"\A[0-9a-f]{64}\Z"),
+        metadata={"description": "The zip's SHA-256, 64 lowercase hexadecimal digits"},
+    )
+    tree_size = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(min=1, max=2**63 - 1)
+    )
+    root = PlainString(
+        required=True,
+        validate=ma.validate.Length(equal=44),
+        metadata={"description": "The checkpoint's root hash, in base64"},
+    )
+
+
 ACCOUNT_DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
     "Opened": OpenedData,
     "RoleGranted": RoleGrantedData,
@@ -235,6 +254,7 @@ ACCOUNT_DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
     "DelegationEnded": DelegationEndedData,
     "AccessReviewed": AccessReviewedData,
     "AuditTrailReviewed": AuditTrailReviewedData,
+    "SiteCopyReceived": SiteCopyReceivedData,
 }
 
 

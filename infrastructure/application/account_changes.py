@@ -55,6 +55,7 @@ ACCOUNT_COMMANDS: dict[str, Callable[..., None]] = {
     Account.DelegationEnded.__name__: Account.end_delegation,
     Account.AccessReviewed.__name__: Account.review_access,
     Account.AuditTrailReviewed.__name__: Account.review_audit_trail,
+    Account.SiteCopyReceived.__name__: Account.receive_site_copy,
 }
 """The domain method behind each kind of account change but the opening."""
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.access_review import access_as_seen
-from domain.account import SYSTEM_USER, Role, next_whole_second
+from domain.account import SYSTEM_USER, Account, Role, next_whole_second
 from domain.audit_review import review_fields
 from domain.errors import AccountAlreadyLocked, AuditReviewInvalid, KeyEndPassed, VersionConflict
 from infrastructure.application.account_changes import (
@@ -33,6 +33,7 @@ from infrastructure.application.commands import (
     GrantRole,
     LockAccount,
     OpenAccount,
+    ReceiveSiteCopy,
     RecordOwnPasswordChange,
     RegisterKey,
     ResetPassword,
@@ -207,6 +208,16 @@ class Administration:
         if command.ends_on is not None:  # an optional field left empty is not signed
             fields["ends_on"] = command.ends_on
         self.changes.act(command.user_id, [("TasksDelegated", fields)], by)
+
+    def receive_site_copy(self, command: ReceiveSiteCopy, *, by: Signatory) -> None:
+        """Record that ``by`` received a site's own copy (signed by them, on their account)."""
+        fields = {
+            "site": command.site,
+            "packet_sha256": command.packet_sha256,
+            "tree_size": command.tree_size,
+            "root": command.root,
+        }
+        self.changes.act(command.user_id, [(Account.SiteCopyReceived.__name__, fields)], by)
 
     def end_delegation(self, command: EndDelegation, *, by: Signatory | None = None) -> None:
         """End a person's delegation at a site."""

@@ -205,6 +205,17 @@ class DelegateTasks(AccountCommand):
 
 
 @dataclass(frozen=True)
+class ReceiveSiteCopy(AccountCommand):
+    """Record, on one's own account, the receipt of a site's copy: the zip's SHA-256 (hex) and
+    the checkpoint (size, base64 root) it was built at."""
+
+    site: str
+    packet_sha256: str
+    tree_size: int
+    root: str
+
+
+@dataclass(frozen=True)
 class EndDelegation(AccountCommand):
     """End a person's delegation at a site, for a stated reason."""
 

@@ -7,6 +7,8 @@ that keeps or leaves out what an honest one would not, the manifest signed as th
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import zipfile
@@ -15,8 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from domain.account import Role
-from domain.signed import SignedAggregate
+from domain.account import Account, Role, account_stream
+from domain.errors import NotPermitted, SiteCopyReceiptInvalid
+from domain.permissions import check_may_receive_site_copy
+from domain.signed import SignedAggregate, stream_id
+from domain.site_copy import check_site_copy_receipt
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.errors import PacketSignerInvalid
 from infrastructure.identity.sponsor_key import open_sponsor_account
@@ -26,6 +31,9 @@ from infrastructure.packets.build import PacketSignatory, build_packet
 from infrastructure.packets.evidence import EVENTS, MANIFEST
 from infrastructure.packets.site_scope import INVESTIGATOR, WITHHELD, BuiltBy, WithheldLeaf
 from infrastructure.packets.verify import verify_packet
+from signatures.keys import private_key_to_pem
+from tests.access.conftest import Admin
+from tests.access.test_permission_matrix import person_account
 from tests.cli_stores import sealtrail
 from tests.conftest import (
     Person,
@@ -40,6 +48,7 @@ from tests.e2e.conftest import Site
 from tests.packets.test_packet_cli import offline
 
 RP_COPY = BuiltBy(INVESTIGATOR, "inv1", "RP")
+ROOT = base64.b64encode(bytes(32)).decode()
 
 
 def two_sites(store: Store, person_in: PersonFactory) -> dict[str, Person]:
@@ -256,7 +265,7 @@ def test_the_site_copy_over_the_api_and_who_may_not_have_one(
     assert ask(people["inv1"], "RP-50\n")[0] == 422
 
 
-def test_the_site_copy_on_the_console_verifies_where_the_store_is_not(
+def test_the_site_copy_on_the_console_verifies_where_the_store_is_not_and_its_receipt_is_signed(
     home: Path, tmp_path: Path
 ) -> None:
     store = open_store(make_settings(home))
@@ -267,6 +276,8 @@ def test_the_site_copy_on_the_console_verifies_where_the_store_is_not(
     finally:
         store.close()
     out = home / "rp.zip"
+    key = home / "inv1.pem"
+    key.write_bytes(private_key_to_pem(investigator.private_key))
 
     def build(person: Person) -> int:
         args = ("packet", "build", "--site", "RP", "--no-documents", "--out", str(out))
@@ -279,3 +290,103 @@ def test_the_site_copy_on_the_console_verifies_where_the_store_is_not(
     verified = offline("packet", "verify", str(out), cwd=tmp_path)
     assert verified.returncode == 0, verified.stdout
     assert verified.stdout.startswith("packet verified:")
+
+    receive = ("packet", "receive", str(out), "--key", str(key))
+    refused = sealtrail(*receive, home=home, extra_env=console_env(coordinator))
+    received = sealtrail(*receive, home=home, extra_env=console_env(investigator))
+
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("sealtrail: Not permitted")
+    assert received.returncode == 0, received.stderr
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert received.stdout.startswith(f"receipt recorded: site RP\tsha256:{digest}")
+    store = open_store(make_settings(home))
+    try:
+        receipts = [
+            event
+            for event in store.app.repository.event_store.get(stream_id(account_stream("inv1")))
+            if isinstance(event, Account.SiteCopyReceived)
+        ]
+        assert [(r.site, r.packet_sha256) for r in receipts] == [("RP", digest)]
+        assert receipts[0].authorship.body()["signer"]["user_id"] == "inv1"
+    finally:
+        store.close()
+    assert sealtrail("verify", home=home).returncode == 0
+
+
+def receipt(person: Person, **data: object) -> dict[str, object]:
+    """A signed SiteCopyReceived on ``person``'s account, as POST /v1/accounts takes it."""
+    fields = {
+        "site": "RP",
+        "packet_sha256": "ab" * 32,
+        "tree_size": 12,
+        "root": base64.b64encode(bytes(32)).decode(),
+        **data,
+    }
+    signer = Admin(person.user_id, person.printed_name, person.private_key, "", person.store)
+    return {"events": [signer.signed(person.user_id, "SiteCopyReceived", fields)]}
+
+
+def test_the_receipt_over_the_api_and_its_refusals(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    people = two_sites(sqlite_store, person_in)
+    rp, sp = people["inv1"], people["inv9"]
+    coordinator = person_in(sqlite_store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    site = Site(sqlite_store)
+
+    def post(person: Person, body: dict[str, object]) -> int:
+        response = site.client.post("/v1/accounts", json=body, headers=site.auth(person))
+        return int(response.status_code)
+
+    versions = {
+        p.user_id: sqlite_store.app.account(p.user_id).version for p in (rp, sp, coordinator)
+    }
+    assert post(sp, receipt(sp)) == 403  # another site's copy
+    assert post(coordinator, receipt(coordinator)) == 403  # a role that takes no copy
+    assert post(sp, receipt(rp)) == 403  # signed by one, sent by another
+    assert post(rp, receipt(rp, packet_sha256="AB" * 32)) == 422
+    assert post(rp, receipt(rp, packet_sha256="ab" * 31 + "a\n")) == 422
+    assert post(rp, receipt(rp, tree_size=0)) == 422
+    assert {
+        p.user_id: sqlite_store.app.account(p.user_id).version for p in (rp, sp, coordinator)
+    } == versions
+    assert post(rp, receipt(rp)) == 201
+    assert sqlite_store.app.account(rp.user_id).version == versions["inv1"] + 1
+
+
+@pytest.mark.parametrize(
+    ("sha", "size", "root"),
+    [
+        ("AB" * 32, 1, ROOT),
+        ("ab" * 31 + "a", 1, ROOT),
+        ("ab" * 31 + "a\n", 1, ROOT),
+        ("ab" * 31 + "a\x00", 1, ROOT),
+        ("ab" * 32, 0, ROOT),
+        ("ab" * 32, 2**63, ROOT),
+        ("ab" * 32, True, ROOT),
+        ("ab" * 32, 1, "not base64!"),
+        ("ab" * 32, 1, base64.b64encode(bytes(31)).decode()),
+    ],
+)
+def test_a_receipt_names_a_packet_and_a_checkpoint_as_they_are_written(
+    sha: str, size: int, root: str
+) -> None:
+    with pytest.raises(SiteCopyReceiptInvalid):
+        check_site_copy_receipt(sha, size, root)
+
+
+def test_only_the_sites_investigator_records_a_receipt_on_their_own_account() -> None:
+    fields = {"site": "RP"}
+    own = person_account(Role.INVESTIGATOR, sites=("RP",))
+
+    check_may_receive_site_copy(own, own.user_id, fields)
+    for actor, user_id, site in [
+        (own, "someone-else", "RP"),
+        (own, own.user_id, "SP"),
+        (own, own.user_id, "RP\n"),
+        (person_account(Role.SITE_COORDINATOR, sites=("RP",)), own.user_id, "RP"),
+        (person_account(Role.SPONSOR_DATA_MANAGER, sites=()), own.user_id, "RP"),
+    ]:
+        with pytest.raises(NotPermitted):
+            check_may_receive_site_copy(actor, user_id, {"site": site})
