@@ -600,13 +600,8 @@ class Account(SignedAggregate):
         """Record that the person received the copy of ``site`` whose zip has this SHA-256
         (hex), built at the checkpoint of this size and root (base64)."""
         check_site_copy_receipt(packet_sha256, tree_size, root)
-        self.trigger_event(
-            self.SiteCopyReceived,
-            site=site,
-            packet_sha256=packet_sha256,
-            tree_size=tree_size,
-            root=root,
-        )
+        named = {"packet_sha256": packet_sha256, "tree_size": tree_size, "root": root}
+        self.trigger_event(self.SiteCopyReceived, site=site, **named)
 
     # -- questions ------------------------------------------------------------------------------
 
