@@ -422,6 +422,20 @@ ACCOUNT_CHANGE_CHECKS: dict[str, AccountChangeCheck] = {
 named here is administration (:func:`check_may_administer`)."""
 
 
+def check_may_read_delegation_log(actor: Account, site: str) -> None:
+    """A site's delegation log names its staff, not its subjects: who reads accounts
+    (administrators, auditors) reads every site's; who reads a site's clinical data (its staff
+    and monitors, sponsor data managers) reads that site's.
+
+    Raises:
+        NotPermitted: neither.
+    """
+    role = actor.effective_role
+    if role is not None and Action.READ_ACCOUNTS in MATRIX[role]:
+        return
+    check_may(actor, Action.READ_CLINICAL_DATA, site)
+
+
 def task_of(kind: str) -> Task:
     """The delegated task a write of ``kind`` is: signing for what is submitted as signing,
     else what its declaration names (data entry, unless consent or an adverse event)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import click
 
 from api.console.backups import backup
+from api.console.delegation import delegation
 from api.console.demo import demo
 from api.console.initialise import init
 from api.console.integrity import checkpoint, verify
@@ -38,6 +39,7 @@ COMMANDS: tuple[click.Command, ...] = (
     report,
     packet,
     user,
+    delegation,
     key,
     submit,
     sign,

@@ -18,6 +18,7 @@ from api.console.audit_review import audit_review_report
 from api.console.audit_trail import audit_trail
 from api.console.command import one_line_errors, store_command
 from api.console.conep import conep_progress, conep_sae
+from api.console.delegation import delegation_log
 from api.console.people import console_person, person_option
 from domain.actions import Action
 from domain.permissions import check_may
@@ -107,3 +108,4 @@ def unsigned_text(found: dict[str, Any]) -> str:
 
 for document in (audit_trail, audit_review_report, conep_sae, conep_progress, access_review_report):
     report.add_command(document)
+report.add_command(delegation_log)

@@ -21,6 +21,7 @@ from api.http import (
     proofs,
     security_headers,
     signatures,
+    sites,
     study,
     subjects,
     tokens,
@@ -88,6 +89,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         dashboard.blp,
         accounts.blp,
         packets.blp,
+        sites.blp,
     ):
         api.register_blueprint(blueprint)
     problems.register(app)

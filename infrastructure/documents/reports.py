@@ -25,6 +25,7 @@ from domain.subject import Subject, subject_stream
 from infrastructure.bootstrap import Store
 from infrastructure.documents import pdf, renderings
 from infrastructure.documents.certificate import DocumentSigner, document_signer
+from infrastructure.documents.delegation_pages import delegation_log_document
 from infrastructure.documents.renderings import (
     CHART_DPI,
     Authentication,
@@ -38,6 +39,7 @@ from projections.conep.bilingual import label
 from projections.conep.document import Document
 from projections.conep.notification import parse_event_id, sae_notification
 from projections.conep.progress import progress_report
+from projections.delegation_log import DelegationLine, delegation_log
 
 Progress = Callable[[int], None]
 
@@ -184,6 +186,26 @@ def conep_pdf(
         chart_dpi=chart_dpi,
     )
     reason = f"sealtrail {content['report']} ({protocol.ethics_reference})"
+    return _signed_pdf(store, protocol, checkpoint, draw, reason=reason)
+
+
+def delegation_log_lines(store: Store, site: str) -> list[DelegationLine]:
+    """Every delegation made at ``site``, from every account as it stands."""
+    return delegation_log(store.reads.accounts(), site)
+
+
+def delegation_log_pdf(
+    store: Store,
+    lines: Sequence[DelegationLine],
+    *,
+    site: str,
+    study: str,
+    checkpoint: SealedCheckpoint | None,
+) -> bytes:
+    """A site's delegation of authority log as a signed PDF, tied to the log."""
+    protocol = protocol_for(study)
+    draw = partial(delegation_log_document, lines, site=site, protocol=protocol)
+    reason = f"sealtrail delegation log of site {site}, {len(lines)} delegations"
     return _signed_pdf(store, protocol, checkpoint, draw, reason=reason)
 
 
