@@ -427,6 +427,36 @@ def test_every_endpoint_answers_each_role_at_each_site_as_the_matrix_says(
         assert response.get_json()["title"] == "Not permitted"
 
 
+DELEGATION_LOG_READERS: dict[str, set[str]] = {
+    Role.ADMINISTRATOR.value: {OWN, OTHER},
+    Role.AUDITOR.value: {OWN, OTHER},
+    Role.SPONSOR_DATA_MANAGER.value: {OWN, OTHER},
+    Role.SITE_COORDINATOR.value: {OWN},
+    Role.INVESTIGATOR.value: {OWN},
+    Role.MONITOR.value: {OWN},
+}
+"""Who reads a site's delegation log: who reads accounts, every site's; who reads a site's
+clinical data, that site's (it names staff, not subjects)."""
+
+
+@pytest.mark.parametrize(
+    ("who", "where"),
+    list(itertools.product([r.value for r in ROLES] + ["untrained", "no-role"], [OWN, OTHER])),
+)
+def test_the_delegation_log_is_read_by_readers_of_accounts_and_of_the_site(
+    world: World, who: str, where: str
+) -> None:
+    call = get(lambda w, site: f"/v1/sites/{site}/delegation-log")
+    response = call(world, world.people[who], where)
+
+    if where in DELEGATION_LOG_READERS.get(who, set()):
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.mimetype == "text/csv"
+    else:
+        assert response.status_code == 403, response.get_data(as_text=True)
+        assert response.get_json()["title"] == "Not permitted"
+
+
 def test_the_server_key_is_public(world: World) -> None:
     response = world.site.client.get("/v1/server-key")
 
@@ -485,6 +515,8 @@ def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
         "/v1/studies/<study>/subjects/<subject>/weekly",
         "/v1/studies/<study>/subjects/<subject>/audit",
         "/v1/packets",
+        # Read by a union of two actions: test_the_delegation_log_is_read_by_...
+        "/v1/sites/<site>/delegation-log",
         # Public, or authentication itself: tested in test_authentication_controls.py.
         "/v1/server-key",
         "/v1/auth/token",
