@@ -14,6 +14,9 @@ from domain.account import Role
 from domain.subject import ABOUT_RECORDS, Subject
 from domain.subject.casebook import current_casebook_signature
 from infrastructure.bootstrap import Store
+from infrastructure.identity.sponsor_key import open_sponsor_account
+from infrastructure.packets.build import build_packet
+from infrastructure.packets.verify import verify_packet
 from tests.access.conftest import Clock, assert_problem, make_person, with_access
 from tests.access.test_record_signing_api import Trial, signed
 from tests.conftest import STUDY, Person, haemoglobin_correction
@@ -101,6 +104,16 @@ def test_a_correction_after_sign_off_leaves_no_current_casebook_signature(
     assert current_casebook_signature(casebook.subject()) is None
     assert casebook.history()[2]["signatures"][0]["covers_current_value"] is False
     assert casebook.store.verifier(workers=1).verify().findings == []
+
+
+def test_a_packet_of_a_store_with_a_casebook_signature_verifies(casebook: Casebook) -> None:
+    casebook.leave_the_study()
+    signed(casebook.sign_casebook("end_of_study"))
+    open_sponsor_account(casebook.store.administration, casebook.store.settings)
+
+    report = verify_packet(build_packet(casebook.store, documents=False))
+
+    assert report.findings == []
 
 
 def test_a_milestone_not_reached_is_refused(casebook: Casebook) -> None:

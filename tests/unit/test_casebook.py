@@ -4,7 +4,9 @@ and every live record at a milestone; the refusals; when it stops being current.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
+from uuid import UUID
 
 import pytest
 
@@ -18,6 +20,7 @@ from domain.errors import (
 from domain.subject import ABOUT_RECORDS, Subject
 from domain.subject.casebook import current_casebook_signature
 from domain.vocabulary import EndOfStudyReason, Milestone
+from infrastructure.verification.log_checks import EventFacts, check_streams, record_facts
 from signatures.errors import SignatureNotLinked
 from signatures.record_hash import RecordHashes
 from tests.unit.subjects import (
@@ -243,3 +246,28 @@ def test_a_voided_record_is_no_longer_one_the_casebook_covers() -> None:
 
     assert sorted(signature.covered()) == [1, 2, 3, 4, 6]
     signature.check_against_stream(lambda: before)
+
+
+def test_verify_names_a_casebook_signature_over_another_state_as_the_store_would() -> None:
+    subject = at_month_6()
+    sign_casebook(subject)
+    events = events_of(subject)
+    facts = [
+        EventFacts(
+            n,
+            UUID(int=1),
+            e.originator_version,
+            None,
+            e.previous_hash,
+            e.event_hash,
+            None,
+            *record_facts(e),
+        )
+        for n, e in enumerate(events, 1)
+    ]
+    assert check_streams(facts) == []
+    moved = replace(facts[-1], casebook_state=events[-3].event_hash)
+
+    (finding,) = check_streams([*facts[:-1], moved])
+
+    assert (finding.kind, finding.version) == ("signature-not-linked", 7)
