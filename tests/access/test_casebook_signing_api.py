@@ -146,10 +146,14 @@ def test_a_stale_record_hash_is_refused(casebook: Casebook) -> None:
     assert casebook.versions() == 5
 
 
-def test_only_an_investigator_signs_a_casebook(casebook: Casebook) -> None:
+@pytest.mark.parametrize(
+    "role", [Role.SITE_COORDINATOR, Role.MONITOR, Role.AUDITOR, Role.SPONSOR_DATA_MANAGER]
+)
+def test_only_an_investigator_signs_a_casebook(casebook: Casebook, role: Role) -> None:
     casebook.leave_the_study()
+    person = make_person(casebook.store, "someone", role=role, sites=("RP",))
 
-    response = casebook.sign_casebook(by=casebook.coordinator)
+    response = casebook.sign_casebook(by=person)
 
     assert_problem(response, 403, title="Not permitted", detail="does not sign clinical records")
     assert casebook.versions() == 4
