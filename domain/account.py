@@ -23,6 +23,7 @@ from typing import Any
 
 from domain.access_review import check_review
 from domain.audit_review import check_audit_review
+from domain.database_lock import check_database_lock, database_scope
 from domain.delegation import (
     Delegation,
     Task,
@@ -384,6 +385,32 @@ class Account(SignedAggregate):
         tree_size: int
         root: str
 
+    class DatabaseLocked(Event):
+        """On the sponsor's account: a sponsor data manager locks the database of one ``site``
+        of ``study`` (or, with no site, of the whole study) before analysis; no subject is
+        screened there until it is reopened (:mod:`domain.database_lock`). Each subject's
+        records are locked by its own ``SubjectLocked``."""
+
+        study: str
+        reason: str
+        site: str | None = None
+
+        def apply(self, account: Account) -> None:
+            scope = database_scope(self.study, self.site)
+            account.database_locks = (*account.database_locks, scope)
+
+    class DatabaseReopened(Event):
+        """On the sponsor's account: the site's (or study's) database lock lifted, with the
+        reason; subjects are screened there again (locked subjects stay locked)."""
+
+        study: str
+        reason: str
+        site: str | None = None
+
+        def apply(self, account: Account) -> None:
+            scope = database_scope(self.study, self.site)
+            account.database_locks = tuple(s for s in account.database_locks if s != scope)
+
     def __init__(self, printed_name: str) -> None:
         self.printed_name = printed_name
         self.role: Role | None = None
@@ -395,6 +422,8 @@ class Account(SignedAggregate):
         self.unlocked_at: datetime | None = None
         self.password_changed_at: datetime | None = None
         self.delegations: tuple[Delegation, ...] = ()
+        self.database_locks: tuple[str, ...] = ()
+        """The sponsor's locked databases: a study, or a study's site (``study/site``)."""
 
     @property
     def user_id(self) -> str:
@@ -556,6 +585,16 @@ class Account(SignedAggregate):
         if self.delegation_at(site) is None:
             raise DelegationNotInForce(f"{self.user_id} holds no delegation at site {site!r}")
         self.trigger_event(self.DelegationEnded, site=site, reason=reason)
+
+    def lock_database(self, *, study: str, reason: str, site: str | None = None) -> None:
+        """Lock a site's (or the study's) database: the sponsor's account alone records it."""
+        check_database_lock(self, study, site, reason, locking=True)
+        self.trigger_event(self.DatabaseLocked, study=study, reason=reason, site=site)
+
+    def reopen_database(self, *, study: str, reason: str, site: str | None = None) -> None:
+        """Lift a site's (or the study's) database lock, saying why."""
+        check_database_lock(self, study, site, reason, locking=False)
+        self.trigger_event(self.DatabaseReopened, study=study, reason=reason, site=site)
 
     def review_access(
         self,

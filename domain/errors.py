@@ -216,6 +216,12 @@ class RecordsLocked(RecordsClosed):
     title = "Subject locked"
 
 
+class ScreeningClosed(RecordsClosed):
+    """A screening at a site whose database (or whose study's) is locked before analysis."""
+
+    title = "Database locked"
+
+
 class ProtocolDefinitionInvalid(DomainError):
     """A protocol definition file misses or mistypes a setting (a configuration error)."""
 

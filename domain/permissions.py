@@ -411,12 +411,30 @@ def check_may_receive_site_copy(actor: Account, user_id: str, fields: Mapping[st
     check_may(actor, Action.BUILD_SITE_COPY, str(fields.get("site")))
 
 
+def check_may_lock_database(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+    """A sponsor data manager locks and reopens a site's or the study's database, on the
+    sponsor's account (where the sponsor's decisions about the whole study are kept).
+
+    Raises:
+        NotPermitted: on another account, or by a role that does not freeze and lock.
+    """
+    if user_id != SPONSOR_ACCOUNT:
+        raise NotPermitted(
+            f"a database lock is recorded on the sponsor's account ({SPONSOR_ACCOUNT}), "
+            f"not {user_id}'s"
+        )
+    del fields  # every site: the data manager's scope is the whole study
+    check_may(actor, Action.FREEZE_AND_LOCK)
+
+
 ACCOUNT_CHANGE_CHECKS: dict[str, AccountChangeCheck] = {
     Account.TasksDelegated.__name__: check_may_delegate,
     Account.DelegationEnded.__name__: check_may_end_delegation,
     Account.AccessReviewed.__name__: check_may_review_access,
     Account.AuditTrailReviewed.__name__: check_may_review_audit_trail,
     Account.SiteCopyReceived.__name__: check_may_receive_site_copy,
+    Account.DatabaseLocked.__name__: check_may_lock_database,
+    Account.DatabaseReopened.__name__: check_may_lock_database,
 }
 """The account events that are not administration, each with who may sign it. A kind not
 named here is administration (:func:`check_may_administer`)."""

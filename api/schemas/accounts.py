@@ -237,6 +237,15 @@ class SiteCopyReceivedData(StrictSchema):
     )
 
 
+class DatabaseLockData(StrictSchema):
+    """``DatabaseLocked`` and ``DatabaseReopened``, on the sponsor's account (``sponsor``), by
+    a sponsor data manager: a site's database, or with no site the whole study's."""
+
+    study = Code(required=True, metadata={"example": "NCT01297972"})
+    reason = Text(max_length=500, required=True)
+    site = Code(metadata={"description": "The site locked; absent: the whole study"})
+
+
 ACCOUNT_DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
     "Opened": OpenedData,
     "RoleGranted": RoleGrantedData,
@@ -255,6 +264,8 @@ ACCOUNT_DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
     "AccessReviewed": AccessReviewedData,
     "AuditTrailReviewed": AuditTrailReviewedData,
     "SiteCopyReceived": SiteCopyReceivedData,
+    "DatabaseLocked": DatabaseLockData,
+    "DatabaseReopened": DatabaseLockData,
 }
 
 

@@ -56,6 +56,8 @@ ACCOUNT_COMMANDS: dict[str, Callable[..., None]] = {
     Account.AccessReviewed.__name__: Account.review_access,
     Account.AuditTrailReviewed.__name__: Account.review_audit_trail,
     Account.SiteCopyReceived.__name__: Account.receive_site_copy,
+    Account.DatabaseLocked.__name__: Account.lock_database,
+    Account.DatabaseReopened.__name__: Account.reopen_database,
 }
 """The domain method behind each kind of account change but the opening."""
 

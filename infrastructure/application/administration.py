@@ -32,6 +32,7 @@ from infrastructure.application.commands import (
     EndDelegation,
     GrantRole,
     LockAccount,
+    LockDatabase,
     OpenAccount,
     ReceiveSiteCopy,
     RecordOwnPasswordChange,
@@ -218,6 +219,15 @@ class Administration:
             "root": command.root,
         }
         self.changes.act(command.user_id, [(Account.SiteCopyReceived.__name__, fields)], by)
+
+    def lock_database(self, command: LockDatabase, *, by: Signatory, reopen: bool = False) -> None:
+        """Record a sponsor data manager's lock (or reopening) of a site's or the study's
+        database on the sponsor's account (:mod:`domain.database_lock`)."""
+        fields: dict[str, Any] = {"study": command.study, "reason": command.reason}
+        if command.site is not None:  # an optional field left empty is not signed
+            fields["site"] = command.site
+        kind = "DatabaseReopened" if reopen else "DatabaseLocked"
+        self.changes.act(command.user_id, [(kind, fields)], by)
 
     def end_delegation(self, command: EndDelegation, *, by: Signatory | None = None) -> None:
         """End a person's delegation at a site."""

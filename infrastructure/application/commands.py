@@ -216,6 +216,16 @@ class ReceiveSiteCopy(AccountCommand):
 
 
 @dataclass(frozen=True)
+class LockDatabase(AccountCommand):
+    """Lock (or reopen) the database of a site of ``study``, or with no site the whole
+    study's, on the sponsor's account (``user_id``), for a stated reason."""
+
+    study: str
+    reason: str
+    site: str | None = None
+
+
+@dataclass(frozen=True)
 class EndDelegation(AccountCommand):
     """End a person's delegation at a site, for a stated reason."""
 

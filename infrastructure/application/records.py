@@ -13,9 +13,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain.account import Account
+from domain.account import SPONSOR_ACCOUNT, Account
 from domain.actions import Action
 from domain.authorship import authored
+from domain.database_lock import check_screening_open
 from domain.errors import DomainError, SignatureRefused, VersionConflict
 from domain.permissions import (
     check_may_at_subject,
@@ -62,6 +63,7 @@ class Records:
         actor = self._actor(command.actor_id, actor)
         subject = self.app.find_subject(submission.stream, to_change=True)
         check_may_reach(actor, subject, submission)
+        self._check_screening_open(submission)
         if subject is not None and submission.idempotency_key is not None:
             replayed = self._replay(subject, submission)
             if replayed is not None:
@@ -98,6 +100,7 @@ class Records:
                     submission.stream, to_change=True
                 )
                 check_may_reach(actor, subject, submission)
+                self._check_screening_open(submission)
                 subject = admit(actor, subject, submission)
             except (DomainError, VerificationError) as error:
                 # Same type, so the same status and title; the detail says which one it was.
@@ -189,6 +192,16 @@ class Records:
         check_may_sign(actor, subject.site)
         check_delegation(actor, submission, subject.site)
         return subject
+
+    def _check_screening_open(self, submission: Submission) -> None:
+        """A screening names its site: refused where the sponsor locked the site's database,
+        or the study's (:mod:`domain.database_lock`)."""
+        if submission.kind == Subject.Screened.kind():
+            check_screening_open(
+                self.app.find_account(SPONSOR_ACCOUNT),
+                str(submission.body.get("study")),
+                str(submission.fields.get("site")),
+            )
 
     def _actor(self, actor_id: str, loaded: Account | None) -> Account:
         if loaded is None:

@@ -1,0 +1,125 @@
+"""``sealtrail freeze``, ``lock subject|site|study`` and ``unlock request|approve`` as the data
+manager and the investigator run them on the store (``--as``, ``--key``); a site's and the
+study's database lock (on the console, and as the sponsor's account event over the API), which
+no screening passes; a refusal is one line and exit 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from werkzeug.test import TestResponse
+
+from api.console import main
+from domain.account import SPONSOR_ACCOUNT
+from domain.subject.locks import LockState
+from infrastructure.bootstrap import Store
+from infrastructure.identity.sponsor_key import open_sponsor_account
+from signatures.keys import private_key_to_pem
+from tests.access.conftest import Admin, Clock, assert_problem, with_access
+from tests.access.test_subject_locks_api import Trial
+from tests.conftest import Person, screening
+from tests.e2e.conftest import SUBJECT
+
+
+def sealtrail(trial: Trial, person: Person, *args: str) -> Result:
+    """``sealtrail ARGS --as PERSON --key THEIR_KEY`` on the trial's store."""
+    home = trial.store.settings.home
+    key = Path(home) / f"{person.user_id}.pem"
+    key.write_bytes(private_key_to_pem(person.private_key))
+    env = {
+        "SEALTRAIL_HOME": str(home),
+        "SEALTRAIL_DATABASE_URL": trial.store.settings.database_url.render_as_string(False),
+        "SEALTRAIL_PASSWORD": person.password,
+    }
+    arguments = [*args, "--as", person.user_id, "--key", str(key)]
+    return CliRunner().invoke(main, arguments, env=env, catch_exceptions=False)
+
+
+def refused(done: Result, title: str) -> None:
+    assert done.exit_code == 1, done.output
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(f"sealtrail: {title}: "), done.stderr
+
+
+@pytest.fixture
+def trial(sqlite_store: Store, clock: Clock) -> Trial:
+    store = with_access(sqlite_store, clock)
+    open_sponsor_account(store.administration, store.settings)  # as sealtrail init does
+    return Trial(store)
+
+
+def test_a_site_lock_locks_its_subjects_and_refuses_new_screenings(trial: Trial) -> None:
+    trial.ready_to_lock()
+
+    done = sealtrail(trial, trial.manager, "lock", "site", "--site", "RP", "--reason", "analysis")
+    screened = trial.site.submit(trial.coordinator, "Screened", screening(), subject="RP-102")
+    elsewhere = trial.site.submit(trial.manager, "Screened", screening(site="SP"), subject="SP-1")
+    again = sealtrail(trial, trial.manager, "lock", "site", "--site", "RP", "--reason", "again")
+
+    assert done.exit_code == 0, done.output
+    assert "locked NCT01297972/RP: 1 subject(s) locked now" in done.stdout
+    assert trial.subject().lock_state is LockState.LOCKED
+    assert_problem(screened, 409, title="Database locked", detail="NCT01297972/RP is locked")
+    assert elsewhere.status_code == 403  # not locked there: the data manager screens no one
+    assert "locked NCT01297972/RP: 0 subject(s) locked now" in again.stdout  # run again: none left
+    assert trial.store.verifier(workers=1).verify().ok
+
+
+def test_a_study_lock_refused_for_an_unsigned_casebook_locks_nothing_and_is_run_again(
+    trial: Trial,
+) -> None:
+    trial.leave_the_study()  # no casebook signature yet
+
+    first = sealtrail(trial, trial.manager, "lock", "study", "--reason", "database lock")
+    signed = trial.sign_casebook("end_of_study")
+    second = sealtrail(trial, trial.manager, "lock", "study", "--reason", "database lock")
+
+    refused(first, "Casebook not signed")
+    assert signed.status_code == 201
+    assert second.exit_code == 0, second.output
+    assert trial.subject().lock_state is LockState.LOCKED
+    sponsor = trial.store.app.account(SPONSOR_ACCOUNT)
+    assert sponsor.database_locks == ("NCT01297972",)
+
+
+def test_freeze_lock_and_a_two_party_unlock_from_the_console(trial: Trial) -> None:
+    subject = ("--subject", SUBJECT)
+    trial.leave_the_study()
+    frozen = sealtrail(trial, trial.manager, "freeze", *subject, "--reason", "cleaning")
+    assert trial.sign_casebook("end_of_study").status_code == 201  # taken while frozen
+    lock = ("lock", "subject", *subject, "--reason", "end of study")
+    by_coordinator = sealtrail(trial, trial.coordinator, *lock)
+    locked = sealtrail(trial, trial.manager, *lock)
+    write = sealtrail(trial, trial.manager, "freeze", *subject, "--reason", "again")
+    nothing_to_approve = sealtrail(trial, trial.investigator, "unlock", "approve", *subject)
+    asked = sealtrail(trial, trial.manager, "unlock", "request", *subject, "--reason", "Hb typo")
+    approved = sealtrail(trial, trial.investigator, "unlock", "approve", *subject)
+
+    assert frozen.exit_code == 0 and locked.exit_code == 0, frozen.output + locked.output
+    refused(by_coordinator, "Not permitted")
+    refused(write, "Subject locked")
+    refused(nothing_to_approve, "Lock step not accepted")
+    assert asked.exit_code == 0 and approved.exit_code == 0, asked.output + approved.output
+    assert trial.subject().lock_state is LockState.OPEN
+
+
+def test_a_database_lock_is_recorded_over_the_api_by_a_data_manager_alone(trial: Trial) -> None:
+    def post(person: Person) -> TestResponse:
+        signer = Admin(
+            person.user_id, person.printed_name, person.private_key, person.password, trial.store
+        )
+        data = {"study": "NCT01297972", "site": "RP", "reason": "analysis"}
+        payload = {"events": [signer.signed(SPONSOR_ACCOUNT, "DatabaseLocked", data)]}
+        return trial.site.client.post("/v1/accounts", json=payload, headers=trial.site.auth(person))
+
+    by_investigator = post(trial.investigator)
+    by_manager = post(trial.manager)
+    screened = trial.site.submit(trial.coordinator, "Screened", screening(), subject="RP-102")
+
+    assert_problem(by_investigator, 403, detail="does not freeze, lock and unlock subjects")
+    assert by_manager.status_code == 201, by_manager.get_data(as_text=True)
+    assert_problem(screened, 409, title="Database locked")
+    assert trial.store.app.find_subject("NCT01297972/RP-102") is None
