@@ -33,6 +33,7 @@ from domain.delegation import (
 from domain.errors import (
     AccountAlreadyLocked,
     AccountNotLocked,
+    DelegationInvalid,
     DelegationNotInForce,
     KeyAlreadyRegistered,
     KeyAlreadyRevoked,
@@ -572,6 +573,10 @@ class Account(SignedAggregate):
         """Record tasks delegated at ``site`` (codes of :class:`~domain.delegation.Task`)."""
         given = tasks_from_codes(tasks)
         check_period(starts_on, ends_on)
+        if not self.acts_for(site):
+            raise DelegationInvalid(
+                f"{self.user_id} does not act for site {site!r}: assign the site first"
+            )
         self.trigger_event(
             self.TasksDelegated,
             site=site,

@@ -68,7 +68,7 @@ def tasks_from_codes(codes: object) -> tuple[Task, ...]:
 
 @dataclass(frozen=True)
 class Delegation:
-    """Tasks at one site, from ``starts_on`` to ``ends_on`` (both days included; no end: until
+    """Tasks at one site, from ``starts_on`` to ``ends_on`` (UTC days, both included; no end: until
     ended), delegated by ``delegated_by``; ``ended_at`` (and why) once a later event ended it."""
 
     site: str
@@ -119,8 +119,8 @@ def check_tasks_given_by(tasks: tuple[Task, ...], *, by_administrator: bool) -> 
 
 @dataclass(frozen=True)
 class DelegationRule:
-    """From which day (the study's own date, in its time zone) a recording role's write at a
-    site needs a delegation of the write's task; None: this study does not require one."""
+    """From which day (UTC, as every day of a delegation) a recording role's write at a site
+    needs a delegation of the write's task; None: this study does not require one."""
 
     required_from: date | None = None
 

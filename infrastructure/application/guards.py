@@ -10,7 +10,7 @@ a batch answers its retry whole, before any of them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from domain.account import Account
 from domain.attribution import check_meaning
@@ -70,12 +70,13 @@ def admit(actor: Account, subject: Subject | None, submission: Submission) -> Su
 
 def check_delegation(actor: Account, submission: Submission, site: str) -> None:
     """From the protocol's date, the write's task is delegated to the actor at ``site`` on the
-    study's day of the write (:func:`domain.permissions.check_delegated`)."""
+    (UTC) day of the write (:func:`domain.permissions.check_delegated`)."""
     if submission.kind not in KINDS:
         return  # refused below as no kind of record
-    protocol = protocol_for(str(submission.body["study"]))
-    today = datetime.now(protocol.time_zone).date()
-    check_delegated(actor, task_of(submission.kind), site, protocol.delegation, today)
+    rule = protocol_for(str(submission.body["study"])).delegation
+    # The UTC day, as the day a delegation is signed on (every instant of the log is UTC).
+    today = datetime.now(UTC).date()
+    check_delegated(actor, task_of(submission.kind), site, rule, today)
 
 
 def check_expected_version(subject: Subject | None, submission: Submission) -> None:

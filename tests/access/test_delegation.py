@@ -4,7 +4,7 @@ from the protocol's date (issue 18, point 1). Real SQLite stores and real keys."
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,9 @@ from infrastructure.bootstrap import Store
 from tests.access.conftest import Admin, make_admin
 from tests.conftest import STUDY, Person, consent, open_person, screening
 
-TODAY = date.today()
+TODAY = datetime.now(UTC).date()
+RULE = DelegationRule(required_from=TODAY - timedelta(days=1))
+"""A protocol that requires delegations from yesterday."""
 PROTOCOLS_DIR = Path(__file__).resolve().parents[2] / "domain" / "protocols"
 
 
@@ -111,6 +113,27 @@ def test_a_delegation_nobody_may_sign_is_refused_and_changes_nothing(
     assert store.app.account(to).version == before
 
 
+def test_a_delegation_at_a_site_the_delegate_does_not_act_for_is_refused(
+    site_rp: tuple[Store, Admin, Person, Person],
+) -> None:
+    store, _, pi, _ = site_rp
+    open_person(store, "coord9", sites=("SP",))
+    with pytest.raises(DelegationInvalid, match="does not act for site 'RP'"):
+        delegate(store, pi, "coord9", "data_entry")
+    assert store.app.account("coord9").delegations == ()
+
+
+def test_a_sub_investigator_signs_only_under_a_delegation_of_signing(
+    site_rp: tuple[Store, Admin, Person, Person],
+) -> None:
+    store, _, pi, _ = site_rp
+    open_person(store, "inv3", role=Role.INVESTIGATOR)
+    with pytest.raises(NotDelegated, match="signing"):
+        check_delegated(store.app.account("inv3"), Task.SIGNING, "RP", RULE, TODAY)
+    delegate(store, pi, "inv3", "signing")
+    check_delegated(store.app.account("inv3"), Task.SIGNING, "RP", RULE, TODAY)
+
+
 def test_a_period_that_ends_before_it_starts_is_refused(
     site_rp: tuple[Store, Admin, Person, Person],
 ) -> None:
@@ -133,9 +156,6 @@ def test_ending_a_delegation_not_in_force_or_ones_own_is_refused(
         store.administration.end_delegation(
             EndDelegation("coord1", "RP", "x"), by=signatory(coordinator)
         )
-
-
-RULE = DelegationRule(required_from=TODAY - timedelta(days=1))
 
 
 def test_after_the_protocols_date_a_write_needs_a_delegation_of_its_task(

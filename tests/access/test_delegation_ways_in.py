@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from tests.conftest import Person, make_settings
 from tests.e2e.conftest import Site
 from tests.e2e.test_cli import ADMIN_ENV, as_admin
 
-TODAY = date.today()
+TODAY = datetime.now(UTC).date()
 
 
 def staff(store: Store) -> tuple[Admin, Person, Person]:
