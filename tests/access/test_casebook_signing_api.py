@@ -7,10 +7,15 @@ Real stores (SQLite; the whole path on PostgreSQL once), real keys and passwords
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from werkzeug.test import TestResponse
 
 from domain.account import Role
+from domain.delegation import DelegationRule
+from domain.protocol import PROTOCOLS
 from domain.subject import ABOUT_RECORDS, Subject
 from domain.subject.casebook import current_casebook_signature
 from infrastructure.bootstrap import Store
@@ -191,4 +196,18 @@ def test_another_sites_investigator_does_not_sign_the_casebook(casebook: Caseboo
     response = casebook.sign_casebook(by=elsewhere)
 
     assert_problem(response, 404, title="Subject not found")
+    assert casebook.versions() == 4
+
+
+def test_an_investigator_not_delegated_signing_is_refused_once_the_protocol_requires_it(
+    casebook: Casebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    casebook.leave_the_study()
+    required = DelegationRule(required_from=datetime.now(UTC).date() - timedelta(days=1))
+    monkeypatch.setitem(PROTOCOLS, STUDY, replace(PROTOCOLS[STUDY], delegation=required))
+
+    # inv1 is no site's principal investigator, and nobody delegated signing to them.
+    response = casebook.sign_casebook()
+
+    assert_problem(response, 403, detail="signing")
     assert casebook.versions() == 4
