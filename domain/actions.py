@@ -16,6 +16,7 @@ class Action(Enum):
     SIGN_CLINICAL_RECORDS = "sign clinical records"
     READ_CLINICAL_DATA = "read clinical data"
     RAISE_QUERIES = "raise queries"
+    VERIFY_SOURCE = "verify records against source"
     READ_LOG_EVIDENCE = "read checkpoints and proofs"
     VERIFY_AND_REPLAY = "verify and replay the log"
     BUILD_REPORTS_AND_PACKETS = "build reports and packets"

@@ -222,6 +222,21 @@ class ScreeningClosed(RecordsClosed):
     title = "Database locked"
 
 
+class SourceVerificationRefused(ProtocolViolation):
+    """A source data verification that cannot be made as asked: a voided record, a change,
+    signature, query or verification named as the record, a field the record's kind does not
+    declare, or a record verified as it stands already."""
+
+    title = "Source verification not accepted"
+
+
+class SourceVerificationStale(SourceVerificationRefused):
+    """The monitor names a record hash that is not the record's as it stands now: it was
+    corrected or voided since they read it (read it again, verify it again)."""
+
+    title = "Record changed since it was read"
+
+
 class ProtocolDefinitionInvalid(DomainError):
     """A protocol definition file misses or mistypes a setting (a configuration error)."""
 

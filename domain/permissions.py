@@ -48,10 +48,11 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         Action.BUILD_SITE_COPY: _OWN,
         Action.REVIEW_ACCESS: _OWN,
     },
-    # Reads own sites and raises queries; writes no data.
+    # Reads own sites, raises queries and verifies records against source; writes no data.
     Role.MONITOR: {
         Action.READ_CLINICAL_DATA: _OWN,
         Action.RAISE_QUERIES: _OWN,
+        Action.VERIFY_SOURCE: _OWN,
         Action.READ_LOG_EVIDENCE: _ALL,
     },
     # Reads everything, replays, verifies; writes nothing.

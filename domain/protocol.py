@@ -138,6 +138,9 @@ class StudyProtocol:
     """What an audit-trail review flags, and each site's working week (``[audit_review]``)."""
     delegation: DelegationRule = field(default_factory=DelegationRule)
     """From which day writes need a delegation of their task (``[delegation]``, optional)."""
+    source_verification: tuple[str, ...] = ()
+    """The record kinds risk-based monitoring verifies against source, by their declared names
+    (``[source_verification] kinds``); none named, every record is."""
 
     @property
     def criteria_codes(self) -> frozenset[str]:
@@ -200,6 +203,7 @@ class _ProtocolReader:
             publication=self.publication(),
             audit_review=self.audit_review(self.zone(study, "study.time_zone")),
             delegation=self.delegation(),
+            source_verification=self.source_verification(),
         )
 
     def delegation(self) -> DelegationRule:
@@ -209,6 +213,21 @@ class _ProtocolReader:
         if "required_from" not in table:
             return DelegationRule()
         return DelegationRule(required_from=self.day(table, "delegation.required_from"))
+
+    def source_verification(self) -> tuple[str, ...]:
+        """The kinds verified against source (the domain checks that each names a kind)."""
+        where = "source_verification.kinds"
+        table = self.document.get("source_verification", {"kinds": []})
+        if not isinstance(table, dict):
+            raise ProtocolDefinitionInvalid("source_verification: a table")
+        kinds = self._value(table, where)
+        if (
+            not isinstance(kinds, list)
+            or not all(isinstance(k, str) and k.isidentifier() for k in kinds)
+            or len(set(kinds)) != len(kinds)
+        ):
+            raise ProtocolDefinitionInvalid(f"{where}: a list of record kinds, each once")
+        return tuple(kinds)
 
     def publication(self) -> Mapping[str, str]:
         published = self.document.get("publication", {})

@@ -40,26 +40,30 @@ def record_hash_after(previous_record_hash: str, change_event_hash: str) -> str:
     ).hexdigest()
 
 
-def check_signature_linked(covered: Mapping[int, str], records: Mapping[int, str]) -> None:
+def check_signature_linked(
+    covered: Mapping[int, str], records: Mapping[int, str], what: str = "the signature"
+) -> None:
     """Check that a signature's covered records are the records as they stood when it was made.
 
     Args:
         covered: entry number -> the record hash the signer signed.
         records: entry number -> the record hash of each record of the subject at that point.
+        what: what names the records, as the message says it (a source verification names
+            its record by hash as a signature does).
 
     Raises:
         SignatureNotLinked: no record named, an entry the subject did not have, or a hash that
             is not its record's.
     """
     if not covered:
-        raise SignatureNotLinked("the signature names no record it can be linked to")
+        raise SignatureNotLinked(f"{what} names no record it can be linked to")
     for entry, signed in sorted(covered.items()):
         actual = records.get(entry)
         if actual is None:
-            raise SignatureNotLinked(f"the signature names entry {entry}, which the stream lacks")
+            raise SignatureNotLinked(f"{what} names entry {entry}, which the stream lacks")
         if actual != signed:
             raise SignatureNotLinked(
-                f"the signature covers record hash {signed[:16]}... as entry {entry}; "
+                f"{what} covers record hash {signed[:16]}... as entry {entry}; "
                 f"entry {entry} of this stream hashed to {actual[:16]}... when it was signed"
             )
 
@@ -125,3 +129,12 @@ class RecordHashes:
                 raise SignatureNotLinked(
                     f"the casebook signature {what.format(listed)} of the stream when it was signed"
                 )
+
+    def check_linked(self, covered: Mapping[int, str], what: str) -> None:
+        """Check records named by hash now, by ``what`` (a source verification), as
+        :meth:`check_signature` checks a signature's.
+
+        Raises:
+            SignatureNotLinked: see :func:`check_signature_linked`.
+        """
+        check_signature_linked(covered, self._hashes, what)

@@ -20,6 +20,7 @@ from api.console.command import one_line_errors, store_command
 from api.console.conep import conep_progress, conep_sae
 from api.console.delegation import delegation_log
 from api.console.people import console_person, person_option
+from api.console.source_verification import sdv
 from domain.actions import Action
 from domain.permissions import check_may
 from infrastructure.bootstrap import Store
@@ -106,6 +107,13 @@ def unsigned_text(found: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-for document in (audit_trail, audit_review_report, conep_sae, conep_progress, access_review_report):
+for document in (
+    audit_trail,
+    audit_review_report,
+    conep_sae,
+    conep_progress,
+    access_review_report,
+    sdv,
+):
     report.add_command(document)
 report.add_command(delegation_log)

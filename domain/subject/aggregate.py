@@ -38,6 +38,7 @@ from domain.subject import (
     locks,
     measurements,
     safety,
+    source_verification,
     treatment,
 )
 from domain.subject.entries import Entry, Query, subject_stream
@@ -87,6 +88,7 @@ class Subject(EntryKeeping, SignedAggregate):
     SubjectLocked: TypeAlias = locks.SubjectLocked
     SubjectUnlockRequested: TypeAlias = locks.SubjectUnlockRequested
     SubjectUnlocked: TypeAlias = locks.SubjectUnlocked
+    SourceVerified: TypeAlias = source_verification.SourceVerified
 
     def __init__(
         self, site: str, sex: Sex, age: int, screened_on: date, synthetic: bool | None = None

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import Subject
+from domain.subject.source_verification import SOURCE_VERIFICATION
 from signatures.chain import GENESIS_HASH, check_link
 from signatures.errors import EventReplayed, VerificationError
 from signatures.record_hash import RecordHashes
@@ -61,13 +62,16 @@ class EventFacts:
     changes_entry: int | None = None
     """The entry a correction or void changes."""
     covers: tuple[tuple[int, str], ...] | None = None
-    """What a signature over records covers: (entry, record hash) pairs."""
+    """What a signature over records covers: (entry, record hash) pairs; the record a source
+    verification names, likewise."""
     is_record: bool = False
     """A record of a subject (not a change, signature or query about others)."""
     voids: bool = False
     """A void of the entry it changes, which stops being a live record."""
     casebook_state: str | None = None
     """The state hash a casebook signature signs: it covers that state and every live record."""
+    covered_by: str = "the signature"
+    """What names the covered records, as a finding says it."""
     unplaced_signature: str | None = None
     """The signature of a body that signs no version (recorded before the version was signed):
     such an event is told from a copy of it only by its signature occurring once in the log."""
@@ -92,20 +96,27 @@ def unplaced_signature(event: SignedAggregate.Event, body: dict[str, Any] | None
     return event.authorship.signature
 
 
-RecordFacts = tuple[int | None, tuple[tuple[int, str], ...] | None, bool, bool, str | None]
-""":class:`EventFacts`'s ``changes_entry``, ``covers``, ``is_record``, ``voids`` and
-``casebook_state``, in that order."""
+SIGNATURE = "the signature"
+
+RecordFacts = tuple[int | None, tuple[tuple[int, str], ...] | None, bool, bool, str | None, str]
+""":class:`EventFacts`'s ``changes_entry``, ``covers``, ``is_record``, ``voids``,
+``casebook_state`` and ``covered_by``, in that order."""
 
 
 def record_facts(event: SignedAggregate.Event) -> RecordFacts:
     """The entry an event changes, what it signs, whether it is a record or the void of one,
-    and the state a casebook signature signs, for the in-order signature check."""
+    the state a casebook signature signs, and what names records by hash (a signature over
+    records, a source verification), for the in-order check that they are linked."""
     if not isinstance(event, Subject.Event):
-        return None, None, False, False, None
-    covers = None
+        return None, None, False, False, None, SIGNATURE
+    covers, covered_by = None, SIGNATURE
     if isinstance(event, Subject.RecordsSigned):
         # Entries that cannot be read name no record: such a signature is not linked.
         covers = tuple(sorted(event.covered().items())) if event.names_only_records() else ()
+    elif isinstance(event, Subject.SourceVerified):
+        named = event.linked_records()
+        readable = all(isinstance(k, int) and isinstance(v, str) for k, v in named.items())
+        covers, covered_by = (tuple(named.items()) if readable else ()), SOURCE_VERIFICATION
     changes = event.changed_entry()
     state = event.state_hash if isinstance(event, Subject.CasebookSigned) else None
     return (
@@ -115,6 +126,7 @@ def record_facts(event: SignedAggregate.Event) -> RecordFacts:
         isinstance(event, Subject.EntryVoided),
         # A state that is not text (only in a log written past the store) is not the stream's.
         None if state is None else str(state),
+        covered_by,
     )
 
 
@@ -163,7 +175,7 @@ def check_streams(facts: list[EventFacts]) -> list[Finding]:
         stream_records = records.setdefault(fact.stream_id, RecordHashes())
         if fact.covers is not None:
             try:
-                stream_records.check_signature(dict(fact.covers))
+                stream_records.check_linked(dict(fact.covers), fact.covered_by)
                 if fact.casebook_state is not None:
                     stream_records.check_casebook(dict(fact.covers), fact.casebook_state)
             except VerificationError as error:

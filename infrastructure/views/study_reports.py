@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -9,11 +10,12 @@ from domain.audit_review import next_review_starts
 from domain.errors import AuditReviewInvalid, UnknownStudy
 from domain.protocol import PROTOCOLS, protocol_for
 from domain.review_settings import check_review_period
-from domain.subject import subject_stream
+from domain.subject import Subject, subject_stream
 from infrastructure.application.reads import Reads
 from infrastructure.views.tables import SubjectSummaryView
 from projections.audit_review import AuditReview, review_audit_trail
 from projections.audit_trail import Period
+from projections.source_verification import study_coverage
 from projections.study_outcomes import outcome_table
 from projections.unsigned_records import UnsignedReport, unsigned_report
 
@@ -72,9 +74,29 @@ def unsigned_records(
     """For each subject of a study (or of one of its sites), the records no current signature
     covers, from the subjects' audit indices."""
     study_id = served_study(study)
-    indices = (
-        views.audit(subject_stream(study_id, summary["subject"]))
+    indices = (views.audit(stream) for stream in site_streams(views, study_id, site))
+    return unsigned_report(study_id, site, (index for index in indices if index is not None))
+
+
+def source_verification(
+    views: SubjectSummaryView,
+    find_subject: Callable[[str], Subject | None],
+    study: str | None,
+    site: str | None,
+    records: str,
+) -> dict[str, Any]:
+    """The source data verification coverage of a study's subjects (``site``'s, when named),
+    each folded from its events."""
+    study_id = served_study(study)
+    streams = site_streams(views, study_id, site)
+    subjects = [found for found in map(find_subject, streams) if found is not None]
+    return study_coverage(study_id, subjects, site=site, records=records)
+
+
+def site_streams(views: SubjectSummaryView, study_id: str, site: str | None) -> list[str]:
+    """The streams of a study's subjects (of ``site``'s, when named), by subject code."""
+    return [
+        subject_stream(study_id, summary["subject"])
         for summary in views.of_study(study_id)
         if site is None or summary["site"] == site
-    )
-    return unsigned_report(study_id, site, (index for index in indices if index is not None))
+    ]

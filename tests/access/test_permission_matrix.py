@@ -53,6 +53,7 @@ ALLOWED: dict[Role, dict[Action, set[str]]] = {
     Role.MONITOR: {
         Action.READ_CLINICAL_DATA: {OWN},
         Action.RAISE_QUERIES: {OWN},
+        Action.VERIFY_SOURCE: {OWN},
         Action.READ_LOG_EVIDENCE: {OWN, OTHER},
     },
     Role.AUDITOR: {
@@ -273,6 +274,22 @@ def sign_records(world: World, person: Person, where: str) -> TestResponse:
     return world.site.client.post("/v1/signatures", json=payload, headers=world.auth(person))
 
 
+def verify_source(world: World, person: Person, where: str) -> TestResponse:
+    """Verify the screening record of the subject at ``where`` against source, as it stands."""
+    subject = world.store.app.find_subject(f"{STUDY}/{where}-1")
+    assert subject is not None
+    verified = {"entry": 1, "entry_kind": "Screened", "record_hash": subject.entries[1].record_hash}
+    return submit_to_subject("SourceVerified", verified)(world, person, where)
+
+
+SDV = "/source-verification"
+
+
+def coverage(path: Callable[[str], str]) -> tuple[Call, Action]:
+    """A read of source data verification coverage at ``path(where)``."""
+    return get(lambda w, where: path(where)), Action.READ_CLINICAL_DATA
+
+
 def administer(world: World, person: Person, where: str) -> TestResponse:
     target = f"target-{next(world.counter)}"
     world.store.administration.open_account(OpenAccount(user_id=target, printed_name="Target"))
@@ -340,6 +357,12 @@ ENDPOINTS: dict[str, tuple[Call, Action | None]] = {
         submit_to_subject("SubjectFrozen", {"reason": "cleaning before the analysis"}),
         Action.FREEZE_AND_LOCK,
     ),
+    "POST events SourceVerified": (verify_source, Action.VERIFY_SOURCE),
+    "GET subject source-verification": coverage(lambda where: subject_url(where) + SDV),
+    "GET study/source-verification": coverage(lambda where: f"/v1/study{SDV}?study={STUDY}"),
+    "GET study/source-verification of a site": coverage(
+        lambda where: f"/v1/study{SDV}?study={STUDY}&site={where}"
+    ),
     "GET checkpoints/latest": (
         get(lambda w, where: "/v1/checkpoints/latest"),
         Action.READ_LOG_EVIDENCE,
@@ -374,12 +397,14 @@ ABOUT_A_SUBJECT = {
     "POST events QueryAnswered",
     "POST signatures",
     "POST events SubjectFrozen",
+    "POST events SourceVerified",
+    "GET subject source-verification",
 }
 """Endpoints about an existing subject, whose site is the subject's (not one the body names)."""
 
 SITE_LESS = {
     name for name in ENDPOINTS if not name.startswith(("GET subject", "GET history", "POST"))
-} | {"POST packets"}
+} - {"GET study/source-verification of a site"} | {"POST packets"}
 """Endpoints that name no site: only a role that does the action at every site may call them."""
 SUCCESS = {
     "POST events": 201,
@@ -388,6 +413,7 @@ SUCCESS = {
     "POST events QueryAnswered": 201,
     "POST signatures": 201,
     "POST events SubjectFrozen": 201,
+    "POST events SourceVerified": 201,
     "POST accounts": 201,
 }
 
@@ -484,6 +510,9 @@ def test_every_read_needs_a_token(world: World, endpoint: str) -> None:
         "GET study/audit-review": f"/v1/study/audit-review?study={STUDY}",
         "GET subject weekly": subject_url(OWN) + "/weekly",
         "GET subject audit": subject_url(OWN) + "/audit",
+        "GET subject source-verification": subject_url(OWN) + "/source-verification",
+        "GET study/source-verification": "/v1/study/source-verification",
+        "GET study/source-verification of a site": "/v1/study/source-verification?site=RP",
     }[endpoint]
 
     response = world.site.client.get(path)
@@ -514,6 +543,8 @@ def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
         "/v1/study/audit-review",
         "/v1/studies/<study>/subjects/<subject>/weekly",
         "/v1/studies/<study>/subjects/<subject>/audit",
+        "/v1/studies/<study>/subjects/<subject>/source-verification",
+        "/v1/study/source-verification",
         "/v1/packets",
         # Read by a union of two actions: test_the_delegation_log_is_read_by_...
         "/v1/sites/<site>/delegation-log",

@@ -318,10 +318,12 @@ def test_every_kind_of_record_is_covered_here() -> None:
     # A signature over records (or a casebook) goes through POST /v1/signatures and its ceremony
     # (tests/access/test_record_signing_api.py); on POST /v1/events it is refused. Queries are
     # the monitor's and the site's dialogue, tested by role in tests/access/test_queries.py;
-    # the lock steps are a data manager's and an investigator's (test_subject_locks_api.py).
+    # the lock steps are a data manager's and an investigator's (test_subject_locks_api.py); a
+    # source verification names a record hash (tests/access/test_source_verification_api.py).
     lock_steps = {step.kind() for step in LOCK_STEPS}
+    elsewhere = {"RecordsSigned", "CasebookSigned", "SourceVerified"}
     assert {kind for kind, _, _ in KINDS} == (
-        set(DATA_SCHEMAS) - {"RecordsSigned", "CasebookSigned"} - QUERY_KINDS - lock_steps
+        set(DATA_SCHEMAS) - elsewhere - QUERY_KINDS - lock_steps
     )
 
 
