@@ -340,6 +340,16 @@ class RegisteredKeySchema(ma.Schema):
     revoked_at = PlainString(allow_none=True)
 
 
+class HeldDelegationSchema(ma.Schema):
+    """A delegation the account holds at a site (the site's log has every one)."""
+
+    site = PlainString()
+    tasks = ma.fields.List(PlainString())
+    starts_on = PlainString()
+    ends_on = PlainString(allow_none=True)
+    delegated_by = PlainString()
+
+
 class AccountSchema(ma.Schema):
     """An account as it stands."""
 
@@ -358,6 +368,10 @@ class AccountSchema(ma.Schema):
     locked = ma.fields.Boolean()
     password_expires_at = PlainString(allow_none=True)
     keys = ma.fields.List(ma.fields.Nested(RegisteredKeySchema))
+    delegations = ma.fields.List(
+        ma.fields.Nested(HeldDelegationSchema),
+        metadata={"description": "Delegations no later event ended, one per site"},
+    )
 
 
 class AccountHistoryEntrySchema(LoggedEventSchema):
@@ -407,6 +421,17 @@ def account_document(account: Account, password_expires_at: datetime | None) -> 
                 "revoked_at": key.revoked_at and instant_to_wire(key.revoked_at),
             }
             for key in account.keys.values()
+        ],
+        "delegations": [
+            {
+                "site": held.site,
+                "tasks": [task.value for task in held.tasks],
+                "starts_on": held.starts_on.isoformat(),
+                "ends_on": held.ends_on and held.ends_on.isoformat(),
+                "delegated_by": held.delegated_by,
+            }
+            for held in account.delegations
+            if held.ended_at is None
         ],
     }
 

@@ -23,6 +23,9 @@ from domain.protocol import PROTOCOLS, load_protocol
 from domain.subject import Subject
 from infrastructure.application.commands import DelegateTasks, EndDelegation, Signatory
 from infrastructure.bootstrap import Store
+from infrastructure.identity.sponsor_key import open_sponsor_account
+from infrastructure.packets.build import build_packet
+from infrastructure.packets.verify import verify_packet
 from tests.access.conftest import Admin, make_admin
 from tests.conftest import STUDY, Person, consent, open_person, screening
 
@@ -202,7 +205,7 @@ def test_the_protocol_file_states_the_date_or_leaves_it_out() -> None:
         load_protocol(text.replace("[delegation]", '[delegation]\nrequired_from = "soon"'))
 
 
-def test_verify_accepts_a_store_with_delegations_and_folds_them_again(
+def test_verify_and_packet_verify_accept_a_store_with_delegations(
     site_rp: tuple[Store, Admin, Person, Person],
 ) -> None:
     store, _, pi, _ = site_rp
@@ -210,6 +213,8 @@ def test_verify_accepts_a_store_with_delegations_and_folds_them_again(
     store.administration.end_delegation(EndDelegation("coord1", "RP", "rotated"), by=signatory(pi))
     delegate(store, pi, "coord1", "consent")
     assert store.verifier(workers=1).verify().findings == []
+    open_sponsor_account(store.administration, store.settings)
+    assert verify_packet(build_packet(store, documents=False)).findings == []
     history = store.app.account("coord1").delegations
     assert [(d.tasks, d.end_reason) for d in history] == [
         ((Task.DATA_ENTRY,), "rotated"),

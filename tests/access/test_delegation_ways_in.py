@@ -72,6 +72,16 @@ def test_the_api_records_a_delegation_refuses_others_and_prints_the_log(
 
     recorded = post("/v1/accounts", json=by_pi, headers=bearer(site, pi))
     assert recorded.status_code == 201, recorded.get_data(as_text=True)
+    shown = site.client.get("/v1/accounts/coord1", headers=bearer(site, admin)).get_json()
+    assert shown["delegations"] == [
+        {
+            "site": "RP",
+            "tasks": ["data_entry", "consent"],
+            "starts_on": TODAY.isoformat(),
+            "ends_on": None,
+            "delegated_by": "inv1",
+        }
+    ]
 
     answer = delegation_log(site, coordinator)
     assert answer.mimetype == "text/csv"
