@@ -31,6 +31,7 @@ from projections.conep.bilingual import label
 from projections.conep.document import Document
 from projections.conep.notification import sae_notification
 from projections.conep.progress import progress_report
+from projections.lock_state import LOCK_STATE, lock_state
 from projections.odm import odm_document
 from projections.sdtm import data_dictionary, sdtm_datasets
 
@@ -137,6 +138,9 @@ def derive(
     note("CONEP reports")
     reports = conep_reports(log, subjects)
     files.update({f"{path}.json": _json(report.content) for path, report in reports.items()})
+    locks = lock_state(log.study, subjects, log.accounts())
+    if locks is not None:
+        files[LOCK_STATE] = _json(locks)
     if documents:
         drawings.update(document_drawings(log, subjects, rows, reports))
     files[README] = readme(log, subjects, sorted({*files, *drawings}), documents=documents)

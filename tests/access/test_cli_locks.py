@@ -6,6 +6,9 @@ no screening passes; a refusal is one line and exit 1.
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,9 @@ from domain.account import SPONSOR_ACCOUNT
 from domain.subject.locks import LockState
 from infrastructure.bootstrap import Store
 from infrastructure.identity.sponsor_key import open_sponsor_account
+from infrastructure.packets.build import build_packet
+from infrastructure.packets.verify import verify_packet
+from projections.lock_state import LOCK_STATE
 from signatures.keys import private_key_to_pem
 from tests.access.conftest import Admin, Clock, assert_problem, with_access
 from tests.access.test_subject_locks_api import Trial
@@ -123,3 +129,23 @@ def test_a_database_lock_is_recorded_over_the_api_by_a_data_manager_alone(trial:
     assert by_manager.status_code == 201, by_manager.get_data(as_text=True)
     assert_problem(screened, 409, title="Database locked")
     assert trial.store.app.find_subject("NCT01297972/RP-102") is None
+
+
+def test_a_packet_states_the_lock_state_at_its_checkpoint_and_verifies(trial: Trial) -> None:
+    trial.ready_to_lock()
+    locked = sealtrail(trial, trial.manager, "lock", "site", "--site", "RP", "--reason", "analysis")
+
+    packet = build_packet(trial.store, documents=False)
+    report = verify_packet(packet, redraw_documents=False)
+    with zipfile.ZipFile(io.BytesIO(packet)) as archive:
+        stated = json.loads(archive.read(LOCK_STATE))
+        readme = archive.read("README.txt").decode()
+
+    assert locked.exit_code == 0, locked.output
+    assert report.findings == []
+    assert stated == {
+        "study": "NCT01297972",
+        "databases_locked": ["NCT01297972/RP"],
+        "subjects": {SUBJECT: {"state": "locked", "last_step": 6, "unlock_requested": None}},
+    }
+    assert LOCK_STATE in readme
