@@ -16,19 +16,24 @@ LOCK_STATE = "lock-state.json"
 
 
 def lock_state(
-    study: str, subjects: Mapping[str, Subject], accounts: Mapping[str, Account]
+    study: str,
+    subjects: Mapping[str, Subject],
+    accounts: Mapping[str, Account],
+    site: str | None = None,
 ) -> dict[str, Any] | None:
     """The databases of ``study`` locked (the study itself, or ``study/site``) and each
     subject's state, with the entry of its latest freeze, lock or unlock step and any unlock
-    request awaiting the investigator; None when no subject has such a step and no database is
+    request awaiting the investigator (of a site copy, ``site``: its own and the study's lock
+    only, as its subjects are its own); None when no subject has such a step and no database is
     locked (a packet built before locks existed derives no such file, and verifies as it
     did)."""
     sponsor = accounts.get(SPONSOR_ACCOUNT)
-    databases = (
-        []
-        if sponsor is None
-        else [scope for scope in sponsor.database_locks if scope.split("/", 1)[0] == study]
-    )
+    shown = {study, f"{study}/{site}"} if site is not None else None
+    databases = [
+        scope
+        for scope in (() if sponsor is None else sponsor.database_locks)
+        if scope.split("/", 1)[0] == study and (shown is None or scope in shown)
+    ]
     steps = {code: subject.live(*LOCK_STEPS) for code, subject in subjects.items()}
     if not databases and not any(steps.values()):
         return None

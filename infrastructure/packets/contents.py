@@ -138,7 +138,7 @@ def derive(
     note("CONEP reports")
     reports = conep_reports(log, subjects)
     files.update({f"{path}.json": _json(report.content) for path, report in reports.items()})
-    locks = lock_state(log.study, subjects, log.accounts())
+    locks = lock_state(log.study, subjects, log.accounts(), log.site)
     if locks is not None:
         files[LOCK_STATE] = _json(locks)
     if documents:

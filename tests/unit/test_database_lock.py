@@ -10,6 +10,7 @@ from domain.authorship import authored
 from domain.database_lock import check_screening_open
 from domain.errors import LockStepRefused, NotPermitted, ScreeningClosed
 from domain.permissions import check_may_lock_database
+from projections.lock_state import lock_state
 from tests.access.test_permission_matrix import PLACEHOLDER, person_account
 
 STUDY = "NCT01297972"
@@ -72,3 +73,18 @@ def test_only_a_data_manager_locks_a_database_and_only_on_the_sponsors_account()
     for role in (Role.SITE_COORDINATOR, Role.INVESTIGATOR, Role.ADMINISTRATOR):
         with pytest.raises(NotPermitted, match="does not freeze, lock and unlock subjects"):
             check_may_lock_database(person_account(role), SPONSOR_ACCOUNT, {"study": STUDY})
+
+
+def test_a_site_copy_states_its_own_sites_and_the_studys_lock_only() -> None:
+    account = sponsor()
+    with authored(PLACEHOLDER):
+        account.lock_database(study=STUDY, site="SP", reason="analysis of SP")
+        account.lock_database(study=STUDY, site="RP", reason="analysis of RP")
+    accounts = {SPONSOR_ACCOUNT: account}
+
+    whole = lock_state(STUDY, {}, accounts)
+    copy = lock_state(STUDY, {}, accounts, site="RP")
+
+    assert whole is not None and whole["databases_locked"] == ["NCT01297972/RP", "NCT01297972/SP"]
+    assert copy is not None and copy["databases_locked"] == ["NCT01297972/RP"]
+    assert lock_state(STUDY, {}, {}) is None

@@ -210,3 +210,18 @@ def test_a_subject_is_locked_after_the_end_of_study() -> None:
     subject.end_study(**end_of_study(EndOfStudyReason.COMPLETED))
     casebook_signed(subject).lock_records(scope=LockScope.STUDY, reason="database lock")
     assert subject.lock_state is LockState.LOCKED
+
+
+def verify_the_transfusion(subject: Subject) -> None:
+    """A monitor verifies the transfusion (entry 6) against source, as it stands."""
+    record_hash = subject.entries[6].record_hash
+    subject.verify_source(entry=6, entry_kind="TransfusionGiven", record_hash=record_hash)
+
+
+def test_source_verification_goes_on_while_frozen_and_stops_once_locked() -> None:
+    subject = frozen()
+    verify_the_transfusion(subject)
+    assert subject.entries[subject.version].kind == "SourceVerified"
+    subject = locked()
+    with pytest.raises(RecordsLocked):
+        verify_the_transfusion(subject)
