@@ -13,8 +13,9 @@ and flags, for the events recorded in a period:
   they made there in the period);
 - a serious adverse event notified after its clock, or still not notified past it;
 - a login more than ``dormant_days`` after the account's previous one (or its opening);
-- a correction or void of a record an investigator had signed (``RecordsSigned``), which the
-  signature no longer covers.
+- a correction or void of a record an investigator had signed (``RecordsSigned``) or a monitor
+  had verified against source (``SourceVerified``), which the signature or the verification no
+  longer covers.
 
 The thresholds and each site's working week are the protocol file's (``[audit_review]``), so a
 second reading of the same events gives the same findings and the same digest.
@@ -39,6 +40,7 @@ from domain.clinical import ClockStatus
 from domain.protocol import StudyProtocol, protocol_for
 from domain.signed import SignedAggregate
 from domain.subject import Subject
+from domain.subject.source_verification import SourceVerified
 from domain.subject_facts import notification_clocks
 from domain.wire import instant_to_wire
 from projections.audit_trail import Period, SignedRecord
@@ -55,6 +57,7 @@ class Flag(Enum):
     SAE_PAST_CLOCK = "serious adverse event notified past its clock"
     DORMANT_LOGIN = "login after a long time without one"
     CHANGED_AFTER_SIGNATURE = "changed after an investigator signed it"
+    CHANGED_AFTER_SDV = "changed after a monitor verified it against source"
 
 
 FINDING_COLUMNS = (
@@ -213,6 +216,8 @@ class _Reviewer:
         self.today = today
         self.subjects: dict[str, Subject] = {}
         self.signed: dict[str, SignedRecord] = {}
+        self.verified: dict[str, dict[int, list[tuple[int, str]]]] = {}
+        """Each subject's source verifications, by entry verified: (their entry, hash seen)."""
         self.accounts: dict[str, Account] = {}
         self.last_login: dict[str, datetime] = {}
         self.authors: dict[tuple[str, int], str] = {}
@@ -245,25 +250,38 @@ class _Reviewer:
         latest = _latest_dates(before, event.kind()) if before is not None else None
         subject: Subject = event.mutate(before)
         self.subjects[stream] = subject
-        lapsed = self.signed.setdefault(stream, SignedRecord()).follow(event)
+        record = self.signed.setdefault(stream, SignedRecord())
+        changed = event.changed_entry()
+        hash_before = None if changed is None else record.hashes.get(changed)
+        lapsed = record.follow(event)
+        verified = self.verified.setdefault(stream, {})
+        if isinstance(event, SourceVerified):
+            verified.setdefault(event.entry, []).append(
+                (event.originator_version, event.record_hash)
+            )
         at = _At(self, position, event, subject)
         self.authors[stream, event.originator_version] = at.user_id
         if not self.in_period(event.recorded_at, subject.site):
             return
         person = self.person(subject.site, at.user_id)
-        if isinstance(event, Subject.EntryCorrected | Subject.EntryVoided):
-            if isinstance(event, Subject.EntryCorrected):
-                person.corrections += 1
-            else:
+        if changed is not None:
+            if isinstance(event, Subject.EntryVoided):
                 person.voids += 1
-            if lapsed:
-                signatures = ", ".join(str(number) for number in lapsed)
-                at.flag(
-                    Flag.CHANGED_AFTER_SIGNATURE,
-                    f"entry {event.changed_entry()} changed after the signature(s) of entry "
-                    f"{signatures}, which no longer cover(s) it",
-                    entry=event.changed_entry() or 0,
-                )
+            else:
+                person.corrections += 1
+            unverified = [by for by, seen in verified.get(changed, []) if seen == hash_before]
+            for flag, earlier, what in (
+                (Flag.CHANGED_AFTER_SIGNATURE, lapsed, "signature(s)"),
+                (Flag.CHANGED_AFTER_SDV, unverified, "source verification(s)"),
+            ):
+                if earlier:
+                    at.flag(
+                        flag,
+                        f"entry {changed} changed after the {what} of entry "
+                        f"{', '.join(str(number) for number in earlier)}, which no longer "
+                        "cover(s) it",
+                        entry=changed,
+                    )
         if getattr(type(event), "ABOUT_RECORDS", False):
             return
         person.entries += 1

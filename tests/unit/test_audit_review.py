@@ -208,26 +208,42 @@ def test_a_first_login_long_after_the_account_was_opened_is_flagged() -> None:
     assert [(f.flag, f.site) for f in result.findings] == [(Flag.DORMANT_LOGIN, "")]
 
 
-def test_a_record_changed_after_an_investigator_signed_it_is_flagged() -> None:
+@pytest.mark.parametrize(
+    ("flag", "other", "earlier"),
+    [
+        (Flag.CHANGED_AFTER_SIGNATURE, Flag.CHANGED_AFTER_SDV, "signature(s)"),
+        (Flag.CHANGED_AFTER_SDV, Flag.CHANGED_AFTER_SIGNATURE, "source verification(s)"),
+    ],
+)
+def test_a_record_changed_after_a_signature_or_a_source_verification_is_flagged(
+    flag: Flag, other: Flag, earlier: str
+) -> None:
     with authored(by("coord1")):
         subject = enrolled()
         subject.give_transfusion(**transfusion())  # entry 5
-    with authored(by("inv1", "review")):
-        subject.sign_records(
-            entries=[{"entry": 5, "record_hash": subject.entries[5].record_hash}], meaning="review"
-        )  # entry 6
+    read = {"entry": 5, "record_hash": subject.entries[5].record_hash}
+    if flag is Flag.CHANGED_AFTER_SIGNATURE:
+        with authored(by("inv1", "review")):
+            subject.sign_records(entries=[read], meaning="review")  # entry 6
+    else:
+        with authored(by("mon1")):
+            subject.verify_source(**read, entry_kind="TransfusionGiven", item=None)  # entry 6
     with authored(by("coord1")):
         subject.correct_entry(
-            entry=5, entry_kind="TransfusionGiven", changes={"units": {"old": 2, "new": 3}},
+            entry=5,
+            entry_kind="TransfusionGiven",
+            changes={"units": {"old": 2, "new": 3}},
             reason="typo",
-        )  # fmt: skip
+        )  # entry 7, fmt: skip
+        subject.void_entry(entry=5, entry_kind="TransfusionGiven", reason="another's")  # entry 8
 
     result = review(recorded(subject_events(subject), TUESDAY_10H))
 
-    assert flagged(result, Flag.CHANGED_AFTER_SIGNATURE) == [("RP-101", 5)]
-    finding = next(f for f in result.findings if f.flag is Flag.CHANGED_AFTER_SIGNATURE)
+    # The void changes a record already changed: what was signed or verified no longer was.
+    assert flagged(result, flag) == [("RP-101", 5)] and flagged(result, other) == []
+    finding = next(f for f in result.findings if f.flag is flag)
     assert (finding.user_id, finding.kind, finding.position) == ("coord1", "EntryCorrected", 7)
-    assert "signature(s) of entry 6" in finding.detail
+    assert f"{earlier} of entry 6, which no longer cover(s) it" in finding.detail
 
 
 @pytest.mark.usefixtures("coordinator")
