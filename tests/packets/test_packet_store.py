@@ -27,7 +27,15 @@ from infrastructure.packets.evidence import MANIFEST
 from infrastructure.packets.verify import verify_packet
 from projections.odm import check_odm_schema
 from tests.access.conftest import make_person
-from tests.conftest import PersonFactory, consent, eligibility, enrolment, haemoglobin, screening
+from tests.conftest import (
+    STUDY,
+    PersonFactory,
+    consent,
+    eligibility,
+    enrolment,
+    haemoglobin,
+    screening,
+)
 from tests.e2e.conftest import Site
 from tests.integration.test_signature_linking import sign
 
@@ -46,7 +54,8 @@ def with_a_byte_flipped(packet: bytes, path: str) -> bytes:
 
 def followed_subject(store: Store, person_in: PersonFactory) -> None:
     """A subject screened, consented, enrolled, a blood count corrected and one voided, an
-    investigator's signature over records, and a monitor's query, answered and closed."""
+    investigator's signature over records, a monitor's query, answered and closed, and the
+    monitor's source verification of the eligibility assessment."""
     open_sponsor_account(store.administration, store.settings)
     investigator = person_in(store, "inv1", role=Role.INVESTIGATOR)
     investigator.record(store, "RP-01", "Screened", screening())
@@ -84,6 +93,13 @@ def followed_subject(store: Store, person_in: PersonFactory) -> None:
     monitor.record(store, "RP-01", "QueryRaised", {**question, "item": "results"})
     investigator.record(store, "RP-01", "QueryAnswered", {"query": 10, "answer": "Yes, corrected"})
     monitor.record(store, "RP-01", "QueryClosed", {"query": 10, "resolution": "Corrected"})
+    # The monitor verifies the eligibility assessment against source, as it stands.
+    subject = store.app.find_subject(f"{STUDY}/RP-01")
+    assert subject is not None
+    seen = {"entry": 3, "entry_kind": "EligibilityAssessed"}
+    monitor.record(
+        store, "RP-01", "SourceVerified", {**seen, "record_hash": subject.entries[3].record_hash}
+    )
 
 
 @pytest.mark.parametrize(
