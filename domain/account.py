@@ -628,15 +628,13 @@ class Account(SignedAggregate):
     ) -> None:
         """Record this person's review of the audit trail (who may: the permission check of
         :data:`domain.permissions.ACCOUNT_CHANGE_CHECKS`)."""
-        check_audit_review(
-            study=study, reviewed_from=reviewed_from, reviewed_to=reviewed_to, findings=findings,
-            findings_sha256=findings_sha256, conclusion=conclusion,
-        )  # fmt: skip
-        self.trigger_event(
-            self.AuditTrailReviewed, study=study, reviewed_to=reviewed_to, findings=findings,
-            findings_sha256=findings_sha256, conclusion=conclusion, site=site,
-            reviewed_from=reviewed_from,
-        )  # fmt: skip
+        fields: dict[str, Any] = {
+            "study": study, "site": site, "reviewed_from": reviewed_from,
+            "reviewed_to": reviewed_to, "findings": findings, "findings_sha256": findings_sha256,
+            "conclusion": conclusion,
+        }  # fmt: skip
+        check_audit_review(**fields)
+        self.trigger_event(self.AuditTrailReviewed, **fields)
 
     def receive_site_copy(
         self, *, site: str, packet_sha256: str, tree_size: int, root: str

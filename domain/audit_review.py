@@ -21,12 +21,14 @@ from domain.protocol import protocol_for
 from domain.review_settings import check_review_period
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
+SITE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CONCLUSION_LIMIT = 4000
 
 
 def check_audit_review(
     *,
     study: str,
+    site: str | None,
     reviewed_from: date | None,
     reviewed_to: date,
     findings: int,
@@ -38,11 +40,13 @@ def check_audit_review(
 
     Raises:
         UnknownStudy: the store serves no such study.
-        AuditReviewInvalid: a period that ends before it begins or after today at the study, a
-            count below zero, a digest that is not SHA-256 hex, or an empty, overlong or
-            unprintable conclusion.
+        AuditReviewInvalid: a site that is no site code, a period that ends before it begins
+            or after today at the study, a count below zero, a digest that is not SHA-256
+            hex, or an empty, overlong or unprintable conclusion.
     """
     today = datetime.now(protocol_for(study).time_zone).date()
+    if site is not None and not SITE_CODE.fullmatch(site):
+        raise AuditReviewInvalid(f"{site!r} is not a site code")
     check_review_period(reviewed_from, reviewed_to)
     if reviewed_to > today:
         raise AuditReviewInvalid(f"the period ends on {reviewed_to}, after today ({today})")

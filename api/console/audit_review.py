@@ -23,6 +23,7 @@ from api.console.command import one_line_errors, store_command
 from api.console.exits import UsageError
 from api.console.people import console_person, person_option, signatory
 from api.console.report_options import DATE, OUT, day
+from api.schemas.fields import is_code
 from domain.actions import Action
 from domain.permissions import check_may
 from infrastructure.application.commands import ReviewAuditTrail, Signatory
@@ -64,6 +65,8 @@ def audit_review_report(
 ) -> None:
     """What a reviewer of the audit trail must look at, per site and person (auditors and
     sponsor data managers); with --conclusion and --key, record your review of it."""
+    if site is not None and not is_code(site):
+        raise click.BadParameter(f"{site!r} is not a site code", param_hint="--site")
     if (conclusion is None) != (signing_key is None):
         raise UsageError("--conclusion and --key go together: the review is signed with your key")
     reviewer = None if signing_key is None else signatory(store, acting_as, signing_key)

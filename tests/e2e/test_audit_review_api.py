@@ -8,6 +8,9 @@ import pytest
 
 from domain.account import Role
 from infrastructure.bootstrap import Store
+from infrastructure.identity.sponsor_key import open_sponsor_account
+from infrastructure.packets.build import build_packet
+from infrastructure.packets.verify import verify_packet
 from tests.access.conftest import Admin
 from tests.conftest import STUDY, Person, open_person, screening
 from tests.e2e.conftest import SUBJECT, Site
@@ -67,7 +70,7 @@ def signed_review(store: Store, person: Person, **data: Any) -> dict[str, Any]:
     return {"events": [signer.signed(person.user_id, "AuditTrailReviewed", data)]}
 
 
-def test_a_recorded_review_is_signed_verified_and_the_next_review_starts_after_it(
+def test_a_recorded_review_is_signed_verified_packed_and_the_next_review_starts_after_it(
     store: Store, site: Site
 ) -> None:
     coordinator = open_person(store)
@@ -89,6 +92,8 @@ def test_a_recorded_review_is_signed_verified_and_the_next_review_starts_after_i
     history = site.client.get("/v1/accounts/audit1/history", headers=site.auth(auditor))
     assert history.get_json()[-1]["kind"] == "AuditTrailReviewed"
     assert store.verifier(workers=1).verify().findings == []
+    open_sponsor_account(store.administration, store.settings)
+    assert verify_packet(build_packet(store, documents=False)).findings == []
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -141,8 +141,18 @@ def test_a_review_that_says_nothing_is_refused_in_one_line_and_records_nothing(
     assert len(followed.reads.audit_trail_reviews()) == before
 
 
-def test_a_conclusion_without_a_key_is_wrong_usage(followed: Store) -> None:
-    done = report(followed, "audit-review", "--conclusion", "fine")
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (("--conclusion", "fine"), "--conclusion and --key go together"),
+        (("--site", "RP\n"), "'RP\\n' is not a site code"),
+    ],
+)
+def test_a_conclusion_without_a_key_or_a_site_that_is_no_code_is_wrong_usage(
+    followed: Store, options: tuple[str, ...], says: str
+) -> None:
+    done = report(followed, "audit-review", *options)
 
     assert done.exit_code == 2
-    assert "--conclusion and --key go together" in done.stderr
+    assert done.stdout == ""
+    assert says in done.stderr

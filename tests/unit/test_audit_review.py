@@ -333,6 +333,7 @@ def test_a_review_is_recorded_on_the_reviewers_account_as_they_signed_it() -> No
         ({"reviewed_from": date(2011, 4, 1)}, "begins on 2011-04-01, after it ends (2011-03-31)"),
         ({"reviewed_to": date(2099, 1, 1)}, "ends on 2099-01-01, after today"),
         ({"findings": -1}, "counted from 0"),
+        ({"site": "RP\n"}, "'RP\\n' is not a site code"),
         ({"findings_sha256": "A" * 64}, "64 lowercase hex digits"),
         ({"findings_sha256": DIGEST + "\n"}, "64 lowercase hex digits"),
     ],
