@@ -44,7 +44,8 @@ class Events(MethodView):
         {
             403: "Not allowed for this role or site",
             404: "Subject not screened",
-            409: "Stale expected version or subject already screened",
+            409: "Stale expected version, subject already screened, the subject's records "
+            "frozen or locked, or its site's or study's database locked",
         },
     )
     @one_signed_event(blp, 'The subject version the author saw, e.g. "3" (0 for new).')
@@ -72,7 +73,8 @@ class EventBatch(MethodView):
         {
             403: "Not allowed for this role or site",
             404: "A subject not screened",
-            409: "A subject changed meanwhile, or already screened",
+            409: "A subject changed meanwhile, already screened, frozen or locked, or a "
+            "database locked",
             413: "Body too large",
             415: "Not application/json",
         },

@@ -44,7 +44,7 @@ class Signatures(MethodView):
             401: "Not authenticated, password wrong, or user id needed",
             403: "Not an investigator of the subject's site",
             404: "Subject not screened",
-            409: "Stale expected version",
+            409: "Stale expected version, or the subject's records locked",
         },
     )
     @one_signed_event(blp, 'The subject version the signer saw, e.g. "7".')
