@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.account import SYSTEM_USER
+from domain.observed import ObservedByServer
 from domain.signed import SignedAggregate
-from signatures.errors import ContentMismatch
 
 NO_ACCOUNT = "~no-account"
 """The stream key of attempts that name no account (unknown names, and malformed ones)."""
@@ -62,19 +61,15 @@ class Attempt:
 class AuthenticationLog(SignedAggregate):
     """The attempts of one account (or of every name that is no account's), in order."""
 
-    class Event(SignedAggregate.Event):
+    class Event(ObservedByServer):
         """An event of an authentication log: the signed body addresses it by ``authentication``
         and the server alone signs it (it is what the server observed)."""
+
+        OBSERVATION = "an authentication attempt"
 
         @staticmethod
         def stream_of(body: dict[str, Any]) -> str:
             return authentication_stream(str(body.get("authentication")))
-
-        def check_matches_body(self, body: dict[str, Any]) -> None:
-            super().check_matches_body(body)
-            signer = body.get("signer")
-            if not isinstance(signer, dict) or signer.get("user_id") != SYSTEM_USER:
-                raise ContentMismatch("an authentication attempt is recorded by the server alone")
 
     class Started(Event, SignedAggregate.Created):
         """The log of an account (or of names that are no account's) begins."""

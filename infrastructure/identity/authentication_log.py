@@ -15,13 +15,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 from sqlalchemy import Engine, MetaData, Table, inspect, select
 
-from domain.account import SYSTEM_USER
 from domain.authentication import (
     DETAIL_LIMIT,
     NAME_LIMIT,
@@ -32,17 +28,10 @@ from domain.authentication import (
     authentication_stream,
     escaped,
 )
-from domain.authorship import Authorship, authored
 from domain.signed import stream_id
-from domain.wire import to_wire
-from infrastructure.application.account_changes import SYSTEM_PRINTED_NAME
-from infrastructure.application.bodies import signed_event_body
 from infrastructure.application.reads import Reads
 from infrastructure.application.sealtrail import SealTrail
-from signatures.authorship import sign_body
-
-RACE_RETRIES = 50
-"""How often an attempt is recorded again after losing its stream's next version to another."""
+from infrastructure.application.server_logs import ServerLog
 
 OLD_TABLE = "authentication_attempts"
 """Where stores before the event-based log kept attempts (read once, by the carry-over)."""
@@ -50,78 +39,36 @@ OLD_TABLE = "authentication_attempts"
 PAGE = 200
 
 
-def server_body(
-    key: str, version: int, kind: str, fields: dict[str, Any], key_id: str
-) -> dict[str, Any]:
-    """The body the server signs for an event of the authentication log of ``key``: exactly
-    ``fields``, at ``version`` of the stream, signed now with the key named ``key_id``."""
-    return signed_event_body(
-        {"authentication": key},
-        version=version,
-        kind=kind,
-        data=to_wire(fields),
-        signer=(SYSTEM_USER, SYSTEM_PRINTED_NAME),
-        key_id=key_id,
-    )
-
-
 class AuthenticationLogBook:
     """The authentication log of a store: record an attempt, count failures, list attempts."""
 
     def __init__(self, app: SealTrail) -> None:
         self.app = app
+        self.logs = ServerLog(app, "authentication", authentication_stream, AuthenticationLog.start)
 
     # -- recording --------------------------------------------------------------------------
 
     def record(self, attempt: Attempt) -> None:
         """Record one attempt in its account's log (or the log of names of no account)."""
-        name = escaped(attempt.user_id, NAME_LIMIT)
-        key = self._key(attempt.user_id)
-        for _ in range(RACE_RETRIES):
-            log = self.log(key, to_change=True)
-            if log is None:
-                log = self._signed(key, 1, "Started", {}, AuthenticationLog.start, key)
-            fields = {
-                "user_id": name,
-                "channel": attempt.channel,
-                "outcome": attempt.outcome,
-                "detail": escaped(attempt.detail, DETAIL_LIMIT),
-                "occurred_at": _whole_seconds(attempt.occurred_at),
-            }
-            self._signed(key, log.version + 1, "Attempted", fields, log.record, **fields)
-            try:
-                self.app.save(log)
-            except IntegrityError:
-                continue  # another attempt took the version: record again on the new head
-            return
-        raise RuntimeError(f"the authentication log of {key} is too busy to record an attempt")
+        fields = {
+            "user_id": escaped(attempt.user_id, NAME_LIMIT),
+            "channel": attempt.channel,
+            "outcome": attempt.outcome,
+            "detail": escaped(attempt.detail, DETAIL_LIMIT),
+            "occurred_at": _whole_seconds(attempt.occurred_at),
+        }
+        self.logs.append(self._key(attempt.user_id), "Attempted", fields, "record")
 
     def _key(self, user_id: str) -> str:
         if "\x00" in user_id or user_id.startswith("~"):
             return NO_ACCOUNT
         return user_id if self.app.find_account(user_id) is not None else NO_ACCOUNT
 
-    def _signed(self, key: str, version: int, kind: str, fields: dict[str, Any], command: Any,
-                *args: Any, **kwargs: Any) -> Any:  # fmt: skip
-        """Run ``command`` under the server's signature of a body saying exactly ``fields``,
-        at ``version`` of the stream (the place the server signs, docs/signing.md)."""
-        server = self.app.server_key
-        body = server_body(key, version, kind, fields, server.key_id)
-        signed_body, signature = sign_body(server.private_key, body)
-        with authored(Authorship(signed_body, signature)):
-            return command(*args, **kwargs)
-
     # -- reading ------------------------------------------------------------------------------
 
     def log(self, key: str, *, to_change: bool = False) -> AuthenticationLog | None:
         """The authentication log of a user id (or of :data:`NO_ACCOUNT`), None before any."""
-        try:
-            log: AuthenticationLog = self.app.repository.get(
-                stream_id(authentication_stream(key)), deepcopy_from_cache=to_change
-            )
-        except AggregateNotFoundError:
-            return None
-        return log
+        return self.logs.log(key, to_change=to_change)
 
     def failures_since(self, user_id: str, since: datetime | None) -> int:
         """Failed attempts of the account since its last success (and after ``since``)."""
@@ -172,10 +119,7 @@ class AuthenticationLogBook:
         for row in rows:
             key = self._key(str(row.user_id))
             if key not in logs:
-                log = self.log(key, to_change=True)
-                if log is None:
-                    log = self._signed(key, 1, "Started", {}, AuthenticationLog.start, key)
-                logs[key] = log
+                logs[key] = self.logs.opened(key)
             log = logs[key]
             if row.id <= log.carried_up_to:
                 continue  # carried by an earlier upgrade that was cut short
@@ -190,7 +134,7 @@ class AuthenticationLogBook:
                 "occurred_at": _whole_seconds(occurred_at),
                 "carried_over_from": int(row.id),
             }
-            self._signed(key, log.version + 1, "Attempted", fields, log.record, **fields)
+            self.logs.signed(key, log.version + 1, "Attempted", fields, log.record, **fields)
             carried += 1
         if logs:
             self.app.save(*logs.values())  # one transaction: all of them or none

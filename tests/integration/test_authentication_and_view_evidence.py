@@ -15,9 +15,10 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, inspe
 
 from domain.authentication import SUCCEEDED, AuthenticationLog
 from domain.authorship import Authorship, authored
+from infrastructure.application.server_logs import server_body
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.errors import AuthenticationFailed
-from infrastructure.identity.authentication_log import OLD_TABLE, server_body
+from infrastructure.identity.authentication_log import OLD_TABLE
 from signatures.authorship import sign_body
 from signatures.keys import generate_private_key, key_id
 from tests.conftest import STUDY, PersonFactory
@@ -32,7 +33,9 @@ RP101 = f"{STUDY}/RP-101"
 def forged(key: str, version: int, kind: str, fields: dict[str, object]) -> Authorship:
     """A body that claims the server's authorship, signed by a key that is not the server's."""
     impostor = generate_private_key()
-    body = server_body(key, version, kind, fields, key_id(impostor.public_key()))
+    body = server_body(
+        {"authentication": key}, version, kind, fields, key_id(impostor.public_key())
+    )
     return Authorship(*sign_body(impostor, body))
 
 

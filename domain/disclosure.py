@@ -1,0 +1,138 @@
+"""Who took a copy of which data, and which copy: the disclosure log (ICH E6(R3) 4.2).
+
+Every report, replay, packet and export the store hands a person is a ``CopyHandedOut`` event
+that the server signs in the person's stream ``disclosures/<user id>``, chained, in the Merkle
+log and covered by checkpoints like every record: it names what was handed out, its scope
+(the study, a site or a subject), the channel, the SHA-256 of the exact bytes handed out and
+the size and root of the log they were built from. So the trail answers "who took a copy of
+RP-02's data, and which one", and a copy found later is matched to its hand-out by its hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.observed import ObservedByServer
+from domain.signed import SignedAggregate
+
+
+def disclosure_stream(user_id: str) -> str:
+    """A person's disclosure log: ``disclosures/<user id>``."""
+    return f"disclosures/{user_id}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What part of the study a copy holds: the study, one site of it, or one subject."""
+
+    study: str
+    site: str | None = None
+    subject: str | None = None
+
+    def holds(self, study: str, site: str, subject: str) -> bool:
+        """True if a copy of this scope holds data of ``subject`` (of ``site``)."""
+        if study != self.study:
+            return False
+        if self.subject is not None:
+            return subject == self.subject
+        return self.site is None or site == self.site
+
+    def __str__(self) -> str:
+        if self.subject is not None:
+            return f"{self.study}/{self.subject}"
+        return self.study if self.site is None else f"{self.study} site {self.site}"
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """One copy handed out, as the log shows it."""
+
+    user_id: str
+    what: str
+    scope: Scope
+    channel: str
+    sha256: str
+    log_size: int
+    log_root: str
+    handed_out_at: datetime
+
+
+class DisclosureLog(SignedAggregate):
+    """The copies of data handed to one person, in order."""
+
+    class Event(ObservedByServer):
+        """An event of a disclosure log: the signed body addresses it by ``disclosures``."""
+
+        OBSERVATION = "a copy handed out"
+
+        @staticmethod
+        def stream_of(body: dict[str, Any]) -> str:
+            return disclosure_stream(str(body.get("disclosures")))
+
+    class Started(Event, SignedAggregate.Created):
+        """The person's disclosure log begins."""
+
+    class CopyHandedOut(Event):
+        """The store handed ``user_id`` a copy: ``what`` (a packet, a report, a replay, an
+        audit trail), of ``study`` (or one site or subject of it), on ``channel`` (api,
+        console); ``sha256`` of the bytes handed out; the log they were built from, by its
+        size and Merkle root (hex)."""
+
+        user_id: str
+        what: str
+        study: str
+        site: str | None
+        subject: str | None
+        channel: str
+        sha256: str
+        log_size: int
+        log_root: str
+
+    @classmethod
+    def start(cls, user_id: str) -> DisclosureLog:
+        """Begin the disclosure log of ``user_id``."""
+        log: DisclosureLog = cls._create(cls.Started, stream=disclosure_stream(user_id))
+        return log
+
+    def hand_out(
+        self,
+        *,
+        user_id: str,
+        what: str,
+        study: str,
+        site: str | None,
+        subject: str | None,
+        channel: str,
+        sha256: str,
+        log_size: int,
+        log_root: str,
+    ) -> None:
+        """Record one copy handed out."""
+        self.trigger_event(
+            self.CopyHandedOut,
+            user_id=user_id,
+            what=what,
+            study=study,
+            site=site,
+            subject=subject,
+            channel=channel,
+            sha256=sha256,
+            log_size=log_size,
+            log_root=log_root,
+        )
+
+
+def disclosure_of(event: DisclosureLog.CopyHandedOut) -> Disclosure:
+    """The copy a ``CopyHandedOut`` event records."""
+    return Disclosure(
+        user_id=event.user_id,
+        what=event.what,
+        scope=Scope(event.study, event.site, event.subject),
+        channel=event.channel,
+        sha256=event.sha256,
+        log_size=event.log_size,
+        log_root=event.log_root,
+        handed_out_at=event.recorded_at,
+    )
