@@ -17,6 +17,14 @@ from typing import Any
 from domain.observed import ObservedByServer
 from domain.signed import SignedAggregate
 
+PACKET = "submission packet"
+REPLAY = "replay"
+HISTORY = "history"
+AUDIT_TRAIL = "audit trail"
+OUTCOMES = "outcome report"
+CONEP = "CONEP document"
+"""What a copy is, as the disclosure log names it."""
+
 
 def disclosure_stream(user_id: str) -> str:
     """A person's disclosure log: ``disclosures/<user id>``."""
@@ -89,6 +97,13 @@ class DisclosureLog(SignedAggregate):
         sha256: str
         log_size: int
         log_root: str
+
+        def apply(self, log: DisclosureLog) -> None:
+            log.copies += 1
+
+    def __init__(self) -> None:
+        self.copies = 0
+        """How many copies the person has been handed."""
 
     @classmethod
     def start(cls, user_id: str) -> DisclosureLog:

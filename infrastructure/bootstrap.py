@@ -21,6 +21,7 @@ from domain.account import server_anchor
 from infrastructure.application.access import AccessControl
 from infrastructure.application.account_changes import AccountChanges
 from infrastructure.application.administration import Administration
+from infrastructure.application.disclosures import Disclosures
 from infrastructure.application.policy import AccessPolicy
 from infrastructure.application.reads import Reads
 from infrastructure.application.receipts import Receipts
@@ -60,6 +61,7 @@ class Services:
     administration: Administration
     reads: Reads
     access: AccessControl
+    disclosures: Disclosures
 
 
 def bootstrap(
@@ -73,7 +75,9 @@ def bootstrap(
     receipts = Receipts(app)
     administration = Administration(AccountChanges(app), receipts, credentials, clock)
     access = AccessControl(administration, credentials, policy, clock)
-    return Services(Records(app, receipts, access), administration, Reads(app), access)
+    return Services(
+        Records(app, receipts, access), administration, Reads(app), access, Disclosures(app)
+    )
 
 
 @dataclass
@@ -108,6 +112,11 @@ class Store:
     def access(self) -> AccessControl:
         """Authentication and sessions."""
         return self.services.access
+
+    @property
+    def disclosures(self) -> Disclosures:
+        """The copies of data handed out, and to whom."""
+        return self.services.disclosures
 
     def verifier(self, workers: int | None = None, range_size: int = RANGE) -> LogVerifier:
         """A verifier over this store's log, anchored on the server's public key."""

@@ -18,8 +18,10 @@ from api.console.report_options import CHART_DPI, DATE, OUT, day, subjects_done
 from api.schemas.fields import is_code
 from domain.account import Account
 from domain.actions import Action
+from domain.disclosure import AUDIT_TRAIL, Scope
 from domain.permissions import check_may, readable_subject
 from domain.subject import subject_stream
+from infrastructure.application.disclosures import CONSOLE
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import served_study
 from projections.audit_trail import AuditRow, Period
@@ -58,10 +60,13 @@ def audit_trail(
     if period.first and period.last and period.first > period.last:
         raise click.BadParameter("--from is after --to", param_hint="--from")
     study_id = served_study(study)
-    codes = _readable_codes(store, console_person(store, acting_as), study_id, subject)
+    reader = console_person(store, acting_as)
+    codes = _readable_codes(store, reader, study_id, subject)
     with subjects_done(len(codes), "audit trail: reading") as shown:
         rows = documents.audit_trail_rows(store, study_id, codes, period, shown)
     content = _rendered(store, rows, form, study_id, codes, period, chart_dpi)
+    scope = Scope(study_id, subject=subject)
+    store.disclosures.hand_out(reader.user_id, AUDIT_TRAIL, scope, content, CONSOLE)
     click.echo(documents.write_file(out, content))
 
 

@@ -16,7 +16,9 @@ from api.console.command import one_line_errors, store_command
 from api.console.people import console_person, person_option
 from api.console.report_options import CHART_DPI, DATE, OUT, day
 from domain.actions import Action
+from domain.disclosure import CONEP, Scope
 from domain.permissions import check_may
+from infrastructure.application.disclosures import CONSOLE
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import served_study
 
@@ -54,7 +56,8 @@ def conep_sae(
     """The CONEP notification of one serious adverse event (CIOMS I data elements)."""
     from infrastructure.documents import reports as documents
 
-    check_may(console_person(store, acting_as), Action.BUILD_REPORTS_AND_PACKETS)
+    builder = console_person(store, acting_as)
+    check_may(builder, Action.BUILD_REPORTS_AND_PACKETS)
 
     content, subject = documents.sae_document(
         store, event_id, report_date=day(on), follow_up=follow_up
@@ -62,6 +65,8 @@ def conep_sae(
     data = _conep_file(
         store, content, form, study=subject.study_id, subject=subject, chart_dpi=chart_dpi
     )
+    scope = Scope(subject.study_id, subject=subject.subject_code)
+    store.disclosures.hand_out(builder.user_id, CONEP, scope, data, CONSOLE)
     click.echo(documents.write_file(out, data))
 
 
@@ -86,11 +91,14 @@ def conep_progress(
     """The partial or final progress report to CONEP (Res. CNS 466/2012 XI.2(d))."""
     from infrastructure.documents import reports as documents
 
-    check_may(console_person(store, acting_as), Action.BUILD_REPORTS_AND_PACKETS)
+    builder = console_person(store, acting_as)
+    check_may(builder, Action.BUILD_REPORTS_AND_PACKETS)
 
     content = documents.progress_document(store, study, final=final, report_date=day(on))
     # progress_document has already refused a study this store does not serve.
-    data = _conep_file(store, content, form, study=served_study(study))
+    study_id = served_study(study)
+    data = _conep_file(store, content, form, study=study_id)
+    store.disclosures.hand_out(builder.user_id, CONEP, Scope(study_id), data, CONSOLE)
     click.echo(documents.write_file(out, data))
 
 

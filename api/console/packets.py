@@ -19,8 +19,11 @@ from api.console.exits import REFUSED, USAGE, fail
 from api.console.people import console_person, person_option, signatory, signing_person
 from api.console.progress import progress
 from domain.actions import Action
+from domain.disclosure import PACKET, Scope
 from domain.permissions import check_may
+from infrastructure.application.disclosures import CONSOLE
 from infrastructure.bootstrap import Store
+from infrastructure.views.study_reports import served_study
 
 if TYPE_CHECKING:
     from infrastructure.packets.verify import PacketReport
@@ -92,15 +95,18 @@ def build(
         site_copy = BuiltBy(INVESTIGATOR, account.user_id, site)
     elif signing_key is None:
         check_may(account, Action.BUILD_REPORTS_AND_PACKETS)
+    study_id = served_study(study)
     with progress("packet build") as shown:
         data = build_packet(
             store,
-            study=study,
+            study=study_id,
             signatory=person,
             documents=documents,
             progress=shown.stage,
             site_copy=site_copy,
         )
+    scope = Scope(study_id, site=site)
+    store.disclosures.hand_out(account.user_id, PACKET, scope, data, CONSOLE)
     path = write_file(out, data)
     click.echo(f"{path}\tsha256:{sha256(data)}")
 

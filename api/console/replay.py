@@ -13,9 +13,11 @@ from api.console.command import one_line_errors, store_command
 from api.console.exits import USAGE, fail
 from api.console.people import console_person, person_option
 from api.schemas.fields import names_a_subject
+from domain.disclosure import REPLAY, Scope
 from domain.permissions import readable_subject
 from domain.subject import subject_stream
 from domain.wire import instant_from_wire
+from infrastructure.application.disclosures import CONSOLE
 from infrastructure.bootstrap import Store
 from infrastructure.views.replay import MAX_POSITION, Replayed, end_of_day, replayer_for
 from infrastructure.views.study_reports import served_study
@@ -26,9 +28,15 @@ DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 @store_command
 def replay_in(
-    store: Store, acting_as: str, stream: str, as_of: datetime | None, position: int | None
-) -> Replayed:
-    """The subject's stream as it stood then, once the person at the console may read it."""
+    store: Store,
+    acting_as: str,
+    stream: str,
+    as_of: datetime | None,
+    position: int | None,
+    as_json: bool,
+) -> str:
+    """The subject's stream as it stood then, printed for the person at the console once they
+    may read it, and recorded as a copy handed to them."""
     reader = console_person(store, acting_as)
     # The rule of GET /v1/subjects/<id>?as_of=: a past state is the subject's clinical data.
     # Checked before replaying, so that not even when the subject was first recorded is
@@ -38,7 +46,14 @@ def replay_in(
         reader, stream, store.app.find_subject, lambda found: found.site,
         names_a_subject=names_a_subject(study, code),
     )  # fmt: skip
-    return replayer_for(store).replay(stream, as_of=as_of, position=position)
+    replayed = replayer_for(store).replay(stream, as_of=as_of, position=position)
+    document = replay_document(replayed)
+    printed = json.dumps(document, indent=2, sort_keys=True) if as_json else replay_text(replayed)
+    printed += "\n"
+    store.disclosures.hand_out(
+        reader.user_id, REPLAY, Scope(study, subject=code), printed.encode("utf-8"), CONSOLE
+    )
+    return printed
 
 
 @click.command()
@@ -84,11 +99,7 @@ def replay(
     as_of = None if as_of_text is None else parse_as_of(as_of_text)
     position = None if position_text is None else parse_position(position_text)
     stream = subject_stream(served_study(study), subject_code)
-    replayed = replay_in(acting_as, stream, as_of, position)
-    if as_json:
-        click.echo(json.dumps(replay_document(replayed), indent=2, sort_keys=True))
-    else:
-        click.echo(replay_text(replayed))
+    click.echo(replay_in(acting_as, stream, as_of, position, as_json), nl=False)
 
 
 def parse_as_of(text: str) -> datetime:

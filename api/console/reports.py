@@ -22,7 +22,9 @@ from api.console.delegation import delegation_log
 from api.console.people import console_person, person_option
 from api.console.source_verification import sdv
 from domain.actions import Action
+from domain.disclosure import OUTCOMES, Scope
 from domain.permissions import check_may
+from infrastructure.application.disclosures import CONSOLE
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import study_outcomes, unsigned_records
 
@@ -40,12 +42,15 @@ def report() -> None:
 @store_command
 def outcomes(store: Store, study: str | None, as_json: bool, acting_as: str) -> None:
     """The publication's outcome measures, computed from the events."""
-    check_may(console_person(store, acting_as), Action.READ_CLINICAL_DATA)
+    reader = console_person(store, acting_as)
+    check_may(reader, Action.READ_CLINICAL_DATA)
     table = study_outcomes(store.views, study)
-    if as_json:
-        click.echo(json.dumps(table, indent=2, sort_keys=True))
-        return
-    click.echo(outcome_text(table))
+    printed = json.dumps(table, indent=2, sort_keys=True) if as_json else outcome_text(table)
+    printed += "\n"
+    store.disclosures.hand_out(
+        reader.user_id, OUTCOMES, Scope(table["study"]), printed.encode("utf-8"), CONSOLE
+    )
+    click.echo(printed, nl=False)
 
 
 def outcome_text(table: dict[str, Any]) -> str:

@@ -1,5 +1,6 @@
-"""``sealtrail user list``, ``show`` and ``attempts``: accounts, their history and the
-authentication log, read by an administrator or an auditor (``--as``, with their password).
+"""``sealtrail user list``, ``show``, ``attempts`` and ``copies``: accounts, their history, the
+authentication log and the disclosure log, read by an administrator or an auditor (``--as``,
+with their password).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import click
 
 from api.console.administration import read_by_reader
 from api.schemas.accounts import account_document
+from api.schemas.disclosures import disclosure_view
 from domain.account import Account
 from domain.attribution import signer_of
 from domain.wire import instant_to_wire
 from infrastructure.bootstrap import Store
+from infrastructure.views.study_reports import served_study
 
 
 def account_line(account: Account) -> str:
@@ -94,6 +97,34 @@ def user_attempts(store: Store, user_id: str | None, limit: int, as_json: bool) 
         }
         for attempt in attempts
     ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo("\t".join(str(row[name]) for name in row))
+
+
+@click.command("copies")
+@click.argument("user_id", required=False)
+@click.option("--subject", help="Only copies holding this subject's data, e.g. RP-02.")
+@click.option("--study", help="The study (default: the one this store serves).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@person_option()
+@one_line_errors
+@store_command
+def user_copies(
+    store: Store,
+    user_id: str | None,
+    subject: str | None,
+    study: str | None,
+    as_json: bool,
+    acting_as: str,
+) -> None:
+    """The disclosure log, oldest first: every report, replay, packet and export handed out,
+    to whom, of what, and its SHA-256."""
+    reader(store, acting_as)
+    copies = store.disclosures.listed(served_study(study), user_id=user_id, subject=subject)
+    rows = [disclosure_view(copy) for copy in copies]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

@@ -22,7 +22,7 @@ from api.console.administration import (
 )
 from api.console.command import one_line_errors, store_command
 from api.console.people import password_from_environment
-from api.console.user_reads import user_attempts, user_list, user_show
+from api.console.user_reads import user_attempts, user_copies, user_list, user_show
 from domain.account import Role
 from infrastructure.application.administration import Administration
 from infrastructure.application.commands import (
@@ -209,5 +209,5 @@ AccountChange(
     "unlock", UnlockAccount, Administration.unlock_account, "unlocked {user_id}", (REASON,)
 ).declare("Unlock an account (earlier failed attempts no longer count).")
 
-for reading in (user_list, user_show, user_attempts, user_review):
+for reading in (user_list, user_show, user_attempts, user_review, user_copies):
     user.add_command(reading)

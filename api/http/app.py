@@ -15,6 +15,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 from api.http import (
     accounts,
     dashboard,
+    disclosures,
     events,
     packets,
     problems,
@@ -92,9 +93,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         accounts.blp,
         packets.blp,
         sites.blp,
+        disclosures.blp,
     ):
         api.register_blueprint(blueprint)
     problems.register(app)
+    disclosures.register(app)
 
     @app.before_request
     def require_json_body() -> None:

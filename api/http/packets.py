@@ -18,10 +18,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.http.auth import login_required
+from api.http.disclosures import handing_out
 from api.http.store import get_store
 from api.schemas.packets import PacketRequestSchema
 from domain.actions import Action
+from domain.disclosure import PACKET, Scope
 from domain.permissions import check_may
+from infrastructure.views.study_reports import served_study
 
 blp = Blueprint("packets", __name__, url_prefix="/v1/packets", description="Submission packets")
 
@@ -56,12 +59,14 @@ class Packets(MethodView):
             check_may(g.account, Action.BUILD_REPORTS_AND_PACKETS)
         else:
             check_may(g.account, Action.BUILD_SITE_COPY, site)
+        study = served_study(request.get("study"))
         data = build_packet(
             get_store(),
-            study=request.get("study"),
+            study=study,
             documents=request["documents"],
             site_copy=None if site is None else BuiltBy(INVESTIGATOR, g.account.user_id, site),
         )
+        handing_out(PACKET, Scope(study, site=site))
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
         suffix = "" if site is None else f"-{site}"
         return Response(

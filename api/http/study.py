@@ -15,11 +15,13 @@ from flask_smorest import Blueprint
 
 from api.http.answers import answers
 from api.http.auth import login_required
+from api.http.disclosures import handing_out
 from api.http.store import get_store
 from api.schemas.audit_review import AuditReviewQuerySchema, AuditReviewSchema
 from api.schemas.outcomes import OutcomeQuerySchema, OutcomeTableSchema
 from api.schemas.unsigned import UnsignedQuerySchema, UnsignedReportSchema
 from domain.actions import Action
+from domain.disclosure import OUTCOMES, Scope
 from domain.permissions import check_may
 from infrastructure.views.study_reports import (
     audit_review,
@@ -63,6 +65,7 @@ class StudyOutcomes(MethodView):
     @study_wide_view(blp, OutcomeTableSchema)
     def get(self, study: str) -> dict[str, Any]:
         """The outcome table (every site; auditors and sponsor data managers)."""
+        handing_out(OUTCOMES, Scope(study))
         return study_outcomes(get_store().views, study)
 
 

@@ -13,10 +13,12 @@ from flask_smorest import Blueprint
 
 from api.http.answers import answers
 from api.http.auth import login_required
+from api.http.disclosures import handing_out
 from api.http.store import get_store
 from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN, names_a_subject
 from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema, logged_event
 from domain.attribution import signer_of
+from domain.disclosure import HISTORY, REPLAY, Scope
 from domain.permissions import readable_subject as readable_subject_of
 from domain.subject import Subject, subject_stream
 from domain.wire import instant_from_wire
@@ -109,7 +111,9 @@ class SubjectState(MethodView):
         store = get_store()
         summary = readable_subject(study, subject, store.views.get, lambda found: found["site"])
         if query:
-            return replayer_for(store).replay(subject_stream(study, subject), **query).summary()
+            replayed = replayer_for(store).replay(subject_stream(study, subject), **query)
+            handing_out(REPLAY, Scope(study, subject=subject))
+            return replayed.summary()
         return summary
 
 
@@ -123,6 +127,7 @@ class SubjectHistory(MethodView):
         """The subject's history, oldest first, each event with its signature and chain link."""
         store = get_store()
         current = readable_subject(study, subject, store.app.find_subject, lambda found: found.site)
+        handing_out(HISTORY, Scope(study, subject=subject))
         entries = []
         for record in store.reads.history(subject_stream(study, subject)):
             body = record.event.authorship.body()

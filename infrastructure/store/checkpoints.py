@@ -134,12 +134,17 @@ class CheckpointKeeper:
             rows = connection.execute(select(checkpoints).order_by(checkpoints.c.tree_size)).all()
         return [_sealed(row) for row in rows]
 
-    def seal(self) -> SealedCheckpoint:
-        """Sign a checkpoint of the whole log as it is now (or return the one of this size)."""
+    def head(self) -> Checkpoint:
+        """The log as it is now, by size and root, unsigned: what a copy was built from."""
         with self.engine.connect() as connection:
             tree = StoredTree(connection)
             size = tree.size()
-            checkpoint = Checkpoint(self.origin, size, root(tree, size))
+            return Checkpoint(self.origin, size, root(tree, size))
+
+    def seal(self) -> SealedCheckpoint:
+        """Sign a checkpoint of the whole log as it is now (or return the one of this size)."""
+        checkpoint = self.head()
+        size = checkpoint.size
         note = sign_checkpoint(self.server_key.private_key, self.origin, checkpoint)
         sealed = SealedCheckpoint(size, checkpoint.root, note, datetime.now(UTC))
         try:

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from domain.account import Account, account_stream
 from domain.attribution import Signer, signer_of
-from domain.authentication import AuthenticationLog
+from domain.observed import ObservedByServer
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import EVENT_CLASSES, SIGNED_IN_CEREMONY, Subject
 from domain.wire import recorded_instant, to_wire
@@ -101,8 +101,8 @@ class LogReading:
             previous = position
             if isinstance(event, Subject.Event) and event.stream.split("/", 1)[0] != self.study:
                 continue
-            if isinstance(event, AuthenticationLog.Event):
-                continue  # the authentication log is evidence of the log, not ClinicalData
+            if isinstance(event, ObservedByServer):
+                continue  # the server's logs (authentication, disclosures) are not ClinicalData
             if not isinstance(event, Account.Event | Subject.Event):
                 raise OdmExportRefused(
                     f"log position {position} holds a {type(event).__qualname__}, neither a "

@@ -207,7 +207,9 @@ def test_a_sponsor_data_manager_gets_the_packet_over_the_api(
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
     assert response.headers["Repr-Digest"] == f"sha-256=:{digest}:"
     assert verify_packet(data).findings == []
-    assert data == build_packet(sqlite_store, documents=False)
+    (handed_out,) = sqlite_store.disclosures.of("dm1")
+    assert handed_out.sha256 == hashlib.sha256(data).hexdigest()
+    assert handed_out.log_size == checkpoint_size(data)  # built from the log as it stood
 
 
 def test_the_packet_endpoint_refuses_bad_requests_as_problems(
@@ -262,3 +264,9 @@ def test_a_log_that_no_longer_gives_its_checkpoint_is_not_packed(
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["title"] == "Packet cannot be built"
+
+
+def checkpoint_size(packet: bytes) -> int:
+    """The size of the log a packet's checkpoint covers (the note's second line)."""
+    with zipfile.ZipFile(io.BytesIO(packet)) as archive:
+        return int(archive.read("log/checkpoint.txt").decode().split("\n")[1])
