@@ -108,21 +108,12 @@ def user_attempts(store: Store, user_id: str | None, limit: int, as_json: bool) 
 @click.argument("user_id", required=False)
 @click.option("--subject", help="Only copies holding this subject's data, e.g. RP-02.")
 @click.option("--study", help="The study (default: the one this store serves).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-@person_option()
-@one_line_errors
-@store_command
+@read_by_reader
 def user_copies(
-    store: Store,
-    user_id: str | None,
-    subject: str | None,
-    study: str | None,
-    as_json: bool,
-    acting_as: str,
+    store: Store, user_id: str | None, subject: str | None, study: str | None, as_json: bool
 ) -> None:
     """The disclosure log, oldest first: every report, replay, packet and export handed out,
     to whom, of what, and its SHA-256."""
-    reader(store, acting_as)
     copies = store.disclosures.listed(served_study(study), user_id=user_id, subject=subject)
     rows = [disclosure_view(copy) for copy in copies]
     if as_json:

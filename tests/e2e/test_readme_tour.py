@@ -169,9 +169,18 @@ def events_in(database: Path) -> int:
 
 def logins_in(database: Path) -> int:
     """The events of the authentication log: every password checked is one."""
+    return events_of(database, "domain.authentication:%")
+
+
+def copies_in(database: Path) -> int:
+    """The events of the disclosure log: every copy of data handed out is one."""
+    return events_of(database, "domain.disclosure:%")
+
+
+def events_of(database: Path, topics: str) -> int:
     with sqlite3.connect(database) as store:
         (count,) = store.execute(
-            "SELECT COUNT(*) FROM stored_events WHERE topic LIKE 'domain.authentication:%'"
+            "SELECT COUNT(*) FROM stored_events WHERE topic LIKE ?", (topics,)
         ).fetchone()
     return int(count)
 
@@ -250,6 +259,7 @@ def test_every_block_of_the_readme_prints_what_the_readme_says(tmp_path: Path) -
             printed.append(done.stdout)
             counted[f"block {n}"] = events_in(database)
             counted[f"logins {n}"] = logins_in(database)
+            counted[f"copies {n}"] = copies_in(database)
             where = f"block {n}:\n{block.code}"
             assert done.returncode == block.exit_status, f"{where}\n{done.stdout}\n{done.stderr}"
             at = 0
@@ -269,16 +279,21 @@ def test_every_block_of_the_readme_prints_what_the_readme_says(tmp_path: Path) -
         return counted[f"block {index}"]
 
     def records_after(code: str) -> int:
-        """The events after the block, less the authentication log's."""
+        """The events after the block, less the server's own logs' (authentication, copies)."""
         (index,) = [n for n, block in enumerate(blocks) if code in block.code]
-        return counted[f"block {index}"] - counted[f"logins {index}"]
+        return counted[f"block {index}"] - counted[f"logins {index}"] - counted[f"copies {index}"]
+
+    def copies_after(code: str) -> int:
+        (index,) = [n for n, block in enumerate(blocks) if code in block.code]
+        return counted[f"copies {index}"]
 
     # The tour's total, and what it is made of, as step 4 counts it.
     tour = figure(r"```text\nOK: ([\d,]+) events checked, 0 findings\n```", text)
     parts = figure(
         r"(\d+) from `init`.*?(\d+)\s+for the demonstration's two synthetic staff accounts, "
         r"([\d,]+) records of the nine synthetic\s+subjects, (\d+) account changes in step 1 and "
-        r"the\s+screening of step 2, and (\d+) events of the\s+authentication log",
+        r"the\s+screening of step 2, and (\d+) events of the\s+server's own logs: (\d+) of the "
+        r"authentication\s+log.*?and (\d+) of the\s+disclosure log",
         text,
     )
     assert number(parts[1]) == counted["init"]
@@ -290,6 +305,8 @@ def test_every_block_of_the_readme_prints_what_the_readme_says(tmp_path: Path) -
     assert records_after("sealtrail submit") - step_1 == 1  # the screening
     assert records_after("/v1/auth/token") == records_after("sealtrail submit")
     assert number(parts[5]) == events_after("/v1/auth/token") - records_after("/v1/auth/token")
+    assert number(parts[7]) == copies_after("/v1/auth/token")
+    assert number(parts[6]) == number(parts[5]) - number(parts[7])
     assert number(tour[1]) == events_after("/v1/auth/token")
 
     # The outcome table: the figures the prose quotes are the computed and the published ones.
