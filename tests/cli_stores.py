@@ -30,8 +30,10 @@ INITIALISED_EVENTS = 13
 one-time password (2: the start of the administrator's authentication log, and the attempt)."""
 DEMO_STAFF_EVENTS = 10
 """The demonstration's synthetic coordinator and investigator: accounts, roles, training, keys."""
-DEMO_EVENTS = 1345
+DEMO_RECORDS = 1345
 """The nine synthetic subjects' records."""
+DEMO_EVENTS = DEMO_RECORDS + 2
+"""What ``sealtrail demo`` adds: the records, then site RP's two delegations."""
 DATA_MANAGER_EVENTS = 4
 """A person opened by :func:`person_at` with no site: account, role, training, key."""
 

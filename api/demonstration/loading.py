@@ -20,6 +20,7 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from api.demonstration.delegation import delegate_at_rp
 from api.demonstration.plans import COORDINATOR, INVESTIGATOR, SITE, STUDY, Record
 from api.demonstration.records import cohort
 from api.schemas.submissions import submission_from
@@ -31,6 +32,7 @@ from infrastructure.application.commands import (
     OpenAccount,
     RecordBatch,
     RegisterKey,
+    Signatory,
     Submission,
     Training,
 )
@@ -86,7 +88,8 @@ class Progress(Protocol):
 
 
 def load(store: Store, *, progress: Progress | None = None) -> int:
-    """Load what is missing of the cohort; returns how many events were added.
+    """Load what is missing of the cohort, then site RP's delegations (after the records, so
+    that theirs keep their log positions); returns how many events were added.
 
     Raises:
         DemoCohortDiverged: a subject of the cohort holds records the cohort does not have
@@ -111,6 +114,9 @@ def load(store: Store, *, progress: Progress | None = None) -> int:
         added += len(submissions)
         if progress is not None:
             progress.advance(len(submissions))
+    investigator = STAFF[INVESTIGATOR]
+    signatory = Signatory(investigator.user_id, investigator.printed_name, keys[INVESTIGATOR])
+    added += delegate_at_rp(store, signatory, STAFF[COORDINATOR].user_id)
     if progress is not None:
         progress.stage("bringing the views up to date")
     store.views.catch_up()

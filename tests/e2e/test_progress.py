@@ -11,7 +11,7 @@ import pytest
 
 from api.console.progress import DEFAULT_INTERVAL_SECONDS, Progress, interval_seconds
 from infrastructure.bootstrap import open_store
-from tests.cli_stores import DEMO_EVENTS, data_manager_at, sealtrail
+from tests.cli_stores import DEMO_RECORDS, data_manager_at, sealtrail
 from tests.conftest import make_settings, open_person
 from tests.reports.conftest import RECORDS, SUBJECT
 
@@ -40,7 +40,7 @@ def test_demo_off_a_terminal_prints_how_many_records_it_has_loaded(home: Path) -
     assert done.stdout.startswith("demonstration cohort loaded: ")  # stdout as it was
     loaded = counts(progress_lines(done.stderr, "demo"))
     assert len(loaded) >= 3, done.stderr
-    assert {total for _, total in loaded} == {DEMO_EVENTS}
+    assert {total for _, total in loaded} == {DEMO_RECORDS}
     assert [n for n, _ in loaded] == sorted(n for n, _ in loaded)  # it only goes forward
 
 

@@ -21,6 +21,7 @@ from api.demonstration.plans import STUDY
 from api.demonstration.records import cohort
 from domain.account import Role
 from domain.clinical import ClockStatus, ResponseCategory, Severity
+from domain.delegation import Task
 from domain.subject import Subject, subject_stream
 from domain.subject_facts import (
     DAYS_PER_MONTH_OF_FOLLOW_UP,
@@ -41,6 +42,8 @@ from tests.conftest import make_settings, new_store
 from tests.e2e.conftest import Site
 
 CODES = [f"RP-{n:02d}" for n in range(1, 10)]
+DELEGATIONS = 2
+"""Site RP's principal investigator designated, and the coordinator's tasks delegated."""
 EXPECTED = {code: records for code, records in cohort()}
 STUDY_START, PRIMARY_COMPLETION = date(2011, 2, 1), date(2013, 11, 30)
 
@@ -90,7 +93,7 @@ def test_the_load_adds_every_record_of_the_cohort_and_a_second_load_adds_nothing
     again = loading.load(loaded.store)
 
     assert list(EXPECTED) == CODES
-    assert loaded.added == sum(len(records) for records in EXPECTED.values()) > 1000
+    assert loaded.added == sum(len(records) for records in EXPECTED.values()) + DELEGATIONS > 1000
     assert again == 0
     assert loaded.store.app.recorder.max_notification_id() == last_position
     for code, subject in subjects.items():
@@ -133,7 +136,7 @@ def test_an_interrupted_load_resumes_where_it_stopped(
         added = loading.load(store)
 
         assert 0 < stopped_at < len(two[CODES[0]])
-        assert added == sum(len(records) for records in two.values()) - stopped_at
+        assert added == sum(len(records) for records in two.values()) - stopped_at + DELEGATIONS
         for code, records in two.items():
             subject = store.app.find_subject(subject_stream(STUDY, code))
             assert subject is not None
@@ -145,6 +148,19 @@ def test_an_interrupted_load_resumes_where_it_stopped(
         assert store.verifier(workers=1).verify().findings == []
     finally:
         store.close()
+
+
+def test_site_rp_has_its_principal_investigator_who_delegated_the_coordinators_tasks(
+    loaded: Loaded,
+) -> None:
+    investigator = loaded.store.app.account("demo.investigator")
+    coordinator = loaded.store.app.account("demo.coordinator").delegation_at("RP")
+
+    assert investigator.is_principal_investigator("RP", date(2011, 2, 14))
+    assert coordinator is not None and coordinator.delegated_by == "demo.investigator"
+    for task in (Task.DATA_ENTRY, Task.CONSENT, Task.AE_ASSESSMENT):
+        assert coordinator.covers(task, date(2011, 2, 14))
+    assert not coordinator.covers(Task.SIGNING, date(2011, 2, 14))
 
 
 # -- what the records say of themselves ---------------------------------------------------------
