@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,8 +100,14 @@ class SealedRecorderContract(contract.ApplicationRecorderTestCase[ApplicationRec
         self.engine.dispose()
 
     def test_concurrent_no_conflicts(self, initial_position: int = 0) -> None:
+        running = set(threading.enumerate())
         with loops_shortened(SCALE):
             super().test_concurrent_no_conflicts(initial_position)
+        # The contract tells its two readers to stop but does not wait for them: one still in
+        # a select when tearDown closes the connection crashed SQLite (a segfault, seen under
+        # load in CI). The readers stop within one sleep; wait for them before tearing down.
+        for reader in set(threading.enumerate()) - running:
+            reader.join(timeout=30)
         (recorder,) = self.recorders
         assert recorder.max_notification_id() == (100 // SCALE) * (100 // SCALE)
 
