@@ -55,7 +55,7 @@ class Disclosures:
             "log_size": head.size,
             "log_root": head.root.hex(),
         }
-        self.logs.append(to, DisclosureLog.CopyHandedOut.kind(), fields, "hand_out")
+        self.logs.append(to, DisclosureLog.CopyHandedOut.kind(), fields, DisclosureLog.hand_out)
 
     def of(self, user_id: str) -> list[Disclosure]:
         """Every copy handed to ``user_id``, oldest first."""

@@ -77,16 +77,19 @@ class ServerLog(Generic[Log]):
             log = self.signed(key, 1, "Started", {}, self.start, key)
         return log
 
-    def append(self, key: str, kind: str, fields: dict[str, Any], command: str) -> None:
-        """Record one event of ``kind`` saying ``fields`` (through the log's method named
-        ``command``) and save it, again on the new head if another took its version.
+    def append(
+        self, key: str, kind: str, fields: dict[str, Any], command: Callable[..., None]
+    ) -> None:
+        """Record one event of ``kind`` saying ``fields`` (through ``command``, the log's
+        method, e.g. ``AuthenticationLog.record``) and save it, again on the new head if
+        another took its version.
 
         Raises:
             RuntimeError: the stream is so busy that every retry lost the race.
         """
         for _ in range(RACE_RETRIES):
             log = self.opened(key)
-            self.signed(key, log.version + 1, kind, fields, getattr(log, command), **fields)
+            self.signed(key, log.version + 1, kind, fields, command, log, **fields)
             try:
                 self.app.save(log)
             except IntegrityError:

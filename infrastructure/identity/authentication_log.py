@@ -57,7 +57,7 @@ class AuthenticationLogBook:
             "detail": escaped(attempt.detail, DETAIL_LIMIT),
             "occurred_at": _whole_seconds(attempt.occurred_at),
         }
-        self.logs.append(self._key(attempt.user_id), "Attempted", fields, "record")
+        self.logs.append(self._key(attempt.user_id), "Attempted", fields, AuthenticationLog.record)
 
     def _key(self, user_id: str) -> str:
         if "\x00" in user_id or user_id.startswith("~"):
