@@ -18,7 +18,7 @@ from api.console.demo import demo
 from api.console.initialise import init
 from api.console.integrity import checkpoint, verify
 from api.console.keys import key
-from api.console.locks import freeze, lock, unlock
+from api.console.locks import freeze, lock, reopen, unlock
 from api.console.packets import packet
 from api.console.projections import project, rebuild
 from api.console.replay import replay
@@ -47,6 +47,7 @@ COMMANDS: tuple[click.Command, ...] = (
     sign_casebook,
     freeze,
     lock,
+    reopen,
     unlock,
 )
 """Every command of ``sealtrail``, each also a ``flask.commands`` entry point."""

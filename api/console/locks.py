@@ -1,12 +1,13 @@
-"""``sealtrail freeze``, ``sealtrail lock subject|site|study`` and ``sealtrail unlock
-request|approve``: the steps that close a subject's data (issue 18, point 3), each signed with
-the person's own key (``--as USER --key FILE``) after their password is checked, and recorded
-through the same write path as a site's submission.
+"""``sealtrail freeze``, ``sealtrail lock subject|site|study``, ``sealtrail reopen site|study``
+and ``sealtrail unlock request|approve``: the steps that close a subject's data (issue 18, point
+3), each signed with the person's own key (``--as USER --key FILE``) after their password is
+checked, and recorded through the same write path as a site's submission.
 
 A sponsor data manager freezes and locks; a site's or the study's lock is the sponsor's
 ``DatabaseLocked`` (no subject is screened there after it), then one batch of ``SubjectLocked``
-over its subjects not locked yet, all or none. An unlock is asked by a data manager with the
-reason and approved by the site's investigator.
+over its subjects not locked yet, all or none. The data manager reopens a site or the study with
+the sponsor's ``DatabaseReopened`` (screening starts again; locked subjects stay locked). An
+unlock is asked by a data manager with the reason and approved by the site's investigator.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import click
 
 from api.console.administration import administrator_options
 from api.console.command import one_line_errors, store_command
+from api.console.exits import USAGE, fail
 from api.console.people import signatory
 from api.schemas.submissions import submission_from
 from domain.account import SPONSOR_ACCOUNT
+from domain.database_lock import database_scope
 from domain.errors import LockStepRefused
 from domain.permissions import not_screened
 from domain.subject import Subject, subject_stream
@@ -43,6 +46,10 @@ from signatures.keys import key_id
 STUDY_OPTION = click.option("--study", default="NCT01297972", show_default=True)
 SUBJECT_OPTION = click.option("--subject", required=True, help="The subject's code, e.g. RP-01")
 REASON_OPTION = click.option("--reason", required=True, help="Why (kept in the signed event)")
+SITE_OPTION = click.option("--site", required=True, help="The site, e.g. RP")
+REOPEN_REASON_OPTION = click.option(
+    "--reason", default="", help="Why the database is reopened (required; kept in the signed event)"
+)
 
 
 def lock_step(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -110,31 +117,12 @@ def lock_subject(store: Store, person: Signatory, study: str, subject: str, reas
     record_step(store, person, study, subject, Subject.SubjectLocked.kind(), data)
 
 
-@lock.command("site")
-@STUDY_OPTION
-@click.option("--site", required=True, help="The site, e.g. RP")
-@REASON_OPTION
-@lock_step
-def lock_site(store: Store, person: Signatory, study: str, site: str, reason: str) -> None:
-    """Lock a site's database: no subject screened there, and every subject of it locked."""
-    lock_database(store, person, LockDatabase(SPONSOR_ACCOUNT, study, reason, site))
-
-
-@lock.command("study")
-@STUDY_OPTION
-@REASON_OPTION
-@lock_step
-def lock_study(store: Store, person: Signatory, study: str, reason: str) -> None:
-    """Lock the study's database: no subject screened, and every subject locked."""
-    lock_database(store, person, LockDatabase(SPONSOR_ACCOUNT, study, reason))
-
-
 def lock_database(store: Store, person: Signatory, command: LockDatabase) -> None:
     """The sponsor's ``DatabaseLocked``, then every subject in scope not locked yet in one
     batch (all or none: a subject whose casebook is not signed refuses it, and running the
     command again after it is signed locks the rest)."""
     sponsor = store.app.find_account(SPONSOR_ACCOUNT)
-    scope = command.study if command.site is None else f"{command.study}/{command.site}"
+    scope = database_scope(command.study, command.site)
     if sponsor is None or scope not in sponsor.database_locks:
         store.administration.lock_database(command, by=person)
     summaries = [
@@ -154,6 +142,80 @@ def lock_database(store: Store, person: Signatory, command: LockDatabase) -> Non
     if submissions:
         store.records.record_batch(RecordBatch(submissions, person.user_id))
     click.echo(f"locked {scope}: {len(submissions)} subject(s) locked now")
+
+
+@click.group()
+def reopen() -> None:
+    """Reopen a site's or the study's locked database, saying why: subjects are screened there
+    again (each locked subject stays locked until it is unlocked)."""
+
+
+def reopen_database(store: Store, person: Signatory, command: LockDatabase) -> None:
+    """The sponsor's ``DatabaseReopened``, signed by the data manager at the console."""
+    store.administration.lock_database(command, by=person, reopen=True)
+    scope = database_scope(command.study, command.site)
+    click.echo(f"reopened {scope}: subjects are screened there again (locked ones stay locked)")
+
+
+DatabaseStep = Callable[[Store, Signatory, LockDatabase], None]
+
+
+def database_commands(
+    group: click.Group,
+    step: DatabaseStep,
+    reason_option: Callable[[Callable[..., Any]], Callable[..., Any]],
+    helps: tuple[str, str],
+) -> None:
+    """``GROUP site --site S`` and ``GROUP study``: the database ``step`` of a site or of the
+    study, with the reason as ``reason_option`` takes it; ``helps``: their help, site's first."""
+
+    @group.command("site", help=helps[0])
+    @STUDY_OPTION
+    @SITE_OPTION
+    @reason_option
+    @lock_step
+    def of_site(store: Store, person: Signatory, study: str, site: str, reason: str) -> None:
+        step(store, person, LockDatabase(SPONSOR_ACCOUNT, study, reason, site))
+
+    @group.command("study", help=helps[1])
+    @STUDY_OPTION
+    @reason_option
+    @lock_step
+    def of_study(store: Store, person: Signatory, study: str, reason: str) -> None:
+        step(store, person, LockDatabase(SPONSOR_ACCOUNT, study, reason))
+
+
+def given_reason(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--reason``, required: missing or blank it is wrong usage, said in one line (exit 2)
+    before the password is checked or the store opened (click's own message takes several)."""
+
+    @wraps(command)
+    def checked(*args: Any, reason: str, **kwargs: Any) -> Any:
+        if not reason.strip():
+            fail("--reason is required: say why the database is reopened", USAGE)
+        return command(*args, reason=reason, **kwargs)
+
+    return REOPEN_REASON_OPTION(checked)
+
+
+database_commands(
+    lock,
+    lock_database,
+    REASON_OPTION,
+    (
+        "Lock a site's database: no subject screened there, and every subject of it locked.",
+        "Lock the study's database: no subject screened, and every subject locked.",
+    ),
+)
+database_commands(
+    reopen,
+    reopen_database,
+    given_reason,
+    (
+        "Reopen a site's database (a sponsor data manager), saying why.",
+        "Reopen the study's database (a sponsor data manager), saying why.",
+    ),
+)
 
 
 @click.group()

@@ -226,8 +226,8 @@ class Administration:
         fields: dict[str, Any] = {"study": command.study, "reason": command.reason}
         if command.site is not None:  # an optional field left empty is not signed
             fields["site"] = command.site
-        kind = "DatabaseReopened" if reopen else "DatabaseLocked"
-        self.changes.act(command.user_id, [(kind, fields)], by)
+        kind = Account.DatabaseReopened if reopen else Account.DatabaseLocked
+        self.changes.act(command.user_id, [(kind.__name__, fields)], by)
 
     def end_delegation(self, command: EndDelegation, *, by: Signatory | None = None) -> None:
         """End a person's delegation at a site."""

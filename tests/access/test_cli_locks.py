@@ -1,7 +1,8 @@
-"""``sealtrail freeze``, ``lock subject|site|study`` and ``unlock request|approve`` as the data
-manager and the investigator run them on the store (``--as``, ``--key``); a site's and the
-study's database lock (on the console, and as the sponsor's account event over the API), which
-no screening passes; a refusal is one line and exit 1.
+"""``sealtrail freeze``, ``lock subject|site|study``, ``reopen site|study`` and ``unlock
+request|approve`` as the data manager and the investigator run them on the store (``--as``,
+``--key``); a site's and the study's database lock and reopening (on the console, and as the
+sponsor's account events over the API), which no screening passes while locked; a refusal is one
+line and exit 1, a missing reason one line and exit 2.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from click.testing import CliRunner, Result
 from werkzeug.test import TestResponse
 
 from api.console import main
-from domain.account import SPONSOR_ACCOUNT
+from domain.account import SPONSOR_ACCOUNT, Account
 from domain.subject.locks import LockState
 from infrastructure.bootstrap import Store
 from infrastructure.identity.sponsor_key import open_sponsor_account
@@ -112,14 +113,68 @@ def test_freeze_lock_and_a_two_party_unlock_from_the_console(trial: Trial) -> No
     assert trial.subject().lock_state is LockState.OPEN
 
 
+def sponsor_version(trial: Trial) -> int:
+    return trial.store.app.account(SPONSOR_ACCOUNT).version
+
+
+def test_a_reopened_site_screens_again_and_its_locked_subjects_stay_locked(trial: Trial) -> None:
+    trial.ready_to_lock()
+    locked = sealtrail(trial, trial.manager, "lock", "site", "--site", "RP", "--reason", "analysis")
+
+    done = sealtrail(
+        trial, trial.manager, "reopen", "site", "--site", "RP", "--reason", "a late subject"
+    )
+    screened = trial.site.submit(trial.coordinator, "Screened", screening(), subject="RP-102")
+
+    assert locked.exit_code == 0 and done.exit_code == 0, locked.output + done.output
+    assert "reopened NCT01297972/RP: subjects are screened there again" in done.stdout
+    assert screened.status_code == 201, screened.get_data(as_text=True)
+    assert trial.subject().lock_state is LockState.LOCKED
+    sponsor = trial.store.app.account(SPONSOR_ACCOUNT)
+    assert sponsor.database_locks == ()
+    assert trial.store.verifier(workers=1).verify().ok
+
+
+@pytest.mark.parametrize(
+    ("who", "args", "code", "says"),
+    [
+        ("manager", ("study",), 2, "sealtrail: --reason is required: say why"),
+        ("manager", ("site", "--site", "RP", "--reason", " "), 2, "sealtrail: --reason is"),
+        ("investigator", ("study", "--reason", "why"), 1, "sealtrail: Not permitted: "),
+        ("manager", ("site", "--site", "SP", "--reason", "why"), 1,
+         "sealtrail: Lock step not accepted: the database of site SP of NCT01297972 is not locked"),
+    ],
+)  # fmt: skip
+def test_a_reopening_without_a_reason_by_another_role_or_of_an_open_site_records_nothing(
+    trial: Trial, who: str, args: tuple[str, ...], code: int, says: str
+) -> None:
+    trial.ready_to_lock()
+    locked = sealtrail(trial, trial.manager, "lock", "study", "--reason", "database lock")
+    before = sponsor_version(trial)
+
+    done = sealtrail(trial, getattr(trial, who), "reopen", *args)
+
+    assert locked.exit_code == 0, locked.output
+    assert done.exit_code == code, done.output
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(says), done.stderr
+    assert sponsor_version(trial) == before
+    assert trial.store.app.account(SPONSOR_ACCOUNT).database_locks == ("NCT01297972",)
+
+
+def post_database_step(trial: Trial, person: Person, kind: str) -> TestResponse:
+    """``POST /v1/accounts`` of the sponsor's ``kind`` for site RP, signed by ``person``."""
+    signer = Admin(
+        person.user_id, person.printed_name, person.private_key, person.password, trial.store
+    )
+    data = {"study": "NCT01297972", "site": "RP", "reason": "analysis"}
+    payload = {"events": [signer.signed(SPONSOR_ACCOUNT, kind, data)]}
+    return trial.site.client.post("/v1/accounts", json=payload, headers=trial.site.auth(person))
+
+
 def test_a_database_lock_is_recorded_over_the_api_by_a_data_manager_alone(trial: Trial) -> None:
     def post(person: Person) -> TestResponse:
-        signer = Admin(
-            person.user_id, person.printed_name, person.private_key, person.password, trial.store
-        )
-        data = {"study": "NCT01297972", "site": "RP", "reason": "analysis"}
-        payload = {"events": [signer.signed(SPONSOR_ACCOUNT, "DatabaseLocked", data)]}
-        return trial.site.client.post("/v1/accounts", json=payload, headers=trial.site.auth(person))
+        return post_database_step(trial, person, Account.DatabaseLocked.__name__)
 
     by_investigator = post(trial.investigator)
     by_manager = post(trial.manager)
@@ -129,6 +184,24 @@ def test_a_database_lock_is_recorded_over_the_api_by_a_data_manager_alone(trial:
     assert by_manager.status_code == 201, by_manager.get_data(as_text=True)
     assert_problem(screened, 409, title="Database locked")
     assert trial.store.app.find_subject("NCT01297972/RP-102") is None
+
+
+def test_a_database_is_reopened_over_the_api_by_a_data_manager_alone(trial: Trial) -> None:
+    def post(person: Person) -> TestResponse:
+        return post_database_step(trial, person, Account.DatabaseReopened.__name__)
+
+    assert (
+        post_database_step(trial, trial.manager, Account.DatabaseLocked.__name__).status_code == 201
+    )
+    by_investigator = post(trial.investigator)
+    by_manager = post(trial.manager)
+    again = post(trial.manager)
+    screened = trial.site.submit(trial.coordinator, "Screened", screening(), subject="RP-102")
+
+    assert_problem(by_investigator, 403, detail="does not freeze, lock and unlock subjects")
+    assert by_manager.status_code == 201, by_manager.get_data(as_text=True)
+    assert_problem(again, 422, title="Lock step not accepted", detail="is not locked")
+    assert screened.status_code == 201, screened.get_data(as_text=True)
 
 
 def test_a_packet_states_the_lock_state_at_its_checkpoint_and_verifies(trial: Trial) -> None:
