@@ -15,31 +15,24 @@ import marshmallow as ma
 from api.schemas.fields import (
     KEY_ID,
     PUBLIC_KEY,
-    SIGNATURE,
+    SHA256_HEX,
     CalendarDate,
     Code,
     Credential,
-    FullMatch,
     Instant,
     PlainString,
     StrictBoolean,
+    StrictSchema,
     Text,
     WholeNumber,
     plain_strings,
     signed_version,
 )
 from api.schemas.resources import LoggedEventSchema, LoggedReceiptSchema
-from api.schemas.signed import check_data_fits, signed_body_fields
+from api.schemas.signed import check_data_fits, signature_field, signed_body_fields
 from domain.account import STAFF_ROLES, Account, Role
 from domain.delegation import Task
 from domain.wire import instant_to_wire
-
-
-class StrictSchema(ma.Schema):
-    """Unknown fields are an error, not silently dropped: the administrator signed them."""
-
-    class Meta:
-        unknown = ma.RAISE
 
 
 def staff_role(**kwargs: Any) -> ma.fields.Enum[Any]:
@@ -171,7 +164,7 @@ class AuditTrailReviewedData(StrictSchema):
     findings = WholeNumber(required=True, metadata={"description": "How many findings were seen"})
     findings_sha256 = PlainString(
         required=True,
-        validate=FullMatch(r"^[0-9a-f]{64}$"),
+        validate=SHA256_HEX,
         metadata={"description": "The review's findings_sha256, as the report gave it"},
     )
     conclusion = Text(max_length=4000, required=True, multiline=True)
@@ -269,13 +262,6 @@ ACCOUNT_DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
 }
 
 
-class AdministratorSignerSchema(StrictSchema):
-    """Who signs: the administrator's user id and printed name."""
-
-    user_id = Code(required=True)
-    printed_name = Text(max_length=200, required=True)
-
-
 class AccountEventBodySchema(StrictSchema):
     """The body an administrator signs for one change of an account."""
 
@@ -283,9 +269,7 @@ class AccountEventBodySchema(StrictSchema):
     version = signed_version(
         "account's stream", "Opened", "the next of a request's changes, 1 more each", 6
     )
-    kind, data, signer, key_id, signed_at, meaning = signed_body_fields(
-        ACCOUNT_DATA_SCHEMAS, AdministratorSignerSchema
-    )
+    kind, data, signer, key_id, signed_at, meaning = signed_body_fields(ACCOUNT_DATA_SCHEMAS)
 
     @ma.validates_schema
     def data_fits_kind(self, body: dict[str, Any], **_: Any) -> None:
@@ -297,7 +281,7 @@ class SignedAccountEventSchema(StrictSchema):
     """One signed change: the body and the administrator's Ed25519 signature (base64)."""
 
     event = ma.fields.Nested(AccountEventBodySchema, required=True)
-    signature = PlainString(required=True, validate=SIGNATURE)
+    signature = signature_field()
 
 
 class AdministrationSchema(StrictSchema):

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.schemas.fields import CalendarDate, Code, PlainString
+from api.schemas.fields import CalendarDate, Code, PlainString, StrictSchema
 from projections.audit_review import Flag
 
 
-class AuditReviewQuerySchema(ma.Schema):
+class AuditReviewQuerySchema(StrictSchema):
     """Which study, site and recording dates (the site's calendar) to review."""
-
-    class Meta:
-        unknown = ma.RAISE
 
     study = Code(metadata={"example": "NCT01297972"})
     site = Code(metadata={"example": "RP", "description": "One site's findings (default: all)"})

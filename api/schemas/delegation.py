@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.schemas.fields import Code, PlainString
+from api.schemas.fields import Code, PlainString, StrictSchema
 
 
 class SitePathSchema(ma.Schema):
@@ -13,11 +13,8 @@ class SitePathSchema(ma.Schema):
     site = Code(required=True, metadata={"example": "RP"})
 
 
-class DelegationLogQuerySchema(ma.Schema):
+class DelegationLogQuerySchema(StrictSchema):
     """The file asked for, and the study (optional when the store serves one)."""
-
-    class Meta:
-        unknown = ma.RAISE
 
     format = PlainString(
         load_default="csv", validate=ma.validate.OneOf(["csv", "pdf"]), metadata={"example": "csv"}

@@ -6,8 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.schemas.accounts import StrictSchema
-from api.schemas.fields import PlainString, plain_strings
+from api.schemas.fields import PlainString, StrictSchema, plain_strings
 from domain.disclosure import Disclosure
 from domain.wire import instant_to_wire
 

@@ -254,11 +254,16 @@ class Code(PlainString):
         super().__init__(**kwargs)
 
 
-class QuantitySchema(ma.Schema):
-    """A value and its unit: ``{"value": "7.4", "unit": "g/dL"}``."""
+class StrictSchema(ma.Schema):
+    """Unknown fields are an error, not silently dropped: the author signed them, or asked
+    for something this API does not answer."""
 
     class Meta:
         unknown = ma.RAISE
+
+
+class QuantitySchema(StrictSchema):
+    """A value and its unit: ``{"value": "7.4", "unit": "g/dL"}``."""
 
     value = ExactDecimal(required=True)
     unit = Text(max_length=40, required=True)
@@ -281,6 +286,9 @@ PUBLIC_KEY = FullMatch(r"^[A-Za-z0-9+/]{43}=$")
 
 SIGNATURE = FullMatch(r"^[A-Za-z0-9+/]{86}==$")
 """An Ed25519 signature in base64 (64 bytes), over a body's RFC 8785 canonical form."""
+
+SHA256_HEX = FullMatch(r"^[0-9a-f]{64}$")
+"""A SHA-256 digest in lowercase hexadecimal, as the history and the reports give it."""
 
 
 def signed_version(stream: str, first: str, next_one: str, example: int) -> WholeNumber:

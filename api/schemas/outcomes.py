@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.schemas.fields import Code, PlainString
+from api.schemas.fields import Code, PlainString, StrictSchema
 
 
-class OutcomeQuerySchema(ma.Schema):
+class OutcomeQuerySchema(StrictSchema):
     """Which study (optional when the store serves one)."""
-
-    class Meta:
-        unknown = ma.RAISE
 
     study = Code(metadata={"example": "NCT01297972"})
 

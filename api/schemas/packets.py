@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.schemas.fields import Code
+from api.schemas.fields import Code, StrictSchema
 
 
-class PacketRequestSchema(ma.Schema):
+class PacketRequestSchema(StrictSchema):
     """``POST /v1/packets``: which study, which site (an investigator's own copy), and whether
     to draw the PDFs."""
-
-    class Meta:
-        unknown = ma.RAISE
 
     study = Code(metadata={"example": "NCT01297972"})
     site = Code(

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.schemas.fields import PlainString
+from api.schemas.fields import PlainString, StrictSchema
 
 MAX_SIZE = 2**53 - 1
 
 
-class ConsistencyQuerySchema(ma.Schema):
+class ConsistencyQuerySchema(StrictSchema):
     """``?from=N&to=M``."""
-
-    class Meta:
-        unknown = ma.RAISE
 
     old_size = ma.fields.Integer(
         data_key="from", required=True, validate=ma.validate.Range(min=0, max=MAX_SIZE)
@@ -23,11 +20,8 @@ class ConsistencyQuerySchema(ma.Schema):
     )
 
 
-class InclusionQuerySchema(ma.Schema):
+class InclusionQuerySchema(StrictSchema):
     """``?tree_size=N`` (the current size if absent)."""
-
-    class Meta:
-        unknown = ma.RAISE
 
     tree_size = ma.fields.Integer(validate=ma.validate.Range(min=1, max=MAX_SIZE))
 

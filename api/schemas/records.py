@@ -14,30 +14,23 @@ from typing import Any
 import marshmallow as ma
 
 from api.schemas.fields import (
-    SIGNATURE,
+    SHA256_HEX,
     CalendarDate,
     Code,
     Credential,
-    FullMatch,
     Instant,
     PlainString,
     QuantitySchema,
     StrictBoolean,
+    StrictSchema,
     Text,
     WholeNumber,
     enum_field,
     signed_version,
 )
-from api.schemas.signed import check_data_fits, signed_body_fields
+from api.schemas.signed import check_data_fits, signature_field, signed_body_fields
 from domain.subject import ABOUT_RECORDS, KINDS, SIGNED_IN_CEREMONY, Record, Subject
 from domain.subject.declaration import DeclaredItem, ValueType
-
-
-class StrictSchema(ma.Schema):
-    """Unknown fields are an error, not silently dropped: the author signed them."""
-
-    class Meta:
-        unknown = ma.RAISE
 
 
 def quantity(**kwargs: Any) -> ma.fields.Nested:
@@ -63,7 +56,7 @@ class CoveredRecordSchema(StrictSchema):
     entry = WholeNumber(required=True, validate=ma.validate.Range(min=1))
     record_hash = PlainString(
         required=True,
-        validate=FullMatch(r"^[0-9a-f]{64}$"),
+        validate=SHA256_HEX,
         metadata={"description": "The entry's record_hash, as the subject's history shows it"},
     )
 
@@ -235,20 +228,13 @@ DATA_SCHEMAS: dict[str, type[StrictSchema]] = {
 """The schema of each kind's ``data``, derived from its declaration."""
 
 
-class SignerSchema(StrictSchema):
-    """Who signs: the user id and the printed name shown with the signature (11.50)."""
-
-    user_id = Code(required=True)
-    printed_name = Text(max_length=200, required=True)
-
-
 class SignedBodySchema(StrictSchema):
     """The event body the author signs."""
 
     study = Code(required=True, metadata={"example": "NCT01297972"})
     subject = Code(required=True, metadata={"example": "RP-101"})
     version = signed_version("subject's stream", Subject.Screened.kind(), "If-Match + 1", 4)
-    kind, data, signer, key_id, signed_at, meaning = signed_body_fields(DATA_SCHEMAS, SignerSchema)
+    kind, data, signer, key_id, signed_at, meaning = signed_body_fields(DATA_SCHEMAS)
 
     @ma.validates_schema
     def data_fits_kind(self, body: dict[str, Any], **_: Any) -> None:
@@ -260,7 +246,7 @@ class SubmissionSchema(StrictSchema):
     """A signed event: the body and the author's Ed25519 signature (base64) over it."""
 
     event = ma.fields.Nested(SignedBodySchema, required=True)
-    signature = PlainString(required=True, validate=SIGNATURE)
+    signature = signature_field()
 
 
 class SignatureRequestSchema(StrictSchema):
@@ -273,7 +259,7 @@ class SignatureRequestSchema(StrictSchema):
     """
 
     event = ma.fields.Nested(SignedBodySchema, required=True)
-    signature = PlainString(required=True, validate=SIGNATURE)
+    signature = signature_field()
     password = Credential(
         required=True,
         load_only=True,

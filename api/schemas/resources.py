@@ -6,17 +6,14 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.schemas.fields import Credential, PlainString, plain_strings
+from api.schemas.fields import Credential, PlainString, StrictSchema, plain_strings
 from domain.signed import SignedAggregate
 from domain.subject import Subject
 from domain.wire import instant_to_wire
 
 
-class TokenRequestSchema(ma.Schema):
+class TokenRequestSchema(StrictSchema):
     """User id and password."""
-
-    class Meta:
-        unknown = ma.RAISE
 
     username = Credential(required=True, validate=ma.validate.Length(min=1, max=100))
     password = Credential(required=True, validate=ma.validate.Length(min=1, max=200))

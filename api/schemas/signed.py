@@ -8,20 +8,32 @@ from typing import Any
 
 import marshmallow as ma
 
-from api.schemas.fields import KEY_ID, Instant, PlainString
+from api.schemas.fields import KEY_ID, SIGNATURE, Code, Instant, PlainString, StrictSchema, Text
 from domain.attribution import MEANINGS
 
 
+class SignerSchema(StrictSchema):
+    """Who signs: the user id and the printed name shown with the signature (21 CFR 11.50)."""
+
+    user_id = Code(required=True)
+    printed_name = Text(max_length=200, required=True)
+
+
+def signature_field() -> PlainString:
+    """``signature``: the signer's Ed25519 signature (base64) over the body's canonical form."""
+    return PlainString(required=True, validate=SIGNATURE)
+
+
 def signed_body_fields(
-    kinds: Iterable[str], signer: type[ma.Schema]
+    kinds: Iterable[str],
 ) -> tuple[PlainString, ma.fields.Dict, ma.fields.Nested, PlainString, Instant, PlainString]:
-    """``kind`` (one of ``kinds``), ``data``, ``signer`` (as ``signer`` has it), ``key_id``,
+    """``kind`` (one of ``kinds``), ``data``, ``signer``, ``key_id``,
     ``signed_at`` and ``meaning``, in that order: what the body records, who signs it with
     which key, when, and meaning what (21 CFR 11.50)."""
     return (
         PlainString(required=True, validate=ma.validate.OneOf(sorted(kinds))),
         ma.fields.Dict(required=True, metadata={"description": "Fields of the kind"}),
-        ma.fields.Nested(signer, required=True),
+        ma.fields.Nested(SignerSchema, required=True),
         PlainString(required=True, validate=KEY_ID),
         Instant(required=True),
         PlainString(required=True, validate=ma.validate.OneOf(MEANINGS)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.schemas.fields import Code, PlainString
+from api.schemas.fields import Code, PlainString, StrictSchema
 from projections.source_verification import RECORD_SETS, RISK_BASED
 
 RECORDS = PlainString(
@@ -17,11 +17,8 @@ RECORDS = PlainString(
 )
 
 
-class SubjectCoverageQuerySchema(ma.Schema):
+class SubjectCoverageQuerySchema(StrictSchema):
     """Which records a subject's coverage is counted over."""
-
-    class Meta:
-        unknown = ma.RAISE
 
     records = RECORDS
 
