@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -39,6 +38,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # the tests' crafted zip
 
 import verify as bench_verify
 
@@ -46,6 +46,7 @@ from infrastructure.bootstrap import open_store
 from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.build import build_packet
 from infrastructure.settings import Settings
+from tests.packets.zips import zip_near_the_bound
 
 CHILD = """
 import sys, tracemalloc
@@ -111,22 +112,6 @@ def large_log_packet(home: Path, events: int) -> bytes:
         store.close()
 
 
-def near_the_bound(size: int) -> bytes:
-    """One entry of ``size`` bytes that deflate 48 times, written a block at a time."""
-    chosen = random.Random(15)
-    buffer = io.BytesIO()
-    with (
-        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,
-        archive.open("datasets/LB.csv", "w") as entry,
-    ):
-        written = 0
-        while written < size:
-            block = chosen.randbytes(1024) + bytes(55_000)
-            entry.write(block)
-            written += len(block)
-    return buffer.getvalue()
-
-
 def measure(name: str, data: bytes, directory: Path) -> None:
     packet = directory / f"{name.replace(' ', '-')}.zip"
     packet.write_bytes(data)
@@ -163,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         home = directory / "store"
         home.mkdir()
         measure("demonstration", demonstration_packet(home), directory)
-        measure("near the bound", near_the_bound(args.crafted * 1024**2), directory)
+        measure("near the bound", zip_near_the_bound(args.crafted * 1024**2), directory)
         if args.events:
             packet = large_log_packet(directory / "large", args.events)
             measure(f"a log of {args.events:,} events", packet, directory)

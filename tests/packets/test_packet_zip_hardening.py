@@ -33,6 +33,7 @@ from signatures.keys import private_key_from_pem
 from tests.conftest import make_settings, new_store, open_person
 from tests.packets.conftest import BuiltPacket, tampered
 from tests.packets.test_packet_store import followed_subject
+from tests.packets.zips import zip_near_the_bound
 
 ZEROS = 100 * 1024**2
 """What each bomb unpacks to: 100 MiB of zeros, about 100 KiB deflated."""
@@ -160,25 +161,8 @@ NEAR_THE_BOUND = 40 * 1024**2
 """What the zip below unpacks to: 40 MiB, 48 times its own size."""
 
 
-def zip_near_the_bound(name: str = "datasets/LB.csv") -> bytes:
-    """A zip whose one entry unpacks 48 times, just within :data:`MAX_INFLATION`: 1 KiB of
-    random bytes (from a fixed seed), then 55,000 zeros, over and over."""
-    chosen = random.Random(15)
-    buffer = io.BytesIO()
-    with (
-        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,
-        archive.open(name, "w") as entry,
-    ):
-        written = 0
-        while written < NEAR_THE_BOUND:
-            block = chosen.randbytes(1024) + bytes(55_000)
-            entry.write(block)
-            written += len(block)
-    return buffer.getvalue()
-
-
 def test_a_zip_near_the_bound_is_read_a_chunk_at_a_time_not_a_file_at_a_time() -> None:
-    packet = zip_near_the_bound()
+    packet = zip_near_the_bound(NEAR_THE_BOUND)
     with zipfile.ZipFile(io.BytesIO(packet)) as archive:
         (entry,) = archive.infolist()
     assert MAX_INFLATION * 0.9 < entry.file_size / len(packet) < MAX_INFLATION
