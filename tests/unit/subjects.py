@@ -181,6 +181,17 @@ def dead(died_on: date = date(2011, 6, 1)) -> Subject:
     return subject
 
 
+def died_of_an_adverse_event() -> Subject:
+    """Enrolled (entries 1-4), a grade-5 adverse event AE-09 (entry 5), and the death it caused
+    on 2011-06-01 (entry 6)."""
+    subject = enrolled()
+    subject.report_adverse_event(**fatal(date(2011, 6, 1)))
+    subject.record_death(
+        died_on=date(2011, 6, 1), cause="Invasive fungal infection", adverse_event="AE-09"
+    )
+    return subject
+
+
 def withdrawn() -> Subject:
     subject = enrolled()
     subject.withdraw(**withdrawal())

@@ -3,7 +3,6 @@ and every live record at a milestone; the refusals; when it stops being current.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from uuid import UUID
@@ -30,16 +29,12 @@ from tests.unit.subjects import (
     enrolled,
     events_of,
     response,
-    signed_by_someone,
     transfusion,
     withdrawn,
 )
 from tests.unit.test_record_signatures import as_investigator
 
-
-@pytest.fixture(autouse=True)
-def _signed() -> Iterator[None]:
-    yield from signed_by_someone()
+pytestmark = pytest.mark.usefixtures("someone_signs")
 
 
 def records_of(subject: Subject) -> list[dict[str, object]]:

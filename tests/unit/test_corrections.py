@@ -4,7 +4,6 @@ the protocol refuses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -35,25 +34,21 @@ from tests.unit.subjects import (
     cyclosporine_adjustment,
     cyclosporine_start,
     dead,
+    died_of_an_adverse_event,
     end_of_study,
     enrolled,
     events_of,
-    fatal,
     infusion,
     q,
     ratg_dose,
     response,
     serious,
-    signed_by_someone,
     today_plus,
     transfusion,
     with_adverse_event,
 )
 
-
-@pytest.fixture(autouse=True)
-def _signed() -> Iterator[None]:
-    yield from signed_by_someone()
+pytestmark = pytest.mark.usefixtures("someone_signs")
 
 
 def with_transfusion() -> Subject:
@@ -435,11 +430,7 @@ def test_a_follow_up_is_checked_with_the_report_it_updates() -> None:
 
 
 def test_a_correction_of_a_grade_5_adverse_event_keeps_it_on_the_date_of_death() -> None:
-    subject = enrolled()
-    subject.report_adverse_event(**fatal(date(2011, 6, 1)))
-    subject.record_death(
-        died_on=date(2011, 6, 1), cause="Invasive fungal infection", adverse_event="AE-09"
-    )
+    subject = died_of_an_adverse_event()
     refused_correction(
         subject,
         DeathRecordDisagrees,
@@ -603,11 +594,7 @@ def test_a_death_date_corrected_to_before_existing_records_is_refused() -> None:
 
 
 def test_a_death_date_corrected_away_from_its_grade_5_adverse_event_is_refused() -> None:
-    subject = enrolled()
-    subject.report_adverse_event(**fatal(date(2011, 6, 1)))
-    subject.record_death(
-        died_on=date(2011, 6, 1), cause="Invasive fungal infection", adverse_event="AE-09"
-    )
+    subject = died_of_an_adverse_event()
     refused_correction(
         subject,
         DeathRecordDisagrees,
@@ -619,11 +606,7 @@ def test_a_death_date_corrected_away_from_its_grade_5_adverse_event_is_refused()
 
 
 def test_a_follow_up_may_not_take_the_adverse_event_named_by_the_death_off_grade_5() -> None:
-    subject = enrolled()
-    subject.report_adverse_event(**fatal(date(2011, 6, 1)))
-    subject.record_death(
-        died_on=date(2011, 6, 1), cause="Invasive fungal infection", adverse_event="AE-09"
-    )
+    subject = died_of_an_adverse_event()
     with pytest.raises(DeathRecordDisagrees):
         subject.follow_up_adverse_event(
             adverse_event="AE-09",

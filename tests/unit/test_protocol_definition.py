@@ -33,7 +33,6 @@ from tests.unit.subjects import (
     FIRST_INFUSION,
     consented,
     infusion,
-    signed_by_someone,
 )
 
 SHIPPED = resources.files("domain.protocols").joinpath("NCT01297972.toml").read_text("utf-8")
@@ -41,9 +40,7 @@ SECOND_STUDY = "NCT09999999"
 SECOND_CRITERIA = {"INC-A": True, "INC-B": True, "EXC-A": False}
 
 
-@pytest.fixture(autouse=True)
-def _signed() -> Iterator[None]:
-    yield from signed_by_someone()
+pytestmark = pytest.mark.usefixtures("someone_signs")
 
 
 RP_ZONE = (

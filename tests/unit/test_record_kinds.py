@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -28,14 +27,10 @@ from tests.unit.subjects import (
     blood_count,
     consented,
     enrolled,
-    signed_by_someone,
     with_serious_adverse_event,
 )
 
-
-@pytest.fixture(autouse=True)
-def _signed() -> Iterator[None]:
-    yield from signed_by_someone()
+pytestmark = pytest.mark.usefixtures("someone_signs")
 
 
 @pytest.mark.parametrize("name", [*KINDS, "Created"])

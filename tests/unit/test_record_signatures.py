@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,7 +33,6 @@ from tests.unit.subjects import (
     consented,
     enrolled,
     events_of,
-    signed_by_someone,
     transfusion,
 )
 
@@ -44,9 +42,7 @@ VECTOR_RECORD_HASH = "92734d5697c85ee8dae1f1f069fd6249450626a6aa779989591a754617
 VECTOR_AFTER_ZERO_CHANGE = "4c5b98f652a1155bec935f5164dc710af559cc4586969e716858d6c731243e09"
 
 
-@pytest.fixture(autouse=True)
-def _signed() -> Iterator[None]:
-    yield from signed_by_someone()
+pytestmark = pytest.mark.usefixtures("someone_signs")
 
 
 def as_investigator(meaning: str = "review") -> Authorship:

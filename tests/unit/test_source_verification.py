@@ -3,7 +3,6 @@ later correction or void does to it, and the coverage counted from them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -20,14 +19,12 @@ from domain.subject import Subject
 from domain.subject.source_verification import risk_based_kinds, verifications_of
 from projections.source_verification import ALL, study_coverage, subject_coverage
 from signatures.errors import SignatureNotLinked
-from tests.unit.subjects import enrolled, events_of, infusion, signed_by_someone, with_query
+from tests.unit.subjects import enrolled, events_of, infusion, with_query
 
 ELIGIBILITY = 3  # screened, consented, assessed, enrolled
 
 
-@pytest.fixture(autouse=True)
-def _signed() -> Iterator[None]:
-    yield from signed_by_someone()
+pytestmark = pytest.mark.usefixtures("someone_signs")
 
 
 def verify(subject: Subject, number: int, item: str | None = None, **overrides: Any) -> None:

@@ -3,8 +3,6 @@ signatures an unlock needs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from domain.authorship import authored
@@ -18,15 +16,11 @@ from tests.unit.subjects import (
     end_of_study,
     events_of,
     signed_as,
-    signed_by_someone,
     transfusion,
     with_query,
 )
 
-
-@pytest.fixture(autouse=True)
-def _signed() -> Iterator[None]:
-    yield from signed_by_someone()
+pytestmark = pytest.mark.usefixtures("someone_signs")
 
 
 def frozen() -> Subject:

@@ -3,7 +3,7 @@ implausible values accepted with a flag for the monitor."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -40,7 +40,6 @@ from tests.unit.subjects import (
     response,
     screened,
     serious,
-    signed_by_someone,
     transfusion,
     trough,
     unlock_requested,
@@ -50,10 +49,7 @@ from tests.unit.subjects import (
     withdrawal,
 )
 
-
-@pytest.fixture(autouse=True)
-def _signed() -> Iterator[None]:
-    yield from signed_by_someone()
+pytestmark = pytest.mark.usefixtures("someone_signs")
 
 
 # (kind, the subject it is recorded on, the typed fields of the record)

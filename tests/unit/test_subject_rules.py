@@ -4,7 +4,7 @@ typed error that says why (no database, no signatures checked)."""
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -70,7 +70,6 @@ from tests.unit.subjects import (
     response,
     screened,
     serious,
-    signed_by_someone,
     today_plus,
     transfusion,
     trough,
@@ -81,10 +80,7 @@ from tests.unit.subjects import (
     withdrawn,
 )
 
-
-@pytest.fixture(autouse=True)
-def _signed() -> Iterator[None]:
-    yield from signed_by_someone()
+pytestmark = pytest.mark.usefixtures("someone_signs")
 
 
 def refused(
