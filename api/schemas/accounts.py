@@ -18,7 +18,6 @@ from api.schemas.fields import (
     SHA256_HEX,
     CalendarDate,
     Code,
-    Credential,
     Instant,
     PlainString,
     StrictBoolean,
@@ -28,7 +27,7 @@ from api.schemas.fields import (
     plain_strings,
     signed_version,
 )
-from api.schemas.resources import LoggedEventSchema, LoggedReceiptSchema
+from api.schemas.resources import LoggedEventSchema, LoggedReceiptSchema, TokenRequestSchema
 from api.schemas.signed import check_data_fits, signature_field, signed_body_fields
 from domain.account import STAFF_ROLES, Account, Role
 from domain.delegation import Task
@@ -377,11 +376,10 @@ class AttemptQuerySchema(StrictSchema):
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 
-class PasswordChangeSchema(StrictSchema):
-    """A person's own password change."""
+class PasswordChangeSchema(TokenRequestSchema):
+    """A person's own password change: their user id and password, as for a token, and the
+    new password."""
 
-    username = Credential(required=True, validate=ma.validate.Length(min=1, max=100))
-    password = Credential(required=True, validate=ma.validate.Length(min=1, max=200))
     new_password = PlainString(required=True, validate=ma.validate.Length(min=1, max=200))
 
 
