@@ -154,12 +154,17 @@ def casebook_signed(subject: Subject) -> Subject:
     return subject
 
 
-def locked() -> Subject:
-    """Enrolled, at the end of study (entry 5), its casebook signed (entry 6), then locked by a
-    sponsor data manager (entry 7)."""
+def at_the_end_signed() -> Subject:
+    """Enrolled, at the end of study (entry 5) and its casebook signed (entry 6): ready to
+    lock."""
     subject = enrolled()
-    subject.end_study(ended_on=date(2011, 8, 21), reason=EndOfStudyReason.COMPLETED)
-    casebook_signed(subject)
+    subject.end_study(**end_of_study(EndOfStudyReason.COMPLETED))
+    return casebook_signed(subject)
+
+
+def locked() -> Subject:
+    """As :func:`at_the_end_signed`, then locked by a sponsor data manager (entry 7)."""
+    subject = at_the_end_signed()
     subject.lock_records(scope=LockScope.SUBJECT, reason="end of study")
     return subject
 

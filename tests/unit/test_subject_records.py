@@ -20,8 +20,8 @@ from tests.unit.subjects import (
     SCREENED_ON,
     adverse_event,
     assessed,
+    at_the_end_signed,
     blood_count,
-    casebook_signed,
     chimerism,
     consented,
     cyclosporine_adjustment,
@@ -53,13 +53,6 @@ pytestmark = pytest.mark.usefixtures("someone_signs")
 
 
 # (kind, the subject it is recorded on, the typed fields of the record)
-def at_the_end_signed() -> Subject:
-    """At the end of study, its casebook signed: ready to lock."""
-    subject = enrolled()
-    subject.end_study(**end_of_study(EndOfStudyReason.COMPLETED))
-    return casebook_signed(subject)
-
-
 CASES: list[tuple[str, Callable[[], Subject], dict[str, Any]]] = [
     ("ScreenFailed", consented, {"failed_on": date(2011, 2, 18), "reason": "EX2 applies"}),
     ("ConsentObtained", enrolled, {"tcle_version": "3.0", "consented_on": date(2011, 5, 2)}),
