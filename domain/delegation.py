@@ -1,5 +1,5 @@
 """The delegation of authority log: which of a site's tasks its principal investigator gave to
-whom, and for which period (ICH E6(R3) 2.3.2: the investigator supervises every person to whom
+whom, and for which period (ICH E6(R3) 2.3: the investigator supervises every person to whom
 they delegate trial-related activities, and keeps a record of it).
 
 Each delegation is a signed event on the delegate's account (:class:`domain.account.Account`),

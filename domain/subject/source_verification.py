@@ -1,4 +1,4 @@
-"""Source data verification (ICH E6(R3) 3.11.4.1): a monitor compares a record, or one of its
+"""Source data verification (ICH E6(R3) 3.11.4.5.4): a monitor compares a record, or one of its
 fields, with the site's source documents and says so, naming the record hash they read.
 
 A verification holds while the record is as it was read: a later correction or void changes

@@ -1,4 +1,4 @@
-"""Source data verification (ICH E6(R3) 3.11.4.1): the rules of a monitor's verification, what a
+"""Source data verification (ICH E6(R3) 3.11.4.5.4): the rules of a monitor's verification, what a
 later correction or void does to it, and the coverage counted from them."""
 
 from __future__ import annotations
