@@ -382,9 +382,11 @@ def open_person(
     printed_name: str = "Ana Souza",
     role: Role = Role.SITE_COORDINATOR,
     sites: tuple[str, ...] = ("RP",),
+    private_key: Ed25519PrivateKey | None = None,
 ) -> Person:
-    """An account in force (role, training, sites, key, password), opened at the console."""
-    private_key = generate_private_key()
+    """An account in force (role, training, sites, key, password), opened at the console; its
+    key ``private_key``'s (a new one if None)."""
+    private_key = private_key or generate_private_key()
     password = f"pw-{uuid.uuid4().hex}"
     store.administration.open_account(
         OpenAccount(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,12 +19,9 @@ import pytest
 from werkzeug.test import TestResponse
 
 from api.schemas.records import DATA_SCHEMAS
-from domain.account import Role
 from domain.subject import QUERY_KINDS
 from domain.subject.locks import LOCK_STEPS
-from infrastructure.application.commands import OpenAccount, RegisterKey, Training
 from infrastructure.bootstrap import Store
-from signatures.keys import generate_private_key, public_key_to_text
 from tests.conftest import (
     STUDY,
     Person,
@@ -36,6 +32,7 @@ from tests.conftest import (
     infusion,
     make_settings,
     new_store,
+    open_person,
     screening,
 )
 from tests.e2e.conftest import Site
@@ -95,22 +92,7 @@ class Writer:
 @pytest.fixture(scope="module")
 def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Person, str]]:
     store: Store = new_store(make_settings(Path(tmp_path_factory.mktemp("records"))))
-    private_key = generate_private_key()
-    password = f"pw-{uuid.uuid4().hex}"
-    store.administration.open_account(
-        OpenAccount(
-            user_id="coord1",
-            printed_name="Ana Souza",
-            role=Role.SITE_COORDINATOR,
-            sites=("RP",),
-            training=Training("GCP and sealtrail data entry", datetime(2011, 1, 10).date()),
-        )
-    )
-    store.administration.register_key(
-        RegisterKey(user_id="coord1", public_key=public_key_to_text(private_key.public_key()))
-    )
-    store.credentials.set_password("coord1", password)
-    person = Person("coord1", "Ana Souza", private_key, password, store)
+    person = open_person(store)
     site = Site(store)
     try:
         yield site, person, site.token(person)

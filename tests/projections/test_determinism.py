@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from api.schemas.submissions import submission_from
-from domain.account import Role
-from infrastructure.application.commands import OpenAccount, RecordEvent, RegisterKey, Training
+from infrastructure.application.commands import RecordEvent
 from infrastructure.bootstrap import Store
 from infrastructure.views.tables import audit_index
-from signatures.keys import generate_private_key, public_key_to_text
-from tests.conftest import Person, PersonFactory, make_settings, new_store
+from signatures.keys import generate_private_key
+from tests.conftest import Person, PersonFactory, make_settings, new_store, open_person
 from tests.projections.conftest import course, record_all
 
 SEALTRAIL = str(Path(sys.executable).parent / "sealtrail")
@@ -67,18 +65,7 @@ def open_person_in_both(stores: list[Store]) -> Person:
     """One coordinator with one key, registered in every store."""
     private_key = generate_private_key()
     for store in stores:
-        store.administration.open_account(
-            OpenAccount(
-                user_id="coord1",
-                printed_name="Ana Souza",
-                role=Role.SITE_COORDINATOR,
-                sites=("RP",),
-                training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
-            )
-        )
-        store.administration.register_key(
-            RegisterKey(user_id="coord1", public_key=public_key_to_text(private_key.public_key()))
-        )
+        open_person(store, private_key=private_key)
     return Person("coord1", "Ana Souza", private_key, "unused")
 
 
