@@ -197,6 +197,16 @@ def died_of_an_adverse_event() -> Subject:
     return subject
 
 
+def correct_units(subject: Subject, entry: int = 5) -> None:
+    """Correct the transfusion at ``entry`` from 2 units to 3, a typo."""
+    subject.correct_entry(
+        entry=entry,
+        entry_kind="TransfusionGiven",
+        changes={"units": {"old": 2, "new": 3}},
+        reason="typo",
+    )
+
+
 def withdrawn() -> Subject:
     subject = enrolled()
     subject.withdraw(**withdrawal())

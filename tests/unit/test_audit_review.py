@@ -25,7 +25,15 @@ from domain.signed import SignedAggregate
 from domain.subject import Subject
 from projections.audit_review import AuditReview, Flag, review_audit_trail
 from projections.audit_trail import Period
-from tests.unit.subjects import adverse_event, blood_count, enrolled, q, serious, transfusion
+from tests.unit.subjects import (
+    adverse_event,
+    blood_count,
+    correct_units,
+    enrolled,
+    q,
+    serious,
+    transfusion,
+)
 from tests.unit.subjects import signed_as as by
 
 TUESDAY_10H = datetime(2011, 3, 1, 13, 0, tzinfo=UTC)
@@ -125,10 +133,7 @@ def test_corrections_and_voids_above_the_study_rates_flag_the_person_at_the_site
         subject = enrolled()  # 4 entries by coord1
         subject.give_transfusion(**transfusion())  # entry 5
     with authored(by("inv1")):
-        subject.correct_entry(
-            entry=5, entry_kind="TransfusionGiven", changes={"units": {"old": 2, "new": 3}},
-            reason="typo",
-        )  # fmt: skip
+        correct_units(subject)
     with authored(by("coord1")):
         subject.void_entry(entry=5, entry_kind="TransfusionGiven", reason="another subject's")
 
@@ -229,12 +234,7 @@ def test_a_record_changed_after_a_signature_or_a_source_verification_is_flagged(
         with authored(by("mon1")):
             subject.verify_source(**read, entry_kind="TransfusionGiven", item=None)  # entry 6
     with authored(by("coord1")):
-        subject.correct_entry(
-            entry=5,
-            entry_kind="TransfusionGiven",
-            changes={"units": {"old": 2, "new": 3}},
-            reason="typo",
-        )  # entry 7, fmt: skip
+        correct_units(subject)  # entry 7
         subject.void_entry(entry=5, entry_kind="TransfusionGiven", reason="another's")  # entry 8
 
     result = review(recorded(subject_events(subject), TUESDAY_10H))

@@ -31,6 +31,7 @@ from signatures.record_hash import (
 )
 from tests.unit.subjects import (
     consented,
+    correct_units,
     enrolled,
     events_of,
     transfusion,
@@ -100,12 +101,7 @@ def test_a_correction_and_a_void_each_move_the_record_hash_on() -> None:
     subject = enrolled()
     subject.give_transfusion(**transfusion())
     made = subject.entries[5].record_hash
-    subject.correct_entry(
-        entry=5,
-        entry_kind="TransfusionGiven",
-        changes={"units": {"old": 2, "new": 3}},
-        reason="typo",
-    )
+    correct_units(subject)
     corrected = subject.entries[5].record_hash
     subject.void_entry(entry=5, entry_kind="TransfusionGiven", reason="wrong subject")
     correction, void = events_of(subject)[-2:]
@@ -150,12 +146,7 @@ def test_a_correction_after_signing_leaves_the_signature_no_longer_covering_the_
     subject.give_transfusion(**transfusion())
     sign(subject, 4, 5)
 
-    subject.correct_entry(
-        entry=5,
-        entry_kind="TransfusionGiven",
-        changes={"units": {"old": 2, "new": 3}},
-        reason="typo",
-    )
+    correct_units(subject)
 
     (over_transfusion,) = subject.entries[5].signatures
     (over_enrolment,) = subject.entries[4].signatures
@@ -178,12 +169,7 @@ def test_signing_the_corrected_record_again_covers_its_current_value() -> None:
     subject = enrolled()
     subject.give_transfusion(**transfusion())
     sign(subject, 5)
-    subject.correct_entry(
-        entry=5,
-        entry_kind="TransfusionGiven",
-        changes={"units": {"old": 2, "new": 3}},
-        reason="typo",
-    )
+    correct_units(subject)
 
     sign(subject, 5)
 
@@ -227,12 +213,7 @@ def test_a_voided_record_is_not_signed() -> None:
 def test_a_correction_or_a_signature_is_not_signed_as_a_record() -> None:
     subject = enrolled()
     subject.give_transfusion(**transfusion())
-    subject.correct_entry(
-        entry=5,
-        entry_kind="TransfusionGiven",
-        changes={"units": {"old": 2, "new": 3}},
-        reason="typo",
-    )
+    correct_units(subject)
     sign(subject, 5)
 
     with pytest.raises(SignatureRefused, match="is a EntryCorrected"):
@@ -266,12 +247,7 @@ def test_a_record_changed_since_it_was_read_is_not_signed_as_it_was() -> None:
     subject = enrolled()
     subject.give_transfusion(**transfusion())
     read = subject.entries[5].record_hash
-    subject.correct_entry(
-        entry=5,
-        entry_kind="TransfusionGiven",
-        changes={"units": {"old": 2, "new": 3}},
-        reason="typo",
-    )
+    correct_units(subject)
 
     with pytest.raises(SignedRecordChanged, match="changed since it was read"):
         sign(subject, 5, e5=read)
@@ -340,12 +316,7 @@ def signed_then_corrected() -> list[Subject.Event]:
         subject.give_transfusion(**transfusion())
     sign(subject, 4, 5)
     with authored(as_investigator("authorship")):
-        subject.correct_entry(
-            entry=5,
-            entry_kind="TransfusionGiven",
-            changes={"units": {"old": 2, "new": 3}},
-            reason="typo",
-        )
+        correct_units(subject)
     return events_of(subject)
 
 

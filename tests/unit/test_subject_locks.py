@@ -13,6 +13,7 @@ from domain.vocabulary import EndOfStudyReason
 from tests.unit.subjects import (
     blood_count,
     casebook_signed,
+    correct_units,
     end_of_study,
     events_of,
     signed_as,
@@ -47,15 +48,6 @@ def request_unlock(subject: Subject, by: str = "dm1") -> int:
     return subject.version
 
 
-def correct_units(subject: Subject) -> None:
-    subject.correct_entry(
-        entry=6,
-        entry_kind="TransfusionGiven",
-        changes={"units": {"old": 2, "new": 3}},
-        reason="typo",
-    )
-
-
 def sign_the_transfusion(subject: Subject) -> None:
     """The investigator reviews the transfusion (entry 6) as it stands."""
     with authored(signed_as("inv1", "review")):
@@ -70,7 +62,7 @@ def test_a_frozen_subject_refuses_a_new_record_a_correction_and_a_void() -> None
     with pytest.raises(RecordsFrozen, match="RP-101 is frozen"):
         subject.record_blood_count(**blood_count())
     with pytest.raises(RecordsFrozen):
-        correct_units(subject)
+        correct_units(subject, 6)
     with pytest.raises(RecordsFrozen):
         subject.void_entry(entry=6, entry_kind="TransfusionGiven", reason="twice")
     assert subject.version == 8
@@ -103,7 +95,7 @@ def test_a_locked_subject_refuses_everything_but_the_unlock_steps() -> None:
     with pytest.raises(RecordsLocked, match="RP-101 is locked"):
         subject.record_blood_count(**blood_count())
     with pytest.raises(RecordsLocked):
-        correct_units(subject)
+        correct_units(subject, 6)
     with pytest.raises(RecordsLocked):
         subject.answer_query(query=5, answer="Checked")
     with pytest.raises(RecordsLocked):
@@ -133,7 +125,7 @@ def test_a_lock_needs_a_current_casebook_signature() -> None:
     casebook_signed(subject)
     subject.request_unlock(reason="a transfusion to correct")
     subject.unlock_records(request=subject.version)
-    correct_units(subject)  # the casebook signature no longer covers the record as it stands
+    correct_units(subject, 6)  # the casebook signature no longer covers the record as it stands
     with pytest.raises(CasebookNotSigned):
         subject.lock_records(scope=LockScope.SUBJECT, reason="end of study")
     casebook_signed(subject).lock_records(scope=LockScope.SUBJECT, reason="end of study")
@@ -159,7 +151,7 @@ def test_an_unlock_asked_by_a_data_manager_and_countersigned_by_the_investigator
         subject.unlock_records(request=request)
     assert subject.lock_state is LockState.OPEN
     assert pending_unlock_request(subject) is None
-    correct_units(subject)
+    correct_units(subject, 6)
     assert subject.entries[6]["units"] == 3
 
 
