@@ -197,3 +197,10 @@ def bearer(site: Site, person: Person) -> dict[str, str]:
     response = token_for(site, person.user_id, person.password)
     assert response.status_code == 200, response.get_data(as_text=True)
     return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+
+def administer(site: Site, admin: Admin, *events: Any) -> TestResponse:
+    """``POST /v1/accounts`` of ``events`` (each signed by ``admin``), as ``admin``."""
+    return site.client.post(
+        "/v1/accounts", json={"events": list(events)}, headers=bearer(site, admin)
+    )

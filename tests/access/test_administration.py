@@ -31,6 +31,7 @@ from signatures.receipts import verify_receipt
 from tests.access.conftest import (
     TRAINING,
     Admin,
+    administer,
     assert_problem,
     bearer,
     make_admin,
@@ -40,12 +41,6 @@ from tests.access.conftest import (
 )
 from tests.conftest import Person, screening
 from tests.e2e.conftest import Site
-
-
-def administer(site: Site, admin: Admin, *events: Any) -> Any:
-    return site.client.post(
-        "/v1/accounts", json={"events": list(events)}, headers=bearer(site, admin)
-    )
 
 
 def open_events(admin: Admin, user_id: str, role: str = "site_coordinator") -> list[Any]:

@@ -17,7 +17,14 @@ from domain.errors import KeyAlreadyRevoked, KeyEndPassed, KeyNotRegistered
 from infrastructure.application.commands import RecordEvent, RevokeKey, RotateKey
 from infrastructure.bootstrap import Store
 from signatures.errors import KeyNotValid, UnknownKey
-from tests.access.conftest import Admin, assert_problem, bearer, make_admin, make_person, new_key
+from tests.access.conftest import (
+    Admin,
+    administer,
+    assert_problem,
+    make_admin,
+    make_person,
+    new_key,
+)
 from tests.conftest import Person, consent, screening
 from tests.e2e.conftest import Site
 
@@ -236,51 +243,38 @@ def test_keys_are_rotated_and_revoked_over_the_api(site_client: Site, admin: Adm
     _, public_key, new_id = new_key()
     soon = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     past = (datetime.now(UTC) - timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    headers = bearer(site_client, admin)
 
-    rotated = site_client.client.post(
-        "/v1/accounts",
-        json={
-            "events": [
-                admin.signed(
-                    "coord1",
-                    "KeyRotated",
-                    {
-                        "old_key_id": person.key_id,
-                        "key_id": new_id,
-                        "public_key": public_key,
-                        "rotated_at": soon,
-                    },
-                )
-            ]
-        },
-        headers=headers,
+    rotated = administer(
+        site_client,
+        admin,
+        admin.signed(
+            "coord1",
+            "KeyRotated",
+            {
+                "old_key_id": person.key_id,
+                "key_id": new_id,
+                "public_key": public_key,
+                "rotated_at": soon,
+            },
+        ),
     )
-    revoked = site_client.client.post(
-        "/v1/accounts",
-        json={
-            "events": [
-                admin.signed(
-                    "coord1",
-                    "KeyRevoked",
-                    {"key_id": new_id, "revoked_at": past, "reason": "x", "retroactive": True},
-                )
-            ]
-        },
-        headers=headers,
+    revoked = administer(
+        site_client,
+        admin,
+        admin.signed(
+            "coord1",
+            "KeyRevoked",
+            {"key_id": new_id, "revoked_at": past, "reason": "x", "retroactive": True},
+        ),
     )
-    unknown = site_client.client.post(
-        "/v1/accounts",
-        json={
-            "events": [
-                admin.signed(
-                    "coord1",
-                    "KeyRevoked",
-                    {"key_id": new_key()[2], "revoked_at": soon, "reason": "x"},
-                )
-            ]
-        },
-        headers=headers,
+    unknown = administer(
+        site_client,
+        admin,
+        admin.signed(
+            "coord1",
+            "KeyRevoked",
+            {"key_id": new_key()[2], "revoked_at": soon, "reason": "x"},
+        ),
     )
 
     assert rotated.status_code == 201, rotated.get_data(as_text=True)
@@ -295,18 +289,14 @@ def test_a_past_key_end_signed_without_retroactive_is_refused_over_the_api(
     past = (datetime.now(UTC) - timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
     before = len(site_client.store.reads.account_history("coord1"))
 
-    response = site_client.client.post(
-        "/v1/accounts",
-        json={
-            "events": [
-                admin.signed(
-                    "coord1",
-                    "KeyRevoked",
-                    {"key_id": person.key_id, "revoked_at": past, "reason": "x"},
-                )
-            ]
-        },
-        headers=bearer(site_client, admin),
+    response = administer(
+        site_client,
+        admin,
+        admin.signed(
+            "coord1",
+            "KeyRevoked",
+            {"key_id": person.key_id, "revoked_at": past, "reason": "x"},
+        ),
     )
 
     assert_problem(response, 422, title="Key end already passed")
@@ -320,22 +310,18 @@ def test_a_key_event_whose_key_id_is_not_its_keys_is_refused(
     _, public_key, _ = new_key()
     other_id = new_key()[2]
 
-    response = site_client.client.post(
-        "/v1/accounts",
-        json={
-            "events": [
-                admin.signed(
-                    "coord1",
-                    "KeyRegistered",
-                    {
-                        "key_id": other_id,
-                        "public_key": public_key,
-                        "valid_from": "2011-01-01T00:00:00Z",
-                    },
-                )
-            ]
-        },
-        headers=bearer(site_client, admin),
+    response = administer(
+        site_client,
+        admin,
+        admin.signed(
+            "coord1",
+            "KeyRegistered",
+            {
+                "key_id": other_id,
+                "public_key": public_key,
+                "valid_from": "2011-01-01T00:00:00Z",
+            },
+        ),
     )
 
     assert_problem(response, 422, title="Key id does not match the key")
