@@ -8,9 +8,9 @@
    checkpoint's note; every derived file (:mod:`infrastructure.packets.contents`).
 4. The manifest of every file's SHA-256, signed by the sponsor's key; the zip, reproducibly.
 
-A site's own copy (``site``) keeps of the subjects only that site's, and accounts for each event
-it leaves out by its leaf (:mod:`infrastructure.packets.site_scope`); its manifest says which
-investigator had it built.
+A site's own copy (``site``) keeps of the subjects only that site's, and of the people only those
+who may act for it, and accounts for each event it leaves out by its leaf
+(:mod:`infrastructure.packets.site_scope`); its manifest says which investigator had it built.
 
 Nothing here writes to the log, so two builds with no event in between are byte-identical.
 """
@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from domain.account import SPONSOR_ACCOUNT
+from domain.account import SPONSOR_ACCOUNT, Account, account_stream
 from domain.signed import SignedAggregate
 from domain.subject import Subject
 from domain.wire import recorded_instant
@@ -154,14 +154,17 @@ def _read_log(
     site copy: of the events it keeps, and the leaves of those it leaves out)."""
     size = checkpoint.tree_size
     tree = InMemoryTree()
-    kept = _SiteFilter(site)
+    logged: list[tuple[int, str, bytes, SignedAggregate.Event]] = []
+    for leaf_index, notification in enumerate(_notifications(store)):
+        if leaf_index == size:
+            break
+        tree.append_hash(leaf_hash(notification[3].leaf_data(notification[0])))
+        logged.append(notification)
+    kept = _SiteFilter(site, [event for _, _, _, event in logged])
     events: list[tuple[int, contents.LoggedEvent]] = []
     lines: list[str] = []
     withheld: list[str] = []
-    for leaf_index, (position, topic, state, event) in enumerate(_notifications(store)):
-        if leaf_index == size:
-            break
-        tree.append_hash(leaf_hash(event.leaf_data(position)))
+    for leaf_index, (position, topic, state, event) in enumerate(logged):
         if not kept(event):
             withheld.append(kept.withheld(leaf_index, position, event).line())
             continue
@@ -224,25 +227,38 @@ def _event_line(
 
 
 class _SiteFilter:
-    """Which events a packet keeps: all of them, or for a site copy all but other sites'
-    subjects' (a subject's site is its screening's, the first event of its stream)."""
+    """Which events a packet keeps: all of them, or for a site copy the site's subjects' (a
+    subject's site is its screening's, the first event of its stream) and the streams of the
+    people who may act for the site (:func:`site_scope.keeps_person`), judged on the whole
+    log the copy covers, ``logged``, since an account's sites come after its opening."""
 
-    def __init__(self, site: str | None) -> None:
+    def __init__(self, site: str | None, logged: list[SignedAggregate.Event]) -> None:
         self._site = site
         self._sites: dict[str, str] = {}
+        self._sites_ever: dict[str, frozenset[str]] = {}
+        for event in logged:
+            if isinstance(event, Subject.Screened):
+                self._sites[event.stream] = event.site
+            elif isinstance(event, Account.Event):
+                user_id = event.stream.removeprefix(account_stream(""))
+                ever = self._sites_ever.get(user_id, frozenset())
+                if isinstance(event, Account.SiteAssigned):
+                    ever |= {event.site}
+                self._sites_ever[user_id] = ever
 
     def __call__(self, event: SignedAggregate.Event) -> bool:
-        if self._site is None or not isinstance(event, Subject.Event):
+        if self._site is None:
             return True
-        if isinstance(event, Subject.Screened):
-            self._sites[event.stream] = event.site
-        return self._sites.get(event.stream) == self._site
+        if isinstance(event, Subject.Event):
+            return self._sites.get(event.stream) == self._site
+        person = site_scope.person_of(event.stream)
+        return person is None or site_scope.keeps_person(self._sites_ever, person, self._site)
 
     def withheld(
         self, leaf_index: int, position: int, event: SignedAggregate.Event
     ) -> site_scope.WithheldLeaf:
-        screening = event.authorship.signed_body if isinstance(event, Subject.Screened) else None
-        return site_scope.withheld_leaf(leaf_index, position, event, screening)
+        site = event.site if isinstance(event, Subject.Screened) else None
+        return site_scope.withheld_leaf(leaf_index, position, event, site)
 
 
 def _jsonl(lines: list[str]) -> bytes:

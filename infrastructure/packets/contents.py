@@ -382,8 +382,9 @@ def readme(
         lines += [
             "",
             f"SITE COPY of site {log.site}: its subjects only, built for its investigator. The",
-            "events of other sites' subjects are left out; log/withheld-leaves.jsonl gives each",
-            "one's leaf and, from their screenings, their site: none of this site's is hidden.",
+            "events of other sites' subjects and staff are left out; log/withheld-leaves.jsonl",
+            "gives each one's leaf (nothing is hidden from the checkpoint) and, for a subject,",
+            "the site the builder states it is of: check that no code of this site's is there.",
         ]
     if _synthetic(subjects):
         lines += ["", "SYNTHETIC demonstration data: no person stands behind these records."]

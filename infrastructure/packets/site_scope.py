@@ -1,43 +1,64 @@
 """A site's own copy: the packet of one site's subjects, with the proof that none is hidden.
 
-A site copy (issue 18, point 8) holds every event of the log but those of other sites'
-subjects: the site's subjects whole, every account (whose keys verify the signatures), each with
-its inclusion proof in the same checkpoint as a sponsor's packet. The events it leaves out are
-still accounted for, a line each in ``log/withheld-leaves.jsonl``: the fields of the event's leaf
-(so the verifier rebuilds the checkpoint's whole tree from the packet alone: no leaf can be
-added, dropped or changed) and the stream's name, whose id the leaf commits to. The first event
-of every withheld subject, its screening, is given as its author signed it: its chain hash is
-the leaf's, and it names the site, which is never corrected. So the verifier knows, offline,
-that every subject left out is another site's, and that every subject in the copy is the
-site's: a builder can neither hide one of the site's subjects nor slip in another site's.
+A site copy (issue 18, point 8) holds the site's subjects whole and the people who may act for
+the site (every account never assigned another site only: the site's staff, the sponsor's and
+the administrators, whose keys verify the signatures), each person's account, authentication log
+and disclosure log, with each event's inclusion proof in the same checkpoint as a sponsor's
+packet. It holds nothing of another site's subjects nor of their staff: the events it leaves out
+are accounted for, a line each in ``log/withheld-leaves.jsonl``, by the fields of the event's
+leaf (so the verifier rebuilds the checkpoint's whole tree from the packet alone: no leaf can be
+added, dropped or changed) and the stream's name, whose id the leaf commits to. The line of a
+withheld subject's first event names the site the builder states the subject is of.
 
-What this costs the site's privacy of others: the codes of other sites' subjects and their
-screening records (site, sex, age, date) travel in the copy; nothing they recorded afterwards.
+What the verifier checks offline: every subject held is the site's (by its own screening);
+every subject left out is stated to be of another site; no stream is held in part; a person
+left out has no stream held; the builder named is an investigator of the site. What it cannot:
+that a withheld subject's stated site is its screening's, since the screening (site, sex, age,
+date) is another site's personal data and stays out. A builder who said one of the site's
+subjects was another's would be caught by the site's own list of its subject codes (every code
+left out is in the file, with its stated site) or by a sponsor's packet of the same checkpoint.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from domain.account import Account, Role
+from domain.account import Account, Role, account_stream
+from domain.authentication import authentication_stream
+from domain.disclosure import disclosure_stream
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import Subject
 from domain.wire import recorded_instant
 from infrastructure.errors import PacketMalformed
 from infrastructure.packets.evidence import json_line, json_object
-from signatures.chain import GENESIS_HASH, event_hash
-from signatures.errors import VerificationError
 from signatures.log_leaf import event_leaf
 from signatures.merkle import InMemoryTree, leaf_hash
 
 WITHHELD = "log/withheld-leaves.jsonl"
-SCREENED = Subject.Screened.__name__
 SPONSOR, INVESTIGATOR = "sponsor", "investigator"
 _INTEGERS = frozenset({"leaf_index", "position", "version"})
-_OPTIONAL = frozenset({"screening_body", "screening_signature"})
+_OPTIONAL = frozenset({"site"})
+PERSON_STREAMS = (account_stream(""), authentication_stream(""), disclosure_stream(""))
+"""The prefixes of a person's streams: their account, authentication log and disclosure log."""
+
+
+def person_of(stream: str) -> str | None:
+    """The user id (or ``~no-account``) whose account, authentication log or disclosure log
+    ``stream`` is; None for any other stream."""
+    for prefix in PERSON_STREAMS:
+        if stream.startswith(prefix):
+            return stream.removeprefix(prefix)
+    return None
+
+
+def keeps_person(sites_ever: Mapping[str, frozenset[str]], user_id: str, site: str) -> bool:
+    """Whether a site copy of ``site`` holds a person's streams: they have an account
+    (``sites_ever`` names every account, with each site it was ever assigned) that was never
+    assigned a site, or was assigned this one."""
+    sites = sites_ever.get(user_id)
+    return sites is not None and (not sites or site in sites)
 
 
 @dataclass(frozen=True)
@@ -78,7 +99,7 @@ class BuiltBy:
 @dataclass(frozen=True)
 class WithheldLeaf:
     """An event a site copy leaves out (a line of ``log/withheld-leaves.jsonl``): its leaf's
-    fields, its stream's name, and for a subject's first event its screening as signed."""
+    fields, its stream's name, and for a subject's first event the site the builder states."""
 
     leaf_index: int
     position: int
@@ -87,8 +108,7 @@ class WithheldLeaf:
     version: int
     recorded_at: str
     event_hash: str
-    screening_body: str | None = None
-    screening_signature: str | None = None
+    site: str | None = None
 
     def line(self) -> str:
         """The leaf as a line of ``log/withheld-leaves.jsonl``."""
@@ -125,40 +145,11 @@ class WithheldLeaf:
                 raise PacketMalformed(f"{WITHHELD} line {number}: {name} is not what it must be")
         return cls(**fields)
 
-    def screened_site(self) -> str:
-        """The site the withheld subject's screening names.
-
-        Raises:
-            VerificationError: no screening is given, or it is not this leaf's event.
-        """
-        if self.screening_body is None or self.screening_signature is None:
-            raise VerificationError("its screening is not given")
-        try:
-            chained = event_hash(
-                GENESIS_HASH, self.screening_body.encode("utf-8"), self.screening_signature
-            )
-            body = json.loads(self.screening_body)
-        except (ValueError, VerificationError) as error:
-            raise VerificationError(f"its screening cannot be read: {error}") from None
-        if chained != self.event_hash:
-            raise VerificationError("the screening given is not the event its leaf commits to")
-        if (
-            not isinstance(body, dict)
-            or body.get("kind") != SCREENED
-            or Subject.Screened.stream_of(body) != self.stream
-        ):
-            raise VerificationError("the event its leaf commits to is not its screening")
-        data = body.get("data")
-        site = data.get("site") if isinstance(data, dict) else None
-        if not isinstance(site, str):
-            raise VerificationError("its screening names no site")
-        return site
-
 
 def withheld_leaf(
-    leaf_index: int, position: int, event: SignedAggregate.Event, signed_body: str | None = None
+    leaf_index: int, position: int, event: SignedAggregate.Event, site: str | None = None
 ) -> WithheldLeaf:
-    """The line of an event a site copy leaves out (``signed_body``: its screening's)."""
+    """The line of an event a site copy leaves out (``site``: a subject's, on its first)."""
     return WithheldLeaf(
         leaf_index=leaf_index,
         position=position,
@@ -167,8 +158,7 @@ def withheld_leaf(
         version=event.originator_version,
         recorded_at=recorded_instant(event.recorded_at),
         event_hash=event.event_hash,
-        screening_body=signed_body,
-        screening_signature=None if signed_body is None else event.authorship.signature,
+        site=site,
     )
 
 
@@ -186,28 +176,32 @@ def check_scope(
     built_by: BuiltBy,
     withheld: Iterable[WithheldLeaf],
     included: Mapping[str, Subject],
+    held: Iterable[str],
     accounts: Mapping[str, Account],
     find: Find,
 ) -> None:
-    """Every subject in the copy is of its site; every subject left out is another site's,
-    wholly left out; the person it names as building it is an investigator of the site.
+    """Every subject in the copy is of its site; every subject left out is stated to be
+    another site's, wholly left out; a person left out has no stream held; the person it
+    names as building it is an investigator of the site.
 
-    ``included``: the copy's subjects by stream, as its events leave them.
+    ``included``: the copy's subjects by stream, as its events leave them; ``held``: the
+    streams of its events; ``accounts``: its accounts by user id.
     """
     site = built_by.site
     for stream, subject in included.items():
         if subject.site != site:
             detail = f"{subject.subject_code} is a subject of site {subject.site!r}, not {site!r}"
             find("subject-of-another-site", detail, None, stream)
-    screened: dict[str, str] = {}
+    held_streams = set(held)
+    stated: dict[str, str] = {}
     for leaf in withheld:
-        _check_withheld(study, leaf, included, screened, find)
+        _check_withheld(study, leaf, held_streams, accounts, stated, find)
     streams = {leaf.stream for leaf in withheld if leaf.stream.startswith(f"{study}/")}
-    for stream in sorted(streams - set(included)):
-        if screened.get(stream) == site:
+    for stream in sorted(streams - held_streams):
+        if stated.get(stream) == site:
             find("subject-withheld", f"a subject of site {site!r} is left out", None, stream)
-        elif stream not in screened:
-            find("screening-unproven", "a subject left out without its screening", None, stream)
+        elif stream not in stated:
+            find("site-unstated", "a subject left out without the site it is of", None, stream)
     builder = accounts.get(built_by.user_id)
     if builder is None or not may_sign_site_copy(builder, site or ""):
         detail = f"{built_by.user_id} is not an investigator in force at site {site!r}"
@@ -217,24 +211,28 @@ def check_scope(
 def _check_withheld(
     study: str,
     leaf: WithheldLeaf,
-    included: Mapping[str, Subject],
-    screened: dict[str, str],
+    held: set[str],
+    accounts: Mapping[str, Account],
+    stated: dict[str, str],
     find: Find,
 ) -> None:
-    """One withheld leaf: of a subject, named truly, not of a subject the copy holds; a
-    subject's screening gives its site (into ``screened``)."""
+    """One withheld leaf: of a subject or a person, named truly, of no stream the copy holds,
+    of no person whose account it holds; a subject's first states its site (into ``stated``)."""
     kind, detail = "", ""
-    if not leaf.stream.startswith(f"{study}/"):
-        kind, detail = "withheld-not-a-subject", "a site copy leaves out other sites' subjects only"
+    subject = leaf.stream.startswith(f"{study}/")
+    person = person_of(leaf.stream)
+    if not subject and person is None:
+        kind = "withheld-not-of-another-site"
+        detail = "a site copy leaves out other sites' subjects and people only"
     elif stream_id(leaf.stream).hex != leaf.stream_id:
         kind, detail = "withheld-stream-misnamed", "its stream id is not that of the stream named"
-    elif leaf.stream in included:
-        kind, detail = "subject-partly-withheld", f"version {leaf.version} of a held subject"
-    elif leaf.version == 1:
-        try:
-            screened[leaf.stream] = leaf.screened_site()
-        except VerificationError as error:
-            kind, detail = "screening-unproven", str(error)
+    elif leaf.stream in held:
+        kind = "subject-partly-withheld" if subject else "stream-partly-withheld"
+        detail = f"version {leaf.version} of a held stream"
+    elif person is not None and person in accounts:
+        kind, detail = "person-partly-withheld", f"a stream of {person}, whose account is held"
+    elif subject and leaf.version == 1 and leaf.site is not None:
+        stated[leaf.stream] = leaf.site
     if kind:
         find(kind, detail, leaf.position, leaf.stream)
 

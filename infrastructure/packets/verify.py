@@ -18,8 +18,8 @@ again here by the very functions that built it. In order:
    it;
 7. of a site's own copy, its scope (:mod:`infrastructure.packets.site_scope`): the leaves it
    withholds and the events it holds rebuild the checkpoint's root, every subject it holds is
-   the site's and every one it withholds another site's, and it is built by the site's
-   investigator.
+   the site's and every one it withholds is stated to be another site's, no stream or person
+   is held in part, and it is built by the site's investigator.
 
 Every problem is a :class:`PacketFinding` naming the file and, for an event, its log position,
 subject and version; nothing stops at the first.
@@ -243,7 +243,8 @@ def _check_scope(
             PacketFinding(kind, WITHHELD, detail, position=position, stream=stream)
         )
 
-    check_scope(log.study, built_by, withheld, subjects, accounts, find)
+    held = {event.stream for _, event in log.events}
+    check_scope(log.study, built_by, withheld, subjects, held, accounts, find)
 
 
 # -- manifest, server key, checkpoint -------------------------------------------------------------

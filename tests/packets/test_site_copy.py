@@ -90,9 +90,9 @@ def test_a_site_copy_holds_its_site_alone_and_verifies_offline(
     manifest = Manifest.parse(files_of(copy)[MANIFEST])
     assert manifest.built_by == RP_COPY
     held = streams_in(copy, EVENTS)
-    assert {"NCT01297972/RP-01", "NCT01297972/RP-02", "accounts/inv9"} <= held
+    assert {"NCT01297972/RP-01", "NCT01297972/RP-02", "accounts/inv1", "accounts/sponsor"} <= held
     assert "NCT01297972/SP-01" not in held
-    assert streams_in(copy, WITHHELD) == {"NCT01297972/SP-01"}
+    assert streams_in(copy, WITHHELD) == {"NCT01297972/SP-01", "accounts/inv9"}
     assert b"SP-01" not in files_of(copy)["datasets/DM.csv"]
     assert b"RP-02" in files_of(copy)["datasets/DM.csv"]
     # the sponsor's packet of the same log says that it is the sponsor's, and withholds nothing
@@ -102,31 +102,51 @@ def test_a_site_copy_holds_its_site_alone_and_verifies_offline(
     assert verify_packet(study).findings == []
 
 
-class _Dishonest(builder._SiteFilter):
-    """A builder that also keeps ``slipped`` in and leaves ``hidden`` out (its screening given
-    or not), as a server serving the sponsor and not the site could."""
+def test_a_site_copy_holds_nothing_personal_of_another_site(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    people = two_sites(sqlite_store, person_in)
+    site = Site(sqlite_store)
+    sp_history = "/v1/studies/NCT01297972/subjects/SP-01/history"
+    taken = site.client.get(sp_history, headers=site.auth(people["inv9"]))  # a disclosure
+    [sp_screening] = sqlite_store.reads.history("NCT01297972/SP-01")[:1]
+    screening_body = sp_screening.event.authorship.signed_body
 
-    slipped: str | None = None
-    hidden: str | None = None
-    screening_given = True
+    response = site.client.post(
+        "/v1/packets", json={"documents": False, "site": "RP"}, headers=site.auth(people["inv1"])
+    )
+    copy = response.get_data()
+    files = files_of(copy)
+
+    assert taken.status_code == 200 and response.status_code == 200
+    assert verify_packet(copy).findings == []
+    held, withheld = streams_in(copy, EVENTS), streams_in(copy, WITHHELD)
+    assert {"accounts/inv1", "authentication/inv1", "NCT01297972/RP-01"} <= held
+    assert {"accounts/inv9", "authentication/inv9", "disclosures/inv9"} <= withheld
+    assert not {stream for stream in held if "inv9" in stream or "SP-" in stream}
+    for name, content in files.items():
+        assert b"Sara Pinto" not in content, name  # SP's investigator's printed name
+        for form in (screening_body, json.dumps(screening_body)[1:-1]):
+            assert form.encode() not in content, name  # SP-01's screening, raw or quoted
+
+
+class _Dishonest(builder._SiteFilter):
+    """A builder that also keeps the streams ``slipped`` in and leaves ``hidden`` out (stating
+    a withheld subject's site or not), as a server serving the sponsor and not the site could."""
+
+    slipped: frozenset[str] = frozenset()
+    hidden: frozenset[str] = frozenset()
+    site_given = True
 
     def __call__(self, event: SignedAggregate.Event) -> bool:
         honest = super().__call__(event)
-        if event.stream.endswith(f"/{self.slipped}"):
-            return True
-        if event.stream.endswith(f"/{self.hidden}"):
-            return False
-        return honest
+        return event.stream in self.slipped or (honest and event.stream not in self.hidden)
 
     def withheld(
         self, leaf_index: int, position: int, event: SignedAggregate.Event
     ) -> WithheldLeaf:
         leaf = super().withheld(leaf_index, position, event)
-        if leaf.version == 1 and not self.screening_given:
-            return WithheldLeaf(
-                **{**leaf.__dict__, "screening_body": None, "screening_signature": None}
-            )
-        return leaf
+        return leaf if self.site_given else WithheldLeaf(**{**leaf.__dict__, "site": None})
 
 
 @pytest.fixture
@@ -142,40 +162,44 @@ def kinds(packet: bytes) -> set[tuple[str, str | None]]:
     return {(f.kind, f.stream) for f in verify_packet(packet).findings}
 
 
+RP_02, SP_01 = "NCT01297972/RP-02", "NCT01297972/SP-01"
+
+
 @pytest.mark.parametrize(
-    ("slipped", "hidden", "screening_given", "found"),
+    ("slipped", "hidden", "site_given", "found"),
     [
-        (None, "RP-02", True, {("subject-withheld", "NCT01297972/RP-02")}),
-        (
-            None,
-            "RP-02",
-            False,
-            {
-                ("screening-unproven", "NCT01297972/RP-02"),
-                ("screening-unproven", "NCT01297972/SP-01"),
-            },
-        ),
-        ("SP-01", None, True, {("subject-of-another-site", "NCT01297972/SP-01")}),
+        ((), (RP_02,), True, {("subject-withheld", RP_02)}),
+        ((), (RP_02,), False, {("site-unstated", RP_02), ("site-unstated", SP_01)}),
+        ((SP_01, "accounts/inv9"), (), True, {("subject-of-another-site", SP_01)}),
+        ((), ("disclosures/inv1",), True, {("person-partly-withheld", "disclosures/inv1")}),
     ],
-    ids=["a-subject-of-the-site-hidden", "screenings-not-given", "another-sites-subject-held"],
+    ids=[
+        "a-subject-of-the-site-hidden",
+        "sites-not-stated",
+        "another-sites-subject-held",
+        "a-held-persons-disclosures-hidden",
+    ],
 )
 def test_packet_verify_refuses_a_copy_that_is_not_the_sites_whole(
     sqlite_store: Store,
     person_in: PersonFactory,
     dishonest: type[_Dishonest],
-    slipped: str | None,
-    hidden: str | None,
-    screening_given: bool,
+    slipped: tuple[str, ...],
+    hidden: tuple[str, ...],
+    site_given: bool,
     found: set[tuple[str, str]],
 ) -> None:
-    two_sites(sqlite_store, person_in)
-    dishonest.slipped, dishonest.hidden = slipped, hidden
-    dishonest.screening_given = screening_given
+    investigator = two_sites(sqlite_store, person_in)["inv1"]
+    site = Site(sqlite_store)  # RP's investigator takes a copy of RP-01: a disclosure
+    rp_history = "/v1/studies/NCT01297972/subjects/RP-01/history"
+    assert site.client.get(rp_history, headers=site.auth(investigator)).status_code == 200
+    dishonest.slipped, dishonest.hidden = frozenset(slipped), frozenset(hidden)
+    dishonest.site_given = site_given
 
     assert kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY)) == found
 
 
-def test_packet_verify_refuses_a_copy_keeping_part_of_a_subject(
+def test_packet_verify_refuses_a_copy_keeping_part_of_a_subject_or_a_person(
     sqlite_store: Store, person_in: PersonFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     two_sites(sqlite_store, person_in)
@@ -189,26 +213,7 @@ def test_packet_verify_refuses_a_copy_keeping_part_of_a_subject(
     found = kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY))
 
     assert ("subject-partly-withheld", "NCT01297972/RP-01") in found
-
-
-def test_a_withheld_screening_that_is_not_the_logs_is_found(
-    sqlite_store: Store, person_in: PersonFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    two_sites(sqlite_store, person_in)
-    honest = builder._SiteFilter.withheld
-
-    def claims_sp(self: object, index: int, position: int, event: object) -> WithheldLeaf:
-        leaf = honest(self, index, position, event)  # type: ignore[arg-type]
-        body = leaf.screening_body
-        return WithheldLeaf(
-            **{**leaf.__dict__, "screening_body": body and body.replace('"SP"', '"XX"')}
-        )
-
-    monkeypatch.setattr(builder._SiteFilter, "withheld", claims_sp)
-
-    assert kinds(build_packet(sqlite_store, documents=False, site_copy=RP_COPY)) == {
-        ("screening-unproven", "NCT01297972/SP-01")
-    }
+    assert ("stream-partly-withheld", "accounts/inv1") in found
 
 
 def test_a_site_copy_names_its_builder_and_only_the_sites_investigator_signs_it(
