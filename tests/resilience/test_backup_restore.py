@@ -48,6 +48,17 @@ def libpq_url(settings: Settings) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def pg_restore(dump: Path, settings: Settings) -> None:
+    """Restore a ``pg_dump`` archive into the (empty) database of ``settings``."""
+    restore = subprocess.run(
+        ["pg_restore", "--no-owner", f"--dbname={libpq_url(settings)}", str(dump)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert restore.returncode == 0, restore.stderr
+
+
 def sealtrail(settings: Settings, *arguments: str) -> subprocess.CompletedProcess[str]:
     command = Path(sys.executable).parent / "sealtrail"
     return subprocess.run(
@@ -115,13 +126,7 @@ def test_a_restored_store_verifies_extends_the_checkpoint_and_takes_new_writes(
     if backend == "postgres":
         with database as url:
             restored = make_settings(restored_home, url)
-            restore = subprocess.run(
-                ["pg_restore", "--no-owner", f"--dbname={libpq_url(restored)}", str(dump)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert restore.returncode == 0, restore.stderr
+            pg_restore(dump, restored)
             check(restored)
     else:
         check(make_settings(restored_home))
@@ -180,14 +185,7 @@ def test_sealtrail_backup_under_writes_gives_a_note_the_restored_store_satisfies
     if backend == "postgres":
         with scratch_postgres_database(require_postgres(), "sealtrail_test_restored") as url:
             restored = make_settings(restored_home, url)
-            dump = str(folder / "sealtrail.dump")
-            restore = subprocess.run(
-                ["pg_restore", "--no-owner", f"--dbname={libpq_url(restored)}", dump],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            assert restore.returncode == 0, restore.stderr
+            pg_restore(folder / "sealtrail.dump", restored)
             check(restored)
     else:
         shutil.copy(folder / "sealtrail.sqlite3", restored_home / "store.sqlite3")
