@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from api.console import main
 from domain.account import Role
 from infrastructure.bootstrap import open_store
+from tests.homes import DATABASE_FILE, database_of
 
 INIT_EVENTS = 10
 """``sealtrail init`` alone: the server's account (3 events), the administrator's (5) and the
@@ -64,7 +65,7 @@ def sealtrail(
     }
     env.update(extra_env or {})
     env["SEALTRAIL_HOME"] = str(home)
-    env["SEALTRAIL_DATABASE_URL"] = url or f"sqlite:///{home / 'store.sqlite3'}"
+    env["SEALTRAIL_DATABASE_URL"] = url or database_of(home)
     done = CliRunner().invoke(main, list(args), env=env, input=stdin)
     stderr = done.stderr
     if done.exception is not None and not isinstance(done.exception, SystemExit):
@@ -125,6 +126,18 @@ def home(tmp_path: Path, initialised_template: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def home_on_each_backend(
+    request: pytest.FixtureRequest, tmp_path: Path, initialised_template: Path
+) -> Path:
+    """The same as ``home``, once on SQLite and once on a PostgreSQL database of its own (made
+    by ``sealtrail init``, a few seconds: for a representative console test of a feature)."""
+    if request.param == "sqlite":
+        shutil.copytree(initialised_template, tmp_path, dirs_exist_ok=True)
+        return tmp_path
+    return initialised(tmp_path, request.getfixturevalue("postgres_database"))
+
+
 @pytest.fixture
 def demo_home(tmp_path: Path, demo_template: Path) -> Path:
     """A store of this test's own holding the demonstration cohort."""
@@ -133,8 +146,10 @@ def demo_home(tmp_path: Path, demo_template: Path) -> Path:
 
 
 def initialised(tmp_path: Path, url: str | None = None) -> Path:
-    """A store made by ``sealtrail init`` (on the database ``url``; SQLite under ``tmp_path`` by
-    default) whose administrator has chosen a password."""
+    """A store made by ``sealtrail init`` (on the database ``url``, which the home then names;
+    SQLite under ``tmp_path`` by default) whose administrator has chosen a password."""
+    if url is not None:
+        (tmp_path / DATABASE_FILE).write_text(url)
     done = sealtrail("init", home=tmp_path, url=url)
     assert done.returncode == 0, done.stderr
     # The one-time password printed by init opens nothing but its own change.

@@ -38,6 +38,7 @@ from infrastructure.identity.server_key import create_server_key
 from infrastructure.settings import Settings
 from signatures.authorship import sign_body
 from signatures.keys import generate_private_key, key_id, public_key_to_text
+from tests.homes import database_of
 from tests.postgres import VARIABLE, TestServer, conninfo, find_test_server
 
 pytest_plugins = ["tests.cli_stores"]
@@ -134,7 +135,7 @@ def make_settings(home: Path, database_url: str | None = None) -> Settings:
     settings = Settings.from_environ(
         {
             "SEALTRAIL_HOME": str(home),
-            "SEALTRAIL_DATABASE_URL": database_url or f"sqlite:///{home / 'store.sqlite3'}",
+            "SEALTRAIL_DATABASE_URL": database_url or database_of(home),
         }
     )
     return replace(settings, password_hashing=CHEAPEST)
@@ -291,6 +292,12 @@ def sqlite_store(sqlite_template: StoreTemplate, tmp_path: Path) -> Iterator[Sto
     """A fresh, initialised SQLite store (for what only SQLite has)."""
     with opened_copy(sqlite_template, tmp_path) as opened:
         yield opened
+
+
+def store_asked_for(request: pytest.FixtureRequest) -> Store:
+    """For a fixture a test may parametrise indirectly by backend (``"sqlite"`` unless asked):
+    the fresh store of that backend."""
+    return request.getfixturevalue(f"{getattr(request, 'param', 'sqlite')}_store")  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -218,7 +218,8 @@ def test_a_packet_of_a_store_with_reviews_and_role_ends_verifies(rp_site: Site) 
     assert store.verifier(workers=1).verify().ok
 
 
-def test_the_console_records_a_review_and_prints_the_report(home: Path) -> None:
+def test_the_console_records_a_review_and_prints_the_report(home_on_each_backend: Path) -> None:
+    home = home_on_each_backend
     admin = as_admin(home)
     assert run(home, *COORDINATOR, "--site", "RP", *admin).returncode == 0
     due = run(home, "report", "access-review", "--as", "admin")

@@ -19,7 +19,6 @@ from werkzeug.test import TestResponse
 from api.console import main
 from domain.account import SPONSOR_ACCOUNT, Account
 from domain.subject.locks import LockState
-from infrastructure.bootstrap import Store
 from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.build import build_packet
 from infrastructure.packets.verify import verify_packet
@@ -27,7 +26,7 @@ from projections.lock_state import LOCK_STATE
 from signatures.keys import private_key_to_pem
 from tests.access.conftest import Admin, Clock, assert_problem, with_access
 from tests.access.test_subject_locks_api import Trial
-from tests.conftest import Person, screening
+from tests.conftest import BACKENDS, Person, screening, store_asked_for
 from tests.e2e.conftest import SUBJECT
 
 
@@ -52,8 +51,9 @@ def refused(done: Result, title: str) -> None:
 
 
 @pytest.fixture
-def trial(sqlite_store: Store, clock: Clock) -> Trial:
-    store = with_access(sqlite_store, clock)
+def trial(request: pytest.FixtureRequest, clock: Clock) -> Trial:
+    """On SQLite, or on the backend a test names (indirectly)."""
+    store = with_access(store_asked_for(request), clock)
     open_sponsor_account(store.administration, store.settings)  # as sealtrail init does
     return Trial(store)
 
@@ -92,6 +92,7 @@ def test_a_study_lock_refused_for_an_unsigned_casebook_locks_nothing_and_is_run_
     assert sponsor.database_locks == ("NCT01297972",)
 
 
+@pytest.mark.parametrize("trial", BACKENDS, indirect=True)
 def test_freeze_lock_and_a_two_party_unlock_from_the_console(trial: Trial) -> None:
     subject = ("--subject", SUBJECT)
     trial.leave_the_study()

@@ -111,7 +111,8 @@ def test_a_delegation_is_recorded_and_ended_on_postgresql(postgres_store: Store)
     assert postgres_store.verifier(workers=1).verify().findings == []
 
 
-def test_the_console_delegates_ends_and_writes_the_log(home: Path) -> None:
+def test_the_console_delegates_ends_and_writes_the_log(home_on_each_backend: Path) -> None:
+    home = home_on_each_backend
     store = open_store(make_settings(home))
     try:
         pi = make_person(store, "inv1", role=Role.INVESTIGATOR, sites=("RP",))

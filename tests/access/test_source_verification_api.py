@@ -24,6 +24,7 @@ from infrastructure.bootstrap import Store
 from signatures.keys import private_key_to_pem
 from tests.access.conftest import assert_problem
 from tests.conftest import (
+    BACKENDS,
     STUDY,
     Person,
     PersonFactory,
@@ -31,6 +32,7 @@ from tests.conftest import (
     console_env,
     eligibility,
     screening,
+    store_asked_for,
 )
 from tests.e2e.conftest import SUBJECT, Site
 from tests.reports.conftest import report as sealtrail_report
@@ -81,10 +83,12 @@ class Trial:
 
 
 @pytest.fixture
-def trial(sqlite_store: Store, person_in: PersonFactory) -> Trial:
-    return Trial(sqlite_store, person_in)
+def trial(request: pytest.FixtureRequest, person_in: PersonFactory) -> Trial:
+    """On SQLite, or on the backend a test names (indirectly)."""
+    return Trial(store_asked_for(request), person_in)
 
 
+@pytest.mark.parametrize("trial", BACKENDS, indirect=True)
 def test_a_monitor_verifies_a_record_and_coverage_counts_it(trial: Trial) -> None:
     assert trial.verify().status_code == 201
 
@@ -116,6 +120,7 @@ def test_a_correction_unverifies_the_record(trial: Trial) -> None:
     assert (missing["entry"], missing["changed_since_verified"]) == (ELIGIBILITY, True)
 
 
+@pytest.mark.parametrize("trial", BACKENDS, indirect=True)
 def test_a_stale_record_hash_is_refused_and_nothing_recorded(trial: Trial) -> None:
     response = trial.verify(record_hash="0" * 64)
 
@@ -226,6 +231,7 @@ def test_sealtrail_report_sdv_shows_coverage_by_subject(trial: Trial) -> None:
     assert one.exit_code == 0 and "verified 0 of 1 records (0%)" in one.stdout
 
 
+@pytest.mark.parametrize("trial", BACKENDS, indirect=True)
 def test_sealtrail_report_sdv_refuses_another_sites_person_in_one_line(trial: Trial) -> None:
     site = report(trial.store, trial.other_monitor, "--site", "RP")
     every = report(trial.store, trial.monitor)

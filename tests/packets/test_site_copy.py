@@ -36,6 +36,7 @@ from tests.access.conftest import Admin
 from tests.access.test_permission_matrix import person_account
 from tests.cli_stores import sealtrail
 from tests.conftest import (
+    BACKENDS,
     Person,
     PersonFactory,
     consent,
@@ -74,9 +75,7 @@ def streams_in(packet: bytes, path: str) -> set[str]:
     return {json.loads(line)["stream"] for line in lines}
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_site_copy_holds_its_site_alone_and_verifies_offline(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -246,13 +245,14 @@ def test_a_site_copy_names_its_builder_and_only_the_sites_investigator_signs_it(
     }
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_the_site_copy_over_the_api_and_who_may_not_have_one(
-    sqlite_store: Store, person_in: PersonFactory
+    store: Store, person_in: PersonFactory
 ) -> None:
-    people = two_sites(sqlite_store, person_in)
-    coordinator = person_in(sqlite_store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
-    manager = person_in(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER, sites=())
-    site = Site(sqlite_store)
+    people = two_sites(store, person_in)
+    coordinator = person_in(store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    manager = person_in(store, "dm1", role=Role.SPONSOR_DATA_MANAGER, sites=())
+    site = Site(store)
 
     def ask(person: Person, rp: str = "RP") -> tuple[int, bytes]:
         response = site.client.post(
@@ -271,8 +271,9 @@ def test_the_site_copy_over_the_api_and_who_may_not_have_one(
 
 
 def test_the_site_copy_on_the_console_verifies_where_the_store_is_not_and_its_receipt_is_signed(
-    home: Path, tmp_path: Path
+    home_on_each_backend: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    home, tmp_path = home_on_each_backend, tmp_path_factory.mktemp("elsewhere")
     store = open_store(make_settings(home))
     try:
         investigator = open_person(store, "inv1", role=Role.INVESTIGATOR)

@@ -20,7 +20,7 @@ from infrastructure.application.server_logs import server_body
 from infrastructure.bootstrap import Store
 from signatures.authorship import sign_body
 from signatures.keys import key_id
-from tests.conftest import Person, PersonFactory, console_env
+from tests.conftest import BACKENDS, Person, PersonFactory, console_env
 from tests.e2e.conftest import Site
 from tests.integration.test_tamper_evidence import drop_triggers
 from tests.integration.test_tamper_suite import insert_raw
@@ -112,38 +112,40 @@ def test_a_bad_question_to_the_disclosure_log_is_a_problem_and_records_nothing(
     assert sqlite_store.disclosures.of("audit1") == []
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_site_staff_may_not_read_the_disclosure_log_and_a_refused_read_is_no_copy(
-    sqlite_store: Store, person_in: PersonFactory
+    store: Store, person_in: PersonFactory
 ) -> None:
-    coordinator, _, site = screened(sqlite_store, person_in)
-    outsider = person_in(sqlite_store, "coord2", printed_name="Rui Lima", sites=("SP",))
+    coordinator, _, site = screened(store, person_in)
+    outsider = person_in(store, "coord2", printed_name="Rui Lima", sites=("SP",))
 
     log = site.client.get("/v1/disclosures", headers=site.auth(coordinator))
     other_site = site.client.get(f"{URL}/{SUBJECT}/history", headers=site.auth(outsider))
 
     assert (log.status_code, other_site.status_code) == (403, 404)
-    assert sqlite_store.disclosures.of("coord1") == []
-    assert sqlite_store.disclosures.of("coord2") == []
+    assert store.disclosures.of("coord1") == []
+    assert store.disclosures.of("coord2") == []
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_console_replay_is_recorded_with_the_hash_of_what_was_printed(
-    sqlite_store: Store, person_in: PersonFactory
+    store: Store, person_in: PersonFactory
 ) -> None:
-    coordinator, auditor, _ = screened(sqlite_store, person_in)
+    coordinator, auditor, _ = screened(store, person_in)
     replayed = console(
-        sqlite_store,
+        store,
         coordinator,
         "replay",
         "--subject",
         SUBJECT,
         "--position",
-        screening_position(sqlite_store),
+        screening_position(store),
     )
 
-    listed = console(sqlite_store, auditor, "user", "copies", "--subject", SUBJECT)
+    listed = console(store, auditor, "user", "copies", "--subject", SUBJECT)
 
     assert replayed.returncode == 0, replayed.stderr
-    (copy,) = sqlite_store.disclosures.of("coord1")
+    (copy,) = store.disclosures.of("coord1")
     assert (copy.what, copy.channel) == (REPLAY, "console")
     assert copy.sha256 == hashlib.sha256(replayed.stdout.encode("utf-8")).hexdigest()
     assert listed.returncode == 0, listed.stderr

@@ -7,6 +7,7 @@ submissions do.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,15 @@ from click.testing import CliRunner, Result
 from api.console import main
 from domain.account import Role
 from infrastructure.bootstrap import Store
-from tests.conftest import ELIGIBLE, Person, make_settings, new_store, open_person, reader_env
+from tests.conftest import (
+    ELIGIBLE,
+    Person,
+    make_settings,
+    new_store,
+    open_person,
+    reader_env,
+    scratch_database,
+)
 
 SUBJECT = "RP-01"
 CORRECTED_ENTRY = 14  # a blood count, its haemoglobin corrected by entry 19
@@ -187,10 +196,19 @@ def coordinator_in(store: Store) -> Person:
 
 
 @pytest.fixture(scope="module")
-def followed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """A SQLite store holding RP-01's records (and a screen failure, RP-02)."""
+def followed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """A store holding RP-01's records (and a screen failure, RP-02): on SQLite, or on the
+    backend a test names (indirectly)."""
     home: Path = tmp_path_factory.mktemp("reports")
-    store = new_store(make_settings(home))
+    on_postgres = getattr(request, "param", "sqlite") == "postgres"
+    with scratch_database() if on_postgres else nullcontext(None) as url:
+        yield from _followed(home, url)
+
+
+def _followed(home: Path, url: str | None) -> Iterator[Store]:
+    store = new_store(make_settings(home, url))
     try:
         coordinator = coordinator_in(store)
         for kind, data in RECORDS:

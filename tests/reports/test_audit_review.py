@@ -18,7 +18,7 @@ from domain.account import Role
 from domain.protocol import NCT01297972
 from infrastructure.bootstrap import Store
 from signatures.keys import private_key_to_pem
-from tests.conftest import console_env, open_person
+from tests.conftest import BACKENDS, console_env, open_person
 from tests.reports.conftest import RECORDS, SUBJECT, report
 
 TODAY = datetime.now(UTC).date().isoformat()
@@ -69,6 +69,7 @@ def test_a_period_before_anything_was_recorded_has_no_findings(followed: Store) 
     assert review["period"] == {"from": None, "to": "2020-01-01"}
 
 
+@pytest.mark.parametrize("followed", BACKENDS, indirect=True)
 def test_a_period_that_ends_before_it_begins_is_refused_in_one_line(followed: Store) -> None:
     done = report(followed, "audit-review", "--from", TODAY, "--to", "2020-01-01")
 
@@ -88,6 +89,7 @@ def reviewer_with_key(store: Store, user_id: str, tmp_path: Path) -> tuple[dict[
     return console_env(person), str(key_file)
 
 
+@pytest.mark.parametrize("followed", BACKENDS, indirect=True)
 def test_a_reviewer_records_their_review_and_the_next_report_starts_the_day_after(
     followed: Store, tmp_path: Path
 ) -> None:
