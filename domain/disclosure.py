@@ -23,7 +23,22 @@ HISTORY = "history"
 AUDIT_TRAIL = "audit trail"
 OUTCOMES = "outcome report"
 CONEP = "CONEP document"
-"""What a copy is, as the disclosure log names it."""
+SUMMARY = "subject summary"
+WEEKLY = "weekly outcome table"
+AUDIT_INDEX = "audit index"
+DASHBOARD = "dashboard"
+UNSIGNED = "unsigned records report"
+AUDIT_REVIEW = "audit-trail review report"
+SOURCE_VERIFICATION = "source verification coverage"
+DELEGATION_LOG = "delegation log"
+ACCESS_REVIEW = "access review report"
+ACCOUNTS = "accounts"
+ACCOUNT_HISTORY = "account history"
+AUTHENTICATION_LOG = "authentication log"
+DISCLOSURE_LOG = "disclosure log"
+"""What a copy is, as the disclosure log names it. Personnel data (accounts, their history,
+the authentication and disclosure logs, delegations) is a copy too: of the study the store
+serves, as a whole or of one site."""
 
 
 def disclosure_stream(user_id: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from api.console.administration import Administrator, administered_change, read_by_reader
+from domain.disclosure import ACCESS_REVIEW
 from infrastructure.application.commands import ReviewAccess
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import access_review
@@ -45,14 +46,11 @@ def user_review(
 
 
 @click.command("access-review")
-@read_by_reader
-def access_review_report(store: Store, as_json: bool) -> None:
+@read_by_reader(ACCESS_REVIEW)
+def access_review_report(store: Store, as_json: bool) -> str:
     """Accounts not reviewed within the protocol's period, and roles ending or lapsed."""
     report = access_review(store.reads, datetime.now(UTC))
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return
-    click.echo(report_text(report))
+    return (json.dumps(report, indent=2) if as_json else report_text(report)) + "\n"
 
 
 def report_text(report: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from api.console.command import one_line_errors, private_key_option, store_command
+from api.console.handing_out import personnel_data, print_copy
 from api.console.people import console_person, person_option, signatory
 from domain.account import STAFF_ROLES, Account
 from domain.permissions import check_may_read_accounts
@@ -70,22 +71,27 @@ def reader(store: Store, acting_as: str) -> Account:
     return account
 
 
-def read_by_reader(command: Callable[..., Any]) -> Callable[..., Any]:
-    """A command that reads accounts: ``--json`` (passed as ``as_json``) and ``--as`` an
-    administrator or auditor, checked by password (:func:`reader`) before it runs, its errors
-    in one line, the store opened around it."""
+def read_by_reader(what: str) -> Callable[[Callable[..., str]], Callable[..., Any]]:
+    """A command that reads accounts and returns what it prints, a copy of personnel data
+    named ``what``: ``--json`` (passed as ``as_json``) and ``--as`` an administrator or auditor,
+    checked by password (:func:`reader`) before it runs; what it returns is recorded as handed
+    to them, then printed; its errors in one line, the store opened around it."""
 
-    @wraps(command)
-    def by_reader(store: Store, *args: Any, acting_as: str, **kwargs: Any) -> Any:
-        reader(store, acting_as)
-        return command(store, *args, **kwargs)
+    def declare(command: Callable[..., str]) -> Callable[..., Any]:
+        @wraps(command)
+        def by_reader(store: Store, *args: Any, acting_as: str, **kwargs: Any) -> None:
+            account = reader(store, acting_as)
+            text = command(store, *args, **kwargs)
+            print_copy(store, account, what, personnel_data(), text)
 
-    declared = store_command(by_reader)
-    declared = one_line_errors(declared)
-    declared = person_option()(declared)
-    return click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")(
-        declared
-    )
+        declared = store_command(by_reader)
+        declared = one_line_errors(declared)
+        declared = person_option()(declared)
+        return click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")(
+            declared
+        )
+
+    return declare
 
 
 def instant(text: str | None) -> datetime | None:

@@ -21,10 +21,12 @@ import click
 
 from api.console.command import one_line_errors, store_command
 from api.console.exits import UsageError
+from api.console.handing_out import print_copy, write_copy
 from api.console.people import console_person, person_option, signatory
 from api.console.report_options import DATE, OUT, day
 from api.schemas.fields import is_code
 from domain.actions import Action
+from domain.disclosure import AUDIT_REVIEW, Scope
 from domain.permissions import check_may
 from infrastructure.application.commands import ReviewAuditTrail, Signatory
 from infrastructure.bootstrap import Store
@@ -76,11 +78,11 @@ def audit_review_report(
     if reviewer is not None and conclusion is not None:
         record_review(store, review, conclusion, reviewer)
     content = rendered(review, form)
+    scope = Scope(review.study, site=review.site)
     if out is None:
-        click.echo(content, nl=False)
+        print_copy(store, person, AUDIT_REVIEW, scope, content)
         return
-    out.write_bytes(content.encode("utf-8"))
-    click.echo(str(out))
+    write_copy(store, person, AUDIT_REVIEW, scope, content.encode("utf-8"), out)
 
 
 def record_review(store: Store, review: AuditReview, conclusion: str, reviewer: Signatory) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from api.console.command import one_line_errors, store_command
+from api.console.handing_out import write_copy
 from api.console.people import console_person, person_option
 from api.console.report_options import CHART_DPI, DATE, OUT, day, subjects_done
 from api.schemas.fields import is_code
@@ -21,7 +22,6 @@ from domain.actions import Action
 from domain.disclosure import AUDIT_TRAIL, Scope
 from domain.permissions import check_may, readable_subject
 from domain.subject import subject_stream
-from infrastructure.application.disclosures import CONSOLE
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import served_study
 from projections.audit_trail import AuditRow, Period
@@ -66,8 +66,7 @@ def audit_trail(
         rows = documents.audit_trail_rows(store, study_id, codes, period, shown)
     content = _rendered(store, rows, form, study_id, codes, period, chart_dpi)
     scope = Scope(study_id, subject=subject)
-    store.disclosures.hand_out(reader.user_id, AUDIT_TRAIL, scope, content, CONSOLE)
-    click.echo(documents.write_file(out, content))
+    write_copy(store, reader, AUDIT_TRAIL, scope, content, out)
 
 
 def _readable_codes(store: Store, reader: Account, study_id: str, subject: str | None) -> list[str]:

@@ -13,12 +13,12 @@ from typing import Any
 import click
 
 from api.console.command import one_line_errors, store_command
+from api.console.handing_out import write_copy
 from api.console.people import console_person, person_option
 from api.console.report_options import CHART_DPI, DATE, OUT, day
 from domain.actions import Action
 from domain.disclosure import CONEP, Scope
 from domain.permissions import check_may
-from infrastructure.application.disclosures import CONSOLE
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import served_study
 
@@ -66,8 +66,7 @@ def conep_sae(
         store, content, form, study=subject.study_id, subject=subject, chart_dpi=chart_dpi
     )
     scope = Scope(subject.study_id, subject=subject.subject_code)
-    store.disclosures.hand_out(builder.user_id, CONEP, scope, data, CONSOLE)
-    click.echo(documents.write_file(out, data))
+    write_copy(store, builder, CONEP, scope, data, out)
 
 
 @click.command("conep-progress")
@@ -98,8 +97,7 @@ def conep_progress(
     # progress_document has already refused a study this store does not serve.
     study_id = served_study(study)
     data = _conep_file(store, content, form, study=study_id)
-    store.disclosures.hand_out(builder.user_id, CONEP, Scope(study_id), data, CONSOLE)
-    click.echo(documents.write_file(out, data))
+    write_copy(store, builder, CONEP, Scope(study_id), data, out)
 
 
 def _json_file(content: dict[str, Any]) -> bytes:

@@ -15,10 +15,12 @@ from pathlib import Path
 import click
 
 from api.console.command import one_line_errors, private_key_option, store_command
+from api.console.handing_out import write_copy
 from api.console.people import console_person, person_option, signatory
 from api.console.report_options import DATE, OUT, day
 from api.schemas.fields import is_code
 from domain.delegation import Task
+from domain.disclosure import DELEGATION_LOG, Scope
 from domain.permissions import check_may_read_delegation_log
 from infrastructure.application.commands import DelegateTasks, EndDelegation
 from infrastructure.bootstrap import Store
@@ -103,13 +105,15 @@ def delegation_log(
     from infrastructure.documents import reports as documents
     from infrastructure.documents.delegation_pages import delegation_log_csv
 
-    check_may_read_delegation_log(console_person(store, acting_as), site)
+    reader = console_person(store, acting_as)
+    check_may_read_delegation_log(reader, site)
+    study_id = served_study(study)
     lines = documents.delegation_log_lines(store, site)
     if form == "csv":
         content = delegation_log_csv(lines)
     else:
         checkpoint = documents.covering_checkpoint(store)
         content = documents.delegation_log_pdf(
-            store, lines, site=site, study=served_study(study), checkpoint=checkpoint
+            store, lines, site=site, study=study_id, checkpoint=checkpoint
         )
-    click.echo(documents.write_file(out, content))
+    write_copy(store, reader, DELEGATION_LOG, Scope(study_id, site=site), content, out)

@@ -19,12 +19,12 @@ from api.console.audit_trail import audit_trail
 from api.console.command import one_line_errors, store_command
 from api.console.conep import conep_progress, conep_sae
 from api.console.delegation import delegation_log
+from api.console.handing_out import print_copy
 from api.console.people import console_person, person_option
 from api.console.source_verification import sdv
 from domain.actions import Action
-from domain.disclosure import OUTCOMES, Scope
+from domain.disclosure import OUTCOMES, UNSIGNED, Scope
 from domain.permissions import check_may
-from infrastructure.application.disclosures import CONSOLE
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import study_outcomes, unsigned_records
 
@@ -46,11 +46,7 @@ def outcomes(store: Store, study: str | None, as_json: bool, acting_as: str) -> 
     check_may(reader, Action.READ_CLINICAL_DATA)
     table = study_outcomes(store.views, study)
     printed = json.dumps(table, indent=2, sort_keys=True) if as_json else outcome_text(table)
-    printed += "\n"
-    store.disclosures.hand_out(
-        reader.user_id, OUTCOMES, Scope(table["study"]), printed.encode("utf-8"), CONSOLE
-    )
-    click.echo(printed, nl=False)
+    print_copy(store, reader, OUTCOMES, Scope(table["study"]), printed + "\n")
 
 
 def outcome_text(table: dict[str, Any]) -> str:
@@ -88,12 +84,11 @@ def unsigned(
 ) -> None:
     """For each subject, the records no current signature covers (never signed, or corrected
     or voided since): what is left for the investigator to sign."""
-    check_may(console_person(store, acting_as), Action.READ_CLINICAL_DATA, site)
+    reader = console_person(store, acting_as)
+    check_may(reader, Action.READ_CLINICAL_DATA, site)
     found = unsigned_records(store.views, study, site)
-    if as_json:
-        click.echo(json.dumps(found, indent=2, sort_keys=True))
-        return
-    click.echo(unsigned_text(found))
+    printed = json.dumps(found, indent=2, sort_keys=True) if as_json else unsigned_text(found)
+    print_copy(store, reader, UNSIGNED, Scope(found["study"], site=site), printed + "\n")
 
 
 def unsigned_text(found: dict[str, Any]) -> str:

@@ -14,9 +14,11 @@ from typing import Any
 import click
 
 from api.console.command import one_line_errors, store_command
+from api.console.handing_out import print_copy
 from api.console.people import console_person, person_option
 from api.schemas.fields import is_code, names_a_subject
 from domain.actions import Action
+from domain.disclosure import SOURCE_VERIFICATION, Scope
 from domain.permissions import check_may, readable_subject
 from domain.subject import subject_stream
 from infrastructure.bootstrap import Store
@@ -64,10 +66,13 @@ def sdv(
         check_may(reader, Action.READ_CLINICAL_DATA, site)
         coverage = source_verification(store.views, store.app.find_subject, study_id, site, records)
         subjects, heading = coverage["subjects"], f"site {site}" if site else "every site"
-    if as_json:
-        click.echo(json.dumps(coverage, indent=2, sort_keys=True))
-        return
-    click.echo(coverage_text(study_id, heading, coverage, subjects))
+    printed = (
+        json.dumps(coverage, indent=2, sort_keys=True)
+        if as_json
+        else coverage_text(study_id, heading, coverage, subjects)
+    )
+    scope = Scope(study_id, site=site, subject=subject)
+    print_copy(store, reader, SOURCE_VERIFICATION, scope, printed + "\n")
 
 
 def coverage_text(

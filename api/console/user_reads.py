@@ -6,7 +6,9 @@ with their password).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -15,6 +17,7 @@ from api.schemas.accounts import account_document
 from api.schemas.disclosures import disclosure_view
 from domain.account import Account
 from domain.attribution import signer_of
+from domain.disclosure import ACCOUNT_HISTORY, ACCOUNTS, AUTHENTICATION_LOG, DISCLOSURE_LOG
 from domain.wire import instant_to_wire
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import served_study
@@ -34,29 +37,22 @@ def account_line(account: Account) -> str:
 
 
 @click.command("list")
-@read_by_reader
-def user_list(store: Store, as_json: bool) -> None:
+@read_by_reader(ACCOUNTS)
+def user_list(store: Store, as_json: bool) -> str:
     """Every account, its role, sites and whether it is locked."""
     accounts = store.reads.accounts()
     if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    account_document(a, store.access.password_expires_at(a.user_id))
-                    for a in accounts
-                ],
-                indent=2,
-            )
-        )
-        return
-    for account in accounts:
-        click.echo(account_line(account))
+        documents = [
+            account_document(a, store.access.password_expires_at(a.user_id)) for a in accounts
+        ]
+        return json.dumps(documents, indent=2) + "\n"
+    return lines(account_line(account) for account in accounts)
 
 
 @click.command("show")
 @click.argument("user_id")
-@read_by_reader
-def user_show(store: Store, user_id: str, as_json: bool) -> None:
+@read_by_reader(ACCOUNT_HISTORY)
+def user_show(store: Store, user_id: str, as_json: bool) -> str:
     """An account and its history: who had which access when, and who signed each change."""
     account = store.app.account(user_id)
     history = [
@@ -72,19 +68,22 @@ def user_show(store: Store, user_id: str, as_json: bool) -> None:
     if as_json:
         expires = store.access.password_expires_at(account.user_id)
         document = {**account_document(account, expires), "history": history}
-        click.echo(json.dumps(document, indent=2))
-        return
-    click.echo(account_line(account))
-    for entry in history:
-        data = json.dumps(entry["data"], sort_keys=True)
-        click.echo(f"{entry['recorded_at']}\t{entry['kind']}\t{data}\tby {entry['signed_by']}")
+        return json.dumps(document, indent=2) + "\n"
+    return lines(
+        [account_line(account)]
+        + [
+            f"{entry['recorded_at']}\t{entry['kind']}\t"
+            f"{json.dumps(entry['data'], sort_keys=True)}\tby {entry['signed_by']}"
+            for entry in history
+        ]
+    )
 
 
 @click.command("attempts")
 @click.argument("user_id", required=False)
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
-@read_by_reader
-def user_attempts(store: Store, user_id: str | None, limit: int, as_json: bool) -> None:
+@read_by_reader(AUTHENTICATION_LOG)
+def user_attempts(store: Store, user_id: str | None, limit: int, as_json: bool) -> str:
     """The authentication log, newest first: every success and failure."""
     attempts = store.access.attempts(user_id, limit)
     rows = [
@@ -97,27 +96,30 @@ def user_attempts(store: Store, user_id: str | None, limit: int, as_json: bool) 
         }
         for attempt in attempts
     ]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        click.echo("\t".join(str(row[name]) for name in row))
+    return rows_text(rows, as_json)
 
 
 @click.command("copies")
 @click.argument("user_id", required=False)
 @click.option("--subject", help="Only copies holding this subject's data, e.g. RP-02.")
 @click.option("--study", help="The study (default: the one this store serves).")
-@read_by_reader
+@read_by_reader(DISCLOSURE_LOG)
 def user_copies(
     store: Store, user_id: str | None, subject: str | None, study: str | None, as_json: bool
-) -> None:
+) -> str:
     """The disclosure log, oldest first: every report, replay, packet and export handed out,
     to whom, of what, and its SHA-256."""
     copies = store.disclosures.listed(served_study(study), user_id=user_id, subject=subject)
-    rows = [disclosure_view(copy) for copy in copies]
+    return rows_text([disclosure_view(copy) for copy in copies], as_json)
+
+
+def rows_text(rows: list[dict[str, Any]], as_json: bool) -> str:
+    """Rows as one JSON document, or a line each, their values separated by tabs."""
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        click.echo("\t".join(str(row[name]) for name in row))
+        return json.dumps(rows, indent=2) + "\n"
+    return lines("\t".join(str(row[name]) for name in row) for row in rows)
+
+
+def lines(each: Iterable[str]) -> str:
+    """Lines as printed: each ends with a newline."""
+    return "".join(f"{line}\n" for line in each)

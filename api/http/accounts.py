@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 
 from api.http.answers import answers
 from api.http.auth import login_required
+from api.http.handing_out import handing_out_personnel_data
 from api.http.store import get_store
 from api.schemas.accounts import (
     AccessReviewReportSchema,
@@ -34,6 +35,12 @@ from domain.account import Account
 from domain.attribution import signer_of
 from domain.authentication import Attempt
 from domain.authorship import Authorship
+from domain.disclosure import (
+    ACCESS_REVIEW,
+    ACCOUNT_HISTORY,
+    ACCOUNTS,
+    AUTHENTICATION_LOG,
+)
 from domain.permissions import check_may_read_accounts
 from domain.wire import instant_to_wire
 from infrastructure.application.commands import AccountAction, AdministerAccount
@@ -85,6 +92,7 @@ class Accounts(MethodView):
     def get(self) -> list[dict[str, Any]]:
         """Every account as it stands, locked ones included (administrators and auditors)."""
         check_may_read_accounts(g.account)
+        handing_out_personnel_data(ACCOUNTS)
         return [account_view(account) for account in get_store().reads.accounts()]
 
     @login_required
@@ -142,6 +150,7 @@ class AccessReview(MethodView):
         roles whose end has come or comes within the protocol's warning (administrators and
         auditors). A review itself is an ``AccessReviewed`` posted to ``/v1/accounts``."""
         check_may_read_accounts(g.account)
+        handing_out_personnel_data(ACCESS_REVIEW)
         return access_review(get_store().reads, datetime.now(UTC))
 
 
@@ -154,6 +163,7 @@ class AccountState(MethodView):
     def get(self, user_id: str) -> dict[str, Any]:
         """An account as it stands."""
         check_may_read_accounts(g.account)
+        handing_out_personnel_data(ACCOUNTS)
         return account_view(get_store().app.account(user_id))
 
 
@@ -166,6 +176,7 @@ class AccountHistory(MethodView):
     def get(self, user_id: str) -> list[dict[str, Any]]:
         """Every change of the account, oldest first, with who signed it and when."""
         check_may_read_accounts(g.account)
+        handing_out_personnel_data(ACCOUNT_HISTORY)
         return [
             {
                 **logged_event(record.position, record.event),
@@ -185,6 +196,7 @@ class AuthenticationAttempts(MethodView):
     def get(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """Every authentication success and failure, newest first (administrators, auditors)."""
         check_may_read_accounts(g.account)
+        handing_out_personnel_data(AUTHENTICATION_LOG)
         attempts = get_store().access.attempts(query.get("user_id"), query["limit"])
         return [attempt_view(attempt) for attempt in attempts]
 

@@ -17,6 +17,7 @@ from api.http import (
     dashboard,
     disclosures,
     events,
+    handing_out,
     packets,
     problems,
     proofs,
@@ -97,7 +98,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ):
         api.register_blueprint(blueprint)
     problems.register(app)
-    disclosures.register(app)
+    handing_out.register(app)
 
     @app.before_request
     def require_json_body() -> None:

@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 
 from api.http.answers import answers
 from api.http.auth import login_required
+from api.http.handing_out import handing_out
 from api.http.store import get_store
 from api.http.study import study_wide_view
 from api.http.subjects import SUBJECT_REFUSALS, readable_subject
@@ -23,6 +24,7 @@ from api.schemas.dashboard import (
     StudyWeeklySchema,
     SubjectWeeklySchema,
 )
+from domain.disclosure import AUDIT_INDEX, DASHBOARD, WEEKLY, Scope
 
 blp = Blueprint("dashboard", __name__, url_prefix="/v1", description="Study views")
 
@@ -37,6 +39,7 @@ class StudyDashboard(MethodView):
 
         Overdue notifications are judged against today's date at the site.
         """
+        handing_out(DASHBOARD, Scope(study))
         return get_store().views.dashboard(study)
 
 
@@ -48,6 +51,7 @@ class StudyWeekly(MethodView):
     def get(self, study: str) -> dict[str, Any]:
         """Cytopenias, transfusions, infections and febrile neutropenia by week from the first
         MSC infusion (week 1 starts on its day, week 0 is the week before), to month 6."""
+        handing_out(WEEKLY, Scope(study))
         return get_store().views.study_weekly(study)
 
 
@@ -63,6 +67,7 @@ class SubjectWeekly(MethodView):
         table: dict[str, Any] = readable_subject(
             study, subject, views.subject_weekly, lambda found: found["site"]
         )
+        handing_out(WEEKLY, Scope(study, subject=subject))
         return table
 
 
@@ -79,4 +84,5 @@ class SubjectAudit(MethodView):
         index: dict[str, Any] = readable_subject(
             study, subject, views.audit, lambda found: found["site"]
         )
+        handing_out(AUDIT_INDEX, Scope(study, subject=subject))
         return index

@@ -18,7 +18,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.http.auth import login_required
-from api.http.disclosures import handing_out
+from api.http.handing_out import handing_out
 from api.http.store import get_store
 from api.schemas.packets import PacketRequestSchema
 from domain.actions import Action

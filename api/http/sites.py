@@ -10,8 +10,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.http.auth import login_required
+from api.http.handing_out import handing_out
 from api.http.store import get_store
 from api.schemas.delegation import DelegationLogQuerySchema, SitePathSchema
+from domain.disclosure import DELEGATION_LOG, Scope
 from domain.permissions import check_may_read_delegation_log
 from infrastructure.views.study_reports import served_study
 
@@ -41,15 +43,16 @@ class DelegationLog(MethodView):
         check_may_read_delegation_log(g.account, site)
         store = get_store()
         form = query["format"]
+        study = served_study(query.get("study"))
         lines = documents.delegation_log_lines(store, site)
         if form == "csv":
             content = delegation_log_csv(lines)
         else:
-            study = served_study(query.get("study"))
             checkpoint = documents.covering_checkpoint(store)
             content = documents.delegation_log_pdf(
                 store, lines, site=site, study=study, checkpoint=checkpoint
             )
+        handing_out(DELEGATION_LOG, Scope(study, site=site))
         return Response(
             content,
             status=200,

@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 
 from api.http.answers import answers
 from api.http.auth import login_required
+from api.http.handing_out import handing_out
 from api.http.store import get_store
 from api.http.subjects import SUBJECT_REFUSALS, readable_subject
 from api.schemas.source_verification import (
@@ -24,8 +25,9 @@ from api.schemas.source_verification import (
     SubjectCoverageSchema,
 )
 from domain.actions import Action
+from domain.disclosure import SOURCE_VERIFICATION, Scope
 from domain.permissions import check_may
-from infrastructure.views.study_reports import source_verification
+from infrastructure.views.study_reports import served_study, source_verification
 from projections.source_verification import subject_coverage
 
 blp = Blueprint(
@@ -45,6 +47,7 @@ class SubjectSourceVerification(MethodView):
         record still to verify."""
         store = get_store()
         found = readable_subject(study, subject, store.app.find_subject, lambda s: s.site)
+        handing_out(SOURCE_VERIFICATION, Scope(study, subject=subject))
         return subject_coverage(found, query["records"])
 
 
@@ -69,6 +72,8 @@ class StudySourceVerification(MethodView):
         site = query.get("site")
         check_may(g.account, Action.READ_CLINICAL_DATA, site)
         store = get_store()
+        study = served_study(query.get("study"))
+        handing_out(SOURCE_VERIFICATION, Scope(study, site=site))
         return source_verification(
-            store.views, store.app.find_subject, query.get("study"), site, query["records"]
+            store.views, store.app.find_subject, study, site, query["records"]
         )

@@ -15,13 +15,13 @@ from flask_smorest import Blueprint
 
 from api.http.answers import answers
 from api.http.auth import login_required
-from api.http.disclosures import handing_out
+from api.http.handing_out import handing_out
 from api.http.store import get_store
 from api.schemas.audit_review import AuditReviewQuerySchema, AuditReviewSchema
 from api.schemas.outcomes import OutcomeQuerySchema, OutcomeTableSchema
 from api.schemas.unsigned import UnsignedQuerySchema, UnsignedReportSchema
 from domain.actions import Action
-from domain.disclosure import OUTCOMES, Scope
+from domain.disclosure import AUDIT_REVIEW, OUTCOMES, UNSIGNED, Scope
 from domain.permissions import check_may
 from infrastructure.views.study_reports import (
     audit_review,
@@ -88,10 +88,12 @@ class StudyAuditReview(MethodView):
         """Entries outside working hours, late or backdated; correction and void rates; SAEs
         past their clock; dormant logins; records changed after a signature (every site)."""
         check_may(g.account, Action.REVIEW_AUDIT_TRAIL)
-        return audit_review(
+        review = audit_review(
             get_store().reads, query.get("study"), query.get("first"), query.get("last"),
             query.get("site"),
-        ).as_dict()  # fmt: skip
+        )  # fmt: skip
+        handing_out(AUDIT_REVIEW, Scope(review.study, site=review.site))
+        return review.as_dict()
 
 
 @blp.route("/unsigned-records")
@@ -114,4 +116,6 @@ class UnsignedRecords(MethodView):
         current signature covers: never signed, or corrected or voided since."""
         site = query.get("site")
         check_may(g.account, Action.READ_CLINICAL_DATA, site)
-        return unsigned_records(get_store().views, query.get("study"), site)
+        report = unsigned_records(get_store().views, query.get("study"), site)
+        handing_out(UNSIGNED, Scope(report["study"], site=site))
+        return report

@@ -13,12 +13,12 @@ from flask_smorest import Blueprint
 
 from api.http.answers import answers
 from api.http.auth import login_required
-from api.http.disclosures import handing_out
+from api.http.handing_out import handing_out
 from api.http.store import get_store
 from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN, names_a_subject
 from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema, logged_event
 from domain.attribution import signer_of
-from domain.disclosure import HISTORY, REPLAY, Scope
+from domain.disclosure import HISTORY, REPLAY, SUMMARY, Scope
 from domain.permissions import readable_subject as readable_subject_of
 from domain.subject import Subject, subject_stream
 from domain.wire import instant_from_wire
@@ -114,6 +114,7 @@ class SubjectState(MethodView):
             replayed = replayer_for(store).replay(subject_stream(study, subject), **query)
             handing_out(REPLAY, Scope(study, subject=subject))
             return replayed.summary()
+        handing_out(SUMMARY, Scope(study, subject=subject))
         return summary
 
 

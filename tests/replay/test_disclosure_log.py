@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.account import Role
 from domain.authorship import Authorship, authored
-from domain.disclosure import HISTORY, REPLAY, DisclosureLog
+from domain.disclosure import HISTORY, REPLAY, SUMMARY, DisclosureLog
 from infrastructure.application.server_logs import server_body
 from infrastructure.bootstrap import Store
 from signatures.authorship import sign_body
@@ -56,13 +56,14 @@ def test_a_replay_and_a_history_are_recorded_with_the_hash_of_what_was_sent(
         f"{URL}/{SUBJECT}", query_string={"position": screening_position(store)}, headers=headers
     )
     history = site.client.get(f"{URL}/{SUBJECT}/history", headers=headers)
-    site.client.get(f"{URL}/{SUBJECT}", headers=headers)  # the subject as it stands: no copy
+    summary = site.client.get(f"{URL}/{SUBJECT}", headers=headers)  # as it stands
 
-    assert (replay.status_code, history.status_code) == (200, 200)
+    assert (replay.status_code, history.status_code, summary.status_code) == (200, 200, 200)
     copies = store.disclosures.of("coord1")
     assert [(c.what, str(c.scope), c.channel) for c in copies] == [
         (REPLAY, f"{STUDY}/{SUBJECT}", "api"),
         (HISTORY, f"{STUDY}/{SUBJECT}", "api"),
+        (SUMMARY, f"{STUDY}/{SUBJECT}", "api"),
     ]
     assert copies[0].sha256 == hashlib.sha256(replay.get_data()).hexdigest()
     assert copies[1].sha256 == hashlib.sha256(history.get_data()).hexdigest()

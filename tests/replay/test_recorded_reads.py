@@ -1,0 +1,219 @@
+"""Every read that hands out trial data is recorded (issue 18, point 6): the inventory.
+
+Every GET route of the API and every command of the console is listed below, either as a
+recorded read (with a request that succeeds, what the disclosure log calls it and its scope) or
+as an exemption saying why it hands out no subject or personnel data. A new route or command
+on neither list fails :func:`test_every_get_route_of_the_api_is_a_recorded_read_or_exempt` or
+:func:`test_every_console_command_is_a_recorded_read_or_exempt`, so none can forget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import pytest
+
+from domain.account import Role
+from domain.disclosure import (
+    ACCESS_REVIEW,
+    ACCOUNT_HISTORY,
+    ACCOUNTS,
+    AUDIT_INDEX,
+    AUDIT_REVIEW,
+    AUTHENTICATION_LOG,
+    DASHBOARD,
+    DELEGATION_LOG,
+    DISCLOSURE_LOG,
+    HISTORY,
+    OUTCOMES,
+    SOURCE_VERIFICATION,
+    SUMMARY,
+    UNSIGNED,
+    WEEKLY,
+    Disclosure,
+)
+from infrastructure.bootstrap import Store
+from tests.conftest import STUDY, Person, PersonFactory, screening
+from tests.e2e.conftest import Site, app_of_this_process
+
+SUBJECT_URL = f"/v1/studies/{STUDY}/subjects/RP-101"
+
+RECORDED_GETS: dict[str, tuple[str, str, str]] = {
+    # rule: (a request that succeeds, what the disclosure log calls the copy, its scope)
+    "/v1/studies/<study>/subjects/<subject>": (SUBJECT_URL, SUMMARY, f"{STUDY}/RP-101"),
+    "/v1/studies/<study>/subjects/<subject>/history": (
+        f"{SUBJECT_URL}/history", HISTORY, f"{STUDY}/RP-101",
+    ),
+    "/v1/studies/<study>/subjects/<subject>/weekly": (
+        f"{SUBJECT_URL}/weekly", WEEKLY, f"{STUDY}/RP-101",
+    ),
+    "/v1/studies/<study>/subjects/<subject>/audit": (
+        f"{SUBJECT_URL}/audit", AUDIT_INDEX, f"{STUDY}/RP-101",
+    ),
+    "/v1/studies/<study>/subjects/<subject>/source-verification": (
+        f"{SUBJECT_URL}/source-verification", SOURCE_VERIFICATION, f"{STUDY}/RP-101",
+    ),
+    "/v1/study/dashboard": ("/v1/study/dashboard", DASHBOARD, STUDY),
+    "/v1/study/weekly": ("/v1/study/weekly", WEEKLY, STUDY),
+    "/v1/study/outcomes": ("/v1/study/outcomes", OUTCOMES, STUDY),
+    "/v1/study/unsigned-records": (
+        "/v1/study/unsigned-records?site=RP", UNSIGNED, f"{STUDY} site RP",
+    ),
+    "/v1/study/audit-review": ("/v1/study/audit-review", AUDIT_REVIEW, STUDY),
+    "/v1/study/source-verification": (
+        "/v1/study/source-verification?site=SP", SOURCE_VERIFICATION, f"{STUDY} site SP",
+    ),
+    "/v1/sites/<site>/delegation-log": (
+        "/v1/sites/RP/delegation-log?format=csv", DELEGATION_LOG, f"{STUDY} site RP",
+    ),
+    "/v1/accounts": ("/v1/accounts", ACCOUNTS, STUDY),
+    "/v1/accounts/<user_id>": ("/v1/accounts/coord1", ACCOUNTS, STUDY),
+    "/v1/accounts/<user_id>/history": ("/v1/accounts/coord1/history", ACCOUNT_HISTORY, STUDY),
+    "/v1/authentication-attempts": ("/v1/authentication-attempts", AUTHENTICATION_LOG, STUDY),
+    "/v1/access-review": ("/v1/access-review", ACCESS_REVIEW, STUDY),
+    "/v1/disclosures": ("/v1/disclosures", DISCLOSURE_LOG, STUDY),
+}  # fmt: skip
+
+EXEMPT_GETS: dict[str, str] = {
+    # rule: a request that succeeds (None: the route answers nothing in this app)
+    # The API's own description and its viewer: no data of the study.
+    "/openapi.json": "/openapi.json",
+    "/docs": "/docs",
+    "/docs/assets/<path:filename>": "/docs/assets/swagger-ui.css",
+    # Flask's static folder: this app serves no file from it.
+    "/static/<path:filename>": "",
+    # The server's public key: public by design, needed to check every signature.
+    "/v1/server-key": "/v1/server-key",
+    # The person's own account: nothing they do not already hold.
+    "/v1/me": "/v1/me",
+    # Checkpoints and proofs: sizes and hashes of the log, no record's content.
+    "/v1/checkpoints/latest": "/v1/checkpoints/latest",
+    "/v1/checkpoints/consistency": "/v1/checkpoints/consistency?from=1&to=2",
+    "/v1/events/<int:position>/proof": "/v1/events/1/proof",
+}
+
+
+@dataclass
+class Trial:
+    """RP-101 at site RP and SP-101 at site SP, their coordinators, an auditor, a checkpoint."""
+
+    store: Store
+    site: Site
+    auditor: Person
+    coordinator: Person
+    outsider: Person
+
+    def copies(self) -> list[Disclosure]:
+        return self.store.disclosures.of(self.auditor.user_id)
+
+
+@pytest.fixture
+def trial(sqlite_store: Store, person_in: PersonFactory) -> Trial:
+    coordinator = person_in(sqlite_store)
+    coordinator.record(sqlite_store, "RP-101", "Screened", screening())
+    outsider = person_in(sqlite_store, "coord2", printed_name="Rui Lima", sites=("SP",))
+    outsider.record(sqlite_store, "SP-101", "Screened", screening(site="SP"))
+    auditor = person_in(
+        sqlite_store, "audit1", printed_name="Lia Prado", role=Role.AUDITOR, sites=()
+    )
+    sqlite_store.app.checkpoints.seal()
+    return Trial(sqlite_store, Site(sqlite_store), auditor, coordinator, outsider)
+
+
+def get_rules() -> set[str]:
+    app, _ = app_of_this_process()
+    return {rule.rule for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ())}
+
+
+def test_every_get_route_of_the_api_is_a_recorded_read_or_exempt() -> None:
+    rules = get_rules()
+
+    assert set(RECORDED_GETS) & set(EXEMPT_GETS) == set()
+    assert rules - set(RECORDED_GETS) - set(EXEMPT_GETS) == set(), (
+        "a GET route neither recorded as a copy handed out nor exempt: add it to RECORDED_GETS "
+        "(and call api.http.handing_out.handing_out in its view) or, if it hands out no subject "
+        "or personnel data, to EXEMPT_GETS with the reason"
+    )
+    assert set(RECORDED_GETS) | set(EXEMPT_GETS) <= rules, "a route listed that is gone"
+
+
+@pytest.mark.parametrize("rule", sorted(RECORDED_GETS))
+def test_each_read_of_the_api_is_recorded_with_its_scope_its_hash_and_its_checkpoint(
+    trial: Trial, rule: str
+) -> None:
+    url, what, scope = RECORDED_GETS[rule]
+    headers = trial.site.auth(trial.auditor)  # signed in first: the log then holds still
+    before = trial.store.app.checkpoints.head()
+
+    answer = trial.site.client.get(url, headers=headers)
+
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    (copy,) = trial.copies()
+    assert (copy.user_id, copy.what, str(copy.scope), copy.channel) == (
+        "audit1",
+        what,
+        scope,
+        "api",
+    )
+    assert copy.sha256 == hashlib.sha256(answer.get_data()).hexdigest()
+    assert (copy.log_size, copy.log_root) == (before.size, before.root.hex())
+
+
+@pytest.mark.parametrize("rule", sorted(EXEMPT_GETS))
+def test_an_exempt_route_records_no_copy(trial: Trial, rule: str) -> None:
+    url = EXEMPT_GETS[rule]
+    headers = trial.site.auth(trial.auditor)
+    before = trial.store.app.checkpoints.head()
+
+    if url:
+        answer = trial.site.client.get(url, headers=headers)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+
+    assert trial.copies() == []
+    assert trial.store.app.checkpoints.head() == before
+
+
+REFUSED_READS: list[tuple[str, str, int]] = [
+    # (who, request, status): each refused, nothing handed out, nothing recorded
+    ("outsider", SUBJECT_URL, 404),  # another site's subject reads as none at all
+    ("outsider", f"{SUBJECT_URL}/history", 404),
+    ("outsider", f"{SUBJECT_URL}/weekly", 404),
+    ("outsider", f"{SUBJECT_URL}/audit", 404),
+    ("outsider", f"{SUBJECT_URL}/source-verification", 404),
+    ("auditor", f"/v1/studies/{STUDY}/subjects/RP-999", 404),
+    ("auditor", f"{SUBJECT_URL}?position=0", 422),
+    ("outsider", "/v1/study/dashboard", 403),
+    ("outsider", "/v1/study/weekly", 403),
+    ("outsider", "/v1/study/outcomes", 403),
+    ("outsider", "/v1/study/unsigned-records?site=RP", 403),
+    ("outsider", "/v1/study/audit-review", 403),
+    ("outsider", "/v1/study/source-verification?site=RP", 403),
+    ("outsider", "/v1/sites/RP/delegation-log?format=csv", 403),
+    ("auditor", "/v1/sites/RP/delegation-log?format=csv&study=NOT-A-STUDY", 422),
+    ("auditor", "/v1/study/outcomes?study=NOT-A-STUDY", 422),
+    ("auditor", "/v1/study/audit-review?from=2011-02-02&to=2011-02-01", 422),
+    ("outsider", "/v1/accounts", 403),
+    ("auditor", "/v1/accounts/nobody", 404),
+    ("auditor", "/v1/accounts/nobody/history", 404),
+    ("outsider", "/v1/authentication-attempts", 403),
+    ("outsider", "/v1/access-review", 403),
+    ("outsider", "/v1/disclosures", 403),
+    ("auditor", "/v1/disclosures?subject=RP-999", 404),
+]
+
+
+@pytest.mark.parametrize(("who", "url", "status"), REFUSED_READS)
+def test_a_refused_read_records_nothing_and_changes_nothing(
+    trial: Trial, who: str, url: str, status: int
+) -> None:
+    person = trial.outsider if who == "outsider" else trial.auditor
+    headers = trial.site.auth(person)
+    before = trial.store.app.checkpoints.head()
+
+    answer = trial.site.client.get(url, headers=headers)
+
+    assert answer.status_code == status, answer.get_data(as_text=True)
+    assert answer.mimetype == "application/problem+json"
+    assert trial.store.disclosures.of(person.user_id) == []
+    assert trial.store.app.checkpoints.head() == before
