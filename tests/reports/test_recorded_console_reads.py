@@ -117,6 +117,8 @@ EXEMPT_COMMANDS: dict[str, str] = {
     "lock study": "write",
     "unlock request": "write",
     "unlock approve": "write",
+    "reopen site": "write",
+    "reopen study": "write",
     "packet receive": "write: the receipt of a copy the site already holds",
     "user add": "write",
     "user train": "write",
