@@ -663,11 +663,11 @@ class Account(SignedAggregate):
         delegation = self.delegation_at(site)
         return delegation is not None and delegation.covers(task, on)
 
-    def is_principal_investigator(self, site: str, on: date) -> bool:
-        """An investigator in force, acting for ``site``, designated its principal investigator
-        for day ``on``."""
+    def is_principal_investigator(self, site: str, on: date, *, at: datetime | None = None) -> bool:
+        """An investigator in force (at ``at``; None: now), acting for ``site``, designated its
+        principal investigator for day ``on``."""
         return (
-            self.effective_role is Role.INVESTIGATOR
+            self.role_in_force(at or datetime.now(UTC)) is Role.INVESTIGATOR
             and self.acts_for(site)
             and self.is_delegated(Task.PRINCIPAL_INVESTIGATOR, site, on)
         )

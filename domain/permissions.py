@@ -17,6 +17,7 @@ from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, Role
 from domain.actions import Action
 from domain.delegation import DelegationRule, Task, check_tasks_given_by, tasks_from_codes
 from domain.errors import KeyCustodyViolated, NotDelegated, NotPermitted, SubjectNotFound
+from domain.protocol import protocol_for
 from domain.subject import KINDS
 from domain.wire import instant_to_wire
 
@@ -92,15 +93,21 @@ RECORDING_ROLES = frozenset(
 """Roles that enter clinical data (administrators, auditors and monitors never do)."""
 
 
-def check_may(actor: Account, action: Action, site: str | None = None) -> None:
+def check_may(
+    actor: Account, action: Action, site: str | None = None, *, at: datetime | None = None
+) -> None:
     """Refuse unless the actor's role in force allows ``action`` (at ``site``, if it has one).
+
+    ``at`` is the instant the role must be in force: now (None) on the way in; the instant an
+    event was recorded when a verifier asks again of the account as it stood then.
 
     Raises:
         NotPermitted: no role in force, the role does not do this, or not at this site.
     """
-    role = actor.effective_role
+    at = at or datetime.now(UTC)
+    role = actor.role_in_force(at)
     if role is None:
-        raise NotPermitted(f"{_why_no_role(actor)}, so does not {action.value}")
+        raise NotPermitted(f"{_why_no_role(actor, at)}, so does not {action.value}")
     scope = MATRIX[role].get(action)
     if scope is None:
         raise NotPermitted(f"{_article(role.value)} {role.value} does not {action.value}")
@@ -113,11 +120,12 @@ def check_may(actor: Account, action: Action, site: str | None = None) -> None:
         )
 
 
-def _why_no_role(actor: Account) -> str:
-    """Why an account has no role in force now: none granted, lapsed, or awaiting training."""
+def _why_no_role(actor: Account, at: datetime) -> str:
+    """Why an account has no role in force at ``at``: none granted, lapsed, or awaiting
+    training."""
     if actor.role is None:
         return f"{actor.user_id} has no role"
-    if actor.role_lapsed(datetime.now(UTC)):
+    if actor.role_lapsed(at):
         assert actor.role_until is not None
         return (
             f"{actor.user_id}'s role {actor.role.value} lapsed at "
@@ -204,16 +212,36 @@ def check_may_record(actor: Account, site: str) -> None:
     check_may(actor, Action.RECORD_CLINICAL_DATA, site)
 
 
-def check_may_submit(actor: Account, kind: str, site: str) -> None:
+def check_may_submit(actor: Account, kind: str, site: str, *, at: datetime | None = None) -> None:
     """Each kind is submitted as the action its declaration names: a monitor raises and closes
     queries at their own sites; every clinical record (a query's answer included) is entered by
     the site's coordinators and investigators."""
-    check_may(actor, submit_action(kind), site)
+    check_may(actor, submit_action(kind), site, at=at)
 
 
-def check_may_sign(actor: Account, site: str) -> None:
-    """Only an investigator signs records (21 CFR 11.50), and only for their own sites."""
-    check_may(actor, Action.SIGN_CLINICAL_RECORDS, site)
+def check_may_write(
+    actor: Account, kind: str, site: str, study: str, *, at: datetime | None = None
+) -> None:
+    """Everything the store demands of the person who signs a subject's event of ``kind`` at
+    ``site``: the action the kind is submitted as (:func:`check_may_submit`), and under the
+    delegation rule of ``study``'s protocol the delegation of its task
+    (:func:`check_delegated`), on the UTC day of ``at``.
+
+    The write path asks it now, of the account as it stands; ``sealtrail verify`` and
+    ``sealtrail packet verify`` ask it again, of the account as it stood when the event was
+    recorded, at the instant it was recorded.
+
+    Raises:
+        NotPermitted: the role in force does not do this, or not at this site.
+        NotDelegated: no delegation covers the write's task, where the protocol requires one.
+        UnknownStudy: the study is not served here.
+    """
+    at = at or datetime.now(UTC)
+    check_may_submit(actor, kind, site, at=at)
+    if kind in KINDS:
+        rule = protocol_for(study).delegation
+        # The UTC day, as the day a delegation is signed on (every instant of the log is UTC).
+        check_delegated(actor, task_of(kind), site, rule, at.astimezone(UTC).date(), at=at)
 
 
 def check_may_read(actor: Account, site: str) -> None:
@@ -243,15 +271,18 @@ def check_key_custody(
     kind: str,
     signer_id: str,
     signer: Callable[[str], Account | None],
+    *,
+    at: datetime | None = None,
 ) -> None:
     """The key-custody procedure of docs/deployment.md, for one account event.
 
     ``changed`` is the account as it stood before the event (None before it was opened);
-    ``signer`` looks up the signer's account as it stood then. The server's key is registered
-    once, when the store is initialised, by the server; the sponsor's packet key is registered
-    by the server as ``sealtrail init`` opens the account, and after that changed only by a
-    sponsor data manager in force, with their own key. Every other account's keys are
-    administered as usual.
+    ``signer`` looks up the signer's account as it stood then, whose role must be in force
+    ``at`` (now, on the way in; when the event was recorded, in a verifier). The server's key
+    is registered once, when the store is initialised, by the server; the sponsor's packet key
+    is registered by the server as ``sealtrail init`` opens the account, and after that
+    changed only by a sponsor data manager in force, with their own key. Every other account's
+    keys are administered as usual.
 
     Raises:
         KeyCustodyViolated: a key event of ``system`` or ``sponsor`` outside that procedure.
@@ -266,7 +297,8 @@ def check_key_custody(
         return  # the first key, registered by the store itself as it opens the account
     if user_id == SPONSOR_ACCOUNT:
         account = signer(signer_id)
-        if account is not None and account.effective_role is Role.SPONSOR_DATA_MANAGER:
+        in_force = None if account is None else account.role_in_force(at or datetime.now(UTC))
+        if in_force is Role.SPONSOR_DATA_MANAGER:
             return
         raise KeyCustodyViolated(
             f"{signer_id} may not change the sponsor's keys: key custody gives them to a "
@@ -293,32 +325,42 @@ def check_logged_key_custody(
         return
     signer = event.authorship.body().get("signer")
     signer_id = str(signer.get("user_id")) if isinstance(signer, dict) else ""
-    check_key_custody(before, user_id, event.kind(), signer_id, accounts.get)
+    kind, at = event.kind(), event.recorded_at
+    check_key_custody(before, user_id, kind, signer_id, accounts.get, at=at)
 
 
-AccountChangeCheck = Callable[[Account, str, Mapping[str, Any]], None]
+AccountChangeCheck = Callable[[Account, str, Mapping[str, Any], datetime | None], None]
 """Who may sign one kind of account event: given the signer's account as it stands, the user id
-of the account changed and the event's typed fields; raises NotPermitted (or a rule error)."""
+of the account changed, the event's typed fields and the instant the signer's role must be in
+force (None: now); raises NotPermitted (or a rule error)."""
 
 
 def check_may_change_account(
-    actor: Account, user_id: str, kind: str, fields: Mapping[str, Any]
+    actor: Account,
+    user_id: str,
+    kind: str,
+    fields: Mapping[str, Any],
+    *,
+    at: datetime | None = None,
 ) -> None:
     """Whether ``actor`` may sign one change of the account ``user_id``: the check its kind
     names in :data:`ACCOUNT_CHANGE_CHECKS`, and for every other kind, administration
-    (:func:`check_may_administer`).
+    (:func:`check_may_administer`). ``at`` as for :func:`check_may`.
 
     Raises:
         NotPermitted: the actor may not sign this change.
     """
+    at = at or datetime.now(UTC)
     check = ACCOUNT_CHANGE_CHECKS.get(kind)
     if check is None:
-        check_may_administer(actor, user_id, kind)
+        check_may_administer(actor, user_id, kind, at=at)
     else:
-        check(actor, user_id, fields)
+        check(actor, user_id, fields, at)
 
 
-def check_may_delegate(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+def check_may_delegate(
+    actor: Account, user_id: str, fields: Mapping[str, Any], at: datetime | None = None
+) -> None:
     """A site's principal investigator in force delegates its tasks, to anyone but themselves;
     an administrator designates the principal investigator (the task
     ``principal_investigator`` alone), again never themselves.
@@ -329,13 +371,15 @@ def check_may_delegate(actor: Account, user_id: str, fields: Mapping[str, Any]) 
     """
     _check_not_self(actor, user_id, "delegate tasks to")
     tasks = tasks_from_codes(fields.get("tasks"))
-    by_administrator = _administers(actor)
+    by_administrator = _administers(actor, at)
     check_tasks_given_by(tasks, by_administrator=by_administrator)
     if not by_administrator:
-        _check_principal_investigator(actor, str(fields.get("site")))
+        _check_principal_investigator(actor, str(fields.get("site")), at)
 
 
-def check_may_end_delegation(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+def check_may_end_delegation(
+    actor: Account, user_id: str, fields: Mapping[str, Any], at: datetime | None = None
+) -> None:
     """An administrator, or the site's principal investigator, ends a delegation at the site
     (never their own).
 
@@ -343,13 +387,13 @@ def check_may_end_delegation(actor: Account, user_id: str, fields: Mapping[str, 
         NotPermitted: an end of one's own delegation, or by someone who is neither.
     """
     _check_not_self(actor, user_id, "end a delegation of")
-    if _administers(actor):
+    if _administers(actor, at):
         return
-    _check_principal_investigator(actor, str(fields.get("site")))
+    _check_principal_investigator(actor, str(fields.get("site")), at)
 
 
-def _administers(actor: Account) -> bool:
-    role = actor.effective_role
+def _administers(actor: Account, at: datetime | None) -> bool:
+    role = actor.role_in_force(at or datetime.now(UTC))
     return role is not None and Action.ADMINISTER_ACCOUNTS in MATRIX[role]
 
 
@@ -358,16 +402,19 @@ def _check_not_self(actor: Account, user_id: str, what: str) -> None:
         raise NotPermitted(f"{actor.user_id} may not {what} themselves")
 
 
-def _check_principal_investigator(actor: Account, site: str) -> None:
-    check_may(actor, Action.DELEGATE_TASKS, site)
-    if not actor.is_principal_investigator(site, datetime.now(UTC).date()):
+def _check_principal_investigator(actor: Account, site: str, at: datetime | None) -> None:
+    at = at or datetime.now(UTC)
+    check_may(actor, Action.DELEGATE_TASKS, site, at=at)
+    if not actor.is_principal_investigator(site, at.astimezone(UTC).date(), at=at):
         raise NotPermitted(
             f"{actor.user_id} is not the principal investigator of site {site!r} "
             "(designated by an administrator): only they delegate its tasks"
         )
 
 
-def check_may_review_access(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+def check_may_review_access(
+    actor: Account, user_id: str, fields: Mapping[str, Any], at: datetime | None = None
+) -> None:
     """An administrator reviews the access of every site (or one), a site's investigator that
     of their own site; the review is recorded on the reviewer's own account.
 
@@ -380,10 +427,12 @@ def check_may_review_access(actor: Account, user_id: str, fields: Mapping[str, A
             f"{actor.user_id}'s access review is recorded on their own account, not {user_id}'s"
         )
     site = fields.get("site")
-    check_may(actor, Action.REVIEW_ACCESS, None if site is None else str(site))
+    check_may(actor, Action.REVIEW_ACCESS, None if site is None else str(site), at=at)
 
 
-def check_may_review_audit_trail(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+def check_may_review_audit_trail(
+    actor: Account, user_id: str, fields: Mapping[str, Any], at: datetime | None = None
+) -> None:
     """An auditor or a sponsor data manager reviews the audit trail of every site, and records
     the review on their own account.
 
@@ -396,10 +445,12 @@ def check_may_review_audit_trail(actor: Account, user_id: str, fields: Mapping[s
             f"{actor.user_id}'s audit-trail review is recorded on their own account, not "
             f"{user_id}'s"
         )
-    check_may(actor, Action.REVIEW_AUDIT_TRAIL)
+    check_may(actor, Action.REVIEW_AUDIT_TRAIL, at=at)
 
 
-def check_may_receive_site_copy(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+def check_may_receive_site_copy(
+    actor: Account, user_id: str, fields: Mapping[str, Any], at: datetime | None = None
+) -> None:
     """A site's investigator records, on their own account only, the receipt of the copy of a
     site they act for.
 
@@ -409,10 +460,12 @@ def check_may_receive_site_copy(actor: Account, user_id: str, fields: Mapping[st
     """
     if actor.user_id != user_id:
         raise NotPermitted(f"{actor.user_id} records the receipt of their own copies only")
-    check_may(actor, Action.BUILD_SITE_COPY, str(fields.get("site")))
+    check_may(actor, Action.BUILD_SITE_COPY, str(fields.get("site")), at=at)
 
 
-def check_may_lock_database(actor: Account, user_id: str, fields: Mapping[str, Any]) -> None:
+def check_may_lock_database(
+    actor: Account, user_id: str, fields: Mapping[str, Any], at: datetime | None = None
+) -> None:
     """A sponsor data manager locks and reopens a site's or the study's database, on the
     sponsor's account (where the sponsor's decisions about the whole study are kept).
 
@@ -425,7 +478,7 @@ def check_may_lock_database(actor: Account, user_id: str, fields: Mapping[str, A
             f"not {user_id}'s"
         )
     del fields  # every site: the data manager's scope is the whole study
-    check_may(actor, Action.FREEZE_AND_LOCK)
+    check_may(actor, Action.FREEZE_AND_LOCK, at=at)
 
 
 ACCOUNT_CHANGE_CHECKS: dict[str, AccountChangeCheck] = {
@@ -464,16 +517,26 @@ def task_of(kind: str) -> Task:
     return declared.DELEGATED_TASK
 
 
-def check_delegated(actor: Account, task: Task, site: str, rule: DelegationRule, on: date) -> None:
+def check_delegated(
+    actor: Account,
+    task: Task,
+    site: str,
+    rule: DelegationRule,
+    on: date,
+    *,
+    at: datetime | None = None,
+) -> None:
     """From the protocol's date, a recording role writes at a site only under a delegation of
-    the write's task by the site's principal investigator, who needs none.
+    the write's task by the site's principal investigator, who needs none. ``at`` is the
+    instant the role must be in force (None: now).
 
     Raises:
         NotDelegated: the rule applies on ``on`` and no delegation covers ``task`` there.
     """
-    if not rule.applies_on(on) or actor.effective_role not in RECORDING_ROLES:
+    at = at or datetime.now(UTC)
+    if not rule.applies_on(on) or actor.role_in_force(at) not in RECORDING_ROLES:
         return
-    if actor.is_principal_investigator(site, on) or actor.is_delegated(task, site, on):
+    if actor.is_principal_investigator(site, on, at=at) or actor.is_delegated(task, site, on):
         return
     raise NotDelegated(
         f"{actor.user_id} holds no delegation of {task.value} at site {site!r} on "
@@ -481,7 +544,9 @@ def check_delegated(actor: Account, task: Task, site: str, rule: DelegationRule,
     )
 
 
-def check_may_administer(actor: Account, user_id: str, kind: str) -> None:
+def check_may_administer(
+    actor: Account, user_id: str, kind: str, *, at: datetime | None = None
+) -> None:
     """An administrator administers accounts, but never grants themselves access.
 
     Separation of duties: an administrator who could grant themselves a role, a site or a
@@ -491,7 +556,7 @@ def check_may_administer(actor: Account, user_id: str, kind: str) -> None:
     """
     if user_id in KEY_CUSTODY_ACCOUNTS and kind in KEY_EVENT_KINDS:
         return
-    check_may(actor, Action.ADMINISTER_ACCOUNTS)
+    check_may(actor, Action.ADMINISTER_ACCOUNTS, at=at)
     if actor.user_id == user_id and kind in SELF_GRANTING_KINDS:
         raise NotPermitted(f"{actor.user_id} may not {SELF_GRANTING_KINDS[kind]} themselves")
 

@@ -120,6 +120,9 @@ class RecordsSigned(AboutRecords):
     body's own (its ``meaning`` is review, approval or responsibility).
     """
 
+    # Submitted as signing, whichever way it comes in: the ceremony's check and a verifier's
+    # check of the logged signature read the same action (domain.permissions.check_may_write).
+    SUBMITTED_AS = Action.SIGN_CLINICAL_RECORDS
     DELEGATED_TASK = Task.SIGNING
 
     MEANINGS: ClassVar[tuple[str, ...]] = SIGNATURE_MEANINGS

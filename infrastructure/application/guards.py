@@ -10,21 +10,17 @@ a batch answers its retry whole, before any of them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from domain.account import Account
 from domain.attribution import check_meaning
 from domain.authorship import authored
 from domain.errors import SubjectAlreadyScreened, UnknownRecordKind, VersionConflict
 from domain.permissions import (
-    check_delegated,
     check_may_at_subject,
-    check_may_submit,
+    check_may_write,
     check_role_may,
     check_signs_as_self,
     not_screened,
     submit_action,
-    task_of,
 )
 from domain.protocol import protocol_for
 from domain.signed import check_signed_version
@@ -62,21 +58,9 @@ def admit(actor: Account, subject: Subject | None, submission: Submission) -> Su
         raise not_screened(submission.stream)
     check_expected_version(subject, submission)
     site = _site_of(subject, submission)
-    check_may_submit(actor, submission.kind, site)
-    check_delegation(actor, submission, site)
+    check_may_write(actor, submission.kind, site, str(submission.body["study"]))
     with authored(submission.authorship, idempotency_key=submission.idempotency_key):
         return _apply(subject, submission)
-
-
-def check_delegation(actor: Account, submission: Submission, site: str) -> None:
-    """From the protocol's date, the write's task is delegated to the actor at ``site`` on the
-    (UTC) day of the write (:func:`domain.permissions.check_delegated`)."""
-    if submission.kind not in KINDS:
-        return  # refused below as no kind of record
-    rule = protocol_for(str(submission.body["study"])).delegation
-    # The UTC day, as the day a delegation is signed on (every instant of the log is UTC).
-    today = datetime.now(UTC).date()
-    check_delegated(actor, task_of(submission.kind), site, rule, today)
 
 
 def check_expected_version(subject: Subject | None, submission: Submission) -> None:

@@ -20,7 +20,7 @@ from domain.database_lock import check_screening_open
 from domain.errors import DomainError, SignatureRefused, VersionConflict
 from domain.permissions import (
     check_may_at_subject,
-    check_may_sign,
+    check_may_write,
     check_role_may,
     check_signs_as_self,
     not_screened,
@@ -28,12 +28,7 @@ from domain.permissions import (
 from domain.subject import SIGNED_IN_CEREMONY, Subject
 from infrastructure.application.access import AccessControl, SigningAuthentication
 from infrastructure.application.commands import RecordBatch, RecordEvent, SignRecords, Submission
-from infrastructure.application.guards import (
-    admit,
-    check_delegation,
-    check_expected_version,
-    check_may_reach,
-)
+from infrastructure.application.guards import admit, check_expected_version, check_may_reach
 from infrastructure.application.receipts import Receipt, Receipts
 from infrastructure.application.sealtrail import SealTrail, stored_records
 from infrastructure.errors import IdempotencyKeyReused
@@ -189,8 +184,7 @@ class Records:
         if subject is None:
             raise not_screened(submission.stream)
         check_may_at_subject(actor, Action.SIGN_CLINICAL_RECORDS, subject.site, submission.stream)
-        check_may_sign(actor, subject.site)
-        check_delegation(actor, submission, subject.site)
+        check_may_write(actor, submission.kind, subject.site, str(submission.body["study"]))
         return subject
 
     def _check_screening_open(self, submission: Submission) -> None:

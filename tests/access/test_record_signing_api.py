@@ -317,6 +317,22 @@ def test_a_signature_is_not_an_ordinary_event(trial: Trial) -> None:
     assert trial.versions() == 3
 
 
+def test_a_signature_sent_as_an_ordinary_event_by_a_coordinator_is_not_permitted(
+    trial: Trial,
+) -> None:
+    """A ``RecordsSigned`` is submitted as signing clinical records, whichever way it comes."""
+    hashes = trial.record_hashes()
+    body = trial.coordinator.body(
+        SUBJECT, "RecordsSigned", {"entries": [{"entry": 3, "record_hash": hashes[3]}]}
+    )
+    body["meaning"] = "review"
+
+    response = trial.site.submit(trial.coordinator, "RecordsSigned", {}, body=body)
+
+    assert_problem(response, 403, detail="does not sign clinical records")
+    assert trial.versions() == 3
+
+
 def test_a_signature_is_neither_corrected_nor_voided(trial: Trial) -> None:
     signed(trial.sign([3]))
 
