@@ -493,9 +493,9 @@ def raw_verify_rate(library: str, total: int, distinct_per_process: int = 20_000
 def profile_worker_path(settings: Settings, store: Store, events: int, top: int) -> str:
     """cProfile of one worker's job (``EventChecker.check_range``) over ``events`` events."""
     verifier = store.verifier(workers=1)
-    accounts = verifier._accounts()
+    accounts, ledger, _ = verifier._accounts()
     notifications, decode = open_log_reader(settings)
-    checker = EventChecker(notifications, decode, accounts, verifier._anchor)
+    checker = EventChecker(notifications, decode, accounts, verifier._anchor, ledger)
     last = event_count(store)
     start = max(1, last // 2 - events // 2)
     profile = cProfile.Profile()

@@ -438,6 +438,20 @@ class KeyCustodyViolated(NotPermitted):
     kind = "key-custody-broken"
 
 
+class SignerNotAuthorised(NotPermitted):
+    """A logged event whose signer, as their account stood when it was recorded, was not
+    authorised to sign it: a write the store refuses, found in the log past it (a
+    ``not-authorised`` finding of ``sealtrail verify`` and ``sealtrail packet verify``).
+    ``rule`` names the rule of :mod:`domain.permissions` that refuses it."""
+
+    title = "Signer not authorised"
+    kind = "not-authorised"
+
+    def __init__(self, detail: str, *, rule: str) -> None:
+        super().__init__(detail)
+        self.rule = rule
+
+
 class NotDelegated(NotPermitted):
     """The person's role allows the write, but no delegation by the site's principal
     investigator covers its task on this day, and the protocol requires one (answered 403)."""

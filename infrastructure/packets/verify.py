@@ -9,9 +9,11 @@ again here by the very functions that built it. In order:
    origin, and says the size and root the manifest says;
 4. every event: its line agrees with its stored state; it is what its author signed, with the
    key valid when the store recorded it (:func:`domain.attribution.attribute`, the check the
-   store ran on the way in); each subject's versions are in sequence and each event commits to
-   the one before; its leaf, as recomputed, is proved by its inclusion proof to be leaf
-   ``leaf_index`` of the checkpoint's tree; leaves run 0 .. size-1 with none missing;
+   store ran on the way in); its signer was authorised to sign it, as the packet's own account
+   events say their account stood then (:class:`domain.authority.AuthorityLedger`); each
+   subject's versions are in sequence and each event commits to the one before; its leaf, as
+   recomputed, is proved by its inclusion proof to be leaf ``leaf_index`` of the checkpoint's
+   tree; leaves run 0 .. size-1 with none missing;
 5. every derived file (datasets, ODM, audit trail, CONEP reports, keys) equals what the events
    give, byte for byte;
 6. the manifest's signature, by the sponsor's key as the packet's own account events register
@@ -56,7 +58,8 @@ from uuid import UUID
 
 from domain.account import Account, RegisteredKey, server_anchor
 from domain.attribution import attribute
-from domain.errors import KeyCustodyViolated
+from domain.authority import AuthorityLedger
+from domain.errors import KeyCustodyViolated, SignerNotAuthorised
 from domain.permissions import check_logged_key_custody
 from domain.signed import SignedAggregate
 from domain.wire import RECORDED_FORMAT, recorded_instant
@@ -375,6 +378,7 @@ class _EventCheck:
         self._report = report
         self._withheld = withheld
         self._leaves: list[tuple[int, bytes]] = []  # (leaf index, leaf hash) of each event
+        self._ledger = AuthorityLedger()
 
     def _find(self, kind: str, detail: str, line: PacketEvent | None = None) -> None:
         self._report.findings.append(
@@ -403,6 +407,7 @@ class _EventCheck:
                 decoded.append((line, None))
                 continue
             decoded.append((line, event))
+            self._ledger.record_screening(event)
             if isinstance(event, Account.Event):
                 before = folded.get(event.originator_id)
                 try:
@@ -416,6 +421,7 @@ class _EventCheck:
                     continue
                 folded[event.originator_id] = after
                 by_user[after.user_id] = after
+                self._ledger.record_account(line.position, after)
         accounts = {account.user_id: account for account in folded.values()}
         proofs = self._proofs()
         facts: list[EventFacts] = []
@@ -497,7 +503,9 @@ class _EventCheck:
         if self._anchor is not None:
             try:
                 attribute(event, accounts.get, self._anchor, body)
-            except VerificationError as error:
+                if body is not None:
+                    self._ledger.check(event, line.position, body)
+            except (VerificationError, SignerNotAuthorised) as error:
                 self._find(error.kind, str(error), line)
         hashed = leaf_hash(event.leaf_data(line.position))
         self._leaves.append((line.leaf_index, hashed))

@@ -1,12 +1,15 @@
 """``sealtrail verify``: re-check the whole store from its log, on every core.
 
-1. Accounts first (one pass over the account events only): who had which key, valid when.
+1. Accounts first (one pass over the account events and the screenings only): who had which
+   key, valid when; each account as it stood after each of its events; each subject's site.
 2. Every event, in ranges of the log spread over a process pool: decoded, attributed to its
    signer with the key valid when it was recorded, its fields compared with what was signed
-   (:func:`domain.attribution.attribute`, the very check the store ran on the way in), and its
-   stored version compared with the one its author signed (``event-replayed``: a copy). Each
-   worker returns what the rest needs of each event: its stream, version, chain hashes and
-   Merkle leaf hash.
+   (:func:`domain.attribution.attribute`, the very check the store ran on the way in), its
+   stored version compared with the one its author signed (``event-replayed``: a copy), and
+   its signer's authority to sign it, as their account stood then (``not-authorised``:
+   :class:`domain.authority.AuthorityLedger`, the permission rules the store applied on the
+   way in). Each worker returns what the rest needs of each event: its stream, version, chain
+   hashes and Merkle leaf hash.
 3. In log order, in this process: versions in sequence and each event committing to the hash of
    the one before (per subject); the Merkle tree rebuilt from the events and compared with the
    stored leaves, interior nodes and every stored checkpoint (its signed note, and the size and
@@ -38,13 +41,16 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, Row, column, func, select, table
 
 from domain.account import ACCOUNT_EVENT_KINDS, Account, RegisteredKey
 from domain.attribution import attribute
-from domain.errors import KeyCustodyViolated
+from domain.authority import AuthorityLedger
+from domain.errors import KeyCustodyViolated, SignerNotAuthorised
 from domain.permissions import check_logged_key_custody
 from domain.signed import SignedAggregate
+from domain.subject import Subject
 from infrastructure.settings import Settings
 from infrastructure.store.log_reader import open_log_reader
 from infrastructure.store.merkle_log import checkpoints, merkle_leaves, merkle_nodes
@@ -67,6 +73,7 @@ from signatures.merkle import InMemoryTree, leaf_hash, root
 RANGE = 2_000
 PAGE = 500
 ACCOUNT_TOPICS = tuple(f"domain.account:Account.{kind}" for kind in ACCOUNT_EVENT_KINDS)
+SCREENING_TOPIC = get_topic(Subject.Screened)
 
 Progress = Callable[[int], None]
 
@@ -154,8 +161,8 @@ class LogVerifier:
         verify. Nothing a writer does between the reads can then read as a finding.
         """
         bound = self._bound()
-        accounts, custody = self._accounts()
-        facts, findings = self._check_events(accounts, progress, bound.last_position)
+        accounts, ledger, custody = self._accounts()
+        facts, findings = self._check_events(accounts, ledger, progress, bound.last_position)
         findings += custody
         findings += check_streams(facts)
         tree = InMemoryTree()
@@ -186,16 +193,22 @@ class LogVerifier:
                 return
             start = page[-1].id + 1
 
-    def _accounts(self) -> tuple[dict[str, Account], list[Finding]]:
-        """Every account as the log leaves it, and the key-custody findings met on the way
-        (each key event checked against the accounts as they stood just before it)."""
+    def _accounts(self) -> tuple[dict[str, Account], AuthorityLedger, list[Finding]]:
+        """Every account as the log leaves it; each as it stood after each of its events, and
+        each subject's site (the ledger the authority of each event is asked of); and the
+        key-custody findings met on the way (each key event checked against the accounts as
+        they stood just before it)."""
         accounts: dict[UUID, Account] = {}
         by_user: dict[str, Account] = {}
+        ledger = AuthorityLedger()
         findings: list[Finding] = []
-        for page in self._pages(1, ACCOUNT_TOPICS):
+        for page in self._pages(1, (*ACCOUNT_TOPICS, SCREENING_TOPIC)):
             for notification in page:
                 try:
                     event = self._decode(notification)
+                    if not isinstance(event, Account.Event):
+                        ledger.record_screening(event)
+                        continue
                     before = accounts.get(event.originator_id)
                     try:
                         check_logged_key_custody(event, before, by_user)
@@ -212,9 +225,10 @@ class LogVerifier:
                     after = event.mutate(before)
                     accounts[event.originator_id] = after
                     by_user[after.user_id] = after
+                    ledger.record_account(notification.id, after)
                 except Exception:  # noqa: S112 - the event pass reports this event
                     continue
-        return {account.user_id: account for account in accounts.values()}, findings
+        return {account.user_id: account for account in accounts.values()}, ledger, findings
 
     def _bound(self) -> LogBound:
         """The last position, the number of leaves and the largest checkpoint, at one instant
@@ -241,13 +255,19 @@ class LogVerifier:
         return LogBound(int(last or 0), _count(leaves), newest)
 
     def _check_events(
-        self, accounts: dict[str, Account], progress: Progress | None, last: int
+        self,
+        accounts: dict[str, Account],
+        ledger: AuthorityLedger,
+        progress: Progress | None,
+        last: int,
     ) -> tuple[list[EventFacts], list[Finding]]:
         ranges = self._ranges(last)
         facts: list[EventFacts] = []
         findings: list[Finding] = []
         if self._workers <= 1 or len(ranges) <= 1:
-            checker = EventChecker(self._notifications, self._decode, accounts, self._anchor)
+            checker = EventChecker(
+                self._notifications, self._decode, accounts, self._anchor, ledger
+            )
             results: Iterator[tuple[list[EventFacts], list[Finding]]] = (
                 checker.check_range(start, stop) for start, stop in ranges
             )
@@ -262,7 +282,7 @@ class LogVerifier:
             # Not fork: the parent holds connection pools and their threads.
             mp_context=multiprocessing.get_context("forkserver"),
             initializer=_start_worker,
-            initargs=(self._settings, accounts, self._anchor),
+            initargs=(self._settings, accounts, self._anchor, ledger),
         ) as pool:
             for range_facts, range_findings in pool.map(_check_range_in_worker, ranges):
                 facts += range_facts
@@ -448,7 +468,7 @@ def _check_nodes(
 
 
 class EventChecker:
-    """Checks one range of the log: decoding, attribution, signature, content."""
+    """Checks one range of the log: decoding, attribution, signature, content, authority."""
 
     def __init__(
         self,
@@ -456,11 +476,13 @@ class EventChecker:
         decode: Callable[[Notification], Any],
         accounts: dict[str, Account],
         anchor: RegisteredKey,
+        ledger: AuthorityLedger,
     ) -> None:
         self._notifications = notifications
         self._decode = decode
         self._accounts = accounts
         self._anchor = anchor
+        self._ledger = ledger
 
     def check_range(self, start: int, stop: int) -> tuple[list[EventFacts], list[Finding]]:
         """Check the events at positions ``start`` to ``stop`` inclusive."""
@@ -516,7 +538,9 @@ class EventChecker:
         )
         try:
             attribute(event, self._accounts.get, self._anchor, body)
-        except VerificationError as error:
+            if body is not None:
+                self._ledger.check(event, notification.id, body)
+        except (VerificationError, SignerNotAuthorised) as error:
             return fact, Finding(notification.id, str(originator), version, error.kind, str(error))
         return fact, None
 
@@ -528,11 +552,16 @@ def _b64(value: bytes) -> str:
 _worker_checker: EventChecker | None = None
 
 
-def _start_worker(settings: Settings, accounts: dict[str, Account], anchor: RegisteredKey) -> None:
+def _start_worker(
+    settings: Settings,
+    accounts: dict[str, Account],
+    anchor: RegisteredKey,
+    ledger: AuthorityLedger,
+) -> None:
     """Each worker opens the store's recorder once and checks the ranges it is given."""
     global _worker_checker
     notifications, decode = open_log_reader(settings)
-    _worker_checker = EventChecker(notifications, decode, accounts, anchor)
+    _worker_checker = EventChecker(notifications, decode, accounts, anchor, ledger)
 
 
 def _check_range_in_worker(bounds: tuple[int, int]) -> tuple[list[EventFacts], list[Finding]]:

@@ -33,10 +33,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from api.schemas.submissions import submission_from
-from domain.authorship import authored
 from domain.signed import stream_id
-from domain.subject import RECORDERS
 from infrastructure.application.commands import RevokeKey
 from infrastructure.bootstrap import Store
 from infrastructure.store.merkle_log import APPEND_ONLY_TABLES
@@ -45,7 +42,7 @@ from signatures.keys import generate_private_key
 from signatures.merkle import InMemoryTree
 from tests.cli_stores import sealtrail
 from tests.conftest import STUDY, Person, PersonFactory, consent, haemoglobin, screening
-from tests.insider import Execute, connection
+from tests.insider import Execute, connection, forged_record
 from tests.integration.test_tamper_evidence import drop_triggers, table
 
 Where = tuple[int | None, str | None, int | None, str]
@@ -157,19 +154,9 @@ def external(store: Store) -> ExternalCheckpoint:
 
 
 def forged_lab_result(store: Store, signer: Person, subject: str, value: str) -> StoredEvent:
-    """A real event of the subject, signed by ``signer``, encoded as the store would keep it.
-
-    Made by the subject's own method inside ``authored``, as ``Records.record`` does, but never
-    handed to the sealed store: the caller writes the row itself.
-    """
-    body = signer.body(subject, "BloodCountRecorded", haemoglobin(value))
-    submission = submission_from(body, signer.sign(body))
-    aggregate = store.app.find_subject(f"{STUDY}/{subject}")
-    assert aggregate is not None
-    with authored(submission.authorship):
-        RECORDERS[submission.kind](aggregate, **submission.fields)
-    (event,) = aggregate.collect_events()
-    return store.app.mapper.to_stored_event(event)
+    """A real event of the subject, signed by ``signer``, encoded as the store would keep it
+    (:func:`tests.insider.forged_record`): the caller writes the row itself."""
+    return forged_record(store, signer, subject, "BloodCountRecorded", haemoglobin(value))
 
 
 def where(findings: list[Finding]) -> list[Where]:

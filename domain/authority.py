@@ -1,0 +1,111 @@
+"""Whether the person who signed a logged event was authorised to do what it does.
+
+The store refuses a write its author may not make (:mod:`domain.permissions`): the role in
+force, the site, the delegation the protocol requires, who may change which account. A verifier
+asks the very same rules again of every logged event, of the signer's account as it stood just
+before the event (every account event earlier in the log folded, none after) and at the instant
+the event was recorded (a role granted ``until`` then has lapsed). So an event appended past the
+store by someone holding the database and one person's key, which the store would have refused,
+is named (``not-authorised``) however well it is chained and signed.
+
+What the server signs is not asked again: its key is the trust anchor, and its acts
+(initialisation, lockouts, a person's own password change, what it observed) are its own.
+"""
+
+from __future__ import annotations
+
+import copy
+from bisect import bisect_left
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from domain.account import SYSTEM_USER, Account
+from domain.errors import DelegationInvalid, NotPermitted, SignerNotAuthorised, UnknownStudy
+from domain.observed import ObservedByServer
+from domain.permissions import ACCOUNT_CHANGE_CHECKS, check_may_change_account, check_may_write
+from domain.signed import SignedAggregate
+from domain.subject import KINDS, Subject
+
+SCREENED = Subject.Screened.kind()
+
+
+class AuthorityLedger:
+    """What a verifier folds from the log, in log order, to ask of any event whether its signer
+    was authorised: each account as it stood after each of its events, and each subject's site.
+
+    It may then be asked of the events in any order (each range of the log in its own process).
+    """
+
+    def __init__(self) -> None:
+        self._positions: dict[str, list[int]] = {}
+        self._states: dict[str, list[Account]] = {}
+        self._sites: dict[UUID, str] = {}
+
+    def record_account(self, position: int, account: Account) -> None:
+        """``account`` as its event at ``position`` left it (kept as a copy: folding goes on
+        changing the aggregate). Positions are recorded in rising order."""
+        self._positions.setdefault(account.user_id, []).append(position)
+        self._states.setdefault(account.user_id, []).append(copy.deepcopy(account))
+
+    def record_screening(self, event: SignedAggregate.Event) -> None:
+        """The site a subject's screening names: the site of every event of its stream."""
+        site = getattr(event, "site", None)
+        if isinstance(event, Subject.Screened) and isinstance(site, str):
+            self._sites.setdefault(event.originator_id, site)
+
+    def account_before(self, user_id: str, position: int) -> Account | None:
+        """The account as it stood just before the event at ``position`` (None: not opened)."""
+        positions = self._positions.get(user_id)
+        if positions is None:
+            return None
+        index = bisect_left(positions, position)
+        return None if index == 0 else self._states[user_id][index - 1]
+
+    def check(self, event: SignedAggregate.Event, position: int, body: Mapping[str, Any]) -> None:
+        """Whether the signer of ``event`` (at log ``position``, signed ``body``) was authorised
+        to sign it, by the rules the store applied on the way in. Asked once the event is
+        attributed to its signer: an event whose signature does not hold is named for that.
+
+        Raises:
+            SignerNotAuthorised: the signer's role, site, delegation or account did not allow
+                this event when it was recorded.
+        """
+        signer = body.get("signer")
+        signer_id = signer.get("user_id") if isinstance(signer, Mapping) else None
+        if signer_id == SYSTEM_USER or isinstance(event, ObservedByServer):
+            return  # the server's own act, under its own key
+        actor = self.account_before(str(signer_id), position)
+        if actor is None:
+            return  # not attributable: the attribution check names it
+        data = body.get("data")
+        fields: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+        kind, at = event.kind(), event.recorded_at
+        if isinstance(event, Account.Event):
+            user_id = event.stream.split("/", 1)[1]
+            rule = ACCOUNT_CHANGE_CHECKS.get(kind)
+            name = "check_may_administer" if rule is None else rule.__name__
+            try:
+                check_may_change_account(actor, user_id, kind, fields, at=at)
+            except (NotPermitted, DelegationInvalid) as error:
+                raise _refused(actor, kind, at, name, error) from None
+            return
+        if not isinstance(event, Subject.Event) or kind not in KINDS:
+            return
+        site = fields.get("site") if kind == SCREENED else self._sites.get(event.originator_id)
+        if not isinstance(site, str):
+            return  # a subject never screened: the stream checks name its events
+        try:
+            check_may_write(actor, kind, site, str(body.get("study")), at=at)
+        except (NotPermitted, UnknownStudy) as error:
+            raise _refused(actor, kind, at, "check_may_write", error) from None
+
+
+def _refused(
+    actor: Account, kind: str, at: Any, rule: str, error: Exception
+) -> SignerNotAuthorised:
+    return SignerNotAuthorised(
+        f"{actor.user_id} was not authorised to sign this {kind} when it was recorded at "
+        f"{at.isoformat()} (domain.permissions.{rule}): {error}",
+        rule=rule,
+    )
