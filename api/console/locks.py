@@ -125,11 +125,10 @@ def lock_database(store: Store, person: Signatory, command: LockDatabase) -> Non
     scope = database_scope(command.study, command.site)
     if sponsor is None or scope not in sponsor.database_locks:
         store.administration.lock_database(command, by=person)
-    summaries = [
-        summary
-        for summary in store.views.of_study(command.study)
-        if command.site in (None, summary["site"])
-        and summary.get("lock_state") != LockState.LOCKED.value
+    in_scope = [
+        subject
+        for subject in store.reads.subjects_of(command.study)
+        if command.site in (None, subject.site) and subject.lock_state is not LockState.LOCKED
     ]
     data = {
         "scope": (LockScope.STUDY if command.site is None else LockScope.SITE).value,
@@ -137,7 +136,8 @@ def lock_database(store: Store, person: Signatory, command: LockDatabase) -> Non
     }
     kind = Subject.SubjectLocked.kind()
     submissions = [
-        signed_step(store, person, command.study, str(s["subject"]), kind, data) for s in summaries
+        signed_step(store, person, command.study, subject.subject_code, kind, data)
+        for subject in in_scope
     ]
     if submissions:
         store.records.record_batch(RecordBatch(submissions, person.user_id))

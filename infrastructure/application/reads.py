@@ -16,6 +16,7 @@ from domain.access_review import AccessReviewSchedule
 from domain.account import Account, account_stream
 from domain.errors import SubjectNotFound
 from domain.signed import SignedAggregate, stream_id
+from domain.subject import Subject
 from infrastructure.application.sealtrail import SealTrail, StoredRecord
 from infrastructure.store.positions import log_positions
 from projections.access_review import access_review_report
@@ -65,6 +66,19 @@ class Reads:
             account: Account = self.app.repository.get(UUID(str(notification.originator_id)))
             found.append(account)
         return found
+
+    def subjects_of(self, study: str) -> list[Subject]:
+        """Every subject screened in ``study``, by code, each as its events leave it (read from
+        the log, not the views: a view row removed from the database hides no subject)."""
+        screened = self.app.recorder.select_notifications(
+            1, 1_000_000, topics=(Subject.Screened.TOPIC,)
+        )
+        found: dict[str, Subject] = {}
+        for notification in screened:
+            subject: Subject = self.app.repository.get(UUID(str(notification.originator_id)))
+            if subject.study_id == study:
+                found[subject.subject_code] = subject
+        return [found[code] for code in sorted(found)]
 
     def log(self) -> Iterator[tuple[int, SignedAggregate.Event]]:
         """Every signed event of the log with its position, in log order, a page at a time."""

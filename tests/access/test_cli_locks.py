@@ -28,6 +28,7 @@ from tests.access.conftest import Admin, Clock, assert_problem, with_access
 from tests.access.test_subject_locks_api import Trial
 from tests.conftest import BACKENDS, Person, screening, store_asked_for
 from tests.e2e.conftest import SUBJECT
+from tests.insider import connection
 
 
 def sealtrail(trial: Trial, person: Person, *args: str) -> Result:
@@ -73,6 +74,21 @@ def test_a_site_lock_locks_its_subjects_and_refuses_new_screenings(trial: Trial)
     assert elsewhere.status_code == 403  # not locked there: the data manager screens no one
     assert "locked NCT01297972/RP: 0 subject(s) locked now" in again.stdout  # run again: none left
     assert trial.store.verifier(workers=1).verify().ok
+
+
+def test_a_site_lock_locks_a_subject_whose_view_row_an_insider_deleted(trial: Trial) -> None:
+    """The subjects in scope are read from the log: a view row removed by someone with the
+    database file and no key leaves no subject of a locked site open."""
+    trial.ready_to_lock()
+    trial.store.views.of_study("NCT01297972")  # the views caught up, then a row removed
+    with connection(trial.store.settings.database_url) as execute:
+        execute("DELETE FROM view_subject_summary")
+
+    done = sealtrail(trial, trial.manager, "lock", "site", "--site", "RP", "--reason", "analysis")
+
+    assert done.exit_code == 0, done.output
+    assert "locked NCT01297972/RP: 1 subject(s) locked now" in done.stdout
+    assert trial.subject().lock_state is LockState.LOCKED
 
 
 def test_a_study_lock_refused_for_an_unsigned_casebook_locks_nothing_and_is_run_again(
