@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import AccessReviewInvalid, AccessReviewStale, ProtocolDefinitionInvalid
+from domain.text import says_nothing
 
 if TYPE_CHECKING:
     from domain.account import Account
@@ -67,7 +68,7 @@ def check_review(accounts: Sequence[AccountSeen], changes: Sequence[str]) -> Non
     twice = sorted({user_id for user_id in named if named.count(user_id) > 1})
     if twice:
         raise AccessReviewInvalid(f"an access review names each account once: {', '.join(twice)}")
-    if any(not str(change).strip() for change in changes):
+    if any(says_nothing(str(change)) for change in changes):
         raise AccessReviewInvalid("each change decided says what it is")
 
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from domain.errors import AuditReviewInvalid
 from domain.protocol import protocol_for
 from domain.review_settings import check_review_period
+from domain.text import says_nothing
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 SITE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -54,7 +55,7 @@ def check_audit_review(
         raise AuditReviewInvalid("the findings seen are counted from 0")
     if not SHA256.fullmatch(findings_sha256):
         raise AuditReviewInvalid("findings_sha256 is the 64 lowercase hex digits of a SHA-256")
-    if not conclusion.strip():
+    if says_nothing(conclusion):
         raise AuditReviewInvalid("a review says what the reviewer concluded")
     if len(conclusion) > CONCLUSION_LIMIT:
         raise AuditReviewInvalid(f"a conclusion is at most {CONCLUSION_LIMIT} characters")

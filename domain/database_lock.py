@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domain.errors import LockStepRefused, ScreeningClosed
+from domain.text import says_nothing
 
 if TYPE_CHECKING:
     from domain.account import Account
@@ -38,7 +39,7 @@ def check_database_lock(
         raise LockStepRefused(f"the database of {what} is locked already")
     if not locking and scope not in sponsor.database_locks:
         raise LockStepRefused(f"the database of {what} is not locked")
-    if not reason.strip():
+    if says_nothing(reason):
         raise LockStepRefused(f"a database {'lock' if locking else 'reopening'} says why")
 
 

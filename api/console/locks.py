@@ -31,6 +31,7 @@ from domain.errors import LockStepRefused
 from domain.permissions import not_screened
 from domain.subject import Subject, subject_stream
 from domain.subject.locks import LockScope, LockState, pending_unlock_request
+from domain.text import says_nothing
 from infrastructure.application.bodies import signed_event_body
 from infrastructure.application.commands import (
     LockDatabase,
@@ -191,7 +192,7 @@ def given_reason(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(command)
     def checked(*args: Any, reason: str, **kwargs: Any) -> Any:
-        if not reason.strip():
+        if says_nothing(reason):
             fail("--reason is required: say why the database is reopened", USAGE)
         return command(*args, reason=reason, **kwargs)
 

@@ -16,6 +16,7 @@ from domain.signed import EarlierInStream
 from domain.subject.declaration import ValueType, item
 from domain.subject.entries import Entry, Query, RecordSignature
 from domain.subject.record import DECLARED, Record, changed
+from domain.text import says_nothing
 from domain.wire import to_wire
 from signatures.record_hash import RecordHashes
 
@@ -203,7 +204,7 @@ def entry_to_change(subject: Subject, fields: Mapping[str, Any], *, correcting: 
     kind = DECLARED[target.kind]
     if kind.ABOUT_RECORDS if correcting else not kind.VOIDABLE:
         raise CorrectionInvalid(f"a {target.kind} is not {'corrected' if correcting else 'voided'}")
-    if not fields["reason"].strip():
+    if says_nothing(fields["reason"]):
         raise CorrectionInvalid("a reason is given for every change (21 CFR 11.10(e))")
     return target
 
@@ -348,5 +349,5 @@ def _query_not_closed(subject: Subject, query: int, verb: str) -> Query:
 
 
 def _check_said(text: str, what: str) -> None:
-    if not text.strip():
+    if says_nothing(text):
         raise QueryInvalid(f"{what}: the text is empty")

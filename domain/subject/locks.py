@@ -24,6 +24,7 @@ from domain.subject.changes import EntryCorrected, EntryVoided
 from domain.subject.declaration import item
 from domain.subject.entries import Entry
 from domain.subject.record import Record
+from domain.text import says_nothing
 
 if TYPE_CHECKING:
     from domain.subject.aggregate import Subject
@@ -205,5 +206,5 @@ def _signer_id(body: Mapping[str, Any]) -> str | None:
 
 
 def _check_said(text: str, what: str) -> None:
-    if not text.strip():
+    if says_nothing(text):
         raise LockStepRefused(f"{what}: the text is empty")

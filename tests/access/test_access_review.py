@@ -145,6 +145,11 @@ def test_a_review_outside_its_scope_or_not_as_held_records_nothing(rp_site: Site
             422,
             "each change decided",
         ),
+        (
+            review(rp_site, admin, {"accounts": seen(store, "inv-rp"), "changes": ["\u200b"]}),
+            422,
+            "each change decided",
+        ),
         (review(rp_site, admin, {"accounts": [], "changes": []}), 422, None),
         (
             review(

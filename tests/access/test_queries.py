@@ -162,6 +162,7 @@ def test_a_monitor_of_another_site_finds_no_subject_to_query(trial: Trial) -> No
         ),
         ({"item": "dose"}, 422, "a BloodCountRecorded has no field 'dose'"),
         ({"question": "   "}, 422, "a query asks a question"),
+        ({"question": "\u200b\u2060"}, 422, "a query asks a question"),
         ({"entry_kind": "QueryRaised"}, 422, "not a kind of record"),
         ({"entry": 1, "entry_kind": "Screened", "item": 3}, 422, "Not a valid string"),
     ],

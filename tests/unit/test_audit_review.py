@@ -328,6 +328,7 @@ def test_a_review_is_recorded_on_the_reviewers_account_as_they_signed_it() -> No
     ("overrides", "says"),
     [
         ({"conclusion": "  \n "}, "says what the reviewer concluded"),
+        ({"conclusion": "\u200b\ufeff"}, "says what the reviewer concluded"),
         ({"conclusion": "fine\x00"}, "no control characters"),
         ({"conclusion": "x" * 4001}, "at most 4000 characters"),
         ({"reviewed_from": date(2011, 4, 1)}, "begins on 2011-04-01, after it ends (2011-03-31)"),

@@ -199,7 +199,7 @@ def test_a_correction_to_the_same_value_is_refused() -> None:
     )
 
 
-@pytest.mark.parametrize("reason", ["", "   "])
+@pytest.mark.parametrize("reason", ["", "   ", "\u200b", "\u2060\u3164"])
 def test_a_correction_without_a_reason_is_refused(reason: str) -> None:
     subject = with_transfusion()
     with pytest.raises(CorrectionInvalid, match="a reason is given for every change"):

@@ -51,6 +51,8 @@ def test_a_reopened_site_screens_again() -> None:
         (False, True, "why", "is not locked"),
         (False, False, " ", "a database lock says why"),
         (True, True, "", "a database reopening says why"),
+        (False, False, "\u200b", "a database lock says why"),
+        (True, True, "\u2060", "a database reopening says why"),
     ],
 )
 def test_a_lock_or_reopening_out_of_turn_or_without_a_reason_is_refused(

@@ -141,6 +141,23 @@ def test_a_freeze_or_lock_without_a_reason_is_refused() -> None:
     assert subject.lock_state is LockState.OPEN
 
 
+INVISIBLE = ["\u200b", "\u2060\ufeff", "\u3164", "\u00a0\u200c\u2800"]
+"""Reasons a reader sees as blank: zero-width and word-joining format characters, a Hangul
+filler, a no-break space and a Braille blank."""
+
+
+@pytest.mark.parametrize("reason", INVISIBLE)
+def test_a_freeze_lock_or_unlock_whose_reason_shows_nothing_is_refused(reason: str) -> None:
+    subject = casebook_signed(frozen())
+    with pytest.raises(LockStepRefused, match="a freeze says why"):
+        with_query().freeze_records(reason=reason)
+    with pytest.raises(LockStepRefused, match="a lock says why"):
+        subject.lock_records(scope=LockScope.SUBJECT, reason=reason)
+    with pytest.raises(LockStepRefused, match="an unlock gives its reason"):
+        subject.request_unlock(reason=reason)
+    assert (subject.lock_state, pending_unlock_request(subject)) == (LockState.FROZEN, None)
+
+
 def test_an_unlock_asked_by_a_data_manager_and_countersigned_by_the_investigator_opens() -> None:
     subject = locked()
     request = request_unlock(subject)
