@@ -395,7 +395,7 @@ class DelegationNotInForce(AccountRuleViolated):
 class SiteCopyReceiptInvalid(DomainError):
     """A receipt of a site's own copy that names no packet or checkpoint as they are written: a
     SHA-256 that is not 64 hexadecimal digits, a tree size below 1, a root that is not the
-    base64 of 32 bytes (answered 422)."""
+    base64 of 32 bytes; or a checkpoint the store never sealed (answered 422)."""
 
     title = "Site copy receipt invalid"
 

@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.access_review import check_seen_as_held
 from domain.account import SYSTEM_USER, Account, check_user_id
 from domain.authorship import Authorship, authored
-from domain.errors import VersionConflict
+from domain.errors import SiteCopyReceiptInvalid, VersionConflict
 from domain.permissions import check_key_custody, check_may_change_account, check_signs_as_self
 from domain.wire import to_wire
 from infrastructure.application.bodies import signed_event_body
@@ -30,6 +30,7 @@ from infrastructure.errors import (
     AdministrationMalformed,
     KeyIdMismatch,
 )
+from infrastructure.store.checkpoints import encode_hash
 from infrastructure.store.event_store import KNOWN_ACCOUNTS
 from signatures.authorship import sign_body
 from signatures.keys import key_id, public_key_from_text, public_key_to_text
@@ -138,7 +139,26 @@ class AccountChanges:
         for action in actions:
             check_signs_as_self(actor, action.signer_user_id)
             check_may_change_account(actor, action.user_id, action.kind, action.fields)
+            if action.kind == Account.SiteCopyReceived.__name__:
+                self._check_sealed_here(action.fields)
         return self.apply(actions, actor=actor)
+
+    def _check_sealed_here(self, fields: dict[str, Any]) -> None:
+        """A site copy's receipt names a checkpoint this store sealed: its size and root.
+
+        A copy verified offline proves only that it agrees with itself; a copy of another log
+        (or none) would otherwise be recorded as received from this one.
+
+        Raises:
+            SiteCopyReceiptInvalid: no checkpoint of that size and root was sealed here.
+        """
+        size, root = fields.get("tree_size"), fields.get("root")
+        sealed = self.app.checkpoints.at_size(size) if isinstance(size, int) else None
+        if sealed is None or encode_hash(sealed.root) != root:
+            raise SiteCopyReceiptInvalid(
+                f"no checkpoint of tree size {size} and root {root} was sealed by this store: "
+                "a receipt is of a copy built here"
+            )
 
     def sign(self, user_id: str, acts: list[Act], by: Signatory | None) -> list[AccountAction]:
         """Sign one body per act, each saying exactly its fields and the version of the

@@ -321,12 +321,14 @@ def test_the_site_copy_on_the_console_verifies_where_the_store_is_not_and_its_re
 
 
 def receipt(person: Person, **data: object) -> dict[str, object]:
-    """A signed SiteCopyReceived on ``person``'s account, as POST /v1/accounts takes it."""
+    """A signed SiteCopyReceived on ``person``'s account, as POST /v1/accounts takes it, naming
+    a checkpoint the store sealed (unless ``data`` names another)."""
+    sealed = person.store.app.checkpoints.seal()
     fields = {
         "site": "RP",
         "packet_sha256": "ab" * 32,
-        "tree_size": 12,
-        "root": base64.b64encode(bytes(32)).decode(),
+        "tree_size": sealed.tree_size,
+        "root": base64.b64encode(sealed.root).decode(),
         **data,
     }
     signer = Admin(person.user_id, person.printed_name, person.private_key, "", person.store)
@@ -354,6 +356,8 @@ def test_the_receipt_over_the_api_and_its_refusals(
     assert post(rp, receipt(rp, packet_sha256="AB" * 32)) == 422
     assert post(rp, receipt(rp, packet_sha256="ab" * 31 + "a\n")) == 422
     assert post(rp, receipt(rp, tree_size=0)) == 422
+    assert post(rp, receipt(rp, root=ROOT)) == 422  # a root this log never had at that size
+    assert post(rp, receipt(rp, tree_size=2**53 - 1)) == 422  # a checkpoint beyond the log
     assert {
         p.user_id: sqlite_store.app.account(p.user_id).version for p in (rp, sp, coordinator)
     } == versions
