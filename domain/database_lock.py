@@ -56,3 +56,21 @@ def check_screening_open(sponsor: Account | None, study: str, site: str) -> None
                 f"the database of {scope} is locked: no subject is screened there until a "
                 "sponsor data manager reopens it"
             )
+
+
+def check_part_of_database_lock(sponsor: Account | None, study: str, site: str, scope: str) -> None:
+    """A subject locked as part of its site's or the study's lock (``scope`` ``site`` or
+    ``study``) is so only once that database lock is recorded: the signed scope says what was
+    decided, and a lock alone says ``subject``.
+
+    Raises:
+        LockStepRefused: the site's (or study's) database is not locked.
+    """
+    if scope not in ("site", "study"):
+        return
+    wanted = database_scope(study, site if scope == "site" else None)
+    if sponsor is None or wanted not in sponsor.database_locks:
+        raise LockStepRefused(
+            f"the database of {wanted} is not locked: a subject is locked as part of it once "
+            "a sponsor data manager has locked it (alone, its scope is 'subject')"
+        )

@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.account import SPONSOR_ACCOUNT, Account
 from domain.actions import Action
 from domain.authorship import authored
-from domain.database_lock import check_screening_open
+from domain.database_lock import check_part_of_database_lock, check_screening_open
 from domain.errors import DomainError, SignatureRefused, VersionConflict
 from domain.permissions import (
     check_may_at_subject,
@@ -59,6 +59,7 @@ class Records:
         subject = self.app.find_subject(submission.stream, to_change=True)
         check_may_reach(actor, subject, submission)
         self._check_screening_open(submission)
+        self._check_part_of_database_lock(subject, submission)
         if subject is not None and submission.idempotency_key is not None:
             replayed = self._replay(subject, submission)
             if replayed is not None:
@@ -96,6 +97,7 @@ class Records:
                 )
                 check_may_reach(actor, subject, submission)
                 self._check_screening_open(submission)
+                self._check_part_of_database_lock(subject, submission)
                 subject = admit(actor, subject, submission)
             except (DomainError, VerificationError) as error:
                 # Same type, so the same status and title; the detail says which one it was.
@@ -195,6 +197,18 @@ class Records:
                 self.app.find_account(SPONSOR_ACCOUNT),
                 str(submission.body.get("study")),
                 str(submission.fields.get("site")),
+            )
+
+    def _check_part_of_database_lock(self, subject: Subject | None, submission: Submission) -> None:
+        """A subject's lock whose scope is its site or the study names a database lock the
+        sponsor's account records (:func:`domain.database_lock.check_part_of_database_lock`)."""
+        if subject is not None and submission.kind == Subject.SubjectLocked.kind():
+            scope = submission.fields.get("scope")
+            check_part_of_database_lock(
+                self.app.find_account(SPONSOR_ACCOUNT),
+                subject.study_id,
+                subject.site,
+                str(getattr(scope, "value", scope)),
             )
 
     def _actor(self, actor_id: str, loaded: Account | None) -> Account:

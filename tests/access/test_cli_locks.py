@@ -179,6 +179,18 @@ def test_a_reopening_without_a_reason_by_another_role_or_of_an_open_site_records
     assert trial.store.app.account(SPONSOR_ACCOUNT).database_locks == ("NCT01297972",)
 
 
+@pytest.mark.parametrize("scope", ["site", "study"])
+def test_a_subject_lock_naming_a_database_lock_never_recorded_is_refused(
+    trial: Trial, scope: str
+) -> None:
+    trial.ready_to_lock()
+
+    refused = trial.site.submit(trial.manager, "SubjectLocked", {"scope": scope, "reason": "x"})
+
+    assert_problem(refused, 422, title="Lock step not accepted", detail="is not locked")
+    assert trial.subject().lock_state is LockState.OPEN
+
+
 def post_database_step(trial: Trial, person: Person, kind: str) -> TestResponse:
     """``POST /v1/accounts`` of the sponsor's ``kind`` for site RP, signed by ``person``."""
     signer = Admin(
