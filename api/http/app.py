@@ -33,6 +33,10 @@ from api.http.json_text import HtmlSafeJSONProvider
 from api.http.store import EXTENSION
 
 DOCS_ASSETS = "/docs/assets/"
+MAX_BODY = 256 * 1024
+"""The largest request body, but for the endpoints in :data:`LARGER_BODIES`."""
+LARGER_BODIES = {"signatures.Signatures": signatures.MAX_BODY}
+"""Endpoints whose bodies may be larger, by endpoint: a casebook signature names every record."""
 
 
 class Api(flask_smorest.Api):  # type: ignore[misc]
@@ -70,7 +74,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS,
-        MAX_CONTENT_LENGTH=256 * 1024,
+        MAX_CONTENT_LENGTH=MAX_BODY,
         TOKEN_LIFETIME_SECONDS=900,
         SEALTRAIL_SETTINGS=None,
     )
@@ -106,6 +110,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             return
         if not request.is_json:
             raise UnsupportedMediaType("send the body as application/json")
+        larger = LARGER_BODIES.get(request.endpoint or "")
+        if larger is not None:
+            request.max_content_length = larger
         # Parse once, here, so that no body is a 500: Flask's parser answers 400 for every
         # ValueError (webargs lets a 5,000-digit integer escape), and nesting too deep for the
         # parser is refused the same way. Views reuse the cached result.

@@ -19,8 +19,19 @@ from api.http.headers import one_signed_event, signed_submission
 from api.http.store import get_store
 from api.schemas.records import SignatureRequestSchema
 from api.schemas.resources import SignatureReceiptSchema
+from domain.subject import Subject
 from domain.wire import recorded_instant
 from infrastructure.application.commands import SignRecords
+
+MAX_BODY = 256 * 1024 + Subject.CasebookSigned.MAX_RECORDS * 160
+"""The largest signing request: what any write carries, and a casebook signature naming its
+most records (about 100 bytes of JSON each; 160 leaves room for spacing and long numbers)."""
+
+LIMITS = (
+    f"A ``RecordsSigned`` covers 1 to {Subject.RecordsSigned.MAX_RECORDS:,} records, a "
+    f"``CasebookSigned`` 1 to {Subject.CasebookSigned.MAX_RECORDS:,} (every live record of "
+    f"the subject); a body over {MAX_BODY:,} bytes is 413."
+)
 
 blp = Blueprint(
     "signatures",
@@ -48,13 +59,13 @@ class Signatures(MethodView):
         },
     )
     @one_signed_event(blp, 'The subject version the signer saw, e.g. "7".')
+    @blp.doc(
+        description="Each record is named by its entry and its ``record_hash`` from the "
+        "subject's history; an unknown entry is 422, as for a correction; a hash that is not "
+        "the record's as it stands (it was corrected since it was read) is 422 too. " + LIMITS
+    )
     def post(self, request_body: dict[str, Any]) -> Any:
-        """Sign records of a subject (see docs/signing.md for the record hash).
-
-        Each record is named by its entry and its ``record_hash`` from the subject's history;
-        an unknown entry is 422, as for a correction; a hash that is not the record's as it
-        stands (it was corrected since it was read) is 422 too.
-        """
+        """Sign records of a subject (see docs/signing.md for the record hash)."""
         receipt, signing = get_store().records.sign(
             SignRecords(
                 signed_submission(request_body["signature"]),

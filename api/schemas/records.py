@@ -61,9 +61,6 @@ class CoveredRecordSchema(StrictSchema):
     )
 
 
-MAX_SIGNED_RECORDS = 100
-"""Records one signature covers: a form's worth, or a visit's."""
-
 # How each type of value is written, as a field of a kind's ``data`` (domain/subject/declaration).
 _FIELDS: dict[ValueType, Callable[[DeclaredItem, dict[str, Any]], ma.fields.Field[Any]]] = {
     ValueType.DATE: lambda _, kw: CalendarDate(**kw),
@@ -90,14 +87,23 @@ _FIELDS: dict[ValueType, Callable[[DeclaredItem, dict[str, Any]], ma.fields.Fiel
     ValueType.CORRECTIONS: lambda _, kw: ma.fields.Dict(
         keys=PlainString(), values=ma.fields.Nested(ChangeSchema), **kw
     ),
-    ValueType.COVERED_RECORDS: lambda _, kw: ma.fields.List(
+    ValueType.COVERED_RECORDS: lambda d, kw: ma.fields.List(
         ma.fields.Nested(CoveredRecordSchema),
-        validate=ma.validate.Length(min=1, max=MAX_SIGNED_RECORDS),
+        validate=ma.validate.Length(min=1, max=_signature_kind(d).MAX_RECORDS),
         **kw,
     ),
 }
 _LISTS = frozenset({ValueType.CHOICES, ValueType.COVERED_RECORDS})
 """Lists the domain takes as tuples (a record's values are immutable)."""
+
+
+def _signature_kind(declared: DeclaredItem) -> type[Subject.RecordsSigned]:
+    """The kind of signature whose covered records ``declared`` lists: each kind says how
+    many it covers at most (a ceremony over chosen records, or a whole casebook)."""
+    kind = KINDS[declared.kind]
+    if not issubclass(kind, Subject.RecordsSigned):
+        raise TypeError(f"{declared.kind}.{declared.name} lists records but signs none")
+    return kind
 
 
 def _vocabulary(declared: DeclaredItem) -> type[Enum]:

@@ -127,6 +127,9 @@ class RecordsSigned(AboutRecords):
     DELEGATED_TASK = Task.SIGNING
 
     MEANINGS: ClassVar[tuple[str, ...]] = SIGNATURE_MEANINGS
+    MAX_RECORDS: ClassVar[int] = 100
+    """The most records one signature covers: a ceremony over records the investigator chose
+    (a form's worth, or a visit's). The API's schema of ``entries`` is derived from it."""
 
     entries: tuple[Mapping[str, Any], ...] = item(
         "The records signed, each by entry and record hash"
@@ -213,16 +216,19 @@ def covered_records(
     subject: Subject,
     entries: Sequence[Mapping[str, Any]],
     meaning: str,
-    meanings: Sequence[str] = SIGNATURE_MEANINGS,
+    signed: type[RecordsSigned] = RecordsSigned,
 ) -> tuple[dict[str, Any], ...]:
     """The records a signature covers, each live and as it stands now (its record hash), once;
-    ``meanings``: what the kind of signature may mean.
+    ``signed``: the kind of signature, which says what it may mean and how many records it
+    covers at most.
 
     Raises:
-        SignatureRefused: not a meaning of a signature over records, not the signed body's, no
-            record, a record named twice, or one a signature does not cover.
+        SignatureRefused: not a meaning of the kind of signature, not the signed body's, no
+            record, more than the kind covers, a record named twice, or one a signature does
+            not cover.
         SignedRecordChanged: a record changed since the signer read it.
     """
+    meanings = signed.MEANINGS
     if meaning not in meanings:
         raise SignatureRefused(
             f"a signature over records means {', '.join(meanings)}, not {meaning!r}"
@@ -232,6 +238,10 @@ def covered_records(
         raise SignatureRefused(f"the signed body's meaning is {signed_meaning!r}, not {meaning!r}")
     if not entries:
         raise SignatureRefused("a signature covers at least one record")
+    if len(entries) > signed.MAX_RECORDS:
+        raise SignatureRefused(
+            f"a {signed.kind()} covers at most {signed.MAX_RECORDS:,} records, not {len(entries):,}"
+        )
     covered: list[dict[str, Any]] = []
     for each in entries:
         number, signed_hash = int(each["entry"]), str(each["record_hash"])

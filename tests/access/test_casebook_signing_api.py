@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from werkzeug.test import TestResponse
@@ -61,11 +62,26 @@ class Casebook(Trial):
             if entry.is_live and entry.kind not in ABOUT_RECORDS
         }
         current.update(hashes or {})
-        data = {
-            "milestone": milestone,
-            "state_hash": subject.chain_head if state_hash is None else state_hash,
-            "entries": [{"entry": n, "record_hash": h} for n, h in sorted(current.items())],
-        }
+        return self.send_casebook(
+            milestone,
+            state_hash=subject.chain_head if state_hash is None else state_hash,
+            entries=[{"entry": n, "record_hash": h} for n, h in sorted(current.items())],
+            by=signer,
+            meaning=meaning,
+        )
+
+    def send_casebook(
+        self,
+        milestone: str,
+        *,
+        state_hash: str,
+        entries: list[dict[str, Any]],
+        by: Person,
+        meaning: str = "responsibility",
+    ) -> TestResponse:
+        """Send a casebook signature over these entries through the ceremony, as ``by``."""
+        signer = by
+        data = {"milestone": milestone, "state_hash": state_hash, "entries": entries}
         body = signer.body(SUBJECT, "CasebookSigned", data, meaning=meaning)
         payload = {
             "event": body,
@@ -210,4 +226,81 @@ def test_an_investigator_not_delegated_signing_is_refused_once_the_protocol_requ
     response = casebook.sign_casebook()
 
     assert_problem(response, 403, detail="signing")
+    assert casebook.versions() == 4
+
+
+# -- a casebook the size of a subject's follow-up -----------------------------------------------
+
+
+def test_a_casebook_of_more_than_a_hundred_records_is_signed_and_verifies(
+    casebook: Casebook,
+) -> None:
+    casebook.follow_up(140)  # entries 4-143: months of blood counts
+    casebook.leave_the_study()
+
+    answer = signed(casebook.sign_casebook("end_of_study"))
+
+    assert (answer["receipt"]["kind"], answer["receipt"]["version"]) == ("CasebookSigned", 145)
+    current = current_casebook_signature(casebook.subject())
+    assert current is not None
+    assert sorted(current.covers) == list(range(1, 145))
+    assert casebook.store.verifier(workers=1).verify().findings == []
+
+
+def test_a_casebook_signature_over_more_records_than_its_limit_is_refused(
+    casebook: Casebook,
+) -> None:
+    casebook.leave_the_study()
+    limit = Subject.CasebookSigned.MAX_RECORDS
+    too_many = [{"entry": n, "record_hash": "ab" * 32} for n in range(1, limit + 2)]
+
+    response = casebook.send_casebook(
+        "end_of_study",
+        state_hash=casebook.subject().chain_head,
+        entries=too_many,
+        by=casebook.investigator,
+    )
+
+    problem = assert_problem(response, 422)
+    assert f"{limit}" in str(problem["errors"]), problem["errors"]
+    assert casebook.versions() == 4
+
+
+def test_a_signature_over_chosen_records_still_covers_at_most_a_hundred(
+    casebook: Casebook,
+) -> None:
+    casebook.follow_up(98)  # entries 1-101
+    hashes = casebook.record_hashes()
+
+    response = casebook.sign(sorted(hashes), meaning="approval")
+
+    assert Subject.RecordsSigned.MAX_RECORDS == 100
+    assert "100" in str(assert_problem(response, 422)["errors"])
+    assert casebook.versions() == 101
+
+
+def test_the_openapi_document_gives_each_kind_of_signature_its_own_limit(
+    casebook: Casebook,
+) -> None:
+    document = casebook.site.client.get("/openapi.json").get_json()
+
+    described = document["paths"]["/v1/signatures"]["post"]["description"]
+    assert "A ``RecordsSigned`` covers 1 to 100 records" in described
+    assert f"``CasebookSigned`` 1 to {Subject.CasebookSigned.MAX_RECORDS:,}" in described
+    assert Subject.CasebookSigned.MAX_RECORDS >= 5_000
+
+
+def test_a_signing_body_larger_than_the_largest_casebook_is_too_large(
+    casebook: Casebook,
+) -> None:
+    casebook.leave_the_study()
+    padding = "x" * (2 * 1024 * 1024)
+
+    response = casebook.site.client.post(
+        "/v1/signatures",
+        json={"event": {}, "signature": padding},
+        headers=casebook.site.auth(casebook.investigator),
+    )
+
+    assert_problem(response, 413)
     assert casebook.versions() == 4

@@ -53,6 +53,13 @@ class Trial:
             response = self.site.submit(self.coordinator, kind, data)
             assert response.status_code == 201, response.get_data(as_text=True)
 
+    def follow_up(self, blood_counts: int) -> None:
+        """Months of follow-up: ``blood_counts`` more blood counts (entries 4 on)."""
+        for count in range(blood_counts):
+            data = haemoglobin(f"{7 + count % 3}.{count % 10}")
+            response = self.site.submit(self.coordinator, "BloodCountRecorded", data)
+            assert response.status_code == 201, response.get_data(as_text=True)
+
     def history(self, person: Person | None = None) -> list[dict[str, Any]]:
         response = self.site.client.get(HISTORY, headers=self.site.auth(person or self.coordinator))
         assert response.status_code == 200, response.get_data(as_text=True)

@@ -49,6 +49,20 @@ def test_an_investigator_signs_the_casebook_from_the_command_line(
     assert subject is not None and current_casebook_signature(subject) is not None
 
 
+def test_a_casebook_of_more_than_a_hundred_records_is_signed_from_the_command_line(
+    served: Served, tmp_path: Path
+) -> None:
+    trial = served.trial
+    trial.follow_up(120)  # entries 4-123
+    assert trial.site.submit(trial.coordinator, "ScreenFailed", SCREEN_FAILURE).status_code == 201
+
+    done = sign_casebook(served, tmp_path)
+
+    assert done.exit_code == 0, done.output
+    assert [s["entry"] for s in json.loads(done.stdout)["signed"]] == list(range(1, 125))
+    assert served.trial.store.verifier(workers=1).verify().findings == []
+
+
 def test_a_casebook_at_a_milestone_not_reached_is_refused_in_one_line(
     served: Served, tmp_path: Path
 ) -> None:

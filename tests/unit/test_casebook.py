@@ -194,6 +194,16 @@ def test_a_query_named_as_a_record_is_refused() -> None:
         sign_casebook(subject, entries=[*records_of(subject), query])
 
 
+def test_a_casebook_signature_over_more_records_than_its_limit_is_refused_by_the_domain() -> None:
+    subject = at_month_6()
+    limit = Subject.CasebookSigned.MAX_RECORDS
+    too_many = records_of(subject) * (limit // len(records_of(subject)) + 1)
+
+    with pytest.raises(SignatureRefused, match=f"covers at most {limit:,} records, not"):
+        sign_casebook(subject, entries=too_many)
+    assert subject.version == 6
+
+
 def test_review_is_not_a_meaning_of_a_casebook_signature() -> None:
     with pytest.raises(SignatureRefused, match="means approval, responsibility, not 'review'"):
         sign_casebook(at_month_6(), meaning="review")
