@@ -71,17 +71,34 @@ class Notice:
 
 @dataclass(frozen=True)
 class Fields:
-    """Label: value lines, two columns."""
+    """Label: value lines, two columns (a value taller than a page continued as a Grid's)."""
 
     items: Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
+class Summarised:
+    """A table cell's text, and a summary given instead when the text would make its row
+    taller than a page (a signature's list of every record hash it covers)."""
+
+    text: str
+    summary: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class Grid:
-    """A table with a header row that repeats on every page."""
+    """A table with a header row that repeats on every page.
+
+    A row is never split across pages unless it is taller than a page (reportlab would refuse
+    to draw it): its :class:`Summarised` cells then give their summary, and what is still too
+    tall is continued on the rows below, cut between lines (:func:`_rows_that_fit`).
+    """
 
     columns: Sequence[str]
-    rows: Sequence[Sequence[str]]
+    rows: Sequence[Sequence[str | Summarised]]
     widths: Sequence[float] | None = None
     title: str | None = None
     empty: str = "-"
@@ -150,12 +167,14 @@ def render(document: Document, progress: Callable[[int], None] | None = None) ->
         invariant=1 if document.reproducible else None,
     )
     width = page[0] - 28 * mm
+    # The frame's height, less its padding above and below: the tallest a flowable may be.
+    height = page[1] - 30 * mm - 2 * FRAME_PADDING
     story: list[Flowable] = [
         Paragraph(escape(document.title), styles["title"]),
         Paragraph(escape(document.subtitle), styles["subtitle"]),
     ]
     for index, block in enumerate(document.blocks):
-        story.extend(_flowables(block, styles, width))
+        story.extend(_flowables(block, styles, width, height))
         if progress is not None:
             progress(index + 1)
 
@@ -170,7 +189,9 @@ def render(document: Document, progress: Callable[[int], None] | None = None) ->
     return buffer.getvalue()
 
 
-def _flowables(block: Block, styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+def _flowables(
+    block: Block, styles: dict[str, ParagraphStyle], width: float, height: float
+) -> list[Flowable]:
     if isinstance(block, Heading):
         return [Paragraph(escape(block.text), styles["h1" if block.level == 1 else "h2"])]
     if isinstance(block, Text):
@@ -187,13 +208,17 @@ def _flowables(block: Block, styles: dict[str, ParagraphStyle], width: float) ->
         )
         return [table, Spacer(1, 4)]
     if isinstance(block, Fields):
-        rows = [
-            [Paragraph(escape(name), styles["label"]), Paragraph(_lines(value), styles["body"])]
-            for name, value in block.items
-        ]
+        widths = [width * 0.3, width * 0.7]
+        rows: list[list[Flowable]] = []
+        for name, value in block.items:
+            cells = [
+                Paragraph(escape(name), styles["label"]),
+                Paragraph(_lines(value), styles["body"]),
+            ]
+            rows += _rows_that_fit(cells, widths, height, FIELDS_PADDING)
         if not rows:
             return []
-        table = Table(rows, colWidths=[width * 0.3, width * 0.7])
+        table = Table(rows, colWidths=widths)
         table.setStyle(
             TableStyle(
                 [
@@ -204,7 +229,7 @@ def _flowables(block: Block, styles: dict[str, ParagraphStyle], width: float) ->
         )
         return [table, Spacer(1, 6)]
     if isinstance(block, Grid):
-        return _grid(block, styles, width)
+        return _grid(block, styles, width, height)
     if isinstance(block, Picture):
         image = Image(io.BytesIO(block.png))
         scale = min(block.width, width) / image.imageWidth
@@ -234,7 +259,9 @@ def _flowables(block: Block, styles: dict[str, ParagraphStyle], width: float) ->
     return [PageBreak()]
 
 
-def _grid(block: Grid, styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+def _grid(
+    block: Grid, styles: dict[str, ParagraphStyle], width: float, height: float
+) -> list[Flowable]:
     cell = ParagraphStyle(
         "cell", parent=styles["body"], fontSize=block.font_size, leading=block.font_size * 1.2
     )
@@ -246,28 +273,105 @@ def _grid(block: Grid, styles: dict[str, ParagraphStyle], width: float) -> list[
         out.append(Paragraph(escape(block.empty), styles["small"]))
         out.append(Spacer(1, 6))
         return out
-    data = [[Paragraph(escape(c), head) for c in block.columns]]
-    data += [[Paragraph(_lines(str(c)), cell) for c in row] for row in block.rows]
-    widths = (
+    given = (
         list(block.widths) if block.widths else [width / len(block.columns)] * len(block.columns)
     )
-    scale = width / sum(widths)
-    table = Table(data, colWidths=[w * scale for w in widths], repeatRows=1)
+    widths = [w * width / sum(given) for w in given]
+    header = [Paragraph(escape(c), head) for c in block.columns]
+    # Each page repeats the header: a row has the rest of the page.
+    room = height - _row_height(header, widths, GRID_PADDING)
+    data: list[list[Flowable]] = [list(header)]
+    for row in block.rows:
+        cells = [Paragraph(_lines(str(c)), cell) for c in row]
+        if (
+            any(isinstance(c, Summarised) for c in row)
+            and _row_height(cells, widths, GRID_PADDING) > room
+        ):
+            cells = [
+                Paragraph(_lines(c.summary if isinstance(c, Summarised) else str(c)), cell)
+                for c in row
+            ]
+        data += _rows_that_fit(cells, widths, room, GRID_PADDING)
+    table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("LEFTPADDING", (0, 0), (-1, -1), 2),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("LEFTPADDING", (0, 0), (-1, -1), GRID_PADDING.side),
+                ("RIGHTPADDING", (0, 0), (-1, -1), GRID_PADDING.side),
+                ("TOPPADDING", (0, 0), (-1, -1), GRID_PADDING.edge),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), GRID_PADDING.edge),
             ]
         )
     )
     out += [table, Spacer(1, 8)]
     return out
+
+
+@dataclass(frozen=True)
+class Padding:
+    """A table cell's padding: left and right (``side``), above and below (``edge``)."""
+
+    side: float
+    edge: float
+
+
+GRID_PADDING = Padding(side=2, edge=1)
+FIELDS_PADDING = Padding(side=6, edge=3)
+"""reportlab's default cell padding, which a Fields table keeps."""
+FRAME_PADDING = 6
+"""reportlab's padding of a page's frame, on each side."""
+CONTINUED = "(cont.)"
+"""The first cell of a row that continues the one above."""
+_UNBOUNDED = 1e9
+
+
+def _row_height(cells: Sequence[Flowable], widths: Sequence[float], padding: Padding) -> float:
+    """The height of a table row of ``cells``, as reportlab lays it out."""
+    return 2 * padding.edge + max(
+        cell.wrap(width - 2 * padding.side, _UNBOUNDED)[1]
+        for cell, width in zip(cells, widths, strict=True)
+    )
+
+
+def _rows_that_fit(
+    cells: list[Paragraph], widths: Sequence[float], room: float, padding: Padding
+) -> list[list[Flowable]]:
+    """The row; or, when it is taller than ``room`` (reportlab refuses such a row: it never
+    splits one), the row continued on as many rows as it takes, each cell cut between lines.
+
+    Only a row that could not be drawn changes: every other row is laid out as it always was,
+    so a document that could be drawn before is drawn to the same bytes.
+    """
+    if _row_height(cells, widths, padding) <= room:
+        return [list(cells)]
+    pieces = [
+        _pieces(cell, width - 2 * padding.side, room - 2 * padding.edge)
+        for cell, width in zip(cells, widths, strict=True)
+    ]
+    rows: list[list[Flowable]] = []
+    for number in range(max(len(each) for each in pieces)):
+        row = [each[number] if number < len(each) else Spacer(0, 0) for each in pieces]
+        if number and len(pieces[0]) <= number:
+            row[0] = Paragraph(CONTINUED, cells[0].style)
+        rows.append(row)
+    return rows
+
+
+def _pieces(cell: Flowable, width: float, height: float) -> list[Flowable]:
+    """The cell cut into pieces no taller than ``height``, between lines."""
+    pieces: list[Flowable] = []
+    rest = cell
+    while rest.wrap(width, height)[1] > height:
+        parts = rest.split(width, height)
+        if len(parts) < 2:  # nothing to cut (a line taller than a page): left as it is
+            break
+        pieces.append(parts[0])
+        rest = parts[1]
+    pieces.append(rest)
+    return pieces
 
 
 def _lines(text: str) -> str:

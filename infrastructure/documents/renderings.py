@@ -19,8 +19,16 @@ from typing import Any
 
 from domain.protocol import StudyProtocol
 from domain.subject import Subject
+from domain.vocabulary import Milestone
 from infrastructure.documents import charts, pdf
-from projections.audit_trail import COLUMNS, AuditRow, Period, summary_counts
+from projections.audit_trail import (
+    COLUMNS,
+    ELECTRONIC_SIGNATURE,
+    SIGNED,
+    AuditRow,
+    Period,
+    summary_counts,
+)
 from projections.conep.bilingual import SYNTHETIC_NOTICE, label
 from projections.conep.document import Document
 from projections.csv_file import csv_bytes
@@ -198,7 +206,7 @@ def _subject_audit_trail(
     blocks.append(
         pdf.Grid(
             columns=[name for name, _ in AUDIT_COLUMNS],
-            rows=[_audit_cells(event) for event in _by_event(rows)],
+            rows=[_audit_cells(event, subject) for event in _by_event(rows)],
             widths=[w for _, w in AUDIT_COLUMNS],
             empty=label("Nenhuma linha no período", "No row in the period"),
             font_size=6.3,
@@ -304,8 +312,9 @@ def chart_caption() -> str:
     )
 
 
-def _audit_cells(rows: Sequence[AuditRow]) -> list[str]:
-    """One table row per event: every field it created or changed, then who, when, why."""
+def _audit_cells(rows: Sequence[AuditRow], subject: Subject) -> list[str | pdf.Summarised]:
+    """One table row per event: every field it created or changed, then who, when, why; a
+    signature over more records than a page holds, summarised (:func:`_signature_summary`)."""
     row = rows[0]
     changes = []
     for each in rows:
@@ -314,17 +323,46 @@ def _audit_cells(rows: Sequence[AuditRow]) -> list[str]:
             changes.append(f"{each.field}: {text['new']}")
         else:
             changes.append(f"{each.field}: {text['old'] or '∅'} → {text['new'] or '∅'}")
+    record = f"{row.subject} #{row.entry} {row.kind}" + (
+        f" (by #{row.by_entry})" if row.by_entry != row.entry else ""
+    )
+    changed = "\n".join(changes)
+    what: str | pdf.Summarised = changed
+    who: str | pdf.Summarised = record
+    if all(each.action == SIGNED and each.field == ELECTRONIC_SIGNATURE for each in rows):
+        signing, summary = _signature_summary(rows, subject)
+        what = pdf.Summarised(changed, summary)
+        who = pdf.Summarised(record, f"{row.subject} #{row.by_entry} {signing}")
     return [
         str(row.position),
-        f"{row.subject} #{row.entry} {row.kind}"
-        + (f" (by #{row.by_entry})" if row.by_entry != row.entry else ""),
+        who,
         row.action,
-        "\n".join(changes),
+        what,
         f"{row.printed_name} ({row.user_id})",
         f"{row.recorded_at_utc}\n{row.recorded_at_local} {row.time_zone}",
         row.reason,
         f"{row.meaning}, {row.signed_at}\n{row.key_id}",
     ]
+
+
+def _signature_summary(rows: Sequence[AuditRow], subject: Subject) -> tuple[str, str]:
+    """The kind of a signature over records, and what its row says when the record hashes it
+    covers, one a line, would not fit on a page: how many records, the first and last entry,
+    and for a casebook the milestone and state hash. Each record with the hash signed stays a
+    row of the CSV and JSON audit trail (the same rows)."""
+    signing = subject.entries.get(rows[0].by_entry)
+    kind = Subject.RecordsSigned.kind() if signing is None else signing.kind
+    entries = [each.entry for each in rows]
+    covers = (
+        f"{rows[0].meaning} of {len(rows):,} records, entries {min(entries)} to {max(entries)}; "
+        "each record and the hash signed is a row of the CSV and JSON audit trail"
+    )
+    if signing is not None and kind == Subject.CasebookSigned.kind():
+        milestone = Milestone(signing["milestone"]).value
+        return kind, (
+            f"casebook signed at {milestone}, state hash {signing['state_hash']}: {covers}"
+        )
+    return kind, f"{ELECTRONIC_SIGNATURE}: {covers}"
 
 
 def _by_event(rows: Sequence[AuditRow]) -> list[list[AuditRow]]:
