@@ -276,7 +276,8 @@ def _grid(
     given = (
         list(block.widths) if block.widths else [width / len(block.columns)] * len(block.columns)
     )
-    widths = [w * width / sum(given) for w in given]
+    scale = width / sum(given)
+    widths = [w * scale for w in given]
     header = [Paragraph(escape(c), head) for c in block.columns]
     # Each page repeats the header: a row has the rest of the page.
     room = height - _row_height(header, widths, GRID_PADDING)
