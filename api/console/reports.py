@@ -86,7 +86,7 @@ def unsigned(
     or voided since): what is left for the investigator to sign."""
     reader = console_person(store, acting_as)
     check_may(reader, Action.READ_CLINICAL_DATA, site)
-    found = unsigned_records(store.views, study, site)
+    found = unsigned_records(store.views, store.reads, study, site)
     printed = json.dumps(found, indent=2, sort_keys=True) if as_json else unsigned_text(found)
     print_copy(store, reader, UNSIGNED, Scope(found["study"], site=site), printed + "\n")
 

@@ -64,7 +64,7 @@ def sdv(
         subjects, heading = [coverage], f"{subject} at site {coverage['site']}"
     else:
         check_may(reader, Action.READ_CLINICAL_DATA, site)
-        coverage = source_verification(store.views, store.app.find_subject, study_id, site, records)
+        coverage = source_verification(store.reads, study_id, site, records)
         subjects, heading = coverage["subjects"], f"site {site}" if site else "every site"
     printed = (
         json.dumps(coverage, indent=2, sort_keys=True)

@@ -74,6 +74,4 @@ class StudySourceVerification(MethodView):
         store = get_store()
         study = served_study(query.get("study"))
         handing_out(SOURCE_VERIFICATION, Scope(study, site=site))
-        return source_verification(
-            store.views, store.app.find_subject, study, site, query["records"]
-        )
+        return source_verification(store.reads, study, site, query["records"])

@@ -116,6 +116,6 @@ class UnsignedRecords(MethodView):
         current signature covers: never signed, or corrected or voided since."""
         site = query.get("site")
         check_may(g.account, Action.READ_CLINICAL_DATA, site)
-        report = unsigned_records(get_store().views, query.get("study"), site)
+        report = unsigned_records(get_store().views, get_store().reads, query.get("study"), site)
         handing_out(UNSIGNED, Scope(report["study"], site=site))
         return report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -10,8 +9,9 @@ from domain.audit_review import next_review_starts
 from domain.errors import AuditReviewInvalid, UnknownStudy
 from domain.protocol import PROTOCOLS, protocol_for
 from domain.review_settings import check_review_period
-from domain.subject import Subject, subject_stream
+from domain.subject import Subject
 from infrastructure.application.reads import Reads
+from infrastructure.errors import ViewNotVerified
 from infrastructure.views.tables import SubjectSummaryView
 from projections.audit_review import AuditReview, review_audit_trail
 from projections.audit_trail import Period
@@ -69,34 +69,38 @@ def access_review(reads: Reads, now: datetime) -> dict[str, Any]:
 
 
 def unsigned_records(
-    views: SubjectSummaryView, study: str | None = None, site: str | None = None
+    views: SubjectSummaryView, reads: Reads, study: str | None = None, site: str | None = None
 ) -> UnsignedReport:
     """For each subject of a study (or of one of its sites), the records no current signature
-    covers, from the subjects' audit indices."""
+    covers, from the subjects' audit indices.
+
+    Raises:
+        ViewNotVerified: a subject of the log has no audit index row (removed in the database).
+    """
     study_id = served_study(study)
-    indices = (views.audit(stream) for stream in site_streams(views, study_id, site))
-    return unsigned_report(study_id, site, (index for index in indices if index is not None))
+    indices = []
+    for subject in site_subjects(reads, study_id, site):
+        index = views.audit(subject.stream)
+        if index is None:
+            raise ViewNotVerified(
+                f"the row {subject.stream!r} of the audit index is missing from the database: "
+                "run 'sealtrail verify', then 'sealtrail rebuild'"
+            )
+        indices.append(index)
+    return unsigned_report(study_id, site, indices)
 
 
 def source_verification(
-    views: SubjectSummaryView,
-    find_subject: Callable[[str], Subject | None],
-    study: str | None,
-    site: str | None,
-    records: str,
+    reads: Reads, study: str | None, site: str | None, records: str
 ) -> dict[str, Any]:
     """The source data verification coverage of a study's subjects (``site``'s, when named),
     each folded from its events."""
     study_id = served_study(study)
-    streams = site_streams(views, study_id, site)
-    subjects = [found for found in map(find_subject, streams) if found is not None]
+    subjects = site_subjects(reads, study_id, site)
     return study_coverage(study_id, subjects, site=site, records=records)
 
 
-def site_streams(views: SubjectSummaryView, study_id: str, site: str | None) -> list[str]:
-    """The streams of a study's subjects (of ``site``'s, when named), by subject code."""
-    return [
-        subject_stream(study_id, summary["subject"])
-        for summary in views.of_study(study_id)
-        if site is None or summary["site"] == site
-    ]
+def site_subjects(reads: Reads, study_id: str, site: str | None) -> list[Subject]:
+    """A study's subjects (``site``'s, when named), by subject code, read from the log rather
+    than the views, so that a view row removed in the database hides none of them."""
+    return [s for s in reads.subjects_of(study_id) if site is None or s.site == site]

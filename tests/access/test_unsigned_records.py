@@ -20,6 +20,7 @@ from tests.access.test_cli_signing import Served, key_file
 from tests.access.test_cli_signing import served as served  # the fixture, on both backends
 from tests.conftest import STUDY, Person, console_env, haemoglobin_correction
 from tests.e2e.conftest import SUBJECT
+from tests.insider import connection
 
 UNSIGNED = "/v1/study/unsigned-records"
 
@@ -106,6 +107,37 @@ def test_the_report_lists_records_no_current_signature_covers(casebook: Casebook
     assert [r["entry"] for r in some["subjects"][0]["unsigned"]] == [1, 2, 4]
     assert (signed["unsigned"], signed["fully_signed"]) == (0, 1)
     assert corrected["subjects"][0]["unsigned"] == [{"entry": 3, "kind": "BloodCountRecorded"}]
+
+
+def test_a_subject_whose_view_rows_an_insider_deleted_is_still_reported(
+    casebook: Casebook,
+) -> None:
+    """The subjects in scope come from the log: a summary row removed from the database by
+    someone with the file and no key hides no subject from the unsigned or SDV report."""
+    unsigned_on_the_api(casebook, casebook.investigator)  # the views caught up
+    with connection(casebook.store.settings.database_url) as execute:
+        execute("DELETE FROM view_subject_summary")
+    coverage = casebook.site.client.get(
+        "/v1/study/source-verification?site=RP&records=all",
+        headers=casebook.site.auth(casebook.investigator),
+    ).get_json()
+
+    found = unsigned_on_the_api(casebook, casebook.investigator)
+
+    assert [s["subject"] for s in found["subjects"]] == [SUBJECT]
+    assert [s["subject"] for s in coverage["subjects"]] == [SUBJECT]
+
+
+def test_an_audit_index_row_an_insider_deleted_is_not_verified(casebook: Casebook) -> None:
+    unsigned_on_the_api(casebook, casebook.investigator)  # the views caught up
+    with connection(casebook.store.settings.database_url) as execute:
+        execute("DELETE FROM view_audit_index")
+
+    response = casebook.site.client.get(
+        UNSIGNED + "?site=RP", headers=casebook.site.auth(casebook.investigator)
+    )
+
+    assert_problem(response, 503, title="View not verified", detail="audit index is missing")
 
 
 def test_a_reader_of_every_site_names_no_site_one_of_own_sites_must(casebook: Casebook) -> None:
