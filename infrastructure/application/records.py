@@ -32,7 +32,7 @@ from infrastructure.application.guards import admit, check_expected_version, che
 from infrastructure.application.receipts import Receipt, Receipts
 from infrastructure.application.sealtrail import SealTrail, stored_records
 from infrastructure.errors import IdempotencyKeyReused
-from infrastructure.store.event_store import KNOWN_ACCOUNTS
+from infrastructure.store.event_store import KNOWN_ACCOUNTS, SUBJECT_SITES
 from signatures.errors import VerificationError
 
 
@@ -107,7 +107,13 @@ class Records:
             made.append((subject.id, subject.version))
         try:
             # One save of every aggregate touched: one put, one insert, one transaction.
-            saved = self.app.save(*subjects.values(), **{KNOWN_ACCOUNTS: {actor.user_id: actor}})
+            saved = self.app.save(
+                *subjects.values(),
+                **{
+                    KNOWN_ACCOUNTS: {actor.user_id: actor},
+                    SUBJECT_SITES: {s.id: s.site for s in subjects.values()},
+                },
+            )
         except IntegrityError:
             replayed = self._replay_batch(submissions)
             if replayed is not None:
@@ -222,7 +228,13 @@ class Records:
         """Save the one event a submission made; its signed receipt (the first one's, when a
         retry lost the race to its own first attempt)."""
         try:
-            saved = self.app.save(subject, **{KNOWN_ACCOUNTS: {actor.user_id: actor}})
+            saved = self.app.save(
+                subject,
+                **{
+                    KNOWN_ACCOUNTS: {actor.user_id: actor},
+                    SUBJECT_SITES: {subject.id: subject.site},
+                },
+            )
         except IntegrityError:
             return self._after_conflict(submission)
         (record,) = stored_records(saved)

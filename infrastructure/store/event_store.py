@@ -17,9 +17,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Recording
 
-from domain.account import Account, RegisteredKey, check_key_end
+from domain.account import SYSTEM_USER, Account, RegisteredKey, check_key_end
 from domain.attribution import AccountLookup, attribute, check_signed_within
+from domain.permissions import check_may_write
 from domain.signed import SignedAggregate, check_signed_version
+from domain.subject import KINDS, Subject
 from infrastructure.errors import UnsignedEventRefused
 from infrastructure.store.sealed_batch import PendingLeaf, ReadAfter, SealedBatch
 from signatures.chain import GENESIS_HASH, check_link
@@ -27,6 +29,9 @@ from signatures.errors import ChainBroken
 
 KNOWN_ACCOUNTS = "known_accounts"
 """Keyword of ``Application.save`` naming accounts already loaded for the command."""
+SUBJECT_SITES = "subject_sites"
+"""Keyword of ``Application.save`` naming the site of each subject saved (by aggregate id), so
+that its writes' authority is asked again in the write's turn (a screening names its own)."""
 
 
 class SealedEventStore(EventStore[UUID]):
@@ -66,6 +71,7 @@ class SealedEventStore(EventStore[UUID]):
         heads: dict[UUID, str] = {}
         # The application may hand over accounts it has just loaded for this command.
         known: dict[str, Account] = dict(kwargs.pop(KNOWN_ACCOUNTS, {}))
+        sites: dict[UUID, str] = dict(kwargs.pop(SUBJECT_SITES, {}))
         for index, event in enumerate(domain_events):
             self.admit(event, heads, known)
             heads[event.originator_id] = event.event_hash
@@ -73,7 +79,7 @@ class SealedEventStore(EventStore[UUID]):
         leaves = [PendingLeaf(event.leaf_data) for event in domain_events]
 
         def admit_under_turn(read_after: ReadAfter) -> None:
-            self.admit_under_turn(domain_events, known, read_after)
+            self.admit_under_turn(domain_events, known, read_after, sites)
 
         recordings = super().put(
             domain_events, **kwargs, sealed_batch=SealedBatch(leaves, admit_under_turn)
@@ -123,17 +129,25 @@ class SealedEventStore(EventStore[UUID]):
         check_link(previous, event.previous_hash)
 
     def admit_under_turn(
-        self, events: Sequence[Any], used: dict[str, Account], read_after: ReadAfter
+        self,
+        events: Sequence[Any],
+        used: dict[str, Account],
+        read_after: ReadAfter,
+        sites: dict[UUID, str] | None = None,
     ) -> None:
         """Check the batch again, inside the insert's transaction, with the write turn held.
 
         Every event recorded before this turn is in the store now, and none can be added until
         it ends. So a key's end stated in the batch must not be past (an event may have been
         recorded with that key up to now), and each signer's account is read again: if it has
-        changed since ``used`` was loaded, the batch's events are attributed anew with it.
+        changed since ``used`` was loaded, the batch's events are attributed anew with it, and
+        a subject's write is asked again whether its signer may make it, at the instant it is
+        recorded (a role revoked or lapsed, a site unassigned, a delegation ended meanwhile):
+        what verify asks of it (:mod:`domain.authority`).
 
         Raises:
-            KeyEndPassed, KeyNotValid, UnknownKey and the other attribution errors.
+            KeyEndPassed, KeyNotValid, UnknownKey and the other attribution errors;
+            NotPermitted: the signer may no longer make a subject's write of the batch.
         """
         now = datetime.now(UTC)
         for event in events:
@@ -155,11 +169,11 @@ class SealedEventStore(EventStore[UUID]):
                     assert isinstance(event, Account.Event)
                     changed = event.mutate(changed)
                 current[user_id] = changed
-        if not current:
-            return
         accounts = {**used, **current}
         for event in events:
-            attribute(event, accounts.get, self._anchor())
+            if current:
+                attribute(event, accounts.get, self._anchor())
+            check_may_write_now(event, accounts, sites or {})
 
     def stream_before(
         self, event: SignedAggregate.Event, earlier_in_batch: Sequence[Any] = ()
@@ -193,3 +207,25 @@ class SealedEventStore(EventStore[UUID]):
         self._hashes[(originator_id, version)] = chain_hash
         if len(self._hashes) > self.HEAD_CACHE_SIZE:
             self._hashes.popitem(last=False)
+
+
+def check_may_write_now(event: Any, accounts: dict[str, Account], sites: dict[UUID, str]) -> None:
+    """Whether the signer of a subject's ``event`` may make it at the instant it is recorded,
+    their account as it stands in the write's turn (the rule :mod:`domain.authority` asks of
+    the log). A screening names its site; another write's is in ``sites`` (unknown: the
+    checks before the turn stand alone).
+
+    Raises:
+        NotPermitted: the signer may not make this write now.
+    """
+    if not isinstance(event, Subject.Event) or event.kind() not in KINDS:
+        return
+    body = event.authorship.body()
+    signer = body.get("signer")
+    actor = accounts.get(str(signer.get("user_id"))) if isinstance(signer, dict) else None
+    if actor is None or actor.user_id == SYSTEM_USER:
+        return
+    site = getattr(event, "site", None) if isinstance(event, Subject.Screened) else None
+    site = site if isinstance(site, str) else sites.get(event.originator_id)
+    if site is not None:
+        check_may_write(actor, event.kind(), site, str(body.get("study")), at=event.recorded_at)

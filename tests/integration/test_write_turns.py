@@ -9,9 +9,15 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from api.schemas.submissions import submission_from
+from domain.account import Role
+from domain.errors import NotPermitted
+from infrastructure.application.commands import RecordEvent, RevokeRole
 from infrastructure.bootstrap import Store
 from infrastructure.store.write_turns import LOCK_SUFFIX, WriteTurns
-from tests.conftest import PersonFactory, screening
+from tests.conftest import BACKENDS, STUDY, PersonFactory, open_person, screening
 
 TRY_LOCK = """
 import fcntl, os, sys
@@ -75,3 +81,25 @@ def test_the_sqlite_store_writes_in_turns_beside_its_database_file(
 
     assert database.with_name(database.name + LOCK_SUFFIX).exists()
     assert another_process_finds(database.with_name(database.name + LOCK_SUFFIX)) == "free"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_write_whose_author_lost_the_role_after_being_loaded_is_refused_in_its_turn(
+    store: Store, backend: str
+) -> None:
+    """The account a write was checked against (loaded when its request was authenticated) is
+    read again in the write's turn: a role revoked in between refuses the write, as verify,
+    which asks the account as it stood when the write was recorded, would name it."""
+    coordinator = open_person(store)
+    loaded = store.app.account(coordinator.user_id)  # as the API loads it on authentication
+    store.administration.revoke_role(
+        RevokeRole(coordinator.user_id, Role.SITE_COORDINATOR, "left the study")
+    )
+    body = coordinator.body("RP-101", "Screened", screening(), version=1)
+    write = RecordEvent(submission_from(body, coordinator.sign(body)), coordinator.user_id)
+
+    with pytest.raises(NotPermitted, match="no role"):
+        store.records.record(write, actor=loaded)
+
+    assert store.app.find_subject(f"{STUDY}/RP-101") is None
+    assert store.verifier(workers=1).verify().ok
