@@ -110,7 +110,7 @@ class Records:
             saved = self.app.save(
                 *subjects.values(),
                 **{
-                    KNOWN_ACCOUNTS: {actor.user_id: actor},
+                    KNOWN_ACCOUNTS: self._known(actor, submissions),
                     SUBJECT_SITES: {s.id: s.site for s in subjects.values()},
                 },
             )
@@ -217,6 +217,17 @@ class Records:
                 str(getattr(scope, "value", scope)),
             )
 
+    def _known(self, actor: Account, submissions: Sequence[Submission]) -> dict[str, Account]:
+        """The accounts a save is checked against again in its write turn: the actor's, and
+        the sponsor's when a screening is among the submissions (a database lock recorded
+        since it was read then refuses the screening)."""
+        known = {actor.user_id: actor}
+        if any(s.kind == Subject.Screened.kind() for s in submissions):
+            sponsor = self.app.find_account(SPONSOR_ACCOUNT)
+            if sponsor is not None:
+                known[SPONSOR_ACCOUNT] = sponsor
+        return known
+
     def _actor(self, actor_id: str, loaded: Account | None) -> Account:
         if loaded is None:
             return self.app.account(actor_id)
@@ -231,7 +242,7 @@ class Records:
             saved = self.app.save(
                 subject,
                 **{
-                    KNOWN_ACCOUNTS: {actor.user_id: actor},
+                    KNOWN_ACCOUNTS: self._known(actor, [submission]),
                     SUBJECT_SITES: {subject.id: subject.site},
                 },
             )

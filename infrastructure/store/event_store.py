@@ -17,8 +17,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Recording
 
-from domain.account import SYSTEM_USER, Account, RegisteredKey, check_key_end
+from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, RegisteredKey, check_key_end
 from domain.attribution import AccountLookup, attribute, check_signed_within
+from domain.database_lock import check_screening_open
 from domain.permissions import check_may_write
 from domain.signed import SignedAggregate, check_signed_version
 from domain.subject import KINDS, Subject
@@ -212,11 +213,13 @@ class SealedEventStore(EventStore[UUID]):
 def check_may_write_now(event: Any, accounts: dict[str, Account], sites: dict[UUID, str]) -> None:
     """Whether the signer of a subject's ``event`` may make it at the instant it is recorded,
     their account as it stands in the write's turn (the rule :mod:`domain.authority` asks of
-    the log). A screening names its site; another write's is in ``sites`` (unknown: the
-    checks before the turn stand alone).
+    the log), and whether a screening's site is still open (the sponsor's account, when given,
+    as it stands in the turn: a database lock recorded meanwhile). A screening names its site;
+    another write's is in ``sites`` (unknown: the checks before the turn stand alone).
 
     Raises:
         NotPermitted: the signer may not make this write now.
+        ScreeningClosed: the screening's site, or the study, was locked meanwhile.
     """
     if not isinstance(event, Subject.Event) or event.kind() not in KINDS:
         return
@@ -227,5 +230,9 @@ def check_may_write_now(event: Any, accounts: dict[str, Account], sites: dict[UU
         return
     site = getattr(event, "site", None) if isinstance(event, Subject.Screened) else None
     site = site if isinstance(site, str) else sites.get(event.originator_id)
-    if site is not None:
-        check_may_write(actor, event.kind(), site, str(body.get("study")), at=event.recorded_at)
+    if site is None:
+        return
+    study = str(body.get("study"))
+    check_may_write(actor, event.kind(), site, study, at=event.recorded_at)
+    if isinstance(event, Subject.Screened) and SPONSOR_ACCOUNT in accounts:
+        check_screening_open(accounts[SPONSOR_ACCOUNT], study, site)

@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from api.schemas.submissions import submission_from
-from domain.account import Role
-from domain.errors import NotPermitted
-from infrastructure.application.commands import RecordEvent, RevokeRole
+from domain.account import SPONSOR_ACCOUNT, Role
+from domain.errors import NotPermitted, ScreeningClosed
+from infrastructure.application.commands import LockDatabase, RecordEvent, RevokeRole, Signatory
+from infrastructure.application.guards import admit
 from infrastructure.bootstrap import Store
+from infrastructure.identity.sponsor_key import open_sponsor_account
+from infrastructure.store.event_store import KNOWN_ACCOUNTS
 from infrastructure.store.write_turns import LOCK_SUFFIX, WriteTurns
 from tests.conftest import BACKENDS, STUDY, PersonFactory, open_person, screening
 
@@ -100,6 +103,35 @@ def test_a_write_whose_author_lost_the_role_after_being_loaded_is_refused_in_its
 
     with pytest.raises(NotPermitted, match="no role"):
         store.records.record(write, actor=loaded)
+
+    assert store.app.find_subject(f"{STUDY}/RP-101") is None
+    assert store.verifier(workers=1).verify().ok
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_screening_checked_before_a_database_lock_and_saved_after_it_is_refused(
+    store: Store, backend: str
+) -> None:
+    """A screening whose site was open when checked, saved once the data manager's lock of the
+    site is recorded, is refused in its turn (the sponsor's account read again): no subject
+    is acknowledged at a site whose lock then leaves it open."""
+    open_sponsor_account(store.administration, store.settings)
+    coordinator = open_person(store)
+    manager = open_person(store, "dm1", role=Role.SPONSOR_DATA_MANAGER, sites=())
+    actor = store.app.account(coordinator.user_id)
+    sponsor_then = store.app.account(SPONSOR_ACCOUNT)  # read by the screening's check
+    body = coordinator.body("RP-101", "Screened", screening(), version=1)
+    screened = admit(actor, None, submission_from(body, coordinator.sign(body)))
+    store.administration.lock_database(
+        LockDatabase(SPONSOR_ACCOUNT, STUDY, "analysis", "RP"),
+        by=Signatory(manager.user_id, manager.printed_name, manager.private_key),
+    )
+
+    with pytest.raises(ScreeningClosed, match="NCT01297972/RP is locked"):
+        store.app.save(
+            screened,
+            **{KNOWN_ACCOUNTS: {actor.user_id: actor, SPONSOR_ACCOUNT: sponsor_then}},
+        )
 
     assert store.app.find_subject(f"{STUDY}/RP-101") is None
     assert store.verifier(workers=1).verify().ok
