@@ -39,6 +39,7 @@ from domain.errors import (
     KeyAlreadyRevoked,
     KeyEndPassed,
     KeyNotRegistered,
+    ReasonNotStated,
     RoleAlreadyHeld,
     RoleEndPassed,
     RoleNotGrantable,
@@ -49,6 +50,7 @@ from domain.errors import (
 )
 from domain.signed import SignedAggregate
 from domain.site_copy import check_site_copy_receipt
+from domain.text import says_nothing
 from signatures.keys import key_id, public_key_from_text
 
 SYSTEM_USER = "system"
@@ -483,6 +485,7 @@ class Account(SignedAggregate):
         """Take a role away."""
         if self.role is not role:
             raise RoleNotHeld(f"{self.user_id} does not hold {role.value}")
+        _check_stated(reason, "a role revoked")
         self.trigger_event(self.RoleRevoked, role=role, reason=reason)
 
     def assign_site(self, *, site: str) -> None:
@@ -495,6 +498,7 @@ class Account(SignedAggregate):
         """Stop the person acting for a site."""
         if site not in self.sites:
             raise SiteNotAssigned(f"{self.user_id} does not act for site {site!r}")
+        _check_stated(reason, "a site unassigned")
         self.trigger_event(self.SiteUnassigned, site=site, reason=reason)
 
     def attest_training(self, *, role: Role, course: str, completed_on: date) -> None:
@@ -559,12 +563,14 @@ class Account(SignedAggregate):
         """Lock the account: it authenticates nowhere until an administrator unlocks it."""
         if self.locked:
             raise AccountAlreadyLocked(f"{self.user_id} is locked already")
+        _check_stated(reason, "an account locked")
         self.trigger_event(self.AccountLocked, reason=reason, failed_attempts=failed_attempts)
 
     def unlock(self, *, reason: str) -> None:
         """Unlock the account; failed attempts before this no longer count."""
         if not self.locked:
             raise AccountNotLocked(f"{self.user_id} is not locked")
+        _check_stated(reason, "an account unlocked")
         self.trigger_event(self.AccountUnlocked, reason=reason)
 
     def delegate_tasks(
@@ -589,6 +595,7 @@ class Account(SignedAggregate):
         """End the person's delegation at ``site``."""
         if self.delegation_at(site) is None:
             raise DelegationNotInForce(f"{self.user_id} holds no delegation at site {site!r}")
+        _check_stated(reason, "a delegation ended")
         self.trigger_event(self.DelegationEnded, site=site, reason=reason)
 
     def lock_database(self, *, study: str, reason: str, site: str | None = None) -> None:
@@ -719,3 +726,13 @@ def server_anchor(public_key_text: str) -> RegisteredKey:
         valid_from=BEGINNING_OF_TIME,
         registered_at=BEGINNING_OF_TIME,
     )
+
+
+def _check_stated(reason: str, what: str) -> None:
+    """A change that says why says something a reader can see.
+
+    Raises:
+        ReasonNotStated: the reason is empty or shows nothing.
+    """
+    if says_nothing(reason):
+        raise ReasonNotStated(f"{what} states its reason: the text shows nothing")

@@ -301,6 +301,13 @@ class UserIdMalformed(DomainError):
     title = "User id malformed"
 
 
+class ReasonNotStated(DomainError):
+    """A change of an account that must say why, with a reason that shows nothing: empty,
+    spaces, or characters drawn blank (answered 422)."""
+
+    title = "Reason not stated"
+
+
 class AccountRuleViolated(DomainError):
     """A change of account that the account's state does not allow (answered 409)."""
 

@@ -8,7 +8,7 @@ import pytest
 from domain.account import SPONSOR_ACCOUNT, Account, Role
 from domain.authorship import authored
 from domain.database_lock import check_screening_open
-from domain.errors import LockStepRefused, NotPermitted, ScreeningClosed
+from domain.errors import LockStepRefused, NotPermitted, ReasonNotStated, ScreeningClosed
 from domain.permissions import check_may_lock_database
 from projections.lock_state import lock_state
 from tests.access.test_permission_matrix import PLACEHOLDER, person_account
@@ -90,3 +90,21 @@ def test_a_site_copy_states_its_own_sites_and_the_studys_lock_only() -> None:
     assert whole is not None and whole["databases_locked"] == ["NCT01297972/RP", "NCT01297972/SP"]
     assert copy is not None and copy["databases_locked"] == ["NCT01297972/RP"]
     assert lock_state(STUDY, {}, {}) is None
+
+
+@pytest.mark.parametrize("reason", ["", " ", "\u200b", "\u2060\u3164"])
+def test_an_account_change_that_states_no_reason_is_refused(reason: str) -> None:
+    account = person_account(Role.SITE_COORDINATOR, sites=("RP",))
+    with authored(PLACEHOLDER):
+        for change in (
+            lambda: account.revoke_role(role=Role.SITE_COORDINATOR, reason=reason),
+            lambda: account.unassign_site(site="RP", reason=reason),
+            lambda: account.lock(reason=reason, failed_attempts=0),
+        ):
+            with pytest.raises(ReasonNotStated):
+                change()
+    assert (account.role, account.sites, account.version) == (
+        Role.SITE_COORDINATOR,
+        ("RP",),
+        person_account(Role.SITE_COORDINATOR, sites=("RP",)).version,
+    )
