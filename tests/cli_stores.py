@@ -29,12 +29,18 @@ INITIALISED_EVENTS = 13
 """init: the server's account (3 events), the administrator's (5) and the sponsor's packet key
 (2); then the administrator's password (1), after the administrator authenticated with the
 one-time password (2: the start of the administrator's authentication log, and the attempt)."""
-DEMO_STAFF_EVENTS = 10
-"""The demonstration's synthetic coordinator and investigator: accounts, roles, training, keys."""
+DEMO_STAFF_EVENTS = 10 + 9
+"""The demonstration's synthetic staff: accounts, roles, sites, training, keys; the coordinator's
+and the investigator's (10), then the monitor's (5) and the data manager's (4, no site)."""
 DEMO_RECORDS = 1345
 """The nine synthetic subjects' records."""
-DEMO_EVENTS = DEMO_RECORDS + 2
-"""What ``sealtrail demo`` adds: the records, then site RP's two delegations."""
+DEMO_CLOSING_EVENTS = 40 + 18 + 18 + 1 + 3
+"""What closes site RP's data: 40 source verifications (9 eligibility assessments, 31
+infusions), 18 casebook signatures (month 6 and end of study), 9 freezes and 9 locks, one
+audit-trail review, and the investigator's copy (their disclosure log's start, the copy, the
+receipt)."""
+DEMO_EVENTS = DEMO_RECORDS + 2 + DEMO_CLOSING_EVENTS
+"""What ``sealtrail demo`` adds: the records, site RP's two delegations, then the closing."""
 DATA_MANAGER_EVENTS = 4
 """A person opened by :func:`person_at` with no site: account, role, training, key."""
 

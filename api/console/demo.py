@@ -17,12 +17,13 @@ def demo(store: Store) -> None:
     """Load the demonstration cohort through the signed write path (a rerun adds nothing)."""
     # Imported here, not at the top: every sealtrail command imports this module, and the
     # cohort (its plans parsed from cohort.toml, its record builders) cost ~85 ms to import.
+    from api.demonstration.closing import SiteCopyUnverified
     from api.demonstration.loading import DemoCohortDiverged, load
 
     try:
         with progress("demo") as shown:
             added = load(store, progress=shown)
-    except DemoCohortDiverged as error:
+    except (DemoCohortDiverged, SiteCopyUnverified) as error:
         # click's own way of saying it: "Error: ..." on stderr, exit 1 (the check failed).
         raise click.ClickException(str(error)) from None
     click.echo(f"demonstration cohort loaded: {added} new events (synthetic data)")

@@ -9,63 +9,29 @@ permission check, every event signed on its own.
 
 Loading resumes where it stopped: a subject's n-th record is its entry n, so what is missing of
 a subject is what comes after its current version, and a second run adds nothing. A batch is
-stored whole or not at all, so an interrupted load never leaves half a batch.
+stored whole or not at all, so an interrupted load never leaves half a batch. Once every record
+is in, site RP's delegations and the steps that close its data follow
+(:mod:`api.demonstration.delegation`, :mod:`api.demonstration.closing`), each taken where the
+store does not show it taken.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Protocol
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
+from api.demonstration.closing import CLOSING_KINDS, close_site_rp
 from api.demonstration.delegation import delegate_at_rp
-from api.demonstration.plans import COORDINATOR, INVESTIGATOR, SITE, STUDY, Record
+from api.demonstration.plans import COORDINATOR, INVESTIGATOR, STUDY, Record
 from api.demonstration.records import cohort
-from api.schemas.submissions import submission_from
-from domain.account import Role
+from api.demonstration.staff import STAFF, Staff, signed_submission, staff_signatory
 from domain.subject import subject_stream
-from infrastructure.application.bodies import signed_event_body
-from infrastructure.application.commands import (
-    AttestTraining,
-    OpenAccount,
-    RecordBatch,
-    RegisterKey,
-    Signatory,
-    Submission,
-    Training,
-)
+from infrastructure.application.commands import RecordBatch, Signatory, Submission
 from infrastructure.bootstrap import Store
-from signatures.authorship import sign_body
-from signatures.keys import (
-    generate_private_key,
-    key_id,
-    private_key_from_pem,
-    private_key_to_pem,
-    public_key_to_text,
-)
 
 __all__ = ["STAFF", "DemoCohortDiverged", "Progress", "Staff", "load"]
 
-
-@dataclass(frozen=True)
-class Staff:
-    """A synthetic member of the site's staff: the printed name says it is not a person."""
-
-    user_id: str
-    printed_name: str
-    role: Role
-
-
-STAFF: dict[str, Staff] = {
-    COORDINATOR: Staff("demo.coordinator", "Demo Coordinator (synthetic)", Role.SITE_COORDINATOR),
-    INVESTIGATOR: Staff("demo.investigator", "Demo Investigator (synthetic)", Role.INVESTIGATOR),
-}
-TRAINING = Training(
-    "GCP and sealtrail data entry (synthetic demonstration account)", date(2011, 1, 24)
-)
-"""Attested as the accounts are opened: a role is in force only once trained for (11.10(i))."""
 BATCH_SIZE = 100
 """Records per batch at most: the API's own limit for a batch (one transaction each)."""
 
@@ -88,35 +54,39 @@ class Progress(Protocol):
 
 
 def load(store: Store, *, progress: Progress | None = None) -> int:
-    """Load what is missing of the cohort, then site RP's delegations (after the records, so
-    that theirs keep their log positions); returns how many events were added.
+    """Load what is missing of the cohort, then site RP's delegations and the steps that close
+    its data (after the records, so that theirs keep their log positions; the monitor's and the
+    data manager's accounts are opened then too); returns how many events were added, besides
+    the staff's accounts.
 
     Raises:
         DemoCohortDiverged: a subject of the cohort holds records the cohort does not have
             (written by hand, or by another version of the demonstration data).
     """
-    keys = {role: _staff_key(store, staff) for role, staff in STAFF.items()}
+    signers = {role: staff_signatory(store, STAFF[role]) for role in (COORDINATOR, INVESTIGATOR)}
+    planned = list(cohort())
     batches = [
         batch
-        for code, records in cohort()
+        for code, records in planned
         for batch in _batches(code, records, _recorded(store, code, records))
     ]
     added = 0
     if progress is not None:
         progress.count_to(sum(len(batch.records) for batch in batches))
     for batch in batches:
-        staff = STAFF[batch.signer]
+        signer = signers[batch.signer]
         submissions = [
-            _submission(batch.code, record, staff, keys[batch.signer], batch.version + index)
+            _submission(signer, batch.code, record, batch.version + index)
             for index, record in enumerate(batch.records)
         ]
-        store.records.record_batch(RecordBatch(submissions=submissions, actor_id=staff.user_id))
+        store.records.record_batch(RecordBatch(submissions=submissions, actor_id=signer.user_id))
         added += len(submissions)
         if progress is not None:
             progress.advance(len(submissions))
-    investigator = STAFF[INVESTIGATOR]
-    signatory = Signatory(investigator.user_id, investigator.printed_name, keys[INVESTIGATOR])
-    added += delegate_at_rp(store, signatory, STAFF[COORDINATOR].user_id)
+    added += delegate_at_rp(store, signers[INVESTIGATOR], STAFF[COORDINATOR].user_id)
+    added += close_site_rp(
+        store, [code for code, _ in planned], signers[INVESTIGATOR], stage=_stage(progress)
+    )
     if progress is not None:
         progress.stage("bringing the views up to date")
     store.views.catch_up()
@@ -150,19 +120,12 @@ def _batches(code: str, records: list[Record], recorded: int) -> list[_Batch]:
     return batches
 
 
-def _submission(
-    code: str, record: Record, staff: Staff, private_key: Ed25519PrivateKey, version: int
-) -> Submission:
-    body = signed_event_body(
-        {"study": STUDY, "subject": code},
-        version=version,
-        kind=record.kind,
-        data=record.data,
-        signer=(staff.user_id, staff.printed_name),
-        key_id=key_id(private_key.public_key()),
-    )
-    _, signature = sign_body(private_key, body)
-    return submission_from(body, signature)
+def _submission(signer: Signatory, code: str, record: Record, version: int) -> Submission:
+    return signed_submission(signer, code, version, record.kind, record.data)
+
+
+def _stage(progress: Progress | None) -> Callable[[str], None]:
+    return (lambda _: None) if progress is None else progress.stage
 
 
 def _recorded(store: Store, code: str, records: list[Record]) -> int:
@@ -172,51 +135,11 @@ def _recorded(store: Store, code: str, records: list[Record]) -> int:
         return 0
     stored = [subject.entries[version].kind for version in sorted(subject.entries)]
     expected = [record.kind for record in records[: len(stored)]]
-    if stored != expected:
+    # What follows the whole cohort's records is the steps that close the subject.
+    closed = stored[len(records) :]
+    if stored[: len(records)] != expected or not set(closed) <= CLOSING_KINDS:
         raise DemoCohortDiverged(
             f"{code} holds {len(stored)} records that are not the demonstration cohort's; "
             "load the demonstration into a fresh store"
         )
-    return len(stored)
-
-
-def _staff_key(store: Store, staff: Staff) -> Ed25519PrivateKey:
-    """The staff member's account and key, made on first run; the key is kept under
-    SEALTRAIL_HOME so a later run signs with the key the account already has."""
-    path = store.settings.keys_dir / "demo" / f"{staff.user_id}.pem"
-    if path.exists():
-        private_key = private_key_from_pem(path.read_bytes())
-    else:
-        private_key = generate_private_key()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_bytes(private_key_to_pem(private_key))
-    public_key = public_key_to_text(private_key.public_key())
-    account = store.app.find_account(staff.user_id)
-    if account is None:
-        # Opened by the server, the one signatory of the demonstration's administration. No
-        # password: nobody signs in as a synthetic person; only this loader signs as one.
-        store.administration.open_account(
-            OpenAccount(
-                user_id=staff.user_id,
-                printed_name=staff.printed_name,
-                role=staff.role,
-                sites=(SITE,),
-                training=TRAINING,
-                public_key=public_key,
-            )
-        )
-        return private_key
-    if account.role is staff.role and account.effective_role is None:
-        # Opened before roles needed a training attestation.
-        store.administration.attest_training(
-            AttestTraining(
-                user_id=staff.user_id,
-                role=staff.role,
-                course=TRAINING.course,
-                completed_on=TRAINING.completed_on,
-            )
-        )
-    if key_id(private_key.public_key()) not in account.keys:
-        store.administration.register_key(RegisterKey(user_id=staff.user_id, public_key=public_key))
-    return private_key
+    return min(len(stored), len(records))

@@ -18,6 +18,10 @@ COORDINATOR = "coordinator"
 """Signs data entry."""
 INVESTIGATOR = "investigator"
 """Signs eligibility, serious adverse events and their notifications, responses and deaths."""
+MONITOR = "monitor"
+"""Verifies records against the site's source documents, once the records are in."""
+DATA_MANAGER = "data_manager"
+"""The sponsor's data manager: freezes and locks the subjects, reviews the audit trail."""
 
 
 @dataclass(frozen=True)

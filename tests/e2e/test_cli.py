@@ -84,6 +84,9 @@ def test_verify_exits_1_and_names_each_finding_in_json(demo_home: Path) -> None:
         # RP-01's Enrolled is its entry 6: the next event, 7, finds a gap and a broken link
         ("NCT01297972/RP-01", 7, "version-gap"),
         ("NCT01297972/RP-01", 7, "chain-broken"),
+        # RP-01's casebook signatures (month 6, end of study) each name the deleted record
+        ("NCT01297972/RP-01", 153, "signature-not-linked"),
+        ("NCT01297972/RP-01", 154, "signature-not-linked"),
         # the checkpoints sealed while the demo loaded no longer match the log's tree
         (None, None, "checkpoint-mismatch"),
     }

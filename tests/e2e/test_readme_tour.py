@@ -235,6 +235,7 @@ def test_every_block_of_the_readme_prints_what_the_readme_says(tmp_path: Path) -
         )
         assert done.returncode == 0, done.stderr
         counted[command] = events_in(database)
+        counted[f"copies after {command}"] = copies_in(database)
         if command == "init":
             env["ADMIN_ONE_TIME_PASSWORD"] = done.stdout.split("one-time password: ")[1].split()[0]
         if command == "demo":
@@ -290,7 +291,7 @@ def test_every_block_of_the_readme_prints_what_the_readme_says(tmp_path: Path) -
     # The tour's total, and what it is made of, as step 4 counts it.
     tour = figure(r"```text\nOK: ([\d,]+) events checked, 0 findings\n```", text)
     parts = figure(
-        r"(\d+) from `init`.*?(\d+)\s+for the demonstration's two synthetic staff accounts, "
+        r"(\d+) from `init`.*?(\d+)\s+for the demonstration's four synthetic staff accounts, "
         r"([\d,]+) events that load the nine synthetic\s+subjects' records.*?, "
         r"(\d+) account changes in step 1 and "
         r"the\s+screening of step 2, and (\d+) events of the\s+server's own logs: (\d+) of the "
@@ -300,13 +301,16 @@ def test_every_block_of_the_readme_prints_what_the_readme_says(tmp_path: Path) -
     assert number(parts[1]) == counted["init"]
     assert number(parts[3]) == demo_records
     assert number(parts[2]) == counted["demo"] - counted["init"] - demo_records
-    # init and demo check no password: every login of the tour is in steps 1-3.
+    # init and demo check no password: every login of the tour is in steps 1-3. The demo hands
+    # its investigator the site's copy: the disclosure log's events before the tour's own.
+    demo_copies = counted["copies after demo"]
     step_1 = records_after("sealtrail user password coord1")
-    assert number(parts[4]) == step_1 - counted["demo"]
-    assert records_after("sealtrail submit") - step_1 == 1  # the screening
-    assert records_after("/v1/auth/token") == records_after("sealtrail submit")
-    assert number(parts[5]) == events_after("/v1/auth/token") - records_after("/v1/auth/token")
-    assert number(parts[7]) == copies_after("/v1/auth/token")
+    assert number(parts[4]) == step_1 - (counted["demo"] - demo_copies)
+    assert records_after("coord1.pem screening.json") - step_1 == 1  # the screening
+    assert records_after("/v1/auth/token") == records_after("coord1.pem screening.json")
+    server_logs = events_after("/v1/auth/token") - records_after("/v1/auth/token")
+    assert number(parts[5]) == server_logs - demo_copies
+    assert number(parts[7]) == copies_after("/v1/auth/token") - demo_copies
     assert number(parts[6]) == number(parts[5]) - number(parts[7])
     assert number(tour[1]) == events_after("/v1/auth/token")
 

@@ -16,13 +16,18 @@ from typing import Any
 
 import pytest
 
-from api.demonstration import loading
-from api.demonstration.plans import STUDY
+from api.demonstration import closing, loading
+from api.demonstration.plans import COORDINATOR, STUDY
 from api.demonstration.records import cohort
-from domain.account import Role
+from api.demonstration.staff import STAFF, signed_submission, staff_signatory
+from domain.account import Account, Role
 from domain.clinical import ClockStatus, ResponseCategory, Severity
 from domain.delegation import Task
+from domain.errors import RecordsLocked
 from domain.subject import Subject, subject_stream
+from domain.subject.casebook import casebook_signatures, current_casebook_signature
+from domain.subject.locks import LockState, lock_state_of
+from domain.subject.source_verification import verifiable, verifications_of
 from domain.subject_facts import (
     DAYS_PER_MONTH_OF_FOLLOW_UP,
     baseline_severity,
@@ -33,8 +38,11 @@ from domain.subject_facts import (
     transfusions,
     treatment_start,
 )
-from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Relatedness
+from domain.vocabulary import AdverseEventCategory, AdverseEventOutcome, Milestone, Relatedness
+from infrastructure.application.commands import RecordEvent
 from infrastructure.bootstrap import Store
+from infrastructure.packets.archive import sha256
+from infrastructure.packets.verify import verify_packet
 from infrastructure.views.study_reports import study_outcomes
 from tests.access.conftest import make_person
 from tests.cli_stores import person_at, sealtrail
@@ -45,6 +53,25 @@ CODES = [f"RP-{n:02d}" for n in range(1, 10)]
 DELEGATIONS = 2
 """Site RP's principal investigator designated, and the coordinator's tasks delegated."""
 EXPECTED = {code: records for code, records in cohort()}
+VERIFIED_KINDS = {"EligibilityAssessed", "MscInfusionGiven"}
+CASEBOOK_SIGNATURES = 2
+"""Each subject's casebook signed at month 6 and at the end of study."""
+FROZEN_AND_LOCKED = 2
+REVIEW_AND_COPY = 1 + 3
+"""The data manager's audit-trail review; the investigator's copy: the start of their
+disclosure log, the copy handed out, and its receipt."""
+CLOSING_STAFF_EVENTS = 5 + 4
+"""The monitor's account (opened, role, site, training, key) and the data manager's (no site),
+opened once the records are in; not counted among the events the load reports."""
+
+
+def closing_events(code: str) -> int:
+    """The events that close one subject: a verification of each eligibility assessment and
+    infusion, its casebook signatures, its freeze and its lock."""
+    verified = sum(record.kind in VERIFIED_KINDS for record in EXPECTED[code])
+    return verified + CASEBOOK_SIGNATURES + FROZEN_AND_LOCKED
+
+
 STUDY_START, PRIMARY_COMPLETION = date(2011, 2, 1), date(2013, 11, 30)
 
 
@@ -93,11 +120,14 @@ def test_the_load_adds_every_record_of_the_cohort_and_a_second_load_adds_nothing
     again = loading.load(loaded.store)
 
     assert list(EXPECTED) == CODES
-    assert loaded.added == sum(len(records) for records in EXPECTED.values()) + DELEGATIONS > 1000
+    records = sum(len(records) for records in EXPECTED.values())
+    closed = sum(closing_events(code) for code in CODES) + REVIEW_AND_COPY
+    assert loaded.added == records + DELEGATIONS + closed
+    assert closed == 40 + 9 * 4 + 4  # 9 eligibility assessments and 31 infusions verified
     assert again == 0
     assert loaded.store.app.recorder.max_notification_id() == last_position
     for code, subject in subjects.items():
-        assert subject.version == len(EXPECTED[code])
+        assert subject.version == len(EXPECTED[code]) + closing_events(code)
 
 
 def test_every_event_of_the_cohort_verifies(loaded: Loaded) -> None:
@@ -136,14 +166,19 @@ def test_an_interrupted_load_resumes_where_it_stopped(
         added = loading.load(store)
 
         assert 0 < stopped_at < len(two[CODES[0]])
-        assert added == sum(len(records) for records in two.values()) - stopped_at + DELEGATIONS
+        closed = sum(closing_events(code) for code in two) + REVIEW_AND_COPY
+        assert added == sum(len(records) for records in two.values()) - stopped_at + (
+            DELEGATIONS + closed
+        )
         for code, records in two.items():
             subject = store.app.find_subject(subject_stream(STUDY, code))
             assert subject is not None
-            assert [subject.entries[v].kind for v in sorted(subject.entries)] == [
-                r.kind for r in records
-            ]
-        assert store.app.recorder.max_notification_id() == stored_first + added
+            kinds = [subject.entries[v].kind for v in sorted(subject.entries)]
+            assert kinds[: len(records)] == [r.kind for r in records]
+            assert set(kinds[len(records) :]) == closing.CLOSING_KINDS
+        assert store.app.recorder.max_notification_id() == (
+            stored_first + added + CLOSING_STAFF_EVENTS
+        )
         assert loading.load(store) == 0
         assert store.verifier(workers=1).verify().findings == []
     finally:
@@ -163,6 +198,156 @@ def test_site_rp_has_its_principal_investigator_who_delegated_the_coordinators_t
     assert not coordinator.covers(Task.SIGNING, date(2011, 2, 14))
 
 
+# -- site RP's data closed ----------------------------------------------------------------------
+
+
+def test_the_monitor_verified_every_eligibility_assessment_and_infusion_as_it_stands(
+    subjects: dict[str, Subject],
+) -> None:
+    verified = 0
+    for code, subject in subjects.items():
+        held = verifications_of(subject)
+        to_verify = verifiable(subject, frozenset(VERIFIED_KINDS))
+        assert to_verify and all(
+            entry.version in held and held[entry.version].whole for entry in to_verify
+        ), code
+        verified += len(to_verify)
+
+    assert verified == 9 + 31  # every subject's eligibility, every MSC infusion
+
+
+def test_each_casebook_is_signed_at_month_6_and_at_the_end_of_study_by_the_investigator(
+    subjects: dict[str, Subject],
+) -> None:
+    for code, subject in subjects.items():
+        signatures = casebook_signatures(subject)
+        assert [s.milestone for s in signatures] == [Milestone.MONTH_6, Milestone.END_OF_STUDY]
+        assert {s.signer.user_id for s in signatures} == {"demo.investigator"}, code
+        current = current_casebook_signature(subject)
+        assert current is not None and current.milestone is Milestone.END_OF_STUDY, code
+
+
+def test_rp_01_to_rp_09_are_frozen_then_locked_after_their_end_of_study(
+    subjects: dict[str, Subject],
+) -> None:
+    for code, subject in subjects.items():
+        assert lock_state_of(subject) is LockState.LOCKED, code
+        (end,) = subject.live(Subject.EndOfStudyRecorded)
+        frozen, locked = subject.live(Subject.SubjectFrozen, Subject.SubjectLocked)
+        assert end.version < frozen.version < locked.version == subject.version, code
+
+
+def test_a_record_on_a_locked_subject_is_refused_and_nothing_is_stored(
+    loaded: Loaded, subjects: dict[str, Subject]
+) -> None:
+    last_position = loaded.store.app.recorder.max_notification_id()
+    coordinator = staff_signatory(loaded.store, STAFF[COORDINATOR])
+    subject = subjects["RP-02"]
+    transfusion = {"given_on": "2011-06-01", "product": "platelets", "units": 1}
+    submission = signed_submission(
+        coordinator, "RP-02", subject.version + 1, "TransfusionGiven", transfusion
+    )
+
+    with pytest.raises(RecordsLocked, match="RP-02 is locked"):
+        loaded.store.records.record(RecordEvent(submission, coordinator.user_id))
+
+    assert loaded.store.app.recorder.max_notification_id() == last_position
+
+
+def test_the_data_manager_reviewed_site_rps_audit_trail_once(loaded: Loaded) -> None:
+    reviews = loaded.store.reads.audit_trail_reviews()
+
+    (review,) = reviews
+    assert (review.study, review.site, review.reviewed_from) == (STUDY, "RP", None)
+    assert review.conclusion == closing.REVIEW_CONCLUDED
+    signer = review.authorship.body()["signer"]["user_id"]
+    assert signer == "demo.data_manager"
+
+
+def test_the_investigator_received_site_rps_own_copy_which_verifies(loaded: Loaded) -> None:
+    history = loaded.store.reads.account_history("demo.investigator")
+    (receipt,) = [r.event for r in history if isinstance(r.event, Account.SiteCopyReceived)]
+    (copy,) = loaded.store.disclosures.of("demo.investigator")
+    kept = closing.site_copy_path(loaded.store).read_bytes()
+
+    report = verify_packet(kept, redraw_documents=False)
+
+    assert report.ok and report.site == "RP"
+    assert (report.tree_size, report.root) == (receipt.tree_size, receipt.root)
+    assert receipt.packet_sha256 == copy.sha256 == sha256(kept)
+    assert (copy.scope.site, copy.what) == ("RP", "submission packet")
+
+
+def test_a_site_copy_that_does_not_verify_is_neither_handed_out_nor_received(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infrastructure.packets import build
+
+    one = {code: EXPECTED[code] for code in CODES[:1]}
+    monkeypatch.setattr(loading, "cohort", lambda: iter(one.items()))
+    built = build.build_packet
+
+    def with_one_byte_changed(*args: Any, **kwargs: Any) -> bytes:
+        # The real copy, then what anyone handling it could do: a byte of it changed.
+        data = bytearray(built(*args, **kwargs))
+        data[len(data) // 2] ^= 1
+        return bytes(data)
+
+    monkeypatch.setattr(build, "build_packet", with_one_byte_changed)
+    store = new_store(make_settings(tmp_path))
+    try:
+        with pytest.raises(closing.SiteCopyUnverified, match="site RP's copy does not verify"):
+            loading.load(store)
+        history = store.reads.account_history("demo.investigator")
+
+        assert not any(isinstance(r.event, Account.SiteCopyReceived) for r in history)
+        assert store.disclosures.of("demo.investigator") == []
+        assert not closing.site_copy_path(store).exists()
+    finally:
+        store.close()
+
+
+def test_a_subject_whose_end_of_study_is_not_recorded_is_left_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    still_in = {"RP-01": EXPECTED["RP-01"][:-1]}  # all but its EndOfStudyRecorded
+    assert EXPECTED["RP-01"][-1].kind == "EndOfStudyRecorded"
+    monkeypatch.setattr(loading, "cohort", lambda: iter(still_in.items()))
+    store = new_store(make_settings(tmp_path))
+    try:
+        loading.load(store)
+        subject = store.app.find_subject(subject_stream(STUDY, "RP-01"))
+
+        assert subject is not None and subject.version == len(still_in["RP-01"])
+        assert lock_state_of(subject) is LockState.OPEN
+        assert casebook_signatures(subject) == [] and verifications_of(subject) == {}
+    finally:
+        store.close()
+
+
+def test_the_audit_trail_pdf_of_a_subject_with_a_signed_casebook_is_drawn(
+    demo_home: Path,
+) -> None:
+    # RP-03's casebook holds 214 records, each covered by both of its casebook signatures.
+    auditor = person_at(demo_home, Role.AUDITOR)
+    out = demo_home / "RP-03-audit.pdf"
+
+    done = sealtrail(
+        "report", "audit-trail", "--subject", "RP-03", "--format", "pdf", "--out", str(out),
+        home=demo_home, extra_env=auditor,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith(b"%PDF-")
+
+
+def test_sealtrail_verify_passes_on_the_demonstration_store(demo_home: Path) -> None:
+    verified = sealtrail("verify", home=demo_home)
+
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.strip().splitlines()[-1].endswith("events checked, 0 findings")
+
+
 # -- what the records say of themselves ---------------------------------------------------------
 
 
@@ -179,10 +364,17 @@ def test_every_subject_is_synthetic_and_signed_by_synthetic_staff(loaded: Loaded
     assert {name for name, _ in signers} == {
         "Demo Coordinator (synthetic)",
         "Demo Investigator (synthetic)",
+        "Demo Monitor (synthetic)",
+        "Demo Data Manager (synthetic)",
     }
     investigator = {kind for name, kind in signers if name == "Demo Investigator (synthetic)"}
     assert {"ResponseAssessed", "SubjectDied", "SeriousAdverseEventNotified"} <= investigator
-    assert "BloodCountRecorded" not in investigator
+    assert {"BloodCountRecorded", "SourceVerified"}.isdisjoint(investigator)
+    assert "CasebookSigned" in investigator
+    monitor = {kind for name, kind in signers if name == "Demo Monitor (synthetic)"}
+    assert monitor == {"SourceVerified"}
+    data_manager = {kind for name, kind in signers if name == "Demo Data Manager (synthetic)"}
+    assert data_manager == {"SubjectFrozen", "SubjectLocked"}
 
 
 def test_every_record_is_dated_within_the_study(subjects: dict[str, Subject]) -> None:

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from uuid import UUID
 
 import pytest
 
@@ -49,11 +50,12 @@ def parsed(document: bytes) -> ET.Element:
     return ET.fromstring(document)
 
 
+TRANSACTIONS_OF_A_SUBJECT = "odm:StudyEventData/odm:FormData/odm:ItemGroupData"
+
+
 def transactions(root: ET.Element) -> list[ET.Element]:
     """Every ItemGroupData of the clinical data, in document order."""
-    return root.findall(
-        "odm:ClinicalData/odm:SubjectData/odm:StudyEventData/odm:FormData/odm:ItemGroupData", NS
-    )
+    return root.findall(f"odm:ClinicalData/odm:SubjectData/{TRANSACTIONS_OF_A_SUBJECT}", NS)
 
 
 def source_id(group: ET.Element) -> int:
@@ -209,9 +211,21 @@ def test_the_demonstration_cohorts_odm_is_valid_against_the_official_schema(
     check_odm_schema(document)
 
     root = parsed(document)
-    subject_events = [(p, e) for p, e in log if isinstance(e, Subject.Event)]
-    assert len(subject_events) > 1000
-    assert [source_id(g) for g in transactions(root)] == sorted(p for p, _ in subject_events)
+    logged: dict[UUID, list[int]] = {}
+    for position, event in log:
+        if isinstance(event, Subject.Event):
+            logged.setdefault(event.originator_id, []).append(position)
+    assert sum(map(len, logged.values())) > 1000
+    # A SubjectData per subject, each with the subject's transactions in log order: not the
+    # log's order across subjects, whose events interleave (the steps that close site RP's
+    # data follow every subject's records). A signature over records is a transaction on each
+    # record it covers, all at the signature's position.
+    written = [
+        [source_id(group) for group in subject.findall(TRANSACTIONS_OF_A_SUBJECT, NS)]
+        for subject in root.findall("odm:ClinicalData/odm:SubjectData", NS)
+    ]
+    assert all(ids == sorted(ids) for ids in written)
+    assert [list(dict.fromkeys(ids)) for ids in written] == list(logged.values())
     assert len(root.findall("odm:ClinicalData/odm:SubjectData", NS)) == 9
     # A follow-up's changes are items typed as the adverse event's own fields.
     definitions = {
