@@ -45,12 +45,20 @@ class Administrator:
         return signatory(store, self.user_id, self.signing_key)
 
 
-def administrator_options(command: F) -> F:
-    """``--as`` and ``--key``: who signs the change, with which private key."""
-    command = private_key_option(
-        "signing_key", "Your Ed25519 private key (PEM); the change is signed with it"
-    )(command)
-    return person_option("Your user id (administrator; default: $SEALTRAIL_USER)")(command)
+def signer_options(who: str) -> Callable[[F], F]:
+    """``--as`` and ``--key``: who signs the change (``who`` names the roles that may), with
+    which private key."""
+
+    def options(command: F) -> F:
+        command = private_key_option(
+            "signing_key", "Your Ed25519 private key (PEM); the change is signed with it"
+        )(command)
+        return person_option(f"Your user id ({who}; default: $SEALTRAIL_USER)")(command)
+
+    return options
+
+
+administrator_options = signer_options("administrator")
 
 
 def administered_change(command: Callable[..., Any]) -> Callable[..., Any]:

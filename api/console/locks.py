@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from api.console.administration import administrator_options
+from api.console.administration import signer_options
 from api.console.command import one_line_errors, store_command
 from api.console.exits import USAGE, fail
 from api.console.people import signatory
@@ -64,7 +64,9 @@ def lock_step(command: Callable[..., Any]) -> Callable[..., Any]:
     ) -> Any:
         return command(store, *args, person=signatory(store, acting_as, signing_key), **kwargs)
 
-    return administrator_options(one_line_errors(store_command(by_person)))
+    return signer_options("a sponsor data manager; to approve an unlock, the site's investigator")(
+        one_line_errors(store_command(by_person))
+    )
 
 
 def signed_step(

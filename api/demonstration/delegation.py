@@ -1,4 +1,4 @@
-"""The delegation of authority log of site RP in the demonstration (ICH E6(R3) 2.3.2).
+"""The delegation of authority log of site RP in the demonstration (ICH E6(R3) 2.3).
 
 The server, the demonstration's one administrator, designates the demonstration investigator
 RP's principal investigator; the investigator then delegates data entry, consent and adverse
