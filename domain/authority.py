@@ -6,7 +6,9 @@ asks the very same rules again of every logged event, of the signer's account as
 before the event (every account event earlier in the log folded, none after) and at the instant
 the event was recorded (a role granted ``until`` then has lapsed). So an event appended past the
 store by someone holding the database and one person's key, which the store would have refused,
-is named (``not-authorised``) however well it is chained and signed.
+is named (``not-authorised``) however well it is chained and signed. The store asks the same
+question (:func:`check_batch_authorised`) as it commits each write, with nothing else appended
+meanwhile: what it acknowledges, verify finds authorised.
 
 What the server signs is not asked again: its key is the trust anchor, and its acts
 (initialisation, lockouts, a person's own password change, what it observed) are its own.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -71,34 +73,85 @@ class AuthorityLedger:
             SignerNotAuthorised: the signer's role, site, delegation or account did not allow
                 this event when it was recorded.
         """
-        signer = body.get("signer")
-        signer_id = signer.get("user_id") if isinstance(signer, Mapping) else None
-        if signer_id == SYSTEM_USER or isinstance(event, ObservedByServer):
-            return  # the server's own act, under its own key
-        actor = self.account_before(str(signer_id), position)
-        if actor is None:
-            return  # not attributable: the attribution check names it
-        data = body.get("data")
-        fields: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
-        kind, at = event.kind(), event.recorded_at
+        check_signer_authorised(
+            event, body, lambda user_id: self.account_before(user_id, position), self._sites.get
+        )
+
+
+def check_signer_authorised(
+    event: SignedAggregate.Event,
+    body: Mapping[str, Any],
+    account_of: Callable[[str], Account | None],
+    site_of: Callable[[UUID], str | None],
+) -> None:
+    """Whether the person who signed ``event`` (its signed ``body``) was authorised to sign it,
+    asked of ``account_of(user_id)``, their account as the log stands just before the event,
+    and at the instant the event was recorded; ``site_of`` names a subject's site (from its
+    screening). The one question both asked of a logged event by verify
+    (:class:`AuthorityLedger`) and asked by the store as it commits a write
+    (:func:`check_batch_authorised`): what the one admits, the other cannot refuse.
+
+    Raises:
+        SignerNotAuthorised: the signer's role, site, delegation or account did not allow
+            this event when it was recorded.
+    """
+    signer = body.get("signer")
+    signer_id = signer.get("user_id") if isinstance(signer, Mapping) else None
+    if signer_id == SYSTEM_USER or isinstance(event, ObservedByServer):
+        return  # the server's own act, under its own key
+    actor = account_of(str(signer_id))
+    if actor is None:
+        return  # not attributable: the attribution check names it
+    data = body.get("data")
+    fields: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+    kind, at = event.kind(), event.recorded_at
+    if isinstance(event, Account.Event):
+        user_id = event.stream.split("/", 1)[1]
+        rule = ACCOUNT_CHANGE_CHECKS.get(kind)
+        name = "check_may_administer" if rule is None else rule.__name__
+        try:
+            check_may_change_account(actor, user_id, kind, fields, at=at)
+        except (NotPermitted, DelegationInvalid) as error:
+            raise _refused(actor, kind, at, name, error) from None
+        return
+    if not isinstance(event, Subject.Event) or kind not in KINDS:
+        return
+    site = fields.get("site") if kind == SCREENED else site_of(event.originator_id)
+    if not isinstance(site, str):
+        return  # a subject never screened: the stream checks name its events
+    try:
+        check_may_write(actor, kind, site, str(body.get("study")), at=at)
+    except (NotPermitted, UnknownStudy) as error:
+        raise _refused(actor, kind, at, "check_may_write", error) from None
+
+
+def check_batch_authorised(
+    events: Sequence[SignedAggregate.Event],
+    accounts: Mapping[str, Account],
+    sites: Mapping[UUID, str],
+) -> None:
+    """Every event of a batch the store is about to append, asked as verify will ask it once
+    appended: each signer's account as the log will stand just before the event (``accounts``,
+    the signers' accounts as stored now, then the batch's own earlier account events), each
+    subject's site (``sites``, then the batch's own screenings), at each event's recorded
+    instant.
+
+    Raises:
+        SignerNotAuthorised: the first event of the batch its signer may not sign.
+    """
+    standing = dict(accounts)
+    screened = dict(sites)
+    for event in events:
+        check_signer_authorised(event, event.authorship.body(), standing.get, screened.get)
+        site = getattr(event, "site", None)
+        if isinstance(event, Subject.Screened) and isinstance(site, str):
+            screened.setdefault(event.originator_id, site)
         if isinstance(event, Account.Event):
             user_id = event.stream.split("/", 1)[1]
-            rule = ACCOUNT_CHANGE_CHECKS.get(kind)
-            name = "check_may_administer" if rule is None else rule.__name__
-            try:
-                check_may_change_account(actor, user_id, kind, fields, at=at)
-            except (NotPermitted, DelegationInvalid) as error:
-                raise _refused(actor, kind, at, name, error) from None
-            return
-        if not isinstance(event, Subject.Event) or kind not in KINDS:
-            return
-        site = fields.get("site") if kind == SCREENED else self._sites.get(event.originator_id)
-        if not isinstance(site, str):
-            return  # a subject never screened: the stream checks name its events
-        try:
-            check_may_write(actor, kind, site, str(body.get("study")), at=at)
-        except (NotPermitted, UnknownStudy) as error:
-            raise _refused(actor, kind, at, "check_may_write", error) from None
+            before = standing.get(user_id)
+            # An account handed over already changed by this batch is not changed twice.
+            if before is not None and before.version < event.originator_version:
+                standing[user_id] = event.mutate(copy.deepcopy(before))
 
 
 def _refused(

@@ -17,12 +17,13 @@ from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Recording
 
-from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, RegisteredKey, check_key_end
+from domain.account import SPONSOR_ACCOUNT, Account, RegisteredKey, check_key_end
 from domain.attribution import AccountLookup, attribute, check_signed_within
+from domain.authority import check_batch_authorised
 from domain.database_lock import check_screening_open
-from domain.permissions import check_may_write
+from domain.errors import SignerNotAuthorised
 from domain.signed import SignedAggregate, check_signed_version
-from domain.subject import KINDS, Subject
+from domain.subject import Subject
 from infrastructure.errors import UnsignedEventRefused
 from infrastructure.store.sealed_batch import PendingLeaf, ReadAfter, SealedBatch
 from signatures.chain import GENESIS_HASH, check_link
@@ -57,6 +58,8 @@ class SealedEventStore(EventStore[UUID]):
         self._hashes: OrderedDict[tuple[UUID, int], str] = OrderedDict()
         # log position -> leaf index, of what this process stored, for the receipts.
         self._leaf_indexes: OrderedDict[int, int] = OrderedDict()
+        # subject stream id -> its site, as its screening (never changed) names it.
+        self._sites: OrderedDict[UUID, str] = OrderedDict()
 
     def leaf_index_stored(self, position: int) -> int | None:
         """The leaf index this process gave the event at ``position``, if it stored it."""
@@ -66,8 +69,9 @@ class SealedEventStore(EventStore[UUID]):
         """Check every event of the batch, then insert the batch in one transaction.
 
         The signers' accounts are checked again inside that transaction, once the write turn
-        is held (:meth:`admit_under_turn`): a key rotated or revoked by another process after
-        the first check cannot let an event in that verify would then refuse.
+        is held (:meth:`admit_under_turn`): a key rotated or revoked, a role revoked or lapsed,
+        a site or a delegation taken away by another process after the first check cannot let
+        an event in that verify would then refuse.
         """
         heads: dict[UUID, str] = {}
         # The application may hand over accounts it has just loaded for this command.
@@ -78,6 +82,8 @@ class SealedEventStore(EventStore[UUID]):
             heads[event.originator_id] = event.event_hash
             event.check_against_stream(partial(self.stream_before, event, domain_events[:index]))
         leaves = [PendingLeaf(event.leaf_data) for event in domain_events]
+        # Read before the transaction: a screening, once stored, never changes.
+        sites.update(self.sites_of(domain_events, sites))
 
         def admit_under_turn(read_after: ReadAfter) -> None:
             self.admit_under_turn(domain_events, known, read_after, sites)
@@ -134,21 +140,25 @@ class SealedEventStore(EventStore[UUID]):
         events: Sequence[Any],
         used: dict[str, Account],
         read_after: ReadAfter,
-        sites: dict[UUID, str] | None = None,
+        sites: dict[UUID, str],
     ) -> None:
         """Check the batch again, inside the insert's transaction, with the write turn held.
 
         Every event recorded before this turn is in the store now, and none can be added until
         it ends. So a key's end stated in the batch must not be past (an event may have been
         recorded with that key up to now), and each signer's account is read again: if it has
-        changed since ``used`` was loaded, the batch's events are attributed anew with it, and
-        a subject's write is asked again whether its signer may make it, at the instant it is
-        recorded (a role revoked or lapsed, a site unassigned, a delegation ended meanwhile):
-        what verify asks of it (:mod:`domain.authority`).
+        changed since ``used`` was loaded, the batch's events are attributed anew with it.
+        Then each signer's authority is asked, of their account as it stands now and at each
+        event's recorded instant, by the very function verify asks it with
+        (:func:`domain.authority.check_batch_authorised`): the log cannot change before this
+        commit, so verify will see each signer's account exactly so. ``sites`` names the
+        stored subjects' sites (:meth:`sites_of`).
 
         Raises:
-            KeyEndPassed, KeyNotValid, UnknownKey and the other attribution errors;
-            NotPermitted: the signer may no longer make a subject's write of the batch.
+            KeyEndPassed, KeyNotValid, UnknownKey and the other attribution errors.
+            SignerNotAuthorised: a signer's role, site, delegation or account no longer allows
+                an event of the batch (changed, or lapsed, since the first check).
+            ScreeningClosed: a screening's site, or the study, was locked meanwhile.
         """
         now = datetime.now(UTC)
         for event in events:
@@ -171,10 +181,50 @@ class SealedEventStore(EventStore[UUID]):
                     changed = event.mutate(changed)
                 current[user_id] = changed
         accounts = {**used, **current}
-        for event in events:
-            if current:
+        if current:
+            for event in events:
                 attribute(event, accounts.get, self._anchor())
-            check_may_write_now(event, accounts, sites or {})
+        try:
+            check_batch_authorised(events, accounts, sites)
+        except SignerNotAuthorised as error:
+            raise SignerNotAuthorised(
+                f"{error}; asked again as the write was committed (the account changed, or the "
+                "role lapsed, since the write was first checked): nothing was recorded",
+                rule=error.rule,
+            ) from None
+        sponsor = accounts.get(SPONSOR_ACCOUNT)
+        for event in events:
+            site = getattr(event, "site", None)
+            if (
+                sponsor is not None
+                and isinstance(event, Subject.Screened)
+                and isinstance(site, str)
+            ):
+                # A database lock recorded meanwhile closes the screening's site.
+                check_screening_open(sponsor, str(event.authorship.body().get("study")), site)
+
+    def sites_of(self, events: Sequence[Any], known: dict[UUID, str]) -> dict[UUID, str]:
+        """The site of each stored subject the batch's events are of, from its screening
+        (``known``: those the application handed over, not read again)."""
+        sites: dict[UUID, str] = dict(known)
+        for event in events:
+            subject = event.originator_id
+            if isinstance(event, Subject.Event) and event.originator_version > 1:
+                site = sites.get(subject) or self._sites.get(subject) or self._stored_site(subject)
+                if site is not None:
+                    sites[subject] = site
+        return sites
+
+    def _stored_site(self, subject: UUID) -> str | None:
+        stored = self.recorder.select_events(subject, lte=1)
+        screening = self.mapper.to_domain_event(stored[0]) if stored else None
+        site = getattr(screening, "site", None)
+        if not isinstance(screening, Subject.Screened) or not isinstance(site, str):
+            return None
+        self._sites[subject] = site
+        if len(self._sites) > self.HEAD_CACHE_SIZE:
+            self._sites.popitem(last=False)
+        return site
 
     def stream_before(
         self, event: SignedAggregate.Event, earlier_in_batch: Sequence[Any] = ()
@@ -208,31 +258,3 @@ class SealedEventStore(EventStore[UUID]):
         self._hashes[(originator_id, version)] = chain_hash
         if len(self._hashes) > self.HEAD_CACHE_SIZE:
             self._hashes.popitem(last=False)
-
-
-def check_may_write_now(event: Any, accounts: dict[str, Account], sites: dict[UUID, str]) -> None:
-    """Whether the signer of a subject's ``event`` may make it at the instant it is recorded,
-    their account as it stands in the write's turn (the rule :mod:`domain.authority` asks of
-    the log), and whether a screening's site is still open (the sponsor's account, when given,
-    as it stands in the turn: a database lock recorded meanwhile). A screening names its site;
-    another write's is in ``sites`` (unknown: the checks before the turn stand alone).
-
-    Raises:
-        NotPermitted: the signer may not make this write now.
-        ScreeningClosed: the screening's site, or the study, was locked meanwhile.
-    """
-    if not isinstance(event, Subject.Event) or event.kind() not in KINDS:
-        return
-    body = event.authorship.body()
-    signer = body.get("signer")
-    actor = accounts.get(str(signer.get("user_id"))) if isinstance(signer, dict) else None
-    if actor is None or actor.user_id == SYSTEM_USER:
-        return
-    site = getattr(event, "site", None) if isinstance(event, Subject.Screened) else None
-    site = site if isinstance(site, str) else sites.get(event.originator_id)
-    if site is None:
-        return
-    study = str(body.get("study"))
-    check_may_write(actor, event.kind(), site, study, at=event.recorded_at)
-    if isinstance(event, Subject.Screened) and SPONSOR_ACCOUNT in accounts:
-        check_screening_open(accounts[SPONSOR_ACCOUNT], study, site)

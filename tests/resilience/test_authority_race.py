@@ -1,0 +1,152 @@
+"""A coordinator's rights taken away while they write: the store never acknowledges what its own
+verify names not-authorised, and a write it refuses leaves nothing.
+
+Real processes throughout: gunicorn serving the store, sessions of one coordinator posting
+screenings as fast as the server answers, and the administrator's ``sealtrail user revoke-role``
+and ``unassign-site`` (then ``grant`` and ``assign-site`` again) in processes of their own,
+several times. A write checked before a change and committed after it is refused at commit
+(``Signer not authorised``); every write answered 201 passes ``sealtrail verify`` and
+``packet verify``; every write refused left no event.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from infrastructure.bootstrap import open_store
+from infrastructure.packets.build import build_packet
+from infrastructure.packets.verify import verify_packet
+from infrastructure.settings import Settings
+from tests.cli_stores import ADMIN_PASSWORD
+from tests.conftest import STUDY, make_settings
+from tests.resilience.harness import Author, HttpSite, Server, server_environment
+from tests.resilience.test_key_rotation_race import BACKENDS, database, initialise, sealtrail
+
+WRITERS = 2
+ROUNDS = 2
+WRITE_BETWEEN_CHANGES = 0.6
+"""Seconds of writing between two changes of the account (the CLI's start-up adds about a
+second more)."""
+
+TAKE_AWAY = (
+    ("revoke-role", "--role", "site_coordinator", "--reason", "left the trial"),
+    ("unassign-site", "--site", "RP", "--reason", "moved to another site"),
+)
+GIVE_BACK = (("grant", "--role", "site_coordinator"), ("assign-site", "--site", "RP"))
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class Written:
+    """One write: the subject it screened, the status and the problem's title if refused."""
+
+    subject: str
+    status: int
+    title: str | None
+
+
+@dataclass
+class Writers:
+    """Sessions of one coordinator screening new subjects as fast as the server answers."""
+
+    sites: list[HttpSite]
+    written: list[Written] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self, site: HttpSite) -> None:
+        while not self.stop.is_set():
+            subject = f"RP-{uuid.uuid4().hex[:10]}"
+            response = site.record(
+                subject,
+                "Screened",
+                {"site": "RP", "sex": "F", "age": 34, "screened_on": "2011-02-14"},
+            )
+            assert response.status_code in (201, 403), response.text
+            title = None if response.status_code == 201 else response.json()["title"]
+            with self.lock:
+                self.written.append(Written(subject, response.status_code, title))
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        threads = [threading.Thread(target=self.run, args=(site,)) for site in self.sites]
+        for thread in threads:
+            thread.start()
+        try:
+            yield
+        finally:
+            self.stop.set()
+            for thread in threads:
+                thread.join(timeout=60)
+
+
+def administer(settings: Settings, home: Path, *change: str) -> None:
+    """``sealtrail user <change> coord1`` signed by the administrator, in a process of its own."""
+    command, *options = change
+    done = sealtrail(
+        settings,
+        "user",
+        command,
+        "coord1",
+        *options,
+        "--as",
+        "admin",
+        "--key",
+        str(home / "admin.pem"),
+        SEALTRAIL_PASSWORD=ADMIN_PASSWORD,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_no_write_acknowledged_while_its_signer_s_rights_were_taken_away_is_not_authorised(
+    backend: str, tmp_path: Path
+) -> None:
+    with database(backend, tmp_path) as url:
+        settings = make_settings(tmp_path, url)
+        author: Author = initialise(settings)
+        server = Server(server_environment(settings), tmp_path / "gunicorn.log", workers=2)
+        with server:
+            writers = Writers([HttpSite(server.url, author) for _ in range(WRITERS)])
+            with writers.running():
+                for _ in range(ROUNDS):
+                    for take_away, give_back in zip(TAKE_AWAY, GIVE_BACK, strict=True):
+                        time.sleep(WRITE_BETWEEN_CHANGES)
+                        administer(settings, tmp_path, *take_away)
+                        administer(settings, tmp_path, *give_back)
+                time.sleep(WRITE_BETWEEN_CHANGES)
+            for site in writers.sites:
+                site.close()
+
+        verified = sealtrail(settings, "verify", "--json")
+        store = open_store(settings)
+        try:
+            packet = verify_packet(build_packet(store, documents=False), redraw_documents=False)
+            stored = {
+                w.subject: store.app.find_subject(f"{STUDY}/{w.subject}") is not None
+                for w in writers.written
+            }
+        finally:
+            store.close()
+
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout)["findings"] == []
+    assert [f.kind for f in packet.findings] == []
+    acknowledged = [w for w in writers.written if w.status == 201]
+    refused = [w for w in writers.written if w.status == 403]
+    assert all(stored[w.subject] for w in acknowledged)
+    assert not any(stored[w.subject] for w in refused)
+    assert len(acknowledged) > 20 and refused
+    # The race was run, not dodged: some writes passed their first check and met the change
+    # only at commit, where they were refused.
+    assert "Signer not authorised" in {w.title for w in refused}
