@@ -12,11 +12,8 @@ several times. A write checked before a change and committed after it is refused
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,11 +22,16 @@ import pytest
 from infrastructure.bootstrap import open_store
 from infrastructure.packets.build import build_packet
 from infrastructure.packets.verify import verify_packet
-from infrastructure.settings import Settings
-from tests.cli_stores import ADMIN_PASSWORD
 from tests.conftest import STUDY, make_settings
 from tests.resilience.harness import Author, HttpSite, Server, server_environment
-from tests.resilience.test_key_rotation_race import BACKENDS, database, initialise, sealtrail
+from tests.resilience.test_key_rotation_race import (
+    BACKENDS,
+    Writers,
+    as_admin,
+    database,
+    initialise,
+    sealtrail,
+)
 
 WRITERS = 2
 ROUNDS = 2
@@ -38,10 +40,13 @@ WRITE_BETWEEN_CHANGES = 0.6
 second more)."""
 
 TAKE_AWAY = (
-    ("revoke-role", "--role", "site_coordinator", "--reason", "left the trial"),
-    ("unassign-site", "--site", "RP", "--reason", "moved to another site"),
+    ("user", "revoke-role", "coord1", "--role", "site_coordinator", "--reason", "left the trial"),
+    ("user", "unassign-site", "coord1", "--site", "RP", "--reason", "moved to another site"),
 )
-GIVE_BACK = (("grant", "--role", "site_coordinator"), ("assign-site", "--site", "RP"))
+GIVE_BACK = (
+    ("user", "grant", "coord1", "--role", "site_coordinator"),
+    ("user", "assign-site", "coord1", "--site", "RP"),
+)
 
 pytestmark = pytest.mark.slow
 
@@ -56,13 +61,10 @@ class Written:
 
 
 @dataclass
-class Writers:
+class Screenings(Writers):
     """Sessions of one coordinator screening new subjects as fast as the server answers."""
 
-    sites: list[HttpSite]
-    written: list[Written] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    screened: list[Written] = field(default_factory=list)
 
     def run(self, site: HttpSite) -> None:
         while not self.stop.is_set():
@@ -75,37 +77,7 @@ class Writers:
             assert response.status_code in (201, 403), response.text
             title = None if response.status_code == 201 else response.json()["title"]
             with self.lock:
-                self.written.append(Written(subject, response.status_code, title))
-
-    @contextmanager
-    def running(self) -> Iterator[None]:
-        threads = [threading.Thread(target=self.run, args=(site,)) for site in self.sites]
-        for thread in threads:
-            thread.start()
-        try:
-            yield
-        finally:
-            self.stop.set()
-            for thread in threads:
-                thread.join(timeout=60)
-
-
-def administer(settings: Settings, home: Path, *change: str) -> None:
-    """``sealtrail user <change> coord1`` signed by the administrator, in a process of its own."""
-    command, *options = change
-    done = sealtrail(
-        settings,
-        "user",
-        command,
-        "coord1",
-        *options,
-        "--as",
-        "admin",
-        "--key",
-        str(home / "admin.pem"),
-        SEALTRAIL_PASSWORD=ADMIN_PASSWORD,
-    )
-    assert done.returncode == 0, done.stderr
+                self.screened.append(Written(subject, response.status_code, title))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -117,13 +89,13 @@ def test_no_write_acknowledged_while_its_signer_s_rights_were_taken_away_is_not_
         author: Author = initialise(settings)
         server = Server(server_environment(settings), tmp_path / "gunicorn.log", workers=2)
         with server:
-            writers = Writers([HttpSite(server.url, author) for _ in range(WRITERS)])
+            writers = Screenings([HttpSite(server.url, author) for _ in range(WRITERS)], author)
             with writers.running():
                 for _ in range(ROUNDS):
                     for take_away, give_back in zip(TAKE_AWAY, GIVE_BACK, strict=True):
                         time.sleep(WRITE_BETWEEN_CHANGES)
-                        administer(settings, tmp_path, *take_away)
-                        administer(settings, tmp_path, *give_back)
+                        as_admin(settings, tmp_path, *take_away)
+                        as_admin(settings, tmp_path, *give_back)
                 time.sleep(WRITE_BETWEEN_CHANGES)
             for site in writers.sites:
                 site.close()
@@ -134,7 +106,7 @@ def test_no_write_acknowledged_while_its_signer_s_rights_were_taken_away_is_not_
             packet = verify_packet(build_packet(store, documents=False), redraw_documents=False)
             stored = {
                 w.subject: store.app.find_subject(f"{STUDY}/{w.subject}") is not None
-                for w in writers.written
+                for w in writers.screened
             }
         finally:
             store.close()
@@ -142,8 +114,8 @@ def test_no_write_acknowledged_while_its_signer_s_rights_were_taken_away_is_not_
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert json.loads(verified.stdout)["findings"] == []
     assert [f.kind for f in packet.findings] == []
-    acknowledged = [w for w in writers.written if w.status == 201]
-    refused = [w for w in writers.written if w.status == 403]
+    acknowledged = [w for w in writers.screened if w.status == 201]
+    refused = [w for w in writers.screened if w.status == 403]
     assert all(stored[w.subject] for w in acknowledged)
     assert not any(stored[w.subject] for w in refused)
     assert len(acknowledged) > 20 and refused

@@ -110,6 +110,21 @@ def sealtrail(settings: Settings, *args: str, **extra: str) -> subprocess.Comple
     )
 
 
+def as_admin(settings: Settings, home: Path, *args: str) -> None:
+    """A console command signed by the administrator (key and password of ``initialise``), in a
+    process of its own; it succeeds."""
+    done = sealtrail(
+        settings,
+        *args,
+        "--as",
+        "admin",
+        "--key",
+        str(home / "admin.pem"),
+        SEALTRAIL_PASSWORD=ADMIN_PASSWORD,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def initialise(settings: Settings) -> Author:
     """``sealtrail init``, the administrator's own password, and a coordinator with a key."""
     done = sealtrail(settings, "init")
@@ -149,8 +164,9 @@ def rotate(settings: Settings, author: Author, home: Path, round_: int) -> Autho
     private_key = generate_private_key()
     public_file = home / f"coord1-{round_}.pub.pem"
     public_file.write_bytes(public_key_to_pem(private_key.public_key()))
-    done = sealtrail(
+    as_admin(
         settings,
+        home,
         "key",
         "rotate",
         "--user",
@@ -159,13 +175,7 @@ def rotate(settings: Settings, author: Author, home: Path, round_: int) -> Autho
         key_id(author.private_key.public_key()),
         "--public-key",
         str(public_file),
-        "--as",
-        "admin",
-        "--key",
-        str(home / "admin.pem"),
-        SEALTRAIL_PASSWORD=ADMIN_PASSWORD,
     )
-    assert done.returncode == 0, done.stderr
     return Author(author.user_id, author.printed_name, private_key, author.password)
 
 
