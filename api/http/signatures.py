@@ -28,9 +28,10 @@ MAX_BODY = 256 * 1024 + Subject.CasebookSigned.MAX_RECORDS * 160
 most records (about 100 bytes of JSON each; 160 leaves room for spacing and long numbers)."""
 
 LIMITS = (
-    f"A ``RecordsSigned`` covers 1 to {Subject.RecordsSigned.MAX_RECORDS:,} records, a "
-    f"``CasebookSigned`` 1 to {Subject.CasebookSigned.MAX_RECORDS:,} (every live record of "
-    f"the subject); a body over {MAX_BODY:,} bytes is 413."
+    f"A ``{Subject.RecordsSigned.__name__}`` covers 1 to "
+    f"{Subject.RecordsSigned.MAX_RECORDS:,} records, a ``{Subject.CasebookSigned.__name__}`` "
+    f"1 to {Subject.CasebookSigned.MAX_RECORDS:,} (every live record of the subject); a body "
+    f"over {MAX_BODY:,} bytes is 413."
 )
 
 blp = Blueprint(
