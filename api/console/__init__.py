@@ -15,6 +15,7 @@ import click
 from api.console.backups import backup
 from api.console.delegation import delegation
 from api.console.demo import demo
+from api.console.exits import OneLineUsageGroup
 from api.console.initialise import init
 from api.console.integrity import checkpoint, verify
 from api.console.keys import key
@@ -53,7 +54,7 @@ COMMANDS: tuple[click.Command, ...] = (
 """Every command of ``sealtrail``, each also a ``flask.commands`` entry point."""
 
 
-@click.group()
+@click.group(cls=OneLineUsageGroup)
 @click.version_option(package_name="sealtrail")
 def main() -> None:
     """sealtrail: a signed, hash-chained event store for clinical trials."""

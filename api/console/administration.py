@@ -120,6 +120,8 @@ def role_end(text: str | None) -> datetime | None:
     if "T" in text:
         return instant(text)
     last_day = calendar_date(text)
+    if last_day == date.max:
+        raise click.BadParameter(f"{text!r} is the last day a date can hold; give no --until")
     return datetime.combine(last_day + timedelta(days=1), time(), tzinfo=UTC)
 
 

@@ -110,6 +110,58 @@ def test_a_bad_database_url_is_one_line_and_exit_2(home: Path, url: str, message
     assert "Traceback" not in done.stderr
 
 
+def events_in(home: Path) -> int:
+    """How many events the store under ``home`` holds, as ``sealtrail verify`` counts them."""
+    report: int = json.loads(sealtrail("verify", "--json", home=home).stdout)["events"]
+    return report
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("verify", "--bogus"), "sealtrail verify: No such option '--bogus'"),
+        (("nosuch",), "sealtrail: No such command 'nosuch'"),
+        (("user", "grant", "x", "--role", "monitor", "--until", "10000-01-01"),
+         "sealtrail user grant: Invalid value for '--until'"),
+        (("user", "grant", "x", "--role", "monitor", "--until", "9999-12-31"),
+         "sealtrail user grant: Invalid value for '--until'"),
+        (("user", "grant", "x"), "sealtrail user grant: Missing option '--role'"),
+        (("user", "add", "x", "--name", "X", "--role", "king"),
+         "sealtrail user add: Invalid value for '--role'"),
+        (("delegation", "delegate", "x", "--site", "SP\n", "--task", "consent",
+          "--from", "2026-01-01"), "sealtrail delegation delegate: Invalid value for '--site'"),
+        (("delegation", "delegate", "x", "--site", "SP", "--task", "consent",
+          "--from", "tomorrow"), "sealtrail delegation delegate: Invalid value for '--from'"),
+        (("key", "revoke", "--user", "admin", "--key-id", "ed25519:00", "--reason", "lost",
+          "--at", "yesterday"), "sealtrail key revoke: Invalid value"),
+    ],
+    ids=["unknown-option", "unknown-command", "bad-value", "last-date", "missing-option",
+         "bad-choice", "bad-site", "bad-date", "bad-instant"],
+)  # fmt: skip
+def test_bad_usage_is_one_line_exit_2_and_records_nothing(
+    home: Path, args: tuple[str, ...], said: str
+) -> None:
+    before = events_in(home)
+
+    done = sealtrail(*args, *as_admin(home), home=home, extra_env=ADMIN_ENV)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.endswith("(see --help)\n"), done.stderr
+    assert done.stderr.startswith(said)
+    assert events_in(home) == before
+
+
+def test_help_and_version_still_print_in_full(home: Path) -> None:
+    helped = sealtrail("user", "grant", "--help", home=home)
+    version = sealtrail("--version", home=home)
+
+    assert helped.returncode == version.returncode == 0
+    assert helped.stdout.startswith("Usage: ") and "user grant [OPTIONS] USER_ID" in helped.stdout
+    assert "--until" in helped.stdout and helped.stderr == ""
+    assert ", version " in version.stdout
+
+
 def test_a_store_without_a_server_key_is_one_line_and_exit_2(tmp_path: Path) -> None:
     done = sealtrail("verify", home=tmp_path)
 
