@@ -91,11 +91,36 @@ class Delegation:
         return self.starts_on <= on and (self.ends_on is None or on <= self.ends_on)
 
 
+EARLIEST_START = date(1970, 1, 1)
+"""No delegation starts before the beginning of the trail's time (the same day a key's validity
+can start from): a date before it is a typing error, not a delegation made on paper."""
+LONGEST_PERIOD_YEARS = 100
+"""No delegation lasts longer than a working life; a delegation meant to last until it is ended
+states no end, rather than a far-off one (9999-12-31) that reads as a date in the log."""
+
+
 def check_period(starts_on: date, ends_on: date | None) -> None:
-    """Refuse a period that ends before it starts."""
-    if ends_on is not None and ends_on < starts_on:
+    """Refuse a period that starts before :data:`EARLIEST_START`, ends before it starts, or
+    lasts longer than :data:`LONGEST_PERIOD_YEARS`.
+
+    Raises:
+        DelegationInvalid: the period is not one a person could work in.
+    """
+    if starts_on < EARLIEST_START:
+        raise DelegationInvalid(
+            f"a delegation starts on or after {EARLIEST_START.isoformat()}, "
+            f"not {starts_on.isoformat()}"
+        )
+    if ends_on is None:
+        return
+    if ends_on < starts_on:
         raise DelegationInvalid(
             f"the period ends ({ends_on.isoformat()}) before it starts ({starts_on.isoformat()})"
+        )
+    if ends_on.year - starts_on.year > LONGEST_PERIOD_YEARS:
+        raise DelegationInvalid(
+            f"a delegation lasts at most {LONGEST_PERIOD_YEARS} years, not until "
+            f"{ends_on.isoformat()}; state no end for one that lasts until it is ended"
         )
 
 

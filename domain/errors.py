@@ -409,7 +409,8 @@ class SiteCopyReceiptInvalid(DomainError):
 
 class DelegationInvalid(DomainError):
     """A delegation that cannot be recorded as written: no task, a code that is no task of the
-    vocabulary, a period that ends before it starts (answered 422)."""
+    vocabulary, a period that ends before it starts, starts before 1970 or lasts over 100 years
+    (answered 422)."""
 
     title = "Delegation invalid"
 

@@ -67,10 +67,11 @@ def delegate(
     acting_as: str,
 ) -> None:
     """Delegate tasks at a site to USER_ID, signed with your key."""
-    starts_on = first.date()
-    command = DelegateTasks(user_id, site, tasks, starts_on, day(last))
+    starts_on, ends_on = first.date(), day(last)
+    command = DelegateTasks(user_id, site, tasks, starts_on, ends_on)
     store.administration.delegate_tasks(command, by=signatory(store, acting_as, signing_key))
-    click.echo(f"{user_id} is delegated {', '.join(tasks)} at {site} from {starts_on}")
+    period = f"from {starts_on}" + (f" until {ends_on}" if ends_on else " until ended")
+    click.echo(f"{user_id} is delegated {', '.join(tasks)} at {site} {period}")
 
 
 @delegation.command("end")

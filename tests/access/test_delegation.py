@@ -146,6 +146,27 @@ def test_a_period_that_ends_before_it_starts_is_refused(
     assert store.app.account("coord1").delegations == ()
 
 
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on", "said"),
+    [
+        (date(1, 1, 1), date(9999, 12, 31), "starts on or after 1970-01-01"),
+        (date(1969, 12, 31), None, "starts on or after 1970-01-01"),
+        (TODAY, date(9999, 12, 31), "at most 100 years"),
+    ],
+)
+def test_a_period_beyond_any_working_life_is_refused_and_records_nothing(
+    site_rp: tuple[Store, Admin, Person, Person],
+    starts_on: date,
+    ends_on: date | None,
+    said: str,
+) -> None:
+    store, _, pi, _ = site_rp
+    before = len(store.reads.account_history("coord1"))
+    with pytest.raises(DelegationInvalid, match=said):
+        delegate(store, pi, "coord1", "data_entry", starts_on=starts_on, ends_on=ends_on)
+    assert len(store.reads.account_history("coord1")) == before
+
+
 def test_ending_a_delegation_not_in_force_or_ones_own_is_refused(
     site_rp: tuple[Store, Admin, Person, Person],
 ) -> None:

@@ -139,8 +139,15 @@ def test_the_console_delegates_ends_and_writes_the_log(home_on_each_backend: Pat
     inverted = run(*grant, "--task", "data_entry", "--until", "2000-01-01", *as_pi)
     assert inverted.returncode == 1 and len(inverted.stderr.strip().splitlines()) == 1
     assert run(*grant, "--task", "typing", *as_pi).returncode == 2
-    done = run(*grant, "--task", "data_entry", "--task", "consent", *as_pi)
+    absurd = ("delegation", "delegate", "coord1", "--site", "RP", "--task", "data_entry",
+              "--from", "0001-01-01", "--until", "9999-12-31", *as_pi)  # fmt: skip
+    refused = run(*absurd)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and "1970-01-01" in refused.stderr
+    until = (TODAY + timedelta(days=90)).isoformat()
+    done = run(*grant, "--task", "data_entry", "--task", "consent", "--until", until, *as_pi)
     assert done.returncode == 0, done.stderr
+    assert f"from {today} until {until}" in done.stdout
     ended = run("delegation", "end", "coord1", "--site", "RP", "--reason", "moved", *as_pi)
     assert ended.returncode == 0, ended.stderr
 
@@ -149,7 +156,7 @@ def test_the_console_delegates_ends_and_writes_the_log(home_on_each_backend: Pat
     written = run(*report, "--as", "inv1")
     assert written.returncode == 0, written.stderr
     text = out.read_text(encoding="utf-8-sig")
-    assert "coord1" in text and "moved" in text
+    assert "coord1" in text and "moved" in text and until in text
     bad_site = run("report", "delegation-log", "--site", "RP\n", "--format", "csv",
                    "--out", str(out), "--as", "inv1")  # fmt: skip
     assert bad_site.returncode == 2
