@@ -547,6 +547,7 @@ class Account(SignedAggregate):
         signatures with it are refused."""
         self._check_live_key(key_id)
         check_key_end(revoked_at, retroactive, datetime.now(UTC))
+        _check_stated(reason, "a key revoked")
         self.trigger_event(
             self.KeyRevoked,
             key_id=key_id,

@@ -97,6 +97,8 @@ def test_keys_are_registered_rotated_and_revoked_by_the_administrator(home: Path
     rotated = run(home, "key", "rotate", "--user", "coord1", "--key-id", old,
                   "--public-key", str(home / "k2.pub.pem"), *admin)  # fmt: skip
     new = rotated.stdout.split()[-1]
+    blank = run(home, "key", "revoke", "--user", "coord1", "--key-id", new,
+                "--reason", "\u200b ", *admin)  # fmt: skip
     revoked = run(home, "key", "revoke", "--user", "coord1", "--key-id", new,
                   "--reason", "lost", "--at", "2030-01-01T00:00:00Z", *admin)  # fmt: skip
     rotated_again = run(home, "key", "rotate", "--user", "coord1", "--key-id", old,
@@ -105,6 +107,7 @@ def test_keys_are_registered_rotated_and_revoked_by_the_administrator(home: Path
     assert registered.returncode == rotated.returncode == revoked.returncode == 0
     assert rotated_again.returncode == 1
     assert "Key already revoked" in one_line(rotated_again)
+    assert blank.returncode == 1 and "Reason not stated" in one_line(blank)
     shown = json.loads(run(home, "user", "show", "coord1", "--json", "--as", "admin").stdout)
     assert [(k["key_id"], k["revoked_at"]) for k in shown["keys"]][1] == (
         new,

@@ -13,7 +13,7 @@ import pytest
 from api.schemas.submissions import submission_from
 from domain.account import Role
 from domain.authorship import Authorship, authored
-from domain.errors import KeyAlreadyRevoked, KeyEndPassed, KeyNotRegistered
+from domain.errors import KeyAlreadyRevoked, KeyEndPassed, KeyNotRegistered, ReasonNotStated
 from infrastructure.application.commands import RecordEvent, RevokeKey, RotateKey
 from infrastructure.bootstrap import Store
 from signatures.errors import KeyNotValid, UnknownKey
@@ -333,3 +333,37 @@ def test_an_event_signed_by_a_key_never_registered_is_refused(timed: Store, admi
 
     with pytest.raises(UnknownKey):
         person.record(timed, "RP-101", "Screened", screening())
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\u200b\u2060", "\u3164 \t"])
+def test_a_key_revoked_without_a_visible_reason_is_refused_and_records_nothing(
+    timed: Store, admin: Admin, blank: str
+) -> None:
+    person = make_person(timed, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    before = len(timed.reads.account_history("coord1"))
+
+    with pytest.raises(ReasonNotStated):
+        revoke(timed, person, admin, at=None, reason=blank)
+
+    assert len(timed.reads.account_history("coord1")) == before
+
+
+def test_a_key_revoked_without_a_visible_reason_is_refused_over_the_api(
+    site_client: Site, admin: Admin
+) -> None:
+    person = make_person(site_client.store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+    soon = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    before = len(site_client.store.reads.account_history("coord1"))
+
+    response = administer(
+        site_client,
+        admin,
+        admin.signed(
+            "coord1",
+            "KeyRevoked",
+            {"key_id": person.key_id, "revoked_at": soon, "reason": "\u200b \u2800"},
+        ),
+    )
+
+    assert_problem(response, 422, title="Reason not stated")
+    assert len(site_client.store.reads.account_history("coord1")) == before
