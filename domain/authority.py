@@ -4,7 +4,9 @@ The store refuses a write its author may not make (:mod:`domain.permissions`): t
 force, the site, the delegation the protocol requires, who may change which account. A verifier
 asks the very same rules again of every logged event, of the signer's account as it stood just
 before the event (every account event earlier in the log folded, none after) and at the instant
-the event was recorded (a role granted ``until`` then has lapsed). So an event appended past the
+the event was recorded (a role granted ``until`` then has lapsed); a subject's lock as part of
+its site's or the study's lock is asked for the database lock the sponsor's account recorded
+before it (:func:`domain.database_lock.check_part_of_database_lock`). So an event appended past the
 store by someone holding the database and one person's key, which the store would have refused,
 is named (``not-authorised``) however well it is chained and signed. The store asks the same
 question (:func:`check_batch_authorised`) as it commits each write, with nothing else appended
@@ -22,8 +24,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from domain.account import SYSTEM_USER, Account
-from domain.errors import DelegationInvalid, NotPermitted, SignerNotAuthorised, UnknownStudy
+from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account
+from domain.database_lock import check_part_of_database_lock
+from domain.errors import (
+    DelegationInvalid,
+    LockStepRefused,
+    NotPermitted,
+    SignerNotAuthorised,
+    UnknownStudy,
+)
 from domain.observed import ObservedByServer
 from domain.permissions import ACCOUNT_CHANGE_CHECKS, check_may_change_account, check_may_write
 from domain.signed import SignedAggregate
@@ -76,6 +85,36 @@ class AuthorityLedger:
         check_signer_authorised(
             event, body, lambda user_id: self.account_before(user_id, position), self._sites.get
         )
+        if isinstance(event, Subject.SubjectLocked):
+            self._check_lock_scope(event, position, body)
+
+    def _check_lock_scope(
+        self, event: Subject.SubjectLocked, position: int, body: Mapping[str, Any]
+    ) -> None:
+        """A subject locked as part of its site's or the study's lock names a database lock the
+        sponsor's account recorded before it, asked as the write path asks it
+        (:func:`domain.database_lock.check_part_of_database_lock`). Verify's alone: the store's
+        commit turn does not hold the sponsor's account.
+
+        Raises:
+            SignerNotAuthorised: scope ``site`` or ``study`` with no such database lock then.
+        """
+        signer = body.get("signer")
+        signer_id = signer.get("user_id") if isinstance(signer, Mapping) else None
+        actor = self.account_before(str(signer_id), position)
+        site = self._sites.get(event.originator_id)
+        data = body.get("data")
+        scope = data.get("scope") if isinstance(data, Mapping) else None
+        if signer_id == SYSTEM_USER or actor is None or site is None:
+            return  # the server's own, or named by the attribution or stream checks
+        try:
+            sponsor = self.account_before(SPONSOR_ACCOUNT, position)
+            check_part_of_database_lock(sponsor, str(body.get("study")), site, str(scope))
+        except LockStepRefused as error:
+            rule, module = "check_part_of_database_lock", "domain.database_lock"
+            raise _refused(
+                actor, event.kind(), event.recorded_at, rule, error, module=module
+            ) from None
 
 
 def check_signer_authorised(
@@ -155,10 +194,16 @@ def check_batch_authorised(
 
 
 def _refused(
-    actor: Account, kind: str, at: Any, rule: str, error: Exception
+    actor: Account,
+    kind: str,
+    at: Any,
+    rule: str,
+    error: Exception,
+    *,
+    module: str = "domain.permissions",
 ) -> SignerNotAuthorised:
     return SignerNotAuthorised(
         f"{actor.user_id} was not authorised to sign this {kind} when it was recorded at "
-        f"{at.isoformat()} (domain.permissions.{rule}): {error}",
+        f"{at.isoformat()} ({module}.{rule}): {error}",
         rule=rule,
     )

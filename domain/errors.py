@@ -450,7 +450,9 @@ class SignerNotAuthorised(NotPermitted):
     """A logged event whose signer, as their account stood when it was recorded, was not
     authorised to sign it: a write the store refuses, found in the log past it (a
     ``not-authorised`` finding of ``sealtrail verify`` and ``sealtrail packet verify``).
-    ``rule`` names the rule of :mod:`domain.permissions` that refuses it."""
+    ``rule`` names the rule that refuses it (of :mod:`domain.permissions`, or
+    :func:`domain.database_lock.check_part_of_database_lock` for a lock as part of a site's or
+    the study's lock with no database lock recorded)."""
 
     title = "Signer not authorised"
     kind = "not-authorised"

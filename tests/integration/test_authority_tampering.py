@@ -47,6 +47,7 @@ class Forged:
     stream: str
     version: int
     rule: str
+    module: str = "domain.permissions"
 
 
 @pytest.fixture
@@ -57,9 +58,11 @@ def trial(store: Store) -> Trial:
     return Trial(with_access(store, Clock()))
 
 
-def appended(store: Store, stored: StoredEvent, stream: str, rule: str) -> Forged:
+def appended(
+    store: Store, stored: StoredEvent, stream: str, rule: str, module: str = "domain.permissions"
+) -> Forged:
     position = append_event(store.settings.database_url, stored)
-    return Forged(position, stream, stored.originator_version, rule)
+    return Forged(position, stream, stored.originator_version, rule, module)
 
 
 def assert_named_by_verify_and_packet_verify(store: Store, forged: Forged) -> None:
@@ -74,7 +77,7 @@ def assert_named_by_verify_and_packet_verify(store: Store, forged: Forged) -> No
     assert [(f["position"], f["stream"], f["version"], f["kind"]) for f in findings] == [
         (forged.position, forged.stream, forged.version, "not-authorised")
     ]
-    assert f"domain.permissions.{forged.rule}" in findings[0]["detail"]
+    assert f"{forged.module}.{forged.rule}" in findings[0]["detail"]
 
     report = verify_packet(build_packet(store, documents=False), redraw_documents=False)
 
@@ -98,6 +101,24 @@ def test_an_unlock_signed_by_a_monitor_is_not_authorised(trial: Trial) -> None:
         forged_record(store, trial.monitor, SUBJECT, "SubjectUnlocked", {"request": 7}),
         RP101,
         "check_may_write",
+    )
+
+    assert_named_by_verify_and_packet_verify(store, forged)
+
+
+def test_a_subject_locked_as_part_of_its_site_s_lock_with_no_database_lock_is_not_authorised(
+    trial: Trial,
+) -> None:
+    """A data manager may lock a subject, but scope 'site' says the site's database was
+    locked: with no DatabaseLocked on the sponsor's account before it, the write path refuses
+    it, and so does verify."""
+    trial.ready_to_lock()
+    store = trial.store
+    data = {"scope": "site", "reason": "analysis"}
+
+    stored = forged_record(store, trial.manager, SUBJECT, "SubjectLocked", data)
+    forged = appended(
+        store, stored, RP101, "check_part_of_database_lock", module="domain.database_lock"
     )
 
     assert_named_by_verify_and_packet_verify(store, forged)
