@@ -44,7 +44,7 @@ def outcomes(store: Store, study: str | None, as_json: bool, acting_as: str) -> 
     """The publication's outcome measures, computed from the events."""
     reader = console_person(store, acting_as)
     check_may(reader, Action.READ_CLINICAL_DATA)
-    table = study_outcomes(store.views, study)
+    table = study_outcomes(store.views, store.reads, study)
     printed = json.dumps(table, indent=2, sort_keys=True) if as_json else outcome_text(table)
     print_copy(store, reader, OUTCOMES, Scope(table["study"]), printed + "\n")
 

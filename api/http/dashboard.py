@@ -25,6 +25,7 @@ from api.schemas.dashboard import (
     SubjectWeeklySchema,
 )
 from domain.disclosure import AUDIT_INDEX, DASHBOARD, WEEKLY, Scope
+from infrastructure.views.study_reports import study_dashboard, study_weekly
 
 blp = Blueprint("dashboard", __name__, url_prefix="/v1", description="Study views")
 
@@ -40,7 +41,7 @@ class StudyDashboard(MethodView):
         Overdue notifications are judged against today's date at the site.
         """
         handing_out(DASHBOARD, Scope(study))
-        return get_store().views.dashboard(study)
+        return study_dashboard(get_store().views, get_store().reads, study)
 
 
 @blp.route("/study/weekly")
@@ -52,7 +53,7 @@ class StudyWeekly(MethodView):
         """Cytopenias, transfusions, infections and febrile neutropenia by week from the first
         MSC infusion (week 1 starts on its day, week 0 is the week before), to month 6."""
         handing_out(WEEKLY, Scope(study))
-        return get_store().views.study_weekly(study)
+        return study_weekly(get_store().views, get_store().reads, study)
 
 
 @blp.route("/studies/<study>/subjects/<subject>/weekly")

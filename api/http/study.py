@@ -66,7 +66,7 @@ class StudyOutcomes(MethodView):
     def get(self, study: str) -> dict[str, Any]:
         """The outcome table (every site; auditors and sponsor data managers)."""
         handing_out(OUTCOMES, Scope(study))
-        return study_outcomes(get_store().views, study)
+        return study_outcomes(get_store().views, get_store().reads, study)
 
 
 @blp.route("/audit-review")

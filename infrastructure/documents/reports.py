@@ -33,7 +33,7 @@ from infrastructure.documents.renderings import (
 )
 from infrastructure.documents.signing import sign_pdf
 from infrastructure.store.checkpoints import SealedCheckpoint
-from infrastructure.views.study_reports import served_study
+from infrastructure.views.study_reports import served_study, site_subjects
 from projections.audit_trail import AuditRow, Period, audit_rows
 from projections.conep.bilingual import label
 from projections.conep.document import Document
@@ -57,7 +57,8 @@ def subject_codes(store: Store, study: str, subject: str | None = None) -> list[
         if store.app.find_subject(subject_stream(study, subject)) is None:
             raise SubjectNotFound(f"{study}/{subject} has not been screened")
         return [subject]
-    return [str(summary["subject"]) for summary in store.views.of_study(study)]
+    # From the log, not the views: a summary row removed in the database hides no subject.
+    return [found.subject_code for found in site_subjects(store.reads, study, None)]
 
 
 def load_subject(store: Store, study: str, code: str) -> Subject:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.audit_review import next_review_starts
 from domain.errors import AuditReviewInvalid, UnknownStudy
@@ -16,8 +18,12 @@ from infrastructure.views.tables import SubjectSummaryView
 from projections.audit_review import AuditReview, review_audit_trail
 from projections.audit_trail import Period
 from projections.source_verification import study_coverage
+from projections.study_dashboard import Dashboard
 from projections.study_outcomes import outcome_table
 from projections.unsigned_records import UnsignedReport, unsigned_report
+from projections.weekly_outcomes import WeeklyTable, first_infusion_day
+
+Row = TypeVar("Row")
 
 
 def served_study(study: str | None) -> str:
@@ -30,10 +36,62 @@ def served_study(study: str | None) -> str:
     return only
 
 
-def study_outcomes(views: SubjectSummaryView, study: str | None = None) -> dict[str, Any]:
-    """The outcome table of a study, from its subjects' summaries."""
+def study_outcomes(
+    views: SubjectSummaryView, reads: Reads, study: str | None = None
+) -> dict[str, Any]:
+    """The outcome table of a study, from the summaries of its subjects (read from the log).
+
+    Raises:
+        ViewNotVerified: a subject of the log has no summary row (removed in the database).
+    """
     study_id = served_study(study)
-    return outcome_table(study_id, views.of_study(study_id), protocol_for(study_id).publication)
+    summaries = [
+        view_row(views.get, subject, "subject summary")
+        for subject in site_subjects(reads, study_id, None)
+    ]
+    return outcome_table(study_id, summaries, protocol_for(study_id).publication)
+
+
+def study_dashboard(views: SubjectSummaryView, reads: Reads, study: str) -> Dashboard:
+    """The study dashboard, once it counts at each site the subjects the log screened there.
+
+    The dashboard is recomputed from the subject summary rows whenever a subject's event
+    arrives: a summary row removed in the database leaves that subject out of it, sealed.
+
+    Raises:
+        ViewNotVerified: the dashboard counts fewer subjects at a site than the log screened.
+    """
+    # The log first: the views then catch up at least as far (a subject screened in between
+    # is counted by the dashboard, not missing from it).
+    screened = Counter(subject.site for subject in site_subjects(reads, study, None))
+    shown = views.dashboard(study)
+    if any(shown["by_site"].get(site, 0) < n for site, n in screened.items()):
+        raise ViewNotVerified(
+            f"the dashboard of {study} counts subjects {shown['by_site']} per site, the log "
+            f"{dict(sorted(screened.items()))}: run 'sealtrail verify', then 'sealtrail rebuild'"
+        )
+    return shown
+
+
+def study_weekly(views: SubjectSummaryView, reads: Reads, study: str) -> WeeklyTable:
+    """The study's weekly table, once it covers every subject the log shows infused.
+
+    Raises:
+        ViewNotVerified: a subject with an MSC infusion in the log is missing from the table
+            (its weekly row removed in the database).
+    """
+    infused = [  # the log first, as for the dashboard
+        subject.subject_code
+        for subject in site_subjects(reads, study, None)
+        if first_infusion_day(subject) is not None
+    ]
+    shown = views.study_weekly(study)
+    if not set(infused) <= set(shown["subjects"]):
+        raise ViewNotVerified(
+            f"the weekly table of {study} covers {shown['subjects']}, the log's infused subjects "
+            f"are {infused}: run 'sealtrail verify', then 'sealtrail rebuild'"
+        )
+    return shown
 
 
 def audit_review(
@@ -78,15 +136,10 @@ def unsigned_records(
         ViewNotVerified: a subject of the log has no audit index row (removed in the database).
     """
     study_id = served_study(study)
-    indices = []
-    for subject in site_subjects(reads, study_id, site):
-        index = views.audit(subject.stream)
-        if index is None:
-            raise ViewNotVerified(
-                f"the row {subject.stream!r} of the audit index is missing from the database: "
-                "run 'sealtrail verify', then 'sealtrail rebuild'"
-            )
-        indices.append(index)
+    indices = [
+        view_row(views.audit, subject, "audit index")
+        for subject in site_subjects(reads, study_id, site)
+    ]
     return unsigned_report(study_id, site, indices)
 
 
@@ -98,6 +151,21 @@ def source_verification(
     study_id = served_study(study)
     subjects = site_subjects(reads, study_id, site)
     return study_coverage(study_id, subjects, site=site, records=records)
+
+
+def view_row(read: Callable[[str], Row | None], subject: Subject, view: str) -> Row:
+    """``subject``'s row of a view (``read`` by its stream), which the log says must be there.
+
+    Raises:
+        ViewNotVerified: the row is missing (removed in the database).
+    """
+    row = read(subject.stream)
+    if row is None:
+        raise ViewNotVerified(
+            f"the row {subject.stream!r} of the {view} is missing from the database: "
+            "run 'sealtrail verify', then 'sealtrail rebuild'"
+        )
+    return row
 
 
 def site_subjects(reads: Reads, study_id: str, site: str | None) -> list[Subject]:

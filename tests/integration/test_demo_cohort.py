@@ -582,7 +582,7 @@ def test_the_audit_trail_shows_a_correction_and_a_void(subjects: dict[str, Subje
 
 
 def test_the_study_outcome_table_shows_the_published_figures(loaded: Loaded) -> None:
-    table = study_outcomes(loaded.store.views, STUDY)
+    table = study_outcomes(loaded.store.views, loaded.store.reads, STUDY)
     measures = {m["measure"]: m for m in table["measures"]}
 
     assert table["synthetic"] is True
@@ -620,7 +620,7 @@ def test_an_auditor_reads_the_same_outcome_table_over_the_api(loaded: Loaded) ->
     unknown = site.client.get("/v1/study/outcomes?study=NCT00000000", headers=site.auth(auditor))
 
     assert answered.status_code == 200
-    assert answered.get_json() == study_outcomes(loaded.store.views, STUDY)
+    assert answered.get_json() == study_outcomes(loaded.store.views, loaded.store.reads, STUDY)
     sources = {m["measure"]: m["sources"] for m in answered.get_json()["measures"]}
     assert {s["record"] for s in sources["deaths"]} == {"SubjectDied"}
     assert refused.status_code == 403  # a site's staff read their own site, not the study
