@@ -103,18 +103,10 @@ def delegation_log(
     store: Store, site: str, study: str | None, form: str, out: Path, acting_as: str
 ) -> None:
     """A site's delegation of authority log, as CSV or a signed PDF."""
-    from infrastructure.documents import reports as documents
-    from infrastructure.documents.delegation_pages import delegation_log_csv
+    from infrastructure.documents.reports import delegation_log_copy
 
     reader = console_person(store, acting_as)
     check_may_read_delegation_log(reader, site)
     study_id = served_study(study)
-    lines = documents.delegation_log_lines(store, site)
-    if form == "csv":
-        content = delegation_log_csv(lines)
-    else:
-        checkpoint = documents.covering_checkpoint(store)
-        content = documents.delegation_log_pdf(
-            store, lines, site=site, study=study_id, checkpoint=checkpoint
-        )
+    content = delegation_log_copy(store, site, study=study_id, form=form)
     write_copy(store, reader, DELEGATION_LOG, Scope(study_id, site=site), content, out)

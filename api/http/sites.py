@@ -37,21 +37,12 @@ class DelegationLog(MethodView):
         """The site's delegation log (administrators and auditors: any site; the site's staff,
         monitors and sponsor data managers: the sites they read)."""
         # Imported here: drawing PDFs loads reportlab, which other requests do without.
-        from infrastructure.documents import reports as documents
-        from infrastructure.documents.delegation_pages import delegation_log_csv
+        from infrastructure.documents.reports import delegation_log_copy
 
         check_may_read_delegation_log(g.account, site)
-        store = get_store()
         form = query["format"]
         study = served_study(query.get("study"))
-        lines = documents.delegation_log_lines(store, site)
-        if form == "csv":
-            content = delegation_log_csv(lines)
-        else:
-            checkpoint = documents.covering_checkpoint(store)
-            content = documents.delegation_log_pdf(
-                store, lines, site=site, study=study, checkpoint=checkpoint
-            )
+        content = delegation_log_copy(get_store(), site, study=study, form=form)
         handing_out(DELEGATION_LOG, Scope(study, site=site))
         return Response(
             content,

@@ -25,7 +25,7 @@ from domain.subject import Subject, subject_stream
 from infrastructure.bootstrap import Store
 from infrastructure.documents import pdf, renderings
 from infrastructure.documents.certificate import DocumentSigner, document_signer
-from infrastructure.documents.delegation_pages import delegation_log_document
+from infrastructure.documents.delegation_pages import delegation_log_csv, delegation_log_document
 from infrastructure.documents.renderings import (
     CHART_DPI,
     Authentication,
@@ -39,7 +39,7 @@ from projections.conep.bilingual import label
 from projections.conep.document import Document
 from projections.conep.notification import parse_event_id, sae_notification
 from projections.conep.progress import progress_report
-from projections.delegation_log import DelegationLine, delegation_log
+from projections.delegation_log import delegation_log
 
 Progress = Callable[[int], None]
 
@@ -190,24 +190,16 @@ def conep_pdf(
     return _signed_pdf(store, protocol, checkpoint, draw, reason=reason)
 
 
-def delegation_log_lines(store: Store, site: str) -> list[DelegationLine]:
-    """Every delegation made at ``site``, from every account as it stands."""
-    return delegation_log(store.reads.accounts(), site)
-
-
-def delegation_log_pdf(
-    store: Store,
-    lines: Sequence[DelegationLine],
-    *,
-    site: str,
-    study: str,
-    checkpoint: SealedCheckpoint | None,
-) -> bytes:
-    """A site's delegation of authority log as a signed PDF, tied to the log."""
+def delegation_log_copy(store: Store, site: str, *, study: str, form: str) -> bytes:
+    """A site's delegation of authority log, every delegation made there from every account as
+    it stands: as CSV, or (``form`` "pdf") as a signed PDF tied to a checkpoint of the log."""
+    lines = delegation_log(store.reads.accounts(), site)
+    if form == "csv":
+        return delegation_log_csv(lines)
     protocol = protocol_for(study)
     draw = partial(delegation_log_document, lines, site=site, protocol=protocol)
     reason = f"sealtrail delegation log of site {site}, {len(lines)} delegations"
-    return _signed_pdf(store, protocol, checkpoint, draw, reason=reason)
+    return _signed_pdf(store, protocol, covering_checkpoint(store), draw, reason=reason)
 
 
 def _signed_pdf(
