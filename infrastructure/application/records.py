@@ -219,10 +219,12 @@ class Records:
 
     def _known(self, actor: Account, submissions: Sequence[Submission]) -> dict[str, Account]:
         """The accounts a save is checked against again in its write turn: the actor's, and
-        the sponsor's when a screening is among the submissions (a database lock recorded
-        since it was read then refuses the screening)."""
+        the sponsor's when a screening or a subject's lock is among the submissions (a database
+        lock recorded since it was read then refuses the screening; a reopening, a lock that
+        names the database's lock)."""
         known = {actor.user_id: actor}
-        if any(s.kind == Subject.Screened.kind() for s in submissions):
+        sponsor_asked = (Subject.Screened.kind(), Subject.SubjectLocked.kind())
+        if any(s.kind in sponsor_asked for s in submissions):
             sponsor = self.app.find_account(SPONSOR_ACCOUNT)
             if sponsor is not None:
                 known[SPONSOR_ACCOUNT] = sponsor

@@ -20,7 +20,7 @@ from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Rec
 from domain.account import SPONSOR_ACCOUNT, Account, RegisteredKey, check_key_end
 from domain.attribution import AccountLookup, attribute, check_signed_within
 from domain.authority import check_batch_authorised
-from domain.database_lock import check_screening_open
+from domain.database_lock import check_part_of_database_lock, check_screening_open
 from domain.errors import SignerNotAuthorised
 from domain.signed import SignedAggregate, check_signed_version
 from domain.subject import Subject
@@ -159,6 +159,7 @@ class SealedEventStore(EventStore[UUID]):
             SignerNotAuthorised: a signer's role, site, delegation or account no longer allows
                 an event of the batch (changed, or lapsed, since the first check).
             ScreeningClosed: a screening's site, or the study, was locked meanwhile.
+            LockStepRefused: a subject's lock names its database's lock, reopened meanwhile.
         """
         now = datetime.now(UTC)
         for event in events:
@@ -195,13 +196,19 @@ class SealedEventStore(EventStore[UUID]):
         sponsor = accounts.get(SPONSOR_ACCOUNT)
         for event in events:
             site = getattr(event, "site", None)
+            study = str(event.authorship.body().get("study"))
             if (
                 sponsor is not None
                 and isinstance(event, Subject.Screened)
                 and isinstance(site, str)
             ):
                 # A database lock recorded meanwhile closes the screening's site.
-                check_screening_open(sponsor, str(event.authorship.body().get("study")), site)
+                check_screening_open(sponsor, study, site)
+            if isinstance(event, Subject.SubjectLocked) and event.originator_id in sites:
+                # A reopening recorded meanwhile leaves no database lock for this one to be
+                # part of: verify would name it not-authorised (domain.authority).
+                scope = str(getattr(event.scope, "value", event.scope))
+                check_part_of_database_lock(sponsor, study, sites[event.originator_id], scope)
 
     def sites_of(self, events: Sequence[Any], known: dict[UUID, str]) -> dict[UUID, str]:
         """The site of each stored subject the batch's events are of, from its screening

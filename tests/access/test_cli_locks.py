@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,16 +18,21 @@ from click.testing import CliRunner, Result
 from werkzeug.test import TestResponse
 
 from api.console import main
+from api.schemas.submissions import submission_from
 from domain.account import SPONSOR_ACCOUNT, Account
+from domain.errors import LockStepRefused
 from domain.subject.locks import LockState
+from infrastructure.application.commands import LockDatabase, Signatory
+from infrastructure.application.guards import admit
 from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.build import build_packet
 from infrastructure.packets.verify import verify_packet
+from infrastructure.store.event_store import KNOWN_ACCOUNTS
 from projections.lock_state import LOCK_STATE
 from signatures.keys import private_key_to_pem
 from tests.access.conftest import Admin, Clock, assert_problem, with_access
 from tests.access.test_subject_locks_api import Trial
-from tests.conftest import BACKENDS, Person, screening, store_asked_for
+from tests.conftest import BACKENDS, STUDY, Person, screening, store_asked_for
 from tests.e2e.conftest import SUBJECT
 from tests.insider import connection
 
@@ -251,3 +257,37 @@ def test_a_packet_states_the_lock_state_at_its_checkpoint_and_verifies(trial: Tr
         "subjects": {SUBJECT: {"state": "locked", "last_step": 6, "unlock_requested": None}},
     }
     assert LOCK_STATE in readme
+
+
+@pytest.mark.parametrize("trial", BACKENDS, indirect=True)
+def test_a_subject_lock_checked_within_a_site_lock_and_saved_after_a_reopening_is_refused(
+    trial: Trial,
+) -> None:
+    """A subject's lock naming its site's database lock, checked while the site was locked and
+    saved once the data manager's reopening is recorded, is refused in its write turn (the
+    sponsor's account read again): the store never keeps a lock that verify would then name
+    not-authorised (domain.authority)."""
+    trial.ready_to_lock()
+    store = trial.store
+    manager = Signatory(
+        trial.manager.user_id, trial.manager.printed_name, trial.manager.private_key
+    )
+    lock = LockDatabase(SPONSOR_ACCOUNT, STUDY, "analysis", "RP")
+    store.administration.lock_database(lock, by=manager)
+    actor = store.app.account(trial.manager.user_id)
+    sponsor_then = store.app.account(SPONSOR_ACCOUNT)  # as the lock's check read it
+    subject = trial.subject()
+    data = {"scope": "site", "reason": "analysis"}
+    body = trial.manager.body(SUBJECT, "SubjectLocked", data, version=subject.version + 1)
+    locked = admit(actor, subject, submission_from(body, trial.manager.sign(body)))
+    store.administration.lock_database(
+        replace(lock, reason="a query to answer"), by=manager, reopen=True
+    )
+
+    with pytest.raises(LockStepRefused, match="NCT01297972/RP is not locked"):
+        store.app.save(
+            locked, **{KNOWN_ACCOUNTS: {actor.user_id: actor, SPONSOR_ACCOUNT: sponsor_then}}
+        )
+
+    assert trial.subject().lock_state is LockState.OPEN
+    assert store.verifier(workers=1).verify().ok
