@@ -195,20 +195,17 @@ class SealedEventStore(EventStore[UUID]):
             ) from None
         sponsor = accounts.get(SPONSOR_ACCOUNT)
         for event in events:
-            site = getattr(event, "site", None)
-            study = str(event.authorship.body().get("study"))
-            if (
-                sponsor is not None
-                and isinstance(event, Subject.Screened)
-                and isinstance(site, str)
-            ):
+            # Only these two kinds ask the sponsor's account: the write turn is held, so no
+            # other event's body is parsed again here.
+            if isinstance(event, Subject.Screened) and sponsor is not None:
                 # A database lock recorded meanwhile closes the screening's site.
-                check_screening_open(sponsor, study, site)
-            if isinstance(event, Subject.SubjectLocked) and event.originator_id in sites:
+                check_screening_open(sponsor, _study_of(event), event.site)
+            elif isinstance(event, Subject.SubjectLocked) and event.originator_id in sites:
                 # A reopening recorded meanwhile leaves no database lock for this one to be
                 # part of: verify would name it not-authorised (domain.authority).
                 scope = str(getattr(event.scope, "value", event.scope))
-                check_part_of_database_lock(sponsor, study, sites[event.originator_id], scope)
+                site = sites[event.originator_id]
+                check_part_of_database_lock(sponsor, _study_of(event), site, scope)
 
     def sites_of(self, events: Sequence[Any], known: dict[UUID, str]) -> dict[UUID, str]:
         """The site of each stored subject the batch's events are of, from its screening
@@ -265,3 +262,8 @@ class SealedEventStore(EventStore[UUID]):
         self._hashes[(originator_id, version)] = chain_hash
         if len(self._hashes) > self.HEAD_CACHE_SIZE:
             self._hashes.popitem(last=False)
+
+
+def _study_of(event: SignedAggregate.Event) -> str:
+    """The study its author signed the event for."""
+    return str(event.authorship.body().get("study"))
