@@ -35,7 +35,9 @@ def register(app: Flask) -> None:
     @app.after_request
     def record_copy(response: Response) -> Response:
         marked = g.pop("handing_out", None)
-        if marked is not None and response.status_code == 200 and request.method != "HEAD":
+        # Any success that carries a body is a copy (a 206 of a range would be part of one);
+        # a HEAD sends none.
+        if marked is not None and response.status_code // 100 == 2 and request.method != "HEAD":
             what, scope = marked
             get_store().disclosures.hand_out(
                 g.account.user_id, what, scope, response.get_data(), API
