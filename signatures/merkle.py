@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from signatures.errors import ConsistencyProofInvalid, InclusionProofInvalid
@@ -187,19 +187,9 @@ def verify_inclusion(
     if not 0 <= leaf_index < tree_size:
         raise InclusionProofInvalid(f"leaf {leaf_index} is not in a tree of size {tree_size}")
     _check_lengths(InclusionProofInvalid, leaf_hash, root, *proof)
-    fn, sn, r = leaf_index, tree_size - 1, leaf_hash
-    for p in proof:
-        if sn == 0:
-            raise InclusionProofInvalid("the inclusion proof has too many hashes")
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            while not fn & 1 and fn != 0:
-                fn, sn = fn >> 1, sn >> 1
-        else:
-            r = node_hash(r, p)
-        fn, sn = fn >> 1, sn >> 1
-    if sn != 0:
-        raise InclusionProofInvalid("the inclusion proof has too few hashes")
+    r = leaf_hash
+    for p, on_the_left in _climb(InclusionProofInvalid, leaf_index, tree_size - 1, proof):
+        r = node_hash(p, r) if on_the_left else node_hash(r, p)
     if not hmac.compare_digest(r, root):
         raise InclusionProofInvalid("the inclusion proof leads to another root")
 
@@ -237,18 +227,11 @@ def verify_consistency(
     while fn & 1:
         fn, sn = fn >> 1, sn >> 1
     fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            raise ConsistencyProofInvalid("the consistency proof has too many hashes")
-        if fn & 1 or fn == sn:
+    for c, on_the_left in _climb(ConsistencyProofInvalid, fn, sn, path[1:]):
+        if on_the_left:
             fr, sr = node_hash(c, fr), node_hash(c, sr)
-            while not fn & 1 and fn != 0:
-                fn, sn = fn >> 1, sn >> 1
         else:
             sr = node_hash(sr, c)
-        fn, sn = fn >> 1, sn >> 1
-    if sn != 0:
-        raise ConsistencyProofInvalid("the consistency proof has too few hashes")
     if not hmac.compare_digest(fr, old_root):
         raise ConsistencyProofInvalid("the consistency proof does not lead to the old root")
     if not hmac.compare_digest(sr, new_root):
@@ -258,6 +241,35 @@ def verify_consistency(
 def _split(width: int) -> int:
     """The largest power of two strictly smaller than ``width`` (which is at least 2)."""
     return 1 << ((width - 1).bit_length() - 1)
+
+
+def _climb(
+    error: type[InclusionProofInvalid | ConsistencyProofInvalid],
+    fn: int,
+    sn: int,
+    hashes: Iterable[bytes],
+) -> Iterator[tuple[bytes, bool]]:
+    """The hashes of a proof, each with whether it is the left sibling of the node reached.
+
+    The walk up the tree that the verifications of RFC 9162 sections 2.1.3.2 and 2.1.4.2
+    share: ``fn`` is the index of the node it starts from, ``sn`` the last index of its level.
+
+    Raises:
+        InclusionProofInvalid, ConsistencyProofInvalid (``error``): the walk reaches the root
+            before the hashes run out, or they run out before it reaches the root.
+    """
+    proof = "inclusion" if error is InclusionProofInvalid else "consistency"
+    for h in hashes:
+        if sn == 0:
+            raise error(f"the {proof} proof has too many hashes")
+        on_the_left = bool(fn & 1) or fn == sn
+        yield h, on_the_left
+        if on_the_left:
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0:
+        raise error(f"the {proof} proof has too few hashes")
 
 
 def _check_lengths(

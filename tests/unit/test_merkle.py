@@ -562,6 +562,21 @@ def test_every_consistency_proof_up_to_64_leaves_verifies(store_of_64: DictStore
                     verify_consistency(old_size, new_size, roots[old_size], SOME_HASH, proof)
 
 
+def test_a_proof_of_the_wrong_length_is_named_too_long_or_too_short(store_of_64: DictStore) -> None:
+    inclusion = inclusion_proof(store_of_64, 5, 13)
+    consistency = consistency_proof(store_of_64, 5, 13)
+    root5, root13 = root(store_of_64, 5), root(store_of_64, 13)
+    leaf = leaf_hash(leaves_for(64)[5])
+    with pytest.raises(InclusionProofInvalid, match="inclusion proof has too many hashes"):
+        verify_inclusion(leaf, 5, 13, [*inclusion, SOME_HASH], root13)
+    with pytest.raises(InclusionProofInvalid, match="inclusion proof has too few hashes"):
+        verify_inclusion(leaf, 5, 13, inclusion[:-1], root13)
+    with pytest.raises(ConsistencyProofInvalid, match="consistency proof has too many hashes"):
+        verify_consistency(5, 13, root5, root13, [*consistency, SOME_HASH])
+    with pytest.raises(ConsistencyProofInvalid, match="consistency proof has too few hashes"):
+        verify_consistency(5, 13, root5, root13, consistency[:-1])
+
+
 def test_the_appender_and_the_proofs_touch_logarithmically_many_nodes() -> None:
     store = DictStore()
     for index, data in enumerate(leaves_for(1024)):
