@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 R = TypeVar("R", PlausibleRange, ReferenceRange)
 S = TypeVar("S", bound="DataclassInstance")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -389,43 +390,55 @@ class _ProtocolReader:
             raise ProtocolDefinitionInvalid(f"{where}: missing")
         return table[key]
 
-    def table(self, table: dict[str, Any], key: str, *, where: str | None = None) -> dict[str, Any]:
-        value = self._value(table, key)
-        if not isinstance(value, dict):
-            raise ProtocolDefinitionInvalid(f"{where or key}: a table")
+    def _setting(
+        self,
+        table: dict[str, Any],
+        where: str,
+        kind: type[V],
+        wanted: str,
+        holds: Callable[[V], bool] = lambda _: True,
+        *,
+        key: str | None = None,
+    ) -> V:
+        """The setting at ``where`` (looked up by ``key``, by default the last part of
+        ``where``) if it is a ``kind`` that ``holds``; otherwise an error that it must be
+        ``wanted``. TOML's true and false are never numbers, though Python's bools are ints."""
+        value = self._value(table, key or where)
+        if (
+            not isinstance(value, kind)
+            or (isinstance(value, bool) and kind is not bool)
+            or not holds(value)
+        ):
+            raise ProtocolDefinitionInvalid(f"{where}: {wanted}")
         return value
+
+    def table(self, table: dict[str, Any], key: str, *, where: str | None = None) -> dict[str, Any]:
+        return self._setting(table, where or key, dict, "a table", key=key)
 
     def text(self, table: dict[str, Any], where: str) -> str:
-        value = self._value(table, where)
-        if not isinstance(value, str) or not value.strip():
-            raise ProtocolDefinitionInvalid(f"{where}: non-empty text")
-        return value
+        return self._setting(table, where, str, "non-empty text", lambda text: bool(text.strip()))
 
     def integer(self, table: dict[str, Any], where: str) -> int:
-        value = self._value(table, where)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ProtocolDefinitionInvalid(f"{where}: a whole number, not negative")
-        return value
+        return self._setting(table, where, int, "a whole number, not negative", lambda n: n >= 0)
 
     def integers(self, table: dict[str, Any], where: str) -> tuple[int, ...]:
-        value = self._value(table, where)
-        if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
-        ):
-            raise ProtocolDefinitionInvalid(f"{where}: a list of positive whole numbers")
-        return tuple(value)
+        listed = self._setting(
+            table,
+            where,
+            list,
+            "a list of positive whole numbers",
+            lambda numbers: all(
+                isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in numbers
+            ),
+        )
+        return tuple(listed)
 
     def boolean(self, table: dict[str, Any], where: str) -> bool:
-        value = self._value(table, where)
-        if not isinstance(value, bool):
-            raise ProtocolDefinitionInvalid(f"{where}: true or false")
-        return value
+        return self._setting(table, where, bool, "true or false")
 
     def decimal(self, table: dict[str, Any], where: str) -> Decimal:
-        value = self._value(table, where)
         # Strings only: a TOML float would carry binary rounding into a clinical threshold.
-        if not isinstance(value, str):
-            raise ProtocolDefinitionInvalid(f'{where}: a decimal written as a string, e.g. "3.5"')
+        value = self._setting(table, where, str, 'a decimal written as a string, e.g. "3.5"')
         try:
             number = Decimal(value)
         except InvalidOperation:
@@ -449,9 +462,9 @@ class _ProtocolReader:
             raise ProtocolDefinitionInvalid(f"{where}: {name!r} is not an IANA time zone") from None
 
     def criteria(self, table: dict[str, Any], where: str) -> tuple[Criterion, ...]:
-        value = self._value(table, where)
-        if not isinstance(value, list) or not value:
-            raise ProtocolDefinitionInvalid(f"{where}: a list of {{code, text}} tables")
+        value = self._setting(
+            table, where, list, "a list of {code, text} tables", lambda listed: len(listed) > 0
+        )
         read = []
         for n, item in enumerate(value):
             if not isinstance(item, dict):
