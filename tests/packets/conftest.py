@@ -12,7 +12,7 @@ import json
 import shutil
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from infrastructure.identity.sponsor_key import PRIVATE_KEY_FILE
-from infrastructure.packets.archive import Manifest, write_zip
+from infrastructure.packets.archive import Manifest, sha256, write_zip
 from infrastructure.packets.evidence import MANIFEST, MANIFEST_SIGNATURE
 from signatures.authorship import sign_body
 from signatures.keys import private_key_from_pem
@@ -100,15 +100,11 @@ def tampered(
     if resign:
         old = Manifest.parse(files[MANIFEST])
         others = {p: c for p, c in files.items() if p not in (MANIFEST, MANIFEST_SIGNATURE)}
-        manifest = Manifest.of(
-            others,
-            study=old.study,
-            origin=old.origin,
-            tree_size=old.tree_size,
-            root=old.root,
-            sealed_at=old.sealed_at,
-            server_key_id=old.server_key_id,
-            signer=old.signer,
+        # The same description of the packet, over the files as they now are.
+        manifest = replace(
+            old,
+            files={path: sha256(content) for path, content in others.items()},
+            sizes={path: len(content) for path, content in others.items()},
         )
         text, signature = sign_body(packet.sponsor_key, manifest.body())
         files[MANIFEST] = text.encode("utf-8")
