@@ -69,7 +69,7 @@ from infrastructure.application.commands import RecordEvent, Submission
 from infrastructure.bootstrap import Store
 from signatures.authorship import sign_body
 from signatures.canonical import canonicalize
-from signatures.keys import generate_private_key, key_id, public_key_to_text
+from signatures.keys import generate_private_key, key_id
 
 GOALS = {"sqlite": 0.5, "postgres": 0.8}
 ACCOUNT_LOOKUP = "account load (x2: actor, then signer)"
@@ -122,7 +122,7 @@ def make_workload(events: int) -> Workload:
 def open_signed_store(backend: Backend, workload: Workload) -> Store:
     """A fresh, initialised store with the workload's coordinator and key registered."""
     store = open_new_store(backend.fresh_settings("signed"))
-    open_coordinator(store, public_key_to_text(workload.private_key.public_key()), site=SITE)
+    open_coordinator(store, workload.private_key, site=SITE)
     return store
 
 

@@ -58,7 +58,7 @@ from infrastructure.bootstrap import Store  # noqa: E402
 from infrastructure.views.replay import SubjectReplayer  # noqa: E402
 from projections.subject_summary import summarise  # noqa: E402
 from signatures.authorship import sign_body  # noqa: E402
-from signatures.keys import generate_private_key, key_id, public_key_to_text  # noqa: E402
+from signatures.keys import generate_private_key, key_id  # noqa: E402
 
 GOAL_MS = 50.0
 STUDY = "NCT01297972"
@@ -182,7 +182,7 @@ def filled_store(backend: stores.Backend, events: int) -> Store:
     """A fresh store holding one subject with ``events`` events, recorded through the API path."""
     store = stores.open_new_store(backend.fresh_settings())
     private_key = generate_private_key()
-    stores.open_coordinator(store, public_key_to_text(private_key.public_key()))
+    stores.open_coordinator(store, private_key)
     submissions = signed_submissions(events, private_key)
     for start in range(0, len(submissions), 100):
         store.records.record_batch(

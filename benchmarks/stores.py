@@ -14,18 +14,17 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import URL
 
-from domain.account import Role
-from infrastructure.application.commands import OpenAccount, RegisterKey, Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.identity.server_key import create_server_key
 from infrastructure.settings import Settings
+from tests.conftest import open_person
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 COORDINATOR = "bench.coordinator"
@@ -109,20 +108,11 @@ def open_new_store(settings: Settings) -> Store:
 
 
 def open_coordinator(
-    store: Store, public_key: str, *, user_id: str = COORDINATOR, site: str = "RP"
+    store: Store, private_key: Ed25519PrivateKey, *, user_id: str = COORDINATOR, site: str = "RP"
 ) -> None:
-    """Open the site coordinator who signs the benchmark's events and register their key."""
-    store.administration.open_account(
-        OpenAccount(
-            user_id=user_id,
-            printed_name=PRINTED_NAME,
-            role=Role.SITE_COORDINATOR,
-            sites=(site,),
-            # A role is in force only once training for it is attested (21 CFR 11.10(i)).
-            training=Training("GCP and sealtrail data entry", date(2011, 1, 10)),
-        )
-    )
-    store.administration.register_key(RegisterKey(user_id=user_id, public_key=public_key))
+    """Open the site coordinator who signs the benchmark's events, with ``private_key``'s public
+    key registered: as the tests open a person in force (role, training, site, key, password)."""
+    open_person(store, user_id, printed_name=PRINTED_NAME, sites=(site,), private_key=private_key)
 
 
 def machine() -> str:

@@ -81,7 +81,6 @@ from signatures.keys import (
     key_id,
     private_key_from_pem,
     private_key_to_pem,
-    public_key_to_text,
 )
 
 STUDY = "NCT01297972"
@@ -233,7 +232,7 @@ def prepare(home: Path, per_subject: int) -> BenchStore:
     (home / KEY_FILE).write_bytes(private_key_to_pem(key))
     store = open_new_store(settings)
     try:
-        open_coordinator(store, public_key_to_text(key.public_key()), user_id=USER_ID, site=SITE)
+        open_coordinator(store, key, user_id=USER_ID, site=SITE)
     finally:
         store.close()
     bench = BenchStore(home, key, per_subject)

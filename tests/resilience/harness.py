@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,24 +29,22 @@ import requests
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL, make_url
 
-from domain.account import Role
 from domain.signed import stream_id
 from domain.wire import instant_to_wire
-from infrastructure.application.commands import OpenAccount, Training
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.identity.server_key import create_server_key, server_key_exists
 from infrastructure.settings import Settings
 from infrastructure.store.merkle_log import merkle_leaves
 from signatures.authorship import sign_body
 from signatures.errors import VerificationError
-from signatures.keys import generate_private_key, key_id, public_key_to_text
+from signatures.keys import key_id
 from signatures.receipts import verify_receipt
+from tests.conftest import open_person
 
 STUDY = "NCT01297972"
 SITE = "RP"
 REPOSITORY = Path(__file__).resolve().parents[2]
 WSGI_APP = "wsgi:app"
-TRAINED = date(2011, 1, 10)
 READY_PATH = "/v1/server-key"
 
 
@@ -95,23 +93,12 @@ def prepare_store(settings: Settings, user_ids: Sequence[str]) -> list[Author]:
         store.administration.initialise()
         authors = []
         for number, user_id in enumerate(user_ids):
-            private_key = generate_private_key()
-            printed_name = f"Coordinator {number} (synthetic)"
-            store.administration.open_account(
-                OpenAccount(
-                    user_id=user_id,
-                    printed_name=printed_name,
-                    role=Role.SITE_COORDINATOR,
-                    sites=(SITE,),
-                    training=Training(
-                        course="GCP and the NCT01297972 protocol", completed_on=TRAINED
-                    ),
-                    public_key=public_key_to_text(private_key.public_key()),
-                )
+            person = open_person(
+                store, user_id, printed_name=f"Coordinator {number} (synthetic)", sites=(SITE,)
             )
-            password = f"pw-{uuid.uuid4().hex}"
-            store.credentials.set_password(user_id, password)
-            authors.append(Author(user_id, printed_name, private_key, password))
+            authors.append(
+                Author(person.user_id, person.printed_name, person.private_key, person.password)
+            )
         return authors
     finally:
         store.close()
