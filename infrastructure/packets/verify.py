@@ -716,12 +716,16 @@ def _first_difference(found: Iterable[bytes], expected: bytes) -> str:
             continue  # only counted
         b = expected_lines[count - 1]
         if a != b:
-            return (
-                f"line {count} is {_excerpt(a)}; the events give {_excerpt(b)}"
-                if len(a) < 400 and len(b) < 400
-                else f"line {count} differs"
-            )
+            return _differing_line(count, a, b)
     return f"it has {count} lines; the events give {len(expected_lines)}"
+
+
+def _differing_line(number: int, found: bytes, expected: bytes) -> str:
+    """How line ``number`` of a file that differs from what the events give is told: both
+    versions, unless either is too long to quote in a finding."""
+    if len(found) < 400 and len(expected) < 400:
+        return f"line {number} is {_excerpt(found)}; the events give {_excerpt(expected)}"
+    return f"line {number} differs"
 
 
 def _excerpt(line: bytes) -> str:

@@ -24,7 +24,7 @@ from infrastructure.packets.archive import MAX_INFLATION, READ_CHUNK, PacketZip,
 from infrastructure.packets.build import build_packet
 from infrastructure.packets.verify import (
     PacketReport,
-    _excerpt,
+    _differing_line,
     _first_difference,
     _text_lines,
     verify_packet,
@@ -199,16 +199,20 @@ def test_a_file_whose_lines_end_oddly_is_read_as_the_whole_of_it_splits() -> Non
     assert lines == whole.decode("utf-8", "replace").splitlines()
 
 
+def test_a_differing_line_is_quoted_both_ways_unless_too_long_to_quote() -> None:
+    assert (
+        _differing_line(3, b"a,1", b"a,\xc3\xa9") == "line 3 is 'a,1'; the events give 'a,\u00e9'"
+    )
+    assert _differing_line(3, b"x" * 400, b"a,1") == "line 3 differs"
+    assert _differing_line(3, b"a,1", b"x" * 400) == "line 3 differs"
+
+
 def first_difference_of_whole_files(found: bytes, expected: bytes) -> str:
     """How a derived-mismatch was told when the packet's file was read whole."""
     found_lines, expected_lines = found.splitlines(), expected.splitlines()
     for number, (a, b) in enumerate(zip(found_lines, expected_lines, strict=False), start=1):
         if a != b:
-            return (
-                f"line {number} is {_excerpt(a)}; the events give {_excerpt(b)}"
-                if len(a) < 400 and len(b) < 400
-                else f"line {number} differs"
-            )
+            return _differing_line(number, a, b)
     return f"it has {len(found_lines)} lines; the events give {len(expected_lines)}"
 
 
