@@ -126,11 +126,15 @@ def workload(author: Author, count: int, batch: int = 1) -> list[Request]:
     submissions = []
     subject = ""
     for number in range(count * batch):
-        if number % (CONSENTS_PER_SUBJECT + 1) == 0:
+        # The version each event signs: the screening opens a subject's stream at 1.
+        version = number % (CONSENTS_PER_SUBJECT + 1) + 1
+        if version == 1:
             subject = f"RP-{uuid.uuid4().hex[:10]}"
-            submissions.append(author.signed(subject, "Screened", screening()))
+            submissions.append(author.signed(subject, "Screened", screening(), version=1))
         else:
-            submissions.append(author.signed(subject, "ConsentObtained", consent()))
+            submissions.append(
+                author.signed(subject, "ConsentObtained", consent(), version=version)
+            )
     if batch == 1:
         return [Request("/v1/events", json.dumps(s).encode(), 1) for s in submissions]
     return [
