@@ -7,7 +7,8 @@ half a second on SQLite and two on PostgreSQL (its tables, triggers and first ev
 test process initialises one store per backend, a template, and a test's ``store`` is a copy:
 the SQLite file copied, or ``CREATE DATABASE ... TEMPLATE`` (made ahead on a thread), with the
 template's keys beside it. With no server the PostgreSQL tests skip, except under ``CI=true``
-where a skip would hide a failure: there the run stops before any test, in one line.
+where a skip would hide a failure: there the run stops before any test, in one line. The same
+holds for the browser tests' Chromium (tests/browser/chromium.py), also named in the header.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from infrastructure.identity.server_key import create_server_key
 from infrastructure.settings import Settings
 from signatures.authorship import sign_body
 from signatures.keys import generate_private_key, key_id, public_key_to_text
+from tests.browser.chromium import Chromium, find_chromium
 from tests.homes import database_of
 from tests.postgres import VARIABLE, TestServer, conninfo, find_test_server
 
@@ -48,6 +50,7 @@ ELIGIBLE = {**{f"IN{n}": True for n in range(1, 4)}, **{f"EX{n}": False for n in
 
 
 TEST_SERVER = pytest.StashKey[TestServer]()
+CHROMIUM = pytest.StashKey[Chromium]()
 
 
 def under_ci() -> bool:
@@ -55,7 +58,8 @@ def under_ci() -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Find the PostgreSQL server once, before any test, and hand it on to the workers."""
+    """Find the PostgreSQL server and the browser once, before any test, and hand the server
+    on to the workers."""
     if hasattr(config, "workerinput"):
         return  # an xdist worker: the controller resolved it into the environment it inherited
     server = find_test_server(os.environ)
@@ -63,6 +67,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if under_ci() and server.url is None:
         raise pytest.UsageError(
             f"CI=true, so the PostgreSQL tests must run, but they would be {server.state}"
+        )
+    chromium = config.stash[CHROMIUM] = find_chromium(os.environ)
+    if under_ci() and chromium.executable is None:
+        raise pytest.UsageError(
+            f"CI=true, so the browser tests must run, but they would be {chromium.state}"
         )
     if server.problem is not None and server.url is not None:
         raise pytest.UsageError(f"{server.header}; {VARIABLE} names it")
@@ -76,9 +85,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
-    server = config.stash.get(TEST_SERVER, None)
-    return server.header if server is not None else None
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    found = (config.stash.get(TEST_SERVER, None), config.stash.get(CHROMIUM, None))
+    return [each.header for each in found if each is not None]
 
 
 def postgres_admin_url() -> str | None:

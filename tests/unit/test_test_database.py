@@ -8,9 +8,6 @@ line instead of erroring in every PostgreSQL test.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
@@ -18,25 +15,11 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import open_person, opened_copy, require_postgres
+from tests.nested_runs import ROOT, pytest_in_subprocess
 from tests.postgres import DEFAULT_URL, VARIABLE, conninfo, find_test_server
 
-ROOT = Path(__file__).resolve().parents[2]
 NOBODY = "postgresql+psycopg://postgres@127.0.0.1:1/test"
 """A port nothing listens on: the connection is refused at once."""
-
-
-def pytest_in_subprocess(*arguments: str, **environ: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key not in (VARIABLE, "CI")}
-    env.update(environ)
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *arguments],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_the_default_is_the_local_server() -> None:

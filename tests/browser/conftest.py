@@ -1,0 +1,137 @@
+"""Browser tests: Debian's Chromium, headless, driven by Playwright, against ``sealtrail serve``.
+
+Fixtures (tests/browser/README.md shows a page test written with them):
+
+- ``served`` (one per test module): ``sealtrail serve`` over a copy of the demonstration store
+  on a free loopback port; ``served.url``, ``served.home``, ``served.people`` /
+  ``served.person(role)``;
+- ``demo_people`` (per module): ``served.people``, who signs in by role (``administrator``,
+  ``coordinator``, ``investigator``, ``monitor``, ``data_manager``): user id, printed name,
+  password;
+- ``browser`` (one per test process): Chromium, launched once with tests/browser/chromium.py's
+  flags and a fresh, empty profile;
+- ``page`` (per test): a new page in a new browser context (its own cookies and storage) whose
+  relative addresses are the server's (``page.goto("/docs")``); when the test ends it FAILS if
+  the page sent any request to another origin, or logged an error the test did not expect;
+- ``traffic`` (per test): what ``page`` asked for and logged (``traffic.requests``), and
+  ``traffic.tolerate(pattern)`` for an error the test provokes on purpose.
+
+Helpers to import from tests.browser.harness: ``assert_accessible(page)`` (axe-core: no serious
+or critical violation) and ``screenshot(page, name)`` (docs/pages/<name>.png, only under
+``SEALTRAIL_SCREENSHOTS=1``).
+
+Every test under tests/browser is marked ``browser`` (``pytest -m browser``, ``-m 'not
+browser'``). Without Chromium or Playwright they skip, saying why; under ``CI=true`` they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.browser.chromium import FLAGS, Chromium, find_chromium
+from tests.browser.harness import DemoPerson, Served, ServedStore, Traffic, give_demo_passwords
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+HERE = Path(__file__).parent
+VIEWPORT = {"width": 1280, "height": 800}
+"""A laptop's screen: what the screenshots in docs/pages/ show."""
+TIMEOUT_MS = 10_000
+"""How long a page action waits (Playwright's own default, 30 s, only delays a failure)."""
+
+
+@cache
+def chromium() -> Chromium:
+    return find_chromium(os.environ)
+
+
+def require_chromium() -> str:
+    """The executable to launch, or skip (fail under CI)."""
+    found = chromium()
+    if found.executable is not None:
+        return found.executable
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true, so the browser tests must run, but they are {found.state}")
+    pytest.skip(found.header)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_demo_template(
+    tmp_path_factory: pytest.TempPathFactory, demo_template: Path
+) -> tuple[Path, dict[str, DemoPerson]]:
+    """The demonstration store with a password for each of its people, once per test
+    process."""
+    home = tmp_path_factory.mktemp("browser-demo")
+    shutil.copytree(demo_template, home, dirs_exist_ok=True)
+    return home, give_demo_passwords(home)
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory,
+    browser_demo_template: tuple[Path, dict[str, DemoPerson]],
+) -> Iterator[Served]:
+    """``sealtrail serve`` over this module's own copy of the demonstration store."""
+    require_chromium()  # no server started for tests that will not run
+    template, people = browser_demo_template
+    home = tmp_path_factory.mktemp("served")
+    shutil.copytree(template, home, dirs_exist_ok=True)
+    server = ServedStore(home, home / "server.log")
+    with server:
+        yield Served(server.url, home, people, server)
+
+
+@pytest.fixture(scope="module")
+def demo_people(served: Served) -> dict[str, DemoPerson]:
+    return served.people
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Chromium, once per test process, with a fresh, empty profile."""
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=list(FLAGS))
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def traffic(served: Served) -> Traffic:
+    return Traffic(served.url)
+
+
+@pytest.fixture
+def page(browser: Browser, served: Served, traffic: Traffic) -> Iterator[Page]:
+    """A page of a new browser context over the server; fails the test, when it ends, on any
+    request to another origin or any error the test did not expect (:class:`Traffic`)."""
+    context = browser.new_context(
+        base_url=served.url, viewport=VIEWPORT, locale="en-GB", timezone_id="UTC"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    traffic.watch(context)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+    problems = traffic.problems()
+    if problems:
+        pytest.fail("the page did what no page may:\n" + "\n".join(problems), pytrace=False)

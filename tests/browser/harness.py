@@ -1,0 +1,275 @@
+"""What the browser tests are made of: a served store, its people, and the checks on a page.
+
+- :class:`ServedStore`: ``sealtrail serve`` (gunicorn) over a copy of the demonstration store,
+  in a process group of its own, on a free loopback port;
+- :func:`give_demo_passwords`: the demonstration's people as they sign in, each with a password
+  (the demonstration opens their accounts without one);
+- :class:`Traffic`: every request a page makes and every error it logs, so that a test fails
+  when a page asked another origin for anything or logged an error nobody expected;
+- :func:`assert_accessible`: axe-core (vendored, injected by the test, never served) on the page
+  as it stands, failing on any violation of impact serious or critical;
+- :func:`screenshot`: a PNG of the page for docs/pages/, only under ``SEALTRAIL_SCREENSHOTS=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from api.console.initialise import FIRST_ADMINISTRATOR, FIRST_ADMINISTRATOR_NAME
+from api.demonstration.staff import STAFF
+from infrastructure.bootstrap import open_store
+from tests.cli_stores import ADMIN_PASSWORD, SEALTRAIL
+from tests.homes import database_of
+from tests.resilience.harness import REPOSITORY, Server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, WebError
+
+ADMINISTRATOR = "administrator"
+"""The role name under which :func:`give_demo_passwords` lists ``admin``, beside the
+demonstration's own (``coordinator``, ``investigator``, ``monitor``, ``data_manager``)."""
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+SCREENSHOTS_VARIABLE = "SEALTRAIL_SCREENSHOTS"
+PAGES_FOLDER = REPOSITORY / "docs" / "pages"
+REFUSED_BY_POLICY = ("csp", "net::ERR_BLOCKED_BY_CSP")
+NOT_NETWORK = ("data", "blob", "about")
+"""URL schemes a page may load that ask no server for anything."""
+
+
+# -- the demonstration's people -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """A person of the demonstration store, as they sign in."""
+
+    role: str
+    """The demonstration's name for their part: ``administrator``, ``coordinator``,
+    ``investigator``, ``monitor`` or ``data_manager``."""
+    user_id: str
+    printed_name: str
+    password: str
+
+
+def give_demo_passwords(home: Path) -> dict[str, DemoPerson]:
+    """Give each of the demonstration's staff in the store under ``home`` a password: who
+    signs in, by role, ``admin`` included with the password the store's ``init`` left it.
+
+    The demonstration opens the staff's accounts without one (only its loader signs as them).
+    Set as the other tests set their people's (tests.conftest.open_person), at the tests' cheap
+    Argon2id cost, which the server's check reads from the hash: an administrator's reset and
+    the person's own change at the console cost seven seconds of production-cost hashing here,
+    and every sign-in a third of a second more.
+    """
+    from tests.conftest import make_settings
+
+    people = {
+        ADMINISTRATOR: DemoPerson(
+            ADMINISTRATOR, FIRST_ADMINISTRATOR, FIRST_ADMINISTRATOR_NAME, ADMIN_PASSWORD
+        )
+    }
+    store = open_store(make_settings(home))
+    try:
+        for role, staff in STAFF.items():
+            assert store.app.find_account(staff.user_id) is not None, f"no {staff.user_id} here"
+            password = f"{role.replace('_', ' ')} walks the pages 2026"
+            store.credentials.set_password(staff.user_id, password)
+            people[role] = DemoPerson(role, staff.user_id, staff.printed_name, password)
+    finally:
+        store.close()
+    return people
+
+
+# -- the server -----------------------------------------------------------------------------------
+
+
+class ServedStore(Server):
+    """``sealtrail serve`` over the store under ``home``, as ``make run`` serves it."""
+
+    def __init__(self, home: Path, log: Path, *, workers: int = 2) -> None:
+        environment = {
+            key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")
+        }
+        environment["SEALTRAIL_HOME"] = str(home)
+        environment["SEALTRAIL_DATABASE_URL"] = database_of(home)
+        super().__init__(environment, log, workers=workers)
+        self.home = home
+
+    def command(self) -> list[str]:
+        return [
+            SEALTRAIL,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--log-level",
+            "warning",
+        ]
+
+
+@dataclass(frozen=True)
+class Served:
+    """What a page test is given: the server's address, its store's home and its people."""
+
+    url: str
+    home: Path
+    people: dict[str, DemoPerson]
+    server: ServedStore = field(repr=False)
+
+    def person(self, role: str) -> DemoPerson:
+        """The demonstration's person of ``role`` (``monitor``, ``administrator``, ...)."""
+        return self.people[role]
+
+
+# -- what a page does -----------------------------------------------------------------------------
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass
+class Traffic:
+    """What the pages of one browser context asked for and logged, for the whole of a test.
+
+    Every request is kept, so a test may look at them. :meth:`problems` names each request to
+    another origin than ``origin`` (nothing a page shows may come from elsewhere, nor tell
+    elsewhere that it was shown), each error a page logged on its console (a Content Security
+    Policy violation among them) and each error a page's script left uncaught. A test that
+    provokes one on purpose says so (:meth:`tolerate`); that covers a request to another origin
+    only if the browser refused it under the page's policy, never one that was sent.
+    """
+
+    origin: str
+    requests: list[str] = field(default_factory=list)
+    refused_by_policy: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    tolerated: list[re.Pattern[str]] = field(default_factory=list)
+
+    def watch(self, context: BrowserContext) -> None:
+        """Record what every page of ``context`` asks for and logs from now on."""
+        context.on("request", lambda request: self.requests.append(request.url))
+        context.on("requestfailed", self._failed)
+        context.on("console", self._console)
+        context.on("weberror", self._web_error)
+        context.on(
+            "page", lambda page: page.on("websocket", lambda ws: self.requests.append(ws.url))
+        )
+
+    def tolerate(self, pattern: str) -> None:
+        """Expect errors logged, and requests refused by the page's policy, matching
+        ``pattern`` (a regular expression)."""
+        self.tolerated.append(re.compile(pattern))
+
+    def other_origins(self) -> list[str]:
+        """The requests to another origin than the server's, sent or refused."""
+        return [
+            url
+            for url in self.requests
+            if urlsplit(url).scheme not in NOT_NETWORK and origin_of(url) != self.origin
+        ]
+
+    def problems(self) -> list[str]:
+        """One line for each request to another origin and each unexpected error."""
+        lines = []
+        for url in self.other_origins():
+            if url not in self.refused_by_policy:
+                lines.append(f"request sent to another origin than {self.origin}: {url}")
+            elif not self._expected(url):
+                lines.append(f"request to another origin (refused by the page's policy): {url}")
+        lines += [
+            f"console error: {text}" for text in self.console_errors if not self._expected(text)
+        ]
+        lines += [
+            f"uncaught error: {text}" for text in self.page_errors if not self._expected(text)
+        ]
+        return lines
+
+    def _expected(self, text: str) -> bool:
+        return any(pattern.search(text) for pattern in self.tolerated)
+
+    def _failed(self, request: Request) -> None:
+        # Chromium checks a script's or a frame's source against the policy after the request
+        # is made, so the request is seen; it fails so (Playwright's word for
+        # net::ERR_BLOCKED_BY_CSP) and never leaves the browser.
+        if request.failure in REFUSED_BY_POLICY:
+            self.refused_by_policy.append(request.url)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            where = message.location.get("url") or ""
+            self.console_errors.append(f"{message.text} ({where})" if where else message.text)
+
+    def _web_error(self, error: WebError) -> None:
+        self.page_errors.append(f"{error.error.name}: {error.error.message}")
+
+
+# -- accessibility --------------------------------------------------------------------------------
+
+
+def assert_accessible(page: Page, *, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run axe-core on ``page`` as it stands; fail on any serious or critical violation,
+    naming each rule, the elements and what to fix. Returns axe's results.
+
+    axe is evaluated through the browser's debugging protocol, which the page's Content
+    Security Policy does not govern: the page is checked as served, its policy untouched, and
+    axe is never one of its scripts.
+    """
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    results: dict[str, Any] = page.evaluate(
+        "options => axe.run(document, options)", {"resultTypes": ["violations"], **(options or {})}
+    )
+    blocking = [v for v in results["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+    if blocking:
+        raise AssertionError(describe_violations(page.url, blocking))
+    return results
+
+
+def describe_violations(url: str, violations: list[dict[str, Any]], shown: int = 5) -> str:
+    """axe's violations as a reader takes them in: the rule, its impact, what it asks and
+    where, at most ``shown`` elements each."""
+    lines = [f"axe-core: {len(violations)} serious or critical accessibility violation(s) on {url}"]
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} ({violation['impact']}): {violation['help']} "
+            f"[{violation['helpUrl']}]"
+        )
+        nodes = violation["nodes"]
+        for node in nodes[:shown]:
+            summary = " ".join(str(node.get("failureSummary", "")).split())
+            lines.append(f"    {' '.join(map(str, node['target']))}: {summary}")
+        if len(nodes) > shown:
+            lines.append(f"    ... and {len(nodes) - shown} more")
+    return "\n".join(lines)
+
+
+# -- screenshots ----------------------------------------------------------------------------------
+
+_SCREENSHOT_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def screenshot(page: Page, name: str, *, folder: Path = PAGES_FOLDER) -> Path | None:
+    """The whole of ``page`` as ``folder/<name>.png`` (docs/pages/ for the README), only when
+    ``SEALTRAIL_SCREENSHOTS=1``: an ordinary run leaves the tree as it was. Returns the file,
+    or None when none was taken."""
+    if not _SCREENSHOT_NAME.fullmatch(name):
+        raise ValueError(f"a screenshot's name is lower-case words joined by '-', not {name!r}")
+    if os.environ.get(SCREENSHOTS_VARIABLE) != "1":
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
+    return path
