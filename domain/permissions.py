@@ -249,6 +249,16 @@ def check_may_read(actor: Account, site: str) -> None:
     check_may(actor, Action.READ_CLINICAL_DATA, site)
 
 
+def reads_site(actor: Account, site: str) -> bool:
+    """Whether ``actor`` reads the clinical data of ``site`` (:func:`check_may_read` asked as a
+    question): what a list of every site's subjects keeps for them."""
+    try:
+        check_may_read(actor, site)
+    except NotPermitted:
+        return False
+    return True
+
+
 def check_may_read_log_evidence(actor: Account) -> None:
     """Checkpoints and proofs hold no clinical data: every role in force may read them."""
     check_may(actor, Action.READ_LOG_EVIDENCE)

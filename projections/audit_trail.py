@@ -152,6 +152,44 @@ class Period:
         )
 
 
+ACTIONS = (CREATED, CORRECTED, VOIDED, SIGNED)
+"""What a row of the audit trail says was done, in the order a reader is offered them."""
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which rows of a study's audit trail a reader asks for; None (or an open period) keeps
+    every row.
+
+    ``subject`` and ``site`` choose the subjects whose trail is read; ``user_id``, ``kind``
+    (the kind of the record a row is about: a correction of a blood count is a
+    ``BloodCountRecorded`` row) and ``action`` choose among their rows; ``period`` keeps the
+    rows recorded on those dates of the site's calendar, as :func:`audit_rows` does.
+    """
+
+    subject: str | None = None
+    site: str | None = None
+    user_id: str | None = None
+    kind: str | None = None
+    action: str | None = None
+    period: Period = Period()
+
+    def takes_subject(self, code: str, site: str) -> bool:
+        """True when the trail of subject ``code``, screened at ``site``, is asked for."""
+        return (self.subject is None or code == self.subject) and (
+            self.site is None or site == self.site
+        )
+
+    def keeps(self, row: AuditRow) -> bool:
+        """True when ``row`` (of a subject taken) is asked for: by its signer, the kind of
+        record it is about and its action."""
+        return (
+            (self.user_id is None or row.user_id == self.user_id)
+            and (self.kind is None or row.kind == self.kind)
+            and (self.action is None or row.action == self.action)
+        )
+
+
 def audit_rows(
     events: Iterable[tuple[int, Subject.Event]], period: Period | None = None
 ) -> list[AuditRow]:

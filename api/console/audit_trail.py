@@ -22,6 +22,7 @@ from domain.actions import Action
 from domain.disclosure import AUDIT_TRAIL, Scope
 from domain.permissions import check_may, readable_subject
 from domain.subject import subject_stream
+from infrastructure.application.audit_trail import audit_trail_rows
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import served_study
 from projections.audit_trail import AuditRow, Period
@@ -54,7 +55,6 @@ def audit_trail(
     One subject's (--subject) for a person who reads that subject's site; the whole
     study's for an auditor or a sponsor data manager.
     """
-    from infrastructure.documents import reports as documents
 
     period = Period(day(first), day(last))
     if period.first and period.last and period.first > period.last:
@@ -63,7 +63,7 @@ def audit_trail(
     reader = console_person(store, acting_as)
     codes = _readable_codes(store, reader, study_id, subject)
     with subjects_done(len(codes), "audit trail: reading") as shown:
-        rows = documents.audit_trail_rows(store, study_id, codes, period, shown)
+        rows = audit_trail_rows(store.reads, study_id, codes, period, shown)
     content = _rendered(store, rows, form, study_id, codes, period, chart_dpi)
     scope = Scope(study_id, subject=subject)
     write_copy(store, reader, AUDIT_TRAIL, scope, content, out)

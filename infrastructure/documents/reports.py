@@ -34,7 +34,7 @@ from infrastructure.documents.renderings import (
 from infrastructure.documents.signing import sign_pdf
 from infrastructure.store.checkpoints import SealedCheckpoint
 from infrastructure.views.study_reports import served_study, site_subjects
-from projections.audit_trail import AuditRow, Period, audit_rows
+from projections.audit_trail import AuditRow, Period
 from projections.conep.bilingual import label
 from projections.conep.document import Document
 from projections.conep.notification import parse_event_id, sae_notification
@@ -71,28 +71,6 @@ def load_subject(store: Store, study: str, code: str) -> Subject:
     if found is None:
         raise SubjectNotFound(f"{study}/{code} has not been screened")
     return found
-
-
-def audit_trail_rows(
-    store: Store,
-    study: str,
-    codes: Sequence[str],
-    period: Period | None = None,
-    progress: Progress | None = None,
-) -> list[AuditRow]:
-    """Every subject's audit rows, subject by subject, each oldest first."""
-    rows: list[AuditRow] = []
-    for count, code in enumerate(codes, start=1):
-        history = store.reads.history(subject_stream(study, code))
-        events = [
-            (record.position, record.event)
-            for record in history
-            if isinstance(record.event, Subject.Event)
-        ]
-        rows += audit_rows(events, period)
-        if progress is not None:
-            progress(count)
-    return rows
 
 
 def covering_checkpoint(store: Store) -> SealedCheckpoint | None:

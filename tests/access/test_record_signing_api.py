@@ -16,13 +16,10 @@ import pytest
 from werkzeug.test import TestResponse
 
 from domain.account import Role
+from infrastructure.application.audit_trail import audit_trail_rows
 from infrastructure.bootstrap import Store
 from infrastructure.documents.renderings import audit_trail_csv
-from infrastructure.documents.reports import (
-    audit_trail_pdf,
-    audit_trail_rows,
-    covering_checkpoint,
-)
+from infrastructure.documents.reports import audit_trail_pdf, covering_checkpoint
 from projections.audit_trail import Period
 from signatures.keys import public_key_from_text
 from signatures.receipts import verify_receipt
@@ -425,7 +422,7 @@ def test_signing_on_either_backend_records_a_signature_that_verifies(timed: Stor
 def test_the_audit_trail_csv_and_pdf_show_the_signature_and_its_lapse(trial: Trial) -> None:
     signed(trial.sign([3], meaning="approval"))
     correct_haemoglobin(trial)
-    rows = audit_trail_rows(trial.store, STUDY, [SUBJECT])
+    rows = audit_trail_rows(trial.store.reads, STUDY, [SUBJECT])
 
     table = audit_trail_csv(rows).decode("utf-8-sig")
     pdf = audit_trail_pdf(

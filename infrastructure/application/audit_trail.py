@@ -1,0 +1,144 @@
+"""The Part 11 audit trail as a person reads it: the rows of the subjects they may read, chosen
+by a filter, a page at a time.
+
+The rows are :mod:`projections.audit_trail`'s, read from each subject's history in the log (not
+from the views, so a row removed in the database hides nothing), subject by subject in code
+order and each subject's oldest first: the order of ``sealtrail report audit-trail`` and of its
+PDF, so a page, its downloads and the console's report list the same rows in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from domain.subject import Subject, subject_stream
+from infrastructure.application.reads import Reads
+from projections.audit_trail import AuditFilter, AuditRow, Period, audit_rows
+
+Progress = Callable[[int], None]
+
+MAX_PAGE_SIZE = 500
+"""The most rows one page shows (a download of every row matching a filter is not paged)."""
+
+
+def audit_trail_rows(
+    reads: Reads,
+    study: str,
+    codes: Sequence[str],
+    period: Period | None = None,
+    progress: Progress | None = None,
+) -> list[AuditRow]:
+    """Every subject's audit rows, subject by subject in the order given, each oldest first.
+
+    Raises:
+        SubjectNotFound: a subject has no events.
+    """
+    rows: list[AuditRow] = []
+    for count, code in enumerate(codes, start=1):
+        history = reads.history(subject_stream(study, code))
+        events = [
+            (record.position, record.event)
+            for record in history
+            if isinstance(record.event, Subject.Event)
+        ]
+        rows += audit_rows(events, period)
+        if progress is not None:
+            progress(count)
+    return rows
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone who signed a row: how the filter names them and how the trail prints them."""
+
+    user_id: str
+    printed_name: str
+
+
+@dataclass(frozen=True)
+class AuditTrailPage:
+    """One page of the rows a filter keeps, and what the reader may choose from.
+
+    Attributes:
+        study: the study.
+        filters: the filter the rows were chosen by.
+        subjects: the subjects whose trail was read (by code): those the filter takes among the
+            ones the reader may read.
+        rows: this page's rows, in trail order.
+        total: how many rows the filter keeps, on every page.
+        number: this page's number, from 1.
+        size: rows per page; None when every row is on this one page.
+        sites: the sites of the subjects the reader may read (whatever the filter).
+        people: who signed a row of the subjects taken in the period, whatever the user, kind
+            and action asked for (so a reader can choose among them).
+    """
+
+    study: str
+    filters: AuditFilter
+    subjects: tuple[str, ...]
+    rows: tuple[AuditRow, ...]
+    total: int
+    number: int
+    size: int | None
+    sites: tuple[str, ...]
+    people: tuple[Person, ...]
+
+    @property
+    def last_number(self) -> int:
+        """The number of the last page (1 when no row matches: an empty first page)."""
+        if self.size is None or self.total == 0:
+            return 1
+        return -(-self.total // self.size)
+
+    @property
+    def first_row(self) -> int:
+        """The place of this page's first row among all the rows kept, from 1 (0 if none)."""
+        if not self.rows:
+            return 0
+        return 1 if self.size is None else (self.number - 1) * self.size + 1
+
+    @property
+    def last_row(self) -> int:
+        """The place of this page's last row among all the rows kept (0 if none)."""
+        return self.first_row + len(self.rows) - 1 if self.rows else 0
+
+    @property
+    def exists(self) -> bool:
+        """False for a page past the last one (a first page always exists, empty or not)."""
+        return self.number <= self.last_number
+
+
+def audit_trail_page(
+    reads: Reads,
+    study: str,
+    filters: AuditFilter,
+    may_read_site: Callable[[str], bool],
+    *,
+    number: int = 1,
+    size: int | None = None,
+) -> AuditTrailPage:
+    """Page ``number`` (of ``size`` rows; every row with None) of the audit trail of ``study``
+    that ``filters`` keeps, among the subjects of the sites ``may_read_site`` allows.
+
+    A subject the reader may not read is not read at all: a filter naming one (or a site they
+    do not read) keeps no row, exactly as a filter naming no subject of the study.
+    """
+    readable = [s for s in reads.subjects_of(study) if may_read_site(s.site)]
+    taken = tuple(s.subject_code for s in readable if filters.takes_subject(s.subject_code, s.site))
+    every = audit_trail_rows(reads, study, taken, filters.period)
+    kept = [row for row in every if filters.keeps(row)]
+    start = 0 if size is None else (number - 1) * size
+    shown = kept if size is None else kept[start : start + size]
+    people = {row.user_id: row.printed_name for row in every}
+    return AuditTrailPage(
+        study=study,
+        filters=filters,
+        subjects=taken,
+        rows=tuple(shown),
+        total=len(kept),
+        number=number,
+        size=size,
+        sites=tuple(sorted({s.site for s in readable})),
+        people=tuple(Person(user_id, people[user_id]) for user_id in sorted(people)),
+    )
