@@ -180,6 +180,17 @@ class AuditFilter:
             self.site is None or site == self.site
         )
 
+    def described(self) -> list[str]:
+        """The filters set, in words, as a document states them (the period is said apart)."""
+        chosen = {
+            "subject": self.subject,
+            "site": self.site,
+            "user": self.user_id,
+            "kind of record": self.kind,
+            "action": self.action,
+        }
+        return [f"{name} {value}" for name, value in chosen.items() if value is not None]
+
     def keeps(self, row: AuditRow) -> bool:
         """True when ``row`` (of a subject taken) is asked for: by its signer, the kind of
         record it is about and its action."""

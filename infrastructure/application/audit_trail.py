@@ -103,6 +103,17 @@ class AuditTrailPage:
         """The place of this page's last row among all the rows kept (0 if none)."""
         return self.first_row + len(self.rows) - 1 if self.rows else 0
 
+    def selection(self) -> str | None:
+        """Which rows of the trail these are, in words, for a document to state: the filters
+        and, on a page of several, its rows; None for every row of every subject read."""
+        said = self.filters.described()
+        if self.size is not None and self.last_number > 1:
+            said.append(
+                f"page {self.number} of {self.last_number}: rows {self.first_row} to "
+                f"{self.last_row} of {self.total}"
+            )
+        return "; ".join(said) or None
+
     @property
     def exists(self) -> bool:
         """False for a page past the last one (a first page always exists, empty or not)."""

@@ -126,8 +126,13 @@ def audit_trail_document(
     reproducible: bool = False,
     chart_dpi: int = CHART_DPI,
     progress: Progress | None = None,
+    selection: str | None = None,
 ) -> pdf.Document:
-    """The audit trail's pages: a cover tying it to the log, then each subject's rows."""
+    """The audit trail's pages: a cover tying it to the log, then each subject's rows.
+
+    ``selection`` says which rows of the subjects' trail these are, when not all of them (the
+    filters and the page a reader chose on the audit page); the cover states it.
+    """
     study = protocol.study_id
     document = pdf.Document(
         title=label("Trilha de auditoria", "Audit trail") + " (21 CFR 11.10(e))",
@@ -140,7 +145,7 @@ def audit_trail_document(
     blocks = document.blocks
     if any(subject.synthetic for subject in subjects.values()):
         blocks.append(pdf.Notice(SYNTHETIC_NOTICE))
-    blocks.append(_audit_trail_cover(rows, protocol, subjects, period, now))
+    blocks.append(_audit_trail_cover(rows, protocol, subjects, period, now, selection))
     blocks += tie_to_log(tie, authentication)
     blocks.append(pdf.Text(HOW_TO_READ_THE_AUDIT_TRAIL, small=True))
     by_subject: dict[str, list[AuditRow]] = {code: [] for code in subjects}
@@ -169,9 +174,12 @@ def _audit_trail_cover(
     subjects: Mapping[str, Subject],
     period: Period,
     now: datetime,
+    selection: str | None,
 ) -> pdf.Fields:
-    """What the audit trail covers: the study, its subjects, the period and the rows."""
+    """What the audit trail covers: the study, its subjects, the period, the rows chosen (when
+    not all) and how many."""
     counts = summary_counts(rows)
+    chosen = [] if selection is None else [(label("Seleção", "Selection"), selection)]
     return pdf.Fields(
         [
             (label("Estudo", "Study"), f"{protocol.study_id}: {protocol.title}"),
@@ -180,6 +188,7 @@ def _audit_trail_cover(
                 label("Período (gravação, horário local)", "Period (recorded, site time)"),
                 _period(period),
             ),
+            *chosen,
             (
                 label("Linhas", "Rows"),
                 f"{len(rows)}: {counts['created']} created, {counts['corrected']} corrected, "

@@ -99,8 +99,10 @@ def audit_trail_pdf(
     checkpoint: SealedCheckpoint | None,
     chart_dpi: int = CHART_DPI,
     progress: Progress | None = None,
+    selection: str | None = None,
 ) -> bytes:
-    """The audit trail as a signed PDF: a cover tying it to the log, then each subject."""
+    """The audit trail as a signed PDF: a cover tying it to the log (and stating
+    ``selection``, the rows chosen when not all), then each subject."""
     protocol = protocol_for(study)
     draw = partial(
         renderings.audit_trail_document,
@@ -110,6 +112,7 @@ def audit_trail_pdf(
         period=period,
         chart_dpi=chart_dpi,
         progress=progress,
+        selection=selection,
     )
     reason = f"sealtrail audit trail of {study}, {len(rows)} rows, " + (
         f"checkpoint {checkpoint.tree_size}" if checkpoint else "no checkpoint"

@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 from domain.account import Account, Role
 from domain.authorship import Authorship, authored
 from domain.errors import NotPermitted
-from domain.permissions import MATRIX, Action, check_may
+from domain.permissions import MATRIX, Action, check_may, reads_site
 from infrastructure.application.commands import OpenAccount
 from infrastructure.bootstrap import Store
 from infrastructure.identity.sponsor_key import open_sponsor_account
@@ -113,6 +113,19 @@ def test_each_cell_of_the_matrix_allows_exactly_what_issue_5_says(
     else:
         with pytest.raises(NotPermitted):
             check_may(actor, action, site)
+
+
+@pytest.mark.parametrize(
+    ("role", "site"),
+    list(itertools.product(ROLES, [OWN, OTHER])),
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_a_list_of_every_sites_subjects_keeps_the_sites_the_matrix_lets_them_read(
+    role: Role, site: str
+) -> None:
+    readable = site in ALLOWED[role].get(Action.READ_CLINICAL_DATA, set())
+
+    assert reads_site(person_account(role), site) is readable
 
 
 def test_the_matrix_names_no_role_or_action_the_table_above_does_not() -> None:

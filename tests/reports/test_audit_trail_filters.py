@@ -15,9 +15,11 @@ from infrastructure.application.audit_trail import (
     audit_trail_rows,
 )
 from infrastructure.bootstrap import Store
+from infrastructure.documents.reports import audit_trail_pdf, covering_checkpoint
 from projections.audit_trail import AuditFilter, Period
 from tests.conftest import STUDY, open_person, screening
-from tests.reports.conftest import CORRECTED_ENTRY, SUBJECT
+from tests.reports.conftest import CHART_DPI, CORRECTED_ENTRY, SUBJECT
+from tests.reports.test_documents import page_texts
 
 EVERY_SITE = {"RP", "SP"}
 
@@ -174,3 +176,41 @@ def test_no_row_kept_is_one_empty_first_page(trail: Store) -> None:
     empty = page(trail, AuditFilter(user_id="nobody"), size=50)
 
     assert (empty.total, empty.last_number, empty.exists, empty.first_row) == (0, 1, True, 0)
+
+
+def test_the_selection_a_document_states_names_the_filters_and_the_page(trail: Store) -> None:
+    assert page(trail).selection() is None
+    assert page(trail, size=500).selection() is None  # one page holds every row
+    chosen = page(trail, AuditFilter(site="RP", user_id="coord1", action="corrected"))
+    assert chosen.selection() == "site RP; user coord1; action corrected"
+
+    second = page(trail, AuditFilter(kind="BloodCountRecorded"), number=2, size=4)
+
+    assert second.selection() == (
+        f"kind of record BloodCountRecorded; page 2 of {second.last_number}: rows 5 to 8 of "
+        f"{second.total}"
+    )
+
+
+def test_the_signed_pdf_of_a_page_states_its_selection_and_lists_its_rows_alone(
+    trail: Store,
+) -> None:
+    shown = page(trail, AuditFilter(subject="RP-01", action="corrected"))
+    pdf = audit_trail_pdf(
+        trail,
+        shown.rows,
+        study=STUDY,
+        codes=shown.subjects,
+        period=shown.filters.period,
+        checkpoint=covering_checkpoint(trail),
+        chart_dpi=CHART_DPI,
+        selection=shown.selection(),
+    )
+
+    cover, *pages = page_texts(pdf)
+    assert "Seleção / Selection" in cover
+    assert "subject RP-01; action corrected" in cover
+    assert "1: 0 created, 1 corrected, 0 voided, 0 signed" in cover
+    words = " ".join(" ".join(pages).split())
+    assert "transcription error: the lab report reads 7.1" in words
+    assert "created" not in words
