@@ -18,7 +18,6 @@ from flask_smorest import Blueprint
 from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.handing_out import handing_out_personnel_data
-from api.http.store import get_store
 from api.schemas.accounts import (
     AccessReviewReportSchema,
     AccountHistoryEntrySchema,
@@ -31,6 +30,7 @@ from api.schemas.accounts import (
     typed_account_fields,
 )
 from api.schemas.resources import ServerKeySchema, logged_event
+from api.store import get_store
 from domain.account import Account
 from domain.attribution import signer_of
 from domain.authentication import Attempt

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http
 from collections.abc import Mapping
+from importlib.metadata import entry_points
 from typing import Any
 
 import flask_smorest
@@ -30,13 +31,17 @@ from api.http import (
     tokens,
 )
 from api.http.json_text import HtmlSafeJSONProvider
-from api.http.store import EXTENSION
+from api.store import EXTENSION
 
 DOCS_ASSETS = "/docs/assets/"
 MAX_BODY = 256 * 1024
 """The largest request body, but for the endpoints in :data:`LARGER_BODIES`."""
 LARGER_BODIES = {"signatures.Signatures": signatures.MAX_BODY}
 """Endpoints whose bodies may be larger, by endpoint: a casebook signature names every record."""
+WAYS_IN = "sealtrail.ways_in"
+"""The entry-point group of the other ways in that answer inside this app (the pages, api.web):
+each names a function given the app, which registers its own blueprint; this factory never
+imports them (issue 17, point 4), as Flask finds the console's commands through "flask.commands"."""
 
 
 class Api(flask_smorest.Api):  # type: ignore[misc]
@@ -103,11 +108,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     problems.register(app)
     handing_out.register(app)
+    other_ways_in = register_other_ways_in(app)
 
     @app.before_request
     def require_json_body() -> None:
         if request.method not in ("POST", "PUT", "PATCH"):
             return
+        if request.blueprint in other_ways_in:
+            return  # a page's form is form-encoded; its way in checks its own requests
         if not request.is_json:
             raise UnsupportedMediaType("send the body as application/json")
         larger = LARGER_BODIES.get(request.endpoint or "")
@@ -131,3 +139,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions.setdefault(EXTENSION, None)
     return app
+
+
+def register_other_ways_in(app: Flask) -> set[str]:
+    """Let each way in of the ``sealtrail.ways_in`` group register itself on ``app``; the names
+    of the blueprints they added (their requests are theirs to check, not the API's)."""
+    before = set(app.blueprints)
+    for way_in in entry_points(group=WAYS_IN):
+        way_in.load()(app)
+    return set(app.blueprints) - before

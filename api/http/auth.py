@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from api.http.store import get_store
+from api.store import get_store
 from domain.account import Account
 from infrastructure.errors import AuthenticationFailed
 from infrastructure.identity.server_key import token_secret

@@ -15,7 +15,6 @@ from flask_smorest import Blueprint
 from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.handing_out import handing_out
-from api.http.store import get_store
 from api.http.study import study_wide_view
 from api.http.subjects import SUBJECT_REFUSALS, readable_subject
 from api.schemas.dashboard import (
@@ -24,6 +23,7 @@ from api.schemas.dashboard import (
     StudyWeeklySchema,
     SubjectWeeklySchema,
 )
+from api.store import get_store
 from domain.disclosure import AUDIT_INDEX, DASHBOARD, WEEKLY, Scope
 from infrastructure.views.study_reports import study_dashboard, study_weekly
 

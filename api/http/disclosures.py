@@ -17,8 +17,8 @@ from api.http.accounts import READERS_ONLY
 from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.handing_out import handing_out
-from api.http.store import get_store
 from api.schemas.disclosures import DisclosureQuerySchema, DisclosureSchema, disclosure_view
+from api.store import get_store
 from domain.disclosure import DISCLOSURE_LOG, Scope
 from domain.permissions import check_may_read_accounts
 from infrastructure.views.study_reports import served_study

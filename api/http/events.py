@@ -19,10 +19,10 @@ from api.http.headers import (
     one_signed_event,
     signed_submission,
 )
-from api.http.store import get_store
 from api.schemas.records import SubmissionSchema
 from api.schemas.resources import ReceiptSchema
 from api.schemas.submissions import submission_from
+from api.store import get_store
 from infrastructure.application.commands import RecordBatch, RecordEvent
 
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="Signed events")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, request
 
-from api.http.store import get_store
+from api.store import get_store
 from domain.disclosure import Scope
 from infrastructure.application.disclosures import API
 from infrastructure.views.study_reports import served_study

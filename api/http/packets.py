@@ -19,8 +19,8 @@ from flask_smorest import Blueprint
 
 from api.http.auth import login_required
 from api.http.handing_out import handing_out
-from api.http.store import get_store
 from api.schemas.packets import PacketRequestSchema
+from api.store import get_store
 from domain.actions import Action
 from domain.disclosure import PACKET, Scope
 from domain.permissions import check_may

@@ -1,8 +1,9 @@
 """Errors as RFC 9457 problem details, mapped in this one place.
 
-Every domain and verification error is a typed exception; this module says which HTTP status
-each family is and renders ``application/problem+json`` with ``type``, ``title``, ``status``,
-``detail`` and, for validation errors, a field-by-field ``errors`` object.
+Every domain and verification error is a typed exception; :mod:`api.statuses` says which HTTP
+status each family is (for the pages too), and this module renders ``application/problem+json``
+with ``type``, ``title``, ``status``, ``detail`` and, for validation errors, a field-by-field
+``errors`` object.
 """
 
 from __future__ import annotations
@@ -14,68 +15,13 @@ import marshmallow as ma
 from flask import Flask, Response, current_app, json
 from werkzeug.exceptions import HTTPException
 
-from api.http.store import EXTENSION
-from domain.errors import (
-    AccountRuleViolated,
-    DomainError,
-    KeyNotRegistered,
-    NotPermitted,
-    ProtocolViolation,
-    RecordsClosed,
-    SubjectAlreadyScreened,
-    SubjectNotFound,
-    VersionConflict,
-)
-from infrastructure.errors import (
-    AccountExists,
-    AccountNotFound,
-    AuthenticationFailed,
-    ConfigurationError,
-    IdempotencyKeyReused,
-    PacketNotBuildable,
-    PacketSignerInvalid,
-    PasswordExpired,
-    PasswordRejected,
-    ProofNotAvailable,
-    StoreNotInitialised,
-    StoreUnavailable,
-    ViewNotVerified,
-)
+from api.statuses import STATUS_OF
+from api.store import EXTENSION
 from infrastructure.settings import Settings
 from infrastructure.store.outage import STORE_OUTAGES, outage_cause
 from signatures.errors import VerificationError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-
-STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
-    # Authenticated by the right password, but it opens nothing until it is changed.
-    (PasswordExpired, 403),
-    (AuthenticationFailed, 401),
-    (NotPermitted, 403),
-    (SubjectNotFound, 404),
-    (ProofNotAvailable, 404),
-    (AccountNotFound, 404),
-    (KeyNotRegistered, 404),
-    (SubjectAlreadyScreened, 409),
-    # The subject's records are frozen or locked: the write waits for an unlock.
-    (RecordsClosed, 409),
-    (PacketNotBuildable, 409),
-    (PacketSignerInvalid, 403),
-    (VersionConflict, 409),
-    (AccountExists, 409),
-    (AccountRuleViolated, 409),
-    (IdempotencyKeyReused, 422),
-    (PasswordRejected, 422),
-    (ProtocolViolation, 422),
-    (VerificationError, 422),
-    (DomainError, 422),
-    # A stored view that fails its seal was changed in the database: served to no one.
-    (ViewNotVerified, 503),
-    (StoreUnavailable, 503),
-    (StoreNotInitialised, 503),
-    # The server's settings disagree with its store (a log origin of another store).
-    (ConfigurationError, 503),
-)
 
 
 class ProblemSchema(ma.Schema):

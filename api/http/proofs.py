@@ -16,7 +16,6 @@ from flask_smorest import Blueprint
 
 from api.http.answers import answers
 from api.http.auth import login_required
-from api.http.store import get_store
 from api.schemas.proofs import (
     CheckpointSchema,
     ConsistencyProofSchema,
@@ -24,6 +23,7 @@ from api.schemas.proofs import (
     InclusionProofSchema,
     InclusionQuerySchema,
 )
+from api.store import get_store
 from domain.permissions import check_may_read_log_evidence
 from infrastructure.errors import ProofNotAvailable
 from infrastructure.store.checkpoints import encode_hash

@@ -16,9 +16,9 @@ from flask_smorest import Blueprint
 from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.headers import one_signed_event, signed_submission
-from api.http.store import get_store
 from api.schemas.records import SignatureRequestSchema
 from api.schemas.resources import SignatureReceiptSchema
+from api.store import get_store
 from domain.subject import Subject
 from domain.wire import recorded_instant
 from infrastructure.application.commands import SignRecords

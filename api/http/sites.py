@@ -11,8 +11,8 @@ from flask_smorest import Blueprint
 
 from api.http.auth import login_required
 from api.http.handing_out import handing_out
-from api.http.store import get_store
 from api.schemas.delegation import DelegationLogQuerySchema, SitePathSchema
+from api.store import get_store
 from domain.disclosure import DELEGATION_LOG, Scope
 from domain.permissions import check_may_read_delegation_log
 from infrastructure.views.study_reports import served_study

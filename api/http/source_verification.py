@@ -16,7 +16,6 @@ from flask_smorest import Blueprint
 from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.handing_out import handing_out
-from api.http.store import get_store
 from api.http.subjects import SUBJECT_REFUSALS, readable_subject
 from api.schemas.source_verification import (
     StudyCoverageQuerySchema,
@@ -24,6 +23,7 @@ from api.schemas.source_verification import (
     SubjectCoverageQuerySchema,
     SubjectCoverageSchema,
 )
+from api.store import get_store
 from domain.actions import Action
 from domain.disclosure import SOURCE_VERIFICATION, Scope
 from domain.permissions import check_may

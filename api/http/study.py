@@ -16,10 +16,10 @@ from flask_smorest import Blueprint
 from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.handing_out import handing_out
-from api.http.store import get_store
 from api.schemas.audit_review import AuditReviewQuerySchema, AuditReviewSchema
 from api.schemas.outcomes import OutcomeQuerySchema, OutcomeTableSchema
 from api.schemas.unsigned import UnsignedQuerySchema, UnsignedReportSchema
+from api.store import get_store
 from domain.actions import Action
 from domain.disclosure import AUDIT_REVIEW, OUTCOMES, UNSIGNED, Scope
 from domain.permissions import check_may

@@ -14,9 +14,9 @@ from flask_smorest import Blueprint
 from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.handing_out import handing_out
-from api.http.store import get_store
 from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN, names_a_subject
 from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema, logged_event
+from api.store import get_store
 from domain.attribution import signer_of
 from domain.disclosure import HISTORY, REPLAY, SUMMARY, Scope
 from domain.permissions import readable_subject as readable_subject_of

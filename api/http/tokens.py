@@ -10,9 +10,9 @@ from flask_smorest import Blueprint
 
 from api.http.answers import answers
 from api.http.auth import issue_token, login_required
-from api.http.store import get_store
 from api.schemas.accounts import PasswordChangeSchema
 from api.schemas.resources import TokenRequestSchema, TokenSchema
+from api.store import get_store
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Authentication")
 

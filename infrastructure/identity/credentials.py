@@ -67,6 +67,15 @@ sessions = Table(
     Column("ended_at", DateTime(timezone=True), nullable=True),
 )
 
+# The language a person reads the pages in: a preference, not a record (nothing is decided in
+# it), so it is kept beside the sessions rather than in the log.
+languages = Table(
+    "languages",
+    metadata,
+    Column("user_id", String(100), primary_key=True),
+    Column("language", String(16), nullable=False),
+)
+
 MINIMUM_LENGTH = 12
 MAXIMUM_LENGTH = 200
 MINIMUM_DISTINCT_CHARACTERS = 5
@@ -289,6 +298,22 @@ class CredentialStore:
                 .where(sessions.c.session_id == session_id, sessions.c.ended_at.is_(None))
                 .values(ended_at=at)
             )
+
+    # -- preferences ----------------------------------------------------------------------------
+
+    def language(self, user_id: str) -> str | None:
+        """The language ``user_id`` chose for the pages (a BCP 47 tag), or None."""
+        with self.engine.connect() as connection:
+            chosen = connection.execute(
+                select(languages.c.language).where(languages.c.user_id == user_id)
+            ).scalar()
+        return None if chosen is None else str(chosen)
+
+    def set_language(self, user_id: str, language: str) -> None:
+        """Keep ``language`` as the one ``user_id`` reads the pages in."""
+        with self.engine.begin() as connection:
+            connection.execute(languages.delete().where(languages.c.user_id == user_id))
+            connection.execute(languages.insert().values(user_id=user_id, language=language))
 
 
 def one_time_password(user_id: str = "") -> str:

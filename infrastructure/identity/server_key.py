@@ -34,6 +34,7 @@ PRIVATE_KEY_FILE = "server-ed25519.pem"
 PUBLIC_KEY_FILE = "server-ed25519.pub.pem"
 TOKEN_SECRET_FILE = "token-secret"  # noqa: S105 - a file name, not a secret
 VIEW_SEAL_KEY_FILE = "view-seal-key"
+PAGE_SECRET_FILE = "page-secret"  # noqa: S105 - a file name, not a secret
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,13 @@ def token_secret(settings: Settings) -> bytes:
     them wrote (:func:`~infrastructure.identity.key_files.write_private_once`).
     """
     return _secret(settings, TOKEN_SECRET_FILE)
+
+
+def page_secret(settings: Settings) -> bytes:
+    """The secret that signs the pages' session cookies and their forms' CSRF tokens, made once
+    and kept beside the key, as the token secret is: a cookie of one store opens nothing in
+    another, and neither secret can stand for the other."""
+    return _secret(settings, PAGE_SECRET_FILE)
 
 
 def view_seal_key(settings: Settings) -> bytes:

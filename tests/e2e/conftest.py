@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from api.http.app import create_app
-from api.http.store import EXTENSION
+from api.store import EXTENSION
 from infrastructure.bootstrap import Store
 from tests.conftest import Person
 

@@ -1,4 +1,8 @@
-"""The store behind the app: opened once per process, on first use."""
+"""The store behind the Flask app: opened once per process, on first use.
+
+Shared by the ways in that answer inside that app (the HTTP API, :mod:`api.http`, and the pages,
+:mod:`api.web`), neither of which owns it: each asks for the store here, never through the other.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,73 @@
+"""``/``, ``/login`` and ``/logout``: signing in with the API's accounts, and out."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from api.store import get_store
+from api.web.blueprint import web
+from api.web.forms import SignInForm, SignOutForm
+from api.web.sessions import (
+    MUST_CHANGE,
+    NEXT,
+    page_for,
+    safe_next,
+    sign_in,
+    sign_out,
+    signed_in_person,
+)
+from api.web.wording import gettext as _
+from infrastructure.errors import AccountLockedOut, AuthenticationFailed, PasswordExpired
+
+CHANNEL = "web"
+"""How the authentication log names a sign-in on the pages (the API's is ``token``)."""
+
+
+@web.get("/")
+def landing() -> Response:
+    """The study for a signed-in person, the sign-in page for anyone else."""
+    if signed_in_person() is None:
+        return redirect(url_for("web.login"))
+    return redirect(safe_next(None))
+
+
+@web.route("/login", methods=["GET", "POST"])
+def login() -> Response | str:
+    """Sign in: every attempt is in the authentication log, as the token endpoint's are;
+    a one-time or expired password leads to its change on ``/account``."""
+    form = SignInForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+        if signed_in_person() is not None:
+            return redirect(safe_next(form.next.data))
+    if form.validate_on_submit():
+        username, password = str(form.username.data), str(form.password.data)
+        try:
+            account = get_store().access.authenticate(username, password, channel=CHANNEL)
+        except PasswordExpired as expired:
+            session.clear()
+            session[MUST_CHANGE] = username
+            session[NEXT] = safe_next(form.next.data)
+            flash(str(expired), "must-change")
+            return redirect(url_for("web.account"))
+        except AccountLockedOut as locked:
+            form.form_errors.append(str(locked))
+        except AuthenticationFailed:
+            form.form_errors.append(_("The user id or the password is wrong"))
+        else:
+            sign_in(account)
+            return redirect(safe_next(form.next.data))
+    return render_template("login.html", form=form)
+
+
+@web.route("/logout", methods=["GET", "POST"])
+@page_for(None)
+def logout() -> Response | str:
+    """Sign out: the session ends for good (a kept cookie opens nothing)."""
+    form = SignOutForm()
+    if form.validate_on_submit():
+        sign_out()
+        flash(_("You are signed out."), "done")
+        return redirect(url_for("web.login"))
+    return render_template("logout.html", form=form)

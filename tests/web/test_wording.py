@@ -1,0 +1,104 @@
+"""Every phrase the pages mark for translation has its Portuguese (api/web/portuguese.toml), and
+the catalogue holds no phrase the pages no longer say."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from jinja2 import Environment
+from wtforms import Field
+from wtforms.validators import EqualTo, InputRequired
+
+from api.web import errors, forms, navigation
+from api.web.account import key_state  # noqa: F401 - its states are phrases (below)
+from api.web.wording import portuguese
+
+WEB = Path(forms.__file__).parent
+KEY_STATES = {"valid", "not yet valid", "ended"}
+
+
+def template_phrases() -> set[str]:
+    environment = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    found: set[str] = set()
+    for template in (WEB / "templates").rglob("*.html"):
+        for _line, _function, message in environment.extract_translations(
+            template.read_text(encoding="utf-8")
+        ):
+            # A call on a variable (``_(title)``) names no phrase: its values are listed below.
+            if isinstance(message, str):
+                found.add(message)
+            elif message is not None:
+                found.update(part for part in message if isinstance(part, str))
+    return found
+
+
+def python_phrases() -> set[str]:
+    """Phrases given to ``_``/``gettext`` in the pages' modules, as literal strings."""
+    found: set[str] = set()
+    for module in WEB.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("_", "gettext")
+                and node.args
+            ):
+                argument = node.args[0]
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                    found.add(argument.value)
+                elif isinstance(argument, ast.Name) and hasattr(errors, argument.id):
+                    found.add(getattr(errors, argument.id))
+    return found
+
+
+def form_phrases() -> set[str]:
+    """Labels, hints and validator messages of every form (the templates translate them)."""
+    found: set[str] = set()
+    for form in vars(forms).values():
+        if not (isinstance(form, type) and issubclass(form, forms.FlaskForm)):
+            continue
+        for unbound in vars(form).values():
+            if not hasattr(unbound, "field_class") or not issubclass(unbound.field_class, Field):
+                continue
+            found.add(unbound.args[0] if unbound.args else unbound.kwargs.get("label", ""))
+            found.add(unbound.kwargs.get("description", ""))
+            for validator in unbound.kwargs.get("validators", []):
+                if isinstance(validator, InputRequired | EqualTo) and validator.message:
+                    found.add(validator.message)
+    return {phrase for phrase in found if phrase}
+
+
+def phrases() -> set[str]:
+    return (
+        template_phrases()
+        | python_phrases()
+        | form_phrases()
+        | set(errors.TITLES.values())
+        | {entry.name for entry in navigation.NAVIGATION}
+        | KEY_STATES
+    )
+
+
+def test_every_phrase_of_the_pages_has_its_portuguese() -> None:
+    missing = sorted(phrases() - set(portuguese()))
+
+    assert missing == [], "add these to api/web/portuguese.toml:\n" + "\n".join(
+        f'"{phrase}" = ""' for phrase in missing
+    )
+
+
+def test_the_catalogue_holds_no_phrase_the_pages_do_not_say() -> None:
+    assert sorted(set(portuguese()) - phrases()) == []
+
+
+def test_a_translation_keeps_the_variables_of_its_phrase() -> None:
+    for english, translated in portuguese().items():
+        assert sorted(_variables(english)) == sorted(_variables(translated)), english
+        assert translated.strip(), english
+
+
+def _variables(phrase: str) -> list[str]:
+    import re
+
+    return re.findall(r"%\((\w+)\)s", phrase)
