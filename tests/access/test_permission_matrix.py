@@ -27,6 +27,7 @@ from signatures.authorship import encode_signature
 from tests.access.conftest import Admin, bearer, make_admin, make_person
 from tests.conftest import BACKENDS, STUDY, Person, screening, store_on
 from tests.e2e.conftest import Site
+from tests.web.conftest import Browser
 
 OWN, OTHER = "RP", "SP"
 # In-memory accounts are never saved, so their events carry a well-formed placeholder only.
@@ -581,3 +582,64 @@ def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
     }
 
     assert routes - covered == set(), "an endpoint the permission matrix does not cover"
+
+
+# -- every page, in a browser signed in as each person --------------------------------------------
+
+PAGES: dict[str, Action | None] = {
+    # page: the action its decorator asks (None: any signed-in person's own page)
+    "/account": None,
+    "/logout": None,
+}
+"""The pages behind a sign-in; what each shows of its own site and of another is tested with the
+page (tests/web)."""
+
+PUBLIC_PAGES = {"/", "/login", "/language", "/assets/<path:filename>"}
+"""Pages anyone may ask for: the start page (a redirect), sign-in, the language switch, the
+stylesheet."""
+
+
+def browser_of(world: World, person: Person) -> Browser:
+    """A browser of the world's store, signed in as ``person``."""
+    browser = Browser(world.store)
+    answer = browser.sign_in(person.user_id, person.password)
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    return browser
+
+
+@pytest.mark.parametrize(
+    ("who", "page"),
+    list(itertools.product([r.value for r in ROLES] + ["untrained", "no-role"], PAGES)),
+)
+def test_every_page_answers_each_role_as_the_matrix_says(
+    world: World, who: str, page: str
+) -> None:
+    action = PAGES[page]
+    role = None if who in ("untrained", "no-role") else Role(who)
+    allowed = action is None or (role is not None and bool(ALLOWED[role].get(action)))
+
+    response = browser_of(world, world.people[who]).get(page)
+
+    if allowed:
+        assert response.status_code == 200, response.get_data(as_text=True)
+    else:
+        assert response.status_code == 403, response.get_data(as_text=True)
+    assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_every_page_sends_a_stranger_to_sign_in(world: World, page: str) -> None:
+    response = Browser(world.store).get(page)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/login?next={page}"
+
+
+def test_the_matrix_covers_every_page(world: World) -> None:
+    pages = {
+        rule.rule
+        for rule in world.site.app.url_map.iter_rules()
+        if rule.endpoint.startswith("web.")
+    }
+
+    assert pages == set(PAGES) | PUBLIC_PAGES, "a page the permission matrix does not cover"
