@@ -611,9 +611,7 @@ def browser_of(world: World, person: Person) -> Browser:
     ("who", "page"),
     list(itertools.product([r.value for r in ROLES] + ["untrained", "no-role"], PAGES)),
 )
-def test_every_page_answers_each_role_as_the_matrix_says(
-    world: World, who: str, page: str
-) -> None:
+def test_every_page_answers_each_role_as_the_matrix_says(world: World, who: str, page: str) -> None:
     action = PAGES[page]
     role = None if who in ("untrained", "no-role") else Role(who)
     allowed = action is None or (role is not None and bool(ALLOWED[role].get(action)))

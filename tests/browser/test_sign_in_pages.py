@@ -1,0 +1,87 @@
+"""Signing in, the account page, the language and signing out, in a real browser: by keyboard
+alone, loading nothing from another origin, with no serious accessibility finding."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from playwright.sync_api import expect
+
+from tests.browser.harness import assert_accessible, screenshot
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    from tests.browser.harness import DemoPerson, Served
+
+
+def sign_in_by_keyboard(page: Page, person: DemoPerson) -> None:
+    """Sign in as a person who uses no mouse: the skip link, then the fields, then Enter."""
+    page.goto("/login")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.get_by_label("User id").focus()
+    page.keyboard.type(person.user_id)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+    page.keyboard.type(person.password)
+    page.keyboard.press("Enter")
+
+
+def test_a_person_signs_in_by_keyboard_and_sees_their_account(page: Page, served: Served) -> None:
+    monitor = served.person("monitor")
+    page.goto("/login")
+    expect(page.get_by_role("heading", name="Sign in", level=1)).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "login")
+
+    sign_in_by_keyboard(page, monitor)
+
+    expect(page).to_have_url(f"{served.url}/account")
+    expect(page.get_by_role("heading", name="Your account", level=1)).to_be_visible()
+    expect(page.get_by_role("cell", name="valid", exact=True)).to_be_visible()
+    assert page.get_by_role("navigation", name="Pages").is_visible()
+    assert_accessible(page)
+    screenshot(page, "account")
+
+
+def test_a_wrong_password_puts_the_error_summary_first_and_links_it_to_the_field(
+    page: Page, served: Served
+) -> None:
+    coordinator = served.person("coordinator")
+    page.goto("/login")
+    page.get_by_label("User id").fill(coordinator.user_id)
+    page.get_by_label("Password", exact=True).fill("not the password at all")
+    page.get_by_role("button", name="Sign in").click()
+
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    expect(page.get_by_label("User id")).to_have_value(coordinator.user_id)
+    assert_accessible(page)
+    screenshot(page, "login-error")
+
+    page.get_by_role("button", name="Sign in").click()  # the password typed is never kept
+    page.get_by_role("link", name="Enter your password").click()
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+
+
+def test_the_pages_speak_portuguese_once_chosen_and_sign_out_ends_the_session(
+    page: Page, served: Served
+) -> None:
+    investigator = served.person("investigator")
+    page.goto("/login")
+    page.get_by_role("button", name="Português (Brasil)").click()
+    expect(page.get_by_role("heading", name="Entrar", level=1)).to_be_visible()
+    page.get_by_label("Identificador de usuário").fill(investigator.user_id)
+    page.get_by_label("Senha", exact=True).fill(investigator.password)
+    page.get_by_role("button", name="Entrar").click()
+
+    expect(page.get_by_role("heading", name="Sua conta", level=1)).to_be_visible()
+    assert page.locator("html").get_attribute("lang") == "pt-BR"
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Sair").click()
+    expect(page.get_by_role("heading", name="Entrar", level=1)).to_be_visible()
+    page.goto("/account")
+    expect(page).to_have_url(f"{served.url}/login?next=/account")
