@@ -291,6 +291,45 @@ def test_a_document_naming_two_item_groups_by_one_oid_is_refused(recorded: Cours
     assert "IG.Screened" in str(refused.value)
 
 
+AGREEMENT_CASES = {
+    "as written": (b"", b""),
+    "an unknown transaction type": (b'TransactionType="Insert"', b'TransactionType="Bogus"'),
+    "no FileOID": (b' FileOID="', b' NotFileOID="'),
+    "two item groups of one OID": (
+        b'<ItemGroupDef OID="IG.Enrolled"',
+        b'<ItemGroupDef OID="IG.Screened"',
+    ),
+    "a month 13": (b"<DateTimeStamp>2026-", b"<DateTimeStamp>2026-13-"),
+    "a time with no date": (b"<DateTimeStamp>", b"<DateTimeStamp>T"),
+    "an element ODM does not have": (b"<AuditRecord ", b"<Remark/><AuditRecord "),
+    "a user named by no OID": (b'<UserRef UserOID="', b'<UserRef UserName="'),
+}
+
+
+@pytest.mark.parametrize("case", list(AGREEMENT_CASES))
+def test_the_check_agrees_with_xmlschema_the_reference_validator_odmlib_uses(
+    recorded: Course, case: str
+) -> None:
+    # The check is libxml2's; xmlschema, a second implementation of XSD 1.0 (the one odmlib
+    # itself validates with), must give the same verdict on the same document and schema.
+    import xmlschema
+    from odmlib import odm_parser
+
+    old, new = AGREEMENT_CASES[case]
+    document = recorded.document.replace(old, new, 1)
+    assert (document == recorded.document) is (case == "as written")
+    reference = odm_parser.ODMSchemaValidator(standard="odm", version="1.3.2").xsd
+    assert isinstance(reference, xmlschema.XMLSchemaBase)
+    try:
+        check_odm_schema(document)
+        valid = True
+    except OdmSchemaInvalid:
+        valid = False
+
+    assert valid is reference.is_valid(document.decode("utf-8"))
+    assert valid is (case == "as written")
+
+
 def test_what_is_not_well_formed_xml_is_refused_as_such() -> None:
     with pytest.raises(OdmSchemaInvalid) as refused:
         check_odm_schema(b"<ODM xmlns='http://www.cdisc.org/ns/odm/v1.3'")
@@ -309,6 +348,16 @@ def test_a_document_declaring_entities_is_refused_unread() -> None:
         check_odm_schema(bomb)
 
     assert "forbidden" in refused.value.violations[0].lower()
+
+
+def test_a_valid_document_behind_a_document_type_declaration_is_refused(recorded: Course) -> None:
+    declared = recorded.document.replace(b"\n<ODM ", b"\n<!DOCTYPE ODM>\n<ODM ", 1)
+    assert declared != recorded.document
+
+    with pytest.raises(OdmSchemaInvalid) as refused:
+        check_odm_schema(declared)
+
+    assert refused.value.violations == ["DTDs and entities are forbidden in an ODM document"]
 
 
 # -- reproducible ---------------------------------------------------------------------------------
