@@ -1,7 +1,8 @@
 """Stores made by the command line, for tests that drive it as a user does.
 
-``sealtrail init`` and ``sealtrail demo`` take seconds, so each test process makes one of each
-and every test gets a copy of its own in its ``tmp_path`` (a SQLite file and the keys beside it).
+``sealtrail init`` and ``sealtrail demo`` take seconds, so the test run makes one of each
+(:func:`tests.shared_templates.made_once`) and every test gets a copy of its own in its
+``tmp_path`` (a SQLite file and the keys beside it).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from api.console import main
 from domain.account import Role
 from infrastructure.bootstrap import open_store
 from tests.homes import DATABASE_FILE, database_of
+from tests.shared_templates import made_once
 
 INIT_EVENTS = 10
 """``sealtrail init`` alone: the server's account (3 events), the administrator's (5) and the
@@ -111,18 +113,20 @@ def data_manager_at(home: Path, url: str | None = None) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def initialised_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One store made by init per test process; tests get copies (init costs seconds)."""
-    return initialised(tmp_path_factory.mktemp("initialised"))
+    """One store made by init per test run; tests get copies (init costs seconds)."""
+    return made_once(tmp_path_factory, "initialised", initialised)
 
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory, initialised_template: Path) -> Path:
-    """The same with the demonstration cohort loaded, once per test process."""
-    copy = tmp_path_factory.mktemp("demo")
-    shutil.copytree(initialised_template, copy, dirs_exist_ok=True)
-    loaded = sealtrail("demo", home=copy)
-    assert loaded.returncode == 0, loaded.stderr
-    return copy
+    """The same with the demonstration cohort loaded, once per test run."""
+
+    def load(folder: Path) -> None:
+        shutil.copytree(initialised_template, folder, dirs_exist_ok=True)
+        loaded = sealtrail("demo", home=folder)
+        assert loaded.returncode == 0, loaded.stderr
+
+    return made_once(tmp_path_factory, "demo", load)
 
 
 @pytest.fixture

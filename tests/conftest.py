@@ -43,7 +43,7 @@ from tests.browser.chromium import Chromium, find_chromium
 from tests.homes import database_of
 from tests.postgres import VARIABLE, TestServer, conninfo, find_test_server
 
-pytest_plugins = ["tests.cli_stores"]
+pytest_plugins = ["tests.shared_templates", "tests.cli_stores"]
 
 STUDY = "NCT01297972"
 ELIGIBLE = {**{f"IN{n}": True for n in range(1, 4)}, **{f"EX{n}": False for n in range(1, 10)}}

@@ -48,6 +48,7 @@ from tests.access.conftest import make_person
 from tests.cli_stores import person_at, sealtrail
 from tests.conftest import make_settings, new_store
 from tests.e2e.conftest import Site
+from tests.shared_templates import DemoCohort, opened
 
 CODES = [f"RP-{n:02d}" for n in range(1, 10)]
 DELEGATIONS = 2
@@ -84,13 +85,13 @@ class Loaded:
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
-    """One load of the whole cohort into a fresh SQLite store, shared by the module's tests."""
-    store = new_store(make_settings(tmp_path_factory.mktemp("demo")))
-    try:
-        yield Loaded(store, loading.load(store))
-    finally:
-        store.close()
+def loaded(
+    tmp_path_factory: pytest.TempPathFactory, demo_cohort_template: DemoCohort
+) -> Iterator[Loaded]:
+    """One load of the whole cohort into a fresh SQLite store (the run's, made once), a copy of
+    it shared by the module's tests."""
+    with opened(demo_cohort_template, tmp_path_factory.mktemp("demo")) as store:
+        yield Loaded(store, demo_cohort_template.added)
 
 
 @pytest.fixture(scope="module")

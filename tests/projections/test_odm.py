@@ -11,7 +11,6 @@ from uuid import UUID
 
 import pytest
 
-from api.demonstration import loading
 from api.schemas.submissions import submission_from
 from domain.account import Account, Role
 from domain.attribution import MEANINGS
@@ -29,6 +28,7 @@ from projections.odm import CHANGE_KINDS, check_odm_schema, odm_document
 from signatures.chain import GENESIS_HASH
 from tests.conftest import STUDY, Person, make_settings, new_store, open_person
 from tests.projections.conftest import count, course, record_all
+from tests.shared_templates import DemoCohort, opened
 
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
 CREATED_AT = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)
@@ -192,15 +192,14 @@ def test_the_course_is_valid_odm_1_3_2_against_the_official_schema(recorded: Cou
 
 
 @pytest.fixture(scope="module")
-def cohort_document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Log, bytes]]:
-    """The nine-subject demonstration cohort, loaded as ``sealtrail demo`` loads it."""
-    store = new_store(make_settings(tmp_path_factory.mktemp("cohort")))
-    try:
-        loading.load(store)
+def cohort_document(
+    tmp_path_factory: pytest.TempPathFactory, demo_cohort_template: DemoCohort
+) -> Iterator[tuple[Log, bytes]]:
+    """The nine-subject demonstration cohort, loaded as ``sealtrail demo`` loads it (a copy of
+    the run's store)."""
+    with opened(demo_cohort_template, tmp_path_factory.mktemp("cohort")) as store:
         log = whole_log(store)
         yield log, odm_document(log, study=STUDY, created_at=CREATED_AT)
-    finally:
-        store.close()
 
 
 def test_the_demonstration_cohorts_odm_is_valid_against_the_official_schema(

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from api.demonstration import loading
 from api.demonstration.plans import PLANS, STUDY
 from domain.protocol import PROTOCOLS
 from domain.subject import Subject, subject_stream
@@ -29,6 +28,7 @@ from projections.sdtm import EVERY_DATASET, data_dictionary, sdtm_datasets, usub
 from projections.sdtm.codes import ISO_3166_ALPHA_3
 from tests.conftest import ELIGIBLE, make_settings, new_store
 from tests.reports.conftest import CORRECTED_ENTRY, RECORDS, SUBJECT, coordinator_in, count
+from tests.shared_templates import DemoCohort, opened
 
 RULED_FILES = ["DM.csv", "EX.csv", "LB.csv", "AE.csv", "DS.csv"]
 FILES = [*RULED_FILES, *(d.file_name for d in EVERY_DATASET[len(RULED_FILES) :])]
@@ -119,14 +119,12 @@ def load(store: Store, codes: list[str]) -> list[Subject]:
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """The demonstration cohort loaded into a fresh SQLite store."""
-    store = new_store(make_settings(tmp_path_factory.mktemp("sdtm-demo")))
-    try:
-        loading.load(store)
+def demo_store(
+    tmp_path_factory: pytest.TempPathFactory, demo_cohort_template: DemoCohort
+) -> Iterator[Store]:
+    """The demonstration cohort loaded into a fresh SQLite store (a copy of the run's)."""
+    with opened(demo_cohort_template, tmp_path_factory.mktemp("sdtm-demo")) as store:
         yield store
-    finally:
-        store.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,22 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from api.demonstration import loading
 from infrastructure.bootstrap import Store
 from infrastructure.documents.certificate import document_signer
 from infrastructure.documents.signing import check_pdf_signature
-from tests.conftest import make_settings, new_store
 from tests.reports.conftest import report
+from tests.shared_templates import DemoCohort, opened
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = new_store(make_settings(tmp_path_factory.mktemp("demo")))
-    try:
-        loading.load(store)
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, demo_cohort_template: DemoCohort
+) -> Iterator[Store]:
+    with opened(demo_cohort_template, tmp_path_factory.mktemp("demo")) as store:
         yield store
-    finally:
-        store.close()
 
 
 def test_the_progress_report_agrees_with_the_subject_summaries(demo: Store, tmp_path: Path) -> None:
