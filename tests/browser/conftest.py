@@ -16,12 +16,13 @@ Fixtures (tests/browser/README.md shows a page test written with them):
 - ``traffic`` (per test): what ``page`` asked for and logged (``traffic.requests``), and
   ``traffic.tolerate(pattern)`` for an error the test provokes on purpose.
 
-Helpers to import from tests.browser.harness: ``assert_accessible(page)`` (axe-core: no serious
-or critical violation) and ``screenshot(page, name)`` (docs/pages/<name>.png, only under
-``SEALTRAIL_SCREENSHOTS=1``).
+Helpers to import from tests.browser.harness: ``sign_in(page, person)`` (through ``/login``'s
+form), ``assert_accessible(page)`` (axe-core: no serious or critical violation) and
+``screenshot(page, name)`` (docs/pages/<name>.png, only under ``SEALTRAIL_SCREENSHOTS=1``).
 
 Every test under tests/browser is marked ``browser`` (``pytest -m browser``, ``-m 'not
-browser'``). Without Chromium or Playwright they skip, saying why; under ``CI=true`` they fail.
+browser'``). Without Chromium or Playwright they skip, saying why; under ``CI=true`` the run
+stops before any test (tests/conftest.py), and a test that still finds none fails.
 """
 
 from __future__ import annotations

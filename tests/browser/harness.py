@@ -3,7 +3,7 @@
 - :class:`ServedStore`: ``sealtrail serve`` (gunicorn) over a copy of the demonstration store,
   in a process group of its own, on a free loopback port;
 - :func:`give_demo_passwords`: the demonstration's people as they sign in, each with a password
-  (the demonstration opens their accounts without one);
+  (the demonstration opens their accounts without one), and :func:`sign_in` through ``/login``;
 - :class:`Traffic`: every request a page makes and every error it logs, so that a test fails
   when a page asked another origin for anything or logged an error nobody expected;
 - :func:`assert_accessible`: axe-core (vendored, injected by the test, never served) on the page
@@ -85,6 +85,21 @@ def give_demo_passwords(home: Path) -> dict[str, DemoPerson]:
     finally:
         store.close()
     return people
+
+
+def sign_in(page: Page, person: DemoPerson) -> None:
+    """Sign ``person`` in through ``/login``'s form, as a person does, and wait until the page
+    it leads to names them (the footer: "Signed in as <printed name> (<user id>)")."""
+    page.goto("/login")
+    page.get_by_label("User id").fill(person.user_id)
+    page.get_by_label("Password", exact=True).fill(person.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(signed_in_line(person)).wait_for()
+
+
+def signed_in_line(person: DemoPerson) -> str:
+    """The pages' footer line for a person signed in (in English)."""
+    return f"Signed in as {person.printed_name} ({person.user_id})"
 
 
 # -- the server -----------------------------------------------------------------------------------

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.browser.harness import assert_accessible, screenshot
+from tests.browser.harness import (
+    ADMINISTRATOR,
+    assert_accessible,
+    screenshot,
+    sign_in,
+    signed_in_line,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -16,16 +23,35 @@ if TYPE_CHECKING:
 
 
 def sign_in_by_keyboard(page: Page, person: DemoPerson) -> None:
-    """Sign in as a person who uses no mouse: the skip link, then the fields, then Enter."""
+    """Sign in as a person who uses no mouse: from the top of the page, Tab to the skip link,
+    the service's name, then the fields, then Enter."""
     page.goto("/login")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
-    page.get_by_label("User id").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="sealtrail", exact=True)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("User id")).to_be_focused()
     page.keyboard.type(person.user_id)
     page.keyboard.press("Tab")
     expect(page.get_by_label("Password", exact=True)).to_be_focused()
     page.keyboard.type(person.password)
     page.keyboard.press("Enter")
+
+
+@pytest.mark.parametrize(
+    "role", [ADMINISTRATOR, "coordinator", "investigator", "monitor", "data_manager"]
+)
+def test_each_demonstration_role_signs_in_through_the_form(
+    page: Page, served: Served, role: str
+) -> None:
+    person = served.person(role)
+
+    sign_in(page, person)
+
+    expect(page).to_have_url(f"{served.url}/account")
+    expect(page.get_by_role("heading", name="Your account", level=1)).to_be_visible()
+    expect(page.get_by_text(signed_in_line(person))).to_be_visible()
 
 
 def test_a_person_signs_in_by_keyboard_and_sees_their_account(page: Page, served: Served) -> None:
@@ -61,9 +87,15 @@ def test_a_wrong_password_puts_the_error_summary_first_and_links_it_to_the_field
     assert_accessible(page)
     screenshot(page, "login-error")
 
+    expect(page.get_by_label("Password", exact=True)).to_have_value("")
     page.get_by_role("button", name="Sign in").click()  # the password typed is never kept
     page.get_by_role("link", name="Enter your password").click()
     expect(page.get_by_label("Password", exact=True)).to_be_focused()
+
+    # The user id is still there: the right password alone, then Enter, signs in.
+    page.keyboard.type(coordinator.password)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(signed_in_line(coordinator))).to_be_visible()
 
 
 def test_the_pages_speak_portuguese_once_chosen_and_sign_out_ends_the_session(
