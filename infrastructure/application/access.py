@@ -33,6 +33,10 @@ from infrastructure.identity.credentials import CredentialStore, Session, Stored
 Clock = Callable[[], datetime]
 
 WRONG_CREDENTIALS = "wrong user id or password"
+FIRST_SIGNING = ("user_id", "password")
+"""The components of the first signing of a continuous session (21 CFR 11.200(a)(1)(i))."""
+LATER_SIGNING = ("password",)
+"""The component of each later signing of the same session (11.200(a)(1)(ii))."""
 TOUCH_INTERVAL = timedelta(seconds=1)
 """A session's activity is written at most this often (see :meth:`AccessControl.resume_session`)."""
 
@@ -41,8 +45,8 @@ TOUCH_INTERVAL = timedelta(seconds=1)
 class SigningAuthentication:
     """Who passed the authentication half of a signing ceremony, with what, and when.
 
-    ``components`` is ``("user_id", "password")`` for the first signing of a continuous
-    session and ``("password",)`` for a later one (21 CFR 11.200(a)(1)(i) and (ii)).
+    ``components`` is :data:`FIRST_SIGNING` for the first signing of a continuous session and
+    :data:`LATER_SIGNING` for a later one (21 CFR 11.200(a)(1)(i) and (ii)).
     """
 
     account: Account
@@ -191,13 +195,9 @@ class AccessControl:
             AuthenticationFailed: a wrong password, or a user id that is not the session's.
             AccountLockedOut, PasswordExpired: as for :meth:`authenticate`.
         """
-        session = self.credentials.session(session_id)
-        if session is None or session.ended_at is not None:
-            raise SessionExpired("the session has ended; authenticate again")
+        session = self._session_to_sign_in(session_id)
         now = self.clock()
-        continuous = (
-            session.signed_at is not None and now - session.last_seen_at <= self.policy.idle_timeout
-        )
+        continuous = self._continuous(session, now)
         if not continuous and user_id is None:
             raise SigningComponentsRequired(
                 "the first signing of a session, or the first after "
@@ -214,10 +214,34 @@ class AccessControl:
             )
         account = self.authenticate(session.user_id, password, channel="signing")
         self.credentials.touch_session(session_id, now, signed=True)
-        components = ("password",) if continuous else ("user_id", "password")
+        components = LATER_SIGNING if continuous else FIRST_SIGNING
         return SigningAuthentication(account, session_id, components, now)
 
+    def signing_components(self, session_id: str) -> tuple[str, ...]:
+        """What the next signing in this session asks for, as :meth:`authenticate_signing`
+        will: :data:`FIRST_SIGNING` for the first of a continuous session, :data:`LATER_SIGNING`
+        after that. A page asks for the user id only when it is needed.
+
+        Raises:
+            SessionExpired: no such session, or it was ended.
+        """
+        session = self._session_to_sign_in(session_id)
+        return LATER_SIGNING if self._continuous(session, self.clock()) else FIRST_SIGNING
+
     # -- inside -----------------------------------------------------------------------------------
+
+    def _session_to_sign_in(self, session_id: str) -> Session:
+        session = self.credentials.session(session_id)
+        if session is None or session.ended_at is not None:
+            raise SessionExpired("the session has ended; authenticate again")
+        return session
+
+    def _continuous(self, session: Session, now: datetime) -> bool:
+        """A signing session goes on (11.200(a)(1)(ii)): this session signed before, and has
+        not been inactive longer than the timeout since."""
+        return (
+            session.signed_at is not None and now - session.last_seen_at <= self.policy.idle_timeout
+        )
 
     def _live(self, session_id: str, user_id: str) -> tuple[Session, Account]:
         # The account first: a token naming no account is not authenticated at all.

@@ -174,3 +174,21 @@ def test_every_signing_authentication_is_in_the_authentication_log(
         ("signing", "succeeded"),
         ("signing", "succeeded"),
     ]
+
+
+def test_a_page_is_told_which_components_the_next_signing_needs(
+    timed: Store, clock: Clock, session: str, investigator: Person
+) -> None:
+    first = timed.access.signing_components(session)
+    timed.access.authenticate_signing(
+        session_id=session, user_id="inv1", password=investigator.password
+    )
+    later = timed.access.signing_components(session)
+    clock.advance(minutes=10, seconds=1)
+    after_a_pause = timed.access.signing_components(session)
+    timed.access.end_session(session)
+
+    assert first == after_a_pause == ("user_id", "password")
+    assert later == ("password",)
+    with pytest.raises(SessionExpired):
+        timed.access.signing_components(session)
