@@ -109,6 +109,23 @@ def check_milestone_reached(subject: Subject, milestone: Milestone) -> None:
         )
 
 
+def milestones_to_sign(subject: Subject) -> list[Milestone]:
+    """What awaits the investigator's casebook signature: the milestones the subject's records
+    show reached at which the casebook has not been signed, in the order a subject reaches
+    them; once the subject has left the study, only the end of study (that signature covers
+    every record there will be, so the milestones passed on the way are not asked for).
+
+    A casebook signed at a milestone and changed since is not listed again: the records it no
+    longer covers are unsigned records (:mod:`projections.unsigned_records`), signed on their own
+    or with the next milestone's casebook."""
+    signed = {signature.milestone for signature in casebook_signatures(subject)}
+    if subject.status in LEFT_THE_STUDY:
+        reached = [Milestone.END_OF_STUDY]
+    else:
+        reached = [milestone for milestone in Milestone if REACHED[milestone][0](subject)]
+    return [milestone for milestone in reached if milestone not in signed]
+
+
 def casebook_records(subject: Subject) -> dict[int, str]:
     """Every live record of the subject (not a record about others), entry -> record hash now."""
     return {

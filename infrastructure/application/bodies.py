@@ -26,6 +26,25 @@ def signed_event_body(
 ) -> dict[str, Any]:
     """The body to sign for one event: ``data`` as on the wire, ``signer`` as (user id,
     printed name), signed now unless ``signed_at`` says when."""
+    return {
+        **body_to_sign(stream, version=version, kind=kind, data=data, signer=signer),
+        "key_id": key_id,
+        "signed_at": instant_to_wire(signed_at or datetime.now(UTC)),
+    }
+
+
+def body_to_sign(
+    stream: dict[str, str],
+    *,
+    version: int,
+    kind: str,
+    data: dict[str, Any],
+    signer: tuple[str, str],
+    meaning: str = "authorship",
+) -> dict[str, Any]:
+    """Every field of the body but the two its signer adds when signing: ``key_id`` (of the
+    key they sign with) and ``signed_at`` (their own clock). A page that signs in the browser
+    offers this and the browser adds them (docs/pages.md)."""
     user_id, printed_name = signer
     return {
         **stream,
@@ -33,7 +52,5 @@ def signed_event_body(
         "kind": kind,
         "data": data,
         "signer": {"user_id": user_id, "printed_name": printed_name},
-        "key_id": key_id,
-        "signed_at": instant_to_wire(signed_at or datetime.now(UTC)),
-        "meaning": "authorship",
+        "meaning": meaning,
     }

@@ -17,7 +17,7 @@ from domain.errors import (
     SignedRecordChanged,
 )
 from domain.subject import ABOUT_RECORDS, Subject
-from domain.subject.casebook import current_casebook_signature
+from domain.subject.casebook import current_casebook_signature, milestones_to_sign
 from domain.vocabulary import EndOfStudyReason, Milestone
 from infrastructure.verification.log_checks import EventFacts, check_streams, record_facts
 from signatures.errors import SignatureNotLinked
@@ -151,6 +151,29 @@ def test_milestones_reached_by_the_records_or_by_leaving_the_study() -> None:
     sign_casebook(ended, "end_of_study")
 
     assert all(current_casebook_signature(s) for s in (treated, left, ended))
+
+
+def test_the_milestones_to_sign_are_those_reached_and_not_yet_signed_at() -> None:
+    subject = enrolled()
+    assert milestones_to_sign(subject) == []
+
+    subject.assess_response(**response(6))
+    assert milestones_to_sign(subject) == [Milestone.MONTH_6]
+    sign_casebook(subject, "month_6")
+    assert milestones_to_sign(subject) == []
+
+    # A record since does not bring month 6 back (the record is unsigned). Once the subject has
+    # left the study, the end of study awaits, not the milestones passed on the way.
+    subject.end_study(**end_of_study(EndOfStudyReason.COMPLETED))
+    assert current_casebook_signature(subject) is None
+    assert milestones_to_sign(subject) == [Milestone.END_OF_STUDY]
+    sign_casebook(subject, "end_of_study")
+    assert milestones_to_sign(subject) == []
+
+    treated = enrolled()
+    treated.start_cyclosporine(**cyclosporine_start())
+    treated.stop_cyclosporine(stopped_on=date(2011, 8, 21), reason="Six months completed")
+    assert milestones_to_sign(treated) == [Milestone.END_OF_TREATMENT]
 
 
 def test_an_unknown_milestone_is_refused() -> None:
