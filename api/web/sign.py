@@ -1,0 +1,167 @@
+"""``/sign``: an investigator signs the records awaiting their signature, and casebooks at their
+milestones, in the browser (21 CFR 11.50, 11.70, 11.200; ICH E6(R3) 2.12).
+
+Three steps, one address: ``GET /sign`` lists what awaits the investigator at their sites, each
+subject with its unsigned records to choose and its casebook milestones; ``GET /sign?subject=...``
+with the records chosen (``entry``, repeated) or a ``milestone``, and a ``meaning``, shows what
+will be signed, in words and as the exact body, with the signing form; ``POST /sign`` takes the
+body the browser signed and the ceremony's password to the same service as
+``POST /v1/signatures`` (:mod:`api.web.signing`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from api.store import get_store
+from api.web.awaiting_signature import (
+    Signing,
+    awaiting,
+    casebook_signing,
+    records_signing,
+    subject_to_sign,
+)
+from api.web.blueprint import web
+from api.web.navigation import in_navigation
+from api.web.sessions import page_for
+from api.web.signing import CeremonyForm, offer, sign
+from api.web.wording import gettext as _
+from domain.actions import Action
+from domain.errors import SignatureRefused
+from domain.subject import Subject
+from domain.vocabulary import Milestone
+from domain.wire import to_wire
+
+MEANINGS = {
+    "review": "Review: I have reviewed these records",
+    "approval": "Approval: I approve these records",
+    "responsibility": "Responsibility: I take responsibility for these records",
+}
+"""What each meaning of a signature over records says (21 CFR 11.50(a)(3)), as offered."""
+MILESTONES = {
+    Milestone.END_OF_TREATMENT: "end of treatment",
+    Milestone.MONTH_6: "month 6",
+    Milestone.END_OF_STUDY: "end of study",
+}
+SELECTION = ("subject", "entry", "milestone", "meaning")
+"""The query of the confirmation step, carried by its form so a refusal can show it again."""
+
+
+@web.route("/sign", methods=["GET", "POST"])
+@page_for(Action.SIGN_CLINICAL_RECORDS)
+def sign_records() -> Response | tuple[str, int]:
+    """What awaits the investigator's signature; what a choice signs; the signing."""
+    if request.method == "POST":
+        return _signed()
+    if "subject" in request.args:
+        return _confirmation(request.args, CeremonyForm(formdata=None))
+    return _awaiting()
+
+
+def _awaiting(problem: str | None = None) -> tuple[str, int]:
+    """The list of what awaits the investigator; ``problem``, why a choice was not shown."""
+    page = render_template(
+        "sign.html",
+        awaiting=awaiting(get_store(), g.account),
+        meanings=MEANINGS,
+        milestones=MILESTONES,
+        problem=problem,
+    )
+    return page, 200 if problem is None else 422
+
+
+def _signed() -> Response | tuple[str, int]:
+    form = CeremonyForm()
+    signed = sign(form, g.account)
+    if signed is None:
+        return _confirmation(request.form, form, status=form.status)
+    receipt, _ceremony = signed
+    flash(
+        _(
+            "Signed: %(kind)s of %(subject)s, entry %(version)s, at log position %(position)s.",
+            kind=receipt["kind"],
+            subject=receipt["subject"],
+            version=receipt["version"],
+            position=receipt["position"],
+        ),
+        "done",
+    )
+    return redirect(url_for("web.sign_records"))
+
+
+def _confirmation(
+    chosen: MultiDict[str, str], form: CeremonyForm, *, status: int = 200
+) -> tuple[str, int]:
+    """The confirmation step for the choice in ``chosen`` (the query, or the form posted back),
+    with the body as it is to be signed now; the list again if the choice cannot be signed."""
+    subject = subject_to_sign(get_store(), g.account, chosen.get("subject", ""))
+    try:
+        signing = _signing(subject, chosen)
+    except SignatureRefused as refused:
+        return _awaiting(str(refused))
+    selection = [(name, value) for name in SELECTION for value in chosen.getlist(name)]
+    page = render_template(
+        "sign_confirm.html",
+        signing=signing,
+        offer=offer(g.account, signing.body),
+        form=form,
+        selection=selection,
+        meaning=MEANINGS[signing.body["meaning"]],
+        milestone=MILESTONES.get(signing.milestone) if signing.milestone else None,
+        shown=_shown,
+        body_text=json.dumps(signing.body, indent=2, ensure_ascii=False, sort_keys=True),
+    )
+    return page, status
+
+
+def _signing(subject: Subject, chosen: MultiDict[str, str]) -> Signing:
+    """The signature the choice asks for: over the records chosen, or the casebook's.
+
+    Raises:
+        SignatureRefused: a meaning the signature cannot have, no record chosen, a record
+            that is not one, a milestone that is none.
+    """
+    meaning = chosen.get("meaning", "")
+    milestone = chosen.get("milestone")
+    kind = Subject.CasebookSigned if milestone is not None else Subject.RecordsSigned
+    if meaning not in kind.MEANINGS:
+        raise SignatureRefused(
+            _("Choose what your signature means: %(meanings)s", meanings=", ".join(kind.MEANINGS))
+        )
+    if milestone is not None:
+        try:
+            reached = Milestone(milestone)
+        except ValueError:
+            raise SignatureRefused(
+                _("%(milestone)r is not a milestone", milestone=milestone)
+            ) from None
+        return casebook_signing(subject, g.account, reached, meaning)
+    try:
+        entries = [int(entry) for entry in chosen.getlist("entry")]
+    except ValueError:
+        raise SignatureRefused(_("A record is chosen by its entry number")) from None
+    return records_signing(subject, g.account, entries, meaning)
+
+
+def _shown(value: Any) -> str:
+    """A field's value as the record reads: its signed form, a quantity with its unit, the
+    parts of a group (a blood count's results) each named."""
+    return _said(to_wire(value))
+
+
+def _said(wire: Any) -> str:
+    if isinstance(wire, dict) and set(wire) == {"value", "unit"}:
+        return f"{wire['value']} {wire['unit']}"
+    if isinstance(wire, dict):
+        return ", ".join(f"{name}: {_said(part)}" for name, part in wire.items())
+    if isinstance(wire, list):
+        return ", ".join(_said(part) for part in wire)
+    return str(wire)
+
+
+in_navigation("web.sign_records", "Sign", Action.SIGN_CLINICAL_RECORDS)

@@ -1,0 +1,179 @@
+"""Pages that sign in the browser: the body a page offers, and the signed body its form posts back.
+
+The server never sees a private key (docs/pages.md, "Signing in the browser"). A page that signs
+renders the body to sign, every field but ``key_id`` and ``signed_at``
+(:func:`infrastructure.application.bodies.body_to_sign`), in a JSON block beside the signing form
+of ``templates/macros/signing.html``; ``static/js/sign-form.js`` adds the key id of the key the
+person chose and their clock's time, signs the canonical bytes with WebCrypto, and sends the body
+as signed and the signature with the form. The page's handler reads them here and gives them to
+the same application service as the API, which checks the signature as it checks every event.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+from flask import session
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from api.schemas.records import SignatureRequestSchema
+from api.schemas.submissions import submission_from
+from api.statuses import STATUS_OF, status_of
+from api.store import get_store
+from api.web.forms import PASSWORD_LENGTH, USER_ID_LENGTH
+from api.web.sessions import SESSION
+from api.web.wording import gettext as _
+from domain.account import Account
+from infrastructure.application.access import SigningAuthentication
+from infrastructure.application.commands import SignRecords
+from infrastructure.application.receipts import Receipt
+from infrastructure.errors import AuthenticationFailed, SigningComponentsRequired
+
+USER_ID = "user_id"
+REFUSALS = tuple(family for family, _status in STATUS_OF)
+"""Every typed error a signing can end in; each answers at the API's status for it."""
+
+
+class CeremonyForm(FlaskForm):
+    """The signing form: the body as the browser signed it and its signature (filled by
+    ``sign-form.js``), and the ceremony's components (21 CFR 11.200(a)(1)): the password, and
+    the user id when the ceremony asks for it. The key file is no field: it is never sent."""
+
+    body = HiddenField()
+    signature = HiddenField()
+    user_id = StringField(
+        "User id",
+        validators=[Length(max=USER_ID_LENGTH)],
+        render_kw={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        "Password",
+        description="Re-enter your password: it is part of your signature.",
+        validators=[InputRequired("Enter your password"), Length(max=PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+    status = 200
+    """The status the page answers with: the API's for the refusal once :func:`sign` refused."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a page that signs hands its signing form (``templates/macros/signing.html``)."""
+
+    body: dict[str, Any]
+    """The body to sign, less the ``key_id`` and ``signed_at`` the browser adds."""
+    key_ids: tuple[str, ...]
+    """The signer's keys in force now: the browser says at once that a key is not among them
+    (the server refuses it in any case)."""
+    asks_user_id: bool
+    """The ceremony asks the user id as well as the password: the first signing of a session,
+    or the first after the inactivity timeout."""
+
+
+def offer(account: Account, body: dict[str, Any]) -> Offer:
+    """The signing form's part of a page offering ``body`` to ``account``, signed in on this
+    browser's session.
+
+    Raises:
+        SessionExpired: the session has ended.
+    """
+    now = datetime.now(UTC)
+    in_force = tuple(key.key_id for key in account.keys.values() if key.is_valid_at(now))
+    components = get_store().access.signing_components(str(session[SESSION]))
+    return Offer(body, in_force, USER_ID in components)
+
+
+def sign(form: CeremonyForm, account: Account) -> tuple[Receipt, SigningAuthentication] | None:
+    """Sign through the ceremony, with the same service as ``POST /v1/signatures``: the receipt
+    and how the signer authenticated; None when it was refused, each reason then in ``form``
+    (beside its field, or for the whole form) and ``form.status`` the API's status for it.
+
+    Nothing is recorded when it is refused.
+    """
+    form.status = 200
+    command = _command(form, account)
+    if command is None:
+        return None
+    try:
+        return get_store().records.sign(command)
+    except SigningComponentsRequired:
+        form.user_id.errors = [_("Enter your user id: this signing needs it too")]
+        form.status = 401
+    except AuthenticationFailed:
+        form.password.errors = [_("The user id or the password is wrong")]
+        form.status = 401
+    except REFUSALS as refused:
+        form.form_errors.append(str(refused))
+        form.status = status_of(refused) or 500
+    return None
+
+
+def _command(form: CeremonyForm, account: Account) -> SignRecords | None:
+    """The ceremony's command from what the form posted, checked as the API checks
+    ``POST /v1/signatures`` (the same schema); None, with the reasons in ``form``, otherwise.
+
+    The submission is made from the body as received, whose canonical bytes the signature must
+    cover; the service then checks everything else."""
+    body, signature = _signed_body(form)
+    if body is None:
+        form.status = 422
+        return None
+    request: dict[str, Any] = {
+        "event": body,
+        "signature": signature,
+        "password": form.password.data,
+    }
+    user_id = form.user_id.data or None
+    if user_id is not None:
+        request[USER_ID] = user_id
+    try:
+        SignatureRequestSchema().load(request)
+        submission = submission_from(body, signature)
+    except ma.ValidationError as error:
+        form.form_errors.extend(_lines(error.messages_dict))
+        form.status = 422
+        return None
+    return SignRecords(
+        submission,
+        actor_id=account.user_id,
+        session_id=str(session[SESSION]),
+        password=str(form.password.data),
+        user_id=user_id,
+    )
+
+
+def _signed_body(form: CeremonyForm) -> tuple[dict[str, Any] | None, str]:
+    text, signature = form.body.data or "", form.signature.data or ""
+    if not text or not signature:
+        form.form_errors.append(
+            _("Nothing was signed: your browser signs with your key, and needs JavaScript for it")
+        )
+        return None, signature
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):  # ValueError: integers beyond Python's digit limit too
+        body = None
+    if not isinstance(body, dict):
+        form.form_errors.append(_("The signed body is not a JSON object"))
+        return None, signature
+    return body, signature
+
+
+def _lines(messages: dict[str, Any], prefix: str = "") -> list[str]:
+    """marshmallow's nested messages as lines naming their field (``event.data.entries``)."""
+    lines: list[str] = []
+    for field, message in messages.items():
+        name = f"{prefix}{field}"
+        if isinstance(message, dict):
+            lines.extend(_lines(message, f"{name}."))
+        else:
+            said = " ".join(map(str, message)) if isinstance(message, list) else str(message)
+            lines.append(f"{name}: {said}")
+    return lines

@@ -1,0 +1,106 @@
+// The signing form of a page (docs/pages.md, "Signing in the browser"): on submit, sign the body
+// the server rendered into the page, with the key the person chose, and send the body and the
+// signature with the form. The key file input has no name, so the form never sends the file.
+//
+// Markup (api/web/templates/signing/_form.html):
+//   <form data-signing-form data-signing-body="ID" data-signer-keys="KEY_ID ...">
+//     <input type="hidden" name="body"> <input type="hidden" name="signature">
+//     [data-signing-error]       where a problem with the key is said (role="alert")
+//     [data-remembered-choice]   shown when this browser keeps a key for the person, holding
+//       input[data-use-remembered], [data-remembered-key-id], button[data-forget-key]
+//     input[type=file][data-key-file], input[type=checkbox][data-remember-key]
+//   <script type="application/json" id="ID">the body to sign, less key_id and signed_at</script>
+// Once it has looked for a key this browser keeps, the form is marked data-signing-ready.
+
+import {
+  SigningError,
+  canonicalBytes,
+  forgetKey,
+  keyFromPem,
+  rememberKey,
+  rememberedKey,
+  signBody,
+  wireInstant,
+} from "./signing.js";
+
+for (const form of document.querySelectorAll("form[data-signing-form]")) {
+  attach(form);
+}
+
+function attach(form) {
+  const template = JSON.parse(document.getElementById(form.dataset.signingBody).textContent);
+  const userId = template.signer.user_id;
+  const own = (form.dataset.signerKeys || "").split(/\s+/).filter(Boolean);
+  const part = (name) => form.querySelector(`[data-${name}]`);
+  const fileInput = part("key-file");
+  const remember = part("remember-key");
+  const choice = part("remembered-choice");
+  const useRemembered = part("use-remembered");
+  const errorBox = part("signing-error");
+  const button = form.querySelector("button[type=submit], button:not([type])");
+  let kept = null;
+
+  const say = (message) => {
+    errorBox.textContent = message;
+    errorBox.hidden = message === "";
+    if (message !== "") errorBox.focus();
+  };
+
+  const showKept = async () => {
+    kept = await rememberedKey(userId).catch(() => null);
+    choice.hidden = kept === null;
+    useRemembered.checked = kept !== null;
+    if (kept !== null) part("remembered-key-id").textContent = kept.keyId;
+  };
+
+  const chosenKey = async () => {
+    if (kept !== null && useRemembered.checked) return kept;
+    const file = fileInput.files[0];
+    if (file === undefined) {
+      throw new SigningError("Choose your private key file (.pem) to sign with.");
+    }
+    const signingKey = await keyFromPem(await file.text());
+    fileInput.value = "";
+    return signingKey;
+  };
+
+  part("forget-key").addEventListener("click", async () => {
+    await forgetKey(userId);
+    await showKept();
+    say("");
+    fileInput.focus();
+  });
+
+  fileInput.addEventListener("change", () => {
+    if (fileInput.files.length > 0) useRemembered.checked = false;
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    button.disabled = true;
+    try {
+      const signingKey = await chosenKey();
+      if (own.length > 0 && !own.includes(signingKey.keyId)) {
+        throw new SigningError(
+          `This key (${signingKey.keyId}) is not one registered to you ` +
+            `(yours in force: ${own.join(", ")}). Choose your own key file.`,
+        );
+      }
+      if (remember.checked && signingKey !== kept) await rememberKey(userId, signingKey);
+      const body = { ...template, key_id: signingKey.keyId, signed_at: wireInstant(new Date()) };
+      form.elements.signature.value = await signBody(signingKey, body);
+      // The canonical text: the bytes sent are the bytes signed.
+      form.elements.body.value = new TextDecoder().decode(canonicalBytes(body));
+      form.submit();
+    } catch (error) {
+      button.disabled = false;
+      say(error instanceof SigningError ? error.message : `The browser could not sign: ${error}`);
+    }
+  });
+
+  // Ready once this browser was asked for a kept key (a test waits for it, as a person would).
+  showKept().then(() => {
+    form.dataset.signingReady = "";
+  });
+}
