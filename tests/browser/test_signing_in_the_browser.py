@@ -27,7 +27,7 @@ from api.demonstration.staff import STAFF
 from infrastructure.bootstrap import open_store
 from infrastructure.settings import Settings
 from signatures.canonical import canonicalize
-from signatures.keys import key_id, private_key_from_pem, private_key_to_pem
+from signatures.keys import key_id, private_key_from_pem, private_key_to_pem, public_key_to_pem
 from tests.browser.harness import DemoPerson, Served, Traffic, assert_accessible, screenshot
 from tests.cli_stores import sealtrail
 from tests.conftest import STUDY, consent, haemoglobin, screening
@@ -402,6 +402,29 @@ def test_a_key_of_another_person_is_refused_before_anything_is_sent(
     assert "is not one registered to you" in said.inner_text()
     assert said.evaluate("element => element === document.activeElement")
     assert [url for url in traffic.requests if url.endswith("/sign")] == posts_before
+    assert len(history_of(served, fresh_subject)) == 3
+
+
+def test_the_public_key_file_chosen_by_mistake_is_named_in_the_pages_words(
+    page: Page, served: Served, fresh_subject: str, tmp_path: Path
+) -> None:
+    investigator = served.person(INVESTIGATOR)
+    public = tmp_path / "investigator.pub.pem"
+    public.write_bytes(
+        public_key_to_pem(
+            private_key_from_pem(demo_key(served, INVESTIGATOR).read_bytes()).public_key()
+        )
+    )
+    sign_in(page, investigator)
+    choose_records(page, fresh_subject)
+
+    sign_with(page, investigator, key_file=public)
+
+    said = page.locator("[data-signing-error]")
+    said.wait_for()
+    assert said.inner_text() == (
+        "This is your public key (the .pub.pem file): choose your private key file."
+    )
     assert len(history_of(served, fresh_subject)) == 3
 
 

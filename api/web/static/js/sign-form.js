@@ -5,7 +5,8 @@
 // Markup (api/web/templates/signing/_form.html):
 //   <form data-signing-form data-signing-body="ID" data-signer-keys="KEY_ID ...">
 //     <input type="hidden" name="body"> <input type="hidden" name="signature">
-//     [data-signing-error]       where a problem with the key is said (role="alert")
+//     [data-signing-error]       where a problem with the key is said (role="alert"), with
+//                                the page's words for each SigningError code (data-CODE)
 //     [data-remembered-choice]   shown when this browser keeps a key for the person, holding
 //       input[data-use-remembered], [data-remembered-key-id], button[data-forget-key]
 //     input[type=file][data-key-file], input[type=checkbox][data-remember-key]
@@ -45,6 +46,8 @@ function attach(form) {
     errorBox.hidden = message === "";
     if (message !== "") errorBox.focus();
   };
+  // The page's own words for a refusal, in its language; the module's English otherwise.
+  const words = (error) => errorBox.getAttribute(`data-${error.code}`) || error.message;
 
   const showKept = async () => {
     kept = await rememberedKey(userId).catch(() => null);
@@ -57,7 +60,7 @@ function attach(form) {
     if (kept !== null && useRemembered.checked) return kept;
     const file = fileInput.files[0];
     if (file === undefined) {
-      throw new SigningError("Choose your private key file (.pem) to sign with.");
+      throw new SigningError("no-key", "Choose your private key file (.pem) to sign with.");
     }
     const signingKey = await keyFromPem(await file.text());
     fileInput.value = "";
@@ -83,8 +86,8 @@ function attach(form) {
       const signingKey = await chosenKey();
       if (own.length > 0 && !own.includes(signingKey.keyId)) {
         throw new SigningError(
-          `This key (${signingKey.keyId}) is not one registered to you ` +
-            `(yours in force: ${own.join(", ")}). Choose your own key file.`,
+          "not-yours",
+          "This key is not one registered to you: choose your own key file.",
         );
       }
       if (remember.checked && signingKey !== kept) await rememberKey(userId, signingKey);
@@ -95,7 +98,7 @@ function attach(form) {
       form.submit();
     } catch (error) {
       button.disabled = false;
-      say(error instanceof SigningError ? error.message : `The browser could not sign: ${error}`);
+      say(error instanceof SigningError ? words(error) : `The browser could not sign: ${error}`);
     }
   });
 

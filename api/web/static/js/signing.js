@@ -15,11 +15,15 @@ const PRIVATE_KEY_LABEL = "PRIVATE KEY";
 const DATABASE = "sealtrail-keys";
 const KEYS = "keys";
 
-/** A key file or body the person can do something about; its message is shown as it is. */
+/**
+ * A key file or body the person can do something about: `code` names the case (a page says it
+ * in its own language, sign-form.js), `message` says it in English.
+ */
 export class SigningError extends Error {
-  constructor(message) {
+  constructor(code, message) {
     super(message);
     this.name = "SigningError";
+    this.code = code;
   }
 }
 
@@ -29,7 +33,7 @@ export function canonicalBytes(value) {
   try {
     text = canonicalize(value);
   } catch (error) {
-    throw new SigningError(`the body has no canonical form: ${error.message}`);
+    throw new SigningError("no-canonical-form", `the body has no canonical form: ${error.message}`);
   }
   return new TextEncoder().encode(text);
 }
@@ -56,7 +60,7 @@ export async function keyFromPem(text) {
     try {
       readable = await crypto.subtle.importKey("pkcs8", der, ED25519, true, ["sign"]);
     } catch {
-      throw new SigningError("this file is not an Ed25519 private key");
+      throw new SigningError("not-ed25519", "this file is not an Ed25519 private key");
     }
     const { x } = await crypto.subtle.exportKey("jwk", readable);
     const keyId = await keyIdOf(base64UrlDecode(x));
@@ -98,24 +102,28 @@ function base64UrlDecode(text) {
 export function pemBody(text) {
   const match = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/.exec(text);
   if (match === null) {
-    throw new SigningError("this file is not a PEM key file (sealtrail key generate writes one)");
+    throw new SigningError(
+      "not-pem",
+      "this file is not a PEM key file (sealtrail key generate writes one)",
+    );
   }
   const [, label, body] = match;
   if (label === "PUBLIC KEY") {
     throw new SigningError(
+      "public-key",
       "this is a public key (the .pub.pem file); open the private key file instead",
     );
   }
   if (label === "ENCRYPTED PRIVATE KEY") {
-    throw new SigningError("this private key is encrypted; sealtrail's key files are not");
+    throw new SigningError("encrypted", "this private key is encrypted; sealtrail's key files are not");
   }
   if (label !== PRIVATE_KEY_LABEL) {
-    throw new SigningError(`this file holds a ${label}, not a PKCS#8 private key`);
+    throw new SigningError("not-pkcs8", `this file holds a ${label}, not a PKCS#8 private key`);
   }
   try {
     return base64Decode(body.replace(/\s+/g, ""));
   } catch {
-    throw new SigningError("this key file is damaged: its contents are not base64");
+    throw new SigningError("not-base64", "this key file is damaged: its contents are not base64");
   }
 }
 
@@ -150,7 +158,7 @@ async function withKeys(mode, action) {
 /** Keep a signing key on this browser for `userId` (the person chose to). */
 export async function rememberKey(userId, signingKey) {
   if (signingKey.privateKey.extractable) {
-    throw new SigningError("only a non-extractable key is kept on this browser");
+    throw new SigningError("extractable", "only a non-extractable key is kept on this browser");
   }
   const entry = { userId, keyId: signingKey.keyId, privateKey: signingKey.privateKey };
   await withKeys("readwrite", (keys) => keys.put({ ...entry, rememberedAt: wireInstant(new Date()) }));
