@@ -77,3 +77,24 @@ class LanguageForm(FlaskForm):
 
 class SignOutForm(FlaskForm):
     """``/logout``: a button (a form, so that no other site's link can sign anyone out)."""
+
+
+class CeremonyForm(FlaskForm):
+    """The signing form of a page that signs in the browser (:mod:`api.web.signing`): the body
+    as the browser signed it and its signature (filled by ``static/js/sign-form.js``), and the
+    signing ceremony's components (21 CFR 11.200(a)(1)): the password, and the user id when the
+    ceremony asks for it. The key file is no field: it is never sent."""
+
+    body = HiddenField()
+    signature = HiddenField()
+    user_id = StringField(
+        "User id",
+        validators=[Length(max=USER_ID_LENGTH)],
+        render_kw={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        "Password",
+        description="Re-enter your password: it is part of your signature.",
+        validators=[InputRequired("Enter your password"), Length(max=PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -97,8 +97,19 @@ def install_sessions(app: Flask) -> None:
     csrf.init_app(app)
 
 
+LARGER_FORMS: dict[str, int] = {}
+"""Pages whose forms may be larger than the app's limit, by endpoint, in bytes: a page module
+adds its own (a casebook signature's form names every record of the casebook)."""
+
+
 def protect_forms() -> None:
-    """Refuse a form of a page sent without this session's CSRF token (400, Flask-WTF)."""
+    """Refuse a form of a page sent without this session's CSRF token (400, Flask-WTF).
+
+    The form is read here, so a page's larger limit (:data:`LARGER_FORMS`) is set here first.
+    """
+    larger = LARGER_FORMS.get(request.endpoint or "")
+    if larger is not None:
+        request.max_content_length = larger
     config = current_app.config
     if config.get("WTF_CSRF_SECRET_KEY") is None:
         config["WTF_CSRF_SECRET_KEY"] = page_secret(get_store().settings)

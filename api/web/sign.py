@@ -27,15 +27,19 @@ from api.web.awaiting_signature import (
     subject_to_sign,
 )
 from api.web.blueprint import web
+from api.web.forms import CeremonyForm
+from api.web.handing_out import handed_out
 from api.web.navigation import in_navigation
-from api.web.sessions import page_for
-from api.web.signing import CeremonyForm, offer, sign
+from api.web.sessions import LARGER_FORMS, page_for
+from api.web.signing import offer, sign
 from api.web.wording import gettext as _
 from domain.actions import Action
+from domain.disclosure import HISTORY, UNSIGNED, Scope
 from domain.errors import SignatureRefused
 from domain.subject import Subject
 from domain.vocabulary import Milestone
 from domain.wire import to_wire
+from infrastructure.views.study_reports import served_study
 
 MEANINGS = {
     "review": "Review: I have reviewed these records",
@@ -48,13 +52,17 @@ MILESTONES = {
     Milestone.MONTH_6: "month 6",
     Milestone.END_OF_STUDY: "end of study",
 }
+MAX_FORM = 256 * 1024 + Subject.CasebookSigned.MAX_RECORDS * 240
+"""The largest signing form: what any form carries, and a casebook signature naming its most
+records, form-encoded (about 100 bytes of JSON a record, its quotes, braces and colons each
+written as three; 240 leaves room for long numbers)."""
 SELECTION = ("subject", "entry", "milestone", "meaning")
 """The query of the confirmation step, carried by its form so a refusal can show it again."""
 
 
 @web.route("/sign", methods=["GET", "POST"])
 @page_for(Action.SIGN_CLINICAL_RECORDS)
-def sign_records() -> Response | tuple[str, int]:
+def sign_records() -> Response | str:
     """What awaits the investigator's signature; what a choice signs; the signing."""
     if request.method == "POST":
         return _signed()
@@ -63,8 +71,9 @@ def sign_records() -> Response | tuple[str, int]:
     return _awaiting()
 
 
-def _awaiting(problem: str | None = None) -> tuple[str, int]:
-    """The list of what awaits the investigator; ``problem``, why a choice was not shown."""
+def _awaiting(problem: str | None = None) -> str:
+    """The list of what awaits the investigator, a copy of the unsigned records report of each
+    of their sites; ``problem``, why a choice was not shown."""
     page = render_template(
         "sign.html",
         awaiting=awaiting(get_store(), g.account),
@@ -72,14 +81,15 @@ def _awaiting(problem: str | None = None) -> tuple[str, int]:
         milestones=MILESTONES,
         problem=problem,
     )
-    return page, 200 if problem is None else 422
+    study = served_study(None)
+    return handed_out(page, UNSIGNED, *(Scope(study, site=s) for s in sorted(g.account.sites)))
 
 
-def _signed() -> Response | tuple[str, int]:
+def _signed() -> Response | str:
     form = CeremonyForm()
     signed = sign(form, g.account)
     if signed is None:
-        return _confirmation(request.form, form, status=form.status)
+        return _confirmation(request.form, form)
     receipt, _ceremony = signed
     flash(
         _(
@@ -94,11 +104,10 @@ def _signed() -> Response | tuple[str, int]:
     return redirect(url_for("web.sign_records"))
 
 
-def _confirmation(
-    chosen: MultiDict[str, str], form: CeremonyForm, *, status: int = 200
-) -> tuple[str, int]:
+def _confirmation(chosen: MultiDict[str, str], form: CeremonyForm) -> str:
     """The confirmation step for the choice in ``chosen`` (the query, or the form posted back),
-    with the body as it is to be signed now; the list again if the choice cannot be signed."""
+    with the body as it is to be signed now, a copy of the records it covers; the list again if
+    the choice cannot be signed."""
     subject = subject_to_sign(get_store(), g.account, chosen.get("subject", ""))
     try:
         signing = _signing(subject, chosen)
@@ -116,7 +125,7 @@ def _confirmation(
         shown=_shown,
         body_text=json.dumps(signing.body, indent=2, ensure_ascii=False, sort_keys=True),
     )
-    return page, status
+    return handed_out(page, HISTORY, Scope(subject.study_id, subject=subject.subject_code))
 
 
 def _signing(subject: Subject, chosen: MultiDict[str, str]) -> Signing:
@@ -165,3 +174,4 @@ def _said(wire: Any) -> str:
 
 
 in_navigation("web.sign_records", "Sign", Action.SIGN_CLINICAL_RECORDS)
+LARGER_FORMS["web.sign_records"] = MAX_FORM

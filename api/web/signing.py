@@ -18,15 +18,12 @@ from typing import Any
 
 import marshmallow as ma
 from flask import session
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import InputRequired, Length
 
 from api.schemas.records import SignatureRequestSchema
 from api.schemas.submissions import submission_from
-from api.statuses import STATUS_OF, status_of
+from api.statuses import STATUS_OF
 from api.store import get_store
-from api.web.forms import PASSWORD_LENGTH, USER_ID_LENGTH
+from api.web.forms import CeremonyForm
 from api.web.sessions import SESSION
 from api.web.wording import gettext as _
 from domain.account import Account
@@ -37,30 +34,7 @@ from infrastructure.errors import AuthenticationFailed, SigningComponentsRequire
 
 USER_ID = "user_id"
 REFUSALS = tuple(family for family, _status in STATUS_OF)
-"""Every typed error a signing can end in; each answers at the API's status for it."""
-
-
-class CeremonyForm(FlaskForm):
-    """The signing form: the body as the browser signed it and its signature (filled by
-    ``sign-form.js``), and the ceremony's components (21 CFR 11.200(a)(1)): the password, and
-    the user id when the ceremony asks for it. The key file is no field: it is never sent."""
-
-    body = HiddenField()
-    signature = HiddenField()
-    user_id = StringField(
-        "User id",
-        validators=[Length(max=USER_ID_LENGTH)],
-        render_kw={"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"},
-    )
-    password = PasswordField(
-        "Password",
-        description="Re-enter your password: it is part of your signature.",
-        validators=[InputRequired("Enter your password"), Length(max=PASSWORD_LENGTH)],
-        render_kw={"autocomplete": "current-password"},
-    )
-
-    status = 200
-    """The status the page answers with: the API's for the refusal once :func:`sign` refused."""
+"""Every typed error a signing can end in (the families the API maps to a status)."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +67,8 @@ def offer(account: Account, body: dict[str, Any]) -> Offer:
 def sign(form: CeremonyForm, account: Account) -> tuple[Receipt, SigningAuthentication] | None:
     """Sign through the ceremony, with the same service as ``POST /v1/signatures``: the receipt
     and how the signer authenticated; None when it was refused, each reason then in ``form``
-    (beside its field, or for the whole form) and ``form.status`` the API's status for it.
-
-    Nothing is recorded when it is refused.
+    (beside its field, or for the whole form). Nothing is recorded when it is refused.
     """
-    form.status = 200
     command = _command(form, account)
     if command is None:
         return None
@@ -105,13 +76,10 @@ def sign(form: CeremonyForm, account: Account) -> tuple[Receipt, SigningAuthenti
         return get_store().records.sign(command)
     except SigningComponentsRequired:
         form.user_id.errors = [_("Enter your user id: this signing needs it too")]
-        form.status = 401
     except AuthenticationFailed:
         form.password.errors = [_("The user id or the password is wrong")]
-        form.status = 401
     except REFUSALS as refused:
         form.form_errors.append(str(refused))
-        form.status = status_of(refused) or 500
     return None
 
 
@@ -123,7 +91,6 @@ def _command(form: CeremonyForm, account: Account) -> SignRecords | None:
     cover; the service then checks everything else."""
     body, signature = _signed_body(form)
     if body is None:
-        form.status = 422
         return None
     request: dict[str, Any] = {
         "event": body,
@@ -138,7 +105,6 @@ def _command(form: CeremonyForm, account: Account) -> SignRecords | None:
         submission = submission_from(body, signature)
     except ma.ValidationError as error:
         form.form_errors.extend(_lines(error.messages_dict))
-        form.status = 422
         return None
     return SignRecords(
         submission,

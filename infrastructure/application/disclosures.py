@@ -27,6 +27,8 @@ from infrastructure.application.server_logs import ServerLog
 
 API = "api"
 CONSOLE = "console"
+WEB = "web"
+"""The channels a copy is handed out on: the HTTP API, the console, the pages."""
 
 HANDED_OUT = f"{DisclosureLog.CopyHandedOut.__module__}:{DisclosureLog.CopyHandedOut.__qualname__}"
 """The topic the log stores a ``CopyHandedOut`` under."""

@@ -590,6 +590,7 @@ PAGES: dict[str, Action | None] = {
     # page: the action its decorator asks (None: any signed-in person's own page)
     "/account": None,
     "/logout": None,
+    "/sign": Action.SIGN_CLINICAL_RECORDS,
 }
 """The pages behind a sign-in; what each shows of its own site and of another is tested with the
 page (tests/web)."""

@@ -369,9 +369,8 @@ def test_a_key_kept_on_the_browser_signs_until_it_is_forgotten(
 
 
 def test_a_wrong_password_is_refused_and_nothing_is_recorded(
-    page: Page, served: Served, fresh_subject: str, traffic: Traffic
+    page: Page, served: Served, fresh_subject: str
 ) -> None:
-    traffic.tolerate("status of 401")
     investigator = served.person(INVESTIGATOR)
     sign_in(page, investigator)
     choose_records(page, fresh_subject)
@@ -429,9 +428,8 @@ def test_the_public_key_file_chosen_by_mistake_is_named_in_the_pages_words(
 
 
 def test_a_body_changed_after_it_was_signed_is_refused_and_nothing_is_recorded(
-    page: Page, served: Served, fresh_subject: str, traffic: Traffic
+    page: Page, served: Served, fresh_subject: str
 ) -> None:
-    traffic.tolerate("status of 422")
     investigator = served.person(INVESTIGATOR)
     sign_in(page, investigator)
     choose_records(page, fresh_subject)

@@ -10,7 +10,7 @@ from jinja2 import Environment
 from wtforms import Field
 from wtforms.validators import EqualTo, InputRequired
 
-from api.web import errors, forms, navigation
+from api.web import errors, forms, navigation, sign
 from api.web.account import key_state  # noqa: F401 - its states are phrases (below)
 from api.web.wording import portuguese
 
@@ -77,6 +77,8 @@ def phrases() -> set[str]:
         | set(errors.TITLES.values())
         | {entry.name for entry in navigation.NAVIGATION}
         | KEY_STATES
+        | set(sign.MEANINGS.values())
+        | set(sign.MILESTONES.values())
     )
 
 

@@ -1,0 +1,22 @@
+"""Copies of data a page hands out are recorded before they leave (ICH E6(R3) 4.2), as the API's
+are (``api/http/handing_out.py``): the exact bytes of the page, in the disclosure log of the
+person it is shown to, on the channel ``web``. A copy that cannot be recorded is not shown: the
+error answers instead.
+"""
+
+from __future__ import annotations
+
+from flask import g
+
+from api.store import get_store
+from domain.disclosure import Scope
+from infrastructure.application.disclosures import WEB
+
+
+def handed_out(page: str, what: str, *scopes: Scope) -> str:
+    """Record ``page`` (the rendered HTML, a copy of ``what``) as handed to the signed-in person,
+    once for each scope it holds data of; the page, to answer with."""
+    content = page.encode("utf-8")
+    for scope in scopes:
+        get_store().disclosures.hand_out(g.account.user_id, what, scope, content, WEB)
+    return page
