@@ -28,7 +28,14 @@ from infrastructure.bootstrap import open_store
 from infrastructure.settings import Settings
 from signatures.canonical import canonicalize
 from signatures.keys import key_id, private_key_from_pem, private_key_to_pem, public_key_to_pem
-from tests.browser.harness import DemoPerson, Served, Traffic, assert_accessible, screenshot
+from tests.browser.harness import (
+    DemoPerson,
+    Served,
+    Traffic,
+    assert_accessible,
+    screenshot,
+    sign_in,
+)
 from tests.cli_stores import sealtrail
 from tests.conftest import STUDY, consent, haemoglobin, screening
 from tests.homes import database_of
@@ -245,14 +252,6 @@ def sent_bodies(page: Page) -> list[bytes]:
 
     page.context.on("request", keep)
     return bodies
-
-
-def sign_in(page: Page, person: DemoPerson) -> None:
-    page.goto("/login")
-    page.get_by_label("User id").fill(person.user_id)
-    page.get_by_label("Password").fill(person.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/account")
 
 
 def choose_records(page: Page, code: str) -> None:
