@@ -205,16 +205,28 @@ def demo_key(served: Served, role: str) -> Path:
 @pytest.fixture
 def fresh_subject(served: Served, tmp_path: Path) -> str:
     """A subject of site RP newly screened by the demonstration's coordinator (screening,
-    consent, a blood count: three records no signature covers yet), through the API as a site's
-    client sends them; the demonstration's own subjects are all signed and locked."""
+    consent, a blood count: three records no signature covers yet); the demonstration's own
+    subjects are all signed and locked."""
     code = f"RP-{next(SUBJECTS)}"
-    coordinator = served.person(COORDINATOR)
-    for kind, data in (
+    coordinator_records(
+        served,
+        code,
+        tmp_path,
         ("Screened", screening(screened_on="2013-01-07")),
         ("ConsentObtained", consent() | {"consented_on": "2013-01-07"}),
         ("BloodCountRecorded", haemoglobin(collected_on="2013-01-08")),
-    ):
-        event = tmp_path / f"{kind}.json"
+    )
+    return code
+
+
+def coordinator_records(
+    served: Served, code: str, folder: Path, *records: tuple[str, dict[str, Any]]
+) -> None:
+    """The demonstration's coordinator records each (kind, data) of subject ``code`` through
+    the API, as a site's client sends them (``sealtrail submit``)."""
+    coordinator = served.person(COORDINATOR)
+    for kind, data in records:
+        event = folder / f"{kind}.json"
         event.write_text(json.dumps({"study": STUDY, "subject": code, "kind": kind, "data": data}))
         sent = sealtrail(
             "submit",
@@ -229,7 +241,6 @@ def fresh_subject(served: Served, tmp_path: Path) -> str:
             extra_env={"SEALTRAIL_PASSWORD": coordinator.password},
         )
         assert sent.returncode == 0, sent.stderr
-    return code
 
 
 def history_of(served: Served, code: str) -> list[Any]:
@@ -401,6 +412,35 @@ def test_a_key_of_another_person_is_refused_before_anything_is_sent(
     assert said.evaluate("element => element === document.activeElement")
     assert [url for url in traffic.requests if url.endswith("/sign")] == posts_before
     assert len(history_of(served, fresh_subject)) == 3
+
+
+def test_the_investigator_signs_a_casebook_at_its_milestone(
+    page: Page, served: Served, fresh_subject: str, tmp_path: Path
+) -> None:
+    failure = {"failed_on": "2013-01-09", "reason": "Refused the bone marrow biopsy"}
+    coordinator_records(served, fresh_subject, tmp_path, ("ScreenFailed", failure))
+    investigator = served.person(INVESTIGATOR)
+    sign_in(page, investigator)
+    page.goto("/sign")
+    section = page.locator("section", has=page.get_by_role("heading", name=fresh_subject))
+    casebook = section.get_by_role("group", name="The casebook has reached end of study")
+    casebook.get_by_label("Responsibility: I take responsibility for these records").check()
+    section.get_by_role("button", name="Review and sign the casebook at end of study").click()
+    page.get_by_role(
+        "heading", name=f"Sign the casebook of {fresh_subject} at end of study"
+    ).wait_for()
+
+    sign_with(page, investigator, key_file=demo_key(served, INVESTIGATOR))
+
+    page.get_by_text(f"Signed: CasebookSigned of {fresh_subject}, entry 5").wait_for()
+    signed = history_of(served, fresh_subject)[-1]
+    body = json.loads(signed.authorship.signed_body)
+    assert (body["kind"], body["meaning"]) == ("CasebookSigned", "responsibility")
+    assert body["data"]["milestone"] == "end_of_study"
+    assert [e["entry"] for e in body["data"]["entries"]] == [1, 2, 3, 4]
+    assert page.get_by_role("heading", name=fresh_subject).count() == 0
+    verified = sealtrail("verify", home=served.home)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_the_public_key_file_chosen_by_mistake_is_named_in_the_pages_words(
