@@ -120,36 +120,55 @@ class AuditTrailPage:
         return self.number <= self.last_number
 
 
-def audit_trail_page(
-    reads: Reads,
-    study: str,
-    filters: AuditFilter,
-    may_read_site: Callable[[str], bool],
-    *,
-    number: int = 1,
-    size: int | None = None,
-) -> AuditTrailPage:
-    """Page ``number`` (of ``size`` rows; every row with None) of the audit trail of ``study``
-    that ``filters`` keeps, among the subjects of the sites ``may_read_site`` allows.
+class AuditTrail:
+    """The audit trail of a study as one reader may read it: the subjects of the sites
+    ``may_read_site`` allows, read once from the log, then any page of their rows."""
 
-    A subject the reader may not read is not read at all: a filter naming one (or a site they
-    do not read) keeps no row, exactly as a filter naming no subject of the study.
-    """
-    readable = [s for s in reads.subjects_of(study) if may_read_site(s.site)]
-    taken = tuple(s.subject_code for s in readable if filters.takes_subject(s.subject_code, s.site))
-    every = audit_trail_rows(reads, study, taken, filters.period)
-    kept = [row for row in every if filters.keeps(row)]
-    start = 0 if size is None else (number - 1) * size
-    shown = kept if size is None else kept[start : start + size]
-    people = {row.user_id: row.printed_name for row in every}
-    return AuditTrailPage(
-        study=study,
-        filters=filters,
-        subjects=taken,
-        rows=tuple(shown),
-        total=len(kept),
-        number=number,
-        size=size,
-        sites=tuple(sorted({s.site for s in readable})),
-        people=tuple(Person(user_id, people[user_id]) for user_id in sorted(people)),
-    )
+    def __init__(self, reads: Reads, study: str, may_read_site: Callable[[str], bool]) -> None:
+        self.reads = reads
+        self.study = study
+        self.readable = [s for s in reads.subjects_of(study) if may_read_site(s.site)]
+
+    @property
+    def sites(self) -> tuple[str, ...]:
+        """The sites of the subjects the reader may read, by code."""
+        return tuple(sorted({subject.site for subject in self.readable}))
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """The subjects the reader may read, by code."""
+        return tuple(subject.subject_code for subject in self.readable)
+
+    def page(
+        self, filters: AuditFilter, *, number: int = 1, size: int | None = None
+    ) -> AuditTrailPage:
+        """Page ``number`` (from 1) of ``size`` rows (every row with None) of the rows
+        ``filters`` keeps.
+
+        A subject the reader may not read is not read at all: a filter naming one (or a site
+        they do not read) keeps no row, exactly as a filter naming no subject of the study.
+
+        Raises:
+            ValueError: a page number or size below 1.
+        """
+        if number < 1 or (size is not None and size < 1):
+            raise ValueError(f"page {number} of {size} rows: both count from 1")
+        taken = tuple(
+            s.subject_code for s in self.readable if filters.takes_subject(s.subject_code, s.site)
+        )
+        every = audit_trail_rows(self.reads, self.study, taken, filters.period)
+        kept = [row for row in every if filters.keeps(row)]
+        start = 0 if size is None else (number - 1) * size
+        shown = kept if size is None else kept[start : start + size]
+        people = {row.user_id: row.printed_name for row in every}
+        return AuditTrailPage(
+            study=self.study,
+            filters=filters,
+            subjects=taken,
+            rows=tuple(shown),
+            total=len(kept),
+            number=number,
+            size=size,
+            sites=self.sites,
+            people=tuple(Person(user_id, people[user_id]) for user_id in sorted(people)),
+        )

@@ -10,8 +10,8 @@ import pytest
 
 from domain.account import Role
 from infrastructure.application.audit_trail import (
+    AuditTrail,
     AuditTrailPage,
-    audit_trail_page,
     audit_trail_rows,
 )
 from infrastructure.bootstrap import Store
@@ -52,9 +52,8 @@ def page(
     number: int = 1,
     size: int | None = None,
 ) -> AuditTrailPage:
-    return audit_trail_page(
-        store.reads, STUDY, filters or AuditFilter(), sites.__contains__, number=number, size=size
-    )
+    trail = AuditTrail(store.reads, STUDY, sites.__contains__)
+    return trail.page(filters or AuditFilter(), number=number, size=size)
 
 
 def every_row(store: Store) -> list[tuple[str, int, str]]:
@@ -214,3 +213,18 @@ def test_the_signed_pdf_of_a_page_states_its_selection_and_lists_its_rows_alone(
     words = " ".join(" ".join(pages).split())
     assert "transcription error: the lab report reads 7.1" in words
     assert "created" not in words
+
+
+def test_a_page_number_or_size_below_one_is_a_mistake_of_the_caller(trail: Store) -> None:
+    with pytest.raises(ValueError, match="count from 1"):
+        page(trail, number=0, size=50)
+    with pytest.raises(ValueError, match="count from 1"):
+        page(trail, size=0)
+
+
+def test_the_trail_of_a_reader_names_the_sites_and_subjects_they_read(trail: Store) -> None:
+    everything = AuditTrail(trail.reads, STUDY, EVERY_SITE.__contains__)
+    one_site = AuditTrail(trail.reads, STUDY, {"SP"}.__contains__)
+
+    assert (everything.sites, everything.subjects) == (("RP", "SP"), ("RP-01", "RP-02", "SP-01"))
+    assert (one_site.sites, one_site.subjects) == (("SP",), ("SP-01",))
