@@ -259,6 +259,16 @@ def reads_site(actor: Account, site: str) -> bool:
     return True
 
 
+def reads_every_site(actor: Account) -> bool:
+    """Whether ``actor`` reads the clinical data of every site, not only their own: what a copy
+    of a list of every site's subjects is a copy of (the study, or their site)."""
+    try:
+        check_may(actor, Action.READ_CLINICAL_DATA)  # no site named: every site's
+    except NotPermitted:
+        return False
+    return True
+
+
 def check_may_read_log_evidence(actor: Account) -> None:
     """Checkpoints and proofs hold no clinical data: every role in force may read them."""
     check_may(actor, Action.READ_LOG_EVIDENCE)

@@ -7,11 +7,28 @@ the page, and the form keeps what was typed (never a password) when it is shown 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, SelectChoice, StringField
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    ValidationError,
+)
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from api.web.wording import LANGUAGES
+from api.schemas.fields import is_code
+from api.web.wording import LANGUAGES, gettext
+from domain.account import is_user_id
+from domain.subject import KINDS
+from infrastructure.application.audit_trail import MAX_PAGE_SIZE, AuditTrailPage
+from projections.audit_trail import ACTIONS, AuditFilter, Period
 
 USER_ID_LENGTH = 100
 PASSWORD_LENGTH = 200
@@ -98,3 +115,239 @@ class CeremonyForm(FlaskForm):
         validators=[InputRequired("Enter your password"), Length(max=PASSWORD_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+ALL_ROWS = "all"
+"""``?page=all``: every row the filters keep, offered as CSV only (a page holds at most
+:data:`~infrastructure.application.audit_trail.MAX_PAGE_SIZE` rows, and so does a PDF)."""
+PAGE_SIZES = ("25", "50", "100", "200", str(MAX_PAGE_SIZE))
+FORMATS = ("html", "csv", "pdf")
+"""What ``?format=`` asks for: the page, or its rows as CSV or as the signed PDF."""
+LAST_PAGE_ASKED = 1_000_000
+"""No trail has a millionth page: a larger number is a mistake, said as one."""
+
+SUBJECT_TOO_LONG = "A subject code is at most 64 characters"
+BAD_SUBJECT = "Enter a subject code such as RP-01"
+SUBJECT_NOT_READ = "No subject of that code among those you read"
+BAD_SITE = "Choose one of the sites listed"
+USER_TOO_LONG = "A user id is at most 64 characters"
+BAD_USER = "Enter a user id: lower-case letters, digits, dot, dash, underscore"
+BAD_KIND = "Choose one of the kinds of record listed"
+BAD_ACTION = "Choose one of the actions listed"
+BAD_DATE = "Enter a real date as YYYY-MM-DD, such as 2011-03-14"
+DATES_REVERSED = "The last date is before the first"
+BAD_SIZE = "Choose one of the numbers of rows listed"
+BAD_PAGE = "Enter a page number, such as 2"
+PAGE_BELOW_ONE = "Enter a page number from 1"
+NO_SUCH_PAGE = "Enter the number of a page that exists"
+ALL_ROWS_AS_CSV = "Every row is offered as CSV only: choose a page number"
+BAD_FORMAT = "Ask for the page, its CSV or its PDF"
+ANY_SITE = "Any site"
+ANY_KIND = "Any kind"
+ANY_ACTION = "Any action"
+AUDIT_FILTER_MESSAGES = (
+    SUBJECT_TOO_LONG,
+    BAD_SUBJECT,
+    SUBJECT_NOT_READ,
+    BAD_SITE,
+    USER_TOO_LONG,
+    BAD_USER,
+    BAD_KIND,
+    BAD_ACTION,
+    BAD_DATE,
+    DATES_REVERSED,
+    BAD_SIZE,
+    BAD_PAGE,
+    PAGE_BELOW_ONE,
+    NO_SUCH_PAGE,
+    ALL_ROWS_AS_CSV,
+    BAD_FORMAT,
+    ANY_SITE,
+    ANY_KIND,
+    ANY_ACTION,
+)
+"""What the audit trail's filters say of bad input, and their empty choices (the templates
+translate them)."""
+
+
+def shown_as_typed(value: object) -> object:
+    """What was typed, each control character (a NUL...) shown as U+FFFD: kept on the page for
+    the person to correct, never written into it raw."""
+    if not isinstance(value, str):
+        return value
+    return "".join("\ufffd" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in value)
+
+
+def _matching(test: Callable[[str], bool], message: str) -> Callable[[Any, Any], None]:
+    """A validator: a value typed must pass ``test``."""
+
+    def check(form: Any, field: Any) -> None:
+        if field.data and not test(field.data):
+            raise ValidationError(message)
+
+    return check
+
+
+def is_day(text: str) -> bool:
+    """Whether ``text`` is a real date written ``YYYY-MM-DD``."""
+    if len(text) != 10:
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _choices(any_one: str, values: Iterable[str]) -> list[SelectChoice]:
+    """A list to choose one of ``values`` from, or none (``any_one``, in the page's language)."""
+    return [SelectChoice("", gettext(any_one)), *(SelectChoice(value, value) for value in values)]
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _typed_code(
+    label: str,
+    description: str,
+    test: Callable[[str], bool],
+    too_long: str,
+    malformed: str,
+    **render: str,
+) -> StringField:
+    """A code typed (a subject's, a user id), at most 64 characters that pass ``test``."""
+    return StringField(
+        label,
+        description=description,
+        filters=[shown_as_typed],
+        validators=[Length(max=64, message=too_long), _matching(test, malformed)],
+        render_kw={"spellcheck": "false", **render},
+    )
+
+
+def _one_of(
+    label: str, refused: str, *, default: str = "", choices: Iterable[str] = ()
+) -> SelectField:
+    """A list to choose from (its choices given here, or by the form for the person)."""
+    return SelectField(
+        label,
+        choices=[SelectChoice(value, value) for value in choices],
+        default=default,
+        filters=[shown_as_typed],
+        invalid_choice_message=refused,
+    )
+
+
+def _recording_day(label: str, name: str) -> StringField:
+    """A recording date of the site's calendar, typed ``YYYY-MM-DD``, as URL parameter
+    ``name``."""
+    return StringField(
+        label,
+        name=name,
+        description="YYYY-MM-DD, the site's calendar",
+        filters=[shown_as_typed],
+        validators=[_matching(is_day, BAD_DATE)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+
+
+class AuditFilterForm(FlaskForm):
+    """``/audit``'s filters: a GET form whose values are the page's URL. Asking for a page
+    changes nothing, so the form carries no CSRF token. ``sites`` are the person's to choose
+    from; on a subject's own page (``subject_page``) the subject and the site are its own and
+    not asked."""
+
+    subject = _typed_code(
+        "Subject", "Its study code, such as RP-01", is_code, SUBJECT_TOO_LONG, BAD_SUBJECT,
+        autocapitalize="characters",
+    )  # fmt: skip
+    site = _one_of("Site", BAD_SITE)
+    user = _typed_code(
+        "Person", "Their user id, such as demo.coordinator", is_user_id, USER_TOO_LONG, BAD_USER,
+        autocapitalize="none", list="people",
+    )  # fmt: skip
+    kind = _one_of("Kind of record", BAD_KIND)
+    action = _one_of("Action", BAD_ACTION)
+    first = _recording_day("Recorded from", "from")
+    last = _recording_day("Recorded to", "to")
+    size = _one_of("Rows per page", BAD_SIZE, default="50", choices=PAGE_SIZES)
+    page = StringField(
+        "Page",
+        default="1",
+        filters=[shown_as_typed],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+
+    def __init__(
+        self, formdata: Any, *, sites: Sequence[str], subject_page: bool, format_asked: str
+    ) -> None:
+        super().__init__(formdata=formdata, meta={"csrf": False})
+        self.site.choices = _choices(ANY_SITE, sites)
+        self.kind.choices = _choices(ANY_KIND, KINDS)
+        self.action.choices = _choices(ANY_ACTION, ACTIONS)
+        self.subject_page = subject_page
+        self.format_asked = shown_as_typed(format_asked or "html")
+        if subject_page:
+            del self.subject
+            del self.site
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields, then the format asked for (an error of the whole form)."""
+        valid = bool(super().validate(extra_validators))
+        if self.format_asked not in FORMATS:
+            self.form_errors.append(BAD_FORMAT)
+            return False
+        return valid
+
+    def validate_last(self, field: Any) -> None:
+        first, last = self.first.data, field.data
+        if first and last and is_day(first) and is_day(last) and first > last:
+            raise ValidationError(DATES_REVERSED)
+
+    def validate_page(self, field: Any) -> None:
+        value = field.data or "1"
+        if value == ALL_ROWS:
+            if self.format_asked != "csv":
+                raise ValidationError(ALL_ROWS_AS_CSV)
+            return
+        if not (value.isascii() and value.isdigit()):
+            raise ValidationError(BAD_PAGE)
+        # Read the digits' count first: int() of a few thousand digits is refused (and slow).
+        if len(value.lstrip("0")) > len(str(LAST_PAGE_ASKED)) or int(value) > LAST_PAGE_ASKED:
+            raise ValidationError(NO_SUCH_PAGE)
+        if int(value) < 1:
+            raise ValidationError(PAGE_BELOW_ONE)
+
+    def filters(self, subject: str | None) -> AuditFilter:
+        """The filter the valid form asks for (``subject`` on a subject's own page)."""
+        return AuditFilter(
+            subject=subject if self.subject_page else self.subject.data or None,
+            site=None if self.subject_page else self.site.data or None,
+            user_id=self.user.data or None,
+            kind=self.kind.data or None,
+            action=self.action.data or None,
+            period=Period(_day(self.first.data), _day(self.last.data)),
+        )
+
+    def every_row(self) -> bool:
+        """Whether every row is asked for (``page=all``, a CSV)."""
+        return bool(self.page.data == ALL_ROWS)
+
+    def page_number(self) -> int:
+        return 1 if self.every_row() else int(self.page.data or "1")
+
+    def page_size(self) -> int:
+        return int(self.size.data or "50")
+
+    def check_against(self, shown: AuditTrailPage, subjects: Sequence[str]) -> None:
+        """What only the trail can tell: a subject the person does not read (said exactly as
+        one that does not exist), and a page past the last."""
+        if not self.subject_page and shown.filters.subject not in (None, *subjects):
+            self.subject.errors = [SUBJECT_NOT_READ]
+        elif not shown.exists:
+            self.page.errors = [NO_SUCH_PAGE]
+
+    def query(self) -> dict[str, str]:
+        """The form's values as the page's URL carries them (``from``, ``to``...)."""
+        return {field.name: str(field.data or "") for field in self}

@@ -16,7 +16,12 @@ from infrastructure.application.disclosures import WEB
 def handed_out(page: str, what: str, *scopes: Scope) -> str:
     """Record ``page`` (the rendered HTML, a copy of ``what``) as handed to the signed-in person,
     once for each scope it holds data of; the page, to answer with."""
-    content = page.encode("utf-8")
+    record_copy(page.encode("utf-8"), what, *scopes)
+    return page
+
+
+def record_copy(content: bytes, what: str, *scopes: Scope) -> None:
+    """Record ``content`` (the exact bytes a page answers: its HTML, a CSV or a PDF it offers, a
+    copy of ``what``) as handed to the signed-in person, once for each scope it holds data of."""
     for scope in scopes:
         get_store().disclosures.hand_out(g.account.user_id, what, scope, content, WEB)
-    return page

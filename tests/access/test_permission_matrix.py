@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 from domain.account import Account, Role
 from domain.authorship import Authorship, authored
 from domain.errors import NotPermitted
-from domain.permissions import MATRIX, Action, check_may, reads_site
+from domain.permissions import MATRIX, Action, check_may, reads_every_site, reads_site
 from infrastructure.application.commands import OpenAccount
 from infrastructure.bootstrap import Store
 from infrastructure.identity.sponsor_key import open_sponsor_account
@@ -127,6 +127,13 @@ def test_a_list_of_every_sites_subjects_keeps_the_sites_the_matrix_lets_them_rea
     readable = site in ALLOWED[role].get(Action.READ_CLINICAL_DATA, set())
 
     assert reads_site(person_account(role), site) is readable
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role.name)
+def test_who_reads_every_site_is_who_the_matrix_lets_read_the_other_site(role: Role) -> None:
+    every = OTHER in ALLOWED[role].get(Action.READ_CLINICAL_DATA, set())
+
+    assert reads_every_site(person_account(role)) is every
 
 
 def test_the_matrix_names_no_role_or_action_the_table_above_does_not() -> None:
@@ -591,9 +598,14 @@ PAGES: dict[str, Action | None] = {
     "/account": None,
     "/logout": None,
     "/sign": Action.SIGN_CLINICAL_RECORDS,
+    "/audit": Action.READ_CLINICAL_DATA,
+    "/subjects/<code>/audit": Action.READ_CLINICAL_DATA,
 }
 """The pages behind a sign-in; what each shows of its own site and of another is tested with the
 page (tests/web)."""
+
+PAGE_URLS = {"/subjects/<code>/audit": f"/subjects/{OWN}-1/audit"}
+"""Where a page whose rule names a subject is asked for: of the person's own site."""
 
 PUBLIC_PAGES = {"/", "/login", "/language", "/assets/<path:filename>"}
 """Pages anyone may ask for: the start page (a redirect), sign-in, the language switch, the
@@ -617,7 +629,7 @@ def test_every_page_answers_each_role_as_the_matrix_says(world: World, who: str,
     role = None if who in ("untrained", "no-role") else Role(who)
     allowed = action is None or (role is not None and bool(ALLOWED[role].get(action)))
 
-    response = browser_of(world, world.people[who]).get(page)
+    response = browser_of(world, world.people[who]).get(PAGE_URLS.get(page, page))
 
     if allowed:
         assert response.status_code == 200, response.get_data(as_text=True)
@@ -628,10 +640,11 @@ def test_every_page_answers_each_role_as_the_matrix_says(world: World, who: str,
 
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_every_page_sends_a_stranger_to_sign_in(world: World, page: str) -> None:
-    response = Browser(world.store).get(page)
+    url = PAGE_URLS.get(page, page)
+    response = Browser(world.store).get(url)
 
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/login?next={page}"
+    assert response.headers["Location"] == f"/login?next={url}"
 
 
 def test_the_matrix_covers_every_page(world: World) -> None:
@@ -642,3 +655,27 @@ def test_the_matrix_covers_every_page(world: World) -> None:
     }
 
     assert pages == set(PAGES) | PUBLIC_PAGES, "a page the permission matrix does not cover"
+
+
+@pytest.mark.parametrize(
+    ("role", "where"),
+    list(itertools.product(ROLES, [OWN, OTHER])),
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_the_audit_pages_show_a_site_only_to_those_who_read_it(
+    world: World, role: Role, where: str
+) -> None:
+    reads = ALLOWED[role].get(Action.READ_CLINICAL_DATA, set())
+    browser = browser_of(world, world.people[role.value])
+
+    subject_page = browser.get(f"/subjects/{where}-1/audit")
+    site_filter = browser.get(f"/audit?site={where}&size=500")
+
+    if where in reads:
+        assert (subject_page.status_code, site_filter.status_code) == (200, 200)
+        assert f'href="/subjects/{where}-1/audit"' in site_filter.get_data(as_text=True)
+    elif reads:  # their own sites only: another site's subject is one never screened
+        assert (subject_page.status_code, site_filter.status_code) == (404, 400)
+        assert f"/subjects/{where}-1/audit" not in site_filter.get_data(as_text=True)
+    else:
+        assert (subject_page.status_code, site_filter.status_code) == (403, 403)

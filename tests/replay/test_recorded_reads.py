@@ -37,6 +37,7 @@ from domain.disclosure import (
 from infrastructure.bootstrap import Store
 from tests.conftest import STUDY, Person, PersonFactory, screening
 from tests.e2e.conftest import Site, app_of_this_process
+from tests.web.conftest import Browser
 
 SUBJECT_URL = f"/v1/studies/{STUDY}/subjects/RP-101"
 
@@ -106,6 +107,8 @@ RECORDED_PAGES: dict[str, str] = {
     # rule: the test that holds the page to recording its copies (channel ``web``), signed in
     # in a browser as a person who may open it
     "/sign": "tests/web/test_sign_page.py, test_each_page_shown_is_a_copy_recorded...",
+    "/audit": "tests/web/test_audit_pages.py, test_each_page_and_download_is_recorded_...",
+    "/subjects/<code>/audit": "tests/web/test_audit_pages.py, the same test",
 }
 
 
@@ -175,6 +178,33 @@ def test_each_read_of_the_api_is_recorded_with_its_scope_its_hash_and_its_checkp
     )
     assert copy.sha256 == hashlib.sha256(answer.get_data()).hexdigest()
     assert (copy.log_size, copy.log_root) == (before.size, before.root.hex())
+
+
+REFUSED_PAGES: list[tuple[str, str, int]] = [
+    # (who, page, status): each refused, nothing handed out, nothing recorded
+    ("outsider", "/subjects/RP-101/audit", 404),  # another site's subject reads as none at all
+    ("outsider", "/audit?site=RP", 400),
+    ("outsider", "/audit?subject=RP-101&format=csv", 400),
+    ("auditor", "/subjects/RP-999/audit", 404),
+    ("auditor", "/audit?page=0", 400),
+]
+
+
+@pytest.mark.parametrize(("who", "url", "status"), REFUSED_PAGES)
+def test_a_refused_page_records_nothing_and_changes_nothing(
+    trial: Trial, who: str, url: str, status: int
+) -> None:
+    person = trial.outsider if who == "outsider" else trial.auditor
+    browser = Browser(trial.store)
+    browser.sign_in(person.user_id, person.password)
+    before = trial.store.app.checkpoints.head()
+
+    answer = browser.get(url)
+
+    assert answer.status_code == status, answer.get_data(as_text=True)
+    assert answer.mimetype == "text/html"
+    assert trial.store.disclosures.of(person.user_id) == []
+    assert trial.store.app.checkpoints.head() == before
 
 
 @pytest.mark.parametrize("rule", sorted(EXEMPT_GETS))

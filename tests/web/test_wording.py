@@ -79,6 +79,7 @@ def phrases() -> set[str]:
         | KEY_STATES
         | set(sign.MEANINGS.values())
         | set(sign.MILESTONES.values())
+        | set(forms.AUDIT_FILTER_MESSAGES)
     )
 
 
