@@ -24,7 +24,7 @@ from domain.subject.entries import Entry, subject_stream
 from domain.vocabulary import Milestone
 from infrastructure.application.bodies import body_to_sign
 from infrastructure.bootstrap import Store
-from infrastructure.views.study_reports import served_study, unsigned_records
+from infrastructure.views.study_reports import served_study, unsigned_records_of
 
 
 @dataclass(frozen=True)
@@ -50,24 +50,16 @@ def awaiting(store: Store, account: Account) -> list[Awaiting]:
     """
     check_role_may(account, Action.SIGN_CLINICAL_RECORDS)
     study = served_study(None)
-    subjects = {
-        s.subject_code: s for s in store.reads.subjects_of(study) if s.site in account.sites
-    }
+    subjects = store.reads.subjects_of(study)  # read from the log once, for both questions
     found = []
     for site in sorted(account.sites):
-        report = unsigned_records(store.views, store.reads, study, site)
-        for row in report["subjects"]:
-            subject = subjects[row["subject"]]
+        of_site = [subject for subject in subjects if subject.site == site]
+        report = unsigned_records_of(store.views, study, site, of_site)
+        for row, subject in zip(report["subjects"], of_site, strict=True):
             milestones = milestones_to_sign(subject)
             if row["unsigned"] or milestones:
                 found.append(
-                    Awaiting(
-                        row["subject"],
-                        site,
-                        row["records"],
-                        row["unsigned"],
-                        milestones,
-                    )
+                    Awaiting(row["subject"], site, row["records"], row["unsigned"], milestones)
                 )
     return sorted(found, key=lambda item: item.subject)
 

@@ -136,10 +136,19 @@ def unsigned_records(
         ViewNotVerified: a subject of the log has no audit index row (removed in the database).
     """
     study_id = served_study(study)
-    indices = [
-        view_row(views.audit, subject, "audit index")
-        for subject in site_subjects(reads, study_id, site)
-    ]
+    return unsigned_records_of(views, study_id, site, site_subjects(reads, study_id, site))
+
+
+def unsigned_records_of(
+    views: SubjectSummaryView, study_id: str, site: str | None, subjects: list[Subject]
+) -> UnsignedReport:
+    """:func:`unsigned_records` of ``subjects``, the study's (or ``site``'s) as read from the
+    log by a caller that also needs them otherwise (the ``/sign`` page, for their milestones).
+
+    Raises:
+        ViewNotVerified: a subject has no audit index row (removed in the database).
+    """
+    indices = [view_row(views.audit, subject, "audit index") for subject in subjects]
     return unsigned_report(study_id, site, indices)
 
 
