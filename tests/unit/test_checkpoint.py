@@ -125,27 +125,28 @@ def test_notes_without_a_good_signature_by_the_key_are_rejected(signature_lines:
     assert isinstance(raised.value, VerificationError)
 
 
-@pytest.mark.parametrize(
-    "note",
-    [
-        TEXT,
-        TEXT + "\n",
-        TEXT + "\n" + PETER_SIG[:-1],
-        "\x01" + TEXT + "\n" + PETER_SIG,
-        b"\xff" + (TEXT + "\n" + PETER_SIG).encode(),
-        TEXT + "\n" + "\u2014 Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2p"
-        "ZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
-        TEXT + "\n" + PETER_SIG + "Unexpected line.\n",
-        TEXT + "\n" + PETER_SIG * 101,
-        TEXT + "\n" + PETER_SIG.replace("\u2014", "--"),  # an ASCII dash is not the em dash
-        TEXT + "\n" + PETER_SIG.replace("\u2014", "\u2013"),  # nor is an en dash
-        TEXT + "\n" + "\u2014 PeterNeumann not-base64\n",
-        TEXT + "\n" + "\u2014 PeterNeumann AAAA\n",  # shorter than a key ID and one byte
-        TEXT + "\n" + "\u2014 Peter+Neumann " + PETER_SIG.split(" ")[2],
-        TEXT + "\n" + "\u2014 PeterNeumann\n",
-        TEXT.replace("\n", "\r\n") + "\n" + PETER_SIG,
-    ],
-)
+MALFORMED_NOTES: list[str | bytes] = [
+    TEXT,
+    TEXT + "\n",
+    TEXT + "\n" + PETER_SIG[:-1],
+    "\x01" + TEXT + "\n" + PETER_SIG,
+    b"\xff" + (TEXT + "\n" + PETER_SIG).encode(),
+    TEXT + "\n" + "\u2014 Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2p"
+    "ZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+    TEXT + "\n" + PETER_SIG + "Unexpected line.\n",
+    TEXT + "\n" + PETER_SIG * 101,
+    TEXT + "\n" + PETER_SIG.replace("\u2014", "--"),  # an ASCII dash is not the em dash
+    TEXT + "\n" + PETER_SIG.replace("\u2014", "\u2013"),  # nor is an en dash
+    TEXT + "\n" + "\u2014 PeterNeumann not-base64\n",
+    TEXT + "\n" + "\u2014 PeterNeumann AAAA\n",  # shorter than a key ID and one byte
+    TEXT + "\n" + "\u2014 Peter+Neumann " + PETER_SIG.split(" ")[2],
+    TEXT + "\n" + "\u2014 PeterNeumann\n",
+    TEXT.replace("\n", "\r\n") + "\n" + PETER_SIG,
+]
+"""Signed notes that are not well-formed, each refused as checkpoint-malformed."""
+
+
+@pytest.mark.parametrize("note", MALFORMED_NOTES)
 def test_malformed_notes_are_rejected(note: str | bytes) -> None:
     with pytest.raises(CheckpointMalformed) as raised:
         verify_note(note, "PeterNeumann", peter_public())
@@ -252,30 +253,31 @@ def test_a_validly_signed_text_that_is_no_checkpoint_is_malformed() -> None:
 ROOT_LINE = base64.b64encode(bytes(range(32))).decode()
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        # transparency-dev/formats log/checkpoint_test.go, invalid cases.
-        "Head\n9944\n",
-        f"\n9944\n{ROOT_LINE}\n",
-        f"Log\n123\n{ROOT_LINE}",
-        f"Log\nbananas\n{ROOT_LINE}\n",
-        f"Log\n-34\n{ROOT_LINE}\n",
-        f"Log\n3438945738945739845734895735\n{ROOT_LINE}\n",
-        "Log\n123\nThisIsn'tBase64\n",
-        # Stricter than that parser, as c2sp.org/tlog-checkpoint requires.
-        "Log\n123\nYmFuYW5hcw==\n",  # "bananas" is no SHA-256 root
-        f"Log\n0123\n{ROOT_LINE}\n",  # leading zero
-        f"Log\n+123\n{ROOT_LINE}\n",
-        f"Log\n 123\n{ROOT_LINE}\n",
-        f"Log\n1_000\n{ROOT_LINE}\n",
-        f"Log\n\u0661\u0662\n{ROOT_LINE}\n",  # Arabic-Indic digits
-        f"Log\n18446744073709551616\n{ROOT_LINE}\n",  # 2**64
-        f"Log\n9944\n{ROOT_LINE}\n\n\n\n",  # empty extension lines
-        f"Log\n9944\n{ROOT_LINE[:-2]}\n",  # unpadded base64
-        f"Log\n9944\n{ROOT_LINE[:-2]}9=\n",  # non-canonical trailing bits
-    ],
-)
+MALFORMED_BODIES = [
+    # transparency-dev/formats log/checkpoint_test.go, invalid cases.
+    "Head\n9944\n",
+    f"\n9944\n{ROOT_LINE}\n",
+    f"Log\n123\n{ROOT_LINE}",
+    f"Log\nbananas\n{ROOT_LINE}\n",
+    f"Log\n-34\n{ROOT_LINE}\n",
+    f"Log\n3438945738945739845734895735\n{ROOT_LINE}\n",
+    "Log\n123\nThisIsn'tBase64\n",
+    # Stricter than that parser, as c2sp.org/tlog-checkpoint requires.
+    "Log\n123\nYmFuYW5hcw==\n",  # "bananas" is no SHA-256 root
+    f"Log\n0123\n{ROOT_LINE}\n",  # leading zero
+    f"Log\n+123\n{ROOT_LINE}\n",
+    f"Log\n 123\n{ROOT_LINE}\n",
+    f"Log\n1_000\n{ROOT_LINE}\n",
+    f"Log\n\u0661\u0662\n{ROOT_LINE}\n",  # Arabic-Indic digits
+    f"Log\n18446744073709551616\n{ROOT_LINE}\n",  # 2**64
+    f"Log\n9944\n{ROOT_LINE}\n\n\n\n",  # empty extension lines
+    f"Log\n9944\n{ROOT_LINE[:-2]}\n",  # unpadded base64
+    f"Log\n9944\n{ROOT_LINE[:-2]}9=\n",  # non-canonical trailing bits
+]
+"""Checkpoint note texts that are not well-formed, each refused as checkpoint-malformed."""
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES)
 def test_malformed_checkpoint_bodies_are_rejected(body: str) -> None:
     with pytest.raises(CheckpointMalformed):
         parse_checkpoint_body(body)
