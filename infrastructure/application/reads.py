@@ -18,6 +18,8 @@ from domain.errors import SubjectNotFound
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import Subject
 from infrastructure.application.sealtrail import SealTrail, StoredRecord
+from infrastructure.errors import ProofNotAvailable
+from infrastructure.store.checkpoints import MAX_LOG_POSITION
 from infrastructure.store.positions import log_positions
 from projections.access_review import access_review_report
 
@@ -79,6 +81,21 @@ class Reads:
             if subject.study_id == study:
                 found[subject.subject_code] = subject
         return [found[code] for code in sorted(found)]
+
+    def event_at(self, position: int) -> StoredRecord:
+        """The event stored at a log position, whichever stream it is in.
+
+        Raises:
+            ProofNotAvailable: no event at that position.
+        """
+        # Never sent to the database past 64 bits: both refuse such an integer with an overflow.
+        in_range = 1 <= position <= MAX_LOG_POSITION
+        found = self.app.recorder.select_notifications(position, 1) if in_range else []
+        if not found or found[0].id != position:
+            raise ProofNotAvailable(f"no event at log position {position}")
+        event = self.app.mapper.to_domain_event(found[0])
+        assert isinstance(event, SignedAggregate.Event)
+        return StoredRecord(position, event)
 
     def log(self) -> Iterator[tuple[int, SignedAggregate.Event]]:
         """Every signed event of the log with its position, in log order, a page at a time."""

@@ -7,14 +7,17 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from infrastructure.bootstrap import Store, open_store
+from infrastructure.errors import ProofNotAvailable
 from infrastructure.settings import Settings
 from infrastructure.store.merkle_log import StoredTree, merkle_nodes
 from signatures.checkpoint import verify_checkpoint
 from signatures.merkle import InMemoryTree, leaf_hash, verify_consistency, verify_inclusion
 from tests.conftest import (
+    STUDY,
     Person,
     PersonFactory,
     consent,
@@ -152,3 +155,21 @@ def test_a_checkpoint_is_sealed_automatically_every_n_events(
     assert len(sizes) >= 3
     assert all(later - earlier >= 5 for earlier, later in itertools.pairwise(sizes))
     assert report.findings == []
+
+
+def test_an_event_is_found_by_its_log_position_whatever_its_stream(
+    store: Store, person_in: PersonFactory
+) -> None:
+    receipts = screened_subject(store, person_in(store), labs=1)
+
+    for receipt in receipts:
+        found = store.reads.event_at(receipt["position"])
+        assert found.position == receipt["position"]
+        assert found.event.stream == f"{STUDY}/RP-101"
+        assert found.event.event_hash == receipt["event_hash"]
+    first = store.reads.event_at(1)
+    assert first.event.stream.startswith("accounts/")  # the store's own first account
+    last = receipts[-1]["position"]
+    for missing in (0, -1, last + 1, 2**63, 2**80):
+        with pytest.raises(ProofNotAvailable, match=f"no event at log position {missing}"):
+            store.reads.event_at(missing)
