@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api.web import account, audit, errors, headers, navigation, sign, sign_in, wording
+from api.web import account, audit, errors, headers, navigation, sign, sign_in, verify, wording
 from api.web.blueprint import web
 from api.web.dates import install_date_filters
 from api.web.sessions import install_sessions, protect_forms
 
 __all__ = ["register"]
 
-PAGE_MODULES = (sign_in, account, sign, audit)
+PAGE_MODULES = (sign_in, account, sign, audit, verify)
 """The modules whose views the blueprint holds (imported for their routes)."""
 
 # The blueprint's own hooks, once (register may be called for several apps).

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     HiddenField,
     PasswordField,
@@ -19,9 +20,10 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    TextAreaField,
     ValidationError,
 )
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length, Regexp
 
 from api.schemas.fields import is_code
 from api.web.wording import LANGUAGES, gettext
@@ -29,6 +31,7 @@ from domain.account import is_user_id
 from domain.subject import KINDS
 from infrastructure.application.audit_trail import MAX_PAGE_SIZE, AuditTrailPage
 from projections.audit_trail import ACTIONS, AuditFilter, Period
+from signatures.errors import CheckpointMalformed
 
 USER_ID_LENGTH = 100
 PASSWORD_LENGTH = 200
@@ -351,3 +354,54 @@ class AuditFilterForm(FlaskForm):
     def query(self) -> dict[str, str]:
         """The form's values as the page's URL carries them (``from``, ``to``...)."""
         return {field.name: str(field.data or "") for field in self}
+
+
+CHECKPOINT_SIZE = 64 * 1024
+"""The largest checkpoint taken: one is a few hundred bytes, with a hundred cosignatures 16 KiB."""
+
+
+class KeptCheckpointForm(FlaskForm):
+    """``/verify``: a checkpoint the person kept elsewhere, pasted or as its file."""
+
+    checkpoint = TextAreaField(
+        "Paste the checkpoint",
+        description="The signed note as 'sealtrail checkpoint' printed it, its signatures too",
+        render_kw={"rows": 7, "spellcheck": "false", "autocapitalize": "none"},
+    )
+    checkpoint_file = FileField("Or choose its file")
+
+    def note(self) -> str | None:
+        """The checkpoint given (its file if one was chosen), or None if neither was.
+
+        Raises:
+            CheckpointMalformed: the file is too large or not UTF-8 text.
+        """
+        upload = self.checkpoint_file.data
+        if upload:
+            raw = upload.read(CHECKPOINT_SIZE + 1)
+            if len(raw) > CHECKPOINT_SIZE:
+                raise CheckpointMalformed(f"a checkpoint has at most {CHECKPOINT_SIZE} bytes")
+            try:
+                return str(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise CheckpointMalformed("a signed note is UTF-8 text") from None
+        # A browser sends a textarea's line breaks as CRLF (HTML's form encoding); a note's are LF.
+        text = str(self.checkpoint.data or "").replace("\r\n", "\n")
+        return text if text.strip() else None
+
+
+class EventPositionForm(FlaskForm):
+    """``/verify?position=N``: the event to check (a question, asked by GET: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    position = StringField(
+        "Log position",
+        description="The event's position in the log, as its receipt and the audit trail give it",
+        validators=[
+            InputRequired("Enter a log position"),
+            Regexp(r"^[1-9][0-9]{0,17}$", message="A log position is a whole number from 1"),
+        ],
+        render_kw={"inputmode": "numeric", "spellcheck": "false"},
+    )

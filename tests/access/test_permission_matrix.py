@@ -600,12 +600,24 @@ PAGES: dict[str, Action | None] = {
     "/sign": Action.SIGN_CLINICAL_RECORDS,
     "/audit": Action.READ_CLINICAL_DATA,
     "/subjects/<code>/audit": Action.READ_CLINICAL_DATA,
+    "/verify": Action.READ_LOG_EVIDENCE,
 }
 """The pages behind a sign-in; what each shows of its own site and of another is tested with the
 page (tests/web)."""
 
 PAGE_URLS = {"/subjects/<code>/audit": f"/subjects/{OWN}-1/audit"}
 """Where a page whose rule names a subject is asked for: of the person's own site."""
+
+PAGE_DATA: dict[str, tuple[str, Action]] = {
+    # route: (a request that succeeds, the action its decorator asks)
+    "/verify/evidence/latest": ("/verify/evidence/latest", Action.READ_LOG_EVIDENCE),
+    "/verify/evidence/consistency": (
+        "/verify/evidence/consistency?from=1&to=2",
+        Action.READ_LOG_EVIDENCE,
+    ),
+    "/verify/evidence/event": ("/verify/evidence/event?position=1", Action.READ_LOG_EVIDENCE),
+}
+"""What a page's script reads (JSON), behind the same sign-in and matrix as its page."""
 
 PUBLIC_PAGES = {"/", "/login", "/language", "/assets/<path:filename>"}
 """Pages anyone may ask for: the start page (a redirect), sign-in, the language switch, the
@@ -638,6 +650,23 @@ def test_every_page_answers_each_role_as_the_matrix_says(world: World, who: str,
     assert response.mimetype == "text/html"
 
 
+@pytest.mark.parametrize(
+    ("who", "route"),
+    list(itertools.product([r.value for r in ROLES] + ["untrained", "no-role"], PAGE_DATA)),
+)
+def test_what_each_pages_script_reads_answers_each_role_as_the_matrix_says(
+    world: World, who: str, route: str
+) -> None:
+    url, action = PAGE_DATA[route]
+    role = None if who in ("untrained", "no-role") else Role(who)
+    allowed = role is not None and bool(ALLOWED[role].get(action))
+
+    response = browser_of(world, world.people[who]).get(url)
+
+    assert response.status_code == (200 if allowed else 403), response.get_data(as_text=True)
+    assert response.mimetype == ("application/json" if allowed else "text/html")
+
+
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_every_page_sends_a_stranger_to_sign_in(world: World, page: str) -> None:
     url = PAGE_URLS.get(page, page)
@@ -654,7 +683,8 @@ def test_the_matrix_covers_every_page(world: World) -> None:
         if rule.endpoint.startswith("web.")
     }
 
-    assert pages == set(PAGES) | PUBLIC_PAGES, "a page the permission matrix does not cover"
+    covered = set(PAGES) | set(PAGE_DATA) | PUBLIC_PAGES
+    assert pages == covered, "a page the permission matrix does not cover"
 
 
 @pytest.mark.parametrize(

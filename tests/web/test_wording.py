@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment
 from wtforms import Field
-from wtforms.validators import EqualTo, InputRequired
+from wtforms.validators import EqualTo, InputRequired, Regexp
 
 from api.web import errors, forms, navigation, sign
 from api.web.account import key_state  # noqa: F401 - its states are phrases (below)
@@ -64,7 +64,7 @@ def form_phrases() -> set[str]:
             found.add(unbound.args[0] if unbound.args else unbound.kwargs.get("label", ""))
             found.add(unbound.kwargs.get("description", ""))
             for validator in unbound.kwargs.get("validators", []):
-                if isinstance(validator, InputRequired | EqualTo) and validator.message:
+                if isinstance(validator, InputRequired | EqualTo | Regexp) and validator.message:
                     found.add(validator.message)
     return {phrase for phrase in found if phrase}
 
