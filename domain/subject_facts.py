@@ -29,7 +29,7 @@ from domain.subject import Entry, Subject
 from domain.subject.disposition import ResponseAssessed
 from domain.subject.measurements import BloodCountRecorded, BoneMarrowExamined, TransfusionGiven
 from domain.subject.safety import SeriousAdverseEventNotified
-from domain.subject.treatment import RatgDoseGiven
+from domain.subject.treatment import CyclosporineTroughMeasured, RatgDoseGiven
 
 DAYS_PER_MONTH_OF_FOLLOW_UP = 30.4375
 """An average calendar month (365.25 / 12 days), for follow-up in months."""
@@ -68,6 +68,16 @@ def transfusions(subject: Subject) -> list[Transfusion]:
         for e in subject.live(TransfusionGiven)
     ]
     return sorted(given, key=lambda t: t.given_on)
+
+
+def trough_levels(subject: Subject) -> list[tuple[Entry, date, Decimal]]:
+    """Every cyclosporine trough level that counts (in the protocol's unit), by collection
+    date, with its entry."""
+    levels = [
+        (entry, entry["collected_on"], entry["level"].value)
+        for entry in subject.live(CyclosporineTroughMeasured)
+    ]
+    return sorted(levels, key=lambda found: (found[1], found[0].version))
 
 
 def marrow_exams(subject: Subject) -> list[MarrowExam]:

@@ -67,25 +67,30 @@ def dashboard(study: str, summaries: Sequence[Summary]) -> Dashboard:
     }
 
 
+def judged_on(clock: dict[str, Any], today: date) -> dict[str, Any]:
+    """A notification clock (``due_on``, ``first_notified_on``) with its status and days late
+    as read on ``today``: met or late once made, whatever the day; else pending until its due
+    date and overdue after it. A subject's page reads its clocks by this too."""
+    due_on = date.fromisoformat(clock["due_on"])
+    first = clock["first_notified_on"]
+    if first is not None:
+        late = (date.fromisoformat(first) - due_on).days
+        status, days_late = (ClockStatus.LATE, late) if late > 0 else (ClockStatus.MET, 0)
+    else:
+        overdue = (today - due_on).days
+        status, days_late = (
+            (ClockStatus.OVERDUE, overdue) if overdue > 0 else (ClockStatus.PENDING, 0)
+        )
+    return {**clock, "status": status.value, "days_late": days_late}
+
+
 def as_of(stored: Dashboard, today: date) -> Dashboard:
     """The dashboard as read on ``today``: each notification's status judged on that day.
 
     A notification made is met or late whatever the day (it compares two recorded dates); one
     not made is pending until its due date and overdue after it.
     """
-    notifications = []
-    for item in stored["notifications"]:
-        due_on = date.fromisoformat(item["due_on"])
-        first = item["first_notified_on"]
-        if first is not None:
-            late = (date.fromisoformat(first) - due_on).days
-            status, days_late = (ClockStatus.LATE, late) if late > 0 else (ClockStatus.MET, 0)
-        else:
-            overdue = (today - due_on).days
-            status, days_late = (
-                (ClockStatus.OVERDUE, overdue) if overdue > 0 else (ClockStatus.PENDING, 0)
-            )
-        notifications.append({**item, "status": status.value, "days_late": days_late})
+    notifications = [judged_on(item, today) for item in stored["notifications"]]
     by_status = _count_by(
         (n["status"] for n in notifications), [status.value for status in ClockStatus]
     )

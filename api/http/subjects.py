@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import marshmallow as ma
@@ -14,15 +14,14 @@ from flask_smorest import Blueprint
 from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.handing_out import handing_out
-from api.schemas.fields import DATE_PATTERN, INSTANT_PATTERN, names_a_subject
+from api.schemas.fields import as_of_instant, names_a_subject
 from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema, logged_event
 from api.store import get_store
 from domain.attribution import signer_of
 from domain.disclosure import HISTORY, REPLAY, SUMMARY, Scope
 from domain.permissions import readable_subject as readable_subject_of
 from domain.subject import Subject, subject_stream
-from domain.wire import instant_from_wire
-from infrastructure.views.replay import MAX_POSITION, end_of_day, replayer_for
+from infrastructure.views.replay import MAX_POSITION, replayer_for
 from projections.subject_summary import record_signatures
 
 T = TypeVar("T")
@@ -66,13 +65,9 @@ class AsOf(ma.fields.Field[datetime]):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         try:
-            if isinstance(value, str) and INSTANT_PATTERN.fullmatch(value):
-                return instant_from_wire(value)
-            if isinstance(value, str) and DATE_PATTERN.fullmatch(value):
-                return end_of_day(date.fromisoformat(value))
-        except ValueError:
-            raise ma.ValidationError("not a real date and time") from None
-        raise ma.ValidationError('give "YYYY-MM-DDTHH:MM:SSZ" (UTC) or "YYYY-MM-DD"')
+            return as_of_instant(value)
+        except ValueError as refused:
+            raise ma.ValidationError(str(refused)) from None
 
 
 class AsOfQuerySchema(ma.Schema):

@@ -20,11 +20,31 @@ import marshmallow as ma
 
 from domain.quantities import Quantity
 from domain.wire import instant_from_wire
+from infrastructure.views.replay import end_of_day
 
 DECIMAL_PATTERN = re.compile(r"-?(0|[1-9]\d{0,11})(\.\d{1,9})?")
 INSTANT_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def as_of_instant(value: Any) -> datetime:
+    """The instant a past state is asked as of: ``YYYY-MM-DDTHH:MM:SSZ`` (UTC), or
+    ``YYYY-MM-DD`` for the last instant of that UTC day (the API's ``as_of``, the pages'
+    ``time``).
+
+    Raises:
+        ValueError: neither form, or not a real date and time (the message says which).
+    """
+    try:
+        if isinstance(value, str) and INSTANT_PATTERN.fullmatch(value):
+            return instant_from_wire(value)
+        if isinstance(value, str) and DATE_PATTERN.fullmatch(value):
+            return end_of_day(date.fromisoformat(value))
+    except ValueError:
+        raise ValueError("not a real date and time") from None
+    raise ValueError('give "YYYY-MM-DDTHH:MM:SSZ" (UTC) or "YYYY-MM-DD"')
+
 
 T = TypeVar("T")
 

@@ -6,6 +6,11 @@ transfusions are marked on the haemoglobin panel and platelet transfusions on th
 panel, at the foot of the panel. The dashed lines are the protocol's Camitta thresholds
 (severe disease below them) for neutrophils and platelets. Drawn with matplotlib's Agg backend
 (no display), from the records that count (corrected, voids left out).
+
+The documents take the chart as PNG (:func:`blood_count_chart`); the web pages take it as SVG
+(:func:`blood_count_svg`), with the protocol's complete-response thresholds drawn too, and the
+cyclosporine troughs against their target (:func:`trough_svg`). An SVG is drawn with a fixed
+hash salt and no date, so the same records always give the same bytes.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from matplotlib.figure import Figure
 
 from domain.clinical import BloodCount, Transfusion, TransfusionProduct
 from domain.subject import Subject
-from domain.subject_facts import blood_counts, transfusions
+from domain.subject_facts import blood_counts, transfusions, trough_levels
 
 Panel = Any
 """One panel of the chart (a matplotlib ``Axes``). Typed ``Any``: matplotlib places dates through
@@ -54,6 +59,37 @@ def blood_count_chart(
     event_label: str = "",
 ) -> bytes:
     """The subject's chart as PNG bytes; ``event_on`` marks an adverse event's onset."""
+    figure = _blood_count_figure(
+        subject, dpi=dpi, width_inches=width_inches, event_on=event_on, event_label=event_label
+    )
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def blood_count_svg(subject: Subject, *, width_inches: float = 9.0) -> str:
+    """The subject's chart as an SVG document, the protocol's complete-response thresholds
+    (solid) drawn beside its Camitta thresholds (dashed)."""
+    response = subject.protocol.response
+    complete = {
+        "haemoglobin": response.complete_haemoglobin_at_least,
+        "neutrophils": response.complete_neutrophils_at_least,
+        "platelets": response.complete_platelets_at_least,
+    }
+    figure = _blood_count_figure(subject, dpi=100, width_inches=width_inches, complete=complete)
+    return _svg(figure)
+
+
+def _blood_count_figure(
+    subject: Subject,
+    *,
+    dpi: int,
+    width_inches: float,
+    event_on: date | None = None,
+    event_label: str = "",
+    complete: dict[str, Decimal] | None = None,
+) -> Figure:
+    """The three panels; ``complete`` adds a complete-response threshold line per analyte."""
     counts = [c for _, c in blood_counts(subject)]
     given = transfusions(subject)
     infusions = [
@@ -77,11 +113,19 @@ def blood_count_chart(
         _plot_counts(ax, counts, analyte, colour)
         if analyte in thresholds:
             ax.axhline(float(thresholds[analyte]), color="grey", linestyle="--", linewidth=0.8)
+        if complete is not None and analyte in complete:
+            ax.axhline(
+                float(complete[analyte]),
+                color="#4d4d4d",
+                linestyle="-",
+                linewidth=0.8,
+                label="resposta completa / complete response",
+            )
         _mark_infusions(ax, infusions, numbered=analyte == PANELS[0][0])
         if event_on is not None:
             _mark_onset(ax, event_on, event_label)
         marked = _mark_transfusions(ax, given, TRANSFUSED_ON_PANEL.get(analyte))
-        if infusions or marked or event_on is not None:
+        if infusions or marked or event_on is not None or complete is not None:
             ax.legend(loc="upper left", fontsize=6, frameon=False)
         ax.set_ylabel(name, fontsize=7)
         ax.tick_params(labelsize=7)
@@ -89,8 +133,64 @@ def blood_count_chart(
         ax.set_ylim(bottom=0)
     axes[-1].set_xlabel("Data da coleta / Collection date", fontsize=8)
     figure.autofmt_xdate()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    return figure
+
+
+def has_troughs(subject: Subject) -> bool:
+    """True when the subject has a cyclosporine trough level to draw."""
+    return bool(trough_levels(subject))
+
+
+def trough_svg(subject: Subject, *, width_inches: float = 9.0) -> str:
+    """The subject's cyclosporine trough levels over time as an SVG document, the protocol's
+    target range shaded and its ends drawn, each MSC infusion a vertical line."""
+    course = subject.protocol.cyclosporine
+    target = course.trough_target
+    figure = Figure(figsize=(width_inches, 2.6), dpi=100, layout="constrained")
+    ax: Panel = figure.subplots()
+    title = f"{subject.study_id} {subject.subject_code}"
+    if subject.synthetic:
+        title += " - DADOS SINTÉTICOS / SYNTHETIC DATA"
+    figure.suptitle(title, fontsize=10)
+    ax.axhspan(
+        float(target.low),
+        float(target.high),
+        color="#fee08b",
+        alpha=0.5,
+        label=f"alvo / target {target.low}-{target.high} {course.trough_unit}",
+    )
+    levels = [(day, float(level)) for _, day, level in trough_levels(subject)]
+    ax.plot(
+        [day for day, _ in levels],
+        [level for _, level in levels],
+        marker="o",
+        markersize=3,
+        linewidth=1.2,
+        color="#8c510a",
+    )
+    infusions = [
+        (entry["infusion_number"], day)
+        for entry in subject.infusions
+        if (day := subject.dated_on(entry)) is not None
+    ]
+    _mark_infusions(ax, infusions, numbered=True)
+    ax.legend(loc="upper left", fontsize=6, frameon=False)
+    ax.set_ylabel(f"Ciclosporina, vale / trough ({course.trough_unit})", fontsize=7)
+    ax.set_xlabel("Data da coleta / Collection date", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(True, linewidth=0.3, alpha=0.5)
+    ax.set_ylim(bottom=0)
+    figure.autofmt_xdate()
+    return _svg(figure)
+
+
+def _svg(figure: Figure) -> str:
+    """The figure as an SVG document without a creation date."""
+    buffer = io.StringIO()
+    # A fixed salt for the ids matplotlib writes (else random), and text as text (smaller than
+    # glyph outlines, and read by a screen reader or a search).
+    with matplotlib.rc_context({"svg.hashsalt": "sealtrail", "svg.fonttype": "none"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
 
