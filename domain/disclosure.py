@@ -36,6 +36,9 @@ ACCOUNTS = "accounts"
 ACCOUNT_HISTORY = "account history"
 AUTHENTICATION_LOG = "authentication log"
 DISCLOSURE_LOG = "disclosure log"
+SUBJECT_LIST = "subject list"
+SUBJECT_PAGE = "subject page"
+CHART = "subject chart"
 """What a copy is, as the disclosure log names it. Personnel data (accounts, their history,
 the authentication and disclosure logs, delegations) is a copy too: of the study the store
 serves, as a whole or of one site."""
@@ -100,7 +103,7 @@ class DisclosureLog(SignedAggregate):
     class CopyHandedOut(Event):
         """The store handed ``user_id`` a copy: ``what`` (a packet, a report, a replay, an
         audit trail), of ``study`` (or one site or subject of it), on ``channel`` (api,
-        console); ``sha256`` of the bytes handed out; the log they were built from, by its
+        console, web); ``sha256`` of the bytes handed out; the log they were built from, by its
         size and Merkle root (hex)."""
 
         user_id: str

@@ -82,11 +82,15 @@ def trough_levels(subject: Subject) -> list[tuple[Entry, date, Decimal]]:
 
 def marrow_exams(subject: Subject) -> list[MarrowExam]:
     """Every marrow examination that counts, by date."""
+    return [exam for _, exam in _marrow_exams_with_entries(subject)]
+
+
+def _marrow_exams_with_entries(subject: Subject) -> list[tuple[Entry, MarrowExam]]:
     exams = [
-        MarrowExam(examined_on=e["examined_on"], cellularity_percent=e["cellularity"].value)
+        (e, MarrowExam(examined_on=e["examined_on"], cellularity_percent=e["cellularity"].value))
         for e in subject.live(BoneMarrowExamined)
     ]
-    return sorted(exams, key=lambda m: m.examined_on)
+    return sorted(exams, key=lambda pair: pair[1].examined_on)
 
 
 def treatment_start(subject: Subject) -> date | None:
@@ -100,13 +104,38 @@ def treatment_start(subject: Subject) -> date | None:
 
 def baseline_severity(subject: Subject) -> SeverityAssessment:
     """Camitta severity before treatment: the last count and marrow up to treatment start."""
+    return baseline(subject).assessment
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Camitta severity before treatment, and the entries of the count and marrow it read."""
+
+    assessment: SeverityAssessment
+    count_entry: int | None
+    marrow_entry: int | None
+
+
+def baseline(subject: Subject) -> Baseline:
+    """The baseline severity with its sources: the last count and the last marrow examination
+    up to the treatment start (all of them before it starts)."""
     start = treatment_start(subject)
-    counts = [c for _, c in blood_counts(subject) if start is None or c.collected_on <= start]
-    exams = [m for m in marrow_exams(subject) if start is None or m.examined_on <= start]
-    return camitta_severity(
-        counts[-1] if counts else None,
-        exams[-1] if exams else None,
-        subject.protocol.severity,
+    counts = [(e, c) for e, c in blood_counts(subject) if start is None or c.collected_on <= start]
+    exams = [
+        (e, m)
+        for e, m in _marrow_exams_with_entries(subject)
+        if start is None or m.examined_on <= start
+    ]
+    count = counts[-1] if counts else None
+    exam = exams[-1] if exams else None
+    return Baseline(
+        camitta_severity(
+            None if count is None else count[1],
+            None if exam is None else exam[1],
+            subject.protocol.severity,
+        ),
+        None if count is None else count[0].version,
+        None if exam is None else exam[0].version,
     )
 
 

@@ -14,12 +14,11 @@ from flask_smorest import Blueprint
 from api.http.answers import answers
 from api.http.auth import login_required
 from api.http.handing_out import handing_out
-from api.schemas.fields import as_of_instant, names_a_subject
+from api.schemas.fields import as_of_instant, readable_as_typed
 from api.schemas.resources import HistoryEntrySchema, SubjectSummarySchema, logged_event
 from api.store import get_store
 from domain.attribution import signer_of
 from domain.disclosure import HISTORY, REPLAY, SUMMARY, Scope
-from domain.permissions import readable_subject as readable_subject_of
 from domain.subject import Subject, subject_stream
 from infrastructure.views.replay import MAX_POSITION, replayer_for
 from projections.subject_summary import record_signatures
@@ -38,13 +37,7 @@ def readable_subject(
     :func:`domain.permissions.readable_subject`. A path with a NUL, a newline or a study named
     like the store's own streams names no subject.
     """
-    return readable_subject_of(
-        g.account,
-        subject_stream(study, subject),
-        find,
-        site_of,
-        names_a_subject=names_a_subject(study, subject),
-    )
+    return readable_as_typed(g.account, study, subject, find, site_of)
 
 
 blp = Blueprint(

@@ -18,7 +18,10 @@ from typing import Any, Generic, TypeVar, cast
 
 import marshmallow as ma
 
+from domain.account import Account
+from domain.permissions import readable_subject
 from domain.quantities import Quantity
+from domain.subject import subject_stream
 from domain.wire import instant_from_wire
 from infrastructure.views.replay import end_of_day
 
@@ -47,6 +50,7 @@ def as_of_instant(value: Any) -> datetime:
 
 
 T = TypeVar("T")
+Found = TypeVar("Found")
 
 
 class ExactDecimal(ma.fields.Field[Decimal]):
@@ -244,6 +248,26 @@ def names_a_subject(study: str, subject: str) -> bool:
     named like the store's own streams names no subject, and reads as one not found.
     """
     return is_code(study) and is_code(subject)
+
+
+def readable_as_typed(
+    actor: Account,
+    study: str,
+    subject: str,
+    find: Callable[[str], Found | None],
+    site_of: Callable[[Found], str],
+) -> Found:
+    """What ``find`` gives for the subject ``study``/``subject`` as a person typed them, once
+    ``actor`` may read it (:func:`domain.permissions.readable_subject`): the API's and the
+    pages' reads of a subject, so that a code that names no subject, a subject never screened
+    and another site's subject answer alike."""
+    return readable_subject(
+        actor,
+        subject_stream(study, subject),
+        find,
+        site_of,
+        names_a_subject=names_a_subject(study, subject),
+    )
 
 
 class Text(PlainString):

@@ -10,14 +10,27 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api.web import account, audit, errors, headers, navigation, sign, sign_in, verify, wording
+from api.web import (
+    account,
+    as_of,
+    audit,
+    coded,
+    errors,
+    headers,
+    navigation,
+    sign,
+    sign_in,
+    subjects,
+    verify,
+    wording,
+)
 from api.web.blueprint import web
 from api.web.dates import install_date_filters
 from api.web.sessions import install_sessions, protect_forms
 
 __all__ = ["register"]
 
-PAGE_MODULES = (sign_in, account, sign, audit, verify)
+PAGE_MODULES = (sign_in, account, sign, audit, verify, subjects, as_of)
 """The modules whose views the blueprint holds (imported for their routes)."""
 
 # The blueprint's own hooks, once (register may be called for several apps).
@@ -31,5 +44,6 @@ def register(app: Flask) -> None:
     install_sessions(app)
     wording.install(app)
     install_date_filters(app)
+    coded.install(app)
     navigation.install(app)
     app.register_blueprint(web)

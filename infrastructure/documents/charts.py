@@ -92,11 +92,7 @@ def _blood_count_figure(
     """The three panels; ``complete`` adds a complete-response threshold line per analyte."""
     counts = [c for _, c in blood_counts(subject)]
     given = transfusions(subject)
-    infusions = [
-        (entry["infusion_number"], day)
-        for entry in subject.infusions
-        if (day := subject.dated_on(entry)) is not None
-    ]
+    infusions = _infusions(subject)
     severity = subject.protocol.severity
     thresholds: dict[str, Decimal] = {
         "neutrophils": severity.neutrophils_below,
@@ -104,10 +100,7 @@ def _blood_count_figure(
     }
     figure = Figure(figsize=(width_inches, 6.6), dpi=dpi, layout="constrained")
     axes = figure.subplots(len(PANELS), 1, sharex=True)
-    title = f"{subject.study_id} {subject.subject_code}"
-    if subject.synthetic:
-        title += " - DADOS SINTÉTICOS / SYNTHETIC DATA"
-    figure.suptitle(title, fontsize=10)
+    figure.suptitle(_title(subject), fontsize=10)
     # Drawn in this order on every panel: the order sets the legend's and the PNG's bytes.
     for ax, (analyte, name, colour) in zip(axes, PANELS, strict=True):
         _plot_counts(ax, counts, analyte, colour)
@@ -148,10 +141,7 @@ def trough_svg(subject: Subject, *, width_inches: float = 9.0) -> str:
     target = course.trough_target
     figure = Figure(figsize=(width_inches, 2.6), dpi=100, layout="constrained")
     ax: Panel = figure.subplots()
-    title = f"{subject.study_id} {subject.subject_code}"
-    if subject.synthetic:
-        title += " - DADOS SINTÉTICOS / SYNTHETIC DATA"
-    figure.suptitle(title, fontsize=10)
+    figure.suptitle(_title(subject), fontsize=10)
     ax.axhspan(
         float(target.low),
         float(target.high),
@@ -159,20 +149,8 @@ def trough_svg(subject: Subject, *, width_inches: float = 9.0) -> str:
         alpha=0.5,
         label=f"alvo / target {target.low}-{target.high} {course.trough_unit}",
     )
-    levels = [(day, float(level)) for _, day, level in trough_levels(subject)]
-    ax.plot(
-        [day for day, _ in levels],
-        [level for _, level in levels],
-        marker="o",
-        markersize=3,
-        linewidth=1.2,
-        color="#8c510a",
-    )
-    infusions = [
-        (entry["infusion_number"], day)
-        for entry in subject.infusions
-        if (day := subject.dated_on(entry)) is not None
-    ]
+    _plot_points(ax, [(day, float(level)) for _, day, level in trough_levels(subject)], "#8c510a")
+    infusions = _infusions(subject)
     _mark_infusions(ax, infusions, numbered=True)
     ax.legend(loc="upper left", fontsize=6, frameon=False)
     ax.set_ylabel(f"Ciclosporina, vale / trough ({course.trough_unit})", fontsize=7)
@@ -194,20 +172,41 @@ def _svg(figure: Figure) -> str:
     return buffer.getvalue()
 
 
+def _title(subject: Subject) -> str:
+    title = f"{subject.study_id} {subject.subject_code}"
+    if subject.synthetic:
+        title += " - DADOS SINTÉTICOS / SYNTHETIC DATA"
+    return title
+
+
+def _infusions(subject: Subject) -> list[tuple[int, date]]:
+    """Each MSC infusion's number and day."""
+    return [
+        (entry["infusion_number"], day)
+        for entry in subject.infusions
+        if (day := subject.dated_on(entry)) is not None
+    ]
+
+
 def _plot_counts(ax: Panel, counts: list[BloodCount], analyte: str, colour: str) -> None:
     """The analyte's recorded values over time, a point per count."""
     points = [
         (c.collected_on, float(value)) for c in counts if (value := getattr(c, analyte)) is not None
     ]
     if points:
-        ax.plot(
-            [d for d, _ in points],
-            [v for _, v in points],
-            marker="o",
-            markersize=3,
-            linewidth=1.2,
-            color=colour,
-        )
+        _plot_points(ax, points, colour)
+
+
+def _plot_points(ax: Panel, points: list[tuple[date, float]], colour: str) -> None:
+    """A line through the points, each marked."""
+    ax.plot(
+        [d for d, _ in points],
+        [v for _, v in points],
+        marker="o",
+        markersize=3,
+        linewidth=1.2,
+        color=colour,
+    )
 
 
 def _mark_infusions(ax: Panel, infusions: list[tuple[int, date]], *, numbered: bool) -> None:

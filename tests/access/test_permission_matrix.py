@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from werkzeug.test import TestResponse
@@ -601,11 +602,30 @@ PAGES: dict[str, Action | None] = {
     "/audit": Action.READ_CLINICAL_DATA,
     "/subjects/<code>/audit": Action.READ_CLINICAL_DATA,
     "/verify": Action.READ_LOG_EVIDENCE,
+    "/subjects": Action.READ_CLINICAL_DATA,
+    "/subjects/<code>": Action.READ_CLINICAL_DATA,
+    "/subjects/<code>/blood-counts.svg": Action.READ_CLINICAL_DATA,
+    "/subjects/<code>/troughs.svg": Action.READ_CLINICAL_DATA,
+    "/subjects/<code>/as-of": Action.READ_CLINICAL_DATA,
 }
 """The pages behind a sign-in; what each shows of its own site and of another is tested with the
 page (tests/web)."""
 
-PAGE_URLS = {"/subjects/<code>/audit": f"/subjects/{OWN}-1/audit"}
+SUBJECT_PAGES = {
+    "/subjects/<code>": "/subjects/{where}-1",
+    "/subjects/<code>/blood-counts.svg": "/subjects/{where}-1/blood-counts.svg",
+    "/subjects/<code>/troughs.svg": "/subjects/{where}-1/troughs.svg",
+    "/subjects/<code>/as-of": "/subjects/{where}-1/as-of?time={today}",
+}
+"""The pages of one subject, asked of the subject at ``where`` (as of today, for as-of)."""
+
+PAGE_URLS = {
+    "/subjects/<code>/audit": f"/subjects/{OWN}-1/audit",
+    **{
+        rule: url.format(where=OWN, today=datetime.now(UTC).date().isoformat())
+        for rule, url in SUBJECT_PAGES.items()
+    },
+}
 """Where a page whose rule names a subject is asked for: of the person's own site."""
 
 PAGE_DATA: dict[str, tuple[str, Action]] = {
@@ -647,7 +667,9 @@ def test_every_page_answers_each_role_as_the_matrix_says(world: World, who: str,
         assert response.status_code == 200, response.get_data(as_text=True)
     else:
         assert response.status_code == 403, response.get_data(as_text=True)
-    assert response.mimetype == "text/html"
+    assert response.mimetype == (
+        "image/svg+xml" if allowed and page.endswith(".svg") else "text/html"
+    )
 
 
 @pytest.mark.parametrize(
@@ -673,7 +695,7 @@ def test_every_page_sends_a_stranger_to_sign_in(world: World, page: str) -> None
     response = Browser(world.store).get(url)
 
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/login?next={url}"
+    assert response.headers["Location"] == f"/login?next={quote(url, safe='/?')}"
 
 
 def test_the_matrix_covers_every_page(world: World) -> None:
@@ -685,6 +707,29 @@ def test_the_matrix_covers_every_page(world: World) -> None:
 
     covered = set(PAGES) | set(PAGE_DATA) | PUBLIC_PAGES
     assert pages == covered, "a page the permission matrix does not cover"
+
+
+@pytest.mark.parametrize(
+    ("role", "where", "page"),
+    list(itertools.product(ROLES, [OWN, OTHER], SUBJECT_PAGES)),
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_a_subjects_pages_answer_as_the_api_answers_the_same_read(
+    world: World, role: Role, where: str, page: str
+) -> None:
+    person = world.people[role.value]
+    url = SUBJECT_PAGES[page].format(where=where, today=datetime.now(UTC).date().isoformat())
+
+    shown = browser_of(world, person).get(url)
+    api = world.site.client.get(subject_url(where), headers=world.auth(person))
+
+    # The API's answer to reading the subject: 200, 404 for another site's, 403 for a role
+    # that reads no clinical data; the page answers the same, as a page.
+    assert shown.status_code == api.status_code, shown.get_data(as_text=True)
+    if shown.status_code != 200:
+        assert shown.mimetype == "text/html"
+    if shown.status_code == 403:  # refused for the role, before the subject is looked up
+        assert f"{where}-1" not in shown.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -709,3 +754,23 @@ def test_the_audit_pages_show_a_site_only_to_those_who_read_it(
         assert f"/subjects/{where}-1/audit" not in site_filter.get_data(as_text=True)
     else:
         assert (subject_page.status_code, site_filter.status_code) == (403, 403)
+
+
+@pytest.mark.parametrize(
+    ("role", "where"),
+    list(itertools.product(ROLES, [OWN, OTHER])),
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_the_list_of_subjects_shows_a_site_only_to_those_who_read_it(
+    world: World, role: Role, where: str
+) -> None:
+    reads = ALLOWED[role].get(Action.READ_CLINICAL_DATA, set())
+
+    listed = browser_of(world, world.people[role.value]).get("/subjects")
+
+    if not reads:
+        assert listed.status_code == 403
+    else:
+        assert listed.status_code == 200
+        link = f'href="/subjects/{where}-1"'
+        assert (link in listed.get_data(as_text=True)) is (where in reads)

@@ -116,6 +116,11 @@ RECORDED_PAGES: dict[str, str] = {
     "/sign": "tests/web/test_sign_page.py, test_each_page_shown_is_a_copy_recorded...",
     "/audit": "tests/web/test_audit_pages.py, test_each_page_and_download_is_recorded_...",
     "/subjects/<code>/audit": "tests/web/test_audit_pages.py, the same test",
+    "/subjects": "tests/web/test_subject_pages.py, test_each_subject_page_is_a_copy_recorded...",
+    "/subjects/<code>": "tests/web/test_subject_pages.py, the same test",
+    "/subjects/<code>/blood-counts.svg": "tests/web/test_subject_pages.py, the same test",
+    "/subjects/<code>/troughs.svg": "tests/web/test_subject_pages.py, the same test",
+    "/subjects/<code>/as-of": "tests/web/test_subject_pages.py, the same test",
 }
 
 
@@ -194,6 +199,17 @@ REFUSED_PAGES: list[tuple[str, str, int]] = [
     ("outsider", "/audit?subject=RP-101&format=csv", 400),
     ("auditor", "/subjects/RP-999/audit", 404),
     ("auditor", "/audit?page=0", 400),
+    ("outsider", "/subjects/RP-101", 404),
+    ("outsider", "/subjects/RP-101/blood-counts.svg", 404),
+    ("outsider", "/subjects/RP-101/troughs.svg", 404),
+    ("outsider", "/subjects/RP-101/as-of?position=1", 404),
+    ("auditor", "/subjects/RP-999", 404),
+    ("auditor", "/subjects/RP-101/as-of?position=0", 400),
+    ("auditor", "/subjects/RP-101/as-of", 400),
+    ("auditor", "/subjects/RP-101/as-of?time=yesterday", 400),
+    ("auditor", "/subjects/RP-101/as-of?time=2999-01-01", 400),  # later than now
+    ("auditor", "/subjects/RP-101/as-of?from=1", 400),
+    ("auditor", "/subjects/RP-101/as-of?position=1", 404),  # before its first event
 ]
 
 

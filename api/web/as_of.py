@@ -1,0 +1,168 @@
+"""``/subjects/<code>/as-of``: a subject as it stood at a log position or a time, and what changed.
+
+``?position=N`` is the subject folded from its events stored at or before log position N;
+``?time=T`` (``YYYY-MM-DDTHH:MM:SSZ``, or a ``YYYY-MM-DD`` meaning the end of that UTC day)
+from those the store recorded at or before T: the application's as-of replay
+(:mod:`infrastructure.views.replay`), the same as ``sealtrail replay`` and the API's
+``?as_of=``/``?position=``. The page shows the subject's summary, facts and records as they
+stood, what the event at that point changed, and links to the subject's previous and next
+events. ``?from=A&to=B`` (each a log position or a time) shows the fields that differ between
+two points (:func:`projections.subject_changes.changes_between`).
+
+Bad input is a page saying what was wrong, never a fault: a position that is not a whole
+number from 1, a time in neither form or later than now, both or neither of them (400); a
+position past the end of the log, or a point before the subject's first event (404, as the API
+answers the latter). Every page is a copy of the subject's data, recorded as the subject page is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import abort, render_template, request
+from werkzeug.datastructures import MultiDict
+
+from api.schemas.fields import as_of_instant
+from api.store import get_store
+from api.web.blueprint import web
+from api.web.handing_out import handed_out
+from api.web.sessions import page_for
+from api.web.subjects import facts, readable_subject
+from api.web.timeline import timeline
+from domain.actions import Action
+from domain.disclosure import REPLAY, Scope
+from domain.signed import stream_id
+from domain.subject import Subject, subject_stream
+from infrastructure.store.positions import log_positions
+from infrastructure.views.replay import MAX_POSITION, Replayed, replayer_for
+from projections.audit_index import audit_index
+from projections.subject_changes import changes_between
+from projections.subject_summary import summarise
+
+POSITION_ASKED = "A log position is a whole number from 1: %s is not one."
+BOTH_ASKED = "Ask for a position or a time, not both."
+NEITHER_ASKED = (
+    "Ask for a log position (?position=N) or a time (?time=YYYY-MM-DDTHH:MM:SSZ, or a day "
+    "YYYY-MM-DD), or for two points to compare (?from=...&to=...)."
+)
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point of the log asked for: a position or a time, as the replay takes it."""
+
+    position: int | None = None
+    time: datetime | None = None
+
+    def replay_arguments(self) -> dict[str, Any]:
+        return {"position": self.position} if self.position is not None else {"as_of": self.time}
+
+
+@web.get("/subjects/<code>/as-of")
+@page_for(Action.READ_CLINICAL_DATA)
+def subject_as_of(code: str) -> str:
+    """The subject as it stood at a point, or what changed between two points."""
+    study, _now = readable_subject(code)
+    if "from" in request.args or "to" in request.args:
+        return changes(study, code)
+    point = asked_point(request.args)
+    replayed = replay(study, code, point)
+    store = get_store()
+    stream = subject_stream(study, code)
+    positions = log_positions(store.app.recorder, stream_id(stream))
+    version = replayed.version
+    before = None
+    if version > 1:
+        earlier, _folded, _cached = replayer_for(store).subject_at(stream_id(stream), version - 1)
+        before = summarise(earlier)
+    summary = replayed.summary()
+    records = [
+        (record.event, record.position)
+        for record in store.reads.history(stream)
+        if isinstance(record.event, Subject.Event) and record.event.originator_version <= version
+    ]
+    index = audit_index(records)
+    assert index is not None  # the replay found at least one event
+    page = render_template(
+        "subjects/as_of.html",
+        summary=summary,
+        replayed=replayed,
+        asked=point,
+        previous=positions.get(version - 1),
+        next=positions.get(version + 1),
+        first=positions[1],
+        latest=positions[max(positions)],
+        step=None if before is None else changes_between(before, summary),
+        rows=timeline(index),
+        facts=facts(replayed.subject, summary, replayed.recorded_at.date()),
+    )
+    return handed_out(page, REPLAY, Scope(study, subject=code))
+
+
+def changes(study: str, code: str) -> str:
+    """The fields that differ between the subject at ``from`` and at ``to``."""
+    points = {}
+    for name in ("from", "to"):
+        if not request.args.get(name):
+            abort(400, description=f"Give both points to compare: {name} is missing.")
+        points[name] = point_named(request.args[name])
+    start, end = (replay(study, code, points[name]) for name in ("from", "to"))
+    page = render_template(
+        "subjects/changes.html",
+        code=code,
+        study=study,
+        start=start,
+        end=end,
+        changes=changes_between(start.summary(), end.summary()),
+    )
+    return handed_out(page, REPLAY, Scope(study, subject=code))
+
+
+def asked_point(args: MultiDict[str, str]) -> Point:
+    """The point ``?position=`` or ``?time=`` names (400 unless exactly one, well formed)."""
+    position, time = args.get("position"), args.get("time")
+    if position is not None and time is not None:
+        abort(400, description=BOTH_ASKED)
+    if position is not None:
+        return Point(position=position_asked(position))
+    if time is not None:
+        return Point(time=time_asked(time))
+    abort(400, description=NEITHER_ASKED)
+
+
+def point_named(value: str) -> Point:
+    """A point of a comparison: a log position (digits) or a time."""
+    if value.isdigit():
+        return Point(position=position_asked(value))
+    return Point(time=time_asked(value))
+
+
+def position_asked(value: str) -> int:
+    """A log position from 1 to the end of the log (400 if malformed, 404 past the end)."""
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_POSITION:
+        abort(400, description=POSITION_ASKED % f'"{value[:40]}"')
+    position = int(value)
+    size = get_store().app.recorder.max_notification_id() or 0
+    if position > size:
+        abort(404, description=f"The log holds {size} events: position {position} is past its end.")
+    return position
+
+
+def time_asked(value: str) -> datetime:
+    """An instant no later than now (400 otherwise)."""
+    try:
+        instant = as_of_instant(value)
+    except ValueError as refused:
+        abort(400, description=f'"{value[:40]}": {refused}.')
+    now = datetime.now(UTC)
+    # A day stands for its last instant: today is asked as of now.
+    if instant > now and instant.date() > now.date():
+        abort(400, description=f"{value} is later than now: the log cannot say how it will stand.")
+    return min(instant, now)
+
+
+def replay(study: str, code: str, point: Point) -> Replayed:
+    """The subject as it stood at ``point`` (404 before its first event, as on the API)."""
+    return replayer_for(get_store()).replay(subject_stream(study, code), **point.replay_arguments())

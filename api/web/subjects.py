@@ -1,0 +1,170 @@
+"""``/subjects`` and ``/subjects/<code>``: the subjects a person may see, and one subject's record.
+
+The list shows the subjects of the sites the person reads (every site for an auditor or a
+sponsor data manager, their own for a site's staff and monitors): where each stands, from its
+summary. A subject's page is its timeline (every record of its audit index, with who signed it,
+when and meaning what, corrections as old -> new with the reason, voids struck through, and the
+signatures over each and whether they still cover its value), its charts, and the facts the
+store derives from the records (Camitta severity at baseline, the NIH response beside the
+investigator's call, the SAE notification clocks), each naming the records it came from.
+
+Everything is read from the same services as the API's (the sealed summary and audit index
+views, the subject folded from its events); nothing is computed here that the projections do
+not compute. Reading a subject is a disclosure: each page and chart is recorded in the person's
+disclosure log, with the SHA-256 of the exact bytes sent, before it is sent (as the API records
+its reads). Another site's subject answers as one that does not exist (404), as on the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from flask import Response, g, render_template
+
+from api.schemas.fields import readable_as_typed
+from api.store import get_store
+from api.web.blueprint import web
+from api.web.dates import site_zone
+from api.web.handing_out import handed_out, record_copy
+from api.web.navigation import in_navigation
+from api.web.sessions import page_for
+from api.web.timeline import timeline
+from domain.actions import Action
+from domain.disclosure import CHART, SUBJECT_LIST, SUBJECT_PAGE, Scope
+from domain.permissions import reads_every_site, reads_site
+from domain.subject import Subject
+from domain.subject_facts import baseline
+from infrastructure.documents import charts
+from infrastructure.views.study_reports import served_study, site_subjects, view_row
+from projections.study_dashboard import judged_on
+from projections.subject_list import subject_lines
+from projections.subject_summary import Summary
+
+T = TypeVar("T")
+
+
+@web.get("/subjects")
+@page_for(Action.READ_CLINICAL_DATA)
+def subjects() -> str:
+    """The subjects of the sites the person reads, one line each."""
+    store = get_store()
+    study = served_study(None)
+    shown = [
+        view_row(store.views.get, subject, "subject summary")
+        for subject in site_subjects(store.reads, study, None)
+        if reads_site(g.account, subject.site)
+    ]
+    page = render_template("subjects/list.html", study=study, lines=subject_lines(shown))
+    return handed_out(page, SUBJECT_LIST, list_scope(study))
+
+
+in_navigation("web.subjects", "Subjects", Action.READ_CLINICAL_DATA)
+
+
+@web.get("/subjects/<code>")
+@page_for(Action.READ_CLINICAL_DATA)
+def subject(code: str) -> str:
+    """The subject's timeline, charts and derived facts."""
+    store = get_store()
+    study, folded = readable_subject(code)
+    summary = view_row(store.views.get, folded, "subject summary")
+    index = view_row(store.views.audit, folded, "audit index")
+    today = datetime.now(site_zone()).date()
+    rows = timeline(index)
+    page = render_template(
+        "subjects/subject.html",
+        summary=summary,
+        rows=rows,
+        latest_position=rows[-1].evidence.position,
+        facts=facts(folded, summary, today),
+        charted=charts.has_chart(folded),
+        troughs=charts.has_troughs(folded),
+    )
+    return handed_out(page, SUBJECT_PAGE, Scope(study, subject=code))
+
+
+@web.get("/subjects/<code>/blood-counts.svg")
+@page_for(Action.READ_CLINICAL_DATA)
+def blood_count_chart(code: str) -> Response:
+    """The subject's blood counts over time (SVG), as the subject page shows them."""
+    _study, folded = readable_subject(code)
+    return svg_copy(charts.blood_count_svg(folded), code)
+
+
+@web.get("/subjects/<code>/troughs.svg")
+@page_for(Action.READ_CLINICAL_DATA)
+def trough_chart(code: str) -> Response:
+    """The subject's cyclosporine trough levels over time (SVG)."""
+    _study, folded = readable_subject(code)
+    return svg_copy(charts.trough_svg(folded), code)
+
+
+# -- what the pages share ---------------------------------------------------------------------
+
+
+def readable(
+    study: str, code: str, find: Callable[[str], T | None], site_of: Callable[[T], str]
+) -> T:
+    """What ``find`` gives for the subject, once the signed-in person may read it: the API's
+    own check (:func:`domain.permissions.readable_subject`), so another site's subject answers
+    exactly as one that does not exist."""
+    return readable_as_typed(g.account, study, code, find, site_of)
+
+
+def readable_subject(code: str) -> tuple[str, Subject]:
+    """The study this store serves and the subject ``code`` of it as it stands, folded from
+    its events, once the signed-in person may read it."""
+    study = served_study(None)
+    return study, readable(study, code, get_store().app.find_subject, lambda found: found.site)
+
+
+def list_scope(study: str) -> Scope:
+    """What the list holds: the study's subjects for a person who reads every site; their one
+    site's for a person who reads only theirs (the study's, if they act for several)."""
+    account = g.account
+    if not reads_every_site(account) and len(account.sites) == 1:
+        (site,) = account.sites
+        return Scope(study, site=site)
+    return Scope(study)
+
+
+def svg_copy(svg: str, code: str) -> Response:
+    """A chart of subject ``code``, once recorded as a copy handed out."""
+    content = svg.encode()
+    record_copy(content, CHART, Scope(served_study(None), subject=code))
+    return Response(content, mimetype="image/svg+xml")
+
+
+def facts(subject: Subject, summary: Summary, today: date) -> dict[str, Any]:
+    """The derived facts the page shows, each with the entries it came from: the baseline
+    severity (:func:`domain.subject_facts.baseline`), the responses and the adverse events as
+    the summary states them, each notification clock judged on ``today`` as the dashboard
+    judges it."""
+    found = baseline(subject)
+    return {
+        "severity": {
+            "severity": found.assessment.severity.value,
+            "reasons": list(found.assessment.reasons),
+            "count_entry": found.count_entry,
+            "marrow_entry": found.marrow_entry,
+        },
+        "responses": summary["responses"],
+        "adverse_events": [
+            {
+                **event,
+                "notification": None
+                if event["notification"] is None
+                else clock_on(event["notification"], today),
+            }
+            for event in summary["adverse_events"]
+        ],
+    }
+
+
+def clock_on(clock: dict[str, Any], today: date) -> dict[str, Any]:
+    """A notification clock judged on ``today``, with the days left before it is due."""
+    judged = judged_on(clock, today)
+    days_left = (date.fromisoformat(clock["due_on"]) - today).days
+    return {**judged, "days_left": days_left if judged["status"] == "pending" else None}

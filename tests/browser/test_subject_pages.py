@@ -1,0 +1,88 @@
+"""The subject pages in a real browser: a monitor walks /subjects, opens a subject, sees its
+charts drawn, and steps through its history event by event; every page loads from the server
+alone, with no serious accessibility finding."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from tests.browser.harness import Served, assert_accessible, screenshot
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+SUBJECT = "RP-02"
+"""A subject whose week-6 count was corrected (76 -> 7.6 g/dL), with troughs and infusions."""
+
+
+def sign_in(page: Page, served: Served, role: str) -> None:
+    person = served.person(role)
+    page.goto("/login")
+    page.get_by_label("User id").fill(person.user_id)
+    page.get_by_label("Password", exact=True).fill(person.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/account$"))
+
+
+def drawn(page: Page, alt_starts: str) -> int:
+    """The width the browser drew the chart image at (0 if it could not draw it)."""
+    image = page.locator(f'img[alt^="{alt_starts}"]')
+    image.scroll_into_view_if_needed()
+    page.wait_for_function("image => image.complete", arg=image.element_handle())
+    return int(image.evaluate("image => image.naturalWidth"))
+
+
+def test_a_monitor_walks_from_the_list_to_a_subject_and_through_its_history(
+    page: Page, served: Served
+) -> None:
+    sign_in(page, served, "monitor")
+    page.goto("/subjects")
+    page.get_by_role("heading", name="Subjects", exact=True).wait_for()
+    assert page.locator("tbody tr").count() == 9
+    assert_accessible(page)
+    screenshot(page, "subjects")
+
+    page.get_by_role("link", name=SUBJECT, exact=True).click()
+    page.get_by_role("heading", name=f"Subject {SUBJECT}").wait_for()
+    # The charts are the server's SVG, drawn by the browser under the page's policy.
+    assert drawn(page, "Haemoglobin, neutrophils and platelets") > 0
+    assert drawn(page, "Cyclosporine trough levels") > 0
+    correction = page.locator(".timeline__change", has_text="Corrected").first
+    assert "76" in correction.locator("del").first.inner_text()
+    assert_accessible(page)
+    screenshot(page, "subject")
+
+    page.get_by_role("link", name="Step through its history, event by event").click()
+    page.wait_for_url(re.compile(r"/as-of\?position=\d+$"))
+    latest = position_of(page.url)
+    page.get_by_role("link", name="Previous event").click()
+    page.wait_for_url(re.compile(r"/as-of\?position=\d+$"))
+    previous = position_of(page.url)
+    assert previous < latest
+    assert page.get_by_role("link", name="Next event").is_visible()
+    assert_accessible(page)
+    screenshot(page, "subject-as-of")
+
+    page.get_by_role("link", name="Next event").click()
+    page.wait_for_url(re.compile(rf"/as-of\?position={latest}$"))
+    page.get_by_role("button", name="Show what changed").click()
+    page.get_by_role("heading", name=f"What changed in {SUBJECT}").wait_for()
+    assert page.locator(".changes__row").count() > 0
+    assert_accessible(page)
+
+
+def test_a_bad_position_is_a_page_saying_so(page: Page, served: Served) -> None:
+    sign_in(page, served, "monitor")
+
+    answer = page.goto(f"/subjects/{SUBJECT}/as-of?position=zero")
+
+    assert answer is not None and answer.status == 400
+    page.get_by_text("A log position is a whole number from 1").wait_for()
+    assert_accessible(page)
+
+
+def position_of(url: str) -> int:
+    found = re.search(r"position=(\d+)$", url)
+    assert found is not None, url
+    return int(found.group(1))
