@@ -127,17 +127,19 @@ class AuditTrail:
     def __init__(self, reads: Reads, study: str, may_read_site: Callable[[str], bool]) -> None:
         self.reads = reads
         self.study = study
-        self.readable = [s for s in reads.subjects_of(study) if may_read_site(s.site)]
+        self.readable = {
+            code: site for code, site in reads.subject_sites(study).items() if may_read_site(site)
+        }
 
     @property
     def sites(self) -> tuple[str, ...]:
         """The sites of the subjects the reader may read, by code."""
-        return tuple(sorted({subject.site for subject in self.readable}))
+        return tuple(sorted(set(self.readable.values())))
 
     @property
     def subjects(self) -> tuple[str, ...]:
         """The subjects the reader may read, by code."""
-        return tuple(subject.subject_code for subject in self.readable)
+        return tuple(self.readable)
 
     def page(
         self, filters: AuditFilter, *, number: int = 1, size: int | None = None
@@ -154,7 +156,7 @@ class AuditTrail:
         if number < 1 or (size is not None and size < 1):
             raise ValueError(f"page {number} of {size} rows: both count from 1")
         taken = tuple(
-            s.subject_code for s in self.readable if filters.takes_subject(s.subject_code, s.site)
+            code for code, site in self.readable.items() if filters.takes_subject(code, site)
         )
         every = audit_trail_rows(self.reads, self.study, taken, filters.period)
         kept = [row for row in every if filters.keeps(row)]

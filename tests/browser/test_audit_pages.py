@@ -70,7 +70,6 @@ def test_a_data_manager_filters_by_person_and_kind_pages_through_and_downloads_t
     expect(rows.first).to_contain_text("demo.investigator")
     expect(rows.first).to_contain_text("BloodCountRecorded")
     assert_accessible(page)
-    screenshot(page, "audit")
 
     page.get_by_role("link", name="Next page").click()
     expect(page.get_by_role("heading", name=f"Rows 26 to 50 of {total}")).to_be_visible()
@@ -92,6 +91,11 @@ def test_a_data_manager_filters_by_person_and_kind_pages_through_and_downloads_t
     page.get_by_role("link", name="Previous page").click()
     expect(page.get_by_role("heading", name=f"Rows 1 to 25 of {total}")).to_be_visible()
     assert listed(page) == first
+
+    page.goto("/audit?action=corrected")  # the demonstration's correction, old -> new and why
+    expect(page.get_by_role("heading", name="Rows 1 to 1 of 1")).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "audit")
 
 
 def test_bad_filters_put_the_error_summary_first_linked_to_the_fields(
@@ -132,10 +136,10 @@ def test_a_person_of_another_site_sees_no_row_of_site_rp(
 def test_the_subject_page_lists_its_own_rows(page: Page, served: Served) -> None:
     investigator = served.person("investigator")
     sign_in(page, investigator)
-    page.goto("/subjects/RP-01/audit?action=signed&size=25")
+    page.goto("/subjects/RP-05/audit?action=voided")
 
-    expect(page.get_by_role("heading", name="Audit trail of RP-01", level=1)).to_be_visible()
-    expect(page.locator("tbody tr").first).to_contain_text("signed")
+    expect(page.get_by_role("heading", name="Audit trail of RP-05", level=1)).to_be_visible()
+    expect(page.locator("tbody tr").first).to_contain_text("voided")
     assert page.get_by_label("Subject").count() == 0
     assert_accessible(page)
     screenshot(page, "subject-audit")

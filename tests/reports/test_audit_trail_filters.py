@@ -228,3 +228,11 @@ def test_the_trail_of_a_reader_names_the_sites_and_subjects_they_read(trail: Sto
 
     assert (everything.sites, everything.subjects) == (("RP", "SP"), ("RP-01", "RP-02", "SP-01"))
     assert (one_site.sites, one_site.subjects) == (("SP",), ("SP-01",))
+
+
+def test_the_subjects_sites_are_read_from_their_screenings_alone(trail: Store) -> None:
+    assert trail.reads.subject_sites(STUDY) == {"RP-01": "RP", "RP-02": "RP", "SP-01": "SP"}
+    assert trail.reads.subject_sites("NCT00000000") == {}
+    assert {s.subject_code: s.site for s in trail.reads.subjects_of(STUDY)} == (
+        trail.reads.subject_sites(STUDY)
+    )

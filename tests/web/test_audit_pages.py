@@ -331,6 +331,33 @@ def test_the_pages_csv_is_the_consoles_report_byte_for_byte_for_the_same_subject
     assert answer.get_data() == out.read_bytes()
 
 
+def test_the_pages_pdf_draws_the_consoles_subject_pages_for_the_same_subject_and_dates(
+    trial: Trial, tmp_path: Path
+) -> None:
+    today = datetime.now(ZoneInfo("America/Sao_Paulo")).date()
+    out = tmp_path / "audit.pdf"
+    done = report(
+        trial.store, "audit-trail", "--subject", SUBJECT, "--from", str(today), "--to",
+        str(today), "--format", "pdf", "--out", str(out),
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+
+    answer = trial.browser(trial.auditor).get(
+        f"/subjects/{SUBJECT}/audit?from={today}&to={today}&size=500&format=pdf"
+    )
+
+    # Past the cover (the page's states its selection, the subject) the pages are the same but
+    # for the footer, which names the moment each file was drawn.
+    console_cover, *console_pages = page_texts(out.read_bytes())
+    page_cover, *page_pages = page_texts(answer.get_data())
+    assert without_footer(page_pages) == without_footer(console_pages)
+    assert "subject RP-01" in page_cover and "subject RP-01" not in console_cover
+
+
+def without_footer(pages: list[str]) -> list[list[str]]:
+    return [[line for line in page.splitlines() if "audit trail ·" not in line] for page in pages]
+
+
 def test_the_pdf_of_a_page_is_the_signed_audit_trail_of_its_rows_stating_the_filters(
     trial: Trial,
 ) -> None:
