@@ -472,3 +472,15 @@ def test_the_csv_download_is_the_renderers_csv_of_the_rows(trial: Trial) -> None
     answer = trial.browser(trial.auditor).get("/audit?site=SP&format=csv")
 
     assert answer.get_data() == expected
+
+
+def test_the_page_speaks_portuguese_to_a_browser_that_asks_for_it(trial: Trial) -> None:
+    browser = Browser(trial.store)
+    browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pt-BR"
+    browser.sign_in(trial.monitor.user_id, trial.monitor.password)
+
+    page = text(browser.get("/audit?from=2011-02-30"))
+
+    assert "Trilha de auditoria" in page
+    assert "Digite uma data real como AAAA-MM-DD, por exemplo 2011-03-14" in page
+    assert "Qualquer centro" in page
