@@ -23,7 +23,7 @@ from infrastructure.application.audit_trail import AuditTrail
 from infrastructure.bootstrap import Store
 from infrastructure.documents.renderings import audit_trail_csv
 from projections.audit_trail import AuditFilter
-from tests.conftest import STUDY, Person, make_settings, new_store, open_person, screening
+from tests.conftest import BACKENDS, STUDY, Person, open_person, screening, store_on
 from tests.reports.conftest import CORRECTED_ENTRY, RECORDS, report
 from tests.reports.test_documents import page_texts
 from tests.web.conftest import Browser, text
@@ -79,13 +79,15 @@ class Trial:
         return [f"{row.position}:{row.entry}:{row.field}" for row in shown.rows]
 
 
-@pytest.fixture(scope="module")
-def trial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trial]:
-    store = new_store(make_settings(tmp_path_factory.mktemp("audit-pages")))
-    try:
+@pytest.fixture(scope="module", params=BACKENDS)
+def trial(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Trial]:
+    """One trial per backend, shared by the module's tests (they read; what they record, copies
+    in the disclosure log, each test counts from what it finds)."""
+    backend = str(request.param)
+    with store_on(backend, tmp_path_factory.mktemp(f"audit-pages-{backend}"), request) as store:
         yield Trial(store)
-    finally:
-        store.close()
 
 
 ROW = re.compile(r'<tr data-row="(\d+:\d+:[^"]*)">')
