@@ -143,3 +143,23 @@ def test_the_subject_page_lists_its_own_rows(page: Page, served: Served) -> None
     assert page.get_by_label("Subject").count() == 0
     assert_accessible(page)
     screenshot(page, "subject-audit")
+
+
+def test_the_filters_and_the_pages_work_by_keyboard_alone(page: Page, served: Served) -> None:
+    monitor = served.person("monitor")
+    sign_in(page, monitor)
+    page.goto("/audit")
+
+    page.get_by_label("Person").focus()
+    page.keyboard.type("demo.monitor")
+    page.keyboard.press("Enter")  # a text field's Enter sends its form
+
+    expect(page).to_have_url(re.compile(r"/audit\?.*user=demo\.monitor"))
+    heading = page.get_by_role("heading", name=re.compile(r"^Rows 1 to 50 of \d+$"))
+    expect(heading).to_be_visible()
+    page.get_by_label("Page", exact=True).focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile(r"^Rows 51 to "))).to_be_visible()
+    expect(page.get_by_label("Person")).to_have_value("demo.monitor")
