@@ -384,7 +384,9 @@ class Person:
 
 def next_version(store: Store, subject: str, study: str = STUDY) -> int:
     """The version the next event of ``subject`` takes in ``store`` (1 before its screening)."""
-    current = store.app.find_subject(f"{study}/{subject}")
+    # The command's copy (pointers to the cached subject's entries), not the reader's deep copy:
+    # only its version is read, and a deep copy per event made a long casebook quadratic.
+    current = store.app.find_subject(f"{study}/{subject}", to_change=True)
     return 1 if current is None else current.version + 1
 
 
