@@ -1,4 +1,4 @@
-"""Packets of the demonstration cohort, built once per test process, and a way to tamper.
+"""Packets of the demonstration cohort, built once per test run, and a way to tamper.
 
 The packets are built by ``sealtrail packet build`` on a copy of the demonstration store, as a
 sponsor does; the tampering helpers rewrite the zip the way someone holding only the packet
@@ -25,6 +25,7 @@ from infrastructure.packets.evidence import MANIFEST, MANIFEST_SIGNATURE
 from signatures.authorship import sign_body
 from signatures.keys import private_key_from_pem
 from tests.cli_stores import data_manager_at, sealtrail
+from tests.shared_templates import made_once
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,21 @@ def build(home: Path, *args: str, url: str | None = None) -> bytes:
 
 @pytest.fixture(scope="session")
 def demo_packet(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltPacket:
-    """The demonstration cohort's packet without its PDFs (fast to verify), once per process.
+    """The demonstration cohort's packet without its PDFs (fast to verify), once per test run
+    (:func:`tests.shared_templates.made_once`); its store is only read.
 
     Built from a SQLite store: what these tests tamper with is the packet, a file the verifier
     reads with no database at all. That a PostgreSQL store gives a packet that verifies, and
     whose altered file is named, is tests/packets/test_packet_store.py's per-backend test.
     """
-    home = tmp_path_factory.mktemp("packet")
-    shutil.copytree(demo_template, home, dirs_exist_ok=True)
-    return packet_of(home)
+
+    def build_one(folder: Path) -> None:
+        shutil.copytree(demo_template, folder / "home")
+        (folder / "packet.zip").write_bytes(packet_of(folder / "home").data)
+
+    made = made_once(tmp_path_factory, "demo-packet", build_one)
+    key = private_key_from_pem((made / "home" / "keys" / PRIVATE_KEY_FILE).read_bytes())
+    return BuiltPacket((made / "packet.zip").read_bytes(), made / "home", key)
 
 
 def packet_of(home: Path, url: str | None = None) -> BuiltPacket:
