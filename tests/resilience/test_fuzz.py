@@ -35,6 +35,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.resilience.conftest import Live
 
+pytestmark = pytest.mark.slow  # tens of seconds a run: started first (tests/conftest.py)
+
 CASES_PER_OPERATION = int(os.environ.get("SEALTRAIL_FUZZ_EXAMPLES") or 12)
 SEED = os.environ.get("SEALTRAIL_FUZZ_SEED")
 """None: hypothesis derandomised (the same cases every run); a number: that seed's cases."""

@@ -13,9 +13,13 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from infrastructure.settings import Settings
 from tests.conftest import PersonFactory, new_store, screening
 from tests.resilience.test_backup_restore import sealtrail
+
+pytestmark = pytest.mark.slow  # tens of seconds a backend: started first (tests/conftest.py)
 
 
 def test_verify_under_writes_reports_nothing(
