@@ -18,6 +18,7 @@ from api.web import (
     errors,
     headers,
     navigation,
+    queries,
     sign,
     sign_in,
     subjects,
@@ -30,7 +31,7 @@ from api.web.sessions import install_sessions, protect_forms
 
 __all__ = ["register"]
 
-PAGE_MODULES = (sign_in, account, sign, audit, verify, subjects, as_of)
+PAGE_MODULES = (sign_in, account, sign, audit, verify, subjects, as_of, queries)
 """The modules whose views the blueprint holds (imported for their routes)."""
 
 # The blueprint's own hooks, once (register may be called for several apps).

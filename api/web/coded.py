@@ -45,6 +45,9 @@ def said(code: str | None) -> str:
         "late": _("late"),
         "overdue": _("overdue"),
         "pending": _("pending"),
+        # A data clarification query (domain.subject.entries.Query.status), once not "open".
+        "answered": _("answered"),
+        "closed": _("closed"),
     }
     return words.get(code, code)
 

@@ -405,3 +405,49 @@ class EventPositionForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric", "spellcheck": "false"},
     )
+
+
+ANY_STATUS = "Any status"
+BAD_STATUS = "Choose one of the statuses listed"
+BAD_AGE = "Enter a number of days, such as 7"
+LONGEST_AGE = 100_000
+"""No query has been open 100,000 days (274 years): a larger number is a mistake, said as one."""
+QUERY_FILTER_MESSAGES = (ANY_STATUS, BAD_STATUS, BAD_AGE)
+"""What the query list's filters say of bad input, and their empty choice."""
+
+
+def is_age(text: str) -> bool:
+    """Whether ``text`` is a whole number of days, 0 to :data:`LONGEST_AGE`."""
+    digits = text.lstrip("0") or "0"
+    return text.isascii() and text.isdigit() and len(digits) <= 6 and int(digits) <= LONGEST_AGE
+
+
+class QueryFilterForm(FlaskForm):
+    """``/queries``' filters: a GET form whose values are the page's URL (asking for a list
+    changes nothing, so no CSRF token). ``sites`` are the person's to choose from."""
+
+    class Meta:
+        csrf = False
+
+    status = _one_of("Status", BAD_STATUS)
+    site = _one_of("Site", BAD_SITE)
+    subject = _typed_code(
+        "Subject", "Its study code, such as RP-01", is_code, SUBJECT_TOO_LONG, BAD_SUBJECT,
+        autocapitalize="characters",
+    )  # fmt: skip
+    days = StringField(
+        "Open at least (days)",
+        description="Queries open this many days or more",
+        filters=[shown_as_typed],
+        validators=[_matching(is_age, BAD_AGE)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+
+    def __init__(self, formdata: Any, *, statuses: Sequence[str], sites: Sequence[str]) -> None:
+        super().__init__(formdata=formdata)
+        self.status.choices = _choices(ANY_STATUS, statuses)
+        self.site.choices = _choices(ANY_SITE, sites)
+
+    def least_days(self) -> int:
+        """The fewest days open a listed query has (0: any)."""
+        return int(self.days.data or "0")

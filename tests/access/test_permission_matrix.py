@@ -607,6 +607,7 @@ PAGES: dict[str, Action | None] = {
     "/subjects/<code>/blood-counts.svg": Action.READ_CLINICAL_DATA,
     "/subjects/<code>/troughs.svg": Action.READ_CLINICAL_DATA,
     "/subjects/<code>/as-of": Action.READ_CLINICAL_DATA,
+    "/queries": Action.READ_CLINICAL_DATA,
 }
 """The pages behind a sign-in; what each shows of its own site and of another is tested with the
 page (tests/web)."""
@@ -774,3 +775,25 @@ def test_the_list_of_subjects_shows_a_site_only_to_those_who_read_it(
         assert listed.status_code == 200
         link = f'href="/subjects/{where}-1"'
         assert (link in listed.get_data(as_text=True)) is (where in reads)
+
+
+@pytest.mark.parametrize(
+    ("role", "where"),
+    list(itertools.product(ROLES, [OWN, OTHER])),
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_the_list_of_queries_offers_a_site_only_to_those_who_read_it(
+    world: World, role: Role, where: str
+) -> None:
+    reads = ALLOWED[role].get(Action.READ_CLINICAL_DATA, set())
+    browser = browser_of(world, world.people[role.value])
+
+    of_site = browser.get(f"/queries?site={where}")
+    of_subject = browser.get(f"/queries?subject={where}-1")
+
+    if not reads:
+        assert (of_site.status_code, of_subject.status_code) == (403, 403)
+    elif where in reads:
+        assert (of_site.status_code, of_subject.status_code) == (200, 200)
+    else:  # their own sites only: another site, and its subject, are not theirs to list
+        assert (of_site.status_code, of_subject.status_code) == (400, 400)

@@ -80,6 +80,7 @@ def phrases() -> set[str]:
         | set(sign.MEANINGS.values())
         | set(sign.MILESTONES.values())
         | set(forms.AUDIT_FILTER_MESSAGES)
+        | set(forms.QUERY_FILTER_MESSAGES)
     )
 
 
