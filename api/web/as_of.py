@@ -64,7 +64,7 @@ class Point:
 @page_for(Action.READ_CLINICAL_DATA)
 def subject_as_of(code: str) -> str:
     """The subject as it stood at a point, or what changed between two points."""
-    study, _now = readable_subject(code)
+    study, _summary, _now = readable_subject(code)
     if "from" in request.args or "to" in request.args:
         return changes(study, code)
     point = asked_point(request.args)
@@ -78,10 +78,11 @@ def subject_as_of(code: str) -> str:
         earlier, _folded, _cached = replayer_for(store).subject_at(stream_id(stream), version - 1)
         before = summarise(earlier)
     summary = replayed.summary()
+    # The records as they stood: the stream's events up to the version, not its whole history.
     records = [
-        (record.event, record.position)
-        for record in store.reads.history(stream)
-        if isinstance(record.event, Subject.Event) and record.event.originator_version <= version
+        (event, positions[event.originator_version])
+        for event in store.app.events.get(stream_id(stream), lte=version)
+        if isinstance(event, Subject.Event)
     ]
     index = audit_index(records)
     assert index is not None  # the replay found at least one event

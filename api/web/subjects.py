@@ -34,9 +34,11 @@ from api.web.timeline import timeline
 from domain.actions import Action
 from domain.disclosure import CHART, SUBJECT_LIST, SUBJECT_PAGE, Scope
 from domain.permissions import reads_every_site, reads_site
-from domain.subject import Subject
+from domain.signed import stream_id
+from domain.subject import Subject, subject_stream
 from domain.subject_facts import baseline
 from infrastructure.documents import charts
+from infrastructure.views.replay import replayer_for
 from infrastructure.views.study_reports import served_study, site_subjects, view_row
 from projections.study_dashboard import judged_on
 from projections.subject_list import subject_lines
@@ -68,8 +70,7 @@ in_navigation("web.subjects", "Subjects", Action.READ_CLINICAL_DATA)
 def subject(code: str) -> str:
     """The subject's timeline, charts and derived facts."""
     store = get_store()
-    study, folded = readable_subject(code)
-    summary = view_row(store.views.get, folded, "subject summary")
+    study, summary, folded = readable_subject(code)
     index = view_row(store.views.audit, folded, "audit index")
     today = datetime.now(site_zone()).date()
     rows = timeline(index)
@@ -89,7 +90,7 @@ def subject(code: str) -> str:
 @page_for(Action.READ_CLINICAL_DATA)
 def blood_count_chart(code: str) -> Response:
     """The subject's blood counts over time (SVG), as the subject page shows them."""
-    _study, folded = readable_subject(code)
+    _study, _summary, folded = readable_subject(code)
     return svg_copy(charts.blood_count_svg(folded), code)
 
 
@@ -97,7 +98,7 @@ def blood_count_chart(code: str) -> Response:
 @page_for(Action.READ_CLINICAL_DATA)
 def trough_chart(code: str) -> Response:
     """The subject's cyclosporine trough levels over time (SVG)."""
-    _study, folded = readable_subject(code)
+    _study, _summary, folded = readable_subject(code)
     return svg_copy(charts.trough_svg(folded), code)
 
 
@@ -113,11 +114,20 @@ def readable(
     return readable_as_typed(g.account, study, code, find, site_of)
 
 
-def readable_subject(code: str) -> tuple[str, Subject]:
-    """The study this store serves and the subject ``code`` of it as it stands, folded from
-    its events, once the signed-in person may read it."""
+def readable_subject(code: str) -> tuple[str, Summary, Subject]:
+    """The study this store serves, and the subject ``code`` of it as it stands: its summary
+    and the subject folded from its events, once the signed-in person may read it.
+
+    The fold is the as-of replayer's (from its sealed states every 100 versions, the copy it
+    hands out sharing nothing it changes), not a deep copy of the application's cached subject,
+    which costs more than the rest of a long subject's page.
+    """
     study = served_study(None)
-    return study, readable(study, code, get_store().app.find_subject, lambda found: found.site)
+    store = get_store()
+    summary: Summary = readable(study, code, store.views.get, lambda found: found["site"])
+    stream = stream_id(subject_stream(study, code))
+    folded, _folded, _cached = replayer_for(store).subject_at(stream, summary["version"])
+    return study, summary, folded
 
 
 def list_scope(study: str) -> Scope:
