@@ -79,6 +79,10 @@ TRICKY = [
 """Values whose canonical form implementations most often get wrong."""
 
 INVESTIGATOR, COORDINATOR = "investigator", "coordinator"
+SIGNING_MS = 30_000
+"""How long the page after a signing may take: the ceremony checks the password at Argon2id's
+production cost and the store records the event before the next page is read, each slower on a
+loaded machine than the harness's ten seconds for a page action allow."""
 SUBJECTS = itertools.count(71)
 
 
@@ -326,7 +330,9 @@ def test_the_investigator_signs_records_with_their_key_file_and_the_log_verifies
 
     sign_with(page, investigator, key_file=key_file)
 
-    page.get_by_text(f"Signed: RecordsSigned of {fresh_subject}, entry 4").wait_for()
+    page.get_by_text(f"Signed: RecordsSigned of {fresh_subject}, entry 4").wait_for(
+        timeout=SIGNING_MS
+    )
     signed = history_of(served, fresh_subject)[-1]
     assert type(signed).__name__ == "RecordsSigned"
     body = json.loads(signed.authorship.signed_body)
@@ -351,7 +357,9 @@ def test_a_key_kept_on_the_browser_signs_until_it_is_forgotten(
     sign_in(page, investigator)
     page.goto(f"/sign?subject={fresh_subject}&entry=1&meaning=approval")
     sign_with(page, investigator, key_file=key_file, remember=True)
-    page.get_by_text(f"Signed: RecordsSigned of {fresh_subject}, entry 4").wait_for()
+    page.get_by_text(f"Signed: RecordsSigned of {fresh_subject}, entry 4").wait_for(
+        timeout=SIGNING_MS
+    )
 
     page.goto(f"/sign?subject={fresh_subject}&entry=2&entry=3&meaning=responsibility")
     kept = page.get_by_label("Sign with the key this browser keeps for you")
@@ -359,7 +367,9 @@ def test_a_key_kept_on_the_browser_signs_until_it_is_forgotten(
     assert kept.is_checked()
     assert page.get_by_label("User id").count() == 0  # the second signing of the session
     sign_with(page, investigator, key_file=None)
-    page.get_by_text(f"Signed: RecordsSigned of {fresh_subject}, entry 5").wait_for()
+    page.get_by_text(f"Signed: RecordsSigned of {fresh_subject}, entry 5").wait_for(
+        timeout=SIGNING_MS
+    )
 
     page.goto("/sign")
     assert page.get_by_role("heading", name=fresh_subject).count() == 0
@@ -389,7 +399,7 @@ def test_a_wrong_password_is_refused_and_nothing_is_recorded(
     sign_with(page, wrong, key_file=demo_key(served, INVESTIGATOR))
 
     summary = page.locator(".error-summary")
-    summary.wait_for()
+    summary.wait_for(timeout=SIGNING_MS)
     assert "The user id or the password is wrong" in summary.inner_text()
     assert page.get_by_label("User id").input_value() == investigator.user_id
     assert page.get_by_label("Password", exact=True).input_value() == ""
@@ -432,7 +442,9 @@ def test_the_investigator_signs_a_casebook_at_its_milestone(
 
     sign_with(page, investigator, key_file=demo_key(served, INVESTIGATOR))
 
-    page.get_by_text(f"Signed: CasebookSigned of {fresh_subject}, entry 5").wait_for()
+    page.get_by_text(f"Signed: CasebookSigned of {fresh_subject}, entry 5").wait_for(
+        timeout=SIGNING_MS
+    )
     signed = history_of(served, fresh_subject)[-1]
     body = json.loads(signed.authorship.signed_body)
     assert (body["kind"], body["meaning"]) == ("CasebookSigned", "responsibility")
@@ -491,7 +503,7 @@ def test_a_body_changed_after_it_was_signed_is_refused_and_nothing_is_recorded(
     sign_with(page, investigator, key_file=demo_key(served, INVESTIGATOR))
 
     summary = page.locator(".error-summary")
-    summary.wait_for()
+    summary.wait_for(timeout=SIGNING_MS)
     assert "the signature does not verify" in summary.inner_text()
     assert len(history_of(served, fresh_subject)) == 3
 
