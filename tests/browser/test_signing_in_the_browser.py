@@ -280,7 +280,9 @@ def choose_records(page: Page, code: str) -> None:
 def sign_with(
     page: Page, person: DemoPerson, *, key_file: Path | None, remember: bool = False
 ) -> None:
-    """Fill the signing form (the key, the ceremony's components) and sign."""
+    """Fill the signing form (the key, the ceremony's components) and sign, once the form can
+    sign (its script marks it ready and enables its button)."""
+    page.locator("form[data-signing-ready]").wait_for(state="attached")
     if key_file is not None:
         page.locator("[data-key-file]").set_input_files(key_file)
     if remember:

@@ -153,6 +153,8 @@ def test_the_confirmation_shows_what_is_signed_and_offers_the_exact_body(
     # The first signing of the session asks for the user id too (21 CFR 11.200(a)(1)(i)).
     assert confirmation.asks_user_id
     assert f'data-signer-keys="{investigator.key_id}"' in page
+    # Signing needs the page's script: its button is enabled by it, never sent unsigned.
+    assert '<button type="submit" class="button" disabled>Sign</button>' in page
     # The key file is no field of the form: a browser never sends it.
     key_input = re.search(r"<input[^>]*data-key-file[^>]*>", page)
     assert key_input is not None and "name=" not in key_input.group(0)

@@ -6,15 +6,13 @@ import canonicalize from "./vendor/canonicalize.js";
 import { fromBase64, fromHex, toBase64, toHex, utf8 } from "./encoding.js";
 import { ed25519Verifies, importEd25519 } from "./checkpoint.js";
 import { VerificationFailed, leafHash, sha256, verifyInclusion } from "./merkle.js";
+import { keyIdOf } from "./signing.js";
 
 export const LEAF_FORMAT = "sealtrail/event-leaf/v1";
 const CHAIN_TAG = utf8("sealtrail/chain/v1\x00");
-const KEY_ID_PREFIX = "ed25519:";
-
-/** `ed25519:` + the first 32 hex digits of SHA-256 of the raw public key (signatures/keys.py). */
-export async function keyId(rawPublicKey) {
-  return KEY_ID_PREFIX + toHex(await sha256(rawPublicKey)).slice(0, 32);
-}
+/** `ed25519:` + the first 32 hex digits of SHA-256 of the raw public key (signatures/keys.py):
+ * the signing pages' own derivation, one for both. */
+export { keyIdOf as keyId } from "./signing.js";
 
 /**
  * The hex chain hash of one event: SHA-256("sealtrail/chain/v1" || 0x00 || previous hash (32)
@@ -68,7 +66,7 @@ export async function verifyAuthorSignature(signedBody, signatureBase64, publicK
     fail("not-canonical", "the signed body is not in RFC 8785 canonical form");
   }
   const named = body?.key_id;
-  const computed = await keyId(rawKey);
+  const computed = await keyIdOf(rawKey);
   if (named !== computed) {
     fail("unknown-key", `the body is signed with ${named}; the key given is ${computed}`);
   }

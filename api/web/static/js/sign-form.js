@@ -11,7 +11,8 @@
 //       input[data-use-remembered], [data-remembered-key-id], button[data-forget-key]
 //     input[type=file][data-key-file], input[type=checkbox][data-remember-key]
 //   <script type="application/json" id="ID">the body to sign, less key_id and signed_at</script>
-// Once it has looked for a key this browser keeps, the form is marked data-signing-ready.
+// Once it has looked for a key this browser keeps, the form's button (rendered disabled) is
+// enabled and the form is marked data-signing-ready.
 
 import {
   SigningError,
@@ -102,8 +103,10 @@ function attach(form) {
     }
   });
 
-  // Ready once this browser was asked for a kept key (a test waits for it, as a person would).
+  // Ready once this browser was asked for a kept key: the button, disabled until then so that
+  // no form leaves unsigned, can be pressed (a test waits for the mark, as a person would).
   showKept().then(() => {
+    button.disabled = false;
     form.dataset.signingReady = "";
   });
 }

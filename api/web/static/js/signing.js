@@ -7,6 +7,7 @@
 // canonical form, written by the vendored reference implementation, exactly as the server and
 // `sealtrail submit` sign; the key id is the one signatures/keys.py derives.
 
+import { fromBase64, toBase64, toHex } from "./encoding.js";
 import canonicalize from "./vendor/canonicalize.js";
 
 export const KEY_ID_PREFIX = "ed25519:";
@@ -38,11 +39,11 @@ export function canonicalBytes(value) {
   return new TextEncoder().encode(text);
 }
 
-/** The key id of a raw 32-byte Ed25519 public key: `ed25519:` + 32 hex digits of its SHA-256. */
+/** The key id of a raw 32-byte Ed25519 public key: `ed25519:` + 32 hex digits of its SHA-256
+ * (signatures/keys.py). */
 export async function keyIdOf(rawPublicKey) {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", rawPublicKey));
-  const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
-  return KEY_ID_PREFIX + hex.slice(0, 32);
+  return KEY_ID_PREFIX + toHex(digest).slice(0, 32);
 }
 
 /**
@@ -63,7 +64,7 @@ export async function keyFromPem(text) {
       throw new SigningError("not-ed25519", "this file is not an Ed25519 private key");
     }
     const { x } = await crypto.subtle.exportKey("jwk", readable);
-    const keyId = await keyIdOf(base64UrlDecode(x));
+    const keyId = await keyIdOf(fromBase64Url(x));
     const privateKey = await crypto.subtle.importKey("pkcs8", der, ED25519, false, ["sign"]);
     return { privateKey, keyId };
   } finally {
@@ -74,7 +75,7 @@ export async function keyFromPem(text) {
 /** Sign a body: the base64 Ed25519 signature over its canonical bytes. */
 export async function signBody(signingKey, body) {
   const signature = await crypto.subtle.sign(ED25519, signingKey.privateKey, canonicalBytes(body));
-  return base64Encode(new Uint8Array(signature));
+  return toBase64(new Uint8Array(signature));
 }
 
 /** An instant as the signed bodies write it: UTC, whole seconds, `Z`. */
@@ -82,20 +83,10 @@ export function wireInstant(date) {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** Standard base64 with padding, as the API writes and reads signatures. */
-export function base64Encode(bytes) {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-export function base64Decode(text) {
-  return Uint8Array.from(atob(text), (character) => character.charCodeAt(0));
-}
-
-function base64UrlDecode(text) {
-  const padded = text.replace(/-/g, "+").replace(/_/g, "/");
-  return base64Decode(padded + "=".repeat((4 - (padded.length % 4)) % 4));
+/** The bytes of unpadded base64url (a JWK's members); null if `text` is not that. */
+function fromBase64Url(text) {
+  const standard = text.replace(/-/g, "+").replace(/_/g, "/");
+  return fromBase64(standard + "=".repeat((4 - (standard.length % 4)) % 4));
 }
 
 /** The DER bytes of an unencrypted PKCS#8 PEM, or a SigningError saying what the file is. */
@@ -120,11 +111,11 @@ export function pemBody(text) {
   if (label !== PRIVATE_KEY_LABEL) {
     throw new SigningError("not-pkcs8", `this file holds a ${label}, not a PKCS#8 private key`);
   }
-  try {
-    return base64Decode(body.replace(/\s+/g, ""));
-  } catch {
+  const der = fromBase64(body.replace(/\s+/g, ""));
+  if (der === null) {
     throw new SigningError("not-base64", "this key file is damaged: its contents are not base64");
   }
+  return der;
 }
 
 // -- keys remembered on this browser --------------------------------------------------------------
