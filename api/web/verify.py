@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, render_template, request
-from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -46,7 +45,7 @@ def verify() -> Response | str:
         try:
             event, copy = log_evidence.event_evidence(int(asked.position.data), None)
         except ProofNotAvailable as missing:
-            asked.position.errors = [str(escape(str(missing)))]
+            asked.position.errors = [str(missing)]
     page = render_template(
         "verify.html",
         form=form,
@@ -68,9 +67,9 @@ def _kept(form: KeptCheckpointForm) -> dict[str, Any] | None:
             return None
         return log_evidence.kept_checkpoint(note)
     except CheckpointMalformed as malformed:
-        # The reason may quote the note; the form macros show errors as markup, so escape it.
+        # The reason may quote the note: the form macros show it as text (filter ``translated``).
         reason = _("This is not a signed checkpoint: %(reason)s", reason=str(malformed))
-        form.checkpoint.errors = [str(escape(reason))]
+        form.checkpoint.errors = [reason]
     except ProofNotAvailable:
         form.form_errors.append(_("No checkpoint has been sealed yet."))
     return None

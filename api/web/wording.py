@@ -70,16 +70,25 @@ def gettext(phrase: str, **variables: Any) -> str:
     return said % variables if variables else said
 
 
+def translated(message: str) -> str:
+    """A message shown on a page (an English phrase of the pages, or a service's words, which may
+    quote what a person typed) in the page's language, as text to escape: a template's ``_()``
+    takes its phrase for markup (Jinja's i18n), which only the pages' own phrases may be."""
+    return gettext(str(message))
+
+
 def ngettext(singular: str, plural: str, count: int, **variables: Any) -> str:
     """The singular or plural phrase for ``count``, in the page's language."""
     return gettext(singular if count == 1 else plural, num=count, **variables)
 
 
 def install(app: Flask) -> None:
-    """Give the templates ``_``, ``gettext``, ``ngettext`` and ``{% trans %}``, and the page's
-    ``language`` and the ``languages`` offered."""
+    """Give the templates ``_``, ``gettext``, ``ngettext`` and ``{% trans %}``, the filter
+    ``translated`` (a message to show as text), and the page's ``language`` and the ``languages``
+    offered."""
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True
     )
     app.jinja_env.globals.update(language=language, languages=LANGUAGES)
+    app.jinja_env.filters["translated"] = translated
