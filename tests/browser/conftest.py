@@ -5,6 +5,8 @@ Fixtures (tests/browser/README.md shows a page test written with them):
 - ``served`` (one per test module): ``sealtrail serve`` over a copy of the demonstration store
   on a free loopback port; ``served.url``, ``served.home``, ``served.people`` /
   ``served.person(role)``;
+- ``outsider`` (per module): a site coordinator of site SP opened in the served store, who must
+  see nothing of site RP's subjects;
 - ``demo_people`` (per module): ``served.people``, who signs in by role (``administrator``,
   ``coordinator``, ``investigator``, ``monitor``, ``data_manager``): user id, printed name,
   password;
@@ -36,8 +38,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from infrastructure.bootstrap import open_store
 from tests.browser.chromium import FLAGS, Chromium, find_chromium
 from tests.browser.harness import DemoPerson, Served, ServedStore, Traffic, give_demo_passwords
+from tests.conftest import make_settings, open_person
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -99,6 +103,18 @@ def served(
 @pytest.fixture(scope="module")
 def demo_people(served: Served) -> dict[str, DemoPerson]:
     return served.people
+
+
+@pytest.fixture(scope="module")
+def outsider(served: Served) -> DemoPerson:
+    """A site coordinator of site SP, opened in the served store (the demonstration's people are
+    all of site RP, or of the sponsor): who must see nothing of RP's subjects."""
+    store = open_store(make_settings(served.home))
+    try:
+        person = open_person(store, "coord.sp", printed_name="Rui Lima", sites=("SP",))
+    finally:
+        store.close()
+    return DemoPerson("coordinator", person.user_id, person.printed_name, person.password)
 
 
 @pytest.fixture(scope="session")

@@ -276,15 +276,18 @@ def describe_violations(url: str, violations: list[dict[str, Any]], shown: int =
 _SCREENSHOT_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
-def screenshot(page: Page, name: str, *, folder: Path = PAGES_FOLDER) -> Path | None:
-    """The whole of ``page`` as ``folder/<name>.png`` (docs/pages/ for the README), only when
-    ``SEALTRAIL_SCREENSHOTS=1``: an ordinary run leaves the tree as it was. Returns the file,
-    or None when none was taken."""
+def screenshot(
+    page: Page, name: str, *, folder: Path = PAGES_FOLDER, full_page: bool = True
+) -> Path | None:
+    """The whole of ``page`` (its first screen only, without ``full_page``: a page as long as a
+    subject's timeline of hundreds of records) as ``folder/<name>.png`` (docs/pages/ for the
+    README), only when ``SEALTRAIL_SCREENSHOTS=1``: an ordinary run leaves the tree as it was.
+    Returns the file, or None when none was taken."""
     if not _SCREENSHOT_NAME.fullmatch(name):
         raise ValueError(f"a screenshot's name is lower-case words joined by '-', not {name!r}")
     if os.environ.get(SCREENSHOTS_VARIABLE) != "1":
         return None
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
+    page.screenshot(path=path, full_page=full_page, animations="disabled", caret="hide")
     return path

@@ -9,12 +9,9 @@ import io
 import re
 from typing import TYPE_CHECKING
 
-import pytest
 from playwright.sync_api import expect
 
-from infrastructure.bootstrap import open_store
 from tests.browser.harness import DemoPerson, assert_accessible, screenshot, sign_in
-from tests.conftest import make_settings, open_person
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -31,18 +28,6 @@ def listed(page: Page) -> list[str]:
     return [str(row) for row in page.locator("tbody tr").evaluate_all(
         "rows => rows.map(row => row.dataset.row)"
     )]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def outsider(served: Served) -> DemoPerson:
-    """A site coordinator of site SP, opened in the served store (the demonstration's people are
-    all of site RP, or of the sponsor)."""
-    store = open_store(make_settings(served.home))
-    try:
-        person = open_person(store, "coord.sp", printed_name="Rui Lima", sites=("SP",))
-    finally:
-        store.close()
-    return DemoPerson("coordinator", person.user_id, person.printed_name, person.password)
 
 
 def test_a_data_manager_filters_by_person_and_kind_pages_through_and_downloads_the_csv(

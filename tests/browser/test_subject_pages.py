@@ -7,7 +7,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from tests.browser.harness import Served, Traffic, assert_accessible, screenshot, sign_in
+from tests.browser.harness import (
+    DemoPerson,
+    Served,
+    Traffic,
+    assert_accessible,
+    screenshot,
+    sign_in,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -42,7 +49,7 @@ def test_a_monitor_walks_from_the_list_to_a_subject_and_through_its_history(
     correction = page.locator(".timeline__change", has_text="Corrected").first
     assert "76" in correction.locator("del").first.inner_text()
     assert_accessible(page)
-    screenshot(page, "subject")
+    screenshot(page, "subject", full_page=False)
 
     page.get_by_role("link", name="Step through its history, event by event").click()
     page.wait_for_url(re.compile(r"/as-of\?position=\d+$"))
@@ -53,7 +60,7 @@ def test_a_monitor_walks_from_the_list_to_a_subject_and_through_its_history(
     assert previous < latest
     assert page.get_by_role("link", name="Next event").is_visible()
     assert_accessible(page)
-    screenshot(page, "subject-as-of")
+    screenshot(page, "subject-as-of", full_page=False)
 
     page.get_by_role("link", name="Next event").click()
     page.wait_for_url(re.compile(rf"/as-of\?position={latest}$"))
@@ -78,3 +85,19 @@ def position_of(url: str) -> int:
     found = re.search(r"position=(\d+)$", url)
     assert found is not None, url
     return int(found.group(1))
+
+
+def test_a_person_of_another_site_sees_nothing_of_rps_subjects(
+    page: Page, served: Served, outsider: DemoPerson, traffic: Traffic
+) -> None:
+    sign_in(page, outsider)
+    page.goto("/subjects")
+    page.get_by_text("No subject of your sites has been screened.").wait_for()
+    assert page.locator("tbody tr").count() == 0
+    assert_accessible(page)
+
+    traffic.tolerate(r"404 \(NOT FOUND\) .*/subjects/RP-02")  # the answer it asks for
+    answer = page.goto(f"/subjects/{SUBJECT}")
+    assert answer is not None and answer.status == 404
+    assert "7.6" not in page.content() and "Timeline" not in page.content()
+    page.get_by_text(f"NCT01297972/{SUBJECT} has not been screened").wait_for()
