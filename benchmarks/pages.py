@@ -16,6 +16,9 @@ counterpart:
 - **as of**: ``/subjects/<code>/as-of?position=N`` (the subject, its facts and its timeline as
   they stood, and what the event changed) against ``GET .../subjects/<code>?position=N`` (the
   summary as it stood), at the middle of the subject's history;
+- **sign**: ``/sign`` as the site's investigator opens it (every record of the subject is
+  unsigned: one to choose per record, and the casebook milestones) against ``GET
+  /v1/study/unsigned-records?site=RP`` (the same report, as JSON);
 - and alone, with no JSON counterpart: the list ``/subjects`` and the chart
   ``/subjects/<code>/blood-counts.svg``.
 
@@ -59,6 +62,12 @@ from tests.web.conftest import Browser  # noqa: E402
 
 TIMELINE_GOAL_MS = 300.0
 RATIO_GOAL = 2.0
+PAIRS = (
+    ("timeline page", "audit index JSON"),
+    ("as-of page", "as-of JSON"),
+    ("sign page", "unsigned JSON"),
+)
+"""Each page and its JSON twin: the same data, as the page and as the API serve it."""
 
 
 def p95(samples: list[float]) -> float:
@@ -88,11 +97,21 @@ def measure(store: Store, samples: int) -> dict[str, Any]:
     api = f"/v1/studies/{STUDY}/subjects/{SUBJECT}"
     positions = log_positions(store.app.recorder, stream_id(subject_stream(STUDY, SUBJECT)))
     middle = positions[max(positions) // 2]
+    investigator = open_person(
+        store, "bench.investigator", printed_name="Bench Investigator", role=Role.INVESTIGATOR
+    )
+    signer = Browser(store)
+    assert signer.sign_in(investigator.user_id, investigator.password).status_code == 302
+    signer_headers = signer.site.auth(investigator)
     requests: dict[str, Callable[[], TestResponse]] = {
         "timeline page": lambda: browser.get(f"/subjects/{SUBJECT}"),
         "audit index JSON": lambda: browser.client.get(f"{api}/audit", headers=headers),
         "as-of page": lambda: browser.get(f"/subjects/{SUBJECT}/as-of?position={middle}"),
         "as-of JSON": lambda: browser.client.get(f"{api}?position={middle}", headers=headers),
+        "sign page": lambda: signer.get("/sign"),
+        "unsigned JSON": lambda: signer.client.get(
+            "/v1/study/unsigned-records?site=RP", headers=signer_headers
+        ),
         "subject list page": lambda: browser.get("/subjects"),
         "blood count chart": lambda: browser.get(f"/subjects/{SUBJECT}/blood-counts.svg"),
     }
@@ -121,7 +140,7 @@ def report(backend: str, events: int, result: dict[str, Any]) -> None:
             f"  {name:<20} {statistics.median(samples):>10.1f} {p95(samples):>8.1f} "
             f"{statistics.median(cpu[name]):>11.1f} {p95(cpu[name]):>8.1f} {sizes[name]:>9}"
         )
-    for page, json_twin in (("timeline page", "audit index JSON"), ("as-of page", "as-of JSON")):
+    for page, json_twin in PAIRS:
         for label, figures in (("wall", times), ("CPU", cpu)):
             ratio = p95(figures[page]) / p95(figures[json_twin])
             verdict = "met" if ratio <= RATIO_GOAL else "not met"
