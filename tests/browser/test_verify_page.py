@@ -203,3 +203,44 @@ def test_without_javascript_the_page_shows_the_servers_claims_marked_unchecked(
         )
     finally:
         context.close()
+
+
+def test_a_kept_checkpoint_is_checked_by_keyboard_alone(
+    page: Page, served: Served, kept: str
+) -> None:
+    sign_in(page, served.person("investigator"))
+    seal_now(served)
+    page.goto("/verify")
+    page.get_by_label("Paste the checkpoint").focus()
+
+    page.keyboard.insert_text(kept)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Or choose its file")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Check that the log extends it")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#kept-result .verdict")).to_contain_text(
+        "Checked in your browser: Consistent"
+    )
+
+
+def test_the_browser_says_its_results_in_portuguese_to_a_portuguese_reader(
+    browser: Browser, served: Served
+) -> None:
+    context = browser.new_context(base_url=served.url, locale="pt-BR")
+    context.set_extra_http_headers({"Accept-Language": "pt-BR"})
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.get_by_label("Identificador de usuário").fill(served.person("monitor").user_id)
+        page.get_by_label("Senha", exact=True).fill(served.person("monitor").password)
+        page.get_by_role("button", name="Entrar").click()
+        page.goto("/verify")
+
+        expect(page.get_by_role("heading", name="Verificar o log", level=1)).to_be_visible()
+        expect(page.locator("#latest-result .verdict")).to_contain_text(
+            "Verificado no seu navegador: O último checkpoint"
+        )
+    finally:
+        context.close()
