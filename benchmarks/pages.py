@@ -33,10 +33,8 @@ Run: ``.venv/bin/python benchmarks/pages.py [--events N] [--samples S] [--backen
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,7 +45,6 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-from sqlalchemy.engine import make_url  # noqa: E402
 from werkzeug.test import TestResponse  # noqa: E402
 
 from benchmarks import stores  # noqa: E402
@@ -161,32 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=2000, help="events of the subject (2000)")
     parser.add_argument("--samples", type=int, default=20, help="times each request (20)")
-    parser.add_argument(
-        "--backend", choices=("sqlite", "postgres", "both"), default="sqlite", help="(sqlite)"
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("SEALTRAIL_BENCH_POSTGRES_URL", stores.DEFAULT_POSTGRES_URL),
-    )
+    stores.add_backend_options(parser)
     args = parser.parse_args(argv)
     if args.samples < 1 or args.events < 11:
         parser.error("--events must be at least 11 and --samples positive")
-    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    postgres_url = make_url(args.postgres_url)
-    print(f"sealtrail pages benchmark: {args.events} events, {stores.machine()}")
-    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    if "postgres" in backends and (why := stores.postgres_unreachable(postgres_url)) is not None:
-        print(f"NOTE: PostgreSQL skipped: {why}")
-        backends.remove("postgres")
-    with tempfile.TemporaryDirectory(prefix="sealtrail-bench-") as tmp:
-        for name in backends:
-            with stores.backend_for(name, Path(tmp), postgres_url) as backend:
-                store = filled_store(backend, args.events)
-                try:
-                    report(name, args.events, measure(store, args.samples))
-                finally:
-                    store.close()
-    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for backend in stores.each_backend(args, f"sealtrail pages benchmark: {args.events} events"):
+        store = filled_store(backend, args.events)
+        try:
+            report(backend.name, args.events, measure(store, args.samples))
+        finally:
+            store.close()
     return 0
 
 

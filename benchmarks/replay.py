@@ -29,11 +29,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -45,7 +43,6 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from api.console.replay import replay_document  # noqa: E402
 from api.schemas.submissions import submission_from  # noqa: E402
@@ -327,28 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=2000, help="events of the subject (2000)")
     parser.add_argument("--samples", type=int, default=40, help="as-of instants timed (40)")
     parser.add_argument("--repeats", type=int, default=5, help="baseline folds timed (5)")
-    parser.add_argument(
-        "--backend", choices=("sqlite", "postgres", "both"), default="sqlite", help="(sqlite)"
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("SEALTRAIL_BENCH_POSTGRES_URL", stores.DEFAULT_POSTGRES_URL),
-    )
+    stores.add_backend_options(parser)
     args = parser.parse_args(argv)
     if min(args.events, args.samples, args.repeats) < 1 or args.events < 11:
         parser.error("--events (at least 11), --samples and --repeats must be positive")
-    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    postgres_url = make_url(args.postgres_url)
-    print(f"sealtrail replay benchmark: {args.events} events, {stores.machine()}")
-    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    if "postgres" in backends and (why := stores.postgres_unreachable(postgres_url)) is not None:
-        print(f"NOTE: PostgreSQL skipped: {why}")
-        backends.remove("postgres")
-    with tempfile.TemporaryDirectory(prefix="sealtrail-bench-") as tmp:
-        for name in backends:
-            with stores.backend_for(name, Path(tmp), postgres_url) as backend:
-                report(measure(backend, args.events, args.samples, args.repeats))
-    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for backend in stores.each_backend(args, f"sealtrail replay benchmark: {args.events} events"):
+        report(measure(backend, args.events, args.samples, args.repeats))
     return 0
 
 

@@ -8,8 +8,10 @@ directory and goes with it.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +21,7 @@ from typing import Any
 
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.identity.server_key import create_server_key
@@ -113,6 +115,40 @@ def open_coordinator(
     """Open the site coordinator who signs the benchmark's events, with ``private_key``'s public
     key registered: as the tests open a person in force (role, training, site, key, password)."""
     open_person(store, user_id, printed_name=PRINTED_NAME, sites=(site,), private_key=private_key)
+
+
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
+    """``--backend sqlite|postgres|both`` (sqlite) and ``--postgres-url`` (or
+    ``SEALTRAIL_BENCH_POSTGRES_URL``), for a benchmark that runs on each backend in turn."""
+    parser.add_argument(
+        "--backend", choices=("sqlite", "postgres", "both"), default="sqlite", help="(sqlite)"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("SEALTRAIL_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+    )
+
+
+def each_backend(args: argparse.Namespace, title: str) -> Iterator[Backend]:
+    """Each backend ``args`` asks for, in a temporary directory, its databases dropped after it:
+    the machine and the load average said first and last, PostgreSQL left out (with a note)
+    when it cannot be reached."""
+    names = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    postgres_url = make_url(args.postgres_url)
+    print(f"{title}, {machine()}")
+    print(f"load average at the start: {load_average()}")
+    if "postgres" in names and (why := postgres_unreachable(postgres_url)) is not None:
+        print(f"NOTE: PostgreSQL skipped: {why}")
+        names.remove("postgres")
+    with tempfile.TemporaryDirectory(prefix="sealtrail-bench-") as tmp:
+        for name in names:
+            with backend_for(name, Path(tmp), postgres_url) as backend:
+                yield backend
+    print(f"load average at the end: {load_average()}")
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def machine() -> str:
