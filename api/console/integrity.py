@@ -17,6 +17,7 @@ from api.console.command import one_line_errors, store_command
 from api.console.exits import REFUSED
 from api.console.progress import progress
 from infrastructure.bootstrap import Store, log_verifier
+from infrastructure.verification.last_run import record_verification
 from infrastructure.verification.verifier import ExternalCheckpoint
 
 
@@ -46,6 +47,8 @@ def verify(as_json: bool, checkpoint_file: Any, workers: int | None) -> None:
         progress("verify", verifier.approximate_count()) as shown,
     ):
         report = verifier.verify(progress=shown.advance, external=external)
+        # What the pages show as the last verification (nothing in the store changes).
+        record_verification(verifier.settings, report)
     if as_json:
         document = {
             "events": report.events,

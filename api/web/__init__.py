@@ -21,6 +21,7 @@ from api.web import (
     queries,
     sign,
     sign_in,
+    study,
     subjects,
     verify,
     wording,
@@ -31,7 +32,7 @@ from api.web.sessions import install_sessions, protect_forms
 
 __all__ = ["register"]
 
-PAGE_MODULES = (sign_in, account, sign, audit, verify, subjects, as_of, queries)
+PAGE_MODULES = (sign_in, study, account, sign, audit, verify, subjects, as_of, queries)
 """The modules whose views the blueprint holds (imported for their routes)."""
 
 # The blueprint's own hooks, once (register may be called for several apps).

@@ -19,6 +19,7 @@ class NavigationEntry:
     endpoint: str
     name: str
     action: Action | None
+    order: int
 
     def open_to(self, account: Account) -> bool:
         """True when ``account``'s role in force may open the page (its decorator agrees)."""
@@ -32,13 +33,28 @@ class NavigationEntry:
 
 
 NAVIGATION: list[NavigationEntry] = []
-"""The pages in the order the navigation lists them; a page module adds its own with
+"""The pages the navigation lists, in their order; a page module adds its own with
 :func:`in_navigation` (only pages that are built are listed)."""
+
+ORDER = {
+    "web.study": 10,
+    "web.subjects": 20,
+    "web.audit": 30,
+    "web.queries": 40,
+    "web.sign": 50,
+    "web.verify": 60,
+    "web.packets": 70,
+    "web.admin": 80,
+    "web.account": 90,
+}
+"""Where each page of the contract stands in the navigation (docs/pages.md)."""
 
 
 def in_navigation(endpoint: str, name: str, action: Action | None) -> None:
-    """List the page at ``endpoint`` (``web.study``) in the navigation, as ``name``."""
-    NAVIGATION.append(NavigationEntry(endpoint, name, action))
+    """List the page at ``endpoint`` (``web.study``) in the navigation, as ``name`` (English,
+    translated on the page), for the people whose role does ``action``."""
+    NAVIGATION.append(NavigationEntry(endpoint, name, action, ORDER.get(endpoint, 85)))
+    NAVIGATION.sort(key=lambda entry: entry.order)
 
 
 def navigation() -> list[tuple[str, str, bool]]:

@@ -48,7 +48,7 @@ MUST_CHANGE = "must_change_password"
 """The user id whose one-time or expired password opened only its own change (no session)."""
 NEXT = "next"
 """Where to go once that password is changed and the person signed in."""
-HOME = "web.account"
+HOME = "web.study"
 """The page a person lands on once signed in, when no other was asked for."""
 
 csrf = CSRFProtect()

@@ -144,6 +144,11 @@ class LogVerifier:
         self._workers = workers or os.cpu_count() or 1
         self._range_size = range_size
 
+    @property
+    def settings(self) -> Settings:
+        """The settings of the store verified (its home keeps the last verification)."""
+        return self._settings
+
     def approximate_count(self) -> int:
         """The last log position: the length of a progress bar (PostgreSQL's ids have gaps)."""
         return self._last_position() or 0

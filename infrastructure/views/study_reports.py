@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -52,19 +52,30 @@ def study_outcomes(
     return outcome_table(study_id, summaries, protocol_for(study_id).publication)
 
 
-def study_dashboard(views: SubjectSummaryView, reads: Reads, study: str) -> Dashboard:
-    """The study dashboard, once it counts at each site the subjects the log screened there.
+def study_dashboard(
+    views: SubjectSummaryView,
+    reads: Reads,
+    study: str,
+    sites: Collection[str] | None = None,
+) -> Dashboard:
+    """The study dashboard (of ``sites`` alone, when named), once it counts at each site the
+    subjects the log screened there.
 
     The dashboard is recomputed from the subject summary rows whenever a subject's event
-    arrives: a summary row removed in the database leaves that subject out of it, sealed.
+    arrives: a summary row removed in the database leaves that subject out of it, sealed. Of
+    some sites only, it is computed on the spot from their subjects' summaries, the same way.
 
     Raises:
         ViewNotVerified: the dashboard counts fewer subjects at a site than the log screened.
     """
     # The log first: the views then catch up at least as far (a subject screened in between
     # is counted by the dashboard, not missing from it).
-    screened = Counter(subject.site for subject in site_subjects(reads, study, None))
-    shown = views.dashboard(study)
+    screened = Counter(
+        subject.site
+        for subject in site_subjects(reads, study, None)
+        if sites is None or subject.site in sites
+    )
+    shown = views.dashboard(study, sites=sites)
     if any(shown["by_site"].get(site, 0) < n for site, n in screened.items()):
         raise ViewNotVerified(
             f"the dashboard of {study} counts subjects {shown['by_site']} per site, the log "

@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -437,11 +437,15 @@ class ProjectedViews:
         stored = self._study_document(study_weekly, study)
         return stored if stored is not None else study_weeks(study, [])
 
-    def dashboard(self, study: str, today: date | None = None) -> Dashboard:
-        """The study dashboard, its notification clocks judged on ``today`` (the site's)."""
-        stored = self._study_document(study_dashboard, study)
-        if stored is None:
-            stored = dashboard(study, [])
+    def dashboard(
+        self, study: str, today: date | None = None, sites: Collection[str] | None = None
+    ) -> Dashboard:
+        """The study dashboard, its notification clocks judged on ``today`` (the site's); of
+        ``sites`` alone, when named, computed from their subjects' summaries."""
+        if sites is not None:
+            stored = dashboard(study, [s for s in self.of_study(study) if s["site"] in sites])
+        else:
+            stored = self._study_document(study_dashboard, study) or dashboard(study, [])
         if today is None:
             today = datetime.now(protocol_for(study).time_zone).date()
         return as_of(stored, today)

@@ -596,6 +596,7 @@ def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
 
 PAGES: dict[str, Action | None] = {
     # page: the action its decorator asks (None: any signed-in person's own page)
+    "/study": Action.READ_CLINICAL_DATA,
     "/account": None,
     "/logout": None,
     "/sign": Action.SIGN_CLINICAL_RECORDS,
@@ -609,8 +610,11 @@ PAGES: dict[str, Action | None] = {
     "/subjects/<code>/as-of": Action.READ_CLINICAL_DATA,
     "/queries": Action.READ_CLINICAL_DATA,
 }
-"""The pages behind a sign-in; what each shows of its own site and of another is tested with the
-page (tests/web)."""
+"""The pages behind a sign-in."""
+
+SHOWS_SITES = {"/study": Action.READ_CLINICAL_DATA}
+"""Pages that show each site the person may read by the action, and no other: each site's row
+is ``id="site-<site>"``."""
 
 SUBJECT_PAGES = {
     "/subjects/<code>": "/subjects/{where}-1",
@@ -671,6 +675,11 @@ def test_every_page_answers_each_role_as_the_matrix_says(world: World, who: str,
     assert response.mimetype == (
         "image/svg+xml" if allowed and page.endswith(".svg") else "text/html"
     )
+    if allowed and page in SHOWS_SITES:
+        reach = ALLOWED[Role(who)].get(SHOWS_SITES[page], set()) if role is not None else set()
+        shown = response.get_data(as_text=True)
+        for where in (OWN, OTHER):
+            assert (f'id="site-{where}"' in shown) == (where in reach), (who, where)
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,8 @@ def test_a_person_signs_in_by_keyboard_and_sees_their_account(page: Page, served
 
     sign_in_by_keyboard(page, monitor)
 
-    expect(page).to_have_url(f"{served.url}/account")
+    expect(page).to_have_url(f"{served.url}/study")
+    page.get_by_role("link", name="Your account").click()
     expect(page.get_by_role("heading", name="Your account", level=1)).to_be_visible()
     expect(page.get_by_role("cell", name="valid", exact=True)).to_be_visible()
     assert page.get_by_role("navigation", name="Pages").is_visible()
@@ -108,6 +109,7 @@ def test_the_pages_speak_portuguese_once_chosen_and_sign_out_ends_the_session(
     page.get_by_label("Identificador de usuário").fill(investigator.user_id)
     page.get_by_label("Senha", exact=True).fill(investigator.password)
     page.get_by_role("button", name="Entrar").click()
+    page.get_by_role("link", name="Sua conta").click()
 
     expect(page.get_by_role("heading", name="Sua conta", level=1)).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "pt-BR"

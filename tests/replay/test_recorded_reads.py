@@ -122,6 +122,7 @@ RECORDED_PAGES: dict[str, str] = {
     "/subjects/<code>/troughs.svg": "tests/web/test_subject_pages.py, the same test",
     "/subjects/<code>/as-of": "tests/web/test_subject_pages.py, the same test",
     "/queries": "tests/web/test_query_pages.py, test_the_list_is_recorded_as_a_copy_handed_out",
+    "/study": "tests/web/test_study.py, test_the_page_is_recorded_as_a_copy_of_the_persons...",
 }
 
 

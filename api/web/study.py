@@ -1,0 +1,31 @@
+"""``/study``: where the study stands, for the sites the signed-in person reads.
+
+The page is a copy of clinical data handed out: it is recorded in the person's disclosure log
+(channel ``web``) before it is sent, as the API records its dashboard.
+"""
+
+from __future__ import annotations
+
+from flask import g, render_template
+
+from api.store import get_store
+from api.web.blueprint import web
+from api.web.handing_out import handed_out
+from api.web.navigation import in_navigation
+from api.web.sessions import page_for
+from api.web.standing import study_standing
+from domain.actions import Action
+from domain.disclosure import DASHBOARD
+from infrastructure.views.study_reports import served_study
+
+
+@web.get("/study")
+@page_for(Action.READ_CLINICAL_DATA)
+def study() -> str:
+    """Enrolment, infusions, SAE clocks, queries, source data verification, locks and the
+    log's verification, of every site or the person's own."""
+    standing = study_standing(get_store(), g.account, served_study(None))
+    return handed_out(render_template("study.html", standing=standing), DASHBOARD, *standing.scopes)
+
+
+in_navigation("web.study", "Study", Action.READ_CLINICAL_DATA)
