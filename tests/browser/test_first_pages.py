@@ -1,5 +1,5 @@
-"""Signing in, the account page, the language and signing out, in a real browser: by keyboard
-alone, loading nothing from another origin, with no serious accessibility finding."""
+"""Signing in, the account page, the language, signing out and /study, in a real browser: by
+keyboard alone, loading nothing from another origin, with no serious accessibility finding."""
 
 from __future__ import annotations
 
@@ -119,3 +119,21 @@ def test_the_pages_speak_portuguese_once_chosen_and_sign_out_ends_the_session(
     expect(page.get_by_role("heading", name="Entrar", level=1)).to_be_visible()
     page.goto("/account")
     expect(page).to_have_url(f"{served.url}/login?next=/account")
+
+
+def test_the_study_page_shows_where_the_study_stands_and_is_accessible(
+    page: Page, served: Served
+) -> None:
+    manager = served.person("data_manager")
+    page.goto("/login")
+    page.get_by_label("User id").fill(manager.user_id)
+    page.get_by_label("Password", exact=True).fill(manager.password)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page).to_have_url(f"{served.url}/study")
+    expect(page.get_by_role("heading", name="Where the study stands", level=1)).to_be_visible()
+    expect(page.locator("#figure-subjects")).to_have_text("9")
+    expect(page.get_by_role("row", name="RP")).to_be_visible()
+    expect(page.get_by_role("link", name="Study")).to_have_attribute("aria-current", "page")
+    assert_accessible(page)
+    screenshot(page, "study")
