@@ -182,7 +182,6 @@ def page_for(action: Action | None) -> Callable[[F], F]:
                     abort(403, description=str(refused))
             return view(*args, **kwargs)
 
-        page.required_action = action  # type: ignore[attr-defined]
         return cast(F, page)
 
     return decorate
@@ -195,7 +194,17 @@ def to_sign_in() -> Response:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path of this site only (never another origin)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    """Where to go after signing in: a path of this site only, never another origin.
+
+    A browser reads ``//host``, ``/\\host`` and a path with a tab or line break in it
+    (``/<TAB>/host``, which it strips to ``//host``) as another origin: none is followed.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and all(" " < character != "\x7f" for character in target)
+    ):
         return target
     return url_for(HOME)

@@ -1,11 +1,12 @@
 """What the last ``sealtrail verify`` found, kept in the home for the pages to show.
 
 Verification reads the store and changes nothing in it; its outcome (when, how many events,
-the findings) is written beside the keys, in ``$SEALTRAIL_HOME/last-verification.json``, by
-whoever ran it with that home. A home that cannot be written (an auditor's read-only copy) keeps
-no record: the verification's own output and exit status are what count, and the record only
-tells the pages when it last happened. It is a statement of this server's, not evidence: the
-evidence is the log, which anyone can verify again.
+the findings) is written in the server's own home (the one holding its private key, which the
+pages are served from), in ``$SEALTRAIL_HOME/last-verification.json``. An auditor's home, which
+holds the public key alone, is left exactly as it was (docs/deployment.md, section 7), and a
+home that cannot be written keeps no record: the verification's own output and exit status are
+what count, the record only tells the pages when it last happened. It is a statement of this
+server's, not evidence: the evidence is the log, which anyone can verify again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from infrastructure.identity.server_key import server_key_exists
 from infrastructure.settings import Settings
 from infrastructure.verification.verifier import VerificationReport
 
@@ -44,8 +46,10 @@ class LastVerification:
 def record_verification(
     settings: Settings, report: VerificationReport, at: datetime | None = None
 ) -> bool:
-    """Keep ``report``'s outcome as the last verification; False if the home cannot be written
-    (then the previous record, if any, stays)."""
+    """Keep ``report``'s outcome as the last verification in the server's home; False in a home
+    that is not the server's (no private key) or cannot be written (a previous record stays)."""
+    if not server_key_exists(settings):
+        return False
     document = {
         "verified_at": (at or datetime.now(UTC)).astimezone(UTC).isoformat(),
         "events": report.events,

@@ -46,6 +46,8 @@ def test_a_page_carries_its_own_policy_allowing_nothing_but_this_origin(
     assert answer.headers["Content-Security-Policy"] == PAGE_POLICY
     assert "unsafe-inline" not in PAGE_POLICY and "http" not in PAGE_POLICY
     assert answer.headers["X-Frame-Options"] == "DENY"
+    # Flask-WTF refuses a form over TLS without a Referer of this origin; others get none.
+    assert answer.headers["Referrer-Policy"] == "same-origin"
     assert answer.headers["Cache-Control"] == "no-store"
     stylesheet = browser.get("/assets/sealtrail.css")
     assert stylesheet.status_code == 200 and stylesheet.mimetype == "text/css"

@@ -48,7 +48,13 @@ def test_signing_in_goes_back_to_the_page_asked_for_but_never_to_another_site(
         ]
         == "/account#keys"
     )
-    for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    for elsewhere in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+    ):
         answer = Browser(timed).sign_in(person.user_id, person.password, next_page=elsewhere)
         assert answer.headers["Location"] == "/study", elsewhere
 
