@@ -57,6 +57,15 @@ def in_navigation(endpoint: str, name: str, action: Action | None) -> None:
     NAVIGATION.sort(key=lambda entry: entry.order)
 
 
+def home_of(account: Account) -> str:
+    """The URL of the first page of the navigation ``account``'s role opens (their account's,
+    which every signed-in person opens, when no other)."""
+    for entry in NAVIGATION:
+        if entry.open_to(account):
+            return url_for(entry.endpoint)
+    return url_for("web.account")
+
+
 def navigation() -> list[tuple[str, str, bool]]:
     """The signed-in person's navigation: (URL, name, whether it is the page shown)."""
     account = g.get("account")

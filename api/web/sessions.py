@@ -48,8 +48,10 @@ MUST_CHANGE = "must_change_password"
 """The user id whose one-time or expired password opened only its own change (no session)."""
 NEXT = "next"
 """Where to go once that password is changed and the person signed in."""
-HOME = "web.study"
-"""The page a person lands on once signed in, when no other was asked for."""
+HOME = "web.landing"
+"""Where a person goes once signed in, when no other page was asked for: ``/``, which sends
+them on to the first page of the navigation their role opens (:func:`~api.web.navigation.
+home_of`)."""
 
 csrf = CSRFProtect()
 

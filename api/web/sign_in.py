@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from api.store import get_store
 from api.web.blueprint import web
 from api.web.forms import SignInForm, SignOutForm
+from api.web.navigation import home_of
 from api.web.sessions import (
     MUST_CHANGE,
     NEXT,
@@ -26,10 +27,12 @@ CHANNEL = "web"
 
 @web.get("/")
 def landing() -> Response:
-    """The study for a signed-in person, the sign-in page for anyone else."""
-    if signed_in_person() is None:
+    """The first page a signed-in person's role opens (``/study`` for those who read clinical
+    data, their account for an administrator), the sign-in page for anyone else."""
+    person = signed_in_person()
+    if person is None:
         return redirect(url_for("web.login"))
-    return redirect(safe_next(None))
+    return redirect(home_of(person))
 
 
 @web.route("/login", methods=["GET", "POST"])

@@ -61,15 +61,18 @@ def test_the_api_still_refuses_a_form_encoded_body_and_answers_json(browser: Bro
     assert answer.mimetype == "application/problem+json"
 
 
-def test_the_landing_page_sends_a_stranger_to_sign_in_and_a_person_to_their_pages(
+def test_the_landing_page_sends_a_stranger_to_sign_in_and_a_person_to_their_first_page(
     browser: Browser, timed: Store
 ) -> None:
-    person = make_person(timed, "aud1", role=Role.AUDITOR)
+    auditor = make_person(timed, "aud1", role=Role.AUDITOR)
+    administrator = make_person(timed, "adm1", role=Role.ADMINISTRATOR)
 
     assert browser.get("/").headers["Location"] == "/login"
-    browser.sign_in(person.user_id, person.password)
-    assert browser.get("/").status_code == 302
-    assert browser.get("/").headers["Location"] != "/login"
+    browser.sign_in(auditor.user_id, auditor.password)
+    assert browser.get("/").headers["Location"] == "/study"
+    other = Browser(timed)
+    other.sign_in(administrator.user_id, administrator.password)
+    assert other.get("/").headers["Location"] == "/account"  # administrators read no study
 
 
 # -- the decorator and the error pages, on pages of a test app of its own ------------------------

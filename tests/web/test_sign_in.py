@@ -28,7 +28,8 @@ def test_signing_in_opens_a_session_and_records_the_attempt_on_the_web_channel(
     answer = browser.sign_in(person.user_id, person.password)
 
     assert answer.status_code == 302
-    assert answer.headers["Location"] == "/study"
+    assert answer.headers["Location"] == "/"
+    assert browser.get("/").headers["Location"] == "/study"
     assert log_of(timed, "mon1")[-1] == ("web", "succeeded")
     page = browser.get("/account")
     assert page.status_code == 200
@@ -56,7 +57,7 @@ def test_signing_in_goes_back_to_the_page_asked_for_but_never_to_another_site(
         "/\n/evil.example",
     ):
         answer = Browser(timed).sign_in(person.user_id, person.password, next_page=elsewhere)
-        assert answer.headers["Location"] == "/study", elsewhere
+        assert answer.headers["Location"] == "/", elsewhere
 
 
 def test_the_session_cookie_is_http_only_same_site_strict_and_secure_over_tls(
