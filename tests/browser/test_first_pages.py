@@ -49,8 +49,14 @@ def test_each_demonstration_role_signs_in_through_the_form(
 
     sign_in(page, person)
 
-    expect(page).to_have_url(f"{served.url}/account")
-    expect(page.get_by_role("heading", name="Your account", level=1)).to_be_visible()
+    # Each lands on the first page their role opens: administrators read no clinical data.
+    landing, heading = (
+        ("/account", "Your account")
+        if role == ADMINISTRATOR
+        else ("/study", "Where the study stands")
+    )
+    expect(page).to_have_url(f"{served.url}{landing}")
+    expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
     expect(page.get_by_text(signed_in_line(person))).to_be_visible()
 
 
