@@ -41,7 +41,7 @@ ORDER = {
     "web.subjects": 20,
     "web.audit": 30,
     "web.queries": 40,
-    "web.sign": 50,
+    "web.sign_records": 50,
     "web.verify": 60,
     "web.packets": 70,
     "web.admin": 80,
