@@ -21,10 +21,7 @@ from api.http.auth import login_required
 from api.http.handing_out import handing_out
 from api.schemas.packets import PacketRequestSchema
 from api.store import get_store
-from domain.actions import Action
-from domain.disclosure import PACKET, Scope
-from domain.permissions import check_may
-from infrastructure.views.study_reports import served_study
+from domain.disclosure import PACKET
 
 blp = Blueprint("packets", __name__, url_prefix="/v1/packets", description="Submission packets")
 
@@ -51,30 +48,24 @@ class Packets(MethodView):
         """The sponsor's submission packet: every event, its proof, and what derives from them."""
         # Imported here: the packet builder draws with matplotlib, which every other request
         # and every console command would otherwise pay for at start-up.
-        from infrastructure.packets.build import build_packet
-        from infrastructure.packets.site_scope import INVESTIGATOR, BuiltBy
+        from infrastructure.packets.requested import build_for
 
-        site = request.get("site")
-        if site is None:
-            check_may(g.account, Action.BUILD_REPORTS_AND_PACKETS)
-        else:
-            check_may(g.account, Action.BUILD_SITE_COPY, site)
-        study = served_study(request.get("study"))
-        data = build_packet(
+        packet = build_for(
             get_store(),
-            study=study,
+            g.account,
+            study=request.get("study"),
+            site=request.get("site"),
             documents=request["documents"],
-            site_copy=None if site is None else BuiltBy(INVESTIGATOR, g.account.user_id, site),
         )
-        handing_out(PACKET, Scope(study, site=site))
+        handing_out(PACKET, packet.scope)
+        data = packet.data
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
-        suffix = "" if site is None else f"-{site}"
         return Response(
             data,
             status=200,
             mimetype="application/zip",
             headers={
-                "Content-Disposition": f'attachment; filename="sealtrail-packet{suffix}.zip"',
+                "Content-Disposition": f'attachment; filename="{packet.filename}"',
                 "Repr-Digest": f"sha-256=:{digest}:",
             },
         )

@@ -18,6 +18,7 @@ from api.web import (
     errors,
     headers,
     navigation,
+    packets,
     queries,
     sign,
     sign_in,
@@ -32,7 +33,7 @@ from api.web.sessions import install_sessions, protect_forms
 
 __all__ = ["register"]
 
-PAGE_MODULES = (sign_in, study, account, sign, audit, verify, subjects, as_of, queries)
+PAGE_MODULES = (sign_in, study, account, sign, audit, verify, subjects, as_of, queries, packets)
 """The modules whose views the blueprint holds (imported for their routes)."""
 
 # The blueprint's own hooks, once (register may be called for several apps).

@@ -14,6 +14,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     HiddenField,
     PasswordField,
     RadioField,
@@ -451,3 +452,61 @@ class QueryFilterForm(FlaskForm):
     def least_days(self) -> int:
         """The fewest days open a listed query has (0: any)."""
         return int(self.days.data or "0")
+
+
+STUDY_PACKET = "study"
+"""The build form's choice of the whole study's packet (any other choice is a site's code)."""
+
+
+class PacketBuildForm(FlaskForm):
+    """``/packets/build``: which packet (the whole study's, or a site's own copy), and whether
+    to draw its PDFs, the choices of ``POST /v1/packets``. ``choices`` are what the person may
+    build; anything else sent is refused by the service as over the API (403)."""
+
+    packet = RadioField(
+        "Which packet",
+        validators=[InputRequired("Choose which packet to build")],
+        validate_choice=False,
+    )
+    documents = BooleanField(
+        "Draw the PDFs too (the audit trail, the CONEP reports)",
+        description="The slowest part: about half a minute more for the whole study",
+    )
+
+    def __init__(self, choices: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.packet.choices = list(choices)
+
+    def validate_packet(self, field: Any) -> None:
+        if field.data != STUDY_PACKET and not is_code(str(field.data)):
+            raise ValidationError("Choose which packet to build")
+
+    def site(self) -> str | None:
+        """The site whose own copy is asked for; None for the whole study's packet."""
+        return None if self.packet.data == STUDY_PACKET else str(self.packet.data)
+
+
+SERVER_KEY_LENGTH = 200
+"""The longest server key given: its ``ed25519:`` id or its public key's base64 is under 70."""
+
+
+class PacketCheckForm(FlaskForm):
+    """``/packets``: a packet to verify, as ``sealtrail packet verify`` does, and the options of
+    that command: the server key to require and whether to draw the PDFs again."""
+
+    packet_file = FileField(
+        "The packet",
+        description="The zip that 'sealtrail packet build', POST /v1/packets or this page gave",
+    )
+    server_key = StringField(
+        "The log's server key, if you know it",
+        description="Its ed25519:... id or its public key, as you know it from elsewhere: the "
+        "packet's own key must be it",
+        filters=[shown_as_typed],
+        validators=[Length(max=SERVER_KEY_LENGTH, message="A server key is shorter than that")],
+        render_kw={"spellcheck": "false", "autocapitalize": "none", "autocomplete": "off"},
+    )
+    documents = BooleanField(
+        "Draw the PDFs again and compare them",
+        description="Slower; without, each PDF is checked by its SHA-256 in the manifest",
+    )

@@ -609,6 +609,7 @@ PAGES: dict[str, Action | None] = {
     "/subjects/<code>/troughs.svg": Action.READ_CLINICAL_DATA,
     "/subjects/<code>/as-of": Action.READ_CLINICAL_DATA,
     "/queries": Action.READ_CLINICAL_DATA,
+    "/packets": None,
 }
 """The pages behind a sign-in."""
 
@@ -643,6 +644,12 @@ PAGE_DATA: dict[str, tuple[str, Action]] = {
     "/verify/evidence/event": ("/verify/evidence/event?position=1", Action.READ_LOG_EVIDENCE),
 }
 """What a page's script reads (JSON), behind the same sign-in and matrix as its page."""
+
+PAGE_FORMS: dict[str, Action] = {
+    # a form's own route, sent only (POST): the action it asks (tested below with the form)
+    "/packets/build": Action.BUILD_REPORTS_AND_PACKETS,
+}
+"""Routes of a page that only take its form."""
 
 PUBLIC_PAGES = {"/", "/login", "/language", "/assets/<path:filename>"}
 """Pages anyone may ask for: the start page (a redirect), sign-in, the language switch, the
@@ -715,7 +722,7 @@ def test_the_matrix_covers_every_page(world: World) -> None:
         if rule.endpoint.startswith("web.")
     }
 
-    covered = set(PAGES) | set(PAGE_DATA) | PUBLIC_PAGES
+    covered = set(PAGES) | set(PAGE_DATA) | set(PAGE_FORMS) | PUBLIC_PAGES
     assert pages == covered, "a page the permission matrix does not cover"
 
 
@@ -806,3 +813,28 @@ def test_the_list_of_queries_offers_a_site_only_to_those_who_read_it(
         assert (of_site.status_code, of_subject.status_code) == (200, 200)
     else:  # their own sites only: another site, and its subject, are not theirs to list
         assert (of_site.status_code, of_subject.status_code) == (400, 400)
+
+
+@pytest.mark.parametrize(
+    ("who", "packet"),
+    list(
+        itertools.product(
+            [r.value for r in ROLES] + ["untrained", "no-role"], ["study", OWN, OTHER]
+        )
+    ),
+)
+def test_a_packet_is_built_on_the_pages_for_whom_the_matrix_says(
+    world: World, who: str, packet: str
+) -> None:
+    role = None if who in ("untrained", "no-role") else Role(who)
+    allowed = role is not None and (
+        bool(ALLOWED[role].get(Action.BUILD_REPORTS_AND_PACKETS))
+        if packet == "study"
+        else packet in ALLOWED[role].get(Action.BUILD_SITE_COPY, set())
+    )
+    browser = browser_of(world, world.people[who])
+
+    response = browser.submit("/packets", "/packets/build", {"packet": packet})
+
+    assert response.status_code == (200 if allowed else 403), response.get_data(as_text=True)
+    assert response.mimetype == ("application/zip" if allowed else "text/html")

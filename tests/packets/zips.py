@@ -25,3 +25,27 @@ def zip_near_the_bound(size: int, name: str = "datasets/LB.csv") -> bytes:
             entry.write(block)
             written += len(block)
     return buffer.getvalue()
+
+
+def one_byte_changed(packet: bytes, name: str) -> bytes:
+    """The packet with the middle byte of its file ``name`` changed, and nothing else: every
+    other entry, the manifest and its signature as they were."""
+    source = zipfile.ZipFile(io.BytesIO(packet))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == name:
+                middle = len(content) // 2
+                content = content[:middle] + bytes([content[middle] ^ 1]) + content[middle + 1 :]
+            archive.writestr(info, content)
+    return buffer.getvalue()
+
+
+def zip_of(entries: dict[str, bytes]) -> bytes:
+    """A zip of ``entries`` (name: content), deflated."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
