@@ -19,7 +19,7 @@ from domain.subject import subject_stream
 from domain.wire import instant_from_wire
 from infrastructure.application.disclosures import CONSOLE
 from infrastructure.bootstrap import Store
-from infrastructure.views.replay import MAX_POSITION, Replayed, end_of_day, replayer_for
+from infrastructure.views.replay import Replayed, end_of_day, position_asked_in, replayer_for
 from infrastructure.views.study_reports import served_study
 
 INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
@@ -116,9 +116,10 @@ def parse_as_of(text: str) -> datetime:
 
 def parse_position(text: str) -> int:
     """A log position: a whole number from 1."""
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_POSITION:
-        fail(f"--position {text!r} is not a log position (a whole number from 1)", USAGE)
-    return int(text)
+    position = position_asked_in(text)
+    if position is None:
+        fail(f"--position {text[:40]!r} is not a log position (a whole number from 1)", USAGE)
+    return position
 
 
 def replay_document(replayed: Replayed) -> dict[str, Any]:

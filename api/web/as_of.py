@@ -36,7 +36,7 @@ from domain.disclosure import REPLAY, Scope
 from domain.signed import stream_id
 from domain.subject import Subject, subject_stream
 from infrastructure.store.positions import log_positions
-from infrastructure.views.replay import MAX_POSITION, Replayed, replayer_for
+from infrastructure.views.replay import Replayed, position_asked_in, replayer_for
 from projections.audit_index import audit_index
 from projections.subject_changes import changes_between
 from projections.subject_summary import summarise
@@ -142,9 +142,9 @@ def point_named(value: str) -> Point:
 
 def position_asked(value: str) -> int:
     """A log position from 1 to the end of the log (400 if malformed, 404 past the end)."""
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_POSITION:
+    position = position_asked_in(value)
+    if position is None:
         abort(400, description=POSITION_ASKED % f'"{value[:40]}"')
-    position = int(value)
     size = get_store().app.recorder.max_notification_id() or 0
     if position > size:
         abort(404, description=f"The log holds {size} events: position {position} is past its end.")

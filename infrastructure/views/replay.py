@@ -72,6 +72,7 @@ __all__ = [
     "SubjectNotYetRecorded",
     "SubjectReplayer",
     "end_of_day",
+    "position_asked_in",
     "replayer_for",
 ]
 
@@ -80,6 +81,18 @@ CACHE_INTERVAL = 100
 
 MAX_POSITION = 2**63 - 1
 """The largest log position either backend can hold (a 64-bit integer)."""
+
+
+def position_asked_in(text: str) -> int | None:
+    """``text`` as a log position (ASCII digits, from 1 to :data:`MAX_POSITION`); None if it is
+    not one. The digits are counted before they are read: Python refuses to read an integer of
+    more than 4,300 digits with a ValueError, which a page or a command would answer as a fault.
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_POSITION)):
+        return None
+    position = int(text)
+    return position if 1 <= position <= MAX_POSITION else None
+
 
 IMMUTABLE_VALUES = (Quantity, Decimal, date, datetime, UUID, Enum)
 """Decoded values that may be shared between entries: nothing can change them in place."""

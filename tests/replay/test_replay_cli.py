@@ -90,6 +90,7 @@ def test_replay_as_of_a_position(corrected_sqlite: Corrected) -> None:
         (["--subject", SUBJECT, "--position", "0"], "is not a log position"),
         (["--subject", SUBJECT, "--position", "ten"], "is not a log position"),
         (["--subject", SUBJECT, "--position", str(2**64)], "is not a log position"),
+        (["--subject", SUBJECT, "--position", "9" * 5000], "is not a log position"),
     ],
 )
 def test_wrong_usage_is_exit_2_and_one_line(
