@@ -27,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 from api.schemas.fields import as_of_instant
 from api.store import get_store
 from api.web.blueprint import web
+from api.web.dates import site_zone
 from api.web.handing_out import handed_out
 from api.web.sessions import page_for
 from api.web.subjects import facts, readable_subject
@@ -97,7 +98,7 @@ def subject_as_of(code: str) -> str:
         latest=positions[max(positions)],
         step=None if before is None else changes_between(before, summary),
         rows=timeline(index),
-        facts=facts(replayed.subject, summary, replayed.recorded_at.date()),
+        facts=facts(replayed.subject, summary, replayed.recorded_at.astimezone(site_zone()).date()),
     )
     return handed_out(page, REPLAY, Scope(study, subject=code))
 
