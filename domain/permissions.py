@@ -252,8 +252,14 @@ def check_may_read(actor: Account, site: str) -> None:
 def reads_site(actor: Account, site: str) -> bool:
     """Whether ``actor`` reads the clinical data of ``site`` (:func:`check_may_read` asked as a
     question): what a list of every site's subjects keeps for them."""
+    return may(actor, Action.READ_CLINICAL_DATA, site)
+
+
+def may(actor: Account, action: Action, site: str) -> bool:
+    """Whether ``actor`` may do ``action`` at ``site`` now (:func:`check_may` asked as a
+    question): what a page offers them there."""
     try:
-        check_may_read(actor, site)
+        check_may(actor, action, site)
     except NotPermitted:
         return False
     return True

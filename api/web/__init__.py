@@ -20,6 +20,7 @@ from api.web import (
     navigation,
     packets,
     queries,
+    query_forms,
     sign,
     sign_in,
     study,
@@ -33,7 +34,19 @@ from api.web.sessions import install_sessions, protect_forms
 
 __all__ = ["register"]
 
-PAGE_MODULES = (sign_in, study, account, sign, audit, verify, subjects, as_of, queries, packets)
+PAGE_MODULES = (
+    sign_in,
+    study,
+    account,
+    sign,
+    audit,
+    verify,
+    subjects,
+    as_of,
+    queries,
+    query_forms,
+    packets,
+)
 """The modules whose views the blueprint holds (imported for their routes)."""
 
 # The blueprint's own hooks, once (register may be called for several apps).

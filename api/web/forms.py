@@ -100,14 +100,20 @@ class SignOutForm(FlaskForm):
     """``/logout``: a button (a form, so that no other site's link can sign anyone out)."""
 
 
-class CeremonyForm(FlaskForm):
-    """The signing form of a page that signs in the browser (:mod:`api.web.signing`): the body
-    as the browser signed it and its signature (filled by ``static/js/sign-form.js``), and the
-    signing ceremony's components (21 CFR 11.200(a)(1)): the password, and the user id when the
-    ceremony asks for it. The key file is no field: it is never sent."""
+class SignedBodyForm(FlaskForm):
+    """A form that records an event signed in the browser (:mod:`api.web.signing`): the body as
+    the browser signed it and its signature, filled by ``static/js/sign-form.js``. The key file
+    is no field: it is never sent."""
 
     body = HiddenField()
     signature = HiddenField()
+
+
+class CeremonyForm(SignedBodyForm):
+    """The signing form of a signature over records (:mod:`api.web.signing`), with the signing
+    ceremony's components (21 CFR 11.200(a)(1)): the password, and the user id when the
+    ceremony asks for it."""
+
     user_id = StringField(
         "User id",
         validators=[Length(max=USER_ID_LENGTH)],
@@ -409,12 +415,15 @@ class EventPositionForm(FlaskForm):
 
 
 ANY_STATUS = "Any status"
+WHOLE_RECORD = "The whole record"
+MISSING = "Fill this in: it is part of what you sign"
 BAD_STATUS = "Choose one of the statuses listed"
 BAD_AGE = "Enter a number of days, such as 7"
 LONGEST_AGE = 100_000
 """No query has been open 100,000 days (274 years): a larger number is a mistake, said as one."""
-QUERY_FILTER_MESSAGES = (ANY_STATUS, BAD_STATUS, BAD_AGE)
-"""What the query list's filters say of bad input, and their empty choice."""
+QUERY_FILTER_MESSAGES = (ANY_STATUS, BAD_STATUS, BAD_AGE, WHOLE_RECORD, MISSING)
+"""What the query list's filters say of bad input, the query forms' empty choice, and what a
+signed form says of a text left out of the body."""
 
 
 def is_age(text: str) -> bool:
@@ -509,4 +518,64 @@ class PacketCheckForm(FlaskForm):
     documents = BooleanField(
         "Draw the PDFs again and compare them",
         description="Slower; without, each PDF is checked by its SHA-256 in the manifest",
+    )
+
+
+QUERY_TEXT_LENGTH = 10_000
+"""The longest question, answer or resolution the form takes (a query asks one thing)."""
+
+
+def kept_as_typed(value: object) -> object:
+    """What was typed in a text of several lines, kept for the person to correct: each control
+    character but the line breaks shown as U+FFFD (:func:`shown_as_typed`)."""
+    if not isinstance(value, str):
+        return value
+    return "".join(
+        c if c in "\r\n" else "\ufffd" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in value
+    )
+
+
+def _signed_text(label: str, description: str, item: str) -> TextAreaField:
+    """A text the person types and signs: sign-form.js puts it in the body's ``data`` as
+    ``item`` before signing; the form carries it too, to show it again on a refusal."""
+    return TextAreaField(
+        label,
+        description=description,
+        filters=[kept_as_typed],
+        validators=[Length(max=QUERY_TEXT_LENGTH)],
+        render_kw={"rows": 5, "required": True, "data-signed-item": item},
+    )
+
+
+class RaiseQueryForm(SignedBodyForm):
+    """A monitor's query about a record: the field asked about (or the whole record), and the
+    question. ``fields`` are the record's own."""
+
+    item = SelectField(
+        "The field asked about",
+        description="Or the whole record",
+        filters=[shown_as_typed],
+        render_kw={"data-signed-item": "item"},
+        validate_choice=False,
+    )
+    question = _signed_text("Your question", "What the site should check or explain", "question")
+
+    def __init__(self, *, fields: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.item.choices = _choices(WHOLE_RECORD, fields)
+
+
+class AnswerQueryForm(SignedBodyForm):
+    """The site's answer to a query."""
+
+    answer = _signed_text(
+        "Your answer", "A correction, if one is needed, is its own record", "answer"
+    )
+
+
+class CloseQueryForm(SignedBodyForm):
+    """The monitor's closing of a query: what resolved it."""
+
+    resolution = _signed_text(
+        "What resolved the query", "The answer, or the correction made", "resolution"
     )

@@ -19,20 +19,21 @@ from typing import Any
 import marshmallow as ma
 from flask import session
 
-from api.schemas.records import SignatureRequestSchema
+from api.schemas.records import SignatureRequestSchema, SubmissionSchema
 from api.schemas.submissions import submission_from
 from api.statuses import STATUS_OF
 from api.store import get_store
-from api.web.forms import CeremonyForm
+from api.web.forms import MISSING, CeremonyForm, SignedBodyForm
 from api.web.sessions import SESSION
 from api.web.wording import gettext as _
 from domain.account import Account
 from infrastructure.application.access import SigningAuthentication
-from infrastructure.application.commands import SignRecords
+from infrastructure.application.commands import RecordEvent, SignRecords
 from infrastructure.application.receipts import Receipt
 from infrastructure.errors import AuthenticationFailed, SigningComponentsRequired
 
 USER_ID = "user_id"
+MISSING_FIELD = ma.fields.Field.default_error_messages["required"]
 REFUSALS = tuple(family for family, _status in STATUS_OF)
 """Every typed error a signing can end in (the families the API maps to a status)."""
 
@@ -58,10 +59,19 @@ def offer(account: Account, body: dict[str, Any]) -> Offer:
     Raises:
         SessionExpired: the session has ended.
     """
-    now = datetime.now(UTC)
-    in_force = tuple(key.key_id for key in account.keys.values() if key.is_valid_at(now))
     components = get_store().access.signing_components(str(session[SESSION]))
-    return Offer(body, in_force, USER_ID in components)
+    return Offer(body, _keys_in_force(account), USER_ID in components)
+
+
+def authorship_offer(account: Account, body: dict[str, Any]) -> Offer:
+    """The signing form's part of a page offering ``body``, an event its author signs as any
+    event over the API (meaning authorship): no ceremony, so no password asked again."""
+    return Offer(body, _keys_in_force(account), asks_user_id=False)
+
+
+def _keys_in_force(account: Account) -> tuple[str, ...]:
+    now = datetime.now(UTC)
+    return tuple(key.key_id for key in account.keys.values() if key.is_valid_at(now))
 
 
 def sign(form: CeremonyForm, account: Account) -> tuple[Receipt, SigningAuthentication] | None:
@@ -89,7 +99,7 @@ def _command(form: CeremonyForm, account: Account) -> SignRecords | None:
 
     The submission is made from the body as received, whose canonical bytes the signature must
     cover; the service then checks everything else."""
-    body, signature = _signed_body(form)
+    body, signature = signed_body(form)
     if body is None:
         return None
     request: dict[str, Any] = {
@@ -115,7 +125,57 @@ def _command(form: CeremonyForm, account: Account) -> SignRecords | None:
     )
 
 
-def _signed_body(form: CeremonyForm) -> tuple[dict[str, Any] | None, str]:
+def record(form: SignedBodyForm, account: Account, kind: str, code: str) -> Receipt | None:
+    """Record the event of ``kind`` about subject ``code`` that the browser signed, with the
+    same service as ``POST /v1/events``: the receipt; None when it was refused, each reason
+    then in ``form`` (a field's own beside it when the form has that field, the others for the
+    whole form). Nothing is recorded when it is refused.
+
+    The body is checked with the API's own schema, and must be of the kind and subject of the
+    page that offered it: a page that raises a query records no other event.
+    """
+    body, signature = signed_body(form)
+    if body is None:
+        return None
+    try:
+        SubmissionSchema().load({"event": body, "signature": signature})
+    except ma.ValidationError as error:
+        _place(form, error.messages_dict)
+        return None
+    if body.get("kind") != kind or body.get("subject") != code:
+        form.form_errors.append(
+            _("The signed body is not a %(kind)s of %(subject)s", kind=kind, subject=code)
+        )
+        return None
+    try:
+        return get_store().records.record(
+            RecordEvent(submission_from(body, signature), actor_id=account.user_id),
+            actor=account,
+        )
+    except REFUSALS as refused:
+        form.form_errors.append(str(refused))
+    return None
+
+
+def _place(form: SignedBodyForm, messages: dict[str, Any]) -> None:
+    """The schema's messages about the signed body, each of a field of ``data`` the form has
+    beside that field, the others for the whole form."""
+    event = messages.get("event")
+    data = event.get("data") if isinstance(event, dict) else None
+    if isinstance(data, dict):
+        for name in list(data):
+            field = form._fields.get(name)
+            if field is not None and isinstance(data[name], list):
+                field.errors = [
+                    _(MISSING) if message == MISSING_FIELD else str(message)
+                    for message in data.pop(name)
+                ]
+    form.form_errors.extend(_lines(messages))
+
+
+def signed_body(form: SignedBodyForm) -> tuple[dict[str, Any] | None, str]:
+    """The body the browser signed, as a JSON object, and its signature; None for the body,
+    the reason in ``form``, when nothing was signed or it is no JSON object."""
     text, signature = form.body.data or "", form.signature.data or ""
     if not text or not signature:
         form.form_errors.append(

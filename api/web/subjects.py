@@ -33,9 +33,9 @@ from api.web.sessions import page_for
 from api.web.timeline import timeline
 from domain.actions import Action
 from domain.disclosure import CHART, SUBJECT_LIST, SUBJECT_PAGE, Scope
-from domain.permissions import reads_every_site, reads_site
+from domain.permissions import may, reads_every_site, reads_site
 from domain.signed import stream_id
-from domain.subject import Subject, subject_stream
+from domain.subject import QUERY_KINDS, Subject, subject_stream
 from domain.subject_facts import baseline
 from infrastructure.documents import charts
 from infrastructure.views.replay import replayer_for
@@ -82,6 +82,9 @@ def subject(code: str) -> str:
         facts=facts(folded, summary, today),
         charted=charts.has_chart(folded),
         troughs=charts.has_troughs(folded),
+        subject_code=code,
+        may_raise=may(g.account, Action.RAISE_QUERIES, folded.site),
+        query_kinds=QUERY_KINDS,
     )
     return handed_out(page, SUBJECT_PAGE, Scope(study, subject=code))
 

@@ -610,6 +610,8 @@ PAGES: dict[str, Action | None] = {
     "/subjects/<code>/as-of": Action.READ_CLINICAL_DATA,
     "/queries": Action.READ_CLINICAL_DATA,
     "/packets": None,
+    "/queries/raise": Action.RAISE_QUERIES,
+    "/queries/<code>/<int:number>": Action.READ_CLINICAL_DATA,
 }
 """The pages behind a sign-in."""
 
@@ -627,6 +629,8 @@ SUBJECT_PAGES = {
 
 PAGE_URLS = {
     "/subjects/<code>/audit": f"/subjects/{OWN}-1/audit",
+    "/queries/raise": f"/queries/raise?subject={OWN}-1&entry=1",
+    "/queries/<code>/<int:number>": f"/queries/{OWN}-1/2",
     **{
         rule: url.format(where=OWN, today=datetime.now(UTC).date().isoformat())
         for rule, url in SUBJECT_PAGES.items()
@@ -645,9 +649,21 @@ PAGE_DATA: dict[str, tuple[str, Action]] = {
 }
 """What a page's script reads (JSON), behind the same sign-in and matrix as its page."""
 
+QUERY_FORMS: dict[str, tuple[str, Action]] = {
+    # route that only takes a form (POST): (where it is sent, the action its decorator asks)
+    "/queries/<code>/<int:number>/answer": (
+        f"/queries/{OWN}-1/2/answer",
+        Action.RECORD_CLINICAL_DATA,
+    ),
+    "/queries/<code>/<int:number>/close": (f"/queries/{OWN}-1/2/close", Action.RAISE_QUERIES),
+}
+"""The query forms' own routes; each, sent unsigned, is refused for a role that does not do its
+action (403) and shown again to one that does, saying nothing was signed (200)."""
+
 PAGE_FORMS: dict[str, Action] = {
     # a form's own route, sent only (POST): the action it asks (tested below with the form)
     "/packets/build": Action.BUILD_REPORTS_AND_PACKETS,
+    **{route: action for route, (_url, action) in QUERY_FORMS.items()},
 }
 """Routes of a page that only take its form."""
 
@@ -704,6 +720,44 @@ def test_what_each_pages_script_reads_answers_each_role_as_the_matrix_says(
 
     assert response.status_code == (200 if allowed else 403), response.get_data(as_text=True)
     assert response.mimetype == ("application/json" if allowed else "text/html")
+
+
+@pytest.mark.parametrize(
+    ("who", "route"),
+    list(itertools.product([r.value for r in ROLES] + ["untrained", "no-role"], QUERY_FORMS)),
+)
+def test_each_form_of_its_own_route_answers_each_role_as_the_matrix_says(
+    world: World, who: str, route: str
+) -> None:
+    url, action = QUERY_FORMS[route]
+    role = None if who in ("untrained", "no-role") else Role(who)
+    allowed = role is not None and bool(ALLOWED[role].get(action))
+    browser = browser_of(world, world.people[who])
+
+    response = browser.client.post(url, data={"csrf_token": browser.csrf_token("/account")})
+
+    assert response.status_code == (200 if allowed else 403), response.get_data(as_text=True)
+    if allowed:
+        assert "Nothing was signed" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("role", "where"),
+    list(itertools.product(ROLES, [OWN, OTHER])),
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_a_querys_page_shows_it_only_to_those_who_read_its_site(
+    world: World, role: Role, where: str
+) -> None:
+    reads = ALLOWED[role].get(Action.READ_CLINICAL_DATA, set())
+    raises = ALLOWED[role].get(Action.RAISE_QUERIES, set())
+    browser = browser_of(world, world.people[role.value])
+
+    shown = browser.get(f"/queries/{where}-1/2")
+    raising = browser.get(f"/queries/raise?subject={where}-1&entry=1")
+
+    assert shown.status_code == (200 if where in reads else 404 if reads else 403)
+    assert raising.status_code == (200 if where in raises else 404 if raises else 403)
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))

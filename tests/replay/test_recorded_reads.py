@@ -127,6 +127,8 @@ RECORDED_PAGES: dict[str, str] = {
     "/subjects/<code>/as-of": "tests/web/test_subject_pages.py, the same test",
     "/queries": "tests/web/test_query_pages.py, test_the_list_is_recorded_as_a_copy_handed_out",
     "/study": "tests/web/test_study.py, test_the_page_is_recorded_as_a_copy_of_the_persons...",
+    "/queries/raise": "tests/web/test_query_pages.py, test_each_query_page_shown_is_a_copy_...",
+    "/queries/<code>/<int:number>": "tests/web/test_query_pages.py, the same test",
 }
 
 

@@ -10,21 +10,26 @@ passwords; only the access control's clock is the test's.
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from werkzeug.test import TestResponse
 
 from domain.account import Role
-from domain.disclosure import QUERY_LIST, Disclosure
+from domain.disclosure import QUERY_LIST, QUERY_PAGE, Disclosure
+from domain.wire import instant_to_wire
 from infrastructure.bootstrap import Store
 from projections.query_list import query_lines
+from signatures.authorship import sign_body
 from tests.access.conftest import make_person
 from tests.conftest import STUDY, Person, consent, haemoglobin, screening
 from tests.e2e.conftest import SUBJECT, Site
-from tests.web.conftest import Browser, text
+from tests.web.conftest import CSRF_FIELD, Browser, text
 
 QUERIES = "/queries"
 OTHER_SUBJECT = "SP-201"
@@ -236,3 +241,350 @@ def test_a_role_that_reads_no_clinical_data_is_refused(timed: Store, trial: Tria
 def copies_of(store: Store, person: Person) -> list[Disclosure]:
     """The person's disclosure log, as the store holds it."""
     return store.disclosures.of(person.user_id)
+
+
+# -- raising, answering and closing, signed as the browser signs ----------------------------------
+
+BODY_BLOCK = re.compile(
+    r'<script type="application/json" id="signing-body">(.*?)</script>', re.DOTALL
+)
+
+
+class SigningPage:
+    """A page with a signing form, as the browser read it: its body to sign and CSRF token."""
+
+    def __init__(self, answer: TestResponse) -> None:
+        page = text(answer)
+        assert answer.status_code == 200, page
+        found = BODY_BLOCK.search(page)
+        assert found is not None, page
+        self.page = page
+        self.body: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+        token = CSRF_FIELD.search(page)
+        assert token is not None
+        self.csrf_token = token.group(1)
+
+    def signed(self, person: Person, typed: dict[str, str], **changes: Any) -> dict[str, str]:
+        """The form as sign-form.js sends it: what was typed, put in the body's data too (left
+        out when empty), the key id and the signer's time added, the body signed."""
+        body = {
+            **self.body,
+            "data": {**self.body["data"], **{k: v for k, v in typed.items() if v != ""}},
+            "key_id": person.key_id,
+            "signed_at": instant_to_wire(datetime.now(UTC)),
+            **changes,
+        }
+        signature = sign_body(person.private_key, body)[1]
+        return {
+            **typed,
+            "csrf_token": self.csrf_token,
+            "body": json.dumps(body),
+            "signature": signature,
+        }
+
+
+def raise_page(browser: Browser, entry: str = "3", subject: str = SUBJECT) -> TestResponse:
+    return browser.get(f"/queries/raise?subject={subject}&entry={entry}")
+
+
+def raise_in_page(
+    browser: Browser, person: Person, question: str, item: str = "results"
+) -> TestResponse:
+    form = SigningPage(raise_page(browser)).signed(person, {"item": item, "question": question})
+    return browser.client.post(f"/queries/raise?subject={SUBJECT}&entry=3", data=form)
+
+
+def versions(trial: Trial, subject: str = SUBJECT) -> int:
+    found = trial.store.app.find_subject(f"{STUDY}/{subject}")
+    assert found is not None
+    return int(found.version)
+
+
+def test_a_monitor_raises_a_query_signed_with_their_key_and_the_site_sees_it(
+    timed: Store, trial: Trial
+) -> None:
+    monitor = signed_in(timed, trial.monitor)
+    page = SigningPage(raise_page(monitor))
+
+    answer = monitor.client.post(
+        f"/queries/raise?subject={SUBJECT}&entry=3",
+        data=page.signed(trial.monitor, {"item": "results", "question": "76 g/dL:\nis it 7.6?"}),
+    )
+
+    assert answer.status_code == 302, text(answer)
+    assert answer.headers["Location"] == f"/queries/{SUBJECT}/4"
+    assert page.body == {
+        "study": STUDY,
+        "subject": SUBJECT,
+        "version": 4,
+        "kind": "QueryRaised",
+        "data": {"entry": 3, "entry_kind": "BloodCountRecorded"},
+        "signer": {"user_id": "mon1", "printed_name": "Caio Reis"},
+        "meaning": "authorship",
+    }
+    assert 'data-signed-item="question"' in page.page and 'name="password"' not in page.page
+    (asked,) = trial.store.app.find_subject(f"{STUDY}/{SUBJECT}").queries  # type: ignore[union-attr]
+    assert (asked.query, asked.item, asked.question) == (4, "results", "76 g/dL:\nis it 7.6?")
+    shown = text(signed_in(timed, trial.coordinator).get(f"/queries/{SUBJECT}/4"))
+    assert "76 g/dL:\nis it 7.6?" in shown and 'action="/queries/RP-101/4/answer"' in shown
+
+
+def test_the_site_answers_and_the_monitor_closes_each_signed_with_their_own_key(
+    timed: Store, trial: Trial
+) -> None:
+    number = trial.raise_query()
+    coordinator = signed_in(timed, trial.coordinator)
+    monitor = signed_in(timed, trial.monitor)
+    page = f"/queries/{SUBJECT}/{number}"
+
+    answered = coordinator.client.post(
+        f"{page}/answer",
+        data=SigningPage(coordinator.get(page)).signed(trial.coordinator, {"answer": "7.6."}),
+    )
+    closing = SigningPage(monitor.get(page))
+    closed = monitor.client.post(
+        f"{page}/close", data=closing.signed(trial.monitor, {"resolution": "Corrected."})
+    )
+
+    assert (answered.status_code, closed.status_code) == (302, 302), text(closed)
+    assert closing.body["kind"] == "QueryClosed" and closing.body["data"] == {"query": number}
+    (asked,) = trial.store.app.find_subject(f"{STUDY}/{SUBJECT}").queries  # type: ignore[union-attr]
+    assert asked.status == "closed"
+    assert asked.answers[0]["answer"] == "7.6." and asked.closed_by is not None
+    final = text(monitor.get(page))
+    assert 'action="/queries/' not in final  # closed: nothing more to send
+    assert "Query 4 closed. Recorded at log position" in final
+
+
+def test_the_subject_page_offers_a_monitor_to_raise_a_query_about_each_record(
+    timed: Store, trial: Trial
+) -> None:
+    trial.raise_query()
+
+    as_monitor = text(signed_in(timed, trial.monitor).get(f"/subjects/{SUBJECT}"))
+    as_coordinator = text(signed_in(timed, trial.coordinator).get(f"/subjects/{SUBJECT}"))
+
+    for entry in (1, 2, 3):
+        assert f"/queries/raise?subject={SUBJECT}&amp;entry={entry}" in as_monitor
+    assert "/queries/raise?subject=RP-101&amp;entry=4" not in as_monitor  # the query itself
+    assert (
+        f'href="/queries/{SUBJECT}/4"' in as_monitor
+        and f'href="/queries/{SUBJECT}/4"' in as_coordinator
+    )
+    assert "/queries/raise" not in as_coordinator
+
+
+@pytest.mark.parametrize(
+    ("question", "field", "message"),
+    [
+        ("", "question", "Fill this in: it is part of what you sign"),
+        ("  \n ", "question", "a query asks a question: the text is empty"),
+        ("76\x00 g/dL?", "question", "control character"),
+        ("76\x1b[31m g/dL?", "question", "control character"),
+    ],
+)
+def test_a_question_refused_shows_the_form_again_with_what_was_typed_and_records_nothing(
+    timed: Store, trial: Trial, question: str, field: str, message: str
+) -> None:
+    monitor = signed_in(timed, trial.monitor)
+    before = versions(trial)
+
+    answer = raise_in_page(monitor, trial.monitor, question)
+
+    page = text(answer)
+    assert answer.status_code == 200, page
+    assert 'class="error-summary"' in page and message in page
+    assert "\x00" not in page and "\x1b" not in page
+    if question.strip():
+        assert html.escape(question.replace("\x00", "\ufffd").replace("\x1b", "\ufffd")) in page
+    assert versions(trial) == before
+
+
+def test_a_form_sent_without_a_signature_is_refused_and_records_nothing(
+    timed: Store, trial: Trial
+) -> None:
+    monitor = signed_in(timed, trial.monitor)
+    page = SigningPage(raise_page(monitor))
+    before = versions(trial)
+
+    answer = monitor.client.post(
+        f"/queries/raise?subject={SUBJECT}&entry=3",
+        data={"csrf_token": page.csrf_token, "question": "Typed, never signed?"},
+    )
+
+    assert answer.status_code == 200
+    assert "Nothing was signed" in text(answer) and "Typed, never signed?" in text(answer)
+    assert versions(trial) == before
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_records_nothing(
+    timed: Store, trial: Trial
+) -> None:
+    monitor = signed_in(timed, trial.monitor)
+    form = SigningPage(raise_page(monitor)).signed(trial.monitor, {"question": "Why?"})
+    del form["csrf_token"]
+    before = versions(trial)
+
+    answer = monitor.client.post(f"/queries/raise?subject={SUBJECT}&entry=3", data=form)
+
+    assert answer.status_code == 400
+    assert versions(trial) == before
+
+
+def test_a_body_of_another_kind_is_not_recorded_through_the_query_form(
+    timed: Store, trial: Trial
+) -> None:
+    coordinator = signed_in(timed, trial.coordinator)
+    number = trial.raise_query()
+    page = SigningPage(coordinator.get(f"/queries/{SUBJECT}/{number}"))
+    form = page.signed(trial.coordinator, {}, kind="BloodCountRecorded", data=haemoglobin("7.7"))
+    before = versions(trial)
+
+    answer = coordinator.client.post(f"/queries/{SUBJECT}/{number}/answer", data=form)
+
+    assert answer.status_code == 200
+    assert "The signed body is not a QueryAnswered of RP-101" in text(answer)
+    assert versions(trial) == before
+
+
+def test_a_closed_query_answered_again_is_refused_and_records_nothing(
+    timed: Store, trial: Trial
+) -> None:
+    number = trial.raise_query()
+    coordinator = signed_in(timed, trial.coordinator)
+    page = SigningPage(coordinator.get(f"/queries/{SUBJECT}/{number}"))  # read while open
+    trial.submit(trial.monitor, "QueryClosed", {"query": number, "resolution": "Seen."}, SUBJECT)
+    before = versions(trial)
+
+    answer = coordinator.client.post(
+        f"/queries/{SUBJECT}/{number}/answer",
+        data=page.signed(trial.coordinator, {"answer": "Late answer"}, version=before + 1),
+    )
+
+    shown = text(answer)
+    assert answer.status_code == 200, shown
+    assert f"query {number} was closed by entry {number + 1}, so is not answered" in shown
+    assert "Late answer" in shown
+    assert versions(trial) == before
+
+
+def test_an_answer_signed_before_another_write_is_refused_as_stale(
+    timed: Store, trial: Trial
+) -> None:
+    number = trial.raise_query()
+    coordinator = signed_in(timed, trial.coordinator)
+    page = SigningPage(coordinator.get(f"/queries/{SUBJECT}/{number}"))
+    trial.submit(trial.coordinator, "BloodCountRecorded", haemoglobin("8.1"), SUBJECT)
+    before = versions(trial)
+
+    answer = coordinator.client.post(
+        f"/queries/{SUBJECT}/{number}/answer",
+        data=page.signed(trial.coordinator, {"answer": "7.6"}),
+    )
+
+    assert answer.status_code == 200 and 'class="error-summary"' in text(answer)
+    assert versions(trial) == before
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        (f"/queries/raise?subject={SUBJECT}&entry=99", 404),
+        (f"/queries/raise?subject={SUBJECT}&entry=x", 404),
+        (f"/queries/raise?subject={SUBJECT}&entry=%00", 404),
+        (f"/queries/raise?subject={SUBJECT}", 404),
+        ("/queries/raise?subject=RP-999&entry=1", 404),
+        (f"/queries/raise?subject={OTHER_SUBJECT}&entry=3", 404),
+        (f"/queries/{SUBJECT}/3", 404),
+        (f"/queries/{SUBJECT}/99", 404),
+        (f"/queries/{OTHER_SUBJECT}/4", 404),
+    ],
+)
+def test_an_unknown_record_query_or_another_sites_subject_is_not_found(
+    timed: Store, trial: Trial, url: str, status: int
+) -> None:
+    trial.raise_query(OTHER_SUBJECT)
+
+    answer = signed_in(timed, trial.monitor).get(url)
+
+    assert answer.status_code == status, text(answer)
+    assert answer.mimetype == "text/html"
+    assert "signing-body" not in text(answer)
+
+
+def test_a_query_about_a_query_is_not_offered(timed: Store, trial: Trial) -> None:
+    number = trial.raise_query()
+
+    answer = raise_page(signed_in(timed, trial.monitor), entry=str(number))
+
+    assert answer.status_code == 404
+    assert "is part of a query: ask about its record" in text(answer)
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "url"),
+    [
+        ("coordinator", "get", f"/queries/raise?subject={SUBJECT}&entry=3"),
+        ("coordinator", "post", f"/queries/raise?subject={SUBJECT}&entry=3"),
+        ("coordinator", "post", f"/queries/{SUBJECT}/4/close"),
+        ("monitor", "post", f"/queries/{SUBJECT}/4/answer"),
+        ("auditor", "get", f"/queries/raise?subject={SUBJECT}&entry=3"),
+        ("auditor", "post", f"/queries/{SUBJECT}/4/answer"),
+        ("auditor", "post", f"/queries/{SUBJECT}/4/close"),
+    ],
+)
+def test_a_role_that_does_not_do_it_is_refused_and_nothing_is_recorded(
+    timed: Store, trial: Trial, who: str, method: str, url: str
+) -> None:
+    trial.raise_query()
+    person = getattr(trial, who)
+    browser = signed_in(timed, person)
+    token = browser.csrf_token("/account")
+    before = versions(trial)
+
+    if method == "get":
+        answer = browser.get(url)
+    else:
+        answer = browser.client.post(
+            url, data={"csrf_token": token, "body": "{}", "signature": "x"}
+        )
+
+    assert answer.status_code == 403, text(answer)
+    assert versions(trial) == before
+
+
+def test_another_sites_people_can_neither_see_nor_answer_nor_close(
+    timed: Store, trial: Trial
+) -> None:
+    number = trial.raise_query()
+    before = versions(trial)
+    coordinator = signed_in(timed, trial.sp_coordinator)
+    monitor = signed_in(timed, trial.sp_monitor)
+
+    seen = coordinator.get(f"/queries/{SUBJECT}/{number}")
+    answered = coordinator.client.post(
+        f"/queries/{SUBJECT}/{number}/answer",
+        data={"csrf_token": coordinator.csrf_token("/account"), "answer": "x"},
+    )
+    closed = monitor.client.post(
+        f"/queries/{SUBJECT}/{number}/close",
+        data={"csrf_token": monitor.csrf_token("/account"), "resolution": "x"},
+    )
+
+    assert (seen.status_code, answered.status_code, closed.status_code) == (404, 404, 404)
+    assert "76 g/dL" not in text(seen) + text(answered) + text(closed)
+    assert versions(trial) == before
+
+
+def test_each_query_page_shown_is_a_copy_recorded(timed: Store, trial: Trial) -> None:
+    number = trial.raise_query()
+    monitor = signed_in(timed, trial.monitor)
+
+    for url in (f"/queries/{SUBJECT}/{number}", f"/queries/raise?subject={SUBJECT}&entry=3"):
+        assert monitor.get(url).status_code == 200
+        copy = copies_of(timed, trial.monitor)[-1]
+        assert (copy.what, str(copy.scope), copy.channel) == (
+            QUERY_PAGE,
+            f"{STUDY}/{SUBJECT}",
+            "web",
+        )

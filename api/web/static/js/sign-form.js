@@ -10,6 +10,8 @@
 //     [data-remembered-choice]   shown when this browser keeps a key for the person, holding
 //       input[data-use-remembered], [data-remembered-key-id], button[data-forget-key]
 //     input[type=file][data-key-file], input[type=checkbox][data-remember-key]
+//     [data-signed-item=NAME]     a field the person fills in (a query's question): its value
+//                                goes into the body's data as NAME, left out when empty
 //   <script type="application/json" id="ID">the body to sign, less key_id and signed_at</script>
 // Once it has looked for a key this browser keeps, the form's button (rendered disabled) is
 // enabled and the form is marked data-signing-ready.
@@ -27,6 +29,16 @@ import {
 
 for (const form of document.querySelectorAll("form[data-signing-form]")) {
   attach(form);
+}
+
+// What the person typed into the form's signed fields, by the name each takes in the body's data
+// (an optional field left empty is left out, as docs/signing.md says a body leaves it).
+function typed(form) {
+  const items = {};
+  for (const field of form.querySelectorAll("[data-signed-item]")) {
+    if (field.value !== "") items[field.dataset.signedItem] = field.value;
+  }
+  return items;
 }
 
 function attach(form) {
@@ -92,7 +104,12 @@ function attach(form) {
         );
       }
       if (remember.checked && signingKey !== kept) await rememberKey(userId, signingKey);
-      const body = { ...template, key_id: signingKey.keyId, signed_at: wireInstant(new Date()) };
+      const body = {
+        ...template,
+        data: { ...template.data, ...typed(form) },
+        key_id: signingKey.keyId,
+        signed_at: wireInstant(new Date()),
+      };
       form.elements.signature.value = await signBody(signingKey, body);
       // The canonical text: the bytes sent are the bytes signed.
       form.elements.body.value = new TextDecoder().decode(canonicalBytes(body));
