@@ -21,7 +21,15 @@ from domain.account import Role
 from domain.disclosure import CHART, REPLAY, SUBJECT_LIST, SUBJECT_PAGE
 from infrastructure.bootstrap import Store, open_store
 from tests.browser.harness import DemoPerson, give_demo_passwords
-from tests.conftest import STUDY, Person, make_settings, open_person
+from tests.conftest import (
+    STUDY,
+    Person,
+    consent,
+    haemoglobin,
+    make_settings,
+    open_person,
+    screening,
+)
 from tests.web.conftest import Browser, text
 
 SUBJECT = "RP-02"
@@ -367,3 +375,26 @@ def test_an_unknown_or_odd_subject_code_is_not_found(demo: Demo, code: str) -> N
 
     assert answer.status_code == 404
     assert answer.mimetype == "text/html"
+
+
+def test_a_voided_record_is_struck_through_with_the_voids_reason(demo: Demo) -> None:
+    # Site RP's records are locked in the demonstration: a subject of site SP, a count voided.
+    writer = open_person(demo.store, f"coord-{uuid.uuid4().hex[:8]}", sites=("SP",))
+    code = f"SP-{uuid.uuid4().hex[:4]}"
+    writer.record(demo.store, code, "Screened", screening(site="SP"))
+    writer.record(demo.store, code, "ConsentObtained", consent())
+    writer.record(demo.store, code, "BloodCountRecorded", haemoglobin("6.9"))
+    reason = "entered for the wrong subject"
+    voided = {"entry": 3, "entry_kind": "BloodCountRecorded", "reason": reason}
+    writer.record(demo.store, code, "EntryVoided", voided)
+    browser = demo.browser(writer.user_id, writer.password)
+
+    page = html.unescape(text(browser.get(f"/subjects/{code}")))
+
+    before, count = page.split('id="entry-3"', 1)
+    count = count.split("</li>\n", 1)[0]
+    assert "timeline__record--voided" in before.rsplit("<li", 1)[1]
+    assert "<dd><del>haemoglobin=6.9 g/dL</del></dd>" in count
+    assert "Voided in " in count and f"Reason: {reason}" in count
+    assert 'href="#entry-4"' in count
+    assert page.count("<del>") == count.count("<del>")  # nothing else struck through
