@@ -20,14 +20,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(VENV)/.installed $@
 
-# init's output is held back and printed last, just before serving, so that the administrator's
-# one-time password ends the output instead of scrolling away under the demonstration's lines.
+# init's and demo's outputs are held back and printed last, just before serving, so that the
+# one-time passwords (the administrator's, then the demonstration staff's, on the first run) end
+# the output instead of scrolling away under verify's and the progress lines (on stderr).
 run: $(VENV)/.installed
 	@initialised="$$($(BIN)/sealtrail init)" && \
-	$(BIN)/sealtrail demo && \
+	demonstrated="$$($(BIN)/sealtrail demo)" && \
 	$(BIN)/sealtrail verify && \
-	echo "serving http://$(HOST):$(PORT) (API docs at /docs); Ctrl-C stops" && \
-	printf '%s\n' "$$initialised" && \
+	echo "serving http://$(HOST):$(PORT) (pages at /login, API docs at /docs); Ctrl-C stops" && \
+	printf '%s\n' "$$initialised" "$$demonstrated" && \
 	exec $(BIN)/sealtrail serve --host $(HOST) --port $(PORT) --log-level warning
 
 lint: $(VENV)/.installed-test

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import traceback
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -31,9 +32,10 @@ INITIALISED_EVENTS = 13
 """init: the server's account (3 events), the administrator's (5) and the sponsor's packet key
 (2); then the administrator's password (1), after the administrator authenticated with the
 one-time password (2: the start of the administrator's authentication log, and the attempt)."""
-DEMO_STAFF_EVENTS = 10 + 9
+DEMO_STAFF_EVENTS = 10 + 9 + 4
 """The demonstration's synthetic staff: accounts, roles, sites, training, keys; the coordinator's
-and the investigator's (10), then the monitor's (5) and the data manager's (4, no site)."""
+and the investigator's (10), then the monitor's (5) and the data manager's (4, no site); last,
+a one-time password for each of the four (4)."""
 DEMO_RECORDS = 1345
 """The nine synthetic subjects' records."""
 DEMO_CLOSING_EVENTS = 40 + 18 + 18 + 1 + 3
@@ -125,8 +127,45 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, initialised_template
         shutil.copytree(initialised_template, folder, dirs_exist_ok=True)
         loaded = sealtrail("demo", home=folder)
         assert loaded.returncode == 0, loaded.stderr
+        (folder / DEMO_OUTPUT).write_text(loaded.stdout, encoding="utf-8")
 
     return made_once(tmp_path_factory, "demo", load)
+
+
+DEMO_OUTPUT = "sealtrail-demo.out"
+"""What ``sealtrail demo`` printed when it made the demonstration store, kept in its home:
+the staff's one-time passwords among it (:func:`demo_output`)."""
+
+
+def demo_output(home: Path) -> str:
+    """What ``sealtrail demo`` printed when it loaded the store under ``home`` (a copy of
+    ``demo_template``): what a person who ran it read, one-time passwords included."""
+    return (home / DEMO_OUTPUT).read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class PrintedPassword:
+    """A row of the table of one-time passwords ``sealtrail demo`` prints on its first run."""
+
+    user_id: str
+    role: str
+    password: str
+
+
+def printed_one_time_passwords(printed: str) -> list[PrintedPassword]:
+    """The rows of the table of one-time passwords in ``sealtrail demo``'s output, in order;
+    none if it printed no table."""
+    lines = printed.splitlines()
+    header = next((n for n, line in enumerate(lines) if line.split()[:2] == ["user", "id"]), None)
+    if header is None:
+        return []
+    rows = []
+    for line in lines[header + 1 :]:
+        if line.startswith("shown only this once"):
+            return rows
+        user_id, role, password = line.split()
+        rows.append(PrintedPassword(user_id, role, password))
+    raise AssertionError(f"the table of one-time passwords does not end:\n{printed}")
 
 
 @pytest.fixture

@@ -86,17 +86,18 @@ def init(admin_public_key: Path | None) -> None:
 
 def one_time_password_block(password: str) -> str:
     """The administrator's one-time password, framed so that it cannot be missed."""
-    rule = "=" * 72
-    return "\n".join(
-        (
-            "",
-            rule,
-            f"administrator: admin, one-time password: {password}",
-            "shown only this once: keep it until you choose your own with "
-            "'sealtrail user password admin'",
-            rule,
-        )
+    return framed(
+        f"administrator: admin, one-time password: {password}",
+        "shown only this once: keep it until you choose your own with "
+        "'sealtrail user password admin'",
     )
+
+
+def framed(*lines: str) -> str:
+    """``lines`` between two rules, after an empty line: what a person must copy from a
+    command's output (one-time passwords), set apart from the rest."""
+    rule = "=" * 72
+    return "\n".join(("", rule, *lines, rule))
 
 
 def _open_sponsor_account(store: Store, settings: Settings) -> None:

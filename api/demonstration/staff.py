@@ -1,7 +1,9 @@
 """The demonstration's synthetic staff: who they are, their accounts and keys, and how they sign.
 
 Each signs with their own Ed25519 key, kept under ``SEALTRAIL_HOME`` so that a later run signs
-with the key the account already has; the printed names say they are not persons.
+with the key the account already has; the printed names say they are not persons. Once loaded,
+each is issued a one-time password (:func:`issue_one_time_passwords`), so that a person trying
+the demonstration can sign in as each of its roles.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from infrastructure.application.commands import (
     AttestTraining,
     OpenAccount,
     RegisterKey,
+    ResetPassword,
     Signatory,
     Submission,
     Training,
@@ -34,7 +37,14 @@ from signatures.keys import (
     public_key_to_text,
 )
 
-__all__ = ["STAFF", "Staff", "signed_submission", "staff_signatory"]
+__all__ = [
+    "STAFF",
+    "OneTimePassword",
+    "Staff",
+    "issue_one_time_passwords",
+    "signed_submission",
+    "staff_signatory",
+]
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,33 @@ def signed_submission(
     return submission_from(body, signature)
 
 
+@dataclass(frozen=True)
+class OneTimePassword:
+    """A one-time password issued to one of the staff: shown once, changed at first use."""
+
+    staff: Staff
+    password: str
+
+
+def issue_one_time_passwords(store: Store) -> list[OneTimePassword]:
+    """A one-time password for each of the staff whose account never had a password; the
+    others (a later run, a person who has chosen their own) are left as they are.
+
+    Each is issued as an administrator's reset is, signed by the server (the one signatory of
+    the demonstration's administration): a ``PasswordChanged`` event, temporary, in the
+    account's history, and only the Argon2id hash kept. Like ``init``'s for the administrator,
+    it opens nothing but its own change, so each person chooses their own password first.
+    """
+    issued = []
+    for staff in STAFF.values():
+        account = store.app.find_account(staff.user_id)
+        if account is None or account.password_changed_at is not None:
+            continue
+        password = store.administration.reset_password(ResetPassword(staff.user_id), by=None)
+        issued.append(OneTimePassword(staff, password))
+    return issued
+
+
 def _staff_key(store: Store, staff: Staff) -> Ed25519PrivateKey:
     """The staff member's account and key, made on first run; the key is kept under
     SEALTRAIL_HOME so a later run signs with the key the account already has."""
@@ -105,8 +142,8 @@ def _staff_key(store: Store, staff: Staff) -> Ed25519PrivateKey:
     public_key = public_key_to_text(private_key.public_key())
     account = store.app.find_account(staff.user_id)
     if account is None:
-        # Opened by the server, the one signatory of the demonstration's administration. No
-        # password: nobody signs in as a synthetic person; only this loader signs as one.
+        # Opened by the server, the one signatory of the demonstration's administration; the
+        # password comes once the cohort is loaded (issue_one_time_passwords).
         store.administration.open_account(
             OpenAccount(
                 user_id=staff.user_id,

@@ -18,6 +18,7 @@ from tests.cli_stores import (
     DEMO_STAFF_EVENTS,
     INIT_EVENTS,
     INITIALISED_EVENTS,
+    printed_one_time_passwords,
     sealtrail,
 )
 
@@ -48,6 +49,16 @@ def test_demo_loads_once_and_verifies_clean(home: Path) -> None:
 
     assert f"{DEMO_EVENTS} new events" in first.stdout
     assert "0 new events" in second.stdout
+    # The staff's one-time passwords, each once: the first run's, and none on a rerun.
+    printed = printed_one_time_passwords(first.stdout)
+    assert [(row.user_id, row.role) for row in printed] == [
+        ("demo.coordinator", "site_coordinator"),
+        ("demo.investigator", "investigator"),
+        ("demo.monitor", "monitor"),
+        ("demo.data_manager", "sponsor_data_manager"),
+    ]
+    assert len({row.password for row in printed}) == 4
+    assert "password" not in second.stdout
     report = json.loads(verified.stdout)
     assert verified.returncode == 0
     assert report == {

@@ -1,5 +1,5 @@
 """What a new user sees: the package builds without a warning, and `make run` prints a few lines
-that end with the administrator's one-time password."""
+that end with the one-time passwords: the administrator's, then the demonstration staff's."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def wait_until_listening(port: int, make: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.mark.slow
-def test_make_run_prints_a_few_lines_ending_with_the_one_time_password(tmp_path: Path) -> None:
+def test_make_run_prints_a_few_lines_ending_with_the_one_time_passwords(tmp_path: Path) -> None:
     shutil.copy2(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / ".venv").symlink_to(VENV_BIN.parent)
     env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
@@ -111,9 +111,23 @@ def test_make_run_prints_a_few_lines_ending_with_the_one_time_password(tmp_path:
     lines = [line for line in printed.splitlines() if line.strip()]
     assert "warning" not in (printed + complained).lower()
     assert "deprecat" not in (printed + complained).lower()
-    assert len(lines) <= 12, printed
-    assert lines[-3].startswith("administrator: admin, one-time password: "), printed
-    assert lines[-2].startswith("shown only this once")
-    assert lines[-1] == lines[-4] == "=" * 72  # framed, and nothing after it
+    assert len(lines) <= 24, printed
+    rule = "=" * 72
+    # The demonstration staff's table, framed, and nothing after it ...
+    staff = lines[-10:]
+    assert staff[0] == staff[-1] == rule, printed
+    assert staff[2].split() == ["user", "id", "role", "one-time", "password"]
+    assert [row.split()[:2] for row in staff[3:7]] == [
+        ["demo.coordinator", "site_coordinator"],
+        ["demo.investigator", "investigator"],
+        ["demo.monitor", "monitor"],
+        ["demo.data_manager", "sponsor_data_manager"],
+    ]
+    assert staff[7].startswith("shown only this once")
+    # ... just after the administrator's, framed too (the demo's one line between them).
+    assert lines[-11].startswith("demonstration cohort loaded: ")
+    assert lines[-14].startswith("administrator: admin, one-time password: "), printed
+    assert lines[-13].startswith("shown only this once")
+    assert lines[-12] == lines[-15] == rule
     assert f"serving http://127.0.0.1:{port}" in printed
     assert "OK: " in printed and "0 findings" in printed
