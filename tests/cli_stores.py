@@ -132,15 +132,23 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, initialised_template
     return made_once(tmp_path_factory, "demo", load)
 
 
+INIT_OUTPUT = "sealtrail-init.out"
 DEMO_OUTPUT = "sealtrail-demo.out"
-"""What ``sealtrail demo`` printed when it made the demonstration store, kept in its home:
-the staff's one-time passwords among it (:func:`demo_output`)."""
+"""What ``sealtrail init`` and ``sealtrail demo`` printed when they made a template's store, kept
+in its home: the one-time passwords among it (:func:`demo_output`, :func:`init_output`)."""
 
 
 def demo_output(home: Path) -> str:
     """What ``sealtrail demo`` printed when it loaded the store under ``home`` (a copy of
     ``demo_template``): what a person who ran it read, one-time passwords included."""
     return (home / DEMO_OUTPUT).read_text(encoding="utf-8")
+
+
+def init_output(home: Path) -> str:
+    """What ``sealtrail init`` printed when it made the store under ``home`` (a copy of
+    ``initialised_template`` or ``demo_template``); its administrator has since changed the
+    one-time password it shows (to ``ADMIN_PASSWORD``)."""
+    return (home / INIT_OUTPUT).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -201,6 +209,7 @@ def initialised(tmp_path: Path, url: str | None = None) -> Path:
         (tmp_path / DATABASE_FILE).write_text(url)
     done = sealtrail("init", home=tmp_path, url=url)
     assert done.returncode == 0, done.stderr
+    (tmp_path / INIT_OUTPUT).write_text(done.stdout, encoding="utf-8")
     # The one-time password printed by init opens nothing but its own change.
     one_time = done.stdout.split("one-time password: ")[1].split()[0]
     changed = sealtrail(

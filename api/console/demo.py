@@ -44,14 +44,13 @@ def demo(store: Store) -> None:
 
 def one_time_passwords_block(issued: list[OneTimePassword]) -> str:
     """The staff's one-time passwords, one row each, framed so that they cannot be missed."""
-    header = ("user id", "role", "one-time password")
-    rows = [header] + [
+    rows = [("user id", "role", "one-time password")] + [
         (each.staff.user_id, each.staff.role.value, each.password) for each in issued
     ]
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header) - 1)]
+    user_ids = max(len(user_id) for user_id, _, _ in rows)
+    roles = max(len(role) for _, role, _ in rows)
     table = [
-        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]])
-        for row in rows
+        f"{user_id:<{user_ids}}  {role:<{roles}}  {password}" for user_id, role, password in rows
     ]
     return framed(
         "the demonstration's staff (synthetic), each with a one-time password:",

@@ -3,7 +3,7 @@
 - :class:`ServedStore`: ``sealtrail serve`` (gunicorn) over a copy of the demonstration store,
   in a process group of its own, on a free loopback port;
 - :func:`give_demo_passwords`: the demonstration's people as they sign in, each with a password
-  (the demonstration opens their accounts without one), and :func:`sign_in` through ``/login``;
+  of the tests' own (the demonstration's are one-time), and :func:`sign_in` through ``/login``;
 - :class:`Traffic`: every request a page makes and every error it logs, so that a test fails
   when a page asked another origin for anything or logged an error nobody expected;
 - :func:`assert_accessible`: axe-core (vendored, injected by the test, never served) on the page
@@ -62,11 +62,11 @@ def give_demo_passwords(home: Path) -> dict[str, DemoPerson]:
     """Give each of the demonstration's staff in the store under ``home`` a password: who
     signs in, by role, ``admin`` included with the password the store's ``init`` left it.
 
-    The demonstration opens the staff's accounts without one (only its loader signs as them).
-    Set as the other tests set their people's (tests.conftest.open_person), at the tests' cheap
-    Argon2id cost, which the server's check reads from the hash: an administrator's reset and
-    the person's own change at the console cost seven seconds of production-cost hashing here,
-    and every sign-in a third of a second more.
+    The demonstration gives each a one-time password, which opens only its own change
+    (tests/browser/test_readme_browser.py walks that change as a reader does). Set here as the
+    other tests set their people's (tests.conftest.open_person), at the tests' cheap Argon2id
+    cost, which the server's check reads from the hash: each person's own change through the
+    service costs two production-cost hashings more, and every sign-in a third of a second.
     """
     from tests.conftest import make_settings
 

@@ -291,7 +291,8 @@ def test_every_block_of_the_readme_prints_what_the_readme_says(tmp_path: Path) -
     # The tour's total, and what it is made of, as step 4 counts it.
     tour = figure(r"```text\nOK: ([\d,]+) events checked, 0 findings\n```", text)
     parts = figure(
-        r"(\d+) from `init`.*?(\d+)\s+for the demonstration's four synthetic staff accounts, "
+        r"(\d+) from `init`.*?(\d+)\s+for the demonstration's four synthetic staff accounts"
+        r"(?:\s+\([^)]*\))?, "
         r"([\d,]+) events that load the nine synthetic\s+subjects' records.*?, "
         r"(\d+) account changes in step 1 and "
         r"the\s+screening of step 2, and (\d+) events of the\s+server's own logs: (\d+) of the "

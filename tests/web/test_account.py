@@ -3,6 +3,8 @@ their validity, the language of the pages, kept per person."""
 
 from __future__ import annotations
 
+import re
+
 from domain.account import Role
 from infrastructure.bootstrap import Store
 from tests.access.conftest import make_person
@@ -124,3 +126,22 @@ def test_an_unknown_language_changes_nothing(browser: Browser, timed: Store) -> 
 
     assert '<html lang="en">' in text(browser.get("/account"))
     assert timed.credentials.language("inv1") is None
+
+
+def test_each_label_on_the_account_page_names_its_own_field_by_an_id_nothing_else_has(
+    browser: Browser, timed: Store
+) -> None:
+    # A heading that took the current password field's id left the field without a label.
+    signed_in(browser, timed)
+    make_person(timed, "mon1", role=Role.MONITOR, sites=("RP",))
+    timed.credentials.set_password("mon1", "a one-time password 1", temporary=True)
+    first_change = Browser(timed)
+    first_change.sign_in("mon1", "a one-time password 1")
+
+    for page in (text(browser.get("/account")), text(first_change.get("/account"))):
+        ids = re.findall(r'\bid="([^"]+)"', page)
+        labelled = re.findall(r'<label[^>]* for="([^"]+)"', page)
+        assert "password" in labelled
+        for target in labelled:
+            assert ids.count(target) == 1, target
+            assert re.search(rf'<(input|select|textarea)\b[^>]*\bid="{target}"', page), target
