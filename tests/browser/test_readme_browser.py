@@ -78,6 +78,18 @@ def table() -> list[Row]:
     return rows
 
 
+def examples() -> list[str]:
+    """The addresses the section's list of pages gives as examples (``/subjects/RP-02``, ...),
+    beyond the pages of the table."""
+    listed = "\n".join(line for line in section().splitlines() if line.startswith(("- ", "  ")))
+    return sorted(set(re.findall(r"`(/[a-z][^`\s]*)`", listed)))
+
+
+def page_of(example: str) -> str:
+    """The page of the table an example address belongs to: ``/subjects/RP-02`` -> ``/subjects``."""
+    return "/" + example.split("?")[0].split("/")[1]
+
+
 def labels_in_steps() -> set[str]:
     """The names the steps give the fields and buttons (in *italics*)."""
     return set(re.findall(r"\*([A-Z][^*]+)\*", section()))
@@ -112,6 +124,7 @@ def test_each_person_signs_in_changes_the_one_time_password_and_finds_their_page
     assert {"User id", "Password", "Sign in", "Current password", "New password"} <= labels
     assert {"New password again", "Change password", "Choose your password"} <= labels
     assert set(one_time) <= {row.user_id for row in rows}, "someone printed is not in the table"
+    assert {page_of(url) for url in examples()} <= named_pages, examples()
     traffic.tolerate("status of 403")  # Chromium logs each page that answers 403
 
     for n, row in enumerate(rows):
@@ -134,6 +147,10 @@ def test_each_person_signs_in_changes_the_one_time_password_and_finds_their_page
             assert answer.status == expected, f"{row.user_id} on {url}: {answer.status}"
             if expected == 200:
                 assert_accessible(page)
+        for url in examples():
+            if url not in row.pages and page_of(url) in row.pages:
+                answer = page.goto(url)
+                assert answer is not None and answer.status == 200, f"{row.user_id} on {url}"
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("button", name="Sign in")).to_be_visible()
 
