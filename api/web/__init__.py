@@ -12,6 +12,7 @@ from flask import Flask
 
 from api.web import (
     account,
+    admin,
     as_of,
     audit,
     coded,
@@ -46,6 +47,7 @@ PAGE_MODULES = (
     queries,
     query_forms,
     packets,
+    admin,
 )
 """The modules whose views the blueprint holds (imported for their routes)."""
 

@@ -612,6 +612,7 @@ PAGES: dict[str, Action | None] = {
     "/packets": None,
     "/queries/raise": Action.RAISE_QUERIES,
     "/queries/<code>/<int:number>": Action.READ_CLINICAL_DATA,
+    "/admin": Action.READ_ACCOUNTS,
 }
 """The pages behind a sign-in."""
 

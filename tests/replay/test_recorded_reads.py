@@ -129,6 +129,7 @@ RECORDED_PAGES: dict[str, str] = {
     "/study": "tests/web/test_study.py, test_the_page_is_recorded_as_a_copy_of_the_persons...",
     "/queries/raise": "tests/web/test_query_pages.py, test_each_query_page_shown_is_a_copy_...",
     "/queries/<code>/<int:number>": "tests/web/test_query_pages.py, the same test",
+    "/admin": "tests/web/test_admin_page.py, test_each_page_shown_is_a_copy_of_the_accounts_...",
 }
 
 

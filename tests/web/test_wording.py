@@ -10,7 +10,7 @@ from jinja2 import Environment
 from wtforms import Field
 from wtforms.validators import EqualTo, InputRequired, Regexp
 
-from api.web import errors, forms, navigation, sign
+from api.web import admin, errors, forms, navigation, sign
 from api.web.account import key_state  # noqa: F401 - its states are phrases (below)
 from api.web.wording import portuguese
 
@@ -81,6 +81,8 @@ def phrases() -> set[str]:
         | set(sign.MILESTONES.values())
         | set(forms.AUDIT_FILTER_MESSAGES)
         | set(forms.QUERY_FILTER_MESSAGES)
+        | set(admin.ROLE_STANDINGS)
+        | {what for what, _command in admin.CONSOLE_CHANGES}
     )
 
 

@@ -1,0 +1,171 @@
+"""``/admin``: the accounts as they stand (roles and their ends, training, sites, keys and their
+validity, locked or active), the sites, and the subjects', sites' and study's locks.
+
+Open to whoever the permission matrix lets read accounts (administrators and auditors, as
+``GET /v1/accounts`` and ``sealtrail user list``); any other role is answered 403. Everything is
+read through the same application services as the API and the console (``reads.accounts()``,
+``reads.subjects_of``), and the page is a copy of personnel data, recorded in the person's
+disclosure log (``accounts``, the study's scope) before it is sent, as the API's account reads
+are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import g, render_template
+
+from api.store import get_store
+from api.web.account import key_state
+from api.web.blueprint import web
+from api.web.handing_out import handed_out
+from api.web.navigation import in_navigation
+from api.web.sessions import page_for
+from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, RegisteredKey
+from domain.actions import Action
+from domain.disclosure import ACCOUNTS, Scope
+from domain.permissions import check_may_read_accounts
+from domain.subject import Subject
+from domain.subject.locks import LockState, pending_unlock_request
+from infrastructure.views.study_reports import served_study, site_subjects
+
+SIGNED_AT_THE_CONSOLE = "--as ADMINISTRATOR --key KEY_FILE"
+"""How each console change names its signer (the administrator's password is then asked)."""
+
+CONSOLE_CHANGES: tuple[tuple[str, str], ...] = (
+    # (what the change is, the console command that makes it): the changes this page does not
+    # make itself, each signed by the administrator at the console.
+    ("Lock an account", "sealtrail user lock USER_ID --reason TEXT"),
+    ("Unlock an account", "sealtrail user unlock USER_ID --reason TEXT"),
+    (
+        "Attest training",
+        "sealtrail user train USER_ID --role ROLE --course TEXT --completed-on YYYY-MM-DD",
+    ),
+    ("Grant a role", "sealtrail user grant USER_ID --role ROLE [--until YYYY-MM-DD]"),
+    ("End a role", "sealtrail user revoke-role USER_ID --role ROLE --reason TEXT"),
+    ("Let a person act for a site", "sealtrail user assign-site USER_ID --site SITE"),
+    (
+        "Stop a person acting for a site",
+        "sealtrail user unassign-site USER_ID --site SITE --reason TEXT",
+    ),
+    ("Open an account", "sealtrail user add USER_ID --name NAME --role ROLE --site SITE"),
+    ("Issue a one-time password", "sealtrail user reset-password USER_ID"),
+    ("Register a signing key", "sealtrail key register USER_ID --public-key FILE"),
+    ("Rotate a signing key", "sealtrail key rotate USER_ID KEY_ID --public-key FILE"),
+    ("Revoke a signing key", "sealtrail key revoke USER_ID KEY_ID --reason TEXT"),
+)
+
+
+ROLE_STANDINGS = ("in force", "awaiting training", "lapsed", "no role")
+"""Where an account's role stands now, as the page says it."""
+
+
+@dataclass(frozen=True)
+class AccountLine:
+    """An account as the page shows it, judged now."""
+
+    account: Account
+    role_standing: str
+    """One of :data:`ROLE_STANDINGS`."""
+    keys: list[tuple[RegisteredKey, str]]
+    """Its keys, newest first, each with ``valid``, ``not yet valid`` or ``ended``."""
+
+
+@dataclass(frozen=True)
+class SiteLine:
+    """A site: the people who act for it, its subjects, whether its database is locked."""
+
+    site: str
+    people: list[str]
+    subjects: int
+    database_locked: bool
+
+
+@dataclass(frozen=True)
+class SubjectLock:
+    """A subject whose records are frozen or locked, or whose unlock awaits the investigator."""
+
+    code: str
+    site: str
+    state: str
+    unlock_requested: bool
+
+
+def account_line(account: Account, now: datetime) -> AccountLine:
+    """``account`` with its role's standing and its keys' validity at ``now``."""
+    if account.role is None:
+        standing = "no role"
+    elif account.role_lapsed(now):
+        standing = "lapsed"
+    elif account.role_in_force(now) is None:
+        standing = "awaiting training"
+    else:
+        standing = "in force"
+    keys = sorted(account.keys.values(), key=lambda key: key.registered_at, reverse=True)
+    return AccountLine(account, standing, [(key, key_state(key, now)) for key in keys])
+
+
+def site_lines(
+    accounts: Sequence[Account], subjects: Sequence[Subject], study: str, locked: Sequence[str]
+) -> list[SiteLine]:
+    """Every site an account acts for or a subject was screened at, in name order."""
+    sites = sorted({site for a in accounts for site in a.sites} | {s.site for s in subjects})
+    return [
+        SiteLine(
+            site,
+            [a.user_id for a in accounts if site in a.sites],
+            sum(1 for subject in subjects if subject.site == site),
+            f"{study}/{site}" in locked,
+        )
+        for site in sites
+    ]
+
+
+def subject_locks(subjects: Sequence[Subject]) -> list[SubjectLock]:
+    """The subjects not simply open: frozen, locked, or with an unlock awaiting approval."""
+    return [
+        SubjectLock(
+            subject.subject_code,
+            subject.site,
+            subject.lock_state.value,
+            pending_unlock_request(subject) is not None,
+        )
+        for subject in subjects
+        if subject.lock_state is not LockState.OPEN or pending_unlock_request(subject) is not None
+    ]
+
+
+@web.get("/admin")
+@page_for(Action.READ_ACCOUNTS)
+def admin() -> str:
+    """Accounts, sites and locks as they stand now."""
+    check_may_read_accounts(g.account)
+    reads = get_store().reads
+    study = served_study(None)
+    now = datetime.now(UTC)
+    accounts = reads.accounts()
+    subjects = site_subjects(reads, study, None)
+    sponsor = next((a for a in accounts if a.user_id == SPONSOR_ACCOUNT), None)
+    databases = sorted(
+        scope
+        for scope in (sponsor.database_locks if sponsor is not None else ())
+        if scope.split("/", 1)[0] == study
+    )
+    people = [a for a in accounts if a.user_id not in (SYSTEM_USER, SPONSOR_ACCOUNT)]
+    page = render_template(
+        "admin/accounts.html",
+        study=study,
+        accounts=[account_line(account, now) for account in accounts],
+        sites=site_lines(people, subjects, study, databases),
+        study_locked=study in databases,
+        subject_locks=subject_locks(subjects),
+        console_changes=[
+            (what, f"{command} {SIGNED_AT_THE_CONSOLE}") for what, command in CONSOLE_CHANGES
+        ],
+    )
+    return handed_out(page, ACCOUNTS, Scope(study))
+
+
+in_navigation("web.admin", "Administration", Action.READ_ACCOUNTS)
