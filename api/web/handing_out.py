@@ -6,7 +6,7 @@ error answers instead.
 
 from __future__ import annotations
 
-from flask import g
+from flask import g, request
 
 from api.store import get_store
 from domain.disclosure import Scope
@@ -22,6 +22,9 @@ def handed_out(page: str, what: str, *scopes: Scope) -> str:
 
 def record_copy(content: bytes, what: str, *scopes: Scope) -> None:
     """Record ``content`` (the exact bytes a page answers: its HTML, a CSV or a PDF it offers, a
-    copy of ``what``) as handed to the signed-in person, once for each scope it holds data of."""
+    copy of ``what``) as handed to the signed-in person, once for each scope it holds data of.
+    A ``HEAD`` request is sent no body, so nothing is handed out (as on the API)."""
+    if request.method == "HEAD":
+        return
     for scope in scopes:
         get_store().disclosures.hand_out(g.account.user_id, what, scope, content, WEB)

@@ -177,6 +177,16 @@ def test_each_subject_page_is_a_copy_recorded_in_the_disclosure_log(
     assert (copy.log_size, copy.log_root) == (before.size, before.root.hex())
 
 
+def test_a_head_request_is_sent_no_page_and_records_no_copy(demo: Demo) -> None:
+    reader = open_person(demo.store, f"audit-{uuid.uuid4().hex[:8]}", role=Role.AUDITOR, sites=())
+    browser = demo.browser(reader.user_id, reader.password)
+
+    answer = browser.client.head(f"/subjects/{SUBJECT}")
+
+    assert answer.status_code == 200 and answer.get_data() == b""
+    assert demo.store.disclosures.of(reader.user_id) == []
+
+
 def test_a_site_persons_list_is_a_copy_of_their_sites_subjects(demo: Demo) -> None:
     reader = open_person(demo.store, f"coord-{uuid.uuid4().hex[:8]}", sites=("RP",))
 
