@@ -55,7 +55,8 @@ def raise_query() -> Response | str:
         form = RaiseQueryForm(fields=fields, formdata=None, data={"item": request.args.get("item")})
     else:
         form = RaiseQueryForm(fields=fields)
-        receipt = record(form, g.account, "QueryRaised", subject.subject_code)
+        about = {"entry": entry.version, "entry_kind": entry.kind}
+        receipt = record(form, g.account, "QueryRaised", subject.subject_code, about)
         if receipt is not None:
             number = int(receipt["version"])
             said = _("Query %(query)s raised.", query=number)
@@ -98,7 +99,7 @@ def close_query(code: str, number: int) -> Response | str:
 def _reply(code: str, number: int, form: SignedBodyForm, kind: str, said: str) -> Response | str:
     _study, _summary, subject = readable_subject(code)
     _query_of(subject, number)
-    receipt = record(form, g.account, kind, subject.subject_code)
+    receipt = record(form, g.account, kind, subject.subject_code, {"query": number})
     if receipt is None:
         return _query_page(code, number, form)
     return _done(said, receipt, code, number)

@@ -125,14 +125,17 @@ def _command(form: CeremonyForm, account: Account) -> SignRecords | None:
     )
 
 
-def record(form: SignedBodyForm, account: Account, kind: str, code: str) -> Receipt | None:
+def record(
+    form: SignedBodyForm, account: Account, kind: str, code: str, about: dict[str, Any]
+) -> Receipt | None:
     """Record the event of ``kind`` about subject ``code`` that the browser signed, with the
     same service as ``POST /v1/events``: the receipt; None when it was refused, each reason
     then in ``form`` (a field's own beside it when the form has that field, the others for the
     whole form). Nothing is recorded when it is refused.
 
     The body is checked with the API's own schema, and must be of the kind and subject of the
-    page that offered it: a page that raises a query records no other event.
+    page that offered it, its ``data`` saying what ``about`` says (the record a query asks
+    about, the query an answer answers): a page records only the event it offered.
     """
     body, signature = signed_body(form)
     if body is None:
@@ -142,7 +145,9 @@ def record(form: SignedBodyForm, account: Account, kind: str, code: str) -> Rece
     except ma.ValidationError as error:
         _place(form, error.messages_dict)
         return None
-    if body.get("kind") != kind or body.get("subject") != code:
+    data = body.get("data")
+    offered = isinstance(data, dict) and all(data.get(k) == v for k, v in about.items())
+    if body.get("kind") != kind or body.get("subject") != code or not offered:
         form.form_errors.append(
             _("The signed body is not a %(kind)s of %(subject)s", kind=kind, subject=code)
         )

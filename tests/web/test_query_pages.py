@@ -447,6 +447,23 @@ def test_a_body_of_another_kind_is_not_recorded_through_the_query_form(
     assert versions(trial) == before
 
 
+def test_an_answer_to_another_query_is_not_recorded_through_this_querys_form(
+    timed: Store, trial: Trial
+) -> None:
+    first = trial.raise_query()
+    other = trial.raise_query(question="Which laboratory?")
+    coordinator = signed_in(timed, trial.coordinator)
+    page = SigningPage(coordinator.get(f"/queries/{SUBJECT}/{first}"))
+    form = page.signed(trial.coordinator, {"answer": "7.6"}, data={"query": other, "answer": "7.6"})
+    before = versions(trial)
+
+    answer = coordinator.client.post(f"/queries/{SUBJECT}/{first}/answer", data=form)
+
+    assert answer.status_code == 200
+    assert "The signed body is not a QueryAnswered of RP-101" in text(answer)
+    assert versions(trial) == before
+
+
 def test_a_closed_query_answered_again_is_refused_and_records_nothing(
     timed: Store, trial: Trial
 ) -> None:
