@@ -116,6 +116,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             return
         if request.blueprint in other_ways_in:
             return  # a page's form is form-encoded; its way in checks its own requests
+        if request.url_rule is None:
+            return  # no route: the routing error answers (404, or 405), not the body's type
         if not request.is_json:
             raise UnsupportedMediaType("send the body as application/json")
         larger = LARGER_BODIES.get(request.endpoint or "")

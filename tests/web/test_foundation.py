@@ -61,6 +61,20 @@ def test_the_api_still_refuses_a_form_encoded_body_and_answers_json(browser: Bro
     assert answer.mimetype == "application/problem+json"
 
 
+@pytest.mark.parametrize(
+    "address", ["/v1/no-such-route", "/queries/RP-01/" + "9" * 5000 + "/answer", "/subjects"]
+)
+def test_a_form_sent_where_no_route_takes_it_is_not_found_not_an_unsupported_body(
+    browser: Browser, address: str
+) -> None:
+    # A form-encoded body used to be answered 415 "send the body as application/json" before
+    # routing could say that nothing is there (a query number too long for a route, a page
+    # that takes no form).
+    answer = browser.client.post(address, data={"csrf_token": "x"})
+
+    assert answer.status_code in (404, 405), address
+
+
 def test_the_landing_page_sends_a_stranger_to_sign_in_and_a_person_to_their_first_page(
     browser: Browser, timed: Store
 ) -> None:
