@@ -166,7 +166,9 @@ def _page(
     build_form: PacketBuildForm | None = None,
 ) -> str:
     choices = _buildable(g.account)
-    build_form = build_form or PacketBuildForm(choices, formdata=None)
+    if build_form is None:
+        build_form = PacketBuildForm(choices, formdata=None)
+        build_form.packet.data = choices[0][0] if choices else None
     return render_template(
         "packets.html",
         form=build_form if build_form.errors else check,

@@ -105,7 +105,10 @@ def findings(page: str) -> list[list[str]]:
     body = re.search(r"<tbody>(.*?)</tbody>", page, re.S)
     assert body is not None, page
     return [
-        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
         for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
     ]
 

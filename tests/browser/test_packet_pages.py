@@ -1,0 +1,87 @@
+"""``/packets`` in Chromium: the data manager builds the study's packet and downloads it, uploads
+it and reads "Verified"; the same packet with one byte of a file changed reads "Not verified",
+the finding naming the file; no serious accessibility finding and nothing from another origin.
+The packet is built once for the module (a build of the demonstration study takes seconds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.harness import Served, assert_accessible, screenshot, sign_in
+from tests.packets.zips import one_byte_changed
+
+SLOW_MS = 180_000
+"""How long a build or a verification may take here: seconds on an idle machine, more on a
+loaded one."""
+
+TAMPERED = "datasets/LB.csv"
+
+
+@pytest.fixture(scope="module")
+def built() -> dict[str, bytes]:
+    """The packet the module's first build downloaded."""
+    return {}
+
+
+def build_and_download(page: Page, served: Served, tmp_path: Path) -> bytes:
+    """Sign in as the data manager, build the study's packet on /packets, and download it."""
+    sign_in(page, served.person("data_manager"))
+    page.get_by_role("link", name="Packets").click()
+    expect(page.get_by_role("heading", name="Submission packets", level=1)).to_be_visible()
+    page.get_by_label("The whole study's packet").check()
+    with page.expect_download(timeout=SLOW_MS) as downloaded:
+        page.get_by_role("button", name="Build and download").click()
+    packet = downloaded.value
+    assert packet.suggested_filename == "sealtrail-packet.zip"
+    saved = tmp_path / packet.suggested_filename
+    packet.save_as(saved)
+    return saved.read_bytes()
+
+
+def upload(page: Page, path: Path) -> None:
+    page.get_by_label("The packet").set_input_files(path)
+    page.get_by_role("button", name="Verify the packet").click()
+    expect(page.locator("#result")).to_be_visible(timeout=SLOW_MS)
+
+
+def test_the_data_manager_builds_downloads_and_verifies_the_study_packet(
+    page: Page, served: Served, tmp_path: Path, built: dict[str, bytes]
+) -> None:
+    data = build_and_download(page, served, tmp_path)
+    built["study"] = data
+    assert data.startswith(b"PK\x03\x04")
+    assert_accessible(page)
+
+    path = tmp_path / "packet.zip"
+    path.write_bytes(data)
+    upload(page, path)
+
+    verdict = page.get_by_role("heading", level=2, name="Verified nothing in the packet fails")
+    expect(verdict).to_be_visible()
+    expect(page.locator("#result table")).to_have_count(0)
+    assert_accessible(page)
+    screenshot(page, "packets")
+
+
+def test_a_packet_with_one_byte_changed_shows_the_finding_naming_the_file(
+    page: Page, served: Served, tmp_path: Path, built: dict[str, bytes]
+) -> None:
+    data = built.get("study") or build_and_download(page, served, tmp_path)
+    path = tmp_path / "tampered.zip"
+    path.write_bytes(one_byte_changed(data, TAMPERED))
+    sign_in(page, served.person("monitor"))
+    page.goto("/packets")
+
+    upload(page, path)
+
+    expect(page.get_by_role("heading", level=2, name="Not verified 2 findings")).to_be_visible()
+    rows = page.locator("#result tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator("td").nth(0)).to_have_text(TAMPERED)
+    expect(rows.nth(0).locator("td").nth(2)).to_have_text("file-altered")
+    expect(rows.nth(1).locator("td").nth(2)).to_have_text("derived-mismatch")
+    assert_accessible(page)
+    screenshot(page, "packets-not-verified")
