@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from PIL import Image
 
 from tests.browser.harness import (
     SCREENSHOTS_VARIABLE,
@@ -123,5 +124,7 @@ def test_a_screenshot_is_taken_only_when_asked_for(
 
     assert taken == tmp_path / "sign-in.png"
     assert taken.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(taken) as kept:  # a palette: about half the bytes of the browser's PNG
+        assert kept.mode == "P" and kept.size == (1280, 720)
     with pytest.raises(ValueError, match="lower-case words"):
         screenshot(blank, "../README", folder=tmp_path)
