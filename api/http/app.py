@@ -10,6 +10,7 @@ from typing import Any
 import flask_smorest
 import swagger_ui_bundle
 from flask import Flask, Response, request, send_from_directory
+from flask.typing import ResponseReturnValue
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
@@ -31,6 +32,7 @@ from api.http import (
     tokens,
 )
 from api.http.json_text import HtmlSafeJSONProvider
+from api.routing import unrouted_answer
 from api.store import EXTENSION
 
 DOCS_ASSETS = "/docs/assets/"
@@ -49,7 +51,11 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
 
     ERROR_SCHEMA = problems.ProblemSchema
 
-    def handle_http_exception(self, error: HTTPException) -> Response:
+    def handle_http_exception(self, error: HTTPException) -> ResponseReturnValue:
+        # An address no route takes, outside the API's, is a page's to answer (api.routing).
+        elsewhere = unrouted_answer(error)
+        if elsewhere is not None:
+            return elsewhere
         return problems.from_http_exception(error)
 
     def _register_responses(self) -> None:

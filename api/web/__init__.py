@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from api.routing import answer_unrouted_with
 from api.web import (
     account,
     admin,
@@ -65,3 +66,4 @@ def register(app: Flask) -> None:
     coded.install(app)
     navigation.install(app)
     app.register_blueprint(web)
+    answer_unrouted_with(app, errors.http_error)

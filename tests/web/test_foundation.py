@@ -184,3 +184,43 @@ def test_the_navigation_lists_only_pages_the_persons_role_opens(
 
     assert '<nav class="navigation"' in page
     assert 'href="/account" aria-current="page"' in page
+
+
+@pytest.mark.parametrize(
+    ("method", "address", "status"),
+    [
+        ("GET", "/subjects/..%2f", 404),
+        ("GET", "/subjects/RP-101/", 404),
+        ("GET", "/audit/", 404),
+        ("GET", "/no-such-page", 404),
+        ("DELETE", "/login", 405),
+        ("POST", "/subjects", 405),
+    ],
+)
+def test_an_address_no_route_takes_outside_the_api_is_answered_with_a_page(
+    browser: Browser, method: str, address: str, status: int
+) -> None:
+    answer = browser.client.open(address, method=method)
+
+    assert answer.status_code == status
+    assert answer.mimetype == "text/html"
+    assert "<h1" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "address", "status"),
+    [
+        ("GET", "/v1/no-such-route", 404),
+        ("GET", "/v1", 404),
+        ("DELETE", "/v1/auth/token", 405),
+        ("GET", "/docs/no-such-page", 404),
+        ("POST", "/openapi.json", 405),
+    ],
+)
+def test_an_address_no_route_takes_inside_the_api_is_still_answered_as_a_problem(
+    browser: Browser, method: str, address: str, status: int
+) -> None:
+    answer = browser.client.open(address, method=method)
+
+    assert answer.status_code == status
+    assert answer.mimetype == "application/problem+json"
