@@ -26,15 +26,14 @@ from api.schemas.accounts import (
     AdministrationSchema,
     AttemptQuerySchema,
     AttemptSchema,
+    account_action,
     account_document,
-    typed_account_fields,
 )
 from api.schemas.resources import ServerKeySchema, logged_event
 from api.store import get_store
 from domain.account import Account
 from domain.attribution import signer_of
 from domain.authentication import Attempt
-from domain.authorship import Authorship
 from domain.disclosure import (
     ACCESS_REVIEW,
     ACCOUNT_HISTORY,
@@ -43,9 +42,8 @@ from domain.disclosure import (
 )
 from domain.permissions import check_may_read_accounts
 from domain.wire import instant_to_wire
-from infrastructure.application.commands import AccountAction, AdministerAccount
+from infrastructure.application.commands import AdministerAccount
 from infrastructure.views.study_reports import access_review
-from signatures.canonical import canonicalize
 from signatures.keys import public_key_to_text
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts and keys")
@@ -119,16 +117,7 @@ class Accounts(MethodView):
         as ``GET /v1/accounts`` shows it now.
         """
         raw = request.get_json()["events"]
-        actions = [
-            AccountAction(
-                authorship=Authorship(
-                    canonicalize(item["event"]).decode("utf-8"), item["signature"]
-                ),
-                body=item["event"],
-                fields=typed_account_fields(item["event"]["kind"], item["event"]["data"]),
-            )
-            for item in raw
-        ]
+        actions = [account_action(item["event"], item["signature"]) for item in raw]
         store = get_store()
         receipts, password = store.administration.administer(
             AdministerAccount(actions=actions, actor_id=g.account.user_id)

@@ -30,8 +30,11 @@ from api.schemas.fields import (
 from api.schemas.resources import LoggedEventSchema, LoggedReceiptSchema, TokenRequestSchema
 from api.schemas.signed import check_data_fits, signature_field, signed_body_fields
 from domain.account import STAFF_ROLES, Account, Role
+from domain.authorship import Authorship
 from domain.delegation import Task
 from domain.wire import instant_to_wire
+from infrastructure.application.commands import AccountAction
+from signatures.canonical import canonicalize
 
 
 def staff_role(**kwargs: Any) -> ma.fields.Enum[Any]:
@@ -297,6 +300,19 @@ def typed_account_fields(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     """The typed keyword arguments of the domain method that records ``kind``."""
     loaded: dict[str, Any] = ACCOUNT_DATA_SCHEMAS[kind]().load(data)
     return loaded
+
+
+def account_action(event: dict[str, Any], signature: str) -> AccountAction:
+    """One signed change of an account from its body as received (checked first with
+    :class:`SignedAccountEventSchema`): the signature must cover that body's canonical bytes.
+
+    The API's ``POST /v1/accounts`` and the pages' signed account changes both make theirs here.
+    """
+    return AccountAction(
+        authorship=Authorship(canonicalize(event).decode("utf-8"), signature),
+        body=event,
+        fields=typed_account_fields(event["kind"], event["data"]),
+    )
 
 
 class AccountReceiptSchema(LoggedReceiptSchema):

@@ -14,6 +14,7 @@ from api.routing import answer_unrouted_with
 from api.web import (
     account,
     admin,
+    administering,
     as_of,
     audit,
     coded,
@@ -49,6 +50,7 @@ PAGE_MODULES = (
     query_forms,
     packets,
     admin,
+    administering,
 )
 """The modules whose views the blueprint holds (imported for their routes)."""
 

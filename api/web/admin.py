@@ -18,15 +18,17 @@ from datetime import UTC, datetime
 from flask import g, render_template
 
 from api.store import get_store
-from api.web.account import key_state
+from api.web.account_lines import account_line
+from api.web.administering import changes_for
 from api.web.blueprint import web
 from api.web.handing_out import handed_out
 from api.web.navigation import in_navigation
 from api.web.sessions import page_for
-from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, RegisteredKey
+from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account
 from domain.actions import Action
 from domain.disclosure import ACCOUNTS, Scope
-from domain.permissions import check_may_read_accounts
+from domain.errors import NotPermitted
+from domain.permissions import check_may_read_accounts, check_role_may
 from domain.subject import Subject
 from domain.subject.locks import LockState, pending_unlock_request
 from infrastructure.views.study_reports import served_study, site_subjects
@@ -36,15 +38,8 @@ SIGNED_AT_THE_CONSOLE = "--as ADMINISTRATOR --key KEY_FILE"
 
 CONSOLE_CHANGES: tuple[tuple[str, str], ...] = (
     # (what the change is, the console command that makes it): the changes this page does not
-    # make itself, each signed by the administrator at the console.
-    ("Lock an account", "sealtrail user lock USER_ID --reason TEXT"),
-    ("Unlock an account", "sealtrail user unlock USER_ID --reason TEXT"),
-    (
-        "Attest training",
-        "sealtrail user train USER_ID --role ROLE --course TEXT --completed-on YYYY-MM-DD",
-    ),
-    ("Grant a role", "sealtrail user grant USER_ID --role ROLE [--until YYYY-MM-DD]"),
-    ("End a role", "sealtrail user revoke-role USER_ID --role ROLE --reason TEXT"),
+    # make itself (api/web/administering.py makes the others), each signed by the
+    # administrator at the console.
     ("Let a person act for a site", "sealtrail user assign-site USER_ID --site SITE"),
     (
         "Stop a person acting for a site",
@@ -56,21 +51,6 @@ CONSOLE_CHANGES: tuple[tuple[str, str], ...] = (
     ("Rotate a signing key", "sealtrail key rotate USER_ID KEY_ID --public-key FILE"),
     ("Revoke a signing key", "sealtrail key revoke USER_ID KEY_ID --reason TEXT"),
 )
-
-
-ROLE_STANDINGS = ("in force", "awaiting training", "lapsed", "no role")
-"""Where an account's role stands now, as the page says it."""
-
-
-@dataclass(frozen=True)
-class AccountLine:
-    """An account as the page shows it, judged now."""
-
-    account: Account
-    role_standing: str
-    """One of :data:`ROLE_STANDINGS`."""
-    keys: list[tuple[RegisteredKey, str]]
-    """Its keys, newest first, each with ``valid``, ``not yet valid`` or ``ended``."""
 
 
 @dataclass(frozen=True)
@@ -91,20 +71,6 @@ class SubjectLock:
     site: str
     state: str
     unlock_requested: bool
-
-
-def account_line(account: Account, now: datetime) -> AccountLine:
-    """``account`` with its role's standing and its keys' validity at ``now``."""
-    if account.role is None:
-        standing = "no role"
-    elif account.role_lapsed(now):
-        standing = "lapsed"
-    elif account.role_in_force(now) is None:
-        standing = "awaiting training"
-    else:
-        standing = "in force"
-    keys = sorted(account.keys.values(), key=lambda key: key.registered_at, reverse=True)
-    return AccountLine(account, standing, [(key, key_state(key, now)) for key in keys])
 
 
 def site_lines(
@@ -137,6 +103,15 @@ def subject_locks(subjects: Sequence[Subject]) -> list[SubjectLock]:
     ]
 
 
+def may_administer(account: Account) -> bool:
+    """Whether ``account``'s role makes changes of accounts (an auditor only reads them)."""
+    try:
+        check_role_may(account, Action.ADMINISTER_ACCOUNTS)
+    except NotPermitted:
+        return False
+    return True
+
+
 @web.get("/admin")
 @page_for(Action.READ_ACCOUNTS)
 def admin() -> str:
@@ -161,6 +136,8 @@ def admin() -> str:
         sites=site_lines(people, subjects, study, databases),
         study_locked=study in databases,
         subject_locks=subject_locks(subjects),
+        may_administer=may_administer(g.account),
+        changes_for=changes_for,
         console_changes=[
             (what, f"{command} {SIGNED_AT_THE_CONSOLE}") for what, command in CONSOLE_CHANGES
         ],

@@ -579,3 +579,73 @@ class CloseQueryForm(SignedBodyForm):
     resolution = _signed_text(
         "What resolved the query", "The answer, or the correction made", "resolution"
     )
+
+
+ACCOUNT_REASON_LENGTH = 500
+"""The longest reason an account change takes (the API's schema)."""
+CHOOSE_A_ROLE = "Choose a role"
+
+
+def _signed_line(label: str, description: str, item: str, *, required: bool = True) -> StringField:
+    """A line the person types and signs, put in the body's ``data`` as ``item`` by
+    sign-form.js (left out when empty); the form carries it too, to show it again on a
+    refusal."""
+    render_kw: dict[str, Any] = {"data-signed-item": item, "spellcheck": "false"}
+    if required:
+        render_kw["required"] = True
+    return StringField(
+        label, description=description, filters=[shown_as_typed], render_kw=render_kw
+    )
+
+
+def _signed_role(label: str) -> SelectField:
+    """A role the person chooses and signs, as ``role`` in the body's ``data``."""
+    return SelectField(
+        label,
+        filters=[shown_as_typed],
+        render_kw={"data-signed-item": "role", "required": True},
+        validate_choice=False,
+    )
+
+
+class AccountReasonForm(SignedBodyForm):
+    """An administrator's change of an account that states only why: a lock, an unlock, the
+    end of a role (the role itself is the account's own, in the body)."""
+
+    reason = TextAreaField(
+        "Why",
+        description="Kept in the signed event",
+        filters=[kept_as_typed],
+        validators=[Length(max=ACCOUNT_REASON_LENGTH)],
+        render_kw={"rows": 3, "required": True, "data-signed-item": "reason"},
+    )
+
+
+class AttestTrainingForm(SignedBodyForm):
+    """An administrator's attestation that a person completed training for a role (21 CFR
+    11.10(i))."""
+
+    role = _signed_role("The role trained for")
+    course = _signed_line("The course", "The course or curriculum completed", "course")
+    completed_on = _signed_line("Completed on", "YYYY-MM-DD", "completed_on")
+
+    def __init__(self, *, roles: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.role.choices = _choices(CHOOSE_A_ROLE, roles)
+
+
+class GrantRoleForm(SignedBodyForm):
+    """An administrator's grant of a role, in force once trained for, for good or until an
+    instant to come."""
+
+    role = _signed_role("The role")
+    until = _signed_line(
+        "Lapses at",
+        "The instant the role lapses, in UTC: YYYY-MM-DDTHH:MM:SSZ. Empty: no end",
+        "until",
+        required=False,
+    )
+
+    def __init__(self, *, roles: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.role.choices = _choices(CHOOSE_A_ROLE, roles)

@@ -19,6 +19,7 @@ from typing import Any
 import marshmallow as ma
 from flask import session
 
+from api.schemas.accounts import SignedAccountEventSchema, account_action
 from api.schemas.records import SignatureRequestSchema, SubmissionSchema
 from api.schemas.submissions import submission_from
 from api.statuses import STATUS_OF
@@ -28,7 +29,7 @@ from api.web.sessions import SESSION
 from api.web.wording import gettext as _
 from domain.account import Account
 from infrastructure.application.access import SigningAuthentication
-from infrastructure.application.commands import RecordEvent, SignRecords
+from infrastructure.application.commands import AdministerAccount, RecordEvent, SignRecords
 from infrastructure.application.receipts import Receipt
 from infrastructure.errors import AuthenticationFailed, SigningComponentsRequired
 
@@ -160,6 +161,39 @@ def record(
     except REFUSALS as refused:
         form.form_errors.append(str(refused))
     return None
+
+
+def record_account_change(
+    form: SignedBodyForm, account: Account, kind: str, user_id: str
+) -> Receipt | None:
+    """Record the change of ``kind`` of ``user_id``'s account that the administrator's browser
+    signed, with the same service as ``POST /v1/accounts``: the receipt; None when it was
+    refused, each reason then in ``form`` as :func:`record` places it. Nothing is recorded when
+    it is refused.
+
+    The body is checked with the API's own schema, and must be of the kind and account of the
+    page that offered it.
+    """
+    body, signature = signed_body(form)
+    if body is None:
+        return None
+    try:
+        SignedAccountEventSchema().load({"event": body, "signature": signature})
+    except ma.ValidationError as error:
+        _place(form, error.messages_dict)
+        return None
+    if body.get("kind") != kind or body.get("account") != user_id:
+        form.form_errors.append(
+            _("The signed body is not a %(kind)s of %(account)s", kind=kind, account=user_id)
+        )
+        return None
+    command = AdministerAccount([account_action(body, signature)], actor_id=account.user_id)
+    try:
+        receipts, _password = get_store().administration.administer(command)
+    except REFUSALS as refused:
+        form.form_errors.append(str(refused))
+        return None
+    return receipts[0]
 
 
 def _place(form: SignedBodyForm, messages: dict[str, Any]) -> None:

@@ -613,6 +613,7 @@ PAGES: dict[str, Action | None] = {
     "/queries/raise": Action.RAISE_QUERIES,
     "/queries/<code>/<int:number>": Action.READ_CLINICAL_DATA,
     "/admin": Action.READ_ACCOUNTS,
+    "/admin/accounts/<user_id>/<change>": Action.ADMINISTER_ACCOUNTS,
 }
 """The pages behind a sign-in."""
 
@@ -629,6 +630,8 @@ SUBJECT_PAGES = {
 """The pages of one subject, asked of the subject at ``where`` (as of today, for as-of)."""
 
 PAGE_URLS = {
+    # The form that would lock an account of the world (reading it changes nothing).
+    "/admin/accounts/<user_id>/<change>": "/admin/accounts/no-role/lock",
     "/subjects/<code>/audit": f"/subjects/{OWN}-1/audit",
     "/queries/raise": f"/queries/raise?subject={OWN}-1&entry=1",
     "/queries/<code>/<int:number>": f"/queries/{OWN}-1/2",

@@ -130,6 +130,7 @@ RECORDED_PAGES: dict[str, str] = {
     "/queries/raise": "tests/web/test_query_pages.py, test_each_query_page_shown_is_a_copy_...",
     "/queries/<code>/<int:number>": "tests/web/test_query_pages.py, the same test",
     "/admin": "tests/web/test_admin_page.py, test_each_page_shown_is_a_copy_of_the_accounts_...",
+    "/admin/accounts/<user_id>/<change>": "tests/web/test_admin_changes.py, test_each_form_is_...",
 }
 
 

@@ -155,6 +155,6 @@ def test_without_signing_in_the_page_sends_to_sign_in(timed: Store) -> None:
 def test_every_change_not_made_here_names_its_console_command(staff: Staff) -> None:
     page = text(staff.browser_of(staff.admin).get(ADMIN))
 
-    for command in ("user lock", "user unlock", "user train", "user grant", "user revoke-role"):
+    for command in ("user assign-site", "user unassign-site", "user add", "key register"):
         assert f"<code>sealtrail {command} USER_ID" in page
     assert "--as ADMINISTRATOR --key KEY_FILE" in page

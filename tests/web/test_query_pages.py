@@ -11,7 +11,6 @@ passwords; only the access control's clock is the test's.
 from __future__ import annotations
 
 import html
-import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,14 +21,13 @@ from werkzeug.test import TestResponse
 
 from domain.account import Role
 from domain.disclosure import QUERY_LIST, QUERY_PAGE, Disclosure
-from domain.wire import instant_to_wire
 from infrastructure.bootstrap import Store
 from projections.query_list import query_lines
-from signatures.authorship import sign_body
 from tests.access.conftest import make_person
 from tests.conftest import STUDY, Person, consent, haemoglobin, screening
 from tests.e2e.conftest import SUBJECT, Site
-from tests.web.conftest import CSRF_FIELD, Browser, text
+from tests.web.conftest import Browser, text
+from tests.web.signed_forms import SigningPage
 
 QUERIES = "/queries"
 OTHER_SUBJECT = "SP-201"
@@ -244,43 +242,6 @@ def copies_of(store: Store, person: Person) -> list[Disclosure]:
 
 
 # -- raising, answering and closing, signed as the browser signs ----------------------------------
-
-BODY_BLOCK = re.compile(
-    r'<script type="application/json" id="signing-body">(.*?)</script>', re.DOTALL
-)
-
-
-class SigningPage:
-    """A page with a signing form, as the browser read it: its body to sign and CSRF token."""
-
-    def __init__(self, answer: TestResponse) -> None:
-        page = text(answer)
-        assert answer.status_code == 200, page
-        found = BODY_BLOCK.search(page)
-        assert found is not None, page
-        self.page = page
-        self.body: dict[str, Any] = json.loads(html.unescape(found.group(1)))
-        token = CSRF_FIELD.search(page)
-        assert token is not None
-        self.csrf_token = token.group(1)
-
-    def signed(self, person: Person, typed: dict[str, str], **changes: Any) -> dict[str, str]:
-        """The form as sign-form.js sends it: what was typed, put in the body's data too (left
-        out when empty), the key id and the signer's time added, the body signed."""
-        body = {
-            **self.body,
-            "data": {**self.body["data"], **{k: v for k, v in typed.items() if v != ""}},
-            "key_id": person.key_id,
-            "signed_at": instant_to_wire(datetime.now(UTC)),
-            **changes,
-        }
-        signature = sign_body(person.private_key, body)[1]
-        return {
-            **typed,
-            "csrf_token": self.csrf_token,
-            "body": json.dumps(body),
-            "signature": signature,
-        }
 
 
 def raise_page(browser: Browser, entry: str = "3", subject: str = SUBJECT) -> TestResponse:

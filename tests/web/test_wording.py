@@ -10,7 +10,7 @@ from jinja2 import Environment
 from wtforms import Field
 from wtforms.validators import EqualTo, InputRequired, Regexp
 
-from api.web import admin, errors, forms, navigation, sign
+from api.web import account_lines, admin, administering, errors, forms, navigation, sign
 from api.web.account import key_state  # noqa: F401 - its states are phrases (below)
 from api.web.wording import portuguese
 
@@ -81,7 +81,10 @@ def phrases() -> set[str]:
         | set(sign.MILESTONES.values())
         | set(forms.AUDIT_FILTER_MESSAGES)
         | set(forms.QUERY_FILTER_MESSAGES)
-        | set(admin.ROLE_STANDINGS)
+        | set(account_lines.ROLE_STANDINGS)
+        | {forms.CHOOSE_A_ROLE}
+        | {page.title for page in administering.CHANGES.values()}
+        | {page.button for page in administering.CHANGES.values()}
         | {what for what, _command in admin.CONSOLE_CHANGES}
     )
 
