@@ -36,11 +36,12 @@ from infrastructure.errors import PacketNotBuildable
 if TYPE_CHECKING:
     from infrastructure.packets.verify import PacketReport
 
-MAX_PACKET = 64 * 1024**2
+MAX_PACKET = 16 * 1024**2
 """The largest packet the page takes: the demonstration study's is about 1 MB without its PDFs,
-a log of 20,000 events about 11 MB (docs/benchmarks-packet.md), and verifying one costs about 40
-times its size in memory on the server. A larger one is for ``sealtrail packet verify`` on the
-reader's own machine."""
+a log of 20,000 events about 11 MB (docs/benchmarks-packet.md). Verifying one costs about 40
+times its size in memory on the server and anyone signed in may upload, so the cap bounds what
+one person can make a server worker hold (about 650 MB; a worker verifies one upload at a time).
+A larger packet is for ``sealtrail packet verify`` on the reader's own machine."""
 
 FORM_ALLOWANCE = 64 * 1024
 """Room in the form beside the zip: its other fields and the multipart boundaries."""
