@@ -47,9 +47,12 @@ CONSOLE_CHANGES: tuple[tuple[str, str], ...] = (
     ),
     ("Open an account", "sealtrail user add USER_ID --name NAME --role ROLE --site SITE"),
     ("Issue a one-time password", "sealtrail user reset-password USER_ID"),
-    ("Register a signing key", "sealtrail key register USER_ID --public-key FILE"),
-    ("Rotate a signing key", "sealtrail key rotate USER_ID KEY_ID --public-key FILE"),
-    ("Revoke a signing key", "sealtrail key revoke USER_ID KEY_ID --reason TEXT"),
+    ("Register a signing key", "sealtrail key register --user USER_ID --public-key FILE"),
+    (
+        "Rotate a signing key",
+        "sealtrail key rotate --user USER_ID --key-id KEY_ID --public-key FILE",
+    ),
+    ("Revoke a signing key", "sealtrail key revoke --user USER_ID --key-id KEY_ID --reason TEXT"),
 )
 
 

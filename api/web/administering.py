@@ -32,6 +32,7 @@ from api.web.wording import gettext as _
 from domain.account import STAFF_ROLES, Account
 from domain.actions import Action
 from domain.disclosure import ACCOUNTS, Scope
+from domain.permissions import KEY_CUSTODY_ACCOUNTS
 from infrastructure.application.bodies import body_to_sign
 from infrastructure.views.study_reports import served_study
 
@@ -100,7 +101,10 @@ CHANGES: dict[str, AccountChangePage] = {
 
 
 def changes_for(account: Account) -> list[tuple[str, str]]:
-    """The changes that apply to ``account`` as it stands: (URL part, English name)."""
+    """The changes that apply to ``account`` as it stands: (URL part, English name); none for
+    the accounts whose keys sign for the store and the sponsor, which are no person's."""
+    if account.user_id in KEY_CUSTODY_ACCOUNTS:
+        return []
     return [(slug, page.title) for slug, page in CHANGES.items() if page.applies(account)]
 
 
@@ -112,7 +116,7 @@ def change_account(user_id: str, change: str) -> Response | str:
     if page is None:
         abort(404, description=_("There is no such change of an account."))
     account = get_store().app.account(user_id)
-    if not page.applies(account):
+    if not changes_for(account) or not page.applies(account):
         abort(409, description=_("This change does not apply to the account as it stands."))
     if request.method == "GET":
         form = page.form(formdata=None)

@@ -197,6 +197,7 @@ def test_an_auditor_reads_the_accounts_but_changes_none(staff: Staff) -> None:
         ("/admin/accounts/mon1/delete", 404),
         ("/admin/accounts/mon1/unlock", 409),  # not locked
         ("/admin/accounts/mon1/grant", 409),  # holds a role: end it first
+        ("/admin/accounts/system/lock", 409),  # the server's own account is no person's
     ],
 )
 def test_a_change_of_no_account_or_that_does_not_apply_is_refused(

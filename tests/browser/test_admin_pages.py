@@ -1,0 +1,81 @@
+"""``/admin`` in Debian's Chromium (issue 19, point 10; docs/pages.md): the administrator sees the
+accounts, locks one with the change signed in the browser with their own key file, and the log
+then verifies; no request carries the key's bytes, every page passes axe and loads nothing
+from another origin (the ``page`` fixture fails a test that does); another role is refused.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.browser.harness import (
+    ADMINISTRATOR,
+    Served,
+    Traffic,
+    assert_accessible,
+    screenshot,
+    sign_in,
+)
+from tests.browser.test_signing_in_the_browser import assert_no_key_in
+from tests.cli_stores import sealtrail
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Request
+
+MONITOR = "monitor"
+
+
+@pytest.fixture
+def sent_bodies(page: Page) -> list[bytes]:
+    """The body of every request the page's browser context sends from now on."""
+    bodies: list[bytes] = []
+
+    def keep(request: Request) -> None:
+        if request.post_data_buffer:
+            bodies.append(request.post_data_buffer)
+
+    page.context.on("request", keep)
+    return bodies
+
+
+def test_the_administrator_locks_an_account_signed_in_the_browser_and_the_log_verifies(
+    page: Page, served: Served, sent_bodies: list[bytes]
+) -> None:
+    monitor = served.person(MONITOR).user_id
+    sign_in(page, served.person(ADMINISTRATOR))
+    page.goto("/admin")
+    page.get_by_role("heading", name="Administration", level=1).wait_for()
+    row = page.locator(f'[id="account-{monitor}"]')
+    assert "active" in row.inner_text()
+    assert_accessible(page)
+    screenshot(page, "admin")
+
+    row.get_by_role("link", name=f"Lock an account ({monitor})").click()
+    page.locator("form[data-signing-ready]").wait_for(state="attached")
+    assert_accessible(page)
+    page.get_by_label("Why").fill("On leave from 2026-12-07: no access meanwhile.")
+    screenshot(page, "admin-change")
+    page.locator("[data-key-file]").set_input_files(served.home / "admin.pem")
+    page.get_by_role("button", name="Sign and lock the account").click()
+
+    page.get_by_text(f"AccountLocked of {monitor} recorded at log position").wait_for()
+    assert "account locked" in row.inner_text()
+    assert_accessible(page)
+    verified = sealtrail("verify", home=served.home)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert ", 0 findings" in verified.stdout
+    assert_no_key_in(sent_bodies, served.home / "admin.pem")
+
+
+def test_a_person_who_may_not_read_accounts_is_refused(
+    page: Page, served: Served, traffic: Traffic
+) -> None:
+    traffic.tolerate("status of 403")
+    sign_in(page, served.person("coordinator"))
+
+    refused = page.goto("/admin")
+
+    assert refused is not None and refused.status == 403
+    assert_accessible(page)
