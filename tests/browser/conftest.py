@@ -117,9 +117,14 @@ def outsider(served: Served) -> DemoPerson:
     return DemoPerson("coordinator", person.user_id, person.printed_name, person.password)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Chromium, once per test process, with a fresh, empty profile."""
+    """Chromium, once per test module, with a fresh, empty profile.
+
+    Not once per process: Playwright's synchronous API keeps an asyncio loop running in the
+    test process while it is started, and a later test of the same xdist worker that calls
+    ``asyncio.run`` (pyHanko signing a PDF in-process) would then fail; ending it with the
+    module leaves no loop behind."""
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
