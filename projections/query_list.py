@@ -28,7 +28,7 @@ class QueryLine:
     subject: str
     site: str
     query: int
-    """The query's number: the entry of its ``QueryRaised`` event."""
+    """The query's number: the entry of the event that raised it."""
     entry: int
     entry_kind: str
     item: str | None

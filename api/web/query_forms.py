@@ -37,8 +37,20 @@ from infrastructure.application.receipts import Receipt
 from infrastructure.views.study_reports import view_row
 
 REPLIES: tuple[tuple[Action, str, type[SignedBodyForm], str, str], ...] = (
-    (Action.RECORD_CLINICAL_DATA, "QueryAnswered", AnswerQueryForm, "web.answer_query", "answer"),
-    (Action.RAISE_QUERIES, "QueryClosed", CloseQueryForm, "web.close_query", "resolution"),
+    (
+        Action.RECORD_CLINICAL_DATA,
+        Subject.QueryAnswered.kind(),
+        AnswerQueryForm,
+        "web.answer_query",
+        "answer",
+    ),
+    (
+        Action.RAISE_QUERIES,
+        Subject.QueryClosed.kind(),
+        CloseQueryForm,
+        "web.close_query",
+        "resolution",
+    ),
 )
 """What a person may send about a query not closed, by what their role does at its site: the
 action, the kind of event, its form, where the form goes, the text the person signs."""
@@ -56,7 +68,7 @@ def raise_query() -> Response | str:
     else:
         form = RaiseQueryForm(fields=fields)
         about = {"entry": entry.version, "entry_kind": entry.kind}
-        receipt = record(form, g.account, "QueryRaised", subject.subject_code, about)
+        receipt = record(form, g.account, Subject.QueryRaised.kind(), subject.subject_code, about)
         if receipt is not None:
             number = int(receipt["version"])
             said = _("Query %(query)s raised.", query=number)
@@ -67,7 +79,7 @@ def raise_query() -> Response | str:
         subject=subject,
         rows=_rows(subject, {entry.version}),
         form=form,
-        offer=authorship_offer(g.account, _body(study, subject, "QueryRaised", data)),
+        offer=authorship_offer(g.account, _body(study, subject, Subject.QueryRaised.kind(), data)),
     )
     return handed_out(page, QUERY_PAGE, Scope(study, subject=subject.subject_code))
 
@@ -85,7 +97,7 @@ def query(code: str, number: int) -> str:
 def answer_query(code: str, number: int) -> Response | str:
     """The site's signed answer."""
     said = _("Query %(query)s answered.", query=number)
-    return _reply(code, number, AnswerQueryForm(), "QueryAnswered", said)
+    return _reply(code, number, AnswerQueryForm(), Subject.QueryAnswered.kind(), said)
 
 
 @web.post("/queries/<code>/<int:number>/close")
@@ -93,7 +105,7 @@ def answer_query(code: str, number: int) -> Response | str:
 def close_query(code: str, number: int) -> Response | str:
     """The monitor's signed closing."""
     said = _("Query %(query)s closed.", query=number)
-    return _reply(code, number, CloseQueryForm(), "QueryClosed", said)
+    return _reply(code, number, CloseQueryForm(), Subject.QueryClosed.kind(), said)
 
 
 def _reply(code: str, number: int, form: SignedBodyForm, kind: str, said: str) -> Response | str:
