@@ -86,7 +86,13 @@ def wait_until_listening(port: int, make: subprocess.Popen[bytes]) -> None:
 def test_make_run_prints_a_few_lines_ending_with_the_one_time_passwords(tmp_path: Path) -> None:
     shutil.copy2(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / ".venv").symlink_to(VENV_BIN.parent)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    # A new user's shell: no store of the tests' and no outer make (under `make test` the
+    # inherited MAKELEVEL makes make print "Entering/Leaving directory" around run's output).
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("SEALTRAIL_") and key not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+    }
     port = free_port()
     stdout, stderr = tmp_path / "stdout", tmp_path / "stderr"
     with stdout.open("wb") as out, stderr.open("wb") as err:
