@@ -44,7 +44,7 @@ from tests.browser.harness import DemoPerson, Served, ServedStore, Traffic, give
 from tests.conftest import make_settings, open_person
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Request
 
 HERE = Path(__file__).parent
 VIEWPORT = {"width": 1280, "height": 800}
@@ -134,6 +134,19 @@ def browser() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture
+def sent_bodies(page: Page) -> list[bytes]:
+    """The body of every request the page's browser context sends from now on."""
+    bodies: list[bytes] = []
+
+    def keep(request: Request) -> None:
+        if request.post_data_buffer:
+            bodies.append(request.post_data_buffer)
+
+    page.context.on("request", keep)
+    return bodies
 
 
 @pytest.fixture

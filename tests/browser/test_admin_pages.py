@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
 from tests.browser.harness import (
     ADMINISTRATOR,
     Served,
@@ -22,22 +20,9 @@ from tests.browser.test_signing_in_the_browser import assert_no_key_in
 from tests.cli_stores import sealtrail
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Request
+    from playwright.sync_api import Page
 
 MONITOR = "monitor"
-
-
-@pytest.fixture
-def sent_bodies(page: Page) -> list[bytes]:
-    """The body of every request the page's browser context sends from now on."""
-    bodies: list[bytes] = []
-
-    def keep(request: Request) -> None:
-        if request.post_data_buffer:
-            bodies.append(request.post_data_buffer)
-
-    page.context.on("request", keep)
-    return bodies
 
 
 def test_the_administrator_locks_an_account_signed_in_the_browser_and_the_log_verifies(

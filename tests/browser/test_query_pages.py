@@ -33,7 +33,7 @@ from tests.cli_stores import sealtrail
 from tests.conftest import consent, haemoglobin, screening
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Request
+    from playwright.sync_api import Page
 
 MONITOR = "monitor"
 SUBJECTS = itertools.count(81)
@@ -53,19 +53,6 @@ def fresh_subject(served: Served, tmp_path: Path) -> str:
         ("BloodCountRecorded", haemoglobin(collected_on="2013-02-05")),
     )
     return code
-
-
-@pytest.fixture
-def sent_bodies(page: Page) -> list[bytes]:
-    """The body of every request the page's browser context sends from now on."""
-    bodies: list[bytes] = []
-
-    def keep(request: Request) -> None:
-        if request.post_data_buffer:
-            bodies.append(request.post_data_buffer)
-
-    page.context.on("request", keep)
-    return bodies
 
 
 def as_person(page: Page, person: DemoPerson) -> None:

@@ -41,7 +41,7 @@ from tests.conftest import STUDY, consent, haemoglobin, screening
 from tests.homes import database_of
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Request, Route
+    from playwright.sync_api import Page, Route
 
 SIGNING_MODULE = "/assets/js/signing.js"
 VECTOR_SEED = bytes(range(32))
@@ -254,19 +254,6 @@ def history_of(served: Served, code: str) -> list[Any]:
     )
     with closing(open_store(settings)) as store:
         return [record.event for record in store.reads.history(f"{STUDY}/{code}")]
-
-
-@pytest.fixture
-def sent_bodies(page: Page) -> list[bytes]:
-    """The body of every request the page's browser context sends from now on."""
-    bodies: list[bytes] = []
-
-    def keep(request: Request) -> None:
-        if request.post_data_buffer:
-            bodies.append(request.post_data_buffer)
-
-    page.context.on("request", keep)
-    return bodies
 
 
 def choose_records(page: Page, code: str) -> None:
