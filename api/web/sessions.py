@@ -121,9 +121,11 @@ def protect_forms() -> None:
 def sign_in(account: Account) -> None:
     """Open a session for a person who has just authenticated, in a cookie of its own.
 
-    The old cookie's content (a CSRF token, a pending password change) is dropped: nothing of
-    what the browser held before signing in carries over (no session fixation).
+    The old cookie's content (a CSRF token, a pending password change) is dropped and a session
+    it held is ended: nothing of what the browser held before signing in carries over (no
+    session fixation), and a copy of the old cookie opens nothing.
     """
+    sign_out()
     language = session.get("language")
     session.clear()
     session[USER] = account.user_id

@@ -49,7 +49,7 @@ def login() -> Response | str:
         try:
             account = get_store().access.authenticate(username, password, channel=CHANNEL)
         except PasswordExpired as expired:
-            session.clear()
+            sign_out()  # a session this browser held ends too; only the change is pending
             session[MUST_CHANGE] = username
             session[NEXT] = safe_next(form.next.data)
             flash(str(expired), "must-change")

@@ -208,6 +208,25 @@ def test_signing_out_ends_the_session_so_a_kept_cookie_opens_nothing(
     assert replay.get("/account").headers["Location"] == "/login?next=/account"
 
 
+def test_signing_in_again_over_a_live_session_ends_it_so_its_kept_cookie_opens_nothing(
+    browser: Browser, timed: Store
+) -> None:
+    person = monitor(timed)
+    browser.sign_in(person.user_id, person.password)
+    kept = browser.cookie()
+    assert kept is not None
+
+    again = browser.submit(
+        "/account", "/login", {"username": person.user_id, "password": person.password}
+    )
+
+    assert again.status_code == 302
+    assert browser.get("/account").status_code == 200
+    replay = Browser(timed)
+    replay.client.set_cookie("sealtrail_session", kept)
+    assert replay.get("/account").headers["Location"] == "/login?next=/account"
+
+
 def test_a_form_without_its_csrf_token_is_refused_with_a_page_and_does_nothing(
     browser: Browser, timed: Store
 ) -> None:
