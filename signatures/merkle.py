@@ -173,6 +173,73 @@ class InMemoryTree:
         self._nodes[(level, index)] = value
 
 
+def frontier(size: int) -> list[tuple[int, int]]:
+    """The (level, index) of the complete aligned subtrees that make up the first ``size``
+    leaves, largest (leftmost) first: one per bit set in ``size``.
+
+    They are the old tree's part of every consistency proof from ``size`` (RFC 6962 section
+    2.1.2: each hash of such a proof covers only old or only new leaves, and its old ones are
+    these; the proof leaves out the one node when ``size`` is a power of two, for it is the old
+    root itself). Folded from the right, they give the root of the first ``size`` leaves.
+    """
+    if size < 0:
+        raise ValueError(f"a tree size cannot be negative: {size}")
+    nodes, start = [], 0
+    for level in reversed(range(size.bit_length())):
+        if size >> level & 1:
+            nodes.append((level, start >> level))
+            start += 1 << level
+    return nodes
+
+
+class TreeExtension:
+    """A tree known by the :func:`frontier` of its first ``old_size`` leaves and the leaf hashes
+    appended after them: a :class:`SubtreeSource` for every size from ``old_size`` on.
+
+    This is what a verifier who kept a checkpoint needs to check what came after it without
+    reading the leaves it covers: the frontier's hashes fold to the checkpoint's root (check
+    :meth:`root` at ``old_size`` against it), and every later root is computed here from them
+    and the new leaves, never read from the store.
+    """
+
+    def __init__(self, old_size: int, frontier_hashes: Mapping[tuple[int, int], bytes]) -> None:
+        missing = set(frontier(old_size)) - set(frontier_hashes)
+        if missing:
+            raise ValueError(f"the frontier of size {old_size} lacks nodes {sorted(missing)}")
+        self.old_size = old_size
+        self.size = old_size
+        self._old = {pair: frontier_hashes[pair] for pair in frontier(old_size)}
+        self._new: dict[tuple[int, int], bytes] = {}
+
+    def append_hash(self, hashed: bytes) -> None:
+        """Append the next leaf, given its leaf hash."""
+        self._new[(0, self.size)] = hashed
+        self.size += 1
+
+    def node(self, level: int, index: int) -> bytes:
+        """The hash of a complete aligned subtree of the extended tree; KeyError if its leaves
+        are not all there, or if it lies inside the old tree and is not a frontier node."""
+        end = (index + 1) << level
+        if end > self.size or index < 0 or level < 0:
+            raise KeyError((level, index))
+        if end <= self.old_size:
+            return self._old[(level, index)]
+        found = self._new.get((level, index))
+        if found is None:
+            # Above a frontier node or over new leaves alone: computed once, from its children.
+            found = node_hash(self.node(level - 1, 2 * index), self.node(level - 1, 2 * index + 1))
+            self._new[(level, index)] = found
+        return found
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root of the first ``size`` leaves (the whole tree by default); ``size`` must be
+        at least the old size."""
+        size = self.size if size is None else size
+        if not self.old_size <= size <= self.size:
+            raise ValueError(f"size {size} is not between {self.old_size} and {self.size}")
+        return root(self, size)
+
+
 def verify_inclusion(
     leaf_hash: bytes, leaf_index: int, tree_size: int, proof: Sequence[bytes], root: bytes
 ) -> None:

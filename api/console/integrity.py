@@ -14,10 +14,16 @@ from typing import Any
 import click
 
 from api.console.command import one_line_errors, store_command
-from api.console.exits import REFUSED
+from api.console.exits import REFUSED, UsageError
 from api.console.progress import progress
 from infrastructure.bootstrap import Store, log_verifier
 from infrastructure.verification.last_run import record_verification
+from infrastructure.verification.since import (
+    MAX_NOTE_BYTES,
+    KeptCheckpointUnusable,
+    SinceCheck,
+    read_kept_checkpoint,
+)
 from infrastructure.verification.verifier import ExternalCheckpoint
 
 
@@ -29,14 +35,26 @@ from infrastructure.verification.verifier import ExternalCheckpoint
     type=click.File("r"),
     help="A checkpoint note kept outside the store: the log must still extend it.",
 )
+@click.option(
+    "--since",
+    "since_file",
+    type=click.File("rb"),
+    help="A checkpoint kept from an earlier verify: check only what came after it.",
+)
 @click.option("--workers", type=click.IntRange(1, 256), help="Processes (default: every core).")
 @one_line_errors
-def verify(as_json: bool, checkpoint_file: Any, workers: int | None) -> None:
+def verify(as_json: bool, checkpoint_file: Any, since_file: Any, workers: int | None) -> None:
     """Check every signature, every subject's chain, the Merkle log and every checkpoint.
 
     Reads only: it needs the server's public key and a connection that may read, so it runs on
-    a read replica too.
+    a read replica too. With --since, only what came after a kept checkpoint (and what that
+    relies on), through a consistency proof from it; it prints the checkpoint to keep next.
     """
+    if since_file is not None:
+        if checkpoint_file is not None:
+            raise UsageError("--since and --from-checkpoint are not given together")
+        verify_since(since_file.read(MAX_NOTE_BYTES + 1), as_json, workers)
+        return
     external = (
         ExternalCheckpoint(checkpoint_file.read(), checkpoint_file.name)
         if checkpoint_file is not None
@@ -61,6 +79,47 @@ def verify(as_json: bool, checkpoint_file: Any, workers: int | None) -> None:
             click.echo(str(finding))
         verdict = "OK" if report.ok else "FAILED"
         click.echo(f"{verdict}: {report.events} events checked, {len(report.findings)} findings")
+    if not report.ok:
+        sys.exit(REFUSED)
+
+
+def verify_since(note: bytes, as_json: bool, workers: int | None) -> None:
+    """``verify --since``: the kept checkpoint, the consistency proof from it, the events after."""
+    with log_verifier(workers=workers) as verifier:
+        try:
+            kept = read_kept_checkpoint(note, verifier.origin, verifier.anchor_key)
+        except KeptCheckpointUnusable as error:
+            raise UsageError(f"--since: {error}") from None
+        with progress("verify", None) as shown:
+            report = SinceCheck(verifier, kept).run(progress=shown.advance)
+    if as_json:
+        document = {
+            "since": kept.size,
+            "tree_size": report.tree_size,
+            "events": report.events,
+            "ok": report.ok,
+            "findings": [finding.as_dict() for finding in report.findings],
+            "checkpoint": report.keep_next,
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        for finding in report.findings:
+            click.echo(str(finding))
+        if not report.ok:
+            click.echo(
+                f"FAILED: {report.events} events checked after the kept checkpoint of size "
+                f"{kept.size}, {len(report.findings)} findings; keep the old checkpoint"
+            )
+        elif report.nothing_new:
+            click.echo(f"OK: nothing new since the kept checkpoint of size {kept.size}")
+        else:
+            click.echo(
+                f"OK: {report.events} events checked after the kept checkpoint of size "
+                f"{kept.size} (the log holds {report.tree_size}), 0 findings"
+            )
+        if report.keep_next is not None:
+            click.echo("Keep this checkpoint for the next check:")
+            click.echo(report.keep_next, nl=False)
     if not report.ok:
         sys.exit(REFUSED)
 

@@ -6,6 +6,7 @@ both report :class:`Finding` records and run :func:`check_streams` on the facts 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 from uuid import UUID
@@ -150,15 +151,21 @@ def named(findings: list[Finding], facts: list[EventFacts]) -> list[Finding]:
     ]
 
 
-def check_streams(facts: list[EventFacts]) -> list[Finding]:
+def check_streams(
+    facts: list[EventFacts], before: Mapping[UUID, EventFacts] | None = None
+) -> list[Finding]:
     """Per stream, in log order: versions in sequence, the chain unbroken, and every signature over
     records linked to the records of its stream as they stood when it was made; over the whole
     log, no signature of a body that signs no version twice (a copy: ``event-replayed``).
 
+    ``before`` is for a check of part of the log (``verify --since``): per stream, the event
+    just before its first one in ``facts``, which that stream's versions and chain go on from.
+
     Findings carry the stream's id; :func:`named` gives them its name.
     """
-    versions: dict[UUID, int] = {}
-    heads: dict[UUID, str | None] = {}
+    before = before or {}
+    versions: dict[UUID, int] = {stream: fact.version for stream, fact in before.items()}
+    heads: dict[UUID, str | None] = {stream: fact.event_hash for stream, fact in before.items()}
     records: dict[UUID, RecordHashes] = {}
     unplaced: dict[str, int] = {}
     findings: list[Finding] = []

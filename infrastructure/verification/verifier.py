@@ -34,7 +34,7 @@ from __future__ import annotations
 import base64
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -198,16 +198,28 @@ class LogVerifier:
                 return
             start = page[-1].id + 1
 
-    def _accounts(self) -> tuple[dict[str, Account], AuthorityLedger, list[Finding]]:
+    def _accounts(
+        self, events: Iterable[Notification] | None = None
+    ) -> tuple[dict[str, Account], AuthorityLedger, list[Finding]]:
         """Every account as the log leaves it; each as it stood after each of its events, and
         each subject's site (the ledger the authority of each event is asked of); and the
         key-custody findings met on the way (each key event checked against the accounts as
-        they stood just before it)."""
+        they stood just before it).
+
+        ``events`` are the account events in log order and the screenings wanted; by default
+        every one in the log.
+        """
         accounts: dict[UUID, Account] = {}
         by_user: dict[str, Account] = {}
         ledger = AuthorityLedger()
         findings: list[Finding] = []
-        for page in self._pages(1, (*ACCOUNT_TOPICS, SCREENING_TOPIC)):
+        if events is None:
+            pages: Iterable[Sequence[Notification]] = self._pages(
+                1, (*ACCOUNT_TOPICS, SCREENING_TOPIC)
+            )
+        else:
+            pages = [list(events)]
+        for page in pages:
             for notification in page:
                 try:
                     event = self._decode(notification)
@@ -265,8 +277,9 @@ class LogVerifier:
         ledger: AuthorityLedger,
         progress: Progress | None,
         last: int,
+        first: int = 1,
     ) -> tuple[list[EventFacts], list[Finding]]:
-        ranges = self._ranges(last)
+        ranges = self._ranges(last, first)
         facts: list[EventFacts] = []
         findings: list[Finding] = []
         if self._workers <= 1 or len(ranges) <= 1:
@@ -296,9 +309,9 @@ class LogVerifier:
                     progress(len(range_facts))
         return facts, findings
 
-    def _ranges(self, last: int) -> list[tuple[int, int]]:
+    def _ranges(self, last: int, first: int = 1) -> list[tuple[int, int]]:
         size = self._range_size
-        return [(start, min(start + size - 1, last)) for start in range(1, last + 1, size)]
+        return [(start, min(start + size - 1, last)) for start in range(first, last + 1, size)]
 
     def _check_stored_tree(self, facts: list[EventFacts], leaves: int) -> list[Finding]:
         """The stored leaves against the events, the stored nodes against the stored leaves
@@ -319,7 +332,7 @@ class LogVerifier:
                 # A node over leaves written after the bound was read belongs to the next verify.
                 if (int(node.node_index) + 1) << int(node.level) <= leaves
             ]
-        return _check_leaves(stored_leaves, facts) + _check_nodes(stored_leaves, stored_nodes)
+        return check_leaves(stored_leaves, facts) + _check_nodes(stored_leaves, stored_nodes)
 
     def _check_checkpoints(self, tree: InMemoryTree, newest: int | None) -> list[Finding]:
         """Every stored checkpoint: its signed note, the row beside it, and the log against it.
@@ -398,8 +411,80 @@ class LogVerifier:
             ]
         return []
 
+    # -- what ``verify --since`` shares (infrastructure/verification/since.py) --------------------
 
-def _check_leaves(
+    @property
+    def engine(self) -> Engine:
+        """The connection pool of the store verified."""
+        return self._engine
+
+    @property
+    def events_table(self) -> str:
+        """The name of the table of events."""
+        if self._events_table is None:
+            raise RuntimeError("this verifier was not told the events table")
+        return self._events_table
+
+    @property
+    def position_column(self) -> str:
+        """The events table's column that is the log position."""
+        return _position_column(self._settings)
+
+    @property
+    def origin(self) -> str:
+        """The log's origin, the name its checkpoints are signed under."""
+        return self._origin
+
+    @property
+    def anchor_key(self) -> str:
+        """The server's public key (text), which signs the log's checkpoints."""
+        return self._anchor.public_key
+
+    def bound(self) -> LogBound:
+        """The log as it stands now (:meth:`verify` explains why it is read at one instant)."""
+        return self._bound()
+
+    def fold_accounts(
+        self, events: Iterable[Notification]
+    ) -> tuple[dict[str, Account], AuthorityLedger, list[Finding]]:
+        """The accounts and the authority ledger from these account events and screenings."""
+        return self._accounts(events)
+
+    def check_events(
+        self,
+        accounts: dict[str, Account],
+        ledger: AuthorityLedger,
+        progress: Progress | None,
+        last: int,
+        first: int,
+    ) -> tuple[list[EventFacts], list[Finding]]:
+        """Every event from position ``first`` to ``last``, on the pool as :meth:`verify` does."""
+        return self._check_events(accounts, ledger, progress, last, first)
+
+    def event_checker(self, accounts: dict[str, Account], ledger: AuthorityLedger) -> EventChecker:
+        """A checker of single events, in this process."""
+        return EventChecker(self._notifications, self._decode, accounts, self._anchor, ledger)
+
+    def checkpoints_between(
+        self, smallest: int, largest: int | None
+    ) -> list[tuple[int, bytes, str]]:
+        """The stored checkpoints of sizes ``smallest`` to ``largest``, smallest first."""
+        if largest is None:
+            return []
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                select(checkpoints.c.tree_size, checkpoints.c.root, checkpoints.c.note)
+                .where(checkpoints.c.tree_size >= smallest, checkpoints.c.tree_size <= largest)
+                .order_by(checkpoints.c.tree_size)
+            ).all()
+        return [(int(size), bytes(root_hash), str(note)) for size, root_hash, note in rows]
+
+    def read_note(self, note: str, source: str) -> tuple[Checkpoint | None, list[Finding]]:
+        """The checkpoint of a note signed by the server's key under the log's origin."""
+        return self._read_note(note, source)
+
+
+def check_leaves(
     stored_leaves: Sequence[Row[Any, Any, Any]], facts: list[EventFacts]
 ) -> list[Finding]:
     """Each stored leaf names an event that is there, in log order, with the leaf's hash; and
@@ -497,7 +582,7 @@ class EventChecker:
         while position <= stop:
             page = self._notifications(position, PAGE, stop=stop)
             for notification in page:
-                fact, finding = self._check(notification)
+                fact, finding = self.check(notification)
                 facts.append(fact)
                 if finding is not None:
                     findings.append(finding)
@@ -506,7 +591,8 @@ class EventChecker:
             position = page[-1].id + 1
         return facts, findings
 
-    def _check(self, notification: Notification) -> tuple[EventFacts, Finding | None]:
+    def check(self, notification: Notification) -> tuple[EventFacts, Finding | None]:
+        """Check one stored event; what the in-order checks need of it, and its finding."""
         originator = notification.originator_id
         assert isinstance(originator, UUID)
         version = notification.originator_version

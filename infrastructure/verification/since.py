@@ -1,0 +1,518 @@
+"""``sealtrail verify --since CHECKPOINT``: what came after a checkpoint the auditor kept.
+
+The auditor kept a checkpoint (size ``m``, root ``r``) from an earlier verify. It is signed by
+the server's key under the log's origin, and the auditor holds it outside the store, so it is
+trusted: everything below is checked against it, nothing against the store's word alone.
+
+1. **The tree before it.** The stored tree's :func:`~signatures.merkle.frontier` at ``m`` (one
+   complete subtree per bit of ``m``: the old tree's part of every consistency proof from
+   ``m``) must fold to ``r``. Each leaf commits to one event (position, stream, version,
+   recording time, chain hash), so under SHA-256 the first ``m`` leaves of the stored tree are
+   those the kept checkpoint covered: any rewrite of the log before it that its tree shows
+   (an event edited, removed, added or reordered, and its leaf and nodes made to agree) is
+   ``log-rewritten``. A tree cut below ``m`` is ``log-truncated``.
+2. **The events after it**, exactly as the full verify checks every event: decoded, attributed
+   to a key valid then, signature, content against the signed body, the signer's authority;
+   their leaves recomputed and compared with the stored ones.
+3. **The tree after it.** From the frontier and the recomputed leaves (never the stored nodes),
+   :class:`~signatures.merkle.TreeExtension` derives the root at every later size. The stored
+   consistency proof from ``m`` to now must reproduce both the kept root and that derived root
+   (RFC 9162, 2.1.4.2); every stored node over the new leaves must be the hash of them; every
+   checkpoint sealed since must sign the derived root of its size.
+4. **What the events after it rely on from before it**: the last event of each stream they
+   continue (its version and chain hash: the stream's chain goes on from it), each subject's
+   screening (its site, for the authority check), every account event (who held which key and
+   role when), the whole earlier stream of a subject whose new events sign records (the record
+   hashes they cover), and the checkpoint's own last event (where the new events begin). Each
+   is checked as an event, and its leaf, recomputed from the stored row, must be included in
+   the kept checkpoint's tree (an inclusion proof verified against ``r``): so a value taken
+   from before the checkpoint is the value the checkpoint fixed.
+
+What it does not read is every event before the checkpoint: an event row edited while its leaf
+and the tree's nodes were left as they were disagrees with the tree, and only a full verify,
+which rehashes every event, sees that unless the event is one of those in point 4 (docs/
+architecture.md, "Incremental verification"). The views are not compared either (they are
+derived from the whole log).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+from sqlalchemy import Connection, column, func, select, table, tuple_
+
+from infrastructure.store.merkle_log import StoredTree, merkle_leaves, merkle_nodes
+from infrastructure.verification.log_checks import EventFacts, Finding, check_streams, named
+from infrastructure.verification.verifier import (
+    ACCOUNT_TOPICS,
+    EventChecker,
+    LogVerifier,
+    Progress,
+    check_leaves,
+)
+from signatures.checkpoint import Checkpoint, parse_note, verify_checkpoint
+from signatures.errors import (
+    CheckpointMalformed,
+    CheckpointSignatureInvalid,
+    ConsistencyProofInvalid,
+    InclusionProofInvalid,
+)
+from signatures.keys import public_key_from_text
+from signatures.merkle import (
+    TreeExtension,
+    consistency_proof,
+    frontier,
+    inclusion_proof,
+    verify_consistency,
+    verify_inclusion,
+)
+
+MAX_NOTE_BYTES = 64 * 1024
+"""A checkpoint is a few hundred bytes; a kept file larger than this is not one."""
+
+
+class KeptCheckpointUnusable(ValueError):
+    """The kept file is no checkpoint to start from: not a signed checkpoint note, or one of the
+    empty log (wrong usage: ``verify`` without ``--since`` checks everything)."""
+
+
+@dataclass(frozen=True)
+class SinceReport:
+    """What a check after a kept checkpoint found, and the checkpoint to keep next."""
+
+    kept: Checkpoint
+    tree_size: int
+    events: int
+    findings: list[Finding]
+    keep_next: str | None
+    """The newest stored checkpoint this check verified (the kept one when nothing newer was
+    sealed); None when something was found: keep the old one."""
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was found."""
+        return not self.findings
+
+    @property
+    def nothing_new(self) -> bool:
+        """True when the log has not grown since the kept checkpoint."""
+        return self.tree_size == self.kept.size
+
+
+def read_kept_checkpoint(note: bytes, origin: str, public_key_text: str) -> Checkpoint:
+    """The kept checkpoint, checked against the log's origin and the server's key.
+
+    Raises:
+        KeptCheckpointUnusable: not a well-formed signed checkpoint, or of size 0.
+        CheckpointSignatureInvalid: a checkpoint of another log, or not signed by this log's
+            key (a refusal: the file may be evidence of something).
+    """
+    if len(note) > MAX_NOTE_BYTES:
+        raise KeptCheckpointUnusable(f"not a checkpoint: more than {MAX_NOTE_BYTES} bytes")
+    try:
+        claimed, _ = parse_note(note)
+    except CheckpointMalformed as error:
+        raise KeptCheckpointUnusable(f"not a checkpoint: {error}") from None
+    if claimed.origin != origin:
+        raise CheckpointSignatureInvalid(
+            f"the checkpoint is of the log {claimed.origin!r}, not of this store's log {origin!r}"
+        )
+    checkpoint = verify_checkpoint(note, origin, public_key_from_text(public_key_text))
+    if checkpoint.size == 0:
+        raise KeptCheckpointUnusable(
+            "the checkpoint is of the empty log: there is nothing to start from "
+            "(run verify without --since)"
+        )
+    return checkpoint
+
+
+class SinceCheck:
+    """One check of a store's log after a kept checkpoint (see the module docstring)."""
+
+    def __init__(self, verifier: LogVerifier, kept: Checkpoint) -> None:
+        self._verifier = verifier
+        self._kept = kept
+
+    def run(self, progress: Progress | None = None) -> SinceReport:
+        """Check the log as it stood when the check began (the bound of the full verify)."""
+        verifier, kept = self._verifier, self._kept
+        bound = verifier.bound()
+        size = bound.leaves
+        if kept.size > size:
+            return self._report(size, 0, [_truncated(kept, size)], None)
+        with verifier.engine.connect() as connection:
+            reader = _Rows(connection, verifier)
+            tree = _CachedTree(StoredTree(connection))
+            stored_leaves = reader.leaves_from(kept.size - 1, size)
+            first = int(stored_leaves[0].position) + 1
+            touched = reader.streams_after(first - 1, bound.last_position)
+            account_events = reader.by_topic(ACCOUNT_TOPICS, bound.last_position)
+            screenings = reader.events(((stream, 1) for stream in touched), first - 1)
+            accounts, ledger, custody = verifier.fold_accounts([*account_events, *screenings])
+            facts, findings = verifier.check_events(
+                accounts, ledger, progress, bound.last_position, first
+            )
+            findings += [f for f in custody if f.position is not None and f.position >= first]
+            relied_on = [n for n in account_events if n.id < first] + screenings
+            holds = self._kept_root_holds(tree)
+            earlier, history, earlier_findings = self._earlier(
+                reader,
+                tree if holds else None,
+                verifier.event_checker(accounts, ledger),
+                facts,
+                touched,
+                relied_on,
+                first - 1,
+            )
+            findings += earlier_findings
+            findings += check_streams([*history, *facts], earlier)
+            findings += check_leaves(stored_leaves[1:], facts)
+            extension, tree_findings = (
+                self._tree(connection, tree, facts, stored_leaves[1:], size)
+                if holds
+                else (None, [_rewritten(kept)])
+            )
+        findings = named(findings + tree_findings, [*earlier.values(), *history, *facts])
+        keep_next = None
+        if not findings and extension is not None:
+            keep_next, checkpoint_findings = self._checkpoints(extension, bound.newest_checkpoint)
+            findings += checkpoint_findings
+        return self._report(size, len(facts), findings, keep_next if not findings else None)
+
+    # -- what the new events rely on from before the checkpoint -----------------------------------
+
+    def _kept_root_holds(self, tree: _CachedTree) -> bool:
+        """The stored tree's frontier at the kept size folds to the kept root."""
+        try:
+            return self._extension(tree).root(self._kept.size) == self._kept.root
+        except KeyError:
+            return False
+
+    def _extension(self, tree: _CachedTree) -> TreeExtension:
+        size = self._kept.size
+        return TreeExtension(size, {pair: tree.node(*pair) for pair in frontier(size)})
+
+    def _earlier(
+        self,
+        reader: _Rows,
+        tree: _CachedTree | None,
+        checker: EventChecker,
+        facts: list[EventFacts],
+        touched: Mapping[UUID, int],
+        relied_on: list[Notification],
+        up_to: int,
+    ) -> tuple[dict[UUID, EventFacts], list[EventFacts], list[Finding]]:
+        """What the new events rely on from before them (see the module docstring, point 4),
+        each checked as an event and against the kept tree: the last event before the range of
+        each stream it continues (``heads``), and the whole earlier ``history`` of each stream
+        whose new events sign records (its record hashes), which then goes on from genesis.
+
+        Without ``tree`` (the stored tree no longer folds to the kept root, which is named
+        once) no inclusion proof could hold, and none is asked for."""
+        signs_records = {fact.stream_id for fact in facts if fact.covers is not None}
+        wanted: list[tuple[UUID, int]] = []
+        for stream, version in touched.items():
+            if stream in signs_records:
+                wanted += [(stream, earlier) for earlier in range(1, version)]
+            elif version > 1:
+                wanted.append((stream, version - 1))
+        found = {n.id: n for n in [*reader.events(wanted, up_to), *relied_on]}
+        if up_to not in found:
+            last_of_checkpoint = reader.at_position(up_to)
+            if last_of_checkpoint is not None:
+                found[up_to] = last_of_checkpoint
+        findings: list[Finding] = []
+        checked: list[EventFacts] = []
+        leaf_indexes = reader.leaf_indexes(sorted(found))
+        for position in sorted(found):
+            fact, finding = checker.check(found[position])
+            if finding is not None:
+                findings.append(finding)
+            if tree is not None:
+                findings += self._in_kept_tree(tree, fact, leaf_indexes.get(position))
+            checked.append(fact)
+        history = [fact for fact in checked if fact.stream_id in signs_records]
+        heads = {
+            fact.stream_id: fact
+            for fact in checked
+            if fact.stream_id not in signs_records
+            and fact.stream_id in touched
+            and fact.version == touched[fact.stream_id] - 1
+        }
+        return heads, history, named(findings, checked)
+
+    def _in_kept_tree(
+        self, tree: _CachedTree, fact: EventFacts, leaf_index: int | None
+    ) -> list[Finding]:
+        """The event's leaf, recomputed from its row, is in the kept checkpoint's tree."""
+        where = (fact.position, str(fact.stream_id), fact.version)
+        kept = self._kept
+        if leaf_index is None or fact.leaf_hash is None:
+            detail = "the event has no leaf in the Merkle log" if leaf_index is None else ""
+            return [Finding(*where, "leaf-missing", detail)] if leaf_index is None else []
+        try:
+            if leaf_index >= kept.size:
+                raise InclusionProofInvalid(f"its leaf {leaf_index} is after the checkpoint")
+            proof = inclusion_proof(tree, leaf_index, kept.size)
+            verify_inclusion(fact.leaf_hash, leaf_index, kept.size, proof, kept.root)
+        except (InclusionProofInvalid, KeyError) as error:
+            return [
+                Finding(
+                    *where,
+                    "log-rewritten",
+                    "the event is not the one the kept checkpoint of size "
+                    f"{kept.size} covered ({error or 'the stored tree lacks a node'})",
+                )
+            ]
+        return []
+
+    # -- the tree ---------------------------------------------------------------------------------
+
+    def _tree(
+        self,
+        connection: Connection,
+        tree: _CachedTree,
+        facts: list[EventFacts],
+        new_leaves: Sequence[Any],
+        size: int,
+    ) -> tuple[TreeExtension | None, list[Finding]]:
+        """The tree after the checkpoint, derived from the kept root's frontier and the new
+        leaves, never read from the stored nodes.
+
+        The stored consistency proof and the stored nodes over the new leaves are checked
+        against the tree derived from the stored leaves (each of which :func:`check_leaves`
+        compares with its event), as the full verify checks the nodes against the leaves; the
+        tree derived from the events themselves is returned, for the checkpoints.
+        """
+        kept = self._kept
+        extension, stored = self._extension(tree), self._extension(tree)
+        for fact in facts:
+            if fact.leaf_hash is not None:
+                extension.append_hash(fact.leaf_hash)
+        for leaf in new_leaves:
+            stored.append_hash(bytes(leaf.leaf_hash))
+        findings: list[Finding] = []
+        try:
+            verify_consistency(
+                kept.size,
+                size,
+                kept.root,
+                stored.root(),
+                consistency_proof(tree, kept.size, size),
+            )
+        except (ConsistencyProofInvalid, KeyError) as error:
+            findings.append(
+                Finding.of_log(
+                    "tree-node-mismatch",
+                    f"the stored consistency proof from size {kept.size} to {size} does not "
+                    f"hold over the events after the checkpoint ({error})",
+                )
+            )
+        findings += [
+            Finding.of_log(
+                "tree-node-mismatch",
+                f"stored node (level {level}, index {index}) is not the hash of the leaves "
+                "beneath it",
+            )
+            for level, index, value in _nodes_after(connection, kept.size, size)
+            if stored.node(level, index) != value
+        ]
+        # Events and leaves that disagree are named by check_leaves; no root is then derived.
+        return (extension if extension.size == size else None), findings
+
+    def _checkpoints(
+        self, extension: TreeExtension, newest: int | None
+    ) -> tuple[str | None, list[Finding]]:
+        """Every checkpoint sealed from the kept one's size on signs the derived root; the newest
+        is the one to keep next."""
+        kept = self._kept
+        rows = self._verifier.checkpoints_between(kept.size, newest)
+        findings: list[Finding] = []
+        keep_next: str | None = None
+        for tree_size, stored_root, note in rows:
+            source = f"stored checkpoint of size {tree_size}"
+            checkpoint, note_findings = self._verifier.read_note(note, source)
+            findings += note_findings
+            if checkpoint is None:
+                continue
+            if (checkpoint.size, checkpoint.root) != (tree_size, stored_root):
+                findings.append(
+                    Finding.of_log(
+                        "checkpoint-row-mismatch",
+                        f"{source}: the row says size {tree_size}; its signed note says size "
+                        f"{checkpoint.size} (or another root)",
+                    )
+                )
+            elif checkpoint.size > extension.size or extension.root(checkpoint.size) != (
+                checkpoint.root
+            ):
+                findings.append(
+                    Finding.of_log(
+                        "checkpoint-mismatch",
+                        f"{source}: the log's first {checkpoint.size} events do not hash to "
+                        "its root",
+                    )
+                )
+            else:
+                keep_next = note
+        return keep_next, findings
+
+    def _report(
+        self, size: int, events: int, findings: list[Finding], keep_next: str | None
+    ) -> SinceReport:
+        return SinceReport(self._kept, size, events, findings, keep_next)
+
+
+def _rewritten(kept: Checkpoint) -> Finding:
+    return Finding.of_log(
+        "log-rewritten",
+        f"the first {kept.size} events of the log no longer hash to the root of the kept "
+        "checkpoint: the log before it was changed",
+    )
+
+
+def _truncated(kept: Checkpoint, size: int) -> Finding:
+    return Finding.of_log(
+        "log-truncated",
+        f"the kept checkpoint covers {kept.size} events; the log holds {size}: events it "
+        "covered were removed (cut off the end, or taken out of the log and its tree rebuilt)",
+    )
+
+
+def _nodes_after(connection: Connection, old: int, size: int) -> list[tuple[int, int, bytes]]:
+    """The stored nodes over at least one leaf from ``old`` on, complete within ``size``."""
+    found: list[tuple[int, int, bytes]] = []
+    for level in range(size.bit_length()):
+        rows = connection.execute(
+            select(merkle_nodes.c.node_index, merkle_nodes.c.hash).where(
+                merkle_nodes.c.level == level,
+                merkle_nodes.c.node_index >= old >> level,
+                merkle_nodes.c.node_index < size >> level,
+            )
+        ).all()
+        found += [(level, int(index), bytes(value)) for index, value in rows]
+    return found
+
+
+class _CachedTree:
+    """The stored tree, each node read once: proofs of many old events share their upper nodes."""
+
+    def __init__(self, stored: StoredTree) -> None:
+        self._stored = stored
+        self._nodes: dict[tuple[int, int], bytes] = {}
+
+    def node(self, level: int, index: int) -> bytes:
+        found = self._nodes.get((level, index))
+        if found is None:
+            found = self._nodes[(level, index)] = self._stored.node(level, index)
+        return found
+
+
+class _Rows:
+    """The reads of the store a check after a checkpoint needs, each by an index (a position,
+    a stream and version, a leaf index): none reads the whole log."""
+
+    def __init__(self, connection: Connection, verifier: LogVerifier) -> None:
+        self._connection = connection
+        self._verifier = verifier
+        position = verifier.position_column
+        self._events = table(
+            verifier.events_table,
+            column(position),
+            column("originator_id"),
+            column("originator_version"),
+            column("topic"),
+            column("state"),
+        )
+        self._position = self._events.c[position]
+        self._sqlite = verifier.settings.is_sqlite
+
+    def leaves_from(self, first: int, size: int) -> Sequence[Any]:
+        """The stored leaves ``first`` to ``size - 1``."""
+        leaves = merkle_leaves.c
+        return self._connection.execute(
+            select(leaves.leaf_index, leaves.position, leaves.leaf_hash)
+            .where(leaves.leaf_index >= first, leaves.leaf_index < size)
+            .order_by(leaves.leaf_index)
+        ).all()
+
+    def leaf_indexes(self, positions: list[int]) -> dict[int, int]:
+        """The leaf index of each of these positions that has one."""
+        found: dict[int, int] = {}
+        leaves = merkle_leaves.c
+        for chunk in _chunks(positions):
+            rows = self._connection.execute(
+                select(leaves.position, leaves.leaf_index).where(leaves.position.in_(chunk))
+            ).all()
+            found.update({int(position): int(index) for position, index in rows})
+        return found
+
+    def streams_after(self, after: int, last: int) -> dict[UUID, int]:
+        """Each stream with an event in positions (after, last], and its first version there."""
+        events = self._events.c
+        rows = self._connection.execute(
+            select(events.originator_id, func.min(events.originator_version))
+            .where(self._position > after, self._position <= last)
+            .group_by(events.originator_id)
+        ).all()
+        return {_uuid(stream): int(version) for stream, version in rows}
+
+    def events(self, wanted: Iterable[tuple[UUID, int]], up_to: int) -> list[Notification]:
+        """The stored events at these (stream, version) pairs, at positions up to ``up_to``."""
+        found: list[Notification] = []
+        events = self._events.c
+        pairs = [(self._stream_key(stream), version) for stream, version in wanted]
+        for chunk in _chunks(pairs):
+            found += self._notifications(
+                tuple_(events.originator_id, events.originator_version).in_(chunk),
+                self._position <= up_to,
+            )
+        return found
+
+    def by_topic(self, topics: Sequence[str], last: int) -> list[Notification]:
+        """The events of these topics up to position ``last``, in log order."""
+        return self._notifications(self._events.c.topic.in_(topics), self._position <= last)
+
+    def at_position(self, position: int) -> Notification | None:
+        found = self._notifications(self._position == position)
+        return found[0] if found else None
+
+    def _notifications(self, *conditions: Any) -> list[Notification]:
+        events = self._events.c
+        rows = self._connection.execute(
+            select(
+                self._position,
+                events.originator_id,
+                events.originator_version,
+                events.topic,
+                events.state,
+            )
+            .where(*conditions)
+            .order_by(self._position)
+        ).all()
+        return [
+            Notification(
+                id=int(position),
+                originator_id=_uuid(stream),
+                originator_version=int(version),
+                topic=str(topic),
+                state=bytes(state),
+            )
+            for position, stream, version, topic, state in rows
+        ]
+
+    def _stream_key(self, stream: UUID) -> Any:
+        return stream.hex if self._sqlite else stream
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _chunks(values: list[Any], size: int = 400) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -1,0 +1,329 @@
+"""``verify --since``: what came after a kept checkpoint, and every way an insider may try to
+hide a change from it.
+
+The cohort of :mod:`tests.integration.test_tamper_suite` (16 events: the accounts, then RP-101
+and RP-102 interleaved, four each) is sealed and kept; then RP-101 alone records two more (its
+versions 5 and 6), and a checkpoint is sealed over them. Each attack edits the database through
+a connection of its own, as someone at the owner's SQL prompt without the server's key would,
+and every finding's (position, stream, version, kind) is asserted.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from infrastructure.bootstrap import Store
+from infrastructure.store.merkle_log import APPEND_ONLY_TABLES
+from infrastructure.verification.since import SinceCheck, SinceReport, read_kept_checkpoint
+from signatures.checkpoint import Checkpoint, sign_checkpoint
+from signatures.merkle import InMemoryTree, frontier, leaf_hash
+from tests.conftest import PersonFactory, haemoglobin
+from tests.integration.test_tamper_evidence import drop_triggers
+from tests.integration.test_tamper_suite import (
+    LOG,
+    RP101,
+    RP102,
+    Cohort,
+    cohort,
+    database,
+    position_column,
+    set_state,
+    stored_state,
+    table,
+    where,
+)
+
+KEPT_SIZE = 16
+"""The cohort's log: the accounts' eight events and the eight records."""
+PAYLOAD, EDITED = b'\\"value\\":\\"7.9\\"', b'\\"value\\":\\"9.9\\"'
+"""A lab value inside the author's signed body of RP-101 v4 and RP-102 v3 (both 7.9)."""
+
+
+def kept_then_two_more(store: Store, person_in: PersonFactory) -> tuple[Cohort, str, str]:
+    """The cohort, the checkpoint kept of it, RP-101's versions 5 and 6, and the checkpoint
+    sealed over them (the one to keep next)."""
+    c = cohort(store, person_in)
+    kept = store.app.checkpoints.seal()
+    assert kept.tree_size == KEPT_SIZE
+    for value in ("8.4", "8.6"):
+        receipt = c.coordinator.record(store, "RP-101", "BloodCountRecorded", haemoglobin(value))
+        c.positions[(RP101, receipt["version"])] = receipt["position"]
+    return c, kept.note, store.app.checkpoints.seal().note
+
+
+def since(store: Store, note: str) -> SinceReport:
+    verifier = store.verifier(workers=1)
+    kept = read_kept_checkpoint(note.encode(), verifier.origin, verifier.anchor_key)
+    return SinceCheck(verifier, kept).run()
+
+
+def signed_by_the_server(store: Store, checkpoint: Checkpoint) -> str:
+    """A checkpoint note as the server's key signs it (the origin is the key's name)."""
+    return sign_checkpoint(store.app.server_key.private_key, checkpoint.origin, checkpoint)
+
+
+def rebuild_tree(store: Store) -> dict[tuple[int, int], bytes]:
+    """What a thorough insider does after editing events: every leaf recomputed from the event
+    rows as they now are, and every node from those leaves; the nodes as they were, returned."""
+    notifications = store.app.recorder.select_notifications(1, 10_000)
+    tree = InMemoryTree()
+    with database(store) as execute:
+        before = {
+            (int(level), int(index)): bytes(value)
+            for level, index, value in execute("SELECT level, node_index, hash FROM merkle_nodes")
+        }
+        execute("DELETE FROM merkle_leaves")
+        execute("DELETE FROM merkle_nodes")
+        for index, notification in enumerate(notifications):
+            event = store.app.mapper.to_domain_event(notification)
+            hashed = leaf_hash(event.leaf_data(notification.id))
+            tree.append_hash(hashed)
+            execute(
+                "INSERT INTO merkle_leaves (leaf_index, position, leaf_hash) VALUES (?, ?, ?)",
+                (index, notification.id, hashed),
+            )
+        for (level, index), hashed in tree.nodes().items():
+            execute(
+                "INSERT INTO merkle_nodes (level, node_index, hash) VALUES (?, ?, ?)",
+                (level, index, hashed),
+            )
+    return before
+
+
+def account_events(store: Store) -> list[tuple[int, str, int]]:
+    """(position, stream, version) of the accounts' eight events, which open the log."""
+    found = []
+    for notification in store.app.recorder.select_notifications(1, 8):
+        event = store.app.mapper.to_domain_event(notification)
+        assert event.stream.startswith("accounts/")
+        found.append((notification.id, event.stream, notification.originator_version))
+    return found
+
+
+def edit(store: Store, stream: str, version: int) -> None:
+    state = stored_state(store, stream, version)
+    assert state.count(PAYLOAD) == 1
+    set_state(store, stream, version, state.replace(PAYLOAD, EDITED))
+
+
+# -- nothing touched ---------------------------------------------------------------------------
+
+
+def test_only_the_events_after_the_kept_checkpoint_are_checked_and_the_newest_is_offered(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    _, kept, newest = kept_then_two_more(sqlite_store, person_in)
+
+    report = since(sqlite_store, kept)
+
+    assert report.findings == []
+    assert (report.events, report.tree_size, report.keep_next) == (2, KEPT_SIZE + 2, newest)
+    assert not report.nothing_new
+
+
+def test_the_same_checkpoint_again_is_nothing_new(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    _, _, newest = kept_then_two_more(sqlite_store, person_in)
+
+    report = since(sqlite_store, newest)
+
+    assert (report.ok, report.nothing_new, report.events, report.keep_next) == (
+        True,
+        True,
+        0,
+        newest,
+    )
+
+
+def test_events_after_the_newest_checkpoint_are_checked_and_the_newest_is_offered_again(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    c, kept, newest = kept_then_two_more(sqlite_store, person_in)
+    c.coordinator.record(sqlite_store, "RP-102", "BloodCountRecorded", haemoglobin("8.0"))
+
+    report = since(sqlite_store, newest)
+
+    assert (report.findings, report.events, report.keep_next) == ([], 1, newest)
+    assert since(sqlite_store, kept).events == 3
+
+
+# -- before the kept checkpoint ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_an_event_before_the_checkpoint_edited_and_the_tree_rebuilt_is_caught_by_the_proof(
+    backend: str, person_in: PersonFactory, request: pytest.FixtureRequest
+) -> None:
+    """RP-102 has nothing after the checkpoint: only the tree can show its edit."""
+    store: Store = request.getfixturevalue(f"{backend}_store")
+    _, kept, _ = kept_then_two_more(store, person_in)
+    drop_triggers(store, "merkle_leaves", "merkle_nodes")
+    edit(store, RP102, 3)
+    rebuild_tree(store)
+
+    report = since(store, kept)
+
+    assert where(report.findings) == [(*LOG, "log-rewritten")]
+    assert report.keep_next is None
+
+
+def test_an_event_the_new_ones_continue_edited_and_the_tree_rebuilt_is_named(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    """RP-101 v4, edited, is the head its version 5 goes on from: named where it is."""
+    c, kept, _ = kept_then_two_more(sqlite_store, person_in)
+    drop_triggers(sqlite_store, "merkle_leaves", "merkle_nodes")
+    edit(sqlite_store, RP101, 4)
+    rebuild_tree(sqlite_store)
+
+    assert where(since(sqlite_store, kept).findings) == [
+        (*LOG, "log-rewritten"),
+        (c.at(RP101, 4), RP101, 4, "signature-invalid"),
+        (c.at(RP101, 5), RP101, 5, "chain-broken"),
+    ]
+
+
+def test_the_node_table_rewritten_to_keep_the_kept_root_does_not_hide_an_earlier_edit(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    """The insider edits RP-101 v4 and its leaf, rebuilds the nodes, then puts back the nodes
+    the kept root is folded from (at size 16, the root node itself), so that the stored tree
+    still shows the kept root at its size and the consistency proof from it holds. Every event
+    the new ones rely on from before the checkpoint must then be shown in the kept tree by an
+    inclusion proof verified against the kept root: the proof of each passes through the
+    rebuilt node over leaves 8 to 15, so none can be, and each is named; the edited one also by
+    its signature, and RP-101 v5 no longer follows it."""
+    c, kept, _ = kept_then_two_more(sqlite_store, person_in)
+    drop_triggers(sqlite_store, "merkle_leaves", "merkle_nodes")
+    edit(sqlite_store, RP101, 4)
+    before = rebuild_tree(sqlite_store)
+    with database(sqlite_store) as execute:
+        for level, index in frontier(KEPT_SIZE):
+            execute(
+                "UPDATE merkle_nodes SET hash = ? WHERE level = ? AND node_index = ?",
+                (before[(level, index)], level, index),
+            )
+
+    relied_on = [
+        *account_events(sqlite_store),
+        (c.at(RP101, 1), RP101, 1),
+        (c.at(RP101, 4), RP101, 4),
+        (c.at(RP102, 4), RP102, 4),  # the kept checkpoint's last event
+    ]
+    assert where(since(sqlite_store, kept).findings) == sorted(
+        [
+            *((*event, "log-rewritten") for event in relied_on),
+            (c.at(RP101, 4), RP101, 4, "signature-invalid"),
+            (c.at(RP101, 5), RP101, 5, "chain-broken"),
+        ],
+        key=lambda w: (w[0] or 0, w[1] or "", w[2] or 0, w[3]),
+    )
+
+
+def test_the_log_cut_below_the_kept_checkpoint_is_truncated(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    _, _, newest = kept_then_two_more(sqlite_store, person_in)
+    size = KEPT_SIZE - 3
+    drop_triggers(sqlite_store, *APPEND_ONLY_TABLES)
+    with database(sqlite_store) as execute:
+        execute(
+            f"DELETE FROM {table(sqlite_store)} WHERE {position_column(sqlite_store)} > ?",
+            (size,),
+        )
+        execute("DELETE FROM merkle_leaves WHERE leaf_index >= ?", (size,))
+        execute("DELETE FROM merkle_nodes WHERE ((node_index + 1) << level) > ?", (size,))
+        execute("DELETE FROM checkpoints WHERE tree_size > ?", (size,))
+
+    report = since(sqlite_store, newest)
+
+    assert where(report.findings) == [(*LOG, "log-truncated")]
+    assert report.keep_next is None
+
+
+def test_a_kept_checkpoint_larger_than_the_log_is_truncation(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    kept_then_two_more(sqlite_store, person_in)
+    head = sqlite_store.app.checkpoints.head()
+    larger = Checkpoint(head.origin, head.size + 5, head.root)
+
+    report = since(sqlite_store, signed_by_the_server(sqlite_store, larger))
+
+    assert where(report.findings) == [(*LOG, "log-truncated")]
+
+
+# -- after the kept checkpoint -------------------------------------------------------------------
+
+
+def test_an_event_after_the_checkpoint_edited_is_named_by_its_signature_and_leaf(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    c, kept, _ = kept_then_two_more(sqlite_store, person_in)
+    drop_triggers(sqlite_store)
+    state = stored_state(sqlite_store, RP101, 5)
+    set_state(
+        sqlite_store, RP101, 5, state.replace(b'\\"value\\":\\"8.4\\"', b'\\"value\\":\\"9.4\\"')
+    )
+
+    assert where(since(sqlite_store, kept).findings) == [
+        (c.at(RP101, 5), RP101, 5, "leaf-mismatch"),
+        (c.at(RP101, 5), RP101, 5, "signature-invalid"),
+        (c.at(RP101, 6), RP101, 6, "chain-broken"),
+    ]
+
+
+def test_an_event_after_the_checkpoint_edited_and_the_tree_rebuilt_is_named_by_its_signature(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    c, kept, _ = kept_then_two_more(sqlite_store, person_in)
+    drop_triggers(sqlite_store, "merkle_leaves", "merkle_nodes")
+    state = stored_state(sqlite_store, RP101, 5)
+    set_state(
+        sqlite_store, RP101, 5, state.replace(b'\\"value\\":\\"8.4\\"', b'\\"value\\":\\"9.4\\"')
+    )
+    rebuild_tree(sqlite_store)
+
+    assert where(since(sqlite_store, kept).findings) == [
+        (c.at(RP101, 5), RP101, 5, "signature-invalid"),
+        (c.at(RP101, 6), RP101, 6, "chain-broken"),
+    ]
+
+
+def test_a_stored_node_over_the_new_events_changed_is_named(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    """Leaves 16 and 17 are the new events; node (1, 8) is their hash, and the consistency
+    proof from 16 to 18 is that node alone."""
+    _, kept, _ = kept_then_two_more(sqlite_store, person_in)
+    drop_triggers(sqlite_store, "merkle_nodes")
+    with database(sqlite_store) as execute:
+        execute(
+            "UPDATE merkle_nodes SET hash = ? WHERE level = 1 AND node_index = 8", (b"\x00" * 32,)
+        )
+
+    assert where(since(sqlite_store, kept).findings) == [
+        (*LOG, "tree-node-mismatch"),
+        (*LOG, "tree-node-mismatch"),
+    ]
+
+
+def test_an_event_after_the_checkpoint_removed_with_its_leaf_and_the_tree_rebuilt(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    """RP-101 v5 taken out: its v6 no longer follows, and the checkpoint sealed over both no
+    longer signs the log (it cannot be re-signed without the server's key)."""
+    c, kept, _ = kept_then_two_more(sqlite_store, person_in)
+    drop_triggers(sqlite_store, *APPEND_ONLY_TABLES)
+    with database(sqlite_store) as execute:
+        execute(
+            f"DELETE FROM {table(sqlite_store)} WHERE {position_column(sqlite_store)} = ?",
+            (c.at(RP101, 5),),
+        )
+    rebuild_tree(sqlite_store)
+
+    assert where(since(sqlite_store, kept).findings) == [
+        (c.at(RP101, 6), RP101, 6, "chain-broken"),
+        (c.at(RP101, 6), RP101, 6, "version-gap"),
+    ]
