@@ -22,8 +22,10 @@ from signatures.errors import ConsistencyProofInvalid, InclusionProofInvalid, Ve
 from signatures.merkle import (
     EMPTY_ROOT,
     InMemoryTree,
+    TreeExtension,
     append_leaf,
     consistency_proof,
+    frontier,
     inclusion_proof,
     leaf_hash,
     node_hash,
@@ -607,3 +609,50 @@ def test_an_in_memory_tree_is_the_same_tree_as_the_appender_store(store_of_64: D
     assert inclusion_proof(tree, 37, 50) == inclusion_proof(store_of_64, 37, 50)
     with pytest.raises(KeyError):
         tree.node(6, 1)
+
+
+# --- A tree known from a kept checkpoint's frontier (``verify --since``) ------------------------
+
+
+def test_the_frontier_is_one_complete_subtree_per_bit_of_the_size() -> None:
+    assert frontier(0) == []
+    assert frontier(1) == [(0, 0)]
+    assert frontier(16) == [(4, 0)]
+    # 21 = 16 + 4 + 1: leaves 0-15, 16-19 and 20.
+    assert frontier(21) == [(4, 0), (2, 4), (0, 20)]
+
+
+def test_the_frontier_is_the_old_part_of_every_consistency_proof(store_of_64: DictStore) -> None:
+    for new_size in range(2, 65):
+        for old_size in range(1, new_size):
+            proof = set(consistency_proof(store_of_64, old_size, new_size))
+            old = {store_of_64.nodes[pair] for pair in frontier(old_size)}
+            whole = old_size & (old_size - 1) == 0  # the old root itself, which the proof omits
+            assert old <= proof or (whole and len(old) == 1)
+
+
+def test_an_extension_of_the_frontier_gives_every_later_root_without_the_old_leaves(
+    store_of_64: DictStore,
+) -> None:
+    data = leaves_for(64)
+    for old_size in range(1, 64):
+        extension = TreeExtension(
+            old_size, {pair: store_of_64.nodes[pair] for pair in frontier(old_size)}
+        )
+        assert extension.root(old_size) == root(store_of_64, old_size)
+        for size in range(old_size + 1, 65):
+            extension.append_hash(leaf_hash(data[size - 1]))
+            assert extension.root(size) == reference_mth(data[:size])
+        new_root = extension.root()
+        proof = consistency_proof(store_of_64, old_size, 64)
+        verify_consistency(old_size, 64, root(store_of_64, old_size), new_root, proof)
+
+
+def test_an_extension_refuses_a_missing_frontier_node_and_sizes_outside_it() -> None:
+    with pytest.raises(ValueError, match="lacks nodes"):
+        TreeExtension(3, {(1, 0): b"\x00" * 32})
+    extension = TreeExtension(1, {(0, 0): leaf_hash(b"a")})
+    with pytest.raises(ValueError, match="not between"):
+        extension.root(2)
+    with pytest.raises(KeyError):
+        extension.node(1, 0)  # leaf 1 is not there yet
