@@ -11,6 +11,11 @@
     appends in each of ``--rounds`` rounds, alternating between the stores, each round on a new
     subject after 20 untimed appends) with 10,000 and with ``--events`` events already in the
     log. Goal: ratio <= 1.2.
+(c) **Incremental verification** (issue 20): ``verify --since`` of the newest 10,000 events of
+    the big store (a checkpoint of its first ``n - 10,000`` events kept, as ``sealtrail
+    checkpoint`` printed it then) against the full verify of the 10,000-event store, both on
+    every core, alternating, ``--rounds`` rounds each (medians). Goal: ratio <= 1.5, and no part
+    of the incremental check reading the whole log.
 
 Building the store. ``--builders`` processes (one per core) each take whole subjects
 (``--per-subject`` events each): they sign every event body for real (RFC 8785, Ed25519, with
@@ -22,14 +27,15 @@ after each save, as ``Records.record`` does. Skipped are only the per-event ``re
 trip (loads, one commit per event, receipt) and the sealed store's account lookup per event:
 no account changes during the build, so each builder loads the coordinator's account once.
 
-The big store is built under a temporary directory and removed at the end, unless
-``--store PATH`` names a directory to keep it in: a later run with the same PATH reuses it and
-builds only what is missing (``bench-manifest.json`` there records the subjects; each run's
-appends add ~1,300 events of their own). The 10,000-event store is always built afresh. The
-load averages are printed: other work on the machine skews every figure.
+The big store is kept under ``benchmarks/.cache/store-EVENTS`` (git ignores it), or where
+``--store PATH`` says: a later run reuses it and builds only what is missing
+(``bench-manifest.json`` there records the subjects; each run's appends add ~1,300 events of
+their own); ``--temporary`` builds it in a temporary directory removed at the end. The
+10,000-event store is always built afresh. The load averages are printed: other work on the
+machine skews every figure.
 
 Run: ``.venv/bin/python benchmarks/verify.py`` (about ten minutes on two cores: five to build,
-five to measure), or ``--events 20000`` for a quick run.
+five to measure), ``--events 20000`` for a quick run, ``--only incremental`` for (c) alone.
 """
 
 from __future__ import annotations
@@ -74,14 +80,18 @@ from infrastructure.bootstrap import Store, open_store
 from infrastructure.settings import Settings
 from infrastructure.store.event_store import SealedEventStore
 from infrastructure.store.log_reader import open_log_reader
+from infrastructure.store.merkle_log import StoredTree
+from infrastructure.verification.since import SinceCheck, SinceReport, read_kept_checkpoint
 from infrastructure.verification.verifier import EventChecker, LogVerifier, VerificationReport
 from signatures.authorship import sign_body
+from signatures.checkpoint import Checkpoint, sign_checkpoint
 from signatures.keys import (
     generate_private_key,
     key_id,
     private_key_from_pem,
     private_key_to_pem,
 )
+from signatures.merkle import root
 
 STUDY = "NCT01297972"
 SITE = "RP"
@@ -89,6 +99,8 @@ USER_ID = "bench.verify.coordinator"
 SMALL_STORE = 10_000
 VERIFY_GOAL = 0.7
 APPEND_GOAL = 1.2
+INCREMENTAL_GOAL = 1.5
+CACHE = Path(__file__).resolve().parent / ".cache"
 OPENSSL_SAMPLE = 100_000
 """cryptography's (OpenSSL's) raw rate is context only: timed over this many signatures at most."""
 MANIFEST = "bench-manifest.json"
@@ -514,6 +526,109 @@ def profile_worker_path(settings: Settings, store: Store, events: int, top: int)
     return out.getvalue()
 
 
+# -- (c) incremental verification ---------------------------------------------------------------
+
+
+@dataclass
+class IncrementalFigures:
+    """(c): the seconds of each round of both checks, and what each checked."""
+
+    since_seconds: list[float] = field(default_factory=list)
+    full_seconds: list[float] = field(default_factory=list)
+    since_report: SinceReport | None = None
+    full_events: int = 0
+    big_events: int = 0
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.since_seconds) / statistics.median(self.full_seconds)
+
+
+def kept_checkpoint(store: Store, size: int) -> str:
+    """The checkpoint of the first ``size`` events, as ``sealtrail checkpoint`` printed it when
+    the log was that long (the same signed note: the server's key, the log's origin)."""
+    checkpoints = store.app.checkpoints
+    with store.engine.connect() as connection:
+        tree_root = root(StoredTree(connection), size)
+    checkpoint = Checkpoint(checkpoints.origin, size, tree_root)
+    return sign_checkpoint(checkpoints.server_key.private_key, checkpoints.origin, checkpoint)
+
+
+def measure_incremental(
+    big: BenchStore, small: BenchStore, newest: int, rounds: int
+) -> IncrementalFigures:
+    """``verify --since`` over the newest ``newest`` events of the big store against the full
+    verify of the small one, alternating, each on a freshly opened store."""
+    figures = IncrementalFigures()
+    store = open_store(big.settings)
+    try:
+        with store.engine.connect() as connection:
+            size = StoredTree(connection).size()
+        note = kept_checkpoint(store, size - newest)
+        figures.big_events = size
+    finally:
+        store.close()
+    for round_number in range(rounds):
+        order = [_time_since, _time_full]
+        if round_number % 2:
+            order.reverse()
+        for timed in order:
+            timed(big, small, note, figures)
+    if figures.since_report is None or not figures.since_report.ok:
+        findings = figures.since_report.findings[:10] if figures.since_report else []
+        raise SystemExit(f"verify --since found problems in the benchmark's store: {findings}")
+    return figures
+
+
+def _time_since(big: BenchStore, _: BenchStore, note: str, figures: IncrementalFigures) -> None:
+    store = open_store(big.settings)
+    try:
+        print(f"  verify --since, big store ({load()})", flush=True)
+        started = time.perf_counter()
+        verifier = store.verifier()
+        kept = read_kept_checkpoint(note.encode(), verifier.origin, verifier.anchor_key)
+        report = SinceCheck(verifier, kept).run()
+        figures.since_seconds.append(time.perf_counter() - started)
+        figures.since_report = report
+    finally:
+        store.close()
+
+
+def _time_full(_: BenchStore, small: BenchStore, __: str, figures: IncrementalFigures) -> None:
+    store = open_store(small.settings)
+    try:
+        print(f"  full verify, small store ({load()})", flush=True)
+        started = time.perf_counter()
+        report = store.verifier().verify()
+        figures.full_seconds.append(time.perf_counter() - started)
+        figures.full_events = report.events
+        if not report.ok:
+            raise SystemExit(f"the full verifier found problems: {report.findings[:10]}")
+    finally:
+        store.close()
+
+
+def print_incremental(figures: IncrementalFigures, rounds: int) -> None:
+    report = figures.since_report
+    assert report is not None
+    print(
+        f"(c) Incremental verification: verify --since over the newest {report.events:,} of "
+        f"{figures.big_events:,} events against the full verify of {figures.full_events:,} "
+        f"events; {rounds} rounds each, alternating, on {os.cpu_count()} cores"
+    )
+    print(f"  {'':<52} {'median s':>9} {'min s':>7} {'max s':>7}")
+    for label, seconds in (
+        (f"verify --since, {figures.big_events:,}-event store", figures.since_seconds),
+        (f"full verify, {figures.full_events:,}-event store", figures.full_seconds),
+    ):
+        print(
+            f"  {label:<52} {statistics.median(seconds):>9.2f} {min(seconds):>7.2f} "
+            f"{max(seconds):>7.2f}"
+        )
+    verdict = "met" if figures.ratio <= INCREMENTAL_GOAL else "NOT met"
+    print(f"  ratio since / full: {figures.ratio:.2f} (goal <= {INCREMENTAL_GOAL}: {verdict})")
+
+
 # -- (b) appends -------------------------------------------------------------------------------
 
 
@@ -595,7 +710,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--events", type=int, default=1_000_000, help="events in the big store (1000000)"
     )
-    parser.add_argument("--store", metavar="PATH", help="keep the big store here, reuse it later")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="keep the big store here, reuse it later (benchmarks/.cache/store-EVENTS)",
+    )
+    parser.add_argument(
+        "--temporary", action="store_true", help="build the big store afresh, remove it after"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("incremental",),
+        help="measure only (c), the incremental verification",
+    )
+    parser.add_argument(
+        "--newest", type=int, default=SMALL_STORE, help="events checked by --since (10000)"
+    )
     parser.add_argument("--per-subject", type=int, default=1000, help="events per subject (1000)")
     parser.add_argument("--batch", type=int, default=500, help="events per save (500)")
     parser.add_argument(
@@ -616,15 +746,24 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"sealtrail verify benchmark: {args.events:,} events, {machine()}, {load()}", flush=True)
     started = time.perf_counter()
-    with store_home(args.store, "big") as big_home, store_home(None, "small") as small_home:
+    kept_at = None if args.temporary else (args.store or str(CACHE / f"store-{args.events}"))
+    with store_home(kept_at, "big") as big_home, store_home(None, "small") as small_home:
         big = prepare(big_home, args.per_subject)
         small = prepare(small_home, args.per_subject)
         print(f"building the big store in {big_home}", flush=True)
         fill(big, args.events, args.batch, args.builders)
         print("building the 10,000-event store", flush=True)
         fill(small, SMALL_STORE, args.batch, args.builders)
-        figures = measure(big, small, args)
-    print_report(args, big, figures, time.perf_counter() - started)
+        figures = None if args.only else measure(big, small, args)
+        print(f"(c) incremental verification ({load()})", flush=True)
+        incremental = measure_incremental(big, small, args.newest, args.rounds)
+    if figures is not None:
+        print_report(args, big, figures, time.perf_counter() - started)
+    else:
+        print(f"\n{machine()}; {load()}")
+    print()
+    print_incremental(incremental, args.rounds)
+    print(f"(total {time.perf_counter() - started:.0f} s)")
     return 0
 
 

@@ -148,6 +148,8 @@ class SinceCheck:
             reader = _Rows(connection, verifier)
             tree = _CachedTree(StoredTree(connection))
             stored_leaves = reader.leaves_from(kept.size - 1, size)
+            if not stored_leaves or int(stored_leaves[0].leaf_index) != kept.size - 1:
+                return self._report(size, 0, [_rewritten(kept)], None)
             first = int(stored_leaves[0].position) + 1
             touched = reader.streams_after(first - 1, bound.last_position)
             account_events = reader.by_topic(ACCOUNT_TOPICS, bound.last_position)
@@ -251,9 +253,10 @@ class SinceCheck:
         """The event's leaf, recomputed from its row, is in the kept checkpoint's tree."""
         where = (fact.position, str(fact.stream_id), fact.version)
         kept = self._kept
-        if leaf_index is None or fact.leaf_hash is None:
-            detail = "the event has no leaf in the Merkle log" if leaf_index is None else ""
-            return [Finding(*where, "leaf-missing", detail)] if leaf_index is None else []
+        if leaf_index is None:
+            return [Finding(*where, "leaf-missing", "the event has no leaf in the Merkle log")]
+        if fact.leaf_hash is None:
+            return []  # the event could not be read: named for that
         try:
             if leaf_index >= kept.size:
                 raise InclusionProofInvalid(f"its leaf {leaf_index} is after the checkpoint")

@@ -327,3 +327,16 @@ def test_an_event_after_the_checkpoint_removed_with_its_leaf_and_the_tree_rebuil
         (c.at(RP101, 6), RP101, 6, "chain-broken"),
         (c.at(RP101, 6), RP101, 6, "version-gap"),
     ]
+
+
+def test_the_kept_checkpoints_last_leaf_removed_is_a_rewrite(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    """Where the new events begin is read from the checkpoint's last leaf: without it, nothing
+    says where the kept log ends."""
+    _, kept, _ = kept_then_two_more(sqlite_store, person_in)
+    drop_triggers(sqlite_store, "merkle_leaves")
+    with database(sqlite_store) as execute:
+        execute("DELETE FROM merkle_leaves WHERE leaf_index = ?", (KEPT_SIZE - 1,))
+
+    assert where(since(sqlite_store, kept).findings) == [(*LOG, "log-rewritten")]
