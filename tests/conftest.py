@@ -161,6 +161,11 @@ def new_store(settings: Settings) -> Store:
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 """The parameters of a fixture that runs its tests once per backend."""
 
+ON_BOTH_BACKENDS = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+"""Runs a test once per backend where its folder's tests run on SQLite alone (tests/web): for
+the tests whose way in reaches the database in a way of its own (a session, a signed write, a
+copy recorded, a proof read), so that each such path is also run on PostgreSQL."""
+
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:

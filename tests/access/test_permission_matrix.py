@@ -35,6 +35,12 @@ OWN, OTHER = "RP", "SP"
 PLACEHOLDER = Authorship('{"in": "memory only"}', encode_signature(bytes(64)))
 ROLES = [role for role in Role if role is not Role.SYSTEM]
 
+PAGES_ON_SQLITE = pytest.mark.parametrize("world", ["sqlite"], indirect=True)
+"""A page's cells run on SQLite alone: a page asks the same application services as the API,
+whose cells here run on both backends, and adds nothing that reaches the database (the pages'
+own paths that do are run on both in tests/web). The cells of what each site's person is shown
+of another site run on both."""
+
 # -- the domain's matrix, cell by cell ----------------------------------------------------------
 
 ALLOWED: dict[Role, dict[Action, set[str]]] = {
@@ -684,6 +690,7 @@ def browser_of(world: World, person: Person) -> Browser:
     return browser
 
 
+@PAGES_ON_SQLITE
 @pytest.mark.parametrize(
     ("who", "page"),
     list(itertools.product([r.value for r in ROLES] + ["untrained", "no-role"], PAGES)),
@@ -709,6 +716,7 @@ def test_every_page_answers_each_role_as_the_matrix_says(world: World, who: str,
             assert (f'id="site-{where}"' in shown) == (where in reach), (who, where)
 
 
+@PAGES_ON_SQLITE
 @pytest.mark.parametrize(
     ("who", "route"),
     list(itertools.product([r.value for r in ROLES] + ["untrained", "no-role"], PAGE_DATA)),
@@ -726,6 +734,7 @@ def test_what_each_pages_script_reads_answers_each_role_as_the_matrix_says(
     assert response.mimetype == ("application/json" if allowed else "text/html")
 
 
+@PAGES_ON_SQLITE
 @pytest.mark.parametrize(
     ("who", "route"),
     list(itertools.product([r.value for r in ROLES] + ["untrained", "no-role"], QUERY_FORMS)),
@@ -764,6 +773,7 @@ def test_a_querys_page_shows_it_only_to_those_who_read_its_site(
     assert raising.status_code == (200 if where in raises else 404 if raises else 403)
 
 
+@PAGES_ON_SQLITE
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_every_page_sends_a_stranger_to_sign_in(world: World, page: str) -> None:
     url = PAGE_URLS.get(page, page)
@@ -784,6 +794,7 @@ def test_the_matrix_covers_every_page(world: World) -> None:
     assert pages == covered, "a page the permission matrix does not cover"
 
 
+@PAGES_ON_SQLITE
 @pytest.mark.parametrize(
     ("role", "where", "page"),
     list(itertools.product(ROLES, [OWN, OTHER], SUBJECT_PAGES)),
@@ -873,6 +884,7 @@ def test_the_list_of_queries_offers_a_site_only_to_those_who_read_it(
         assert (of_site.status_code, of_subject.status_code) == (400, 400)
 
 
+@PAGES_ON_SQLITE
 @pytest.mark.parametrize(
     ("who", "packet"),
     list(

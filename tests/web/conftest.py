@@ -47,6 +47,19 @@ class Browser:
         return None if found is None else found.value
 
 
+@pytest.fixture(params=["sqlite"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The pages' tests run on SQLite, and those marked ``ON_BOTH_BACKENDS`` on PostgreSQL too.
+
+    A page is a way in over the same application services as the API and the console, whose
+    own tests (tests/integration, tests/e2e, tests/access) run every one on both backends; what a
+    page adds (forms, templates, wording, redirections) does not touch the database. The tests
+    where a page's own path does (sessions, each kind of signed write, a copy recorded, proofs
+    read) are marked to run on both, so that the suite keeps inside its ten minutes.
+    """
+    return str(request.param)
+
+
 def text(answer: TestResponse) -> str:
     return answer.get_data(as_text=True)
 

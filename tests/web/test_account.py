@@ -8,7 +8,7 @@ import re
 from domain.account import Role
 from infrastructure.bootstrap import Store
 from tests.access.conftest import make_person
-from tests.conftest import Person
+from tests.conftest import ON_BOTH_BACKENDS, Person
 from tests.web.conftest import Browser, text
 
 
@@ -29,6 +29,7 @@ def change(browser: Browser, current: str, new: str, again: str | None = None) -
     return text(answer)
 
 
+@ON_BOTH_BACKENDS
 def test_the_password_is_changed_and_the_new_one_opens_the_api(
     browser: Browser, timed: Store
 ) -> None:
@@ -92,6 +93,7 @@ def test_the_account_lists_the_persons_keys_with_their_validity(
     assert "UTC" in page and "America/Sao_Paulo" in page
 
 
+@ON_BOTH_BACKENDS
 def test_the_language_chosen_is_the_persons_in_any_browser_they_sign_in_from(
     browser: Browser, timed: Store
 ) -> None:

@@ -15,7 +15,7 @@ import pytest
 from domain.account import Role
 from infrastructure.bootstrap import Store
 from tests.access.conftest import Admin, make_admin, make_person
-from tests.conftest import Person
+from tests.conftest import ON_BOTH_BACKENDS, Person
 from tests.web.conftest import Browser, text
 from tests.web.signed_forms import SigningPage
 
@@ -52,6 +52,7 @@ def change(
     return page, answer
 
 
+@ON_BOTH_BACKENDS
 def test_an_administrator_locks_and_unlocks_an_account_signed_in_the_browser(
     staff: Staff,
 ) -> None:
@@ -118,6 +119,7 @@ def test_a_refusal_shows_the_form_again_with_what_was_typed_and_records_nothing(
     assert staff.version() == before
 
 
+@ON_BOTH_BACKENDS
 def test_a_change_signed_on_a_page_read_before_another_is_refused(staff: Staff) -> None:
     browser = staff.browser_of(staff.admin)
     url = "/admin/accounts/mon1/train"

@@ -25,7 +25,7 @@ from domain.disclosure import ACCOUNTS
 from infrastructure.application.commands import GrantRole, LockAccount, RevokeKey
 from infrastructure.bootstrap import Store
 from tests.access.conftest import Admin, make_admin, make_person
-from tests.conftest import STUDY, Person, screening
+from tests.conftest import ON_BOTH_BACKENDS, STUDY, Person, screening
 from tests.e2e.conftest import Site
 from tests.web.conftest import Browser, text
 
@@ -75,6 +75,7 @@ def staff(timed: Store) -> Staff:
     return Staff(timed)
 
 
+@ON_BOTH_BACKENDS
 def test_an_administrator_sees_each_account_as_it_stands(staff: Staff) -> None:
     page = text(staff.browser_of(staff.admin).get(ADMIN))
 
@@ -118,6 +119,7 @@ def test_the_sites_name_their_people_subjects_and_database(staff: Staff) -> None
     assert "No subject is frozen or locked." in page
 
 
+@ON_BOTH_BACKENDS
 @pytest.mark.parametrize("reader", ["admin", "auditor"])
 def test_each_page_shown_is_a_copy_of_the_accounts_recorded(staff: Staff, reader: str) -> None:
     person = getattr(staff, reader)

@@ -9,7 +9,7 @@ import html
 import pytest
 
 from infrastructure.bootstrap import Store
-from tests.conftest import haemoglobin_correction
+from tests.conftest import ON_BOTH_BACKENDS, haemoglobin_correction
 from tests.e2e.conftest import SUBJECT
 from tests.web.conftest import Browser, text
 from tests.web.test_query_pages import Trial, signed_in
@@ -70,6 +70,7 @@ def test_the_language_switch_goes_back_to_a_page_of_this_site_only(
     assert answer.headers["Location"] == "/"
 
 
+@ON_BOTH_BACKENDS
 def test_a_form_sent_with_another_sessions_csrf_token_is_refused_and_does_nothing(
     timed: Store, trial: Trial
 ) -> None:

@@ -24,7 +24,7 @@ from domain.disclosure import QUERY_LIST, QUERY_PAGE, Disclosure
 from infrastructure.bootstrap import Store
 from projections.query_list import query_lines
 from tests.access.conftest import make_person
-from tests.conftest import STUDY, Person, consent, haemoglobin, screening
+from tests.conftest import ON_BOTH_BACKENDS, STUDY, Person, consent, haemoglobin, screening
 from tests.e2e.conftest import SUBJECT, Site
 from tests.web.conftest import Browser, text
 from tests.web.signed_forms import SigningPage
@@ -213,6 +213,7 @@ def test_a_bad_filter_answers_the_page_with_its_error_and_lists_and_records_noth
     assert copies_of(timed, trial.monitor) == before
 
 
+@ON_BOTH_BACKENDS
 def test_the_list_is_recorded_as_a_copy_handed_out(timed: Store, trial: Trial) -> None:
     trial.raise_query()
     browser = signed_in(timed, trial.monitor)
@@ -261,6 +262,7 @@ def versions(trial: Trial, subject: str = SUBJECT) -> int:
     return int(found.version)
 
 
+@ON_BOTH_BACKENDS
 def test_a_monitor_raises_a_query_signed_with_their_key_and_the_site_sees_it(
     timed: Store, trial: Trial
 ) -> None:
@@ -290,6 +292,7 @@ def test_a_monitor_raises_a_query_signed_with_their_key_and_the_site_sees_it(
     assert "76 g/dL:\nis it 7.6?" in shown and 'action="/queries/RP-101/4/answer"' in shown
 
 
+@ON_BOTH_BACKENDS
 def test_the_site_answers_and_the_monitor_closes_each_signed_with_their_own_key(
     timed: Store, trial: Trial
 ) -> None:
@@ -446,6 +449,7 @@ def test_a_closed_query_answered_again_is_refused_and_records_nothing(
     assert versions(trial) == before
 
 
+@ON_BOTH_BACKENDS
 def test_an_answer_signed_before_another_write_is_refused_as_stale(
     timed: Store, trial: Trial
 ) -> None:
@@ -531,6 +535,7 @@ def test_a_role_that_does_not_do_it_is_refused_and_nothing_is_recorded(
     assert versions(trial) == before
 
 
+@ON_BOTH_BACKENDS
 def test_another_sites_people_can_neither_see_nor_answer_nor_close(
     timed: Store, trial: Trial
 ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from domain.account import Role
 from infrastructure.bootstrap import Store
 from tests.access.conftest import Clock, make_person
-from tests.conftest import Person
+from tests.conftest import ON_BOTH_BACKENDS, Person
 from tests.web.conftest import Browser, text
 
 
@@ -20,6 +20,7 @@ def monitor(store: Store) -> Person:
     return make_person(store, "mon1", role=Role.MONITOR, sites=("RP",))
 
 
+@ON_BOTH_BACKENDS
 def test_signing_in_opens_a_session_and_records_the_attempt_on_the_web_channel(
     browser: Browser, timed: Store
 ) -> None:
@@ -122,6 +123,7 @@ def test_empty_fields_are_named_in_the_summary_and_beside_each_field(browser: Br
     assert 'id="username-error"' in page and 'aria-describedby="username-error"' in page
 
 
+@ON_BOTH_BACKENDS
 def test_failures_lock_the_account_as_the_api_does_and_then_even_the_right_password_is_refused(
     browser: Browser, timed: Store
 ) -> None:
@@ -174,6 +176,7 @@ def test_a_one_time_password_leads_to_its_change_and_then_signs_in_with_the_new_
     assert person.password != "my own long passphrase"
 
 
+@ON_BOTH_BACKENDS
 def test_an_idle_session_ends_after_the_timeout_and_the_page_says_so(
     browser: Browser, timed: Store, clock: Clock
 ) -> None:
@@ -191,6 +194,7 @@ def test_an_idle_session_ends_after_the_timeout_and_the_page_says_so(
     assert log_of(timed, "mon1")[-1] == ("session", "refused")
 
 
+@ON_BOTH_BACKENDS
 def test_signing_out_ends_the_session_so_a_kept_cookie_opens_nothing(
     browser: Browser, timed: Store
 ) -> None:
@@ -208,6 +212,7 @@ def test_signing_out_ends_the_session_so_a_kept_cookie_opens_nothing(
     assert replay.get("/account").headers["Location"] == "/login?next=/account"
 
 
+@ON_BOTH_BACKENDS
 def test_signing_in_again_over_a_live_session_ends_it_so_its_kept_cookie_opens_nothing(
     browser: Browser, timed: Store
 ) -> None:

@@ -30,7 +30,7 @@ from signatures.authorship import sign_body
 from tests.access.conftest import make_person
 from tests.access.test_casebook_signing_api import SCREEN_FAILURE
 from tests.access.test_record_signing_api import Trial
-from tests.conftest import STUDY, Person, haemoglobin
+from tests.conftest import ON_BOTH_BACKENDS, STUDY, Person, haemoglobin
 from tests.e2e.conftest import SUBJECT
 from tests.web.conftest import CSRF_FIELD, Browser, text
 
@@ -160,6 +160,7 @@ def test_the_confirmation_shows_what_is_signed_and_offers_the_exact_body(
     assert key_input is not None and "name=" not in key_input.group(0)
 
 
+@ON_BOTH_BACKENDS
 def test_a_body_signed_with_the_persons_key_is_recorded_through_the_ceremony(
     browser: Browser, trial: Trial, investigator: Person
 ) -> None:
@@ -250,6 +251,7 @@ def test_a_refused_signing_shows_the_page_again_and_records_nothing(
         assert f'value="{user_id}"' in typed.group(0)
 
 
+@ON_BOTH_BACKENDS
 def test_a_wrong_password_counts_toward_the_lockout(
     browser: Browser, trial: Trial, investigator: Person, timed: Store
 ) -> None:
@@ -262,6 +264,7 @@ def test_a_wrong_password_counts_toward_the_lockout(
     assert (attempt.channel, attempt.outcome) == ("signing", "failed")
 
 
+@ON_BOTH_BACKENDS
 def test_records_changed_since_the_page_was_read_are_refused(
     browser: Browser, trial: Trial, investigator: Person
 ) -> None:
@@ -343,6 +346,7 @@ def test_someone_not_signed_in_is_sent_to_sign_in(browser: Browser, trial: Trial
     assert answer.headers["Location"].startswith("/login?next=")
 
 
+@ON_BOTH_BACKENDS
 def test_a_casebook_at_a_milestone_is_offered_and_signed_whole(
     browser: Browser, trial: Trial, investigator: Person
 ) -> None:

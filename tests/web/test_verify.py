@@ -23,7 +23,7 @@ from signatures.checkpoint import Checkpoint, parse_note, sign_checkpoint
 from signatures.log_leaf import event_leaf
 from signatures.merkle import leaf_hash
 from tests.access.conftest import make_person
-from tests.conftest import STUDY, Person, screening
+from tests.conftest import ON_BOTH_BACKENDS, STUDY, Person, screening
 from tests.web.conftest import Browser, text
 
 
@@ -95,6 +95,7 @@ def test_the_page_shows_the_latest_checkpoint_marked_as_not_checked_in_the_brows
     assert 'data-event-url="/verify/evidence/event"' in page
 
 
+@ON_BOTH_BACKENDS
 def test_a_kept_checkpoint_posted_is_said_consistent_with_the_consistency_proof(
     browser: Browser, trial: Trial
 ) -> None:
@@ -171,6 +172,7 @@ def test_a_file_that_is_not_text_is_refused_on_its_field(browser: Browser, trial
     assert "This is not a signed checkpoint: a signed note is UTF-8 text" in page
 
 
+@ON_BOTH_BACKENDS
 def test_a_forged_rewritten_or_foreign_checkpoint_is_named_not_consistent(
     browser: Browser, trial: Trial
 ) -> None:
@@ -258,6 +260,7 @@ def evidence(browser: Browser, position: int) -> dict[str, Any]:
     return json_of(browser, f"/verify/evidence/event?position={position}")
 
 
+@ON_BOTH_BACKENDS
 def test_an_event_is_given_with_its_content_to_one_who_reads_it_and_recorded_as_a_copy(
     browser: Browser, trial: Trial
 ) -> None:
