@@ -41,6 +41,7 @@ SUBJECT_PAGE = "subject page"
 CHART = "subject chart"
 QUERY_LIST = "query list"
 QUERY_PAGE = "query page"
+RECORD_FORM = "record form"
 """What a copy is, as the disclosure log names it. Personnel data (accounts, their history,
 the authentication and disclosure logs, delegations) is a copy too: of the study the store
 serves, as a whole or of one site."""

@@ -153,6 +153,29 @@ class StudyProtocol:
         """Each analyte of the blood count and the unit it is recorded in."""
         return {analyte: m.unit for analyte, m in self.labs.items()}
 
+    def names_in(self, table: str) -> tuple[Named, ...]:
+        """The names a named item takes, from the list its declaration names (``named_in``):
+        ``labs`` and ``vital_signs`` each with its unit, ``criteria`` each with its text.
+
+        Raises:
+            KeyError: the protocol keeps no such list.
+        """
+        if table == "criteria":
+            return tuple(Named(c.code, text=c.text) for c in (*self.inclusion, *self.exclusion))
+        measured: Mapping[str, Measurement] = {"labs": self.labs, "vital_signs": self.vital_signs}[
+            table
+        ]
+        return tuple(Named(name, unit=m.unit) for name, m in measured.items())
+
+
+@dataclass(frozen=True)
+class Named:
+    """One name a named item takes (an analyte, a vital sign, a criterion)."""
+
+    name: str
+    unit: str | None = None
+    text: str = ""
+
 
 def load_protocol(text: str) -> StudyProtocol:
     """Read a protocol definition (TOML, as in ``domain/protocols/``).

@@ -30,7 +30,7 @@ from api.schemas.fields import (
 )
 from api.schemas.signed import check_data_fits, signature_field, signed_body_fields
 from domain.subject import ABOUT_RECORDS, KINDS, SIGNED_IN_CEREMONY, Record, Subject
-from domain.subject.declaration import DeclaredItem, ValueType
+from domain.subject.declaration import TEXT_LENGTH, DeclaredItem, ValueType
 
 
 def quantity(**kwargs: Any) -> ma.fields.Nested:
@@ -72,7 +72,7 @@ _FIELDS: dict[ValueType, Callable[[DeclaredItem, dict[str, Any]], ma.fields.Fiel
         else WholeNumber(validate=ma.validate.Range(min=d.about.minimum), **kw)
     ),
     ValueType.TEXT: lambda d, kw: Text(
-        d.about.max_length or 500, multiline=d.about.multiline, **kw
+        d.about.max_length or TEXT_LENGTH, multiline=d.about.multiline, **kw
     ),
     ValueType.CODE: lambda _, kw: Code(**kw),
     ValueType.KIND: lambda _, kw: PlainString(**kw),

@@ -363,6 +363,23 @@ class AuditFilterForm(FlaskForm):
         return {field.name: str(field.data or "") for field in self}
 
 
+class NewSubjectForm(FlaskForm):
+    """``/subjects/screen``: a new subject's code, asked before its screening's form (a
+    question, asked by GET: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    code = _typed_code(
+        "The new subject's code", "Its study code, such as RP-01", is_code, SUBJECT_TOO_LONG,
+        BAD_SUBJECT, autocapitalize="characters",
+    )  # fmt: skip
+
+    def validate_code(self, field: Any) -> None:
+        if not field.data:
+            raise ValidationError(BAD_SUBJECT)
+
+
 CHECKPOINT_SIZE = 64 * 1024
 """The largest checkpoint taken: one is a few hundred bytes, with a hundred cosignatures 16 KiB."""
 

@@ -127,7 +127,13 @@ def _command(form: CeremonyForm, account: Account) -> SignRecords | None:
 
 
 def record(
-    form: SignedBodyForm, account: Account, kind: str, code: str, about: dict[str, Any]
+    form: SignedBodyForm,
+    account: Account,
+    kind: str,
+    code: str,
+    about: dict[str, Any],
+    *,
+    whole: bool = False,
 ) -> Receipt | None:
     """Record the event of ``kind`` about subject ``code`` that the browser signed, with the
     same service as ``POST /v1/events``: the receipt; None when it was refused, each reason
@@ -136,7 +142,8 @@ def record(
 
     The body is checked with the API's own schema, and must be of the kind and subject of the
     page that offered it, its ``data`` saying what ``about`` says (the record a query asks
-    about, the query an answer answers): a page records only the event it offered.
+    about, the query an answer answers), and nothing else when ``whole`` (a site's record,
+    whose data the page offered whole): a page records only the event it offered.
     """
     body, signature = signed_body(form)
     if body is None:
@@ -148,6 +155,7 @@ def record(
         return None
     data = body.get("data")
     offered = isinstance(data, dict) and all(data.get(k) == v for k, v in about.items())
+    offered = offered and (not whole or data == about)
     if body.get("kind") != kind or body.get("subject") != code or not offered:
         form.form_errors.append(
             _("The signed body is not a %(kind)s of %(subject)s", kind=kind, subject=code)

@@ -29,6 +29,7 @@ from api.web.blueprint import web
 from api.web.dates import site_zone
 from api.web.handing_out import handed_out, record_copy
 from api.web.navigation import in_navigation
+from api.web.record_fields import enters_records, records_offered
 from api.web.sessions import page_for
 from api.web.timeline import timeline
 from domain.actions import Action
@@ -36,6 +37,7 @@ from domain.disclosure import CHART, SUBJECT_LIST, SUBJECT_PAGE, Scope
 from domain.permissions import may, reads_every_site, reads_site
 from domain.signed import stream_id
 from domain.subject import QUERY_KINDS, Subject, subject_stream
+from domain.subject.locks import LockState
 from domain.subject_facts import baseline
 from infrastructure.documents import charts
 from infrastructure.views.replay import replayer_for
@@ -58,7 +60,12 @@ def subjects() -> str:
         for subject in site_subjects(store.reads, study, None)
         if reads_site(g.account, subject.site)
     ]
-    page = render_template("subjects/list.html", study=study, lines=subject_lines(shown))
+    page = render_template(
+        "subjects/list.html",
+        study=study,
+        lines=subject_lines(shown),
+        screens=enters_records(g.account),
+    )
     return handed_out(page, SUBJECT_LIST, list_scope(study))
 
 
@@ -84,6 +91,7 @@ def subject(code: str) -> str:
         troughs=charts.has_troughs(folded),
         subject_code=code,
         may_raise=may(g.account, Action.RAISE_QUERIES, folded.site),
+        records_offered=records_offered(g.account, folded.site) if _open(folded) else [],
         query_kinds=QUERY_KINDS,
     )
     return handed_out(page, SUBJECT_PAGE, Scope(study, subject=code))
@@ -103,6 +111,11 @@ def trough_chart(code: str) -> Response:
     """The subject's cyclosporine trough levels over time (SVG)."""
     _study, _summary, folded = readable_subject(code)
     return svg_copy(charts.trough_svg(folded), code)
+
+
+def _open(subject: Subject) -> bool:
+    """Whether the subject's records take new ones (neither frozen nor locked)."""
+    return subject.lock_state is LockState.OPEN
 
 
 # -- what the pages share ---------------------------------------------------------------------

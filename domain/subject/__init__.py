@@ -21,6 +21,7 @@ from domain.subject.kinds import (
     QUERY_KINDS,
     RECORDERS,
     SIGNED_IN_CEREMONY,
+    SITE_RECORDS,
 )
 from domain.subject.record import Record
 
@@ -32,6 +33,7 @@ __all__ = [
     "QUERY_KINDS",
     "RECORDERS",
     "SIGNED_IN_CEREMONY",
+    "SITE_RECORDS",
     "Entry",
     "Query",
     "Record",

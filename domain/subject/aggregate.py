@@ -241,8 +241,7 @@ class Subject(EntryKeeping, SignedAggregate):
 
         ``synthetic`` marks demonstration data, so every view of it can say so.
         """
-        enrolment.Screened.check_values({"age": age}, protocol)
-        check_not_future(screened_on, protocol)
+        check_screening({"age": age, "screened_on": screened_on}, protocol)
         subject: Subject = cls._create(
             enrolment.Screened,
             stream=subject_stream(protocol.study_id, subject_code),
@@ -262,6 +261,17 @@ class Subject(EntryKeeping, SignedAggregate):
             TypeError: ``kind`` is not recorded by a command (screening opens a subject, a
                 signature is made through :meth:`sign_records`), or the values are not its items.
         """
+        fields = self.check_new(kind, values)
+        self.trigger_event(kind, **fields)
+
+    def check_new(self, kind: type[Record], values: Mapping[str, Any]) -> dict[str, Any]:
+        """Refuse a new entry of ``kind`` as :meth:`record` would, recording nothing: what a
+        form checks before the person signs (the author's signature and version are checked
+        when it is recorded). The record's fields, as its event takes them.
+
+        Raises:
+            TypeError: as :meth:`record`.
+        """
         if kind.COMMAND is None:
             raise TypeError(f"a {kind.kind()} is not recorded by a command of its own")
         fields = kind.arguments(values)
@@ -272,7 +282,7 @@ class Subject(EntryKeeping, SignedAggregate):
             self.check_consent_obtained()
         kind.admit(self, fields)
         self.check_record(kind, fields, besides=None)
-        self.trigger_event(kind, **fields)
+        return fields
 
     def check_record(
         self, kind: type[Record], fields: Mapping[str, Any], *, besides: int | None
@@ -410,6 +420,13 @@ class Subject(EntryKeeping, SignedAggregate):
         if not target.is_live:
             raise refusal(f"entry {number} was voided by entry {target.voided_by}")
         return target
+
+
+def check_screening(fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
+    """A screening's own rules: a possible age, not dated in the future (any age may be
+    screened; enrolment decides)."""
+    enrolment.Screened.check_values(fields, protocol)
+    check_not_future(fields["screened_on"], protocol)
 
 
 def check_not_future(on: date, protocol: StudyProtocol) -> None:

@@ -92,6 +92,8 @@ class Item:
         sdtm: the SDTM variables the item maps to.
         follows: for :attr:`ValueType.FOLLOW_UP`, the record kind whose fields it changes.
         names: for :attr:`ValueType.FOLLOW_UP`, the names of the fields it may change.
+        named_in: for named values (:attr:`ValueType.QUANTITIES`, :attr:`ValueType.ANSWERS`),
+            the protocol's list of the names they take (:data:`NAMED_IN`): a form asks each.
     """
 
     description: str = ""
@@ -104,6 +106,14 @@ class Item:
     sdtm: tuple[Sdtm, ...] = ()
     follows: type | None = None
     names: tuple[str, ...] = ()
+    named_in: str = ""
+
+
+TEXT_LENGTH = 500
+"""The longest text an item takes when it declares no ``max_length``."""
+NAMED_IN = ("labs", "vital_signs", "criteria")
+"""Where the protocol names the values of a named item: its laboratory analytes, its vital
+signs (each with its unit) and its eligibility criteria (each with its text)."""
 
 
 def item(
@@ -123,6 +133,8 @@ def item(
     """
     mappings = (sdtm,) if isinstance(sdtm, Sdtm) else sdtm
     declared = Item(description, sdtm=mappings, **about)
+    if declared.named_in and declared.named_in not in NAMED_IN:
+        raise ValueError(f"the protocol names no {declared.named_in!r}: one of {NAMED_IN}")
     return dataclasses.field(default=None if optional else MISSING, metadata={ITEM: declared})
 
 
@@ -194,7 +206,9 @@ _ODM_DATA_TYPES = {
 
 @dataclass(frozen=True)
 class FormField:
-    """What a web form shows for one item: a label, an input, its unit and its choices."""
+    """What a web form shows for one item: a label, an input, its unit and its choices, the
+    bounds the API's schema holds it to, the protocol's list that names its values, and for a
+    follow-up the fields of the record it changes (each optional)."""
 
     name: str
     label: str
@@ -204,6 +218,10 @@ class FormField:
     unit: str | None = None
     choices: tuple[str, ...] = ()
     multiline: bool = False
+    max_length: int | None = None
+    minimum: int | None = None
+    named_in: str = ""
+    follows: tuple[FormField, ...] = ()
 
 
 @cache
@@ -239,18 +257,29 @@ def declared_items(event_class: type) -> tuple[DeclaredItem, ...]:
 
 def form_of(event_class: type) -> tuple[FormField, ...]:
     """The form for a record kind: one field per item, in declared order."""
-    return tuple(
-        FormField(
-            name=declared.name,
-            label=declared.label,
-            type=declared.value_type.value,
-            required=declared.required,
-            description=declared.about.description,
-            unit=declared.about.unit,
-            choices=tuple(str(c.value) for c in declared.choices) if declared.choices else (),
-            multiline=declared.about.multiline,
-        )
-        for declared in declared_items(event_class)
+    return tuple(_form_field(declared) for declared in declared_items(event_class))
+
+
+def _form_field(declared: DeclaredItem) -> FormField:
+    about = declared.about
+    follows: tuple[FormField, ...] = ()
+    if about.follows is not None:
+        followed = {field.name: field for field in form_of(about.follows)}
+        follows = tuple(dataclasses.replace(followed[name], required=False) for name in about.names)
+    return FormField(
+        name=declared.name,
+        label=declared.label,
+        type=declared.value_type.value,
+        required=declared.required,
+        description=about.description,
+        unit=about.unit,
+        choices=tuple(str(c.value) for c in declared.choices) if declared.choices else (),
+        multiline=about.multiline,
+        max_length=about.max_length
+        or (TEXT_LENGTH if declared.value_type is ValueType.TEXT else None),
+        minimum=about.minimum,
+        named_in=about.named_in,
+        follows=follows,
     )
 
 

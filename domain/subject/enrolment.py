@@ -99,7 +99,8 @@ class EligibilityAssessed(Record):
     COMMAND = "assess_eligibility"
     VOIDABLE = False
     criteria: Mapping[str, bool] = item(
-        "Each criterion's code (IN1-IN3, EX1-EX9 for NCT01297972) and whether it holds"
+        "Each criterion's code (IN1-IN3, EX1-EX9 for NCT01297972) and whether it holds",
+        named_in="criteria",
     )
     assessed_on: date = item("The day eligibility was assessed")
 

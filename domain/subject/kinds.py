@@ -11,6 +11,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, cast
 
+from domain.actions import Action
 from domain.subject import changes, disposition, enrolment, locks, measurements, safety, treatment
 from domain.subject.aggregate import Subject
 from domain.subject.record import DECLARED, Record
@@ -41,6 +42,13 @@ QUERY_KINDS = frozenset(name for name, kind in KINDS.items() if kind.QUERY)
 or signed (a new answer, or a new query, is made instead)."""
 ABOUT_RECORDS = frozenset(name for name, kind in KINDS.items() if kind.ABOUT_RECORDS)
 """Kinds that are about other records (a change, a signature, a query), not records themselves."""
+SITE_RECORDS: dict[str, type[Record]] = {
+    name: kind
+    for name, kind in KINDS.items()
+    if not kind.ABOUT_RECORDS and kind.SUBMITTED_AS is Action.RECORD_CLINICAL_DATA
+}
+"""The records a site enters (clinical data, screening first), in the protocol's order: not
+the changes, signatures, queries and lock steps about other records."""
 SIGNED_IN_CEREMONY = frozenset(
     name for name, kind in KINDS.items() if issubclass(kind, changes.RecordsSigned)
 )

@@ -44,6 +44,7 @@ class BloodCountRecorded(Record):
         "Each analyte's result: haemoglobin in g/dL; neutrophils, platelets, reticulocytes and "
         "leukocytes in 10^9/L",
         sdtm=Sdtm("LB", "LBORRES", test_codes=LAB_TESTS),
+        named_in="labs",
     )
     reticulocyte_method: ReticulocyteMethod = item(
         "How the reticulocytes were counted", sdtm=Sdtm("LB", "LBMETHOD")

@@ -220,10 +220,10 @@ class MscInfusionGiven(TreatmentGiven):
         sdtm=(EX_START, Sdtm("EX", "EXENDTC", part="day"), Sdtm("DM", "RFSTDTC")),
     )
     vital_signs_before: Mapping[str, Quantity] = item(
-        "Vital signs before the infusion, each in the protocol's unit"
+        "Vital signs before the infusion, each in the protocol's unit", named_in="vital_signs"
     )
     vital_signs_after: Mapping[str, Quantity] = item(
-        "Vital signs after the infusion, each in the protocol's unit"
+        "Vital signs after the infusion, each in the protocol's unit", named_in="vital_signs"
     )
     infusion_reaction: bool = item("Whether the subject reacted to the infusion")
     reaction_description: str | None = item(

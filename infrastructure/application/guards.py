@@ -10,6 +10,9 @@ a batch answers its retry whole, before any of them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from domain.account import Account
 from domain.attribution import check_meaning
 from domain.authorship import authored
@@ -25,6 +28,7 @@ from domain.permissions import (
 from domain.protocol import protocol_for
 from domain.signed import check_signed_version
 from domain.subject import KINDS, RECORDERS, SIGNED_IN_CEREMONY, Subject
+from domain.subject.aggregate import check_screening
 from infrastructure.application.commands import Submission
 from infrastructure.errors import SigningCeremonyRequired
 
@@ -61,6 +65,34 @@ def admit(actor: Account, subject: Subject | None, submission: Submission) -> Su
     check_may_write(actor, submission.kind, site, str(submission.body["study"]))
     with authored(submission.authorship, idempotency_key=submission.idempotency_key):
         return _apply(subject, submission)
+
+
+def check_unsigned(
+    actor: Account, subject: Subject | None, stream: str, kind: str, fields: Mapping[str, Any]
+) -> None:
+    """The sequence's checks a record takes before it is signed, in the same order: the role,
+    another site's subject as one that does not exist, the subject screened (or for a screening
+    not yet), the person's delegation at the site, and the kind's own rules on the subject as it
+    stands. ``fields`` are the record's typed values. Nothing is changed.
+
+    Raises:
+        NotPermitted, SubjectNotFound, SubjectAlreadyScreened and the kind's ProtocolViolation
+        kinds.
+    """
+    action = submit_action(kind)
+    check_role_may(actor, action)
+    study = stream.split("/", 1)[0]
+    if kind == SCREENED:
+        if subject is not None:
+            raise SubjectAlreadyScreened(f"{stream} is already screened")
+        check_may_write(actor, kind, str(fields.get("site")), study)
+        check_screening(fields, protocol_for(study))
+        return
+    if subject is None:
+        raise not_screened(stream)
+    check_may_at_subject(actor, action, subject.site, stream)
+    check_may_write(actor, kind, subject.site, study)
+    subject.check_new(KINDS[kind], fields)
 
 
 def check_expected_version(subject: Subject | None, submission: Submission) -> None:

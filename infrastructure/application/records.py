@@ -7,7 +7,7 @@ same signed body is answered with the first receipt and appends nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +28,12 @@ from domain.permissions import (
 from domain.subject import SIGNED_IN_CEREMONY, Subject
 from infrastructure.application.access import AccessControl, SigningAuthentication
 from infrastructure.application.commands import RecordBatch, RecordEvent, SignRecords, Submission
-from infrastructure.application.guards import admit, check_expected_version, check_may_reach
+from infrastructure.application.guards import (
+    admit,
+    check_expected_version,
+    check_may_reach,
+    check_unsigned,
+)
 from infrastructure.application.receipts import Receipt, Receipts
 from infrastructure.application.sealtrail import SealTrail, stored_records
 from infrastructure.errors import IdempotencyKeyReused
@@ -65,6 +70,27 @@ class Records:
             if replayed is not None:
                 return replayed
         return self._save_one(admit(actor, subject, submission), submission, actor)
+
+    def check_unsigned(
+        self, actor: Account, stream: str, kind: str, fields: Mapping[str, Any]
+    ) -> None:
+        """Refuse, before the person signs it, a record of ``kind`` (its typed ``fields``) that
+        :meth:`record` would refuse for who sends it, the subject and the kind's rules
+        (:func:`guards.check_unsigned`), and a screening where the site's database is locked.
+        Records nothing: what only the signed body shows (the signature, the key, the version
+        signed) and anything changed meanwhile are checked when it is recorded.
+
+        Raises:
+            NotPermitted, SubjectNotFound, SubjectAlreadyScreened, ProtocolViolation kinds.
+        """
+        subject = self.app.find_subject(stream, to_change=True)
+        check_unsigned(actor, subject, stream, kind, fields)
+        if kind == Subject.Screened.kind():
+            check_screening_open(
+                self.app.find_account(SPONSOR_ACCOUNT),
+                stream.split("/", 1)[0],
+                str(fields.get("site")),
+            )
 
     def record_batch(self, command: RecordBatch, *, actor: Account | None = None) -> list[Receipt]:
         """Record several signed events in one transaction: all of them or none.

@@ -620,6 +620,8 @@ PAGES: dict[str, Action | None] = {
     "/queries/<code>/<int:number>": Action.READ_CLINICAL_DATA,
     "/admin": Action.READ_ACCOUNTS,
     "/admin/accounts/<user_id>/<change>": Action.ADMINISTER_ACCOUNTS,
+    "/subjects/<code>/record/<kind>": Action.RECORD_CLINICAL_DATA,
+    "/subjects/screen": Action.RECORD_CLINICAL_DATA,
 }
 """The pages behind a sign-in."""
 
@@ -641,6 +643,7 @@ PAGE_URLS = {
     "/subjects/<code>/audit": f"/subjects/{OWN}-1/audit",
     "/queries/raise": f"/queries/raise?subject={OWN}-1&entry=1",
     "/queries/<code>/<int:number>": f"/queries/{OWN}-1/2",
+    "/subjects/<code>/record/<kind>": f"/subjects/{OWN}-1/record/BloodCountRecorded",
     **{
         rule: url.format(where=OWN, today=datetime.now(UTC).date().isoformat())
         for rule, url in SUBJECT_PAGES.items()
@@ -771,6 +774,32 @@ def test_a_querys_page_shows_it_only_to_those_who_read_its_site(
 
     assert shown.status_code == (200 if where in reads else 404 if reads else 403)
     assert raising.status_code == (200 if where in raises else 404 if raises else 403)
+
+
+@PAGES_ON_SQLITE
+@pytest.mark.parametrize(
+    ("role", "where"),
+    list(itertools.product(ROLES, [OWN, OTHER])),
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_a_record_form_is_shown_only_to_those_who_record_at_its_subjects_site(
+    world: World, role: Role, where: str
+) -> None:
+    records = ALLOWED[role].get(Action.RECORD_CLINICAL_DATA, set())
+    browser = browser_of(world, world.people[role.value])
+    url = f"/subjects/{where}-1/record/BloodCountRecorded"
+
+    shown = browser.get(url)
+    sent = browser.client.post(url, data={"csrf_token": browser.csrf_token("/account")})
+    subject_page = browser.get(f"/subjects/{where}-1")
+
+    expected = 200 if where in records else 404 if records else 403
+    assert (shown.status_code, sent.status_code) == (expected, expected)
+    # Offered on the subject's page to no one else (to them while the subject is open: the
+    # world's subject may be frozen by then, tests/web/test_record_forms.py holds both).
+    offered = f'href="/subjects/{where}-1/record/BloodCountRecorded"'
+    if where not in records:
+        assert offered not in subject_page.get_data(as_text=True)
 
 
 @PAGES_ON_SQLITE

@@ -112,6 +112,9 @@ EXEMPT_GETS: dict[str, str] = {
     # store's. The packet built (POST /packets/build) is recorded as POST /v1/packets's is:
     # tests/web/test_packet_pages.py holds that.
     "/packets": "",
+    # The question a new subject's screening begins with: its code, and whether the person
+    # already reads a subject of that code (as /subjects lists them); no subject's data.
+    "/subjects/screen": "",
 }
 
 RECORDED_PAGES: dict[str, str] = {
@@ -131,6 +134,7 @@ RECORDED_PAGES: dict[str, str] = {
     "/queries/<code>/<int:number>": "tests/web/test_query_pages.py, the same test",
     "/admin": "tests/web/test_admin_page.py, test_each_page_shown_is_a_copy_of_the_accounts_...",
     "/admin/accounts/<user_id>/<change>": "tests/web/test_admin_changes.py, test_each_form_is_...",
+    "/subjects/<code>/record/<kind>": "tests/web/test_record_forms.py, test_each_form_and_sig...",
 }
 
 

@@ -10,9 +10,19 @@ from jinja2 import Environment
 from wtforms import Field
 from wtforms.validators import EqualTo, InputRequired, Regexp
 
-from api.web import account_lines, admin, administering, errors, forms, navigation, sign
+from api.web import (
+    account_lines,
+    admin,
+    administering,
+    errors,
+    forms,
+    navigation,
+    record_fields,
+    sign,
+)
 from api.web.account import key_state  # noqa: F401 - its states are phrases (below)
 from api.web.wording import portuguese
+from tests.conftest import STUDY
 
 WEB = Path(forms.__file__).parent
 KEY_STATES = {"valid", "not yet valid", "ended"}
@@ -86,6 +96,7 @@ def phrases() -> set[str]:
         | {page.title for page in administering.CHANGES.values()}
         | {page.button for page in administering.CHANGES.values()}
         | {what for what, _command in admin.CONSOLE_CHANGES}
+        | record_fields.phrases(STUDY)
     )
 
 
