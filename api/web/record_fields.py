@@ -71,7 +71,6 @@ class Input:
     """The item (or the named value of an item) the input is for."""
     key: str
     """Its name in ``data`` (or in the item's mapping)."""
-    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +180,7 @@ def _named(declared: FormField, name: str, unit: str | None, text: str) -> FormF
 
 def _input(fields: dict[str, Any], name: str, shown: FormField, key: str) -> Input:
     fields[name] = _field(shown)
-    return Input(name, shown, key, shown.unit)
+    return Input(name, shown, key)
 
 
 def _checkbox(fields: dict[str, Any], name: str, declared: FormField, code: str) -> Input:

@@ -137,16 +137,7 @@ def _checked(form: RecordForm, study: str, code: str) -> dict[str, Any] | None:
 
 
 def _form_page(form: RecordForm, study: str, code: str, subject: Subject | None) -> str:
-    page = render_template(
-        "records/form.html",
-        form=form,
-        kind=form.kind,
-        about=described(form.kind),
-        code=code,
-        subject=subject,
-        formats=FORMATS,
-    )
-    return handed_out(page, RECORD_FORM, Scope(study, subject=code))
+    return _page("records/form.html", form, study, code, subject, formats=FORMATS)
 
 
 def _signing_page(
@@ -162,16 +153,24 @@ def _signing_page(
         data=data,
         signer=(account.user_id, account.printed_name),
     )
+    return _page(
+        "records/sign.html", form, study, code, subject,
+        shown=in_words(form, data), offer=authorship_offer(account, body), typed=form.typed(),
+    )  # fmt: skip
+
+
+def _page(
+    template: str, form: RecordForm, study: str, code: str, subject: Subject | None, **more: Any
+) -> str:
+    """A page of the record's form, recorded as a copy of the subject's data it shows."""
     page = render_template(
-        "records/sign.html",
+        template,
         form=form,
         kind=form.kind,
         about=described(form.kind),
         code=code,
         subject=subject,
-        shown=in_words(form, data),
-        offer=authorship_offer(account, body),
-        typed=form.typed(),
+        **more,
     )
     return handed_out(page, RECORD_FORM, Scope(study, subject=code))
 
