@@ -111,3 +111,43 @@ class KeyFormatError(VerificationError):
     """A key file or encoded key is not an Ed25519 key we can read."""
 
     kind = "key-format"
+
+
+class CosignatureForged(VerificationError):
+    """A witness's cosignature (C2SP tlog-cosignature) does not verify with the witness's key
+    over the checkpoint it is attached to: made by someone else, or over other bytes."""
+
+    kind = "cosignature-forged"
+
+
+class CosignatureOtherOrigin(VerificationError):
+    """A cosignature over a checkpoint of another log (its origin line is not this log's)."""
+
+    kind = "cosignature-other-origin"
+
+
+class CosignatureOtherCheckpoint(VerificationError):
+    """A cosignature over a checkpoint of this log that is not the one it is presented with
+    (another size or root than the log's checkpoint of that size)."""
+
+    kind = "cosignature-other-checkpoint"
+
+
+class UnknownWitnessKey(VerificationError):
+    """A cosignature by a key that is neither registered in the log as a witness's key nor
+    among the witness keys the verifier trusts."""
+
+    kind = "unknown-witness-key"
+
+
+class CosignatureStale(VerificationError):
+    """A trusted witness's newest cosignature is of a checkpoint older than the latest by more
+    than the allowed age: it vouches for a log the latest checkpoint has outgrown."""
+
+    kind = "cosignature-stale"
+
+
+class WitnessQuorumNotMet(VerificationError):
+    """Fewer of the trusted witnesses than the quorum cosigned the checkpoint."""
+
+    kind = "witness-quorum-not-met"
