@@ -68,6 +68,9 @@ class Role(Enum):
     AUDITOR = "auditor"
     SPONSOR_DATA_MANAGER = "sponsor_data_manager"
     ADMINISTRATOR = "administrator"
+    WITNESS = "witness"
+    """A party outside the server (the sponsor, the ethics committee, a site) that cosigns the
+    log's checkpoints with its own key after checking each extends the last (docs/witnesses.md)."""
     SYSTEM = "system"
 
 

@@ -27,3 +27,4 @@ class Action(Enum):
     DELEGATE_TASKS = "delegate the site's tasks"
     REVIEW_AUDIT_TRAIL = "review the audit trail"
     REVIEW_ACCESS = "review who has which access"
+    COSIGN_CHECKPOINTS = "cosign the log's checkpoints as a witness"

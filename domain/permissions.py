@@ -80,6 +80,12 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         Action.ADMINISTER_ACCOUNTS: _ALL,
         Action.REVIEW_ACCESS: _ALL,
     },
+    # A witness (the sponsor's, the ethics committee's, a site's): cosigns checkpoints with its
+    # own registered key, nothing else; it reads the public checkpoints and proofs like anyone.
+    Role.WITNESS: {
+        Action.COSIGN_CHECKPOINTS: _ALL,
+        Action.READ_LOG_EVIDENCE: _ALL,
+    },
     # The server: initialises the store and records what it observes (lockouts).
     Role.SYSTEM: {
         Action.ADMINISTER_ACCOUNTS: _ALL,
@@ -273,6 +279,11 @@ def reads_every_site(actor: Account) -> bool:
     except NotPermitted:
         return False
     return True
+
+
+def check_may_cosign_checkpoints(actor: Account) -> None:
+    """Only an account whose role in force is a witness's cosigns the log's checkpoints."""
+    check_may(actor, Action.COSIGN_CHECKPOINTS)
 
 
 def check_may_read_log_evidence(actor: Account) -> None:

@@ -27,6 +27,7 @@ from api.console.reports import report
 from api.console.server import serve
 from api.console.site_client import sign, sign_casebook, submit
 from api.console.users import user
+from api.console.witness import witness
 
 COMMANDS: tuple[click.Command, ...] = (
     init,
@@ -50,6 +51,7 @@ COMMANDS: tuple[click.Command, ...] = (
     lock,
     reopen,
     unlock,
+    witness,
 )
 """Every command of ``sealtrail``, each also a ``flask.commands`` entry point."""
 

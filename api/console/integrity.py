@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -25,6 +26,70 @@ from infrastructure.verification.since import (
     read_kept_checkpoint,
 )
 from infrastructure.verification.verifier import ExternalCheckpoint
+from infrastructure.verification.witnesses import WitnessPolicy
+from signatures.errors import KeyFormatError
+from signatures.verifier_keys import COSIGNATURE_V1, VerifierKey, parse_verifier_key
+from signatures.witness_policy import DEFAULT_MAX_AGE
+
+
+def read_witness_key(text: str) -> VerifierKey:
+    """A witness's cosignature verifier key (``name+key ID+base64(0x04 || key)``, as
+    ``sealtrail witness --vkey`` prints it), or a file holding one.
+
+    Raises:
+        UsageError: neither.
+    """
+    candidate = Path(text)
+    try:
+        if candidate.is_file():
+            text = candidate.read_text(encoding="utf-8").strip()
+        return parse_verifier_key(text, COSIGNATURE_V1)
+    except (KeyFormatError, OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"--witness {text[:80]!r}: {error}") from None
+
+
+def witness_policy(
+    witness_keys: tuple[str, ...], quorum: int | None, max_age: int
+) -> WitnessPolicy | None:
+    """The witnesses the auditor trusts and how many must vouch (all of them by default).
+
+    Raises:
+        UsageError: a quorum without witnesses, or above their number.
+    """
+    if not witness_keys:
+        if quorum is not None:
+            raise UsageError("--quorum needs the witnesses' keys (--witness KEY, one or more)")
+        return None
+    trusted = tuple(dict.fromkeys(read_witness_key(text) for text in witness_keys))
+    needed = len(trusted) if quorum is None else quorum
+    if not 1 <= needed <= len(trusted):
+        raise UsageError(f"--quorum is between 1 and the {len(trusted)} witnesses given")
+    return WitnessPolicy(trusted, needed, max_age)
+
+
+WITNESS_OPTIONS = (
+    click.option(
+        "--witness",
+        "witness_keys",
+        multiple=True,
+        help="A trusted witness's verifier key (name+key ID+base64, as `sealtrail witness "
+        "--vkey` prints it) or a file holding it; repeat for each witness",
+    ),
+    click.option(
+        "--quorum",
+        type=click.IntRange(1, 100),
+        default=None,
+        help="How many of the --witness keys must vouch for the latest checkpoint (default: all)",
+    ),
+    click.option(
+        "--witness-max-age",
+        type=click.IntRange(0, 10**9),
+        default=DEFAULT_MAX_AGE,
+        show_default=True,
+        help="Seconds before the latest checkpoint's sealing that a witness's newest cosignature "
+        "of an earlier checkpoint still vouches for it; older is stale",
+    ),
+)
 
 
 @click.command()
@@ -42,17 +107,33 @@ from infrastructure.verification.verifier import ExternalCheckpoint
     help="A checkpoint kept from an earlier verify: check only what came after it.",
 )
 @click.option("--workers", type=click.IntRange(1, 256), help="Processes (default: every core).")
+@WITNESS_OPTIONS[0]
+@WITNESS_OPTIONS[1]
+@WITNESS_OPTIONS[2]
 @one_line_errors
-def verify(as_json: bool, checkpoint_file: Any, since_file: Any, workers: int | None) -> None:
+def verify(
+    as_json: bool,
+    checkpoint_file: Any,
+    since_file: Any,
+    workers: int | None,
+    witness_keys: tuple[str, ...],
+    quorum: int | None,
+    witness_max_age: int,
+) -> None:
     """Check every signature, every subject's chain, the Merkle log and every checkpoint.
 
     Reads only: it needs the server's public key and a connection that may read, so it runs on
     a read replica too. With --since, only what came after a kept checkpoint (and what that
     relies on), through a consistency proof from it; it prints the checkpoint to keep next.
+    With --witness, the latest checkpoint must also be vouched for by the --quorum of those
+    witnesses (docs/witnesses.md).
     """
+    witnesses = witness_policy(witness_keys, quorum, witness_max_age)
     if since_file is not None:
         if checkpoint_file is not None:
             raise UsageError("--since and --from-checkpoint are not given together")
+        if witnesses is not None:
+            raise UsageError("--witness is checked by the full verify, not with --since")
         verify_since(since_file.read(MAX_NOTE_BYTES + 1), as_json, workers)
         return
     external = (
@@ -64,7 +145,7 @@ def verify(as_json: bool, checkpoint_file: Any, since_file: Any, workers: int | 
         log_verifier(workers=workers) as verifier,
         progress("verify", verifier.approximate_count()) as shown,
     ):
-        report = verifier.verify(progress=shown.advance, external=external)
+        report = verifier.verify(progress=shown.advance, external=external, witnesses=witnesses)
         # What the pages show as the last verification (nothing in the store changes).
         record_verification(verifier.settings, report)
     if as_json:

@@ -15,9 +15,10 @@ from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.http.answers import answers
+from api.http.answers import answers, public_answers
 from api.http.auth import login_required
 from api.http.handing_out import handing_out_personnel_data
+from api.http.rate_limits import rate_limited
 from api.schemas.accounts import (
     AccessReviewReportSchema,
     AccountHistoryEntrySchema,
@@ -45,6 +46,7 @@ from domain.wire import instant_to_wire
 from infrastructure.application.commands import AdministerAccount
 from infrastructure.views.study_reports import access_review
 from signatures.keys import public_key_to_text
+from signatures.verifier_keys import NOTE_SIGNATURE, VerifierKey
 
 blp = Blueprint("accounts", __name__, url_prefix="/v1", description="Accounts and keys")
 
@@ -194,11 +196,15 @@ class AuthenticationAttempts(MethodView):
 class ServerKey(MethodView):
     """The server's public key."""
 
-    @blp.response(200, ServerKeySchema)
+    @rate_limited
+    @public_answers(blp, 200, ServerKeySchema)
     def get(self) -> dict[str, Any]:
         """The key that signs receipts and checkpoints: public, needs no authentication."""
-        server_key = get_store().app.server_key
+        app = get_store().app
+        server_key = app.server_key
+        log_key = VerifierKey(app.checkpoints.origin, NOTE_SIGNATURE, server_key.public_key)
         return {
             "key_id": server_key.key_id,
             "public_key": public_key_to_text(server_key.public_key),
+            "note_verifier_key": log_key.text(),
         }

@@ -27,3 +27,23 @@ def answers(
         return cast(F, blp.response(status, schema)(view))
 
     return document
+
+
+TOO_MANY_REQUESTS = "Too many requests from this address (SEALTRAIL_PUBLIC_RATE_LIMIT)"
+"""The 429 of a public endpoint, counted per client address (:mod:`api.http.rate_limits`)."""
+
+
+def public_answers(
+    blp: Blueprint, status: int, schema: Any = None, refusals: Mapping[int, str] | None = None
+) -> Callable[[F], F]:
+    """Document a public endpoint: no token (``security: []``), the answer ``status`` and each
+    refusal of ``refusals``, then the 429 of the rate limit."""
+    documented = {**(refusals or {}), 429: TOO_MANY_REQUESTS}
+
+    def document(view: F) -> F:
+        for status_refused, description in reversed(documented.items()):
+            view = blp.alt_response(status_refused, description=description)(view)
+        view = blp.doc(security=[])(view)
+        return cast(F, blp.response(status, schema)(view))
+
+    return document

@@ -23,6 +23,7 @@ from api.http import (
     packets,
     problems,
     proofs,
+    rate_limits,
     security_headers,
     signatures,
     sites,
@@ -113,6 +114,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ):
         api.register_blueprint(blueprint)
     problems.register(app)
+    rate_limits.register(app)
     handing_out.register(app)
     other_ways_in = register_other_ways_in(app)
 

@@ -1,8 +1,11 @@
 """Checkpoints and proofs: what an auditor checks the log against, without trusting us.
 
-The proofs are RFC 6962 / RFC 9162 inclusion and consistency proofs, hashes in base64; the
-code that checks them is :func:`signatures.merkle.verify_inclusion` and
-:func:`signatures.merkle.verify_consistency`, needing no database and no server.
+They are public (no token; rate-limited per client address, :mod:`api.http.rate_limits`): they
+hold sizes, hashes and signatures, no clinical data, and a witness or an auditor's script must
+not need an account to check the log. The proofs are RFC 6962 / RFC 9162 inclusion and
+consistency proofs, hashes in base64; the code that checks them is
+:func:`signatures.merkle.verify_inclusion` and :func:`signatures.merkle.verify_consistency`,
+needing no database and no server.
 """
 
 from __future__ import annotations
@@ -10,71 +13,108 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.http.answers import answers
-from api.http.auth import login_required
+from api.http.answers import public_answers
+from api.http.rate_limits import rate_limited
 from api.schemas.proofs import (
     CheckpointSchema,
     ConsistencyProofSchema,
     ConsistencyQuerySchema,
+    CosignatureBodySchema,
+    CosignatureSchema,
     InclusionProofSchema,
     InclusionQuerySchema,
 )
 from api.store import get_store
-from domain.permissions import check_may_read_log_evidence
+from infrastructure.application.witnessing import Witnessing
 from infrastructure.errors import ProofNotAvailable
 from infrastructure.store.checkpoints import encode_hash
+from infrastructure.store.cosignatures import StoredCosignature
 
 checkpoints_blp = Blueprint(
     "checkpoints", __name__, url_prefix="/v1/checkpoints", description="Signed checkpoints"
 )
 events_blp = Blueprint("event-proofs", __name__, url_prefix="/v1/events", description="Proofs")
 
-EVIDENCE_READERS = {403: "No role in force"}
-"""Who may read the log's evidence: see :func:`domain.permissions.check_may_read_log_evidence`."""
-
 
 @checkpoints_blp.route("/latest")
 class LatestCheckpoint(MethodView):
     """The newest signed checkpoint."""
 
-    @login_required
-    @answers(checkpoints_blp, 200, CheckpointSchema, EVIDENCE_READERS | {404: "No checkpoint yet"})
+    @rate_limited
+    @public_answers(checkpoints_blp, 200, CheckpointSchema, {404: "No checkpoint yet"})
     def get(self) -> dict[str, Any]:
-        """The latest checkpoint: size, root and the C2SP signed note."""
-        check_may_read_log_evidence(g.account)
-        keeper = get_store().app.checkpoints
-        latest = keeper.latest()
+        """The latest checkpoint: size, root and the C2SP signed note, cosignatures appended."""
+        app = get_store().app
+        latest = app.checkpoints.latest()
         if latest is None:
             raise ProofNotAvailable("no checkpoint has been sealed yet")
+        note, cosignatures = Witnessing(app).cosigned_note(latest.tree_size, latest.note)
         return {
-            "origin": keeper.origin,
+            "origin": app.checkpoints.origin,
             "tree_size": latest.tree_size,
             "root": encode_hash(latest.root),
-            "note": latest.note,
+            "note": note,
+            "cosignatures": [cosignature_view(stored) for stored in cosignatures],
         }
+
+
+@checkpoints_blp.route("/<int:tree_size>/cosignatures")
+class Cosignatures(MethodView):
+    """A witness's cosignature of a checkpoint (c2sp.org/tlog-cosignature)."""
+
+    @rate_limited
+    @checkpoints_blp.arguments(CosignatureBodySchema, unknown=ma.RAISE)
+    @public_answers(
+        checkpoints_blp,
+        201,
+        CosignatureSchema,
+        {
+            403: "The account is not a witness",
+            404: "The log has no checkpoint of that size",
+            422: "Forged, of another origin or checkpoint, by an unknown or revoked key",
+        },
+    )
+    def post(self, body: dict[str, str], tree_size: int) -> dict[str, Any]:
+        """Keep a witness's cosignature of the checkpoint of ``tree_size``.
+
+        Needs no token: the cosignature is its own authentication, checked with the key the
+        log registers for the witness (an account whose role in force is ``witness``; its user
+        id is the cosignature's key name). Anything that does not verify is refused and
+        nothing is kept.
+        """
+        stored = Witnessing(get_store().app).receive(
+            tree_size, body["checkpoint"], body["cosignature"]
+        )
+        return cosignature_view(stored)
+
+
+def cosignature_view(stored: StoredCosignature) -> dict[str, Any]:
+    """A kept cosignature as the API shows it."""
+    return {
+        "tree_size": stored.tree_size,
+        "witness": stored.witness,
+        "key_id": stored.key_id,
+        "cosigned_at": stored.cosignature.timestamp,
+        "line": stored.cosignature.line(),
+    }
 
 
 @checkpoints_blp.route("/consistency")
 class Consistency(MethodView):
     """Proof that a bigger tree extends a smaller one."""
 
-    @login_required
+    @rate_limited
     @checkpoints_blp.arguments(
         ConsistencyQuerySchema, location="query", as_kwargs=True, unknown=ma.RAISE
     )
-    @answers(
-        checkpoints_blp,
-        200,
-        ConsistencyProofSchema,
-        EVIDENCE_READERS | {404: "The log was never that size"},
+    @public_answers(
+        checkpoints_blp, 200, ConsistencyProofSchema, {404: "The log was never that size"}
     )
     def get(self, old_size: int, new_size: int) -> dict[str, Any]:
         """The RFC 6962 consistency proof between tree sizes ``from`` and ``to``."""
-        check_may_read_log_evidence(g.account)
         proof = get_store().app.checkpoints.consistency(old_size, new_size)
         return {"from": old_size, "to": new_size, "proof": [encode_hash(h) for h in proof]}
 
@@ -83,17 +123,16 @@ class Consistency(MethodView):
 class Inclusion(MethodView):
     """Proof that an event is in the log."""
 
-    @login_required
+    @rate_limited
     @events_blp.arguments(InclusionQuerySchema, location="query", as_kwargs=True, unknown=ma.RAISE)
-    @answers(
+    @public_answers(
         events_blp,
         200,
         InclusionProofSchema,
-        EVIDENCE_READERS | {404: "No such event, or the tree was never that size"},
+        {404: "No such event, or the tree was never that size"},
     )
     def get(self, position: int, tree_size: int | None = None) -> dict[str, Any]:
         """The RFC 6962 inclusion proof of the event at ``position`` in a tree of ``tree_size``."""
-        check_may_read_log_evidence(g.account)
         proof = get_store().app.checkpoints.inclusion(position, tree_size)
         return {
             "position": proof.position,

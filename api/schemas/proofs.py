@@ -32,7 +32,45 @@ class CheckpointSchema(ma.Schema):
     origin = PlainString(required=True)
     tree_size = ma.fields.Integer(required=True)
     root = PlainString(required=True, metadata={"description": "base64 RFC 6962 root"})
-    note = PlainString(required=True, metadata={"description": "The signed note, verbatim"})
+    note = PlainString(
+        required=True,
+        metadata={
+            "description": "The signed note, verbatim, with the newest cosignature of each "
+            "witness appended as one more signature line (c2sp.org/tlog-cosignature)"
+        },
+    )
+    cosignatures = ma.fields.List(
+        ma.fields.Nested(lambda: CosignatureSchema()),
+        required=True,
+        metadata={"description": "The cosignatures appended to the note, one per witness key"},
+    )
+
+
+class CosignatureSchema(ma.Schema):
+    """A witness's cosignature of a checkpoint, as kept."""
+
+    tree_size = ma.fields.Integer(required=True)
+    witness = PlainString(required=True, metadata={"description": "The witness's user id"})
+    key_id = PlainString(required=True, metadata={"description": "Its registered key's id"})
+    cosigned_at = ma.fields.Integer(
+        required=True, metadata={"description": "POSIX time the witness signed at"}
+    )
+    line = PlainString(required=True, metadata={"description": "The note signature line"})
+
+
+class CosignatureBodySchema(StrictSchema):
+    """What a witness posts: the checkpoint text it cosigned and its cosignature line."""
+
+    checkpoint = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=4096),
+        metadata={"description": "The checkpoint's note text as cosigned (origin, size, root)"},
+    )
+    cosignature = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=1024),
+        metadata={"description": "'— <witness> base64(key ID || time || signature)'"},
+    )
 
 
 class ConsistencyProofSchema(ma.Schema):

@@ -188,6 +188,12 @@ class ServerKeySchema(ma.Schema):
 
     key_id = PlainString()
     public_key = PlainString(metadata={"description": "base64 of the raw Ed25519 key"})
+    note_verifier_key = PlainString(
+        metadata={
+            "description": "The same key as the log's checkpoint signer, as a C2SP verifier key "
+            "(origin+key ID+base64(0x01 || key)): what a witness is given as --log-key"
+        }
+    )
 
 
 class SigningCeremonySchema(ma.Schema):

@@ -27,6 +27,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Select,
+    String,
     Table,
     Text,
     and_,
@@ -84,7 +85,29 @@ log_identity = Table(
 """The log's origin, the name its checkpoints are signed under: kept with the store so that
 every command, a restored copy and a replica's reader find it without a setting."""
 
-APPEND_ONLY_TABLES = ("merkle_leaves", "merkle_nodes", "checkpoints", "log_identity")
+cosignatures = Table(
+    "cosignatures",
+    metadata,
+    _key("tree_size", BigInteger),
+    Column("witness", String(64), primary_key=True),
+    Column("cosigned_at", BigInteger, primary_key=True, autoincrement=False),
+    Column("key_id", String(48), nullable=False),
+    Column("line", Text, nullable=False),
+    Column("checkpoint", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+"""Witnesses' cosignatures (c2sp.org/tlog-cosignature) of the checkpoint of ``tree_size``: the
+witness's user id (its note key name), the POSIX time it signed, the id of its registered key,
+the signature line as it sent it and the checkpoint text it signed, kept so that a verifier can
+say of a stored cosignature that it is of another origin or checkpoint, not only that it fails."""
+
+APPEND_ONLY_TABLES = (
+    "merkle_leaves",
+    "merkle_nodes",
+    "checkpoints",
+    "log_identity",
+    "cosignatures",
+)
 
 TREE_SIZE = select(func.max(merkle_leaves.c.leaf_index))
 ADD_LEAF = insert(merkle_leaves)

@@ -65,6 +65,7 @@ from infrastructure.verification.log_checks import (
     unplaced_signature,
 )
 from infrastructure.verification.view_checks import check_views
+from infrastructure.verification.witnesses import WitnessPolicy, check_witnesses
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
 from signatures.keys import public_key_from_text
@@ -154,7 +155,10 @@ class LogVerifier:
         return self._last_position() or 0
 
     def verify(
-        self, progress: Progress | None = None, external: ExternalCheckpoint | None = None
+        self,
+        progress: Progress | None = None,
+        external: ExternalCheckpoint | None = None,
+        witnesses: WitnessPolicy | None = None,
     ) -> VerificationReport:
         """Check the whole log, as it stood when the check began.
 
@@ -179,6 +183,14 @@ class LogVerifier:
         findings += self._check_checkpoints(tree, bound.newest_checkpoint)
         if external is not None:
             findings += self._check_external(tree, external)
+        findings += check_witnesses(
+            self._engine,
+            self._origin,
+            public_key_from_text(self._anchor.public_key),
+            accounts,
+            bound.newest_checkpoint,
+            witnesses,
+        )
         if not findings:
             # Views derived from a log that fails its own checks would say nothing reliable:
             # they are compared once the events they come from hold.

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from api.http import rate_limits
 from signatures.checkpoint import verify_checkpoint
 from signatures.keys import public_key_from_text
 from signatures.merkle import verify_consistency, verify_inclusion
@@ -122,12 +123,62 @@ def test_a_proof_of_something_the_log_never_had_is_a_problem(
     assert response.get_json()["status"] == status
 
 
-@pytest.mark.parametrize(
-    "url",
-    ["/v1/checkpoints/latest", "/v1/events/1/proof", "/v1/checkpoints/consistency?from=1&to=2"],
-)
-def test_checkpoints_and_proofs_need_authentication(site: Site, url: str) -> None:
+PUBLIC = [
+    "/v1/checkpoints/latest",
+    "/v1/events/1/proof",
+    "/v1/checkpoints/consistency?from=1&to=2",
+    "/v1/server-key",
+]
+
+
+@pytest.mark.parametrize("url", PUBLIC)
+def test_checkpoints_proofs_and_the_server_key_need_no_token(
+    site: Site, coordinator: Person, url: str
+) -> None:
+    site.submit(coordinator, "BloodCountRecorded", haemoglobin("7.9"))
+    site.store.app.checkpoints.seal()
+
     response = site.client.get(url)
 
-    assert response.status_code == 401
-    assert response.mimetype == PROBLEM
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+
+
+def test_the_public_answers_hold_no_clinical_data(site: Site, coordinator: Person) -> None:
+    site.submit(coordinator, "BloodCountRecorded", haemoglobin("7.9"))
+    site.store.app.checkpoints.seal()
+
+    said = " ".join(site.client.get(url).get_data(as_text=True) for url in PUBLIC)
+
+    for clinical in ("RP-101", "7.9", "haemoglobin", "BloodCountRecorded", coordinator.user_id):
+        assert clinical not in said
+
+
+def test_a_flood_of_public_requests_is_answered_429_as_a_problem(site: Site) -> None:
+    site.config["PUBLIC_RATE_LIMIT"] = "5 per minute"
+    rate_limits.limiter.reset()
+
+    statuses = [site.client.get("/v1/server-key").status_code for _ in range(5)]
+    refused = site.client.get("/v1/checkpoints/latest")  # one budget for every public endpoint
+
+    assert statuses == [200] * 5
+    assert refused.status_code == 429
+    assert refused.mimetype == PROBLEM
+    assert refused.get_json()["status"] == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    rate_limits.limiter.reset()
+
+
+def test_the_openapi_document_says_the_public_endpoints_need_no_token(site: Site) -> None:
+    paths = site.client.get("/openapi.json").get_json()["paths"]
+
+    for path in [
+        "/v1/checkpoints/latest",
+        "/v1/checkpoints/consistency",
+        "/v1/events/{position}/proof",
+        "/v1/server-key",
+    ]:
+        operation = paths[path]["get"]
+        assert operation["security"] == []
+        assert "401" not in operation["responses"]
+        assert "429" in operation["responses"]

@@ -1,0 +1,141 @@
+"""The witnesses' part of ``sealtrail verify``: every stored cosignature, and the quorum.
+
+Every cosignature kept in the store is checked as the server checked it on the way in: of this
+log's checkpoint of that size (``cosignature-other-origin``, ``cosignature-other-checkpoint``),
+by a key registered in the log for that witness and valid when it cosigned
+(``unknown-witness-key``, ``key-not-valid``), and verifying (``cosignature-forged``). Given the
+auditor's trusted witness keys and a quorum (``--witness``, ``--quorum``), the latest checkpoint
+must be vouched for by that many of them (``witness-quorum-not-met``, ``cosignature-stale``:
+:mod:`signatures.witness_policy`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Engine, inspect, select
+
+from domain.account import Account, is_user_id
+from infrastructure.store.merkle_log import checkpoints, cosignatures
+from infrastructure.verification.log_checks import Finding
+from signatures.checkpoint import Checkpoint, verify_checkpoint
+from signatures.cosignature import parse_cosignature_line
+from signatures.errors import KeyNotValid, VerificationError, WitnessQuorumNotMet
+from signatures.keys import public_key_from_text
+from signatures.verifier_keys import COSIGNATURE_V1, VerifierKey
+from signatures.witness_policy import DEFAULT_MAX_AGE, Witnessed, check_cosignature, check_quorum
+
+
+@dataclass(frozen=True)
+class WitnessPolicy:
+    """The witnesses an auditor trusts (their cosignature verifier keys) and how many must
+    vouch for the latest checkpoint, within ``max_age`` seconds of its sealing."""
+
+    trusted: Sequence[VerifierKey] = field(default_factory=tuple)
+    quorum: int = 0
+    max_age: int = DEFAULT_MAX_AGE
+
+
+def check_witnesses(
+    engine: Engine,
+    origin: str,
+    log_key: Ed25519PublicKey,
+    accounts: dict[str, Account],
+    newest: int | None,
+    policy: WitnessPolicy | None,
+) -> list[Finding]:
+    """Every stored cosignature of a checkpoint up to ``newest``, then the quorum."""
+    sealed = _sealed_checkpoints(engine, origin, log_key, newest)
+    findings: list[Finding] = []
+    witnessed: list[Witnessed] = []
+    for size, witness, line, cosigned_text in _rows(engine, newest):
+        source = f"cosignature by {witness} of checkpoint {size}"
+        try:
+            cosignature = parse_cosignature_line(line)
+            keys = _registered_keys(accounts.get(witness), witness)
+            log_checkpoint = sealed.get(size, (None, 0))[0]
+            found = check_cosignature(cosignature, cosigned_text, log_checkpoint, origin, keys)
+            _check_valid_then(accounts[witness], found)
+        except VerificationError as error:
+            findings.append(Finding.of_log(error.kind, f"{source}: {error}"))
+            continue
+        witnessed.append(found)
+    if policy is None or not policy.trusted:
+        return findings
+    if not sealed:
+        none = WitnessQuorumNotMet("the store holds no checkpoint for witnesses to vouch for")
+        return [*findings, Finding.of_log(none.kind, str(none))]
+    latest_size = max(sealed)
+    latest, sealed_at = sealed[latest_size]
+    for failed in check_quorum(
+        latest, sealed_at, witnessed, policy.trusted, policy.quorum, policy.max_age
+    ):
+        findings.append(Finding.of_log(failed.kind, str(failed)))
+    return findings
+
+
+def _sealed_checkpoints(
+    engine: Engine, origin: str, log_key: Ed25519PublicKey, newest: int | None
+) -> dict[int, tuple[Checkpoint, int]]:
+    """The stored checkpoints whose notes the log's key signed, by size, with their sealing
+    time (a note that does not verify is named by the checkpoints' own check)."""
+    if newest is None:
+        return {}
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(checkpoints.c.tree_size, checkpoints.c.note, checkpoints.c.created_at).where(
+                checkpoints.c.tree_size <= newest
+            )
+        ).all()
+    sealed: dict[int, tuple[Checkpoint, int]] = {}
+    for size, note, created_at in rows:
+        try:
+            checkpoint = verify_checkpoint(str(note), origin, log_key)
+        except VerificationError:
+            continue
+        when = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
+        sealed[int(size)] = (checkpoint, int(when.timestamp()))
+    return sealed
+
+
+def _rows(engine: Engine, newest: int | None) -> list[tuple[int, str, str, str]]:
+    with engine.connect() as connection:
+        if newest is None or not inspect(connection).has_table(cosignatures.name):
+            return []
+        rows = connection.execute(
+            select(
+                cosignatures.c.tree_size,
+                cosignatures.c.witness,
+                cosignatures.c.line,
+                cosignatures.c.checkpoint,
+            )
+            .where(cosignatures.c.tree_size <= newest)
+            .order_by(cosignatures.c.tree_size, cosignatures.c.cosigned_at)
+        ).all()
+    return [(int(size), str(witness), str(line), str(text)) for size, witness, line, text in rows]
+
+
+def _registered_keys(account: Account | None, witness: str) -> list[VerifierKey]:
+    """Every key the log registers on the witness's account, as a cosignature verifier key."""
+    if account is None or not is_user_id(witness):
+        return []
+    return [
+        VerifierKey(witness, COSIGNATURE_V1, public_key_from_text(key.public_key))
+        for key in account.keys.values()
+    ]
+
+
+def _check_valid_then(account: Account, found: Witnessed) -> None:
+    """The key was valid when the witness says it cosigned."""
+    when = datetime.fromtimestamp(found.cosignature.timestamp, UTC)
+    for key in account.keys.values():
+        if public_key_from_text(key.public_key) == found.key.public_key:
+            if not key.is_valid_at(when):
+                raise KeyNotValid(
+                    f"the key {key.key_id} of witness {account.user_id} was not valid at "
+                    f"{when.isoformat()}"
+                )
+            return
