@@ -69,7 +69,7 @@ def parse_verifier_key(text: str, signature_type: int) -> VerifierKey:
         KeyFormatError: not three ``+``-separated parts, a bad name, base64 or key, another
             signature type than ``signature_type``, or a key ID that does not match.
     """
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # the base64 key may hold "+" itself
     if len(parts) != 3:
         raise KeyFormatError("a verifier key is <name>+<hex key ID>+<base64 key>")
     name, hex_id, encoded = parts

@@ -186,3 +186,11 @@ def test_a_malformed_cosignature_line_is_refused(line: str) -> None:
 def test_a_bad_witness_verifier_key_is_refused_saying_why(text: str, why: str) -> None:
     with pytest.raises(KeyFormatError, match=re.escape(why)):
         parse_verifier_key(text, COSIGNATURE_V1)
+
+
+def test_a_verifier_key_whose_base64_holds_a_plus_sign_reads_whole() -> None:
+    # docs/signing.md's key (seed 00 01 .. 1f): base64(0x04 || key) is BAOhB7/zzhC+HXDd...
+    text = witness_key("w1", Ed25519PrivateKey.from_private_bytes(bytes(range(32)))).text()
+
+    assert "+" in text.split("+", 2)[2]
+    assert parse_verifier_key(text, COSIGNATURE_V1).text() == text
