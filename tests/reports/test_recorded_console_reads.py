@@ -107,6 +107,9 @@ EXEMPT_COMMANDS: dict[str, str] = {
     "rebuild": "operator: the projections' digest",
     "project": "operator: a count of log positions",
     "backup": "operator",
+    # A witness's round: it reads the public checkpoint and proof, as anyone may, and prints
+    # the size it cosigned; it acts as no person of the log and reads no subject's data.
+    "witness": "a witness: the log's public checkpoints and proofs",
     # Writes: each prints what it recorded (a receipt, the account changed), nothing more.
     "submit": "write",
     "sign": "write",
