@@ -59,6 +59,9 @@ FORMATS = {
 """How a date or an instant is typed: as the API takes it."""
 SCREENED = Subject.Screened.kind()
 SIGNING_FIELDS = frozenset({"csrf_token", "body", "signature"})
+RESERVED = SIGNING_FIELDS | {"stage"}
+"""Names the form's own fields take: no item's input may take one (nor a name of the form's
+class, such as ``data`` or ``errors``)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,9 @@ def form_class(kind: str, study: str) -> type[RecordForm]:
             items.append(Item(declared, inputs, "follow_up"))
         else:
             items.append(Item(declared, (_input(fields, declared.name, declared, declared.name),)))
+    taken = sorted((RESERVED | set(dir(RecordForm))) & set(fields))
+    if taken:
+        raise TypeError(f"{kind} declares an item the form itself names: {', '.join(taken)}")
     fields.update(kind=kind, items=tuple(items))
     return type(f"{kind}Form", (RecordForm,), fields)
 

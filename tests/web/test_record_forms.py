@@ -15,6 +15,7 @@ import html
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +27,18 @@ from domain.disclosure import RECORD_FORM
 from domain.subject import SITE_RECORDS, Subject
 from infrastructure.bootstrap import Store
 from tests.access.conftest import Clock, make_person, with_access
-from tests.conftest import STUDY, Person, consent, eligibility, screening
+from tests.conftest import (
+    STUDY,
+    Person,
+    consent,
+    eligibility,
+    make_settings,
+    new_store,
+    screening,
+)
 from tests.e2e.conftest import SUBJECT, Site
+from tests.e2e.test_records_api import KINDS as API_CASES
+from tests.e2e.test_records_api import Writer
 from tests.web.conftest import Browser, text
 from tests.web.signed_forms import SigningPage
 
@@ -470,5 +481,109 @@ def test_a_record_is_signed_and_recorded_on_postgresql(postgres_trial: Trial) ->
     assert trial.version() == before + 1
 
 
-def _unused(value: Any) -> str:  # pragma: no cover - keeps json imported for debugging
-    return json.dumps(value)
+# -- every kind a site enters, through its form ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def every_kind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Person, Browser]]:
+    """One store for every kind's case (each on a subject of its own): a coordinator of RP,
+    signed in on the pages and holding a token for the API."""
+    store = new_store(make_settings(Path(tmp_path_factory.mktemp("record-forms"))))
+    try:
+        person = make_person(store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
+        browser = Browser(store)
+        assert browser.sign_in(person.user_id, person.password).status_code == 302
+        yield Site(store), person, browser
+    finally:
+        store.close()
+
+
+def as_typed(value: Any) -> str:
+    """A value of ``data`` as a person types it into its input."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return str(value["value"])
+    return str(value)
+
+
+def typed_for(kind: str, data: dict[str, Any]) -> dict[str, str]:
+    """What a person types into ``kind``'s form for the record ``data``: the inverse of the
+    form's reading, input by input as the form is generated."""
+    typed: dict[str, str] = {}
+    for item in form_class(kind, STUDY).items:
+        value = data.get(item.declared.name)
+        name = item.declared.name
+        if value is None:
+            continue
+        if item.group == "choices":
+            typed.update({f"{name}-{code}": "y" for code in value})
+        elif item.group:
+            typed.update({f"{name}-{key}": as_typed(v) for key, v in value.items()})
+        else:
+            typed[name] = as_typed(value)
+    return typed
+
+
+SITE_CASES = [case for case in API_CASES if case[0] in SITE_RECORDS]
+
+
+def test_the_cases_cover_every_kind_a_site_enters() -> None:
+    assert [kind for kind, _before, _data in SITE_CASES] == list(SITE_RECORDS)
+
+
+@pytest.mark.parametrize(("kind", "before", "data"), SITE_CASES, ids=[c[0] for c in SITE_CASES])
+def test_each_kind_typed_into_its_form_is_signed_with_the_data_the_api_takes(
+    every_kind: tuple[Site, Person, Browser],
+    kind: str,
+    before: list[tuple[str, dict[str, Any]]],
+    data: dict[str, Any],
+) -> None:
+    site, person, browser = every_kind
+    writer = Writer(site, person, site.auth(person))
+    if before:
+        writer.steps(before)
+    page = f"/subjects/{writer.subject}/record/{kind}"
+
+    checked = typed_in(browser, page, typed_for(kind, data))
+    recorded = signed(browser, page, checked, person)
+
+    assert recorded.status_code == 302, text(recorded)
+    entry = writer.history()[-1]
+    assert (entry["kind"], entry["version"]) == (kind, len(before) + 1)
+    assert json.loads(entry["signed_body"])["data"] == data
+
+
+def test_a_text_of_several_lines_is_signed_with_its_line_breaks_as_typed(trial: Trial) -> None:
+    browser = signed_in(trial, trial.coordinator)
+    page = f"/subjects/{SUBJECT}/record/ProtocolDeviationRecorded"
+    typed = {
+        "occurred_on": "2011-02-20",
+        "category": "schedule",
+        "description": "Visit moved.\r\nThe subject travelled.",
+        "major": "false",
+    }
+
+    checked = typed_in(browser, page, typed)
+    recorded = signed(browser, page, checked, trial.coordinator)
+
+    assert (
+        SigningPage(checked).body["data"]["description"] == "Visit moved.\nThe subject travelled."
+    )
+    assert recorded.status_code == 302, text(recorded)
+
+
+def test_the_form_speaks_the_persons_language(trial: Trial) -> None:
+    browser = signed_in(trial, trial.coordinator)
+    browser.submit("/account", "/language", {"language": "pt-BR", "next": "/account"})
+
+    page = text(browser.get(BLOOD_COUNT))
+
+    assert '<html lang="pt-BR">' in page
+    assert "Coletado em" in page and "Hemoglobina (g/dL)" in page and "Verificar o registro" in page
+
+
+def test_no_item_takes_a_name_the_form_itself_uses() -> None:
+    for kind in SITE_RECORDS:
+        names = {i.name for item in form_class(kind, STUDY).items for i in item.inputs}
+        assert not names & {"csrf_token", "body", "signature", "stage", "data", "errors", "kind"}
