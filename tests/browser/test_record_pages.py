@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.browser.harness import Served, assert_accessible, screenshot, sign_in
 from tests.browser.test_signing_in_the_browser import (
     COORDINATOR,
@@ -27,18 +29,81 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 CODE = "RP-71"
+SCREENED_HERE = "RP-72"
+FORMS_OF_EVERY_SHAPE = (
+    "EligibilityAssessed",  # a yes or no per criterion the protocol lists
+    "MscInfusionGiven",  # an instant, quantities with units, vital signs, a text area
+    "AdverseEventReported",  # radios, a list of more than six codes, checkboxes
+    "AdverseEventFollowedUp",  # the fields a follow-up may change, each optional
+)
 
 
-def test_the_coordinator_corrects_a_typing_error_and_signs_a_blood_count_in_the_browser(
-    page: Page, served: Served, tmp_path: Path, sent_bodies: list[bytes]
-) -> None:
+@pytest.fixture(scope="module")
+def consented(served: Served, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """RP-71, screened and consented by the demonstration's coordinator over the API (the
+    demonstration's own subjects are locked)."""
     coordinator_records(
         served,
         CODE,
-        tmp_path,
+        tmp_path_factory.mktemp("consented"),
         ("Screened", screening(screened_on="2013-02-04")),
         ("ConsentObtained", consent() | {"consented_on": "2013-02-04"}),
     )
+    return CODE
+
+
+def check_and_sign(page: Page, key: Path, heading: str) -> None:
+    """Check the record typed, then sign it with the key file on the page that offers it."""
+    page.get_by_role("button", name="Check the record").click()
+    page.get_by_role("heading", name=heading).wait_for()
+    page.locator("form[data-signing-ready]").wait_for(state="attached")
+    page.locator("[data-key-file]").set_input_files(key)
+    page.get_by_role("button", name="Sign and record").click()
+
+
+def test_the_coordinator_screens_a_subject_and_records_its_consent_in_the_browser(
+    page: Page, served: Served
+) -> None:
+    key = demo_key(served, COORDINATOR)
+    sign_in(page, served.person(COORDINATOR))
+
+    page.goto("/subjects")
+    page.get_by_role("link", name="Screen a new subject").click()
+    page.get_by_label("The new subject's code").fill(SCREENED_HERE)
+    page.get_by_role("button", name="Continue to the screening").click()
+    page.get_by_role("heading", name=f"Screened for {SCREENED_HERE}").wait_for()
+    assert_accessible(page)
+    page.get_by_label("Site", exact=True).fill("RP")
+    page.get_by_label("F", exact=True).check()
+    page.get_by_label("Age (years)").fill("29")
+    page.get_by_label("Screened on").fill("2013-03-04")
+    check_and_sign(page, key, f"Sign the Screened of {SCREENED_HERE}")
+    page.get_by_text(f"Screened of {SCREENED_HERE} recorded at log position").wait_for()
+
+    page.get_by_text("Record for this subject").click()
+    page.get_by_role("link", name="ConsentObtained").click()
+    page.get_by_label("Tcle version").fill("2.0")
+    page.get_by_label("Consented on").fill("2013-03-04")
+    check_and_sign(page, key, f"Sign the ConsentObtained of {SCREENED_HERE}")
+    page.get_by_text(f"ConsentObtained of {SCREENED_HERE} recorded at log position").wait_for()
+
+    kinds = [type(event).__name__ for event in history_of(served, SCREENED_HERE)]
+    assert kinds == ["Screened", "ConsentObtained"]
+
+
+def test_the_forms_of_groups_choices_and_lists_pass_axe(
+    page: Page, served: Served, consented: str
+) -> None:
+    sign_in(page, served.person(COORDINATOR))
+    for kind in FORMS_OF_EVERY_SHAPE:
+        page.goto(f"/subjects/{CODE}/record/{kind}")
+        page.get_by_role("heading", name=f"{kind} for {CODE}").wait_for()
+        assert_accessible(page)
+
+
+def test_the_coordinator_corrects_a_typing_error_and_signs_a_blood_count_in_the_browser(
+    page: Page, served: Served, consented: str, sent_bodies: list[bytes]
+) -> None:
     key = demo_key(served, COORDINATOR)
     sign_in(page, served.person(COORDINATOR))
 
