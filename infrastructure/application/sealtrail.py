@@ -22,6 +22,7 @@ from domain.subject import Subject
 from infrastructure.errors import AccountNotFound
 from infrastructure.identity.server_key import ServerKey
 from infrastructure.settings import APPLICATION_NAME, Settings
+from infrastructure.store.account_index import index_account_events
 from infrastructure.store.backends import protect_tables
 from infrastructure.store.checkpoints import CheckpointKeeper
 from infrastructure.store.event_store import SealedEventStore
@@ -54,6 +55,7 @@ class SealTrail(Application[UUID]):
         self._anchor = server_anchor(public_key_to_text(server_key.public_key))
         super().__init__(env=settings.eventsourcing_env())
         protect_tables(self.recorder, APPEND_ONLY_TABLES)
+        index_account_events(self.recorder)
 
     def construct_event_store(self) -> SealedEventStore:
         return SealedEventStore(

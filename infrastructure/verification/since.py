@@ -43,12 +43,12 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, column, func, select, table, tuple_
+from sqlalchemy import Connection, column, func, select, table, text, tuple_
 
+from infrastructure.store.account_index import account_events_condition
 from infrastructure.store.merkle_log import StoredTree, merkle_leaves, merkle_nodes
 from infrastructure.verification.log_checks import EventFacts, Finding, check_streams, named
 from infrastructure.verification.verifier import (
-    ACCOUNT_TOPICS,
     EventChecker,
     LogVerifier,
     Progress,
@@ -152,7 +152,7 @@ class SinceCheck:
                 return self._report(size, 0, [_rewritten(kept)], None)
             first = int(stored_leaves[0].position) + 1
             touched = reader.streams_after(first - 1, bound.last_position)
-            account_events = reader.by_topic(ACCOUNT_TOPICS, bound.last_position)
+            account_events = reader.account_events(bound.last_position)
             screenings = reader.events(((stream, 1) for stream in touched), first - 1)
             accounts, ledger, custody = verifier.fold_accounts([*account_events, *screenings])
             facts, findings = verifier.check_events(
@@ -476,9 +476,10 @@ class _Rows:
             )
         return found
 
-    def by_topic(self, topics: Sequence[str], last: int) -> list[Notification]:
-        """The events of these topics up to position ``last``, in log order."""
-        return self._notifications(self._events.c.topic.in_(topics), self._position <= last)
+    def account_events(self, last: int) -> list[Notification]:
+        """The account events up to position ``last``, in log order, through their index
+        (:mod:`infrastructure.store.account_index`: its condition, word for word)."""
+        return self._notifications(text(account_events_condition()), self._position <= last)
 
     def at_position(self, position: int) -> Notification | None:
         found = self._notifications(self._position == position)

@@ -44,7 +44,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, Row, column, func, select, table
 
-from domain.account import ACCOUNT_EVENT_KINDS, Account, RegisteredKey
+from domain.account import Account, RegisteredKey
 from domain.attribution import attribute
 from domain.authority import AuthorityLedger
 from domain.errors import KeyCustodyViolated, SignerNotAuthorised
@@ -52,6 +52,7 @@ from domain.permissions import check_logged_key_custody
 from domain.signed import SignedAggregate
 from domain.subject import Subject
 from infrastructure.settings import Settings
+from infrastructure.store.account_index import ACCOUNT_TOPICS
 from infrastructure.store.log_reader import open_log_reader
 from infrastructure.store.merkle_log import checkpoints, merkle_leaves, merkle_nodes
 from infrastructure.verification.log_checks import (
@@ -73,7 +74,6 @@ from signatures.merkle import InMemoryTree, leaf_hash, root
 
 RANGE = 2_000
 PAGE = 500
-ACCOUNT_TOPICS = tuple(f"domain.account:Account.{kind}" for kind in ACCOUNT_EVENT_KINDS)
 SCREENING_TOPIC = get_topic(Subject.Screened)
 
 Progress = Callable[[int], None]

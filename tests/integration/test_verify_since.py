@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from infrastructure.bootstrap import Store
+from infrastructure.store.account_index import account_events_condition, account_index_name
 from infrastructure.store.merkle_log import APPEND_ONLY_TABLES
 from infrastructure.verification.since import SinceCheck, SinceReport, read_kept_checkpoint
 from signatures.checkpoint import Checkpoint, sign_checkpoint
@@ -340,3 +341,19 @@ def test_the_kept_checkpoints_last_leaf_removed_is_a_rewrite(
         execute("DELETE FROM merkle_leaves WHERE leaf_index = ?", (KEPT_SIZE - 1,))
 
     assert where(since(sqlite_store, kept).findings) == [(*LOG, "log-rewritten")]
+
+
+def test_the_account_events_are_read_through_their_own_index_not_a_scan_of_the_log(
+    sqlite_store: Store,
+) -> None:
+    """The condition ``verify --since`` queries by is the partial index's, word for word: the
+    database finds the account events without reading the topic of every event."""
+    events = table(sqlite_store)
+    statement = (
+        f"SELECT rowid FROM {events} WHERE {account_events_condition()} AND rowid <= 100 "
+        "ORDER BY rowid"
+    )
+    with database(sqlite_store) as execute:
+        plan = " ".join(str(row[-1]) for row in execute(f"EXPLAIN QUERY PLAN {statement}"))
+
+    assert f"USING COVERING INDEX {account_index_name(events)}" in plan
