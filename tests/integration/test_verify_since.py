@@ -16,7 +16,7 @@ from infrastructure.bootstrap import Store
 from infrastructure.store.account_index import account_events_condition, account_index_name
 from infrastructure.store.merkle_log import APPEND_ONLY_TABLES
 from infrastructure.verification.since import SinceCheck, SinceReport, read_kept_checkpoint
-from signatures.checkpoint import Checkpoint, sign_checkpoint
+from signatures.checkpoint import Checkpoint, parse_note, sign_checkpoint
 from signatures.merkle import InMemoryTree, frontier, leaf_hash
 from tests.conftest import PersonFactory, haemoglobin
 from tests.integration.test_tamper_evidence import drop_triggers
@@ -357,3 +357,24 @@ def test_the_account_events_are_read_through_their_own_index_not_a_scan_of_the_l
         plan = " ".join(str(row[-1]) for row in execute(f"EXPLAIN QUERY PLAN {statement}"))
 
     assert f"USING COVERING INDEX {account_index_name(events)}" in plan
+
+
+def test_a_checkpoint_sealed_since_over_another_history_is_named_and_not_offered(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    """The owner, who holds the server's key, signs a checkpoint of the same size over another
+    root and puts it in place of the one sealed over RP-101's versions 5 and 6."""
+    _, kept, newest = kept_then_two_more(sqlite_store, person_in)
+    sealed = parse_note(newest)[0]
+    other = Checkpoint(sealed.origin, sealed.size, bytes(reversed(sealed.root)))
+    drop_triggers(sqlite_store, "checkpoints")
+    with database(sqlite_store) as execute:
+        execute(
+            "UPDATE checkpoints SET root = ?, note = ? WHERE tree_size = ?",
+            (other.root, signed_by_the_server(sqlite_store, other), sealed.size),
+        )
+
+    report = since(sqlite_store, kept)
+
+    assert where(report.findings) == [(*LOG, "checkpoint-mismatch")]
+    assert report.keep_next is None
