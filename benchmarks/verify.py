@@ -544,27 +544,32 @@ class IncrementalFigures:
         return statistics.median(self.since_seconds) / statistics.median(self.full_seconds)
 
 
-def kept_checkpoint(store: Store, size: int) -> str:
-    """The checkpoint of the first ``size`` events, as ``sealtrail checkpoint`` printed it when
-    the log was that long (the same signed note: the server's key, the log's origin)."""
+def kept_checkpoint(store: Store, size: int | None = None) -> str:
+    """The checkpoint of the first ``size`` events (all by default), as ``sealtrail
+    checkpoint`` printed it when the log was that long (the same signed note: the server's key,
+    the log's origin)."""
     checkpoints = store.app.checkpoints
     with store.engine.connect() as connection:
-        tree_root = root(StoredTree(connection), size)
+        tree = StoredTree(connection)
+        size = tree.size() if size is None else size
+        tree_root = root(tree, size)
     checkpoint = Checkpoint(checkpoints.origin, size, tree_root)
     return sign_checkpoint(checkpoints.server_key.private_key, checkpoints.origin, checkpoint)
 
 
 def measure_incremental(
-    big: BenchStore, small: BenchStore, newest: int, rounds: int
+    big: BenchStore, small: BenchStore, newest: int, rounds: int, day: bool
 ) -> IncrementalFigures:
-    """``verify --since`` over the newest ``newest`` events of the big store against the full
-    verify of the small one, alternating, each on a freshly opened store."""
+    """``verify --since`` over the newest ``newest`` events of the big store (with ``day``,
+    over a day recorded on every subject) against the full verify of the small one,
+    alternating, each on a freshly opened store."""
     figures = IncrementalFigures()
+    day_note = record_a_day(big, newest) if day else None
     store = open_store(big.settings)
     try:
         with store.engine.connect() as connection:
             size = StoredTree(connection).size()
-        note = kept_checkpoint(store, size - newest)
+        note = day_note or kept_checkpoint(store, size - newest)
         figures.big_events = size
     finally:
         store.close()
@@ -578,6 +583,37 @@ def measure_incremental(
         findings = figures.since_report.findings[:10] if figures.since_report else []
         raise SystemExit(f"verify --since found problems in the benchmark's store: {findings}")
     return figures
+
+
+DAY_NOTE = "bench-day-kept.note"
+
+
+def record_a_day(bench: BenchStore, newest: int) -> str:
+    """A day of the trial on the big store: every subject gets ``newest // subjects`` more lab
+    results, round after round, each through ``Records.record`` (the API's write path), so that
+    the newest events continue streams begun long before, as a real day's do. The checkpoint of
+    the log before them is kept in the store's home, and the day recorded once per store."""
+    path = bench.home / DAY_NOTE
+    if path.exists():
+        return path.read_text()
+    store = open_store(bench.settings)
+    try:
+        note = kept_checkpoint(store)
+        signer = key_id(bench.private_key.public_key())
+        started = time.perf_counter()
+        for _ in range(max(1, newest // bench.subjects)):
+            for number in range(bench.subjects):
+                version = recorded_version(store, number) + 1
+                kind, fields = planned_event(number, version - 1)
+                body = body_for(subject_code(number), kind, fields, signer, version)
+                _, signature = sign_body(bench.private_key, body)
+                submission = submission_from(body, signature)
+                store.records.record(RecordEvent(submission=submission, actor_id=USER_ID))
+        print(f"  a day recorded in {time.perf_counter() - started:.0f} s", flush=True)
+    finally:
+        store.close()
+    path.write_text(note)
+    return note
 
 
 def _time_since(big: BenchStore, _: BenchStore, note: str, figures: IncrementalFigures) -> None:
@@ -726,6 +762,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--newest", type=int, default=SMALL_STORE, help="events checked by --since (10000)"
     )
+    parser.add_argument(
+        "--day",
+        action="store_true",
+        help="(c) over a day recorded on every subject of the big store (once per store)",
+    )
     parser.add_argument("--per-subject", type=int, default=1000, help="events per subject (1000)")
     parser.add_argument("--batch", type=int, default=500, help="events per save (500)")
     parser.add_argument(
@@ -756,7 +797,7 @@ def main(argv: list[str] | None = None) -> int:
         fill(small, SMALL_STORE, args.batch, args.builders)
         figures = None if args.only else measure(big, small, args)
         print(f"(c) incremental verification ({load()})", flush=True)
-        incremental = measure_incremental(big, small, args.newest, args.rounds)
+        incremental = measure_incremental(big, small, args.newest, args.rounds, args.day)
     if figures is not None:
         print_report(args, big, figures, time.perf_counter() - started)
     else:
