@@ -21,6 +21,7 @@ from api.web import (
     errors,
     headers,
     navigation,
+    opening,
     packets,
     queries,
     query_forms,
@@ -53,6 +54,7 @@ PAGE_MODULES = (
     packets,
     admin,
     administering,
+    opening,
 )
 """The modules whose views the blueprint holds (imported for their routes)."""
 

@@ -33,28 +33,6 @@ from domain.subject import Subject
 from domain.subject.locks import LockState, pending_unlock_request
 from infrastructure.views.study_reports import served_study, site_subjects
 
-SIGNED_AT_THE_CONSOLE = "--as ADMINISTRATOR --key KEY_FILE"
-"""How each console change names its signer (the administrator's password is then asked)."""
-
-CONSOLE_CHANGES: tuple[tuple[str, str], ...] = (
-    # (what the change is, the console command that makes it): the changes this page does not
-    # make itself (api/web/administering.py makes the others), each signed by the
-    # administrator at the console.
-    ("Let a person act for a site", "sealtrail user assign-site USER_ID --site SITE"),
-    (
-        "Stop a person acting for a site",
-        "sealtrail user unassign-site USER_ID --site SITE --reason TEXT",
-    ),
-    ("Open an account", "sealtrail user add USER_ID --name NAME --role ROLE --site SITE"),
-    ("Issue a one-time password", "sealtrail user reset-password USER_ID"),
-    ("Register a signing key", "sealtrail key register --user USER_ID --public-key FILE"),
-    (
-        "Rotate a signing key",
-        "sealtrail key rotate --user USER_ID --key-id KEY_ID --public-key FILE",
-    ),
-    ("Revoke a signing key", "sealtrail key revoke --user USER_ID --key-id KEY_ID --reason TEXT"),
-)
-
 
 @dataclass(frozen=True)
 class SiteLine:
@@ -141,9 +119,6 @@ def admin() -> str:
         subject_locks=subject_locks(subjects),
         may_administer=may_administer(g.account),
         changes_for=changes_for,
-        console_changes=[
-            (what, f"{command} {SIGNED_AT_THE_CONSOLE}") for what, command in CONSOLE_CHANGES
-        ],
     )
     return handed_out(page, ACCOUNTS, Scope(study))
 

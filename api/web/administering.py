@@ -1,6 +1,7 @@
 """``/admin/accounts/<user_id>/<change>``: an administrator changes an account from the pages, as
-``sealtrail user ...`` does at the console: locks or unlocks it, attests training, grants a role
-or ends it.
+``sealtrail user ...`` and ``sealtrail key ...`` do at the console: locks or unlocks it, attests
+training, grants a role or ends it, lets the person act for a site or stops it, issues a
+one-time password, registers, rotates or revokes a signing key.
 
 Each change is an account event signed **in the administrator's browser** with their own key
 (docs/pages.md, "Signing in the browser") and recorded by the same service as
@@ -9,6 +10,11 @@ recorded: an administrator in force, signing as themselves, never granting thems
 account's own rules (a lock of a locked account, a role already held...). As over the API, the
 signature is of authorship and asks no password again. A refusal shows the form again with the
 error summary, what was typed kept, and nothing recorded.
+
+A key registered or rotated is given first (pasted, or its file opened): the server derives its
+key id and raw form as the console does, and the page then offers the body with them to sign.
+A one-time password is shown once, on the answer to the change that issued it
+(:mod:`api.web.one_time_passwords`).
 """
 
 from __future__ import annotations
@@ -19,13 +25,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from api.store import get_store
+from api.web.account_forms import (
+    AccountReasonForm,
+    AssignSiteForm,
+    AttestTrainingForm,
+    GrantRoleForm,
+    NothingTypedForm,
+    PublicKeyForm,
+    RegisterKeyForm,
+    RevokeKeyForm,
+    RotateKeyForm,
+    RotationKeyForm,
+    UnassignSiteForm,
+)
 from api.web.account_lines import account_line
 from api.web.blueprint import web
-from api.web.forms import AccountReasonForm, AttestTrainingForm, GrantRoleForm, SignedBodyForm
+from api.web.forms import SignedBodyForm
 from api.web.handing_out import handed_out
+from api.web.one_time_passwords import one_time_password_page
+from api.web.public_keys import public_key_fields
 from api.web.sessions import page_for
 from api.web.signing import authorship_offer, record_account_change
 from api.web.wording import gettext as _
@@ -39,6 +61,19 @@ from infrastructure.views.study_reports import served_study
 ROLES = [role.value for role in STAFF_ROLES]
 """The roles an administrator may grant or attest training for."""
 
+Fixed = Callable[[Account, Account], dict[str, Any]]
+"""The data the server puts in a change's body, of the account and the administrator."""
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """What a change needs given before its body can be offered (a public key, whose key id
+    and raw form the server derives): its form, and the data it fixes in the body, or None
+    with the reasons in the form."""
+
+    form: Callable[[Account], FlaskForm]
+    fixed: Callable[[FlaskForm], dict[str, Any] | None]
+
 
 @dataclass(frozen=True)
 class AccountChangePage:
@@ -50,8 +85,20 @@ class AccountChangePage:
     title: str
     button: str
     form: Callable[..., SignedBodyForm]
-    fixed: Callable[[Account], dict[str, Any]]
+    """The signing form, of the account as it stands (its sites, its keys)."""
+    fixed: Fixed
     applies: Callable[[Account], bool]
+    preparation: Preparation | None = None
+
+
+def _live_keys(account: Account) -> list[str]:
+    """The keys of ``account`` no rotation or revocation gave an end (those a change may end,
+    as the account's own rule says)."""
+    return [key.key_id for key in account.keys.values() if key.revoked_at is None]
+
+
+def _nothing(_account: Account, _administrator: Account) -> dict[str, Any]:
+    return {}
 
 
 CHANGES: dict[str, AccountChangePage] = {
@@ -59,45 +106,110 @@ CHANGES: dict[str, AccountChangePage] = {
         "AccountLocked",
         "Lock an account",
         "Sign and lock the account",
-        AccountReasonForm,
+        lambda _account, **kwargs: AccountReasonForm(**kwargs),
         # A lock decided by an administrator, not a lockout after failed attempts.
-        lambda _account: {"failed_attempts": 0},
+        lambda _account, _administrator: {"failed_attempts": 0},
         lambda account: not account.locked,
     ),
     "unlock": AccountChangePage(
         "AccountUnlocked",
         "Unlock an account",
         "Sign and unlock the account",
-        AccountReasonForm,
-        lambda _account: {},
+        lambda _account, **kwargs: AccountReasonForm(**kwargs),
+        _nothing,
         lambda account: account.locked,
     ),
     "train": AccountChangePage(
         "TrainingAttested",
         "Attest training",
         "Sign and attest the training",
-        lambda **kwargs: AttestTrainingForm(roles=ROLES, **kwargs),
-        lambda _account: {},
+        lambda _account, **kwargs: AttestTrainingForm(roles=ROLES, **kwargs),
+        _nothing,
         lambda _account: True,
     ),
     "grant": AccountChangePage(
         "RoleGranted",
         "Grant a role",
         "Sign and grant the role",
-        lambda **kwargs: GrantRoleForm(roles=ROLES, **kwargs),
-        lambda _account: {},
+        lambda _account, **kwargs: GrantRoleForm(roles=ROLES, **kwargs),
+        _nothing,
         lambda account: account.role is None,
     ),
     "end-role": AccountChangePage(
         "RoleRevoked",
         "End a role",
         "Sign and end the role",
-        AccountReasonForm,
-        lambda account: {"role": account.role.value if account.role else None},
+        lambda _account, **kwargs: AccountReasonForm(**kwargs),
+        lambda account, _administrator: {"role": account.role.value if account.role else None},
         lambda account: account.role is not None,
+    ),
+    "assign-site": AccountChangePage(
+        "SiteAssigned",
+        "Let a person act for a site",
+        "Sign and assign the site",
+        lambda _account, **kwargs: AssignSiteForm(**kwargs),
+        _nothing,
+        lambda _account: True,
+    ),
+    "unassign-site": AccountChangePage(
+        "SiteUnassigned",
+        "Stop a person acting for a site",
+        "Sign and unassign the site",
+        lambda account, **kwargs: UnassignSiteForm(sites=account.sites, **kwargs),
+        _nothing,
+        lambda account: bool(account.sites),
+    ),
+    "reset-password": AccountChangePage(
+        "PasswordChanged",
+        "Issue a one-time password",
+        "Sign and issue the password",
+        lambda _account, **kwargs: NothingTypedForm(**kwargs),
+        # What Administration.administer accepts of an administrator: a one-time password
+        # issued by its signer, never one they chose.
+        lambda _account, administrator: {"changed_by": administrator.user_id, "temporary": True},
+        lambda _account: True,
+    ),
+    "register-key": AccountChangePage(
+        "KeyRegistered",
+        "Register a signing key",
+        "Sign and register the key",
+        lambda _account, **kwargs: RegisterKeyForm(**kwargs),
+        _nothing,
+        lambda _account: True,
+        Preparation(lambda _account: PublicKeyForm(), public_key_fields),
+    ),
+    "rotate-key": AccountChangePage(
+        "KeyRotated",
+        "Rotate a signing key",
+        "Sign and rotate the key",
+        lambda _account, **kwargs: RotateKeyForm(**kwargs),
+        _nothing,
+        lambda account: bool(_live_keys(account)),
+        Preparation(
+            lambda account: RotationKeyForm(keys=_live_keys(account)),
+            lambda form: _rotation_fields(form),
+        ),
+    ),
+    "revoke-key": AccountChangePage(
+        "KeyRevoked",
+        "Revoke a signing key",
+        "Sign and revoke the key",
+        lambda account, **kwargs: RevokeKeyForm(keys=_live_keys(account), **kwargs),
+        _nothing,
+        lambda account: bool(_live_keys(account)),
     ),
 }
 """The changes the pages make, by the last part of their URL."""
+
+
+def _rotation_fields(form: FlaskForm) -> dict[str, Any] | None:
+    """A rotation's fixed data: the key replaced, and the new key as the console derives it."""
+    new_key = public_key_fields(form)
+    old_key = form.old_key_id
+    if old_key.data not in [choice.value for choice in old_key.choices][1:]:
+        old_key.errors = [_("Choose a key")]
+        return None
+    return None if new_key is None else {"old_key_id": old_key.data, **new_key}
 
 
 def changes_for(account: Account) -> list[tuple[str, str]]:
@@ -111,25 +223,39 @@ def changes_for(account: Account) -> list[tuple[str, str]]:
 @web.route("/admin/accounts/<user_id>/<change>", methods=["GET", "POST"])
 @page_for(Action.ADMINISTER_ACCOUNTS)
 def change_account(user_id: str, change: str) -> Response | str:
-    """The form of ``change`` of ``user_id``'s account; its signed event."""
+    """The form of ``change`` of ``user_id``'s account; its signed event.
+
+    A change with a :class:`Preparation` is asked in two steps: what it needs (a public key),
+    then, once the server derived the body from it, the signature; the first step's values
+    ride along with the second as hidden fields, so that a refusal shows the body again."""
     page = CHANGES.get(change)
     if page is None:
         abort(404, description=_("There is no such change of an account."))
     account = get_store().app.account(user_id)
     if not changes_for(account) or not page.applies(account):
         abort(409, description=_("This change does not apply to the account as it stands."))
-    if request.method == "GET":
-        form = page.form(formdata=None)
-    else:
-        form = page.form()
-        receipt = record_account_change(form, g.account, page.kind, user_id)
-        if receipt is not None:
+    prepared: dict[str, Any] = {}
+    given: FlaskForm | None = None
+    if page.preparation is not None:
+        given = page.preparation.form(account)
+        found = page.preparation.fixed(given) if request.method == "POST" else None
+        if found is None:
+            # Nothing given yet, or what was given is refused: the first step (again).
+            return _shown("admin/prepare.html", account, page=page, given=given)
+        prepared = found
+    signing = request.method == "POST" and "body" in request.form
+    form = page.form(account) if signing else page.form(account, formdata=None)
+    if signing:
+        administered = record_account_change(form, g.account, page.kind, user_id)
+        if administered is not None and administered.one_time_password is not None:
+            return one_time_password_page(user_id, administered)
+        if administered is not None:
             flash(
                 _(
                     "%(kind)s of %(user_id)s recorded at log position %(position)s.",
                     kind=page.kind,
                     user_id=user_id,
-                    position=receipt["position"],
+                    position=administered.receipts[0]["position"],
                 ),
                 "done",
             )
@@ -138,14 +264,30 @@ def change_account(user_id: str, change: str) -> Response | str:
         {"account": user_id},
         version=account.version + 1,
         kind=page.kind,
-        data=page.fixed(account),
+        data={**page.fixed(account, g.account), **prepared},
         signer=(g.account.user_id, g.account.printed_name),
     )
-    shown = render_template(
+    hidden = [] if given is None else _carried(given)
+    return _shown(
         "admin/change.html",
-        line=account_line(account, datetime.now(UTC)),
+        account,
         page=page,
         form=form,
         offer=authorship_offer(g.account, body),
+        hidden=hidden,
     )
+
+
+def _carried(given: FlaskForm) -> list[tuple[str, str]]:
+    """The first step's values, as the second step's hidden fields (a file as its text)."""
+    return [
+        (field.name, field.data)
+        for field in given
+        if field.name != "csrf_token" and isinstance(field.data, str) and field.data
+    ]
+
+
+def _shown(template: str, account: Account, **context: Any) -> str:
+    """A page of a change of ``account``: a copy of the account, recorded as ``/admin`` is."""
+    shown = render_template(template, line=account_line(account, datetime.now(UTC)), **context)
     return handed_out(shown, ACCOUNTS, Scope(served_study(None)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import marshmallow as ma
 from flask import session
@@ -35,6 +35,8 @@ from infrastructure.errors import AuthenticationFailed, SigningComponentsRequire
 
 USER_ID = "user_id"
 MISSING_FIELD = ma.fields.Field.default_error_messages["required"]
+NOTHING_SIGNED = "Nothing was signed: your browser signs with your key, and needs JavaScript for it"
+NOT_OFFERED = "The signed bodies are not those this page offered"
 REFUSALS = tuple(family for family, _status in STATUS_OF)
 """Every typed error a signing can end in (the families the API maps to a status)."""
 
@@ -171,37 +173,111 @@ def record(
     return None
 
 
+class Administered(NamedTuple):
+    """What an administrator's signed changes recorded: the server's receipt of each, and the
+    one-time password a ``PasswordChanged`` issued (None when none did), to be shown once."""
+
+    receipts: list[Receipt]
+    one_time_password: str | None
+
+
 def record_account_change(
     form: SignedBodyForm, account: Account, kind: str, user_id: str
-) -> Receipt | None:
+) -> Administered | None:
     """Record the change of ``kind`` of ``user_id``'s account that the administrator's browser
-    signed, with the same service as ``POST /v1/accounts``: the receipt; None when it was
-    refused, each reason then in ``form`` as :func:`record` places it. Nothing is recorded when
-    it is refused.
+    signed, with the same service as ``POST /v1/accounts``; None when it was refused, each
+    reason then in ``form`` as :func:`record` places it. Nothing is recorded when it is
+    refused.
 
     The body is checked with the API's own schema, and must be of the kind and account of the
     page that offered it.
     """
     body, signature = signed_body(form)
-    if body is None:
-        return None
-    try:
-        SignedAccountEventSchema().load({"event": body, "signature": signature})
-    except ma.ValidationError as error:
-        _place(form, error.messages_dict)
+    if body is None or not _schema_accepts(form, body, signature):
         return None
     if body.get("kind") != kind or body.get("account") != user_id:
         form.form_errors.append(
             _("The signed body is not a %(kind)s of %(account)s", kind=kind, account=user_id)
         )
         return None
-    command = AdministerAccount([account_action(body, signature)], actor_id=account.user_id)
+    return _administer(form, account, [(body, signature)])
+
+
+def record_account_opening(
+    form: SignedBodyForm, account: Account, offered: list[dict[str, Any]]
+) -> Administered | None:
+    """Record the changes that open an account (``Opened``, the role, the sites, the one-time
+    password), each body of ``offered`` signed by the administrator's browser, together or not
+    at all, with the same service as ``POST /v1/accounts``; None when refused, the reasons in
+    ``form``.
+
+    The form carries the list of bodies as signed and the list of their signatures (JSON); each
+    body is checked with the API's own schema, and must be the body offered, to which the
+    browser added only ``key_id`` and ``signed_at``."""
+    bodies, signatures = _signed_lists(form)
+    if bodies is None:
+        return None
+    if len(bodies) != len(offered) or len(signatures) != len(offered):
+        form.form_errors.append(_(NOT_OFFERED))
+        return None
+    signed = list(zip(bodies, signatures, strict=True))
+    if not all(_schema_accepts(form, body, signature) for body, signature in signed):
+        return None
+    added = ("key_id", "signed_at")
+    if any(
+        {k: v for k, v in body.items() if k not in added} != wanted
+        for body, wanted in zip(bodies, offered, strict=True)
+    ):
+        form.form_errors.append(_(NOT_OFFERED))
+        return None
+    return _administer(form, account, signed)
+
+
+def _schema_accepts(form: SignedBodyForm, body: dict[str, Any], signature: str) -> bool:
+    """Whether the API's schema of a signed account change accepts ``body`` (the reasons in
+    ``form`` when not)."""
     try:
-        receipts, _password = get_store().administration.administer(command)
+        SignedAccountEventSchema().load({"event": body, "signature": signature})
+    except ma.ValidationError as error:
+        _place(form, error.messages_dict)
+        return False
+    return True
+
+
+def _administer(
+    form: SignedBodyForm, account: Account, signed: list[tuple[dict[str, Any], str]]
+) -> Administered | None:
+    command = AdministerAccount(
+        [account_action(body, signature) for body, signature in signed],
+        actor_id=account.user_id,
+    )
+    try:
+        return Administered(*get_store().administration.administer(command))
     except REFUSALS as refused:
         form.form_errors.append(str(refused))
-        return None
-    return receipts[0]
+    return None
+
+
+def _signed_lists(form: SignedBodyForm) -> tuple[list[dict[str, Any]] | None, list[Any]]:
+    """The bodies and signatures a form that signed several bodies sent (two JSON lists); None
+    for the bodies, the reason in ``form``, when nothing was signed or they are no lists."""
+    text, signatures = form.body.data or "", form.signature.data or ""
+    if not text or not signatures:
+        form.form_errors.append(_(NOTHING_SIGNED))
+        return None, []
+    try:
+        bodies, signed = json.loads(text), json.loads(signatures)
+    except (ValueError, RecursionError):
+        bodies, signed = None, None
+    if (
+        not isinstance(bodies, list)
+        or not all(isinstance(body, dict) for body in bodies)
+        or not isinstance(signed, list)
+        or not all(isinstance(each, str) for each in signed)
+    ):
+        form.form_errors.append(_(NOT_OFFERED))
+        return None, []
+    return bodies, signed
 
 
 def _place(form: SignedBodyForm, messages: dict[str, Any]) -> None:
@@ -225,9 +301,7 @@ def signed_body(form: SignedBodyForm) -> tuple[dict[str, Any] | None, str]:
     the reason in ``form``, when nothing was signed or it is no JSON object."""
     text, signature = form.body.data or "", form.signature.data or ""
     if not text or not signature:
-        form.form_errors.append(
-            _("Nothing was signed: your browser signs with your key, and needs JavaScript for it")
-        )
+        form.form_errors.append(_(NOTHING_SIGNED))
         return None, signature
     try:
         body = json.loads(text)

@@ -617,6 +617,7 @@ PAGES: dict[str, Action | None] = {
     "/admin/accounts/<user_id>/<change>": Action.ADMINISTER_ACCOUNTS,
     "/subjects/<code>/record/<kind>": Action.RECORD_CLINICAL_DATA,
     "/subjects/screen": Action.RECORD_CLINICAL_DATA,
+    "/admin/accounts/new": Action.ADMINISTER_ACCOUNTS,
 }
 """The pages behind a sign-in."""
 

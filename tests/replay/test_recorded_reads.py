@@ -115,6 +115,9 @@ EXEMPT_GETS: dict[str, str] = {
     # The question a new subject's screening begins with: its code, and whether the person
     # already reads a subject of that code (as /subjects lists them); no subject's data.
     "/subjects/screen": "",
+    # The form of an account to open: what the administrator types, nothing of the store's (a
+    # change of an existing account shows it, and is recorded: RECORDED_PAGES).
+    "/admin/accounts/new": "",
 }
 
 RECORDED_PAGES: dict[str, str] = {

@@ -17,6 +17,9 @@ from signatures.authorship import sign_body
 from tests.conftest import Person
 from tests.web.conftest import CSRF_FIELD, text
 
+HIDDEN_FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+"""A hidden field of the signing form (a first step's values, carried to the second)."""
+SIGNED_FIELDS = ("csrf_token", "body", "signature")
 BODY_BLOCK = re.compile(
     r'<script type="application/json" id="signing-body">(.*?)</script>', re.DOTALL
 )
@@ -31,25 +34,56 @@ class SigningPage:
         found = BODY_BLOCK.search(page)
         assert found is not None, page
         self.page = page
-        self.body: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+        self.body: Any = json.loads(html.unescape(found.group(1)))
         token = CSRF_FIELD.search(page)
         assert token is not None
         self.csrf_token = token.group(1)
+        self.hidden = {
+            name: html.unescape(value)
+            for name, value in HIDDEN_FIELD.findall(page)
+            if name not in SIGNED_FIELDS
+        }
 
-    def signed(self, person: Person, typed: dict[str, str], **changes: Any) -> dict[str, str]:
+    def signed(
+        self,
+        person: Person,
+        typed: dict[str, str],
+        computed: dict[str, Any] | None = None,
+        **changes: Any,
+    ) -> dict[str, str]:
         """The form as sign-form.js sends it: what was typed, put in the body's data too (left
-        out when empty), the key id and the signer's time added, the body signed."""
+        out when empty), with what the script puts there itself (``computed``: a ticked box's
+        true, the signer's time for a field left empty), the key id and the signer's time
+        added, the body signed."""
+        items = {k: v for k, v in typed.items() if v != ""}
         body = {
             **self.body,
-            "data": {**self.body["data"], **{k: v for k, v in typed.items() if v != ""}},
+            "data": {**self.body["data"], **items, **(computed or {})},
             "key_id": person.key_id,
             "signed_at": instant_to_wire(datetime.now(UTC)),
             **changes,
         }
         signature = sign_body(person.private_key, body)[1]
         return {
+            **self.hidden,
             **typed,
             "csrf_token": self.csrf_token,
             "body": json.dumps(body),
             "signature": signature,
+        }
+
+    def signed_each(self, person: Person, **changes: Any) -> dict[str, str]:
+        """A form that offers a list of bodies (an account opened), as sign-form.js sends it:
+        each body with the key id and the signer's time added and signed, the list of bodies
+        and the list of signatures as JSON."""
+        signed_at = instant_to_wire(datetime.now(UTC))
+        bodies = [
+            {**body, "key_id": person.key_id, "signed_at": signed_at, **changes}
+            for body in self.body
+        ]
+        return {
+            **self.hidden,
+            "csrf_token": self.csrf_token,
+            "body": json.dumps(bodies),
+            "signature": json.dumps([sign_body(person.private_key, b)[1] for b in bodies]),
         }

@@ -1,14 +1,18 @@
 """``/admin/accounts/<user_id>/<change>`` through Flask's test client (api/web/administering.py):
-an administrator locks and unlocks an account, attests training, grants and ends a role, each
-an account event signed as the browser signs it (sign-form.js's steps, in Python, with the
+an administrator locks and unlocks an account, attests training, grants and ends a role, lets
+a person act for a site and stops it, issues a one-time password (shown once), each an account
+event signed as the browser signs it (sign-form.js's steps, in Python, with the
 administrator's real key) and recorded by the API's service; each refusal shows the form again
-with what was typed, and records nothing.
+with what was typed, and records nothing. The keys' changes are tests/web/test_admin_key_changes.py,
+an account opened tests/web/test_admin_opening.py.
 
 Real stores (SQLite and PostgreSQL), real keys, Argon2id passwords; only the access control's
 clock is the test's.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -218,3 +222,148 @@ def test_each_form_is_a_copy_of_the_account_recorded(staff: Staff) -> None:
     assert answer.status_code == 200
     (copy,) = staff.store.disclosures.of("admin1")
     assert (copy.what, copy.channel) == ("accounts", "web")
+
+
+def test_a_person_is_let_act_for_a_site_then_stopped(staff: Staff) -> None:
+    browser = staff.browser_of(staff.admin)
+
+    _page, assigned = change(staff, browser, "/admin/accounts/mon1/assign-site", {"site": "SP"})
+
+    assert assigned.status_code == 302, text(assigned)
+    assert staff.store.app.account("mon1").sites == ("RP", "SP")
+    record = staff.store.reads.account_history("mon1")[-1]
+    assert (record.event.kind(), record.event.signed_data()) == ("SiteAssigned", {"site": "SP"})
+    assert record.event.authorship.body()["signer"]["user_id"] == "admin1"
+
+    page, unassigned = change(
+        staff, browser, "/admin/accounts/mon1/unassign-site", {"site": "RP", "reason": "Moved."}
+    )
+
+    assert '<option value="SP">SP</option>' in page.page  # the sites the person acts for
+    assert unassigned.status_code == 302, text(unassigned)
+    assert staff.store.app.account("mon1").sites == ("SP",)
+    assert staff.store.reads.account_history("mon1")[-1].event.signed_data() == {
+        "site": "RP",
+        "reason": "Moved.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "typed", "said"),
+    [
+        ("/admin/accounts/mon1/assign-site", {"site": "RP"}, "already acts for site"),
+        ("/admin/accounts/mon1/assign-site", {"site": "R P\x00"}, "site"),
+        ("/admin/accounts/mon1/assign-site", {"site": "x" * 5000}, "site"),
+        ("/admin/accounts/mon1/unassign-site", {"site": "SP", "reason": "Moved."}, "does not act"),
+        ("/admin/accounts/mon1/unassign-site", {"site": "RP", "reason": " "}, "reason"),
+    ],
+)
+def test_a_site_change_the_account_refuses_shows_the_form_again(
+    staff: Staff, url: str, typed: dict[str, str], said: str
+) -> None:
+    browser = staff.browser_of(staff.admin)
+    before = staff.version()
+
+    _page, refused = change(staff, browser, url, typed)
+
+    assert refused.status_code == 200
+    assert 'class="error-summary"' in text(refused) and said in text(refused)
+    assert staff.version() == before
+
+
+def test_an_administrator_assigns_no_site_to_themselves(staff: Staff) -> None:
+    browser = staff.browser_of(staff.admin)
+    before = staff.version("admin1")
+
+    _page, refused = change(staff, browser, "/admin/accounts/admin1/assign-site", {"site": "RP"})
+
+    assert refused.status_code == 200
+    assert "admin1 may not assign a site to themselves" in text(refused)
+    assert staff.version("admin1") == before
+
+
+@ON_BOTH_BACKENDS
+def test_a_one_time_password_is_shown_once_and_opens_only_its_change(staff: Staff) -> None:
+    browser = staff.browser_of(staff.admin)
+    url = "/admin/accounts/mon1/reset-password"
+    page = SigningPage(browser.get(url))
+    assert page.body["data"] == {"changed_by": "admin1", "temporary": True}
+    form = page.signed(staff.admin, {})
+    copies = len(staff.store.disclosures.of("admin1"))
+
+    issued = browser.client.post(url, data=form)
+
+    shown = text(issued)
+    assert issued.status_code == 200, shown
+    assert issued.headers["Cache-Control"] == "no-store"
+    password = re.search(r'id="one-time-password".*?<code>([^<]+)</code>', shown, re.S)
+    assert password is not None, shown
+    record = staff.store.reads.account_history("mon1")[-1]
+    assert record.event.kind() == "PasswordChanged"
+    assert record.event.authorship.body()["signer"]["user_id"] == "admin1"
+    # Nowhere else: not in the session cookie, no copy of this answer in the disclosure log.
+    assert password.group(1) not in (browser.cookie() or "")
+    assert len(staff.store.disclosures.of("admin1")) == copies
+    # The new password signs in, as a one-time password: to its change alone.
+    person = Browser(staff.store)
+    first = person.sign_in("mon1", password.group(1))
+    assert first.status_code == 302 and first.headers["Location"].startswith("/account")
+
+    # Reloading the answer sends the signed change again: refused, and no password shown.
+    again = browser.client.post(url, data=form)
+
+    assert again.status_code == 200
+    assert 'class="error-summary"' in text(again)
+    assert 'id="one-time-password"' not in text(again)
+    assert staff.store.reads.account_history("mon1")[-1].position == record.position
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/admin/accounts/mon1/assign-site",
+        "/admin/accounts/mon1/reset-password",
+        "/admin/accounts/mon1/revoke-key",
+        "/admin/accounts/mon1/register-key",
+        "/admin/accounts/new",
+    ],
+)
+def test_a_person_who_does_not_administer_is_refused_even_a_signed_body(
+    staff: Staff, route: str
+) -> None:
+    administrator = SigningPage(staff.browser_of(staff.admin).get("/admin/accounts/mon1/lock"))
+    monitor = staff.browser_of(staff.monitor)
+    token = monitor.csrf_token("/account")
+    before = staff.version()
+    form = administrator.signed(staff.monitor, {"reason": "x"}, kind="SiteAssigned")
+
+    refused = monitor.client.post(route, data={**form, "csrf_token": token, "site": "SP"})
+
+    assert refused.status_code == 403
+    assert staff.version() == before
+
+
+def test_a_locked_administrator_changes_nothing(staff: Staff) -> None:
+    other = make_admin(staff.store, "admin2")
+    browser = staff.browser_of(staff.admin)
+    page = SigningPage(browser.get("/admin/accounts/mon1/assign-site"))
+    theirs = staff.browser_of(other)
+    lock = SigningPage(theirs.get("/admin/accounts/admin1/lock")).signed(other, {"reason": "Left."})
+    assert theirs.client.post("/admin/accounts/admin1/lock", data=lock).status_code == 302
+    before = staff.version()
+
+    refused = browser.client.post(
+        "/admin/accounts/mon1/assign-site", data=page.signed(staff.admin, {"site": "SP"})
+    )
+
+    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")
+    assert staff.version() == before
+
+
+@pytest.mark.parametrize(
+    "user_id", ["%00", "mon1%00", "demo.x%0A", "mon1%0A", "x" * 5000, "MON1", "..%2Fmon1"]
+)
+def test_an_odd_user_id_names_no_account(staff: Staff, user_id: str) -> None:
+    browser = staff.browser_of(staff.admin)
+
+    assert browser.get(f"/admin/accounts/{user_id}/assign-site").status_code == 404

@@ -11,14 +11,15 @@ from wtforms import Field
 from wtforms.validators import EqualTo, InputRequired, Regexp
 
 from api.web import (
+    account_forms,
     account_lines,
-    admin,
     administering,
     errors,
     forms,
     navigation,
     record_fields,
     sign,
+    signing,
 )
 from api.web.account import key_state  # noqa: F401 - its states are phrases (below)
 from api.web.wording import portuguese
@@ -65,7 +66,7 @@ def python_phrases() -> set[str]:
 def form_phrases() -> set[str]:
     """Labels, hints and validator messages of every form (the templates translate them)."""
     found: set[str] = set()
-    for form in vars(forms).values():
+    for form in [*vars(forms).values(), *vars(account_forms).values()]:
         if not (isinstance(form, type) and issubclass(form, forms.FlaskForm)):
             continue
         for unbound in vars(form).values():
@@ -92,11 +93,14 @@ def phrases() -> set[str]:
         | set(forms.AUDIT_FILTER_MESSAGES)
         | set(forms.QUERY_FILTER_MESSAGES)
         | set(account_lines.ROLE_STANDINGS)
-        | {forms.CHOOSE_A_ROLE}
+        | {account_forms.CHOOSE_A_ROLE, account_forms.NO_ROLE_YET}
+        | {account_forms.CHOOSE_A_SITE, account_forms.CHOOSE_A_KEY}
+        | {signing.NOTHING_SIGNED, signing.NOT_OFFERED}
         | {page.title for page in administering.CHANGES.values()}
         | {page.button for page in administering.CHANGES.values()}
-        | {what for what, _command in admin.CONSOLE_CHANGES}
-        | record_fields.phrases(STUDY)
+    record_fields,
+    sign,
+    signing,
     )
 
 

@@ -11,8 +11,14 @@
 //       input[data-use-remembered], [data-remembered-key-id], button[data-forget-key]
 //     input[type=file][data-key-file], input[type=checkbox][data-remember-key]
 //     [data-signed-item=NAME]     a field the person fills in (a query's question): its value
-//                                goes into the body's data as NAME, left out when empty
-//   <script type="application/json" id="ID">the body to sign, less key_id and signed_at</script>
+//                                goes into the body's data as NAME, left out when empty; a
+//                                checkbox's is true when ticked, left out when not; an empty
+//                                field marked data-when-empty="signed-at" (or "next-second")
+//                                takes the signer's time (or the next whole second after it)
+//   <script type="application/json" id="ID">the body to sign, less key_id and signed_at; or
+//     a list of bodies (an account opened with its role, sites and one-time password), each
+//     signed with the same key: the form then sends the list of bodies as signed and the list
+//     of signatures, both as JSON</script>
 // Once it has looked for a key this browser keeps, the form's button (rendered disabled) is
 // enabled and the form is marked data-signing-ready.
 
@@ -33,17 +39,26 @@ for (const form of document.querySelectorAll("form[data-signing-form]")) {
 
 // What the person typed into the form's signed fields, by the name each takes in the body's data
 // (an optional field left empty is left out, as docs/signing.md says a body leaves it).
-function typed(form) {
+function typed(form, signedAt) {
   const items = {};
+  const instants = { "signed-at": signedAt, "next-second": new Date(signedAt.getTime() + 1000) };
   for (const field of form.querySelectorAll("[data-signed-item]")) {
-    if (field.value !== "") items[field.dataset.signedItem] = field.value;
+    const name = field.dataset.signedItem;
+    if (field.type === "checkbox") {
+      if (field.checked) items[name] = true;
+    } else if (field.value !== "") {
+      items[name] = field.value;
+    } else if (field.dataset.whenEmpty in instants) {
+      items[name] = wireInstant(instants[field.dataset.whenEmpty]);
+    }
   }
   return items;
 }
 
 function attach(form) {
   const template = JSON.parse(document.getElementById(form.dataset.signingBody).textContent);
-  const userId = template.signer.user_id;
+  const templates = Array.isArray(template) ? template : [template];
+  const userId = templates[0].signer.user_id;
   const own = (form.dataset.signerKeys || "").split(/\s+/).filter(Boolean);
   const part = (name) => form.querySelector(`[data-${name}]`);
   const fileInput = part("key-file");
@@ -104,15 +119,26 @@ function attach(form) {
         );
       }
       if (remember.checked && signingKey !== kept) await rememberKey(userId, signingKey);
-      const body = {
-        ...template,
-        data: { ...template.data, ...typed(form) },
+      // Whole seconds, as signed_at is signed: an instant taken from it is the one signed.
+      const signedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+      const items = typed(form, signedAt);
+      const bodies = templates.map((each) => ({
+        ...each,
+        data: { ...each.data, ...items },
         key_id: signingKey.keyId,
-        signed_at: wireInstant(new Date()),
-      };
-      form.elements.signature.value = await signBody(signingKey, body);
+        signed_at: wireInstant(signedAt),
+      }));
+      const signatures = [];
+      for (const body of bodies) signatures.push(await signBody(signingKey, body));
       // The canonical text: the bytes sent are the bytes signed.
-      form.elements.body.value = new TextDecoder().decode(canonicalBytes(body));
+      const texts = bodies.map((body) => new TextDecoder().decode(canonicalBytes(body)));
+      if (Array.isArray(template)) {
+        form.elements.body.value = `[${texts.join(",")}]`;
+        form.elements.signature.value = JSON.stringify(signatures);
+      } else {
+        form.elements.body.value = texts[0];
+        form.elements.signature.value = signatures[0];
+      }
       form.submit();
     } catch (error) {
       button.disabled = false;
