@@ -1,11 +1,14 @@
 """``/admin`` in Debian's Chromium (issue 19, point 10; docs/pages.md): the administrator sees the
-accounts, locks one with the change signed in the browser with their own key file, and the log
-then verifies; no request carries the key's bytes, every page passes axe and loads nothing
-from another origin (the ``page`` fixture fails a test that does); another role is refused.
+accounts, locks one, opens an account (its bodies signed in the browser, its one-time password
+shown) and registers its key from the person's public key file, each change signed in the
+browser with their own key file, and the log then verifies; no request carries the key's
+bytes, every page passes axe and loads nothing from another origin (the ``page`` fixture fails
+a test that does); another role is refused.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tests.browser.harness import (
@@ -16,6 +19,7 @@ from tests.browser.harness import (
     screenshot,
     sign_in,
 )
+from signatures.keys import generate_private_key, key_id, public_key_to_pem
 from tests.browser.test_signing_in_the_browser import assert_no_key_in
 from tests.cli_stores import sealtrail
 
@@ -48,6 +52,52 @@ def test_the_administrator_locks_an_account_signed_in_the_browser_and_the_log_ve
     page.get_by_text(f"AccountLocked of {monitor} recorded at log position").wait_for()
     assert "account locked" in row.inner_text()
     assert_accessible(page)
+    verified = sealtrail("verify", home=served.home)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert ", 0 findings" in verified.stdout
+    assert_no_key_in(sent_bodies, served.home / "admin.pem")
+
+
+def test_the_administrator_opens_an_account_and_registers_its_key_in_the_browser(
+    page: Page, served: Served, sent_bodies: list[bytes], tmp_path: Path
+) -> None:
+    newcomer = "demo.newcomer"
+    sign_in(page, served.person(ADMINISTRATOR))
+    page.goto("/admin")
+    page.get_by_role("link", name="Open an account").click()
+    page.get_by_label("User id", exact=True).fill(newcomer)
+    page.get_by_label("Printed name", exact=True).fill("Rita Nunes")
+    page.get_by_label("Role", exact=True).select_option("monitor")
+    page.get_by_label("Sites", exact=True).fill("RP")
+    page.get_by_role("button", name="Show the changes to sign").click()
+    page.locator("form[data-signing-ready]").wait_for(state="attached")
+    assert_accessible(page)
+    screenshot(page, "admin-open-account")
+    page.locator("[data-key-file]").set_input_files(served.home / "admin.pem")
+    page.get_by_role("button", name="Sign and open the account").click()
+
+    password = page.locator("#one-time-password code")
+    password.wait_for()
+    assert len(password.inner_text()) >= 20
+    assert_accessible(page)
+
+    private_key = generate_private_key()
+    public_file = tmp_path / "newcomer.pub.pem"
+    public_file.write_bytes(public_key_to_pem(private_key.public_key()))
+    expected = key_id(private_key.public_key())
+    page.goto(f"/admin/accounts/{newcomer}/register-key")
+    page.get_by_label("Or open the public key file").set_input_files(public_file)
+    page.get_by_role("button", name="Read the key").click()
+    page.locator("form[data-signing-ready]").wait_for(state="attached")
+    assert expected in page.locator("main").inner_text()
+    assert_accessible(page)
+    screenshot(page, "admin-register-key")
+    page.locator("[data-key-file]").set_input_files(served.home / "admin.pem")
+    page.get_by_role("button", name="Sign and register the key").click()
+
+    page.get_by_text(f"KeyRegistered of {newcomer} recorded at log position").wait_for()
+    row = page.locator(f'[id="account-{newcomer}"]').inner_text()
+    assert "Rita Nunes" in row and "monitor" in row and expected in row
     verified = sealtrail("verify", home=served.home)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert ", 0 findings" in verified.stdout
