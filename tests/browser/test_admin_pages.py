@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from signatures.keys import generate_private_key, key_id, public_key_to_pem
 from tests.browser.harness import (
     ADMINISTRATOR,
     Served,
@@ -19,7 +20,6 @@ from tests.browser.harness import (
     screenshot,
     sign_in,
 )
-from signatures.keys import generate_private_key, key_id, public_key_to_pem
 from tests.browser.test_signing_in_the_browser import assert_no_key_in
 from tests.cli_stores import sealtrail
 
