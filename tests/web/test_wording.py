@@ -98,9 +98,7 @@ def phrases() -> set[str]:
         | {signing.NOTHING_SIGNED, signing.NOT_OFFERED}
         | {page.title for page in administering.CHANGES.values()}
         | {page.button for page in administering.CHANGES.values()}
-    record_fields,
-    sign,
-    signing,
+        | record_fields.phrases(STUDY)
     )
 
 
