@@ -39,6 +39,7 @@ from infrastructure.store import merkle_log
 from infrastructure.store.checkpoints import CheckpointKeeper, store_origin
 from infrastructure.store.log_reader import log_infrastructure
 from infrastructure.store.schema_lock import schema_changes_serialised
+from infrastructure.store.timestamps import stamper_from
 from infrastructure.store.transcodings import domain_mapper
 from infrastructure.verification.verifier import RANGE, LogVerifier
 from infrastructure.views.tables import SubjectSummaryView, ViewSeal, create_view_engine
@@ -164,6 +165,7 @@ def open_store(settings: Settings | None = None) -> Store:
                 store_origin(engine, settings.log_origin, server_key.key_id, keep=True),
                 every=settings.checkpoint_every,
                 seconds=settings.checkpoint_seconds,
+                stamper=stamper_from(engine, settings.tsa_url, settings.tsa_certificates),
             )
             app = SealTrail(settings, server_key, keeper)
         except UNAVAILABLE as error:

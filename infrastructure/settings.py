@@ -31,6 +31,11 @@ class Settings:
     checkpoint_seconds: int = 3600
     signing_window_seconds: int = 3600
     """How long before the server's time a write may have been signed (docs/signing.md)."""
+    tsa_url: str | None = None
+    """The RFC 3161 time-stamping authority that stamps each sealed checkpoint (docs/timestamps.md);
+    None: checkpoints are not time-stamped."""
+    tsa_certificates: Path | None = None
+    """A PEM file of the certificates trusted to sign time-stamps (the TSA's root or chain)."""
     password_hashing: Parameters = field(default_factory=lambda: RFC_9106_LOW_MEMORY)
     """Argon2id's cost for new password hashes: RFC 9106's second recommended choice (64 MiB,
     3 passes, 4 lanes). No variable sets it, so no deployment can lower it; the test suite
@@ -67,6 +72,15 @@ class Settings:
             raise ConfigurationError(
                 f"SEALTRAIL_LOG_ORIGIN is a schema-less URL without spaces or '+': {origin!r}"
             )
+        tsa_url = environ.get("SEALTRAIL_TSA_URL") or None
+        if tsa_url is not None and not tsa_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"SEALTRAIL_TSA_URL is an http(s) URL, not {tsa_url!r}")
+        tsa_certificates = environ.get("SEALTRAIL_TSA_CERTS") or None
+        if tsa_url is not None and tsa_certificates is None:
+            raise ConfigurationError(
+                "SEALTRAIL_TSA_URL is set but SEALTRAIL_TSA_CERTS is not: name the PEM file of "
+                "the certificates that time-stamping authority's tokens are checked against"
+            )
         return cls(
             database_url=url,
             home=home,
@@ -74,6 +88,8 @@ class Settings:
             checkpoint_every=whole_number(environ, "SEALTRAIL_CHECKPOINT_EVERY", 1000),
             checkpoint_seconds=whole_number(environ, "SEALTRAIL_CHECKPOINT_SECONDS", 3600),
             signing_window_seconds=whole_number(environ, "SEALTRAIL_SIGNING_WINDOW_SECONDS", 3600),
+            tsa_url=tsa_url,
+            tsa_certificates=None if tsa_certificates is None else Path(tsa_certificates),
         )
 
     @property

@@ -151,3 +151,27 @@ class WitnessQuorumNotMet(VerificationError):
     """Fewer of the trusted witnesses than the quorum cosigned the checkpoint."""
 
     kind = "witness-quorum-not-met"
+
+
+class TimestampMalformed(VerificationError):
+    """A stored RFC 3161 answer that cannot be read as a granted time-stamp response."""
+
+    kind = "timestamp-malformed"
+
+
+class TimestampNotOverCheckpoint(VerificationError):
+    """An RFC 3161 token whose message imprint is not the hash of this checkpoint's signed note."""
+
+    kind = "timestamp-wrong-checkpoint"
+
+
+class TimestampUntrusted(VerificationError):
+    """An RFC 3161 token not signed by a time-stamping authority the verifier trusts."""
+
+    kind = "timestamp-untrusted"
+
+
+class TimestampOutsideCertificateValidity(VerificationError):
+    """An RFC 3161 token whose time lies outside its signing certificate's validity period."""
+
+    kind = "timestamp-outside-certificate-validity"

@@ -153,9 +153,13 @@ def verify(
             "events": report.events,
             "ok": report.ok,
             "findings": [finding.as_dict() for finding in report.findings],
+            "notes": list(report.notes),
         }
         click.echo(json.dumps(document, indent=2))
     else:
+        # Notes say what was not checked; on stderr, so that stdout stays the findings and verdict.
+        for note in report.notes:
+            click.echo(f"note: {note}", err=True)
         for finding in report.findings:
             click.echo(str(finding))
         verdict = "OK" if report.ok else "FAILED"

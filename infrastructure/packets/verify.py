@@ -520,6 +520,8 @@ class _EventCheck:
             hashed,
             *log_checks.record_facts(event),
             unplaced_signature=log_checks.unplaced_signature(event, body),
+            recorded_at=event.recorded_at,
+            kind=event.kind(),
         )
 
     def _check_proof(self, line: PacketEvent, hashed: bytes, proof: PacketProof | None) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from infrastructure.errors import ConfigurationError, ProofNotAvailable
 from infrastructure.identity.server_key import ServerKey
 from infrastructure.store.merkle_log import StoredTree, checkpoints, log_identity
+from infrastructure.store.timestamps import CheckpointStamper
 from signatures.checkpoint import Checkpoint, sign_checkpoint
 from signatures.merkle import consistency_proof, inclusion_proof, root
 
@@ -110,8 +111,10 @@ class CheckpointKeeper:
         *,
         every: int,
         seconds: int,
+        stamper: CheckpointStamper | None = None,
     ) -> None:
         self.engine = engine
+        self.stamper = stamper
         self.server_key = server_key
         self.origin = origin
         self.every = every
@@ -142,7 +145,9 @@ class CheckpointKeeper:
             return Checkpoint(self.origin, size, root(tree, size))
 
     def seal(self) -> SealedCheckpoint:
-        """Sign a checkpoint of the whole log as it is now (or return the one of this size)."""
+        """Sign a checkpoint of the whole log as it is now (or return the one of this size),
+        and have it time-stamped when an authority is configured (after it is kept: an
+        authority that fails costs the time-stamp, never the checkpoint)."""
         checkpoint = self.head()
         size = checkpoint.size
         note = sign_checkpoint(self.server_key.private_key, self.origin, checkpoint)
@@ -162,6 +167,8 @@ class CheckpointKeeper:
             existing = self.at_size(size)
             assert existing is not None
             return existing
+        if self.stamper is not None:
+            self.stamper.stamp(size, note)
         return sealed
 
     def seal_if_due(self, tree_size: int) -> SealedCheckpoint | None:

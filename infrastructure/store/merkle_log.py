@@ -101,12 +101,25 @@ witness's user id (its note key name), the POSIX time it signed, the id of its r
 the signature line as it sent it and the checkpoint text it signed, kept so that a verifier can
 say of a stored cosignature that it is of another origin or checkpoint, not only that it fails."""
 
+checkpoint_timestamps = Table(
+    "checkpoint_timestamps",
+    metadata,
+    # One attempt per checkpoint, made when it is sealed (docs/timestamps.md): the time-stamping
+    # authority's DER answer, or why there is none.
+    _key("tree_size", BigInteger),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("response", LargeBinary, nullable=True),
+    Column("failure", Text, nullable=True),
+)
+"""RFC 3161 time-stamps over the checkpoints' signed notes (:mod:`signatures.timestamps`)."""
+
 APPEND_ONLY_TABLES = (
     "merkle_leaves",
     "merkle_nodes",
     "checkpoints",
     "log_identity",
     "cosignatures",
+    "checkpoint_timestamps",
 )
 
 TREE_SIZE = select(func.max(merkle_leaves.c.leaf_index))

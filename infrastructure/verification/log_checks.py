@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -76,6 +77,10 @@ class EventFacts:
     unplaced_signature: str | None = None
     """The signature of a body that signs no version (recorded before the version was signed):
     such an event is told from a copy of it only by its signature occurring once in the log."""
+    recorded_at: datetime | None = None
+    """When the server recorded it (committed to by its leaf), for the time-stamps' bounds."""
+    kind: str | None = None
+    """The event's kind as its author named it, for a finding about its recording time."""
 
 
 def signed_body(event: SignedAggregate.Event) -> dict[str, Any] | None:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from cryptography import x509
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, Row, column, func, select, table
@@ -55,6 +56,7 @@ from infrastructure.settings import Settings
 from infrastructure.store.account_index import ACCOUNT_TOPICS
 from infrastructure.store.log_reader import open_log_reader
 from infrastructure.store.merkle_log import checkpoints, merkle_leaves, merkle_nodes
+from infrastructure.store.timestamps import timestamps_up_to, trusted_certificates
 from infrastructure.verification.log_checks import (
     EventFacts,
     Finding,
@@ -64,6 +66,11 @@ from infrastructure.verification.log_checks import (
     record_facts,
     signed_body,
     unplaced_signature,
+)
+from infrastructure.verification.time_checks import (
+    TimeEvidence,
+    check_recording_times,
+    check_timestamps,
 )
 from infrastructure.verification.view_checks import check_views
 from infrastructure.verification.witnesses import WitnessPolicy, check_witnesses
@@ -85,6 +92,8 @@ class VerificationReport:
 
     events: int
     findings: list[Finding]
+    notes: tuple[str, ...] = ()
+    """What was not checked, and why (no time-stamps to check event times by...): not findings."""
 
     @property
     def ok(self) -> bool:
@@ -179,8 +188,15 @@ class LogVerifier:
             if fact.leaf_hash is not None:
                 tree.append_hash(fact.leaf_hash)
         findings += self._check_stored_tree(facts, bound.leaves)
+        checkpoint_findings, signed_notes = self._check_checkpoints(tree, bound.newest_checkpoint)
+        time = check_timestamps(
+            signed_notes,
+            timestamps_up_to(self._engine, bound.newest_checkpoint),
+            self._trusted_authorities(),
+        )
+        findings += check_recording_times(facts, time.stamped)
         findings = named(findings, facts)
-        findings += self._check_checkpoints(tree, bound.newest_checkpoint)
+        findings += checkpoint_findings + time.findings
         if external is not None:
             findings += self._check_external(tree, external)
         findings += check_witnesses(
@@ -195,7 +211,11 @@ class LogVerifier:
             # Views derived from a log that fails its own checks would say nothing reliable:
             # they are compared once the events they come from hold.
             findings += check_views(self._engine, self._notifications, self._decode)
-        return VerificationReport(len(facts), findings)
+        return VerificationReport(len(facts), findings, (*time.notes, *_time_notes(time)))
+
+    def _trusted_authorities(self) -> list[x509.Certificate] | None:
+        path = self._settings.tsa_certificates
+        return None if path is None else trusted_certificates(path)
 
     # -- the passes ---------------------------------------------------------------------------
 
@@ -346,8 +366,11 @@ class LogVerifier:
             ]
         return check_leaves(stored_leaves, facts) + _check_nodes(stored_leaves, stored_nodes)
 
-    def _check_checkpoints(self, tree: InMemoryTree, newest: int | None) -> list[Finding]:
-        """Every stored checkpoint: its signed note, the row beside it, and the log against it.
+    def _check_checkpoints(
+        self, tree: InMemoryTree, newest: int | None
+    ) -> tuple[list[Finding], dict[int, str]]:
+        """Every stored checkpoint: its signed note, the row beside it, and the log against it;
+        and the notes signed by the server's key, by size (what their time-stamps are over).
 
         The size and root columns are what ``/v1/checkpoints/latest`` serves beside the note, so
         they must say what the note signed.
@@ -363,12 +386,14 @@ class LogVerifier:
                 else []
             )
         findings: list[Finding] = []
+        signed: dict[int, str] = {}
         for size, stored_root, note in rows:
             source = f"stored checkpoint of size {size}"
             checkpoint, note_findings = self._read_note(str(note), source)
             findings += note_findings
             if checkpoint is None:
                 continue
+            signed[int(size)] = str(note)
             if (checkpoint.size, checkpoint.root) != (size, bytes(stored_root)):
                 findings.append(
                     Finding.of_log(
@@ -379,7 +404,7 @@ class LogVerifier:
                     )
                 )
             findings += self._check_against_log(tree, checkpoint, source)
-        return findings
+        return findings, signed
 
     def _check_external(self, tree: InMemoryTree, external: ExternalCheckpoint) -> list[Finding]:
         checkpoint, findings = self._read_note(external.note, external.source)
@@ -638,6 +663,8 @@ class EventChecker:
             leaf_hash(event.leaf_data(notification.id)),
             *record_facts(event),
             unplaced_signature=unplaced_signature(event, body),
+            recorded_at=event.recorded_at,
+            kind=event.kind(),
         )
         try:
             attribute(event, self._accounts.get, self._anchor, body)
@@ -646,6 +673,15 @@ class EventChecker:
         except (VerificationError, SignerNotAuthorised) as error:
             return fact, Finding(notification.id, str(originator), version, error.kind, str(error))
         return fact, None
+
+
+def _time_notes(time: TimeEvidence) -> tuple[str, ...]:
+    if time.stamped:
+        return ()
+    return (
+        "events' recording times not checked against an outside clock: no checkpoint carries "
+        "a time-stamp that holds (docs/timestamps.md)",
+    )
 
 
 def _b64(value: bytes) -> str:

@@ -1,0 +1,191 @@
+"""RFC 3161 time-stamps of sealed checkpoints: asked of the configured authority, kept, read.
+
+When ``SEALTRAIL_TSA_URL`` is set, each checkpoint this store seals is sent (as the SHA-256 of
+its signed note, :mod:`signatures.timestamps`) to that time-stamping authority once, right after
+it is sealed, and the answer is checked against ``SEALTRAIL_TSA_CERTS`` and kept in the
+append-only ``checkpoint_timestamps`` table. An authority that is down, slow (past
+:data:`TSA_TIMEOUT_SECONDS`) or answers badly never costs the checkpoint: the checkpoint is
+already kept, and the failure is kept in its place (``failure``), logged and reported by
+``verify`` as a note. That checkpoint is not asked about again: a token obtained later would
+vouch for a later time than the sealing and weaken the time bound of the events after it
+(docs/timestamps.md); the next checkpoint sealed is stamped instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography import x509
+from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from infrastructure.errors import ConfigurationError
+from infrastructure.store.merkle_log import checkpoint_timestamps
+from signatures.errors import VerificationError
+from signatures.timestamps import check_timestamp, timestamp_request
+
+TSA_TIMEOUT_SECONDS = 5
+"""How long sealing waits for the authority: also the slack ``verify`` allows an event recorded
+while the checkpoint before it was being stamped (docs/timestamps.md)."""
+MAX_ANSWER_BYTES = 1 << 20
+"""An RFC 3161 answer is a few kilobytes; an authority that sends more is not read further."""
+QUERY_TYPE = "application/timestamp-query"
+REPLY_TYPE = "application/timestamp-reply"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoredTimestamp:
+    """The one attempt made to time-stamp a checkpoint: the answer, or why there is none."""
+
+    tree_size: int
+    requested_at: datetime
+    response: bytes | None
+    failure: str | None
+
+
+class TimestampingFailed(Exception):
+    """The authority could not be reached, or its answer is not a good token over the note."""
+
+
+def trusted_certificates(path: Path) -> list[x509.Certificate]:
+    """The certificates in a PEM file (``SEALTRAIL_TSA_CERTS``).
+
+    Raises:
+        ConfigurationError: the file cannot be read or holds no PEM certificate.
+    """
+    try:
+        certificates = x509.load_pem_x509_certificates(path.read_bytes())
+    except OSError as error:
+        raise ConfigurationError(
+            f"SEALTRAIL_TSA_CERTS: cannot read {path}: {error.strerror}"
+        ) from None
+    except ValueError:
+        raise ConfigurationError(f"SEALTRAIL_TSA_CERTS: {path} holds no PEM certificate") from None
+    return certificates
+
+
+class TimeStampingAuthority:
+    """An RFC 3161 authority over HTTP (RFC 3161 section 3.4): one POST per checkpoint."""
+
+    def __init__(self, url: str, trusted: list[x509.Certificate]) -> None:
+        self.url = url
+        self.trusted = trusted
+
+    def stamp(self, note: str) -> bytes:
+        """The authority's DER answer over ``note``, checked as ``verify`` will check it.
+
+        Raises:
+            TimestampingFailed: unreachable, an HTTP error, or an answer that does not hold.
+        """
+        request_bytes, nonce = timestamp_request(note)
+        request = urllib.request.Request(  # noqa: S310 - the URL is checked to be http(s)
+            self.url, data=request_bytes, headers={"Content-Type": QUERY_TYPE}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TSA_TIMEOUT_SECONDS) as reply:  # noqa: S310
+                answer = bytes(reply.read(MAX_ANSWER_BYTES + 1))
+        except urllib.error.HTTPError as error:
+            raise TimestampingFailed(f"{self.url} answered HTTP {error.code}") from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise TimestampingFailed(f"{self.url} could not be reached: {reason}") from None
+        if len(answer) > MAX_ANSWER_BYTES:
+            raise TimestampingFailed(f"{self.url} answered more than {MAX_ANSWER_BYTES} bytes")
+        try:
+            check_timestamp(answer, note, self.trusted, nonce=nonce)
+        except VerificationError as error:
+            raise TimestampingFailed(f"{self.url}: {error.kind}: {error}") from None
+        return answer
+
+
+class CheckpointStamper:
+    """Stamps sealed checkpoints and keeps each answer or failure."""
+
+    def __init__(self, engine: Engine, authority: TimeStampingAuthority) -> None:
+        self.engine = engine
+        self.authority = authority
+
+    def stamp(self, tree_size: int, note: str) -> StoredTimestamp:
+        """Ask the authority once for this checkpoint and keep what came of it; never raises
+        for the authority's sake (the checkpoint is already kept)."""
+        requested_at = datetime.now(UTC)
+        response: bytes | None = None
+        failure: str | None = None
+        try:
+            response = self.authority.stamp(note)
+        except TimestampingFailed as error:
+            failure = str(error)
+            log.warning("checkpoint of size %d not time-stamped: %s", tree_size, failure)
+        stored = StoredTimestamp(tree_size, requested_at, response, failure)
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(checkpoint_timestamps).values(
+                        tree_size=tree_size,
+                        requested_at=requested_at,
+                        response=response,
+                        failure=failure,
+                    )
+                )
+        except IntegrityError:
+            # Another process stamped this size first: one attempt per checkpoint.
+            existing = timestamp_of(self.engine, tree_size)
+            assert existing is not None
+            return existing
+        return stored
+
+
+def stamper_from(
+    engine: Engine, url: str | None, certificates: Path | None
+) -> CheckpointStamper | None:
+    """The stamper the settings ask for, or None when no authority is configured.
+
+    Raises:
+        ConfigurationError: the trusted certificates cannot be read.
+    """
+    if url is None or certificates is None:
+        return None
+    return CheckpointStamper(engine, TimeStampingAuthority(url, trusted_certificates(certificates)))
+
+
+def timestamp_of(engine: Engine, tree_size: int) -> StoredTimestamp | None:
+    """The attempt to stamp the checkpoint of this size, if one was made."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(checkpoint_timestamps).where(checkpoint_timestamps.c.tree_size == tree_size)
+        ).one_or_none()
+    return None if row is None else _stored(row)
+
+
+def timestamps_up_to(engine: Engine, newest: int | None) -> dict[int, StoredTimestamp]:
+    """Every attempt for checkpoints of at most ``newest`` leaves, by tree size (none in a store
+    made before checkpoints were time-stamped, read where it cannot create the table)."""
+    if newest is None:
+        return {}
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(checkpoint_timestamps.name):
+            return {}
+        rows = connection.execute(
+            select(checkpoint_timestamps).where(checkpoint_timestamps.c.tree_size <= newest)
+        ).all()
+    return {int(row.tree_size): _stored(row) for row in rows}
+
+
+def _stored(row: object) -> StoredTimestamp:
+    requested_at = row.requested_at  # type: ignore[attr-defined]
+    if requested_at.tzinfo is None:  # SQLite keeps no zone; only UTC is stored
+        requested_at = requested_at.replace(tzinfo=UTC)
+    response = row.response  # type: ignore[attr-defined]
+    return StoredTimestamp(
+        int(row.tree_size),  # type: ignore[attr-defined]
+        requested_at,
+        None if response is None else bytes(response),
+        row.failure,  # type: ignore[attr-defined]
+    )
