@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.http.answers import public_answers
+from api.http.answers import TOO_MANY_REQUESTS, public_answers
 from api.http.rate_limits import rate_limited
 from api.schemas.proofs import (
     CheckpointSchema,
@@ -32,6 +33,7 @@ from infrastructure.application.witnessing import Witnessing
 from infrastructure.errors import ProofNotAvailable
 from infrastructure.store.checkpoints import encode_hash
 from infrastructure.store.cosignatures import StoredCosignature
+from infrastructure.store.timestamps import REPLY_TYPE as TIMESTAMP_REPLY
 
 checkpoints_blp = Blueprint(
     "checkpoints", __name__, url_prefix="/v1/checkpoints", description="Signed checkpoints"
@@ -100,6 +102,32 @@ def cosignature_view(stored: StoredCosignature) -> dict[str, Any]:
         "cosigned_at": stored.cosignature.timestamp,
         "line": stored.cosignature.line(),
     }
+
+
+@checkpoints_blp.route("/<int:tree_size>/timestamp")
+class CheckpointTimestamp(MethodView):
+    """The RFC 3161 time-stamp of one checkpoint (docs/timestamps.md)."""
+
+    @rate_limited
+    @checkpoints_blp.response(
+        200,
+        description="The authority's answer (TimeStampResp, DER) over the checkpoint's signed note",
+        content_type=TIMESTAMP_REPLY,
+    )
+    @checkpoints_blp.alt_response(
+        404, description="No checkpoint of that size, or it has no time-stamp (and why)"
+    )
+    @checkpoints_blp.alt_response(429, description=TOO_MANY_REQUESTS)
+    @checkpoints_blp.doc(security=[])
+    def get(self, tree_size: int) -> Response:
+        """The time-stamp of the checkpoint of ``tree_size`` leaves, as the authority gave it."""
+        token = get_store().app.checkpoints.timestamp(tree_size)
+        return Response(
+            token,
+            status=200,
+            mimetype=TIMESTAMP_REPLY,
+            headers={"Content-Disposition": f'attachment; filename="checkpoint-{tree_size}.tsr"'},
+        )
 
 
 @checkpoints_blp.route("/consistency")

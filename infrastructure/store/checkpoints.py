@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from infrastructure.errors import ConfigurationError, ProofNotAvailable
 from infrastructure.identity.server_key import ServerKey
 from infrastructure.store.merkle_log import StoredTree, checkpoints, log_identity
-from infrastructure.store.timestamps import CheckpointStamper
+from infrastructure.store.timestamps import CheckpointStamper, timestamp_of
 from signatures.checkpoint import Checkpoint, sign_checkpoint
 from signatures.merkle import consistency_proof, inclusion_proof, root
 
@@ -199,6 +199,25 @@ class CheckpointKeeper:
                 select(checkpoints).where(checkpoints.c.tree_size == size)
             ).one_or_none()
         return None if row is None else _sealed(row)
+
+    def timestamp(self, tree_size: int) -> bytes:
+        """The time-stamping authority's answer over the checkpoint of this size.
+
+        Raises:
+            ProofNotAvailable: no such checkpoint, or it has no time-stamp (and why).
+        """
+        if not 0 <= tree_size <= MAX_LOG_POSITION or self.at_size(tree_size) is None:
+            raise ProofNotAvailable(f"no checkpoint of size {tree_size}")
+        kept = timestamp_of(self.engine, tree_size)
+        if kept is None:
+            raise ProofNotAvailable(
+                f"the checkpoint of size {tree_size} was sealed with no time-stamping authority"
+            )
+        if kept.response is None:
+            raise ProofNotAvailable(
+                f"the checkpoint of size {tree_size} is not time-stamped: {kept.failure}"
+            )
+        return kept.response
 
     def leaf_index(self, position: int) -> int:
         """The leaf index of the event at a log position (it is in the tree once stored)."""

@@ -580,6 +580,8 @@ def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
         "/v1/checkpoints/latest",
         "/v1/checkpoints/consistency",
         "/v1/events/<int:position>/proof",
+        # A checkpoint's time-stamp, public too: tests/e2e/test_timestamps_api.py.
+        "/v1/checkpoints/<int:tree_size>/timestamp",
         # A witness's cosignature authenticates itself: tests/e2e/test_cosignatures_api.py.
         "/v1/checkpoints/<int:tree_size>/cosignatures",
         "/v1/auth/token",
