@@ -17,9 +17,11 @@ answers the latter). Every page is a copy of the subject's data, recorded as the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from flask import abort, render_template, request
 from werkzeug.datastructures import MultiDict
@@ -29,18 +31,18 @@ from api.store import get_store
 from api.web.blueprint import web
 from api.web.dates import site_zone
 from api.web.handing_out import handed_out
+from api.web.page_cache import rendered_timeline, summary_then
 from api.web.sessions import page_for
-from api.web.subjects import facts, readable_subject
-from api.web.timeline import timeline
+from api.web.subjects import facts, readable_summary
 from domain.actions import Action
 from domain.disclosure import REPLAY, Scope
 from domain.signed import stream_id
 from domain.subject import Subject, subject_stream
 from infrastructure.store.positions import log_positions
 from infrastructure.views.replay import Replayed, position_asked_in, replayer_for
-from projections.audit_index import audit_index
+from projections.audit_index import AuditIndex, audit_index
 from projections.subject_changes import changes_between
-from projections.subject_summary import summarise
+from projections.subject_summary import Summary, summarise
 
 POSITION_ASKED = "A log position is a whole number from 1: %s is not one."
 BOTH_ASKED = "Ask for a position or a time, not both."
@@ -65,28 +67,21 @@ class Point:
 @page_for(Action.READ_CLINICAL_DATA)
 def subject_as_of(code: str) -> str:
     """The subject as it stood at a point, or what changed between two points."""
-    study, _summary, _now = readable_subject(code)
+    study, _summary = readable_summary(code)
     if "from" in request.args or "to" in request.args:
         return changes(study, code)
     point = asked_point(request.args)
     replayed = replay(study, code, point)
     store = get_store()
-    stream = subject_stream(study, code)
-    positions = log_positions(store.app.recorder, stream_id(stream))
-    version = replayed.version
-    before = None
-    if version > 1:
-        earlier, _folded, _cached = replayer_for(store).subject_at(stream_id(stream), version - 1)
-        before = summarise(earlier)
-    summary = replayed.summary()
-    # The records as they stood: the stream's events up to the version, not its whole history.
-    records = [
-        (event, positions[event.originator_version])
-        for event in store.app.events.get(stream_id(stream), lte=version)
-        if isinstance(event, Subject.Event)
-    ]
-    index = audit_index(records)
-    assert index is not None  # the replay found at least one event
+    stream = stream_id(subject_stream(study, code))
+    positions = log_positions(store.app.recorder, stream)
+    then, version = replayed.subject, replayed.version
+    # Each kept per version and chain hash of the subject then (api.web.page_cache): stepping
+    # through the history reuses the summary it showed one step before, and a page asked again
+    # folds, reads and renders nothing but its own frame.
+    summary = summary_then(then, "then", replayed.summary)
+    before = None if version == 1 else summary_then(then, "one event before", summary_before(then))
+    shown = rendered_timeline(then, lambda: records_then(stream, version, positions))
     page = render_template(
         "subjects/as_of.html",
         summary=summary,
@@ -97,10 +92,36 @@ def subject_as_of(code: str) -> str:
         first=positions[1],
         latest=positions[max(positions)],
         step=None if before is None else changes_between(before, summary),
-        rows=timeline(index),
-        facts=facts(replayed.subject, summary, replayed.recorded_at.astimezone(site_zone()).date()),
+        timeline=shown,
+        facts=facts(then, summary, replayed.recorded_at.astimezone(site_zone()).date()),
     )
     return handed_out(page, REPLAY, Scope(study, subject=code))
+
+
+def summary_before(then: Subject) -> Callable[[], Summary]:
+    """The summary of the subject one event before ``then``: folded from the replay cache's
+    nearest state, as the replay is."""
+
+    def summarised() -> Summary:
+        earlier, _folded, _cached = replayer_for(get_store()).subject_at(
+            stream_id(then.stream), then.version - 1
+        )
+        return summarise(earlier)
+
+    return summarised
+
+
+def records_then(stream: UUID, version: int, positions: Mapping[int, int]) -> AuditIndex:
+    """The audit index of the subject's records as they stood at ``version``: its events up to
+    that version, not its whole history (the stored index is only the latest)."""
+    records = [
+        (event, positions[event.originator_version])
+        for event in get_store().app.events.get(stream, lte=version)
+        if isinstance(event, Subject.Event)
+    ]
+    index = audit_index(records)
+    assert index is not None  # the replay found at least one event
+    return index
 
 
 def changes(study: str, code: str) -> str:

@@ -29,9 +29,9 @@ from api.web.blueprint import web
 from api.web.dates import site_zone
 from api.web.handing_out import handed_out, record_copy
 from api.web.navigation import in_navigation
+from api.web.page_cache import chart, rendered_timeline
 from api.web.record_fields import enters_records, records_offered
 from api.web.sessions import page_for
-from api.web.timeline import timeline
 from domain.actions import Action
 from domain.disclosure import CHART, SUBJECT_LIST, SUBJECT_PAGE, Scope
 from domain.permissions import may, reads_every_site, reads_site
@@ -78,21 +78,22 @@ def subject(code: str) -> str:
     """The subject's timeline, charts and derived facts."""
     store = get_store()
     study, summary, folded = readable_subject(code)
-    index = view_row(store.views.audit, folded, "audit index")
     today = datetime.now(site_zone()).date()
-    rows = timeline(index)
+    shown = rendered_timeline(
+        folded,
+        lambda: view_row(store.views.audit, folded, "audit index"),
+        subject_code=code,
+        may_raise=may(g.account, Action.RAISE_QUERIES, folded.site),
+        query_kinds=QUERY_KINDS,
+    )
     page = render_template(
         "subjects/subject.html",
         summary=summary,
-        rows=rows,
-        latest_position=rows[-1].evidence.position,
+        timeline=shown,
+        records_offered=records_offered(g.account, folded.site) if _open(folded) else [],
         facts=facts(folded, summary, today),
         charted=charts.has_chart(folded),
         troughs=charts.has_troughs(folded),
-        subject_code=code,
-        may_raise=may(g.account, Action.RAISE_QUERIES, folded.site),
-        records_offered=records_offered(g.account, folded.site) if _open(folded) else [],
-        query_kinds=QUERY_KINDS,
     )
     return handed_out(page, SUBJECT_PAGE, Scope(study, subject=code))
 
@@ -102,7 +103,7 @@ def subject(code: str) -> str:
 def blood_count_chart(code: str) -> Response:
     """The subject's blood counts over time (SVG), as the subject page shows them."""
     _study, _summary, folded = readable_subject(code)
-    return svg_copy(charts.blood_count_svg(folded), code)
+    return svg_copy(chart(folded, "blood counts", charts.blood_count_svg), code)
 
 
 @web.get("/subjects/<code>/troughs.svg")
@@ -110,7 +111,7 @@ def blood_count_chart(code: str) -> Response:
 def trough_chart(code: str) -> Response:
     """The subject's cyclosporine trough levels over time (SVG)."""
     _study, _summary, folded = readable_subject(code)
-    return svg_copy(charts.trough_svg(folded), code)
+    return svg_copy(chart(folded, "troughs", charts.trough_svg), code)
 
 
 def _open(subject: Subject) -> bool:
@@ -130,6 +131,14 @@ def readable(
     return readable_as_typed(g.account, study, code, find, site_of)
 
 
+def readable_summary(code: str) -> tuple[str, Summary]:
+    """The study this store serves, and the summary of its subject ``code`` as it stands, once
+    the signed-in person may read it."""
+    study = served_study(None)
+    summary: Summary = readable(study, code, get_store().views.get, lambda found: found["site"])
+    return study, summary
+
+
 def readable_subject(code: str) -> tuple[str, Summary, Subject]:
     """The study this store serves, and the subject ``code`` of it as it stands: its summary
     and the subject folded from its events, once the signed-in person may read it.
@@ -138,11 +147,9 @@ def readable_subject(code: str) -> tuple[str, Summary, Subject]:
     hands out sharing nothing it changes), not a deep copy of the application's cached subject,
     which costs more than the rest of a long subject's page.
     """
-    study = served_study(None)
-    store = get_store()
-    summary: Summary = readable(study, code, store.views.get, lambda found: found["site"])
+    study, summary = readable_summary(code)
     stream = stream_id(subject_stream(study, code))
-    folded, _folded, _cached = replayer_for(store).subject_at(stream, summary["version"])
+    folded, _folded, _cached = replayer_for(get_store()).subject_at(stream, summary["version"])
     return study, summary, folded
 
 

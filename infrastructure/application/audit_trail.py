@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from domain.errors import SubjectNotFound
+from domain.signed import stream_id
 from domain.subject import Subject, subject_stream
+from infrastructure.application.read_cache import PerStore
 from infrastructure.application.reads import Reads
 from projections.audit_trail import AuditFilter, AuditRow, Period, audit_rows
 
@@ -20,6 +23,11 @@ Progress = Callable[[int], None]
 
 MAX_PAGE_SIZE = 500
 """The most rows one page shows (a download of every row matching a filter is not paged)."""
+
+SUBJECT_ROWS: PerStore[tuple[AuditRow, ...]] = PerStore(maxsize=500_000, sizeof=len)
+"""A subject's rows for a period, by its stream, version and chain hash: at most 500,000 rows
+per store. A page of the trail reads every row its filters might keep (to count them and to
+offer the people who signed them); kept, a new page or filter reads the log's head alone."""
 
 
 def audit_trail_rows(
@@ -36,16 +44,36 @@ def audit_trail_rows(
     """
     rows: list[AuditRow] = []
     for count, code in enumerate(codes, start=1):
-        history = reads.history(subject_stream(study, code))
-        events = [
-            (record.position, record.event)
-            for record in history
-            if isinstance(record.event, Subject.Event)
-        ]
-        rows += audit_rows(events, period)
+        rows += subject_rows(reads, subject_stream(study, code), period)
         if progress is not None:
             progress(count)
     return rows
+
+
+def subject_rows(reads: Reads, stream: str, period: Period | None) -> tuple[AuditRow, ...]:
+    """One subject's audit rows of ``period``, oldest first: read from its history once per
+    version of it (:mod:`infrastructure.application.read_cache`).
+
+    Raises:
+        SubjectNotFound: the subject has no events.
+    """
+    originator_id = stream_id(stream)
+    head = reads.head(originator_id)
+    if head is None:
+        raise SubjectNotFound(f"{stream} has no records")
+    version, _chain_hash = head
+
+    def read() -> tuple[AuditRow, ...]:
+        # The events up to the head asked about: one recorded since is the next version's.
+        events = [
+            (record.position, record.event)
+            for record in reads.history(stream)
+            if isinstance(record.event, Subject.Event)
+            and record.event.originator_version <= version
+        ]
+        return tuple(audit_rows(events, period))
+
+    return SUBJECT_ROWS.of(reads.app).get((originator_id, *head, period), read)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from domain.account import Account, account_stream
 from domain.errors import SubjectNotFound
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import Subject
+from infrastructure.application.read_cache import PerStore
 from infrastructure.application.sealtrail import SealTrail, StoredRecord
 from infrastructure.errors import ProofNotAvailable
 from infrastructure.store.checkpoints import MAX_LOG_POSITION
@@ -24,6 +25,14 @@ from infrastructure.store.positions import log_positions
 from projections.access_review import access_review_report
 
 PAGE = 500
+
+FOLDED_SUBJECTS: PerStore[Subject] = PerStore(maxsize=200_000, sizeof=lambda s: max(1, s.version))
+"""Subjects as their events leave them, by stream, version and chain hash: at most 200,000
+events' worth of them per store (a demonstration cohort many times over)."""
+
+
+Head = tuple[int, str]
+"""A stream's newest version and that event's chain hash: what it stands on."""
 
 
 class Reads:
@@ -71,16 +80,47 @@ class Reads:
 
     def subjects_of(self, study: str) -> list[Subject]:
         """Every subject screened in ``study``, by code, each as its events leave it (read from
-        the log, not the views: a view row removed from the database hides no subject)."""
+        the log, not the views: a view row removed from the database hides no subject).
+
+        The subjects are shared with every other reader of the same version (folded once per
+        version and chain hash, :mod:`infrastructure.application.read_cache`, not deep-copied
+        for each reader, which cost most of a page listing a cohort): read them, never change
+        them. A command takes its own copy (:meth:`SealTrail.find_subject`)."""
         screened = self.app.recorder.select_notifications(
             1, 1_000_000, topics=(Subject.Screened.TOPIC,)
         )
         found: dict[str, Subject] = {}
         for notification in screened:
-            subject: Subject = self.app.repository.get(UUID(str(notification.originator_id)))
-            if subject.study_id == study:
+            subject = self.subject_now(UUID(str(notification.originator_id)))
+            if subject is not None and subject.study_id == study:
                 found[subject.subject_code] = subject
         return [found[code] for code in sorted(found)]
+
+    def head(self, originator_id: UUID) -> Head | None:
+        """The stream's newest version and its chain hash (None for an empty stream): one
+        event read. Whatever was computed from the stream up to that version and hash holds
+        until the stream grows."""
+        stored = self.app.recorder.select_events(originator_id, desc=True, limit=1)
+        if not stored:
+            return None
+        event = self.app.mapper.to_domain_event(stored[0])
+        assert isinstance(event, SignedAggregate.Event)
+        return event.originator_version, event.event_hash
+
+    def subject_now(self, originator_id: UUID) -> Subject | None:
+        """The subject of a stream as its events leave it, shared (see :meth:`subjects_of`);
+        None if the stream is empty."""
+        head = self.head(originator_id)
+        if head is None:
+            return None
+
+        def fold() -> Subject:
+            subject: Subject = self.app.repository.get(originator_id)
+            return subject
+
+        return FOLDED_SUBJECTS.of(self.app).get(
+            (originator_id, *head), fold, key_of=lambda s: (originator_id, s.version, s.chain_head)
+        )
 
     def event_at(self, position: int) -> StoredRecord:
         """The event stored at a log position, whichever stream it is in.
