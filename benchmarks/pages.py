@@ -132,6 +132,20 @@ def sampled(requests: dict[str, Ask], samples: int) -> dict[str, Any]:
     return {"times": times, "cpu": cpu, "sizes": sizes}
 
 
+def as_of_reads(
+    browser: Browser, api: str, headers: dict[str, str], position: int, before: int
+) -> list[TestResponse]:
+    """The JSON reads that together serve the as-of page's data: the subject's summary at
+    ``position`` and at ``before`` (its previous event: what the event changed is their
+    difference), and its audit index (the records; the current one, as no JSON serves them as
+    they stood)."""
+    return [
+        browser.client.get(f"{api}?position={position}", headers=headers),
+        browser.client.get(f"{api}?position={before}", headers=headers),
+        browser.client.get(f"{api}/audit", headers=headers),
+    ]
+
+
 class Fresh:
     """Log positions of a subject no request has asked about yet, one per call, from the
     middle on (the page and its JSON reads take the same one: :meth:`same`)."""
@@ -177,21 +191,13 @@ def measure(store: Store, samples: int) -> dict[str, Any]:
 
     def new_point_json() -> list[TestResponse]:
         position, before = fresh.same()
-        return [
-            json_(f"{api}?position={position}", headers=headers),
-            json_(f"{api}?position={before}", headers=headers),
-            json_(f"{api}/audit", headers=headers),
-        ]
+        return as_of_reads(browser, api, headers, position, before)
 
     requests: dict[str, Ask] = {
         "timeline page": lambda: browser.get(f"/subjects/{SUBJECT}"),
         "audit index JSON": lambda: json_(f"{api}/audit", headers=headers),
         "as-of page": lambda: browser.get(f"/subjects/{SUBJECT}/as-of?position={middle}"),
-        "as-of JSON reads": lambda: [
-            json_(f"{api}?position={middle}", headers=headers),
-            json_(f"{api}?position={previous}", headers=headers),
-            json_(f"{api}/audit", headers=headers),
-        ],
+        "as-of JSON reads": lambda: as_of_reads(browser, api, headers, middle, previous),
         "as-of JSON": lambda: json_(f"{api}?position={middle}", headers=headers),
         "as-of new point": new_point_page,
         "as-of new point JSON": new_point_json,
@@ -367,11 +373,9 @@ def measure_demo(store: Store, samples: int) -> dict[str, Any]:
         "subject page": lambda: browser.get(f"/subjects/{longest}"),
         "audit index JSON": lambda: json_(f"{api}/{longest}/audit", headers=headers),
         "as-of page": lambda: browser.get(f"/subjects/{longest}/as-of?position={middle}"),
-        "as-of JSON reads": lambda: [
-            json_(f"{api}/{longest}?position={middle}", headers=headers),
-            json_(f"{api}/{longest}?position={previous}", headers=headers),
-            json_(f"{api}/{longest}/audit", headers=headers),
-        ],
+        "as-of JSON reads": lambda: as_of_reads(
+            browser, f"{api}/{longest}", headers, middle, previous
+        ),
         "blood count chart": lambda: browser.get(f"/subjects/{longest}/blood-counts.svg"),
         "subject list page": lambda: browser.get("/subjects"),
         "summaries JSON": lambda: [json_(f"{api}/{code}", headers=headers) for code in codes],
