@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
+from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -77,6 +78,9 @@ def _awaiting(problem: str | None = None) -> str:
     page = render_template(
         "sign.html",
         awaiting=awaiting(get_store(), g.account),
+        # What each of up to thousands of choices says, looked up once for the page (a lookup
+        # per record cost about as much as the rest of the page); the values escaped by %.
+        entry_phrase=escape(_("Entry %(entry)s: %(kind)s")),
         meanings=MEANINGS,
         milestones=MILESTONES,
         problem=problem,
