@@ -158,6 +158,12 @@ class SinceCheck:
             facts, findings = verifier.check_events(
                 accounts, ledger, progress, bound.last_position, first
             )
+            # Rows below position 1 are no event the store wrote, yet the application reads
+            # them: checked as the new events are, each then without a leaf.
+            written_by_hand, by_hand_findings = verifier.check_events(
+                accounts, ledger, None, 0, bound.first_position
+            )
+            findings += by_hand_findings
             findings += [f for f in custody if f.position is not None and f.position >= first]
             relied_on = [n for n in account_events if n.id < first] + screenings
             holds = self._kept_root_holds(tree)
@@ -172,13 +178,15 @@ class SinceCheck:
             )
             findings += earlier_findings
             findings += check_streams([*history, *facts], earlier)
-            findings += check_leaves(stored_leaves[1:], facts)
+            findings += check_leaves(stored_leaves[1:], [*written_by_hand, *facts])
             extension, tree_findings = (
                 self._tree(connection, tree, facts, stored_leaves[1:], size)
                 if holds
                 else (None, [_rewritten(kept)])
             )
-        findings = named(findings + tree_findings, [*earlier.values(), *history, *facts])
+        findings = named(
+            findings + tree_findings, [*written_by_hand, *earlier.values(), *history, *facts]
+        )
         keep_next = None
         if not findings and extension is not None:
             keep_next, checkpoint_findings = self._checkpoints(extension, bound.newest_checkpoint)

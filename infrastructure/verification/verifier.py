@@ -116,6 +116,9 @@ class LogBound:
     last_position: int
     leaves: int
     newest_checkpoint: int | None
+    first_position: int = 1
+    """The smallest position of an event: below 1 only if someone wrote a row the store never
+    assigns (the application still reads it as its stream's event)."""
 
 
 def _count(largest_leaf_index: Any) -> int:
@@ -180,7 +183,9 @@ class LogVerifier:
         """
         bound = self._bound()
         accounts, ledger, custody = self._accounts()
-        facts, findings = self._check_events(accounts, ledger, progress, bound.last_position)
+        facts, findings = self._check_events(
+            accounts, ledger, progress, bound.last_position, bound.first_position
+        )
         findings += custody
         findings += check_streams(facts)
         tree = InMemoryTree()
@@ -292,16 +297,19 @@ class LogVerifier:
                     )
                 ).one()
             return LogBound(last, _count(leaves), newest)
-        events = table(self._events_table, column(_position_column(self._settings)))
+        position = table(self._events_table, column(_position_column(self._settings))).c[
+            _position_column(self._settings)
+        ]
         with self._engine.connect() as connection:
-            last, leaves, newest = connection.execute(
+            last, leaves, newest, lowest = connection.execute(
                 select(
-                    select(func.max(events.c[_position_column(self._settings)])).scalar_subquery(),
+                    select(func.max(position)).scalar_subquery(),
                     select(func.max(merkle_leaves.c.leaf_index)).scalar_subquery(),
                     select(func.max(checkpoints.c.tree_size)).scalar_subquery(),
+                    select(func.min(position)).scalar_subquery(),
                 )
             ).one()
-        return LogBound(int(last or 0), _count(leaves), newest)
+        return LogBound(int(last or 0), _count(leaves), newest, min(int(lowest or 1), 1))
 
     def _check_events(
         self,
@@ -342,8 +350,13 @@ class LogVerifier:
         return facts, findings
 
     def _ranges(self, last: int, first: int = 1) -> list[tuple[int, int]]:
+        """Ranges of positions from ``first`` to ``last``. Positions below 1, which the store
+        never assigns, are one range however far apart (a row written there by hand is read
+        by the application as its stream's event, so it is checked like any other)."""
         size = self._range_size
-        return [(start, min(start + size - 1, last)) for start in range(first, last + 1, size)]
+        below = [(first, 0)] if first < 1 else []
+        start = max(first, 1)
+        return below + [(at, min(at + size - 1, last)) for at in range(start, last + 1, size)]
 
     def _check_stored_tree(self, facts: list[EventFacts], leaves: int) -> list[Finding]:
         """The stored leaves against the events, the stored nodes against the stored leaves

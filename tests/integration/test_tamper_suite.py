@@ -142,6 +142,21 @@ def insert_raw(store: Store, stored: StoredEvent) -> None:
         )
 
 
+def copy_below_the_log(store: Store, stream: str, version: int, as_version: int) -> None:
+    """INSERT a copy of one stored event as another version of its stream at log position -1,
+    a position the store never assigns (no trigger refuses an insert)."""
+    with database(store) as execute:
+        ((originator, topic, state),) = execute(
+            f"SELECT originator_id, topic, state FROM {table(store)} "
+            f"WHERE {row(store, stream, version)}"
+        )
+        execute(
+            f"INSERT INTO {table(store)} ({position_column(store)}, originator_id, "
+            "originator_version, topic, state) VALUES (-1, ?, ?, ?, ?)",
+            (originator, as_version, topic, state),
+        )
+
+
 def last_position(store: Store) -> int:
     position = store.app.recorder.max_notification_id()
     assert position is not None
@@ -499,3 +514,24 @@ def test_11_two_leaves_swapped_with_the_nodes_rebuilt_are_named_by_sealtrail_ver
         (first, None, None, "log-reordered")
     ]
     assert f"names position {first} after {second}" in findings[0]["detail"]
+
+
+def test_an_event_written_below_the_first_position_is_named(
+    store: Store, person_in: PersonFactory
+) -> None:
+    """The store numbers the log from 1, and the application reads a subject by its stream
+    whatever the position: a copy of RP-102's version 4 written at position -1 as its version
+    5 is RP-102's newest record to the application, so the verify must read it too."""
+    cohort(store, person_in)
+    copy_below_the_log(store, RP102, 4, as_version=5)
+    found = store.app.find_subject(RP102)
+    assert found is not None and found.version == 5
+
+    below = [finding for finding in findings_of(store) if finding[0] == -1]
+
+    assert below == [
+        (-1, RP102, 5, "chain-broken"),
+        (-1, RP102, 5, "event-replayed"),
+        (-1, RP102, 5, "leaf-missing"),
+        (-1, RP102, 5, "version-gap"),
+    ]

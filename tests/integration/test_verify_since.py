@@ -26,6 +26,7 @@ from tests.integration.test_tamper_suite import (
     RP102,
     Cohort,
     cohort,
+    copy_below_the_log,
     database,
     position_column,
     set_state,
@@ -220,6 +221,24 @@ def test_the_node_table_rewritten_to_keep_the_kept_root_does_not_hide_an_earlier
         ],
         key=lambda w: (w[0] or 0, w[1] or "", w[2] or 0, w[3]),
     )
+
+
+def test_an_event_written_below_the_first_position_is_named(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    """Position -1 is before every checkpoint, yet in no tree: the application reads the copy
+    of RP-102's version 4 written there as its version 5, so the check after the kept
+    checkpoint reads it as one of the new events."""
+    _, kept, _ = kept_then_two_more(sqlite_store, person_in)
+    copy_below_the_log(sqlite_store, RP102, 4, as_version=5)
+
+    report = since(sqlite_store, kept)
+
+    assert where(report.findings) == [
+        (-1, RP102, 5, "event-replayed"),
+        (-1, RP102, 5, "leaf-missing"),
+    ]
+    assert report.keep_next is None
 
 
 def test_the_log_cut_below_the_kept_checkpoint_is_truncated(
