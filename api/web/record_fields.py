@@ -21,8 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from wtforms import (
     BooleanField,
@@ -41,6 +43,7 @@ from domain.permissions import may
 from domain.protocol import protocol_for
 from domain.subject import SITE_RECORDS, Subject
 from domain.subject.declaration import FormField, ValueType
+from domain.wire import instant_to_wire
 
 MISSING_FIELD = "Missing data for required field."
 """marshmallow's message for a required item left out: said as :data:`forms.MISSING`."""
@@ -54,9 +57,13 @@ DECIMAL_COMMA = re.compile(r"-?[0-9]+,[0-9]+")
 """A decimal typed with a comma, as a Brazilian site writes it: ``7,4`` is ``"7.4"``."""
 FORMATS = {
     ValueType.DATE.value: "YYYY-MM-DD",
-    ValueType.INSTANT.value: "YYYY-MM-DDTHH:MM:SSZ, in UTC",
+    ValueType.INSTANT.value: "YYYY-MM-DD HH:MM at the site, or YYYY-MM-DDTHH:MM:SSZ in UTC",
 }
-"""How a date or an instant is typed: as the API takes it."""
+"""How a date or an instant is typed: as the API takes it, or an instant as the site's clock
+showed it."""
+SITE_CLOCK = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")
+"""An instant typed as the site's clock showed it (``2011-03-10 10:00``), in the protocol's
+time zone: written in ``data`` as the API takes it, in UTC (``2011-03-10T13:00:00Z``)."""
 SCREENED = Subject.Screened.kind()
 SIGNING_FIELDS = frozenset({"csrf_token", "body", "signature"})
 RESERVED = SIGNING_FIELDS | {"stage"}
@@ -98,6 +105,8 @@ class RecordForm(SignedBodyForm):
 
     kind: str = ""
     items: tuple[Item, ...] = ()
+    time_zone: ZoneInfo = ZoneInfo("UTC")
+    """The site's time zone (the protocol's), in which an instant typed without one is read."""
 
     def typed(self) -> list[tuple[str, str]]:
         """What the person typed, as the form sent it: carried by the signing form, so that a
@@ -171,7 +180,7 @@ def form_class(kind: str, study: str) -> type[RecordForm]:
     taken = sorted((RESERVED | set(dir(RecordForm))) & set(fields))
     if taken:
         raise TypeError(f"{kind} declares an item the form itself names: {', '.join(taken)}")
-    fields.update(kind=kind, items=tuple(items))
+    fields.update(kind=kind, items=tuple(items), time_zone=protocol.time_zone)
     return type(f"{kind}Form", (RecordForm,), fields)
 
 
@@ -233,7 +242,9 @@ def typed_data(form: RecordForm) -> dict[str, Any]:
         if item.group == "choices":
             data[item.declared.name] = [i.key for i in item.inputs if form[i.name].data]
             continue
-        values = {i.key: _written(i.shown, _sent(form, i.name)) for i in item.inputs}
+        values = {
+            i.key: _written(i.shown, _sent(form, i.name), form.time_zone) for i in item.inputs
+        }
         given = {key: value for key, value in values.items() if value is not None}
         if item.group:
             if given:
@@ -248,11 +259,17 @@ def _sent(form: RecordForm, name: str) -> str:
     return str(raw[0]) if raw else ""
 
 
-def _written(shown: FormField, typed: str) -> Any:
+def _written(shown: FormField, typed: str, zone: ZoneInfo) -> Any:
     """How a typed value is written in ``data``; None when nothing was typed."""
     if typed == "":
         return None
     kind = shown.type
+    if kind == ValueType.INSTANT.value and SITE_CLOCK.fullmatch(typed):
+        try:
+            at_the_site = datetime.strptime(typed, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+        except ValueError:  # not a real date or time: the schema says so of what was typed
+            return typed
+        return instant_to_wire(at_the_site)
     if kind == ValueType.BOOLEAN.value:
         return {YES: True, NO: False}.get(typed, typed)
     if kind == ValueType.INTEGER.value:

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
-from api.web.record_fields import form_class
+from api.web.record_fields import form_class, typed_data
 from domain.account import Role
 from domain.disclosure import RECORD_FORM
 from domain.subject import SITE_RECORDS, Subject
@@ -169,7 +170,7 @@ def test_the_form_labels_each_input_with_its_hint_and_unit_from_the_declaration(
     )
     assert "Reaction description (optional)" in page
     assert re.search(r'<textarea [^>]*id="reaction_description" name="reaction_description"', page)
-    assert "YYYY-MM-DDTHH:MM:SSZ, in UTC" in page
+    assert "YYYY-MM-DD HH:MM at the site, or YYYY-MM-DDTHH:MM:SSZ in UTC" in page
     for name in re.findall(r'<input[^>]*type="text"[^>]*id="([^"]+)"', page):
         assert f'for="{name}"' in page, f"{name} has no label"
 
@@ -587,3 +588,32 @@ def test_no_item_takes_a_name_the_form_itself_uses() -> None:
     for kind in SITE_RECORDS:
         names = {i.name for item in form_class(kind, STUDY).items for i in item.inputs}
         assert not names & {"csrf_token", "body", "signature", "stage", "data", "errors", "kind"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("2011-03-10 10:00", "2011-03-10T13:00:00Z"),  # Sao Paulo, UTC-3 in March 2011
+        ("2011-01-10 10:00", "2011-01-10T12:00:00Z"),  # its summer time then, UTC-2
+        ("2011-03-10T13:00:00Z", "2011-03-10T13:00:00Z"),  # in UTC, as the API takes it
+    ],
+)
+def test_an_instant_typed_at_the_sites_clock_is_signed_in_utc(
+    trial: Trial, typed: str, written: str
+) -> None:
+    with trial.site.app.test_request_context():
+        form = form_class("MscInfusionGiven", STUDY)(
+            formdata=MultiDict({"given_at": typed}), meta={"csrf": False}
+        )
+        assert typed_data(form)["given_at"] == written
+
+
+def test_an_instant_that_is_no_real_time_at_the_site_is_refused_as_typed(trial: Trial) -> None:
+    page = f"/subjects/{SUBJECT}/record/MscInfusionGiven"
+
+    shown = text(
+        typed_in(signed_in(trial, trial.coordinator), page, {"given_at": "2011-02-30 10:00"})
+    )
+
+    assert "an instant is UTC" in error_of(shown, "given_at")
+    assert field_value(shown, "given_at") == "2011-02-30 10:00"
