@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, inspect, select
@@ -129,11 +129,14 @@ def _registered_keys(account: Account | None, witness: str) -> list[VerifierKey]
 
 
 def _check_valid_then(account: Account, found: Witnessed) -> None:
-    """The key was valid when the witness says it cosigned."""
+    """The key was valid when the witness says it cosigned: a cosignature's time is a whole
+    second, so at some instant of that second (a key registered at 10:00:00.4 cosigns a
+    checkpoint at 10:00:00)."""
     when = datetime.fromtimestamp(found.cosignature.timestamp, UTC)
     for key in account.keys.values():
         if public_key_from_text(key.public_key) == found.key.public_key:
-            if not key.is_valid_at(when):
+            within = key.effective_from < when + timedelta(seconds=1)
+            if not within or (key.revoked_at is not None and key.revoked_at <= when):
                 raise KeyNotValid(
                     f"the key {key.key_id} of witness {account.user_id} was not valid at "
                     f"{when.isoformat()}"

@@ -1,0 +1,188 @@
+"""What ``verify --witness ... --quorum N`` names, case by case, on a store an insider changed.
+
+Each cosignature row the insider writes (triggers dropped, or while the table had none) is one
+the server would have refused on the way in; verify names each by its kind, and the quorum
+names the checkpoint nobody trusted vouches for.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import insert
+
+from domain.account import Role
+from infrastructure.application.commands import RevokeKey
+from infrastructure.application.witnessing import Witnessing
+from infrastructure.bootstrap import Store
+from infrastructure.store.merkle_log import cosignatures
+from infrastructure.verification.witnesses import WitnessPolicy
+from signatures.checkpoint import Checkpoint
+from signatures.cosignature import cosign, witness_key
+from signatures.keys import key_id
+from signatures.verifier_keys import VerifierKey
+from tests.conftest import Person, PersonFactory, consent, screening
+
+
+@dataclass
+class Witnessed:
+    store: Store
+    cep: Person
+    checkpoint: Checkpoint
+
+    @property
+    def vkey(self) -> VerifierKey:
+        return witness_key(self.cep.user_id, self.cep.private_key)
+
+    def kinds(self, quorum: int = 1, max_age: int = 3600, *keys: VerifierKey) -> list[str]:
+        policy = WitnessPolicy(keys or (self.vkey,), quorum, max_age)
+        report = self.store.verifier(workers=1).verify(witnesses=policy)
+        return [finding.kind for finding in report.findings]
+
+    def insert(self, size: int, text: str, line: str, witness: str = "cep-witness") -> None:
+        with self.store.app.checkpoints.engine.begin() as connection:
+            connection.execute(
+                insert(cosignatures).values(
+                    tree_size=size,
+                    witness=witness,
+                    cosigned_at=int(time.time()),
+                    key_id=key_id(self.cep.private_key.public_key()),
+                    line=line,
+                    checkpoint=text,
+                    received_at=datetime.now(UTC),
+                )
+            )
+
+
+@pytest.fixture
+def witnessed(sqlite_store: Store, person_in: PersonFactory) -> Witnessed:
+    coordinator = person_in(sqlite_store)
+    coordinator.record(sqlite_store, "RP-101", "Screened", screening())
+    coordinator.record(sqlite_store, "RP-101", "ConsentObtained", consent())
+    cep = person_in(sqlite_store, "cep-witness", role=Role.WITNESS, sites=())
+    sealed = sqlite_store.app.checkpoints.seal()
+    checkpoint = Checkpoint(sqlite_store.app.checkpoints.origin, sealed.tree_size, sealed.root)
+    return Witnessed(sqlite_store, cep, checkpoint)
+
+
+def cosigned(witnessed: Witnessed, checkpoint: Checkpoint | None = None, **at: int) -> str:
+    made = cosign(
+        witnessed.cep.private_key,
+        witnessed.cep.user_id,
+        checkpoint or witnessed.checkpoint,
+        at.get("at", int(time.time())),
+    )
+    return made.line()
+
+
+def test_a_checkpoint_its_witness_cosigned_meets_the_quorum(witnessed: Witnessed) -> None:
+    Witnessing(witnessed.store.app).receive(
+        witnessed.checkpoint.size, witnessed.checkpoint.body(), cosigned(witnessed)
+    )
+
+    assert witnessed.kinds() == []
+
+
+def test_a_checkpoint_nobody_cosigned_fails_the_quorum_naming_it(witnessed: Witnessed) -> None:
+    report = witnessed.store.verifier(workers=1).verify(
+        witnesses=WitnessPolicy((witnessed.vkey,), 1)
+    )
+
+    (finding,) = report.findings
+    assert finding.kind == "witness-quorum-not-met"
+    assert f"checkpoint {witnessed.checkpoint.size} of " in finding.detail
+    assert "cep-witness (no cosignature)" in finding.detail
+
+
+def test_a_forged_cosignature_is_named(witnessed: Witnessed) -> None:
+    line = cosigned(witnessed, at=1_000)
+    forged = line.replace(line.split(" ")[2], line.split(" ")[2][:-8] + "AAAAAA==")
+    witnessed.insert(witnessed.checkpoint.size, witnessed.checkpoint.body(), forged)
+
+    assert witnessed.kinds() == ["cosignature-forged", "witness-quorum-not-met"]
+
+
+def test_a_cosignature_of_another_origin_is_named(witnessed: Witnessed) -> None:
+    other = Checkpoint("another.example/log", witnessed.checkpoint.size, witnessed.checkpoint.root)
+    witnessed.insert(other.size, other.body(), cosigned(witnessed, other))
+
+    assert witnessed.kinds() == ["cosignature-other-origin", "witness-quorum-not-met"]
+
+
+def test_a_cosignature_of_another_checkpoint_is_named(witnessed: Witnessed) -> None:
+    other = Checkpoint(witnessed.checkpoint.origin, witnessed.checkpoint.size, bytes(32))
+    witnessed.insert(other.size, other.body(), cosigned(witnessed, other))
+
+    assert witnessed.kinds() == ["cosignature-other-checkpoint", "witness-quorum-not-met"]
+
+
+def test_a_cosignature_by_a_key_the_log_never_registered_is_named(witnessed: Witnessed) -> None:
+    stranger = Ed25519PrivateKey.generate()
+    line = cosign(stranger, "cep-witness", witnessed.checkpoint, int(time.time())).line()
+    witnessed.insert(witnessed.checkpoint.size, witnessed.checkpoint.body(), line)
+
+    # Trusted by the auditor, but not the key the log registers for that witness.
+    trusted = witness_key("cep-witness", stranger)
+    assert witnessed.kinds(1, 3600, trusted) == ["unknown-witness-key", "witness-quorum-not-met"]
+
+
+def test_a_witness_that_cosigned_only_an_older_checkpoint_too_long_ago_is_stale(
+    witnessed: Witnessed, person_in: PersonFactory
+) -> None:
+    Witnessing(witnessed.store.app).receive(
+        witnessed.checkpoint.size, witnessed.checkpoint.body(), cosigned(witnessed)
+    )
+    time.sleep(2.1)  # cosignature times are whole seconds
+    person_in(witnessed.store, "coord2").record(witnessed.store, "RP-102", "Screened", screening())
+    witnessed.store.app.checkpoints.seal()
+
+    assert witnessed.kinds(1, 1) == ["cosignature-stale", "witness-quorum-not-met"]
+    assert witnessed.kinds(1, 3600) == []  # within the allowed age it still vouches
+
+
+def test_a_quorum_of_two_names_the_missing_witness(
+    witnessed: Witnessed, person_in: PersonFactory
+) -> None:
+    sponsor = person_in(witnessed.store, "sponsor-witness", role=Role.WITNESS, sites=())
+    Witnessing(witnessed.store.app).receive(
+        witnessed.checkpoint.size, witnessed.checkpoint.body(), cosigned(witnessed)
+    )
+    both = (witnessed.vkey, witness_key(sponsor.user_id, sponsor.private_key))
+
+    report = witnessed.store.verifier(workers=1).verify(witnesses=WitnessPolicy(both, 2))
+
+    (finding,) = report.findings
+    assert finding.kind == "witness-quorum-not-met"
+    assert (
+        "by 1 of the 2" in finding.detail and "sponsor-witness (no cosignature)" in finding.detail
+    )
+
+
+def test_verify_without_witnesses_still_checks_every_stored_cosignature(
+    witnessed: Witnessed,
+) -> None:
+    other = Checkpoint(witnessed.checkpoint.origin, witnessed.checkpoint.size, bytes(32))
+    witnessed.insert(other.size, other.body(), cosigned(witnessed, other))
+
+    report = witnessed.store.verifier(workers=1).verify()
+
+    assert [finding.kind for finding in report.findings] == ["cosignature-other-checkpoint"]
+
+
+def test_a_cosignature_made_after_its_key_was_revoked_is_named(witnessed: Witnessed) -> None:
+    witnessed.store.administration.revoke_key(
+        RevokeKey(
+            user_id=witnessed.cep.user_id,
+            key_id=key_id(witnessed.cep.private_key.public_key()),
+            revoked_at=None,
+            reason="the CEP's witness machine was stolen",
+        )
+    )
+    time.sleep(1.1)  # a revocation asked for now takes effect at the next whole second
+    witnessed.insert(witnessed.checkpoint.size, witnessed.checkpoint.body(), cosigned(witnessed))
+
+    assert witnessed.kinds() == ["key-not-valid", "witness-quorum-not-met"]
