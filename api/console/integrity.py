@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -17,6 +16,7 @@ import click
 from api.console.command import one_line_errors, store_command
 from api.console.exits import REFUSED, UsageError
 from api.console.progress import progress
+from api.console.witness_options import witness_options, witness_policy
 from infrastructure.bootstrap import Store, log_verifier
 from infrastructure.verification.last_run import record_verification
 from infrastructure.verification.since import (
@@ -26,70 +26,6 @@ from infrastructure.verification.since import (
     read_kept_checkpoint,
 )
 from infrastructure.verification.verifier import ExternalCheckpoint
-from infrastructure.verification.witnesses import WitnessPolicy
-from signatures.errors import KeyFormatError
-from signatures.verifier_keys import COSIGNATURE_V1, VerifierKey, parse_verifier_key
-from signatures.witness_policy import DEFAULT_MAX_AGE
-
-
-def read_witness_key(text: str) -> VerifierKey:
-    """A witness's cosignature verifier key (``name+key ID+base64(0x04 || key)``, as
-    ``sealtrail witness --vkey`` prints it), or a file holding one.
-
-    Raises:
-        UsageError: neither.
-    """
-    candidate = Path(text)
-    try:
-        if candidate.is_file():
-            text = candidate.read_text(encoding="utf-8").strip()
-        return parse_verifier_key(text, COSIGNATURE_V1)
-    except (KeyFormatError, OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"--witness {text[:80]!r}: {error}") from None
-
-
-def witness_policy(
-    witness_keys: tuple[str, ...], quorum: int | None, max_age: int
-) -> WitnessPolicy | None:
-    """The witnesses the auditor trusts and how many must vouch (all of them by default).
-
-    Raises:
-        UsageError: a quorum without witnesses, or above their number.
-    """
-    if not witness_keys:
-        if quorum is not None:
-            raise UsageError("--quorum needs the witnesses' keys (--witness KEY, one or more)")
-        return None
-    trusted = tuple(dict.fromkeys(read_witness_key(text) for text in witness_keys))
-    needed = len(trusted) if quorum is None else quorum
-    if not 1 <= needed <= len(trusted):
-        raise UsageError(f"--quorum is between 1 and the {len(trusted)} witnesses given")
-    return WitnessPolicy(trusted, needed, max_age)
-
-
-WITNESS_OPTIONS = (
-    click.option(
-        "--witness",
-        "witness_keys",
-        multiple=True,
-        help="A trusted witness's verifier key (name+key ID+base64, as `sealtrail witness "
-        "--vkey` prints it) or a file holding it; repeat for each witness",
-    ),
-    click.option(
-        "--quorum",
-        type=click.IntRange(1, 100),
-        default=None,
-        help="How many of the --witness keys must vouch for the latest checkpoint (default: all)",
-    ),
-    click.option(
-        "--witness-max-age",
-        type=click.IntRange(0, 10**9),
-        default=DEFAULT_MAX_AGE,
-        show_default=True,
-        help="Seconds before the latest checkpoint's sealing that a witness's newest cosignature "
-        "of an earlier checkpoint still vouches for it; older is stale",
-    ),
-)
 
 
 @click.command()
@@ -107,9 +43,7 @@ WITNESS_OPTIONS = (
     help="A checkpoint kept from an earlier verify: check only what came after it.",
 )
 @click.option("--workers", type=click.IntRange(1, 256), help="Processes (default: every core).")
-@WITNESS_OPTIONS[0]
-@WITNESS_OPTIONS[1]
-@WITNESS_OPTIONS[2]
+@witness_options
 @one_line_errors
 def verify(
     as_json: bool,

@@ -18,6 +18,7 @@ from api.console.command import EXISTING_FILE, one_line_errors, store_command
 from api.console.exits import REFUSED, USAGE, fail
 from api.console.people import console_person, person_option, signatory, signing_person
 from api.console.progress import progress
+from api.console.witness_options import witness_options, witness_policy
 from domain.actions import Action
 from domain.disclosure import PACKET, Scope
 from domain.permissions import check_may
@@ -176,12 +177,23 @@ def receive(store: Store, packet_file: Path, acting_as: str, signing_key: Path) 
     metavar="KEY",
     help="The log's server key as you know it (its ed25519:... id or public key).",
 )
+@witness_options
 @one_line_errors
 def verify(
-    packet_file: Path, as_json: bool, documents: bool, trusted_server_key: str | None
+    packet_file: Path,
+    as_json: bool,
+    documents: bool,
+    trusted_server_key: str | None,
+    witness_keys: tuple[str, ...],
+    quorum: int | None,
+    witness_max_age: int,
 ) -> None:
-    """Verify a packet offline; exit 1 naming each file or event that fails."""
+    """Verify a packet offline; exit 1 naming each file or event that fails. With --witness,
+    the packet's checkpoint must be vouched for by --quorum of those witnesses, from the
+    cosignatures the packet carries."""
     from infrastructure.packets.verify import verify_packet
+
+    witnesses = witness_policy(witness_keys, quorum, witness_max_age)
 
     try:
         data = packet_file.read_bytes()
@@ -193,6 +205,7 @@ def verify(
             redraw_documents=documents,
             trusted_server_key=trusted_server_key,
             progress=shown.stage,
+            witnesses=witnesses,
         )
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))

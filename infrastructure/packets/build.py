@@ -37,6 +37,7 @@ from infrastructure.packets.archive import Manifest, ManifestSigner, write_zip
 from infrastructure.packets.signer import check_may_sign_packets
 from infrastructure.packets.site_scope import SPONSOR, BuiltBy
 from infrastructure.store.checkpoints import SealedCheckpoint
+from infrastructure.store.cosignatures import stored_cosignatures
 from infrastructure.views.study_reports import served_study
 from projections.odm import check_odm_schema
 from signatures.authorship import sign_body
@@ -203,6 +204,23 @@ def _read_log(
     }
     if site is not None:
         files[site_scope.WITHHELD] = _jsonl(withheld)
+    cosigned = [c for c in stored_cosignatures(store.app.checkpoints.engine) if c.tree_size <= size]
+    if cosigned:
+        # The witnesses' word travels with the log it vouches for; a packet built again after
+        # another cosignature arrived differs by this file (and the manifest listing it).
+        files[evidence.COSIGNATURES] = _jsonl(
+            [
+                evidence.json_line(
+                    {
+                        "tree_size": c.tree_size,
+                        "witness": c.witness,
+                        "checkpoint": c.checkpoint,
+                        "cosignature": c.cosignature.line(),
+                    }
+                )
+                for c in cosigned
+            ]
+        )
     return log, files
 
 

@@ -35,6 +35,10 @@ EVENTS = "log/events.jsonl"
 PROOFS = "log/inclusion-proofs.jsonl"
 CHECKPOINT = "log/checkpoint.txt"
 SERVER_KEY = "log/server-key.txt"
+COSIGNATURES = "log/cosignatures.jsonl"
+"""The witnesses' cosignatures of the packet's checkpoint and of the earlier ones it extends, one
+JSON line each: ``tree_size``, ``witness``, ``checkpoint`` (the text cosigned) and
+``cosignature`` (the note signature line). Present only when the store kept any."""
 MANIFEST = "manifest.json"
 MANIFEST_SIGNATURE = "manifest.sig"
 

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -75,6 +76,7 @@ from infrastructure.packets.archive import (
 )
 from infrastructure.packets.evidence import (
     CHECKPOINT,
+    COSIGNATURES,
     EVENTS,
     MANIFEST,
     MANIFEST_SIGNATURE,
@@ -88,13 +90,15 @@ from infrastructure.packets.site_scope import WITHHELD, BuiltBy, WithheldLeaf, c
 from infrastructure.store.transcodings import domain_mapper
 from infrastructure.verification import log_checks
 from infrastructure.verification.log_checks import EventFacts
+from infrastructure.verification.witness_checks import WitnessPolicy, check_kept_cosignature
 from signatures.authorship import verify_signature
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
 from signatures.keys import key_id, public_key_from_text
-from signatures.merkle import leaf_hash, verify_inclusion
+from signatures.merkle import InMemoryTree, leaf_hash, root, verify_inclusion
+from signatures.witness_policy import Witnessed, check_quorum
 
-EVIDENCE = frozenset({EVENTS, PROOFS, CHECKPOINT, SERVER_KEY})
+EVIDENCE = frozenset({EVENTS, PROOFS, CHECKPOINT, SERVER_KEY, COSIGNATURES})
 Progress = Callable[[str], None]
 
 
@@ -167,6 +171,7 @@ def verify_packet(
     redraw_documents: bool = True,
     trusted_server_key: str | None = None,
     progress: Progress | None = None,
+    witnesses: WitnessPolicy | None = None,
 ) -> PacketReport:
     """Check a packet's bytes; see the module docstring for what is checked.
 
@@ -177,6 +182,9 @@ def verify_packet(
         trusted_server_key: the log's server key as the reader knows it from elsewhere (its
             ``ed25519:...`` key id or public key text); the packet's own must be it.
         progress: told what is being checked, for a terminal.
+        witnesses: the witnesses the reader trusts and how many must vouch for the packet's
+            checkpoint (docs/witnesses.md); every cosignature the packet carries is checked
+            whether or not this is given.
     """
     note = progress or (lambda _: None)
     report = PacketReport()
@@ -199,6 +207,9 @@ def verify_packet(
         note("events")
         checked = _EventCheck(packet, anchor, checkpoint, report, withheld).run()
         report.events = len(checked.events)
+        if manifest is not None and checkpoint is not None:
+            note("witnesses")
+            _check_witnesses(packet, manifest, checkpoint[0], checked, witnesses, report)
         if manifest is not None and anchor is not None and checkpoint is not None:
             note("derived files")
             log = _check_derived(
@@ -352,6 +363,71 @@ def _checkpoint(
     return checkpoint, note.decode("utf-8")
 
 
+# -- the witnesses -------------------------------------------------------------------------------
+
+
+def _check_witnesses(
+    packet: PacketZip,
+    manifest: Manifest,
+    checkpoint: Checkpoint,
+    checked: _CheckedEvents,
+    policy: WitnessPolicy | None,
+    report: PacketReport,
+) -> None:
+    """Each cosignature the packet carries, as ``verify`` checks the store's, against the
+    checkpoint of its size rebuilt from the packet's leaves; then the reader's quorum."""
+    tree = InMemoryTree()
+    for _, hashed in checked.leaves:
+        tree.append_hash(hashed)
+
+    def log_checkpoint(size: int) -> Checkpoint | None:
+        if size == checkpoint.size:
+            return checkpoint
+        if not 0 < size < checkpoint.size or tree.size != checkpoint.size:
+            return None
+        return Checkpoint(checkpoint.origin, size, root(tree, size))
+
+    witnessed: list[Witnessed] = []
+    lines = _text_lines(packet, COSIGNATURES) if COSIGNATURES in packet.files else iter(())
+    for number, text in enumerate(lines, start=1):
+        try:
+            kept = json.loads(text)
+            size, witness = int(kept["tree_size"]), str(kept["witness"])
+            found = check_kept_cosignature(
+                witness,
+                str(kept["cosignature"]),
+                str(kept["checkpoint"]),
+                log_checkpoint(size),
+                checkpoint.origin,
+                checked.accounts,
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            report.findings.append(
+                PacketFinding("line-malformed", COSIGNATURES, f"line {number}: {error!r}")
+            )
+            continue
+        except VerificationError as error:
+            report.findings.append(
+                PacketFinding(error.kind, COSIGNATURES, f"line {number}: {error}")
+            )
+            continue
+        witnessed.append(found)
+    if policy is None or not policy.trusted:
+        return
+    try:
+        sealed = datetime.strptime(manifest.sealed_at, RECORDED_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        report.findings.append(
+            PacketFinding("manifest-malformed", MANIFEST, f"sealed_at {manifest.sealed_at!r}")
+        )
+        return
+    sealed_at = int(sealed.timestamp())
+    for failed in check_quorum(
+        checkpoint, sealed_at, witnessed, policy.trusted, policy.quorum, policy.max_age
+    ):
+        report.findings.append(PacketFinding(failed.kind, COSIGNATURES, str(failed)))
+
+
 # -- the events ----------------------------------------------------------------------------------
 
 
@@ -359,6 +435,8 @@ def _checkpoint(
 class _CheckedEvents:
     events: list[contents.LoggedEvent]
     accounts: dict[str, Account]
+    leaves: list[tuple[int, bytes]]
+    """(leaf index, leaf hash) of every leaf the packet gives: its events' and withheld ones."""
 
 
 class _EventCheck:
@@ -444,7 +522,8 @@ class _EventCheck:
                     version=finding.version,
                 )
             )
-        return _CheckedEvents(events, accounts)
+        withheld = [(leaf.leaf_index, leaf.leaf()) for leaf in self._withheld or []]
+        return _CheckedEvents(events, accounts, sorted(self._leaves + withheld))
 
     def _lines(self) -> list[PacketEvent]:
         if EVENTS not in self._packet.files:

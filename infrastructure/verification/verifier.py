@@ -73,7 +73,8 @@ from infrastructure.verification.time_checks import (
     check_timestamps,
 )
 from infrastructure.verification.view_checks import check_views
-from infrastructure.verification.witnesses import WitnessPolicy, check_witnesses
+from infrastructure.verification.witness_checks import WitnessPolicy
+from infrastructure.verification.witnesses import check_witnesses
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
 from signatures.keys import public_key_from_text

@@ -11,32 +11,18 @@ must be vouched for by that many of them (``witness-quorum-not-met``, ``cosignat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, inspect, select
 
-from domain.account import Account, is_user_id
+from domain.account import Account
 from infrastructure.store.merkle_log import checkpoints, cosignatures
 from infrastructure.verification.log_checks import Finding
+from infrastructure.verification.witness_checks import WitnessPolicy, check_kept_cosignature
 from signatures.checkpoint import Checkpoint, verify_checkpoint
-from signatures.cosignature import parse_cosignature_line
-from signatures.errors import KeyNotValid, VerificationError, WitnessQuorumNotMet
-from signatures.keys import public_key_from_text
-from signatures.verifier_keys import COSIGNATURE_V1, VerifierKey
-from signatures.witness_policy import DEFAULT_MAX_AGE, Witnessed, check_cosignature, check_quorum
-
-
-@dataclass(frozen=True)
-class WitnessPolicy:
-    """The witnesses an auditor trusts (their cosignature verifier keys) and how many must
-    vouch for the latest checkpoint, within ``max_age`` seconds of its sealing."""
-
-    trusted: Sequence[VerifierKey] = field(default_factory=tuple)
-    quorum: int = 0
-    max_age: int = DEFAULT_MAX_AGE
+from signatures.errors import VerificationError, WitnessQuorumNotMet
+from signatures.witness_policy import Witnessed, check_quorum
 
 
 def check_witnesses(
@@ -54,11 +40,10 @@ def check_witnesses(
     for size, witness, line, cosigned_text in _rows(engine, newest):
         source = f"cosignature by {witness} of checkpoint {size}"
         try:
-            cosignature = parse_cosignature_line(line)
-            keys = _registered_keys(accounts.get(witness), witness)
             log_checkpoint = sealed.get(size, (None, 0))[0]
-            found = check_cosignature(cosignature, cosigned_text, log_checkpoint, origin, keys)
-            _check_valid_then(accounts[witness], found)
+            found = check_kept_cosignature(
+                witness, line, cosigned_text, log_checkpoint, origin, accounts
+            )
         except VerificationError as error:
             findings.append(Finding.of_log(error.kind, f"{source}: {error}"))
             continue
@@ -116,29 +101,3 @@ def _rows(engine: Engine, newest: int | None) -> list[tuple[int, str, str, str]]
             .order_by(cosignatures.c.tree_size, cosignatures.c.cosigned_at)
         ).all()
     return [(int(size), str(witness), str(line), str(text)) for size, witness, line, text in rows]
-
-
-def _registered_keys(account: Account | None, witness: str) -> list[VerifierKey]:
-    """Every key the log registers on the witness's account, as a cosignature verifier key."""
-    if account is None or not is_user_id(witness):
-        return []
-    return [
-        VerifierKey(witness, COSIGNATURE_V1, public_key_from_text(key.public_key))
-        for key in account.keys.values()
-    ]
-
-
-def _check_valid_then(account: Account, found: Witnessed) -> None:
-    """The key was valid when the witness says it cosigned: a cosignature's time is a whole
-    second, so at some instant of that second (a key registered at 10:00:00.4 cosigns a
-    checkpoint at 10:00:00)."""
-    when = datetime.fromtimestamp(found.cosignature.timestamp, UTC)
-    for key in account.keys.values():
-        if public_key_from_text(key.public_key) == found.key.public_key:
-            within = key.effective_from < when + timedelta(seconds=1)
-            if not within or (key.revoked_at is not None and key.revoked_at <= when):
-                raise KeyNotValid(
-                    f"the key {key.key_id} of witness {account.user_id} was not valid at "
-                    f"{when.isoformat()}"
-                )
-            return

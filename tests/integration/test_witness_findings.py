@@ -20,7 +20,7 @@ from infrastructure.application.commands import RevokeKey
 from infrastructure.application.witnessing import Witnessing
 from infrastructure.bootstrap import Store
 from infrastructure.store.merkle_log import cosignatures
-from infrastructure.verification.witnesses import WitnessPolicy
+from infrastructure.verification.witness_checks import WitnessPolicy
 from signatures.checkpoint import Checkpoint
 from signatures.cosignature import cosign, witness_key
 from signatures.keys import key_id

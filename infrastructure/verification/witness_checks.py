@@ -1,0 +1,78 @@
+"""One kept cosignature checked against the log and its accounts, with no database: shared by
+``sealtrail verify`` (:mod:`infrastructure.verification.witnesses`, reading the store) and
+``sealtrail packet verify`` (reading the packet's ``log/cosignatures.jsonl``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from domain.account import Account, is_user_id
+from signatures.checkpoint import Checkpoint
+from signatures.cosignature import parse_cosignature_line
+from signatures.errors import KeyNotValid
+from signatures.keys import public_key_from_text
+from signatures.verifier_keys import COSIGNATURE_V1, VerifierKey
+from signatures.witness_policy import DEFAULT_MAX_AGE, Witnessed, check_cosignature
+
+
+@dataclass(frozen=True)
+class WitnessPolicy:
+    """The witnesses an auditor trusts (their cosignature verifier keys) and how many must
+    vouch for the latest checkpoint, within ``max_age`` seconds of its sealing."""
+
+    trusted: Sequence[VerifierKey] = field(default_factory=tuple)
+    quorum: int = 0
+    max_age: int = DEFAULT_MAX_AGE
+
+
+def check_kept_cosignature(
+    witness: str,
+    line: str,
+    cosigned_text: str,
+    log_checkpoint: Checkpoint | None,
+    origin: str,
+    accounts: Mapping[str, Account],
+) -> Witnessed:
+    """A kept cosignature of the log's checkpoint ``log_checkpoint`` (None: the log has none of
+    the size it claims), by a key the log registers for ``witness``, valid when it cosigned.
+
+    Raises:
+        CheckpointMalformed, CosignatureOtherOrigin, CosignatureOtherCheckpoint,
+        UnknownWitnessKey, CosignatureForged (:func:`signatures.witness_policy.check_cosignature`);
+        KeyNotValid: the key was not valid in the second it cosigned.
+    """
+    cosignature = parse_cosignature_line(line)
+    account = accounts.get(witness) if is_user_id(witness) else None
+    keys = registered_keys(account)
+    found = check_cosignature(cosignature, cosigned_text, log_checkpoint, origin, keys)
+    assert account is not None  # a key matched, so the account has it
+    _check_valid_then(account, found)
+    return found
+
+
+def registered_keys(account: Account | None) -> list[VerifierKey]:
+    """Every key the log registers on a witness's account, as a cosignature verifier key."""
+    if account is None:
+        return []
+    return [
+        VerifierKey(account.user_id, COSIGNATURE_V1, public_key_from_text(key.public_key))
+        for key in account.keys.values()
+    ]
+
+
+def _check_valid_then(account: Account, found: Witnessed) -> None:
+    """The key was valid when the witness says it cosigned: a cosignature's time is a whole
+    second, so at some instant of that second (a key registered at 10:00:00.4 cosigns a
+    checkpoint at 10:00:00)."""
+    when = datetime.fromtimestamp(found.cosignature.timestamp, UTC)
+    for key in account.keys.values():
+        if public_key_from_text(key.public_key) == found.key.public_key:
+            within = key.effective_from < when + timedelta(seconds=1)
+            if not within or (key.revoked_at is not None and key.revoked_at <= when):
+                raise KeyNotValid(
+                    f"the key {key.key_id} of witness {account.user_id} was not valid at "
+                    f"{when.isoformat()}"
+                )
+            return
