@@ -70,6 +70,7 @@ def test_the_verifier_names_each_part_it_checks_as_it_goes(demo_packet: BuiltPac
     assert stages == [
         "manifest",
         "events",
+        "witnesses",
         "derived files",
         "datasets",
         "CDISC ODM",
