@@ -11,7 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from signatures.keys import generate_private_key, key_id, public_key_to_pem
+from signatures.keys import (
+    generate_private_key,
+    key_id,
+    private_key_from_pem,
+    private_key_to_pem,
+    public_key_to_pem,
+)
 from tests.browser.harness import (
     ADMINISTRATOR,
     Served,
@@ -102,6 +108,37 @@ def test_the_administrator_opens_an_account_and_registers_its_key_in_the_browser
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert ", 0 findings" in verified.stdout
     assert_no_key_in(sent_bodies, served.home / "admin.pem")
+
+
+def test_a_person_makes_their_key_pair_in_their_own_browser(
+    page: Page, served: Served, sent_bodies: list[bytes], tmp_path: Path
+) -> None:
+    sign_in(page, served.person(MONITOR))
+    page.goto("/account")
+    page.locator("[data-key-pair-ready]").wait_for(state="attached")
+    page.get_by_role("button", name="Make a key pair").click()
+    page.locator("[data-made]").wait_for()
+    assert_accessible(page)
+
+    with page.expect_download() as private:
+        page.get_by_role("link", name="Save your private key (.pem)").click()
+    with page.expect_download() as public:
+        page.get_by_role("link", name="Save your public key (.pub.pem)").click()
+
+    monitor = served.person(MONITOR).user_id
+    assert (private.value.suggested_filename, public.value.suggested_filename) == (
+        f"{monitor}.pem", f"{monitor}.pub.pem",
+    )  # fmt: skip
+    private_file, public_file = tmp_path / "new.pem", tmp_path / "new.pub.pem"
+    private.value.save_as(private_file)
+    public.value.save_as(public_file)
+    # The files sealtrail key generate writes: the same PEM, byte for byte, and the same key id.
+    private_key = private_key_from_pem(private_file.read_bytes())
+    assert private_key_to_pem(private_key) == private_file.read_bytes()
+    assert public_key_to_pem(private_key.public_key()) == public_file.read_bytes()
+    assert page.locator("[data-public-pem]").inner_text().strip() == public_file.read_text().strip()
+    assert page.locator("[data-new-key-id]").inner_text() == key_id(private_key.public_key())
+    assert_no_key_in(sent_bodies, private_file)
 
 
 def test_a_person_who_may_not_read_accounts_is_refused(
