@@ -39,6 +39,19 @@ from signatures.errors import (
 )
 
 SHA256 = x509.ObjectIdentifier("2.16.840.1.101.3.4.2.1")
+STAMPING_TIMEOUT_SECONDS = 5
+"""How long sealing waits for the authority: also the slack a verifier allows an event recorded
+while the checkpoint before it was being stamped (docs/timestamps.md)."""
+
+
+@dataclass(frozen=True)
+class StampAttempt:
+    """The one attempt made to time-stamp a checkpoint: the answer, or why there is none."""
+
+    tree_size: int
+    requested_at: datetime
+    response: bytes | None
+    failure: str | None
 
 
 @dataclass(frozen=True)

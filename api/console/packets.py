@@ -178,6 +178,13 @@ def receive(store: Store, packet_file: Path, acting_as: str, signing_key: Path) 
     help="The log's server key as you know it (its ed25519:... id or public key).",
 )
 @witness_options
+@click.option(
+    "--tsa-certs",
+    "tsa_certificates",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SEALTRAIL_TSA_CERTS",
+    help="PEM certificates the checkpoint's time-stamp must chain to [SEALTRAIL_TSA_CERTS].",
+)
 @one_line_errors
 def verify(
     packet_file: Path,
@@ -187,11 +194,13 @@ def verify(
     witness_keys: tuple[str, ...],
     quorum: int | None,
     witness_max_age: int,
+    tsa_certificates: Path | None,
 ) -> None:
     """Verify a packet offline; exit 1 naming each file or event that fails. With --witness,
     the packet's checkpoint must be vouched for by --quorum of those witnesses, from the
     cosignatures the packet carries."""
     from infrastructure.packets.verify import verify_packet
+    from infrastructure.store.timestamps import trusted_certificates
 
     witnesses = witness_policy(witness_keys, quorum, witness_max_age)
 
@@ -199,17 +208,21 @@ def verify(
         data = packet_file.read_bytes()
     except OSError as error:
         fail(f"cannot read {packet_file}: {error.strerror}", USAGE)
+    authorities = None if tsa_certificates is None else trusted_certificates(tsa_certificates)
     with progress("packet verify") as shown:
         report = verify_packet(
             data,
             redraw_documents=documents,
             trusted_server_key=trusted_server_key,
+            trusted_authorities=authorities,
             progress=shown.stage,
             witnesses=witnesses,
         )
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
+        for note in report.notes:  # what was not checked; stderr, as verify's notes
+            click.echo(f"note: {note}", err=True)
         for finding in report.findings:
             click.echo(str(finding))
         summary = _summary(report)

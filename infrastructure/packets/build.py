@@ -38,6 +38,7 @@ from infrastructure.packets.signer import check_may_sign_packets
 from infrastructure.packets.site_scope import SPONSOR, BuiltBy
 from infrastructure.store.checkpoints import SealedCheckpoint
 from infrastructure.store.cosignatures import stored_cosignatures
+from infrastructure.store.timestamps import timestamp_of
 from infrastructure.views.study_reports import served_study
 from projections.odm import check_odm_schema
 from signatures.authorship import sign_body
@@ -202,6 +203,9 @@ def _read_log(
         evidence.CHECKPOINT: checkpoint.note.encode("utf-8"),
         evidence.SERVER_KEY: (server_key + "\n").encode("ascii"),
     }
+    token = timestamp_of(store.engine, size)
+    if token is not None and token.response is not None:
+        files[evidence.TIMESTAMP] = token.response
     if site is not None:
         files[site_scope.WITHHELD] = _jsonl(withheld)
     cosigned = [c for c in stored_cosignatures(store.app.checkpoints.engine) if c.tree_size <= size]

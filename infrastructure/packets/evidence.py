@@ -11,6 +11,8 @@ these lines alone.
 ``log/inclusion-proofs.jsonl`` has, per event, its RFC 6962 leaf hash and inclusion proof in the
 tree of the packet's checkpoint. ``log/checkpoint.txt`` is that checkpoint's signed note and
 ``log/server-key.txt`` the public key that signs it (the log's trust anchor).
+``log/checkpoint.tsr``, when the checkpoint was time-stamped, is the authority's answer over
+that signed note (docs/timestamps.md).
 
 Lines are JSON with sorted keys and no spaces; hashes in proofs are standard base64, as in
 checkpoints.
@@ -34,6 +36,8 @@ FORMAT = "sealtrail/packet/v1"
 EVENTS = "log/events.jsonl"
 PROOFS = "log/inclusion-proofs.jsonl"
 CHECKPOINT = "log/checkpoint.txt"
+TIMESTAMP = "log/checkpoint.tsr"
+"""The RFC 3161 time-stamp of the checkpoint (DER TimeStampResp), when the store has one."""
 SERVER_KEY = "log/server-key.txt"
 COSIGNATURES = "log/cosignatures.jsonl"
 """The witnesses' cosignatures of the packet's checkpoint and of the earlier ones it extends, one

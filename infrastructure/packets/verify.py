@@ -51,11 +51,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
+
+from cryptography import x509
 
 from domain.account import Account, RegisteredKey, server_anchor
 from domain.attribution import attribute
@@ -82,6 +84,7 @@ from infrastructure.packets.evidence import (
     MANIFEST_SIGNATURE,
     PROOFS,
     SERVER_KEY,
+    TIMESTAMP,
     PacketEvent,
     PacketProof,
 )
@@ -90,15 +93,19 @@ from infrastructure.packets.site_scope import WITHHELD, BuiltBy, WithheldLeaf, c
 from infrastructure.store.transcodings import domain_mapper
 from infrastructure.verification import log_checks
 from infrastructure.verification.log_checks import EventFacts
+from infrastructure.verification.time_checks import check_recording_times, check_timestamps
 from infrastructure.verification.witness_checks import WitnessPolicy, check_kept_cosignature
 from signatures.authorship import verify_signature
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
 from signatures.keys import key_id, public_key_from_text
 from signatures.merkle import InMemoryTree, leaf_hash, root, verify_inclusion
+from signatures.timestamps import StampAttempt
 from signatures.witness_policy import Witnessed, check_quorum
 
 EVIDENCE = frozenset({EVENTS, PROOFS, CHECKPOINT, SERVER_KEY, COSIGNATURES})
+OPTIONAL_EVIDENCE = frozenset({TIMESTAMP})
+"""Evidence a packet carries when the store has it: the checkpoint's time-stamp."""
 Progress = Callable[[str], None]
 
 
@@ -141,6 +148,8 @@ class PacketReport:
     documents_redrawn: bool = False
     documents_in_packet: bool = False
     findings: list[PacketFinding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What was not checked, and why: not findings."""
 
     @property
     def ok(self) -> bool:
@@ -162,6 +171,7 @@ class PacketReport:
             "documents_redrawn": self.documents_redrawn,
             "documents_in_packet": self.documents_in_packet,
             "findings": [finding.as_dict() for finding in self.findings],
+            "notes": self.notes,
         }
 
 
@@ -170,6 +180,7 @@ def verify_packet(
     *,
     redraw_documents: bool = True,
     trusted_server_key: str | None = None,
+    trusted_authorities: Sequence[x509.Certificate] | None = None,
     progress: Progress | None = None,
     witnesses: WitnessPolicy | None = None,
 ) -> PacketReport:
@@ -181,6 +192,8 @@ def verify_packet(
             they are checked by their manifest digest only.
         trusted_server_key: the log's server key as the reader knows it from elsewhere (its
             ``ed25519:...`` key id or public key text); the packet's own must be it.
+        trusted_authorities: the certificates the checkpoint's time-stamp must chain to (the
+            reader's ``SEALTRAIL_TSA_CERTS``); None: a time-stamp is not checked (a note says so).
         progress: told what is being checked, for a terminal.
         witnesses: the witnesses the reader trusts and how many must vouch for the packet's
             checkpoint (docs/witnesses.md); every cosignature the packet carries is checked
@@ -210,6 +223,8 @@ def verify_packet(
         if manifest is not None and checkpoint is not None:
             note("witnesses")
             _check_witnesses(packet, manifest, checkpoint[0], checked, witnesses, report)
+        if checkpoint is not None:
+            _check_timestamp(packet, checkpoint, checked.events, trusted_authorities, report)
         if manifest is not None and anchor is not None and checkpoint is not None:
             note("derived files")
             log = _check_derived(
@@ -426,6 +441,50 @@ def _check_witnesses(
         checkpoint, sealed_at, witnessed, policy.trusted, policy.quorum, policy.max_age
     ):
         report.findings.append(PacketFinding(failed.kind, COSIGNATURES, str(failed)))
+
+
+def _check_timestamp(
+    packet: PacketZip,
+    checkpoint: tuple[Checkpoint, str],
+    events: Sequence[contents.LoggedEvent],
+    trusted: Sequence[x509.Certificate] | None,
+    report: PacketReport,
+) -> None:
+    """The checkpoint's time-stamp, offline, and every event recorded before its time."""
+    tied, note = checkpoint
+    attempts = {}
+    if TIMESTAMP in packet.files:
+        token = packet.read(TIMESTAMP)
+        attempts[tied.size] = StampAttempt(tied.size, datetime.now(UTC), token, None)
+    time = check_timestamps({tied.size: note}, attempts, trusted, where="the packet's checkpoint")
+    report.notes += time.notes
+    report.findings += [
+        PacketFinding(finding.kind, TIMESTAMP, finding.detail) for finding in time.findings
+    ]
+    by_position = {position: event for position, event in events}
+    facts = [
+        EventFacts(
+            position,
+            event.originator_id,
+            event.originator_version,
+            recorded_at=event.recorded_at,
+            kind=event.kind(),
+        )
+        for position, event in events
+    ]
+    for finding in check_recording_times(facts, time.stamped):
+        assert finding.position is not None  # every fact has its position
+        event = by_position[finding.position]
+        report.findings.append(
+            PacketFinding(
+                finding.kind,
+                EVENTS,
+                finding.detail,
+                position=finding.position,
+                stream=event.stream,
+                version=event.originator_version,
+            )
+        )
 
 
 # -- the events ----------------------------------------------------------------------------------
@@ -752,7 +811,9 @@ def _check_derived(
         )
         return log
     derived = given.files
-    evidence = EVIDENCE if manifest.site is None else EVIDENCE | {WITHHELD}
+    evidence = EVIDENCE | OPTIONAL_EVIDENCE
+    if manifest.site is not None:
+        evidence |= {WITHHELD}
     listed = set(manifest.files) - evidence
     for path in sorted(set(derived) | given.documents | listed):
         if path in given.documents and not redraw:

@@ -4,11 +4,12 @@ When ``SEALTRAIL_TSA_URL`` is set, each checkpoint this store seals is sent (as 
 its signed note, :mod:`signatures.timestamps`) to that time-stamping authority once, right after
 it is sealed, and the answer is checked against ``SEALTRAIL_TSA_CERTS`` and kept in the
 append-only ``checkpoint_timestamps`` table. An authority that is down, slow (past
-:data:`TSA_TIMEOUT_SECONDS`) or answers badly never costs the checkpoint: the checkpoint is
-already kept, and the failure is kept in its place (``failure``), logged and reported by
-``verify`` as a note. That checkpoint is not asked about again: a token obtained later would
-vouch for a later time than the sealing and weaken the time bound of the events after it
-(docs/timestamps.md); the next checkpoint sealed is stamped instead.
+:data:`signatures.timestamps.STAMPING_TIMEOUT_SECONDS`) or answers badly never costs the
+checkpoint: the checkpoint is already kept, and the failure is kept in its place
+(``failure``), logged and reported by ``verify`` as a note. That checkpoint is not asked about
+again: a token obtained later would vouch for a later time than the sealing and weaken the time
+bound of the events after it (docs/timestamps.md); the next checkpoint sealed is stamped
+instead.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import logging
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,27 +27,19 @@ from sqlalchemy.exc import IntegrityError
 from infrastructure.errors import ConfigurationError
 from infrastructure.store.merkle_log import checkpoint_timestamps
 from signatures.errors import VerificationError
-from signatures.timestamps import check_timestamp, timestamp_request
+from signatures.timestamps import (
+    STAMPING_TIMEOUT_SECONDS,
+    StampAttempt,
+    check_timestamp,
+    timestamp_request,
+)
 
-TSA_TIMEOUT_SECONDS = 5
-"""How long sealing waits for the authority: also the slack ``verify`` allows an event recorded
-while the checkpoint before it was being stamped (docs/timestamps.md)."""
 MAX_ANSWER_BYTES = 1 << 20
 """An RFC 3161 answer is a few kilobytes; an authority that sends more is not read further."""
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class StoredTimestamp:
-    """The one attempt made to time-stamp a checkpoint: the answer, or why there is none."""
-
-    tree_size: int
-    requested_at: datetime
-    response: bytes | None
-    failure: str | None
 
 
 class TimestampingFailed(Exception):
@@ -89,7 +81,7 @@ class TimeStampingAuthority:
             self.url, data=request_bytes, headers={"Content-Type": QUERY_TYPE}, method="POST"
         )
         try:
-            with urllib.request.urlopen(request, timeout=TSA_TIMEOUT_SECONDS) as reply:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=STAMPING_TIMEOUT_SECONDS) as reply:  # noqa: S310
                 answer = bytes(reply.read(MAX_ANSWER_BYTES + 1))
         except urllib.error.HTTPError as error:
             raise TimestampingFailed(f"{self.url} answered HTTP {error.code}") from None
@@ -112,7 +104,7 @@ class CheckpointStamper:
         self.engine = engine
         self.authority = authority
 
-    def stamp(self, tree_size: int, note: str) -> StoredTimestamp:
+    def stamp(self, tree_size: int, note: str) -> StampAttempt:
         """Ask the authority once for this checkpoint and keep what came of it; never raises
         for the authority's sake (the checkpoint is already kept)."""
         requested_at = datetime.now(UTC)
@@ -123,7 +115,7 @@ class CheckpointStamper:
         except TimestampingFailed as error:
             failure = str(error)
             log.warning("checkpoint of size %d not time-stamped: %s", tree_size, failure)
-        stored = StoredTimestamp(tree_size, requested_at, response, failure)
+        stored = StampAttempt(tree_size, requested_at, response, failure)
         try:
             with self.engine.begin() as connection:
                 connection.execute(
@@ -155,7 +147,7 @@ def stamper_from(
     return CheckpointStamper(engine, TimeStampingAuthority(url, trusted_certificates(certificates)))
 
 
-def timestamp_of(engine: Engine, tree_size: int) -> StoredTimestamp | None:
+def timestamp_of(engine: Engine, tree_size: int) -> StampAttempt | None:
     """The attempt to stamp the checkpoint of this size, if one was made."""
     with engine.connect() as connection:
         row = connection.execute(
@@ -164,7 +156,7 @@ def timestamp_of(engine: Engine, tree_size: int) -> StoredTimestamp | None:
     return None if row is None else _stored(row)
 
 
-def timestamps_up_to(engine: Engine, newest: int | None) -> dict[int, StoredTimestamp]:
+def timestamps_up_to(engine: Engine, newest: int | None) -> dict[int, StampAttempt]:
     """Every attempt for checkpoints of at most ``newest`` leaves, by tree size (none in a store
     made before checkpoints were time-stamped, read where it cannot create the table)."""
     if newest is None:
@@ -178,12 +170,12 @@ def timestamps_up_to(engine: Engine, newest: int | None) -> dict[int, StoredTime
     return {int(row.tree_size): _stored(row) for row in rows}
 
 
-def _stored(row: object) -> StoredTimestamp:
+def _stored(row: object) -> StampAttempt:
     requested_at = row.requested_at  # type: ignore[attr-defined]
     if requested_at.tzinfo is None:  # SQLite keeps no zone; only UTC is stored
         requested_at = requested_at.replace(tzinfo=UTC)
     response = row.response  # type: ignore[attr-defined]
-    return StoredTimestamp(
+    return StampAttempt(
         int(row.tree_size),  # type: ignore[attr-defined]
         requested_at,
         None if response is None else bytes(response),

@@ -21,15 +21,19 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 
-from infrastructure.store.timestamps import TSA_TIMEOUT_SECONDS, StoredTimestamp
 from infrastructure.verification.log_checks import EventFacts, Finding
 from signatures.errors import VerificationError
-from signatures.timestamps import StampedTime, check_timestamp
+from signatures.timestamps import (
+    STAMPING_TIMEOUT_SECONDS,
+    StampAttempt,
+    StampedTime,
+    check_timestamp,
+)
 
 CLOCK_TOLERANCE = timedelta(seconds=2)
 """Authorities commonly give whole seconds (a token's time is up to a second early), and the
 server's clock and the authority's differ by their synchronisation error (docs/deployment.md)."""
-STAMP_SLACK = timedelta(seconds=TSA_TIMEOUT_SECONDS) + CLOCK_TOLERANCE
+STAMP_SLACK = timedelta(seconds=STAMPING_TIMEOUT_SECONDS) + CLOCK_TOLERANCE
 """How long before a token's time an event after its checkpoint may honestly have been recorded:
 the checkpoint's tree is cut, signed and sent, and the authority may take up to the timeout."""
 OUT_OF_BOUNDS = "recorded-time-out-of-bounds"
@@ -47,7 +51,7 @@ class TimeEvidence:
 
 def check_timestamps(
     notes: Mapping[int, str],
-    attempts: Mapping[int, StoredTimestamp],
+    attempts: Mapping[int, StampAttempt],
     trusted: Sequence[x509.Certificate] | None,
     *,
     where: str = "stored checkpoint",
