@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 MONITOR = "monitor"
+COORDINATOR = "coordinator"
 
 
 def test_the_administrator_locks_an_account_signed_in_the_browser_and_the_log_verifies(
@@ -113,7 +114,7 @@ def test_the_administrator_opens_an_account_and_registers_its_key_in_the_browser
 def test_a_person_makes_their_key_pair_in_their_own_browser(
     page: Page, served: Served, sent_bodies: list[bytes], tmp_path: Path
 ) -> None:
-    sign_in(page, served.person(MONITOR))
+    sign_in(page, served.person(COORDINATOR))
     page.goto("/account")
     page.locator("[data-key-pair-ready]").wait_for(state="attached")
     page.get_by_role("button", name="Make a key pair").click()
@@ -125,9 +126,9 @@ def test_a_person_makes_their_key_pair_in_their_own_browser(
     with page.expect_download() as public:
         page.get_by_role("link", name="Save your public key (.pub.pem)").click()
 
-    monitor = served.person(MONITOR).user_id
+    coordinator = served.person(COORDINATOR).user_id  # the monitor is locked above
     assert (private.value.suggested_filename, public.value.suggested_filename) == (
-        f"{monitor}.pem", f"{monitor}.pub.pem",
+        f"{coordinator}.pem", f"{coordinator}.pub.pem",
     )  # fmt: skip
     private_file, public_file = tmp_path / "new.pem", tmp_path / "new.pub.pem"
     private.value.save_as(private_file)
