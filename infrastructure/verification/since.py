@@ -153,7 +153,8 @@ class SinceCheck:
             first = int(stored_leaves[0].position) + 1
             touched = reader.streams_after(first - 1, bound.last_position)
             account_events = reader.account_events(bound.last_position)
-            screenings = reader.events(((stream, 1) for stream in touched), first - 1)
+            # Every touched subject's site, the new subjects' too: the authority check asks it.
+            screenings = reader.events(((stream, 1) for stream in touched), bound.last_position)
             accounts, ledger, custody = verifier.fold_accounts([*account_events, *screenings])
             facts, findings = verifier.check_events(
                 accounts, ledger, progress, bound.last_position, first
@@ -165,7 +166,7 @@ class SinceCheck:
             )
             findings += by_hand_findings
             findings += [f for f in custody if f.position is not None and f.position >= first]
-            relied_on = [n for n in account_events if n.id < first] + screenings
+            relied_on = [n for n in [*account_events, *screenings] if n.id < first]
             holds = self._kept_root_holds(tree)
             earlier, history, earlier_findings = self._earlier(
                 reader,

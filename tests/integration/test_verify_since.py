@@ -18,7 +18,8 @@ from infrastructure.store.merkle_log import APPEND_ONLY_TABLES
 from infrastructure.verification.since import SinceCheck, SinceReport, read_kept_checkpoint
 from signatures.checkpoint import Checkpoint, parse_note, sign_checkpoint
 from signatures.merkle import InMemoryTree, frontier, leaf_hash
-from tests.conftest import PersonFactory, haemoglobin
+from tests.conftest import STUDY, PersonFactory, consent, haemoglobin, screening
+from tests.insider import append_event, forged_record
 from tests.integration.test_tamper_evidence import drop_triggers
 from tests.integration.test_tamper_suite import (
     LOG,
@@ -397,3 +398,22 @@ def test_a_checkpoint_sealed_since_over_another_history_is_named_and_not_offered
 
     assert where(report.findings) == [(*LOG, "checkpoint-mismatch")]
     assert report.keep_next is None
+
+
+@pytest.mark.parametrize("subject", ["RP-101", "RP-103"], ids=["screened-before", "screened-after"])
+def test_a_record_signed_by_a_person_of_another_site_after_the_checkpoint_is_not_authorised(
+    sqlite_store: Store, person_in: PersonFactory, subject: str
+) -> None:
+    """The insider holds the key of SP's coordinator and appends a lab result to an RP subject
+    (screened before the kept checkpoint, or after it), chained and with its leaf and nodes: only
+    the subject's site, read from its screening, tells it from a write the store accepted."""
+    c, kept, _ = kept_then_two_more(sqlite_store, person_in)
+    c.coordinator.record(sqlite_store, "RP-103", "Screened", screening())
+    c.coordinator.record(sqlite_store, "RP-103", "ConsentObtained", consent())
+    elsewhere = person_in(sqlite_store, "coord-sp", sites=("SP",))
+    stored = forged_record(sqlite_store, elsewhere, subject, "BloodCountRecorded", haemoglobin())
+    position = append_event(sqlite_store.settings.database_url, stored)
+
+    assert where(since(sqlite_store, kept).findings) == [
+        (position, f"{STUDY}/{subject}", stored.originator_version, "not-authorised")
+    ]
