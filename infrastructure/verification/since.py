@@ -43,7 +43,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, column, func, select, table, text, tuple_
+from sqlalchemy import Connection, column, func, select, table, text
 
 from infrastructure.store.account_index import account_events_condition
 from infrastructure.store.merkle_log import StoredTree, merkle_leaves, merkle_nodes
@@ -146,7 +146,7 @@ class SinceCheck:
             return self._report(size, 0, [_truncated(kept, size)], None)
         with verifier.engine.connect() as connection:
             reader = _Rows(connection, verifier)
-            tree = _CachedTree(StoredTree(connection))
+            tree = _CachedTree(connection)
             stored_leaves = reader.leaves_from(kept.size - 1, size)
             if not stored_leaves or int(stored_leaves[0].leaf_index) != kept.size - 1:
                 return self._report(size, 0, [_rewritten(kept)], None)
@@ -236,11 +236,26 @@ class SinceCheck:
             last_of_checkpoint = reader.at_position(up_to)
             if last_of_checkpoint is not None:
                 found[up_to] = last_of_checkpoint
+        size = self._kept.size
+        # Of a stream's previous event only its version and chain hash are used, and its leaf
+        # covers both: it is read, not checked again. What is read from the others (an
+        # account's keys and roles, a subject's site) is checked against the signed body.
+        checked_whole = {n.id for n in relied_on} | {
+            position
+            for position, n in found.items()
+            if n.originator_id in signs_records or position == up_to
+        }
         findings: list[Finding] = []
         checked: list[EventFacts] = []
         leaf_indexes = reader.leaf_indexes(sorted(found))
+        if tree is not None:
+            tree.fetch(
+                _proof_nodes(
+                    [leaf_indexes[p] for p in found if leaf_indexes.get(p, size) < size], size
+                )
+            )
         for position in sorted(found):
-            fact, finding = checker.check(found[position])
+            fact, finding = checker.check(found[position], attributed=position in checked_whole)
             if finding is not None:
                 findings.append(finding)
             if tree is not None:
@@ -410,12 +425,44 @@ def _nodes_after(connection: Connection, old: int, size: int) -> list[tuple[int,
     return found
 
 
-class _CachedTree:
-    """The stored tree, each node read once: proofs of many old events share their upper nodes."""
+def _proof_nodes(leaf_indexes: list[int], size: int) -> set[tuple[int, int]]:
+    """The (level, index) of every node the inclusion proofs of these leaves at ``size`` read
+    (which nodes a proof reads does not depend on their hashes)."""
+    wanted: set[tuple[int, int]] = set()
 
-    def __init__(self, stored: StoredTree) -> None:
-        self._stored = stored
+    class _Asked:
+        def node(self, level: int, index: int) -> bytes:
+            wanted.add((level, index))
+            return bytes(32)
+
+    for leaf_index in leaf_indexes:
+        inclusion_proof(_Asked(), leaf_index, size)
+    return wanted
+
+
+class _CachedTree:
+    """The stored tree, each node read once: proofs of many old events share their upper nodes,
+    and the nodes of many proofs are fetched together (:meth:`fetch`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._stored = StoredTree(connection)
         self._nodes: dict[tuple[int, int], bytes] = {}
+
+    def fetch(self, wanted: set[tuple[int, int]]) -> None:
+        """Read these nodes, a level and a few hundred indexes a query."""
+        by_level: dict[int, list[int]] = {}
+        for level, index in wanted - set(self._nodes):
+            by_level.setdefault(level, []).append(index)
+        nodes = merkle_nodes.c
+        for level, indexes in by_level.items():
+            for chunk in _chunks(sorted(indexes)):
+                rows = self._connection.execute(
+                    select(nodes.node_index, nodes.hash).where(
+                        nodes.level == level, nodes.node_index.in_(chunk)
+                    )
+                ).all()
+                self._nodes.update({(level, int(index)): bytes(value) for index, value in rows})
 
     def node(self, level: int, index: int) -> bytes:
         found = self._nodes.get((level, index))
@@ -474,15 +521,21 @@ class _Rows:
         return {_uuid(stream): int(version) for stream, version in rows}
 
     def events(self, wanted: Iterable[tuple[UUID, int]], up_to: int) -> list[Notification]:
-        """The stored events at these (stream, version) pairs, at positions up to ``up_to``."""
+        """The stored events at these (stream, version) pairs, at positions up to ``up_to``:
+        the streams of one version a few hundred a query, through the (stream, version) index
+        (a list of pairs is not answered through it: SQLite read the whole table for one)."""
+        by_version: dict[int, list[Any]] = {}
+        for stream, version in wanted:
+            by_version.setdefault(version, []).append(self._stream_key(stream))
         found: list[Notification] = []
         events = self._events.c
-        pairs = [(self._stream_key(stream), version) for stream, version in wanted]
-        for chunk in _chunks(pairs):
-            found += self._notifications(
-                tuple_(events.originator_id, events.originator_version).in_(chunk),
-                self._position <= up_to,
-            )
+        for version, streams in by_version.items():
+            for chunk in _chunks(sorted(set(streams))):
+                found += self._notifications(
+                    events.originator_id.in_(chunk),
+                    events.originator_version == version,
+                    self._position <= up_to,
+                )
         return found
 
     def account_events(self, last: int) -> list[Notification]:

@@ -642,8 +642,13 @@ class EventChecker:
             position = page[-1].id + 1
         return facts, findings
 
-    def check(self, notification: Notification) -> tuple[EventFacts, Finding | None]:
-        """Check one stored event; what the in-order checks need of it, and its finding."""
+    def check(
+        self, notification: Notification, *, attributed: bool = True
+    ) -> tuple[EventFacts, Finding | None]:
+        """Check one stored event; what the in-order checks need of it, and its finding.
+
+        Without ``attributed``, only read it (an event whose leaf is all that is asked of it).
+        """
         originator = notification.originator_id
         assert isinstance(originator, UUID)
         version = notification.originator_version
@@ -680,6 +685,8 @@ class EventChecker:
             recorded_at=event.recorded_at,
             kind=event.kind(),
         )
+        if not attributed:
+            return fact, None
         try:
             attribute(event, self._accounts.get, self._anchor, body)
             if body is not None:
