@@ -23,10 +23,12 @@ trusted: everything below is checked against it, nothing against the store's wor
    continue (its version and chain hash: the stream's chain goes on from it), each subject's
    screening (its site, for the authority check), every account event (who held which key and
    role when), the whole earlier stream of a subject whose new events sign records (the record
-   hashes they cover), and the checkpoint's own last event (where the new events begin). Each
-   is checked as an event, and its leaf, recomputed from the stored row, must be included in
-   the kept checkpoint's tree (an inclusion proof verified against ``r``): so a value taken
-   from before the checkpoint is the value the checkpoint fixed.
+   hashes they cover), and the checkpoint's own last event (where the new events begin). Those
+   whose content is used (an account's keys and roles, a site, record hashes) are checked as
+   events; of a stream's previous event only its version and chain hash are used, which its
+   leaf covers. Each one's leaf, recomputed from the stored row, must be included in the kept
+   checkpoint's tree (an inclusion proof verified against ``r``): so a value taken from before
+   the checkpoint is the value the checkpoint fixed.
 
 What it does not read is every event before the checkpoint: an event row edited while its leaf
 and the tree's nodes were left as they were disagrees with the tree, and only a full verify,
