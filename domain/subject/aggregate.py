@@ -27,6 +27,7 @@ from domain.errors import (
     ProtocolViolation,
     SignatureRefused,
     SubjectNotInStudy,
+    ValueOutOfRange,
 )
 from domain.protocol import StudyProtocol, protocol_for
 from domain.signed import SignedAggregate
@@ -218,9 +219,20 @@ class Subject(EntryKeeping, SignedAggregate):
         return self.as_site_date(entry[name]) if name else None
 
     def as_site_date(self, value: date | datetime) -> date:
-        """A date, or an instant as the date it was at the site."""
+        """A date, or an instant as the date it was at the site.
+
+        Raises:
+            ValueOutOfRange: an instant with no date at the site (0001-01-01T00:00:00Z is in
+                year 0 west of Greenwich, which Python's dates do not hold).
+        """
         if isinstance(value, datetime):
-            return value.astimezone(self.protocol.time_zone).date()
+            try:
+                return value.astimezone(self.protocol.time_zone).date()
+            except OverflowError:
+                raise ValueOutOfRange(
+                    f"{value.isoformat()} has no date in the site's time zone "
+                    f"({self.protocol.time_zone.key})"
+                ) from None
         return value
 
     # -- recording -------------------------------------------------------------------------------

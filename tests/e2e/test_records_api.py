@@ -583,6 +583,14 @@ REFUSALS: list[tuple[str, list[Step], str, dict[str, Any], str, str]] = [
         "cell viability is a percentage from 0 to 100, not 130",
     ),
     (
+        "instant-with-no-date-at-the-site",
+        ENROLLED,
+        "MscInfusionGiven",
+        infusion(1, given_at="0001-01-01T00:00:00Z"),
+        "Value out of range",
+        "0001-01-01T00:00:00+00:00 has no date in the site's time zone (America/Sao_Paulo)",
+    ),
+    (
         "cellularity-over-100",
         SCREENED,
         "BoneMarrowExamined",

@@ -33,13 +33,14 @@ from tests.conftest import (
     Person,
     consent,
     eligibility,
+    infusion,
     make_settings,
     new_store,
     screening,
 )
 from tests.e2e.conftest import SUBJECT, Site
+from tests.e2e.test_records_api import ENROLLED, Writer
 from tests.e2e.test_records_api import KINDS as API_CASES
-from tests.e2e.test_records_api import Writer
 from tests.web.conftest import Browser, text
 from tests.web.signed_forms import SigningPage
 
@@ -553,6 +554,26 @@ def test_each_kind_typed_into_its_form_is_signed_with_the_data_the_api_takes(
     entry = writer.history()[-1]
     assert (entry["kind"], entry["version"]) == (kind, len(before) + 1)
     assert json.loads(entry["signed_body"])["data"] == data
+
+
+def test_an_instant_with_no_date_at_the_site_is_refused_on_the_form(
+    every_kind: tuple[Site, Person, Browser],
+) -> None:
+    """0001-01-01T00:00:00Z is a valid instant, yet in year 0 at São Paulo: the page answered
+    500 (the subject's rules took its date at the site); it is refused as the API refuses it."""
+    site, person, browser = every_kind
+    writer = Writer(site, person, site.auth(person))
+    writer.steps(ENROLLED)
+    page = f"/subjects/{writer.subject}/record/MscInfusionGiven"
+    typed = typed_for("MscInfusionGiven", infusion(1, given_at="0001-01-01T00:00:00Z"))
+
+    answer = typed_in(browser, page, typed)
+
+    assert answer.status_code == 200
+    assert "has no date in the site&#39;s time zone" in text(answer)
+    assert field_value(text(answer), "given_at") == "0001-01-01T00:00:00Z"
+    assert "signing-body" not in text(answer)
+    assert len(writer.history()) == len(ENROLLED)
 
 
 def test_a_text_of_several_lines_is_signed_with_its_line_breaks_as_typed(trial: Trial) -> None:
