@@ -3,6 +3,8 @@ docs/deployment.md section 4 starts it (``gunicorn --workers 4 ... 'wsgi:app'``)
 
 Before any worker starts, it checks that the workers' connections fit under PostgreSQL's
 ``max_connections`` (``sealtrail serve`` makes the same check): one line and exit 2 otherwise.
+Once a worker has built its app, it sets up its garbage collector
+(:mod:`infrastructure.garbage_collector`; ``sealtrail serve`` does the same).
 """
 
 from __future__ import annotations
@@ -22,3 +24,11 @@ def on_starting(server: Any) -> None:
     except (ConfigurationError, StoreUnavailable) as error:
         sys.stderr.write(f"sealtrail: {error}\n")
         sys.exit(2)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Once the worker has built its app: freeze it out of the garbage collector's walks and
+    collect the young generation less often (:mod:`infrastructure.garbage_collector`)."""
+    from infrastructure.garbage_collector import settle
+
+    settle()

@@ -71,6 +71,7 @@ from domain.account import Role  # noqa: E402
 from domain.signed import stream_id  # noqa: E402
 from domain.subject import subject_stream  # noqa: E402
 from infrastructure.bootstrap import Store, open_store  # noqa: E402
+from infrastructure.garbage_collector import settle  # noqa: E402
 from infrastructure.store.positions import log_positions  # noqa: E402
 from tests.cli_stores import initialised, printed_one_time_passwords, sealtrail  # noqa: E402
 from tests.conftest import Person, make_settings, open_person  # noqa: E402
@@ -118,7 +119,9 @@ def size(answered: TestResponse | list[TestResponse]) -> int:
 
 def sampled(requests: dict[str, Ask], samples: int) -> dict[str, Any]:
     """Each request asked once to warm up (views catch up, caches fill), then ``samples`` times
-    in turn."""
+    in turn; the garbage collector set up first, as a gunicorn worker's is once its app is built
+    (gunicorn.conf.py)."""
+    settle()
     for ask in requests.values():
         timed(ask)
     times: dict[str, list[float]] = {name: [] for name in requests}

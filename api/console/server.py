@@ -12,6 +12,7 @@ from gunicorn.util import import_app
 from api.console.command import one_line_errors
 from infrastructure.bootstrap import open_store
 from infrastructure.errors import ConfigurationError, StoreUnavailable
+from infrastructure.garbage_collector import settle
 from infrastructure.settings import Settings
 from infrastructure.store.postgres_pool import beyond_max_connections
 
@@ -61,18 +62,29 @@ def check_workers_fit(settings: Settings, workers: int) -> None:
         raise ConfigurationError(problem)
 
 
+def _settle_worker(_worker: Any) -> None:
+    # In each worker once it has loaded its app, as gunicorn.conf.py does for `gunicorn 'wsgi:app'`.
+    settle()
+
+
+def gunicorn_options(
+    host: str, port: int, workers: int, *, log_level: str = "info"
+) -> dict[str, Any]:
+    """gunicorn's settings for ``sealtrail serve``: those of docs/deployment.md section 4."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "loglevel": log_level,
+        "accesslog": "-",
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "post_worker_init": _settle_worker,
+    }
+
+
 def run_gunicorn(host: str, port: int, workers: int, *, log_level: str = "info") -> None:
     """Run gunicorn in the foreground until interrupted."""
-    _Gunicorn(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "loglevel": log_level,
-            "accesslog": "-",
-            "timeout": 60,
-            "graceful_timeout": 10,
-        }
-    ).run()
+    _Gunicorn(gunicorn_options(host, port, workers, log_level=log_level)).run()
 
 
 @click.command()
