@@ -67,7 +67,9 @@ def check_review(accounts: Sequence[AccountSeen], changes: Sequence[str]) -> Non
     named = [str(seen.get("user_id")) for seen in accounts]
     twice = sorted({user_id for user_id in named if named.count(user_id) > 1})
     if twice:
-        raise AccessReviewInvalid(f"an access review names each account once: {', '.join(twice)}")
+        raise AccessReviewInvalid(
+            "an access review names each account once: %(join)s", join=", ".join(twice)
+        )
     if any(says_nothing(str(change)) for change in changes):
         raise AccessReviewInvalid("each change decided says what it is")
 
@@ -89,13 +91,16 @@ def check_seen_as_held(
         user_id = str(seen.get("user_id"))
         account = find_account(user_id)
         if account is None:
-            raise AccessReviewInvalid(f"no account {user_id!r} to review")
+            raise AccessReviewInvalid("no account %(user_id)r to review", user_id=user_id)
         if site is not None and not account.acts_for(site):
             raise AccessReviewInvalid(
-                f"{user_id} does not act for site {site!r}: outside this review of the site"
+                "%(user_id)s does not act for site %(site)r: outside this review of the site",
+                user_id=user_id,
+                site=site,
             )
         if dict(seen) != access_as_seen(account, at):
             raise AccessReviewStale(
-                f"{user_id}'s access is not as the review saw it (it changed since): read the "
-                "accounts again and review what they hold now"
+                "%(user_id)s's access is not as the review saw it (it changed "
+                "since): read the accounts again and review what they hold now",
+                user_id=user_id,
             )

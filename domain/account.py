@@ -112,8 +112,9 @@ def check_user_id(user_id: str) -> None:
     """Refuse a user id that is not lower-case letters, digits, ``.``, ``-`` and ``_``."""
     if not USER_ID_PATTERN.fullmatch(user_id):
         raise UserIdMalformed(
-            f"{user_id!r} is not a user id: 1-64 of a-z, 0-9, '.', '-', '_', starting with a "
-            "letter or digit"
+            "%(user_id)r is not a user id: 1-64 of a-z, 0-9, '.', '-', '_', "
+            "starting with a letter or digit",
+            user_id=user_id,
         )
 
 
@@ -165,8 +166,9 @@ def check_key_end(end: datetime, retroactive: bool | None, now: datetime) -> Non
     """
     if end < now and not retroactive:
         raise KeyEndPassed(
-            f"the key's end {end.astimezone(UTC).isoformat()} is already past; state a later "
-            "instant, or mark the change retroactive"
+            "the key's end %(end)s is already past; state a later instant, or "
+            "mark the change retroactive",
+            end=end.astimezone(UTC).isoformat(),
         )
 
 
@@ -475,32 +477,42 @@ class Account(SignedAggregate):
             raise RoleNotGrantable("the system role belongs to the server alone, for good")
         if self.role is not None:
             raise RoleAlreadyHeld(
-                f"{self.user_id} holds {self.role.value}; revoke it before granting {role.value}"
+                "%(user_id)s holds %(role)s; revoke it before granting %(role2)s",
+                user_id=self.user_id,
+                role=self.role.value,
+                role2=role.value,
             )
         if until is not None and until <= datetime.now(UTC):
             raise RoleEndPassed(
-                f"the role's end {until.astimezone(UTC).isoformat()} is already past: a role "
-                "is granted until an instant still to come"
+                "the role's end %(until)s is already past: a role is granted until "
+                "an instant still to come",
+                until=until.astimezone(UTC).isoformat(),
             )
         self.trigger_event(self.RoleGranted, role=role, until=until)
 
     def revoke_role(self, *, role: Role, reason: str) -> None:
         """Take a role away."""
         if self.role is not role:
-            raise RoleNotHeld(f"{self.user_id} does not hold {role.value}")
+            raise RoleNotHeld(
+                "%(user_id)s does not hold %(role)s", user_id=self.user_id, role=role.value
+            )
         _check_stated(reason, "a role revoked")
         self.trigger_event(self.RoleRevoked, role=role, reason=reason)
 
     def assign_site(self, *, site: str) -> None:
         """Let the person act for a site."""
         if site in self.sites:
-            raise SiteAlreadyAssigned(f"{self.user_id} already acts for site {site!r}")
+            raise SiteAlreadyAssigned(
+                "%(user_id)s already acts for site %(site)r", user_id=self.user_id, site=site
+            )
         self.trigger_event(self.SiteAssigned, site=site)
 
     def unassign_site(self, *, site: str, reason: str) -> None:
         """Stop the person acting for a site."""
         if site not in self.sites:
-            raise SiteNotAssigned(f"{self.user_id} does not act for site {site!r}")
+            raise SiteNotAssigned(
+                "%(user_id)s does not act for site %(site)r", user_id=self.user_id, site=site
+            )
         _check_stated(reason, "a site unassigned")
         self.trigger_event(self.SiteUnassigned, site=site, reason=reason)
 
@@ -515,7 +527,11 @@ class Account(SignedAggregate):
     def register_key(self, *, key_id: str, public_key: str, valid_from: datetime) -> None:
         """Register a public signing key for this account."""
         if key_id in self.keys:
-            raise KeyAlreadyRegistered(f"{key_id} is already registered for {self.user_id}")
+            raise KeyAlreadyRegistered(
+                "%(key_id)s is already registered for %(user_id)s",
+                key_id=key_id,
+                user_id=self.user_id,
+            )
         self.trigger_event(
             self.KeyRegistered, key_id=key_id, public_key=public_key, valid_from=valid_from
         )
@@ -532,7 +548,11 @@ class Account(SignedAggregate):
         """Replace a key by a new one from a stated instant (a past one only if retroactive)."""
         self._check_live_key(old_key_id)
         if key_id in self.keys:
-            raise KeyAlreadyRegistered(f"{key_id} is already registered for {self.user_id}")
+            raise KeyAlreadyRegistered(
+                "%(key_id)s is already registered for %(user_id)s",
+                key_id=key_id,
+                user_id=self.user_id,
+            )
         check_key_end(rotated_at, retroactive, datetime.now(UTC))
         self.trigger_event(
             self.KeyRotated,
@@ -566,14 +586,14 @@ class Account(SignedAggregate):
     def lock(self, *, reason: str, failed_attempts: int) -> None:
         """Lock the account: it authenticates nowhere until an administrator unlocks it."""
         if self.locked:
-            raise AccountAlreadyLocked(f"{self.user_id} is locked already")
+            raise AccountAlreadyLocked("%(user_id)s is locked already", user_id=self.user_id)
         _check_stated(reason, "an account locked")
         self.trigger_event(self.AccountLocked, reason=reason, failed_attempts=failed_attempts)
 
     def unlock(self, *, reason: str) -> None:
         """Unlock the account; failed attempts before this no longer count."""
         if not self.locked:
-            raise AccountNotLocked(f"{self.user_id} is not locked")
+            raise AccountNotLocked("%(user_id)s is not locked", user_id=self.user_id)
         _check_stated(reason, "an account unlocked")
         self.trigger_event(self.AccountUnlocked, reason=reason)
 
@@ -585,7 +605,9 @@ class Account(SignedAggregate):
         check_period(starts_on, ends_on)
         if not self.acts_for(site):
             raise DelegationInvalid(
-                f"{self.user_id} does not act for site {site!r}: assign the site first"
+                "%(user_id)s does not act for site %(site)r: assign the site first",
+                user_id=self.user_id,
+                site=site,
             )
         self.trigger_event(
             self.TasksDelegated,
@@ -598,7 +620,9 @@ class Account(SignedAggregate):
     def end_delegation(self, *, site: str, reason: str) -> None:
         """End the person's delegation at ``site``."""
         if self.delegation_at(site) is None:
-            raise DelegationNotInForce(f"{self.user_id} holds no delegation at site {site!r}")
+            raise DelegationNotInForce(
+                "%(user_id)s holds no delegation at site %(site)r", user_id=self.user_id, site=site
+            )
         _check_stated(reason, "a delegation ended")
         self.trigger_event(self.DelegationEnded, site=site, reason=reason)
 
@@ -700,10 +724,15 @@ class Account(SignedAggregate):
     def _check_live_key(self, key_id: str) -> None:
         key = self.keys.get(key_id)
         if key is None:
-            raise KeyNotRegistered(f"{key_id} is not registered for {self.user_id}")
+            raise KeyNotRegistered(
+                "%(key_id)s is not registered for %(user_id)s", key_id=key_id, user_id=self.user_id
+            )
         if key.revoked_at is not None:
             raise KeyAlreadyRevoked(
-                f"{key_id} of {self.user_id} was revoked from {key.revoked_at.isoformat()}"
+                "%(key_id)s of %(user_id)s was revoked from %(revoked_at)s",
+                key_id=key_id,
+                user_id=self.user_id,
+                revoked_at=key.revoked_at.isoformat(),
             )
 
 
@@ -739,4 +768,4 @@ def _check_stated(reason: str, what: str) -> None:
         ReasonNotStated: the reason is empty or shows nothing.
     """
     if says_nothing(reason):
-        raise ReasonNotStated(f"{what} states its reason: the text shows nothing")
+        raise ReasonNotStated("%(what)s states its reason: the text shows nothing", what=what)

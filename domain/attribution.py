@@ -68,9 +68,11 @@ def signer_of(body: dict[str, Any]) -> Signer:
     present = {name: value for name, value in fields.items() if isinstance(value, str) and value}
     missing = sorted(fields.keys() - present.keys())
     if missing:
-        raise ContentMismatch("the signature manifestation lacks " + ", ".join(missing))
+        raise ContentMismatch(
+            "the signature manifestation lacks %(missing)s", missing=", ".join(missing)
+        )
     if present["meaning"] not in MEANINGS:
-        raise ContentMismatch(f"{present['meaning']!r} is not a signature meaning")
+        raise ContentMismatch("%(meaning)r is not a signature meaning", meaning=present["meaning"])
     return Signer(**present)
 
 
@@ -108,14 +110,30 @@ def attribute(
         if key.revoked_retroactively and key.effective_from <= event.recorded_at:
             assert key.revoked_at is not None
             raise KeyRevokedRetroactively(
-                f"{signer.key_id} of {signer.user_id} was not valid at "
-                f"{event.recorded_at.isoformat()}: disowned retroactively from "
-                f"{key.revoked_at.isoformat()}"
+                "%(key_id)s of %(user_id)s was not valid at %(recorded_at)s: "
+                "disowned retroactively from %(revoked_at)s",
+                key_id=signer.key_id,
+                user_id=signer.user_id,
+                recorded_at=event.recorded_at.isoformat(),
+                revoked_at=key.revoked_at.isoformat(),
+            )
+        if key.revoked_at is not None:
+            raise KeyNotValid(
+                "%(key_id)s of %(user_id)s was not valid at %(recorded_at)s (valid from "
+                "%(effective_from)s, revoked at %(revoked_at)s)",
+                key_id=signer.key_id,
+                user_id=signer.user_id,
+                recorded_at=event.recorded_at.isoformat(),
+                effective_from=key.effective_from.isoformat(),
+                revoked_at=key.revoked_at.isoformat(),
             )
         raise KeyNotValid(
-            f"{signer.key_id} of {signer.user_id} was not valid at "
-            f"{event.recorded_at.isoformat()} (valid from {key.effective_from.isoformat()}"
-            + (f", revoked at {key.revoked_at.isoformat()})" if key.revoked_at else ")")
+            "%(key_id)s of %(user_id)s was not valid at %(recorded_at)s (valid from "
+            "%(effective_from)s)",
+            key_id=signer.key_id,
+            user_id=signer.user_id,
+            recorded_at=event.recorded_at.isoformat(),
+            effective_from=key.effective_from.isoformat(),
         )
     verify_signature(
         public_key_from_text(key.public_key),
@@ -140,10 +158,18 @@ def check_meaning(meaning: str, kind: type[SignedAggregate.Event]) -> None:
         return
     if kind.MEANINGS == SignedAggregate.Event.MEANINGS:
         raise MeaningInvalid(
-            f"a {kind.kind()} is signed as authorship; {meaning!r} is given only to a signature "
-            "over records, through the signing ceremony (POST /v1/signatures)"
+            "a %(kind)s is signed as authorship; %(meaning)r is given only to a "
+            "signature over records, through the signing ceremony (POST "
+            "/v1/signatures)",
+            kind=kind.kind(),
+            meaning=meaning,
         )
-    raise MeaningInvalid(f"a {kind.kind()} means {', '.join(kind.MEANINGS)}, not {meaning!r}")
+    raise MeaningInvalid(
+        "a %(kind)s means %(join)s, not %(meaning)r",
+        kind=kind.kind(),
+        join=", ".join(kind.MEANINGS),
+        meaning=meaning,
+    )
 
 
 def signing_time(signer: Signer) -> datetime:
@@ -155,7 +181,9 @@ def signing_time(signer: Signer) -> datetime:
     try:
         return instant_from_wire(signer.signed_at)
     except ValueError:
-        raise ContentMismatch(f"signed_at {signer.signed_at!r} is not a UTC instant") from None
+        raise ContentMismatch(
+            "signed_at %(signed_at)r is not a UTC instant", signed_at=signer.signed_at
+        ) from None
 
 
 def check_signed_within(signer: Signer, received_at: datetime, window: timedelta) -> None:
@@ -169,8 +197,11 @@ def check_signed_within(signer: Signer, received_at: datetime, window: timedelta
     """
     if signing_time(signer) < received_at - window:
         raise SigningTimeInvalid(
-            f"signed at {signer.signed_at}, more than {int(window.total_seconds())} s before "
-            f"the server received it at {instant_to_wire(received_at)} (the signing window)"
+            "signed at %(signed_at)s, more than %(window)s s before the server "
+            "received it at %(received_at)s (the signing window)",
+            signed_at=signer.signed_at,
+            window=int(window.total_seconds()),
+            received_at=instant_to_wire(received_at),
         )
 
 
@@ -180,30 +211,42 @@ def _check_signing_time(signer: Signer, event: SignedAggregate.Event, key: Regis
     signed_at = signing_time(signer)
     if signed_at > event.recorded_at + CLOCK_SKEW:
         raise SigningTimeInvalid(
-            f"signed at {signer.signed_at}, after the store recorded it at "
-            f"{instant_to_wire(event.recorded_at)}"
+            "signed at %(signed_at)s, after the store recorded it at %(recorded_at)s",
+            signed_at=signer.signed_at,
+            recorded_at=instant_to_wire(event.recorded_at),
         )
     if signed_at < key.effective_from - CLOCK_SKEW:
         raise SigningTimeInvalid(
-            f"signed at {signer.signed_at}, before the key {signer.key_id} took effect at "
-            f"{key.effective_from.isoformat()}"
+            "signed at %(signed_at)s, before the key %(key_id)s took effect at %(effective_from)s",
+            signed_at=signer.signed_at,
+            key_id=signer.key_id,
+            effective_from=key.effective_from.isoformat(),
         )
 
 
 def _key_for(signer: Signer, accounts: AccountLookup, anchor: RegisteredKey) -> RegisteredKey:
     if signer.user_id == SYSTEM_USER:
         if signer.key_id != anchor.key_id:
-            raise UnknownKey(f"{signer.key_id} is not the server's key ({anchor.key_id})")
+            raise UnknownKey(
+                "%(key_id)s is not the server's key (%(key_id2)s)",
+                key_id=signer.key_id,
+                key_id2=anchor.key_id,
+            )
         return anchor
     account = accounts(signer.user_id)
     if account is None:
-        raise UnknownKey(f"no account {signer.user_id!r} is registered")
+        raise UnknownKey("no account %(user_id)r is registered", user_id=signer.user_id)
     if account.printed_name != signer.printed_name:
         raise ContentMismatch(
-            f"signed as {signer.printed_name!r}, the account's printed name is "
-            f"{account.printed_name!r}"
+            "signed as %(printed_name)r, the account's printed name is %(printed_name2)r",
+            printed_name=signer.printed_name,
+            printed_name2=account.printed_name,
         )
     key = account.keys.get(signer.key_id)
     if key is None:
-        raise UnknownKey(f"{signer.key_id} is not registered for {signer.user_id}")
+        raise UnknownKey(
+            "%(key_id)s is not registered for %(user_id)s",
+            key_id=signer.key_id,
+            user_id=signer.user_id,
+        )
     return key

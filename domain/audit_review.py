@@ -47,10 +47,14 @@ def check_audit_review(
     """
     today = datetime.now(protocol_for(study).time_zone).date()
     if site is not None and not SITE_CODE.fullmatch(site):
-        raise AuditReviewInvalid(f"{site!r} is not a site code")
+        raise AuditReviewInvalid("%(site)r is not a site code", site=site)
     check_review_period(reviewed_from, reviewed_to)
     if reviewed_to > today:
-        raise AuditReviewInvalid(f"the period ends on {reviewed_to}, after today ({today})")
+        raise AuditReviewInvalid(
+            "the period ends on %(reviewed_to)s, after today (%(today)s)",
+            reviewed_to=reviewed_to,
+            today=today,
+        )
     if findings < 0:
         raise AuditReviewInvalid("the findings seen are counted from 0")
     if not SHA256.fullmatch(findings_sha256):
@@ -58,7 +62,10 @@ def check_audit_review(
     if says_nothing(conclusion):
         raise AuditReviewInvalid("a review says what the reviewer concluded")
     if len(conclusion) > CONCLUSION_LIMIT:
-        raise AuditReviewInvalid(f"a conclusion is at most {CONCLUSION_LIMIT} characters")
+        raise AuditReviewInvalid(
+            "a conclusion is at most %(conclusion_limit)s characters",
+            conclusion_limit=CONCLUSION_LIMIT,
+        )
     if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in conclusion):
         raise AuditReviewInvalid("a conclusion holds no control characters")
 

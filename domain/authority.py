@@ -203,7 +203,12 @@ def _refused(
     module: str = "domain.permissions",
 ) -> SignerNotAuthorised:
     return SignerNotAuthorised(
-        f"{actor.user_id} was not authorised to sign this {kind} when it was recorded at "
-        f"{at.isoformat()} ({module}.{rule}): {error}",
+        "%(user_id)s was not authorised to sign this %(kind)s when it was recorded at "
+        "%(recorded_at)s (%(module)s.%(rule)s): %(error)s",
         rule=rule,
+        user_id=actor.user_id,
+        kind=kind,
+        recorded_at=at.isoformat(),
+        module=module,
+        error=error,
     )

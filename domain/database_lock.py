@@ -36,11 +36,13 @@ def check_database_lock(
     scope = database_scope(study, site)
     what = f"site {site} of {study}" if site is not None else f"study {study}"
     if locking and scope in sponsor.database_locks:
-        raise LockStepRefused(f"the database of {what} is locked already")
+        raise LockStepRefused("the database of %(what)s is locked already", what=what)
     if not locking and scope not in sponsor.database_locks:
-        raise LockStepRefused(f"the database of {what} is not locked")
+        raise LockStepRefused("the database of %(what)s is not locked", what=what)
     if says_nothing(reason):
-        raise LockStepRefused(f"a database {'lock' if locking else 'reopening'} says why")
+        raise LockStepRefused(
+            "a database %(value)s says why", value="lock" if locking else "reopening"
+        )
 
 
 def check_screening_open(sponsor: Account | None, study: str, site: str) -> None:
@@ -53,8 +55,9 @@ def check_screening_open(sponsor: Account | None, study: str, site: str) -> None
     for scope in (database_scope(study, site), study):
         if scope in locks:
             raise ScreeningClosed(
-                f"the database of {scope} is locked: no subject is screened there until a "
-                "sponsor data manager reopens it"
+                "the database of %(scope)s is locked: no subject is screened there "
+                "until a sponsor data manager reopens it",
+                scope=scope,
             )
 
 
@@ -71,6 +74,8 @@ def check_part_of_database_lock(sponsor: Account | None, study: str, site: str, 
     wanted = database_scope(study, site if scope == "site" else None)
     if sponsor is None or wanted not in sponsor.database_locks:
         raise LockStepRefused(
-            f"the database of {wanted} is not locked: a subject is locked as part of it once "
-            "a sponsor data manager has locked it (alone, its scope is 'subject')"
+            "the database of %(wanted)s is not locked: a subject is locked as "
+            "part of it once a sponsor data manager has locked it (alone, its "
+            "scope is 'subject')",
+            wanted=wanted,
         )

@@ -59,7 +59,9 @@ def tasks_from_codes(codes: object) -> tuple[Task, ...]:
     tasks = []
     for code in codes:
         if not isinstance(code, str) or code not in known:
-            raise DelegationInvalid(f"{code!r} is not a task; the tasks are " + ", ".join(known))
+            raise DelegationInvalid(
+                "%(code)r is not a task; the tasks are %(tasks)s", code=code, tasks=", ".join(known)
+            )
         tasks.append(known[code])
     if len(set(tasks)) != len(tasks):
         raise DelegationInvalid("a delegation names each task once")
@@ -108,19 +110,24 @@ def check_period(starts_on: date, ends_on: date | None) -> None:
     """
     if starts_on < EARLIEST_START:
         raise DelegationInvalid(
-            f"a delegation starts on or after {EARLIEST_START.isoformat()}, "
-            f"not {starts_on.isoformat()}"
+            "a delegation starts on or after %(earliest_start)s, not %(starts_on)s",
+            earliest_start=EARLIEST_START.isoformat(),
+            starts_on=starts_on.isoformat(),
         )
     if ends_on is None:
         return
     if ends_on < starts_on:
         raise DelegationInvalid(
-            f"the period ends ({ends_on.isoformat()}) before it starts ({starts_on.isoformat()})"
+            "the period ends (%(ends_on)s) before it starts (%(starts_on)s)",
+            ends_on=ends_on.isoformat(),
+            starts_on=starts_on.isoformat(),
         )
     if ends_on.year - starts_on.year > LONGEST_PERIOD_YEARS:
         raise DelegationInvalid(
-            f"a delegation lasts at most {LONGEST_PERIOD_YEARS} years, not until "
-            f"{ends_on.isoformat()}; state no end for one that lasts until it is ended"
+            "a delegation lasts at most %(longest_period_years)s years, not "
+            "until %(ends_on)s; state no end for one that lasts until it is ended",
+            longest_period_years=LONGEST_PERIOD_YEARS,
+            ends_on=ends_on.isoformat(),
         )
 
 

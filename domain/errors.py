@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from signatures.errors import WordedError
 
-class DomainError(Exception):
+
+class DomainError(WordedError):
     """Base of every error the domain raises on purpose."""
 
     title = "Domain rule violated"
@@ -22,7 +24,7 @@ class EligibilityNotMet(ProtocolViolation):
 
     def __init__(self, failures: list[str]) -> None:
         self.failures = failures
-        super().__init__("enrolment refused: " + "; ".join(failures))
+        super().__init__("enrolment refused: %(failures)s", failures="; ".join(failures))
 
 
 class ConsentRequired(ProtocolViolation):
@@ -457,8 +459,8 @@ class SignerNotAuthorised(NotPermitted):
     title = "Signer not authorised"
     kind = "not-authorised"
 
-    def __init__(self, detail: str, *, rule: str) -> None:
-        super().__init__(detail)
+    def __init__(self, template: str, /, *, rule: str, **parameters: object) -> None:
+        super().__init__(template, rule=rule, **parameters)
         self.rule = rule
 
 

@@ -23,4 +23,6 @@ class ObservedByServer(SignedAggregate.Event):
         super().check_matches_body(body)
         signer = body.get("signer")
         if not isinstance(signer, dict) or signer.get("user_id") != SYSTEM_USER:
-            raise ContentMismatch(f"{self.OBSERVATION} is recorded by the server alone")
+            raise ContentMismatch(
+                "%(observation)s is recorded by the server alone", observation=self.OBSERVATION
+            )

@@ -113,16 +113,30 @@ def check_may(
     at = at or datetime.now(UTC)
     role = actor.role_in_force(at)
     if role is None:
-        raise NotPermitted(f"{_why_no_role(actor, at)}, so does not {action.value}")
+        raise NotPermitted(
+            "%(why_no_role)s, so does not %(action)s",
+            why_no_role=_why_no_role(actor, at),
+            action=action.value,
+        )
     scope = MATRIX[role].get(action)
     if scope is None:
-        raise NotPermitted(f"{_article(role.value)} {role.value} does not {action.value}")
+        raise NotPermitted(
+            "%(article)s %(role)s does not %(action)s",
+            article=_article(role.value),
+            role=role.value,
+            action=action.value,
+        )
     if scope is Scope.OWN_SITES and site is not None and not actor.acts_for(site):
-        raise NotPermitted(f"{actor.user_id} does not act for site {site!r}")
+        raise NotPermitted(
+            "%(user_id)s does not act for site %(site)r", user_id=actor.user_id, site=site
+        )
     if scope is Scope.OWN_SITES and site is None:
         # An own-sites action with no site named cannot be scoped, so it is not allowed.
         raise NotPermitted(
-            f"{_article(role.value)} {role.value} may {action.value} only at their own sites"
+            "%(article)s %(role)s may %(action)s only at their own sites",
+            article=_article(role.value),
+            role=role.value,
+            action=action.value,
         )
 
 
@@ -204,7 +218,7 @@ def check_role_may(actor: Account, action: Action) -> None:
 
 def not_screened(stream: str) -> SubjectNotFound:
     """The one answer for a subject that is not there, or not there for this person."""
-    return SubjectNotFound(f"{stream} has not been screened")
+    return SubjectNotFound("%(subject)s has not been screened", subject=stream)
 
 
 def submit_action(kind: str) -> Action:
@@ -338,12 +352,15 @@ def check_key_custody(
         if in_force is Role.SPONSOR_DATA_MANAGER:
             return
         raise KeyCustodyViolated(
-            f"{signer_id} may not change the sponsor's keys: key custody gives them to a "
-            "sponsor data manager (docs/deployment.md)"
+            "%(signer_id)s may not change the sponsor's keys: key custody gives "
+            "them to a sponsor data manager (docs/deployment.md)",
+            signer_id=signer_id,
         )
     raise KeyCustodyViolated(
-        f"{signer_id} may not change the server's keys: key custody registers its one key when "
-        "the store is initialised (docs/deployment.md)"
+        "%(signer_id)s may not change the server's keys: key custody "
+        "registers its one key when the store is initialised "
+        "(docs/deployment.md)",
+        signer_id=signer_id,
     )
 
 
@@ -436,7 +453,9 @@ def _administers(actor: Account, at: datetime | None) -> bool:
 
 def _check_not_self(actor: Account, user_id: str, what: str) -> None:
     if actor.user_id == user_id:
-        raise NotPermitted(f"{actor.user_id} may not {what} themselves")
+        raise NotPermitted(
+            "%(user_id)s may not %(what)s themselves", user_id=actor.user_id, what=what
+        )
 
 
 def _check_principal_investigator(actor: Account, site: str, at: datetime | None) -> None:
@@ -444,8 +463,10 @@ def _check_principal_investigator(actor: Account, site: str, at: datetime | None
     check_may(actor, Action.DELEGATE_TASKS, site, at=at)
     if not actor.is_principal_investigator(site, at.astimezone(UTC).date(), at=at):
         raise NotPermitted(
-            f"{actor.user_id} is not the principal investigator of site {site!r} "
-            "(designated by an administrator): only they delegate its tasks"
+            "%(user_id)s is not the principal investigator of site %(site)r "
+            "(designated by an administrator): only they delegate its tasks",
+            user_id=actor.user_id,
+            site=site,
         )
 
 
@@ -461,7 +482,9 @@ def check_may_review_access(
     """
     if user_id != actor.user_id:
         raise NotPermitted(
-            f"{actor.user_id}'s access review is recorded on their own account, not {user_id}'s"
+            "%(user_id)s's access review is recorded on their own account, not %(user_id2)s's",
+            user_id=actor.user_id,
+            user_id2=user_id,
         )
     site = fields.get("site")
     check_may(actor, Action.REVIEW_ACCESS, None if site is None else str(site), at=at)
@@ -479,8 +502,9 @@ def check_may_review_audit_trail(
     """
     if user_id != actor.user_id:
         raise NotPermitted(
-            f"{actor.user_id}'s audit-trail review is recorded on their own account, not "
-            f"{user_id}'s"
+            "%(user_id)s's audit-trail review is recorded on their own account, not %(user_id2)s's",
+            user_id=actor.user_id,
+            user_id2=user_id,
         )
     check_may(actor, Action.REVIEW_AUDIT_TRAIL, at=at)
 
@@ -496,7 +520,9 @@ def check_may_receive_site_copy(
             another site's copy.
     """
     if actor.user_id != user_id:
-        raise NotPermitted(f"{actor.user_id} records the receipt of their own copies only")
+        raise NotPermitted(
+            "%(user_id)s records the receipt of their own copies only", user_id=actor.user_id
+        )
     check_may(actor, Action.BUILD_SITE_COPY, str(fields.get("site")), at=at)
 
 
@@ -511,8 +537,10 @@ def check_may_lock_database(
     """
     if user_id != SPONSOR_ACCOUNT:
         raise NotPermitted(
-            f"a database lock is recorded on the sponsor's account ({SPONSOR_ACCOUNT}), "
-            f"not {user_id}'s"
+            "a database lock is recorded on the sponsor's account "
+            "(%(sponsor_account)s), not %(user_id)s's",
+            sponsor_account=SPONSOR_ACCOUNT,
+            user_id=user_id,
         )
     del fields  # every site: the data manager's scope is the whole study
     check_may(actor, Action.FREEZE_AND_LOCK, at=at)
@@ -576,8 +604,13 @@ def check_delegated(
     if actor.is_principal_investigator(site, on, at=at) or actor.is_delegated(task, site, on):
         return
     raise NotDelegated(
-        f"{actor.user_id} holds no delegation of {task.value} at site {site!r} on "
-        f"{on.isoformat()}; the protocol requires one from {rule.required_from}"
+        "%(user_id)s holds no delegation of %(task)s at site %(site)r on "
+        "%(on)s; the protocol requires one from %(required_from)s",
+        user_id=actor.user_id,
+        task=task.value,
+        site=site,
+        on=on.isoformat(),
+        required_from=rule.required_from,
     )
 
 
@@ -595,7 +628,11 @@ def check_may_administer(
         return
     check_may(actor, Action.ADMINISTER_ACCOUNTS, at=at)
     if actor.user_id == user_id and kind in SELF_GRANTING_KINDS:
-        raise NotPermitted(f"{actor.user_id} may not {SELF_GRANTING_KINDS[kind]} themselves")
+        raise NotPermitted(
+            "%(user_id)s may not %(change)s themselves",
+            user_id=actor.user_id,
+            change=SELF_GRANTING_KINDS[kind],
+        )
 
 
 SELF_GRANTING_KINDS = {
@@ -610,7 +647,9 @@ def check_signs_as_self(actor: Account, signer_user_id: str) -> None:
     """A person submits only what they signed themselves (21 CFR 11.200(a)(2))."""
     if signer_user_id != actor.user_id:
         raise NotPermitted(
-            f"authenticated as {actor.user_id!r} but the body is signed by {signer_user_id!r}"
+            "authenticated as %(user_id)r but the body is signed by %(signer_user_id)r",
+            user_id=actor.user_id,
+            signer_user_id=signer_user_id,
         )
 
 

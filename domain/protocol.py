@@ -187,7 +187,7 @@ def load_protocol(text: str) -> StudyProtocol:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ProtocolDefinitionInvalid(f"not TOML: {error}") from None
+        raise ProtocolDefinitionInvalid("not TOML: %(error)s", error=error) from None
     return _ProtocolReader(document).protocol()
 
 
@@ -250,7 +250,9 @@ class _ProtocolReader:
             or not all(isinstance(k, str) and k.isidentifier() for k in kinds)
             or len(set(kinds)) != len(kinds)
         ):
-            raise ProtocolDefinitionInvalid(f"{where}: a list of record kinds, each once")
+            raise ProtocolDefinitionInvalid(
+                "%(where)s: a list of record kinds, each once", where=where
+            )
         return tuple(kinds)
 
     def publication(self) -> Mapping[str, str]:
@@ -313,7 +315,9 @@ class _ProtocolReader:
             and all(isinstance(m, int) and not isinstance(m, bool) and m >= 0 for m in months)
             for months in table.values()
         ):
-            raise ProtocolDefinitionInvalid(f"{where}: lists of months, 0 (screening) or more")
+            raise ProtocolDefinitionInvalid(
+                "%(where)s: lists of months, 0 (screening) or more", where=where
+            )
         return MappingProxyType({name: tuple(months) for name, months in table.items()})
 
     def severity(self) -> SeverityCriteria:
@@ -331,7 +335,7 @@ class _ProtocolReader:
         for n, rule_set in enumerate(rule_sets):
             where = f"reporting.rule_sets[{n}]"
             if not isinstance(rule_set, dict):
-                raise ProtocolDefinitionInvalid(f"{where}: a table")
+                raise ProtocolDefinitionInvalid("%(where)s: a table", where=where)
             read.append(self.settings(rule_set, where, ReportingRuleSet))
         return ReportingClocks(rule_sets=tuple(read))
 
@@ -364,14 +368,16 @@ class _ProtocolReader:
         days = self._value(table, f"{where}.working_days")
         if not isinstance(days, list) or not days or not set(days) <= set(WEEKDAYS):
             raise ProtocolDefinitionInvalid(
-                f"{where}.working_days: a list of {', '.join(WEEKDAYS)}"
+                "%(where)s.working_days: a list of %(join)s", where=where, join=", ".join(WEEKDAYS)
             )
         hours = self.table(table, "working_hours", where=f"{where}.working_hours")
         start = self.clock(hours, f"{where}.working_hours.start")
         end = self.clock(hours, f"{where}.working_hours.end")
         if start >= end:
             raise ProtocolDefinitionInvalid(
-                f"{where}.working_hours: start {start} is not before end"
+                "%(where)s.working_hours: start %(start)s is not before end",
+                where=where,
+                start=start,
             )
         return WorkingWeek(
             time_zone=zone or self.zone(table, f"{where}.time_zone"),
@@ -387,7 +393,7 @@ class _ProtocolReader:
                 return time.fromisoformat(value)
         except ValueError:
             pass
-        raise ProtocolDefinitionInvalid(f'{where}: a time of day written "HH:MM"')
+        raise ProtocolDefinitionInvalid('%(where)s: a time of day written "HH:MM"', where=where)
 
     # -- typed settings ----------------------------------------------------------------------
 
@@ -410,7 +416,7 @@ class _ProtocolReader:
     def _value(table: dict[str, Any], where: str) -> Any:
         key = where.rsplit(".", 1)[-1]
         if key not in table:
-            raise ProtocolDefinitionInvalid(f"{where}: missing")
+            raise ProtocolDefinitionInvalid("%(where)s: missing", where=where)
         return table[key]
 
     def _setting(
@@ -432,7 +438,7 @@ class _ProtocolReader:
             or (isinstance(value, bool) and kind is not bool)
             or not holds(value)
         ):
-            raise ProtocolDefinitionInvalid(f"{where}: {wanted}")
+            raise ProtocolDefinitionInvalid("%(where)s: %(wanted)s", where=where, wanted=wanted)
         return value
 
     def table(self, table: dict[str, Any], key: str, *, where: str | None = None) -> dict[str, Any]:
@@ -465,9 +471,13 @@ class _ProtocolReader:
         try:
             number = Decimal(value)
         except InvalidOperation:
-            raise ProtocolDefinitionInvalid(f"{where}: {value!r} is not a decimal") from None
+            raise ProtocolDefinitionInvalid(
+                "%(where)s: %(value)r is not a decimal", where=where, value=value
+            ) from None
         if not number.is_finite():
-            raise ProtocolDefinitionInvalid(f"{where}: {value!r} is not a finite decimal")
+            raise ProtocolDefinitionInvalid(
+                "%(where)s: %(value)r is not a finite decimal", where=where, value=value
+            )
         return number
 
     def day(self, table: dict[str, Any], where: str) -> date:
@@ -475,14 +485,18 @@ class _ProtocolReader:
         try:
             return date.fromisoformat(value) if isinstance(value, str) else _not_a_date()
         except ValueError:
-            raise ProtocolDefinitionInvalid(f'{where}: a date written "YYYY-MM-DD"') from None
+            raise ProtocolDefinitionInvalid(
+                '%(where)s: a date written "YYYY-MM-DD"', where=where
+            ) from None
 
     def zone(self, table: dict[str, Any], where: str) -> ZoneInfo:
         name = self.text(table, where)
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ProtocolDefinitionInvalid(f"{where}: {name!r} is not an IANA time zone") from None
+            raise ProtocolDefinitionInvalid(
+                "%(where)s: %(name)r is not an IANA time zone", where=where, name=name
+            ) from None
 
     def criteria(self, table: dict[str, Any], where: str) -> tuple[Criterion, ...]:
         value = self._setting(
@@ -491,7 +505,9 @@ class _ProtocolReader:
         read = []
         for n, item in enumerate(value):
             if not isinstance(item, dict):
-                raise ProtocolDefinitionInvalid(f"{where}[{n}]: a {{code, text}} table")
+                raise ProtocolDefinitionInvalid(
+                    "%(where)s[%(n)s]: a {code, text} table", where=where, n=n
+                )
             read.append(
                 Criterion(
                     self.text(item, f"{where}[{n}].code"), self.text(item, f"{where}[{n}].text")
@@ -507,7 +523,9 @@ class _ProtocolReader:
         low = self.decimal(bounds, f"{where}.low")
         high = self.decimal(bounds, f"{where}.high")
         if low > high:
-            raise ProtocolDefinitionInvalid(f"{where}: low {low} is above high {high}")
+            raise ProtocolDefinitionInvalid(
+                "%(where)s: low %(low)s is above high %(high)s", where=where, low=low, high=high
+            )
         return kind(low=low, high=high)
 
 
@@ -552,4 +570,4 @@ def protocol_for(study_id: str) -> StudyProtocol:
     try:
         return PROTOCOLS[study_id]
     except KeyError:
-        raise UnknownStudy(f"this store serves no study {study_id!r}") from None
+        raise UnknownStudy("this store serves no study %(study_id)r", study_id=study_id) from None

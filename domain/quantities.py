@@ -22,7 +22,7 @@ class Quantity:
 
     def __post_init__(self) -> None:
         if not isinstance(self.value, Decimal) or not self.value.is_finite():
-            raise ValueOutOfRange(f"{self.value!r} is not a finite decimal")
+            raise ValueOutOfRange("%(self)r is not a finite decimal", self=self.value)
 
     def __str__(self) -> str:
         return f"{self.value} {self.unit}"

@@ -38,13 +38,20 @@ Fields = Mapping[str, Any]
 def check_unit(quantity: Quantity, unit: str, what: str) -> None:
     """A value is recorded in the protocol's unit for it."""
     if quantity.unit != unit:
-        raise UnitNotAccepted(f"{what} is recorded in {unit}, not {quantity.unit}")
+        raise UnitNotAccepted(
+            "%(what)s is recorded in %(unit)s, not %(unit2)s",
+            what=what,
+            unit=unit,
+            unit2=quantity.unit,
+        )
 
 
 def check_not_negative(quantity: Quantity, what: str) -> None:
     """Amounts, counts and concentrations cannot be negative."""
     if quantity.value < Decimal(0):
-        raise ValueOutOfRange(f"{what} cannot be negative ({quantity})")
+        raise ValueOutOfRange(
+            "%(what)s cannot be negative (%(quantity)s)", what=what, quantity=quantity
+        )
 
 
 def check_amount(quantity: Quantity, unit: str, what: str) -> None:
@@ -57,7 +64,11 @@ def check_percentage(quantity: Quantity, what: str) -> None:
     """A percentage between 0 and 100."""
     check_unit(quantity, PERCENT, what)
     if not Decimal(0) <= quantity.value <= Decimal(100):
-        raise ValueOutOfRange(f"{what} is a percentage from 0 to 100, not {quantity.value}")
+        raise ValueOutOfRange(
+            "%(what)s is a percentage from 0 to 100, not %(quantity)s",
+            what=what,
+            quantity=quantity.value,
+        )
 
 
 def check_measurements(
@@ -67,8 +78,10 @@ def check_measurements(
     unknown = sorted(set(values) - set(measured))
     if unknown:
         raise UnitNotAccepted(
-            f"{what}: {', '.join(unknown)} not measured by this protocol "
-            f"(one of: {', '.join(sorted(measured))})"
+            "%(what)s: %(join)s not measured by this protocol (one of: %(join2)s)",
+            what=what,
+            join=", ".join(unknown),
+            join2=", ".join(sorted(measured)),
         )
     for name, quantity in values.items():
         check_amount(quantity, measured[name].unit, name)
@@ -82,37 +95,51 @@ def check_scheduled(value: int, schedule: tuple[int, ...], what: str, when: str)
     if value not in schedule:
         allowed = ", ".join(str(v) for v in schedule)
         unit = when.split()[-1]
-        raise ValueOutOfRange(f"{what} {when}s {allowed}, not {unit} {value}")
+        raise ValueOutOfRange(
+            "%(what)s %(when)ss %(allowed)s, not %(unit)s %(value)s",
+            what=what,
+            when=when,
+            allowed=allowed,
+            unit=unit,
+            value=value,
+        )
 
 
 def check_adverse_event(fields: Fields, _: StudyProtocol | None = None) -> None:
     """An adverse event's own fields agree with each other (CTCAE v5, ICH E2A)."""
     grade = fields["grade"]
     if not 1 <= grade <= 5:
-        raise ValueOutOfRange(f"CTCAE grade {grade} is not one of 1-5")
+        raise ValueOutOfRange("CTCAE grade %(grade)s is not one of 1-5", grade=grade)
     criteria = {c.value for c in fields["seriousness"]}
     if fields["serious"] and not criteria:
         raise SeriousnessCriterionMissing("a serious adverse event names at least one criterion")
     if not fields["serious"] and criteria:
         raise SeriousnessCriterionMissing(
-            f"seriousness criteria ({', '.join(sorted(criteria))}) given for a non-serious event"
+            "seriousness criteria (%(join)s) given for a non-serious event",
+            join=", ".join(sorted(criteria)),
         )
     outcome = fields["outcome"]
     if (grade == 5) != (outcome is AdverseEventOutcome.FATAL):
         raise DeathRecordDisagrees(
             "CTCAE grade 5 is death: grade 5 and a fatal outcome go together "
-            f"(grade {grade}, outcome {outcome.value})"
+            "(grade %(grade)s, outcome %(outcome)s)",
+            grade=grade,
+            outcome=outcome.value,
         )
     if grade == 5 and "death" not in criteria:
         raise DeathRecordDisagrees("a grade-5 adverse event is serious by the criterion death")
     onset, learned, resolved = fields["onset_on"], fields["learned_on"], fields.get("resolved_on")
     if learned < onset:
-        raise ValueOutOfRange(f"learned of on {learned}, before its onset on {onset}")
+        raise ValueOutOfRange(
+            "learned of on %(learned)s, before its onset on %(onset)s", learned=learned, onset=onset
+        )
     if resolved is not None and resolved < onset:
-        raise ValueOutOfRange(f"ended on {resolved}, before its onset on {onset}")
+        raise ValueOutOfRange(
+            "ended on %(resolved)s, before its onset on %(onset)s", resolved=resolved, onset=onset
+        )
     if outcome.has_ended and resolved is None:
         raise ValueOutOfRange(
-            f"an outcome of {outcome.value} gives the date it ended (resolved_on)"
+            "an outcome of %(outcome)s gives the date it ended (resolved_on)", outcome=outcome.value
         )
     infection = fields["category"] is AdverseEventCategory.INFECTION
     if infection and fields.get("pathogen") is None:

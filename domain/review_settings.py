@@ -82,4 +82,6 @@ def check_review_period(first: date | None, last: date | None) -> None:
         AuditReviewInvalid: ``first`` is after ``last``.
     """
     if first is not None and last is not None and first > last:
-        raise AuditReviewInvalid(f"the period begins on {first}, after it ends ({last})")
+        raise AuditReviewInvalid(
+            "the period begins on %(first)s, after it ends (%(last)s)", first=first, last=last
+        )

@@ -48,7 +48,9 @@ def signed_version(body: dict[str, Any]) -> int | None:
     if version is None:
         return None
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise VersionNotSigned(f"the signed version is a whole number from 1, not {version!r}")
+        raise VersionNotSigned(
+            "the signed version is a whole number from 1, not %(version)r", version=version
+        )
     return version
 
 
@@ -67,13 +69,16 @@ def check_signed_version(body: dict[str, Any], version: int) -> None:
     signed = signed_version(body)
     if signed is None:
         raise VersionNotSigned(
-            f"the signed body must say the version the event takes (here {version}): "
-            "see docs/signing.md"
+            "the signed body must say the version the event takes (here "
+            "%(version)s): see docs/signing.md",
+            version=version,
         )
     if signed != version:
         raise VersionConflict(
-            f"the author signed version {signed}; the event would be version {version} of its "
-            "stream: reload and sign again"
+            "the author signed version %(signed)s; the event would be version "
+            "%(version)s of its stream: reload and sign again",
+            signed=signed,
+            version=version,
         )
 
 
@@ -161,18 +166,24 @@ class SignedAggregate(Aggregate):
             """
             if body.get("kind") != self.kind():
                 raise ContentMismatch(
-                    f"the author signed a {body.get('kind')!r}, the store holds a {self.kind()!r}"
+                    "the author signed a %(kind)r, the store holds a %(kind2)r",
+                    kind=body.get("kind"),
+                    kind2=self.kind(),
                 )
             if self.stream_of(body) != self.stream:
                 raise ContentMismatch(
-                    f"the author signed a record of {self.stream_of(body)!r}, "
-                    f"the store files it under {self.stream!r}"
+                    "the author signed a record of %(stream_of)r, the store files it "
+                    "under %(stream)r",
+                    stream_of=self.stream_of(body),
+                    stream=self.stream,
                 )
             if stream_id(self.stream) != self.originator_id:
                 # The event names its stream, but its row is in another (moved there whole).
                 raise ContentMismatch(
-                    f"the author signed a record of {self.stream!r}, "
-                    f"the store files it in another stream (id {self.originator_id})"
+                    "the author signed a record of %(stream)r, the store files it in "
+                    "another stream (id %(originator_id)s)",
+                    stream=self.stream,
+                    originator_id=self.originator_id,
                 )
             if body.get("data") != self.signed_data():
                 raise ContentMismatch("the stored fields differ from the data the author signed")
@@ -203,11 +214,13 @@ class SignedAggregate(Aggregate):
             try:
                 signed = signed_version(body)
             except VersionNotSigned as error:
-                raise ContentMismatch(str(error)) from None
+                raise ContentMismatch(error.template, **error.parameters) from None
             if signed is not None and signed != self.originator_version:
                 raise EventReplayed(
-                    f"the author signed version {signed} of the stream; this copy is stored as "
-                    f"version {self.originator_version}"
+                    "the author signed version %(signed)s of the stream; this copy is "
+                    "stored as version %(originator_version)s",
+                    signed=signed,
+                    originator_version=self.originator_version,
                 )
 
         def mutate(self, aggregate: Any) -> Any:

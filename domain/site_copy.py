@@ -25,13 +25,18 @@ def check_site_copy_receipt(packet_sha256: str, tree_size: int, root: str) -> No
     """
     if not SHA256_HEX.fullmatch(packet_sha256):
         raise SiteCopyReceiptInvalid(
-            f"the packet's SHA-256 must be 64 lowercase hexadecimal digits, not {packet_sha256!r}"
+            "the packet's SHA-256 must be 64 lowercase hexadecimal digits, not %(packet_sha256)r",
+            packet_sha256=packet_sha256,
         )
     if isinstance(tree_size, bool) or not 1 <= tree_size <= 2**63 - 1:
-        raise SiteCopyReceiptInvalid(f"a checkpoint's tree size is at least 1, not {tree_size}")
+        raise SiteCopyReceiptInvalid(
+            "a checkpoint's tree size is at least 1, not %(tree_size)s", tree_size=tree_size
+        )
     try:
         decoded = base64.b64decode(root, validate=True)
     except binascii.Error:
         decoded = b""
     if len(decoded) != 32:
-        raise SiteCopyReceiptInvalid(f"a checkpoint's root is 32 bytes in base64, not {root!r}")
+        raise SiteCopyReceiptInvalid(
+            "a checkpoint's root is 32 bytes in base64, not %(root)r", root=root
+        )

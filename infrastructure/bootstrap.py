@@ -170,7 +170,9 @@ def open_store(settings: Settings | None = None) -> Store:
             app = SealTrail(settings, server_key, keeper)
         except UNAVAILABLE as error:
             raise StoreUnavailable(
-                f"cannot open the store at {_safe(settings)}: {_reason(error)}"
+                "cannot open the store at %(safe)s: %(reason)s",
+                safe=_safe(settings),
+                reason=_reason(error),
             ) from None
         try:
             views = SubjectSummaryView(
@@ -188,7 +190,9 @@ def open_store(settings: Settings | None = None) -> Store:
         except UNAVAILABLE as error:
             app.close()
             raise StoreUnavailable(
-                f"cannot open the store at {_safe(settings)}: {_reason(error)}"
+                "cannot open the store at %(safe)s: %(reason)s",
+                safe=_safe(settings),
+                reason=_reason(error),
             ) from None
         return Store(settings, app, engine, views, credentials, services)
 
@@ -214,14 +218,18 @@ def log_verifier(
         engine = create_view_engine(settings)
     except UNAVAILABLE as error:
         raise StoreUnavailable(
-            f"cannot open the store at {_safe(settings)}: {_reason(error)}"
+            "cannot open the store at %(safe)s: %(reason)s",
+            safe=_safe(settings),
+            reason=_reason(error),
         ) from None
     try:
         try:
             origin = store_origin(engine, settings.log_origin, key_id(public_key), keep=False)
         except UNAVAILABLE as error:
             raise StoreUnavailable(
-                f"cannot open the store at {_safe(settings)}: {_reason(error)}"
+                "cannot open the store at %(safe)s: %(reason)s",
+                safe=_safe(settings),
+                reason=_reason(error),
             ) from None
         yield LogVerifier(
             settings=settings,

@@ -10,24 +10,24 @@ signatures, keys and proofs are ``signatures/errors.py``, refused exports ``proj
 from __future__ import annotations
 
 from domain.errors import DomainError, SubjectNotFound
-from signatures.errors import VerificationError
+from signatures.errors import VerificationError, WordedError
 
 # -- configuration and storage ---------------------------------------------------------------
 
 
-class ConfigurationError(Exception):
+class ConfigurationError(WordedError):
     """A setting is missing or malformed, or disagrees with the store it opens."""
 
 
-class StoreUnavailable(Exception):
+class StoreUnavailable(WordedError):
     """The database cannot be reached or opened."""
 
 
-class StoreNotInitialised(Exception):
+class StoreNotInitialised(WordedError):
     """The store has no server key yet: run ``sealtrail init``."""
 
 
-class ViewNotVerified(Exception):
+class ViewNotVerified(WordedError):
     """A stored view row whose seal does not hold: changed outside sealtrail, served to no one."""
 
     title = "View not verified"

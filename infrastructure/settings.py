@@ -55,12 +55,13 @@ class Settings:
             url = make_url(raw_url)
         except ArgumentError:
             raise ConfigurationError(
-                f"SEALTRAIL_DATABASE_URL is not a database URL: {raw_url!r}"
+                "SEALTRAIL_DATABASE_URL is not a database URL: %(raw_url)r", raw_url=raw_url
             ) from None
         if url.get_backend_name() not in ("sqlite", "postgresql"):
             raise ConfigurationError(
                 "SEALTRAIL_DATABASE_URL must be sqlite:///PATH or "
-                f"postgresql+psycopg://USER@HOST:PORT/DB, not {url.get_backend_name()!r}"
+                "postgresql+psycopg://USER@HOST:PORT/DB, not %(backend)r",
+                backend=url.get_backend_name(),
             )
         if url.get_backend_name() == "sqlite" and not url.database:
             raise ConfigurationError("SEALTRAIL_DATABASE_URL names no SQLite file")
@@ -70,7 +71,8 @@ class Settings:
         origin = environ.get("SEALTRAIL_LOG_ORIGIN") or None
         if origin is not None and (not origin.strip() or any(c in origin for c in " +\n")):
             raise ConfigurationError(
-                f"SEALTRAIL_LOG_ORIGIN is a schema-less URL without spaces or '+': {origin!r}"
+                "SEALTRAIL_LOG_ORIGIN is a schema-less URL without spaces or '+': %(origin)r",
+                origin=origin,
             )
         tsa_url = environ.get("SEALTRAIL_TSA_URL") or None
         if tsa_url is not None and not tsa_url.startswith(("http://", "https://")):
@@ -165,5 +167,7 @@ def whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or int(raw) < 1:
-        raise ConfigurationError(f"{name} is a whole number of at least 1, not {raw!r}")
+        raise ConfigurationError(
+            "%(name)s is a whole number of at least 1, not %(raw)r", name=name, raw=raw
+        )
     return int(raw)

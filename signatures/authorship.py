@@ -69,5 +69,7 @@ def decode_signature(signature: str) -> bytes:
     except (binascii.Error, ValueError):
         raise SignatureInvalid("the signature is not valid base64") from None
     if len(raw) != 64:
-        raise SignatureInvalid(f"an Ed25519 signature has 64 bytes, this one has {len(raw)}")
+        raise SignatureInvalid(
+            "an Ed25519 signature has 64 bytes, this one has %(count)s", count=len(raw)
+        )
     return raw

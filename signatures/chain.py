@@ -42,6 +42,8 @@ def check_link(expected_previous_hash: str, recorded_previous_hash: str) -> None
     """
     if expected_previous_hash != recorded_previous_hash:
         raise ChainBroken(
-            f"the event commits to previous hash {recorded_previous_hash[:16]}..., "
-            f"the stream's previous event hashes to {expected_previous_hash[:16]}..."
+            "the event commits to previous hash %(recorded_previous_hash)s..., "
+            "the stream's previous event hashes to %(expected_previous_hash)s...",
+            recorded_previous_hash=recorded_previous_hash[:16],
+            expected_previous_hash=expected_previous_hash[:16],
         )

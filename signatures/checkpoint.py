@@ -106,7 +106,9 @@ def split_note(note: str | bytes) -> tuple[str, list[NoteSignature]]:
         raise CheckpointMalformed("a signed note ends with a signature line and a newline")
     lines = block[:-1].split("\n")
     if len(lines) > MAX_SIGNATURES:
-        raise CheckpointMalformed(f"more than {MAX_SIGNATURES} signatures")
+        raise CheckpointMalformed(
+            "more than %(max_signatures)s signatures", max_signatures=MAX_SIGNATURES
+        )
     return text, [_parse_signature_line(line) for line in lines]
 
 
@@ -123,12 +125,14 @@ def verify_note(note: str | bytes, name: str, public_key: Ed25519PublicKey) -> s
     key_id = note_key_id(name, public_key)
     known = [s for s in signatures if s.name == name and s.key_id == key_id]
     if not known:
-        raise CheckpointSignatureInvalid(f"the note carries no signature by {name}")
+        raise CheckpointSignatureInvalid("the note carries no signature by %(name)s", name=name)
     for entry in known:
         try:
             public_key.verify(entry.signature, text.encode("utf-8"))
         except InvalidSignature:
-            raise CheckpointSignatureInvalid(f"a signature by {name} does not verify") from None
+            raise CheckpointSignatureInvalid(
+                "a signature by %(name)s does not verify", name=name
+            ) from None
     return text
 
 
@@ -147,13 +151,15 @@ def parse_checkpoint_body(text: str) -> Checkpoint:
         raise CheckpointMalformed("a checkpoint has at least three lines, none of them empty")
     origin, size_line, root_line, *extensions = lines
     if not _TREE_SIZE.fullmatch(size_line) or int(size_line) > MAX_TREE_SIZE:
-        raise CheckpointMalformed(f"not a tree size: {size_line!r}")
+        raise CheckpointMalformed("not a tree size: %(size_line)r", size_line=size_line)
     try:
         root = base64.b64decode(root_line, validate=True)
     except (binascii.Error, ValueError):
         raise CheckpointMalformed("the root hash is not base64") from None
     if len(root) != ROOT_SIZE or base64.b64encode(root).decode("ascii") != root_line:
-        raise CheckpointMalformed(f"the root hash is not the base64 of {ROOT_SIZE} bytes")
+        raise CheckpointMalformed(
+            "the root hash is not the base64 of %(root_size)s bytes", root_size=ROOT_SIZE
+        )
     return Checkpoint(origin, int(size_line), root, tuple(extensions))
 
 
@@ -189,13 +195,13 @@ def _parse_signature_line(line: str) -> NoteSignature:
         raise CheckpointMalformed("a signature line starts with an em dash and a space")
     name, _, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
     if not _valid_key_name(name) or not encoded:
-        raise CheckpointMalformed(f"not a signature line: {line!r}")
+        raise CheckpointMalformed("not a signature line: %(line)r", line=line)
     try:
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise CheckpointMalformed(f"the signature by {name} is not base64") from None
+        raise CheckpointMalformed("the signature by %(name)s is not base64", name=name) from None
     if len(raw) < 5:
-        raise CheckpointMalformed(f"the signature by {name} is too short")
+        raise CheckpointMalformed("the signature by %(name)s is too short", name=name)
     return NoteSignature(name, raw[:4], raw[4:])
 
 

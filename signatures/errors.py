@@ -4,8 +4,26 @@ A verification function returns None when what it checks holds and raises one of
 otherwise; callers never receive a bare bool.
 """
 
+from __future__ import annotations
 
-class VerificationError(Exception):
+from typing import Any
+
+
+class WordedError(Exception):
+    """An error whose message is an English template and its parameters: ``str(error)`` is the
+    English the API and the console say (``"%(subject)s is already enrolled"`` filled in), and a
+    way in that speaks another language words the same template its own way, with the same
+    parameters (the pages: api/web/wording.py). Raise it with a literal template:
+    ``AlreadyEnrolled("%(subject)s is already enrolled", subject=code)``. A message without
+    parameters is its own template, taken as it is (a ``%`` in it is no placeholder)."""
+
+    def __init__(self, template: str = "", /, **parameters: Any) -> None:
+        self.template = template
+        self.parameters = parameters
+        super().__init__(template % parameters if parameters else template)
+
+
+class VerificationError(WordedError):
     """Base class: something that was supposed to hold does not."""
 
     kind = "verification-failed"

@@ -34,7 +34,7 @@ def public_key_from_raw(raw: bytes) -> Ed25519PublicKey:
     try:
         return Ed25519PublicKey.from_public_bytes(raw)
     except ValueError as error:
-        raise KeyFormatError(f"not an Ed25519 public key: {error}") from None
+        raise KeyFormatError("not an Ed25519 public key: %(error)s", error=error) from None
 
 
 def public_key_to_text(public_key: Ed25519PublicKey) -> str:
@@ -74,7 +74,7 @@ def private_key_from_pem(pem: bytes) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as error:
-        raise KeyFormatError(f"not a readable private key: {error}") from None
+        raise KeyFormatError("not a readable private key: %(error)s", error=error) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFormatError("the private key is not an Ed25519 key")
     return key
@@ -92,7 +92,7 @@ def public_key_from_pem(pem: bytes) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(pem)
     except ValueError as error:
-        raise KeyFormatError(f"not a readable public key: {error}") from None
+        raise KeyFormatError("not a readable public key: %(error)s", error=error) from None
     if not isinstance(key, Ed25519PublicKey):
         raise KeyFormatError("the public key is not an Ed25519 key")
     return key

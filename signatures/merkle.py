@@ -252,7 +252,11 @@ def verify_inclusion(
             the proof has the wrong number of hashes, or it leads to another root.
     """
     if not 0 <= leaf_index < tree_size:
-        raise InclusionProofInvalid(f"leaf {leaf_index} is not in a tree of size {tree_size}")
+        raise InclusionProofInvalid(
+            "leaf %(leaf_index)s is not in a tree of size %(tree_size)s",
+            leaf_index=leaf_index,
+            tree_size=tree_size,
+        )
     _check_lengths(InclusionProofInvalid, leaf_hash, root, *proof)
     r = leaf_hash
     for p, on_the_left in _climb(InclusionProofInvalid, leaf_index, tree_size - 1, proof):
@@ -275,7 +279,11 @@ def verify_consistency(
             proof has the wrong number of hashes, or it does not reproduce both roots.
     """
     if not 0 <= old_size <= new_size:
-        raise ConsistencyProofInvalid(f"a tree cannot shrink from {old_size} to {new_size}")
+        raise ConsistencyProofInvalid(
+            "a tree cannot shrink from %(old_size)s to %(new_size)s",
+            old_size=old_size,
+            new_size=new_size,
+        )
     _check_lengths(ConsistencyProofInvalid, old_root, new_root, *proof)
     if old_size == 0 and not hmac.compare_digest(old_root, EMPTY_ROOT):
         raise ConsistencyProofInvalid("the root of the empty tree is SHA-256 of nothing")

@@ -42,6 +42,9 @@ def verify_receipt(server_key: Ed25519PublicKey, receipt: dict[str, Any]) -> Non
     if SIGNATURE_FIELD not in receipt:
         raise ContentMismatch("the receipt carries no server signature")
     if receipt.get("server_key_id") != key_id(server_key):
-        raise ContentMismatch(f"the receipt was signed by {receipt.get('server_key_id')}")
+        raise ContentMismatch(
+            "the receipt was signed by %(server_key_id)s",
+            server_key_id=receipt.get("server_key_id"),
+        )
     unsigned = {name: value for name, value in receipt.items() if name != SIGNATURE_FIELD}
     verify_signature(server_key, canonicalize(unsigned), receipt[SIGNATURE_FIELD])

@@ -56,15 +56,21 @@ def check_signature_linked(
             is not its record's.
     """
     if not covered:
-        raise SignatureNotLinked(f"{what} names no record it can be linked to")
+        raise SignatureNotLinked("%(what)s names no record it can be linked to", what=what)
     for entry, signed in sorted(covered.items()):
         actual = records.get(entry)
         if actual is None:
-            raise SignatureNotLinked(f"{what} names entry {entry}, which the stream lacks")
+            raise SignatureNotLinked(
+                "%(what)s names entry %(entry)s, which the stream lacks", what=what, entry=entry
+            )
         if actual != signed:
             raise SignatureNotLinked(
-                f"{what} covers record hash {signed[:16]}... as entry {entry}; "
-                f"entry {entry} of this stream hashed to {actual[:16]}... when it was signed"
+                "%(what)s covers record hash %(signed)s... as entry %(entry)s; entry "
+                "%(entry)s of this stream hashed to %(actual)s... when it was signed",
+                what=what,
+                signed=signed[:16],
+                entry=entry,
+                actual=actual[:16],
             )
 
 
@@ -117,8 +123,10 @@ class RecordHashes:
         """
         if state_hash != self._head:
             raise SignatureNotLinked(
-                f"the casebook signature is over state {state_hash[:16]}...; the stream stood "
-                f"at {(self._head or '')[:16]}... when it was signed"
+                "the casebook signature is over state %(state_hash)s...; the stream "
+                "stood at %(value)s... when it was signed",
+                state_hash=state_hash[:16],
+                value=(self._head or "")[:16],
             )
         for entries, what in (
             (self._live_records - set(covered), "leaves out entries {}, live records"),
@@ -127,7 +135,8 @@ class RecordHashes:
             if entries:
                 listed = ", ".join(str(entry) for entry in sorted(entries))
                 raise SignatureNotLinked(
-                    f"the casebook signature {what.format(listed)} of the stream when it was signed"
+                    "the casebook signature %(format)s of the stream when it was signed",
+                    format=what.format(listed),
                 )
 
     def check_linked(self, covered: Mapping[int, str], what: str) -> None:

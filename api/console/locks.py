@@ -248,6 +248,6 @@ def unlock_approve(store: Store, person: Signatory, study: str, subject: str) ->
         raise not_screened(subject_stream(study, subject))
     request = pending_unlock_request(found)
     if request is None:
-        raise LockStepRefused(f"{subject} has no unlock request pending")
+        raise LockStepRefused("%(subject)s has no unlock request pending", subject=subject)
     kind = Subject.SubjectUnlocked.kind()
     record_step(store, person, study, subject, kind, {"request": request})

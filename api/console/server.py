@@ -56,7 +56,9 @@ def check_workers_fit(settings: Settings, workers: int) -> None:
     except psycopg.Error as error:
         safe = url.render_as_string(hide_password=True)
         raise StoreUnavailable(
-            f"cannot open the store at {safe}: {' '.join(str(error).split())}"
+            "cannot open the store at %(safe)s: %(join)s",
+            safe=safe,
+            join=" ".join(str(error).split()),
         ) from None
     if problem is not None:
         raise ConfigurationError(problem)

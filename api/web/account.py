@@ -18,7 +18,7 @@ from api.web.forms import LanguageForm, PasswordChangeForm
 from api.web.navigation import in_navigation
 from api.web.sessions import MUST_CHANGE, NEXT, safe_next, sign_in, signed_in_person, to_sign_in
 from api.web.sign_in import CHANNEL
-from api.web.wording import LANGUAGES, choose_language, language
+from api.web.wording import LANGUAGES, choose_language, language, worded
 from api.web.wording import gettext as _
 from domain.account import Account, RegisteredKey
 from infrastructure.errors import AccountLockedOut, AuthenticationFailed, PasswordRejected
@@ -57,11 +57,11 @@ def change_password(form: PasswordChangeForm, user_id: str) -> bool:
             user_id, str(form.password.data), str(form.new_password.data)
         )
     except AccountLockedOut as locked:
-        form.form_errors.append(str(locked))
+        form.form_errors.append(worded(locked))
     except AuthenticationFailed:
         form.password.errors = [_("The current password is wrong")]
     except PasswordRejected as rejected:
-        form.new_password.errors = [str(rejected)]
+        form.new_password.errors = [worded(rejected)]
     else:
         return True
     return False

@@ -108,7 +108,11 @@ def records_signing(
     for number in dict.fromkeys(entries):
         entry = subject.entries.get(number)
         if entry is None or not entry.is_live or entry.kind in ABOUT_RECORDS:
-            raise SignatureRefused(f"{subject.subject_code} has no live record {number}")
+            raise SignatureRefused(
+                "%(subject_code)s has no live record %(number)s",
+                subject_code=subject.subject_code,
+                number=number,
+            )
         chosen.append(entry)
     data = {"entries": [{"entry": e.version, "record_hash": e.record_hash} for e in chosen]}
     body = _body(subject, account, Subject.RecordsSigned.kind(), data, meaning)

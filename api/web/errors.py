@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from api.statuses import STATUS_OF, status_of
 from api.web.wording import gettext as _
+from api.web.wording import worded
 from infrastructure.store.outage import STORE_OUTAGES
 
 TITLES = {
@@ -66,7 +67,7 @@ def typed(error: Exception) -> tuple[str, int]:
     status = status_of(error) or 500
     if status >= 500:
         current_app.logger.error("%s on a page: %s", type(error).__name__, error)
-    return error_page(status, str(error))
+    return error_page(status, worded(error))
 
 
 def fault(error: InternalServerError) -> tuple[str, int]:

@@ -404,7 +404,10 @@ class KeptCheckpointForm(FlaskForm):
         if upload:
             raw = upload.read(CHECKPOINT_SIZE + 1)
             if len(raw) > CHECKPOINT_SIZE:
-                raise CheckpointMalformed(f"a checkpoint has at most {CHECKPOINT_SIZE} bytes")
+                raise CheckpointMalformed(
+                    "a checkpoint has at most %(checkpoint_size)s bytes",
+                    checkpoint_size=CHECKPOINT_SIZE,
+                )
             try:
                 return str(raw.decode("utf-8"))
             except UnicodeDecodeError:

@@ -17,6 +17,7 @@ from typing import Any
 from flask import g
 
 from api.store import get_store
+from api.web.wording import worded
 from domain.account import SYSTEM_USER
 from domain.attribution import signer_of
 from domain.disclosure import ACCOUNT_HISTORY, HISTORY, Scope
@@ -184,18 +185,23 @@ def kept_checkpoint(note: str) -> dict[str, Any]:
     try:
         if claimed.origin != origin:
             raise CheckpointOfAnotherLog(
-                f"this checkpoint is of another log ({claimed.origin}), not of this one ({origin})"
+                "this checkpoint is of another log (%(origin)s), not of this one (%(origin2)s)",
+                origin=claimed.origin,
+                origin2=origin,
             )
         verify_checkpoint(note, origin, app.server_key.public_key)
         if claimed.size > size:
             raise LogTruncated(
-                f"your checkpoint has {claimed.size} events, the latest checkpoint only {size}: "
-                "the log was cut short, or the server did not give its latest checkpoint"
+                "your checkpoint has %(size)s events, the latest checkpoint only "
+                "%(size2)s: the log was cut short, or the server did not give its "
+                "latest checkpoint",
+                size=claimed.size,
+                size2=size,
             )
         proof = app.checkpoints.consistency(claimed.size, size)
         said["proof"] = [encode_hash(h) for h in proof]
         latest_root = base64.b64decode(latest["root"])
         verify_consistency(claimed.size, size, claimed.root, latest_root, proof)
     except VerificationError as error:
-        said["finding"] = {"kind": error.kind, "message": str(error)}
+        said["finding"] = {"kind": error.kind, "message": worded(error)}
     return said

@@ -26,6 +26,7 @@ from api.web.handing_out import record_copy
 from api.web.navigation import in_navigation
 from api.web.sessions import LARGER_FORMS, page_for, signed_in_person, to_sign_in
 from api.web.wording import gettext as _
+from api.web.wording import worded
 from domain.account import Account
 from domain.actions import Action
 from domain.disclosure import PACKET
@@ -88,7 +89,7 @@ def build() -> Response | tuple[str, int]:
             get_store(), g.account, site=form.site(), documents=bool(form.documents.data)
         )
     except (NotPermitted, PacketNotBuildable) as refused:
-        form.form_errors.append(str(refused))
+        form.form_errors.append(worded(refused))
         status = 403 if isinstance(refused, NotPermitted) else 409
         return _page(PacketCheckForm(formdata=None), build_form=form), status
     record_copy(packet.data, PACKET, packet.scope)

@@ -33,6 +33,7 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from api.store import get_store
+from api.web.wording import worded
 from domain.account import Account
 from domain.actions import Action
 from domain.errors import NotPermitted
@@ -159,7 +160,7 @@ def signed_in_person() -> Account | None:
         except (SessionExpired, AuthenticationFailed) as ended:
             session.pop(USER, None)
             session.pop(SESSION, None)
-            flash(str(ended), "ended")
+            flash(worded(ended), "ended")
     g.account = account
     return account
 
@@ -183,7 +184,7 @@ def page_for(action: Action | None) -> Callable[[F], F]:
                 try:
                     check_role_may(account, action)
                 except NotPermitted as refused:
-                    abort(403, description=str(refused))
+                    abort(403, description=worded(refused))
             return view(*args, **kwargs)
 
         return cast(F, page)

@@ -34,6 +34,7 @@ from api.web.navigation import in_navigation
 from api.web.sessions import LARGER_FORMS, page_for
 from api.web.signing import offer, sign
 from api.web.wording import gettext as _
+from api.web.wording import worded
 from domain.actions import Action
 from domain.disclosure import HISTORY, UNSIGNED, Scope
 from domain.errors import SignatureRefused
@@ -116,7 +117,7 @@ def _confirmation(chosen: MultiDict[str, str], form: CeremonyForm) -> str:
     try:
         signing = _signing(subject, chosen)
     except SignatureRefused as refused:
-        return _awaiting(str(refused))
+        return _awaiting(worded(refused))
     selection = [(name, value) for name in SELECTION for value in chosen.getlist(name)]
     page = render_template(
         "sign_confirm.html",
@@ -144,20 +145,20 @@ def _signing(subject: Subject, chosen: MultiDict[str, str]) -> Signing:
     kind = Subject.CasebookSigned if milestone is not None else Subject.RecordsSigned
     if meaning not in kind.MEANINGS:
         raise SignatureRefused(
-            _("Choose what your signature means: %(meanings)s", meanings=", ".join(kind.MEANINGS))
+            "Choose what your signature means: %(meanings)s", meanings=", ".join(kind.MEANINGS)
         )
     if milestone is not None:
         try:
             reached = Milestone(milestone)
         except ValueError:
             raise SignatureRefused(
-                _("%(milestone)r is not a milestone", milestone=milestone)
+                "%(milestone)r is not a milestone", milestone=milestone
             ) from None
         return casebook_signing(subject, g.account, reached, meaning)
     try:
         entries = [int(entry) for entry in chosen.getlist("entry")]
     except ValueError:
-        raise SignatureRefused(_("A record is chosen by its entry number")) from None
+        raise SignatureRefused("A record is chosen by its entry number") from None
     return records_signing(subject, g.account, entries, meaning)
 
 

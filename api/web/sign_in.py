@@ -19,6 +19,7 @@ from api.web.sessions import (
     signed_in_person,
 )
 from api.web.wording import gettext as _
+from api.web.wording import worded
 from infrastructure.errors import AccountLockedOut, AuthenticationFailed, PasswordExpired
 
 CHANNEL = "web"
@@ -52,10 +53,10 @@ def login() -> Response | str:
             sign_out()  # a session this browser held ends too; only the change is pending
             session[MUST_CHANGE] = username
             session[NEXT] = safe_next(form.next.data)
-            flash(str(expired), "must-change")
+            flash(worded(expired), "must-change")
             return redirect(url_for("web.account"))
         except AccountLockedOut as locked:
-            form.form_errors.append(str(locked))
+            form.form_errors.append(worded(locked))
         except AuthenticationFailed:
             form.form_errors.append(_("The user id or the password is wrong"))
         else:

@@ -27,6 +27,7 @@ from api.store import get_store
 from api.web.forms import MISSING, CeremonyForm, SignedBodyForm
 from api.web.sessions import SESSION
 from api.web.wording import gettext as _
+from api.web.wording import worded
 from domain.account import Account
 from infrastructure.application.access import SigningAuthentication
 from infrastructure.application.commands import AdministerAccount, RecordEvent, SignRecords
@@ -92,7 +93,7 @@ def sign(form: CeremonyForm, account: Account) -> tuple[Receipt, SigningAuthenti
     except AuthenticationFailed:
         form.password.errors = [_("The user id or the password is wrong")]
     except REFUSALS as refused:
-        form.form_errors.append(str(refused))
+        form.form_errors.append(worded(refused))
     return None
 
 
@@ -169,7 +170,7 @@ def record(
             actor=account,
         )
     except REFUSALS as refused:
-        form.form_errors.append(str(refused))
+        form.form_errors.append(worded(refused))
     return None
 
 
@@ -254,7 +255,7 @@ def _administer(
     try:
         return Administered(*get_store().administration.administer(command))
     except REFUSALS as refused:
-        form.form_errors.append(str(refused))
+        form.form_errors.append(worded(refused))
     return None
 
 

@@ -21,6 +21,7 @@ from api.web.handing_out import handed_out
 from api.web.navigation import in_navigation
 from api.web.sessions import page_for
 from api.web.wording import gettext as _
+from api.web.wording import worded
 from domain.actions import Action
 from domain.wire import instant_to_wire
 from infrastructure.errors import ProofNotAvailable
@@ -45,7 +46,7 @@ def verify() -> Response | str:
         try:
             event, copy = log_evidence.event_evidence(int(asked.position.data), None)
         except ProofNotAvailable as missing:
-            asked.position.errors = [str(missing)]
+            asked.position.errors = [worded(missing)]
     page = render_template(
         "verify.html",
         form=form,
@@ -68,7 +69,7 @@ def _kept(form: KeptCheckpointForm) -> dict[str, Any] | None:
         return log_evidence.kept_checkpoint(note)
     except CheckpointMalformed as malformed:
         # The reason may quote the note: the form macros show it as text (filter ``translated``).
-        reason = _("This is not a signed checkpoint: %(reason)s", reason=str(malformed))
+        reason = _("This is not a signed checkpoint: %(reason)s", reason=worded(malformed))
         form.checkpoint.errors = [reason]
     except ProofNotAvailable:
         form.form_errors.append(_("No checkpoint has been sealed yet."))
@@ -95,7 +96,7 @@ def consistency_evidence() -> tuple[Response, int]:
     except ValueError as wrong:
         return refusal(400, str(wrong))
     except ProofNotAvailable as missing:
-        return refusal(404, str(missing))
+        return refusal(404, worded(missing))
 
 
 @web.get("/verify/evidence/event")
@@ -111,7 +112,7 @@ def event_evidence() -> tuple[Response, int]:
     except ValueError as wrong:
         return refusal(400, str(wrong))
     except ProofNotAvailable as missing:
-        return refusal(404, str(missing))
+        return refusal(404, worded(missing))
     answer = jsonify(evidence)
     if copy is not None:
         handed_out(answer.get_data(as_text=True), *copy)

@@ -3,8 +3,13 @@
 Templates and views write English and mark it for translation, gettext-style: ``{{ _("Sign in")
 }}`` in a template (Jinja's i18n extension), :func:`gettext` in Python. The Portuguese of each
 phrase is kept in ``portuguese.toml`` beside this module (``"Sign in" = "Entrar"``): no catalogue
-to compile, nothing to build; tests/web/test_language.py fails for a marked phrase it lacks. The
+to compile, nothing to build; tests/web/test_wording.py fails for a marked phrase it lacks. The
 reports name both languages side by side (``Ação / Action``); a page speaks one, the person's.
+
+What the store says when it refuses (a typed error of domain/, infrastructure/ or signatures/) is
+an English template and its parameters (``signatures.errors.WordedError``); :func:`refusal` says
+it in the page's language from ``portuguese_refusals.toml``, the same catalogue's second file
+(tests/web/test_refusal_wording.py fails for a template raised and missing there).
 
 The language is the signed-in person's choice (kept with their account's preferences), or
 before signing in the one chosen in this browser, or the browser's own preference.
@@ -25,14 +30,21 @@ ENGLISH, PORTUGUESE = "en", "pt-BR"
 LANGUAGES = {ENGLISH: "English", PORTUGUESE: "Português (Brasil)"}
 """The languages of the pages, by BCP 47 tag, each named in itself."""
 
-CATALOGUE = Path(__file__).with_name("portuguese.toml")
+CATALOGUE = (
+    Path(__file__).with_name("portuguese.toml"),
+    Path(__file__).with_name("portuguese_refusals.toml"),
+)
+"""The pages' own phrases, then the store's refusals."""
 
 
 @cache
 def portuguese() -> dict[str, str]:
-    """English phrase -> its Portuguese, as ``portuguese.toml`` holds them."""
-    with CATALOGUE.open("rb") as file:
-        return {str(english): str(translated) for english, translated in tomllib.load(file).items()}
+    """English phrase -> its Portuguese, as the catalogue's files hold them."""
+    phrases: dict[str, str] = {}
+    for part in CATALOGUE:
+        with part.open("rb") as file:
+            phrases.update((str(en), str(pt)) for en, pt in tomllib.load(file).items())
+    return phrases
 
 
 def language() -> str:
@@ -75,6 +87,21 @@ def translated(message: str) -> str:
     quote what a person typed) in the page's language, as text to escape: a template's ``_()``
     takes its phrase for markup (Jinja's i18n), which only the pages' own phrases may be."""
     return gettext(str(message))
+
+
+def worded(error: Exception) -> str:
+    """A typed error's message in the page's language, as text to escape: its template in
+    Portuguese filled with its parameters, which are shown as given (codes, user ids, dates, log
+    positions, what a person typed, role and action names as the log records them). An error
+    whose template has no Portuguese yet (a test names each) says its English."""
+    template = getattr(error, "template", None)
+    if language() != PORTUGUESE or not isinstance(template, str):
+        return str(error)
+    said = portuguese().get(template)
+    if said is None:
+        return str(error)
+    parameters = getattr(error, "parameters", {})
+    return said % parameters if parameters else said
 
 
 def ngettext(singular: str, plural: str, count: int, **variables: Any) -> str:

@@ -132,7 +132,9 @@ def _criteria(
     unknown = sorted(str(code) for code in codes if code not in known)
     if unknown:
         raise ValueOutOfRange(
-            f"unknown seriousness criteria {unknown}; the codes are {sorted(known)}"
+            "unknown seriousness criteria %(unknown)s; the codes are %(known)s",
+            unknown=unknown,
+            known=sorted(known),
         )
     return frozenset(SeriousnessCriterion(code) for code in codes)
 

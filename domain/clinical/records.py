@@ -21,9 +21,9 @@ def _check_measured(name: str, value: Decimal | None) -> None:
     if value is None:
         return
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise ValueOutOfRange(f"{name} {value!r} is not a finite decimal")
+        raise ValueOutOfRange("%(name)s %(value)r is not a finite decimal", name=name, value=value)
     if value < 0:
-        raise ValueOutOfRange(f"{name} {value} cannot be negative")
+        raise ValueOutOfRange("%(name)s %(value)s cannot be negative", name=name, value=value)
 
 
 class ReticulocyteMethod(Enum):
@@ -77,7 +77,9 @@ class Transfusion:
 
     def __post_init__(self) -> None:
         if isinstance(self.units, bool) or not isinstance(self.units, int) or self.units < 1:
-            raise ValueOutOfRange(f"a transfusion is at least one unit, not {self.units!r}")
+            raise ValueOutOfRange(
+                "a transfusion is at least one unit, not %(units)r", units=self.units
+            )
 
 
 @dataclass(frozen=True)
@@ -90,4 +92,7 @@ class MarrowExam:
     def __post_init__(self) -> None:
         _check_measured("marrow cellularity", self.cellularity_percent)
         if self.cellularity_percent > _HUNDRED:
-            raise ValueOutOfRange(f"marrow cellularity {self.cellularity_percent}% is above 100%")
+            raise ValueOutOfRange(
+                "marrow cellularity %(cellularity_percent)s%% is above 100%%",
+                cellularity_percent=self.cellularity_percent,
+            )

@@ -322,20 +322,30 @@ class Subject(EntryKeeping, SignedAggregate):
             and on < consent["consented_on"]
         ):
             raise DatedBeforeConsent(
-                f"a {kind.kind()} dated {on} is before the TCLE was signed "
-                f"({consent['consented_on']})"
+                "a %(kind)s dated %(on)s is before the TCLE was signed (%(consented_on)s)",
+                kind=kind.kind(),
+                on=on,
+                consented_on=consent["consented_on"],
             )
         if kind.MAY_FOLLOW_THE_END:
             return
         death = self.death
         if death is not None and kind is not safety.SubjectDied and on > death["died_on"]:
-            raise DatedAfterDeath(f"the subject died on {death['died_on']}; this is dated {on}")
+            raise DatedAfterDeath(
+                "the subject died on %(died_on)s; this is dated %(on)s",
+                died_on=death["died_on"],
+                on=on,
+            )
         end = self.end_of_study
         if end is not None and on > end["ended_on"]:
-            raise SubjectNotInStudy(f"the subject left the study on {end['ended_on']}")
+            raise SubjectNotInStudy(
+                "the subject left the study on %(ended_on)s", ended_on=end["ended_on"]
+            )
         withdrawal = self.withdrawal
         if withdrawal is not None and kind.TREATMENT and on > withdrawal["withdrawn_on"]:
-            raise SubjectNotInStudy(f"the subject withdrew on {withdrawal['withdrawn_on']}")
+            raise SubjectNotInStudy(
+                "the subject withdrew on %(withdrawn_on)s", withdrawn_on=withdrawal["withdrawn_on"]
+            )
 
     def sign_records(self, *, entries: Sequence[Mapping[str, Any]], meaning: str) -> None:
         """Sign records of the subject (21 CFR 11.50): each named by entry and record hash.
@@ -373,13 +383,15 @@ class Subject(EntryKeeping, SignedAggregate):
     def check_consent_obtained(self) -> None:
         """Nothing clinical is recorded before informed consent."""
         if self.consent is None:
-            raise ConsentRequired(f"{self.subject_code} has no signed TCLE on record")
+            raise ConsentRequired(
+                "%(subject_code)s has no signed TCLE on record", subject_code=self.subject_code
+            )
 
     def check_enrolled(self) -> None:
         """Treatment and study assessments are for enrolled subjects only."""
         self.check_consent_obtained()
         if self.enrolment is None:
-            raise NotEnrolled(f"{self.subject_code} is not enrolled")
+            raise NotEnrolled("%(subject_code)s is not enrolled", subject_code=self.subject_code)
 
     def check_in_study(self, what: str) -> None:
         """The subject has not failed screening, withdrawn, died or ended the study."""
@@ -390,7 +402,12 @@ class Subject(EntryKeeping, SignedAggregate):
             (disposition.EndOfStudyRecorded, "ended the study"),
         ):
             if self.latest(kind) is not None:
-                raise SubjectNotInStudy(f"{self.subject_code} {left}: no {what} is recorded")
+                raise SubjectNotInStudy(
+                    "%(subject_code)s %(left)s: no %(what)s is recorded",
+                    subject_code=self.subject_code,
+                    left=left,
+                    what=what,
+                )
 
     def check_treatment(self, what: str) -> None:
         """Treatment is given to enrolled subjects still in the study."""
@@ -409,7 +426,9 @@ class Subject(EntryKeeping, SignedAggregate):
         for earlier in reversed(self.others(kind, besides)):
             if all(earlier[k] == v for k, v in same.items()):
                 raise DuplicateRecord(
-                    f"{what} is recorded (entry {earlier.version}); correct it instead"
+                    "%(what)s is recorded (entry %(version)s); correct it instead",
+                    what=what,
+                    version=earlier.version,
                 )
 
     def check_signable(self, number: int) -> None:
@@ -417,7 +436,9 @@ class Subject(EntryKeeping, SignedAggregate):
         target = self.entries.get(number)
         if target is not None and DECLARED[target.kind].ABOUT_RECORDS:
             raise SignatureRefused(
-                f"entry {number} is a {target.kind}: sign the record it is about"
+                "entry %(number)s is a %(kind)s: sign the record it is about",
+                number=number,
+                kind=target.kind,
             )
         self.live_entry(number, None, SignatureRefused)
 
@@ -426,7 +447,11 @@ class Subject(EntryKeeping, SignedAggregate):
         named), and not voided; ``refusal`` says which of them was asked for."""
         target = self.entries.get(number)
         if target is None:
-            raise EntryNotFound(f"{self.subject_code} has no entry {number}")
+            raise EntryNotFound(
+                "%(subject_code)s has no entry %(number)s",
+                subject_code=self.subject_code,
+                number=number,
+            )
         if kind is not None and target.kind != kind:
             raise refusal(f"entry {number} is a {target.kind}, not a {kind}")
         if not target.is_live:
@@ -445,4 +470,6 @@ def check_not_future(on: date, protocol: StudyProtocol) -> None:
     """Nothing is dated after today at the site."""
     today = datetime.now(protocol.time_zone).date()
     if on > today:
-        raise DatedInTheFuture(f"dated {on}, after today at the site ({today})")
+        raise DatedInTheFuture(
+            "dated %(on)s, after today at the site (%(today)s)", on=on, today=today
+        )

@@ -105,7 +105,10 @@ def check_milestone_reached(subject: Subject, milestone: Milestone) -> None:
     reached, missing = REACHED[milestone]
     if not reached(subject):
         raise MilestoneNotReached(
-            f"{subject.subject_code} has not reached {milestone.value}: {missing}"
+            "%(subject_code)s has not reached %(milestone)s: %(missing)s",
+            subject_code=subject.subject_code,
+            milestone=milestone.value,
+            missing=missing,
         )
 
 
@@ -154,19 +157,23 @@ def signed_casebook(
     try:
         reached = Milestone(milestone)
     except ValueError:
-        raise SignatureRefused(f"{milestone!r} is not a milestone") from None
+        raise SignatureRefused("%(milestone)r is not a milestone", milestone=milestone) from None
     check_milestone_reached(subject, reached)
     if state_hash != subject.chain_head:
         raise CasebookChanged(
-            f"{subject.subject_code} stands at state {subject.chain_head}, not {state_hash}: "
-            "its casebook changed since it was read; read it again before signing"
+            "%(subject_code)s stands at state %(chain_head)s, not "
+            "%(state_hash)s: its casebook changed since it was read; read it "
+            "again before signing",
+            subject_code=subject.subject_code,
+            chain_head=subject.chain_head,
+            state_hash=state_hash,
         )
     covered = covered_records(subject, entries, meaning, CasebookSigned)
     left_out = sorted(casebook_records(subject).keys() - {c["entry"] for c in covered})
     if left_out:
         raise SignatureRefused(
-            "a casebook signature covers every live record; it leaves out entries "
-            + ", ".join(str(number) for number in left_out)
+            "a casebook signature covers every live record; it leaves out entries %(entries)s",
+            entries=", ".join(str(number) for number in left_out),
         )
     return {"milestone": reached, "state_hash": state_hash, "entries": covered}
 

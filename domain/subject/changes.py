@@ -62,17 +62,22 @@ class EntryCorrected(AboutRecords):
         candidate = dict(target.fields)
         for name, change in changes.items():
             if name not in correctable:
-                raise CorrectionInvalid(f"{name!r} is not a correctable field of a {target.kind}")
+                raise CorrectionInvalid(
+                    "%(name)r is not a correctable field of a %(kind)s", name=name, kind=target.kind
+                )
             if set(change) != {"old", "new"}:
-                raise CorrectionInvalid(f"{name}: a change gives exactly old and new")
+                raise CorrectionInvalid("%(name)s: a change gives exactly old and new", name=name)
             # Compared as written: a stored tuple reads back as a list, an enum as its value.
             if to_wire(change["old"]) != to_wire(target[name]):
                 raise CorrectionInvalid(
-                    f"{name}: the entry reads {target[name]!r}, not {change['old']!r} "
-                    "(reload and correct what is there)"
+                    "%(name)s: the entry reads %(target)r, not %(old)r (reload and "
+                    "correct what is there)",
+                    name=name,
+                    target=target[name],
+                    old=change["old"],
                 )
             if to_wire(change["new"]) == to_wire(change["old"]):
-                raise CorrectionInvalid(f"{name}: the new value is the old one")
+                raise CorrectionInvalid("%(name)s: the new value is the old one", name=name)
             candidate[name] = change["new"]
         subject.check_record(kind, candidate, besides=target.version)
 
@@ -206,7 +211,11 @@ def entry_to_change(subject: Subject, fields: Mapping[str, Any], *, correcting: 
     target = subject.live_entry(fields["entry"], fields["entry_kind"], CorrectionInvalid)
     kind = DECLARED[target.kind]
     if kind.ABOUT_RECORDS if correcting else not kind.VOIDABLE:
-        raise CorrectionInvalid(f"a {target.kind} is not {'corrected' if correcting else 'voided'}")
+        raise CorrectionInvalid(
+            "a %(kind)s is not %(value)s",
+            kind=target.kind,
+            value="corrected" if correcting else "voided",
+        )
     if says_nothing(fields["reason"]):
         raise CorrectionInvalid("a reason is given for every change (21 CFR 11.10(e))")
     return target
@@ -231,28 +240,40 @@ def covered_records(
     meanings = signed.MEANINGS
     if meaning not in meanings:
         raise SignatureRefused(
-            f"a signature over records means {', '.join(meanings)}, not {meaning!r}"
+            "a signature over records means %(join)s, not %(meaning)r",
+            join=", ".join(meanings),
+            meaning=meaning,
         )
     signed_meaning = authorship_in_force().body().get("meaning")
     if signed_meaning != meaning:
-        raise SignatureRefused(f"the signed body's meaning is {signed_meaning!r}, not {meaning!r}")
+        raise SignatureRefused(
+            "the signed body's meaning is %(signed_meaning)r, not %(meaning)r",
+            signed_meaning=signed_meaning,
+            meaning=meaning,
+        )
     if not entries:
         raise SignatureRefused("a signature covers at least one record")
     if len(entries) > signed.MAX_RECORDS:
         raise SignatureRefused(
-            f"a {signed.kind()} covers at most {signed.MAX_RECORDS:,} records, not {len(entries):,}"
+            "a %(kind)s covers at most %(max_records)s records, not %(count)s",
+            kind=signed.kind(),
+            max_records=format(signed.MAX_RECORDS, ","),
+            count=format(len(entries), ","),
         )
     covered: list[dict[str, Any]] = []
     for each in entries:
         number, signed_hash = int(each["entry"]), str(each["record_hash"])
         if any(c["entry"] == number for c in covered):
-            raise SignatureRefused(f"entry {number} is named twice")
+            raise SignatureRefused("entry %(number)s is named twice", number=number)
         subject.check_signable(number)
         target = subject.entries[number]
         if signed_hash != target.record_hash:
             raise SignedRecordChanged(
-                f"entry {number} hashes to {target.record_hash}, not {signed_hash}: it "
-                "changed since it was read; read it again before signing"
+                "entry %(number)s hashes to %(record_hash)s, not %(signed_hash)s: it "
+                "changed since it was read; read it again before signing",
+                number=number,
+                record_hash=target.record_hash,
+                signed_hash=signed_hash,
             )
         covered.append({"entry": number, "record_hash": signed_hash})
     return tuple(covered)
@@ -284,9 +305,13 @@ class QueryRaised(Dialogue):
         target = subject.live_entry(number, fields["entry_kind"], QueryInvalid)
         kind = DECLARED[target.kind]
         if kind.QUERY:
-            raise QueryInvalid(f"entry {number} is a {target.kind}: ask about the record itself")
+            raise QueryInvalid(
+                "entry %(number)s is a %(kind)s: ask about the record itself",
+                number=number,
+                kind=target.kind,
+            )
         if asked is not None and asked not in {declared.name for declared in kind.items()}:
-            raise QueryInvalid(f"a {target.kind} has no field {asked!r}")
+            raise QueryInvalid("a %(kind)s has no field %(asked)r", kind=target.kind, asked=asked)
         _check_said(fields["question"], "a query asks a question")
 
 
@@ -349,15 +374,22 @@ def queries_of(subject: Subject) -> list[Query]:
 def _query_not_closed(subject: Subject, query: int, verb: str) -> Query:
     found = next((q for q in queries_of(subject) if q.query == query), None)
     if found is None:
-        raise QueryInvalid(f"{subject.subject_code} has no query {query} (a QueryRaised entry)")
+        raise QueryInvalid(
+            "%(subject_code)s has no query %(query)s (a QueryRaised entry)",
+            subject_code=subject.subject_code,
+            query=query,
+        )
     if found.closed_by is not None:
         raise QueryInvalid(
-            f"query {query} was closed by entry {found.closed_by.version}, so is not {verb}"
-            " (raise a new query instead)"
+            "query %(query)s was closed by entry %(version)s, so is not %(verb)s "
+            "(raise a new query instead)",
+            query=query,
+            version=found.closed_by.version,
+            verb=verb,
         )
     return found
 
 
 def _check_said(text: str, what: str) -> None:
     if says_nothing(text):
-        raise QueryInvalid(f"{what}: the text is empty")
+        raise QueryInvalid("%(what)s: the text is empty", what=what)

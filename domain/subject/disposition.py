@@ -92,7 +92,11 @@ class EndOfStudyRecorded(Record):
         if reason is EndOfStudyReason.WITHDRAWAL and withdrawal is None:
             raise ValueOutOfRange("record the withdrawal before ending the study for it")
         if death is not None and ended_on < death["died_on"]:
-            raise ValueOutOfRange(f"ended on {ended_on}, before the death ({death['died_on']})")
+            raise ValueOutOfRange(
+                "ended on %(ended_on)s, before the death (%(died_on)s)",
+                ended_on=ended_on,
+                died_on=death["died_on"],
+            )
 
 
 class PerformanceScale(Enum):
@@ -144,8 +148,20 @@ class PerformanceStatusRecorded(Record):
         scale, score = fields["scale"], fields["score"]
         scores = PERFORMANCE_SCORES[scale]
         if score not in scores:
+            if scores.step > 1:
+                raise ValueOutOfRange(
+                    "the %(scale)s scale runs %(first)s-%(last)s in steps of %(step)s, not "
+                    "%(score)s",
+                    scale=scale.value,
+                    first=scores.start,
+                    last=scores[-1],
+                    step=scores.step,
+                    score=score,
+                )
             raise ValueOutOfRange(
-                f"the {scale.value} scale runs {scores.start}-{scores[-1]}"
-                + (f" in steps of {scores.step}" if scores.step > 1 else "")
-                + f", not {score}"
+                "the %(scale)s scale runs %(first)s-%(last)s, not %(score)s",
+                scale=scale.value,
+                first=scores.start,
+                last=scores[-1],
+                score=score,
             )

@@ -40,7 +40,7 @@ class Screened(Record, SignedAggregate.Created):
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
         age = fields["age"]
         if not 0 <= age <= 130:
-            raise ValueOutOfRange(f"age {age} is not a possible age in years")
+            raise ValueOutOfRange("age %(age)s is not a possible age in years", age=age)
 
 
 class ScreenFailed(Record):
@@ -56,7 +56,8 @@ class ScreenFailed(Record):
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         if subject.enrolment is not None:
             raise AlreadyEnrolled(
-                f"{subject.subject_code} is enrolled; record a withdrawal instead"
+                "%(subject_code)s is enrolled; record a withdrawal instead",
+                subject_code=subject.subject_code,
             )
 
 
@@ -86,10 +87,14 @@ class ConsentObtained(Record):
         after = [e["consented_on"] for e in others if e.version > place]
         if before and on < before[-1]:
             raise ValueOutOfRange(
-                f"re-consent on {on} is before the consent in force ({before[-1]})"
+                "re-consent on %(on)s is before the consent in force (%(before)s)",
+                on=on,
+                before=before[-1],
             )
         if after and after[0] < on:
-            raise ValueOutOfRange(f"consent on {on} is after the re-consent of {after[0]}")
+            raise ValueOutOfRange(
+                "consent on %(on)s is after the re-consent of %(after)s", on=on, after=after[0]
+            )
 
 
 class EligibilityAssessed(Record):
@@ -108,7 +113,9 @@ class EligibilityAssessed(Record):
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         subject.check_consent_obtained()
         if subject.enrolment is not None:
-            raise AlreadyEnrolled(f"{subject.subject_code} is already enrolled")
+            raise AlreadyEnrolled(
+                "%(subject_code)s is already enrolled", subject_code=subject.subject_code
+            )
 
     @classmethod
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
@@ -139,7 +146,9 @@ class Enrolled(Record):
         assessment."""
         subject.check_consent_obtained()
         if subject.enrolment is not None:
-            raise AlreadyEnrolled(f"{subject.subject_code} is already enrolled")
+            raise AlreadyEnrolled(
+                "%(subject_code)s is already enrolled", subject_code=subject.subject_code
+            )
         subject.check_in_study("enrolment")
         failures = eligibility_failures(subject)
         if failures:
@@ -154,8 +163,9 @@ class Enrolled(Record):
         enrolled_on: date = fields["enrolled_on"]
         if assessment is not None and enrolled_on < assessment["assessed_on"]:
             raise ValueOutOfRange(
-                f"enrolled on {enrolled_on}, before eligibility was assessed "
-                f"({assessment['assessed_on']})"
+                "enrolled on %(enrolled_on)s, before eligibility was assessed (%(assessed_on)s)",
+                enrolled_on=enrolled_on,
+                assessed_on=assessment["assessed_on"],
             )
 
 

@@ -67,7 +67,9 @@ class SubjectFrozen(LockStep):
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         if lock_state_of(subject) is not LockState.OPEN:
             raise LockStepRefused(
-                f"{subject.subject_code} is {lock_state_of(subject).value} already"
+                "%(subject_code)s is %(value)s already",
+                subject_code=subject.subject_code,
+                value=lock_state_of(subject).value,
             )
         _check_said(fields["reason"], "a freeze says why")
 
@@ -84,12 +86,15 @@ class SubjectLocked(LockStep):
     @classmethod
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         if lock_state_of(subject) is LockState.LOCKED:
-            raise LockStepRefused(f"{subject.subject_code} is locked already")
+            raise LockStepRefused(
+                "%(subject_code)s is locked already", subject_code=subject.subject_code
+            )
         _check_said(fields["reason"], "a lock says why")
         if current_casebook_signature(subject) is None:
             raise CasebookNotSigned(
-                f"{subject.subject_code}'s casebook has no current signature: the investigator "
-                "signs it as it stands before it is locked"
+                "%(subject_code)s's casebook has no current signature: the "
+                "investigator signs it as it stands before it is locked",
+                subject_code=subject.subject_code,
             )
 
 
@@ -103,11 +108,15 @@ class SubjectUnlockRequested(LockStep):
     @classmethod
     def admit(cls, subject: Subject, fields: Mapping[str, Any]) -> None:
         if lock_state_of(subject) is LockState.OPEN:
-            raise LockStepRefused(f"{subject.subject_code} is neither frozen nor locked")
+            raise LockStepRefused(
+                "%(subject_code)s is neither frozen nor locked", subject_code=subject.subject_code
+            )
         if pending_unlock_request(subject) is not None:
             raise LockStepRefused(
-                f"{subject.subject_code} has an unlock request pending "
-                f"(entry {pending_unlock_request(subject)}): the investigator answers it"
+                "%(subject_code)s has an unlock request pending (entry "
+                "%(pending_unlock_request)s): the investigator answers it",
+                subject_code=subject.subject_code,
+                pending_unlock_request=pending_unlock_request(subject),
             )
         _check_said(fields["reason"], "an unlock gives its reason")
 
@@ -133,13 +142,16 @@ class SubjectUnlocked(LockStep):
         pending = pending_unlock_request(subject)
         if pending is None or pending != fields["request"]:
             raise LockStepRefused(
-                f"entry {fields['request']} is not {subject.subject_code}'s pending unlock "
-                "request: a sponsor data manager asks first, with the reason"
+                "entry %(request)s is not %(subject_code)s's pending unlock request: "
+                "a sponsor data manager asks first, with the reason",
+                request=fields["request"],
+                subject_code=subject.subject_code,
             )
         requester = getattr(subject, "unlock_requested_by", {}).get(str(pending))
         if requester is not None and requester == _signer_id(authorship_in_force().body()):
             raise LockStepRefused(
-                f"{requester} asked for this unlock: another person countersigns it"
+                "%(requester)s asked for this unlock: another person countersigns it",
+                requester=requester,
             )
 
 
@@ -187,14 +199,18 @@ def check_open_to(subject: Subject, kind: type[Record]) -> None:
     state = lock_state_of(subject)
     if state is LockState.LOCKED and kind not in (SubjectUnlockRequested, SubjectUnlocked):
         raise RecordsLocked(
-            f"{subject.subject_code} is locked: no {kind.kind()} is recorded until a sponsor "
-            "data manager and the site's investigator unlock it"
+            "%(subject_code)s is locked: no %(kind)s is recorded until a sponsor "
+            "data manager and the site's investigator unlock it",
+            subject_code=subject.subject_code,
+            kind=kind.kind(),
         )
     # A new record, or a change of one; what is about records without changing them goes on.
     if state is LockState.FROZEN and (not kind.ABOUT_RECORDS or kind in CHANGES):
         raise RecordsFrozen(
-            f"{subject.subject_code} is frozen: no {kind.kind()} is recorded (queries, source "
-            "verification and signatures still are) until it is unlocked"
+            "%(subject_code)s is frozen: no %(kind)s is recorded (queries, "
+            "source verification and signatures still are) until it is unlocked",
+            subject_code=subject.subject_code,
+            kind=kind.kind(),
         )
 
 
@@ -207,4 +223,4 @@ def _signer_id(body: Mapping[str, Any]) -> str | None:
 
 def _check_said(text: str, what: str) -> None:
     if says_nothing(text):
-        raise LockStepRefused(f"{what}: the text is empty")
+        raise LockStepRefused("%(what)s: the text is empty", what=what)

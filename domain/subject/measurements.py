@@ -91,7 +91,11 @@ class TransfusionGiven(Record):
     def check_values(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> None:
         units = fields["units"]
         if not 1 <= units <= MAX_TRANSFUSION_UNITS:
-            raise ValueOutOfRange(f"a transfusion is 1-{MAX_TRANSFUSION_UNITS} units, not {units}")
+            raise ValueOutOfRange(
+                "a transfusion is 1-%(max_transfusion_units)s units, not %(units)s",
+                max_transfusion_units=MAX_TRANSFUSION_UNITS,
+                units=units,
+            )
 
     @classmethod
     def flags(cls, fields: Mapping[str, Any], protocol: StudyProtocol) -> tuple[str, ...]:

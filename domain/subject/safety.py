@@ -72,7 +72,9 @@ class AdverseEventReported(Record):
         subject.check_consent_obtained()
         name = fields["adverse_event"]
         if name in subject.adverse_events():
-            raise DuplicateRecord(f"adverse event {name} is reported; follow it up instead")
+            raise DuplicateRecord(
+                "adverse event %(name)s is reported; follow it up instead", name=name
+            )
 
     @classmethod
     def check_among(
@@ -131,7 +133,8 @@ class AdverseEventFollowedUp(AboutAnAdverseEvent):
         fixed = sorted(set(fields["changes"]) & REPORTED_ONLY)
         if fixed:
             raise ValueOutOfRange(
-                f"a follow-up does not change {', '.join(fixed)}: correct the report instead"
+                "a follow-up does not change %(join)s: correct the report instead",
+                join=", ".join(fixed),
             )
 
 
@@ -154,12 +157,13 @@ class SeriousAdverseEventNotified(AboutAnAdverseEvent):
         current = adverse_event(subject, name)
         if not current["serious"]:
             raise SeriousnessCriterionMissing(
-                f"adverse event {name} is not serious; it is not notified as one"
+                "adverse event %(name)s is not serious; it is not notified as one", name=name
             )
         if notified_on < current["learned_on"]:
             raise ValueOutOfRange(
-                f"notified on {notified_on}, before the site learned of it "
-                f"({current['learned_on']})"
+                "notified on %(notified_on)s, before the site learned of it (%(learned_on)s)",
+                notified_on=notified_on,
+                learned_on=current["learned_on"],
             )
 
 
@@ -192,18 +196,27 @@ class SubjectDied(Record):
             and (subject.dated_on(e) or died_on) > died_on
         ]
         if later:
-            raise DatedAfterDeath(f"records are dated after {died_on}: " + "; ".join(later))
+            raise DatedAfterDeath(
+                "records are dated after %(died_on)s: %(later)s",
+                died_on=died_on,
+                later="; ".join(later),
+            )
         for name, event in subject.adverse_events().items():
             if event["grade"] == 5 and event.get("resolved_on") != died_on:
                 raise DeathRecordDisagrees(
-                    f"grade-5 adverse event {name} ended on {event.get('resolved_on')}, "
-                    f"the death is dated {died_on}"
+                    "grade-5 adverse event %(name)s ended on %(resolved_on)s, the death "
+                    "is dated %(died_on)s",
+                    name=name,
+                    resolved_on=event.get("resolved_on"),
+                    died_on=died_on,
                 )
         named = fields.get("adverse_event")
         if named is not None and adverse_event(subject, named)["grade"] != 5:
             raise DeathRecordDisagrees(
-                f"the death names adverse event {named}, which is grade "
-                f"{adverse_event(subject, named)['grade']}, not 5; follow it up to grade 5 first"
+                "the death names adverse event %(named)s, which is grade %(grade)s, "
+                "not 5; follow it up to grade 5 first",
+                named=named,
+                grade=adverse_event(subject, named)["grade"],
             )
 
 
@@ -211,7 +224,11 @@ def adverse_event(subject: Subject, name: str) -> dict[str, Any]:
     """An adverse event of the subject as it stands (its report and follow-ups)."""
     current = subject.adverse_events().get(name)
     if current is None:
-        raise AdverseEventNotFound(f"{subject.subject_code} has no adverse event {name!r}")
+        raise AdverseEventNotFound(
+            "%(subject_code)s has no adverse event %(name)r",
+            subject_code=subject.subject_code,
+            name=name,
+        )
     return current
 
 
@@ -244,9 +261,12 @@ def _check_against_death(subject: Subject, event: Mapping[str, Any]) -> None:
         return
     named = death["adverse_event"]
     if named is not None and named == event.get("adverse_event") and event["grade"] != 5:
-        raise DeathRecordDisagrees(f"the death names adverse event {named}: it stays grade 5")
+        raise DeathRecordDisagrees(
+            "the death names adverse event %(named)s: it stays grade 5", named=named
+        )
     if event["grade"] == 5 and event.get("resolved_on") != death["died_on"]:
         raise DeathRecordDisagrees(
-            f"a grade-5 adverse event ends on the date of death ({death['died_on']}), "
-            f"not {event.get('resolved_on')}"
+            "a grade-5 adverse event ends on the date of death (%(died_on)s), not %(resolved_on)s",
+            died_on=death["died_on"],
+            resolved_on=event.get("resolved_on"),
         )

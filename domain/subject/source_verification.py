@@ -67,20 +67,28 @@ class SourceVerified(AboutRecords):
         kind = DECLARED[target.kind]
         if kind.ABOUT_RECORDS:
             raise SourceVerificationRefused(
-                f"entry {number} is a {target.kind}: verify the record it is about"
+                "entry %(number)s is a %(kind)s: verify the record it is about",
+                number=number,
+                kind=target.kind,
             )
         if fields["record_hash"] != target.record_hash:
             raise SourceVerificationStale(
-                f"entry {number} hashes to {target.record_hash}, not {fields['record_hash']}: "
-                "it changed since it was read; read it again before verifying it"
+                "entry %(number)s hashes to %(record_hash)s, not %(record_hash2)s: "
+                "it changed since it was read; read it again before verifying it",
+                number=number,
+                record_hash=target.record_hash,
+                record_hash2=fields["record_hash"],
             )
         if field is not None and field not in {declared.name for declared in kind.items()}:
-            raise SourceVerificationRefused(f"a {target.kind} has no field {field!r}")
+            raise SourceVerificationRefused(
+                "a %(kind)s has no field %(field)r", kind=target.kind, field=field
+            )
         already = verifications_of(subject).get(number)
         if already is not None and (already.whole or field in already.fields):
             raise SourceVerificationRefused(
-                f"entry {number} is verified as it stands already"
-                f"{'' if already.whole else f' for {field}'}"
+                "entry %(number)s is verified as it stands already%(value)s",
+                number=number,
+                value="" if already.whole else f" for {field}",
             )
 
     def check_against_stream(self, earlier: EarlierInStream) -> None:
@@ -164,6 +172,6 @@ def risk_based_kinds(protocol: StudyProtocol) -> frozenset[str] | None:
         kind = DECLARED.get(name)
         if kind is None or kind.ABOUT_RECORDS:
             raise ProtocolDefinitionInvalid(
-                f"source_verification.kinds: {name!r} is not a kind of record"
+                "source_verification.kinds: %(name)r is not a kind of record", name=name
             )
     return frozenset(protocol.source_verification)

@@ -84,17 +84,26 @@ class RatgDoseGiven(TreatmentGiven):
         day: int = fields["day"]
         given_on: date = fields["given_on"]
         if not 1 <= day <= course.days:
-            raise RatgDayOutOfCourse(f"rATG is given on days 1-{course.days}, not day {day}")
+            raise RatgDayOutOfCourse(
+                "rATG is given on days 1-%(days)s, not day %(day)s", days=course.days, day=day
+            )
         for earlier in subject.others(cls, besides):
             if earlier["day"] == day:
                 raise RatgDayOutOfCourse(
-                    f"rATG day {day} is recorded (entry {earlier.version}); correct it instead"
+                    "rATG day %(day)s is recorded (entry %(version)s); correct it instead",
+                    day=day,
+                    version=earlier.version,
                 )
             expected = earlier["given_on"] + timedelta(days=day - earlier["day"])
             if given_on != expected:
                 raise RatgDayOutOfCourse(
-                    f"rATG day {day} falls on {expected} (day {earlier['day']} was "
-                    f"{earlier['given_on']}), not {given_on}"
+                    "rATG day %(day)s falls on %(expected)s (day %(day2)s was "
+                    "%(given_on)s), not %(given_on2)s",
+                    day=day,
+                    expected=expected,
+                    day2=earlier["day"],
+                    given_on=earlier["given_on"],
+                    given_on2=given_on,
                 )
 
 
@@ -128,7 +137,11 @@ class CyclosporineStarted(CyclosporineDose):
             on = subject.dated_on(entry)
             if on is not None and on < started_on:
                 raise ValueOutOfRange(
-                    f"a {entry.kind} (entry {entry.version}) is dated {on}, before {started_on}"
+                    "a %(kind)s (entry %(version)s) is dated %(on)s, before %(started_on)s",
+                    kind=entry.kind,
+                    version=entry.version,
+                    on=on,
+                    started_on=started_on,
                 )
 
 
@@ -167,13 +180,21 @@ def check_running(subject: Subject, on: date, *, besides: int | None) -> None:
     """Cyclosporine is started by ``on`` and not stopped (besides by the entry corrected)."""
     started = subject.latest(CyclosporineStarted)
     if started is None:
-        raise CyclosporineNotStarted(f"{subject.subject_code} has not started cyclosporine")
+        raise CyclosporineNotStarted(
+            "%(subject_code)s has not started cyclosporine", subject_code=subject.subject_code
+        )
     if on < started["started_on"]:
-        raise ValueOutOfRange(f"dated {on}, before cyclosporine started ({started['started_on']})")
+        raise ValueOutOfRange(
+            "dated %(on)s, before cyclosporine started (%(started_on)s)",
+            on=on,
+            started_on=started["started_on"],
+        )
     stopped = subject.others(CyclosporineStopped, besides)
     if stopped:
         raise CyclosporineNotStarted(
-            f"cyclosporine was stopped on {stopped[-1]['stopped_on']} (entry {stopped[-1].version})"
+            "cyclosporine was stopped on %(stopped_on)s (entry %(version)s)",
+            stopped_on=stopped[-1]["stopped_on"],
+            version=stopped[-1].version,
         )
 
 
@@ -242,7 +263,10 @@ class MscInfusionGiven(TreatmentGiven):
         maximum = subject.protocol.msc.max_infusions
         if number != expected or number > maximum or len(given) >= maximum:
             raise InfusionOutOfSequence(
-                f"infusion {number} given; the next is {expected} (at most {maximum})"
+                "infusion %(number)s given; the next is %(expected)s (at most %(maximum)s)",
+                number=number,
+                expected=expected,
+                maximum=maximum,
             )
 
     @classmethod
@@ -257,8 +281,11 @@ class MscInfusionGiven(TreatmentGiven):
             apart = abs((day - subject.as_site_date(other["given_at"])).days)
             if apart < minimum:
                 raise InfusionTooSoon(
-                    f"infusions are at least {minimum} days apart; infusion "
-                    f"{other['infusion_number']} was {apart} days from this one"
+                    "infusions are at least %(minimum)s days apart; infusion "
+                    "%(infusion_number)s was %(apart)s days from this one",
+                    minimum=minimum,
+                    infusion_number=other["infusion_number"],
+                    apart=apart,
                 )
 
     @classmethod
@@ -271,7 +298,9 @@ class MscInfusionGiven(TreatmentGiven):
         number = fields["infusion_number"]
         if not 1 <= number <= protocol.msc.max_infusions:
             raise ValueOutOfRange(
-                f"MSC infusions are numbered 1-{protocol.msc.max_infusions}, not {number}"
+                "MSC infusions are numbered 1-%(max_infusions)s, not %(number)s",
+                max_infusions=protocol.msc.max_infusions,
+                number=number,
             )
         check_percentage(fields["viability"], "cell viability")
         check_measurements(fields["vital_signs_before"], protocol.vital_signs, "vital signs before")

@@ -96,7 +96,8 @@ class AccessControl:
         if account is not None and account.user_id != SYSTEM_USER and account.locked:
             self._record(user_id, channel, REFUSED, "the account is locked")
             raise AccountLockedOut(
-                f"{user_id} is locked; an administrator must unlock it ('sealtrail user unlock')"
+                "%(user_id)s is locked; an administrator must unlock it ('sealtrail user unlock')",
+                user_id=user_id,
             )
         if account is None or account.user_id == SYSTEM_USER or stored is None:
             self._failed(user_id, account, channel, WRONG_CREDENTIALS)
@@ -157,8 +158,8 @@ class AccessControl:
             self.credentials.end_session(session_id, now)
             self._record(user_id, "session", REFUSED, "session ended after inactivity")
             raise SessionExpired(
-                f"the session was inactive for more than {_minutes(self.policy.idle_timeout)}; "
-                "authenticate again"
+                "the session was inactive for more than %(minutes)s; authenticate again",
+                minutes=_minutes(self.policy.idle_timeout),
             )
         # Recording activity is a committed write; a busy session records it at most once per
         # touch interval. The stored time then lags by less than the interval, so the
@@ -200,9 +201,9 @@ class AccessControl:
         continuous = self._continuous(session, now)
         if not continuous and user_id is None:
             raise SigningComponentsRequired(
-                "the first signing of a session, or the first after "
-                f"{_minutes(self.policy.idle_timeout)} of inactivity, needs your user id and "
-                "password"
+                "the first signing of a session, or the first after %(minutes)s of "
+                "inactivity, needs your user id and password",
+                minutes=_minutes(self.policy.idle_timeout),
             )
         if user_id is not None and user_id != session.user_id:
             # Someone else at this person's session: a failed attempt on the session's account.
@@ -255,7 +256,7 @@ class AccessControl:
             raise SessionExpired("the session has ended; authenticate again")
         if account.locked:
             self.credentials.end_session(session_id, self.clock())
-            raise AccountLockedOut(f"{user_id} was locked; the session has ended")
+            raise AccountLockedOut("%(user_id)s was locked; the session has ended", user_id=user_id)
         return session, account
 
     def _check_not_expired(self, user_id: str, stored: StoredPassword, channel: str) -> None:
@@ -268,8 +269,9 @@ class AccessControl:
         if self.clock() - stored.changed_at > self.policy.password_max_age:
             self._record(user_id, channel, REFUSED, "password expired: change required")
             raise PasswordExpired(
-                f"the password is older than {self.policy.password_max_age.days} days: change it "
-                "(POST /v1/auth/password, or 'sealtrail user password')"
+                "the password is older than %(days)s days: change it (POST "
+                "/v1/auth/password, or 'sealtrail user password')",
+                days=self.policy.password_max_age.days,
             )
 
     def _failed(self, user_id: str, account: Account | None, channel: str, detail: str) -> None:

@@ -133,7 +133,8 @@ class AccountChanges:
         user_ids = {action.user_id for action in actions}
         if len(user_ids) != 1:
             raise AdministrationMalformed(
-                "one request changes one account, not " + ", ".join(sorted(user_ids))
+                "one request changes one account, not %(accounts)s",
+                accounts=", ".join(sorted(user_ids)),
             )
         actor = self.app.account(actor_id)
         for action in actions:
@@ -156,8 +157,10 @@ class AccountChanges:
         sealed = self.app.checkpoints.at_size(size) if isinstance(size, int) else None
         if sealed is None or encode_hash(sealed.root) != root:
             raise SiteCopyReceiptInvalid(
-                f"no checkpoint of tree size {size} and root {root} was sealed by this store: "
-                "a receipt is of a copy built here"
+                "no checkpoint of tree size %(size)s and root %(root)s was sealed by "
+                "this store: a receipt is of a copy built here",
+                size=size,
+                root=root,
             )
 
     def sign(self, user_id: str, acts: list[Act], by: Signatory | None) -> list[AccountAction]:
@@ -207,25 +210,31 @@ class AccountChanges:
             recordings = self.app.save(account, **{KNOWN_ACCOUNTS: known})
         except IntegrityError:
             if opening:
-                raise AccountExists(f"user id {user_id!r} exists and is never reused") from None
-            raise VersionConflict(f"{user_id} changed meanwhile; reload and retry") from None
+                raise AccountExists(
+                    "user id %(user_id)r exists and is never reused", user_id=user_id
+                ) from None
+            raise VersionConflict(
+                "%(user_id)s changed meanwhile; reload and retry", user_id=user_id
+            ) from None
         return stored_records(recordings)
 
     def _apply_one(self, account: Account | None, user_id: str, action: AccountAction) -> Account:
         if action.kind == Account.Opened.__name__:
             if account is not None:
-                raise AccountExists(f"user id {user_id!r} exists and is never reused")
+                raise AccountExists(
+                    "user id %(user_id)r exists and is never reused", user_id=user_id
+                )
             check_user_id(user_id)
             return Account.open(user_id=user_id, **action.fields)
         if account is None:
-            raise AccountNotFound(f"no account {user_id!r}")
+            raise AccountNotFound("no account %(user_id)r", user_id=user_id)
         _check_key_fields(action.fields)
         check_key_custody(
             account, user_id, action.kind, action.signer_user_id, self.app.find_account
         )
         command = ACCOUNT_COMMANDS.get(action.kind)
         if command is None:
-            raise AdministrationMalformed(f"{action.kind!r} is not an account event")
+            raise AdministrationMalformed("%(kind)r is not an account event", kind=action.kind)
         if action.kind == Account.AccessReviewed.__name__:
             # What the reviewer saw is checked against the accounts as the store holds them.
             seen, site = action.fields.get("accounts", ()), action.fields.get("site")
@@ -242,4 +251,8 @@ def _check_key_fields(fields: dict[str, Any]) -> None:
     if public_key_to_text(parsed) != fields["public_key"]:
         raise KeyIdMismatch("public_key is written as base64 of the raw 32-byte key")
     if key_id(parsed) != fields["key_id"]:
-        raise KeyIdMismatch(f"{fields['key_id']} is not the id of this key ({key_id(parsed)})")
+        raise KeyIdMismatch(
+            "%(key_id)s is not the id of this key (%(key_id2)s)",
+            key_id=fields["key_id"],
+            key_id2=key_id(parsed),
+        )

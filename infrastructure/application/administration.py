@@ -147,8 +147,9 @@ class Administration:
         for action in resets:
             if action.fields != {"changed_by": action.signer_user_id, "temporary": True}:
                 raise AdministrationMalformed(
-                    "an administrator issues one-time passwords only: "
-                    f'{{"changed_by": "{action.signer_user_id}", "temporary": true}}'
+                    'an administrator issues one-time passwords only: {"changed_by": '
+                    '"%(signer_user_id)s", "temporary": true}',
+                    signer_user_id=action.signer_user_id,
                 )
         records = self.changes.administer(command.actions, actor_id=command.actor_id)
         receipts = [self.receipts.of(record) for record in records]

@@ -103,7 +103,11 @@ def check_expected_version(subject: Subject | None, submission: Submission) -> N
     current = 0 if subject is None else subject.version
     expected = submission.expected_version
     if expected is not None and expected != current:
-        raise VersionConflict(f"expected version {expected}, the subject is at {current}")
+        raise VersionConflict(
+            "expected version %(expected)s, the subject is at %(current)s",
+            expected=expected,
+            current=current,
+        )
     check_signed_version(submission.body, current + 1)
 
 
@@ -115,7 +119,7 @@ def _apply(subject: Subject | None, submission: Submission) -> Subject:
         check_meaning(str(submission.body["meaning"]), KINDS[kind])
     if kind == SCREENED:
         if subject is not None:
-            raise SubjectAlreadyScreened(f"{submission.stream} is already screened")
+            raise SubjectAlreadyScreened("%(stream)s is already screened", stream=submission.stream)
         return Subject.screen(
             protocol=protocol_for(str(submission.body["study"])),
             subject_code=str(submission.body["subject"]),
@@ -130,7 +134,7 @@ def _apply(subject: Subject | None, submission: Submission) -> Subject:
         )
     command = RECORDERS.get(kind)
     if command is None:
-        raise UnknownRecordKind(f"{kind!r} is not a kind of record")
+        raise UnknownRecordKind("%(kind)r is not a kind of record", kind=kind)
     command(subject, **submission.fields)
     return subject
 

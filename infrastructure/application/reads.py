@@ -50,7 +50,7 @@ class Reads:
         originator_id = stream_id(stream)
         events = list(self.app.events.get(originator_id))
         if not events:
-            raise SubjectNotFound(f"{stream} has no records")
+            raise SubjectNotFound("%(stream)s has no records", stream=stream)
         positions = log_positions(self.app.recorder, originator_id)
         return [
             StoredRecord(positions[event.originator_version], event)
@@ -132,7 +132,7 @@ class Reads:
         in_range = 1 <= position <= MAX_LOG_POSITION
         found = self.app.recorder.select_notifications(position, 1) if in_range else []
         if not found or found[0].id != position:
-            raise ProofNotAvailable(f"no event at log position {position}")
+            raise ProofNotAvailable("no event at log position %(position)s", position=position)
         event = self.app.mapper.to_domain_event(found[0])
         assert isinstance(event, SignedAggregate.Event)
         return StoredRecord(position, event)

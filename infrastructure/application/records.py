@@ -208,8 +208,9 @@ class Records:
         """
         if submission.kind not in SIGNED_IN_CEREMONY:
             raise SignatureRefused(
-                f"a signature over records is a {' or a '.join(sorted(SIGNED_IN_CEREMONY))}, "
-                f"not a {submission.kind}"
+                "a signature over records is a %(join)s, not a %(kind)s",
+                join=" or a ".join(sorted(SIGNED_IN_CEREMONY)),
+                kind=submission.kind,
             )
         actor = self.app.account(actor_id)
         check_signs_as_self(actor, submission.signer_user_id)
@@ -290,7 +291,8 @@ class Records:
         record = self.app.stored_record(subject.id, version)
         if record.event.authorship.signed_body != submission.authorship.signed_body:
             raise IdempotencyKeyReused(
-                f"Idempotency-Key {submission.idempotency_key!r} was used for another body"
+                "Idempotency-Key %(idempotency_key)r was used for another body",
+                idempotency_key=submission.idempotency_key,
             )
         return self.receipts.of(record)
 
@@ -301,7 +303,9 @@ class Records:
             replayed = self._replay(subject, submission)
             if replayed is not None:
                 return replayed
-        raise VersionConflict(f"{submission.stream} was changed by another write; reload and retry")
+        raise VersionConflict(
+            "%(stream)s was changed by another write; reload and retry", stream=submission.stream
+        )
 
     def _replay_batch(self, submissions: Sequence[Submission]) -> list[Receipt] | None:
         """The first receipts of a batch stored before, None if it was not; all or nothing."""

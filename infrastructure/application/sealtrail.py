@@ -94,7 +94,7 @@ class SealTrail(Application[UUID]):
         """The account of ``user_id``; AccountNotFound otherwise."""
         account = self.find_account(user_id, to_change=to_change)
         if account is None:
-            raise AccountNotFound(f"no account {user_id!r}")
+            raise AccountNotFound("no account %(user_id)r", user_id=user_id)
         return account
 
     def find_subject(self, stream: str, *, to_change: bool = False) -> Subject | None:

@@ -159,10 +159,10 @@ def _load(path: Path) -> DocumentSigner:
         )
     except ValueError as error:
         raise ConfigurationError(
-            f"the document-signing file {path} is unreadable: {error}"
+            "the document-signing file %(path)s is unreadable: %(error)s", path=path, error=error
         ) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-        raise ConfigurationError(f"{path} holds neither an ECDSA nor an RSA key")
+        raise ConfigurationError("%(path)s holds neither an ECDSA nor an RSA key", path=path)
     if certificate.public_key() != key.public_key():
-        raise ConfigurationError(f"{path}: the certificate is not the key's")
+        raise ConfigurationError("%(path)s: the certificate is not the key's", path=path)
     return DocumentSigner(key, certificate, path)

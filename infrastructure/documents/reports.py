@@ -55,7 +55,9 @@ def subject_codes(store: Store, study: str, subject: str | None = None) -> list[
     """
     if subject is not None:
         if store.app.find_subject(subject_stream(study, subject)) is None:
-            raise SubjectNotFound(f"{study}/{subject} has not been screened")
+            raise SubjectNotFound(
+                "%(study)s/%(subject)s has not been screened", study=study, subject=subject
+            )
         return [subject]
     # From the log, not the views: a summary row removed in the database hides no subject.
     return [found.subject_code for found in site_subjects(store.reads, study, None)]
@@ -69,7 +71,7 @@ def load_subject(store: Store, study: str, code: str) -> Subject:
     """
     found = store.app.find_subject(subject_stream(study, code))
     if found is None:
-        raise SubjectNotFound(f"{study}/{code} has not been screened")
+        raise SubjectNotFound("%(study)s/%(code)s has not been screened", study=study, code=code)
     return found
 
 

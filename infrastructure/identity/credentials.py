@@ -113,11 +113,15 @@ def check_password_rules(user_id: str, password: str) -> None:
     """
     if not MINIMUM_LENGTH <= len(password) <= MAXIMUM_LENGTH:
         raise PasswordRejected(
-            f"a password has {MINIMUM_LENGTH} to {MAXIMUM_LENGTH} characters, not {len(password)}"
+            "a password has %(minimum_length)s to %(maximum_length)s characters, not %(count)s",
+            minimum_length=MINIMUM_LENGTH,
+            maximum_length=MAXIMUM_LENGTH,
+            count=len(password),
         )
     if len(set(password)) < MINIMUM_DISTINCT_CHARACTERS:
         raise PasswordRejected(
-            f"a password has at least {MINIMUM_DISTINCT_CHARACTERS} different characters"
+            "a password has at least %(minimum_distinct_characters)s different characters",
+            minimum_distinct_characters=MINIMUM_DISTINCT_CHARACTERS,
         )
     if len(user_id) >= MINIMUM_USER_ID_IN_PASSWORD and user_id.lower() in password.lower():
         raise PasswordRejected("a password does not contain the user id")
@@ -162,7 +166,8 @@ class CredentialStore:
         check_password_rules(user_id, password)
         if self._recently_used(user_id, password):
             raise PasswordRejected(
-                f"a password is not one of the last {REMEMBERED_PASSWORDS} of the account"
+                "a password is not one of the last %(remembered_passwords)s of the account",
+                remembered_passwords=REMEMBERED_PASSWORDS,
             )
         at = at or datetime.now(UTC)
         row = {

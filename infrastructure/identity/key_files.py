@@ -58,7 +58,9 @@ def read_key(path: Path, parse: Callable[[bytes], Key], *, name: str, missing: s
     except FileNotFoundError:
         raise StoreNotInitialised(missing) from None
     except KeyFormatError as error:
-        raise StoreNotInitialised(f"the {name} at {path} is unreadable: {error}") from None
+        raise StoreNotInitialised(
+            "the %(name)s at %(path)s is unreadable: %(error)s", name=name, path=path, error=error
+        ) from None
 
 
 def read_secret(path: Path, name: str) -> bytes:
@@ -74,6 +76,9 @@ def read_secret(path: Path, name: str) -> bytes:
         raise
     except OSError as error:
         raise ConfigurationError(
-            f"cannot read the {name} at {path}: {error.strerror or error} (run sealtrail as "
-            "the account that owns SEALTRAIL_HOME and its keys)"
+            "cannot read the %(name)s at %(path)s: %(value)s (run sealtrail as "
+            "the account that owns SEALTRAIL_HOME and its keys)",
+            name=name,
+            path=path,
+            value=error.strerror or error,
         ) from None

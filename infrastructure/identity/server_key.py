@@ -74,9 +74,10 @@ def check_no_key_to_overwrite(settings: Settings) -> None:
     public = settings.keys_dir / PUBLIC_KEY_FILE
     if public.exists() and not server_key_exists(settings):
         raise ConfigurationError(
-            f"{public} exists without its private key: sealtrail never overwrites a key file "
-            "(this home verifies a store; a store of its own needs a home of its own); "
-            "nothing was written"
+            "%(public)s exists without its private key: sealtrail never "
+            "overwrites a key file (this home verifies a store; a store of its "
+            "own needs a home of its own); nothing was written",
+            public=public,
         )
 
 
@@ -93,7 +94,8 @@ def create_server_key(settings: Settings) -> ServerKey:
         write_private(settings.keys_dir / PRIVATE_KEY_FILE, private_key_to_pem(private_key))
     except FileExistsError:
         raise ConfigurationError(
-            f"{settings.keys_dir / PRIVATE_KEY_FILE} exists: sealtrail never overwrites a key file"
+            "%(value)s exists: sealtrail never overwrites a key file",
+            value=settings.keys_dir / PRIVATE_KEY_FILE,
         ) from None
     write_private(
         settings.keys_dir / PUBLIC_KEY_FILE,

@@ -149,13 +149,18 @@ class Manifest:
         try:
             body = json.loads(text)
             if body["format"] != FORMAT:
-                raise PacketMalformed(f"{MANIFEST} is of format {body['format']!r}, not {FORMAT}")
+                raise PacketMalformed(
+                    "%(manifest)s is of format %(format)r, not %(format2)s",
+                    manifest=MANIFEST,
+                    format=body["format"],
+                    format2=FORMAT,
+                )
             log, checkpoint, signer = body["log"], body["log"]["checkpoint"], body["signer"]
             entries = body["files"]
             files = {str(e["path"]): str(e["sha256"]) for e in entries}
             sizes = {str(e["path"]): int(e["size"]) for e in entries}
             if len(files) != len(entries):
-                raise PacketMalformed(f"{MANIFEST} lists a file twice")
+                raise PacketMalformed("%(manifest)s lists a file twice", manifest=MANIFEST)
             return cls(
                 study=str(body["study"]),
                 origin=str(log["origin"]),
@@ -173,7 +178,9 @@ class Manifest:
         except PacketMalformed:
             raise
         except (ValueError, KeyError, TypeError) as error:
-            raise PacketMalformed(f"{MANIFEST} cannot be read: {error!r}") from None
+            raise PacketMalformed(
+                "%(manifest)s cannot be read: %(error)r", manifest=MANIFEST, error=error
+            ) from None
 
 
 def sha256(content: bytes) -> str:
@@ -226,7 +233,7 @@ class PacketZip:
         try:
             self._archive = zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, ValueError) as error:
-            raise PacketMalformed(f"not a zip file: {error}") from None
+            raise PacketMalformed("not a zip file: %(error)s", error=error) from None
         try:
             self.files, self.unreadable = self._digests(data)
         except BaseException:
@@ -238,16 +245,22 @@ class PacketZip:
         infos = [info for info in archive.infolist() if not info.is_dir()]
         _check_layout(data, archive.infolist())
         if len(infos) > MAX_ENTRIES:
-            raise PacketMalformed(f"the zip has {len(infos)} entries, more than {MAX_ENTRIES}")
+            raise PacketMalformed(
+                "the zip has %(count)s entries, more than %(max_entries)s",
+                count=len(infos),
+                max_entries=MAX_ENTRIES,
+            )
         _check_inflation(len(data), infos)
         files: dict[str, Digest] = {}
         unreadable: dict[str, str] = {}
         for info in infos:
             name = info.filename
             if name.startswith("/") or "\\" in name or ".." in name.split("/"):
-                raise PacketMalformed(f"the zip entry {name!r} leaves the packet's folder")
+                raise PacketMalformed(
+                    "the zip entry %(name)r leaves the packet's folder", name=name
+                )
             if name in files or name in unreadable:
-                raise PacketMalformed(f"the zip holds {name!r} twice")
+                raise PacketMalformed("the zip holds %(name)r twice", name=name)
             try:
                 digest, size = hashlib.sha256(), 0
                 for chunk in self._chunks(info):
@@ -354,12 +367,19 @@ def _check_inflation(size: int, infos: list[zipfile.ZipInfo]) -> None:
         raise PacketMalformed("the zip unpacks to more than a packet may hold")
     if declared > MAX_INFLATION * size + INFLATION_ALLOWANCE:
         raise PacketMalformed(
-            f"the zip would unpack to {declared} bytes, {declared // max(size, 1)} times its "
-            f"own size (a packet unpacks to at most {MAX_INFLATION}): refused as a zip bomb"
+            "the zip would unpack to %(declared)s bytes, %(value)s times its own "
+            "size (a packet unpacks to at most %(max_inflation)s): refused as a "
+            "zip bomb",
+            declared=declared,
+            value=declared // max(size, 1),
+            max_inflation=MAX_INFLATION,
         )
     for info in infos:
         if info.file_size > MAX_INFLATION * info.compress_size + INFLATION_ALLOWANCE:
             raise PacketMalformed(
-                f"the zip entry {info.filename!r} would inflate {info.compress_size} bytes to "
-                f"{info.file_size}: refused as a zip bomb"
+                "the zip entry %(filename)r would inflate %(compress_size)s bytes to "
+                "%(file_size)s: refused as a zip bomb",
+                filename=info.filename,
+                compress_size=info.compress_size,
+                file_size=info.file_size,
             )

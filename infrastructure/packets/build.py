@@ -111,14 +111,22 @@ def _check_signatory(store: Store, signatory: PacketSignatory, site: str | None)
     a site copy, the site's investigator's)."""
     account = store.app.find_account(signatory.user_id)
     if account is None:
-        raise PacketSignerInvalid(f"no account {signatory.user_id!r}")
+        raise PacketSignerInvalid("no account %(user_id)r", user_id=signatory.user_id)
     check_may_sign_packets(account, site)
     signing_key_id = key_id(signatory.private_key.public_key())
     key = account.keys.get(signing_key_id)
     if key is None:
-        raise PacketSignerInvalid(f"{signing_key_id} is not a key of {account.user_id}")
+        raise PacketSignerInvalid(
+            "%(signing_key_id)s is not a key of %(user_id)s",
+            signing_key_id=signing_key_id,
+            user_id=account.user_id,
+        )
     if not key.is_valid_at(datetime.now(UTC)):
-        raise PacketSignerInvalid(f"{signing_key_id} of {account.user_id} is not in force")
+        raise PacketSignerInvalid(
+            "%(signing_key_id)s of %(user_id)s is not in force",
+            signing_key_id=signing_key_id,
+            user_id=account.user_id,
+        )
     return ManifestSigner(account.user_id, account.printed_name, signing_key_id)
 
 
@@ -141,7 +149,8 @@ def _notifications(store: Store) -> Iterator[tuple[int, str, bytes, SignedAggreg
             event = store.app.mapper.to_domain_event(notification)
             if not isinstance(event, SignedAggregate.Event):
                 raise PacketNotBuildable(
-                    f"the event at position {notification.id} is not signed: run sealtrail verify"
+                    "the event at position %(id)s is not signed: run sealtrail verify",
+                    id=notification.id,
                 )
             yield notification.id, notification.topic, notification.state, event
         if len(page) < PAGE:
@@ -174,8 +183,9 @@ def _read_log(
         lines.append(_event_line(leaf_index, position, topic, state, event))
     if tree.size != size or tree.root() != checkpoint.root:
         raise PacketNotBuildable(
-            f"the log's events do not give the root of its checkpoint of size {size}: "
-            "run sealtrail verify"
+            "the log's events do not give the root of its checkpoint of size "
+            "%(size)s: run sealtrail verify",
+            size=size,
         )
     proofs = [
         evidence.PacketProof(

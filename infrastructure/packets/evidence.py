@@ -86,23 +86,43 @@ class PacketEvent:
         if set(fields) != expected:
             missing = sorted(expected - set(fields))
             extra = sorted(set(fields) - expected)
-            raise PacketMalformed(
-                f"{EVENTS} line {number}: "
-                + "; ".join(
-                    part
-                    for part in (
-                        f"missing {', '.join(missing)}" if missing else "",
-                        f"unexpected {', '.join(extra)}" if extra else "",
-                    )
-                    if part
+            if missing and extra:
+                raise PacketMalformed(
+                    "%(events)s line %(number)s: missing %(missing)s; unexpected %(extra)s",
+                    events=EVENTS,
+                    number=number,
+                    missing=", ".join(missing),
+                    extra=", ".join(extra),
                 )
+            if missing:
+                raise PacketMalformed(
+                    "%(events)s line %(number)s: missing %(missing)s",
+                    events=EVENTS,
+                    number=number,
+                    missing=", ".join(missing),
+                )
+            raise PacketMalformed(
+                "%(events)s line %(number)s: unexpected %(extra)s",
+                events=EVENTS,
+                number=number,
+                extra=", ".join(extra),
             )
         for name in ("leaf_index", "position", "version"):
             if not isinstance(fields[name], int) or isinstance(fields[name], bool):
-                raise PacketMalformed(f"{EVENTS} line {number}: {name} is not an integer")
+                raise PacketMalformed(
+                    "%(events)s line %(number)s: %(name)s is not an integer",
+                    events=EVENTS,
+                    number=number,
+                    name=name,
+                )
         for name in expected - {"leaf_index", "position", "version"}:
             if not isinstance(fields[name], str):
-                raise PacketMalformed(f"{EVENTS} line {number}: {name} is not text")
+                raise PacketMalformed(
+                    "%(events)s line %(number)s: %(name)s is not text",
+                    events=EVENTS,
+                    number=number,
+                    name=name,
+                )
         return cls(**fields)
 
     def decode(self, mapper: Mapper[Any]) -> SignedAggregate.Event:
@@ -121,9 +141,11 @@ class PacketEvent:
                 )
             )
         except Exception as error:  # any decoding failure is this line's finding
-            raise PacketMalformed(f"the stored state does not decode: {error}") from None
+            raise PacketMalformed(
+                "the stored state does not decode: %(error)s", error=error
+            ) from None
         if not isinstance(event, SignedAggregate.Event):
-            raise PacketMalformed(f"{self.topic} is not a signed event")
+            raise PacketMalformed("%(topic)s is not a signed event", topic=self.topic)
         return event
 
 
@@ -173,7 +195,9 @@ class PacketProof:
                 proof=[base64.b64decode(node, validate=True) for node in fields["proof"]],
             )
         except (KeyError, TypeError, binascii.Error) as error:
-            raise PacketMalformed(f"{PROOFS} line {number}: {error}") from None
+            raise PacketMalformed(
+                "%(proofs)s line %(number)s: %(error)s", proofs=PROOFS, number=number, error=error
+            ) from None
 
 
 def json_object(line: str, path: str, number: int) -> dict[str, Any]:
@@ -181,9 +205,13 @@ def json_object(line: str, path: str, number: int) -> dict[str, Any]:
     try:
         value = json.loads(line)
     except ValueError as error:
-        raise PacketMalformed(f"{path} line {number} is not JSON: {error}") from None
+        raise PacketMalformed(
+            "%(path)s line %(number)s is not JSON: %(error)s", path=path, number=number, error=error
+        ) from None
     if not isinstance(value, dict):
-        raise PacketMalformed(f"{path} line {number} is not a JSON object")
+        raise PacketMalformed(
+            "%(path)s line %(number)s is not a JSON object", path=path, number=number
+        )
     return value
 
 

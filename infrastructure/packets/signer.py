@@ -19,8 +19,16 @@ def check_may_sign_packets(account: Account, site: str | None = None) -> None:
     if site is not None and may_sign_site_copy(account, site):
         return
     if account.effective_role is not Role.SPONSOR_DATA_MANAGER:
+        if site is None:
+            raise PacketSignerInvalid(
+                "%(user_id)s is not a sponsor data manager in force: only the sponsor's packet "
+                "key or a sponsor data manager signs a packet",
+                user_id=account.user_id,
+            )
         raise PacketSignerInvalid(
-            f"{account.user_id} is not a sponsor data manager in force: only the sponsor's "
-            "packet key or a sponsor data manager signs a packet"
-            + ("" if site is None else f", or an investigator of site {site} its copy")
+            "%(user_id)s is not a sponsor data manager in force: only the sponsor's packet "
+            "key or a sponsor data manager signs a packet, or an investigator of site %(site)s "
+            "its copy",
+            user_id=account.user_id,
+            site=site,
         )

@@ -91,8 +91,10 @@ class BuiltBy:
         if party == INVESTIGATOR and isinstance(site, str) and site:
             return cls(INVESTIGATOR, user_id, site)
         raise PacketMalformed(
-            f"built_by must be the sponsor (no site) or an investigator with a site, not "
-            f"{party!r} with site {site!r}"
+            "built_by must be the sponsor (no site) or an investigator with a "
+            "site, not %(party)r with site %(site)r",
+            party=party,
+            site=site,
         )
 
 
@@ -135,14 +137,23 @@ class WithheldLeaf:
         """
         fields = json_object(line, WITHHELD, number)
         if set(fields) != set(cls.__dataclass_fields__):
-            raise PacketMalformed(f"{WITHHELD} line {number}: not the fields of a withheld leaf")
+            raise PacketMalformed(
+                "%(withheld)s line %(number)s: not the fields of a withheld leaf",
+                withheld=WITHHELD,
+                number=number,
+            )
         for name, value in fields.items():
             if name in _INTEGERS:
                 fits = isinstance(value, int) and not isinstance(value, bool)
             else:
                 fits = isinstance(value, str) or (value is None and name in _OPTIONAL)
             if not fits:
-                raise PacketMalformed(f"{WITHHELD} line {number}: {name} is not what it must be")
+                raise PacketMalformed(
+                    "%(withheld)s line %(number)s: %(name)s is not what it must be",
+                    withheld=WITHHELD,
+                    number=number,
+                    name=name,
+                )
         return cls(**fields)
 
 

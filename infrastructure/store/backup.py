@@ -67,7 +67,9 @@ def back_up(store: Store, folder: Path) -> Backup:
     names = (SQLITE_COPY if store.settings.is_sqlite else DUMP, KEYS_ARCHIVE, NOTE)
     for name in names:
         if (folder / name).exists():
-            raise ConfigurationError(f"{folder / name} exists: back up into a new folder")
+            raise ConfigurationError(
+                "%(value)s exists: back up into a new folder", value=folder / name
+            )
     database = folder / names[0]
     if store.settings.is_sqlite:
         tree_size, tree_root = _copy_sqlite(store, database)
@@ -120,7 +122,7 @@ def _pg_dump(store: Store, snapshot: str, out: Path) -> None:
     if done.returncode != 0:
         out.unlink()
         first = (done.stderr.strip().splitlines() or ["no message"])[0]
-        raise StoreUnavailable(f"pg_dump failed: {first}")
+        raise StoreUnavailable("pg_dump failed: %(first)s", first=first)
 
 
 def _copy_sqlite(store: Store, out: Path) -> tuple[int, bytes]:
@@ -133,7 +135,7 @@ def _copy_sqlite(store: Store, out: Path) -> tuple[int, bytes]:
     except sqlite3.Error as error:
         copy.close()
         out.unlink()
-        raise StoreUnavailable(f"cannot copy the store: {error}") from None
+        raise StoreUnavailable("cannot copy the store: %(error)s", error=error) from None
     finally:
         source.close()
         copy.close()

@@ -67,8 +67,11 @@ def store_origin(engine: Engine, configured: str | None, server_key_id: str, *, 
     if kept is not None:
         if configured is not None and configured != kept:
             raise ConfigurationError(
-                f"SEALTRAIL_LOG_ORIGIN is {configured!r} but this store's log is {kept!r} "
-                f"(kept with the store since init): unset it or set it to {kept!r}"
+                "SEALTRAIL_LOG_ORIGIN is %(configured)r but this store's log is "
+                "%(kept)r (kept with the store since init): unset it or set it to "
+                "%(kept)r",
+                configured=configured,
+                kept=kept,
             )
         return kept
     origin = configured or _origin_of_checkpoints(engine) or log_origin(None, server_key_id)
@@ -224,7 +227,7 @@ class CheckpointKeeper:
         with self.engine.connect() as connection:
             leaf = StoredTree(connection).leaf_of_position(position)
         if leaf is None:
-            raise ProofNotAvailable(f"no event at log position {position}")
+            raise ProofNotAvailable("no event at log position %(position)s", position=position)
         return leaf[0]
 
     def inclusion(self, position: int, tree_size: int | None) -> InclusionProof:
@@ -236,18 +239,21 @@ class CheckpointKeeper:
         if not 0 <= position <= MAX_LOG_POSITION:
             # Never sent to the database: SQLite and PostgreSQL refuse an integer past 64 bits
             # with an overflow (a 500 once), and no event is there.
-            raise ProofNotAvailable(f"no event at log position {position}")
+            raise ProofNotAvailable("no event at log position %(position)s", position=position)
         with self.engine.connect() as connection:
             tree = StoredTree(connection)
             size = tree.size() if tree_size is None else tree_size
             leaf = tree.leaf_of_position(position)
             if leaf is None:
-                raise ProofNotAvailable(f"no event at log position {position}")
+                raise ProofNotAvailable("no event at log position %(position)s", position=position)
             leaf_index, leaf_hash = leaf
             if not leaf_index < size <= tree.size():
                 raise ProofNotAvailable(
-                    f"the event is leaf {leaf_index}; tree size {size} must be above it "
-                    f"and at most {tree.size()}"
+                    "the event is leaf %(leaf_index)s; tree size %(size)s must be above "
+                    "it and at most %(size2)s",
+                    leaf_index=leaf_index,
+                    size=size,
+                    size2=tree.size(),
                 )
             return InclusionProof(
                 position, leaf_index, size, leaf_hash, inclusion_proof(tree, leaf_index, size)
@@ -263,8 +269,11 @@ class CheckpointKeeper:
             tree = StoredTree(connection)
             if not 0 <= old_size <= new_size <= tree.size():
                 raise ProofNotAvailable(
-                    f"sizes must satisfy 0 <= from <= to <= {tree.size()}, "
-                    f"not from={old_size}, to={new_size}"
+                    "sizes must satisfy 0 <= from <= to <= %(size)s, not "
+                    "from=%(old_size)s, to=%(new_size)s",
+                    size=tree.size(),
+                    old_size=old_size,
+                    new_size=new_size,
                 )
             return consistency_proof(tree, old_size, new_size)
 

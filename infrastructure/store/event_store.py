@@ -112,7 +112,9 @@ class SealedEventStore(EventStore[UUID]):
             SigningTimeInvalid, MeaningInvalid, ChainBroken: the event must not be stored.
         """
         if not isinstance(event, SignedAggregate.Event):
-            raise UnsignedEventRefused(f"{type(event).__qualname__} carries no signature")
+            raise UnsignedEventRefused(
+                "%(event)s carries no signature", event=type(event).__qualname__
+            )
         used = known if known is not None else {}
 
         def account_of(user_id: str) -> Account | None:
@@ -189,8 +191,10 @@ class SealedEventStore(EventStore[UUID]):
             check_batch_authorised(events, accounts, sites)
         except SignerNotAuthorised as error:
             raise SignerNotAuthorised(
-                f"{error}; asked again as the write was committed (the account changed, or the "
-                "role lapsed, since the write was first checked): nothing was recorded",
+                "%(error)s; asked again as the write was committed (the account "
+                "changed, or the role lapsed, since the write was first checked): "
+                "nothing was recorded",
+                error=error,
                 rule=error.rule,
             ) from None
         sponsor = accounts.get(SPONSOR_ACCOUNT)
@@ -252,7 +256,9 @@ class SealedEventStore(EventStore[UUID]):
             return remembered
         stored = self.recorder.select_events(originator_id, gt=version - 1, lte=version)
         if not stored:
-            raise ChainBroken(f"version {version} of the stream is not in the store")
+            raise ChainBroken(
+                "version %(version)s of the stream is not in the store", version=version
+            )
         event = self.mapper.to_domain_event(stored[0])
         assert isinstance(event, SignedAggregate.Event)
         self._remember(originator_id, version, event.event_hash)

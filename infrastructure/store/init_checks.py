@@ -36,8 +36,10 @@ def check_writable(settings: Settings) -> bool:
             folder = next(parent for parent in database.parents if parent.exists())
             if not os.access(folder, os.W_OK | os.X_OK):
                 raise StoreUnavailable(
-                    f"the store at {where} cannot be created: {folder} is read-only for this "
-                    "account; nothing was written"
+                    "the store at %(where)s cannot be created: %(folder)s is read-only "
+                    "for this account; nothing was written",
+                    where=where,
+                    folder=folder,
                 )
             return False
     engine = create_view_engine(settings)
@@ -51,16 +53,20 @@ def check_writable(settings: Settings) -> bool:
                     transaction.rollback()
             except DBAPIError as error:
                 raise StoreUnavailable(
-                    f"the store at {where} refuses writes ({_reason(error)}): run 'sealtrail "
-                    "init' against the primary, as a role that may create tables (a read-only "
-                    "standby cannot be initialised); nothing was written"
+                    "the store at %(where)s refuses writes (%(reason)s): run 'sealtrail "
+                    "init' against the primary, as a role that may create tables (a "
+                    "read-only standby cannot be initialised); nothing was written",
+                    where=where,
+                    reason=_reason(error),
                 ) from None
             if not inspect(connection).has_table(merkle_leaves.name):
                 return False
             leaves = connection.execute(select(func.count()).select_from(merkle_leaves))
             return bool(leaves.scalar())
     except DBAPIError as error:
-        raise StoreUnavailable(f"cannot open the store at {where}: {_reason(error)}") from None
+        raise StoreUnavailable(
+            "cannot open the store at %(where)s: %(reason)s", where=where, reason=_reason(error)
+        ) from None
     finally:
         engine.dispose()
 

@@ -49,7 +49,9 @@ def schema_changes_serialised(settings: Settings) -> Iterator[None]:
     except psycopg.Error as error:
         safe = url.render_as_string(hide_password=True)
         raise StoreUnavailable(
-            f"cannot open the store at {safe}: {' '.join(str(error).split())}"
+            "cannot open the store at %(safe)s: %(join)s",
+            safe=safe,
+            join=" ".join(str(error).split()),
         ) from None
     try:
         yield

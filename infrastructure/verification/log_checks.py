@@ -180,8 +180,9 @@ def check_streams(
             first = unplaced.setdefault(fact.unplaced_signature, fact.position)
             if first != fact.position:
                 error = EventReplayed(
-                    f"the author's signature is that of the event at position {first}: a copy "
-                    "(its body, recorded before bodies signed their version, says no place)"
+                    "the author's signature is that of the event at position %(first)s: a copy "
+                    "(its body, recorded before bodies signed their version, says no place)",
+                    first=first,
                 )
                 findings.append(Finding(fact.position, name, fact.version, error.kind, str(error)))
         stream_records = records.setdefault(fact.stream_id, RecordHashes())

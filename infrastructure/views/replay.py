@@ -209,13 +209,16 @@ class SubjectReplayer:
         originator_id = stream_id(stream)
         last = self._newest(originator_id)
         if last is None:
-            raise SubjectNotFound(f"{stream} has not been screened")
+            raise SubjectNotFound("%(stream)s has not been screened", stream=stream)
         if position is not None:
             version = version_at_position(self.app.recorder, originator_id, position)
             if version == 0:
                 first = log_position(self.app.recorder, originator_id, 1)
                 raise SubjectNotYetRecorded(
-                    f"{stream} was first recorded at log position {first}, after {position}"
+                    "%(stream)s was first recorded at log position %(first)s, after %(position)s",
+                    stream=stream,
+                    first=first,
+                    position=position,
                 )
         else:
             assert as_of is not None
@@ -253,8 +256,11 @@ class SubjectReplayer:
         first = self._event(originator_id, 1)
         if first.recorded_at > as_of:
             raise SubjectNotYetRecorded(
-                f"{stream} was first recorded at {recorded_instant(first.recorded_at)}, "
-                f"after {recorded_instant(as_of)}"
+                "%(stream)s was first recorded at %(recorded_instant)s, after "
+                "%(recorded_instant2)s",
+                stream=stream,
+                recorded_instant=recorded_instant(first.recorded_at),
+                recorded_instant2=recorded_instant(as_of),
             )
         low, high = 1, last.originator_version  # recorded(low) <= as_of < recorded(high)
         while high - low > 1:
@@ -269,7 +275,11 @@ class SubjectReplayer:
                 else:
                     high = min(high, event.originator_version)
             if (low, high) == was:
-                raise SubjectNotFound(f"versions {probes[0]}-{probes[-1]} are not in the store")
+                raise SubjectNotFound(
+                    "versions %(probes)s-%(probes2)s are not in the store",
+                    probes=probes[0],
+                    probes2=probes[-1],
+                )
         return low
 
     # -- the fold --------------------------------------------------------------------------------
@@ -292,7 +302,9 @@ class SubjectReplayer:
                 to_cache.append((subject.version, subject.chain_head, self._encode(subject)))
                 self._remember(originator_id, subject.chain_head, subject.copy_for_command())
         if subject is None or subject.version != version:
-            raise SubjectNotFound(f"version {version} of the stream is not in the store")
+            raise SubjectNotFound(
+                "version %(version)s of the stream is not in the store", version=version
+            )
         self._store(originator_id, to_cache)
         return subject, folded, None if cached is None else start
 

@@ -31,7 +31,9 @@ def served_study(study: str | None) -> str:
     if study is not None:
         return protocol_for(study).study_id
     if len(PROTOCOLS) != 1:
-        raise UnknownStudy(f"name the study: this store serves {', '.join(sorted(PROTOCOLS))}")
+        raise UnknownStudy(
+            "name the study: this store serves %(join)s", join=", ".join(sorted(PROTOCOLS))
+        )
     (only,) = PROTOCOLS
     return only
 
@@ -78,8 +80,11 @@ def study_dashboard(
     shown = views.dashboard(study, sites=sites)
     if any(shown["by_site"].get(site, 0) < n for site, n in screened.items()):
         raise ViewNotVerified(
-            f"the dashboard of {study} counts subjects {shown['by_site']} per site, the log "
-            f"{dict(sorted(screened.items()))}: run 'sealtrail verify', then 'sealtrail rebuild'"
+            "the dashboard of %(study)s counts subjects %(by_site)s per site, "
+            "the log %(items)s: run 'sealtrail verify', then 'sealtrail rebuild'",
+            study=study,
+            by_site=shown["by_site"],
+            items=dict(sorted(screened.items())),
         )
     return shown
 
@@ -99,8 +104,12 @@ def study_weekly(views: SubjectSummaryView, reads: Reads, study: str) -> WeeklyT
     shown = views.study_weekly(study)
     if not set(infused) <= set(shown["subjects"]):
         raise ViewNotVerified(
-            f"the weekly table of {study} covers {shown['subjects']}, the log's infused subjects "
-            f"are {infused}: run 'sealtrail verify', then 'sealtrail rebuild'"
+            "the weekly table of %(study)s covers %(subjects)s, the log's "
+            "infused subjects are %(infused)s: run 'sealtrail verify', then "
+            "'sealtrail rebuild'",
+            study=study,
+            subjects=shown["subjects"],
+            infused=infused,
         )
     return shown
 
@@ -123,7 +132,8 @@ def audit_review(
         first = next_review_starts(reads.audit_trail_reviews(), study_id, site)
         if first is not None and last is None and first > today:
             raise AuditReviewInvalid(
-                f"the latest review covers up to {today}: nothing recorded since to review"
+                "the latest review covers up to %(today)s: nothing recorded since to review",
+                today=today,
             )
     last = today if last is None else last
     check_review_period(first, last)
@@ -182,8 +192,10 @@ def view_row(read: Callable[[str], Row | None], subject: Subject, view: str) -> 
     row = read(subject.stream)
     if row is None:
         raise ViewNotVerified(
-            f"the row {subject.stream!r} of the {view} is missing from the database: "
-            "run 'sealtrail verify', then 'sealtrail rebuild'"
+            "the row %(stream)r of the %(view)s is missing from the database: "
+            "run 'sealtrail verify', then 'sealtrail rebuild'",
+            stream=subject.stream,
+            view=view,
         )
     return row
 

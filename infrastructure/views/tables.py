@@ -104,8 +104,11 @@ class ViewSeal:
         """
         if seal is None or not hmac.compare_digest(self.seal(table, key, document), seal):
             raise ViewNotVerified(
-                f"the row {key!r} of {table.name} is not as sealtrail wrote it (changed in the "
-                "database): it is not served; run 'sealtrail verify', then 'sealtrail rebuild'"
+                "the row %(key)r of %(name)s is not as sealtrail wrote it (changed "
+                "in the database): it is not served; run 'sealtrail verify', then "
+                "'sealtrail rebuild'",
+                key=key,
+                name=table.name,
             )
         return json.loads(document)
 

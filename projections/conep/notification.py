@@ -65,7 +65,7 @@ def parse_event_id(text: str) -> tuple[str | None, str, str]:
     if len(parts) == 3 and all(parts):
         return parts[0], parts[1], parts[2]
     raise AdverseEventNotFound(
-        f"{text!r} does not name an adverse event: write SUBJECT/AE, e.g. RP-03/AE-02"
+        "%(text)r does not name an adverse event: write SUBJECT/AE, e.g. RP-03/AE-02", text=text
     )
 
 
@@ -152,11 +152,17 @@ def _serious_event(subject: Subject, adverse_event: str) -> dict[str, Any]:
     """The subject's adverse event, which must be serious to be notified as one."""
     event = subject.adverse_events().get(adverse_event)
     if event is None:
-        raise AdverseEventNotFound(f"{subject.subject_code} has no adverse event {adverse_event!r}")
+        raise AdverseEventNotFound(
+            "%(subject_code)s has no adverse event %(adverse_event)r",
+            subject_code=subject.subject_code,
+            adverse_event=adverse_event,
+        )
     if not event["serious"]:
         raise SeriousnessCriterionMissing(
-            f"adverse event {subject.subject_code}/{adverse_event} is not serious: "
-            "it is not notified as one"
+            "adverse event %(subject_code)s/%(adverse_event)s is not serious: it "
+            "is not notified as one",
+            subject_code=subject.subject_code,
+            adverse_event=adverse_event,
         )
     return event
 

@@ -24,6 +24,7 @@ from api.web import (
 from api.web.account import key_state  # noqa: F401 - its states are phrases (below)
 from api.web.wording import portuguese
 from tests.conftest import STUDY
+from tests.web.test_refusal_wording import raised_templates
 
 WEB = Path(forms.__file__).parent
 KEY_STATES = {"valid", "not yet valid", "ended"}
@@ -99,6 +100,7 @@ def phrases() -> set[str]:
         | {page.title for page in administering.CHANGES.values()}
         | {page.button for page in administering.CHANGES.values()}
         | record_fields.phrases(STUDY)
+        | raised_templates()[0]
     )
 
 
