@@ -142,6 +142,13 @@ class StudyProtocol:
     source_verification: tuple[str, ...] = ()
     """The record kinds risk-based monitoring verifies against source, by their declared names
     (``[source_verification] kinds``); none named, every record is."""
+    site_time_zones: Mapping[str, ZoneInfo] = field(default_factory=lambda: MappingProxyType({}))
+    """Each site's own time zone, by site code (``[sites.<code>] time_zone``, optional); a site
+    not listed keeps the study's."""
+
+    def zone_of(self, site: str | None) -> ZoneInfo:
+        """The time zone of ``site``'s clocks and calendar: its own, else the study's."""
+        return self.site_time_zones.get(site, self.time_zone) if site else self.time_zone
 
     @property
     def criteria_codes(self) -> frozenset[str]:
@@ -228,6 +235,20 @@ class _ProtocolReader:
             audit_review=self.audit_review(self.zone(study, "study.time_zone")),
             delegation=self.delegation(),
             source_verification=self.source_verification(),
+            site_time_zones=self.site_time_zones(),
+        )
+
+    def site_time_zones(self) -> Mapping[str, ZoneInfo]:
+        table = self.document.get("sites", {})
+        if not isinstance(table, dict):
+            raise ProtocolDefinitionInvalid("sites: a table of sites")
+        return MappingProxyType(
+            {
+                site: self.zone(
+                    self.table(table, site, where=f"sites.{site}"), f"sites.{site}.time_zone"
+                )
+                for site in table
+            }
         )
 
     def delegation(self) -> DelegationRule:

@@ -17,10 +17,10 @@ events into one row per field touched:
   ``no longer covers the current value`` (the signature stays; it no longer covers the value).
 
 Each row names who (printed name and user id, 11.50(a)(1)), when (the server's recording time
-in UTC and in the site's local time, the protocol's ``time_zone``) and the electronic signature
-with its meaning (11.50(a)(2)-(3)): when the author signed, under which key, and what the
-signature means. Rows keep the log position, so a reader can ask the store for the event's
-inclusion proof.
+in UTC and in the site's local time: the protocol's zone of the site, ``[sites.<code>]``, else
+the study's) and the electronic signature with its meaning (11.50(a)(2)-(3)): when the author
+signed, under which key, and what the signature means. Rows keep the log position, so a reader
+can ask the store for the event's inclusion proof.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class AuditRow:
         user_id: the signer's user id.
         recorded_at_utc: when the store recorded the event, UTC.
         recorded_at_local: the same instant in the site's time zone.
-        time_zone: the site's time zone (the protocol's).
+        time_zone: the site's time zone (the protocol's, of the site).
         reason: the reason given for a correction or void; empty for a creation.
         signed_at: when the author signed, as signed (UTC).
         meaning: the signature's meaning (authorship, review, approval, responsibility).
@@ -213,14 +213,17 @@ def audit_rows(
     period = period or Period()
     record = SignedRecord()
     rows: list[AuditRow] = []
+    site: str | None = None
     for position, event in events:
         # Every event is followed, kept or not: a later row may lapse an earlier signature.
         lapsed = record.follow(event)
-        protocol = protocol_for(event.stream.split("/", 1)[0])
-        local = event.recorded_at.astimezone(protocol.time_zone)
+        if isinstance(event, Subject.Screened):
+            site = event.site  # fixed: no correction changes a subject's site
+        zone = protocol_for(event.stream.split("/", 1)[0]).zone_of(site)
+        local = event.recorded_at.astimezone(zone)
         if not period.holds(local.date()):
             continue
-        common = _attribution(position, event, local, protocol.time_zone.key)
+        common = _attribution(position, event, local, zone.key)
         changes = _lapsed_signatures(event, lapsed, record.kinds)
         changes += _changes(event, record.kinds, common["meaning"])
         rows += [AuditRow(**change._asdict(), **common) for change in changes]

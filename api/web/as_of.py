@@ -29,11 +29,12 @@ from werkzeug.datastructures import MultiDict
 from api.schemas.fields import as_of_instant
 from api.store import get_store
 from api.web.blueprint import web
-from api.web.dates import site_zone
+from api.web.dates import page_zone
 from api.web.handing_out import handed_out
 from api.web.page_cache import rendered_timeline, summary_then
 from api.web.sessions import page_for
 from api.web.subjects import facts, readable_summary
+from api.web.wording import gettext as _
 from domain.actions import Action
 from domain.disclosure import REPLAY, Scope
 from domain.signed import stream_id
@@ -44,7 +45,7 @@ from projections.audit_index import AuditIndex, audit_index
 from projections.subject_changes import changes_between
 from projections.subject_summary import Summary, summarise
 
-POSITION_ASKED = "A log position is a whole number from 1: %s is not one."
+POSITION_ASKED = "A log position is a whole number from 1: %(value)s is not one."
 BOTH_ASKED = "Ask for a position or a time, not both."
 NEITHER_ASKED = (
     "Ask for a log position (?position=N) or a time (?time=YYYY-MM-DDTHH:MM:SSZ, or a day "
@@ -93,7 +94,7 @@ def subject_as_of(code: str) -> str:
         latest=positions[max(positions)],
         step=None if before is None else changes_between(before, summary),
         timeline=shown,
-        facts=facts(then, summary, replayed.recorded_at.astimezone(site_zone()).date()),
+        facts=facts(then, summary, replayed.recorded_at.astimezone(page_zone()).date()),
     )
     return handed_out(page, REPLAY, Scope(study, subject=code))
 
@@ -129,7 +130,9 @@ def changes(study: str, code: str) -> str:
     points = {}
     for name in ("from", "to"):
         if not request.args.get(name):
-            abort(400, description=f"Give both points to compare: {name} is missing.")
+            abort(
+                400, description=_("Give both points to compare: %(name)s is missing.", name=name)
+            )
         points[name] = point_named(request.args[name])
     start, end = (replay(study, code, points[name]) for name in ("from", "to"))
     page = render_template(
@@ -147,12 +150,12 @@ def asked_point(args: MultiDict[str, str]) -> Point:
     """The point ``?position=`` or ``?time=`` names (400 unless exactly one, well formed)."""
     position, time = args.get("position"), args.get("time")
     if position is not None and time is not None:
-        abort(400, description=BOTH_ASKED)
+        abort(400, description=_(BOTH_ASKED))
     if position is not None:
         return Point(position=position_asked(position))
     if time is not None:
         return Point(time=time_asked(time))
-    abort(400, description=NEITHER_ASKED)
+    abort(400, description=_(NEITHER_ASKED))
 
 
 def point_named(value: str) -> Point:
@@ -166,10 +169,17 @@ def position_asked(value: str) -> int:
     """A log position from 1 to the end of the log (400 if malformed, 404 past the end)."""
     position = position_asked_in(value)
     if position is None:
-        abort(400, description=POSITION_ASKED % f'"{value[:40]}"')
+        abort(400, description=_(POSITION_ASKED, value=f'"{value[:40]}"'))
     size = get_store().app.recorder.max_notification_id() or 0
     if position > size:
-        abort(404, description=f"The log holds {size} events: position {position} is past its end.")
+        abort(
+            404,
+            description=_(
+                "The log holds %(size)s events: position %(position)s is past its end.",
+                size=size,
+                position=position,
+            ),
+        )
     return position
 
 
@@ -178,11 +188,16 @@ def time_asked(value: str) -> datetime:
     try:
         instant = as_of_instant(value)
     except ValueError as refused:
-        abort(400, description=f'"{value[:40]}": {refused}.')
+        abort(400, description=f'"{value[:40]}": {_(str(refused))}.')
     now = datetime.now(UTC)
     # A day stands for its last instant: today is asked as of now.
     if instant > now and instant.date() > now.date():
-        abort(400, description=f"{value} is later than now: the log cannot say how it will stand.")
+        abort(
+            400,
+            description=_(
+                "%(value)s is later than now: the log cannot say how it will stand.", value=value
+            ),
+        )
     return min(instant, now)
 
 

@@ -21,7 +21,7 @@ from flask import render_template, request
 from markupsafe import Markup
 
 from api.store import get_store
-from api.web.dates import site_zone
+from api.web.dates import page_zone
 from api.web.timeline import timeline
 from api.web.wording import language
 from domain.subject import Subject
@@ -78,7 +78,7 @@ def rendered_timeline(
     """The timeline of ``subject`` at its version (its audit ``index`` read only when not kept),
     rendered with ``context`` (the subject's code and the links the reader may follow, or none
     for a timeline as it stood)."""
-    zone = site_zone()
+    zone = page_zone()
     key = (
         *version_key(subject),
         language(),

@@ -28,6 +28,7 @@ from api.web.awaiting_signature import (
     subject_to_sign,
 )
 from api.web.blueprint import web
+from api.web.dates import show_in_site_zone
 from api.web.forms import CeremonyForm
 from api.web.handing_out import handed_out
 from api.web.navigation import in_navigation
@@ -114,6 +115,7 @@ def _confirmation(chosen: MultiDict[str, str], form: CeremonyForm) -> str:
     with the body as it is to be signed now, a copy of the records it covers; the list again if
     the choice cannot be signed."""
     subject = subject_to_sign(get_store(), g.account, chosen.get("subject", ""))
+    show_in_site_zone(subject.site)
     try:
         signing = _signing(subject, chosen)
     except SignatureRefused as refused:

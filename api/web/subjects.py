@@ -26,7 +26,7 @@ from flask import Response, g, render_template
 from api.schemas.fields import readable_as_typed
 from api.store import get_store
 from api.web.blueprint import web
-from api.web.dates import site_zone
+from api.web.dates import page_zone, show_in_site_zone
 from api.web.handing_out import handed_out, record_copy
 from api.web.navigation import in_navigation
 from api.web.page_cache import chart, rendered_timeline
@@ -78,7 +78,7 @@ def subject(code: str) -> str:
     """The subject's timeline, charts and derived facts."""
     store = get_store()
     study, summary, folded = readable_subject(code)
-    today = datetime.now(site_zone()).date()
+    today = datetime.now(page_zone()).date()
     shown = rendered_timeline(
         folded,
         lambda: view_row(store.views.audit, folded, "audit index"),
@@ -136,6 +136,7 @@ def readable_summary(code: str) -> tuple[str, Summary]:
     the signed-in person may read it."""
     study = served_study(None)
     summary: Summary = readable(study, code, get_store().views.get, lambda found: found["site"])
+    show_in_site_zone(summary["site"])
     return study, summary
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from api.web.dates import local_and_utc, site_zone
+from api.web.dates import local_and_utc, page_zone
 from api.web.wording import gettext as _
 from projections.audit_index import AuditIndex
 from projections.audit_trail import value_text
@@ -75,7 +75,7 @@ class TimelineRow:
 
 def timeline(index: AuditIndex) -> list[TimelineRow]:
     """The rows of the subject's audit index, oldest first."""
-    return _Rows(site_zone()).of(index)
+    return _Rows(page_zone()).of(index)
 
 
 class _Rows:
