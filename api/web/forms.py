@@ -321,13 +321,7 @@ class AuditFilterForm(FlaskForm):
             if self.format_asked != "csv":
                 raise ValidationError(ALL_ROWS_AS_CSV)
             return
-        if not (value.isascii() and value.isdigit()):
-            raise ValidationError(BAD_PAGE)
-        # Read the digits' count first: int() of a few thousand digits is refused (and slow).
-        if len(value.lstrip("0")) > len(str(LAST_PAGE_ASKED)) or int(value) > LAST_PAGE_ASKED:
-            raise ValidationError(NO_SUCH_PAGE)
-        if int(value) < 1:
-            raise ValidationError(PAGE_BELOW_ONE)
+        check_page_number(value)
 
     def filters(self, subject: str | None) -> AuditFilter:
         """The filter the valid form asks for (``subject`` on a subject's own page)."""
@@ -441,9 +435,31 @@ BAD_STATUS = "Choose one of the statuses listed"
 BAD_AGE = "Enter a number of days, such as 7"
 LONGEST_AGE = 100_000
 """No query has been open 100,000 days (274 years): a larger number is a mistake, said as one."""
-QUERY_FILTER_MESSAGES = (ANY_STATUS, BAD_STATUS, BAD_AGE, WHOLE_RECORD, MISSING)
+QUERY_ORDERS = {
+    "subject": "Subject and query",
+    "status": "Status, then the longest open first",
+    "age": "The longest open first",
+}
+"""How ``/queries`` may be ordered (``?order=``), and what each is called on the page."""
+BAD_ORDER = "Choose one of the orders listed"
+QUERY_FILTER_MESSAGES = (ANY_STATUS, BAD_STATUS, BAD_AGE, BAD_ORDER, WHOLE_RECORD, MISSING)
 """What the query list's filters say of bad input, the query forms' empty choice, and what a
 signed form says of a text left out of the body."""
+
+
+def check_page_number(value: str) -> None:
+    """A page number typed: whole, from 1, below :data:`LAST_PAGE_ASKED`.
+
+    Raises:
+        ValidationError: what is wrong with it, in the field's words.
+    """
+    if not (value.isascii() and value.isdigit()):
+        raise ValidationError(BAD_PAGE)
+    # Read the digits' count first: int() of a few thousand digits is refused (and slow).
+    if len(value.lstrip("0")) > len(str(LAST_PAGE_ASKED)) or int(value) > LAST_PAGE_ASKED:
+        raise ValidationError(NO_SUCH_PAGE)
+    if int(value) < 1:
+        raise ValidationError(PAGE_BELOW_ONE)
 
 
 def is_age(text: str) -> bool:
@@ -472,15 +488,45 @@ class QueryFilterForm(FlaskForm):
         validators=[_matching(is_age, BAD_AGE)],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
+    order = SelectField(
+        "Order",
+        choices=[SelectChoice(key, said) for key, said in QUERY_ORDERS.items()],
+        default="subject",
+        filters=[shown_as_typed],
+        invalid_choice_message=BAD_ORDER,
+    )
+    size = _one_of("Queries per page", BAD_SIZE, default="50", choices=PAGE_SIZES[:-1])
+    page = StringField(
+        "Page",
+        default="1",
+        filters=[shown_as_typed],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
 
     def __init__(self, formdata: Any, *, statuses: Sequence[str], sites: Sequence[str]) -> None:
         super().__init__(formdata=formdata)
         self.status.choices = _choices(ANY_STATUS, statuses)
         self.site.choices = _choices(ANY_SITE, sites)
+        self.order.choices = [
+            SelectChoice(key, gettext(said)) for key, said in QUERY_ORDERS.items()
+        ]
 
     def least_days(self) -> int:
         """The fewest days open a listed query has (0: any)."""
         return int(self.days.data or "0")
+
+    def page_number(self) -> int:
+        return int(self.page.data or "1")
+
+    def page_size(self) -> int:
+        return int(self.size.data or "50")
+
+    def query(self) -> dict[str, str]:
+        """The form's values as the page's URL carries them."""
+        return {field.name: str(field.data or "") for field in self}
+
+    def validate_page(self, field: Any) -> None:
+        check_page_number(field.data or "1")
 
 
 STUDY_PACKET = "study"

@@ -3,21 +3,26 @@ age, each linking to the record it asks about on the subject's page.
 
 A site's people and its monitors see their own sites' queries; auditors and sponsor data
 managers every site's (the permission matrix's reading of clinical data, as ``/subjects``). The
-filters are the page's URL (``?status=open&site=RP&subject=RP-02&days=7``); a bad one answers
-the page again, 400, with the error summary and nothing listed or recorded. The list is a copy
-of the queries' text, so it is recorded in the person's disclosure log before it is sent.
+filters, the order and the page are the page's URL
+(``?status=open&site=RP&subject=RP-02&days=7&order=age&size=25&page=2``), as on ``/audit``; a
+bad one answers the page again, 400, with the error summary and nothing listed or recorded.
+The list is a copy of the queries' text, so it is recorded in the person's disclosure log
+before it is sent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from flask import g, render_template, request
+from flask import g, render_template, request, url_for
 
 from api.store import get_store
 from api.web.blueprint import web
 from api.web.dates import site_zone
-from api.web.forms import SUBJECT_NOT_READ, QueryFilterForm
+from api.web.forms import NO_SUCH_PAGE, SUBJECT_NOT_READ, QueryFilterForm
 from api.web.handing_out import handed_out
 from api.web.navigation import in_navigation
 from api.web.sessions import page_for
@@ -25,6 +30,7 @@ from api.web.subjects import list_scope
 from domain.actions import Action
 from domain.disclosure import QUERY_LIST, Scope
 from domain.permissions import reads_site
+from domain.subject import Subject
 from infrastructure.views.study_reports import served_study, site_subjects
 from projections.query_list import STATUSES, QueryLine, query_lines
 
@@ -47,11 +53,14 @@ def queries() -> tuple[str, int]:
         valid = False
     if not valid:
         return render_template("queries/list.html", form=form, lines=None), 400
-    zone = site_zone()
-    lines = [
-        line for line in query_lines(readable, datetime.now(zone).date(), zone) if _kept(form, line)
-    ]
-    page = render_template("queries/list.html", form=form, lines=lines)
+    kept = [line for subject in readable for line in _lines_of(subject) if _kept(form, line)]
+    shown = QueryPage.of(ordered(kept, form.order.data or "subject"), form)
+    if shown is None:
+        form.page.errors = [NO_SUCH_PAGE]
+        return render_template("queries/list.html", form=form, lines=None), 400
+    page = render_template(
+        "queries/list.html", form=form, lines=shown.lines, shown=shown, to=_to(form)
+    )
     scope = (
         Scope(study, subject=form.subject.data)
         if form.subject.data
@@ -62,9 +71,64 @@ def queries() -> tuple[str, int]:
     return handed_out(page, QUERY_LIST, scope), 200
 
 
+def _lines_of(subject: Subject) -> list[QueryLine]:
+    """The subject's queries, their days open counted in its site's calendar."""
+    zone = site_zone(subject.site)
+    return query_lines([subject], datetime.now(zone).date(), zone)
+
+
 def _own_sites() -> list[str]:
     """The person's own sites, offered even before any subject is screened there."""
     return [site for site in g.account.sites if reads_site(g.account, site)]
+
+
+STATUS_ORDER = {status: place for place, status in enumerate(STATUSES)}
+
+
+def ordered(lines: list[QueryLine], order: str) -> list[QueryLine]:
+    """The lines in the order asked for: as listed (subject, then query), by status (open,
+    answered, closed) and the longest open first within each, or the longest open first."""
+    if order == "status":
+        return sorted(lines, key=lambda line: (STATUS_ORDER[line.status], -line.days_open))
+    if order == "age":
+        return sorted(lines, key=lambda line: -line.days_open)
+    return lines
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    """One page of the lines kept: which, and where it stands among them."""
+
+    lines: list[QueryLine]
+    number: int
+    last_number: int
+    first_row: int
+    total: int
+
+    @classmethod
+    def of(cls, lines: list[QueryLine], form: QueryFilterForm) -> QueryPage | None:
+        """Page ``form.page`` of ``lines``; None for a page past the last (page 1 always
+        exists, empty when nothing is kept)."""
+        size, number = form.page_size(), form.page_number()
+        last_number = max(1, -(-len(lines) // size))
+        if number > last_number:
+            return None
+        start = (number - 1) * size
+        return cls(lines[start : start + size], number, last_number, start + 1, len(lines))
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.lines) - 1
+
+
+def _to(form: QueryFilterForm) -> Callable[..., str]:
+    """This list's URL with ``changes`` to its query (the filters kept)."""
+
+    def to(**changes: Any) -> str:
+        query = {**form.query(), **changes}
+        return url_for("web.queries", **{k: v for k, v in query.items() if v not in (None, "")})
+
+    return to
 
 
 def _kept(form: QueryFilterForm, line: QueryLine) -> bool:

@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from werkzeug.test import TestResponse
 
+from api.web.queries import ordered
 from domain.account import Role
 from domain.disclosure import QUERY_LIST, QUERY_PAGE, Disclosure
 from infrastructure.bootstrap import Store
-from projections.query_list import query_lines
+from projections.query_list import QueryLine, query_lines
 from tests.access.conftest import make_person
 from tests.conftest import ON_BOTH_BACKENDS, STUDY, Person, consent, haemoglobin, screening
 from tests.e2e.conftest import SUBJECT, Site
@@ -571,3 +572,121 @@ def test_each_query_page_shown_is_a_copy_recorded(timed: Store, trial: Trial) ->
             f"{STUDY}/{SUBJECT}",
             "web",
         )
+
+
+ONE_BACKEND = pytest.mark.parametrize("backend", ["sqlite"])
+"""The list's order and pages are the page's alone: one backend shows them as the other."""
+
+
+def _line(query: int, status: str, days_open: int) -> QueryLine:
+    raised = datetime(2026, 12, 4, 12, tzinfo=UTC)
+    return QueryLine(
+        SUBJECT, "RP", query, 3, "BloodCountRecorded", None, "?", status, raised, None, None,
+        days_open,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        ("subject", [4, 5, 6, 7]),
+        ("status", [7, 4, 6, 5]),
+        ("age", [7, 6, 4, 5]),
+    ],
+)
+def test_the_list_is_ordered_by_status_then_age_or_by_age_alone(
+    order: str, expected: list[int]
+) -> None:
+    lines = [
+        _line(4, "open", 3),
+        _line(5, "closed", 0),
+        _line(6, "answered", 9),
+        _line(7, "open", 20),
+    ]
+
+    assert [line.query for line in ordered(lines, order)] == expected
+
+
+@ONE_BACKEND
+def test_the_list_by_status_puts_open_queries_before_answered_and_closed(
+    timed: Store, trial: Trial
+) -> None:
+    first, second, third = (trial.raise_query(question=f"Question {n}?") for n in range(3))
+    trial.submit(trial.monitor, "QueryClosed", {"query": first, "resolution": "Seen."}, SUBJECT)
+    trial.submit(trial.coordinator, "QueryAnswered", {"query": second, "answer": "7.6."}, SUBJECT)
+
+    page = text(signed_in(timed, trial.monitor).get(f"{QUERIES}?order=status"))
+
+    assert listed(page) == [(SUBJECT, str(third)), (SUBJECT, str(second)), (SUBJECT, str(first))]
+    assert '<option selected value="status">' in page
+
+
+@ONE_BACKEND
+def test_a_long_list_is_paged_and_each_page_link_keeps_the_filters(
+    timed: Store, trial: Trial
+) -> None:
+    raised = [trial.raise_query(question=f"Question {n}?") for n in range(26)]
+    monitor = signed_in(timed, trial.monitor)
+
+    first = text(monitor.get(f"{QUERIES}?status=open&size=25"))
+    second = monitor.get(f"{QUERIES}?status=open&size=25&page=2")
+    past = monitor.get(f"{QUERIES}?status=open&size=25&page=3")
+
+    assert [int(number) for _s, number in listed(first)] == raised[:25]
+    assert "26 queries: Rows 1 to 25 of 26" in first
+    assert (
+        'rel="next" href="/queries?status=open&amp;order=subject&amp;size=25&amp;page=2"' in first
+    )
+    assert [int(number) for _s, number in listed(text(second))] == raised[25:]
+    assert 'rel="prev"' in text(second) and 'rel="next"' not in text(second)
+    assert past.status_code == 400
+    assert "Enter the number of a page that exists" in text(past)
+    assert listed(text(past)) == []
+
+
+@ONE_BACKEND
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("order=newest", "order", "Choose one of the orders listed"),
+        ("size=7", "size", "Choose one of the numbers of rows listed"),
+        ("page=0", "page", "Enter a page number from 1"),
+        ("page=two", "page", "Enter a page number, such as 2"),
+        ("page=" + "9" * 4000, "page", "Enter the number of a page that exists"),
+        ("page=2%00", "page", "Enter a page number, such as 2"),
+    ],
+)
+def test_a_bad_order_size_or_page_answers_the_page_with_its_error(
+    timed: Store, trial: Trial, query: str, field: str, message: str
+) -> None:
+    trial.raise_query()
+    monitor = signed_in(timed, trial.monitor)
+    before = copies_of(timed, trial.monitor)
+
+    answer = monitor.get(f"{QUERIES}?{query}")
+
+    assert answer.status_code == 400, text(answer)
+    assert f'<a href="#{field}">{message}</a>' in text(answer)
+    assert listed(text(answer)) == []
+    assert copies_of(timed, trial.monitor) == before
+
+
+@ONE_BACKEND
+def test_the_subject_page_offers_a_monitor_a_query_about_each_field_of_each_record(
+    timed: Store, trial: Trial
+) -> None:
+    monitor = signed_in(timed, trial.monitor)
+
+    page = text(monitor.get(f"/subjects/{SUBJECT}"))
+    asked = raise_page(monitor, "3").get_data(as_text=True)
+    about_results = monitor.get(f"/queries/raise?subject={SUBJECT}&entry=3&item=results")
+
+    assert f'href="/queries/raise?subject={SUBJECT}&amp;entry=3&amp;item=results"' in page
+    assert f'href="/queries/raise?subject={SUBJECT}&amp;entry=2&amp;item=' in page
+    assert "Raise a query about results" in page
+    assert 'value="results" selected' in text(about_results) or (
+        'selected value="results"' in text(about_results)
+    )
+    assert asked
+    coordinator_page = text(signed_in(timed, trial.coordinator).get(f"/subjects/{SUBJECT}"))
+    assert "/queries/raise" not in coordinator_page

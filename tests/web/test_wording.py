@@ -14,6 +14,7 @@ from api.web import (
     account_forms,
     account_lines,
     administering,
+    as_of,
     errors,
     forms,
     navigation,
@@ -28,6 +29,11 @@ from tests.web.test_refusal_wording import raised_templates
 
 WEB = Path(forms.__file__).parent
 KEY_STATES = {"valid", "not yet valid", "ended"}
+AS_OF_INSTANT_REFUSALS = {
+    "not a real date and time",
+    'give "YYYY-MM-DDTHH:MM:SSZ" (UTC) or "YYYY-MM-DD"',
+}
+"""What api.schemas.fields.as_of_instant says of a time that is not one (as_of.py translates it)."""
 
 
 def template_phrases() -> set[str]:
@@ -93,6 +99,7 @@ def phrases() -> set[str]:
         | set(sign.MILESTONES.values())
         | set(forms.AUDIT_FILTER_MESSAGES)
         | set(forms.QUERY_FILTER_MESSAGES)
+        | set(forms.QUERY_ORDERS.values())
         | set(account_lines.ROLE_STANDINGS)
         | {account_forms.CHOOSE_A_ROLE, account_forms.NO_ROLE_YET}
         | {account_forms.CHOOSE_A_SITE, account_forms.CHOOSE_A_KEY}
@@ -101,6 +108,8 @@ def phrases() -> set[str]:
         | {page.button for page in administering.CHANGES.values()}
         | record_fields.phrases(STUDY)
         | raised_templates()[0]
+        | {as_of.POSITION_ASKED, as_of.BOTH_ASKED, as_of.NEITHER_ASKED}
+        | AS_OF_INSTANT_REFUSALS
     )
 
 
