@@ -99,15 +99,15 @@ def parse_cosignature_line(line: str) -> Cosignature:
         raise CheckpointMalformed("a cosignature is one line: '— <name> <base64>'")
     name, _, encoded = text[len(SIGNATURE_PREFIX) :].partition(" ")
     if not valid_key_name(name) or not encoded:
-        raise CheckpointMalformed(f"not a cosignature line: {text!r}")
+        raise CheckpointMalformed("not a cosignature line: %(text)r", text=text)
     try:
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise CheckpointMalformed(f"the cosignature by {name} is not base64") from None
+        raise CheckpointMalformed("the cosignature by %(name)s is not base64", name=name) from None
     cosignature = as_cosignature(NoteSignature(name, raw[:4], raw[4:])) if len(raw) > 4 else None
     if cosignature is None:
         raise CheckpointMalformed(
-            f"the cosignature by {name} is not 4 + 8 + 64 bytes with a time below 2**63"
+            "the cosignature by %(name)s is not 4 + 8 + 64 bytes with a time below 2**63", name=name
         )
     return cosignature
 
@@ -132,13 +132,17 @@ def verify_cosignature(cosignature: Cosignature, checkpoint: Checkpoint, key: Ve
             does not verify over ``cosignature/v1``, its time and the checkpoint's note text.
     """
     if key.signature_type != COSIGNATURE_V1 or not cosignature.is_by(key):
-        raise CosignatureForged(f"the cosignature is not by the witness key of {key.name}")
+        raise CosignatureForged(
+            "the cosignature is not by the witness key of %(name)s", name=key.name
+        )
     message = signed_message(checkpoint.body(), cosignature.timestamp)
     try:
         key.public_key.verify(cosignature.signature, message)
     except InvalidSignature:
         raise CosignatureForged(
-            f"the cosignature by {key.name} of checkpoint {checkpoint.size} does not verify"
+            "the cosignature by %(name)s of checkpoint %(size)s does not verify",
+            name=key.name,
+            size=checkpoint.size,
         ) from None
 
 

@@ -74,7 +74,7 @@ def parse_verifier_key(text: str, signature_type: int) -> VerifierKey:
         raise KeyFormatError("a verifier key is <name>+<hex key ID>+<base64 key>")
     name, hex_id, encoded = parts
     if not valid_key_name(name):
-        raise KeyFormatError(f"not a key name: {name!r}")
+        raise KeyFormatError("not a key name: %(name)r", name=name)
     try:
         material = base64.b64decode(encoded, validate=True)
         claimed_id = bytes.fromhex(hex_id)
@@ -85,8 +85,15 @@ def parse_verifier_key(text: str, signature_type: int) -> VerifierKey:
     if material[0] != signature_type:
         found = _TYPES.get(material[0], f"signature type 0x{material[0]:02x}")
         wanted = _TYPES[signature_type]
-        raise KeyFormatError(f"the verifier key of {name} is {found}, not {wanted}")
+        raise KeyFormatError(
+            "the verifier key of %(name)s is %(found)s, not %(wanted)s",
+            name=name,
+            found=found,
+            wanted=wanted,
+        )
     key = VerifierKey(name, signature_type, public_key_from_raw(material[1:]))
     if key.key_id != claimed_id:
-        raise KeyFormatError(f"the verifier key of {name} has a key ID that does not match it")
+        raise KeyFormatError(
+            "the verifier key of %(name)s has a key ID that does not match it", name=name
+        )
     return key

@@ -39,6 +39,19 @@ class Witnessed:
     cosignature: Cosignature
 
 
+QUORUM_NOT_MET = {
+    (True, True): "checkpoint %(size)s of %(origin)s is vouched for by %(count)s of the "
+    "%(quorum)s witnesses required (%(vouching)s); not by %(missing)s",
+    (True, False): "checkpoint %(size)s of %(origin)s is vouched for by %(count)s of the "
+    "%(quorum)s witnesses required (%(vouching)s)",
+    (False, True): "checkpoint %(size)s of %(origin)s is vouched for by %(count)s of the "
+    "%(quorum)s witnesses required; not by %(missing)s",
+    (False, False): "checkpoint %(size)s of %(origin)s is vouched for by %(count)s of the "
+    "%(quorum)s witnesses required",
+}
+"""What a quorum not met says, by whether some witnesses vouch and whether some do not."""
+
+
 def check_cosignature(
     cosignature: Cosignature,
     cosigned_text: str,
@@ -59,18 +72,26 @@ def check_cosignature(
     cosigned = parse_checkpoint_body(cosigned_text)
     if cosigned.origin != origin:
         raise CosignatureOtherOrigin(
-            f"{cosignature.name} cosigned a checkpoint of {cosigned.origin!r}, not of {origin!r}"
+            "%(name)s cosigned a checkpoint of %(origin)r, not of %(origin2)r",
+            name=cosignature.name,
+            origin=cosigned.origin,
+            origin2=origin,
         )
     if log_checkpoint is None or cosigned != log_checkpoint:
         raise CosignatureOtherCheckpoint(
-            f"{cosignature.name} cosigned a checkpoint of size {cosigned.size} that is not the "
-            f"log's checkpoint of that size"
+            "%(name)s cosigned a checkpoint of size %(size)s that is not the "
+            "log's checkpoint of that size",
+            name=cosignature.name,
+            size=cosigned.size,
         )
     key = next((key for key in keys if cosignature.is_by(key)), None)
     if key is None:
         raise UnknownWitnessKey(
-            f"{cosignature.name}'s cosignature of checkpoint {cosigned.size} is by key ID "
-            f"{cosignature.key_id.hex()}, not a witness key known here"
+            "%(name)s's cosignature of checkpoint %(size)s is by key ID "
+            "%(key_id)s, not a witness key known here",
+            name=cosignature.name,
+            size=cosigned.size,
+            key_id=cosignature.key_id.hex(),
         )
     verify_cosignature(cosignature, log_checkpoint, key)
     return Witnessed(key, log_checkpoint, cosignature)
@@ -109,19 +130,26 @@ def check_quorum(
             age = sealed_at - newest.cosignature.timestamp
             errors.append(
                 CosignatureStale(
-                    f"{key.name}'s newest cosignature is of checkpoint {newest.checkpoint.size}, "
-                    f"made {age} s before checkpoint {latest.size} was sealed (at most "
-                    f"{max_age} s allowed)"
+                    "%(witness)s's newest cosignature is of checkpoint %(size)s, made %(age)s s "
+                    "before checkpoint %(latest)s was sealed (at most %(max_age)s s allowed)",
+                    witness=key.name,
+                    size=newest.checkpoint.size,
+                    age=age,
+                    latest=latest.size,
+                    max_age=max_age,
                 )
             )
             missing.append(f"{key.name} (stale)")
     if len(vouching) < quorum:
         errors.append(
             WitnessQuorumNotMet(
-                f"checkpoint {latest.size} of {latest.origin} is vouched for by {len(vouching)} "
-                f"of the {quorum} witnesses required"
-                + (f" ({', '.join(vouching)})" if vouching else "")
-                + (f"; not by {', '.join(missing)}" if missing else "")
+                QUORUM_NOT_MET[bool(vouching), bool(missing)],
+                size=latest.size,
+                origin=latest.origin,
+                count=len(vouching),
+                quorum=quorum,
+                vouching=", ".join(vouching),
+                missing=", ".join(missing),
             )
         )
     return errors

@@ -60,7 +60,8 @@ def register(app: Flask) -> None:
         parse_many(str(app.config["PUBLIC_RATE_LIMIT"]))
     except ValueError:
         raise ConfigurationError(
-            "SEALTRAIL_PUBLIC_RATE_LIMIT is a rate limit such as '1200 per minute', not "
-            f"{app.config['PUBLIC_RATE_LIMIT']!r}"
+            "SEALTRAIL_PUBLIC_RATE_LIMIT is a rate limit such as '1200 per "
+            "minute', not %(public_rate_limit)r",
+            public_rate_limit=app.config["PUBLIC_RATE_LIMIT"],
         ) from None
     limiter.init_app(app)

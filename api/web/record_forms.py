@@ -52,6 +52,7 @@ from api.web.sessions import page_for
 from api.web.signing import REFUSALS, authorship_offer, record
 from api.web.subjects import readable, readable_subject
 from api.web.wording import gettext as _
+from api.web.wording import worded
 from domain.actions import Action
 from domain.disclosure import RECORD_FORM, Scope
 from domain.errors import SubjectNotFound
@@ -131,7 +132,7 @@ def _checked(form: RecordForm, study: str, code: str) -> dict[str, Any] | None:
             g.account, subject_stream(study, code), form.kind, fields
         )
     except REFUSALS as refused:
-        form.form_errors.append(str(refused))
+        form.form_errors.append(worded(refused))
         return None
     return data
 

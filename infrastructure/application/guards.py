@@ -84,7 +84,7 @@ def check_unsigned(
     study = stream.split("/", 1)[0]
     if kind == SCREENED:
         if subject is not None:
-            raise SubjectAlreadyScreened(f"{stream} is already screened")
+            raise SubjectAlreadyScreened("%(stream)s is already screened", stream=stream)
         check_may_write(actor, kind, str(fields.get("site")), study)
         check_screening(fields, protocol_for(study))
         return

@@ -56,8 +56,9 @@ def registered_witness_key(account: Account, cosignature: Cosignature) -> Regist
         if witness_key_of(account, key).key_id == cosignature.key_id:
             return key
     raise UnknownWitnessKey(
-        f"no key registered for witness {account.user_id} has the cosignature's key ID "
-        f"{cosignature.key_id.hex()}"
+        "no key registered for witness %(user_id)s has the cosignature's key ID %(key_id)s",
+        user_id=account.user_id,
+        key_id=cosignature.key_id.hex(),
     )
 
 
@@ -86,29 +87,41 @@ class Witnessing:
         cosignature = parse_cosignature_line(line)
         if cosigned.origin != self.keeper.origin:
             raise CosignatureOtherOrigin(
-                f"the checkpoint cosigned is of {cosigned.origin!r}, not of this log "
-                f"({self.keeper.origin!r})"
+                "the checkpoint cosigned is of %(origin)r, not of this log (%(origin2)r)",
+                origin=cosigned.origin,
+                origin2=self.keeper.origin,
             )
         sealed = self.keeper.at_size(tree_size)
         if sealed is None:
-            raise ProofNotAvailable(f"the log has no checkpoint of size {tree_size}")
+            raise ProofNotAvailable(
+                "the log has no checkpoint of size %(tree_size)s", tree_size=tree_size
+            )
         ours = Checkpoint(self.keeper.origin, sealed.tree_size, sealed.root)
         if cosigned != ours:
             raise CosignatureOtherCheckpoint(
-                f"the checkpoint cosigned (size {cosigned.size}) is not the log's checkpoint "
-                f"of size {tree_size}"
+                "the checkpoint cosigned (size %(size)s) is not the log's checkpoint "
+                "of size %(tree_size)s",
+                size=cosigned.size,
+                tree_size=tree_size,
             )
         account = self.app.find_account(cosignature.name) if is_user_id(cosignature.name) else None
         if account is None:
-            raise UnknownWitnessKey(f"no witness {cosignature.name!r} is registered in the log")
+            raise UnknownWitnessKey(
+                "no witness %(name)r is registered in the log", name=cosignature.name
+            )
         now = datetime.now(UTC)
         check_may_cosign_checkpoints(account)
         key = registered_witness_key(account, cosignature)
         if not key.is_valid_at(now):
-            raise KeyNotValid(f"the key {key.key_id} of witness {account.user_id} is not valid now")
+            raise KeyNotValid(
+                "the key %(key_id)s of witness %(user_id)s is not valid now",
+                key_id=key.key_id,
+                user_id=account.user_id,
+            )
         if datetime.fromtimestamp(cosignature.timestamp, UTC) > now + CLOCK_ALLOWANCE:
             raise SigningTimeInvalid(
-                f"the cosignature's time {cosignature.timestamp} is ahead of the server's clock"
+                "the cosignature's time %(timestamp)s is ahead of the server's clock",
+                timestamp=cosignature.timestamp,
             )
         verify_cosignature(cosignature, ours, witness_key_of(account, key))
         stored = StoredCosignature(

@@ -121,7 +121,9 @@ def read_kept_checkpoint(note: bytes, origin: str, public_key_text: str) -> Chec
         raise KeptCheckpointUnusable(f"not a checkpoint: {error}") from None
     if claimed.origin != origin:
         raise CheckpointSignatureInvalid(
-            f"the checkpoint is of the log {claimed.origin!r}, not of this store's log {origin!r}"
+            "the checkpoint is of the log %(origin)r, not of this store's log %(origin2)r",
+            origin=claimed.origin,
+            origin2=origin,
         )
     checkpoint = verify_checkpoint(note, origin, public_key_from_text(public_key_text))
     if checkpoint.size == 0:
@@ -285,7 +287,9 @@ class SinceCheck:
             return []  # the event could not be read: named for that
         try:
             if leaf_index >= kept.size:
-                raise InclusionProofInvalid(f"its leaf {leaf_index} is after the checkpoint")
+                raise InclusionProofInvalid(
+                    "its leaf %(leaf_index)s is after the checkpoint", leaf_index=leaf_index
+                )
             proof = inclusion_proof(tree, leaf_index, kept.size)
             verify_inclusion(fact.leaf_hash, leaf_index, kept.size, proof, kept.root)
         except (InclusionProofInvalid, KeyError) as error:

@@ -41,9 +41,6 @@ NOT_A_TEMPLATE = {
 }
 """Raise sites whose message is not a literal template, each with the reason."""
 
-WRONG_CREDENTIALS = "wrong user id or password"
-"""AuthenticationFailed(WRONG_CREDENTIALS): the module's constant, read here as the template."""
-
 
 def _below(family: type[Exception]) -> Iterator[type[Exception]]:
     yield family
@@ -59,14 +56,18 @@ def typed_errors() -> set[str]:
 @cache
 def raised_templates() -> tuple[set[str], list[str]]:
     """Every template a typed error is made with in the application's code, and each place
-    that makes one with something else (file, line, class)."""
+    that makes one with something else (file, line, class). A template may be a literal at the
+    call, or a module's constant (``AuthenticationFailed(WRONG_CREDENTIALS)``) or a value of a
+    module's table of literals (``WitnessQuorumNotMet(QUORUM_NOT_MET[...])``)."""
     names = typed_errors()
     templates: set[str] = {EligibilityNotMet([]).template}
     unworded: list[str] = []
     for package in PACKAGES:
         for module in sorted((ROOT / package).rglob("*.py")):
             where = module.relative_to(ROOT).as_posix()
-            for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            tree = ast.parse(module.read_text(encoding="utf-8"))
+            constants = _module_constants(tree)
+            for node in ast.walk(tree):
                 if not isinstance(node, ast.Call):
                     continue
                 called = node.func
@@ -74,13 +75,29 @@ def raised_templates() -> tuple[set[str], list[str]]:
                 if name not in names or not node.args:
                     continue
                 first = node.args[0]
+                named = first.value if isinstance(first, ast.Subscript) else first
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     templates.add(first.value)
-                elif isinstance(first, ast.Name) and first.id == "WRONG_CREDENTIALS":
-                    templates.add(WRONG_CREDENTIALS)
+                elif isinstance(named, ast.Name) and named.id in constants:
+                    templates.update(constants[named.id])
                 elif (where, name) not in NOT_A_TEMPLATE:
                     unworded.append(f"{where}:{node.lineno} {name}({ast.unparse(first)[:60]})")
     return templates, unworded
+
+
+def _module_constants(tree: ast.Module) -> dict[str, list[str]]:
+    """A module's constants that are literal text, or tables whose values all are."""
+    found: dict[str, list[str]] = {}
+    for statement in tree.body:
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+            continue
+        target, value = statement.targets[0], statement.value
+        if not isinstance(target, ast.Name):
+            continue
+        values = value.values if isinstance(value, ast.Dict) else [value]
+        if values and all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in values):
+            found[target.id] = [str(v.value) for v in values if isinstance(v, ast.Constant)]
+    return found
 
 
 def refusal_catalogue() -> dict[str, str]:
