@@ -76,6 +76,14 @@ def signer_of(body: dict[str, Any]) -> Signer:
     return Signer(**present)
 
 
+KEY_NOT_VALID = {
+    True: "%(key_id)s of %(user_id)s was not valid at %(recorded_at)s (valid from "
+    "%(effective_from)s, revoked at %(revoked_at)s)",
+    False: "%(key_id)s of %(user_id)s was not valid at %(recorded_at)s (valid from "
+    "%(effective_from)s)",
+}
+"""What a key not valid when its event was recorded says, by whether the key was revoked."""
+
 AccountLookup = Callable[[str], Account | None]
 
 
@@ -117,23 +125,13 @@ def attribute(
                 recorded_at=event.recorded_at.isoformat(),
                 revoked_at=key.revoked_at.isoformat(),
             )
-        if key.revoked_at is not None:
-            raise KeyNotValid(
-                "%(key_id)s of %(user_id)s was not valid at %(recorded_at)s (valid from "
-                "%(effective_from)s, revoked at %(revoked_at)s)",
-                key_id=signer.key_id,
-                user_id=signer.user_id,
-                recorded_at=event.recorded_at.isoformat(),
-                effective_from=key.effective_from.isoformat(),
-                revoked_at=key.revoked_at.isoformat(),
-            )
         raise KeyNotValid(
-            "%(key_id)s of %(user_id)s was not valid at %(recorded_at)s (valid from "
-            "%(effective_from)s)",
+            KEY_NOT_VALID[key.revoked_at is not None],
             key_id=signer.key_id,
             user_id=signer.user_id,
             recorded_at=event.recorded_at.isoformat(),
             effective_from=key.effective_from.isoformat(),
+            revoked_at=key.revoked_at.isoformat() if key.revoked_at else None,
         )
     verify_signature(
         public_key_from_text(key.public_key),
