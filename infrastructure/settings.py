@@ -76,7 +76,9 @@ class Settings:
             )
         tsa_url = environ.get("SEALTRAIL_TSA_URL") or None
         if tsa_url is not None and not tsa_url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"SEALTRAIL_TSA_URL is an http(s) URL, not {tsa_url!r}")
+            raise ConfigurationError(
+                "SEALTRAIL_TSA_URL is an http(s) URL, not %(tsa_url)r", tsa_url=tsa_url
+            )
         tsa_certificates = environ.get("SEALTRAIL_TSA_CERTS") or None
         if tsa_url is not None and tsa_certificates is None:
             raise ConfigurationError(

@@ -119,7 +119,8 @@ def check_timestamp(
     imprint = token.tst_info.message_imprint
     if imprint.hash_algorithm != SHA256:
         raise TimestampMalformed(
-            f"the token's hash is {imprint.hash_algorithm.dotted_string}, not SHA-256"
+            "the token's hash is %(algorithm)s, not SHA-256",
+            algorithm=imprint.hash_algorithm.dotted_string,
         )
     if imprint.message != hashlib.sha256(stamped_bytes(note)).digest():
         raise TimestampNotOverCheckpoint(
@@ -131,9 +132,12 @@ def check_timestamp(
     time = _aware(token.tst_info.gen_time)
     if not signer.not_valid_before_utc <= time <= signer.not_valid_after_utc:
         raise TimestampOutsideCertificateValidity(
-            f"the token says {time.isoformat()}; its certificate "
-            f"({signer.subject.rfc4514_string()}) is valid from "
-            f"{signer.not_valid_before_utc.isoformat()} to {signer.not_valid_after_utc.isoformat()}"
+            "the token says %(time)s; its certificate (%(signer)s) is "
+            "valid from %(valid_from)s to %(valid_to)s",
+            time=time.isoformat(),
+            signer=signer.subject.rfc4514_string(),
+            valid_from=signer.not_valid_before_utc.isoformat(),
+            valid_to=signer.not_valid_after_utc.isoformat(),
         )
     if not trusted:
         raise TimestampUntrusted("no time-stamping authority's certificate is trusted")
@@ -144,8 +148,10 @@ def check_timestamp(
         builder.build().verify(token, imprint.message)
     except TokenRefused as error:
         raise TimestampUntrusted(
-            f"the token by {signer.subject.rfc4514_string()} does not verify up to a trusted "
-            f"time-stamping authority: {error}"
+            "the token by %(signer)s does not verify up to a trusted "
+            "time-stamping authority: %(error)s",
+            signer=signer.subject.rfc4514_string(),
+            error=error,
         ) from None
     return StampedTime(time, _accuracy(token), signer.subject.rfc4514_string())
 
@@ -163,9 +169,13 @@ def _decode(response: bytes) -> TimeStampResponse:
     try:
         token = decode_timestamp_response(response)
     except ValueError as error:
-        raise TimestampMalformed(f"not an RFC 3161 time-stamp response: {error}") from None
+        raise TimestampMalformed(
+            "not an RFC 3161 time-stamp response: %(error)s", error=error
+        ) from None
     if PKIStatus(token.status) not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
-        raise TimestampMalformed(f"the authority did not grant the stamp (status {token.status})")
+        raise TimestampMalformed(
+            "the authority did not grant the stamp (status %(status)s)", status=token.status
+        )
     return token
 
 
@@ -173,7 +183,9 @@ def _signing_certificate(token: TimeStampResponse) -> x509.Certificate:
     """The certificate the token's one SignerInfo names (issuer and serial number)."""
     signer_infos = list(token.signed_data.signer_infos)
     if len(signer_infos) != 1:
-        raise TimestampUntrusted(f"the token has {len(signer_infos)} signers, not one")
+        raise TimestampUntrusted(
+            "the token has %(count)s signers, not one", count=len(signer_infos)
+        )
     (signer,) = signer_infos
     for der in token.signed_data.certificates:
         certificate = x509.load_der_x509_certificate(der)

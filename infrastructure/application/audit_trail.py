@@ -60,7 +60,7 @@ def subject_rows(reads: Reads, stream: str, period: Period | None) -> tuple[Audi
     originator_id = stream_id(stream)
     head = reads.head(originator_id)
     if head is None:
-        raise SubjectNotFound(f"{stream} has no records")
+        raise SubjectNotFound("%(stream)s has no records", stream=stream)
     version, _chain_hash = head
 
     def read() -> tuple[AuditRow, ...]:

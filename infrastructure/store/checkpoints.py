@@ -210,15 +210,18 @@ class CheckpointKeeper:
             ProofNotAvailable: no such checkpoint, or it has no time-stamp (and why).
         """
         if not 0 <= tree_size <= MAX_LOG_POSITION or self.at_size(tree_size) is None:
-            raise ProofNotAvailable(f"no checkpoint of size {tree_size}")
+            raise ProofNotAvailable("no checkpoint of size %(tree_size)s", tree_size=tree_size)
         kept = timestamp_of(self.engine, tree_size)
         if kept is None:
             raise ProofNotAvailable(
-                f"the checkpoint of size {tree_size} was sealed with no time-stamping authority"
+                "the checkpoint of size %(tree_size)s was sealed with no time-stamping authority",
+                tree_size=tree_size,
             )
         if kept.response is None:
             raise ProofNotAvailable(
-                f"the checkpoint of size {tree_size} is not time-stamped: {kept.failure}"
+                "the checkpoint of size %(tree_size)s is not time-stamped: %(failure)s",
+                tree_size=tree_size,
+                failure=kept.failure,
             )
         return kept.response
 

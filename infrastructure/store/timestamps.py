@@ -56,10 +56,14 @@ def trusted_certificates(path: Path) -> list[x509.Certificate]:
         certificates = x509.load_pem_x509_certificates(path.read_bytes())
     except OSError as error:
         raise ConfigurationError(
-            f"SEALTRAIL_TSA_CERTS: cannot read {path}: {error.strerror}"
+            "SEALTRAIL_TSA_CERTS: cannot read %(path)s: %(strerror)s",
+            path=path,
+            strerror=error.strerror,
         ) from None
     except ValueError:
-        raise ConfigurationError(f"SEALTRAIL_TSA_CERTS: {path} holds no PEM certificate") from None
+        raise ConfigurationError(
+            "SEALTRAIL_TSA_CERTS: %(path)s holds no PEM certificate", path=path
+        ) from None
     return certificates
 
 

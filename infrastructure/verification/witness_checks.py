@@ -72,7 +72,9 @@ def _check_valid_then(account: Account, found: Witnessed) -> None:
             within = key.effective_from < when + timedelta(seconds=1)
             if not within or (key.revoked_at is not None and key.revoked_at <= when):
                 raise KeyNotValid(
-                    f"the key {key.key_id} of witness {account.user_id} was not valid at "
-                    f"{when.isoformat()}"
+                    "the key %(key_id)s of witness %(user_id)s was not valid at %(when)s",
+                    key_id=key.key_id,
+                    user_id=account.user_id,
+                    when=when.isoformat(),
                 )
             return
