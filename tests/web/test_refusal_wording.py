@@ -6,6 +6,8 @@ fills it with the error's parameters. The API keeps the English."""
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -41,6 +43,14 @@ NOT_A_TEMPLATE = {
 }
 """Raise sites whose message is not a literal template, each with the reason."""
 
+NOT_ON_A_PAGE = {
+    # The ODM export's refusals: the export is the API's and the console's download, no page
+    # offers it; its messages stay English (with the ODM's own vocabulary) until one does.
+    "OdmExportRefused",
+    "OdmSchemaInvalid",
+}
+"""Typed errors no page can show, each with the reason."""
+
 
 def _below(family: type[Exception]) -> Iterator[type[Exception]]:
     yield family
@@ -48,9 +58,18 @@ def _below(family: type[Exception]) -> Iterator[type[Exception]]:
         yield from _below(subclass)
 
 
+@cache
 def typed_errors() -> set[str]:
-    """The name of every class of every family api/statuses.py maps to a status."""
-    return {error.__name__ for family, _status in STATUS_OF for error in _below(family)}
+    """The name of every class of every family api/statuses.py maps to a status, every module
+    of the application imported first (a class is a subclass once its module is loaded)."""
+    for package in PACKAGES:
+        for found in pkgutil.walk_packages(
+            importlib.import_module(package).__path__, f"{package}."
+        ):
+            importlib.import_module(found.name)
+    return {
+        error.__name__ for family, _status in STATUS_OF for error in _below(family)
+    } - NOT_ON_A_PAGE
 
 
 @cache
