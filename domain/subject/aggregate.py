@@ -230,8 +230,9 @@ class Subject(EntryKeeping, SignedAggregate):
                 return value.astimezone(self.protocol.time_zone).date()
             except OverflowError:
                 raise ValueOutOfRange(
-                    f"{value.isoformat()} has no date in the site's time zone "
-                    f"({self.protocol.time_zone.key})"
+                    "%(instant)s has no date in the site's time zone (%(zone)s)",
+                    instant=value.isoformat(),
+                    zone=self.protocol.time_zone.key,
                 ) from None
         return value
 
