@@ -20,6 +20,7 @@ from infrastructure.store.cosignatures import (
     newest_by_witness,
     stored_cosignatures,
 )
+from infrastructure.verification.witness_checks import check_valid_when_cosigned
 from signatures.checkpoint import Checkpoint, parse_checkpoint_body
 from signatures.cosignature import (
     Cosignature,
@@ -79,7 +80,8 @@ class Witnessing:
             CosignatureOtherCheckpoint: it is not the log's checkpoint of that size.
             UnknownWitnessKey: no account of that name, or no key of its with that key ID.
             NotPermitted: the account's role in force is not a witness's.
-            KeyNotValid: the key was revoked (or is not valid yet).
+            KeyNotValid: the key was revoked (or is not valid yet), or was not valid in the
+                second the cosignature says it was made.
             SigningTimeInvalid: the cosignature's time is ahead of the server's clock.
             CosignatureForged: the signature does not verify with the registered key.
         """
@@ -124,6 +126,11 @@ class Witnessing:
                 timestamp=cosignature.timestamp,
             )
         verify_cosignature(cosignature, ours, witness_key_of(account, key))
+        # Valid when the witness says it cosigned, too: verify checks that second (after the
+        # signature, as here), so what is kept here verify accepts.
+        check_valid_when_cosigned(
+            account, public_key_from_text(key.public_key), cosignature.timestamp
+        )
         stored = StoredCosignature(
             tree_size, account.user_id, key.key_id, cosignature, ours.body(), now
         )

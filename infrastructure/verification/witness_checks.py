@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from domain.account import Account, is_user_id
 from signatures.checkpoint import Checkpoint
 from signatures.cosignature import parse_cosignature_line
@@ -63,12 +65,23 @@ def registered_keys(account: Account | None) -> list[VerifierKey]:
 
 
 def _check_valid_then(account: Account, found: Witnessed) -> None:
-    """The key was valid when the witness says it cosigned: a cosignature's time is a whole
-    second, so at some instant of that second (a key registered at 10:00:00.4 cosigns a
-    checkpoint at 10:00:00)."""
-    when = datetime.fromtimestamp(found.cosignature.timestamp, UTC)
+    check_valid_when_cosigned(account, found.key.public_key, found.cosignature.timestamp)
+
+
+def check_valid_when_cosigned(
+    account: Account, public_key: Ed25519PublicKey, timestamp: int
+) -> None:
+    """The witness's key ``public_key`` was valid when the witness says it cosigned: a
+    cosignature's time is a whole second, so at some instant of that second (a key registered
+    at 10:00:00.4 cosigns a checkpoint at 10:00:00). The server runs it on the way in and every
+    verifier again, so that what the store keeps its verify accepts.
+
+    Raises:
+        KeyNotValid: the key was registered after that second, or revoked by its start.
+    """
+    when = datetime.fromtimestamp(timestamp, UTC)
     for key in account.keys.values():
-        if public_key_from_text(key.public_key) == found.key.public_key:
+        if public_key_from_text(key.public_key) == public_key:
             within = key.effective_from < when + timedelta(seconds=1)
             if not within or (key.revoked_at is not None and key.revoked_at <= when):
                 raise KeyNotValid(

@@ -19,10 +19,12 @@ from domain.account import Role
 from infrastructure.application.commands import RevokeKey
 from infrastructure.application.witnessing import Witnessing
 from infrastructure.bootstrap import Store
+from infrastructure.store.cosignatures import stored_cosignatures
 from infrastructure.store.merkle_log import cosignatures
 from infrastructure.verification.witness_checks import WitnessPolicy
 from signatures.checkpoint import Checkpoint
 from signatures.cosignature import cosign, witness_key
+from signatures.errors import KeyNotValid
 from signatures.keys import key_id
 from signatures.verifier_keys import VerifierKey
 from tests.conftest import Person, PersonFactory, consent, screening
@@ -186,3 +188,19 @@ def test_a_cosignature_made_after_its_key_was_revoked_is_named(witnessed: Witnes
     witnessed.insert(witnessed.checkpoint.size, witnessed.checkpoint.body(), cosigned(witnessed))
 
     assert witnessed.kinds() == ["key-not-valid", "witness-quorum-not-met"]
+
+
+@pytest.mark.parametrize("at", [1, 1_000_000_000])
+def test_a_cosignature_dated_before_its_key_was_registered_is_refused_and_nothing_is_kept(
+    witnessed: Witnessed, at: int
+) -> None:
+    """Found attacking the cosignature endpoint: the server checked the key valid now, verify
+    checks it valid when the witness says it cosigned; a backdated line was kept, then named
+    key-not-valid by the store's own verify."""
+    with pytest.raises(KeyNotValid, match="was not valid at"):
+        Witnessing(witnessed.store.app).receive(
+            witnessed.checkpoint.size, witnessed.checkpoint.body(), cosigned(witnessed, at=at)
+        )
+
+    assert stored_cosignatures(witnessed.store.app.checkpoints.engine) == []
+    assert witnessed.kinds() == ["witness-quorum-not-met"]
