@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import json
 import os
 import time
@@ -41,7 +42,11 @@ from signatures.verifier_keys import NOTE_SIGNATURE, VerifierKey, parse_verifier
 
 STATE = "state.json"
 FORKED = "FORKED"
+LOCK = "round.lock"
 TIMEOUT = 30
+MAX_ANSWER = 1024 * 1024
+"""Bytes of one answer read at most: a checkpoint with its cosignatures, or a consistency proof
+of 64 hashes, is a few kilobytes; a log answering more is not read into memory."""
 
 
 class WitnessRefused(Exception):
@@ -74,10 +79,26 @@ def read_log_key(text: str) -> VerifierKey:
 def run_round(witness: Witness) -> Checkpoint:
     """One round: fetch, check, cosign, post; returns the checkpoint cosigned.
 
+    One round at a time holds the state folder (an exclusive lock on ``DIR/round.lock``): two
+    rounds at once would both check against the same last checkpoint, and a log showing each
+    another checkpoint of the same size would have both cosigned.
+
     Raises:
         WitnessRefused: an inconsistency (the evidence is kept, the log is marked forked).
-        WitnessFailed: the log could not be reached or refused the cosignature.
+        WitnessFailed: the log could not be reached or refused the cosignature, or another
+            round holds the state folder.
     """
+    with (witness.state / LOCK).open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WitnessFailed(
+                f"another round of this witness holds {witness.state}; this one cosigns nothing"
+            ) from None
+        return _locked_round(witness)
+
+
+def _locked_round(witness: Witness) -> Checkpoint:
     forked = witness.state / FORKED
     if forked.exists():
         raise WitnessRefused(
@@ -194,7 +215,10 @@ def _post(url: str, payload: dict[str, str]) -> dict[str, Any]:
 def _exchange(request: Request) -> dict[str, Any]:
     try:
         with urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            answer = json.loads(response.read())
+            body = response.read(MAX_ANSWER + 1)
+        if len(body) > MAX_ANSWER:
+            raise WitnessFailed(f"{request.full_url} answered more than {MAX_ANSWER} bytes")
+        answer = json.loads(body)
     except HTTPError as error:
         try:
             problem = json.loads(error.read())
