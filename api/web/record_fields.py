@@ -267,9 +267,11 @@ def _written(shown: FormField, typed: str, zone: ZoneInfo) -> Any:
     if kind == ValueType.INSTANT.value and SITE_CLOCK.fullmatch(typed):
         try:
             at_the_site = datetime.strptime(typed, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
-        except ValueError:  # not a real date or time: the schema says so of what was typed
+            return instant_to_wire(at_the_site)
+        # Not a real date or time, or none in UTC (9999-12-31 23:00 at a site west of
+        # Greenwich is in the year 10000): the schema says so of what was typed.
+        except (ValueError, OverflowError):
             return typed
-        return instant_to_wire(at_the_site)
     if kind == ValueType.BOOLEAN.value:
         return {YES: True, NO: False}.get(typed, typed)
     if kind == ValueType.INTEGER.value:

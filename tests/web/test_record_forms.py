@@ -638,3 +638,18 @@ def test_an_instant_that_is_no_real_time_at_the_site_is_refused_as_typed(trial: 
 
     assert "an instant is UTC" in error_of(shown, "given_at")
     assert field_value(shown, "given_at") == "2011-02-30 10:00"
+
+
+@pytest.mark.parametrize("typed", ["9999-12-31 23:00", "0001-01-01 00:00"])
+def test_an_instant_at_the_sites_clock_outside_the_years_utc_holds_is_refused_as_typed(
+    trial: Trial, typed: str
+) -> None:
+    """9999-12-31 23:00 at São Paulo is in the year 10000 in UTC: the page answered 500."""
+    page = f"/subjects/{SUBJECT}/record/MscInfusionGiven"
+    before = trial.version()
+
+    shown = text(typed_in(signed_in(trial, trial.coordinator), page, {"given_at": typed}))
+
+    assert "an instant is UTC" in error_of(shown, "given_at")
+    assert field_value(shown, "given_at") == typed
+    assert trial.version() == before
