@@ -201,7 +201,13 @@ def _signed_pdf(
         authentication=pades_authentication(signer),
         now=datetime.now(UTC),
     )
-    return sign_pdf(pdf.render(document), signer, reason=reason, location=protocol.country)
+    return sign_pdf(
+        pdf.render(document),
+        signer,
+        reason=reason,
+        location=protocol.country,
+        timestamp_url=store.settings.tsa_url,
+    )
 
 
 def log_tie(store: Store, checkpoint: SealedCheckpoint | None) -> LogTie | None:
