@@ -42,6 +42,7 @@ from signatures.keys import generate_private_key, key_id, public_key_to_text
 from tests.browser.chromium import Chromium, find_chromium
 from tests.homes import database_of
 from tests.postgres import VARIABLE, TestServer, conninfo, find_test_server
+from tests.tsa import LocalAuthority, running_authority
 
 pytest_plugins = ["tests.shared_templates", "tests.cli_stores"]
 
@@ -514,3 +515,10 @@ def infusion(number: int = 1, dose: str = "2.7", given_at: str | None = None) ->
         "vital_signs_after": vital_signs,
         "infusion_reaction": False,
     }
+
+
+@pytest.fixture
+def authority(tmp_path: Path) -> Iterator[LocalAuthority]:
+    """A time-stamping authority on 127.0.0.1 (tests/tsa.py) for the test."""
+    with running_authority(tmp_path / "tsa") as running:
+        yield running

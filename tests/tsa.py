@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import eventsourcing.domain
+import pytest
 from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped]
 from asn1crypto import tsp as asn1_tsp
 from asn1crypto import x509 as asn1_x509
@@ -24,6 +26,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+from infrastructure.bootstrap import Store
+from infrastructure.store.timestamps import CheckpointStamper, TimeStampingAuthority
 
 
 @dataclass(frozen=True)
@@ -142,3 +147,19 @@ def running_authority(
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def stamp_with(store: Store, authority: LocalAuthority) -> None:
+    """The store stamps its checkpoints from now on, as ``SEALTRAIL_TSA_URL`` makes it."""
+    store.app.checkpoints.stamper = CheckpointStamper(
+        store.engine, TimeStampingAuthority(authority.url, [authority.root])
+    )
+
+
+def shift_server_clock(monkeypatch: pytest.MonkeyPatch, by: timedelta) -> None:
+    """The server's clock, as it dates the events it records, ``by`` off (until undone): the
+    clock eventsourcing reads for every new event's timestamp."""
+    server_clock = eventsourcing.domain.datetime_now_with_tzinfo
+    monkeypatch.setattr(
+        eventsourcing.domain, "datetime_now_with_tzinfo", lambda: server_clock() + by
+    )

@@ -461,30 +461,33 @@ def _check_timestamp(
     report.findings += [
         PacketFinding(finding.kind, TIMESTAMP, finding.detail) for finding in time.findings
     ]
-    by_position = {position: event for position, event in events}
     facts = [
         EventFacts(
             position,
             event.originator_id,
             event.originator_version,
+            event.stream,
             recorded_at=event.recorded_at,
             kind=event.kind(),
         )
         for position, event in events
     ]
-    for finding in check_recording_times(facts, time.stamped):
-        assert finding.position is not None  # every fact has its position
-        event = by_position[finding.position]
-        report.findings.append(
-            PacketFinding(
-                finding.kind,
-                EVENTS,
-                finding.detail,
-                position=finding.position,
-                stream=event.stream,
-                version=event.originator_version,
-            )
+    report.findings += on_events(check_recording_times(facts, time.stamped), facts)
+
+
+def on_events(findings: list[log_checks.Finding], facts: list[EventFacts]) -> list[PacketFinding]:
+    """Findings about events, as the packet's: in ``log/events.jsonl``, streams by name."""
+    return [
+        PacketFinding(
+            finding.kind,
+            EVENTS,
+            finding.detail,
+            position=finding.position,
+            stream=finding.stream,
+            version=finding.version,
         )
+        for finding in log_checks.named(findings, facts)
+    ]
 
 
 # -- the events ----------------------------------------------------------------------------------
@@ -570,17 +573,7 @@ class _EventCheck:
                 events.append((line.position, event))
         self._check_leaves(lines, proofs)
         self._check_withheld_root()
-        for finding in log_checks.named(log_checks.check_streams(facts), facts):
-            self._report.findings.append(
-                PacketFinding(
-                    finding.kind,
-                    EVENTS,
-                    finding.detail,
-                    position=finding.position,
-                    stream=finding.stream,
-                    version=finding.version,
-                )
-            )
+        self._report.findings += on_events(log_checks.check_streams(facts), facts)
         withheld = [(leaf.leaf_index, leaf.leaf()) for leaf in self._withheld or []]
         return _CheckedEvents(events, accounts, sorted(self._leaves + withheld))
 

@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 from api.http.app import create_app
 from api.store import EXTENSION
 from infrastructure.bootstrap import Store
-from tests.conftest import Person
+from tests.conftest import Person, PersonFactory, consent, screening
 
 SUBJECT = "RP-101"
 
@@ -124,3 +124,12 @@ def site(store: Store) -> Site:
 def any_site(site: Site) -> Site:
     """The same as ``site``, which now runs on both backends (for tests written before)."""
     return site
+
+
+@pytest.fixture
+def coordinator(site: Site, person_in: PersonFactory) -> Person:
+    """RP's coordinator, who has screened and consented a subject through the API."""
+    person = person_in(site.store)
+    for kind, data in [("Screened", screening()), ("ConsentObtained", consent())]:
+        assert site.submit(person, kind, data).status_code == 201
+    return person

@@ -10,7 +10,7 @@ from api.http import rate_limits
 from signatures.checkpoint import verify_checkpoint
 from signatures.keys import public_key_from_text
 from signatures.merkle import verify_consistency, verify_inclusion
-from tests.conftest import Person, PersonFactory, consent, haemoglobin, screening
+from tests.conftest import Person, PersonFactory, haemoglobin
 from tests.e2e.conftest import Site
 
 PROBLEM = "application/problem+json"
@@ -18,14 +18,6 @@ PROBLEM = "application/problem+json"
 
 def b64(text: str) -> bytes:
     return base64.b64decode(text)
-
-
-@pytest.fixture
-def coordinator(site: Site, person_in: PersonFactory) -> Person:
-    person = person_in(site.store)
-    for kind, data in [("Screened", screening()), ("ConsentObtained", consent())]:
-        assert site.submit(person, kind, data).status_code == 201
-    return person
 
 
 def test_before_any_record_there_is_no_checkpoint_to_serve(

@@ -3,45 +3,20 @@ auditor checks offline against the authority's root."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from infrastructure.store.timestamps import CheckpointStamper, TimeStampingAuthority
 from signatures.timestamps import check_timestamp
-from tests.conftest import Person, PersonFactory, consent, haemoglobin, screening
+from tests.conftest import Person, haemoglobin
 from tests.e2e.conftest import Site
-from tests.tsa import LocalAuthority, running_authority
+from tests.tsa import LocalAuthority, stamp_with
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def authority(tmp_path: Path) -> Iterator[LocalAuthority]:
-    with running_authority(tmp_path / "tsa") as running:
-        yield running
-
-
-@pytest.fixture
-def coordinator(site: Site, person_in: PersonFactory) -> Person:
-    person = person_in(site.store)
-    for kind, data in [("Screened", screening()), ("ConsentObtained", consent())]:
-        assert site.submit(person, kind, data).status_code == 201
-    return person
-
-
-def stamped_by(site: Site, authority: LocalAuthority) -> None:
-    """The site's store stamps its checkpoints from now on (as SEALTRAIL_TSA_URL makes it)."""
-    site.store.app.checkpoints.stamper = CheckpointStamper(
-        site.store.engine, TimeStampingAuthority(authority.url, [authority.root])
-    )
 
 
 def test_a_checkpoint_s_time_stamp_is_served_as_the_authority_gave_it(
     site: Site, coordinator: Person, authority: LocalAuthority
 ) -> None:
-    stamped_by(site, authority)
+    stamp_with(site.store, authority)
     sealed = site.store.app.checkpoints.seal()
 
     response = site.client.get(
@@ -60,7 +35,7 @@ def test_a_checkpoint_without_a_time_stamp_is_a_problem_that_says_why(
 ) -> None:
     unstamped = site.store.app.checkpoints.latest()
     assert unstamped is not None  # the first write sealed one, with no authority
-    stamped_by(site, authority)
+    stamp_with(site.store, authority)
     authority_down = site.store.app.checkpoints.stamper
     assert authority_down is not None
     authority_down.authority.url = "http://127.0.0.1:9/tsa"  # nothing answers there
@@ -83,7 +58,7 @@ def test_a_checkpoint_without_a_time_stamp_is_a_problem_that_says_why(
 def test_a_time_stamp_is_public_like_the_checkpoints(
     site: Site, coordinator: Person, authority: LocalAuthority
 ) -> None:
-    stamped_by(site, authority)
+    stamp_with(site.store, authority)
     sealed = site.store.app.checkpoints.seal()
 
     response = site.client.get(f"/v1/checkpoints/{sealed.tree_size}/timestamp")

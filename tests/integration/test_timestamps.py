@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import eventsourcing.domain
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DatabaseError
@@ -39,7 +38,7 @@ from tests.conftest import (
     next_version,
     screening,
 )
-from tests.tsa import LocalAuthority, running_authority
+from tests.tsa import LocalAuthority, running_authority, shift_server_clock
 
 
 @contextmanager
@@ -64,12 +63,6 @@ def with_authority(
         tsa_url=None if authority is None else authority.url,
         tsa_certificates=trusted,
     )
-
-
-@pytest.fixture
-def authority(tmp_path: Path) -> Iterator[LocalAuthority]:
-    with running_authority(tmp_path / "tsa") as running:
-        yield running
 
 
 @pytest.fixture
@@ -388,10 +381,7 @@ def test_an_event_recorded_by_a_server_whose_clock_was_set_back_is_named(
     person.record(stamped_store, "RP-101", "Screened", screening())
     before = stamped_store.app.checkpoints.seal()  # stamped by the authority's clock
     set_back = datetime.now(UTC) - registered - timedelta(seconds=1.5)
-    server_clock = eventsourcing.domain.datetime_now_with_tzinfo
-    monkeypatch.setattr(
-        eventsourcing.domain, "datetime_now_with_tzinfo", lambda: server_clock() - set_back
-    )
+    shift_server_clock(monkeypatch, -set_back)
     signed_back = datetime.now(UTC) - set_back - timedelta(seconds=0.5)
     receipt = recorded_as_signed(stamped_store, person, "ConsentObtained", consent(), signed_back)
     monkeypatch.undo()
@@ -423,23 +413,27 @@ def recorded_as_signed(
     return receipt
 
 
+def consent_recorded_ahead(
+    store: Store, person_in: PersonFactory, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """RP-101 screened and sealed; its consent recorded by a server whose clock ran 20 minutes
+    ahead; sealed again (the receipt of the consent)."""
+    person = person_in(store)
+    person.record(store, "RP-101", "Screened", screening())
+    store.app.checkpoints.seal()
+    shift_server_clock(monkeypatch, timedelta(minutes=20))
+    receipt = person.record(store, "RP-101", "ConsentObtained", consent())
+    monkeypatch.undo()
+    return receipt
+
+
 def test_an_event_recorded_by_a_server_whose_clock_ran_ahead_is_named(
     stamped_store: Store,
     authority: LocalAuthority,
     person_in: PersonFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    person = person_in(stamped_store)
-    person.record(stamped_store, "RP-101", "Screened", screening())
-    stamped_store.app.checkpoints.seal()
-    server_clock = eventsourcing.domain.datetime_now_with_tzinfo
-    monkeypatch.setattr(
-        eventsourcing.domain,
-        "datetime_now_with_tzinfo",
-        lambda: server_clock() + timedelta(minutes=20),
-    )
-    receipt = person.record(stamped_store, "RP-101", "ConsentObtained", consent())
-    monkeypatch.undo()
+    receipt = consent_recorded_ahead(stamped_store, person_in, monkeypatch)
     covering = stamped_store.app.checkpoints.seal()
 
     report = verified(stamped_store, authority.root_pem)

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
-import eventsourcing.domain
 import pytest
 
 from infrastructure.bootstrap import Store
@@ -17,16 +14,10 @@ from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.build import build_packet
 from infrastructure.packets.evidence import EVENTS, TIMESTAMP
 from infrastructure.packets.verify import verify_packet
-from infrastructure.store.timestamps import CheckpointStamper, TimeStampingAuthority
 from tests.conftest import PersonFactory, consent, screening
+from tests.integration.test_timestamps import consent_recorded_ahead
 from tests.packets.test_packet_cli import offline
-from tests.tsa import LocalAuthority, running_authority
-
-
-@pytest.fixture
-def authority(tmp_path: Path) -> Iterator[LocalAuthority]:
-    with running_authority(tmp_path / "tsa") as running:
-        yield running
+from tests.tsa import LocalAuthority, running_authority, stamp_with
 
 
 @pytest.fixture
@@ -34,9 +25,7 @@ def stamped_store(sqlite_store: Store, authority: LocalAuthority) -> Store:
     """A store whose checkpoints ``authority`` stamps (as SEALTRAIL_TSA_URL makes it), with the
     sponsor's account that signs packets."""
     open_sponsor_account(sqlite_store.administration, sqlite_store.settings)
-    sqlite_store.app.checkpoints.stamper = CheckpointStamper(
-        sqlite_store.engine, TimeStampingAuthority(authority.url, [authority.root])
-    )
+    stamp_with(sqlite_store, authority)
     return sqlite_store
 
 
@@ -88,16 +77,7 @@ def test_an_event_of_a_packet_recorded_after_its_checkpoint_s_stamp_is_named(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A server whose clock ran 20 minutes ahead when it recorded the consent."""
-    person = person_in(stamped_store)
-    person.record(stamped_store, "RP-101", "Screened", screening())
-    server_clock = eventsourcing.domain.datetime_now_with_tzinfo
-    monkeypatch.setattr(
-        eventsourcing.domain,
-        "datetime_now_with_tzinfo",
-        lambda: server_clock() + timedelta(minutes=20),
-    )
-    receipt = person.record(stamped_store, "RP-101", "ConsentObtained", consent())
-    monkeypatch.undo()
+    receipt = consent_recorded_ahead(stamped_store, person_in, monkeypatch)
     stamped_store.app.checkpoints.seal()
 
     report = verify_packet(
