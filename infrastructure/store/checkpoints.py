@@ -197,6 +197,8 @@ class CheckpointKeeper:
 
     def at_size(self, size: int) -> SealedCheckpoint | None:
         """The stored checkpoint of exactly this size, if any."""
+        if not 0 <= size <= MAX_LOG_POSITION:
+            return None  # never sent to the database: past 64 bits it overflows (a 500 once)
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(checkpoints).where(checkpoints.c.tree_size == size)

@@ -186,3 +186,15 @@ def test_postgresql_keeps_cosignatures_append_only(
         with pytest.raises(Exception, match="refused"), engine.begin() as connection:
             connection.execute(text(statement))
     assert len(stored_cosignatures(engine)) == 1
+
+
+@pytest.mark.parametrize("size", [2**63, 2**64])
+def test_a_cosignature_posted_at_a_size_past_64_bits_is_a_404_and_keeps_nothing(
+    lite: Site, cep: Person, size: int
+) -> None:
+    """Found attacking the cosignature endpoint: a well-formed cosignature posted at a size past
+    64 bits sent the size to the database, which overflowed (a 500)."""
+    checkpoint = latest(lite)
+    line = cosign(cep.private_key, cep.user_id, checkpoint, int(time.time())).line()
+
+    refused(lite, post(lite, size, checkpoint, line), 404, "proof-not-available")
