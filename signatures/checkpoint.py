@@ -109,7 +109,7 @@ def split_note(note: str | bytes) -> tuple[str, list[NoteSignature]]:
         raise CheckpointMalformed(
             "more than %(max_signatures)s signatures", max_signatures=MAX_SIGNATURES
         )
-    return text, [_parse_signature_line(line) for line in lines]
+    return text, [parse_signature_line(line) for line in lines]
 
 
 def verify_note(note: str | bytes, name: str, public_key: Ed25519PublicKey) -> str:
@@ -190,7 +190,12 @@ def verify_checkpoint(note: str | bytes, name: str, public_key: Ed25519PublicKey
     return parse_checkpoint_body(verify_note(note, name, public_key))
 
 
-def _parse_signature_line(line: str) -> NoteSignature:
+def parse_signature_line(line: str) -> NoteSignature:
+    """One signature line, ``— <name> <base64(key ID || signature)>``, verifying nothing.
+
+    Raises:
+        CheckpointMalformed: not of that form, or too short to hold a key ID and a signature.
+    """
     if not line.startswith(SIGNATURE_PREFIX):
         raise CheckpointMalformed("a signature line starts with an em dash and a space")
     name, _, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")

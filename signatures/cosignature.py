@@ -17,13 +17,18 @@ name the witness, so one key serves one witness name only.
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from signatures.checkpoint import SIGNATURE_PREFIX, Checkpoint, NoteSignature, parse_note
+from signatures.checkpoint import (
+    SIGNATURE_PREFIX,
+    Checkpoint,
+    NoteSignature,
+    parse_note,
+    parse_signature_line,
+)
 from signatures.errors import CheckpointMalformed, CosignatureForged
 from signatures.verifier_keys import COSIGNATURE_V1, VerifierKey, valid_key_name
 
@@ -95,19 +100,12 @@ def parse_cosignature_line(line: str) -> Cosignature:
             timestamp past 2**63 - 1.
     """
     text = line.removesuffix("\n")
-    if "\n" in text or not text.startswith(SIGNATURE_PREFIX):
+    if "\n" in text:
         raise CheckpointMalformed("a cosignature is one line: '— <name> <base64>'")
-    name, _, encoded = text[len(SIGNATURE_PREFIX) :].partition(" ")
-    if not valid_key_name(name) or not encoded:
-        raise CheckpointMalformed("not a cosignature line: %(text)r", text=text)
-    try:
-        raw = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise CheckpointMalformed("the cosignature by %(name)s is not base64", name=name) from None
-    cosignature = as_cosignature(NoteSignature(name, raw[:4], raw[4:])) if len(raw) > 4 else None
+    cosignature = as_cosignature(parse_signature_line(text))
     if cosignature is None:
         raise CheckpointMalformed(
-            "the cosignature by %(name)s is not 4 + 8 + 64 bytes with a time below 2**63", name=name
+            "a cosignature is 4 + 8 + 64 bytes with a time below 2**63, not this line"
         )
     return cosignature
 

@@ -44,6 +44,8 @@ from tests.resilience.harness import Server, server_environment
 
 pytestmark = pytest.mark.slow
 WITNESSES = ("sponsor-witness", "cep-witness")
+WITNESS_ENVIRONMENT = {k: v for k, v in os.environ.items() if not k.startswith("SEALTRAIL_")}
+"""A witness's machine knows nothing of the server's store."""
 
 
 @dataclass(frozen=True)
@@ -68,28 +70,34 @@ class Trial:
     witnesses: dict[str, WitnessAt]
     log_key: str = ""
 
-    def witness(self, name: str) -> subprocess.CompletedProcess[str]:
-        """``sealtrail witness`` in a process of its own, as the witness runs it."""
+    def command(self, name: str, *extra: str, log_key: str | None = None) -> list[str]:
+        """``sealtrail witness`` as the witness ``name`` runs it on its own machine."""
         at = self.witnesses[name]
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("SEALTRAIL_")}
+        return [
+            SEALTRAIL,
+            "witness",
+            "--url",
+            self.server.url,
+            "--log-key",
+            log_key or self.log_key,
+            "--name",
+            at.name,
+            "--key",
+            str(at.key_file),
+            "--state",
+            str(at.state),
+            *extra,
+        ]
+
+    def witness(
+        self, name: str, *extra: str, log_key: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """One round in a process of its own, with none of the server's variables."""
         return subprocess.run(
-            [
-                SEALTRAIL,
-                "witness",
-                "--url",
-                self.server.url,
-                "--log-key",
-                self.log_key,
-                "--name",
-                at.name,
-                "--key",
-                str(at.key_file),
-                "--state",
-                str(at.state),
-            ],
+            self.command(name, *extra, log_key=log_key),
             capture_output=True,
             text=True,
-            env=environment,
+            env=WITNESS_ENVIRONMENT,
             timeout=60,
             check=False,
         )
@@ -222,27 +230,29 @@ def test_the_witness_refuses_wrong_usage_with_one_line_and_exit_2(trial: Trial) 
     at = trial.witnesses["cep-witness"]
     bad_key = trial.log_key.replace("+", "+0", 1)
 
-    done = subprocess.run(
-        [
-            SEALTRAIL,
-            "witness",
-            "--url",
-            trial.server.url,
-            "--log-key",
-            bad_key,
-            "--name",
-            at.name,
-            "--key",
-            str(at.key_file),
-            "--state",
-            str(at.state),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = trial.witness(at.name, log_key=bad_key)
 
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert not at.state.exists()
+
+
+def test_a_witness_run_every_second_cosigns_each_round_until_stopped(trial: Trial) -> None:
+    at = trial.witnesses["sponsor-witness"]
+    running = subprocess.Popen(
+        trial.command(at.name, "--every", "1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=WITNESS_ENVIRONMENT,
+    )
+    try:
+        assert running.stdout is not None
+        rounds = [running.stdout.readline() for _ in range(2)]
+    finally:
+        running.terminate()
+        running.wait(timeout=30)
+
+    assert all(line.startswith("cosigned ") for line in rounds), rounds
+    served = requests.get(trial.server.url + "/v1/checkpoints/latest", timeout=10).json()
+    assert [c["witness"] for c in served["cosignatures"]] == [at.name]
