@@ -102,10 +102,12 @@ def parse_cosignature_line(line: str) -> Cosignature:
     text = line.removesuffix("\n")
     if "\n" in text:
         raise CheckpointMalformed("a cosignature is one line: '— <name> <base64>'")
-    cosignature = as_cosignature(parse_signature_line(text))
+    entry = parse_signature_line(text)
+    cosignature = as_cosignature(entry)
     if cosignature is None:
         raise CheckpointMalformed(
-            "a cosignature is 4 + 8 + 64 bytes with a time below 2**63, not this line"
+            "the cosignature by %(name)s is not 4 + 8 + 64 bytes with a time below 2**63",
+            name=entry.name,
         )
     return cosignature
 
