@@ -97,6 +97,11 @@ def check_cosignature(
     return Witnessed(key, log_checkpoint, cosignature)
 
 
+def witness_names(trusted: Sequence[VerifierKey]) -> list[str]:
+    """The witnesses ``trusted`` names, each once, in order: one may be trusted by several keys."""
+    return list(dict.fromkeys(key.name for key in trusted))
+
+
 def check_quorum(
     latest: Checkpoint,
     sealed_at: int,
@@ -116,30 +121,33 @@ def check_quorum(
     errors: list[VerificationError] = []
     vouching: list[str] = []
     missing: list[str] = []
-    for key in trusted:
-        own = [w for w in witnessed if w.key == key and w.checkpoint.size <= latest.size]
+    # A witness vouches once, whichever of its trusted keys (before and after a rotation) it
+    # cosigned with: the quorum counts witnesses, not keys.
+    for name in witness_names(trusted):
+        keys = [key for key in trusted if key.name == name]
+        own = [w for w in witnessed if w.key in keys and w.checkpoint.size <= latest.size]
         if not own:
-            missing.append(f"{key.name} (no cosignature)")
+            missing.append(f"{name} (no cosignature)")
             continue
         newest = max(own, key=lambda w: (w.checkpoint.size, w.cosignature.timestamp))
         if newest.checkpoint == latest:
-            vouching.append(key.name)
+            vouching.append(name)
         elif sealed_at - newest.cosignature.timestamp <= max_age:
-            vouching.append(f"{key.name} (at {newest.checkpoint.size})")
+            vouching.append(f"{name} (at {newest.checkpoint.size})")
         else:
             age = sealed_at - newest.cosignature.timestamp
             errors.append(
                 CosignatureStale(
                     "%(witness)s's newest cosignature is of checkpoint %(size)s, made %(age)s s "
                     "before checkpoint %(latest)s was sealed (at most %(max_age)s s allowed)",
-                    witness=key.name,
+                    witness=name,
                     size=newest.checkpoint.size,
                     age=age,
                     latest=latest.size,
                     max_age=max_age,
                 )
             )
-            missing.append(f"{key.name} (stale)")
+            missing.append(f"{name} (stale)")
     if len(vouching) < quorum:
         errors.append(
             WitnessQuorumNotMet(

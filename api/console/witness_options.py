@@ -13,7 +13,7 @@ from api.console.exits import UsageError
 from infrastructure.verification.witness_checks import WitnessPolicy
 from signatures.errors import KeyFormatError
 from signatures.verifier_keys import COSIGNATURE_V1, VerifierKey, parse_verifier_key
-from signatures.witness_policy import DEFAULT_MAX_AGE
+from signatures.witness_policy import DEFAULT_MAX_AGE, witness_names
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,9 +47,10 @@ def witness_policy(
             raise UsageError("--quorum needs the witnesses' keys (--witness KEY, one or more)")
         return None
     trusted = tuple(dict.fromkeys(read_witness_key(text) for text in witness_keys))
-    needed = len(trusted) if quorum is None else quorum
-    if not 1 <= needed <= len(trusted):
-        raise UsageError(f"--quorum is between 1 and the {len(trusted)} witnesses given")
+    witnesses = len(witness_names(trusted))  # a witness given by two keys is one witness
+    needed = witnesses if quorum is None else quorum
+    if not 1 <= needed <= witnesses:
+        raise UsageError(f"--quorum is between 1 and the {witnesses} witnesses given")
     return WitnessPolicy(trusted, needed, max_age)
 
 
