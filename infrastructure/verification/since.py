@@ -184,17 +184,21 @@ class SinceCheck:
             findings += earlier_findings
             findings += check_streams([*history, *facts], earlier)
             findings += check_leaves(stored_leaves[1:], [*written_by_hand, *facts])
-            extension, tree_findings = (
+            extension, stored_tree, tree_findings = (
                 self._tree(connection, tree, facts, stored_leaves[1:], size)
                 if holds
-                else (None, [_rewritten(kept)])
+                else (None, None, [_rewritten(kept)])
             )
         findings = named(
             findings + tree_findings, [*written_by_hand, *earlier.values(), *history, *facts]
         )
+        # With nothing else found the events' own tree signs off the checkpoints sealed since;
+        # with findings, the stored leaves' tree still does, so that a checkpoint over another
+        # history is named beside them (as the full verify names it), not hidden by them.
+        against = extension if not findings else stored_tree
         keep_next = None
-        if not findings and extension is not None:
-            keep_next, checkpoint_findings = self._checkpoints(extension, bound.newest_checkpoint)
+        if against is not None:
+            keep_next, checkpoint_findings = self._checkpoints(against, bound.newest_checkpoint)
             findings += checkpoint_findings
         return self._report(size, len(facts), findings, keep_next if not findings else None)
 
@@ -312,9 +316,10 @@ class SinceCheck:
         facts: list[EventFacts],
         new_leaves: Sequence[Any],
         size: int,
-    ) -> tuple[TreeExtension | None, list[Finding]]:
+    ) -> tuple[TreeExtension | None, TreeExtension | None, list[Finding]]:
         """The tree after the checkpoint, derived from the kept root's frontier and the new
-        leaves, never read from the stored nodes.
+        leaves, never read from the stored nodes; and the tree of the stored leaves (each None
+        when it does not reach the log's size).
 
         The stored consistency proof and the stored nodes over the new leaves are checked
         against the tree derived from the stored leaves (each of which :func:`check_leaves`
@@ -355,7 +360,11 @@ class SinceCheck:
             if stored.node(level, index) != value
         ]
         # Events and leaves that disagree are named by check_leaves; no root is then derived.
-        return (extension if extension.size == size else None), findings
+        return (
+            extension if extension.size == size else None,
+            stored if stored.size == size else None,
+            findings,
+        )
 
     def _checkpoints(
         self, extension: TreeExtension, newest: int | None

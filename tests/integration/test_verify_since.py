@@ -306,6 +306,7 @@ def test_an_event_after_the_checkpoint_edited_and_the_tree_rebuilt_is_named_by_i
     rebuild_tree(sqlite_store)
 
     assert where(since(sqlite_store, kept).findings) == [
+        (*LOG, "checkpoint-mismatch"),
         (c.at(RP101, 5), RP101, 5, "signature-invalid"),
         (c.at(RP101, 6), RP101, 6, "chain-broken"),
     ]
@@ -344,6 +345,7 @@ def test_an_event_after_the_checkpoint_removed_with_its_leaf_and_the_tree_rebuil
     rebuild_tree(sqlite_store)
 
     assert where(since(sqlite_store, kept).findings) == [
+        (*LOG, "checkpoint-mismatch"),
         (c.at(RP101, 6), RP101, 6, "chain-broken"),
         (c.at(RP101, 6), RP101, 6, "version-gap"),
     ]
@@ -396,6 +398,36 @@ def test_a_checkpoint_sealed_since_over_another_history_is_named_and_not_offered
     report = since(sqlite_store, kept)
 
     assert where(report.findings) == [(*LOG, "checkpoint-mismatch")]
+    assert report.keep_next is None
+
+
+def test_a_checkpoint_over_another_history_is_named_beside_an_edited_event(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    """The owner edits an event after the kept checkpoint and signs a checkpoint over another
+    root: the edit's findings do not hide the checkpoint (the stored leaves' tree judges it)."""
+    c, kept, newest = kept_then_two_more(sqlite_store, person_in)
+    sealed = parse_note(newest)[0]
+    other = Checkpoint(sealed.origin, sealed.size, bytes(reversed(sealed.root)))
+    drop_triggers(sqlite_store, "checkpoints")
+    state = stored_state(sqlite_store, RP101, 5)
+    set_state(
+        sqlite_store, RP101, 5, state.replace(b'\\"value\\":\\"8.4\\"', b'\\"value\\":\\"9.4\\"')
+    )
+    with database(sqlite_store) as execute:
+        execute(
+            "UPDATE checkpoints SET root = ?, note = ? WHERE tree_size = ?",
+            (other.root, signed_by_the_server(sqlite_store, other), sealed.size),
+        )
+
+    report = since(sqlite_store, kept)
+
+    assert where(report.findings) == [
+        (*LOG, "checkpoint-mismatch"),
+        (c.at(RP101, 5), RP101, 5, "leaf-mismatch"),
+        (c.at(RP101, 5), RP101, 5, "signature-invalid"),
+        (c.at(RP101, 6), RP101, 6, "chain-broken"),
+    ]
     assert report.keep_next is None
 
 
