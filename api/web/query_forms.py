@@ -22,6 +22,7 @@ from api.store import get_store
 from api.web.blueprint import web
 from api.web.forms import AnswerQueryForm, CloseQueryForm, RaiseQueryForm, SignedBodyForm
 from api.web.handing_out import handed_out
+from api.web.page_cache import rendered_rows
 from api.web.sessions import page_for
 from api.web.signing import authorship_offer, record
 from api.web.subjects import readable_subject
@@ -77,7 +78,7 @@ def raise_query() -> Response | str:
     page = render_template(
         "queries/raise.html",
         subject=subject,
-        rows=_rows(subject, {entry.version}),
+        records=rendered_rows(_rows(subject, {entry.version})),
         form=form,
         offer=authorship_offer(g.account, _body(study, subject, Subject.QueryRaised.kind(), data)),
     )
@@ -136,7 +137,7 @@ def _query_page(code: str, number: int, refused: SignedBodyForm | None) -> str:
         "queries/query.html",
         subject=subject,
         asked=asked,
-        rows=_rows(subject, thread),
+        records=rendered_rows(_rows(subject, thread)),
         reply=reply,
     )
     return handed_out(page, QUERY_PAGE, Scope(study, subject=subject.subject_code))

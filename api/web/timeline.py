@@ -75,10 +75,10 @@ class TimelineRow:
 
 def timeline(index: AuditIndex) -> list[TimelineRow]:
     """The rows of the subject's audit index, oldest first."""
-    return _Rows(page_zone()).of(index)
+    return Rows(page_zone()).of(index)
 
 
-class _Rows:
+class Rows:
     """Reads the index's records into rows; an instant or a signer seen before is shown as it
     was (a record's signers and times repeat: a casebook signature covers every record)."""
 
@@ -97,7 +97,7 @@ class _Rows:
         return self.to_the_second(text[: len("YYYY-MM-DDTHH:MM:SS")])
 
     def of(self, index: AuditIndex) -> list[TimelineRow]:
-        return [self._row(record) for record in index["records"]]
+        return [self.row(record) for record in index["records"]]
 
     def _instant(self, to_the_second: str) -> Markup:
         return local_and_utc(datetime.fromisoformat(to_the_second).replace(tzinfo=UTC), self.zone)
@@ -129,7 +129,8 @@ class _Rows:
             ),
         )
 
-    def _row(self, record: dict[str, Any]) -> TimelineRow:
+    def row(self, record: dict[str, Any]) -> TimelineRow:
+        """One record of the index (an item of its ``records``) as a row."""
         original, *corrections = record["versions"]
         data: dict[str, Any] = original["data"]
         about: list[int] = []

@@ -62,6 +62,17 @@ class ReadCache(Generic[Value]):
             self._kept[kept_as] = result
         return result
 
+    def found(self, key: Hashable) -> Value | None:
+        """The result kept under ``key``, or None: for a caller that computes what is missing
+        in one pass and then :meth:`keep` s each."""
+        with self._lock:
+            return self._kept.get(key)
+
+    def keep(self, key: Hashable, result: Value) -> None:
+        """Keep ``result`` under ``key`` (a result larger than the whole cache is not kept)."""
+        with self._lock, contextlib.suppress(ValueError):
+            self._kept[key] = result
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._kept)

@@ -17,11 +17,11 @@ from domain.account import Role
 from domain.disclosure import CHART, REPLAY, SUBJECT_PAGE
 from domain.signed import stream_id
 from infrastructure.application.audit_trail import AuditTrail
-from infrastructure.bootstrap import Store
+from infrastructure.bootstrap import Store, open_store
 from infrastructure.store.positions import log_positions
 from projections.audit_trail import AuditFilter, Period
 from tests.conftest import STUDY, Person, haemoglobin, open_person, screening
-from tests.reports.conftest import CORRECTED_ENTRY, RECORDS
+from tests.reports.conftest import CORRECTED_ENTRY, RECORDS, count
 from tests.web.conftest import Browser, text
 
 SUBJECT = "RP-01"
@@ -151,6 +151,48 @@ def test_a_person_of_another_site_sees_nothing_a_visit_of_rp_left_behind(trial: 
     # And the other way round: what SP's coordinator left is not shown to RP's.
     assert "SP-01" not in trial.page(trial.coordinator, "/audit")
     assert "SP-01" not in trial.page(trial.coordinator, "/subjects")
+
+
+def record_of(timeline: str, entry: int) -> str:
+    """The row of ``entry`` in a timeline."""
+    return timeline.split(f'id="entry-{entry}"', 1)[1].split('<li class="timeline__record', 1)[0]
+
+
+def test_a_correction_changes_the_corrected_row_at_once_and_every_row_is_as_made_afresh(
+    trial: Trial,
+) -> None:
+    path = f"/subjects/{SUBJECT}"
+    before = timeline_of(trial.page(trial.auditor, path))
+    trial.coordinator.record(
+        trial.store,
+        SUBJECT,
+        "EntryCorrected",
+        {
+            "entry": CORRECTED_ENTRY,
+            "entry_kind": "BloodCountRecorded",
+            "changes": {
+                "results": {
+                    "old": count("2011-03-14", "7.1", "0.28", "11")["results"],
+                    "new": count("2011-03-14", "7.2", "0.28", "11")["results"],
+                }
+            },
+            "reason": "the laboratory ran the sample again",
+        },
+    )
+
+    after = timeline_of(trial.page(trial.auditor, path))
+
+    assert "the laboratory ran the sample again" in record_of(after, CORRECTED_ENTRY)
+    assert "the laboratory ran the sample again" not in record_of(before, CORRECTED_ENTRY)
+    # A worker that keeps nothing yet (another app on the same store) renders the same rows.
+    fresh = open_store(trial.store.settings)
+    try:
+        browser = Browser(fresh)
+        auditor = trial.auditor
+        assert browser.sign_in(auditor.user_id, auditor.password).status_code == 302
+        assert timeline_of(text(browser.get(path))) == after
+    finally:
+        fresh.close()
 
 
 def test_the_links_a_kept_timeline_offers_are_the_readers_own(trial: Trial) -> None:
