@@ -9,8 +9,8 @@ key and state folder, against the log's public endpoints (no account, no token):
 3. record the new checkpoint as the last one cosigned (atomically), cosign it with the time
    (:func:`signatures.cosignature.cosign`) and post the cosignature back.
 
-Any inconsistency (a smaller tree, another root at the same size, a bad proof, a bad log
-signature, another origin) is refused in one line, exit 1, with the evidence kept in
+Any inconsistency between checkpoints the log's key signed (a smaller tree, another root at
+the same size, a bad proof) is refused in one line, exit 1, with the evidence kept in
 ``DIR/evidence/<time>/`` (both checkpoints and the proof) and a ``DIR/FORKED`` file that stops
 every later round until an operator who has looked removes it. Exit 2 on wrong usage.
 """
@@ -111,7 +111,11 @@ def _locked_round(witness: Witness) -> Checkpoint:
     try:
         checkpoint = verify_checkpoint(note, witness.log_key.name, witness.log_key.public_key)
     except VerificationError as error:
-        _refuse(witness, f"the log's checkpoint does not verify with its key: {error}", note=note)
+        # What the log's key did not sign is evidence of nothing (anyone on the way could have
+        # sent it): this round fails, the log is not marked forked, the next round tries again.
+        raise WitnessFailed(
+            f"the checkpoint served does not verify with the log's key: {error}; nothing cosigned"
+        ) from None
     last = _last(witness.state)
     proof: list[bytes] = []
     if last is not None:

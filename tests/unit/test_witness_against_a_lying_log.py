@@ -108,3 +108,36 @@ def test_an_answer_bigger_than_any_checkpoint_is_not_read_whole(tmp_path: Path) 
         run_round(witness_of(url, tmp_path / "state"))
 
     assert posted == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        json.dumps({"note": "not a note"}).encode(),
+        json.dumps(
+            {
+                "note": sign_checkpoint(
+                    generate_private_key(), ORIGIN, Checkpoint(ORIGIN, 2, bytes(32))
+                )
+            }
+        ).encode(),
+    ],
+)
+def test_an_answer_the_log_s_key_did_not_sign_stops_no_later_round(
+    tmp_path: Path, answer: bytes
+) -> None:
+    """Anyone between the witness and the log (its address is often plain http) could answer
+    one round with a note the log's key never signed: the witness marked the log FORKED, kept
+    that as evidence of a fork and cosigned nothing more until an operator came. What the log
+    did not sign is evidence of nothing: the round fails and the next one cosigns."""
+    answers = iter([answer, signed(bytes(32))])
+    (tmp_path / "state").mkdir()
+
+    with lying_log(lambda: next(answers)) as (url, posted):
+        witness = witness_of(url, tmp_path / "state")
+        with pytest.raises(WitnessFailed, match=r"does not verify with the log.s key"):
+            run_round(witness)
+        assert not (tmp_path / "state" / "FORKED").exists()
+        assert run_round(witness).size == 2
+
+    assert len(posted) == 1
