@@ -28,6 +28,7 @@ from api.web import (
     record_forms,
     sign,
     sign_in,
+    source_verification,
     study,
     subjects,
     verify,
@@ -55,6 +56,7 @@ PAGE_MODULES = (
     admin,
     administering,
     opening,
+    source_verification,
 )
 """The modules whose views the blueprint holds (imported for their routes)."""
 

@@ -30,7 +30,12 @@ from api.web.wording import gettext as _
 from api.web.wording import worded
 from domain.account import Account
 from infrastructure.application.access import SigningAuthentication
-from infrastructure.application.commands import AdministerAccount, RecordEvent, SignRecords
+from infrastructure.application.commands import (
+    AdministerAccount,
+    RecordBatch,
+    RecordEvent,
+    SignRecords,
+)
 from infrastructure.application.receipts import Receipt
 from infrastructure.errors import AuthenticationFailed, SigningComponentsRequired
 
@@ -149,20 +154,7 @@ def record(
     whose data the page offered whole): a page records only the event it offered.
     """
     body, signature = signed_body(form)
-    if body is None:
-        return None
-    try:
-        SubmissionSchema().load({"event": body, "signature": signature})
-    except ma.ValidationError as error:
-        _place(form, error.messages_dict)
-        return None
-    data = body.get("data")
-    offered = isinstance(data, dict) and all(data.get(k) == v for k, v in about.items())
-    offered = offered and (not whole or data == about)
-    if body.get("kind") != kind or body.get("subject") != code or not offered:
-        form.form_errors.append(
-            _("The signed body is not a %(kind)s of %(subject)s", kind=kind, subject=code)
-        )
+    if body is None or not _offered_event(form, body, signature, kind, code, about, whole):
         return None
     try:
         return get_store().records.record(
@@ -172,6 +164,66 @@ def record(
     except REFUSALS as refused:
         form.form_errors.append(worded(refused))
     return None
+
+
+def record_each(
+    form: SignedBodyForm, account: Account, kind: str, code: str, abouts: list[dict[str, Any]]
+) -> list[Receipt] | None:
+    """Record the events of ``kind`` about subject ``code`` that the browser signed as a list
+    (one a record, each ``data`` saying what its ``about`` says, in that order), together or
+    not at all, with the same service as ``POST /v1/events/batch``; None when refused, the
+    reasons in ``form`` as :func:`record` places them. Nothing is recorded when refused.
+
+    Each body is checked as :func:`record` checks its one; the versions, the signatures, the
+    record hashes and who may are the service's to check, as over the API."""
+    bodies, signatures = _signed_lists(form)
+    if bodies is None:
+        return None
+    if len(bodies) != len(abouts) or len(signatures) != len(abouts):
+        form.form_errors.append(_(NOT_OFFERED))
+        return None
+    signed = list(zip(bodies, signatures, abouts, strict=True))
+    if not all(
+        _offered_event(form, body, signature, kind, code, about, False)
+        for body, signature, about in signed
+    ):
+        return None
+    submissions = [submission_from(body, signature) for body, signature, _about in signed]
+    try:
+        return get_store().records.record_batch(
+            RecordBatch(submissions, actor_id=account.user_id), actor=account
+        )
+    except REFUSALS as refused:
+        form.form_errors.append(str(refused))
+    return None
+
+
+def _offered_event(
+    form: SignedBodyForm,
+    body: dict[str, Any],
+    signature: str,
+    kind: str,
+    code: str,
+    about: dict[str, Any],
+    whole: bool,
+) -> bool:
+    """Whether the API's schema accepts ``body`` and it is the event a page offered: of
+    ``kind`` and subject ``code``, its data saying what ``about`` says (nothing else when
+    ``whole``); the reasons in ``form`` when not."""
+    try:
+        SubmissionSchema().load({"event": body, "signature": signature})
+    except ma.ValidationError as error:
+        _place(form, error.messages_dict)
+        return False
+    data = body.get("data")
+    offered = isinstance(data, dict) and all(data.get(k) == v for k, v in about.items())
+    offered = offered and (not whole or data == about)
+    if body.get("kind") != kind or body.get("subject") != code or not offered:
+        form.form_errors.append(
+            _("The signed body is not a %(kind)s of %(subject)s", kind=kind, subject=code)
+        )
+        return False
+    return True
 
 
 class Administered(NamedTuple):

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from flask import Response, g, render_template
+from flask import Response, g, render_template, url_for
 
 from api.schemas.fields import readable_as_typed
 from api.store import get_store
@@ -32,6 +32,8 @@ from api.web.navigation import in_navigation
 from api.web.page_cache import chart, rendered_timeline
 from api.web.record_fields import enters_records, records_offered
 from api.web.sessions import page_for
+from api.web.wording import gettext as _
+from domain.account import Account
 from domain.actions import Action
 from domain.disclosure import CHART, SUBJECT_LIST, SUBJECT_PAGE, Scope
 from domain.permissions import may, reads_every_site, reads_site
@@ -91,6 +93,7 @@ def subject(code: str) -> str:
         summary=summary,
         timeline=shown,
         records_offered=records_offered(g.account, folded.site) if _open(folded) else [],
+        work_offered=work_offered(g.account, folded),
         facts=facts(folded, summary, today),
         charted=charts.has_chart(folded),
         troughs=charts.has_troughs(folded),
@@ -112,6 +115,16 @@ def trough_chart(code: str) -> Response:
     """The subject's cyclosporine trough levels over time (SVG)."""
     _study, _summary, folded = readable_subject(code)
     return svg_copy(chart(folded, "troughs", charts.trough_svg), code)
+
+
+def work_offered(account: Account, subject: Subject) -> list[tuple[str, str]]:
+    """The pages of the subject where ``account``'s role does its work on it (a monitor's
+    source data verification, a data manager's lock steps...): (URL, English name)."""
+    offered = []
+    if may(account, Action.VERIFY_SOURCE, subject.site):
+        url = url_for("web.source_verification", code=subject.subject_code)
+        offered.append((url, _("Verify its records against source")))
+    return offered
 
 
 def _open(subject: Subject) -> bool:

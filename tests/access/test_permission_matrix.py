@@ -620,6 +620,7 @@ PAGES: dict[str, Action | None] = {
     "/subjects/<code>/record/<kind>": Action.RECORD_CLINICAL_DATA,
     "/subjects/screen": Action.RECORD_CLINICAL_DATA,
     "/admin/accounts/new": Action.ADMINISTER_ACCOUNTS,
+    "/subjects/<code>/source-verification": Action.VERIFY_SOURCE,
 }
 """The pages behind a sign-in."""
 
@@ -642,6 +643,7 @@ PAGE_URLS = {
     "/queries/raise": f"/queries/raise?subject={OWN}-1&entry=1",
     "/queries/<code>/<int:number>": f"/queries/{OWN}-1/2",
     "/subjects/<code>/record/<kind>": f"/subjects/{OWN}-1/record/BloodCountRecorded",
+    "/subjects/<code>/source-verification": f"/subjects/{OWN}-1/source-verification",
     **{
         rule: url.format(where=OWN, today=datetime.now(UTC).date().isoformat())
         for rule, url in SUBJECT_PAGES.items()
@@ -798,6 +800,30 @@ def test_a_record_form_is_shown_only_to_those_who_record_at_its_subjects_site(
     offered = f'href="/subjects/{where}-1/record/BloodCountRecorded"'
     if where not in records:
         assert offered not in subject_page.get_data(as_text=True)
+
+
+@PAGES_ON_SQLITE
+@pytest.mark.parametrize(
+    ("role", "where"),
+    list(itertools.product(ROLES, [OWN, OTHER])),
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_source_verification_is_offered_only_to_those_who_verify_at_its_subjects_site(
+    world: World, role: Role, where: str
+) -> None:
+    verifies = ALLOWED[role].get(Action.VERIFY_SOURCE, set())
+    browser = browser_of(world, world.people[role.value])
+    url = f"/subjects/{where}-1/source-verification"
+
+    shown = browser.get(url)
+    sent = browser.client.post(url, data={"csrf_token": browser.csrf_token("/account")})
+    subject_page = browser.get(f"/subjects/{where}-1")
+
+    expected = 200 if where in verifies else 404 if verifies else 403
+    # Sent with nothing chosen, the page is shown again saying so (400), to a monitor there.
+    assert (shown.status_code, sent.status_code) == (expected, 400 if expected == 200 else expected)
+    offered = f'href="{url}"' in subject_page.get_data(as_text=True)
+    assert offered == (where in verifies)
 
 
 @PAGES_ON_SQLITE

@@ -21,6 +21,7 @@ from api.web import (
     record_fields,
     sign,
     signing,
+    source_verification,
 )
 from api.web.account import key_state  # noqa: F401 - its states are phrases (below)
 from api.web.wording import portuguese
@@ -106,6 +107,7 @@ def phrases() -> set[str]:
         | {signing.NOTHING_SIGNED, signing.NOT_OFFERED}
         | {page.title for page in administering.CHANGES.values()}
         | {page.button for page in administering.CHANGES.values()}
+        | set(source_verification.STANDINGS)
         | record_fields.phrases(STUDY)
         | raised_templates()[0]
         | {as_of.POSITION_ASKED, as_of.BOTH_ASKED, as_of.NEITHER_ASKED}
