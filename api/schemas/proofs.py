@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.schemas.fields import PlainString, StrictSchema
+from api.schemas.fields import PlainString, StrictSchema, Text
 
 MAX_SIZE = 2**53 - 1
 
@@ -61,12 +61,13 @@ class CosignatureSchema(ma.Schema):
 class CosignatureBodySchema(StrictSchema):
     """What a witness posts: the checkpoint text it cosigned and its cosignature line."""
 
-    checkpoint = ma.fields.String(
+    checkpoint = Text(
+        4096,
+        multiline=True,
         required=True,
-        validate=ma.validate.Length(min=1, max=4096),
         metadata={"description": "The checkpoint's note text as cosigned (origin, size, root)"},
     )
-    cosignature = ma.fields.String(
+    cosignature = PlainString(
         required=True,
         validate=ma.validate.Length(min=1, max=1024),
         metadata={"description": "'— <witness> base64(key ID || time || signature)'"},

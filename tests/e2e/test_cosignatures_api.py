@@ -148,6 +148,8 @@ def test_a_cosignature_by_someone_who_is_not_a_witness_is_refused(
         (1, {"checkpoint": "a\n1\nAAAA\n", "cosignature": "— cep-witness AAAA"}, 422),
         (1, {"cosignature": "— cep-witness AAAA"}, 422),
         (1, {"checkpoint": "x", "cosignature": "y", "more": 1}, 422),
+        (1, {"checkpoint": "a\x00\n1\nAAAA\n", "cosignature": "— cep-witness AAAA"}, 422),
+        (1, {"checkpoint": "a\n1\nAAAA\n", "cosignature": "— cep-witness AAAA\n"}, 422),
     ],
 )
 def test_a_malformed_cosignature_request_is_a_problem_and_keeps_nothing(
