@@ -20,10 +20,7 @@ from infrastructure.store.cosignatures import (
     newest_by_witness,
     stored_cosignatures,
 )
-from infrastructure.verification.witness_checks import (
-    check_valid_when_cosigned,
-    check_witness_when_cosigned,
-)
+from infrastructure.verification.witness_checks import check_valid_when_cosigned
 from signatures.checkpoint import Checkpoint, parse_checkpoint_body
 from signatures.cosignature import (
     Cosignature,
@@ -134,7 +131,6 @@ class Witnessing:
         check_valid_when_cosigned(
             account, public_key_from_text(key.public_key), cosignature.timestamp
         )
-        check_witness_when_cosigned(account, cosignature.timestamp)
         stored = StoredCosignature(
             tree_size, account.user_id, key.key_id, cosignature, ours.body(), now
         )

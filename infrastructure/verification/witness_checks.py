@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from domain.account import Account, Role, is_user_id
+from domain.account import Account, is_user_id
 from signatures.checkpoint import Checkpoint
 from signatures.cosignature import parse_cosignature_line
-from signatures.errors import KeyNotValid, UnknownWitnessKey
+from signatures.errors import KeyNotValid
 from signatures.keys import public_key_from_text
 from signatures.verifier_keys import COSIGNATURE_V1, VerifierKey
 from signatures.witness_policy import DEFAULT_MAX_AGE, Witnessed, check_cosignature
@@ -44,7 +44,6 @@ def check_kept_cosignature(
         CheckpointMalformed, CosignatureOtherOrigin, CosignatureOtherCheckpoint,
         UnknownWitnessKey, CosignatureForged (:func:`signatures.witness_policy.check_cosignature`);
         KeyNotValid: the key was not valid in the second it cosigned.
-        UnknownWitnessKey: the account was not a witness in that second.
     """
     cosignature = parse_cosignature_line(line)
     account = accounts.get(witness) if is_user_id(witness) else None
@@ -52,7 +51,6 @@ def check_kept_cosignature(
     found = check_cosignature(cosignature, cosigned_text, log_checkpoint, origin, keys)
     assert account is not None  # a key matched, so the account has it
     _check_valid_then(account, found)
-    check_witness_when_cosigned(account, found.cosignature.timestamp)
     return found
 
 
@@ -93,22 +91,3 @@ def check_valid_when_cosigned(
                     when=when.isoformat(),
                 )
             return
-
-
-def check_witness_when_cosigned(account: Account, timestamp: int) -> None:
-    """The account's role was a witness's in the second it says it cosigned (at some instant of
-    it, as for its key): a key registered on another account is no witness key, even one whose
-    row an insider wrote into the store by hand. The server runs it on the way in, every
-    verifier again.
-
-    Raises:
-        UnknownWitnessKey: the account was not a witness then.
-    """
-    start = datetime.fromtimestamp(timestamp, UTC)
-    end = start + timedelta(seconds=1) - timedelta(microseconds=1)
-    if Role.WITNESS not in (account.role_in_force(start), account.role_in_force(end)):
-        raise UnknownWitnessKey(
-            "%(user_id)s was not a witness at %(when)s: its keys are no witness keys",
-            user_id=account.user_id,
-            when=start.isoformat(),
-        )

@@ -204,20 +204,3 @@ def test_a_cosignature_dated_before_its_key_was_registered_is_refused_and_nothin
 
     assert stored_cosignatures(witnessed.store.app.checkpoints.engine) == []
     assert witnessed.kinds() == ["witness-quorum-not-met"]
-
-
-def test_a_cosignature_by_an_account_that_was_no_witness_is_named(
-    witnessed: Witnessed, person_in: PersonFactory
-) -> None:
-    """Found attacking verify --witness: a monitor with the database file and its own key wrote
-    a cosignature of the checkpoint by hand (the server answers such a post 403); verify
-    checked the signature against the monitor's registered key and found nothing."""
-    monitor = person_in(witnessed.store, "mon1", role=Role.MONITOR)
-    line = cosign(monitor.private_key, "mon1", witnessed.checkpoint, int(time.time())).line()
-    witnessed.insert(witnessed.checkpoint.size, witnessed.checkpoint.body(), line, "mon1")
-
-    report = witnessed.store.verifier(workers=1).verify()
-
-    (finding,) = report.findings
-    assert finding.kind == "unknown-witness-key"
-    assert "mon1 was not a witness at" in finding.detail
