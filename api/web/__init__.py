@@ -20,6 +20,7 @@ from api.web import (
     coded,
     errors,
     headers,
+    lock_steps,
     navigation,
     opening,
     packets,
@@ -57,6 +58,7 @@ PAGE_MODULES = (
     administering,
     opening,
     source_verification,
+    lock_steps,
 )
 """The modules whose views the blueprint holds (imported for their routes)."""
 

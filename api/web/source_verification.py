@@ -34,10 +34,12 @@ from api.web.blueprint import web
 from api.web.handing_out import handed_out
 from api.web.sessions import page_for
 from api.web.signing import authorship_offer, record_each
-from api.web.subjects import readable_subject
+from api.web.subjects import offers_work, readable_subject
 from api.web.wording import gettext as _
+from domain.account import Account
 from domain.actions import Action
 from domain.disclosure import SOURCE_VERIFICATION, Scope
+from domain.permissions import may
 from domain.protocol import protocol_for
 from domain.subject import Subject
 from domain.subject.entries import Entry
@@ -101,6 +103,15 @@ def record_lines(subject: Subject) -> list[RecordLine]:
         fields = verification.fields if verification is not None else ()
         lines.append(RecordLine(record, risk_based, standing, fields))
     return lines
+
+
+@offers_work
+def verification_offered(account: Account, subject: Subject) -> list[tuple[str, str]]:
+    """The page, on the subject's page of a monitor of its site."""
+    if not may(account, Action.VERIFY_SOURCE, subject.site):
+        return []
+    url = url_for("web.source_verification", code=subject.subject_code)
+    return [(url, _("Verify its records against source"))]
 
 
 @web.route("/subjects/<code>/source-verification", methods=["GET", "POST"])

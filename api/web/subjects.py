@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from flask import Response, g, render_template, url_for
+from flask import Response, g, render_template
 
 from api.schemas.fields import readable_as_typed
 from api.store import get_store
@@ -32,7 +32,6 @@ from api.web.navigation import in_navigation
 from api.web.page_cache import chart, rendered_timeline
 from api.web.record_fields import enters_records, records_offered
 from api.web.sessions import page_for
-from api.web.wording import gettext as _
 from domain.account import Account
 from domain.actions import Action
 from domain.disclosure import CHART, SUBJECT_LIST, SUBJECT_PAGE, Scope
@@ -117,14 +116,23 @@ def trough_chart(code: str) -> Response:
     return svg_copy(chart(folded, "troughs", charts.trough_svg), code)
 
 
+WorkOffered = Callable[[Account, Subject], list[tuple[str, str]]]
+WORK: list[WorkOffered] = []
+"""What the pages of a subject's work offer on its page, each registered by its module (it
+imports this one, so this one cannot import it)."""
+
+
+def offers_work(offered: WorkOffered) -> WorkOffered:
+    """Register ``offered``: the links to a subject's pages of work ``account`` may do there."""
+    WORK.append(offered)
+    return offered
+
+
 def work_offered(account: Account, subject: Subject) -> list[tuple[str, str]]:
     """The pages of the subject where ``account``'s role does its work on it (a monitor's
-    source data verification, a data manager's lock steps...): (URL, English name)."""
-    offered = []
-    if may(account, Action.VERIFY_SOURCE, subject.site):
-        url = url_for("web.source_verification", code=subject.subject_code)
-        offered.append((url, _("Verify its records against source")))
-    return offered
+    source data verification, a data manager's lock steps...): (URL, name in the page's
+    language)."""
+    return [link for offered in WORK for link in offered(account, subject)]
 
 
 def _open(subject: Subject) -> bool:

@@ -621,6 +621,7 @@ PAGES: dict[str, Action | None] = {
     "/subjects/screen": Action.RECORD_CLINICAL_DATA,
     "/admin/accounts/new": Action.ADMINISTER_ACCOUNTS,
     "/subjects/<code>/source-verification": Action.VERIFY_SOURCE,
+    "/subjects/<code>/lock-steps/<step>": Action.FREEZE_AND_LOCK,
 }
 """The pages behind a sign-in."""
 
@@ -644,6 +645,9 @@ PAGE_URLS = {
     "/queries/<code>/<int:number>": f"/queries/{OWN}-1/2",
     "/subjects/<code>/record/<kind>": f"/subjects/{OWN}-1/record/BloodCountRecorded",
     "/subjects/<code>/source-verification": f"/subjects/{OWN}-1/source-verification",
+    # The lock of a subject not locked, open or frozen by the cells above (reading the form
+    # changes nothing).
+    "/subjects/<code>/lock-steps/<step>": f"/subjects/{OWN}-1/lock-steps/lock",
     **{
         rule: url.format(where=OWN, today=datetime.now(UTC).date().isoformat())
         for rule, url in SUBJECT_PAGES.items()
@@ -824,6 +828,24 @@ def test_source_verification_is_offered_only_to_those_who_verify_at_its_subjects
     assert (shown.status_code, sent.status_code) == (expected, 400 if expected == 200 else expected)
     offered = f'href="{url}"' in subject_page.get_data(as_text=True)
     assert offered == (where in verifies)
+
+
+@PAGES_ON_SQLITE
+@pytest.mark.parametrize(
+    ("role", "where"),
+    list(itertools.product(ROLES, [OWN, OTHER])),
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_an_unlock_approval_is_refused_to_all_but_the_investigator_of_its_site(
+    world: World, role: Role, where: str
+) -> None:
+    approves = ALLOWED[role].get(Action.SIGN_CLINICAL_RECORDS, set())
+    browser = browser_of(world, world.people[role.value])
+
+    # No unlock is pending in the world: the site's investigator is told it does not apply.
+    shown = browser.get(f"/subjects/{where}-1/lock-steps/approve-unlock")
+
+    assert shown.status_code == (409 if where in approves else 404 if approves else 403)
 
 
 @PAGES_ON_SQLITE

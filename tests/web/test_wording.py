@@ -17,6 +17,7 @@ from api.web import (
     as_of,
     errors,
     forms,
+    lock_steps,
     navigation,
     record_fields,
     sign,
@@ -108,6 +109,8 @@ def phrases() -> set[str]:
         | {page.title for page in administering.CHANGES.values()}
         | {page.button for page in administering.CHANGES.values()}
         | set(source_verification.STANDINGS)
+        | {page.title for page in lock_steps.STEPS.values()}
+        | {page.button for page in lock_steps.STEPS.values()}
         | record_fields.phrases(STUDY)
         | raised_templates()[0]
         | {as_of.POSITION_ASKED, as_of.BOTH_ASKED, as_of.NEITHER_ASKED}
