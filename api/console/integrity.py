@@ -118,10 +118,13 @@ def verify_since(note: bytes, as_json: bool, workers: int | None) -> None:
             "events": report.events,
             "ok": report.ok,
             "findings": [finding.as_dict() for finding in report.findings],
+            "notes": list(report.notes),
             "checkpoint": report.keep_next,
         }
         click.echo(json.dumps(document, indent=2))
     else:
+        for remark in report.notes:
+            click.echo(f"note: {remark}", err=True)
         for finding in report.findings:
             click.echo(str(finding))
         if not report.ok:

@@ -160,16 +160,21 @@ def timestamp_of(engine: Engine, tree_size: int) -> StampAttempt | None:
     return None if row is None else _stored(row)
 
 
-def timestamps_up_to(engine: Engine, newest: int | None) -> dict[int, StampAttempt]:
-    """Every attempt for checkpoints of at most ``newest`` leaves, by tree size (none in a store
-    made before checkpoints were time-stamped, read where it cannot create the table)."""
+def timestamps_up_to(
+    engine: Engine, newest: int | None, smallest: int = 0
+) -> dict[int, StampAttempt]:
+    """Every attempt for checkpoints of ``smallest`` to ``newest`` leaves, by tree size (none in
+    a store made before checkpoints were time-stamped, read where it cannot create the table)."""
     if newest is None:
         return {}
     with engine.connect() as connection:
         if not inspect(connection).has_table(checkpoint_timestamps.name):
             return {}
         rows = connection.execute(
-            select(checkpoint_timestamps).where(checkpoint_timestamps.c.tree_size <= newest)
+            select(checkpoint_timestamps).where(
+                checkpoint_timestamps.c.tree_size >= smallest,
+                checkpoint_timestamps.c.tree_size <= newest,
+            )
         ).all()
     return {int(row.tree_size): _stored(row) for row in rows}
 

@@ -19,7 +19,10 @@ trusted: everything below is checked against it, nothing against the store's wor
    consistency proof from ``m`` to now must reproduce both the kept root and that derived root
    (RFC 9162, 2.1.4.2); every stored node over the new leaves must be the hash of them; every
    checkpoint sealed since must sign the derived root of its size.
-4. **What the events after it rely on from before it**: the last event of each stream they
+4. **Time.** The time-stamps of the kept checkpoint and of every checkpoint sealed since, and
+   the recording time of every event after it between them, as the full verify checks them
+   (:meth:`~infrastructure.verification.verifier.LogVerifier.check_times`; docs/timestamps.md).
+5. **What the events after it rely on from before it**: the last event of each stream they
    continue (its version and chain hash: the stream's chain goes on from it), each subject's
    screening (its site, for the authority check), every account event (who held which key and
    role when), the whole earlier stream of a subject whose new events sign records (the record
@@ -32,7 +35,7 @@ trusted: everything below is checked against it, nothing against the store's wor
 
 What it does not read is every event before the checkpoint: an event row edited while its leaf
 and the tree's nodes were left as they were disagrees with the tree, and only a full verify,
-which rehashes every event, sees that unless the event is one of those in point 4 (docs/
+which rehashes every event, sees that unless the event is one of those in point 5 (docs/
 architecture.md, "Incremental verification"). The views are not compared either (they are
 derived from the whole log).
 """
@@ -93,6 +96,8 @@ class SinceReport:
     keep_next: str | None
     """The newest stored checkpoint this check verified (the kept one when nothing newer was
     sealed); None when something was found: keep the old one."""
+    notes: tuple[str, ...] = ()
+    """What was not checked, and why (no time-stamps to check event times by...): not findings."""
 
     @property
     def ok(self) -> bool:
@@ -189,9 +194,14 @@ class SinceCheck:
                 if holds
                 else (None, None, [_rewritten(kept)])
             )
-        findings = named(
-            findings + tree_findings, [*written_by_hand, *earlier.values(), *history, *facts]
+        time_findings, time = verifier.check_times(
+            self._signed_notes(bound.newest_checkpoint), facts, first_leaf=kept.size
         )
+        findings = named(
+            findings + tree_findings + time_findings,
+            [*written_by_hand, *earlier.values(), *history, *facts],
+        )
+        findings += time.findings
         # With nothing else found the events' own tree signs off the checkpoints sealed since;
         # with findings, the stored leaves' tree still does, so that a checkpoint over another
         # history is named beside them (as the full verify names it), not hidden by them.
@@ -200,7 +210,19 @@ class SinceCheck:
         if against is not None:
             keep_next, checkpoint_findings = self._checkpoints(against, bound.newest_checkpoint)
             findings += checkpoint_findings
-        return self._report(size, len(facts), findings, keep_next if not findings else None)
+        return self._report(
+            size, len(facts), findings, keep_next if not findings else None, tuple(time.notes)
+        )
+
+    def _signed_notes(self, newest: int | None) -> dict[int, str]:
+        """The notes of the kept checkpoint and of those sealed since that the server's key
+        signed, by size (a note that does not verify is named by :meth:`_checkpoints`)."""
+        signed: dict[int, str] = {}
+        for tree_size, _, note in self._verifier.checkpoints_between(self._kept.size, newest):
+            checkpoint, _ = self._verifier.read_note(note, "")
+            if checkpoint is not None:
+                signed[tree_size] = note
+        return signed
 
     # -- what the new events rely on from before the checkpoint -----------------------------------
 
@@ -404,9 +426,14 @@ class SinceCheck:
         return keep_next, findings
 
     def _report(
-        self, size: int, events: int, findings: list[Finding], keep_next: str | None
+        self,
+        size: int,
+        events: int,
+        findings: list[Finding],
+        keep_next: str | None,
+        notes: tuple[str, ...] = (),
     ) -> SinceReport:
-        return SinceReport(self._kept, size, events, findings, keep_next)
+        return SinceReport(self._kept, size, events, findings, keep_next, notes)
 
 
 def _rewritten(kept: Checkpoint) -> Finding:

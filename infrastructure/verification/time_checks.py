@@ -1,5 +1,5 @@
 """Time the store can vouch for: checkpoints' RFC 3161 time-stamps, and events' recording times
-between them.
+between them and the times trusted witnesses cosigned the checkpoints.
 
 A token that holds says the checkpoint's signed note existed at its time (give or take its
 accuracy). So every event the checkpoint covers was recorded before that time (an **upper
@@ -9,6 +9,10 @@ checkpoint is stamped as it is sealed, never later: :mod:`infrastructure.store.t
 An event whose recording time lies outside those bounds was recorded by a server whose clock
 said otherwise than the authority's: a clock set back to backdate an entry, or set ahead.
 
+A cosignature by a witness the auditor names (``verify --witness``) says the same of the
+checkpoint's existence, so it is an upper bound too; it is no lower bound, since a witness
+cosigns whenever it next asks, perhaps long after the sealing, while later events are recorded.
+
 Both ``verify`` and ``packet verify`` run these checks; neither asks any network.
 """
 
@@ -17,7 +21,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 
@@ -95,22 +99,65 @@ def check_timestamps(
     return evidence
 
 
+@dataclass(frozen=True)
+class CosignedTime:
+    """A cosignature by a witness the auditor trusts (``verify --witness``) that verified: the
+    checkpoint of ``size`` existed at the witness's time ``timestamp`` (POSIX, whole seconds)."""
+
+    size: int
+    witness: str
+    timestamp: int
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """One checkpoint's time as a bound on the events around it."""
+
+    size: int
+    time: datetime
+    """Past it, an event the checkpoint covers cannot have been recorded (clock error allowed)."""
+    floor: datetime | None
+    """Before it, an event after the checkpoint cannot have been recorded (None: no such bound)."""
+    said: str
+    """How the time was vouched for: ``time-stamped ... by ...``, ``cosigned ... by ...``."""
+
+
+COSIGNED_SLACK = timedelta(seconds=1) + CLOCK_TOLERANCE
+"""A cosignature's time is a whole second (the witness's clock, truncated), and the witness's
+clock and the server's differ by their synchronisation error (docs/witnesses.md)."""
+
+
 def check_recording_times(
-    facts: Sequence[EventFacts], stamped: Mapping[int, StampedTime]
+    facts: Sequence[EventFacts],
+    stamped: Mapping[int, StampedTime],
+    cosigned: Sequence[CosignedTime] = (),
+    *,
+    first_leaf: int = 0,
 ) -> list[Finding]:
-    """Each event (``facts`` in log order: the n-th is leaf n) recorded between the time-stamps
-    of the checkpoints around it; the findings name the event, its kind, time and bounds."""
-    if not stamped:
+    """Each event (``facts`` in log order: the n-th is leaf ``first_leaf + n``) recorded
+    between the times of the checkpoints around it; the findings name the event, its kind, time
+    and the bound it breaks.
+
+    Every time vouched for outside the server bounds the events a checkpoint covers from above:
+    a time-stamp and a trusted witness's cosignature alike say the checkpoint existed then. Only
+    a time-stamp bounds the events after a checkpoint from below: it is asked for as the
+    checkpoint is sealed, whereas a witness may cosign at any time after the sealing, while
+    later events are being recorded (docs/timestamps.md).
+    """
+    bounds = _bounds(stamped, cosigned)
+    if not bounds:
         return []
-    sizes = sorted(stamped)
     findings: list[Finding] = []
-    for leaf, fact in enumerate(facts):
+    ceilings = _tightest_ceilings(bounds)
+    floors = _tightest_floors(bounds)
+    sizes = [bound.size for bound in bounds]
+    for index, fact in enumerate(facts):
         if fact.recorded_at is None:
             continue  # an unreadable event, already a finding
-        after = bisect.bisect_right(sizes, leaf)  # the first stamped checkpoint covering it
-        lower = sizes[after - 1] if after > 0 else None
-        upper = sizes[after] if after < len(sizes) else None
-        problem = _outside(fact.recorded_at, lower, upper, stamped)
+        after = bisect.bisect_right(sizes, first_leaf + index)  # the first bound covering it
+        lower = floors[after - 1] if after > 0 else None
+        upper = ceilings[after] if after < len(bounds) else None
+        problem = _outside(fact.recorded_at, lower, upper)
         if problem is not None:
             findings.append(
                 Finding(
@@ -124,25 +171,67 @@ def check_recording_times(
     return findings
 
 
-def _outside(
-    recorded: datetime,
-    lower: int | None,
-    upper: int | None,
-    stamped: Mapping[int, StampedTime],
-) -> str | None:
-    if lower is not None:
-        floor = stamped[lower].earliest - STAMP_SLACK
-        if recorded < floor:
-            return (
-                f"before {floor.isoformat()}: it comes after the checkpoint of size {lower}, "
-                f"time-stamped {stamped[lower].time.isoformat()} by {stamped[lower].authority} "
-                f"(less {STAMP_SLACK.total_seconds():g} s for the stamping)"
+def _bounds(
+    stamped: Mapping[int, StampedTime], cosigned: Sequence[CosignedTime]
+) -> list[_Bound]:
+    """Every checkpoint's time, ordered by the checkpoint's size."""
+    bounds = [
+        _Bound(
+            size,
+            stamp.latest + CLOCK_TOLERANCE,
+            stamp.earliest - STAMP_SLACK,
+            f"time-stamped {stamp.time.isoformat()} by {stamp.authority}",
+        )
+        for size, stamp in stamped.items()
+    ]
+    for cosignature in cosigned:
+        when = datetime.fromtimestamp(cosignature.timestamp, UTC)
+        bounds.append(
+            _Bound(
+                cosignature.size,
+                when + COSIGNED_SLACK,
+                None,
+                f"cosigned {when.isoformat()} by witness {cosignature.witness}",
             )
-    if upper is not None:
-        ceiling = stamped[upper].latest + CLOCK_TOLERANCE
-        if recorded > ceiling:
-            return (
-                f"after {ceiling.isoformat()}: the checkpoint of size {upper} covers it and was "
-                f"time-stamped {stamped[upper].time.isoformat()} by {stamped[upper].authority}"
-            )
+        )
+    return sorted(bounds, key=lambda bound: bound.size)
+
+
+def _tightest_ceilings(bounds: Sequence[_Bound]) -> list[_Bound]:
+    """At each index, the bound of the earliest time among it and those after it: an event
+    covered by the i-th checkpoint is covered by every later one too."""
+    tightest: list[_Bound] = []
+    for bound in reversed(bounds):
+        tightest.append(bound if not tightest or bound.time <= tightest[-1].time else tightest[-1])
+    return tightest[::-1]
+
+
+def _tightest_floors(bounds: Sequence[_Bound]) -> list[_Bound | None]:
+    """At each index, the bound of the latest floor among it and those before it."""
+    tightest: list[_Bound | None] = []
+    best: _Bound | None = None
+    for bound in bounds:
+        if bound.floor is not None and (best is None or bound.floor >= _floor(best)):
+            best = bound
+        tightest.append(best)
+    return tightest
+
+
+def _floor(bound: _Bound) -> datetime:
+    assert bound.floor is not None
+    return bound.floor
+
+
+def _outside(recorded: datetime, lower: _Bound | None, upper: _Bound | None) -> str | None:
+    if lower is not None and recorded < _floor(lower):
+        return (
+            f"before {_floor(lower).isoformat()}: it comes after the checkpoint of size "
+            f"{lower.size}, {lower.said} (less {STAMP_SLACK.total_seconds():g} s for the "
+            "stamping)"
+        )
+    if upper is not None and recorded > upper.time:
+        return (
+            f"after {upper.time.isoformat()}: the checkpoint of size {upper.size} covers it "
+            f"and was {upper.said}"
+        )
     return None

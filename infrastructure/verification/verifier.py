@@ -34,7 +34,7 @@ from __future__ import annotations
 import base64
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +68,7 @@ from infrastructure.verification.log_checks import (
     unplaced_signature,
 )
 from infrastructure.verification.time_checks import (
+    CosignedTime,
     TimeEvidence,
     check_recording_times,
     check_timestamps,
@@ -195,17 +196,7 @@ class LogVerifier:
                 tree.append_hash(fact.leaf_hash)
         findings += self._check_stored_tree(facts, bound.leaves)
         checkpoint_findings, signed_notes = self._check_checkpoints(tree, bound.newest_checkpoint)
-        time = check_timestamps(
-            signed_notes,
-            timestamps_up_to(self._engine, bound.newest_checkpoint),
-            self._trusted_authorities(),
-        )
-        findings += check_recording_times(facts, time.stamped)
-        findings = named(findings, facts)
-        findings += checkpoint_findings + time.findings
-        if external is not None:
-            findings += self._check_external(tree, external)
-        findings += check_witnesses(
+        witness_findings, cosigned = check_witnesses(
             self._engine,
             self._origin,
             public_key_from_text(self._anchor.public_key),
@@ -213,11 +204,44 @@ class LogVerifier:
             bound.newest_checkpoint,
             witnesses,
         )
+        time_findings, time = self.check_times(signed_notes, facts, cosigned)
+        findings += time_findings
+        findings = named(findings, facts)
+        findings += checkpoint_findings + time.findings
+        if external is not None:
+            findings += self._check_external(tree, external)
+        findings += witness_findings
         if not findings:
             # Views derived from a log that fails its own checks would say nothing reliable:
             # they are compared once the events they come from hold.
             findings += check_views(self._engine, self._notifications, self._decode)
-        return VerificationReport(len(facts), findings, (*time.notes, *_time_notes(time)))
+        return VerificationReport(len(facts), findings, tuple(time.notes))
+
+    def check_times(
+        self,
+        signed_notes: Mapping[int, str],
+        facts: Sequence[EventFacts],
+        cosigned: Sequence[CosignedTime] = (),
+        *,
+        first_leaf: int = 0,
+    ) -> tuple[list[Finding], TimeEvidence]:
+        """The time-stamps of the checkpoints whose notes are ``signed_notes`` (by size, each
+        signed by the server's key), and the recording times of ``facts`` (leaves from
+        ``first_leaf`` on) between those and the trusted witnesses' ``cosigned`` times: the
+        events' findings, and the evidence (the time-stamps' findings, and the notes)."""
+        smallest, newest = min(signed_notes, default=0), max(signed_notes, default=None)
+        time = check_timestamps(
+            signed_notes,
+            timestamps_up_to(self._engine, newest, smallest),
+            self._trusted_authorities(),
+        )
+        if not time.stamped and not cosigned:
+            time.notes.append(
+                "events' recording times not checked against an outside clock: no checkpoint "
+                "carries a time-stamp that holds, nor a cosignature by a witness given with "
+                "--witness (docs/timestamps.md)"
+            )
+        return check_recording_times(facts, time.stamped, cosigned, first_leaf=first_leaf), time
 
     def _trusted_authorities(self) -> list[x509.Certificate] | None:
         path = self._settings.tsa_certificates
@@ -694,15 +718,6 @@ class EventChecker:
         except (VerificationError, SignerNotAuthorised) as error:
             return fact, Finding(notification.id, str(originator), version, error.kind, str(error))
         return fact, None
-
-
-def _time_notes(time: TimeEvidence) -> tuple[str, ...]:
-    if time.stamped:
-        return ()
-    return (
-        "events' recording times not checked against an outside clock: no checkpoint carries "
-        "a time-stamp that holds (docs/timestamps.md)",
-    )
 
 
 def _b64(value: bytes) -> str:

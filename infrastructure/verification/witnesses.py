@@ -6,7 +6,8 @@ by a key registered in the log for that witness and valid when it cosigned
 (``unknown-witness-key``, ``key-not-valid``), and verifying (``cosignature-forged``). Given the
 auditor's trusted witness keys and a quorum (``--witness``, ``--quorum``), the latest checkpoint
 must be vouched for by that many of them (``witness-quorum-not-met``, ``cosignature-stale``:
-:mod:`signatures.witness_policy`).
+:mod:`signatures.witness_policy`); and their cosignatures that hold are times the events'
+recording times are bounded by (:mod:`infrastructure.verification.time_checks`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, inspect, select
 from domain.account import Account
 from infrastructure.store.merkle_log import checkpoints, cosignatures
 from infrastructure.verification.log_checks import Finding
+from infrastructure.verification.time_checks import CosignedTime
 from infrastructure.verification.witness_checks import WitnessPolicy, check_kept_cosignature
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError, WitnessQuorumNotMet
@@ -32,8 +34,10 @@ def check_witnesses(
     accounts: dict[str, Account],
     newest: int | None,
     policy: WitnessPolicy | None,
-) -> list[Finding]:
-    """Every stored cosignature of a checkpoint up to ``newest``, then the quorum."""
+) -> tuple[list[Finding], list[CosignedTime]]:
+    """Every stored cosignature of a checkpoint up to ``newest``, then the quorum; and the
+    times of those that hold made by a witness key the auditor trusts (only those are evidence:
+    a witness the log registers, and the auditor does not name, may be the owner's own)."""
     sealed = _sealed_checkpoints(engine, origin, log_key, newest)
     findings: list[Finding] = []
     witnessed: list[Witnessed] = []
@@ -49,17 +53,22 @@ def check_witnesses(
             continue
         witnessed.append(found)
     if policy is None or not policy.trusted:
-        return findings
+        return findings, []
+    cosigned = [
+        CosignedTime(w.checkpoint.size, w.key.name, w.cosignature.timestamp)
+        for w in witnessed
+        if w.key in policy.trusted
+    ]
     if not sealed:
         none = WitnessQuorumNotMet("the store holds no checkpoint for witnesses to vouch for")
-        return [*findings, Finding.of_log(none.kind, str(none))]
+        return [*findings, Finding.of_log(none.kind, str(none))], cosigned
     latest_size = max(sealed)
     latest, sealed_at = sealed[latest_size]
     for failed in check_quorum(
         latest, sealed_at, witnessed, policy.trusted, policy.quorum, policy.max_age
     ):
         findings.append(Finding.of_log(failed.kind, str(failed)))
-    return findings
+    return findings, cosigned
 
 
 def _sealed_checkpoints(

@@ -24,6 +24,7 @@ from infrastructure.errors import ConfigurationError
 from infrastructure.settings import Settings
 from infrastructure.store.merkle_log import checkpoint_timestamps
 from infrastructure.store.timestamps import timestamp_of
+from infrastructure.verification.since import SinceCheck, SinceReport, read_kept_checkpoint
 from infrastructure.verification.time_checks import STAMP_SLACK
 from infrastructure.verification.verifier import VerificationReport
 from signatures.timestamps import check_timestamp
@@ -441,3 +442,52 @@ def test_an_event_recorded_by_a_server_whose_clock_ran_ahead_is_named(
     assert kinds(report) == ["recorded-time-out-of-bounds"], report.findings
     assert report.findings[0].position == receipt["position"]
     assert f"the checkpoint of size {covering.tree_size} covers it" in report.findings[0].detail
+
+
+def test_verify_since_names_an_event_recorded_ahead_after_the_kept_checkpoint_as_verify_does(
+    stamped_store: Store,
+    authority: LocalAuthority,
+    person_in: PersonFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    person = person_in(stamped_store)
+    person.record(stamped_store, "RP-101", "Screened", screening())
+    kept = stamped_store.app.checkpoints.seal()
+    shift_server_clock(monkeypatch, timedelta(minutes=20))
+    receipt = person.record(stamped_store, "RP-101", "ConsentObtained", consent())
+    monkeypatch.undo()
+    covering = stamped_store.app.checkpoints.seal()
+
+    since = verified_since(stamped_store, authority.root_pem, kept.note)
+
+    assert kinds(since) == ["recorded-time-out-of-bounds"], since.findings
+    assert since.findings[0].position == receipt["position"]
+    assert f"the checkpoint of size {covering.tree_size} covers it" in since.findings[0].detail
+    assert since.findings == verified(stamped_store, authority.root_pem).findings
+
+
+def test_verify_since_checks_the_time_stamps_of_the_checkpoints_sealed_after_the_kept_one(
+    stamped_store: Store,
+    authority: LocalAuthority,
+    other_authority: LocalAuthority,
+    person_in: PersonFactory,
+) -> None:
+    """Trusting another authority's root, the kept checkpoint's token and the newer one's are
+    named (each bounds the events after the kept checkpoint)."""
+    person = person_in(stamped_store)
+    person.record(stamped_store, "RP-101", "Screened", screening())
+    kept = stamped_store.app.checkpoints.seal()
+    person.record(stamped_store, "RP-101", "ConsentObtained", consent())
+    stamped_store.app.checkpoints.seal()
+
+    since = verified_since(stamped_store, other_authority.root_pem, kept.note)
+
+    assert kinds(since) == ["timestamp-untrusted", "timestamp-untrusted"], since.findings
+    assert verified_since(stamped_store, authority.root_pem, kept.note).ok
+
+
+def verified_since(store: Store, trusted: Path | None, kept_note: str) -> SinceReport:
+    verifier = store.verifier(workers=1)
+    verifier._settings = replace(store.settings, tsa_url=None, tsa_certificates=trusted)
+    kept = read_kept_checkpoint(kept_note.encode(), verifier.origin, verifier.anchor_key)
+    return SinceCheck(verifier, kept).run()
