@@ -3,8 +3,8 @@ docs/deployment.md section 4 starts it (``gunicorn --workers 4 ... 'wsgi:app'``)
 
 Before any worker starts, it checks that the workers' connections fit under PostgreSQL's
 ``max_connections`` (``sealtrail serve`` makes the same check): one line and exit 2 otherwise.
-Once a worker has built its app, it sets up its garbage collector
-(:mod:`infrastructure.garbage_collector`; ``sealtrail serve`` does the same).
+Once a worker has built its app, it compiles its templates and sets up its garbage collector
+(:mod:`api.warm_up`; ``sealtrail serve`` does the same).
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ def on_starting(server: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """Once the worker has built its app: freeze it out of the garbage collector's walks and
-    collect the young generation less often (:mod:`infrastructure.garbage_collector`)."""
-    from infrastructure.garbage_collector import settle
+    """Once the worker has built its app: compile its templates, then freeze it out of the
+    garbage collector's walks and collect the young generation less often
+    (:mod:`api.warm_up`)."""
+    from api.warm_up import ready_worker
 
-    settle()
+    ready_worker(worker.wsgi)

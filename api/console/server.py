@@ -10,9 +10,9 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.util import import_app
 
 from api.console.command import one_line_errors
+from api.warm_up import ready_worker
 from infrastructure.bootstrap import open_store
 from infrastructure.errors import ConfigurationError, StoreUnavailable
-from infrastructure.garbage_collector import settle
 from infrastructure.settings import Settings
 from infrastructure.store.postgres_pool import beyond_max_connections
 
@@ -64,9 +64,9 @@ def check_workers_fit(settings: Settings, workers: int) -> None:
         raise ConfigurationError(problem)
 
 
-def _settle_worker(_worker: Any) -> None:
+def _ready_worker(worker: Any) -> None:
     # In each worker once it has loaded its app, as gunicorn.conf.py does for `gunicorn 'wsgi:app'`.
-    settle()
+    ready_worker(worker.wsgi)
 
 
 def gunicorn_options(
@@ -80,7 +80,7 @@ def gunicorn_options(
         "accesslog": "-",
         "timeout": 60,
         "graceful_timeout": 10,
-        "post_worker_init": _settle_worker,
+        "post_worker_init": _ready_worker,
     }
 
 

@@ -1,6 +1,6 @@
-"""A serving worker's garbage collector (infrastructure.garbage_collector): once its app is
-built, what is alive is frozen out of the collections and the young generation is collected
-less often, whichever way the worker is started (gunicorn.conf.py, ``sealtrail serve``)."""
+"""A serving worker once its app is built (api.warm_up): its page templates compiled, what is
+alive frozen out of the garbage collector's walks and the young generation collected less often,
+whichever way the worker is started (gunicorn.conf.py, ``sealtrail serve``)."""
 
 from __future__ import annotations
 
@@ -13,25 +13,33 @@ import pytest
 from infrastructure.garbage_collector import YOUNG_GENERATION_THRESHOLD
 
 REPOSITORY = Path(__file__).resolve().parents[2]
+TEMPLATES = REPOSITORY / "api" / "web" / "templates"
 
 AFTER_GUNICORN_CONF = """
-import gc, runpy
+import gc, runpy, types
+from api.http.app import create_app
+worker = types.SimpleNamespace(wsgi=create_app())
 hooks = runpy.run_path("gunicorn.conf.py")
 before = gc.get_threshold()
-hooks["post_worker_init"](None)
+hooks["post_worker_init"](worker)
 print(before[0], gc.get_threshold()[0], gc.get_freeze_count(), gc.get_count()[0])
+print(*sorted(name for (_, name) in worker.wsgi.jinja_env.cache.keys()))
 """
 
 AFTER_SEALTRAIL_SERVE = """
-import gc
+import gc, types
 from api.console.server import gunicorn_options
+from api.http.app import create_app
+worker = types.SimpleNamespace(wsgi=create_app())
 before = gc.get_threshold()
-gunicorn_options("127.0.0.1", 8000, 4)["post_worker_init"](None)
+gunicorn_options("127.0.0.1", 8000, 4)["post_worker_init"](worker)
 print(before[0], gc.get_threshold()[0], gc.get_freeze_count(), gc.get_count()[0])
+print(*sorted(name for (_, name) in worker.wsgi.jinja_env.cache.keys()))
 """
 
 
-def collector_after(hook: str) -> list[int]:
+def worker_after(hook: str) -> tuple[list[int], set[str]]:
+    """The collector's figures and the templates compiled, once ``hook`` has run."""
     # A process of its own: the collector's settings are the whole process's.
     answer = subprocess.run(
         [sys.executable, "-c", hook],
@@ -40,15 +48,21 @@ def collector_after(hook: str) -> list[int]:
         text=True,
         check=True,
     )
-    return [int(number) for number in answer.stdout.split()]
+    figures, templates = answer.stdout.splitlines()
+    return [int(number) for number in figures.split()], set(templates.split())
 
 
 @pytest.mark.parametrize("started_by", [AFTER_GUNICORN_CONF, AFTER_SEALTRAIL_SERVE])
 def test_a_worker_freezes_what_is_alive_and_collects_the_young_less_often(started_by: str) -> None:
-    before, after, frozen, young = collector_after(started_by)
+    (before, after, frozen, young), _ = worker_after(started_by)
     assert before == 700  # CPython's default, which set off a full collection every few pages
     assert after == YOUNG_GENERATION_THRESHOLD
     assert frozen > 5_000  # the interpreter and every module imported so far
     assert young < 100  # collected before freezing: nothing young left behind
 
 
+@pytest.mark.parametrize("started_by", [AFTER_GUNICORN_CONF, AFTER_SEALTRAIL_SERVE])
+def test_a_worker_compiles_every_page_template_before_its_first_request(started_by: str) -> None:
+    _, compiled = worker_after(started_by)
+    pages = {path.relative_to(TEMPLATES).as_posix() for path in TEMPLATES.rglob("*.html")}
+    assert pages and pages <= compiled
