@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, MetaData, Table, inspect, select
 
@@ -32,6 +32,7 @@ from domain.signed import stream_id
 from infrastructure.application.reads import Reads
 from infrastructure.application.sealtrail import SealTrail
 from infrastructure.application.server_logs import ServerLog
+from infrastructure.store.instants import utc
 
 OLD_TABLE = "authentication_attempts"
 """Where stores before the event-based log kept attempts (read once, by the carry-over)."""
@@ -145,6 +146,4 @@ class AuthenticationLogBook:
 
 def _whole_seconds(moment: datetime) -> datetime:
     # What is stored is exactly what was signed: instants are signed to the second.
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # SQLite hands stored instants back naive (UTC)
-    return moment.astimezone(UTC).replace(microsecond=0)
+    return utc(moment).replace(microsecond=0)

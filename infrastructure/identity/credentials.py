@@ -34,6 +34,7 @@ from domain.account import is_user_id
 from infrastructure.errors import PasswordRejected
 from infrastructure.identity.common_passwords import is_common
 from infrastructure.store.backends import PreparedQuery
+from infrastructure.store.instants import utc
 
 metadata = MetaData()
 
@@ -330,10 +331,3 @@ def one_time_password(user_id: str = "") -> str:
         except PasswordRejected:  # a short user id can turn up by chance: draw again
             continue
         return password
-
-
-def utc(moment: datetime) -> datetime:
-    """A stored instant as an aware UTC datetime (SQLite hands them back naive)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from infrastructure.errors import ConfigurationError, ProofNotAvailable
 from infrastructure.identity.server_key import ServerKey
+from infrastructure.store.instants import utc
 from infrastructure.store.merkle_log import StoredTree, checkpoints, log_identity
 from infrastructure.store.timestamps import CheckpointStamper, timestamp_of
 from signatures.checkpoint import Checkpoint, sign_checkpoint
@@ -284,9 +285,7 @@ class CheckpointKeeper:
 
 
 def _sealed(row: object) -> SealedCheckpoint:
-    created_at = row.created_at  # type: ignore[attr-defined]
-    if created_at.tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
-        created_at = created_at.replace(tzinfo=UTC)
+    created_at = utc(row.created_at)  # type: ignore[attr-defined]
     return SealedCheckpoint(
         int(row.tree_size),  # type: ignore[attr-defined]
         bytes(row.root),  # type: ignore[attr-defined]

@@ -8,11 +8,12 @@ cosignature is kept, and the newest of each witness is the one served and counte
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from infrastructure.store.instants import utc
 from infrastructure.store.merkle_log import cosignatures
 from signatures.cosignature import Cosignature, parse_cosignature_line
 
@@ -77,9 +78,7 @@ def newest_by_witness(found: list[StoredCosignature]) -> list[StoredCosignature]
 
 
 def _stored(row: object) -> StoredCosignature:
-    received_at = row.received_at  # type: ignore[attr-defined]
-    if received_at.tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
-        received_at = received_at.replace(tzinfo=UTC)
+    received_at = utc(row.received_at)  # type: ignore[attr-defined]
     return StoredCosignature(
         int(row.tree_size),  # type: ignore[attr-defined]
         str(row.witness),  # type: ignore[attr-defined]

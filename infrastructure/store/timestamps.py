@@ -25,6 +25,7 @@ from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from infrastructure.errors import ConfigurationError
+from infrastructure.store.instants import utc
 from infrastructure.store.merkle_log import checkpoint_timestamps
 from signatures.errors import VerificationError
 from signatures.timestamps import (
@@ -180,9 +181,7 @@ def timestamps_up_to(
 
 
 def _stored(row: object) -> StampAttempt:
-    requested_at = row.requested_at  # type: ignore[attr-defined]
-    if requested_at.tzinfo is None:  # SQLite keeps no zone; only UTC is stored
-        requested_at = requested_at.replace(tzinfo=UTC)
+    requested_at = utc(row.requested_at)  # type: ignore[attr-defined]
     response = row.response  # type: ignore[attr-defined]
     return StampAttempt(
         int(row.tree_size),  # type: ignore[attr-defined]
