@@ -18,6 +18,7 @@ from api.web import (
     as_of,
     audit,
     coded,
+    delegation,
     errors,
     headers,
     lock_steps,
@@ -59,6 +60,7 @@ PAGE_MODULES = (
     opening,
     source_verification,
     lock_steps,
+    delegation,
 )
 """The modules whose views the blueprint holds (imported for their routes)."""
 

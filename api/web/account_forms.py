@@ -15,7 +15,14 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length
 
 from api.web.forms import SignedBodyForm, kept_as_typed, shown_as_typed
@@ -245,3 +252,25 @@ class OpenAccountForm(FlaskForm):
     def __init__(self, *, roles: Sequence[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.role.choices = _choices(NO_ROLE_YET, roles)
+
+
+class DelegationTasksForm(FlaskForm):
+    """The tasks a site's principal investigator delegates, chosen before the body is signed:
+    a list, which the server puts in the body (the browser signs lines and choices)."""
+
+    tasks = SelectMultipleField("The tasks delegated", validate_choice=False)
+
+    def __init__(self, *, tasks: Sequence[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tasks.choices = list(tasks)
+
+
+class DelegationPeriodForm(SignedBodyForm):
+    """The period of a delegation (its site and tasks are in the body already): UTC days, both
+    included, as the delegation of authority log prints them."""
+
+    starts_on = _signed_line("From", "The first day: YYYY-MM-DD", "starts_on")
+    ends_on = _signed_line(
+        "Until", "The last day, included: YYYY-MM-DD. Empty: until ended", "ends_on",
+        required=False,
+    )  # fmt: skip

@@ -223,17 +223,37 @@ def changes_for(account: Account) -> list[tuple[str, str]]:
 @web.route("/admin/accounts/<user_id>/<change>", methods=["GET", "POST"])
 @page_for(Action.ADMINISTER_ACCOUNTS)
 def change_account(user_id: str, change: str) -> Response | str:
-    """The form of ``change`` of ``user_id``'s account; its signed event.
-
-    A change with a :class:`Preparation` is asked in two steps: what it needs (a public key),
-    then, once the server derived the body from it, the signature; the first step's values
-    ride along with the second as hidden fields, so that a refusal shows the body again."""
+    """The form of ``change`` of ``user_id``'s account; its signed event."""
     page = CHANGES.get(change)
     if page is None:
         abort(404, description=_("There is no such change of an account."))
     account = get_store().app.account(user_id)
     if not changes_for(account) or not page.applies(account):
         abort(409, description=_("This change does not apply to the account as it stands."))
+    return signed_account_change(
+        account,
+        page,
+        done=url_for("web.admin", _anchor=f"account-{user_id}"),
+        shown=lambda step, **context: _shown(f"admin/{step}.html", account, **context),
+    )
+
+
+Shown = Callable[..., str]
+"""A step of a change's page, rendered: ``shown("prepare" or "change", **context)``."""
+
+
+def signed_account_change(
+    account: Account, page: AccountChangePage, *, done: str, shown: Shown
+) -> Response | str:
+    """The form of ``page``'s change of ``account`` and, once the browser signed it, the change
+    recorded by :meth:`Administration.administer` (whose checks decide who may sign it), then
+    back to ``done``; a refusal shows the form again, nothing recorded.
+
+    A change with a :class:`Preparation` is asked in two steps: what it needs (a public key,
+    a delegation's tasks), then, once the server derived the body from it, the signature; the
+    first step's values ride along with the second as hidden fields, so that a refusal shows
+    the body again."""
+    user_id = account.user_id
     prepared: dict[str, Any] = {}
     given: FlaskForm | None = None
     if page.preparation is not None:
@@ -241,7 +261,7 @@ def change_account(user_id: str, change: str) -> Response | str:
         found = page.preparation.fixed(given) if request.method == "POST" else None
         if found is None:
             # Nothing given yet, or what was given is refused: the first step (again).
-            return _shown("admin/prepare.html", account, page=page, given=given)
+            return shown("prepare", page=page, given=given)
         prepared = found
     signing = request.method == "POST" and "body" in request.form
     form = page.form(account) if signing else page.form(account, formdata=None)
@@ -259,7 +279,7 @@ def change_account(user_id: str, change: str) -> Response | str:
                 ),
                 "done",
             )
-            return redirect(url_for("web.admin", _anchor=f"account-{user_id}"))
+            return redirect(done)
     body = body_to_sign(
         {"account": user_id},
         version=account.version + 1,
@@ -268,23 +288,21 @@ def change_account(user_id: str, change: str) -> Response | str:
         signer=(g.account.user_id, g.account.printed_name),
     )
     hidden = [] if given is None else _carried(given)
-    return _shown(
-        "admin/change.html",
-        account,
-        page=page,
-        form=form,
-        offer=authorship_offer(g.account, body),
-        hidden=hidden,
+    return shown(
+        "change", page=page, form=form, offer=authorship_offer(g.account, body), hidden=hidden
     )
 
 
 def _carried(given: FlaskForm) -> list[tuple[str, str]]:
-    """The first step's values, as the second step's hidden fields (a file as its text)."""
-    return [
-        (field.name, field.data)
-        for field in given
-        if field.name != "csrf_token" and isinstance(field.data, str) and field.data
-    ]
+    """The first step's values, as the second step's hidden fields (a file as its text, a
+    list of choices as one field per choice)."""
+    carried: list[tuple[str, str]] = []
+    for field in given:
+        if field.name == "csrf_token":
+            continue
+        values = field.data if isinstance(field.data, list) else [field.data]
+        carried += [(field.name, value) for value in values if isinstance(value, str) and value]
+    return carried
 
 
 def _shown(template: str, account: Account, **context: Any) -> str:

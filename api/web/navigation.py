@@ -42,6 +42,7 @@ ORDER = {
     "web.audit": 30,
     "web.queries": 40,
     "web.sign_records": 50,
+    "web.delegation": 55,
     "web.verify": 60,
     "web.packets": 70,
     "web.admin": 80,

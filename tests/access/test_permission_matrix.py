@@ -622,10 +622,12 @@ PAGES: dict[str, Action | None] = {
     "/admin/accounts/new": Action.ADMINISTER_ACCOUNTS,
     "/subjects/<code>/source-verification": Action.VERIFY_SOURCE,
     "/subjects/<code>/lock-steps/<step>": Action.FREEZE_AND_LOCK,
+    "/delegation": Action.DELEGATE_TASKS,
+    "/delegation/<site>/<user_id>/<change>": Action.DELEGATE_TASKS,
 }
 """The pages behind a sign-in."""
 
-SHOWS_SITES = {"/study": Action.READ_CLINICAL_DATA}
+SHOWS_SITES = {"/study": Action.READ_CLINICAL_DATA, "/delegation": Action.DELEGATE_TASKS}
 """Pages that show each site the person may read by the action, and no other: each site's row
 is ``id="site-<site>"``."""
 
@@ -640,6 +642,8 @@ SUBJECT_PAGES = {
 PAGE_URLS = {
     # The form that would lock an account of the world (reading it changes nothing).
     "/admin/accounts/<user_id>/<change>": "/admin/accounts/no-role/lock",
+    # The first step of a delegation to a person of the site (reading it changes nothing).
+    "/delegation/<site>/<user_id>/<change>": f"/delegation/{OWN}/no-role/delegate",
     "/subjects/<code>/audit": f"/subjects/{OWN}-1/audit",
     "/queries/raise": f"/queries/raise?subject={OWN}-1&entry=1",
     "/queries/<code>/<int:number>": f"/queries/{OWN}-1/2",

@@ -141,6 +141,8 @@ RECORDED_PAGES: dict[str, str] = {
     "/admin": "tests/web/test_admin_page.py, test_each_page_shown_is_a_copy_of_the_accounts_...",
     "/admin/accounts/<user_id>/<change>": "tests/web/test_admin_changes.py, test_each_form_is_...",
     "/subjects/<code>/record/<kind>": "tests/web/test_record_forms.py, test_each_form_and_sig...",
+    "/delegation": "tests/web/test_delegation_pages.py, test_the_log_and_each_form_are_copies...",
+    "/delegation/<site>/<user_id>/<change>": "tests/web/test_delegation_pages.py, the same test",
 }
 
 

@@ -38,11 +38,15 @@ class SigningPage:
         token = CSRF_FIELD.search(page)
         assert token is not None
         self.csrf_token = token.group(1)
-        self.hidden = {
-            name: html.unescape(value)
-            for name, value in HIDDEN_FIELD.findall(page)
-            if name not in SIGNED_FIELDS
-        }
+        self.hidden: dict[str, Any] = {}
+        for name, value in HIDDEN_FIELD.findall(page):
+            if name in SIGNED_FIELDS:
+                continue
+            # A field carried once per value (a list of choices) is sent as the browser sends
+            # it: each value under the same name.
+            carried = self.hidden.get(name)
+            value = html.unescape(value)
+            self.hidden[name] = value if carried is None else [*_listed(carried), value]
 
     def signed(
         self,
@@ -50,7 +54,7 @@ class SigningPage:
         typed: dict[str, str],
         computed: dict[str, Any] | None = None,
         **changes: Any,
-    ) -> dict[str, str]:
+    ) -> dict[str, Any]:
         """The form as sign-form.js sends it: what was typed, put in the body's data too (left
         out when empty), with what the script puts there itself (``computed``: a ticked box's
         true, the signer's time for a field left empty), the key id and the signer's time
@@ -72,7 +76,7 @@ class SigningPage:
             "signature": signature,
         }
 
-    def signed_each(self, person: Person, **changes: Any) -> dict[str, str]:
+    def signed_each(self, person: Person, **changes: Any) -> dict[str, Any]:
         """A form that offers a list of bodies (an account opened), as sign-form.js sends it:
         each body with the key id and the signer's time added and signed, the list of bodies
         and the list of signatures as JSON."""
@@ -87,3 +91,7 @@ class SigningPage:
             "body": json.dumps(bodies),
             "signature": json.dumps([sign_body(person.private_key, b)[1] for b in bodies]),
         }
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]

@@ -15,6 +15,7 @@ from api.web import (
     account_lines,
     administering,
     as_of,
+    delegation,
     errors,
     forms,
     lock_steps,
@@ -111,6 +112,9 @@ def phrases() -> set[str]:
         | set(source_verification.STANDINGS)
         | {page.title for page in lock_steps.STEPS.values()}
         | {page.button for page in lock_steps.STEPS.values()}
+        | {title for _code, title in delegation.DELEGATED}
+        | {page.title for page in delegation.changes_at("RP").values()}
+        | {page.button for page in delegation.changes_at("RP").values()}
         | record_fields.phrases(STUDY)
         | raised_templates()[0]
         | {as_of.POSITION_ASKED, as_of.BOTH_ASKED, as_of.NEITHER_ASKED}
