@@ -11,6 +11,7 @@ from werkzeug.test import TestResponse
 
 from infrastructure.bootstrap import Store
 from tests.access.conftest import Clock, with_access
+from tests.conftest import Person
 from tests.e2e.conftest import Site
 
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -45,6 +46,14 @@ class Browser:
     def cookie(self) -> str | None:
         found = self.client.get_cookie("sealtrail_session")
         return None if found is None else found.value
+
+
+def signed_in(store: Store, person: Person) -> Browser:
+    """A browser of ``store``, signed in as ``person``."""
+    browser = Browser(store)
+    answer = browser.sign_in(person.user_id, person.password)
+    assert answer.status_code == 302, text(answer)
+    return browser
 
 
 @pytest.fixture(params=["sqlite"])

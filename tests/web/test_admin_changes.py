@@ -20,7 +20,7 @@ from domain.account import Role
 from infrastructure.bootstrap import Store
 from tests.access.conftest import Admin, make_admin, make_person
 from tests.conftest import ON_BOTH_BACKENDS, Person
-from tests.web.conftest import Browser, text
+from tests.web.conftest import Browser, signed_in, text
 from tests.web.signed_forms import SigningPage
 
 
@@ -35,9 +35,7 @@ class Staff:
         self.monitor = make_person(store, "mon1", role=Role.MONITOR, sites=("RP",))
 
     def browser_of(self, person: Person) -> Browser:
-        browser = Browser(self.store)
-        assert browser.sign_in(person.user_id, person.password).status_code == 302
-        return browser
+        return signed_in(self.store, person)
 
     def version(self, user_id: str = "mon1") -> int:
         return int(self.store.app.account(user_id).version)

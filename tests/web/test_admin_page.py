@@ -25,7 +25,7 @@ from infrastructure.bootstrap import Store
 from tests.access.conftest import Admin, make_admin, make_person
 from tests.conftest import ON_BOTH_BACKENDS, STUDY, Person, screening
 from tests.e2e.conftest import Site
-from tests.web.conftest import Browser, text
+from tests.web.conftest import Browser, signed_in, text
 
 ADMIN = "/admin"
 
@@ -62,10 +62,7 @@ class Staff:
         store.administration.revoke_key(revocation, by=by)
 
     def browser_of(self, person: Person) -> Browser:
-        browser = Browser(self.store)
-        answer = browser.sign_in(person.user_id, person.password)
-        assert answer.status_code == 302, text(answer)
-        return browser
+        return signed_in(self.store, person)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from infrastructure.application.commands import DelegateTasks
 from infrastructure.bootstrap import Store
 from tests.access.conftest import make_admin, make_person
 from tests.conftest import ON_BOTH_BACKENDS, Person
-from tests.web.conftest import Browser, text
+from tests.web.conftest import Browser, signed_in, text
 from tests.web.signed_forms import SigningPage
 
 TODAY = datetime.now(UTC).date()
@@ -44,9 +44,7 @@ class Site:
             store.administration.delegate_tasks(designation, by=admin.signatory)
 
     def browser_of(self, person: Person) -> Browser:
-        browser = Browser(self.store)
-        assert browser.sign_in(person.user_id, person.password).status_code == 302
-        return browser
+        return signed_in(self.store, person)
 
     def version(self, user_id: str = "coord1") -> int:
         return int(self.store.app.account(user_id).version)
@@ -176,9 +174,7 @@ def test_a_stale_page_another_body_nothing_signed_and_no_token_record_nothing(
     before = site.version()
 
     stale = browser.client.post(DELEGATE, data=page.signed(site.pi, typed))
-    other_account = browser.client.post(
-        DELEGATE, data=page.signed(site.pi, typed, account="inv2")
-    )
+    other_account = browser.client.post(DELEGATE, data=page.signed(site.pi, typed, account="inv2"))
     other_kind = browser.client.post(
         DELEGATE, data=page.signed(site.pi, typed, kind="DelegationEnded")
     )
