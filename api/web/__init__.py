@@ -12,6 +12,7 @@ from flask import Flask
 
 from api.routing import answer_unrouted_with
 from api.web import (
+    access_review,
     account,
     admin,
     administering,
@@ -61,6 +62,7 @@ PAGE_MODULES = (
     source_verification,
     lock_steps,
     delegation,
+    access_review,
 )
 """The modules whose views the blueprint holds (imported for their routes)."""
 

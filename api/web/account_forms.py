@@ -32,6 +32,8 @@ ACCOUNT_REASON_LENGTH = 500
 """The longest reason an account change takes (the API's schema)."""
 PRINTED_NAME_LENGTH = 200
 """The longest printed name an account takes (the API's schema)."""
+ACCESS_CHANGES_LENGTH = 8000
+"""The longest text of changes an access review takes on the page."""
 PUBLIC_KEY_LENGTH = 4096
 """The longest public key text read, pasted or opened: a PEM of an Ed25519 key is 113 bytes."""
 CHOOSE_A_ROLE = "Choose a role"
@@ -274,3 +276,17 @@ class DelegationPeriodForm(SignedBodyForm):
         "Until", "The last day, included: YYYY-MM-DD. Empty: until ended", "ends_on",
         required=False,
     )  # fmt: skip
+
+
+class AccessChangesForm(FlaskForm):
+    """The changes a reviewer of access decided, given before the body is signed: one a line,
+    which the server puts in the body as a list (none: all stays as it is)."""
+
+    changes = TextAreaField(
+        "Changes decided",
+        description="One a line, in words (e.g. end mon2's role: left the study). Empty: all "
+        "stays as it is",
+        filters=[kept_as_typed],
+        validators=[Length(max=ACCESS_CHANGES_LENGTH)],
+        render_kw={"rows": 4},
+    )

@@ -46,6 +46,7 @@ ORDER = {
     "web.verify": 60,
     "web.packets": 70,
     "web.admin": 80,
+    "web.access_review": 82,
     "web.account": 90,
 }
 """Where each page of the contract stands in the navigation (docs/pages.md)."""

@@ -624,6 +624,7 @@ PAGES: dict[str, Action | None] = {
     "/subjects/<code>/lock-steps/<step>": Action.FREEZE_AND_LOCK,
     "/delegation": Action.DELEGATE_TASKS,
     "/delegation/<site>/<user_id>/<change>": Action.DELEGATE_TASKS,
+    "/access-review": Action.REVIEW_ACCESS,
 }
 """The pages behind a sign-in."""
 

@@ -143,6 +143,7 @@ RECORDED_PAGES: dict[str, str] = {
     "/subjects/<code>/record/<kind>": "tests/web/test_record_forms.py, test_each_form_and_sig...",
     "/delegation": "tests/web/test_delegation_pages.py, test_the_log_and_each_form_are_copies...",
     "/delegation/<site>/<user_id>/<change>": "tests/web/test_delegation_pages.py, the same test",
+    "/access-review": "tests/web/test_access_review_page.py, test_each_page_is_a_copy_of_the_a...",
 }
 
 

@@ -11,6 +11,7 @@ from wtforms import Field
 from wtforms.validators import EqualTo, InputRequired, Regexp
 
 from api.web import (
+    access_review,
     account_forms,
     account_lines,
     administering,
@@ -115,6 +116,7 @@ def phrases() -> set[str]:
         | {title for _code, title in delegation.DELEGATED}
         | {page.title for page in delegation.changes_at("RP").values()}
         | {page.button for page in delegation.changes_at("RP").values()}
+        | {access_review.review_page(None, []).title, access_review.review_page(None, []).button}
         | record_fields.phrases(STUDY)
         | raised_templates()[0]
         | {as_of.POSITION_ASKED, as_of.BOTH_ASKED, as_of.NEITHER_ASKED}
