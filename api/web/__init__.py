@@ -19,6 +19,7 @@ from api.web import (
     as_of,
     audit,
     coded,
+    database_lock,
     delegation,
     errors,
     headers,
@@ -63,6 +64,7 @@ PAGE_MODULES = (
     lock_steps,
     delegation,
     access_review,
+    database_lock,
 )
 """The modules whose views the blueprint holds (imported for their routes)."""
 

@@ -290,3 +290,24 @@ class AccessChangesForm(FlaskForm):
         validators=[Length(max=ACCESS_CHANGES_LENGTH)],
         render_kw={"rows": 4},
     )
+
+
+class DatabaseLockForm(FlaskForm):
+    """A sponsor data manager's database lock, asked before its bodies are offered: the site
+    (or the whole study) and why. Both are fixed into every body the page then offers."""
+
+    site = SelectField("What is locked", filters=[shown_as_typed], validate_choice=False)
+    reason = TextAreaField(
+        "Why",
+        description="Kept in each signed event",
+        filters=[kept_as_typed],
+        validators=[InputRequired("Say why the database is locked"), Length(max=500)],
+        render_kw={"rows": 3, "required": True},
+    )
+
+    def __init__(self, *, sites: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.site.choices = [("", gettext(WHOLE_STUDY)), *((site, site) for site in sites)]
+
+
+WHOLE_STUDY = "The whole study"

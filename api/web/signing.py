@@ -267,14 +267,25 @@ def record_account_opening(
     The form carries the list of bodies as signed and the list of their signatures (JSON); each
     body is checked with the API's own schema, and must be the body offered, to which the
     browser added only ``key_id`` and ``signed_at``."""
+    signed = _as_offered(form, offered)
+    if signed is None:
+        return None
+    if not all(_schema_accepts(form, body, signature) for body, signature in signed):
+        return None
+    return _administer(form, account, signed)
+
+
+def _as_offered(
+    form: SignedBodyForm, offered: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], str]] | None:
+    """The bodies the form signed as a list, each with its signature, if each is the body
+    ``offered`` at its place, to which the browser added only ``key_id`` and ``signed_at``;
+    None, the reason in ``form``, otherwise."""
     bodies, signatures = _signed_lists(form)
     if bodies is None:
         return None
     if len(bodies) != len(offered) or len(signatures) != len(offered):
         form.form_errors.append(_(NOT_OFFERED))
-        return None
-    signed = list(zip(bodies, signatures, strict=True))
-    if not all(_schema_accepts(form, body, signature) for body, signature in signed):
         return None
     added = ("key_id", "signed_at")
     if any(
@@ -283,7 +294,48 @@ def record_account_opening(
     ):
         form.form_errors.append(_(NOT_OFFERED))
         return None
-    return _administer(form, account, signed)
+    return list(zip(bodies, signatures, strict=True))
+
+
+def record_database_lock(
+    form: SignedBodyForm, account: Account, offered: list[dict[str, Any]]
+) -> int | None:
+    """Record a site's or the study's database lock as ``sealtrail lock site|study`` does:
+    the sponsor's ``DatabaseLocked`` when ``offered`` begins with it (with the same service as
+    ``POST /v1/accounts``), then every subject's ``SubjectLocked`` offered in one batch, all or
+    none (with the same service as ``POST /v1/events/batch``); each body signed by the data
+    manager's browser and exactly the one offered. The subjects locked; None when refused, the
+    reasons in ``form``.
+
+    As at the console, a batch refused after the database lock was recorded (a casebook not
+    signed) leaves the lock: the page, asked again once the casebook is signed, locks the rest.
+    """
+    signed = _as_offered(form, offered)
+    if signed is None:
+        return None
+    accounts = [(b, s) for b, s in signed if "account" in b]
+    subjects = [(b, s) for b, s in signed if "account" not in b]
+    if not all(_schema_accepts(form, body, signature) for body, signature in accounts):
+        return None
+    try:
+        for body, signature in subjects:
+            SubmissionSchema().load({"event": body, "signature": signature})
+    except ma.ValidationError as error:
+        _place(form, error.messages_dict)
+        return None
+    if accounts and _administer(form, account, accounts) is None:
+        return None
+    if not subjects:
+        return 0
+    command = RecordBatch(
+        [submission_from(body, signature) for body, signature in subjects], account.user_id
+    )
+    try:
+        get_store().records.record_batch(command, actor=account)
+    except REFUSALS as refused:
+        form.form_errors.append(str(refused))
+        return None
+    return len(subjects)
 
 
 def _schema_accepts(form: SignedBodyForm, body: dict[str, Any], signature: str) -> bool:

@@ -625,6 +625,7 @@ PAGES: dict[str, Action | None] = {
     "/delegation": Action.DELEGATE_TASKS,
     "/delegation/<site>/<user_id>/<change>": Action.DELEGATE_TASKS,
     "/access-review": Action.REVIEW_ACCESS,
+    "/study/database-lock": Action.FREEZE_AND_LOCK,
 }
 """The pages behind a sign-in."""
 

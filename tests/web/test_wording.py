@@ -111,6 +111,7 @@ def phrases() -> set[str]:
         | {page.title for page in administering.CHANGES.values()}
         | {page.button for page in administering.CHANGES.values()}
         | set(source_verification.STANDINGS)
+        | {account_forms.WHOLE_STUDY}
         | {page.title for page in lock_steps.STEPS.values()}
         | {page.button for page in lock_steps.STEPS.values()}
         | {title for _code, title in delegation.DELEGATED}

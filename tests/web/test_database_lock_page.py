@@ -1,0 +1,111 @@
+"""``/study/database-lock`` through Flask's test client (api/web/database_lock.py): a sponsor
+data manager locks a site's database as ``sealtrail lock site`` does, the sponsor's
+``DatabaseLocked`` and each subject's ``SubjectLocked`` signed in Python exactly as sign-form.js
+signs a list of bodies with their real Ed25519 key; every refusal shows the page again.
+
+Real stores (SQLite; one PostgreSQL case), real keys, Argon2id passwords; only the access
+control's clock is the test's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.test import TestResponse
+
+from domain.account import SPONSOR_ACCOUNT
+from domain.subject.locks import LockState
+from infrastructure.bootstrap import Store
+from infrastructure.identity.sponsor_key import open_sponsor_account
+from tests.access.test_subject_locks_api import Trial
+from tests.conftest import ON_BOTH_BACKENDS, STUDY, Person
+from tests.web.conftest import Browser, text
+from tests.web.signed_forms import SigningPage
+
+PAGE = "/study/database-lock"
+
+
+@pytest.fixture
+def trial(timed: Store) -> Trial:
+    """RP-101 at RP (entries 1-3), its coordinator and investigator, RP's monitor and a
+    sponsor data manager; the sponsor's account, as sealtrail init opens it."""
+    open_sponsor_account(timed.administration, timed.settings)
+    return Trial(timed)
+
+
+def signed_in(store: Store, person: Person) -> Browser:
+    browser = Browser(store)
+    assert browser.sign_in(person.user_id, person.password).status_code == 302
+    return browser
+
+
+def offered(browser: Browser, site: str = "RP", reason: str = "Analysis") -> TestResponse:
+    typed = {"stage": "prepare", "site": site, "reason": reason}
+    return browser.submit(PAGE, PAGE, typed)
+
+
+def signed(
+    browser: Browser, answer: TestResponse, person: Person, **changes: object
+) -> TestResponse:
+    page = SigningPage(answer)
+    form = {**page.signed_each(person, **changes), "stage": "sign"}
+    form.update({"site": "RP", "reason": "Analysis"})
+    return browser.client.post(PAGE, data=form)
+
+
+def locks(trial: Trial) -> tuple[str, ...]:
+    return trial.store.app.account(SPONSOR_ACCOUNT).database_locks
+
+
+@ON_BOTH_BACKENDS
+def test_a_data_manager_locks_a_sites_database_and_its_subjects_signed_in_the_browser(
+    trial: Trial,
+) -> None:
+    trial.ready_to_lock()
+    browser = signed_in(trial.store, trial.manager)
+    answer = offered(browser)
+    bodies = SigningPage(answer).body
+
+    assert [b["kind"] for b in bodies] == ["DatabaseLocked", "SubjectLocked"]
+    done = signed(browser, answer, trial.manager)
+
+    assert done.status_code == 302, text(done)
+    assert locks(trial) == (f"{STUDY}/RP",)
+    assert trial.subject().lock_state is LockState.LOCKED
+
+
+def test_a_casebook_not_signed_refuses_the_subjects_lock_and_says_why(trial: Trial) -> None:
+    browser = signed_in(trial.store, trial.manager)
+
+    answer = signed(browser, offered(browser), trial.manager)
+
+    assert "casebook has no current signature" in text(answer)
+    assert trial.subject().lock_state is LockState.OPEN
+    # As at the console, the database lock stands: asked again, the page offers the rest.
+    assert locks(trial) == (f"{STUDY}/RP",)
+    assert [b["kind"] for b in SigningPage(offered(browser)).body] == ["SubjectLocked"]
+
+
+def test_bodies_not_offered_nothing_signed_or_nothing_said_record_nothing(trial: Trial) -> None:
+    browser = signed_in(trial.store, trial.manager)
+    answer = offered(browser)
+    token = SigningPage(answer).csrf_token
+
+    changed = signed(browser, answer, trial.manager, reason="other")
+    unsigned = browser.client.post(
+        PAGE, data={"csrf_token": token, "stage": "sign", "site": "RP", "reason": "Analysis"}
+    )
+    no_reason = offered(browser, reason=" ")
+    no_site = offered(browser, site="ZZ")
+
+    assert "The signed bodies are not those this page offered" in text(changed)
+    assert "Nothing was signed" in text(unsigned)
+    assert (no_reason.status_code, no_site.status_code) == (400, 400)
+    assert locks(trial) == ()
+
+
+def test_only_a_sponsor_data_manager_locks_the_database(trial: Trial) -> None:
+    for person in (trial.investigator, trial.monitor, trial.coordinator):
+        assert signed_in(trial.store, person).get(PAGE).status_code == 403
+    assert 'href="/study/database-lock"' in text(
+        signed_in(trial.store, trial.manager).get("/study")
+    )
