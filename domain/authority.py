@@ -21,10 +21,11 @@ from __future__ import annotations
 import copy
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account
+from domain.account import SPONSOR_ACCOUNT, SYSTEM_USER, Account, Role
 from domain.database_lock import check_part_of_database_lock
 from domain.errors import (
     DelegationInvalid,
@@ -72,6 +73,24 @@ class AuthorityLedger:
             return None
         index = bisect_left(positions, position)
         return None if index == 0 else self._states[user_id][index - 1]
+
+    def held_role_during(self, user_id: str, role: Role, start: datetime, end: datetime) -> bool:
+        """Whether ``user_id`` held ``role`` in force at some instant from ``start`` to ``end``
+        (inclusive), by its account as each of its events left it, from the instant that event
+        was recorded: an act that is no logged event (a witness's cosignature) is judged by the
+        signer's role at its own time, as the store judged it, not by the role held now.
+        """
+        states = self._states.get(user_id, [])
+        for index, account in enumerate(states):
+            since = account.modified_on
+            following = states[index + 1].modified_on if index + 1 < len(states) else None
+            if since > end or (following is not None and following <= start):
+                continue
+            # Within one state a role only lapses (``until``), so it is in force at the first
+            # instant of the window the state covers if at any.
+            if account.role_in_force(max(since, start)) is role:
+                return True
+        return False
 
     def check(self, event: SignedAggregate.Event, position: int, body: Mapping[str, Any]) -> None:
         """Whether the signer of ``event`` (at log ``position``, signed ``body``) was authorised

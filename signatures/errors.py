@@ -158,6 +158,13 @@ class UnknownWitnessKey(VerificationError):
     kind = "unknown-witness-key"
 
 
+class CosignerNotAWitness(VerificationError):
+    """A cosignature by a key registered on an account that did not hold the witness's role
+    when it says it cosigned: a row the server would have refused, written by hand."""
+
+    kind = "cosigner-not-a-witness"
+
+
 class CosignatureStale(VerificationError):
     """A trusted witness's newest cosignature is of a checkpoint older than the latest by more
     than the allowed age: it vouches for a log the latest checkpoint has outgrown."""

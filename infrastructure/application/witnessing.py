@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from domain.account import Account, RegisteredKey, is_user_id
+from domain.authority import AuthorityLedger
 from domain.permissions import check_may_cosign_checkpoints
 from infrastructure.application.sealtrail import SealTrail
 from infrastructure.errors import ProofNotAvailable
@@ -20,7 +21,10 @@ from infrastructure.store.cosignatures import (
     newest_by_witness,
     stored_cosignatures,
 )
-from infrastructure.verification.witness_checks import check_valid_when_cosigned
+from infrastructure.verification.witness_checks import (
+    check_valid_when_cosigned,
+    check_witness_when_cosigned,
+)
 from signatures.checkpoint import Checkpoint, parse_checkpoint_body
 from signatures.cosignature import (
     Cosignature,
@@ -131,11 +135,26 @@ class Witnessing:
         check_valid_when_cosigned(
             account, public_key_from_text(key.public_key), cosignature.timestamp
         )
+        # And a witness in that second, by the role's history, as verify asks it.
+        check_witness_when_cosigned(
+            self._role_history(account), account.user_id, cosignature.timestamp, tree_size
+        )
         stored = StoredCosignature(
             tree_size, account.user_id, key.key_id, cosignature, ours.body(), now
         )
         keep_cosignature(self.keeper.engine, stored)
         return stored
+
+    def _role_history(self, account: Account) -> AuthorityLedger:
+        """The account as each of its events left it, folded as verify folds it."""
+        ledger = AuthorityLedger()
+        state: Account | None = None
+        for event in self.app.repository.event_store.get(account.id):
+            assert isinstance(event, Account.Event)  # an account's stream holds nothing else
+            state = event.mutate(state)
+            assert state is not None  # its first event opens it
+            ledger.record_account(event.originator_version, state)
+        return ledger
 
     def cosigned_note(self, tree_size: int, note: str) -> tuple[str, list[StoredCosignature]]:
         """The checkpoint's signed note with the newest cosignature of each witness appended."""

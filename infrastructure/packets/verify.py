@@ -415,6 +415,7 @@ def _check_witnesses(
                 log_checkpoint(size),
                 checkpoint.origin,
                 checked.accounts,
+                checked.ledger,
             )
         except (ValueError, KeyError, TypeError) as error:
             report.findings.append(
@@ -499,6 +500,8 @@ class _CheckedEvents:
     accounts: dict[str, Account]
     leaves: list[tuple[int, bytes]]
     """(leaf index, leaf hash) of every leaf the packet gives: its events' and withheld ones."""
+    ledger: AuthorityLedger
+    """Each account as each of its events left it: whose role was whose when."""
 
 
 class _EventCheck:
@@ -575,7 +578,7 @@ class _EventCheck:
         self._check_withheld_root()
         self._report.findings += on_events(log_checks.check_streams(facts), facts)
         withheld = [(leaf.leaf_index, leaf.leaf()) for leaf in self._withheld or []]
-        return _CheckedEvents(events, accounts, sorted(self._leaves + withheld))
+        return _CheckedEvents(events, accounts, sorted(self._leaves + withheld), self._ledger)
 
     def _lines(self) -> list[PacketEvent]:
         if EVENTS not in self._packet.files:

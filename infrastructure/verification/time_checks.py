@@ -41,6 +41,7 @@ STAMP_SLACK = timedelta(seconds=STAMPING_TIMEOUT_SECONDS) + CLOCK_TOLERANCE
 """How long before a token's time an event after its checkpoint may honestly have been recorded:
 the checkpoint's tree is cut, signed and sent, and the authority may take up to the timeout."""
 OUT_OF_BOUNDS = "recorded-time-out-of-bounds"
+TIMESTAMP_MISSING = "timestamp-missing"
 
 
 @dataclass
@@ -67,7 +68,21 @@ def check_timestamps(
     as are checkpoints sealed without an authority and those whose authority failed.
     """
     evidence = TimeEvidence()
+    first_attempt = min(attempts, default=None)
     unstamped = [size for size in notes if size not in attempts]
+    # A store that stamps keeps an attempt for every checkpoint it seals, a failure included:
+    # one missing after an earlier attempt was taken away (rows deleted by hand), which would
+    # widen the recording-time bounds around it unseen.
+    for size in sorted(unstamped):
+        if first_attempt is not None and size > first_attempt:
+            evidence.findings.append(
+                Finding.of_log(
+                    TIMESTAMP_MISSING,
+                    f"{where} of size {size} has no time-stamp attempt, though the checkpoint "
+                    f"of size {first_attempt} was stamped: its token or recorded failure is gone",
+                )
+            )
+    unstamped = [size for size in unstamped if first_attempt is None or size < first_attempt]
     if unstamped:
         evidence.notes.append(
             f"{len(unstamped)} of {len(notes)} checkpoints carry no time-stamp (sealed with no "

@@ -201,6 +201,7 @@ class LogVerifier:
             self._origin,
             public_key_from_text(self._anchor.public_key),
             accounts,
+            ledger,
             bound.newest_checkpoint,
             witnesses,
         )

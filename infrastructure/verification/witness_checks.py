@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from domain.account import Account, is_user_id
+from domain.account import Account, Role, is_user_id
+from domain.authority import AuthorityLedger
 from signatures.checkpoint import Checkpoint
 from signatures.cosignature import parse_cosignature_line
-from signatures.errors import KeyNotValid
+from signatures.errors import CosignerNotAWitness, KeyNotValid
 from signatures.keys import public_key_from_text
 from signatures.verifier_keys import COSIGNATURE_V1, VerifierKey
 from signatures.witness_policy import DEFAULT_MAX_AGE, Witnessed, check_cosignature
@@ -36,14 +37,18 @@ def check_kept_cosignature(
     log_checkpoint: Checkpoint | None,
     origin: str,
     accounts: Mapping[str, Account],
+    ledger: AuthorityLedger,
 ) -> Witnessed:
     """A kept cosignature of the log's checkpoint ``log_checkpoint`` (None: the log has none of
-    the size it claims), by a key the log registers for ``witness``, valid when it cosigned.
+    the size it claims), by a key the log registers for ``witness``, valid when it cosigned, of
+    an account that held the witness's role then (``ledger``: the accounts as the log folds
+    them, each as it stood after each of its events).
 
     Raises:
         CheckpointMalformed, CosignatureOtherOrigin, CosignatureOtherCheckpoint,
         UnknownWitnessKey, CosignatureForged (:func:`signatures.witness_policy.check_cosignature`);
-        KeyNotValid: the key was not valid in the second it cosigned.
+        KeyNotValid: the key was not valid in the second it cosigned;
+        CosignerNotAWitness: the account did not hold the witness's role in that second.
     """
     cosignature = parse_cosignature_line(line)
     account = accounts.get(witness) if is_user_id(witness) else None
@@ -51,7 +56,34 @@ def check_kept_cosignature(
     found = check_cosignature(cosignature, cosigned_text, log_checkpoint, origin, keys)
     assert account is not None  # a key matched, so the account has it
     _check_valid_then(account, found)
+    check_witness_when_cosigned(
+        ledger, account.user_id, found.cosignature.timestamp, found.checkpoint.size
+    )
     return found
+
+
+def check_witness_when_cosigned(
+    ledger: AuthorityLedger, user_id: str, timestamp: int, size: int
+) -> None:
+    """The account held the witness's role in the second it says it cosigned the checkpoint of
+    ``size`` (at some instant of it, as for its key), by the role's history in the log
+    (``ledger``), not by the role it holds now: a witness whose role was revoked since still
+    vouched then; a row an insider wrote by hand with another account's own key is named. The
+    server runs it on the way in and every verifier again.
+
+    Raises:
+        CosignerNotAWitness: the account did not hold the witness's role in that second.
+    """
+    start = datetime.fromtimestamp(timestamp, UTC)
+    end = start + timedelta(seconds=1) - timedelta(microseconds=1)
+    if not ledger.held_role_during(user_id, Role.WITNESS, start, end):
+        raise CosignerNotAWitness(
+            "%(user_id)s did not hold the witness's role at %(when)s, when it says it cosigned "
+            "the checkpoint of size %(size)s",
+            user_id=user_id,
+            when=start.isoformat(),
+            size=size,
+        )
 
 
 def registered_keys(account: Account | None) -> list[VerifierKey]:

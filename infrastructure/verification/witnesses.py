@@ -3,7 +3,8 @@
 Every cosignature kept in the store is checked as the server checked it on the way in: of this
 log's checkpoint of that size (``cosignature-other-origin``, ``cosignature-other-checkpoint``),
 by a key registered in the log for that witness and valid when it cosigned
-(``unknown-witness-key``, ``key-not-valid``), and verifying (``cosignature-forged``). Given the
+(``unknown-witness-key``, ``key-not-valid``), of an account that held the witness's role then
+(``cosigner-not-a-witness``), and verifying (``cosignature-forged``). Given the
 auditor's trusted witness keys and a quorum (``--witness``, ``--quorum``), the latest checkpoint
 must be vouched for by that many of them (``witness-quorum-not-met``, ``cosignature-stale``:
 :mod:`signatures.witness_policy`); and their cosignatures that hold are times the events'
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, inspect, select
 
 from domain.account import Account
+from domain.authority import AuthorityLedger
 from infrastructure.store.merkle_log import checkpoints, cosignatures
 from infrastructure.verification.log_checks import Finding
 from infrastructure.verification.time_checks import CosignedTime
@@ -32,6 +34,7 @@ def check_witnesses(
     origin: str,
     log_key: Ed25519PublicKey,
     accounts: dict[str, Account],
+    ledger: AuthorityLedger,
     newest: int | None,
     policy: WitnessPolicy | None,
 ) -> tuple[list[Finding], list[CosignedTime]]:
@@ -46,7 +49,7 @@ def check_witnesses(
         try:
             log_checkpoint = sealed.get(size, (None, 0))[0]
             found = check_kept_cosignature(
-                witness, line, cosigned_text, log_checkpoint, origin, accounts
+                witness, line, cosigned_text, log_checkpoint, origin, accounts, ledger
             )
         except VerificationError as error:
             findings.append(Finding.of_log(error.kind, f"{source}: {error}"))

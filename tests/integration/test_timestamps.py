@@ -330,6 +330,52 @@ def expired_authority_answer(authority: LocalAuthority, note: str) -> tuple[byte
         return reply.read(), nonce
 
 
+def test_a_time_stamp_row_deleted_by_an_insider_is_named(
+    stamped_store: Store, authority: LocalAuthority, person_in: PersonFactory
+) -> None:
+    """Found attacking verify: an insider dropped the table's trigger and deleted the middle
+    checkpoint's row, widening the recording-time bounds around it; verify said only that it
+    carried no time-stamp, as of a store never configured."""
+    sizes = []
+    for subject, user_id in (("RP-101", "coord1"), ("RP-102", "coord2"), ("RP-103", "coord3")):
+        record_some(stamped_store, person_in, subject, user_id)
+        sizes.append(stamped_store.app.checkpoints.seal().tree_size)
+    with stamped_store.engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER checkpoint_timestamps_refuse_delete"))
+        connection.execute(
+            checkpoint_timestamps.delete().where(checkpoint_timestamps.c.tree_size == sizes[1])
+        )
+
+    report = verified(stamped_store, authority.root_pem)
+
+    assert kinds(report) == ["timestamp-missing"]
+    assert f"size {sizes[1]} has no time-stamp attempt" in report.findings[0].detail
+
+
+def test_an_authority_down_after_stamping_is_a_note_not_a_finding(
+    sqlite_template: StoreTemplate,
+    tmp_path: Path,
+    authority: LocalAuthority,
+    person_in: PersonFactory,
+) -> None:
+    down = replace(authority, url=f"http://127.0.0.1:{closed_port()}/tsa")
+    with copy_of(sqlite_template, tmp_path) as settings:
+        store = open_store(with_authority(settings, authority, authority.root_pem))
+        record_some(store, person_in)
+        store.app.checkpoints.seal()
+        store.close()
+        store = open_store(with_authority(settings, down, authority.root_pem))
+        try:
+            record_some(store, person_in, "RP-102", "coord2")
+            failed = store.app.checkpoints.seal()
+            report = verified(store, authority.root_pem)
+        finally:
+            store.close()
+
+    assert report.ok, report.findings
+    assert any(f"size {failed.tree_size} is not time-stamped" in note for note in report.notes)
+
+
 # -- the table keeps what it was given -----------------------------------------------------------
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert
 
 from domain.account import Role
-from infrastructure.application.commands import RevokeKey
+from infrastructure.application.commands import AttestTraining, GrantRole, RevokeKey, RevokeRole
 from infrastructure.application.witnessing import Witnessing
 from infrastructure.bootstrap import Store
 from infrastructure.store.cosignatures import stored_cosignatures
@@ -24,7 +24,7 @@ from infrastructure.store.merkle_log import cosignatures
 from infrastructure.verification.witness_checks import WitnessPolicy
 from signatures.checkpoint import Checkpoint
 from signatures.cosignature import cosign, witness_key
-from signatures.errors import KeyNotValid
+from signatures.errors import CosignerNotAWitness, KeyNotValid
 from signatures.keys import key_id
 from signatures.verifier_keys import VerifierKey
 from tests.conftest import Person, PersonFactory, consent, screening
@@ -204,3 +204,76 @@ def test_a_cosignature_dated_before_its_key_was_registered_is_refused_and_nothin
 
     assert stored_cosignatures(witnessed.store.app.checkpoints.engine) == []
     assert witnessed.kinds() == ["witness-quorum-not-met"]
+
+
+def test_a_cosignature_written_by_hand_by_an_account_that_is_no_witness_is_named(
+    witnessed: Witnessed, person_in: PersonFactory
+) -> None:
+    """Found attacking verify: a monitor with the database file and its own registered key
+    wrote a cosignature of the checkpoint by hand (the server answers such a post 403); verify
+    checked the signature against the monitor's key and found nothing, with --witness or not."""
+    monitor = person_in(witnessed.store, "mon1", role=Role.MONITOR)
+    at = int(time.time())
+    line = cosign(monitor.private_key, "mon1", witnessed.checkpoint, at).line()
+    witnessed.insert(witnessed.checkpoint.size, witnessed.checkpoint.body(), line, "mon1")
+
+    report = witnessed.store.verifier(workers=1).verify()
+
+    (finding,) = report.findings
+    assert finding.kind == "cosigner-not-a-witness"
+    when = datetime.fromtimestamp(at, UTC).isoformat()
+    assert f"mon1 did not hold the witness's role at {when}" in finding.detail
+    assert f"checkpoint of size {witnessed.checkpoint.size}" in finding.detail
+    trusted = witness_key("mon1", monitor.private_key)
+    assert witnessed.kinds(1, 3600, trusted) == [
+        "cosigner-not-a-witness",
+        "witness-quorum-not-met",
+    ]
+
+
+def test_a_witness_whose_role_was_revoked_after_it_cosigned_still_vouches_for_then(
+    witnessed: Witnessed,
+) -> None:
+    """The role is asked at the cosignature's time, from the role's history in the log, not
+    as it stands now (a first fix asked it now, and named every honest cosignature of a
+    witness that later left the trial)."""
+    Witnessing(witnessed.store.app).receive(
+        witnessed.checkpoint.size, witnessed.checkpoint.body(), cosigned(witnessed)
+    )
+    time.sleep(1.1)  # revoked in a later second than the one it cosigned in
+    witnessed.store.administration.revoke_role(
+        RevokeRole(user_id="cep-witness", role=Role.WITNESS, reason="the CEP's mandate ended")
+    )
+
+    assert witnessed.kinds() == []
+
+
+def test_a_cosignature_dated_before_its_account_became_a_witness_is_named(
+    witnessed: Witnessed, person_in: PersonFactory
+) -> None:
+    """A monitor made a witness later: its row dated while it was still a monitor is named."""
+    monitor = person_in(witnessed.store, "mon1", role=Role.MONITOR)
+    before = int(time.time())
+    time.sleep(1.1)
+    witnessed.store.administration.revoke_role(
+        RevokeRole(user_id="mon1", role=Role.MONITOR, reason="now the sponsor's witness")
+    )
+    witnessed.store.administration.grant_role(GrantRole(user_id="mon1", role=Role.WITNESS))
+    witnessed.store.administration.attest_training(
+        AttestTraining(
+            user_id="mon1", role=Role.WITNESS, course="Witnessing", completed_on=date(2026, 1, 5)
+        )
+    )
+    line = cosign(monitor.private_key, "mon1", witnessed.checkpoint, before).line()
+    size, body = witnessed.checkpoint.size, witnessed.checkpoint.body()
+
+    # The server asks the same question on the way in, and keeps nothing.
+    with pytest.raises(CosignerNotAWitness, match="mon1 did not hold the witness's role"):
+        Witnessing(witnessed.store.app).receive(size, body, line)
+    assert stored_cosignatures(witnessed.store.app.checkpoints.engine) == []
+    witnessed.insert(size, body, line, "mon1")
+
+    assert witnessed.kinds(1, 3600, witnessed.vkey) == [
+        "cosigner-not-a-witness",
+        "witness-quorum-not-met",
+    ]
