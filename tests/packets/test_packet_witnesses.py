@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from domain.account import Role
 from infrastructure.application.witnessing import Witnessing
@@ -20,9 +21,11 @@ from infrastructure.packets.archive import write_zip
 from infrastructure.packets.build import build_packet
 from infrastructure.packets.evidence import COSIGNATURES, MANIFEST
 from infrastructure.packets.verify import verify_packet
+from infrastructure.store.merkle_log import cosignatures
 from infrastructure.verification.witness_checks import WitnessPolicy
 from signatures.checkpoint import Checkpoint
 from signatures.cosignature import cosign, witness_key
+from signatures.keys import key_id
 from tests.cli_stores import sealtrail
 from tests.conftest import Person, PersonFactory, consent, screening
 
@@ -113,6 +116,33 @@ def test_a_cosignature_changed_in_the_packet_is_named_forged(
 
     assert "cosignature-forged" in found and "witness-quorum-not-met" in found
     assert "file-altered" in found  # and the sponsor's manifest no longer covers the file
+
+
+def test_a_cosignature_by_an_account_that_was_no_witness_is_named_in_the_packet(
+    sqlite_store: Store, cep: Person, person_in: PersonFactory
+) -> None:
+    """A monitor's cosignature row, written into the store by hand, travels in the packet:
+    packet verify asks the role it held then from the packet's own account events."""
+    monitor = person_in(sqlite_store, "mon1", role=Role.MONITOR)
+    sealed = sqlite_store.app.checkpoints.seal()
+    checkpoint = Checkpoint(sqlite_store.app.checkpoints.origin, sealed.tree_size, sealed.root)
+    line = cosign(monitor.private_key, "mon1", checkpoint, int(time.time())).line()
+    with sqlite_store.engine.begin() as connection:
+        connection.execute(
+            insert(cosignatures).values(
+                tree_size=checkpoint.size,
+                witness="mon1",
+                cosigned_at=int(time.time()),
+                key_id=key_id(monitor.private_key.public_key()),
+                line=line,
+                checkpoint=checkpoint.body(),
+                received_at=datetime.now(UTC),
+            )
+        )
+
+    packet = build_packet(sqlite_store, documents=False)
+
+    assert kinds(packet, None) == ["cosigner-not-a-witness"]
 
 
 def test_packet_verify_takes_witness_keys_and_a_quorum_at_the_console(
