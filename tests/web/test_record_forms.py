@@ -120,7 +120,7 @@ def signed(
     offered = SigningPage(answer)
     carried = hidden_fields(offered.page)
     form = offered.signed(person, {}, **changes)
-    return browser.client.post(page, data={**carried, **form})
+    return browser.client.post(page, data={**form, **carried})
 
 
 def hidden_fields(page: str) -> dict[str, list[str]]:
