@@ -18,6 +18,7 @@ from api.web import (
     administering,
     as_of,
     audit,
+    audit_review,
     coded,
     database_lock,
     delegation,
@@ -65,6 +66,7 @@ PAGE_MODULES = (
     delegation,
     access_review,
     database_lock,
+    audit_review,
 )
 """The modules whose views the blueprint holds (imported for their routes)."""
 

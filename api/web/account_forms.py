@@ -311,3 +311,16 @@ class DatabaseLockForm(FlaskForm):
 
 
 WHOLE_STUDY = "The whole study"
+
+
+class AuditReviewConclusionForm(SignedBodyForm):
+    """A reviewer's conclusion over the findings of an audit-trail review (the period, the
+    findings' count and SHA-256 are in the body already)."""
+
+    conclusion = TextAreaField(
+        "Your conclusion",
+        description="What you concluded of these findings, kept in the signed review",
+        filters=[kept_as_typed],
+        validators=[Length(max=4000)],
+        render_kw={"rows": 4, "required": True, "data-signed-item": "conclusion"},
+    )

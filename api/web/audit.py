@@ -21,6 +21,7 @@ from flask import Response, g, render_template, request, url_for
 
 from api.schemas.fields import is_code
 from api.store import get_store
+from api.web.audit_review import reviews_audit_trail
 from api.web.blueprint import web
 from api.web.dates import local_and_utc
 from api.web.forms import ALL_ROWS, AuditFilterForm
@@ -99,6 +100,7 @@ def _render(form: AuditFilterForm, subject: str | None, shown: AuditTrailPage | 
         shown=shown,
         rows=[] if shown is None else [_row_shown(row) for row in shown.rows],
         links=_Links(form, subject, shown),
+        reviews=subject is None and reviews_audit_trail(g.account),
     )
 
 

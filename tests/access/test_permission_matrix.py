@@ -626,6 +626,7 @@ PAGES: dict[str, Action | None] = {
     "/delegation/<site>/<user_id>/<change>": Action.DELEGATE_TASKS,
     "/access-review": Action.REVIEW_ACCESS,
     "/study/database-lock": Action.FREEZE_AND_LOCK,
+    "/audit/review": Action.REVIEW_AUDIT_TRAIL,
 }
 """The pages behind a sign-in."""
 

@@ -144,6 +144,7 @@ RECORDED_PAGES: dict[str, str] = {
     "/delegation": "tests/web/test_delegation_pages.py, test_the_log_and_each_form_are_copies...",
     "/delegation/<site>/<user_id>/<change>": "tests/web/test_delegation_pages.py, the same test",
     "/access-review": "tests/web/test_access_review_page.py, test_each_page_is_a_copy_of_the_a...",
+    "/audit/review": "tests/web/test_audit_review_page.py, test_an_auditor_records_their_revi...",
 }
 
 

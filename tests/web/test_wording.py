@@ -16,6 +16,7 @@ from api.web import (
     account_lines,
     administering,
     as_of,
+    audit_review,
     delegation,
     errors,
     forms,
@@ -118,6 +119,7 @@ def phrases() -> set[str]:
         | {page.title for page in delegation.changes_at("RP").values()}
         | {page.button for page in delegation.changes_at("RP").values()}
         | {access_review.review_page(None, []).title, access_review.review_page(None, []).button}
+        | {audit_review.TITLE, audit_review.BUTTON}
         | record_fields.phrases(STUDY)
         | raised_templates()[0]
         | {as_of.POSITION_ASKED, as_of.BOTH_ASKED, as_of.NEITHER_ASKED}
