@@ -145,6 +145,12 @@ RECORDED_PAGES: dict[str, str] = {
     "/delegation/<site>/<user_id>/<change>": "tests/web/test_delegation_pages.py, the same test",
     "/access-review": "tests/web/test_access_review_page.py, test_each_page_is_a_copy_of_the_a...",
     "/audit/review": "tests/web/test_audit_review_page.py, test_an_auditor_records_their_revi...",
+    "/subjects/<code>/source-verification": "tests/web/test_source_verification_pages.py, "
+    "test_the_page_lists_each_record_as_not_verified_yet_and_is_a_copy_handed_out",
+    "/subjects/<code>/lock-steps/<step>": "tests/web/test_lock_step_pages.py, "
+    "test_the_subject_page_offers_each_person_the_steps_that_apply_and_the_page_is_a_copy",
+    "/study/database-lock": "tests/web/test_database_lock_page.py, "
+    "test_the_offer_naming_the_subjects_is_a_copy_recorded_and_the_empty_form_is_not",
 }
 
 

@@ -9,16 +9,19 @@ control's clock is the test's.
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from werkzeug.test import TestResponse
 
 from domain.account import SPONSOR_ACCOUNT
+from domain.disclosure import SUBJECT_LIST
 from domain.subject.locks import LockState
 from infrastructure.bootstrap import Store
 from infrastructure.identity.sponsor_key import open_sponsor_account
 from tests.access.test_subject_locks_api import Trial
 from tests.conftest import ON_BOTH_BACKENDS, STUDY, Person
-from tests.web.conftest import Browser, text
+from tests.web.conftest import Browser, signed_in, text
 from tests.web.signed_forms import SigningPage
 
 PAGE = "/study/database-lock"
@@ -30,12 +33,6 @@ def trial(timed: Store) -> Trial:
     sponsor data manager; the sponsor's account, as sealtrail init opens it."""
     open_sponsor_account(timed.administration, timed.settings)
     return Trial(timed)
-
-
-def signed_in(store: Store, person: Person) -> Browser:
-    browser = Browser(store)
-    assert browser.sign_in(person.user_id, person.password).status_code == 302
-    return browser
 
 
 def offered(browser: Browser, site: str = "RP", reason: str = "Analysis") -> TestResponse:
@@ -109,3 +106,20 @@ def test_only_a_sponsor_data_manager_locks_the_database(trial: Trial) -> None:
     assert 'href="/study/database-lock"' in text(
         signed_in(trial.store, trial.manager).get("/study")
     )
+
+
+def test_the_offer_naming_the_subjects_is_a_copy_recorded_and_the_empty_form_is_not(
+    trial: Trial,
+) -> None:
+    browser = signed_in(trial.store, trial.manager)
+    before = len(trial.store.disclosures.of(trial.manager.user_id))
+
+    assert browser.get(PAGE).status_code == 200
+    assert len(trial.store.disclosures.of(trial.manager.user_id)) == before
+    answer = offered(browser)  # the empty form read again for its token, then the offer
+
+    copies = trial.store.disclosures.of(trial.manager.user_id)[before:]
+    assert [(copy.what, copy.scope.subject, copy.channel) for copy in copies] == [
+        (SUBJECT_LIST, None, "web")
+    ]
+    assert copies[0].sha256 == hashlib.sha256(answer.get_data()).hexdigest()
