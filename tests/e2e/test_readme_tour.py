@@ -241,21 +241,35 @@ def test_every_block_of_the_readme_prints_what_the_readme_says(tmp_path: Path) -
         if command == "demo":
             demo_records = number(figure(r"loaded: ([\d,]+) new events", done.stdout)[1])
     terminal = Terminal(tmp_path, env)
-    server: subprocess.Popen[bytes] | None = subprocess.Popen(
-        ["sealtrail", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+
+    def serve() -> subprocess.Popen[bytes]:
+        """`make run`'s last step in the first terminal, on the store in ./var."""
+        started = subprocess.Popen(
+            ["sealtrail", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_serving(f"{base}/openapi.json", started)
+        except AssertionError:
+            started.terminate()
+            started.wait(timeout=60)
+            raise
+        return started
+
+    server: subprocess.Popen[bytes] | None = None
     printed: list[str] = []
     try:
-        wait_until_serving(f"{base}/openapi.json", server)
+        server = serve()
         for n, block in enumerate(blocks):
             if server is not None and re.search(r"\bstop the server\b", block.before, re.I):
                 server.terminate()  # Ctrl-C in the first terminal
                 server.wait(timeout=60)
                 server = None
+            if server is None and re.search(r"\bstart the server again\b", block.before, re.I):
+                server = serve()  # `make run` again in the first terminal
             done = terminal.run(block.code.replace(SERVED_AT, base))
             printed.append(done.stdout)
             counted[f"block {n}"] = events_in(database)
