@@ -158,13 +158,13 @@ def test_the_history_shows_who_had_which_access_when_and_who_granted_it(
 def test_a_revoked_role_stops_access_at_once(site_client: Site, admin: Admin) -> None:
     monitor = make_person(site_client.store, "mon1", role=Role.MONITOR, sites=("RP",))
     headers = bearer(site_client, monitor)
-    before = site_client.client.get("/v1/checkpoints/consistency?from=1&to=1", headers=headers)
+    before = site_client.client.get("/v1/study/source-verification?site=RP", headers=headers)
     assert before.status_code == 200, before.get_data(as_text=True)
 
     site_client.store.administration.revoke_role(
         RevokeRole(user_id="mon1", role=Role.MONITOR, reason="left"), by=admin.signatory
     )
-    response = site_client.client.get("/v1/checkpoints/consistency?from=1&to=1", headers=headers)
+    response = site_client.client.get("/v1/study/source-verification?site=RP", headers=headers)
 
     assert_problem(response, 403, detail="has no role")
 
