@@ -140,6 +140,8 @@ def test_the_study_page_shows_where_the_study_stands_and_is_accessible(
     expect(page.get_by_role("heading", name="Where the study stands", level=1)).to_be_visible()
     expect(page.locator("#figure-subjects")).to_have_text("9")
     expect(page.get_by_role("row", name="RP")).to_be_visible()
-    expect(page.get_by_role("link", name="Study", exact=True)).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("link", name="Study", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
     assert_accessible(page)
     screenshot(page, "study")
