@@ -82,24 +82,39 @@ def verify(
         report = verifier.verify(progress=shown.advance, external=external, witnesses=witnesses)
         # What the pages show as the last verification (nothing in the store changes).
         record_verification(verifier.settings, report)
-    if as_json:
-        document = {
-            "events": report.events,
-            "ok": report.ok,
-            "findings": [finding.as_dict() for finding in report.findings],
-            "notes": list(report.notes),
-        }
-        click.echo(json.dumps(document, indent=2))
-    else:
-        # Notes say what was not checked; on stderr, so that stdout stays the findings and verdict.
-        for note in report.notes:
-            click.echo(f"note: {note}", err=True)
-        for finding in report.findings:
-            click.echo(str(finding))
+    if not _shown_as_json(report, as_json):
         verdict = "OK" if report.ok else "FAILED"
         click.echo(f"{verdict}: {report.events} events checked, {len(report.findings)} findings")
     if not report.ok:
         sys.exit(REFUSED)
+
+
+def _shown_as_json(
+    report: Any,
+    as_json: bool,
+    head: dict[str, Any] | None = None,
+    tail: dict[str, Any] | None = None,
+) -> bool:
+    """With ``--json``, the report as one JSON document (``head`` before its fields, ``tail``
+    after them); without, its notes on stderr and its findings on stdout, a line each, the
+    verdict left to the caller. Whether the JSON was what was shown."""
+    if as_json:
+        document = {
+            **(head or {}),
+            "events": report.events,
+            "ok": report.ok,
+            "findings": [finding.as_dict() for finding in report.findings],
+            "notes": list(report.notes),
+            **(tail or {}),
+        }
+        click.echo(json.dumps(document, indent=2))
+        return True
+    # Notes say what was not checked; on stderr, so that stdout stays the findings and verdict.
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    for finding in report.findings:
+        click.echo(str(finding))
+    return False
 
 
 def verify_since(note: bytes, as_json: bool, workers: int | None) -> None:
@@ -111,22 +126,8 @@ def verify_since(note: bytes, as_json: bool, workers: int | None) -> None:
             raise UsageError(f"--since: {error}") from None
         with progress("verify", None) as shown:
             report = SinceCheck(verifier, kept).run(progress=shown.advance)
-    if as_json:
-        document = {
-            "since": kept.size,
-            "tree_size": report.tree_size,
-            "events": report.events,
-            "ok": report.ok,
-            "findings": [finding.as_dict() for finding in report.findings],
-            "notes": list(report.notes),
-            "checkpoint": report.keep_next,
-        }
-        click.echo(json.dumps(document, indent=2))
-    else:
-        for remark in report.notes:
-            click.echo(f"note: {remark}", err=True)
-        for finding in report.findings:
-            click.echo(str(finding))
+    head = {"since": kept.size, "tree_size": report.tree_size}
+    if not _shown_as_json(report, as_json, head, {"checkpoint": report.keep_next}):
         if not report.ok:
             click.echo(
                 f"FAILED: {report.events} events checked after the kept checkpoint of size "
