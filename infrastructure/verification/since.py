@@ -42,17 +42,16 @@ derived from the whole log).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
-from sqlalchemy import Connection, column, func, select, table, text
+from sqlalchemy import Connection
 
-from infrastructure.store.account_index import account_events_condition
-from infrastructure.store.merkle_log import StoredTree, merkle_leaves, merkle_nodes
 from infrastructure.verification.log_checks import EventFacts, Finding, check_streams, named
+from infrastructure.verification.since_reads import CachedTree, SinceRows, nodes_after, proof_nodes
 from infrastructure.verification.verifier import (
     EventChecker,
     LogVerifier,
@@ -154,8 +153,8 @@ class SinceCheck:
         if kept.size > size:
             return self._report(size, 0, [_truncated(kept, size)], None)
         with verifier.engine.connect() as connection:
-            reader = _Rows(connection, verifier)
-            tree = _CachedTree(connection)
+            reader = SinceRows(connection, verifier)
+            tree = CachedTree(connection)
             stored_leaves = reader.leaves_from(kept.size - 1, size)
             if not stored_leaves or int(stored_leaves[0].leaf_index) != kept.size - 1:
                 return self._report(size, 0, [_rewritten(kept)], None)
@@ -226,21 +225,21 @@ class SinceCheck:
 
     # -- what the new events rely on from before the checkpoint -----------------------------------
 
-    def _kept_root_holds(self, tree: _CachedTree) -> bool:
+    def _kept_root_holds(self, tree: CachedTree) -> bool:
         """The stored tree's frontier at the kept size folds to the kept root."""
         try:
             return self._extension(tree).root(self._kept.size) == self._kept.root
         except KeyError:
             return False
 
-    def _extension(self, tree: _CachedTree) -> TreeExtension:
+    def _extension(self, tree: CachedTree) -> TreeExtension:
         size = self._kept.size
         return TreeExtension(size, {pair: tree.node(*pair) for pair in frontier(size)})
 
     def _earlier(
         self,
-        reader: _Rows,
-        tree: _CachedTree | None,
+        reader: SinceRows,
+        tree: CachedTree | None,
         checker: EventChecker,
         facts: list[EventFacts],
         touched: Mapping[UUID, int],
@@ -280,7 +279,7 @@ class SinceCheck:
         leaf_indexes = reader.leaf_indexes(sorted(found))
         if tree is not None:
             tree.fetch(
-                _proof_nodes(
+                proof_nodes(
                     [leaf_indexes[p] for p in found if leaf_indexes.get(p, size) < size], size
                 )
             )
@@ -302,7 +301,7 @@ class SinceCheck:
         return heads, history, named(findings, checked)
 
     def _in_kept_tree(
-        self, tree: _CachedTree, fact: EventFacts, leaf_index: int | None
+        self, tree: CachedTree, fact: EventFacts, leaf_index: int | None
     ) -> list[Finding]:
         """The event's leaf, recomputed from its row, is in the kept checkpoint's tree."""
         where = (fact.position, str(fact.stream_id), fact.version)
@@ -334,7 +333,7 @@ class SinceCheck:
     def _tree(
         self,
         connection: Connection,
-        tree: _CachedTree,
+        tree: CachedTree,
         facts: list[EventFacts],
         new_leaves: Sequence[Any],
         size: int,
@@ -378,7 +377,7 @@ class SinceCheck:
                 f"stored node (level {level}, index {index}) is not the hash of the leaves "
                 "beneath it",
             )
-            for level, index, value in _nodes_after(connection, kept.size, size)
+            for level, index, value in nodes_after(connection, kept.size, size)
             if stored.node(level, index) != value
         ]
         # Events and leaves that disagree are named by check_leaves; no root is then derived.
@@ -450,177 +449,3 @@ def _truncated(kept: Checkpoint, size: int) -> Finding:
         f"the kept checkpoint covers {kept.size} events; the log holds {size}: events it "
         "covered were removed (cut off the end, or taken out of the log and its tree rebuilt)",
     )
-
-
-def _nodes_after(connection: Connection, old: int, size: int) -> list[tuple[int, int, bytes]]:
-    """The stored nodes over at least one leaf from ``old`` on, complete within ``size``."""
-    found: list[tuple[int, int, bytes]] = []
-    for level in range(size.bit_length()):
-        rows = connection.execute(
-            select(merkle_nodes.c.node_index, merkle_nodes.c.hash).where(
-                merkle_nodes.c.level == level,
-                merkle_nodes.c.node_index >= old >> level,
-                merkle_nodes.c.node_index < size >> level,
-            )
-        ).all()
-        found += [(level, int(index), bytes(value)) for index, value in rows]
-    return found
-
-
-def _proof_nodes(leaf_indexes: list[int], size: int) -> set[tuple[int, int]]:
-    """The (level, index) of every node the inclusion proofs of these leaves at ``size`` read
-    (which nodes a proof reads does not depend on their hashes)."""
-    wanted: set[tuple[int, int]] = set()
-
-    class _Asked:
-        def node(self, level: int, index: int) -> bytes:
-            wanted.add((level, index))
-            return bytes(32)
-
-    for leaf_index in leaf_indexes:
-        inclusion_proof(_Asked(), leaf_index, size)
-    return wanted
-
-
-class _CachedTree:
-    """The stored tree, each node read once: proofs of many old events share their upper nodes,
-    and the nodes of many proofs are fetched together (:meth:`fetch`)."""
-
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-        self._stored = StoredTree(connection)
-        self._nodes: dict[tuple[int, int], bytes] = {}
-
-    def fetch(self, wanted: set[tuple[int, int]]) -> None:
-        """Read these nodes, a level and a few hundred indexes a query."""
-        by_level: dict[int, list[int]] = {}
-        for level, index in wanted - set(self._nodes):
-            by_level.setdefault(level, []).append(index)
-        nodes = merkle_nodes.c
-        for level, indexes in by_level.items():
-            for chunk in _chunks(sorted(indexes)):
-                rows = self._connection.execute(
-                    select(nodes.node_index, nodes.hash).where(
-                        nodes.level == level, nodes.node_index.in_(chunk)
-                    )
-                ).all()
-                self._nodes.update({(level, int(index)): bytes(value) for index, value in rows})
-
-    def node(self, level: int, index: int) -> bytes:
-        found = self._nodes.get((level, index))
-        if found is None:
-            found = self._nodes[(level, index)] = self._stored.node(level, index)
-        return found
-
-
-class _Rows:
-    """The reads of the store a check after a checkpoint needs, each by an index (a position,
-    a stream and version, a leaf index): none reads the whole log."""
-
-    def __init__(self, connection: Connection, verifier: LogVerifier) -> None:
-        self._connection = connection
-        self._verifier = verifier
-        position = verifier.position_column
-        self._events = table(
-            verifier.events_table,
-            column(position),
-            column("originator_id"),
-            column("originator_version"),
-            column("topic"),
-            column("state"),
-        )
-        self._position = self._events.c[position]
-        self._sqlite = verifier.settings.is_sqlite
-
-    def leaves_from(self, first: int, size: int) -> Sequence[Any]:
-        """The stored leaves ``first`` to ``size - 1``."""
-        leaves = merkle_leaves.c
-        return self._connection.execute(
-            select(leaves.leaf_index, leaves.position, leaves.leaf_hash)
-            .where(leaves.leaf_index >= first, leaves.leaf_index < size)
-            .order_by(leaves.leaf_index)
-        ).all()
-
-    def leaf_indexes(self, positions: list[int]) -> dict[int, int]:
-        """The leaf index of each of these positions that has one."""
-        found: dict[int, int] = {}
-        leaves = merkle_leaves.c
-        for chunk in _chunks(positions):
-            rows = self._connection.execute(
-                select(leaves.position, leaves.leaf_index).where(leaves.position.in_(chunk))
-            ).all()
-            found.update({int(position): int(index) for position, index in rows})
-        return found
-
-    def streams_after(self, after: int, last: int) -> dict[UUID, int]:
-        """Each stream with an event in positions (after, last], and its first version there."""
-        events = self._events.c
-        rows = self._connection.execute(
-            select(events.originator_id, func.min(events.originator_version))
-            .where(self._position > after, self._position <= last)
-            .group_by(events.originator_id)
-        ).all()
-        return {_uuid(stream): int(version) for stream, version in rows}
-
-    def events(self, wanted: Iterable[tuple[UUID, int]], up_to: int) -> list[Notification]:
-        """The stored events at these (stream, version) pairs, at positions up to ``up_to``:
-        the streams of one version a few hundred a query, through the (stream, version) index
-        (a list of pairs is not answered through it: SQLite read the whole table for one)."""
-        by_version: dict[int, list[Any]] = {}
-        for stream, version in wanted:
-            by_version.setdefault(version, []).append(self._stream_key(stream))
-        found: list[Notification] = []
-        events = self._events.c
-        for version, streams in by_version.items():
-            for chunk in _chunks(sorted(set(streams))):
-                found += self._notifications(
-                    events.originator_id.in_(chunk),
-                    events.originator_version == version,
-                    self._position <= up_to,
-                )
-        return found
-
-    def account_events(self, last: int) -> list[Notification]:
-        """The account events up to position ``last``, in log order, through their index
-        (:mod:`infrastructure.store.account_index`: its condition, word for word)."""
-        return self._notifications(text(account_events_condition()), self._position <= last)
-
-    def at_position(self, position: int) -> Notification | None:
-        found = self._notifications(self._position == position)
-        return found[0] if found else None
-
-    def _notifications(self, *conditions: Any) -> list[Notification]:
-        events = self._events.c
-        rows = self._connection.execute(
-            select(
-                self._position,
-                events.originator_id,
-                events.originator_version,
-                events.topic,
-                events.state,
-            )
-            .where(*conditions)
-            .order_by(self._position)
-        ).all()
-        return [
-            Notification(
-                id=int(position),
-                originator_id=_uuid(stream),
-                originator_version=int(version),
-                topic=str(topic),
-                state=bytes(state),
-            )
-            for position, stream, version, topic, state in rows
-        ]
-
-    def _stream_key(self, stream: UUID) -> Any:
-        return stream.hex if self._sqlite else stream
-
-
-def _uuid(value: Any) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def _chunks(values: list[Any], size: int = 400) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -186,9 +186,7 @@ def check_recording_times(
     return findings
 
 
-def _bounds(
-    stamped: Mapping[int, StampedTime], cosigned: Sequence[CosignedTime]
-) -> list[_Bound]:
+def _bounds(stamped: Mapping[int, StampedTime], cosigned: Sequence[CosignedTime]) -> list[_Bound]:
     """Every checkpoint's time, ordered by the checkpoint's size."""
     bounds = [
         _Bound(
