@@ -6,30 +6,24 @@ from dataclasses import dataclass
 
 from flask import Flask, g, request, url_for
 
+from api.web.sessions import role_may
 from domain.account import Account
 from domain.actions import Action
-from domain.errors import NotPermitted
-from domain.permissions import check_role_may
 
 
 @dataclass(frozen=True)
 class NavigationEntry:
-    """One page in the navigation: its endpoint, its English name, the action it needs."""
+    """One page in the navigation: its endpoint, its English name, the actions it needs (one
+    of them; none: every signed-in person's page)."""
 
     endpoint: str
     name: str
-    action: Action | None
+    actions: tuple[Action, ...]
     order: int
 
     def open_to(self, account: Account) -> bool:
         """True when ``account``'s role in force may open the page (its decorator agrees)."""
-        if self.action is None:
-            return True
-        try:
-            check_role_may(account, self.action)
-        except NotPermitted:
-            return False
-        return True
+        return not self.actions or any(role_may(account, action) for action in self.actions)
 
 
 NAVIGATION: list[NavigationEntry] = []
@@ -52,10 +46,11 @@ ORDER = {
 """Where each page of the contract stands in the navigation (docs/pages.md)."""
 
 
-def in_navigation(endpoint: str, name: str, action: Action | None) -> None:
+def in_navigation(endpoint: str, name: str, action: Action | None, *or_else: Action) -> None:
     """List the page at ``endpoint`` (``web.study``) in the navigation, as ``name`` (English,
-    translated on the page), for the people whose role does ``action``."""
-    NAVIGATION.append(NavigationEntry(endpoint, name, action, ORDER.get(endpoint, 85)))
+    translated on the page), for the people whose role does ``action`` or one of ``or_else``."""
+    actions = () if action is None else (action, *or_else)
+    NAVIGATION.append(NavigationEntry(endpoint, name, actions, ORDER.get(endpoint, 85)))
     NAVIGATION.sort(key=lambda entry: entry.order)
 
 

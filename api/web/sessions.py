@@ -165,13 +165,14 @@ def signed_in_person() -> Account | None:
     return account
 
 
-def page_for(action: Action | None) -> Callable[[F], F]:
-    """Serve the page to a signed-in person whose role in force does ``action`` (anywhere:
-    which sites the page then shows is the page's business); ``None`` for a page of every
-    signed-in person (their own account).
+def page_for(action: Action | None, *or_else: Action) -> Callable[[F], F]:
+    """Serve the page to a signed-in person whose role in force does ``action``, or one of
+    ``or_else`` (anywhere: which sites the page then shows, and what it offers, is the page's
+    business); ``None`` for a page of every signed-in person (their own account).
 
-    Anyone not signed in is sent to ``/login?next=<this page>``; a person whose role does not
-    do ``action`` is answered 403 with an HTML page saying why. ``g.account`` is the person.
+    Anyone not signed in is sent to ``/login?next=<this page>``; a person whose role does none
+    of the actions is answered 403 with an HTML page saying why (of ``action``). ``g.account``
+    is the person.
     """
 
     def decorate(view: F) -> F:
@@ -180,7 +181,7 @@ def page_for(action: Action | None) -> Callable[[F], F]:
             account = signed_in_person()
             if account is None:
                 return to_sign_in()
-            if action is not None:
+            if action is not None and not any(role_may(account, a) for a in or_else):
                 try:
                     check_role_may(account, action)
                 except NotPermitted as refused:
@@ -190,6 +191,15 @@ def page_for(action: Action | None) -> Callable[[F], F]:
         return cast(F, page)
 
     return decorate
+
+
+def role_may(account: Account, action: Action) -> bool:
+    """Whether ``account``'s role in force does ``action`` at some site."""
+    try:
+        check_role_may(account, action)
+    except NotPermitted:
+        return False
+    return True
 
 
 def to_sign_in() -> Response:

@@ -597,8 +597,9 @@ def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
 
 # -- every page, in a browser signed in as each person --------------------------------------------
 
-PAGES: dict[str, Action | None] = {
-    # page: the action its decorator asks (None: any signed-in person's own page)
+PAGES: dict[str, Action | tuple[Action, ...] | None] = {
+    # page: the action its decorator asks, or the actions one of which it asks (None: any
+    # signed-in person's own page)
     "/study": Action.READ_CLINICAL_DATA,
     "/account": None,
     "/logout": None,
@@ -622,15 +623,20 @@ PAGES: dict[str, Action | None] = {
     "/admin/accounts/new": Action.ADMINISTER_ACCOUNTS,
     "/subjects/<code>/source-verification": Action.VERIFY_SOURCE,
     "/subjects/<code>/lock-steps/<step>": Action.FREEZE_AND_LOCK,
-    "/delegation": Action.DELEGATE_TASKS,
-    "/delegation/<site>/<user_id>/<change>": Action.DELEGATE_TASKS,
+    # The investigator's log and changes; the administrator's log of every site, and the
+    # designation of each site's principal investigator.
+    "/delegation": (Action.DELEGATE_TASKS, Action.ADMINISTER_ACCOUNTS),
+    "/delegation/<site>/<user_id>/<change>": (Action.DELEGATE_TASKS, Action.ADMINISTER_ACCOUNTS),
     "/access-review": Action.REVIEW_ACCESS,
     "/study/database-lock": Action.FREEZE_AND_LOCK,
     "/audit/review": Action.REVIEW_AUDIT_TRAIL,
 }
 """The pages behind a sign-in."""
 
-SHOWS_SITES = {"/study": Action.READ_CLINICAL_DATA, "/delegation": Action.DELEGATE_TASKS}
+SHOWS_SITES: dict[str, Action | tuple[Action, ...]] = {
+    "/study": Action.READ_CLINICAL_DATA,
+    "/delegation": (Action.DELEGATE_TASKS, Action.ADMINISTER_ACCOUNTS),
+}
 """Pages that show each site the person may read by the action, and no other: each site's row
 is ``id="site-<site>"``."""
 
@@ -661,6 +667,24 @@ PAGE_URLS = {
     },
 }
 """Where a page whose rule names a subject is asked for: of the person's own site."""
+
+ROLE_PAGE_URLS = {
+    # An administrator's change of a delegation: the designation of an investigator of the site
+    # as its principal investigator (the form; reading it changes nothing).
+    ("/delegation/<site>/<user_id>/<change>", Role.ADMINISTRATOR): (
+        f"/delegation/{OWN}/untrained/designate"
+    ),
+}
+"""Where a page is asked for by one role, when its change is that role's alone."""
+
+
+def reach(role: Role | None, actions: Action | tuple[Action, ...] | None) -> set[str]:
+    """The sites at which ``role`` does ``actions`` (one of them)."""
+    if role is None or actions is None:
+        return set()
+    wanted = actions if isinstance(actions, tuple) else (actions,)
+    return set().union(*(ALLOWED[role].get(action, set()) for action in wanted))
+
 
 PAGE_DATA: dict[str, tuple[str, Action]] = {
     # route: (a request that succeeds, the action its decorator asks)
@@ -712,9 +736,10 @@ def browser_of(world: World, person: Person) -> Browser:
 def test_every_page_answers_each_role_as_the_matrix_says(world: World, who: str, page: str) -> None:
     action = PAGES[page]
     role = None if who in ("untrained", "no-role") else Role(who)
-    allowed = action is None or (role is not None and bool(ALLOWED[role].get(action)))
+    allowed = action is None or bool(reach(role, action))
+    url = ROLE_PAGE_URLS.get((page, role)) if role else None
 
-    response = browser_of(world, world.people[who]).get(PAGE_URLS.get(page, page))
+    response = browser_of(world, world.people[who]).get(url or PAGE_URLS.get(page, page))
 
     if allowed:
         assert response.status_code == 200, response.get_data(as_text=True)
@@ -724,10 +749,10 @@ def test_every_page_answers_each_role_as_the_matrix_says(world: World, who: str,
         "image/svg+xml" if allowed and page.endswith(".svg") else "text/html"
     )
     if allowed and page in SHOWS_SITES:
-        reach = ALLOWED[Role(who)].get(SHOWS_SITES[page], set()) if role is not None else set()
+        reached = reach(role, SHOWS_SITES[page])
         shown = response.get_data(as_text=True)
         for where in (OWN, OTHER):
-            assert (f'id="site-{where}"' in shown) == (where in reach), (who, where)
+            assert (f'id="site-{where}"' in shown) == (where in reached), (who, where)
 
 
 @PAGES_ON_SQLITE

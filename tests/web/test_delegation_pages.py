@@ -1,9 +1,11 @@
 """``/delegation`` through Flask's test client (api/web/delegation.py): the site's principal
-investigator reads the delegation log, delegates tasks and ends a delegation, each an event of
-the delegate's account signed as the browser signs it (sign-form.js's steps, in Python, with the
-investigator's real key) and recorded by the API's service; each refusal (not the principal
-investigator, another site, a stale page, no CSRF token, a body of another kind, nothing signed)
-shows a page and records nothing.
+investigator reads the delegation log, delegates tasks and ends a delegation, and an
+administrator designates a site's principal investigator and ends a delegation, each an event
+of the delegate's account signed as the browser signs it (sign-form.js's steps, in Python, with
+the signer's real key) and recorded by the API's service; each refusal (not the principal
+investigator, another site, a stale page, no CSRF token, a body of another kind, nothing signed,
+a designation by a principal investigator or of a coordinator) shows a page and records
+nothing.
 
 Real stores (SQLite and PostgreSQL), real keys, Argon2id passwords; only the access control's
 clock is the test's.
@@ -34,7 +36,7 @@ class Site:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        admin = make_admin(store)
+        self.admin = admin = make_admin(store)
         self.pi = make_person(store, "inv1", role=Role.INVESTIGATOR, sites=("RP",))
         self.other_investigator = make_person(store, "inv2", role=Role.INVESTIGATOR, sites=("RP",))
         self.coordinator = make_person(store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
@@ -207,3 +209,113 @@ def test_the_log_and_each_form_are_copies_of_the_sites_log_recorded(site: Site) 
     copies = site.store.disclosures.of("inv1")
     assert [(c.what, c.channel) for c in copies] == [("delegation log", "web")] * 2
     assert {c.scope.site for c in copies} == {"RP"}
+
+
+DESIGNATE = "/delegation/RP/inv2/designate"
+
+
+@ON_BOTH_BACKENDS
+def test_an_administrator_designates_a_sites_principal_investigator_in_the_browser(
+    site: Site,
+) -> None:
+    browser = site.browser_of(site.admin)
+    log = text(browser.get("/delegation"))
+    # Every site's log, and the site's investigators offered the designation.
+    assert 'id="site-RP"' in log and 'id="site-SP"' in log
+    assert DESIGNATE in log and "/delegation/RP/coord1/designate" not in log
+    assert "/delegation/RP/inv1/end" in log
+
+    page = SigningPage(browser.get(DESIGNATE))
+    assert page.body["kind"] == "TasksDelegated" and page.body["account"] == "inv2"
+    assert page.body["data"] == {"site": "RP", "tasks": ["principal_investigator"]}
+    designated = browser.client.post(
+        DESIGNATE, data=page.signed(site.admin, {"starts_on": TODAY.isoformat()})
+    )
+
+    assert designated.status_code == 302, text(designated)
+    assert designated.headers["Location"] == "/delegation#site-RP"
+    account = site.store.app.account("inv2")
+    assert account.is_principal_investigator("RP", TODAY)
+    record = site.store.reads.account_history("inv2")[-1]
+    assert record.event.authorship.body()["signer"]["user_id"] == "admin1"
+    # The designated investigator now delegates the site's tasks on the pages.
+    assert DELEGATE in text(site.browser_of(site.other_investigator).get("/delegation"))
+
+
+def test_an_administrator_ends_a_principal_investigators_designation(site: Site) -> None:
+    browser = site.browser_of(site.admin)
+    end = "/delegation/RP/inv1/end"
+
+    ended = browser.client.post(
+        end, data=SigningPage(browser.get(end)).signed(site.admin, {"reason": "Left the site."})
+    )
+
+    assert ended.status_code == 302, text(ended)
+    assert site.store.app.account("inv1").delegation_at("RP") is None
+    assert "You are not this site's principal investigator" in text(
+        site.browser_of(site.pi).get("/delegation")
+    )
+
+
+def test_a_designation_refused_shows_the_form_again_with_the_period_kept(site: Site) -> None:
+    browser = site.browser_of(site.admin)
+    page = SigningPage(browser.get(DESIGNATE))
+    before = site.version("inv2")
+
+    refused = browser.client.post(
+        DESIGNATE, data=page.signed(site.admin, {"starts_on": "1969-12-31"})
+    )
+    unsigned = browser.client.post(
+        DESIGNATE, data={**page.signed(site.admin, {"starts_on": "1969-12-31"}), "body": ""}
+    )
+
+    shown = text(refused)
+    assert refused.status_code == 200 and "error-summary" in shown
+    assert "1970-01-01" in shown and 'value="1969-12-31"' in shown
+    assert "Nothing was signed" in text(unsigned)
+    assert site.version("inv2") == before
+
+
+def test_a_stale_designation_another_sites_and_other_tasks_record_nothing(site: Site) -> None:
+    browser = site.browser_of(site.admin)
+    page = SigningPage(browser.get(DESIGNATE))
+    typed = {"starts_on": TODAY.isoformat()}
+    assert browser.client.post(DESIGNATE, data=page.signed(site.admin, typed)).status_code == 302
+    before = site.version("inv2")
+
+    stale = browser.client.post(DESIGNATE, data=page.signed(site.admin, typed))
+    fresh = SigningPage(browser.get(DESIGNATE))
+    more = {**fresh.body["data"], **typed, "tasks": ["principal_investigator", "consent"]}
+    more_tasks = browser.client.post(DESIGNATE, data=fresh.signed(site.admin, typed, data=more))
+    # inv2 does not act for SP: the designation is refused by the account's own rule.
+    elsewhere = {**fresh.body["data"], **typed, "site": "SP"}
+    other_site = browser.client.post(
+        DESIGNATE, data=fresh.signed(site.admin, typed, data=elsewhere)
+    )
+    no_token = browser.client.post(
+        DESIGNATE,
+        data={k: v for k, v in fresh.signed(site.admin, typed).items() if k != "csrf_token"},
+    )
+
+    assert stale.status_code == 200 and "error-summary" in text(stale)
+    assert "an administrator designates the site&#39;s principal investigator" in text(more_tasks)
+    assert "does not act for site &#39;SP&#39;" in text(other_site)
+    assert no_token.status_code == 400
+    assert site.version("inv2") == before
+
+
+def test_a_coordinator_is_not_offered_a_designation_and_other_roles_are_refused(
+    site: Site,
+) -> None:
+    admin = site.browser_of(site.admin)
+    before = site.version("inv2")
+
+    assert admin.get("/delegation/RP/coord1/designate").status_code == 409
+    assert admin.get("/delegation/XX/inv2/designate").status_code == 404
+    assert admin.get("/delegation/RP/coord1/delegate").status_code == 404
+    coordinator = site.browser_of(site.coordinator)
+    assert coordinator.get(DESIGNATE).status_code == 403
+    # A principal investigator designates no one, at their site or another.
+    assert site.browser_of(site.pi).get(DESIGNATE).status_code == 404
+    assert site.browser_of(site.sp).get(DESIGNATE).status_code == 403
+    assert site.version("inv2") == before

@@ -115,9 +115,11 @@ def phrases() -> set[str]:
         | {account_forms.WHOLE_STUDY}
         | {page.title for page in lock_steps.STEPS.values()}
         | {page.button for page in lock_steps.STEPS.values()}
-        | {title for _code, title in delegation.DELEGATED}
+        | set(delegation.TASK_TITLES)
         | {page.title for page in delegation.changes_at("RP").values()}
         | {page.button for page in delegation.changes_at("RP").values()}
+        | {page.title for page in delegation.designations_at("RP").values()}
+        | {page.button for page in delegation.designations_at("RP").values()}
         | {access_review.review_page(None, []).title, access_review.review_page(None, []).button}
         | {audit_review.TITLE, audit_review.BUTTON}
         | record_fields.phrases(STUDY)
