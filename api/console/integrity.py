@@ -26,6 +26,7 @@ from infrastructure.verification.since import (
     read_kept_checkpoint,
 )
 from infrastructure.verification.verifier import ExternalCheckpoint
+from infrastructure.verification.witness_checks import WitnessPolicy
 
 
 @click.command()
@@ -59,16 +60,14 @@ def verify(
     Reads only: it needs the server's public key and a connection that may read, so it runs on
     a read replica too. With --since, only what came after a kept checkpoint (and what that
     relies on), through a consistency proof from it; it prints the checkpoint to keep next.
-    With --witness, the latest checkpoint must also be vouched for by the --quorum of those
-    witnesses (docs/witnesses.md).
+    With --witness (with or without --since), the latest checkpoint must also be vouched for by
+    the --quorum of those witnesses (docs/witnesses.md).
     """
     witnesses = witness_policy(witness_keys, quorum, witness_max_age)
     if since_file is not None:
         if checkpoint_file is not None:
             raise UsageError("--since and --from-checkpoint are not given together")
-        if witnesses is not None:
-            raise UsageError("--witness is checked by the full verify, not with --since")
-        verify_since(since_file.read(MAX_NOTE_BYTES + 1), as_json, workers)
+        verify_since(since_file.read(MAX_NOTE_BYTES + 1), as_json, workers, witnesses)
         return
     external = (
         ExternalCheckpoint(checkpoint_file.read(), checkpoint_file.name)
@@ -117,15 +116,18 @@ def _shown_as_json(
     return False
 
 
-def verify_since(note: bytes, as_json: bool, workers: int | None) -> None:
-    """``verify --since``: the kept checkpoint, the consistency proof from it, the events after."""
+def verify_since(
+    note: bytes, as_json: bool, workers: int | None, witnesses: WitnessPolicy | None
+) -> None:
+    """``verify --since``: the kept checkpoint, the consistency proof from it, the events after,
+    and with ``witnesses`` the quorum vouching for the latest checkpoint."""
     with log_verifier(workers=workers) as verifier:
         try:
             kept = read_kept_checkpoint(note, verifier.origin, verifier.anchor_key)
         except KeptCheckpointUnusable as error:
             raise UsageError(f"--since: {error}") from None
         with progress("verify", None) as shown:
-            report = SinceCheck(verifier, kept).run(progress=shown.advance)
+            report = SinceCheck(verifier, kept, witnesses).run(progress=shown.advance)
     head = {"since": kept.size, "tree_size": report.tree_size}
     if not _shown_as_json(report, as_json, head, {"checkpoint": report.keep_next}):
         if not report.ok:

@@ -20,8 +20,13 @@ trusted: everything below is checked against it, nothing against the store's wor
    (RFC 9162, 2.1.4.2); every stored node over the new leaves must be the hash of them; every
    checkpoint sealed since must sign the derived root of its size.
 4. **Time.** The time-stamps of the kept checkpoint and of every checkpoint sealed since, and
-   the recording time of every event after it between them, as the full verify checks them
+   the recording time of every event after it between them and the trusted witnesses'
+   cosignatures, as the full verify checks them
    (:meth:`~infrastructure.verification.verifier.LogVerifier.check_times`; docs/timestamps.md).
+   **Witnesses.** Every cosignature of a checkpoint from the kept one on (and each witness's
+   newest before it) is checked as the full verify checks it, and with ``--witness`` the
+   latest checkpoint must be vouched for by the quorum
+   (:func:`~infrastructure.verification.witnesses.check_witnesses`, the same code).
 5. **What the events after it rely on from before it**: the last event of each stream they
    continue (its version and chain hash: the stream's chain goes on from it), each subject's
    screening (its site, for the authority check), every account event (who held which key and
@@ -58,6 +63,8 @@ from infrastructure.verification.verifier import (
     Progress,
     check_leaves,
 )
+from infrastructure.verification.witness_checks import WitnessPolicy
+from infrastructure.verification.witnesses import check_witnesses
 from signatures.checkpoint import Checkpoint, parse_note, verify_checkpoint
 from signatures.errors import (
     CheckpointMalformed,
@@ -141,9 +148,12 @@ def read_kept_checkpoint(note: bytes, origin: str, public_key_text: str) -> Chec
 class SinceCheck:
     """One check of a store's log after a kept checkpoint (see the module docstring)."""
 
-    def __init__(self, verifier: LogVerifier, kept: Checkpoint) -> None:
+    def __init__(
+        self, verifier: LogVerifier, kept: Checkpoint, witnesses: WitnessPolicy | None = None
+    ) -> None:
         self._verifier = verifier
         self._kept = kept
+        self._witnesses = witnesses
 
     def run(self, progress: Progress | None = None) -> SinceReport:
         """Check the log as it stood when the check began (the bound of the full verify)."""
@@ -193,14 +203,24 @@ class SinceCheck:
                 if holds
                 else (None, None, [_rewritten(kept)])
             )
+        witness_findings, cosigned = check_witnesses(
+            verifier.engine,
+            verifier.origin,
+            public_key_from_text(verifier.anchor_key),
+            accounts,
+            ledger,
+            bound.newest_checkpoint,
+            self._witnesses,
+            smallest=kept.size,
+        )
         time_findings, time = verifier.check_times(
-            self._signed_notes(bound.newest_checkpoint), facts, first_leaf=kept.size
+            self._signed_notes(bound.newest_checkpoint), facts, cosigned, first_leaf=kept.size
         )
         findings = named(
             findings + tree_findings + time_findings,
             [*written_by_hand, *earlier.values(), *history, *facts],
         )
-        findings += time.findings
+        findings += time.findings + witness_findings
         # With nothing else found the events' own tree signs off the checkpoints sealed since;
         # with findings, the stored leaves' tree still does, so that a checkpoint over another
         # history is named beside them (as the full verify names it), not hidden by them.

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, func, inspect, or_, select
 
 from domain.account import Account
 from domain.authority import AuthorityLedger
@@ -37,14 +37,22 @@ def check_witnesses(
     ledger: AuthorityLedger,
     newest: int | None,
     policy: WitnessPolicy | None,
+    smallest: int = 0,
 ) -> tuple[list[Finding], list[CosignedTime]]:
     """Every stored cosignature of a checkpoint up to ``newest``, then the quorum; and the
     times of those that hold made by a witness key the auditor trusts (only those are evidence:
-    a witness the log registers, and the auditor does not name, may be the owner's own)."""
-    sealed = _sealed_checkpoints(engine, origin, log_key, newest)
+    a witness the log registers, and the auditor does not name, may be the owner's own).
+
+    With ``smallest`` (``verify --since``: the kept checkpoint's size), only the cosignatures of
+    checkpoints from that size on, and each witness's newest of an earlier one (what the quorum
+    counts when it has cosigned nothing since), so that a daily check reads that day's."""
+    rows = _rows(engine, newest, smallest)
+    sealed = _sealed_checkpoints(
+        engine, origin, log_key, newest, smallest, {size for size, *_ in rows}
+    )
     findings: list[Finding] = []
     witnessed: list[Witnessed] = []
-    for size, witness, line, cosigned_text in _rows(engine, newest):
+    for size, witness, line, cosigned_text in rows:
         source = f"cosignature by {witness} of checkpoint {size}"
         try:
             log_checkpoint = sealed.get(size, (None, 0))[0]
@@ -75,16 +83,23 @@ def check_witnesses(
 
 
 def _sealed_checkpoints(
-    engine: Engine, origin: str, log_key: Ed25519PublicKey, newest: int | None
+    engine: Engine,
+    origin: str,
+    log_key: Ed25519PublicKey,
+    newest: int | None,
+    smallest: int,
+    cosigned: set[int],
 ) -> dict[int, tuple[Checkpoint, int]]:
-    """The stored checkpoints whose notes the log's key signed, by size, with their sealing
-    time (a note that does not verify is named by the checkpoints' own check)."""
+    """The stored checkpoints up to ``newest`` whose notes the log's key signed, by size, with
+    their sealing time: those from ``smallest`` on and those of the sizes ``cosigned`` (a note
+    that does not verify is named by the checkpoints' own check)."""
     if newest is None:
         return {}
+    size = checkpoints.c.tree_size
     with engine.connect() as connection:
         rows = connection.execute(
-            select(checkpoints.c.tree_size, checkpoints.c.note, checkpoints.c.created_at).where(
-                checkpoints.c.tree_size <= newest
+            select(size, checkpoints.c.note, checkpoints.c.created_at).where(
+                size <= newest, or_(size >= smallest, size.in_(sorted(cosigned)))
             )
         ).all()
     sealed: dict[int, tuple[Checkpoint, int]] = {}
@@ -98,7 +113,15 @@ def _sealed_checkpoints(
     return sealed
 
 
-def _rows(engine: Engine, newest: int | None) -> list[tuple[int, str, str, str]]:
+def _rows(engine: Engine, newest: int | None, smallest: int) -> list[tuple[int, str, str, str]]:
+    """The cosignatures of checkpoints of ``smallest`` to ``newest``, and of each witness the
+    cosignatures of its largest checkpoint below ``smallest``."""
+    earlier = cosignatures.alias("earlier")
+    newest_earlier = (
+        select(func.max(earlier.c.tree_size))
+        .where(earlier.c.witness == cosignatures.c.witness, earlier.c.tree_size < smallest)
+        .scalar_subquery()
+    )
     with engine.connect() as connection:
         if newest is None or not inspect(connection).has_table(cosignatures.name):
             return []
@@ -109,7 +132,13 @@ def _rows(engine: Engine, newest: int | None) -> list[tuple[int, str, str, str]]
                 cosignatures.c.line,
                 cosignatures.c.checkpoint,
             )
-            .where(cosignatures.c.tree_size <= newest)
+            .where(
+                cosignatures.c.tree_size <= newest,
+                or_(
+                    cosignatures.c.tree_size >= smallest,
+                    cosignatures.c.tree_size == newest_earlier,
+                ),
+            )
             .order_by(cosignatures.c.tree_size, cosignatures.c.cosigned_at)
         ).all()
     return [(int(size), str(witness), str(line), str(text)) for size, witness, line, text in rows]

@@ -4,14 +4,20 @@ it prints to keep, and every kept file it refuses (one line on stderr, nothing o
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from domain.account import Role
+from infrastructure.application.witnessing import Witnessing
+from infrastructure.bootstrap import open_store
 from signatures.checkpoint import Checkpoint, parse_note, sign_checkpoint
+from signatures.cosignature import cosign, witness_key
 from signatures.keys import generate_private_key, private_key_from_pem
 from tests.cli_stores import ADMIN_PASSWORD, INITIALISED_EVENTS, sealtrail
+from tests.conftest import make_settings, open_person
 
 
 def sealed(home: Path) -> str:
@@ -165,3 +171,40 @@ def test_a_kept_file_that_is_no_checkpoint_of_this_log_is_refused_in_one_line(
     assert done.stdout == ""
     assert said in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_daily_check_requires_the_witnesses_quorum_like_the_full_verify(home: Path) -> None:
+    """``verify --since FILE --witness KEY --quorum N``: exit 1 naming the new checkpoint while
+    the witness has not cosigned it, 0 once it has; a witness key that is none, exit 2."""
+    store = open_store(make_settings(home))
+    try:
+        cep = open_person(store, "cep-witness", role=Role.WITNESS, sites=())
+        yesterday = store.app.checkpoints.seal().note
+        add_a_user(home)
+        today = store.app.checkpoints.seal()
+        trusted = witness_key(cep.user_id, cep.private_key).text()
+        args = ("verify", "--since", str(kept(home, yesterday)), "--witness", trusted)
+
+        unvouched = sealtrail(*args, "--quorum", "1", home=home)
+
+        assert unvouched.returncode == 1, unvouched.stderr
+        origin = store.app.checkpoints.origin
+        assert (
+            f"witness-quorum-not-met: checkpoint {today.tree_size} of {origin}"
+            " is vouched for by 0 of the 1 witnesses required; not by cep-witness (no cosignature)"
+        ) in unvouched.stdout
+        assert unvouched.stdout.splitlines()[-1].endswith("; keep the old checkpoint")
+
+        checkpoint, _ = parse_note(today.note)
+        line = cosign(cep.private_key, cep.user_id, checkpoint, int(time.time())).line()
+        Witnessing(store.app).receive(today.tree_size, checkpoint.body(), line)
+        vouched = sealtrail(*args, "--quorum", "1", "--json", home=home)
+
+        assert vouched.returncode == 0, vouched.stdout
+        assert json.loads(vouched.stdout)["checkpoint"] == today.note
+
+        no_key = sealtrail(*args[:-1], "cep-witness+00000000+AAAA", home=home)
+        assert no_key.returncode == 2 and no_key.stdout == ""
+        assert "--witness 'cep-witness+00000000+AAAA': " in no_key.stderr
+    finally:
+        store.close()

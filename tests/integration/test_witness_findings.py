@@ -21,6 +21,7 @@ from infrastructure.application.witnessing import Witnessing
 from infrastructure.bootstrap import Store
 from infrastructure.store.cosignatures import stored_cosignatures
 from infrastructure.store.merkle_log import cosignatures
+from infrastructure.verification.since import SinceCheck, read_kept_checkpoint
 from infrastructure.verification.witness_checks import WitnessPolicy
 from signatures.checkpoint import Checkpoint
 from signatures.cosignature import cosign, witness_key
@@ -277,3 +278,95 @@ def test_a_cosignature_dated_before_its_account_became_a_witness_is_named(
         "cosigner-not-a-witness",
         "witness-quorum-not-met",
     ]
+
+
+# -- verify --since --witness: the daily check requires the quorum the same way ------------------
+
+
+def since_kinds(
+    witnessed: Witnessed, kept_note: str, quorum: int = 1, max_age: int = 3600, *keys: VerifierKey
+) -> tuple[list[str], str | None]:
+    """``verify --since`` from ``kept_note`` with the witnesses ``keys`` (the CEP's by default):
+    the kinds found, and the checkpoint it says to keep next."""
+    verifier = witnessed.store.verifier(workers=1)
+    kept = read_kept_checkpoint(kept_note.encode(), verifier.origin, verifier.anchor_key)
+    policy = WitnessPolicy(keys or (witnessed.vkey,), quorum, max_age)
+    report = SinceCheck(verifier, kept, policy).run()
+    return [finding.kind for finding in report.findings], report.keep_next
+
+
+def one_more_checkpoint(witnessed: Witnessed, person_in: PersonFactory, code: str) -> Checkpoint:
+    person_in(witnessed.store, f"coord-{code.lower()}").record(
+        witnessed.store, code, "Screened", screening()
+    )
+    sealed = witnessed.store.app.checkpoints.seal()
+    return Checkpoint(witnessed.store.app.checkpoints.origin, sealed.tree_size, sealed.root)
+
+
+def kept_note(witnessed: Witnessed) -> str:
+    sealed = witnessed.store.app.checkpoints.at_size(witnessed.checkpoint.size)
+    assert sealed is not None
+    return sealed.note
+
+
+def test_since_with_the_new_checkpoint_cosigned_meets_the_quorum_and_says_what_to_keep(
+    witnessed: Witnessed, person_in: PersonFactory
+) -> None:
+    newer = one_more_checkpoint(witnessed, person_in, "RP-102")
+    Witnessing(witnessed.store.app).receive(newer.size, newer.body(), cosigned(witnessed, newer))
+
+    kinds, keep_next = since_kinds(witnessed, kept_note(witnessed))
+
+    assert kinds == []
+    latest = witnessed.store.app.checkpoints.latest()
+    assert latest is not None and keep_next == latest.note
+
+
+def test_since_with_the_new_checkpoint_nobody_cosigned_fails_the_quorum_naming_it(
+    witnessed: Witnessed, person_in: PersonFactory
+) -> None:
+    newer = one_more_checkpoint(witnessed, person_in, "RP-102")
+
+    verifier = witnessed.store.verifier(workers=1)
+    kept = read_kept_checkpoint(kept_note(witnessed).encode(), verifier.origin, verifier.anchor_key)
+    report = SinceCheck(verifier, kept, WitnessPolicy((witnessed.vkey,), 1)).run()
+
+    (finding,) = report.findings
+    assert finding.kind == "witness-quorum-not-met"
+    assert f"checkpoint {newer.size} of " in finding.detail
+    assert "cep-witness (no cosignature)" in finding.detail
+    assert report.keep_next is None  # keep the old checkpoint
+
+
+def test_since_counts_a_witness_whose_newest_cosignature_is_before_the_kept_checkpoint(
+    witnessed: Witnessed, person_in: PersonFactory
+) -> None:
+    """The witness cosigned an earlier checkpoint than the kept one, and nothing since: as the
+    full verify, it vouches within the allowed age and is stale past it."""
+    Witnessing(witnessed.store.app).receive(
+        witnessed.checkpoint.size, witnessed.checkpoint.body(), cosigned(witnessed)
+    )
+    one_more_checkpoint(witnessed, person_in, "RP-102")
+    kept = witnessed.store.app.checkpoints.latest()
+    assert kept is not None
+    time.sleep(2.1)  # cosignature times are whole seconds
+    one_more_checkpoint(witnessed, person_in, "RP-103")
+
+    assert since_kinds(witnessed, kept.note, 1, 3600)[0] == witnessed.kinds(1, 3600) == []
+    stale = ["cosignature-stale", "witness-quorum-not-met"]
+    assert since_kinds(witnessed, kept.note, 1, 1)[0] == witnessed.kinds(1, 1) == stale
+
+
+def test_since_names_a_cosignature_by_a_key_the_log_never_registered(
+    witnessed: Witnessed, person_in: PersonFactory
+) -> None:
+    newer = one_more_checkpoint(witnessed, person_in, "RP-102")
+    stranger = Ed25519PrivateKey.generate()
+    line = cosign(stranger, "cep-witness", newer, int(time.time())).line()
+    witnessed.insert(newer.size, newer.body(), line)
+    trusted = witness_key("cep-witness", stranger)
+
+    kinds, keep_next = since_kinds(witnessed, kept_note(witnessed), 1, 3600, trusted)
+
+    assert kinds == ["unknown-witness-key", "witness-quorum-not-met"]
+    assert keep_next is None
