@@ -292,17 +292,25 @@ class AccessChangesForm(FlaskForm):
     )
 
 
+def _database_step(what: str, kept: str, say_why: str) -> tuple[SelectField, TextAreaField]:
+    """The two fields of a database's lock or reopening: its scope, and why."""
+    site = SelectField(what, filters=[shown_as_typed], validate_choice=False)
+    reason = TextAreaField(
+        "Why",
+        description=kept,
+        filters=[kept_as_typed],
+        validators=[InputRequired(say_why), Length(max=500)],
+        render_kw={"rows": 3, "required": True},
+    )
+    return site, reason
+
+
 class DatabaseLockForm(FlaskForm):
     """A sponsor data manager's database lock, asked before its bodies are offered: the site
     (or the whole study) and why. Both are fixed into every body the page then offers."""
 
-    site = SelectField("What is locked", filters=[shown_as_typed], validate_choice=False)
-    reason = TextAreaField(
-        "Why",
-        description="Kept in each signed event",
-        filters=[kept_as_typed],
-        validators=[InputRequired("Say why the database is locked"), Length(max=500)],
-        render_kw={"rows": 3, "required": True},
+    site, reason = _database_step(
+        "What is locked", "Kept in each signed event", "Say why the database is locked"
     )
 
     def __init__(self, *, sites: Sequence[str], **kwargs: Any) -> None:
@@ -311,6 +319,19 @@ class DatabaseLockForm(FlaskForm):
 
 
 WHOLE_STUDY = "The whole study"
+
+
+class DatabaseReopenForm(DatabaseLockForm):
+    """A sponsor data manager's reopening of a locked database, asked before its body is
+    offered: which of the locked scopes (a site, or the whole study) and why."""
+
+    site, reason = _database_step(
+        "What is reopened", "Kept in the signed event", "Say why the database is reopened"
+    )
+
+    def __init__(self, *, locked: Sequence[str | None], **kwargs: Any) -> None:
+        FlaskForm.__init__(self, **kwargs)
+        self.site.choices = [(site or "", site or gettext(WHOLE_STUDY)) for site in locked]
 
 
 class AuditReviewConclusionForm(SignedBodyForm):

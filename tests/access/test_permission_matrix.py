@@ -629,6 +629,7 @@ PAGES: dict[str, Action | tuple[Action, ...] | None] = {
     "/delegation/<site>/<user_id>/<change>": (Action.DELEGATE_TASKS, Action.ADMINISTER_ACCOUNTS),
     "/access-review": Action.REVIEW_ACCESS,
     "/study/database-lock": Action.FREEZE_AND_LOCK,
+    "/study/database-lock/reopen": Action.FREEZE_AND_LOCK,
     "/audit/review": Action.REVIEW_AUDIT_TRAIL,
 }
 """The pages behind a sign-in."""

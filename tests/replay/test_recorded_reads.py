@@ -121,6 +121,9 @@ EXEMPT_GETS: dict[str, str] = {
     # The form of an account to open: what the administrator types, nothing of the store's (a
     # change of an existing account shows it, and is recorded: RECORDED_PAGES).
     "/admin/accounts/new": "",
+    # The choice of a locked database to reopen: the study's locked sites (as /study shows
+    # them) and the sponsor's body to sign; no subject's or person's data.
+    "/study/database-lock/reopen": "",
 }
 
 RECORDED_PAGES: dict[str, str] = {

@@ -17,6 +17,7 @@ from api.web import (
     administering,
     as_of,
     audit_review,
+    database_lock,
     delegation,
     errors,
     forms,
@@ -122,6 +123,7 @@ def phrases() -> set[str]:
         | {page.button for page in delegation.designations_at("RP").values()}
         | {access_review.review_page(None, []).title, access_review.review_page(None, []).button}
         | {audit_review.TITLE, audit_review.BUTTON}
+        | {database_lock.LOCK.done, database_lock.REOPEN.done}
         | record_fields.phrases(STUDY)
         | raised_templates()[0]
         | {as_of.POSITION_ASKED, as_of.BOTH_ASKED, as_of.NEITHER_ASKED}
