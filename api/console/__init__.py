@@ -27,6 +27,7 @@ from api.console.reports import report
 from api.console.server import serve
 from api.console.site_client import sign, sign_casebook, submit
 from api.console.users import user
+from api.console.validation import validation
 from api.console.witness import witness
 
 COMMANDS: tuple[click.Command, ...] = (
@@ -52,6 +53,7 @@ COMMANDS: tuple[click.Command, ...] = (
     reopen,
     unlock,
     witness,
+    validation,
 )
 """Every command of ``sealtrail``, each also a ``flask.commands`` entry point."""
 

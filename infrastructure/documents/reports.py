@@ -24,18 +24,13 @@ from domain.protocol import StudyProtocol, protocol_for
 from domain.subject import Subject, subject_stream
 from infrastructure.bootstrap import Store
 from infrastructure.documents import pdf, renderings
-from infrastructure.documents.certificate import DocumentSigner, document_signer
+from infrastructure.documents.certificate import document_signer
 from infrastructure.documents.delegation_pages import delegation_log_csv, delegation_log_document
-from infrastructure.documents.renderings import (
-    CHART_DPI,
-    Authentication,
-    LogTie,
-)
-from infrastructure.documents.signing import sign_pdf
+from infrastructure.documents.renderings import CHART_DPI, LogTie
+from infrastructure.documents.signing import pades_authentication, sign_pdf
 from infrastructure.store.checkpoints import SealedCheckpoint
 from infrastructure.views.study_reports import served_study, site_subjects
 from projections.audit_trail import AuditRow, Period
-from projections.conep.bilingual import label
 from projections.conep.document import Document
 from projections.conep.notification import parse_event_id, sae_notification
 from projections.conep.progress import progress_report
@@ -220,25 +215,6 @@ def log_tie(store: Store, checkpoint: SealedCheckpoint | None) -> LogTie | None:
         root=checkpoint.root,
         note=checkpoint.note,
         sealed_at=checkpoint.created_at,
-    )
-
-
-def pades_authentication(signer: DocumentSigner) -> Authentication:
-    """A signed PDF says which certificate signed it and how a reader trusts it."""
-    return Authentication(
-        footer_mark=f"{signer.fingerprint[:23]}…",
-        fields=[
-            (
-                label("Assinatura do documento (PAdES)", "Document signature (PAdES)"),
-                signer.description,
-            ),
-            (
-                label("Certificado", "Certificate"),
-                f"{signer.path.parent / 'document-signing.cert.pem'}: trust it by its "
-                "SHA-256 fingerprint; any PDF reader then shows whether this file was "
-                "altered.",
-            ),
-        ],
     )
 
 

@@ -34,6 +34,8 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from infrastructure.documents.certificate import DocumentSigner
+from infrastructure.documents.renderings import Authentication
+from projections.conep.bilingual import label
 from signatures.timestamps import STAMPING_TIMEOUT_SECONDS
 
 FIELD_NAME = "sealtrail"
@@ -188,3 +190,22 @@ def _asn1_certificate(signer: DocumentSigner) -> asn1_x509.Certificate:
 
 def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def pades_authentication(signer: DocumentSigner) -> Authentication:
+    """A signed PDF says which certificate signed it and how a reader trusts it."""
+    return Authentication(
+        footer_mark=f"{signer.fingerprint[:23]}…",
+        fields=[
+            (
+                label("Assinatura do documento (PAdES)", "Document signature (PAdES)"),
+                signer.description,
+            ),
+            (
+                label("Certificado", "Certificate"),
+                f"{signer.path.parent / 'document-signing.cert.pem'}: trust it by its "
+                "SHA-256 fingerprint; any PDF reader then shows whether this file was "
+                "altered.",
+            ),
+        ],
+    )

@@ -61,6 +61,7 @@ def review(
     return site.client.post("/v1/accounts", json={"events": [event]}, headers=site.auth(reviewer))
 
 
+@pytest.mark.requirement("E6-4.3.8-1")
 def test_an_administrator_s_review_is_recorded_and_clears_the_report(rp_site: Site) -> None:
     store = rp_site.store
     admin, _, _ = staffed(store)
@@ -109,6 +110,7 @@ def test_an_investigator_reviews_their_own_site_only(rp_site: Site) -> None:
     assert len(store.reads.access_reviews()) == 1
 
 
+@pytest.mark.requirement("E6-4.3.8-1")
 def test_a_review_outside_its_scope_or_not_as_held_records_nothing(rp_site: Site) -> None:
     store = rp_site.store
     admin, investigator, _ = staffed(store)
@@ -165,6 +167,7 @@ def test_a_review_outside_its_scope_or_not_as_held_records_nothing(rp_site: Site
     assert store.reads.access_reviews() == []
 
 
+@pytest.mark.requirement("E6-4.3.8-1")
 def test_the_report_names_reviews_past_their_period_and_roles_ending(rp_site: Site) -> None:
     store = rp_site.store
     admin, _, _ = staffed(store)

@@ -85,6 +85,7 @@ def test_an_administrator_opens_an_account_over_the_api_with_signed_events(
     )
 
 
+@pytest.mark.requirement("P11-11.10d-2")
 def test_no_role_takes_effect_before_training_is_attested(site_client: Site, admin: Admin) -> None:
     store = site_client.store
     administer(site_client, admin, *open_events(admin, "coord1"))
@@ -112,6 +113,7 @@ def test_no_role_takes_effect_before_training_is_attested(site_client: Site, adm
     assert after.status_code == 201, after.get_data(as_text=True)
 
 
+@pytest.mark.requirement("E6-4.2.2-1")
 def test_the_history_shows_who_had_which_access_when_and_who_granted_it(
     site_client: Site, admin: Admin
 ) -> None:
@@ -155,6 +157,7 @@ def test_the_history_shows_who_had_which_access_when_and_who_granted_it(
     assert store.verifier(workers=1).verify().ok
 
 
+@pytest.mark.requirement("P11-11.10d-2")
 def test_a_revoked_role_stops_access_at_once(site_client: Site, admin: Admin) -> None:
     monitor = make_person(site_client.store, "mon1", role=Role.MONITOR, sites=("RP",))
     headers = bearer(site_client, monitor)
@@ -169,6 +172,7 @@ def test_a_revoked_role_stops_access_at_once(site_client: Site, admin: Admin) ->
     assert_problem(response, 403, detail="has no role")
 
 
+@pytest.mark.requirement("P11-11.100a-1")
 def test_a_user_id_is_never_reused(site_client: Site, admin: Admin) -> None:
     first = administer(site_client, admin, *open_events(admin, "coord1"))
     again = administer(
@@ -205,6 +209,7 @@ def test_only_an_administrator_in_force_administers(site_client: Site, admin: Ad
     assert site_client.store.app.find_account("coord1") is None
 
 
+@pytest.mark.requirement("P11-11.200a-2")
 @pytest.mark.parametrize(
     ("kind", "data"),
     [
@@ -221,6 +226,7 @@ def test_an_administrator_never_grants_themselves_access(
     assert_problem(response, 403, detail="themselves")
 
 
+@pytest.mark.requirement("P11-11.100a-1")
 def test_a_body_signed_by_someone_else_is_refused(site_client: Site, admin: Admin) -> None:
     other = make_admin(site_client.store, "admin2")
     events = open_events(other, "coord1")
@@ -271,6 +277,7 @@ def test_events_for_two_accounts_in_one_request_are_refused(
     assert_problem(response, 422, title="Account change malformed", detail="one account")
 
 
+@pytest.mark.requirement("P11-11.200a-2")
 def test_an_administrator_does_not_choose_a_persons_password(
     site_client: Site, admin: Admin
 ) -> None:

@@ -71,6 +71,7 @@ def outcomes(store: Store, user_id: str) -> list[tuple[str, str]]:
         ("!!iloveyou2024!!", "common password"),
     ],
 )
+@pytest.mark.requirement("P11-11.300b-1")
 def test_a_password_that_breaks_a_rule_is_rejected(
     timed: Store, monitor: Person, password: str, message: str
 ) -> None:
@@ -78,6 +79,7 @@ def test_a_password_that_breaks_a_rule_is_rejected(
         timed.access.change_password("mon1", monitor.password, password)
 
 
+@pytest.mark.requirement("P11-11.300b-1")
 def test_none_of_the_last_five_passwords_may_come_back(timed: Store, monitor: Person) -> None:
     current = monitor.password
     used = [current]
@@ -147,6 +149,7 @@ def test_a_password_change_request_with_an_unknown_field_is_a_field_error(
 # -- one-time passwords and ageing -----------------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.200a-2")
 def test_a_one_time_password_opens_nothing_but_its_own_change(
     timed: Store, site_client: Site, admin: Admin
 ) -> None:
@@ -169,6 +172,7 @@ def test_a_one_time_password_opens_nothing_but_its_own_change(
     assert kinds(timed, "aud1") == ["Opened", "RoleGranted", "PasswordChanged", "PasswordChanged"]
 
 
+@pytest.mark.requirement("P11-11.300b-1")
 def test_a_password_expires_after_the_policy_age_and_can_then_only_be_changed(
     timed: Store, site_client: Site, clock: Clock, monitor: Person
 ) -> None:
@@ -202,6 +206,7 @@ def test_me_shows_when_the_password_expires(site_client: Site, monitor: Person) 
 # -- lockout ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.300d-1")
 def test_the_account_locks_after_n_failures_and_the_lock_is_a_signed_event(
     timed: Store, clock: Clock
 ) -> None:
@@ -236,6 +241,7 @@ def test_a_success_resets_the_count_of_failures(timed: Store, monitor: Person) -
     assert not timed.app.account("mon1").locked
 
 
+@pytest.mark.requirement("P11-11.300d-1")
 def test_a_locked_account_is_visible_to_administrators_at_once(
     site_client: Site, admin: Admin, monitor: Person
 ) -> None:
@@ -294,6 +300,7 @@ def answer(response: Any) -> tuple[int, str, list[tuple[str, str]]]:
     return response.status_code, response.get_data(as_text=True), headers
 
 
+@pytest.mark.requirement("P11-11.300d-1")
 def test_a_locked_account_answers_the_same_to_every_password(
     site_client: Site, admin: Admin, monitor: Person
 ) -> None:
@@ -350,6 +357,7 @@ def test_the_server_account_can_never_log_in(timed: Store) -> None:
         timed.access.authenticate("system", "anything at all", channel="token")
 
 
+@pytest.mark.requirement("P11-11.300d-1")
 def test_every_success_and_failure_is_recorded_with_its_channel(
     site_client: Site, monitor: Person
 ) -> None:
@@ -359,6 +367,7 @@ def test_every_success_and_failure_is_recorded_with_its_channel(
     assert outcomes(site_client.store, "mon1") == [("token", "failed"), ("token", "succeeded")]
 
 
+@pytest.mark.requirement("E6-4.2.2-1")
 def test_the_authentication_log_is_server_signed_events_of_the_log(
     timed: Store, monitor: Person
 ) -> None:
@@ -407,6 +416,7 @@ def test_attempts_in_one_second_on_two_logs_are_listed_newest_first(
 # -- tokens and sessions -------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.300d-2")
 def test_a_session_ends_after_the_inactivity_timeout(
     site_client: Site, clock: Clock, monitor: Person
 ) -> None:
@@ -425,6 +435,7 @@ def test_a_session_ends_after_the_inactivity_timeout(
     assert_problem(after, 401, title="Session expired", detail="has ended")
 
 
+@pytest.mark.requirement("P11-11.300d-2")
 def test_a_password_change_ends_every_session_of_the_account(
     site_client: Site, monitor: Person
 ) -> None:
@@ -445,6 +456,7 @@ def test_a_password_change_ends_every_session_of_the_account(
     assert me.status_code == 200
 
 
+@pytest.mark.requirement("P11-11.300c-1")
 def test_an_administrators_password_reset_ends_every_session_of_the_account(
     site_client: Site, admin: Admin, monitor: Person
 ) -> None:
@@ -472,6 +484,7 @@ def test_an_administrators_password_reset_ends_every_session_of_the_account(
     assert_problem(site_client.client.get("/v1/me", headers=after), 401, title="Session expired")
 
 
+@pytest.mark.requirement("P11-11.300d-2")
 def test_logout_ends_the_session_and_its_token(site_client: Site, monitor: Person) -> None:
     headers = bearer(site_client, monitor)
 
@@ -482,6 +495,7 @@ def test_logout_ends_the_session_and_its_token(site_client: Site, monitor: Perso
     assert_problem(after, 401, title="Session expired")
 
 
+@pytest.mark.requirement("P11-11.300d-2")
 def test_a_token_expires_after_its_lifetime_whatever_the_activity(
     timed: Store, monitor: Person
 ) -> None:

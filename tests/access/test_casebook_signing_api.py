@@ -97,6 +97,7 @@ def casebook(sqlite_store: Store, clock: Clock) -> Casebook:
     return Casebook(with_access(sqlite_store, clock))
 
 
+@pytest.mark.requirement("E6-2.12.5-1")
 def test_the_casebook_is_signed_through_the_ceremony_and_verifies(timed: Store) -> None:
     casebook = Casebook(timed)
     casebook.leave_the_study()
@@ -112,6 +113,7 @@ def test_the_casebook_is_signed_through_the_ceremony_and_verifies(timed: Store) 
     assert timed.verifier(workers=1).verify().findings == []
 
 
+@pytest.mark.requirement("P11-11.70-2")
 def test_a_correction_after_sign_off_leaves_no_current_casebook_signature(
     casebook: Casebook,
 ) -> None:
@@ -137,6 +139,7 @@ def test_a_packet_of_a_store_with_a_casebook_signature_verifies(casebook: Casebo
     assert report.findings == []
 
 
+@pytest.mark.requirement("E6-2.12.5-1")
 def test_a_milestone_not_reached_is_refused(casebook: Casebook) -> None:
     response = casebook.sign_casebook("month_6")
 
@@ -144,6 +147,7 @@ def test_a_milestone_not_reached_is_refused(casebook: Casebook) -> None:
     assert casebook.versions() == 3
 
 
+@pytest.mark.requirement("E6-2.12.5-1")
 def test_a_stale_state_hash_is_refused(casebook: Casebook) -> None:
     read = casebook.subject().chain_head
     casebook.leave_the_study()
@@ -167,6 +171,7 @@ def test_a_stale_record_hash_is_refused(casebook: Casebook) -> None:
     assert casebook.versions() == 5
 
 
+@pytest.mark.requirement("E6-2.12.5-1")
 @pytest.mark.parametrize(
     "role", [Role.SITE_COORDINATOR, Role.MONITOR, Role.AUDITOR, Role.SPONSOR_DATA_MANAGER]
 )

@@ -114,6 +114,7 @@ def test_a_study_lock_refused_for_an_unsigned_casebook_locks_nothing_and_is_run_
     assert sponsor.database_locks == ("NCT01297972",)
 
 
+@pytest.mark.requirement("E6-4.2.6-1")
 @pytest.mark.parametrize("trial", BACKENDS, indirect=True)
 def test_freeze_lock_and_a_two_party_unlock_from_the_console(trial: Trial) -> None:
     subject = ("--subject", SUBJECT)

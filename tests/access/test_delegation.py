@@ -60,6 +60,7 @@ def delegate(store: Store, by: Person, to: str, *tasks: str, **period: date | No
     store.administration.delegate_tasks(command, by=signatory(by))
 
 
+@pytest.mark.requirement("E6-2.3-1")
 def test_the_principal_investigator_delegates_and_the_account_holds_the_delegation(
     site_rp: tuple[Store, Admin, Person, Person],
 ) -> None:
@@ -126,6 +127,7 @@ def test_a_delegation_at_a_site_the_delegate_does_not_act_for_is_refused(
     assert store.app.account("coord9").delegations == ()
 
 
+@pytest.mark.requirement("E6-2.3-1")
 def test_a_sub_investigator_signs_only_under_a_delegation_of_signing(
     site_rp: tuple[Store, Admin, Person, Person],
 ) -> None:
@@ -182,6 +184,7 @@ def test_ending_a_delegation_not_in_force_or_ones_own_is_refused(
         )
 
 
+@pytest.mark.requirement("E6-2.3-1")
 def test_after_the_protocols_date_a_write_needs_a_delegation_of_its_task(
     site_rp: tuple[Store, Admin, Person, Person],
 ) -> None:
@@ -201,6 +204,7 @@ def test_after_the_protocols_date_a_write_needs_a_delegation_of_its_task(
     assert task_of(Subject.RecordsSigned.kind()) is Task.SIGNING
 
 
+@pytest.mark.requirement("E6-2.3-1")
 def test_an_undelegated_coordinators_write_is_refused_once_the_protocol_requires_it(
     site_rp: tuple[Store, Admin, Person, Person], monkeypatch: pytest.MonkeyPatch
 ) -> None:

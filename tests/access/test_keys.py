@@ -138,6 +138,7 @@ def test_a_key_end_already_past_is_refused_unless_stated_as_retroactive(
     assert revoked.authorship.body()["data"]["retroactive"] is True
 
 
+@pytest.mark.requirement("P11-11.300c-1")
 def test_rotation_keeps_old_events_verifiable_and_the_new_key_signs_from_then_on(
     timed: Store, coordinator: Person, any_admin: Admin
 ) -> None:
@@ -177,6 +178,7 @@ def test_a_revocation_in_the_future_takes_effect_at_its_stated_instant(
     assert findings(timed) == []
 
 
+@pytest.mark.requirement("P11-11.300c-1")
 def test_a_revocation_dated_before_stored_events_makes_each_of_them_a_finding(
     timed: Store, admin: Admin
 ) -> None:
@@ -194,6 +196,7 @@ def test_a_revocation_dated_before_stored_events_makes_each_of_them_a_finding(
     assert findings(timed) == [("NCT01297972/RP-101", 2, "key-revoked-retroactively")]
 
 
+@pytest.mark.requirement("P11-11.300c-1")
 def test_a_write_with_a_revoked_key_is_refused_over_the_api(
     timed: Store, site_client: Site, admin: Admin
 ) -> None:

@@ -109,6 +109,7 @@ def person_account(
     return account
 
 
+@pytest.mark.requirement("P11-11.10d-1")
 @pytest.mark.parametrize(
     ("role", "action", "site"),
     list(itertools.product(ROLES, list(Action), [OWN, OTHER])),
@@ -152,6 +153,7 @@ def test_the_matrix_names_no_role_or_action_the_table_above_does_not() -> None:
         assert set(MATRIX[role]) == set(ALLOWED[role]), role
 
 
+@pytest.mark.requirement("P11-11.10d-2")
 @pytest.mark.parametrize("action", list(Action), ids=lambda a: a.name)
 def test_a_role_awaiting_training_is_allowed_nothing(action: Action) -> None:
     actor = person_account(Role.AUDITOR, trained=False)
@@ -166,6 +168,7 @@ def test_an_account_without_a_role_is_allowed_nothing(action: Action) -> None:
         check_may(person_account(None), action, OWN)
 
 
+@pytest.mark.requirement("P11-11.10d-2")
 @pytest.mark.parametrize("action", list(Action), ids=lambda a: a.name)
 def test_a_lapsed_role_is_allowed_nothing(action: Action) -> None:
     actor = person_account(None)
@@ -180,6 +183,7 @@ def test_a_lapsed_role_is_allowed_nothing(action: Action) -> None:
         check_may(actor, action, OWN)
 
 
+@pytest.mark.requirement("P11-11.10d-2")
 def test_training_for_another_role_does_not_put_a_role_in_force() -> None:
     actor = person_account(Role.INVESTIGATOR, trained=False)
     with authored(PLACEHOLDER):
@@ -446,6 +450,7 @@ SUCCESS = {
 }
 
 
+@pytest.mark.requirement("P11-11.10d-1")
 @pytest.mark.parametrize(
     ("who", "endpoint", "where"),
     list(
@@ -518,6 +523,7 @@ def test_the_server_key_is_public(world: World) -> None:
     assert response.get_json()["key_id"] == world.store.app.server_key.key_id
 
 
+@pytest.mark.requirement("P11-11.10d-1")
 @pytest.mark.parametrize("endpoint", [name for name in ENDPOINTS if name.startswith("GET")])
 def test_every_read_needs_a_token(world: World, endpoint: str) -> None:
     path = {

@@ -58,6 +58,7 @@ def trial(site_client: Site, person_in: PersonFactory) -> Trial:
     return Trial(site_client, person_in)
 
 
+@pytest.mark.requirement("E6-4.2.2-2")
 def test_a_query_is_raised_answered_and_closed_and_the_subject_shows_each_step(
     trial: Trial,
 ) -> None:
@@ -92,6 +93,7 @@ def test_a_query_is_raised_answered_and_closed_and_the_subject_shows_each_step(
     assert final["closed_by"] == {"entry": 6, "resolution": "Corrected at source."}
 
 
+@pytest.mark.requirement("E6-4.2.2-2")
 def test_the_query_steps_are_signed_events_in_the_history_and_verify_clean(
     trial: Trial,
 ) -> None:

@@ -136,6 +136,7 @@ def test_an_investigator_signs_one_record_and_gets_a_signed_receipt(trial: Trial
     assert answer["ceremony"]["components"] == ["user_id", "password"]
 
 
+@pytest.mark.requirement("P11-11.50-2")
 def test_the_history_shows_the_signature_on_the_record_it_covers(trial: Trial) -> None:
     signed(trial.sign([3], meaning="approval"))
 
@@ -229,6 +230,7 @@ def test_a_user_id_that_is_not_the_sessions_is_refused(trial: Trial) -> None:
 # -- who signs what --------------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.10g-1")
 @pytest.mark.parametrize(
     "role", [Role.SITE_COORDINATOR, Role.MONITOR, Role.AUDITOR, Role.SPONSOR_DATA_MANAGER]
 )
@@ -243,6 +245,7 @@ def test_only_an_investigator_signs(trial: Trial, role: Role) -> None:
     assert [a.channel for a in trial.store.access.attempts("someone")] == ["token"]
 
 
+@pytest.mark.requirement("P11-11.10g-1")
 def test_an_investigator_of_another_site_does_not_sign_here(trial: Trial) -> None:
     elsewhere = make_person(trial.store, "inv-sp", role=Role.INVESTIGATOR, sites=("SP",))
 
@@ -253,6 +256,7 @@ def test_an_investigator_of_another_site_does_not_sign_here(trial: Trial) -> Non
     assert trial.versions() == 3
 
 
+@pytest.mark.requirement("P11-11.100a-1")
 def test_a_signature_signed_by_someone_else_is_not_submitted_as_ones_own(trial: Trial) -> None:
     other = make_person(trial.store, "inv2", role=Role.INVESTIGATOR, sites=("RP",))
     hashes = trial.record_hashes()
@@ -366,6 +370,7 @@ def correct_haemoglobin(trial: Trial) -> None:
     assert response.status_code == 201, response.get_data(as_text=True)
 
 
+@pytest.mark.requirement("P11-11.70-2")
 def test_a_correction_after_signing_marks_the_signature_as_no_longer_covering(
     trial: Trial,
 ) -> None:
@@ -385,6 +390,7 @@ def test_a_correction_after_signing_marks_the_signature_as_no_longer_covering(
     ]
 
 
+@pytest.mark.requirement("P11-11.50-2")
 def test_the_audit_index_lists_the_signatures_over_each_record(trial: Trial) -> None:
     signed(trial.sign([3], meaning="approval"))
     correct_haemoglobin(trial)
@@ -419,6 +425,7 @@ def test_signing_on_either_backend_records_a_signature_that_verifies(timed: Stor
     assert report.findings == []
 
 
+@pytest.mark.requirement("P11-11.50-2")
 def test_the_audit_trail_csv_and_pdf_show_the_signature_and_its_lapse(trial: Trial) -> None:
     signed(trial.sign([3], meaning="approval"))
     correct_haemoglobin(trial)
@@ -478,6 +485,7 @@ def test_a_retry_with_the_same_idempotency_key_answers_the_first_receipt(trial: 
     assert trial.versions() == 4
 
 
+@pytest.mark.requirement("P11-11.10f-2")
 def test_a_stale_expected_version_is_a_conflict(trial: Trial) -> None:
     headers = {**trial.site.auth(trial.investigator), "If-Match": '"2"'}
 

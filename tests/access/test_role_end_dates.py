@@ -51,6 +51,7 @@ def regranted(store: Store, admin: Admin, user_id: str, role: Role, until: datet
     )
 
 
+@pytest.mark.requirement("E6-4.3.8-1")
 def test_a_role_is_in_force_before_its_end_and_lapsed_from_it(
     rp_site: Site, rp_admin: Admin
 ) -> None:
@@ -67,6 +68,7 @@ def test_a_role_is_in_force_before_its_end_and_lapsed_from_it(
     assert account.effective_role is Role.SITE_COORDINATOR
 
 
+@pytest.mark.requirement("P11-11.10d-2")
 def test_a_write_after_the_role_s_end_is_refused_over_the_api(
     rp_site: Site, rp_admin: Admin
 ) -> None:

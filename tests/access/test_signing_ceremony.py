@@ -32,6 +32,7 @@ def session(timed: Store, investigator: Person) -> str:
     return timed.access.open_session(account)
 
 
+@pytest.mark.requirement("P11-11.200a-1")
 def test_the_first_signing_of_a_session_needs_the_user_id_and_the_password(
     timed: Store, session: str, investigator: Person
 ) -> None:
@@ -47,6 +48,7 @@ def test_the_first_signing_of_a_session_needs_the_user_id_and_the_password(
     assert signed.session_id == session
 
 
+@pytest.mark.requirement("P11-11.200a-1")
 def test_later_signings_in_the_same_session_need_the_password_only(
     timed: Store, clock: Clock, session: str, investigator: Person
 ) -> None:
@@ -62,6 +64,7 @@ def test_later_signings_in_the_same_session_need_the_password_only(
     assert second.components == third.components == ("password",)
 
 
+@pytest.mark.requirement("P11-11.200a-1")
 def test_after_the_inactivity_timeout_both_components_are_needed_again(
     timed: Store, clock: Clock, session: str, investigator: Person
 ) -> None:
@@ -128,6 +131,7 @@ def test_signing_and_login_failures_add_up(
     assert timed.app.account("inv1").locked
 
 
+@pytest.mark.requirement("P11-11.200a-2")
 def test_a_user_id_that_is_not_the_sessions_fails_and_counts(
     timed: Store, session: str, investigator: Person
 ) -> None:
@@ -144,6 +148,7 @@ def test_a_user_id_that_is_not_the_sessions_fails_and_counts(
     assert timed.access.attempts("inv2") == []
 
 
+@pytest.mark.requirement("P11-11.200a-1")
 def test_a_signing_in_an_ended_session_is_refused(
     timed: Store, session: str, investigator: Person
 ) -> None:

@@ -106,6 +106,7 @@ def test_a_signature_at_the_edge_of_the_signing_window_is_accepted(minute_window
     assert response.status_code == 201, response.get_data(as_text=True)
 
 
+@pytest.mark.requirement("P11-11.10h-2")
 def test_a_signature_older_than_the_signing_window_is_refused(minute_window: Store) -> None:
     person = make_person(minute_window, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
     body = signed_ago(person, WINDOW + timedelta(seconds=2))

@@ -88,6 +88,7 @@ def trial(request: pytest.FixtureRequest, person_in: PersonFactory) -> Trial:
     return Trial(store_asked_for(request), person_in)
 
 
+@pytest.mark.requirement("E6-4.2.2-2", "E6-3.11.4-1")
 @pytest.mark.parametrize("trial", BACKENDS, indirect=True)
 def test_a_monitor_verifies_a_record_and_coverage_counts_it(trial: Trial) -> None:
     assert trial.verify().status_code == 201
@@ -102,6 +103,7 @@ def test_a_monitor_verifies_a_record_and_coverage_counts_it(trial: Trial) -> Non
     assert study["sites"] == [{"site": "RP", "verified": 1, "total": 1}]
 
 
+@pytest.mark.requirement("E6-3.11.4-1")
 def test_a_correction_unverifies_the_record(trial: Trial) -> None:
     assert trial.verify().status_code == 201
     corrected = trial.site.submit(

@@ -84,6 +84,7 @@ def test_a_coordinator_or_an_investigator_may_not_freeze_or_lock(trial: Trial) -
     assert trial.version() == 5
 
 
+@pytest.mark.requirement("P11-11.10f-1")
 def test_a_lock_without_a_current_casebook_signature_is_refused(trial: Trial) -> None:
     refused = trial.site.submit(trial.manager, "SubjectLocked", LOCKED)
 

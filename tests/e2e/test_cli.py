@@ -184,6 +184,7 @@ def test_a_store_without_a_server_key_is_one_line_and_exit_2(tmp_path: Path) -> 
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.requirement("P11-11.100a-1")
 def test_a_user_id_is_never_reused(home: Path) -> None:
     first = sealtrail(
         *("user", "add", "coord1", "--name", "Ana", "--role", "site_coordinator"),

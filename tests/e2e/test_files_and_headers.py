@@ -33,6 +33,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.requirement("P11-11.30-2")
 def test_a_new_home_and_sqlite_store_are_private_wal_and_shm_included(
     tmp_path: Path, open_umask: None, person_in: PersonFactory
 ) -> None:
@@ -74,6 +75,7 @@ SECURITY_HEADERS = {
 }
 
 
+@pytest.mark.requirement("P11-11.30-2")
 def test_every_kind_of_answer_carries_the_security_headers(site: Site, ana: Person) -> None:
     assert site.submit(ana, "Screened", screening()).status_code == 201
     answers = {

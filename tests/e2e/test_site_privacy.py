@@ -56,6 +56,7 @@ READS = [
 ]
 
 
+@pytest.mark.requirement("LGPD-46-1")
 @pytest.mark.parametrize("path", READS)
 def test_another_sites_subject_reads_as_one_that_does_not_exist(
     screened: Site, outsider: Person, path: str

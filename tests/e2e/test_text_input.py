@@ -50,6 +50,7 @@ def test_a_nul_in_a_tcle_version_is_refused(site: Site, screened: Person) -> Non
     assert set(errors["event"]["data"]) == {"tcle_version"}
 
 
+@pytest.mark.requirement("P11-11.10h-2")
 def test_a_subject_code_with_a_trailing_newline_is_refused_and_opens_no_second_subject(
     site: Site, ana: Person
 ) -> None:
@@ -78,6 +79,7 @@ def test_a_subject_code_with_a_trailing_newline_is_refused_and_opens_no_second_s
         "surrogate",
     ],
 )
+@pytest.mark.requirement("P11-11.10h-2")
 def test_control_characters_and_lone_surrogates_in_one_line_text_are_refused(
     site: Site, screened: Person, value: str
 ) -> None:

@@ -47,6 +47,7 @@ def authentication_positions(store: Store) -> list[int]:
     ]
 
 
+@pytest.mark.requirement("E6-4.2.2-1")
 def test_the_authentication_log_deleted_and_a_success_invented_is_found(
     store: Store, person_in: PersonFactory
 ) -> None:

@@ -100,6 +100,7 @@ def assert_verify_is_clean(store: Store) -> None:
     assert json.loads(verified.stdout)["findings"] == []
 
 
+@pytest.mark.requirement("P11-11.10g-1")
 @pytest.mark.parametrize("change", [revoke_the_role, take_the_site_away])
 def test_a_write_whose_signer_lost_the_right_between_its_check_and_its_commit_is_refused(
     store: Store, admin: Admin, coordinator: Person, change: Change

@@ -124,6 +124,7 @@ def test_a_subject_locked_as_part_of_its_site_s_lock_with_no_database_lock_is_no
     assert_named_by_verify_and_packet_verify(store, forged)
 
 
+@pytest.mark.requirement("P11-11.10g-2")
 def test_a_casebook_signed_by_a_coordinator_is_not_authorised(trial: Trial) -> None:
     trial.leave_the_study()
     store = trial.store
@@ -159,6 +160,7 @@ def test_a_delegation_signed_by_an_investigator_who_is_not_the_site_s_principal_
     assert_named_by_verify_and_packet_verify(store, forged)
 
 
+@pytest.mark.requirement("P11-11.10g-2")
 def test_a_record_of_another_site_s_subject_is_not_authorised(trial: Trial) -> None:
     store = trial.store
     elsewhere = make_person(store, "coord-sp", role=Role.SITE_COORDINATOR, sites=("SP",))
@@ -202,6 +204,7 @@ def test_a_record_signed_after_the_signer_s_role_lapsed_is_not_authorised(trial:
     assert_named_by_verify_and_packet_verify(store, forged)
 
 
+@pytest.mark.requirement("P11-11.10g-2")
 def test_what_a_person_signed_while_authorised_stays_authorised_after_their_role_ends(
     trial: Trial,
 ) -> None:

@@ -571,6 +571,7 @@ def test_median_follow_up_is_20_months(subjects: dict[str, Subject]) -> None:
     assert round(months, 1) == 20.0
 
 
+@pytest.mark.requirement("P11-11.10e-2")
 def test_the_audit_trail_shows_a_correction_and_a_void(subjects: dict[str, Subject]) -> None:
     (correction,) = [e for s in subjects.values() for e in s.live(Subject.EntryCorrected)]
     (void,) = [e for s in subjects.values() for e in s.live(Subject.EntryVoided)]
@@ -582,6 +583,7 @@ def test_the_audit_trail_shows_a_correction_and_a_void(subjects: dict[str, Subje
     assert "duplicate" in void["reason"]
 
 
+@pytest.mark.requirement("URS-outcomes-1")
 def test_the_study_outcome_table_shows_the_published_figures(loaded: Loaded) -> None:
     table = study_outcomes(loaded.store.views, loaded.store.reads, STUDY)
     measures = {m["measure"]: m for m in table["measures"]}
@@ -609,6 +611,7 @@ def test_the_generator_gives_the_same_records_on_every_run() -> None:
     assert dict(cohort()) == EXPECTED
 
 
+@pytest.mark.requirement("URS-outcomes-1")
 def test_an_auditor_reads_the_same_outcome_table_over_the_api(loaded: Loaded) -> None:
     site = Site(loaded.store)
     auditor = make_person(loaded.store, "outcomes.auditor", role=Role.AUDITOR)

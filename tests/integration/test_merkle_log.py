@@ -82,6 +82,7 @@ def test_the_stored_tree_is_the_rfc_6962_tree_of_the_events(
             assert stored.node(level, index) == value
 
 
+@pytest.mark.requirement("URS-merkle-1")
 def test_inclusion_and_consistency_proofs_verify_against_signed_checkpoints(
     store: Store, person_in: PersonFactory
 ) -> None:

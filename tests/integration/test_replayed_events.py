@@ -92,6 +92,7 @@ def test_an_insider_s_copy_of_a_correction_is_named_by_verify_and_packet_verify(
     assert "event-replayed" in checked.stdout
 
 
+@pytest.mark.requirement("P11-11.10f-2")
 def test_a_body_whose_version_is_not_its_place_is_refused_on_the_way_in(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -158,6 +159,7 @@ def test_a_copy_of_an_event_recorded_before_bodies_signed_their_version_is_named
     ]
 
 
+@pytest.mark.requirement("P11-11.10f-2")
 def test_over_http_a_body_without_its_version_is_422_and_a_stale_one_409(
     store: Store, person_in: PersonFactory
 ) -> None:

@@ -37,6 +37,7 @@ class UnsignedNote(Aggregate):
     """An aggregate that is not a SignedAggregate: its events carry no signature."""
 
 
+@pytest.mark.requirement("P11-11.30-1")
 def test_a_signed_event_is_stored_and_the_receipt_is_signed_by_the_server(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -60,6 +61,7 @@ def test_each_event_commits_to_the_hash_of_the_one_before(
     assert store.verifier().verify().findings == []
 
 
+@pytest.mark.requirement("P11-11.10h-1")
 def test_an_event_with_a_forged_signature_is_refused_and_nothing_is_stored(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -74,6 +76,7 @@ def test_an_event_with_a_forged_signature_is_refused_and_nothing_is_stored(
     assert store.app.find_subject("NCT01297972/RP-101") is None
 
 
+@pytest.mark.requirement("P11-11.10h-1")
 def test_an_event_signed_with_an_unregistered_key_is_refused(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -87,6 +90,7 @@ def test_an_event_signed_with_an_unregistered_key_is_refused(
         )
 
 
+@pytest.mark.requirement("P11-11.10h-1")
 def test_a_key_revoked_before_the_write_is_refused(store: Store, person_in: PersonFactory) -> None:
     coordinator = person_in(store)
     store.administration.revoke_key(
@@ -102,6 +106,7 @@ def test_a_key_revoked_before_the_write_is_refused(store: Store, person_in: Pers
         coordinator.record(store, "RP-101", "Screened", screening())
 
 
+@pytest.mark.requirement("P11-11.50-1")
 def test_a_printed_name_other_than_the_accounts_is_refused(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -115,6 +120,7 @@ def test_a_printed_name_other_than_the_accounts_is_refused(
         )
 
 
+@pytest.mark.requirement("P11-11.30-1")
 def test_an_event_whose_fields_differ_from_the_signed_body_is_refused(
     store: Store, person_in: PersonFactory
 ) -> None:

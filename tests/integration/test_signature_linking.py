@@ -129,6 +129,7 @@ def test_the_verifier_checks_linking_across_worker_processes_too(
     assert report.findings == []
 
 
+@pytest.mark.requirement("P11-11.70-1")
 def test_the_store_refuses_a_signature_moved_onto_a_record_with_the_same_data(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -156,6 +157,7 @@ def test_the_store_refuses_a_signature_naming_an_entry_its_subject_lacks(
 # -- in the log ----------------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.70-1")
 def test_a_signature_moved_onto_other_records_is_found_not_linked(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -174,6 +176,7 @@ def test_a_signature_moved_onto_other_records_is_found_not_linked(
     ]
 
 
+@pytest.mark.requirement("P11-11.70-1")
 def test_a_signature_lifted_onto_another_subjects_stream_is_found_not_linked(
     store: Store, person_in: PersonFactory
 ) -> None:

@@ -56,6 +56,7 @@ def forged_verification(store: Store, monitor: Person) -> Subject:
     return aggregate
 
 
+@pytest.mark.requirement("E6-3.11.4-1")
 def test_a_verification_of_another_subjects_record_hash_is_refused_and_found_not_linked(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:

@@ -75,6 +75,7 @@ def where(findings: list[Finding]) -> set[tuple[int, str, int, str]]:
     return {(f.position, f.stream, f.version, f.kind) for f in findings}
 
 
+@pytest.mark.requirement("P11-11.10c-1")
 def test_the_database_refuses_to_update_a_stored_event(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -89,6 +90,7 @@ def test_the_database_refuses_to_update_a_stored_event(
     assert len(store.reads.history("NCT01297972/RP-101")) == len(receipts)
 
 
+@pytest.mark.requirement("P11-11.10c-1")
 @pytest.mark.postgres
 def test_postgresql_refuses_to_truncate_the_events_table(
     postgres_store: Store, person_in: PersonFactory
@@ -100,6 +102,7 @@ def test_postgresql_refuses_to_truncate_the_events_table(
     assert len(postgres_store.reads.history("NCT01297972/RP-101")) == 4
 
 
+@pytest.mark.requirement("P11-11.10a-1")
 def test_a_changed_byte_in_a_signed_payload_is_named_by_verify(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -121,6 +124,7 @@ def test_a_changed_byte_in_a_signed_payload_is_named_by_verify(
     assert (receipts[3]["position"], "NCT01297972/RP-101", 4, "chain-broken") in where(findings)
 
 
+@pytest.mark.requirement("P11-11.10a-1")
 def test_a_changed_field_outside_the_signed_body_is_named_by_verify(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -137,6 +141,7 @@ def test_a_changed_field_outside_the_signed_body_is_named_by_verify(
     }
 
 
+@pytest.mark.requirement("P11-11.10e-4")
 def test_a_row_deleted_with_the_triggers_dropped_is_named_by_verify(
     store: Store, person_in: PersonFactory
 ) -> None:

@@ -189,6 +189,7 @@ def findings_of(store: Store, outside: ExternalCheckpoint | None = None) -> list
 # -- the cases -----------------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.10a-1")
 def test_a_store_nobody_touched_has_no_findings(store: Store, person_in: PersonFactory) -> None:
     cohort(store, person_in)
     outside = external(store)
@@ -200,6 +201,7 @@ def test_a_store_nobody_touched_has_no_findings(store: Store, person_in: PersonF
     assert report.events == 16
 
 
+@pytest.mark.requirement("P11-11.10a-1")
 def test_1_a_changed_payload_byte(store: Store, person_in: PersonFactory) -> None:
     c = cohort(store, person_in)
     drop_triggers(store)
@@ -214,6 +216,7 @@ def test_1_a_changed_payload_byte(store: Store, person_in: PersonFactory) -> Non
     ]
 
 
+@pytest.mark.requirement("P11-11.70-1")
 def test_2_a_signature_moved_to_another_event_of_the_same_subject(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -250,6 +253,7 @@ def test_2_a_signature_moved_to_an_event_with_the_same_data_of_another_subject(
     ]
 
 
+@pytest.mark.requirement("P11-11.10a-1")
 def test_3_an_event_deleted_mid_log(store: Store, person_in: PersonFactory) -> None:
     c = cohort(store, person_in)
     drop_triggers(store)
@@ -264,6 +268,7 @@ def test_3_an_event_deleted_mid_log(store: Store, person_in: PersonFactory) -> N
     ]
 
 
+@pytest.mark.requirement("P11-11.10e-4")
 def test_4_the_last_events_cut_off_with_their_leaves_nodes_and_checkpoints(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -302,6 +307,7 @@ def test_5_two_events_of_different_subjects_swapped(store: Store, person_in: Per
     ]
 
 
+@pytest.mark.requirement("P11-11.10a-1")
 def test_5_two_events_of_one_subject_swapped(store: Store, person_in: PersonFactory) -> None:
     c = cohort(store, person_in)
     drop_triggers(store)
@@ -364,6 +370,7 @@ def test_7_an_event_signed_with_a_key_after_its_revocation(
     ]
 
 
+@pytest.mark.requirement("P11-11.10e-4")
 @pytest.mark.parametrize(
     "line",
     [pytest.param(1, id="size"), pytest.param(2, id="root")],
@@ -412,6 +419,7 @@ def test_9_a_whole_subject_removed(store: Store, person_in: PersonFactory) -> No
     ]
 
 
+@pytest.mark.requirement("P11-11.10e-4")
 @pytest.mark.parametrize("recorded_after", [0, 4], ids=["then-nothing", "then-four-more"])
 def test_9_a_whole_subject_removed_with_its_leaves_and_the_tree_rebuilt(
     store: Store, person_in: PersonFactory, recorded_after: int

@@ -131,6 +131,7 @@ def add_attempt(store: Store, tree_size: int, response: bytes | None) -> None:
 # -- a clean store -------------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.10e-3")
 def test_a_sealed_checkpoint_is_stamped_by_the_authority_over_its_signed_note(
     stamped_store: Store, authority: LocalAuthority, person_in: PersonFactory
 ) -> None:
@@ -147,6 +148,7 @@ def test_a_sealed_checkpoint_is_stamped_by_the_authority_over_its_signed_note(
     assert stamped.authority == "CN=sealtrail test TSA"
 
 
+@pytest.mark.requirement("P11-11.10e-3")
 def test_a_clean_store_verifies_with_its_time_stamps_and_every_event_inside_them(
     stamped_store: Store, authority: LocalAuthority, person_in: PersonFactory
 ) -> None:
@@ -330,6 +332,7 @@ def expired_authority_answer(authority: LocalAuthority, note: str) -> tuple[byte
         return reply.read(), nonce
 
 
+@pytest.mark.requirement("P11-11.10e-3")
 def test_a_time_stamp_row_deleted_by_an_insider_is_named(
     stamped_store: Store, authority: LocalAuthority, person_in: PersonFactory
 ) -> None:
@@ -379,6 +382,7 @@ def test_an_authority_down_after_stamping_is_a_note_not_a_finding(
 # -- the table keeps what it was given -----------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.10c-1")
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -409,6 +413,7 @@ def test_a_kept_time_stamp_cannot_be_changed_or_removed(
 # -- recording times between the stamps ----------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.10e-3")
 def test_an_event_recorded_by_a_server_whose_clock_was_set_back_is_named(
     stamped_store: Store,
     authority: LocalAuthority,
@@ -474,6 +479,7 @@ def consent_recorded_ahead(
     return receipt
 
 
+@pytest.mark.requirement("P11-11.10e-3")
 def test_an_event_recorded_by_a_server_whose_clock_ran_ahead_is_named(
     stamped_store: Store,
     authority: LocalAuthority,

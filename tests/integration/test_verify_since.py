@@ -112,6 +112,7 @@ def edit(store: Store, stream: str, version: int) -> None:
 # -- nothing touched ---------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("URS-verify-since-1")
 def test_only_the_events_after_the_kept_checkpoint_are_checked_and_the_newest_is_offered(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:
@@ -154,6 +155,7 @@ def test_events_after_the_newest_checkpoint_are_checked_and_the_newest_is_offere
 # -- before the kept checkpoint ------------------------------------------------------------------
 
 
+@pytest.mark.requirement("URS-verify-since-1")
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_an_event_before_the_checkpoint_edited_and_the_tree_rebuilt_is_caught_by_the_proof(
     backend: str, person_in: PersonFactory, request: pytest.FixtureRequest

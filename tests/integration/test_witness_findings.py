@@ -82,6 +82,7 @@ def cosigned(witnessed: Witnessed, checkpoint: Checkpoint | None = None, **at: i
     return made.line()
 
 
+@pytest.mark.requirement("P11-11.10e-5")
 def test_a_checkpoint_its_witness_cosigned_meets_the_quorum(witnessed: Witnessed) -> None:
     Witnessing(witnessed.store.app).receive(
         witnessed.checkpoint.size, witnessed.checkpoint.body(), cosigned(witnessed)
@@ -90,6 +91,7 @@ def test_a_checkpoint_its_witness_cosigned_meets_the_quorum(witnessed: Witnessed
     assert witnessed.kinds() == []
 
 
+@pytest.mark.requirement("P11-11.10e-5")
 def test_a_checkpoint_nobody_cosigned_fails_the_quorum_naming_it(witnessed: Witnessed) -> None:
     report = witnessed.store.verifier(workers=1).verify(
         witnesses=WitnessPolicy((witnessed.vkey,), 1)
@@ -101,6 +103,7 @@ def test_a_checkpoint_nobody_cosigned_fails_the_quorum_naming_it(witnessed: Witn
     assert "cep-witness (no cosignature)" in finding.detail
 
 
+@pytest.mark.requirement("P11-11.10e-5")
 def test_a_forged_cosignature_is_named(witnessed: Witnessed) -> None:
     line = cosigned(witnessed, at=1_000)
     forged = line.replace(line.split(" ")[2], line.split(" ")[2][:-8] + "AAAAAA==")
@@ -116,6 +119,7 @@ def test_a_cosignature_of_another_origin_is_named(witnessed: Witnessed) -> None:
     assert witnessed.kinds() == ["cosignature-other-origin", "witness-quorum-not-met"]
 
 
+@pytest.mark.requirement("P11-11.10e-5")
 def test_a_cosignature_of_another_checkpoint_is_named(witnessed: Witnessed) -> None:
     other = Checkpoint(witnessed.checkpoint.origin, witnessed.checkpoint.size, bytes(32))
     witnessed.insert(other.size, other.body(), cosigned(witnessed, other))

@@ -16,6 +16,8 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from infrastructure.packets.archive import write_zip
 from tests.cli_stores import (
     ADMIN_PASSWORD,
@@ -56,6 +58,7 @@ def rezip_with_one_byte_changed(data: bytes, path: str) -> bytes:
     return write_zip(files, datetime(*dated))
 
 
+@pytest.mark.requirement("P11-11.10c-2")
 def test_a_packet_built_on_the_console_verifies_elsewhere_with_the_store_gone(
     demo_home: Path,
 ) -> None:

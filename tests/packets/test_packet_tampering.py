@@ -51,6 +51,7 @@ def event_lines(packet: BuiltPacket) -> list[str]:
     return packet.files()[EVENTS].decode("utf-8").splitlines()
 
 
+@pytest.mark.requirement("P11-11.10c-2")
 def test_a_clean_packet_verifies_every_event_and_every_file(demo_packet: BuiltPacket) -> None:
     report = verify(demo_packet.data)
 
@@ -79,6 +80,7 @@ def test_the_verifier_names_each_part_it_checks_as_it_goes(demo_packet: BuiltPac
     ]
 
 
+@pytest.mark.requirement("P11-11.10c-2")
 def test_every_event_of_the_store_is_in_the_packet_with_its_proof(
     demo_packet: BuiltPacket,
 ) -> None:
@@ -104,6 +106,7 @@ def test_the_packet_holds_every_file_the_issue_names(demo_packet: BuiltPacket) -
     assert any(path.startswith("conep/sae/") for path in paths)
 
 
+@pytest.mark.requirement("P11-11.10c-2")
 def test_a_changed_byte_in_every_file_is_caught_and_each_file_named(
     demo_packet: BuiltPacket,
 ) -> None:
@@ -154,6 +157,7 @@ def test_a_byte_changed_inside_the_zip_names_its_entry(demo_packet: BuiltPacket)
     assert kinds(report, AUDIT_CSV) & {"file-unreadable", "file-altered"}
 
 
+@pytest.mark.requirement("P11-11.10c-2")
 def test_a_removed_event_is_caught_even_with_the_manifest_signed_again(
     demo_packet: BuiltPacket,
 ) -> None:

@@ -75,6 +75,7 @@ def streams_in(packet: bytes, path: str) -> set[str]:
     return {json.loads(line)["stream"] for line in lines}
 
 
+@pytest.mark.requirement("E6-3.16.1-1")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_site_copy_holds_its_site_alone_and_verifies_offline(
     store: Store, person_in: PersonFactory
@@ -101,6 +102,7 @@ def test_a_site_copy_holds_its_site_alone_and_verifies_offline(
     assert verify_packet(study).findings == []
 
 
+@pytest.mark.requirement("LGPD-46-1")
 def test_a_site_copy_holds_nothing_personal_of_another_site(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:
@@ -179,6 +181,7 @@ RP_02, SP_01 = "NCT01297972/RP-02", "NCT01297972/SP-01"
         "a-held-persons-disclosures-hidden",
     ],
 )
+@pytest.mark.requirement("E6-3.16.1-1")
 def test_packet_verify_refuses_a_copy_that_is_not_the_sites_whole(
     sqlite_store: Store,
     person_in: PersonFactory,
@@ -270,6 +273,7 @@ def test_the_site_copy_over_the_api_and_who_may_not_have_one(
     assert ask(people["inv1"], "RP-50\n")[0] == 422
 
 
+@pytest.mark.requirement("E6-3.16.1-1")
 def test_the_site_copy_on_the_console_verifies_where_the_store_is_not_and_its_receipt_is_signed(
     home_on_each_backend: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -202,6 +202,7 @@ def cohort_document(
         yield log, odm_document(log, study=STUDY, created_at=CREATED_AT)
 
 
+@pytest.mark.requirement("P11-11.10b-1")
 def test_the_demonstration_cohorts_odm_is_valid_against_the_official_schema(
     cohort_document: tuple[Log, bytes],
 ) -> None:

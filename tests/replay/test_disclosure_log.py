@@ -46,6 +46,7 @@ def screening_position(store: Store) -> str:
     return str(first.position)
 
 
+@pytest.mark.requirement("LGPD-37-1")
 def test_a_replay_and_a_history_are_recorded_with_the_hash_of_what_was_sent(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -71,6 +72,7 @@ def test_a_replay_and_a_history_are_recorded_with_the_hash_of_what_was_sent(
     assert store.verifier(workers=1).verify().ok
 
 
+@pytest.mark.requirement("LGPD-37-1")
 def test_an_auditor_asks_who_took_a_copy_of_one_subjects_data(
     store: Store, person_in: PersonFactory
 ) -> None:
@@ -128,6 +130,7 @@ def test_site_staff_may_not_read_the_disclosure_log_and_a_refused_read_is_no_cop
     assert store.disclosures.of("coord2") == []
 
 
+@pytest.mark.requirement("LGPD-37-1")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_console_replay_is_recorded_with_the_hash_of_what_was_printed(
     store: Store, person_in: PersonFactory
@@ -153,6 +156,7 @@ def test_a_console_replay_is_recorded_with_the_hash_of_what_was_printed(
     assert listed.stdout.startswith(f"coord1\t{REPLAY}\t{STUDY}/{SUBJECT}\tconsole\t{copy.sha256}")
 
 
+@pytest.mark.requirement("LGPD-37-1")
 def test_a_copy_the_server_did_not_sign_is_found_by_verify(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:

@@ -31,6 +31,7 @@ def sealtrail(
     )
 
 
+@pytest.mark.requirement("URS-replay-1")
 def test_replay_as_of_a_time_prints_the_state_then_and_what_it_is_as_of(
     corrected_sqlite: Corrected,
 ) -> None:
@@ -62,6 +63,7 @@ def test_replay_as_of_a_date_counts_the_whole_day_in_utc(corrected_sqlite: Corre
     assert replayed["summary"]["latest_blood_count"]["results"]["haemoglobin"]["value"] == "8.6"
 
 
+@pytest.mark.requirement("URS-replay-1")
 def test_replay_as_of_a_position(corrected_sqlite: Corrected) -> None:
     corrected = corrected_sqlite
     position = str(corrected.position("consent"))
@@ -168,6 +170,7 @@ def test_a_person_who_may_not_read_the_subject_is_refused_with_exit_1_and_nothin
     assert done.stderr == says
 
 
+@pytest.mark.requirement("LGPD-46-1")
 def test_another_sites_subject_answers_as_one_that_does_not_exist(
     corrected_sqlite: Corrected,
 ) -> None:

@@ -89,6 +89,7 @@ def reviewer_with_key(store: Store, user_id: str, tmp_path: Path) -> tuple[dict[
     return console_env(person), str(key_file)
 
 
+@pytest.mark.requirement("E6-4.2.3-1")
 @pytest.mark.parametrize("followed", BACKENDS, indirect=True)
 def test_a_reviewer_records_their_review_and_the_next_report_starts_the_day_after(
     followed: Store, tmp_path: Path

@@ -27,6 +27,7 @@ def events_of(store: Store) -> list[tuple[int, Subject.Event]]:
     ]
 
 
+@pytest.mark.requirement("P11-11.10e-1")
 def test_a_creation_lists_each_recorded_field_with_the_old_value_empty(followed: Store) -> None:
     rows = audit_rows(events_of(followed))
 
@@ -37,6 +38,7 @@ def test_a_creation_lists_each_recorded_field_with_the_old_value_empty(followed:
     assert created[1].new["haemoglobin"] == {"value": "7.0", "unit": "g/dL"}
 
 
+@pytest.mark.requirement("P11-11.10e-1")
 def test_a_correction_gives_old_and_new_who_when_why_and_the_signature(followed: Store) -> None:
     rows = audit_rows(events_of(followed))
 
@@ -64,6 +66,7 @@ def test_a_correction_gives_old_and_new_who_when_why_and_the_signature(followed:
     assert corrected.by_entry == CORRECTED_ENTRY + 5
 
 
+@pytest.mark.requirement("P11-11.10e-1")
 def test_a_void_is_one_row_from_active_to_voided_with_the_reason(followed: Store) -> None:
     rows = audit_rows(events_of(followed))
 
@@ -90,6 +93,7 @@ def test_a_period_keeps_only_events_recorded_on_its_dates_at_the_site(followed: 
     assert audit_rows(events, Period(last=today - timedelta(days=1))) == []
 
 
+@pytest.mark.requirement("P11-11.10b-1")
 def test_the_csv_has_one_row_per_field_and_prints_only_its_path(
     followed: Store, tmp_path: Path
 ) -> None:
@@ -117,6 +121,7 @@ def test_the_csv_has_one_row_per_field_and_prints_only_its_path(
     assert all(r["old"] == "" for r in created)
 
 
+@pytest.mark.requirement("P11-11.10b-1")
 def test_the_json_carries_the_rows_and_a_checkpoint_covering_them(
     followed: Store, tmp_path: Path
 ) -> None:

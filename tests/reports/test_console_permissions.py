@@ -96,6 +96,7 @@ def run(store: Store, person: dict[str, str], args: list[str]) -> Result:
     return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
 
 
+@pytest.mark.requirement("P11-11.10d-1")
 @pytest.mark.parametrize(
     ("command", "role", "site"),
     list(itertools.product(COMMANDS, ROLES, [OWN, OTHER])),

@@ -104,6 +104,7 @@ def reddish(image: Image.Image) -> int:
     return int(((red > green + 60) & (red > blue + 50)).sum())
 
 
+@pytest.mark.requirement("P11-11.10b-2")
 @pytest.mark.parametrize("which", ["trail_pdf", "sae_pdf", "progress_pdf"])
 def test_each_pdf_is_signed_and_validates_against_the_servers_certificate(
     followed: Store, which: str, request: pytest.FixtureRequest
@@ -113,6 +114,7 @@ def test_each_pdf_is_signed_and_validates_against_the_servers_certificate(
     assert validate(pdf, followed.settings.keys_dir / CERTIFICATE_FILE) == (True, True)
 
 
+@pytest.mark.requirement("P11-11.10b-2")
 def test_a_one_byte_change_breaks_the_signature(followed: Store, trail_pdf: bytes) -> None:
     altered = flip_a_byte_of_a_stream(trail_pdf)
 
@@ -121,6 +123,7 @@ def test_a_one_byte_change_breaks_the_signature(followed: Store, trail_pdf: byte
     assert not intact
 
 
+@pytest.mark.requirement("P11-11.10b-2")
 def test_the_cover_names_the_checkpoint_and_the_certificate(
     followed: Store, trail_pdf: bytes
 ) -> None:
@@ -137,6 +140,7 @@ def test_the_cover_names_the_checkpoint_and_the_certificate(
     assert document_signer(followed.settings).fingerprint in cover.replace(" ", "")
 
 
+@pytest.mark.requirement("P11-11.10b-1")
 def test_every_page_of_every_pdf_renders_and_is_not_blank(
     trail_pdf: bytes, sae_pdf: bytes, progress_pdf: bytes
 ) -> None:

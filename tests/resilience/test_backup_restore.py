@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import make_url
 
 from infrastructure.bootstrap import open_store
@@ -71,6 +72,7 @@ def sealtrail(settings: Settings, *arguments: str) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.requirement("P11-11.10c-3")
 def test_a_restored_store_verifies_extends_the_checkpoint_and_takes_new_writes(
     backend: str, store_settings: Settings, tmp_path: Path, person_in: PersonFactory
 ) -> None:

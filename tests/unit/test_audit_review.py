@@ -75,6 +75,7 @@ def coordinator() -> Iterator[None]:
         yield
 
 
+@pytest.mark.requirement("E6-4.2.3-1")
 @pytest.mark.usefixtures("coordinator")
 def test_an_entry_recorded_on_a_saturday_or_at_night_is_outside_working_hours() -> None:
     subject = enrolled()  # entries 1-4
@@ -92,6 +93,7 @@ def test_an_entry_recorded_on_a_saturday_or_at_night_is_outside_working_hours() 
     assert "Mon,Tue,Wed,Thu,Fri 07:00-19:00 America/Sao_Paulo" in finding.detail
 
 
+@pytest.mark.requirement("E6-4.2.3-1")
 @pytest.mark.usefixtures("coordinator")
 def test_an_entry_made_more_days_after_its_date_than_the_protocol_allows_is_late() -> None:
     subject = enrolled()
@@ -151,6 +153,7 @@ def test_corrections_and_voids_above_the_study_rates_flag_the_person_at_the_site
     assert people["coord1"]["findings"] == {"void_rate": 1}
 
 
+@pytest.mark.requirement("E6-4.2.3-1")
 @pytest.mark.usefixtures("coordinator")
 def test_a_serious_adverse_event_notified_after_its_clock_or_never_is_flagged() -> None:
     subject = enrolled()
@@ -213,6 +216,7 @@ def test_a_first_login_long_after_the_account_was_opened_is_flagged() -> None:
     assert [(f.flag, f.site) for f in result.findings] == [(Flag.DORMANT_LOGIN, "")]
 
 
+@pytest.mark.requirement("E6-4.2.3-1")
 @pytest.mark.parametrize(
     ("flag", "other", "earlier"),
     [

@@ -83,6 +83,7 @@ def rfc8785_or_refusal(value: object) -> bytes | None:
         return None
 
 
+@pytest.mark.requirement("P11-11.30-1")
 @settings(max_examples=600, deadline=None)
 @given(JSON_VALUES)
 def test_canonical_bytes_are_those_of_the_rfc8785_package_for_any_json_without_floats(

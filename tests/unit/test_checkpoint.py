@@ -230,6 +230,7 @@ def test_cosignatures_by_unknown_keys_are_ignored() -> None:
     assert verify_checkpoint(note, "witness.example", witness_key.public_key()) == checkpoint
 
 
+@pytest.mark.requirement("URS-merkle-1")
 def test_tampered_or_foreign_checkpoints_are_rejected() -> None:
     key, other = peter_private(), Ed25519PrivateKey.generate()
     checkpoint = Checkpoint(LOG_NAME, 5, bytes(32))

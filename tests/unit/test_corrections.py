@@ -90,6 +90,7 @@ def refused_correction(
 # -- a correction ----------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.10e-2")
 def test_a_corrected_field_reads_its_new_value_and_the_original_event_is_unchanged() -> None:
     subject = with_transfusion()
 
@@ -199,6 +200,7 @@ def test_a_correction_to_the_same_value_is_refused() -> None:
     )
 
 
+@pytest.mark.requirement("P11-11.10e-2")
 @pytest.mark.parametrize("reason", ["", "   ", "\u200b", "\u2060\u3164"])
 def test_a_correction_without_a_reason_is_refused(reason: str) -> None:
     subject = with_transfusion()
@@ -237,6 +239,7 @@ def test_a_correction_that_changes_nothing_is_refused() -> None:
         subject.correct_entry(entry=5, entry_kind="TransfusionGiven", changes={}, reason="x")
 
 
+@pytest.mark.requirement("P11-11.10e-2")
 def test_a_change_gives_exactly_old_and_new() -> None:
     subject = with_transfusion()
     with pytest.raises(CorrectionInvalid, match="exactly old and new"):

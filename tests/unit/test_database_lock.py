@@ -21,6 +21,7 @@ def sponsor() -> Account:
         return Account.open(user_id=SPONSOR_ACCOUNT, printed_name="Sponsor")
 
 
+@pytest.mark.requirement("E6-4.2.6-1")
 def test_a_site_lock_closes_screening_there_and_a_study_lock_everywhere() -> None:
     account = sponsor()
     with authored(PLACEHOLDER):

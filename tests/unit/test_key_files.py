@@ -18,6 +18,7 @@ def _make_secret(path_and_content: tuple[str, bytes]) -> bytes:
     return Path(path).read_bytes()
 
 
+@pytest.mark.requirement("P11-11.300e-1")
 def test_a_private_file_is_for_its_owner_only_and_never_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "secret"
 
@@ -61,6 +62,7 @@ def test_a_key_is_read_and_parsed(tmp_path: Path) -> None:
     assert private_key_to_pem(read) == private_key_to_pem(key)
 
 
+@pytest.mark.requirement("P11-11.300e-1")
 def test_a_missing_key_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(StoreNotInitialised, match=r"^no test key: run init$"):
         read_key(
@@ -71,6 +73,7 @@ def test_a_missing_key_says_what_to_do(tmp_path: Path) -> None:
         )
 
 
+@pytest.mark.requirement("P11-11.300e-1")
 def test_an_unreadable_key_names_the_key_and_its_file(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     write_private(path, b"not a key")

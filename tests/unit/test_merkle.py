@@ -197,6 +197,7 @@ def test_node_hash_and_empty_root_follow_rfc_6962() -> None:
     assert InMemoryTree().root() == EMPTY_ROOT
 
 
+@pytest.mark.requirement("URS-merkle-1")
 @pytest.mark.parametrize("size", range(9))
 def test_roots_of_every_prefix_match_the_published_roots(size: int) -> None:
     assert root(tree_of(8), size) == ROOT_HASHES[size]
@@ -372,6 +373,7 @@ def corrupt_consistency_proof(
     return probes
 
 
+@pytest.mark.requirement("URS-merkle-1")
 @pytest.mark.parametrize(("leaf", "size", "proof"), INCLUSION_PROOFS)
 def test_published_inclusion_proofs_verify_and_every_corruption_is_rejected(
     leaf: int, size: int, proof: list[bytes]
@@ -387,6 +389,7 @@ def test_published_inclusion_proofs_verify_and_every_corruption_is_rejected(
             pytest.fail(f"accepted the probe {description!r}")
 
 
+@pytest.mark.requirement("URS-merkle-1")
 @pytest.mark.parametrize(("size1", "size2", "proof"), CONSISTENCY_PROOFS)
 def test_published_consistency_proofs_verify_and_every_corruption_is_rejected(
     size1: int, size2: int, proof: list[bytes]

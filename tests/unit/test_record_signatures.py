@@ -78,6 +78,7 @@ def hash_of(subject: Subject, entry: int) -> str:
 # -- the record hash -------------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.70-1")
 def test_the_record_hash_is_the_documented_fold_of_chain_hashes() -> None:
     tag = b"sealtrail/record/v1"
     first = hashlib.sha256(tag + b"\x00" + bytes.fromhex(VECTOR_EVENT_HASH)).hexdigest()
@@ -113,6 +114,7 @@ def test_a_correction_and_a_void_each_move_the_record_hash_on() -> None:
 # -- signing -------------------------------------------------------------------------------------
 
 
+@pytest.mark.requirement("P11-11.50-1")
 def test_an_investigator_signs_one_record_with_its_manifestation() -> None:
     subject = enrolled()
 
@@ -141,6 +143,7 @@ def test_one_signature_covers_several_records() -> None:
         assert [s.signed_in for s in subject.entries[n].signatures] == [5]
 
 
+@pytest.mark.requirement("P11-11.70-2")
 def test_a_correction_after_signing_leaves_the_signature_no_longer_covering_the_value() -> None:
     subject = enrolled()
     subject.give_transfusion(**transfusion())
@@ -154,6 +157,7 @@ def test_a_correction_after_signing_leaves_the_signature_no_longer_covering_the_
     assert subject.entries[4].covers_current_value(over_enrolment)
 
 
+@pytest.mark.requirement("P11-11.70-2")
 def test_a_void_after_signing_leaves_the_signature_no_longer_covering_the_value() -> None:
     subject = enrolled()
     subject.give_transfusion(**transfusion())
@@ -230,6 +234,7 @@ def test_a_signature_over_records_means_review_approval_or_responsibility(meanin
         sign(subject, 2, meaning=meaning)
 
 
+@pytest.mark.requirement("P11-11.50-1")
 def test_the_meaning_is_the_one_the_signer_signed() -> None:
     subject = consented()
 

@@ -10,6 +10,7 @@ from domain.subject import Subject
 from signatures.errors import MeaningInvalid
 
 
+@pytest.mark.requirement("P11-11.50-1")
 def test_an_entry_is_signed_as_its_authors() -> None:
     check_meaning("authorship", Subject.BloodCountRecorded)
 
@@ -27,6 +28,7 @@ def test_a_signature_over_records_takes_each_ceremony_meaning(meaning: str) -> N
     check_meaning(meaning, Subject.RecordsSigned)
 
 
+@pytest.mark.requirement("P11-11.50-1")
 @pytest.mark.parametrize("meaning", ["authorship", "", "review\n", "approval\x00"])
 def test_a_signature_over_records_with_any_other_meaning_names_its_kind_and_is_refused(
     meaning: str,

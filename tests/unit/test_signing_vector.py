@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from signatures.authorship import sign_body, verify_signature
@@ -49,6 +50,7 @@ GENESIS = "4e19a3421065723d5e334b9aadabe68d8f37438e8d9ee742d8b5b321528d3c71"
 FIRST_EVENT_HASH = "11e8eae00058402452f93c2aeba702e45b042cbea77e5840559e1f4417d9e3e0"
 
 
+@pytest.mark.requirement("P11-11.30-1")
 def test_the_fixed_key_has_the_documented_public_key_and_id() -> None:
     key = Ed25519PrivateKey.from_private_bytes(SEED)
 
@@ -56,6 +58,7 @@ def test_the_fixed_key_has_the_documented_public_key_and_id() -> None:
     assert key_id(key.public_key()) == KEY_ID
 
 
+@pytest.mark.requirement("P11-11.30-1")
 def test_the_fixed_body_has_the_documented_canonical_form_and_signature() -> None:
     key = Ed25519PrivateKey.from_private_bytes(SEED)
 

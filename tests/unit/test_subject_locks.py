@@ -57,6 +57,7 @@ def sign_the_transfusion(subject: Subject) -> None:
         )
 
 
+@pytest.mark.requirement("E6-4.2.6-1")
 def test_a_frozen_subject_refuses_a_new_record_a_correction_and_a_void() -> None:
     subject = frozen()
     with pytest.raises(RecordsFrozen, match="RP-101 is frozen"):
@@ -75,6 +76,7 @@ def test_a_frozen_subject_refuses_a_correction_checked_as_a_record() -> None:
         subject.check_record(Subject.TransfusionGiven, transfusion(units=3), besides=6)
 
 
+@pytest.mark.requirement("E6-4.2.6-1")
 def test_a_frozen_subject_takes_queries_answers_closings_and_signatures() -> None:
     subject = frozen()
     subject.answer_query(query=5, answer="Checked against the chart")
@@ -90,6 +92,7 @@ def test_a_frozen_subject_takes_queries_answers_closings_and_signatures() -> Non
     ]
 
 
+@pytest.mark.requirement("E6-4.2.6-1")
 def test_a_locked_subject_refuses_everything_but_the_unlock_steps() -> None:
     subject = locked()
     with pytest.raises(RecordsLocked, match="RP-101 is locked"):
@@ -118,6 +121,7 @@ def test_a_second_freeze_or_lock_is_refused() -> None:
         subject.lock_records(scope=LockScope.STUDY, reason="again")
 
 
+@pytest.mark.requirement("P11-11.10f-1")
 def test_a_lock_needs_a_current_casebook_signature() -> None:
     subject = frozen()
     with pytest.raises(CasebookNotSigned, match="no current signature"):
@@ -179,6 +183,7 @@ def test_an_unlock_without_a_reason_is_refused() -> None:
     assert pending_unlock_request(subject) is None
 
 
+@pytest.mark.requirement("E6-4.2.6-1")
 def test_an_unlock_by_one_party_alone_is_refused() -> None:
     subject = locked()
     with authored(signed_as("inv1")), pytest.raises(LockStepRefused, match="asks first"):
@@ -191,6 +196,7 @@ def test_an_unlock_by_one_party_alone_is_refused() -> None:
     assert subject.lock_state is LockState.LOCKED
 
 
+@pytest.mark.requirement("P11-11.10f-1")
 def test_an_unlock_of_an_open_subject_or_a_second_request_is_refused() -> None:
     with pytest.raises(LockStepRefused, match="neither frozen nor locked"):
         request_unlock(with_query())

@@ -115,6 +115,7 @@ CLINICAL: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+@pytest.mark.requirement("P11-11.10f-1")
 @pytest.mark.parametrize(("kind", "record"), CLINICAL, ids=[c[0] for c in CLINICAL])
 def test_nothing_clinical_is_recorded_before_consent(kind: str, record: dict[str, Any]) -> None:
     refused(screened(), ConsentRequired, "no signed TCLE", kind, **record)
@@ -202,6 +203,7 @@ def test_a_criterion_the_protocol_does_not_have_is_refused_at_assessment() -> No
     )
 
 
+@pytest.mark.requirement("P11-11.10f-1")
 def test_enrolment_without_an_eligibility_assessment_is_refused() -> None:
     refused(
         consented(), EligibilityNotMet, "not been assessed", "Enrolled", enrolled_on=ENROLLED_ON

@@ -23,6 +23,7 @@ def trial(timed: Store) -> Trial:
     return Trial(timed)
 
 
+@pytest.mark.requirement("P11-11.30-2")
 def test_markup_in_stored_free_text_is_shown_as_text_on_every_page_that_shows_it(
     timed: Store, trial: Trial
 ) -> None:
@@ -70,6 +71,7 @@ def test_the_language_switch_goes_back_to_a_page_of_this_site_only(
     assert answer.headers["Location"] == "/"
 
 
+@pytest.mark.requirement("P11-11.10h-1")
 @ON_BOTH_BACKENDS
 def test_a_form_sent_with_another_sessions_csrf_token_is_refused_and_does_nothing(
     timed: Store, trial: Trial

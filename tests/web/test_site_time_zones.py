@@ -103,6 +103,7 @@ def test_a_subjects_page_shows_its_instants_in_its_sites_zone_beside_utc(
         assert (local, zone) == (in_zone(moment, "America/Sao_Paulo"), "America/Sao_Paulo")
 
 
+@pytest.mark.requirement("P11-11.10e-1")
 @ONE_BACKEND
 def test_the_queries_and_the_audit_trail_across_sites_show_each_row_in_its_sites_zone(
     timed: Store, trial: Trial

@@ -1,0 +1,80 @@
+"""``sealtrail validation report``: the operational qualification's traceability report.
+
+It reads a run of the marked tests (``--junit``, pytest's JUnit XML), or runs them itself in
+the checkout, and writes ``traceability.html`` and ``traceability.pdf`` (signed) under
+``--out``: clause -> requirement -> tests -> result, with the commit, every installed
+distribution and the machine (docs/validation/README.md). It prints the files' paths and the
+verdict; exit 1 when a requirement that is not procedural did not pass. It opens no store.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from api.console.command import EXISTING_FILE, one_line_errors
+from api.console.exits import REFUSED
+from infrastructure.documents.reports import write_file
+from infrastructure.settings import Settings
+from infrastructure.validation.changes import unreleased_changes
+from infrastructure.validation.environment import environment_now
+from infrastructure.validation.markers import marked_tests
+from infrastructure.validation.matrix import trace
+from infrastructure.validation.report import html_report, signed_pdf, verdict_line
+from infrastructure.validation.requirements import load_requirements
+from infrastructure.validation.runs import read_run, run_marked_tests
+
+
+@click.group()
+def validation() -> None:
+    """The validation pack: the operational qualification's traceability report."""
+
+
+@validation.command("report")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder for traceability.html and traceability.pdf (made if missing).",
+)
+@click.option(
+    "--junit",
+    type=EXISTING_FILE,
+    help="A run's JUnit XML (pytest --junitxml); without it, the marked tests are run now.",
+)
+@click.option(
+    "--tests",
+    "paths",
+    multiple=True,
+    help="Without --junit: run the marked tests of this file or folder only (repeatable).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Without --junit: test processes (pytest-xdist).",
+)
+@one_line_errors
+def report(out: Path, junit: Path | None, paths: tuple[str, ...], workers: int) -> None:
+    """The traceability matrix of a run: clause -> requirement -> tests -> result."""
+    if junit is not None and (paths or workers != 1):
+        raise click.UsageError("--tests and --workers run the tests; --junit reads a run")
+    requirements = load_requirements()
+    marked = marked_tests()
+    changes = unreleased_changes(requirements)
+    if junit is None:
+        junit = run_marked_tests(out / "junit.xml", paths, workers=workers)
+    matrix = trace(requirements, marked, read_run(junit), changes)
+    environment = environment_now()
+    settings = Settings.from_environ()
+    for written in (
+        write_file(out / "traceability.html", html_report(matrix, environment)),
+        write_file(out / "traceability.pdf", signed_pdf(matrix, environment, settings)),
+    ):
+        click.echo(written)
+    click.echo(verdict_line(matrix))
+    if not matrix.passed:
+        sys.exit(REFUSED)
