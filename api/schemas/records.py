@@ -156,11 +156,13 @@ def _follow_up_hooks(follow_up: DeclaredItem) -> dict[str, Any]:
     def followed() -> StrictSchema:
         return data_schema(follow_up.about.follows.__name__)  # type: ignore[union-attr]
 
+    # An optional field of the report may be cleared (null): the adverse event recurred, and
+    # the day it ended no longer holds. A required one may not.
     def changes_are_typed(self: ma.Schema, changes: dict[str, Any], **_: Any) -> None:
-        _typed_values(followed(), changes)
+        _typed_values(followed(), changes, allow_none=True)
 
     def typed_changes(self: ma.Schema, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        data[name] = _typed_values(followed(), data[name])
+        data[name] = _typed_values(followed(), data[name], allow_none=True)
         return data
 
     return {

@@ -81,6 +81,10 @@ class Input:
     """The item (or the named value of an item) the input is for."""
     key: str
     """Its name in ``data`` (or in the item's mapping)."""
+    role: str = ""
+    """In a follow-up: ``""`` for a field's new value as typed; ``clear`` for the box that
+    clears an optional field; ``change`` for the box that changes a list of codes (the
+    seriousness criteria) to those ticked, each a ``choice`` (its key the code)."""
 
 
 @dataclass(frozen=True)
@@ -170,9 +174,9 @@ def form_class(kind: str, study: str) -> type[RecordForm]:
             items.append(Item(declared, inputs, "choices"))
         elif declared.follows:
             inputs = tuple(
-                _input(fields, f"{declared.name}-{followed.name}", followed, followed.name)
+                part
                 for followed in declared.follows
-                if followed.type != ValueType.CHOICES.value
+                for part in _follow_up_inputs(fields, f"{declared.name}-{followed.name}", followed)
             )
             items.append(Item(declared, inputs, "follow_up"))
         else:
@@ -182,6 +186,25 @@ def form_class(kind: str, study: str) -> type[RecordForm]:
         raise TypeError(f"{kind} declares an item the form itself names: {', '.join(taken)}")
     fields.update(kind=kind, items=tuple(items), time_zone=protocol.time_zone)
     return type(f"{kind}Form", (RecordForm,), fields)
+
+
+def _follow_up_inputs(fields: dict[str, Any], name: str, followed: FormField) -> list[Input]:
+    """The inputs of one field a follow-up may change: its new value, or for a list of codes a
+    box that changes it and a box per code (none ticked: the list emptied); and for a field
+    the report may leave out, a box that clears it."""
+    key = followed.name
+    if followed.type == ValueType.CHOICES.value:
+        fields[name] = BooleanField(followed.label)
+        parts = [Input(name, followed, key, "change")]
+        for code in followed.choices:
+            fields[f"{name}-{code}"] = BooleanField(code)
+            parts.append(Input(f"{name}-{code}", followed, code, "choice"))
+    else:
+        parts = [_input(fields, name, followed, key)]
+    if followed.clearable:
+        fields[f"{name}-clear"] = BooleanField(followed.label)
+        parts.append(Input(f"{name}-clear", followed, key, "clear"))
+    return parts
 
 
 def _named(declared: FormField, name: str, unit: str | None, text: str) -> FormField:
@@ -242,6 +265,11 @@ def typed_data(form: RecordForm) -> dict[str, Any]:
         if item.group == "choices":
             data[item.declared.name] = [i.key for i in item.inputs if form[i.name].data]
             continue
+        if item.group == "follow_up":
+            changes = _changes(form, item)
+            if changes:
+                data[item.declared.name] = changes
+            continue
         values = {
             i.key: _written(i.shown, _sent(form, i.name), form.time_zone) for i in item.inputs
         }
@@ -252,6 +280,27 @@ def typed_data(form: RecordForm) -> dict[str, Any]:
         elif given:
             data[item.declared.name] = given[item.declared.name]
     return data
+
+
+def _changes(form: RecordForm, item: Item) -> dict[str, Any]:
+    """A follow-up's changes: each new value typed; a list of codes changed to those ticked;
+    each field whose box says to clear it, ``None`` (what the API takes as cleared)."""
+    changes: dict[str, Any] = {}
+    for part in item.inputs:
+        if part.role == "":
+            value = _written(part.shown, _sent(form, part.name), form.time_zone)
+            if value is not None:
+                changes[part.key] = value
+        elif part.role == "change" and form[part.name].data:
+            ticked = [
+                p.key
+                for p in item.inputs
+                if p.role == "choice" and p.shown.name == part.key and form[p.name].data
+            ]
+            changes[part.key] = ticked
+        elif part.role == "clear" and form[part.name].data:
+            changes[part.key] = None
+    return changes
 
 
 def _sent(form: RecordForm, name: str) -> str:
@@ -328,7 +377,7 @@ def in_words(form: RecordForm, data: Mapping[str, Any]) -> list[tuple[str, list[
     for item in form.items:
         value = data.get(item.declared.name)
         if isinstance(value, Mapping) and item.group:
-            units = {i.key: i.shown for i in item.inputs}
+            units = {i.key: i.shown for i in item.inputs if i.role in ("", "change", "clear")}
             lines = [
                 f"{key}: {_said(units.get(key, item.declared), v)}" for key, v in value.items()
             ]
@@ -343,6 +392,8 @@ def in_words(form: RecordForm, data: Mapping[str, Any]) -> list[tuple[str, list[
 def _said(shown: FormField, value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "—"
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, Mapping) and "value" in value:
@@ -359,7 +410,8 @@ def phrases(study: str) -> set[str]:
         for item in form_class(kind, study).items:
             said.update((item.declared.label, item.declared.description))
             for part in item.inputs:
-                # A criterion is named as the protocol words it, in its own language.
+                # A criterion is named as the protocol words it, in its own language; a code
+                # is a code.
                 if item.group != "choices" and item.declared.named_in != "criteria":
                     said.update((part.shown.label, part.shown.description))
     return {phrase for phrase in said if phrase}

@@ -222,6 +222,9 @@ class FormField:
     minimum: int | None = None
     named_in: str = ""
     follows: tuple[FormField, ...] = ()
+    clearable: bool = False
+    """For a field a follow-up changes: optional in the record it follows, so a follow-up
+    may clear it (its new value ``null``)."""
 
 
 @cache
@@ -265,7 +268,12 @@ def _form_field(declared: DeclaredItem) -> FormField:
     follows: tuple[FormField, ...] = ()
     if about.follows is not None:
         followed = {field.name: field for field in form_of(about.follows)}
-        follows = tuple(dataclasses.replace(followed[name], required=False) for name in about.names)
+        follows = tuple(
+            dataclasses.replace(
+                followed[name], required=False, clearable=not followed[name].required
+            )
+            for name in about.names
+        )
     return FormField(
         name=declared.name,
         label=declared.label,

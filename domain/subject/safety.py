@@ -113,7 +113,7 @@ class AdverseEventFollowedUp(AboutAnAdverseEvent):
     adverse_event: str = item("The site's id of the adverse event", value=ValueType.CODE)
     followed_up_on: date = item("The day of the follow-up")
     changes: Mapping[str, Any] = item(
-        "Field name -> new value, written as in the report",
+        "Field name -> new value, written as in the report (null clears an optional one)",
         follows=AdverseEventReported,
         names=FOLLOWED_UP,
     )

@@ -77,6 +77,8 @@ def decimal_text(value: Decimal | None) -> str:
 
 
 def value_text(value: Any) -> str:
+    if value is None:  # a value a follow-up cleared
+        return "-"
     if isinstance(value, dict) and set(value) == {"value", "unit"}:
         return f"{value['value']} {value['unit']}"
     if isinstance(value, list | tuple):

@@ -11,6 +11,7 @@ from domain.errors import AdverseEventNotFound, SeriousnessCriterionMissing
 from domain.protocol import protocol_for
 from domain.subject import Subject
 from infrastructure.bootstrap import Store
+from projections.conep.document import value_text
 from projections.conep.notification import parse_event_id, sae_notification
 from projections.conep.progress import progress_report
 from tests.reports.conftest import SUBJECT
@@ -138,3 +139,9 @@ def test_the_final_report_says_so(followed: Store) -> None:
 
     assert document["title"].startswith("Relatório final / Final report")
     assert document["data"]["final"] is True
+
+
+def test_a_value_a_follow_up_cleared_reads_as_a_dash() -> None:
+    # resolved_on cleared by a follow-up (the event recurred): "resolved_on=-", not "None".
+    assert value_text(None) == "-"
+    assert value_text("2011-03-19") == "2011-03-19"

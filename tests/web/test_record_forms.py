@@ -39,7 +39,7 @@ from tests.conftest import (
     screening,
 )
 from tests.e2e.conftest import SUBJECT, Site
-from tests.e2e.test_records_api import ENROLLED, Writer
+from tests.e2e.test_records_api import ENROLLED, Writer, adverse_event
 from tests.e2e.test_records_api import KINDS as API_CASES
 from tests.web.conftest import Browser, text
 from tests.web.signed_forms import SigningPage
@@ -653,3 +653,167 @@ def test_an_instant_at_the_sites_clock_outside_the_years_utc_holds_is_refused_as
     assert "an instant is UTC" in error_of(shown, "given_at")
     assert field_value(shown, "given_at") == typed
     assert trial.version() == before
+
+
+# -- an adverse event's follow-up: its seriousness criteria changed, a value cleared --------------
+
+FOLLOW_UP = "AdverseEventFollowedUp"
+RECOVERED = {"outcome": "recovered", "resolved_on": "2011-03-19"}
+
+
+def followed_up(
+    every_kind: tuple[Site, Person, Browser], report: dict[str, Any], typed: dict[str, str]
+) -> tuple[Writer, str, TestResponse]:
+    """A subject with ``report`` recorded over the API, and its follow-up typed into the form
+    (the adverse event and the day filled in): the writer, the form's page and its answer."""
+    site, person, browser = every_kind
+    writer = Writer(site, person, site.auth(person))
+    writer.steps([*ENROLLED, ("AdverseEventReported", report)])
+    page = f"/subjects/{writer.subject}/record/{FOLLOW_UP}"
+    given = {"adverse_event": "AE-01", "followed_up_on": "2011-03-20", **typed}
+    return writer, page, typed_in(browser, page, given)
+
+
+def ticked(page: str, name: str) -> bool:
+    """Whether the box ``name`` is ticked on ``page`` (kept as the person ticked it)."""
+    found = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*>', page)
+    assert found is not None, f"no {name} box"
+    return " checked" in found.group(0)
+
+
+def standing(writer: Writer, trial_store: Store) -> dict[str, Any]:
+    subject = trial_store.app.find_subject(f"{STUDY}/{writer.subject}")
+    assert subject is not None
+    return subject.adverse_events()["AE-01"]
+
+
+def signed_changes(writer: Writer) -> Any:
+    return json.loads(writer.history()[-1]["signed_body"])["data"]["changes"]
+
+
+def test_a_follow_up_makes_an_adverse_event_serious_by_the_criteria_ticked(
+    every_kind: tuple[Site, Person, Browser],
+) -> None:
+    site, person, browser = every_kind
+    typed = {
+        "changes-serious": "true",
+        "changes-seriousness": "y",
+        "changes-seriousness-hospitalisation": "y",
+        "changes-seriousness-life_threatening": "y",
+    }
+    writer, page, checked = followed_up(every_kind, adverse_event(), typed)
+    assert "changes-seriousness-hospitalisation" in text(checked)
+
+    recorded = signed(browser, page, checked, person)
+
+    assert recorded.status_code == 302, text(recorded)
+    assert signed_changes(writer) == {
+        "serious": True,
+        "seriousness": ["life_threatening", "hospitalisation"],
+    }
+    event = standing(writer, site.store)
+    assert event["serious"] is True
+    assert {c.value for c in event["seriousness"]} == {"life_threatening", "hospitalisation"}
+
+
+def test_a_follow_up_empties_the_criteria_of_an_event_no_longer_serious(
+    every_kind: tuple[Site, Person, Browser],
+) -> None:
+    site, person, browser = every_kind
+    report = adverse_event(serious=True, seriousness=["hospitalisation"])
+    # The box that changes the criteria ticked, no criterion: none.
+    typed = {"changes-serious": "false", "changes-seriousness": "y"}
+    writer, page, checked = followed_up(every_kind, report, typed)
+
+    recorded = signed(browser, page, checked, person)
+
+    assert recorded.status_code == 302, text(recorded)
+    assert signed_changes(writer) == {"serious": False, "seriousness": []}
+    assert list(standing(writer, site.store)["seriousness"]) == []
+
+
+def test_a_follow_up_clears_the_day_an_adverse_event_ended_when_it_recurs(
+    every_kind: tuple[Site, Person, Browser],
+) -> None:
+    site, person, browser = every_kind
+    report = adverse_event(**RECOVERED)
+    typed = {"changes-outcome": "not_recovered", "changes-resolved_on-clear": "y"}
+    writer, page, checked = followed_up(every_kind, report, typed)
+
+    recorded = signed(browser, page, checked, person)
+
+    assert recorded.status_code == 302, text(recorded)
+    assert signed_changes(writer) == {"outcome": "not_recovered", "resolved_on": None}
+    assert standing(writer, site.store)["resolved_on"] is None
+
+
+def test_criteria_ticked_without_the_change_box_change_nothing_and_are_refused_when_alone(
+    every_kind: tuple[Site, Person, Browser],
+) -> None:
+    typed = {"changes-seriousness-hospitalisation": "y"}
+
+    writer, _page, checked = followed_up(every_kind, adverse_event(), typed)
+
+    shown = text(checked)
+    assert checked.status_code == 200 and "error-summary" in shown
+    # No change given: the follow-up's changes are missing, said at their first input.
+    assert error_of(shown, "changes-grade") == "Fill this in: it is part of what you sign"
+    assert "signing-body" not in shown
+    assert ticked(shown, "changes-seriousness-hospitalisation")
+    assert len(writer.history()) == len(ENROLLED) + 1
+
+
+def test_a_follow_up_the_adverse_event_refuses_shows_the_form_with_the_boxes_kept(
+    every_kind: tuple[Site, Person, Browser],
+) -> None:
+    # Criteria for an event that stays not serious; the end of an outcome that has ended
+    # cleared: each refused by the adverse event's own rules, nothing recorded.
+    criteria = {"changes-seriousness": "y", "changes-seriousness-hospitalisation": "y"}
+    writer, _page, not_serious = followed_up(every_kind, adverse_event(), criteria)
+    cleared = {"changes-resolved_on-clear": "y"}
+    other, _other_page, ended = followed_up(every_kind, adverse_event(**RECOVERED), cleared)
+
+    assert "given for a non-serious event" in text(not_serious)
+    assert ticked(text(not_serious), "changes-seriousness")
+    assert "gives the date it ended" in text(ended)
+    assert ticked(text(ended), "changes-resolved_on-clear")
+    assert len(writer.history()) == len(other.history()) == len(ENROLLED) + 1
+
+
+def test_a_stale_or_altered_follow_up_records_nothing(
+    every_kind: tuple[Site, Person, Browser],
+) -> None:
+    site, person, browser = every_kind
+    typed = {"changes-outcome": "not_recovered", "changes-resolved_on-clear": "y"}
+    writer, page, checked = followed_up(every_kind, adverse_event(**RECOVERED), typed)
+    offered = SigningPage(checked).body["data"]
+
+    kept = {**offered, "changes": {"outcome": "not_recovered"}}
+    altered = signed(browser, page, checked, person, data=kept)
+    writer.post(
+        "ResponseAssessed", {"month": 6, "response": "partial", "assessed_on": "2011-08-20"}
+    )
+    stale = signed(browser, page, checked, person)
+
+    assert altered.status_code == 200 and "error-summary" in text(altered)
+    assert stale.status_code == 200 and "error-summary" in text(stale)
+    assert [e["kind"] for e in writer.history()][-1] == "ResponseAssessed"
+    assert standing(writer, site.store)["resolved_on"] is not None
+
+
+def test_over_the_api_a_follow_up_clears_an_optional_field_and_never_a_required_one(
+    every_kind: tuple[Site, Person, Browser],
+) -> None:
+    site, person, _browser = every_kind
+    writer = Writer(site, person, site.auth(person))
+    writer.steps([*ENROLLED, ("AdverseEventReported", adverse_event(**RECOVERED))])
+    follow_up = {"adverse_event": "AE-01", "followed_up_on": "2011-03-20"}
+
+    required = writer.post(FOLLOW_UP, {**follow_up, "changes": {"grade": None}})
+    optional = writer.post(
+        FOLLOW_UP, {**follow_up, "changes": {"outcome": "not_recovered", "resolved_on": None}}
+    )
+
+    assert required.status_code == 422
+    assert "may not be empty" in required.get_data(as_text=True)
+    assert optional.status_code == 201, optional.get_data(as_text=True)
