@@ -142,28 +142,48 @@ def _tests_by_requirement(
     requirements: Requirements, marked: list[MarkedTest], cases: Sequence[CaseResult]
 ) -> dict[str, list[TestLine]]:
     found: dict[str, list[TestLine]] = {rid: [] for rid in requirements.ids}
-    matched: set[int] = set()
+    runs: dict[tuple[str, str], list[CaseResult]] = {}
+    for case in cases:
+        runs.setdefault((case.classname, case.name.split("[", 1)[0]), []).append(case)
+    matched: set[tuple[str, str]] = set()
     for test in marked:
-        ran = [
-            (index, case)
-            for index, case in enumerate(cases)
-            if case.classname == test.junit_classname
-            and (case.name == test.name or case.name.startswith(f"{test.name}["))
-        ]
+        key = (test.junit_classname, test.name)
+        ran = runs.get(key, [])
+        matched.add(key)
+        line = _line(key, ran) if ran else TestLine(test.nodeid, Outcome.NOT_RUN)
         for requirement_id in test.requirements:
-            if requirement_id not in found:
-                continue  # the check of make test names it; the report shows what is declared
-            if not ran:
-                found[requirement_id].append(TestLine(test.nodeid, Outcome.NOT_RUN))
-            for index, case in ran:
-                matched.add(index)
-                found[requirement_id].append(TestLine(case.label, case.outcome, case.message))
-    for index, case in enumerate(cases):
-        if index in matched:
+            if requirement_id in found:  # an unknown id is the check of make test's to name
+                found[requirement_id].append(line)
+    for key, ran in runs.items():
+        if key in matched:
             continue
-        for requirement_id in case.requirements:
-            found[requirement_id].append(TestLine(case.label, case.outcome, case.message))
+        named = dict.fromkeys(rid for case in ran for rid in case.requirements)
+        for requirement_id in named:
+            found[requirement_id].append(
+                _line(key, [case for case in ran if requirement_id in case.requirements])
+            )
     return found
+
+
+_WORST_FIRST = (Outcome.FAILED, Outcome.ERROR, Outcome.PASSED, Outcome.SKIPPED)
+
+
+def _line(key: tuple[str, str], ran: Sequence[CaseResult]) -> TestLine:
+    """One line for a test function: its case, or its parametrised cases summed up (every
+    case's outcome counted, the first failures named)."""
+    if len(ran) == 1:
+        return TestLine(ran[0].label, ran[0].outcome, ran[0].message)
+    outcome = next(o for o in _WORST_FIRST if any(case.outcome is o for case in ran))
+    counts = ", ".join(
+        f"{sum(1 for case in ran if case.outcome is o)} {o.value}"
+        for o in _WORST_FIRST
+        if any(case.outcome is o for case in ran)
+    )
+    failures = [c for c in ran if c.outcome in {Outcome.FAILED, Outcome.ERROR}][:3]
+    named = "; ".join(f"{c.name[len(key[1]) :]} {c.message}".strip() for c in failures)
+    return TestLine(
+        f"{key[0]}::{key[1]} [{len(ran)} cases]", outcome, counts + (f"; {named}" if named else "")
+    )
 
 
 def _verdict(requirement: Requirement, tests: Sequence[TestLine]) -> Verdict:

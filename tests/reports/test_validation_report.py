@@ -42,6 +42,12 @@ def test_the_trail_keeps_every_row():
 @pytest.mark.requirement("P11-11.200a-1")
 def test_a_signing_needs_an_authority():
     pytest.skip("no authority here")
+
+
+@pytest.mark.requirement("P11-11.300b-1")
+@pytest.mark.parametrize("password", ["long enough passphrase", "short", "another long one"])
+def test_a_password_is_long_enough(password):
+    assert len(password) >= 12, "too short"
 """
 
 UNKNOWN = """
@@ -102,6 +108,12 @@ def test_the_run_names_the_requirements_each_test_proved(junit: Path) -> None:
         "test_the_manifestation_is_printed": (Outcome.PASSED, ("P11-11.50-2",)),
         "test_the_trail_keeps_every_row": (Outcome.FAILED, ("P11-11.10e-1",)),
         "test_a_signing_needs_an_authority": (Outcome.SKIPPED, ("P11-11.200a-1",)),
+        "test_a_password_is_long_enough[long enough passphrase]": (
+            Outcome.PASSED,
+            ("P11-11.300b-1",),
+        ),
+        "test_a_password_is_long_enough[short]": (Outcome.FAILED, ("P11-11.300b-1",)),
+        "test_a_password_is_long_enough[another long one]": (Outcome.PASSED, ("P11-11.300b-1",)),
     }
     assert run.hostname == platform.node()
     assert len(run.sha256) == 64
@@ -118,12 +130,17 @@ def test_the_report_shows_clause_requirement_tests_and_result_with_the_failure(
     assert done.returncode == 1, done.stderr  # a requirement failed: the OQ did not pass
     html, pdf, verdict = done.stdout.splitlines()
     assert (html, pdf) == (str(out / "traceability.html"), str(out / "traceability.pdf"))
-    assert verdict.startswith("OQ NOT PASSED: 57 requirements (1 passed, 1 failed, ")
+    assert verdict.startswith("OQ NOT PASSED: 57 requirements (1 passed, 2 failed, ")
     page = (out / "traceability.html").read_text(encoding="utf-8")
     failed = "failed: test_marked::test_the_trail_keeps_every_row (AssertionError: the trail"
     assert failed in page
     assert "passed: test_marked::test_the_manifestation_is_printed" in page
     assert "skipped: test_marked::test_a_signing_needs_an_authority (no authority here)" in page
+    # A parametrised test is one line: its cases counted, the failures named.
+    assert (
+        "failed: test_marked::test_a_password_is_long_enough [3 cases] (1 failed, 2 passed; "
+        "[short] AssertionError: too short" in page
+    )
     # The checkout's other tests of those requirements were not in this run, and say so.
     assert "not run: tests/access/test_signing_ceremony.py::test_later_signings" in page
     assert "21 CFR 11.10(e) [failed]" in page
