@@ -18,7 +18,7 @@ from api.console.command import EXISTING_FILE, one_line_errors
 from api.console.exits import REFUSED
 from infrastructure.documents.reports import write_file
 from infrastructure.settings import Settings
-from infrastructure.validation.changes import unreleased_changes
+from infrastructure.validation.changes import CHANGELOG, unreleased_changes
 from infrastructure.validation.environment import environment_now
 from infrastructure.validation.markers import marked_tests
 from infrastructure.validation.matrix import trace
@@ -51,6 +51,13 @@ def validation() -> None:
     help="Without --junit: run the marked tests of this file or folder only (repeatable).",
 )
 @click.option(
+    "--changelog",
+    type=EXISTING_FILE,
+    default=CHANGELOG,
+    show_default="the checkout's CHANGELOG.md",
+    help="The CHANGELOG whose Unreleased entries the change control section reads.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=1,
@@ -58,13 +65,15 @@ def validation() -> None:
     help="Without --junit: test processes (pytest-xdist).",
 )
 @one_line_errors
-def report(out: Path, junit: Path | None, paths: tuple[str, ...], workers: int) -> None:
+def report(
+    out: Path, junit: Path | None, paths: tuple[str, ...], changelog: Path, workers: int
+) -> None:
     """The traceability matrix of a run: clause -> requirement -> tests -> result."""
     if junit is not None and (paths or workers != 1):
         raise click.UsageError("--tests and --workers run the tests; --junit reads a run")
     requirements = load_requirements()
     marked = marked_tests()
-    changes = unreleased_changes(requirements)
+    changes = unreleased_changes(requirements, changelog)
     if junit is None:
         junit = run_marked_tests(out / "junit.xml", paths, workers=workers)
     matrix = trace(requirements, marked, read_run(junit), changes)

@@ -164,15 +164,53 @@ def test_the_report_shows_clause_requirement_tests_and_result_with_the_failure(
 def test_the_report_lists_the_unreleased_changes_and_the_tests_re_run_for_them(
     junit: Path, tmp_path: Path
 ) -> None:
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text(
+        "# Changelog\n\n## [Unreleased]\n\n### Fixed\n"
+        "- **The audit trail** keeps the row of a correction [P11-11.10e-1].\n"
+        "- Nothing a requirement names (see [Keep a Changelog]).\n\n"
+        "### Changed\n- Printed signatures name their meaning [P11-11.50-2].\n\n"
+        "## [0.1.0] - 2026-01-01\n\n### Added\n- The first release [P11-11.200a-1].\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "oq"
 
-    report(junit, out, tmp_path / "home")
+    done = sealtrail(
+        *("validation", "report", "--junit", str(junit), "--out", str(out)),
+        *("--changelog", str(changelog)),
+        home=tmp_path / "home",
+    )
 
+    assert done.returncode == 1, done.stderr
     page = (out / "traceability.html").read_text(encoding="utf-8")
     changes = page.split("<h2>Change control", 1)[1].split("<h2>", 1)[0]
-    # This change names [URS-validation-1] in the CHANGELOG's Unreleased section.
-    assert "URS-validation-1" in changes
-    assert "not run: tests/unit/test_traceability.py::" in changes
+    rows = changes.split("<tr>")[2:]
+    assert len(rows) == 2  # the released entry and the one naming no requirement are not listed
+    fixed, changed = rows
+    assert "Fixed: The audit trail keeps the row of a correction [P11-11.10e-1]." in fixed
+    assert "failed: test_marked::test_the_trail_keeps_every_row" in fixed
+    assert "Changed: Printed signatures name their meaning [P11-11.50-2]." in changed
+    assert "passed: test_marked::test_the_manifestation_is_printed" in changed
+
+
+def test_a_changelog_naming_an_unknown_requirement_is_one_line_and_writes_nothing(
+    junit: Path, tmp_path: Path
+) -> None:
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text(
+        "## [Unreleased]\n\n### Fixed\n- A fix [P11-11.10e-42].\n", encoding="utf-8"
+    )
+
+    done = sealtrail(
+        *("validation", "report", "--junit", str(junit), "--out", str(tmp_path / "oq")),
+        *("--changelog", str(changelog)),
+        home=tmp_path / "home",
+    )
+
+    assert done.returncode == 2
+    assert "names [P11-11.10e-42], which docs/validation/requirements.toml" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "oq").exists()
 
 
 @pytest.mark.requirement("URS-validation-1")
