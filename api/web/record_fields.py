@@ -37,6 +37,7 @@ from wtforms import (
 from wtforms.fields.core import Field
 
 from api.web.forms import MISSING, SignedBodyForm, kept_as_typed, shown_as_typed
+from api.web.wording import gettext
 from domain.account import Account
 from domain.actions import Action
 from domain.permissions import may
@@ -382,7 +383,7 @@ def in_words(form: RecordForm, data: Mapping[str, Any]) -> list[tuple[str, list[
                 f"{key}: {_said(units.get(key, item.declared), v)}" for key, v in value.items()
             ]
         elif isinstance(value, list):
-            lines = [", ".join(map(str, value)) or "—"]
+            lines = [_said(item.declared, value)]
         else:
             lines = [_said(item.declared, value)]
         shown.append((item.declared.label, lines))
@@ -390,10 +391,14 @@ def in_words(form: RecordForm, data: Mapping[str, Any]) -> list[tuple[str, list[
 
 
 def _said(shown: FormField, value: Any) -> str:
+    """A value as the page says it: a code of the vocabulary in the page's language (the body
+    signed keeps the code)."""
     if value is None:
         return "—"
     if isinstance(value, list | tuple):
-        return ", ".join(map(str, value)) or "—"
+        return ", ".join(_said(shown, each) for each in value) or "—"
+    if shown.choices and isinstance(value, str) and value in shown.choices:
+        return gettext(value)
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, Mapping) and "value" in value:
@@ -409,9 +414,11 @@ def phrases(study: str) -> set[str]:
         said.add(described(kind))
         for item in form_class(kind, study).items:
             said.update((item.declared.label, item.declared.description))
+            # Each code offered is shown in the page's language (the record keeps the code).
+            said.update(item.declared.choices)
             for part in item.inputs:
-                # A criterion is named as the protocol words it, in its own language; a code
-                # is a code.
-                if item.group != "choices" and item.declared.named_in != "criteria":
+                said.update(part.shown.choices)
+                # A criterion is named as the protocol words it (its code and text).
+                if item.group != "choices":
                     said.update((part.shown.label, part.shown.description))
     return {phrase for phrase in said if phrase}

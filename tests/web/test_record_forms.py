@@ -576,15 +576,23 @@ def test_an_instant_with_no_date_at_the_site_is_refused_on_the_form(
     assert len(writer.history()) == len(ENROLLED)
 
 
-def test_a_text_of_several_lines_is_signed_with_its_line_breaks_as_typed(trial: Trial) -> None:
-    browser = signed_in(trial, trial.coordinator)
-    page = f"/subjects/{SUBJECT}/record/ProtocolDeviationRecorded"
-    typed = {
+DEVIATION = f"/subjects/{SUBJECT}/record/ProtocolDeviationRecorded"
+
+
+def deviation(category: str, description: str) -> dict[str, str]:
+    """A minor protocol deviation as a coordinator types it into its form."""
+    return {
         "occurred_on": "2011-02-20",
-        "category": "schedule",
-        "description": "Visit moved.\r\nThe subject travelled.",
+        "category": category,
+        "description": description,
         "major": "false",
     }
+
+
+def test_a_text_of_several_lines_is_signed_with_its_line_breaks_as_typed(trial: Trial) -> None:
+    browser = signed_in(trial, trial.coordinator)
+    page = DEVIATION
+    typed = deviation("schedule", "Visit moved.\r\nThe subject travelled.")
 
     checked = typed_in(browser, page, typed)
     recorded = signed(browser, page, checked, trial.coordinator)
@@ -603,6 +611,47 @@ def test_the_form_speaks_the_persons_language(trial: Trial) -> None:
 
     assert '<html lang="pt-BR">' in page
     assert "Coletado em" in page and "Hemoglobina (g/dL)" in page and "Verificar o registro" in page
+
+
+def test_a_portuguese_page_words_the_criteria_and_codes_and_signs_the_codes(trial: Trial) -> None:
+    browser = signed_in(trial, trial.coordinator)
+    browser.submit("/account", "/language", {"language": "pt-BR", "next": "/account"})
+
+    criteria = text(browser.get(f"/subjects/{SUBJECT}/record/EligibilityAssessed"))
+    report = text(browser.get(f"/subjects/{SUBJECT}/record/AdverseEventReported"))
+
+    assert "IN1: Diagnóstico de anemia aplástica adquirida" in criteria
+    assert "Diagnosis of acquired aplastic anemia" not in criteria
+    # Radios, a list of more than six codes, checkboxes: each code in words, its value the code.
+    assert re.search(r'value="not_recovered"[^>]*>\s*<label[^>]*>não recuperado<', report)
+    assert '<option value="febrile_neutropenia">neutropenia febril</option>' in report
+    assert re.search(r'for="seriousness-hospitalisation">hospitalização<', report)
+    assert '<option value="">Escolha um</option>' in report
+
+
+def test_an_english_page_shows_the_codes_as_they_are(trial: Trial) -> None:
+    browser = signed_in(trial, trial.coordinator)
+
+    report = text(browser.get(f"/subjects/{SUBJECT}/record/AdverseEventReported"))
+
+    assert '<option value="febrile_neutropenia">febrile_neutropenia</option>' in report
+    assert re.search(r'for="seriousness-hospitalisation">hospitalisation<', report)
+
+
+def test_the_record_to_sign_says_its_codes_in_portuguese_and_the_body_keeps_them(
+    trial: Trial,
+) -> None:
+    browser = signed_in(trial, trial.coordinator)
+    browser.submit("/account", "/language", {"language": "pt-BR", "next": "/account"})
+    page = DEVIATION
+    typed = deviation("safety_reporting", "The SAE was notified a day late.")
+
+    checked = typed_in(browser, page, typed)
+
+    shown = text(checked)
+    body = SigningPage(checked).body
+    assert body["data"]["category"] == "safety_reporting"
+    assert "notificação de segurança" in shown
 
 
 def test_no_item_takes_a_name_the_form_itself_uses() -> None:
