@@ -82,6 +82,13 @@ def check_signed_version(body: dict[str, Any], version: int) -> None:
         )
 
 
+@lru_cache(maxsize=1024)
+def _data_fields(kind: type[SignedAggregate.Event]) -> tuple[str, ...]:
+    """The names of an event class's fields that its author writes in ``data`` (not the
+    bookkeeping ones), in declaration order: looked up once per class, not once per event."""
+    return tuple(f.name for f in fields(kind) if f.name not in kind.BOOKKEEPING)
+
+
 class SignedAggregate(Aggregate):
     """Base of every aggregate in sealtrail's store."""
 
@@ -136,14 +143,18 @@ class SignedAggregate(Aggregate):
             """When the store recorded the event (the server's clock)."""
             return self.timestamp
 
-        def leaf_data(self, position: int) -> bytes:
-            """What this event's leaf in the Merkle log commits to (:mod:`signatures.log_leaf`)."""
+        def leaf_data(self, position: int, chain_hash: str | None = None) -> bytes:
+            """What this event's leaf in the Merkle log commits to (:mod:`signatures.log_leaf`).
+
+            ``chain_hash`` is :attr:`event_hash` if the caller has computed it already (verify
+            has: it needs it for the chain too).
+            """
             return event_leaf(
                 position=position,
                 stream_id=self.originator_id.hex,
                 version=self.originator_version,
                 recorded_at=recorded_instant(self.recorded_at),
-                event_hash=self.event_hash,
+                event_hash=self.event_hash if chain_hash is None else chain_hash,
             )
 
         def signed_data(self) -> dict[str, Any]:
@@ -153,9 +164,9 @@ class SignedAggregate(Aggregate):
             signs only what they answered.
             """
             return {
-                f.name: to_wire(value)
-                for f in fields(self)
-                if f.name not in self.BOOKKEEPING and (value := getattr(self, f.name)) is not None
+                name: to_wire(value)
+                for name in _data_fields(type(self))
+                if (value := getattr(self, name)) is not None
             }
 
         def check_matches_body(self, body: dict[str, Any]) -> None:

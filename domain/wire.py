@@ -12,6 +12,7 @@ event says exactly what its author signed:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -62,6 +63,23 @@ def recorded_instant(value: datetime) -> str:
     return value.astimezone(UTC).strftime(RECORDED_FORMAT)
 
 
+_CANONICAL_INSTANT = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z"
+)
+"""The form every client writes, ASCII digits two to a field: read without ``strptime``."""
+
+
 def instant_from_wire(text: str) -> datetime:
-    """Parse ``YYYY-MM-DDTHH:MM:SSZ``; any other form is a ValueError."""
-    return datetime.strptime(text, INSTANT_FORMAT).replace(tzinfo=UTC)
+    """Parse ``YYYY-MM-DDTHH:MM:SSZ``; any other form is a ValueError.
+
+    What ``strptime`` with :data:`INSTANT_FORMAT` accepts, and only that: the canonical form
+    (every field its full width in ASCII digits) is read directly, ``datetime`` refusing what is
+    out of range as ``strptime`` does; anything else (a one-digit month, which ``strptime``
+    takes, or a form it refuses) goes through ``strptime`` itself (verify must accept exactly
+    what the store accepted). ``verify`` reads one for every event: ``strptime`` is ~8x slower.
+    """
+    match = _CANONICAL_INSTANT.fullmatch(text) if type(text) is str else None
+    if match is None:
+        return datetime.strptime(text, INSTANT_FORMAT).replace(tzinfo=UTC)
+    year, month, day, hour, minute, second = map(int, match.groups())
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)

@@ -1,0 +1,136 @@
+"""The shortcuts verify takes for every event read exactly what the general paths read.
+
+``instant_from_wire`` reads the canonical form without ``strptime`` and ``event_leaf`` writes
+its leaf with ``json.dumps`` without walking it first: each must accept, refuse and produce
+exactly what ``strptime`` and RFC 8785 (the ``rfc8785`` package) do, or a stored event would
+verify differently from how the store accepted it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.wire import INSTANT_FORMAT, instant_from_wire
+from signatures.canonical import LARGEST_EXACT_INTEGER
+from signatures.errors import CanonicalFormError
+from signatures.log_leaf import LEAF_FORMAT, event_leaf
+
+
+def _by_strptime(text: str) -> datetime | str:
+    try:
+        return datetime.strptime(text, INSTANT_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return "refused"
+
+
+def _by_instant_from_wire(text: str) -> datetime | str:
+    try:
+        return instant_from_wire(text)
+    except ValueError:
+        return "refused"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2011-01-03T12:34:56Z",
+        "2012-02-29T23:59:59Z",
+        "2011-1-3T1:2:3Z",  # strptime takes one-digit fields: so must verify
+        "2011-02-29T00:00:00Z",
+        "2011-01-03T24:00:00Z",
+        "2011-01-03T00:00:60Z",
+        "2011-13-03T00:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "2011-01-03t00:00:00z",
+        "2011-01-03T00:00:00",
+        "2011-01-03T00:00:00+00:00",
+        "2011-01-03T00:00:00Z\n",
+        " 2011-01-03T00:00:00Z",
+        "\u0662\u0660\u0661\u0661-01-03T00:00:00Z",  # Arabic-Indic digits
+        "2011-01-03T00:00:00.5Z",
+        "",
+    ],
+)
+def test_an_instant_is_read_as_strptime_reads_it(text: str) -> None:
+    assert _by_instant_from_wire(text) == _by_strptime(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.tuples(
+        st.integers(0, 10_000),
+        *(st.integers(0, 99) for _ in range(5)),
+    )
+)
+def test_any_two_digit_instant_is_read_as_strptime_reads_it(
+    parts: tuple[int, int, int, int, int, int],
+) -> None:
+    year, month, day, hour, minute, second = parts
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
+    assert _by_instant_from_wire(text) == _by_strptime(text)
+
+
+def _rfc8785_leaf(position: object, version: object, *texts: object) -> bytes | str:
+    stream_id, recorded_at, event_hash = texts
+    try:
+        return rfc8785.dumps(
+            {
+                "format": LEAF_FORMAT,
+                "position": position,
+                "stream_id": stream_id,
+                "version": version,
+                "recorded_at": recorded_at,
+                "event_hash": event_hash,
+            }
+        )
+    except (rfc8785.CanonicalizationError, ValueError, UnicodeError):
+        return "refused"
+
+
+def _leaf(position: object, version: object, *texts: object) -> bytes | str:
+    stream_id, recorded_at, event_hash = texts
+    try:
+        return event_leaf(
+            position=position,  # type: ignore[arg-type]
+            stream_id=stream_id,  # type: ignore[arg-type]
+            version=version,  # type: ignore[arg-type]
+            recorded_at=recorded_at,  # type: ignore[arg-type]
+            event_hash=event_hash,  # type: ignore[arg-type]
+        )
+    except CanonicalFormError:
+        return "refused"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(-(2**60), 2**60),
+    st.integers(-(2**60), 2**60),
+    st.text(),
+    st.text(),
+    st.text(),
+)
+def test_a_leaf_is_the_rfc_8785_form_of_its_fields(
+    position: int, version: int, stream_id: str, recorded_at: str, event_hash: str
+) -> None:
+    assert _leaf(position, version, stream_id, recorded_at, event_hash) == _rfc8785_leaf(
+        position, version, stream_id, recorded_at, event_hash
+    )
+
+
+@pytest.mark.parametrize(
+    "position",
+    [LARGEST_EXACT_INTEGER, LARGEST_EXACT_INTEGER + 1, -LARGEST_EXACT_INTEGER - 1, True, 0],
+)
+def test_a_leaf_at_the_edges_of_exact_integers_is_the_rfc_8785_form(position: object) -> None:
+    fields = ("ab" * 16, "2011-01-03T00:00:00.000000Z", "cd" * 32)
+    assert _leaf(position, 1, *fields) == _rfc8785_leaf(position, 1, *fields)
+
+
+def test_a_leaf_with_a_lone_surrogate_is_refused_as_rfc_8785_refuses_it() -> None:
+    fields = ("ab\ud800", "2011-01-03T00:00:00.000000Z", "cd" * 32)
+    assert _leaf(1, 1, *fields) == "refused" == _rfc8785_leaf(1, 1, *fields)
