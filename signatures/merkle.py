@@ -173,6 +173,41 @@ class InMemoryTree:
         self._nodes[(level, index)] = value
 
 
+class FrontierTree:
+    """A tree being built leaf by leaf of which only the :func:`frontier` is kept (one hash per
+    bit of its size): its root at every size as it passes, in O(log n) memory.
+
+    Each append returns the complete aligned subtrees it completes, ``(level, index, hash)``
+    from the leaf up, as :func:`append_leaf_hash` would write them: what a verifier compares
+    with stored nodes as it goes, without holding the tree.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._frontier: list[bytes] = []
+
+    def append_hash(self, hashed: bytes) -> list[tuple[int, int, bytes]]:
+        """Append one leaf given its leaf hash; the nodes it completes, leaf first."""
+        level, index, current = 0, self.size, hashed
+        completed = [(0, index, hashed)]
+        while index & 1:
+            current = node_hash(self._frontier.pop(), current)
+            level, index = level + 1, index >> 1
+            completed.append((level, index, current))
+        self._frontier.append(current)
+        self.size += 1
+        return completed
+
+    def root(self) -> bytes:
+        """MTH of the leaves appended so far (the frontier folded from the right)."""
+        if not self._frontier:
+            return EMPTY_ROOT
+        current = self._frontier[-1]
+        for left in reversed(self._frontier[:-1]):
+            current = node_hash(left, current)
+        return current
+
+
 def frontier(size: int) -> list[tuple[int, int]]:
     """The (level, index) of the complete aligned subtrees that make up the first ``size``
     leaves, largest (leftmost) first: one per bit set in ``size``.

@@ -6,7 +6,7 @@ both report :class:`Finding` records and run :func:`check_streams` on the facts 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -46,7 +46,7 @@ class Finding:
         return f"{where}: {self.kind}: {self.detail}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventFacts:
     """What the in-order checks need of one stored event.
 
@@ -141,13 +141,18 @@ def is_named(stream: object, originator: UUID) -> bool:
     return isinstance(stream, str) and stream_id(stream) == originator
 
 
-def named(findings: list[Finding], facts: list[EventFacts]) -> list[Finding]:
+def named(findings: list[Finding], facts: Iterable[EventFacts]) -> list[Finding]:
     """Replace the stream ids findings carry by the names the stream's own events give it.
 
     A stream with no event that names it (all unreadable, or all moved there from elsewhere)
     stays known by its id.
     """
     names = {str(fact.stream_id): fact.stream for fact in facts if fact.stream is not None}
+    return named_by(findings, names)
+
+
+def named_by(findings: list[Finding], names: Mapping[str, str]) -> list[Finding]:
+    """As :func:`named`, given each stream's name by its id (in text)."""
     return [
         replace(finding, stream=names.get(finding.stream, finding.stream))
         if finding.stream is not None
@@ -157,7 +162,7 @@ def named(findings: list[Finding], facts: list[EventFacts]) -> list[Finding]:
 
 
 def check_streams(
-    facts: list[EventFacts], before: Mapping[UUID, EventFacts] | None = None
+    facts: Iterable[EventFacts], before: Mapping[UUID, EventFacts] | None = None
 ) -> list[Finding]:
     """Per stream, in log order: versions in sequence, the chain unbroken, and every signature over
     records linked to the records of its stream as they stood when it was made; over the whole
@@ -168,16 +173,33 @@ def check_streams(
 
     Findings carry the stream's id; :func:`named` gives them its name.
     """
-    before = before or {}
-    versions: dict[UUID, int] = {stream: fact.version for stream, fact in before.items()}
-    heads: dict[UUID, str | None] = {stream: fact.event_hash for stream, fact in before.items()}
-    records: dict[UUID, RecordHashes] = {}
-    unplaced: dict[str, int] = {}
-    findings: list[Finding] = []
+    checks = StreamChecks(before)
     for fact in facts:
+        checks.add(fact)
+    return checks.findings
+
+
+class StreamChecks:
+    """:func:`check_streams` one event at a time, in log order: what it keeps is per stream
+    (its version, its chain head, the hashes of its records) and the signatures of bodies that
+    sign no version, never the events themselves."""
+
+    def __init__(self, before: Mapping[UUID, EventFacts] | None = None) -> None:
+        before = before or {}
+        self.findings: list[Finding] = []
+        self._versions = {stream: fact.version for stream, fact in before.items()}
+        self._heads: dict[UUID, str | None] = {
+            stream: fact.event_hash for stream, fact in before.items()
+        }
+        self._records: dict[UUID, RecordHashes] = {}
+        self._unplaced: dict[str, int] = {}
+
+    def add(self, fact: EventFacts) -> None:
+        """Check the next event of the log against the events of its stream before it."""
+        findings = self.findings
         name = str(fact.stream_id)
         if fact.unplaced_signature is not None:
-            first = unplaced.setdefault(fact.unplaced_signature, fact.position)
+            first = self._unplaced.setdefault(fact.unplaced_signature, fact.position)
             if first != fact.position:
                 error = EventReplayed(
                     "the author's signature is that of the event at position %(first)s: a copy "
@@ -185,7 +207,9 @@ def check_streams(
                     first=first,
                 )
                 findings.append(Finding(fact.position, name, fact.version, error.kind, str(error)))
-        stream_records = records.setdefault(fact.stream_id, RecordHashes())
+        stream_records = self._records.get(fact.stream_id)
+        if stream_records is None:
+            stream_records = self._records[fact.stream_id] = RecordHashes()
         if fact.covers is not None:
             try:
                 stream_records.check_linked(dict(fact.covers), fact.covered_by)
@@ -201,7 +225,7 @@ def check_streams(
                 record=fact.is_record,
                 voids=fact.voids,
             )
-        previous_version = versions.get(fact.stream_id, 0)
+        previous_version = self._versions.get(fact.stream_id, 0)
         if fact.version != previous_version + 1:
             findings.append(
                 Finding(
@@ -212,13 +236,12 @@ def check_streams(
                     f"version {fact.version} follows version {previous_version} of the stream",
                 )
             )
-        versions[fact.stream_id] = fact.version
-        head = heads.get(fact.stream_id, GENESIS_HASH)
+        self._versions[fact.stream_id] = fact.version
+        head = self._heads.get(fact.stream_id, GENESIS_HASH)
         if head is not None and fact.previous_hash is not None:
             try:
                 check_link(head, fact.previous_hash)
             except VerificationError as error:
                 findings.append(Finding(fact.position, name, fact.version, error.kind, str(error)))
         # After an unreadable event the true head is unknown: do not blame the next one.
-        heads[fact.stream_id] = fact.event_hash
-    return findings
+        self._heads[fact.stream_id] = fact.event_hash

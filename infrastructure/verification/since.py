@@ -57,12 +57,8 @@ from sqlalchemy import Connection
 
 from infrastructure.verification.log_checks import EventFacts, Finding, check_streams, named
 from infrastructure.verification.since_reads import CachedTree, SinceRows, nodes_after, proof_nodes
-from infrastructure.verification.verifier import (
-    EventChecker,
-    LogVerifier,
-    Progress,
-    check_leaves,
-)
+from infrastructure.verification.tree_checks import check_leaves
+from infrastructure.verification.verifier import EventChecker, LogVerifier, Progress
 from infrastructure.verification.witness_checks import WitnessPolicy
 from infrastructure.verification.witnesses import check_witnesses
 from signatures.checkpoint import Checkpoint, parse_note, verify_checkpoint

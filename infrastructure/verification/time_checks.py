@@ -159,22 +159,41 @@ def check_recording_times(
     checkpoint is sealed, whereas a witness may cosign at any time after the sealing, while
     later events are being recorded (docs/timestamps.md).
     """
-    bounds = _bounds(stamped, cosigned)
-    if not bounds:
-        return []
-    findings: list[Finding] = []
-    ceilings = _tightest_ceilings(bounds)
-    floors = _tightest_floors(bounds)
-    sizes = [bound.size for bound in bounds]
-    for index, fact in enumerate(facts):
-        if fact.recorded_at is None:
-            continue  # an unreadable event, already a finding
-        after = bisect.bisect_right(sizes, first_leaf + index)  # the first bound covering it
-        lower = floors[after - 1] if after > 0 else None
-        upper = ceilings[after] if after < len(bounds) else None
+    check = RecordingTimes(stamped, cosigned, first_leaf=first_leaf)
+    for fact in facts:
+        check.add(fact)
+    return check.findings
+
+
+class RecordingTimes:
+    """:func:`check_recording_times` one event at a time, as a verify reads them in log order
+    (nothing of the events kept but the findings)."""
+
+    def __init__(
+        self,
+        stamped: Mapping[int, StampedTime],
+        cosigned: Sequence[CosignedTime] = (),
+        *,
+        first_leaf: int = 0,
+    ) -> None:
+        self.findings: list[Finding] = []
+        self._bounds = _bounds(stamped, cosigned)
+        self._ceilings = _tightest_ceilings(self._bounds)
+        self._floors = _tightest_floors(self._bounds)
+        self._sizes = [bound.size for bound in self._bounds]
+        self._leaf = first_leaf
+
+    def add(self, fact: EventFacts) -> None:
+        """Check the next event of the log."""
+        leaf, self._leaf = self._leaf, self._leaf + 1
+        if not self._bounds or fact.recorded_at is None:
+            return  # nothing vouched for; or an unreadable event, already a finding
+        after = bisect.bisect_right(self._sizes, leaf)  # the first bound covering it
+        lower = self._floors[after - 1] if after > 0 else None
+        upper = self._ceilings[after] if after < len(self._bounds) else None
         problem = _outside(fact.recorded_at, lower, upper)
         if problem is not None:
-            findings.append(
+            self.findings.append(
                 Finding(
                     fact.position,
                     str(fact.stream_id),
@@ -183,7 +202,6 @@ def check_recording_times(
                     f"{fact.kind} recorded at {fact.recorded_at.isoformat()}, {problem}",
                 )
             )
-    return findings
 
 
 def _bounds(stamped: Mapping[int, StampedTime], cosigned: Sequence[CosignedTime]) -> list[_Bound]:

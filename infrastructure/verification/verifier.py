@@ -36,14 +36,14 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from cryptography import x509
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
-from sqlalchemy import Engine, Row, column, func, select, table
+from sqlalchemy import Connection, Engine, column, func, select, table
 
 from domain.account import Account, RegisteredKey
 from domain.attribution import attribute
@@ -60,29 +60,33 @@ from infrastructure.store.timestamps import timestamps_up_to, trusted_certificat
 from infrastructure.verification.log_checks import (
     EventFacts,
     Finding,
-    check_streams,
+    StreamChecks,
     is_named,
-    named,
+    named_by,
     record_facts,
     signed_body,
     unplaced_signature,
 )
 from infrastructure.verification.time_checks import (
     CosignedTime,
+    RecordingTimes,
     TimeEvidence,
     check_recording_times,
     check_timestamps,
 )
+from infrastructure.verification.tree_checks import LeafMatch, NodeCheck, StoredNode
 from infrastructure.verification.view_checks import check_views
 from infrastructure.verification.witness_checks import WitnessPolicy
 from infrastructure.verification.witnesses import check_witnesses
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
 from signatures.keys import public_key_from_text
-from signatures.merkle import InMemoryTree, leaf_hash, root
+from signatures.merkle import EMPTY_ROOT, FrontierTree, leaf_hash
 
 RANGE = 2_000
 PAGE = 500
+STORED_PAGE = 5_000
+"""Stored leaves and nodes read a page at a time (a server-side cursor on PostgreSQL)."""
 SCREENING_TOPIC = get_topic(Subject.Screened)
 
 Progress = Callable[[int], None]
@@ -185,17 +189,11 @@ class LogVerifier:
         """
         bound = self._bound()
         accounts, ledger, custody = self._accounts()
-        facts, findings = self._check_events(
-            accounts, ledger, progress, bound.last_position, bound.first_position
-        )
-        findings += custody
-        findings += check_streams(facts)
-        tree = InMemoryTree()
-        for fact in facts:
-            if fact.leaf_hash is not None:
-                tree.append_hash(fact.leaf_hash)
-        findings += self._check_stored_tree(facts, bound.leaves)
-        checkpoint_findings, signed_notes = self._check_checkpoints(tree, bound.newest_checkpoint)
+        # What the events are held to is read first (the checkpoints' signed notes, the
+        # witnesses' cosignatures, the time-stamps), so that each event is checked as it comes
+        # back from the pool and then dropped: memory holds per-stream state, not the log.
+        stored = self._read_checkpoints(bound.newest_checkpoint)
+        kept = None if external is None else self._read_note(external.note, external.source)
         witness_findings, cosigned = check_witnesses(
             self._engine,
             self._origin,
@@ -205,18 +203,37 @@ class LogVerifier:
             bound.newest_checkpoint,
             witnesses,
         )
-        time_findings, time = self.check_times(signed_notes, facts, cosigned)
-        findings += time_findings
-        findings = named(findings, facts)
-        findings += checkpoint_findings + time.findings
-        if external is not None:
-            findings += self._check_external(tree, external)
+        time = self.time_evidence(stored.signed, cosigned)
+        sizes = {checkpoint.size for _, _, _, checkpoint, _ in stored.rows if checkpoint}
+        if kept is not None and kept[0] is not None:
+            sizes.add(kept[0].size)
+        in_order = _InOrder(RecordingTimes(time.stamped, cosigned), sizes)
+        with self._engine.connect() as connection:
+            tree_check = _StoredTreeCheck(connection, bound.leaves)
+            for range_facts, range_findings in self._event_ranges(
+                accounts, ledger, progress, bound.last_position, bound.first_position
+            ):
+                in_order.event_findings += range_findings
+                for fact in range_facts:
+                    in_order.add(fact)
+                    tree_check.leaves.add(fact)
+                tree_check.leaves.advance()
+            tree_findings = tree_check.finish()
+        findings = in_order.event_findings + custody + in_order.streams.findings + tree_findings
+        findings += in_order.times.findings
+        findings = named_by(findings, in_order.names)
+        findings += self._checkpoint_findings(stored, in_order) + time.findings
+        if kept is not None and external is not None:
+            checkpoint, note_findings = kept
+            findings += note_findings
+            if checkpoint is not None:
+                findings += _against_log(in_order, checkpoint, external.source)
         findings += witness_findings
         if not findings:
             # Views derived from a log that fails its own checks would say nothing reliable:
             # they are compared once the events they come from hold.
             findings += check_views(self._engine, self._notifications, self._decode)
-        return VerificationReport(len(facts), findings, tuple(time.notes))
+        return VerificationReport(in_order.count, findings, tuple(time.notes))
 
     def check_times(
         self,
@@ -230,6 +247,14 @@ class LogVerifier:
         signed by the server's key), and the recording times of ``facts`` (leaves from
         ``first_leaf`` on) between those and the trusted witnesses' ``cosigned`` times: the
         events' findings, and the evidence (the time-stamps' findings, and the notes)."""
+        time = self.time_evidence(signed_notes, cosigned)
+        return check_recording_times(facts, time.stamped, cosigned, first_leaf=first_leaf), time
+
+    def time_evidence(
+        self, signed_notes: Mapping[int, str], cosigned: Sequence[CosignedTime] = ()
+    ) -> TimeEvidence:
+        """The time-stamps of the checkpoints whose notes are ``signed_notes``: their findings,
+        the notes (what is not vouched for), and the times that hold, by tree size."""
         smallest, newest = min(signed_notes, default=0), max(signed_notes, default=None)
         time = check_timestamps(
             signed_notes,
@@ -242,7 +267,7 @@ class LogVerifier:
                 "carries a time-stamp that holds, nor a cosignature by a witness given with "
                 "--witness (docs/timestamps.md)"
             )
-        return check_recording_times(facts, time.stamped, cosigned, first_leaf=first_leaf), time
+        return time
 
     def _trusted_authorities(self) -> list[x509.Certificate] | None:
         path = self._settings.tsa_certificates
@@ -345,22 +370,35 @@ class LogVerifier:
         last: int,
         first: int = 1,
     ) -> tuple[list[EventFacts], list[Finding]]:
-        ranges = self._ranges(last, first)
         facts: list[EventFacts] = []
         findings: list[Finding] = []
+        for range_facts, range_findings in self._event_ranges(
+            accounts, ledger, progress, last, first
+        ):
+            facts += range_facts
+            findings += range_findings
+        return facts, findings
+
+    def _event_ranges(
+        self,
+        accounts: dict[str, Account],
+        ledger: AuthorityLedger,
+        progress: Progress | None,
+        last: int,
+        first: int = 1,
+    ) -> Iterator[tuple[list[EventFacts], list[Finding]]]:
+        """Each range of the log checked (on the pool), in log order, as it comes back."""
+        ranges = self._ranges(last, first)
         if self._workers <= 1 or len(ranges) <= 1:
             checker = EventChecker(
                 self._notifications, self._decode, accounts, self._anchor, ledger
             )
-            results: Iterator[tuple[list[EventFacts], list[Finding]]] = (
-                checker.check_range(start, stop) for start, stop in ranges
-            )
-            for range_facts, range_findings in results:
-                facts += range_facts
-                findings += range_findings
+            for start, stop in ranges:
+                checked = checker.check_range(start, stop)
                 if progress is not None:
-                    progress(len(range_facts))
-            return facts, findings
+                    progress(len(checked[0]))
+                yield checked
+            return
         with ProcessPoolExecutor(
             max_workers=self._workers,
             # Not fork: the parent holds connection pools and their threads.
@@ -368,12 +406,10 @@ class LogVerifier:
             initializer=_start_worker,
             initargs=(self._settings, accounts, self._anchor, ledger),
         ) as pool:
-            for range_facts, range_findings in pool.map(_check_range_in_worker, ranges):
-                facts += range_facts
-                findings += range_findings
+            for checked in pool.map(_check_range_in_worker, ranges):
                 if progress is not None:
-                    progress(len(range_facts))
-        return facts, findings
+                    progress(len(checked[0]))
+                yield checked
 
     def _ranges(self, last: int, first: int = 1) -> list[tuple[int, int]]:
         """Ranges of positions from ``first`` to ``last``. Positions below 1, which the store
@@ -384,36 +420,9 @@ class LogVerifier:
         start = max(first, 1)
         return below + [(at, min(at + size - 1, last)) for at in range(start, last + 1, size)]
 
-    def _check_stored_tree(self, facts: list[EventFacts], leaves: int) -> list[Finding]:
-        """The stored leaves against the events, the stored nodes against the stored leaves
-        (the first ``leaves`` of them, and the nodes over those alone)."""
-        with self._engine.connect() as connection:
-            stored_leaves = connection.execute(
-                select(
-                    merkle_leaves.c.leaf_index, merkle_leaves.c.position, merkle_leaves.c.leaf_hash
-                )
-                .where(merkle_leaves.c.leaf_index < leaves)
-                .order_by(merkle_leaves.c.leaf_index)
-            ).all()
-            stored_nodes = [
-                node
-                for node in connection.execute(
-                    select(merkle_nodes.c.level, merkle_nodes.c.node_index, merkle_nodes.c.hash)
-                ).all()
-                # A node over leaves written after the bound was read belongs to the next verify.
-                if (int(node.node_index) + 1) << int(node.level) <= leaves
-            ]
-        return check_leaves(stored_leaves, facts) + _check_nodes(stored_leaves, stored_nodes)
-
-    def _check_checkpoints(
-        self, tree: InMemoryTree, newest: int | None
-    ) -> tuple[list[Finding], dict[int, str]]:
-        """Every stored checkpoint: its signed note, the row beside it, and the log against it;
-        and the notes signed by the server's key, by size (what their time-stamps are over).
-
-        The size and root columns are what ``/v1/checkpoints/latest`` serves beside the note, so
-        they must say what the note signed.
-        """
+    def _read_checkpoints(self, newest: int | None) -> _StoredCheckpoints:
+        """Every stored checkpoint (up to size ``newest``) and its signed note, read; and the
+        notes signed by the server's key, by size (what their time-stamps are over)."""
         with self._engine.connect() as connection:
             rows = (
                 connection.execute(
@@ -424,32 +433,38 @@ class LogVerifier:
                 if newest is not None
                 else []
             )
-        findings: list[Finding] = []
-        signed: dict[int, str] = {}
+        stored = _StoredCheckpoints()
         for size, stored_root, note in rows:
             source = f"stored checkpoint of size {size}"
             checkpoint, note_findings = self._read_note(str(note), source)
+            stored.rows.append((int(size), bytes(stored_root), source, checkpoint, note_findings))
+            if checkpoint is not None:
+                stored.signed[int(size)] = str(note)
+        return stored
+
+    @staticmethod
+    def _checkpoint_findings(stored: _StoredCheckpoints, log: _InOrder) -> list[Finding]:
+        """Every stored checkpoint: its signed note, the row beside it, and the log against it.
+
+        The size and root columns are what ``/v1/checkpoints/latest`` serves beside the note, so
+        they must say what the note signed.
+        """
+        findings: list[Finding] = []
+        for size, stored_root, source, checkpoint, note_findings in stored.rows:
             findings += note_findings
             if checkpoint is None:
                 continue
-            signed[int(size)] = str(note)
-            if (checkpoint.size, checkpoint.root) != (size, bytes(stored_root)):
+            if (checkpoint.size, checkpoint.root) != (size, stored_root):
                 findings.append(
                     Finding.of_log(
                         "checkpoint-row-mismatch",
                         f"{source}: the row says size {size}, root "
-                        f"{_b64(bytes(stored_root))}; its signed note says size "
+                        f"{_b64(stored_root)}; its signed note says size "
                         f"{checkpoint.size}, root {_b64(checkpoint.root)}",
                     )
                 )
-            findings += self._check_against_log(tree, checkpoint, source)
-        return findings, signed
-
-    def _check_external(self, tree: InMemoryTree, external: ExternalCheckpoint) -> list[Finding]:
-        checkpoint, findings = self._read_note(external.note, external.source)
-        if checkpoint is None:
-            return findings
-        return self._check_against_log(tree, checkpoint, external.source, kept_outside=True)
+            findings += _against_log(log, checkpoint, source, kept_outside=False)
+        return findings
 
     def _read_note(self, note: str, source: str) -> tuple[Checkpoint | None, list[Finding]]:
         """The checkpoint of a note signed by the server's key under the log's origin."""
@@ -460,32 +475,6 @@ class LogVerifier:
         except VerificationError as error:
             return None, [Finding.of_log(error.kind, f"{source}: {error}")]
         return checkpoint, []
-
-    @staticmethod
-    def _check_against_log(
-        tree: InMemoryTree, checkpoint: Checkpoint, source: str, *, kept_outside: bool = False
-    ) -> list[Finding]:
-        """The log rebuilt from its events must still extend the checkpoint."""
-        if checkpoint.size > tree.size:
-            kind = "log-truncated" if kept_outside else "checkpoint-beyond-log"
-            return [
-                Finding.of_log(
-                    kind,
-                    f"{source} covers {checkpoint.size} events; the log holds {tree.size}: "
-                    "events it covered were removed (cut off the end, or taken out of the log "
-                    "and its tree rebuilt)",
-                )
-            ]
-        if root(tree, checkpoint.size) != checkpoint.root:
-            kind = "log-rewritten" if kept_outside else "checkpoint-mismatch"
-            return [
-                Finding.of_log(
-                    kind,
-                    f"{source}: the first {checkpoint.size} events of the log no longer hash "
-                    "to its root",
-                )
-            ]
-        return []
 
     # -- what ``verify --since`` shares (infrastructure/verification/since.py) --------------------
 
@@ -560,79 +549,6 @@ class LogVerifier:
         return self._read_note(note, source)
 
 
-def check_leaves(
-    stored_leaves: Sequence[Row[Any, Any, Any]], facts: list[EventFacts]
-) -> list[Finding]:
-    """Each stored leaf names an event that is there, in log order, with the leaf's hash; and
-    every event has a leaf."""
-    by_position = {fact.position: fact for fact in facts}
-    findings: list[Finding] = []
-    previous_position = 0
-    for leaf_index, position, stored_hash in stored_leaves:
-        fact = by_position.pop(position, None)
-        if fact is None:
-            findings.append(
-                Finding(
-                    position,
-                    None,
-                    None,
-                    "event-missing",
-                    f"leaf {leaf_index} of the Merkle log names an event that is not there",
-                )
-            )
-        elif fact.leaf_hash is not None and fact.leaf_hash != bytes(stored_hash):
-            findings.append(
-                Finding(
-                    position,
-                    str(fact.stream_id),
-                    fact.version,
-                    "leaf-mismatch",
-                    f"the event is not the one leaf {leaf_index} of the Merkle log recorded "
-                    "(another event, another stream or version, or another recording time)",
-                )
-            )
-        if position <= previous_position:
-            findings.append(
-                Finding(
-                    position,
-                    None,
-                    None,
-                    "log-reordered",
-                    f"leaf {leaf_index} names position {position} after {previous_position}",
-                )
-            )
-        previous_position = position
-    return findings + [
-        Finding(
-            fact.position,
-            str(fact.stream_id),
-            fact.version,
-            "leaf-missing",
-            "the event has no leaf in the Merkle log",
-        )
-        for fact in by_position.values()
-    ]
-
-
-def _check_nodes(
-    stored_leaves: Sequence[Row[Any, Any, Any]],
-    stored_nodes: Sequence[Row[Any, Any, Any]],
-) -> list[Finding]:
-    """Each stored interior node is the hash of the stored leaves beneath it."""
-    expected = InMemoryTree()
-    for _, _, stored_hash in stored_leaves:
-        expected.append_hash(bytes(stored_hash))
-    nodes = expected.nodes()
-    return [
-        Finding.of_log(
-            "tree-node-mismatch",
-            f"stored node (level {level}, index {index}) is not the hash of the leaves beneath it",
-        )
-        for level, index, value in stored_nodes
-        if nodes.get((level, index)) != bytes(value)
-    ]
-
-
 class EventChecker:
     """Checks one range of the log: decoding, attribution, signature, content, authority."""
 
@@ -696,6 +612,7 @@ class EventChecker:
                 f"{type(event).__qualname__} carries no signature",
             )
         body = signed_body(event)
+        chain_hash = event.event_hash
         fact = EventFacts(
             notification.id,
             originator,
@@ -703,8 +620,8 @@ class EventChecker:
             # An event moved into another stream carries that other stream's name: not this one's.
             event.stream if is_named(event.stream, originator) else None,
             event.previous_hash,
-            event.event_hash,
-            leaf_hash(event.leaf_data(notification.id)),
+            chain_hash,
+            leaf_hash(event.leaf_data(notification.id, chain_hash)),
             *record_facts(event),
             unplaced_signature=unplaced_signature(event, body),
             recorded_at=event.recorded_at,
@@ -719,6 +636,123 @@ class EventChecker:
         except (VerificationError, SignerNotAuthorised) as error:
             return fact, Finding(notification.id, str(originator), version, error.kind, str(error))
         return fact, None
+
+
+@dataclass
+class _StoredCheckpoints:
+    """The stored checkpoints as read: (size, root, source, its checkpoint if its note holds,
+    the note's findings), by size; and the notes that hold, by size."""
+
+    rows: list[tuple[int, bytes, str, Checkpoint | None, list[Finding]]] = field(
+        default_factory=list
+    )
+    signed: dict[int, str] = field(default_factory=dict)
+
+
+class _InOrder:
+    """What a verify checks of the events in log order, one event at a time: versions and
+    chains per stream, recording times, each stream's name, and the tree rebuilt from the
+    events' leaves, kept as its frontier with its root at every size a checkpoint asks."""
+
+    def __init__(self, times: RecordingTimes, sizes: Iterable[int]) -> None:
+        self.event_findings: list[Finding] = []
+        self.streams = StreamChecks()
+        self.times = times
+        self.names: dict[str, str] = {}
+        self.count = 0
+        self.tree = FrontierTree()
+        self._wanted = set(sizes)
+        self.roots: dict[int, bytes] = {0: EMPTY_ROOT}
+
+    def add(self, fact: EventFacts) -> None:
+        """The next event of the log."""
+        self.count += 1
+        self.streams.add(fact)
+        self.times.add(fact)
+        if fact.stream is not None:
+            self.names[str(fact.stream_id)] = fact.stream
+        if fact.leaf_hash is not None:
+            self.tree.append_hash(fact.leaf_hash)
+            if self.tree.size in self._wanted:
+                self.roots[self.tree.size] = self.tree.root()
+
+
+def _against_log(
+    log: _InOrder, checkpoint: Checkpoint, source: str, *, kept_outside: bool = True
+) -> list[Finding]:
+    """The log rebuilt from its events must still extend the checkpoint."""
+    size = log.tree.size
+    if checkpoint.size > size:
+        kind = "log-truncated" if kept_outside else "checkpoint-beyond-log"
+        return [
+            Finding.of_log(
+                kind,
+                f"{source} covers {checkpoint.size} events; the log holds {size}: "
+                "events it covered were removed (cut off the end, or taken out of the log "
+                "and its tree rebuilt)",
+            )
+        ]
+    if log.roots.get(checkpoint.size) != checkpoint.root:
+        kind = "log-rewritten" if kept_outside else "checkpoint-mismatch"
+        return [
+            Finding.of_log(
+                kind,
+                f"{source}: the first {checkpoint.size} events of the log no longer hash "
+                "to its root",
+            )
+        ]
+    return []
+
+
+class _StoredTreeCheck:
+    """The stored leaves (the first ``leaves``) against the events, and the stored nodes (those
+    over the first ``leaves`` leaves: a node over leaves written after the bound was read
+    belongs to the next verify) against the stored leaves, read on ``connection`` a page at a
+    time as the events come."""
+
+    def __init__(self, connection: Connection, leaves: int) -> None:
+        self.nodes = NodeCheck(
+            {level: _stored_nodes(connection, level, leaves) for level in _levels(connection)}
+        )
+        stored_leaves = connection.execution_options(yield_per=STORED_PAGE).execute(
+            select(merkle_leaves.c.leaf_index, merkle_leaves.c.position, merkle_leaves.c.leaf_hash)
+            .where(merkle_leaves.c.leaf_index < leaves)
+            .order_by(merkle_leaves.c.leaf_index)
+        )
+        self.leaves = LeafMatch(
+            ((int(index), int(position), value) for index, position, value in stored_leaves),
+            on_leaf=self.nodes.add,
+        )
+
+    def finish(self) -> list[Finding]:
+        """The leaves' findings, then the nodes'."""
+        return self.leaves.finish() + self.nodes.finish()
+
+
+def _levels(connection: Connection) -> list[int]:
+    """The levels the stored nodes are at, each found through the (level, index) key."""
+    levels: list[int] = []
+    level = connection.execute(select(func.min(merkle_nodes.c.level))).scalar()
+    while level is not None:
+        levels.append(int(level))
+        level = connection.execute(
+            select(func.min(merkle_nodes.c.level)).where(merkle_nodes.c.level > level)
+        ).scalar()
+    return levels
+
+
+def _stored_nodes(connection: Connection, level: int, leaves: int) -> Iterator[StoredNode]:
+    """The stored nodes of one level over the first ``leaves`` leaves, in index order."""
+    statement = (
+        select(merkle_nodes.c.level, merkle_nodes.c.node_index, merkle_nodes.c.hash)
+        .where(merkle_nodes.c.level == level)
+        .order_by(merkle_nodes.c.node_index)
+    )
+    if level >= 0:
+        # (index + 1) << level <= leaves, through the key.
+        statement = statement.where(merkle_nodes.c.node_index < leaves >> level)
+    rows = connection.execution_options(yield_per=STORED_PAGE).execute(statement)
+    return ((int(at), int(index), value) for at, index, value in rows)
 
 
 def _b64(value: bytes) -> str:
