@@ -362,23 +362,6 @@ class LogVerifier:
             ).one()
         return LogBound(int(last or 0), _count(leaves), newest, min(int(lowest or 1), 1))
 
-    def _check_events(
-        self,
-        accounts: dict[str, Account],
-        ledger: AuthorityLedger,
-        progress: Progress | None,
-        last: int,
-        first: int = 1,
-    ) -> tuple[list[EventFacts], list[Finding]]:
-        facts: list[EventFacts] = []
-        findings: list[Finding] = []
-        for range_facts, range_findings in self._event_ranges(
-            accounts, ledger, progress, last, first
-        ):
-            facts += range_facts
-            findings += range_findings
-        return facts, findings
-
     def _event_ranges(
         self,
         accounts: dict[str, Account],
@@ -524,7 +507,14 @@ class LogVerifier:
         first: int,
     ) -> tuple[list[EventFacts], list[Finding]]:
         """Every event from position ``first`` to ``last``, on the pool as :meth:`verify` does."""
-        return self._check_events(accounts, ledger, progress, last, first)
+        facts: list[EventFacts] = []
+        findings: list[Finding] = []
+        for range_facts, range_findings in self._event_ranges(
+            accounts, ledger, progress, last, first
+        ):
+            facts += range_facts
+            findings += range_findings
+        return facts, findings
 
     def event_checker(self, accounts: dict[str, Account], ledger: AuthorityLedger) -> EventChecker:
         """A checker of single events, in this process."""

@@ -75,19 +75,12 @@ def test_any_two_digit_instant_is_read_as_strptime_reads_it(
     assert _by_instant_from_wire(text) == _by_strptime(text)
 
 
-def _rfc8785_leaf(position: object, version: object, *texts: object) -> bytes | str:
-    stream_id, recorded_at, event_hash = texts
+LEAF_FIELDS = ("position", "version", "stream_id", "recorded_at", "event_hash")
+
+
+def _rfc8785_leaf(*values: object) -> bytes | str:
     try:
-        return rfc8785.dumps(
-            {
-                "format": LEAF_FORMAT,
-                "position": position,
-                "stream_id": stream_id,
-                "version": version,
-                "recorded_at": recorded_at,
-                "event_hash": event_hash,
-            }
-        )
+        return rfc8785.dumps({"format": LEAF_FORMAT, **dict(zip(LEAF_FIELDS, values, strict=True))})
     except (rfc8785.CanonicalizationError, ValueError, UnicodeError):
         return "refused"
 
