@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,6 +72,7 @@ stores = st.integers(0, 40).flatmap(
 )
 
 
+@pytest.mark.requirement("P11-11.10e-4")
 @settings(max_examples=300, deadline=None)
 @given(stores)
 def test_leaves_matched_as_the_events_come_find_what_the_whole_log_check_finds(
@@ -103,6 +105,7 @@ def test_leaves_matched_as_the_events_come_find_what_the_whole_log_check_finds(
     assert _kinds(match.finish()) == _leaves_at_once(leaves, facts)
 
 
+@pytest.mark.requirement("P11-11.10e-4")
 @settings(max_examples=200, deadline=None)
 @given(
     st.integers(0, 70),

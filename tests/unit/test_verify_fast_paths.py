@@ -35,6 +35,7 @@ def _by_instant_from_wire(text: str) -> datetime | str:
         return "refused"
 
 
+@pytest.mark.requirement("P11-11.10a-1")
 @pytest.mark.parametrize(
     "text",
     [
@@ -99,6 +100,7 @@ def _leaf(position: object, version: object, *texts: object) -> bytes | str:
         return "refused"
 
 
+@pytest.mark.requirement("P11-11.10a-1")
 @settings(max_examples=150, deadline=None)
 @given(
     st.integers(-(2**60), 2**60),
