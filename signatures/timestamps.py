@@ -31,6 +31,7 @@ from rfc3161_client import (
 )
 from rfc3161_client import VerificationError as TokenRefused
 
+from signatures.checkpoint import Checkpoint
 from signatures.errors import (
     TimestampMalformed,
     TimestampNotOverCheckpoint,
@@ -42,6 +43,16 @@ SHA256 = x509.ObjectIdentifier("2.16.840.1.101.3.4.2.1")
 STAMPING_TIMEOUT_SECONDS = 5
 """How long sealing waits for the authority: also the slack a verifier allows an event recorded
 while the checkpoint before it was being stamped (docs/timestamps.md)."""
+STAMPED_EXTENSION = "rfc3161-timestamped"
+"""The extension line (c2sp.org/tlog-checkpoint) of a checkpoint sealed by a server that has it
+time-stamped: signed with the note, so that whoever holds the database and not the server's key
+cannot make its token, or the failure kept in its place, disappear unnoticed (docs/signing.md)."""
+
+
+def announces_stamp(checkpoint: Checkpoint) -> bool:
+    """Whether the checkpoint's signed text says the server had it time-stamped when it sealed
+    it (an attempt, a token or a failure, must then be kept for it)."""
+    return STAMPED_EXTENSION in checkpoint.extensions
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from infrastructure.verification.witness_checks import (
     check_valid_when_cosigned,
     check_witness_when_cosigned,
 )
-from signatures.checkpoint import Checkpoint, parse_checkpoint_body
+from signatures.checkpoint import parse_checkpoint_body, parse_note
 from signatures.cosignature import (
     Cosignature,
     parse_cosignature_line,
@@ -102,7 +102,7 @@ class Witnessing:
             raise ProofNotAvailable(
                 "the log has no checkpoint of size %(tree_size)s", tree_size=tree_size
             )
-        ours = Checkpoint(self.keeper.origin, sealed.tree_size, sealed.root)
+        ours, _ = parse_note(sealed.note)  # its extension lines are signed too
         if cosigned != ours:
             raise CosignatureOtherCheckpoint(
                 "the checkpoint cosigned (size %(size)s) is not the log's checkpoint "

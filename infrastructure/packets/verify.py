@@ -100,7 +100,7 @@ from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
 from signatures.keys import key_id, public_key_from_text
 from signatures.merkle import InMemoryTree, leaf_hash, root, verify_inclusion
-from signatures.timestamps import StampAttempt
+from signatures.timestamps import STAMPED_EXTENSION, StampAttempt
 from signatures.witness_policy import Witnessed, check_quorum
 
 EVIDENCE = frozenset({EVENTS, PROOFS, CHECKPOINT, SERVER_KEY, COSIGNATURES})
@@ -395,12 +395,17 @@ def _check_witnesses(
     for _, hashed in checked.leaves:
         tree.append_hash(hashed)
 
-    def log_checkpoint(size: int) -> Checkpoint | None:
+    def log_checkpoint(size: int, cosigned_text: str) -> Checkpoint | None:
+        """The log's checkpoint of ``size``: an earlier one's note is not in the packet, so it
+        is rebuilt from the leaves, with the one extension line the store signs
+        (STAMPED_EXTENSION) when the text cosigned carries it."""
         if size == checkpoint.size:
             return checkpoint
         if not 0 < size < checkpoint.size or tree.size != checkpoint.size:
             return None
-        return Checkpoint(checkpoint.origin, size, root(tree, size))
+        stamped = f"\n{STAMPED_EXTENSION}\n" in cosigned_text
+        extensions = (STAMPED_EXTENSION,) if stamped else ()
+        return Checkpoint(checkpoint.origin, size, root(tree, size), extensions)
 
     witnessed: list[Witnessed] = []
     lines = _text_lines(packet, COSIGNATURES) if COSIGNATURES in packet.files else iter(())
@@ -412,7 +417,7 @@ def _check_witnesses(
                 witness,
                 str(kept["cosignature"]),
                 str(kept["checkpoint"]),
-                log_checkpoint(size),
+                log_checkpoint(size, str(kept["checkpoint"])),
                 checkpoint.origin,
                 checked.accounts,
                 checked.ledger,
@@ -457,7 +462,9 @@ def _check_timestamp(
     if TIMESTAMP in packet.files:
         token = packet.read(TIMESTAMP)
         attempts[tied.size] = StampAttempt(tied.size, datetime.now(UTC), token, None)
-    time = check_timestamps({tied.size: note}, attempts, trusted, where="the packet's checkpoint")
+    time = check_timestamps(
+        {tied.size: note}, attempts, trusted, where="the packet's checkpoint", attempts_kept=False
+    )
     report.notes += time.notes
     report.findings += [
         PacketFinding(finding.kind, TIMESTAMP, finding.detail) for finding in time.findings

@@ -10,7 +10,7 @@ the building: a checkpoint kept outside the store is what later proves it was no
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert, inspect, select
@@ -23,6 +23,7 @@ from infrastructure.store.merkle_log import StoredTree, checkpoints, log_identit
 from infrastructure.store.timestamps import CheckpointStamper, timestamp_of
 from signatures.checkpoint import Checkpoint, sign_checkpoint
 from signatures.merkle import consistency_proof, inclusion_proof, root
+from signatures.timestamps import STAMPED_EXTENSION
 
 MAX_LOG_POSITION = 2**63 - 1
 """Log positions are 64-bit signed integers on both databases (SQLite INTEGER, bigint)."""
@@ -151,8 +152,12 @@ class CheckpointKeeper:
     def seal(self) -> SealedCheckpoint:
         """Sign a checkpoint of the whole log as it is now (or return the one of this size),
         and have it time-stamped when an authority is configured (after it is kept: an
-        authority that fails costs the time-stamp, never the checkpoint)."""
+        authority that fails costs the time-stamp, never the checkpoint). A checkpoint to be
+        stamped says so in its signed text (:data:`~signatures.timestamps.STAMPED_EXTENSION`)."""
         checkpoint = self.head()
+        if self.stamper is not None:
+            # Said in the signed text, so that a token deleted later is missed (docs/signing.md).
+            checkpoint = replace(checkpoint, extensions=(STAMPED_EXTENSION,))
         size = checkpoint.size
         note = sign_checkpoint(self.server_key.private_key, self.origin, checkpoint)
         sealed = SealedCheckpoint(size, checkpoint.root, note, datetime.now(UTC))

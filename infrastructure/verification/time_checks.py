@@ -26,11 +26,14 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 
 from infrastructure.verification.log_checks import EventFacts, Finding
+from signatures.checkpoint import parse_note
 from signatures.errors import VerificationError
 from signatures.timestamps import (
+    STAMPED_EXTENSION,
     STAMPING_TIMEOUT_SECONDS,
     StampAttempt,
     StampedTime,
+    announces_stamp,
     check_timestamp,
 )
 
@@ -60,19 +63,40 @@ def check_timestamps(
     trusted: Sequence[x509.Certificate] | None,
     *,
     where: str = "stored checkpoint",
+    attempts_kept: bool = True,
 ) -> TimeEvidence:
     """Check the token of each checkpoint (``notes``: tree size -> the signed note, already
     checked against the server's key) against the trusted certificates, offline.
 
     ``trusted`` None: no certificate to check by (``SEALTRAIL_TSA_CERTS`` unset): said as a note,
     as are checkpoints sealed without an authority and those whose authority failed.
+    ``attempts_kept`` False (a packet: it carries a token, never a failure): a checkpoint whose
+    note says it is time-stamped and that has no token is a note, not ``timestamp-missing``.
     """
     evidence = TimeEvidence()
     first_attempt = min(attempts, default=None)
     unstamped = [size for size in notes if size not in attempts]
+    announced = {size for size in unstamped if announces_stamp(parse_note(notes[size])[0])}
+    for size in sorted(announced):
+        if attempts_kept:
+            evidence.findings.append(
+                Finding.of_log(
+                    TIMESTAMP_MISSING,
+                    f"{where} of size {size} has no time-stamp attempt, though its signed note "
+                    f"says it is time-stamped ({STAMPED_EXTENSION}): its token or recorded "
+                    "failure is gone",
+                )
+            )
+        else:
+            evidence.notes.append(
+                f"{where} of size {size} says it is time-stamped ({STAMPED_EXTENSION}) but no "
+                "token comes with it: the authority may have failed when it was sealed"
+            )
+    unstamped = [size for size in unstamped if size not in announced]
     # A store that stamps keeps an attempt for every checkpoint it seals, a failure included:
     # one missing after an earlier attempt was taken away (rows deleted by hand), which would
-    # widen the recording-time bounds around it unseen.
+    # widen the recording-time bounds around it unseen. (A checkpoint sealed before its signed
+    # note said so, STAMPED_EXTENSION, is judged by this alone.)
     for size in sorted(unstamped):
         if first_attempt is not None and size > first_attempt:
             evidence.findings.append(

@@ -17,8 +17,10 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DatabaseError
 
 from api.schemas.submissions import submission_from
+from domain.account import Role
 from domain.wire import instant_to_wire
 from infrastructure.application.commands import RecordEvent
+from infrastructure.application.witnessing import Witnessing
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.errors import ConfigurationError
 from infrastructure.settings import Settings
@@ -27,7 +29,10 @@ from infrastructure.store.timestamps import timestamp_of
 from infrastructure.verification.since import SinceCheck, SinceReport, read_kept_checkpoint
 from infrastructure.verification.time_checks import STAMP_SLACK
 from infrastructure.verification.verifier import VerificationReport
-from signatures.timestamps import check_timestamp
+from infrastructure.verification.witness_checks import WitnessPolicy
+from signatures.checkpoint import verify_checkpoint
+from signatures.cosignature import cosign, witness_key
+from signatures.timestamps import STAMPED_EXTENSION, check_timestamp
 from tests.conftest import (
     STUDY,
     Person,
@@ -353,6 +358,60 @@ def test_a_time_stamp_row_deleted_by_an_insider_is_named(
 
     assert kinds(report) == ["timestamp-missing"]
     assert f"size {sizes[1]} has no time-stamp attempt" in report.findings[0].detail
+
+
+def test_every_time_stamp_row_deleted_by_an_insider_is_named_by_the_signed_notes(
+    stamped_store: Store, authority: LocalAuthority, person_in: PersonFactory
+) -> None:
+    """An insider with the database and not the server's key drops the trigger and deletes
+    every row of the table, the first included: each checkpoint's signed note says it is
+    time-stamped, so each is named, by verify and verify --since alike (it used to read as a
+    store never stamped, a note)."""
+    sizes = []
+    for subject, user_id in (("RP-101", "coord1"), ("RP-102", "coord2"), ("RP-103", "coord3")):
+        record_some(stamped_store, person_in, subject, user_id)
+        sizes.append(stamped_store.app.checkpoints.seal())
+    assert all(f"\n{STAMPED_EXTENSION}\n\n" in sealed.note for sealed in sizes)
+    with stamped_store.engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER checkpoint_timestamps_refuse_delete"))
+        connection.execute(text("DELETE FROM checkpoint_timestamps"))
+
+    report = verified(stamped_store, authority.root_pem)
+    since = verified_since(stamped_store, authority.root_pem, sizes[0].note)
+
+    every = stamped_store.app.checkpoints.all()  # the first write sealed one too
+    assert kinds(report) == ["timestamp-missing"] * len(every)
+    for finding, sealed in zip(report.findings, every, strict=True):
+        assert finding.detail == (
+            f"stored checkpoint of size {sealed.tree_size} has no time-stamp attempt, though its "
+            f"signed note says it is time-stamped ({STAMPED_EXTENSION}): its token or recorded "
+            "failure is gone"
+        )
+    # The kept checkpoint's and those sealed since.
+    assert since.findings == report.findings[-len(sizes) :]
+    assert not any("carry no time-stamp" in note for note in report.notes), report.notes
+
+
+def test_a_witness_cosigns_a_stamped_checkpoint_with_its_extension_line_and_it_vouches(
+    stamped_store: Store, authority: LocalAuthority, person_in: PersonFactory
+) -> None:
+    """The extension line is part of the text a witness cosigns: the server takes the
+    cosignature against its stored note, and verify --witness counts it."""
+    record_some(stamped_store, person_in)
+    sealed = stamped_store.app.checkpoints.seal()
+    checkpoint = verify_checkpoint(
+        sealed.note, stamped_store.app.checkpoints.origin, stamped_store.app.server_key.public_key
+    )
+    assert checkpoint.extensions == (STAMPED_EXTENSION,)
+    cep = person_in(stamped_store, "cep-witness", role=Role.WITNESS, sites=())
+    line = cosign(cep.private_key, cep.user_id, checkpoint, int(time.time())).line()
+
+    Witnessing(stamped_store.app).receive(sealed.tree_size, checkpoint.body(), line)
+
+    verifier = stamped_store.verifier(workers=1)
+    verifier._settings = replace(stamped_store.settings, tsa_certificates=authority.root_pem)
+    policy = WitnessPolicy((witness_key(cep.user_id, cep.private_key),), 1)
+    assert verifier.verify(witnesses=policy).findings == []
 
 
 def test_an_authority_down_after_stamping_is_a_note_not_a_finding(
