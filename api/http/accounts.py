@@ -18,7 +18,7 @@ from flask_smorest import Blueprint
 from api.http.answers import answers, public_answers
 from api.http.auth import login_required
 from api.http.handing_out import handing_out_personnel_data
-from api.http.rate_limits import rate_limited
+from api.rate_limits import rate_limited
 from api.schemas.accounts import (
     AccessReviewReportSchema,
     AccountHistoryEntrySchema,

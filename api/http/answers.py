@@ -30,7 +30,7 @@ def answers(
 
 
 TOO_MANY_REQUESTS = "Too many requests from this address (SEALTRAIL_PUBLIC_RATE_LIMIT)"
-"""The 429 of a public endpoint, counted per client address (:mod:`api.http.rate_limits`)."""
+"""The 429 of a public endpoint, counted per client address (:mod:`api.rate_limits`)."""
 
 
 def public_answers(

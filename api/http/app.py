@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
+from api import rate_limits
 from api.http import (
     accounts,
     dashboard,
@@ -23,7 +24,6 @@ from api.http import (
     packets,
     problems,
     proofs,
-    rate_limits,
     security_headers,
     signatures,
     sites,

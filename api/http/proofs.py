@@ -18,7 +18,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.http.answers import TOO_MANY_REQUESTS, public_answers
-from api.http.rate_limits import rate_limited
+from api.rate_limits import rate_limited
 from api.schemas.proofs import (
     CheckpointSchema,
     ConsistencyProofSchema,

@@ -29,6 +29,9 @@ class SiteClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
+TESTS_SIGN_IN_LIMIT = "100000 per minute"
+
+
 @cache
 def app_of_this_process() -> tuple[Flask, dict[str, Any]]:
     """One app per test process, and its configuration as made.
@@ -37,7 +40,10 @@ def app_of_this_process() -> tuple[Flask, dict[str, Any]]:
     second, in every test that talks HTTP; a test's store and configuration are what differ,
     so each :class:`Site` puts them in the one app before each request.
     """
-    app = create_app({"TESTING": True})
+    # One app, so one count of failed sign-ins from 127.0.0.1, serves every test of the process:
+    # the lockout tests alone fail dozens of times a minute. The limit is tested with its own
+    # (tests/e2e/test_sign_in_rate_limit.py); servers started as processes keep the default.
+    app = create_app({"TESTING": True, "SIGN_IN_RATE_LIMIT": TESTS_SIGN_IN_LIMIT})
     app.test_client_class = SiteClient
     return app, dict(app.config)
 

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from api.http import rate_limits
+from api import rate_limits
 from signatures.checkpoint import verify_checkpoint
 from signatures.keys import public_key_from_text
 from signatures.merkle import verify_consistency, verify_inclusion
