@@ -33,6 +33,7 @@ def token(site: Site, username: str, password: str) -> int:
     return answer.status_code
 
 
+@pytest.mark.requirement("P11-11.300d-1")
 def test_sprayed_passwords_are_refused_429_as_a_problem_once_the_address_s_budget_is_spent(
     limited: Site, person_in: PersonFactory
 ) -> None:
@@ -60,6 +61,7 @@ def test_sprayed_passwords_are_refused_429_as_a_problem_once_the_address_s_budge
     assert limited.client.get("/v1/server-key").status_code == 200
 
 
+@pytest.mark.requirement("P11-11.300d-1")
 def test_the_sign_in_page_shares_the_budget_and_answers_429_keeping_the_user_id(
     limited: Site, person_in: PersonFactory
 ) -> None:

@@ -173,6 +173,7 @@ def test_a_kept_file_that_is_no_checkpoint_of_this_log_is_refused_in_one_line(
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.requirement("P11-11.10e-5", "URS-verify-since-1")
 def test_the_daily_check_requires_the_witnesses_quorum_like_the_full_verify(home: Path) -> None:
     """``verify --since FILE --witness KEY --quorum N``: exit 1 naming the new checkpoint while
     the witness has not cosigned it, 0 once it has; a witness key that is none, exit 2."""

@@ -360,6 +360,7 @@ def test_a_time_stamp_row_deleted_by_an_insider_is_named(
     assert f"size {sizes[1]} has no time-stamp attempt" in report.findings[0].detail
 
 
+@pytest.mark.requirement("P11-11.10e-3", "P11-11.10c-1")
 def test_every_time_stamp_row_deleted_by_an_insider_is_named_by_the_signed_notes(
     stamped_store: Store, authority: LocalAuthority, person_in: PersonFactory
 ) -> None:
@@ -392,6 +393,7 @@ def test_every_time_stamp_row_deleted_by_an_insider_is_named_by_the_signed_notes
     assert not any("carry no time-stamp" in note for note in report.notes), report.notes
 
 
+@pytest.mark.requirement("P11-11.10e-5")
 def test_a_witness_cosigns_a_stamped_checkpoint_with_its_extension_line_and_it_vouches(
     stamped_store: Store, authority: LocalAuthority, person_in: PersonFactory
 ) -> None:

@@ -313,6 +313,7 @@ def kept_note(witnessed: Witnessed) -> str:
     return sealed.note
 
 
+@pytest.mark.requirement("P11-11.10e-5", "URS-verify-since-1")
 def test_since_with_the_new_checkpoint_cosigned_meets_the_quorum_and_says_what_to_keep(
     witnessed: Witnessed, person_in: PersonFactory
 ) -> None:
@@ -326,6 +327,7 @@ def test_since_with_the_new_checkpoint_cosigned_meets_the_quorum_and_says_what_t
     assert latest is not None and keep_next == latest.note
 
 
+@pytest.mark.requirement("P11-11.10e-5", "URS-verify-since-1")
 def test_since_with_the_new_checkpoint_nobody_cosigned_fails_the_quorum_naming_it(
     witnessed: Witnessed, person_in: PersonFactory
 ) -> None:
@@ -342,6 +344,7 @@ def test_since_with_the_new_checkpoint_nobody_cosigned_fails_the_quorum_naming_i
     assert report.keep_next is None  # keep the old checkpoint
 
 
+@pytest.mark.requirement("P11-11.10e-5", "URS-verify-since-1")
 def test_since_counts_a_witness_whose_newest_cosignature_is_before_the_kept_checkpoint(
     witnessed: Witnessed, person_in: PersonFactory
 ) -> None:
@@ -361,6 +364,7 @@ def test_since_counts_a_witness_whose_newest_cosignature_is_before_the_kept_chec
     assert since_kinds(witnessed, kept.note, 1, 1)[0] == witnessed.kinds(1, 1) == stale
 
 
+@pytest.mark.requirement("P11-11.10e-5", "URS-verify-since-1")
 def test_since_names_a_cosignature_by_a_key_the_log_never_registered(
     witnessed: Witnessed, person_in: PersonFactory
 ) -> None:
