@@ -26,10 +26,14 @@ LEGAL_REASON = (
     "21 CFR 11.50: the signed record shows the signer's printed name, the date and time of "
     "signing and the meaning of the signature ({meaning}); 21 CFR 11.70: the signature is "
     "linked to its record (an Ed25519 signature over the record's canonical form) so it cannot "
-    "be copied to another; 21 CFR 11.100(c): the signer certified that their electronic "
-    "signature is the legally binding equivalent of their handwritten signature."
+    "be copied to another. The certification to FDA that electronic signatures are the legally "
+    "binding equivalent of handwritten ones (21 CFR 11.100(c)) is made by the sponsor and the "
+    "sites outside sealtrail and is not recorded in this export."
 )
-"""The ``LegalReason`` of every ``SignatureDef``."""
+"""The ``LegalReason`` of every ``SignatureDef``: only what every signature of the log shows
+(its signed body names the printed name, time and meaning, and ``sealtrail verify`` checks the
+link of 11.70); the 11.100(c) certification is a letter the store never records, so it is named
+as not recorded rather than claimed (issue 22, point 8)."""
 
 USER_TYPES: Mapping[Role, str] = {
     # Site staff act for the investigator; monitors and data managers for the sponsor.
