@@ -5,20 +5,34 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench clean-venv
+.PHONY: run test lint bench lock clean-venv
+
+# The lock: every distribution installed at the version the suite was run with (make lock
+# writes it, pip freeze of the test environment); every install below is held to it with -c,
+# and sealtrail check-install compares the installation with it.
+LOCK := constraints.txt
 
 $(BIN)/python:
 	@echo "installing sealtrail into $(VENV) (the first time only; about a minute)"
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	@$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	@$(BIN)/python -m pip install --quiet -c $(LOCK) -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	@$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml $(LOCK) | $(BIN)/python
+	@$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[test]'
 	@touch $(VENV)/.installed $@
+
+# After a change of pyproject.toml's dependencies: install unconstrained, then pin what came.
+lock: | $(BIN)/python
+	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@{ echo "# The lock (make lock): pip freeze of the test environment. Every install of the"; \
+	   echo "# Makefile is held to it (-c); sealtrail check-install compares with it."; \
+	   echo "# python $$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"; \
+	   $(BIN)/python -m pip freeze --exclude-editable; } > $(LOCK)
+	@touch $(VENV)/.installed $(VENV)/.installed-test
 
 # init's and demo's outputs are held back and printed last, just before serving, so that the
 # one-time passwords (the administrator's, then the demonstration staff's, on the first run) end

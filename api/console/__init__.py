@@ -17,6 +17,7 @@ from api.console.delegation import delegation
 from api.console.demo import demo
 from api.console.exits import OneLineUsageGroup
 from api.console.initialise import init
+from api.console.installation import check_install
 from api.console.integrity import checkpoint, verify
 from api.console.keys import key
 from api.console.locks import freeze, lock, reopen, unlock
@@ -54,6 +55,7 @@ COMMANDS: tuple[click.Command, ...] = (
     unlock,
     witness,
     validation,
+    check_install,
 )
 """Every command of ``sealtrail``, each also a ``flask.commands`` entry point."""
 

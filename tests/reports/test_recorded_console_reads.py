@@ -107,6 +107,7 @@ EXEMPT_COMMANDS: dict[str, str] = {
     "rebuild": "operator: the projections' digest",
     "project": "operator: a count of log positions",
     "backup": "operator",
+    "check-install": "operator: the installation's checks; it prints no record's value",
     # A witness's round: it reads the public checkpoint and proof, as anyone may, and prints
     # the size it cosigned; it acts as no person of the log and reads no subject's data.
     "witness": "a witness: the log's public checkpoints and proofs",
