@@ -83,6 +83,7 @@ def server_public_key(home: Path) -> object:
     return public_key_from_pem((home / "keys" / "server-ed25519.pub.pem").read_bytes())
 
 
+@pytest.mark.requirement("URS-validation-2", "P11-11.10c-1", "P11-11.300e-1")
 def test_a_fresh_store_passes_every_check_and_keeps_a_signed_record(
     home_on_each_backend: Path,
 ) -> None:
@@ -107,6 +108,7 @@ def test_a_fresh_store_passes_every_check_and_keeps_a_signed_record(
         verify_receipt(server_public_key(home), {**record, "passed": False})  # type: ignore[arg-type]
 
 
+@pytest.mark.requirement("URS-validation-2")
 def test_a_dropped_trigger_fails_its_line_and_the_run(home_on_each_backend: Path) -> None:
     home = home_on_each_backend
     url = make_url(database_of(home))
@@ -134,6 +136,7 @@ def test_a_dropped_trigger_fails_its_line_and_the_run(home_on_each_backend: Path
     assert f"trigger {dropped} missing" in failing(again)["append-only triggers"]
 
 
+@pytest.mark.requirement("URS-validation-2")
 def test_a_key_file_others_may_read_fails_the_key_files_line(home: Path) -> None:
     (home / "keys" / "server-ed25519.pem").chmod(0o644)
 
@@ -156,6 +159,7 @@ def test_a_missing_key_file_and_an_open_keys_folder_fail_the_key_files_line(home
     assert f"{home / 'keys'} is 0755: open to others (a private folder is 0700" in detail
 
 
+@pytest.mark.requirement("URS-validation-2")
 def test_a_database_that_does_not_answer_fails_and_its_triggers_are_not_checked(
     home: Path,
 ) -> None:
@@ -188,6 +192,7 @@ def test_a_missing_sqlite_file_is_not_made_but_reported(home: Path) -> None:
     assert not missing.exists()
 
 
+@pytest.mark.requirement("URS-validation-2")
 def test_a_clock_out_of_bounds_fails_the_clock_line_and_the_run(home: Path) -> None:
     with sntp_server(skew=90.0) as ntp:
         done = sealtrail(
@@ -384,6 +389,7 @@ def test_the_lock_names_its_python_and_pins_what_is_installed() -> None:
     assert lock.pins["ntplib"] and lock.pins["sqlalchemy"]
 
 
+@pytest.mark.requirement("URS-validation-2")
 def test_a_version_the_lock_does_not_pin_fails_the_dependencies_line() -> None:
     lock = read_lock()
     pins = {**lock.pins, "flask": "0.1"}

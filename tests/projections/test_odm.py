@@ -552,6 +552,7 @@ def test_admin_data_has_every_account_with_its_printed_name_and_sites(recorded: 
     ]
 
 
+@pytest.mark.requirement("P11-11.50-1")
 def test_admin_data_defines_a_signature_for_each_meaning_with_a_legal_reason_the_store_backs(
     recorded: Course,
 ) -> None:

@@ -108,6 +108,8 @@ EXEMPT_COMMANDS: dict[str, str] = {
     "project": "operator: a count of log positions",
     "backup": "operator",
     "check-install": "operator: the installation's checks; it prints no record's value",
+    # The OQ's report: the requirements, the tests' source and a run's JUnit XML; no store.
+    "validation report": "no store: requirements, tests and a test run",
     # A witness's round: it reads the public checkpoint and proof, as anyone may, and prints
     # the size it cosigned; it acts as no person of the log and reads no subject's data.
     "witness": "a witness: the log's public checkpoints and proofs",

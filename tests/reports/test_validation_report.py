@@ -130,7 +130,7 @@ def test_the_report_shows_clause_requirement_tests_and_result_with_the_failure(
     assert done.returncode == 1, done.stderr  # a requirement failed: the OQ did not pass
     html, pdf, verdict = done.stdout.splitlines()
     assert (html, pdf) == (str(out / "traceability.html"), str(out / "traceability.pdf"))
-    assert verdict.startswith("OQ NOT PASSED: 57 requirements (1 passed, 2 failed, ")
+    assert verdict.startswith("OQ NOT PASSED: 58 requirements (1 passed, 2 failed, ")
     page = (out / "traceability.html").read_text(encoding="utf-8")
     failed = "failed: test_marked::test_the_trail_keeps_every_row (AssertionError: the trail"
     assert failed in page
