@@ -14,8 +14,11 @@ created here and dropped at the end), in the same run:
   transcodings), one event per save.
 
 Each measurement runs ``--repeats`` times (3 by default) on fresh stores and the median is
-reported. The breakdown times, over the very bytes the signed path sees, what the cryptography
-and canonical JSON cost per event, so the gap between signed and bare can be read.
+reported. After each timed run, with the clock stopped, one more subject's 12 events are appended
+the same way while :mod:`benchmarks.round_trips` counts the statements and the round trips to the
+database they take; the report prints them per write beside the ratio (``--trips`` lists them).
+The breakdown times, over the very bytes the signed path sees, what the cryptography and
+canonical JSON cost per event, so the gap between signed and bare can be read.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/append.py [--events N] [--backend ...]``.
 """
@@ -39,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.domain import Aggregate
@@ -47,6 +51,7 @@ from sqlalchemy.engine import make_url
 from api.demonstration.plans import SITE, STUDY
 from api.demonstration.records import cohort
 from api.schemas.submissions import submission_from
+from benchmarks import round_trips
 from benchmarks.baseline.plain_eventsourcing import PlainApplication, plain_env
 from benchmarks.stores import (
     COORDINATOR,
@@ -71,8 +76,9 @@ from signatures.authorship import sign_body
 from signatures.canonical import canonicalize
 from signatures.keys import generate_private_key, key_id
 
-GOALS = {"sqlite": 0.5, "postgres": 0.8}
-ACCOUNT_LOOKUP = "account load (x2: actor, then signer)"
+GOALS = {"sqlite": 0.5, "postgres": 0.6}
+"""Issue 21's goals for the ratio signed/bare (issue 8 had asked 0.8 of PostgreSQL)."""
+ACCOUNT_LOOKUP = "account load (the actor)"
 SUBJECT_LOOKUP = "subject load"
 USER_ID = COORDINATOR
 TEMPLATE = [(record.kind, record.data) for record in next(iter(cohort()))[1][:12]]
@@ -85,10 +91,12 @@ last rATG day); subjects repeat it."""
 
 @dataclass(frozen=True)
 class Workload:
-    """The events to append, signed by one coordinator, and their parsed submissions."""
+    """The events to append, signed by one coordinator, and their parsed submissions; then
+    one more subject's, appended after the clock stops while the database's work is counted."""
 
     private_key: Ed25519PrivateKey
     submissions: list[Submission]
+    counted: list[Submission]
 
     @property
     def size(self) -> int:
@@ -96,11 +104,13 @@ class Workload:
 
 
 def make_workload(events: int) -> Workload:
-    """``events`` signed events over as many subjects as it takes (12 events each)."""
+    """``events`` signed events over as many subjects as it takes (12 events each), and the
+    12 of one subject more, to count."""
     private_key = generate_private_key()
     signer_key_id = key_id(private_key.public_key())
     submissions = []
-    for index in range(events):
+    first_counted = len(TEMPLATE) * (events // len(TEMPLATE) + 1)
+    for index in [*range(events), *range(first_counted, first_counted + len(TEMPLATE))]:
         number, step = divmod(index, len(TEMPLATE))
         kind, data = TEMPLATE[step]
         body = signed_event_body(
@@ -113,7 +123,7 @@ def make_workload(events: int) -> Workload:
         )
         _, signature = sign_body(private_key, body)
         submissions.append(submission_from(body, signature))
-    return Workload(private_key, submissions)
+    return Workload(private_key, submissions[:events], submissions[events:])
 
 
 # -- the signed path ---------------------------------------------------------------------------
@@ -126,16 +136,37 @@ def open_signed_store(backend: Backend, workload: Workload) -> Store:
     return store
 
 
+@dataclass(frozen=True)
+class Count:
+    """What one write asked of the database, on average over the counted writes."""
+
+    statements: float
+    round_trips: float
+    listing: list[tuple[float, str]]
+
+
+def count_writes(write: Callable[[Submission], None], submissions: list[Submission]) -> Count:
+    """Append ``submissions`` one at a time with ``write``, counting what the database is asked."""
+    with round_trips.counted() as tally:
+        for submission in submissions:
+            write(submission)
+    n = len(submissions)
+    listing = [(times / n, text) for text, times in tally.texts.most_common()]
+    return Count(tally.statements / n, tally.round_trips / n, listing)
+
+
 def run_signed(
     backend: Backend,
     workload: Workload,
     profile: cProfile.Profile | None,
     lookups: dict[str, float] | None = None,
+    counts: list[Count] | None = None,
 ) -> float:
     """Seconds taken by ``Records.record`` for every event of the workload.
 
     With ``lookups``, also time (after the clock stopped) the loads every ``record`` does on
-    the store it just filled, in microseconds per call.
+    the store it just filled, in microseconds per call; with ``counts``, append the workload's
+    counted subject and add what it asked of the database.
     """
     store = open_signed_store(backend, workload)
     try:
@@ -154,6 +185,12 @@ def run_signed(
             raise RuntimeError(f"signed: {appended} events stored, {workload.size} expected")
         if lookups is not None:
             lookups.update(time_lookups(store, workload))
+        if counts is not None:
+
+            def write(submission: Submission) -> None:
+                store.records.record(RecordEvent(submission=submission, actor_id=USER_ID))
+
+            counts.append(count_writes(write, workload.counted))
         return elapsed
     finally:
         store.close()
@@ -236,17 +273,15 @@ class BareApplication(PlainApplication):
     name = "BareBench"
 
 
-def run_bare(backend: Backend, workload: Workload) -> float:
-    """Seconds taken to create/trigger and save every event, one event per save."""
+def run_bare(backend: Backend, workload: Workload, counts: list[Count] | None = None) -> float:
+    """Seconds taken to create/trigger and save every event, one event per save; with
+    ``counts``, then save the counted subject's events and add what they asked of the database."""
     settings = backend.fresh_settings("bare")
     settings.ensure_directories()
     env = {**plain_env(settings), "AGGREGATE_CACHE_MAXSIZE": "1000"}
     app = BareApplication(env=env)
     try:
-        plan = [
-            (stream_id(submission.stream), getattr(BareSubject, submission.kind), submission.fields)
-            for submission in workload.submissions
-        ]
+        plan = [bare_step(submission) for submission in workload.submissions]
         subjects: dict[uuid.UUID, BareSubject] = {}
         before = app.recorder.max_notification_id() or 0
         started = time.perf_counter()
@@ -262,9 +297,27 @@ def run_bare(backend: Backend, workload: Workload) -> float:
         appended = (app.recorder.max_notification_id() or 0) - before
         if appended != workload.size:
             raise RuntimeError(f"bare: {appended} events stored, {workload.size} expected")
+        if counts is not None:
+
+            def write(submission: Submission) -> None:
+                originator_id, event_class, fields = bare_step(submission)
+                if event_class is BareSubject.Screened:
+                    subjects[originator_id] = BareSubject._create(
+                        event_class, id=originator_id, **fields
+                    )
+                else:
+                    subjects[originator_id].trigger_event(event_class, **fields)
+                app.save(subjects[originator_id])
+
+            counts.append(count_writes(write, workload.counted))
         return elapsed
     finally:
         app.close()
+
+
+def bare_step(submission: Submission) -> tuple[uuid.UUID, type[Aggregate.Event], dict[str, Any]]:
+    """The stream, event class and fields of a submission, as the bare path triggers them."""
+    return stream_id(submission.stream), getattr(BareSubject, submission.kind), submission.fields
 
 
 # -- the breakdown -----------------------------------------------------------------------------
@@ -337,6 +390,8 @@ class Result:
     bare: list[float]
     crypto: dict[str, float]
     lookups: dict[str, float]
+    signed_counts: list[Count]
+    bare_counts: list[Count]
 
     @property
     def signed_rate(self) -> float:
@@ -357,15 +412,17 @@ def measure(
     signed: list[float] = []
     bare: list[float] = []
     lookups: dict[str, list[float]] = {}
+    signed_counts: list[Count] = []
+    bare_counts: list[Count] = []
     for repeat in range(repeats):
         timed: dict[str, float] = {}
         # Alternate the order so that neither path always runs on a warmer machine.
         if repeat % 2 == 0:
-            signed.append(run_signed(backend, workload, profile, timed))
-            bare.append(run_bare(backend, workload))
+            signed.append(run_signed(backend, workload, profile, timed, signed_counts))
+            bare.append(run_bare(backend, workload, bare_counts))
         else:
-            bare.append(run_bare(backend, workload))
-            signed.append(run_signed(backend, workload, profile, timed))
+            bare.append(run_bare(backend, workload, bare_counts))
+            signed.append(run_signed(backend, workload, profile, timed, signed_counts))
         for label, micros in timed.items():
             lookups.setdefault(label, []).append(micros)
         print(
@@ -380,22 +437,39 @@ def measure(
         bare,
         breakdown(workload, repeats),
         {label: statistics.median(runs) for label, runs in lookups.items()},
+        signed_counts,
+        bare_counts,
     )
 
 
-def report(results: list[Result], repeats: int) -> None:
+def report(results: list[Result], repeats: int, listing: bool = False) -> None:
     print()
-    print(f"Appends per second, one event per save, median of {repeats} runs")
-    header = f"{'backend':<10} {'events':>7} {'signed/s':>9} {'bare/s':>9} {'ratio':>6} {'goal':>6}"
+    print(f"Appends per second, one event per save, median of {repeats} runs;")
+    print("statements and round trips to the database per write (signed / bare), counted after")
+    print("each run on one more subject's 12 events (round_trips.py says what counts as one)")
+    header = (
+        f"{'backend':<10} {'events':>7} {'signed/s':>9} {'bare/s':>9} {'ratio':>6} {'goal':>6}"
+        f"          {'statements':>11} {'round trips':>12}"
+    )
     print(header)
-    print("-" * len(header) + "  ------")
+    print("-" * len(header))
     for r in results:
         goal = GOALS[r.backend]
         verdict = "met" if r.ratio >= goal else "NOT met"
+        signed, bare = r.signed_counts[-1], r.bare_counts[-1]
         print(
             f"{r.backend:<10} {r.events:>7} {r.signed_rate:>9,.0f} {r.bare_rate:>9,.0f} "
-            f"{r.ratio:>6.2f} {goal:>6.2f}  {verdict}"
+            f"{r.ratio:>6.2f} {goal:>6.2f}  {verdict:<7}  "
+            f"{signed.statements:>5.1f} / {bare.statements:<4.1f} "
+            f"{signed.round_trips:>5.1f} / {bare.round_trips:<4.1f}"
         )
+    if listing:
+        for r in results:
+            for path, count in (("signed", r.signed_counts[-1]), ("bare", r.bare_counts[-1])):
+                print()
+                print(f"What a {path} write asks of {r.backend}, per write (the last run's count):")
+                for times, text in count.listing:
+                    print(f"  {times:5.2f}  {text}")
     for r in results:
         signed_us = 1e6 / r.signed_rate
         bare_us = 1e6 / r.bare_rate
@@ -413,9 +487,9 @@ def report(results: list[Result], repeats: int) -> None:
         print(" cached loads each record() makes (fast-forward query + deepcopy):")
         account = r.lookups.get(ACCOUNT_LOOKUP, 0.0)
         subject = r.lookups.get(SUBJECT_LOOKUP, 0.0)
-        share_line(ACCOUNT_LOOKUP, 2 * account, signed_us, difference)
+        share_line(ACCOUNT_LOOKUP, account, signed_us, difference)
         share_line(SUBJECT_LOOKUP, subject, signed_us, difference)
-        share_line("sum", 2 * account + subject, signed_us, difference)
+        share_line("sum", account + subject, signed_us, difference)
 
 
 def share_line(label: str, micros: float, signed_us: float, difference: float) -> None:
@@ -449,6 +523,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", type=int, metavar="N", default=0, help="print cProfile's top N of signed"
     )
+    parser.add_argument(
+        "--trips", action="store_true", help="list the statements and round trips of a write"
+    )
     args = parser.parse_args(argv)
     if args.events < 1 or args.repeats < 1:
         parser.error("--events and --repeats must be positive")
@@ -465,6 +542,7 @@ def main(argv: list[str] | None = None) -> int:
     if not backends:
         return 1
 
+    round_trips.install()  # before any store is opened
     workload = make_workload(args.events)
     results = []
     failed = []
@@ -482,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             if profile is not None:
                 print_profile(profile, name, args.profile)
-    report(results, args.repeats)
+    report(results, args.repeats, listing=args.trips)
     if failed:
         print(f"\nFAILED: {', '.join(failed)} (no figures; see the error above)")
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
