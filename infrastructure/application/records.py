@@ -60,8 +60,11 @@ class Records:
             IdempotencyKeyReused, ProtocolViolation and its kinds, VerificationError kinds.
         """
         submission = command.submission
-        actor = self._actor(command.actor_id, actor)
-        subject = self.app.find_subject(submission.stream, to_change=True)
+        if actor is None:  # the actor's account and the subject, read together
+            actor, subject = self.app.account_and_subject(command.actor_id, submission.stream)
+        else:
+            actor = self._actor(command.actor_id, actor)
+            subject = self.app.find_subject(submission.stream, to_change=True)
         check_may_reach(actor, subject, submission)
         self._check_screening_open(submission)
         self._check_part_of_database_lock(subject, submission)
@@ -147,6 +150,7 @@ class Records:
             raise VersionConflict(
                 "a subject of the batch was changed by another write; reload and retry"
             ) from None
+        self.app.keep_saved(*subjects.values())
         stored = {
             (record.event.originator_id, record.event.originator_version): record
             for record in stored_records(saved)
@@ -277,6 +281,7 @@ class Records:
             )
         except IntegrityError:
             return self._after_conflict(submission)
+        self.app.keep_saved(subject)
         (record,) = stored_records(saved)
         receipt = self.receipts.of(record)
         self.receipts.seal_checkpoint_if_due([receipt])

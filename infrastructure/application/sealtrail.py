@@ -28,6 +28,7 @@ from infrastructure.store.checkpoints import CheckpointKeeper
 from infrastructure.store.event_store import SealedEventStore
 from infrastructure.store.merkle_log import APPEND_ONLY_TABLES
 from infrastructure.store.positions import log_positions
+from infrastructure.store.recorders import SealedInserts
 from infrastructure.store.transcodings import register_domain_transcodings
 from signatures.keys import public_key_to_text
 
@@ -112,6 +113,68 @@ class SealTrail(Application[UUID]):
         except AggregateNotFoundError:
             return None
         return subject.copy_for_command() if to_change else subject
+
+    def account_and_subject(self, user_id: str, stream: str) -> tuple[Account, Subject | None]:
+        """The account of ``user_id`` and the subject of ``stream``, as :meth:`account` and
+        :meth:`find_subject` (``to_change``) give them, brought up to date by one read.
+
+        Each cached aggregate is asked for its stream's events after its version, a stream not
+        cached for all of its events, both in one statement. Nothing newer (the usual case): the
+        cached one is current. Newer events of a cached one: it is fast-forwarded as
+        :meth:`find_account` and :meth:`find_subject` do (the repository's lock, one more read).
+
+        Raises:
+            AccountNotFound: no account ``user_id``.
+        """
+        account_id, subject_id = stream_id(account_stream(user_id)), stream_id(stream)
+        cached = {key: self._cached(key) for key in (account_id, subject_id)}
+        assert isinstance(self.recorder, SealedInserts)
+        newer = self.recorder.select_after(
+            {
+                key: 0 if aggregate is None else aggregate.version
+                for key, aggregate in cached.items()
+            }
+        )
+        found: dict[UUID, Any] = {}
+        for key, aggregate in cached.items():
+            if key not in newer:
+                found[key] = aggregate
+            elif aggregate is not None:  # changed since it was cached
+                found[key] = self.repository.get(
+                    key, projector_func=fold, deepcopy_from_cache=False
+                )
+            else:  # not cached: made from its events, and cached as the repository would
+                found[key] = fold(None, map(self.mapper.to_domain_event, newer[key]))
+                assert self.repository.cache is not None
+                self.repository.cache.put(key, found[key])
+        account, subject = found[account_id], found[subject_id]
+        if account is None:
+            raise AccountNotFound("no account %(user_id)r", user_id=user_id)
+        assert isinstance(account, Account) and isinstance(subject, Subject | None)
+        return account, None if subject is None else subject.copy_for_command()
+
+    def keep_saved(self, *subjects: Subject) -> None:
+        """Cache subjects a command has just saved, as they now stand in the store.
+
+        eventsourcing (with fast-forward on) leaves the aggregate it loaded in its cache, so the
+        next load of the subject would read back the event just written; a command's copy
+        (:meth:`Subject.copy_for_command`) shares no container with the cached one, and the
+        services hand a saved one to nothing else, so it can take the cached one's place.
+        """
+        cache = self.repository.cache
+        if cache is not None:
+            for subject in subjects:
+                cache.put(subject.id, subject)
+
+    def _cached(self, originator_id: UUID) -> Any:
+        """The aggregate the repository's cache holds for a stream, or None."""
+        cache = self.repository.cache
+        if cache is None:
+            return None
+        try:
+            return cache.get(originator_id)
+        except KeyError:
+            return None
 
     def subject_at(self, originator_id: UUID, version: int) -> Subject:
         """A subject as it stood at a version: a fresh copy, rebuilt from its events."""

@@ -88,8 +88,9 @@ class SealedEventStore(EventStore[UUID]):
         def admit_under_turn(read_after: ReadAfter) -> None:
             self.admit_under_turn(domain_events, known, read_after, sites)
 
+        reads = [(account.id, account.version) for account in known.values()]
         recordings = super().put(
-            domain_events, **kwargs, sealed_batch=SealedBatch(leaves, admit_under_turn)
+            domain_events, **kwargs, sealed_batch=SealedBatch(leaves, admit_under_turn, reads)
         )
         for leaf in leaves:
             assert leaf.position is not None and leaf.leaf_index is not None

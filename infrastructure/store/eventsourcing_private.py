@@ -43,16 +43,17 @@ PROTECTED_MEMBERS = (
         "(self, c: 'SQLiteCursor', stored_events: 'Sequence[StoredEvent]', **_: 'Any')"
         " -> 'Sequence[int] | None'",
         RECORDERS,
-        "overridden: inserts the events on the transaction's cursor and returns their rowids; "
+        "called: inserts the events on the transaction's cursor and returns their rowids; "
         "the admission and the tree's append follow on that cursor",
     ),
     ProtectedMember(
         PostgresApplicationRecorder,
-        "_insert_events",
-        "(self, curs: 'Cursor[DictRow]', stored_events: 'Sequence[StoredEvent]', **_: 'Any')"
-        " -> 'None'",
+        "_insert_stored_events",
+        "(self, curs: 'Cursor[DictRow]', stored_events: 'Sequence[StoredEvent]', **kwargs: "
+        "'Any') -> 'None'",
         RECORDERS,
-        "overridden: runs in the insert's transaction before the insert; the admission runs here",
+        "called: the insert (with the table lock, already held, and the notification), in the "
+        "recorder's own pipelined transaction after the admission",
     ),
     ProtectedMember(
         PostgresApplicationRecorder,
@@ -67,8 +68,7 @@ PROTECTED_MEMBERS = (
         "(self, curs: 'Cursor[DictRow]', stored_events: 'Sequence[StoredEvent]', **_: 'Any')"
         " -> 'Sequence[int] | None'",
         RECORDERS,
-        "overridden: returns the new notification ids inside the transaction; the tree's "
-        "append follows",
+        "called: the new notification ids, inside the transaction; the tree's append follows",
     ),
     ProtectedMember(
         Aggregate,

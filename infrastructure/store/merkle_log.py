@@ -174,45 +174,97 @@ def _tree_sql(statements: Statements) -> _TreeSQL:
     )
 
 
+def frontier_of(size: int) -> tuple[tuple[int, int], ...]:
+    """The nodes of a tree of ``size`` leaves that an append combines with: its complete aligned
+    subtrees of greatest height, one per bit set in ``size`` (at most log2(n) + 1)."""
+    return tuple(
+        (level, (size >> level) - 1) for level in range(size.bit_length()) if size >> level & 1
+    )
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """A tree's size and its :func:`frontier_of` nodes, as one committed append left them."""
+
+    size: int
+    nodes: dict[tuple[int, int], bytes]
+
+
+class FrontierCache:
+    """The frontier this process's last committed append left, kept between appends.
+
+    A stored node never changes (the table's triggers refuse it), so the nodes are good for as
+    long as the tree has the size they were kept at: an append that reads another size (another
+    process appended meanwhile) reads them from the table instead. Kept only once the append's
+    transaction has committed (:meth:`keep`); replaced whole, so a thread reads a size and its
+    nodes together.
+    """
+
+    def __init__(self) -> None:
+        self.current: Frontier | None = None
+
+    def at(self, size: int) -> dict[tuple[int, int], bytes] | None:
+        """The frontier's nodes if they were kept at ``size``, else None."""
+        current = self.current
+        return dict(current.nodes) if current is not None and current.size == size else None
+
+    def keep(self, frontier: Frontier | None) -> None:
+        """Keep what a committed append left (None: nothing to keep)."""
+        if frontier is not None:
+            self.current = frontier
+
+
 class TreeWriter:
     """The tree's appends, on a recorder's own cursor inside its insert's transaction."""
 
-    def __init__(self, statements: Statements, cursor: Any) -> None:
+    def __init__(
+        self, statements: Statements, cursor: Any, frontiers: FrontierCache | None = None
+    ) -> None:
         self._sql = _tree_sql(statements)
         self._cursor = cursor
+        self._frontiers = frontiers if frontiers is not None else FrontierCache()
         self._nodes: dict[tuple[int, int], bytes] = {}
+        self.left: Frontier | None = None
+        """The frontier the last :meth:`append` left, for :meth:`FrontierCache.keep` once its
+        transaction commits."""
 
-    def append(self, positions: Sequence[int], leaves: Sequence[PendingLeaf]) -> None:
-        """One leaf per stored event, in log order, and the interior nodes they complete."""
+    @property
+    def size_statement(self) -> BoundStatement:
+        """The tree's largest leaf index, for a recorder that reads it with other things."""
+        return self._sql.size
+
+    def append(
+        self, positions: Sequence[int], leaves: Sequence[PendingLeaf], size: int | None = None
+    ) -> None:
+        """One leaf per stored event, in log order, and the interior nodes they complete.
+
+        ``size`` is the tree's size read in this transaction (read here if not given).
+        """
         if len(positions) != len(leaves):
             raise RuntimeError("every stored event needs exactly one Merkle leaf")
-        size = self._size()
-        self._nodes = self._siblings_before(size, len(leaves))
+        if size is None:
+            size = tree_size(self._sql.size.rows(self._cursor, ()))
+        kept = self._frontiers.at(size)
+        self._nodes = kept if kept is not None else self._frontier_stored(size)
         for offset, (position, leaf) in enumerate(zip(positions, leaves, strict=True)):
             leaf_index = size + offset
             hashed = append_leaf(self._read, self._write, leaf_index, leaf.make(position))
             self._sql.add_leaf.run(self._cursor, (leaf_index, position, hashed))
             leaf.leaf_index, leaf.position = leaf_index, position
+        grown = size + len(leaves)
+        wanted = frontier_of(grown)
+        if all(node in self._nodes for node in wanted):
+            self.left = Frontier(grown, {node: self._nodes[node] for node in wanted})
 
-    def _siblings_before(self, size: int, count: int) -> dict[tuple[int, int], bytes]:
-        """Every stored node the appends will combine with, fetched in one query."""
-        wanted = set()
-        for leaf_index in range(size, size + count):
-            level, index = 0, leaf_index
-            while index & 1:
-                if index << level <= size:  # its leaves all came before this batch
-                    wanted.add((level, index - 1))
-                level, index = level + 1, index >> 1
+    def _frontier_stored(self, size: int) -> dict[tuple[int, int], bytes]:
+        """The frontier's nodes at ``size``, fetched in one query: every stored node an append
+        at that size combines with, whatever the number of leaves it appends."""
+        wanted = frontier_of(size)
         if not wanted:
             return {}
-        values = tuple(value for pair in sorted(wanted) for value in pair)
+        values = tuple(value for pair in wanted for value in pair)
         rows = self._sql.nodes_among(len(wanted)).rows(self._cursor, values)
         return {(int(level), int(index)): bytes(value) for level, index, value in rows}
-
-    def _size(self) -> int:
-        rows = self._sql.size.rows(self._cursor, ())
-        largest = rows[0][0] if rows else None
-        return 0 if largest is None else int(largest) + 1
 
     def _read(self, level: int, index: int) -> bytes:
         return self._nodes[(level, index)]
@@ -220,6 +272,12 @@ class TreeWriter:
     def _write(self, level: int, index: int, value: bytes) -> None:
         self._nodes[(level, index)] = value
         self._sql.add_node.run(self._cursor, (level, index, value))
+
+
+def tree_size(rows: Sequence[Sequence[Any]]) -> int:
+    """The tree's size from the rows of its largest leaf index."""
+    largest = rows[0][0] if rows else None
+    return 0 if largest is None else int(largest) + 1
 
 
 class StoredTree:

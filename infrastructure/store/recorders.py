@@ -12,22 +12,26 @@ overridden or called here are listed, with the signatures they are written again
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from psycopg import Cursor
+from psycopg import Connection, Cursor, Pipeline
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
+from sqlalchemy import Select
 
-from infrastructure.store.merkle_log import TreeWriter
+from infrastructure.store.merkle_log import FrontierCache, TreeWriter, tree_size
 from infrastructure.store.postgres_pool import once_more_after_a_broken_connection
-from infrastructure.store.sealed_batch import SealedBatch, sealed, stored_events_of
-from infrastructure.store.statements import events_table
+from infrastructure.store.sealed_batch import ReadAfter, SealedBatch, sealed, stored_events_of
+from infrastructure.store.statements import EventsTable, events_table
 from infrastructure.store.write_turns import WriteTurns
+
+_IN_TRANSACTION = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
 
 class SealedInserts(ABC):
@@ -42,6 +46,31 @@ class SealedInserts(ABC):
         **kwargs: Any,
     ) -> Sequence[int] | None:
         return self.insert_sealed(stored_events, sealed(sealed_batch, stored_events), **kwargs)
+
+    def select_after(self, versions: Mapping[UUID, int]) -> dict[UUID, list[StoredEvent]]:
+        """The stored events of several streams, each after a version, in one read (one
+        statement, outside any transaction); a stream with none is left out."""
+        if not versions:
+            return {}
+        events = events_table(cast(ApplicationRecorder, self))
+        parameters: dict[str, Any] = {}
+        for n, (originator_id, version) in enumerate(versions.items()):
+            parameters[f"stream_{n}"] = events.stream(originator_id)
+            parameters[f"version_{n}"] = version
+        rows = self._read_rows(events, events.after_versions(len(versions)), parameters)
+        found: dict[UUID, list[StoredEvent]] = {}
+        for stream, version, topic, state in sorted(rows, key=lambda row: row[1]):
+            originator_id = events.stream_id(stream)
+            found.setdefault(originator_id, []).extend(
+                stored_events_of([(version, topic, state)], originator_id)
+            )
+        return found
+
+    @abstractmethod
+    def _read_rows(
+        self, events: EventsTable, statement: Select[Any], parameters: dict[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        """The rows of a SELECT of the events table, on a connection of the recorder's pool."""
 
     @abstractmethod
     def insert_sealed(
@@ -58,52 +87,145 @@ class SealedSQLiteRecorder(SealedInserts, SQLiteApplicationRecorder):
         super().__init__(datastore, **kwargs)
         name = datastore.pool.db_name
         self._turns = None if datastore.pool.is_sqlite_memory_mode else WriteTurns(Path(name))
+        self._frontiers = FrontierCache()
 
     def insert_sealed(
         self, stored_events: Sequence[StoredEvent], batch: SealedBatch, **kwargs: Any
     ) -> Sequence[int] | None:
-        insert = SQLiteApplicationRecorder.insert_events
         if self._turns is None:  # an in-memory database lives in one process
-            return insert(self, stored_events, sealed_batch=batch, **kwargs)
+            return self._insert_in_transaction(stored_events, batch, **kwargs)
         with self._turns.turn():
-            return insert(self, stored_events, sealed_batch=batch, **kwargs)
+            return self._insert_in_transaction(stored_events, batch, **kwargs)
 
-    def _insert_events(
+    def _read_rows(
+        self, events: EventsTable, statement: Select[Any], parameters: dict[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        # One statement in autocommit mode is its own read transaction: no BEGIN, no ROLLBACK.
+        with (
+            self.datastore.get_connection(commit=False) as connection,
+            connection.cursor() as cursor,
+        ):
+            return events.rows(cursor, statement, **parameters)
+
+    def _insert_in_transaction(
+        self, stored_events: Sequence[StoredEvent], batch: SealedBatch, **kwargs: Any
+    ) -> Sequence[int] | None:
+        # eventsourcing's SQLiteAggregateRecorder.insert_events, with the tree's frontier kept
+        # once the transaction has committed.
+        with self.datastore.transaction(commit=True) as cursor:
+            positions, tree = self._insert_sealed_events(cursor, stored_events, batch, **kwargs)
+        self._frontiers.keep(tree.left)
+        return positions
+
+    def _insert_sealed_events(
         self,
         c: SQLiteCursor,
         stored_events: Sequence[StoredEvent],
-        *,
-        sealed_batch: SealedBatch | None = None,
+        batch: SealedBatch,
         **kwargs: Any,
-    ) -> Sequence[int] | None:
-        batch = sealed(sealed_batch, stored_events)
+    ) -> tuple[Sequence[int], TreeWriter]:
         # The insert first: it takes SQLite's write lock, and a read before it would pin a
         # snapshot that another connection's commit (sessions, views) makes unwritable. From
         # here until commit no other writer can add an event, so what the admission reads
         # stays true; a refusal rolls the insert back.
-        positions = super()._insert_events(c, stored_events, **kwargs)
+        positions = SQLiteApplicationRecorder._insert_events(self, c, stored_events, **kwargs)
         assert positions is not None
-        batch.admit(_reader(self, c))
-        TreeWriter(events_table(self).statements, c).append(positions, batch.leaves)
-        return positions
+        read_after = _reader(self, c)
+        batch.admit(_answering({key: read_after(*key) for key in batch.reads}, read_after))
+        tree = TreeWriter(events_table(self).statements, c, self._frontiers)
+        tree.append(positions, batch.leaves)
+        return positions, tree
 
 
 class SealedPostgresRecorder(SealedInserts, PostgresApplicationRecorder):
-    """PostgreSQL's application recorder, sealed. The events table's EXCLUSIVE lock, taken by
-    the insert, also orders the leaves: two writers can never append to the tree at once."""
+    """PostgreSQL's application recorder, sealed. The events table's EXCLUSIVE lock, taken
+    first in the insert's transaction, also orders the leaves: two writers can never append to
+    the tree at once.
+
+    The transaction is sealtrail's own, in psycopg's pipeline mode, in three round trips:
+    ``BEGIN``, the lock and the admission's reads (each signer's account after the version
+    it was checked at, and the tree's size), fetched together; the insert, synced (a version
+    already taken is an ``IntegrityError`` here); the leaves, the nodes and ``COMMIT``, synced
+    as the pipeline ends. eventsourcing's own insert (``conn.transaction()`` inside a pipeline)
+    takes eight, and its admission hook runs before reads can be batched.
+    """
 
     # eventsourcing retries each of these ten times on any operational error, which turns a
     # database outage into a minute's wait per request: once, after a broken connection, is
     # enough (infrastructure/store/postgres_pool.py).
 
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self._frontiers = FrontierCache()
+
     def insert_sealed(
         self, stored_events: Sequence[StoredEvent], batch: SealedBatch, **kwargs: Any
     ) -> Sequence[int] | None:
-        insert = _undecorated(PostgresApplicationRecorder.insert_events)
         positions: Sequence[int] | None = once_more_after_a_broken_connection(
-            self.datastore, lambda: insert(self, stored_events, sealed_batch=batch, **kwargs)
+            self.datastore, lambda: self._insert_in_transaction(stored_events, batch)
         )
         return positions
+
+    def _insert_in_transaction(
+        self, stored_events: Sequence[StoredEvent], batch: SealedBatch
+    ) -> Sequence[int]:
+        with self.datastore.get_connection() as connection:  # psycopg's errors made the library's
+            failure: Exception | None = None
+            try:
+                # The pool's connections are in autocommit mode: the transaction is begun and
+                # committed here, inside one pipeline.
+                with connection.pipeline() as pipeline, connection.cursor() as cursor:
+                    try:
+                        positions, tree = self._insert_pipelined(
+                            connection, pipeline, cursor, stored_events, batch
+                        )
+                    except Exception as error:
+                        failure = error  # raised once the pipeline has ended, without a warning
+            finally:
+                if connection.pgconn.transaction_status in _IN_TRANSACTION:
+                    connection.execute("ROLLBACK")
+            if failure is not None:
+                raise failure
+        self._frontiers.keep(tree.left)
+        return positions
+
+    def _insert_pipelined(
+        self,
+        connection: Connection[DictRow],
+        pipeline: Pipeline,
+        cursor: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        batch: SealedBatch,
+    ) -> tuple[Sequence[int], TreeWriter]:
+        events = events_table(self)
+        cursor.execute("BEGIN")
+        self._lock_table(cursor)
+        # From here until commit no other writer can add an event, so what the admission
+        # reads stays true. The reads are sent together and fetched in one round trip.
+        queued = {key: _queued_read(events, connection, *key) for key in batch.reads}
+        tree_cursor = connection.cursor()
+        tree = TreeWriter(events.statements, tree_cursor, self._frontiers)
+        tree.size_statement.run(tree_cursor, ())
+        fetched = {key: read() for key, read in queued.items()}
+        size = tree_size(tree.size_statement.fetched(tree_cursor))
+        batch.admit(_answering(fetched, _reader(self, cursor)))
+        self._insert_stored_events(cursor, stored_events)  # the lock again (held), the insert
+        pipeline.sync()  # a version already taken fails here
+        positions = self._fetch_ids_after_insert_events(cursor, stored_events)
+        assert positions is not None
+        tree.append(positions, batch.leaves, size)
+        cursor.execute("COMMIT")
+        return positions, tree
+
+    def _read_rows(
+        self, events: EventsTable, statement: Select[Any], parameters: dict[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        def read() -> Sequence[Sequence[Any]]:
+            with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+                return events.rows(cursor, statement, **parameters)
+
+        rows: Sequence[Sequence[Any]] = once_more_after_a_broken_connection(self.datastore, read)
+        return rows
 
     def select_events(self, originator_id: Any, **kwargs: Any) -> Sequence[StoredEvent]:
         select_events = _undecorated(PostgresApplicationRecorder.select_events)
@@ -124,39 +246,6 @@ class SealedPostgresRecorder(SealedInserts, PostgresApplicationRecorder):
         )
         return last
 
-    def _insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        *,
-        sealed_batch: SealedBatch | None = None,
-        **kwargs: Any,
-    ) -> None:
-        batch = sealed(sealed_batch, stored_events)
-        # The table lock the insert would take anyway, taken first: from here until commit no
-        # other writer can add an event, so what the admission reads stays true.
-        self._lock_table(curs)
-        batch.admit(_reader(self, curs))
-        super()._insert_events(curs, stored_events, **kwargs)
-
-    def _fetch_ids_after_insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        *,
-        sealed_batch: SealedBatch | None = None,
-        **kwargs: Any,
-    ) -> Sequence[int] | None:
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert positions is not None
-        # eventsourcing commits before re-raising what happens here, so nothing here may fail
-        # in Python after the insert: the batch was checked in _insert_events, and a database
-        # error aborts the transaction, which then commits nothing.
-        batch = sealed(sealed_batch, stored_events)
-        with curs.connection.cursor() as tree_cursor:
-            TreeWriter(events_table(self).statements, tree_cursor).append(positions, batch.leaves)
-        return positions
-
 
 def _reader(
     recorder: SealedSQLiteRecorder | SealedPostgresRecorder, cursor: Any
@@ -171,6 +260,34 @@ def _reader(
         return stored_events_of(rows, originator_id)
 
     return read_after
+
+
+def _queued_read(
+    events: EventsTable, connection: Any, originator_id: UUID, version: int
+) -> Callable[[], list[StoredEvent]]:
+    """A stream's events after a version, sent now on a cursor of its own (in a pipeline, not
+    waited for); the returned function fetches them."""
+    cursor = connection.cursor()
+    compiled = events.statements.compiled(events.after_version)
+    parameters = {"stream": events.stream(originator_id), "version": version}
+    cursor.execute(compiled.sql, compiled.arguments(parameters))
+
+    def fetch() -> list[StoredEvent]:
+        return stored_events_of(compiled.typed(cursor.fetchall()), originator_id)
+
+    return fetch
+
+
+def _answering(
+    fetched: dict[tuple[UUID, int], list[StoredEvent]], read_after: ReadAfter
+) -> ReadAfter:
+    """A :data:`ReadAfter` that answers from what was fetched, and reads anything else."""
+
+    def answer(originator_id: UUID, version: int) -> list[StoredEvent]:
+        found = fetched.get((originator_id, version))
+        return found if found is not None else read_after(originator_id, version)
+
+    return answer
 
 
 def _undecorated(method: Callable[..., Any]) -> Callable[..., Any]:

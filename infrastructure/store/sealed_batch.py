@@ -40,6 +40,10 @@ class SealedBatch:
     admit: Callable[[ReadAfter], None]
     """The store's last check, run by the recorder in the insert's transaction once no other
     writer can add an event, and given a :data:`ReadAfter` on that transaction."""
+    reads: Sequence[tuple[UUID, int]] = ()
+    """The streams the last check reads, each after the version it was first checked at (the
+    signers' accounts): the recorder fetches them together, with the tree's size, and the
+    :data:`ReadAfter` it gives the check answers from them (and reads any other itself)."""
 
 
 def sealed(batch: SealedBatch | None, stored_events: Sequence[StoredEvent]) -> SealedBatch:

@@ -21,7 +21,7 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from sqlalchemy import BigInteger, LargeBinary, Text, bindparam, func, select
+from sqlalchemy import BigInteger, LargeBinary, Text, and_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Dialect
@@ -97,6 +97,10 @@ class BoundStatement:
     def rows(self, cursor: Any, values: tuple[Any, ...]) -> Sequence[Sequence[Any]]:
         """Run it on a DB-API cursor; its rows, typed."""
         cursor.execute(self.compiled.sql, self.arguments(values))
+        return self.compiled.typed(cursor.fetchall())
+
+    def fetched(self, cursor: Any) -> Sequence[Sequence[Any]]:
+        """The rows of its run on ``cursor`` (sent earlier, in a pipeline), typed."""
         return self.compiled.typed(cursor.fetchall())
 
 
@@ -183,6 +187,35 @@ class EventsTable:
         )
         """The log position of one version of a stream (NULL if it is not stored)."""
         self._versions_among: dict[int, Select[Any]] = {}
+        self._after_versions: dict[int, Select[Any]] = {}
+
+    def after_versions(self, count: int) -> Select[Any]:
+        """The events of ``count`` streams, each after a version, bound as ``stream_0`` and
+        ``version_0``, ``stream_1``...: several streams brought up to date by one read."""
+        found = self._after_versions.get(count)
+        if found is None:
+            columns = self.table.c
+            found = cast(
+                Select[Any],
+                select(
+                    columns.originator_id,
+                    columns.originator_version,
+                    columns.topic,
+                    columns.state,
+                ).where(
+                    or_(
+                        *(
+                            and_(
+                                columns.originator_id == bindparam(f"stream_{n}"),
+                                columns.originator_version > bindparam(f"version_{n}"),
+                            )
+                            for n in range(count)
+                        )
+                    )
+                ),
+            )
+            self._after_versions[count] = found
+        return found
 
     def versions_among(self, count: int) -> Select[Any]:
         """A stream's events at ``count`` versions, bound as ``version_0``, ``version_1``..."""
@@ -204,6 +237,10 @@ class EventsTable:
     def stream(self, originator_id: UUID) -> str | UUID:
         """A stream id as the table holds it, for the ``stream`` parameter."""
         return originator_id.hex if self._hex_ids else originator_id
+
+    def stream_id(self, stored: str | UUID) -> UUID:
+        """A stream id as the table gives it back, as a UUID."""
+        return stored if isinstance(stored, UUID) else UUID(hex=stored)
 
     def rows(
         self, cursor: Any, statement: ClauseElement, **parameters: Any
