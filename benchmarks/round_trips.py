@@ -78,6 +78,7 @@ def _short(sql: Any, width: int = 90) -> str:
 
 
 _installed = False
+_originals: list[tuple[Any, str, Any]] = []
 
 
 def install() -> None:
@@ -88,6 +89,7 @@ def install() -> None:
         return
     _installed = True
     connect = sqlite3.connect
+    _originals.append((sqlite3, "connect", connect))
 
     @functools.wraps(connect)
     def traced_connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
@@ -102,7 +104,8 @@ def install() -> None:
         return connection._pipeline is not None
 
     def wrap(owner: type, name: str, before: Callable[..., None]) -> None:
-        original = getattr(owner, name)
+        original = owner.__dict__[name]
+        _originals.append((owner, name, original))
 
         @functools.wraps(original)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -129,6 +132,15 @@ def install() -> None:
     wrap(_connection_base.BaseConnection, "_exec_command", before_command)
     wrap(_pipeline_base.BasePipeline, "_sync_gen", lambda _: TALLY.wait("(pipeline: sync)"))
     wrap(_pipeline_base.BasePipeline, "_exit_gen", lambda _: TALLY.wait("(pipeline: end)"))
+
+
+def uninstall() -> None:
+    """Put back what :func:`install` wrapped (connections opened meanwhile keep their trace)."""
+    global _installed
+    while _originals:
+        owner, name, original = _originals.pop()
+        setattr(owner, name, original)
+    _installed = False
 
 
 @contextmanager
