@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine
 
 from infrastructure.store.merkle_log import (
@@ -63,6 +64,7 @@ def test_the_frontier_of_a_size_is_its_greatest_complete_subtrees() -> None:
     assert frontier_of(16) == ((4, 0),)
 
 
+@pytest.mark.requirement("URS-merkle-1")
 def test_appends_with_a_kept_stale_or_lost_frontier_store_the_rfc_6962_tree(
     tmp_path: Path,
 ) -> None:
