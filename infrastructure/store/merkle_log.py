@@ -40,7 +40,7 @@ from sqlalchemy import (
 
 from infrastructure.store.sealed_batch import PendingLeaf
 from infrastructure.store.statements import BoundStatement, Statements
-from signatures.merkle import append_leaf
+from signatures.merkle import append_leaf, frontier
 
 metadata = MetaData()
 
@@ -174,17 +174,11 @@ def _tree_sql(statements: Statements) -> _TreeSQL:
     )
 
 
-def frontier_of(size: int) -> tuple[tuple[int, int], ...]:
-    """The nodes of a tree of ``size`` leaves that an append combines with: its complete aligned
-    subtrees of greatest height, one per bit set in ``size`` (at most log2(n) + 1)."""
-    return tuple(
-        (level, (size >> level) - 1) for level in range(size.bit_length()) if size >> level & 1
-    )
-
-
 @dataclass(frozen=True)
 class Frontier:
-    """A tree's size and its :func:`frontier_of` nodes, as one committed append left them."""
+    """A tree's size and its :func:`~signatures.merkle.frontier` nodes (its greatest complete
+    subtrees, one per bit set in the size: every stored node an append at that size combines
+    with), as one committed append left them."""
 
     size: int
     nodes: dict[tuple[int, int], bytes]
@@ -252,14 +246,14 @@ class TreeWriter:
             self._sql.add_leaf.run(self._cursor, (leaf_index, position, hashed))
             leaf.leaf_index, leaf.position = leaf_index, position
         grown = size + len(leaves)
-        wanted = frontier_of(grown)
+        wanted = frontier(grown)
         if all(node in self._nodes for node in wanted):
             self.left = Frontier(grown, {node: self._nodes[node] for node in wanted})
 
     def _frontier_stored(self, size: int) -> dict[tuple[int, int], bytes]:
         """The frontier's nodes at ``size``, fetched in one query: every stored node an append
         at that size combines with, whatever the number of leaves it appends."""
-        wanted = frontier_of(size)
+        wanted = frontier(size)
         if not wanted:
             return {}
         values = tuple(value for pair in wanted for value in pair)

@@ -13,7 +13,6 @@ from sqlalchemy import create_engine
 from infrastructure.store.merkle_log import (
     FrontierCache,
     TreeWriter,
-    frontier_of,
     merkle_nodes,
     metadata,
 )
@@ -55,13 +54,6 @@ class Log:
         table = merkle_nodes.name
         rows = self.connection.execute(f"SELECT level, node_index, hash FROM {table}")
         return {(level, index): bytes(value) for level, index, value in rows}
-
-
-def test_the_frontier_of_a_size_is_its_greatest_complete_subtrees() -> None:
-    assert frontier_of(0) == ()
-    assert frontier_of(1) == ((0, 0),)
-    assert frontier_of(11) == ((0, 10), (1, 4), (3, 0))
-    assert frontier_of(16) == ((4, 0),)
 
 
 @pytest.mark.requirement("URS-merkle-1")
