@@ -3,9 +3,13 @@ clock's standing), as a person reads them in the page's language."""
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from flask import Flask
 
 from api.web.wording import gettext as _
+from domain.subject import KINDS
 from projections.audit_trail import value_text
 
 
@@ -50,6 +54,27 @@ def said(code: str | None) -> str:
         "closed": _("closed"),
     }
     return words.get(code, code)
+
+
+def value_said(kind: str, name: str, value: Any) -> str:
+    """A record's value as a page says it: a code of a vocabulary (or a list of them) in the
+    page's language, as ``portuguese.toml`` words it (the record keeps the code; an English
+    page shows the code); any other value as the audit trail writes it."""
+    if _coded(kind, name):
+        if isinstance(value, str):
+            return _(value)
+        if isinstance(value, list | tuple) and all(isinstance(code, str) for code in value):
+            return ", ".join(_(code) for code in value)
+    return value_text(value)
+
+
+@cache
+def _coded(kind: str, name: str) -> bool:
+    """Whether item ``name`` of record ``kind`` takes a vocabulary's codes."""
+    declared = KINDS.get(kind)
+    return declared is not None and any(
+        item.name == name and item.choices is not None for item in declared.items()
+    )
 
 
 def install(app: Flask) -> None:

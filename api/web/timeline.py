@@ -4,7 +4,8 @@ The audit index (:mod:`projections.audit_index`, the API's ``.../audit``) holds 
 its author signed it, each correction (old -> new, with the reason), the void and the signatures
 over it, each with its signature manifestation and the server's recording time. This module only
 turns that document into rows a template walks: instants and signers as the pages show them,
-values as text (as the audit trail writes them, :func:`projections.audit_trail.value_text`), and a
+values as text (as the audit trail writes them, :func:`projections.audit_trail.value_text`; a
+vocabulary's code in the page's language, :func:`api.web.coded.value_said`), and a
 record that names another (a correction, a void, a signing) pointing at it. It computes nothing
 the index does not say.
 """
@@ -19,10 +20,10 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from api.web.coded import value_said
 from api.web.dates import local_and_utc, page_zone
 from api.web.wording import gettext as _
 from projections.audit_index import AuditIndex
-from projections.audit_trail import value_text
 
 HELD_ELSEWHERE = {"changes", "entries"}
 """Fields shown on the records they concern (a correction's old -> new values, the records a
@@ -141,6 +142,7 @@ class Rows:
             # A signing (of records, of the casebook): the records it covers.
             about = [int(item["entry"]) for item in data["entries"] if isinstance(item, dict)]
         shown = {name: value for name, value in data.items() if name not in HELD_ELSEWHERE}
+        kind = str(record["kind"])
         voided = record.get("voided")
         evidence = self._evidence(original)
         return TimelineRow(
@@ -154,14 +156,18 @@ class Rows:
                 "position": evidence.position,
                 "signer": evidence.signed_by,
             },
-            fields=[(name, value_text(value)) for name, value in shown.items()],
+            fields=[(name, value_said(kind, name, value)) for name, value in shown.items()],
             about=about,
             corrections=[
                 Change(
                     self._evidence(version),
                     version["reason"],
                     [
-                        (name, value_text(change["old"]), value_text(change["new"]))
+                        (
+                            name,
+                            value_said(kind, name, change["old"]),
+                            value_said(kind, name, change["new"]),
+                        )
                         for name, change in version["changes"].items()
                     ],
                 )

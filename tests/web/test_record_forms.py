@@ -866,3 +866,26 @@ def test_over_the_api_a_follow_up_clears_an_optional_field_and_never_a_required_
     assert required.status_code == 422
     assert "may not be empty" in required.get_data(as_text=True)
     assert optional.status_code == 201, optional.get_data(as_text=True)
+
+
+def test_the_timeline_says_a_records_codes_in_the_pages_language(
+    every_kind: tuple[Site, Person, Browser],
+) -> None:
+    site, person, browser = every_kind
+    writer = Writer(site, person, site.auth(person))
+    report = adverse_event(serious=True, seriousness=["hospitalisation", "life_threatening"])
+    writer.steps([*ENROLLED, ("AdverseEventReported", report)])
+    # The language is the person's own: another coordinator of RP reads in Portuguese.
+    reader = make_person(site.store, "coord-pt", role=Role.SITE_COORDINATOR, sites=("RP",))
+    portuguese = Browser(site.store)
+    assert portuguese.sign_in(reader.user_id, reader.password).status_code == 302
+    portuguese.submit("/account", "/language", {"language": "pt-BR", "next": "/account"})
+
+    in_portuguese = text(portuguese.get(f"/subjects/{writer.subject}"))
+    in_english = text(browser.get(f"/subjects/{writer.subject}"))
+
+    assert "em recuperação" in in_portuguese and "hospitalização, risco de vida" in in_portuguese
+    assert "recovering" not in in_portuguese
+    assert "recovering" in in_english and "hospitalisation, life_threatening" in in_english
+    # The term, typed by the site, is no code: shown as typed in either language.
+    assert "Nausea" in in_portuguese
