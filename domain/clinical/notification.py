@@ -1,10 +1,11 @@
 """The clocks of serious adverse event notification.
 
-Under Anvisa RDC 506/2021 (as under RDC 9/2015 and RDC 260/2018 before it) a serious adverse
-event that caused death or threatened life is notified within 7 calendar days of the sponsor
-learning of it, any other serious adverse event within 15. Each regulation is a
+Under Anvisa RDC 506/2021 (trials of advanced-therapy products, in force from 1 July 2021) a
+serious adverse event that caused death or threatened life is notified within 7 calendar days of
+the sponsor learning of it, any other serious adverse event within 15. Each regulation is a
 :class:`ReportingRuleSet` of the protocol; the one in force on the day the sponsor learned of
-the event sets its clock.
+the event sets its clock, so an event is judged by the rules of its day. docs/regulatory.md
+("The texts in force") names the source of each fact and what could not be confirmed.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ The clock tests in tests/unit build rule sets of their own, so a change to the p
 (domain/protocols/NCT01297972.toml) would pass them all. These read the clocks as the served
 application applies them, through the API, and pin them to what the study's reporting rules
 say: a serious adverse event that caused death or threatened life is notified within 7
-calendar days of the sponsor learning of it, any other within 15 (Anvisa RDC 9/2015, RDC
-260/2018 and RDC 506/2021 alike; the earliest is applied to the 2011-2013 study's events).
+calendar days of the sponsor learning of it, any other within 15 (every rule set of the
+protocol carries these clocks; the earliest is applied to the 2011-2013 study's events). The
+dates each rule set applies from are pinned in tests/unit/test_served_reporting_rules.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ OTHER_SERIOUS_DAYS = 15
 RULE_SETS = {
     "Anvisa RDC 9/2015": date(2015, 2, 20),
     "Anvisa RDC 260/2018": date(2018, 12, 21),
-    "Anvisa RDC 506/2021": date(2021, 5, 27),
+    "Anvisa RDC 506/2021": date(2021, 7, 1),
 }
 LEARNED_ON = date(2011, 3, 12)
 

@@ -20,7 +20,7 @@ from infrastructure.documents.certificate import document_signer
 from infrastructure.documents.signing import check_pdf_signature
 from infrastructure.settings import Settings
 from infrastructure.validation.environment import checkout_commit
-from infrastructure.validation.requirements import CHECKOUT
+from infrastructure.validation.requirements import CHECKOUT, load_requirements
 from infrastructure.validation.runs import Outcome, read_run
 from tests.cli_stores import sealtrail
 
@@ -130,7 +130,8 @@ def test_the_report_shows_clause_requirement_tests_and_result_with_the_failure(
     assert done.returncode == 1, done.stderr  # a requirement failed: the OQ did not pass
     html, pdf, verdict = done.stdout.splitlines()
     assert (html, pdf) == (str(out / "traceability.html"), str(out / "traceability.pdf"))
-    assert verdict.startswith("OQ NOT PASSED: 58 requirements (1 passed, 2 failed, ")
+    declared = len(load_requirements().requirements)
+    assert verdict.startswith(f"OQ NOT PASSED: {declared} requirements (1 passed, 2 failed, ")
     page = (out / "traceability.html").read_text(encoding="utf-8")
     failed = "failed: test_marked::test_the_trail_keeps_every_row (AssertionError: the trail"
     assert failed in page

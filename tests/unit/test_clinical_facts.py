@@ -578,11 +578,13 @@ def test_the_default_clocks_are_7_days_for_death_or_life_threat_and_15_otherwise
     assert OLD_RULES.other_serious_days == 15
 
 
+@pytest.mark.requirement("ANVISA-RDC506-1")
 def test_a_rule_set_applies_from_the_day_it_comes_into_force() -> None:
     assert CLOCKS.rule_set_on(date(2012, 6, 1)) is NEW_RULES
     assert CLOCKS.rule_set_on(date(2012, 5, 31)) is OLD_RULES
 
 
+@pytest.mark.requirement("ANVISA-RDC506-1")
 def test_before_the_earliest_rule_set_the_earliest_applies_and_the_clock_says_so() -> None:
     learned = date(2010, 12, 31)
     assert CLOCKS.rule_set_on(learned) is OLD_RULES
@@ -597,6 +599,7 @@ def test_before_the_earliest_rule_set_the_earliest_applies_and_the_clock_says_so
     )
 
 
+@pytest.mark.requirement("ANVISA-RDC506-1")
 def test_the_rule_set_in_force_on_the_day_the_sponsor_learned_sets_the_clock() -> None:
     clock = notification_clock(
         True, frozenset({"hospitalisation"}), date(2012, 6, 1), [], date(2012, 6, 1), CLOCKS
