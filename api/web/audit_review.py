@@ -23,11 +23,12 @@ from api.web.blueprint import web
 from api.web.handing_out import handed_out
 from api.web.sessions import page_for
 from api.web.wording import gettext as _
+from api.web.wording import worded
 from domain.account import Account
 from domain.actions import Action
 from domain.audit_review import review_fields
 from domain.disclosure import AUDIT_REVIEW, Scope
-from domain.errors import NotPermitted
+from domain.errors import AuditReviewInvalid, NotPermitted
 from domain.permissions import check_may, check_role_may
 from domain.wire import to_wire
 from infrastructure.views.study_reports import audit_review as review_of
@@ -83,15 +84,18 @@ def audit_review() -> Response | str:
     site = request.args.get("site") or None
     if site is not None and not is_code(site):
         abort(404, description=_("There is no such site."))
-    review = review_of(get_store().reads, None, _day("from"), _day("to"), site)
-    first, last = review.period.first, review.period.last
-    asked: dict[str, Any] = {"site": site, "to": str(last)}
-    if first is not None:
-        asked["from"] = str(first)
+    first = _day("from")
+    try:
+        review = review_of(get_store().reads, None, first, _day("to"), site)
+    except AuditReviewInvalid as refused:
+        if first is not None:
+            raise
+        # The period that begins the day after the latest review is empty: reviewed already.
+        return render_template("audit_review.html", title=TITLE, reviewed=worded(refused))
 
     def shown(_step: str, **context: Any) -> str:
-        page = render_template("audit_review.html", review=review, **context)
+        page = render_template("audit_review.html", title=TITLE, review=review, **context)
         return handed_out(page, AUDIT_REVIEW, Scope(review.study, site=review.site))
 
-    done = url_for("web.audit_review", **asked)
+    done = url_for("web.audit_review", site=site)
     return signed_account_change(g.account, review_page(review), done=done, shown=shown)

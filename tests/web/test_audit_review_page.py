@@ -68,6 +68,27 @@ def test_an_auditor_records_their_review_of_the_findings_signed_in_the_browser(
     assert (copy.what, copy.channel) == ("audit-trail review report", "web")
 
 
+def test_after_a_review_up_to_today_the_next_review_says_nothing_is_left_to_review(
+    reviewers: Reviewers,
+) -> None:
+    browser = reviewers.browser_of(reviewers.auditor)
+    page = SigningPage(browser.get(REVIEW))
+
+    reviewed = browser.client.post(
+        REVIEW, data=page.signed(reviewers.auditor, {"conclusion": "Nothing to raise."})
+    )
+
+    assert reviewed.headers["Location"] == "/audit/review"
+    after = browser.get("/audit/review")
+    shown = text(after)
+    assert after.status_code == 200, shown
+    assert "AuditTrailReviewed of aud1 recorded at log position" in shown
+    assert "Nothing to review now" in shown and "nothing recorded since to review" in shown
+    assert "data-signing-form" not in shown
+    assert browser.get(f"/audit/review?to={TODAY}").status_code == 200
+    assert browser.get("/audit/review?from=2026-12-31&to=2026-01-01").status_code == 422
+
+
 def test_a_sponsor_data_manager_reviews_and_a_monitor_may_not(reviewers: Reviewers) -> None:
     assert reviewers.browser_of(reviewers.sponsor).get(REVIEW).status_code == 200
     assert reviewers.browser_of(reviewers.monitor).get(REVIEW).status_code == 403
