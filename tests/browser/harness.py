@@ -8,6 +8,9 @@
   when a page asked another origin for anything or logged an error nobody expected;
 - :func:`assert_accessible`: axe-core (vendored, injected by the test, never served) on the page
   as it stands, failing on any violation of impact serious or critical;
+- :func:`assert_labelled`, :func:`tab_to`, :func:`send_by_keyboard` and :func:`sign_by_keyboard`:
+  a form used as a person without a mouse uses it (every field named, Tab reaches the button,
+  Enter sends it);
 - :func:`screenshot`: a PNG of the page for docs/pages/, only under ``SEALTRAIL_SCREENSHOTS=1``.
 """
 
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +33,16 @@ from tests.homes import database_of
 from tests.resilience.harness import REPOSITORY, Server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, WebError
+    from playwright.sync_api import (
+        BrowserContext,
+        ConsoleMessage,
+        Locator,
+        Page,
+        Request,
+        WebError,
+    )
+
+    from infrastructure.bootstrap import Store
 
 ADMINISTRATOR = "administrator"
 """The role name under which :func:`give_demo_passwords` lists ``admin``, beside the
@@ -97,6 +111,13 @@ def sign_in(page: Page, person: DemoPerson) -> None:
     page.get_by_text(signed_in_line(person)).wait_for()
 
 
+def sign_out(page: Page) -> None:
+    """Sign out with the navigation's button, as a person does before another signs in on the
+    same browser."""
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+
+
 def signed_in_line(person: DemoPerson) -> str:
     """The pages' footer line for a person signed in (in English)."""
     return f"Signed in as {person.printed_name} ({person.user_id})"
@@ -144,6 +165,18 @@ class Served:
     def person(self, role: str) -> DemoPerson:
         """The demonstration's person of ``role`` (``monitor``, ``administrator``, ...)."""
         return self.people[role]
+
+
+@contextmanager
+def served_store(served: Served) -> Iterator[Store]:
+    """The store the server serves, opened beside it: what the server recorded, read back."""
+    from tests.conftest import make_settings
+
+    store = open_store(make_settings(served.home))
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 # -- what a page does -----------------------------------------------------------------------------
@@ -269,6 +302,58 @@ def describe_violations(url: str, violations: list[dict[str, Any]], shown: int =
         if len(nodes) > shown:
             lines.append(f"    ... and {len(nodes) - shown} more")
     return "\n".join(lines)
+
+
+# -- the keyboard ---------------------------------------------------------------------------------
+
+MOST_TABS = 100
+"""Presses of Tab after which a control never reached counts as out of the keyboard's reach."""
+
+
+def assert_labelled(form: Locator) -> None:
+    """Fail naming each field of ``form`` a person fills in or chooses that has no accessible
+    name (a ``<label>``, ``aria-label`` or ``aria-labelledby``): what a screen reader announces
+    on reaching it by Tab."""
+    unnamed = form.evaluate(
+        """form => Array.from(form.elements)
+            .filter(e => !['hidden', 'submit', 'button', 'reset'].includes(e.type))
+            .filter(e => !['FIELDSET', 'OUTPUT', 'OBJECT', 'BUTTON'].includes(e.tagName))
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                && !e.getAttribute('aria-labelledby'))
+            .map(e => e.outerHTML.slice(0, 120))"""
+    )
+    assert not unnamed, f"fields with no label: {unnamed}"
+
+
+def tab_to(page: Page, target: Locator, *, most: int = MOST_TABS) -> None:
+    """Press Tab from wherever the focus is until ``target`` has it, as a person without a
+    mouse moves through a page; fail, naming the last places the focus went, if ``most``
+    presses never reach it."""
+    went = []
+    for _ in range(most):
+        if target.evaluate("element => element === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+        went.append(page.evaluate("() => document.activeElement.outerHTML.slice(0, 80)"))
+    raise AssertionError(f"Tab never reached {target} in {most} presses; last: {went[-5:]}")
+
+
+def send_by_keyboard(page: Page, button: Locator) -> None:
+    """Tab from where the focus is to ``button`` (a form's), then Enter: the form is sent."""
+    tab_to(page, button)
+    page.keyboard.press("Enter")
+
+
+def sign_by_keyboard(page: Page, key_file: Path, button: str) -> None:
+    """Sign the page's signing form with ``key_file`` and send it by keyboard: once its script
+    can sign, the key file opened (the file chooser is the browser's: Playwright gives it the
+    file) and focused, then Tab to the button named ``button`` and Enter."""
+    page.locator("form[data-signing-ready]").wait_for(state="attached")
+    assert_labelled(page.locator("form[data-signing-form]"))
+    chooser = page.locator("[data-key-file]")
+    chooser.set_input_files(key_file)
+    chooser.focus()
+    send_by_keyboard(page, page.get_by_role("button", name=button, exact=True))
 
 
 # -- screenshots ----------------------------------------------------------------------------------
