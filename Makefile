@@ -51,11 +51,12 @@ lint: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 
 # Two test processes a core: measured, the suite kept the cores busy only half of the time with
-# one a core (tests wait on servers, browsers, PostgreSQL and subprocesses).
+# one a core (tests wait on servers, browsers, PostgreSQL and subprocesses). loadgroup: a module's
+# tests that share a fixture made once a module stay on one worker (tests/conftest.py).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 
 test: lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/append.py

@@ -80,10 +80,28 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[VARIABLE] = server.url or ""
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups it is handed
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first: a test of a minute started last would keep one worker busy alone at
-    the end of the run while the other waits (xdist hands tests out in this order)."""
+    """A module's tests stay on one worker when they share a fixture made once a module (a
+    served store, a browser, a demonstration cohort): handed out one by one, as xdist does, they
+    made that fixture again on every worker they reached (`make test` runs ``--dist
+    loadgroup``). Then slow tests first: a test of a minute started last would keep one worker
+    busy alone at the end of the run while the others wait (xdist hands tests out in order)."""
+    for item in items:
+        if shares_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def shares_a_module_fixture(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "_fixtureinfo", None)
+    if fixtures is None:
+        return False
+    return any(
+        definition.scope == "module"
+        for definitions in fixtures.name2fixturedefs.values()
+        for definition in definitions
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
