@@ -1,13 +1,13 @@
 """Closing a subject's records and the database in Debian's Chromium (issue 19; docs/pages.md, "A
 subject's lock steps"): the sponsor's data manager freezes a subject, its investigator signs the
 casebook, the data manager locks it and asks to unlock it, the investigator approves the unlock;
-then the data manager locks site RP's database. Each step is signed in the browser with the
-person's own key file and sent by keyboard alone (every field named, Tab reaches the button,
-Enter sends it); the log then holds each step as the page said, and verifies; no request
-carries a key's bytes; every page passes axe and loads nothing from another origin (the
-``page`` fixture fails a test that does).
+then the data manager locks site RP's database and reopens it. Each step is signed in the
+browser with the person's own key file and sent by keyboard alone (every field named, Tab
+reaches the button, Enter sends it); the log then holds each step as the page said, and
+verifies; no request carries a key's bytes; every page passes axe and loads nothing from
+another origin (the ``page`` fixture fails a test that does).
 
-The database lock comes last: after it, nothing more is screened at RP in this module's store.
+The database lock comes last: after it, each of RP's subjects stays locked in this module's store.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def test_the_data_manager_freezes_and_locks_a_subject_and_the_investigator_appro
     assert_no_key_in(sent_bodies, investigator_key)
 
 
-def test_the_data_manager_locks_site_rps_database_signed_in_the_browser(
+def test_the_data_manager_locks_site_rps_database_and_reopens_it_signed_in_the_browser(
     page: Page, served: Served, casebook_signed: str, sent_bodies: list[bytes]
 ) -> None:
     key = demo_key(served, DATA_MANAGER)
@@ -199,6 +199,27 @@ def test_the_data_manager_locks_site_rps_database_signed_in_the_browser(
         subjects = [s for s in store.reads.subjects_of(STUDY) if s.site == "RP"]
         assert {s.subject_code for s in subjects} >= {casebook_signed}
         assert {s.lock_state for s in subjects} == {LockState.LOCKED}
+    assert_accessible(page)
+
+    # Reopened as the console's `sealtrail reopen site` does: only a locked scope is offered.
+    page.goto("/study/database-lock")
+    page.get_by_role("link", name="Reopen a locked database").click()
+    page.get_by_role("heading", name=f"Reopen a locked database: {STUDY}").wait_for()
+    assert_accessible(page)
+    screenshot(page, "database-reopen")
+    assert_labelled(page.locator("form", has=page.get_by_label("What is reopened")))
+    assert page.get_by_label("What is reopened").locator("option").all_inner_texts() == ["RP"]
+    page.get_by_label("Why").fill("A late query on site RP, answered before the analysis.")
+    send_by_keyboard(page, page.get_by_role("button", name="See what you sign"))
+    page.locator(".summary-list").get_by_text("A late query on site RP").wait_for()
+    assert_accessible(page)
+    sign_by_keyboard(page, key, "Sign and reopen the database")
+
+    page.get_by_text(f"{STUDY}/RP reopened:").wait_for()
+    with served_store(served) as store:
+        assert f"{STUDY}/RP" not in store.app.account(SPONSOR_ACCOUNT).database_locks
+        subjects = [s for s in store.reads.subjects_of(STUDY) if s.site == "RP"]
+        assert {s.lock_state for s in subjects} == {LockState.LOCKED}  # each stays locked
     assert_accessible(page)
     verified = sealtrail("verify", home=served.home)
     assert verified.returncode == 0, verified.stdout + verified.stderr

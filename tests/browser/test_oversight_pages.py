@@ -1,9 +1,10 @@
 """The pages of those who oversee a site, in Debian's Chromium (issue 19; docs/pages.md): the
 demonstration's monitor verifies a subject's records against source as one batch, the site's
 principal investigator delegates a task and ends it, the investigator signs a review of who has
-which access, and the sponsor's data manager records a review of the audit trail, each signed
-in the browser with the person's own key file and each form used by keyboard alone (every field
-named, Tab reaches its button, Enter sends it). The server's log then holds what each page said
+which access, the sponsor's data manager records a review of the audit trail, and the
+administrator designates the site's principal investigator, each signed in the browser with the
+person's own key file and each form used by keyboard alone (every field named, Tab reaches its
+button, Enter sends it). The server's log then holds what each page said
 it recorded; no request carries a key's bytes; every page passes axe and loads nothing from
 another origin (the ``page`` fixture fails a test that does).
 """
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser.harness import (
+    ADMINISTRATOR,
     Served,
     assert_accessible,
     assert_labelled,
@@ -209,3 +211,36 @@ def test_the_data_manager_records_a_review_of_the_audit_trail_signed_in_the_brow
     assert data["conclusion"] == "Each finding was explained by the site: none open."
     assert len(str(data["findings_sha256"])) == 64
     assert_accessible(page)
+
+
+def test_the_administrator_designates_the_sites_principal_investigator_signed_in_the_browser(
+    page: Page, served: Served, sent_bodies: list[bytes]
+) -> None:
+    # Last in the module: the designation from today starts the investigator's role anew.
+    key = served.home / "admin.pem"
+    investigator = served.person(INVESTIGATOR).user_id
+    sign_in(page, served.person(ADMINISTRATOR))
+    page.goto("/delegation")
+    page.get_by_role("heading", name="Delegation of authority", level=1).wait_for()
+    assert_accessible(page)
+    designate = f"Designate the principal investigator ({investigator})"
+    page.get_by_role("link", name=designate).click()
+
+    heading = f"Designate the principal investigator: {investigator}, site RP"
+    page.get_by_role("heading", name=heading).wait_for()
+    today = datetime.now(UTC).date().isoformat()
+    assert_labelled(page.locator("form", has=page.get_by_label("From")))
+    page.get_by_label("From").fill(today)
+    assert_accessible(page)
+    screenshot(page, "delegation-designate")
+    sign_by_keyboard(page, key, "Sign and designate the principal investigator")
+
+    page.get_by_text(f"TasksDelegated of {investigator} recorded at log position").wait_for()
+    assert last_of_account(served, investigator) == (
+        "TasksDelegated",
+        {"site": "RP", "tasks": ["principal_investigator"], "starts_on": today},
+    )
+    assert_accessible(page)
+    verified = sealtrail("verify", home=served.home)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert_no_key_in(sent_bodies, key)
