@@ -16,13 +16,11 @@ import click
 
 from api.console.command import EXISTING_FILE, one_line_errors
 from api.console.exits import REFUSED
-from infrastructure.documents.reports import write_file
 from infrastructure.settings import Settings
 from infrastructure.validation.changes import CHANGELOG, unreleased_changes
 from infrastructure.validation.environment import environment_now
 from infrastructure.validation.markers import marked_tests
 from infrastructure.validation.matrix import trace
-from infrastructure.validation.report import html_report, signed_pdf, verdict_line
 from infrastructure.validation.requirements import load_requirements
 from infrastructure.validation.runs import read_run, run_marked_tests
 
@@ -69,6 +67,11 @@ def report(
     out: Path, junit: Path | None, paths: tuple[str, ...], changelog: Path, workers: int
 ) -> None:
     """The traceability matrix of a run: clause -> requirement -> tests -> result."""
+    # Imported here: the PDF's drawing brings matplotlib and reportlab, which every other
+    # command would otherwise load (and matplotlib writes to a home the service account lacks).
+    from infrastructure.documents.reports import write_file
+    from infrastructure.validation.report import html_report, signed_pdf, verdict_line
+
     if junit is not None and (paths or workers != 1):
         raise click.UsageError("--tests and --workers run the tests; --junit reads a run")
     requirements = load_requirements()

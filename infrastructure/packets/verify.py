@@ -95,6 +95,8 @@ from infrastructure.verification import log_checks
 from infrastructure.verification.log_checks import EventFacts
 from infrastructure.verification.time_checks import check_recording_times, check_timestamps
 from infrastructure.verification.witness_checks import WitnessPolicy, check_kept_cosignature
+from projections.odm import odm_document
+from projections.odm.admin import EARLIER_LEGAL_REASONS
 from signatures.authorship import verify_signature
 from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
@@ -838,6 +840,13 @@ def _check_derived(
                 PacketFinding("derived-missing", path, "the events give this file; it is absent")
             )
         elif packet.files[path] != Digest(sha256(derived[path]), len(derived[path])):
+            if path == contents.odm_path(log.study) and _earlier_odm(log, packet.files[path]):
+                report.notes.append(
+                    f"{path}: its signature definitions' LegalReason is an earlier version's"
+                    " wording (it claimed a 21 CFR 11.100(c) certification the store never"
+                    " records); the rest of the file is as the events give it"
+                )
+                continue
             # The packet's file, digested as the zip was opened, is not read again unless it
             # differs, and then a line at a time.
             report.findings.append(
@@ -849,6 +858,20 @@ def _check_derived(
                 )
             )
     return log
+
+
+def _earlier_odm(log: contents.PacketLog, found: Digest) -> bool:
+    """Whether the packet's ODM file is what the events give with an earlier version's
+    ``LegalReason``: a packet published before its rewording (issue 22, point 8)."""
+    return any(
+        found == Digest(sha256(odm), len(odm))
+        for odm in (
+            odm_document(
+                log.events, study=log.study, created_at=log.tie.sealed_at, legal_reason=wording
+            )
+            for wording in EARLIER_LEGAL_REASONS
+        )
+    )
 
 
 def _first_difference(found: Iterable[bytes], expected: bytes) -> str:

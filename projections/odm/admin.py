@@ -35,6 +35,17 @@ LEGAL_REASON = (
 link of 11.70); the 11.100(c) certification is a letter the store never records, so it is named
 as not recorded rather than claimed (issue 22, point 8)."""
 
+EARLIER_LEGAL_REASONS: tuple[str, ...] = (
+    "21 CFR 11.50: the signed record shows the signer's printed name, the date and time of "
+    "signing and the meaning of the signature ({meaning}); 21 CFR 11.70: the signature is "
+    "linked to its record (an Ed25519 signature over the record's canonical form) so it cannot "
+    "be copied to another; 21 CFR 11.100(c): the signer certified that their electronic "
+    "signature is the legally binding equivalent of their handwritten signature.",
+)
+"""The ``LegalReason`` earlier versions wrote, newest first. Never written again (the
+11.100(c) certification it claimed is not recorded), but a packet published with one is still
+the one its events gave then: ``packet verify`` takes it, and says so in a note."""
+
 USER_TYPES: Mapping[Role, str] = {
     # Site staff act for the investigator; monitors and data managers for the sponsor.
     Role.INVESTIGATOR: "Investigator",
@@ -45,8 +56,12 @@ USER_TYPES: Mapping[Role, str] = {
 """ODM's ``UserType`` of each role; any other role (or none) is ``Other``."""
 
 
-def write_admin_data(root: ET.Element, reading: LogReading) -> None:
-    """``AdminData`` (section 3.2): users, locations and signature definitions."""
+def write_admin_data(
+    root: ET.Element, reading: LogReading, legal_reason: str = LEGAL_REASON
+) -> None:
+    """``AdminData`` (section 3.2): users, locations and signature definitions, each with
+    ``legal_reason`` (:data:`LEGAL_REASON`, or one of :data:`EARLIER_LEGAL_REASONS` when a
+    published packet is checked)."""
     admin = add_element(root, "AdminData", StudyOID=reading.study)
     for account in reading.accounts.values():
         role = account.role
@@ -77,4 +92,4 @@ def write_admin_data(root: ET.Element, reading: LogReading) -> None:
             admin, "SignatureDef", OID=signature_oid(meaning), Methodology="Digital"
         )
         add_element(definition, "Meaning", SIGNATURE_MEANINGS[meaning])
-        add_element(definition, "LegalReason", LEGAL_REASON.format(meaning=meaning))
+        add_element(definition, "LegalReason", legal_reason.format(meaning=meaning))

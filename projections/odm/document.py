@@ -8,7 +8,7 @@ from datetime import datetime
 
 from domain.protocol import protocol_for
 from domain.signed import SignedAggregate
-from projections.odm.admin import write_admin_data
+from projections.odm.admin import LEGAL_REASON, write_admin_data
 from projections.odm.clinical import write_clinical_data
 from projections.odm.elements import instant, xml_safe
 from projections.odm.metadata import write_study
@@ -17,7 +17,11 @@ from projections.odm.reading import LogReading
 
 
 def odm_document(
-    log: Sequence[tuple[int, SignedAggregate.Event]], *, study: str, created_at: datetime
+    log: Sequence[tuple[int, SignedAggregate.Event]],
+    *,
+    study: str,
+    created_at: datetime,
+    legal_reason: str = LEGAL_REASON,
 ) -> bytes:
     """The study's whole log as one ODM 1.3.2 archive (UTF-8), byte for byte reproducible.
 
@@ -27,6 +31,8 @@ def odm_document(
         study: the study to write (its protocol gives the names; other studies are left out).
         created_at: the document's ``CreationDateTime`` and ``AsOfDateTime``: the instant the
             log was read up to (the checkpoint's time), an aware datetime.
+        legal_reason: the signature definitions' ``LegalReason`` (an earlier version's only
+            to check a packet it published: ``projections.odm.admin.EARLIER_LEGAL_REASONS``).
 
     Returns:
         The document, whose bytes depend on nothing but the arguments.
@@ -62,7 +68,7 @@ def odm_document(
     ):
         root.set(name, xml_safe(value, f"ODM {name}"))
     write_study(root, protocol, reading)
-    write_admin_data(root, reading)
+    write_admin_data(root, reading, legal_reason)
     write_clinical_data(root, reading)
     ET.indent(root, space="  ")
     text = ET.tostring(root, encoding="unicode")

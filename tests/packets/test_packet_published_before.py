@@ -19,3 +19,5 @@ def test_a_packet_built_before_performance_status_verifies_offline(tmp_path: Pat
 
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.startswith("packet verified: 1378 events, 33 files, tree size 1378")
+    # Its ODM's LegalReason is the wording of its day, since withdrawn (issue 22, point 8).
+    assert "LegalReason is an earlier version's wording" in verified.stderr
