@@ -61,7 +61,13 @@ def test_the_docs_policy_refuses_a_script_a_fetch_and_inline_code(
             let fetched;
             try { await fetch(other + '/beacon'); fetched = 'fetched'; }
             catch { fetched = 'refused'; }
-            return {script: await loaded, fetched, inlineRan: window.inlineRan === true, seen};
+            const script_result = await loaded;
+            // Chromium queues each violation report as a task of its own: on a busy machine
+            // they arrive after the refusals themselves, so wait for all three (or 10 s).
+            for (let waited = 0; seen.length < 3 && waited < 10000; waited += 50) {
+                await new Promise(tick => setTimeout(tick, 50));
+            }
+            return {script: script_result, fetched, inlineRan: window.inlineRan === true, seen};
         }""",
         OTHER_ORIGIN,
     )
