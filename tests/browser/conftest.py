@@ -95,7 +95,11 @@ def served(
     template, people = browser_demo_template
     home = tmp_path_factory.mktemp("served")
     shutil.copytree(template, home, dirs_exist_ok=True)
-    server = ServedStore(home, home / "server.log")
+    # One worker: a page test drives one browser, one request at a time, and each worker's
+    # start (the app built, every template compiled) costs ~2.4 s of CPU a module. The
+    # README's walk (test_readme_browser.py) serves with make run's two, and tests/resilience
+    # with several, where requests meeting different workers is what is tested.
+    server = ServedStore(home, home / "server.log", workers=1)
     with server:
         yield Served(server.url, home, people, server)
 
