@@ -17,8 +17,6 @@ replaces the file with its own key and certificate in the same form.
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +28,7 @@ from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from infrastructure.errors import ConfigurationError
 from infrastructure.settings import Settings
+from infrastructure.whole_files import create_once, replace_whole
 
 KEY_AND_CERTIFICATE_FILE = "document-signing.pem"
 CERTIFICATE_FILE = "document-signing.cert.pem"
@@ -91,9 +90,7 @@ def document_signer(
     signer = _load(path)
     public = settings.keys_dir / CERTIFICATE_FILE
     if not public.exists() or public.read_bytes() != signer.certificate_pem():
-        draft = public.with_name(f".{public.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        draft.write_bytes(signer.certificate_pem())
-        draft.replace(public)
+        replace_whole(public, signer.certificate_pem())
     return signer
 
 
@@ -138,16 +135,7 @@ def _create(path: Path, name: str) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ) + certificate.public_bytes(serialization.Encoding.PEM)
-    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(content)
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        pass  # another process made one first; theirs is the one
-    finally:
-        draft.unlink()
+    create_once(path, content)  # of processes making one at once, the first's is the one
 
 
 def _load(path: Path) -> DocumentSigner:

@@ -12,8 +12,6 @@ spot (the same act as ``sealtrail checkpoint``; the log never signs two notes fo
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from functools import partial
@@ -30,6 +28,7 @@ from infrastructure.documents.renderings import CHART_DPI, LogTie
 from infrastructure.documents.signing import pades_authentication, sign_pdf
 from infrastructure.store.checkpoints import SealedCheckpoint
 from infrastructure.views.study_reports import served_study, site_subjects
+from infrastructure.whole_files import replace_whole
 from projections.audit_trail import AuditRow, Period
 from projections.conep.document import Document
 from projections.conep.notification import parse_event_id, sae_notification
@@ -225,7 +224,5 @@ def write_file(path: Path, content: bytes) -> Path:
     """Write the file whole (a temporary file renamed into place): never half a report."""
     path = path.expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    draft.write_bytes(content)
-    draft.replace(path)
+    replace_whole(path, content)
     return path

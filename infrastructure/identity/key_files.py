@@ -11,12 +11,12 @@ is not (or no longer) initialised, said with what to do about it.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from infrastructure.errors import ConfigurationError, StoreNotInitialised
+from infrastructure.whole_files import create_once
 from signatures.errors import KeyFormatError
 
 Key = TypeVar("Key")
@@ -35,14 +35,7 @@ def write_private_once(path: Path, make: Callable[[], bytes]) -> None:
     once, the first to link its draft wins and the others keep its file."""
     if path.exists():
         return
-    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    write_private(draft, make())
-    try:
-        os.link(draft, path)
-    except FileExistsError:
-        pass  # another process made it first; its file is the one
-    finally:
-        draft.unlink()
+    create_once(path, make())
 
 
 def read_key(path: Path, parse: Callable[[bytes], Key], *, name: str, missing: str) -> Key:

@@ -13,9 +13,7 @@ unsigned and says so in ``unsigned_because``.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import secrets
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +25,7 @@ from infrastructure.installation import database, files, host, lock
 from infrastructure.installation.bounds import Bounds
 from infrastructure.installation.results import CheckResult, Status
 from infrastructure.settings import PRIVATE_FOLDER, Settings
+from infrastructure.whole_files import replace_whole
 from signatures.receipts import seal_receipt
 
 RECORDS_FOLDER = "check-install"
@@ -94,9 +93,4 @@ def write_record(path: Path, document: dict[str, Any]) -> None:
     """
     # Its own folder only: a home that is not there is not made here (nor is --out's folder's).
     path.parent.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    try:
-        draft.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        draft.replace(path)
-    finally:
-        draft.unlink(missing_ok=True)
+    replace_whole(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())

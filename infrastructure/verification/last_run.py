@@ -12,9 +12,6 @@ server's, not evidence: the evidence is the log, which anyone can verify again.
 from __future__ import annotations
 
 import json
-import os
-import secrets
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +19,7 @@ from typing import Any
 from infrastructure.identity.server_key import server_key_exists
 from infrastructure.settings import Settings
 from infrastructure.verification.verifier import VerificationReport
+from infrastructure.whole_files import replace_whole
 
 LAST_RUN_FILE = "last-verification.json"
 FINDINGS_KEPT = 20
@@ -57,13 +55,10 @@ def record_verification(
         "findings": [finding.as_dict() for finding in report.findings[:FINDINGS_KEPT]],
     }
     path = settings.home / LAST_RUN_FILE
-    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
-        draft.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        draft.replace(path)  # whole or not at all: a reader never sees half a record
+        # Whole or not at all: a reader never sees half a record.
+        replace_whole(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
     except OSError:
-        with suppress(OSError):  # no draft was made, or it cannot be removed either
-            draft.unlink()
         return False
     return True
 
