@@ -159,6 +159,7 @@ def open_store(settings: Settings | None = None) -> Store:
             settings.ensure_directories()
             engine = create_view_engine(settings)
             merkle_log.metadata.create_all(engine)
+            merkle_log.add_columns(engine)
             keeper = CheckpointKeeper(
                 engine,
                 server_key,

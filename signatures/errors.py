@@ -200,3 +200,25 @@ class TimestampOutsideCertificateValidity(VerificationError):
     """An RFC 3161 token whose time lies outside its signing certificate's validity period."""
 
     kind = "timestamp-outside-certificate-validity"
+
+
+class TimestampFailureUnsigned(VerificationError):
+    """A time-stamp failure kept for a checkpoint that says it is time-stamped, with no
+    statement of the failure signed by the server's key: a row anyone with the database can
+    write, in the place of a token taken away."""
+
+    kind = "timestamp-failure-unsigned"
+
+
+class TimestampFailureForged(VerificationError):
+    """A statement of a time-stamp failure that is not a well-formed signed statement, or whose
+    signature by the server's key does not verify over it."""
+
+    kind = "timestamp-failure-forged"
+
+
+class TimestampFailureMismatch(VerificationError):
+    """A statement of a time-stamp failure, signed by the server, that is not of the row it is
+    kept in: another log's, another checkpoint's, or another time or reason than the row says."""
+
+    kind = "timestamp-failure-mismatch"

@@ -63,6 +63,9 @@ class StampAttempt:
     requested_at: datetime
     response: bytes | None
     failure: str | None
+    failure_statement: str | None = None
+    """The server's signed statement of the failure (:mod:`signatures.stamp_failures`), kept
+    with it: none with a token, nor with a failure kept before failures were signed."""
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,9 @@ class CheckpointKeeper:
             assert existing is not None
             return existing
         if self.stamper is not None:
-            self.stamper.stamp(size, note)
+            self.stamper.stamp(
+                size, note, server_key=self.server_key.private_key, origin=self.origin
+            )
         return sealed
 
     def seal_if_due(self, tree_size: int) -> SealedCheckpoint | None:

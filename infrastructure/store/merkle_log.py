@@ -23,6 +23,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Engine,
     Integer,
     LargeBinary,
     MetaData,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    inspect,
     or_,
     select,
 )
@@ -110,8 +112,15 @@ checkpoint_timestamps = Table(
     Column("requested_at", DateTime(timezone=True), nullable=False),
     Column("response", LargeBinary, nullable=True),
     Column("failure", Text, nullable=True),
+    # The server's signed statement of the failure (signatures/stamp_failures.py): added after
+    # stores were made with the table (ADDED_COLUMNS).
+    Column("failure_statement", Text, nullable=True),
 )
 """RFC 3161 time-stamps over the checkpoints' signed notes (:mod:`signatures.timestamps`)."""
+
+ADDED_COLUMNS = ((checkpoint_timestamps, "failure_statement"),)
+"""Nullable columns a table gained after stores were made with it: ``create_all`` creates a
+missing table, never a missing column, so :func:`add_columns` adds these to an older store."""
 
 APPEND_ONLY_TABLES = (
     "merkle_leaves",
@@ -121,6 +130,25 @@ APPEND_ONLY_TABLES = (
     "cosignatures",
     "checkpoint_timestamps",
 )
+
+
+def add_columns(engine: Engine) -> None:
+    """Give an older store's tables the columns they gained since (:data:`ADDED_COLUMNS`), NULL
+    in the rows it has: ``ALTER TABLE ... ADD COLUMN`` on SQLite and PostgreSQL alike, which the
+    append-only triggers (row-level, on UPDATE and DELETE) let through. Run where the tables are
+    made, under the schema lock; a store that has them is left as it is."""
+    with engine.begin() as connection:
+        inspector = inspect(connection)
+        quote = connection.dialect.identifier_preparer
+        for table, name in ADDED_COLUMNS:
+            if name in {column["name"] for column in inspector.get_columns(table.name)}:
+                continue
+            column = table.c[name]
+            connection.exec_driver_sql(
+                f"ALTER TABLE {quote.format_table(table)} ADD COLUMN "
+                f"{quote.format_column(column)} {column.type.compile(connection.dialect)}"
+            )
+
 
 TREE_SIZE = select(func.max(merkle_leaves.c.leaf_index))
 ADD_LEAF = insert(merkle_leaves)

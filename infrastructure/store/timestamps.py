@@ -6,9 +6,11 @@ it is sealed, and the answer is checked against ``SEALTRAIL_TSA_CERTS`` and kept
 append-only ``checkpoint_timestamps`` table. An authority that is down, slow (past
 :data:`signatures.timestamps.STAMPING_TIMEOUT_SECONDS`) or answers badly never costs the
 checkpoint: the checkpoint is already kept, and the failure is kept in its place
-(``failure``), logged and reported by ``verify`` as a note. That checkpoint is not asked about
-again: a token obtained later would vouch for a later time than the sealing and weaken the time
-bound of the events after it (docs/timestamps.md); the next checkpoint sealed is stamped
+(``failure``) with the server's signed statement of it (``failure_statement``,
+:mod:`signatures.stamp_failures`: a failure row written by hand in a token's place is then
+named by ``verify``), logged and reported by ``verify`` as a note. That checkpoint is not asked
+about again: a token obtained later would vouch for a later time than the sealing and weaken the
+time bound of the events after it (docs/timestamps.md); the next checkpoint sealed is stamped
 instead.
 """
 
@@ -21,13 +23,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
-from sqlalchemy import Engine, insert, inspect, select
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Column, Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from infrastructure.errors import ConfigurationError
 from infrastructure.store.instants import utc
 from infrastructure.store.merkle_log import checkpoint_timestamps
 from signatures.errors import VerificationError
+from signatures.stamp_failures import failure_line, sign_stamp_failure, stamp_failure
 from signatures.timestamps import (
     STAMPING_TIMEOUT_SECONDS,
     StampAttempt,
@@ -109,18 +113,26 @@ class CheckpointStamper:
         self.engine = engine
         self.authority = authority
 
-    def stamp(self, tree_size: int, note: str) -> StampAttempt:
-        """Ask the authority once for this checkpoint and keep what came of it; never raises
-        for the authority's sake (the checkpoint is already kept)."""
+    def stamp(
+        self, tree_size: int, note: str, *, server_key: Ed25519PrivateKey, origin: str
+    ) -> StampAttempt:
+        """Ask the authority once for the checkpoint of ``tree_size`` whose signed note is
+        ``note`` and keep what came of it; never raises for the authority's sake (the
+        checkpoint is already kept). A failure is kept with its statement signed by
+        ``server_key`` under ``origin``, as the checkpoint was."""
         requested_at = datetime.now(UTC)
         response: bytes | None = None
         failure: str | None = None
+        statement: str | None = None
         try:
             response = self.authority.stamp(note)
         except TimestampingFailed as error:
-            failure = str(error)
+            # One line: as the signed statement says it, so that the row reads the same.
+            failure = failure_line(str(error))
             log.warning("checkpoint of size %d not time-stamped: %s", tree_size, failure)
-        stored = StampAttempt(tree_size, requested_at, response, failure)
+            said = stamp_failure(origin, tree_size, note, requested_at, failure)
+            statement = sign_stamp_failure(server_key, origin, said)
+        stored = StampAttempt(tree_size, requested_at, response, failure, statement)
         try:
             with self.engine.begin() as connection:
                 connection.execute(
@@ -129,6 +141,7 @@ class CheckpointStamper:
                         requested_at=requested_at,
                         response=response,
                         failure=failure,
+                        failure_statement=statement,
                     )
                 )
         except IntegrityError:
@@ -165,14 +178,21 @@ def timestamps_up_to(
     engine: Engine, newest: int | None, smallest: int = 0
 ) -> dict[int, StampAttempt]:
     """Every attempt for checkpoints of ``smallest`` to ``newest`` leaves, by tree size (none in
-    a store made before checkpoints were time-stamped, read where it cannot create the table)."""
+    a store made before checkpoints were time-stamped, read where it cannot create the table; no
+    failure statements in one made before failures were signed, read where it cannot add the
+    column: :func:`infrastructure.store.merkle_log.add_columns`)."""
     if newest is None:
         return {}
     with engine.connect() as connection:
-        if not inspect(connection).has_table(checkpoint_timestamps.name):
+        inspector = inspect(connection)
+        if not inspector.has_table(checkpoint_timestamps.name):
             return {}
+        present = {column["name"] for column in inspector.get_columns(checkpoint_timestamps.name)}
+        columns: list[Column[object]] = [
+            column for column in checkpoint_timestamps.c if column.name in present
+        ]
         rows = connection.execute(
-            select(checkpoint_timestamps).where(
+            select(*columns).where(
                 checkpoint_timestamps.c.tree_size >= smallest,
                 checkpoint_timestamps.c.tree_size <= newest,
             )
@@ -188,4 +208,5 @@ def _stored(row: object) -> StampAttempt:
         requested_at,
         None if response is None else bytes(response),
         row.failure,  # type: ignore[attr-defined]
+        getattr(row, "failure_statement", None),
     )

@@ -28,6 +28,7 @@ from cryptography import x509
 from infrastructure.verification.log_checks import EventFacts, Finding
 from signatures.checkpoint import parse_note
 from signatures.errors import VerificationError
+from signatures.stamp_failures import check_stamp_failure, stamp_failure
 from signatures.timestamps import (
     STAMPED_EXTENSION,
     STAMPING_TIMEOUT_SECONDS,
@@ -36,6 +37,7 @@ from signatures.timestamps import (
     announces_stamp,
     check_timestamp,
 )
+from signatures.verifier_keys import VerifierKey
 
 CLOCK_TOLERANCE = timedelta(seconds=2)
 """Authorities commonly give whole seconds (a token's time is up to a second early), and the
@@ -64,6 +66,7 @@ def check_timestamps(
     *,
     where: str = "stored checkpoint",
     attempts_kept: bool = True,
+    log_key: VerifierKey | None = None,
 ) -> TimeEvidence:
     """Check the token of each checkpoint (``notes``: tree size -> the signed note, already
     checked against the server's key) against the trusted certificates, offline.
@@ -72,7 +75,13 @@ def check_timestamps(
     as are checkpoints sealed without an authority and those whose authority failed.
     ``attempts_kept`` False (a packet: it carries a token, never a failure): a checkpoint whose
     note says it is time-stamped and that has no token is a note, not ``timestamp-missing``.
+    ``log_key`` is the server's note key (the log's origin and the server's public key), which
+    signs the statement kept with each failure (required where ``attempts_kept``): a failure of
+    a checkpoint whose note says it is time-stamped is a finding unless the server's statement
+    of it holds (one signature check per failure).
     """
+    if attempts_kept and log_key is None:
+        raise ValueError("the store's failures are checked against the server's note key")
     evidence = TimeEvidence()
     first_attempt = min(attempts, default=None)
     unstamped = [size for size in notes if size not in attempts]
@@ -116,10 +125,11 @@ def check_timestamps(
     for size in sorted(set(notes) & set(attempts)):
         attempt = attempts[size]
         if attempt.response is None:
-            evidence.notes.append(
-                f"{where} of size {size} is not time-stamped: the authority failed when it was "
-                f"sealed ({attempt.requested_at.isoformat()}): {attempt.failure}"
-            )
+            judged = _failure_judged(notes[size], attempt, log_key, where)
+            if isinstance(judged, Finding):
+                evidence.findings.append(judged)
+            else:
+                evidence.notes.append(judged)
             continue
         if trusted is None:
             continue
@@ -136,6 +146,39 @@ def check_timestamps(
             "trusted (SEALTRAIL_TSA_CERTS unset)"
         )
     return evidence
+
+
+def _failure_judged(
+    note: str, attempt: StampAttempt, log_key: VerifierKey | None, where: str
+) -> Finding | str:
+    """What a failure kept for the checkpoint whose signed note is ``note`` makes: a finding,
+    or the note that the checkpoint is not time-stamped. Once a checkpoint's note says it is
+    time-stamped, its failure is the server's word only with the server's statement of it: a
+    row without one may stand in for a token taken away, which would widen the recording-time
+    bounds around it unseen. The failure of a checkpoint sealed by an older server, whose
+    note does not say so, is a note as it always was."""
+    announced = announces_stamp(parse_note(note)[0])
+    if announced and log_key is not None:
+        kept = stamp_failure(
+            log_key.name, attempt.tree_size, note, attempt.requested_at, attempt.failure or ""
+        )
+        try:
+            check_stamp_failure(attempt.failure_statement, kept, log_key.name, log_key.public_key)
+        except VerificationError as error:
+            return Finding.of_log(
+                error.kind,
+                f"{where} of size {attempt.tree_size}: a time-stamp failure is kept in the "
+                f"place of the token its signed note announces ({STAMPED_EXTENSION}): {error}",
+            )
+    said = (
+        "the server's signed statement"
+        if announced
+        else "unsigned: sealed by an older server, whose failures are the database's word alone"
+    )
+    return (
+        f"{where} of size {attempt.tree_size} is not time-stamped: the authority failed when it "
+        f"was sealed ({attempt.requested_at.isoformat()}): {attempt.failure} ({said})"
+    )
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ from signatures.checkpoint import Checkpoint, verify_checkpoint
 from signatures.errors import VerificationError
 from signatures.keys import public_key_from_text
 from signatures.merkle import EMPTY_ROOT, FrontierTree, leaf_hash
+from signatures.verifier_keys import NOTE_SIGNATURE, VerifierKey
 
 RANGE = 2_000
 PAGE = 500
@@ -260,6 +261,9 @@ class LogVerifier:
             signed_notes,
             timestamps_up_to(self._engine, newest, smallest),
             self._trusted_authorities(),
+            log_key=VerifierKey(
+                self._origin, NOTE_SIGNATURE, public_key_from_text(self._anchor.public_key)
+            ),
         )
         if not time.stamped and not cosigned:
             time.notes.append(
