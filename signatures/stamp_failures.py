@@ -46,6 +46,24 @@ FAILURE_STATEMENT = "sealtrail/time-stamp-failure/v1"
 INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 """When the stamp was asked for, to the microsecond both databases keep."""
 NO_REASON = "no reason given"
+OTHER_THAN_KEPT = {
+    "origin": "the server's statement of the failure is of the log %(stated)r, not %(kept)r",
+    "tree_size": (
+        "the server's statement of the failure is of the checkpoint of size %(stated)s, "
+        "not %(kept)s"
+    ),
+    "note_hash": (
+        "the server's statement of the failure is of another signed note (SHA-256 %(stated)s) "
+        "than this checkpoint's (%(kept)s)"
+    ),
+    "requested_at": (
+        "the server's statement of the failure says the stamp was asked for at %(stated)s, "
+        "the row at %(kept)s"
+    ),
+    "failure": "the server's statement of the failure says %(stated)r, the row %(kept)r",
+}
+"""What a genuine statement that is not of the row it is kept in says, by the field that
+differs: the first of them, in the statement's order."""
 _NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\s]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -149,24 +167,18 @@ def check_stamp_failure(
         ) from None
     said = _read(text)
     for field, stated, expected in (
-        ("log", said.origin, kept.origin),
-        ("checkpoint size", str(said.tree_size), str(kept.tree_size)),
+        ("origin", said.origin, kept.origin),
+        ("tree_size", said.tree_size, kept.tree_size),
         (
-            "checkpoint's signed note (SHA-256)",
+            "note_hash",
             base64.b64encode(said.note_hash).decode("ascii"),
             base64.b64encode(kept.note_hash).decode("ascii"),
         ),
-        ("time asked", instant(said.requested_at), instant(kept.requested_at)),
+        ("requested_at", instant(said.requested_at), instant(kept.requested_at)),
         ("failure", said.failure, kept.failure),
     ):
         if stated != expected:
-            raise TimestampFailureMismatch(
-                "the server's statement of the failure is of another %(field)s "
-                "(%(stated)r) than the row's (%(expected)r)",
-                field=field,
-                stated=stated,
-                expected=expected,
-            )
+            raise TimestampFailureMismatch(OTHER_THAN_KEPT[field], stated=stated, kept=expected)
 
 
 def _read(text: str) -> StampFailure:
