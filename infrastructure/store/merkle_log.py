@@ -39,6 +39,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.exc import DBAPIError
 
 from infrastructure.store.sealed_batch import PendingLeaf
 from infrastructure.store.statements import BoundStatement, Statements
@@ -136,18 +137,28 @@ def add_columns(engine: Engine) -> None:
     """Give an older store's tables the columns they gained since (:data:`ADDED_COLUMNS`), NULL
     in the rows it has: ``ALTER TABLE ... ADD COLUMN`` on SQLite and PostgreSQL alike, which the
     append-only triggers (row-level, on UPDATE and DELETE) let through. Run where the tables are
-    made, under the schema lock; a store that has them is left as it is."""
-    with engine.begin() as connection:
-        inspector = inspect(connection)
-        quote = connection.dialect.identifier_preparer
-        for table, name in ADDED_COLUMNS:
-            if name in {column["name"] for column in inspector.get_columns(table.name)}:
-                continue
-            column = table.c[name]
-            connection.exec_driver_sql(
-                f"ALTER TABLE {quote.format_table(table)} ADD COLUMN "
-                f"{quote.format_column(column)} {column.type.compile(connection.dialect)}"
-            )
+    made, under the schema lock (PostgreSQL); a store that has them is left as it is."""
+    for table, name in ADDED_COLUMNS:
+        if _has_column(engine, table, name):
+            continue
+        column = table.c[name]
+        try:
+            with engine.begin() as connection:
+                quote = connection.dialect.identifier_preparer
+                connection.exec_driver_sql(
+                    f"ALTER TABLE {quote.format_table(table)} ADD COLUMN "
+                    f"{quote.format_column(column)} {column.type.compile(connection.dialect)}"
+                )
+        except DBAPIError:
+            # SQLite has no schema lock: another process starting at once added it first.
+            if not _has_column(engine, table, name):
+                raise
+
+
+def _has_column(engine: Engine, table: Table, name: str) -> bool:
+    with engine.connect() as connection:
+        columns = inspect(connection).get_columns(table.name)
+    return name in {column["name"] for column in columns}
 
 
 TREE_SIZE = select(func.max(merkle_leaves.c.leaf_index))

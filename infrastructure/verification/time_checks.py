@@ -13,6 +13,11 @@ A cosignature by a witness the auditor names (``verify --witness``) says the sam
 checkpoint's existence, so it is an upper bound too; it is no lower bound, since a witness
 cosigns whenever it next asks, perhaps long after the sealing, while later events are recorded.
 
+A failure kept in a token's place, for a checkpoint whose signed note says it is time-stamped,
+is the server's word only with the server's signed statement of it
+(:mod:`signatures.stamp_failures`): written by hand in the place of a token deleted, it would
+take that token's bounds away unseen.
+
 Both ``verify`` and ``packet verify`` run these checks; neither asks any network.
 """
 
@@ -76,12 +81,10 @@ def check_timestamps(
     ``attempts_kept`` False (a packet: it carries a token, never a failure): a checkpoint whose
     note says it is time-stamped and that has no token is a note, not ``timestamp-missing``.
     ``log_key`` is the server's note key (the log's origin and the server's public key), which
-    signs the statement kept with each failure (required where ``attempts_kept``): a failure of
-    a checkpoint whose note says it is time-stamped is a finding unless the server's statement
-    of it holds (one signature check per failure).
+    signs the statement kept with each failure (required where a failure is among
+    ``attempts``): a failure of a checkpoint whose note says it is time-stamped is a finding
+    unless the server's statement of it holds (one signature check per failure).
     """
-    if attempts_kept and log_key is None:
-        raise ValueError("the store's failures are checked against the server's note key")
     evidence = TimeEvidence()
     first_attempt = min(attempts, default=None)
     unstamped = [size for size in notes if size not in attempts]
@@ -125,6 +128,8 @@ def check_timestamps(
     for size in sorted(set(notes) & set(attempts)):
         attempt = attempts[size]
         if attempt.response is None:
+            if log_key is None:
+                raise ValueError("a failure kept is judged by the server's note key (log_key)")
             judged = _failure_judged(notes[size], attempt, log_key, where)
             if isinstance(judged, Finding):
                 evidence.findings.append(judged)
@@ -149,7 +154,7 @@ def check_timestamps(
 
 
 def _failure_judged(
-    note: str, attempt: StampAttempt, log_key: VerifierKey | None, where: str
+    note: str, attempt: StampAttempt, log_key: VerifierKey, where: str
 ) -> Finding | str:
     """What a failure kept for the checkpoint whose signed note is ``note`` makes: a finding,
     or the note that the checkpoint is not time-stamped. Once a checkpoint's note says it is
@@ -158,7 +163,7 @@ def _failure_judged(
     bounds around it unseen. The failure of a checkpoint sealed by an older server, whose
     note does not say so, is a note as it always was."""
     announced = announces_stamp(parse_note(note)[0])
-    if announced and log_key is not None:
+    if announced:
         kept = stamp_failure(
             log_key.name, attempt.tree_size, note, attempt.requested_at, attempt.failure or ""
         )
