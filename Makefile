@@ -54,9 +54,14 @@ lint: $(VENV)/.installed-test
 # one a core (tests wait on servers, browsers, PostgreSQL and subprocesses). loadgroup: a module's
 # tests that share a fixture made once a module stay on one worker (tests/conftest.py).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+# The tests' stores, servers' homes and packets are made in memory (tmpfs) where the machine has
+# one: every SQLite commit waits for fsync, ~7 ms on this disk, and thousands of them kept the
+# workers waiting. A test kills processes, never the machine, so what it proves of durability
+# holds the same on tmpfs. pytest numbers its folders there as under /tmp, so runs never collide.
+TEST_TMPDIR ?= $(shell test -d /dev/shm -a -w /dev/shm && echo /dev/shm || echo $${TMPDIR:-/tmp})
 
 test: lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/append.py
