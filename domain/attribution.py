@@ -33,10 +33,6 @@ after the store recorded the event, or this much before the signer's key took ef
 MEANINGS = ("authorship", "review", "approval", "responsibility")
 """Meanings of a signature (21 CFR 11.50(a)(3)); ordinary entries are signed as authorship."""
 
-SIGNATURE_MEANINGS = ("review", "approval", "responsibility")
-"""What an electronic signature over records may mean (21 CFR 11.50(a)(3)); authorship is what
-every entry's own signature already says."""
-
 
 @dataclass(frozen=True)
 class Signer:

@@ -126,3 +126,11 @@ class Milestone(Enum):
     END_OF_TREATMENT = "end_of_treatment"
     MONTH_6 = "month_6"
     END_OF_STUDY = "end_of_study"
+
+
+SIGNATURE_MEANINGS = ("review", "approval", "responsibility")
+"""What an electronic signature over records may mean (21 CFR 11.50(a)(3)); authorship is what
+every entry's own signature already says."""
+
+CASEBOOK_SIGNATURE_MEANINGS = ("approval", "responsibility")
+"""What the investigator's signature over a whole casebook at a milestone may mean."""

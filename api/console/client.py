@@ -24,7 +24,6 @@ from urllib.request import Request, urlopen
 import click
 
 from api.console.exits import REFUSED, USAGE
-from domain.subject import ABOUT_RECORDS, Subject
 from domain.wire import instant_to_wire
 from signatures.authorship import sign_body
 from signatures.errors import KeyFormatError, VerificationError
@@ -123,6 +122,10 @@ def sign_records(
         signed = [_signed_record(by_entry[entry]) for entry in dict.fromkeys(entries)]
         return {"entries": _covered(signed)}, signed
 
+    # Here, not at the top: every console command imports this module (for ClientError), and
+    # the subject's aggregate brings the whole protocol with it.
+    from domain.subject import Subject
+
     return _ceremony(
         sender, (study, subject), Subject.RecordsSigned.kind(), chosen, meaning, idempotency_key
     )
@@ -143,6 +146,9 @@ def sign_casebook(
     record (not a change, signature or query about others) with its record hash as it stands;
     signs a ``CasebookSigned`` body over them and sends it as :func:`sign_records` does.
     """
+
+    # Here, not at the top, as in sign_records.
+    from domain.subject import ABOUT_RECORDS, Subject
 
     def whole(history: list[Any]) -> Signing:
         if not history:

@@ -10,15 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from api.console.administration import Administrator, administered_change, instant
 from api.console.command import EXISTING_FILE, one_line_errors
 from api.console.exits import USAGE, fail
-from infrastructure.application.commands import RegisterKey, RevokeKey, RotateKey
-from infrastructure.bootstrap import Store
 from signatures.keys import (
     generate_private_key,
     key_id,
@@ -26,6 +24,13 @@ from signatures.keys import (
     private_key_to_pem,
     public_key_to_pem,
 )
+
+if TYPE_CHECKING:
+    from infrastructure.bootstrap import Store
+
+# The application's commands (RegisterKey, ...) are imported in the commands that record them:
+# they bring the subject's aggregate and the protocol, and ``key generate``, which runs on a
+# person's own machine with no store, needs none of it.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -121,6 +126,8 @@ def key_register(
     administrator: Administrator,
 ) -> None:
     """Register a person's public key (PEM or base64)."""
+    from infrastructure.application.commands import RegisterKey
+
     registered = store.administration.register_key(
         RegisterKey(user_id=user_id, public_key=public_key, valid_from=instant(valid_from)),
         by=administrator.signatory(store),
@@ -134,6 +141,8 @@ def key_rotate(
     store: Store, ending: KeyEnding, public_key: str, administrator: Administrator
 ) -> None:
     """Replace a key from a stated instant; events signed before it stay verifiable."""
+    from infrastructure.application.commands import RotateKey
+
     new_key_id = store.administration.rotate_key(
         RotateKey(
             user_id=ending.user_id,
@@ -150,6 +159,8 @@ def key_rotate(
 @ends_a_key(None, click.option("--reason", required=True))
 def key_revoke(store: Store, ending: KeyEnding, reason: str, administrator: Administrator) -> None:
     """Revoke a key from a stated instant; later writes with it are refused."""
+    from infrastructure.application.commands import RevokeKey
+
     store.administration.revoke_key(
         RevokeKey(
             user_id=ending.user_id, key_id=ending.key_id, revoked_at=ending.at, reason=reason

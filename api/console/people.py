@@ -18,16 +18,18 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from api.console.exits import UsageError
-from domain.account import Account
-from infrastructure.application.commands import Signatory
-from infrastructure.bootstrap import Store
 from signatures.errors import KeyFormatError
 from signatures.keys import private_key_from_pem
+
+if TYPE_CHECKING:
+    from domain.account import Account
+    from infrastructure.application.commands import Signatory
+    from infrastructure.bootstrap import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,6 +78,10 @@ def signatory(store: Store, acting_as: str, signing_key: Path) -> Signatory:
 
 def signing_person(store: Store, acting_as: str, signing_key: Path) -> tuple[Account, Signatory]:
     """The person's account (roles are checked by the caller) and their :func:`signatory`."""
+    # Here, not at the top: the application's commands bring the subject's aggregate, which
+    # the commands that import this module to name their options (``--as``) do without.
+    from infrastructure.application.commands import Signatory
+
     try:
         private_key = private_key_from_pem(signing_key.read_bytes())
     except KeyFormatError as error:

@@ -15,9 +15,7 @@ import click
 
 from api.console import client
 from api.console.command import one_line_errors, private_key_option
-from domain.attribution import SIGNATURE_MEANINGS
-from domain.subject import Subject
-from domain.vocabulary import Milestone
+from domain.vocabulary import CASEBOOK_SIGNATURE_MEANINGS, SIGNATURE_MEANINGS, Milestone
 
 
 def site_client_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -114,7 +112,7 @@ def sign(
 @click.command("sign-casebook")
 @signing_options
 @click.option("--milestone", required=True, type=click.Choice([m.value for m in Milestone]))
-@click.option("--meaning", required=True, type=click.Choice(Subject.CasebookSigned.MEANINGS))
+@click.option("--meaning", required=True, type=click.Choice(CASEBOOK_SIGNATURE_MEANINGS))
 def sign_casebook(sender: client.Sender, **casebook: Any) -> None:
     """Sign a subject's whole casebook at a milestone (ICH E6(R3), 21 CFR 11.50): one signature
     over its state and every live record as they stand. Prints the server's receipt and the

@@ -13,14 +13,15 @@ from typing import Any
 import click
 
 from api.console.administration import read_by_reader
-from api.schemas.accounts import account_document
-from api.schemas.disclosures import disclosure_view
 from domain.account import Account
 from domain.attribution import signer_of
 from domain.disclosure import ACCOUNT_HISTORY, ACCOUNTS, AUTHENTICATION_LOG, DISCLOSURE_LOG
 from domain.wire import instant_to_wire
 from infrastructure.bootstrap import Store
 from infrastructure.views.study_reports import served_study
+
+# The API's wire documents (api.schemas, with marshmallow) are imported by the reads that print
+# them, not here: every ``user`` command imports this module, and ``user train`` prints none.
 
 
 def account_line(account: Account) -> str:
@@ -42,6 +43,8 @@ def user_list(store: Store, as_json: bool) -> str:
     """Every account, its role, sites and whether it is locked."""
     accounts = store.reads.accounts()
     if as_json:
+        from api.schemas.accounts import account_document
+
         documents = [
             account_document(a, store.access.password_expires_at(a.user_id)) for a in accounts
         ]
@@ -66,6 +69,8 @@ def user_show(store: Store, user_id: str, as_json: bool) -> str:
         for record in store.reads.account_history(user_id)
     ]
     if as_json:
+        from api.schemas.accounts import account_document
+
         expires = store.access.password_expires_at(account.user_id)
         document = {**account_document(account, expires), "history": history}
         return json.dumps(document, indent=2) + "\n"
@@ -109,6 +114,8 @@ def user_copies(
 ) -> str:
     """The disclosure log, oldest first: every report, replay, packet and export handed out,
     to whom, of what, and its SHA-256."""
+    from api.schemas.disclosures import disclosure_view
+
     copies = store.disclosures.listed(served_study(study), user_id=user_id, subject=subject)
     return rows_text([disclosure_view(copy) for copy in copies], as_json)
 

@@ -22,7 +22,7 @@ from domain.subject.changes import RecordsSigned, covered_records, records_befor
 from domain.subject.declaration import ValueType, item
 from domain.subject.entries import Entry, RecordSignature
 from domain.subject.record import DECLARED
-from domain.vocabulary import Milestone, Status
+from domain.vocabulary import CASEBOOK_SIGNATURE_MEANINGS, Milestone, Status
 
 if TYPE_CHECKING:
     from domain.subject.aggregate import Subject
@@ -50,7 +50,7 @@ class CasebookSigned(RecordsSigned):
 
     SUBMITTED_AS = Action.SIGN_CLINICAL_RECORDS
     DESCRIBED_WHEN_RECORDED = True
-    MEANINGS = ("approval", "responsibility")
+    MEANINGS = CASEBOOK_SIGNATURE_MEANINGS
     MAX_RECORDS = 5_000
     """A casebook signature covers every live record of the subject, so its limit is a whole
     casebook's, not a ceremony's: the demonstration cohort's longest casebook holds about 210

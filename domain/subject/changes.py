@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.actions import Action
-from domain.attribution import SIGNATURE_MEANINGS, signer_of
+from domain.attribution import signer_of
 from domain.authorship import authorship_in_force
 from domain.delegation import Task
 from domain.errors import CorrectionInvalid, QueryInvalid, SignatureRefused, SignedRecordChanged
@@ -17,6 +17,7 @@ from domain.subject.declaration import ValueType, item
 from domain.subject.entries import Entry, Query, RecordSignature
 from domain.subject.record import DECLARED, Record, changed
 from domain.text import says_nothing
+from domain.vocabulary import SIGNATURE_MEANINGS
 from domain.wire import to_wire
 from signatures.record_hash import RecordHashes
 

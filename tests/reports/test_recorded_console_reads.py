@@ -150,7 +150,10 @@ EXEMPT_COMMANDS: dict[str, str] = {
 
 def commands(group: click.Group = main, path: tuple[str, ...] = ()) -> Iterator[str]:
     """Every command of ``sealtrail``, as typed: ``report outcomes``."""
-    for name, command in group.commands.items():
+    # Asked as click asks: the root group imports a command's module only when it is named.
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         if isinstance(command, click.Group):
             yield from commands(command, (*path, name))
         else:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from domain.attribution import SIGNATURE_MEANINGS, check_meaning
+from domain.attribution import check_meaning
 from domain.subject import Subject
+from domain.vocabulary import SIGNATURE_MEANINGS
 from signatures.errors import MeaningInvalid
 
 

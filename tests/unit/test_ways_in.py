@@ -12,7 +12,7 @@ import ast
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from api.console import main
+from api.console import every_command
 
 WSGI = Path(__file__).resolve().parents[2] / "wsgi.py"
 
@@ -38,4 +38,4 @@ def test_every_sealtrail_command_is_also_a_flask_command() -> None:
         if point.value.startswith("api.console.")
     }
 
-    assert flask_commands == main.commands
+    assert flask_commands == every_command()

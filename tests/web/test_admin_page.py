@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import click
 import pytest
 
-from api.console import main
+from api.console import load_command
 from api.web import administering
 from domain.account import Role
 from domain.disclosure import ACCOUNTS
@@ -175,7 +175,7 @@ CONSOLE_CHANGES_ON_THE_PAGES = {
 def test_every_change_the_console_makes_of_an_account_the_pages_make_too(staff: Staff) -> None:
     administered = {
         f"{group.name} {name}"
-        for group in (main.commands["user"], main.commands["key"])
+        for group in (load_command("user"), load_command("key"))
         if isinstance(group, click.Group)
         for name, command in group.commands.items()
         if any("--key" in option.opts for option in command.params)  # signed by its maker

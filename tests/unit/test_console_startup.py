@@ -1,0 +1,90 @@
+"""A ``sealtrail`` call imports the command it runs and what that command needs, nothing more.
+
+Each case runs in a new Python process, as a user's call does (this one has imported
+everything), and names the modules of the store, the HTTP API and the validation pack that
+the process loaded.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.console import COMMANDS, LazyGroup, main
+
+STORE = ("infrastructure.bootstrap", "sqlalchemy", "eventsourcing.persistence", "domain.subject")
+"""The store and the subject's aggregate: over half a second of CPU to import."""
+SERVING = ("flask", "werkzeug", "jinja2", "marshmallow", "api.schemas", "gunicorn")
+"""The HTTP API's and the pages' frameworks, and the API's wire schemas."""
+VALIDATION_PACK = ("infrastructure.validation.matrix", "ntplib")
+"""What only ``sealtrail validation`` and ``sealtrail check-install`` use."""
+
+LOADED = """
+import sys
+from api.console import main
+try:
+    main(sys.argv[1:], prog_name="sealtrail")
+except SystemExit as end:
+    if end.code:
+        raise
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def modules_loaded_by(*args: str, cwd: Path) -> set[str]:
+    """The modules a new process holds after ``sealtrail ARGS`` ended well."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split("\n")[-2].split())
+
+
+def among(loaded: set[str], families: tuple[str, ...]) -> set[str]:
+    """The modules of ``loaded`` that are one of ``families`` or inside one of them."""
+    return {m for m in loaded if any(m == f or m.startswith(f"{f}.") for f in families)}
+
+
+def test_the_version_imports_no_command(tmp_path: Path) -> None:
+    loaded = modules_loaded_by("--version", cwd=tmp_path)
+
+    assert {m for m in loaded if m.startswith("api.console.")} == {"api.console.exits"}
+    assert among(loaded, STORE + SERVING + VALIDATION_PACK) == set()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("key", "generate", "--out", "person.pem"), id="key generate"),
+        pytest.param(("submit", "--help"), id="submit"),
+        pytest.param(("sign-casebook", "--help"), id="sign-casebook"),
+    ],
+)
+def test_a_command_on_a_persons_own_machine_imports_no_store(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    loaded = modules_loaded_by(*args, cwd=tmp_path)
+
+    assert among(loaded, STORE + SERVING + VALIDATION_PACK) == set()
+
+
+def test_a_store_command_imports_neither_the_api_nor_the_validation_pack(tmp_path: Path) -> None:
+    loaded = modules_loaded_by("user", "train", "--help", cwd=tmp_path)
+
+    assert among(loaded, SERVING + VALIDATION_PACK) == set()
+
+
+def test_every_command_is_found_by_name_and_an_unknown_one_is_not() -> None:
+    context = main.make_context("sealtrail", ["--help"], resilient_parsing=True)
+
+    assert isinstance(main, LazyGroup)
+    assert main.list_commands(context) == sorted(COMMANDS)
+    assert all(main.get_command(context, name) is not None for name in COMMANDS)
+    assert main.get_command(context, "nosuch") is None
