@@ -69,3 +69,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/replay.py
 	$(BIN)/python benchmarks/http_writes.py
 	$(BIN)/python benchmarks/packet.py
+	$(BIN)/python benchmarks/console_startup.py
