@@ -24,7 +24,6 @@ from api.console.exits import UsageError
 from api.console.handing_out import print_copy, write_copy
 from api.console.people import console_person, person_option, signatory
 from api.console.report_options import DATE, OUT, day
-from api.schemas.fields import is_code
 from domain.actions import Action
 from domain.disclosure import AUDIT_REVIEW, Scope
 from domain.permissions import check_may
@@ -67,6 +66,10 @@ def audit_review_report(
 ) -> None:
     """What a reviewer of the audit trail must look at, per site and person (auditors and
     sponsor data managers); with --conclusion and --key, record your review of it."""
+    # Here, not at the top: the API's schemas bring marshmallow, and `sealtrail report` loads
+    # this module with every other report, which do without.
+    from api.schemas.fields import is_code
+
     if site is not None and not is_code(site):
         raise click.BadParameter(f"{site!r} is not a site code", param_hint="--site")
     if (conclusion is None) != (signing_key is None):

@@ -16,7 +16,6 @@ from api.console.command import one_line_errors, store_command
 from api.console.handing_out import write_copy
 from api.console.people import console_person, person_option
 from api.console.report_options import CHART_DPI, DATE, OUT, day, subjects_done
-from api.schemas.fields import is_code
 from domain.account import Account
 from domain.actions import Action
 from domain.disclosure import AUDIT_TRAIL, Scope
@@ -71,6 +70,8 @@ def audit_trail(
 
 def _readable_codes(store: Store, reader: Account, study_id: str, subject: str | None) -> list[str]:
     """The subjects whose audit trail ``reader`` asked for, once they may read them."""
+    # Here, not at the top, as in api.console.audit_review: the API's schemas bring marshmallow.
+    from api.schemas.fields import is_code
     from infrastructure.documents import reports as documents
 
     if subject is None:

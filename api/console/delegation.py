@@ -18,7 +18,6 @@ from api.console.command import one_line_errors, private_key_option, store_comma
 from api.console.handing_out import write_copy
 from api.console.people import console_person, person_option, signatory
 from api.console.report_options import DATE, OUT, day
-from api.schemas.fields import is_code
 from domain.delegation import Task
 from domain.disclosure import DELEGATION_LOG, Scope
 from domain.permissions import check_may_read_delegation_log
@@ -31,6 +30,10 @@ TASK_CHOICE = click.Choice([task.value for task in Task])
 
 def site_code(_: click.Context, __: click.Parameter, value: str) -> str:
     """A ``--site`` value: a code (letters, digits, ``.``, ``-``, ``_``), nothing else."""
+    # Here, not at the top: the API's schemas bring marshmallow, and `sealtrail report` loads
+    # this module for the delegation log, which does without.
+    from api.schemas.fields import is_code
+
     if not is_code(value):
         raise click.BadParameter(f"{value!r} is not a site code")
     return value

@@ -16,7 +16,6 @@ import click
 from api.console.command import one_line_errors, store_command
 from api.console.handing_out import print_copy
 from api.console.people import console_person, person_option
-from api.schemas.fields import is_code, names_a_subject
 from domain.actions import Action
 from domain.disclosure import SOURCE_VERIFICATION, Scope
 from domain.permissions import check_may, readable_subject
@@ -49,6 +48,9 @@ def sdv(
     """Source data verification coverage: records verified against source as they stand, out
     of the protocol's risk-based subset (or, with --all, of every record), and each record
     still to verify."""
+    # Here, not at the top, as in api.console.audit_review: the API's schemas bring marshmallow.
+    from api.schemas.fields import is_code, names_a_subject
+
     if site is not None and subject is not None:
         raise click.UsageError("give --site or --subject, not both")
     if site is not None and not is_code(site):

@@ -75,8 +75,18 @@ def test_a_command_on_a_persons_own_machine_imports_no_store(
     assert among(loaded, STORE + SERVING + VALIDATION_PACK) == set()
 
 
-def test_a_store_command_imports_neither_the_api_nor_the_validation_pack(tmp_path: Path) -> None:
-    loaded = modules_loaded_by("user", "train", "--help", cwd=tmp_path)
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("user", "train", "--help"), id="user train"),
+        pytest.param(("report", "outcomes", "--help"), id="report outcomes"),
+        pytest.param(("verify", "--help"), id="verify"),
+    ],
+)
+def test_a_store_command_imports_neither_the_api_nor_the_validation_pack(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    loaded = modules_loaded_by(*args, cwd=tmp_path)
 
     assert among(loaded, SERVING + VALIDATION_PACK) == set()
 
