@@ -124,15 +124,6 @@ def test_a_bad_database_url_is_one_line_and_exit_2(home: Path, url: str, message
     assert "Traceback" not in done.stderr
 
 
-def test_a_database_that_refuses_a_write_is_one_line_and_exit_2(home: Path) -> None:
-    # SQLite opened read-only: sealing a checkpoint is refused by the database itself.
-    read_only = f"sqlite:///file:{home / 'store.sqlite3'}?mode=ro&uri=true"
-    done = sealtrail("checkpoint", home=home, url=read_only)
-
-    assert done.returncode == 2
-    assert done.stderr == "sealtrail: the store refused: attempt to write a readonly database\n"
-
-
 def events_in(home: Path) -> int:
     """How many events the store under ``home`` holds, as ``sealtrail verify`` counts them."""
     report: int = json.loads(sealtrail("verify", "--json", home=home).stdout)["events"]

@@ -2,7 +2,8 @@
 
 Each case runs in a new Python process, as a user's call does (this one has imported
 everything), and names the modules of the store, the HTTP API and the validation pack that
-the process loaded.
+the process loaded. The database's refusals are still told in one line, though the console
+no longer imports SQLAlchemy to recognise them.
 """
 
 from __future__ import annotations
@@ -98,3 +99,47 @@ def test_every_command_is_found_by_name_and_an_unknown_one_is_not() -> None:
     assert main.list_commands(context) == sorted(COMMANDS)
     assert all(main.get_command(context, name) is not None for name in COMMANDS)
     assert main.get_command(context, "nosuch") is None
+
+
+REFUSED_BY_SQLITE = """
+import click
+import sqlalchemy
+from api.console.command import one_line_errors
+
+@click.command()
+@one_line_errors
+def reads_a_table_that_is_not_there() -> None:
+    with sqlalchemy.create_engine("sqlite://").connect() as connection:
+        connection.execute(sqlalchemy.text("SELECT * FROM events_that_are_not_there"))
+
+reads_a_table_that_is_not_there(prog_name="sealtrail")
+"""
+
+
+def test_the_databases_refusal_is_one_line_and_exit_2_though_the_console_never_imported_it(
+    tmp_path: Path,
+) -> None:
+    # A new process: SQLAlchemy is imported by the command, not by api.console.command.
+    done = subprocess.run(
+        [sys.executable, "-c", REFUSED_BY_SQLITE],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr == "sealtrail: the store refused: no such table: events_that_are_not_there\n"
+
+
+def test_an_error_that_is_not_the_databases_is_not_taken_for_a_refusal(tmp_path: Path) -> None:
+    program = REFUSED_BY_SQLITE.replace(
+        "    with sqlalchemy", "    raise LookupError('not the database')\n    with sqlalchemy"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+
+    assert done.returncode == 1
+    assert "LookupError: not the database" in done.stderr
+    assert "the store refused" not in done.stderr
