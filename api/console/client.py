@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 RETRIES = 3
+PACKET_TIMEOUT = 1800.0
+"""Seconds a packet's build may take before the client gives up waiting."""
 EVENT_FIELDS = ("study", "subject", "kind", "data")
 
 
@@ -45,6 +47,19 @@ class Sender:
     url: str
     user_id: str
     key_file: Path
+    password: str | None = None
+    """The person's password; None: read from ``SEALTRAIL_PASSWORD``, or asked on a terminal."""
+    session: Session | None = None
+    """Keep the first sign-in's session for the sender's later calls (a scripted run of many
+    calls); None: each call signs in anew, as each run of a command is a session of its own."""
+
+
+@dataclass
+class Session:
+    """A sender's session once signed in: the bearer header and the account (``GET /v1/me``)."""
+
+    headers: dict[str, str] | None = None
+    me: dict[str, Any] | None = None
 
 
 class ClientError(Exception):
@@ -79,7 +94,7 @@ def submit(
     """Sign ``event`` as the sender and submit it; returns the verified receipt."""
     private_key = _private_key(sender.key_file)
     base = sender.url.rstrip("/")
-    headers, me = _signed_in(base, sender.user_id, _password())
+    headers, me = _session(sender)
     if "version" not in event:
         # The author signs the place the event takes: the next version of the subject's stream.
         history = _history(base, headers, str(event["study"]), str(event["subject"]))
@@ -187,9 +202,9 @@ def _ceremony(
     to ``POST /v1/signatures`` with the user id and the password re-entered."""
     study, subject = where
     private_key = _private_key(sender.key_file)
-    password = _password()
+    password = _password(sender)
     base = sender.url.rstrip("/")
-    headers, me = _signed_in(base, sender.user_id, password)
+    headers, me = _session(sender, password)
     history = _history(base, headers, study, subject)
     data, signed = signing(history)
     record = {
@@ -210,6 +225,49 @@ def _ceremony(
     )
     _check_receipt(base, answer["receipt"])
     return {**answer, "signed": signed}
+
+
+def history(sender: Sender, study: str, subject: str) -> list[Any]:
+    """The subject's history as the sender may read it through the API (``GET
+    .../history``): each entry with its position, version, kind, data, signed body and hashes."""
+    return _history(sender.url.rstrip("/"), _session(sender)[0], study, subject)
+
+
+def session_headers(sender: Sender) -> dict[str, str]:
+    """A bearer header for the sender, signed in with their password."""
+    return _session(sender)[0]
+
+
+def change_password(url: str, user_id: str, current: str, new: str) -> None:
+    """Change a person's own password through the API (``POST /v1/auth/password``), as at the
+    first use of a one-time password: it answers no content."""
+    payload = {"username": user_id, "password": current, "new_password": new}
+    request = Request(  # noqa: S310
+        f"{url.rstrip('/')}/v1/auth/password",
+        data=json.dumps(payload).encode("utf-8"),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    _fetch(request, expect_json=False)
+
+
+def public_document(url: str) -> dict[str, Any]:
+    """The JSON object a public endpoint (no session) answers at ``url``."""
+    return _call("GET", url)
+
+
+def fetch_bytes(url: str, payload: dict[str, Any], headers: dict[str, str]) -> bytes:
+    """POST ``payload`` as JSON to ``url`` and return the answer's bytes as sent (a packet's
+    zip), unparsed."""
+    request = Request(  # noqa: S310
+        url,
+        data=json.dumps(payload).encode("utf-8"),
+        method="POST",
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    # A packet of a long log, its PDFs drawn, takes minutes to build.
+    answer: bytes = _fetch(request, expect_json=False, timeout=PACKET_TIMEOUT)
+    return answer
 
 
 def _history(base: str, headers: dict[str, str], study: str, subject: str) -> list[Any]:
@@ -252,6 +310,19 @@ def _private_key(key_file: Path) -> Ed25519PrivateKey:
         raise ClientError(f"{key_file}: {error}", USAGE) from None
 
 
+def _session(sender: Sender, password: str | None = None) -> tuple[dict[str, str], dict[str, Any]]:
+    """The sender's bearer header and account: their kept session's, if they keep one and
+    have signed in, else a new sign-in (kept, if they keep one). A copy of the header is
+    returned, for the caller to add its own."""
+    kept = sender.session
+    if kept is not None and kept.headers is not None and kept.me is not None:
+        return dict(kept.headers), kept.me
+    headers, me = _signed_in(sender.url.rstrip("/"), sender.user_id, password or _password(sender))
+    if kept is not None:
+        kept.headers, kept.me = dict(headers), me
+    return headers, me
+
+
 def _signed_in(base: str, user_id: str, password: str) -> tuple[dict[str, str], dict[str, Any]]:
     """A bearer header for the person, and their account as ``GET /v1/me`` shows it."""
     token = _call("POST", f"{base}/v1/auth/token", {"username": user_id, "password": password})
@@ -270,7 +341,9 @@ def _check_receipt(base: str, receipt: dict[str, Any]) -> None:
         ) from None
 
 
-def _password() -> str:
+def _password(sender: Sender) -> str:
+    if sender.password is not None:
+        return sender.password
     password = os.environ.get("SEALTRAIL_PASSWORD")
     if password:
         return password
@@ -298,14 +371,17 @@ def _call(
     return answer
 
 
-def _fetch(request: Request, *, retry: bool = False) -> Any:
-    """The JSON the server answers ``request`` with, sent up to :data:`RETRIES` times when
-    ``retry`` while the server cannot be reached."""
+def _fetch(
+    request: Request, *, retry: bool = False, expect_json: bool = True, timeout: float = 30
+) -> Any:
+    """The JSON the server answers ``request`` with (its bytes, unless ``expect_json``), sent
+    up to :data:`RETRIES` times when ``retry`` while the server cannot be reached."""
     url = request.full_url
     for attempt in range(RETRIES if retry else 1):
         try:
-            with urlopen(request, timeout=30) as response:  # noqa: S310
-                return json.loads(response.read())
+            with urlopen(request, timeout=timeout) as response:  # noqa: S310
+                answer = response.read()
+                return json.loads(answer) if expect_json else answer
         except HTTPError as error:
             raise ClientError(_problem_line(error), REFUSED, error.code) from None
         except (URLError, ConnectionError, TimeoutError) as error:

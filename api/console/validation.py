@@ -1,4 +1,7 @@
-"""``sealtrail validation report``: the operational qualification's traceability report.
+"""``sealtrail validation report``: the operational qualification's traceability report;
+``sealtrail validation pq``, the performance qualification run on a served deployment
+(:mod:`api.console.performance`); ``sealtrail validation check-record``, a qualification's
+record checked against the server's key.
 
 It reads a run of the marked tests (``--junit``, pytest's JUnit XML), or runs them itself in
 the checkout, and writes ``traceability.html`` and ``traceability.pdf`` (signed) under
@@ -9,13 +12,16 @@ verdict; exit 1 when a requirement that is not procedural did not pass. It opens
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
 from api.console.command import EXISTING_FILE, one_line_errors
-from api.console.exits import REFUSED
+from api.console.exits import REFUSED, UsageError, fail
+from api.console.performance import pq
+from infrastructure.identity.server_key import load_server_public_key
 from infrastructure.settings import Settings
 from infrastructure.validation.changes import CHANGELOG, unreleased_changes
 from infrastructure.validation.environment import environment_now
@@ -23,11 +29,13 @@ from infrastructure.validation.markers import marked_tests
 from infrastructure.validation.matrix import trace
 from infrastructure.validation.requirements import load_requirements
 from infrastructure.validation.runs import read_run, run_marked_tests
+from signatures.errors import VerificationError
+from signatures.receipts import verify_receipt
 
 
 @click.group()
 def validation() -> None:
-    """The validation pack: the operational qualification's traceability report."""
+    """The validation pack: the operational (OQ) and performance (PQ) qualifications."""
 
 
 @validation.command("report")
@@ -90,3 +98,29 @@ def report(
     click.echo(verdict_line(matrix))
     if not matrix.passed:
         sys.exit(REFUSED)
+
+
+@validation.command("check-record")
+@click.argument("record_file", type=EXISTING_FILE)
+@one_line_errors
+def check_record(record_file: Path) -> None:
+    """Check a qualification's record (check-install's, the PQ's pq-report.json) against this
+    store's server key: exit 1 when it was edited or signed by another key."""
+    settings = Settings.from_environ()
+    try:
+        document = json.loads(record_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{record_file} is not a JSON record: {error}") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{record_file} is not a JSON record")
+    try:
+        verify_receipt(load_server_public_key(settings), document)
+    except VerificationError as error:
+        fail(f"{record_file}: the signature does not hold: {error}", REFUSED)
+    click.echo(
+        f"{record_file}: the signature holds ({document.get('kind')}, "
+        f"{document.get('server_key_id')})"
+    )
+
+
+validation.add_command(pq)

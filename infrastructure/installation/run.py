@@ -72,6 +72,12 @@ def record(settings: Settings, results: list[CheckResult], at: datetime) -> dict
         "checks": [result.as_dict() for result in results],
         "distributions": lock.installed_versions(),
     }
+    return sealed(settings, fields)
+
+
+def sealed(settings: Settings, fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` signed with the server's key as a receipt is; where the key cannot be read,
+    unsigned, saying why in ``unsigned_because`` (the qualifications' records)."""
     try:
         key = load_server_key(settings)
     except (StoreNotInitialised, ConfigurationError) as error:

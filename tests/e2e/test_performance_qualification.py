@@ -1,0 +1,137 @@
+"""``sealtrail validation pq``, the performance qualification, as a sponsor's QA runs it on the
+deployment: against gunicorn serving a fresh ``sealtrail init`` store, with the administrator's
+key; its signed report, the store left verifying, and the one-line refusals before anything is
+recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from infrastructure.bootstrap import open_store
+from signatures.keys import generate_private_key, private_key_to_pem
+from tests.cli_stores import ADMIN_PASSWORD, sealtrail
+from tests.conftest import make_settings
+from tests.resilience.harness import Server, free_port, server_environment
+
+pytestmark = pytest.mark.requirement("URS-validation-3")
+
+STEPS = [
+    "accounts",
+    "first sign-in",
+    "lifecycle",
+    "correction",
+    "signature",
+    "read back",
+    "packet",
+    "checkpoint",
+    "accounts locked",
+    "verify",
+    "witnesses",
+]
+PQ_ACCOUNTS = ["pq.coordinator", "pq.investigator", "pq.data_manager"]
+
+
+def pq(
+    home: Path, url: str, out: Path, key: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``sealtrail validation pq`` as the store's administrator, without the PDFs."""
+    return sealtrail(
+        "validation", "pq", "--url", url, "--out", str(out), "--no-documents",
+        "--as", "admin", "--key", str(key or home / "admin.pem"),
+        home=home,
+        extra_env={"SEALTRAIL_PASSWORD": ADMIN_PASSWORD},
+    )  # fmt: skip
+
+
+def pq_accounts_in(home: Path) -> list[str]:
+    store = open_store(make_settings(home))
+    try:
+        return [user for user in PQ_ACCOUNTS if store.app.find_account(user) is not None]
+    finally:
+        store.close()
+
+
+def test_the_pq_runs_on_a_served_store_signs_its_report_and_leaves_the_log_verifying(
+    home: Path, tmp_path: Path
+) -> None:
+    with Server(
+        server_environment(make_settings(home)), tmp_path / "gunicorn.log", workers=1
+    ) as server:
+        # A key that is not the administrator's: one line, and no account is opened.
+        refused = pq(home, server.url, tmp_path / "refused", key=_another_key(tmp_path))
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert len(refused.stderr.splitlines()) == 1
+        assert "not registered for admin" in refused.stderr
+        assert pq_accounts_in(home) == []
+
+        done = pq(home, server.url, tmp_path / "pq")
+    assert done.returncode == 0, done.stdout + done.stderr + server.tail()
+    assert done.stdout.splitlines()[-1].startswith("PQ PASSED: subject PQ-")
+
+    report = json.loads((tmp_path / "pq" / "pq-report.json").read_text(encoding="utf-8"))
+    assert report["kind"] == "sealtrail performance qualification"
+    assert report["passed"] is True and report["synthetic"] is True
+    assert report["site"] == "PQ" and report["subject"].startswith("PQ-")
+    assert report["accounts"] == PQ_ACCOUNTS
+    steps = {step["name"]: step for step in report["steps"]}
+    assert list(steps) == STEPS
+    assert all(step["result"] == "passed" for name, step in steps.items() if name != "witnesses")
+    assert steps["witnesses"]["result"] == "not run"
+    assert all(step["proves"] for step in report["steps"])
+    lifecycle = steps["lifecycle"]["evidence"]["events"]
+    assert [event["kind"] for event in lifecycle][:2] == ["Screened", "ConsentObtained"]
+    assert "MscInfusionGiven" in [event["kind"] for event in lifecycle]
+    assert [event["version"] for event in lifecycle] == list(range(1, len(lifecycle) + 1))
+    assert steps["correction"]["evidence"]["corrected_entry"] == 4
+    packet = (tmp_path / "pq" / "pq-packet.zip").read_bytes()
+    assert steps["packet"]["evidence"]["sha256"] == hashlib.sha256(packet).hexdigest()
+    assert steps["checkpoint"]["evidence"]["tree_size"] > lifecycle[-1]["leaf_index"]
+    assert steps["accounts locked"]["evidence"]["locked"] == PQ_ACCOUNTS
+    assert "Synthetic data only" in (tmp_path / "pq" / "pq-report.html").read_text("utf-8")
+    assert sorted(path.name for path in (tmp_path / "pq" / "keys").iterdir()) == sorted(
+        f"{user}.pem" for user in PQ_ACCOUNTS
+    )
+
+    # The store still verifies, and the report's seal holds until one word of it is changed.
+    assert sealtrail("verify", "--workers", "1", home=home).returncode == 0
+    held = sealtrail(
+        "validation", "check-record", str(tmp_path / "pq" / "pq-report.json"), home=home
+    )
+    assert held.returncode == 0, held.stderr
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps({**report, "subject": "RP-101"}), encoding="utf-8")
+    broken = sealtrail("validation", "check-record", str(tampered), home=home)
+    assert broken.returncode == 1
+    assert broken.stderr.startswith("sealtrail: ") and len(broken.stderr.splitlines()) == 1
+
+
+def test_an_unreachable_url_is_one_line_and_exit_2_with_nothing_recorded(
+    home: Path, tmp_path: Path
+) -> None:
+    done = pq(home, f"http://127.0.0.1:{free_port()}", tmp_path / "pq")
+    assert done.returncode == 2
+    assert done.stderr.startswith("sealtrail: cannot reach http://127.0.0.1:")
+    assert len(done.stderr.splitlines()) == 1
+    assert pq_accounts_in(home) == []
+
+
+def test_an_out_folder_that_cannot_be_written_is_one_line_and_exit_2(
+    home: Path, tmp_path: Path
+) -> None:
+    occupied = tmp_path / "a-file"
+    occupied.write_text("not a folder", encoding="utf-8")
+    done = pq(home, "http://127.0.0.1:9", occupied / "pq")
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"sealtrail: cannot write to {occupied / 'pq'}")
+    assert len(done.stderr.splitlines()) == 1
+
+
+def _another_key(tmp_path: Path) -> Path:
+    path = tmp_path / "another.pem"
+    path.write_bytes(private_key_to_pem(generate_private_key()))
+    return path
