@@ -118,8 +118,13 @@ def pq(
         packet_path=out / "pq-packet.zip",
         server_key_id=server_key_id,
     )
-    # Locked before the log is verified, so that the verification covers the locks too.
-    steps = [accounts, *scenario.run_site(), _locked(administrator), *scenario.run_checks()]
+    try:
+        site_steps = scenario.run_site()
+    finally:
+        # Whatever happened to the site's work; before the log is verified, so that the
+        # verification covers the locks too.
+        locked = _locked(administrator)
+    steps = [accounts, *site_steps, locked, *scenario.run_checks()]
     document = sealed(settings, _fields(settings, url, scenario, steps, started))
     json_path, html_path = out / "pq-report.json", out / "pq-report.html"
     write_record(json_path, document)

@@ -56,6 +56,21 @@ class Staff:
     role: Role
     sites: tuple[str, ...] = (SITE,)
 
+    def opening(
+        self, training: Training, public_key: str, *, one_time_password: bool = False
+    ) -> OpenAccount:
+        """Their account to open in one save: role, sites, the training attested, the key, and
+        a one-time password if asked for."""
+        return OpenAccount(
+            user_id=self.user_id,
+            printed_name=self.printed_name,
+            role=self.role,
+            sites=self.sites,
+            training=training,
+            public_key=public_key,
+            one_time_password=one_time_password,
+        )
+
 
 STAFF: dict[str, Staff] = {
     COORDINATOR: Staff("demo.coordinator", "Demo Coordinator (synthetic)", Role.SITE_COORDINATOR),
@@ -144,16 +159,7 @@ def _staff_key(store: Store, staff: Staff) -> Ed25519PrivateKey:
     if account is None:
         # Opened by the server, the one signatory of the demonstration's administration; the
         # password comes once the cohort is loaded (issue_one_time_passwords).
-        store.administration.open_account(
-            OpenAccount(
-                user_id=staff.user_id,
-                printed_name=staff.printed_name,
-                role=staff.role,
-                sites=staff.sites,
-                training=TRAINING,
-                public_key=public_key,
-            )
-        )
+        store.administration.open_account(staff.opening(TRAINING, public_key))
         return private_key
     if account.role is staff.role and account.effective_role is None:
         # Opened before roles needed a training attestation.

@@ -22,7 +22,6 @@ from domain.account import Role
 from infrastructure.application.commands import (
     DelegateTasks,
     LockAccount,
-    OpenAccount,
     RegisterKey,
     ResetPassword,
     Signatory,
@@ -91,16 +90,7 @@ def open_pq_staff(store: Store, administrator: Signatory, keys: Path) -> dict[st
         account = store.app.find_account(staff.user_id)
         if account is None:
             password = store.administration.open_account(
-                OpenAccount(
-                    user_id=staff.user_id,
-                    printed_name=staff.printed_name,
-                    role=staff.role,
-                    sites=staff.sites,
-                    training=PQ_TRAINING,
-                    public_key=public_key,
-                    one_time_password=True,
-                ),
-                by=administrator,
+                staff.opening(PQ_TRAINING, public_key, one_time_password=True), by=administrator
             )
         else:
             if account.locked:
