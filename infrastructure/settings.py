@@ -65,6 +65,15 @@ class Settings:
             )
         if url.get_backend_name() == "sqlite" and not url.database:
             raise ConfigurationError("SEALTRAIL_DATABASE_URL names no SQLite file")
+        # The event store (eventsourcing) and the rest (SQLAlchemy) each open the database from
+        # this URL's parts: options in a query, or a SQLite "file:" URI, one of them would
+        # honour and the other not, and each would write a database of its own.
+        if url.query or str(url.database or "").startswith("file:"):
+            raise ConfigurationError(
+                "SEALTRAIL_DATABASE_URL takes no options (?...) and no file: URI: "
+                "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB, not %(raw_url)r",
+                raw_url=raw_url,
+            )
         if url.get_backend_name() == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
         home = Path(environ.get("SEALTRAIL_HOME") or DEFAULT_HOME)

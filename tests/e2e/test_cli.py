@@ -366,6 +366,44 @@ def test_a_checkpoint_file_that_is_not_a_note_is_a_finding(home: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///file:{home}/sealtrail.sqlite3?mode=ro&uri=true",
+        "sqlite:///{home}/sealtrail.sqlite3?mode=ro",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test?sslmode=require",
+    ],
+)
+def test_a_database_url_with_options_is_refused_in_one_line_and_writes_nothing(
+    home: Path, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The event store and the views would each read the URL their own way: two databases.
+    monkeypatch.chdir(tmp_path)
+    before = sorted(path.name for path in tmp_path.iterdir())
+    done = sealtrail(
+        "user",
+        "train",
+        "admin",
+        "--role",
+        "administrator",
+        "--course",
+        "GCP",
+        "--completed-on",
+        "2026-01-10",
+        "--as",
+        "admin",
+        "--key",
+        str(home / "admin.pem"),
+        home=home,
+        url=url.format(home=home),
+    )
+
+    assert done.returncode == 2
+    assert "SEALTRAIL_DATABASE_URL takes no options (?...) and no file: URI" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
         ("SEALTRAIL_CHECKPOINT_EVERY", "0", "SEALTRAIL_CHECKPOINT_EVERY is a whole number"),
