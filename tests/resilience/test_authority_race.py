@@ -3,10 +3,10 @@ verify names not-authorised, and a write it refuses leaves nothing.
 
 Real processes throughout: gunicorn serving the store, sessions of one coordinator posting
 screenings as fast as the server answers, and the administrator's ``sealtrail user revoke-role``
-and ``unassign-site`` (then ``grant`` and ``assign-site`` again) in processes of their own,
-several times. A write checked before a change and committed after it is refused at commit
-(``Signer not authorised``); every write answered 201 passes ``sealtrail verify`` and
-``packet verify``; every write refused left no event.
+and ``unassign-site`` (then ``grant`` and ``assign-site`` again) at a console of their own (one
+process, :mod:`tests.resilience.console_process`), several times. A write checked before a change
+and committed after it is refused at commit (``Signer not authorised``); every write answered
+201 passes ``sealtrail verify`` and ``packet verify``; every write refused left no event.
 """
 
 from __future__ import annotations
@@ -28,16 +28,15 @@ from tests.resilience.test_key_rotation_race import (
     BACKENDS,
     Writers,
     as_admin,
+    console,
     database,
     initialise,
-    sealtrail,
 )
 
 WRITERS = 2
 ROUNDS = 2
 WRITE_BETWEEN_CHANGES = 0.6
-"""Seconds of writing between two changes of the account (the CLI's start-up adds about a
-second more)."""
+"""Seconds of writing between two changes of the account."""
 
 TAKE_AWAY = (
     ("user", "revoke-role", "coord1", "--role", "site_coordinator", "--reason", "left the trial"),
@@ -86,21 +85,21 @@ def test_no_write_acknowledged_while_its_signer_s_rights_were_taken_away_is_not_
 ) -> None:
     with database(backend, tmp_path) as url:
         settings = make_settings(tmp_path, url)
-        author: Author = initialise(settings)
-        server = Server(server_environment(settings), tmp_path / "gunicorn.log", workers=2)
-        with server:
-            writers = Screenings([HttpSite(server.url, author) for _ in range(WRITERS)], author)
-            with writers.running():
-                for _ in range(ROUNDS):
-                    for take_away, give_back in zip(TAKE_AWAY, GIVE_BACK, strict=True):
-                        time.sleep(WRITE_BETWEEN_CHANGES)
-                        as_admin(settings, tmp_path, *take_away)
-                        as_admin(settings, tmp_path, *give_back)
-                time.sleep(WRITE_BETWEEN_CHANGES)
-            for site in writers.sites:
-                site.close()
-
-        verified = sealtrail(settings, "verify", "--json")
+        with console(settings) as admin:
+            author: Author = initialise(admin, settings)
+            server = Server(server_environment(settings), tmp_path / "gunicorn.log", workers=2)
+            with server:
+                writers = Screenings([HttpSite(server.url, author) for _ in range(WRITERS)], author)
+                with writers.running():
+                    for _ in range(ROUNDS):
+                        for take_away, give_back in zip(TAKE_AWAY, GIVE_BACK, strict=True):
+                            time.sleep(WRITE_BETWEEN_CHANGES)
+                            as_admin(admin, tmp_path, *take_away)
+                            as_admin(admin, tmp_path, *give_back)
+                    time.sleep(WRITE_BETWEEN_CHANGES)
+                for site in writers.sites:
+                    site.close()
+            verified = admin.run("verify", "--json")
         store = open_store(settings)
         try:
             packet = verify_packet(build_packet(store, documents=False), redraw_documents=False)

@@ -2,15 +2,15 @@
 
 Real processes throughout: gunicorn serving the store, two sessions of one coordinator posting a
 stream of events signed with the key they hold, and ``sealtrail key rotate`` run by the
-administrator in a process of its own, several times. Every event the server answered 201 must
-pass ``sealtrail verify`` and ``packet verify``; the rotation instant, the key check on the way in
-and the one in verify must agree to the microsecond, whatever the processes' timing.
+administrator at a console of its own (one process, :mod:`tests.resilience.console_process`),
+several times. Every event the server answered 201 must pass ``sealtrail verify`` and ``packet
+verify``; the rotation instant, the key check on the way in and the one in verify must agree to
+the microsecond, whatever the processes' timing.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 import uuid
@@ -30,9 +30,11 @@ from infrastructure.packets.build import build_packet
 from infrastructure.packets.verify import verify_packet
 from infrastructure.settings import Settings
 from signatures.keys import generate_private_key, key_id, public_key_to_pem, public_key_to_text
-from tests.cli_stores import ADMIN_PASSWORD, SEALTRAIL
+from tests.cli_stores import ADMIN_PASSWORD
 from tests.conftest import make_settings, require_postgres
+from tests.resilience.console_process import ConsoleProcess
 from tests.resilience.harness import (
+    REPOSITORY,
     Author,
     HttpSite,
     Server,
@@ -43,7 +45,7 @@ from tests.resilience.harness import (
 ROTATIONS = 3
 WRITERS = 2
 WRITE_BEFORE_ROTATION = 0.8
-"""Seconds of writing with each key before it is rotated (the CLI's start-up adds about as much)."""
+"""Seconds of writing with each key before it is rotated."""
 
 pytestmark = pytest.mark.slow
 
@@ -98,40 +100,26 @@ class Writers:
                 thread.join(timeout=60)
 
 
-def sealtrail(settings: Settings, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    """A console command on the store, as an operator runs it."""
-    return subprocess.run(
-        [SEALTRAIL, *args],
-        env=server_environment(settings, **extra),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def console(settings: Settings) -> ConsoleProcess:
+    """The administrator's console on the store, a process of its own, kept open."""
+    return ConsoleProcess(server_environment(settings), str(REPOSITORY))
 
 
-def as_admin(settings: Settings, home: Path, *args: str) -> None:
-    """A console command signed by the administrator (key and password of ``initialise``), in a
-    process of its own; it succeeds."""
-    done = sealtrail(
-        settings,
-        *args,
-        "--as",
-        "admin",
-        "--key",
-        str(home / "admin.pem"),
-        SEALTRAIL_PASSWORD=ADMIN_PASSWORD,
+def as_admin(admin: ConsoleProcess, home: Path, *args: str) -> None:
+    """A console command signed by the administrator (key and password of ``initialise``); it
+    succeeds."""
+    done = admin.run(
+        *args, "--as", "admin", "--key", str(home / "admin.pem"), SEALTRAIL_PASSWORD=ADMIN_PASSWORD
     )
     assert done.returncode == 0, done.stderr
 
 
-def initialise(settings: Settings) -> Author:
+def initialise(admin: ConsoleProcess, settings: Settings) -> Author:
     """``sealtrail init``, the administrator's own password, and a coordinator with a key."""
-    done = sealtrail(settings, "init")
+    done = admin.run("init")
     assert done.returncode == 0, done.stderr
     one_time = done.stdout.split("one-time password: ")[1].split()[0]
-    changed = sealtrail(
-        settings,
+    changed = admin.run(
         "user",
         "password",
         "admin",
@@ -159,13 +147,13 @@ def initialise(settings: Settings) -> Author:
         store.close()
 
 
-def rotate(settings: Settings, author: Author, home: Path, round_: int) -> Author:
-    """``sealtrail key rotate`` in a process of its own; the author with the new key."""
+def rotate(admin: ConsoleProcess, author: Author, home: Path, round_: int) -> Author:
+    """``sealtrail key rotate`` at the administrator's console; the author with the new key."""
     private_key = generate_private_key()
     public_file = home / f"coord1-{round_}.pub.pem"
     public_file.write_bytes(public_key_to_pem(private_key.public_key()))
     as_admin(
-        settings,
+        admin,
         home,
         "key",
         "rotate",
@@ -197,19 +185,19 @@ def test_no_event_acknowledged_while_its_key_was_rotated_is_refused_by_verify(
 ) -> None:
     with database(backend, tmp_path) as url:
         settings = make_settings(tmp_path, url)
-        author = initialise(settings)
-        server = Server(server_environment(settings), tmp_path / "gunicorn.log", workers=2)
-        with server:
-            writers = Writers([HttpSite(server.url, author) for _ in range(WRITERS)], author)
-            with writers.running():
-                for round_ in range(ROTATIONS):
+        with console(settings) as admin:
+            author = initialise(admin, settings)
+            server = Server(server_environment(settings), tmp_path / "gunicorn.log", workers=2)
+            with server:
+                writers = Writers([HttpSite(server.url, author) for _ in range(WRITERS)], author)
+                with writers.running():
+                    for round_ in range(ROTATIONS):
+                        time.sleep(WRITE_BEFORE_ROTATION)
+                        writers.author = rotate(admin, writers.author, tmp_path, round_)
                     time.sleep(WRITE_BEFORE_ROTATION)
-                    writers.author = rotate(settings, writers.author, tmp_path, round_)
-                time.sleep(WRITE_BEFORE_ROTATION)
-            for site in writers.sites:
-                site.close()
-
-        verified = sealtrail(settings, "verify", "--json")
+                for site in writers.sites:
+                    site.close()
+            verified = admin.run("verify", "--json")
         store = open_store(settings)
         try:
             keys = store.app.account("coord1").keys
