@@ -5,6 +5,10 @@ primary's writes. verify read the events first and the Merkle leaves, nodes and 
 after, so leaves written in between read as ``event-missing`` (exit 1, as tampering would).
 The deployment drill (tests/resilience/drill.py) found it. Now verify answers for the log as it
 stood when it began.
+
+verify runs three times at a console kept open in a process of its own
+(:mod:`tests.resilience.console_process`), started before the writer: the writer writes while
+verify reads, not while a console starts.
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ import pytest
 
 from infrastructure.settings import Settings
 from tests.conftest import PersonFactory, new_store, screening
-from tests.resilience.test_backup_restore import sealtrail
+from tests.resilience.console_process import ConsoleProcess
+from tests.resilience.harness import REPOSITORY, server_environment
 
 pytestmark = pytest.mark.slow  # tens of seconds a backend: started first (tests/conftest.py)
+
+LOG_BEFORE_VERIFY = 50
+"""Events written before the first verify."""
 
 
 def test_verify_under_writes_reports_nothing(
@@ -28,8 +36,10 @@ def test_verify_under_writes_reports_nothing(
     store = new_store(store_settings)
     stop = threading.Event()
     written: list[int] = []
+    console = ConsoleProcess(server_environment(store_settings), str(REPOSITORY))
     try:
         coordinator = person_in(store, "coord1")
+        console.ready()
 
         def keep_writing() -> None:
             while not stop.is_set():
@@ -39,17 +49,24 @@ def test_verify_under_writes_reports_nothing(
         writer = threading.Thread(target=keep_writing)
         writer.start()
         try:
-            while len(written) < 3:
+            # A log of some size before the first verify (the console's start-up made one when
+            # each verify was a process of its own), so that each verify reads for long enough
+            # for writes to land between its reads.
+            while len(written) < LOG_BEFORE_VERIFY:
                 time.sleep(0.05)
-            runs = [sealtrail(store_settings, "verify", "--workers", "1") for _ in range(3)]
-            during = len(written)
+            runs = []
+            for _ in range(3):
+                before = len(written)
+                done = console.run("verify", "--workers", "1")
+                runs.append((done, len(written) - before))
         finally:
             stop.set()
             writer.join()
     finally:
+        console.close()
         store.close()
 
-    assert during > 3  # the writer kept writing while verify ran
-    for done in runs:
+    assert sum(landed for _, landed in runs) > 0  # the writer kept writing while verify ran
+    for done, _ in runs:
         assert done.returncode == 0, done.stdout + done.stderr
         assert done.stdout.strip().splitlines()[-1].endswith(" 0 findings")
