@@ -26,7 +26,10 @@ from tests.resilience.harness import (
     server_environment,
 )
 
-WORKERS = 4
+WORKERS = 2
+"""Two worker processes: each has its own chain-head cache and connections, which is what the
+concurrency tests need to race; each more costs an import of the app (a second and a half of CPU)
+on every test process that serves a store."""
 
 
 @dataclass
@@ -56,7 +59,7 @@ def fresh_subject() -> str:
 def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Live]:
-    """gunicorn with four workers over a fresh store, once on SQLite and once on PostgreSQL."""
+    """gunicorn with two workers over a fresh store, once on SQLite and once on PostgreSQL."""
     backend = str(request.param)
     home = tmp_path_factory.mktemp(f"live-{backend}")
     if backend == "postgres":
