@@ -18,17 +18,14 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from domain.clinical import BloodCount, Transfusion, TransfusionProduct
 from domain.subject import Subject
 from domain.subject_facts import blood_counts, transfusions, trough_levels
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Panel = Any
 """One panel of the chart (a matplotlib ``Axes``). Typed ``Any``: matplotlib places dates through
@@ -43,6 +40,27 @@ TRANSFUSED_ON_PANEL = {
     "haemoglobin": TransfusionProduct.RED_CELLS,
     "platelets": TransfusionProduct.PLATELETS,
 }
+
+
+def load_matplotlib() -> None:
+    """Import matplotlib, on its Agg backend (no display), if not imported yet.
+
+    It is imported when a chart is first drawn, not with this module: it costs most of a
+    second of CPU, and most commands that import the documents (a packet built without its
+    PDFs, ``sealtrail demo``, a page without a chart) draw none.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.figure
+
+
+def _figure(width_inches: float, height_inches: float, dpi: int) -> Figure:
+    """An empty figure, laid out by constrained layout."""
+    load_matplotlib()
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width_inches, height_inches), dpi=dpi, layout="constrained")
 
 
 def has_chart(subject: Subject) -> bool:
@@ -98,7 +116,7 @@ def _blood_count_figure(
         "neutrophils": severity.neutrophils_below,
         "platelets": severity.platelets_below,
     }
-    figure = Figure(figsize=(width_inches, 6.6), dpi=dpi, layout="constrained")
+    figure = _figure(width_inches, 6.6, dpi)
     axes = figure.subplots(len(PANELS), 1, sharex=True)
     figure.suptitle(_title(subject), fontsize=10)
     # Drawn in this order on every panel: the order sets the legend's and the PNG's bytes.
@@ -139,7 +157,7 @@ def trough_svg(subject: Subject, *, width_inches: float = 9.0) -> str:
     target range shaded and its ends drawn, each MSC infusion a vertical line."""
     course = subject.protocol.cyclosporine
     target = course.trough_target
-    figure = Figure(figsize=(width_inches, 2.6), dpi=100, layout="constrained")
+    figure = _figure(width_inches, 2.6, 100)
     ax: Panel = figure.subplots()
     figure.suptitle(_title(subject), fontsize=10)
     ax.axhspan(
@@ -164,6 +182,8 @@ def trough_svg(subject: Subject, *, width_inches: float = 9.0) -> str:
 
 def _svg(figure: Figure) -> str:
     """The figure as an SVG document without a creation date."""
+    import matplotlib  # imported already: the figure was made by _figure
+
     buffer = io.StringIO()
     # A fixed salt for the ids matplotlib writes (else random), and text as text (smaller than
     # glyph outlines, and read by a screen reader or a search).

@@ -12,10 +12,11 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
-import matplotlib
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
@@ -39,11 +40,51 @@ from reportlab.platypus import (
 FONT, BOLD, MONO = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"
 
 
+class _Cell(Paragraph):
+    """A table cell's paragraph, broken into lines once for its column's width.
+
+    reportlab lays a long table out again at every page it breaks and wraps each cell again
+    to draw it, always at the cell's column width: a grid of thousands of rows (an audit
+    trail's) broke every cell into lines six times, most of a PDF's time. The lines of the
+    width last asked are kept and given again: the lines reportlab would break anew, so the
+    bytes drawn do not change.
+    """
+
+    _kept: tuple[float, float, float, Any, Any, Any] | None = None
+    """The width asked, then the width, height, lines, line widths and widest line it gave."""
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        kept = self._kept
+        if kept is not None and kept[0] == avail_width:
+            _, self.width, self.height, self.blPara, self._wrapWidths, self._width_max = kept
+            return self.width, self.height
+        size: tuple[float, float] = super().wrap(avail_width, avail_height)
+        if "blPara" in self.__dict__ and self.__dict__.get("width") == avail_width:
+            self._kept = (
+                avail_width,
+                self.width,
+                self.height,
+                self.blPara,
+                self._wrapWidths,
+                getattr(self, "_width_max", 0),
+            )
+        return size
+
+
 def _register_fonts() -> None:
-    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    fonts = _matplotlib_data() / "fonts" / "ttf"
     for name in (FONT, BOLD, MONO):
         if name not in pdfmetrics.getRegisteredFontNames():
             pdfmetrics.registerFont(TTFont(name, str(fonts / f"{name}.ttf")))
+
+
+def _matplotlib_data() -> Path:
+    """matplotlib's data folder (``matplotlib.get_data_path()``), found without importing
+    matplotlib, which costs most of a second: a PDF without a chart needs only its fonts."""
+    spec = find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("matplotlib, whose DejaVu fonts the PDFs embed, is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data"
 
 
 @dataclass(frozen=True)
@@ -212,8 +253,8 @@ def _flowables(
         rows: list[list[Flowable]] = []
         for name, value in block.items:
             cells = [
-                Paragraph(escape(name), styles["label"]),
-                Paragraph(_lines(value), styles["body"]),
+                _Cell(escape(name), styles["label"]),
+                _Cell(_lines(value), styles["body"]),
             ]
             rows += _rows_that_fit(cells, widths, height, FIELDS_PADDING)
         if not rows:
@@ -278,19 +319,18 @@ def _grid(
     )
     scale = width / sum(given)
     widths = [w * scale for w in given]
-    header = [Paragraph(escape(c), head) for c in block.columns]
+    header = [_Cell(escape(c), head) for c in block.columns]
     # Each page repeats the header: a row has the rest of the page.
     room = height - _row_height(header, widths, GRID_PADDING)
     data: list[list[Flowable]] = [list(header)]
     for row in block.rows:
-        cells = [Paragraph(_lines(str(c)), cell) for c in row]
+        cells = [_Cell(_lines(str(c)), cell) for c in row]
         if (
             any(isinstance(c, Summarised) for c in row)
             and _row_height(cells, widths, GRID_PADDING) > room
         ):
             cells = [
-                Paragraph(_lines(c.summary if isinstance(c, Summarised) else str(c)), cell)
-                for c in row
+                _Cell(_lines(c.summary if isinstance(c, Summarised) else str(c)), cell) for c in row
             ]
         data += _rows_that_fit(cells, widths, room, GRID_PADDING)
     table = Table(data, colWidths=widths, repeatRows=1)
@@ -356,7 +396,7 @@ def _rows_that_fit(
     for number in range(max(len(each) for each in pieces)):
         row = [each[number] if number < len(each) else Spacer(0, 0) for each in pieces]
         if number and len(pieces[0]) <= number:
-            row[0] = Paragraph(CONTINUED, cells[0].style)
+            row[0] = _Cell(CONTINUED, cells[0].style)
         rows.append(row)
     return rows
 

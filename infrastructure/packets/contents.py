@@ -24,7 +24,7 @@ from domain.protocol import protocol_for
 from domain.signed import SignedAggregate
 from domain.subject import Subject
 from domain.wire import recorded_instant
-from infrastructure.documents import pdf, renderings
+from infrastructure.documents import charts, pdf, renderings
 from infrastructure.documents.renderings import Authentication, LogTie
 from projections.audit_trail import AuditRow, Period, audit_rows
 from projections.conep.bilingual import label
@@ -168,6 +168,9 @@ def draw_all(drawings: Mapping[str, Callable[[], bytes]]) -> dict[str, bytes]:
     workers = min(len(drawings), os.cpu_count() or 1)
     if workers < 2 or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
         return {path: drawing() for path, drawing in drawings.items()}
+    # matplotlib is imported when a chart is first drawn: imported before the fork, each
+    # process shares it instead of importing its own.
+    charts.load_matplotlib()
     _drawings.clear()
     _drawings.update(drawings)
     try:
