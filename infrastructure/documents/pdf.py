@@ -378,7 +378,7 @@ def _row_height(cells: Sequence[Flowable], widths: Sequence[float], padding: Pad
 
 
 def _rows_that_fit(
-    cells: list[Paragraph], widths: Sequence[float], room: float, padding: Padding
+    cells: Sequence[Paragraph], widths: Sequence[float], room: float, padding: Padding
 ) -> list[list[Flowable]]:
     """The row; or, when it is taller than ``room`` (reportlab refuses such a row: it never
     splits one), the row continued on as many rows as it takes, each cell cut between lines.
