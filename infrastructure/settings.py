@@ -65,14 +65,23 @@ class Settings:
             )
         if url.get_backend_name() == "sqlite" and not url.database:
             raise ConfigurationError("SEALTRAIL_DATABASE_URL names no SQLite file")
-        # The event store (eventsourcing) and the rest (SQLAlchemy) each open the database from
-        # this URL's parts: options in a query, or a SQLite "file:" URI, one of them would
-        # honour and the other not, and each would write a database of its own.
-        if url.query or str(url.database or "").startswith("file:"):
+        # The event store (eventsourcing) and the rest (SQLAlchemy) each connect from this
+        # URL's parts: a query or a SQLite "file:" URI one of them would honour and the other
+        # not would have each write a database, or a session, of its own. PostgreSQL's
+        # libpq session options (options=...) are given to both.
+        if url.get_backend_name() == "sqlite" and (
+            url.query or str(url.database).startswith("file:")
+        ):
             raise ConfigurationError(
-                "SEALTRAIL_DATABASE_URL takes no options (?...) and no file: URI: "
-                "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB, not %(raw_url)r",
+                "SEALTRAIL_DATABASE_URL: a SQLite URL is sqlite:///PATH, with no query (?...) "
+                "and no file: URI, not %(raw_url)r",
                 raw_url=raw_url,
+            )
+        if url.get_backend_name() == "postgresql" and set(url.query) - {"options"}:
+            raise ConfigurationError(
+                "SEALTRAIL_DATABASE_URL: a PostgreSQL URL takes no query but options=..., not "
+                "%(names)s: set libpq's other settings in its environment (PGSSLMODE, ...)",
+                names=", ".join(sorted(set(url.query) - {"options"})),
             )
         if url.get_backend_name() == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
@@ -134,6 +143,9 @@ class Settings:
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": url.username or "postgres",
             "POSTGRES_PASSWORD": url.password or "",
+            # Read by SealedPostgresFactory: the URL's session options, as SQLAlchemy's pool
+            # is given them (a read-only auditor's, say).
+            "SEALTRAIL_POSTGRES_OPTIONS": str(url.query.get("options", "")),
             **eventsourcing_settings(),
         }
 

@@ -89,17 +89,19 @@ class SealedPostgresFactory(PostgresFactory):
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
-        tune(self.datastore)
+        tune(self.datastore, env.get("SEALTRAIL_POSTGRES_OPTIONS") or None)
 
 
-def tune(datastore: PostgresDatastore) -> None:
-    """Set the pool's waits before it opens its first connection."""
+def tune(datastore: PostgresDatastore, options: str | None = None) -> None:
+    """Set the pool's waits before it opens its first connection; ``options``: the database
+    URL's own session options, kept before the statement timeout as the other pool keeps
+    them."""
     pool = datastore.pool
     pool.timeout = POOL_TIMEOUT
     pool.reconnect_timeout = RECONNECT_SECONDS
     assert isinstance(pool.kwargs, dict)  # eventsourcing passes its connection settings so
     pool.kwargs["connect_timeout"] = CONNECT_TIMEOUT
-    pool.kwargs["options"] = session_options()
+    pool.kwargs["options"] = session_options(options)
 
 
 def once_more_after_a_broken_connection(

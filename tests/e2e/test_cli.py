@@ -366,41 +366,46 @@ def test_a_checkpoint_file_that_is_not_a_note_is_a_finding(home: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "refusal"),
     [
-        "sqlite:///file:{home}/sealtrail.sqlite3?mode=ro&uri=true",
-        "sqlite:///{home}/sealtrail.sqlite3?mode=ro",
-        "postgresql+psycopg://postgres@127.0.0.1:5432/test?sslmode=require",
+        (
+            "sqlite:///file:{home}/sealtrail.sqlite3?mode=ro&uri=true",
+            "a SQLite URL is sqlite:///PATH",
+        ),
+        ("sqlite:///{home}/sealtrail.sqlite3?mode=ro", "a SQLite URL is sqlite:///PATH"),
+        (
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test?sslmode=require",
+            "a PostgreSQL URL takes no query but options=..., not sslmode",
+        ),
     ],
 )
-def test_a_database_url_with_options_is_refused_in_one_line_and_writes_nothing(
-    home: Path, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_database_url_the_event_store_would_read_otherwise_is_refused_and_writes_nothing(
+    home: Path, url: str, refusal: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The event store and the views would each read the URL their own way: two databases.
     monkeypatch.chdir(tmp_path)
     before = sorted(path.name for path in tmp_path.iterdir())
     done = sealtrail(
-        "user",
-        "train",
-        "admin",
-        "--role",
-        "administrator",
-        "--course",
-        "GCP",
-        "--completed-on",
-        "2026-01-10",
-        "--as",
-        "admin",
-        "--key",
-        str(home / "admin.pem"),
-        home=home,
-        url=url.format(home=home),
+        *TRAIN_ADMIN, *as_admin(home), home=home, url=url.format(home=home), extra_env=ADMIN_ENV
     )
 
     assert done.returncode == 2
-    assert "SEALTRAIL_DATABASE_URL takes no options (?...) and no file: URI" in done.stderr
+    assert f"SEALTRAIL_DATABASE_URL: {refusal}" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert sorted(path.name for path in tmp_path.iterdir()) == before
+
+
+TRAIN_ADMIN = (
+    "user",
+    "train",
+    "admin",
+    "--role",
+    "administrator",
+    "--course",
+    "GCP",
+    "--completed-on",
+    "2026-01-10",
+)
 
 
 @pytest.mark.parametrize(
@@ -459,6 +464,10 @@ def test_verify_runs_read_only_with_the_server_public_key_alone(
     done = sealtrail("verify", home=auditor, url=read_only)
     without_key = sealtrail("verify", home=tmp_path / "nobody", url=read_only)
     writes = sealtrail("checkpoint", home=primary, url=read_only)  # the connection refuses writes
+    # An event goes through the event store's own pool: its sessions are read-only too.
+    events = sealtrail(
+        *TRAIN_ADMIN, *as_admin(primary), home=primary, url=read_only, extra_env=ADMIN_ENV
+    )
 
     total = INIT_EVENTS + DEMO_STAFF_EVENTS + DEMO_EVENTS
     assert done.returncode == 0, done.stderr
@@ -470,6 +479,10 @@ def test_verify_runs_read_only_with_the_server_public_key_alone(
     assert len(without_key.stderr.splitlines()) == 1
     assert writes.returncode == 2 and "read-only transaction" in writes.stderr
     assert len(writes.stderr.splitlines()) == 1  # one line, not a traceback
+    assert events.returncode == 2 and "read-only transaction" in events.stderr
+    assert len(events.stderr.splitlines()) == 1
+    recounted = sealtrail("verify", home=auditor, url=read_only)
+    assert f"OK: {total} events checked, 0 findings" in recounted.stdout  # nothing was written
 
 
 def test_verify_with_an_unreadable_server_public_key_is_one_line_and_exit_2(home: Path) -> None:

@@ -110,6 +110,11 @@ EXEMPT_COMMANDS: dict[str, str] = {
     "check-install": "operator: the installation's checks; it prints no record's value",
     # The OQ's report: the requirements, the tests' source and a run's JUnit XML; no store.
     "validation report": "no store: requirements, tests and a test run",
+    # The PQ reads its own synthetic subject back through the API, which records each copy
+    # it hands to the PQ's synthetic people; check-record checks a record's seal and prints
+    # which check it kept, no record of the store.
+    "validation pq": "through the API, which records its copies: a synthetic subject only",
+    "validation check-record": "a qualification record's seal: no record of the store",
     # A witness's round: it reads the public checkpoint and proof, as anyone may, and prints
     # the size it cosigned; it acts as no person of the log and reads no subject's data.
     "witness": "a witness: the log's public checkpoints and proofs",

@@ -72,7 +72,12 @@ def live(
 def _serve(backend: str, home: Path, database_url: str | None) -> Iterator[Live]:
     settings = make_settings(home, database_url)
     authors = prepare_store(settings, ["coord1", "coord2"])
-    server = Server(server_environment(settings), home / "gunicorn.log", workers=WORKERS)
+    # Every test of the process shares this server, and the fuzz test's generated sign-ins
+    # fail by the dozen: the failed sign-ins of one address (SEALTRAIL_SIGN_IN_RATE_LIMIT,
+    # counted per worker) would soon answer every later test's sign-in 429.
+    # tests/e2e/test_sign_in_rate_limit.py tests the limit itself.
+    environment = server_environment(settings, SEALTRAIL_SIGN_IN_RATE_LIMIT="10000 per minute")
+    server = Server(environment, home / "gunicorn.log", workers=WORKERS)
     server.start()
     store = open_store(settings)
     try:
