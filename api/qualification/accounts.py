@@ -13,11 +13,12 @@ folder; a later run unlocks them, registers its own keys and issues new one-time
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from api.demonstration.delegation import DELEGATED, DELEGATED_FROM
 from api.demonstration.plans import COORDINATOR, DATA_MANAGER, INVESTIGATOR
-from api.demonstration.staff import TRAINING, Staff
+from api.demonstration.staff import Staff
 from domain.account import Role
 from infrastructure.application.commands import (
     DelegateTasks,
@@ -46,12 +47,16 @@ PQ_STAFF: dict[str, Staff] = {
         "pq.data_manager", "PQ Data Manager (synthetic)", Role.SPONSOR_DATA_MANAGER, ()
     ),
 }
-PQ_TRAINING = Training(
-    "GCP and sealtrail data entry (synthetic performance qualification account)",
-    TRAINING.completed_on,
-)
-"""Attested as the accounts are opened: a role is in force only once trained for (11.10(i)).
-Dated as the demonstration's, before the synthetic subject's first record."""
+PQ_COURSE = "GCP and sealtrail data entry (synthetic performance qualification account)"
+"""Attested as the accounts are opened, dated the day of the run (:func:`pq_training`): a role
+is in force only once trained for (11.10(i)), and a synthetic account's training is attested
+as what it is, today's briefing for the PQ, never backdated to the clinical dates its subject
+borrows from the demonstration."""
+
+
+def pq_training(today: date) -> Training:
+    """The PQ staff's training, attested as completed ``today``."""
+    return Training(PQ_COURSE, today)
 
 
 LOCKED_BECAUSE = "performance qualification run finished: synthetic account not in use"
@@ -90,7 +95,8 @@ def open_pq_staff(store: Store, administrator: Signatory, keys: Path) -> dict[st
         account = store.app.find_account(staff.user_id)
         if account is None:
             password = store.administration.open_account(
-                staff.opening(PQ_TRAINING, public_key, one_time_password=True), by=administrator
+                staff.opening(pq_training(date.today()), public_key, one_time_password=True),
+                by=administrator,
             )
         else:
             if account.locked:

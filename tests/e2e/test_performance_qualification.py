@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from domain.account import Account
 from infrastructure.bootstrap import open_store
 from signatures.keys import generate_private_key, private_key_to_pem
 from tests.cli_stores import ADMIN_PASSWORD, sealtrail
@@ -56,6 +58,21 @@ def pq_accounts_in(home: Path) -> list[str]:
         store.close()
 
 
+def training_dates_of(home: Path, user: str) -> list[date]:
+    """The completion dates of the trainings attested for ``user``."""
+    store = open_store(make_settings(home))
+    try:
+        account = store.app.find_account(user)
+        assert account is not None
+        return [
+            event.completed_on
+            for event in store.app.events.get(account.id)
+            if isinstance(event, Account.TrainingAttested)
+        ]
+    finally:
+        store.close()
+
+
 def test_the_pq_runs_on_a_served_store_signs_its_report_and_leaves_the_log_verifying(
     home: Path, tmp_path: Path
 ) -> None:
@@ -92,6 +109,8 @@ def test_the_pq_runs_on_a_served_store_signs_its_report_and_leaves_the_log_verif
     assert steps["packet"]["evidence"]["sha256"] == hashlib.sha256(packet).hexdigest()
     assert steps["checkpoint"]["evidence"]["tree_size"] > lifecycle[-1]["leaf_index"]
     assert steps["accounts locked"]["evidence"]["locked"] == PQ_ACCOUNTS
+    # A synthetic account's training is attested as of the run, never backdated.
+    assert training_dates_of(home, "pq.coordinator") == [date.today()]
     assert "Synthetic data only" in (tmp_path / "pq" / "pq-report.html").read_text("utf-8")
     assert sorted(path.name for path in (tmp_path / "pq" / "keys").iterdir()) == sorted(
         f"{user}.pem" for user in PQ_ACCOUNTS
