@@ -1,4 +1,4 @@
-"""Settings from the environment (the variables of CONTRACT.md), read once and validated."""
+"""Settings from the environment (the variables of docs/deployment.md), read once, validated."""
 
 from __future__ import annotations
 

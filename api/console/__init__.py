@@ -1,4 +1,4 @@
-"""The console: ``sealtrail``, the command line of CONTRACT.md (click), one module per command
+"""The console: ``sealtrail``, README.md's command line (click), one module per command
 or group, each command a module-level click command.
 
 Exit codes (:mod:`api.console.exits`): 0 success; 1 the check failed or the request was

@@ -1,6 +1,6 @@
 """How a console command ends: its exit code, and one line on stderr when it fails.
 
-The codes of CONTRACT.md, defined once for every command: 0 success; 1 the check failed or the
+README.md's exit codes, defined once for every command: 0 success; 1 the check failed or the
 request was refused (integrity broken, domain rule violated, not found); 2 wrong usage or
 configuration.
 """

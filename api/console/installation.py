@@ -1,8 +1,8 @@
 """``sealtrail check-install``: the installation qualification (IQ) of this machine's store.
 
 One line per check (its name, PASS, WARN, FAIL or SKIP, and what it found), then where the
-signed record of the run was written; exit 1 when a check failed (CONTRACT.md: the check
-failed), 2 on a malformed setting. The checks are :mod:`infrastructure.installation`'s; they
+signed record of the run was written; exit 1 when a check failed (the console's "the check
+failed"), 2 on a malformed setting. The checks are :mod:`infrastructure.installation`'s; they
 change nothing in the store.
 """
 

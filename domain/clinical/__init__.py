@@ -3,7 +3,7 @@
 Pure functions over plain frozen values: Camitta severity, hematologic response (NIH) beside
 the investigator's, serious adverse event notification clocks, and lab value flags. Every
 threshold and clock is a setting the study's protocol carries; the defaults are those of
-NCT01297972 (PROTOCOL.md). Values are exact Decimals in the protocol's units.
+NCT01297972 (domain/protocols/NCT01297972.toml). Values are exact Decimals in the protocol's units.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The CONEP notification of one serious adverse event, with the data elements of the CIOMS I
-form (PROTOCOL.md, "Reporting rules"): country; the subject's study code, age and sex; onset; a
+form (the protocol's reporting rules): country; the subject's study code, age and sex; onset; a
 description with relevant tests and lab data; the seriousness criteria; each suspect product with
 lot, dose, route, indication, therapy dates and duration; what happened on stopping or
 reintroducing it, where the record shows it; concomitant therapy; relevant history; sponsor,

@@ -12,12 +12,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import requests
 
-from domain.account import Account
+from domain.account import Account, Role
 from infrastructure.bootstrap import open_store
+from signatures.cosignature import witness_key
 from signatures.keys import generate_private_key, private_key_to_pem
-from tests.cli_stores import ADMIN_PASSWORD, sealtrail
-from tests.conftest import make_settings
+from tests.cli_stores import ADMIN_PASSWORD, SEALTRAIL, sealtrail
+from tests.conftest import make_settings, open_person
+from tests.e2e.test_witnesses import WITNESS_ENVIRONMENT
 from tests.resilience.harness import Server, free_port, server_environment
 
 pytestmark = pytest.mark.requirement("URS-validation-3")
@@ -39,12 +42,12 @@ PQ_ACCOUNTS = ["pq.coordinator", "pq.investigator", "pq.data_manager"]
 
 
 def pq(
-    home: Path, url: str, out: Path, key: Path | None = None
+    home: Path, url: str, out: Path, key: Path | None = None, *extra: str
 ) -> subprocess.CompletedProcess[str]:
     """``sealtrail validation pq`` as the store's administrator, without the PDFs."""
     return sealtrail(
         "validation", "pq", "--url", url, "--out", str(out), "--no-documents",
-        "--as", "admin", "--key", str(key or home / "admin.pem"),
+        "--as", "admin", "--key", str(key or home / "admin.pem"), *extra,
         home=home,
         extra_env={"SEALTRAIL_PASSWORD": ADMIN_PASSWORD},
     )  # fmt: skip
@@ -154,3 +157,63 @@ def _another_key(tmp_path: Path) -> Path:
     path = tmp_path / "another.pem"
     path.write_bytes(private_key_to_pem(generate_private_key()))
     return path
+
+
+def test_with_witnesses_the_pq_passes_on_their_quorum_and_fails_on_a_witness_who_never_cosigned(
+    home: Path, tmp_path: Path
+) -> None:
+    witness_key_file = tmp_path / "cep-witness.pem"
+    private_key = generate_private_key()
+    witness_key_file.write_bytes(private_key_to_pem(private_key))
+    store = open_store(make_settings(home))
+    try:
+        open_person(
+            store, "cep-witness", printed_name="CEP witness (synthetic)", role=Role.WITNESS,
+            sites=(), private_key=private_key,
+        )  # fmt: skip
+        store.app.checkpoints.seal()
+    finally:
+        store.close()
+    cosigner = witness_key("cep-witness", private_key).text()
+    stranger = witness_key("nobody-witness", generate_private_key()).text()
+    with Server(
+        server_environment(make_settings(home)), tmp_path / "gunicorn.log", workers=1
+    ) as server:
+        log_key = requests.get(server.url + "/v1/server-key", timeout=10).json()[
+            "note_verifier_key"
+        ]
+        # The CEP's witness cosigns the log as it stands before the PQ, on its own machine.
+        cosigned = subprocess.run(
+            [
+                SEALTRAIL, "witness", "--url", server.url, "--log-key", log_key,
+                "--name", "cep-witness", "--key", str(witness_key_file),
+                "--state", str(tmp_path / "cep-witness-state"),
+            ],
+            capture_output=True, text=True, env=WITNESS_ENVIRONMENT, timeout=60, check=False,
+        )  # fmt: skip
+        assert cosigned.returncode == 0, cosigned.stderr
+
+        vouched = pq(home, server.url, tmp_path / "pq", None, "--witness", cosigner)
+        unvouched = pq(
+            home, server.url, tmp_path / "pq-again", None, "--witness", stranger, "--quorum", "1"
+        )
+
+    assert vouched.returncode == 0, vouched.stdout + vouched.stderr
+    steps = {
+        step["name"]: step
+        for step in json.loads((tmp_path / "pq" / "pq-report.json").read_text())["steps"]
+    }
+    assert steps["witnesses"]["result"] == "passed"
+    assert unvouched.returncode == 1
+    again = {
+        step["name"]: step
+        for step in json.loads((tmp_path / "pq-again" / "pq-report.json").read_text())["steps"]
+    }
+    assert again["witnesses"]["result"] == "failed"
+    assert "witness-quorum-not-met" in again["witnesses"]["detail"]
+    # The packet is verified offline with the same witnesses: not vouched for either.
+    assert {name for name, step in again.items() if step["result"] != "passed"} == {
+        "packet",
+        "checkpoint",
+        "witnesses",
+    }
