@@ -18,7 +18,7 @@ from domain.account import Account, Role
 from infrastructure.bootstrap import open_store
 from signatures.cosignature import witness_key
 from signatures.keys import generate_private_key, private_key_to_pem
-from tests.cli_stores import ADMIN_PASSWORD, SEALTRAIL, sealtrail
+from tests.cli_stores import ADMIN_PASSWORD, SEALTRAIL, initialised, sealtrail
 from tests.conftest import make_settings, open_person
 from tests.e2e.test_witnesses import WITNESS_ENVIRONMENT
 from tests.resilience.harness import Server, free_port, server_environment
@@ -217,3 +217,20 @@ def test_with_witnesses_the_pq_passes_on_their_quorum_and_fails_on_a_witness_who
         "checkpoint",
         "witnesses",
     }
+
+
+@pytest.mark.postgres
+def test_the_pq_passes_on_a_store_served_from_postgresql(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    (tmp_path / "server").mkdir()
+    home = initialised(tmp_path / "server", postgres_database)
+    with Server(
+        server_environment(make_settings(home)), tmp_path / "gunicorn.log", workers=1
+    ) as server:
+        done = pq(home, server.url, tmp_path / "pq")
+
+    assert done.returncode == 0, done.stdout + done.stderr + server.tail()
+    report = json.loads((tmp_path / "pq" / "pq-report.json").read_text(encoding="utf-8"))
+    assert report["passed"] is True
+    assert sealtrail("verify", "--workers", "1", home=home).returncode == 0
