@@ -669,11 +669,18 @@ PAGE_URLS = {
     # changes nothing).
     "/subjects/<code>/lock-steps/<step>": f"/subjects/{OWN}-1/lock-steps/lock",
     **{
-        rule: url.format(where=OWN, today=datetime.now(UTC).date().isoformat())
+        rule: url.replace("{where}", OWN)  # {today} is filled in as it is asked (at_today)
         for rule, url in SUBJECT_PAGES.items()
     },
 }
 """Where a page whose rule names a subject is asked for: of the person's own site."""
+
+
+def at_today(url: str) -> str:
+    """``url`` with ``{today}`` the UTC day it is asked on: fixed when the tests were collected,
+    a run that crossed midnight asked for the end of yesterday of a store made today."""
+    return url.replace("{today}", datetime.now(UTC).date().isoformat())
+
 
 ROLE_PAGE_URLS = {
     # An administrator's change of a delegation: the designation of an investigator of the site
@@ -746,7 +753,7 @@ def test_every_page_answers_each_role_as_the_matrix_says(world: World, who: str,
     allowed = action is None or bool(reach(role, action))
     url = ROLE_PAGE_URLS.get((page, role)) if role else None
 
-    response = browser_of(world, world.people[who]).get(url or PAGE_URLS.get(page, page))
+    response = browser_of(world, world.people[who]).get(at_today(url or PAGE_URLS.get(page, page)))
 
     if allowed:
         assert response.status_code == 200, response.get_data(as_text=True)
@@ -890,7 +897,7 @@ def test_an_unlock_approval_is_refused_to_all_but_the_investigator_of_its_site(
 @PAGES_ON_SQLITE
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_every_page_sends_a_stranger_to_sign_in(world: World, page: str) -> None:
-    url = PAGE_URLS.get(page, page)
+    url = at_today(PAGE_URLS.get(page, page))
     response = Browser(world.store).get(url)
 
     assert response.status_code == 302

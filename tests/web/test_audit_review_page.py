@@ -10,19 +10,28 @@ clock is the test's.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
 from domain.account import Role
+from domain.protocol import protocol_for
 from infrastructure.bootstrap import Store
 from tests.access.conftest import make_person
-from tests.conftest import ON_BOTH_BACKENDS, Person
+from tests.conftest import ON_BOTH_BACKENDS, STUDY, Person
 from tests.web.conftest import Browser, signed_in, text
 from tests.web.signed_forms import SigningPage
 
-TODAY = datetime.now(UTC).date().isoformat()
-REVIEW = f"/audit/review?from=2026-01-01&to={TODAY}"
+
+def today() -> str:
+    """Today at the study, as the review judges it (from 00:00 to 03:00 UTC still yesterday in
+    Ribeirão Preto), as the test asks it: not as it was collected, a run may cross midnight."""
+    return datetime.now(protocol_for(STUDY).time_zone).date().isoformat()
+
+
+def review_url() -> str:
+    """The review of the findings from the start of the year to today."""
+    return f"/audit/review?from=2026-01-01&to={today()}"
 
 
 class Reviewers:
@@ -51,13 +60,13 @@ def test_an_auditor_records_their_review_of_the_findings_signed_in_the_browser(
     reviewers: Reviewers,
 ) -> None:
     browser = reviewers.browser_of(reviewers.auditor)
-    page = SigningPage(browser.get(REVIEW))
+    page = SigningPage(browser.get(review_url()))
     data = page.body["data"]
-    assert (data["reviewed_from"], data["reviewed_to"]) == ("2026-01-01", TODAY)
+    assert (data["reviewed_from"], data["reviewed_to"]) == ("2026-01-01", today())
     assert page.body["account"] == "aud1" and len(data["findings_sha256"]) == 64
 
     reviewed = browser.client.post(
-        REVIEW, data=page.signed(reviewers.auditor, {"conclusion": "Nothing to raise."})
+        review_url(), data=page.signed(reviewers.auditor, {"conclusion": "Nothing to raise."})
     )
 
     assert reviewed.status_code == 302, text(reviewed)
@@ -72,10 +81,10 @@ def test_after_a_review_up_to_today_the_next_review_says_nothing_is_left_to_revi
     reviewers: Reviewers,
 ) -> None:
     browser = reviewers.browser_of(reviewers.auditor)
-    page = SigningPage(browser.get(REVIEW))
+    page = SigningPage(browser.get(review_url()))
 
     reviewed = browser.client.post(
-        REVIEW, data=page.signed(reviewers.auditor, {"conclusion": "Nothing to raise."})
+        review_url(), data=page.signed(reviewers.auditor, {"conclusion": "Nothing to raise."})
     )
 
     assert reviewed.headers["Location"] == "/audit/review"
@@ -85,31 +94,32 @@ def test_after_a_review_up_to_today_the_next_review_says_nothing_is_left_to_revi
     assert "AuditTrailReviewed of aud1 recorded at log position" in shown
     assert "Nothing to review now" in shown and "nothing recorded since to review" in shown
     assert "data-signing-form" not in shown
-    assert browser.get(f"/audit/review?to={TODAY}").status_code == 200
+    assert browser.get(f"/audit/review?to={today()}").status_code == 200
     assert browser.get("/audit/review?from=2026-12-31&to=2026-01-01").status_code == 422
 
 
 def test_a_sponsor_data_manager_reviews_and_a_monitor_may_not(reviewers: Reviewers) -> None:
-    assert reviewers.browser_of(reviewers.sponsor).get(REVIEW).status_code == 200
-    assert reviewers.browser_of(reviewers.monitor).get(REVIEW).status_code == 403
+    assert reviewers.browser_of(reviewers.sponsor).get(review_url()).status_code == 200
+    assert reviewers.browser_of(reviewers.monitor).get(review_url()).status_code == 403
 
 
 def test_refusals_record_nothing(reviewers: Reviewers) -> None:
     browser = reviewers.browser_of(reviewers.auditor)
-    page = SigningPage(browser.get(REVIEW))
+    page = SigningPage(browser.get(review_url()))
     signed = page.signed(reviewers.auditor, {"conclusion": "Fine."})
     before = reviewers.version()
 
-    no_conclusion = browser.client.post(REVIEW, data=page.signed(reviewers.auditor, {}))
+    no_conclusion = browser.client.post(review_url(), data=page.signed(reviewers.auditor, {}))
     other_kind = browser.client.post(
-        REVIEW, data=page.signed(reviewers.auditor, {"conclusion": "x"}, kind="AccessReviewed")
+        review_url(),
+        data=page.signed(reviewers.auditor, {"conclusion": "x"}, kind="AccessReviewed"),
     )
     other_account = browser.client.post(
-        REVIEW, data=page.signed(reviewers.auditor, {"conclusion": "x"}, account="dm1")
+        review_url(), data=page.signed(reviewers.auditor, {"conclusion": "x"}, account="dm1")
     )
-    unsigned = browser.client.post(REVIEW, data={**signed, "body": ""})
+    unsigned = browser.client.post(review_url(), data={**signed, "body": ""})
     no_token = browser.client.post(
-        REVIEW, data={k: v for k, v in signed.items() if k != "csrf_token"}
+        review_url(), data={k: v for k, v in signed.items() if k != "csrf_token"}
     )
 
     assert no_conclusion.status_code == 200 and "error-summary" in text(no_conclusion)
