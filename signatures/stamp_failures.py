@@ -39,7 +39,7 @@ from signatures.errors import (
     TimestampFailureMismatch,
     TimestampFailureUnsigned,
 )
-from signatures.timestamps import stamped_bytes
+from signatures.timestamps import StampAttempt, stamped_bytes
 
 FAILURE_STATEMENT = "sealtrail/time-stamp-failure/v1"
 """The first line of a statement of a time-stamp failure: what kind of signed note it is."""
@@ -179,6 +179,48 @@ def check_stamp_failure(
     ):
         if stated != expected:
             raise TimestampFailureMismatch(OTHER_THAN_KEPT[field], stated=stated, kept=expected)
+
+
+def failure_record(attempt: StampAttempt) -> dict[str, str | None]:
+    """A failure kept, as it travels (the answer of ``GET /v1/checkpoints/{size}/timestamp``,
+    a packet's ``log/checkpoint-stamp-failure.json``): the row's ``failure`` and
+    ``requested_at`` (as the statement writes it) and its ``statement``, None when it has
+    none. The checkpoint's size is where it travels: the URL's, the packet's. (A row with
+    neither a token nor a failure, written by hand, travels with an empty failure, as
+    ``verify`` judges it.)"""
+    if attempt.response is not None:
+        raise ValueError(f"the attempt for size {attempt.tree_size} has a token, not a failure")
+    return {
+        "failure": attempt.failure or "",
+        "requested_at": instant(attempt.requested_at),
+        "statement": attempt.failure_statement,
+    }
+
+
+def failure_of_record(record: object, tree_size: int) -> StampAttempt:
+    """A travelled failure (:func:`failure_record`) read back as the attempt for the checkpoint
+    of ``tree_size``, for :func:`check_stamp_failure` to judge as a row.
+
+    Raises:
+        ValueError: not an object of exactly those fields, each text (the statement may be
+            null), the instant not the statement's form.
+    """
+    if not isinstance(record, dict) or set(record) != {"failure", "requested_at", "statement"}:
+        raise ValueError("not a failure: an object of failure, requested_at and statement")
+    failure, requested_at, statement = (
+        record["failure"],
+        record["requested_at"],
+        record["statement"],
+    )
+    if not isinstance(failure, str) or not isinstance(requested_at, str):
+        raise ValueError("failure and requested_at are text")
+    if statement is not None and not isinstance(statement, str):
+        raise ValueError("statement is text or null")
+    try:
+        moment = datetime.strptime(requested_at, INSTANT_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"requested_at {requested_at!r} is not {INSTANT_FORMAT}") from None
+    return StampAttempt(tree_size, moment, None, failure, statement)
 
 
 def _read(text: str) -> StampFailure:

@@ -10,6 +10,7 @@ needing no database and no server.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import marshmallow as ma
@@ -27,6 +28,7 @@ from api.schemas.proofs import (
     CosignatureSchema,
     InclusionProofSchema,
     InclusionQuerySchema,
+    TimestampFailureSchema,
 )
 from api.store import get_store
 from infrastructure.application.witnessing import Witnessing
@@ -34,6 +36,7 @@ from infrastructure.errors import ProofNotAvailable
 from infrastructure.store.checkpoints import encode_hash
 from infrastructure.store.cosignatures import StoredCosignature
 from infrastructure.store.timestamps import REPLY_TYPE as TIMESTAMP_REPLY
+from signatures.stamp_failures import failure_record
 
 checkpoints_blp = Blueprint(
     "checkpoints", __name__, url_prefix="/v1/checkpoints", description="Signed checkpoints"
@@ -104,26 +107,59 @@ def cosignature_view(stored: StoredCosignature) -> dict[str, Any]:
     }
 
 
+TIMESTAMP_FAILURE = "application/vnd.sealtrail.time-stamp-failure+json"
+"""The media type of a signed failure served in a token's place: never read as a token."""
+SERVED_STAMP = (
+    f"The authority's answer (TimeStampResp, DER) over the checkpoint's signed note "
+    f"({TIMESTAMP_REPLY}); or, when the authority failed, the failure with the server's signed "
+    f"statement of it ({TIMESTAMP_FAILURE}). The Content-Type says which."
+)
+
+
 @checkpoints_blp.route("/<int:tree_size>/timestamp")
 class CheckpointTimestamp(MethodView):
-    """The RFC 3161 time-stamp of one checkpoint (docs/timestamps.md)."""
+    """The RFC 3161 time-stamp of one checkpoint, or the server's signed statement that the
+    authority failed (docs/timestamps.md)."""
 
     @rate_limited
-    @checkpoints_blp.response(
-        200,
-        description="The authority's answer (TimeStampResp, DER) over the checkpoint's signed note",
-        content_type=TIMESTAMP_REPLY,
-    )
+    @checkpoints_blp.response(200, description=SERVED_STAMP, content_type=TIMESTAMP_REPLY)
     @checkpoints_blp.alt_response(
-        404, description="No checkpoint of that size, or it has no time-stamp (and why)"
+        404,
+        description="No checkpoint of that size, or neither a time-stamp nor a signed failure "
+        "(sealed with no authority, or its failure kept unsigned by an older server): "
+        "problem+json that says why",
     )
     @checkpoints_blp.alt_response(429, description=TOO_MANY_REQUESTS)
-    @checkpoints_blp.doc(security=[])
+    @checkpoints_blp.doc(
+        security=[],
+        responses={
+            "200": {
+                # Two bodies for one status: the decorator above documents one media type.
+                "description": SERVED_STAMP,
+                "content": {
+                    TIMESTAMP_REPLY: {"schema": {"type": "string", "format": "binary"}},
+                    TIMESTAMP_FAILURE: {"schema": TimestampFailureSchema},
+                },
+            }
+        },
+    )
     def get(self, tree_size: int) -> Response:
-        """The time-stamp of the checkpoint of ``tree_size`` leaves, as the authority gave it."""
-        token = get_store().app.checkpoints.timestamp(tree_size)
+        """The time-stamp of the checkpoint of ``tree_size`` leaves, as the authority gave it,
+        or the server's signed statement that the authority failed."""
+        attempt = get_store().app.checkpoints.timestamp(tree_size)
+        if attempt.response is None:
+            return Response(
+                json.dumps(TimestampFailureSchema().dump(failure_record(attempt))),
+                status=200,
+                mimetype=TIMESTAMP_FAILURE,
+                headers={
+                    "Content-Disposition": (
+                        f'attachment; filename="checkpoint-{tree_size}-stamp-failure.json"'
+                    )
+                },
+            )
         return Response(
-            token,
+            attempt.response,
             status=200,
             mimetype=TIMESTAMP_REPLY,
             headers={"Content-Disposition": f'attachment; filename="checkpoint-{tree_size}.tsr"'},

@@ -90,3 +90,23 @@ class InclusionProofSchema(ma.Schema):
     tree_size = ma.fields.Integer(required=True)
     leaf_hash = PlainString(required=True)
     proof = ma.fields.List(PlainString(), required=True)
+
+
+class TimestampFailureSchema(ma.Schema):
+    """The authority failed to stamp a checkpoint: the failure the store kept, with the server's
+    signed statement of it (docs/signing.md); the same object as a packet's
+    ``log/checkpoint-stamp-failure.json``."""
+
+    failure = PlainString(required=True, metadata={"description": "Why, in one line"})
+    requested_at = PlainString(
+        required=True,
+        metadata={"description": "When the stamp was asked for, UTC: YYYY-MM-DDTHH:MM:SS.ffffffZ"},
+    )
+    statement = PlainString(
+        required=True,
+        metadata={
+            "description": "The server's signed statement of the failure: a C2SP signed note "
+            "(sealtrail/time-stamp-failure/v1, origin, size, SHA-256 of the checkpoint's signed "
+            "note, requested_at, failure) signed by the key and name of the checkpoints"
+        },
+    )

@@ -12,7 +12,11 @@ these lines alone.
 tree of the packet's checkpoint. ``log/checkpoint.txt`` is that checkpoint's signed note and
 ``log/server-key.txt`` the public key that signs it (the log's trust anchor).
 ``log/checkpoint.tsr``, when the checkpoint was time-stamped, is the authority's answer over
-that signed note (docs/timestamps.md).
+that signed note (docs/timestamps.md). ``log/checkpoint-stamp-failure.json``, when the authority
+failed for it instead, is the failure the store kept, as one JSON line: ``failure``,
+``requested_at`` and ``statement``, the server's signed statement of that failure
+(:func:`signatures.stamp_failures.failure_record`; null when the store kept none). A packet
+carries one or the other, or neither when the checkpoint was sealed with no authority.
 
 Lines are JSON with sorted keys and no spaces; hashes in proofs are standard base64, as in
 checkpoints.
@@ -38,6 +42,9 @@ PROOFS = "log/inclusion-proofs.jsonl"
 CHECKPOINT = "log/checkpoint.txt"
 TIMESTAMP = "log/checkpoint.tsr"
 """The RFC 3161 time-stamp of the checkpoint (DER TimeStampResp), when the store has one."""
+STAMP_FAILURE = "log/checkpoint-stamp-failure.json"
+"""The failure to time-stamp the checkpoint and the server's signed statement of it, when the
+authority failed for it."""
 SERVER_KEY = "log/server-key.txt"
 COSIGNATURES = "log/cosignatures.jsonl"
 """The witnesses' cosignatures of the packet's checkpoint and of the earlier ones it extends, one

@@ -84,6 +84,7 @@ from infrastructure.packets.evidence import (
     MANIFEST_SIGNATURE,
     PROOFS,
     SERVER_KEY,
+    STAMP_FAILURE,
     TIMESTAMP,
     PacketEvent,
     PacketProof,
@@ -99,15 +100,28 @@ from projections.odm import odm_document
 from projections.odm.admin import EARLIER_LEGAL_REASONS
 from signatures.authorship import verify_signature
 from signatures.checkpoint import Checkpoint, verify_checkpoint
-from signatures.errors import VerificationError
+from signatures.errors import (
+    TimestampFailureForged,
+    TimestampFailureMismatch,
+    TimestampFailureUnsigned,
+    VerificationError,
+)
 from signatures.keys import key_id, public_key_from_text
 from signatures.merkle import InMemoryTree, leaf_hash, root, verify_inclusion
+from signatures.stamp_failures import failure_of_record
 from signatures.timestamps import STAMPED_EXTENSION, StampAttempt
+from signatures.verifier_keys import NOTE_SIGNATURE, VerifierKey
 from signatures.witness_policy import Witnessed, check_quorum
 
 EVIDENCE = frozenset({EVENTS, PROOFS, CHECKPOINT, SERVER_KEY, COSIGNATURES})
-OPTIONAL_EVIDENCE = frozenset({TIMESTAMP})
-"""Evidence a packet carries when the store has it: the checkpoint's time-stamp."""
+OPTIONAL_EVIDENCE = frozenset({TIMESTAMP, STAMP_FAILURE})
+"""Evidence a packet carries when the store has it: the checkpoint's time-stamp, or the failure
+kept in its place."""
+STAMP_FAILURE_KINDS = frozenset(
+    error.kind
+    for error in (TimestampFailureUnsigned, TimestampFailureForged, TimestampFailureMismatch)
+)
+"""The findings about a failure carried in the token's place: they name its file."""
 Progress = Callable[[str], None]
 
 
@@ -225,8 +239,10 @@ def verify_packet(
         if manifest is not None and checkpoint is not None:
             note("witnesses")
             _check_witnesses(packet, manifest, checkpoint[0], checked, witnesses, report)
-        if checkpoint is not None:
-            _check_timestamp(packet, checkpoint, checked.events, trusted_authorities, report)
+        if checkpoint is not None and anchor is not None:
+            _check_timestamp(
+                packet, checkpoint, anchor, checked.events, trusted_authorities, report
+            )
         if manifest is not None and anchor is not None and checkpoint is not None:
             note("derived files")
             log = _check_derived(
@@ -454,22 +470,44 @@ def _check_witnesses(
 def _check_timestamp(
     packet: PacketZip,
     checkpoint: tuple[Checkpoint, str],
+    anchor: RegisteredKey,
     events: Sequence[contents.LoggedEvent],
     trusted: Sequence[x509.Certificate] | None,
     report: PacketReport,
 ) -> None:
-    """The checkpoint's time-stamp, offline, and every event recorded before its time."""
+    """The checkpoint's time-stamp, or the failure carried in its place, judged as ``verify``
+    judges the store's (:func:`check_timestamps`), offline; and every event recorded before
+    the token's time."""
     tied, note = checkpoint
     attempts = {}
     if TIMESTAMP in packet.files:
         token = packet.read(TIMESTAMP)
         attempts[tied.size] = StampAttempt(tied.size, datetime.now(UTC), token, None)
+    if STAMP_FAILURE in packet.files:
+        failed = _stamp_failure(packet, tied.size, report)
+        if failed is not None and tied.size in attempts:
+            report.findings.append(
+                PacketFinding(
+                    "file-unexpected",
+                    STAMP_FAILURE,
+                    f"the packet carries the token of its checkpoint too ({TIMESTAMP}): a "
+                    "checkpoint is stamped once, so the store keeps a token or a failure",
+                )
+            )
+        elif failed is not None:
+            attempts[tied.size] = failed
+    log_key = VerifierKey(tied.origin, NOTE_SIGNATURE, public_key_from_text(anchor.public_key))
     time = check_timestamps(
-        {tied.size: note}, attempts, trusted, where="the packet's checkpoint", attempts_kept=False
+        {tied.size: note}, attempts, trusted, where="the packet's checkpoint", log_key=log_key
     )
     report.notes += time.notes
     report.findings += [
-        PacketFinding(finding.kind, TIMESTAMP, finding.detail) for finding in time.findings
+        PacketFinding(
+            finding.kind,
+            STAMP_FAILURE if finding.kind in STAMP_FAILURE_KINDS else TIMESTAMP,
+            finding.detail,
+        )
+        for finding in time.findings
     ]
     facts = [
         EventFacts(
@@ -483,6 +521,18 @@ def _check_timestamp(
         for position, event in events
     ]
     report.findings += on_events(check_recording_times(facts, time.stamped), facts)
+
+
+def _stamp_failure(packet: PacketZip, size: int, report: PacketReport) -> StampAttempt | None:
+    """The failure the packet carries for its checkpoint of ``size``, as the store's row."""
+    lines = list(_text_lines(packet, STAMP_FAILURE))
+    try:
+        if len(lines) != 1:
+            raise ValueError(f"{len(lines)} lines, not one")
+        return failure_of_record(json.loads(lines[0]), size)
+    except ValueError as error:  # not one line, not JSON, not a failure's fields
+        report.findings.append(PacketFinding("line-malformed", STAMP_FAILURE, str(error)))
+        return None
 
 
 def on_events(findings: list[log_checks.Finding], facts: list[EventFacts]) -> list[PacketFinding]:

@@ -23,7 +23,7 @@ from infrastructure.store.merkle_log import StoredTree, checkpoints, log_identit
 from infrastructure.store.timestamps import CheckpointStamper, timestamp_of
 from signatures.checkpoint import Checkpoint, sign_checkpoint
 from signatures.merkle import consistency_proof, inclusion_proof, root
-from signatures.timestamps import STAMPED_EXTENSION
+from signatures.timestamps import STAMPED_EXTENSION, StampAttempt
 
 MAX_LOG_POSITION = 2**63 - 1
 """Log positions are 64-bit signed integers on both databases (SQLite INTEGER, bigint)."""
@@ -213,11 +213,13 @@ class CheckpointKeeper:
             ).one_or_none()
         return None if row is None else _sealed(row)
 
-    def timestamp(self, tree_size: int) -> bytes:
-        """The time-stamping authority's answer over the checkpoint of this size.
+    def timestamp(self, tree_size: int) -> StampAttempt:
+        """What came of time-stamping the checkpoint of this size: the authority's answer
+        (``response``), or the failure with the server's signed statement of it.
 
         Raises:
-            ProofNotAvailable: no such checkpoint, or it has no time-stamp (and why).
+            ProofNotAvailable: no such checkpoint, or neither a token nor a signed failure
+                (sealed with no authority, or a failure kept unsigned: and why).
         """
         if not 0 <= tree_size <= MAX_LOG_POSITION or self.at_size(tree_size) is None:
             raise ProofNotAvailable("no checkpoint of size %(tree_size)s", tree_size=tree_size)
@@ -227,13 +229,14 @@ class CheckpointKeeper:
                 "the checkpoint of size %(tree_size)s was sealed with no time-stamping authority",
                 tree_size=tree_size,
             )
-        if kept.response is None:
+        if kept.response is None and kept.failure_statement is None:
             raise ProofNotAvailable(
-                "the checkpoint of size %(tree_size)s is not time-stamped: %(failure)s",
+                "the checkpoint of size %(tree_size)s is not time-stamped, and the server "
+                "signed no statement of why: %(failure)s",
                 tree_size=tree_size,
                 failure=kept.failure,
             )
-        return kept.response
+        return kept
 
     def leaf_index(self, position: int) -> int:
         """The leaf index of the event at a log position (it is in the tree once stored)."""

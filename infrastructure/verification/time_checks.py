@@ -70,7 +70,6 @@ def check_timestamps(
     trusted: Sequence[x509.Certificate] | None,
     *,
     where: str = "stored checkpoint",
-    attempts_kept: bool = True,
     log_key: VerifierKey | None = None,
 ) -> TimeEvidence:
     """Check the token of each checkpoint (``notes``: tree size -> the signed note, already
@@ -78,8 +77,9 @@ def check_timestamps(
 
     ``trusted`` None: no certificate to check by (``SEALTRAIL_TSA_CERTS`` unset): said as a note,
     as are checkpoints sealed without an authority and those whose authority failed.
-    ``attempts_kept`` False (a packet: it carries a token, never a failure): a checkpoint whose
-    note says it is time-stamped and that has no token is a note, not ``timestamp-missing``.
+    A checkpoint whose note says it is time-stamped and that has no attempt is
+    ``timestamp-missing``: a store keeps a token or a failure for it, and a packet carries
+    whichever the store kept (:mod:`infrastructure.packets.evidence`).
     ``log_key`` is the server's note key (the log's origin and the server's public key), which
     signs the statement kept with each failure (required where a failure is among
     ``attempts``): a failure of a checkpoint whose note says it is time-stamped is a finding
@@ -90,20 +90,14 @@ def check_timestamps(
     unstamped = [size for size in notes if size not in attempts]
     announced = {size for size in unstamped if announces_stamp(parse_note(notes[size])[0])}
     for size in sorted(announced):
-        if attempts_kept:
-            evidence.findings.append(
-                Finding.of_log(
-                    TIMESTAMP_MISSING,
-                    f"{where} of size {size} has no time-stamp attempt, though its signed note "
-                    f"says it is time-stamped ({STAMPED_EXTENSION}): its token or recorded "
-                    "failure is gone",
-                )
+        evidence.findings.append(
+            Finding.of_log(
+                TIMESTAMP_MISSING,
+                f"{where} of size {size} has no time-stamp attempt, though its signed note "
+                f"says it is time-stamped ({STAMPED_EXTENSION}): its token or recorded "
+                "failure is gone",
             )
-        else:
-            evidence.notes.append(
-                f"{where} of size {size} says it is time-stamped ({STAMPED_EXTENSION}) but no "
-                "token comes with it: the authority may have failed when it was sealed"
-            )
+        )
     unstamped = [size for size in unstamped if size not in announced]
     # A store that stamps keeps an attempt for every checkpoint it seals, a failure included:
     # one missing after an earlier attempt was taken away (rows deleted by hand), which would

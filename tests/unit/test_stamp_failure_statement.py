@@ -22,9 +22,12 @@ from signatures.stamp_failures import (
     StampFailure,
     check_stamp_failure,
     failure_line,
+    failure_of_record,
+    failure_record,
     sign_stamp_failure,
     stamp_failure,
 )
+from signatures.timestamps import StampAttempt
 from tests.unit.test_timestamp_vector import ORIGIN, STAMPED_IMPRINT, STAMPED_NOTE
 
 SIGNING_DOC = Path(__file__).parents[2] / "docs" / "signing.md"
@@ -144,3 +147,39 @@ def test_a_failure_is_one_line_of_the_statement_whatever_the_authority_said() ->
     assert failure_line("caf\udce9") == "caf?"
     with pytest.raises(ValueError, match="not a statement"):
         replace(kept_failure(), failure="two\nlines").body()
+
+
+# -- the failure as it travels (the API's answer, a packet's file) -------------------------------
+
+
+def test_a_failure_travels_as_its_row_and_reads_back_the_same() -> None:
+    attempt = StampAttempt(5, REQUESTED_AT, None, FAILURE, STATEMENT)
+
+    record = failure_record(attempt)
+
+    assert record == {
+        "failure": FAILURE,
+        "requested_at": "2026-12-04T15:37:00.123456Z",
+        "statement": STATEMENT,
+    }
+    assert failure_of_record(record, 5) == attempt
+
+
+def test_a_token_does_not_travel_as_a_failure() -> None:
+    with pytest.raises(ValueError, match="has a token, not a failure"):
+        failure_record(StampAttempt(5, REQUESTED_AT, b"token", None))
+
+
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        (["a list"], "an object of failure, requested_at and statement"),
+        ({"failure": FAILURE, "requested_at": "x"}, "an object of failure"),
+        ({"failure": 1, "requested_at": "x", "statement": None}, "are text"),
+        ({"failure": FAILURE, "requested_at": "x", "statement": 5}, "text or null"),
+        ({"failure": FAILURE, "requested_at": "2026-12-04", "statement": None}, "is not"),
+    ],
+)
+def test_what_is_not_a_travelled_failure_is_refused(record: object, said: str) -> None:
+    with pytest.raises(ValueError, match=said):
+        failure_of_record(record, 5)
