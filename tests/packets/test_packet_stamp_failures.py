@@ -29,7 +29,7 @@ from infrastructure.store.timestamps import (
 )
 from signatures.stamp_failures import failure_record
 from signatures.timestamps import StampAttempt
-from tests.conftest import PersonFactory, consent, haemoglobin, screening
+from tests.conftest import PersonFactory, consent, haemoglobin, screening, store_asked_for
 from tests.integration.test_timestamp_failures import down, unprotect_timestamps
 from tests.packets.conftest import BuiltPacket, tampered
 from tests.packets.test_packet_cli import offline
@@ -37,10 +37,11 @@ from tests.tsa import LocalAuthority, stamp_with
 
 
 @pytest.fixture
-def store(sqlite_store: Store) -> Store:
-    """A store with the sponsor's account that signs packets."""
-    open_sponsor_account(sqlite_store.administration, sqlite_store.settings)
-    return sqlite_store
+def store(request: pytest.FixtureRequest) -> Store:
+    """A store (SQLite unless the test asks) with the sponsor's account that signs packets."""
+    opened = store_asked_for(request)
+    open_sponsor_account(opened.administration, opened.settings)
+    return opened
 
 
 def sealed_after(
@@ -96,6 +97,9 @@ def failed(
 
 
 @pytest.mark.requirement("P11-11.10e-3")
+@pytest.mark.parametrize(
+    "store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_a_packet_carries_its_checkpoint_s_signed_failure_and_verify_says_it_as_a_note(
     store: Store, authority: LocalAuthority, failed: tuple[SealedCheckpoint, BuiltPacket]
 ) -> None:
