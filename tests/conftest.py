@@ -88,7 +88,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     loadgroup``). Then slow tests first: a test of a minute started last would keep one worker
     busy alone at the end of the run while the others wait (xdist hands tests out in order)."""
     for item in items:
-        if shares_a_module_fixture(item):
+        if shares_a_module_fixture(item) and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 

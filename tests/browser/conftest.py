@@ -4,9 +4,10 @@ Fixtures (tests/browser/README.md shows a page test written with them):
 
 - ``served`` (one per test module): ``sealtrail serve`` over a copy of the demonstration store
   on a free loopback port; ``served.url``, ``served.home``, ``served.people`` /
-  ``served.person(role)``;
-- ``outsider`` (per module): a site coordinator of site SP opened in the served store, who must
-  see nothing of site RP's subjects;
+  ``served.person(role)``. A module marked ``shares_the_served_store`` is given instead the one
+  server of the modules so marked (:data:`SHARED`), and their one Chromium;
+- ``outsider`` (per module, or per process for the modules sharing the store): a site
+  coordinator of site SP opened in the served store, who must see nothing of site RP's subjects;
 - ``demo_people`` (per module): ``served.people``, who signs in by role (``administrator``,
   ``coordinator``, ``investigator``, ``monitor``, ``data_manager``): user id, printed name,
   password;
@@ -44,7 +45,7 @@ from tests.browser.harness import DemoPerson, Served, ServedStore, Traffic, give
 from tests.conftest import make_settings, open_person
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Request
+    from playwright.sync_api import Browser, Page, Playwright, Request
 
 HERE = Path(__file__).parent
 VIEWPORT = {"width": 1280, "height": 800}
@@ -68,10 +69,67 @@ def require_chromium() -> str:
     pytest.skip(found.header)
 
 
+SHARED = "tests/browser: one served store"
+"""The xdist group of the modules marked ``shares_the_served_store``: run one after another on
+one worker, they share one server and one Chromium. Each module's own would cost ~3.3 s of CPU
+before its first test (gunicorn's worker building the app, ~2.4 s; Playwright's driver and
+Chromium, ~0.9 s). A module that changes what another module's tests would see (a password, a
+lock, a subject screened, a record corrected) keeps a server of its own: not marked."""
+
+
+def shares_the_served_store(node: pytest.Item | pytest.Collector | None) -> bool:
+    """True for a test (or module) marked ``shares_the_served_store``."""
+    return node is not None and node.get_closest_marker("shares_the_served_store") is not None
+
+
+@pytest.hookimpl(tryfirst=True)  # before tests/conftest.py groups each module's tests
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.browser)
+        if shares_the_served_store(item):
+            item.add_marker(pytest.mark.xdist_group(SHARED))
+
+
+class SharedChromium:
+    """Chromium for the modules that share the served store, launched at the first test of
+    theirs and closed after the last of them that runs in a row (:func:`pytest_runtest_teardown`):
+    never left running under another test (the ``browser`` fixture says why)."""
+
+    def __init__(self) -> None:
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+
+    def launched(self) -> Browser:
+        if self._browser is None:
+            executable = require_chromium()
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=executable, args=list(FLAGS)
+            )
+        return self._browser
+
+    def close(self) -> None:
+        try:
+            if self._browser is not None:
+                self._browser.close()
+        finally:
+            self._browser = None
+            if self._playwright is not None:
+                self._playwright.stop()
+                self._playwright = None
+
+
+SHARED_CHROMIUM = SharedChromium()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield  # the test's own fixtures (its module's, when the module ends) are finalised first
+    if shares_the_served_store(item) and not shares_the_served_store(nextitem):
+        SHARED_CHROMIUM.close()
 
 
 @pytest.fixture(scope="session")
@@ -85,23 +143,45 @@ def browser_demo_template(
     return home, give_demo_passwords(home)
 
 
-@pytest.fixture(scope="module")
-def served(
+def serve_a_copy(
     tmp_path_factory: pytest.TempPathFactory,
     browser_demo_template: tuple[Path, dict[str, DemoPerson]],
 ) -> Iterator[Served]:
-    """``sealtrail serve`` over this module's own copy of the demonstration store."""
+    """``sealtrail serve`` over a copy of the demonstration store of its own."""
     require_chromium()  # no server started for tests that will not run
     template, people = browser_demo_template
     home = tmp_path_factory.mktemp("served")
     shutil.copytree(template, home, dirs_exist_ok=True)
     # One worker: a page test drives one browser, one request at a time, and each worker's
-    # start (the app built, every template compiled) costs ~2.4 s of CPU a module. The
-    # README's walk (test_readme_browser.py) serves with make run's two, and tests/resilience
-    # with several, where requests meeting different workers is what is tested.
+    # start (the app built, every template compiled) costs ~2.4 s of CPU. The README's walk
+    # (test_readme_browser.py) serves with make run's two, and tests/resilience with several,
+    # where requests meeting different workers is what is tested.
     server = ServedStore(home, home / "server.log", workers=1)
     with server:
         yield Served(server.url, home, people, server)
+
+
+@pytest.fixture(scope="session")
+def shared_served(
+    tmp_path_factory: pytest.TempPathFactory,
+    browser_demo_template: tuple[Path, dict[str, DemoPerson]],
+) -> Iterator[Served]:
+    """The one server of the modules marked ``shares_the_served_store`` (:data:`SHARED`)."""
+    yield from serve_a_copy(tmp_path_factory, browser_demo_template)
+
+
+@pytest.fixture(scope="module")
+def served(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    browser_demo_template: tuple[Path, dict[str, DemoPerson]],
+) -> Iterator[Served]:
+    """``sealtrail serve`` over this module's own copy of the demonstration store, or the shared
+    one for a module marked ``shares_the_served_store``."""
+    if shares_the_served_store(request.node):
+        yield request.getfixturevalue("shared_served")
+    else:
+        yield from serve_a_copy(tmp_path_factory, browser_demo_template)
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +189,22 @@ def demo_people(served: Served) -> dict[str, DemoPerson]:
     return served.people
 
 
+@pytest.fixture(scope="session")
+def shared_outsider(shared_served: Served) -> DemoPerson:
+    """:func:`outsider`, opened once in the shared served store."""
+    return open_outsider(shared_served)
+
+
 @pytest.fixture(scope="module")
-def outsider(served: Served) -> DemoPerson:
+def outsider(request: pytest.FixtureRequest, served: Served) -> DemoPerson:
     """A site coordinator of site SP, opened in the served store (the demonstration's people are
     all of site RP, or of the sponsor): who must see nothing of RP's subjects."""
+    if shares_the_served_store(request.node):
+        return request.getfixturevalue("shared_outsider")
+    return open_outsider(served)
+
+
+def open_outsider(served: Served) -> DemoPerson:
     store = open_store(make_settings(served.home))
     try:
         person = open_person(store, "coord.sp", printed_name="Rui Lima", sites=("SP",))
@@ -122,13 +214,17 @@ def outsider(served: Served) -> DemoPerson:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Chromium, once per test module, with a fresh, empty profile.
+def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
+    """Chromium, once per test module (or once for the modules sharing the served store, in a
+    row: :class:`SharedChromium`), with a fresh, empty profile.
 
     Not once per process: Playwright's synchronous API keeps an asyncio loop running in the
     test process while it is started, and a later test of the same xdist worker that calls
     ``asyncio.run`` (pyHanko signing a PDF in-process) would then fail; ending it with the
     module leaves no loop behind."""
+    if shares_the_served_store(request.node):
+        yield SHARED_CHROMIUM.launched()
+        return
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 

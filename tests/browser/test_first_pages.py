@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from tests.browser.harness import DemoPerson, Served
 
 
+pytestmark = pytest.mark.shares_the_served_store  # signs in; one wrong password
+
+
 def sign_in_by_keyboard(page: Page, person: DemoPerson) -> None:
     """Sign in as a person who uses no mouse: from the top of the page, Tab to the skip link,
     the service's name, then the fields, then Enter."""

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     from tests.browser.harness import Served
 
+pytestmark = pytest.mark.shares_the_served_store  # reads /openapi.json alone
+
 ACCESSIBLE = """<!doctype html><html lang="en"><head><title>A form</title></head>
 <body><main><h1>Sign in</h1><form>
 <label for="username">Username</label><input id="username" name="username">

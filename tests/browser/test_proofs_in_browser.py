@@ -40,6 +40,8 @@ from tests.browser.js_page import JS_ROOT, JsPage
 from tests.unit import test_checkpoint as note_vectors
 from tests.unit import test_merkle as merkle_vectors
 
+pytestmark = pytest.mark.shares_the_served_store  # loads the pages' scripts alone
+
 Outcome = list[str] | None
 """None when accepted; [kind, message] when refused."""
 

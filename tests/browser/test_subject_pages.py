@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.browser.harness import (
     DemoPerson,
     Served,
@@ -18,6 +20,8 @@ from tests.browser.harness import (
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+pytestmark = pytest.mark.shares_the_served_store  # reads the demonstration's subjects
 
 SUBJECT = "RP-02"
 """A subject whose week-6 count was corrected (76 -> 7.6 g/dL), with troughs and infusions."""

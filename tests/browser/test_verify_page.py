@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from tests.browser.harness import Served
 
 
+pytestmark = pytest.mark.shares_the_served_store  # reads; seals checkpoints none counts
+
+
 @contextmanager
 def store_of(served: Served) -> Iterator[Store]:
     """The served store, opened beside the server (as an operator's console would)."""
