@@ -56,10 +56,15 @@ class Sender:
 
 @dataclass
 class Session:
-    """A sender's session once signed in: the bearer header and the account (``GET /v1/me``)."""
+    """A sender's session once signed in: the bearer header and the account (``GET /v1/me``),
+    and the server's public key once a receipt was checked with it."""
 
     headers: dict[str, str] | None = None
     me: dict[str, Any] | None = None
+    server_key: str | None = None
+    """The key ``GET /v1/server-key`` published, kept for the session's later receipts (a
+    scripted run of a thousand writes read it a thousand times otherwise); fetched again when
+    a receipt does not verify with it, in case the server's key was rotated meanwhile."""
 
 
 class ClientError(Exception):
@@ -104,7 +109,7 @@ def submit(
     receipt = _call(
         "POST", f"{base}/v1/events", {"event": body, "signature": signature}, headers, retry=True
     )
-    _check_receipt(base, receipt)
+    check_receipt(base, receipt, sender.session)
     return receipt
 
 
@@ -223,7 +228,7 @@ def _ceremony(
         headers,
         retry=True,
     )
-    _check_receipt(base, answer["receipt"])
+    check_receipt(base, answer["receipt"], sender.session)
     return {**answer, "signed": signed}
 
 
@@ -330,15 +335,31 @@ def _signed_in(base: str, user_id: str, password: str) -> tuple[dict[str, str], 
     return headers, _call("GET", f"{base}/v1/me", headers=headers)
 
 
-def _check_receipt(base: str, receipt: dict[str, Any]) -> None:
-    """The receipt must verify with the server's published key."""
-    server = _call("GET", f"{base}/v1/server-key")
+def check_receipt(base: str, receipt: dict[str, Any], session: Session | None) -> None:
+    """The receipt must verify with the server's published key (the session's, if it kept
+    one and the receipt verifies with it)."""
+    kept = None if session is None else session.server_key
+    # A receipt that does not verify with the kept key is checked with the key published now:
+    # the server's key may have been rotated since.
+    if kept is not None and _verifies(kept, receipt):
+        return
+    published = str(_call("GET", f"{base}/v1/server-key")["public_key"])
     try:
-        verify_receipt(public_key_from_text(server["public_key"]), receipt)
+        verify_receipt(public_key_from_text(published), receipt)
     except VerificationError as error:
         raise ClientError(
             f"the receipt does not verify with the server's key: {error}", REFUSED
         ) from None
+    if session is not None:
+        session.server_key = published
+
+
+def _verifies(public_key: str, receipt: dict[str, Any]) -> bool:
+    try:
+        verify_receipt(public_key_from_text(public_key), receipt)
+    except VerificationError:
+        return False
+    return True
 
 
 def _password(sender: Sender) -> str:

@@ -4,8 +4,10 @@ a served deployment with synthetic data only (docs/validation/performance-qualif
 Run on the deployment's machine, as the account that runs the server (it opens the store from
 the ``SEALTRAIL_*`` settings, as ``sealtrail user add`` does, and verifies the log there), by an
 administrator (``--as``, ``--key``, the password from ``SEALTRAIL_PASSWORD``). It opens the
-PQ's synthetic accounts signed by that administrator, then does one synthetic subject's
-lifecycle through the API at ``--url`` (:mod:`api.qualification.scenario`), and writes
+PQ's synthetic accounts signed by that administrator, then does the synthetic subjects'
+lifecycles through the API at ``--url`` (:mod:`api.qualification.scenario`): the whole
+demonstration cohort's with ``--cohort`` (what the validation guide asks for), one subject's
+without it (a quick check), and writes
 ``pq-report.json`` (signed with the server's key), ``pq-report.html``, ``pq-packet.zip`` and the
 synthetic people's keys (``keys/``) under ``--out``.
 
@@ -34,7 +36,7 @@ from api.console.people import signatory
 from api.console.witness_options import witness_options, witness_policy
 from api.demonstration.plans import STUDY
 from api.qualification.accounts import PQ_SITE, PQ_STAFF, lock_pq_staff, open_pq_staff
-from api.qualification.scenario import Scenario, subject_code
+from api.qualification.scenario import Scenario, demonstration_cohort, one_subject
 from domain.errors import DomainError
 from infrastructure.application.commands import Signatory
 from infrastructure.bootstrap import open_store
@@ -49,9 +51,12 @@ from infrastructure.validation.performance import (
 from infrastructure.whole_files import replace_whole
 
 SYNTHETIC_NOTE = (
-    "Every account (pq.*), site (PQ) and subject (PQ-<time>) this run made is synthetic, made "
-    "for the performance qualification; they stay in the permanent log, as every record does."
+    "Every account (pq.*), site (PQ) and subject (PQ-<time>, PQ-<time>-NN) this run made is "
+    "synthetic, made for the performance qualification; they stay in the permanent log, as "
+    "every record does."
 )
+COHORT, ONE_SUBJECT = "demonstration cohort", "one subject"
+"""The record's ``extent``: which subjects the run took through the API."""
 
 
 @click.command("pq")
@@ -69,6 +74,14 @@ SYNTHETIC_NOTE = (
     show_default=True,
     help="Draw the packet's PDFs and compare them when it is verified (the slow part).",
 )
+@click.option(
+    "--cohort/--one-subject",
+    default=False,
+    show_default=True,
+    help="The whole demonstration cohort's lifecycle (every record `sealtrail demo` records, "
+    "about 1,350 signed writes; the PQ the validation guide asks for), or one subject's "
+    "(a dozen writes, a quick check).",
+)
 @witness_options
 @administrator_options
 @one_line_errors
@@ -76,6 +89,7 @@ def pq(
     url: str,
     out: Path,
     documents: bool,
+    cohort: bool,
     witness_keys: tuple[str, ...],
     quorum: int | None,
     witness_max_age: int,
@@ -83,13 +97,20 @@ def pq(
     signing_key: Path,
 ) -> None:
     """Run the performance qualification (PQ) on the deployment at --url: synthetic accounts
-    and one synthetic subject's lifecycle through the API, read back, a packet verified
-    offline, the log verified, the witnesses' quorum with --witness; a signed report."""
+    and the demonstration cohort's lifecycle (--cohort) or one subject's through the API, read
+    back, a packet verified offline, the log verified, the witnesses' quorum with --witness; a
+    signed report."""
     witnesses = witness_policy(witness_keys, quorum, witness_max_age)
     started = datetime.now(UTC)
     _writable(out)
     settings = Settings.from_environ()
     served = client.public_document(f"{url.rstrip('/')}/v1/server-key")
+    accounts = Step(
+        "accounts",
+        "the PQ's synthetic staff opened by the administrator, each change signed, their roles "
+        "in force once training is attested, the PQ site's delegation log",
+        ("E6-4.2.2-1", "P11-11.10d-2", "E6-2.3-1"),
+    )
     store = open_store()
     try:
         if served.get("key_id") != store.app.server_key.key_id:
@@ -98,21 +119,16 @@ def pq(
                 f"({store.app.server_key.key_id}): run the PQ on the deployment's machine"
             )
         administrator = signatory(store, acting_as, signing_key)
-        people = open_pq_staff(store, administrator, out / "keys")
+        with accounts.timed():
+            people = open_pq_staff(store, administrator, out / "keys")
         server_key_id = store.app.server_key.key_id
     finally:
         store.close()
-    accounts = Step(
-        "accounts",
-        "the PQ's synthetic staff opened by the administrator, each change signed, their roles "
-        "in force once training is attested, the PQ site's delegation log",
-        ("E6-4.2.2-1", "P11-11.10d-2", "E6-2.3-1"),
-    )
     accounts.passed(by=acting_as, accounts=[person.user_id for person in PQ_STAFF.values()])
     scenario = Scenario(
         url,
         people,
-        subject_code(started),
+        demonstration_cohort(started) if cohort else one_subject(started),
         witnesses=witnesses,
         documents=documents,
         packet_path=out / "pq-packet.zip",
@@ -125,7 +141,8 @@ def pq(
         # verification covers the locks too.
         locked = _locked(administrator)
     steps = [accounts, *site_steps, locked, *scenario.run_checks()]
-    document = sealed(settings, _fields(settings, url, scenario, steps, started))
+    extent = COHORT if cohort else ONE_SUBJECT
+    document = sealed(settings, _fields(settings, url, scenario, steps, started, extent))
     json_path, html_path = out / "pq-report.json", out / "pq-report.html"
     write_record(json_path, document)
     replace_whole(html_path, html_record(document).encode("utf-8"))
@@ -136,9 +153,19 @@ def pq(
     click.echo(f"record: {json_path}")
     click.echo(f"page: {html_path}")
     passed = document["passed"]
-    click.echo(f"{'PQ PASSED' if passed else 'PQ NOT PASSED'}: subject {scenario.subject}")
+    click.echo(f"{'PQ PASSED' if passed else 'PQ NOT PASSED'}: {_ran(scenario)}")
     if not passed:
         sys.exit(REFUSED)
+
+
+def _ran(scenario: Scenario) -> str:
+    """What the run took through the API, as its last line says it."""
+    codes = [subject.code for subject in scenario.subjects]
+    if len(codes) == 1:
+        which = f"subject {codes[0]}"
+    else:
+        which = f"{len(codes)} subjects {codes[0]} to {codes[-1]}"
+    return f"{which}, {scenario.signed_writes:,} signed writes through the API"
 
 
 def _locked(administrator: Signatory) -> Step:
@@ -152,7 +179,8 @@ def _locked(administrator: Signatory) -> Step:
     )
     store = open_store()
     try:
-        step.passed(locked=lock_pq_staff(store, administrator))
+        with step.timed():
+            step.passed(locked=lock_pq_staff(store, administrator))
     except DomainError as error:
         step.failed(f"{error.title}: {error}")
     finally:
@@ -172,7 +200,12 @@ def _writable(out: Path) -> None:
 
 
 def _fields(
-    settings: Settings, url: str, scenario: Scenario, steps: list[Step], started: datetime
+    settings: Settings,
+    url: str,
+    scenario: Scenario,
+    steps: list[Step],
+    started: datetime,
+    extent: str,
 ) -> dict[str, Any]:
     return {
         "kind": RECORD_KIND,
@@ -186,7 +219,12 @@ def _fields(
         "database": settings.database_url.render_as_string(hide_password=True),
         "study": STUDY,
         "site": PQ_SITE,
-        "subject": scenario.subject,
+        "extent": extent,
+        "subjects": [
+            {"code": subject.code, "demonstrates": subject.demonstrates}
+            for subject in scenario.subjects
+        ],
+        "signed_writes": scenario.signed_writes,
         "accounts": [person.user_id for person in PQ_STAFF.values()],
         "passed": verdict(steps),
         "steps": [step.as_dict() for step in steps],

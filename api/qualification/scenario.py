@@ -1,15 +1,21 @@
-"""The PQ's scripted scenario: one synthetic subject's lifecycle through the served API, as a
-site's client does it, then the evidence that the deployment kept it (read back, packet,
+"""The PQ's scripted scenario: synthetic subjects' lifecycles through the served API, as a
+site's client does it, then the evidence that the deployment kept them (read back, packet,
 checkpoint, verify, witnesses).
 
-The subject's records are the demonstration's first subject's (api/demonstration), the ones a
-site enters from screening to the first adverse event, under a study code of the PQ's own
-(``PQ-<UTC time of the run>``) at the PQ's own site: screening, consent, the marrow and the
-baseline count (the laboratory's results), eligibility (the investigator's), enrolment, the
-first rATG dose, cyclosporine, an MSC infusion and an adverse event; then a correction with its
-reason and the investigator's signature over the records. Every step is signed with the
-synthetic person's own key, sent over HTTP(S) with their own session, and its receipt checked
-with the server's published key (:mod:`api.console.client`).
+Its subjects take the demonstration cohort's records (api/demonstration), under study codes of
+the PQ's own (``PQ-<UTC time of the run>``) at the PQ's own site, in one of two extents:
+
+- the whole cohort (:func:`demonstration_cohort`, ``--cohort``): every subject ``sealtrail
+  demo`` records, each record of each, screening to end of study, corrections and voids
+  included, as ``PQ-<time>-01`` to ``-09``; each subject's casebook then signed by the
+  investigator at its end of study;
+- one subject (:func:`one_subject`): the demonstration's first subject's first record of each
+  kind a site enters from screening to the first adverse event (:data:`LIFECYCLE`), then the
+  investigator's signature over its records.
+
+Either way a correction with its reason follows the records (the first subject's baseline
+count). Every write is signed with the synthetic person's own key, sent over HTTP(S) with their
+own session, and its receipt checked with the server's published key (:mod:`api.console.client`).
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from api.console import client
+from api.demonstration.closing import CASEBOOK_MEANING
 from api.demonstration.plans import COORDINATOR, DATA_MANAGER, INVESTIGATOR, PLANS, STUDY, Record
 from api.demonstration.records import subject_records
 from api.qualification.accounts import PQ_SITE, PqPerson
 from domain.errors import DomainError
 from domain.subject import Subject
+from domain.vocabulary import Milestone
 from infrastructure.bootstrap import log_verifier
 from infrastructure.validation.performance import PASSED, Step
 from infrastructure.verification.witness_checks import WitnessPolicy
@@ -58,32 +66,71 @@ QUORUM_FINDINGS = frozenset({WitnessQuorumNotMet.kind, CosignatureStale.kind})
 
 
 def subject_code(at: datetime) -> str:
-    """The PQ subject's study code: ``PQ-`` and the run's UTC time, a code no real site uses
-    (a real subject's code starts with its site's, as ``RP-101``)."""
+    """The PQ's study code of the run: ``PQ-`` and the run's UTC time, a code no real site uses
+    (a real subject's code starts with its site's, as ``RP-101``); a cohort's subjects add
+    their number to it."""
     return f"PQ-{at:%Y%m%dT%H%M%S}"
+
+
+@dataclass(frozen=True)
+class PqSubject:
+    """A synthetic subject of the run: its code at the PQ's site, the demonstration subject
+    whose records it takes (``RP-01``), and those records, in the order they are sent (its
+    n-th record is its entry n, as in the demonstration)."""
+
+    code: str
+    demonstrates: str
+    records: tuple[Record, ...]
+
+    def left_the_study(self) -> bool:
+        """Whether its records end the subject's study (then its casebook is signed)."""
+        return any(record.kind == Subject.EndOfStudyRecorded.kind() for record in self.records)
+
+
+def one_subject(at: datetime) -> tuple[PqSubject, ...]:
+    """The single-subject extent: the first subject's records of :data:`LIFECYCLE`."""
+    return (PqSubject(subject_code(at), PLANS[0].code, tuple(lifecycle_records())),)
+
+
+def demonstration_cohort(at: datetime) -> tuple[PqSubject, ...]:
+    """The cohort's extent: every subject of the demonstration, every record of each, numbered
+    in the cohort's order (``PQ-<time>-01`` takes RP-01's records)."""
+    base = subject_code(at)
+    return tuple(
+        PqSubject(f"{base}-{number:02d}", plan.code, tuple(at_pq_site(subject_records(plan))))
+        for number, plan in enumerate(PLANS, start=1)
+    )
 
 
 def lifecycle_records() -> list[Record]:
     """The demonstration's first subject's records of :data:`LIFECYCLE`, at the PQ's site."""
     wanted = [kind.kind() for kind in LIFECYCLE]
     chosen: dict[str, Record] = {}
-    for record in subject_records(PLANS[0]):
+    for record in at_pq_site(subject_records(PLANS[0])):
         if record.kind in wanted and record.kind not in chosen:
             chosen[record.kind] = record
-    screened = chosen[Subject.Screened.kind()]
-    # The screening names the PQ's site and says it is synthetic (as every demonstration one).
-    data = {**screened.data, "site": PQ_SITE, "synthetic": True}
-    chosen[screened.kind] = Record(screened.kind, data, screened.signer)
     return [chosen[kind] for kind in wanted]
+
+
+def at_pq_site(records: list[Record]) -> list[Record]:
+    """A demonstration subject's records with its screening at the PQ's site (the only record
+    that names the site; it says it is synthetic, as every demonstration one)."""
+    screened = Subject.Screened.kind()
+    return [
+        Record(record.kind, {**record.data, "site": PQ_SITE, "synthetic": True}, record.signer)
+        if record.kind == screened
+        else record
+        for record in records
+    ]
 
 
 @dataclass
 class Scenario:
-    """One run of the scenario against ``url``, as the PQ's ``people``."""
+    """One run of the scenario against ``url``, as the PQ's ``people``, over ``subjects``."""
 
     url: str
     people: dict[str, PqPerson]
-    subject: str
+    subjects: tuple[PqSubject, ...]
     witnesses: WitnessPolicy | None = None
     documents: bool = True
     packet_path: Path = Path("pq-packet.zip")
@@ -92,6 +139,7 @@ class Scenario:
     steps: list[Step] = field(default_factory=list)
     _senders: dict[str, client.Sender] = field(default_factory=dict)
     _sent: list[dict[str, Any]] = field(default_factory=list)
+    _signed: list[dict[str, Any]] = field(default_factory=list)
 
     def run_site(self) -> list[Step]:
         """The site's and the sponsor's work through the API, in order, stopping at its first
@@ -109,8 +157,8 @@ class Scenario:
             (
                 Step(
                     "lifecycle",
-                    "the subject's records from screening to an adverse event, each signed "
-                    "with its author's own key and placed in the log with a verified receipt",
+                    "each subject's records, each signed with its author's own key and placed "
+                    "in the log with a verified receipt",
                     ("P11-11.30-1", "P11-11.10h-1", "P11-11.10f-1", "E6-2.3-1"),
                 ),
                 self.lifecycle,
@@ -118,7 +166,7 @@ class Scenario:
             (
                 Step(
                     "correction",
-                    "the baseline count corrected, with its reason, as a new entry",
+                    "the first subject's baseline count corrected, with its reason, as a new entry",
                     ("P11-11.10e-2",),
                 ),
                 self.correction,
@@ -126,7 +174,8 @@ class Scenario:
             (
                 Step(
                     "signature",
-                    "the investigator signs the subject's records (review), "
+                    "the investigator signs each subject's records (review), or the whole "
+                    "casebook of one who left the study (approval, at the end of study), "
                     "re-entering the user id and password",
                     ("P11-11.50-1", "P11-11.70-1"),
                 ),
@@ -135,7 +184,7 @@ class Scenario:
             (
                 Step(
                     "read back",
-                    "the subject's history read through the API holds each record "
+                    "each subject's history read through the API holds each record "
                     "as sent, at the position its receipt gave, the corrected entry unchanged",
                     ("P11-11.10e-1", "P11-11.10e-2"),
                 ),
@@ -153,7 +202,7 @@ class Scenario:
                 Step(
                     "checkpoint",
                     "the latest signed checkpoint, published by the API, covers "
-                    "every record of the subject",
+                    "every record of the subjects",
                     ("URS-merkle-1",),
                 ),
                 self.checkpoint,
@@ -188,11 +237,12 @@ class Scenario:
         return [verify, witnesses]
 
     def _attempt(self, step: Step, action: Callable[[Step], None]) -> None:
-        try:
-            action(step)
-        except STEP_ERRORS as error:
-            title = getattr(error, "title", None)
-            step.failed(f"{title}: {error}" if title else str(error))
+        with step.timed():
+            try:
+                action(step)
+            except STEP_ERRORS as error:
+                title = getattr(error, "title", None)
+                step.failed(f"{title}: {error}" if title else str(error))
 
     def sender(self, duty: str) -> client.Sender:
         """The synthetic person of ``duty`` as the site's client signs and sends."""
@@ -209,16 +259,35 @@ class Scenario:
             )
         step.passed(accounts=[person.staff.user_id for person in self.people.values()])
 
+    @property
+    def signed_writes(self) -> int:
+        """The signed events this run sent through the API and had receipted: the records, the
+        correction and the signatures."""
+        return len(self._sent) + len(self._signed)
+
     def lifecycle(self, step: Step) -> None:
-        """Sign and submit each record as its author."""
-        signer = {COORDINATOR: COORDINATOR, INVESTIGATOR: INVESTIGATOR}
-        for record in lifecycle_records():
-            self._submit(record.kind, record.data, signer[record.signer])
-        step.passed(subject=self.subject, site=PQ_SITE, events=_placed(self._sent))
+        """Sign and submit each subject's records as their authors, a subject after another."""
+        for subject in self.subjects:
+            for record in subject.records:
+                self._submit(subject.code, record.kind, record.data, record.signer)
+        step.passed(
+            site=PQ_SITE,
+            subjects=[
+                {"code": s.code, "demonstrates": s.demonstrates, "records": len(s.records)}
+                for s in self.subjects
+            ],
+            events=_placed(self._sent),
+        )
 
     def correction(self, step: Step) -> None:
-        """Correct the baseline count's haemoglobin (entry 4), old -> new, with its reason."""
-        counted = next(s for s in self._sent if s["kind"] == Subject.BloodCountRecorded.kind())
+        """Correct the first subject's baseline count's haemoglobin (entry 4), old -> new, with
+        its reason."""
+        first = self.subjects[0].code
+        counted = next(
+            s
+            for s in self._sent
+            if s["subject"] == first and s["kind"] == Subject.BloodCountRecorded.kind()
+        )
         old = counted["data"]["results"]
         haemoglobin = old["haemoglobin"]
         new_value = f"{float(haemoglobin['value']) + 0.1:.1f}"
@@ -229,51 +298,68 @@ class Scenario:
             "changes": {"results": {"old": old, "new": new}},
             "reason": CORRECTION_REASON,
         }
-        self._submit(Subject.EntryCorrected.kind(), data, COORDINATOR)
-        step.passed(corrected_entry=counted["version"], correction=_placed(self._sent[-1:]))
+        self._submit(first, Subject.EntryCorrected.kind(), data, COORDINATOR)
+        step.passed(
+            subject=first,
+            corrected_entry=counted["version"],
+            correction=_placed(self._sent[-1:]),
+        )
 
     def signature(self, step: Step) -> None:
-        """The investigator signs every record sent (the correction as a change of them)."""
-        entries = [s["version"] for s in self._sent if s["kind"] != Subject.EntryCorrected.kind()]
-        answer = client.sign_records(
-            self.sender(INVESTIGATOR),
-            study=STUDY,
-            subject=self.subject,
-            entries=entries,
-            meaning="review",
-            idempotency_key=None,
-        )
-        receipt = answer["receipt"]
-        step.passed(
-            signed_entries=entries,
-            position=receipt["position"],
-            version=receipt["version"],
-            event_hash=receipt["event_hash"],
-        )
+        """The investigator signs each subject: the whole casebook at the end of study when its
+        records end its study (as the demonstration's investigator does), else every record
+        sent (the correction as a change of them)."""
+        for subject in self.subjects:
+            if subject.left_the_study():
+                answer = client.sign_casebook(
+                    self.sender(INVESTIGATOR),
+                    study=STUDY,
+                    subject=subject.code,
+                    milestone=Milestone.END_OF_STUDY.value,
+                    meaning=CASEBOOK_MEANING,
+                    idempotency_key=None,
+                )
+            else:
+                entries = [
+                    s["version"]
+                    for s in self._sent
+                    if s["subject"] == subject.code and s["kind"] != Subject.EntryCorrected.kind()
+                ]
+                answer = client.sign_records(
+                    self.sender(INVESTIGATOR),
+                    study=STUDY,
+                    subject=subject.code,
+                    entries=entries,
+                    meaning="review",
+                    idempotency_key=None,
+                )
+            receipt = answer["receipt"]
+            self._signed.append(
+                {
+                    "subject": subject.code,
+                    "kind": receipt["kind"],
+                    "signed_entries": [signed["entry"] for signed in answer["signed"]],
+                    "position": receipt["position"],
+                    "leaf_index": receipt["leaf_index"],
+                    "version": receipt["version"],
+                    "event_hash": receipt["event_hash"],
+                }
+            )
+        step.passed(signatures=self._signed)
 
     def read_back(self, step: Step) -> None:
-        """The history as the API gives it, compared with what was sent."""
-        history = client.history(self.sender(INVESTIGATOR), STUDY, self.subject)
-        by_version = {item["version"]: item for item in history}
-        differences = []
-        for sent in self._sent:
-            held = by_version.get(sent["version"])
-            if held is None:
-                differences.append(f"entry {sent['version']} is missing")
-                continue
-            for name in ("kind", "position", "event_hash"):
-                if held.get(name) != sent[name]:
-                    differences.append(f"entry {sent['version']}: {name} {held.get(name)!r}")
-            if held.get("data") != sent["data"]:
-                differences.append(f"entry {sent['version']}: its data differs from what was sent")
-        corrected = next(s for s in self._sent if s["kind"] == Subject.EntryCorrected.kind())
-        target = by_version.get(corrected["data"]["entry"], {})
-        if corrected["version"] not in (target.get("corrected_by") or []):
-            differences.append(f"entry {corrected['data']['entry']} does not name its correction")
+        """Each subject's history as the API gives it, compared with what was sent."""
+        differences: list[str] = []
+        entries = 0
+        for subject in self.subjects:
+            history = client.history(self.sender(INVESTIGATOR), STUDY, subject.code)
+            entries += len(history)
+            sent = [s for s in self._sent if s["subject"] == subject.code]
+            differences += [f"{subject.code} {said}" for said in _compared(sent, history)]
         if differences:
-            step.failed("; ".join(differences), entries=len(history))
+            step.failed("; ".join(differences[:10]), entries=entries, differences=len(differences))
             return
-        step.passed(entries=len(history), compared=len(self._sent))
+        step.passed(subjects=len(self.subjects), entries=entries, compared=len(self._sent))
 
     def packet(self, step: Step) -> None:
         """POST /v1/packets as the sponsor's data manager; the zip verified offline."""
@@ -302,7 +388,7 @@ class Scenario:
             "documents_redrawn": report.documents_redrawn,
             "findings": [str(finding) for finding in report.findings][:10],
         }
-        last = max(sent["position"] for sent in self._sent)
+        last = max(written["position"] for written in self._written())
         if not report.ok:
             step.failed(f"the packet does not verify: {len(report.findings)} findings", **evidence)
         elif report.tree_size is None or report.tree_size < last:
@@ -314,7 +400,7 @@ class Scenario:
         """GET /v1/checkpoints/latest: its size covers the subject's last record."""
         latest = client.public_document(f"{self.url.rstrip('/')}/v1/checkpoints/latest")
         evidence = {"tree_size": latest["tree_size"], "root": latest["root"]}
-        needed = max(sent["leaf_index"] for sent in self._sent) + 1
+        needed = max(written["leaf_index"] for written in self._written()) + 1
         if int(latest["tree_size"]) < needed:
             step.failed(
                 f"the latest checkpoint ({latest['tree_size']}) ends before leaf {needed - 1}",
@@ -347,15 +433,21 @@ class Scenario:
         else:
             step.failed(f"verify found {len(findings)} findings", **evidence)
 
-    def _submit(self, kind: str, data: dict[str, Any], duty: str) -> None:
+    def _written(self) -> list[dict[str, Any]]:
+        """Every write of the run that was receipted: the records, then the signatures."""
+        return [*self._sent, *self._signed]
+
+    def _submit(self, subject: str, kind: str, data: dict[str, Any], duty: str) -> None:
+        # The author signs the place the record takes, known here: the subject's next version
+        # (so no history is read before each write, as a site's client without it must).
+        version = 1 + sum(1 for written in self._written() if written["subject"] == subject)
+        event = {"study": STUDY, "subject": subject, "version": version, "kind": kind, "data": data}
         receipt = client.submit(
-            self.sender(duty),
-            meaning="authorship",
-            idempotency_key=None,
-            event={"study": STUDY, "subject": self.subject, "kind": kind, "data": data},
+            self.sender(duty), meaning="authorship", idempotency_key=None, event=event
         )
         self._sent.append(
             {
+                "subject": subject,
                 "kind": kind,
                 "version": receipt["version"],
                 "position": receipt["position"],
@@ -370,3 +462,31 @@ class Scenario:
 def _placed(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the record shows of events sent: where the log placed them, not their values."""
     return [{name: value for name, value in event.items() if name != "data"} for event in sent]
+
+
+def _compared(sent: list[dict[str, Any]], history: list[Any]) -> list[str]:
+    """How a subject's history read back differs from what was sent to it (nothing: none)."""
+    by_version = {item["version"]: item for item in history}
+    differences = []
+    for each in sent:
+        held = by_version.get(each["version"])
+        if held is None:
+            differences.append(f"entry {each['version']} is missing")
+            continue
+        for name in ("kind", "position", "event_hash"):
+            if held.get(name) != each[name]:
+                differences.append(f"entry {each['version']}: {name} {held.get(name)!r}")
+        if held.get("data") != each["data"]:
+            differences.append(f"entry {each['version']}: its data differs from what was sent")
+    for change in sent:
+        if change["kind"] == Subject.EntryCorrected.kind():
+            target = by_version.get(change["data"]["entry"], {})
+            named = change["version"] in (target.get("corrected_by") or [])
+        elif change["kind"] == Subject.EntryVoided.kind():
+            target = by_version.get(change["data"]["entry"], {})
+            named = target.get("voided_by") == change["version"]
+        else:
+            continue
+        if not named:
+            differences.append(f"entry {change['data']['entry']} does not name its change")
+    return differences

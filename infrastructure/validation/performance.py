@@ -3,7 +3,8 @@ deployment (``sealtrail validation pq``), what it proves, its result and its evi
 record sealed with the server's key as the installation qualification's is, and a page of it.
 
 The record is one JSON document (docs/validation/performance-qualification.md): when and where
-the scenario ran, against which URL, the synthetic accounts and subject it made, and the steps.
+the scenario ran, against which URL, its extent (the demonstration cohort or one subject), the
+synthetic accounts and subjects it made, how many signed writes it sent, and the steps.
 It is signed as a write receipt is (:func:`infrastructure.installation.run.sealed`), so the
 sponsor's QA can show it was not edited; ``sealtrail validation check-record`` checks it.
 """
@@ -12,6 +13,9 @@ from __future__ import annotations
 
 import html
 import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +34,18 @@ class Step:
     result: str = NOT_RUN
     detail: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
+    seconds: str | None = None
+    """How long it took (wall clock, a decimal string: a signed record holds no float), once
+    run: the performance the deployment showed."""
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        """Time what runs inside as this step's, whether it passes or raises."""
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds = f"{time.monotonic() - began:.1f}"
 
     def passed(self, **evidence: Any) -> None:
         """The step did what it must; ``evidence`` is what shows it."""
@@ -51,6 +67,7 @@ class Step:
             "result": self.result,
             "detail": self.detail,
             "evidence": self.evidence,
+            "seconds": self.seconds,
         }
 
 
@@ -58,6 +75,14 @@ def verdict(steps: list[Step]) -> bool:
     """Whether the run passed: every step that had to run passed (an optional step left out,
     the witnesses without ``--witness``, is marked ``not run`` and said why)."""
     return all(step.result == PASSED or step.detail.startswith("optional") for step in steps)
+
+
+def _subjects(document: dict[str, Any]) -> list[str]:
+    """Each subject of the record, with the demonstration subject whose records it took."""
+    return [
+        f"{subject.get('code')} ({subject.get('demonstrates')})"
+        for subject in document.get("subjects", [])
+    ]
 
 
 def html_record(document: dict[str, Any]) -> str:
@@ -71,6 +96,7 @@ def html_record(document: dict[str, Any]) -> str:
             "<tr>"
             f"<td>{e(step['name'])}</td><td>{e(step['shows'])}</td>"
             f"<td>{e(', '.join(step['proves']))}</td>"
+            f"<td>{e(step.get('seconds') or '')}</td>"
             f"<td class='{e(step['result'].replace(' ', '-'))}'>{e(step['result'])}"
             f"{'<br>' + e(step['detail']) if step['detail'] else ''}</td>"
             f"<td><pre>{e(evidence)}</pre></td>"
@@ -81,10 +107,9 @@ def html_record(document: dict[str, Any]) -> str:
         ("Deployment", f"{document.get('url')} (host {document.get('host')})"),
         ("sealtrail", str(document.get("sealtrail"))),
         ("Database", str(document.get("database"))),
-        (
-            "Study, site, subject",
-            f"{document.get('study')}, {document.get('site')}, {document.get('subject')}",
-        ),
+        ("Study, site", f"{document.get('study')}, {document.get('site')}"),
+        ("Extent", f"{document.get('extent')}: {document.get('signed_writes')} signed writes"),
+        ("Subjects", ", ".join(_subjects(document))),
         ("Accounts", ", ".join(document.get("accounts", []))),
         ("Signed", str(document.get("server_key_id") or document.get("unsigned_because"))),
     ]
@@ -102,7 +127,8 @@ vertical-align: top; text-align: left; }} pre {{ margin: 0; font-size: .8em; }}
 <p><strong>Synthetic data only.</strong> {e(str(document.get("synthetic_note", "")))}</p>
 <table>{listed}</table>
 <h2>Steps</h2>
-<table><tr><th>step</th><th>shows</th><th>proves</th><th>result</th><th>evidence</th></tr>
+<table><tr><th>step</th><th>shows</th><th>proves</th><th>seconds</th><th>result</th>
+<th>evidence</th></tr>
 {"".join(rows)}</table>
 <p>This page is a reading of <code>pq-report.json</code>; the JSON is the record, signed with
 the server's key (<code>sealtrail validation check-record pq-report.json</code>).</p>

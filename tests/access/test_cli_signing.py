@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner, Result
 from werkzeug.serving import make_server
 
-from api.console import main
+from api.console import client, main
 from domain.account import Role
 from infrastructure.bootstrap import Store
-from signatures.keys import private_key_to_pem
+from signatures.keys import generate_private_key, private_key_to_pem, public_key_to_text
 from tests.access.conftest import make_person
 from tests.access.test_record_signing_api import Trial
 from tests.conftest import STUDY, Person
@@ -194,3 +194,41 @@ def test_submit_of_an_event_file_fixing_a_version_taken_is_a_conflict(
     assert done.exit_code == 1
     assert "HTTP 409 Version conflict" in done.stderr
     assert served.trial.versions() == 3
+
+
+def test_a_kept_session_rereads_the_server_key_when_a_receipt_does_not_verify_with_its_own(
+    served: Served, tmp_path: Path
+) -> None:
+    # A scripted run (the PQ) keeps the server's key for its receipts; one kept before the
+    # server's key was rotated (here: any other key) is read again, not trusted nor fatal.
+    coordinator = served.trial.coordinator
+    session = client.Session(server_key=public_key_to_text(generate_private_key().public_key()))
+    sender = client.Sender(
+        served.url, coordinator.user_id, key_file(tmp_path, coordinator), coordinator.password,
+        session,
+    )  # fmt: skip
+
+    receipt = client.submit(sender, meaning="authorship", idempotency_key=None, event=count())
+
+    published = client.public_document(f"{served.url}/v1/server-key")["public_key"]
+    assert receipt["version"] == 4
+    assert session.server_key == published
+
+
+def test_a_receipt_that_verifies_with_no_key_the_server_publishes_is_refused(
+    served: Served, tmp_path: Path
+) -> None:
+    coordinator = served.trial.coordinator
+    session = client.Session()
+    sender = client.Sender(
+        served.url, coordinator.user_id, key_file(tmp_path, coordinator), coordinator.password,
+        session,
+    )  # fmt: skip
+    receipt = client.submit(sender, meaning="authorship", idempotency_key=None, event=count())
+    assert session.server_key is not None
+
+    # The receipt as a man in the middle would pass it on: another position.
+    forged = {**receipt, "position": receipt["position"] + 1}
+    for kept in (session, None):
+        with pytest.raises(client.ClientError, match="does not verify with the server's key"):
+            client.check_receipt(served.url, forged, kept)

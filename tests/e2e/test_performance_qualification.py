@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from api.demonstration.plans import PLANS
+from api.demonstration.records import subject_records
 from domain.account import Account, Role
+from domain.subject import subject_stream
 from infrastructure.bootstrap import open_store
 from signatures.cosignature import witness_key
 from signatures.keys import generate_private_key, private_key_to_pem
-from tests.cli_stores import ADMIN_PASSWORD, SEALTRAIL, initialised, sealtrail
+from tests.cli_stores import ADMIN_PASSWORD, DEMO_RECORDS, SEALTRAIL, initialised, sealtrail
 from tests.conftest import make_settings, open_person
 from tests.e2e.test_witnesses import WITNESS_ENVIRONMENT
 from tests.resilience.harness import Server, free_port, server_environment
@@ -96,7 +99,9 @@ def test_the_pq_runs_on_a_served_store_signs_its_report_and_leaves_the_log_verif
     report = json.loads((tmp_path / "pq" / "pq-report.json").read_text(encoding="utf-8"))
     assert report["kind"] == "sealtrail performance qualification"
     assert report["passed"] is True and report["synthetic"] is True
-    assert report["site"] == "PQ" and report["subject"].startswith("PQ-")
+    assert report["site"] == "PQ" and report["extent"] == "one subject"
+    [subject] = report["subjects"]
+    assert subject["code"].startswith("PQ-") and subject["demonstrates"] == "RP-01"
     assert report["accounts"] == PQ_ACCOUNTS
     steps = {step["name"]: step for step in report["steps"]}
     assert list(steps) == STEPS
@@ -108,6 +113,9 @@ def test_the_pq_runs_on_a_served_store_signs_its_report_and_leaves_the_log_verif
     assert "MscInfusionGiven" in [event["kind"] for event in lifecycle]
     assert [event["version"] for event in lifecycle] == list(range(1, len(lifecycle) + 1))
     assert steps["correction"]["evidence"]["corrected_entry"] == 4
+    # The records, the correction and the investigator's signature over the records.
+    assert report["signed_writes"] == len(lifecycle) + 2
+    assert steps["signature"]["evidence"]["signatures"][0]["kind"] == "RecordsSigned"
     packet = (tmp_path / "pq" / "pq-packet.zip").read_bytes()
     assert steps["packet"]["evidence"]["sha256"] == hashlib.sha256(packet).hexdigest()
     assert steps["checkpoint"]["evidence"]["tree_size"] > lifecycle[-1]["leaf_index"]
@@ -126,7 +134,8 @@ def test_the_pq_runs_on_a_served_store_signs_its_report_and_leaves_the_log_verif
     )
     assert held.returncode == 0, held.stderr
     tampered = tmp_path / "tampered.json"
-    tampered.write_text(json.dumps({**report, "subject": "RP-101"}), encoding="utf-8")
+    another = [{"code": "RP-101", "demonstrates": "RP-01"}]
+    tampered.write_text(json.dumps({**report, "subjects": another}), encoding="utf-8")
     broken = sealtrail("validation", "check-record", str(tampered), home=home)
     assert broken.returncode == 1
     assert broken.stderr.startswith("sealtrail: ") and len(broken.stderr.splitlines()) == 1
@@ -234,3 +243,74 @@ def test_the_pq_passes_on_a_store_served_from_postgresql(
     report = json.loads((tmp_path / "pq" / "pq-report.json").read_text(encoding="utf-8"))
     assert report["passed"] is True
     assert sealtrail("verify", "--workers", "1", home=home).returncode == 0
+
+
+def subject_versions_in(home: Path, codes: list[str]) -> dict[str, tuple[int, str]]:
+    """Each subject's version and site as the store holds them."""
+    store = open_store(make_settings(home))
+    try:
+        found = {}
+        for code in codes:
+            subject = store.app.find_subject(subject_stream("NCT01297972", code))
+            assert subject is not None, code
+            found[code] = (subject.version, subject.site)
+        return found
+    finally:
+        store.close()
+
+
+@pytest.mark.slow  # about a minute: 1,355 signed writes over HTTP, then a packet of the whole log
+def test_with_cohort_the_pq_runs_the_demonstration_cohort_through_the_api_beside_real_subjects(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    # A store holding the demonstration's subjects (locked, as a trial's closed data is): the
+    # PQ's synthetic cohort goes beside them at site PQ, under codes of its own.
+    real = [plan.code for plan in PLANS]
+    before = subject_versions_in(demo_home, real)
+    with Server(
+        server_environment(make_settings(demo_home)), tmp_path / "gunicorn.log", workers=2
+    ) as server:
+        done = pq(demo_home, server.url, tmp_path / "pq", None, "--cohort")
+    assert done.returncode == 0, done.stdout + done.stderr + server.tail()
+
+    report = json.loads((tmp_path / "pq" / "pq-report.json").read_text(encoding="utf-8"))
+    assert report["passed"] is True and report["extent"] == "demonstration cohort"
+    steps = {step["name"]: step for step in report["steps"]}
+    assert list(steps) == STEPS
+    planned = {plan.code: len(subject_records(plan)) for plan in PLANS}
+    assert sum(planned.values()) == DEMO_RECORDS
+    subjects = steps["lifecycle"]["evidence"]["subjects"]
+    assert [(s["demonstrates"], s["records"]) for s in subjects] == list(planned.items())
+    codes = [s["code"] for s in subjects]
+    assert report["subjects"] == [
+        {"code": s["code"], "demonstrates": s["demonstrates"]} for s in subjects
+    ]
+    assert codes == [f"{codes[0][:-3]}-{n:02d}" for n in range(1, len(PLANS) + 1)]
+    assert codes[0].startswith("PQ-")
+    # Every record of the cohort, the PQ's correction, and a casebook signature a subject.
+    assert len(steps["lifecycle"]["evidence"]["events"]) == DEMO_RECORDS
+    signatures = steps["signature"]["evidence"]["signatures"]
+    assert [s["subject"] for s in signatures] == codes
+    assert {s["kind"] for s in signatures} == {"CasebookSigned"}
+    assert report["signed_writes"] == DEMO_RECORDS + 1 + len(PLANS)
+    assert steps["read back"]["evidence"]["compared"] == DEMO_RECORDS + 1
+    assert steps["read back"]["evidence"]["entries"] == DEMO_RECORDS + 1 + len(PLANS)
+    assert done.stdout.splitlines()[-1] == (
+        f"PQ PASSED: 9 subjects {codes[0]} to {codes[-1]}, "
+        f"{DEMO_RECORDS + 1 + len(PLANS):,} signed writes through the API"
+    )
+
+    # The real subjects are as they were; the synthetic ones are at site PQ, each whole.
+    assert subject_versions_in(demo_home, real) == before
+    assert subject_versions_in(demo_home, codes) == {
+        code: (records + (2 if n == 0 else 1), "PQ")
+        for n, (code, records) in enumerate(zip(codes, planned.values(), strict=True))
+    }
+    held = sealtrail(
+        "validation", "check-record", str(tmp_path / "pq" / "pq-report.json"), home=demo_home
+    )
+    assert held.returncode == 0, held.stderr
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps({**report, "signed_writes": 1355 * 2}), encoding="utf-8")
+    broken = sealtrail("validation", "check-record", str(tampered), home=demo_home)
+    assert broken.returncode == 1 and len(broken.stderr.splitlines()) == 1
