@@ -71,10 +71,10 @@ def require_chromium() -> str:
 
 SHARED = "tests/browser: one served store"
 """The xdist group of the modules marked ``shares_the_served_store``: run one after another on
-one worker, they share one server and one Chromium. Each module's own would cost ~3.3 s of CPU
-before its first test (gunicorn's worker building the app, ~2.4 s; Playwright's driver and
-Chromium, ~0.9 s). A module that changes what another module's tests would see (a password, a
-lock, a subject screened, a record corrected) keeps a server of its own: not marked."""
+one worker, they share one server and one Chromium. Each module's own cost ~2.6 s of CPU on a
+quiet machine (a server started and stopped, 1.75 s; Playwright's driver and Chromium, 0.85 s),
+more under a full run's load. A module that changes what another module's tests would see (a
+password, a lock, a subject screened, a record corrected) keeps a server of its own: not marked."""
 
 
 def shares_the_served_store(node: pytest.Item | pytest.Collector | None) -> bool:
