@@ -4,8 +4,9 @@ Fixtures (tests/browser/README.md shows a page test written with them):
 
 - ``served`` (one per test module): ``sealtrail serve`` over a copy of the demonstration store
   on a free loopback port; ``served.url``, ``served.home``, ``served.people`` /
-  ``served.person(role)``. A module marked ``shares_the_served_store`` is given instead the one
-  server of the modules so marked (:data:`SHARED`), and their one Chromium;
+  ``served.person(role)``. A module marked ``shares_the_served_store(name)`` is given instead
+  the one server of the modules marked with that name (:func:`shared_store`), and the one
+  Chromium of the modules marked with any;
 - ``outsider`` (per module, or per process for the modules sharing the store): a site
   coordinator of site SP opened in the served store, who must see nothing of site RP's subjects;
 - ``demo_people`` (per module): ``served.people``, who signs in by role (``administrator``,
@@ -33,6 +34,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,17 +71,19 @@ def require_chromium() -> str:
     pytest.skip(found.header)
 
 
-SHARED = "tests/browser: one served store"
-"""The xdist group of the modules marked ``shares_the_served_store``: run one after another on
-one worker, they share one server and one Chromium. Each module's own cost ~2.6 s of CPU on a
-quiet machine (a server started and stopped, 1.75 s; Playwright's driver and Chromium, 0.85 s),
-more under a full run's load. A module that changes what another module's tests would see (a
-password, a lock, a subject screened, a record corrected) keeps a server of its own: not marked."""
+def shared_store(node: pytest.Item | pytest.Collector | None) -> str | None:
+    """The served store a test (or module) marked ``shares_the_served_store(name)`` shares
+    (tests.browser.harness: :data:`READERS`, :data:`OWN_SUBJECTS`).
 
-
-def shares_the_served_store(node: pytest.Item | pytest.Collector | None) -> bool:
-    """True for a test (or module) marked ``shares_the_served_store``."""
-    return node is not None and node.get_closest_marker("shares_the_served_store") is not None
+    The modules marked with one name run one after another on one xdist worker (one xdist group
+    a name) and share one server and its store; the modules marked with any name share one
+    Chromium. Each module's own cost ~2.6 s of CPU on a quiet machine (a server started and
+    stopped, 1.75 s; Playwright's driver and Chromium, 0.85 s), more under a full run's load. A
+    module that changes what another module's tests would see (a person locked, the site's
+    database locked, the subjects counted, a correction counted) keeps a server of its own: not
+    marked."""
+    marker = None if node is None else node.get_closest_marker("shares_the_served_store")
+    return None if marker is None else str(marker.args[0])
 
 
 @pytest.hookimpl(tryfirst=True)  # before tests/conftest.py groups each module's tests
@@ -87,14 +91,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.browser)
-        if shares_the_served_store(item):
-            item.add_marker(pytest.mark.xdist_group(SHARED))
+        name = shared_store(item)
+        if name is not None:
+            item.add_marker(pytest.mark.xdist_group(f"tests/browser: the store of the {name}"))
 
 
 class SharedChromium:
-    """Chromium for the modules that share the served store, launched at the first test of
-    theirs and closed after the last of them that runs in a row (:func:`pytest_runtest_teardown`):
-    never left running under another test (the ``browser`` fixture says why)."""
+    """Chromium for the modules that share a served store, launched at the first test of theirs
+    and closed after the last of them that runs in a row (:func:`pytest_runtest_teardown`): never
+    left running under another test (the ``browser`` fixture says why)."""
 
     def __init__(self) -> None:
         self._playwright: Playwright | None = None
@@ -128,7 +133,7 @@ SHARED_CHROMIUM = SharedChromium()
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     yield  # the test's own fixtures (its module's, when the module ends) are finalised first
-    if shares_the_served_store(item) and not shares_the_served_store(nextitem):
+    if shared_store(item) is not None and shared_store(nextitem) is None:
         SHARED_CHROMIUM.close()
 
 
@@ -143,7 +148,8 @@ def browser_demo_template(
     return home, give_demo_passwords(home)
 
 
-def serve_a_copy(
+@contextmanager
+def served_copy(
     tmp_path_factory: pytest.TempPathFactory,
     browser_demo_template: tuple[Path, dict[str, DemoPerson]],
 ) -> Iterator[Served]:
@@ -161,13 +167,42 @@ def serve_a_copy(
         yield Served(server.url, home, people, server)
 
 
+class SharedStores:
+    """The served stores of the modules marked ``shares_the_served_store(name)``, one a name,
+    each started when a module of its name first asks for it, with its outsider."""
+
+    def __init__(
+        self,
+        tmp_path_factory: pytest.TempPathFactory,
+        browser_demo_template: tuple[Path, dict[str, DemoPerson]],
+        stack: ExitStack,
+    ) -> None:
+        self._tmp_path_factory = tmp_path_factory
+        self._template = browser_demo_template
+        self._stack = stack
+        self._served: dict[str, Served] = {}
+        self._outsiders: dict[str, DemoPerson] = {}
+
+    def served(self, name: str) -> Served:
+        if name not in self._served:
+            self._served[name] = self._stack.enter_context(
+                served_copy(self._tmp_path_factory, self._template)
+            )
+        return self._served[name]
+
+    def outsider(self, name: str) -> DemoPerson:
+        if name not in self._outsiders:
+            self._outsiders[name] = open_outsider(self.served(name))
+        return self._outsiders[name]
+
+
 @pytest.fixture(scope="session")
-def shared_served(
+def shared_stores(
     tmp_path_factory: pytest.TempPathFactory,
     browser_demo_template: tuple[Path, dict[str, DemoPerson]],
-) -> Iterator[Served]:
-    """The one server of the modules marked ``shares_the_served_store`` (:data:`SHARED`)."""
-    yield from serve_a_copy(tmp_path_factory, browser_demo_template)
+) -> Iterator[SharedStores]:
+    with ExitStack() as stack:
+        yield SharedStores(tmp_path_factory, browser_demo_template, stack)
 
 
 @pytest.fixture(scope="module")
@@ -176,12 +211,14 @@ def served(
     tmp_path_factory: pytest.TempPathFactory,
     browser_demo_template: tuple[Path, dict[str, DemoPerson]],
 ) -> Iterator[Served]:
-    """``sealtrail serve`` over this module's own copy of the demonstration store, or the shared
-    one for a module marked ``shares_the_served_store``."""
-    if shares_the_served_store(request.node):
-        yield request.getfixturevalue("shared_served")
+    """``sealtrail serve`` over this module's own copy of the demonstration store, or the
+    shared one of a module marked ``shares_the_served_store(name)``."""
+    name = shared_store(request.node)
+    if name is not None:
+        yield request.getfixturevalue("shared_stores").served(name)
     else:
-        yield from serve_a_copy(tmp_path_factory, browser_demo_template)
+        with served_copy(tmp_path_factory, browser_demo_template) as own:
+            yield own
 
 
 @pytest.fixture(scope="module")
@@ -189,18 +226,13 @@ def demo_people(served: Served) -> dict[str, DemoPerson]:
     return served.people
 
 
-@pytest.fixture(scope="session")
-def shared_outsider(shared_served: Served) -> DemoPerson:
-    """:func:`outsider`, opened once in the shared served store."""
-    return open_outsider(shared_served)
-
-
 @pytest.fixture(scope="module")
 def outsider(request: pytest.FixtureRequest, served: Served) -> DemoPerson:
     """A site coordinator of site SP, opened in the served store (the demonstration's people are
     all of site RP, or of the sponsor): who must see nothing of RP's subjects."""
-    if shares_the_served_store(request.node):
-        return request.getfixturevalue("shared_outsider")
+    name = shared_store(request.node)
+    if name is not None:
+        return request.getfixturevalue("shared_stores").outsider(name)
     return open_outsider(served)
 
 
@@ -222,7 +254,7 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
     test process while it is started, and a later test of the same xdist worker that calls
     ``asyncio.run`` (pyHanko signing a PDF in-process) would then fail; ending it with the
     module leaves no loop behind."""
-    if shares_the_served_store(request.node):
+    if shared_store(request.node) is not None:
         yield SHARED_CHROMIUM.launched()
         return
     executable = require_chromium()

@@ -44,6 +44,16 @@ if TYPE_CHECKING:
 
     from infrastructure.bootstrap import Store
 
+READERS = "readers"
+"""The browser modules that only read the demonstration, or add what no other module counts (a
+checkpoint sealed, a packet built, a sign-in): ``shares_the_served_store(READERS)``, one served
+store among them (tests/browser/conftest.py)."""
+OWN_SUBJECTS = "writers of their own subjects"
+"""The browser modules that write only subjects of their own (each module its own range of
+codes) and nothing another module's tests count: ``shares_the_served_store(OWN_SUBJECTS)``. The
+oversight module designates the principal investigator anew, from today; the signing module's
+investigator signs today either way (they pass in either order)."""
+
 ADMINISTRATOR = "administrator"
 """The role name under which :func:`give_demo_passwords` lists ``admin``, beside the
 demonstration's own (``coordinator``, ``investigator``, ``monitor``, ``data_manager``)."""

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.harness import Traffic, assert_accessible, screenshot
+from tests.browser.harness import READERS, Traffic, assert_accessible, screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
     from tests.browser.harness import Served
 
-pytestmark = pytest.mark.shares_the_served_store  # reads /docs alone
+pytestmark = pytest.mark.shares_the_served_store(READERS)  # reads /docs alone
 
 FAVICON_MISSING = r"404 .*/favicon\.ico"
 """flask-smorest's Swagger page names no icon, so Chromium asks for /favicon.ico, which the API

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.harness import DemoPerson, assert_accessible, screenshot, sign_in
+from tests.browser.harness import READERS, DemoPerson, assert_accessible, screenshot, sign_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
     from tests.browser.harness import Served, Traffic
 
-pytestmark = pytest.mark.shares_the_served_store  # reads; the outsider is shared
+pytestmark = pytest.mark.shares_the_served_store(READERS)  # reads; the outsider is shared
 
 NOT_FOUND = r"status of 404"
 BAD_REQUEST = r"status of 400"

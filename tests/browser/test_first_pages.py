@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.harness import (
     ADMINISTRATOR,
+    READERS,
     assert_accessible,
     screenshot,
     sign_in,
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from tests.browser.harness import DemoPerson, Served
 
 
-pytestmark = pytest.mark.shares_the_served_store  # signs in; one wrong password
+pytestmark = pytest.mark.shares_the_served_store(READERS)  # signs in; one wrong password
 
 
 def sign_in_by_keyboard(page: Page, person: DemoPerson) -> None:

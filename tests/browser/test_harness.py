@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.browser.harness import (
+    READERS,
     SCREENSHOTS_VARIABLE,
     Traffic,
     assert_accessible,
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from tests.browser.harness import Served
 
-pytestmark = pytest.mark.shares_the_served_store  # reads /openapi.json alone
+pytestmark = pytest.mark.shares_the_served_store(READERS)  # reads /openapi.json alone
 
 ACCESSIBLE = """<!doctype html><html lang="en"><head><title>A form</title></head>
 <body><main><h1>Sign in</h1><form>

@@ -19,6 +19,7 @@ import pytest
 
 from tests.browser.harness import (
     ADMINISTRATOR,
+    OWN_SUBJECTS,
     Served,
     assert_accessible,
     assert_labelled,
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 MONITOR, DATA_MANAGER = "monitor", "data_manager"
+
+pytestmark = pytest.mark.shares_the_served_store(OWN_SUBJECTS)  # RP-81
+
 CODE = "RP-81"
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.harness import Served, assert_accessible, screenshot, sign_in
+from tests.browser.harness import READERS, Served, assert_accessible, screenshot, sign_in
 from tests.packets.zips import one_byte_changed
 
-pytestmark = pytest.mark.shares_the_served_store  # builds packets of the store as it is
+pytestmark = pytest.mark.shares_the_served_store(READERS)  # builds packets of the store as it is
 
 SLOW_MS = 180_000
 """How long a build or a verification may take here: seconds on an idle machine, more on a

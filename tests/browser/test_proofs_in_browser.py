@@ -35,12 +35,12 @@ from signatures.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from tests.browser.harness import Served
+from tests.browser.harness import READERS, Served
 from tests.browser.js_page import JS_ROOT, JsPage
 from tests.unit import test_checkpoint as note_vectors
 from tests.unit import test_merkle as merkle_vectors
 
-pytestmark = pytest.mark.shares_the_served_store  # loads the pages' scripts alone
+pytestmark = pytest.mark.shares_the_served_store(READERS)  # loads the pages' scripts alone
 
 Outcome = list[str] | None
 """None when accepted; [kind, message] when refused."""

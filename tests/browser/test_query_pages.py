@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser.harness import (
+    OWN_SUBJECTS,
     DemoPerson,
     Served,
     Traffic,
@@ -35,8 +36,11 @@ from tests.conftest import consent, haemoglobin, screening
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
+
+pytestmark = pytest.mark.shares_the_served_store(OWN_SUBJECTS)  # RP-91 on
+
 MONITOR = "monitor"
-SUBJECTS = itertools.count(81)
+SUBJECTS = itertools.count(91)
 
 
 @pytest.fixture

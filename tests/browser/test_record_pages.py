@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.harness import Served, assert_accessible, screenshot, sign_in
+from tests.browser.harness import OWN_SUBJECTS, Served, assert_accessible, screenshot, sign_in
 from tests.browser.test_signing_in_the_browser import (
     COORDINATOR,
     assert_no_key_in,
@@ -27,6 +27,9 @@ from tests.conftest import consent, screening
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+
+pytestmark = pytest.mark.shares_the_served_store(OWN_SUBJECTS)  # RP-71, RP-72
 
 CODE = "RP-71"
 SCREENED_HERE = "RP-72"

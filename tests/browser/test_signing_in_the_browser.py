@@ -29,6 +29,7 @@ from infrastructure.settings import Settings
 from signatures.canonical import canonicalize
 from signatures.keys import key_id, private_key_from_pem, private_key_to_pem, public_key_to_pem
 from tests.browser.harness import (
+    OWN_SUBJECTS,
     DemoPerson,
     Served,
     Traffic,
@@ -42,6 +43,9 @@ from tests.homes import database_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Route
+
+
+pytestmark = pytest.mark.shares_the_served_store(OWN_SUBJECTS)  # RP-201 on
 
 SIGNING_MODULE = "/assets/js/signing.js"
 VECTOR_SEED = bytes(range(32))
@@ -83,7 +87,7 @@ SIGNING_MS = 30_000
 """How long the page after a signing may take: the ceremony checks the password at Argon2id's
 production cost and the store records the event before the next page is read, each slower on a
 loaded machine than the harness's ten seconds for a page action allow."""
-SUBJECTS = itertools.count(71)
+SUBJECTS = itertools.count(201)
 
 
 # -- the module in the browser ---------------------------------------------------------------------

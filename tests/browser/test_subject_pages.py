@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser.harness import (
+    READERS,
     DemoPerson,
     Served,
     Traffic,
@@ -21,7 +22,7 @@ from tests.browser.harness import (
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-pytestmark = pytest.mark.shares_the_served_store  # reads the demonstration's subjects
+pytestmark = pytest.mark.shares_the_served_store(READERS)  # reads the demonstration's subjects
 
 SUBJECT = "RP-02"
 """A subject whose week-6 count was corrected (76 -> 7.6 g/dL), with troughs and infusions."""

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from domain.subject import subject_stream
 from infrastructure.bootstrap import Store, open_store
 from signatures.checkpoint import Checkpoint, parse_note, sign_checkpoint
-from tests.browser.harness import assert_accessible, screenshot, sign_in
+from tests.browser.harness import READERS, assert_accessible, screenshot, sign_in
 from tests.conftest import STUDY, make_settings
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tests.browser.harness import Served
 
 
-pytestmark = pytest.mark.shares_the_served_store  # reads; seals checkpoints none counts
+pytestmark = pytest.mark.shares_the_served_store(READERS)  # reads; seals checkpoints none counts
 
 
 @contextmanager
