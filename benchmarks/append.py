@@ -132,7 +132,7 @@ def make_workload(events: int) -> Workload:
 def open_signed_store(backend: Backend, workload: Workload) -> Store:
     """A fresh, initialised store with the workload's coordinator and key registered."""
     store = open_new_store(backend.fresh_settings("signed"))
-    open_coordinator(store, workload.private_key, site=SITE)
+    open_coordinator(store, workload.private_key, sites=(SITE,))
     return store
 
 

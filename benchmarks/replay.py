@@ -180,12 +180,22 @@ def filled_store(backend: stores.Backend, events: int) -> Store:
     store = stores.open_new_store(backend.fresh_settings())
     private_key = generate_private_key()
     stores.open_coordinator(store, private_key)
-    submissions = signed_submissions(events, private_key)
+    record_life(store, private_key, events)
+    return store
+
+
+def record_life(store: Store, private_key: Any, events: int) -> int:
+    """Give the subject its ``events`` events, signed by the coordinator who holds
+    ``private_key``, through ``Records.record_batch`` (100 a batch), from the first it does not
+    have yet on (a store that already holds some of them gets the rest); how many were added."""
+    last = store.app.recorder.select_events(stream_id(STREAM), desc=True, limit=1)
+    first = last[0].originator_version if last else 0
+    submissions = signed_submissions(events, private_key)[first:]
     for start in range(0, len(submissions), 100):
         store.records.record_batch(
             RecordBatch(submissions=submissions[start : start + 100], actor_id=USER_ID)
         )
-    return store
+    return len(submissions)
 
 
 def timed(action: Callable[[], Any]) -> float:
@@ -198,53 +208,61 @@ def measure(backend: stores.Backend, events: int, samples: int, repeats: int) ->
     print(f"  {backend.name}: recording {events} signed events...", flush=True)
     store = filled_store(backend, events)
     try:
-        app = store.app
-        originator_id = stream_id(STREAM)
-        every = list(app.events.get(originator_id))
-        if len(every) != events:
-            raise RuntimeError(f"{len(every)} events stored, {events} expected")
-        rng = random.Random(6)
-        chosen = sorted(rng.sample(every, min(samples, len(every))), key=lambda e: e.timestamp)
-        instants = [(event.timestamp, event.originator_version) for event in chosen]
-        # The baseline's cost grows with the version: time it on the latest sampled versions.
-        latest_first = sorted(instants, key=lambda pair: -pair[1])
-
-        baseline = [
-            timed(lambda v=version: summarise(app.subject_at(originator_id, v)))
-            for _, version in latest_first[:repeats]
-        ]
-        replayer = SubjectReplayer(app, store.engine)
-        cold = timed(lambda: replayer.replay(STREAM, as_of=datetime.now(UTC)).summary())
-
-        def replay_at(as_of: datetime, version: int, by: SubjectReplayer = replayer) -> None:
-            replayed = by.replay(STREAM, as_of=as_of)
-            json.dumps(replay_document(replayed), sort_keys=True)
-            if replayed.version != version:
-                raise RuntimeError(f"replayed version {replayed.version}, expected {version}")
-
-        warm = [timed(lambda a=as_of, v=version: replay_at(a, v)) for as_of, version in instants]
-
-        # A replayer keeps the states it checked in memory: the figure above is a server's
-        # (or a console session's) after its first replays. A `sealtrail replay` command is a
-        # process of its own, with nothing in memory: each of these starts from a new replayer.
-        def fresh_replay_at(as_of: datetime, version: int) -> float:
-            new = SubjectReplayer(app, store.engine)
-            return timed(lambda: replay_at(as_of, version, new))
-
-        fresh = [fresh_replay_at(as_of, version) for as_of, version in instants[::4]]
-        parts = breakdown(replayer, originator_id, instants)
-        return {
-            "backend": backend.name,
-            "events": events,
-            "baseline": baseline,
-            "cold": cold,
-            "warm": warm,
-            "fresh": fresh,
-            "parts": parts,
-            "baseline_versions": [version for _, version in latest_first[:repeats]],
-        }
+        return measure_store(store, backend.name, events, samples, repeats)
     finally:
         store.close()
+
+
+def measure_store(
+    store: Store, name: str, events: int, samples: int, repeats: int
+) -> dict[str, Any]:
+    """The figures :func:`report` prints, of the subject of ``events`` events in ``store``
+    (``name`` says which store it is)."""
+    app = store.app
+    originator_id = stream_id(STREAM)
+    every = list(app.events.get(originator_id))
+    if len(every) != events:
+        raise RuntimeError(f"{len(every)} events stored, {events} expected")
+    rng = random.Random(6)
+    chosen = sorted(rng.sample(every, min(samples, len(every))), key=lambda e: e.timestamp)
+    instants = [(event.timestamp, event.originator_version) for event in chosen]
+    # The baseline's cost grows with the version: time it on the latest sampled versions.
+    latest_first = sorted(instants, key=lambda pair: -pair[1])
+
+    baseline = [
+        timed(lambda v=version: summarise(app.subject_at(originator_id, v)))
+        for _, version in latest_first[:repeats]
+    ]
+    replayer = SubjectReplayer(app, store.engine)
+    cold = timed(lambda: replayer.replay(STREAM, as_of=datetime.now(UTC)).summary())
+
+    def replay_at(as_of: datetime, version: int, by: SubjectReplayer = replayer) -> None:
+        replayed = by.replay(STREAM, as_of=as_of)
+        json.dumps(replay_document(replayed), sort_keys=True)
+        if replayed.version != version:
+            raise RuntimeError(f"replayed version {replayed.version}, expected {version}")
+
+    warm = [timed(lambda a=as_of, v=version: replay_at(a, v)) for as_of, version in instants]
+
+    # A replayer keeps the states it checked in memory: the figure above is a server's
+    # (or a console session's) after its first replays. A `sealtrail replay` command is a
+    # process of its own, with nothing in memory: each of these starts from a new replayer.
+    def fresh_replay_at(as_of: datetime, version: int) -> float:
+        new = SubjectReplayer(app, store.engine)
+        return timed(lambda: replay_at(as_of, version, new))
+
+    fresh = [fresh_replay_at(as_of, version) for as_of, version in instants[::4]]
+    parts = breakdown(replayer, originator_id, instants)
+    return {
+        "backend": name,
+        "events": events,
+        "baseline": baseline,
+        "cold": cold,
+        "warm": warm,
+        "fresh": fresh,
+        "parts": parts,
+        "baseline_versions": [version for _, version in latest_first[:repeats]],
+    }
 
 
 def breakdown(

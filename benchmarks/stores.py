@@ -110,11 +110,15 @@ def open_new_store(settings: Settings) -> Store:
 
 
 def open_coordinator(
-    store: Store, private_key: Ed25519PrivateKey, *, user_id: str = COORDINATOR, site: str = "RP"
+    store: Store,
+    private_key: Ed25519PrivateKey,
+    *,
+    user_id: str = COORDINATOR,
+    sites: tuple[str, ...] = ("RP",),
 ) -> None:
     """Open the site coordinator who signs the benchmark's events, with ``private_key``'s public
-    key registered: as the tests open a person in force (role, training, site, key, password)."""
-    open_person(store, user_id, printed_name=PRINTED_NAME, sites=(site,), private_key=private_key)
+    key registered: as the tests open a person in force (role, training, sites, key, password)."""
+    open_person(store, user_id, printed_name=PRINTED_NAME, sites=sites, private_key=private_key)
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:

@@ -60,7 +60,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -121,12 +121,22 @@ DAY_ONE = date(2011, 1, 3)
 # -- the synthetic subjects --------------------------------------------------------------------
 
 
-def subject_code(number: int) -> str:
+def site_codes(sites: int) -> tuple[str, ...]:
+    """The codes of a store's ``sites`` sites: Ribeirão Preto's first, then S02, S03..."""
+    return (SITE, *(f"S{number:02d}" for number in range(2, sites + 1)))
+
+
+def site_of(number: int, sites: int = 1) -> str:
+    """The site that screened synthetic subject ``number`` (the subjects take turns)."""
+    return site_codes(sites)[number % sites]
+
+
+def subject_code(number: int, sites: int = 1) -> str:
     """The study code of synthetic subject ``number``."""
-    return f"{SITE}-B{number:07d}"
+    return f"{site_of(number, sites)}-B{number:07d}"
 
 
-def planned_event(number: int, step: int) -> tuple[str, dict[str, Any]]:
+def planned_event(number: int, step: int, sites: int = 1) -> tuple[str, dict[str, Any]]:
     """Kind and typed fields of event ``step`` (0-based) of subject ``number``.
 
     Screening, consent, eligibility, enrolment, two MSC infusions and an adverse event, then
@@ -136,7 +146,7 @@ def planned_event(number: int, step: int) -> tuple[str, dict[str, Any]]:
     if step == 0:
         sex = Sex.FEMALE if number % 2 else Sex.MALE
         return "Screened", {
-            "site": SITE,
+            "site": site_of(number, sites),
             "sex": sex,
             "age": 18 + number % 40,
             "screened_on": screened_on,
@@ -210,7 +220,9 @@ def body_for(
 
 @dataclass
 class BenchStore:
-    """A store on disk, the coordinator's key, and how many synthetic subjects it was given."""
+    """A store (its home on disk, its database a SQLite file there unless ``database_url``
+    says otherwise), the coordinator's key, and how many synthetic subjects it was given, at
+    how many sites."""
 
     home: Path
     private_key: Ed25519PrivateKey
@@ -218,44 +230,61 @@ class BenchStore:
     subjects: int = 0
     build_seconds: float = 0.0
     built_now: int = 0
+    database_url: str | None = None
+    sites: int = 1
 
     @property
     def settings(self) -> Settings:
-        return settings_for(self.home)
+        return settings_for(self.home, self.database_url)
 
     def save_manifest(self) -> None:
         manifest = {"per_subject": self.per_subject, "subjects": self.subjects}
+        if self.sites != 1:
+            manifest["sites"] = self.sites
         (self.home / MANIFEST).write_text(json.dumps(manifest))
 
 
-def settings_for(home: Path) -> Settings:
+def settings_for(home: Path, database_url: str | None = None) -> Settings:
+    """The settings of a store kept in ``home``: its SQLite file there, or ``database_url``."""
     return Settings.from_environ(
         {
             "SEALTRAIL_HOME": str(home),
-            "SEALTRAIL_DATABASE_URL": f"sqlite:///{home / 'store.sqlite3'}",
+            "SEALTRAIL_DATABASE_URL": database_url or f"sqlite:///{home / 'store.sqlite3'}",
         }
     )
 
 
-def prepare(home: Path, per_subject: int) -> BenchStore:
-    """Create (or reopen) the store under ``home`` with the coordinator's account and key."""
+def prepare(
+    home: Path, per_subject: int, database_url: str | None = None, sites: int = 1
+) -> BenchStore:
+    """Create (or reopen) the store under ``home`` with the coordinator's account and key.
+
+    With ``database_url``, the store's database is that one, which the caller made empty; a
+    store reopened keeps the number of sites it was made with."""
     home.mkdir(parents=True, exist_ok=True)
-    settings = settings_for(home)
+    settings = settings_for(home, database_url)
     manifest_path = home / MANIFEST
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
         key = private_key_from_pem((home / KEY_FILE).read_bytes())
-        return BenchStore(home, key, int(manifest["per_subject"]), int(manifest["subjects"]))
+        return BenchStore(
+            home,
+            key,
+            int(manifest["per_subject"]),
+            int(manifest["subjects"]),
+            database_url=database_url,
+            sites=int(manifest.get("sites", 1)),
+        )
     if (home / "store.sqlite3").exists():
         raise SystemExit(f"{home} holds a store this benchmark did not make (no {MANIFEST})")
     key = generate_private_key()
     (home / KEY_FILE).write_bytes(private_key_to_pem(key))
     store = open_new_store(settings)
     try:
-        open_coordinator(store, key, user_id=USER_ID, site=SITE)
+        open_coordinator(store, key, user_id=USER_ID, sites=site_codes(sites))
     finally:
         store.close()
-    bench = BenchStore(home, key, per_subject)
+    bench = BenchStore(home, key, per_subject, database_url=database_url, sites=sites)
     bench.save_manifest()
     return bench
 
@@ -264,9 +293,9 @@ def event_count(store: Store) -> int:
     return store.app.recorder.max_notification_id() or 0
 
 
-def recorded_version(store: Store, number: int) -> int:
+def recorded_version(store: Store, number: int, sites: int = 1) -> int:
     """How many events subject ``number`` has in the store."""
-    originator_id = stream_id(subject_stream(STUDY, subject_code(number)))
+    originator_id = stream_id(subject_stream(STUDY, subject_code(number, sites)))
     last = store.app.recorder.select_events(originator_id, desc=True, limit=1)
     return last[0].originator_version if last else 0
 
@@ -282,7 +311,7 @@ def plan(bench: BenchStore, target: int) -> list[tuple[int, int]]:
         projected = event_count(store)
         tasks = []
         for number in range(bench.subjects):
-            done = recorded_version(store, number)
+            done = recorded_version(store, number, bench.sites)
             if done < bench.per_subject:
                 tasks.append((number, done))
                 projected += bench.per_subject - done
@@ -297,8 +326,34 @@ def plan(bench: BenchStore, target: int) -> list[tuple[int, int]]:
     return tasks
 
 
-def fill(bench: BenchStore, target: int, batch: int, workers: int) -> None:
-    """Build subjects on ``workers`` processes until the log holds ``target`` events."""
+@dataclass(frozen=True)
+class BuildProgress:
+    """Where a build stands: subjects done of those planned, events built, seconds so far."""
+
+    done: int
+    planned: int
+    built: int
+    seconds: float
+
+
+def print_progress(progress: BuildProgress) -> None:
+    print(
+        f"  {progress.done:,}/{progress.planned:,} subjects, {progress.built:,} events "
+        f"({progress.built / progress.seconds:,.0f}/s)",
+        flush=True,
+    )
+
+
+def fill(
+    bench: BenchStore,
+    target: int,
+    batch: int,
+    workers: int,
+    progress: Callable[[BuildProgress], None] = print_progress,
+    every: int = 100,
+) -> None:
+    """Build subjects on ``workers`` processes until the log holds ``target`` events, telling
+    ``progress`` every ``every`` subjects and at the end."""
     tasks = plan(bench, target)
     if not tasks:
         return
@@ -309,17 +364,19 @@ def fill(bench: BenchStore, target: int, batch: int, workers: int) -> None:
         # Not fork: nothing of this process's connections may leak into the builders.
         mp_context=multiprocessing.get_context("forkserver"),
         initializer=_start_builder,
-        initargs=(str(bench.home), private_key_to_pem(bench.private_key), bench.per_subject, batch),
+        initargs=(
+            bench.settings,
+            private_key_to_pem(bench.private_key),
+            bench.per_subject,
+            batch,
+            bench.sites,
+        ),
     ) as pool:
         for done, built in enumerate(pool.map(_build_subject, tasks), start=1):
             bench.built_now += built
-            if done % 100 == 0 or done == len(tasks):
+            if done % every == 0 or done == len(tasks):
                 seconds = time.perf_counter() - started
-                print(
-                    f"  {done:,}/{len(tasks):,} subjects, {bench.built_now:,} events "
-                    f"({bench.built_now / seconds:,.0f}/s)",
-                    flush=True,
-                )
+                progress(BuildProgress(done, len(tasks), bench.built_now, seconds))
     bench.build_seconds += time.perf_counter() - started
 
 
@@ -329,17 +386,20 @@ class _Builder:
     private_key: Ed25519PrivateKey
     per_subject: int
     batch: int
+    sites: int
 
 
 _builder: _Builder | None = None
 
 
-def _start_builder(home: str, pem: bytes, per_subject: int, batch: int) -> None:
+def _start_builder(
+    settings: Settings, pem: bytes, per_subject: int, batch: int, sites: int
+) -> None:
     """Each builder process opens the store once and keeps it for all its subjects."""
     global _builder
-    store = open_store(settings_for(Path(home)))
+    store = open_store(settings)
     _look_up_accounts_once(store)
-    _builder = _Builder(store, private_key_from_pem(pem), per_subject, batch)
+    _builder = _Builder(store, private_key_from_pem(pem), per_subject, batch, sites)
 
 
 def _build_subject(task: tuple[int, int]) -> int:
@@ -347,7 +407,7 @@ def _build_subject(task: tuple[int, int]) -> int:
     number, first = task
     assert _builder is not None
     app = _builder.store.app
-    code = subject_code(number)
+    code = subject_code(number, _builder.sites)
     signer = key_id(_builder.private_key.public_key())
     protocol = protocol_for(STUDY)
     subject: Subject | None = None
@@ -355,7 +415,7 @@ def _build_subject(task: tuple[int, int]) -> int:
         subject = app.repository.get(stream_id(subject_stream(STUDY, code)))
     for start in range(first, _builder.per_subject, _builder.batch):
         steps = range(start, min(start + _builder.batch, _builder.per_subject))
-        planned = [planned_event(number, step) for step in steps]
+        planned = [planned_event(number, step, _builder.sites) for step in steps]
         signed = [
             sign_body(_builder.private_key, body_for(code, kind, fields, signer, step + 1))
             for step, (kind, fields) in zip(steps, planned, strict=True)
@@ -426,9 +486,37 @@ def run_verifier(settings: Settings) -> VerifyResult:
     """``store.verifier().verify()`` on every core, in a process of its own (so that its peak
     memory is the verifier's alone), its phases timed inside it; the peak resident set of that
     process and of each of its pool's workers."""
+    result, children = in_own_process(_verify_in_process, settings, name="verifying")
+    assert isinstance(result, VerifyResult)
+    result.worker_peaks_kib = children.peaks_kib
+    result.cpu_seconds += children.cpu_seconds
+    return result
+
+
+@dataclass
+class Children:
+    """What the processes a measured process started used: each one's peak resident set
+    (``VmHWM``) and their CPU time, as last seen (once a second)."""
+
+    peaks_kib: list[int]
+    cpu_seconds: float
+
+
+def in_own_process(
+    target: Callable[..., None], *args: Any, name: str = "measured"
+) -> tuple[Any, Children]:
+    """Run ``target(*args, results)`` in a process of its own (spawned: nothing of this one's
+    memory in it), so that the peak memory it measures of itself is its work's alone; what it
+    puts on ``results``, and what its own children used (``name`` names the process if it
+    fails).
+
+    Raises:
+        RuntimeError: the process ended without a result (an exception, or killed: out of
+            memory, say), with its exit code.
+    """
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    process = context.Process(target=_verify_in_process, args=(settings, results))
+    process = context.Process(target=target, args=(*args, results))
     process.start()
     peaks: dict[int, int] = {}
     cpu: dict[int, float] = {}
@@ -438,18 +526,15 @@ def run_verifier(settings: Settings) -> VerifyResult:
             if pid != process.pid:
                 cpu[pid] = max(cpu.get(pid, 0.0), _cpu_seconds(pid))
         try:
-            result: VerifyResult = results.get(timeout=1.0)
+            result = results.get(timeout=1.0)
             break
         except queue.Empty:
             continue
     else:
-        raise RuntimeError(f"the verifying process ended with code {process.exitcode}")
+        raise RuntimeError(f"the {name} process ended with code {process.exitcode}")
     process.join()
-    result.worker_peaks_kib = sorted(
-        peak for pid, peak in peaks.items() if pid != process.pid and peak
-    )
-    result.cpu_seconds += sum(cpu.values())
-    return result
+    peaks_kib = sorted(peak for pid, peak in peaks.items() if pid != process.pid and peak)
+    return result, Children(peaks_kib, sum(cpu.values()))
 
 
 def _verify_in_process(settings: Settings, results: Any) -> None:
@@ -714,9 +799,10 @@ def record_a_day(bench: BenchStore, newest: int) -> str:
         started = time.perf_counter()
         for number in range(bench.subjects):
             for _ in range(max(1, newest // bench.subjects)):
-                version = recorded_version(store, number) + 1
-                kind, fields = planned_event(number, version - 1)
-                body = body_for(subject_code(number), kind, fields, signer, version)
+                version = recorded_version(store, number, bench.sites) + 1
+                kind, fields = planned_event(number, version - 1, bench.sites)
+                code = subject_code(number, bench.sites)
+                body = body_for(code, kind, fields, signer, version)
                 _, signature = sign_body(bench.private_key, body)
                 submission = submission_from(body, signature)
                 store.records.record(RecordEvent(submission=submission, actor_id=USER_ID))
@@ -961,13 +1047,26 @@ def measure(big: BenchStore, small: BenchStore, args: argparse.Namespace) -> Fig
     if args.only == "verify":
         return figures
     print(f"timing appends ({load()})", flush=True)
-    for round_number in range(args.rounds):
-        order = [(small, figures.small_times), (big, figures.big_times)]
+    figures.small_times, figures.big_times = alternate_appends(
+        small, big, args.rounds, args.appends
+    )
+    return figures
+
+
+def alternate_appends(
+    small: BenchStore, big: BenchStore, rounds: int, appends: int
+) -> tuple[list[float], list[float]]:
+    """(b)'s seconds of each timed append to the small store and to the big one: ``rounds``
+    rounds of ``appends`` on each, alternating which store goes first."""
+    small_times: list[float] = []
+    big_times: list[float] = []
+    for round_number in range(rounds):
+        order = [(small, small_times), (big, big_times)]
         if round_number % 2:
             order.reverse()
         for bench, times in order:
-            times += time_appends(bench, args.appends, warmup=20)
-    return figures
+            times += time_appends(bench, appends, warmup=20)
+    return small_times, big_times
 
 
 def count_events(bench: BenchStore) -> int:
@@ -976,6 +1075,25 @@ def count_events(bench: BenchStore) -> int:
         return event_count(store)
     finally:
         store.close()
+
+
+def print_appends(
+    title: str, small: tuple[int, list[float]], big: tuple[int, list[float]]
+) -> float:
+    """(b)'s table, each store's events and append times, and the ratio against its goal;
+    returns the ratio."""
+    append_ratio = statistics.median(big[1]) / statistics.median(small[1])
+    print(title)
+    print(f"  {'events in the log':<22} {'median us':>10} {'p10 us':>10} {'p90 us':>10}")
+    for events, times in (small, big):
+        deciles = statistics.quantiles(times, n=10)
+        print(
+            f"  {events:<22,} {statistics.median(times) * 1e6:>10,.0f} "
+            f"{deciles[0] * 1e6:>10,.0f} {deciles[-1] * 1e6:>10,.0f}"
+        )
+    verdict = "met" if append_ratio <= APPEND_GOAL else "NOT met"
+    print(f"  ratio big / small: {append_ratio:.2f} (goal <= {APPEND_GOAL}: {verdict})")
+    return append_ratio
 
 
 def print_report(args: argparse.Namespace, big: BenchStore, f: Figures, total: float) -> None:
@@ -1035,23 +1153,13 @@ def print_report(args: argparse.Namespace, big: BenchStore, f: Figures, total: f
             print("cProfile of the worker path (EventChecker.check_range), by own time:")
             print(f.profile)
         return
-    small_us = statistics.median(f.small_times) * 1e6
-    big_us = statistics.median(f.big_times) * 1e6
-    append_ratio = big_us / small_us
     print()
-    print(
+    print_appends(
         f"(b) Append: Records.record of one signed event, {args.rounds} rounds of "
-        f"{args.appends} (after 20 untimed), alternating stores"
+        f"{args.appends} (after 20 untimed), alternating stores",
+        (f.small_events, f.small_times),
+        (f.big_events, f.big_times),
     )
-    print(f"  {'events in the log':<22} {'median us':>10} {'p10 us':>10} {'p90 us':>10}")
-    for events, times in ((f.small_events, f.small_times), (f.big_events, f.big_times)):
-        deciles = statistics.quantiles(times, n=10)
-        print(
-            f"  {events:<22,} {statistics.median(times) * 1e6:>10,.0f} "
-            f"{deciles[0] * 1e6:>10,.0f} {deciles[-1] * 1e6:>10,.0f}"
-        )
-    verdict = "met" if append_ratio <= APPEND_GOAL else "NOT met"
-    print(f"  ratio big / small: {append_ratio:.2f} (goal <= {APPEND_GOAL}: {verdict})")
     if f.profile:
         print()
         print("cProfile of the worker path (EventChecker.check_range), by own time:")
