@@ -400,7 +400,9 @@ def print_verification(label: str, result: VerifyResult) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        description="Ten million events on PostgreSQL, measured once and reported."
+    )
     parser.add_argument("--events", type=int, default=10_000_000, help="(10000000)")
     parser.add_argument("--database", default="sealtrail_scale", help="(sealtrail_scale)")
     parser.add_argument("--home", help="the store's home (benchmarks/.cache/scale-DATABASE)")
@@ -410,14 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         help="a database to connect to, to make and drop the benchmark's own",
     )
     parser.add_argument("--keep", action="store_true", help="keep the store at the end")
-    parser.add_argument("--per-subject", type=int, default=1000, help="(1000)")
-    parser.add_argument("--batch", type=int, default=500, help="events per save (500)")
+    bench_verify.add_build_options(parser)
     parser.add_argument("--sites", type=int, default=10, help="sites screening in turn (10)")
-    parser.add_argument(
-        "--builders", type=int, default=os.cpu_count() or 1, help="building processes (cores)"
-    )
-    parser.add_argument("--appends", type=int, default=200, help="timed appends a round (200)")
-    parser.add_argument("--rounds", type=int, default=3, help="append rounds a store (3)")
     parser.add_argument("--replay-events", type=int, default=2000, help="(2000)")
     parser.add_argument("--samples", type=int, default=40, help="as-of instants timed (40)")
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

@@ -939,6 +939,18 @@ class Figures:
     profile: str = ""
 
 
+def add_build_options(parser: argparse.ArgumentParser) -> None:
+    """How a big store is built and its appends timed: ``--per-subject``, ``--batch``,
+    ``--builders``, ``--appends``, ``--rounds`` (the benchmarks that build as this one does)."""
+    parser.add_argument("--per-subject", type=int, default=1000, help="events per subject (1000)")
+    parser.add_argument("--batch", type=int, default=500, help="events per save (500)")
+    parser.add_argument(
+        "--builders", type=int, default=os.cpu_count() or 1, help="building processes (cores)"
+    )
+    parser.add_argument("--appends", type=int, default=200, help="timed appends per round (200)")
+    parser.add_argument("--rounds", type=int, default=3, help="append rounds per store (3)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -965,13 +977,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="(c) over a day recorded on every subject of the big store (once per store)",
     )
-    parser.add_argument("--per-subject", type=int, default=1000, help="events per subject (1000)")
-    parser.add_argument("--batch", type=int, default=500, help="events per save (500)")
-    parser.add_argument(
-        "--builders", type=int, default=os.cpu_count() or 1, help="building processes (cores)"
-    )
-    parser.add_argument("--appends", type=int, default=200, help="timed appends per round (200)")
-    parser.add_argument("--rounds", type=int, default=3, help="append rounds per store (3)")
+    add_build_options(parser)
     parser.add_argument(
         "--profile",
         type=int,
