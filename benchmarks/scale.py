@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -78,6 +79,10 @@ PACKET_SITE = bench_verify.SITE
 INVESTIGATOR = "bench.scale.investigator"
 INVESTIGATOR_KEY_FILE = "bench-investigator.pem"
 REPLAY_KEY_FILE = "bench-replay-coordinator.pem"
+DATABASE_FILE = "bench-database"
+"""In the store's home: the name of the database that holds its store."""
+DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,49}")
+"""What ``--database`` may be: a plain PostgreSQL name, with room for ``_restored``."""
 RAW_SAMPLE = 200_000
 """Signatures of the raw Ed25519 rate: enough for a steady rate, half before the verifier and
 half after it."""
@@ -145,20 +150,39 @@ def sizes(server: Server, database: str) -> tuple[int, list[tuple[str, int]]]:
 
 
 def open_big(args: argparse.Namespace, server: Server) -> BenchStore:
-    """The big store: made, or found as a previous run left it (to be completed)."""
+    """The big store: made, or found as a previous run left it (to be completed).
+
+    A run that ends removes the home, so the home must hold nothing but what the benchmark
+    put there: a new or empty folder, or the home of this database's store."""
     home = Path(args.home)
     manifest = home / bench_verify.MANIFEST
-    if server.exists(args.database) and not manifest.exists():
+    named = home / DATABASE_FILE
+    if not manifest.exists() and home.exists() and any(home.iterdir()):
+        raise Refused(
+            f"{home} holds files this benchmark did not make (no {manifest.name}): give a new or "
+            f"empty --home (if a first run stopped before its store was made, remove {home} and "
+            f"drop database {args.database})"
+        )
+    if manifest.exists() and (not named.exists() or named.read_text() != args.database):
+        found = named.read_text() if named.exists() else "unknown"
+        raise Refused(
+            f"{home} holds the store of database {found}, not {args.database}: give that "
+            "--database, or another --home"
+        )
+    exists = server.exists(args.database)
+    if exists and not manifest.exists():
         raise Refused(
             f"database {args.database} exists but {manifest} does not: it is not a store this "
             "benchmark made, or its home was removed; drop it or choose another --database"
         )
-    if manifest.exists() and not server.exists(args.database):
+    if manifest.exists() and not exists:
         raise Refused(
             f"{home} belongs to database {args.database}, which is gone: remove {home} to start "
             "afresh"
         )
     if not manifest.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        named.write_text(args.database)
         server.create(args.database)
     big = bench_verify.prepare(home, args.per_subject, server.url(args.database), args.sites)
     if (big.per_subject, big.sites) != (args.per_subject, args.sites):
@@ -433,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
             f"--events must be at least {SMALL_STORE}, --per-subject at least 10, --batch and "
             "--sites at least 1"
         )
+    if not DATABASE_NAME.fullmatch(args.database):
+        parser.error("--database must be lower-case letters, digits and _, at most 50")
     if args.replay_events < 11 or args.rounds < 1 or args.appends < 2:
         parser.error("--replay-events must be at least 11, --rounds 1 and --appends 2")
     args.home = args.home or str(CACHE / f"scale-{args.database}")
