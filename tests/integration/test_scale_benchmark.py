@@ -26,6 +26,13 @@ def run_scale(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list
     return code, capsys.readouterr().err.splitlines()
 
 
+def database_exists(name: str) -> bool:
+    with psycopg.connect(conninfo(make_url(require_postgres()))) as connection:
+        return bool(
+            connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchall()
+        )
+
+
 def test_a_database_it_did_not_make_is_left_alone(
     postgres_database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -64,11 +71,7 @@ def test_a_home_whose_database_is_gone_is_not_resumed(
     assert len(err) == 1 and "which is gone" in err[0]
     assert sorted(path.name for path in home.iterdir()) == ["bench-database", "bench-manifest.json"]
     assert manifest.read_text() == '{"per_subject": 1000, "subjects": 40, "sites": 10}'
-    with psycopg.connect(conninfo(make_url(require_postgres()))) as connection:
-        found = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (missing,)
-        ).fetchall()
-        assert found == []
+    assert not database_exists(missing)
 
 
 def test_an_unreachable_server_is_said_in_one_line(
@@ -105,11 +108,7 @@ def test_a_home_holding_other_files_is_not_taken_and_no_database_is_made(
     assert len(err) == 1 and "holds files this benchmark did not make" in err[0]
     assert [path.name for path in home.iterdir()] == ["thesis.tex"]
     assert (home / "thesis.tex").read_text() == "years of work"
-    with psycopg.connect(conninfo(make_url(require_postgres()))) as connection:
-        found = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
-        ).fetchall()
-        assert found == []
+    assert not database_exists(database)
 
 
 def test_the_home_of_another_databases_store_is_not_resumed_on_this_one(
