@@ -296,11 +296,13 @@ def test_a_lock_ends_the_sessions_the_account_had(
 
 def answer(response: Any) -> tuple[int, str, list[tuple[str, str]]]:
     """Everything a client sees of a response but the Date header and the address's count of
-    failed sign-ins (``X-RateLimit-*``: each refusal spends one, whichever the password)."""
+    failed sign-ins (``X-RateLimit-*``: each refusal spends one, whichever the password), with
+    the limiter's ``Retry-After`` (the seconds left in the address's window, which ticks down
+    between two requests whichever the password)."""
     headers = sorted(
         (k, v)
         for k, v in response.headers.items()
-        if k.lower() != "date" and not k.lower().startswith("x-ratelimit-")
+        if k.lower() not in ("date", "retry-after") and not k.lower().startswith("x-ratelimit-")
     )
     return response.status_code, response.get_data(as_text=True), headers
 
