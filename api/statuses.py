@@ -22,6 +22,9 @@ from infrastructure.errors import (
     AuthenticationFailed,
     ConfigurationError,
     IdempotencyKeyReused,
+    PacketBuildFailed,
+    PacketBuildNotFound,
+    PacketBuildUnderWay,
     PacketNotBuildable,
     PacketSignerInvalid,
     PasswordExpired,
@@ -46,6 +49,10 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     # The subject's records are frozen or locked: the write waits for an unlock.
     (RecordsClosed, 409),
     (PacketNotBuildable, 409),
+    (PacketBuildNotFound, 404),
+    # One build at a time per person; a failed one is asked for again.
+    (PacketBuildUnderWay, 409),
+    (PacketBuildFailed, 409),
     (PacketSignerInvalid, 403),
     (VersionConflict, 409),
     (AccountExists, 409),

@@ -34,6 +34,7 @@ from infrastructure.identity.server_key import (
     load_server_public_key,
     view_seal_key,
 )
+from infrastructure.packets import build_rows
 from infrastructure.settings import Settings
 from infrastructure.store import merkle_log
 from infrastructure.store.checkpoints import CheckpointKeeper, store_origin
@@ -160,6 +161,7 @@ def open_store(settings: Settings | None = None) -> Store:
             engine = create_view_engine(settings)
             merkle_log.metadata.create_all(engine)
             merkle_log.add_columns(engine)
+            build_rows.metadata.create_all(engine)
             keeper = CheckpointKeeper(
                 engine,
                 server_key,

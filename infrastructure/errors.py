@@ -9,7 +9,7 @@ signatures, keys and proofs are ``signatures/errors.py``, refused exports ``proj
 
 from __future__ import annotations
 
-from domain.errors import DomainError, SubjectNotFound
+from domain.errors import DomainError, NotPermitted, SubjectNotFound
 from signatures.errors import VerificationError, WordedError
 
 # -- configuration and storage ---------------------------------------------------------------
@@ -154,6 +154,32 @@ class PacketNotBuildable(DomainError):
     """
 
     title = "Packet cannot be built"
+
+
+class PacketBuildNotFound(DomainError):
+    """No packet build with this id was asked for by this person (another's is not named)."""
+
+    title = "Packet build not found"
+
+
+class PacketBuildNotYours(NotPermitted):
+    """A packet build asked for by someone else: only who asked for it may read or fetch it."""
+
+    title = "Not permitted"
+
+
+class PacketBuildUnderWay(DomainError):
+    """The person already has a packet being built: one at a time each, so that one person
+    cannot keep every server worker drawing PDFs."""
+
+    title = "Packet build under way"
+
+
+class PacketBuildFailed(DomainError):
+    """A packet asked for in the background was not built (its refusal, an error, or the
+    server process that built it stopped), or its finished file no longer holds it."""
+
+    title = "Packet build failed"
 
 
 class PacketSignerInvalid(DomainError):
