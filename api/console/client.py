@@ -15,10 +15,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 from urllib.request import Request, urlopen
 
 import click
@@ -261,18 +262,63 @@ def public_document(url: str) -> dict[str, Any]:
     return _call("GET", url)
 
 
-def fetch_bytes(url: str, payload: dict[str, Any], headers: dict[str, str]) -> bytes:
-    """POST ``payload`` as JSON to ``url`` and return the answer's bytes as sent (a packet's
-    zip), unparsed."""
+def fetch_packet(url: str, payload: dict[str, Any], headers: dict[str, str]) -> bytes:
+    """Ask ``url`` (``POST /v1/packets``) for a packet built in the background (``Prefer:
+    respond-async``) and return its zip's bytes as sent, unparsed, once built: its state is
+    asked at its ``Location`` every ``Retry-After`` seconds, for at most
+    :data:`PACKET_TIMEOUT` seconds.
+
+    Built in the background, a packet is not cut by the server worker's timeout, which a packet
+    of a long log, its PDFs drawn, exceeds."""
     request = Request(  # noqa: S310
         url,
         data=json.dumps(payload).encode("utf-8"),
         method="POST",
-        headers={**headers, "Content-Type": "application/json"},
+        headers={**headers, "Content-Type": "application/json", "Prefer": "respond-async"},
     )
-    # A packet of a long log, its PDFs drawn, takes minutes to build.
-    answer: bytes = _fetch(request, expect_json=False, timeout=PACKET_TIMEOUT)
-    return answer
+    status, answer_headers, answer = _exchange(request)
+    if status == 200:  # a server that builds within the request
+        return answer
+    location = answer_headers.get("Location")
+    if status != 202 or not location:
+        raise ClientError(f"{url} answered {status} without a build to follow", REFUSED, status)
+    build = urljoin(url, location)
+    deadline = time.monotonic() + PACKET_TIMEOUT
+    while True:
+        status, answer_headers, answer = _exchange(
+            Request(build, method="GET", headers=headers)  # noqa: S310
+        )
+        if status == 200:
+            return answer
+        if status != 202:
+            raise ClientError(f"{build} answered {status}", REFUSED, status)
+        if time.monotonic() > deadline:
+            raise ClientError(
+                f"the packet was not built within {PACKET_TIMEOUT:.0f} s ({build})", REFUSED
+            )
+        time.sleep(_retry_after(answer_headers.get("Retry-After")))
+
+
+def _exchange(request: Request) -> tuple[int, Message, bytes]:
+    """The status, headers and bytes the server answers ``request`` with (a success: a
+    refusal is a :class:`ClientError` with the problem's line)."""
+    try:
+        with urlopen(request, timeout=30) as response:  # noqa: S310
+            return int(response.status), response.headers, response.read()
+    except HTTPError as error:
+        raise ClientError(_problem_line(error), REFUSED, error.code) from None
+    except (URLError, ConnectionError, TimeoutError) as error:
+        raise ClientError(f"cannot reach {request.full_url}: {error}", USAGE) from None
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds to wait before asking a build's state again: the server's ``Retry-After``
+    (seconds), kept between 1 and 30."""
+    try:
+        seconds = float(value or 5)
+    except ValueError:
+        seconds = 5.0
+    return min(max(seconds, 1.0), 30.0)
 
 
 def _history(base: str, headers: dict[str, str], study: str, subject: str) -> list[Any]:

@@ -362,11 +362,13 @@ class Scenario:
         step.passed(subjects=len(self.subjects), entries=entries, compared=len(self._sent))
 
     def packet(self, step: Step) -> None:
-        """POST /v1/packets as the sponsor's data manager; the zip verified offline."""
+        """POST /v1/packets as the sponsor's data manager, built in the background (the
+        server's workers may spend only so long on one request) and fetched once built; the
+        zip verified offline."""
         from infrastructure.packets.verify import verify_packet
 
         headers = client.session_headers(self.sender(DATA_MANAGER))
-        data = client.fetch_bytes(
+        data = client.fetch_packet(
             f"{self.url.rstrip('/')}/v1/packets",
             {"study": STUDY, "documents": self.documents},
             headers,

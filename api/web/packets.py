@@ -1,20 +1,22 @@
 """``/packets``: submission packets on the pages (issue 19, point 9).
 
 A sponsor data manager builds the whole study's packet, and a site's investigator the site's own
-copy, through the same service as ``POST /v1/packets`` (:mod:`infrastructure.packets.requested`):
-the same refusals, the same packet, recorded in the person's disclosure log as a copy handed out
-(channel ``web``) before it is sent. Anyone signed in uploads a packet and reads what ``sealtrail
-packet verify`` finds in it, file by file, from the same verifier
-(:mod:`infrastructure.packets.verify`, which reads nothing but the zip, refuses a zip bomb from
-its declared sizes and an entry outside the packet's folder); the upload is read into memory,
-verified and dropped, never written anywhere.
+copy, through the same service as ``POST /v1/packets`` with ``Prefer: respond-async``
+(:mod:`infrastructure.packets.builds`): the same refusals, the same packet, built in the
+background; the build's page says how far it is and offers the zip once built, recorded in the
+person's disclosure log as a copy handed out (channel ``web``) before it is sent. Anyone signed
+in uploads a packet and reads what ``sealtrail packet verify`` finds in it, file by file, from the
+same verifier (:mod:`infrastructure.packets.verify`, which reads nothing but the zip, refuses a
+zip bomb from its declared sizes and an entry outside the packet's folder); the upload is read
+into memory, verified and dropped, never written anywhere.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from uuid import UUID
 
-from flask import g, render_template, request
+from flask import g, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -32,7 +34,7 @@ from domain.actions import Action
 from domain.disclosure import PACKET
 from domain.errors import NotPermitted
 from domain.permissions import check_may
-from infrastructure.errors import PacketNotBuildable
+from infrastructure.errors import PacketBuildUnderWay
 
 if TYPE_CHECKING:
     from infrastructure.packets.verify import PacketReport
@@ -77,24 +79,61 @@ def packets() -> tuple[str, int]:
 @web.post("/packets/build")
 @page_for(None)
 def build() -> Response | tuple[str, int]:
-    """Build the packet chosen and answer with it, recorded as a copy handed out; a refusal is
-    the page again with the reason at the top (403 for a role that may not build it)."""
-    from infrastructure.packets.requested import build_for  # draws with matplotlib: load late
+    """Ask for the packet chosen, built in the background as ``POST /v1/packets`` with
+    ``Prefer: respond-async`` builds it (a worker answering within the request would be cut by
+    its timeout), and go to its page (303). A refusal is the page again with the reason at the
+    top (403 for a role that may not build it, 409 with a build of the person's under way)."""
+    # Imported here: the builder draws with matplotlib; only a build pays for loading it.
+    from infrastructure.packets.builds import PacketBuilds
+    from infrastructure.packets.requested import asked_for
 
     form = PacketBuildForm(_buildable(g.account))
     if not form.validate():
         return _page(PacketCheckForm(formdata=None), build_form=form), 400
     try:
-        packet = build_for(
-            get_store(), g.account, site=form.site(), documents=bool(form.documents.data)
-        )
-    except (NotPermitted, PacketNotBuildable) as refused:
+        asked = asked_for(g.account, site=form.site(), documents=bool(form.documents.data))
+        under_way = PacketBuilds(get_store()).ask(asked)
+    except (NotPermitted, PacketBuildUnderWay) as refused:
         form.form_errors.append(worded(refused))
         status = 403 if isinstance(refused, NotPermitted) else 409
         return _page(PacketCheckForm(formdata=None), build_form=form), status
-    record_copy(packet.data, PACKET, packet.scope)
+    return redirect(url_for("web.packet_build", build_id=under_way.id), 303)
+
+
+@web.get("/packets/builds/<uuid:build_id>")
+@page_for(None)
+def packet_build(build_id: UUID) -> tuple[str, int]:
+    """The state of a packet the person asked for: building (with the step it is at and a link
+    to look again), ready (with its download), or failed (with the reason). Another's build is
+    refused (403), an unknown one not found (404)."""
+    from infrastructure.packets.builds import PacketBuilds
+
+    found = PacketBuilds(get_store()).of(str(build_id), g.account.user_id)
+    return render_template("packet_build.html", build=found), 200
+
+
+@web.get("/packets/builds/<uuid:build_id>/packet.zip")
+@page_for(None)
+def packet_download(build_id: UUID) -> Response:
+    """The packet once built, recorded as a copy handed out (channel ``web``) before it is sent;
+    a build not ready, failed, or whose file is gone or changed, is the error page (409)."""
+    from infrastructure.packets.builds import BUILDING, PacketBuilds
+    from infrastructure.packets.requested import asked_for
+
+    builds = PacketBuilds(get_store())
+    found = builds.of(str(build_id), g.account.user_id)
+    if found.state == BUILDING:
+        raise PacketBuildUnderWay(
+            "the packet %(build)s is still being built: its page says when it is ready",
+            build=found.id,
+        )
+    data = builds.zip_of(found)
+    # The person may have lost the role since they asked: checked as the copy leaves.
+    scope = found.scope
+    packet = asked_for(g.account, study=scope.study, site=scope.site, documents=found.documents)
+    record_copy(data, PACKET, packet.scope)
     return Response(
-        packet.data,
+        data,
         mimetype="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{packet.filename}"'},
     )

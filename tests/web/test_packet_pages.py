@@ -9,20 +9,28 @@ import hashlib
 import io
 import re
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from markupsafe import escape
+from sqlalchemy import update
 from werkzeug.test import TestResponse
 
 from api.demonstration.staff import STAFF
 from api.web.packets import FORM_ALLOWANCE, MAX_PACKET
+from domain.account import Role
 from domain.disclosure import PACKET
 from infrastructure.bootstrap import Store, open_store
+from infrastructure.packets.build_rows import packet_builds
+from infrastructure.packets.builds import STALE_SECONDS
 from infrastructure.packets.verify import PacketReport, verify_packet
+from tests.access.conftest import make_person
 from tests.browser.harness import DemoPerson, give_demo_passwords
 from tests.conftest import STUDY, make_settings
 from tests.packets.zips import one_byte_changed, zip_of
@@ -56,7 +64,7 @@ class Demo:
 
     def packet(self) -> bytes:
         if self.built is None:
-            self.built = build(self.browser(DATA_MANAGER), "study")
+            self.built = downloaded(self.browser(DATA_MANAGER), "study")
         assert self.built.status_code == 200, text(self.built)
         return self.built.get_data()
 
@@ -84,6 +92,27 @@ def build(browser: Browser, packet: str, **fields: str) -> TestResponse:
     return browser.client.post(
         "/packets/build", data={"packet": packet, **fields, "csrf_token": token}
     )
+
+
+def downloaded(browser: Browser, packet: str, **fields: str) -> TestResponse:
+    """Ask for the packet on the page, look at its build's page until it is built, and
+    download it."""
+    asked = build(browser, packet, **fields)
+    assert asked.status_code == 303, text(asked)
+    page = until_built(browser, asked.headers["Location"])
+    assert "Your packet is built" in text(page), text(page)
+    return browser.get(f"{asked.headers['Location']}/packet.zip")
+
+
+def until_built(browser: Browser, location: str, seconds: float = 180) -> TestResponse:
+    """The build's page, looked at again (as its link does) until it is no longer building."""
+    deadline = time.monotonic() + seconds
+    while True:
+        page = browser.get(location)
+        assert page.status_code == 200, text(page)
+        if "Your packet is being built" not in text(page) or time.monotonic() > deadline:
+            return page
+        time.sleep(0.2)
 
 
 def upload(browser: Browser, data: bytes | None, **fields: str) -> TestResponse:
@@ -166,7 +195,7 @@ def test_the_data_manager_downloads_the_study_packet_recorded_as_the_apis_build_
 def test_the_investigator_downloads_the_sites_own_copy(demo: Demo) -> None:
     before = len(demo.copies(INVESTIGATOR))
 
-    answer = build(demo.browser(INVESTIGATOR), SITE)
+    answer = downloaded(demo.browser(INVESTIGATOR), SITE)
 
     assert answer.status_code == 200, text(answer)
     assert f'filename="sealtrail-packet-{SITE}.zip"' in answer.headers["Content-Disposition"]
@@ -223,6 +252,76 @@ def test_a_build_without_the_forms_csrf_token_is_refused(demo: Demo) -> None:
     assert answer.status_code == 400
     assert "The form was not sent from a page of this site" in text(answer)
     assert demo.copies(DATA_MANAGER) == copies
+
+
+def a_data_manager(demo: Demo, user_id: str) -> Browser:
+    """A sponsor data manager of their own (their one build under way is theirs alone)."""
+    person = make_person(demo.store, user_id, role=Role.SPONSOR_DATA_MANAGER)
+    browser = Browser(demo.store)
+    assert browser.sign_in(person.user_id, person.password).status_code == 302
+    return browser
+
+
+def test_the_builds_page_says_it_is_building_with_a_link_and_no_script_and_is_the_askers_only(
+    demo: Demo,
+) -> None:
+    browser = a_data_manager(demo, "dm.page")
+    asked = build(browser, "study", documents="y")  # its PDFs take seconds: still building
+    location = asked.headers["Location"]
+    building = browser.get(location)
+    too_soon = browser.get(f"{location}/packet.zip")
+    second = build(browser, "study")
+    someone_else = a_data_manager(demo, "dm.other").get(location)
+    unknown = browser.get("/packets/builds/6f1d2c3b-0000-4000-8000-000000000000")
+    not_an_id = browser.get("/packets/builds/..%2Fkeys")
+
+    assert asked.status_code == 303
+    assert re.fullmatch(r"/packets/builds/[0-9a-f-]{36}", location)
+    page = text(building)
+    assert building.status_code == 200
+    assert "Your packet is being built" in page
+    assert f'<a class="button" href="{location}">Look again</a>' in page
+    assert "<script" not in page.split("</head>")[1]  # the pages' CSP: no inline script
+    assert 'http-equiv="refresh"' not in page
+    assert too_soon.status_code == 409
+    assert "still being built" in text(too_soon)
+    assert second.status_code == 409
+    assert "a packet build of yours is under way" in error_summary(text(second))
+    assert someone_else.status_code == 403
+    assert "Your packet" not in text(someone_else)
+    assert (unknown.status_code, not_an_id.status_code) == (404, 404)
+    assert "Download the packet" in text(until_built(browser, location))
+    assert demo.store.disclosures.of("dm.page") == []  # looked at, never downloaded
+    assert demo.store.disclosures.of("dm.other") == []
+
+
+def test_a_build_interrupted_says_so_on_its_page_and_hands_out_nothing(demo: Demo) -> None:
+    browser = a_data_manager(demo, "dm.cut")
+    asked = build(browser, "study", documents="y")
+    build_id = asked.headers["Location"].rpartition("/")[2]
+    with demo.store.engine.begin() as connection:
+        fell_silent = connection.execute(
+            update(packet_builds)
+            .where(packet_builds.c.id == build_id, packet_builds.c.state == "building")
+            .values(
+                owner="another-host:4242",
+                heartbeat_at=datetime.now(UTC) - timedelta(seconds=STALE_SECONDS + 1),
+            )
+        )
+    assert fell_silent.rowcount == 1
+
+    page = browser.get(asked.headers["Location"])
+    download = browser.get(f"{asked.headers['Location']}/packet.zip")
+
+    assert page.status_code == 200
+    assert "The packet was not built" in text(page)
+    assert "The server process building it stopped before it ended" in text(page)
+    assert 'href="/packets#build">Ask for a packet again' in text(page)
+    assert download.status_code == 409
+    assert "(interrupted)" in text(download)
+    assert demo.store.disclosures.of("dm.cut") == []
+    (building,) = [t for t in threading.enumerate() if t.name == f"packet-{build_id}"]
+    building.join(timeout=180)  # the thread ends; its build stays failed
 
 
 # -- verifying -------------------------------------------------------------------------------------
