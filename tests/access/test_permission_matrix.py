@@ -8,6 +8,7 @@ Each person acts for site RP; "own" is a subject (or a write) at RP, "other" one
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -578,6 +579,9 @@ def test_the_matrix_covers_every_route_of_the_api(world: World) -> None:
         "/v1/studies/<study>/subjects/<subject>/source-verification",
         "/v1/study/source-verification",
         "/v1/packets",
+        # A packet build is its requester's alone, whose asking the matrix covers above:
+        # tests/packets/test_packet_builds.py refuses anyone else (403) and no such id (404).
+        "/v1/packets/<uuid:build_id>",
         # Read by a union of two actions: test_the_delegation_log_is_read_by_...
         "/v1/sites/<site>/delegation-log",
         # Public, or authentication itself: tested in test_authentication_controls.py, and the
@@ -728,6 +732,11 @@ PAGE_FORMS: dict[str, Action] = {
     **{route: action for route, (_url, action) in QUERY_FORMS.items()},
 }
 """Routes of a page that only take its form."""
+
+REQUESTERS_PAGES = {"/packets/builds/<uuid:build_id>", "/packets/builds/<uuid:build_id>/packet.zip"}
+"""A packet build's page and download: its requester's alone, whose asking (``/packets/build``)
+the matrix covers; tests/web/test_packet_pages.py refuses anyone else (403) and no such id
+(404)."""
 
 PUBLIC_PAGES = {"/", "/login", "/language", "/assets/<path:filename>"}
 """Pages anyone may ask for: the start page (a redirect), sign-in, the language switch, the
@@ -911,7 +920,7 @@ def test_the_matrix_covers_every_page(world: World) -> None:
         if rule.endpoint.startswith("web.")
     }
 
-    covered = set(PAGES) | set(PAGE_DATA) | set(PAGE_FORMS) | PUBLIC_PAGES
+    covered = set(PAGES) | set(PAGE_DATA) | set(PAGE_FORMS) | PUBLIC_PAGES | REQUESTERS_PAGES
     assert pages == covered, "a page the permission matrix does not cover"
 
 
@@ -1027,5 +1036,17 @@ def test_a_packet_is_built_on_the_pages_for_whom_the_matrix_says(
 
     response = browser.submit("/packets", "/packets/build", {"packet": packet})
 
-    assert response.status_code == (200 if allowed else 403), response.get_data(as_text=True)
+    assert response.status_code == (303 if allowed else 403), response.get_data(as_text=True)
+    if allowed:  # asked: built in the background, then downloaded from the build's page
+        response = until_built(browser, response.headers["Location"])
     assert response.mimetype == ("application/zip" if allowed else "text/html")
+
+
+def until_built(browser: Browser, location: str, seconds: float = 180) -> TestResponse:
+    """The packet asked for on the pages, once its build's page no longer says it is being
+    built: its download."""
+    deadline = time.monotonic() + seconds
+    while "Your packet is being built" in browser.get(location).get_data(as_text=True):
+        assert time.monotonic() < deadline, "the packet was not built in time"
+        time.sleep(0.2)
+    return browser.get(f"{location}/packet.zip")

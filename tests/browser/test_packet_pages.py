@@ -1,10 +1,12 @@
-"""``/packets`` in Chromium: the data manager builds the study's packet and downloads it, uploads
-it and reads "Verified"; the same packet with one byte of a file changed reads "Not verified",
-the finding naming the file; no serious accessibility finding and nothing from another origin.
+"""``/packets`` in Chromium: the data manager asks for the study's packet, looks at its build's
+page until it is built, and downloads it; uploads it and reads "Verified"; the same packet with
+one byte of a file changed reads "Not verified", the finding naming the file; no serious
+accessibility finding and nothing from another origin.
 The packet is built once for the module (a build of the demonstration study takes seconds)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -34,12 +36,25 @@ def build_and_download(page: Page, served: Served, tmp_path: Path) -> bytes:
     page.get_by_role("link", name="Packets").click()
     expect(page.get_by_role("heading", name="Submission packets", level=1)).to_be_visible()
     page.get_by_label("The whole study's packet").check()
+    page.get_by_role("button", name="Build the packet").click()
+    page.wait_for_url("**/packets/builds/*")
+    # The build's page: looked at again with its link until the packet is built.
+    deadline = time.monotonic() + SLOW_MS / 1000
+    while "being built" in page.get_by_role("heading", level=1).inner_text():
+        assert time.monotonic() < deadline, "the packet was not built in time"
+        assert_accessible(page)
+        page.wait_for_timeout(1000)
+        with page.expect_navigation():
+            page.get_by_role("link", name="Look again").click()
+    expect(page.get_by_role("heading", name="Ready Your packet is built", level=1)).to_be_visible()
+    assert_accessible(page)
     with page.expect_download(timeout=SLOW_MS) as downloaded:
-        page.get_by_role("button", name="Build and download").click()
+        page.get_by_role("link", name="Download the packet").click()
     packet = downloaded.value
     assert packet.suggested_filename == "sealtrail-packet.zip"
     saved = tmp_path / packet.suggested_filename
     packet.save_as(saved)
+    page.get_by_role("link", name="Back to the submission packets").click()
     return saved.read_bytes()
 
 

@@ -117,6 +117,9 @@ def test_a_build_whose_worker_is_killed_is_failed_interrupted_and_may_be_asked_a
             time.sleep(0.1)
         answer = requests.get(f"{server.url}/v1/packets/{build_id}", headers=auth, timeout=30)
         again = requests.post(f"{server.url}/v1/packets", json={}, headers=auth, timeout=30)
+        # The site client asking while that one builds is refused with the problem's line.
+        with pytest.raises(client.ClientError) as refused:
+            client.fetch_packet(f"{server.url}/v1/packets", {}, auth)
 
         assert asked.status_code == 202
         assert answer.status_code == 409, answer.text
@@ -124,3 +127,5 @@ def test_a_build_whose_worker_is_killed_is_failed_interrupted_and_may_be_asked_a
         assert answer.json()["title"] == "Packet build failed"
         assert "(interrupted)" in answer.json()["detail"]
         assert again.status_code == 202, again.text
+        assert refused.value.status == 409
+        assert "a packet build of yours is under way" in str(refused.value)

@@ -115,6 +115,9 @@ EXEMPT_GETS: dict[str, str] = {
     # store's. The packet built (POST /packets/build) is recorded as POST /v1/packets's is:
     # tests/web/test_packet_pages.py holds that.
     "/packets": "",
+    # A packet build's page: its state, what was asked and the zip's SHA-256, none of the
+    # packet's content (its download is recorded: RECORDED_PAGES).
+    "/packets/builds/<uuid:build_id>": "",
     # The question a new subject's screening begins with: its code, and whether the person
     # already reads a subject of that code (as /subjects lists them); no subject's data.
     "/subjects/screen": "",
@@ -129,6 +132,13 @@ EXEMPT_GETS: dict[str, str] = {
 RECORDED_PAGES: dict[str, str] = {
     # rule: the test that holds the page to recording its copies (channel ``web``), signed in
     # in a browser as a person who may open it
+    "/packets/builds/<uuid:build_id>/packet.zip": (
+        "tests/web/test_packet_pages.py, test_the_data_manager_downloads_the_study_packet_..."
+    ),
+    # A packet built in the background (the API's, channel api): a build's URL is its own.
+    "/v1/packets/<uuid:build_id>": (
+        "tests/packets/test_packet_builds.py, test_a_packet_asked_async_is_202_then_the_zip_..."
+    ),
     "/sign": "tests/web/test_sign_page.py, test_each_page_shown_is_a_copy_recorded...",
     "/audit": "tests/web/test_audit_pages.py, test_each_page_and_download_is_recorded_...",
     "/subjects/<code>/audit": "tests/web/test_audit_pages.py, the same test",
