@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import sqlite3
 import stat
 import threading
 import time
@@ -30,7 +29,7 @@ from infrastructure.packets.verify import verify_packet
 from tests.access.conftest import make_person
 from tests.conftest import Person, PersonFactory
 from tests.e2e.conftest import Site
-from tests.packets.test_packet_store import checkpoint_size, followed_subject
+from tests.packets.test_packet_store import an_event_taken_out, checkpoint_size, followed_subject
 
 pytestmark = pytest.mark.requirement("P11-11.10c-2")
 
@@ -56,13 +55,17 @@ def until_built(site: Site, person: Person, location: str, seconds: float = 120)
         time.sleep(0.2)
 
 
+def a_data_manager(store: Store, person_in: PersonFactory) -> tuple[Site, Person]:
+    """The store with a followed subject, its sponsor data manager ``dm1``, and a client."""
+    followed_subject(store, person_in)
+    return Site(store), make_person(store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
+
+
 @pytest.mark.requirement("LGPD-37-1")
 def test_a_packet_asked_async_is_202_then_the_zip_recorded_as_handed_out_when_fetched(
     store: Store, person_in: PersonFactory
 ) -> None:
-    followed_subject(store, person_in)
-    manager = make_person(store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
-    site = Site(store)
+    site, manager = a_data_manager(store, person_in)
 
     asked = ask(site, manager)
 
@@ -101,9 +104,7 @@ def test_a_packet_asked_async_is_202_then_the_zip_recorded_as_handed_out_when_fe
 def test_without_the_preference_the_packet_is_built_within_the_request(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:
-    followed_subject(sqlite_store, person_in)
-    manager = make_person(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
-    site = Site(sqlite_store)
+    site, manager = a_data_manager(sqlite_store, person_in)
 
     answer = site.client.post(
         "/v1/packets",
@@ -180,15 +181,8 @@ def test_a_refusal_is_said_at_once_and_no_build_is_recorded(
 def test_a_build_that_fails_says_why_and_which_error_and_hands_out_nothing(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:
-    followed_subject(sqlite_store, person_in)
-    manager = make_person(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
-    sqlite_store.app.checkpoints.seal()
-    database = str(sqlite_store.settings.database_url.database)
-    # What the owner of the file can do: drop the trigger and take an event out of the log.
-    with sqlite3.connect(database) as connection:
-        connection.execute("DROP TRIGGER stored_events_refuse_delete")
-        connection.execute("DELETE FROM stored_events WHERE rowid = 5")
-    site = Site(sqlite_store)
+    site, manager = a_data_manager(sqlite_store, person_in)
+    an_event_taken_out(sqlite_store)
 
     asked = ask(site, manager)
     answer = until_built(site, manager, asked.headers["Location"])
@@ -209,9 +203,7 @@ def test_a_build_that_fails_says_why_and_which_error_and_hands_out_nothing(
 def test_a_build_whose_process_fell_silent_is_failed_interrupted_and_may_be_asked_again(
     store: Store, person_in: PersonFactory
 ) -> None:
-    followed_subject(store, person_in)
-    manager = make_person(store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
-    site = Site(store)
+    site, manager = a_data_manager(store, person_in)
     asked = ask(site, manager, documents=True)
     build_id = asked.get_json()["id"]
     # As the row of a build on another host whose process stopped beating looks: the process
@@ -247,9 +239,7 @@ def test_a_build_whose_process_fell_silent_is_failed_interrupted_and_may_be_aske
 def test_a_kept_zip_changed_or_removed_is_not_handed_out(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:
-    followed_subject(sqlite_store, person_in)
-    manager = make_person(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
-    site = Site(sqlite_store)
+    site, manager = a_data_manager(sqlite_store, person_in)
     asked = ask(site, manager)
     assert until_built(site, manager, asked.headers["Location"]).status_code == 200
     kept = sqlite_store.settings.home / FOLDER / f"{asked.get_json()['id']}.zip"

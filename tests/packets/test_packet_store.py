@@ -247,12 +247,7 @@ def test_a_log_that_no_longer_gives_its_checkpoint_is_not_packed(
 ) -> None:
     followed_subject(sqlite_store, person_in)
     manager = make_person(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
-    sqlite_store.app.checkpoints.seal()
-    database = str(sqlite_store.settings.database_url.database)
-    # What the owner of the file can do: drop the trigger and take an event out of the log.
-    with sqlite3.connect(database) as connection:
-        connection.execute("DROP TRIGGER stored_events_refuse_delete")
-        connection.execute("DELETE FROM stored_events WHERE rowid = 5")
+    an_event_taken_out(sqlite_store)
     site = Site(sqlite_store)
 
     with pytest.raises(PacketNotBuildable, match="do not give the root of its checkpoint"):
@@ -264,6 +259,15 @@ def test_a_log_that_no_longer_gives_its_checkpoint_is_not_packed(
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["title"] == "Packet cannot be built"
+
+
+def an_event_taken_out(store: Store) -> None:
+    """A checkpoint sealed, then an event taken out of the SQLite log under it, as the owner of
+    the file can: the trigger that refuses deletes dropped first."""
+    store.app.checkpoints.seal()
+    with sqlite3.connect(str(store.settings.database_url.database)) as connection:
+        connection.execute("DROP TRIGGER stored_events_refuse_delete")
+        connection.execute("DELETE FROM stored_events WHERE rowid = 5")
 
 
 def checkpoint_size(packet: bytes) -> int:
