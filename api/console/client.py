@@ -282,7 +282,13 @@ def fetch_packet(url: str, payload: dict[str, Any], headers: dict[str, str]) -> 
     location = answer_headers.get("Location")
     if status != 202 or not location:
         raise ClientError(f"{url} answered {status} without a build to follow", REFUSED, status)
-    build = urljoin(url, location)
+    return packet_when_built(urljoin(url, location), headers)
+
+
+def packet_when_built(build: str, headers: dict[str, str]) -> bytes:
+    """The zip of the packet build at ``build`` (``GET /v1/packets/<id>``), asked every
+    ``Retry-After`` seconds while it answers 202, for at most :data:`PACKET_TIMEOUT` seconds; a
+    build that failed is a :class:`ClientError` with the problem's line."""
     deadline = time.monotonic() + PACKET_TIMEOUT
     while True:
         status, answer_headers, answer = _exchange(

@@ -117,7 +117,10 @@ def test_a_build_whose_worker_is_killed_is_failed_interrupted_and_may_be_asked_a
             time.sleep(0.1)
         answer = requests.get(f"{server.url}/v1/packets/{build_id}", headers=auth, timeout=30)
         again = requests.post(f"{server.url}/v1/packets", json={}, headers=auth, timeout=30)
-        # The site client asking while that one builds is refused with the problem's line.
+        # The site client polling the interrupted build, and asking while the new one builds,
+        # is refused with the problem's line.
+        with pytest.raises(client.ClientError) as interrupted:
+            client.packet_when_built(f"{server.url}/v1/packets/{build_id}", auth)
         with pytest.raises(client.ClientError) as refused:
             client.fetch_packet(f"{server.url}/v1/packets", {}, auth)
 
@@ -129,3 +132,6 @@ def test_a_build_whose_worker_is_killed_is_failed_interrupted_and_may_be_asked_a
         assert again.status_code == 202, again.text
         assert refused.value.status == 409
         assert "a packet build of yours is under way" in str(refused.value)
+        assert interrupted.value.status == 409
+        assert "HTTP 409 Packet build failed" in str(interrupted.value)
+        assert "(interrupted)" in str(interrupted.value)

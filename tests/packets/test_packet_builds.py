@@ -22,11 +22,12 @@ from werkzeug.test import TestResponse
 
 from domain.account import Role
 from domain.disclosure import PACKET
+from infrastructure.application.commands import RevokeRole
 from infrastructure.bootstrap import Store
 from infrastructure.packets.build_rows import packet_builds
 from infrastructure.packets.builds import FOLDER, STALE_SECONDS
 from infrastructure.packets.verify import verify_packet
-from tests.access.conftest import make_person
+from tests.access.conftest import make_admin, make_person
 from tests.conftest import Person, PersonFactory
 from tests.e2e.conftest import Site
 from tests.packets.test_packet_store import an_event_taken_out, checkpoint_size, followed_subject
@@ -273,3 +274,21 @@ def test_a_site_copy_asked_async_is_the_investigators_own(
     assert verify_packet(answer.get_data()).findings == []
     (handed_out,) = sqlite_store.disclosures.of("inv7")
     assert str(handed_out.scope) == "NCT01297972 site RP"
+
+
+def test_a_person_whose_role_was_revoked_since_asking_is_not_handed_the_packet(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    site, manager = a_data_manager(sqlite_store, person_in)
+    asked = ask(site, manager)
+    assert until_built(site, manager, asked.headers["Location"]).status_code == 200
+    sqlite_store.administration.revoke_role(
+        RevokeRole(user_id="dm1", role=Role.SPONSOR_DATA_MANAGER, reason="left the sponsor"),
+        by=make_admin(sqlite_store).signatory,
+    )
+
+    answer = site.client.get(asked.headers["Location"], headers=site.auth(manager))
+
+    assert (answer.status_code, answer.mimetype) == (403, PROBLEM)
+    assert "does not build reports and packets" in answer.get_json()["detail"]
+    assert len(sqlite_store.disclosures.of("dm1")) == 1  # the fetch while the role held
