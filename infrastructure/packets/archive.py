@@ -20,12 +20,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from infrastructure.errors import PacketMalformed
 from infrastructure.packets.evidence import FORMAT, MANIFEST, MANIFEST_SIGNATURE
@@ -51,6 +52,47 @@ LOCAL_HEADER = b"PK\x03\x04"
 END_OF_CENTRAL_DIRECTORY = b"PK\x05\x06"
 FIRST = (MANIFEST, MANIFEST_SIGNATURE, "README.txt")
 """The entries a person opening the zip meets first."""
+CHUNK = 1024 * 1024
+"""How much of a :class:`SpooledFile` is read back at a time."""
+
+
+class SpooledFile:
+    """A packet's file written a line at a time to a temporary file on disk, not held in
+    memory: a file as long as the log (its events, their proofs) costs the builder a chunk
+    of memory, not the log. Its SHA-256 and size are taken as it is written; once written,
+    it is read back (:meth:`chunks`) into the zip. Close it when the packet is written."""
+
+    def __init__(self) -> None:
+        # Outlives this call: the builder closes it once the zip is written.
+        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def write_line(self, line: str) -> None:
+        """Append one line (its newline added)."""
+        data = (line + "\n").encode("utf-8")
+        self._file.write(data)
+        self._digest.update(data)
+        self.size += len(data)
+
+    def sha256(self) -> str:
+        """The hex SHA-256 of what was written so far."""
+        return self._digest.hexdigest()
+
+    def chunks(self) -> Iterator[bytes]:
+        """What was written, from its start, :data:`CHUNK` bytes at a time."""
+        self._file.flush()
+        self._file.seek(0)
+        while chunk := self._file.read(CHUNK):
+            yield chunk
+        self._file.seek(0, io.SEEK_END)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+PacketFile = bytes | SpooledFile
+"""A file of a packet being built: its bytes, or spooled to disk."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +156,7 @@ class Manifest:
     @classmethod
     def of(
         cls,
-        files: Mapping[str, bytes],
+        files: Mapping[str, PacketFile],
         *,
         study: str,
         origin: str,
@@ -134,8 +176,8 @@ class Manifest:
             sealed_at=sealed_at,
             server_key_id=server_key_id,
             signer=signer,
-            files={path: sha256(content) for path, content in files.items()},
-            sizes={path: len(content) for path, content in files.items()},
+            files={path: _sha256(content) for path, content in files.items()},
+            sizes={path: _size(content) for path, content in files.items()},
             built_by=built_by,
         )
 
@@ -188,8 +230,18 @@ def sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def write_zip(files: Mapping[str, bytes], dated: datetime) -> bytes:
-    """The zip of ``files``, reproducibly: the same files and date give the same bytes."""
+def _sha256(content: PacketFile) -> str:
+    return content.sha256() if isinstance(content, SpooledFile) else sha256(content)
+
+
+def _size(content: PacketFile) -> int:
+    return content.size if isinstance(content, SpooledFile) else len(content)
+
+
+def write_zip(files: Mapping[str, PacketFile], dated: datetime) -> bytes:
+    """The zip of ``files``, reproducibly: the same files and date give the same bytes (a
+    spooled file gives the bytes its content would: deflate's output does not depend on how
+    its input was cut)."""
     order = [path for path in FIRST if path in files]
     order += sorted(path for path in files if path not in FIRST)
     stamp = dated.timetuple()[:6]
@@ -200,7 +252,17 @@ def write_zip(files: Mapping[str, bytes], dated: datetime) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, so the permissions below mean the same everywhere
             info.external_attr = 0o644 << 16
-            archive.writestr(info, files[path], compresslevel=9)
+            content = files[path]
+            if isinstance(content, bytes):
+                archive.writestr(info, content, compresslevel=9)
+                continue
+            # What writestr does with bytes, a chunk at a time: the size known beforehand
+            # (the local header is the same), the same level.
+            info.file_size = content.size
+            info._compresslevel = 9  # type: ignore[attr-defined]  # compress_level from 3.13
+            with archive.open(info, "w") as entry:
+                for chunk in content.chunks():
+                    entry.write(chunk)
     return buffer.getvalue()
 
 

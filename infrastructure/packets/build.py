@@ -18,12 +18,14 @@ Nothing here writes to the log, so two builds with no event in between are byte-
 from __future__ import annotations
 
 import base64
+import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.utils import resolve_topic
 
 from domain.account import SPONSOR_ACCOUNT, Account, account_stream
 from domain.signed import SignedAggregate
@@ -34,7 +36,13 @@ from infrastructure.documents.renderings import LogTie
 from infrastructure.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.identity.sponsor_key import load_sponsor_key
 from infrastructure.packets import contents, evidence, site_scope
-from infrastructure.packets.archive import Manifest, ManifestSigner, write_zip
+from infrastructure.packets.archive import (
+    Manifest,
+    ManifestSigner,
+    PacketFile,
+    SpooledFile,
+    write_zip,
+)
 from infrastructure.packets.signer import check_may_sign_packets
 from infrastructure.packets.site_scope import SPONSOR, BuiltBy
 from infrastructure.store.checkpoints import SealedCheckpoint
@@ -93,26 +101,32 @@ def build_packet(
     signer = _check_signatory(store, signatory, site)
     checkpoint = _covering_checkpoint(store)
     note("reading the log")
-    log, evidence_files = _read_log(store, study_id, checkpoint, site)
-    note("deriving datasets and reports")
-    files = {**evidence_files, **contents.derived_files(log, documents=documents, progress=note)}
-    note("checking the ODM file against the ODM 1.3.2 schema")
-    check_odm_schema(files[contents.odm_path(study_id)])
-    manifest = Manifest.of(
-        files,
-        study=study_id,
-        origin=log.origin,
-        tree_size=checkpoint.tree_size,
-        root=base64.b64encode(checkpoint.root).decode("ascii"),
-        sealed_at=recorded_instant(checkpoint.created_at),
-        server_key_id=store.app.server_key.key_id,
-        signer=signer,
-        built_by=site_copy or BuiltBy(SPONSOR, signatory.user_id),
-    )
-    text, signature = sign_body(signatory.private_key, manifest.body())
-    files[evidence.MANIFEST] = text.encode("utf-8")
-    files[evidence.MANIFEST_SIGNATURE] = (signature + "\n").encode("ascii")
-    return write_zip(files, checkpoint.created_at)
+    log, files = _read_log(store, study_id, checkpoint, site)
+    try:
+        note("deriving datasets and reports")
+        derived = contents.derived_files(log, documents=documents, progress=note)
+        note("checking the ODM file against the ODM 1.3.2 schema")
+        check_odm_schema(derived[contents.odm_path(study_id)])
+        files.update(derived)
+        manifest = Manifest.of(
+            files,
+            study=study_id,
+            origin=log.origin,
+            tree_size=checkpoint.tree_size,
+            root=base64.b64encode(checkpoint.root).decode("ascii"),
+            sealed_at=recorded_instant(checkpoint.created_at),
+            server_key_id=store.app.server_key.key_id,
+            signer=signer,
+            built_by=site_copy or BuiltBy(SPONSOR, signatory.user_id),
+        )
+        text, signature = sign_body(signatory.private_key, manifest.body())
+        files[evidence.MANIFEST] = text.encode("utf-8")
+        files[evidence.MANIFEST_SIGNATURE] = (signature + "\n").encode("ascii")
+        return write_zip(files, checkpoint.created_at)
+    finally:
+        for content in files.values():
+            if isinstance(content, SpooledFile):
+                content.close()
 
 
 def _check_signatory(store: Store, signatory: PacketSignatory, site: str | None) -> ManifestSigner:
@@ -150,11 +164,18 @@ def _covering_checkpoint(store: Store) -> SealedCheckpoint:
     return keeper.seal()
 
 
-def _notifications(store: Store) -> Iterator[tuple[int, str, bytes, SignedAggregate.Event]]:
+def _notifications(
+    store: Store, wanted: Callable[[str], bool] = lambda _: True
+) -> Iterator[tuple[int, str, bytes, SignedAggregate.Event | None]]:
+    """Every notification of the log, in order, a page at a time; its event decoded only if
+    ``wanted`` (given its topic), else None."""
     start = 1
     while True:
         page = store.app.recorder.select_notifications(start, PAGE)
         for notification in page:
+            if not wanted(notification.topic):
+                yield notification.id, notification.topic, notification.state, None
+                continue
             event = store.app.mapper.to_domain_event(notification)
             if not isinstance(event, SignedAggregate.Event):
                 raise PacketNotBuildable(
@@ -167,45 +188,74 @@ def _notifications(store: Store) -> Iterator[tuple[int, str, bytes, SignedAggreg
         start = page[-1].id + 1
 
 
+def _signed(
+    notifications: Iterator[tuple[int, str, bytes, SignedAggregate.Event | None]],
+) -> Iterator[tuple[int, str, bytes, SignedAggregate.Event]]:
+    for position, topic, state, event in notifications:
+        assert event is not None  # every topic was wanted
+        yield position, topic, state, event
+
+
+def _judged_by_site(topic: str) -> bool:
+    """Whether an event of this topic tells a site copy which streams it keeps: a subject's
+    screening (its site) or any event of an account (which accounts there are, their sites)."""
+    kind = resolve_topic(topic)
+    return isinstance(kind, type) and issubclass(kind, Subject.Screened | Account.Event)
+
+
+def _site_filter(store: Store, site: str | None, size: int) -> _SiteFilter:
+    """The filter of a site copy of ``site`` (of the whole log for the whole study's packet).
+
+    Which people a site copy keeps depends on sites assigned after their accounts' opening,
+    so the log is read twice: first for the screenings and accounts alone, decoding nothing
+    else and holding nothing but those, then for the events themselves."""
+    if site is None:
+        return _SiteFilter(None, ())
+    judged = itertools.islice(_notifications(store, _judged_by_site), size)
+    return _SiteFilter(site, (event for _, _, _, event in judged if event is not None))
+
+
 def _read_log(
     store: Store, study: str, checkpoint: SealedCheckpoint, site: str | None
-) -> tuple[contents.PacketLog, dict[str, bytes]]:
+) -> tuple[contents.PacketLog, dict[str, PacketFile]]:
     """The events the checkpoint covers, checked against it, and the evidence files (of a
-    site copy: of the events it keeps, and the leaves of those it leaves out)."""
+    site copy: of the events it keeps, and the leaves of those it leaves out).
+
+    The log is read a page at a time, and the evidence written to temporary files as it is
+    read: what stays in memory is the Merkle tree (for the proofs) and the events the packet
+    keeps (for the derived files), not the log (issue 21, point 4)."""
     size = checkpoint.tree_size
+    kept = _site_filter(store, site, size)
     tree = InMemoryTree()
-    logged: list[tuple[int, str, bytes, SignedAggregate.Event]] = []
-    for leaf_index, notification in enumerate(_notifications(store)):
-        if leaf_index == size:
-            break
-        tree.append_hash(leaf_hash(notification[3].leaf_data(notification[0])))
-        logged.append(notification)
-    kept = _SiteFilter(site, [event for _, _, _, event in logged])
     events: list[tuple[int, contents.LoggedEvent]] = []
-    lines: list[str] = []
-    withheld: list[str] = []
-    for leaf_index, (position, topic, state, event) in enumerate(logged):
+    lines = SpooledFile()
+    withheld = SpooledFile()
+    for leaf_index, (position, topic, state, event) in enumerate(
+        itertools.islice(_signed(_notifications(store)), size)
+    ):
+        tree.append_hash(leaf_hash(event.leaf_data(position)))
         if not kept(event):
-            withheld.append(kept.withheld(leaf_index, position, event).line())
+            withheld.write_line(kept.withheld(leaf_index, position, event).line())
             continue
         events.append((leaf_index, (position, event)))
-        lines.append(_event_line(leaf_index, position, topic, state, event))
+        lines.write_line(_event_line(leaf_index, position, topic, state, event))
     if tree.size != size or tree.root() != checkpoint.root:
         raise PacketNotBuildable(
             "the log's events do not give the root of its checkpoint of size "
             "%(size)s: run sealtrail verify",
             size=size,
         )
-    proofs = [
-        evidence.PacketProof(
-            leaf_index=index,
-            position=position,
-            tree_size=size,
-            leaf_hash=tree.node(0, index),
-            proof=inclusion_proof(tree, index, size),
-        ).line()
-        for index, (position, _) in events
-    ]
+    proofs = SpooledFile()
+    for index, (position, _) in events:
+        proofs.write_line(
+            evidence.PacketProof(
+                leaf_index=index,
+                position=position,
+                tree_size=size,
+                leaf_hash=tree.node(0, index),
+                proof=inclusion_proof(tree, index, size),
+            ).line()
+        )
     origin = store.app.checkpoints.origin
     server_key = public_key_to_text(store.app.server_key.public_key)
     log = contents.PacketLog(
@@ -216,9 +266,9 @@ def _read_log(
         events=[logged for _, logged in events],
         site=site,
     )
-    files = {
-        evidence.EVENTS: _jsonl(lines),
-        evidence.PROOFS: _jsonl(proofs),
+    files: dict[str, PacketFile] = {
+        evidence.EVENTS: lines,
+        evidence.PROOFS: proofs,
         evidence.CHECKPOINT: checkpoint.note.encode("utf-8"),
         evidence.SERVER_KEY: (server_key + "\n").encode("ascii"),
     }
@@ -231,7 +281,7 @@ def _read_log(
         # fail is unchanged by it).
         files[evidence.STAMP_FAILURE] = _jsonl([evidence.json_line(failure_record(attempt))])
     if site is not None:
-        files[site_scope.WITHHELD] = _jsonl(withheld)
+        files[site_scope.WITHHELD] = withheld
     cosigned = [c for c in stored_cosignatures(store.app.checkpoints.engine) if c.tree_size <= size]
     if cosigned:
         # The witnesses' word travels with the log it vouches for; a packet built again after
@@ -296,7 +346,7 @@ class _SiteFilter:
     people who may act for the site (:func:`site_scope.keeps_person`), judged on the whole
     log the copy covers, ``logged``, since an account's sites come after its opening."""
 
-    def __init__(self, site: str | None, logged: list[SignedAggregate.Event]) -> None:
+    def __init__(self, site: str | None, logged: Iterable[SignedAggregate.Event]) -> None:
         self._site = site
         self._sites: dict[str, str] = {}
         self._sites_ever: dict[str, frozenset[str]] = {}
