@@ -1,4 +1,10 @@
-"""Peak memory of ``packet verify`` against the packet's size (issue 15, point 12).
+"""Peak memory of ``packet build`` and ``packet verify`` (issue 15, point 12; issue 21, point 4).
+
+Each packet is first built (``build_packet(store, documents=False)``) in a process of its own,
+whose peak resident set is printed against a baseline process that opens the same store and
+imports the builder, and against the log's events: the build reads the log a page at a time
+and spools its events and proofs to disk, but holds the events it derives the datasets and
+reports from (docs/benchmarks-packet.md).
 
 Two packets, each verified (``verify_packet(data, redraw_documents=False)``) in a process of its
 own, whose peak resident set (``VmHWM`` in ``/proc/self/status``, as the process ends: unlike
@@ -9,7 +15,7 @@ largest file's. A third process per packet runs the verification under ``tracema
 prints its peak (Python's own allocations, zlib's included, without the interpreter's).
 
 - **demonstration**: the demonstration cohort's packet without its PDFs (``sealtrail init``,
-  ``sealtrail demo``, then ``build_packet(store, documents=False)`` in this process, as
+  ``sealtrail demo``, then ``build_packet(store, documents=False)`` in a process of its own, as
   ``benchmarks/packet.py`` builds its packet): 1,365 events, about 0.9 MB, unpacking to 12
   times that;
 - **near the bound**: a crafted zip of one entry that unpacks to ``--crafted`` MiB (100 by
@@ -34,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -44,7 +51,6 @@ import verify as bench_verify
 
 from infrastructure.bootstrap import open_store
 from infrastructure.identity.sponsor_key import open_sponsor_account
-from infrastructure.packets.build import build_packet
 from infrastructure.settings import Settings
 from tests.packets.zips import zip_near_the_bound
 
@@ -63,14 +69,36 @@ print(int(status.split("VmHWM:")[1].split()[0]) * 1024, peak)
 """
 """What each child process runs: ``baseline``, ``verify`` or ``traced`` on the zip at argv[2]."""
 
+BUILD_CHILD = """
+import sys
+from pathlib import Path
+from infrastructure.bootstrap import open_store
+from infrastructure.packets.build import build_packet
+from infrastructure.settings import Settings
+home = Path(sys.argv[2])
+store = open_store(Settings.from_environ({
+    "SEALTRAIL_HOME": str(home),
+    "SEALTRAIL_DATABASE_URL": f"sqlite:///{home / 'store.sqlite3'}",
+}))
+size = store.app.recorder.max_notification_id()
+if sys.argv[1] == "build":
+    Path(sys.argv[3]).write_bytes(build_packet(store, documents=False))
+store.close()
+status = Path("/proc/self/status").read_text()
+print(int(status.split("VmHWM:")[1].split()[0]) * 1024, size)
+"""
+"""What each build child runs: ``baseline`` or ``build`` of the store at argv[2], the zip
+written to argv[3]; it prints its peak resident set and the log's length."""
+
 ROOT = Path(__file__).resolve().parent.parent
 SEALTRAIL = Path(sys.executable).parent / "sealtrail"
 
 
-def child(mode: str, packet: Path) -> tuple[int, int]:
-    """Run the child in ``mode``: its peak resident set and its tracemalloc peak, in bytes."""
+def child(mode: str, packet: Path, script: str = CHILD, *more: str) -> tuple[int, int]:
+    """Run ``script`` (a verify child by default) in ``mode`` on ``packet``: the two figures it
+    prints (its peak resident set, then its tracemalloc peak or the log's length)."""
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(packet)],
+        [sys.executable, "-c", script, mode, *more, str(packet)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -82,8 +110,34 @@ def child(mode: str, packet: Path) -> tuple[int, int]:
     return int(resident), int(traced)
 
 
-def demonstration_packet(home: Path) -> bytes:
-    """The demonstration cohort's packet without its PDFs, built in a new store under home."""
+def built(name: str, home: Path, directory: Path) -> bytes:
+    """The packet of the store at ``home`` built in a process of its own; its peak resident
+    set printed against the baseline's, and against the log's events."""
+
+    def run(mode: str, packet: Path) -> tuple[int, int]:
+        return child(mode, packet, BUILD_CHILD, str(home))
+
+    packet = directory / f"built-{name.replace(' ', '-')}.zip"
+    baseline, events = run("baseline", packet)
+    started = time.perf_counter()
+    building, _ = run("build", packet)
+    seconds = time.perf_counter() - started
+    added = building - baseline
+    mb = 1e6
+    print(
+        f"\n{name}, built: {events:,} events in {seconds:.1f} s ({events / seconds:,.0f} events/s,"
+        " with the process's start)"
+    )
+    print(f"  baseline (imports, store open): peak RSS {baseline / mb:7.1f} MB")
+    print(f"  build:                          peak RSS {building / mb:7.1f} MB")
+    print(f"  build adds {added / mb:.1f} MB: {added / events / 1024:.1f} KiB an event")
+    data = packet.read_bytes()
+    packet.unlink()
+    return data
+
+
+def demonstration_store(home: Path) -> Path:
+    """A new store under home holding the demonstration cohort, its sponsor's key opened."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
     env["SEALTRAIL_HOME"] = str(home)
     env["SEALTRAIL_DATABASE_URL"] = f"sqlite:///{home / 'store.sqlite3'}"
@@ -94,22 +148,22 @@ def demonstration_packet(home: Path) -> bytes:
     store = open_store(Settings.from_environ(env))
     try:
         open_sponsor_account(store.administration, store.settings)
-        return build_packet(store, documents=False)
     finally:
         store.close()
+    return home
 
 
-def large_log_packet(home: Path, events: int) -> bytes:
-    """The packet, without PDFs, of a store of ``events`` events built as benchmarks/packet.py
-    builds its own."""
+def large_log_store(home: Path, events: int) -> Path:
+    """A store of ``events`` events built as benchmarks/packet.py builds its own, its sponsor's
+    key opened."""
     bench = bench_verify.prepare(home, 1000)
     bench_verify.fill(bench, events, 100, os.cpu_count() or 1)
     store = open_store(bench.settings)
     try:
         open_sponsor_account(store.administration, store.settings)
-        return build_packet(store, documents=False)
     finally:
         store.close()
+    return home
 
 
 def measure(name: str, data: bytes, directory: Path) -> None:
@@ -147,10 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         home = directory / "store"
         home.mkdir()
-        measure("demonstration", demonstration_packet(home), directory)
+        demonstration = built("demonstration", demonstration_store(home), directory)
+        measure("demonstration", demonstration, directory)
         measure("near the bound", zip_near_the_bound(args.crafted * 1024**2), directory)
         if args.events:
-            packet = large_log_packet(directory / "large", args.events)
+            name = f"a log of {args.events:,} events"
+            packet = built(name, large_log_store(directory / "large", args.events), directory)
             measure(f"a log of {args.events:,} events", packet, directory)
         print(f"\nload average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         return 0

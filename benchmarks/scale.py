@@ -298,10 +298,10 @@ def run_site_packet(settings: Settings, path: Path, memory_cap: int) -> PacketRe
 
 
 def _site_packet(settings: Settings, path: str, memory_cap: int, results: Any) -> None:
-    # The build holds the whole log in memory (docs/benchmarks-scale.md): past the cap it
-    # fails here rather than have the kernel's OOM killer pick a process, PostgreSQL's
-    # perhaps, and spoil the figures that follow. The cap is lifted again to report (the
-    # queue's thread needs room of its own).
+    # The build holds the log's Merkle tree and the site's events (before: the whole log,
+    # docs/benchmarks-scale.md): past the cap it fails here rather than have the kernel's OOM
+    # killer pick a process, PostgreSQL's perhaps, and spoil the figures that follow. The cap
+    # is lifted again to report (the queue's thread needs room of its own).
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     key = private_key_from_pem((settings.home / INVESTIGATOR_KEY_FILE).read_bytes())
     store = open_store(settings)

@@ -18,6 +18,7 @@ Nothing here writes to the log, so two builds with no event in between are byte-
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -203,16 +204,48 @@ def _judged_by_site(topic: str) -> bool:
     return isinstance(kind, type) and issubclass(kind, Subject.Screened | Account.Event)
 
 
-def _site_filter(store: Store, site: str | None, size: int) -> _SiteFilter:
-    """The filter of a site copy of ``site`` (of the whole log for the whole study's packet).
+def _site_filter(store: Store, site: str | None, size: int) -> tuple[_SiteFilter, dict[int, bytes]]:
+    """The filter of a site copy of ``site`` (of the whole log for the whole study's packet),
+    and the digest of each event it was judged on as stored, by log position.
 
     Which people a site copy keeps depends on sites assigned after their accounts' opening,
     so the log is read twice: first for the screenings and accounts alone, decoding nothing
-    else and holding nothing but those, then for the events themselves."""
+    else and holding nothing but those, then for the events themselves. Only the second
+    reading is checked against the checkpoint (and its stored fields against their signed body
+    by packet verify): the digests kept here let it check that the first read the same rows
+    (:func:`_check_judged`)."""
+    judged: dict[int, bytes] = {}
     if site is None:
-        return _SiteFilter(None, ())
-    judged = itertools.islice(_notifications(store, _judged_by_site), size)
-    return _SiteFilter(site, (event for _, _, _, event in judged if event is not None))
+        return _SiteFilter(None, ()), judged
+
+    def screenings_and_accounts() -> Iterator[SignedAggregate.Event]:
+        for position, topic, state, event in itertools.islice(
+            _notifications(store, _judged_by_site), size
+        ):
+            if event is not None:
+                judged[position] = _as_stored(topic, state)
+                yield event
+
+    return _SiteFilter(site, screenings_and_accounts()), judged
+
+
+def _as_stored(topic: str, state: bytes) -> bytes:
+    return hashlib.sha256(topic.encode("utf-8") + b"\0" + state).digest()
+
+
+def _check_judged(
+    judged: dict[int, bytes], position: int, event: SignedAggregate.Event, stored: bytes
+) -> None:
+    """A site copy's event that tells which streams it keeps must be the one its filter was
+    judged on: else what the log said while the filter was made (another site assigned to an
+    account, say) is not what the checkpoint covers, and the copy could keep what is not its
+    site's."""
+    was = judged.pop(position, None)
+    if (was is not None or isinstance(event, Subject.Screened | Account.Event)) and was != stored:
+        raise PacketNotBuildable(
+            "the log changed while it was read, at position %(position)s: build the packet again",
+            position=position,
+        )
 
 
 def _read_log(
@@ -225,7 +258,7 @@ def _read_log(
     read: what stays in memory is the Merkle tree (for the proofs) and the events the packet
     keeps (for the derived files), not the log (issue 21, point 4)."""
     size = checkpoint.tree_size
-    kept = _site_filter(store, site, size)
+    kept, judged = _site_filter(store, site, size)
     tree = InMemoryTree()
     events: list[tuple[int, contents.LoggedEvent]] = []
     lines = SpooledFile()
@@ -234,6 +267,8 @@ def _read_log(
         itertools.islice(_signed(_notifications(store)), size)
     ):
         tree.append_hash(leaf_hash(event.leaf_data(position)))
+        if site is not None:
+            _check_judged(judged, position, event, _as_stored(topic, state))
         if not kept(event):
             withheld.write_line(kept.withheld(leaf_index, position, event).line())
             continue
@@ -344,7 +379,8 @@ class _SiteFilter:
     """Which events a packet keeps: all of them, or for a site copy the site's subjects' (a
     subject's site is its screening's, the first event of its stream) and the streams of the
     people who may act for the site (:func:`site_scope.keeps_person`), judged on the whole
-    log the copy covers, ``logged``, since an account's sites come after its opening."""
+    log the copy covers, ``logged`` (its screenings and accounts suffice), since an account's
+    sites come after its opening."""
 
     def __init__(self, site: str | None, logged: Iterable[SignedAggregate.Event]) -> None:
         self._site = site

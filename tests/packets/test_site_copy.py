@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from domain.permissions import check_may_receive_site_copy
 from domain.signed import SignedAggregate, stream_id
 from domain.site_copy import check_site_copy_receipt
 from infrastructure.bootstrap import Store, open_store
-from infrastructure.errors import PacketSignerInvalid
+from infrastructure.errors import PacketNotBuildable, PacketSignerInvalid
 from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets import build as builder
 from infrastructure.packets.archive import Manifest
@@ -46,6 +46,8 @@ from tests.conftest import (
     screening,
 )
 from tests.e2e.conftest import Site
+from tests.insider import connection
+from tests.integration.test_tamper_evidence import drop_triggers
 from tests.packets.test_packet_cli import offline
 
 RP_COPY = BuiltBy(INVESTIGATOR, "inv1", "RP")
@@ -404,3 +406,44 @@ def test_only_the_sites_investigator_records_a_receipt_on_their_own_account() ->
     ]:
         with pytest.raises(NotPermitted):
             check_may_receive_site_copy(actor, user_id, {"site": site})
+
+
+@pytest.mark.requirement("E6-3.16.1-1")
+def test_a_site_copy_is_refused_when_the_log_changes_between_its_two_readings(
+    sqlite_store: Store, person_in: PersonFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site copy decides which people it keeps from a first reading of the accounts; an
+    insider with the database who assigns SP's investigator to RP for that reading alone (the
+    row put back before the events are read and checked against the checkpoint) would have
+    SP's investigator's streams in RP's copy, which packet verify does not name."""
+    two_sites(sqlite_store, person_in)
+    drop_triggers(sqlite_store)
+    url = sqlite_store.settings.database_url
+    assigned = stream_id(account_stream("inv9")).hex
+
+    def swap(old: bytes, new: bytes) -> None:
+        with connection(url) as execute:
+            rows = execute(
+                "SELECT originator_version, state FROM stored_events WHERE originator_id = ? "
+                "AND topic LIKE '%SiteAssigned'",
+                (assigned,),
+            )
+            assert len(rows) == 1 and old in rows[0][1]
+            execute(
+                "UPDATE stored_events SET state = ? WHERE originator_id = ? "
+                "AND originator_version = ?",
+                (rows[0][1].replace(old, new), assigned, rows[0][0]),
+            )
+
+    class RacedFilter(builder._SiteFilter):
+        def __init__(self, site: str | None, logged: Iterable[SignedAggregate.Event]) -> None:
+            swap(b'"site":"SP"', b'"site":"RP"')
+            try:
+                super().__init__(site, logged)
+            finally:
+                swap(b'"site":"RP"', b'"site":"SP"')
+
+    monkeypatch.setattr(builder, "_SiteFilter", RacedFilter)
+
+    with pytest.raises(PacketNotBuildable, match="the log changed while it was read"):
+        build_packet(sqlite_store, documents=False, site_copy=RP_COPY)
