@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
 
-from api.schemas.fields import Code, StrictSchema
+from api.schemas.fields import Code, PlainString, StrictSchema
 from domain.wire import instant_to_wire
 
 if TYPE_CHECKING:
@@ -35,24 +35,24 @@ class PacketBuildSchema(ma.Schema):
     """A packet asked for with ``Prefer: respond-async``: its state, what it is of, and how far
     its build has gone."""
 
-    id = ma.fields.String(metadata={"example": "0b7c5f0e-3f7e-4bde-9d4a-5c3a1f0e9a11"})
-    state = ma.fields.String(
+    id = PlainString(metadata={"example": "0b7c5f0e-3f7e-4bde-9d4a-5c3a1f0e9a11"})
+    state = PlainString(
         metadata={
             "enum": ["building", "ready", "failed"],
             "description": "ready: GET it for the zip; failed: GET it for the reason",
         }
     )
-    requested_at = ma.fields.String(metadata={"format": "date-time"})
-    finished_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
-    study = ma.fields.String(metadata={"example": "NCT01297972"})
-    site = ma.fields.String(
+    requested_at = PlainString(metadata={"format": "date-time"})
+    finished_at = PlainString(allow_none=True, metadata={"format": "date-time"})
+    study = PlainString(metadata={"example": "NCT01297972"})
+    site = PlainString(
         allow_none=True, metadata={"description": "The site whose own copy it is, or null"}
     )
     documents = ma.fields.Boolean(metadata={"description": "Whether its PDFs are drawn"})
-    progress = ma.fields.String(
+    progress = PlainString(
         allow_none=True, metadata={"description": "The build's latest step, while it builds"}
     )
-    sha256 = ma.fields.String(
+    sha256 = PlainString(
         allow_none=True, metadata={"description": "The zip's SHA-256 (hex), once ready"}
     )
 
