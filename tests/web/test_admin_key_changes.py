@@ -71,10 +71,13 @@ def test_a_key_pasted_is_registered_under_the_id_the_console_derives(staff: KeyS
 
     assert expected in page.page
     assert page.body["data"]["key_id"] == expected
+    # One instant for the empty field and the body's signed_at, as sign-form.js takes it.
     signed_at = instant_to_wire(datetime.now(UTC))
     answer = staff.browser.client.post(
         "/admin/accounts/mon1/register-key",
-        data=page.signed(staff.admin, {"valid_from": ""}, {"valid_from": signed_at}),
+        data=page.signed(
+            staff.admin, {"valid_from": ""}, {"valid_from": signed_at}, signed_at=signed_at
+        ),
     )
 
     assert answer.status_code == 302, text(answer)
