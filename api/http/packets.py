@@ -124,19 +124,14 @@ class PacketBuilt(MethodView):
         """The packet once built (recorded as handed out then); its state while it builds; why
         not, if it failed."""
         from infrastructure.packets.builds import BUILDING, PacketBuilds
-        from infrastructure.packets.requested import asked_for
 
         builds = PacketBuilds(get_store())
-        found = builds.of(str(build_id), g.account.user_id)
+        found, packet = builds.as_allowed(str(build_id), g.account)
         if found.state == BUILDING:
             answer = _state(found, 202)
             answer.headers["Retry-After"] = str(POLL_AFTER_SECONDS)
             return answer
         data = builds.zip_of(found)
-        # The account may have lost the role since it asked: what it may have is checked as
-        # the copy leaves, as a build within the request checks it.
-        scope = found.scope
-        packet = asked_for(g.account, study=scope.study, site=scope.site, documents=found.documents)
         handing_out(PACKET, packet.scope)
         return _zip(data, packet.filename)
 

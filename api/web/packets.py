@@ -108,7 +108,7 @@ def packet_build(build_id: UUID) -> tuple[str, int]:
     refused (403), an unknown one not found (404)."""
     from infrastructure.packets.builds import PacketBuilds
 
-    found = PacketBuilds(get_store()).of(str(build_id), g.account.user_id)
+    found, _ = PacketBuilds(get_store()).as_allowed(str(build_id), g.account)
     return render_template("packet_build.html", build=found), 200
 
 
@@ -118,19 +118,15 @@ def packet_download(build_id: UUID) -> Response:
     """The packet once built, recorded as a copy handed out (channel ``web``) before it is sent;
     a build not ready, failed, or whose file is gone or changed, is the error page (409)."""
     from infrastructure.packets.builds import BUILDING, PacketBuilds
-    from infrastructure.packets.requested import asked_for
 
     builds = PacketBuilds(get_store())
-    found = builds.of(str(build_id), g.account.user_id)
+    found, packet = builds.as_allowed(str(build_id), g.account)
     if found.state == BUILDING:
         raise PacketBuildUnderWay(
             "the packet %(build)s is still being built: its page says when it is ready",
             build=found.id,
         )
     data = builds.zip_of(found)
-    # The person may have lost the role since they asked: checked as the copy leaves.
-    scope = found.scope
-    packet = asked_for(g.account, study=scope.study, site=scope.site, documents=found.documents)
     record_copy(data, PACKET, packet.scope)
     return Response(
         data,

@@ -34,6 +34,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, Engine, select
 from sqlalchemy.exc import IntegrityError
 
+from domain.account import Account
 from domain.disclosure import Scope
 from infrastructure.bootstrap import Store
 from infrastructure.errors import (
@@ -43,7 +44,7 @@ from infrastructure.errors import (
     PacketBuildUnderWay,
 )
 from infrastructure.packets.build_rows import packet_builds
-from infrastructure.packets.requested import PacketAsked, build
+from infrastructure.packets.requested import PacketAsked, asked_for, build
 from infrastructure.settings import PRIVATE_FILE, PRIVATE_FOLDER
 from infrastructure.store.instants import utc
 from infrastructure.whole_files import create_once
@@ -56,6 +57,8 @@ STALE_SECONDS = 120.0
 looked up from here): many beats, so that a loaded machine's late one is not read as a death."""
 INTERRUPTED = "interrupted"
 """The failure of a build whose process stopped before it ended."""
+FAULT = "server-error"
+"""The failure of a build that met a fault rather than a refusal (the server's log has it)."""
 FOLDER = "packet-builds"
 
 log = logging.getLogger(__name__)
@@ -147,6 +150,21 @@ class PacketBuilds:
             assert found is not None
         return found
 
+    def as_allowed(self, build_id: str, account: Account) -> tuple[PacketBuild, PacketAsked]:
+        """The build ``build_id`` as ``account`` may still have it: theirs (:meth:`of`), and
+        asked again as they stand now, since they may have lost the role since they asked.
+
+        Raises:
+            PacketBuildNotFound: no such build.
+            PacketBuildNotYours: it was asked for by someone else.
+            NotPermitted: they may no longer have this packet built.
+        """
+        found = self.of(build_id, account.user_id)
+        scope = found.scope
+        return found, asked_for(
+            account, study=scope.study, site=scope.site, documents=found.documents
+        )
+
     def zip_of(self, found: PacketBuild) -> bytes:
         """The finished zip of the build ``found``, as it was built.
 
@@ -195,11 +213,14 @@ class PacketBuilds:
                 # Read as interrupted meanwhile, and so answered: its zip is no one's.
                 self.path_of(build_id).unlink(missing_ok=True)
         except Exception as error:
-            kind = type(error).__name__
-            if not hasattr(error, "template"):  # not a typed refusal: a fault, for the log
+            kind, reason = type(error).__name__, str(error)[:2000]
+            if not hasattr(error, "template"):
+                # Not a typed refusal but a fault: its text (paths, SQL) is for the server's
+                # log, not for whoever asked, as a fault within a request is a bare 500.
                 log.exception("packet build %s failed", build_id)
+                kind, reason = FAULT, "the server failed while building it (its log says why)"
             try:
-                self._finish(build_id, FAILED, failure_kind=kind, failure=str(error)[:2000])
+                self._finish(build_id, FAILED, failure_kind=kind, failure=reason)
             except Exception:
                 log.exception("packet build %s: its failure could not be recorded", build_id)
         finally:
