@@ -153,8 +153,10 @@ def test_one_build_under_way_per_person_and_its_state_read_by_no_one_else(
     assert until_built(site, other, others_own.headers["Location"]).status_code == 200
     # Refused, the other data manager took no copy; once the first ended, a new one is asked.
     assert [copy.user_id for copy in store.disclosures.of("dm2")] == ["dm2"]
-    assert ask(site, manager).status_code == 202
-    until_built(site, manager, first.headers["Location"])
+    again = ask(site, manager)
+    assert again.status_code == 202
+    # Waited for, so that its thread does not outlive the store it reads (closed after the test).
+    assert until_built(site, manager, again.headers["Location"]).status_code == 200
 
 
 def test_a_refusal_is_said_at_once_and_no_build_is_recorded(
@@ -197,8 +199,30 @@ def test_a_build_that_fails_says_why_and_which_error_and_hands_out_nothing(
     assert "do not give the root of its checkpoint" in problem["detail"]
     assert sqlite_store.disclosures.of("dm1") == []
     assert not (sqlite_store.settings.home / FOLDER / f"{asked.get_json()['id']}.zip").exists()
-    assert ask(site, manager).status_code == 202  # a failed build is no longer under way
-    until_built(site, manager, asked.headers["Location"])
+    again = ask(site, manager)  # a failed build is no longer under way
+    assert again.status_code == 202
+    # It fails as the first did; waited for, so that its thread does not outlive the store.
+    assert until_built(site, manager, again.headers["Location"]).status_code == 409
+
+
+def test_a_build_that_meets_a_fault_says_so_without_the_faults_text(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    site, manager = a_data_manager(sqlite_store, person_in)
+    # The folder the zips are kept in cannot be made: a fault of the server, not a refusal.
+    blocked = sqlite_store.settings.home / FOLDER
+    blocked.write_text("not a folder")
+
+    asked = ask(site, manager)
+    answer = until_built(site, manager, asked.headers["Location"])
+
+    assert asked.status_code == 202
+    assert (answer.status_code, answer.mimetype) == (409, PROBLEM)
+    detail = answer.get_json()["detail"]
+    assert "(server-error)" in detail
+    assert "the server failed while building it (its log says why)" in detail
+    assert str(blocked) not in detail and "Errno" not in detail
+    assert sqlite_store.disclosures.of("dm1") == []
 
 
 def test_a_build_whose_process_fell_silent_is_failed_interrupted_and_may_be_asked_again(
