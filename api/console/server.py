@@ -14,9 +14,13 @@ from api.warm_up import ready_worker
 from infrastructure.bootstrap import open_store
 from infrastructure.errors import ConfigurationError, StoreUnavailable
 from infrastructure.settings import Settings
-from infrastructure.store.postgres_pool import beyond_max_connections
+from infrastructure.store.postgres_pool import POOL_OVERFLOW, POOL_SIZE, beyond_max_connections
 
 WSGI_APP = "wsgi:app"
+MAX_THREADS = POOL_SIZE + POOL_OVERFLOW
+"""A worker's threads share its two pools, of this many connections each, and a request holds
+a connection of a pool for each statement or transaction it runs: more threads than that would
+queue for connections (and time out after the pool's wait) under load."""
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -70,12 +74,15 @@ def _ready_worker(worker: Any) -> None:
 
 
 def gunicorn_options(
-    host: str, port: int, workers: int, *, log_level: str = "info"
+    host: str, port: int, workers: int, *, threads: int = 1, log_level: str = "info"
 ) -> dict[str, Any]:
-    """gunicorn's settings for ``sealtrail serve``: those of docs/deployment.md section 4."""
+    """gunicorn's settings for ``sealtrail serve``: those of docs/deployment.md section 4
+    (``threads`` above 1: gunicorn's gthread worker, whose threads' concurrent writes share
+    commits, :mod:`infrastructure.store.write_groups`)."""
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
+        "threads": threads,
         "loglevel": log_level,
         "accesslog": "-",
         "timeout": 60,
@@ -84,15 +91,24 @@ def gunicorn_options(
     }
 
 
-def run_gunicorn(host: str, port: int, workers: int, *, log_level: str = "info") -> None:
+def run_gunicorn(
+    host: str, port: int, workers: int, *, threads: int = 1, log_level: str = "info"
+) -> None:
     """Run gunicorn in the foreground until interrupted."""
-    _Gunicorn(gunicorn_options(host, port, workers, log_level=log_level)).run()
+    _Gunicorn(gunicorn_options(host, port, workers, threads=threads, log_level=log_level)).run()
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, MAX_THREADS),
+    help="Threads per worker (above 1: writes arriving together share one commit).",
+)
 @click.option(
     "--log-level",
     default="info",
@@ -101,9 +117,9 @@ def run_gunicorn(host: str, port: int, workers: int, *, log_level: str = "info")
     help="gunicorn's log on stderr (warning: no start-up lines; the access log is on stdout).",
 )
 @one_line_errors
-def serve(host: str, port: int, workers: int, log_level: str) -> None:
+def serve(host: str, port: int, workers: int, threads: int, log_level: str) -> None:
     """Serve the API with gunicorn (a production WSGI server)."""
     settings = Settings.from_environ()
     check_workers_fit(settings, workers)  # workers x connections under max_connections
     open_store(settings).close()  # fail here, in one line, rather than in every worker
-    run_gunicorn(host, port, workers, log_level=log_level)
+    run_gunicorn(host, port, workers, threads=threads, log_level=log_level)

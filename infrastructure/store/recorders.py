@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification, StoredEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    Notification,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Connection, Cursor, Pipeline
@@ -29,14 +34,27 @@ from infrastructure.store.merkle_log import FrontierCache, TreeWriter, tree_size
 from infrastructure.store.postgres_pool import once_more_after_a_broken_connection
 from infrastructure.store.sealed_batch import ReadAfter, SealedBatch, sealed, stored_events_of
 from infrastructure.store.statements import EventsTable, events_table
+from infrastructure.store.write_groups import (
+    Member,
+    Outcome,
+    WriteGroups,
+    as_refusal,
+    database_failure,
+)
 from infrastructure.store.write_turns import WriteTurns
 
 _IN_TRANSACTION = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+_SAVEPOINT = "sealtrail_member"
+"""The savepoint each member of a group of several is inserted after (and rolled back to if
+it is refused)."""
 
 
 class SealedInserts(ABC):
     """``insert_events`` as both recorders take it: the sealed store's batch, typed, checked
-    before anything is written, then the backend's own insert."""
+    before anything is written, then the backend's own insert, in a group with the saves the
+    process's other threads make at the same time (:mod:`infrastructure.store.write_groups`)."""
+
+    groups: WriteGroups
 
     def insert_events(
         self,
@@ -45,7 +63,8 @@ class SealedInserts(ABC):
         sealed_batch: SealedBatch | None = None,
         **kwargs: Any,
     ) -> Sequence[int] | None:
-        return self.insert_sealed(stored_events, sealed(sealed_batch, stored_events), **kwargs)
+        member = Member(stored_events, sealed(sealed_batch, stored_events), kwargs)
+        return self.groups.commit(member, self.commit_group)
 
     def select_after(self, versions: Mapping[UUID, int]) -> dict[UUID, list[StoredEvent]]:
         """The stored events of several streams, each after a version, in one read (one
@@ -73,10 +92,10 @@ class SealedInserts(ABC):
         """The rows of a SELECT of the events table, on a connection of the recorder's pool."""
 
     @abstractmethod
-    def insert_sealed(
-        self, stored_events: Sequence[StoredEvent], batch: SealedBatch, **kwargs: Any
-    ) -> Sequence[int] | None:
-        """Insert the events, their leaves and the batch's last check in one transaction."""
+    def commit_group(self, members: Sequence[Member]) -> list[Outcome]:
+        """Insert the members' events and leaves in one transaction, each member judged by its
+        batch's last check: one outcome per member, in order. A group of one is inserted as a
+        save of its own always was, its refusal raised."""
 
 
 class SealedSQLiteRecorder(SealedInserts, SQLiteApplicationRecorder):
@@ -88,14 +107,13 @@ class SealedSQLiteRecorder(SealedInserts, SQLiteApplicationRecorder):
         name = datastore.pool.db_name
         self._turns = None if datastore.pool.is_sqlite_memory_mode else WriteTurns(Path(name))
         self._frontiers = FrontierCache()
+        self.groups = WriteGroups()
 
-    def insert_sealed(
-        self, stored_events: Sequence[StoredEvent], batch: SealedBatch, **kwargs: Any
-    ) -> Sequence[int] | None:
+    def commit_group(self, members: Sequence[Member]) -> list[Outcome]:
         if self._turns is None:  # an in-memory database lives in one process
-            return self._insert_in_transaction(stored_events, batch, **kwargs)
+            return self._group_in_transaction(members)
         with self._turns.turn():
-            return self._insert_in_transaction(stored_events, batch, **kwargs)
+            return self._group_in_transaction(members)
 
     def _read_rows(
         self, events: EventsTable, statement: Select[Any], parameters: dict[str, Any]
@@ -107,15 +125,48 @@ class SealedSQLiteRecorder(SealedInserts, SQLiteApplicationRecorder):
         ):
             return events.rows(cursor, statement, **parameters)
 
-    def _insert_in_transaction(
-        self, stored_events: Sequence[StoredEvent], batch: SealedBatch, **kwargs: Any
-    ) -> Sequence[int] | None:
+    def _group_in_transaction(self, members: Sequence[Member]) -> list[Outcome]:
         # eventsourcing's SQLiteAggregateRecorder.insert_events, with the tree's frontier kept
         # once the transaction has committed.
         with self.datastore.transaction(commit=True) as cursor:
-            positions, tree = self._insert_sealed_events(cursor, stored_events, batch, **kwargs)
+            if len(members) == 1:
+                (member,) = members
+                positions, tree = self._insert_sealed_events(
+                    cursor, member.stored_events, member.batch, **member.kwargs
+                )
+                outcomes: list[Outcome] = [positions]
+            else:
+                outcomes, tree = self._insert_members(cursor, members)
         self._frontiers.keep(tree.left)
-        return positions
+        return outcomes
+
+    def _insert_members(
+        self, c: SQLiteCursor, members: Sequence[Member]
+    ) -> tuple[list[Outcome], TreeWriter]:
+        """Each member inserted after a savepoint and judged as :meth:`_insert_sealed_events`
+        judges a save, seeing the members before it; a refused one is rolled back to its
+        savepoint. The leaves of those that stay are appended together, in their order."""
+        outcomes: list[Outcome] = []
+        kept: list[tuple[Sequence[int], SealedBatch]] = []
+        for member in members:
+            c.execute(f"SAVEPOINT {_SAVEPOINT}")
+            try:
+                positions = self._admitted(c, member.stored_events, member.batch, **member.kwargs)
+            except Exception as refusal:
+                if database_failure(refusal):
+                    raise  # the transaction's failure, every member's
+                c.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+                outcomes.append(as_refusal(refusal))
+            else:
+                outcomes.append(positions)
+                kept.append((positions, member.batch))
+            c.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        tree = TreeWriter(events_table(self).statements, c, self._frontiers)
+        tree.append(
+            [p for positions, _ in kept for p in positions],
+            [leaf for _, batch in kept for leaf in batch.leaves],
+        )
+        return outcomes, tree
 
     def _insert_sealed_events(
         self,
@@ -124,6 +175,18 @@ class SealedSQLiteRecorder(SealedInserts, SQLiteApplicationRecorder):
         batch: SealedBatch,
         **kwargs: Any,
     ) -> tuple[Sequence[int], TreeWriter]:
+        positions = self._admitted(c, stored_events, batch, **kwargs)
+        tree = TreeWriter(events_table(self).statements, c, self._frontiers)
+        tree.append(positions, batch.leaves)
+        return positions, tree
+
+    def _admitted(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        batch: SealedBatch,
+        **kwargs: Any,
+    ) -> Sequence[int]:
         # The insert first: it takes SQLite's write lock, and a read before it would pin a
         # snapshot that another connection's commit (sessions, views) makes unwritable. From
         # here until commit no other writer can add an event, so what the admission reads
@@ -132,9 +195,7 @@ class SealedSQLiteRecorder(SealedInserts, SQLiteApplicationRecorder):
         assert positions is not None
         read_after = _reader(self, c)
         batch.admit(_answering({key: read_after(*key) for key in batch.reads}, read_after))
-        tree = TreeWriter(events_table(self).statements, c, self._frontiers)
-        tree.append(positions, batch.leaves)
-        return positions, tree
+        return positions
 
 
 class SealedPostgresRecorder(SealedInserts, PostgresApplicationRecorder):
@@ -157,18 +218,16 @@ class SealedPostgresRecorder(SealedInserts, PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self._frontiers = FrontierCache()
+        self.groups = WriteGroups()
 
-    def insert_sealed(
-        self, stored_events: Sequence[StoredEvent], batch: SealedBatch, **kwargs: Any
-    ) -> Sequence[int] | None:
-        positions: Sequence[int] | None = once_more_after_a_broken_connection(
-            self.datastore, lambda: self._insert_in_transaction(stored_events, batch)
+    def commit_group(self, members: Sequence[Member]) -> list[Outcome]:
+        # The whole group once more after a broken connection: nothing of it was committed.
+        outcomes: list[Outcome] = once_more_after_a_broken_connection(
+            self.datastore, lambda: self._group_in_transaction(members)
         )
-        return positions
+        return outcomes
 
-    def _insert_in_transaction(
-        self, stored_events: Sequence[StoredEvent], batch: SealedBatch
-    ) -> Sequence[int]:
+    def _group_in_transaction(self, members: Sequence[Member]) -> list[Outcome]:
         with self.datastore.get_connection() as connection:  # psycopg's errors made the library's
             failure: Exception | None = None
             try:
@@ -176,8 +235,8 @@ class SealedPostgresRecorder(SealedInserts, PostgresApplicationRecorder):
                 # committed here, inside one pipeline.
                 with connection.pipeline() as pipeline, connection.cursor() as cursor:
                     try:
-                        positions, tree = self._insert_pipelined(
-                            connection, pipeline, cursor, stored_events, batch
+                        outcomes, tree = self._insert_pipelined(
+                            connection, pipeline, cursor, members
                         )
                     except Exception as error:
                         failure = error  # raised once the pipeline has ended, without a warning
@@ -187,35 +246,101 @@ class SealedPostgresRecorder(SealedInserts, PostgresApplicationRecorder):
             if failure is not None:
                 raise failure
         self._frontiers.keep(tree.left)
-        return positions
+        return outcomes
 
     def _insert_pipelined(
         self,
         connection: Connection[DictRow],
         pipeline: Pipeline,
         cursor: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        batch: SealedBatch,
-    ) -> tuple[Sequence[int], TreeWriter]:
+        members: Sequence[Member],
+    ) -> tuple[list[Outcome], TreeWriter]:
         events = events_table(self)
         cursor.execute("BEGIN")
         self._lock_table(cursor)
         # From here until commit no other writer can add an event, so what the admission
-        # reads stays true. The reads are sent together and fetched in one round trip.
-        queued = {key: _queued_read(events, connection, *key) for key in batch.reads}
+        # reads stays true. The reads (of every member) are sent together and fetched in one
+        # round trip; with them, for a group of several, whether each version its members
+        # write is stored already.
+        reads = dict.fromkeys(key for member in members for key in member.batch.reads)
+        queued = {key: _queued_read(events, connection, *key) for key in reads}
+        versions = {} if len(members) == 1 else _queued_versions(events, connection, members)
         tree_cursor = connection.cursor()
         tree = TreeWriter(events.statements, tree_cursor, self._frontiers)
         tree.size_statement.run(tree_cursor, ())
         fetched = {key: read() for key, read in queued.items()}
+        stored = {key for key, is_stored in versions.items() if is_stored()}
         size = tree_size(tree.size_statement.fetched(tree_cursor))
-        batch.admit(_answering(fetched, _reader(self, cursor)))
-        self._insert_stored_events(cursor, stored_events)  # the lock again (held), the insert
-        pipeline.sync()  # a version already taken fails here
-        positions = self._fetch_ids_after_insert_events(cursor, stored_events)
-        assert positions is not None
-        tree.append(positions, batch.leaves, size)
+        if len(members) == 1:
+            (member,) = members
+            member.batch.admit(_answering(fetched, _reader(self, cursor)))
+            self._insert_stored_events(cursor, member.stored_events)  # the lock again (held)
+            pipeline.sync()  # a version already taken fails here
+            positions = self._fetch_ids_after_insert_events(cursor, member.stored_events)
+            assert positions is not None
+            outcomes: list[Outcome] = [positions]
+            kept = [(positions, member.batch)]
+        else:
+            outcomes, kept = self._insert_members(connection, pipeline, members, fetched, stored)
+        tree.append(
+            [p for positions, _ in kept for p in positions],
+            [leaf for _, batch in kept for leaf in batch.leaves],
+            size,
+        )
         cursor.execute("COMMIT")
-        return positions, tree
+        return outcomes, tree
+
+    def _insert_members(
+        self,
+        connection: Connection[DictRow],
+        pipeline: Pipeline,
+        members: Sequence[Member],
+        fetched: dict[tuple[UUID, int], list[StoredEvent]],
+        stored: set[tuple[UUID, int]],
+    ) -> tuple[list[Outcome], list[tuple[Sequence[int], SealedBatch]]]:
+        """Each member refused if a version it writes is ``stored`` or written by an earlier
+        member (the table's key would refuse its insert), else judged by its batch's last
+        check, else inserted; the inserts are sent one after another and synced together.
+
+        A member is judged on the reads fetched at the lock, except of a stream an earlier
+        member wrote to: that one it reads again, in the transaction, after the earlier
+        member's insert. No member's insert can fail on its key, so none needs a savepoint
+        (a statement prepared inside a savepoint rolled back is lost to the connection, which
+        psycopg does not know in pipeline mode); an insert that fails all the same fails the
+        group."""
+        outcomes: list[Outcome | None] = []
+        inserting: list[tuple[int, Member, Cursor[DictRow]]] = []
+        taken = set(stored)
+        written: set[UUID] = set()
+        for member in members:
+            keys = _versions_of(member)
+            if any(key in taken for key in keys):
+                outcomes.append(IntegrityError("a version the save writes is already stored"))
+                continue
+            current = {key: found for key, found in fetched.items() if key[0] not in written}
+            try:
+                member.batch.admit(_answering(current, _reader(self, connection.cursor())))
+            except Exception as refusal:
+                if database_failure(refusal):
+                    raise  # the transaction's failure, every member's
+                outcomes.append(refusal)
+                continue
+            member_cursor = connection.cursor()
+            self._insert_stored_events(member_cursor, member.stored_events)  # sent, not synced
+            inserting.append((len(outcomes), member, member_cursor))
+            outcomes.append(None)
+            taken.update(keys)
+            written.update(key[0] for key in keys)
+        pipeline.sync()
+        kept: list[tuple[Sequence[int], SealedBatch]] = []
+        for index, member, member_cursor in inserting:
+            positions = self._fetch_ids_after_insert_events(member_cursor, member.stored_events)
+            assert positions is not None
+            outcomes[index] = positions
+            kept.append((positions, member.batch))
+        answered = [outcome for outcome in outcomes if outcome is not None]
+        assert len(answered) == len(members)
+        return answered, kept
 
     def _read_rows(
         self, events: EventsTable, statement: Select[Any], parameters: dict[str, Any]
@@ -276,6 +401,34 @@ def _queued_read(
         return stored_events_of(compiled.typed(cursor.fetchall()), originator_id)
 
     return fetch
+
+
+def _queued_versions(
+    events: EventsTable, connection: Any, members: Sequence[Member]
+) -> dict[tuple[UUID, int], Callable[[], bool]]:
+    """Whether each version the members write is stored, each asked now on a cursor of its
+    own (in a pipeline, not waited for); each returned function fetches its answer."""
+    compiled = events.statements.compiled(events.position_of_version)
+    asked: dict[tuple[UUID, int], Callable[[], bool]] = {}
+    for member in members:
+        for key in _versions_of(member):
+            if key in asked:
+                continue
+            cursor = connection.cursor()
+            parameters = {"stream": events.stream(key[0]), "version": key[1]}
+            cursor.execute(compiled.sql, compiled.arguments(parameters))
+
+            def fetch(cursor: Any = cursor) -> bool:
+                (row,) = compiled.typed(cursor.fetchall())
+                return row[0] is not None
+
+            asked[key] = fetch
+    return asked
+
+
+def _versions_of(member: Member) -> list[tuple[UUID, int]]:
+    """The (stream, version) of each event a member writes: the events table's key."""
+    return [(UUID(str(e.originator_id)), e.originator_version) for e in member.stored_events]
 
 
 def _answering(

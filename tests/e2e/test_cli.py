@@ -148,9 +148,12 @@ def events_in(home: Path) -> int:
           "--from", "tomorrow"), "sealtrail delegation delegate: Invalid value for '--from'"),
         (("key", "revoke", "--user", "admin", "--key-id", "ed25519:00", "--reason", "lost",
           "--at", "yesterday"), "sealtrail key revoke: Invalid value"),
+        (("serve", "--threads", "5"), "sealtrail serve: Invalid value for '--threads'"),
+        (("serve", "--threads", "0"), "sealtrail serve: Invalid value for '--threads'"),
     ],
     ids=["unknown-option", "unknown-command", "bad-value", "last-date", "missing-option",
-         "bad-choice", "bad-site", "bad-date", "bad-instant"],
+         "bad-choice", "bad-site", "bad-date", "bad-instant", "threads-beyond-the-pools",
+         "no-threads"],
 )  # fmt: skip
 def test_bad_usage_is_one_line_exit_2_and_records_nothing(
     home: Path, args: tuple[str, ...], said: str

@@ -60,16 +60,26 @@ def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Live]:
     """gunicorn with two workers over a fresh store, once on SQLite and once on PostgreSQL."""
+    yield from served(request, tmp_path_factory)
+
+
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, threads: int = 1
+) -> Iterator[Live]:
+    """The ``live`` fixture's server, on its parameter's backend, with ``threads`` per worker
+    (above 1: gunicorn's gthread worker)."""
     backend = str(request.param)
     home = tmp_path_factory.mktemp(f"live-{backend}")
     if backend == "postgres":
         with scratch_postgres_database(require_postgres(), "sealtrail_test_live") as url:
-            yield from _serve(backend, home, url)
+            yield from _serve(backend, home, url, threads)
     else:
-        yield from _serve(backend, home, None)
+        yield from _serve(backend, home, None, threads)
 
 
-def _serve(backend: str, home: Path, database_url: str | None) -> Iterator[Live]:
+def _serve(
+    backend: str, home: Path, database_url: str | None, threads: int = 1
+) -> Iterator[Live]:
     settings = make_settings(home, database_url)
     authors = prepare_store(settings, ["coord1", "coord2"])
     # Every test of the process shares this server, and the fuzz test's generated sign-ins
@@ -77,7 +87,7 @@ def _serve(backend: str, home: Path, database_url: str | None) -> Iterator[Live]
     # counted per worker) would soon answer every later test's sign-in 429.
     # tests/e2e/test_sign_in_rate_limit.py tests the limit itself.
     environment = server_environment(settings, SEALTRAIL_SIGN_IN_RATE_LIMIT="10000 per minute")
-    server = Server(environment, home / "gunicorn.log", workers=WORKERS)
+    server = Server(environment, home / "gunicorn.log", workers=WORKERS, threads=threads)
     server.start()
     store = open_store(settings)
     try:

@@ -137,8 +137,10 @@ class Server:
         app: str = WSGI_APP,
         ready_path: str = READY_PATH,
         port: int | None = None,
+        threads: int = 1,
     ) -> None:
         self.environment = environment
+        self.threads = threads
         self.log_path = log
         self.workers = workers
         self.app = app
@@ -153,13 +155,16 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        """The gunicorn command line of docs/deployment.md."""
+        """The gunicorn command line of docs/deployment.md (with ``--threads`` when above 1:
+        gunicorn's gthread worker)."""
+        threads = ["--threads", str(self.threads)] if self.threads > 1 else []
         return [
             sys.executable,
             "-m",
             "gunicorn",
             "--workers",
             str(self.workers),
+            *threads,
             "--bind",
             f"127.0.0.1:{self.port}",
             "--timeout",
