@@ -11,12 +11,20 @@ workers of four threads each, whose concurrent writes can share a commit), in th
 2. **``--clients`` clients** (8) do the same at once, each as its own site coordinator;
 
 and prints writes/s, the ratio of the second to the first (the goal: at least 2 on
-PostgreSQL), the workers' CPU per write (from /proc) and, on PostgreSQL, the commits: every
+PostgreSQL), the CPU each write cost (the server's workers, PostgreSQL's backends serving the
+store's database, and the client threads: from /proc), the most writes a second that CPU
+allows on this machine's cores (the ceiling no server configuration can pass: the rate's
+floor of cost), and, on PostgreSQL, the commits: every
 row a transaction inserts carries that transaction's id (``xmin``), so the events written
 during a measurement, grouped by it, give exactly the number of commits, and the size of each
 group of writes that shared one (the Merkle leaves' rows: a group's members' events are
 inserted after savepoints, whose rows carry the savepoint's id, its leaves in the group's own
 transaction). The machine's load average is printed before each backend.
+
+Then **in process** (``--threads``, 8 by default): the records service called by 1 thread, then
+by 8 threads at once, on a store opened in this process, with every statement and round trip
+to the database counted (:mod:`benchmarks.round_trips`) and the groups the recorder committed
+(exact on both backends): writes/s, round trips and statements per write, commits per write.
 
 Run::
 
@@ -27,17 +35,22 @@ Run::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import make_url
 
+from api.schemas.submissions import submission_from
+from benchmarks import round_trips
 from benchmarks.http_writes import (
     DEFAULT_POSTGRES_URL,
     Client,
@@ -47,7 +60,8 @@ from benchmarks.http_writes import (
     workers_cpu_seconds,
     workload,
 )
-from infrastructure.bootstrap import open_store
+from infrastructure.application.commands import RecordEvent
+from infrastructure.bootstrap import Store, open_store
 from tests.conftest import make_settings
 from tests.resilience.harness import Author, Server, prepare_store, server_environment
 
@@ -63,6 +77,15 @@ class Run:
     cpu_ms: float
     groups: Counter[int] | None
     """PostgreSQL only: how many commits wrote 1, 2, 3... events."""
+    database_cpu_ms: float = 0.0
+    """PostgreSQL only: its backends' CPU (of the store's database) per write."""
+    client_cpu_ms: float = 0.0
+
+    @property
+    def ceiling(self) -> float:
+        """The most writes a second this machine's cores could give at this CPU per write."""
+        total = self.cpu_ms + self.database_cpu_ms + self.client_cpu_ms
+        return (os.cpu_count() or 1) * 1000 / total
 
 
 def measure(
@@ -77,11 +100,17 @@ def measure(
         for client in clients:  # signing took longer than gthread's keep-alive: connect anew
             client.close()
         first = _last_position(events)
+        backends = _backend_pids(events)
+        database_before = _cpu_seconds(backends)
         cpu_before, started = workers_cpu_seconds(server), time.perf_counter()
+        client_before = time.process_time()
         rate = closed_loop(clients, work, seconds)
+        client_cpu = time.process_time() - client_before
         writes = rate * (time.perf_counter() - started)
         cpu_ms = (workers_cpu_seconds(server) - cpu_before) / writes * 1000
-        return Run(clients_count, rate, cpu_ms, _groups_after(events, first))
+        database_ms = (_cpu_seconds(backends) - database_before) / writes * 1000
+        groups = _groups_after(events, first)
+        return Run(clients_count, rate, cpu_ms, groups, database_ms, client_cpu / writes * 1000)
     finally:
         for client in clients:
             client.close()
@@ -96,18 +125,42 @@ def _conninfo(url: str) -> str:
     )
 
 
-_EVENTS: dict[str, tuple[str, str]] = {}
-"""Per measurement's ``events`` key: the PostgreSQL conninfo and the events table's name."""
+_EVENTS: dict[str, str] = {}
+"""Per server configuration (the ``events`` key): the PostgreSQL conninfo of its store."""
 
 
 def _last_position(events: str | None) -> int:
     if events is None:
         return 0
-    conninfo, table = _EVENTS[events]
-    with psycopg.connect(conninfo) as connection:
-        row = connection.execute(f"SELECT coalesce(max(notification_id), 0) FROM {table}").fetchone()
+    with psycopg.connect(_EVENTS[events]) as connection:
+        row = connection.execute("SELECT coalesce(max(position), 0) FROM merkle_leaves").fetchone()
     assert row is not None
     return int(row[0])
+
+
+def _backend_pids(events: str | None) -> list[int]:
+    """PostgreSQL's backends connected to the store's database now (the server's pools)."""
+    if events is None:
+        return []
+    with psycopg.connect(_EVENTS[events]) as connection:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [int(pid) for (pid,) in rows]
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU of these processes so far (Linux: /proc)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1]
+        except FileNotFoundError:
+            continue
+        utime, stime = fields.split()[11:13]
+        ticks += int(utime) + int(stime)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _groups_after(events: str | None, first: int) -> Counter[int] | None:
@@ -115,8 +168,7 @@ def _groups_after(events: str | None, first: int) -> Counter[int] | None:
     (``xmin`` of their leaves: the id of the transaction that inserted them)."""
     if events is None:
         return None
-    conninfo, table = _EVENTS[events]
-    with psycopg.connect(conninfo) as connection:
+    with psycopg.connect(_EVENTS[events]) as connection:
         rows = connection.execute(
             "SELECT count(*) FROM merkle_leaves WHERE position > %s GROUP BY xmin::text",
             (first,),
@@ -137,13 +189,8 @@ def run_backend(backend: str, arguments: argparse.Namespace) -> dict[str, tuple[
             authors = prepare_store(settings, [f"bench{n}" for n in range(arguments.clients)])
             events: str | None = None
             if url is not None:
-                store = open_store(settings)
-                try:
-                    table = store.app.recorder.events_table_name  # type: ignore[attr-defined]
-                finally:
-                    store.close()
                 events = config
-                _EVENTS[events] = (_conninfo(url), table)
+                _EVENTS[events] = _conninfo(url)
             with Server(
                 server_environment(settings),
                 home / "sealtrail.log",
@@ -154,6 +201,67 @@ def run_backend(backend: str, arguments: argparse.Namespace) -> dict[str, tuple[
                 many = measure(server, authors, arguments.clients, arguments.seconds, events)
             found[config] = (one, many)
     return found
+
+
+def in_process(backend: str, arguments: argparse.Namespace) -> list[str]:
+    """1 thread, then ``--threads`` threads, calling the records service on a store opened
+    here: writes/s, round trips, statements and commits per write."""
+    lines = []
+    with (
+        tempfile.TemporaryDirectory(prefix="sealtrail-bench-group-") as scratch,
+        database(backend, arguments, "sealtrail_bench_group") as url,
+    ):
+        settings = make_settings(Path(scratch), url)
+        authors = prepare_store(settings, [f"bench{n}" for n in range(arguments.threads)])
+        store = open_store(settings)
+        try:
+            for threads in (1, arguments.threads):
+                lines.append(_in_threads_line(store, authors[:threads], arguments.seconds))
+        finally:
+            store.close()
+    return lines
+
+
+def _in_threads_line(store: Store, authors: list[Author], seconds: float) -> str:
+    groups = store.app.recorder.groups  # type: ignore[attr-defined]
+    work = [
+        [submission_from(r["event"], r["signature"]) for r in _submissions(author, seconds)]
+        for author in authors
+    ]
+    done = [0] * len(authors)
+    deadline = time.perf_counter() + seconds
+
+    def run(index: int) -> None:
+        for submission in work[index]:
+            if time.perf_counter() >= deadline:
+                return
+            store.records.record(RecordEvent(submission, authors[index].user_id))
+            done[index] += 1
+
+    before = (groups.groups, groups.members)
+    with round_trips.counted() as tally:
+        started = time.perf_counter()
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(len(authors))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    writes = sum(done)
+    commits = groups.groups - before[0]
+    assert groups.members - before[1] == writes
+    return (
+        f"in process, {len(authors)} thread(s): {writes / elapsed:7.0f} writes/s  "
+        f"round trips/write {tally.round_trips / writes:5.2f}  statements/write "
+        f"{tally.statements / writes:5.2f}  commits/write {commits / writes:.2f} "
+        f"(mean group {writes / commits:.1f})"
+    )
+
+
+def _submissions(author: Author, seconds: float) -> list[dict[str, Any]]:
+    """Pre-signed screenings and re-consents, as the HTTP clients send them."""
+    count = int(seconds * 800) + 50
+    return [json.loads(request.body) for request in workload(author, count)]
 
 
 def _commits(run: Run) -> str:
@@ -174,10 +282,14 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8, help="the concurrent clients")
     parser.add_argument("--seconds", type=float, default=8.0, help="per measurement")
     parser.add_argument(
+        "--threads", type=int, default=8, help="in-process writer threads (0: none)"
+    )
+    parser.add_argument(
         "--postgres-url",
         default=os.environ.get("SEALTRAIL_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
     )
     arguments = parser.parse_args()
+    round_trips.install()  # before any store is opened in this process
     backends = ["sqlite", "postgres"] if arguments.backend == "both" else [arguments.backend]
     print(
         f"# group commit: 1 client, then {arguments.clients}, {arguments.seconds:g} s each; "
@@ -190,13 +302,19 @@ def main() -> int:
             goal = "met" if ratio >= RATIO_GOAL else "NOT met"
             for run in (one, many):
                 print(
-                    f"{config:>5} {run.clients} client(s) {run.rate:7.0f} writes/s  "
-                    f"worker CPU {run.cpu_ms:5.2f} ms/write{_commits(run)}"
+                    f"{config:>5} {run.clients} client(s) {run.rate:7.0f} writes/s  CPU ms/write: "
+                    f"workers {run.cpu_ms:4.2f} database {run.database_cpu_ms:4.2f} "
+                    f"clients {run.client_cpu_ms:4.2f} (at most {run.ceiling:4.0f} writes/s on "
+                    f"{os.cpu_count()} cores){_commits(run)}"
                 )
             print(
                 f"{config:>5} ratio {arguments.clients} clients / 1: {ratio:.2f} "
-                f"(goal >= {RATIO_GOAL:g}: {goal})"
+                f"(goal >= {RATIO_GOAL:g}: {goal}); the CPU allows at most "
+                f"{many.ceiling / one.rate:.2f}"
             )
+        if arguments.threads:
+            for line in in_process(backend, arguments):
+                print(line)
     print(f"\nload average at the end: {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
     return 0
 

@@ -8,9 +8,11 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.cli_stores import (
     ADMIN_PASSWORD,
@@ -18,9 +20,12 @@ from tests.cli_stores import (
     DEMO_STAFF_EVENTS,
     INIT_EVENTS,
     INITIALISED_EVENTS,
+    SEALTRAIL,
+    database_of,
     printed_one_time_passwords,
     sealtrail,
 )
+from tests.resilience.harness import READY_PATH, free_port
 
 
 def as_admin(home: Path) -> tuple[str, ...]:
@@ -148,12 +153,9 @@ def events_in(home: Path) -> int:
           "--from", "tomorrow"), "sealtrail delegation delegate: Invalid value for '--from'"),
         (("key", "revoke", "--user", "admin", "--key-id", "ed25519:00", "--reason", "lost",
           "--at", "yesterday"), "sealtrail key revoke: Invalid value"),
-        (("serve", "--threads", "5"), "sealtrail serve: Invalid value for '--threads'"),
-        (("serve", "--threads", "0"), "sealtrail serve: Invalid value for '--threads'"),
     ],
     ids=["unknown-option", "unknown-command", "bad-value", "last-date", "missing-option",
-         "bad-choice", "bad-site", "bad-date", "bad-instant", "threads-beyond-the-pools",
-         "no-threads"],
+         "bad-choice", "bad-site", "bad-date", "bad-instant"],
 )  # fmt: skip
 def test_bad_usage_is_one_line_exit_2_and_records_nothing(
     home: Path, args: tuple[str, ...], said: str
@@ -167,6 +169,46 @@ def test_bad_usage_is_one_line_exit_2_and_records_nothing(
     assert done.stderr.count("\n") == 1 and done.stderr.endswith("(see --help)\n"), done.stderr
     assert done.stderr.startswith(said)
     assert events_in(home) == before
+
+
+@pytest.mark.parametrize("threads", ["0", "5"], ids=["no-threads", "beyond-the-pools"])
+def test_serve_refuses_threads_beyond_a_worker_s_pools_in_one_line(
+    home: Path, threads: str
+) -> None:
+    done = sealtrail("serve", "--threads", threads, "--port", "1", home=home)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("sealtrail serve: Invalid value for '--threads'")
+    assert "1<=x<=4" in done.stderr
+
+
+def test_serve_with_threads_runs_gunicorn_s_threaded_workers(home: Path) -> None:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    env.update(SEALTRAIL_HOME=str(home), SEALTRAIL_DATABASE_URL=database_of(home))
+    log = home / "serve.log"
+    with log.open("wb") as written:
+        server = subprocess.Popen(
+            [SEALTRAIL, "serve", "--workers", "1", "--threads", "2", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=written,
+        )
+    try:
+        deadline, answered = time.monotonic() + 60, None
+        while answered is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                answered = requests.get(f"http://127.0.0.1:{port}{READY_PATH}", timeout=5)
+            except requests.ConnectionError:
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+    assert answered is not None and answered.status_code == 200, log.read_text()
+    assert "Using worker: gthread" in log.read_text()
 
 
 def test_help_and_version_still_print_in_full(home: Path) -> None:
