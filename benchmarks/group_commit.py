@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import platform
+import sqlite3
 import tempfile
 import threading
 import time
@@ -108,7 +109,10 @@ def measure(
         client_cpu = time.process_time() - client_before
         writes = rate * (time.perf_counter() - started)
         cpu_ms = (workers_cpu_seconds(server) - cpu_before) / writes * 1000
-        database_ms = (_cpu_seconds(backends) - database_before) / writes * 1000
+        # Backends the pools opened meanwhile count whole: all their CPU was in the window.
+        opened = [pid for pid in _backend_pids(events) if pid not in backends]
+        database_cpu = _cpu_seconds(backends + opened) - database_before
+        database_ms = database_cpu / writes * 1000
         groups = _groups_after(events, first)
         return Run(clients_count, rate, cpu_ms, groups, database_ms, client_cpu / writes * 1000)
     finally:
@@ -264,6 +268,42 @@ def _submissions(author: Author, seconds: float) -> list[dict[str, Any]]:
     return [json.loads(request.body) for request in workload(author, count)]
 
 
+def commit_floor(backend: str, arguments: argparse.Namespace, count: int = 200) -> str:
+    """The time one commit of one small row takes on this backend and disk, alone: what a
+    single writer waits for at each write however little else it does (SQLite as the store
+    opens it: WAL, synchronous FULL)."""
+    timings = []
+    with (
+        tempfile.TemporaryDirectory(prefix="sealtrail-bench-commit-") as scratch,
+        database(backend, arguments, "sealtrail_bench_commit") as url,
+    ):
+        if url is None:
+            connection = sqlite3.connect(Path(scratch) / "probe.sqlite3", isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute("CREATE TABLE probe (value BLOB)")
+            for _ in range(count):
+                started = time.perf_counter()
+                connection.execute("BEGIN")
+                connection.execute("INSERT INTO probe VALUES (?)", (os.urandom(200),))
+                connection.execute("COMMIT")
+                timings.append(time.perf_counter() - started)
+            connection.close()
+        else:
+            with psycopg.connect(_conninfo(url), autocommit=True) as postgres:
+                postgres.execute("CREATE TABLE probe (value bytea)")
+                for _ in range(count):
+                    started = time.perf_counter()
+                    postgres.execute("INSERT INTO probe VALUES (%s)", (os.urandom(200),))
+                    timings.append(time.perf_counter() - started)
+    timings.sort()
+    median, p90 = timings[len(timings) // 2] * 1000, timings[int(len(timings) * 0.9)] * 1000
+    return (
+        f"one commit of one row alone: median {median:.2f} ms, p90 {p90:.2f} ms "
+        f"(a single writer can commit at most {1000 / median:.0f} times a second)"
+    )
+
+
 def _commits(run: Run) -> str:
     if run.groups is None:
         return ""
@@ -297,6 +337,7 @@ def main() -> int:
     )
     for backend in backends:
         print(f"\n## {backend} (load average {' '.join(f'{n:.1f}' for n in os.getloadavg())})")
+        print(commit_floor(backend, arguments))
         for config, (one, many) in run_backend(backend, arguments).items():
             ratio = many.rate / one.rate
             goal = "met" if ratio >= RATIO_GOAL else "NOT met"

@@ -5,13 +5,13 @@ table's EXCLUSIVE lock on PostgreSQL) from its first statement to its commit, an
 waits for the disk. Threads of one server worker (gunicorn's gthread worker) that save while
 another save of the worker is in flight queue here; when it is done, the first of them leads the
 next **group**: every save queued by then, in the order they arrived, in one transaction and one
-commit. The leader's recorder judges each member on its own, in that transaction, against the
-store as the members before it left it (:meth:`Members.record` and the recorders'
-``_insert_group``): a member refused (its last check fails, or its version is taken, by an
-earlier member too) is rolled back to its savepoint and answered its own refusal; the others
-commit. Each member gets its own positions and leaf indexes, in commit order, and is answered
-only once the group's commit has returned. If the transaction itself fails (the database, not a
-member's rules), every member of the group is answered that failure: none was committed.
+commit. The recorder (its ``commit_group``, :mod:`infrastructure.store.recorders`) judges each
+member on its own, in that transaction, against the store as the members before it left it: a
+member refused (its last check fails, or its version is taken, by an earlier member too) leaves
+nothing and is answered its own refusal; the others commit. Each member gets its own positions
+and leaf indexes, in commit order, and is answered only once the group's commit has returned. If
+the transaction itself fails (the database, not a member's rules), every member of the group is
+answered that failure: none was committed.
 
 A save that finds no other in flight leads a group of one at once: nothing waits for company,
 so a lone writer's transaction, statements and answers are what they were before groups.

@@ -77,9 +77,7 @@ def served(
         yield from _serve(backend, home, None, threads)
 
 
-def _serve(
-    backend: str, home: Path, database_url: str | None, threads: int = 1
-) -> Iterator[Live]:
+def _serve(backend: str, home: Path, database_url: str | None, threads: int = 1) -> Iterator[Live]:
     settings = make_settings(home, database_url)
     authors = prepare_store(settings, ["coord1", "coord2"])
     # Every test of the process shares this server, and the fuzz test's generated sign-ins
