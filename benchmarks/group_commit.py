@@ -56,6 +56,7 @@ from benchmarks.http_writes import (
     DEFAULT_POSTGRES_URL,
     Client,
     closed_loop,
+    cpu_seconds,
     database,
     token_for,
     workers_cpu_seconds,
@@ -102,7 +103,7 @@ def measure(
             client.close()
         first = _last_position(events)
         backends = _backend_pids(events)
-        database_before = _cpu_seconds(backends)
+        database_before = cpu_seconds(backends)
         cpu_before, started = workers_cpu_seconds(server), time.perf_counter()
         client_before = time.process_time()
         rate = closed_loop(clients, work, seconds)
@@ -111,7 +112,7 @@ def measure(
         cpu_ms = (workers_cpu_seconds(server) - cpu_before) / writes * 1000
         # Backends the pools opened meanwhile count whole: all their CPU was in the window.
         opened = [pid for pid in _backend_pids(events) if pid not in backends]
-        database_cpu = _cpu_seconds(backends + opened) - database_before
+        database_cpu = cpu_seconds(backends + opened) - database_before
         database_ms = database_cpu / writes * 1000
         groups = _groups_after(events, first)
         return Run(clients_count, rate, cpu_ms, groups, database_ms, client_cpu / writes * 1000)
@@ -152,19 +153,6 @@ def _backend_pids(events: str | None) -> list[int]:
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
     return [int(pid) for (pid,) in rows]
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU of these processes so far (Linux: /proc)."""
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1]
-        except FileNotFoundError:
-            continue
-        utime, stime = fields.split()[11:13]
-        ticks += int(utime) + int(stime)
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _groups_after(events: str | None, first: int) -> Counter[int] | None:
