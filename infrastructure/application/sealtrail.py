@@ -13,12 +13,14 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.persistence import JSONTranscoder, Recording
+from eventsourcing.utils import strtobool
 
 from domain.account import Account, RegisteredKey, account_stream, server_anchor
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import Subject
+from infrastructure.application.cached_aggregates import CopiedOnForward
 from infrastructure.errors import AccountNotFound
 from infrastructure.identity.server_key import ServerKey
 from infrastructure.settings import APPLICATION_NAME, Settings
@@ -65,6 +67,21 @@ class SealTrail(Application[UUID]):
             accounts=self.find_account,
             anchor=self.anchor,
             signing_window=timedelta(seconds=self.settings.signing_window_seconds),
+        )
+
+    def construct_repository(self) -> Repository[UUID]:
+        # eventsourcing's, with its settings, but a worker's threads share the kept aggregates:
+        # brought forward as copies (infrastructure/application/cached_aggregates.py).
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CopiedOnForward(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(
+                self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")
+            ),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")),
         )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
