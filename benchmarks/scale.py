@@ -51,6 +51,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +61,8 @@ import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import URL, make_url
 
+from benchmarks import copy_build, stores
 from benchmarks import replay as bench_replay
-from benchmarks import stores
 from benchmarks import verify as bench_verify
 from benchmarks.verify import BenchStore, BuildProgress, VerifyResult, load
 from domain.account import Role
@@ -69,6 +70,8 @@ from infrastructure.bootstrap import Store, open_store
 from infrastructure.packets import site_scope
 from infrastructure.packets.build import PacketSignatory, build_packet
 from infrastructure.settings import Settings
+from infrastructure.store.merkle_log import StoredTree
+from infrastructure.verification.since import SinceCheck, read_kept_checkpoint
 from signatures.keys import generate_private_key, private_key_from_pem, private_key_to_pem
 from tests.conftest import open_person
 
@@ -86,6 +89,20 @@ DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,49}")
 RAW_SAMPLE = 200_000
 """Signatures of the raw Ed25519 rate: enough for a steady rate, half before the verifier and
 half after it."""
+
+TEN_MILLION = 10_000_000
+RAW_AND_SMALL_VERIFIED = "raw Ed25519, verify the 10,000-event store"
+RECORD_REPLAYED = "record the replayed subject"
+FIXED_PHASES = (
+    RECORD_REPLAYED,
+    "build the 10,000-event store",
+    "append",
+    "replay",
+    RAW_AND_SMALL_VERIFIED,
+    "site copy, 10,000-event store",
+)
+"""Phases whose work does not grow with the log: the small store's, and the appends and
+replays, which the goals say should not (their time at 10M is taken as measured)."""
 
 
 class Refused(Exception):
@@ -229,8 +246,12 @@ def person_key(
     return key
 
 
-def build(bench: BenchStore, target: int, args: argparse.Namespace, label: str) -> None:
-    """Fill ``bench`` up to ``target`` events, with a progress line about every 1%."""
+def build(
+    bench: BenchStore, target: int, args: argparse.Namespace, label: str, conninfo: str
+) -> None:
+    """Fill ``bench`` up to ``target`` events, with a progress line about every 1%: its rows
+    written with ``COPY`` (benchmarks/copy_build.py), or saved through the store with
+    ``--build store``."""
     before = bench_verify.count_events(bench)
     print(
         f"building the {label}: {before:,} events there, {target:,} wanted ({load()})", flush=True
@@ -247,7 +268,10 @@ def build(bench: BenchStore, target: int, args: argparse.Namespace, label: str) 
         )
 
     every = max(1, target // bench.per_subject // 100)
-    bench_verify.fill(bench, target, args.batch, args.builders, show, every)
+    if args.build == "copy":
+        copy_build.fill(bench, target, conninfo, args.builders, show, every)
+    else:
+        bench_verify.fill(bench, target, args.batch, args.builders, show, every)
 
 
 @contextmanager
@@ -335,18 +359,49 @@ def _site_packet(settings: Settings, path: str, memory_cap: int, results: Any) -
 
 
 @dataclass
+class CopyCheck:
+    """What the restored copy was checked by when not verified in full (``--copy-check rows``):
+    every table's rows against the original's, and ``verify --since`` on the copy."""
+
+    tables: int
+    rows: int
+    differing: list[str]
+    """The tables (and sequences) whose rows, or value, differ from the original's."""
+    since_events: int
+    since_findings: list[str]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.differing and not self.since_findings
+
+
+@dataclass
 class DumpResult:
     dump_seconds: float
     dump_bytes: int
     restore_seconds: float
-    restored: VerifyResult
+    restored: VerifyResult | CopyCheck
 
 
-def dump_and_restore(server: Server, database: str, home: Path, jobs: int) -> DumpResult:
+def dump_and_restore(
+    server: Server, database: str, home: Path, jobs: int, check: str, recent: int
+) -> DumpResult:
     """``pg_dump`` (custom format) of ``database``, ``pg_restore`` of it into a fresh database,
-    and the full verifier on the copy (dropped at the end, as the dump is removed)."""
+    and the copy checked (dropped at the end, as the dump is removed): by the full verifier
+    (``check`` "full"), or (``check`` "rows") by :func:`check_copy` with the newest ``recent``
+    events verified again."""
     dump = home / f"{database}.dump"
     restored = f"{database}_restored"
+    # What an auditor keeps of the original, before the dump: its signed checkpoint of all but
+    # the newest events (the copy must be consistent with it).
+    store = open_store(bench_verify.settings_for(home, server.url(database)))
+    try:
+        with store.engine.connect() as connection:
+            size = StoredTree(connection).size()
+        kept = bench_verify.kept_checkpoint(store, max(1, size - recent))
+    finally:
+        store.close()
     started = time.perf_counter()
     run_tool(
         ["pg_dump", "--format=custom", f"--file={dump}", f"--dbname={server.conninfo(database)}"]
@@ -369,14 +424,82 @@ def dump_and_restore(server: Server, database: str, home: Path, jobs: int) -> Du
             ]
         )
         restore_seconds = time.perf_counter() - started
-        print(f"  restored in {restore_seconds:.0f} s; verifying the copy ({load()})", flush=True)
+        print(f"  restored in {restore_seconds:.0f} s; checking the copy ({load()})", flush=True)
         # The copy is served with the original's home: its server key and the packet keys.
         copy = bench_verify.settings_for(home, server.url(restored))
-        verified = bench_verify.run_verifier(copy)
+        checked: VerifyResult | CopyCheck
+        if check == "full":
+            checked = bench_verify.run_verifier(copy)
+        else:
+            checked = check_copy(server, database, restored, copy, kept)
     finally:
         server.drop(restored)
         dump.unlink(missing_ok=True)
-    return DumpResult(dump_seconds, dump_bytes, restore_seconds, verified)
+    return DumpResult(dump_seconds, dump_bytes, restore_seconds, checked)
+
+
+def check_copy(
+    server: Server, database: str, restored: str, copy: Settings, kept: str
+) -> CopyCheck:
+    """The restored copy holds the original's rows, every one, and the product verifies it.
+
+    A restore is a copy of rows: the copy is the same store if every table holds the same rows
+    (counted, and each row's text hashed, the hashes summed: the two databases are read at
+    once, on a core each) and each sequence stands where it stood, so the full verification of
+    the original, made in the same run, holds for it. Then ``verify --since`` runs on the copy
+    from ``kept``, a checkpoint signed from the original before the dump: the copy's tree must
+    be consistent with the original's root, and its newest events are verified in full by the
+    product's verifier, as served from the copy with the original's home."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        original, copied = pool.map(
+            table_digests, (server.conninfo(database), server.conninfo(restored))
+        )
+    differing = sorted(
+        name for name in original.keys() | copied.keys() if original.get(name) != copied.get(name)
+    )
+    rows = sum(count for name, (count, _) in copied.items() if not name.startswith("sequence "))
+    store = open_store(copy)
+    try:
+        verifier = store.verifier()
+        checkpoint = read_kept_checkpoint(kept.encode(), verifier.origin, verifier.anchor_key)
+        report = SinceCheck(verifier, checkpoint).run()
+    finally:
+        store.close()
+    return CopyCheck(
+        tables=len(original),
+        rows=rows,
+        differing=differing,
+        since_events=report.events,
+        since_findings=[str(finding) for finding in report.findings[:10]],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def table_digests(conninfo: str) -> dict[str, tuple[int, int]]:
+    """Each table's row count and the sum of its rows' hashes (the first 64 bits of the MD5 of
+    each row's text, which names every column), and each sequence's last value."""
+    digests: dict[str, tuple[int, int]] = {}
+    with psycopg.connect(conninfo) as connection:
+        tables = connection.execute(
+            "SELECT n.nspname, c.relname FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p') "
+            "AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2"
+        ).fetchall()
+        for schema, name in tables:
+            row = connection.execute(
+                "SELECT count(*), "
+                "coalesce(sum(('x' || left(md5(t::text), 16))::bit(64)::bigint), 0) "
+                f'FROM "{schema}"."{name}" AS t'
+            ).fetchone()
+            assert row is not None
+            digests[f"{schema}.{name}"] = (int(row[0]), int(row[1]))
+        for schema, name, value in connection.execute(
+            "SELECT schemaname, sequencename, last_value FROM pg_sequences"
+        ).fetchall():
+            digests[f"sequence {schema}.{name}"] = (int(value or 0), 0)
+    return digests
 
 
 def run_tool(command: list[str]) -> None:
@@ -437,6 +560,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the store at the end")
     bench_verify.add_build_options(parser)
+    parser.add_argument(
+        "--build",
+        choices=("copy", "store"),
+        default="copy",
+        help="copy: the product's rows written with COPY (benchmarks/copy_build.py); store: "
+        "saved through the sealed event store, --batch at a time (copy)",
+    )
     parser.add_argument("--sites", type=int, default=10, help="sites screening in turn (10)")
     parser.add_argument("--replay-events", type=int, default=2000, help="(2000)")
     parser.add_argument("--samples", type=int, default=40, help="as-of instants timed (40)")
@@ -447,6 +577,16 @@ def main(argv: list[str] | None = None) -> int:
         default=round(physical * 0.75, 1),
         metavar="GIB",
         help=f"address space cap of the site copy's build (3/4 of memory: {physical * 0.75:.1f})",
+    )
+    parser.add_argument(
+        "--copy-check",
+        choices=("rows", "full"),
+        default="rows",
+        help="how the restored copy is checked: rows, the same rows as the original's and "
+        "verify --since over the --recent newest events; full, the full verifier (rows)",
+    )
+    parser.add_argument(
+        "--recent", type=int, default=10_000, help="events verify --since checks (10000)"
     )
     parser.add_argument(
         "--restore-jobs", type=int, default=os.cpu_count() or 1, help="pg_restore --jobs (cores)"
@@ -494,7 +634,8 @@ def run(args: argparse.Namespace, server: Server) -> int:
     completed = False
     try:
         mark = time.perf_counter()
-        build(big, args.events, args, "big store")
+        build(big, args.events, args, "big store", server.conninfo(args.database))
+        mark = phase("build the big store", mark)
         replay_key = private_key_from_pem((big.home / REPLAY_KEY_FILE).read_bytes())
         store = open_store(big.settings)
         try:
@@ -502,9 +643,15 @@ def run(args: argparse.Namespace, server: Server) -> int:
         finally:
             store.close()
         print(f"  the replayed subject: {added:,} events recorded ({load()})", flush=True)
-        mark = phase("build the big store", mark)
+        mark = phase(RECORD_REPLAYED, mark)
         with small_store(args, server, big.sites) as small:
-            build(small, SMALL_STORE, args, "10,000-event store")
+            build(
+                small,
+                SMALL_STORE,
+                args,
+                "10,000-event store",
+                server.conninfo(f"{args.database}_small"),
+            )
             mark = phase("build the 10,000-event store", mark)
             completed = measure(args, server, big, small, phases, mark)
     finally:
@@ -517,11 +664,22 @@ def run(args: argparse.Namespace, server: Server) -> int:
                 f"kept: database {args.database}, home {big.home} (the same command resumes or "
                 "measures them again)"
             )
-    print("phases (wall seconds):")
-    for name, seconds in phases.items():
-        print(f"  {name:<40} {seconds:>8.0f}")
+    print_phases(phases, args.events)
     print(f"(total {time.perf_counter() - started:,.0f} s; {load()})")
     return 0
+
+
+def print_phases(phases: dict[str, float], events: int) -> None:
+    """Each phase's wall seconds, and what it would take at ten million events if it grew
+    linearly with the log (the others as measured): the projection a rehearsal is run for."""
+    scale = TEN_MILLION / events
+    print(f"phases (wall seconds), and projected to {TEN_MILLION:,} events (x{scale:,.1f}):")
+    projected = 0.0
+    for name, seconds in phases.items():
+        at_scale = seconds if name in FIXED_PHASES else seconds * scale
+        projected += at_scale
+        print(f"  {name:<40} {seconds:>8.0f} {duration(at_scale):>12}")
+    print(f"  {'in all':<40} {sum(phases.values()):>8.0f} {duration(projected):>12}")
 
 
 def pg_version(server: Server) -> str:
@@ -544,7 +702,7 @@ def measure(
 
     def phase(name: str) -> None:
         nonlocal mark
-        phases[name] = time.perf_counter() - mark
+        phases[name] = phases.get(name, 0.0) + time.perf_counter() - mark
         mark = time.perf_counter()
 
     small_database = f"{args.database}_small"
@@ -632,8 +790,10 @@ def measure(
     print(f"\nverification: raw Ed25519 ({load()})", flush=True)
     sample = min(big_events, RAW_SAMPLE)
     before = bench_verify.raw_verify_rate("pynacl", sample // 2)
+    phase(RAW_AND_SMALL_VERIFIED)
     print(f"  full verifier, big store ({load()})", flush=True)
     verified = bench_verify.run_verifier(big.settings)
+    phase("full verification, big store")
     print(f"  full verifier, 10,000-event store ({load()})", flush=True)
     verified_small = bench_verify.run_verifier(small.settings)
     after = bench_verify.raw_verify_rate("pynacl", sample - sample // 2)
@@ -668,7 +828,7 @@ def measure(
         f"{mib(verified_small.peak_kib)} (10k store)",
         f"bounded (ratio {verified.peak_kib / verified_small.peak_kib:.2f})",
     )
-    phase("full verification, both stores")
+    phase(RAW_AND_SMALL_VERIFIED)
 
     print(f"\npacket: the site copy of {PACKET_SITE} ({load()})", flush=True)
     packets: dict[str, PacketResult | str] = {}
@@ -677,6 +837,7 @@ def measure(
             bench.settings, bench.home / "site-packet.zip", int(args.packet_memory * 2**30)
         )
         (bench.home / "site-packet.zip").unlink(missing_ok=True)
+        phase(f"site copy, {label}")
     for label, packet in packets.items():
         if isinstance(packet, str):
             print(f"  {label:<20} FAILED: {packet}")
@@ -701,20 +862,35 @@ def measure(
         )
     else:
         verdicts.add(f"site copy of {PACKET_SITE}", "FAILED", "-", "see above")
-    phase("site packets")
 
     print(f"\npg_dump and pg_restore ({load()})", flush=True)
-    dumped = dump_and_restore(server, args.database, big.home, args.restore_jobs)
-    print_verification("restored copy", dumped.restored)
-    restored_ok = dumped.restored.ok and dumped.restored.events == verified.events
+    dumped = dump_and_restore(
+        server, args.database, big.home, args.restore_jobs, args.copy_check, args.recent
+    )
+    restored = dumped.restored
+    if isinstance(restored, VerifyResult):
+        print_verification("restored copy", restored)
+        restored_ok = restored.ok and restored.events == verified.events
+        findings = restored.findings
+    else:
+        print(
+            f"  restored copy: {restored.rows:,} rows in {restored.tables} tables, the same as "
+            f"the original's: {'yes' if not restored.differing else 'NO'}"
+            f"{'' if not restored.differing else ' (' + ', '.join(restored.differing) + ')'}; "
+            f"verify --since on the copy: {restored.since_events:,} events, "
+            f"{len(restored.since_findings)} findings; {restored.seconds:,.0f} s"
+        )
+        restored_ok = restored.ok
+        findings = restored.since_findings
     print(
         f"  dump {dumped.dump_seconds:,.0f} s, {dumped.dump_bytes / 2**20:,.0f} MiB "
         f"({dumped.dump_bytes / big_events:,.0f} bytes an event, "
         f"{dumped.dump_bytes / database_bytes:.2f} of the database); restore "
-        f"{dumped.restore_seconds:,.0f} s ({args.restore_jobs} jobs); the copy verifies: "
+        f"{dumped.restore_seconds:,.0f} s ({args.restore_jobs} jobs); the copy "
+        f"{'verifies' if args.copy_check == 'full' else 'holds the same rows and verifies'}: "
         f"{'yes' if restored_ok else 'NO'}"
     )
-    for finding in dumped.restored.findings:
+    for finding in findings:
         print(f"  FINDING on the copy: {finding}")
     verdicts.add(
         "pg_dump (custom) / pg_restore",
@@ -722,7 +898,7 @@ def measure(
         f"dump {dumped.dump_bytes / 2**20:,.0f} MiB",
         f"the copy verifies: {'yes' if restored_ok else 'NO'}",
     )
-    phase("dump, restore, verify the copy")
+    phase("dump, restore, check the copy")
 
     print(f"\nsummary: {big_events:,} events, {stores.machine()}; {load()}")
     verdicts.print()

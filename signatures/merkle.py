@@ -138,17 +138,29 @@ def append_leaf_hash(
 
 
 class InMemoryTree:
-    """A :class:`SubtreeSource` held in a dict, for verifiers that rebuild a tree from leaves."""
+    """A :class:`SubtreeSource` held in memory, for verifiers that rebuild a tree from leaves.
+
+    Each level's hashes are kept end to end in one ``bytearray`` (an append completes the
+    nodes of a level in index order): 32 bytes a node, about 64 a leaf, where a dict of
+    ``(level, index)`` keys took some 500. A site copy of ten million events holds its whole
+    log's tree (issue 21, point 4).
+    """
 
     def __init__(self, leaves: Iterable[bytes] = ()) -> None:
-        self._nodes: dict[tuple[int, int], bytes] = {}
+        self._levels: list[bytearray] = []
         self.size = 0
         for data in leaves:
             self.append(data)
 
     def node(self, level: int, index: int) -> bytes:
         """The stored hash of a complete aligned subtree; KeyError if it is not complete yet."""
-        return self._nodes[(level, index)]
+        if (
+            0 <= level < len(self._levels)
+            and index >= 0
+            and (index + 1) * HASH_SIZE <= len(self._levels[level])
+        ):
+            return bytes(self._levels[level][index * HASH_SIZE : (index + 1) * HASH_SIZE])
+        raise KeyError((level, index))
 
     def append(self, data: bytes) -> bytes:
         """Append one leaf and return its leaf hash."""
@@ -166,11 +178,21 @@ class InMemoryTree:
         return root(self, self.size)
 
     def nodes(self) -> Mapping[tuple[int, int], bytes]:
-        """Every stored node, keyed by (level, index)."""
-        return self._nodes
+        """Every stored node, keyed by (level, index) (a new dict: for tests and small trees)."""
+        return {
+            (level, index): bytes(hashes[index * HASH_SIZE : (index + 1) * HASH_SIZE])
+            for level, hashes in enumerate(self._levels)
+            for index in range(len(hashes) // HASH_SIZE)
+        }
 
     def _write(self, level: int, index: int, value: bytes) -> None:
-        self._nodes[(level, index)] = value
+        if level == len(self._levels):
+            self._levels.append(bytearray())
+        hashes = self._levels[level]
+        if len(value) != HASH_SIZE or len(hashes) != index * HASH_SIZE:
+            # append_leaf_hash completes each level's nodes in order, each once.
+            raise ValueError(f"node ({level}, {index}) is not the next of its level")
+        hashes += value
 
 
 class FrontierTree:

@@ -18,7 +18,7 @@ whose hashes are not those of the records it names, at the time it was made, has
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from signatures.errors import SignatureNotLinked
 
@@ -27,17 +27,38 @@ DOMAIN_TAG = b"sealtrail/record/v1"
 
 def record_hash(entry_event_hash: str) -> str:
     """The hex hash of a record as its author made it (no change yet)."""
-    return hashlib.sha256(DOMAIN_TAG + b"\x00" + bytes.fromhex(entry_event_hash)).hexdigest()
+    return _record_digest(entry_event_hash).hex()
 
 
 def record_hash_after(previous_record_hash: str, change_event_hash: str) -> str:
     """The hex hash of a record after one more change (a correction or a void) of it."""
+    return _digest_after(bytes.fromhex(previous_record_hash), change_event_hash).hex()
+
+
+def _record_digest(entry_event_hash: str) -> bytes:
+    return hashlib.sha256(DOMAIN_TAG + b"\x00" + bytes.fromhex(entry_event_hash)).digest()
+
+
+def _digest_after(previous: bytes, change_event_hash: str) -> bytes:
     return hashlib.sha256(
-        DOMAIN_TAG
-        + b"\x01"
-        + bytes.fromhex(previous_record_hash)
-        + bytes.fromhex(change_event_hash)
-    ).hexdigest()
+        DOMAIN_TAG + b"\x01" + previous + bytes.fromhex(change_event_hash)
+    ).digest()
+
+
+class _AsHex(Mapping[int, str]):
+    """Digests kept as bytes, read as the hex text signatures name them by."""
+
+    def __init__(self, digests: dict[int, bytes]) -> None:
+        self._digests = digests
+
+    def __getitem__(self, entry: int) -> str:
+        return self._digests[entry].hex()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._digests)
+
+    def __len__(self) -> int:
+        return len(self._digests)
 
 
 def check_signature_linked(
@@ -78,7 +99,9 @@ class RecordHashes:
     """The record hash of every entry of one stream, folded event by event in version order."""
 
     def __init__(self) -> None:
-        self._hashes: dict[int, str] = {}
+        # 32-byte digests, not hex text: a verifier holds one for every version of every stream
+        # (docs/benchmarks-verify.md), and hex took twice the bytes and a larger object.
+        self._hashes: dict[int, bytes] = {}
         self._live_records: set[int] = set()
         self._head: str | None = None
 
@@ -96,10 +119,10 @@ class RecordHashes:
         ``record``: the event is a record (not a change, signature or query about others);
         ``voids``: it voids entry ``changes``, which stops being a live record.
         """
-        self._hashes[version] = record_hash(event_hash)
+        self._hashes[version] = _record_digest(event_hash)
         self._head = event_hash
         if changes is not None and changes in self._hashes:
-            self._hashes[changes] = record_hash_after(self._hashes[changes], event_hash)
+            self._hashes[changes] = _digest_after(self._hashes[changes], event_hash)
         if record:
             self._live_records.add(version)
         if voids and changes is not None:
@@ -111,7 +134,7 @@ class RecordHashes:
         Raises:
             SignatureNotLinked: see :func:`check_signature_linked`.
         """
-        check_signature_linked(covered, self._hashes)
+        check_signature_linked(covered, _AsHex(self._hashes))
 
     def check_casebook(self, covered: Mapping[int, str], state_hash: str) -> None:
         """Check a casebook signature made now: over the stream's state (the chain hash of its
@@ -146,4 +169,4 @@ class RecordHashes:
         Raises:
             SignatureNotLinked: see :func:`check_signature_linked`.
         """
-        check_signature_linked(covered, self._hashes, what)
+        check_signature_linked(covered, _AsHex(self._hashes), what)
