@@ -22,7 +22,7 @@ left out is in the file, with its stated site) or by a sponsor's packet of the s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from domain.account import Account, Role, account_stream
@@ -114,7 +114,9 @@ class WithheldLeaf:
 
     def line(self) -> str:
         """The leaf as a line of ``log/withheld-leaves.jsonl``."""
-        return json_line(asdict(self))
+        # Field by field: ``asdict`` deep-copies every value, and a site copy writes this line
+        # for most events of the log (a third of its reading's time at 100,000 events).
+        return json_line({field.name: getattr(self, field.name) for field in fields(self)})
 
     def leaf(self) -> bytes:
         """The leaf hash its fields give."""

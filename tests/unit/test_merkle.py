@@ -659,3 +659,15 @@ def test_an_extension_refuses_a_missing_frontier_node_and_sizes_outside_it() -> 
         extension.root(2)
     with pytest.raises(KeyError):
         extension.node(1, 0)  # leaf 1 is not there yet
+
+
+def test_the_in_memory_tree_has_only_complete_nodes_and_takes_them_in_order() -> None:
+    # Proofs ask it for a node and recompute what it lacks (KeyError): an incomplete subtree
+    # must be lacking, not some other level's hashes read from its packed bytes.
+    tree = tree_of(5)
+    assert tree.node(2, 0) == reference_mth(LEAF_INPUTS[:4])
+    for lacking in ((2, 1), (3, 0), (0, 5), (0, -1), (-1, 0)):
+        with pytest.raises(KeyError):
+            tree.node(*lacking)
+    with pytest.raises(ValueError, match="not the next of its level"):
+        tree._write(0, 7, b"\0" * 32)
