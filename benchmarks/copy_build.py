@@ -228,7 +228,8 @@ def fill(
     every: int,
 ) -> None:
     """Build subjects on ``workers`` processes, written here with ``COPY``, until the log
-    holds ``target`` events, telling ``progress`` every ``every`` subjects and at the end."""
+    holds ``target`` events, telling ``progress`` after a commit once ``every`` subjects more
+    are written, and at the end."""
     tasks = bench_verify.plan(bench, target)
     if not tasks:
         return
@@ -253,13 +254,17 @@ def fill(
         ):
             writer = LogWriter(connection, store)
             pending: list[Row] = []
+            told = 0
             for done, rows in enumerate(_in_order(pool, tasks, workers * IN_FLIGHT), start=1):
                 pending += rows
-                if len(pending) >= COMMIT_EVENTS or done == len(tasks):
-                    writer.write(pending)
-                    bench.built_now += len(pending)
-                    pending = []
-                if done % every == 0 or done == len(tasks):
+                if len(pending) < COMMIT_EVENTS and done < len(tasks):
+                    continue
+                writer.write(pending)
+                bench.built_now += len(pending)
+                pending = []
+                # Told once written: the events a line counts are in the store.
+                if done - told >= every or done == len(tasks):
+                    told = done
                     seconds = time.perf_counter() - started
                     progress(BuildProgress(done, len(tasks), bench.built_now, seconds))
     finally:

@@ -632,6 +632,7 @@ def run(args: argparse.Namespace, server: Server) -> int:
     big = open_big(args, server)
     print(f"  the store's home: {big.home}; database {args.database}", flush=True)
     completed = False
+    share: float | None = None
     try:
         mark = time.perf_counter()
         build(big, args.events, args, "big store", server.conninfo(args.database))
@@ -653,7 +654,8 @@ def run(args: argparse.Namespace, server: Server) -> int:
                 server.conninfo(f"{args.database}_small"),
             )
             mark = phase("build the 10,000-event store", mark)
-            completed = measure(args, server, big, small, phases, mark)
+            share = measure(args, server, big, small, phases, mark)
+            completed = True
     finally:
         if completed and not args.keep:
             server.drop(args.database)
@@ -664,22 +666,38 @@ def run(args: argparse.Namespace, server: Server) -> int:
                 f"kept: database {args.database}, home {big.home} (the same command resumes or "
                 "measures them again)"
             )
-    print_phases(phases, args.events)
+    print_phases(phases, args.events, share)
     print(f"(total {time.perf_counter() - started:,.0f} s; {load()})")
     return 0
 
 
-def print_phases(phases: dict[str, float], events: int) -> None:
+def machine_share(raw: float) -> float:
+    """The share of the cores' time the run had while raw Ed25519 was timed: its rate on every
+    core against the rate the cores give when nothing else runs, which the CPU time each
+    signature took says (CPU time does not grow with other work on the machine)."""
+    costs = bench_verify.RAW_CPU.get("pynacl", [])
+    if not costs:
+        return 1.0
+    alone = (os.cpu_count() or 1) / statistics.mean(costs)
+    return min(1.0, raw / alone)
+
+
+def print_phases(phases: dict[str, float], events: int, share: float | None = None) -> None:
     """Each phase's wall seconds, and what it would take at ten million events if it grew
-    linearly with the log (the others as measured): the projection a rehearsal is run for."""
+    linearly with the log (the others as measured): the projection a rehearsal is run for.
+    With ``share`` (:func:`machine_share`), also as if the run had had the cores to itself
+    (rough: the other work on the machine varied from phase to phase)."""
     scale = TEN_MILLION / events
-    print(f"phases (wall seconds), and projected to {TEN_MILLION:,} events (x{scale:,.1f}):")
+    quiet = "" if share is None else f", and x{share:.2f} (a quiet machine, rough)"
+    print(f"phases (wall seconds), projected to {TEN_MILLION:,} events (x{scale:,.1f}){quiet}:")
     projected = 0.0
     for name, seconds in phases.items():
         at_scale = seconds if name in FIXED_PHASES else seconds * scale
         projected += at_scale
-        print(f"  {name:<40} {seconds:>8.0f} {duration(at_scale):>12}")
-    print(f"  {'in all':<40} {sum(phases.values()):>8.0f} {duration(projected):>12}")
+        alone = "" if share is None else f" {duration(at_scale * share):>12}"
+        print(f"  {name:<40} {seconds:>8.0f} {duration(at_scale):>12}{alone}")
+    alone = "" if share is None else f" {duration(projected * share):>12}"
+    print(f"  {'in all':<40} {sum(phases.values()):>8.0f} {duration(projected):>12}{alone}")
 
 
 def pg_version(server: Server) -> str:
@@ -696,8 +714,9 @@ def measure(
     small: BenchStore,
     phases: dict[str, float],
     mark: float,
-) -> bool:
-    """Every figure after the builds, printed as it comes and summarised at the end."""
+) -> float:
+    """Every figure after the builds, printed as it comes and summarised at the end; the
+    share of the cores' time the run had while raw Ed25519 was timed (:func:`machine_share`)."""
     verdicts = Verdicts([])
 
     def phase(name: str) -> None:
@@ -714,10 +733,15 @@ def measure(
     small_rate = small.built_now / small.build_seconds if small.build_seconds else 0.0
     print()
     if big.built_now:
+        how = (
+            f"written with COPY, {copy_build.COMMIT_EVENTS:,} events a commit"
+            if args.build == "copy"
+            else f"{args.batch} events a save"
+        )
         print(
             f"build: {big.built_now:,} events this run in {big.build_seconds:,.0f} s "
-            f"({build_rate:,.0f} events/s; {args.builders} builders, {args.batch} events a "
-            f"save); 10,000-event store at {small_rate:,.0f} events/s"
+            f"({build_rate:,.0f} events/s; {args.builders} builders, {how}); "
+            f"10,000-event store at {small_rate:,.0f} events/s"
         )
     else:
         print("build: nothing built this run (the store was complete)")
@@ -806,6 +830,11 @@ def measure(
     print_verification("big store", verified)
     print_verification("10,000-event store", verified_small)
     print(f"  raw Ed25519 (PyNaCl), all cores: {raw:,.0f}/s over {sample:,} signatures")
+    share = machine_share(raw)
+    print(
+        f"  the run had {share:.0%} of the {os.cpu_count()} cores' time while it was timed "
+        "(its rate against what the cores do alone, by its CPU time a signature)"
+    )
     verify_ratio = verified.rate / raw
     print(
         f"  ratio verifier / raw Ed25519: {verify_ratio:.2f} (issue 21's goal on 1M events, "
@@ -904,7 +933,7 @@ def measure(
     verdicts.print()
     if not restored_ok:
         raise RuntimeError("the restored copy did not verify")
-    return True
+    return share
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from signatures.errors import SignatureNotLinked
 
 DOMAIN_TAG = b"sealtrail/record/v1"
+DIGEST_SIZE = 32
 
 
 def record_hash(entry_event_hash: str) -> str:
@@ -45,20 +46,42 @@ def _digest_after(previous: bytes, change_event_hash: str) -> bytes:
     ).digest()
 
 
-class _AsHex(Mapping[int, str]):
-    """Digests kept as bytes, read as the hex text signatures name them by."""
+class _Digests(Mapping[int, str]):
+    """Each entry's record hash: kept as 32-byte digests end to end in one ``bytearray`` for
+    versions 1, 2, 3... as they come (a dict of hex text took some 150 bytes an entry, and a
+    verifier holds one for every version of every stream: docs/benchmarks-verify.md), any
+    version out of that order in a dict; read as the hex text signatures name them by."""
 
-    def __init__(self, digests: dict[int, bytes]) -> None:
-        self._digests = digests
+    def __init__(self) -> None:
+        self._in_order = bytearray()
+        self._others: dict[int, bytes] = {}
 
-    def __getitem__(self, entry: int) -> str:
-        return self._digests[entry].hex()
+    def digest(self, version: int) -> bytes | None:
+        if 1 <= version <= len(self._in_order) // DIGEST_SIZE:
+            return bytes(self._in_order[(version - 1) * DIGEST_SIZE : version * DIGEST_SIZE])
+        return self._others.get(version)
+
+    def keep(self, version: int, digest: bytes) -> None:
+        count = len(self._in_order) // DIGEST_SIZE
+        if version == count + 1 and not self._others:
+            self._in_order += digest
+        elif 1 <= version <= count:
+            self._in_order[(version - 1) * DIGEST_SIZE : version * DIGEST_SIZE] = digest
+        else:  # after a gap in the versions (a finding of verify's), as a dict would
+            self._others[version] = digest
+
+    def __getitem__(self, version: int) -> str:
+        found = self.digest(version)
+        if found is None:
+            raise KeyError(version)
+        return found.hex()
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._digests)
+        yield from range(1, len(self._in_order) // DIGEST_SIZE + 1)
+        yield from self._others
 
     def __len__(self) -> int:
-        return len(self._digests)
+        return len(self._in_order) // DIGEST_SIZE + len(self._others)
 
 
 def check_signature_linked(
@@ -99,9 +122,7 @@ class RecordHashes:
     """The record hash of every entry of one stream, folded event by event in version order."""
 
     def __init__(self) -> None:
-        # 32-byte digests, not hex text: a verifier holds one for every version of every stream
-        # (docs/benchmarks-verify.md), and hex took twice the bytes and a larger object.
-        self._hashes: dict[int, bytes] = {}
+        self._hashes = _Digests()
         self._live_records: set[int] = set()
         self._head: str | None = None
 
@@ -119,10 +140,11 @@ class RecordHashes:
         ``record``: the event is a record (not a change, signature or query about others);
         ``voids``: it voids entry ``changes``, which stops being a live record.
         """
-        self._hashes[version] = _record_digest(event_hash)
+        self._hashes.keep(version, _record_digest(event_hash))
         self._head = event_hash
-        if changes is not None and changes in self._hashes:
-            self._hashes[changes] = _digest_after(self._hashes[changes], event_hash)
+        changed = None if changes is None else self._hashes.digest(changes)
+        if changes is not None and changed is not None:
+            self._hashes.keep(changes, _digest_after(changed, event_hash))
         if record:
             self._live_records.add(version)
         if voids and changes is not None:
@@ -134,7 +156,7 @@ class RecordHashes:
         Raises:
             SignatureNotLinked: see :func:`check_signature_linked`.
         """
-        check_signature_linked(covered, _AsHex(self._hashes))
+        check_signature_linked(covered, self._hashes)
 
     def check_casebook(self, covered: Mapping[int, str], state_hash: str) -> None:
         """Check a casebook signature made now: over the stream's state (the chain hash of its
@@ -169,4 +191,4 @@ class RecordHashes:
         Raises:
             SignatureNotLinked: see :func:`check_signature_linked`.
         """
-        check_signature_linked(covered, _AsHex(self._hashes), what)
+        check_signature_linked(covered, self._hashes, what)

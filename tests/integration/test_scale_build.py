@@ -125,3 +125,24 @@ def test_only_the_phases_that_grow_with_the_log_are_projected(
     assert lines[1].split()[-2:] == ["10", "min"]  # 60 s, ten times
     assert lines[2].split()[-2:] == ["30", "s"]  # as measured
     assert lines[3].split()[-2:] == ["10", "min"]  # 630 s in all
+
+
+def test_a_share_of_the_cores_gives_the_quiet_machines_column(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scale.print_phases({"build the big store": 60.0, "append": 30.0}, 1_000_000, share=0.5)
+
+    lines = capsys.readouterr().out.splitlines()
+    assert "x0.50 (a quiet machine, rough)" in lines[0]
+    assert lines[1].split()[-4:] == ["10", "min", "5", "min"]
+    assert lines[2].split()[-4:] == ["30", "s", "15", "s"]
+
+
+def test_the_share_of_the_cores_is_the_rate_against_the_cpu_time_a_signature(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bench_verify, "RAW_CPU", {"pynacl": [1 / 10_000, 1 / 10_000]})
+    monkeypatch.setattr(scale.os, "cpu_count", lambda: 2)
+
+    assert scale.machine_share(5_000) == pytest.approx(0.25)
+    assert scale.machine_share(30_000) == 1.0  # never more than the cores
