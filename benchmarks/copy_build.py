@@ -28,7 +28,6 @@ subject found cut short (by a build through the store) is completed from its las
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -42,16 +41,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from benchmarks import verify as bench_verify
 from benchmarks.verify import BenchStore, BuildProgress
-from domain.authorship import Authorship, authored
-from domain.protocol import protocol_for
 from domain.signed import SignedAggregate, stream_id
-from domain.subject import RECORDERS, Subject, subject_stream
+from domain.subject import Subject, subject_stream
 from domain.wire import recorded_instant
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.settings import Settings
 from infrastructure.store.merkle_log import merkle_leaves, merkle_nodes
-from signatures.authorship import sign_body
-from signatures.keys import key_id, private_key_from_pem, private_key_to_pem
+from signatures.keys import private_key_from_pem, private_key_to_pem
 from signatures.log_leaf import event_leaf
 from signatures.merkle import append_leaf, frontier
 
@@ -90,22 +86,14 @@ def _subject_rows(task: tuple[int, int]) -> list[Row]:
     number, first = task
     assert _builder is not None
     app = _builder.store.app
-    code = bench_verify.subject_code(number, _builder.sites)
-    signer = key_id(_builder.private_key.public_key())
-    protocol = protocol_for(bench_verify.STUDY)
     subject: Subject | None = None
     if first > 0:
+        code = bench_verify.subject_code(number, _builder.sites)
         subject = app.repository.get(stream_id(subject_stream(bench_verify.STUDY, code)))
-    for step in range(first, _builder.per_subject):
-        kind, fields = bench_verify.planned_event(number, step, _builder.sites)
-        body = bench_verify.body_for(code, kind, fields, signer, step + 1)
-        with authored(Authorship(*sign_body(_builder.private_key, body))):
-            if kind == "Screened":
-                subject = Subject.screen(protocol=protocol, subject_code=code, **fields)
-            else:
-                assert subject is not None
-                RECORDERS[kind](subject, **fields)
-    assert subject is not None
+    steps = range(first, _builder.per_subject)
+    subject = bench_verify.record_steps(
+        subject, number, steps, _builder.private_key, _builder.sites
+    )
     rows: list[Row] = []
     for event in subject.collect_events():
         assert isinstance(event, SignedAggregate.Event)
@@ -239,17 +227,13 @@ def fill(
     try:
         with (
             psycopg.connect(conninfo) as connection,
-            ProcessPoolExecutor(
-                max_workers=min(workers, len(tasks)),
-                # Not fork: nothing of this process's connections may leak into the builders.
-                mp_context=multiprocessing.get_context("forkserver"),
-                initializer=_start_builder,
-                initargs=(
-                    bench.settings,
-                    private_key_to_pem(bench.private_key),
-                    bench.per_subject,
-                    bench.sites,
-                ),
+            bench_verify.builder_pool(
+                min(workers, len(tasks)),
+                _start_builder,
+                bench.settings,
+                private_key_to_pem(bench.private_key),
+                bench.per_subject,
+                bench.sites,
             ) as pool,
         ):
             writer = LogWriter(connection, store)

@@ -359,18 +359,14 @@ def fill(
         return
     bench.save_manifest()
     started = time.perf_counter()
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)),
-        # Not fork: nothing of this process's connections may leak into the builders.
-        mp_context=multiprocessing.get_context("forkserver"),
-        initializer=_start_builder,
-        initargs=(
-            bench.settings,
-            private_key_to_pem(bench.private_key),
-            bench.per_subject,
-            batch,
-            bench.sites,
-        ),
+    with builder_pool(
+        min(workers, len(tasks)),
+        _start_builder,
+        bench.settings,
+        private_key_to_pem(bench.private_key),
+        bench.per_subject,
+        batch,
+        bench.sites,
     ) as pool:
         for done, built in enumerate(pool.map(_build_subject, tasks), start=1):
             bench.built_now += built
@@ -378,6 +374,46 @@ def fill(
                 seconds = time.perf_counter() - started
                 progress(BuildProgress(done, len(tasks), bench.built_now, seconds))
     bench.build_seconds += time.perf_counter() - started
+
+
+def builder_pool(
+    workers: int, initializer: Callable[..., None], *initargs: Any
+) -> ProcessPoolExecutor:
+    """The builders' processes, each started with ``initializer(*initargs)``."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        # Not fork: nothing of this process's connections may leak into the builders.
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=initializer,
+        initargs=initargs,
+    )
+
+
+def record_steps(
+    subject: Subject | None,
+    number: int,
+    steps: range,
+    private_key: Ed25519PrivateKey,
+    sites: int,
+) -> Subject:
+    """Steps ``steps`` of synthetic subject ``number``, each signed by the coordinator and
+    recorded by the domain on ``subject`` (made by the screening, step 0)."""
+    code = subject_code(number, sites)
+    signer = key_id(private_key.public_key())
+    planned = [planned_event(number, step, sites) for step in steps]
+    signed = [
+        sign_body(private_key, body_for(code, kind, fields, signer, step + 1))
+        for step, (kind, fields) in zip(steps, planned, strict=True)
+    ]
+    for (kind, fields), (signed_body, signature) in zip(planned, signed, strict=True):
+        with authored(Authorship(signed_body, signature)):
+            if kind == "Screened":
+                subject = Subject.screen(protocol=protocol_for(STUDY), subject_code=code, **fields)
+            else:
+                assert subject is not None
+                RECORDERS[kind](subject, **fields)
+    assert subject is not None
+    return subject
 
 
 @dataclass
@@ -407,27 +443,13 @@ def _build_subject(task: tuple[int, int]) -> int:
     number, first = task
     assert _builder is not None
     app = _builder.store.app
-    code = subject_code(number, _builder.sites)
-    signer = key_id(_builder.private_key.public_key())
-    protocol = protocol_for(STUDY)
     subject: Subject | None = None
     if first > 0:
+        code = subject_code(number, _builder.sites)
         subject = app.repository.get(stream_id(subject_stream(STUDY, code)))
     for start in range(first, _builder.per_subject, _builder.batch):
         steps = range(start, min(start + _builder.batch, _builder.per_subject))
-        planned = [planned_event(number, step, _builder.sites) for step in steps]
-        signed = [
-            sign_body(_builder.private_key, body_for(code, kind, fields, signer, step + 1))
-            for step, (kind, fields) in zip(steps, planned, strict=True)
-        ]
-        for (kind, fields), (signed_body, signature) in zip(planned, signed, strict=True):
-            with authored(Authorship(signed_body, signature)):
-                if kind == "Screened":
-                    subject = Subject.screen(protocol=protocol, subject_code=code, **fields)
-                else:
-                    assert subject is not None
-                    RECORDERS[kind](subject, **fields)
-        assert subject is not None
+        subject = record_steps(subject, number, steps, _builder.private_key, _builder.sites)
         recordings = app.save(subject)
         last_leaf = app.checkpoints.leaf_index(recordings[-1].notification.id)
         app.checkpoints.seal_if_due(tree_size=last_leaf + 1)
