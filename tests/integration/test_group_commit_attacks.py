@@ -71,9 +71,7 @@ def locked_out(store: Store, admin: Administrators, person: Person) -> None:
     )
 
 
-def key_rotated_from_the_next_second(
-    store: Store, admin: Administrators, person: Person
-) -> None:
+def key_rotated_from_the_next_second(store: Store, admin: Administrators, person: Person) -> None:
     store.administration.rotate_key(
         RotateKey(
             user_id=person.user_id,
@@ -268,11 +266,10 @@ def test_members_crossing_a_checkpoint_s_boundary_together_seal_it_once(
     store: Store, admin: Admin, coord1: Person, coord2: Person
 ) -> None:
     keeper = store.app.checkpoints
-    latest = keeper.latest()
-    size = len(log_positions(store))
-    last_size = latest.tree_size if latest is not None else 0
-    # The opener leaves it one leaf short; the group's second member crosses it.
-    keeper.every = size + 2 - last_size
+    size = keeper.seal().tree_size
+    # By the count alone, however old the last one: the opener leaves it one leaf short, the
+    # group's first member reaches it, and every member after it is past it.
+    keeper.every, keeper.interval = 2, timedelta(days=1)
     before = {checkpoint.tree_size for checkpoint in keeper.all()}
     writes = [
         signed_write(store, person, f"RP-93{n}", "Screened", screening(), 1)
