@@ -26,14 +26,15 @@ from tests.conftest import STUDY, make_settings
 from tests.resilience.harness import Author, HttpSite, Server, server_environment
 from tests.resilience.test_key_rotation_race import (
     BACKENDS,
+    THREADS,
     Writers,
     as_admin,
     console,
     database,
     initialise,
+    writers_for,
 )
 
-WRITERS = 2
 ROUNDS = 2
 WRITE_BETWEEN_CHANGES = 0.6
 """Seconds of writing between two changes of the account."""
@@ -79,17 +80,22 @@ class Screenings(Writers):
                 self.screened.append(Written(subject, response.status_code, title))
 
 
+@pytest.mark.parametrize("threads", THREADS, ids=lambda n: f"threads-{n}")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_no_write_acknowledged_while_its_signer_s_rights_were_taken_away_is_not_authorised(
-    backend: str, tmp_path: Path
+    backend: str, threads: int, tmp_path: Path
 ) -> None:
     with database(backend, tmp_path) as url:
         settings = make_settings(tmp_path, url)
         with console(settings) as admin:
             author: Author = initialise(admin, settings)
-            server = Server(server_environment(settings), tmp_path / "gunicorn.log", workers=2)
+            server = Server(
+                server_environment(settings), tmp_path / "gunicorn.log", workers=2, threads=threads
+            )
             with server:
-                writers = Screenings([HttpSite(server.url, author) for _ in range(WRITERS)], author)
+                writers = Screenings(
+                    [HttpSite(server.url, author) for _ in range(writers_for(threads))], author
+                )
                 with writers.running():
                     for _ in range(ROUNDS):
                         for take_away, give_back in zip(TAKE_AWAY, GIVE_BACK, strict=True):

@@ -177,19 +177,32 @@ def database(backend: str, home: Path) -> Iterator[str | None]:
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+THREADS = [1, 4]
+"""Threads per worker: sync workers, and gthread workers whose writes share commits (with a
+writer per thread, so that a worker's threads write at once)."""
 
 
+def writers_for(threads: int) -> int:
+    """Sessions writing at once: two, or one per thread of the two workers' when threaded."""
+    return WRITERS if threads == 1 else 2 * threads
+
+
+@pytest.mark.parametrize("threads", THREADS, ids=lambda n: f"threads-{n}")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_no_event_acknowledged_while_its_key_was_rotated_is_refused_by_verify(
-    backend: str, tmp_path: Path
+    backend: str, threads: int, tmp_path: Path
 ) -> None:
     with database(backend, tmp_path) as url:
         settings = make_settings(tmp_path, url)
         with console(settings) as admin:
             author = initialise(admin, settings)
-            server = Server(server_environment(settings), tmp_path / "gunicorn.log", workers=2)
+            server = Server(
+                server_environment(settings), tmp_path / "gunicorn.log", workers=2, threads=threads
+            )
             with server:
-                writers = Writers([HttpSite(server.url, author) for _ in range(WRITERS)], author)
+                writers = Writers(
+                    [HttpSite(server.url, author) for _ in range(writers_for(threads))], author
+                )
                 with writers.running():
                     for round_ in range(ROTATIONS):
                         time.sleep(WRITE_BEFORE_ROTATION)
