@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import shutil
-import threading
+import socket
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,8 +30,9 @@ from domain.account import Role
 from domain.disclosure import PACKET
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.packets.build_rows import packet_builds
-from infrastructure.packets.builds import STALE_SECONDS
+from infrastructure.packets.builds import BUILDING, READY, STALE_SECONDS, PacketBuilds
 from infrastructure.packets.verify import PacketReport, verify_packet
+from infrastructure.settings import PRIVATE_FOLDER
 from tests.access.conftest import make_person
 from tests.browser.harness import DemoPerson, give_demo_passwords
 from tests.conftest import STUDY, make_settings
@@ -99,8 +102,10 @@ def downloaded(browser: Browser, packet: str, **fields: str) -> TestResponse:
     download it."""
     asked = build(browser, packet, **fields)
     assert asked.status_code == 303, text(asked)
+    assert re.fullmatch(r"/packets/builds/[0-9a-f-]{36}", asked.headers["Location"])
     page = until_built(browser, asked.headers["Location"])
     assert "Your packet is built" in text(page), text(page)
+    assert "Download the packet" in text(page)
     return browser.get(f"{asked.headers['Location']}/packet.zip")
 
 
@@ -262,21 +267,62 @@ def a_data_manager(demo: Demo, user_id: str) -> Browser:
     return browser
 
 
+def a_build_put_in_place(demo: Demo, requester: str, owner: str, heartbeat_at: datetime) -> str:
+    """The page of a build of the study's packet with its PDFs, under way, its row put in place
+    as ``PacketBuilds.ask`` records it but with no thread building it: these tests are about
+    the build's page, and the real build (the page's ask, its thread, its end) is
+    :func:`downloaded`'s. A real build with its PDFs took ~15 s of CPU here, to be waited for."""
+    build_id = str(uuid.uuid4())
+    with demo.store.engine.begin() as connection:
+        connection.execute(
+            packet_builds.insert().values(
+                id=build_id,
+                requester=requester,
+                study=STUDY,
+                site=None,
+                documents=True,
+                state=BUILDING,
+                requested_at=datetime.now(UTC),
+                owner=owner,
+                heartbeat_at=heartbeat_at,
+                progress="asked",
+            )
+        )
+    return f"/packets/builds/{build_id}"
+
+
+THIS_PROCESS = f"{socket.gethostname()}:{os.getpid()}"
+"""A build's owner, as a worker's thread building it writes itself: alive, so still building."""
+
+
 def test_the_builds_page_says_it_is_building_with_a_link_and_no_script_and_is_the_askers_only(
     demo: Demo,
 ) -> None:
     browser = a_data_manager(demo, "dm.page")
-    asked = build(browser, "study", documents="y")  # its PDFs take seconds: still building
-    location = asked.headers["Location"]
+    location = a_build_put_in_place(demo, "dm.page", THIS_PROCESS, datetime.now(UTC))
     building = browser.get(location)
     too_soon = browser.get(f"{location}/packet.zip")
     second = build(browser, "study")
     someone_else = a_data_manager(demo, "dm.other").get(location)
     unknown = browser.get("/packets/builds/6f1d2c3b-0000-4000-8000-000000000000")
     not_an_id = browser.get("/packets/builds/..%2Fkeys")
+    # Then its thread ends, as PacketBuilds._run ends one: the zip kept, the row ready.
+    data = demo.packet()
+    builds = PacketBuilds(demo.store)
+    builds.folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    builds.path_of(location.rpartition("/")[2]).write_bytes(data)
+    with demo.store.engine.begin() as connection:
+        connection.execute(
+            update(packet_builds)
+            .where(packet_builds.c.id == location.rpartition("/")[2])
+            .values(
+                state=READY,
+                finished_at=datetime.now(UTC),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+        )
+    built = browser.get(location)
 
-    assert asked.status_code == 303
-    assert re.fullmatch(r"/packets/builds/[0-9a-f-]{36}", location)
     page = text(building)
     assert building.status_code == 200
     assert "Your packet is being built" in page
@@ -290,28 +336,23 @@ def test_the_builds_page_says_it_is_building_with_a_link_and_no_script_and_is_th
     assert someone_else.status_code == 403
     assert "Your packet" not in text(someone_else)
     assert (unknown.status_code, not_an_id.status_code) == (404, 404)
-    assert "Download the packet" in text(until_built(browser, location))
+    assert "Download the packet" in text(built)
     assert demo.store.disclosures.of("dm.page") == []  # looked at, never downloaded
     assert demo.store.disclosures.of("dm.other") == []
 
 
 def test_a_build_interrupted_says_so_on_its_page_and_hands_out_nothing(demo: Demo) -> None:
     browser = a_data_manager(demo, "dm.cut")
-    asked = build(browser, "study", documents="y")
-    build_id = asked.headers["Location"].rpartition("/")[2]
-    with demo.store.engine.begin() as connection:
-        fell_silent = connection.execute(
-            update(packet_builds)
-            .where(packet_builds.c.id == build_id, packet_builds.c.state == "building")
-            .values(
-                owner="another-host:4242",
-                heartbeat_at=datetime.now(UTC) - timedelta(seconds=STALE_SECONDS + 1),
-            )
-        )
-    assert fell_silent.rowcount == 1
+    # Its process fell silent: another host's, its last beat older than a stopped one's.
+    location = a_build_put_in_place(
+        demo,
+        "dm.cut",
+        owner="another-host:4242",
+        heartbeat_at=datetime.now(UTC) - timedelta(seconds=STALE_SECONDS + 1),
+    )
 
-    page = browser.get(asked.headers["Location"])
-    download = browser.get(f"{asked.headers['Location']}/packet.zip")
+    page = browser.get(location)
+    download = browser.get(f"{location}/packet.zip")
 
     assert page.status_code == 200
     assert "The packet was not built" in text(page)
@@ -320,8 +361,6 @@ def test_a_build_interrupted_says_so_on_its_page_and_hands_out_nothing(demo: Dem
     assert download.status_code == 409
     assert "(interrupted)" in text(download)
     assert demo.store.disclosures.of("dm.cut") == []
-    (building,) = [t for t in threading.enumerate() if t.name == f"packet-{build_id}"]
-    building.join(timeout=180)  # the thread ends; its build stays failed
 
 
 # -- verifying -------------------------------------------------------------------------------------
