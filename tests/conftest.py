@@ -44,7 +44,12 @@ from tests.homes import database_of
 from tests.postgres import VARIABLE, TestServer, conninfo, find_test_server
 from tests.tsa import LocalAuthority, running_authority
 
-pytest_plugins = ["tests.shared_templates", "tests.cli_stores", "tests.traceability"]
+pytest_plugins = [
+    "tests.shared_templates",
+    "tests.cli_stores",
+    "tests.traceability",
+    "tests.xdist_groups",
+]
 
 STUDY = "NCT01297972"
 ELIGIBLE = {**{f"IN{n}": True for n in range(1, 4)}, **{f"EX{n}": False for n in range(1, 10)}}
