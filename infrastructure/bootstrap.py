@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import psycopg
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
@@ -42,17 +43,23 @@ from infrastructure.store.log_reader import log_infrastructure
 from infrastructure.store.schema_lock import schema_changes_serialised
 from infrastructure.store.timestamps import stamper_from
 from infrastructure.store.transcodings import domain_mapper
-from infrastructure.verification.verifier import RANGE, LogVerifier
 from infrastructure.views.tables import SubjectSummaryView, ViewSeal, create_view_engine
 from signatures.keys import key_id, public_key_to_text
 
-UNAVAILABLE = (
-    sqlite3.Error,
-    psycopg.Error,
-    PersistenceError,
-    SQLAlchemyOperationalError,
-    OSError,
-)
+if TYPE_CHECKING:
+    from infrastructure.verification.verifier import LogVerifier
+
+UNAVAILABLE = (sqlite3.Error, PersistenceError, SQLAlchemyOperationalError, OSError)
+"""What says the store cannot be opened or reached, on any backend; :func:`unavailable` adds
+psycopg's errors."""
+
+
+def unavailable() -> tuple[type[BaseException], ...]:
+    """The errors that say the store cannot be opened or reached: psycopg's among them once it
+    is imported (by a PostgreSQL store; a SQLite store's command never imports it, and so can
+    meet none of its errors)."""
+    psycopg = sys.modules.get("psycopg")
+    return UNAVAILABLE if psycopg is None else (*UNAVAILABLE, psycopg.Error)
 
 
 @dataclass(frozen=True)
@@ -120,8 +127,12 @@ class Store:
         """The copies of data handed out, and to whom."""
         return self.services.disclosures
 
-    def verifier(self, workers: int | None = None, range_size: int = RANGE) -> LogVerifier:
-        """A verifier over this store's log, anchored on the server's public key."""
+    def verifier(self, workers: int | None = None, range_size: int | None = None) -> LogVerifier:
+        """A verifier over this store's log, anchored on the server's public key (of ranges of
+        ``range_size`` events, the verifier's own by default)."""
+        # Imported here: only a verify pays for the verifier's modules.
+        from infrastructure.verification.verifier import RANGE, LogVerifier
+
         return LogVerifier(
             settings=self.settings,
             engine=self.engine,
@@ -131,7 +142,7 @@ class Store:
             anchor=server_anchor(public_key_to_text(self.app.server_key.public_key)),
             origin=self.app.checkpoints.origin,
             workers=workers,
-            range_size=range_size,
+            range_size=RANGE if range_size is None else range_size,
             events_table=self.app.recorder.events_table_name,  # type: ignore[attr-defined]
         )
 
@@ -171,7 +182,7 @@ def open_store(settings: Settings | None = None) -> Store:
                 stamper=stamper_from(engine, settings.tsa_url, settings.tsa_certificates),
             )
             app = SealTrail(settings, server_key, keeper)
-        except UNAVAILABLE as error:
+        except unavailable() as error:
             raise StoreUnavailable(
                 "cannot open the store at %(safe)s: %(reason)s",
                 safe=_safe(settings),
@@ -190,7 +201,7 @@ def open_store(settings: Settings | None = None) -> Store:
             services = bootstrap(app, credentials, policy)
             # An older store kept its attempts in a table: they become events of the log.
             services.access.log.carry_over(engine)
-        except UNAVAILABLE as error:
+        except unavailable() as error:
             app.close()
             raise StoreUnavailable(
                 "cannot open the store at %(safe)s: %(reason)s",
@@ -213,13 +224,15 @@ def log_verifier(
     Raises:
         ConfigurationError, StoreNotInitialised, StoreUnavailable: as :func:`open_store`.
     """
+    from infrastructure.verification.verifier import LogVerifier
+
     settings = settings or Settings.from_environ()
     public_key = load_server_public_key(settings)
     try:
         infrastructure = log_infrastructure(settings)
         recorder = infrastructure.application_recorder()
         engine = create_view_engine(settings)
-    except UNAVAILABLE as error:
+    except unavailable() as error:
         raise StoreUnavailable(
             "cannot open the store at %(safe)s: %(reason)s",
             safe=_safe(settings),
@@ -228,7 +241,7 @@ def log_verifier(
     try:
         try:
             origin = store_origin(engine, settings.log_origin, key_id(public_key), keep=False)
-        except UNAVAILABLE as error:
+        except unavailable() as error:
             raise StoreUnavailable(
                 "cannot open the store at %(safe)s: %(reason)s",
                 safe=_safe(settings),

@@ -18,6 +18,8 @@ from infrastructure.store.postgres_pool import eventsourcing_settings
 DEFAULT_DATABASE_URL = "sqlite:///var/sealtrail.sqlite3"
 DEFAULT_HOME = "./var"
 APPLICATION_NAME = "sealtrail"
+POSTGRES_RECORDERS = "infrastructure.store.recorders.postgres"
+"""The module of PostgreSQL's recorder and factory, named to eventsourcing as topics."""
 
 
 @dataclass(frozen=True)
@@ -136,8 +138,9 @@ class Settings:
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         return {
-            "PERSISTENCE_MODULE": "infrastructure.store.postgres_pool:SealedPostgresFactory",
-            "APPLICATION_RECORDER_TOPIC": "infrastructure.store.recorders:SealedPostgresRecorder",
+            # Imported by eventsourcing for a PostgreSQL store only: psycopg with it.
+            "PERSISTENCE_MODULE": f"{POSTGRES_RECORDERS}:SealedPostgresFactory",
+            "APPLICATION_RECORDER_TOPIC": f"{POSTGRES_RECORDERS}:SealedPostgresRecorder",
             "POSTGRES_DBNAME": url.database or "postgres",
             "POSTGRES_HOST": url.host or "127.0.0.1",
             "POSTGRES_PORT": str(url.port or 5432),

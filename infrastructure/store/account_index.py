@@ -19,7 +19,6 @@ import hashlib
 import re
 
 from eventsourcing.persistence import ApplicationRecorder
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain.account import ACCOUNT_EVENT_KINDS
@@ -49,8 +48,11 @@ def index_account_events(recorder: ApplicationRecorder) -> None:
         f"CREATE INDEX IF NOT EXISTS {account_index_name(table)} ON {table} (topic) "
         f"WHERE {account_events_condition()}"
     )
-    if isinstance(recorder, SQLiteApplicationRecorder | PostgresApplicationRecorder):
-        with recorder.datastore.transaction(commit=True) as cursor:
-            cursor.execute(statement)
-    else:  # pragma: no cover - only the two backends are configured by Settings
-        raise TypeError(f"no index of account events for {type(recorder).__name__}")
+    if not isinstance(recorder, SQLiteApplicationRecorder):
+        # Imported here: a recorder of PostgreSQL's has imported it already.
+        from eventsourcing.postgres import PostgresApplicationRecorder
+
+        if not isinstance(recorder, PostgresApplicationRecorder):  # pragma: no cover
+            raise TypeError(f"no index of account events for {type(recorder).__name__}")
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute(statement)

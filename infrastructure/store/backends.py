@@ -8,15 +8,16 @@ nothing stopped a person with a SQL prompt), and find the log position of a stor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import ApplicationRecorder
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg import sql
 from sqlalchemy import Engine, Select
 
 from infrastructure.store.statements import Statements
+
+if TYPE_CHECKING:
+    from eventsourcing.postgres import PostgresApplicationRecorder
 
 IMMUTABLE_MESSAGE = "sealtrail: stored events are immutable"
 
@@ -60,11 +61,15 @@ def protect_tables(recorder: ApplicationRecorder, others: Sequence[str] = ()) ->
     tables = [recorder.events_table_name, *others]  # type: ignore[attr-defined]
     if isinstance(recorder, SQLiteApplicationRecorder):
         _protect_sqlite(recorder, tables)
-    elif isinstance(recorder, PostgresApplicationRecorder):
-        for table in tables:
-            _protect_postgres(recorder, table)
-    else:  # pragma: no cover - only the two backends are configured by Settings
+        return
+    # Imported here: a recorder of PostgreSQL's has imported it already, and a SQLite store's
+    # command does not pay for psycopg.
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+    if not isinstance(recorder, PostgresApplicationRecorder):  # pragma: no cover - Settings: two
         raise TypeError(f"no immutability triggers for {type(recorder).__name__}")
+    for table in tables:
+        _protect_postgres(recorder, table)
 
 
 def _protect_sqlite(recorder: SQLiteApplicationRecorder, tables: Sequence[str]) -> None:
@@ -78,7 +83,7 @@ def _protect_sqlite(recorder: SQLiteApplicationRecorder, tables: Sequence[str]) 
                 )
 
 
-_POSTGRES_FUNCTION = sql.SQL(
+_POSTGRES_FUNCTION = (
     "CREATE OR REPLACE FUNCTION {schema}.sealtrail_refuse_change() RETURNS trigger "
     "LANGUAGE plpgsql AS $$ BEGIN "
     "RAISE EXCEPTION '" + IMMUTABLE_MESSAGE + ": % refused on %', TG_OP, TG_TABLE_NAME "
@@ -87,6 +92,8 @@ _POSTGRES_FUNCTION = sql.SQL(
 
 
 def _protect_postgres(recorder: PostgresApplicationRecorder, name: str) -> None:
+    from psycopg import sql
+
     schema = sql.Identifier(recorder.datastore.schema)
     table = sql.Identifier(name)
     with recorder.datastore.transaction(commit=True) as cursor:
@@ -99,7 +106,7 @@ def _protect_postgres(recorder: PostgresApplicationRecorder, name: str) -> None:
         row = cursor.fetchone()
         if row is not None and row["n"] == 2:
             return
-        cursor.execute(_POSTGRES_FUNCTION.format(schema=schema))
+        cursor.execute(sql.SQL(_POSTGRES_FUNCTION).format(schema=schema))
         cursor.execute(
             sql.SQL(
                 "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {schema}.{table} "

@@ -23,18 +23,20 @@ waits), and a pool that keeps failing to reconnect backs off exponentially for f
 - the recorder retries a read or write once, and only after a connection that broke (the
   pool's other idle connections are checked first, since an outage breaks them all); a pool
   timeout or a lock or statement timeout is not retried.
+
+The factory and the recorder that use these are in :mod:`infrastructure.store.recorders.postgres`;
+this module, read by the settings of any store, imports no psycopg.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
-from eventsourcing.postgres import PostgresDatastore, PostgresFactory
-from eventsourcing.utils import Environment
-from psycopg_pool import PoolTimeout
+
+if TYPE_CHECKING:
+    from eventsourcing.postgres import PostgresDatastore
 
 POOL_SIZE = 2
 POOL_OVERFLOW = 2
@@ -84,26 +86,6 @@ def sqlalchemy_pool_arguments(query: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class SealedPostgresFactory(PostgresFactory):
-    """eventsourcing's PostgreSQL factory, its pool set for outages as the module says."""
-
-    def __init__(self, env: Environment) -> None:
-        super().__init__(env)
-        tune(self.datastore, env.get("SEALTRAIL_POSTGRES_OPTIONS") or None)
-
-
-def tune(datastore: PostgresDatastore, options: str | None = None) -> None:
-    """Set the pool's waits before it opens its first connection; ``options``: the database
-    URL's own session options, kept before the statement timeout as the other pool keeps
-    them."""
-    pool = datastore.pool
-    pool.timeout = POOL_TIMEOUT
-    pool.reconnect_timeout = RECONNECT_SECONDS
-    assert isinstance(pool.kwargs, dict)  # eventsourcing passes its connection settings so
-    pool.kwargs["connect_timeout"] = CONNECT_TIMEOUT
-    pool.kwargs["options"] = session_options(options)
-
-
 def once_more_after_a_broken_connection(
     datastore: PostgresDatastore, call: Callable[[], Result]
 ) -> Result:
@@ -119,6 +101,8 @@ def once_more_after_a_broken_connection(
 
 
 def _broken_connection(error: Exception) -> bool:
+    from psycopg_pool import PoolTimeout  # imported already: the error came through the pool
+
     cause = error.__cause__
     if isinstance(cause, PoolTimeout):
         return False
@@ -137,6 +121,8 @@ def beyond_max_connections(
     Raises:
         psycopg.Error: the server cannot be asked.
     """
+    import psycopg  # here: this module is imported for SQLite stores too
+
     with psycopg.connect(
         host=host,
         port=port,

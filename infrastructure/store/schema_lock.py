@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
-
 from infrastructure.errors import StoreUnavailable
 from infrastructure.settings import Settings
 
@@ -33,6 +31,8 @@ def schema_changes_serialised(settings: Settings) -> Iterator[None]:
     if settings.is_sqlite:
         yield
         return
+    import psycopg  # here: a SQLite store's command does not pay for it
+
     url = settings.database_url
     try:
         connection = psycopg.connect(

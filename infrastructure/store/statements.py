@@ -14,15 +14,14 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from operator import itemgetter
 from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from sqlalchemy import BigInteger, LargeBinary, Text, and_, bindparam, func, or_, select
-from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Insert, Select, column, table
@@ -153,7 +152,15 @@ class Statements:
 
 
 SQLITE = Statements(SQLiteDialect_pysqlite())
-POSTGRES = Statements(PGDialect_psycopg())  # type: ignore[no-untyped-call]
+
+
+@cache
+def postgres_statements() -> Statements:
+    """PostgreSQL's statements, made the first time a PostgreSQL store asks: psycopg and
+    SQLAlchemy's dialect for it cost a SQLite store's every console command ~0.1 s to import."""
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    return Statements(PGDialect_psycopg())  # type: ignore[no-untyped-call]
 
 
 class EventsTable:
@@ -272,14 +279,17 @@ def events_table(recorder: ApplicationRecorder) -> EventsTable:
         found = EventsTable(
             SQLITE, table(recorder.events_table_name, *_columns("rowid")), hex_ids=True
         )
-    elif isinstance(recorder, PostgresApplicationRecorder):
+    else:
+        # Imported here: a recorder of PostgreSQL's has imported it already.
+        from eventsourcing.postgres import PostgresApplicationRecorder
+
+        if not isinstance(recorder, PostgresApplicationRecorder):  # pragma: no cover
+            raise TypeError(f"no SQL dialect for {type(recorder).__name__}")  # Settings: two
         events = table(
             recorder.events_table_name,
             *_columns("notification_id"),
             schema=recorder.datastore.schema,
         )
-        found = EventsTable(POSTGRES, events, hex_ids=False)
-    else:  # pragma: no cover - only the two backends are configured by Settings
-        raise TypeError(f"no SQL dialect for {type(recorder).__name__}")
+        found = EventsTable(postgres_statements(), events, hex_ids=False)
     _TABLES[recorder] = found
     return found

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 
 from infrastructure.store.sealed_batch import SealedBatch
@@ -54,19 +54,31 @@ class _Waiting:
     done: bool = False
 
 
+def _drivers_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """The database drivers' integrity errors, and all their errors: psycopg's once a
+    PostgreSQL store has imported it (a SQLite store's process, which never imports it, can
+    meet none of them)."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return (sqlite3.IntegrityError,), (sqlite3.Error,)
+    return (sqlite3.IntegrityError, psycopg.IntegrityError), (sqlite3.Error, psycopg.Error)
+
+
 def database_failure(error: Exception) -> bool:
     """Whether ``error``, raised while a member was inserted or judged, is the transaction's
     (the database's), not the member's own refusal: a database error other than a version
     already taken."""
-    if isinstance(error, IntegrityError | sqlite3.IntegrityError | psycopg.IntegrityError):
+    integrity, errors = _drivers_errors()
+    if isinstance(error, (IntegrityError, *integrity)):
         return False
-    return isinstance(error, PersistenceError | sqlite3.Error | psycopg.Error)
+    return isinstance(error, (PersistenceError, *errors))
 
 
 def as_refusal(error: Exception) -> Exception:
     """What a member refused with ``error`` is answered: a version already taken as
     eventsourcing raises it for a save of its own (its IntegrityError), anything else as is."""
-    if isinstance(error, sqlite3.IntegrityError | psycopg.IntegrityError):
+    integrity, _ = _drivers_errors()
+    if isinstance(error, integrity):
         taken = IntegrityError(str(error))
         taken.__cause__ = error
         return taken

@@ -34,7 +34,8 @@ from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.engine import make_url
 
 from infrastructure.store import merkle_log
-from infrastructure.store.recorders import SealedPostgresRecorder, SealedSQLiteRecorder
+from infrastructure.store.recorders import SealedSQLiteRecorder
+from infrastructure.store.recorders.postgres import SealedPostgresRecorder
 from infrastructure.store.sealed_batch import PendingLeaf, ReadAfter, SealedBatch
 from infrastructure.store.statements import events_table
 from tests.conftest import StoreTemplate, database_url
