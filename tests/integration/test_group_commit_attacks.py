@@ -281,3 +281,26 @@ def test_members_crossing_a_checkpoint_s_boundary_together_seal_it_once(
     assert sealed == {size + 5}  # the whole group's, once
     assert_receipts_name_their_leaves(store, [opened, *receipts])
     assert_verify_is_clean(store)
+
+
+def test_a_batch_retried_in_the_same_group_as_its_first_attempt_is_recorded_once(
+    store: Store, admin: Administrators, coord1: Person, coord2: Person
+) -> None:
+    bodies = [
+        coord1.body("RP-941", "Screened", screening(), version=1),
+        coord1.body("RP-941", "ConsentObtained", consent(), version=2),
+    ]
+    submissions = [
+        submission_from(body, coord1.sign(body), idempotency_key=f"RP-941-{n}")
+        for n, body in enumerate(bodies)
+    ]
+
+    def attempt() -> Any:
+        return store.records.record_batch(RecordBatch(submissions, coord1.user_id))
+
+    positions = log_positions(store)
+    _, first, retried = in_one_group(store, coord2, [attempt, attempt])
+    assert isinstance(first, list) and retried == first
+    assert len(log_positions(store)) == len(positions) + 3  # the opener's and the batch's two
+    assert_receipts_name_their_leaves(store, first)
+    assert_verify_is_clean(store)
