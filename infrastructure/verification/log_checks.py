@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from domain.signed import SignedAggregate, stream_id
@@ -46,12 +46,14 @@ class Finding:
         return f"{where}: {self.kind}: {self.detail}"
 
 
-@dataclass(frozen=True, slots=True)
-class EventFacts:
+class EventFacts(NamedTuple):
     """What the in-order checks need of one stored event.
 
     ``stream`` is the stream's name, known only when the event could be read and the name it
     carries is that of the stream it is stored under (stream ids are UUIDv5 of the names).
+
+    A named tuple, not a dataclass: ``verify``'s workers send one back for every event, and a
+    tuple pickles and unpickles in about a quarter of the time (no ``__setstate__`` of fields).
     """
 
     position: int

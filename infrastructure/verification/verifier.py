@@ -559,6 +559,11 @@ class EventChecker:
         self._accounts = accounts
         self._anchor = anchor
         self._ledger = ledger
+        # One object per stream id and per name, whatever row they were read from: pickle sends
+        # an object it has sent before as a reference, so a range's facts go back to the
+        # verifying process with each stream's id and name once, not once an event.
+        self._stream_ids: dict[UUID, UUID] = {}
+        self._names: dict[str, str] = {}
 
     def check_range(self, start: int, stop: int) -> tuple[list[EventFacts], list[Finding]]:
         """Check the events at positions ``start`` to ``stop`` inclusive."""
@@ -586,6 +591,7 @@ class EventChecker:
         """
         originator = notification.originator_id
         assert isinstance(originator, UUID)
+        originator = self._stream_ids.setdefault(originator, originator)
         version = notification.originator_version
         try:
             event = self._decode(notification)
@@ -612,7 +618,9 @@ class EventChecker:
             originator,
             version,
             # An event moved into another stream carries that other stream's name: not this one's.
-            event.stream if is_named(event.stream, originator) else None,
+            self._names.setdefault(event.stream, event.stream)
+            if is_named(event.stream, originator)
+            else None,
             event.previous_hash,
             chain_hash,
             leaf_hash(event.leaf_data(notification.id, chain_hash)),
@@ -652,11 +660,16 @@ class _InOrder:
         self.event_findings: list[Finding] = []
         self.streams = StreamChecks()
         self.times = times
-        self.names: dict[str, str] = {}
+        self._names: dict[UUID, str] = {}
         self.count = 0
         self.tree = FrontierTree()
         self._wanted = set(sizes)
         self.roots: dict[int, bytes] = {0: EMPTY_ROOT}
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Each stream's name (the last its own events gave it), by its id in text."""
+        return {str(stream): name for stream, name in self._names.items()}
 
     def add(self, fact: EventFacts) -> None:
         """The next event of the log."""
@@ -664,7 +677,7 @@ class _InOrder:
         self.streams.add(fact)
         self.times.add(fact)
         if fact.stream is not None:
-            self.names[str(fact.stream_id)] = fact.stream
+            self._names[fact.stream_id] = fact.stream
         if fact.leaf_hash is not None:
             self.tree.append_hash(fact.leaf_hash)
             if self.tree.size in self._wanted:

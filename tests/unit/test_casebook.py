@@ -3,7 +3,6 @@ and every live record at a milestone; the refusals; when it stops being current.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from uuid import UUID
 
@@ -294,7 +293,7 @@ def test_verify_names_a_casebook_signature_over_another_state_as_the_store_would
         for n, e in enumerate(events, 1)
     ]
     assert check_streams(facts) == []
-    moved = replace(facts[-1], casebook_state=events[-3].event_hash)
+    moved = facts[-1]._replace(casebook_state=events[-3].event_hash)
 
     (finding,) = check_streams([*facts[:-1], moved])
 
