@@ -25,8 +25,28 @@ INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 RECORDED_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+_AS_THEMSELVES = frozenset({bool, int, str, type(None)})
+
+
 def to_wire(value: Any) -> Any:
-    """Render a typed field value as the JSON value the author signed."""
+    """Render a typed field value as the JSON value the author signed.
+
+    The commonest types, taken exactly (not a subclass of them), are answered first: each is
+    answered as the general rules below answer it (``verify`` renders every field of every event
+    to compare it with what was signed).
+    """
+    kind = type(value)
+    if kind in _AS_THEMSELVES:
+        return value
+    if kind is Decimal:
+        return decimal_to_wire(value)
+    if kind is date:
+        return value.isoformat()
+    return wire_by_kind(value)
+
+
+def wire_by_kind(value: Any) -> Any:
+    """:func:`to_wire`'s general rules, by ``isinstance``: what every value is written by."""
     if isinstance(value, bool | int | str) or value is None:
         return value
     if isinstance(value, Decimal):
@@ -59,8 +79,20 @@ def instant_to_wire(value: datetime) -> str:
 
 
 def recorded_instant(value: datetime) -> str:
-    """The server's recording time, to the microsecond, in UTC with a ``Z``."""
-    return value.astimezone(UTC).strftime(RECORDED_FORMAT)
+    """The server's recording time, to the microsecond, in UTC with a ``Z``.
+
+    What ``strftime`` with :data:`RECORDED_FORMAT` writes, written directly for a year of four
+    digits (every field zero-padded to its width, as ``strftime`` pads them); ``strftime`` itself
+    writes the others (it writes year 999 as ``999``). Every leaf has one: ``verify`` writes one
+    an event, ``strftime`` takes about twice as long.
+    """
+    utc = value.astimezone(UTC)
+    if utc.year < 1000:
+        return utc.strftime(RECORDED_FORMAT)
+    return (
+        f"{utc.year}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond:06d}Z"
+    )
 
 
 _CANONICAL_INSTANT = re.compile(

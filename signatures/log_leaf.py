@@ -12,10 +12,15 @@ each event was recorded (Sigstore's integratedTime, kept outside its leaves, is 
 from __future__ import annotations
 
 import json
+import re
 
 from signatures.canonical import LARGEST_EXACT_INTEGER, canonicalize
 
 LEAF_FORMAT = "sealtrail/event-leaf/v1"
+
+_WRITTEN_AS_IS = re.compile(r"[ !#-\[\]-~]*")
+"""Text JSON writes between its quotes unchanged: printable ASCII but ``"`` and ``\\`` (RFC 8785
+and ``json.dumps`` escape those two and the control characters, and nothing else of ASCII)."""
 
 
 def event_leaf(
@@ -27,7 +32,31 @@ def event_leaf(
     writes exactly as RFC 8785 does when the integers are exact in a double (the conditions of
     :func:`signatures.canonical.canonicalize`, checked here directly rather than by walking the
     value: ``verify`` makes one leaf per event). Anything else goes through ``canonicalize``.
+
+    The leaf a store makes (hex ids and hashes, a recording time in digits) is written directly:
+    with the keys in sorted order, integers as ``int`` writes them and each string in quotes as
+    it is, which is what ``json.dumps`` writes when no string holds a character JSON escapes
+    (:data:`_WRITTEN_AS_IS`; a string holding one is left to ``json.dumps``).
     """
+    exact = (
+        type(position) is int
+        and type(version) is int
+        and -LARGEST_EXACT_INTEGER <= position <= LARGEST_EXACT_INTEGER
+        and -LARGEST_EXACT_INTEGER <= version <= LARGEST_EXACT_INTEGER
+        and type(stream_id) is str
+        and type(recorded_at) is str
+        and type(event_hash) is str
+    )
+    if (
+        exact
+        and _WRITTEN_AS_IS.fullmatch(stream_id)
+        and _WRITTEN_AS_IS.fullmatch(recorded_at)
+        and _WRITTEN_AS_IS.fullmatch(event_hash)
+    ):
+        return (
+            f'{{"event_hash":"{event_hash}","format":"{LEAF_FORMAT}","position":{position},'
+            f'"recorded_at":"{recorded_at}","stream_id":"{stream_id}","version":{version}}}'
+        ).encode("ascii")
     leaf = {
         "format": LEAF_FORMAT,
         "position": position,
@@ -36,15 +65,7 @@ def event_leaf(
         "recorded_at": recorded_at,
         "event_hash": event_hash,
     }
-    if (
-        type(position) is int
-        and type(version) is int
-        and -LARGEST_EXACT_INTEGER <= position <= LARGEST_EXACT_INTEGER
-        and -LARGEST_EXACT_INTEGER <= version <= LARGEST_EXACT_INTEGER
-        and type(stream_id) is str
-        and type(recorded_at) is str
-        and type(event_hash) is str
-    ):
+    if exact:
         try:
             return json.dumps(
                 leaf, ensure_ascii=False, sort_keys=True, separators=(",", ":")
