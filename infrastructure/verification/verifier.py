@@ -32,8 +32,10 @@ moved into another subject's stream is named where it was found.
 from __future__ import annotations
 
 import base64
+import itertools
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -86,6 +88,8 @@ from signatures.verifier_keys import NOTE_SIGNATURE, VerifierKey
 
 RANGE = 2_000
 PAGE = 500
+IN_FLIGHT = 2
+"""Ranges sent to each worker ahead of the one this process waits for."""
 STORED_PAGE = 5_000
 """Stored leaves and nodes read a page at a time (a server-side cursor on PostgreSQL)."""
 SCREENING_TOPIC = get_topic(Subject.Screened)
@@ -393,7 +397,19 @@ class LogVerifier:
             initializer=_start_worker,
             initargs=(self._settings, accounts, self._anchor, ledger),
         ) as pool:
-            for checked in pool.map(_check_range_in_worker, ranges):
+            # A few ranges in flight, not the whole log (``pool.map`` would send every range
+            # at once): when this process checks more slowly than the workers, their results
+            # would wait here, a backlog growing with the log. Two a worker keep each busy.
+            waiting = iter(ranges)
+            in_flight = deque(
+                pool.submit(_check_range_in_worker, bounds)
+                for bounds in itertools.islice(waiting, IN_FLIGHT * self._workers)
+            )
+            while in_flight:
+                checked = in_flight.popleft().result()
+                following = next(waiting, None)
+                if following is not None:
+                    in_flight.append(pool.submit(_check_range_in_worker, following))
                 if progress is not None:
                     progress(len(checked[0]))
                 yield checked

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from infrastructure.bootstrap import Store
-from infrastructure.verification.verifier import Finding
+from infrastructure.verification.verifier import IN_FLIGHT, Finding
 from tests.conftest import PersonFactory, consent, haemoglobin, screening
 
 SQLITE_TABLE = "stored_events"
@@ -177,9 +177,12 @@ def test_an_undecodable_row_is_a_finding_not_a_crash(
     assert where(findings) == {(receipts[3]["position"], "NCT01297972/RP-101", 4, "undecodable")}
 
 
+@pytest.mark.parametrize("range_size", [2, 1])
 def test_verification_on_a_process_pool_finds_what_a_single_process_finds(
-    store: Store, person_in: PersonFactory
+    store: Store, person_in: PersonFactory, range_size: int
 ) -> None:
+    # More ranges than the pool is given at once (IN_FLIGHT a worker): each is sent as an
+    # earlier one comes back, and all come back in log order.
     subject_with_history(store, person_in)
     drop_triggers(store)
     replace_in_state(
@@ -188,9 +191,12 @@ def test_verification_on_a_process_pool_finds_what_a_single_process_finds(
         '\\"value\\":\\"9.9\\"',
         "originator_version = 4 AND topic LIKE '%BloodCountRecorded'",
     )
+    checked: list[int] = []
 
     alone = store.verifier(workers=1).verify()
-    pooled = store.verifier(workers=2, range_size=3).verify()
+    pooled = store.verifier(workers=2, range_size=range_size).verify(progress=checked.append)
 
+    assert len(checked) == -(-pooled.events // range_size) > 2 * IN_FLIGHT
+    assert sum(checked) == pooled.events
     assert pooled == alone
     assert {finding.kind for finding in pooled.findings} == {"signature-invalid", "leaf-mismatch"}
