@@ -118,12 +118,71 @@ def check_signature_linked(
             )
 
 
+class EntrySet:
+    """A set of entry numbers (a stream's live records), as a ``set`` of them reads, held as one
+    byte an entry.
+
+    Verify keeps one per stream, with nearly every entry of it; a ``set`` of ``int`` took about
+    60 bytes an entry. Entry ``n`` is byte ``n - 1`` of a ``bytearray`` grown as entries come
+    (by at most :data:`LARGEST_STEP` at a time); an entry beyond that, or below 1 (only in a log
+    written past the store), is kept in a ``set`` beside it.
+    """
+
+    LARGEST_STEP = 4096
+
+    def __init__(self) -> None:
+        self._flags = bytearray()
+        self._apart: set[int] = set()
+
+    def add(self, entry: int) -> None:
+        """Put ``entry`` in."""
+        if 1 <= entry <= len(self._flags) + self.LARGEST_STEP:
+            if entry > len(self._flags):
+                self._flags.extend(bytes(entry - len(self._flags)))
+            self._flags[entry - 1] = 1
+        else:
+            self._apart.add(entry)
+
+    def discard(self, entry: object) -> None:
+        """Take ``entry`` out, if it is in."""
+        number = _as_entry(entry)
+        if number is None:
+            return
+        self._apart.discard(number)
+        if 1 <= number <= len(self._flags):
+            self._flags[number - 1] = 0
+
+    def __contains__(self, entry: object) -> bool:
+        number = _as_entry(entry)
+        if number is None:
+            return False
+        if number in self._apart:
+            return True
+        return 1 <= number <= len(self._flags) and self._flags[number - 1] == 1
+
+    def as_set(self) -> set[int]:
+        """The entries, as a ``set``."""
+        return {n for n, flag in enumerate(self._flags, 1) if flag} | self._apart
+
+
+def _as_entry(value: object) -> int | None:
+    """The whole number a ``set`` of whole numbers would find ``value`` as (``True`` as 1,
+    ``3.0`` as 3), None if as none ("1", 1.5, None)."""
+    if type(value) is int:
+        return value
+    try:
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if number == value and hash(number) == hash(value) else None
+
+
 class RecordHashes:
     """The record hash of every entry of one stream, folded event by event in version order."""
 
     def __init__(self) -> None:
         self._hashes = _Digests()
-        self._live_records: set[int] = set()
+        self._live_records = EntrySet()
         self._head: str | None = None
 
     def add(
@@ -173,9 +232,10 @@ class RecordHashes:
                 state_hash=state_hash[:16],
                 value=(self._head or "")[:16],
             )
+        live = self._live_records.as_set()
         for entries, what in (
-            (self._live_records - set(covered), "leaves out entries {}, live records"),
-            (set(covered) - self._live_records, "covers entries {}, no live records"),
+            (live - set(covered), "leaves out entries {}, live records"),
+            (set(covered) - live, "covers entries {}, no live records"),
         ):
             if entries:
                 listed = ", ".join(str(entry) for entry in sorted(entries))
