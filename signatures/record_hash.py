@@ -56,10 +56,15 @@ class _Digests(Mapping[int, str]):
         self._in_order = bytearray()
         self._others: dict[int, bytes] = {}
 
-    def digest(self, version: int) -> bytes | None:
-        if 1 <= version <= len(self._in_order) // DIGEST_SIZE:
-            return bytes(self._in_order[(version - 1) * DIGEST_SIZE : version * DIGEST_SIZE])
-        return self._others.get(version)
+    def digest(self, version: object) -> bytes | None:
+        """The digest of ``version``, None if none: looked up as a dict would (an entry named
+        by a float or text, only in a log written past the store, finds what it equals)."""
+        number = _as_entry(version)
+        if number is None:
+            return None
+        if 1 <= number <= len(self._in_order) // DIGEST_SIZE:
+            return bytes(self._in_order[(number - 1) * DIGEST_SIZE : number * DIGEST_SIZE])
+        return self._others.get(number)
 
     def keep(self, version: int, digest: bytes) -> None:
         count = len(self._in_order) // DIGEST_SIZE
@@ -70,7 +75,7 @@ class _Digests(Mapping[int, str]):
         else:  # after a gap in the versions (a finding of verify's), as a dict would
             self._others[version] = digest
 
-    def __getitem__(self, version: int) -> str:
+    def __getitem__(self, version: object) -> str:
         found = self.digest(version)
         if found is None:
             raise KeyError(version)
@@ -201,13 +206,14 @@ class RecordHashes:
         """
         self._hashes.keep(version, _record_digest(event_hash))
         self._head = event_hash
-        changed = None if changes is None else self._hashes.digest(changes)
-        if changes is not None and changed is not None:
-            self._hashes.keep(changes, _digest_after(changed, event_hash))
+        entry = None if changes is None else _as_entry(changes)
+        changed = None if entry is None else self._hashes.digest(entry)
+        if entry is not None and changed is not None:
+            self._hashes.keep(entry, _digest_after(changed, event_hash))
         if record:
             self._live_records.add(version)
-        if voids and changes is not None:
-            self._live_records.discard(changes)
+        if voids and entry is not None:
+            self._live_records.discard(entry)
 
     def check_signature(self, covered: Mapping[int, str]) -> None:
         """Check a signature made now, after the events added so far.

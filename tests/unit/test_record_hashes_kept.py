@@ -50,3 +50,31 @@ def test_packed_hashes_answer_as_the_dict_of_hex_text(events: list[tuple[int, in
     some = next(iter(expected))
     with pytest.raises(SignatureNotLinked, match="hashed to"):
         hashes.check_signature({some: "00" * 32})
+
+
+
+@pytest.mark.parametrize("named", ["1", 1.5, None, b"1", (1,)])
+def test_an_entry_named_by_no_whole_number_names_none(named: object) -> None:
+    # Only a log written past the store names an entry so, and the store reads a stream's
+    # earlier events to check a new signature against them: the lookup answers as the dict of
+    # hex text did (no such entry), it does not raise TypeError.
+    hashes = RecordHashes()
+    hashes.add(1, chain(1), record=True)
+    hashes.add(2, chain(2), named, voids=True)  # type: ignore[arg-type]
+
+    assert dict(hashes._hashes) == model([(1, None), (2, None)])
+    hashes.check_casebook({1: record_hash(chain(1))}, chain(2))  # entry 1 changed by nothing
+    with pytest.raises(SignatureNotLinked, match="which the stream lacks"):
+        hashes.check_signature({named: "00" * 32})  # type: ignore[dict-item]
+
+
+def test_an_entry_named_by_a_float_of_a_whole_number_is_that_entry_as_in_a_dict() -> None:
+    hashes = RecordHashes()
+    hashes.add(1, chain(1), record=True)
+    hashes.add(2, chain(2), 1.0, voids=True)  # type: ignore[arg-type]
+
+    changed = record_hash_after(record_hash(chain(1)), chain(2))
+    assert dict(hashes._hashes) == {1: changed, 2: record_hash(chain(2))}
+    hashes.check_signature({1.0: changed})  # type: ignore[dict-key]
+    with pytest.raises(SignatureNotLinked, match="covers entries 1, no live records"):
+        hashes.check_casebook({1: changed}, chain(2))  # entry 1 is void
