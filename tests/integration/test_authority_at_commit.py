@@ -37,7 +37,7 @@ from infrastructure.application.commands import (
 from infrastructure.application.guards import admit, check_may_reach
 from infrastructure.bootstrap import Store, open_store
 from infrastructure.store.event_store import KNOWN_ACCOUNTS
-from tests.access.conftest import Admin, make_admin, make_person
+from tests.access.conftest import Admin, make_admin
 from tests.cli_stores import sealtrail
 from tests.conftest import STUDY, Person, screening
 from tests.resilience.harness import log_positions
@@ -62,11 +62,6 @@ def take_the_site_away(other: Store, admin: Admin) -> None:
 @pytest.fixture
 def admin(store: Store) -> Admin:
     return make_admin(store)
-
-
-@pytest.fixture
-def coordinator(store: Store) -> Person:
-    return make_person(store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
 
 
 def by_another_process(store: Store, change: Change, admin: Admin) -> None:
@@ -103,9 +98,9 @@ def assert_verify_is_clean(store: Store) -> None:
 @pytest.mark.requirement("P11-11.10g-1")
 @pytest.mark.parametrize("change", [revoke_the_role, take_the_site_away])
 def test_a_write_whose_signer_lost_the_right_between_its_check_and_its_commit_is_refused(
-    store: Store, admin: Admin, coordinator: Person, change: Change
+    store: Store, admin: Admin, coord1: Person, change: Change
 ) -> None:
-    subject, actor = checked_screening(store, coordinator, "RP-301")
+    subject, actor = checked_screening(store, coord1, "RP-301")
     by_another_process(store, change, admin)
     positions = log_positions(store)
 
@@ -118,11 +113,11 @@ def test_a_write_whose_signer_lost_the_right_between_its_check_and_its_commit_is
 
 
 def test_a_change_that_leaves_the_signer_s_right_whole_lets_the_write_in(
-    store: Store, admin: Admin, coordinator: Person
+    store: Store, admin: Admin, coord1: Person
 ) -> None:
     """The account changed between check and commit, but not so as to refuse the write: it is
     asked again of the account as it stands, and admitted."""
-    subject, actor = checked_screening(store, coordinator, "RP-302")
+    subject, actor = checked_screening(store, coord1, "RP-302")
 
     def another_site(other: Store, admin: Admin) -> None:
         other.administration.assign_site(
@@ -137,7 +132,7 @@ def test_a_change_that_leaves_the_signer_s_right_whole_lets_the_write_in(
 
 
 def test_a_role_lapsing_between_the_check_and_the_event_s_recorded_instant_refuses_the_write(
-    store: Store, admin: Admin, coordinator: Person
+    store: Store, admin: Admin, coord1: Person
 ) -> None:
     """The check passes before the role's end; the event is recorded after it. The write is
     refused, at commit, as verify would name it (asked at the recorded instant)."""
@@ -149,8 +144,8 @@ def test_a_role_lapsing_between_the_check_and_the_event_s_recorded_instant_refus
     store.administration.grant_role(
         GrantRole(user_id="coord1", role=Role.SITE_COORDINATOR, until=end), by=admin.signatory
     )
-    body = coordinator.body("RP-303", "Screened", screening(), version=1)
-    submission = submission_from(body, coordinator.sign(body))
+    body = coord1.body("RP-303", "Screened", screening(), version=1)
+    submission = submission_from(body, coord1.sign(body))
     actor = store.app.account("coord1")
     check_may_reach(actor, None, submission)
     check_may_write(actor, "Screened", "RP", STUDY)  # before the end: in force
@@ -171,7 +166,7 @@ def test_a_role_lapsing_between_the_check_and_the_event_s_recorded_instant_refus
 
 
 def test_an_account_change_whose_administrator_lost_the_role_before_its_commit_is_refused(
-    store: Store, admin: Admin, coordinator: Person
+    store: Store, admin: Admin, coord1: Person
 ) -> None:
     """The administrator's grant passed its check; another administrator took the role away
     before it was committed: the account change is refused, as verify would name it."""

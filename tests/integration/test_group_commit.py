@@ -46,16 +46,6 @@ def admin(store: Store) -> Admin:
     return make_admin(store)
 
 
-@pytest.fixture
-def coord1(store: Store) -> Person:
-    return make_person(store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
-
-
-@pytest.fixture
-def coord2(store: Store) -> Person:
-    return make_person(store, "coord2", role=Role.SITE_COORDINATOR, sites=("RP",))
-
-
 def groups_of(store: Store) -> WriteGroups:
     groups = store.app.recorder.groups  # type: ignore[attr-defined]
     assert isinstance(groups, WriteGroups)

@@ -113,16 +113,6 @@ def admin(store: Store) -> Administrators:
     return administrators
 
 
-@pytest.fixture
-def coord1(store: Store) -> Person:
-    return make_person(store, "coord1", role=Role.SITE_COORDINATOR, sites=("RP",))
-
-
-@pytest.fixture
-def coord2(store: Store) -> Person:
-    return make_person(store, "coord2", role=Role.SITE_COORDINATOR, sites=("RP",))
-
-
 def in_one_group(store: Store, opener: Person, writes: list[Write]) -> list[Any]:
     """The outcomes of an opener's screening (a group of one, first) and of ``writes``, which
     form the next group, in their order."""
