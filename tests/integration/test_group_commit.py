@@ -158,9 +158,8 @@ def assert_verify_is_clean(store: Store) -> None:
 
 def commits_of(store: Store, positions: list[int]) -> int:
     """PostgreSQL: how many transactions committed the events at ``positions``: each row's
-    ``xmin`` is the id of the transaction that inserted it, and a group appends its leaves in
-    its own transaction (its members' events are inserted after savepoints, whose rows carry
-    the savepoint's id)."""
+    ``xmin`` is the id of the transaction that inserted it, and a group appends its members'
+    leaves together in its one transaction."""
     with psycopg.connect(**_conninfo(store.settings)) as connection:
         row = connection.execute(
             "SELECT count(DISTINCT xmin::text) FROM merkle_leaves WHERE position = ANY(%s)",
