@@ -59,7 +59,7 @@ def in_groups(
     def save(number: int) -> None:
         try:
             answers[number] = groups.commit(member(number), commit_group)
-        except Exception as refusal:
+        except BaseException as refusal:  # what the save raised, whatever it is
             answers[number] = refusal
 
     threads = [threading.Thread(target=save, args=(n,)) for n in range(count + 1)]
@@ -127,3 +127,20 @@ def test_a_version_taken_is_answered_as_eventsourcing_raises_it_a_fault_as_it_is
     assert type(answered) is IntegrityError and answered.__cause__ is taken
     fault = KeyError("a fault")
     assert as_refusal(fault) is fault
+
+
+def test_a_leader_stopped_mid_transaction_leaves_no_member_waiting() -> None:
+    """A leader stopped by what no save handles (its thread's SystemExit, a KeyboardInterrupt)
+    raises it; every other member of its group is answered that its group was interrupted."""
+
+    def stopped(members: Sequence[Member]) -> list[Outcome]:
+        if len(members) > 1:
+            raise SystemExit("the worker is stopping")
+        return positions(members)
+
+    _, answers = in_groups(3, stopped)
+
+    assert answers[0] == [0]
+    assert isinstance(answers[1], SystemExit)  # the leader's own
+    for n in (2, 3):
+        assert isinstance(answers[n], RuntimeError) and "interrupted" in str(answers[n])
