@@ -41,16 +41,6 @@ class PacketAsked:
         return f"sealtrail-packet{suffix}.zip"
 
 
-@dataclass(frozen=True)
-class RequestedPacket:
-    """A packet built for a person: its bytes, what it is a copy of, and the name it is
-    downloaded as."""
-
-    data: bytes
-    scope: Scope
-    filename: str
-
-
 def asked_for(
     account: Account,
     *,
@@ -89,22 +79,3 @@ def build(store: Store, asked: PacketAsked, progress: Progress | None = None) ->
         progress=progress,
         site_copy=None if site is None else BuiltBy(INVESTIGATOR, asked.user_id, site),
     )
-
-
-def build_for(
-    store: Store,
-    account: Account,
-    *,
-    study: str | None = None,
-    site: str | None = None,
-    documents: bool = True,
-) -> RequestedPacket:
-    """The whole study's packet (``site`` None), or ``site``'s own copy, built for ``account``
-    within the caller's own time.
-
-    Raises:
-        NotPermitted, UnknownStudy: as :func:`asked_for`.
-        PacketNotBuildable: the log is empty, or does not give its checkpoint's root.
-    """
-    asked = asked_for(account, study=study, site=site, documents=documents)
-    return RequestedPacket(build(store, asked), asked.scope, asked.filename)
