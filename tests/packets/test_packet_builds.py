@@ -22,7 +22,7 @@ from werkzeug.test import TestResponse
 
 from domain.account import Role
 from domain.disclosure import PACKET
-from infrastructure.application.commands import RevokeRole
+from infrastructure.application.commands import LockAccount, RevokeRole
 from infrastructure.bootstrap import Store
 from infrastructure.packets.build_rows import packet_builds
 from infrastructure.packets.builds import FOLDER, STALE_SECONDS
@@ -135,6 +135,9 @@ def test_one_build_under_way_per_person_and_its_state_read_by_no_one_else(
         "/v1/packets/6f1d2c3b-0000-4000-8000-000000000000", headers=site.auth(manager)
     )
     not_an_id = site.client.get("/v1/packets/..%2Fkeys", headers=site.auth(manager))
+    with_nul = site.client.get(
+        "/v1/packets/6f1d2c3b-0000-4000-8000-000000000000%00", headers=site.auth(manager)
+    )
     anonymous = site.client.get(first.headers["Location"])
     others_own = ask(site, other)  # the limit is each person's
 
@@ -147,6 +150,7 @@ def test_one_build_under_way_per_person_and_its_state_read_by_no_one_else(
     assert (unknown.status_code, unknown.mimetype) == (404, PROBLEM)
     assert unknown.get_json()["title"] == "Packet build not found"
     assert (not_an_id.status_code, not_an_id.mimetype) == (404, PROBLEM)
+    assert (with_nul.status_code, with_nul.mimetype) == (404, PROBLEM)
     assert (anonymous.status_code, anonymous.mimetype) == (401, PROBLEM)
     assert others_own.status_code == 202
     assert until_built(site, manager, first.headers["Location"]).status_code == 200
@@ -316,3 +320,22 @@ def test_a_person_whose_role_was_revoked_since_asking_is_not_handed_the_packet(
     assert (answer.status_code, answer.mimetype) == (403, PROBLEM)
     assert "does not build reports and packets" in answer.get_json()["detail"]
     assert len(sqlite_store.disclosures.of("dm1")) == 1  # the fetch while the role held
+
+
+def test_a_locked_account_is_not_handed_the_packet_it_had_built(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    site, manager = a_data_manager(sqlite_store, person_in)
+    asked = ask(site, manager)
+    assert until_built(site, manager, asked.headers["Location"]).status_code == 200
+    headers = site.auth(manager)  # a session opened before the lock
+    sqlite_store.administration.lock_account(
+        LockAccount(user_id="dm1", reason="left the sponsor"),
+        by=make_admin(sqlite_store).signatory,
+    )
+
+    answer = site.client.get(asked.headers["Location"], headers=headers)
+
+    assert (answer.status_code, answer.mimetype) == (401, PROBLEM)
+    assert answer.get_json()["title"] == "Account locked"
+    assert len(sqlite_store.disclosures.of("dm1")) == 1  # the fetch before the lock
