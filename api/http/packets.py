@@ -24,6 +24,7 @@ from uuid import UUID
 from flask import Response, g, json, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.http import parse_list_header
 
 from api.http.auth import login_required
 from api.http.handing_out import handing_out
@@ -137,13 +138,13 @@ class PacketBuilt(MethodView):
 
 
 def _prefers_async() -> bool:
-    """Whether the request's ``Prefer`` (RFC 7240) names ``respond-async``."""
-    for header in request.headers.getlist("Prefer"):
-        for preference in header.split(","):
-            token = preference.split(";")[0].split("=")[0].strip().lower()
-            if token == RESPOND_ASYNC:
-                return True
-    return False
+    """Whether the request's ``Prefer`` (RFC 7240) names ``respond-async``: werkzeug splits the
+    list, so a comma within a parameter's quoted value does not begin a preference."""
+    return any(
+        preference.split(";")[0].split("=")[0].strip().lower() == RESPOND_ASYNC
+        for header in request.headers.getlist("Prefer")
+        for preference in parse_list_header(header)
+    )
 
 
 def _state(found: PacketBuild, status: int) -> Response:

@@ -102,15 +102,23 @@ def test_a_packet_asked_async_is_202_then_the_zip_recorded_as_handed_out_when_fe
     assert len(store.disclosures.of("dm1")) == 2
 
 
+@pytest.mark.parametrize(
+    "prefer",
+    [
+        "return=minimal, wait=5",
+        # respond-async within a parameter's quoted value is no preference of its own.
+        'return=minimal; note="no, respond-async, please"',
+    ],
+)
 def test_without_the_preference_the_packet_is_built_within_the_request(
-    sqlite_store: Store, person_in: PersonFactory
+    sqlite_store: Store, person_in: PersonFactory, prefer: str
 ) -> None:
     site, manager = a_data_manager(sqlite_store, person_in)
 
     answer = site.client.post(
         "/v1/packets",
         json={"documents": False},
-        headers={**site.auth(manager), "Prefer": "return=minimal, wait=5"},
+        headers={**site.auth(manager), "Prefer": prefer},
     )
 
     assert answer.status_code == 200
