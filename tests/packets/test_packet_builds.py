@@ -131,10 +131,8 @@ def test_without_the_preference_the_packet_is_built_within_the_request(
 def test_one_build_under_way_per_person_and_its_state_read_by_no_one_else(
     store: Store, person_in: PersonFactory
 ) -> None:
-    followed_subject(store, person_in)
-    manager = make_person(store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
+    site, manager = a_data_manager(store, person_in)
     other = make_person(store, "dm2", role=Role.SPONSOR_DATA_MANAGER)
-    site = Site(store)
 
     first = ask(site, manager, documents=True)  # its PDFs take seconds: still building below
     second = ask(site, manager)
@@ -174,10 +172,8 @@ def test_one_build_under_way_per_person_and_its_state_read_by_no_one_else(
 def test_a_refusal_is_said_at_once_and_no_build_is_recorded(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:
-    followed_subject(sqlite_store, person_in)
+    site, manager = a_data_manager(sqlite_store, person_in)
     coordinator = person_in(sqlite_store, "coord9", role=Role.SITE_COORDINATOR)
-    manager = make_person(sqlite_store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
-    site = Site(sqlite_store)
 
     not_allowed = ask(site, coordinator)
     unknown_study = ask(site, manager, study="NCT00000000")
