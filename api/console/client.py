@@ -19,7 +19,7 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.error import HTTPError, URLError
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 from urllib.request import Request, urlopen
 
 import click
@@ -282,7 +282,11 @@ def fetch_packet(url: str, payload: dict[str, Any], headers: dict[str, str]) -> 
     location = answer_headers.get("Location")
     if status != 202 or not location:
         raise ClientError(f"{url} answered {status} without a build to follow", REFUSED, status)
-    return packet_when_built(urljoin(url, location), headers)
+    build = urljoin(url, location)
+    if urlsplit(build)[:2] != urlsplit(url)[:2]:
+        # The headers carry the person's token: they go to the server asked, nowhere else.
+        raise ClientError(f"{url} sent its build to another server ({build})", REFUSED, status)
+    return packet_when_built(build, headers)
 
 
 def packet_when_built(build: str, headers: dict[str, str]) -> bytes:
