@@ -48,6 +48,7 @@ from infrastructure.packets.requested import PacketAsked, asked_for, build
 from infrastructure.settings import PRIVATE_FILE, PRIVATE_FOLDER
 from infrastructure.store.instants import utc
 from infrastructure.whole_files import create_once
+from signatures.errors import WordedError
 
 BUILDING, READY, FAILED = "building", "ready", "failed"
 HEARTBEAT_SECONDS = 5.0
@@ -214,7 +215,7 @@ class PacketBuilds:
                 self.path_of(build_id).unlink(missing_ok=True)
         except Exception as error:
             kind, reason = type(error).__name__, str(error)[:2000]
-            if not hasattr(error, "template"):
+            if not isinstance(error, WordedError):
                 # Not a typed refusal but a fault: its text (paths, SQL) is for the server's
                 # log, not for whoever asked, as a fault within a request is a bare 500.
                 log.exception("packet build %s failed", build_id)
