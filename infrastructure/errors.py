@@ -157,7 +157,8 @@ class PacketNotBuildable(DomainError):
 
 
 class PacketBuildNotFound(DomainError):
-    """No packet build with this id was asked for by this person (another's is not named)."""
+    """No packet build has this id (one asked for by someone else is
+    :class:`PacketBuildNotYours`)."""
 
     title = "Packet build not found"
 
