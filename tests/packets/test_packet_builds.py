@@ -62,6 +62,15 @@ def a_data_manager(store: Store, person_in: PersonFactory) -> tuple[Site, Person
     return Site(store), make_person(store, "dm1", role=Role.SPONSOR_DATA_MANAGER)
 
 
+def a_packet_fetched(store: Store, person_in: PersonFactory) -> tuple[Site, Person, str]:
+    """:func:`a_data_manager`'s packet, asked, built and fetched once (one copy handed out):
+    the site, the data manager, and the build's Location."""
+    site, manager = a_data_manager(store, person_in)
+    asked = ask(site, manager)
+    assert until_built(site, manager, asked.headers["Location"]).status_code == 200
+    return site, manager, asked.headers["Location"]
+
+
 @pytest.mark.requirement("LGPD-37-1")
 def test_a_packet_asked_async_is_202_then_the_zip_recorded_as_handed_out_when_fetched(
     store: Store, person_in: PersonFactory
@@ -272,16 +281,14 @@ def test_a_build_whose_process_fell_silent_is_failed_interrupted_and_may_be_aske
 def test_a_kept_zip_changed_or_removed_is_not_handed_out(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:
-    site, manager = a_data_manager(sqlite_store, person_in)
-    asked = ask(site, manager)
-    assert until_built(site, manager, asked.headers["Location"]).status_code == 200
-    kept = sqlite_store.settings.home / FOLDER / f"{asked.get_json()['id']}.zip"
+    site, manager, location = a_packet_fetched(sqlite_store, person_in)
+    kept = sqlite_store.settings.home / FOLDER / f"{location.rsplit('/', 1)[1]}.zip"
     data = kept.read_bytes()
 
     kept.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
-    changed = site.client.get(asked.headers["Location"], headers=site.auth(manager))
+    changed = site.client.get(location, headers=site.auth(manager))
     kept.unlink()
-    removed = site.client.get(asked.headers["Location"], headers=site.auth(manager))
+    removed = site.client.get(location, headers=site.auth(manager))
 
     assert (changed.status_code, changed.mimetype) == (409, PROBLEM)
     assert "SHA-256 differs" in changed.get_json()["detail"]
@@ -311,15 +318,13 @@ def test_a_site_copy_asked_async_is_the_investigators_own(
 def test_a_person_whose_role_was_revoked_since_asking_is_not_handed_the_packet(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:
-    site, manager = a_data_manager(sqlite_store, person_in)
-    asked = ask(site, manager)
-    assert until_built(site, manager, asked.headers["Location"]).status_code == 200
+    site, manager, location = a_packet_fetched(sqlite_store, person_in)
     sqlite_store.administration.revoke_role(
         RevokeRole(user_id="dm1", role=Role.SPONSOR_DATA_MANAGER, reason="left the sponsor"),
         by=make_admin(sqlite_store).signatory,
     )
 
-    answer = site.client.get(asked.headers["Location"], headers=site.auth(manager))
+    answer = site.client.get(location, headers=site.auth(manager))
 
     assert (answer.status_code, answer.mimetype) == (403, PROBLEM)
     assert "does not build reports and packets" in answer.get_json()["detail"]
@@ -329,16 +334,14 @@ def test_a_person_whose_role_was_revoked_since_asking_is_not_handed_the_packet(
 def test_a_locked_account_is_not_handed_the_packet_it_had_built(
     sqlite_store: Store, person_in: PersonFactory
 ) -> None:
-    site, manager = a_data_manager(sqlite_store, person_in)
-    asked = ask(site, manager)
-    assert until_built(site, manager, asked.headers["Location"]).status_code == 200
+    site, manager, location = a_packet_fetched(sqlite_store, person_in)
     headers = site.auth(manager)  # a session opened before the lock
     sqlite_store.administration.lock_account(
         LockAccount(user_id="dm1", reason="left the sponsor"),
         by=make_admin(sqlite_store).signatory,
     )
 
-    answer = site.client.get(asked.headers["Location"], headers=headers)
+    answer = site.client.get(location, headers=headers)
 
     assert (answer.status_code, answer.mimetype) == (401, PROBLEM)
     assert answer.get_json()["title"] == "Account locked"
