@@ -68,6 +68,13 @@ class Mixed:
 
     def run(self, n: int, stop: threading.Event) -> None:
         site = self.live.site(n % 2)
+        # A connection a request, as the sign-ins' requests.post opens: a server may close an
+        # idle kept-alive connection at any moment (gunicorn's keep-alive, 2 s), and a request
+        # sent as it closes is reset before any answer (RFC 9112, section 9.3.1: the client
+        # retries it if it can). Here every failure is counted as the server's fault, so the
+        # clients do not keep connections: seen once in a full run on a loaded machine, with
+        # nothing in the server's log (benoitc/gunicorn#1698, #2676).
+        site.http.headers["Connection"] = "close"
         written: list[tuple[str, int]] = []
         ask = random.Random(n)
         while not stop.is_set():
