@@ -21,7 +21,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -146,16 +145,6 @@ def database_url(name: str) -> str:
     return make_url(require_postgres()).set(database=name).render_as_string(hide_password=False)
 
 
-@cache
-def copied_as_files() -> str:
-    """``STRATEGY FILE_COPY`` where the server has it (PostgreSQL 15 and later): a small
-    template's files copied whole cost the server about 0.13 s of CPU a copy and drop, against
-    0.2 s through the write-ahead log (15's default, made for large templates), over a
-    thousand copies a run."""
-    with psycopg.connect(conninfo(make_url(require_postgres())), autocommit=True) as connection:
-        return " STRATEGY FILE_COPY" if connection.info.server_version >= 150000 else ""
-
-
 def admin_sql(statement: str) -> None:
     """One statement on the test server's admin database, outside a transaction."""
     with psycopg.connect(conninfo(make_url(require_postgres())), autocommit=True) as connection:
@@ -234,7 +223,7 @@ class Copies:
 
     def _create(self) -> str:
         name = f"sealtrail_test_{uuid.uuid4().hex[:16]}"
-        admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"{copied_as_files()}')
+        admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         return name
 
     def take(self) -> str:
