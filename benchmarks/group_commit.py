@@ -98,7 +98,7 @@ def measure(
     clients = [Client(server.port, token_for(server.port, author)) for author in signers]
     try:
         closed_loop(clients, [workload(s, 10) for s in signers], 1.0, warm_up=True)
-        work = [workload(s, int(seconds * 1500 / clients_count) + 50) for s in signers]
+        work = [workload(s, int(seconds * 5000 / clients_count) + 50) for s in signers]
         for client in clients:  # signing took longer than gthread's keep-alive: connect anew
             client.close()
         first = _last_position(events)
