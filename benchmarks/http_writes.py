@@ -29,8 +29,9 @@ Three measurements per server (the batches for sealtrail only):
 3. **batches** (sealtrail only): ``POST /v1/events/batch`` with ``--batch`` events each,
    closed loop, events/s.
 
-It prints writes/s and the ratio sealtrail/baseline (goal: at least 0.5), the floor's ratio to
-the baseline beside it, and p50/p99 at half the maximum rate (goal: p99 under 50 ms). Beside
+It prints writes/s, the ratio sealtrail/stack floor (issue 21's goal: at least 0.85), the
+ratios of both to the baseline (issue 8 asked 0.5 of it, which the floor itself does not
+reach), and p50/p99 at half the maximum rate (issue 21's goal: p99 under 25 ms). Beside
 the rate it prints the workers' CPU time per write at that rate (from /proc), which depends far
 less on what else the machine is doing than the rate does (a shared disk's fsync latency, above
 all). Run::
@@ -77,8 +78,12 @@ from tests.resilience.harness import (  # noqa: E402
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BASELINE_APP = "trivial_wsgi:app"
 FLOOR_APP = "stack_floor_wsgi:app"
+FLOOR_RATIO_GOAL = 0.85
+"""Issue 21: a signed write at least this share of the stack floor's rate."""
 RATIO_GOAL = 0.5
-P99_GOAL_MS = 50.0
+"""Issue 8: of the trivial endpoint's rate (out of reach: the floor reaches 0.3-0.4)."""
+P99_GOAL_MS = 25.0
+"""Issue 21 (issue 8 asked 50 ms)."""
 CONSENTS_PER_SUBJECT = 9
 
 
@@ -394,8 +399,13 @@ def main() -> int:
         ratio_ok = ratio >= RATIO_GOAL
         p99_ok = signed.p99 < P99_GOAL_MS
         print(
-            f"ratio sealtrail/baseline: {ratio:.2f} (goal >= {RATIO_GOAL}: "
+            f"ratio sealtrail/baseline: {ratio:.2f} (issue 8's goal >= {RATIO_GOAL}: "
             f"{'met' if ratio_ok else 'NOT met'})"
+        )
+        to_floor = signed.rate / floor.rate
+        print(
+            f"ratio sealtrail/stack floor: {to_floor:.2f} (goal >= {FLOOR_RATIO_GOAL}: "
+            f"{'met' if to_floor >= FLOOR_RATIO_GOAL else 'NOT met'})"
         )
         print(
             f"p99 at half the maximum rate: {signed.p99:.1f} ms (goal < {P99_GOAL_MS:g} ms: "
