@@ -90,8 +90,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A module's tests stay on one worker when they share a fixture made once a module (a
     served store, a browser, a demonstration cohort): handed out one by one, as xdist does, they
     made that fixture again on every worker they reached (`make test` runs ``--dist
-    loadgroup``). Then slow tests first: a test of a minute started last would keep one worker
-    busy alone at the end of the run while the others wait (xdist hands tests out in order)."""
+    loadgroup``). Then slow tests first among the tests handed out alone: xdist hands out the
+    groups first, the largest first (``--loadscope-reorder``, its default), then the tests of
+    no group in this order; a test of a minute started last would keep one worker busy alone at
+    the end of the run (measured 2026-12-05: no tail, docs/benchmarks.md)."""
     for item in items:
         if shares_a_module_fixture(item) and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
