@@ -108,8 +108,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     after 50,000 allocations instead of 700. A test process lives through thousands of tests and
     keeps all that alive, and the default thresholds walked it again and again: measured on
     tests/web and tests/access/test_administration.py in one process, 70.8-72.4 s of CPU before
-    and 63.1-64.4 s after, in five runs (docs/benchmarks.md). Cycles are still collected, later; what a test proves of
-    the product does not depend on when."""
+    and 63.1-64.4 s after, in five runs (docs/benchmarks.md). Cycles are still collected,
+    later; what a test proves of the product does not depend on when."""
     settle()
 
 
