@@ -187,19 +187,13 @@ def serialization_floor(packet: bytes) -> dict[str, float]:
 
 
 def reset_peak_rss() -> bool:
-    """Start this process's resident peak (``VmHWM``) again from what it holds now (Linux's
-    ``clear_refs``, 5); False where it cannot be."""
+    """Start this process's resident peak (``VmHWM``, read by :func:`verify.peak_kib`) again
+    from what it holds now (Linux's ``clear_refs``, 5); False where it cannot be."""
     try:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
         return False
     return True
-
-
-def peak_rss_mib() -> float:
-    """This process's resident peak (``VmHWM``) since it started or was last reset, in MiB."""
-    status = Path("/proc/self/status").read_text()
-    return int(status.split("VmHWM:")[1].split()[0]) / 1024
 
 
 def verdict(met: bool) -> str:
@@ -226,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             packet = build_packet(store, documents=False)
             build_seconds = time.perf_counter() - started
-            build_peak = peak_rss_mib()
+            build_peak = bench_verify.peak_kib(os.getpid()) / 1024
         finally:
             store.close()
 
@@ -235,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         report = verify_packet(packet, progress=stages)
         ended = time.perf_counter()
-        verify_peak = peak_rss_mib()
+        verify_peak = bench_verify.peak_kib(os.getpid()) / 1024
         if not report.ok:
             print("the packet did not verify:", *report.findings[:5], sep="\n  ")
             return 1
@@ -290,9 +284,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{1e6 / floor_rate:.0f} us/event; goal >= {FLOOR_GOAL}: "
             f"{verdict(full_rate / floor_rate >= FLOOR_GOAL)})"
         )
-        held = "each phase's own" if peaks_apart else "the process's, build's included"
+        # A phase's peak starts from what the process holds as it begins: the imports, and
+        # for verify what the allocator kept of the build's memory.
+        held = "from each phase's start" if peaks_apart else "the process's, build's included"
         print(
-            f"    peak RSS ({held}; imports and the open store included): "
+            f"    peak RSS ({held}): "
             f"build {build_peak:,.0f} MiB, verify {verify_peak:,.0f} MiB, "
             f"packet {len(packet) / 2**20:,.1f} MiB"
         )

@@ -544,7 +544,7 @@ def in_own_process(
     cpu: dict[int, float] = {}
     while process.is_alive():
         for pid in _descendants(process.pid or 0):
-            peaks[pid] = max(peaks.get(pid, 0), _peak_kib(pid))
+            peaks[pid] = max(peaks.get(pid, 0), peak_kib(pid))
             if pid != process.pid:
                 cpu[pid] = max(cpu.get(pid, 0.0), _cpu_seconds(pid))
         try:
@@ -609,7 +609,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _peak_kib(pid: int) -> int:
+def peak_kib(pid: int) -> int:
     """A process's peak resident set so far (``VmHWM``), 0 if it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
