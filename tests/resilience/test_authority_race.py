@@ -27,12 +27,13 @@ from tests.resilience.harness import Author, HttpSite, Server, server_environmen
 from tests.resilience.test_key_rotation_race import (
     BACKENDS,
     THREADS,
+    WORKERS,
+    WRITERS,
     Writers,
     as_admin,
     console,
     database,
     initialise,
-    writers_for,
 )
 
 ROUNDS = 2
@@ -94,22 +95,22 @@ class Screenings(Writers):
             return any(w.title == RACE_SEEN for w in self.screened)
 
 
-@pytest.mark.parametrize("threads", THREADS, ids=lambda n: f"threads-{n}")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_no_write_acknowledged_while_its_signer_s_rights_were_taken_away_is_not_authorised(
-    backend: str, threads: int, tmp_path: Path
+    backend: str, tmp_path: Path
 ) -> None:
     with database(backend, tmp_path) as url:
         settings = make_settings(tmp_path, url)
         with console(settings) as admin:
             author: Author = initialise(admin, settings)
             server = Server(
-                server_environment(settings), tmp_path / "gunicorn.log", workers=2, threads=threads
+                server_environment(settings),
+                tmp_path / "gunicorn.log",
+                workers=WORKERS,
+                threads=THREADS,
             )
             with server:
-                writers = Screenings(
-                    [HttpSite(server.url, author) for _ in range(writers_for(threads))], author
-                )
+                writers = Screenings([HttpSite(server.url, author) for _ in range(WRITERS)], author)
                 with writers.running():
                     for round_ in range(ROUNDS + MORE_ROUNDS):
                         if round_ >= ROUNDS and writers.race_seen():

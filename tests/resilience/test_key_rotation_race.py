@@ -43,7 +43,6 @@ from tests.resilience.harness import (
 )
 
 ROTATIONS = 3
-WRITERS = 2
 WRITE_BEFORE_ROTATION = 0.8
 """Seconds of writing with each key before it is rotated."""
 
@@ -177,36 +176,34 @@ def database(backend: str, home: Path) -> Iterator[str | None]:
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-THREADS = [4]
-"""Threads per worker: gthread workers whose writes share commits, with a writer per thread so
-that a worker's threads write at once. Sync workers (one thread) are not run as well: every way
-a sync worker's write can meet the race is met here too. Its write is a group of one, and
-groups of one are formed here whenever a single write is waiting, and the two workers still
-race each other as two processes do. Running both cost about 20 s of CPU a race, measured, in
-a suite held to 10 minutes on 2 cores."""
+WORKERS = 2
+THREADS = 4
+"""Threads per worker: gthread workers whose writes share commits. Sync workers (one thread) are
+not run as well: every way a sync worker's write can meet the race is met here too. Its write
+is a group of one, and groups of one form here whenever a single write is waiting, and the two
+workers still race each other as two processes do. Running both cost about 20 s of CPU a race
+test, measured, in a suite held to 10 minutes on 2 cores."""
+WRITERS = WORKERS * THREADS
+"""Sessions writing at once: one per thread of the workers, so that a worker's threads write at
+once."""
 
 
-def writers_for(threads: int) -> int:
-    """Sessions writing at once: one per thread of the two workers' (at least two)."""
-    return max(WRITERS, 2 * threads)
-
-
-@pytest.mark.parametrize("threads", THREADS, ids=lambda n: f"threads-{n}")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_no_event_acknowledged_while_its_key_was_rotated_is_refused_by_verify(
-    backend: str, threads: int, tmp_path: Path
+    backend: str, tmp_path: Path
 ) -> None:
     with database(backend, tmp_path) as url:
         settings = make_settings(tmp_path, url)
         with console(settings) as admin:
             author = initialise(admin, settings)
             server = Server(
-                server_environment(settings), tmp_path / "gunicorn.log", workers=2, threads=threads
+                server_environment(settings),
+                tmp_path / "gunicorn.log",
+                workers=WORKERS,
+                threads=THREADS,
             )
             with server:
-                writers = Writers(
-                    [HttpSite(server.url, author) for _ in range(writers_for(threads))], author
-                )
+                writers = Writers([HttpSite(server.url, author) for _ in range(WRITERS)], author)
                 with writers.running():
                     for round_ in range(ROTATIONS):
                         time.sleep(WRITE_BEFORE_ROTATION)
