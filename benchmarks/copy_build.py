@@ -226,7 +226,11 @@ def fill(
     store = open_store(bench.settings)
     try:
         with (
-            psycopg.connect(conninfo) as connection,
+            # autocommit: each write's transaction() is then its own BEGIN and COMMIT. In a
+            # connection's implicit transaction (opened by the first SELECT) it would be a
+            # savepoint, committed only as the build ended, and the events table's lock would
+            # stay held: a builder started later waited on it to open the store.
+            psycopg.connect(conninfo, autocommit=True) as connection,
             bench_verify.builder_pool(
                 min(workers, len(tasks)),
                 _start_builder,

@@ -40,13 +40,23 @@ def built(postgres_database: str, tmp_path: Path) -> Iterator[BenchStore]:
     bench = bench_verify.prepare(tmp_path / "home", PER_SUBJECT, postgres_database, sites=2)
     target = conninfo(make_url(postgres_database))
     progress: list[BuildProgress] = []
+    committed: list[int] = []
+
+    def told(line: BuildProgress) -> None:
+        # What another session sees as the line is told: a build stopped after it keeps these.
+        progress.append(line)
+        with psycopg.connect(target) as connection:
+            row = connection.execute("SELECT count(*) FROM sealtrail_events").fetchone()
+        committed.append(0 if row is None else int(row[0]))
+
     accounts = event_count(bench)  # the coordinator's account
-    copy_build.fill(bench, accounts + 3 * PER_SUBJECT, target, 1, progress.append, every=1)
+    copy_build.fill(bench, accounts + 3 * PER_SUBJECT, target, 1, told, every=1)
     assert progress[-1].done == progress[-1].planned == bench.subjects == 3
     assert progress[-1].built == 3 * PER_SUBJECT == event_count(bench) - accounts
-    copy_build.fill(bench, accounts + 7 * PER_SUBJECT, target, 2, progress.append, every=1)
+    copy_build.fill(bench, accounts + 7 * PER_SUBJECT, target, 2, told, every=1)
     assert progress[-1].done == progress[-1].planned == 4 and bench.subjects == 7
     assert event_count(bench) == accounts + 7 * PER_SUBJECT
+    assert committed == [accounts + line.built for line in progress]
     yield bench
 
 
