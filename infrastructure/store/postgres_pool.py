@@ -2,8 +2,9 @@
 
 Each server worker holds two pools: eventsourcing's psycopg pool for the events and
 SQLAlchemy's for the projections, Merkle proofs and credentials. A sync worker serves one
-request at a time and uses two or three connections at once, so each pool keeps
-:data:`POOL_SIZE` and may open :data:`POOL_OVERFLOW` more: a worker needs at most
+request at a time and uses two or three connections at once, so each pool may hold
+:data:`POOL_SIZE` and :data:`POOL_OVERFLOW` more (SQLAlchemy's keeps :data:`POOL_SIZE` open,
+eventsourcing's :data:`EVENTS_POOL_KEPT`): a worker needs at most
 :data:`CONNECTIONS_PER_WORKER` (both pools full, and the short-lived connection that serialises
 schema changes when it starts). ``sealtrail serve`` checks ``workers`` times that against the
 server's ``max_connections`` before it starts (docs/deployment.md, section 4).
@@ -42,6 +43,13 @@ POOL_SIZE = 2
 POOL_OVERFLOW = 2
 CONNECTIONS_PER_WORKER = 2 * (POOL_SIZE + POOL_OVERFLOW) + 1
 """Both pools full, and the schema lock's connection while the worker opens the store."""
+EVENTS_POOL_KEPT = 1
+"""Connections eventsourcing's pool opens at once and keeps however long idle (its
+``min_size``); it grows to ``POOL_SIZE + POOL_OVERFLOW`` on demand and keeps those for
+psycopg_pool's ``max_idle`` (10 minutes). Opened at once, a second one cost every store opened
+a backend's start (about 5 ms of the server's CPU, a sixth of an opening) and was seldom used
+by a command that closed the store right after. SQLAlchemy's pool keeps ``POOL_SIZE``: it closes
+a connection above its size as soon as it is given back."""
 POOL_TIMEOUT = 1.5
 CONNECT_TIMEOUT = 2  # libpq's own minimum: it reads 1 as 2
 STATEMENT_TIMEOUT_MS = 30_000
@@ -61,8 +69,8 @@ def eventsourcing_settings() -> dict[str, str]:
     """The pool settings eventsourcing's factory reads from the environment."""
     return {
         "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
-        "POSTGRES_POOL_SIZE": str(POOL_SIZE),
-        "POSTGRES_MAX_OVERFLOW": str(POOL_OVERFLOW),
+        "POSTGRES_POOL_SIZE": str(EVENTS_POOL_KEPT),
+        "POSTGRES_MAX_OVERFLOW": str(POOL_SIZE + POOL_OVERFLOW - EVENTS_POOL_KEPT),
         "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
     }
 
