@@ -68,8 +68,7 @@ def protect_tables(recorder: ApplicationRecorder, others: Sequence[str] = ()) ->
 
     if not isinstance(recorder, PostgresApplicationRecorder):  # pragma: no cover - Settings: two
         raise TypeError(f"no immutability triggers for {type(recorder).__name__}")
-    for table in tables:
-        _protect_postgres(recorder, table)
+    _protect_postgres(recorder, tables)
 
 
 def _protect_sqlite(recorder: SQLiteApplicationRecorder, tables: Sequence[str]) -> None:
@@ -91,33 +90,41 @@ _POSTGRES_FUNCTION = (
 )
 
 
-def _protect_postgres(recorder: PostgresApplicationRecorder, name: str) -> None:
+def _protect_postgres(recorder: PostgresApplicationRecorder, tables: Sequence[str]) -> None:
     from psycopg import sql
 
     schema = sql.Identifier(recorder.datastore.schema)
-    table = sql.Identifier(name)
     with recorder.datastore.transaction(commit=True) as cursor:
         # Several workers may start at once; serialise the DDL so they do not collide.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('sealtrail-triggers'))")
+        # Which of the tables' triggers exist, in one query: every opening of the store asks.
         cursor.execute(
-            "SELECT count(*) AS n FROM pg_trigger WHERE tgname = ANY(%s)",
-            ([f"{name}_refuse_update_delete", f"{name}_refuse_truncate"],),
+            "SELECT tgname FROM pg_trigger WHERE tgname = ANY(%s)",
+            ([trigger for table in tables for trigger in _postgres_triggers(table)],),
         )
-        row = cursor.fetchone()
-        if row is not None and row["n"] == 2:
+        present = {row["tgname"] for row in cursor.fetchall()}
+        missing = [table for table in tables if not present.issuperset(_postgres_triggers(table))]
+        if not missing:
             return
         cursor.execute(sql.SQL(_POSTGRES_FUNCTION).format(schema=schema))
-        cursor.execute(
-            sql.SQL(
-                "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {schema}.{table} "
-                "FOR EACH ROW EXECUTE FUNCTION {schema}.sealtrail_refuse_change()"
-            ).format(
-                trigger=sql.Identifier(f"{name}_refuse_update_delete"), schema=schema, table=table
+        for name in missing:
+            table = sql.Identifier(name)
+            update_delete, truncate = _postgres_triggers(name)
+            cursor.execute(
+                sql.SQL(
+                    "CREATE OR REPLACE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON "
+                    "{schema}.{table} FOR EACH ROW EXECUTE FUNCTION "
+                    "{schema}.sealtrail_refuse_change()"
+                ).format(trigger=sql.Identifier(update_delete), schema=schema, table=table)
             )
-        )
-        cursor.execute(
-            sql.SQL(
-                "CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.sealtrail_refuse_change()"
-            ).format(trigger=sql.Identifier(f"{name}_refuse_truncate"), schema=schema, table=table)
-        )
+            cursor.execute(
+                sql.SQL(
+                    "CREATE OR REPLACE TRIGGER {trigger} BEFORE TRUNCATE ON {schema}.{table} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION {schema}.sealtrail_refuse_change()"
+                ).format(trigger=sql.Identifier(truncate), schema=schema, table=table)
+            )
+
+
+def _postgres_triggers(table: str) -> tuple[str, str]:
+    """The names of ``table``'s two triggers: the rows' UPDATE and DELETE, and TRUNCATE."""
+    return f"{table}_refuse_update_delete", f"{table}_refuse_truncate"

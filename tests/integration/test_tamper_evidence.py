@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from infrastructure.bootstrap import Store
+from infrastructure.bootstrap import Store, open_store
 from infrastructure.verification.verifier import IN_FLIGHT, Finding
 from tests.conftest import PersonFactory, consent, haemoglobin, screening
 
@@ -88,6 +88,31 @@ def test_the_database_refuses_to_update_a_stored_event(
         run_sql(store, f"DELETE FROM {table(store)}")
     assert store.verifier().verify().findings == []
     assert len(store.reads.history("NCT01297972/RP-101")) == len(receipts)
+
+
+def test_triggers_dropped_by_the_databases_owner_are_put_back_by_the_next_opening(
+    store: Store, person_in: PersonFactory
+) -> None:
+    subject_with_history(store, person_in)
+    drop_triggers(store, "merkle_leaves")
+    if not store.settings.is_sqlite:  # of a third table, one trigger of its two
+        run_sql(store, "DROP TRIGGER checkpoints_refuse_truncate ON checkpoints")
+    run_sql(store, f"UPDATE {table(store)} SET topic = topic")  # unprotected meanwhile
+
+    open_store(store.settings).close()
+
+    errors = (sqlite3.DatabaseError, psycopg.Error)
+    for protected in (table(store), "merkle_leaves"):
+        with pytest.raises(errors, match="immutable"):
+            run_sql(
+                store,
+                f"UPDATE {protected} SET rowid = rowid"
+                if store.settings.is_sqlite
+                else f"DELETE FROM {protected}",
+            )
+    if not store.settings.is_sqlite:
+        with pytest.raises(psycopg.Error, match="immutable"):
+            run_sql(store, "TRUNCATE checkpoints")
 
 
 @pytest.mark.requirement("P11-11.10c-1")
