@@ -97,10 +97,16 @@ def _protect_postgres(recorder: PostgresApplicationRecorder, tables: Sequence[st
     with recorder.datastore.transaction(commit=True) as cursor:
         # Several workers may start at once; serialise the DDL so they do not collide.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('sealtrail-triggers'))")
-        # Which of the tables' triggers exist, in one query: every opening of the store asks.
+        # Which of the tables' triggers exist and are enabled, on those very tables, in one
+        # query: every opening of the store asks. A trigger of the same name elsewhere (another
+        # table, another schema) or one disabled by the database's owner does not count.
         cursor.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgname = ANY(%s)",
-            ([trigger for table in tables for trigger in _postgres_triggers(table)],),
+            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = ANY(%s) AND t.tgenabled <> 'D' "
+            "AND t.tgname IN (c.relname || '_refuse_update_delete', "
+            "c.relname || '_refuse_truncate')",
+            (recorder.datastore.schema, list(tables)),
         )
         present = {row["tgname"] for row in cursor.fetchall()}
         missing = [table for table in tables if not present.issuperset(_postgres_triggers(table))]

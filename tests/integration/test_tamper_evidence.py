@@ -97,6 +97,15 @@ def test_triggers_dropped_by_the_databases_owner_are_put_back_by_the_next_openin
     drop_triggers(store, "merkle_leaves")
     if not store.settings.is_sqlite:  # of a third table, one trigger of its two
         run_sql(store, "DROP TRIGGER checkpoints_refuse_truncate ON checkpoints")
+        # A decoy of the dropped trigger's name on a table of the owner's own, and a fourth
+        # table's trigger disabled: neither may pass for the trigger it imitates.
+        run_sql(store, "CREATE TABLE decoy (x int)")
+        run_sql(
+            store,
+            "CREATE TRIGGER merkle_leaves_refuse_update_delete BEFORE UPDATE ON decoy "
+            "FOR EACH ROW EXECUTE FUNCTION sealtrail_refuse_change()",
+        )
+        run_sql(store, "ALTER TABLE merkle_nodes DISABLE TRIGGER merkle_nodes_refuse_truncate")
     run_sql(store, f"UPDATE {table(store)} SET topic = topic")  # unprotected meanwhile
 
     open_store(store.settings).close()
@@ -111,8 +120,9 @@ def test_triggers_dropped_by_the_databases_owner_are_put_back_by_the_next_openin
                 else f"DELETE FROM {protected}",
             )
     if not store.settings.is_sqlite:
-        with pytest.raises(psycopg.Error, match="immutable"):
-            run_sql(store, "TRUNCATE checkpoints")
+        for truncated in ("checkpoints", "merkle_nodes"):
+            with pytest.raises(psycopg.Error, match="immutable"):
+                run_sql(store, f"TRUNCATE {truncated}")
 
 
 @pytest.mark.requirement("P11-11.10c-1")
