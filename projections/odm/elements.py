@@ -29,10 +29,13 @@ def add_element(
 ) -> ET.Element:
     """A child element (in the root's default namespace, ODM's); attributes in the order given,
     None left out."""
-    element = ET.SubElement(parent, tag)
-    for name, value in attributes.items():
-        if value is not None:
-            element.set(name, xml_safe(value, f"{tag} {name}"))
+    given = {name: value for name, value in attributes.items() if value is not None}
+    # One search over all the attributes (a document has hundreds of thousands of them); which
+    # one holds the character is looked for only when one does.
+    if _NOT_IN_XML.search("".join(given.values())) is not None:
+        for name, value in given.items():
+            xml_safe(value, f"{tag} {name}")
+    element = ET.SubElement(parent, tag, given)
     if text is not None:
         element.text = xml_safe(text, tag)
     return element
