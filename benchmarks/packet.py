@@ -52,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import verify as bench_verify
 
 from infrastructure.bootstrap import open_store
+from infrastructure.garbage_collector import YOUNG_GENERATION_THRESHOLD, collect_young_less_often
 from infrastructure.identity.sponsor_key import open_sponsor_account
 from infrastructure.packets.build import build_packet
 from infrastructure.packets.verify import verify_packet
@@ -209,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     home = Path(args.store) if args.store else Path(tempfile.mkdtemp(prefix="bench-packet-"))
+    # As `sealtrail packet build` and `packet verify` run (api/console/packets.py).
+    collect_young_less_often()
+    print(f"the collector's youngest generation: {YOUNG_GENERATION_THRESHOLD:,} allocations")
     try:
         bench = bench_verify.prepare(home, args.per_subject)
         print(f"building the store: {args.events:,} events under {home}", flush=True)

@@ -16,6 +16,13 @@ cycles, which these settings still collect, later.
 
 One place for both ways a worker is run: ``gunicorn.conf.py`` calls :func:`settle` in each
 worker after it loads ``wsgi:app``, and ``benchmarks/pages.py`` after it builds its app.
+
+A console command that reads a whole log into memory (``sealtrail packet build``, ``packet
+verify``, ``packet receive``) takes the second setting alone (:func:`collect_young_less_often`):
+its heap is the log's events and the files derived from them, alive until it exits and free of
+cycles, and with CPython's thresholds the collector walked it again and again, a ninth of a
+packet's build and verification (benchmarks/packet.py; docs/benchmarks-packet.md). Nothing
+is frozen there: what it holds is let go as the command goes on.
 """
 
 from __future__ import annotations
@@ -30,5 +37,10 @@ def settle() -> None:
     """Freeze what is alive now (the built app) and collect the young generation less often."""
     gc.collect()
     gc.freeze()
+    collect_young_less_often()
+
+
+def collect_young_less_often() -> None:
+    """Collect the youngest generation after :data:`YOUNG_GENERATION_THRESHOLD` allocations."""
     _young, middle, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, oldest)

@@ -24,6 +24,7 @@ from domain.disclosure import PACKET, Scope
 from domain.permissions import check_may
 from infrastructure.application.disclosures import CONSOLE
 from infrastructure.bootstrap import Store
+from infrastructure.garbage_collector import collect_young_less_often
 from infrastructure.views.study_reports import served_study
 
 if TYPE_CHECKING:
@@ -84,6 +85,8 @@ def build(
     from infrastructure.packets.build import PacketSignatory, build_packet
     from infrastructure.packets.site_scope import INVESTIGATOR, BuiltBy
 
+    collect_young_less_often()  # the whole log is held until the command ends
+
     person: PacketSignatory | None = None
     if signing_key is None:
         account = console_person(store, acting_as)
@@ -134,6 +137,7 @@ def receive(store: Store, packet_file: Path, acting_as: str, signing_key: Path) 
     from infrastructure.packets.archive import sha256
     from infrastructure.packets.verify import verify_packet
 
+    collect_young_less_often()  # the whole copy is held until the command ends
     signed_by = signatory(store, acting_as, signing_key)
     data = packet_file.read_bytes()
     with progress("packet verify") as shown:
@@ -202,6 +206,7 @@ def verify(
     from infrastructure.packets.verify import verify_packet
     from infrastructure.store.timestamps import trusted_certificates
 
+    collect_young_less_often()  # the whole packet is held until the command ends
     witnesses = witness_policy(witness_keys, quorum, witness_max_age)
 
     try:

@@ -12,12 +12,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from infrastructure.garbage_collector import YOUNG_GENERATION_THRESHOLD
 from infrastructure.packets.archive import write_zip
 from tests.cli_stores import (
     ADMIN_PASSWORD,
@@ -233,3 +235,30 @@ def test_a_lost_sponsor_key_is_named_and_init_does_not_replace_it(home: Path) ->
     assert done.returncode == 2
     assert "no sponsor packet key at" in done.stderr
     assert "register a new key for the account sponsor" in done.stderr
+
+
+def test_verify_collects_the_young_generation_less_often(tmp_path: Path) -> None:
+    # A packet's events are held until the command ends: CPython's thresholds had the
+    # collector walk them again and again (docs/benchmarks-packet.md, the collector).
+    (tmp_path / "notes.zip").write_text("not a zip")
+    script = (
+        "import gc\n"
+        "from api.console import main\n"
+        "young = gc.get_threshold()[0]\n"
+        "try:\n"
+        "    main(['packet', 'verify', 'notes.zip'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(young, gc.get_threshold()[0])\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.stdout.split()[-2:] == ["700", str(YOUNG_GENERATION_THRESHOLD)], done.stderr
