@@ -11,6 +11,7 @@ manifest).
 from __future__ import annotations
 
 import base64
+import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -86,11 +87,19 @@ def audit_trail_json(
         "checkpoint": None if tie is None else _checkpoint_dict(tie),
     }
     # One row per line: readable, and written by json's C encoder (an indented document is
-    # written by its pure-Python one, several times slower on a large trail).
+    # written by its pure-Python one, several times slower on a large trail). Each row is
+    # encoded as it is written: the rows joined as text, then the document, then its bytes,
+    # held the trail four times over.
     head = json.dumps(document, indent=2, ensure_ascii=False)
-    lines = ",\n    ".join(json.dumps(row.as_dict(), ensure_ascii=False) for row in rows)
-    body = f"[\n    {lines}\n  ]" if rows else "[]"
-    return (head[:-2] + f',\n  "rows": {body}\n}}\n').encode("utf-8")
+    written = io.BytesIO()
+    written.write(f'{head[:-2]},\n  "rows": '.encode())
+    before = b"[\n    "
+    for row in rows:
+        written.write(before)
+        written.write(json.dumps(row.as_dict(), ensure_ascii=False).encode())
+        before = b",\n    "
+    written.write(b"\n  ]\n}\n" if rows else b"[]\n}\n")
+    return written.getvalue()
 
 
 def _checkpoint_dict(tie: LogTie) -> dict[str, Any]:
