@@ -29,16 +29,27 @@ def add_element(
 ) -> ET.Element:
     """A child element (in the root's default namespace, ODM's); attributes in the order given,
     None left out."""
+    element = ET.SubElement(parent, tag, _carried(tag, attributes))
+    if text is not None:
+        element.text = xml_safe(text, tag)
+    return element
+
+
+def new_element(tag: str, **attributes: str | None) -> ET.Element:
+    """An element of no parent yet (a part of the document written on its own), as
+    :func:`add_element` makes one."""
+    return ET.Element(tag, _carried(tag, attributes))
+
+
+def _carried(tag: str, attributes: dict[str, str | None]) -> dict[str, str]:
+    """The attributes given a value, each refused if it holds what XML cannot carry."""
     given = {name: value for name, value in attributes.items() if value is not None}
     # One search over all the attributes (a document has hundreds of thousands of them); which
     # one holds the character is looked for only when one does.
     if _NOT_IN_XML.search("".join(given.values())) is not None:
         for name, value in given.items():
             xml_safe(value, f"{tag} {name}")
-    element = ET.SubElement(parent, tag, given)
-    if text is not None:
-        element.text = xml_safe(text, tag)
-    return element
+    return given
 
 
 def add_translated(parent: ET.Element, tag: str, text: str) -> ET.Element:

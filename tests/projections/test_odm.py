@@ -16,6 +16,7 @@ from domain.account import Account, Role
 from domain.attribution import MEANINGS
 from domain.authorship import Authorship, authored
 from domain.errors import UnknownStudy
+from domain.protocol import protocol_for
 from domain.signed import SignedAggregate, stream_id
 from domain.subject import EVENT_CLASSES, Subject
 from domain.vocabulary import DeviationCategory
@@ -25,6 +26,10 @@ from infrastructure.bootstrap import Store
 from infrastructure.store.log_reader import open_log_reader
 from projections.errors import OdmExportRefused, OdmSchemaInvalid
 from projections.odm import CHANGE_KINDS, check_odm_schema, odm_document
+from projections.odm.admin import write_admin_data
+from projections.odm.clinical import add_clinical_data, subject_data
+from projections.odm.metadata import write_study
+from projections.odm.reading import LogReading
 from signatures.chain import GENESIS_HASH
 from tests.conftest import STUDY, Person, make_settings, new_store, open_person
 from tests.projections.conftest import count, course, record_all
@@ -369,6 +374,40 @@ def test_the_same_log_gives_the_same_bytes_read_again_or_not(recorded: Course) -
 
     assert again == recorded.document
     assert reread == recorded.document
+
+
+def test_written_a_subject_at_a_time_it_is_the_whole_document_elementtree_writes(
+    cohort_document: tuple[Log, bytes],
+) -> None:
+    # What odm_document wrote before it wrote a subject at a time (and what every packet
+    # published before holds): the whole tree, indented and written at once.
+    log, document = cohort_document
+    reading = LogReading(STUDY)
+    reading.read(log)
+    root = ET.Element("ODM", xmlns=NS["odm"])
+    for name, value in parsed(document).attrib.items():
+        root.set(name, value)
+    write_study(root, protocol_for(STUDY), reading)
+    write_admin_data(root, reading)
+    clinical = add_clinical_data(root, reading)
+    clinical.extend(subject_data(record) for record in reading.subjects.values())
+    ET.indent(root, space="  ")
+    whole = ET.tostring(root, encoding="unicode")
+
+    assert len(reading.subjects) == 9
+    assert document == f'<?xml version="1.0" encoding="UTF-8"?>\n{whole}\n'.encode()
+
+
+def test_a_log_of_accounts_alone_has_an_empty_clinical_data(recorded: Course) -> None:
+    accounts = [(p, e) for p, e in recorded.log if isinstance(e, Account.Event)]
+
+    document = odm_document(accounts, study=STUDY, created_at=CREATED_AT)
+
+    check_odm_schema(document)
+    assert parsed(document).findall("odm:ClinicalData/*", NS) == []
+    assert (
+        f'  <ClinicalData StudyOID="{STUDY}" MetaDataVersionOID="MDV.1" />\n</ODM>\n'.encode()
+    ) in document
 
 
 def test_the_creation_time_is_the_callers_and_only_it_changes_the_file(recorded: Course) -> None:
