@@ -72,6 +72,38 @@ def root(source: SubtreeSource, size: int) -> bytes:
 
 def inclusion_proof(source: SubtreeSource, leaf_index: int, size: int) -> list[bytes]:
     """PATH(m, D[0:size]) of RFC 6962 section 2.1.1, ordered from the leaf upwards."""
+    return _path(lambda start, end: subtree_hash(source, start, end), leaf_index, size)
+
+
+class InclusionProofs:
+    """Inclusion proofs of many leaves in one tree of ``size`` leaves (a packet's, one an
+    event), each :func:`inclusion_proof` gives.
+
+    A proof names, besides stored nodes, the hashes of subtrees that end at the tree's right
+    edge and are not complete: of the same few ranges for most leaves (at most one a level),
+    which :func:`inclusion_proof` hashed again for each. Here each is hashed once.
+    """
+
+    def __init__(self, source: SubtreeSource, size: int) -> None:
+        self._source = source
+        self.size = size
+        self._right_edge: dict[int, bytes] = {}
+
+    def of(self, leaf_index: int) -> list[bytes]:
+        """PATH(leaf_index, D[0:size]), ordered from the leaf upwards."""
+        return _path(self._subtree, leaf_index, self.size)
+
+    def _subtree(self, start: int, end: int) -> bytes:
+        if end < self.size:  # PATH's ranges short of the edge are complete: one stored node
+            return subtree_hash(self._source, start, end)
+        kept = self._right_edge.get(start)
+        if kept is None:
+            kept = self._right_edge[start] = subtree_hash(self._source, start, end)
+        return kept
+
+
+def _path(subtree: Callable[[int, int], bytes], leaf_index: int, size: int) -> list[bytes]:
+    """PATH(m, D[0:size]), each subtree's hash asked of ``subtree(start, end)``."""
     if not 0 <= leaf_index < size:
         raise ValueError(f"leaf {leaf_index} is not in a tree of size {size}")
     proof: list[bytes] = []
@@ -79,10 +111,10 @@ def inclusion_proof(source: SubtreeSource, leaf_index: int, size: int) -> list[b
     while end - start > 1:
         k = _split(end - start)
         if m < k:
-            proof.append(subtree_hash(source, start + k, end))
+            proof.append(subtree(start + k, end))
             end = start + k
         else:
-            proof.append(subtree_hash(source, start, start + k))
+            proof.append(subtree(start, start + k))
             start, m = start + k, m - k
     proof.reverse()
     return proof

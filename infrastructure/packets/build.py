@@ -55,7 +55,7 @@ from signatures.authorship import sign_body
 from signatures.checkpoint import parse_note
 from signatures.errors import CheckpointMalformed
 from signatures.keys import key_id, public_key_to_text
-from signatures.merkle import InMemoryTree, inclusion_proof, leaf_hash
+from signatures.merkle import InclusionProofs, InMemoryTree, leaf_hash
 from signatures.stamp_failures import failure_record
 from signatures.timestamps import STAMPING_TIMEOUT_SECONDS, StampAttempt, announces_stamp
 
@@ -280,7 +280,7 @@ def _read_log(
             "%(size)s: run sealtrail verify",
             size=size,
         )
-    proofs = SpooledFile()
+    proofs, paths = SpooledFile(), InclusionProofs(tree, size)
     for index, (position, _) in events:
         proofs.write_line(
             evidence.PacketProof(
@@ -288,7 +288,7 @@ def _read_log(
                 position=position,
                 tree_size=size,
                 leaf_hash=tree.node(0, index),
-                proof=inclusion_proof(tree, index, size),
+                proof=paths.of(index),
             ).line()
         )
     origin = store.app.checkpoints.origin

@@ -21,6 +21,7 @@ import pytest
 from signatures.errors import ConsistencyProofInvalid, InclusionProofInvalid, VerificationError
 from signatures.merkle import (
     EMPTY_ROOT,
+    InclusionProofs,
     InMemoryTree,
     TreeExtension,
     append_leaf,
@@ -602,6 +603,27 @@ def test_the_appender_and_the_proofs_touch_logarithmically_many_nodes() -> None:
             store.reads = 0
             consistency_proof(store, old_size, size)
             assert store.reads <= bound
+
+
+def test_a_trees_proofs_made_together_are_each_leafs_own_with_fewer_reads() -> None:
+    store = DictStore()
+    for index, data in enumerate(leaves_for(1024)):
+        append_leaf(store.node, store.write, index, data)
+    for size in (1, 2, 3, 5, 7, 8, 100, 513, 1000, 1023, 1024):
+        store.reads = 0
+        separate = [inclusion_proof(store, index, size) for index in range(size)]
+        reads_separately = store.reads
+        store.reads = 0
+        paths = InclusionProofs(store, size)
+        together = [paths.of(index) for index in range(size)]
+
+        assert together == separate, size
+        # What ends at the tree's right edge is read (and, incomplete, hashed) once, not once
+        # a leaf.
+        assert store.reads < reads_separately if size > 2 else store.reads == reads_separately
+    for index, size in ((1, 1), (5, 3), (-1, 4)):
+        with pytest.raises(ValueError):
+            InclusionProofs(store, size).of(index)
 
 
 def test_an_in_memory_tree_is_the_same_tree_as_the_appender_store(store_of_64: DictStore) -> None:
