@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from domain.account import SYSTEM_USER, Account, server_anchor
@@ -96,11 +96,15 @@ class PacketLog:
         return dict(sorted(grouped.items()))
 
 
-@dataclass(frozen=True)
-class Derived:
-    """The derived files, and the paths of the PDFs the packet holds (drawn or not)."""
+Held = TypeVar("Held")
 
-    files: dict[str, bytes]
+
+@dataclass(frozen=True)
+class Derived(Generic[Held]):
+    """The derived files, each as :func:`derive` was asked to hold it, and the paths of the
+    PDFs the packet holds (drawn or not)."""
+
+    files: dict[str, Held]
     documents: frozenset[str]
 
 
@@ -108,46 +112,69 @@ def derived_files(
     log: PacketLog, *, documents: bool = True, draw: bool = True, progress: Progress | None = None
 ) -> dict[str, bytes]:
     """Every derived file of the packet, by its path in the zip (see :func:`derive`)."""
-    return derive(log, documents=documents, draw=draw, progress=progress).files
+    return derive(log, whole, documents=documents, draw=draw, progress=progress).files
+
+
+def whole(_path: str, content: bytes) -> bytes:
+    """A derived file held as it was made."""
+    return content
 
 
 def derive(
-    log: PacketLog, *, documents: bool = True, draw: bool = True, progress: Progress | None = None
-) -> Derived:
+    log: PacketLog,
+    hold: Callable[[str, bytes], Held],
+    *,
+    documents: bool = True,
+    draw: bool = True,
+    progress: Progress | None = None,
+) -> Derived[Held]:
     """Every derived file of the packet, by its path in the zip, and the PDFs' paths.
 
-    ``documents``: the packet holds the PDFs (audit trail, CONEP reports), the slowest part;
-    without them it still holds every record, dataset and report in CSV, JSON and XML.
-    ``draw=False`` leaves the PDFs out of the files though the packet holds them (a verifier
-    that checks them by digest only): their paths are still given, so that such a verifier
-    still knows which PDFs the packet must hold, and that it holds no other.
+    ``hold(path, content)`` is what is kept of each file as soon as it is made: the file
+    itself (:func:`whole`), or what a verifier needs of it once compared, so that the files
+    are not all held at once (each is as large as the log). ``documents``: the packet holds
+    the PDFs (audit trail, CONEP reports), the slowest part; without them it still holds every
+    record, dataset and report in CSV, JSON and XML. ``draw=False`` leaves the PDFs out of the
+    files though the packet holds them (a verifier that checks them by digest only): their
+    paths are still given, so that such a verifier still knows which PDFs the packet must hold,
+    and that it holds no other.
     """
     note = progress or (lambda _: None)
     subjects = log.subjects()
-    files: dict[str, bytes] = {KEYS: keys_file(log)}
+    held: dict[str, Held] = {}
+
+    def made(files: Mapping[str, bytes]) -> None:
+        held.update((path, hold(path, content)) for path, content in files.items())
+
+    made({KEYS: keys_file(log)})
     drawings: dict[str, Callable[[], bytes]] = {}
     note("datasets")
-    files.update(dataset_files(subjects))
+    made(dataset_files(subjects))
     note("CDISC ODM")
-    files[odm_path(log.study)] = odm_document(
-        log.events, study=log.study, created_at=log.tie.sealed_at
+    made(
+        {
+            odm_path(log.study): odm_document(
+                log.events, study=log.study, created_at=log.tie.sealed_at
+            )
+        }
     )
     note("audit trail")
     rows = audit_trail_rows(log)
-    files.update(audit_trail_files(log, subjects, rows))
+    made({f"{AUDIT_TRAIL}.csv": renderings.audit_trail_csv(rows)})
+    made({f"{AUDIT_TRAIL}.json": audit_trail_json(log, subjects, rows)})
     note("CONEP reports")
     reports = conep_reports(log, subjects)
-    files.update({f"{path}.json": _json(report.content) for path, report in reports.items()})
+    made({f"{path}.json": _json(report.content) for path, report in reports.items()})
     locks = lock_state(log.study, subjects, log.accounts(), log.site)
     if locks is not None:
-        files[LOCK_STATE] = _json(locks)
+        made({LOCK_STATE: _json(locks)})
     if documents:
         drawings.update(document_drawings(log, subjects, rows, reports))
-    files[README] = readme(log, subjects, sorted({*files, *drawings}), documents=documents)
+    made({README: readme(log, subjects, sorted({*held, *drawings}), documents=documents)})
     if draw:
         note(f"drawing {len(drawings)} PDFs")
-        files.update(draw_all(drawings))
-    return Derived(dict(sorted(files.items())), frozenset(drawings))
+        made(draw_all(drawings))
+    return Derived(dict(sorted(held.items())), frozenset(drawings))
 
 
 # -- drawing ---------------------------------------------------------------------------------------
@@ -249,22 +276,19 @@ def dataset_files(subjects: Mapping[str, Subject]) -> dict[str, bytes]:
 # -- the audit trail -------------------------------------------------------------------------------
 
 
-def audit_trail_files(
+def audit_trail_json(
     log: PacketLog, subjects: Mapping[str, Subject], rows: Sequence[AuditRow]
-) -> dict[str, bytes]:
-    """The Part 11 audit trail of every subject, as CSV and JSON."""
-    return {
-        f"{AUDIT_TRAIL}.csv": renderings.audit_trail_csv(rows),
-        f"{AUDIT_TRAIL}.json": renderings.audit_trail_json(
-            rows,
-            study=log.study,
-            codes=list(subjects),
-            period=Period(),
-            tie=log.tie,
-            synthetic=_synthetic(subjects),
-            generated_at=log.tie.sealed_at,
-        ),
-    }
+) -> bytes:
+    """The Part 11 audit trail of every subject as JSON (as CSV: ``renderings.audit_trail_csv``)."""
+    return renderings.audit_trail_json(
+        rows,
+        study=log.study,
+        codes=list(subjects),
+        period=Period(),
+        tie=log.tie,
+        synthetic=_synthetic(subjects),
+        generated_at=log.tie.sealed_at,
+    )
 
 
 def audit_trail_rows(log: PacketLog) -> list[AuditRow]:

@@ -858,8 +858,21 @@ def _check_derived(
         events=events,
         site=manifest.site,
     )
+
+    def difference(path: str, content: bytes) -> str | None:
+        """Where the packet's file first differs from the file made (None: it does not, or
+        is absent), found as soon as it is made: the derived files are never all held."""
+        found = packet.files.get(path)
+        if found is None or found == Digest(sha256(content), len(content)):
+            return None
+        # The packet's file, digested as the zip was opened, is not read again unless it
+        # differs, and then a line at a time.
+        return _first_difference(packet.lines(path), content)
+
     try:
-        given = contents.derive(log, documents=has_documents, draw=redraw, progress=progress)
+        given = contents.derive(
+            log, difference, documents=has_documents, draw=redraw, progress=progress
+        )
     except Exception as error:  # the events do not give the files: name it, do not crash
         report.findings.append(
             PacketFinding("derived-unbuildable", None, f"the events give no packet: {error!r}")
@@ -889,7 +902,7 @@ def _check_derived(
             report.findings.append(
                 PacketFinding("derived-missing", path, "the events give this file; it is absent")
             )
-        elif packet.files[path] != Digest(sha256(derived[path]), len(derived[path])):
+        elif derived[path] is not None:
             if path == contents.odm_path(log.study) and _earlier_odm(log, packet.files[path]):
                 report.notes.append(
                     f"{path}: its signature definitions' LegalReason is an earlier version's"
@@ -897,14 +910,11 @@ def _check_derived(
                     " records); the rest of the file is as the events give it"
                 )
                 continue
-            # The packet's file, digested as the zip was opened, is not read again unless it
-            # differs, and then a line at a time.
             report.findings.append(
                 PacketFinding(
                     "derived-mismatch",
                     path,
-                    "does not agree with the events: "
-                    + _first_difference(packet.lines(path), derived[path]),
+                    f"does not agree with the events: {derived[path]}",
                 )
             )
     return log
