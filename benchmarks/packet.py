@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -187,6 +188,35 @@ def serialization_floor(packet: bytes) -> dict[str, float]:
     return floor
 
 
+VERIFY_ALONE = """
+import sys
+from pathlib import Path
+from infrastructure.garbage_collector import collect_young_less_often
+from infrastructure.packets.verify import verify_packet
+collect_young_less_often()
+report = verify_packet(Path(sys.argv[1]).read_bytes(), redraw_documents=False)
+assert report.ok, report.findings[:5]
+print(next(line for line in Path("/proc/self/status").read_text().splitlines()
+           if line.startswith("VmHWM:")).split()[1])
+"""
+
+
+def verification_alone_peak(packet: bytes) -> int:
+    """The peak resident set (KiB) of a process that verifies the packet and does nothing else:
+    in this process, a verification's peak starts from what the allocator kept of the build."""
+    with tempfile.TemporaryDirectory(prefix="bench-packet-") as folder:
+        path = Path(folder) / "packet.zip"
+        path.write_bytes(packet)
+        done = subprocess.run(
+            [sys.executable, "-c", VERIFY_ALONE, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        )
+    return int(done.stdout.split()[-1])
+
+
 def reset_peak_rss() -> bool:
     """Start this process's resident peak (``VmHWM``, read by :func:`verify.peak_kib`) again
     from what it holds now (Linux's ``clear_refs``, 5); False where it cannot be."""
@@ -295,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
             f"    peak RSS ({held}): "
             f"build {build_peak:,.0f} MiB, verify {verify_peak:,.0f} MiB, "
             f"packet {len(packet) / 2**20:,.1f} MiB"
+        )
+        print(
+            "    peak RSS of a verification in a process of its own, as `sealtrail packet "
+            f"verify` runs: {verification_alone_peak(packet) / 1024:,.0f} MiB"
         )
         print(f"  load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         return 0
