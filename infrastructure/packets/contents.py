@@ -1,7 +1,8 @@
 """Every file of a packet that is derived from its events, computed from the events alone.
 
 The builder calls :func:`derived_files` on the events it read from the store; the offline
-verifier calls it on the events it read from the packet and compares the bytes file by file.
+verifier calls :func:`derive` on the events it read from the packet and compares the bytes file
+by file, each as it is made.
 Nothing here reads a clock, a store or a random source: the one time that documents print (when
 they were generated) is the sealing time of the packet's checkpoint, which the signed manifest
 carries. The same log and checkpoint therefore always give the same bytes.
