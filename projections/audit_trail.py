@@ -73,6 +73,9 @@ COLUMNS = (
     "signature",
 )
 """The audit trail's columns, in the order the CSV and the PDF give them."""
+_PLAIN_COLUMNS = tuple(name for name in COLUMNS if name not in ("old", "new"))
+"""The columns whose text is the value's own (old and new are flattened by value_text)."""
+_NO_TEXT = dict.fromkeys(COLUMNS, "")
 
 
 @dataclass(frozen=True)
@@ -131,11 +134,15 @@ class AuditRow:
 
     def as_text(self) -> dict[str, str]:
         """The row as text, for CSV and paper: values flattened by :func:`value_text`."""
-        row = self.as_dict()
-        return {
-            name: value_text(row[name]) if name in ("old", "new") else _plain(row[name])
-            for name in COLUMNS
-        }
+        # Column by column into a copy of the columns, in order, rather than through as_dict
+        # and a test of each column's name: the 60,380 rows of a 20,000-event packet's audit
+        # trail, 0.33 -> 0.21 s.
+        text = _NO_TEXT.copy()
+        for name in _PLAIN_COLUMNS:
+            text[name] = _plain(getattr(self, name))
+        text["old"] = value_text(self.old)
+        text["new"] = value_text(self.new)
+        return text
 
 
 @dataclass(frozen=True)
