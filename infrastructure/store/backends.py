@@ -82,12 +82,33 @@ def _protect_sqlite(recorder: SQLiteApplicationRecorder, tables: Sequence[str]) 
                 )
 
 
+_REFUSAL = (
+    " BEGIN RAISE EXCEPTION '" + IMMUTABLE_MESSAGE + ": % refused on %', TG_OP, TG_TABLE_NAME "
+    "USING ERRCODE = 'insufficient_privilege'; END "
+)
+"""The body of the triggers' function, as PostgreSQL keeps it (``pg_proc.prosrc``)."""
 _POSTGRES_FUNCTION = (
     "CREATE OR REPLACE FUNCTION {schema}.sealtrail_refuse_change() RETURNS trigger "
-    "LANGUAGE plpgsql AS $$ BEGIN "
-    "RAISE EXCEPTION '" + IMMUTABLE_MESSAGE + ": % refused on %', TG_OP, TG_TABLE_NAME "
-    "USING ERRCODE = 'insufficient_privilege'; END $$"
+    "LANGUAGE plpgsql AS $$" + _REFUSAL + "$$"
 )
+_ROW_UPDATE_DELETE, _STATEMENT_TRUNCATE = 1 | 2 | 8 | 16, 2 | 32
+"""``pg_trigger.tgtype`` of the two triggers: for each row (1), before (2) delete (8) or update
+(16); for the statement, before (2) a truncate (32)."""
+_OURS = (
+    "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid "
+    "WHERE n.nspname = %(schema)s AND c.relname = ANY(%(tables)s) "
+    # Fires in every session (not disabled, not only under replication), always (no WHEN
+    # condition), on every column, calling this schema's function with the body given here.
+    "AND t.tgenabled IN ('O', 'A') AND t.tgqual IS NULL AND t.tgattr::text = '' "
+    "AND t.tgnargs = 0 AND p.pronamespace = n.oid AND p.proname = 'sealtrail_refuse_change' "
+    "AND p.prosrc = %(body)s "
+    "AND ((t.tgname = c.relname || '_refuse_update_delete' AND t.tgtype = %(rows)s) "
+    "OR (t.tgname = c.relname || '_refuse_truncate' AND t.tgtype = %(truncate)s))"
+)
+"""The tables' triggers that are as this module makes them: any other (one of the same name
+on another table or schema, disabled or made to fire only on a replica, given a condition or a
+column list, calling another function, or the function's body changed) is made again."""
 
 
 def _protect_postgres(recorder: PostgresApplicationRecorder, tables: Sequence[str]) -> None:
@@ -97,16 +118,16 @@ def _protect_postgres(recorder: PostgresApplicationRecorder, tables: Sequence[st
     with recorder.datastore.transaction(commit=True) as cursor:
         # Several workers may start at once; serialise the DDL so they do not collide.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('sealtrail-triggers'))")
-        # Which of the tables' triggers exist and are enabled, on those very tables, in one
-        # query: every opening of the store asks. A trigger of the same name elsewhere (another
-        # table, another schema) or one disabled by the database's owner does not count.
+        # Which of the tables' triggers are as made here, in one query: every opening asks.
         cursor.execute(
-            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relname = ANY(%s) AND t.tgenabled <> 'D' "
-            "AND t.tgname IN (c.relname || '_refuse_update_delete', "
-            "c.relname || '_refuse_truncate')",
-            (recorder.datastore.schema, list(tables)),
+            _OURS,
+            {
+                "schema": recorder.datastore.schema,
+                "tables": list(tables),
+                "body": _REFUSAL,
+                "rows": _ROW_UPDATE_DELETE,
+                "truncate": _STATEMENT_TRUNCATE,
+            },
         )
         present = {row["tgname"] for row in cursor.fetchall()}
         missing = [table for table in tables if not present.issuperset(_postgres_triggers(table))]

@@ -127,6 +127,67 @@ def test_triggers_dropped_by_the_databases_owner_are_put_back_by_the_next_openin
 
 @pytest.mark.requirement("P11-11.10c-1")
 @pytest.mark.postgres
+def test_triggers_neutered_by_the_databases_owner_are_made_again_by_the_next_opening(
+    postgres_store: Store, person_in: PersonFactory
+) -> None:
+    store = postgres_store
+    subject_with_history(store, person_in)
+    # Each trigger still there by name, on its table, and enabled as far as a name check sees,
+    # yet none refuses anything: made to fire only on a replica, given a condition never true,
+    # limited to a column nobody updates; and the function they all call made to do nothing.
+    run_sql(store, "ALTER TABLE merkle_nodes ENABLE REPLICA TRIGGER merkle_nodes_refuse_truncate")
+    run_sql(
+        store,
+        f"CREATE OR REPLACE TRIGGER {POSTGRES_TABLE}_refuse_update_delete BEFORE UPDATE OR "
+        f"DELETE ON {POSTGRES_TABLE} FOR EACH ROW WHEN (false) "
+        "EXECUTE FUNCTION sealtrail_refuse_change()",
+    )
+    run_sql(
+        store,
+        "CREATE OR REPLACE TRIGGER merkle_leaves_refuse_update_delete BEFORE UPDATE OF "
+        "leaf_hash OR DELETE ON merkle_leaves FOR EACH ROW "
+        "EXECUTE FUNCTION sealtrail_refuse_change()",
+    )
+    run_sql(
+        store,
+        "CREATE OR REPLACE FUNCTION sealtrail_refuse_change() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+    )
+    run_sql(store, "TRUNCATE checkpoints")  # unprotected meanwhile
+
+    open_store(store.settings).close()
+
+    for statement in (
+        "TRUNCATE merkle_nodes",
+        f"UPDATE {POSTGRES_TABLE} SET topic = topic",
+        "UPDATE merkle_leaves SET position = position",
+        "TRUNCATE checkpoints",
+    ):
+        with pytest.raises(psycopg.Error, match="immutable"):
+            run_sql(store, statement)
+
+
+@pytest.mark.requirement("P11-11.10c-1")
+@pytest.mark.postgres
+def test_the_triggers_function_made_to_do_nothing_is_made_again_by_the_next_opening(
+    postgres_store: Store, person_in: PersonFactory
+) -> None:
+    # Every trigger as it was made; only the function they call changed.
+    subject_with_history(postgres_store, person_in)
+    run_sql(
+        postgres_store,
+        "CREATE OR REPLACE FUNCTION sealtrail_refuse_change() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+    )
+
+    open_store(postgres_store.settings).close()
+
+    with pytest.raises(psycopg.Error, match="immutable"):
+        run_sql(postgres_store, f"DELETE FROM {POSTGRES_TABLE}")
+
+
+@pytest.mark.requirement("P11-11.10c-1")
+@pytest.mark.postgres
 def test_postgresql_refuses_to_truncate_the_events_table(
     postgres_store: Store, person_in: PersonFactory
 ) -> None:
