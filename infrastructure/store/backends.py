@@ -72,14 +72,24 @@ def protect_tables(recorder: ApplicationRecorder, others: Sequence[str] = ()) ->
 
 
 def _protect_sqlite(recorder: SQLiteApplicationRecorder, tables: Sequence[str]) -> None:
+    made = {
+        f"{table}_refuse_{operation.lower()}": (
+            table,
+            f"CREATE TRIGGER {table}_refuse_{operation.lower()} BEFORE {operation} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE}: {operation} refused'); END",
+        )
+        for table in tables
+        for operation in ("UPDATE", "DELETE")
+    }
     with recorder.datastore.transaction(commit=True) as cursor:
-        for table in tables:
-            for operation in ("UPDATE", "DELETE"):
-                cursor.execute(
-                    f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{operation.lower()} "
-                    f"BEFORE {operation} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{IMMUTABLE_MESSAGE}: {operation} refused'); END"
-                )
+        # A trigger counts as present only as made here (SQLite keeps its statement as given):
+        # one of the same name that does something else, or on another table, is made again.
+        cursor.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+        for name, (table, statement) in made.items():
+            if present.get(name) != (table, statement):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+                cursor.execute(statement)
 
 
 _REFUSAL = (

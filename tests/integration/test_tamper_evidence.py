@@ -168,6 +168,25 @@ def test_triggers_neutered_by_the_databases_owner_are_made_again_by_the_next_ope
 
 
 @pytest.mark.requirement("P11-11.10c-1")
+def test_a_sqlite_trigger_replaced_by_one_of_its_name_that_refuses_nothing_is_made_again(
+    sqlite_store: Store, person_in: PersonFactory
+) -> None:
+    subject_with_history(sqlite_store, person_in)
+    run_sql(sqlite_store, f"DROP TRIGGER {SQLITE_TABLE}_refuse_update")
+    run_sql(
+        sqlite_store,
+        f"CREATE TRIGGER {SQLITE_TABLE}_refuse_update BEFORE UPDATE ON {SQLITE_TABLE} "
+        "BEGIN SELECT 1; END",
+    )
+    run_sql(sqlite_store, f"UPDATE {SQLITE_TABLE} SET topic = topic")  # unprotected meanwhile
+
+    open_store(sqlite_store.settings).close()
+
+    with pytest.raises(sqlite3.DatabaseError, match="immutable"):
+        run_sql(sqlite_store, f"UPDATE {SQLITE_TABLE} SET topic = topic")
+
+
+@pytest.mark.requirement("P11-11.10c-1")
 @pytest.mark.postgres
 def test_the_triggers_function_made_to_do_nothing_is_made_again_by_the_next_opening(
     postgres_store: Store, person_in: PersonFactory
