@@ -59,6 +59,15 @@ def json_line(value: dict[str, Any]) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def fields_line(record: Any) -> str:
+    """A dataclass of text and numbers as one line of a JSON-lines file, its fields as keys.
+
+    Field by field: ``dataclasses.asdict`` deep-copies every value, which was half of an event
+    line's time (17.3 against 8.9 us) and a third of a site copy's reading at 100,000 events.
+    """
+    return json_line({field.name: getattr(record, field.name) for field in fields(record)})
+
+
 @dataclass(frozen=True)
 class PacketEvent:
     """One event as the packet carries it (a line of ``log/events.jsonl``)."""
@@ -79,9 +88,7 @@ class PacketEvent:
 
     def line(self) -> str:
         """The event as a line of ``log/events.jsonl``."""
-        # Field by field: ``asdict`` deep-copies every value (all text and numbers here), which
-        # was half of a line's time (17.3 against 8.9 us).
-        return json_line({field.name: getattr(self, field.name) for field in fields(self)})
+        return fields_line(self)
 
     @classmethod
     def from_line(cls, line: str, number: int) -> PacketEvent:
