@@ -12,7 +12,8 @@ so. Only the service account (or root) can write the code its workers then run, 
 installed Python files. An entry is loaded only for the same template source (Jinja compares its
 SHA-1) under the same Jinja and Python (the entry's header). The entries' names also carry
 :func:`environment_digest`, a digest of the environment's settings that change the compiled
-code, so that another configuration or another sealtrail never loads this one's code.
+code (its syntax, escaping, and how each filter and test is called), so that another
+configuration or another sealtrail never loads this one's code.
 
 A folder that cannot be had or written costs only the compiling: a worker never fails for its
 cache.
@@ -73,11 +74,25 @@ def environment_digest(environment: Environment) -> str:
         environment.newline_sequence,
         environment.keep_trailing_newline,
         environment.optimized,
-        environment.finalize is not None,
         environment.is_async,
+        environment.sandboxed,
+        _named(environment.code_generator_class),
         _named(environment.autoescape),
+        # How the code calls each filter and test, and the finalizer: with the context, the
+        # evaluation context, the environment or none (Jinja's ``pass_context`` and kin),
+        # decided as it compiles.
+        _calling(environment.finalize),
+        sorted((name, _calling(f)) for name, f in environment.filters.items()),
+        sorted((name, _calling(f)) for name, f in environment.tests.items()),
     )
     return hashlib.sha256(repr(settings).encode("utf-8")).hexdigest()[:16]
+
+
+def _calling(function: Any) -> str:
+    """What Jinja's compiled code passes a filter, test or finalizer first (None: absent)."""
+    if function is None:
+        return "absent"
+    return repr(getattr(function, "jinja_pass_arg", None))
 
 
 def _named(setting: Any) -> str:

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jinja2 import DictLoader, Environment
+from jinja2 import DictLoader, Environment, pass_context
+from jinja2.runtime import Context
 
 from api.template_cache import environment_digest, keep_compiled_templates
 
@@ -83,6 +84,29 @@ def test_another_configuration_never_loads_this_ones_code(tmp_path: Path) -> Non
     assert verbatim.get_template("page.html").render(x="<b>") == "<b>"
     assert environment_digest(escaping) != environment_digest(verbatim)
     assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_a_filter_now_given_the_context_is_called_so_not_as_the_cached_code_called_it(
+    tmp_path: Path,
+) -> None:
+    # The compiled code passes the context to a filter that asks for it: a later version of the
+    # app whose filter of the same name does, over the same template source, must compile again.
+    def plain(value: str) -> str:
+        return f"plain {value}"
+
+    @pass_context
+    def with_context(context: Context, value: str) -> str:
+        return f"{context['site']} {value}"
+
+    before = environment({"page.html": "{{ x | shown }}"})
+    before.filters["shown"] = plain
+    after = environment({"page.html": "{{ x | shown }}"})
+    after.filters["shown"] = with_context
+    assert keep_compiled_templates(before, str(tmp_path))
+    assert keep_compiled_templates(after, str(tmp_path))
+
+    assert before.get_template("page.html").render(x=1) == "plain 1"
+    assert after.get_template("page.html").render(x=1, site="RP") == "RP 1"
 
 
 def test_a_folder_that_cannot_be_written_costs_only_the_compiling(tmp_path: Path) -> None:
