@@ -81,15 +81,21 @@ def _protect_sqlite(recorder: SQLiteApplicationRecorder, tables: Sequence[str]) 
         for table in tables
         for operation in ("UPDATE", "DELETE")
     }
-    with recorder.datastore.transaction(commit=True) as cursor:
-        # A trigger counts as present only as made here (SQLite keeps its statement as given):
-        # one of the same name that does something else, or on another table, is made again.
+    # A trigger counts as present only as made here (SQLite keeps its statement as given): one
+    # of the same name that does something else, or on another table, is made again.
+    with recorder.datastore.transaction(commit=False) as cursor:
         cursor.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
         present = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
-        for name, (table, statement) in made.items():
-            if present.get(name) != (table, statement):
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-                cursor.execute(statement)
+    wrong = [name for name, made_so in made.items() if present.get(name) != made_so]
+    if not wrong:
+        return
+    # A transaction of its own whose first statement writes: one that had read first could not
+    # take the write lock once another opening had made the same triggers meanwhile (SQLite
+    # refuses to upgrade a stale read), where this one waits for it.
+    with recorder.datastore.transaction(commit=True) as cursor:
+        for name in wrong:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(made[name][1])
 
 
 _REFUSAL = (

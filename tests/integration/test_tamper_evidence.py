@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -184,6 +185,37 @@ def test_a_sqlite_trigger_replaced_by_one_of_its_name_that_refuses_nothing_is_ma
 
     with pytest.raises(sqlite3.DatabaseError, match="immutable"):
         run_sql(sqlite_store, f"UPDATE {SQLITE_TABLE} SET topic = topic")
+
+
+def test_openings_at_once_of_a_sqlite_store_whose_triggers_were_neutered_all_open(
+    sqlite_store: Store,
+) -> None:
+    # Workers restarted together after an owner's tampering each find the triggers wrong; each
+    # must wait for the write lock, not fail on a read it took first (SQLite's stale snapshot).
+    def neutered() -> None:
+        for name in (SQLITE_TABLE, "merkle_leaves", "merkle_nodes", "checkpoints"):
+            run_sql(sqlite_store, f"DROP TRIGGER {name}_refuse_update")
+            run_sql(
+                sqlite_store,
+                f"CREATE TRIGGER {name}_refuse_update BEFORE UPDATE ON {name} BEGIN SELECT 1; END",
+            )
+
+    def opening(_: int) -> str:
+        try:
+            open_store(sqlite_store.settings).close()
+        except Exception as error:  # what failed is the finding
+            return repr(error)
+        return "opened"
+
+    failed: list[str] = []
+    for _ in range(20):
+        neutered()
+        with ThreadPoolExecutor(6) as openings:
+            failed += [done for done in openings.map(opening, range(6)) if done != "opened"]
+
+    assert failed == []
+    with pytest.raises(sqlite3.DatabaseError, match="immutable"):
+        run_sql(sqlite_store, "UPDATE merkle_nodes SET level = level")
 
 
 @pytest.mark.requirement("P11-11.10c-1")
