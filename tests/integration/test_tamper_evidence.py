@@ -19,6 +19,11 @@ from tests.conftest import PersonFactory, consent, haemoglobin, screening
 
 SQLITE_TABLE = "stored_events"
 POSTGRES_TABLE = "sealtrail_events"
+REFUSING_NOTHING = (
+    "CREATE OR REPLACE FUNCTION sealtrail_refuse_change() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$"
+)
+"""The triggers' function made by the database's owner to let every change through."""
 
 
 def run_sql(store: Store, statement: str, params: Sequence[Any] = ()) -> None:
@@ -149,11 +154,7 @@ def test_triggers_neutered_by_the_databases_owner_are_made_again_by_the_next_ope
         "leaf_hash OR DELETE ON merkle_leaves FOR EACH ROW "
         "EXECUTE FUNCTION sealtrail_refuse_change()",
     )
-    run_sql(
-        store,
-        "CREATE OR REPLACE FUNCTION sealtrail_refuse_change() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
-    )
+    run_sql(store, REFUSING_NOTHING)
     run_sql(store, "TRUNCATE checkpoints")  # unprotected meanwhile
 
     open_store(store.settings).close()
@@ -225,11 +226,7 @@ def test_the_triggers_function_made_to_do_nothing_is_made_again_by_the_next_open
 ) -> None:
     # Every trigger as it was made; only the function they call changed.
     subject_with_history(postgres_store, person_in)
-    run_sql(
-        postgres_store,
-        "CREATE OR REPLACE FUNCTION sealtrail_refuse_change() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
-    )
+    run_sql(postgres_store, REFUSING_NOTHING)
 
     open_store(postgres_store.settings).close()
 
