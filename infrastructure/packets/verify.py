@@ -55,7 +55,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from cryptography import x509
@@ -583,7 +583,7 @@ class _EventCheck:
         self._leaves: list[tuple[int, bytes]] = []  # (leaf index, leaf hash) of each event
         self._ledger = AuthorityLedger()
 
-    def _find(self, kind: str, detail: str, line: PacketEvent | None = None) -> None:
+    def _find(self, kind: str, detail: str, line: PacketEvent | _Placed | None = None) -> None:
         self._report.findings.append(
             PacketFinding(
                 kind,
@@ -596,20 +596,27 @@ class _EventCheck:
         )
 
     def run(self) -> _CheckedEvents:
-        lines = self._lines()
         mapper = domain_mapper()
-        decoded: list[tuple[PacketEvent, SignedAggregate.Event | None]] = []
+        start = len(self._report.findings)
+        malformed: list[PacketFinding] = []  # the lines that do not parse, reported first
+        decoded: list[_Decoded] = []
         folded: dict[UUID, Account] = {}
         by_user: dict[str, Account] = {}  # the accounts as they stood just before each event
-        for line in lines:
+        for line in self._lines(malformed):
             event: SignedAggregate.Event | None
             try:
                 event = line.decode(mapper)
             except PacketMalformed as error:
                 self._find("undecodable", str(error), line)
-                decoded.append((line, None))
+                decoded.append(_Decoded(_Placed.of(line), None, "", ()))
                 continue
-            decoded.append((line, event))
+            # Compared now, so that the line's stored state and signed body, read again into
+            # the event, are not held beside it for the whole log: the peak of a
+            # verification was the lines and the events together.
+            chained = event.event_hash
+            decoded.append(
+                _Decoded(_Placed.of(line), event, chained, _mismatches(line, event, chained))
+            )
             self._ledger.record_screening(event)
             if isinstance(event, Account.Event):
                 before = folded.get(event.originator_id)
@@ -625,32 +632,32 @@ class _EventCheck:
                 folded[event.originator_id] = after
                 by_user[after.user_id] = after
                 self._ledger.record_account(line.position, after)
+        self._report.findings[start:start] = malformed
         accounts = {account.user_id: account for account in folded.values()}
         proofs = self._proofs()
         facts: list[EventFacts] = []
         events: list[contents.LoggedEvent] = []
-        for line, event in decoded:
-            fact = self._check(line, event, accounts, proofs)
-            facts.append(fact)
-            if event is not None:
-                events.append((line.position, event))
-        self._check_leaves(lines, proofs)
+        for each in decoded:
+            facts.append(self._check(each, accounts, proofs))
+            if each.event is not None:
+                events.append((each.line.position, each.event))
+        self._check_leaves([each.line for each in decoded], proofs)
         self._check_withheld_root()
         self._report.findings += on_events(log_checks.check_streams(facts), facts)
         withheld = [(leaf.leaf_index, leaf.leaf()) for leaf in self._withheld or []]
         return _CheckedEvents(events, accounts, sorted(self._leaves + withheld), self._ledger)
 
-    def _lines(self) -> list[PacketEvent]:
+    def _lines(self, malformed: list[PacketFinding]) -> Iterator[PacketEvent]:
+        """The event lines, read one at a time; each that does not parse is told in
+        ``malformed``."""
         if EVENTS not in self._packet.files:
             self._find("file-missing", "the packet has no events")
-            return []
-        lines: list[PacketEvent] = []
+            return
         for number, text in enumerate(_text_lines(self._packet, EVENTS), start=1):
             try:
-                lines.append(PacketEvent.from_line(text, number))
+                yield PacketEvent.from_line(text, number)
             except PacketMalformed as error:
-                self._find("line-malformed", str(error))
-        return lines
+                malformed.append(PacketFinding("line-malformed", EVENTS, str(error)))
 
     def _proofs(self) -> dict[int, PacketProof]:
         if PROOFS not in self._packet.files:
@@ -670,11 +677,11 @@ class _EventCheck:
 
     def _check(
         self,
-        line: PacketEvent,
-        event: SignedAggregate.Event | None,
+        decoded: _Decoded,
         accounts: dict[str, Account],
         proofs: Mapping[int, PacketProof],
     ) -> EventFacts:
+        line, event, chained = decoded.line, decoded.event, decoded.chained
         try:
             originator = UUID(hex=line.stream_id)
         except ValueError:
@@ -682,17 +689,8 @@ class _EventCheck:
             originator = UUID(int=0)
         if event is None:
             return EventFacts(line.position, originator, line.version)
-        # The chain hash is a SHA-256 over the signed body: computed once for the line and the
-        # chain check (the leaf computes its own, as the store's recorder does).
-        chained, recorded = event.event_hash, recorded_instant(event.recorded_at)
-        for name, expected in _line_fields(event, chained, recorded).items():
-            if getattr(line, name) != expected:
-                self._find(
-                    "line-mismatch",
-                    f"the line's {name} is {getattr(line, name)!r}; the stored event's is "
-                    f"{expected!r}",
-                    line,
-                )
+        for mismatch in decoded.mismatches:
+            self._find("line-mismatch", mismatch, line)
         body = log_checks.signed_body(event)
         if self._anchor is not None:
             try:
@@ -718,7 +716,7 @@ class _EventCheck:
             kind=event.kind(),
         )
 
-    def _check_proof(self, line: PacketEvent, hashed: bytes, proof: PacketProof | None) -> None:
+    def _check_proof(self, line: _Placed, hashed: bytes, proof: PacketProof | None) -> None:
         if proof is None:
             self._find("inclusion-proof-missing", f"no proof of leaf {line.leaf_index}", line)
             return
@@ -742,7 +740,7 @@ class _EventCheck:
         except VerificationError as error:
             self._find(error.kind, f"leaf {line.leaf_index}: {error}", line)
 
-    def _check_leaves(self, lines: list[PacketEvent], proofs: Mapping[int, PacketProof]) -> None:
+    def _check_leaves(self, lines: list[_Placed], proofs: Mapping[int, PacketProof]) -> None:
         """Leaves 0 .. size-1, each once, positions rising: nothing removed, added or moved."""
         size = self._checkpoint.size if self._checkpoint is not None else None
         seen = [line.leaf_index for line in lines]
@@ -763,7 +761,7 @@ class _EventCheck:
             )
         for index in sorted(set(seen) - set(expected)):
             self._find("event-unexpected", f"leaf {index} is beyond the checkpoint's tree")
-        previous: PacketEvent | None = None
+        previous: _Placed | None = None
         for line in lines:
             if previous is not None and (
                 line.leaf_index <= previous.leaf_index or line.position <= previous.position
@@ -803,6 +801,45 @@ def _text_lines(packet: PacketZip, name: str) -> Iterator[str]:
     """
     for line in packet.lines(name, keepends=True):
         yield from line.decode("utf-8", "replace").splitlines()
+
+
+class _Placed(NamedTuple):
+    """Where an event line stands, all that the checks after the first pass and their
+    findings need of it: its state, signed body and signature are carried again by the
+    event it decodes to, and are not held for the whole log beside it."""
+
+    leaf_index: int
+    position: int
+    stream: str
+    stream_id: str
+    version: int
+
+    @classmethod
+    def of(cls, line: PacketEvent) -> _Placed:
+        return cls(line.leaf_index, line.position, line.stream, line.stream_id, line.version)
+
+
+class _Decoded(NamedTuple):
+    """An event line as the first pass leaves it for the checks that need every account."""
+
+    line: _Placed
+    event: SignedAggregate.Event | None
+    """The event its state decodes to; None: it does not (a finding already says so)."""
+    chained: str
+    """The event's chain hash ("" where it does not decode)."""
+    mismatches: tuple[str, ...]
+    """How the line's fields differ from the event's, each as its finding tells it."""
+
+
+def _mismatches(line: PacketEvent, event: SignedAggregate.Event, chained: str) -> tuple[str, ...]:
+    """Each field of the line that is not what the decoded event says (``chained``: its chain
+    hash)."""
+    expected = _line_fields(event, chained, recorded_instant(event.recorded_at))
+    return tuple(
+        f"the line's {name} is {getattr(line, name)!r}; the stored event's is {value!r}"
+        for name, value in expected.items()
+        if getattr(line, name) != value
+    )
 
 
 def _line_fields(event: SignedAggregate.Event, chained: str, recorded: str) -> dict[str, Any]:

@@ -231,6 +231,41 @@ def test_an_edited_signed_body_fails_its_signature(demo_packet: BuiltPacket) -> 
     assert "line-mismatch" in kinds(report, EVENTS)
 
 
+def test_a_line_unread_one_undecoded_and_one_unlike_its_event_are_named_in_the_log_s_order(
+    demo_packet: BuiltPacket,
+) -> None:
+    # The lines are read, decoded and compared with their events in one pass, a line at a
+    # time; the findings still come as a reader expects them: the lines that do not parse,
+    # then those whose state does not decode, then each line unlike its event.
+    lines = event_lines(demo_packet)
+    undecodable, unlike = json.loads(lines[300]), json.loads(lines[600])
+    undecodable["state"] = "{not the stored state"
+    unlike["kind"] = "Withdrawn"
+    lines[300] = json.dumps(undecodable, sort_keys=True, separators=(",", ":"))
+    lines[600] = json.dumps(unlike, sort_keys=True, separators=(",", ":"))
+    lines[900] = lines[900][:40]
+
+    report = verify(
+        tampered(demo_packet, {EVENTS: "".join(x + "\n" for x in lines).encode()}, resign=True)
+    )
+
+    named = [
+        (f.kind, f.position)
+        for f in report.findings
+        if f.kind in {"line-malformed", "undecodable", "line-mismatch"}
+    ]
+    assert named == [
+        ("line-malformed", None),
+        ("undecodable", undecodable["position"]),
+        ("line-mismatch", unlike["position"]),
+    ]
+    assert only(report, "line-malformed")[0].detail.startswith(f"{EVENTS} line 901 is not JSON")
+    stored_kind = json.loads(event_lines(demo_packet)[600])["kind"]
+    assert only(report, "line-mismatch")[0].detail == (
+        f"the line's kind is 'Withdrawn'; the stored event's is {stored_kind!r}"
+    )
+
+
 def test_a_swapped_server_key_breaks_the_checkpoint_and_the_accounts(
     demo_packet: BuiltPacket,
 ) -> None:
