@@ -903,6 +903,8 @@ def _check_derived(
         found = packet.files.get(path)
         if found is None or found == Digest(sha256(content), len(content)):
             return None
+        if path == contents.odm_path(log.study) and _earlier_odm(log, found):
+            return EARLIER_ODM_WORDING  # a note, not a finding: no difference to look for
         # The packet's file, digested as the zip was opened, is not read again unless it
         # differs, and then a line at a time.
         return _first_difference(packet.lines(path), content)
@@ -940,14 +942,9 @@ def _check_derived(
             report.findings.append(
                 PacketFinding("derived-missing", path, "the events give this file; it is absent")
             )
+        elif derived[path] == EARLIER_ODM_WORDING:
+            report.notes.append(f"{path}: {EARLIER_ODM_WORDING}")
         elif derived[path] is not None:
-            if path == contents.odm_path(log.study) and _earlier_odm(log, packet.files[path]):
-                report.notes.append(
-                    f"{path}: its signature definitions' LegalReason is an earlier version's"
-                    " wording (it claimed a 21 CFR 11.100(c) certification the store never"
-                    " records); the rest of the file is as the events give it"
-                )
-                continue
             report.findings.append(
                 PacketFinding(
                     "derived-mismatch",
@@ -956,6 +953,14 @@ def _check_derived(
                 )
             )
     return log
+
+
+EARLIER_ODM_WORDING = (
+    "its signature definitions' LegalReason is an earlier version's wording (it claimed a"
+    " 21 CFR 11.100(c) certification the store never records); the rest of the file is as"
+    " the events give it"
+)
+"""What verifying a packet published before the ODM's rewording notes of its ODM file."""
 
 
 def _earlier_odm(log: contents.PacketLog, found: Digest) -> bool:
