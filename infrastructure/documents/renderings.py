@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -32,7 +32,7 @@ from projections.audit_trail import (
 )
 from projections.conep.bilingual import SYNTHETIC_NOTICE, label
 from projections.conep.document import Document
-from projections.csv_file import csv_bytes
+from projections.csv_file import CHUNK, csv_chunks, taken
 
 Progress = Callable[[int], None]
 CHART_DPI = 150
@@ -60,8 +60,13 @@ class Authentication:
 
 def audit_trail_csv(rows: Sequence[AuditRow]) -> bytes:
     """The rows as CSV (UTF-8 with a byte-order mark, so spreadsheets read the accents)."""
+    return b"".join(audit_trail_csv_chunks(rows))
+
+
+def audit_trail_csv_chunks(rows: Sequence[AuditRow]) -> Iterator[bytes]:
+    """:func:`audit_trail_csv`'s bytes, a chunk at a time as they are written."""
     # The store's one CSV writer: formula-looking text quoted, numbers kept (csv_file.py).
-    return csv_bytes(COLUMNS, (row.as_text() for row in rows), byte_order_mark=True)
+    return csv_chunks(COLUMNS, (row.as_text() for row in rows), byte_order_mark=True)
 
 
 def audit_trail_json(
@@ -75,6 +80,30 @@ def audit_trail_json(
     generated_at: datetime,
 ) -> bytes:
     """The rows as one JSON document, with the filters and the checkpoint it is tied to."""
+    return b"".join(
+        audit_trail_json_chunks(
+            rows,
+            study=study,
+            codes=codes,
+            period=period,
+            tie=tie,
+            synthetic=synthetic,
+            generated_at=generated_at,
+        )
+    )
+
+
+def audit_trail_json_chunks(
+    rows: Sequence[AuditRow],
+    *,
+    study: str,
+    codes: Sequence[str],
+    period: Period,
+    tie: LogTie | None,
+    synthetic: bool,
+    generated_at: datetime,
+) -> Iterator[bytes]:
+    """:func:`audit_trail_json`'s bytes, a chunk at a time as they are written."""
     document = {
         "report": "audit-trail",
         "study": study,
@@ -98,8 +127,10 @@ def audit_trail_json(
         written.write(before)
         written.write(json.dumps(row.as_dict(), ensure_ascii=False).encode())
         before = b",\n    "
+        if written.tell() >= CHUNK:
+            yield taken(written)
     written.write(b"\n  ]\n}\n" if rows else b"[]\n}\n")
-    return written.getvalue()
+    yield written.getvalue()
 
 
 def _checkpoint_dict(tie: LogTie) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import json
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
@@ -33,7 +33,7 @@ from projections.conep.document import Document
 from projections.conep.notification import sae_notification
 from projections.conep.progress import progress_report
 from projections.lock_state import LOCK_STATE, lock_state
-from projections.odm import odm_document
+from projections.odm import odm_chunks
 from projections.sdtm import data_dictionary, sdtm_datasets
 
 KEYS = "log/keys.json"
@@ -116,14 +116,18 @@ def derived_files(
     return derive(log, whole, documents=documents, draw=draw, progress=progress).files
 
 
-def whole(_path: str, content: bytes) -> bytes:
+Written = Callable[[], Iterable[bytes]]
+"""A derived file as it can be written: each call writes it again, a chunk at a time."""
+
+
+def whole(_path: str, written: Written) -> bytes:
     """A derived file held as it was made."""
-    return content
+    return b"".join(written())
 
 
 def derive(
     log: PacketLog,
-    hold: Callable[[str, bytes], Held],
+    hold: Callable[[str, Written], Held],
     *,
     documents: bool = True,
     draw: bool = True,
@@ -131,9 +135,11 @@ def derive(
 ) -> Derived[Held]:
     """Every derived file of the packet, by its path in the zip, and the PDFs' paths.
 
-    ``hold(path, content)`` is what is kept of each file as soon as it is made: the file
-    itself (:func:`whole`), or what a verifier needs of it once compared, so that the files
-    are not all held at once (each is as large as the log). ``documents``: the packet holds
+    ``hold(path, written)`` is what is kept of each file as soon as it can be written: the
+    file itself (:func:`whole`), or what a verifier needs of it once compared, so that the
+    files are not all held at once (each is as large as the log). The largest (the ODM and the
+    audit trail) are written a chunk at a time, so that a verifier that digests them never
+    holds them whole, and written again only where one differs. ``documents``: the packet holds
     the PDFs (audit trail, CONEP reports), the slowest part; without them it still holds every
     record, dataset and report in CSV, JSON and XML. ``draw=False`` leaves the PDFs out of the
     files though the packet holds them (a verifier that checks them by digest only): their
@@ -145,24 +151,26 @@ def derive(
     held: dict[str, Held] = {}
 
     def made(files: Mapping[str, bytes]) -> None:
-        held.update((path, hold(path, content)) for path, content in files.items())
+        held.update(
+            (path, hold(path, partial(_as_written, content))) for path, content in files.items()
+        )
+
+    def written(path: str, chunks: Written) -> None:
+        held[path] = hold(path, chunks)
 
     made({KEYS: keys_file(log)})
     drawings: dict[str, Callable[[], bytes]] = {}
     note("datasets")
     made(dataset_files(subjects))
     note("CDISC ODM")
-    made(
-        {
-            odm_path(log.study): odm_document(
-                log.events, study=log.study, created_at=log.tie.sealed_at
-            )
-        }
+    written(
+        odm_path(log.study),
+        partial(odm_chunks, log.events, study=log.study, created_at=log.tie.sealed_at),
     )
     note("audit trail")
     rows = audit_trail_rows(log)
-    made({f"{AUDIT_TRAIL}.csv": renderings.audit_trail_csv(rows)})
-    made({f"{AUDIT_TRAIL}.json": audit_trail_json(log, subjects, rows)})
+    written(f"{AUDIT_TRAIL}.csv", partial(renderings.audit_trail_csv_chunks, rows))
+    written(f"{AUDIT_TRAIL}.json", partial(audit_trail_json, log, subjects, rows))
     note("CONEP reports")
     reports = conep_reports(log, subjects)
     made({f"{path}.json": _json(report.content) for path, report in reports.items()})
@@ -176,6 +184,11 @@ def derive(
         note(f"drawing {len(drawings)} PDFs")
         made(draw_all(drawings))
     return Derived(dict(sorted(held.items())), frozenset(drawings))
+
+
+def _as_written(content: bytes) -> Iterator[bytes]:
+    """A file made whole, as :data:`Written` gives it."""
+    yield content
 
 
 # -- drawing ---------------------------------------------------------------------------------------
@@ -279,9 +292,10 @@ def dataset_files(subjects: Mapping[str, Subject]) -> dict[str, bytes]:
 
 def audit_trail_json(
     log: PacketLog, subjects: Mapping[str, Subject], rows: Sequence[AuditRow]
-) -> bytes:
-    """The Part 11 audit trail of every subject as JSON (as CSV: ``renderings.audit_trail_csv``)."""
-    return renderings.audit_trail_json(
+) -> Iterator[bytes]:
+    """The Part 11 audit trail of every subject as JSON (as CSV: ``renderings.audit_trail_csv``),
+    a chunk at a time."""
+    return renderings.audit_trail_json_chunks(
         rows,
         study=log.study,
         codes=list(subjects),

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -897,17 +898,18 @@ def _check_derived(
         site=manifest.site,
     )
 
-    def difference(path: str, content: bytes) -> str | None:
+    def difference(path: str, written: contents.Written) -> str | None:
         """Where the packet's file first differs from the file made (None: it does not, or
-        is absent), found as soon as it is made: the derived files are never all held."""
+        is absent), found as soon as it is made: the derived files are never all held, and
+        the largest are digested as they are written, a chunk at a time."""
         found = packet.files.get(path)
-        if found is None or found == Digest(sha256(content), len(content)):
+        if found is None or found == _digest_of(written()):
             return None
         if path == contents.odm_path(log.study) and _earlier_odm(log, found):
             return EARLIER_ODM_WORDING  # a note, not a finding: no difference to look for
-        # The packet's file, digested as the zip was opened, is not read again unless it
-        # differs, and then a line at a time.
-        return _first_difference(packet.lines(path), content)
+        # Only now is the file made held whole (written again), and the packet's file,
+        # digested as the zip was opened, read again, a line at a time.
+        return _first_difference(packet.lines(path), b"".join(written()))
 
     try:
         given = contents.derive(
@@ -961,6 +963,15 @@ EARLIER_ODM_WORDING = (
     " the events give it"
 )
 """What verifying a packet published before the ODM's rewording notes of its ODM file."""
+
+
+def _digest_of(chunks: Iterable[bytes]) -> Digest:
+    """The SHA-256 and size of a file given a chunk at a time."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+    return Digest(digest.hexdigest(), size)
 
 
 def _earlier_odm(log: contents.PacketLog, found: Digest) -> bool:

@@ -51,8 +51,8 @@ and sites), ``elements`` (writing an element), ``metadata`` (``Study``), ``admin
 ``AuditRecord`` and ``Signature``), ``document`` (the file) and ``schema`` (the XSD check).
 """
 
-from projections.odm.document import odm_document
+from projections.odm.document import odm_chunks, odm_document
 from projections.odm.reading import CHANGE_KINDS
 from projections.odm.schema import check_odm_schema
 
-__all__ = ["CHANGE_KINDS", "check_odm_schema", "odm_document"]
+__all__ = ["CHANGE_KINDS", "check_odm_schema", "odm_chunks", "odm_document"]
