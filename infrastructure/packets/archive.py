@@ -62,10 +62,11 @@ of the zip are bounded by :data:`MAX_INFLATION` whatever the level that wrote th
 
 
 class SpooledFile:
-    """A packet's file written a line at a time to a temporary file on disk, not held in
-    memory: a file as long as the log (its events, their proofs) costs the builder a chunk
-    of memory, not the log. Its SHA-256 and size are taken as it is written; once written,
-    it is read back (:meth:`chunks`) into the zip. Close it when the packet is written."""
+    """A packet's file written a line or a chunk at a time to a temporary file on disk, not
+    held in memory: a file as long as the log (its events, their proofs, the files derived from
+    them) costs the builder a chunk of memory, not the log. Its SHA-256 and size are taken as
+    it is written; once written, it is read back (:meth:`chunks`) into the zip. Close it when
+    the packet is written."""
 
     def __init__(self) -> None:
         # Outlives this call: the builder closes it once the zip is written.
@@ -75,10 +76,17 @@ class SpooledFile:
 
     def write_line(self, line: str) -> None:
         """Append one line (its newline added)."""
-        data = (line + "\n").encode("utf-8")
+        self.write((line + "\n").encode("utf-8"))
+
+    def write(self, data: bytes) -> None:
+        """Append ``data``."""
         self._file.write(data)
         self._digest.update(data)
         self.size += len(data)
+
+    def read(self) -> bytes:
+        """All that was written, held whole: for a check that needs the whole file."""
+        return b"".join(self.chunks())
 
     def sha256(self) -> str:
         """The hex SHA-256 of what was written so far."""

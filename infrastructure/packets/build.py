@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.utils import resolve_topic
@@ -105,14 +106,21 @@ def build_packet(
     log, files = _read_log(store, study_id, checkpoint, site)
     try:
         note("deriving datasets and reports")
-        derived = contents.derived_files(log, documents=documents, progress=note)
+        # Each derived file spooled to disk as it is written, and kept in files at once, so
+        # that the finally below closes it whatever fails after it.
+        contents.derive(log, partial(_spooled, files), documents=documents, progress=note)
+        # The events are not needed again, and the schema's check below holds the ODM file
+        # parsed whole (about eight times its size): what they held is given back to it.
+        origin = log.origin
+        del log
         note("checking the ODM file against the ODM 1.3.2 schema")
-        check_odm_schema(derived[contents.odm_path(study_id)])
-        files.update(derived)
+        odm = files[contents.odm_path(study_id)]
+        check_odm_schema(odm.read() if isinstance(odm, SpooledFile) else odm)
+        del odm
         manifest = Manifest.of(
             files,
             study=study_id,
-            origin=log.origin,
+            origin=origin,
             tree_size=checkpoint.tree_size,
             root=base64.b64encode(checkpoint.root).decode("ascii"),
             sealed_at=recorded_instant(checkpoint.created_at),
@@ -128,6 +136,13 @@ def build_packet(
         for content in files.values():
             if isinstance(content, SpooledFile):
                 content.close()
+
+
+def _spooled(files: dict[str, PacketFile], path: str, written: contents.Written) -> None:
+    """A derived file written to disk a chunk at a time, and kept in ``files``."""
+    files[path] = spool = SpooledFile()
+    for chunk in written():
+        spool.write(chunk)
 
 
 def _check_signatory(store: Store, signatory: PacketSignatory, site: str | None) -> ManifestSigner:

@@ -109,13 +109,6 @@ class Derived(Generic[Held]):
     documents: frozenset[str]
 
 
-def derived_files(
-    log: PacketLog, *, documents: bool = True, draw: bool = True, progress: Progress | None = None
-) -> dict[str, bytes]:
-    """Every derived file of the packet, by its path in the zip (see :func:`derive`)."""
-    return derive(log, whole, documents=documents, draw=draw, progress=progress).files
-
-
 Written = Callable[[], Iterable[bytes]]
 """A derived file as it can be written: each call writes it again, a chunk at a time."""
 
