@@ -105,12 +105,14 @@ def _rendered(
         synthetic = any(documents.load_subject(store, study_id, code).synthetic for code in codes)
         return renderings.audit_trail_json(
             rows,
-            study=study_id,
-            codes=codes,
-            period=period,
-            tie=documents.log_tie(store, checkpoint),
-            synthetic=synthetic,
-            generated_at=datetime.now(UTC),
+            renderings.AuditTrailHead(
+                study=study_id,
+                codes=codes,
+                period=period,
+                tie=documents.log_tie(store, checkpoint),
+                synthetic=synthetic,
+                generated_at=datetime.now(UTC),
+            ),
         )
     with subjects_done(len(codes), "audit trail: drawing") as shown:
         return documents.audit_trail_pdf(

@@ -69,59 +69,43 @@ def audit_trail_csv_chunks(rows: Sequence[AuditRow]) -> Iterator[bytes]:
     return csv_chunks(COLUMNS, (row.as_text() for row in rows), byte_order_mark=True)
 
 
-def audit_trail_json(
-    rows: Sequence[AuditRow],
-    *,
-    study: str,
-    codes: Sequence[str],
-    period: Period,
-    tie: LogTie | None,
-    synthetic: bool,
-    generated_at: datetime,
-) -> bytes:
+@dataclass(frozen=True)
+class AuditTrailHead:
+    """What the JSON audit trail says before its rows: the filters and the checkpoint."""
+
+    study: str
+    codes: Sequence[str]
+    period: Period
+    tie: LogTie | None
+    synthetic: bool
+    generated_at: datetime
+
+
+def audit_trail_json(rows: Sequence[AuditRow], head: AuditTrailHead) -> bytes:
     """The rows as one JSON document, with the filters and the checkpoint it is tied to."""
-    return b"".join(
-        audit_trail_json_chunks(
-            rows,
-            study=study,
-            codes=codes,
-            period=period,
-            tie=tie,
-            synthetic=synthetic,
-            generated_at=generated_at,
-        )
-    )
+    return b"".join(audit_trail_json_chunks(rows, head))
 
 
-def audit_trail_json_chunks(
-    rows: Sequence[AuditRow],
-    *,
-    study: str,
-    codes: Sequence[str],
-    period: Period,
-    tie: LogTie | None,
-    synthetic: bool,
-    generated_at: datetime,
-) -> Iterator[bytes]:
+def audit_trail_json_chunks(rows: Sequence[AuditRow], head: AuditTrailHead) -> Iterator[bytes]:
     """:func:`audit_trail_json`'s bytes, a chunk at a time as they are written."""
     document = {
         "report": "audit-trail",
-        "study": study,
-        "subjects": list(codes),
-        "from": None if period.first is None else period.first.isoformat(),
-        "to": None if period.last is None else period.last.isoformat(),
-        "synthetic": synthetic,
-        "generated_at": pdf.generated_at(generated_at),
+        "study": head.study,
+        "subjects": list(head.codes),
+        "from": None if head.period.first is None else head.period.first.isoformat(),
+        "to": None if head.period.last is None else head.period.last.isoformat(),
+        "synthetic": head.synthetic,
+        "generated_at": pdf.generated_at(head.generated_at),
         "counts": summary_counts(rows),
-        "checkpoint": None if tie is None else _checkpoint_dict(tie),
+        "checkpoint": None if head.tie is None else _checkpoint_dict(head.tie),
     }
     # One row per line: readable, and written by json's C encoder (an indented document is
     # written by its pure-Python one, several times slower on a large trail). Each row is
     # encoded as it is written: the rows joined as text, then the document, then its bytes,
     # held the trail four times over.
-    head = json.dumps(document, indent=2, ensure_ascii=False)
+    opening = json.dumps(document, indent=2, ensure_ascii=False)
     written = io.BytesIO()
-    written.write(f'{head[:-2]},\n  "rows": '.encode())
+    written.write(f'{opening[:-2]},\n  "rows": '.encode())
     before = b"[\n    "
     for row in rows:
         written.write(before)

@@ -290,12 +290,14 @@ def audit_trail_json(
     a chunk at a time."""
     return renderings.audit_trail_json_chunks(
         rows,
-        study=log.study,
-        codes=list(subjects),
-        period=Period(),
-        tie=log.tie,
-        synthetic=_synthetic(subjects),
-        generated_at=log.tie.sealed_at,
+        renderings.AuditTrailHead(
+            study=log.study,
+            codes=list(subjects),
+            period=Period(),
+            tie=log.tie,
+            synthetic=_synthetic(subjects),
+            generated_at=log.tie.sealed_at,
+        ),
     )
 
 
