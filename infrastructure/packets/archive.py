@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import tempfile
 import zipfile
@@ -106,6 +107,36 @@ class SpooledFile:
 
 PacketFile = bytes | SpooledFile
 """A file of a packet being built: its bytes, or spooled to disk."""
+
+SPOOLED_FROM = 4 * 1024 * 1024
+"""How large a file :func:`packet_file` spools to disk. Only the files that grow with the log
+(its events, proofs, ODM, audit trail, datasets) reach it, a number the packet's layout fixes:
+a file a serious adverse event (its CONEP notification) stays in memory, so a study with many
+does not hold as many files open (each spooled file is one open descriptor until the zip is
+written)."""
+
+
+def packet_file(chunks: Iterable[bytes]) -> PacketFile:
+    """A file of a packet being built, from its bytes a chunk at a time: held as bytes while it
+    is smaller than :data:`SPOOLED_FROM`, else spooled to disk as it comes."""
+    held: list[bytes] = []
+    size = 0
+    written = iter(chunks)
+    for chunk in written:
+        held.append(chunk)
+        size += len(chunk)
+        if size >= SPOOLED_FROM:
+            break
+    else:
+        return b"".join(held)
+    spool = SpooledFile()
+    try:
+        for chunk in itertools.chain(held, written):
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from infrastructure.packets.archive import (
     ManifestSigner,
     PacketFile,
     SpooledFile,
+    packet_file,
     write_zip,
 )
 from infrastructure.packets.signer import check_may_sign_packets
@@ -106,9 +107,9 @@ def build_packet(
     log, files = _read_log(store, study_id, checkpoint, site)
     try:
         note("deriving datasets and reports")
-        # Each derived file spooled to disk as it is written, and kept in files at once, so
+        # Each derived file kept in files as it is written (a large one spooled to disk), so
         # that the finally below closes it whatever fails after it.
-        contents.derive(log, partial(_spooled, files), documents=documents, progress=note)
+        contents.derive(log, partial(_kept, files), documents=documents, progress=note)
         # The events are not needed again, and the schema's check below holds the ODM file
         # parsed whole (about eight times its size): what they held is given back to it.
         origin = log.origin
@@ -138,11 +139,9 @@ def build_packet(
                 content.close()
 
 
-def _spooled(files: dict[str, PacketFile], path: str, written: contents.Written) -> None:
-    """A derived file written to disk a chunk at a time, and kept in ``files``."""
-    files[path] = spool = SpooledFile()
-    for chunk in written():
-        spool.write(chunk)
+def _kept(files: dict[str, PacketFile], path: str, written: contents.Written) -> None:
+    """A derived file kept in ``files`` as it is written: a large one spooled to disk."""
+    files[path] = packet_file(written())
 
 
 def _check_signatory(store: Store, signatory: PacketSignatory, site: str | None) -> ManifestSigner:

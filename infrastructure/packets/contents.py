@@ -1,8 +1,8 @@
 """Every file of a packet that is derived from its events, computed from the events alone.
 
-The builder calls :func:`derived_files` on the events it read from the store; the offline
-verifier calls :func:`derive` on the events it read from the packet and compares the bytes file
-by file, each as it is made.
+The builder calls :func:`derive` on the events it read from the store and keeps each file (a
+large one spooled to disk); the offline verifier calls it on the events it read from the packet
+and compares the bytes file by file, each as it is made.
 Nothing here reads a clock, a store or a random source: the one time that documents print (when
 they were generated) is the sealing time of the packet's checkpoint, which the signed manifest
 carries. The same log and checkpoint therefore always give the same bytes.
@@ -113,11 +113,6 @@ Written = Callable[[], Iterable[bytes]]
 """A derived file as it can be written: each call writes it again, a chunk at a time."""
 
 
-def whole(_path: str, written: Written) -> bytes:
-    """A derived file held as it was made."""
-    return b"".join(written())
-
-
 def derive(
     log: PacketLog,
     hold: Callable[[str, Written], Held],
@@ -129,7 +124,7 @@ def derive(
     """Every derived file of the packet, by its path in the zip, and the PDFs' paths.
 
     ``hold(path, written)`` is what is kept of each file as soon as it can be written: the
-    file itself (:func:`whole`), or what a verifier needs of it once compared, so that the
+    file itself (a builder's), or what a verifier needs of it once compared, so that the
     files are not all held at once (each is as large as the log). The largest (the ODM and the
     audit trail) are written a chunk at a time, so that a verifier that digests them never
     holds them whole, and written again only where one differs. ``documents``: the packet holds

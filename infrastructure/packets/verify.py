@@ -903,7 +903,13 @@ def _check_derived(
         is absent), found as soon as it is made: the derived files are never all held, and
         the largest are digested as they are written, a chunk at a time."""
         found = packet.files.get(path)
-        if found is None or found == _digest_of(written()):
+        if found is None:
+            # Written all the same: a file the events cannot give must stop the derivation
+            # (derived-unbuildable), not be said to be given and absent.
+            for _ in written():
+                pass
+            return None
+        if found == _digest_of(written()):
             return None
         if path == contents.odm_path(log.study) and _earlier_odm(log, found):
             return EARLIER_ODM_WORDING  # a note, not a finding: no difference to look for

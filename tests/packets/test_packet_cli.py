@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 
 from infrastructure.garbage_collector import YOUNG_GENERATION_THRESHOLD
 from infrastructure.packets.archive import write_zip
+from infrastructure.packets.verify import verify_packet
 from tests.cli_stores import (
     ADMIN_PASSWORD,
     DATA_MANAGER_EVENTS,
@@ -31,6 +33,7 @@ from tests.cli_stores import (
     data_manager_at,
     sealtrail,
 )
+from tests.homes import database_of
 from tests.packets.conftest import build
 
 AUDIT_CSV = "audit-trail/audit-trail.csv"
@@ -263,3 +266,40 @@ def test_the_packet_commands_collect_the_young_generation_less_often(
 
     assert done.returncode != 0
     assert young == YOUNG_GENERATION_THRESHOLD, done.stderr
+
+
+BUILD = ("packet", "build", "--no-documents")
+OPEN_FILES = 24
+"""A limit on open files that leaves a build room for its own (it builds the demonstration's
+packet under 16: Python, the store's connections, the spooled events and proofs, the ODM
+schema's files), far under a service's usual 1,024."""
+
+
+def test_a_build_holds_no_open_file_for_each_file_of_the_packet(demo_home: Path) -> None:
+    # A file a serious adverse event (its CONEP notification, JSON and PDF) stays in memory:
+    # spooled to disk, each held a descriptor open until the zip was written, so a study with
+    # a few hundred such events could not be packed under a service's limit. The
+    # demonstration's packet has 34 files; spooling each failed under 31.
+    out = demo_home / "limited.zip"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SEALTRAIL_")}
+    env |= {"SEALTRAIL_HOME": str(demo_home), "SEALTRAIL_DATABASE_URL": database_of(demo_home)}
+    env |= data_manager_at(demo_home)
+
+    # The limit set in the process that becomes the command (not between fork and exec: this
+    # test process may run threads).
+    limited = (
+        "import os, resource, sys; "
+        f"resource.setrlimit(resource.RLIMIT_NOFILE, ({OPEN_FILES}, {OPEN_FILES})); "
+        "os.execv(sys.argv[1], sys.argv[1:])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", limited, SEALTRAIL, *BUILD, "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert verify_packet(out.read_bytes(), redraw_documents=False).ok
