@@ -317,6 +317,15 @@ class Digest:
     sha256: str
     size: int
 
+    @classmethod
+    def of(cls, chunks: Iterable[bytes]) -> Digest:
+        """The digest of a file given a chunk at a time (never held whole)."""
+        digest, size = hashlib.sha256(), 0
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+        return cls(digest.hexdigest(), size)
+
 
 class PacketZip:
     """A packet's zip, open, read an entry at a time: never more than one file in memory.
@@ -368,11 +377,7 @@ class PacketZip:
             if name in files or name in unreadable:
                 raise PacketMalformed("the zip holds %(name)r twice", name=name)
             try:
-                digest, size = hashlib.sha256(), 0
-                for chunk in self._chunks(info):
-                    digest.update(chunk)
-                    size += len(chunk)
-                files[name] = Digest(digest.hexdigest(), size)
+                files[name] = Digest.of(self._chunks(info))
             except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as error:
                 unreadable[name] = str(error) or type(error).__name__
         return files, unreadable

@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -909,7 +908,7 @@ def _check_derived(
             for _ in written():
                 pass
             return None
-        if found == _digest_of(written()):
+        if found == Digest.of(written()):
             return None
         if path == contents.odm_path(log.study) and _earlier_odm(log, found):
             return EARLIER_ODM_WORDING  # a note, not a finding: no difference to look for
@@ -969,15 +968,6 @@ EARLIER_ODM_WORDING = (
     " the events give it"
 )
 """What verifying a packet published before the ODM's rewording notes of its ODM file."""
-
-
-def _digest_of(chunks: Iterable[bytes]) -> Digest:
-    """The SHA-256 and size of a file given a chunk at a time."""
-    digest, size = hashlib.sha256(), 0
-    for chunk in chunks:
-        digest.update(chunk)
-        size += len(chunk)
-    return Digest(digest.hexdigest(), size)
 
 
 def _earlier_odm(log: contents.PacketLog, found: Digest) -> bool:
