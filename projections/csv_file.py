@@ -25,6 +25,8 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+from projections import chunked
+
 FORMULA_STARTS = frozenset("=+-@\t\r")
 """What a spreadsheet may take as the start of a formula (OWASP CSV Injection)."""
 
@@ -70,18 +72,14 @@ def csv_bytes(
     return b"".join(csv_chunks(columns, rows, byte_order_mark=byte_order_mark))
 
 
-CHUNK = 1024**2
-"""About how many bytes :func:`csv_chunks` writes before it gives them."""
-
-
 def csv_chunks(
     columns: Sequence[str],
     rows: Iterable[Mapping[str, str]],
     *,
     byte_order_mark: bool = False,
 ) -> Iterator[bytes]:
-    """:func:`csv_bytes`'s bytes, given about :data:`CHUNK` at a time as they are written: for
-    a reader that digests them and need not hold the file (a packet's verifier)."""
+    """:func:`csv_bytes`'s bytes, given a chunk at a time as they are written
+    (:mod:`projections.chunked`)."""
     # Encoded as it is written: a StringIO holds its text at four bytes a character, and the
     # byte-order mark made the text it gave back two bytes a character before it was encoded
     # (a 28 MB file peaked at 277 MiB that way, at 59 MiB this way, and is written faster).
@@ -97,19 +95,11 @@ def csv_chunks(
         if row.keys() - known:
             raise ValueError(f"values for no column: {sorted(row.keys() - known)}")
         writer.writerow([neutralised(_text(row.get(name))) for name in names])
-        if buffer.tell() >= CHUNK:
+        if chunked.full(buffer):
             text.flush()
-            yield taken(buffer)
+            yield chunked.drained(buffer)
     text.flush()
-    yield taken(buffer)
-
-
-def taken(buffer: io.BytesIO) -> bytes:
-    """What the buffer holds, the buffer emptied."""
-    written = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return written
+    yield chunked.drained(buffer)
 
 
 def _text(value: object) -> str:

@@ -22,6 +22,7 @@ from domain.protocol import StudyProtocol
 from domain.subject import Subject
 from domain.vocabulary import Milestone
 from infrastructure.documents import charts, pdf
+from projections import chunked
 from projections.audit_trail import (
     COLUMNS,
     ELECTRONIC_SIGNATURE,
@@ -32,7 +33,7 @@ from projections.audit_trail import (
 )
 from projections.conep.bilingual import SYNTHETIC_NOTICE, label
 from projections.conep.document import Document
-from projections.csv_file import CHUNK, csv_chunks, taken
+from projections.csv_file import csv_chunks
 
 Progress = Callable[[int], None]
 CHART_DPI = 150
@@ -111,8 +112,8 @@ def audit_trail_json_chunks(rows: Sequence[AuditRow], head: AuditTrailHead) -> I
         written.write(before)
         written.write(json.dumps(row.as_dict(), ensure_ascii=False).encode())
         before = b",\n    "
-        if written.tell() >= CHUNK:
-            yield taken(written)
+        if chunked.full(written):
+            yield chunked.drained(written)
     written.write(b"\n  ]\n}\n" if rows else b"[]\n}\n")
     yield written.getvalue()
 

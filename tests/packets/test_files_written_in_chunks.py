@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from infrastructure.documents import renderings
 from infrastructure.packets.archive import SPOOLED_FROM, SpooledFile, packet_file
 from infrastructure.packets.evidence import EVENTS
 from infrastructure.packets.verify import verify_packet
-from projections import csv_file
+from projections import chunked
 from projections.csv_file import csv_bytes, csv_chunks
 from tests.packets.conftest import BuiltPacket, tampered
 
@@ -35,7 +34,7 @@ def test_a_csv_written_in_chunks_is_the_csv_written_at_once(
     monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
     at_once = csv_bytes(COLUMNS, ROWS, byte_order_mark=True)
-    monkeypatch.setattr(csv_file, "CHUNK", chunk)
+    monkeypatch.setattr(chunked, "CHUNK", chunk)
 
     chunks = list(csv_chunks(COLUMNS, ROWS, byte_order_mark=True))
 
@@ -54,8 +53,7 @@ def test_a_packet_verifies_with_its_largest_files_digested_in_chunks_of_a_few_by
 ) -> None:
     # The packet was built with chunks of a megabyte; verified with chunks of 100 bytes, each
     # of its audit trail's thousands of rows crosses a chunk's end.
-    monkeypatch.setattr(csv_file, "CHUNK", 100)
-    monkeypatch.setattr(renderings, "CHUNK", 100)
+    monkeypatch.setattr(chunked, "CHUNK", 100)
 
     report = verify_packet(demo_packet.data, redraw_documents=False)
 
@@ -67,7 +65,7 @@ def test_a_file_that_differs_is_still_named_with_its_line_when_digested_in_chunk
     demo_packet: BuiltPacket, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = "audit-trail/audit-trail.json"
-    monkeypatch.setattr(renderings, "CHUNK", 100)
+    monkeypatch.setattr(chunked, "CHUNK", 100)
     lines = demo_packet.files()[path].split(b"\n")
     lines[40] = lines[40].replace(b'"', b"'", 1)
 
